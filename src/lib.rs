@@ -1,0 +1,3 @@
+//! SockScope — a TCP/UDP network debugging assistant (网络调试助手).
+
+pub mod codec;
