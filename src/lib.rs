@@ -1,3 +1,4 @@
 //! SockScope — a TCP/UDP network debugging assistant (网络调试助手).
 
 pub mod codec;
+pub mod engine;

@@ -1,0 +1,181 @@
+//! The words the engine and its users share: ids, modes, targets, commands and events.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::EngineError;
+
+/// One TCP connection of a session. Never reused within a session, so a stale id
+/// can never address a newer client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What a session does with its sockets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Mode {
+    /// Connect to a remote listener.
+    #[default]
+    TcpClient,
+    /// Listen and serve many clients at once.
+    TcpServer,
+    /// Bind a UDP socket, send datagrams, receive from anyone.
+    Udp,
+}
+
+impl Mode {
+    /// Every mode, in the order the UI offers them.
+    pub const ALL: [Mode; 3] = [Mode::TcpClient, Mode::TcpServer, Mode::Udp];
+}
+
+/// Which way bytes went, seen from this program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Received from the peer.
+    Rx,
+    /// Sent to the peer.
+    Tx,
+}
+
+/// Where a `Send` goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One TCP connection.
+    Conn(ConnId),
+    /// Every open TCP connection of the session (a TCP client has one).
+    AllConns,
+    /// One UDP peer.
+    Addr(SocketAddr),
+}
+
+/// Why a connection ended. Shown to the user, so each reason reads differently.
+#[derive(Debug)]
+pub enum CloseReason {
+    /// The peer closed its side in order (a read returned 0).
+    PeerClosed,
+    /// The peer reset the connection (RST, e.g. linger 0 or a crashed device).
+    Reset,
+    /// We closed it: Disconnect, Stop, or the session ended.
+    LocalClose,
+    /// Another socket error ended it.
+    Error(EngineError),
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseReason::PeerClosed => f.write_str("peer closed the connection"),
+            CloseReason::Reset => f.write_str("connection reset by peer"),
+            CloseReason::LocalClose => f.write_str("closed here"),
+            CloseReason::Error(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What a session is asked to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// TCP client, TCP server or UDP.
+    pub mode: Mode,
+    /// Local address. Port 0 means "any free port"; an unspecified IP means "all
+    /// interfaces". For a TCP client an unspecified address with port 0 means "let the OS choose".
+    pub local: SocketAddr,
+    /// The remote address: the server a TCP client connects to, or the default UDP peer.
+    pub remote: Option<SocketAddr>,
+    /// How long a TCP connect may take before it is given up.
+    pub connect_timeout: Duration,
+}
+
+/// User interface → engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Send bytes. They are queued if the socket cannot take them now.
+    Send {
+        /// Where to send.
+        to: Target,
+        /// The exact bytes to put on the wire.
+        bytes: Vec<u8>,
+    },
+    /// Close one TCP connection.
+    Disconnect(ConnId),
+    /// TCP server: stop accepting. Existing clients stay unless `close_clients`.
+    StopListening {
+        /// Also close every client.
+        close_clients: bool,
+    },
+    /// TCP server: accept again on this address (after `StopListening`).
+    Listen(SocketAddr),
+    /// End the session: close everything and stop the thread.
+    Stop,
+}
+
+/// Bytes that went one way at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Data {
+    /// The TCP connection, or `None` for UDP.
+    pub conn: Option<ConnId>,
+    /// The other end.
+    pub peer: SocketAddr,
+    /// Received or sent.
+    pub dir: Direction,
+    /// When the read or write completed.
+    pub at: SystemTime,
+    /// Exactly what was read or written.
+    pub bytes: Vec<u8>,
+}
+
+/// Engine → whoever listens. One session's events arrive in the order they happened.
+#[derive(Debug)]
+pub enum Event {
+    /// TCP server listener or UDP socket bound and ready, on this address (port resolved).
+    Listening {
+        /// The bound address; port 0 is replaced by the port the OS chose.
+        local: SocketAddr,
+    },
+    /// TCP client: a connect attempt started.
+    Connecting {
+        /// Where to.
+        remote: SocketAddr,
+    },
+    /// A TCP connection is open (client connected, or server accepted one).
+    Connected {
+        /// Its id within the session.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+        /// Our end.
+        local: SocketAddr,
+    },
+    /// Bytes received or sent.
+    Data(Data),
+    /// A TCP connection ended.
+    Closed {
+        /// Which one.
+        conn: ConnId,
+        /// Its other end.
+        peer: SocketAddr,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// UDP datagrams thrown away because the consumer fell too far behind.
+    Dropped {
+        /// How many datagrams.
+        datagrams: u64,
+        /// How many payload bytes.
+        bytes: u64,
+    },
+    /// The TCP server stopped accepting (clients may remain).
+    ListenerClosed,
+    /// Something failed; the session goes on unless a `Stopped` follows.
+    Error(EngineError),
+    /// The session ended; no more events follow.
+    Stopped,
+}
