@@ -1,0 +1,347 @@
+//! Capture: what a session has seen, as plain data. [`Capture::apply`] folds engine events into
+//! the log store, the client and peer tables and the counters; the GUI only reads it.
+
+mod log;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
+
+use crate::engine::{ConnId, Data, Direction, Event, Mode};
+
+/// Where the session's socket stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LinkState {
+    /// Nothing open.
+    #[default]
+    Idle,
+    /// TCP client: connect in progress.
+    Connecting(SocketAddr),
+    /// TCP client connected.
+    Connected {
+        /// The server.
+        peer: SocketAddr,
+        /// Our end.
+        local: SocketAddr,
+    },
+    /// TCP server listening, or UDP bound.
+    Listening(SocketAddr),
+    /// TCP server that stopped listening but still serves clients it kept.
+    NotListening,
+}
+
+/// One connected TCP client (server mode) or the server (client mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// Its address.
+    pub peer: SocketAddr,
+    /// Our end of the connection.
+    pub local: SocketAddr,
+    /// When it connected.
+    pub since: SystemTime,
+    /// Bytes received from it.
+    pub rx_bytes: u64,
+    /// Bytes sent to it.
+    pub tx_bytes: u64,
+}
+
+/// A UDP peer seen or sent to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// Last time anything went either way.
+    pub last_seen: SystemTime,
+    /// Bytes received from it.
+    pub rx_bytes: u64,
+    /// Bytes sent to it.
+    pub tx_bytes: u64,
+    /// Datagrams received from it.
+    pub rx_datagrams: u64,
+}
+
+/// Byte and message counters; reset by the user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Reads (TCP) or datagrams (UDP) received.
+    pub rx_messages: u64,
+    /// Sends completed.
+    pub tx_messages: u64,
+    /// UDP datagrams dropped because the display fell behind.
+    pub dropped_datagrams: u64,
+    /// Their bytes.
+    pub dropped_bytes: u64,
+}
+
+/// Everything one session has seen.
+#[derive(Default)]
+pub struct Capture {
+    /// The records, bounded.
+    pub log: LogStore,
+    /// Open TCP connections.
+    pub clients: BTreeMap<ConnId, Client>,
+    /// UDP peers, by address.
+    pub peers: BTreeMap<SocketAddr, Peer>,
+    /// Counters since the last reset.
+    pub counters: Counters,
+    /// The socket's state.
+    pub link: LinkState,
+    /// The mode of the session that produced the events.
+    pub mode: Mode,
+    /// The last error, until the next successful open.
+    pub last_error: Option<String>,
+}
+
+impl Capture {
+    /// Folds one engine event in.
+    pub fn apply(&mut self, event: Event) {
+        let now = SystemTime::now();
+        match event {
+            Event::Listening { local } => {
+                self.link = LinkState::Listening(local);
+                self.last_error = None;
+                let what = if self.mode == Mode::Udp {
+                    "Bound to"
+                } else {
+                    "Listening on"
+                };
+                self.log
+                    .push_message(now, RecordKind::Info, None, None, format!("{what} {local}"));
+            }
+            Event::Connecting { remote } => {
+                self.link = LinkState::Connecting(remote);
+                self.log.push_message(
+                    now,
+                    RecordKind::Info,
+                    None,
+                    Some(remote),
+                    format!("Connecting to {remote} …"),
+                );
+            }
+            Event::Connected { conn, peer, local } => {
+                if self.mode == Mode::TcpClient {
+                    self.link = LinkState::Connected { peer, local };
+                    self.last_error = None;
+                }
+                self.clients.insert(
+                    conn,
+                    Client {
+                        peer,
+                        local,
+                        since: now,
+                        rx_bytes: 0,
+                        tx_bytes: 0,
+                    },
+                );
+                let text = if self.mode == Mode::TcpClient {
+                    format!("Connected to {peer} from {local}")
+                } else {
+                    format!("{peer} connected")
+                };
+                self.log
+                    .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+            }
+            Event::Data(data) => self.apply_data(data),
+            Event::Closed { conn, peer, reason } => {
+                self.clients.remove(&conn);
+                let rest = self.log.end_stream(conn);
+                let mut text = if self.mode == Mode::TcpClient {
+                    format!("Disconnected from {peer}: {reason}")
+                } else {
+                    format!("{peer} left: {reason}")
+                };
+                if !rest.is_empty() {
+                    let _ = write!(text, " (unfinished character at the end: {rest})");
+                }
+                self.log
+                    .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+                if self.mode == Mode::TcpClient {
+                    self.link = LinkState::Idle;
+                }
+            }
+            Event::Dropped { datagrams, bytes } => {
+                self.counters.dropped_datagrams += datagrams;
+                self.counters.dropped_bytes += bytes;
+                let text = format!(
+                    "{datagrams} UDP datagrams ({bytes} bytes) dropped: the log fell behind"
+                );
+                self.log
+                    .push_message(now, RecordKind::Error, None, None, text);
+            }
+            Event::ListenerClosed => {
+                self.link = if self.clients.is_empty() {
+                    LinkState::Idle
+                } else {
+                    LinkState::NotListening
+                };
+                self.log.push_message(
+                    now,
+                    RecordKind::Info,
+                    None,
+                    None,
+                    "Stopped listening".into(),
+                );
+            }
+            Event::Error(error) => {
+                let text = error.to_string();
+                self.last_error = Some(text.clone());
+                self.log
+                    .push_message(now, RecordKind::Error, None, None, text);
+            }
+            Event::Stopped => {
+                self.link = LinkState::Idle;
+                self.clients.clear();
+            }
+        }
+    }
+
+    fn apply_data(&mut self, data: Data) {
+        let n = data.bytes.len() as u64;
+        match data.dir {
+            Direction::Rx => {
+                self.counters.rx_bytes += n;
+                self.counters.rx_messages += 1;
+            }
+            Direction::Tx => {
+                self.counters.tx_bytes += n;
+                self.counters.tx_messages += 1;
+            }
+        }
+        if let Some(client) = data.conn.and_then(|c| self.clients.get_mut(&c)) {
+            match data.dir {
+                Direction::Rx => client.rx_bytes += n,
+                Direction::Tx => client.tx_bytes += n,
+            }
+        }
+        if data.conn.is_none() {
+            let peer = self.peers.entry(data.peer).or_insert(Peer {
+                last_seen: data.at,
+                rx_bytes: 0,
+                tx_bytes: 0,
+                rx_datagrams: 0,
+            });
+            peer.last_seen = data.at;
+            match data.dir {
+                Direction::Rx => {
+                    peer.rx_bytes += n;
+                    peer.rx_datagrams += 1;
+                }
+                Direction::Tx => peer.tx_bytes += n,
+            }
+        }
+        self.log
+            .push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
+    }
+
+    /// Prepares for a new session of `mode`: the log stays, the tables start empty.
+    pub fn begin(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.clients.clear();
+        self.last_error = None;
+        if mode != Mode::Udp {
+            self.peers.clear();
+        }
+    }
+
+    /// One line for the status bar, e.g. "Listening on 0.0.0.0:9000 · 2 clients".
+    pub fn status_line(&self) -> String {
+        match &self.link {
+            LinkState::Idle => match &self.last_error {
+                Some(_) => "Not connected (see the log)".into(),
+                None => "Idle".into(),
+            },
+            LinkState::Connecting(remote) => format!("Connecting to {remote} …"),
+            LinkState::Connected { peer, local } => format!("Connected to {peer} from {local}"),
+            LinkState::Listening(local) if self.mode == Mode::Udp => {
+                format!("Bound to {local} · {} peers", self.peers.len())
+            }
+            LinkState::Listening(local) => {
+                format!(
+                    "Listening on {local} · {}",
+                    clients_text(self.clients.len())
+                )
+            }
+            LinkState::NotListening => {
+                format!("Not listening · {}", clients_text(self.clients.len()))
+            }
+        }
+    }
+}
+
+fn clients_text(n: usize) -> String {
+    if n == 1 {
+        "1 client".into()
+    } else {
+        format!("{n} clients")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::CloseReason;
+
+    #[test]
+    fn server_status_counts_clients_as_they_come_and_go() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let local: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        cap.apply(Event::Listening { local });
+        cap.apply(Event::Connected {
+            conn: ConnId(1),
+            peer,
+            local,
+        });
+        cap.apply(Event::Connected {
+            conn: ConnId(2),
+            peer,
+            local,
+        });
+        assert_eq!(cap.status_line(), "Listening on 0.0.0.0:9000 · 2 clients");
+        cap.apply(Event::Closed {
+            conn: ConnId(1),
+            peer,
+            reason: CloseReason::Reset,
+        });
+        assert_eq!(cap.status_line(), "Listening on 0.0.0.0:9000 · 1 client");
+        let last = cap.log.iter().last().unwrap();
+        assert_eq!(last.text, "127.0.0.1:40000 left: connection reset by peer");
+    }
+
+    #[test]
+    fn data_counts_per_client_and_in_total() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let local: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        cap.apply(Event::Connected {
+            conn: ConnId(1),
+            peer,
+            local,
+        });
+        let at = SystemTime::now();
+        cap.apply(Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Rx,
+            at,
+            bytes: b"hello".to_vec(),
+        }));
+        cap.apply(Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Tx,
+            at,
+            bytes: b"ok".to_vec(),
+        }));
+        let client = cap.clients.get(&ConnId(1)).unwrap();
+        assert_eq!((client.rx_bytes, client.tx_bytes), (5, 2));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.tx_bytes), (5, 2));
+    }
+}
