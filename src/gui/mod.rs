@@ -1,0 +1,29 @@
+//! The egui window. Widgets turn state into pixels and clicks into [`state::UiAction`]s; what an
+//! action does lives in [`state`], which has no egui in it.
+
+mod app;
+mod fonts;
+mod log_view;
+mod send_panel;
+mod settings;
+pub mod state;
+mod status_bar;
+
+pub use app::App;
+pub use fonts::install as install_fonts;
+
+/// The window title.
+pub const TITLE: &str = "SockScope — 网络调试助手";
+
+/// Opens the window and runs until it is closed.
+pub fn run() -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title(TITLE)
+            .with_app_id("sockscope")
+            .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(TITLE, options, Box::new(|cc| Ok(Box::new(App::new(cc)))))
+}

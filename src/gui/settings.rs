@@ -1,0 +1,311 @@
+//! The settings column: Network, Receive and Send groups, and the client/peer list.
+
+use std::net::IpAddr;
+
+use eframe::egui::{self, Color32, RichText};
+
+use super::state::{Selection, Tab, UiAction};
+use crate::codec::TextEncoding;
+use crate::engine::Mode;
+
+const LABEL_WIDTH: f32 = 78.0;
+
+fn mode_label(mode: Mode) -> &'static str {
+    match mode {
+        Mode::TcpClient => "TCP Client",
+        Mode::TcpServer => "TCP Server",
+        Mode::Udp => "UDP",
+    }
+}
+
+/// The error colour, readable on both themes.
+pub fn error_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().error_fg_color
+}
+
+/// A message under a field, in the error colour; nothing when there is none.
+fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
+    if let Some(message) = error {
+        ui.label(RichText::new(message).color(error_color(ui)).small());
+    }
+}
+
+/// A labelled single-line text field whose label names it for screen readers and tests.
+fn text_field_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    tooltip: &str,
+) -> egui::Response {
+    // A fixed label column keeps the fields aligned without a Grid.
+    let label = ui
+        .allocate_ui_with_layout(
+            egui::vec2(LABEL_WIDTH, 20.0),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| ui.label(label),
+        )
+        .inner;
+    let edit = egui::TextEdit::singleline(value)
+        .hint_text(hint)
+        .desired_width(f32::INFINITY);
+    ui.add(edit).labelled_by(label.id).on_hover_text(tooltip)
+}
+
+/// Draws the whole settings column.
+pub fn settings_ui(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    interfaces: &[(String, IpAddr)],
+    actions: &mut Vec<UiAction>,
+) {
+    ui.add_space(4.0);
+    network_ui(ui, tab, interfaces, actions);
+    ui.add_space(6.0);
+    match tab.form.mode {
+        Mode::TcpServer => clients_ui(ui, tab, actions),
+        Mode::Udp => peers_ui(ui, tab, actions),
+        Mode::TcpClient => {}
+    }
+    receive_ui(ui, tab, actions);
+    ui.add_space(6.0);
+    send_ui(ui, tab);
+}
+
+fn network_ui(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    interfaces: &[(String, IpAddr)],
+    actions: &mut Vec<UiAction>,
+) {
+    let locked = tab.form_locked();
+    egui::CollapsingHeader::new(RichText::new("Network").strong()).default_open(true).show(ui, |ui| {
+        ui.add_enabled_ui(!locked, |ui| {
+            ui.horizontal(|ui| {
+                for mode in Mode::ALL {
+                    ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
+                        .on_hover_text(match mode {
+                            Mode::TcpClient => "Connect to a device or server (TCP)",
+                            Mode::TcpServer => "Listen and let devices connect (TCP)",
+                            Mode::Udp => "Send and receive UDP datagrams",
+                        });
+                }
+            });
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                // Leave room for the interface picker on the right.
+                let width = ui.available_width() - 30.0;
+                ui.allocate_ui_with_layout(egui::vec2(width, 20.0), egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    text_field_ui(
+                        ui,
+                        "Local IP",
+                        &mut tab.form.local_ip,
+                        "0.0.0.0",
+                        "Address of this machine to use: 0.0.0.0 or :: means all interfaces",
+                    );
+                });
+                ui.menu_button("▼", |ui| {
+                    for ip in ["0.0.0.0", "::"] {
+                        if ui.button(format!("{ip}  (all interfaces)")).clicked() {
+                            tab.form.local_ip = ip.into();
+                            ui.close();
+                        }
+                    }
+                    for (name, ip) in interfaces {
+                        if ui.button(format!("{ip}  ({name})")).clicked() {
+                            tab.form.local_ip = ip.to_string();
+                            ui.close();
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Pick an address of this machine");
+            });
+            field_error_ui(ui, tab.errors.local_ip.as_ref());
+            let port_tip = match tab.form.mode {
+                Mode::TcpClient => "Local port to connect from; 0 lets the system choose",
+                Mode::TcpServer => "Port to listen on; 0 picks a free one",
+                Mode::Udp => "Port to receive on; 0 picks a free one",
+            };
+            ui.horizontal(|ui| {
+                text_field_ui(ui, "Local port", tab.form.local_port_mut(), "0", port_tip);
+            });
+            field_error_ui(ui, tab.errors.local_port.as_ref());
+            if tab.form.mode != Mode::TcpServer {
+                let remote_tip = if tab.form.mode == Mode::Udp {
+                    "Where datagrams go unless a peer is picked below"
+                } else {
+                    "The device or server to connect to"
+                };
+                ui.horizontal(|ui| {
+                    text_field_ui(ui, "Remote IP", &mut tab.form.remote_ip, "127.0.0.1", remote_tip);
+                });
+                field_error_ui(ui, tab.errors.remote_ip.as_ref());
+                ui.horizontal(|ui| {
+                    text_field_ui(ui, "Remote port", &mut tab.form.remote_port, "8080", remote_tip);
+                });
+                field_error_ui(ui, tab.errors.remote_port.as_ref());
+            }
+        });
+        ui.add_space(4.0);
+        let label = tab.toggle_label();
+        let button = egui::Button::new(RichText::new(label).strong()).min_size(egui::vec2(ui.available_width(), 30.0));
+        let tip = match label {
+            "Connect" => "Connect to the remote address",
+            "Disconnect" => "Close the connection (also cancels a connect in progress)",
+            "Listen" => "Start accepting clients on the local address",
+            "Stop" => "Stop accepting clients",
+            "Open" => "Bind the UDP socket",
+            _ => "Close the UDP socket",
+        };
+        if ui.add(button).on_hover_text(tip).clicked() {
+            actions.push(UiAction::ToggleOpen);
+        }
+        if tab.form.mode == Mode::TcpServer {
+            ui.checkbox(&mut tab.form.close_clients_on_stop, "Stop also disconnects clients")
+                .on_hover_text("Off: clients connected before Stop stay connected");
+        }
+    });
+}
+
+fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let title = format!("Clients ({})", tab.capture.clients.len());
+    egui::CollapsingHeader::new(RichText::new(title).strong())
+        .id_salt("clients")
+        .default_open(true)
+        .show(ui, |ui| {
+            if ui
+                .selectable_label(tab.selection == Selection::Default, "All clients")
+                .on_hover_text("Send to every connected client")
+                .clicked()
+            {
+                actions.push(UiAction::Select(Selection::Default));
+            }
+            for (conn, client) in &tab.capture.clients {
+                ui.horizontal(|ui| {
+                    let selected = tab.selection == Selection::Client(*conn);
+                    let text =
+                        format!("{}  ↓{} ↑{}", client.peer, client.rx_bytes, client.tx_bytes);
+                    if ui
+                        .selectable_label(selected, text)
+                        .on_hover_text("Send to this client only")
+                        .clicked()
+                    {
+                        actions.push(UiAction::Select(Selection::Client(*conn)));
+                    }
+                    if ui
+                        .small_button("×")
+                        .on_hover_text(format!("Disconnect {}", client.peer))
+                        .clicked()
+                    {
+                        actions.push(UiAction::DisconnectClient(*conn));
+                    }
+                });
+            }
+            if tab.capture.clients.is_empty() {
+                ui.weak("No client connected");
+            }
+        });
+    ui.add_space(6.0);
+}
+
+fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let title = format!("Peers ({})", tab.capture.peers.len());
+    egui::CollapsingHeader::new(RichText::new(title).strong())
+        .id_salt("peers")
+        .default_open(true)
+        .show(ui, |ui| {
+            if ui
+                .selectable_label(tab.selection == Selection::Default, "Remote address")
+                .on_hover_text("Send to the remote IP and port above")
+                .clicked()
+            {
+                actions.push(UiAction::Select(Selection::Default));
+            }
+            for (peer, info) in &tab.capture.peers {
+                let selected = tab.selection == Selection::Peer(*peer);
+                let text = format!("{peer}  ↓{} ↑{}", info.rx_bytes, info.tx_bytes);
+                if ui
+                    .selectable_label(selected, text)
+                    .on_hover_text("Reply to this peer")
+                    .clicked()
+                {
+                    actions.push(UiAction::Select(Selection::Peer(*peer)));
+                }
+            }
+        });
+    ui.add_space(6.0);
+}
+
+fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+    egui::CollapsingHeader::new(RichText::new("Receive").strong())
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut tab.form.rx_hex, false, "Text")
+                    .on_hover_text("Show data as text in the encoding below");
+                ui.selectable_value(&mut tab.form.rx_hex, true, "Hex")
+                    .on_hover_text("Show data as hex bytes: 48 65 6C");
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Encoding");
+                let mut chosen = tab.form.encoding;
+                egui::ComboBox::from_id_salt("encoding")
+                    .selected_text(chosen.name())
+                    .show_ui(ui, |ui| {
+                        for encoding in TextEncoding::offered() {
+                            ui.selectable_value(&mut chosen, *encoding, encoding.name());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("Used to show received text and to encode text you send");
+                if chosen != tab.form.encoding {
+                    actions.push(UiAction::SetEncoding(chosen));
+                }
+            });
+            ui.checkbox(&mut tab.form.show_time, "Show time")
+                .on_hover_text("A timestamp (ms) on each row");
+            ui.checkbox(&mut tab.form.auto_scroll, "Auto-scroll")
+                .on_hover_text("Keep the newest row in view");
+            if ui
+                .button("Clear log")
+                .on_hover_text("Empty the log (Ctrl+L)")
+                .clicked()
+            {
+                actions.push(UiAction::ClearLog);
+            }
+        });
+}
+
+fn send_ui(ui: &mut egui::Ui, tab: &mut Tab) {
+    egui::CollapsingHeader::new(RichText::new("Send").strong())
+        .id_salt("send_group")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut tab.form.tx_hex, false, "Send text")
+                    .on_hover_text("The send box is text, encoded with the chosen encoding");
+                ui.selectable_value(&mut tab.form.tx_hex, true, "Send hex")
+                    .on_hover_text("The send box is hex: 01 02, 0x01,0x02 or 0102");
+            });
+            let target = match (tab.form.mode, tab.selection) {
+                (Mode::TcpClient, _) => "To: the server".to_owned(),
+                (Mode::TcpServer, Selection::Client(conn)) => {
+                    tab.capture.clients.get(&conn).map_or_else(
+                        || "To: all clients".to_owned(),
+                        |c| format!("To: {}", c.peer),
+                    )
+                }
+                (Mode::TcpServer, _) => "To: all clients".to_owned(),
+                (Mode::Udp, Selection::Peer(peer)) => format!("To: {peer}"),
+                (Mode::Udp, _) => format!(
+                    "To: {}:{}",
+                    tab.form.remote_ip.trim(),
+                    tab.form.remote_port.trim()
+                ),
+            };
+            ui.weak(target);
+            ui.weak("Ctrl+Enter sends");
+        });
+}
