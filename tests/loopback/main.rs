@@ -1,0 +1,10 @@
+//! Loopback integration tests: every mode against real std-socket peers on 127.0.0.1 and ::1.
+//! One test binary with modules, so the 2-core machine links once.
+
+// Test helpers unwrap: a failure is a failed test with a line number.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tcp_client;
+mod tcp_server;
+mod udp;
+mod util;

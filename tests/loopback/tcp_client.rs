@@ -1,0 +1,208 @@
+//! TCP client sessions against std listeners.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use sockscope::capture::Capture;
+use sockscope::codec::TextEncoding;
+use sockscope::engine::{CloseReason, Command, EngineError, Event, Mode, Target};
+
+use crate::util::{WAIT, read_n, received, reset, start, wait_for};
+
+fn connected(
+    listener: &TcpListener,
+    loopback: &str,
+) -> (sockscope::engine::Session, std::net::TcpStream) {
+    let remote = listener.local_addr().unwrap();
+    let session = start(Mode::TcpClient, loopback, Some(remote));
+    let (peer, _) = listener.accept().unwrap();
+    wait_for(&session, |e| matches!(e, Event::Connected { .. }));
+    (session, peer)
+}
+
+fn sends_and_receives_both_ways(bind: &str, any: &str) {
+    let listener = TcpListener::bind(bind).unwrap();
+    let (session, mut peer) = connected(&listener, any);
+    session.command(Command::Send {
+        to: Target::AllConns,
+        bytes: b"hello".to_vec(),
+    });
+    assert_eq!(read_n(&mut peer, 5), b"hello");
+    peer.write_all("世界".as_bytes()).unwrap();
+    assert_eq!(received(&session, 6), "世界".as_bytes());
+}
+
+#[test]
+fn client_sends_and_receives_over_ipv4() {
+    sends_and_receives_both_ways("127.0.0.1:0", "0.0.0.0:0");
+}
+
+#[test]
+fn client_sends_and_receives_over_ipv6() {
+    sends_and_receives_both_ways("[::1]:0", "[::]:0");
+}
+
+#[test]
+fn refused_connect_is_a_sentence_and_ends_the_session() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let session = start(Mode::TcpClient, "0.0.0.0:0", Some(remote));
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    let message = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Error(e @ EngineError::Connect { .. }) => Some(e.to_string()),
+            _ => None,
+        })
+        .expect("a connect error");
+    assert_eq!(
+        message,
+        format!("Connection to {remote} refused: nothing is listening there")
+    );
+}
+
+#[test]
+fn peer_close_and_peer_reset_are_told_apart() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (session, peer) = connected(&listener, "0.0.0.0:0");
+    drop(peer);
+    let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
+    assert!(matches!(
+        events.last(),
+        Some(Event::Closed {
+            reason: CloseReason::PeerClosed,
+            ..
+        })
+    ));
+    wait_for(&session, |e| matches!(e, Event::Stopped));
+
+    let (session, peer) = connected(&listener, "0.0.0.0:0");
+    reset(peer);
+    let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
+    assert!(
+        matches!(
+            events.last(),
+            Some(Event::Closed {
+                reason: CloseReason::Reset,
+                ..
+            })
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn disconnect_closes_the_connection_and_the_peer_sees_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (session, mut peer) = connected(&listener, "0.0.0.0:0");
+    session.command(Command::Stop);
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            reason: CloseReason::LocalClose,
+            ..
+        }
+    )));
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(std::io::Read::read(&mut peer, &mut buf).unwrap(), 0);
+}
+
+/// A listener whose accept queue is full drops SYNs, so a connect to it hangs: a slow device.
+fn full_backlog_listener() -> (socket2::Socket, Vec<socket2::Socket>, SocketAddr) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let fillers = (0..4)
+        .map(|_| {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            s.set_nonblocking(true).unwrap();
+            let _ = s.connect(&addr.into());
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    (listener, fillers, addr)
+}
+
+#[test]
+fn disconnect_during_a_slow_connect_gives_up_at_once() {
+    let (_listener, _fillers, addr) = full_backlog_listener();
+    let session = start(Mode::TcpClient, "0.0.0.0:0", Some(addr));
+    wait_for(&session, |e| matches!(e, Event::Connecting { .. }));
+    session.command(Command::Stop);
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Connected { .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn connect_that_gets_no_answer_times_out_with_a_message() {
+    let (_listener, _fillers, addr) = full_backlog_listener();
+    let config = sockscope::engine::SessionConfig {
+        mode: Mode::TcpClient,
+        local: "0.0.0.0:0".parse().unwrap(),
+        remote: Some(addr),
+        connect_timeout: Duration::from_millis(300),
+    };
+    let session = sockscope::engine::Session::start(config, std::sync::Arc::new(|| {})).unwrap();
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    let message = events.iter().find_map(|e| match e {
+        Event::Error(e @ EngineError::ConnectTimeout { .. }) => Some(e.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        message,
+        Some(format!("No answer from {addr} within 0.3 s")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn gbk_character_split_across_two_reads_shows_whole() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (session, mut peer) = connected(&listener, "0.0.0.0:0");
+    peer.set_nodelay(true).unwrap();
+    let bytes = TextEncoding::GBK.encode("你好").unwrap();
+    let mut capture = Capture::default();
+    capture.begin(Mode::TcpClient);
+    capture.log.set_encoding(TextEncoding::GBK);
+    // Split inside the first character, with a pause so they arrive as two reads.
+    peer.write_all(&bytes[..1]).unwrap();
+    let first = wait_for(&session, |e| matches!(e, Event::Data(_)));
+    std::thread::sleep(Duration::from_millis(50));
+    peer.write_all(&bytes[1..]).unwrap();
+    let mut got = 1;
+    let second = wait_for(&session, |e| {
+        if let Event::Data(d) = e {
+            got += d.bytes.len();
+        }
+        got >= bytes.len()
+    });
+    let events: Vec<Event> = first.into_iter().chain(second).collect();
+    let reads = events
+        .iter()
+        .filter(|e| matches!(e, Event::Data(_)))
+        .count();
+    assert!(
+        reads >= 2,
+        "the bytes came in one read; the test proves nothing"
+    );
+    for event in events {
+        capture.apply(event);
+    }
+    let text: String = capture.log.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(text, "你好");
+}

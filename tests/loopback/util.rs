@@ -1,0 +1,97 @@
+//! Helpers: start a session, wait for events in bounded steps, make real resets.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope::engine::{Event, Mode, Session, SessionConfig};
+
+/// Long enough for a loaded CI machine, short enough that a hang fails fast.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Session {
+    let config = SessionConfig {
+        mode,
+        local: local.parse().expect("test address"),
+        remote,
+        connect_timeout: Duration::from_secs(3),
+    };
+    Session::start(config, Arc::new(|| {})).expect("session starts")
+}
+
+/// Collects events until `done` says so; panics with what was seen if `WAIT` runs out.
+pub fn wait_for(session: &Session, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Some(event) = session.event_timeout(Duration::from_millis(20)) {
+            let finished = done(&event);
+            seen.push(event);
+            if finished {
+                return seen;
+            }
+        }
+    }
+    panic!("timed out; events seen: {seen:#?}");
+}
+
+/// The bound address from the `Listening` event.
+pub fn listening(session: &Session) -> SocketAddr {
+    match wait_for(session, |e| {
+        matches!(e, Event::Listening { .. } | Event::Stopped)
+    })
+    .pop()
+    {
+        Some(Event::Listening { local }) => local,
+        other => panic!("expected Listening, got {other:?}"),
+    }
+}
+
+/// Received bytes gathered from `Data` events until `len` bytes arrived.
+pub fn received(session: &Session, len: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    wait_for(session, |e| {
+        if let Event::Data(d) = e
+            && d.dir == sockscope::engine::Direction::Rx
+        {
+            bytes.extend_from_slice(&d.bytes);
+        }
+        bytes.len() >= len
+    });
+    bytes
+}
+
+/// Reads exactly `len` bytes from a std peer, with a timeout.
+pub fn read_n(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut buf = vec![0; len];
+    stream.read_exact(&mut buf).expect("peer reads");
+    buf
+}
+
+/// True if nothing arrives within a short while (the peer was not sent to).
+pub fn reads_nothing(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(150)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        Ok(n) => {
+            eprintln!("expected nothing, read {n} bytes");
+            false
+        }
+    }
+}
+
+/// Closes with RST instead of FIN (linger 0), as a crashed device would.
+pub fn reset(stream: TcpStream) {
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .expect("linger");
+    drop(stream);
+}
