@@ -98,9 +98,13 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Folds one engine event in.
+    /// Folds one engine event in, as happening now.
     pub fn apply(&mut self, event: Event) {
-        let now = SystemTime::now();
+        self.apply_at(SystemTime::now(), event);
+    }
+
+    /// Folds one engine event in, stamped with when it happened.
+    pub fn apply_at(&mut self, now: SystemTime, event: Event) {
         match event {
             Event::Listening { local } => {
                 self.link = LinkState::Listening(local);

@@ -51,7 +51,7 @@ fn conn_of(token: Token) -> ConnId {
 #[must_use = "dropping the Session stops it and closes its sockets"]
 pub struct Session {
     commands: Sender<Command>,
-    events: Receiver<Event>,
+    events: Receiver<(SystemTime, Event)>,
     in_flight: Arc<AtomicUsize>,
     waker: Arc<Waker>,
     thread: Option<JoinHandle<()>>,
@@ -99,8 +99,9 @@ impl Session {
                         .map(ToString::to_string)
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown panic".into());
-                    let _ = events_tx.send(Event::Error(EngineError::Internal(what)));
-                    let _ = events_tx.send(Event::Stopped);
+                    let now = SystemTime::now();
+                    let _ = events_tx.send((now, Event::Error(EngineError::Internal(what))));
+                    let _ = events_tx.send((now, Event::Stopped));
                     notify();
                 }
             })?;
@@ -121,32 +122,38 @@ impl Session {
         }
     }
 
-    /// The next event, if one is waiting. Never blocks.
-    pub fn try_event(&self) -> Option<Event> {
+    /// The next event and when the I/O thread sent it, if one is waiting. Never blocks.
+    pub fn try_event_at(&self) -> Option<(SystemTime, Event)> {
         match self.events.try_recv() {
-            Ok(event) => Some(self.taken(event)),
+            Ok(stamped) => Some(self.taken(stamped)),
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
         }
+    }
+
+    /// The next event, if one is waiting. Never blocks.
+    pub fn try_event(&self) -> Option<Event> {
+        self.try_event_at().map(|(_, event)| event)
     }
 
     /// The next event, waiting at most `timeout`.
     pub fn event_timeout(&self, timeout: Duration) -> Option<Event> {
         match self.events.recv_timeout(timeout) {
-            Ok(event) => Some(self.taken(event)),
+            Ok(stamped) => Some(self.taken(stamped).1),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
         }
     }
 
-    fn taken(&self, event: Event) -> Event {
+    /// Counts received bytes as taken, so the I/O thread may read more.
+    fn taken(&self, stamped: (SystemTime, Event)) -> (SystemTime, Event) {
         if let Event::Data(Data {
             dir: Direction::Rx,
             bytes,
             ..
-        }) = &event
+        }) = &stamped.1
         {
             self.in_flight.fetch_sub(bytes.len(), Ordering::Relaxed);
         }
-        event
+        stamped
     }
 
     /// True once the I/O thread has ended (after `Stopped`).
@@ -187,7 +194,8 @@ struct Io {
     poll: Poll,
     config: SessionConfig,
     commands: Receiver<Command>,
-    events: Sender<Event>,
+    /// Each event with the time it happened, so messages and data sort right in the log.
+    events: Sender<(SystemTime, Event)>,
     in_flight: Arc<AtomicUsize>,
     notify: Notify,
     /// Whether this round sent an event, so `notify` runs once per round.
@@ -361,7 +369,7 @@ impl Io {
             self.in_flight.fetch_add(bytes.len(), Ordering::Relaxed);
         }
         // A send error means the owner dropped its handle; the Stop it sent ends the loop.
-        let _ = self.events.send(event);
+        let _ = self.events.send((SystemTime::now(), event));
         self.sent_any = true;
     }
 

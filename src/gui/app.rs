@@ -81,12 +81,16 @@ impl eframe::App for App {
         });
         egui::Panel::left("settings")
             .resizable(true)
-            .default_size(290.0)
-            .min_size(240.0)
+            .default_size(300.0)
+            .min_size(250.0)
+            .max_size(480.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    settings::settings_ui(ui, &mut self.tab, &self.interfaces, &mut actions);
-                });
+                // No horizontal shrink: the fields take the panel's width, never set it.
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| {
+                        settings::settings_ui(ui, &mut self.tab, &self.interfaces, &mut actions);
+                    });
             });
         egui::CentralPanel::default().show(ui, |ui| {
             egui::Panel::bottom("send_panel")

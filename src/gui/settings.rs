@@ -30,6 +30,19 @@ fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
     }
 }
 
+/// A label in a fixed-width column, so the fields after it line up without a Grid.
+fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.allocate_ui_with_layout(
+        egui::vec2(LABEL_WIDTH, 20.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(LABEL_WIDTH);
+            ui.label(text)
+        },
+    )
+    .inner
+}
+
 /// A labelled single-line text field whose label names it for screen readers and tests.
 fn text_field_ui(
     ui: &mut egui::Ui,
@@ -38,17 +51,10 @@ fn text_field_ui(
     hint: &str,
     tooltip: &str,
 ) -> egui::Response {
-    // A fixed label column keeps the fields aligned without a Grid.
-    let label = ui
-        .allocate_ui_with_layout(
-            egui::vec2(LABEL_WIDTH, 20.0),
-            egui::Layout::left_to_right(egui::Align::Center),
-            |ui| ui.label(label),
-        )
-        .inner;
+    let label = fixed_label_ui(ui, label);
     let edit = egui::TextEdit::singleline(value)
         .hint_text(hint)
-        .desired_width(f32::INFINITY);
+        .desired_width(ui.available_width());
     ui.add(edit).labelled_by(label.id).on_hover_text(tooltip)
 }
 
@@ -79,93 +85,131 @@ fn network_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let locked = tab.form_locked();
-    egui::CollapsingHeader::new(RichText::new("Network").strong()).default_open(true).show(ui, |ui| {
-        ui.add_enabled_ui(!locked, |ui| {
-            ui.horizontal(|ui| {
-                for mode in Mode::ALL {
-                    ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
-                        .on_hover_text(match mode {
-                            Mode::TcpClient => "Connect to a device or server (TCP)",
-                            Mode::TcpServer => "Listen and let devices connect (TCP)",
-                            Mode::Udp => "Send and receive UDP datagrams",
-                        });
+    egui::CollapsingHeader::new(RichText::new("Network").strong())
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.add_enabled_ui(!locked, |ui| {
+                ui.horizontal(|ui| {
+                    for mode in Mode::ALL {
+                        ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
+                            .on_hover_text(match mode {
+                                Mode::TcpClient => "Connect to a device or server (TCP)",
+                                Mode::TcpServer => "Listen and let devices connect (TCP)",
+                                Mode::Udp => "Send and receive UDP datagrams",
+                            });
+                    }
+                });
+                ui.add_space(4.0);
+                ui.horizontal(|ui| {
+                    let tip = "Address of this machine to use: 0.0.0.0 or :: means all interfaces";
+                    let field =
+                        egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");
+                    let label = fixed_label_ui(ui, "Local IP");
+                    // Leave room for the interface picker on the right.
+                    let width = ui.available_width() - 40.0;
+                    ui.add(field.desired_width(width))
+                        .labelled_by(label.id)
+                        .on_hover_text(tip);
+                    ui.menu_button("▼", |ui| {
+                        for ip in ["0.0.0.0", "::"] {
+                            if ui.button(format!("{ip}  (all interfaces)")).clicked() {
+                                tab.form.local_ip = ip.into();
+                                ui.close();
+                            }
+                        }
+                        for (name, ip) in interfaces {
+                            if ui.button(format!("{ip}  ({name})")).clicked() {
+                                tab.form.local_ip = ip.to_string();
+                                ui.close();
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text("Pick an address of this machine");
+                });
+                field_error_ui(ui, tab.errors.local_ip.as_ref());
+                let port_tip = match tab.form.mode {
+                    Mode::TcpClient => "Local port to connect from; 0 lets the system choose",
+                    Mode::TcpServer => "Port to listen on; 0 picks a free one",
+                    Mode::Udp => "Port to receive on; 0 picks a free one",
+                };
+                ui.horizontal(|ui| {
+                    text_field_ui(ui, "Local port", tab.form.local_port_mut(), "0", port_tip);
+                });
+                field_error_ui(ui, tab.errors.local_port.as_ref());
+                if tab.form.mode != Mode::TcpServer {
+                    let remote_tip = if tab.form.mode == Mode::Udp {
+                        "Where datagrams go unless a peer is picked below"
+                    } else {
+                        "The device or server to connect to"
+                    };
+                    ui.horizontal(|ui| {
+                        text_field_ui(
+                            ui,
+                            "Remote IP",
+                            &mut tab.form.remote_ip,
+                            "127.0.0.1",
+                            remote_tip,
+                        );
+                    });
+                    field_error_ui(ui, tab.errors.remote_ip.as_ref());
+                    ui.horizontal(|ui| {
+                        text_field_ui(
+                            ui,
+                            "Remote port",
+                            &mut tab.form.remote_port,
+                            "8080",
+                            remote_tip,
+                        );
+                    });
+                    field_error_ui(ui, tab.errors.remote_port.as_ref());
+                }
+                if tab.form.mode == Mode::TcpClient {
+                    ui.horizontal(|ui| {
+                        let label = fixed_label_ui(ui, "Timeout");
+                        let drag = egui::DragValue::new(&mut tab.form.connect_timeout_s)
+                            .range(0.1..=600.0)
+                            .speed(0.1)
+                            .suffix(" s");
+                        ui.add(drag)
+                            .labelled_by(label.id)
+                            .on_hover_text("Give up a connect that gets no answer after this long");
+                    });
                 }
             });
             ui.add_space(4.0);
-            ui.horizontal(|ui| {
-                // Leave room for the interface picker on the right.
-                let width = ui.available_width() - 30.0;
-                ui.allocate_ui_with_layout(egui::vec2(width, 20.0), egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                    text_field_ui(
-                        ui,
-                        "Local IP",
-                        &mut tab.form.local_ip,
-                        "0.0.0.0",
-                        "Address of this machine to use: 0.0.0.0 or :: means all interfaces",
-                    );
-                });
-                ui.menu_button("▼", |ui| {
-                    for ip in ["0.0.0.0", "::"] {
-                        if ui.button(format!("{ip}  (all interfaces)")).clicked() {
-                            tab.form.local_ip = ip.into();
-                            ui.close();
-                        }
-                    }
-                    for (name, ip) in interfaces {
-                        if ui.button(format!("{ip}  ({name})")).clicked() {
-                            tab.form.local_ip = ip.to_string();
-                            ui.close();
-                        }
-                    }
-                })
-                .response
-                .on_hover_text("Pick an address of this machine");
-            });
-            field_error_ui(ui, tab.errors.local_ip.as_ref());
-            let port_tip = match tab.form.mode {
-                Mode::TcpClient => "Local port to connect from; 0 lets the system choose",
-                Mode::TcpServer => "Port to listen on; 0 picks a free one",
-                Mode::Udp => "Port to receive on; 0 picks a free one",
+            let label = tab.toggle_label();
+            // The main action stands out: accent colour to open, error colour to close.
+            let (fill, text) = if tab.is_open() && label != "Listen" {
+                (Color32::from_rgb(190, 60, 60), Color32::WHITE)
+            } else {
+                (
+                    ui.visuals().selection.bg_fill,
+                    ui.visuals().selection.stroke.color,
+                )
             };
-            ui.horizontal(|ui| {
-                text_field_ui(ui, "Local port", tab.form.local_port_mut(), "0", port_tip);
-            });
-            field_error_ui(ui, tab.errors.local_port.as_ref());
-            if tab.form.mode != Mode::TcpServer {
-                let remote_tip = if tab.form.mode == Mode::Udp {
-                    "Where datagrams go unless a peer is picked below"
-                } else {
-                    "The device or server to connect to"
-                };
-                ui.horizontal(|ui| {
-                    text_field_ui(ui, "Remote IP", &mut tab.form.remote_ip, "127.0.0.1", remote_tip);
-                });
-                field_error_ui(ui, tab.errors.remote_ip.as_ref());
-                ui.horizontal(|ui| {
-                    text_field_ui(ui, "Remote port", &mut tab.form.remote_port, "8080", remote_tip);
-                });
-                field_error_ui(ui, tab.errors.remote_port.as_ref());
+            let button = egui::Button::new(RichText::new(label).strong().color(text))
+                .fill(fill)
+                .min_size(egui::vec2(ui.available_width(), 30.0));
+            let tip = match label {
+                "Connect" => "Connect to the remote address",
+                "Disconnect" => "Close the connection (also cancels a connect in progress)",
+                "Listen" => "Start accepting clients on the local address",
+                "Stop" => "Stop accepting clients",
+                "Open" => "Bind the UDP socket",
+                _ => "Close the UDP socket",
+            };
+            if ui.add(button).on_hover_text(tip).clicked() {
+                actions.push(UiAction::ToggleOpen);
+            }
+            if tab.form.mode == Mode::TcpServer {
+                ui.checkbox(
+                    &mut tab.form.close_clients_on_stop,
+                    "Stop also disconnects clients",
+                )
+                .on_hover_text("Off: clients connected before Stop stay connected");
             }
         });
-        ui.add_space(4.0);
-        let label = tab.toggle_label();
-        let button = egui::Button::new(RichText::new(label).strong()).min_size(egui::vec2(ui.available_width(), 30.0));
-        let tip = match label {
-            "Connect" => "Connect to the remote address",
-            "Disconnect" => "Close the connection (also cancels a connect in progress)",
-            "Listen" => "Start accepting clients on the local address",
-            "Stop" => "Stop accepting clients",
-            "Open" => "Bind the UDP socket",
-            _ => "Close the UDP socket",
-        };
-        if ui.add(button).on_hover_text(tip).clicked() {
-            actions.push(UiAction::ToggleOpen);
-        }
-        if tab.form.mode == Mode::TcpServer {
-            ui.checkbox(&mut tab.form.close_clients_on_stop, "Stop also disconnects clients")
-                .on_hover_text("Off: clients connected before Stop stay connected");
-        }
-    });
 }
 
 fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
