@@ -100,33 +100,7 @@ fn network_ui(
                     }
                 });
                 ui.add_space(4.0);
-                ui.horizontal(|ui| {
-                    let tip = "Address of this machine to use: 0.0.0.0 or :: means all interfaces";
-                    let field =
-                        egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");
-                    let label = fixed_label_ui(ui, "Local IP");
-                    // Leave room for the interface picker on the right.
-                    let width = ui.available_width() - 40.0;
-                    ui.add(field.desired_width(width))
-                        .labelled_by(label.id)
-                        .on_hover_text(tip);
-                    ui.menu_button("▼", |ui| {
-                        for ip in ["0.0.0.0", "::"] {
-                            if ui.button(format!("{ip}  (all interfaces)")).clicked() {
-                                tab.form.local_ip = ip.into();
-                                ui.close();
-                            }
-                        }
-                        for (name, ip) in interfaces {
-                            if ui.button(format!("{ip}  ({name})")).clicked() {
-                                tab.form.local_ip = ip.to_string();
-                                ui.close();
-                            }
-                        }
-                    })
-                    .response
-                    .on_hover_text("Pick an address of this machine");
-                });
+                local_ip_ui(ui, tab, interfaces);
                 field_error_ui(ui, tab.errors.local_ip.as_ref());
                 let port_tip = match tab.form.mode {
                     Mode::TcpClient => "Local port to connect from; 0 lets the system choose",
@@ -178,30 +152,7 @@ fn network_ui(
                 }
             });
             ui.add_space(4.0);
-            let label = tab.toggle_label();
-            // The main action stands out: accent colour to open, error colour to close.
-            let (fill, text) = if tab.is_open() && label != "Listen" {
-                (Color32::from_rgb(190, 60, 60), Color32::WHITE)
-            } else {
-                (
-                    ui.visuals().selection.bg_fill,
-                    ui.visuals().selection.stroke.color,
-                )
-            };
-            let button = egui::Button::new(RichText::new(label).strong().color(text))
-                .fill(fill)
-                .min_size(egui::vec2(ui.available_width(), 30.0));
-            let tip = match label {
-                "Connect" => "Connect to the remote address",
-                "Disconnect" => "Close the connection (also cancels a connect in progress)",
-                "Listen" => "Start accepting clients on the local address",
-                "Stop" => "Stop accepting clients",
-                "Open" => "Bind the UDP socket",
-                _ => "Close the UDP socket",
-            };
-            if ui.add(button).on_hover_text(tip).clicked() {
-                actions.push(UiAction::ToggleOpen);
-            }
+            open_button_ui(ui, tab, actions);
             if tab.form.mode == Mode::TcpServer {
                 ui.checkbox(
                     &mut tab.form.close_clients_on_stop,
@@ -352,4 +303,62 @@ fn send_ui(ui: &mut egui::Ui, tab: &mut Tab) {
             ui.weak(target);
             ui.weak("Ctrl+Enter sends");
         });
+}
+
+/// Connect / Listen / Open, turning into Disconnect / Stop / Close.
+fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let label = tab.toggle_label();
+    // The main action stands out: accent colour to open, error colour to close.
+    let (fill, text) = if tab.is_open() && label != "Listen" {
+        (Color32::from_rgb(190, 60, 60), Color32::WHITE)
+    } else {
+        (
+            ui.visuals().selection.bg_fill,
+            ui.visuals().selection.stroke.color,
+        )
+    };
+    let button = egui::Button::new(RichText::new(label).strong().color(text))
+        .fill(fill)
+        .min_size(egui::vec2(ui.available_width(), 30.0));
+    let tip = match label {
+        "Connect" => "Connect to the remote address",
+        "Disconnect" => "Close the connection (also cancels a connect in progress)",
+        "Listen" => "Start accepting clients on the local address",
+        "Stop" => "Stop accepting clients",
+        "Open" => "Bind the UDP socket",
+        _ => "Close the UDP socket",
+    };
+    if ui.add(button).on_hover_text(tip).clicked() {
+        actions.push(UiAction::ToggleOpen);
+    }
+}
+
+/// The local IP field with a picker of this machine's addresses.
+fn local_ip_ui(ui: &mut egui::Ui, tab: &mut Tab, interfaces: &[(String, IpAddr)]) {
+    ui.horizontal(|ui| {
+        let tip = "Address of this machine to use: 0.0.0.0 or :: means all interfaces";
+        let field = egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");
+        let label = fixed_label_ui(ui, "Local IP");
+        // Leave room for the interface picker on the right.
+        let width = ui.available_width() - 40.0;
+        ui.add(field.desired_width(width))
+            .labelled_by(label.id)
+            .on_hover_text(tip);
+        ui.menu_button("▼", |ui| {
+            for ip in ["0.0.0.0", "::"] {
+                if ui.button(format!("{ip}  (all interfaces)")).clicked() {
+                    tab.form.local_ip = ip.into();
+                    ui.close();
+                }
+            }
+            for (name, ip) in interfaces {
+                if ui.button(format!("{ip}  ({name})")).clicked() {
+                    tab.form.local_ip = ip.to_string();
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_hover_text("Pick an address of this machine");
+    });
 }
