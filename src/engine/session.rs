@@ -373,6 +373,23 @@ impl Io {
         self.sent_any = true;
     }
 
+    fn emit_data(
+        &mut self,
+        conn: Option<ConnId>,
+        peer: SocketAddr,
+        dir: Direction,
+        bytes: Vec<u8>,
+    ) {
+        let at = SystemTime::now();
+        self.emit(Event::Data(Data {
+            conn,
+            peer,
+            dir,
+            at,
+            bytes,
+        }));
+    }
+
     fn new_conn_id(&mut self) -> ConnId {
         let id = ConnId(self.next_conn);
         self.next_conn += 1;
@@ -506,14 +523,8 @@ impl Io {
                 Ok(0) => return ReadEnd::Closed(CloseReason::PeerClosed),
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
-                    let data = Data {
-                        conn: Some(id),
-                        peer: conn.peer,
-                        dir: Direction::Rx,
-                        at: SystemTime::now(),
-                        bytes: self.buf.get(..n).unwrap_or_default().to_vec(),
-                    };
-                    self.emit(Event::Data(data));
+                    let (peer, bytes) = (conn.peer, self.buf.get(..n).unwrap_or_default().to_vec());
+                    self.emit_data(Some(id), peer, Direction::Rx, bytes);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -554,14 +565,7 @@ impl Io {
         }
         let peer = conn.peer;
         for bytes in done {
-            let at = SystemTime::now();
-            self.emit(Event::Data(Data {
-                conn: Some(id),
-                peer,
-                dir: Direction::Tx,
-                at,
-                bytes,
-            }));
+            self.emit_data(Some(id), peer, Direction::Tx, bytes);
         }
         if let Some(reason) = failed {
             self.close(id, reason);
@@ -644,14 +648,7 @@ impl Io {
                         continue;
                     }
                     let bytes = self.buf.get(..n).unwrap_or_default().to_vec();
-                    let at = SystemTime::now();
-                    self.emit(Event::Data(Data {
-                        conn: None,
-                        peer,
-                        dir: Direction::Rx,
-                        at,
-                        bytes,
-                    }));
+                    self.emit_data(None, peer, Direction::Rx, bytes);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 // ICMP errors for earlier sends (Linux on some sockets, Windows without
@@ -706,14 +703,7 @@ impl Io {
             self.emit(Event::Error(e));
         }
         for (peer, bytes) in sent {
-            let at = SystemTime::now();
-            self.emit(Event::Data(Data {
-                conn: None,
-                peer,
-                dir: Direction::Tx,
-                at,
-                bytes,
-            }));
+            self.emit_data(None, peer, Direction::Tx, bytes);
         }
     }
 

@@ -1,12 +1,12 @@
 //! The settings column: Network, Receive and Send groups, and the client/peer list.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use eframe::egui::{self, Color32, RichText};
 
 use super::state::{Selection, Tab, UiAction};
 use crate::codec::TextEncoding;
-use crate::engine::Mode;
+use crate::engine::{ConnId, Mode};
 
 const LABEL_WIDTH: f32 = 78.0;
 
@@ -163,73 +163,104 @@ fn network_ui(
         });
 }
 
-fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
-    let title = format!("Clients ({})", tab.capture.clients.len());
+/// One row of a target list: who, what to show, and how to drop it (TCP clients only).
+struct TargetRow {
+    selection: Selection,
+    text: String,
+    disconnect: Option<(ConnId, SocketAddr)>,
+}
+
+/// A list to pick a send target from: a default entry, then one row per client or peer.
+fn target_list_ui(
+    ui: &mut egui::Ui,
+    tab: &Tab,
+    title: String,
+    default: (&str, &str, &str),
+    rows: Vec<TargetRow>,
+    actions: &mut Vec<UiAction>,
+) {
     egui::CollapsingHeader::new(RichText::new(title).strong())
-        .id_salt("clients")
+        .id_salt("targets")
         .default_open(true)
         .show(ui, |ui| {
+            let (label, tip, empty) = default;
             if ui
-                .selectable_label(tab.selection == Selection::Default, "All clients")
-                .on_hover_text("Send to every connected client")
+                .selectable_label(tab.selection == Selection::Default, label)
+                .on_hover_text(tip)
                 .clicked()
             {
                 actions.push(UiAction::Select(Selection::Default));
             }
-            for (conn, client) in &tab.capture.clients {
+            if rows.is_empty() {
+                ui.weak(empty);
+            }
+            for row in rows {
                 ui.horizontal(|ui| {
-                    let selected = tab.selection == Selection::Client(*conn);
-                    let text =
-                        format!("{}  ↓{} ↑{}", client.peer, client.rx_bytes, client.tx_bytes);
+                    let selected = tab.selection == row.selection;
+                    let tip = if row.disconnect.is_some() {
+                        "Send to this client only"
+                    } else {
+                        "Reply to this peer"
+                    };
                     if ui
-                        .selectable_label(selected, text)
-                        .on_hover_text("Send to this client only")
+                        .selectable_label(selected, row.text)
+                        .on_hover_text(tip)
                         .clicked()
                     {
-                        actions.push(UiAction::Select(Selection::Client(*conn)));
+                        actions.push(UiAction::Select(row.selection));
                     }
-                    if ui
-                        .small_button("×")
-                        .on_hover_text(format!("Disconnect {}", client.peer))
-                        .clicked()
-                    {
-                        actions.push(UiAction::DisconnectClient(*conn));
+                    if let Some((conn, peer)) = row.disconnect {
+                        let button = ui
+                            .small_button("×")
+                            .on_hover_text(format!("Disconnect {peer}"));
+                        if button.clicked() {
+                            actions.push(UiAction::DisconnectClient(conn));
+                        }
                     }
                 });
-            }
-            if tab.capture.clients.is_empty() {
-                ui.weak("No client connected");
             }
         });
     ui.add_space(6.0);
 }
 
+fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let rows = tab
+        .capture
+        .clients
+        .iter()
+        .map(|(conn, c)| TargetRow {
+            selection: Selection::Client(*conn),
+            text: format!("{}  ↓{} ↑{}", c.peer, c.rx_bytes, c.tx_bytes),
+            disconnect: Some((*conn, c.peer)),
+        })
+        .collect();
+    let title = format!("Clients ({})", tab.capture.clients.len());
+    let default = (
+        "All clients",
+        "Send to every connected client",
+        "No client connected",
+    );
+    target_list_ui(ui, tab, title, default, rows, actions);
+}
+
 fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let rows = tab
+        .capture
+        .peers
+        .iter()
+        .map(|(peer, p)| TargetRow {
+            selection: Selection::Peer(*peer),
+            text: format!("{peer}  ↓{} ↑{}", p.rx_bytes, p.tx_bytes),
+            disconnect: None,
+        })
+        .collect();
     let title = format!("Peers ({})", tab.capture.peers.len());
-    egui::CollapsingHeader::new(RichText::new(title).strong())
-        .id_salt("peers")
-        .default_open(true)
-        .show(ui, |ui| {
-            if ui
-                .selectable_label(tab.selection == Selection::Default, "Remote address")
-                .on_hover_text("Send to the remote IP and port above")
-                .clicked()
-            {
-                actions.push(UiAction::Select(Selection::Default));
-            }
-            for (peer, info) in &tab.capture.peers {
-                let selected = tab.selection == Selection::Peer(*peer);
-                let text = format!("{peer}  ↓{} ↑{}", info.rx_bytes, info.tx_bytes);
-                if ui
-                    .selectable_label(selected, text)
-                    .on_hover_text("Reply to this peer")
-                    .clicked()
-                {
-                    actions.push(UiAction::Select(Selection::Peer(*peer)));
-                }
-            }
-        });
-    ui.add_space(6.0);
+    let default = (
+        "Remote address",
+        "Send to the remote IP and port above",
+        "No datagram yet",
+    );
+    target_list_ui(ui, tab, title, default, rows, actions);
 }
 
 fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
