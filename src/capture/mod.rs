@@ -78,6 +78,54 @@ pub struct Counters {
     pub dropped_bytes: u64,
 }
 
+/// Timed and file sends under way, for the Send group's counters and progress bar.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sending {
+    /// Sends made by the running cyclic send or sequence, `None` when none runs.
+    pub scheduled: Option<u64>,
+    /// Sends made by the last one that finished.
+    pub scheduled_last: u64,
+    /// The file being sent.
+    pub file: Option<FileProgress>,
+}
+
+/// A file send's progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileProgress {
+    /// Bytes handed to the socket.
+    pub sent: u64,
+    /// The file's size.
+    pub total: u64,
+    /// When the first progress arrived.
+    pub since: SystemTime,
+    /// When the last progress arrived.
+    pub at: SystemTime,
+}
+
+impl FileProgress {
+    /// Fraction done, 0 to 1.
+    pub fn fraction(&self) -> f32 {
+        if self.total == 0 {
+            1.0
+        } else {
+            (self.sent as f64 / self.total as f64) as f32
+        }
+    }
+
+    /// Average bytes per second so far.
+    pub fn rate(&self) -> f64 {
+        let secs = self
+            .at
+            .duration_since(self.since)
+            .map_or(0.0, |d| d.as_secs_f64());
+        if secs > 0.0 {
+            self.sent as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Everything one session has seen.
 #[derive(Default)]
 pub struct Capture {
@@ -95,6 +143,8 @@ pub struct Capture {
     pub mode: Mode,
     /// The last error, until the next successful open.
     pub last_error: Option<String>,
+    /// Timed and file sends.
+    pub sending: Sending,
 }
 
 impl Capture {
@@ -127,29 +177,7 @@ impl Capture {
                     format!("Connecting to {remote} …"),
                 );
             }
-            Event::Connected { conn, peer, local } => {
-                if self.mode == Mode::TcpClient {
-                    self.link = LinkState::Connected { peer, local };
-                    self.last_error = None;
-                }
-                self.clients.insert(
-                    conn,
-                    Client {
-                        peer,
-                        local,
-                        since: now,
-                        rx_bytes: 0,
-                        tx_bytes: 0,
-                    },
-                );
-                let text = if self.mode == Mode::TcpClient {
-                    format!("Connected to {peer} from {local}")
-                } else {
-                    format!("{peer} connected")
-                };
-                self.log
-                    .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
-            }
+            Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Data(data) => self.apply_data(data),
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
@@ -197,10 +225,80 @@ impl Capture {
                 self.log
                     .push_message(now, RecordKind::Error, None, None, text);
             }
+            Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
+            Event::FileProgress {
+                sent,
+                total,
+                finished,
+            } => self.apply_file(now, sent, total, finished),
             Event::Stopped => {
                 self.link = LinkState::Idle;
                 self.clients.clear();
+                self.sending.scheduled = None;
+                self.sending.file = None;
             }
+        }
+    }
+
+    fn apply_connected(
+        &mut self,
+        now: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        local: SocketAddr,
+    ) {
+        if self.mode == Mode::TcpClient {
+            self.link = LinkState::Connected { peer, local };
+            self.last_error = None;
+        }
+        self.clients.insert(
+            conn,
+            Client {
+                peer,
+                local,
+                since: now,
+                rx_bytes: 0,
+                tx_bytes: 0,
+            },
+        );
+        let text = if self.mode == Mode::TcpClient {
+            format!("Connected to {peer} from {local}")
+        } else {
+            format!("{peer} connected")
+        };
+        self.log
+            .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+    }
+
+    fn apply_schedule(&mut self, sent: u64, finished: bool) {
+        if finished {
+            self.sending.scheduled = None;
+            self.sending.scheduled_last = sent;
+        } else {
+            self.sending.scheduled = Some(sent);
+        }
+    }
+
+    fn apply_file(&mut self, now: SystemTime, sent: u64, total: u64, finished: bool) {
+        let before = self.sending.file.as_ref().map_or(0, |f| f.sent);
+        self.counters.tx_bytes += sent.saturating_sub(before);
+        if finished {
+            self.sending.file = None;
+            let text = if sent == total {
+                format!("File sent: {sent} bytes")
+            } else {
+                format!("File send stopped at {sent} of {total} bytes")
+            };
+            self.log
+                .push_message(now, RecordKind::Info, None, None, text);
+        } else {
+            let since = self.sending.file.as_ref().map_or(now, |f| f.since);
+            self.sending.file = Some(FileProgress {
+                sent,
+                total,
+                since,
+                at: now,
+            });
         }
     }
 

@@ -1,6 +1,10 @@
 //! Pure byte ↔ value functions: no I/O, no threads, no egui. Property tests live here.
 
+pub mod checksum;
+pub mod escape;
 pub mod hex;
+pub mod length;
+pub mod payload;
 pub mod text;
 
 pub use hex::HexError;

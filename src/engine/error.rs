@@ -61,6 +61,8 @@ pub enum EngineError {
         /// What the OS said.
         source: io::Error,
     },
+    /// A timed send's payload could not be made (e.g. its checksum range no longer fits).
+    Payload(crate::codec::payload::PayloadError),
     /// A bug: the I/O thread panicked. The session is over.
     Internal(String),
 }
@@ -125,6 +127,7 @@ impl fmt::Display for EngineError {
             EngineError::UnknownConn(id) => write!(f, "Client {id} is no longer connected"),
             EngineError::Unsupported(what) => f.write_str(what),
             EngineError::Io { context, source } => write!(f, "Error {context}: {source}"),
+            EngineError::Payload(e) => write!(f, "Timed send stopped: {e}"),
             EngineError::Internal(what) => write!(f, "Internal error, session stopped: {what}"),
         }
     }

@@ -3,12 +3,14 @@
 
 mod addr;
 mod error;
+mod sender;
 mod session;
 mod sockets;
 mod types;
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use error::EngineError;
+pub use sender::{Pace, Schedule};
 pub use session::{MAX_IN_FLIGHT, Notify, Session};
 pub use types::{
     CloseReason, Command, ConnId, Data, Direction, Event, Mode, SessionConfig, Target,

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::sender::{FileSend, Schedule};
 use super::{
     CloseReason, Command, ConnId, Data, Direction, EngineError, Event, Mode, SessionConfig, Target,
     sockets,
@@ -33,6 +34,12 @@ const READ_BUDGET: usize = 1 << 20;
 const READ_BUF: usize = 64 << 10;
 /// Retry delay while the owner is behind, or after an accept failure such as EMFILE.
 const BACKOFF: Duration = Duration::from_millis(10);
+/// How often progress of timed and file sends is reported.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// A file is read on only while less than this is queued towards its target.
+const FILE_LOW_WATER: usize = 256 << 10;
+/// The largest UDP payload over IPv4.
+const MAX_DATAGRAM: usize = 65_507;
 
 const WAKER: Token = Token(0);
 const LISTENER: Token = Token(1);
@@ -88,6 +95,10 @@ impl Session {
             stop: false,
             accept_retry: None,
             udp_dropped: (0, 0),
+            schedule: None,
+            schedule_report: Instant::now(),
+            file: None,
+            file_report: Instant::now(),
         };
         let thread = std::thread::Builder::new()
             .name(name.into())
@@ -177,15 +188,22 @@ struct Conn {
     peer: SocketAddr,
     /// `Some(deadline)` while a client connect is in progress.
     connecting: Option<Instant>,
-    out: VecDeque<Vec<u8>>,
+    out: VecDeque<Outgoing>,
     /// Bytes of `out.front()` already written.
     out_offset: usize,
     out_bytes: usize,
 }
 
+/// Bytes waiting for the socket. File chunks are not logged one by one (a 200 MB file would
+/// fill the log); their progress is reported instead.
+struct Outgoing {
+    bytes: Vec<u8>,
+    log: bool,
+}
+
 struct Udp {
     socket: UdpSocket,
-    out: VecDeque<(SocketAddr, Vec<u8>)>,
+    out: VecDeque<(SocketAddr, Outgoing)>,
     out_bytes: usize,
 }
 
@@ -210,6 +228,12 @@ struct Io {
     stop: bool,
     accept_retry: Option<Instant>,
     udp_dropped: (u64, u64),
+    /// Cyclic send or sequence.
+    schedule: Option<Schedule>,
+    schedule_report: Instant,
+    /// A file being sent.
+    file: Option<FileSend>,
+    file_report: Instant,
 }
 
 enum ReadEnd {
@@ -248,6 +272,8 @@ impl Io {
             self.read_again();
             self.check_timers();
             self.flush_udp_drops();
+            self.run_schedule();
+            self.pump_file();
             if std::mem::take(&mut self.sent_any) {
                 (self.notify)();
             }
@@ -351,7 +377,13 @@ impl Io {
             .conns
             .values()
             .filter_map(|c| c.connecting)
-            .chain(self.accept_retry);
+            .chain(self.accept_retry)
+            .chain(self.schedule.as_ref().and_then(Schedule::next_at))
+            .chain(
+                self.file_waits_for_clock()
+                    .then(|| self.file.as_ref().and_then(FileSend::next_at))
+                    .flatten(),
+            );
         deadlines.min().map(|d| d.saturating_duration_since(now))
     }
 
@@ -543,15 +575,15 @@ impl Io {
         while let Some(front) = conn.out.front() {
             match conn
                 .stream
-                .write(front.get(conn.out_offset..).unwrap_or_default())
+                .write(front.bytes.get(conn.out_offset..).unwrap_or_default())
             {
                 Ok(n) => {
                     conn.out_offset += n;
                     conn.out_bytes = conn.out_bytes.saturating_sub(n);
-                    if conn.out_offset >= front.len() {
+                    if conn.out_offset >= front.bytes.len() {
                         conn.out_offset = 0;
-                        if let Some(sent) = conn.out.pop_front() {
-                            done.push(sent);
+                        if let Some(sent) = conn.out.pop_front().filter(|o| o.log) {
+                            done.push(sent.bytes);
                         }
                     }
                 }
@@ -572,7 +604,7 @@ impl Io {
         }
     }
 
-    fn queue_send(&mut self, id: ConnId, bytes: Vec<u8>) {
+    fn queue_send(&mut self, id: ConnId, bytes: Vec<u8>, log: bool) {
         let Some(conn) = self.conns.get_mut(&id) else {
             self.emit(Event::Error(EngineError::UnknownConn(id)));
             return;
@@ -587,7 +619,7 @@ impl Io {
             return;
         }
         conn.out_bytes += bytes.len();
-        conn.out.push_back(bytes);
+        conn.out.push_back(Outgoing { bytes, log });
         self.flush(id);
     }
 
@@ -676,8 +708,8 @@ impl Io {
         let mut sent = Vec::new();
         let mut errors = Vec::new();
         if let Some(udp) = &mut self.udp {
-            while let Some((peer, bytes)) = udp.out.front() {
-                match udp.socket.send_to(bytes, *peer) {
+            while let Some((peer, outgoing)) = udp.out.front() {
+                match udp.socket.send_to(&outgoing.bytes, *peer) {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -686,15 +718,17 @@ impl Io {
                             peer: *peer,
                             source,
                         });
-                        if let Some((_, bytes)) = udp.out.pop_front() {
-                            udp.out_bytes = udp.out_bytes.saturating_sub(bytes.len());
+                        if let Some((_, outgoing)) = udp.out.pop_front() {
+                            udp.out_bytes = udp.out_bytes.saturating_sub(outgoing.bytes.len());
                         }
                         continue;
                     }
                 }
-                if let Some((peer, bytes)) = udp.out.pop_front() {
-                    udp.out_bytes = udp.out_bytes.saturating_sub(bytes.len());
-                    sent.push((peer, bytes));
+                if let Some((peer, outgoing)) = udp.out.pop_front() {
+                    udp.out_bytes = udp.out_bytes.saturating_sub(outgoing.bytes.len());
+                    if outgoing.log {
+                        sent.push((peer, outgoing.bytes));
+                    }
                 }
             }
         }
@@ -768,7 +802,7 @@ impl Io {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Send { to, bytes } => self.send(to, bytes),
+            Command::Send { to, bytes } => self.send(to, bytes, true),
             Command::Disconnect(id) => {
                 if self.conns.get(&id).is_some_and(|c| c.connecting.is_some()) {
                     // Disconnect during a slow connect: give it up quietly.
@@ -798,20 +832,172 @@ impl Io {
                     )));
                 }
             }
+            Command::StartSchedule(schedule) => {
+                self.schedule = Some(schedule);
+                self.schedule_report = Instant::now();
+            }
+            Command::StopSchedule => {
+                if let Some(schedule) = self.schedule.take() {
+                    self.emit(Event::ScheduleProgress {
+                        sent: schedule.sent,
+                        finished: true,
+                    });
+                }
+            }
+            Command::SendFile {
+                to,
+                path,
+                chunk,
+                pace,
+            } => {
+                let chunk = if self.config.mode == Mode::Udp {
+                    chunk.min(MAX_DATAGRAM)
+                } else {
+                    chunk
+                };
+                match FileSend::open(&path, to, chunk, pace) {
+                    Ok(file) => self.file = Some(file),
+                    Err(source) => self.emit(Event::Error(EngineError::Io {
+                        context: format!("opening {}", path.display()),
+                        source,
+                    })),
+                }
+            }
+            Command::CancelFile => {
+                if let Some(file) = self.file.take() {
+                    self.emit(Event::FileProgress {
+                        sent: file.sent,
+                        total: file.total,
+                        finished: true,
+                    });
+                }
+            }
             Command::Stop => self.stop = true,
         }
     }
 
-    fn send(&mut self, to: Target, bytes: Vec<u8>) {
+    /// True if something can be sent to `to` now.
+    fn reachable(&self, to: &Target) -> bool {
+        match to {
+            Target::Conn(id) => self.conns.get(id).is_some_and(|c| c.connecting.is_none()),
+            Target::AllConns => self.conns.values().any(|c| c.connecting.is_none()),
+            Target::Addr(_) => self.udp.is_some(),
+        }
+    }
+
+    /// Bytes still queued towards `to`: the file waits while this is high, so it is never
+    /// read faster than the peer takes it.
+    fn queued_towards(&self, to: &Target) -> usize {
+        match to {
+            Target::Conn(id) => self.conns.get(id).map_or(0, |c| c.out_bytes),
+            Target::AllConns => self.conns.values().map(|c| c.out_bytes).max().unwrap_or(0),
+            Target::Addr(_) => self.udp.as_ref().map_or(0, |u| u.out_bytes),
+        }
+    }
+
+    fn run_schedule(&mut self) {
+        let Some(schedule) = &mut self.schedule else {
+            return;
+        };
+        let to = schedule.to.clone();
+        let payloads = schedule.due(Instant::now());
+        let mut finished = schedule.finished();
+        for payload in payloads {
+            if !self.reachable(&to) {
+                self.emit(Event::Error(EngineError::NotConnected));
+                finished = true;
+                break;
+            }
+            match payload {
+                Ok(bytes) => self.send(to.clone(), bytes, true),
+                Err(e) => {
+                    self.emit(Event::Error(EngineError::Payload(e)));
+                    finished = true;
+                    break;
+                }
+            }
+        }
+        let sent = self.schedule.as_ref().map_or(0, |s| s.sent);
+        if finished {
+            self.schedule = None;
+            self.emit(Event::ScheduleProgress {
+                sent,
+                finished: true,
+            });
+        } else if self.schedule_report.elapsed() >= PROGRESS_EVERY {
+            self.schedule_report = Instant::now();
+            self.emit(Event::ScheduleProgress {
+                sent,
+                finished: false,
+            });
+        }
+    }
+
+    /// True when the file waits for its pace rather than for the socket.
+    fn file_waits_for_clock(&self) -> bool {
+        self.file
+            .as_ref()
+            .is_some_and(|f| self.queued_towards(&f.to) < FILE_LOW_WATER)
+    }
+
+    fn pump_file(&mut self) {
+        let Some(file) = &self.file else { return };
+        let to = file.to.clone();
+        if !self.reachable(&to) {
+            self.emit(Event::Error(EngineError::NotConnected));
+            self.finish_file();
+            return;
+        }
+        while self.queued_towards(&to) < FILE_LOW_WATER {
+            let Some(file) = &mut self.file else { return };
+            match file.next_chunk(Instant::now()) {
+                Ok(Some(chunk)) => self.send(to.clone(), chunk, false),
+                Ok(None) => break,
+                Err(source) => {
+                    self.emit(Event::Error(EngineError::Io {
+                        context: "reading the file".into(),
+                        source,
+                    }));
+                    self.finish_file();
+                    return;
+                }
+            }
+        }
+        let Some(file) = &self.file else { return };
+        if file.eof && self.queued_towards(&to) == 0 {
+            self.finish_file();
+        } else if self.file_report.elapsed() >= PROGRESS_EVERY {
+            self.file_report = Instant::now();
+            let (sent, total) = (file.sent, file.total);
+            self.emit(Event::FileProgress {
+                sent,
+                total,
+                finished: false,
+            });
+        }
+    }
+
+    fn finish_file(&mut self) {
+        if let Some(file) = self.file.take() {
+            self.emit(Event::FileProgress {
+                sent: file.sent,
+                total: file.total,
+                finished: true,
+            });
+        }
+    }
+
+    /// Queues bytes for `to`; `log` says whether each send shows in the log as a record.
+    fn send(&mut self, to: Target, bytes: Vec<u8>, log: bool) {
         match (self.config.mode, to) {
-            (Mode::Udp, Target::Addr(peer)) => self.send_udp(peer, bytes),
+            (Mode::Udp, Target::Addr(peer)) => self.send_udp(peer, bytes, log),
             (Mode::Udp, _) => self.emit(Event::Error(EngineError::Unsupported(
                 "UDP sends to an address, not a connection",
             ))),
             (_, Target::Addr(_)) => self.emit(Event::Error(EngineError::Unsupported(
                 "TCP sends to a connection, not an address",
             ))),
-            (_, Target::Conn(id)) => self.queue_send(id, bytes),
+            (_, Target::Conn(id)) => self.queue_send(id, bytes, log),
             (_, Target::AllConns) => {
                 let open: Vec<ConnId> = self
                     .conns
@@ -823,16 +1009,16 @@ impl Io {
                     None => self.emit(Event::Error(EngineError::NotConnected)),
                     Some((last, rest)) => {
                         for id in rest {
-                            self.queue_send(*id, bytes.clone());
+                            self.queue_send(*id, bytes.clone(), log);
                         }
-                        self.queue_send(*last, bytes);
+                        self.queue_send(*last, bytes, log);
                     }
                 }
             }
         }
     }
 
-    fn send_udp(&mut self, peer: SocketAddr, bytes: Vec<u8>) {
+    fn send_udp(&mut self, peer: SocketAddr, bytes: Vec<u8>, log: bool) {
         let Some(udp) = &mut self.udp else {
             self.emit(Event::Error(EngineError::NotConnected));
             return;
@@ -843,7 +1029,7 @@ impl Io {
             return;
         }
         udp.out_bytes += bytes.len();
-        udp.out.push_back((peer, bytes));
+        udp.out.push_back((peer, Outgoing { bytes, log }));
         self.flush_udp();
     }
 }

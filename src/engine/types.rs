@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
+use super::sender::{Pace, Schedule};
 
 /// One TCP connection of a session. Never reused within a session, so a stale id
 /// can never address a newer client.
@@ -113,6 +115,23 @@ pub enum Command {
     },
     /// TCP server: accept again on this address (after `StopListening`).
     Listen(SocketAddr),
+    /// Start sending on a timer (cyclic send or a sequence), replacing any running one.
+    StartSchedule(Schedule),
+    /// Stop the timer.
+    StopSchedule,
+    /// Send a file in chunks, replacing any file being sent.
+    SendFile {
+        /// Where the chunks go.
+        to: Target,
+        /// The file.
+        path: PathBuf,
+        /// Bytes per chunk (per datagram for UDP).
+        chunk: usize,
+        /// How fast.
+        pace: Pace,
+    },
+    /// Stop sending the file.
+    CancelFile,
     /// End the session: close everything and stop the thread.
     Stop,
 }
@@ -176,6 +195,22 @@ pub enum Event {
     ListenerClosed,
     /// Something failed; the session goes on unless a `Stopped` follows.
     Error(EngineError),
+    /// How far the timed sends are.
+    ScheduleProgress {
+        /// Sends made.
+        sent: u64,
+        /// No more will follow (count reached, stopped, or target gone).
+        finished: bool,
+    },
+    /// How far a file send is.
+    FileProgress {
+        /// Bytes handed to the socket.
+        sent: u64,
+        /// The file's size.
+        total: u64,
+        /// Done, cancelled or failed (an `Error` says which).
+        finished: bool,
+    },
     /// The session ended; no more events follow.
     Stopped,
 }

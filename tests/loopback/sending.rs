@@ -1,0 +1,307 @@
+//! The send side against real peers: exact bytes for every payload option, cyclic sends and
+//! sequences timed by the engine, and files streamed in chunks.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use sockscope::codec::TextEncoding;
+use sockscope::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+use sockscope::codec::length::LengthPrefix;
+use sockscope::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
+use sockscope::engine::{Command, Event, Mode, Pace, Schedule, Session, Target};
+
+use crate::util::{WAIT, listening, read_n, start, wait_for};
+
+fn connected_client() -> (Session, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let session = start(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(listener.local_addr().unwrap()),
+    );
+    let (peer, _) = listener.accept().unwrap();
+    wait_for(&session, |e| matches!(e, Event::Connected { .. }));
+    (session, peer)
+}
+
+fn udp_pair() -> (Session, UdpSocket, std::net::SocketAddr) {
+    let session = start(Mode::Udp, "127.0.0.1:0", None);
+    let ours = listening(&session);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    let addr = peer.local_addr().unwrap();
+    // Make sure the session's socket is ready by a round trip the peer starts.
+    peer.send_to(b"hi", ours).unwrap();
+    wait_for(&session, |e| matches!(e, Event::Data(_)));
+    (session, peer, addr)
+}
+
+#[test]
+fn the_peer_receives_exactly_what_the_preview_shows_for_every_option() {
+    let (session, mut peer) = connected_client();
+    let cases = [
+        ("hello", SendSpec::default()),
+        (
+            "你好",
+            SendSpec {
+                encoding: TextEncoding::GBK,
+                line_ending: LineEnding::CrLf,
+                ..SendSpec::default()
+            },
+        ),
+        (
+            "01 03 00 00 00 0A",
+            SendSpec {
+                mode: InputMode::Hex,
+                checksum: Checksum::new(ChecksumKind::Crc16Modbus),
+                ..SendSpec::default()
+            },
+        ),
+        (
+            r"\x02AT\r\n",
+            SendSpec {
+                mode: InputMode::Escapes,
+                checksum: Checksum::new(ChecksumKind::Xor8),
+                ..SendSpec::default()
+            },
+        ),
+        (
+            "data",
+            SendSpec {
+                length_prefix: Some(LengthPrefix {
+                    width: 4,
+                    order: ByteOrder::Little,
+                    includes_header: true,
+                }),
+                checksum: Checksum::new(ChecksumKind::Crc32),
+                ..SendSpec::default()
+            },
+        ),
+    ];
+    for (input, spec) in cases {
+        let payload = Payload::parse(input, &spec).unwrap();
+        // The preview the UI shows is exactly this render.
+        let preview = payload
+            .render(&mut VarState::new(0, 1), std::time::SystemTime::now())
+            .unwrap();
+        session.command(Command::Send {
+            to: Target::AllConns,
+            bytes: preview.clone(),
+        });
+        assert_eq!(read_n(&mut peer, preview.len()), preview, "{input}");
+    }
+}
+
+#[test]
+fn cyclic_send_every_10_ms_for_a_second_delivers_about_100_packets() {
+    let (session, peer, addr) = udp_pair();
+    let payload = Payload::parse("tick {{counter}}", &SendSpec::default()).unwrap();
+    let schedule = Schedule::cyclic(
+        Target::Addr(addr),
+        payload,
+        VarState::new(1, 1),
+        Duration::from_millis(10),
+        None,
+    );
+    session.command(Command::StartSchedule(schedule));
+    std::thread::sleep(Duration::from_secs(1));
+    session.command(Command::StopSchedule);
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::ScheduleProgress { finished: true, .. })
+    });
+    let Some(Event::ScheduleProgress { sent, .. }) = events.last() else {
+        unreachable!()
+    };
+    peer.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while let Ok(n) = peer.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(got.len() as u64, *sent, "every send arrived");
+    assert!(
+        (90..=110).contains(&got.len()),
+        "{} packets in 1 s",
+        got.len()
+    );
+    assert_eq!(got.first().map(String::as_str), Some("tick 1"));
+    assert_eq!(
+        got.get(1).map(String::as_str),
+        Some("tick 2"),
+        "the counter steps per send"
+    );
+}
+
+#[test]
+fn cyclic_send_with_a_count_stops_by_itself() {
+    let (session, peer, addr) = udp_pair();
+    let payload = Payload::parse("x", &SendSpec::default()).unwrap();
+    let schedule = Schedule::cyclic(
+        Target::Addr(addr),
+        payload,
+        VarState::new(0, 1),
+        Duration::from_millis(1),
+        Some(5),
+    );
+    session.command(Command::StartSchedule(schedule));
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::ScheduleProgress { finished: true, .. })
+    });
+    assert!(matches!(
+        events.last(),
+        Some(Event::ScheduleProgress { sent: 5, .. })
+    ));
+    let mut buf = [0u8; 8];
+    for _ in 0..5 {
+        assert_eq!(peer.recv(&mut buf).unwrap(), 1);
+    }
+}
+
+#[test]
+fn a_sequence_sends_its_steps_in_order_with_their_delays() {
+    let (session, mut peer) = connected_client();
+    let step = |t: &str, ms| {
+        (
+            Payload::parse(t, &SendSpec::default()).unwrap(),
+            Duration::from_millis(ms),
+        )
+    };
+    let steps = vec![step("A", 150), step("B", 0), step("C", 0)];
+    let start = Instant::now();
+    session.command(Command::StartSchedule(Schedule::sequence(
+        Target::AllConns,
+        steps,
+        VarState::new(0, 1),
+        false,
+    )));
+    assert_eq!(read_n(&mut peer, 1), b"A");
+    assert_eq!(read_n(&mut peer, 2), b"BC");
+    assert!(
+        start.elapsed() >= Duration::from_millis(150),
+        "B waited for A's delay"
+    );
+}
+
+/// Deterministic file content, so the receiver can check every byte without holding the file.
+fn content(offset: u64, buf: &mut [u8]) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        let x = offset + i as u64;
+        *b = (x.wrapping_mul(2_654_435_761) >> 13) as u8;
+    }
+}
+
+fn write_file(len: u64) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("sockscope-test-{}-{len}.bin", std::process::id()));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut buf = vec![0u8; 1 << 20];
+    let mut offset = 0;
+    while offset < len {
+        let n = (len - offset).min(buf.len() as u64) as usize;
+        content(offset, &mut buf[..n]);
+        file.write_all(&buf[..n]).unwrap();
+        offset += n as u64;
+    }
+    file.flush().unwrap();
+    path
+}
+
+#[cfg(target_os = "linux")]
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 4096
+}
+
+#[test]
+fn a_200_mb_file_arrives_byte_identical_with_flat_memory() {
+    const LEN: u64 = 200 << 20;
+    let path = write_file(LEN);
+    let (session, mut peer) = connected_client();
+    #[cfg(target_os = "linux")]
+    let rss_before = rss_bytes();
+    session.command(Command::SendFile {
+        to: Target::AllConns,
+        path: path.clone(),
+        chunk: 64 << 10,
+        pace: Pace::Unlimited,
+    });
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    let (mut got, mut buf, mut want) = (0u64, vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    #[cfg(target_os = "linux")]
+    let mut rss_peak = rss_before;
+    while got < LEN {
+        let n = peer.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed at {got}");
+        content(got, &mut want[..n]);
+        assert!(buf[..n] == want[..n], "bytes differ near offset {got}");
+        got += n as u64;
+        #[cfg(target_os = "linux")]
+        if got % (16 << 20) < n as u64 {
+            rss_peak = rss_peak.max(rss_bytes());
+        }
+    }
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::FileProgress { finished: true, .. })
+    });
+    assert!(matches!(
+        events.last(),
+        Some(Event::FileProgress {
+            sent: LEN,
+            total: LEN,
+            ..
+        })
+    ));
+    // No Data record per chunk: the log would otherwise hold the whole file.
+    assert!(!events.iter().any(|e| matches!(e, Event::Data(_))));
+    #[cfg(target_os = "linux")]
+    assert!(
+        rss_peak < rss_before + (32 << 20),
+        "memory grew by {} MiB",
+        (rss_peak - rss_before) >> 20
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn cancel_stops_a_file_send_midway() {
+    const LEN: u64 = 8 << 20;
+    let path = write_file(LEN);
+    let (session, mut peer) = connected_client();
+    // Paced at 1 MiB/s, so it is still going when cancelled.
+    session.command(Command::SendFile {
+        to: Target::AllConns,
+        path: path.clone(),
+        chunk: 16 << 10,
+        pace: Pace::BytesPerSec(1 << 20),
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    session.command(Command::CancelFile);
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::FileProgress { finished: true, .. })
+    });
+    let Some(Event::FileProgress { sent, .. }) = events.last() else {
+        unreachable!()
+    };
+    assert!(*sent > 0 && *sent < LEN / 2, "stopped at {sent}");
+    // The peer gets what was sent and then nothing more.
+    let mut received = 0u64;
+    peer.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n) = peer.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        received += n as u64;
+    }
+    assert_eq!(received, *sent);
+    std::fs::remove_file(path).unwrap();
+}
