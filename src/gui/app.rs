@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
+use super::send_panel::SendPanelState;
 use super::state::{Form, Tab, UiAction};
-use super::{fonts, log_view, send_panel, settings, status_bar};
+use super::{FilePicker, NativeFilePicker, fonts, log_view, send_panel, settings, status_bar};
 use crate::engine::{self, Notify};
 
 /// Storage key of the form in eframe's persistence.
@@ -23,6 +24,8 @@ const PUMP_BUDGET: Duration = Duration::from_millis(15);
 pub struct App {
     tab: Tab,
     interfaces: Vec<(String, std::net::IpAddr)>,
+    picker: Box<dyn FilePicker>,
+    send_panel: SendPanelState,
 }
 
 impl App {
@@ -45,7 +48,16 @@ impl App {
         Self {
             tab: Tab::new(form, notify),
             interfaces: engine::local_addresses(),
+            picker: Box::new(NativeFilePicker),
+            send_panel: SendPanelState::default(),
         }
+    }
+
+    /// Replaces the file dialog (tests answer it themselves).
+    #[must_use]
+    pub fn with_picker(mut self, picker: Box<dyn FilePicker>) -> Self {
+        self.picker = picker;
+        self
     }
 
     /// The tab, for tests.
@@ -89,7 +101,13 @@ impl eframe::App for App {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        settings::settings_ui(ui, &mut self.tab, &self.interfaces, &mut actions);
+                        settings::settings_ui(
+                            ui,
+                            &mut self.tab,
+                            &self.interfaces,
+                            &*self.picker,
+                            &mut actions,
+                        );
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -98,7 +116,12 @@ impl eframe::App for App {
                 .default_size(120.0)
                 .min_size(80.0)
                 .show(ui, |ui| {
-                    send_panel::send_panel_ui(ui, &mut self.tab, &mut actions);
+                    send_panel::send_panel_ui(
+                        ui,
+                        &mut self.tab,
+                        &mut self.send_panel,
+                        &mut actions,
+                    );
                 });
             log_view::log_view_ui(ui, &self.tab);
         });

@@ -3,14 +3,33 @@
 
 mod app;
 mod fonts;
+mod form;
 mod log_view;
+mod send_options;
 mod send_panel;
 mod settings;
 pub mod state;
 mod status_bar;
 
+use std::path::PathBuf;
+
 pub use app::App;
 pub use fonts::install as install_fonts;
+
+/// Asks the user for a file. A trait so UI tests never open a real dialog.
+pub trait FilePicker {
+    /// A file to open, or `None` if the user cancelled.
+    fn pick_file(&self) -> Option<PathBuf>;
+}
+
+/// The native dialog (rfd).
+pub struct NativeFilePicker;
+
+impl FilePicker for NativeFilePicker {
+    fn pick_file(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new().set_title("Send file").pick_file()
+    }
+}
 
 /// The window title.
 pub const TITLE: &str = "SockScope — 网络调试助手";

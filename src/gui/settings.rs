@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use eframe::egui::{self, Color32, RichText};
 
 use super::state::{Selection, Tab, UiAction};
+use super::{FilePicker, send_options};
 use crate::codec::TextEncoding;
 use crate::engine::{ConnId, Mode};
 
@@ -63,6 +64,7 @@ pub fn settings_ui(
     ui: &mut egui::Ui,
     tab: &mut Tab,
     interfaces: &[(String, IpAddr)],
+    picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
     ui.add_space(4.0);
@@ -75,7 +77,7 @@ pub fn settings_ui(
     }
     receive_ui(ui, tab, actions);
     ui.add_space(6.0);
-    send_ui(ui, tab);
+    send_options::send_options_ui(ui, tab, picker, actions);
 }
 
 fn network_ui(
@@ -301,38 +303,6 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
             {
                 actions.push(UiAction::ClearLog);
             }
-        });
-}
-
-fn send_ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    egui::CollapsingHeader::new(RichText::new("Send").strong())
-        .id_salt("send_group")
-        .default_open(true)
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut tab.form.tx_hex, false, "Send text")
-                    .on_hover_text("The send box is text, encoded with the chosen encoding");
-                ui.selectable_value(&mut tab.form.tx_hex, true, "Send hex")
-                    .on_hover_text("The send box is hex: 01 02, 0x01,0x02 or 0102");
-            });
-            let target = match (tab.form.mode, tab.selection) {
-                (Mode::TcpClient, _) => "To: the server".to_owned(),
-                (Mode::TcpServer, Selection::Client(conn)) => {
-                    tab.capture.clients.get(&conn).map_or_else(
-                        || "To: all clients".to_owned(),
-                        |c| format!("To: {}", c.peer),
-                    )
-                }
-                (Mode::TcpServer, _) => "To: all clients".to_owned(),
-                (Mode::Udp, Selection::Peer(peer)) => format!("To: {peer}"),
-                (Mode::Udp, _) => format!(
-                    "To: {}:{}",
-                    tab.form.remote_ip.trim(),
-                    tab.form.remote_port.trim()
-                ),
-            };
-            ui.weak(target);
-            ui.weak("Ctrl+Enter sends");
         });
 }
 

@@ -1,190 +1,17 @@
 //! What a tab knows and what happens when the user does something, in plain Rust (no egui), so
 //! it is unit-tested without a window. The widgets in the other `gui` files only call this.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
+pub use super::form::{FieldErrors, Form, QuickCommand};
 use crate::capture::{Capture, Counters, LinkState, RecordKind};
-use crate::codec::{TextEncoding, hex};
+use crate::codec::TextEncoding;
+use crate::codec::payload::VarState;
 use crate::engine::{
-    AddrError, Command, ConnId, Event, Mode, Notify, Session, SessionConfig, Target, parse_ip,
-    parse_port,
+    Command, ConnId, EngineError, Event, Mode, Notify, Pace, Schedule, Session, Target,
 };
-
-/// The settings the user fills in. Saved at exit and restored at start (eframe persistence).
-///
-/// `#[serde(default)]` so a form saved by an older version, with fields missing, still loads.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Form {
-    /// TCP client, TCP server or UDP.
-    pub mode: Mode,
-    /// Local IP (server/UDP: where to listen; client: which interface to connect from).
-    pub local_ip: String,
-    /// Local port of a TCP client; 0 = the OS chooses.
-    pub client_port: String,
-    /// Port a TCP server listens on.
-    pub server_port: String,
-    /// Port a UDP socket binds; 0 = any.
-    pub udp_port: String,
-    /// Remote IP: the server to connect to, or the UDP default destination.
-    pub remote_ip: String,
-    /// Remote port.
-    pub remote_port: String,
-    /// Text encoding for display and sending.
-    pub encoding: TextEncoding,
-    /// Show received data as hex instead of text.
-    pub rx_hex: bool,
-    /// Show a time on each row.
-    pub show_time: bool,
-    /// Keep the newest row in view.
-    pub auto_scroll: bool,
-    /// The send box holds hex, not text.
-    pub tx_hex: bool,
-    /// What is in the send box.
-    pub send_text: String,
-    /// TCP server: Stop also closes every client (default: keep them).
-    pub close_clients_on_stop: bool,
-    /// TCP connect timeout, in seconds.
-    pub connect_timeout_s: f32,
-}
-
-impl Default for Form {
-    fn default() -> Self {
-        Self {
-            mode: Mode::TcpClient,
-            local_ip: "0.0.0.0".into(),
-            client_port: "0".into(),
-            server_port: "8080".into(),
-            udp_port: "8080".into(),
-            remote_ip: "127.0.0.1".into(),
-            remote_port: "8080".into(),
-            encoding: TextEncoding::UTF_8,
-            rx_hex: false,
-            show_time: true,
-            auto_scroll: true,
-            tx_hex: false,
-            send_text: String::new(),
-            close_clients_on_stop: false,
-            connect_timeout_s: 5.0,
-        }
-    }
-}
-
-impl Form {
-    /// The local port field of the current mode.
-    pub fn local_port_mut(&mut self) -> &mut String {
-        match self.mode {
-            Mode::TcpClient => &mut self.client_port,
-            Mode::TcpServer => &mut self.server_port,
-            Mode::Udp => &mut self.udp_port,
-        }
-    }
-
-    /// The local port text of the current mode.
-    pub fn local_port(&self) -> &str {
-        match self.mode {
-            Mode::TcpClient => &self.client_port,
-            Mode::TcpServer => &self.server_port,
-            Mode::Udp => &self.udp_port,
-        }
-    }
-
-    /// Whether this mode needs a remote address to open.
-    pub fn needs_remote(&self) -> bool {
-        self.mode == Mode::TcpClient
-    }
-
-    fn local_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
-        let ip = if self.mode == Mode::TcpClient && self.local_ip.trim().is_empty() {
-            Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-        } else {
-            parse_ip(&self.local_ip)
-        };
-        let port = parse_port(self.local_port());
-        errors.local_ip = ip.as_ref().err().map(ToString::to_string);
-        errors.local_port = port.as_ref().err().map(ToString::to_string);
-        Some(SocketAddr::new(ip.ok()?, port.ok()?))
-    }
-
-    /// The remote address, or the reasons it is not one.
-    pub fn remote_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
-        let ip = parse_ip(&self.remote_ip);
-        let port = parse_port(&self.remote_port).and_then(|p| {
-            if p == 0 {
-                Err(AddrError::PortNotNumber(
-                    "0 (a remote port cannot be 0)".into(),
-                ))
-            } else {
-                Ok(p)
-            }
-        });
-        errors.remote_ip = ip.as_ref().err().map(ToString::to_string);
-        errors.remote_port = port.as_ref().err().map(ToString::to_string);
-        Some(SocketAddr::new(ip.ok()?, port.ok()?))
-    }
-
-    /// What to open, or the messages to show next to the bad fields.
-    pub fn session_config(&self) -> Result<SessionConfig, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let local = self.local_addr(&mut errors);
-        let remote = if self.needs_remote() {
-            self.remote_addr(&mut errors)
-        } else {
-            None
-        };
-        let timeout = Duration::from_secs_f32(self.connect_timeout_s.clamp(0.1, 600.0));
-        match (local, remote, errors.any()) {
-            (Some(local), remote, false) => Ok(SessionConfig {
-                mode: self.mode,
-                local,
-                remote,
-                connect_timeout: timeout,
-            }),
-            _ => Err(errors),
-        }
-    }
-
-    /// The exact bytes the send box means, or why there are none.
-    pub fn payload(&self) -> Result<Vec<u8>, String> {
-        let bytes = if self.tx_hex {
-            hex::parse(&self.send_text).map_err(|e| format!("Hex: {e}"))?
-        } else {
-            self.encoding
-                .encode(&self.send_text)
-                .map_err(|e| e.to_string())?
-        };
-        if bytes.is_empty() {
-            return Err("Nothing to send: the send box is empty".into());
-        }
-        Ok(bytes)
-    }
-}
-
-/// Messages to show next to the fields of the form.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldErrors {
-    /// Local IP.
-    pub local_ip: Option<String>,
-    /// Local port.
-    pub local_port: Option<String>,
-    /// Remote IP.
-    pub remote_ip: Option<String>,
-    /// Remote port.
-    pub remote_port: Option<String>,
-}
-
-impl FieldErrors {
-    /// True if any field has a message.
-    pub fn any(&self) -> bool {
-        self.local_ip.is_some()
-            || self.local_port.is_some()
-            || self.remote_ip.is_some()
-            || self.remote_port.is_some()
-    }
-}
 
 /// Who a send goes to in server and UDP modes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -199,7 +26,7 @@ pub enum Selection {
 }
 
 /// Everything the user can do to a tab.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UiAction {
     /// Connect / Listen / Open, or Disconnect / Stop / Close, as the state says.
     ToggleOpen,
@@ -215,6 +42,28 @@ pub enum UiAction {
     ResetCounters,
     /// Change the text encoding (the log is decoded again).
     SetEncoding(TextEncoding),
+    /// Start sending the send box every `cyclic_ms`.
+    StartCyclic,
+    /// Run the quick commands in order, each followed by its delay.
+    StartSequence,
+    /// Stop the cyclic send or sequence.
+    StopSchedule,
+    /// Send a file (the path comes from the file dialog).
+    SendFile(PathBuf),
+    /// Stop the file send.
+    CancelFile,
+    /// Put history entry `n` back in the send box.
+    RecallHistory(usize),
+    /// Save the send box as a quick command with this name.
+    AddQuick(String),
+    /// Send quick command `n` now.
+    RunQuick(usize),
+    /// Replace quick command `n`.
+    UpdateQuick(usize, QuickCommand),
+    /// Delete quick command `n`.
+    DeleteQuick(usize),
+    /// Start `{{counter}}` again from the form's start value.
+    ResetCounter,
 }
 
 /// One tab: its form, its session and what it captured.
@@ -229,6 +78,8 @@ pub struct Tab {
     pub send_error: Option<String>,
     /// Send target in server/UDP mode.
     pub selection: Selection,
+    /// `{{counter}}` and the random source.
+    pub vars: VarState,
     session: Option<Session>,
     notify: Notify,
 }
@@ -239,12 +90,14 @@ impl Tab {
         let mut capture = Capture::default();
         capture.log.set_encoding(form.encoding);
         capture.mode = form.mode;
+        let vars = VarState::new(form.counter_start, form.counter_step);
         Self {
             form,
             capture,
             errors: FieldErrors::default(),
             send_error: None,
             selection: Selection::Default,
+            vars,
             session: None,
             notify,
         }
@@ -273,13 +126,18 @@ impl Tab {
         }
     }
 
-    /// Whether Send can do anything now.
+    /// Whether there is someone to send to now.
     pub fn can_send(&self) -> bool {
         match self.form.mode {
             Mode::TcpClient => matches!(self.capture.link, LinkState::Connected { .. }),
             Mode::TcpServer => !self.capture.clients.is_empty(),
             Mode::Udp => self.is_open(),
         }
+    }
+
+    /// Whether the Send button works: someone to send to and a valid send box.
+    pub fn send_enabled(&self) -> bool {
+        self.can_send() && self.form.payload().is_ok()
     }
 
     /// Does what the user asked.
@@ -295,6 +153,34 @@ impl Tab {
                 self.form.encoding = encoding;
                 self.capture.log.set_encoding(encoding);
             }
+            UiAction::StartCyclic => self.start_cyclic(),
+            UiAction::StartSequence => self.start_sequence(),
+            UiAction::StopSchedule => self.command(Command::StopSchedule),
+            UiAction::SendFile(path) => self.send_file(path),
+            UiAction::CancelFile => self.command(Command::CancelFile),
+            UiAction::RecallHistory(n) => {
+                if let Some(entry) = self.form.history.get(n).cloned() {
+                    self.form.recall(&entry);
+                }
+            }
+            UiAction::AddQuick(name) => {
+                let command = self.form.as_command(name);
+                self.form.quick.push(command);
+            }
+            UiAction::RunQuick(n) => self.run_quick(n),
+            UiAction::UpdateQuick(n, command) => {
+                if let Some(slot) = self.form.quick.get_mut(n) {
+                    *slot = command;
+                }
+            }
+            UiAction::DeleteQuick(n) => {
+                if n < self.form.quick.len() {
+                    self.form.quick.remove(n);
+                }
+            }
+            UiAction::ResetCounter => {
+                self.vars = VarState::new(self.form.counter_start, self.form.counter_step);
+            }
         }
     }
 
@@ -303,7 +189,6 @@ impl Tab {
             session.command(command);
         }
     }
-
     fn toggle_open(&mut self) {
         let listening = matches!(self.capture.link, LinkState::Listening(_));
         match (&self.session, self.form.mode) {
@@ -335,33 +220,23 @@ impl Tab {
         self.selection = Selection::Default;
         match Session::start(config, self.notify.clone()) {
             Ok(session) => self.session = Some(session),
-            Err(e) => self
-                .capture
-                .apply(Event::Error(crate::engine::EngineError::Io {
-                    context: "starting the session".into(),
-                    source: e,
-                })),
+            Err(e) => self.capture.apply(Event::Error(EngineError::Io {
+                context: "starting the session".into(),
+                source: e,
+            })),
         }
     }
 
-    fn send(&mut self) {
-        self.send_error = None;
-        let bytes = match self.form.payload() {
-            Ok(bytes) => bytes,
-            Err(message) => {
-                self.send_error = Some(message);
-                return;
-            }
-        };
+    /// Where a send goes now, or why nowhere (the message is shown under the send box).
+    fn target(&mut self) -> Result<Target, String> {
         if !self.can_send() {
-            self.send_error = Some(match self.form.mode {
+            return Err(match self.form.mode {
                 Mode::TcpClient => "Not connected: click Connect first".into(),
                 Mode::TcpServer => "No client is connected".into(),
                 Mode::Udp => "The UDP socket is not open: click Open first".into(),
             });
-            return;
         }
-        let to = match (self.form.mode, self.selection) {
+        Ok(match (self.form.mode, self.selection) {
             (Mode::TcpServer, Selection::Client(conn)) => Target::Conn(conn),
             (Mode::Udp, Selection::Peer(peer)) => Target::Addr(peer),
             (Mode::Udp, _) => {
@@ -369,17 +244,110 @@ impl Tab {
                 let remote = self.form.remote_addr(&mut errors);
                 self.errors.remote_ip = errors.remote_ip;
                 self.errors.remote_port = errors.remote_port;
-                match remote {
-                    Some(peer) => Target::Addr(peer),
-                    None => {
-                        self.send_error = Some("Set a valid remote address, or pick a peer".into());
-                        return;
-                    }
-                }
+                Target::Addr(remote.ok_or("Set a valid remote address, or pick a peer")?)
             }
             _ => Target::AllConns,
+        })
+    }
+
+    fn send(&mut self) {
+        let command = self.form.as_command(String::new());
+        if self.send_command(&command) {
+            self.form.remember(command);
+            if self.form.clear_after_send {
+                self.form.send_text.clear();
+            }
+        }
+    }
+
+    fn run_quick(&mut self, n: usize) {
+        if let Some(command) = self.form.quick.get(n).cloned() {
+            self.send_command(&command);
+        }
+    }
+
+    /// Sends one payload now; true if it went to the engine.
+    fn send_command(&mut self, command: &QuickCommand) -> bool {
+        self.send_error = None;
+        let result = command
+            .payload()
+            .and_then(|p| p.render(&mut self.vars, SystemTime::now()))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| Ok((self.target()?, bytes)));
+        match result {
+            Ok((to, bytes)) => {
+                self.command(Command::Send { to, bytes });
+                true
+            }
+            Err(message) => {
+                self.send_error = Some(message);
+                false
+            }
+        }
+    }
+
+    fn start_cyclic(&mut self) {
+        self.send_error = None;
+        let interval = Duration::from_millis(self.form.cyclic_ms.max(1));
+        let count = (self.form.cyclic_count > 0).then_some(self.form.cyclic_count);
+        match self
+            .form
+            .payload()
+            .map_err(|e| e.to_string())
+            .and_then(|p| Ok((self.target()?, p)))
+        {
+            Ok((to, payload)) => {
+                let vars = self.vars.clone();
+                self.command(Command::StartSchedule(Schedule::cyclic(
+                    to, payload, vars, interval, count,
+                )));
+            }
+            Err(message) => self.send_error = Some(message),
+        }
+    }
+
+    fn start_sequence(&mut self) {
+        self.send_error = None;
+        let mut steps = Vec::new();
+        for command in &self.form.quick {
+            match command.payload() {
+                Ok(payload) => steps.push((payload, Duration::from_millis(command.delay_ms))),
+                Err(e) => {
+                    self.send_error = Some(format!("Quick command '{}': {e}", command.name));
+                    return;
+                }
+            }
+        }
+        if steps.is_empty() {
+            self.send_error = Some("The sequence is empty: add quick commands first".into());
+            return;
+        }
+        match self.target() {
+            Ok(to) => {
+                let vars = self.vars.clone();
+                let schedule = Schedule::sequence(to, steps, vars, self.form.sequence_repeat);
+                self.command(Command::StartSchedule(schedule));
+            }
+            Err(message) => self.send_error = Some(message),
+        }
+    }
+
+    fn send_file(&mut self, path: PathBuf) {
+        self.send_error = None;
+        let pace = match self.form.file_rate_kib {
+            0 => Pace::Unlimited,
+            kib => Pace::BytesPerSec(kib * 1024),
         };
-        self.command(Command::Send { to, bytes });
+        let chunk = self.form.file_chunk.clamp(1, 1 << 20);
+        match self.target() {
+            Ok(to) => self.command(Command::SendFile {
+                to,
+                path,
+                chunk,
+                pace,
+            }),
+            Err(message) => self.send_error = Some(message),
+        }
     }
 
     /// Folds waiting engine events into the capture, for at most `budget` of time (so a flood
@@ -387,18 +355,17 @@ impl Tab {
     pub fn pump(&mut self, budget: Duration) -> bool {
         let start = Instant::now();
         let mut stopped = false;
-        while let Some(event) = self.session.as_ref().and_then(Session::try_event) {
+        while let Some((at, event)) = self.session.as_ref().and_then(Session::try_event_at) {
             if matches!(event, Event::Stopped) {
                 if let LinkState::Connecting(remote) = self.capture.link {
-                    let now = std::time::SystemTime::now();
                     let text = format!("Connect to {remote} cancelled");
                     self.capture
                         .log
-                        .push_message(now, RecordKind::Info, None, Some(remote), text);
+                        .push_message(at, RecordKind::Info, None, Some(remote), text);
                 }
                 stopped = true;
             }
-            self.capture.apply(event);
+            self.capture.apply_at(at, event);
             if stopped {
                 break;
             }
@@ -445,11 +412,12 @@ mod tests {
     #[test]
     fn bad_hex_names_the_column_and_gives_no_bytes() {
         let form = Form {
-            tx_hex: true,
+            tx_mode: crate::codec::payload::InputMode::Hex,
             send_text: "0G".into(),
             ..Form::default()
         };
         let message = form.payload().unwrap_err();
+        let message = message.to_string();
         assert!(message.contains("column 2"), "{message}");
     }
 
@@ -460,7 +428,10 @@ mod tests {
             send_text: "你好".into(),
             ..Form::default()
         };
-        assert_eq!(form.payload().unwrap(), vec![0xC4, 0xE3, 0xBA, 0xC3]);
+        assert_eq!(
+            form.preview(&VarState::new(0, 1)).unwrap(),
+            vec![0xC4, 0xE3, 0xBA, 0xC3]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::accesskit::Role;
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
 use sockscope::engine::Mode;
 use sockscope::gui::App;
@@ -175,14 +175,14 @@ fn bad_ip_and_port_show_messages_and_open_nothing() {
     assert!(!harness.state().tab().is_open(), "nothing was opened");
 }
 
-#[test]
-fn bad_hex_shows_the_column_and_sends_nothing() {
+/// A TCP client tab connected to a std listener, and the peer's end.
+fn connected_client(form: Form) -> (Harness<'static, App>, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let form = Form {
         remote_ip: "127.0.0.1".into(),
         remote_port: addr.port().to_string(),
-        ..Form::default()
+        ..form
     };
     let mut harness = harness(form);
     harness.get_by_label("Connect").click();
@@ -190,14 +190,78 @@ fn bad_hex_shows_the_column_and_sends_nothing() {
         matches!(app.tab().capture.link, LinkState::Connected { .. })
     });
     // The connection is in the listener's queue: accept does not block.
-    let (mut peer, _) = listener.accept().unwrap();
+    let (peer, _) = listener.accept().unwrap();
+    (harness, peer)
+}
+
+#[test]
+fn bad_hex_shows_the_column_disables_send_and_sends_nothing() {
+    let (mut harness, mut peer) = connected_client(Form::default());
     harness.get_by_label("Send hex").click();
     harness.run();
-    type_into(&mut harness, Role::MultilineTextInput, None, "0G");
+    type_into(&mut harness, Role::MultilineTextInput, None, "01 0G");
+    harness.get_by_label("Hex: 'G' at column 5 is not a hex digit");
+    assert!(
+        harness
+            .get_by_role_and_label(Role::Button, "Send")
+            .accesskit_node()
+            .is_disabled(),
+        "Send is disabled"
+    );
     click_send(&mut harness);
-    harness.get_by_label("Hex: 'G' at column 2 is not a hex digit");
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    harness.run();
     assert!(reads_nothing(&mut peer), "nothing was sent");
     assert_eq!(harness.state().tab().capture.counters.tx_bytes, 0);
+}
+
+#[test]
+fn preview_shows_exactly_what_the_peer_receives() {
+    let (mut harness, mut peer) = connected_client(Form::default());
+    harness.get_by_label("Escapes").click();
+    harness.run();
+    type_into(&mut harness, Role::MultilineTextInput, None, r"AT\r\n");
+    harness.get_by_label("4 bytes: 41 54 0D 0A");
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 4), b"AT\r\n");
+}
+
+#[test]
+fn a_quick_command_is_one_click_and_the_peer_receives_it() {
+    let (mut harness, mut peer) = connected_client(Form::default());
+    type_into(&mut harness, Role::MultilineTextInput, None, "STATUS?");
+    harness.get_by_label("+ Quick command").click();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Name"), "status");
+    harness.get_by_role_and_label(Role::Button, "Add").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.quick.len(), 1);
+    harness
+        .get_by_role_and_label(Role::Button, "status")
+        .click();
+    harness.run();
+    assert_eq!(read_within(&mut peer, 7), b"STATUS?");
+}
+
+#[test]
+fn history_brings_back_a_sent_payload() {
+    let (mut harness, mut peer) = connected_client(Form {
+        clear_after_send: true,
+        ..Form::default()
+    });
+    type_into(&mut harness, Role::MultilineTextInput, None, "first");
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 5), b"first");
+    assert_eq!(
+        harness.state().tab().form.send_text,
+        "",
+        "cleared after send"
+    );
+    harness.get_by_label("History").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "first").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.send_text, "first");
 }
 
 #[test]

@@ -1,0 +1,291 @@
+//! The settings form and saved payloads: plain data with serde, no egui.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::TextEncoding;
+use crate::codec::checksum::Checksum;
+use crate::codec::length::LengthPrefix;
+use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSpec, VarState};
+use crate::engine::{AddrError, Mode, SessionConfig, parse_ip, parse_port};
+
+/// The settings the user fills in. Saved at exit and restored at start (eframe persistence).
+///
+/// `#[serde(default)]` so a form saved by an older version, with fields missing, still loads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Form {
+    /// TCP client, TCP server or UDP.
+    pub mode: Mode,
+    /// Local IP (server/UDP: where to listen; client: which interface to connect from).
+    pub local_ip: String,
+    /// Local port of a TCP client; 0 = the OS chooses.
+    pub client_port: String,
+    /// Port a TCP server listens on.
+    pub server_port: String,
+    /// Port a UDP socket binds; 0 = any.
+    pub udp_port: String,
+    /// Remote IP: the server to connect to, or the UDP default destination.
+    pub remote_ip: String,
+    /// Remote port.
+    pub remote_port: String,
+    /// Text encoding for display and sending.
+    pub encoding: TextEncoding,
+    /// Show received data as hex instead of text.
+    pub rx_hex: bool,
+    /// Show a time on each row.
+    pub show_time: bool,
+    /// Keep the newest row in view.
+    pub auto_scroll: bool,
+    /// How the send box is read: text, hex or text with escapes.
+    pub tx_mode: InputMode,
+    /// Appended to each send.
+    pub line_ending: LineEnding,
+    /// Checksum trailer appended to each send.
+    pub checksum: Checksum,
+    /// The fixed trailer bytes as typed (hex).
+    pub fixed_trailer: String,
+    /// Put a length prefix before each send.
+    pub length_prefix_on: bool,
+    /// The prefix, when on.
+    pub length_prefix: LengthPrefix,
+    /// Empty the send box after a send.
+    pub clear_after_send: bool,
+    /// First `{{counter}}` value.
+    pub counter_start: i64,
+    /// Added to `{{counter}}` after each send.
+    pub counter_step: i64,
+    /// Cyclic send interval, ms.
+    pub cyclic_ms: u64,
+    /// Cyclic send count; 0 = until stopped.
+    pub cyclic_count: u64,
+    /// Repeat the quick-command sequence until stopped.
+    pub sequence_repeat: bool,
+    /// File send chunk size, bytes.
+    pub file_chunk: usize,
+    /// File send rate cap, KiB/s; 0 = as fast as the peer takes it.
+    pub file_rate_kib: u64,
+    /// The last payloads sent, newest first.
+    pub history: Vec<QuickCommand>,
+    /// Named payloads, one click each (快捷指令). They also form the send sequence.
+    pub quick: Vec<QuickCommand>,
+    /// What is in the send box.
+    pub send_text: String,
+    /// TCP server: Stop also closes every client (default: keep them).
+    pub close_clients_on_stop: bool,
+    /// TCP connect timeout, in seconds.
+    pub connect_timeout_s: f32,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Self {
+            mode: Mode::TcpClient,
+            local_ip: "0.0.0.0".into(),
+            client_port: "0".into(),
+            server_port: "8080".into(),
+            udp_port: "8080".into(),
+            remote_ip: "127.0.0.1".into(),
+            remote_port: "8080".into(),
+            encoding: TextEncoding::UTF_8,
+            rx_hex: false,
+            show_time: true,
+            auto_scroll: true,
+            tx_mode: InputMode::Text,
+            line_ending: LineEnding::None,
+            checksum: Checksum::default(),
+            fixed_trailer: "0D 0A".into(),
+            length_prefix_on: false,
+            length_prefix: LengthPrefix::default(),
+            clear_after_send: false,
+            counter_start: 1,
+            counter_step: 1,
+            cyclic_ms: 1000,
+            cyclic_count: 0,
+            sequence_repeat: false,
+            file_chunk: 4096,
+            file_rate_kib: 0,
+            history: Vec::new(),
+            quick: Vec::new(),
+            send_text: String::new(),
+            close_clients_on_stop: false,
+            connect_timeout_s: 5.0,
+        }
+    }
+}
+
+impl Form {
+    /// The local port field of the current mode.
+    pub fn local_port_mut(&mut self) -> &mut String {
+        match self.mode {
+            Mode::TcpClient => &mut self.client_port,
+            Mode::TcpServer => &mut self.server_port,
+            Mode::Udp => &mut self.udp_port,
+        }
+    }
+
+    /// The local port text of the current mode.
+    pub fn local_port(&self) -> &str {
+        match self.mode {
+            Mode::TcpClient => &self.client_port,
+            Mode::TcpServer => &self.server_port,
+            Mode::Udp => &self.udp_port,
+        }
+    }
+
+    /// Whether this mode needs a remote address to open.
+    pub fn needs_remote(&self) -> bool {
+        self.mode == Mode::TcpClient
+    }
+
+    fn local_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
+        let ip = if self.mode == Mode::TcpClient && self.local_ip.trim().is_empty() {
+            Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        } else {
+            parse_ip(&self.local_ip)
+        };
+        let port = parse_port(self.local_port());
+        errors.local_ip = ip.as_ref().err().map(ToString::to_string);
+        errors.local_port = port.as_ref().err().map(ToString::to_string);
+        Some(SocketAddr::new(ip.ok()?, port.ok()?))
+    }
+
+    /// The remote address, or the reasons it is not one.
+    pub fn remote_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
+        let ip = parse_ip(&self.remote_ip);
+        let port = parse_port(&self.remote_port).and_then(|p| {
+            if p == 0 {
+                Err(AddrError::PortNotNumber(
+                    "0 (a remote port cannot be 0)".into(),
+                ))
+            } else {
+                Ok(p)
+            }
+        });
+        errors.remote_ip = ip.as_ref().err().map(ToString::to_string);
+        errors.remote_port = port.as_ref().err().map(ToString::to_string);
+        Some(SocketAddr::new(ip.ok()?, port.ok()?))
+    }
+
+    /// What to open, or the messages to show next to the bad fields.
+    pub fn session_config(&self) -> Result<SessionConfig, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let local = self.local_addr(&mut errors);
+        let remote = if self.needs_remote() {
+            self.remote_addr(&mut errors)
+        } else {
+            None
+        };
+        let timeout = Duration::from_secs_f32(self.connect_timeout_s.clamp(0.1, 600.0));
+        match (local, remote, errors.any()) {
+            (Some(local), remote, false) => Ok(SessionConfig {
+                mode: self.mode,
+                local,
+                remote,
+                connect_timeout: timeout,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Everything besides the text that decides the bytes of a send.
+    pub fn send_spec(&self) -> SendSpec {
+        SendSpec {
+            mode: self.tx_mode,
+            encoding: self.encoding,
+            line_ending: self.line_ending,
+            checksum: self.checksum.clone(),
+            length_prefix: self.length_prefix_on.then_some(self.length_prefix),
+        }
+    }
+
+    /// The send box, parsed.
+    pub fn payload(&self) -> Result<Payload, PayloadError> {
+        Payload::parse(&self.send_text, &self.send_spec())
+    }
+
+    /// The exact bytes the next send will put on the wire (variables as they are now), or
+    /// why there are none.
+    pub fn preview(&self, vars: &VarState) -> Result<Vec<u8>, PayloadError> {
+        self.payload()?.render(&mut vars.clone(), SystemTime::now())
+    }
+
+    /// The send box and its options as a quick command named `name`.
+    pub fn as_command(&self, name: String) -> QuickCommand {
+        QuickCommand {
+            name,
+            text: self.send_text.clone(),
+            spec: self.send_spec(),
+            delay_ms: 0,
+        }
+    }
+
+    /// Puts a quick command or history entry back in the send box with its options.
+    pub fn recall(&mut self, command: &QuickCommand) {
+        self.send_text.clone_from(&command.text);
+        self.tx_mode = command.spec.mode;
+        self.line_ending = command.spec.line_ending;
+        self.checksum = command.spec.checksum.clone();
+        self.length_prefix_on = command.spec.length_prefix.is_some();
+        if let Some(prefix) = command.spec.length_prefix {
+            self.length_prefix = prefix;
+        }
+    }
+
+    /// Remembers a sent payload, newest first, without repeats, at most [`HISTORY_LEN`].
+    pub fn remember(&mut self, sent: QuickCommand) {
+        self.history
+            .retain(|h| h.text != sent.text || h.spec != sent.spec);
+        self.history.insert(0, sent);
+        self.history.truncate(HISTORY_LEN);
+    }
+}
+
+/// How many sent payloads the history keeps.
+pub const HISTORY_LEN: usize = 30;
+
+/// A named payload with its own options, saved with the session (快捷指令).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuickCommand {
+    /// Button label.
+    pub name: String,
+    /// The payload as typed.
+    pub text: String,
+    /// Mode, encoding, line ending, checksum, prefix.
+    pub spec: SendSpec,
+    /// Pause after it when run as part of the sequence, ms.
+    pub delay_ms: u64,
+}
+
+impl QuickCommand {
+    /// The payload, parsed.
+    pub fn payload(&self) -> Result<Payload, PayloadError> {
+        Payload::parse(&self.text, &self.spec)
+    }
+}
+
+/// Messages to show next to the fields of the form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors {
+    /// Local IP.
+    pub local_ip: Option<String>,
+    /// Local port.
+    pub local_port: Option<String>,
+    /// Remote IP.
+    pub remote_ip: Option<String>,
+    /// Remote port.
+    pub remote_port: Option<String>,
+}
+
+impl FieldErrors {
+    /// True if any field has a message.
+    pub fn any(&self) -> bool {
+        self.local_ip.is_some()
+            || self.local_port.is_some()
+            || self.remote_ip.is_some()
+            || self.remote_port.is_some()
+    }
+}
