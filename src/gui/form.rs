@@ -67,6 +67,12 @@ pub struct Form {
     pub file_chunk: usize,
     /// File send rate cap, KiB/s; 0 = as fast as the peer takes it.
     pub file_rate_kib: u64,
+    /// File send: pause after each chunk, ms; 0 = none (then the rate cap applies).
+    pub file_delay_ms: u64,
+    /// Check this trailer on every received record (with a √ or × badge).
+    pub rx_verify: Checksum,
+    /// The verify trailer's fixed bytes as typed.
+    pub rx_verify_fixed: String,
     /// The last payloads sent, newest first.
     pub history: Vec<QuickCommand>,
     /// Named payloads, one click each (快捷指令). They also form the send sequence.
@@ -107,6 +113,9 @@ impl Default for Form {
             sequence_repeat: false,
             file_chunk: 4096,
             file_rate_kib: 0,
+            file_delay_ms: 0,
+            rx_verify: Checksum::default(),
+            rx_verify_fixed: "0D 0A".into(),
             history: Vec::new(),
             quick: Vec::new(),
             send_text: String::new(),

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
-use super::state::Tab;
+use super::state::{Form, Tab};
 use crate::capture::{Record, RecordKind};
 use crate::codec::{hex, text};
 
@@ -31,7 +31,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &Tab) {
         .show_rows(ui, row_height, log.len(), |ui, rows| {
             for index in rows {
                 if let Some(record) = log.get(index) {
-                    let job = row_job(ui, record, tab.form.rx_hex, tab.form.show_time, &font);
+                    let job = row_job(ui, record, &tab.form, &font);
                     ui.add(egui::Label::new(job).extend());
                 }
             }
@@ -51,18 +51,12 @@ fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {
 }
 
 /// One row as a layout job: time, direction, peer, length, payload.
-fn row_job(
-    ui: &egui::Ui,
-    record: &Record,
-    as_hex: bool,
-    show_time: bool,
-    font: &FontId,
-) -> LayoutJob {
+fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> LayoutJob {
     let weak = TextFormat::simple(font.clone(), ui.visuals().weak_text_color());
     let strong = TextFormat::simple(font.clone(), kind_color(ui, record.kind));
     let body = TextFormat::simple(font.clone(), ui.visuals().text_color());
     let mut job = LayoutJob::default();
-    if show_time {
+    if form.show_time {
         job.append(&format!("{} ", clock(record.at)), 0.0, weak.clone());
     }
     let arrow = match record.kind {
@@ -80,7 +74,17 @@ fn row_job(
             }
             let _ = write!(head, " [{} B] ", record.bytes.len());
             job.append(&head, 0.0, strong);
-            job.append(&payload_text(record, as_hex), 0.0, body);
+            if record.kind == RecordKind::Rx
+                && let Some(good) = form.rx_verify.verify(&record.bytes)
+            {
+                let (mark, color) = if good {
+                    ("√ ", kind_color(ui, RecordKind::Tx))
+                } else {
+                    ("× ", ui.visuals().error_fg_color)
+                };
+                job.append(mark, 0.0, TextFormat::simple(font.clone(), color));
+            }
+            job.append(&payload_text(record, form.rx_hex), 0.0, body);
         }
         RecordKind::Info | RecordKind::Error => {
             job.append(&format!(" {}", record.text), 0.0, strong);

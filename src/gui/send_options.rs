@@ -4,9 +4,10 @@
 use eframe::egui::{self, RichText};
 
 use super::FilePicker;
+use super::settings::error_color;
 use super::state::{Selection, Tab, UiAction};
 use super::status_bar::human_bytes;
-use crate::codec::checksum::{ByteOrder, ChecksumKind};
+use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
 use crate::codec::hex;
 use crate::codec::length::LengthPrefix;
 use crate::codec::payload::{InputMode, LineEnding, VARIABLES_HELP};
@@ -88,11 +89,33 @@ fn line_ending_ui(ui: &mut egui::Ui, tab: &mut Tab) {
 }
 
 fn checksum_ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    let checksum = &mut tab.form.checksum;
+    let tip = "Appended after the payload and line ending (自动发送附加位)";
+    let form = &mut tab.form;
+    checksum_editor_ui(
+        ui,
+        "checksum",
+        "Checksum",
+        tip,
+        &mut form.checksum,
+        &mut form.fixed_trailer,
+    );
+}
+
+/// Picks a checksum: kind, byte order, covered range, or fixed bytes typed as hex (kept as
+/// typed in `fixed_text`; the bytes change only when it parses). Used for sending, for
+/// verifying received data and in the quick-command editor.
+pub fn checksum_editor_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    label: &str,
+    tooltip: &str,
+    checksum: &mut Checksum,
+    fixed_text: &mut String,
+) {
     ui.horizontal(|ui| {
-        let label = ui.label("Checksum");
+        let label = ui.label(label);
         let mut kind = checksum.kind.clone();
-        egui::ComboBox::from_id_salt("checksum")
+        egui::ComboBox::from_id_salt(salt)
             .selected_text(kind.name())
             .width(170.0)
             .show_ui(ui, |ui| {
@@ -100,7 +123,7 @@ fn checksum_ui(ui: &mut egui::Ui, tab: &mut Tab) {
                     let name = option.name();
                     ui.selectable_value(&mut kind, option, name);
                 }
-                let fixed = ChecksumKind::Fixed(vec![0x0D, 0x0A]);
+                let fixed = ChecksumKind::Fixed(hex::parse(fixed_text).unwrap_or_default());
                 if ui
                     .selectable_label(matches!(kind, ChecksumKind::Fixed(_)), fixed.name())
                     .clicked()
@@ -110,37 +133,32 @@ fn checksum_ui(ui: &mut egui::Ui, tab: &mut Tab) {
             })
             .response
             .labelled_by(label.id)
-            .on_hover_text("Appended after the payload and line ending (自动发送附加位)");
+            .on_hover_text(tooltip);
         if kind != checksum.kind {
             checksum.order = kind.default_order();
             checksum.kind = kind;
         }
     });
+    let multi_byte = checksum.width() > 1;
     match &mut checksum.kind {
         ChecksumKind::None => {}
         ChecksumKind::Fixed(bytes) => {
             ui.horizontal(|ui| {
                 let label = ui.label("Bytes");
-                // The typed text is kept as typed; the trailer changes only when it parses.
-                let text = &mut tab.form.fixed_trailer;
-                let edit = egui::TextEdit::singleline(text)
+                let edit = egui::TextEdit::singleline(fixed_text)
                     .hint_text("0D 0A")
                     .desired_width(120.0);
                 ui.add(edit).labelled_by(label.id);
-                match hex::parse(text) {
+                match hex::parse(fixed_text) {
                     Ok(parsed) => *bytes = parsed,
                     Err(e) => {
-                        ui.colored_label(super::settings::error_color(ui), "invalid")
+                        ui.colored_label(error_color(ui), "invalid")
                             .on_hover_text(e.to_string());
                     }
                 }
             });
         }
-        kind => {
-            let multi_byte = !matches!(
-                kind,
-                ChecksumKind::Sum8 | ChecksumKind::Xor8 | ChecksumKind::NegSum8
-            );
+        _ => {
             ui.horizontal(|ui| {
                 if multi_byte {
                     byte_order_ui(ui, &mut checksum.order);

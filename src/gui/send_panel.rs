@@ -3,8 +3,11 @@
 
 use eframe::egui::{self, RichText};
 
+use super::send_options::checksum_editor_ui;
 use super::settings::error_color;
 use super::state::{QuickCommand, Tab, UiAction};
+use crate::codec::TextEncoding;
+use crate::codec::checksum::ChecksumKind;
 use crate::codec::hex;
 use crate::codec::payload::{InputMode, LineEnding, VARIABLES_HELP};
 
@@ -14,7 +17,8 @@ const PREVIEW_BYTES: usize = 48;
 /// egui-side state of the panel: the quick command being edited and the name being typed.
 #[derive(Default)]
 pub struct SendPanelState {
-    editing: Option<(usize, QuickCommand)>,
+    /// Index, the command as edited, and its fixed-trailer bytes as typed.
+    editing: Option<(usize, QuickCommand, String)>,
     new_name: String,
 }
 
@@ -131,7 +135,11 @@ fn quick_bar_ui(
             }
             button.context_menu(|ui| {
                 if ui.button("Edit…").clicked() {
-                    state.editing = Some((n, command.clone()));
+                    let fixed = match &command.spec.checksum.kind {
+                        ChecksumKind::Fixed(bytes) => hex::format(bytes),
+                        _ => String::new(),
+                    };
+                    state.editing = Some((n, command.clone(), fixed));
                     ui.close();
                 }
                 if ui.button("Delete").clicked() {
@@ -163,7 +171,7 @@ fn quick_bar_ui(
 }
 
 fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut Vec<UiAction>) {
-    let Some((n, command)) = &mut state.editing else {
+    let Some((n, command, fixed)) = &mut state.editing else {
         return;
     };
     let mut open = true;
@@ -204,7 +212,31 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
                         .suffix(" ms"),
                 );
             });
-            ui.weak(format!("Checksum: {}", command.spec.checksum.kind.name()));
+            ui.horizontal(|ui| {
+                let label = ui.label("Encoding");
+                egui::ComboBox::from_id_salt("quick_encoding")
+                    .selected_text(command.spec.encoding.name())
+                    .show_ui(ui, |ui| {
+                        for encoding in TextEncoding::offered() {
+                            ui.selectable_value(
+                                &mut command.spec.encoding,
+                                *encoding,
+                                encoding.name(),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            });
+            let tip = "Appended after the payload and line ending";
+            checksum_editor_ui(
+                ui,
+                "quick_checksum",
+                "Checksum",
+                tip,
+                &mut command.spec.checksum,
+                fixed,
+            );
             match command.payload() {
                 Ok(_) => {}
                 Err(e) => {

@@ -296,6 +296,10 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
                 .on_hover_text("A timestamp (ms) on each row");
             ui.checkbox(&mut tab.form.auto_scroll, "Auto-scroll")
                 .on_hover_text("Keep the newest row in view");
+            let form = &mut tab.form;
+            let tip = "Check this trailer at the end of every received record: √ good, × bad";
+            let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);
+            send_options::checksum_editor_ui(ui, "rx_verify", "Verify", tip, verify, fixed);
             if ui
                 .button("Clear log")
                 .on_hover_text("Empty the log (Ctrl+L)")

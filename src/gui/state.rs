@@ -334,9 +334,10 @@ impl Tab {
 
     fn send_file(&mut self, path: PathBuf) {
         self.send_error = None;
-        let pace = match self.form.file_rate_kib {
-            0 => Pace::Unlimited,
-            kib => Pace::BytesPerSec(kib * 1024),
+        let pace = match (self.form.file_delay_ms, self.form.file_rate_kib) {
+            (0, 0) => Pace::Unlimited,
+            (0, kib) => Pace::BytesPerSec(kib * 1024),
+            (ms, _) => Pace::DelayPerChunk(Duration::from_millis(ms)),
         };
         let chunk = self.form.file_chunk.clamp(1, 1 << 20);
         match self.target() {

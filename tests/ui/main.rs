@@ -275,3 +275,26 @@ fn chinese_text_renders_with_the_bundled_font() {
     harness.run();
     harness.get_by_role(Role::MultilineTextInput);
 }
+
+#[test]
+fn received_records_get_a_checksum_badge() {
+    use sockscope::codec::checksum::{Checksum, ChecksumKind};
+    let form = Form {
+        rx_hex: true,
+        rx_verify: Checksum::new(ChecksumKind::Crc16Modbus),
+        ..Form::default()
+    };
+    let (mut harness, mut peer) = connected_client(form);
+    peer.write_all(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD])
+        .unwrap();
+    run_until(&mut harness, "first frame", |app| {
+        app.tab().capture.counters.rx_bytes == 8
+    });
+    peer.write_all(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0B, 0xC5, 0xCD])
+        .unwrap();
+    run_until(&mut harness, "second frame", |app| {
+        app.tab().capture.counters.rx_bytes == 16
+    });
+    harness.get_by_label_contains("√ 01 03 00 00 00 0A C5 CD");
+    harness.get_by_label_contains("× 01 03 00 00 00 0B C5 CD");
+}
