@@ -128,8 +128,8 @@ fn quick_bar_ui(
     ui.horizontal_wrapped(|ui| {
         for (n, command) in tab.form.quick.iter().enumerate() {
             let button = ui
-                .add_enabled(tab.can_send(), egui::Button::new(&command.name))
-                .on_hover_text(format!("{}\n(right-click to edit)", command.text));
+                .add(egui::Button::new(&command.name))
+                .on_hover_text(format!("{}\n(right-click to edit or delete)", command.text));
             if button.clicked() {
                 actions.push(UiAction::RunQuick(n));
             }
