@@ -44,19 +44,27 @@ fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
     .inner
 }
 
-/// A labelled single-line text field whose label names it for screen readers and tests.
-fn text_field_ui(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut String,
-    hint: &str,
-    tooltip: &str,
-) -> egui::Response {
-    let label = fixed_label_ui(ui, label);
-    let edit = egui::TextEdit::singleline(value)
-        .hint_text(hint)
-        .desired_width(ui.available_width());
-    ui.add(edit).labelled_by(label.id).on_hover_text(tooltip)
+/// One form row: a label in the label column, a text field, and the field's error under it.
+struct Field<'a> {
+    label: &'a str,
+    hint: &'a str,
+    tooltip: &'a str,
+    error: Option<&'a String>,
+}
+
+impl Field<'_> {
+    fn ui(self, ui: &mut egui::Ui, value: &mut String) {
+        ui.horizontal(|ui| {
+            let label = fixed_label_ui(ui, self.label);
+            let edit = egui::TextEdit::singleline(value)
+                .hint_text(self.hint)
+                .desired_width(ui.available_width());
+            ui.add(edit)
+                .labelled_by(label.id)
+                .on_hover_text(self.tooltip);
+        });
+        field_error_ui(ui, self.error);
+    }
 }
 
 /// Draws the whole settings column.
@@ -109,36 +117,36 @@ fn network_ui(
                     Mode::TcpServer => "Port to listen on; 0 picks a free one",
                     Mode::Udp => "Port to receive on; 0 picks a free one",
                 };
-                ui.horizontal(|ui| {
-                    text_field_ui(ui, "Local port", tab.form.local_port_mut(), "0", port_tip);
-                });
-                field_error_ui(ui, tab.errors.local_port.as_ref());
+                let error = tab.errors.local_port.as_ref();
+                Field {
+                    label: "Local port",
+                    hint: "0",
+                    tooltip: port_tip,
+                    error,
+                }
+                .ui(ui, tab.form.local_port_mut());
                 if tab.form.mode != Mode::TcpServer {
                     let remote_tip = if tab.form.mode == Mode::Udp {
                         "Where datagrams go unless a peer is picked below"
                     } else {
                         "The device or server to connect to"
                     };
-                    ui.horizontal(|ui| {
-                        text_field_ui(
-                            ui,
-                            "Remote IP",
-                            &mut tab.form.remote_ip,
-                            "127.0.0.1",
-                            remote_tip,
-                        );
-                    });
-                    field_error_ui(ui, tab.errors.remote_ip.as_ref());
-                    ui.horizontal(|ui| {
-                        text_field_ui(
-                            ui,
-                            "Remote port",
-                            &mut tab.form.remote_port,
-                            "8080",
-                            remote_tip,
-                        );
-                    });
-                    field_error_ui(ui, tab.errors.remote_port.as_ref());
+                    let error = tab.errors.remote_ip.as_ref();
+                    Field {
+                        label: "Remote IP",
+                        hint: "127.0.0.1",
+                        tooltip: remote_tip,
+                        error,
+                    }
+                    .ui(ui, &mut tab.form.remote_ip);
+                    let error = tab.errors.remote_port.as_ref();
+                    Field {
+                        label: "Remote port",
+                        hint: "8080",
+                        tooltip: remote_tip,
+                        error,
+                    }
+                    .ui(ui, &mut tab.form.remote_port);
                 }
                 if tab.form.mode == Mode::TcpClient {
                     ui.horizontal(|ui| {
