@@ -120,6 +120,7 @@ fn cyclic_send_every_10_ms_for_a_second_delivers_about_100_packets() {
     while let Ok(n) = peer.recv(&mut buf) {
         got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
+    eprintln!("cyclic 10 ms for 1 s: {} packets", got.len());
     assert_eq!(got.len() as u64, *sent, "every send arrived");
     assert!(
         (90..=110).contains(&got.len()),
@@ -261,6 +262,8 @@ fn a_200_mb_file_arrives_byte_identical_with_flat_memory() {
     ));
     // No Data record per chunk: the log would otherwise hold the whole file.
     assert!(!events.iter().any(|e| matches!(e, Event::Data(_))));
+    #[cfg(target_os = "linux")]
+    eprintln!("200 MB file: RSS grew by {} KiB", (rss_peak - rss_before) >> 10);
     #[cfg(target_os = "linux")]
     assert!(
         rss_peak < rss_before + (32 << 20),
