@@ -263,7 +263,10 @@ fn a_200_mb_file_arrives_byte_identical_with_flat_memory() {
     // No Data record per chunk: the log would otherwise hold the whole file.
     assert!(!events.iter().any(|e| matches!(e, Event::Data(_))));
     #[cfg(target_os = "linux")]
-    eprintln!("200 MB file: RSS grew by {} KiB", (rss_peak - rss_before) >> 10);
+    eprintln!(
+        "200 MB file: RSS grew by {} KiB",
+        (rss_peak - rss_before) >> 10
+    );
     #[cfg(target_os = "linux")]
     assert!(
         rss_peak < rss_before + (32 << 20),

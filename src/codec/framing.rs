@@ -1,0 +1,516 @@
+//! Framing (粘包/拆包): turning a byte stream into messages. The same framer gives the same
+//! frames however the stream was chunked into reads — the property tests below hold it to that.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::length::LengthPrefix;
+
+/// Frames longer than this are cut (and marked) rather than buffered without end, so a corrupt
+/// length field or a missing delimiter cannot exhaust memory.
+pub const MAX_FRAME: usize = 16 << 20;
+
+/// How a stream is split into messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Framing {
+    /// One message per read (no framing).
+    #[default]
+    None,
+    /// Messages end with a delimiter, e.g. `\r\n` or `7E`.
+    Delimiter {
+        /// The delimiter bytes (at least one).
+        delimiter: Vec<u8>,
+        /// Keep the delimiter at the end of each frame.
+        keep: bool,
+    },
+    /// Every message has this many bytes.
+    FixedLength(usize),
+    /// A length field announces each message's payload.
+    LengthPrefix {
+        /// The length field.
+        prefix: LengthPrefix,
+        /// Bytes of header before the length field (kept in the frame).
+        offset: usize,
+    },
+    /// A message ends when nothing arrives for this many milliseconds (timed by the I/O loop).
+    IdleGap(u64),
+}
+
+impl Framing {
+    /// A short description for the UI and the log.
+    pub fn describe(&self) -> String {
+        match self {
+            Framing::None => "none (one message per read)".into(),
+            Framing::Delimiter { delimiter, keep } => {
+                let kept = if *keep { "kept" } else { "stripped" };
+                format!("delimiter {} ({kept})", super::hex::format(delimiter))
+            }
+            Framing::FixedLength(n) => format!("fixed length {n}"),
+            Framing::LengthPrefix { prefix, offset } => format!(
+                "length prefix {} B {:?}{}{}",
+                prefix.width,
+                prefix.order,
+                if prefix.includes_header {
+                    ", counts header"
+                } else {
+                    ""
+                },
+                if *offset > 0 {
+                    format!(", after {offset} header bytes")
+                } else {
+                    String::new()
+                }
+            ),
+            Framing::IdleGap(ms) => format!("idle gap {ms} ms"),
+        }
+    }
+
+    /// Why these settings cannot frame anything, if so.
+    pub fn check(&self) -> Result<(), FramingError> {
+        match self {
+            Framing::Delimiter { delimiter, .. } if delimiter.is_empty() => {
+                Err(FramingError::EmptyDelimiter)
+            }
+            Framing::FixedLength(0) | Framing::IdleGap(0) => Err(FramingError::ZeroLength),
+            Framing::FixedLength(n) if *n > MAX_FRAME => Err(FramingError::TooLong(*n)),
+            Framing::LengthPrefix { prefix, .. }
+                if !LengthPrefix::WIDTHS.contains(&prefix.width) =>
+            {
+                Err(FramingError::BadWidth(prefix.width))
+            }
+            Framing::LengthPrefix { offset, .. } if *offset > MAX_FRAME => {
+                Err(FramingError::TooLong(*offset))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Framing settings that cannot work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FramingError {
+    /// A delimiter needs at least one byte.
+    EmptyDelimiter,
+    /// A length or gap of 0.
+    ZeroLength,
+    /// Longer than [`MAX_FRAME`].
+    TooLong(usize),
+    /// A length field of a width that does not exist.
+    BadWidth(u8),
+}
+
+impl fmt::Display for FramingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FramingError::EmptyDelimiter => {
+                f.write_str("the delimiter is empty: give at least one byte, e.g. 0D 0A")
+            }
+            FramingError::ZeroLength => {
+                f.write_str("a frame length or idle gap must be at least 1")
+            }
+            FramingError::TooLong(n) => write!(
+                f,
+                "{n} bytes is more than the largest frame ({MAX_FRAME} bytes)"
+            ),
+            FramingError::BadWidth(w) => {
+                write!(f, "a length field has 1, 2, 4 or 8 bytes, not {w}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FramingError {}
+
+/// One message out of a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Not a whole message: cut at [`MAX_FRAME`], a bad length field, or what was left when the
+    /// stream ended.
+    pub partial: bool,
+}
+
+impl Frame {
+    fn whole(bytes: Vec<u8>) -> Self {
+        Self {
+            bytes,
+            partial: false,
+        }
+    }
+}
+
+/// Splits one stream into frames. Feed it reads with [`Framer::push`]; at the end (or after an
+/// idle gap) take what is left with [`Framer::flush`].
+#[derive(Clone, Debug)]
+pub struct Framer {
+    framing: Framing,
+    buf: Vec<u8>,
+    /// Delimiter search resumes here (bytes before it hold no delimiter start).
+    scanned: usize,
+}
+
+impl Framer {
+    /// A framer for `framing` (checked with [`Framing::check`] first; bad settings frame as `None`).
+    pub fn new(framing: Framing) -> Self {
+        let framing = if framing.check().is_ok() {
+            framing
+        } else {
+            Framing::None
+        };
+        Self {
+            framing,
+            buf: Vec::new(),
+            scanned: 0,
+        }
+    }
+
+    /// The framing in use.
+    pub fn framing(&self) -> &Framing {
+        &self.framing
+    }
+
+    /// Bytes held for an unfinished frame.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Feeds one read; returns the frames it completed.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Frame> {
+        if let Framing::None = self.framing {
+            return if bytes.is_empty() {
+                Vec::new()
+            } else {
+                vec![Frame::whole(bytes.to_vec())]
+            };
+        }
+        self.buf.extend_from_slice(bytes);
+        let mut frames = Vec::new();
+        loop {
+            let next = match &self.framing {
+                Framing::None | Framing::IdleGap(_) => None,
+                Framing::Delimiter { delimiter, keep } => {
+                    self.split_delimiter(&delimiter.clone(), *keep)
+                }
+                Framing::FixedLength(n) => self.take(*n).map(Frame::whole),
+                Framing::LengthPrefix { prefix, offset } => self.split_length(*prefix, *offset),
+            };
+            match next {
+                Some(frame) => frames.push(frame),
+                None => break,
+            }
+        }
+        // Whatever the framing, never hold more than MAX_FRAME: cut it as a partial frame.
+        while self.buf.len() >= MAX_FRAME && !matches!(self.framing, Framing::LengthPrefix { .. }) {
+            if let Some(bytes) = self.take(MAX_FRAME) {
+                frames.push(Frame {
+                    bytes,
+                    partial: true,
+                });
+            }
+        }
+        frames
+    }
+
+    /// What is held, as a frame: the end of an idle gap (a whole frame) or of the stream
+    /// (`partial` unless the framing is an idle gap).
+    pub fn flush(&mut self) -> Option<Frame> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        self.scanned = 0;
+        let partial = !matches!(self.framing, Framing::IdleGap(_));
+        Some(Frame {
+            bytes: std::mem::take(&mut self.buf),
+            partial,
+        })
+    }
+
+    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
+        if self.buf.len() < n {
+            return None;
+        }
+        let rest = self.buf.split_off(n);
+        self.scanned = 0;
+        Some(std::mem::replace(&mut self.buf, rest))
+    }
+
+    fn split_delimiter(&mut self, delimiter: &[u8], keep: bool) -> Option<Frame> {
+        let from = self.scanned;
+        let found = self
+            .buf
+            .get(from..)
+            .and_then(|hay| hay.windows(delimiter.len()).position(|w| w == delimiter))
+            .map(|at| at + from);
+        match found {
+            Some(at) => {
+                let mut frame = self.take(at + delimiter.len())?;
+                if !keep {
+                    frame.truncate(at);
+                }
+                Some(Frame::whole(frame))
+            }
+            None => {
+                // A delimiter may start in the last len-1 bytes: search from there next time.
+                self.scanned = self.buf.len().saturating_sub(delimiter.len() - 1);
+                None
+            }
+        }
+    }
+
+    fn split_length(&mut self, prefix: LengthPrefix, offset: usize) -> Option<Frame> {
+        let head = offset + usize::from(prefix.width);
+        if self.buf.len() < head {
+            return None;
+        }
+        // `None` here means a length smaller than the header it says it counts.
+        let payload = self
+            .buf
+            .get(offset..)
+            .and_then(|header| prefix.payload_len(header));
+        let total = payload
+            .and_then(|p| usize::try_from(p).ok())
+            .and_then(|p| p.checked_add(head));
+        match total {
+            Some(total) if total <= MAX_FRAME => self.take(total).map(Frame::whole),
+            // An impossible length: the stream is not what the settings say. Hand the header
+            // over as a partial frame and look for the next one right after it.
+            _ => self.take(head).map(|bytes| Frame {
+                bytes,
+                partial: true,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::checksum::ByteOrder;
+    use proptest::prelude::*;
+
+    fn frames(framing: &Framing, chunks: &[&[u8]]) -> Vec<Frame> {
+        let mut framer = Framer::new(framing.clone());
+        let mut out: Vec<Frame> = chunks.iter().flat_map(|c| framer.push(c)).collect();
+        out.extend(framer.flush());
+        out
+    }
+
+    fn bytes_of(frames: &[Frame]) -> Vec<&[u8]> {
+        frames.iter().map(|f| f.bytes.as_slice()).collect()
+    }
+
+    #[test]
+    fn delimiter_split_across_reads_is_found() {
+        let framing = Framing::Delimiter {
+            delimiter: b"\r\n".to_vec(),
+            keep: false,
+        };
+        let out = frames(&framing, &[b"AT\r", b"\nOK\r\n", b"tail"]);
+        assert_eq!(bytes_of(&out), [b"AT".as_slice(), b"OK", b"tail"]);
+        assert!(out[2].partial, "what is left at the end is marked");
+    }
+
+    #[test]
+    fn length_prefix_after_a_header_offset() {
+        // 7E | len 2 (BE) | payload
+        let prefix = LengthPrefix {
+            width: 2,
+            order: ByteOrder::Big,
+            includes_header: false,
+        };
+        let framing = Framing::LengthPrefix { prefix, offset: 1 };
+        let out = frames(
+            &framing,
+            &[&[0x7E, 0x00, 0x02, b'h'], &[b'i', 0x7E, 0x00, 0x00]],
+        );
+        assert_eq!(
+            bytes_of(&out),
+            [
+                [0x7E, 0x00, 0x02, b'h', b'i'].as_slice(),
+                &[0x7E, 0x00, 0x00]
+            ]
+        );
+    }
+
+    #[test]
+    fn an_impossible_length_is_marked_and_skipped() {
+        let prefix = LengthPrefix {
+            width: 4,
+            order: ByteOrder::Big,
+            includes_header: false,
+        };
+        let framing = Framing::LengthPrefix { prefix, offset: 0 };
+        let out = frames(&framing, &[&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, b'x']]);
+        assert_eq!(
+            out[0],
+            Frame {
+                bytes: vec![0xFF; 4],
+                partial: true
+            }
+        );
+        assert_eq!(
+            out[1],
+            Frame {
+                bytes: vec![0, 0, 0, 1, b'x'],
+                partial: false
+            }
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let empty = Framing::Delimiter {
+            delimiter: vec![],
+            keep: true,
+        };
+        assert_eq!(empty.check(), Err(FramingError::EmptyDelimiter));
+        assert_eq!(
+            Framing::FixedLength(0).check(),
+            Err(FramingError::ZeroLength)
+        );
+    }
+
+    /// Scenario files: chunks in, frames out, for the tricky cases (tests/data/framing/*.txt).
+    #[test]
+    fn scenario_files_give_their_frames() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/framing");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let scenario =
+                Scenario::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let chunks: Vec<&[u8]> = scenario.chunks.iter().map(Vec::as_slice).collect();
+            let got = frames(&scenario.framing, &chunks);
+            assert_eq!(got, scenario.frames, "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 5, "scenario files found: {seen}");
+    }
+
+    struct Scenario {
+        framing: Framing,
+        chunks: Vec<Vec<u8>>,
+        frames: Vec<Frame>,
+    }
+
+    impl Scenario {
+        /// `framing: <RON>` then lines `in: <hex>` and `out: <hex>` or `partial: <hex>`; `#` comments.
+        fn parse(text: &str) -> Result<Scenario, String> {
+            let (mut framing, mut chunks, mut frames) = (None, Vec::new(), Vec::new());
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                let (key, value) = line.split_once(':').ok_or(format!("no ':' in {line:?}"))?;
+                let hex = || crate::codec::hex::parse(value).map_err(|e| e.to_string());
+                match key.trim() {
+                    "framing" => {
+                        framing = Some(ron::from_str(value.trim()).map_err(|e| e.to_string())?);
+                    }
+                    "in" => chunks.push(hex()?),
+                    "out" => frames.push(Frame {
+                        bytes: hex()?,
+                        partial: false,
+                    }),
+                    "partial" => frames.push(Frame {
+                        bytes: hex()?,
+                        partial: true,
+                    }),
+                    other => return Err(format!("unknown key {other:?}")),
+                }
+            }
+            Ok(Scenario {
+                framing: framing.ok_or("no framing line")?,
+                chunks,
+                frames,
+            })
+        }
+    }
+
+    fn any_framing() -> impl Strategy<Value = Framing> {
+        prop_oneof![
+            Just(Framing::None),
+            (proptest::collection::vec(any::<u8>(), 1..4), any::<bool>())
+                .prop_map(|(delimiter, keep)| Framing::Delimiter { delimiter, keep }),
+            (1usize..20).prop_map(Framing::FixedLength),
+            (
+                prop::sample::select(LengthPrefix::WIDTHS.to_vec()),
+                any::<bool>(),
+                any::<bool>(),
+                0usize..3
+            )
+                .prop_map(|(width, little, includes_header, offset)| {
+                    let order = if little {
+                        ByteOrder::Little
+                    } else {
+                        ByteOrder::Big
+                    };
+                    Framing::LengthPrefix {
+                        prefix: LengthPrefix {
+                            width,
+                            order,
+                            includes_header,
+                        },
+                        offset,
+                    }
+                }),
+        ]
+    }
+
+    fn chunked(bytes: &[u8], mut cuts: Vec<usize>) -> Vec<&[u8]> {
+        cuts.retain(|&c| c <= bytes.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out = Vec::new();
+        let mut from = 0;
+        for cut in cuts {
+            out.push(&bytes[from..cut]);
+            from = cut;
+        }
+        out.push(&bytes[from..]);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_gives_the_same_frames(
+            framing in any_framing().prop_filter("None frames per read", |f| *f != Framing::None),
+            stream in proptest::collection::vec(any::<u8>(), 0..300),
+            cuts in proptest::collection::vec(0usize..300, 0..12),
+        ) {
+            let whole = frames(&framing, &[&stream]);
+            let pieces = frames(&framing, &chunked(&stream, cuts));
+            prop_assert_eq!(&pieces, &whole);
+            // Nothing is lost or invented (except delimiters that were stripped).
+            let total: usize = whole.iter().map(|f| f.bytes.len()).sum();
+            if !matches!(framing, Framing::Delimiter { keep: false, .. }) {
+                prop_assert_eq!(total, stream.len());
+            }
+        }
+
+        #[test]
+        fn length_prefixed_messages_come_back_whole(
+            messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..50), 0..10),
+            width in prop::sample::select(vec![2u8, 4, 8]),
+            little in any::<bool>(),
+            includes_header in any::<bool>(),
+            cuts in proptest::collection::vec(0usize..600, 0..12),
+        ) {
+            let order = if little { ByteOrder::Little } else { ByteOrder::Big };
+            let prefix = LengthPrefix { width, order, includes_header };
+            let stream: Vec<u8> = messages.iter().flat_map(|m| prefix.wrap(m).unwrap()).collect();
+            let out = frames(&Framing::LengthPrefix { prefix, offset: 0 }, &chunked(&stream, cuts));
+            let payloads: Vec<Vec<u8>> = out.iter().map(|f| f.bytes[usize::from(width)..].to_vec()).collect();
+            prop_assert_eq!(payloads, messages);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(framing in any_framing(), stream in proptest::collection::vec(any::<u8>(), 0..500)) {
+            let _ = frames(&framing, &[&stream]);
+        }
+    }
+}
