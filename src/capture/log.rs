@@ -52,6 +52,8 @@ pub struct Record {
     pub bytes: Vec<u8>,
     /// The bytes decoded in the store's encoding, or the message.
     pub text: String,
+    /// A frame that is not whole (left over when the stream ended, or cut at the size limit).
+    pub partial: bool,
 }
 
 /// Which decoder a data record goes through: TCP bytes are one stream per connection and
@@ -110,7 +112,15 @@ impl LogStore {
             peer: Some(peer),
             bytes,
             text,
+            partial: false,
         });
+    }
+
+    /// Marks the newest record as a partial frame.
+    pub fn mark_last_partial(&mut self) {
+        if let Some(last) = self.records.back_mut() {
+            last.partial = true;
+        }
     }
 
     /// Appends a message (connected, closed, an error …).
@@ -130,6 +140,7 @@ impl LogStore {
             peer,
             bytes: Vec::new(),
             text,
+            partial: false,
         });
     }
 

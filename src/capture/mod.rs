@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 
-use crate::engine::{ConnId, Data, Direction, Event, Mode};
+use crate::engine::{ConnId, Data, DataKind, Direction, Event, Mode};
 
 /// Where the session's socket stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -145,6 +145,10 @@ pub struct Capture {
     pub last_error: Option<String>,
     /// Timed and file sends.
     pub sending: Sending,
+    /// With framing on: every raw read, for the raw-vs-frames view (the log holds the frames).
+    pub raw: LogStore,
+    /// Framing is on: bytes are counted from raw reads, messages from frames.
+    pub framing_on: bool,
 }
 
 impl Capture {
@@ -182,6 +186,7 @@ impl Capture {
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
                 let rest = self.log.end_stream(conn);
+                self.raw.end_stream(conn);
                 let mut text = if self.mode == Mode::TcpClient {
                     format!("Disconnected from {peer}: {reason}")
                 } else {
@@ -304,10 +309,16 @@ impl Capture {
 
     fn apply_data(&mut self, data: Data) {
         let n = data.bytes.len() as u64;
+        // With framing, bytes are counted as read and messages as framed.
+        let (bytes_in, messages_in) = match data.kind {
+            DataKind::RawRead => (n, 0),
+            _ if self.framing_on && data.conn.is_some() => (0, 1),
+            _ => (n, 1),
+        };
         match data.dir {
             Direction::Rx => {
-                self.counters.rx_bytes += n;
-                self.counters.rx_messages += 1;
+                self.counters.rx_bytes += bytes_in;
+                self.counters.rx_messages += messages_in;
             }
             Direction::Tx => {
                 self.counters.tx_bytes += n;
@@ -316,7 +327,7 @@ impl Capture {
         }
         if let Some(client) = data.conn.and_then(|c| self.clients.get_mut(&c)) {
             match data.dir {
-                Direction::Rx => client.rx_bytes += n,
+                Direction::Rx => client.rx_bytes += bytes_in,
                 Direction::Tx => client.tx_bytes += n,
             }
         }
@@ -336,8 +347,19 @@ impl Capture {
                 Direction::Tx => peer.tx_bytes += n,
             }
         }
-        self.log
-            .push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
+        match data.kind {
+            DataKind::RawRead => self
+                .raw
+                .push_data(data.at, data.dir, data.conn, data.peer, data.bytes),
+            DataKind::Message => self
+                .log
+                .push_data(data.at, data.dir, data.conn, data.peer, data.bytes),
+            DataKind::Partial => {
+                self.log
+                    .push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
+                self.log.mark_last_partial();
+            }
+        }
     }
 
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.
@@ -417,6 +439,31 @@ mod tests {
     }
 
     #[test]
+    fn with_framing_bytes_count_as_read_and_messages_as_framed() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        cap.framing_on = true;
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let at = SystemTime::now();
+        let data = |bytes: &[u8], kind| {
+            Event::Data(Data {
+                conn: Some(ConnId(1)),
+                peer,
+                dir: Direction::Rx,
+                at,
+                bytes: bytes.to_vec(),
+                kind,
+            })
+        };
+        cap.apply(data(b"OK\r\nER", DataKind::RawRead));
+        cap.apply(data(b"OK", DataKind::Message));
+        cap.apply(data(b"R\r\n", DataKind::RawRead));
+        cap.apply(data(b"ERR", DataKind::Message));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
+        assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
+    }
+
+    #[test]
     fn data_counts_per_client_and_in_total() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpServer);
@@ -434,6 +481,7 @@ mod tests {
             dir: Direction::Rx,
             at,
             bytes: b"hello".to_vec(),
+            kind: DataKind::Message,
         }));
         cap.apply(Event::Data(Data {
             conn: Some(ConnId(1)),
@@ -441,6 +489,7 @@ mod tests {
             dir: Direction::Tx,
             at,
             bytes: b"ok".to_vec(),
+            kind: DataKind::Message,
         }));
         let client = cap.clients.get(&ConnId(1)).unwrap();
         assert_eq!((client.rx_bytes, client.tx_bytes), (5, 2));

@@ -13,5 +13,5 @@ pub use error::EngineError;
 pub use sender::{Pace, Schedule};
 pub use session::{MAX_IN_FLIGHT, Notify, Session};
 pub use types::{
-    CloseReason, Command, ConnId, Data, Direction, Event, Mode, SessionConfig, Target,
+    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Mode, SessionConfig, Target,
 };

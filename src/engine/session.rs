@@ -16,9 +16,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::sender::{FileSend, Schedule};
 use super::{
-    CloseReason, Command, ConnId, Data, Direction, EngineError, Event, Mode, SessionConfig, Target,
-    sockets,
+    CloseReason, Command, ConnId, Data, DataKind, Direction, EngineError, Event, Mode,
+    SessionConfig, Target, sockets,
 };
+use crate::codec::framing::{Frame, Framer, Framing};
 
 /// Called once per poll round in which events were sent. The GUI wires it to
 /// `egui::Context::request_repaint`; tests wire it to nothing.
@@ -192,6 +193,10 @@ struct Conn {
     /// Bytes of `out.front()` already written.
     out_offset: usize,
     out_bytes: usize,
+    /// Splits what this connection receives into messages.
+    framer: Framer,
+    /// When the last bytes arrived (for the idle-gap framing).
+    last_rx: Instant,
 }
 
 /// Bytes waiting for the socket. File chunks are not logged one by one (a 200 MB file would
@@ -378,6 +383,7 @@ impl Io {
             .values()
             .filter_map(|c| c.connecting)
             .chain(self.accept_retry)
+            .chain(self.idle_deadlines().map(|(_, at)| at))
             .chain(self.schedule.as_ref().and_then(Schedule::next_at))
             .chain(
                 self.file_waits_for_clock()
@@ -412,6 +418,17 @@ impl Io {
         dir: Direction,
         bytes: Vec<u8>,
     ) {
+        self.emit_kind(conn, peer, dir, bytes, DataKind::Message);
+    }
+
+    fn emit_kind(
+        &mut self,
+        conn: Option<ConnId>,
+        peer: SocketAddr,
+        dir: Direction,
+        bytes: Vec<u8>,
+        kind: DataKind,
+    ) {
         let at = SystemTime::now();
         self.emit(Event::Data(Data {
             conn,
@@ -419,7 +436,29 @@ impl Io {
             dir,
             at,
             bytes,
+            kind,
         }));
+    }
+
+    /// Emits a frame of connection `id` as a message, or as partial.
+    fn emit_frame(&mut self, id: ConnId, peer: SocketAddr, frame: Frame) {
+        let kind = if frame.partial {
+            DataKind::Partial
+        } else {
+            DataKind::Message
+        };
+        self.emit_kind(Some(id), peer, Direction::Rx, frame.bytes, kind);
+    }
+
+    /// Hands over what a connection's framer holds (stream end, framing change, idle gap).
+    fn flush_framer(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let peer = conn.peer;
+        if let Some(frame) = conn.framer.flush() {
+            self.emit_frame(id, peer, frame);
+        }
     }
 
     fn new_conn_id(&mut self) -> ConnId {
@@ -456,6 +495,8 @@ impl Io {
                 out: VecDeque::new(),
                 out_offset: 0,
                 out_bytes: 0,
+                framer: Framer::new(self.config.framing.clone()),
+                last_rx: Instant::now(),
             },
         );
         if connecting.is_none() {
@@ -555,8 +596,19 @@ impl Io {
                 Ok(0) => return ReadEnd::Closed(CloseReason::PeerClosed),
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
-                    let (peer, bytes) = (conn.peer, self.buf.get(..n).unwrap_or_default().to_vec());
-                    self.emit_data(Some(id), peer, Direction::Rx, bytes);
+                    let (peer, read) = (conn.peer, self.buf.get(..n).unwrap_or_default());
+                    if self.config.framing == Framing::None {
+                        let bytes = read.to_vec();
+                        self.emit_data(Some(id), peer, Direction::Rx, bytes);
+                    } else {
+                        conn.last_rx = Instant::now();
+                        let frames = conn.framer.push(read);
+                        let raw = read.to_vec();
+                        self.emit_kind(Some(id), peer, Direction::Rx, raw, DataKind::RawRead);
+                        for frame in frames {
+                            self.emit_frame(id, peer, frame);
+                        }
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -624,6 +676,8 @@ impl Io {
     }
 
     fn close(&mut self, id: ConnId, reason: CloseReason) {
+        // A frame in progress is kept, marked partial, before the connection is reported closed.
+        self.flush_framer(id);
         if let Some(conn) = self.drop_conn(id) {
             self.emit(Event::Closed {
                 conn: id,
@@ -763,6 +817,18 @@ impl Io {
         }
     }
 
+    /// Connections holding bytes under idle-gap framing, and when their gap ends.
+    fn idle_deadlines(&self) -> impl Iterator<Item = (ConnId, Instant)> + '_ {
+        let gap = match self.config.framing {
+            Framing::IdleGap(ms) => Some(Duration::from_millis(ms)),
+            _ => None,
+        };
+        self.conns
+            .iter()
+            .filter(move |(_, c)| gap.is_some() && c.framer.pending() > 0)
+            .map(move |(id, c)| (*id, c.last_rx + gap.unwrap_or_default()))
+    }
+
     fn check_timers(&mut self) {
         let now = Instant::now();
         let expired: Vec<ConnId> = self
@@ -779,6 +845,14 @@ impl Io {
                     after,
                 }));
             }
+        }
+        let idle: Vec<ConnId> = self
+            .idle_deadlines()
+            .filter(|(_, at)| *at <= now)
+            .map(|(id, _)| id)
+            .collect();
+        for id in idle {
+            self.flush_framer(id);
         }
         if self.accept_retry.is_some_and(|t| t <= now) {
             self.accept_retry = None;
@@ -831,6 +905,16 @@ impl Io {
                         "Only a TCP server listens",
                     )));
                 }
+            }
+            Command::SetFraming(framing) => {
+                let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+                for id in ids {
+                    self.flush_framer(id);
+                    if let Some(conn) = self.conns.get_mut(&id) {
+                        conn.framer = Framer::new(framing.clone());
+                    }
+                }
+                self.config.framing = framing;
             }
             Command::StartSchedule(schedule) => {
                 self.schedule = Some(schedule);

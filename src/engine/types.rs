@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EngineError;
 use super::sender::{Pace, Schedule};
+use crate::codec::framing::Framing;
 
 /// One TCP connection of a session. Never reused within a session, so a stale id
 /// can never address a newer client.
@@ -94,6 +95,8 @@ pub struct SessionConfig {
     pub remote: Option<SocketAddr>,
     /// How long a TCP connect may take before it is given up.
     pub connect_timeout: Duration,
+    /// How received TCP streams are split into messages (UDP datagrams are messages already).
+    pub framing: Framing,
 }
 
 /// User interface → engine.
@@ -115,6 +118,8 @@ pub enum Command {
     },
     /// TCP server: accept again on this address (after `StopListening`).
     Listen(SocketAddr),
+    /// Split received streams differently from now on (what is held is handed over first).
+    SetFraming(Framing),
     /// Start sending on a timer (cyclic send or a sequence), replacing any running one.
     StartSchedule(Schedule),
     /// Stop the timer.
@@ -149,6 +154,20 @@ pub struct Data {
     pub at: SystemTime,
     /// Exactly what was read or written.
     pub bytes: Vec<u8>,
+    /// A message, or (with framing on) a raw read shown beside the frames.
+    pub kind: DataKind,
+}
+
+/// What a [`Data`] event holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DataKind {
+    /// One message: a read or datagram without framing, a frame with it, or one send.
+    #[default]
+    Message,
+    /// A frame that is not whole: what was left when the stream ended, or cut at the limit.
+    Partial,
+    /// With framing on, each TCP read as it came, for the raw-vs-frames view.
+    RawRead,
 }
 
 /// Engine → whoever listens. One session's events arrive in the order they happened.

@@ -5,10 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::TextEncoding;
 use crate::codec::checksum::Checksum;
+use crate::codec::framing::Framing;
 use crate::codec::length::LengthPrefix;
 use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSpec, VarState};
+use crate::codec::{TextEncoding, escape, hex};
 use crate::engine::{AddrError, Mode, SessionConfig, parse_ip, parse_port};
 
 /// The settings the user fills in. Saved at exit and restored at start (eframe persistence).
@@ -73,6 +74,24 @@ pub struct Form {
     pub rx_verify: Checksum,
     /// The verify trailer's fixed bytes as typed.
     pub rx_verify_fixed: String,
+    /// How received TCP streams are split into messages.
+    pub frame_mode: FrameMode,
+    /// Delimiter as typed: text with escapes (`\r\n`) or hex (`7E`), per `frame_delimiter_hex`.
+    pub frame_delimiter: String,
+    /// The delimiter field holds hex.
+    pub frame_delimiter_hex: bool,
+    /// Keep the delimiter at the end of each frame.
+    pub frame_keep: bool,
+    /// Fixed frame length.
+    pub frame_fixed: usize,
+    /// Length-prefix framing: the length field.
+    pub frame_prefix: LengthPrefix,
+    /// Length-prefix framing: header bytes before the length field.
+    pub frame_offset: usize,
+    /// Idle-gap framing: milliseconds of silence that end a message.
+    pub frame_idle_ms: u64,
+    /// Show each raw read beside the frames.
+    pub show_raw: bool,
     /// The last payloads sent, newest first.
     pub history: Vec<QuickCommand>,
     /// Named payloads, one click each (快捷指令). They also form the send sequence.
@@ -116,6 +135,15 @@ impl Default for Form {
             file_delay_ms: 0,
             rx_verify: Checksum::default(),
             rx_verify_fixed: "0D 0A".into(),
+            frame_mode: FrameMode::None,
+            frame_delimiter: "\\r\\n".into(),
+            frame_delimiter_hex: false,
+            frame_keep: false,
+            frame_fixed: 8,
+            frame_prefix: LengthPrefix::default(),
+            frame_offset: 0,
+            frame_idle_ms: 50,
+            show_raw: false,
             history: Vec::new(),
             quick: Vec::new(),
             send_text: String::new(),
@@ -190,6 +218,7 @@ impl Form {
         let timeout = Duration::from_secs_f32(self.connect_timeout_s.clamp(0.1, 600.0));
         match (local, remote, errors.any()) {
             (Some(local), remote, false) => Ok(SessionConfig {
+                framing: self.framing().unwrap_or_default(),
                 mode: self.mode,
                 local,
                 remote,
@@ -249,6 +278,73 @@ impl Form {
             .retain(|h| h.text != sent.text || h.spec != sent.spec);
         self.history.insert(0, sent);
         self.history.truncate(HISTORY_LEN);
+    }
+}
+
+/// The framing choices of the Receive group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrameMode {
+    /// One message per read.
+    #[default]
+    None,
+    /// Ends with a delimiter.
+    Delimiter,
+    /// Fixed length.
+    Fixed,
+    /// Length prefix.
+    Length,
+    /// Idle gap.
+    Idle,
+}
+
+impl FrameMode {
+    /// Every mode, in UI order.
+    pub const ALL: [FrameMode; 5] = [
+        FrameMode::None,
+        FrameMode::Delimiter,
+        FrameMode::Fixed,
+        FrameMode::Length,
+        FrameMode::Idle,
+    ];
+
+    /// The name shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameMode::None => "None (per read)",
+            FrameMode::Delimiter => "Delimiter",
+            FrameMode::Fixed => "Fixed length",
+            FrameMode::Length => "Length prefix",
+            FrameMode::Idle => "Idle gap",
+        }
+    }
+}
+
+impl Form {
+    /// The framing the Receive group describes, or what is wrong with it.
+    pub fn framing(&self) -> Result<Framing, String> {
+        let framing = match self.frame_mode {
+            FrameMode::None => Framing::None,
+            FrameMode::Delimiter => {
+                let delimiter = if self.frame_delimiter_hex {
+                    hex::parse(&self.frame_delimiter).map_err(|e| format!("Delimiter: {e}"))?
+                } else {
+                    escape::parse(&self.frame_delimiter, self.encoding)
+                        .map_err(|e| format!("Delimiter: {e}"))?
+                };
+                Framing::Delimiter {
+                    delimiter,
+                    keep: self.frame_keep,
+                }
+            }
+            FrameMode::Fixed => Framing::FixedLength(self.frame_fixed),
+            FrameMode::Length => Framing::LengthPrefix {
+                prefix: self.frame_prefix,
+                offset: self.frame_offset,
+            },
+            FrameMode::Idle => Framing::IdleGap(self.frame_idle_ms),
+        };
+        framing.check().map_err(|e| format!("Framing: {e}"))?;
+        Ok(framing)
     }
 }
 

@@ -7,31 +7,47 @@ use std::time::SystemTime;
 use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
 use super::state::{Form, Tab};
-use crate::capture::{Record, RecordKind};
+use crate::capture::{LogStore, Record, RecordKind};
 use crate::codec::{hex, text};
 
 /// Payload shown per row at most; the rest is summarised (a detail view comes with framing).
 const MAX_ROW_BYTES: usize = 1024;
 
-/// Draws the log.
+/// Draws the log; with framing and "raw reads" on, the frames and the raw reads side by side.
 pub fn log_view_ui(ui: &mut egui::Ui, tab: &Tab) {
-    let log = &tab.capture.log;
-    let font = FontId::monospace(13.0);
-    let row_height = ui.fonts_mut(|f| f.row_height(&font));
-    if log.is_empty() {
+    let capture = &tab.capture;
+    if capture.log.is_empty() && capture.raw.is_empty() {
         ui.centered_and_justified(|ui| {
             ui.weak("Nothing yet. Pick a mode, then Connect / Listen / Open.");
         });
         return;
     }
+    if tab.form.show_raw && capture.framing_on {
+        ui.columns(2, |columns| {
+            if let [frames, raw] = columns {
+                frames.strong("Frames");
+                log_list_ui(frames, "log", &capture.log, &tab.form);
+                raw.strong("Raw reads, as they arrived");
+                log_list_ui(raw, "raw_log", &capture.raw, &tab.form);
+            }
+        });
+    } else {
+        log_list_ui(ui, "log", &capture.log, &tab.form);
+    }
+}
+
+/// One scrolling list of records; only the rows on screen are laid out.
+fn log_list_ui(ui: &mut egui::Ui, salt: &str, log: &LogStore, form: &Form) {
+    let font = FontId::monospace(13.0);
+    let row_height = ui.fonts_mut(|f| f.row_height(&font));
     egui::ScrollArea::both()
-        .id_salt("log")
+        .id_salt(salt)
         .auto_shrink([false, false])
-        .stick_to_bottom(tab.form.auto_scroll)
+        .stick_to_bottom(form.auto_scroll)
         .show_rows(ui, row_height, log.len(), |ui, rows| {
             for index in rows {
                 if let Some(record) = log.get(index) {
-                    let job = row_job(ui, record, &tab.form, &font);
+                    let job = row_job(ui, record, form, &font);
                     ui.add(egui::Label::new(job).extend());
                 }
             }
@@ -83,6 +99,10 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
                     ("× ", ui.visuals().error_fg_color)
                 };
                 job.append(mark, 0.0, TextFormat::simple(font.clone(), color));
+            }
+            if record.partial {
+                let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
+                job.append("(partial) ", 0.0, format);
             }
             job.append(&payload_text(record, form.rx_hex), 0.0, body);
         }

@@ -304,6 +304,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
                 .on_hover_text("A timestamp (ms) on each row");
             ui.checkbox(&mut tab.form.auto_scroll, "Auto-scroll")
                 .on_hover_text("Keep the newest row in view");
+            super::framing_ui::framing_ui(ui, tab, actions);
             let form = &mut tab.form;
             let tip = "Check this trailer at the end of every received record: √ good, × bad";
             let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use super::form::{FieldErrors, Form, QuickCommand};
 use crate::capture::{Capture, Counters, LinkState, RecordKind};
 use crate::codec::TextEncoding;
+use crate::codec::framing::Framing;
 use crate::codec::payload::VarState;
 use crate::engine::{
     Command, ConnId, EngineError, Event, Mode, Notify, Pace, Schedule, Session, Target,
@@ -64,6 +65,8 @@ pub enum UiAction {
     DeleteQuick(usize),
     /// Start `{{counter}}` again from the form's start value.
     ResetCounter,
+    /// Use the framing the Receive group describes from now on.
+    ApplyFraming,
 }
 
 /// One tab: its form, its session and what it captured.
@@ -89,6 +92,7 @@ impl Tab {
     pub fn new(form: Form, notify: Notify) -> Self {
         let mut capture = Capture::default();
         capture.log.set_encoding(form.encoding);
+        capture.raw.set_encoding(form.encoding);
         capture.mode = form.mode;
         let vars = VarState::new(form.counter_start, form.counter_step);
         Self {
@@ -147,11 +151,15 @@ impl Tab {
             UiAction::Send => self.send(),
             UiAction::DisconnectClient(conn) => self.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
-            UiAction::ClearLog => self.capture.log.clear(),
+            UiAction::ClearLog => {
+                self.capture.log.clear();
+                self.capture.raw.clear();
+            }
             UiAction::ResetCounters => self.capture.counters = Counters::default(),
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
                 self.capture.log.set_encoding(encoding);
+                self.capture.raw.set_encoding(encoding);
             }
             UiAction::StartCyclic => self.start_cyclic(),
             UiAction::StartSequence => self.start_sequence(),
@@ -176,6 +184,12 @@ impl Tab {
             UiAction::DeleteQuick(n) => {
                 if n < self.form.quick.len() {
                     self.form.quick.remove(n);
+                }
+            }
+            UiAction::ApplyFraming => {
+                if let Ok(framing) = self.form.framing() {
+                    self.capture.framing_on = framing != Framing::None;
+                    self.command(Command::SetFraming(framing));
                 }
             }
             UiAction::ResetCounter => {
@@ -217,6 +231,7 @@ impl Tab {
         };
         self.errors = FieldErrors::default();
         self.capture.begin(config.mode);
+        self.capture.framing_on = config.framing != Framing::None;
         self.selection = Selection::Default;
         match Session::start(config, self.notify.clone()) {
             Ok(session) => self.session = Some(session),

@@ -156,6 +156,7 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
         local: "0.0.0.0:0".parse().unwrap(),
         remote: Some(addr),
         connect_timeout: Duration::from_millis(300),
+        framing: sockscope::codec::framing::Framing::None,
     };
     let session = sockscope::engine::Session::start(config, std::sync::Arc::new(|| {})).unwrap();
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));

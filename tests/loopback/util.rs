@@ -11,11 +11,26 @@ use sockscope::engine::{Event, Mode, Session, SessionConfig};
 pub const WAIT: Duration = Duration::from_secs(5);
 
 pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Session {
+    start_framed(
+        mode,
+        local,
+        remote,
+        sockscope::codec::framing::Framing::None,
+    )
+}
+
+pub fn start_framed(
+    mode: Mode,
+    local: &str,
+    remote: Option<SocketAddr>,
+    framing: sockscope::codec::framing::Framing,
+) -> Session {
     let config = SessionConfig {
         mode,
         local: local.parse().expect("test address"),
         remote,
         connect_timeout: Duration::from_secs(3),
+        framing,
     };
     Session::start(config, Arc::new(|| {})).expect("session starts")
 }

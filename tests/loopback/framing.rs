@@ -1,0 +1,122 @@
+//! Receive framing over real TCP: messages come out whole however the peer dribbles them.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use sockscope::codec::checksum::ByteOrder;
+use sockscope::codec::framing::Framing;
+use sockscope::codec::length::LengthPrefix;
+use sockscope::engine::{Command, DataKind, Direction, Event, Mode, Session};
+
+use crate::util::{start_framed, wait_for};
+
+fn framed_client(framing: Framing) -> (Session, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let session = start_framed(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(listener.local_addr().unwrap()),
+        framing,
+    );
+    let (peer, _) = listener.accept().unwrap();
+    peer.set_nodelay(true).unwrap();
+    wait_for(&session, |e| matches!(e, Event::Connected { .. }));
+    (session, peer)
+}
+
+/// Received frames (not raw reads) until `n` arrived, with their kinds.
+fn frames(session: &Session, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
+    let (mut out, mut raw_reads) = (Vec::new(), 0);
+    wait_for(session, |e| {
+        if let Event::Data(d) = e
+            && d.dir == Direction::Rx
+        {
+            match d.kind {
+                DataKind::RawRead => raw_reads += 1,
+                kind => out.push((d.bytes.clone(), kind)),
+            }
+        }
+        out.len() >= n
+    });
+    (out, raw_reads)
+}
+
+#[test]
+fn le32_length_prefixed_messages_dribbled_3_bytes_at_a_time_come_out_exact() {
+    let prefix = LengthPrefix {
+        width: 4,
+        order: ByteOrder::Little,
+        includes_header: false,
+    };
+    let (session, mut peer) = framed_client(Framing::LengthPrefix { prefix, offset: 0 });
+    let messages: [&[u8]; 4] = [b"hello", b"", b"\x00\x01\x02 binary", "温度 25℃".as_bytes()];
+    let stream: Vec<u8> = messages
+        .iter()
+        .flat_map(|m| prefix.wrap(m).unwrap())
+        .collect();
+    for chunk in stream.chunks(3) {
+        peer.write_all(chunk).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (got, raw_reads) = frames(&session, messages.len());
+    let payloads: Vec<&[u8]> = got.iter().map(|(b, _)| &b[4..]).collect();
+    assert_eq!(payloads, messages);
+    assert!(got.iter().all(|(_, kind)| *kind == DataKind::Message));
+    assert!(
+        raw_reads > messages.len(),
+        "the reads were split ({raw_reads} reads)"
+    );
+}
+
+#[test]
+fn glued_messages_are_split_at_the_delimiter() {
+    let (session, mut peer) = framed_client(Framing::Delimiter {
+        delimiter: b"\r\n".to_vec(),
+        keep: false,
+    });
+    peer.write_all(b"OK\r\nERR 5\r\nREADY\r\n").unwrap();
+    let (got, _) = frames(&session, 3);
+    let bytes: Vec<&[u8]> = got.iter().map(|(b, _)| b.as_slice()).collect();
+    assert_eq!(bytes, [b"OK".as_slice(), b"ERR 5", b"READY"]);
+}
+
+#[test]
+fn idle_gap_ends_a_message_on_the_io_threads_timer() {
+    let (session, mut peer) = framed_client(Framing::IdleGap(80));
+    peer.write_all(b"part one, ").unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    peer.write_all(b"part two").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    peer.write_all(b"next").unwrap();
+    let (got, _) = frames(&session, 2);
+    assert_eq!(got[0], (b"part one, part two".to_vec(), DataKind::Message));
+    assert_eq!(got[1], (b"next".to_vec(), DataKind::Message));
+}
+
+#[test]
+fn a_partial_frame_at_disconnect_is_kept_and_marked() {
+    let (session, mut peer) = framed_client(Framing::FixedLength(8));
+    peer.write_all(b"12345678abc").unwrap();
+    let (got, _) = frames(&session, 1);
+    assert_eq!(got[0], (b"12345678".to_vec(), DataKind::Message));
+    drop(peer);
+    let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
+    let partial = events.iter().find_map(|e| match e {
+        Event::Data(d) if d.kind == DataKind::Partial => Some(d.bytes.clone()),
+        _ => None,
+    });
+    assert_eq!(partial.as_deref(), Some(b"abc".as_slice()), "{events:?}");
+}
+
+#[test]
+fn framing_can_change_mid_session() {
+    let (session, mut peer) = framed_client(Framing::None);
+    session.command(Command::SetFraming(Framing::FixedLength(2)));
+    // Give the command a moment to arrive before the bytes do.
+    std::thread::sleep(Duration::from_millis(50));
+    peer.write_all(b"aabbc").unwrap();
+    let (got, _) = frames(&session, 2);
+    assert_eq!(got[0].0, b"aa");
+    assert_eq!(got[1].0, b"bb");
+}
