@@ -246,6 +246,13 @@ impl LogStore {
         self.records.get(index)
     }
 
+    /// The record with sequence number `seq`, if still held.
+    pub fn get_seq(&self, seq: u64) -> Option<&Record> {
+        let first = self.records.front()?.seq;
+        self.records
+            .get(usize::try_from(seq.checked_sub(first)?).ok()?)
+    }
+
     /// Records in order, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
         self.records.iter()

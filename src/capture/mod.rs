@@ -2,6 +2,7 @@
 //! the log store, the client and peer tables and the counters; the GUI only reads it.
 
 mod log;
+mod view;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,6 +10,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
+pub use view::{Query, RecordFilter, ViewIndex, hexdump};
 
 use crate::engine::{ConnId, Data, DataKind, Direction, Event, Mode};
 

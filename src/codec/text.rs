@@ -243,6 +243,27 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Control characters as spaces (`\r\n` as one), for a one-line row that hides them.
+pub fn without_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_ascii_control()) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = false;
+    for c in text.chars() {
+        if c.is_ascii_control() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +359,12 @@ mod tests {
             TextEncoding::GBK
         );
         assert!(ron::from_str::<TextEncoding>("\"klingon\"").is_err());
+    }
+
+    #[test]
+    fn hidden_control_characters_become_single_spaces() {
+        assert_eq!(without_controls("OK\r\nREADY\r\n"), "OK READY ");
+        assert!(matches!(without_controls("plain"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -17,6 +17,8 @@ const FORM_KEY: &str = "form";
 pub const SEND_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 /// Ctrl+L clears the log.
 pub const CLEAR_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+/// Ctrl+F opens the search bar.
+pub const FIND_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 /// How long one frame may spend folding engine events in, so a flood cannot freeze the window.
 const PUMP_BUDGET: Duration = Duration::from_millis(15);
 
@@ -87,6 +89,9 @@ impl eframe::App for App {
             if input.consume_shortcut(&CLEAR_SHORTCUT) {
                 actions.push(UiAction::ClearLog);
             }
+            if input.consume_shortcut(&FIND_SHORTCUT) {
+                actions.push(UiAction::ToggleSearch);
+            }
         });
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             status_bar::status_bar_ui(ui, &self.tab, &mut actions);
@@ -123,7 +128,7 @@ impl eframe::App for App {
                         &mut actions,
                     );
                 });
-            log_view::log_view_ui(ui, &self.tab);
+            log_view::log_view_ui(ui, &mut self.tab, &mut actions);
         });
         for action in actions {
             self.tab.apply(action);

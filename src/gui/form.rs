@@ -92,6 +92,8 @@ pub struct Form {
     pub frame_idle_ms: u64,
     /// Show each raw read beside the frames.
     pub show_raw: bool,
+    /// Show control characters as `\r\n` (else as spaces).
+    pub show_controls: bool,
     /// The last payloads sent, newest first.
     pub history: Vec<QuickCommand>,
     /// Named payloads, one click each (快捷指令). They also form the send sequence.
@@ -144,6 +146,7 @@ impl Default for Form {
             frame_offset: 0,
             frame_idle_ms: 50,
             show_raw: false,
+            show_controls: false,
             history: Vec::new(),
             quick: Vec::new(),
             send_text: String::new(),

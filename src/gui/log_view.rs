@@ -6,15 +6,34 @@ use std::time::SystemTime;
 
 use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
-use super::state::{Form, Tab};
-use crate::capture::{LogStore, Record, RecordKind};
+use eframe::egui::RichText;
+
+use super::settings::error_color;
+use super::state::{Form, Tab, UiAction};
+use crate::capture::{LogStore, Record, RecordKind, ViewIndex, hexdump};
 use crate::codec::{hex, text};
 
-/// Payload shown per row at most; the rest is summarised (a detail view comes with framing).
+/// Payload shown per row at most; the detail view shows all of it.
 const MAX_ROW_BYTES: usize = 1024;
 
-/// Draws the log; with framing and "raw reads" on, the frames and the raw reads side by side.
-pub fn log_view_ui(ui: &mut egui::Ui, tab: &Tab) {
+/// Draws the log area: toolbar, search bar, the list (or frames and raw reads side by side)
+/// and, when a record is selected, its detail.
+pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+    tab.refresh_view();
+    toolbar_ui(ui, tab, actions);
+    if tab.view.search_open {
+        search_bar_ui(ui, tab, actions);
+    }
+    if let Some(record) = tab
+        .view
+        .selected
+        .and_then(|seq| tab.capture.log.get_seq(seq))
+    {
+        egui::Panel::bottom("record_detail")
+            .resizable(true)
+            .default_size(150.0)
+            .show(ui, |ui| detail_ui(ui, record, actions));
+    }
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
         ui.centered_and_justified(|ui| {
@@ -22,36 +41,229 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &Tab) {
         });
         return;
     }
+    let view = &mut tab.view;
+    let scroll_to = view.scroll_to.take();
     if tab.form.show_raw && capture.framing_on {
         ui.columns(2, |columns| {
             if let [frames, raw] = columns {
                 frames.strong("Frames");
-                log_list_ui(frames, "log", &capture.log, &tab.form);
+                let list = List {
+                    salt: "log",
+                    log: &capture.log,
+                    index: &view.index,
+                    form: &tab.form,
+                };
+                list.ui(frames, view.selected, &view.matches, scroll_to, actions);
                 raw.strong("Raw reads, as they arrived");
-                log_list_ui(raw, "raw_log", &capture.raw, &tab.form);
+                let list = List {
+                    salt: "raw_log",
+                    log: &capture.raw,
+                    index: &view.raw_index,
+                    form: &tab.form,
+                };
+                list.ui(raw, None, &[], None, actions);
             }
         });
     } else {
-        log_list_ui(ui, "log", &capture.log, &tab.form);
+        let list = List {
+            salt: "log",
+            log: &capture.log,
+            index: &view.index,
+            form: &tab.form,
+        };
+        list.ui(ui, view.selected, &view.matches, scroll_to, actions);
     }
 }
 
-/// One scrolling list of records; only the rows on screen are laid out.
-fn log_list_ui(ui: &mut egui::Ui, salt: &str, log: &LogStore, form: &Form) {
-    let font = FontId::monospace(13.0);
-    let row_height = ui.fonts_mut(|f| f.row_height(&font));
-    egui::ScrollArea::both()
-        .id_salt(salt)
+fn toolbar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| {
+        let paused = tab.view.index.paused_at.is_some();
+        let label = if paused {
+            format!("Resume ({} new)", tab.view.index.pending())
+        } else {
+            "Pause".to_owned()
+        };
+        if ui
+            .selectable_label(paused, label)
+            .on_hover_text("Freeze the display; receiving and logging go on")
+            .clicked()
+        {
+            actions.push(UiAction::TogglePause);
+        }
+        let mut peers: Vec<std::net::SocketAddr> =
+            tab.capture.clients.values().map(|c| c.peer).collect();
+        peers.extend(tab.capture.peers.keys());
+        let shown = tab
+            .view
+            .filter
+            .peer
+            .map_or_else(|| "Everyone".to_owned(), |p| p.to_string());
+        let show = ui.label("Show");
+        egui::ComboBox::from_id_salt("filter_peer")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(tab.view.filter.peer.is_none(), "Everyone")
+                    .clicked()
+                {
+                    actions.push(UiAction::FilterPeer(None));
+                }
+                for peer in peers {
+                    if ui
+                        .selectable_label(tab.view.filter.peer == Some(peer), peer.to_string())
+                        .clicked()
+                    {
+                        actions.push(UiAction::FilterPeer(Some(peer)));
+                    }
+                }
+            })
+            .response
+            .labelled_by(show.id)
+            .on_hover_text("Show one client's or peer's records only");
+        ui.checkbox(&mut tab.view.filter.hide_sent, "Hide sent");
+        ui.checkbox(&mut tab.form.show_controls, "Show \\r\\n")
+            .on_hover_text("Show control characters as escapes");
+        if ui
+            .selectable_label(tab.view.search_open, "Find")
+            .on_hover_text("Search the log (Ctrl+F)")
+            .clicked()
+        {
+            actions.push(UiAction::ToggleSearch);
+        }
+    });
+}
+
+fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| {
+        let view = &mut tab.view;
+        let label = ui.label("Find");
+        let edit = egui::TextEdit::singleline(&mut view.search_text)
+            .hint_text(if view.search_hex {
+                "hex, e.g. 7E 01"
+            } else {
+                "text"
+            })
+            .desired_width(200.0);
+        let response = ui.add(edit).labelled_by(label.id);
+        if response.changed() {
+            actions.push(UiAction::Search);
+        }
+        if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            actions.push(UiAction::NextMatch(true));
+            response.request_focus();
+        }
+        if ui.checkbox(&mut view.search_hex, "hex").changed() {
+            actions.push(UiAction::Search);
+        }
+        if ui.button("Previous").clicked() {
+            actions.push(UiAction::NextMatch(false));
+        }
+        if ui.button("Next").clicked() {
+            actions.push(UiAction::NextMatch(true));
+        }
+        match (&tab.view.search_error, tab.match_position()) {
+            (Some(error), _) => {
+                ui.label(RichText::new(error).color(error_color(ui)));
+            }
+            (None, Some((at, of))) => {
+                ui.label(format!("{at} of {of}"));
+            }
+            (None, None) if !tab.view.search_text.is_empty() => {
+                ui.label(format!("{} matches", tab.view.matches.len()));
+            }
+            (None, None) => {}
+        }
+    });
+}
+
+fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| {
+        let peer = record.peer.map(|p| p.to_string()).unwrap_or_default();
+        ui.strong(format!(
+            "{} {peer} · {} bytes",
+            clock(record.at),
+            record.bytes.len()
+        ));
+        if ui.button("Copy text").clicked() {
+            ui.ctx().copy_text(record.text.clone());
+        }
+        if ui.button("Copy hex").clicked() {
+            ui.ctx().copy_text(hex::format(&record.bytes));
+        }
+        if ui.button("Close").clicked() {
+            actions.push(UiAction::SelectRecord(None));
+        }
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("detail")
         .auto_shrink([false, false])
-        .stick_to_bottom(form.auto_scroll)
-        .show_rows(ui, row_height, log.len(), |ui, rows| {
-            for index in rows {
-                if let Some(record) = log.get(index) {
-                    let job = row_job(ui, record, form, &font);
-                    ui.add(egui::Label::new(job).extend());
+        .show(ui, |ui| {
+            let text = if record.bytes.is_empty() {
+                record.text.clone()
+            } else {
+                hexdump(&record.bytes)
+            };
+            ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
+        });
+}
+
+/// One scrolling list of records; only the rows on screen are laid out.
+struct List<'a> {
+    salt: &'a str,
+    log: &'a LogStore,
+    index: &'a ViewIndex,
+    form: &'a Form,
+}
+
+impl List<'_> {
+    fn ui(
+        self,
+        ui: &mut egui::Ui,
+        selected: Option<u64>,
+        matches: &[u64],
+        scroll_to: Option<u64>,
+        actions: &mut Vec<UiAction>,
+    ) {
+        let font = FontId::monospace(13.0);
+        let row_height = ui.fonts_mut(|f| f.row_height(&font));
+        let mut area = egui::ScrollArea::both()
+            .id_salt(self.salt)
+            .auto_shrink([false, false]);
+        match scroll_to.and_then(|seq| self.index.row_of(seq)) {
+            Some(row) => {
+                let spacing = ui.spacing().item_spacing.y;
+                let offset = (row as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
+                area = area.vertical_scroll_offset(offset);
+            }
+            None => {
+                area =
+                    area.stick_to_bottom(self.form.auto_scroll && self.index.paused_at.is_none());
+            }
+        }
+        area.show_rows(ui, row_height, self.index.len(), |ui, rows| {
+            for row in rows {
+                let Some(record) = self.index.record(self.log, row) else {
+                    continue;
+                };
+                let job = row_job(ui, record, self.form, &font);
+                let response = ui.add(egui::Label::new(job).extend().sense(egui::Sense::click()));
+                let highlight = if selected == Some(record.seq) {
+                    Some(ui.visuals().selection.bg_fill)
+                } else if matches.binary_search(&record.seq).is_ok() {
+                    Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
+                } else {
+                    None
+                };
+                if let Some(fill) = highlight {
+                    ui.painter()
+                        .rect_filled(response.rect, 2.0, fill.gamma_multiply(0.5));
+                }
+                if response.clicked() {
+                    actions.push(UiAction::SelectRecord(Some(record.seq)));
                 }
             }
         });
+    }
 }
 
 fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {
@@ -104,7 +316,11 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
                 let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
                 job.append("(partial) ", 0.0, format);
             }
-            job.append(&payload_text(record, form.rx_hex), 0.0, body);
+            job.append(
+                &payload_text(record, form.rx_hex, form.show_controls),
+                0.0,
+                body,
+            );
         }
         RecordKind::Info | RecordKind::Error => {
             job.append(&format!(" {}", record.text), 0.0, strong);
@@ -114,7 +330,7 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
 }
 
 /// The payload as one line: hex bytes, or text with control characters made visible.
-fn payload_text(record: &Record, as_hex: bool) -> String {
+fn payload_text(record: &Record, as_hex: bool, show_controls: bool) -> String {
     if as_hex {
         let shown = record.bytes.get(..MAX_ROW_BYTES).unwrap_or(&record.bytes);
         let mut out = hex::format(shown);
@@ -123,7 +339,11 @@ fn payload_text(record: &Record, as_hex: bool) -> String {
         }
         out
     } else {
-        let mut out = text::one_line(&record.text).into_owned();
+        let mut out = if show_controls {
+            text::one_line(&record.text).into_owned()
+        } else {
+            text::without_controls(&record.text).into_owned()
+        };
         if let Some((cut, _)) = out.char_indices().nth(MAX_ROW_BYTES) {
             out.truncate(cut);
             out.push_str(" …");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use super::form::{FieldErrors, Form, QuickCommand};
-use crate::capture::{Capture, Counters, LinkState, RecordKind};
+use crate::capture::{Capture, Counters, LinkState, Query, RecordFilter, RecordKind, ViewIndex};
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
 use crate::codec::payload::VarState;
@@ -67,6 +67,43 @@ pub enum UiAction {
     ResetCounter,
     /// Use the framing the Receive group describes from now on.
     ApplyFraming,
+    /// Pause the display (receiving goes on), or resume it.
+    TogglePause,
+    /// Show only this peer's records, or everyone's.
+    FilterPeer(Option<SocketAddr>),
+    /// Open or close the search bar (Ctrl+F).
+    ToggleSearch,
+    /// Look for the search text again (it changed).
+    Search,
+    /// Go to the next (true) or previous (false) match.
+    NextMatch(bool),
+    /// Select a record for the detail view, or none.
+    SelectRecord(Option<u64>),
+}
+
+/// What the log view shows and where it is: filter, pause, search, selection. No egui here.
+#[derive(Default)]
+pub struct ViewState {
+    /// Which records are shown.
+    pub filter: RecordFilter,
+    /// The frames (or reads) shown.
+    pub index: ViewIndex,
+    /// The raw reads shown beside frames.
+    pub raw_index: ViewIndex,
+    /// The record in the detail view.
+    pub selected: Option<u64>,
+    /// The search bar is open.
+    pub search_open: bool,
+    /// What is searched for.
+    pub search_text: String,
+    /// The search text is hex.
+    pub search_hex: bool,
+    /// Why the search text is not a query.
+    pub search_error: Option<String>,
+    /// Records matching the search, in order.
+    pub matches: Vec<u64>,
+    /// Scroll so this record is in view (set by search and selection; the view clears it).
+    pub scroll_to: Option<u64>,
 }
 
 /// One tab: its form, its session and what it captured.
@@ -83,6 +120,8 @@ pub struct Tab {
     pub selection: Selection,
     /// `{{counter}}` and the random source.
     pub vars: VarState,
+    /// The log view's filter, pause, search and selection.
+    pub view: ViewState,
     session: Option<Session>,
     notify: Notify,
 }
@@ -102,6 +141,7 @@ impl Tab {
             send_error: None,
             selection: Selection::Default,
             vars,
+            view: ViewState::default(),
             session: None,
             notify,
         }
@@ -192,10 +232,73 @@ impl Tab {
                     self.command(Command::SetFraming(framing));
                 }
             }
+            UiAction::TogglePause => {
+                let index = &mut self.view.index;
+                index.paused_at = match index.paused_at {
+                    Some(_) => None,
+                    None => Some(self.capture.log.iter().next_back().map_or(0, |r| r.seq + 1)),
+                };
+                self.view.raw_index.paused_at = None;
+            }
+            UiAction::FilterPeer(peer) => self.view.filter.peer = peer,
+            UiAction::ToggleSearch => self.view.search_open = !self.view.search_open,
+            UiAction::Search => self.search(),
+            UiAction::NextMatch(forward) => self.next_match(forward),
+            UiAction::SelectRecord(seq) => self.view.selected = seq,
             UiAction::ResetCounter => {
                 self.vars = VarState::new(self.form.counter_start, self.form.counter_step);
             }
         }
+    }
+
+    /// Brings the view's indexes up to date with the log (only the new records are looked at).
+    pub fn refresh_view(&mut self) {
+        let view = &mut self.view;
+        view.index.update(&self.capture.log, &view.filter);
+        view.raw_index.update(&self.capture.raw, &view.filter);
+    }
+
+    fn search(&mut self) {
+        let view = &mut self.view;
+        view.matches.clear();
+        view.search_error = None;
+        match Query::parse(&view.search_text, view.search_hex) {
+            Ok(Some(query)) => {
+                view.matches = view.index.search(&self.capture.log, &query);
+                view.selected = view.matches.first().copied();
+                view.scroll_to = view.selected;
+            }
+            Ok(None) => {}
+            Err(message) => view.search_error = Some(message),
+        }
+    }
+
+    fn next_match(&mut self, forward: bool) {
+        let view = &mut self.view;
+        if view.matches.is_empty() {
+            return;
+        }
+        let current = view
+            .selected
+            .and_then(|s| view.matches.iter().position(|m| *m == s));
+        let n = view.matches.len();
+        let next = match (current, forward) {
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+            (None, true) => 0,
+            (None, false) => n - 1,
+        };
+        view.selected = view.matches.get(next).copied();
+        view.scroll_to = view.selected;
+    }
+
+    /// "3 of 12" for the search bar.
+    pub fn match_position(&self) -> Option<(usize, usize)> {
+        let view = &self.view;
+        let at = view
+            .selected
+            .and_then(|s| view.matches.iter().position(|m| *m == s))?;
+        Some((at + 1, view.matches.len()))
     }
 
     fn command(&mut self, command: Command) {

@@ -298,3 +298,105 @@ fn received_records_get_a_checksum_badge() {
     harness.get_by_label_contains("√ 01 03 00 00 00 0A C5 CD");
     harness.get_by_label_contains("× 01 03 00 00 00 0B C5 CD");
 }
+
+/// A TCP server tab on an ephemeral loopback port with `n` real clients, and those clients.
+fn server_with_clients(form: Form, n: usize) -> (Harness<'static, App>, Vec<TcpStream>) {
+    let form = Form {
+        mode: Mode::TcpServer,
+        server_port: "0".into(),
+        local_ip: "127.0.0.1".into(),
+        ..form
+    };
+    let mut harness = harness(form);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().capture.link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+        unreachable!()
+    };
+    let clients: Vec<TcpStream> = (0..n).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    run_until(&mut harness, "clients", |app| {
+        app.tab().capture.clients.len() == n
+    });
+    (harness, clients)
+}
+
+fn send_and_wait(harness: &mut Harness<'static, App>, client: &mut TcpStream, bytes: &[u8]) {
+    let before = harness.state().tab().capture.counters.rx_bytes;
+    client.write_all(bytes).unwrap();
+    let want = before + bytes.len() as u64;
+    run_until(harness, "bytes received", move |app| {
+        app.tab().capture.counters.rx_bytes >= want
+    });
+}
+
+#[test]
+fn search_finds_matches_and_steps_through_them() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
+    for line in [b"alpha".as_slice(), b"beta", b"alphabet"] {
+        send_and_wait(&mut harness, &mut clients[0], line);
+    }
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Find"), "ALPHA");
+    harness.get_by_label("1 of 2");
+    harness.get_by_role_and_label(Role::Button, "Next").click();
+    harness.run();
+    harness.get_by_label("2 of 2");
+    // The selected match is shown in the detail view as a hexdump.
+    harness.get_by_label_contains("61 6C 70 68 61 62 65 74");
+}
+
+#[test]
+fn pause_holds_the_display_while_receiving_goes_on() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
+    send_and_wait(&mut harness, &mut clients[0], b"before");
+    harness.get_by_label("Pause").click();
+    harness.run();
+    send_and_wait(&mut harness, &mut clients[0], b"during");
+    harness.get_by_label("Resume (1 new)");
+    assert!(
+        harness.query_by_label_contains("during").is_none(),
+        "not shown while paused"
+    );
+    assert_eq!(
+        harness.state().tab().capture.counters.rx_bytes,
+        12,
+        "but received"
+    );
+    harness.get_by_label("Resume (1 new)").click();
+    harness.run();
+    harness.get_by_label_contains("during");
+}
+
+#[test]
+fn the_log_can_be_filtered_to_one_client() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 2);
+    send_and_wait(&mut harness, &mut clients[0], b"from-a");
+    send_and_wait(&mut harness, &mut clients[1], b"from-b");
+    let a = clients[0].local_addr().unwrap().to_string();
+    harness.get_by_role_and_label(Role::ComboBox, "Show").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, &a).click();
+    harness.run();
+    harness.get_by_label_contains("from-a");
+    assert!(harness.query_by_label_contains("from-b").is_none());
+}
+
+#[test]
+fn switching_the_encoding_shows_a_gbk_record_as_chinese() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
+    let gbk = sockscope::codec::TextEncoding::GBK
+        .encode("中文设备")
+        .unwrap();
+    send_and_wait(&mut harness, &mut clients[0], &gbk);
+    harness.get_by_label_contains("\\xD6\\xD0");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Encoding")
+        .click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "GBK").click();
+    harness.run();
+    harness.get_by_label_contains("中文设备");
+}

@@ -1,0 +1,310 @@
+//! What the log view shows of a store: a filter (one client or peer, one direction), an index of
+//! the matching records kept up to date incrementally (so a frame over a million records costs
+//! only the new ones), and search in text or hex.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use crate::codec::hex;
+
+use super::log::{LogStore, Record, RecordKind};
+
+/// Which records the view shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Only this peer's records (client or UDP peer), plus session messages.
+    pub peer: Option<SocketAddr>,
+    /// Hide bytes sent.
+    pub hide_sent: bool,
+    /// Hide bytes received.
+    pub hide_received: bool,
+}
+
+impl RecordFilter {
+    /// True if `record` passes.
+    pub fn matches(&self, record: &Record) -> bool {
+        match record.kind {
+            RecordKind::Tx if self.hide_sent => return false,
+            RecordKind::Rx if self.hide_received => return false,
+            _ => {}
+        }
+        match (self.peer, record.peer) {
+            (Some(want), Some(peer)) => want == peer,
+            _ => true,
+        }
+    }
+
+    /// True if nothing is filtered out.
+    pub fn is_empty(&self) -> bool {
+        *self == RecordFilter::default()
+    }
+}
+
+/// The records a view shows, by sequence number, kept in step with the store.
+#[derive(Clone, Debug, Default)]
+pub struct ViewIndex {
+    filter: RecordFilter,
+    seqs: Vec<u64>,
+    /// The next sequence number to look at.
+    next: u64,
+    /// Show nothing at or after this sequence number (display paused).
+    pub paused_at: Option<u64>,
+}
+
+impl ViewIndex {
+    /// Brings the index up to date with `log` (new records, evicted ones) under `filter`.
+    pub fn update(&mut self, log: &LogStore, filter: &RecordFilter) {
+        if *filter != self.filter {
+            self.filter = filter.clone();
+            self.seqs.clear();
+            self.next = 0;
+        }
+        // Drop what the store evicted or cleared. Sequence numbers only grow, so new records
+        // are exactly those at or after `next`.
+        let first = log.iter().next().map(|r| r.seq);
+        match first {
+            None => self.seqs.clear(),
+            Some(first) => {
+                let gone = self.seqs.partition_point(|s| *s < first);
+                self.seqs.drain(..gone);
+            }
+        }
+        let skip = first.map_or(0, |first| {
+            usize::try_from(self.next.saturating_sub(first)).unwrap_or(usize::MAX)
+        });
+        for record in log.iter().skip(skip) {
+            if self.filter.matches(record) {
+                self.seqs.push(record.seq);
+            }
+            self.next = record.seq + 1;
+        }
+    }
+
+    /// Rows shown (records before the pause point, if paused).
+    pub fn len(&self) -> usize {
+        match self.paused_at {
+            Some(at) => self.seqs.partition_point(|s| *s < at),
+            None => self.seqs.len(),
+        }
+    }
+
+    /// True if no row is shown.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rows that arrived while paused.
+    pub fn pending(&self) -> usize {
+        self.seqs.len() - self.len()
+    }
+
+    /// The record at row `row`.
+    pub fn record<'a>(&self, log: &'a LogStore, row: usize) -> Option<&'a Record> {
+        let seq = *self.seqs.get(row)?;
+        log.get_seq(seq)
+    }
+
+    /// The row showing record `seq`, if shown.
+    pub fn row_of(&self, seq: u64) -> Option<usize> {
+        self.seqs
+            .binary_search(&seq)
+            .ok()
+            .filter(|row| *row < self.len())
+    }
+
+    /// Sequence numbers of the shown records matching `query`, in order.
+    pub fn search(&self, log: &LogStore, query: &Query) -> Vec<u64> {
+        self.seqs
+            .get(..self.len())
+            .unwrap_or_default()
+            .iter()
+            .filter(|seq| log.get_seq(**seq).is_some_and(|r| query.matches(r)))
+            .copied()
+            .collect()
+    }
+}
+
+/// What to look for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// Text, case-insensitive, in the decoded text.
+    Text(String),
+    /// Bytes, in the raw bytes.
+    Bytes(Vec<u8>),
+}
+
+impl Query {
+    /// A query from what was typed: hex when `as_hex`, else text. Empty input finds nothing.
+    pub fn parse(input: &str, as_hex: bool) -> Result<Option<Query>, String> {
+        if input.trim().is_empty() {
+            return Ok(None);
+        }
+        if as_hex {
+            let bytes = hex::parse(input).map_err(|e| format!("Hex: {e}"))?;
+            Ok((!bytes.is_empty()).then_some(Query::Bytes(bytes)))
+        } else {
+            Ok(Some(Query::Text(input.to_lowercase())))
+        }
+    }
+
+    /// True if `record` contains it.
+    pub fn matches(&self, record: &Record) -> bool {
+        match self {
+            Query::Text(text) => record.text.to_lowercase().contains(text.as_str()),
+            Query::Bytes(bytes) => record
+                .bytes
+                .windows(bytes.len())
+                .any(|w| w == bytes.as_slice()),
+        }
+    }
+}
+
+/// A classic hexdump of `bytes`: offset | 16 hex bytes | ASCII, one line per 16 bytes.
+pub fn hexdump(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 + 16);
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:08X}  ", line * 16);
+        for i in 0..16 {
+            match chunk.get(i) {
+                Some(b) => {
+                    let _ = write!(out, "{b:02X} ");
+                }
+                None => out.push_str("   "),
+            }
+            if i == 7 {
+                out.push(' ');
+            }
+        }
+        out.push(' ');
+        out.extend(chunk.iter().map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        }));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::TextEncoding;
+    use crate::engine::{ConnId, Direction};
+    use std::time::SystemTime;
+
+    fn peer(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn store() -> LogStore {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let now = SystemTime::now();
+        log.push_data(
+            now,
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer(1),
+            b"hello".to_vec(),
+        );
+        log.push_data(
+            now,
+            Direction::Tx,
+            Some(ConnId(1)),
+            peer(1),
+            b"ACK".to_vec(),
+        );
+        log.push_data(
+            now,
+            Direction::Rx,
+            Some(ConnId(2)),
+            peer(2),
+            b"\x01\x02\x03".to_vec(),
+        );
+        log
+    }
+
+    #[test]
+    fn filter_to_one_peer_and_hide_sent() {
+        let log = store();
+        let mut view = ViewIndex::default();
+        view.update(
+            &log,
+            &RecordFilter {
+                peer: Some(peer(1)),
+                ..RecordFilter::default()
+            },
+        );
+        assert_eq!(view.len(), 2);
+        view.update(
+            &log,
+            &RecordFilter {
+                hide_sent: true,
+                ..RecordFilter::default()
+            },
+        );
+        assert_eq!(view.len(), 2);
+        assert_eq!(view.record(&log, 1).unwrap().bytes, b"\x01\x02\x03");
+    }
+
+    #[test]
+    fn the_index_follows_appends_and_evictions() {
+        let mut log = LogStore::new(2000, TextEncoding::UTF_8);
+        let mut view = ViewIndex::default();
+        let filter = RecordFilter::default();
+        for i in 0..100u8 {
+            log.push_data(SystemTime::now(), Direction::Rx, None, peer(1), vec![i; 10]);
+            view.update(&log, &filter);
+            assert_eq!(view.len(), log.len());
+            assert_eq!(view.record(&log, 0).unwrap().seq, log.get(0).unwrap().seq);
+        }
+        log.clear();
+        view.update(&log, &filter);
+        assert_eq!(view.len(), 0);
+    }
+
+    #[test]
+    fn pause_holds_the_rows_and_counts_what_waits() {
+        let mut log = store();
+        let mut view = ViewIndex::default();
+        view.update(&log, &RecordFilter::default());
+        view.paused_at = Some(3);
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            None,
+            peer(3),
+            b"late".to_vec(),
+        );
+        view.update(&log, &RecordFilter::default());
+        assert_eq!((view.len(), view.pending()), (3, 1));
+        view.paused_at = None;
+        assert_eq!((view.len(), view.pending()), (4, 0));
+    }
+
+    #[test]
+    fn search_finds_text_case_insensitively_and_hex_bytes() {
+        let log = store();
+        let mut view = ViewIndex::default();
+        view.update(&log, &RecordFilter::default());
+        let text = Query::parse("HELLO", false).unwrap().unwrap();
+        assert_eq!(view.search(&log, &text), [0]);
+        let bytes = Query::parse("02 03", true).unwrap().unwrap();
+        assert_eq!(view.search(&log, &bytes), [2]);
+        assert!(Query::parse("0G", true).is_err());
+    }
+
+    #[test]
+    fn hexdump_has_offset_hex_and_ascii() {
+        let dump = hexdump(b"Hello, world!\x00\x01\x02\x03\x04");
+        let lines: Vec<&str> = dump.lines().collect();
+        assert_eq!(
+            lines[0],
+            "00000000  48 65 6C 6C 6F 2C 20 77  6F 72 6C 64 21 00 01 02  Hello, world!..."
+        );
+        assert!(lines[1].starts_with("00000010  03 04 "));
+        assert!(lines[1].ends_with(".."));
+    }
+}
