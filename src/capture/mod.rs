@@ -1,14 +1,19 @@
 //! Capture: what a session has seen, as plain data. [`Capture::apply`] folds engine events into
 //! the log store, the client and peer tables and the counters; the GUI only reads it.
 
+mod export;
 mod log;
 mod view;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
+pub use export::{ExportFormat, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use view::{Query, RecordFilter, ViewIndex, hexdump};
 
@@ -151,6 +156,58 @@ pub struct Capture {
     pub raw: LogStore,
     /// Framing is on: bytes are counted from raw reads, messages from frames.
     pub framing_on: bool,
+    /// Every received byte also goes to this file (接收转向文件), whatever the log's cap.
+    pub recorder: Option<Recorder>,
+    /// Local address of every TCP connection seen, for the pcap export.
+    pub locals: HashMap<ConnId, SocketAddr>,
+    /// The UDP socket's address, for the pcap export.
+    pub udp_local: Option<SocketAddr>,
+}
+
+/// How received bytes are recorded to a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// Exactly the bytes received, nothing else.
+    Raw,
+    /// One line per read or message: time, peer, length, text.
+    TextLog,
+}
+
+/// A file every received byte goes to, from the moment it is switched on.
+pub struct Recorder {
+    out: BufWriter<File>,
+    format: RecordFormat,
+    /// Where.
+    pub path: PathBuf,
+    /// Received bytes written so far.
+    pub bytes: u64,
+}
+
+impl Recorder {
+    /// Creates (or truncates) `path`.
+    pub fn create(path: PathBuf, format: RecordFormat) -> std::io::Result<Self> {
+        let out = BufWriter::with_capacity(256 << 10, File::create(&path)?);
+        Ok(Self {
+            out,
+            format,
+            path,
+            bytes: 0,
+        })
+    }
+
+    fn write(&mut self, record: &Record) -> std::io::Result<()> {
+        match self.format {
+            RecordFormat::Raw => self.out.write_all(&record.bytes)?,
+            RecordFormat::TextLog => writeln!(self.out, "{}", log_line(record, false))?,
+        }
+        self.bytes += record.bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 impl Capture {
@@ -164,6 +221,9 @@ impl Capture {
         match event {
             Event::Listening { local } => {
                 self.link = LinkState::Listening(local);
+                if self.mode == Mode::Udp {
+                    self.udp_local = Some(local);
+                }
                 self.last_error = None;
                 let what = if self.mode == Mode::Udp {
                     "Bound to"
@@ -254,6 +314,7 @@ impl Capture {
         peer: SocketAddr,
         local: SocketAddr,
     ) {
+        self.locals.insert(conn, local);
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Connected { peer, local };
             self.last_error = None;
@@ -349,19 +410,68 @@ impl Capture {
                 Direction::Tx => peer.tx_bytes += n,
             }
         }
-        match data.kind {
-            DataKind::RawRead => self
-                .raw
-                .push_data(data.at, data.dir, data.conn, data.peer, data.bytes),
-            DataKind::Message => self
-                .log
-                .push_data(data.at, data.dir, data.conn, data.peer, data.bytes),
-            DataKind::Partial => {
-                self.log
-                    .push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
-                self.log.mark_last_partial();
-            }
+        // What is recorded: each read (raw reads when framing is on, else the messages, which
+        // then are the reads) — so the file holds every received byte exactly once.
+        let recorded = data.dir == Direction::Rx
+            && (data.kind == DataKind::RawRead || !self.framing_on || data.conn.is_none());
+        let from_raw = data.kind == DataKind::RawRead;
+        let store = if from_raw {
+            &mut self.raw
+        } else {
+            &mut self.log
+        };
+        store.push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
+        if data.kind == DataKind::Partial {
+            store.mark_last_partial();
         }
+        if recorded {
+            self.record_last(from_raw);
+        }
+    }
+
+    /// Writes the newest record of the log (or of the raw store) to the recording file.
+    fn record_last(&mut self, from_raw: bool) {
+        let Some(recorder) = &mut self.recorder else {
+            return;
+        };
+        let store = if from_raw { &self.raw } else { &self.log };
+        let Some(record) = store.iter().next_back() else {
+            return;
+        };
+        if let Err(e) = recorder.write(record) {
+            let text = format!("Recording to {} stopped: {e}", recorder.path.display());
+            self.recorder = None;
+            self.log
+                .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
+        }
+    }
+
+    /// Starts recording every received byte to `path`.
+    pub fn start_recording(&mut self, path: PathBuf, format: RecordFormat) -> std::io::Result<()> {
+        self.stop_recording();
+        self.recorder = Some(Recorder::create(path, format)?);
+        Ok(())
+    }
+
+    /// Stops recording; returns where and how many bytes went there.
+    pub fn stop_recording(&mut self) -> Option<(PathBuf, u64)> {
+        let mut recorder = self.recorder.take()?;
+        let flushed = recorder.flush();
+        let now = SystemTime::now();
+        let text = match flushed {
+            Ok(()) => format!(
+                "Recorded {} bytes to {}",
+                recorder.bytes,
+                recorder.path.display()
+            ),
+            Err(e) => format!(
+                "Recording to {} failed at the end: {e}",
+                recorder.path.display()
+            ),
+        };
+        self.log
+            .push_message(now, RecordKind::Info, None, None, text);
+        Some((recorder.path, recorder.bytes))
     }
 
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.

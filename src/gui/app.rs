@@ -128,7 +128,7 @@ impl eframe::App for App {
                         &mut actions,
                     );
                 });
-            log_view::log_view_ui(ui, &mut self.tab, &mut actions);
+            log_view::log_view_ui(ui, &mut self.tab, &*self.picker, &mut actions);
         });
         for action in actions {
             self.tab.apply(action);

@@ -8,9 +8,13 @@ use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
 use eframe::egui::RichText;
 
+use super::FilePicker;
 use super::settings::error_color;
 use super::state::{Form, Tab, UiAction};
-use crate::capture::{LogStore, Record, RecordKind, ViewIndex, hexdump};
+use super::status_bar::human_bytes;
+use crate::capture::{
+    ExportFormat, LogStore, Record, RecordFormat, RecordKind, ViewIndex, hexdump,
+};
 use crate::codec::{hex, text};
 
 /// Payload shown per row at most; the detail view shows all of it.
@@ -18,9 +22,14 @@ const MAX_ROW_BYTES: usize = 1024;
 
 /// Draws the log area: toolbar, search bar, the list (or frames and raw reads side by side)
 /// and, when a record is selected, its detail.
-pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+pub fn log_view_ui(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    picker: &dyn FilePicker,
+    actions: &mut Vec<UiAction>,
+) {
     tab.refresh_view();
-    toolbar_ui(ui, tab, actions);
+    toolbar_ui(ui, tab, picker, actions);
     if tab.view.search_open {
         search_bar_ui(ui, tab, actions);
     }
@@ -75,7 +84,12 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>
     }
 }
 
-fn toolbar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    tab: &mut Tab,
+    picker: &dyn FilePicker,
+    actions: &mut Vec<UiAction>,
+) {
     ui.horizontal(|ui| {
         let paused = tab.view.index.paused_at.is_some();
         let label = if paused {
@@ -130,7 +144,59 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
         {
             actions.push(UiAction::ToggleSearch);
         }
+        file_menus_ui(ui, tab, picker, actions);
     });
+}
+
+/// Export and Record (接收转向文件) menus.
+fn file_menus_ui(
+    ui: &mut egui::Ui,
+    tab: &Tab,
+    picker: &dyn FilePicker,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.menu_button("Export", |ui| {
+        for format in ExportFormat::ALL {
+            if ui.button(format.name()).clicked() {
+                ui.close();
+                let name = format!("sockscope.{}", format.extension());
+                if let Some(path) = picker.save_file(&name) {
+                    actions.push(UiAction::Export(format, path));
+                }
+            }
+        }
+    })
+    .response
+    .on_hover_text("Save the log as text, hex, CSV or pcap (opens in Wireshark)");
+    match &tab.capture.recorder {
+        Some(recorder) => {
+            let label = format!("Stop recording ({})", human_bytes(recorder.bytes));
+            if ui
+                .button(label)
+                .on_hover_text(recorder.path.display().to_string())
+                .clicked()
+            {
+                actions.push(UiAction::StopRecording);
+            }
+        }
+        None => {
+            ui.menu_button("Record", |ui| {
+                for (format, label, name) in [
+                    (RecordFormat::Raw, "Raw bytes…", "received.bin"),
+                    (RecordFormat::TextLog, "Text log with times…", "received.log"),
+                ] {
+                    if ui.button(label).clicked() {
+                        ui.close();
+                        if let Some(path) = picker.save_file(name) {
+                            actions.push(UiAction::StartRecording(format, path));
+                        }
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Write every received byte to a file from now on, whatever the log keeps (接收转向文件)");
+        }
+    }
 }
 
 fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {

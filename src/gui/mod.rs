@@ -21,6 +21,8 @@ pub use fonts::install as install_fonts;
 pub trait FilePicker {
     /// A file to open, or `None` if the user cancelled.
     fn pick_file(&self) -> Option<PathBuf>;
+    /// Where to save a file (suggesting `name`), or `None` if the user cancelled.
+    fn save_file(&self, name: &str) -> Option<PathBuf>;
 }
 
 /// The native dialog (rfd).
@@ -29,6 +31,13 @@ pub struct NativeFilePicker;
 impl FilePicker for NativeFilePicker {
     fn pick_file(&self) -> Option<PathBuf> {
         rfd::FileDialog::new().set_title("Send file").pick_file()
+    }
+
+    fn save_file(&self, name: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("Save")
+            .set_file_name(name)
+            .save_file()
     }
 }
 

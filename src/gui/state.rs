@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use super::form::{FieldErrors, Form, QuickCommand};
-use crate::capture::{Capture, Counters, LinkState, Query, RecordFilter, RecordKind, ViewIndex};
+use crate::capture::{
+    Capture, Counters, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind,
+    ViewIndex, export,
+};
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
 use crate::codec::payload::VarState;
@@ -79,6 +82,12 @@ pub enum UiAction {
     NextMatch(bool),
     /// Select a record for the detail view, or none.
     SelectRecord(Option<u64>),
+    /// Save the log to a file.
+    Export(ExportFormat, PathBuf),
+    /// Record every received byte to a file from now on.
+    StartRecording(RecordFormat, PathBuf),
+    /// Stop recording.
+    StopRecording,
 }
 
 /// What the log view shows and where it is: filter, pause, search, selection. No egui here.
@@ -245,6 +254,28 @@ impl Tab {
             UiAction::Search => self.search(),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
+            UiAction::Export(format, path) => self.export(format, &path),
+            UiAction::StartRecording(format, path) => {
+                let shown = path.display().to_string();
+                let now = SystemTime::now();
+                match self.capture.start_recording(path, format) {
+                    Ok(()) => {
+                        let text = format!("Recording every received byte to {shown}");
+                        self.capture
+                            .log
+                            .push_message(now, RecordKind::Info, None, None, text);
+                    }
+                    Err(e) => {
+                        let text = format!("Could not record to {shown}: {e}");
+                        self.capture
+                            .log
+                            .push_message(now, RecordKind::Error, None, None, text);
+                    }
+                }
+            }
+            UiAction::StopRecording => {
+                self.capture.stop_recording();
+            }
             UiAction::ResetCounter => {
                 self.vars = VarState::new(self.form.counter_start, self.form.counter_step);
             }
@@ -256,6 +287,32 @@ impl Tab {
         let view = &mut self.view;
         view.index.update(&self.capture.log, &view.filter);
         view.raw_index.update(&self.capture.raw, &view.filter);
+    }
+
+    fn export(&mut self, format: ExportFormat, path: &std::path::Path) {
+        let capture = &self.capture;
+        let result = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            export(
+                &capture.log,
+                format,
+                &capture.locals,
+                capture.udp_local,
+                &mut out,
+            )
+        });
+        let now = SystemTime::now();
+        let (kind, text) = match result {
+            Ok(()) => (
+                RecordKind::Info,
+                format!("Saved {} records to {}", capture.log.len(), path.display()),
+            ),
+            Err(e) => (
+                RecordKind::Error,
+                format!("Could not save {}: {e}", path.display()),
+            ),
+        };
+        self.capture.log.push_message(now, kind, None, None, text);
     }
 
     fn search(&mut self) {
@@ -491,6 +548,15 @@ impl Tab {
             if start.elapsed() >= budget {
                 return true;
             }
+        }
+        if let Some(recorder) = &mut self.capture.recorder
+            && let Err(e) = recorder.flush()
+        {
+            let text = format!("Recording to {} stopped: {e}", recorder.path.display());
+            self.capture.recorder = None;
+            self.capture
+                .log
+                .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
         }
         if stopped {
             self.session = None;

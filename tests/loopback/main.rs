@@ -4,6 +4,7 @@
 // Test helpers unwrap: a failure is a failed test with a line number.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod capture;
 mod framing;
 mod sending;
 mod tcp_client;

@@ -18,9 +18,27 @@ use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
 fn harness(form: Form) -> Harness<'static, App> {
+    harness_with_files(form, std::env::temp_dir())
+}
+
+/// Answers every file dialog with a path in `dir`, named as the app suggests.
+struct FakePicker(std::path::PathBuf);
+
+impl sockscope::gui::FilePicker for FakePicker {
+    fn pick_file(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    fn save_file(&self, name: &str) -> Option<std::path::PathBuf> {
+        Some(self.0.join(name))
+    }
+}
+
+fn harness_with_files(form: Form, dir: std::path::PathBuf) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1100.0, 720.0])
-        .build_eframe(move |cc| App::with_form(&cc.egui_ctx, form))
+        .build_eframe(move |cc| {
+            App::with_form(&cc.egui_ctx, form).with_picker(Box::new(FakePicker(dir)))
+        })
 }
 
 /// Steps frames until `done` holds, sleeping briefly between them (socket replies arrive on
@@ -376,7 +394,9 @@ fn the_log_can_be_filtered_to_one_client() {
     send_and_wait(&mut harness, &mut clients[0], b"from-a");
     send_and_wait(&mut harness, &mut clients[1], b"from-b");
     let a = clients[0].local_addr().unwrap().to_string();
-    harness.get_by_role_and_label(Role::ComboBox, "Show").click();
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Show")
+        .click();
     harness.run();
     harness.get_by_role_and_label(Role::Button, &a).click();
     harness.run();
@@ -399,4 +419,50 @@ fn switching_the_encoding_shows_a_gbk_record_as_chinese() {
     harness.get_by_role_and_label(Role::Button, "GBK").click();
     harness.run();
     harness.get_by_label_contains("中文设备");
+}
+
+#[test]
+fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let form = Form {
+        mode: Mode::TcpServer,
+        server_port: "0".into(),
+        local_ip: "127.0.0.1".into(),
+        ..Form::default()
+    };
+    let mut harness = harness_with_files(form, dir.clone());
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().capture.link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+        unreachable!()
+    };
+    let mut client = TcpStream::connect(addr).unwrap();
+    run_until(&mut harness, "client", |app| {
+        app.tab().capture.clients.len() == 1
+    });
+
+    harness.get_by_label("Record").click();
+    harness.run();
+    harness.get_by_label("Raw bytes…").click();
+    harness.run();
+    send_and_wait(&mut harness, &mut client, b"one,");
+    send_and_wait(&mut harness, &mut client, b"two");
+    harness.get_by_label_contains("Stop recording").click();
+    harness.run();
+    assert_eq!(std::fs::read(dir.join("received.bin")).unwrap(), b"one,two");
+
+    harness.get_by_label("Export").click();
+    harness.run();
+    harness.get_by_label("CSV").click();
+    harness.run();
+    let csv = std::fs::read_to_string(dir.join("sockscope.csv")).unwrap();
+    assert!(csv.starts_with("time,direction,peer,length,hex,text\n"));
+    assert!(
+        csv.contains(",<-,") && csv.contains(",4,6F 6E 65 2C,\"one,\""),
+        "{csv}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
