@@ -53,6 +53,58 @@ pub struct Client {
     pub rx_bytes: u64,
     /// Bytes sent to it.
     pub tx_bytes: u64,
+    /// Messages received from it (reads, or frames with framing on).
+    pub rx_messages: u64,
+    /// Sends to it.
+    pub tx_messages: u64,
+    /// Bytes per second received from it.
+    pub rx_rate: Rate,
+    /// Bytes per second sent to it.
+    pub tx_rate: Rate,
+}
+
+/// Bytes per second, over whole one-second windows: the last full second's count, so the
+/// figure is steady; 0 once a second passes with nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rate {
+    window_start: Option<SystemTime>,
+    this_window: u64,
+    last_window: u64,
+}
+
+impl Rate {
+    /// Counts `n` bytes at `at`.
+    pub fn add(&mut self, at: SystemTime, n: u64) {
+        let elapsed = self
+            .window_start
+            .and_then(|start| at.duration_since(start).ok());
+        match elapsed {
+            Some(e) if e.as_secs() == 0 => {}
+            Some(e) => {
+                self.last_window = if e.as_secs() == 1 {
+                    self.this_window
+                } else {
+                    0
+                };
+                self.this_window = 0;
+                self.window_start = Some(at);
+            }
+            None => self.window_start = Some(at),
+        }
+        self.this_window += n;
+    }
+
+    /// Bytes per second as of `now`.
+    pub fn per_second(&self, now: SystemTime) -> u64 {
+        let elapsed = self
+            .window_start
+            .and_then(|start| now.duration_since(start).ok());
+        match elapsed.map(|e| e.as_secs()) {
+            Some(0) => self.last_window,
+            Some(1) => self.this_window,
+            _ => 0,
+        }
+    }
 }
 
 /// A UDP peer seen or sent to.
@@ -83,6 +135,10 @@ pub struct Counters {
     pub dropped_datagrams: u64,
     /// Their bytes.
     pub dropped_bytes: u64,
+    /// Bytes per second received.
+    pub rx_rate: Rate,
+    /// Bytes per second sent.
+    pub tx_rate: Rate,
 }
 
 /// Timed and file sends under way, for the Send group's counters and progress bar.
@@ -327,6 +383,10 @@ impl Capture {
                 since: now,
                 rx_bytes: 0,
                 tx_bytes: 0,
+                rx_messages: 0,
+                tx_messages: 0,
+                rx_rate: Rate::default(),
+                tx_rate: Rate::default(),
             },
         );
         let text = if self.mode == Mode::TcpClient {
@@ -378,20 +438,31 @@ impl Capture {
             _ if self.framing_on && data.conn.is_some() => (0, 1),
             _ => (n, 1),
         };
+        let at = data.at;
         match data.dir {
             Direction::Rx => {
                 self.counters.rx_bytes += bytes_in;
                 self.counters.rx_messages += messages_in;
+                self.counters.rx_rate.add(at, bytes_in);
             }
             Direction::Tx => {
                 self.counters.tx_bytes += n;
                 self.counters.tx_messages += 1;
+                self.counters.tx_rate.add(at, n);
             }
         }
         if let Some(client) = data.conn.and_then(|c| self.clients.get_mut(&c)) {
             match data.dir {
-                Direction::Rx => client.rx_bytes += bytes_in,
-                Direction::Tx => client.tx_bytes += n,
+                Direction::Rx => {
+                    client.rx_bytes += bytes_in;
+                    client.rx_messages += messages_in;
+                    client.rx_rate.add(at, bytes_in);
+                }
+                Direction::Tx => {
+                    client.tx_bytes += n;
+                    client.tx_messages += 1;
+                    client.tx_rate.add(at, n);
+                }
             }
         }
         if data.conn.is_none() {
@@ -573,6 +644,20 @@ mod tests {
         cap.apply(data(b"ERR", DataKind::Message));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
+    }
+
+    #[test]
+    fn rate_is_the_last_full_seconds_bytes_and_falls_to_zero() {
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000);
+        let ms = |m| t0 + std::time::Duration::from_millis(m);
+        let mut rate = Rate::default();
+        rate.add(ms(0), 100);
+        rate.add(ms(500), 50);
+        assert_eq!(rate.per_second(ms(900)), 0, "no full second yet");
+        rate.add(ms(1200), 10);
+        assert_eq!(rate.per_second(ms(1300)), 150);
+        assert_eq!(rate.per_second(ms(2500)), 10, "the window that just ended");
+        assert_eq!(rate.per_second(ms(3500)), 0, "quiet for a second");
     }
 
     #[test]

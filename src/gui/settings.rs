@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use eframe::egui::{self, Color32, RichText};
 
 use super::state::{Selection, Tab, UiAction};
+use super::status_bar::{human_bytes, rate_text};
 use super::{FilePicker, send_options};
 use crate::codec::TextEncoding;
 use crate::engine::{ConnId, Mode};
@@ -234,13 +235,22 @@ fn target_list_ui(
 }
 
 fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+    let now = std::time::SystemTime::now();
     let rows = tab
         .capture
         .clients
         .iter()
         .map(|(conn, c)| TargetRow {
             selection: Selection::Client(*conn),
-            text: format!("{}  ↓{} ↑{}", c.peer, c.rx_bytes, c.tx_bytes),
+            text: format!(
+                "{}  ↓{} ({}) ↑{} ({}){}",
+                c.peer,
+                human_bytes(c.rx_bytes),
+                c.rx_messages,
+                human_bytes(c.tx_bytes),
+                c.tx_messages,
+                rate_text(c.rx_rate.per_second(now) + c.tx_rate.per_second(now))
+            ),
             disconnect: Some((*conn, c.peer)),
         })
         .collect();

@@ -23,6 +23,15 @@ pub fn human_bytes(n: u64) -> String {
     format!("{value:.1} {unit}")
 }
 
+/// " · 1.2 KiB/s", or nothing when idle.
+pub fn rate_text(per_second: u64) -> String {
+    if per_second == 0 {
+        String::new()
+    } else {
+        format!(" · {}/s", human_bytes(per_second))
+    }
+}
+
 /// Draws the status bar.
 pub fn status_bar_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
@@ -31,18 +40,27 @@ pub fn status_bar_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) 
         ui.label(format!("{dot} {state}"));
         ui.separator();
         let c = &tab.capture.counters;
+        let now = std::time::SystemTime::now();
+        let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
         ui.label(format!(
-            "RX {} ({})",
+            "RX {} ({}){}",
             human_bytes(c.rx_bytes),
-            c.rx_messages
+            c.rx_messages,
+            rate_text(rx_rate)
         ))
-        .on_hover_text("Bytes received (reads or datagrams)");
+        .on_hover_text("Bytes received (messages received), and the rate over the last second");
         ui.label(format!(
-            "TX {} ({})",
+            "TX {} ({}){}",
             human_bytes(c.tx_bytes),
-            c.tx_messages
+            c.tx_messages,
+            rate_text(tx_rate)
         ))
-        .on_hover_text("Bytes sent (sends)");
+        .on_hover_text("Bytes sent (sends), and the rate over the last second");
+        if rx_rate > 0 || tx_rate > 0 {
+            // The rate falls to zero a second after traffic stops: look again then.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
+        }
         if ui
             .small_button("Reset")
             .on_hover_text("Zero the RX/TX counters")
