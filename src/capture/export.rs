@@ -83,12 +83,12 @@ pub fn log_line(record: &Record, as_hex: bool) -> String {
             let payload = if as_hex {
                 hex::format(&record.bytes)
             } else {
-                text::one_line(&record.text).into_owned()
+                text::one_line(record.text()).into_owned()
             };
             let _ = write!(line, " [{} B]{partial} {payload}", record.bytes.len());
         }
         RecordKind::Info | RecordKind::Error => {
-            let _ = write!(line, " {}", record.text);
+            let _ = write!(line, " {}", record.text());
         }
     }
     line
@@ -134,7 +134,7 @@ pub fn export(
                 let _ = write!(line, ",{},", record.bytes.len());
                 csv_field(&mut line, &hex::format(&record.bytes));
                 line.push(',');
-                csv_field(&mut line, &record.text);
+                csv_field(&mut line, record.text());
                 writeln!(out, "{line}")?;
             }
         }

@@ -50,8 +50,11 @@ pub struct Record {
     pub peer: Option<SocketAddr>,
     /// The raw bytes (empty for messages).
     pub bytes: Vec<u8>,
-    /// The bytes decoded in the store's encoding, or the message.
-    pub text: String,
+    /// The bytes decoded in the store's encoding, or the message; empty when `text_is_bytes`.
+    text: String,
+    /// The decoded text is exactly the bytes (valid UTF-8, nothing carried or escaped): kept
+    /// once, which halves memory and copying for the common ASCII/UTF-8 traffic.
+    text_is_bytes: bool,
     /// A frame that is not whole (left over when the stream ended, or cut at the size limit).
     pub partial: bool,
 }
@@ -76,6 +79,28 @@ pub struct LogStore {
 impl Default for LogStore {
     fn default() -> Self {
         Self::new(DEFAULT_CAP, TextEncoding::default())
+    }
+}
+
+impl Record {
+    /// The bytes as text in the store's encoding, or the message.
+    pub fn text(&self) -> &str {
+        if self.text_is_bytes {
+            std::str::from_utf8(&self.bytes).unwrap_or_default()
+        } else {
+            &self.text
+        }
+    }
+
+    /// Bytes the text takes beyond the raw bytes.
+    fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Stores the decoding of the record's bytes (`None`: the bytes are the text).
+    fn set_text(&mut self, text: Option<String>) {
+        self.text_is_bytes = text.is_none();
+        self.text = text.unwrap_or_default();
     }
 }
 
@@ -104,16 +129,19 @@ impl LogStore {
         bytes: Vec<u8>,
     ) {
         let text = self.decode(dir, conn, &bytes);
-        self.push(Record {
+        let mut record = Record {
             seq: 0,
             at,
             kind: dir.into(),
             conn,
             peer: Some(peer),
             bytes,
-            text,
+            text: String::new(),
+            text_is_bytes: false,
             partial: false,
-        });
+        };
+        record.set_text(text);
+        self.push(record);
     }
 
     /// Marks the newest record as a partial frame.
@@ -140,6 +168,7 @@ impl LogStore {
             peer,
             bytes: Vec::new(),
             text,
+            text_is_bytes: false,
             partial: false,
         });
     }
@@ -154,20 +183,25 @@ impl LogStore {
         rest
     }
 
-    fn decode(&mut self, dir: Direction, conn: Option<ConnId>, bytes: &[u8]) -> String {
-        match (dir, conn) {
+    /// The text of `bytes`, or `None` when it is exactly the bytes (kept once, not copied).
+    fn decode(&mut self, dir: Direction, conn: Option<ConnId>, bytes: &[u8]) -> Option<String> {
+        let encoding = self.encoding;
+        let mut text = String::new();
+        let same = match (dir, conn) {
             (Direction::Rx, Some(conn)) => {
-                let encoding = self.encoding;
                 let decoder = self
                     .decoders
                     .entry(StreamKey(conn))
                     .or_insert_with(|| encoding.decoder());
-                let mut text = String::with_capacity(bytes.len());
-                decoder.decode(bytes, &mut text);
-                text
+                decoder.decode_or_same(bytes, &mut text)
             }
-            _ => self.encoding.decode_complete(bytes),
-        }
+            _ if encoding == TextEncoding::UTF_8 && std::str::from_utf8(bytes).is_ok() => true,
+            _ => {
+                text = encoding.decode_complete(bytes);
+                false
+            }
+        };
+        (!same).then_some(text)
     }
 
     fn push(&mut self, mut record: Record) {
@@ -199,7 +233,8 @@ impl LogStore {
                 } else {
                     Direction::Tx
                 };
-                record.text = self.decode(dir, record.conn, &record.bytes);
+                let text = self.decode(dir, record.conn, &record.bytes);
+                record.set_text(text);
             }
             self.held += cost(record);
         }
@@ -275,7 +310,7 @@ impl LogStore {
 }
 
 fn cost(record: &Record) -> usize {
-    RECORD_OVERHEAD + record.bytes.len() + record.text.len()
+    RECORD_OVERHEAD + record.bytes.len() + record.text_len()
 }
 
 #[cfg(test)]
@@ -294,9 +329,9 @@ mod tests {
         let conn = Some(ConnId(1));
         log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), a.to_vec());
         log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), b.to_vec());
-        let text: String = log.iter().map(|r| r.text.as_str()).collect();
+        let text: String = log.iter().map(super::Record::text).collect();
         assert_eq!(text, "你好");
-        assert_eq!(log.get(0).unwrap().text, "");
+        assert_eq!(log.get(0).unwrap().text(), "");
     }
 
     #[test]
@@ -310,14 +345,15 @@ mod tests {
             peer(),
             bytes,
         );
-        assert!(log.get(0).unwrap().text.contains("\\x"));
+        assert!(log.get(0).unwrap().text().contains("\\x"));
         log.set_encoding(TextEncoding::GBK);
-        assert_eq!(log.get(0).unwrap().text, "中文");
+        assert_eq!(log.get(0).unwrap().text(), "中文");
     }
 
     #[test]
     fn cap_evicts_oldest_and_counts_exactly() {
-        let cap = 100 * (RECORD_OVERHEAD + 20);
+        // ASCII records keep their bytes once: 10 bytes each beyond the overhead.
+        let cap = 100 * (RECORD_OVERHEAD + 10);
         let mut log = LogStore::new(cap, TextEncoding::UTF_8);
         for _ in 0..1000 {
             log.push_data(
@@ -346,7 +382,7 @@ mod tests {
             peer(),
             vec![b'o', b'k', 0xE4],
         );
-        assert_eq!(log.get(0).unwrap().text, "ok");
+        assert_eq!(log.get(0).unwrap().text(), "ok");
         assert_eq!(log.end_stream(ConnId(3)), "\\xE4");
     }
 }

@@ -618,7 +618,10 @@ mod tests {
         });
         assert_eq!(cap.status_line(), "Listening on 0.0.0.0:9000 · 1 client");
         let last = cap.log.iter().last().unwrap();
-        assert_eq!(last.text, "127.0.0.1:40000 left: connection reset by peer");
+        assert_eq!(
+            last.text(),
+            "127.0.0.1:40000 left: connection reset by peer"
+        );
     }
 
     #[test]

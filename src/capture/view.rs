@@ -150,7 +150,7 @@ impl Query {
     /// True if `record` contains it.
     pub fn matches(&self, record: &Record) -> bool {
         match self {
-            Query::Text(text) => record.text.to_lowercase().contains(text.as_str()),
+            Query::Text(text) => record.text().to_lowercase().contains(text.as_str()),
             Query::Bytes(bytes) => record
                 .bytes
                 .windows(bytes.len())

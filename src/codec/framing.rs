@@ -147,6 +147,9 @@ impl Frame {
 pub struct Framer {
     framing: Framing,
     buf: Vec<u8>,
+    /// Bytes of `buf` before this were handed out already (compacted now and then, so taking
+    /// many small frames from one large read costs no copying of the rest).
+    start: usize,
     /// Delimiter search resumes here (bytes before it hold no delimiter start).
     scanned: usize,
 }
@@ -162,6 +165,7 @@ impl Framer {
         Self {
             framing,
             buf: Vec::new(),
+            start: 0,
             scanned: 0,
         }
     }
@@ -173,7 +177,11 @@ impl Framer {
 
     /// Bytes held for an unfinished frame.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.held().len()
+    }
+
+    fn held(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
     }
 
     /// Feeds one read; returns the frames it completed.
@@ -184,6 +192,10 @@ impl Framer {
             } else {
                 vec![Frame::whole(bytes.to_vec())]
             };
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
         let mut frames = Vec::new();
@@ -202,7 +214,7 @@ impl Framer {
             }
         }
         // Whatever the framing, never hold more than MAX_FRAME: cut it as a partial frame.
-        while self.buf.len() >= MAX_FRAME && !matches!(self.framing, Framing::LengthPrefix { .. }) {
+        while self.pending() >= MAX_FRAME && !matches!(self.framing, Framing::LengthPrefix { .. }) {
             if let Some(bytes) = self.take(MAX_FRAME) {
                 frames.push(Frame {
                     bytes,
@@ -216,30 +228,28 @@ impl Framer {
     /// What is held, as a frame: the end of an idle gap (a whole frame) or of the stream
     /// (`partial` unless the framing is an idle gap).
     pub fn flush(&mut self) -> Option<Frame> {
-        if self.buf.is_empty() {
+        if self.pending() == 0 {
             return None;
         }
+        let bytes = self.held().to_vec();
+        self.buf.clear();
+        self.start = 0;
         self.scanned = 0;
         let partial = !matches!(self.framing, Framing::IdleGap(_));
-        Some(Frame {
-            bytes: std::mem::take(&mut self.buf),
-            partial,
-        })
+        Some(Frame { bytes, partial })
     }
 
     fn take(&mut self, n: usize) -> Option<Vec<u8>> {
-        if self.buf.len() < n {
-            return None;
-        }
-        let rest = self.buf.split_off(n);
+        let frame = self.held().get(..n)?.to_vec();
+        self.start += n;
         self.scanned = 0;
-        Some(std::mem::replace(&mut self.buf, rest))
+        Some(frame)
     }
 
     fn split_delimiter(&mut self, delimiter: &[u8], keep: bool) -> Option<Frame> {
         let from = self.scanned;
         let found = self
-            .buf
+            .held()
             .get(from..)
             .and_then(|hay| hay.windows(delimiter.len()).position(|w| w == delimiter))
             .map(|at| at + from);
@@ -253,7 +263,7 @@ impl Framer {
             }
             None => {
                 // A delimiter may start in the last len-1 bytes: search from there next time.
-                self.scanned = self.buf.len().saturating_sub(delimiter.len() - 1);
+                self.scanned = self.pending().saturating_sub(delimiter.len() - 1);
                 None
             }
         }
@@ -261,12 +271,12 @@ impl Framer {
 
     fn split_length(&mut self, prefix: LengthPrefix, offset: usize) -> Option<Frame> {
         let head = offset + usize::from(prefix.width);
-        if self.buf.len() < head {
+        if self.pending() < head {
             return None;
         }
         // `None` here means a length smaller than the header it says it counts.
         let payload = self
-            .buf
+            .held()
             .get(offset..)
             .and_then(|header| prefix.payload_len(header));
         let total = payload

@@ -169,6 +169,22 @@ impl StreamDecoder {
         self.run(bytes, out, false);
     }
 
+    /// Like [`decode`](Self::decode), but when the text would be exactly `bytes` (UTF-8,
+    /// valid and complete, nothing held from before) returns `true` and writes nothing: the
+    /// caller keeps the bytes as the text, with no copy. The common case for ASCII traffic.
+    pub fn decode_or_same(&mut self, bytes: &[u8], out: &mut String) -> bool {
+        let nothing_held = !utf8_incomplete_tail(&self.history);
+        if self.encoding == TextEncoding::UTF_8
+            && nothing_held
+            && std::str::from_utf8(bytes).is_ok()
+        {
+            self.remember(bytes);
+            return true;
+        }
+        self.decode(bytes, out);
+        false
+    }
+
     /// Flushes: held bytes of an unfinished character come out as `\xNN`; the decoder is
     /// then ready for a new stream.
     pub fn finish(&mut self, out: &mut String) {
@@ -219,6 +235,23 @@ impl StreamDecoder {
         let excess = self.history.len().saturating_sub(HISTORY);
         self.history.drain(..excess);
     }
+}
+
+/// True if `bytes` ends inside a UTF-8 sequence (a lead byte without all its continuation
+/// bytes), i.e. a UTF-8 decoder would be holding bytes.
+fn utf8_incomplete_tail(bytes: &[u8]) -> bool {
+    for (back, &b) in bytes.iter().rev().take(4).enumerate() {
+        if b & 0xC0 != 0x80 {
+            let needed = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 1,
+            };
+            return needed > back + 1;
+        }
+    }
+    false
 }
 
 /// Makes control characters visible for the log's one-line rows: `\r`, `\n`, `\t`, `\0`, and
@@ -385,7 +418,46 @@ mod tests {
         .prop_map(|chars| chars.into_iter().collect())
     }
 
+    /// `decode_or_same` chunk by chunk, the bytes standing in for the text where it says so.
+    fn stream_fast(encoding: TextEncoding, chunks: &[&[u8]]) -> String {
+        let mut decoder = encoding.decoder();
+        let mut out = String::new();
+        for chunk in chunks {
+            let mut text = String::new();
+            if decoder.decode_or_same(chunk, &mut text) {
+                out.push_str(std::str::from_utf8(chunk).unwrap());
+            } else {
+                out.push_str(&text);
+            }
+        }
+        decoder.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn the_fast_path_steps_aside_while_a_character_is_held() {
+        let text = "温度";
+        let bytes = text.as_bytes();
+        assert_eq!(
+            stream_fast(TextEncoding::UTF_8, &[&bytes[..2], &bytes[2..]]),
+            text
+        );
+        assert!(utf8_incomplete_tail(&bytes[..2]));
+        assert!(!utf8_incomplete_tail(bytes));
+    }
+
     proptest! {
+        #[test]
+        fn the_fast_path_decodes_any_chunking_like_the_slow_one(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            cuts in proptest::collection::vec(0usize..200, 0..8),
+            gbk in any::<bool>(),
+        ) {
+            let encoding = if gbk { TextEncoding::GBK } else { TextEncoding::UTF_8 };
+            let chunks = chunked(&bytes, cuts);
+            prop_assert_eq!(stream_fast(encoding, &chunks), stream(encoding, &chunks));
+        }
+
         #[test]
         fn any_chunking_of_utf8_text_decodes_to_the_text(text in ".*", cuts in proptest::collection::vec(0usize..200, 0..8)) {
             let bytes = text.as_bytes();

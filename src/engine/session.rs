@@ -1,6 +1,7 @@
 //! A session: one named I/O thread that owns every socket of one tab, driven by a mio poll
 //! loop with a waker, talking to its owner over crossbeam channels.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, SocketAddr};
@@ -21,6 +22,11 @@ use super::{
 };
 use crate::codec::framing::{Frame, Framer, Framing};
 
+/// An event and the time the I/O thread saw it happen.
+pub type Stamped = (SystemTime, Event);
+/// The events of one poll round.
+type Batch = Vec<Stamped>;
+
 /// Called once per poll round in which events were sent. The GUI wires it to
 /// `egui::Context::request_repaint`; tests wire it to nothing.
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
@@ -35,6 +41,8 @@ const READ_BUDGET: usize = 1 << 20;
 const READ_BUF: usize = 64 << 10;
 /// Retry delay while the owner is behind, or after an accept failure such as EMFILE.
 const BACKOFF: Duration = Duration::from_millis(10);
+/// Events sent in one message at most; a round with more sends several.
+const MAX_BATCH: usize = 1024;
 /// How often progress of timed and file sends is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// A file is read on only while less than this is queued towards its target.
@@ -59,7 +67,9 @@ fn conn_of(token: Token) -> ConnId {
 #[must_use = "dropping the Session stops it and closes its sockets"]
 pub struct Session {
     commands: Sender<Command>,
-    events: Receiver<(SystemTime, Event)>,
+    events: Receiver<Batch>,
+    /// Events of the last batch not handed out yet.
+    unread: RefCell<VecDeque<Stamped>>,
     in_flight: Arc<AtomicUsize>,
     waker: Arc<Waker>,
     thread: Option<JoinHandle<()>>,
@@ -84,6 +94,7 @@ impl Session {
             config,
             commands: commands_rx,
             events: events_tx.clone(),
+            batch: Vec::new(),
             in_flight: Arc::clone(&in_flight),
             notify: Arc::clone(&notify),
             sent_any: false,
@@ -112,14 +123,15 @@ impl Session {
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "unknown panic".into());
                     let now = SystemTime::now();
-                    let _ = events_tx.send((now, Event::Error(EngineError::Internal(what))));
-                    let _ = events_tx.send((now, Event::Stopped));
+                    let error = (now, Event::Error(EngineError::Internal(what)));
+                    let _ = events_tx.send(vec![error, (now, Event::Stopped)]);
                     notify();
                 }
             })?;
         Ok(Session {
             commands: commands_tx,
             events: events_rx,
+            unread: RefCell::new(VecDeque::new()),
             in_flight,
             waker,
             thread: Some(thread),
@@ -135,11 +147,13 @@ impl Session {
     }
 
     /// The next event and when the I/O thread sent it, if one is waiting. Never blocks.
-    pub fn try_event_at(&self) -> Option<(SystemTime, Event)> {
-        match self.events.try_recv() {
-            Ok(stamped) => Some(self.taken(stamped)),
+    pub fn try_event_at(&self) -> Option<Stamped> {
+        let next = self.unread.borrow_mut().pop_front();
+        let next = next.or_else(|| match self.events.try_recv() {
+            Ok(batch) => self.unbatch(batch),
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        });
+        next.map(|stamped| self.taken(stamped))
     }
 
     /// The next event, if one is waiting. Never blocks.
@@ -149,14 +163,24 @@ impl Session {
 
     /// The next event, waiting at most `timeout`.
     pub fn event_timeout(&self, timeout: Duration) -> Option<Event> {
-        match self.events.recv_timeout(timeout) {
-            Ok(stamped) => Some(self.taken(stamped).1),
+        let next = self.unread.borrow_mut().pop_front();
+        let next = next.or_else(|| match self.events.recv_timeout(timeout) {
+            Ok(batch) => self.unbatch(batch),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        });
+        next.map(|stamped| self.taken(stamped).1)
+    }
+
+    /// Keeps a batch's events but the first, which is returned.
+    fn unbatch(&self, batch: Batch) -> Option<Stamped> {
+        let mut events = VecDeque::from(batch);
+        let first = events.pop_front();
+        self.unread.borrow_mut().extend(events);
+        first
     }
 
     /// Counts received bytes as taken, so the I/O thread may read more.
-    fn taken(&self, stamped: (SystemTime, Event)) -> (SystemTime, Event) {
+    fn taken(&self, stamped: Stamped) -> Stamped {
         if let Event::Data(Data {
             dir: Direction::Rx,
             bytes,
@@ -217,8 +241,10 @@ struct Io {
     poll: Poll,
     config: SessionConfig,
     commands: Receiver<Command>,
-    /// Each event with the time it happened, so messages and data sort right in the log.
-    events: Sender<(SystemTime, Event)>,
+    /// Each event with the time it happened, so messages and data sort right in the log; sent
+    /// in batches, one per poll round, so a flood of small frames costs few wake-ups.
+    events: Sender<Batch>,
+    batch: Batch,
     in_flight: Arc<AtomicUsize>,
     notify: Notify,
     /// Whether this round sent an event, so `notify` runs once per round.
@@ -255,6 +281,11 @@ impl Io {
         self.open();
         let mut events = Events::with_capacity(1024);
         while !self.finished() {
+            // Everything gathered since the last wait goes out before waiting again.
+            self.send_batch();
+            if std::mem::take(&mut self.sent_any) {
+                (self.notify)();
+            }
             let timeout = self.timeout();
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != io::ErrorKind::Interrupted
@@ -279,12 +310,10 @@ impl Io {
             self.flush_udp_drops();
             self.run_schedule();
             self.pump_file();
-            if std::mem::take(&mut self.sent_any) {
-                (self.notify)();
-            }
         }
         self.close_all();
         self.emit(Event::Stopped);
+        self.send_batch();
         (self.notify)();
     }
 
@@ -407,8 +436,19 @@ impl Io {
             self.in_flight.fetch_add(bytes.len(), Ordering::Relaxed);
         }
         // A send error means the owner dropped its handle; the Stop it sent ends the loop.
-        let _ = self.events.send((SystemTime::now(), event));
+        self.batch.push((SystemTime::now(), event));
+        if self.batch.len() >= MAX_BATCH {
+            self.send_batch();
+        }
         self.sent_any = true;
+    }
+
+    /// Hands the events gathered so far to the owner.
+    fn send_batch(&mut self) {
+        if !self.batch.is_empty() {
+            // A send error means the owner dropped its handle; the Stop it sent ends the loop.
+            let _ = self.events.send(std::mem::take(&mut self.batch));
+        }
     }
 
     fn emit_data(

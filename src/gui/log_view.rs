@@ -251,7 +251,7 @@ fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
             record.bytes.len()
         ));
         if ui.button("Copy text").clicked() {
-            ui.ctx().copy_text(record.text.clone());
+            ui.ctx().copy_text(record.text().to_owned());
         }
         if ui.button("Copy hex").clicked() {
             ui.ctx().copy_text(hex::format(&record.bytes));
@@ -265,7 +265,7 @@ fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let text = if record.bytes.is_empty() {
-                record.text.clone()
+                record.text().to_owned()
             } else {
                 hexdump(&record.bytes)
             };
@@ -389,7 +389,7 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
             );
         }
         RecordKind::Info | RecordKind::Error => {
-            job.append(&format!(" {}", record.text), 0.0, strong);
+            job.append(&format!(" {}", record.text()), 0.0, strong);
         }
     }
     job
@@ -406,9 +406,9 @@ fn payload_text(record: &Record, as_hex: bool, show_controls: bool) -> String {
         out
     } else {
         let mut out = if show_controls {
-            text::one_line(&record.text).into_owned()
+            text::one_line(record.text()).into_owned()
         } else {
-            text::without_controls(&record.text).into_owned()
+            text::without_controls(record.text()).into_owned()
         };
         if let Some((cut, _)) = out.char_indices().nth(MAX_ROW_BYTES) {
             out.truncate(cut);

@@ -5,7 +5,7 @@ mod app;
 mod fonts;
 mod form;
 mod framing_ui;
-mod log_view;
+pub mod log_view;
 mod send_options;
 mod send_panel;
 mod settings;

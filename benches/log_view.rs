@@ -1,0 +1,83 @@
+//! One headless egui frame of the log view over 1,000,000 records, in text and hex views.
+//! Only the rows on screen are formatted, so this should take a few milliseconds.
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark whose setup fails should stop with the reason"
+)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use eframe::egui;
+use sockscope::engine::{ConnId, Direction};
+use sockscope::gui::state::{Form, Tab};
+use sockscope::gui::{FilePicker, install_fonts, log_view};
+
+struct NoFiles;
+
+impl FilePicker for NoFiles {
+    fn pick_file(&self) -> Option<PathBuf> {
+        None
+    }
+    fn save_file(&self, _: &str) -> Option<PathBuf> {
+        None
+    }
+}
+
+fn filled_tab(records: usize) -> Tab {
+    let mut tab = Tab::new(Form::default(), Arc::new(|| {}));
+    let peer: SocketAddr = "192.168.1.20:502".parse().expect("address");
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for i in 0..records {
+        let at = t0 + Duration::from_millis(i as u64);
+        let bytes = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10).into_bytes();
+        tab.capture
+            .log
+            .push_data(at, Direction::Rx, Some(ConnId(1)), peer, bytes);
+    }
+    tab
+}
+
+fn frame(ctx: &egui::Context, tab: &mut Tab) {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1100.0, 720.0),
+        )),
+        ..Default::default()
+    };
+    let mut actions = Vec::new();
+    let _ = ctx.run_ui(input, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            log_view::log_view_ui(ui, tab, &NoFiles, &mut actions);
+        });
+    });
+}
+
+fn log_view(c: &mut Criterion) {
+    let ctx = egui::Context::default();
+    install_fonts(&ctx);
+    let mut tab = filled_tab(1_000_000);
+    // The first frames lay out fonts and build the view index once.
+    frame(&ctx, &mut tab);
+    frame(&ctx, &mut tab);
+    c.bench_function("log_view frame, 1M records, text", |b| {
+        b.iter(|| frame(&ctx, &mut tab));
+    });
+    tab.form.rx_hex = true;
+    frame(&ctx, &mut tab);
+    c.bench_function("log_view frame, 1M records, hex", |b| {
+        b.iter(|| frame(&ctx, &mut tab));
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = log_view
+}
+criterion_main!(benches);

@@ -1,0 +1,128 @@
+//! Ingest throughput: a loopback TCP sender streams N MiB into a TCP server session (engine +
+//! capture log store with its default cap) and the rate is printed. `scripts/perf` runs it
+//! beside socat so the two figures come from the same machine and moment.
+//!
+//!   cargo run --release --example ingest -- 1024            # framing off
+//!   cargo run --release --example ingest -- 1024 prefix     # 4-byte LE length-prefix framing
+//!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send (to socat)
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark whose setup fails should stop with the reason"
+)]
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope::capture::Capture;
+use sockscope::codec::checksum::ByteOrder;
+use sockscope::codec::framing::Framing;
+use sockscope::codec::length::LengthPrefix;
+use sockscope::engine::{Event, Mode, Session, SessionConfig};
+
+/// The length prefix used for framed runs: 4 bytes, little endian, 1 KiB messages.
+pub const PREFIX: LengthPrefix = LengthPrefix {
+    width: 4,
+    order: ByteOrder::Little,
+    includes_header: false,
+};
+
+/// Sends `total` bytes to `addr`: 64 KiB writes of 1 KiB length-prefixed messages when
+/// `framed`, else plain bytes. Returns when all are written.
+pub fn send(addr: SocketAddr, total: u64, framed: bool) -> std::io::Result<()> {
+    let mut stream = TcpStream::connect(addr)?;
+    let message = if framed {
+        PREFIX.wrap(&[0x5A; 1020]).map_err(std::io::Error::other)?
+    } else {
+        vec![0x5A; 1024]
+    };
+    let block: Vec<u8> = message
+        .iter()
+        .copied()
+        .cycle()
+        .take(64 * message.len())
+        .collect();
+    let mut sent = 0;
+    while sent < total {
+        let n = (total - sent).min(block.len() as u64) as usize;
+        stream.write_all(&block[..n])?;
+        sent += n as u64;
+    }
+    Ok(())
+}
+
+/// Streams `total` bytes into a server session with `framing`; returns how long it took from
+/// the first connect to the last byte in the log store.
+///
+/// # Panics
+/// If the session does not start or the stream stalls for 10 s.
+pub fn ingest(total: u64, framing: Framing) -> Duration {
+    let framed = framing != Framing::None;
+    let config = SessionConfig {
+        mode: Mode::TcpServer,
+        local: "127.0.0.1:0".parse().expect("address"),
+        remote: None,
+        connect_timeout: Duration::from_secs(5),
+        framing,
+    };
+    let session = Session::start(config, Arc::new(|| {})).expect("session");
+    let addr = loop {
+        match session.event_timeout(Duration::from_secs(5)) {
+            Some(Event::Listening { local }) => break local,
+            Some(_) => {}
+            None => panic!("no Listening event"),
+        }
+    };
+    let mut capture = Capture::default();
+    capture.begin(Mode::TcpServer);
+    capture.framing_on = framed;
+    let start = Instant::now();
+    let sender = std::thread::Builder::new()
+        .name("ingest-sender".into())
+        .spawn(move || send(addr, total, framed))
+        .expect("thread");
+    while capture.counters.rx_bytes < total {
+        match session.event_timeout(Duration::from_secs(10)) {
+            Some(event) => capture.apply(event),
+            None => panic!("stalled at {} of {total} bytes", capture.counters.rx_bytes),
+        }
+    }
+    let elapsed = start.elapsed();
+    sender.join().expect("sender").expect("send");
+    elapsed
+}
+
+#[allow(
+    dead_code,
+    reason = "the bench includes this file as a module and has its own main"
+)]
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1024);
+    let total = mib << 20;
+    match args.get(1).map(String::as_str) {
+        Some("send") => {
+            let addr: SocketAddr = args
+                .get(2)
+                .and_then(|a| a.parse().ok())
+                .expect("send HOST:PORT");
+            let start = Instant::now();
+            send(addr, total, false).expect("send");
+            println!("{:.0}", total as f64 / 1e6 / start.elapsed().as_secs_f64());
+        }
+        mode => {
+            let framing = if mode == Some("prefix") {
+                Framing::LengthPrefix {
+                    prefix: PREFIX,
+                    offset: 0,
+                }
+            } else {
+                Framing::None
+            };
+            let elapsed = ingest(total, framing);
+            println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
+        }
+    }
+}
