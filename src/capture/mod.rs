@@ -63,6 +63,24 @@ pub struct Client {
     pub tx_rate: Rate,
 }
 
+impl Client {
+    /// A client with nothing counted yet.
+    fn fresh() -> Self {
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        Client {
+            peer: nowhere,
+            local: nowhere,
+            since: SystemTime::UNIX_EPOCH,
+            rx_bytes: 0,
+            tx_bytes: 0,
+            rx_messages: 0,
+            tx_messages: 0,
+            rx_rate: Rate::default(),
+            tx_rate: Rate::default(),
+        }
+    }
+}
+
 /// Bytes per second, over whole one-second windows: the last full second's count, so the
 /// figure is steady; 0 once a second passes with nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -381,12 +399,7 @@ impl Capture {
                 peer,
                 local,
                 since: now,
-                rx_bytes: 0,
-                tx_bytes: 0,
-                rx_messages: 0,
-                tx_messages: 0,
-                rx_rate: Rate::default(),
-                tx_rate: Rate::default(),
+                ..Client::fresh()
             },
         );
         let text = if self.mode == Mode::TcpClient {
@@ -545,6 +558,28 @@ impl Capture {
         Some((recorder.path, recorder.bytes))
     }
 
+    /// Zeroes the session's counters and every client's and peer's.
+    pub fn reset_counters(&mut self) {
+        self.counters = Counters::default();
+        for client in self.clients.values_mut() {
+            let (peer, local, since) = (client.peer, client.local, client.since);
+            *client = Client {
+                peer,
+                local,
+                since,
+                ..Client::fresh()
+            };
+        }
+        for peer in self.peers.values_mut() {
+            *peer = Peer {
+                last_seen: peer.last_seen,
+                rx_bytes: 0,
+                tx_bytes: 0,
+                rx_datagrams: 0,
+            };
+        }
+    }
+
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.
     pub fn begin(&mut self, mode: Mode) {
         self.mode = mode;
@@ -661,6 +696,36 @@ mod tests {
         assert_eq!(rate.per_second(ms(1300)), 150);
         assert_eq!(rate.per_second(ms(2500)), 10, "the window that just ended");
         assert_eq!(rate.per_second(ms(3500)), 0, "quiet for a second");
+    }
+
+    #[test]
+    fn reset_zeroes_session_and_client_counters_but_keeps_the_clients() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let local: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        cap.apply(Event::Connected {
+            conn: ConnId(1),
+            peer,
+            local,
+        });
+        let at = SystemTime::now();
+        let kind = DataKind::Message;
+        cap.apply(Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Rx,
+            at,
+            bytes: b"abc".to_vec(),
+            kind,
+        }));
+        cap.reset_counters();
+        let client = &cap.clients[&ConnId(1)];
+        assert_eq!(
+            (client.peer, client.rx_bytes, client.rx_messages),
+            (peer, 0, 0)
+        );
+        assert_eq!(cap.counters.rx_bytes, 0);
     }
 
     #[test]

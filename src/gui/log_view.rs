@@ -135,6 +135,7 @@ fn toolbar_ui(
             .labelled_by(show.id)
             .on_hover_text("Show one client's or peer's records only");
         ui.checkbox(&mut tab.view.filter.hide_sent, "Hide sent");
+        ui.checkbox(&mut tab.view.filter.hide_received, "Hide received");
         ui.checkbox(&mut tab.form.show_controls, "Show \\r\\n")
             .on_hover_text("Show control characters as escapes");
         if ui

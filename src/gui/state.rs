@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use super::form::{FieldErrors, Form, QuickCommand};
 use crate::capture::{
-    Capture, Counters, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind,
-    ViewIndex, export,
+    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, ViewIndex,
+    export,
 };
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
@@ -204,7 +204,7 @@ impl Tab {
                 self.capture.log.clear();
                 self.capture.raw.clear();
             }
-            UiAction::ResetCounters => self.capture.counters = Counters::default(),
+            UiAction::ResetCounters => self.capture.reset_counters(),
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
                 self.capture.log.set_encoding(encoding);
