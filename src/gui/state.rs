@@ -655,4 +655,73 @@ mod tests {
         assert_eq!(form.server_port, "9000");
         assert_eq!(form.remote_ip, "127.0.0.1");
     }
+
+    fn tab(form: Form) -> Tab {
+        Tab::new(form, std::sync::Arc::new(|| {}))
+    }
+
+    #[test]
+    fn quick_commands_are_added_from_the_box_edited_and_deleted() {
+        let mut tab = tab(Form {
+            send_text: "AT+RST".into(),
+            ..Form::default()
+        });
+        tab.apply(UiAction::AddQuick("reset".into()));
+        assert_eq!(tab.form.quick[0].text, "AT+RST");
+        let mut edited = tab.form.quick[0].clone();
+        edited.name = "重启".into();
+        tab.apply(UiAction::UpdateQuick(0, edited));
+        assert_eq!(tab.form.quick[0].name, "重启");
+        tab.apply(UiAction::DeleteQuick(0));
+        tab.apply(UiAction::DeleteQuick(5));
+        assert!(tab.form.quick.is_empty());
+    }
+
+    #[test]
+    fn history_keeps_the_newest_first_without_repeats_and_recalls_options() {
+        let mut form = Form::default();
+        for text in ["a", "b", "a"] {
+            form.send_text = text.into();
+            let entry = form.as_command(String::new());
+            form.remember(entry);
+        }
+        let texts: Vec<&str> = form.history.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        let mut tab = tab(form);
+        tab.form.send_text.clear();
+        tab.apply(UiAction::RecallHistory(1));
+        assert_eq!(tab.form.send_text, "b");
+    }
+
+    #[test]
+    fn a_bad_delimiter_is_a_message_and_framing_stays_off() {
+        let form = Form {
+            frame_mode: crate::gui::form::FrameMode::Delimiter,
+            frame_delimiter: "7G".into(),
+            frame_delimiter_hex: true,
+            ..Form::default()
+        };
+        assert_eq!(
+            form.framing().unwrap_err(),
+            "Delimiter: 'G' at column 2 is not a hex digit"
+        );
+        assert_eq!(form.session_config().unwrap().framing, Framing::None);
+    }
+
+    #[test]
+    fn pause_marks_where_the_display_stops() {
+        let mut tab = tab(Form::default());
+        let peer = "127.0.0.1:1".parse().unwrap();
+        tab.capture.log.push_data(
+            SystemTime::now(),
+            crate::engine::Direction::Rx,
+            None,
+            peer,
+            b"x".to_vec(),
+        );
+        tab.apply(UiAction::TogglePause);
+        assert_eq!(tab.view.index.paused_at, Some(1));
+        tab.apply(UiAction::TogglePause);
+        assert_eq!(tab.view.index.paused_at, None);
+    }
 }
