@@ -53,25 +53,37 @@ pub fn log_view_ui(
     let view = &mut tab.view;
     let scroll_to = view.scroll_to.take();
     if tab.form.show_raw && capture.framing_on {
-        ui.columns(2, |columns| {
-            if let [frames, raw] = columns {
-                frames.strong("Frames");
-                let list = List {
-                    salt: "log",
-                    log: &capture.log,
-                    index: &view.index,
-                    form: &tab.form,
-                };
-                list.ui(frames, view.selected, &view.matches, scroll_to, actions);
-                raw.strong("Raw reads, as they arrived");
-                let list = List {
-                    salt: "raw_log",
-                    log: &capture.raw,
-                    index: &view.raw_index,
-                    form: &tab.form,
-                };
-                list.ui(raw, None, &[], None, actions);
-            }
+        // Two lists side by side, each clipped to its half so neither paints over the other
+        // or over the panels around the log.
+        let size = ui.available_size();
+        let half = egui::vec2((size.x - ui.spacing().item_spacing.x) / 2.0, size.y);
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui(half, |ui| {
+                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                ui.vertical(|ui| {
+                    ui.strong("Frames");
+                    let list = List {
+                        salt: "log",
+                        log: &capture.log,
+                        index: &view.index,
+                        form: &tab.form,
+                    };
+                    list.ui(ui, view.selected, &view.matches, scroll_to, actions);
+                });
+            });
+            ui.allocate_ui(half, |ui| {
+                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                ui.vertical(|ui| {
+                    ui.strong("Raw reads, as they arrived");
+                    let list = List {
+                        salt: "raw_log",
+                        log: &capture.raw,
+                        index: &view.raw_index,
+                        form: &tab.form,
+                    };
+                    list.ui(ui, None, &[], None, actions);
+                });
+            });
         });
     } else {
         let list = List {
@@ -212,6 +224,9 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
             })
             .desired_width(200.0);
         let response = ui.add(edit).labelled_by(label.id);
+        if std::mem::take(&mut view.focus_search) {
+            response.request_focus();
+        }
         if response.changed() {
             actions.push(UiAction::Search);
         }

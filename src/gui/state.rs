@@ -103,6 +103,8 @@ pub struct ViewState {
     pub selected: Option<u64>,
     /// The search bar is open.
     pub search_open: bool,
+    /// The search field should take the keyboard (the bar just opened).
+    pub focus_search: bool,
     /// What is searched for.
     pub search_text: String,
     /// The search text is hex.
@@ -250,7 +252,10 @@ impl Tab {
                 self.view.raw_index.paused_at = None;
             }
             UiAction::FilterPeer(peer) => self.view.filter.peer = peer,
-            UiAction::ToggleSearch => self.view.search_open = !self.view.search_open,
+            UiAction::ToggleSearch => {
+                self.view.search_open = !self.view.search_open;
+                self.view.focus_search = self.view.search_open;
+            }
             UiAction::Search => self.search(),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
