@@ -298,6 +298,7 @@ impl Framer {
 mod tests {
     use super::*;
     use crate::codec::checksum::ByteOrder;
+    use crate::codec::test_util::chunked;
     use proptest::prelude::*;
 
     fn frames(framing: &Framing, chunks: &[&[u8]]) -> Vec<Frame> {
@@ -469,20 +470,6 @@ mod tests {
                     }
                 }),
         ]
-    }
-
-    fn chunked(bytes: &[u8], mut cuts: Vec<usize>) -> Vec<&[u8]> {
-        cuts.retain(|&c| c <= bytes.len());
-        cuts.sort_unstable();
-        cuts.dedup();
-        let mut out = Vec::new();
-        let mut from = 0;
-        for cut in cuts {
-            out.push(&bytes[from..cut]);
-            from = cut;
-        }
-        out.push(&bytes[from..]);
-        out
     }
 
     proptest! {

@@ -6,6 +6,8 @@ pub mod framing;
 pub mod hex;
 pub mod length;
 pub mod payload;
+#[cfg(test)]
+mod test_util;
 pub mod text;
 
 pub use hex::HexError;

@@ -300,6 +300,7 @@ pub fn without_controls(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::test_util::chunked;
     use proptest::prelude::*;
 
     fn stream(encoding: TextEncoding, chunks: &[&[u8]]) -> String {
@@ -310,21 +311,6 @@ mod tests {
         }
         decoder.finish(&mut out);
         out
-    }
-
-    /// Splits `bytes` at the given (sorted, deduplicated) points.
-    fn chunked(bytes: &[u8], mut cuts: Vec<usize>) -> Vec<&[u8]> {
-        cuts.retain(|&c| c <= bytes.len());
-        cuts.sort_unstable();
-        cuts.dedup();
-        let mut chunks = Vec::new();
-        let mut from = 0;
-        for cut in cuts {
-            chunks.push(&bytes[from..cut]);
-            from = cut;
-        }
-        chunks.push(&bytes[from..]);
-        chunks
     }
 
     #[test]

@@ -5,7 +5,6 @@ use eframe::egui::{self, RichText};
 use super::form::FrameMode;
 use super::settings::error_color;
 use super::state::{Tab, UiAction};
-use crate::codec::checksum::ByteOrder;
 use crate::codec::length::LengthPrefix;
 
 /// Draws the framing options; a change to a valid framing is applied at once.
@@ -93,21 +92,7 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>)
 }
 
 fn length_prefix_ui(ui: &mut egui::Ui, prefix: &mut LengthPrefix, offset: &mut usize) {
-    ui.horizontal(|ui| {
-        egui::ComboBox::from_id_salt("frame_prefix_width")
-            .selected_text(format!("{} B", prefix.width))
-            .width(50.0)
-            .show_ui(ui, |ui| {
-                for width in LengthPrefix::WIDTHS {
-                    ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
-                }
-            })
-            .response
-            .on_hover_text("Length field size");
-        ui.selectable_value(&mut prefix.order, ByteOrder::Big, "BE");
-        ui.selectable_value(&mut prefix.order, ByteOrder::Little, "LE");
-        ui.checkbox(&mut prefix.includes_header, "counts header");
-    });
+    super::send_options::length_prefix_fields_ui(ui, "frame_prefix_width", prefix);
     ui.horizontal(|ui| {
         let label = ui.label("After");
         ui.add(

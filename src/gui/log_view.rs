@@ -57,33 +57,44 @@ pub fn log_view_ui(
         // or over the panels around the log.
         let size = ui.available_size();
         let half = egui::vec2((size.x - ui.spacing().item_spacing.x) / 2.0, size.y);
+        let halves = [
+            (
+                "Frames",
+                List {
+                    salt: "log",
+                    log: &capture.log,
+                    index: &view.index,
+                    form: &tab.form,
+                },
+                true,
+            ),
+            (
+                "Raw reads, as they arrived",
+                List {
+                    salt: "raw_log",
+                    log: &capture.raw,
+                    index: &view.raw_index,
+                    form: &tab.form,
+                },
+                false,
+            ),
+        ];
         ui.horizontal_top(|ui| {
-            ui.allocate_ui(half, |ui| {
-                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
-                ui.vertical(|ui| {
-                    ui.strong("Frames");
-                    let list = List {
-                        salt: "log",
-                        log: &capture.log,
-                        index: &view.index,
-                        form: &tab.form,
-                    };
-                    list.ui(ui, view.selected, &view.matches, scroll_to, actions);
+            for (title, list, main) in halves {
+                ui.allocate_ui(half, |ui| {
+                    ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                    ui.vertical(|ui| {
+                        ui.strong(title);
+                        // Selection, matches and scrolling belong to the frames list.
+                        let (selected, matches) = if main {
+                            (view.selected, &view.matches[..])
+                        } else {
+                            (None, &[][..])
+                        };
+                        list.ui(ui, selected, matches, scroll_to.filter(|_| main), actions);
+                    });
                 });
-            });
-            ui.allocate_ui(half, |ui| {
-                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
-                ui.vertical(|ui| {
-                    ui.strong("Raw reads, as they arrived");
-                    let list = List {
-                        salt: "raw_log",
-                        log: &capture.raw,
-                        index: &view.raw_index,
-                        form: &tab.form,
-                    };
-                    list.ui(ui, None, &[], None, actions);
-                });
-            });
+            }
         });
     } else {
         let list = List {

@@ -186,9 +186,13 @@ fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut Tab) {
     if !tab.form.length_prefix_on {
         return;
     }
-    let prefix = &mut tab.form.length_prefix;
+    length_prefix_fields_ui(ui, "prefix_width", &mut tab.form.length_prefix);
+}
+
+/// Width, byte order and whether the length counts the header: for sending and for framing.
+pub fn length_prefix_fields_ui(ui: &mut egui::Ui, salt: &str, prefix: &mut LengthPrefix) {
     ui.horizontal(|ui| {
-        egui::ComboBox::from_id_salt("prefix_width")
+        egui::ComboBox::from_id_salt(salt)
             .selected_text(format!("{} B", prefix.width))
             .width(50.0)
             .show_ui(ui, |ui| {
@@ -197,7 +201,7 @@ fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut Tab) {
                 }
             })
             .response
-            .on_hover_text("Header size");
+            .on_hover_text("Length field size");
         byte_order_ui(ui, &mut prefix.order);
         ui.checkbox(&mut prefix.includes_header, "counts header");
     });
