@@ -124,6 +124,176 @@ impl ViewIndex {
     }
 }
 
+/// A row of the continuous-stream view: from byte `start.1` of the text of record `start.0` to
+/// byte `end.1` of record `end.0` (exclusive; `None` while the row is still open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamRow {
+    /// First record and the text offset in it.
+    pub start: (u64, usize),
+    /// Last record and the text offset after the row in it; `None` = up to the newest byte.
+    pub end: Option<(u64, usize)>,
+}
+
+/// Longest row of the stream view before it wraps (text without a newline, binary data).
+const STREAM_ROW_MAX: usize = 512;
+
+/// The continuous-stream view (连续显示): consecutive data of one peer and direction joined
+/// into lines, broken at newlines, instead of one row per read or message. Kept up to date
+/// incrementally, like [`ViewIndex`].
+#[derive(Clone, Debug, Default)]
+pub struct StreamIndex {
+    filter: RecordFilter,
+    rows: Vec<StreamRow>,
+    /// Peer and kind of the open (last) row, while it can still grow.
+    open: Option<(Option<SocketAddr>, RecordKind, usize)>,
+    next: u64,
+}
+
+impl StreamIndex {
+    /// Brings the rows up to date with `log` under `filter`.
+    pub fn update(&mut self, log: &LogStore, filter: &RecordFilter) {
+        if *filter != self.filter {
+            *self = StreamIndex {
+                filter: filter.clone(),
+                ..StreamIndex::default()
+            };
+        }
+        let first = log.iter().next().map(|r| r.seq);
+        match first {
+            None => {
+                self.rows.clear();
+                self.open = None;
+            }
+            Some(first) => {
+                let gone = self.rows.partition_point(|r| r.start.0 < first);
+                self.rows.drain(..gone);
+                if self.rows.is_empty() {
+                    self.open = None;
+                }
+            }
+        }
+        let skip = first.map_or(0, |first| {
+            usize::try_from(self.next.saturating_sub(first)).unwrap_or(usize::MAX)
+        });
+        for record in log.iter().skip(skip) {
+            self.next = record.seq + 1;
+            if self.filter.matches(record) {
+                self.add(record);
+            }
+        }
+    }
+
+    fn close(&mut self, end: (u64, usize)) {
+        if let (Some(row), Some(_)) = (self.rows.last_mut(), self.open.take()) {
+            row.end = Some(end);
+        }
+    }
+
+    fn add(&mut self, record: &Record) {
+        let seq = record.seq;
+        let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
+        let same_stream = self
+            .open
+            .is_some_and(|(peer, kind, _)| data && peer == record.peer && kind == record.kind);
+        if !same_stream {
+            // A new stream (or a message) starts a row of its own.
+            self.close((seq, 0));
+        }
+        if !data {
+            self.rows.push(StreamRow {
+                start: (seq, 0),
+                end: Some((seq, record.text().len())),
+            });
+            return;
+        }
+        let text = record.text();
+        let mut from = 0;
+        loop {
+            if self.open.is_none() {
+                if from >= text.len() {
+                    return;
+                }
+                self.rows.push(StreamRow {
+                    start: (seq, from),
+                    end: None,
+                });
+                self.open = Some((record.peer, record.kind, 0));
+            }
+            let Some((_, _, len)) = &mut self.open else {
+                return;
+            };
+            let rest = text.get(from..).unwrap_or_default();
+            let room = STREAM_ROW_MAX.saturating_sub(*len);
+            let newline = rest.find('\n').map(|i| i + 1).filter(|i| *i <= room);
+            let cut = match newline {
+                Some(i) => Some(i),
+                None if rest.len() > room => Some(floor_char_boundary(rest, room)),
+                None => None,
+            };
+            match cut {
+                Some(i) => {
+                    from += i.max(1).min(rest.len());
+                    self.close((seq, from));
+                }
+                None => {
+                    *len += rest.len();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True if there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `row`: its first record (for time, peer, direction) and its text.
+    pub fn row<'a>(&self, log: &'a LogStore, row: usize) -> Option<(&'a Record, String)> {
+        let StreamRow { start, end } = *self.rows.get(row)?;
+        let first = log.get_seq(start.0)?;
+        let last = end.map_or_else(
+            || log.iter().next_back().map_or(start.0, |r| r.seq),
+            |e| e.0,
+        );
+        let mut text = String::new();
+        for seq in start.0..=last {
+            let Some(record) = log.get_seq(seq) else {
+                continue;
+            };
+            if seq != start.0 && !self.filter.matches(record) {
+                continue;
+            }
+            let t = record.text();
+            let from = if seq == start.0 { start.1 } else { 0 };
+            let to = match end {
+                Some((s, offset)) if s == seq => offset,
+                _ => t.len(),
+            };
+            text.push_str(t.get(from..to).unwrap_or_default());
+        }
+        Some((first, text))
+    }
+}
+
+/// The largest char boundary of `text` at or below `at` (at least 1 char when possible).
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut i = at.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    if i == 0 {
+        text.chars().next().map_or(0, char::len_utf8)
+    } else {
+        i
+    }
+}
+
 /// What to look for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Query {
@@ -294,6 +464,38 @@ mod tests {
         let bytes = Query::parse("02 03", true).unwrap().unwrap();
         assert_eq!(view.search(&log, &bytes), [2]);
         assert!(Query::parse("0G", true).is_err());
+    }
+
+    #[test]
+    fn the_stream_view_joins_reads_into_lines() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let now = SystemTime::now();
+        let rx = |log: &mut LogStore, peer_port, bytes: &[u8]| {
+            log.push_data(
+                now,
+                Direction::Rx,
+                Some(ConnId(1)),
+                peer(peer_port),
+                bytes.to_vec(),
+            );
+        };
+        rx(&mut log, 1, b"TEMP=2");
+        rx(&mut log, 1, b"5\r\nHUM=6");
+        rx(&mut log, 1, b"1\r\n");
+        rx(&mut log, 2, b"other");
+        log.push_message(now, RecordKind::Info, None, None, "note".into());
+        rx(&mut log, 1, b"tail");
+        let mut stream = StreamIndex::default();
+        stream.update(&log, &RecordFilter::default());
+        let rows: Vec<String> = (0..stream.len())
+            .map(|i| stream.row(&log, i).unwrap().1)
+            .collect();
+        assert_eq!(rows, ["TEMP=25\r\n", "HUM=61\r\n", "other", "note", "tail"]);
+        // Growing the open row as more arrives, without rebuilding.
+        rx(&mut log, 1, b" end\n");
+        stream.update(&log, &RecordFilter::default());
+        assert_eq!(stream.row(&log, 4).unwrap().1, "tail end\n");
+        assert_eq!(stream.len(), 5);
     }
 
     #[test]

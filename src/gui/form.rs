@@ -94,6 +94,8 @@ pub struct Form {
     pub show_raw: bool,
     /// Show control characters as `\r\n` (else as spaces).
     pub show_controls: bool,
+    /// Continuous stream (连续显示): reads joined into lines, not one row per message.
+    pub stream_view: bool,
     /// The last payloads sent, newest first.
     pub history: Vec<QuickCommand>,
     /// Named payloads, one click each (快捷指令). They also form the send sequence.
@@ -147,6 +149,7 @@ impl Default for Form {
             frame_idle_ms: 50,
             show_raw: false,
             show_controls: false,
+            stream_view: false,
             history: Vec::new(),
             quick: Vec::new(),
             send_text: String::new(),

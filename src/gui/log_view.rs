@@ -13,7 +13,7 @@ use super::settings::error_color;
 use super::state::{Form, Tab, UiAction};
 use super::status_bar::human_bytes;
 use crate::capture::{
-    ExportFormat, LogStore, Record, RecordFormat, RecordKind, ViewIndex, hexdump,
+    ExportFormat, LogStore, Record, RecordFormat, RecordKind, StreamIndex, ViewIndex, hexdump,
 };
 use crate::codec::{hex, text};
 
@@ -52,7 +52,9 @@ pub fn log_view_ui(
     }
     let view = &mut tab.view;
     let scroll_to = view.scroll_to.take();
-    if tab.form.show_raw && capture.framing_on {
+    if tab.form.stream_view {
+        stream_list_ui(ui, capture, &view.stream, &tab.form);
+    } else if tab.form.show_raw && capture.framing_on {
         // Two lists side by side, each clipped to its half so neither paints over the other
         // or over the panels around the log.
         let size = ui.available_size();
@@ -157,6 +159,8 @@ fn toolbar_ui(
             .response
             .labelled_by(show.id)
             .on_hover_text("Show one client's or peer's records only");
+        ui.checkbox(&mut tab.form.stream_view, "Stream")
+            .on_hover_text("Continuous stream (连续显示): reads joined into lines, broken at newlines, instead of a row per message");
         ui.checkbox(&mut tab.view.filter.hide_sent, "Hide sent");
         ui.checkbox(&mut tab.view.filter.hide_received, "Hide received");
         ui.checkbox(&mut tab.form.show_controls, "Show \\r\\n")
@@ -298,6 +302,69 @@ fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
             };
             ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
         });
+}
+
+/// The continuous-stream view: one row per line of each peer's data.
+fn stream_list_ui(
+    ui: &mut egui::Ui,
+    capture: &crate::capture::Capture,
+    stream: &StreamIndex,
+    form: &Form,
+) {
+    let font = FontId::monospace(13.0);
+    let row_height = ui.fonts_mut(|f| f.row_height(&font));
+    let stick = form.auto_scroll;
+    egui::ScrollArea::both()
+        .id_salt("stream")
+        .auto_shrink([false, false])
+        .stick_to_bottom(stick)
+        .show_rows(ui, row_height, stream.len(), |ui, rows| {
+            for row in rows {
+                let Some((first, text)) = stream.row(&capture.log, row) else {
+                    continue;
+                };
+                let job = stream_row_job(ui, first, &text, form, &font);
+                ui.add(egui::Label::new(job).extend());
+            }
+        });
+}
+
+/// A stream row: the time, direction and peer of its first bytes, then the joined text.
+fn stream_row_job(
+    ui: &egui::Ui,
+    first: &Record,
+    text: &str,
+    form: &Form,
+    font: &FontId,
+) -> LayoutJob {
+    let mut job = LayoutJob::default();
+    if form.show_time {
+        let weak = TextFormat::simple(font.clone(), ui.visuals().weak_text_color());
+        job.append(&format!("{} ", clock(first.at)), 0.0, weak);
+    }
+    let head = match (first.kind, first.peer) {
+        (RecordKind::Rx, Some(peer)) => format!("← {peer} "),
+        (RecordKind::Tx, Some(peer)) => format!("→ {peer} "),
+        (RecordKind::Rx | RecordKind::Tx, None) => String::new(),
+        (RecordKind::Info, _) => "• ".to_owned(),
+        (RecordKind::Error, _) => "⚠ ".to_owned(),
+    };
+    job.append(
+        &head,
+        0.0,
+        TextFormat::simple(font.clone(), kind_color(ui, first.kind)),
+    );
+    let shown = if form.show_controls {
+        text::one_line(text)
+    } else {
+        text::without_controls(text)
+    };
+    job.append(
+        &shown,
+        0.0,
+        TextFormat::simple(font.clone(), ui.visuals().text_color()),
+    );
+    job
 }
 
 /// One scrolling list of records; only the rows on screen are laid out.

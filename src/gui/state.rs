@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use super::form::{FieldErrors, Form, QuickCommand};
 use crate::capture::{
-    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, ViewIndex,
-    export,
+    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, StreamIndex,
+    ViewIndex, export,
 };
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
@@ -99,6 +99,8 @@ pub struct ViewState {
     pub index: ViewIndex,
     /// The raw reads shown beside frames.
     pub raw_index: ViewIndex,
+    /// Rows of the continuous-stream view.
+    pub stream: StreamIndex,
     /// The record in the detail view.
     pub selected: Option<u64>,
     /// The search bar is open.
@@ -292,6 +294,10 @@ impl Tab {
         let view = &mut self.view;
         view.index.update(&self.capture.log, &view.filter);
         view.raw_index.update(&self.capture.raw, &view.filter);
+        // The stream view freezes while paused (its rows would otherwise keep growing).
+        if self.form.stream_view && view.index.paused_at.is_none() {
+            view.stream.update(&self.capture.log, &view.filter);
+        }
     }
 
     fn export(&mut self, format: ExportFormat, path: &std::path::Path) {

@@ -466,3 +466,18 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_stream_view_joins_reads_into_lines() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
+    send_and_wait(&mut harness, &mut clients[0], b"TEMP=2");
+    send_and_wait(&mut harness, &mut clients[0], b"5\r\nHUM=61\r\n");
+    assert!(
+        harness.query_by_label_contains("TEMP=25").is_none(),
+        "one row per read at first"
+    );
+    harness.get_by_label("Stream").click();
+    harness.run();
+    harness.get_by_label_contains("TEMP=25");
+    harness.get_by_label_contains("HUM=61");
+}
