@@ -145,6 +145,9 @@ impl Tab {
         let mut capture = Capture::default();
         capture.log.set_encoding(form.encoding);
         capture.raw.set_encoding(form.encoding);
+        // Raw reads are only a view beside the frames (and the recording has every byte):
+        // a quarter of the log's cap is plenty.
+        capture.raw.set_cap(crate::capture::DEFAULT_CAP / 4);
         capture.mode = form.mode;
         let vars = VarState::new(form.counter_start, form.counter_step);
         Self {
