@@ -270,7 +270,12 @@ fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
         .iter()
         .map(|(peer, p)| TargetRow {
             selection: Selection::Peer(*peer),
-            text: format!("{peer}  ↓{} ↑{}", p.rx_bytes, p.tx_bytes),
+            text: format!(
+                "{peer}  ↓{} ({}) ↑{}",
+                human_bytes(p.rx_bytes),
+                p.rx_datagrams,
+                human_bytes(p.tx_bytes)
+            ),
             disconnect: None,
         })
         .collect();
