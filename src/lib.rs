@@ -1,10 +1,11 @@
 //! SockScope — a TCP/UDP network debugging assistant (网络调试助手).
 //!
-//! Layers, each depending only on those below it (see ARCHITECTURE in the docs):
-//! - [`codec`]: pure byte ↔ value functions (hex, text decoding);
-//! - [`engine`]: one I/O thread per session owning its sockets;
-//! - [`capture`]: the bounded log store the engine's events are written into;
-//! - `gui` (feature `gui`): the egui window.
+//! Layers, each depending only on those before it:
+//! - [`codec`]: pure byte ↔ value functions (hex, escapes, text decoding, framing, checksums,
+//!   payloads);
+//! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
+//! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
+//! - `gui` (feature `gui`): the egui window; what its actions do is in `gui::state`, egui-free.
 
 pub mod capture;
 pub mod codec;
