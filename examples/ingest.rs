@@ -8,6 +8,8 @@
 
 #![allow(
     clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
     reason = "a benchmark whose setup fails should stop with the reason"
 )]
 

@@ -115,6 +115,10 @@ pub fn format(bytes: &[u8]) -> String {
 }
 
 /// Appends `format(bytes)` to `out` without allocating per byte.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a nibble is below 16 and the table has 16 digits"
+)]
 pub fn format_into(out: &mut String, bytes: &[u8]) {
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {

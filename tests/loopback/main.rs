@@ -2,7 +2,12 @@
 //! One test binary with modules, so the 2-core machine links once.
 
 // Test helpers unwrap: a failure is a failed test with a line number.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod capture;
 mod framing;

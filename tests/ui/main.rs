@@ -2,7 +2,12 @@
 //! real loopback peer received. No display needed.
 
 // Test helpers unwrap: a failure is a failed test with a line number.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
