@@ -5,6 +5,7 @@
 //!   payloads);
 //! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
 //! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
+//! - [`profile`]: a session's settings as a versioned RON file, loaded field by field;
 //! - `gui` (feature `gui`): the egui window; what its actions do is in `gui::state`, egui-free.
 
 pub mod capture;
@@ -12,3 +13,4 @@ pub mod codec;
 pub mod engine;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod profile;

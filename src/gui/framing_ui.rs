@@ -2,10 +2,10 @@
 
 use eframe::egui::{self, RichText};
 
-use super::form::FrameMode;
 use super::settings::error_color;
 use super::state::{Tab, UiAction};
 use crate::codec::length::LengthPrefix;
+use crate::profile::FrameMode;
 
 /// Draws the framing options; a change to a valid framing is applied at once.
 pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {

@@ -3,7 +3,6 @@
 
 mod app;
 mod fonts;
-mod form;
 mod framing_ui;
 pub mod log_view;
 mod send_options;

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use super::form::{FieldErrors, Form, QuickCommand};
 use crate::capture::{
     Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, StreamIndex,
     ViewIndex, export,
@@ -16,6 +15,7 @@ use crate::codec::payload::VarState;
 use crate::engine::{
     Command, ConnId, EngineError, Event, Mode, Notify, Pace, Schedule, Session, Target,
 };
+pub use crate::profile::{FieldErrors, Form, QuickCommand};
 
 /// Who a send goes to in server and UDP modes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -710,7 +710,7 @@ mod tests {
     #[test]
     fn a_bad_delimiter_is_a_message_and_framing_stays_off() {
         let form = Form {
-            frame_mode: crate::gui::form::FrameMode::Delimiter,
+            frame_mode: crate::profile::FrameMode::Delimiter,
             frame_delimiter: "7G".into(),
             frame_delimiter_hex: true,
             ..Form::default()

@@ -1,4 +1,4 @@
-//! The settings form and saved payloads: plain data with serde, no egui.
+//! The settings form of one session and its saved payloads: plain data with serde.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime};

@@ -1,0 +1,453 @@
+//! Session profiles: one RON file per device holding everything about a session (mode,
+//! endpoints, encoding, receive view, framing, send options, checksum, quick commands, cyclic
+//! settings), with a format `version`.
+//!
+//! Loading is lenient, field by field: a missing field takes its default, an unknown field is
+//! ignored with a warning, and a field whose value does not fit falls back to its default with a
+//! warning naming the field and its line. Only a file that is not RON, or not a profile at all,
+//! fails — with the line and column. Saving writes a temp file and renames it over the old one.
+
+mod form;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use ron::value::RawValue;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+pub use form::{FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand};
+
+/// The format this version writes. Files of older versions load (every field has a default);
+/// files of newer versions load what this version knows, with a warning.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The extension of profile files.
+pub const EXTENSION: &str = "ron";
+
+/// One saved session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    /// Format version ([`FORMAT_VERSION`] when written by this version).
+    pub version: u32,
+    /// What the tab is called (the device, usually).
+    pub name: String,
+    /// Connect / Listen / Open as soon as the profile is opened.
+    pub auto_connect: bool,
+    /// The session's settings.
+    pub session: Form,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            version: FORMAT_VERSION,
+            name: String::new(),
+            auto_connect: false,
+            session: Form::default(),
+        }
+    }
+}
+
+/// A profile read from text, and what was odd about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// What could be read; defaults where the file had nothing usable.
+    pub profile: Profile,
+    /// One sentence per field ignored or replaced by its default.
+    pub warnings: Vec<String>,
+}
+
+/// Why a file is not a profile.
+#[derive(Debug)]
+pub enum ProfileError {
+    /// It could not be read or written.
+    Io(PathBuf, io::Error),
+    /// It is not RON (truncated, a typo): where and what.
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// It is RON but not a SockScope profile.
+    NotAProfile(String),
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileError::Io(path, e) => write!(f, "{}: {e}", path.display()),
+            ProfileError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: {message}"),
+            ProfileError::NotAProfile(why) => write!(f, "not a SockScope profile: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+/// The fields of a RON struct, each value kept as its text (borrowed from the file).
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a struct like (name: value, …)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    fields.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_struct("Profile", &[], FieldsVisitor)
+    }
+}
+
+fn syntax_error(e: &ron::error::SpannedError) -> ProfileError {
+    ProfileError::Syntax {
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    }
+}
+
+/// The 1-based line of `part` (a slice of `text`) in `text`.
+fn line_of(text: &str, part: &str) -> usize {
+    let offset = (part.as_ptr() as usize)
+        .checked_sub(text.as_ptr() as usize)
+        .filter(|&o| o <= text.len())
+        .unwrap_or(0);
+    text.get(..offset)
+        .map_or(0, |before| before.matches('\n').count())
+        + 1
+}
+
+/// The field names `T` writes (its `Default`, serialized), so unknown names can be told apart.
+fn known_fields<T: Serialize + Default>() -> BTreeSet<String> {
+    let text = ron::to_string(&T::default()).unwrap_or_default();
+    ron::from_str::<Fields<'_>>(&text)
+        .map(|f| f.0.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default()
+}
+
+/// Reads the fields of a struct one by one: each known field that parses is kept, each other
+/// one becomes a warning (prefixed with `path`). The default stands in for what is left out.
+fn lenient<T>(text: &str, fields: &Fields<'_>, path: &str, warnings: &mut Vec<String>) -> T
+where
+    T: Serialize + Default + for<'de> Deserialize<'de>,
+{
+    let known = known_fields::<T>();
+    let mut kept = String::from("(");
+    for (name, raw) in &fields.0 {
+        let line = line_of(text, raw.get_ron());
+        if !known.contains(name) {
+            warnings.push(format!(
+                "{path}{name} (line {line}): unknown field, ignored"
+            ));
+            continue;
+        }
+        let alone = format!("({name}: {})", raw.get_ron());
+        match ron::from_str::<T>(&alone) {
+            Ok(_) => {
+                kept.push_str(name);
+                kept.push(':');
+                kept.push_str(raw.get_ron());
+                kept.push(',');
+            }
+            Err(e) => warnings.push(format!(
+                "{path}{name} (line {line}): {}; the default is used",
+                e.code
+            )),
+        }
+    }
+    kept.push(')');
+    ron::from_str::<T>(&kept).unwrap_or_default()
+}
+
+/// Reads a profile from RON text.
+pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
+    let top: Fields<'_> = ron::from_str(text).map_err(|e| syntax_error(&e))?;
+    let session = top
+        .0
+        .iter()
+        .find(|(name, _)| name == "session")
+        .map(|(_, raw)| *raw)
+        .ok_or_else(|| ProfileError::NotAProfile("it has no `session` field".into()))?;
+    let session_fields: Fields<'_> = ron::from_str(session.get_ron()).map_err(|e| {
+        ProfileError::NotAProfile(format!(
+            "`session` (line {}) is not a struct: {}",
+            line_of(text, session.get_ron()),
+            e.code
+        ))
+    })?;
+
+    let mut warnings = Vec::new();
+    let header = Fields(
+        top.0
+            .iter()
+            .filter(|(name, _)| name != "session")
+            .cloned()
+            .collect(),
+    );
+    let mut profile: Profile = lenient(text, &header, "", &mut warnings);
+    match top.0.iter().find(|(name, _)| name == "version") {
+        None => warnings.insert(
+            0,
+            format!("no `version` field: read as format {FORMAT_VERSION}"),
+        ),
+        Some(_) if profile.version > FORMAT_VERSION => warnings.insert(
+            0,
+            format!(
+                "written by a newer SockScope (format {}); what this version (format \
+                 {FORMAT_VERSION}) does not know is ignored",
+                profile.version
+            ),
+        ),
+        Some(_) => {}
+    }
+    profile.session = lenient(text, &session_fields, "session.", &mut warnings);
+    Ok(Loaded { profile, warnings })
+}
+
+/// Reads a profile file.
+pub fn load(path: &Path) -> Result<Loaded, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Io(path.into(), e))?;
+    parse(&text)
+}
+
+/// The profile as RON text: the same profile always gives the same bytes, on every OS.
+pub fn to_string(profile: &Profile) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .new_line("\n".to_string())
+        .indentor("    ".to_string());
+    let mut text = ron::ser::to_string_pretty(profile, config).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Writes the profile to `path` as the current format: first to a temp file beside it, then
+/// renamed over the old one, so a crash never leaves half a profile.
+pub fn save(path: &Path, profile: &Profile) -> Result<(), ProfileError> {
+    let mut profile = profile.clone();
+    profile.version = FORMAT_VERSION;
+    let text = to_string(&profile);
+    let io_err = |e| ProfileError::Io(path.into(), e);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, path)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io_err(e));
+    }
+    Ok(())
+}
+
+/// A name for a profile's tab: its own name, else the file's stem.
+pub fn display_name(profile: &Profile, path: Option<&Path>) -> String {
+    if profile.name.trim().is_empty() {
+        path.and_then(Path::file_stem)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        profile.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+    use crate::engine::Mode;
+
+    fn sample() -> Profile {
+        let mut profile = Profile {
+            name: "PLC 1号".into(),
+            ..Profile::default()
+        };
+        profile.session.mode = Mode::TcpServer;
+        profile.session.server_port = "502".into();
+        profile.session.checksum = Checksum {
+            kind: ChecksumKind::Crc16Modbus,
+            order: ByteOrder::Little,
+            ..Checksum::default()
+        };
+        profile.session.quick.push(QuickCommand {
+            name: "读".into(),
+            text: "01 03 00 00 00 0A".into(),
+            ..QuickCommand::default()
+        });
+        profile
+    }
+
+    #[test]
+    fn round_trip_is_byte_identical() {
+        let text = to_string(&sample());
+        let loaded = parse(&text).unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        assert_eq!(loaded.profile, sample());
+        assert_eq!(to_string(&loaded.profile), text);
+    }
+
+    #[test]
+    fn a_missing_field_takes_its_default_silently() {
+        let loaded = parse("(version: 1, session: (mode: Udp))").unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        assert_eq!(loaded.profile.session.mode, Mode::Udp);
+        assert_eq!(
+            loaded.profile.session.remote_port,
+            Form::default().remote_port
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_warnings_naming_them() {
+        let loaded = parse("(version: 1, colour: 3,\n session: (mode: Udp, baud: 9600))").unwrap();
+        assert_eq!(loaded.profile.session.mode, Mode::Udp);
+        assert_eq!(
+            loaded.warnings,
+            [
+                "colour (line 1): unknown field, ignored",
+                "session.baud (line 2): unknown field, ignored"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_value_falls_back_to_the_default_and_names_the_field() {
+        let text = "(\n  version: 1,\n  session: (\n    mode: Tcp,\n    server_port: \"9000\",\n    cyclic_ms: \"fast\",\n  ),\n)";
+        let loaded = parse(text).unwrap();
+        assert_eq!(loaded.profile.session.mode, Form::default().mode);
+        assert_eq!(loaded.profile.session.server_port, "9000");
+        assert_eq!(loaded.profile.session.cyclic_ms, Form::default().cyclic_ms);
+        assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+        assert!(loaded.warnings[0].starts_with("session.mode (line 4): "));
+        assert!(loaded.warnings[1].starts_with("session.cyclic_ms (line 6): "));
+    }
+
+    #[test]
+    fn versions_missing_or_newer_are_said() {
+        let loaded = parse("(session: ())").unwrap();
+        assert!(loaded.warnings[0].contains("no `version`"));
+        let loaded = parse("(version: 99, session: ())").unwrap();
+        assert!(
+            loaded.warnings[0].contains("newer"),
+            "{:?}",
+            loaded.warnings
+        );
+        assert_eq!(loaded.profile.version, 99);
+    }
+
+    #[test]
+    fn not_ron_or_not_a_profile_is_an_error_with_a_place() {
+        let text = to_string(&sample());
+        let truncated = &text[..text.len() / 2];
+        match parse(truncated) {
+            Err(ProfileError::Syntax { line, .. }) => assert!(line > 1),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse("[1, 2]"), Err(ProfileError::Syntax { .. })));
+        assert!(matches!(
+            parse("(version: 1)"),
+            Err(ProfileError::NotAProfile(_))
+        ));
+        assert!(matches!(
+            parse("(version: 1, session: 5)"),
+            Err(ProfileError::NotAProfile(_))
+        ));
+    }
+
+    #[test]
+    fn save_replaces_the_file_whole() {
+        let dir = std::env::temp_dir().join(format!("sockscope-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plc.ron");
+        std::fs::write(&path, "old").unwrap();
+        save(&path, &sample()).unwrap();
+        assert_eq!(load(&path).unwrap().profile, sample());
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temp file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn display_name_falls_back_to_the_file_stem() {
+        let mut p = Profile::default();
+        assert_eq!(display_name(&p, Some(Path::new("x/meter.ron"))), "meter");
+        p.name = "电表".into();
+        assert_eq!(display_name(&p, Some(Path::new("x/meter.ron"))), "电表");
+    }
+
+    /// Every sample under `tests/data/profiles/` (one or more per format version) loads without
+    /// a warning, and says what it should.
+    #[test]
+    fn every_sample_profile_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/profiles");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let loaded = load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(loaded.warnings, Vec::<String>::new(), "{}", path.display());
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let version: u32 = name[1..name.find('-').unwrap()].parse().unwrap();
+            assert_eq!(loaded.profile.version, version, "{name}");
+            assert!(!loaded.profile.name.is_empty(), "{name}");
+            seen += 1;
+        }
+        assert!(seen >= 2);
+        let modbus = load(&dir.join("v1-modbus-server.ron")).unwrap().profile;
+        assert_eq!(modbus.session.mode, Mode::TcpServer);
+        assert_eq!(modbus.session.checksum.kind, ChecksumKind::Crc16Modbus);
+        assert_eq!(modbus.session.quick.len(), 2);
+        assert_eq!(modbus.session.quick[0].name, "读保持寄存器");
+        assert_eq!(modbus.session.frame_offset, 4);
+        let udp = load(&dir.join("v1-minimal-udp.ron")).unwrap().profile;
+        assert!(udp.auto_connect);
+        assert_eq!(udp.session.remote_ip, "::1");
+        assert_eq!(
+            udp.session.framing().unwrap(),
+            crate::codec::framing::Framing::Delimiter {
+                delimiter: b"\r\n".to_vec(),
+                keep: false,
+            }
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_loads_or_errs_without_panicking(text in ".{0,200}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn any_truncation_of_a_profile_loads_or_errs(cut in 0usize..2000) {
+            let text = to_string(&sample());
+            let cut = text.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(text.len());
+            let _ = parse(&text[..cut]);
+        }
+    }
+}
