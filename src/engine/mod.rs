@@ -3,6 +3,7 @@
 
 mod addr;
 mod error;
+mod inspect;
 mod sender;
 mod session;
 mod sockets;
@@ -10,6 +11,7 @@ mod types;
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use error::EngineError;
+pub use inspect::{Inspection, Network, Scope, inspect};
 pub use sender::{Pace, Schedule};
 pub use session::{MAX_IN_FLIGHT, Notify, Session};
 pub use types::{
