@@ -589,38 +589,6 @@ impl Capture {
             self.peers.clear();
         }
     }
-
-    /// One line for the status bar, e.g. "Listening on 0.0.0.0:9000 · 2 clients".
-    pub fn status_line(&self) -> String {
-        match &self.link {
-            LinkState::Idle => match &self.last_error {
-                Some(_) => "Not connected (see the log)".into(),
-                None => "Idle".into(),
-            },
-            LinkState::Connecting(remote) => format!("Connecting to {remote} …"),
-            LinkState::Connected { peer, local } => format!("Connected to {peer} from {local}"),
-            LinkState::Listening(local) if self.mode == Mode::Udp => {
-                format!("Bound to {local} · {} peers", self.peers.len())
-            }
-            LinkState::Listening(local) => {
-                format!(
-                    "Listening on {local} · {}",
-                    clients_text(self.clients.len())
-                )
-            }
-            LinkState::NotListening => {
-                format!("Not listening · {}", clients_text(self.clients.len()))
-            }
-        }
-    }
-}
-
-fn clients_text(n: usize) -> String {
-    if n == 1 {
-        "1 client".into()
-    } else {
-        format!("{n} clients")
-    }
 }
 
 #[cfg(test)]
@@ -645,13 +613,13 @@ mod tests {
             peer,
             local,
         });
-        assert_eq!(cap.status_line(), "Listening on 0.0.0.0:9000 · 2 clients");
+        assert_eq!(cap.clients.len(), 2);
         cap.apply(Event::Closed {
             conn: ConnId(1),
             peer,
             reason: CloseReason::Reset,
         });
-        assert_eq!(cap.status_line(), "Listening on 0.0.0.0:9000 · 1 client");
+        assert_eq!(cap.clients.len(), 1);
         let last = cap.log.iter().last().unwrap();
         assert_eq!(
             last.text(),

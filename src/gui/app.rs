@@ -1,58 +1,262 @@
-//! The application: one tab, laid out as NetAssist users know it — settings on the left, the
-//! log on the right, the send box under it, a status bar at the bottom.
+//! The application: a menu bar, a row of tabs (one session each, with its own I/O thread and
+//! log), and the active tab laid out as NetAssist users know it — settings on the left, the log
+//! on the right, the send box under it, a status bar at the bottom.
 
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
+use eframe::egui::{self, RichText, ThemePreference};
+use serde::{Deserialize, Serialize};
 
+use super::actions::{self, Action};
+use super::i18n::{self, Lang, S, t, tf};
 use super::send_panel::SendPanelState;
 use super::state::{Form, Tab, UiAction};
+use super::tools::{self, ToolsState};
 use super::{FilePicker, NativeFilePicker, fonts, log_view, send_panel, settings, status_bar};
+use crate::capture::{LinkState, RecordKind};
 use crate::engine::{self, Notify};
+use crate::profile::{self, Profile};
 
-/// Storage key of the form in eframe's persistence.
-const FORM_KEY: &str = "form";
-/// Ctrl+Enter (Cmd+Enter on macOS) sends.
-pub const SEND_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
-/// Ctrl+L clears the log.
-pub const CLEAR_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
-/// Ctrl+F opens the search bar.
-pub const FIND_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-/// How long one frame may spend folding engine events in, so a flood cannot freeze the window.
+/// Storage key of the workspace in eframe's persistence.
+const WORKSPACE_KEY: &str = "workspace";
+/// Storage key of the single form older versions saved.
+const OLD_FORM_KEY: &str = "form";
+/// How long one frame may spend folding engine events in, per tab, so a flood cannot freeze
+/// the window.
 const PUMP_BUDGET: Duration = Duration::from_millis(15);
+/// How many recent profiles the File menu lists.
+const RECENT_LEN: usize = 10;
+/// UI scale limits.
+const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.5..=3.0;
+
+/// Light, dark, or as the OS says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Theme {
+    /// Follow the OS.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+impl Theme {
+    fn preference(self) -> ThemePreference {
+        match self {
+            Theme::System => ThemePreference::System,
+            Theme::Light => ThemePreference::Light,
+            Theme::Dark => ThemePreference::Dark,
+        }
+    }
+}
+
+/// A tab as saved between runs: its profile (name, auto-connect, settings) and file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedTab {
+    /// The profile file it was opened from or saved to.
+    pub path: Option<PathBuf>,
+    /// Everything about the session.
+    pub profile: Profile,
+}
+
+/// What comes back at the next start: tabs and their settings, language, look, recent files.
+/// (eframe restores the window's size and position itself.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    /// The open tabs, in order.
+    pub tabs: Vec<SavedTab>,
+    /// The active tab.
+    pub active: usize,
+    /// The language chosen in the View menu; `None` follows the OS.
+    pub lang: Option<Lang>,
+    /// Light / dark / system.
+    pub theme: Theme,
+    /// UI scale (egui zoom factor).
+    pub zoom: f32,
+    /// Recently opened or saved profiles, newest first.
+    pub recent: Vec<PathBuf>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            tabs: Vec::new(),
+            active: 0,
+            lang: None,
+            theme: Theme::System,
+            zoom: 1.0,
+            recent: Vec::new(),
+        }
+    }
+}
+
+/// One tab of the window.
+pub struct TabEntry {
+    /// The session, its form and log.
+    pub tab: Tab,
+    /// The name on the tab (the profile's name).
+    pub title: String,
+    /// The profile file, once opened or saved.
+    pub path: Option<PathBuf>,
+    /// Saved in the profile: open the session as soon as the profile is opened.
+    pub auto_connect: bool,
+    /// Opened with warnings: Save asks where, so the original file is not silently replaced.
+    must_save_as: bool,
+    send_panel: SendPanelState,
+    /// Received messages already seen (the rest is the unread count).
+    seen_rx: u64,
+    /// The new name being typed in the tab's context menu.
+    rename: Option<String>,
+}
+
+impl TabEntry {
+    fn profile(&self) -> Profile {
+        Profile {
+            name: self.title.clone(),
+            auto_connect: self.auto_connect,
+            session: self.tab.form.clone(),
+            ..Profile::default()
+        }
+    }
+
+    /// Messages received while the tab was not shown.
+    pub fn unread(&self) -> u64 {
+        self.tab
+            .capture
+            .counters
+            .rx_messages
+            .saturating_sub(self.seen_rx)
+    }
+
+    /// ● open, ○ idle, ⚠ the last attempt failed.
+    pub fn state_mark(&self) -> &'static str {
+        let up = matches!(
+            self.tab.capture.link,
+            LinkState::Connected { .. } | LinkState::Listening(_)
+        );
+        if up || self.tab.is_open() {
+            "●"
+        } else if self.tab.capture.last_error.is_some() {
+            "⚠"
+        } else {
+            "○"
+        }
+    }
+
+    /// Nothing done in it yet: opening a profile may reuse it instead of adding a tab.
+    fn is_pristine(&self) -> bool {
+        !self.tab.is_open() && self.tab.capture.log.is_empty() && self.path.is_none()
+    }
+}
+
+/// A message across the top of the window (a profile that failed to open, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// What happened.
+    pub text: String,
+    /// Shown in the error colour.
+    pub error: bool,
+}
 
 /// The whole program as egui sees it.
 pub struct App {
-    tab: Tab,
-    interfaces: Vec<(String, std::net::IpAddr)>,
+    tabs: Vec<TabEntry>,
+    active: usize,
+    lang: Lang,
+    /// `None`: the language follows the OS (not saved as a choice).
+    lang_chosen: Option<Lang>,
+    theme: Theme,
+    zoom: f32,
+    recent: Vec<PathBuf>,
+    interfaces: Vec<(String, IpAddr)>,
     picker: Box<dyn FilePicker>,
-    send_panel: SendPanelState,
+    tools: ToolsState,
+    notice: Option<Notice>,
+    notify: Notify,
+    tabs_made: usize,
 }
 
 impl App {
-    /// Builds the app: fonts, the last session's form, and a repaint hook for the engine.
+    /// Builds the app: fonts, the last session's workspace, and a repaint hook for the engine.
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
-        let form = cc
-            .storage
-            .and_then(|s| eframe::get_value::<Form>(s, FORM_KEY))
+        let storage = cc.storage;
+        let workspace = storage
+            .and_then(|s| eframe::get_value::<Workspace>(s, WORKSPACE_KEY))
+            .or_else(|| {
+                // Older versions saved one form: it becomes the first tab.
+                let form = storage.and_then(|s| eframe::get_value::<Form>(s, OLD_FORM_KEY))?;
+                Some(Workspace {
+                    tabs: vec![SavedTab {
+                        path: None,
+                        profile: Profile {
+                            session: form,
+                            ..Profile::default()
+                        },
+                    }],
+                    ..Workspace::default()
+                })
+            })
             .unwrap_or_default();
-        Self::with_form(&cc.egui_ctx, form)
+        let lang = workspace.lang.unwrap_or_else(Lang::system);
+        Self::with_workspace(&cc.egui_ctx, workspace, lang)
     }
 
-    /// Builds the app with a given form (tests start from a known one).
+    /// Builds the app with one tab holding `form`, in English (tests start from a known one).
     pub fn with_form(ctx: &egui::Context, form: Form) -> Self {
+        let workspace = Workspace {
+            tabs: vec![SavedTab {
+                path: None,
+                profile: Profile {
+                    session: form,
+                    ..Profile::default()
+                },
+            }],
+            ..Workspace::default()
+        };
+        Self::with_workspace(ctx, workspace, Lang::En)
+    }
+
+    /// Builds the app from a saved workspace. Tabs whose profile says so open their session.
+    pub fn with_workspace(ctx: &egui::Context, workspace: Workspace, lang: Lang) -> Self {
         fonts::install(ctx);
-        let ctx = ctx.clone();
-        // The I/O thread calls this once per poll round with events: it makes egui run
+        i18n::set_lang(lang);
+        ctx.set_theme(workspace.theme.preference());
+        let zoom = workspace.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
+        ctx.set_zoom_factor(zoom);
+        let repaint = ctx.clone();
+        // The I/O threads call this once per poll round with events: it makes egui run
         // `logic` (even while the window is hidden) and, if visible, a frame.
-        let notify: Notify = Arc::new(move || ctx.request_repaint());
-        Self {
-            tab: Tab::new(form, notify),
+        let notify: Notify = Arc::new(move || repaint.request_repaint());
+        let mut app = Self {
+            tabs: Vec::new(),
+            active: 0,
+            lang,
+            lang_chosen: workspace.lang,
+            theme: workspace.theme,
+            zoom,
+            recent: workspace.recent,
             interfaces: engine::local_addresses(),
             picker: Box::new(NativeFilePicker),
-            send_panel: SendPanelState::default(),
+            tools: ToolsState::default(),
+            notice: None,
+            notify,
+            tabs_made: 0,
+        };
+        for saved in workspace.tabs {
+            app.add_tab(saved.profile, saved.path);
         }
+        if app.tabs.is_empty() {
+            app.add_tab(Profile::default(), None);
+        }
+        app.active = workspace.active.min(app.tabs.len() - 1);
+        app
     }
 
     /// Replaces the file dialog (tests answer it themselves).
@@ -62,39 +266,504 @@ impl App {
         self
     }
 
-    /// The tab, for tests.
+    /// The active tab.
     pub fn tab(&self) -> &Tab {
-        &self.tab
+        &self.entry().tab
     }
 
-    /// The tab, for tests that set up state.
+    /// The active tab, for tests that set up state.
     pub fn tab_mut(&mut self) -> &mut Tab {
-        &mut self.tab
+        &mut self.entry_mut().tab
+    }
+
+    /// Every tab.
+    pub fn tabs(&self) -> &[TabEntry] {
+        &self.tabs
+    }
+
+    /// Every tab, for tests that set up state.
+    pub fn tabs_mut(&mut self) -> &mut [TabEntry] {
+        &mut self.tabs
+    }
+
+    /// Which tab is shown.
+    pub fn active(&self) -> usize {
+        self.active
+    }
+
+    /// The language of the window.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The message across the top, if any.
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    /// Recent profiles, newest first.
+    pub fn recent(&self) -> &[PathBuf] {
+        &self.recent
+    }
+
+    /// What would be saved now for the next start.
+    pub fn workspace(&self) -> Workspace {
+        Workspace {
+            tabs: self
+                .tabs
+                .iter()
+                .map(|e| SavedTab {
+                    path: e.path.clone(),
+                    profile: e.profile(),
+                })
+                .collect(),
+            active: self.active,
+            lang: self.lang_chosen,
+            theme: self.theme,
+            zoom: self.zoom,
+            recent: self.recent.clone(),
+        }
+    }
+
+    /// Switches the language of every label, now.
+    pub fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
+        self.lang_chosen = Some(lang);
+        i18n::set_lang(lang);
+    }
+
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`tabs` is never empty: every removal adds a tab back when it empties it"
+    )]
+    fn entry(&self) -> &TabEntry {
+        &self.tabs[self.active.min(self.tabs.len() - 1)]
+    }
+
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`tabs` is never empty: every removal adds a tab back when it empties it"
+    )]
+    fn entry_mut(&mut self) -> &mut TabEntry {
+        let last = self.tabs.len() - 1;
+        &mut self.tabs[self.active.min(last)]
+    }
+
+    fn add_tab(&mut self, profile: Profile, path: Option<PathBuf>) -> usize {
+        self.tabs_made += 1;
+        let title = match profile::display_name(&profile, path.as_deref()) {
+            name if name.is_empty() => tf(S::NewTabName, &[&self.tabs_made]),
+            name => name,
+        };
+        let auto_connect = profile.auto_connect;
+        let mut entry = TabEntry {
+            tab: Tab::new(profile.session, self.notify.clone()),
+            title,
+            path,
+            auto_connect,
+            must_save_as: false,
+            send_panel: SendPanelState::default(),
+            seen_rx: 0,
+            rename: None,
+        };
+        if auto_connect {
+            entry.tab.apply(UiAction::ToggleOpen);
+        }
+        self.tabs.push(entry);
+        self.tabs.len() - 1
+    }
+
+    fn close_tab(&mut self, n: usize) {
+        if n >= self.tabs.len() {
+            return;
+        }
+        // Dropping the tab stops its session and joins its I/O thread.
+        self.tabs.remove(n);
+        if self.tabs.is_empty() {
+            self.add_tab(Profile::default(), None);
+        }
+        if self.active > n || self.active >= self.tabs.len() {
+            self.active = self.active.saturating_sub(1);
+        }
+    }
+
+    fn remember_recent(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_path_buf());
+        self.recent.truncate(RECENT_LEN);
+    }
+
+    fn say(&mut self, text: String, error: bool) {
+        let kind = if error {
+            RecordKind::Error
+        } else {
+            RecordKind::Info
+        };
+        let now = std::time::SystemTime::now();
+        self.entry_mut()
+            .tab
+            .capture
+            .log
+            .push_message(now, kind, None, None, text.clone());
+        self.notice = Some(Notice { text, error });
+    }
+
+    /// Opens a profile: into the active tab if nothing was done there yet, else into a new
+    /// one. A file that does not load changes nothing and says why.
+    pub fn open_profile(&mut self, path: &Path) {
+        let shown = path.display().to_string();
+        let loaded = match profile::load(path) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.say(tf(S::ProfileFailed, &[&shown, &e]), true);
+                return;
+            }
+        };
+        if self.entry().is_pristine() {
+            // The new tab takes the untouched one's place (the old one is dropped).
+            self.add_tab(loaded.profile, Some(path.to_path_buf()));
+            self.tabs.swap_remove(self.active.min(self.tabs.len() - 1));
+        } else {
+            self.active = self.add_tab(loaded.profile, Some(path.to_path_buf()));
+        }
+        self.remember_recent(path);
+        self.entry_mut().must_save_as = !loaded.warnings.is_empty();
+        let now = std::time::SystemTime::now();
+        for warning in &loaded.warnings {
+            let text = tf(S::ProfileWarning, &[&shown, warning]);
+            self.entry_mut()
+                .tab
+                .capture
+                .log
+                .push_message(now, RecordKind::Error, None, None, text);
+        }
+        match loaded.warnings.first() {
+            Some(first) => {
+                let text = tf(S::ProfileWarning, &[&shown, first]);
+                self.notice = Some(Notice { text, error: true });
+            }
+            None => self.say(tf(S::ProfileOpened, &[&shown]), false),
+        }
+    }
+
+    /// Saves the active tab to `path` (temp file, then rename) and remembers it there.
+    pub fn save_profile_to(&mut self, path: &Path) {
+        let shown = path.display().to_string();
+        match profile::save(path, &self.entry().profile()) {
+            Ok(()) => {
+                let entry = self.entry_mut();
+                entry.path = Some(path.to_path_buf());
+                entry.must_save_as = false;
+                self.remember_recent(path);
+                self.say(tf(S::ProfileSaved, &[&shown]), false);
+            }
+            Err(e) => self.say(tf(S::ProfileSaveFailed, &[&shown, &e]), true),
+        }
+    }
+
+    fn save_profile(&mut self, ask: bool) {
+        let entry = self.entry();
+        let (path, must_save_as) = (entry.path.clone(), entry.must_save_as);
+        let name = format!("{}.{}", sanitize(&entry.title), profile::EXTENSION);
+        match (path, ask || must_save_as) {
+            (Some(path), false) => self.save_profile_to(&path),
+            _ => {
+                if must_save_as && !ask {
+                    self.notice = Some(Notice {
+                        text: t(S::ProfileSaveAsAfterWarnings).into(),
+                        error: false,
+                    });
+                }
+                if let Some(path) = self.picker.save_profile(&name) {
+                    self.save_profile_to(&path);
+                }
+            }
+        }
+    }
+
+    /// Does what an app-level action says.
+    pub fn run(&mut self, action: Action) {
+        if let Some(tab_action) = action.tab_action() {
+            self.entry_mut().tab.apply(tab_action);
+            return;
+        }
+        match action {
+            Action::OpenProfile => {
+                if let Some(path) = self.picker.open_profile() {
+                    self.open_profile(&path);
+                }
+            }
+            Action::SaveProfile => self.save_profile(false),
+            Action::SaveProfileAs => self.save_profile(true),
+            Action::NewTab => {
+                self.active = self.add_tab(Profile::default(), None);
+            }
+            Action::CloseTab => self.close_tab(self.active),
+            Action::Interfaces => {
+                self.interfaces = engine::local_addresses();
+                self.tools.interfaces_open = true;
+            }
+            Action::Inspector => self.tools.inspector_open = true,
+            Action::Send | Action::ClearLog | Action::Find => {}
+        }
+    }
+
+    fn menu_bar_ui(&mut self, ui: &mut egui::Ui, run: &mut Vec<Action>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button(t(S::MenuFile), |ui| {
+                for action in [
+                    Action::OpenProfile,
+                    Action::SaveProfile,
+                    Action::SaveProfileAs,
+                ] {
+                    if action.menu_item_ui(ui) {
+                        run.push(action);
+                    }
+                }
+                ui.menu_button(t(S::RecentProfiles), |ui| {
+                    if self.recent.is_empty() {
+                        ui.weak(t(S::NoRecent));
+                    }
+                    let mut open = None;
+                    for path in &self.recent {
+                        if ui.button(path.display().to_string()).clicked() {
+                            open = Some(path.clone());
+                            ui.close();
+                        }
+                    }
+                    if let Some(path) = open {
+                        self.open_profile(&path);
+                    }
+                });
+                let entry = self.entry_mut();
+                ui.checkbox(&mut entry.auto_connect, t(S::AutoConnect))
+                    .on_hover_text(t(S::TipAutoConnect));
+                ui.separator();
+                for action in [Action::NewTab, Action::CloseTab] {
+                    if action.menu_item_ui(ui) {
+                        run.push(action);
+                    }
+                }
+            });
+            ui.menu_button(t(S::MenuView), |ui| {
+                for action in [Action::Find, Action::ClearLog] {
+                    if action.menu_item_ui(ui) {
+                        run.push(action);
+                    }
+                }
+                ui.separator();
+                ui.label(t(S::Language));
+                for lang in Lang::ALL {
+                    if ui.radio(self.lang == lang, lang.name()).clicked() {
+                        self.set_lang(lang);
+                    }
+                }
+                ui.separator();
+                ui.label(t(S::Theme));
+                for (theme, name) in [
+                    (Theme::System, S::System),
+                    (Theme::Light, S::Light),
+                    (Theme::Dark, S::Dark),
+                ] {
+                    if ui.radio(self.theme == theme, t(name)).clicked() {
+                        self.theme = theme;
+                        ui.ctx().set_theme(theme.preference());
+                    }
+                }
+                ui.separator();
+                let label = ui.label(t(S::UiScale));
+                let slider = egui::Slider::new(&mut self.zoom, ZOOM_RANGE)
+                    .step_by(0.05)
+                    .fixed_decimals(2);
+                let response = ui
+                    .add(slider)
+                    .labelled_by(label.id)
+                    .on_hover_text(t(S::TipUiScale));
+                // Applied when the drag ends, so the slider does not move under the pointer.
+                if response.drag_stopped() || (response.changed() && !response.dragged()) {
+                    ui.ctx().set_zoom_factor(self.zoom);
+                }
+            });
+            ui.menu_button(t(S::MenuTools), |ui| {
+                for action in [Action::Interfaces, Action::Inspector] {
+                    if action.menu_item_ui(ui) {
+                        run.push(action);
+                    }
+                }
+            });
+        });
+    }
+
+    fn tab_strip_ui(&mut self, ui: &mut egui::Ui, run: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            let mut close = None;
+            for (n, entry) in self.tabs.iter_mut().enumerate() {
+                let unread = if n == self.active { 0 } else { entry.unread() };
+                let mut text = format!("{} {}", entry.state_mark(), entry.title);
+                if unread > 0 {
+                    let _ = write!(text, " ({unread})");
+                }
+                let mut label = RichText::new(text);
+                if unread > 0 {
+                    label = label.strong();
+                }
+                let response = ui
+                    .selectable_label(n == self.active, label)
+                    .on_hover_text(tf(S::TipTab, &[&(n + 1)]));
+                if response.clicked() {
+                    self.active = n;
+                }
+                response.context_menu(|ui| {
+                    let name = entry.rename.get_or_insert_with(|| entry.title.clone());
+                    let field = ui.text_edit_singleline(name);
+                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.button(t(S::Rename)).clicked() || enter {
+                        if !name.trim().is_empty() {
+                            name.trim().clone_into(&mut entry.title);
+                        }
+                        entry.rename = None;
+                        ui.close();
+                    }
+                    if ui.button(Action::CloseTab.label()).clicked() {
+                        close = Some(n);
+                        ui.close();
+                    }
+                });
+            }
+            if ui
+                .small_button("+")
+                .on_hover_text(Action::NewTab.tooltip())
+                .clicked()
+            {
+                run.push(Action::NewTab);
+            }
+            if let Some(n) = close {
+                self.close_tab(n);
+            }
+        });
+    }
+
+    fn notice_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(notice) = &self.notice else {
+            return;
+        };
+        let mut dismiss = false;
+        ui.horizontal(|ui| {
+            let color = if notice.error {
+                settings::error_color(ui)
+            } else {
+                ui.visuals().text_color()
+            };
+            if ui.small_button("×").clicked() {
+                dismiss = true;
+            }
+            ui.label(RichText::new(&notice.text).color(color));
+        });
+        if dismiss {
+            self.notice = None;
+        }
+    }
+
+    /// Profiles dropped on the window open; anything else is refused with a message. While
+    /// files hover, the window says what dropping does.
+    fn dropped_files_ui(&mut self, ctx: &egui::Context) {
+        let (hovering, dropped) = ctx.input(|i| {
+            let paths: Vec<PathBuf> = i
+                .raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            (!i.raw.hovered_files.is_empty(), paths)
+        });
+        for path in dropped {
+            let is_profile = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case(profile::EXTENSION));
+            if is_profile {
+                self.open_profile(&path);
+            } else {
+                self.say(tf(S::NotAProfileFile, &[&path.display()]), true);
+            }
+        }
+        if hovering {
+            egui::Area::new(egui::Id::unique("drop_hint"))
+                .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+                .order(egui::Order::Foreground)
+                .show(ctx, |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.heading(t(S::DropProfile));
+                    });
+                });
+        }
+    }
+}
+
+/// A file name from a tab title: characters no OS allows in names become `_`.
+fn sanitize(title: &str) -> String {
+    let name: String = title
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    if name.trim().is_empty() {
+        "sockscope".into()
+    } else {
+        name.trim().to_owned()
     }
 }
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if self.tab.pump(PUMP_BUDGET) {
+        let mut more = false;
+        for entry in &mut self.tabs {
+            more |= entry.tab.pump(PUMP_BUDGET);
+        }
+        if more {
             ctx.request_repaint();
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let mut actions = Vec::new();
-        ui.input_mut(|input| {
-            if input.consume_shortcut(&SEND_SHORTCUT) {
-                actions.push(UiAction::Send);
-            }
-            if input.consume_shortcut(&CLEAR_SHORTCUT) {
-                actions.push(UiAction::ClearLog);
-            }
-            if input.consume_shortcut(&FIND_SHORTCUT) {
-                actions.push(UiAction::ToggleSearch);
-            }
+        let ctx = ui.ctx().clone();
+        i18n::set_lang(self.lang);
+        let mut run = Action::pressed(&ctx);
+        if let Some(n) = actions::tab_number_pressed(&ctx)
+            && n < self.tabs.len()
+        {
+            self.active = n;
+        }
+        self.dropped_files_ui(&ctx);
+        egui::Panel::top("menu_and_tabs").show(ui, |ui| {
+            self.menu_bar_ui(ui, &mut run);
+            self.tab_strip_ui(ui, &mut run);
+            self.notice_ui(ui);
         });
+        for action in run.drain(..) {
+            self.run(action);
+        }
+        if let Some(ip) = tools::tools_ui(&ctx, &mut self.tools, &self.interfaces) {
+            let tab = self.tab_mut();
+            if !tab.form_locked() {
+                tab.form.local_ip = ip.to_string();
+            }
+        }
+
+        let interfaces = &self.interfaces;
+        let picker = &*self.picker;
+        let active = self.active.min(self.tabs.len() - 1);
+        let Some(entry) = self.tabs.get_mut(active) else {
+            return;
+        };
+        entry.seen_rx = entry.tab.capture.counters.rx_messages;
+        let tab = &mut entry.tab;
+        let mut actions = Vec::new();
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar::status_bar_ui(ui, &self.tab, &mut actions);
+            status_bar::status_bar_ui(ui, tab, &mut actions);
         });
         egui::Panel::left("settings")
             .resizable(true)
@@ -106,13 +775,7 @@ impl eframe::App for App {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        settings::settings_ui(
-                            ui,
-                            &mut self.tab,
-                            &self.interfaces,
-                            &*self.picker,
-                            &mut actions,
-                        );
+                        settings::settings_ui(ui, tab, interfaces, picker, &mut actions);
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -121,21 +784,28 @@ impl eframe::App for App {
                 .default_size(120.0)
                 .min_size(80.0)
                 .show(ui, |ui| {
-                    send_panel::send_panel_ui(
-                        ui,
-                        &mut self.tab,
-                        &mut self.send_panel,
-                        &mut actions,
-                    );
+                    send_panel::send_panel_ui(ui, tab, &mut entry.send_panel, &mut actions);
                 });
-            log_view::log_view_ui(ui, &mut self.tab, &*self.picker, &mut actions);
+            log_view::log_view_ui(ui, tab, picker, &mut actions);
         });
         for action in actions {
-            self.tab.apply(action);
+            tab.apply(action);
         }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, FORM_KEY, &self.tab.form);
+        eframe::set_value(storage, WORKSPACE_KEY, &self.workspace());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn titles_become_file_names() {
+        assert_eq!(sanitize("PLC 1号"), "PLC 1号");
+        assert_eq!(sanitize("a/b:c?"), "a_b_c_");
+        assert_eq!(sanitize("  "), "sockscope");
     }
 }

@@ -2,6 +2,7 @@
 
 use eframe::egui::{self, RichText};
 
+use super::i18n::{S, t};
 use super::settings::error_color;
 use super::state::{Tab, UiAction};
 use crate::codec::length::LengthPrefix;
@@ -12,23 +13,23 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>)
     let before = tab.form.framing();
     let form = &mut tab.form;
     ui.horizontal(|ui| {
-        let label = ui.label("Framing");
+        let label = ui.label(t(S::Framing));
         egui::ComboBox::from_id_salt("framing")
-            .selected_text(form.frame_mode.name())
+            .selected_text(frame_mode_name(form.frame_mode))
             .show_ui(ui, |ui| {
                 for mode in FrameMode::ALL {
-                    ui.selectable_value(&mut form.frame_mode, mode, mode.name());
+                    ui.selectable_value(&mut form.frame_mode, mode, frame_mode_name(mode));
                 }
             })
             .response
             .labelled_by(label.id)
-            .on_hover_text("How a TCP stream is split into messages (粘包/拆包); UDP datagrams are messages already");
+            .on_hover_text(t(S::TipFraming));
     });
     match form.frame_mode {
         FrameMode::None => {}
         FrameMode::Delimiter => {
             ui.horizontal(|ui| {
-                let label = ui.label("Ends with");
+                let label = ui.label(t(S::EndsWith));
                 let hint = if form.frame_delimiter_hex {
                     "7E"
                 } else {
@@ -39,14 +40,14 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>)
                     .desired_width(70.0);
                 ui.add(edit)
                     .labelled_by(label.id)
-                    .on_hover_text("Text with escapes (\\r\\n) or hex (7E)");
-                ui.checkbox(&mut form.frame_delimiter_hex, "hex");
-                ui.checkbox(&mut form.frame_keep, "keep");
+                    .on_hover_text(t(S::TipDelimiter));
+                ui.checkbox(&mut form.frame_delimiter_hex, t(S::HexSmall));
+                ui.checkbox(&mut form.frame_keep, t(S::Keep));
             });
         }
         FrameMode::Fixed => {
             ui.horizontal(|ui| {
-                let label = ui.label("Length");
+                let label = ui.label(t(S::Length));
                 ui.add(
                     egui::DragValue::new(&mut form.frame_fixed)
                         .range(1..=1 << 24)
@@ -58,16 +59,14 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>)
         FrameMode::Length => length_prefix_ui(ui, &mut form.frame_prefix, &mut form.frame_offset),
         FrameMode::Idle => {
             ui.horizontal(|ui| {
-                let label = ui.label("Silence");
+                let label = ui.label(t(S::Silence));
                 ui.add(
                     egui::DragValue::new(&mut form.frame_idle_ms)
                         .range(1..=60_000)
                         .suffix(" ms"),
                 )
                 .labelled_by(label.id)
-                .on_hover_text(
-                    "A message ends when nothing arrives for this long (timed by the I/O thread)",
-                );
+                .on_hover_text(t(S::TipSilence));
             });
         }
     }
@@ -84,23 +83,32 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>)
     let framed = !matches!(after, Ok(crate::codec::framing::Framing::None));
     ui.add_enabled(
         framed,
-        egui::Checkbox::new(&mut tab.form.show_raw, "Raw reads beside frames"),
+        egui::Checkbox::new(&mut tab.form.show_raw, t(S::RawBesideFrames)),
     )
-    .on_hover_text(
-        "Each read as it arrived, next to the messages framing made of them: this is 粘包/拆包",
-    );
+    .on_hover_text(t(S::TipRawBeside));
 }
 
 fn length_prefix_ui(ui: &mut egui::Ui, prefix: &mut LengthPrefix, offset: &mut usize) {
     super::send_options::length_prefix_fields_ui(ui, "frame_prefix_width", prefix);
     ui.horizontal(|ui| {
-        let label = ui.label("After");
+        let label = ui.label(t(S::After));
         ui.add(
             egui::DragValue::new(offset)
                 .range(0..=4096)
-                .suffix(" header bytes"),
+                .suffix(t(S::HeaderBytes)),
         )
         .labelled_by(label.id)
-        .on_hover_text("Bytes before the length field, e.g. a start byte");
+        .on_hover_text(t(S::TipHeaderOffset));
     });
+}
+
+/// The name of a framing mode in the current language.
+fn frame_mode_name(mode: FrameMode) -> &'static str {
+    t(match mode {
+        FrameMode::None => S::FrameNone,
+        FrameMode::Delimiter => S::FrameDelimiter,
+        FrameMode::Fixed => S::FrameFixed,
+        FrameMode::Length => S::FrameLength,
+        FrameMode::Idle => S::FrameIdle,
+    })
 }

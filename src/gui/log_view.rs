@@ -9,6 +9,7 @@ use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 use eframe::egui::RichText;
 
 use super::FilePicker;
+use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{Form, Tab, UiAction};
 use super::status_bar::human_bytes;
@@ -46,7 +47,7 @@ pub fn log_view_ui(
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
         ui.centered_and_justified(|ui| {
-            ui.weak("Nothing yet. Pick a mode, then Connect / Listen / Open.");
+            ui.weak(t(S::EmptyLog));
         });
         return;
     }
@@ -61,7 +62,7 @@ pub fn log_view_ui(
         let half = egui::vec2((size.x - ui.spacing().item_spacing.x) / 2.0, size.y);
         let halves = [
             (
-                "Frames",
+                t(S::Frames),
                 List {
                     salt: "log",
                     log: &capture.log,
@@ -71,7 +72,7 @@ pub fn log_view_ui(
                 true,
             ),
             (
-                "Raw reads, as they arrived",
+                t(S::RawReads),
                 List {
                     salt: "raw_log",
                     log: &capture.raw,
@@ -118,13 +119,13 @@ fn toolbar_ui(
     ui.horizontal(|ui| {
         let paused = tab.view.index.paused_at.is_some();
         let label = if paused {
-            format!("Resume ({} new)", tab.view.index.pending())
+            tf(S::ResumeN, &[&tab.view.index.pending()])
         } else {
-            "Pause".to_owned()
+            t(S::Pause).to_owned()
         };
         if ui
             .selectable_label(paused, label)
-            .on_hover_text("Freeze the display; receiving and logging go on")
+            .on_hover_text(t(S::TipPause))
             .clicked()
         {
             actions.push(UiAction::TogglePause);
@@ -136,13 +137,13 @@ fn toolbar_ui(
             .view
             .filter
             .peer
-            .map_or_else(|| "Everyone".to_owned(), |p| p.to_string());
-        let show = ui.label("Show");
+            .map_or_else(|| t(S::Everyone).to_owned(), |p| p.to_string());
+        let show = ui.label(t(S::Show));
         egui::ComboBox::from_id_salt("filter_peer")
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 if ui
-                    .selectable_label(tab.view.filter.peer.is_none(), "Everyone")
+                    .selectable_label(tab.view.filter.peer.is_none(), t(S::Everyone))
                     .clicked()
                 {
                     actions.push(UiAction::FilterPeer(None));
@@ -158,16 +159,17 @@ fn toolbar_ui(
             })
             .response
             .labelled_by(show.id)
-            .on_hover_text("Show one client's or peer's records only");
-        ui.checkbox(&mut tab.form.stream_view, "Stream")
-            .on_hover_text("Continuous stream (连续显示): reads joined into lines, broken at newlines, instead of a row per message");
-        ui.checkbox(&mut tab.view.filter.hide_sent, "Hide sent");
-        ui.checkbox(&mut tab.view.filter.hide_received, "Hide received");
-        ui.checkbox(&mut tab.form.show_controls, "Show \\r\\n")
-            .on_hover_text("Show control characters as escapes");
+            .on_hover_text(t(S::TipFilterPeer));
+        ui.checkbox(&mut tab.form.stream_view, t(S::Stream))
+            .on_hover_text(t(S::TipStream));
+        ui.checkbox(&mut tab.view.filter.hide_sent, t(S::HideSent));
+        ui.checkbox(&mut tab.view.filter.hide_received, t(S::HideReceived));
+        ui.checkbox(&mut tab.form.show_controls, t(S::ShowControls))
+            .on_hover_text(t(S::TipShowControls));
+        let find = super::actions::Action::Find;
         if ui
-            .selectable_label(tab.view.search_open, "Find")
-            .on_hover_text("Search the log (Ctrl+F)")
+            .selectable_label(tab.view.search_open, find.label())
+            .on_hover_text(find.tooltip())
             .clicked()
         {
             actions.push(UiAction::ToggleSearch);
@@ -183,9 +185,15 @@ fn file_menus_ui(
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.menu_button("Export", |ui| {
+    ui.menu_button(t(S::Export), |ui| {
         for format in ExportFormat::ALL {
-            if ui.button(format.name()).clicked() {
+            let name = t(match format {
+                ExportFormat::Text => S::ExportText,
+                ExportFormat::Hex => S::ExportHex,
+                ExportFormat::Csv => S::ExportCsv,
+                ExportFormat::Pcap => S::ExportPcap,
+            });
+            if ui.button(name).clicked() {
                 ui.close();
                 let name = format!("sockscope.{}", format.extension());
                 if let Some(path) = picker.save_file(&name) {
@@ -195,10 +203,10 @@ fn file_menus_ui(
         }
     })
     .response
-    .on_hover_text("Save the log as text, hex, CSV or pcap (opens in Wireshark)");
+    .on_hover_text(t(S::TipExport));
     match &tab.capture.recorder {
         Some(recorder) => {
-            let label = format!("Stop recording ({})", human_bytes(recorder.bytes));
+            let label = tf(S::StopRecording, &[&human_bytes(recorder.bytes)]);
             if ui
                 .button(label)
                 .on_hover_text(recorder.path.display().to_string())
@@ -208,12 +216,12 @@ fn file_menus_ui(
             }
         }
         None => {
-            ui.menu_button("Record", |ui| {
+            ui.menu_button(t(S::Record), |ui| {
                 for (format, label, name) in [
-                    (RecordFormat::Raw, "Raw bytes…", "received.bin"),
-                    (RecordFormat::TextLog, "Text log with times…", "received.log"),
+                    (RecordFormat::Raw, S::RecordRaw, "received.bin"),
+                    (RecordFormat::TextLog, S::RecordTextLog, "received.log"),
                 ] {
-                    if ui.button(label).clicked() {
+                    if ui.button(t(label)).clicked() {
                         ui.close();
                         if let Some(path) = picker.save_file(name) {
                             actions.push(UiAction::StartRecording(format, path));
@@ -222,7 +230,7 @@ fn file_menus_ui(
                 }
             })
             .response
-            .on_hover_text("Write every received byte to a file from now on, whatever the log keeps (接收转向文件)");
+            .on_hover_text(t(S::TipRecord));
         }
     }
 }
@@ -230,13 +238,13 @@ fn file_menus_ui(
 fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let view = &mut tab.view;
-        let label = ui.label("Find");
+        let label = ui.label(t(S::ActionFind));
         let edit = egui::TextEdit::singleline(&mut view.search_text)
-            .hint_text(if view.search_hex {
-                "hex, e.g. 7E 01"
+            .hint_text(t(if view.search_hex {
+                S::SearchHexHint
             } else {
-                "text"
-            })
+                S::SearchTextHint
+            }))
             .desired_width(200.0);
         let response = ui.add(edit).labelled_by(label.id);
         if std::mem::take(&mut view.focus_search) {
@@ -249,13 +257,13 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
             actions.push(UiAction::NextMatch(true));
             response.request_focus();
         }
-        if ui.checkbox(&mut view.search_hex, "hex").changed() {
+        if ui.checkbox(&mut view.search_hex, t(S::HexSmall)).changed() {
             actions.push(UiAction::Search);
         }
-        if ui.button("Previous").clicked() {
+        if ui.button(t(S::Previous)).clicked() {
             actions.push(UiAction::NextMatch(false));
         }
-        if ui.button("Next").clicked() {
+        if ui.button(t(S::Next)).clicked() {
             actions.push(UiAction::NextMatch(true));
         }
         match (&tab.view.search_error, tab.match_position()) {
@@ -263,10 +271,10 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
                 ui.label(RichText::new(error).color(error_color(ui)));
             }
             (None, Some((at, of))) => {
-                ui.label(format!("{at} of {of}"));
+                ui.label(tf(S::MatchNofM, &[&at, &of]));
             }
             (None, None) if !tab.view.search_text.is_empty() => {
-                ui.label(format!("{} matches", tab.view.matches.len()));
+                ui.label(tf(S::MatchesN, &[&tab.view.matches.len()]));
             }
             (None, None) => {}
         }
@@ -276,18 +284,17 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
 fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let peer = record.peer.map(|p| p.to_string()).unwrap_or_default();
-        ui.strong(format!(
-            "{} {peer} · {} bytes",
-            clock(record.at),
-            record.bytes.len()
+        ui.strong(tf(
+            S::DetailHead,
+            &[&clock(record.at), &peer, &record.bytes.len()],
         ));
-        if ui.button("Copy text").clicked() {
+        if ui.button(t(S::CopyText)).clicked() {
             ui.ctx().copy_text(record.text().to_owned());
         }
-        if ui.button("Copy hex").clicked() {
+        if ui.button(t(S::CopyHex)).clicked() {
             ui.ctx().copy_text(hex::format(&record.bytes));
         }
-        if ui.button("Close").clicked() {
+        if ui.button(t(S::Close)).clicked() {
             actions.push(UiAction::SelectRecord(None));
         }
     });
@@ -474,7 +481,7 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
             }
             if record.partial {
                 let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
-                job.append("(partial) ", 0.0, format);
+                job.append(t(S::Partial), 0.0, format);
             }
             job.append(
                 &payload_text(record, form.rx_hex, form.show_controls),
@@ -495,7 +502,7 @@ fn payload_text(record: &Record, as_hex: bool, show_controls: bool) -> String {
         let shown = record.bytes.get(..MAX_ROW_BYTES).unwrap_or(&record.bytes);
         let mut out = hex::format(shown);
         if record.bytes.len() > shown.len() {
-            let _ = write!(out, " … (+{} bytes)", record.bytes.len() - shown.len());
+            out.push_str(&tf(S::MoreBytes, &[&(record.bytes.len() - shown.len())]));
         }
         out
     } else {

@@ -1,19 +1,23 @@
 //! The egui window. Widgets turn state into pixels and clicks into [`state::UiAction`]s; what an
 //! action does lives in [`state`], which has no egui in it.
 
+mod actions;
 mod app;
 mod fonts;
 mod framing_ui;
+pub mod i18n;
 pub mod log_view;
 mod send_options;
 mod send_panel;
 mod settings;
 pub mod state;
 mod status_bar;
+mod tools;
 
 use std::path::PathBuf;
 
-pub use app::App;
+pub use actions::Action;
+pub use app::{App, Notice, SavedTab, TabEntry, Theme, Workspace};
 pub use fonts::install as install_fonts;
 
 /// Asks the user for a file. A trait so UI tests never open a real dialog.
@@ -22,7 +26,20 @@ pub trait FilePicker {
     fn pick_file(&self) -> Option<PathBuf>;
     /// Where to save a file (suggesting `name`), or `None` if the user cancelled.
     fn save_file(&self, name: &str) -> Option<PathBuf>;
+    /// A session profile (`.ron`) to open, or `None` if the user cancelled (the default: a
+    /// picker that offers no profiles).
+    fn open_profile(&self) -> Option<PathBuf> {
+        None
+    }
+    /// Where to save a session profile (suggesting `name`), or `None` if the user cancelled.
+    fn save_profile(&self, name: &str) -> Option<PathBuf> {
+        let _ = name;
+        None
+    }
 }
+
+/// The file type of profiles in the native dialogs.
+const PROFILE_FILTER: &str = "SockScope profile (RON)";
 
 /// The native dialog (rfd).
 pub struct NativeFilePicker;
@@ -35,6 +52,21 @@ impl FilePicker for NativeFilePicker {
     fn save_file(&self, name: &str) -> Option<PathBuf> {
         rfd::FileDialog::new()
             .set_title("Save")
+            .set_file_name(name)
+            .save_file()
+    }
+
+    fn open_profile(&self) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("SockScope")
+            .add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION])
+            .pick_file()
+    }
+
+    fn save_profile(&self, name: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("SockScope")
+            .add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION])
             .set_file_name(name)
             .save_file()
     }

@@ -4,21 +4,22 @@
 use eframe::egui::{self, RichText};
 
 use super::FilePicker;
+use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{Selection, Tab, UiAction};
 use super::status_bar::human_bytes;
 use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
 use crate::codec::hex;
 use crate::codec::length::LengthPrefix;
-use crate::codec::payload::{InputMode, LineEnding, VARIABLES_HELP};
+use crate::codec::payload::{InputMode, LineEnding};
 use crate::engine::Mode;
 
 /// Big endian / little endian as two small toggles.
 fn byte_order_ui(ui: &mut egui::Ui, order: &mut ByteOrder) {
-    ui.selectable_value(order, ByteOrder::Big, "BE")
-        .on_hover_text("Big endian: most significant byte first");
-    ui.selectable_value(order, ByteOrder::Little, "LE")
-        .on_hover_text("Little endian: least significant byte first");
+    ui.selectable_value(order, ByteOrder::Big, t(S::BigEndian))
+        .on_hover_text(t(S::TipBigEndian));
+    ui.selectable_value(order, ByteOrder::Little, t(S::LittleEndian))
+        .on_hover_text(t(S::TipLittleEndian));
 }
 
 /// Draws the Send group.
@@ -28,25 +29,24 @@ pub fn send_options_ui(
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
-    egui::CollapsingHeader::new(RichText::new("Send").strong())
+    egui::CollapsingHeader::new(RichText::new(t(S::SendGroup)).strong())
         .id_salt("send_group")
         .default_open(true)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 let mode = &mut tab.form.tx_mode;
-                ui.selectable_value(mode, InputMode::Text, "Send text")
-                    .on_hover_text("The send box is text, encoded with the chosen encoding");
-                ui.selectable_value(mode, InputMode::Hex, "Send hex")
-                    .on_hover_text("The send box is hex: 01 02, 0x01,0x02 or 0102");
-                ui.selectable_value(mode, InputMode::Escapes, "Escapes")
-                    .on_hover_text("Text with \\r \\n \\t \\0 \\\\ and \\xHH escapes");
+                ui.selectable_value(mode, InputMode::Text, t(S::SendText))
+                    .on_hover_text(t(S::TipSendText));
+                ui.selectable_value(mode, InputMode::Hex, t(S::SendHex))
+                    .on_hover_text(t(S::TipSendHex));
+                ui.selectable_value(mode, InputMode::Escapes, t(S::Escapes))
+                    .on_hover_text(t(S::TipEscapes));
             });
-            ui.label(target_text(tab))
-                .on_hover_text("Pick a client or peer in the list above to send to it only");
+            ui.label(target_text(tab)).on_hover_text(t(S::TipTarget));
             line_ending_ui(ui, tab);
             checksum_ui(ui, tab);
             length_prefix_ui(ui, tab);
-            ui.checkbox(&mut tab.form.clear_after_send, "Clear after send");
+            ui.checkbox(&mut tab.form.clear_after_send, t(S::ClearAfterSend));
             counter_ui(ui, tab, actions);
             ui.separator();
             cyclic_ui(ui, tab, actions);
@@ -57,44 +57,41 @@ pub fn send_options_ui(
 
 fn target_text(tab: &Tab) -> String {
     match (tab.form.mode, tab.selection) {
-        (Mode::TcpClient, _) => "To: the server".to_owned(),
-        (Mode::TcpServer, Selection::Client(conn)) => tab.capture.clients.get(&conn).map_or_else(
-            || "To: all clients".to_owned(),
-            |c| format!("To: {}", c.peer),
-        ),
-        (Mode::TcpServer, _) => "To: all clients".to_owned(),
-        (Mode::Udp, Selection::Peer(peer)) => format!("To: {peer}"),
-        (Mode::Udp, _) => format!(
-            "To: {}:{}",
-            tab.form.remote_ip.trim(),
-            tab.form.remote_port.trim()
-        ),
+        (Mode::TcpClient, _) => t(S::ToServer).to_owned(),
+        (Mode::TcpServer, Selection::Client(conn)) => tab
+            .capture
+            .clients
+            .get(&conn)
+            .map_or_else(|| t(S::ToAllClients).to_owned(), |c| tf(S::ToX, &[&c.peer])),
+        (Mode::TcpServer, _) => t(S::ToAllClients).to_owned(),
+        (Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&peer]),
+        (Mode::Udp, _) => {
+            let remote = format!(
+                "{}:{}",
+                tab.form.remote_ip.trim(),
+                tab.form.remote_port.trim()
+            );
+            tf(S::ToX, &[&remote])
+        }
     }
 }
 
 fn line_ending_ui(ui: &mut egui::Ui, tab: &mut Tab) {
     ui.horizontal(|ui| {
-        let label = ui.label("Line end");
-        egui::ComboBox::from_id_salt("line_ending")
-            .selected_text(tab.form.line_ending.name())
-            .show_ui(ui, |ui| {
-                for ending in LineEnding::ALL {
-                    ui.selectable_value(&mut tab.form.line_ending, ending, ending.name());
-                }
-            })
-            .response
+        let label = ui.label(t(S::LineEnd));
+        line_ending_combo_ui(ui, "line_ending", &mut tab.form.line_ending)
             .labelled_by(label.id)
-            .on_hover_text("Appended to every send");
+            .on_hover_text(t(S::TipLineEnd));
     });
 }
 
 fn checksum_ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    let tip = "Appended after the payload and line ending (自动发送附加位)";
+    let tip = t(S::TipChecksumSend);
     let form = &mut tab.form;
     checksum_editor_ui(
         ui,
         "checksum",
-        "Checksum",
+        t(S::Checksum),
         tip,
         &mut form.checksum,
         &mut form.fixed_trailer,
@@ -116,16 +113,19 @@ pub fn checksum_editor_ui(
         let label = ui.label(label);
         let mut kind = checksum.kind.clone();
         egui::ComboBox::from_id_salt(salt)
-            .selected_text(kind.name())
+            .selected_text(checksum_name(&kind))
             .width(170.0)
             .show_ui(ui, |ui| {
                 for option in ChecksumKind::COMPUTED {
-                    let name = option.name();
+                    let name = checksum_name(&option);
                     ui.selectable_value(&mut kind, option, name);
                 }
                 let fixed = ChecksumKind::Fixed(hex::parse(fixed_text).unwrap_or_default());
                 if ui
-                    .selectable_label(matches!(kind, ChecksumKind::Fixed(_)), fixed.name())
+                    .selectable_label(
+                        matches!(kind, ChecksumKind::Fixed(_)),
+                        checksum_name(&fixed),
+                    )
                     .clicked()
                 {
                     kind = fixed;
@@ -144,7 +144,7 @@ pub fn checksum_editor_ui(
         ChecksumKind::None => {}
         ChecksumKind::Fixed(bytes) => {
             ui.horizontal(|ui| {
-                let label = ui.label("Bytes");
+                let label = ui.label(t(S::Bytes));
                 let edit = egui::TextEdit::singleline(fixed_text)
                     .hint_text("0D 0A")
                     .desired_width(120.0);
@@ -152,7 +152,7 @@ pub fn checksum_editor_ui(
                 match hex::parse(fixed_text) {
                     Ok(parsed) => *bytes = parsed,
                     Err(e) => {
-                        ui.colored_label(error_color(ui), "invalid")
+                        ui.colored_label(error_color(ui), t(S::Invalid))
                             .on_hover_text(e.to_string());
                     }
                 }
@@ -163,17 +163,16 @@ pub fn checksum_editor_ui(
                 if multi_byte {
                     byte_order_ui(ui, &mut checksum.order);
                 }
-                ui.label("skip")
-                    .on_hover_text("Bytes at the start and end the checksum does not cover");
+                ui.label(t(S::Skip)).on_hover_text(t(S::TipSkip));
                 ui.add(
                     egui::DragValue::new(&mut checksum.skip_head)
                         .range(0..=1024)
-                        .prefix("start "),
+                        .prefix(t(S::StartPrefix)),
                 );
                 ui.add(
                     egui::DragValue::new(&mut checksum.skip_tail)
                         .range(0..=1024)
-                        .prefix("end "),
+                        .prefix(t(S::EndPrefix)),
                 );
             });
         }
@@ -181,8 +180,8 @@ pub fn checksum_editor_ui(
 }
 
 fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut Tab) {
-    ui.checkbox(&mut tab.form.length_prefix_on, "Length prefix")
-        .on_hover_text("Put the length before each send, as length-prefixed protocols expect");
+    ui.checkbox(&mut tab.form.length_prefix_on, t(S::LengthPrefix))
+        .on_hover_text(t(S::TipLengthPrefix));
     if !tab.form.length_prefix_on {
         return;
     }
@@ -201,20 +200,20 @@ pub fn length_prefix_fields_ui(ui: &mut egui::Ui, salt: &str, prefix: &mut Lengt
                 }
             })
             .response
-            .on_hover_text("Length field size");
+            .on_hover_text(t(S::TipLengthWidth));
         byte_order_ui(ui, &mut prefix.order);
-        ui.checkbox(&mut prefix.includes_header, "counts header");
+        ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
     });
 }
 
 fn counter_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
-        ui.label("{{counter}}").on_hover_text(VARIABLES_HELP);
-        ui.add(egui::DragValue::new(&mut tab.form.counter_start).prefix("from "));
-        ui.add(egui::DragValue::new(&mut tab.form.counter_step).prefix("step "));
+        ui.label("{{counter}}").on_hover_text(t(S::VariablesHelp));
+        ui.add(egui::DragValue::new(&mut tab.form.counter_start).prefix(t(S::FromPrefix)));
+        ui.add(egui::DragValue::new(&mut tab.form.counter_step).prefix(t(S::StepPrefix)));
         if ui
-            .small_button("restart")
-            .on_hover_text(format!("Start again (next value {})", tab.vars.counter))
+            .small_button(t(S::Restart))
+            .on_hover_text(tf(S::TipRestart, &[&tab.vars.counter]))
             .clicked()
         {
             actions.push(UiAction::ResetCounter);
@@ -224,25 +223,33 @@ fn counter_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
 
 fn cyclic_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
-        let label = ui.label("Every");
-        ui.add(egui::DragValue::new(&mut tab.form.cyclic_ms).range(1..=86_400_000).suffix(" ms"))
-            .labelled_by(label.id)
-            .on_hover_text("Cyclic send interval (循环发送); timed by the I/O thread, so it keeps going while the window is hidden");
-        ui.add(egui::DragValue::new(&mut tab.form.cyclic_count).range(0..=u64::MAX).prefix("× "))
-            .on_hover_text("How many sends; 0 = until stopped");
+        let label = ui.label(t(S::Every));
+        ui.add(
+            egui::DragValue::new(&mut tab.form.cyclic_ms)
+                .range(1..=86_400_000)
+                .suffix(" ms"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(t(S::TipCyclic));
+        ui.add(
+            egui::DragValue::new(&mut tab.form.cyclic_count)
+                .range(0..=u64::MAX)
+                .prefix("× "),
+        )
+        .on_hover_text(t(S::TipCyclicCount));
     });
     ui.horizontal(|ui| {
         let sending = &tab.capture.sending;
         if let Some(sent) = sending.scheduled {
-            if ui.button("Stop cyclic").clicked() {
+            if ui.button(t(S::StopCyclic)).clicked() {
                 actions.push(UiAction::StopSchedule);
             }
-            ui.label(format!("sent {sent}"));
+            ui.label(tf(S::SentN, &[&sent]));
         } else {
             let enabled = tab.send_enabled();
             if ui
-                .add_enabled(enabled, egui::Button::new("Start cyclic"))
-                .on_hover_text("Send the send box every interval")
+                .add_enabled(enabled, egui::Button::new(t(S::StartCyclic)))
+                .on_hover_text(t(S::TipStartCyclic))
                 .clicked()
             {
                 actions.push(UiAction::StartCyclic);
@@ -250,41 +257,41 @@ fn cyclic_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
             let sequence = ui
                 .add_enabled(
                     tab.can_send() && !tab.form.quick.is_empty(),
-                    egui::Button::new("Run sequence"),
+                    egui::Button::new(t(S::RunSequence)),
                 )
-                .on_hover_text("Send the quick commands in order, each followed by its delay")
-                .on_disabled_hover_text(
-                    "Add quick commands (under the send box) to make a sequence",
-                );
+                .on_hover_text(t(S::TipRunSequence))
+                .on_disabled_hover_text(t(S::TipSequenceEmpty));
             if sequence.clicked() {
                 actions.push(UiAction::StartSequence);
             }
             if sending.scheduled_last > 0 {
-                ui.weak(format!("last: {}", sending.scheduled_last));
+                ui.weak(tf(S::LastX, &[&sending.scheduled_last]));
             }
         }
     });
-    ui.checkbox(&mut tab.form.sequence_repeat, "Repeat sequence");
+    ui.checkbox(&mut tab.form.sequence_repeat, t(S::RepeatSequence));
 }
 
 fn file_ui(ui: &mut egui::Ui, tab: &mut Tab, picker: &dyn FilePicker, actions: &mut Vec<UiAction>) {
     if let Some(file) = &tab.capture.sending.file {
-        let text = format!(
-            "{} of {} · {}/s",
-            human_bytes(file.sent),
-            human_bytes(file.total),
-            human_bytes(file.rate() as u64)
+        let text = tf(
+            S::FileProgress,
+            &[
+                &human_bytes(file.sent),
+                &human_bytes(file.total),
+                &human_bytes(file.rate() as u64),
+            ],
         );
         ui.add(egui::ProgressBar::new(file.fraction()).text(text));
-        if ui.button("Cancel file").clicked() {
+        if ui.button(t(S::CancelFile)).clicked() {
             actions.push(UiAction::CancelFile);
         }
         return;
     }
     ui.horizontal(|ui| {
         let button = ui
-            .add_enabled(tab.can_send(), egui::Button::new("Send file…"))
-            .on_hover_text("Stream a file to the target in chunks (启用文件数据源)");
+            .add_enabled(tab.can_send(), egui::Button::new(t(S::SendFile)))
+            .on_hover_text(t(S::TipSendFile));
         if button.clicked()
             && let Some(path) = picker.pick_file()
         {
@@ -295,12 +302,42 @@ fn file_ui(ui: &mut egui::Ui, tab: &mut Tab, picker: &dyn FilePicker, actions: &
                 .range(1..=1_048_576)
                 .suffix(" B"),
         )
-        .on_hover_text("Chunk size (one datagram per chunk in UDP)");
+        .on_hover_text(t(S::TipChunk));
         ui.add(
             egui::DragValue::new(&mut tab.form.file_rate_kib)
                 .range(0..=10_000_000)
                 .suffix(" KiB/s"),
         )
-        .on_hover_text("Rate cap; 0 = as fast as the peer takes it");
+        .on_hover_text(t(S::TipRate));
     });
+}
+
+/// A checksum's name in the current language (the standard names stay as they are).
+fn checksum_name(kind: &ChecksumKind) -> &'static str {
+    match kind {
+        ChecksumKind::None => t(S::ChecksumNone),
+        ChecksumKind::Fixed(_) => t(S::ChecksumFixed),
+        ChecksumKind::NegSum8 => t(S::ChecksumNegSum),
+        other => other.name(),
+    }
+}
+
+/// A line-ending picker (None, CR, LF, CRLF).
+pub fn line_ending_combo_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    line_ending: &mut LineEnding,
+) -> egui::Response {
+    let name = |ending: LineEnding| match ending {
+        LineEnding::None => t(S::LineEndNone),
+        other => other.name(),
+    };
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(name(*line_ending))
+        .show_ui(ui, |ui| {
+            for ending in LineEnding::ALL {
+                ui.selectable_value(line_ending, ending, name(ending));
+            }
+        })
+        .response
 }

@@ -3,13 +3,14 @@
 
 use eframe::egui::{self, RichText};
 
-use super::send_options::checksum_editor_ui;
+use super::i18n::{S, t, tf};
+use super::send_options::{checksum_editor_ui, line_ending_combo_ui};
+use super::settings::encoding_combo_ui;
 use super::settings::error_color;
 use super::state::{QuickCommand, Tab, UiAction};
-use crate::codec::TextEncoding;
 use crate::codec::checksum::ChecksumKind;
 use crate::codec::hex;
-use crate::codec::payload::{InputMode, LineEnding, VARIABLES_HELP};
+use crate::codec::payload::{InputMode, LineEnding};
 
 /// Preview shows at most this many bytes.
 const PREVIEW_BYTES: usize = 48;
@@ -34,11 +35,11 @@ pub fn send_panel_ui(
     ui.horizontal(|ui| {
         let side_width = 96.0;
         let box_width = (ui.available_width() - side_width - 8.0).max(100.0);
-        let hint = match tab.form.tx_mode {
-            InputMode::Hex => "Hex to send, e.g. 01 03 00 00 00 0A",
-            InputMode::Escapes => "Text with escapes, e.g. AT+RST\\r\\n",
-            InputMode::Text => "Text to send (Ctrl+Enter)",
-        };
+        let hint = t(match tab.form.tx_mode {
+            InputMode::Hex => S::HintHex,
+            InputMode::Escapes => S::HintEscapes,
+            InputMode::Text => S::HintText,
+        });
         let edit = egui::TextEdit::multiline(&mut tab.form.send_text)
             .id_salt("send_box")
             .hint_text(hint)
@@ -47,18 +48,19 @@ pub fn send_panel_ui(
             .font(egui::TextStyle::Monospace);
         let height = (ui.available_height() - 24.0).max(48.0);
         ui.add_sized([box_width, height], edit)
-            .on_hover_text(VARIABLES_HELP);
+            .on_hover_text(t(S::VariablesHelp));
         ui.vertical(|ui| {
-            let send = egui::Button::new(RichText::new("Send").strong())
+            let action = super::actions::Action::Send;
+            let send = egui::Button::new(RichText::new(action.label()).strong())
                 .min_size(egui::vec2(side_width, 36.0));
             let response = ui
                 .add_enabled(tab.send_enabled(), send)
-                .on_hover_text("Send now (Ctrl+Enter)")
-                .on_disabled_hover_text(if tab.can_send() {
-                    "Fix the send box first"
+                .on_hover_text(action.tooltip())
+                .on_disabled_hover_text(t(if tab.can_send() {
+                    S::FixSendBox
                 } else {
-                    "Nobody to send to yet"
-                });
+                    S::NobodyToSend
+                }));
             if response.clicked() {
                 actions.push(UiAction::Send);
             }
@@ -82,12 +84,11 @@ fn preview_ui(ui: &mut egui::Ui, tab: &Tab) {
             } else {
                 ""
             };
-            ui.weak(format!(
-                "{} bytes: {}{more}",
-                bytes.len(),
-                hex::format(shown)
+            ui.weak(tf(
+                S::PreviewBytes,
+                &[&bytes.len(), &hex::format(shown), &more],
             ))
-            .on_hover_text("Exactly what the next send puts on the wire");
+            .on_hover_text(t(S::TipPreview));
         }
         // An empty box is not an error until Send is pressed.
         Err(_) if tab.form.send_text.is_empty() && tab.form.line_ending == LineEnding::None => {
@@ -101,21 +102,17 @@ fn preview_ui(ui: &mut egui::Ui, tab: &Tab) {
 
 fn history_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     ui.add_enabled_ui(!tab.form.history.is_empty(), |ui| {
-        ui.menu_button("History", |ui| {
+        ui.menu_button(t(S::History), |ui| {
             for (n, entry) in tab.form.history.iter().enumerate() {
                 let text: String = entry.text.chars().take(60).collect();
-                if ui
-                    .button(text)
-                    .on_hover_text("Put it back in the send box")
-                    .clicked()
-                {
+                if ui.button(text).on_hover_text(t(S::TipRecall)).clicked() {
                     actions.push(UiAction::RecallHistory(n));
                     ui.close();
                 }
             }
         })
         .response
-        .on_hover_text("Payloads sent before (历史发送)");
+        .on_hover_text(t(S::TipHistory));
     });
 }
 
@@ -129,12 +126,12 @@ fn quick_bar_ui(
         for (n, command) in tab.form.quick.iter().enumerate() {
             let button = ui
                 .add(egui::Button::new(&command.name))
-                .on_hover_text(format!("{}\n(right-click to edit or delete)", command.text));
+                .on_hover_text(tf(S::TipQuickRun, &[&command.text]));
             if button.clicked() {
                 actions.push(UiAction::RunQuick(n));
             }
             button.context_menu(|ui| {
-                if ui.button("Edit…").clicked() {
+                if ui.button(t(S::EditEllipsis)).clicked() {
                     let fixed = match &command.spec.checksum.kind {
                         ChecksumKind::Fixed(bytes) => hex::format(bytes),
                         _ => String::new(),
@@ -142,20 +139,20 @@ fn quick_bar_ui(
                     state.editing = Some((n, command.clone(), fixed));
                     ui.close();
                 }
-                if ui.button("Delete").clicked() {
+                if ui.button(t(S::Delete)).clicked() {
                     actions.push(UiAction::DeleteQuick(n));
                     ui.close();
                 }
             });
         }
-        ui.menu_button("+ Quick command", |ui| {
-            ui.label("Save the send box as a one-click command");
-            let label = ui.label("Name");
+        ui.menu_button(t(S::AddQuick), |ui| {
+            ui.label(t(S::AddQuickExplain));
+            let label = ui.label(t(S::Name));
             ui.text_edit_singleline(&mut state.new_name)
                 .labelled_by(label.id);
             let name = state.new_name.trim().to_owned();
             if ui
-                .add_enabled(!name.is_empty(), egui::Button::new("Add"))
+                .add_enabled(!name.is_empty(), egui::Button::new(t(S::Add)))
                 .clicked()
             {
                 actions.push(UiAction::AddQuick(name));
@@ -164,9 +161,7 @@ fn quick_bar_ui(
             }
         })
         .response
-        .on_hover_text(
-            "Quick commands (快捷指令) are saved with the session and form the send sequence",
-        );
+        .on_hover_text(t(S::TipQuickCommands));
     });
 }
 
@@ -176,17 +171,18 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
     };
     let mut open = true;
     let mut done = false;
-    egui::Window::new("Quick command")
+    egui::Window::new(t(S::QuickCommand))
+        .id(egui::Id::unique("quick_command_editor"))
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
-                let label = ui.label("Name");
+                let label = ui.label(t(S::Name));
                 ui.text_edit_singleline(&mut command.name)
                     .labelled_by(label.id);
             });
-            let label = ui.label("Payload");
+            let label = ui.label(t(S::Payload));
             ui.add(
                 egui::TextEdit::multiline(&mut command.text)
                     .desired_rows(2)
@@ -194,18 +190,17 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
             )
             .labelled_by(label.id);
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut command.spec.mode, InputMode::Text, "Text");
-                ui.selectable_value(&mut command.spec.mode, InputMode::Hex, "Hex");
-                ui.selectable_value(&mut command.spec.mode, InputMode::Escapes, "Escapes");
+                ui.selectable_value(&mut command.spec.mode, InputMode::Text, t(S::Text));
+                ui.selectable_value(&mut command.spec.mode, InputMode::Hex, t(S::Hex));
+                ui.selectable_value(&mut command.spec.mode, InputMode::Escapes, t(S::Escapes));
             });
             ui.horizontal(|ui| {
-                ui.label("Line end");
-                for ending in LineEnding::ALL {
-                    ui.selectable_value(&mut command.spec.line_ending, ending, ending.name());
-                }
+                let label = ui.label(t(S::LineEnd));
+                line_ending_combo_ui(ui, "quick_line_ending", &mut command.spec.line_ending)
+                    .labelled_by(label.id);
             });
             ui.horizontal(|ui| {
-                ui.label("Delay after, in a sequence");
+                ui.label(t(S::DelayAfter));
                 ui.add(
                     egui::DragValue::new(&mut command.delay_ms)
                         .range(0..=3_600_000)
@@ -213,26 +208,15 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
                 );
             });
             ui.horizontal(|ui| {
-                let label = ui.label("Encoding");
-                egui::ComboBox::from_id_salt("quick_encoding")
-                    .selected_text(command.spec.encoding.name())
-                    .show_ui(ui, |ui| {
-                        for encoding in TextEncoding::offered() {
-                            ui.selectable_value(
-                                &mut command.spec.encoding,
-                                *encoding,
-                                encoding.name(),
-                            );
-                        }
-                    })
-                    .response
+                let label = ui.label(t(S::Encoding));
+                encoding_combo_ui(ui, "quick_encoding", &mut command.spec.encoding)
                     .labelled_by(label.id);
             });
-            let tip = "Appended after the payload and line ending";
+            let tip = t(S::TipChecksumQuick);
             checksum_editor_ui(
                 ui,
                 "quick_checksum",
-                "Checksum",
+                t(S::Checksum),
                 tip,
                 &mut command.spec.checksum,
                 fixed,
@@ -243,7 +227,7 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
                     ui.label(RichText::new(e.to_string()).color(error_color(ui)));
                 }
             }
-            if ui.button("Save").clicked() {
+            if ui.button(t(S::Save)).clicked() {
                 actions.push(UiAction::UpdateQuick(*n, command.clone()));
                 done = true;
             }

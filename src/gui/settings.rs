@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use eframe::egui::{self, Color32, RichText};
 
+use super::i18n::{S, t, tf};
 use super::state::{Selection, Tab, UiAction};
 use super::status_bar::{human_bytes, rate_text};
 use super::{FilePicker, send_options};
@@ -12,12 +13,13 @@ use crate::engine::{ConnId, Mode};
 
 const LABEL_WIDTH: f32 = 78.0;
 
-fn mode_label(mode: Mode) -> &'static str {
-    match mode {
-        Mode::TcpClient => "TCP Client",
-        Mode::TcpServer => "TCP Server",
-        Mode::Udp => "UDP",
-    }
+/// The name of a mode in the current language.
+pub fn mode_label(mode: Mode) -> &'static str {
+    t(match mode {
+        Mode::TcpClient => S::ModeTcpClient,
+        Mode::TcpServer => S::ModeTcpServer,
+        Mode::Udp => S::ModeUdp,
+    })
 }
 
 /// The error colour, readable on both themes.
@@ -96,45 +98,46 @@ fn network_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let locked = tab.form_locked();
-    egui::CollapsingHeader::new(RichText::new("Network").strong())
+    egui::CollapsingHeader::new(RichText::new(t(S::Network)).strong())
+        .id_salt("network")
         .default_open(true)
         .show(ui, |ui| {
             ui.add_enabled_ui(!locked, |ui| {
                 ui.horizontal(|ui| {
                     for mode in Mode::ALL {
                         ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
-                            .on_hover_text(match mode {
-                                Mode::TcpClient => "Connect to a device or server (TCP)",
-                                Mode::TcpServer => "Listen and let devices connect (TCP)",
-                                Mode::Udp => "Send and receive UDP datagrams",
-                            });
+                            .on_hover_text(t(match mode {
+                                Mode::TcpClient => S::TipModeClient,
+                                Mode::TcpServer => S::TipModeServer,
+                                Mode::Udp => S::TipModeUdp,
+                            }));
                     }
                 });
                 ui.add_space(4.0);
                 local_ip_ui(ui, tab, interfaces);
                 field_error_ui(ui, tab.errors.local_ip.as_ref());
-                let port_tip = match tab.form.mode {
-                    Mode::TcpClient => "Local port to connect from; 0 lets the system choose",
-                    Mode::TcpServer => "Port to listen on; 0 picks a free one",
-                    Mode::Udp => "Port to receive on; 0 picks a free one",
-                };
+                let port_tip = t(match tab.form.mode {
+                    Mode::TcpClient => S::TipPortClient,
+                    Mode::TcpServer => S::TipPortServer,
+                    Mode::Udp => S::TipPortUdp,
+                });
                 let error = tab.errors.local_port.as_ref();
                 Field {
-                    label: "Local port",
+                    label: t(S::LocalPort),
                     hint: "0",
                     tooltip: port_tip,
                     error,
                 }
                 .ui(ui, tab.form.local_port_mut());
                 if tab.form.mode != Mode::TcpServer {
-                    let remote_tip = if tab.form.mode == Mode::Udp {
-                        "Where datagrams go unless a peer is picked below"
+                    let remote_tip = t(if tab.form.mode == Mode::Udp {
+                        S::TipRemoteUdp
                     } else {
-                        "The device or server to connect to"
-                    };
+                        S::TipRemoteClient
+                    });
                     let error = tab.errors.remote_ip.as_ref();
                     Field {
-                        label: "Remote IP",
+                        label: t(S::RemoteIp),
                         hint: "127.0.0.1",
                         tooltip: remote_tip,
                         error,
@@ -142,7 +145,7 @@ fn network_ui(
                     .ui(ui, &mut tab.form.remote_ip);
                     let error = tab.errors.remote_port.as_ref();
                     Field {
-                        label: "Remote port",
+                        label: t(S::RemotePort),
                         hint: "8080",
                         tooltip: remote_tip,
                         error,
@@ -151,25 +154,22 @@ fn network_ui(
                 }
                 if tab.form.mode == Mode::TcpClient {
                     ui.horizontal(|ui| {
-                        let label = fixed_label_ui(ui, "Timeout");
+                        let label = fixed_label_ui(ui, t(S::Timeout));
                         let drag = egui::DragValue::new(&mut tab.form.connect_timeout_s)
                             .range(0.1..=600.0)
                             .speed(0.1)
                             .suffix(" s");
                         ui.add(drag)
                             .labelled_by(label.id)
-                            .on_hover_text("Give up a connect that gets no answer after this long");
+                            .on_hover_text(t(S::TipTimeout));
                     });
                 }
             });
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
             if tab.form.mode == Mode::TcpServer {
-                ui.checkbox(
-                    &mut tab.form.close_clients_on_stop,
-                    "Stop also disconnects clients",
-                )
-                .on_hover_text("Off: clients connected before Stop stay connected");
+                ui.checkbox(&mut tab.form.close_clients_on_stop, t(S::StopClosesClients))
+                    .on_hover_text(t(S::TipStopClosesClients));
             }
         });
 }
@@ -186,7 +186,7 @@ fn target_list_ui(
     ui: &mut egui::Ui,
     tab: &Tab,
     title: String,
-    default: (&str, &str, &str),
+    default: (S, S, S),
     rows: Vec<TargetRow>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -194,7 +194,7 @@ fn target_list_ui(
         .id_salt("targets")
         .default_open(true)
         .show(ui, |ui| {
-            let (label, tip, empty) = default;
+            let (label, tip, empty) = (t(default.0), t(default.1), t(default.2));
             if ui
                 .selectable_label(tab.selection == Selection::Default, label)
                 .on_hover_text(tip)
@@ -208,11 +208,11 @@ fn target_list_ui(
             for row in rows {
                 ui.horizontal(|ui| {
                     let selected = tab.selection == row.selection;
-                    let tip = if row.disconnect.is_some() {
-                        "Send to this client only"
+                    let tip = t(if row.disconnect.is_some() {
+                        S::TipSendToClient
                     } else {
-                        "Reply to this peer"
-                    };
+                        S::TipReplyToPeer
+                    });
                     if ui
                         .selectable_label(selected, row.text)
                         .on_hover_text(tip)
@@ -223,7 +223,7 @@ fn target_list_ui(
                     if let Some((conn, peer)) = row.disconnect {
                         let button = ui
                             .small_button("×")
-                            .on_hover_text(format!("Disconnect {peer}"));
+                            .on_hover_text(tf(S::DisconnectPeer, &[&peer]));
                         if button.clicked() {
                             actions.push(UiAction::DisconnectClient(conn));
                         }
@@ -254,12 +254,8 @@ fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
             disconnect: Some((*conn, c.peer)),
         })
         .collect();
-    let title = format!("Clients ({})", tab.capture.clients.len());
-    let default = (
-        "All clients",
-        "Send to every connected client",
-        "No client connected",
-    );
+    let title = tf(S::ClientsN, &[&tab.capture.clients.len()]);
+    let default = (S::AllClients, S::TipAllClients, S::NoClient);
     target_list_ui(ui, tab, title, default, rows, actions);
 }
 
@@ -279,58 +275,42 @@ fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
             disconnect: None,
         })
         .collect();
-    let title = format!("Peers ({})", tab.capture.peers.len());
-    let default = (
-        "Remote address",
-        "Send to the remote IP and port above",
-        "No datagram yet",
-    );
+    let title = tf(S::PeersN, &[&tab.capture.peers.len()]);
+    let default = (S::RemoteAddress, S::TipRemoteAddress, S::NoDatagram);
     target_list_ui(ui, tab, title, default, rows, actions);
 }
 
 fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
-    egui::CollapsingHeader::new(RichText::new("Receive").strong())
+    egui::CollapsingHeader::new(RichText::new(t(S::Receive)).strong())
+        .id_salt("receive")
         .default_open(true)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut tab.form.rx_hex, false, "Text")
-                    .on_hover_text("Show data as text in the encoding below");
-                ui.selectable_value(&mut tab.form.rx_hex, true, "Hex")
-                    .on_hover_text("Show data as hex bytes: 48 65 6C");
+                ui.selectable_value(&mut tab.form.rx_hex, false, t(S::Text))
+                    .on_hover_text(t(S::TipRxText));
+                ui.selectable_value(&mut tab.form.rx_hex, true, t(S::Hex))
+                    .on_hover_text(t(S::TipRxHex));
             });
             ui.horizontal(|ui| {
-                let label = ui.label("Encoding");
+                let label = ui.label(t(S::Encoding));
                 let mut chosen = tab.form.encoding;
-                egui::ComboBox::from_id_salt("encoding")
-                    .selected_text(chosen.name())
-                    .show_ui(ui, |ui| {
-                        for encoding in TextEncoding::offered() {
-                            ui.selectable_value(&mut chosen, *encoding, encoding.name());
-                        }
-                    })
-                    .response
+                encoding_combo_ui(ui, "encoding", &mut chosen)
                     .labelled_by(label.id)
-                    .on_hover_text("Used to show received text and to encode text you send");
+                    .on_hover_text(t(S::TipEncoding));
                 if chosen != tab.form.encoding {
                     actions.push(UiAction::SetEncoding(chosen));
                 }
             });
-            ui.checkbox(&mut tab.form.show_time, "Show time")
-                .on_hover_text("A timestamp (ms) on each row");
-            ui.checkbox(&mut tab.form.auto_scroll, "Auto-scroll")
-                .on_hover_text("Keep the newest row in view");
+            ui.checkbox(&mut tab.form.show_time, t(S::ShowTime))
+                .on_hover_text(t(S::TipShowTime));
+            ui.checkbox(&mut tab.form.auto_scroll, t(S::AutoScroll))
+                .on_hover_text(t(S::TipAutoScroll));
             super::framing_ui::framing_ui(ui, tab, actions);
             let form = &mut tab.form;
-            let tip = "Check this trailer at the end of every received record: √ good, × bad";
+            let tip = t(S::TipVerify);
             let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);
-            send_options::checksum_editor_ui(ui, "rx_verify", "Verify", tip, verify, fixed);
-            if ui
-                .button("Clear log")
-                .on_hover_text("Empty the log (Ctrl+L)")
-                .clicked()
-            {
-                actions.push(UiAction::ClearLog);
-            }
+            send_options::checksum_editor_ui(ui, "rx_verify", t(S::Verify), tip, verify, fixed);
+            super::actions::Action::ClearLog.button_ui(ui, actions);
         });
 }
 
@@ -338,7 +318,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
 fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     let label = tab.toggle_label();
     // The main action stands out: accent colour to open, error colour to close.
-    let (fill, text) = if tab.is_open() && label != "Listen" {
+    let (fill, text) = if tab.is_open() && label != S::Listen {
         (Color32::from_rgb(190, 60, 60), Color32::WHITE)
     } else {
         (
@@ -346,17 +326,17 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
             ui.visuals().selection.stroke.color,
         )
     };
-    let button = egui::Button::new(RichText::new(label).strong().color(text))
+    let button = egui::Button::new(RichText::new(t(label)).strong().color(text))
         .fill(fill)
         .min_size(egui::vec2(ui.available_width(), 30.0));
-    let tip = match label {
-        "Connect" => "Connect to the remote address",
-        "Disconnect" => "Close the connection (also cancels a connect in progress)",
-        "Listen" => "Start accepting clients on the local address",
-        "Stop" => "Stop accepting clients",
-        "Open" => "Bind the UDP socket",
-        _ => "Close the UDP socket",
-    };
+    let tip = t(match label {
+        S::Connect => S::TipConnect,
+        S::Disconnect => S::TipDisconnect,
+        S::Listen => S::TipListen,
+        S::Stop => S::TipStop,
+        S::Open => S::TipOpen,
+        _ => S::TipClose,
+    });
     if ui.add(button).on_hover_text(tip).clicked() {
         actions.push(UiAction::ToggleOpen);
     }
@@ -365,9 +345,9 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
 /// The local IP field with a picker of this machine's addresses.
 fn local_ip_ui(ui: &mut egui::Ui, tab: &mut Tab, interfaces: &[(String, IpAddr)]) {
     ui.horizontal(|ui| {
-        let tip = "Address of this machine to use: 0.0.0.0 or :: means all interfaces";
+        let tip = t(S::TipLocalIp);
         let field = egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");
-        let label = fixed_label_ui(ui, "Local IP");
+        let label = fixed_label_ui(ui, t(S::LocalIp));
         // Leave room for the interface picker on the right.
         let width = ui.available_width() - 40.0;
         ui.add(field.desired_width(width))
@@ -375,7 +355,7 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut Tab, interfaces: &[(String, IpAddr)]
             .on_hover_text(tip);
         ui.menu_button("▼", |ui| {
             for ip in ["0.0.0.0", "::"] {
-                if ui.button(format!("{ip}  (all interfaces)")).clicked() {
+                if ui.button(tf(S::AllInterfaces, &[&ip])).clicked() {
                     tab.form.local_ip = ip.into();
                     ui.close();
                 }
@@ -388,6 +368,22 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut Tab, interfaces: &[(String, IpAddr)]
             }
         })
         .response
-        .on_hover_text("Pick an address of this machine");
+        .on_hover_text(t(S::TipPickAddress));
     });
+}
+
+/// An encoding picker (UTF-8, GBK, …).
+pub fn encoding_combo_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    encoding: &mut TextEncoding,
+) -> egui::Response {
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(encoding.name())
+        .show_ui(ui, |ui| {
+            for offered in TextEncoding::offered() {
+                ui.selectable_value(encoding, *offered, offered.name());
+            }
+        })
+        .response
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::i18n::{S, t, tf};
 use crate::capture::{
     Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, StreamIndex,
     ViewIndex, export,
@@ -174,15 +175,15 @@ impl Tab {
     }
 
     /// The label of the open/close button for the current state.
-    pub fn toggle_label(&self) -> &'static str {
+    pub fn toggle_label(&self) -> S {
         let listening = matches!(self.capture.link, LinkState::Listening(_));
         match (self.form.mode, self.is_open()) {
-            (Mode::TcpClient, false) => "Connect",
-            (Mode::TcpClient, true) => "Disconnect",
-            (Mode::TcpServer, true) if listening => "Stop",
-            (Mode::TcpServer, _) => "Listen",
-            (Mode::Udp, false) => "Open",
-            (Mode::Udp, true) => "Close",
+            (Mode::TcpClient, false) => S::Connect,
+            (Mode::TcpClient, true) => S::Disconnect,
+            (Mode::TcpServer, true) if listening => S::Stop,
+            (Mode::TcpServer, _) => S::Listen,
+            (Mode::Udp, false) => S::Open,
+            (Mode::Udp, true) => S::Close,
         }
     }
 
@@ -270,13 +271,13 @@ impl Tab {
                 let now = SystemTime::now();
                 match self.capture.start_recording(path, format) {
                     Ok(()) => {
-                        let text = format!("Recording every received byte to {shown}");
+                        let text = tf(S::Recording, &[&shown]);
                         self.capture
                             .log
                             .push_message(now, RecordKind::Info, None, None, text);
                     }
                     Err(e) => {
-                        let text = format!("Could not record to {shown}: {e}");
+                        let text = tf(S::RecordFailed, &[&shown, &e]);
                         self.capture
                             .log
                             .push_message(now, RecordKind::Error, None, None, text);
@@ -319,12 +320,9 @@ impl Tab {
         let (kind, text) = match result {
             Ok(()) => (
                 RecordKind::Info,
-                format!("Saved {} records to {}", capture.log.len(), path.display()),
+                tf(S::SavedRecords, &[&capture.log.len(), &path.display()]),
             ),
-            Err(e) => (
-                RecordKind::Error,
-                format!("Could not save {}: {e}", path.display()),
-            ),
+            Err(e) => (RecordKind::Error, tf(S::SaveFailed, &[&path.display(), &e])),
         };
         self.capture.log.push_message(now, kind, None, None, text);
     }
@@ -410,7 +408,7 @@ impl Tab {
         match Session::start(config, self.notify.clone()) {
             Ok(session) => self.session = Some(session),
             Err(e) => self.capture.apply(Event::Error(EngineError::Io {
-                context: "starting the session".into(),
+                context: t(S::StartingSession).into(),
                 source: e,
             })),
         }
@@ -420,9 +418,9 @@ impl Tab {
     fn target(&mut self) -> Result<Target, String> {
         if !self.can_send() {
             return Err(match self.form.mode {
-                Mode::TcpClient => "Not connected: click Connect first".into(),
-                Mode::TcpServer => "No client is connected".into(),
-                Mode::Udp => "The UDP socket is not open: click Open first".into(),
+                Mode::TcpClient => t(S::NotConnectedClient).into(),
+                Mode::TcpServer => t(S::NoClientConnected).into(),
+                Mode::Udp => t(S::UdpNotOpen).into(),
             });
         }
         Ok(match (self.form.mode, self.selection) {
@@ -433,7 +431,7 @@ impl Tab {
                 let remote = self.form.remote_addr(&mut errors);
                 self.errors.remote_ip = errors.remote_ip;
                 self.errors.remote_port = errors.remote_port;
-                Target::Addr(remote.ok_or("Set a valid remote address, or pick a peer")?)
+                Target::Addr(remote.ok_or(t(S::SetRemoteOrPeer))?)
             }
             _ => Target::AllConns,
         })
@@ -502,13 +500,13 @@ impl Tab {
             match command.payload() {
                 Ok(payload) => steps.push((payload, Duration::from_millis(command.delay_ms))),
                 Err(e) => {
-                    self.send_error = Some(format!("Quick command '{}': {e}", command.name));
+                    self.send_error = Some(tf(S::QuickCommandError, &[&command.name, &e]));
                     return;
                 }
             }
         }
         if steps.is_empty() {
-            self.send_error = Some("The sequence is empty: add quick commands first".into());
+            self.send_error = Some(t(S::SequenceEmpty).into());
             return;
         }
         match self.target() {
@@ -548,7 +546,7 @@ impl Tab {
         while let Some((at, event)) = self.session.as_ref().and_then(Session::try_event_at) {
             if matches!(event, Event::Stopped) {
                 if let LinkState::Connecting(remote) = self.capture.link {
-                    let text = format!("Connect to {remote} cancelled");
+                    let text = tf(S::ConnectCancelled, &[&remote]);
                     self.capture
                         .log
                         .push_message(at, RecordKind::Info, None, Some(remote), text);
@@ -566,7 +564,7 @@ impl Tab {
         if let Some(recorder) = &mut self.capture.recorder
             && let Err(e) = recorder.flush()
         {
-            let text = format!("Recording to {} stopped: {e}", recorder.path.display());
+            let text = tf(S::RecordingStopped, &[&recorder.path.display(), &e]);
             self.capture.recorder = None;
             self.capture
                 .log

@@ -1,9 +1,12 @@
-//! The status bar: state, RX/TX counters with a reset, eviction and drop notices, theme.
+//! The status bar: state, RX/TX counters with a reset, eviction and drop notices.
 
-use eframe::egui::{self, RichText, ThemePreference};
+use eframe::egui::{self, RichText};
 
+use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{Tab, UiAction};
+use crate::capture::{Capture, LinkState};
+use crate::engine::Mode;
 
 /// Bytes as people read them: 999 B, 1.2 KiB, 3.4 MiB.
 pub fn human_bytes(n: u64) -> String {
@@ -35,35 +38,27 @@ pub fn rate_text(per_second: u64) -> String {
 /// Draws the status bar.
 pub fn status_bar_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
-        let state = tab.capture.status_line();
+        let state = status_line(&tab.capture);
         let dot = if tab.is_open() { "●" } else { "○" };
         ui.label(format!("{dot} {state}"));
         ui.separator();
         let c = &tab.capture.counters;
         let now = std::time::SystemTime::now();
         let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
-        ui.label(format!(
-            "RX {} ({}){}",
-            human_bytes(c.rx_bytes),
-            c.rx_messages,
-            rate_text(rx_rate)
-        ))
-        .on_hover_text("Bytes received (messages received), and the rate over the last second");
-        ui.label(format!(
-            "TX {} ({}){}",
-            human_bytes(c.tx_bytes),
-            c.tx_messages,
-            rate_text(tx_rate)
-        ))
-        .on_hover_text("Bytes sent (sends), and the rate over the last second");
+        let rx = (human_bytes(c.rx_bytes), rate_text(rx_rate));
+        ui.label(tf(S::RxCounter, &[&rx.0, &c.rx_messages, &rx.1]))
+            .on_hover_text(t(S::TipRx));
+        let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
+        ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
+            .on_hover_text(t(S::TipTx));
         if rx_rate > 0 || tx_rate > 0 {
             // The rate falls to zero a second after traffic stops: look again then.
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }
         if ui
-            .small_button("Reset")
-            .on_hover_text("Zero the RX/TX counters")
+            .small_button(t(S::Reset))
+            .on_hover_text(t(S::TipReset))
             .clicked()
         {
             actions.push(UiAction::ResetCounters);
@@ -71,39 +66,31 @@ pub fn status_bar_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) 
         let (evicted_records, evicted_bytes) = tab.capture.log.evicted();
         if evicted_records > 0 {
             ui.separator();
-            let text = format!(
-                "{evicted_records} old rows ({}) dropped from the log",
-                human_bytes(evicted_bytes)
-            );
+            let text = tf(S::Evicted, &[&evicted_records, &human_bytes(evicted_bytes)]);
+            let cap = human_bytes(tab.capture.log.cap() as u64);
             ui.label(RichText::new(text).color(error_color(ui)))
-                .on_hover_text(format!(
-                    "The log keeps at most {}; the oldest rows go first",
-                    human_bytes(tab.capture.log.cap() as u64)
-                ));
+                .on_hover_text(tf(S::TipEvicted, &[&cap]));
         }
         if c.dropped_datagrams > 0 {
             ui.separator();
-            let text = format!("{} UDP datagrams dropped", c.dropped_datagrams);
+            let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
             ui.label(RichText::new(text).color(error_color(ui)));
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            theme_ui(ui);
-        });
     });
 }
 
-/// Dark / Light / System, in words: egui's own theme buttons are emoji that only some
-/// systems have a font for.
-fn theme_ui(ui: &mut egui::Ui) {
-    let mut preference = ui.options(|o| o.theme_preference);
-    let before = preference;
-    // Right-to-left layout: added in reverse.
-    ui.selectable_value(&mut preference, ThemePreference::Dark, "Dark");
-    ui.selectable_value(&mut preference, ThemePreference::Light, "Light");
-    ui.selectable_value(&mut preference, ThemePreference::System, "System")
-        .on_hover_text("Follow the system's light or dark setting");
-    if preference != before {
-        ui.ctx().set_theme(preference);
+/// What the session is doing, in a few words.
+pub fn status_line(capture: &Capture) -> String {
+    match &capture.link {
+        LinkState::Idle if capture.last_error.is_some() => t(S::StateFailed).into(),
+        LinkState::Idle => t(S::StateIdle).into(),
+        LinkState::Connecting(remote) => tf(S::StateConnecting, &[remote]),
+        LinkState::Connected { peer, local } => tf(S::StateConnected, &[peer, local]),
+        LinkState::Listening(local) if capture.mode == Mode::Udp => {
+            tf(S::StateBound, &[local, &capture.peers.len()])
+        }
+        LinkState::Listening(local) => tf(S::StateListening, &[local, &capture.clients.len()]),
+        LinkState::NotListening => tf(S::StateNotListening, &[&capture.clients.len()]),
     }
 }
 

@@ -22,6 +22,8 @@ use sockscope::engine::Mode;
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
+mod workspace;
+
 fn harness(form: Form) -> Harness<'static, App> {
     harness_with_files(form, std::env::temp_dir())
 }

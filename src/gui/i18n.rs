@@ -1,0 +1,483 @@
+//! Every user-facing string of the window, in English and 简体中文, in one table.
+//!
+//! Widgets call [`t`] with a key (or [`tf`] for strings with `{}` slots). The language is per
+//! UI thread (each test harness has its own), switched live from the View menu.
+
+use std::cell::Cell;
+use std::fmt::Display;
+
+use serde::{Deserialize, Serialize};
+
+/// A language of the window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// Both, in menu order.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// Its own name (a language is offered in itself).
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Zh => "简体中文",
+        }
+    }
+
+    /// The language of an OS locale tag (`zh-CN`, `zh_TW.UTF-8`, `en-US`): Chinese for any
+    /// `zh`, English otherwise.
+    pub fn from_locale(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The language the OS is set to.
+    pub fn system() -> Lang {
+        sys_locale::get_locale().map_or(Lang::En, |tag| Lang::from_locale(&tag))
+    }
+}
+
+thread_local! {
+    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+}
+
+/// Switches this thread's UI to `lang`.
+pub fn set_lang(lang: Lang) {
+    LANG.with(|l| l.set(lang));
+}
+
+/// This thread's UI language.
+pub fn lang() -> Lang {
+    LANG.with(Cell::get)
+}
+
+/// The text of `key` in the current language.
+pub fn t(key: S) -> &'static str {
+    match lang() {
+        Lang::En => key.en(),
+        Lang::Zh => key.zh(),
+    }
+}
+
+/// The text of `key` with each `{}` replaced by the next argument.
+pub fn tf(key: S, args: &[&dyn Display]) -> String {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut parts = t(key).split("{}").peekable();
+    while let Some(part) = parts.next() {
+        out.push_str(part);
+        if parts.peek().is_some()
+            && let Some(arg) = args.next()
+        {
+            out.push_str(&arg.to_string());
+        }
+    }
+    out
+}
+
+macro_rules! strings {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A user-facing string: its key in the table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[allow(missing_docs, reason = "each key is its English text")]
+        pub enum S { $($key,)* }
+
+        impl S {
+            /// Every key, in table order.
+            pub const ALL: &[S] = &[$(S::$key,)*];
+
+            /// The English text.
+            pub fn en(self) -> &'static str {
+                match self { $(S::$key => $en,)* }
+            }
+
+            /// The Chinese text.
+            pub fn zh(self) -> &'static str {
+                match self { $(S::$key => $zh,)* }
+            }
+        }
+    };
+}
+
+strings! {
+    // Modes and the open button.
+    ModeTcpClient => "TCP Client", "TCP 客户端";
+    ModeTcpServer => "TCP Server", "TCP 服务器";
+    ModeUdp => "UDP", "UDP";
+    TipModeClient => "Connect to a device or server (TCP)", "作为客户端连接设备或服务器 (TCP)";
+    TipModeServer => "Listen and let devices connect (TCP)", "监听端口，等待设备连接 (TCP)";
+    TipModeUdp => "Send and receive UDP datagrams", "收发 UDP 数据报";
+    Connect => "Connect", "连接";
+    Disconnect => "Disconnect", "断开";
+    Listen => "Listen", "监听";
+    Stop => "Stop", "停止";
+    Open => "Open", "打开";
+    Close => "Close", "关闭";
+    TipConnect => "Connect to the remote address", "连接到远程地址";
+    TipDisconnect => "Close the connection (also cancels a connect in progress)", "断开连接（也可取消正在进行的连接）";
+    TipListen => "Start accepting clients on the local address", "在本地地址上开始接受客户端连接";
+    TipStop => "Stop accepting clients", "停止接受客户端";
+    TipOpen => "Bind the UDP socket", "绑定 UDP 套接字";
+    TipClose => "Close the UDP socket", "关闭 UDP 套接字";
+
+    // Network group.
+    Network => "Network", "网络设置";
+    LocalIp => "Local IP", "本地 IP";
+    LocalPort => "Local port", "本地端口";
+    RemoteIp => "Remote IP", "远程 IP";
+    RemotePort => "Remote port", "远程端口";
+    Timeout => "Timeout", "超时";
+    TipLocalIp => "Address of this machine to use: 0.0.0.0 or :: means all interfaces", "使用本机的哪个地址：0.0.0.0 或 :: 表示所有网卡";
+    AllInterfaces => "{}  (all interfaces)", "{}  （所有网卡）";
+    TipPickAddress => "Pick an address of this machine", "选择本机地址";
+    TipPortClient => "Local port to connect from; 0 lets the system choose", "连接时使用的本地端口；0 由系统选择";
+    TipPortServer => "Port to listen on; 0 picks a free one", "监听端口；0 自动选择空闲端口";
+    TipPortUdp => "Port to receive on; 0 picks a free one", "接收端口；0 自动选择空闲端口";
+    TipRemoteUdp => "Where datagrams go unless a peer is picked below", "数据报的默认目标（除非在下方选中某个对端）";
+    TipRemoteClient => "The device or server to connect to", "要连接的设备或服务器";
+    TipTimeout => "Give up a connect that gets no answer after this long", "连接无应答超过此时长即放弃";
+    StopClosesClients => "Stop also disconnects clients", "停止时断开所有客户端";
+    TipStopClosesClients => "Off: clients connected before Stop stay connected", "不勾选：停止监听后，已连接的客户端保持连接";
+
+    // Client and peer lists.
+    ClientsN => "Clients ({})", "客户端 ({})";
+    AllClients => "All clients", "所有客户端";
+    TipAllClients => "Send to every connected client", "发送给所有已连接的客户端";
+    NoClient => "No client connected", "暂无客户端连接";
+    PeersN => "Peers ({})", "对端 ({})";
+    RemoteAddress => "Remote address", "远程地址";
+    TipRemoteAddress => "Send to the remote IP and port above", "发送到上面的远程 IP 和端口";
+    NoDatagram => "No datagram yet", "尚未收到数据报";
+    TipSendToClient => "Send to this client only", "只发送给此客户端";
+    TipReplyToPeer => "Reply to this peer", "回复此对端";
+    DisconnectPeer => "Disconnect {}", "断开 {}";
+
+    // Receive group.
+    Receive => "Receive", "接收设置";
+    Text => "Text", "文本";
+    Hex => "Hex", "十六进制";
+    TipRxText => "Show data as text in the encoding below", "按下方的编码以文本显示";
+    TipRxHex => "Show data as hex bytes: 48 65 6C", "以十六进制字节显示：48 65 6C";
+    Encoding => "Encoding", "编码";
+    TipEncoding => "Used to show received text and to encode text you send", "用于显示接收的文本，也用于编码发送的文本";
+    ShowTime => "Show time", "显示时间";
+    TipShowTime => "A timestamp (ms) on each row", "每行显示时间戳（毫秒）";
+    AutoScroll => "Auto-scroll", "自动滚动";
+    TipAutoScroll => "Keep the newest row in view", "始终显示最新一行";
+    Verify => "Verify", "校验";
+    TipVerify => "Check this trailer at the end of every received record: √ good, × bad", "检查每条接收记录末尾的校验位：√ 正确，× 错误";
+
+    // Framing.
+    Framing => "Framing", "分帧";
+    TipFraming => "How a TCP stream is split into messages (粘包/拆包); UDP datagrams are messages already", "如何把 TCP 字节流切分成消息（粘包/拆包）；UDP 数据报本身就是消息";
+    FrameNone => "None (per read)", "不分帧（每次读取一条）";
+    FrameDelimiter => "Delimiter", "分隔符";
+    FrameFixed => "Fixed length", "固定长度";
+    FrameLength => "Length prefix", "长度前缀";
+    FrameIdle => "Idle gap", "空闲间隔";
+    EndsWith => "Ends with", "结束符";
+    TipDelimiter => "Text with escapes (\\r\\n) or hex (7E)", "带转义的文本 (\\r\\n) 或十六进制 (7E)";
+    HexSmall => "hex", "十六进制";
+    Keep => "keep", "保留";
+    Length => "Length", "长度";
+    Silence => "Silence", "静默";
+    TipSilence => "A message ends when nothing arrives for this long (timed by the I/O thread)", "超过此时长没有新数据即结束一条消息（由 I/O 线程计时）";
+    After => "After", "之前有";
+    HeaderBytes => " header bytes", " 字节报头";
+    TipHeaderOffset => "Bytes before the length field, e.g. a start byte", "长度字段之前的字节，如起始字节";
+    RawBesideFrames => "Raw reads beside frames", "并排显示原始读取";
+    TipRawBeside => "Each read as it arrived, next to the messages framing made of them: this is 粘包/拆包", "每次读取的原始数据与分帧后的消息并排显示：这就是粘包/拆包";
+
+    // Log view.
+    EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";
+    Frames => "Frames", "帧";
+    RawReads => "Raw reads, as they arrived", "原始读取（按到达顺序）";
+    Pause => "Pause", "暂停";
+    ResumeN => "Resume ({} new)", "继续（{} 条新）";
+    TipPause => "Freeze the display; receiving and logging go on", "冻结显示；接收和记录照常进行";
+    Show => "Show", "显示";
+    Everyone => "Everyone", "全部";
+    TipFilterPeer => "Show one client's or peer's records only", "只显示某个客户端或对端的记录";
+    Stream => "Stream", "连续显示";
+    TipStream => "Continuous stream (连续显示): reads joined into lines, broken at newlines, instead of a row per message", "把收到的数据连成行、遇换行符断行，而不是每条消息一行";
+    HideSent => "Hide sent", "隐藏发送";
+    HideReceived => "Hide received", "隐藏接收";
+    ShowControls => "Show \\r\\n", "显示 \\r\\n";
+    TipShowControls => "Show control characters as escapes", "以转义形式显示控制字符";
+    Export => "Export", "导出";
+    TipExport => "Save the log as text, hex, CSV or pcap (opens in Wireshark)", "把日志保存为文本、十六进制、CSV 或 pcap（可用 Wireshark 打开）";
+    ExportText => "Text log", "文本日志";
+    ExportHex => "Hex log", "十六进制日志";
+    ExportCsv => "CSV", "CSV 表格";
+    ExportPcap => "pcap (Wireshark)", "pcap（Wireshark 抓包文件）";
+    Record => "Record", "接收转向文件";
+    RecordRaw => "Raw bytes…", "原始字节…";
+    RecordTextLog => "Text log with times…", "带时间的文本日志…";
+    StopRecording => "Stop recording ({})", "停止记录（{}）";
+    TipRecord => "Write every received byte to a file from now on, whatever the log keeps (接收转向文件)", "从现在起把收到的每个字节写入文件，不受日志上限影响";
+    SearchHexHint => "hex, e.g. 7E 01", "十六进制，如 7E 01";
+    SearchTextHint => "text", "文本";
+    Previous => "Previous", "上一个";
+    Next => "Next", "下一个";
+    MatchNofM => "{} of {}", "第 {} 处，共 {} 处";
+    MatchesN => "{} matches", "{} 处匹配";
+    DetailHead => "{} {} · {} bytes", "{} {} · {} 字节";
+    CopyText => "Copy text", "复制文本";
+    CopyHex => "Copy hex", "复制十六进制";
+    Partial => "(partial) ", "（不完整）";
+    MoreBytes => " … (+{} bytes)", " …（还有 {} 字节）";
+
+    // Send box.
+    HintHex => "Hex to send, e.g. 01 03 00 00 00 0A", "要发送的十六进制，如 01 03 00 00 00 0A";
+    HintEscapes => "Text with escapes, e.g. AT+RST\\r\\n", "带转义的文本，如 AT+RST\\r\\n";
+    HintText => "Text to send (Ctrl+Enter)", "要发送的文本（Ctrl+Enter）";
+    FixSendBox => "Fix the send box first", "请先修正发送框的内容";
+    NobodyToSend => "Nobody to send to yet", "还没有发送对象";
+    PreviewBytes => "{} bytes: {}{}", "{} 字节：{}{}";
+    TipPreview => "Exactly what the next send puts on the wire", "下一次发送实际发出的字节";
+    History => "History", "历史";
+    TipHistory => "Payloads sent before (历史发送)", "之前发送过的内容";
+    TipRecall => "Put it back in the send box", "放回发送框";
+    TipQuickRun => "{}\n(right-click to edit or delete)", "{}\n（右键编辑或删除）";
+    EditEllipsis => "Edit…", "编辑…";
+    Delete => "Delete", "删除";
+    AddQuick => "+ Quick command", "+ 快捷指令";
+    AddQuickExplain => "Save the send box as a one-click command", "把发送框保存为一键指令";
+    Name => "Name", "名称";
+    Add => "Add", "添加";
+    TipQuickCommands => "Quick commands (快捷指令) are saved with the session and form the send sequence", "快捷指令随会话保存，并按顺序组成发送序列";
+    QuickCommand => "Quick command", "快捷指令";
+    Payload => "Payload", "内容";
+    Escapes => "Escapes", "转义";
+    LineEnd => "Line end", "行尾";
+    DelayAfter => "Delay after, in a sequence", "在序列中发送后延时";
+    Checksum => "Checksum", "校验位";
+    TipChecksumQuick => "Appended after the payload and line ending", "附加在内容和行尾之后";
+    Save => "Save", "保存";
+    NotConnectedClient => "Not connected: click Connect first", "未连接：请先点击“连接”";
+    NoClientConnected => "No client is connected", "没有客户端连接";
+    UdpNotOpen => "The UDP socket is not open: click Open first", "UDP 套接字未打开：请先点击“打开”";
+    SetRemoteOrPeer => "Set a valid remote address, or pick a peer", "请填写有效的远程地址，或选择一个对端";
+    QuickCommandError => "Quick command '{}': {}", "快捷指令“{}”：{}";
+    SequenceEmpty => "The sequence is empty: add quick commands first", "序列为空：请先添加快捷指令";
+
+    // Send group.
+    SendGroup => "Send", "发送设置";
+    BigEndian => "BE", "大端";
+    TipBigEndian => "Big endian: most significant byte first", "大端：高字节在前";
+    LittleEndian => "LE", "小端";
+    TipLittleEndian => "Little endian: least significant byte first", "小端：低字节在前";
+    SendText => "Send text", "文本发送";
+    TipSendText => "The send box is text, encoded with the chosen encoding", "发送框是文本，按所选编码发送";
+    SendHex => "Send hex", "十六进制发送";
+    TipSendHex => "The send box is hex: 01 02, 0x01,0x02 or 0102", "发送框是十六进制：01 02、0x01,0x02 或 0102";
+    TipEscapes => "Text with \\r \\n \\t \\0 \\\\ and \\xHH escapes", "支持 \\r \\n \\t \\0 \\\\ 和 \\xHH 转义的文本";
+    TipTarget => "Pick a client or peer in the list above to send to it only", "在上面的列表中选择客户端或对端，只发送给它";
+    ClearAfterSend => "Clear after send", "发送后清空";
+    ToServer => "To: the server", "发往：服务器";
+    ToAllClients => "To: all clients", "发往：所有客户端";
+    ToX => "To: {}", "发往：{}";
+    TipLineEnd => "Appended to every send", "附加到每次发送的末尾";
+    TipChecksumSend => "Appended after the payload and line ending (自动发送附加位)", "附加在内容和行尾之后（自动发送附加位）";
+    Bytes => "Bytes", "字节";
+    Invalid => "invalid", "无效";
+    Skip => "skip", "跳过";
+    TipSkip => "Bytes at the start and end the checksum does not cover", "开头和结尾不参与校验的字节数";
+    StartPrefix => "start ", "开头 ";
+    EndPrefix => "end ", "结尾 ";
+    LengthPrefix => "Length prefix", "长度前缀";
+    TipLengthPrefix => "Put the length before each send, as length-prefixed protocols expect", "在每次发送前加上长度，适用于带长度前缀的协议";
+    TipLengthWidth => "Length field size", "长度字段的字节数";
+    CountsHeader => "counts header", "长度含报头";
+    FromPrefix => "from ", "起始 ";
+    StepPrefix => "step ", "步长 ";
+    Restart => "restart", "重置";
+    TipRestart => "Start again (next value {})", "重新开始（下一个值 {}）";
+    Every => "Every", "每隔";
+    TipCyclic => "Cyclic send interval (循环发送); timed by the I/O thread, so it keeps going while the window is hidden", "循环发送间隔；由 I/O 线程计时，窗口隐藏时照常发送";
+    TipCyclicCount => "How many sends; 0 = until stopped", "发送次数；0 表示直到停止";
+    StopCyclic => "Stop cyclic", "停止循环";
+    SentN => "sent {}", "已发 {}";
+    StartCyclic => "Start cyclic", "开始循环";
+    TipStartCyclic => "Send the send box every interval", "按间隔循环发送发送框的内容";
+    RunSequence => "Run sequence", "运行序列";
+    TipRunSequence => "Send the quick commands in order, each followed by its delay", "按顺序发送快捷指令，每条之后延时";
+    TipSequenceEmpty => "Add quick commands (under the send box) to make a sequence", "在发送框下方添加快捷指令即可组成序列";
+    LastX => "last: {}", "上一条：{}";
+    RepeatSequence => "Repeat sequence", "循环序列";
+    FileProgress => "{} of {} · {}/s", "{} / {} · {}/s";
+    CancelFile => "Cancel file", "取消发送文件";
+    SendFile => "Send file…", "发送文件…";
+    TipSendFile => "Stream a file to the target in chunks (启用文件数据源)", "把文件分块发送给目标（文件数据源）";
+    TipChunk => "Chunk size (one datagram per chunk in UDP)", "块大小（UDP 下每块一个数据报）";
+    TipRate => "Rate cap; 0 = as fast as the peer takes it", "速率上限；0 表示对方能收多快就发多快";
+    VariablesHelp => "Variables (text modes), resolved at each send:\n{{counter}}  a number that grows by the step after each send\n{{time}}  local time HH:MM:SS\n{{unixtime}}  seconds since 1970\n{{random:0:255}}  a random number in the range\n{{hex:0D 0A}}  raw bytes\n\\{{  a literal {{", "变量（文本模式），每次发送时替换：\n{{counter}}  计数器，每次发送后加上步长\n{{time}}  本地时间 HH:MM:SS\n{{unixtime}}  1970 年以来的秒数\n{{random:0:255}}  范围内的随机数\n{{hex:0D 0A}}  原始字节\n\\{{  字面的 {{";
+    ChecksumNone => "None", "无";
+    ChecksumFixed => "Fixed bytes", "固定字节";
+    ChecksumNegSum => "Negative SUM8 (two's complement)", "SUM8 取补（补码）";
+    LineEndNone => "None", "无";
+
+    // Status bar.
+    RxCounter => "RX {} ({}){}", "接收 {} ({}){}";
+    TipRx => "Bytes received (messages received), and the rate over the last second", "接收字节数（消息数）及最近一秒的速率";
+    TxCounter => "TX {} ({}){}", "发送 {} ({}){}";
+    TipTx => "Bytes sent (sends), and the rate over the last second", "发送字节数（次数）及最近一秒的速率";
+    Reset => "Reset", "计数清零";
+    TipReset => "Zero the RX/TX counters", "把收发计数清零";
+    Evicted => "{} old rows ({}) dropped from the log", "日志已丢弃 {} 条旧记录（{}）";
+    TipEvicted => "The log keeps at most {}; the oldest rows go first", "日志最多保留 {}，最旧的记录先丢弃";
+    UdpDropped => "{} UDP datagrams dropped", "已丢弃 {} 个 UDP 数据报";
+    StateIdle => "Idle", "空闲";
+    StateFailed => "Not connected (see the log)", "未连接（详见日志）";
+    StateConnecting => "Connecting to {} …", "正在连接 {} …";
+    StateConnected => "Connected to {} from {}", "已连接 {}（本地 {}）";
+    StateBound => "Bound to {} · {} peers", "已绑定 {} · {} 个对端";
+    StateListening => "Listening on {} · {} clients", "正在监听 {} · {} 个客户端";
+    StateNotListening => "Not listening · {} clients", "未监听 · {} 个客户端";
+
+    // Messages in the log.
+    Recording => "Recording every received byte to {}", "正在把收到的每个字节记录到 {}";
+    RecordFailed => "Could not record to {}: {}", "无法记录到 {}：{}";
+    RecordingStopped => "Recording to {} stopped: {}", "记录到 {} 已停止：{}";
+    SavedRecords => "Saved {} records to {}", "已把 {} 条记录保存到 {}";
+    SaveFailed => "Could not save {}: {}", "无法保存 {}：{}";
+    StartingSession => "starting the session", "启动会话";
+    ConnectCancelled => "Connect to {} cancelled", "已取消连接 {}";
+
+    // Menus and actions.
+    MenuFile => "File", "文件";
+    MenuView => "View", "视图";
+    MenuTools => "Tools", "工具";
+    ActionSend => "Send", "发送";
+    TipActionSend => "Send the send box to the current target", "把发送框的内容发给当前目标";
+    ActionClear => "Clear log", "清空日志";
+    TipActionClear => "Empty the log of this tab", "清空本标签页的日志";
+    ActionFind => "Find", "查找";
+    TipActionFind => "Search the log for text or hex", "在日志中查找文本或十六进制";
+    ActionOpen => "Open profile…", "打开配置…";
+    TipActionOpen => "Open a session profile (.ron) in a tab", "在标签页中打开会话配置文件（.ron）";
+    ActionSave => "Save profile", "保存配置";
+    TipActionSave => "Save this tab's settings to its profile file", "把本标签页的设置保存到它的配置文件";
+    ActionSaveAs => "Save profile as…", "配置另存为…";
+    TipActionSaveAs => "Save this tab's settings to a new profile file", "把本标签页的设置保存为新的配置文件";
+    ActionNewTab => "New tab", "新建标签页";
+    TipActionNewTab => "Another session beside this one, with its own connection and log", "再开一个会话，有自己的连接和日志";
+    ActionCloseTab => "Close tab", "关闭标签页";
+    TipActionCloseTab => "Close this tab (its connection too)", "关闭本标签页（连同它的连接）";
+    ActionInterfaces => "Local interfaces…", "本机网卡…";
+    TipActionInterfaces => "This machine's network interfaces and addresses", "本机的网络接口和地址";
+    ActionInspector => "Address inspector…", "地址分析…";
+    TipActionInspector => "Class, scope and range of an IPv4/IPv6 address or CIDR", "IPv4/IPv6 地址或网段的类别、范围和主机区间";
+    RecentProfiles => "Recent profiles", "最近的配置";
+    NoRecent => "None yet", "暂无";
+    AutoConnect => "Connect when opened", "打开时自动连接";
+    TipAutoConnect => "Saved in the profile: Connect / Listen / Open as soon as it is opened", "保存在配置中：打开配置后立即连接 / 监听 / 打开";
+    Language => "Language", "语言";
+    Theme => "Theme", "主题";
+    Dark => "Dark", "深色";
+    Light => "Light", "浅色";
+    System => "System", "跟随系统";
+    TipSystemTheme => "Follow the system's light or dark setting", "跟随系统的浅色或深色设置";
+    UiScale => "UI scale", "界面缩放";
+    TipUiScale => "Size of everything in the window (for HiDPI screens)", "窗口中所有内容的大小（适用于高分屏）";
+    Rename => "Rename", "重命名";
+    TipTab => "Ctrl+{} · right-click to rename or close", "Ctrl+{} · 右键重命名或关闭";
+    NewTabName => "Session {}", "会话 {}";
+
+    // Profiles.
+    ProfileOpened => "Opened profile {}", "已打开配置 {}";
+    ProfileSaved => "Saved profile {}", "已保存配置 {}";
+    ProfileWarning => "Profile {}: {}", "配置 {}：{}";
+    ProfileFailed => "Could not open profile {}: {} (the file is left as it is)", "无法打开配置 {}：{}（文件保持原样）";
+    ProfileSaveFailed => "Could not save profile {}: {}", "无法保存配置 {}：{}";
+    ProfileSaveAsAfterWarnings => "It was opened with warnings: choose where to save it", "它打开时有警告：请选择保存位置";
+    DropProfile => "Drop a .ron profile to open it", "拖入 .ron 配置文件即可打开";
+    NotAProfileFile => "{}: only .ron profiles can be opened here", "{}：这里只能打开 .ron 配置文件";
+
+    // Tools.
+    Interfaces => "Local interfaces", "本机网卡";
+    InterfaceCol => "Interface", "接口";
+    AddressCol => "Address", "地址";
+    KindCol => "Kind", "类型";
+    UseAsLocal => "Use as local IP", "用作本地 IP";
+    NoInterfaces => "No interface found", "未找到网络接口";
+    Inspector => "Address inspector", "地址分析";
+    InspectorHint => "192.168.1.10/24 or fe80::1", "192.168.1.10/24 或 fe80::1";
+    InspectorInput => "Address or CIDR", "地址或网段";
+    Version => "Version", "版本";
+    Class => "Class", "类别";
+    Scope => "Scope", "范围";
+    NetworkAddr => "Network", "网络地址";
+    Netmask => "Netmask", "子网掩码";
+    Broadcast => "Broadcast", "广播地址";
+    Hosts => "Hosts", "主机范围";
+    HostCount => "Host count", "主机数";
+    ScopeLoopback => "loopback", "环回";
+    ScopePrivate => "private", "私有";
+    ScopeLinkLocal => "link-local", "链路本地";
+    ScopeMulticast => "multicast", "组播";
+    ScopeUnspecified => "unspecified (all interfaces)", "未指定（所有网卡）";
+    ScopeBroadcast => "broadcast", "广播";
+    ScopeDocumentation => "documentation", "文档示例";
+    ScopeShared => "shared (carrier-grade NAT)", "共享地址（运营商级 NAT）";
+    ScopeUniqueLocal => "unique local", "唯一本地";
+    ScopeReserved => "reserved", "保留";
+    ScopeGlobal => "global", "公网";
+    NotAnAddress => "{}: not an IPv4/IPv6 address or CIDR", "{}：不是 IPv4/IPv6 地址或网段";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Protocol and format names that read the same in both languages.
+    const SAME_IN_BOTH: &[S] = &[S::ModeUdp];
+
+    #[test]
+    fn every_string_has_both_languages() {
+        for &key in S::ALL {
+            assert!(!key.en().trim().is_empty(), "{key:?} has no English");
+            assert!(!key.zh().trim().is_empty(), "{key:?} has no Chinese");
+            if !SAME_IN_BOTH.contains(&key) {
+                assert_ne!(key.en(), key.zh(), "{key:?} is not translated");
+            }
+        }
+    }
+
+    #[test]
+    fn slots_match_between_languages() {
+        for &key in S::ALL {
+            assert_eq!(
+                key.en().matches("{}").count(),
+                key.zh().matches("{}").count(),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tf_fills_slots_in_order_and_follows_the_language() {
+        set_lang(Lang::En);
+        assert_eq!(tf(S::MatchNofM, &[&3, &12]), "3 of 12");
+        set_lang(Lang::Zh);
+        assert_eq!(tf(S::MatchNofM, &[&3, &12]), "第 3 处，共 12 处");
+        set_lang(Lang::En);
+    }
+
+    #[test]
+    fn chinese_locales_give_chinese() {
+        assert_eq!(Lang::from_locale("zh-CN"), Lang::Zh);
+        assert_eq!(Lang::from_locale("zh_TW.UTF-8"), Lang::Zh);
+        assert_eq!(Lang::from_locale("en-US"), Lang::En);
+        assert_eq!(Lang::from_locale("C"), Lang::En);
+    }
+}

@@ -1,0 +1,658 @@
+//! Profiles, tabs, language, shortcuts and tools, driven through the real window.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use eframe::egui::accesskit::Role;
+use eframe::egui::{FontId, Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use sockscope::capture::{LinkState, RecordKind};
+use sockscope::codec::TextEncoding;
+use sockscope::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+use sockscope::codec::length::LengthPrefix;
+use sockscope::codec::payload::{InputMode, LineEnding, SendSpec};
+use sockscope::engine::Mode;
+use sockscope::gui::i18n::{Lang, S};
+use sockscope::gui::state::{Form, QuickCommand};
+use sockscope::gui::{Action, App, FilePicker, Workspace};
+use sockscope::profile::{self, FrameMode, Profile};
+
+use super::{click_send, run_until, type_into};
+
+/// Answers "open" with the paths queued in `open` and "save" with those in `save` (or a file
+/// in `dir` named as the app suggests).
+struct Picker {
+    dir: PathBuf,
+    open: RefCell<VecDeque<PathBuf>>,
+    save: RefCell<VecDeque<PathBuf>>,
+}
+
+impl FilePicker for Picker {
+    fn pick_file(&self) -> Option<PathBuf> {
+        None
+    }
+    fn save_file(&self, name: &str) -> Option<PathBuf> {
+        Some(self.dir.join(name))
+    }
+    fn open_profile(&self) -> Option<PathBuf> {
+        self.open.borrow_mut().pop_front()
+    }
+    fn save_profile(&self, name: &str) -> Option<PathBuf> {
+        Some(
+            self.save
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| self.dir.join(name)),
+        )
+    }
+}
+
+/// A fresh directory for one test's files, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sockscope-ui-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The harness with a picker answering from these queues.
+fn harness_with(
+    workspace: Workspace,
+    dir: &Path,
+    open: &[PathBuf],
+    save: &[PathBuf],
+) -> Harness<'static, App> {
+    let picker = Picker {
+        dir: dir.to_path_buf(),
+        open: RefCell::new(open.iter().cloned().collect()),
+        save: RefCell::new(save.iter().cloned().collect()),
+    };
+    let picker = RefCell::new(Some(picker));
+    Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(move |cc| {
+            let picker = picker.borrow_mut().take().unwrap();
+            App::with_workspace(&cc.egui_ctx, workspace, Lang::En).with_picker(Box::new(picker))
+        })
+}
+
+fn one_tab(form: Form) -> Workspace {
+    Workspace {
+        tabs: vec![sockscope::gui::SavedTab {
+            path: None,
+            profile: Profile {
+                session: form,
+                ..Profile::default()
+            },
+        }],
+        ..Workspace::default()
+    }
+}
+
+/// A form where every field differs from its default.
+fn everything_set() -> Form {
+    let spec = SendSpec {
+        mode: InputMode::Hex,
+        encoding: TextEncoding::for_label("GBK").unwrap(),
+        line_ending: LineEnding::CrLf,
+        checksum: Checksum {
+            kind: ChecksumKind::Crc16Modbus,
+            order: ByteOrder::Little,
+            skip_head: 1,
+            skip_tail: 2,
+        },
+        length_prefix: Some(LengthPrefix {
+            width: 4,
+            order: ByteOrder::Little,
+            includes_header: true,
+        }),
+    };
+    let form = Form {
+        mode: Mode::Udp,
+        local_ip: "::".into(),
+        client_port: "4000".into(),
+        server_port: "5020".into(),
+        udp_port: "9001".into(),
+        remote_ip: "192.168.1.50".into(),
+        remote_port: "502".into(),
+        encoding: TextEncoding::for_label("GBK").unwrap(),
+        rx_hex: true,
+        show_time: false,
+        auto_scroll: false,
+        tx_mode: InputMode::Escapes,
+        line_ending: LineEnding::Lf,
+        checksum: Checksum {
+            kind: ChecksumKind::Fixed(vec![0x0D, 0x0A]),
+            ..Checksum::default()
+        },
+        fixed_trailer: "AA 55".into(),
+        length_prefix_on: true,
+        length_prefix: LengthPrefix {
+            width: 1,
+            order: ByteOrder::Big,
+            includes_header: true,
+        },
+        clear_after_send: true,
+        counter_start: 7,
+        counter_step: 3,
+        cyclic_ms: 250,
+        cyclic_count: 40,
+        sequence_repeat: true,
+        file_chunk: 1024,
+        file_rate_kib: 64,
+        file_delay_ms: 5,
+        rx_verify: Checksum {
+            kind: ChecksumKind::Crc32,
+            ..Checksum::default()
+        },
+        rx_verify_fixed: "7E".into(),
+        frame_mode: FrameMode::Length,
+        frame_delimiter: "7E".into(),
+        frame_delimiter_hex: true,
+        frame_keep: true,
+        frame_fixed: 16,
+        frame_prefix: LengthPrefix {
+            width: 2,
+            order: ByteOrder::Little,
+            includes_header: false,
+        },
+        frame_offset: 3,
+        frame_idle_ms: 20,
+        show_raw: true,
+        show_controls: true,
+        stream_view: true,
+        history: vec![QuickCommand {
+            name: String::new(),
+            text: "AT\\r\\n".into(),
+            spec: spec.clone(),
+            delay_ms: 0,
+        }],
+        quick: vec![QuickCommand {
+            name: "读寄存器".into(),
+            text: "01 03 00 00 00 0A".into(),
+            spec,
+            delay_ms: 150,
+        }],
+        send_text: "温度?\\r\\n".into(),
+        close_clients_on_stop: true,
+        connect_timeout_s: 2.5,
+    };
+    // A field added later and forgotten here would still be at its default: fail then.
+    let ours = fields_of(&form);
+    let defaults = fields_of(&Form::default());
+    assert_eq!(ours.len(), defaults.len());
+    for ((name, value), (_, default)) in ours.iter().zip(&defaults) {
+        assert_ne!(
+            value, default,
+            "everything_set() leaves `{name}` at its default"
+        );
+    }
+    form
+}
+
+/// The session's fields as written in a profile: name and text, in order.
+fn fields_of(form: &Form) -> Vec<(String, String)> {
+    let text = profile::to_string(&Profile {
+        session: form.clone(),
+        ..Profile::default()
+    });
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let depth = line.len() - line.trim_start().len();
+        match (depth, fields.last_mut()) {
+            (8, _) if line.contains(':') => {
+                let (name, value) = line.trim().split_once(':').unwrap();
+                fields.push((name.to_owned(), value.to_owned()));
+            }
+            (d, Some((_, value))) if d >= 8 => value.push_str(line.trim()),
+            _ => {}
+        }
+    }
+    fields
+}
+
+#[test]
+fn every_table_string_has_glyphs_in_the_bundled_fonts() {
+    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    let font = FontId::proportional(14.0);
+    for &key in S::ALL {
+        for text in [key.en(), key.zh()] {
+            let missing: String = text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .filter(|c| !harness.ctx.fonts_mut(|f| f.has_glyph(&font, *c)))
+                .collect();
+            assert!(missing.is_empty(), "{key:?}: no glyph for {missing:?}");
+        }
+    }
+}
+
+/// Every accessible label on screen.
+fn visible_labels(harness: &Harness<'static, App>) -> Vec<String> {
+    harness
+        .root()
+        .children_recursive()
+        .filter_map(|n| n.accesskit_node().label())
+        .collect()
+}
+
+#[test]
+fn switching_language_changes_every_visible_label() {
+    let form = Form {
+        mode: Mode::TcpServer,
+        frame_mode: FrameMode::Length,
+        ..Form::default()
+    };
+    let mut harness = harness_with(one_tab(form), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    let english: Vec<String> = visible_labels(&harness);
+    let is_table_en = |label: &str| S::ALL.iter().any(|k| k.en() == label && k.zh() != label);
+    let translated: Vec<&String> = english.iter().filter(|l| is_table_en(l)).collect();
+    assert!(
+        translated.len() >= 40,
+        "only {} table labels on screen: {translated:?}",
+        translated.len()
+    );
+
+    harness.get_by_label("View").click();
+    harness.run();
+    harness.get_by_label("简体中文").click();
+    harness.run();
+    // Close the menu so only the window's own labels are compared.
+    harness.key_press(Key::Escape);
+    harness.run();
+    assert_eq!(harness.state().lang(), Lang::Zh);
+
+    let chinese = visible_labels(&harness);
+    let left: Vec<&String> = chinese.iter().filter(|l| is_table_en(l)).collect();
+    assert!(left.is_empty(), "still in English: {left:?}");
+    for label in &translated {
+        let key = S::ALL.iter().find(|k| k.en() == label.as_str()).unwrap();
+        assert!(
+            chinese.iter().any(|l| l == key.zh()),
+            "{label:?} did not become {:?}",
+            key.zh()
+        );
+    }
+    // And back.
+    harness.get_by_label("视图").click();
+    harness.run();
+    harness.get_by_label("English").click();
+    harness.run();
+    assert_eq!(harness.state().lang(), Lang::En);
+    assert!(harness.query_by_label("Listen").is_some());
+}
+
+#[test]
+fn two_tabs_each_with_its_own_session_talk_to_each_other() {
+    let form = Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..Form::default()
+    };
+    let mut harness = harness_with(one_tab(form), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().capture.link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+        unreachable!()
+    };
+
+    // Tab 2: a TCP client to tab 1.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run();
+    assert_eq!(harness.state().tabs().len(), 2);
+    assert_eq!(harness.state().active(), 1);
+    harness.get_by_label("TCP Client").click();
+    harness.run();
+    // Select the port field's text and type the listening port over it.
+    harness
+        .get_by_role_and_label(Role::TextInput, "Remote port")
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    type_into(
+        &mut harness,
+        Role::TextInput,
+        Some("Remote port"),
+        &addr.port().to_string(),
+    );
+    assert_eq!(
+        harness.state().tab().form.remote_port,
+        addr.port().to_string()
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "both ends connected", |app| {
+        matches!(app.tabs()[1].tab.capture.link, LinkState::Connected { .. })
+            && app.tabs()[0].tab.capture.clients.len() == 1
+    });
+
+    type_into(&mut harness, Role::MultilineTextInput, None, "ping");
+    click_send(&mut harness);
+    run_until(&mut harness, "tab 1 got ping", |app| {
+        app.tabs()[0].tab.capture.counters.rx_bytes == 4
+    });
+
+    // Back to tab 1 with Ctrl+1: tab 2 has nothing unread yet.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num1);
+    harness.run();
+    assert_eq!(harness.state().active(), 0);
+    type_into(&mut harness, Role::MultilineTextInput, None, "pong!");
+    click_send(&mut harness);
+    run_until(&mut harness, "tab 2 got pong", |app| {
+        app.tabs()[1].tab.capture.counters.rx_bytes == 5
+    });
+    assert_eq!(harness.state().tabs()[1].unread(), 1);
+    let title = harness.state().tabs()[1].title.clone();
+    assert!(
+        harness.query_by_label(&format!("● {title} (1)")).is_some(),
+        "the other tab shows its state and unread count"
+    );
+
+    let log = |n: usize, kind: RecordKind| -> Vec<String> {
+        harness.state().tabs()[n]
+            .tab
+            .capture
+            .log
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.text().to_owned())
+            .collect()
+    };
+    assert_eq!(log(0, RecordKind::Rx), ["ping"]);
+    assert_eq!(log(0, RecordKind::Tx), ["pong!"]);
+    assert_eq!(log(1, RecordKind::Tx), ["ping"]);
+    assert_eq!(log(1, RecordKind::Rx), ["pong!"]);
+
+    // Closing tab 2 closes its connection: tab 1 sees the client leave.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
+    run_until(&mut harness, "client gone", |app| {
+        app.tabs().len() == 1 && app.tab().capture.clients.is_empty()
+    });
+}
+
+#[test]
+fn a_profile_saved_opened_and_saved_again_is_byte_identical() {
+    let dir = TempDir::new("roundtrip");
+    let (first, second) = (dir.path("first.ron"), dir.path("second.ron"));
+    let mut harness = harness_with(
+        one_tab(everything_set()),
+        &dir.0,
+        std::slice::from_ref(&first),
+        &[first.clone(), second.clone()],
+    );
+    harness.run();
+    // A few options set through the widgets too.
+    harness.get_by_label("Send hex").click();
+    harness.run();
+    harness.get_by_label("Show time").click();
+    harness.run();
+    let form = harness.state().tab().form.clone();
+    assert_eq!(form.tx_mode, InputMode::Hex);
+    assert!(form.show_time, "toggled on from everything_set()");
+    harness.state_mut().tabs_mut()[0].auto_connect = false;
+
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    harness.run();
+    assert_eq!(
+        harness.state().tabs()[0].path.as_deref(),
+        Some(first.as_path())
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    assert_eq!(
+        harness.state().tabs().len(),
+        2,
+        "the saved tab is not replaced"
+    );
+    assert_eq!(harness.state().active(), 1);
+    assert_eq!(harness.state().tab().form, form);
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    harness.run();
+
+    let (a, b) = (
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+    );
+    assert!(!a.is_empty());
+    assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+    assert_eq!(profile::load(&second).unwrap().profile.session, form);
+    assert_eq!(harness.state().recent(), [second.clone(), first.clone()]);
+}
+
+#[test]
+fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
+    let dir = TempDir::new("corrupt");
+    let good = profile::to_string(&Profile {
+        name: "meter".into(),
+        ..Profile::default()
+    });
+    let truncated = dir.path("truncated.ron");
+    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
+    let odd = dir.path("odd.ron");
+    let odd_text =
+        "(version: 1, name: \"odd\", colour: 3,\n session: (mode: Tcp, remote_port: \"7\"))";
+    std::fs::write(&odd, odd_text).unwrap();
+    let elsewhere = dir.path("elsewhere.ron");
+
+    let form = Form {
+        remote_port: "1234".into(),
+        ..Form::default()
+    };
+    let mut harness = harness_with(
+        one_tab(form.clone()),
+        &dir.0,
+        &[truncated.clone(), odd.clone()],
+        std::slice::from_ref(&elsewhere),
+    );
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    let notice = harness.state().notice().unwrap().clone();
+    assert!(notice.error);
+    assert!(notice.text.contains("line "), "{}", notice.text);
+    assert!(notice.text.contains("column "), "{}", notice.text);
+    assert!(harness.query_by_label(&notice.text).is_some(), "shown");
+    assert_eq!(harness.state().tabs().len(), 1);
+    assert_eq!(harness.state().tab().form, form, "nothing changed");
+    assert_eq!(
+        std::fs::read_to_string(&truncated).unwrap(),
+        &good[..good.len() / 2]
+    );
+
+    // Unknown field and a bad value: it opens, says so, and Save asks where to save.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
+    harness.run();
+    assert_eq!(harness.state().tabs().len(), 2);
+    assert_eq!(harness.state().tab().form.remote_port, "7");
+    let warnings: Vec<String> = harness
+        .state()
+        .tab()
+        .capture
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Error)
+        .map(|r| r.text().to_owned())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("colour"));
+    assert!(warnings[1].contains("session.mode"));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    harness.run();
+    assert_eq!(
+        std::fs::read_to_string(&odd).unwrap(),
+        odd_text,
+        "the original stays"
+    );
+    assert!(profile::load(&elsewhere).unwrap().warnings.is_empty());
+}
+
+#[test]
+fn the_workspace_comes_back_and_only_auto_connect_tabs_open() {
+    let dir = TempDir::new("restore");
+    let plain = Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..Form::default()
+    };
+    let auto = Form {
+        mode: Mode::Udp,
+        local_ip: "127.0.0.1".into(),
+        udp_port: "0".into(),
+        ..Form::default()
+    };
+    let mut harness = harness_with(one_tab(plain), &dir.0, &[], &[]);
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run();
+    harness.state_mut().tab_mut().form = auto.clone();
+    harness.state_mut().tabs_mut()[1].auto_connect = true;
+    harness.state_mut().tabs_mut()[1].title = "传感器".into();
+    harness.run();
+    let saved = harness.state().workspace();
+    // Through RON, as eframe stores it.
+    let saved: Workspace = ron::from_str(&ron::to_string(&saved).unwrap()).unwrap();
+    drop(harness);
+
+    let mut again = harness_with(saved, &dir.0, &[], &[]);
+    run_until(&mut again, "the auto-connect tab is open", |app| {
+        matches!(app.tabs()[1].tab.capture.link, LinkState::Listening(_))
+    });
+    let app = again.state();
+    assert_eq!(app.tabs().len(), 2);
+    assert_eq!(app.active(), 1);
+    assert_eq!(app.tabs()[1].title, "传感器");
+    assert_eq!(app.tabs()[1].tab.form, auto);
+    assert!(!app.tabs()[0].tab.is_open(), "not auto-connected");
+    assert!(again.query_by_label_contains("传感器").is_some());
+}
+
+#[test]
+fn shortcuts_trigger_their_actions() {
+    let dir = TempDir::new("shortcuts");
+    let mut harness = harness_with(Workspace::default(), &dir.0, &[], &[]);
+    harness.run();
+    // Ctrl+F opens the search bar, again closes it.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    assert!(harness.state().tab().view.search_open);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    assert!(!harness.state().tab().view.search_open);
+    // Ctrl+L clears the log.
+    harness.state_mut().tab_mut().capture.log.push_message(
+        std::time::SystemTime::now(),
+        RecordKind::Info,
+        None,
+        None,
+        "x".into(),
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    harness.run();
+    assert!(harness.state().tab().capture.log.is_empty());
+    // Ctrl+T, Ctrl+1, Ctrl+W.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run();
+    assert_eq!(
+        (harness.state().tabs().len(), harness.state().active()),
+        (3, 2)
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num1);
+    harness.run();
+    assert_eq!(harness.state().active(), 0);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
+    harness.run();
+    assert_eq!(harness.state().tabs().len(), 2);
+    // Ctrl+S with no file yet asks where (the picker answers in `dir`), then saves there.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    harness.run();
+    let title = harness.state().tabs()[0].title.clone();
+    let path = dir.path(&format!("{title}.ron"));
+    assert!(path.exists(), "{} saved", path.display());
+    // The File menu shows the shortcuts it documents.
+    harness.get_by_label("File").click();
+    harness.run();
+    for action in [
+        Action::OpenProfile,
+        Action::SaveProfile,
+        Action::SaveProfileAs,
+    ] {
+        let label = format!("{} {}", action.label(), action.shortcut_text());
+        assert!(harness.query_by_label(&label).is_some(), "{label}");
+    }
+}
+
+#[test]
+fn the_address_inspector_explains_a_cidr() {
+    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    harness.get_by_label("Tools").click();
+    harness.run();
+    harness.get_by_label("Address inspector…").click();
+    harness.run();
+    type_into(
+        &mut harness,
+        Role::TextInput,
+        Some("Address or CIDR"),
+        "192.168.1.10/24",
+    );
+    assert!(
+        harness.query_by_label("192.168.1.255").is_some(),
+        "broadcast"
+    );
+    assert!(
+        harness
+            .query_by_label("192.168.1.1 - 192.168.1.254")
+            .is_some()
+    );
+    assert!(harness.query_by_label("254").is_some());
+    assert!(harness.query_by_label("private").is_some());
+    assert!(harness.query_by_label("C").is_some());
+}
+
+#[test]
+fn the_interfaces_window_lists_loopback_and_fills_the_local_ip() {
+    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    harness.get_by_label("Tools").click();
+    harness.run();
+    harness.get_by_label("Local interfaces…").click();
+    harness.run();
+    if harness.query_by_label("127.0.0.1").is_none() {
+        // Some CI containers list no interface at all; say so rather than pass silently.
+        eprintln!("no 127.0.0.1 interface listed here; skipped");
+        return;
+    }
+    let buttons = harness.query_all_by_label("Use as local IP").count();
+    assert!(buttons >= 1);
+    harness
+        .get_all_by_label("Use as local IP")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    assert_ne!(harness.state().tab().form.local_ip, "0.0.0.0");
+}
