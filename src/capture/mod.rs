@@ -6,7 +6,6 @@ mod log;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
@@ -18,6 +17,7 @@ pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use view::{Query, RecordFilter, StreamIndex, ViewIndex, hexdump};
 
 use crate::engine::{ConnId, Data, DataKind, Direction, Event, Mode};
+use crate::i18n::{S, t, tf};
 
 /// Where the session's socket stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -300,12 +300,12 @@ impl Capture {
                 }
                 self.last_error = None;
                 let what = if self.mode == Mode::Udp {
-                    "Bound to"
+                    S::EvBound
                 } else {
-                    "Listening on"
+                    S::EvListening
                 };
                 self.log
-                    .push_message(now, RecordKind::Info, None, None, format!("{what} {local}"));
+                    .push_message(now, RecordKind::Info, None, None, tf(what, &[&local]));
             }
             Event::Connecting { remote } => {
                 self.link = LinkState::Connecting(remote);
@@ -314,7 +314,7 @@ impl Capture {
                     RecordKind::Info,
                     None,
                     Some(remote),
-                    format!("Connecting to {remote} …"),
+                    tf(S::EvConnecting, &[&remote]),
                 );
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
@@ -324,12 +324,12 @@ impl Capture {
                 let rest = self.log.end_stream(conn);
                 self.raw.end_stream(conn);
                 let mut text = if self.mode == Mode::TcpClient {
-                    format!("Disconnected from {peer}: {reason}")
+                    tf(S::EvDisconnected, &[&peer, &reason])
                 } else {
-                    format!("{peer} left: {reason}")
+                    tf(S::EvLeft, &[&peer, &reason])
                 };
                 if !rest.is_empty() {
-                    let _ = write!(text, " (unfinished character at the end: {rest})");
+                    text.push_str(&tf(S::EvUnfinishedChar, &[&rest]));
                 }
                 self.log
                     .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
@@ -340,9 +340,7 @@ impl Capture {
             Event::Dropped { datagrams, bytes } => {
                 self.counters.dropped_datagrams += datagrams;
                 self.counters.dropped_bytes += bytes;
-                let text = format!(
-                    "{datagrams} UDP datagrams ({bytes} bytes) dropped: the log fell behind"
-                );
+                let text = tf(S::EvDropped, &[&datagrams, &bytes]);
                 self.log
                     .push_message(now, RecordKind::Error, None, None, text);
             }
@@ -357,7 +355,7 @@ impl Capture {
                     RecordKind::Info,
                     None,
                     None,
-                    "Stopped listening".into(),
+                    t(S::EvStoppedListening).into(),
                 );
             }
             Event::Error(error) => {
@@ -403,9 +401,9 @@ impl Capture {
             },
         );
         let text = if self.mode == Mode::TcpClient {
-            format!("Connected to {peer} from {local}")
+            tf(S::EvConnected, &[&peer, &local])
         } else {
-            format!("{peer} connected")
+            tf(S::EvClientConnected, &[&peer])
         };
         self.log
             .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
@@ -426,9 +424,9 @@ impl Capture {
         if finished {
             self.sending.file = None;
             let text = if sent == total {
-                format!("File sent: {sent} bytes")
+                tf(S::EvFileSent, &[&sent])
             } else {
-                format!("File send stopped at {sent} of {total} bytes")
+                tf(S::EvFileStopped, &[&sent, &total])
             };
             self.log
                 .push_message(now, RecordKind::Info, None, None, text);
@@ -523,7 +521,7 @@ impl Capture {
             return;
         };
         if let Err(e) = recorder.write(record) {
-            let text = format!("Recording to {} stopped: {e}", recorder.path.display());
+            let text = tf(S::RecordingStopped, &[&recorder.path.display(), &e]);
             self.recorder = None;
             self.log
                 .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
@@ -543,15 +541,8 @@ impl Capture {
         let flushed = recorder.flush();
         let now = SystemTime::now();
         let text = match flushed {
-            Ok(()) => format!(
-                "Recorded {} bytes to {}",
-                recorder.bytes,
-                recorder.path.display()
-            ),
-            Err(e) => format!(
-                "Recording to {} failed at the end: {e}",
-                recorder.path.display()
-            ),
+            Ok(()) => tf(S::EvRecorded, &[&recorder.bytes, &recorder.path.display()]),
+            Err(e) => tf(S::EvRecordFailedAtEnd, &[&recorder.path.display(), &e]),
         };
         self.log
             .push_message(now, RecordKind::Info, None, None, text);

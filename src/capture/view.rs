@@ -310,7 +310,7 @@ impl Query {
             return Ok(None);
         }
         if as_hex {
-            let bytes = hex::parse(input).map_err(|e| format!("Hex: {e}"))?;
+            let bytes = hex::parse(input).map_err(|e| e.to_string())?;
             Ok((!bytes.is_empty()).then_some(Query::Bytes(bytes)))
         } else {
             Ok(Some(Query::Text(input.to_lowercase())))

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::i18n::{S, tf};
+
 use crc::{CRC_16_KERMIT, CRC_16_MODBUS, CRC_16_XMODEM, CRC_32_ISO_HDLC, Crc};
 use serde::{Deserialize, Serialize};
 
@@ -111,11 +113,8 @@ pub struct RangeError {
 
 impl fmt::Display for RangeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "checksum range (skip {} at the start, {} at the end) does not fit a {}-byte payload",
-            self.skip_head, self.skip_tail, self.len
-        )
+        let args: [&dyn fmt::Display; 3] = [&self.skip_head, &self.skip_tail, &self.len];
+        f.write_str(&tf(S::ErrChecksumRange, &args))
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::i18n::{S, tf};
+
 use super::text::{EncodeError, TextEncoding};
 
 /// Why an escaped text is not bytes, and where.
@@ -30,25 +32,12 @@ impl fmt::Display for EscapeError {
             EscapeError::Unknown {
                 column,
                 found: Some(c),
-            } => write!(
-                f,
-                "'\\{c}' at column {column} is not an escape: use \\r \\n \\t \\0 \\\\ or \\xHH"
-            ),
+            } => f.write_str(&tf(S::ErrEscapeUnknown, &[c, column])),
             EscapeError::Unknown {
                 column,
                 found: None,
-            } => {
-                write!(
-                    f,
-                    "lone '\\' at column {column}: write \\\\ for a backslash"
-                )
-            }
-            EscapeError::BadHex { column } => {
-                write!(
-                    f,
-                    "'\\x' at column {column} needs two hex digits, e.g. \\x0D"
-                )
-            }
+            } => f.write_str(&tf(S::ErrEscapeLone, &[column])),
+            EscapeError::BadHex { column } => f.write_str(&tf(S::ErrEscapeHex, &[column])),
             EscapeError::Encode(e) => write!(f, "{e}"),
         }
     }

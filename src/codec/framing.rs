@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::i18n::{S, t, tf};
+
 use serde::{Deserialize, Serialize};
 
 use super::length::LengthPrefix;
@@ -103,19 +105,10 @@ pub enum FramingError {
 impl fmt::Display for FramingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FramingError::EmptyDelimiter => {
-                f.write_str("the delimiter is empty: give at least one byte, e.g. 0D 0A")
-            }
-            FramingError::ZeroLength => {
-                f.write_str("a frame length or idle gap must be at least 1")
-            }
-            FramingError::TooLong(n) => write!(
-                f,
-                "{n} bytes is more than the largest frame ({MAX_FRAME} bytes)"
-            ),
-            FramingError::BadWidth(w) => {
-                write!(f, "a length field has 1, 2, 4 or 8 bytes, not {w}")
-            }
+            FramingError::EmptyDelimiter => f.write_str(t(S::ErrEmptyDelimiter)),
+            FramingError::ZeroLength => f.write_str(t(S::ErrZeroLength)),
+            FramingError::TooLong(n) => f.write_str(&tf(S::ErrFrameTooLong, &[n, &MAX_FRAME])),
+            FramingError::BadWidth(w) => f.write_str(&tf(S::ErrWidth, &[w])),
         }
     }
 }

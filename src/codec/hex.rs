@@ -1,6 +1,7 @@
 //! Hex as device engineers type it (`01 02`, `0x01,0x02`, `0102`) and as they read it
 //! (`48 65 6C 6C 6F`).
 
+use crate::i18n::{S, tf};
 use std::fmt;
 
 /// Why typed hex is not bytes, and where.
@@ -27,14 +28,10 @@ pub enum HexErrorKind {
 impl fmt::Display for HexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            HexErrorKind::BadDigit(c) => {
-                write!(f, "'{c}' at column {} is not a hex digit", self.column)
+            HexErrorKind::BadDigit(c) => f.write_str(&tf(S::ErrHexDigit, &[&c, &self.column])),
+            HexErrorKind::OddDigits { digits } => {
+                f.write_str(&tf(S::ErrHexOdd, &[&digits, &self.column]))
             }
-            HexErrorKind::OddDigits { digits } => write!(
-                f,
-                "odd number of hex digits ({digits}) at column {}: write them in pairs, e.g. 0123 or 01 23",
-                self.column
-            ),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::i18n::{S, tf};
+
 use serde::{Deserialize, Serialize};
 
 use super::checksum::ByteOrder;
@@ -46,11 +48,9 @@ pub enum LengthError {
 impl fmt::Display for LengthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LengthError::BadWidth(w) => {
-                write!(f, "a length prefix has 1, 2, 4 or 8 bytes, not {w}")
-            }
+            LengthError::BadWidth(w) => f.write_str(&tf(S::ErrWidth, &[w])),
             LengthError::TooLong { len, width } => {
-                write!(f, "length {len} does not fit in a {width}-byte prefix")
+                f.write_str(&tf(S::ErrLengthTooLong, &[len, width]))
             }
         }
     }

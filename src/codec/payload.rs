@@ -5,6 +5,8 @@
 //! the payload and line ending (within its range), the prefix counts all that follows it.
 
 use std::fmt::{self, Write as _};
+
+use crate::i18n::{S, t, tf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -134,22 +136,16 @@ pub enum PayloadError {
 impl fmt::Display for PayloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PayloadError::Hex(e) => write!(f, "Hex: {e}"),
+            PayloadError::Hex(e) => write!(f, "{e}"),
             PayloadError::Escape(e) => write!(f, "{e}"),
             PayloadError::Encode(e) => write!(f, "{e}"),
-            PayloadError::Unclosed { column } => {
-                write!(
-                    f,
-                    "'{{{{' at column {column} has no closing '}}}}' (write \\{{{{ for literal braces)"
-                )
+            PayloadError::Unclosed { column } => f.write_str(&tf(S::ErrVarUnclosed, &[column])),
+            PayloadError::BadVariable { column, text } => {
+                f.write_str(&tf(S::ErrVarUnknown, &[text, column]))
             }
-            PayloadError::BadVariable { column, text } => write!(
-                f,
-                "unknown variable '{{{{{text}}}}}' at column {column}: use counter, time, unixtime, random:LO:HI or hex:BYTES"
-            ),
             PayloadError::Checksum(e) => write!(f, "{e}"),
             PayloadError::Length(e) => write!(f, "{e}"),
-            PayloadError::Empty => f.write_str("Nothing to send: the send box is empty"),
+            PayloadError::Empty => f.write_str(t(S::ErrNothingToSend)),
         }
     }
 }

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use crate::i18n::{S, tf};
+
 use encoding_rs::{DecoderResult, EncoderResult, Encoding};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -135,11 +137,8 @@ pub struct EncodeError {
 
 impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "'{}' at column {} cannot be written in {}",
-            self.character, self.column, self.encoding
-        )
+        let args: [&dyn fmt::Display; 3] = [&self.character, &self.column, &self.encoding];
+        f.write_str(&tf(S::ErrUnencodable, &args))
     }
 }
 

@@ -2,6 +2,8 @@
 //! an [`AddrError`] whose message says what is wrong with it.
 
 use std::fmt;
+
+use crate::i18n::{S, t, tf};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Why a typed address or port is not usable.
@@ -27,20 +29,13 @@ pub enum AddrError {
 impl fmt::Display for AddrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AddrError::Empty => f.write_str("Required"),
+            AddrError::Empty => f.write_str(t(S::ErrRequired)),
             AddrError::OctetTooLarge { input, octet } => {
-                write!(f, "{input} is not an IP address: {octet} is more than 255")
+                f.write_str(&tf(S::ErrOctetTooLarge, &[input, octet]))
             }
-            AddrError::NotAnIp(input) => write!(
-                f,
-                "{input} is not an IP address (use e.g. 192.168.1.10 or ::1; host names are not resolved)"
-            ),
-            AddrError::PortNotNumber(input) => {
-                write!(f, "{input} is not a port: use a number from 0 to 65535")
-            }
-            AddrError::PortTooLarge(input) => {
-                write!(f, "{input} is not a port: ports go from 0 to 65535")
-            }
+            AddrError::NotAnIp(input) => f.write_str(&tf(S::ErrNotAnIp, &[input])),
+            AddrError::PortNotNumber(input) => f.write_str(&tf(S::ErrPortNotNumber, &[input])),
+            AddrError::PortTooLarge(input) => f.write_str(&tf(S::ErrPortTooLarge, &[input])),
         }
     }
 }

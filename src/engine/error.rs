@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::ConnId;
+use crate::i18n::{S, t, tf};
 
 /// Something the engine could not do.
 #[derive(Debug)]
@@ -53,11 +54,13 @@ pub enum EngineError {
     /// The connection was closed before this command arrived.
     UnknownConn(ConnId),
     /// A command that this mode cannot do.
-    Unsupported(&'static str),
+    Unsupported(crate::i18n::S),
     /// Any other socket failure, with what was being done.
     Io {
         /// What was being done, e.g. "reading from 127.0.0.1:5000".
-        context: String,
+        context: crate::i18n::S,
+        /// What it was done to (an address, a file), filling the context's slot.
+        subject: String,
         /// What the OS said.
         source: io::Error,
     },
@@ -78,57 +81,50 @@ impl fmt::Display for EngineError {
             EngineError::Bind { addr, source } => {
                 let (ip, port) = (ip_text(addr), addr.port());
                 match source.kind() {
-                    io::ErrorKind::AddrInUse => {
-                        write!(f, "Port {port} on {ip} is already in use")
+                    io::ErrorKind::AddrInUse => f.write_str(&tf(S::ErrPortInUse, &[&port, &ip])),
+                    io::ErrorKind::PermissionDenied if port < 1024 => {
+                        f.write_str(&tf(S::ErrLowPort, &[&port, &ip]))
                     }
-                    io::ErrorKind::PermissionDenied if port < 1024 => write!(
-                        f,
-                        "Permission denied for port {port} on {ip}: ports below 1024 need administrator rights"
-                    ),
                     io::ErrorKind::AddrNotAvailable => {
-                        write!(f, "{ip} is not an address of this machine")
+                        f.write_str(&tf(S::ErrNotLocalAddress, &[&ip]))
                     }
-                    _ => write!(f, "Could not bind {addr}: {source}"),
+                    _ => f.write_str(&tf(S::ErrBind, &[addr, source])),
                 }
             }
             EngineError::Connect { addr, source } => match source.kind() {
-                io::ErrorKind::ConnectionRefused => {
-                    write!(
-                        f,
-                        "Connection to {addr} refused: nothing is listening there"
-                    )
-                }
+                io::ErrorKind::ConnectionRefused => f.write_str(&tf(S::ErrRefused, &[addr])),
                 io::ErrorKind::NetworkUnreachable => {
-                    write!(f, "Cannot reach {addr}: network unreachable")
+                    f.write_str(&tf(S::ErrNetUnreachable, &[addr]))
                 }
-                io::ErrorKind::HostUnreachable => {
-                    write!(f, "Cannot reach {addr}: host unreachable")
-                }
+                io::ErrorKind::HostUnreachable => f.write_str(&tf(S::ErrHostUnreachable, &[addr])),
                 io::ErrorKind::AddrNotAvailable => {
-                    write!(f, "Cannot connect to {addr}: address not available")
+                    f.write_str(&tf(S::ErrAddrNotAvailable, &[addr]))
                 }
-                io::ErrorKind::TimedOut => write!(f, "No answer from {addr}: timed out"),
-                _ => write!(f, "Could not connect to {addr}: {source}"),
+                io::ErrorKind::TimedOut => f.write_str(&tf(S::ErrTimedOut, &[addr])),
+                _ => f.write_str(&tf(S::ErrConnect, &[addr, source])),
             },
             EngineError::ConnectTimeout { addr, after } => {
-                write!(
-                    f,
-                    "No answer from {addr} within {:.1} s",
-                    after.as_secs_f64()
-                )
+                let seconds = format!("{:.1}", after.as_secs_f64());
+                f.write_str(&tf(S::ErrConnectTimeout, &[addr, &seconds]))
             }
-            EngineError::Accept(source) => write!(f, "Could not accept a client: {source}"),
-            EngineError::Send { peer, source } => write!(f, "Could not send to {peer}: {source}"),
-            EngineError::SendQueueFull { peer, dropped } => write!(
-                f,
-                "{peer} is not reading: its send queue is full, {dropped} bytes were not sent"
-            ),
-            EngineError::NotConnected => f.write_str("Not connected: nothing to send to"),
-            EngineError::UnknownConn(id) => write!(f, "Client {id} is no longer connected"),
-            EngineError::Unsupported(what) => f.write_str(what),
-            EngineError::Io { context, source } => write!(f, "Error {context}: {source}"),
-            EngineError::Payload(e) => write!(f, "Timed send stopped: {e}"),
-            EngineError::Internal(what) => write!(f, "Internal error, session stopped: {what}"),
+            EngineError::Accept(source) => f.write_str(&tf(S::ErrAccept, &[source])),
+            EngineError::Send { peer, source } => f.write_str(&tf(S::ErrSend, &[peer, source])),
+            EngineError::SendQueueFull { peer, dropped } => {
+                f.write_str(&tf(S::ErrQueueFull, &[peer, dropped]))
+            }
+            EngineError::NotConnected => f.write_str(t(S::ErrNotConnected)),
+            EngineError::UnknownConn(id) => f.write_str(&tf(S::ErrUnknownConn, &[id])),
+            EngineError::Unsupported(what) => f.write_str(t(*what)),
+            EngineError::Io {
+                context,
+                subject,
+                source,
+            } => {
+                let context = tf(*context, &[subject]);
+                f.write_str(&tf(S::ErrIo, &[&context, source]))
+            }
+            EngineError::Payload(e) => f.write_str(&tf(S::ErrTimedSend, &[e])),
+            EngineError::Internal(what) => f.write_str(&tf(S::ErrInternal, &[what])),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::{
     SessionConfig, Target, sockets,
 };
 use crate::codec::framing::{Frame, Framer, Framing};
+use crate::i18n::S;
 
 /// An event and the time the I/O thread saw it happen.
 pub type Stamped = (SystemTime, Event);
@@ -291,7 +292,8 @@ impl Io {
                 && e.kind() != io::ErrorKind::Interrupted
             {
                 self.emit(Event::Error(EngineError::Io {
-                    context: "waiting for sockets".into(),
+                    context: S::CtxWaiting,
+                    subject: String::new(),
                     source: e,
                 }));
                 break;
@@ -520,7 +522,8 @@ impl Io {
             Interest::READABLE | Interest::WRITABLE,
         ) {
             self.emit(Event::Error(EngineError::Io {
-                context: format!("watching {peer}"),
+                context: S::CtxWatching,
+                subject: peer.to_string(),
                 source,
             }));
             return;
@@ -652,7 +655,7 @@ impl Io {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return ReadEnd::Closed(close_reason(e, conn.peer, "reading from")),
+                Err(e) => return ReadEnd::Closed(close_reason(e, conn.peer, S::CtxReadingFrom)),
             }
         }
     }
@@ -682,7 +685,7 @@ impl Io {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    failed = Some(close_reason(e, conn.peer, "sending to"));
+                    failed = Some(close_reason(e, conn.peer, S::CtxSendingTo));
                     break;
                 }
             }
@@ -788,7 +791,8 @@ impl Io {
                     ) => {}
                 Err(e) => {
                     self.emit(Event::Error(EngineError::Io {
-                        context: "receiving UDP".into(),
+                        context: S::CtxReceivingUdp,
+                        subject: String::new(),
                         source: e,
                     }));
                     return true;
@@ -942,7 +946,7 @@ impl Io {
                     self.listen(addr);
                 } else {
                     self.emit(Event::Error(EngineError::Unsupported(
-                        "Only a TCP server listens",
+                        S::ErrOnlyServerListens,
                     )));
                 }
             }
@@ -982,7 +986,8 @@ impl Io {
                 match FileSend::open(&path, to, chunk, pace) {
                     Ok(file) => self.file = Some(file),
                     Err(source) => self.emit(Event::Error(EngineError::Io {
-                        context: format!("opening {}", path.display()),
+                        context: S::CtxOpening,
+                        subject: path.display().to_string(),
                         source,
                     })),
                 }
@@ -1079,7 +1084,8 @@ impl Io {
                 Ok(None) => break,
                 Err(source) => {
                     self.emit(Event::Error(EngineError::Io {
-                        context: "reading the file".into(),
+                        context: S::CtxReadingFile,
+                        subject: String::new(),
                         source,
                     }));
                     self.finish_file();
@@ -1115,12 +1121,10 @@ impl Io {
     fn send(&mut self, to: Target, bytes: Vec<u8>, log: bool) {
         match (self.config.mode, to) {
             (Mode::Udp, Target::Addr(peer)) => self.send_udp(peer, bytes, log),
-            (Mode::Udp, _) => self.emit(Event::Error(EngineError::Unsupported(
-                "UDP sends to an address, not a connection",
-            ))),
-            (_, Target::Addr(_)) => self.emit(Event::Error(EngineError::Unsupported(
-                "TCP sends to a connection, not an address",
-            ))),
+            (Mode::Udp, _) => self.emit(Event::Error(EngineError::Unsupported(S::ErrUdpToAddr))),
+            (_, Target::Addr(_)) => {
+                self.emit(Event::Error(EngineError::Unsupported(S::ErrTcpToConn)));
+            }
             (_, Target::Conn(id)) => self.queue_send(id, bytes, log),
             (_, Target::AllConns) => {
                 let open: Vec<ConnId> = self
@@ -1159,13 +1163,14 @@ impl Io {
 }
 
 /// Tells a reset from other errors, which end the connection with the error itself.
-fn close_reason(e: io::Error, peer: SocketAddr, doing: &str) -> CloseReason {
+fn close_reason(e: io::Error, peer: SocketAddr, doing: S) -> CloseReason {
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::BrokenPipe => CloseReason::Reset,
         _ => CloseReason::Error(EngineError::Io {
-            context: format!("{doing} {peer}"),
+            context: doing,
+            subject: peer.to_string(),
             source: e,
         }),
     }

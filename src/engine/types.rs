@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::EngineError;
 use super::sender::{Pace, Schedule};
 use crate::codec::framing::Framing;
+use crate::i18n::{S, t};
 
 /// One TCP connection of a session. Never reused within a session, so a stale id
 /// can never address a newer client.
@@ -75,9 +76,9 @@ pub enum CloseReason {
 impl fmt::Display for CloseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CloseReason::PeerClosed => f.write_str("peer closed the connection"),
-            CloseReason::Reset => f.write_str("connection reset by peer"),
-            CloseReason::LocalClose => f.write_str("closed here"),
+            CloseReason::PeerClosed => f.write_str(t(S::ClosePeer)),
+            CloseReason::Reset => f.write_str(t(S::CloseReset)),
+            CloseReason::LocalClose => f.write_str(t(S::CloseLocal)),
             CloseReason::Error(e) => write!(f, "{e}"),
         }
     }

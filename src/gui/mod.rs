@@ -5,7 +5,7 @@ mod actions;
 mod app;
 mod fonts;
 mod framing_ui;
-pub mod i18n;
+pub use crate::i18n;
 pub mod log_view;
 mod send_options;
 mod send_panel;

@@ -408,7 +408,8 @@ impl Tab {
         match Session::start(config, self.notify.clone()) {
             Ok(session) => self.session = Some(session),
             Err(e) => self.capture.apply(Event::Error(EngineError::Io {
-                context: t(S::StartingSession).into(),
+                context: S::StartingSession,
+                subject: String::new(),
                 source: e,
             })),
         }

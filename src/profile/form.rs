@@ -12,6 +12,8 @@ use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSp
 use crate::codec::{TextEncoding, escape, hex};
 use crate::engine::{AddrError, Mode, SessionConfig, parse_ip, parse_port};
 
+use crate::i18n::{S, t, tf};
+
 /// The settings the user fills in. Saved at exit and restored at start (eframe persistence).
 ///
 /// `#[serde(default)]` so a form saved by an older version, with fields missing, still loads.
@@ -200,9 +202,7 @@ impl Form {
         let ip = parse_ip(&self.remote_ip);
         let port = parse_port(&self.remote_port).and_then(|p| {
             if p == 0 {
-                Err(AddrError::PortNotNumber(
-                    "0 (a remote port cannot be 0)".into(),
-                ))
+                Err(AddrError::PortNotNumber(t(S::ErrRemotePortZero).into()))
             } else {
                 Ok(p)
             }
@@ -332,10 +332,10 @@ impl Form {
             FrameMode::None => Framing::None,
             FrameMode::Delimiter => {
                 let delimiter = if self.frame_delimiter_hex {
-                    hex::parse(&self.frame_delimiter).map_err(|e| format!("Delimiter: {e}"))?
+                    hex::parse(&self.frame_delimiter).map_err(|e| tf(S::ErrDelimiter, &[&e]))?
                 } else {
                     escape::parse(&self.frame_delimiter, self.encoding)
-                        .map_err(|e| format!("Delimiter: {e}"))?
+                        .map_err(|e| tf(S::ErrDelimiter, &[&e]))?
                 };
                 Framing::Delimiter {
                     delimiter,
@@ -349,7 +349,7 @@ impl Form {
             },
             FrameMode::Idle => Framing::IdleGap(self.frame_idle_ms),
         };
-        framing.check().map_err(|e| format!("Framing: {e}"))?;
+        framing.check().map_err(|e| tf(S::ErrFraming, &[&e]))?;
         Ok(framing)
     }
 }

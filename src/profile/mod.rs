@@ -18,6 +18,7 @@ use ron::value::RawValue;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{S, t, tf};
 pub use form::{FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand};
 
 /// The format this version writes. Files of older versions load (every field has a default);
@@ -87,8 +88,8 @@ impl fmt::Display for ProfileError {
                 line,
                 column,
                 message,
-            } => write!(f, "line {line}, column {column}: {message}"),
-            ProfileError::NotAProfile(why) => write!(f, "not a SockScope profile: {why}"),
+            } => f.write_str(&tf(S::ProfileSyntax, &[line, column, message])),
+            ProfileError::NotAProfile(why) => f.write_str(&tf(S::ProfileNotAProfile, &[why])),
         }
     }
 }
@@ -156,9 +157,8 @@ where
     for (name, raw) in &fields.0 {
         let line = line_of(text, raw.get_ron());
         if !known.contains(name) {
-            warnings.push(format!(
-                "{path}{name} (line {line}): unknown field, ignored"
-            ));
+            let field = format!("{path}{name}");
+            warnings.push(tf(S::ProfileUnknownField, &[&field, &line]));
             continue;
         }
         let alone = format!("({name}: {})", raw.get_ron());
@@ -169,10 +169,10 @@ where
                 kept.push_str(raw.get_ron());
                 kept.push(',');
             }
-            Err(e) => warnings.push(format!(
-                "{path}{name} (line {line}): {}; the default is used",
-                e.code
-            )),
+            Err(e) => {
+                let field = format!("{path}{name}");
+                warnings.push(tf(S::ProfileBadValue, &[&field, &line, &e.code]));
+            }
         }
     }
     kept.push(')');
@@ -187,13 +187,10 @@ pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
         .iter()
         .find(|(name, _)| name == "session")
         .map(|(_, raw)| *raw)
-        .ok_or_else(|| ProfileError::NotAProfile("it has no `session` field".into()))?;
+        .ok_or_else(|| ProfileError::NotAProfile(t(S::ProfileNoSession).into()))?;
     let session_fields: Fields<'_> = ron::from_str(session.get_ron()).map_err(|e| {
-        ProfileError::NotAProfile(format!(
-            "`session` (line {}) is not a struct: {}",
-            line_of(text, session.get_ron()),
-            e.code
-        ))
+        let line = line_of(text, session.get_ron());
+        ProfileError::NotAProfile(tf(S::ProfileSessionNotStruct, &[&line, &e.code]))
     })?;
 
     let mut warnings = Vec::new();
@@ -206,18 +203,10 @@ pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
     );
     let mut profile: Profile = lenient(text, &header, "", &mut warnings);
     match top.0.iter().find(|(name, _)| name == "version") {
-        None => warnings.insert(
-            0,
-            format!("no `version` field: read as format {FORMAT_VERSION}"),
-        ),
-        Some(_) if profile.version > FORMAT_VERSION => warnings.insert(
-            0,
-            format!(
-                "written by a newer SockScope (format {}); what this version (format \
-                 {FORMAT_VERSION}) does not know is ignored",
-                profile.version
-            ),
-        ),
+        None => warnings.insert(0, tf(S::ProfileNoVersion, &[&FORMAT_VERSION])),
+        Some(_) if profile.version > FORMAT_VERSION => {
+            warnings.insert(0, tf(S::ProfileNewer, &[&profile.version, &FORMAT_VERSION]));
+        }
         Some(_) => {}
     }
     profile.session = lenient(text, &session_fields, "session.", &mut warnings);

@@ -225,7 +225,7 @@ fn bad_hex_shows_the_column_disables_send_and_sends_nothing() {
     harness.get_by_label("Send hex").click();
     harness.run();
     type_into(&mut harness, Role::MultilineTextInput, None, "01 0G");
-    harness.get_by_label("Hex: 'G' at column 5 is not a hex digit");
+    harness.get_by_label("'G' at column 5 is not a hex digit");
     assert!(
         harness
             .get_by_role_and_label(Role::Button, "Send")

@@ -290,6 +290,16 @@ fn switching_language_changes_every_visible_label() {
             key.zh()
         );
     }
+    // Messages from the lower layers speak Chinese too.
+    harness.state_mut().tab_mut().form.server_port = "70000".into();
+    harness.get_by_label("监听").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("70000 不是端口：端口范围是 0 到 65535")
+            .is_some()
+    );
+
     // And back.
     harness.get_by_label("视图").click();
     harness.run();

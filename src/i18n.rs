@@ -1,7 +1,9 @@
-//! Every user-facing string of the window, in English and 简体中文, in one table.
+//! Every user-facing string, in English and 简体中文, in one table: the window's labels and
+//! the sentences of errors and events from every layer (their `Display` reads this table).
 //!
-//! Widgets call [`t`] with a key (or [`tf`] for strings with `{}` slots). The language is per
-//! UI thread (each test harness has its own), switched live from the View menu.
+//! Callers use [`t`] with a key (or [`tf`] for strings with `{}` slots). The language is per
+//! thread — the UI thread formats everything the user sees, and each test harness has its
+//! own — and is switched live from the View menu. Pure data: no egui here.
 
 use std::cell::Cell;
 use std::fmt::Display;
@@ -41,6 +43,7 @@ impl Lang {
     }
 
     /// The language the OS is set to.
+    #[cfg(feature = "gui")]
     pub fn system() -> Lang {
         sys_locale::get_locale().map_or(Lang::En, |tag| Lang::from_locale(&tag))
     }
@@ -68,20 +71,59 @@ pub fn t(key: S) -> &'static str {
     }
 }
 
-/// The text of `key` with each `{}` replaced by the next argument.
+/// The text of `key` with each `{}` replaced by the next argument, and each `{N}` by argument
+/// `N` (so a translation can put them in another order). Other braces are kept as they are.
 pub fn tf(key: S, args: &[&dyn Display]) -> String {
-    let mut out = String::new();
-    let mut args = args.iter();
-    let mut parts = t(key).split("{}").peekable();
-    while let Some(part) = parts.next() {
-        out.push_str(part);
-        if parts.peek().is_some()
-            && let Some(arg) = args.next()
-        {
-            out.push_str(&arg.to_string());
+    let template = t(key);
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut next = 0;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let slot = from
+            .get(1..)
+            .and_then(|s| s.find('}').map(|close| (s, close)))
+            .and_then(|(s, close)| {
+                let inside = s.get(..close)?;
+                match inside {
+                    "" => Some((None, close)),
+                    digits if digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                        digits.parse::<usize>().ok().map(|n| (Some(n), close))
+                    }
+                    _ => None,
+                }
+            });
+        match slot {
+            Some((index, close)) => {
+                let n = index.unwrap_or_else(|| {
+                    next += 1;
+                    next - 1
+                });
+                if let Some(arg) = args.get(n) {
+                    out.push_str(&arg.to_string());
+                }
+                rest = from.get(close + 2..).unwrap_or_default();
+            }
+            None => {
+                out.push('{');
+                rest = from.get(1..).unwrap_or_default();
+            }
         }
     }
+    out.push_str(rest);
     out
+}
+
+/// How many arguments a template takes (`{}` slots, or the highest `{N}` + 1).
+pub fn slot_count(template: &str) -> usize {
+    let plain = template.matches("{}").count();
+    let numbered = (0..10)
+        .filter(|n| template.contains(&format!("{{{n}}}")))
+        .map(|n| n + 1)
+        .max()
+        .unwrap_or(0);
+    plain.max(numbered)
 }
 
 macro_rules! strings {
@@ -433,6 +475,85 @@ strings! {
     ScopeReserved => "reserved", "保留";
     ScopeGlobal => "global", "公网";
     NotAnAddress => "{}: not an IPv4/IPv6 address or CIDR", "{}：不是 IPv4/IPv6 地址或网段";
+
+    // Errors and events from the engine, capture, codec and profile layers.
+    ErrRequired => "Required", "必填";
+    ErrOctetTooLarge => "{} is not an IP address: {} is more than 255", "{} 不是 IP 地址：{} 大于 255";
+    ErrNotAnIp => "{} is not an IP address (use e.g. 192.168.1.10 or ::1; host names are not resolved)", "{} 不是 IP 地址（例如 192.168.1.10 或 ::1；不解析主机名）";
+    ErrPortNotNumber => "{} is not a port: use a number from 0 to 65535", "{} 不是端口：请填写 0 到 65535 的数字";
+    ErrPortTooLarge => "{} is not a port: ports go from 0 to 65535", "{} 不是端口：端口范围是 0 到 65535";
+    ErrRemotePortZero => "0 (a remote port cannot be 0)", "0（远程端口不能为 0）";
+    ErrPortInUse => "Port {} on {} is already in use", "{1} 上的端口 {0} 已被占用";
+    ErrLowPort => "Permission denied for port {} on {}: ports below 1024 need administrator rights", "无权使用 {1} 上的端口 {0}：1024 以下的端口需要管理员权限";
+    ErrNotLocalAddress => "{} is not an address of this machine", "{} 不是本机的地址";
+    ErrBind => "Could not bind {}: {}", "无法绑定 {}：{}";
+    ErrRefused => "Connection to {} refused: nothing is listening there", "连接 {} 被拒绝：那里没有程序在监听";
+    ErrNetUnreachable => "Cannot reach {}: network unreachable", "无法到达 {}：网络不可达";
+    ErrHostUnreachable => "Cannot reach {}: host unreachable", "无法到达 {}：主机不可达";
+    ErrAddrNotAvailable => "Cannot connect to {}: address not available", "无法连接 {}：地址不可用";
+    ErrTimedOut => "No answer from {}: timed out", "{} 无应答：超时";
+    ErrConnect => "Could not connect to {}: {}", "无法连接 {}：{}";
+    ErrConnectTimeout => "No answer from {} within {} s", "{} 在 {} 秒内无应答";
+    ErrAccept => "Could not accept a client: {}", "无法接受客户端连接：{}";
+    ErrSend => "Could not send to {}: {}", "无法发送到 {}：{}";
+    ErrQueueFull => "{} is not reading: its send queue is full, {} bytes were not sent", "{} 没有读取数据：发送队列已满，有 {} 字节未发送";
+    ErrNotConnected => "Not connected: nothing to send to", "未连接：没有发送对象";
+    ErrUnknownConn => "Client {} is no longer connected", "客户端 {} 已断开";
+    ErrIo => "Error {}: {}", "{} 时出错：{}";
+    CtxWaiting => "waiting for sockets", "等待套接字事件";
+    CtxWatching => "watching {}", "监视 {}";
+    CtxReceivingUdp => "receiving UDP", "接收 UDP";
+    CtxOpening => "opening {}", "打开 {}";
+    CtxReadingFile => "reading the file", "读取文件";
+    CtxReadingFrom => "reading from {}", "从 {} 读取";
+    CtxSendingTo => "sending to {}", "发送到 {}";
+    ErrTimedSend => "Timed send stopped: {}", "定时发送已停止：{}";
+    ErrInternal => "Internal error, session stopped: {}", "内部错误，会话已停止：{}";
+    ErrOnlyServerListens => "Only a TCP server listens", "只有 TCP 服务器才能监听";
+    ErrUdpToAddr => "UDP sends to an address, not a connection", "UDP 发送到地址，而不是连接";
+    ErrTcpToConn => "TCP sends to a connection, not an address", "TCP 发送到连接，而不是地址";
+    ClosePeer => "peer closed the connection", "对方关闭了连接";
+    CloseReset => "connection reset by peer", "连接被对方重置";
+    CloseLocal => "closed here", "本端关闭";
+    EvBound => "Bound to {}", "已绑定 {}";
+    EvListening => "Listening on {}", "正在监听 {}";
+    EvConnecting => "Connecting to {} …", "正在连接 {} …";
+    EvConnected => "Connected to {} from {}", "已连接 {}（本地 {}）";
+    EvClientConnected => "{} connected", "{} 已连接";
+    EvDisconnected => "Disconnected from {}: {}", "与 {} 的连接已断开：{}";
+    EvLeft => "{} left: {}", "{} 已断开：{}";
+    EvUnfinishedChar => " (unfinished character at the end: {})", "（末尾有不完整的字符：{}）";
+    EvDropped => "{} UDP datagrams ({} bytes) dropped: the log fell behind", "丢弃了 {} 个 UDP 数据报（{} 字节）：日志处理不过来";
+    EvStoppedListening => "Stopped listening", "已停止监听";
+    EvFileSent => "File sent: {} bytes", "文件已发送：{} 字节";
+    EvFileStopped => "File send stopped at {} of {} bytes", "文件发送在 {} / {} 字节处停止";
+    EvRecorded => "Recorded {} bytes to {}", "已记录 {} 字节到 {}";
+    EvRecordFailedAtEnd => "Recording to {} failed at the end: {}", "记录到 {} 在结束时失败：{}";
+    ErrHexDigit => "'{}' at column {} is not a hex digit", "第 {1} 列的“{0}”不是十六进制数字";
+    ErrHexOdd => "odd number of hex digits ({}) at column {}: write them in pairs, e.g. 0123 or 01 23", "第 {1} 列的十六进制数字个数为奇数（{0}）：请成对书写，如 0123 或 01 23";
+    ErrEscapeUnknown => "'\\{}' at column {} is not an escape: use \\r \\n \\t \\0 \\\\ or \\xHH", "第 {1} 列的“\\{0}”不是转义：请用 \\r \\n \\t \\0 \\\\ 或 \\xHH";
+    ErrEscapeLone => "lone '\\' at column {}: write \\\\ for a backslash", "第 {} 列有单独的“\\”：反斜杠请写成 \\\\";
+    ErrEscapeHex => "'\\x' at column {} needs two hex digits, e.g. \\x0D", "第 {} 列的“\\x”需要两位十六进制数字，如 \\x0D";
+    ErrVarUnclosed => "'{{' at column {} has no closing '}}' (write \\{{ for literal braces)", "第 {} 列的“{{”没有对应的“}}”（字面的大括号请写成 \\{{）";
+    ErrVarUnknown => "unknown variable '{{{}}}' at column {}: use counter, time, unixtime, random:LO:HI or hex:BYTES", "未知变量“{{{0}}}”（第 {1} 列）：可用 counter、time、unixtime、random:LO:HI 或 hex:BYTES";
+    ErrNothingToSend => "Nothing to send: the send box is empty", "没有可发送的内容：发送框为空";
+    ErrEmptyDelimiter => "the delimiter is empty: give at least one byte, e.g. 0D 0A", "分隔符为空：至少要有一个字节，如 0D 0A";
+    ErrZeroLength => "a frame length or idle gap must be at least 1", "帧长度或空闲间隔至少为 1";
+    ErrFrameTooLong => "{} bytes is more than the largest frame ({} bytes)", "{} 字节超过了最大帧长（{} 字节）";
+    ErrWidth => "a length field has 1, 2, 4 or 8 bytes, not {}", "长度字段只能是 1、2、4 或 8 字节，不能是 {}";
+    ErrLengthTooLong => "length {} does not fit in a {}-byte prefix", "长度 {} 放不进 {} 字节的前缀";
+    ErrChecksumRange => "checksum range (skip {} at the start, {} at the end) does not fit a {}-byte payload", "校验范围（开头跳过 {}，结尾跳过 {}）超出了 {} 字节的内容";
+    ErrUnencodable => "'{}' at column {} cannot be written in {}", "第 {1} 列的“{0}”无法用 {2} 编码";
+    ErrDelimiter => "Delimiter: {}", "分隔符：{}";
+    ErrFraming => "Framing: {}", "分帧：{}";
+    ProfileSyntax => "line {}, column {}: {}", "第 {} 行，第 {} 列：{}";
+    ProfileNotAProfile => "not a SockScope profile: {}", "不是 SockScope 配置文件：{}";
+    ProfileNoSession => "it has no `session` field", "缺少 `session` 字段";
+    ProfileSessionNotStruct => "`session` (line {}) is not a struct: {}", "`session`（第 {} 行）不是结构：{}";
+    ProfileUnknownField => "{} (line {}): unknown field, ignored", "{}（第 {} 行）：未知字段，已忽略";
+    ProfileBadValue => "{} (line {}): {}; the default is used", "{}（第 {} 行）：{}；已使用默认值";
+    ProfileNoVersion => "no `version` field: read as format {}", "缺少 `version` 字段：按格式 {} 读取";
+    ProfileNewer => "written by a newer SockScope (format {}); what this version (format {}) does not know is ignored", "由更新版本的 SockScope 写入（格式 {}）；本版本（格式 {}）不认识的内容已忽略";
 }
 
 #[cfg(test)]
@@ -456,11 +577,7 @@ mod tests {
     #[test]
     fn slots_match_between_languages() {
         for &key in S::ALL {
-            assert_eq!(
-                key.en().matches("{}").count(),
-                key.zh().matches("{}").count(),
-                "{key:?}"
-            );
+            assert_eq!(slot_count(key.en()), slot_count(key.zh()), "{key:?}");
         }
     }
 
@@ -470,7 +587,35 @@ mod tests {
         assert_eq!(tf(S::MatchNofM, &[&3, &12]), "3 of 12");
         set_lang(Lang::Zh);
         assert_eq!(tf(S::MatchNofM, &[&3, &12]), "第 3 处，共 12 处");
+        // Numbered slots reorder; literal braces stay.
+        assert_eq!(
+            tf(S::ErrPortInUse, &[&9000, &"0.0.0.0"]),
+            "0.0.0.0 上的端口 9000 已被占用"
+        );
+        assert!(tf(S::ErrVarUnknown, &[&"x", &3]).starts_with("未知变量“{{x}}”（第 3 列）"));
         set_lang(Lang::En);
+        assert_eq!(
+            tf(S::ErrVarUnclosed, &[&5]),
+            "'{{' at column 5 has no closing '}}' (write \\{{ for literal braces)"
+        );
+        assert_eq!(
+            tf(S::ErrVarUnknown, &[&"x", &3]),
+            "unknown variable '{{x}}' at column 3: use counter, time, unixtime, random:LO:HI or hex:BYTES"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tf_never_panics_on_any_key_and_arguments(n in 0usize..400, a in ".{0,8}", b in 0u64..) {
+            if let Some(&key) = S::ALL.get(n % S::ALL.len()) {
+                for lang in Lang::ALL {
+                    set_lang(lang);
+                    let _ = tf(key, &[&a, &b]);
+                    let _ = tf(key, &[]);
+                }
+                set_lang(Lang::En);
+            }
+        }
     }
 
     #[test]
