@@ -382,9 +382,9 @@ strings! {
     StateFailed => "Not connected (see the log)", "未连接（详见日志）";
     StateConnecting => "Connecting to {} …", "正在连接 {} …";
     StateConnected => "Connected to {} from {}", "已连接 {}（本地 {}）";
-    StateBound => "Bound to {} · {} peers", "已绑定 {} · {} 个对端";
-    StateListening => "Listening on {} · {} clients", "正在监听 {} · {} 个客户端";
-    StateNotListening => "Not listening · {} clients", "未监听 · {} 个客户端";
+    StateBound => "Bound to {} · peers: {}", "已绑定 {} · {} 个对端";
+    StateListening => "Listening on {} · clients: {}", "正在监听 {} · {} 个客户端";
+    StateNotListening => "Not listening · clients: {}", "未监听 · {} 个客户端";
 
     // Messages in the log.
     Recording => "Recording every received byte to {}", "正在把收到的每个字节记录到 {}";

@@ -361,6 +361,11 @@ impl Capture {
             Event::Error(error) => {
                 let text = error.to_string();
                 self.last_error = Some(text.clone());
+                // A connect that failed (refused, timed out) is over: the session that made
+                // it stops next, and that is not a cancel.
+                if matches!(self.link, LinkState::Connecting(_)) {
+                    self.link = LinkState::Idle;
+                }
                 self.log
                     .push_message(now, RecordKind::Error, None, None, text);
             }
@@ -586,6 +591,21 @@ impl Capture {
 mod tests {
     use super::*;
     use crate::engine::CloseReason;
+
+    #[test]
+    fn a_refused_connect_ends_the_connecting_state() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        let remote: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        cap.apply(Event::Connecting { remote });
+        assert_eq!(cap.link, LinkState::Connecting(remote));
+        cap.apply(Event::Error(crate::engine::EngineError::Connect {
+            addr: remote,
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        }));
+        assert_eq!(cap.link, LinkState::Idle);
+        assert!(cap.last_error.is_some());
+    }
 
     #[test]
     fn server_status_counts_clients_as_they_come_and_go() {

@@ -503,7 +503,10 @@ impl App {
                 self.interfaces = engine::local_addresses();
                 self.tools.interfaces_open = true;
             }
-            Action::Inspector => self.tools.inspector_open = true,
+            Action::Inspector => {
+                self.tools.inspector_open = true;
+                self.tools.focus_inspector = true;
+            }
             Action::Send | Action::ClearLog | Action::Find => {}
         }
     }

@@ -17,6 +17,8 @@ pub struct ToolsState {
     pub inspector_open: bool,
     /// What is typed in the inspector.
     pub inspector_text: String,
+    /// The inspector's field takes the keyboard (it just opened).
+    pub focus_inspector: bool,
 }
 
 /// A scope in words.
@@ -77,19 +79,26 @@ pub fn tools_ui(
         .open(&mut state.inspector_open)
         .resizable(false)
         .default_width(360.0)
-        .show(ctx, |ui| inspector_ui(ui, &mut state.inspector_text));
+        .show(ctx, |ui| {
+            inspector_ui(ui, &mut state.inspector_text, state.focus_inspector);
+        });
+    state.focus_inspector = false;
     chosen
 }
 
-fn inspector_ui(ui: &mut egui::Ui, text: &mut String) {
+fn inspector_ui(ui: &mut egui::Ui, text: &mut String, focus: bool) {
     ui.horizontal(|ui| {
         let label = ui.label(t(S::InspectorInput));
-        ui.add(
-            egui::TextEdit::singleline(text)
-                .hint_text(t(S::InspectorHint))
-                .desired_width(220.0),
-        )
-        .labelled_by(label.id);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(text)
+                    .hint_text(t(S::InspectorHint))
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
+        if focus {
+            field.request_focus();
+        }
     });
     if text.trim().is_empty() {
         return;

@@ -488,3 +488,37 @@ fn the_stream_view_joins_reads_into_lines() {
     harness.get_by_label_contains("TEMP=25");
     harness.get_by_label_contains("HUM=61");
 }
+
+#[test]
+fn a_refused_connect_says_refused_and_not_cancelled() {
+    // A port nobody listens on: bind one, note it, close it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = harness(Form {
+        remote_ip: "127.0.0.1".into(),
+        remote_port: port.to_string(),
+        ..Form::default()
+    });
+    harness.run();
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the connect failed", |app| {
+        !app.tab().is_open() && app.tab().capture.last_error.is_some()
+    });
+    let texts: Vec<String> = harness
+        .state()
+        .tab()
+        .capture
+        .log
+        .iter()
+        .map(|r| r.text().to_owned())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("refused")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("cancelled")), "{texts:?}");
+    assert!(
+        harness.query_by_label("Connect").is_some(),
+        "ready to try again"
+    );
+}
