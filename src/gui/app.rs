@@ -618,7 +618,8 @@ impl App {
                 }
                 response.context_menu(|ui| {
                     let name = entry.rename.get_or_insert_with(|| entry.title.clone());
-                    let field = ui.text_edit_singleline(name);
+                    let label = ui.label(t(S::Name));
+                    let field = ui.text_edit_singleline(name).labelled_by(label.id);
                     let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if ui.button(t(S::Rename)).clicked() || enter {
                         if !name.trim().is_empty() {

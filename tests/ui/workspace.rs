@@ -666,3 +666,75 @@ fn the_interfaces_window_lists_loopback_and_fills_the_local_ip() {
     harness.run();
     assert_ne!(harness.state().tab().form.local_ip, "0.0.0.0");
 }
+
+/// A file dropped on the window, as the OS would hand it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl eframe::egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_profile_opens_it_and_anything_else_is_refused() {
+    let dir = TempDir::new("drop");
+    let meter = dir.path("meter.ron");
+    profile::save(
+        &meter,
+        &Profile {
+            name: "电表".into(),
+            session: Form {
+                mode: Mode::Udp,
+                ..Form::default()
+            },
+            ..Profile::default()
+        },
+    )
+    .unwrap();
+    let notes = dir.path("notes.txt");
+    std::fs::write(&notes, "not a profile").unwrap();
+    let mut harness = harness_with(Workspace::default(), &dir.0, &[], &[]);
+    harness.run();
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(meter.clone())));
+    harness.run();
+    let app = harness.state();
+    assert_eq!(app.tabs().len(), 1, "the untouched tab is reused");
+    assert_eq!(app.tabs()[0].title, "电表");
+    assert_eq!(app.tab().form.mode, Mode::Udp);
+    assert_eq!(app.recent(), [meter]);
+
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(notes)));
+    harness.run();
+    let notice = harness.state().notice().unwrap();
+    assert!(
+        notice.error && notice.text.contains("notes.txt"),
+        "{notice:?}"
+    );
+    assert_eq!(harness.state().tabs().len(), 1);
+}
+
+#[test]
+fn a_tab_is_renamed_from_its_context_menu() {
+    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    harness.run();
+    let title = harness.state().tabs()[0].title.clone();
+    harness
+        .get_by_label(&format!("○ {title}"))
+        .click_secondary();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Name"), " 测试");
+    harness.get_by_label("Rename").click();
+    harness.run();
+    assert_eq!(harness.state().tabs()[0].title, format!("{title} 测试"));
+}
