@@ -121,7 +121,7 @@ fn server_lists_a_real_client_and_sends_to_it() {
     };
     assert!(
         harness
-            .query_by_label_contains(&format!("Listening on {addr} · 0 clients"))
+            .query_by_label_contains(&format!("Listening on {addr} · clients: 0"))
             .is_some(),
         "status bar shows it"
     );
