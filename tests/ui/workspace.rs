@@ -270,6 +270,7 @@ fn switching_language_changes_every_visible_label() {
         translated.len()
     );
 
+    eprintln!("{} table labels on screen in English", translated.len());
     harness.get_by_label("View").click();
     harness.run();
     harness.get_by_label("简体中文").click();
