@@ -4,6 +4,8 @@
 //!
 //!   cargo run --release --example ingest -- 1024            # framing off
 //!   cargo run --release --example ingest -- 1024 prefix     # 4-byte LE length-prefix framing
+//!   cargo run --release --example ingest -- 1024 prefix-engine  # the same, events dropped
+//!                                   # unread by a log store: the engine's own ceiling
 //!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send (to socat)
 
 #![allow(
@@ -61,6 +63,14 @@ pub fn send(addr: SocketAddr, total: u64, framed: bool) -> std::io::Result<()> {
 /// # Panics
 /// If the session does not start or the stream stalls for 10 s.
 pub fn ingest(total: u64, framing: Framing) -> Duration {
+    ingest_into(total, framing, true)
+}
+
+/// [`ingest`], with the events folded into a [`Capture`] (`capture`) or only counted.
+///
+/// # Panics
+/// If the session does not start or the stream stalls for 10 s.
+pub fn ingest_into(total: u64, framing: Framing, capture_events: bool) -> Duration {
     let framed = framing != Framing::None;
     let config = SessionConfig {
         mode: Mode::TcpServer,
@@ -85,8 +95,15 @@ pub fn ingest(total: u64, framing: Framing) -> Duration {
         .name("ingest-sender".into())
         .spawn(move || send(addr, total, framed))
         .expect("thread");
-    while capture.counters.rx_bytes < total {
+    let mut counted = 0;
+    while capture.counters.rx_bytes.max(counted) < total {
         match session.event_timeout(Duration::from_secs(10)) {
+            Some(Event::Data(data)) if !capture_events => {
+                // Bytes count once: as raw reads with framing, as messages without.
+                if !framed || data.kind == sockscope::engine::DataKind::RawRead {
+                    counted += data.bytes.len() as u64;
+                }
+            }
             Some(event) => capture.apply(event),
             None => panic!("stalled at {} of {total} bytes", capture.counters.rx_bytes),
         }
@@ -115,7 +132,7 @@ fn main() {
             println!("{:.0}", total as f64 / 1e6 / start.elapsed().as_secs_f64());
         }
         mode => {
-            let framing = if mode == Some("prefix") {
+            let framing = if mode.is_some_and(|m| m.starts_with("prefix")) {
                 Framing::LengthPrefix {
                     prefix: PREFIX,
                     offset: 0,
@@ -123,7 +140,7 @@ fn main() {
             } else {
                 Framing::None
             };
-            let elapsed = ingest(total, framing);
+            let elapsed = ingest_into(total, framing, mode != Some("prefix-engine"));
             println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
         }
     }

@@ -237,7 +237,7 @@ strings! {
     HeaderBytes => " header bytes", " 字节报头";
     TipHeaderOffset => "Bytes before the length field, e.g. a start byte", "长度字段之前的字节，如起始字节";
     RawBesideFrames => "Raw reads beside frames", "并排显示原始读取";
-    TipRawBeside => "Each read as it arrived, next to the messages framing made of them: this is 粘包/拆包", "每次读取的原始数据与分帧后的消息并排显示：这就是粘包/拆包";
+    TipRawBeside => "Each read as it arrived, next to the messages framing made of them: this is 粘包/拆包 (reads are kept from when this is ticked)", "每次读取的原始数据与分帧后的消息并排显示：这就是粘包/拆包（从勾选时起保留原始读取）";
 
     // Log view.
     EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";

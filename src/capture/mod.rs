@@ -230,6 +230,10 @@ pub struct Capture {
     pub raw: LogStore,
     /// Framing is on: bytes are counted from raw reads, messages from frames.
     pub framing_on: bool,
+    /// Keep raw reads in [`raw`](Self::raw) (they are shown beside the frames). Off, a raw
+    /// read is counted and recorded but not stored: storing and decoding each read as well as
+    /// each frame halved the ingest rate with framing on.
+    pub keep_raw: bool,
     /// Every received byte also goes to this file (接收转向文件), whatever the log's cap.
     pub recorder: Option<Recorder>,
     /// Local address of every TCP connection seen, for the pcap export.
@@ -275,6 +279,12 @@ impl Recorder {
             RecordFormat::TextLog => writeln!(self.out, "{}", log_line(record, false))?,
         }
         self.bytes += record.bytes.len() as u64;
+        Ok(())
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.bytes += bytes.len() as u64;
         Ok(())
     }
 
@@ -502,6 +512,19 @@ impl Capture {
         let recorded = data.dir == Direction::Rx
             && (data.kind == DataKind::RawRead || !self.framing_on || data.conn.is_none());
         let from_raw = data.kind == DataKind::RawRead;
+        if from_raw && !self.keep_raw {
+            match &mut self.recorder {
+                // Raw recording needs only the bytes; a text log needs the decoded record.
+                Some(file) if file.format == RecordFormat::Raw => {
+                    if let Err(e) = file.write_bytes(&data.bytes) {
+                        self.stop_recorder_on(&e);
+                    }
+                    return;
+                }
+                Some(_) => {}
+                None => return,
+            }
+        }
         let store = if from_raw {
             &mut self.raw
         } else {
@@ -526,8 +549,14 @@ impl Capture {
             return;
         };
         if let Err(e) = recorder.write(record) {
-            let text = tf(S::RecordingStopped, &[&recorder.path.display(), &e]);
-            self.recorder = None;
+            self.stop_recorder_on(&e);
+        }
+    }
+
+    /// Drops the recorder after a write failed, saying so in the log.
+    fn stop_recorder_on(&mut self, e: &std::io::Error) {
+        if let Some(recorder) = self.recorder.take() {
+            let text = tf(S::RecordingStopped, &[&recorder.path.display(), e]);
             self.log
                 .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
         }
@@ -643,6 +672,7 @@ mod tests {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpClient);
         cap.framing_on = true;
+        cap.keep_raw = true;
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let at = SystemTime::now();
         let data = |bytes: &[u8], kind| {
@@ -661,6 +691,39 @@ mod tests {
         cap.apply(data(b"ERR", DataKind::Message));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
+    }
+
+    #[test]
+    fn raw_reads_not_shown_are_counted_and_recorded_but_not_stored() {
+        let dir = std::env::temp_dir().join(format!("sockscope-keep-raw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rx.bin");
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        cap.framing_on = true;
+        assert!(!cap.keep_raw, "off unless the view asks");
+        cap.start_recording(path.clone(), RecordFormat::Raw)
+            .unwrap();
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let data = |bytes: &[u8], kind| {
+            Event::Data(Data {
+                conn: Some(ConnId(1)),
+                peer,
+                dir: Direction::Rx,
+                at: SystemTime::now(),
+                bytes: bytes.to_vec(),
+                kind,
+            })
+        };
+        cap.apply(data(b"\xFC\x03OK\r\nER", DataKind::RawRead));
+        cap.apply(data(b"OK", DataKind::Message));
+        cap.apply(data(b"R\r\n", DataKind::RawRead));
+        cap.apply(data(b"ERR", DataKind::Message));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (11, 2));
+        assert_eq!((cap.log.len(), cap.raw.len()), (2, 0));
+        cap.stop_recording();
+        assert_eq!(std::fs::read(&path).unwrap(), b"\xFC\x03OK\r\nERR\r\n");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -194,12 +194,11 @@ impl StreamDecoder {
 
     fn run(&mut self, bytes: &[u8], out: &mut String, last: bool) {
         let mut rest = bytes;
+        // Room for about as much text as bytes (and a few escapes), not for the worst case (3×
+        // for UTF-8 from single bytes): the worst case made every small binary frame allocate
+        // (and the kernel zero) three times its size. Output full just means another round.
+        out.reserve(rest.len() + 32);
         loop {
-            let need = self
-                .inner
-                .max_utf8_buffer_length_without_replacement(rest.len())
-                .unwrap_or(rest.len() * 3 + 16);
-            out.reserve(need);
             let (result, read) = self
                 .inner
                 .decode_to_string_without_replacement(rest, out, last);
@@ -207,19 +206,17 @@ impl StreamDecoder {
             self.remember(consumed);
             match result {
                 DecoderResult::InputEmpty => return,
-                DecoderResult::OutputFull => {}
+                DecoderResult::OutputFull => out.reserve(after.len() + 32),
                 DecoderResult::Malformed(bad, extra) => {
                     // The malformed bytes end `extra` bytes before the read position and may
                     // have started in an earlier call: recover them from the history.
                     let end = self.history.len().saturating_sub(usize::from(extra));
                     let start = end.saturating_sub(usize::from(bad));
-                    let mut escaped = String::new();
-                    for b in self.history.get(start..end).unwrap_or_default() {
-                        let _ = write!(escaped, "\\x{b:02X}");
-                    }
                     // The `extra` bytes after it are held inside the decoder and come out
                     // later, so the escape goes in its right place.
-                    out.push_str(&escaped);
+                    for b in self.history.get(start..end).unwrap_or_default() {
+                        let _ = write!(out, "\\x{b:02X}");
+                    }
                 }
             }
             rest = after;

@@ -150,6 +150,7 @@ impl Tab {
         // a quarter of the log's cap is plenty.
         capture.raw.set_cap(crate::capture::DEFAULT_CAP / 4);
         capture.mode = form.mode;
+        capture.keep_raw = form.show_raw;
         let vars = VarState::new(form.counter_start, form.counter_step);
         Self {
             form,
@@ -295,6 +296,7 @@ impl Tab {
 
     /// Brings the view's indexes up to date with the log (only the new records are looked at).
     pub fn refresh_view(&mut self) {
+        self.capture.keep_raw = self.form.show_raw;
         let view = &mut self.view;
         view.index.update(&self.capture.log, &view.filter);
         view.raw_index.update(&self.capture.raw, &view.filter);
