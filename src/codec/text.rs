@@ -194,10 +194,15 @@ impl StreamDecoder {
 
     fn run(&mut self, bytes: &[u8], out: &mut String, last: bool) {
         let mut rest = bytes;
-        // Room for about as much text as bytes (and a few escapes), not for the worst case (3×
+        // Room for about as much text as bytes (half again for GBK and the like, and a few escapes), not for the worst case (3×
         // for UTF-8 from single bytes): the worst case made every small binary frame allocate
         // (and the kernel zero) three times its size. Output full just means another round.
-        out.reserve(rest.len() + 32);
+        let expansion = if self.encoding == TextEncoding::UTF_8 {
+            0
+        } else {
+            rest.len() / 2
+        };
+        out.reserve(rest.len() + expansion + 32);
         loop {
             let (result, read) = self
                 .inner
