@@ -98,9 +98,11 @@ pub fn ingest_into(total: u64, framing: Framing, capture_events: bool) -> Durati
     let mut counted = 0;
     while capture.counters.rx_bytes.max(counted) < total {
         match session.event_timeout(Duration::from_secs(10)) {
-            Some(Event::Data(data)) if !capture_events => {
+            Some(event) if !capture_events => {
                 // Bytes count once: as raw reads with framing, as messages without.
-                if !framed || data.kind == sockscope::engine::DataKind::RawRead {
+                if let Event::Data(data) = event
+                    && (!framed || data.kind == sockscope::engine::DataKind::RawRead)
+                {
                     counted += data.bytes.len() as u64;
                 }
             }

@@ -329,6 +329,11 @@ impl Capture {
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Data(data) => self.apply_data(data),
+            Event::Frames(frames) => {
+                for data in frames.split() {
+                    self.apply_data(data);
+                }
+            }
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
                 let rest = self.log.end_stream(conn);
@@ -691,6 +696,25 @@ mod tests {
         cap.apply(data(b"ERR", DataKind::Message));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
+    }
+
+    #[test]
+    fn frames_of_one_read_become_one_record_each() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        cap.framing_on = true;
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        cap.apply(Event::Frames(crate::engine::Frames {
+            conn: ConnId(1),
+            peer,
+            at: SystemTime::now(),
+            bytes: b"OKERR\x00".to_vec(),
+            lens: vec![2, 3, 0, 1],
+        }));
+        let texts: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes.as_slice()).collect();
+        assert_eq!(texts, [&b"OK"[..], b"ERR", b"", b"\x00"]);
+        assert_eq!(cap.counters.rx_messages, 4);
+        assert_eq!(cap.counters.rx_bytes, 0, "bytes are counted from raw reads");
     }
 
     #[test]

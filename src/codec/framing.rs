@@ -2,6 +2,7 @@
 //! frames however the stream was chunked into reads — the property tests below hold it to that.
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::i18n::{S, t, tf};
 
@@ -186,36 +187,83 @@ impl Framer {
                 vec![Frame::whole(bytes.to_vec())]
             };
         }
+        let spans = self.spans(bytes);
+        spans
+            .into_iter()
+            .map(|span| Frame {
+                bytes: self.buf.get(span.range).unwrap_or_default().to_vec(),
+                partial: span.partial,
+            })
+            .collect()
+    }
+
+    /// Feeds one read; appends the whole frames it completed to `out` back to back with their
+    /// lengths in `lens` (no allocation per frame), and returns the partial ones, each with
+    /// the number of whole frames in `lens` before it (so the order can be kept).
+    pub fn push_into(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+        lens: &mut Vec<usize>,
+    ) -> Vec<(usize, Frame)> {
+        if let Framing::None = self.framing {
+            if !bytes.is_empty() {
+                out.extend_from_slice(bytes);
+                lens.push(bytes.len());
+            }
+            return Vec::new();
+        }
+        let mut partials = Vec::new();
+        for span in self.spans(bytes) {
+            let frame = self.buf.get(span.range).unwrap_or_default();
+            if span.partial {
+                let frame = Frame {
+                    bytes: frame.to_vec(),
+                    partial: true,
+                };
+                partials.push((lens.len(), frame));
+            } else {
+                out.extend_from_slice(frame);
+                lens.push(frame.len());
+            }
+        }
+        partials
+    }
+
+    /// Appends `bytes` and finds the frames now complete, as ranges of `buf` (valid until the
+    /// next push, which compacts `buf` first).
+    fn spans(&mut self, bytes: &[u8]) -> Vec<Span> {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
-        let mut frames = Vec::new();
+        // Out of `self` while splitting, so the delimiter is borrowed, not cloned per frame.
+        let framing = std::mem::replace(&mut self.framing, Framing::None);
+        let mut spans = Vec::new();
         loop {
-            let next = match &self.framing {
+            let next = match &framing {
                 Framing::None | Framing::IdleGap(_) => None,
-                Framing::Delimiter { delimiter, keep } => {
-                    self.split_delimiter(&delimiter.clone(), *keep)
-                }
-                Framing::FixedLength(n) => self.take(*n).map(Frame::whole),
+                Framing::Delimiter { delimiter, keep } => self.split_delimiter(delimiter, *keep),
+                Framing::FixedLength(n) => self.take(*n).map(Span::whole),
                 Framing::LengthPrefix { prefix, offset } => self.split_length(*prefix, *offset),
             };
             match next {
-                Some(frame) => frames.push(frame),
+                Some(span) => spans.push(span),
                 None => break,
             }
         }
         // Whatever the framing, never hold more than MAX_FRAME: cut it as a partial frame.
-        while self.pending() >= MAX_FRAME && !matches!(self.framing, Framing::LengthPrefix { .. }) {
-            if let Some(bytes) = self.take(MAX_FRAME) {
-                frames.push(Frame {
-                    bytes,
+        while self.pending() >= MAX_FRAME && !matches!(framing, Framing::LengthPrefix { .. }) {
+            if let Some(range) = self.take(MAX_FRAME) {
+                spans.push(Span {
+                    range,
                     partial: true,
                 });
             }
         }
-        frames
+        self.framing = framing;
+        spans
     }
 
     /// What is held, as a frame: the end of an idle gap (a whole frame) or of the stream
@@ -232,14 +280,18 @@ impl Framer {
         Some(Frame { bytes, partial })
     }
 
-    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
-        let frame = self.held().get(..n)?.to_vec();
+    /// The next `n` held bytes, as a range of `buf`, handed out.
+    fn take(&mut self, n: usize) -> Option<Range<usize>> {
+        if self.pending() < n {
+            return None;
+        }
+        let range = self.start..self.start + n;
         self.start += n;
         self.scanned = 0;
-        Some(frame)
+        Some(range)
     }
 
-    fn split_delimiter(&mut self, delimiter: &[u8], keep: bool) -> Option<Frame> {
+    fn split_delimiter(&mut self, delimiter: &[u8], keep: bool) -> Option<Span> {
         let from = self.scanned;
         let found = self
             .held()
@@ -248,11 +300,11 @@ impl Framer {
             .map(|at| at + from);
         match found {
             Some(at) => {
-                let mut frame = self.take(at + delimiter.len())?;
+                let mut range = self.take(at + delimiter.len())?;
                 if !keep {
-                    frame.truncate(at);
+                    range.end -= delimiter.len();
                 }
-                Some(Frame::whole(frame))
+                Some(Span::whole(range))
             }
             None => {
                 // A delimiter may start in the last len-1 bytes: search from there next time.
@@ -262,7 +314,7 @@ impl Framer {
         }
     }
 
-    fn split_length(&mut self, prefix: LengthPrefix, offset: usize) -> Option<Frame> {
+    fn split_length(&mut self, prefix: LengthPrefix, offset: usize) -> Option<Span> {
         let head = offset + usize::from(prefix.width);
         if self.pending() < head {
             return None;
@@ -276,13 +328,28 @@ impl Framer {
             .and_then(|p| usize::try_from(p).ok())
             .and_then(|p| p.checked_add(head));
         match total {
-            Some(total) if total <= MAX_FRAME => self.take(total).map(Frame::whole),
+            Some(total) if total <= MAX_FRAME => self.take(total).map(Span::whole),
             // An impossible length: the stream is not what the settings say. Hand the header
             // over as a partial frame and look for the next one right after it.
-            _ => self.take(head).map(|bytes| Frame {
-                bytes,
+            _ => self.take(head).map(|range| Span {
+                range,
                 partial: true,
             }),
+        }
+    }
+}
+
+/// A frame found in the framer's buffer, not yet copied out.
+struct Span {
+    range: Range<usize>,
+    partial: bool,
+}
+
+impl Span {
+    fn whole(range: Range<usize>) -> Self {
+        Self {
+            range,
+            partial: false,
         }
     }
 }
@@ -463,6 +530,38 @@ mod tests {
                     }
                 }),
         ]
+    }
+
+    proptest! {
+        #[test]
+        fn push_into_gives_what_push_gives(
+            framing in any_framing(),
+            stream in proptest::collection::vec(any::<u8>(), 0..300),
+            cuts in proptest::collection::vec(0usize..300, 0..12),
+        ) {
+            let chunks = chunked(&stream, cuts);
+            let mut one = Framer::new(framing.clone());
+            let mut other = Framer::new(framing);
+            for chunk in &chunks {
+                let expected = one.push(chunk);
+                let (mut out, mut lens) = (Vec::new(), Vec::new());
+                let mut partials = other.push_into(chunk, &mut out, &mut lens).into_iter().peekable();
+                let mut rest = out.as_slice();
+                let mut got = Vec::new();
+                for (n, len) in lens.iter().enumerate() {
+                    while let Some((_, partial)) = partials.next_if(|(at, _)| *at == n) {
+                        got.push(partial);
+                    }
+                    let (frame, after) = rest.split_at(*len);
+                    got.push(Frame { bytes: frame.to_vec(), partial: false });
+                    rest = after;
+                }
+                got.extend(partials.map(|(_, p)| p));
+                prop_assert!(rest.is_empty());
+                prop_assert_eq!(got, expected);
+            }
+            prop_assert_eq!(one.flush(), other.flush());
+        }
     }
 
     proptest! {

@@ -15,5 +15,6 @@ pub use inspect::{Inspection, Network, Scope, inspect};
 pub use sender::{Pace, Schedule};
 pub use session::{MAX_IN_FLIGHT, Notify, Session};
 pub use types::{
-    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Mode, SessionConfig, Target,
+    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, SessionConfig,
+    Target,
 };

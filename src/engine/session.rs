@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::sender::{FileSend, Schedule};
 use super::{
-    CloseReason, Command, ConnId, Data, DataKind, Direction, EngineError, Event, Mode,
+    CloseReason, Command, ConnId, Data, DataKind, Direction, EngineError, Event, Frames, Mode,
     SessionConfig, Target, sockets,
 };
 use crate::codec::framing::{Frame, Framer, Framing};
@@ -182,14 +182,8 @@ impl Session {
 
     /// Counts received bytes as taken, so the I/O thread may read more.
     fn taken(&self, stamped: Stamped) -> Stamped {
-        if let Event::Data(Data {
-            dir: Direction::Rx,
-            bytes,
-            ..
-        }) = &stamped.1
-        {
-            self.in_flight.fetch_sub(bytes.len(), Ordering::Relaxed);
-        }
+        self.in_flight
+            .fetch_sub(rx_len(&stamped.1), Ordering::Relaxed);
         stamped
     }
 
@@ -429,14 +423,7 @@ impl Io {
     }
 
     fn emit(&mut self, event: Event) {
-        if let Event::Data(Data {
-            dir: Direction::Rx,
-            bytes,
-            ..
-        }) = &event
-        {
-            self.in_flight.fetch_add(bytes.len(), Ordering::Relaxed);
-        }
+        self.in_flight.fetch_add(rx_len(&event), Ordering::Relaxed);
         // A send error means the owner dropped its handle; the Stop it sent ends the loop.
         self.batch.push((SystemTime::now(), event));
         if self.batch.len() >= MAX_BATCH {
@@ -490,6 +477,47 @@ impl Io {
             DataKind::Message
         };
         self.emit_kind(Some(id), peer, Direction::Rx, frame.bytes, kind);
+    }
+
+    /// Emits the frames one read completed: runs of whole ones as one [`Frames`] event each
+    /// (one buffer per read, not per frame), partial ones on their own, in stream order.
+    fn emit_frames(
+        &mut self,
+        id: ConnId,
+        peer: SocketAddr,
+        mut bytes: Vec<u8>,
+        lens: &[usize],
+        partials: Vec<(usize, Frame)>,
+    ) {
+        let at = SystemTime::now();
+        let (mut done, mut offset) = (0, 0);
+        for (before, partial) in partials
+            .into_iter()
+            .map(|(n, f)| (n, Some(f)))
+            .chain([(lens.len(), None)])
+        {
+            let run = lens.get(done..before).unwrap_or_default();
+            if !run.is_empty() {
+                let len: usize = run.iter().sum();
+                let chunk = if offset == 0 && len == bytes.len() {
+                    std::mem::take(&mut bytes)
+                } else {
+                    bytes.get(offset..offset + len).unwrap_or_default().to_vec()
+                };
+                offset += len;
+                self.emit(Event::Frames(Frames {
+                    conn: id,
+                    peer,
+                    at,
+                    bytes: chunk,
+                    lens: run.to_vec(),
+                }));
+            }
+            done = before;
+            if let Some(frame) = partial {
+                self.emit_frame(id, peer, frame);
+            }
+        }
     }
 
     /// Hands over what a connection's framer holds (stream end, framing change, idle gap).
@@ -645,12 +673,11 @@ impl Io {
                         self.emit_data(Some(id), peer, Direction::Rx, bytes);
                     } else {
                         conn.last_rx = Instant::now();
-                        let frames = conn.framer.push(read);
+                        let (mut bytes, mut lens) = (Vec::with_capacity(read.len()), Vec::new());
+                        let partials = conn.framer.push_into(read, &mut bytes, &mut lens);
                         let raw = read.to_vec();
                         self.emit_kind(Some(id), peer, Direction::Rx, raw, DataKind::RawRead);
-                        for frame in frames {
-                            self.emit_frame(id, peer, frame);
-                        }
+                        self.emit_frames(id, peer, bytes, &lens, partials);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
@@ -1173,5 +1200,18 @@ fn close_reason(e: io::Error, peer: SocketAddr, doing: S) -> CloseReason {
             subject: peer.to_string(),
             source: e,
         }),
+    }
+}
+
+/// Received bytes an event carries (what the owner has yet to take).
+fn rx_len(event: &Event) -> usize {
+    match event {
+        Event::Data(Data {
+            dir: Direction::Rx,
+            bytes,
+            ..
+        })
+        | Event::Frames(Frames { bytes, .. }) => bytes.len(),
+        _ => 0,
     }
 }

@@ -159,6 +159,40 @@ pub struct Data {
     pub kind: DataKind,
 }
 
+/// Whole received frames of one connection, back to back in one buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frames {
+    /// The connection.
+    pub conn: ConnId,
+    /// The other end.
+    pub peer: SocketAddr,
+    /// When the read that completed them returned.
+    pub at: SystemTime,
+    /// The frames' bytes, back to back.
+    pub bytes: Vec<u8>,
+    /// Each frame's length, in order; they add up to `bytes.len()`.
+    pub lens: Vec<usize>,
+}
+
+impl Frames {
+    /// Each frame as its own [`Data`] message.
+    pub fn split(&self) -> impl Iterator<Item = Data> + '_ {
+        let mut rest = self.bytes.as_slice();
+        self.lens.iter().map(move |&len| {
+            let (frame, after) = rest.split_at(len.min(rest.len()));
+            rest = after;
+            Data {
+                conn: Some(self.conn),
+                peer: self.peer,
+                dir: Direction::Rx,
+                at: self.at,
+                bytes: frame.to_vec(),
+                kind: DataKind::Message,
+            }
+        })
+    }
+}
+
 /// What a [`Data`] event holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DataKind {
@@ -195,6 +229,10 @@ pub enum Event {
     },
     /// Bytes received or sent.
     Data(Data),
+    /// The whole frames one TCP read completed, in one buffer: one allocation per read
+    /// instead of one per frame on the I/O thread (whose per-frame buffers, freed on another
+    /// thread, serialised both threads on the allocator's lock).
+    Frames(Frames),
     /// A TCP connection ended.
     Closed {
         /// Which one.

@@ -29,13 +29,14 @@ fn framed_client(framing: Framing) -> (Session, TcpStream) {
 fn frames(session: &Session, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
     let (mut out, mut raw_reads) = (Vec::new(), 0);
     wait_for(session, |e| {
-        if let Event::Data(d) = e
-            && d.dir == Direction::Rx
-        {
-            match d.kind {
+        match e {
+            Event::Data(d) if d.dir == Direction::Rx => match d.kind {
                 DataKind::RawRead => raw_reads += 1,
                 kind => out.push((d.bytes.clone(), kind)),
-            }
+            },
+            // Whole frames of one read come together; each is a message.
+            Event::Frames(batch) => out.extend(batch.split().map(|d| (d.bytes, d.kind))),
+            _ => {}
         }
         out.len() >= n
     });
