@@ -10,6 +10,7 @@
 )]
 
 mod capture;
+mod faults;
 mod framing;
 mod sending;
 mod tcp_client;

@@ -1,0 +1,129 @@
+//! Faults devices and networks cause: peers that never read, clients that come and go in
+//! thousands. Bounded in count and time.
+
+use std::io::Write;
+use std::net::TcpStream;
+
+use sockscope::engine::{Command, ConnId, EngineError, Event, Mode, Target};
+
+use crate::util::{listening, read_n, start, wait_for};
+
+/// Accepts `n` clients connected from the test and returns their ids in connect order.
+fn accept(session: &sockscope::engine::Session, n: usize) -> Vec<ConnId> {
+    let mut ids = Vec::new();
+    wait_for(session, |e| {
+        if let Event::Connected { conn, .. } = e {
+            ids.push(*conn);
+        }
+        ids.len() == n
+    });
+    ids
+}
+
+#[test]
+fn a_client_that_never_reads_backs_up_alone_and_can_still_be_disconnected() {
+    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
+    let addr = listening(&session);
+    let stuck = TcpStream::connect(addr).unwrap();
+    let mut reader = TcpStream::connect(addr).unwrap();
+    let ids = accept(&session, 2);
+    let (stuck_id, reader_id) = (ids[0], ids[1]);
+
+    // 96 MiB at a peer that reads nothing: more than the kernel buffers and our 64 MiB queue.
+    // Each command returns at once (the UI thread never waits on a socket).
+    let chunk = vec![0xA5u8; 1 << 20];
+    for _ in 0..96 {
+        session.command(Command::Send {
+            to: Target::Conn(stuck_id),
+            bytes: chunk.clone(),
+        });
+    }
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::Error(EngineError::SendQueueFull { .. }))
+    });
+    let Some(Event::Error(EngineError::SendQueueFull { dropped, .. })) = events.last() else {
+        unreachable!()
+    };
+    assert!(
+        *dropped > 0,
+        "the refusal says how many bytes were not sent"
+    );
+
+    // The other client is served meanwhile.
+    session.command(Command::Send {
+        to: Target::Conn(reader_id),
+        bytes: b"still here".to_vec(),
+    });
+    assert_eq!(read_n(&mut reader, 10), b"still here");
+    reader.write_all(b"and you?").unwrap();
+    wait_for(
+        &session,
+        |e| matches!(e, Event::Data(d) if d.bytes == b"and you?"),
+    );
+
+    // Disconnect ends the stuck connection despite its full queue.
+    session.command(Command::Disconnect(stuck_id));
+    wait_for(
+        &session,
+        |e| matches!(e, Event::Closed { conn, .. } if *conn == stuck_id),
+    );
+    drop(stuck);
+}
+
+#[test]
+fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
+    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
+    let addr = listening(&session);
+    let mut capture = sockscope::capture::Capture::default();
+    capture.begin(Mode::TcpServer);
+    let (waves, per_wave) = (10, 200);
+    for wave in 0..waves {
+        let clients: Vec<TcpStream> = (0..per_wave)
+            .map(|i| {
+                let mut c = TcpStream::connect(addr).unwrap();
+                c.write_all(format!("{wave}:{i}").as_bytes()).unwrap();
+                c
+            })
+            .collect();
+        let mut connected = 0;
+        wait_for(&session, |e| {
+            if matches!(e, Event::Connected { .. }) {
+                connected += 1;
+            }
+            connected == per_wave
+        })
+        .into_iter()
+        .for_each(|e| capture.apply(e));
+        drop(clients);
+        let target = (wave + 1) * per_wave;
+        let mut closed = capture_closed(&capture);
+        wait_for(&session, |e| {
+            if matches!(e, Event::Closed { .. }) {
+                closed += 1;
+            }
+            closed == target
+        })
+        .into_iter()
+        .for_each(|e| capture.apply(e));
+        assert!(
+            capture.clients.is_empty(),
+            "wave {wave}: {} left",
+            capture.clients.len()
+        );
+    }
+    let received = capture.counters.rx_messages;
+    assert_eq!(
+        received,
+        (waves * per_wave) as u64,
+        "every client's message arrived"
+    );
+}
+
+/// Clients that left so far, from the log.
+fn capture_closed(capture: &sockscope::capture::Capture) -> usize {
+    capture
+        .log
+        .iter()
+        .filter(|r| r.kind == sockscope::capture::RecordKind::Info && r.text().contains(" left: "))
+        .count()
+}
