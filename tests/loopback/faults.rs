@@ -86,25 +86,27 @@ fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
             })
             .collect();
         let mut connected = 0;
-        wait_for(&session, |e| {
+        let events = wait_for(&session, |e| {
             if matches!(e, Event::Connected { .. }) {
                 connected += 1;
             }
             connected == per_wave
-        })
-        .into_iter()
-        .for_each(|e| capture.apply(e));
+        });
+        for event in events {
+            capture.apply(event);
+        }
         drop(clients);
         let target = (wave + 1) * per_wave;
         let mut closed = capture_closed(&capture);
-        wait_for(&session, |e| {
+        let events = wait_for(&session, |e| {
             if matches!(e, Event::Closed { .. }) {
                 closed += 1;
             }
             closed == target
-        })
-        .into_iter()
-        .for_each(|e| capture.apply(e));
+        });
+        for event in events {
+            capture.apply(event);
+        }
         assert!(
             capture.clients.is_empty(),
             "wave {wave}: {} left",
