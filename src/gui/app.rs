@@ -181,6 +181,8 @@ pub struct App {
     notice: Option<Notice>,
     notify: Notify,
     tabs_made: usize,
+    /// Print the time from this instant to the first frame, then close (`scripts/perf`).
+    first_frame_from: Option<std::time::Instant>,
 }
 
 impl App {
@@ -248,6 +250,7 @@ impl App {
             notice: None,
             notify,
             tabs_made: 0,
+            first_frame_from: None,
         };
         for saved in workspace.tabs {
             app.add_tab(saved.profile, saved.path);
@@ -257,6 +260,13 @@ impl App {
         }
         app.active = workspace.active.min(app.tabs.len() - 1);
         app
+    }
+
+    /// Prints the time from `started` to the end of the first frame, then closes the window.
+    #[must_use]
+    pub fn timing_first_frame(mut self, started: std::time::Instant) -> Self {
+        self.first_frame_from = Some(started);
+        self
     }
 
     /// Replaces the file dialog (tests answer it themselves).
@@ -794,6 +804,10 @@ impl eframe::App for App {
         });
         for action in actions {
             tab.apply(action);
+        }
+        if let Some(started) = self.first_frame_from.take() {
+            println!("{:.0}", started.elapsed().as_secs_f64() * 1000.0);
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
 

@@ -77,6 +77,10 @@ pub const TITLE: &str = "SockScope — 网络调试助手";
 
 /// Opens the window and runs until it is closed.
 pub fn run() -> eframe::Result {
+    let started = std::time::Instant::now();
+    // `scripts/perf` measures cold start: with this set, the first frame prints how long it
+    // took and closes the window.
+    let time_first_frame = std::env::var_os("SOCKSCOPE_TIME_FIRST_FRAME").is_some();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title(TITLE)
@@ -85,5 +89,16 @@ pub fn run() -> eframe::Result {
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()
     };
-    eframe::run_native(TITLE, options, Box::new(|cc| Ok(Box::new(App::new(cc)))))
+    eframe::run_native(
+        TITLE,
+        options,
+        Box::new(move |cc| {
+            let app = App::new(cc);
+            Ok(Box::new(if time_first_frame {
+                app.timing_first_frame(started)
+            } else {
+                app
+            }))
+        }),
+    )
 }
