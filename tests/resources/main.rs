@@ -1,5 +1,6 @@
-//! Process-wide resources after heavy use: file descriptors and threads come back to where
-//! they were. Its own test binary (one test), so no other test's sockets are counted.
+//! Process-wide resources under and after heavy use: memory stays bounded in a flood, file
+//! descriptors and threads come back to where they were. Its own test binary with one test, so
+//! no other test's sockets, threads or memory are counted.
 #![cfg(target_os = "linux")]
 #![allow(
     clippy::unwrap_used,
@@ -13,7 +14,8 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::capture::Capture;
+use sockscope::capture::{Capture, LogStore, RecordFormat};
+use sockscope::codec::TextEncoding;
 use sockscope::codec::framing::Framing;
 use sockscope::engine::{Event, Mode, Session, SessionConfig};
 
@@ -23,6 +25,25 @@ fn open_fds() -> usize {
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+/// A TCP server session on loopback, listening.
+fn server() -> (Session, std::net::SocketAddr) {
+    let config = SessionConfig {
+        mode: Mode::TcpServer,
+        local: "127.0.0.1:0".parse().unwrap(),
+        remote: None,
+        connect_timeout: Duration::from_secs(3),
+        framing: Framing::None,
+    };
+    let session = Session::start(config, Arc::new(|| {})).unwrap();
+    loop {
+        match session.event_timeout(Duration::from_secs(5)) {
+            Some(Event::Listening { local }) => return (session, local),
+            Some(_) => {}
+            None => panic!("not listening"),
+        }
+    }
 }
 
 /// Applies events until `done` holds; panics after 10 s.
@@ -40,27 +61,20 @@ fn pump(session: &Session, capture: &mut Capture, done: impl Fn(&Capture) -> boo
     }
 }
 
+/// One test, so the harness runs nothing beside it: descriptors, threads and memory are this
+/// test's alone.
 #[test]
+fn resources_stay_bounded_and_come_back() {
+    a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_byte();
+    churn_of_2000_clients_leaks_no_descriptor_and_no_thread();
+}
+
 fn churn_of_2000_clients_leaks_no_descriptor_and_no_thread() {
     let (fds_before, threads_before) = (open_fds(), threads());
     {
-        let config = SessionConfig {
-            mode: Mode::TcpServer,
-            local: "127.0.0.1:0".parse().unwrap(),
-            remote: None,
-            connect_timeout: Duration::from_secs(3),
-            framing: Framing::None,
-        };
-        let session = Session::start(config, Arc::new(|| {})).unwrap();
+        let (session, addr) = server();
         let mut capture = Capture::default();
         capture.begin(Mode::TcpServer);
-        let addr = loop {
-            match session.event_timeout(Duration::from_secs(5)) {
-                Some(Event::Listening { local }) => break local,
-                Some(_) => {}
-                None => panic!("not listening"),
-            }
-        };
         for wave in 0..10u64 {
             let clients: Vec<TcpStream> = (0..200)
                 .map(|_| {
@@ -83,4 +97,120 @@ fn churn_of_2000_clients_leaks_no_descriptor_and_no_thread() {
     // The session is dropped: its thread joined, its sockets and poll closed.
     assert_eq!(open_fds(), fds_before);
     assert_eq!(threads(), threads_before);
+}
+
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+fn crc_of_file(path: &std::path::Path) -> u32 {
+    let mut digest = CRC.digest();
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf).unwrap();
+        if n == 0 {
+            return digest.finalize();
+        }
+        digest.update(&buf[..n]);
+    }
+}
+
+/// Peak resident memory of this process so far, bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_byte() {
+    const CAP: usize = 16 << 20;
+    let (session, addr) = server();
+    let mut capture = Capture {
+        log: LogStore::new(CAP, TextEncoding::UTF_8),
+        ..Capture::default()
+    };
+    capture.begin(Mode::TcpServer);
+    let path = std::env::temp_dir().join(format!("sockscope-flood5-{}.bin", std::process::id()));
+    capture
+        .start_recording(path.clone(), RecordFormat::Raw)
+        .unwrap();
+    let rss_before = peak_rss();
+
+    // The peer sends as fast as it can for 5 s and returns how much it sent, and its CRC.
+    let flood = std::thread::Builder::new()
+        .name("flood-peer".into())
+        .spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            let mut digest = CRC.digest();
+            let mut block = vec![0u8; 64 << 10];
+            let (start, mut sent) = (Instant::now(), 0u64);
+            while start.elapsed() < Duration::from_secs(5) {
+                for (i, b) in block.iter_mut().enumerate() {
+                    *b = (sent as usize + i).wrapping_mul(7) as u8;
+                }
+                stream.write_all(&block).unwrap();
+                digest.update(&block);
+                sent += block.len() as u64;
+            }
+            (sent, digest.finalize())
+        });
+    let mut sender = Some(flood.unwrap());
+    let mut peak_held = 0;
+    let mut done = None;
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while Instant::now() < deadline {
+        if let Some(event) = session.event_timeout(Duration::from_millis(20)) {
+            capture.apply(event);
+            peak_held = peak_held.max(capture.log.held_bytes());
+        }
+        if sender
+            .as_ref()
+            .is_some_and(std::thread::JoinHandle::is_finished)
+        {
+            done = sender.take().map(|s| s.join().unwrap());
+        }
+        if let Some((sent, _)) = done
+            && capture.counters.rx_bytes == sent
+        {
+            break;
+        }
+        assert!(
+            done.is_some() || Instant::now() < deadline,
+            "the sender hangs"
+        );
+    }
+    let (sent, sent_crc) = done.expect("the sender finished");
+    assert_eq!(capture.counters.rx_bytes, sent, "everything arrived");
+    let rss_growth = peak_rss().saturating_sub(rss_before);
+    eprintln!(
+        "flood: {} MiB in 5 s, log peak {} MiB, RSS peak growth {} MiB",
+        sent >> 20,
+        peak_held >> 20,
+        rss_growth >> 20
+    );
+    // Bounded: the cap, what may be in flight between the threads (64 MiB), and slack.
+    assert!(peak_held <= CAP);
+    assert!(
+        rss_growth < (CAP as u64) + (64 << 20) + (64 << 20),
+        "{rss_growth} bytes"
+    );
+    assert!(
+        sent > 4 * CAP as u64,
+        "the flood went past the cap several times"
+    );
+    let (_, evicted_bytes) = capture.log.evicted();
+    assert!(evicted_bytes > 0);
+    let held: u64 = capture.log.iter().map(|r| r.bytes.len() as u64).sum();
+    assert_eq!(
+        evicted_bytes + held,
+        sent,
+        "evicted + held = received, exactly"
+    );
+    capture.stop_recording().unwrap();
+    let recorded_crc = crc_of_file(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(recorded_crc, sent_crc, "the recording has every byte");
 }
