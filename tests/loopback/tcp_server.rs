@@ -148,6 +148,33 @@ fn port_in_use_is_a_sentence_naming_port_and_address() {
 }
 
 #[test]
+fn a_port_below_1024_without_permission_explains_the_rule() {
+    // Port 1 on loopback: nothing real listens there, and binding it needs privileges unless
+    // this user has them (root, or a system that lets anyone bind low ports).
+    let session = start(Mode::TcpServer, "127.0.0.1:1", None);
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::Listening { .. } | Event::Stopped)
+    });
+    match events.last() {
+        Some(Event::Listening { .. }) => {
+            eprintln!("skipped: this user may bind port 1 (root, or low ports are unprivileged here)");
+        }
+        _ => {
+            let message = events.iter().find_map(|e| match e {
+                Event::Error(e) => Some(e.to_string()),
+                _ => None,
+            });
+            assert_eq!(
+                message.as_deref(),
+                Some(
+                    "Permission denied for port 1 on 127.0.0.1: ports below 1024 need administrator rights"
+                )
+            );
+        }
+    }
+}
+
+#[test]
 fn stop_listening_keeps_clients_by_default_and_can_close_them() {
     let session = start(Mode::TcpServer, "127.0.0.1:0", None);
     let addr = listening(&session);
