@@ -622,6 +622,44 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_send_box_is_a_message_and_nothing_is_sent() {
+        use crate::codec::payload::InputMode::{Escapes, Hex, Text};
+        let cases = [
+            (Hex, "01 0G", "column 5"),
+            (Hex, "ABC", "odd number of hex digits"),
+            (Escapes, "AT\\q", "is not an escape"),
+            (Escapes, "\\x4", "needs two hex digits"),
+            (Escapes, "end\\", "lone"),
+            (Text, "{{nope}}", "unknown variable"),
+            (Text, "{{counter", "no closing"),
+            (Text, "{{random:9:1}}", "unknown variable"),
+            (Text, "", "Nothing to send"),
+        ];
+        for (mode, text, expected) in cases {
+            let mut tab = tab(Form {
+                tx_mode: mode,
+                send_text: text.into(),
+                ..Form::default()
+            });
+            tab.apply(UiAction::Send);
+            let message = tab.send_error.clone().unwrap_or_default();
+            assert!(message.contains(expected), "{text:?}: {message:?}");
+            assert!(tab.form.history.is_empty(), "{text:?} was not sent");
+            assert_eq!(tab.capture.counters.tx_bytes, 0);
+        }
+        // A character the encoding cannot write.
+        let mut tab = tab(Form {
+            encoding: TextEncoding::for_label("windows-1252").unwrap(),
+            send_text: "温度".into(),
+            ..Form::default()
+        });
+        tab.apply(UiAction::Send);
+        let message = tab.send_error.clone().unwrap_or_default();
+        assert!(message.contains("cannot be written"), "{message}");
+        assert!(tab.form.history.is_empty());
+    }
+
+    #[test]
     fn text_is_sent_in_the_chosen_encoding() {
         let form = Form {
             encoding: TextEncoding::GBK,

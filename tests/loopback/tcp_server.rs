@@ -157,7 +157,9 @@ fn a_port_below_1024_without_permission_explains_the_rule() {
     });
     match events.last() {
         Some(Event::Listening { .. }) => {
-            eprintln!("skipped: this user may bind port 1 (root, or low ports are unprivileged here)");
+            eprintln!(
+                "skipped: this user may bind port 1 (root, or low ports are unprivileged here)"
+            );
         }
         _ => {
             let message = events.iter().find_map(|e| match e {
