@@ -525,6 +525,10 @@ strings! {
     EvUnfinishedChar => " (unfinished character at the end: {})", "（末尾有不完整的字符：{}）";
     EvDropped => "{} UDP datagrams ({} bytes) dropped: the log fell behind", "丢弃了 {} 个 UDP 数据报（{} 字节）：日志处理不过来";
     EvStoppedListening => "Stopped listening", "已停止监听";
+    EvPeerFinished => "{} finished sending (half-closed): it can still receive", "{} 已停止发送（半关闭）：仍可以接收数据";
+    HalfClosedMark => "half-closed", "半关闭";
+    KeepHalfClosed => "Keep half-closed connections", "保留半关闭的连接";
+    TipKeepHalfClosed => "When a peer stops sending (shuts down its write side), keep the connection so you can still send to it. Off: a read of 0 closes it.", "对方停止发送（关闭写方向）时保留连接，仍可向它发送。不勾选：读到 0 字节即关闭连接。";
     EvFileSent => "File sent: {} bytes", "文件已发送：{} 字节";
     EvFileStopped => "File send stopped at {} of {} bytes", "文件发送在 {} / {} 字节处停止";
     EvRecorded => "Recorded {} bytes to {}", "已记录 {} 字节到 {}";

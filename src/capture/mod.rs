@@ -61,6 +61,8 @@ pub struct Client {
     pub rx_rate: Rate,
     /// Bytes per second sent to it.
     pub tx_rate: Rate,
+    /// It finished sending and the connection is kept for sending (half-closed).
+    pub half_closed: bool,
 }
 
 impl Client {
@@ -77,6 +79,7 @@ impl Client {
             tx_messages: 0,
             rx_rate: Rate::default(),
             tx_rate: Rate::default(),
+            half_closed: false,
         }
     }
 }
@@ -329,6 +332,12 @@ impl Capture {
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Data(data) => self.apply_data(data),
+            Event::PeerFinished { conn, peer } => {
+                if let Some(client) = self.clients.get_mut(&conn) {
+                    client.half_closed = true;
+                }
+                self.end_receiving(now, conn, peer, tf(S::EvPeerFinished, &[&peer]));
+            }
             Event::Frames(frames) => {
                 for data in frames.split() {
                     self.apply_data(data);
@@ -336,18 +345,12 @@ impl Capture {
             }
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
-                let rest = self.log.end_stream(conn);
-                self.raw.end_stream(conn);
-                let mut text = if self.mode == Mode::TcpClient {
+                let text = if self.mode == Mode::TcpClient {
                     tf(S::EvDisconnected, &[&peer, &reason])
                 } else {
                     tf(S::EvLeft, &[&peer, &reason])
                 };
-                if !rest.is_empty() {
-                    text.push_str(&tf(S::EvUnfinishedChar, &[&rest]));
-                }
-                self.log
-                    .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+                self.end_receiving(now, conn, peer, text);
                 if self.mode == Mode::TcpClient {
                     self.link = LinkState::Idle;
                 }
@@ -459,6 +462,18 @@ impl Capture {
                 at: now,
             });
         }
+    }
+
+    /// A connection's receive stream ended (closed, or the peer finished sending): says so in
+    /// the log with `text`, plus the bytes of a character that never completed.
+    fn end_receiving(&mut self, now: SystemTime, conn: ConnId, peer: SocketAddr, mut text: String) {
+        let rest = self.log.end_stream(conn);
+        self.raw.end_stream(conn);
+        if !rest.is_empty() {
+            text.push_str(&tf(S::EvUnfinishedChar, &[&rest]));
+        }
+        self.log
+            .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
     }
 
     fn apply_data(&mut self, data: Data) {
@@ -696,6 +711,28 @@ mod tests {
         cap.apply(data(b"ERR", DataKind::Message));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
+    }
+
+    #[test]
+    fn a_peer_that_finished_sending_stays_listed_as_half_closed() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let (peer, local): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:9000".parse().unwrap(),
+        );
+        cap.apply(Event::Connected {
+            conn: ConnId(1),
+            peer,
+            local,
+        });
+        cap.apply(Event::PeerFinished {
+            conn: ConnId(1),
+            peer,
+        });
+        assert!(cap.clients[&ConnId(1)].half_closed);
+        let last = cap.log.iter().last().unwrap();
+        assert!(last.text().contains("half-closed"), "{}", last.text());
     }
 
     #[test]

@@ -112,6 +112,7 @@ impl Session {
             schedule_report: Instant::now(),
             file: None,
             file_report: Instant::now(),
+            keep_half_closed: false,
         };
         let thread = std::thread::Builder::new()
             .name(name.into())
@@ -216,6 +217,8 @@ struct Conn {
     framer: Framer,
     /// When the last bytes arrived (for the idle-gap framing).
     last_rx: Instant,
+    /// The peer finished sending and the connection is kept for sending (half-closed).
+    peer_finished: bool,
 }
 
 /// Bytes waiting for the socket. File chunks are not logged one by one (a 200 MB file would
@@ -260,6 +263,8 @@ struct Io {
     /// A file being sent.
     file: Option<FileSend>,
     file_report: Instant,
+    /// Keep connections whose peer finished sending ([`Command::KeepHalfClosed`]).
+    keep_half_closed: bool,
 }
 
 enum ReadEnd {
@@ -269,6 +274,8 @@ enum ReadEnd {
     More,
     /// The connection ended.
     Closed(CloseReason),
+    /// The peer finished sending; the connection is kept (half-closed).
+    Finished,
 }
 
 impl Io {
@@ -568,6 +575,7 @@ impl Io {
                 out_bytes: 0,
                 framer: Framer::new(self.config.framing.clone()),
                 last_rx: Instant::now(),
+                peer_finished: false,
             },
         );
         if connecting.is_none() {
@@ -651,6 +659,13 @@ impl Io {
             ReadEnd::Drained => {}
             ReadEnd::More => self.again.push(token_of(id)),
             ReadEnd::Closed(reason) => self.close(id, reason),
+            ReadEnd::Finished => {
+                // Its last message may be unfinished: hand it over as the stream's end.
+                self.flush_framer(id);
+                if let Some(peer) = self.conns.get(&id).map(|c| c.peer) {
+                    self.emit(Event::PeerFinished { conn: id, peer });
+                }
+            }
         }
     }
 
@@ -664,6 +679,11 @@ impl Io {
                 return ReadEnd::Drained;
             };
             match conn.stream.read(&mut self.buf) {
+                Ok(0) if conn.peer_finished => return ReadEnd::Drained,
+                Ok(0) if self.keep_half_closed => {
+                    conn.peer_finished = true;
+                    return ReadEnd::Finished;
+                }
                 Ok(0) => return ReadEnd::Closed(CloseReason::PeerClosed),
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
@@ -977,6 +997,7 @@ impl Io {
                     )));
                 }
             }
+            Command::KeepHalfClosed(keep) => self.keep_half_closed = keep,
             Command::SetFraming(framing) => {
                 let ids: Vec<ConnId> = self.conns.keys().copied().collect();
                 for id in ids {

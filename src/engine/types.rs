@@ -121,6 +121,9 @@ pub enum Command {
     Listen(SocketAddr),
     /// Split received streams differently from now on (what is held is handed over first).
     SetFraming(Framing),
+    /// When a peer stops sending (a read returns 0: it shut down its sending side, or closed),
+    /// keep the connection open for sending (`true`), or close it (`false`, the default).
+    KeepHalfClosed(bool),
     /// Start sending on a timer (cyclic send or a sequence), replacing any running one.
     StartSchedule(Schedule),
     /// Stop the timer.
@@ -233,6 +236,14 @@ pub enum Event {
     /// instead of one per frame on the I/O thread (whose per-frame buffers, freed on another
     /// thread, serialised both threads on the allocator's lock).
     Frames(Frames),
+    /// A TCP peer finished sending (a read returned 0) and the connection is kept, because
+    /// [`Command::KeepHalfClosed`] asked for it: it may still read what we send.
+    PeerFinished {
+        /// Which connection.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+    },
     /// A TCP connection ended.
     Closed {
         /// Which one.

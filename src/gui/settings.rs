@@ -167,6 +167,12 @@ fn network_ui(
             });
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
+            if tab.form.mode != Mode::Udp {
+                ui.add_enabled_ui(!locked, |ui| {
+                    ui.checkbox(&mut tab.form.keep_half_closed, t(S::KeepHalfClosed))
+                        .on_hover_text(t(S::TipKeepHalfClosed));
+                });
+            }
             if tab.form.mode == Mode::TcpServer {
                 ui.checkbox(&mut tab.form.close_clients_on_stop, t(S::StopClosesClients))
                     .on_hover_text(t(S::TipStopClosesClients));
@@ -243,13 +249,18 @@ fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
         .map(|(conn, c)| TargetRow {
             selection: Selection::Client(*conn),
             text: format!(
-                "{}  ↓{} ({}) ↑{} ({}){}",
+                "{}  ↓{} ({}) ↑{} ({}){}{}",
                 c.peer,
                 human_bytes(c.rx_bytes),
                 c.rx_messages,
                 human_bytes(c.tx_bytes),
                 c.tx_messages,
-                rate_text(c.rx_rate.per_second(now) + c.tx_rate.per_second(now))
+                rate_text(c.rx_rate.per_second(now) + c.tx_rate.per_second(now)),
+                if c.half_closed {
+                    format!(" · {}", t(S::HalfClosedMark))
+                } else {
+                    String::new()
+                }
             ),
             disconnect: Some((*conn, c.peer)),
         })

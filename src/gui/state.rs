@@ -408,7 +408,12 @@ impl Tab {
         self.capture.framing_on = config.framing != Framing::None;
         self.selection = Selection::Default;
         match Session::start(config, self.notify.clone()) {
-            Ok(session) => self.session = Some(session),
+            Ok(session) => {
+                if self.form.keep_half_closed && self.form.mode != Mode::Udp {
+                    session.command(Command::KeepHalfClosed(true));
+                }
+                self.session = Some(session);
+            }
             Err(e) => self.capture.apply(Event::Error(EngineError::Io {
                 context: S::StartingSession,
                 subject: String::new(),

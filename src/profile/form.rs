@@ -108,6 +108,8 @@ pub struct Form {
     pub close_clients_on_stop: bool,
     /// TCP connect timeout, in seconds.
     pub connect_timeout_s: f32,
+    /// Keep connections whose peer finished sending (half-close) instead of closing them.
+    pub keep_half_closed: bool,
 }
 
 impl Default for Form {
@@ -157,6 +159,7 @@ impl Default for Form {
             send_text: String::new(),
             close_clients_on_stop: false,
             connect_timeout_s: 5.0,
+            keep_half_closed: false,
         }
     }
 }

@@ -129,3 +129,63 @@ fn capture_closed(capture: &sockscope::capture::Capture) -> usize {
         .filter(|r| r.kind == sockscope::capture::RecordKind::Info && r.text().contains(" left: "))
         .count()
 }
+
+#[test]
+fn a_half_closed_peer_is_kept_when_asked_and_still_receives() {
+    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
+    session.command(Command::KeepHalfClosed(true));
+    let addr = listening(&session);
+    let mut peer = TcpStream::connect(addr).unwrap();
+    let id = accept(&session, 1)[0];
+    peer.write_all(b"last words").unwrap();
+    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    let events = wait_for(&session, |e| matches!(e, Event::PeerFinished { .. }));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Data(d) if d.bytes == b"last words")),
+        "what came before the FIN arrived: {events:?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::Closed { .. })));
+
+    // We can still send, and the peer reads it.
+    session.command(Command::Send {
+        to: Target::Conn(id),
+        bytes: b"reply after your FIN".to_vec(),
+    });
+    assert_eq!(read_n(&mut peer, 20), b"reply after your FIN");
+
+    // When the peer goes away for good, our next send finds out and the connection ends.
+    drop(peer);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut closed = false;
+    while !closed && std::time::Instant::now() < deadline {
+        session.command(Command::Send {
+            to: Target::Conn(id),
+            bytes: b"anyone?".to_vec(),
+        });
+        closed = session
+            .event_timeout(std::time::Duration::from_millis(50))
+            .is_some_and(|e| matches!(e, Event::Closed { conn, .. } if conn == id));
+    }
+    assert!(closed, "a send to a peer that closed ends the connection");
+}
+
+#[test]
+fn without_the_option_a_read_of_zero_closes_the_connection() {
+    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
+    let addr = listening(&session);
+    let peer = TcpStream::connect(addr).unwrap();
+    let id = accept(&session, 1)[0];
+    peer.shutdown(std::net::Shutdown::Write).unwrap();
+    let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
+    assert!(matches!(
+        events.last(),
+        Some(Event::Closed { conn, reason: sockscope::engine::CloseReason::PeerClosed, .. }) if *conn == id
+    ));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::PeerFinished { .. }))
+    );
+}

@@ -191,6 +191,7 @@ fn everything_set() -> Form {
         send_text: "温度?\\r\\n".into(),
         close_clients_on_stop: true,
         connect_timeout_s: 2.5,
+        keep_half_closed: true,
     };
     // A field added later and forgotten here would still be at its default: fail then.
     let ours = fields_of(&form);
