@@ -84,6 +84,22 @@ pub struct Workspace {
     pub recent: Vec<PathBuf>,
 }
 
+impl Workspace {
+    /// A workspace of one unsaved tab with these settings.
+    pub fn one_tab(form: Form) -> Self {
+        Self {
+            tabs: vec![SavedTab {
+                path: None,
+                profile: Profile {
+                    session: form,
+                    ..Profile::default()
+                },
+            }],
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Workspace {
     fn default() -> Self {
         Self {
@@ -193,17 +209,9 @@ impl App {
             .and_then(|s| eframe::get_value::<Workspace>(s, WORKSPACE_KEY))
             .or_else(|| {
                 // Older versions saved one form: it becomes the first tab.
-                let form = storage.and_then(|s| eframe::get_value::<Form>(s, OLD_FORM_KEY))?;
-                Some(Workspace {
-                    tabs: vec![SavedTab {
-                        path: None,
-                        profile: Profile {
-                            session: form,
-                            ..Profile::default()
-                        },
-                    }],
-                    ..Workspace::default()
-                })
+                storage
+                    .and_then(|s| eframe::get_value::<Form>(s, OLD_FORM_KEY))
+                    .map(Workspace::one_tab)
             })
             .unwrap_or_default();
         let lang = workspace.lang.unwrap_or_else(Lang::system);
@@ -212,17 +220,7 @@ impl App {
 
     /// Builds the app with one tab holding `form`, in English (tests start from a known one).
     pub fn with_form(ctx: &egui::Context, form: Form) -> Self {
-        let workspace = Workspace {
-            tabs: vec![SavedTab {
-                path: None,
-                profile: Profile {
-                    session: form,
-                    ..Profile::default()
-                },
-            }],
-            ..Workspace::default()
-        };
-        Self::with_workspace(ctx, workspace, Lang::En)
+        Self::with_workspace(ctx, Workspace::one_tab(form), Lang::En)
     }
 
     /// Builds the app from a saved workspace. Tabs whose profile says so open their session.

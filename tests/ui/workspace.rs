@@ -91,19 +91,6 @@ fn harness_with(
         })
 }
 
-fn one_tab(form: Form) -> Workspace {
-    Workspace {
-        tabs: vec![sockscope::gui::SavedTab {
-            path: None,
-            profile: Profile {
-                session: form,
-                ..Profile::default()
-            },
-        }],
-        ..Workspace::default()
-    }
-}
-
 /// A form where every field differs from its default.
 fn everything_set() -> Form {
     let spec = SendSpec {
@@ -260,7 +247,7 @@ fn switching_language_changes_every_visible_label() {
         frame_mode: FrameMode::Length,
         ..Form::default()
     };
-    let mut harness = harness_with(one_tab(form), &std::env::temp_dir(), &[], &[]);
+    let mut harness = harness_with(Workspace::one_tab(form), &std::env::temp_dir(), &[], &[]);
     harness.run();
     let english: Vec<String> = visible_labels(&harness);
     let is_table_en = |label: &str| S::ALL.iter().any(|k| k.en() == label && k.zh() != label);
@@ -319,7 +306,7 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
         server_port: "0".into(),
         ..Form::default()
     };
-    let mut harness = harness_with(one_tab(form), &std::env::temp_dir(), &[], &[]);
+    let mut harness = harness_with(Workspace::one_tab(form), &std::env::temp_dir(), &[], &[]);
     harness.run();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
@@ -409,7 +396,7 @@ fn a_profile_saved_opened_and_saved_again_is_byte_identical() {
     let dir = TempDir::new("roundtrip");
     let (first, second) = (dir.path("first.ron"), dir.path("second.ron"));
     let mut harness = harness_with(
-        one_tab(everything_set()),
+        Workspace::one_tab(everything_set()),
         &dir.0,
         std::slice::from_ref(&first),
         &[first.clone(), second.clone()],
@@ -473,7 +460,7 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
         ..Form::default()
     };
     let mut harness = harness_with(
-        one_tab(form.clone()),
+        Workspace::one_tab(form.clone()),
         &dir.0,
         &[truncated.clone(), odd.clone()],
         std::slice::from_ref(&elsewhere),
@@ -535,7 +522,7 @@ fn the_workspace_comes_back_and_only_auto_connect_tabs_open() {
         udp_port: "0".into(),
         ..Form::default()
     };
-    let mut harness = harness_with(one_tab(plain), &dir.0, &[], &[]);
+    let mut harness = harness_with(Workspace::one_tab(plain), &dir.0, &[], &[]);
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
     harness.run();
