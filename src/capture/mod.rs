@@ -641,6 +641,18 @@ mod tests {
     use super::*;
     use crate::engine::CloseReason;
 
+    /// Bytes received on connection 1 from `peer`, now.
+    fn rx_from(peer: SocketAddr, bytes: &[u8], kind: DataKind) -> Event {
+        Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Rx,
+            at: SystemTime::now(),
+            bytes: bytes.to_vec(),
+            kind,
+        })
+    }
+
     #[test]
     fn a_refused_connect_ends_the_connecting_state() {
         let mut cap = Capture::default();
@@ -694,17 +706,7 @@ mod tests {
         cap.framing_on = true;
         cap.keep_raw = true;
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let at = SystemTime::now();
-        let data = |bytes: &[u8], kind| {
-            Event::Data(Data {
-                conn: Some(ConnId(1)),
-                peer,
-                dir: Direction::Rx,
-                at,
-                bytes: bytes.to_vec(),
-                kind,
-            })
-        };
+        let data = |bytes: &[u8], kind| rx_from(peer, bytes, kind);
         cap.apply(data(b"OK\r\nER", DataKind::RawRead));
         cap.apply(data(b"OK", DataKind::Message));
         cap.apply(data(b"R\r\n", DataKind::RawRead));
@@ -766,16 +768,7 @@ mod tests {
         cap.start_recording(path.clone(), RecordFormat::Raw)
             .unwrap();
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let data = |bytes: &[u8], kind| {
-            Event::Data(Data {
-                conn: Some(ConnId(1)),
-                peer,
-                dir: Direction::Rx,
-                at: SystemTime::now(),
-                bytes: bytes.to_vec(),
-                kind,
-            })
-        };
+        let data = |bytes: &[u8], kind| rx_from(peer, bytes, kind);
         cap.apply(data(b"\xFC\x03OK\r\nER", DataKind::RawRead));
         cap.apply(data(b"OK", DataKind::Message));
         cap.apply(data(b"R\r\n", DataKind::RawRead));

@@ -204,16 +204,7 @@ pub struct App {
 impl App {
     /// Builds the app: fonts, the last session's workspace, and a repaint hook for the engine.
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
-        let storage = cc.storage;
-        let workspace = storage
-            .and_then(|s| eframe::get_value::<Workspace>(s, WORKSPACE_KEY))
-            .or_else(|| {
-                // Older versions saved one form: it becomes the first tab.
-                storage
-                    .and_then(|s| eframe::get_value::<Form>(s, OLD_FORM_KEY))
-                    .map(Workspace::one_tab)
-            })
-            .unwrap_or_default();
+        let workspace = cc.storage.map(saved_workspace).unwrap_or_default();
         let lang = workspace.lang.unwrap_or_else(Lang::system);
         Self::with_workspace(&cc.egui_ctx, workspace, lang)
     }
@@ -712,6 +703,13 @@ impl App {
     }
 }
 
+/// What the last run saved: its workspace, or the single form older versions saved as one tab.
+fn saved_workspace(storage: &dyn eframe::Storage) -> Workspace {
+    eframe::get_value::<Workspace>(storage, WORKSPACE_KEY)
+        .or_else(|| eframe::get_value::<Form>(storage, OLD_FORM_KEY).map(Workspace::one_tab))
+        .unwrap_or_default()
+}
+
 /// A file name from a tab title: characters no OS allows in names become `_`.
 fn sanitize(title: &str) -> String {
     let name: String = title
@@ -816,7 +814,52 @@ impl eframe::App for App {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// eframe's store, in memory.
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn the_saved_workspace_comes_back_and_an_older_single_form_becomes_one_tab() {
+        let form = Form {
+            remote_port: "502".into(),
+            ..Form::default()
+        };
+        let mut old = Memory::default();
+        eframe::set_value(&mut old, OLD_FORM_KEY, &form);
+        let restored = saved_workspace(&old);
+        assert_eq!(restored.tabs.len(), 1);
+        assert_eq!(restored.tabs[0].profile.session, form);
+
+        let mut new = Memory::default();
+        let mut workspace = Workspace::one_tab(form);
+        workspace.lang = Some(Lang::Zh);
+        workspace.zoom = 1.25;
+        eframe::set_value(&mut new, WORKSPACE_KEY, &workspace);
+        eframe::set_value(&mut new, OLD_FORM_KEY, &Form::default());
+        assert_eq!(
+            saved_workspace(&new),
+            workspace,
+            "the workspace wins over the old key"
+        );
+        assert_eq!(saved_workspace(&Memory::default()), Workspace::default());
+    }
 
     #[test]
     fn titles_become_file_names() {

@@ -6,7 +6,9 @@ use std::net::{SocketAddr, TcpStream};
 
 use sockscope::engine::{CloseReason, Command, ConnId, Event, Mode, Target};
 
-use crate::util::{listening, read_n, reads_nothing, received, reset, start, wait_for};
+use crate::util::{
+    first_error, listening, read_n, reads_nothing, received, reset, start, wait_for,
+};
 
 /// Connects `n` std clients and returns them with the ids the server gave them, by local port.
 fn clients(
@@ -134,10 +136,7 @@ fn port_in_use_is_a_sentence_naming_port_and_address() {
     let addr = taken.local_addr().unwrap();
     let session = start(Mode::TcpServer, &addr.to_string(), None);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));
-    let message = events.iter().find_map(|e| match e {
-        Event::Error(e) => Some(e.to_string()),
-        _ => None,
-    });
+    let message = first_error(&events);
     assert_eq!(
         message,
         Some(format!(
@@ -162,10 +161,7 @@ fn a_port_below_1024_without_permission_explains_the_rule() {
             );
         }
         _ => {
-            let message = events.iter().find_map(|e| match e {
-                Event::Error(e) => Some(e.to_string()),
-                _ => None,
-            });
+            let message = first_error(&events);
             assert_eq!(
                 message.as_deref(),
                 Some(

@@ -63,6 +63,14 @@ pub fn listening(session: &Session) -> SocketAddr {
     }
 }
 
+/// The sentence of the first error among `events`, if any.
+pub fn first_error(events: &[Event]) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        Event::Error(e) => Some(e.to_string()),
+        _ => None,
+    })
+}
+
 /// Received bytes gathered from `Data` events until `len` bytes arrived.
 pub fn received(session: &Session, len: usize) -> Vec<u8> {
     let mut bytes = Vec::new();
