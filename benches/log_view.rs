@@ -39,7 +39,7 @@ fn filled_tab(records: usize) -> Tab {
         let bytes = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10).into_bytes();
         tab.capture
             .log
-            .push_data(at, Direction::Rx, Some(ConnId(1)), peer, bytes);
+            .push_data(at, Direction::Rx, Some(ConnId(1)), peer, &bytes);
     }
     tab
 }

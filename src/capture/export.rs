@@ -72,7 +72,7 @@ fn arrow(kind: RecordKind) -> &'static str {
 }
 
 /// One record as a text-log line (without the newline).
-pub fn log_line(record: &Record, as_hex: bool) -> String {
+pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
     let mut line = format!("{} {}", timestamp(record.at), arrow(record.kind));
     if let Some(peer) = record.peer {
         let _ = write!(line, " {peer}");
@@ -81,9 +81,9 @@ pub fn log_line(record: &Record, as_hex: bool) -> String {
         RecordKind::Rx | RecordKind::Tx => {
             let partial = if record.partial { " (partial)" } else { "" };
             let payload = if as_hex {
-                hex::format(&record.bytes)
+                hex::format(record.bytes)
             } else {
-                text::one_line(record.text()).into_owned()
+                text::one_line(&record.text()).into_owned()
             };
             let _ = write!(line, " [{} B]{partial} {payload}", record.bytes.len());
         }
@@ -116,7 +116,7 @@ pub fn export(
     match format {
         ExportFormat::Text | ExportFormat::Hex => {
             for record in log.iter() {
-                writeln!(out, "{}", log_line(record, format == ExportFormat::Hex))?;
+                writeln!(out, "{}", log_line(&record, format == ExportFormat::Hex))?;
             }
         }
         ExportFormat::Csv => {
@@ -132,9 +132,9 @@ pub fn export(
                     &record.peer.map(|p| p.to_string()).unwrap_or_default(),
                 );
                 let _ = write!(line, ",{},", record.bytes.len());
-                csv_field(&mut line, &hex::format(&record.bytes));
+                csv_field(&mut line, &hex::format(record.bytes));
                 line.push(',');
-                csv_field(&mut line, record.text());
+                csv_field(&mut line, &record.text());
                 writeln!(out, "{line}")?;
             }
         }
@@ -259,24 +259,30 @@ mod tests {
             Direction::Rx,
             Some(ConnId(1)),
             peer,
-            b"hello, \"world\"\r\n".to_vec(),
+            b"hello, \"world\"\r\n",
         );
         log.push_message(
             at,
             RecordKind::Info,
             Some(ConnId(1)),
             Some(peer),
-            "connected".into(),
+            "connected",
         );
-        log.push_data(at, Direction::Tx, Some(ConnId(1)), peer, vec![0x01, 0x02]);
+        log.push_data(at, Direction::Tx, Some(ConnId(1)), peer, &[0x01, 0x02]);
         log.push_data(
             at,
             Direction::Rx,
             None,
             "[::1]:7000".parse().unwrap(),
-            b"udp".to_vec(),
+            b"udp",
         );
-        log.push_data(at, Direction::Rx, Some(ConnId(1)), peer, vec![0xAB; 70_000]);
+        log.push_data(
+            at,
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer,
+            &vec![0xAB; 70_000],
+        );
         let locals = HashMap::from([(ConnId(1), "[::ffff:10.0.0.1]:9000".parse().unwrap())]);
         (log, locals)
     }

@@ -1,17 +1,29 @@
-//! The log store: a bounded queue of records holding the raw bytes of every read and write,
-//! plus their text decoded per stream so a character split across reads shows whole.
+//! The log store: a bounded queue of records over an arena of bytes. Each record is an index
+//! entry (time, kind, connection, peer, where its bytes are); the bytes of many records share
+//! one large buffer, so a stream of small frames costs a copy each, not an allocation each.
+//! Text is not stored: it is decoded when a row is shown, searched or exported. For a TCP
+//! stream each record keeps the few bytes of a character the records before it left
+//! unfinished ([`Carry`]), so a character split across reads still shows whole.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::codec::{StreamDecoder, TextEncoding};
+use crate::codec::{Carry, CarryTracker, TextEncoding};
 use crate::engine::{ConnId, Direction};
 
 /// Default byte cap of the log store.
 pub const DEFAULT_CAP: usize = 256 << 20;
-/// What one record costs beyond its bytes and text, for the cap's accounting.
-const RECORD_OVERHEAD: usize = std::mem::size_of::<Record>();
+/// What one record costs beyond its bytes, for the cap's accounting.
+const RECORD_OVERHEAD: usize = std::mem::size_of::<Meta>();
+/// Size of the arena's shared buffers. Records larger than a quarter of it get a buffer of
+/// their own, so at most a quarter of a shared buffer is left unused at its end.
+const CHUNK: usize = 1 << 20;
+/// Freed buffers kept for reuse: once the cap is reached, eviction frees a buffer about as
+/// often as appends need one, and reusing it spares the allocator and the kernel's page
+/// faults.
+const SPARE_CHUNKS: usize = 4;
 
 /// What a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,9 +47,9 @@ impl From<Direction> for RecordKind {
     }
 }
 
-/// One row of the log.
-#[derive(Clone, Debug)]
-pub struct Record {
+/// One row of the log, borrowed from the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
     /// Position since the store was created; stays the same when older records are evicted.
     pub seq: u64,
     /// When it happened.
@@ -49,31 +61,138 @@ pub struct Record {
     /// The other end, if any.
     pub peer: Option<SocketAddr>,
     /// The raw bytes (empty for messages).
-    pub bytes: Vec<u8>,
-    /// The bytes decoded in the store's encoding, or the message; empty when `text_is_bytes`.
-    text: String,
-    /// The decoded text is exactly the bytes (valid UTF-8, nothing carried or escaped): kept
-    /// once, which halves memory and copying for the common ASCII/UTF-8 traffic.
-    text_is_bytes: bool,
+    pub bytes: &'a [u8],
     /// A frame that is not whole (left over when the stream ended, or cut at the size limit).
     pub partial: bool,
+    /// The message, for [`RecordKind::Info`] and [`RecordKind::Error`].
+    message: &'a str,
+    /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
+    stream: bool,
+    carry: Carry,
+    encoding: TextEncoding,
 }
 
-/// Which decoder a data record goes through: TCP bytes are one stream per connection and
-/// direction; each UDP datagram and each send is complete in itself.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct StreamKey(ConnId);
+impl<'a> Record<'a> {
+    /// The bytes as text in the store's encoding (bytes invalid in it as `\xNN`), or the
+    /// message. Decoded now; borrowed when the bytes already are the text.
+    pub fn text(&self) -> Cow<'a, str> {
+        match self.kind {
+            RecordKind::Info | RecordKind::Error => Cow::Borrowed(self.message),
+            RecordKind::Rx if self.stream => self
+                .encoding
+                .decode_piece(self.carry.as_bytes(), self.bytes),
+            RecordKind::Rx | RecordKind::Tx => self.encoding.decode_message(self.bytes),
+        }
+    }
+}
+
+/// A record's entry in the index.
+#[derive(Clone, Copy)]
+struct Meta {
+    /// Nanoseconds since the Unix epoch.
+    at: u64,
+    /// Where its bytes are: the buffer's number and the offset in it.
+    chunk: u64,
+    offset: u32,
+    /// Index into the store's table of peers (`NO_PEER` for none).
+    peer: u32,
+    len: usize,
+    conn: Option<ConnId>,
+    kind: RecordKind,
+    partial: bool,
+    stream: bool,
+    carry: Carry,
+}
+
+const NO_PEER: u32 = u32::MAX;
+
+/// The byte buffers records point into, oldest first, numbered from `first`.
+#[derive(Default)]
+struct Arena {
+    chunks: VecDeque<Vec<u8>>,
+    first: u64,
+    spare: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    /// Copies `bytes` in; returns the buffer's number and the offset.
+    fn push(&mut self, bytes: &[u8]) -> (u64, u32) {
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.capacity() == CHUNK && CHUNK - c.len() >= bytes.len());
+        if !fits {
+            let chunk = if bytes.len() > CHUNK / 4 {
+                Vec::with_capacity(bytes.len())
+            } else {
+                self.spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+            };
+            self.chunks.push_back(chunk);
+        }
+        let number = self.first + self.chunks.len() as u64 - 1;
+        let Some(chunk) = self.chunks.back_mut() else {
+            return (number, 0);
+        };
+        let offset = chunk.len() as u32;
+        chunk.extend_from_slice(bytes);
+        (number, offset)
+    }
+
+    fn get(&self, chunk: u64, offset: u32, len: usize) -> &[u8] {
+        let start = offset as usize;
+        usize::try_from(chunk.wrapping_sub(self.first))
+            .ok()
+            .and_then(|i| self.chunks.get(i))
+            .and_then(|c| c.get(start..start + len))
+            .unwrap_or_default()
+    }
+
+    /// Frees the buffers before number `keep` (no record points into them any more).
+    fn release_before(&mut self, keep: u64) {
+        while self.first < keep {
+            let Some(mut chunk) = self.chunks.pop_front() else {
+                break;
+            };
+            self.first += 1;
+            if chunk.capacity() == CHUNK && self.spare.len() < SPARE_CHUNKS {
+                chunk.clear();
+                self.spare.push(chunk);
+            }
+        }
+    }
+
+    /// Frees every buffer; numbering goes on.
+    fn clear(&mut self) {
+        let next = self.first + self.chunks.len() as u64;
+        self.release_before(next);
+    }
+
+    /// Bytes allocated, spares included.
+    fn allocated(&self) -> usize {
+        self.chunks
+            .iter()
+            .chain(&self.spare)
+            .map(Vec::capacity)
+            .sum()
+    }
+}
 
 /// A bounded, append-only log with eviction from the front.
 pub struct LogStore {
-    records: VecDeque<Record>,
-    next_seq: u64,
+    metas: VecDeque<Meta>,
+    /// Sequence number of `metas[0]` (of the next record when empty).
+    first_seq: u64,
+    arena: Arena,
+    peers: Vec<SocketAddr>,
+    peer_index: HashMap<SocketAddr, u32>,
     held: usize,
     cap: usize,
     evicted_records: u64,
     evicted_bytes: u64,
     encoding: TextEncoding,
-    decoders: HashMap<StreamKey, StreamDecoder>,
+    streams: HashMap<ConnId, CarryTracker>,
 }
 
 impl Default for LogStore {
@@ -82,71 +201,52 @@ impl Default for LogStore {
     }
 }
 
-impl Record {
-    /// The bytes as text in the store's encoding, or the message.
-    pub fn text(&self) -> &str {
-        if self.text_is_bytes {
-            std::str::from_utf8(&self.bytes).unwrap_or_default()
-        } else {
-            &self.text
-        }
-    }
-
-    /// Bytes the text takes beyond the raw bytes.
-    fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
-    /// Stores the decoding of the record's bytes (`None`: the bytes are the text).
-    fn set_text(&mut self, text: Option<String>) {
-        self.text_is_bytes = text.is_none();
-        self.text = text.unwrap_or_default();
-    }
-}
-
 impl LogStore {
-    /// An empty store holding at most about `cap` bytes (raw + decoded + per-record overhead).
+    /// An empty store holding at most about `cap` bytes (raw bytes + per-record overhead).
     pub fn new(cap: usize, encoding: TextEncoding) -> Self {
         Self {
-            records: VecDeque::new(),
-            next_seq: 0,
+            metas: VecDeque::new(),
+            first_seq: 0,
+            arena: Arena::default(),
+            peers: Vec::new(),
+            peer_index: HashMap::new(),
             held: 0,
             cap,
             evicted_records: 0,
             evicted_bytes: 0,
             encoding,
-            decoders: HashMap::new(),
+            streams: HashMap::new(),
         }
     }
 
-    /// Appends bytes that went one way, decoding them for the text view.
+    /// Appends bytes that went one way. Bytes received on a TCP connection are one stream:
+    /// the record notes the unfinished character the records before it left.
     pub fn push_data(
         &mut self,
         at: SystemTime,
         dir: Direction,
         conn: Option<ConnId>,
         peer: SocketAddr,
-        bytes: Vec<u8>,
+        bytes: &[u8],
     ) {
-        let text = self.decode(dir, conn, &bytes);
-        let mut record = Record {
-            seq: 0,
-            at,
-            kind: dir.into(),
-            conn,
-            peer: Some(peer),
-            bytes,
-            text: String::new(),
-            text_is_bytes: false,
-            partial: false,
+        let (stream, carry) = match (dir, conn) {
+            (Direction::Rx, Some(conn)) => {
+                let encoding = self.encoding;
+                let tracker = self
+                    .streams
+                    .entry(conn)
+                    .or_insert_with(|| CarryTracker::new(encoding));
+                (true, tracker.push(bytes))
+            }
+            _ => (false, Carry::default()),
         };
-        record.set_text(text);
-        self.push(record);
+        let peer = self.intern(peer);
+        self.push(at, dir.into(), conn, peer, bytes, stream, carry);
     }
 
     /// Marks the newest record as a partial frame.
     pub fn mark_last_partial(&mut self) {
-        if let Some(last) = self.records.back_mut() {
+        if let Some(last) = self.metas.back_mut() {
             last.partial = true;
         }
     }
@@ -158,57 +258,72 @@ impl LogStore {
         kind: RecordKind,
         conn: Option<ConnId>,
         peer: Option<SocketAddr>,
-        text: String,
+        text: &str,
     ) {
-        self.push(Record {
-            seq: 0,
+        let peer = peer.map_or(NO_PEER, |p| self.intern(p));
+        self.push(
             at,
             kind,
             conn,
             peer,
-            bytes: Vec::new(),
-            text,
-            text_is_bytes: false,
-            partial: false,
-        });
+            text.as_bytes(),
+            false,
+            Carry::default(),
+        );
     }
 
     /// Ends a connection's receive stream: bytes of a character that never completed come out
     /// as `\xNN` and are returned (to be shown with the close message), never dropped.
     pub fn end_stream(&mut self, conn: ConnId) -> String {
-        let mut rest = String::new();
-        if let Some(mut decoder) = self.decoders.remove(&StreamKey(conn)) {
-            decoder.finish(&mut rest);
+        self.streams
+            .remove(&conn)
+            .map(|tracker| self.encoding.decode_complete(tracker.carry().as_bytes()))
+            .unwrap_or_default()
+    }
+
+    fn intern(&mut self, peer: SocketAddr) -> u32 {
+        if let Some(&i) = self.peer_index.get(&peer) {
+            return i;
         }
-        rest
+        let i = u32::try_from(self.peers.len()).unwrap_or(NO_PEER);
+        if i != NO_PEER {
+            self.peers.push(peer);
+            self.peer_index.insert(peer, i);
+        }
+        i
     }
 
-    /// The text of `bytes`, or `None` when it is exactly the bytes (kept once, not copied).
-    fn decode(&mut self, dir: Direction, conn: Option<ConnId>, bytes: &[u8]) -> Option<String> {
-        let encoding = self.encoding;
-        let mut text = String::new();
-        let same = match (dir, conn) {
-            (Direction::Rx, Some(conn)) => {
-                let decoder = self
-                    .decoders
-                    .entry(StreamKey(conn))
-                    .or_insert_with(|| encoding.decoder());
-                decoder.decode_or_same(bytes, &mut text)
-            }
-            _ if encoding == TextEncoding::UTF_8 && std::str::from_utf8(bytes).is_ok() => true,
-            _ => {
-                text = encoding.decode_complete(bytes);
-                false
-            }
-        };
-        (!same).then_some(text)
-    }
-
-    fn push(&mut self, mut record: Record) {
-        record.seq = self.next_seq;
-        self.next_seq += 1;
-        self.held += cost(&record);
-        self.records.push_back(record);
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the one place a record's fields are put together"
+    )]
+    fn push(
+        &mut self,
+        at: SystemTime,
+        kind: RecordKind,
+        conn: Option<ConnId>,
+        peer: u32,
+        bytes: &[u8],
+        stream: bool,
+        carry: Carry,
+    ) {
+        let (chunk, offset) = self.arena.push(bytes);
+        let at = at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        self.metas.push_back(Meta {
+            at,
+            chunk,
+            offset,
+            peer,
+            len: bytes.len(),
+            conn,
+            kind,
+            partial: false,
+            stream,
+            carry,
+        });
+        self.held += RECORD_OVERHEAD + bytes.len();
         self.evict_to_cap();
     }
 
@@ -217,28 +332,31 @@ impl LogStore {
         self.encoding
     }
 
-    /// Decodes the whole history again in another encoding (the raw bytes are the truth).
+    /// Shows the whole history in another encoding (the raw bytes are the truth): follows
+    /// each connection's stream again to find where its characters end.
     pub fn set_encoding(&mut self, encoding: TextEncoding) {
         if encoding == self.encoding {
             return;
         }
         self.encoding = encoding;
-        self.decoders.clear();
-        let mut records = std::mem::take(&mut self.records);
-        self.held = 0;
-        for record in &mut records {
-            if let RecordKind::Rx | RecordKind::Tx = record.kind {
-                let dir = if record.kind == RecordKind::Rx {
-                    Direction::Rx
-                } else {
-                    Direction::Tx
-                };
-                let text = self.decode(dir, record.conn, &record.bytes);
-                record.set_text(text);
+        self.streams.clear();
+        for i in 0..self.metas.len() {
+            let Some(&meta) = self.metas.get(i) else {
+                break;
+            };
+            let Some(conn) = meta.conn.filter(|_| meta.stream) else {
+                continue;
+            };
+            let bytes = self.arena.get(meta.chunk, meta.offset, meta.len);
+            let carry = self
+                .streams
+                .entry(conn)
+                .or_insert_with(|| CarryTracker::new(encoding))
+                .push(bytes);
+            if let Some(meta) = self.metas.get_mut(i) {
+                meta.carry = carry;
             }
-            self.held += cost(record);
         }
-        self.records = records;
     }
 
     /// Changes the byte cap, evicting at once if the store is over it.
@@ -248,19 +366,31 @@ impl LogStore {
     }
 
     fn evict_to_cap(&mut self) {
+        if self.held <= self.cap {
+            return;
+        }
         while self.held > self.cap {
-            let Some(old) = self.records.pop_front() else {
+            let Some(old) = self.metas.pop_front() else {
                 break;
             };
-            self.held = self.held.saturating_sub(cost(&old));
+            self.first_seq += 1;
+            self.held = self.held.saturating_sub(RECORD_OVERHEAD + old.len);
             self.evicted_records += 1;
-            self.evicted_bytes += old.bytes.len() as u64;
+            if let RecordKind::Rx | RecordKind::Tx = old.kind {
+                self.evicted_bytes += old.len as u64;
+            }
+        }
+        match self.metas.front() {
+            Some(front) => self.arena.release_before(front.chunk),
+            None => self.arena.clear(),
         }
     }
 
     /// Removes every record (counters of evictions start again too).
     pub fn clear(&mut self) {
-        self.records.clear();
+        self.first_seq += self.metas.len() as u64;
+        self.metas.clear();
+        self.arena.clear();
         self.held = 0;
         self.evicted_records = 0;
         self.evicted_bytes = 0;
@@ -268,34 +398,78 @@ impl LogStore {
 
     /// Number of records held.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.metas.len()
     }
 
     /// True when no record is held.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.metas.is_empty()
+    }
+
+    fn record(&self, index: usize, meta: &Meta) -> Record<'_> {
+        let stored = self.arena.get(meta.chunk, meta.offset, meta.len);
+        let message = match meta.kind {
+            RecordKind::Info | RecordKind::Error => std::str::from_utf8(stored).unwrap_or_default(),
+            RecordKind::Rx | RecordKind::Tx => "",
+        };
+        Record {
+            seq: self.first_seq + index as u64,
+            at: UNIX_EPOCH + Duration::from_nanos(meta.at),
+            kind: meta.kind,
+            conn: meta.conn,
+            peer: self.peers.get(meta.peer as usize).copied(),
+            bytes: if message.is_empty() { stored } else { &[] },
+            partial: meta.partial,
+            message,
+            stream: meta.stream,
+            carry: meta.carry,
+            encoding: self.encoding,
+        }
     }
 
     /// The record at `index` (0 = oldest held).
-    pub fn get(&self, index: usize) -> Option<&Record> {
-        self.records.get(index)
+    pub fn get(&self, index: usize) -> Option<Record<'_>> {
+        self.metas.get(index).map(|meta| self.record(index, meta))
     }
 
     /// The record with sequence number `seq`, if still held.
-    pub fn get_seq(&self, seq: u64) -> Option<&Record> {
-        let first = self.records.front()?.seq;
-        self.records
-            .get(usize::try_from(seq.checked_sub(first)?).ok()?)
+    pub fn get_seq(&self, seq: u64) -> Option<Record<'_>> {
+        self.get(usize::try_from(seq.checked_sub(self.first_seq)?).ok()?)
+    }
+
+    /// Sequence number of the oldest record held, if any.
+    pub fn first_seq(&self) -> Option<u64> {
+        (!self.metas.is_empty()).then_some(self.first_seq)
+    }
+
+    /// Sequence number the next record will get.
+    pub fn next_seq(&self) -> u64 {
+        self.first_seq + self.metas.len() as u64
     }
 
     /// Records in order, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
-        self.records.iter()
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Record<'_>> + ExactSizeIterator {
+        self.metas
+            .iter()
+            .enumerate()
+            .map(|(i, meta)| self.record(i, meta))
     }
 
-    /// Bytes the store accounts for now.
+    /// Records from sequence number `seq` on (all held ones if it was evicted).
+    pub fn iter_from(&self, seq: u64) -> impl Iterator<Item = Record<'_>> {
+        let skip = usize::try_from(seq.saturating_sub(self.first_seq)).unwrap_or(usize::MAX);
+        self.iter().skip(skip)
+    }
+
+    /// Bytes the store accounts for now: raw bytes and per-record overhead.
     pub fn held_bytes(&self) -> usize {
         self.held
+    }
+
+    /// Memory the store really holds: its index and buffers (the cap bounds `held_bytes`;
+    /// this adds the unused ends of buffers and the few kept for reuse).
+    pub fn memory_bytes(&self) -> usize {
+        self.metas.capacity() * RECORD_OVERHEAD + self.arena.allocated()
     }
 
     /// The byte cap.
@@ -307,10 +481,6 @@ impl LogStore {
     pub fn evicted(&self) -> (u64, u64) {
         (self.evicted_records, self.evicted_bytes)
     }
-}
-
-fn cost(record: &Record) -> usize {
-    RECORD_OVERHEAD + record.bytes.len() + record.text_len()
 }
 
 #[cfg(test)]
@@ -327,9 +497,9 @@ mod tests {
         let bytes = TextEncoding::GBK.encode("你好").unwrap();
         let (a, b) = bytes.split_at(1);
         let conn = Some(ConnId(1));
-        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), a.to_vec());
-        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), b.to_vec());
-        let text: String = log.iter().map(super::Record::text).collect();
+        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), a);
+        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), b);
+        let text: String = log.iter().map(|r| r.text()).collect();
         assert_eq!(text, "你好");
         assert_eq!(log.get(0).unwrap().text(), "");
     }
@@ -343,7 +513,7 @@ mod tests {
             Direction::Rx,
             Some(ConnId(1)),
             peer(),
-            bytes,
+            &bytes,
         );
         assert!(log.get(0).unwrap().text().contains("\\x"));
         log.set_encoding(TextEncoding::GBK);
@@ -356,13 +526,7 @@ mod tests {
         let cap = 100 * (RECORD_OVERHEAD + 10);
         let mut log = LogStore::new(cap, TextEncoding::UTF_8);
         for _ in 0..1000 {
-            log.push_data(
-                SystemTime::now(),
-                Direction::Rx,
-                None,
-                peer(),
-                vec![b'a'; 10],
-            );
+            log.push_data(SystemTime::now(), Direction::Rx, None, peer(), &[b'a'; 10]);
         }
         assert!(log.held_bytes() <= cap);
         assert_eq!(log.len(), 100);
@@ -380,9 +544,162 @@ mod tests {
             Direction::Rx,
             Some(ConnId(3)),
             peer(),
-            vec![b'o', b'k', 0xE4],
+            &[b'o', b'k', 0xE4],
         );
         assert_eq!(log.get(0).unwrap().text(), "ok");
         assert_eq!(log.end_stream(ConnId(3)), "\\xE4");
+    }
+
+    /// A recognisable payload for record `i`, of `len` bytes.
+    fn payload(i: usize, len: usize) -> Vec<u8> {
+        (0..len).map(|j| (i * 31 + j) as u8).collect()
+    }
+
+    #[test]
+    fn small_records_share_buffers_and_read_back_exactly() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        for i in 0..10_000 {
+            log.push_data(
+                SystemTime::now(),
+                Direction::Rx,
+                Some(ConnId(1)),
+                peer(),
+                &payload(i, 100),
+            );
+        }
+        // 10,000 × 100 bytes in 1 MiB buffers: one buffer, not 10,000 allocations.
+        assert_eq!(log.arena.chunks.len(), 1);
+        for (i, record) in log.iter().enumerate() {
+            assert_eq!(record.bytes, payload(i, 100));
+            assert_eq!(record.seq, i as u64);
+            assert_eq!(record.peer, Some(peer()));
+        }
+    }
+
+    #[test]
+    fn a_large_record_gets_a_buffer_of_its_own() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"a");
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            None,
+            peer(),
+            &payload(1, CHUNK + 5),
+        );
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"b");
+        assert_eq!(log.arena.chunks.len(), 3);
+        assert_eq!(log.get(1).unwrap().bytes, payload(1, CHUNK + 5));
+        assert_eq!(log.get(2).unwrap().bytes, b"b");
+    }
+
+    #[test]
+    fn eviction_frees_buffers_so_memory_follows_the_cap() {
+        let cap = 4 << 20;
+        let mut log = LogStore::new(cap, TextEncoding::UTF_8);
+        let mut pushed = 0u64;
+        for i in 0..65_536 {
+            log.push_data(
+                SystemTime::now(),
+                Direction::Rx,
+                Some(ConnId(1)),
+                peer(),
+                &payload(i, 1024),
+            );
+            pushed += 1024;
+            assert!(log.held_bytes() <= cap);
+        }
+        let (evicted_records, evicted_bytes) = log.evicted();
+        let held: u64 = log.iter().map(|r| r.bytes.len() as u64).sum();
+        assert_eq!(evicted_bytes + held, pushed);
+        assert_eq!(evicted_records + log.len() as u64, 65_536);
+        // What stays is the newest records, intact.
+        let first = log.get(0).unwrap().seq as usize;
+        assert_eq!(first as u64, evicted_records);
+        for (k, record) in log.iter().enumerate() {
+            assert_eq!(record.bytes, payload(first + k, 1024));
+        }
+        // The cap, plus at most a partly evicted buffer, the open one and the spares.
+        let limit = cap + (2 + SPARE_CHUNKS) * CHUNK + log.metas.capacity() * RECORD_OVERHEAD;
+        assert!(
+            log.memory_bytes() <= limit,
+            "{} > {limit}",
+            log.memory_bytes()
+        );
+        log.clear();
+        assert_eq!(log.arena.chunks.len(), 0);
+        assert!(
+            log.memory_bytes() <= SPARE_CHUNKS * CHUNK + log.metas.capacity() * RECORD_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_go_on_after_a_clear() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"a");
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"b");
+        log.clear();
+        assert_eq!((log.first_seq(), log.next_seq()), (None, 2));
+        log.push_message(SystemTime::now(), RecordKind::Info, None, None, "c");
+        let record = log.get_seq(2).unwrap();
+        assert_eq!((record.text(), record.bytes), (Cow::Borrowed("c"), &[][..]));
+        assert!(log.get_seq(1).is_none());
+    }
+
+    #[test]
+    fn switching_encoding_finds_characters_split_across_records_again() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        let gbk = TextEncoding::GBK.encode("温度").unwrap();
+        let conn = Some(ConnId(1));
+        for piece in gbk.chunks(3) {
+            log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), piece);
+        }
+        log.set_encoding(TextEncoding::GBK);
+        let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(texts, ["温", "度"]);
+        log.set_encoding(TextEncoding::UTF_8);
+        assert!(log.get(0).unwrap().text().starts_with("\\x"));
+    }
+
+    #[test]
+    fn messages_keep_their_peer_and_connection() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        log.push_message(
+            SystemTime::now(),
+            RecordKind::Error,
+            Some(ConnId(4)),
+            Some(peer()),
+            "连接被拒绝",
+        );
+        let record = log.get(0).unwrap();
+        assert_eq!(
+            (record.kind, record.conn, record.peer),
+            (RecordKind::Error, Some(ConnId(4)), Some(peer()))
+        );
+        assert_eq!(record.text(), "连接被拒绝");
+        assert!(record.bytes.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_pushes_under_any_cap_keep_the_newest_intact_and_count_the_rest(
+            lens in proptest::collection::vec(0usize..3000, 1..300),
+            cap in 0usize..200_000,
+        ) {
+            let mut log = LogStore::new(cap, TextEncoding::UTF_8);
+            for (i, len) in lens.iter().enumerate() {
+                log.push_data(SystemTime::now(), Direction::Tx, None, peer(), &payload(i, *len));
+                proptest::prop_assert!(log.held_bytes() <= cap);
+            }
+            let (evicted, evicted_bytes) = log.evicted();
+            proptest::prop_assert_eq!(evicted as usize + log.len(), lens.len());
+            let pushed: usize = lens.iter().sum();
+            let held: usize = log.iter().map(|r| r.bytes.len()).sum();
+            proptest::prop_assert_eq!(evicted_bytes as usize + held, pushed);
+            for record in log.iter() {
+                let i = record.seq as usize;
+                proptest::prop_assert_eq!(record.bytes, &payload(i, lens[i])[..]);
+            }
+        }
     }
 }

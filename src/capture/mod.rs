@@ -210,6 +210,33 @@ impl FileProgress {
     }
 }
 
+/// Bytes that went one way, borrowed: from a [`Data`] event, or one frame of a [`Frames`]
+/// event (frames are stored without a copy of their own).
+///
+/// [`Frames`]: crate::engine::Frames
+#[derive(Clone, Copy)]
+struct Piece<'a> {
+    conn: Option<ConnId>,
+    peer: SocketAddr,
+    dir: Direction,
+    at: SystemTime,
+    bytes: &'a [u8],
+    kind: DataKind,
+}
+
+impl<'a> From<&'a Data> for Piece<'a> {
+    fn from(data: &'a Data) -> Self {
+        Piece {
+            conn: data.conn,
+            peer: data.peer,
+            dir: data.dir,
+            at: data.at,
+            bytes: &data.bytes,
+            kind: data.kind,
+        }
+    }
+}
+
 /// Everything one session has seen.
 #[derive(Default)]
 pub struct Capture {
@@ -276,9 +303,9 @@ impl Recorder {
         })
     }
 
-    fn write(&mut self, record: &Record) -> std::io::Result<()> {
+    fn write(&mut self, record: &Record<'_>) -> std::io::Result<()> {
         match self.format {
-            RecordFormat::Raw => self.out.write_all(&record.bytes)?,
+            RecordFormat::Raw => self.out.write_all(record.bytes)?,
             RecordFormat::TextLog => writeln!(self.out, "{}", log_line(record, false))?,
         }
         self.bytes += record.bytes.len() as u64;
@@ -318,7 +345,7 @@ impl Capture {
                     S::EvListening
                 };
                 self.log
-                    .push_message(now, RecordKind::Info, None, None, tf(what, &[&local]));
+                    .push_message(now, RecordKind::Info, None, None, &tf(what, &[&local]));
             }
             Event::Connecting { remote } => {
                 self.link = LinkState::Connecting(remote);
@@ -327,11 +354,11 @@ impl Capture {
                     RecordKind::Info,
                     None,
                     Some(remote),
-                    tf(S::EvConnecting, &[&remote]),
+                    &tf(S::EvConnecting, &[&remote]),
                 );
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
-            Event::Data(data) => self.apply_data(data),
+            Event::Data(data) => self.apply_data(Piece::from(&data)),
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -339,8 +366,15 @@ impl Capture {
                 self.end_receiving(now, conn, peer, tf(S::EvPeerFinished, &[&peer]));
             }
             Event::Frames(frames) => {
-                for data in frames.split() {
-                    self.apply_data(data);
+                for bytes in frames.split() {
+                    self.apply_data(Piece {
+                        conn: Some(frames.conn),
+                        peer: frames.peer,
+                        dir: Direction::Rx,
+                        at: frames.at,
+                        bytes,
+                        kind: DataKind::Message,
+                    });
                 }
             }
             Event::Closed { conn, peer, reason } => {
@@ -360,7 +394,7 @@ impl Capture {
                 self.counters.dropped_bytes += bytes;
                 let text = tf(S::EvDropped, &[&datagrams, &bytes]);
                 self.log
-                    .push_message(now, RecordKind::Error, None, None, text);
+                    .push_message(now, RecordKind::Error, None, None, &text);
             }
             Event::ListenerClosed => {
                 self.link = if self.clients.is_empty() {
@@ -368,13 +402,8 @@ impl Capture {
                 } else {
                     LinkState::NotListening
                 };
-                self.log.push_message(
-                    now,
-                    RecordKind::Info,
-                    None,
-                    None,
-                    t(S::EvStoppedListening).into(),
-                );
+                self.log
+                    .push_message(now, RecordKind::Info, None, None, t(S::EvStoppedListening));
             }
             Event::Error(error) => {
                 let text = error.to_string();
@@ -385,7 +414,7 @@ impl Capture {
                     self.link = LinkState::Idle;
                 }
                 self.log
-                    .push_message(now, RecordKind::Error, None, None, text);
+                    .push_message(now, RecordKind::Error, None, None, &text);
             }
             Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
             Event::FileProgress {
@@ -429,7 +458,7 @@ impl Capture {
             tf(S::EvClientConnected, &[&peer])
         };
         self.log
-            .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+            .push_message(now, RecordKind::Info, Some(conn), Some(peer), &text);
     }
 
     fn apply_schedule(&mut self, sent: u64, finished: bool) {
@@ -452,7 +481,7 @@ impl Capture {
                 tf(S::EvFileStopped, &[&sent, &total])
             };
             self.log
-                .push_message(now, RecordKind::Info, None, None, text);
+                .push_message(now, RecordKind::Info, None, None, &text);
         } else {
             let since = self.sending.file.as_ref().map_or(now, |f| f.since);
             self.sending.file = Some(FileProgress {
@@ -473,10 +502,10 @@ impl Capture {
             text.push_str(&tf(S::EvUnfinishedChar, &[&rest]));
         }
         self.log
-            .push_message(now, RecordKind::Info, Some(conn), Some(peer), text);
+            .push_message(now, RecordKind::Info, Some(conn), Some(peer), &text);
     }
 
-    fn apply_data(&mut self, data: Data) {
+    fn apply_data(&mut self, data: Piece<'_>) {
         let n = data.bytes.len() as u64;
         // With framing, bytes are counted as read and messages as framed.
         let (bytes_in, messages_in) = match data.kind {
@@ -536,7 +565,7 @@ impl Capture {
             match &mut self.recorder {
                 // Raw recording needs only the bytes; a text log needs the decoded record.
                 Some(file) if file.format == RecordFormat::Raw => {
-                    if let Err(e) = file.write_bytes(&data.bytes) {
+                    if let Err(e) = file.write_bytes(data.bytes) {
                         self.stop_recorder_on(&e);
                     }
                     return;
@@ -568,7 +597,7 @@ impl Capture {
         let Some(record) = store.iter().next_back() else {
             return;
         };
-        if let Err(e) = recorder.write(record) {
+        if let Err(e) = recorder.write(&record) {
             self.stop_recorder_on(&e);
         }
     }
@@ -578,7 +607,7 @@ impl Capture {
         if let Some(recorder) = self.recorder.take() {
             let text = tf(S::RecordingStopped, &[&recorder.path.display(), e]);
             self.log
-                .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
+                .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
         }
     }
 
@@ -599,7 +628,7 @@ impl Capture {
             Err(e) => tf(S::EvRecordFailedAtEnd, &[&recorder.path.display(), &e]),
         };
         self.log
-            .push_message(now, RecordKind::Info, None, None, text);
+            .push_message(now, RecordKind::Info, None, None, &text);
         Some((recorder.path, recorder.bytes))
     }
 
@@ -750,7 +779,7 @@ mod tests {
             bytes: b"OKERR\x00".to_vec(),
             lens: vec![2, 3, 0, 1],
         }));
-        let texts: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes.as_slice()).collect();
+        let texts: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes).collect();
         assert_eq!(texts, [&b"OK"[..], b"ERR", b"", b"\x00"]);
         assert_eq!(cap.counters.rx_messages, 4);
         assert_eq!(cap.counters.rx_bytes, 0, "bytes are counted from raw reads");

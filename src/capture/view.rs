@@ -22,7 +22,7 @@ pub struct RecordFilter {
 
 impl RecordFilter {
     /// True if `record` passes.
-    pub fn matches(&self, record: &Record) -> bool {
+    pub fn matches(&self, record: &Record<'_>) -> bool {
         match record.kind {
             RecordKind::Tx if self.hide_sent => return false,
             RecordKind::Rx if self.hide_received => return false,
@@ -61,23 +61,19 @@ impl ViewIndex {
         }
         // Drop what the store evicted or cleared. Sequence numbers only grow, so new records
         // are exactly those at or after `next`.
-        let first = log.iter().next().map(|r| r.seq);
-        match first {
+        match log.first_seq() {
             None => self.seqs.clear(),
             Some(first) => {
                 let gone = self.seqs.partition_point(|s| *s < first);
                 self.seqs.drain(..gone);
             }
         }
-        let skip = first.map_or(0, |first| {
-            usize::try_from(self.next.saturating_sub(first)).unwrap_or(usize::MAX)
-        });
-        for record in log.iter().skip(skip) {
-            if self.filter.matches(record) {
+        for record in log.iter_from(self.next) {
+            if self.filter.matches(&record) {
                 self.seqs.push(record.seq);
             }
-            self.next = record.seq + 1;
         }
+        self.next = log.next_seq();
     }
 
     /// Rows shown (records before the pause point, if paused).
@@ -99,7 +95,7 @@ impl ViewIndex {
     }
 
     /// The record at row `row`.
-    pub fn record<'a>(&self, log: &'a LogStore, row: usize) -> Option<&'a Record> {
+    pub fn record<'a>(&self, log: &'a LogStore, row: usize) -> Option<Record<'a>> {
         let seq = *self.seqs.get(row)?;
         log.get_seq(seq)
     }
@@ -118,7 +114,7 @@ impl ViewIndex {
             .get(..self.len())
             .unwrap_or_default()
             .iter()
-            .filter(|seq| log.get_seq(**seq).is_some_and(|r| query.matches(r)))
+            .filter(|seq| log.get_seq(**seq).is_some_and(|r| query.matches(&r)))
             .copied()
             .collect()
     }
@@ -158,8 +154,7 @@ impl StreamIndex {
                 ..StreamIndex::default()
             };
         }
-        let first = log.iter().next().map(|r| r.seq);
-        match first {
+        match log.first_seq() {
             None => {
                 self.rows.clear();
                 self.open = None;
@@ -172,15 +167,12 @@ impl StreamIndex {
                 }
             }
         }
-        let skip = first.map_or(0, |first| {
-            usize::try_from(self.next.saturating_sub(first)).unwrap_or(usize::MAX)
-        });
-        for record in log.iter().skip(skip) {
-            self.next = record.seq + 1;
-            if self.filter.matches(record) {
-                self.add(record);
+        for record in log.iter_from(self.next) {
+            if self.filter.matches(&record) {
+                self.add(&record);
             }
         }
+        self.next = log.next_seq();
     }
 
     fn close(&mut self, end: (u64, usize)) {
@@ -189,7 +181,7 @@ impl StreamIndex {
         }
     }
 
-    fn add(&mut self, record: &Record) {
+    fn add(&mut self, record: &Record<'_>) {
         let seq = record.seq;
         let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
         let same_stream = self
@@ -254,19 +246,16 @@ impl StreamIndex {
     }
 
     /// Row `row`: its first record (for time, peer, direction) and its text.
-    pub fn row<'a>(&self, log: &'a LogStore, row: usize) -> Option<(&'a Record, String)> {
+    pub fn row<'a>(&self, log: &'a LogStore, row: usize) -> Option<(Record<'a>, String)> {
         let StreamRow { start, end } = *self.rows.get(row)?;
         let first = log.get_seq(start.0)?;
-        let last = end.map_or_else(
-            || log.iter().next_back().map_or(start.0, |r| r.seq),
-            |e| e.0,
-        );
+        let last = end.map_or_else(|| log.next_seq().saturating_sub(1), |e| e.0);
         let mut text = String::new();
         for seq in start.0..=last {
             let Some(record) = log.get_seq(seq) else {
                 continue;
             };
-            if seq != start.0 && !self.filter.matches(record) {
+            if seq != start.0 && !self.filter.matches(&record) {
                 continue;
             }
             let t = record.text();
@@ -318,7 +307,7 @@ impl Query {
     }
 
     /// True if `record` contains it.
-    pub fn matches(&self, record: &Record) -> bool {
+    pub fn matches(&self, record: &Record<'_>) -> bool {
         match self {
             Query::Text(text) => record.text().to_lowercase().contains(text.as_str()),
             Query::Bytes(bytes) => record
@@ -372,26 +361,14 @@ mod tests {
     fn store() -> LogStore {
         let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
         let now = SystemTime::now();
-        log.push_data(
-            now,
-            Direction::Rx,
-            Some(ConnId(1)),
-            peer(1),
-            b"hello".to_vec(),
-        );
-        log.push_data(
-            now,
-            Direction::Tx,
-            Some(ConnId(1)),
-            peer(1),
-            b"ACK".to_vec(),
-        );
+        log.push_data(now, Direction::Rx, Some(ConnId(1)), peer(1), b"hello");
+        log.push_data(now, Direction::Tx, Some(ConnId(1)), peer(1), b"ACK");
         log.push_data(
             now,
             Direction::Rx,
             Some(ConnId(2)),
             peer(2),
-            b"\x01\x02\x03".to_vec(),
+            b"\x01\x02\x03",
         );
         log
     }
@@ -425,7 +402,7 @@ mod tests {
         let mut view = ViewIndex::default();
         let filter = RecordFilter::default();
         for i in 0..100u8 {
-            log.push_data(SystemTime::now(), Direction::Rx, None, peer(1), vec![i; 10]);
+            log.push_data(SystemTime::now(), Direction::Rx, None, peer(1), &[i; 10]);
             view.update(&log, &filter);
             assert_eq!(view.len(), log.len());
             assert_eq!(view.record(&log, 0).unwrap().seq, log.get(0).unwrap().seq);
@@ -441,13 +418,7 @@ mod tests {
         let mut view = ViewIndex::default();
         view.update(&log, &RecordFilter::default());
         view.paused_at = Some(3);
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            None,
-            peer(3),
-            b"late".to_vec(),
-        );
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer(3), b"late");
         view.update(&log, &RecordFilter::default());
         assert_eq!((view.len(), view.pending()), (3, 1));
         view.paused_at = None;
@@ -471,19 +442,13 @@ mod tests {
         let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
         let now = SystemTime::now();
         let rx = |log: &mut LogStore, peer_port, bytes: &[u8]| {
-            log.push_data(
-                now,
-                Direction::Rx,
-                Some(ConnId(1)),
-                peer(peer_port),
-                bytes.to_vec(),
-            );
+            log.push_data(now, Direction::Rx, Some(ConnId(1)), peer(peer_port), bytes);
         };
         rx(&mut log, 1, b"TEMP=2");
         rx(&mut log, 1, b"5\r\nHUM=6");
         rx(&mut log, 1, b"1\r\n");
         rx(&mut log, 2, b"other");
-        log.push_message(now, RecordKind::Info, None, None, "note".into());
+        log.push_message(now, RecordKind::Info, None, None, "note");
         rx(&mut log, 1, b"tail");
         let mut stream = StreamIndex::default();
         stream.update(&log, &RecordFilter::default());

@@ -11,4 +11,4 @@ mod test_util;
 pub mod text;
 
 pub use hex::HexError;
-pub use text::{EncodeError, StreamDecoder, TextEncoding};
+pub use text::{Carry, CarryTracker, EncodeError, StreamDecoder, TextEncoding};

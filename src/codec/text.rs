@@ -88,6 +88,40 @@ impl TextEncoding {
         out
     }
 
+    /// The text of a complete message (a datagram, something sent), borrowed when the bytes
+    /// already are that text (valid UTF-8 in a UTF-8 session).
+    pub fn decode_message(self, bytes: &[u8]) -> Cow<'_, str> {
+        if self == TextEncoding::UTF_8
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(self.decode_complete(bytes))
+    }
+
+    /// The text of one piece of a stream on its own, exactly as a streaming decoder shows it
+    /// when the piece arrives: `carry` (the unfinished character the pieces before left, from
+    /// [`CarryTracker::push`]) and `bytes`, less an unfinished character at the end (it shows
+    /// with the next piece). Borrowed when that is the bytes themselves.
+    pub fn decode_piece<'b>(self, carry: &[u8], bytes: &'b [u8]) -> Cow<'b, str> {
+        if carry.is_empty() && self == TextEncoding::UTF_8 {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => return Cow::Borrowed(text),
+                // Valid up to an unfinished character at the very end: that is held back.
+                Err(e) if e.error_len().is_none() => {
+                    let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                    return Cow::Borrowed(std::str::from_utf8(valid).unwrap_or_default());
+                }
+                Err(_) => {}
+            }
+        }
+        let mut decoder = self.decoder();
+        let mut out = String::new();
+        decoder.decode(carry, &mut out);
+        decoder.decode(bytes, &mut out);
+        Cow::Owned(out)
+    }
+
     /// A streaming decoder for one connection direction.
     pub fn decoder(self) -> StreamDecoder {
         StreamDecoder {
@@ -168,22 +202,6 @@ impl StreamDecoder {
         self.run(bytes, out, false);
     }
 
-    /// Like [`decode`](Self::decode), but when the text would be exactly `bytes` (UTF-8,
-    /// valid and complete, nothing held from before) returns `true` and writes nothing: the
-    /// caller keeps the bytes as the text, with no copy. The common case for ASCII traffic.
-    pub fn decode_or_same(&mut self, bytes: &[u8], out: &mut String) -> bool {
-        let nothing_held = !utf8_incomplete_tail(&self.history);
-        if self.encoding == TextEncoding::UTF_8
-            && nothing_held
-            && std::str::from_utf8(bytes).is_ok()
-        {
-            self.remember(bytes);
-            return true;
-        }
-        self.decode(bytes, out);
-        false
-    }
-
     /// Flushes: held bytes of an unfinished character come out as `\xNN`; the decoder is
     /// then ready for a new stream.
     pub fn finish(&mut self, out: &mut String) {
@@ -238,21 +256,145 @@ impl StreamDecoder {
     }
 }
 
-/// True if `bytes` ends inside a UTF-8 sequence (a lead byte without all its continuation
-/// bytes), i.e. a UTF-8 decoder would be holding bytes.
-fn utf8_incomplete_tail(bytes: &[u8]) -> bool {
-    for (back, &b) in bytes.iter().rev().take(4).enumerate() {
-        if b & 0xC0 != 0x80 {
-            let needed = match b {
-                0xC2..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                0xF0..=0xF4 => 4,
-                _ => 1,
-            };
-            return needed > back + 1;
+/// The bytes of a character left unfinished at the end of a piece of a stream, which the next
+/// piece's text completes. At most 3: the most any offered encoding holds back (UTF-8 and
+/// GB18030 four-byte sequences).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Carry {
+    bytes: [u8; 3],
+    len: u8,
+}
+
+impl Carry {
+    /// The held bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The last `n` (at most 3) bytes of what `before` held followed by `bytes`.
+    fn tail(before: Carry, bytes: &[u8], n: usize) -> Carry {
+        let mut window = [0u8; 6];
+        let held = before.as_bytes();
+        let recent = bytes.get(bytes.len().saturating_sub(3)..).unwrap_or(bytes);
+        let len = held.len() + recent.len();
+        for (slot, b) in window.iter_mut().zip(held.iter().chain(recent)) {
+            *slot = *b;
+        }
+        let n = n.min(3).min(len);
+        let mut carry = Carry::default();
+        for (slot, b) in carry
+            .bytes
+            .iter_mut()
+            .zip(window.get(len - n..len).unwrap_or_default())
+        {
+            *slot = *b;
+        }
+        carry.len = n as u8;
+        carry
+    }
+}
+
+/// Follows one byte stream piece by piece (a connection's reads or frames) and tells each
+/// piece which bytes of an unfinished character it carries in, so its text can be decoded
+/// later on its own with [`TextEncoding::decode_piece`] — the log keeps bytes only and decodes
+/// the rows on screen. O(1) per piece for UTF-8 (self-synchronising: the last three bytes
+/// tell) and single-byte encodings; the other multibyte encodings are not self-synchronising,
+/// so a decoder is kept in step with the stream, writing into a reused buffer.
+pub struct CarryTracker {
+    encoding: TextEncoding,
+    carry: Carry,
+    legacy: Option<(StreamDecoder, String)>,
+}
+
+impl CarryTracker {
+    /// A tracker at the start of a stream.
+    pub fn new(encoding: TextEncoding) -> Self {
+        let legacy = (encoding != TextEncoding::UTF_8 && !encoding.0.is_single_byte())
+            .then(|| (encoding.decoder(), String::new()));
+        Self {
+            encoding,
+            carry: Carry::default(),
+            legacy,
         }
     }
-    false
+
+    /// The encoding it follows.
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    /// Takes the next piece of the stream; returns what it carries in from the pieces before.
+    pub fn push(&mut self, bytes: &[u8]) -> Carry {
+        let before = self.carry;
+        let held = match &mut self.legacy {
+            None if self.encoding == TextEncoding::UTF_8 => {
+                let window = Carry::tail(before, bytes, 3);
+                utf8_held(window.as_bytes())
+            }
+            None => 0,
+            Some((decoder, scratch)) => legacy_held(decoder, scratch, before, bytes),
+        };
+        self.carry = Carry::tail(before, bytes, held);
+        before
+    }
+
+    /// What is unfinished at the end of the stream so far.
+    pub fn carry(&self) -> Carry {
+        self.carry
+    }
+}
+
+/// How many bytes at the end of `bytes` a UTF-8 decoder that read them from the start holds:
+/// a lead byte within the last three followed by fewer valid continuation bytes than it needs.
+/// (A lead byte always starts afresh, so nothing before it matters.)
+fn utf8_held(bytes: &[u8]) -> usize {
+    for (back, &b) in bytes.iter().rev().take(3).enumerate() {
+        if (0x80..=0xBF).contains(&b) {
+            continue;
+        }
+        let (needed, second) = match b {
+            0xC2..=0xDF => (2, 0x80..=0xBF),
+            0xE0 => (3, 0xA0..=0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80..=0xBF),
+            0xED => (3, 0x80..=0x9F),
+            0xF0 => (4, 0x90..=0xBF),
+            0xF1..=0xF3 => (4, 0x80..=0xBF),
+            0xF4 => (4, 0x80..=0x8F),
+            _ => return 0,
+        };
+        let sequence = bytes.get(bytes.len() - back - 1..).unwrap_or_default();
+        let second_ok = sequence.get(1).is_none_or(|s| second.contains(s));
+        return if second_ok && sequence.len() < needed {
+            sequence.len()
+        } else {
+            0
+        };
+    }
+    0
+}
+
+/// How many bytes a legacy multibyte decoder (GBK, Big5, Shift_JIS, EUC-*) holds after
+/// `bytes`, having held `before`'s. Everything but the last four bytes goes through in one
+/// call; those go one at a time: a byte that brings out nothing is held, one that brings out
+/// text or an error leaves nothing held (these decoders hand back an ASCII byte that ends a
+/// sequence early, and it comes out at once). Those decoders hold at most three bytes, so
+/// among four single steps one always brings something out.
+fn legacy_held(
+    decoder: &mut StreamDecoder,
+    scratch: &mut String,
+    before: Carry,
+    bytes: &[u8],
+) -> usize {
+    let (bulk, steps) = bytes.split_at(bytes.len().saturating_sub(4));
+    scratch.clear();
+    decoder.decode(bulk, scratch);
+    let mut held = usize::from(before.len);
+    for b in steps {
+        scratch.clear();
+        decoder.decode(std::slice::from_ref(b), scratch);
+        held = if scratch.is_empty() { held + 1 } else { 0 };
+    }
+    held.min(3)
 }
 
 /// Makes control characters visible for the log's one-line rows: `\r`, `\n`, `\t`, `\0`, and
@@ -405,44 +547,137 @@ mod tests {
         .prop_map(|chars| chars.into_iter().collect())
     }
 
-    /// `decode_or_same` chunk by chunk, the bytes standing in for the text where it says so.
-    fn stream_fast(encoding: TextEncoding, chunks: &[&[u8]]) -> String {
+    /// Each piece through a streaming decoder (what the log showed when it arrived), and the
+    /// same pieces decoded one by one afterwards from their carries; then the end of the stream.
+    fn pieces_both_ways(encoding: TextEncoding, pieces: &[&[u8]]) -> (Vec<String>, Vec<String>) {
         let mut decoder = encoding.decoder();
-        let mut out = String::new();
-        for chunk in chunks {
+        let mut tracker = CarryTracker::new(encoding);
+        let (mut streamed, mut alone) = (Vec::new(), Vec::new());
+        for piece in pieces {
             let mut text = String::new();
-            if decoder.decode_or_same(chunk, &mut text) {
-                out.push_str(std::str::from_utf8(chunk).unwrap());
-            } else {
-                out.push_str(&text);
-            }
+            decoder.decode(piece, &mut text);
+            streamed.push(text);
+            let carry = tracker.push(piece);
+            alone.push(encoding.decode_piece(carry.as_bytes(), piece).into_owned());
         }
-        decoder.finish(&mut out);
-        out
+        let mut end = String::new();
+        decoder.finish(&mut end);
+        streamed.push(end);
+        alone.push(encoding.decode_complete(tracker.carry().as_bytes()));
+        (streamed, alone)
     }
 
     #[test]
-    fn the_fast_path_steps_aside_while_a_character_is_held() {
-        let text = "温度";
-        let bytes = text.as_bytes();
-        assert_eq!(
-            stream_fast(TextEncoding::UTF_8, &[&bytes[..2], &bytes[2..]]),
-            text
+    fn a_character_split_three_ways_shows_with_its_last_piece() {
+        let bytes = "😀".as_bytes();
+        let (streamed, alone) = pieces_both_ways(
+            TextEncoding::UTF_8,
+            &[&bytes[..1], &bytes[1..2], &bytes[2..]],
         );
-        assert!(utf8_incomplete_tail(&bytes[..2]));
-        assert!(!utf8_incomplete_tail(bytes));
+        assert_eq!(alone, ["", "", "😀", ""]);
+        assert_eq!(streamed, alone);
+        let gbk = TextEncoding::GBK.encode("你好").unwrap();
+        let (_, alone) = pieces_both_ways(TextEncoding::GBK, &[&gbk[..1], &gbk[1..3], &gbk[3..]]);
+        assert_eq!(alone, ["", "你", "好", ""]);
+    }
+
+    #[test]
+    fn utf8_held_bytes_follow_the_decoders_rules() {
+        assert_eq!(utf8_held(b"ok"), 0);
+        assert_eq!(utf8_held(&[b'a', 0xE4]), 1);
+        assert_eq!(utf8_held(&[0xE4, 0xBD]), 2);
+        assert_eq!(utf8_held(&[0xF0, 0x9F, 0x98]), 3);
+        assert_eq!(utf8_held(&[0xF0, 0x9F, 0x98, 0x80]), 0, "complete");
+        assert_eq!(
+            utf8_held(&[0xE0, 0x80]),
+            0,
+            "overlong: an error, nothing held"
+        );
+        assert_eq!(
+            utf8_held(&[0xED, 0xA0]),
+            0,
+            "surrogate: an error, nothing held"
+        );
+        assert_eq!(utf8_held(&[0xE4, 0xE4]), 1, "the second lead starts again");
+        assert_eq!(utf8_held(&[0xC0]), 0, "never a lead");
+    }
+
+    #[test]
+    fn every_byte_pair_split_in_two_decodes_alone_as_streamed_in_every_encoding() {
+        for &encoding in TextEncoding::offered() {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let (streamed, alone) = pieces_both_ways(encoding, &[&[a], &[b]]);
+                    assert_eq!(streamed, alone, "{encoding:?} {a:02X} | {b:02X}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_sequences_near_every_boundary_decode_alone_as_streamed() {
+        let interesting = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0,
+            0xE4, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF,
+        ];
+        for &a in &interesting {
+            for &b in &interesting {
+                for &c in &interesting {
+                    for &d in &[0x41, 0x80, 0xBF, 0xF0] {
+                        let bytes = [a, b, c, d];
+                        for cut in 1..4 {
+                            let (x, y) = bytes.split_at(cut);
+                            let (streamed, alone) = pieces_both_ways(TextEncoding::UTF_8, &[x, y]);
+                            assert_eq!(streamed, alone, "{bytes:02X?} cut at {cut}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes that exercise every decoder: random, lead and trail ranges, GB18030's four-byte
+    /// digits, EUC-JP's three-byte lead, and line ends that end sequences early.
+    fn tricky_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                any::<u8>(),
+                0x81u8..=0xFE,
+                0x30u8..=0x39,
+                0x40u8..=0x7E,
+                0x80u8..=0xBF,
+                Just(0x8F),
+                Just(b'\n'),
+            ],
+            0..120,
+        )
     }
 
     proptest! {
         #[test]
-        fn the_fast_path_decodes_any_chunking_like_the_slow_one(
-            bytes in proptest::collection::vec(any::<u8>(), 0..200),
-            cuts in proptest::collection::vec(0usize..200, 0..8),
-            gbk in any::<bool>(),
+        fn every_piece_decoded_alone_shows_what_the_stream_showed(
+            bytes in tricky_bytes(),
+            cuts in proptest::collection::vec(0usize..120, 0..40),
+            which in 0usize..8,
         ) {
-            let encoding = if gbk { TextEncoding::GBK } else { TextEncoding::UTF_8 };
-            let chunks = chunked(&bytes, cuts);
-            prop_assert_eq!(stream_fast(encoding, &chunks), stream(encoding, &chunks));
+            let encoding = TextEncoding::offered()[which % TextEncoding::offered().len()];
+            let (streamed, alone) = pieces_both_ways(encoding, &chunked(&bytes, cuts));
+            prop_assert_eq!(streamed, alone, "{:?}", encoding);
+        }
+
+        #[test]
+        fn text_pieces_decoded_alone_join_to_the_text(
+            text in gbk_text(),
+            cuts in proptest::collection::vec(0usize..120, 0..40),
+            which in 0usize..8,
+        ) {
+            let encoding = TextEncoding::offered()[which % TextEncoding::offered().len()];
+            // Characters the encoding lacks become '?' so every encoding gets real text.
+            let text: String = text.chars().map(|c| if encoding.encode(&c.to_string()).is_ok() { c } else { '?' }).collect();
+            let bytes = encoding.encode(&text).unwrap();
+            let (streamed, alone) = pieces_both_ways(encoding, &chunked(&bytes, cuts));
+            prop_assert_eq!(&streamed, &alone);
+            prop_assert_eq!(alone.concat(), text);
         }
 
         #[test]

@@ -178,20 +178,13 @@ pub struct Frames {
 }
 
 impl Frames {
-    /// Each frame as its own [`Data`] message.
-    pub fn split(&self) -> impl Iterator<Item = Data> + '_ {
+    /// Each frame's bytes, in order.
+    pub fn split(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let mut rest = self.bytes.as_slice();
         self.lens.iter().map(move |&len| {
             let (frame, after) = rest.split_at(len.min(rest.len()));
             rest = after;
-            Data {
-                conn: Some(self.conn),
-                peer: self.peer,
-                dir: Direction::Rx,
-                at: self.at,
-                bytes: frame.to_vec(),
-                kind: DataKind::Message,
-            }
+            frame
         })
     }
 }

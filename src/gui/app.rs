@@ -403,7 +403,7 @@ impl App {
             .tab
             .capture
             .log
-            .push_message(now, kind, None, None, text.clone());
+            .push_message(now, kind, None, None, &text);
         self.notice = Some(Notice { text, error });
     }
 
@@ -430,11 +430,13 @@ impl App {
         let now = std::time::SystemTime::now();
         for warning in &loaded.warnings {
             let text = tf(S::ProfileWarning, &[&shown, warning]);
-            self.entry_mut()
-                .tab
-                .capture
-                .log
-                .push_message(now, RecordKind::Error, None, None, text);
+            self.entry_mut().tab.capture.log.push_message(
+                now,
+                RecordKind::Error,
+                None,
+                None,
+                &text,
+            );
         }
         match loaded.warnings.first() {
             Some(first) => {

@@ -281,7 +281,7 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
     });
 }
 
-fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
+fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let peer = record.peer.map(|p| p.to_string()).unwrap_or_default();
         ui.strong(tf(
@@ -289,10 +289,10 @@ fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
             &[&clock(record.at), &peer, &record.bytes.len()],
         ));
         if ui.button(t(S::CopyText)).clicked() {
-            ui.ctx().copy_text(record.text().to_owned());
+            ui.ctx().copy_text(record.text().into_owned());
         }
         if ui.button(t(S::CopyHex)).clicked() {
-            ui.ctx().copy_text(hex::format(&record.bytes));
+            ui.ctx().copy_text(hex::format(record.bytes));
         }
         if ui.button(t(S::Close)).clicked() {
             actions.push(UiAction::SelectRecord(None));
@@ -303,9 +303,9 @@ fn detail_ui(ui: &mut egui::Ui, record: &Record, actions: &mut Vec<UiAction>) {
         .auto_shrink([false, false])
         .show(ui, |ui| {
             let text = if record.bytes.is_empty() {
-                record.text().to_owned()
+                record.text().into_owned()
             } else {
-                hexdump(&record.bytes)
+                hexdump(record.bytes)
             };
             ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
         });
@@ -330,7 +330,7 @@ fn stream_list_ui(
                 let Some((first, text)) = stream.row(&capture.log, row) else {
                     continue;
                 };
-                let job = stream_row_job(ui, first, &text, form, &font);
+                let job = stream_row_job(ui, &first, &text, form, &font);
                 ui.add(egui::Label::new(job).extend());
             }
         });
@@ -339,7 +339,7 @@ fn stream_list_ui(
 /// A stream row: the time, direction and peer of its first bytes, then the joined text.
 fn stream_row_job(
     ui: &egui::Ui,
-    first: &Record,
+    first: &Record<'_>,
     text: &str,
     form: &Form,
     font: &FontId,
@@ -412,7 +412,7 @@ impl List<'_> {
                 let Some(record) = self.index.record(self.log, row) else {
                     continue;
                 };
-                let job = row_job(ui, record, self.form, &font);
+                let job = row_job(ui, &record, self.form, &font);
                 let response = ui.add(egui::Label::new(job).extend().sense(egui::Sense::click()));
                 let highlight = if selected == Some(record.seq) {
                     Some(ui.visuals().selection.bg_fill)
@@ -446,7 +446,7 @@ fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {
 }
 
 /// One row as a layout job: time, direction, peer, length, payload.
-fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> LayoutJob {
+fn row_job(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> LayoutJob {
     let weak = TextFormat::simple(font.clone(), ui.visuals().weak_text_color());
     let strong = TextFormat::simple(font.clone(), kind_color(ui, record.kind));
     let body = TextFormat::simple(font.clone(), ui.visuals().text_color());
@@ -470,7 +470,7 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
             let _ = write!(head, " [{} B] ", record.bytes.len());
             job.append(&head, 0.0, strong);
             if record.kind == RecordKind::Rx
-                && let Some(good) = form.rx_verify.verify(&record.bytes)
+                && let Some(good) = form.rx_verify.verify(record.bytes)
             {
                 let (mark, color) = if good {
                     ("√ ", kind_color(ui, RecordKind::Tx))
@@ -497,9 +497,9 @@ fn row_job(ui: &egui::Ui, record: &Record, form: &Form, font: &FontId) -> Layout
 }
 
 /// The payload as one line: hex bytes, or text with control characters made visible.
-fn payload_text(record: &Record, as_hex: bool, show_controls: bool) -> String {
+fn payload_text(record: &Record<'_>, as_hex: bool, show_controls: bool) -> String {
     if as_hex {
-        let shown = record.bytes.get(..MAX_ROW_BYTES).unwrap_or(&record.bytes);
+        let shown = record.bytes.get(..MAX_ROW_BYTES).unwrap_or(record.bytes);
         let mut out = hex::format(shown);
         if record.bytes.len() > shown.len() {
             out.push_str(&tf(S::MoreBytes, &[&(record.bytes.len() - shown.len())]));
@@ -507,9 +507,9 @@ fn payload_text(record: &Record, as_hex: bool, show_controls: bool) -> String {
         out
     } else {
         let mut out = if show_controls {
-            text::one_line(record.text()).into_owned()
+            text::one_line(&record.text()).into_owned()
         } else {
-            text::without_controls(record.text()).into_owned()
+            text::without_controls(&record.text()).into_owned()
         };
         if let Some((cut, _)) = out.char_indices().nth(MAX_ROW_BYTES) {
             out.truncate(cut);

@@ -254,7 +254,7 @@ impl Tab {
                 let index = &mut self.view.index;
                 index.paused_at = match index.paused_at {
                     Some(_) => None,
-                    None => Some(self.capture.log.iter().next_back().map_or(0, |r| r.seq + 1)),
+                    None => Some(self.capture.log.next_seq()),
                 };
                 self.view.raw_index.paused_at = None;
             }
@@ -275,13 +275,13 @@ impl Tab {
                         let text = tf(S::Recording, &[&shown]);
                         self.capture
                             .log
-                            .push_message(now, RecordKind::Info, None, None, text);
+                            .push_message(now, RecordKind::Info, None, None, &text);
                     }
                     Err(e) => {
                         let text = tf(S::RecordFailed, &[&shown, &e]);
                         self.capture
                             .log
-                            .push_message(now, RecordKind::Error, None, None, text);
+                            .push_message(now, RecordKind::Error, None, None, &text);
                     }
                 }
             }
@@ -326,7 +326,7 @@ impl Tab {
             ),
             Err(e) => (RecordKind::Error, tf(S::SaveFailed, &[&path.display(), &e])),
         };
-        self.capture.log.push_message(now, kind, None, None, text);
+        self.capture.log.push_message(now, kind, None, None, &text);
     }
 
     fn search(&mut self) {
@@ -557,7 +557,7 @@ impl Tab {
                     let text = tf(S::ConnectCancelled, &[&remote]);
                     self.capture
                         .log
-                        .push_message(at, RecordKind::Info, None, Some(remote), text);
+                        .push_message(at, RecordKind::Info, None, Some(remote), &text);
                 }
                 stopped = true;
             }
@@ -576,7 +576,7 @@ impl Tab {
             self.capture.recorder = None;
             self.capture
                 .log
-                .push_message(SystemTime::now(), RecordKind::Error, None, None, text);
+                .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
         }
         if stopped {
             self.session = None;
@@ -775,7 +775,7 @@ mod tests {
             crate::engine::Direction::Rx,
             None,
             peer,
-            b"x".to_vec(),
+            b"x",
         );
         tab.apply(UiAction::TogglePause);
         assert_eq!(tab.view.index.paused_at, Some(1));

@@ -35,7 +35,9 @@ fn frames(session: &Session, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
                 kind => out.push((d.bytes.clone(), kind)),
             },
             // Whole frames of one read come together; each is a message.
-            Event::Frames(batch) => out.extend(batch.split().map(|d| (d.bytes, d.kind))),
+            Event::Frames(batch) => {
+                out.extend(batch.split().map(|f| (f.to_vec(), DataKind::Message)));
+            }
             _ => {}
         }
         out.len() >= n

@@ -208,10 +208,6 @@ fn gbk_character_split_across_two_reads_shows_whole() {
     for event in events {
         capture.apply(event);
     }
-    let text: String = capture
-        .log
-        .iter()
-        .map(sockscope::capture::Record::text)
-        .collect();
+    let text: String = capture.log.iter().map(|r| r.text()).collect();
     assert_eq!(text, "你好");
 }

@@ -513,7 +513,7 @@ fn a_refused_connect_says_refused_and_not_cancelled() {
         .capture
         .log
         .iter()
-        .map(|r| r.text().to_owned())
+        .map(|r| r.text().into_owned())
         .collect();
     assert!(texts.iter().any(|t| t.contains("refused")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("cancelled")), "{texts:?}");

@@ -374,7 +374,7 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
             .log
             .iter()
             .filter(|r| r.kind == kind)
-            .map(|r| r.text().to_owned())
+            .map(|r| r.text().into_owned())
             .collect()
     };
     assert_eq!(log(0, RecordKind::Rx), ["ping"]);
@@ -492,7 +492,7 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
         .log
         .iter()
         .filter(|r| r.kind == RecordKind::Error)
-        .map(|r| r.text().to_owned())
+        .map(|r| r.text().into_owned())
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].contains("colour"));
@@ -566,7 +566,7 @@ fn shortcuts_trigger_their_actions() {
         RecordKind::Info,
         None,
         None,
-        "x".into(),
+        "x",
     );
     harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
     harness.run();
