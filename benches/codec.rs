@@ -1,4 +1,5 @@
-//! Throughput of the pure byte functions: streaming text decoding, framing, hex formatting.
+//! Throughput of the pure byte functions: streaming text decoding, the log's carry tracking
+//! (ingest) and piece decoding (rows shown), framing, hex formatting.
 
 #![allow(
     clippy::expect_used,
@@ -8,11 +9,11 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sockscope::codec::TextEncoding;
 use sockscope::codec::checksum::ByteOrder;
 use sockscope::codec::framing::{Framer, Framing};
 use sockscope::codec::hex;
 use sockscope::codec::length::LengthPrefix;
+use sockscope::codec::{CarryTracker, TextEncoding};
 
 const SIZE: usize = 4 << 20;
 
@@ -38,6 +39,39 @@ fn codec(c: &mut Criterion) {
                 out.len()
             });
         });
+    }
+    for encoding in [TextEncoding::UTF_8, TextEncoding::GBK] {
+        let bytes = text(encoding);
+        // What the log store does per received record: note the unfinished character.
+        group.bench_function(
+            format!("track carries {} in 1 KiB records", encoding.name()),
+            |b| {
+                b.iter(|| {
+                    let mut tracker = CarryTracker::new(encoding);
+                    bytes
+                        .chunks(1 << 10)
+                        .map(|c| tracker.push(c).as_bytes().len())
+                        .sum::<usize>()
+                });
+            },
+        );
+        // What showing, searching or exporting those records costs: each decoded alone.
+        let mut tracker = CarryTracker::new(encoding);
+        let pieces: Vec<_> = bytes
+            .chunks(1 << 10)
+            .map(|c| (tracker.push(c), c))
+            .collect();
+        group.bench_function(
+            format!("decode {} 1 KiB records alone", encoding.name()),
+            |b| {
+                b.iter(|| {
+                    pieces
+                        .iter()
+                        .map(|(carry, piece)| encoding.decode_piece(carry.as_bytes(), piece).len())
+                        .sum::<usize>()
+                });
+            },
+        );
     }
     let lines = text(TextEncoding::UTF_8);
     group.bench_function("frame CRLF delimiter", |b| {

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use eframe::egui;
+use sockscope::codec::TextEncoding;
 use sockscope::engine::{ConnId, Direction};
 use sockscope::gui::state::{Form, Tab};
 use sockscope::gui::{FilePicker, install_fonts, log_view};
@@ -31,12 +32,22 @@ impl FilePicker for NoFiles {
 }
 
 fn filled_tab(records: usize) -> Tab {
-    let mut tab = Tab::new(Form::default(), Arc::new(|| {}));
+    filled_tab_in(records, TextEncoding::UTF_8)
+}
+
+/// A tab whose log holds `records` received lines of Chinese and ASCII in `encoding`.
+fn filled_tab_in(records: usize, encoding: TextEncoding) -> Tab {
+    let form = Form {
+        encoding,
+        ..Form::default()
+    };
+    let mut tab = Tab::new(form, Arc::new(|| {}));
     let peer: SocketAddr = "192.168.1.20:502".parse().expect("address");
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     for i in 0..records {
         let at = t0 + Duration::from_millis(i as u64);
-        let bytes = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10).into_bytes();
+        let line = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10);
+        let bytes = encoding.encode(&line).expect("encodable");
         tab.capture
             .log
             .push_data(at, Direction::Rx, Some(ConnId(1)), peer, &bytes);
@@ -73,6 +84,13 @@ fn log_view(c: &mut Criterion) {
     tab.form.rx_hex = true;
     frame(&ctx, &mut tab);
     c.bench_function("log_view frame, 1M records, hex", |b| {
+        b.iter(|| frame(&ctx, &mut tab));
+    });
+    // Rows are decoded when drawn: GBK text is the costlier decode.
+    let mut tab = filled_tab_in(1_000_000, TextEncoding::GBK);
+    frame(&ctx, &mut tab);
+    frame(&ctx, &mut tab);
+    c.bench_function("log_view frame, 1M records, GBK text", |b| {
         b.iter(|| frame(&ctx, &mut tab));
     });
 }

@@ -6,6 +6,7 @@
 //!   cargo run --release --example ingest -- 1024 prefix     # 4-byte LE length-prefix framing
 //!   cargo run --release --example ingest -- 1024 prefix-engine  # the same, events dropped
 //!                                   # unread by a log store: the engine's own ceiling
+//!   cargo run --release --example ingest -- 1024 prefix-gbk # framed, into a GBK session's log
 //!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send (to socat)
 
 #![allow(
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sockscope::capture::Capture;
+use sockscope::codec::TextEncoding;
 use sockscope::codec::checksum::ByteOrder;
 use sockscope::codec::framing::Framing;
 use sockscope::codec::length::LengthPrefix;
@@ -63,14 +65,20 @@ pub fn send(addr: SocketAddr, total: u64, framed: bool) -> std::io::Result<()> {
 /// # Panics
 /// If the session does not start or the stream stalls for 10 s.
 pub fn ingest(total: u64, framing: Framing) -> Duration {
-    ingest_into(total, framing, true)
+    ingest_into(total, framing, true, TextEncoding::UTF_8)
 }
 
-/// [`ingest`], with the events folded into a [`Capture`] (`capture`) or only counted.
+/// [`ingest`], with the events folded into a [`Capture`] whose log shows `encoding`
+/// (`capture_events`) or only counted.
 ///
 /// # Panics
 /// If the session does not start or the stream stalls for 10 s.
-pub fn ingest_into(total: u64, framing: Framing, capture_events: bool) -> Duration {
+pub fn ingest_into(
+    total: u64,
+    framing: Framing,
+    capture_events: bool,
+    encoding: TextEncoding,
+) -> Duration {
     let framed = framing != Framing::None;
     let config = SessionConfig {
         mode: Mode::TcpServer,
@@ -90,6 +98,7 @@ pub fn ingest_into(total: u64, framing: Framing, capture_events: bool) -> Durati
     let mut capture = Capture::default();
     capture.begin(Mode::TcpServer);
     capture.framing_on = framed;
+    capture.log.set_encoding(encoding);
     let start = Instant::now();
     let sender = std::thread::Builder::new()
         .name("ingest-sender".into())
@@ -142,7 +151,12 @@ fn main() {
             } else {
                 Framing::None
             };
-            let elapsed = ingest_into(total, framing, mode != Some("prefix-engine"));
+            let encoding = if mode == Some("prefix-gbk") {
+                TextEncoding::GBK
+            } else {
+                TextEncoding::UTF_8
+            };
+            let elapsed = ingest_into(total, framing, mode != Some("prefix-engine"), encoding);
             println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
         }
     }

@@ -449,16 +449,22 @@ impl LogStore {
 
     /// Records in order, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Record<'_>> + ExactSizeIterator {
-        self.metas
-            .iter()
-            .enumerate()
-            .map(|(i, meta)| self.record(i, meta))
+        self.iter_from(self.first_seq)
     }
 
-    /// Records from sequence number `seq` on (all held ones if it was evicted).
-    pub fn iter_from(&self, seq: u64) -> impl Iterator<Item = Record<'_>> {
-        let skip = usize::try_from(seq.saturating_sub(self.first_seq)).unwrap_or(usize::MAX);
-        self.iter().skip(skip)
+    /// Records from sequence number `seq` on (all held ones if it was evicted). Skipping is
+    /// free: the index is sliced, no record before `seq` is looked at.
+    pub fn iter_from(
+        &self,
+        seq: u64,
+    ) -> impl DoubleEndedIterator<Item = Record<'_>> + ExactSizeIterator {
+        let skip = usize::try_from(seq.saturating_sub(self.first_seq))
+            .unwrap_or(usize::MAX)
+            .min(self.metas.len());
+        self.metas
+            .range(skip..)
+            .enumerate()
+            .map(move |(i, meta)| self.record(skip + i, meta))
     }
 
     /// Bytes the store accounts for now: raw bytes and per-record overhead.
@@ -644,6 +650,19 @@ mod tests {
         let record = log.get_seq(2).unwrap();
         assert_eq!((record.text(), record.bytes), (Cow::Borrowed("c"), &[][..]));
         assert!(log.get_seq(1).is_none());
+    }
+
+    #[test]
+    fn iter_from_starts_at_a_sequence_number_or_at_the_oldest_held() {
+        let mut log = LogStore::new(5 * (RECORD_OVERHEAD + 1), TextEncoding::UTF_8);
+        for i in 0..10u8 {
+            log.push_data(SystemTime::now(), Direction::Rx, None, peer(), &[i]);
+        }
+        let seqs = |from| log.iter_from(from).map(|r| r.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(7), [7, 8, 9]);
+        assert_eq!(seqs(0), [5, 6, 7, 8, 9], "evicted: from the oldest held");
+        assert!(seqs(10).is_empty());
+        assert_eq!(log.iter_from(8).next_back().unwrap().bytes, [9]);
     }
 
     #[test]
