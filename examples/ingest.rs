@@ -7,6 +7,7 @@
 //!   cargo run --release --example ingest -- 1024 prefix-engine  # the same, events dropped
 //!                                   # unread by a log store: the engine's own ceiling
 //!   cargo run --release --example ingest -- 1024 prefix-gbk # framed, into a GBK session's log
+//!   cargo run --release --example ingest -- 1024 lines      # 64-byte text lines, CRLF framing
 //!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send (to socat)
 
 #![allow(
@@ -35,20 +36,38 @@ pub const PREFIX: LengthPrefix = LengthPrefix {
     includes_header: false,
 };
 
-/// Sends `total` bytes to `addr`: 64 KiB writes of 1 KiB length-prefixed messages when
-/// `framed`, else plain bytes. Returns when all are written.
-pub fn send(addr: SocketAddr, total: u64, framed: bool) -> std::io::Result<()> {
+/// The message the sender repeats for `framing`: 1 KiB of bytes without framing, a 1 KiB
+/// length-prefixed message, or a 64-byte text line ending in CRLF.
+///
+/// # Panics
+/// Never: 1020 bytes fit a 4-byte length prefix.
+pub fn message(framing: &Framing) -> Vec<u8> {
+    match framing {
+        Framing::LengthPrefix { .. } => PREFIX.wrap(&[0x5A; 1020]).expect("fits"),
+        Framing::Delimiter { .. } => {
+            b"T=25.3C H=61% P=1013hPa V=3.30 I=0.125A status=OK  seq=0000042\r\n".to_vec()
+        }
+        _ => vec![0x5A; 1024],
+    }
+}
+
+/// CRLF framing, for the `lines` run.
+pub fn crlf() -> Framing {
+    Framing::Delimiter {
+        delimiter: b"\r\n".to_vec(),
+        keep: false,
+    }
+}
+
+/// Sends `total` bytes to `addr` in 64 KiB writes of `message` repeated. Returns when all
+/// are written.
+pub fn send(addr: SocketAddr, total: u64, message: &[u8]) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(addr)?;
-    let message = if framed {
-        PREFIX.wrap(&[0x5A; 1020]).map_err(std::io::Error::other)?
-    } else {
-        vec![0x5A; 1024]
-    };
     let block: Vec<u8> = message
         .iter()
         .copied()
         .cycle()
-        .take(64 * message.len())
+        .take((64 << 10) / message.len() * message.len())
         .collect();
     let mut sent = 0;
     while sent < total {
@@ -80,6 +99,7 @@ pub fn ingest_into(
     encoding: TextEncoding,
 ) -> Duration {
     let framed = framing != Framing::None;
+    let message = message(&framing);
     let config = SessionConfig {
         mode: Mode::TcpServer,
         local: "127.0.0.1:0".parse().expect("address"),
@@ -102,7 +122,7 @@ pub fn ingest_into(
     let start = Instant::now();
     let sender = std::thread::Builder::new()
         .name("ingest-sender".into())
-        .spawn(move || send(addr, total, framed))
+        .spawn(move || send(addr, total, &message))
         .expect("thread");
     let mut counted = 0;
     while capture.counters.rx_bytes.max(counted) < total {
@@ -139,17 +159,17 @@ fn main() {
                 .and_then(|a| a.parse().ok())
                 .expect("send HOST:PORT");
             let start = Instant::now();
-            send(addr, total, false).expect("send");
+            send(addr, total, &message(&Framing::None)).expect("send");
             println!("{:.0}", total as f64 / 1e6 / start.elapsed().as_secs_f64());
         }
         mode => {
-            let framing = if mode.is_some_and(|m| m.starts_with("prefix")) {
-                Framing::LengthPrefix {
+            let framing = match mode {
+                Some(m) if m.starts_with("prefix") => Framing::LengthPrefix {
                     prefix: PREFIX,
                     offset: 0,
-                }
-            } else {
-                Framing::None
+                },
+                Some("lines") => crlf(),
+                _ => Framing::None,
             };
             let encoding = if mode == Some("prefix-gbk") {
                 TextEncoding::GBK

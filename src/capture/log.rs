@@ -187,6 +187,10 @@ pub struct LogStore {
     arena: Arena,
     peers: Vec<SocketAddr>,
     peer_index: HashMap<SocketAddr, u32>,
+    /// The last peer interned and the last time converted: a run of frames from one read
+    /// shares both, and hashing or converting them per frame showed in profiles.
+    last_peer: Option<(SocketAddr, u32)>,
+    last_at: (SystemTime, u64),
     held: usize,
     cap: usize,
     evicted_records: u64,
@@ -210,6 +214,8 @@ impl LogStore {
             arena: Arena::default(),
             peers: Vec::new(),
             peer_index: HashMap::new(),
+            last_peer: None,
+            last_at: (UNIX_EPOCH, 0),
             held: 0,
             cap,
             evicted_records: 0,
@@ -242,6 +248,30 @@ impl LogStore {
         };
         let peer = self.intern(peer);
         self.push(at, dir.into(), conn, peer, bytes, stream, carry);
+    }
+
+    /// Appends whole frames received on `conn` at one moment (the frames one read completed),
+    /// as one record each: the stream's carry tracker, the peer and the time are looked up
+    /// once for the run, not per frame.
+    pub fn push_frames<'b>(
+        &mut self,
+        at: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        frames: impl IntoIterator<Item = &'b [u8]>,
+    ) {
+        let encoding = self.encoding;
+        let mut tracker = self
+            .streams
+            .remove(&conn)
+            .unwrap_or_else(|| CarryTracker::new(encoding));
+        let peer = self.intern(peer);
+        for bytes in frames {
+            let carry = tracker.push(bytes);
+            self.append(at, RecordKind::Rx, Some(conn), peer, bytes, true, carry);
+        }
+        self.streams.insert(conn, tracker);
+        self.evict_to_cap();
     }
 
     /// Marks the newest record as a partial frame.
@@ -282,14 +312,23 @@ impl LogStore {
     }
 
     fn intern(&mut self, peer: SocketAddr) -> u32 {
-        if let Some(&i) = self.peer_index.get(&peer) {
+        if let Some((last, i)) = self.last_peer
+            && last == peer
+        {
             return i;
         }
-        let i = u32::try_from(self.peers.len()).unwrap_or(NO_PEER);
-        if i != NO_PEER {
-            self.peers.push(peer);
-            self.peer_index.insert(peer, i);
-        }
+        let i = match self.peer_index.get(&peer) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.peers.len()).unwrap_or(NO_PEER);
+                if i != NO_PEER {
+                    self.peers.push(peer);
+                    self.peer_index.insert(peer, i);
+                }
+                i
+            }
+        };
+        self.last_peer = Some((peer, i));
         i
     }
 
@@ -307,10 +346,33 @@ impl LogStore {
         stream: bool,
         carry: Carry,
     ) {
+        self.append(at, kind, conn, peer, bytes, stream, carry);
+        self.evict_to_cap();
+    }
+
+    /// Adds a record without evicting (the caller evicts once after a run).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the one place a record's fields are put together"
+    )]
+    fn append(
+        &mut self,
+        at: SystemTime,
+        kind: RecordKind,
+        conn: Option<ConnId>,
+        peer: u32,
+        bytes: &[u8],
+        stream: bool,
+        carry: Carry,
+    ) {
         let (chunk, offset) = self.arena.push(bytes);
-        let at = at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        if at != self.last_at.0 {
+            let nanos = at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            self.last_at = (at, nanos);
+        }
+        let at = self.last_at.1;
         self.metas.push_back(Meta {
             at,
             chunk,
@@ -324,7 +386,6 @@ impl LogStore {
             carry,
         });
         self.held += RECORD_OVERHEAD + bytes.len();
-        self.evict_to_cap();
     }
 
     /// The encoding the text of data records is decoded with.

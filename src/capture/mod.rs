@@ -16,7 +16,7 @@ pub use export::{ExportFormat, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use view::{Query, RecordFilter, StreamIndex, ViewIndex, hexdump};
 
-use crate::engine::{ConnId, Data, DataKind, Direction, Event, Mode};
+use crate::engine::{ConnId, Data, DataKind, Direction, Event, Frames, Mode};
 use crate::i18n::{S, t, tf};
 
 /// Where the session's socket stands.
@@ -96,6 +96,9 @@ pub struct Rate {
 impl Rate {
     /// Counts `n` bytes at `at`.
     pub fn add(&mut self, at: SystemTime, n: u64) {
+        if n == 0 {
+            return;
+        }
         let elapsed = self
             .window_start
             .and_then(|start| at.duration_since(start).ok());
@@ -365,18 +368,7 @@ impl Capture {
                 }
                 self.end_receiving(now, conn, peer, tf(S::EvPeerFinished, &[&peer]));
             }
-            Event::Frames(frames) => {
-                for bytes in frames.split() {
-                    self.apply_data(Piece {
-                        conn: Some(frames.conn),
-                        peer: frames.peer,
-                        dir: Direction::Rx,
-                        at: frames.at,
-                        bytes,
-                        kind: DataKind::Message,
-                    });
-                }
-            }
+            Event::Frames(frames) => self.apply_frames(&frames),
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
                 let text = if self.mode == Mode::TcpClient {
@@ -503,6 +495,32 @@ impl Capture {
         }
         self.log
             .push_message(now, RecordKind::Info, Some(conn), Some(peer), &text);
+    }
+
+    /// Whole frames of one read. With framing on (as the engine sends them) they count as
+    /// messages — their bytes were counted from the raw read — and go to the log as one run.
+    fn apply_frames(&mut self, frames: &Frames) {
+        if !self.framing_on {
+            // Sent just before framing was switched off here: count them like any message.
+            for bytes in frames.split() {
+                self.apply_data(Piece {
+                    conn: Some(frames.conn),
+                    peer: frames.peer,
+                    dir: Direction::Rx,
+                    at: frames.at,
+                    bytes,
+                    kind: DataKind::Message,
+                });
+            }
+            return;
+        }
+        let n = frames.lens.len() as u64;
+        self.counters.rx_messages += n;
+        if let Some(client) = self.clients.get_mut(&frames.conn) {
+            client.rx_messages += n;
+        }
+        self.log
+            .push_frames(frames.at, frames.conn, frames.peer, frames.split());
     }
 
     fn apply_data(&mut self, data: Piece<'_>) {
@@ -783,6 +801,47 @@ mod tests {
         assert_eq!(texts, [&b"OK"[..], b"ERR", b"", b"\x00"]);
         assert_eq!(cap.counters.rx_messages, 4);
         assert_eq!(cap.counters.rx_bytes, 0, "bytes are counted from raw reads");
+    }
+
+    #[test]
+    fn frames_sent_just_before_framing_went_off_count_as_messages_with_bytes() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        assert!(!cap.framing_on);
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        cap.apply(Event::Frames(crate::engine::Frames {
+            conn: ConnId(1),
+            peer,
+            at: SystemTime::now(),
+            bytes: b"OKERR".to_vec(),
+            lens: vec![2, 3],
+        }));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (5, 2));
+        assert_eq!(cap.log.len(), 2);
+    }
+
+    #[test]
+    fn a_character_split_between_two_reads_of_frames_shows_whole() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        cap.framing_on = true;
+        cap.log.set_encoding(crate::codec::TextEncoding::GBK);
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let gbk = crate::codec::TextEncoding::GBK.encode("温度").unwrap();
+        // Fixed 3-byte frames: the first ends inside 度, the second holds the rest.
+        for (bytes, lens) in [(&gbk[..3], vec![3]), (&gbk[3..], vec![1])] {
+            cap.apply(Event::Frames(crate::engine::Frames {
+                conn: ConnId(1),
+                peer,
+                at: SystemTime::now(),
+                bytes: bytes.to_vec(),
+                lens,
+            }));
+        }
+        let texts: Vec<String> = cap.log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(texts, ["温", "度"]);
+        assert_eq!(cap.clients.len(), 0);
+        assert_eq!(cap.counters.rx_messages, 2);
     }
 
     #[test]

@@ -327,6 +327,8 @@ impl CarryTracker {
     pub fn push(&mut self, bytes: &[u8]) -> Carry {
         let before = self.carry;
         let held = match &mut self.legacy {
+            // An ASCII byte last: nothing is held, whatever came before (the common case).
+            None if bytes.last().is_some_and(u8::is_ascii) => 0,
             None if self.encoding == TextEncoding::UTF_8 => {
                 let window = Carry::tail(before, bytes, 3);
                 utf8_held(window.as_bytes())
@@ -334,7 +336,11 @@ impl CarryTracker {
             None => 0,
             Some((decoder, scratch)) => legacy_held(decoder, scratch, before, bytes),
         };
-        self.carry = Carry::tail(before, bytes, held);
+        self.carry = if held == 0 {
+            Carry::default()
+        } else {
+            Carry::tail(before, bytes, held)
+        };
         before
     }
 
