@@ -247,7 +247,8 @@ impl LogStore {
             _ => (false, Carry::default()),
         };
         let peer = self.intern(peer);
-        self.push(at, dir.into(), conn, peer, bytes, stream, carry);
+        self.append(at, dir.into(), conn, peer, bytes, stream, carry);
+        self.evict_to_cap();
     }
 
     /// Appends whole frames received on `conn` at one moment (the frames one read completed),
@@ -291,7 +292,7 @@ impl LogStore {
         text: &str,
     ) {
         let peer = peer.map_or(NO_PEER, |p| self.intern(p));
-        self.push(
+        self.append(
             at,
             kind,
             conn,
@@ -300,6 +301,7 @@ impl LogStore {
             false,
             Carry::default(),
         );
+        self.evict_to_cap();
     }
 
     /// Ends a connection's receive stream: bytes of a character that never completed come out
@@ -332,25 +334,7 @@ impl LogStore {
         i
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the one place a record's fields are put together"
-    )]
-    fn push(
-        &mut self,
-        at: SystemTime,
-        kind: RecordKind,
-        conn: Option<ConnId>,
-        peer: u32,
-        bytes: &[u8],
-        stream: bool,
-        carry: Carry,
-    ) {
-        self.append(at, kind, conn, peer, bytes, stream, carry);
-        self.evict_to_cap();
-    }
-
-    /// Adds a record without evicting (the caller evicts once after a run).
+    /// Adds a record without evicting (the caller evicts, once after a run of them).
     #[expect(
         clippy::too_many_arguments,
         reason = "the one place a record's fields are put together"
@@ -558,14 +542,19 @@ mod tests {
         "127.0.0.1:5000".parse().unwrap()
     }
 
+    /// `bytes` received now from `peer()` on `conn`.
+    fn rx(log: &mut LogStore, conn: Option<ConnId>, bytes: &[u8]) {
+        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), bytes);
+    }
+
     #[test]
     fn gbk_character_split_across_two_reads_shows_once() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::GBK);
         let bytes = TextEncoding::GBK.encode("你好").unwrap();
         let (a, b) = bytes.split_at(1);
         let conn = Some(ConnId(1));
-        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), a);
-        log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), b);
+        rx(&mut log, conn, a);
+        rx(&mut log, conn, b);
         let text: String = log.iter().map(|r| r.text()).collect();
         assert_eq!(text, "你好");
         assert_eq!(log.get(0).unwrap().text(), "");
@@ -575,13 +564,7 @@ mod tests {
     fn switching_encoding_redecodes_history() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
         let bytes = TextEncoding::GBK.encode("中文").unwrap();
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            Some(ConnId(1)),
-            peer(),
-            &bytes,
-        );
+        rx(&mut log, Some(ConnId(1)), &bytes);
         assert!(log.get(0).unwrap().text().contains("\\x"));
         log.set_encoding(TextEncoding::GBK);
         assert_eq!(log.get(0).unwrap().text(), "中文");
@@ -593,7 +576,7 @@ mod tests {
         let cap = 100 * (RECORD_OVERHEAD + 10);
         let mut log = LogStore::new(cap, TextEncoding::UTF_8);
         for _ in 0..1000 {
-            log.push_data(SystemTime::now(), Direction::Rx, None, peer(), &[b'a'; 10]);
+            rx(&mut log, None, &[b'a'; 10]);
         }
         assert!(log.held_bytes() <= cap);
         assert_eq!(log.len(), 100);
@@ -606,13 +589,7 @@ mod tests {
     #[test]
     fn unfinished_character_comes_out_at_stream_end() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            Some(ConnId(3)),
-            peer(),
-            &[b'o', b'k', 0xE4],
-        );
+        rx(&mut log, Some(ConnId(3)), &[b'o', b'k', 0xE4]);
         assert_eq!(log.get(0).unwrap().text(), "ok");
         assert_eq!(log.end_stream(ConnId(3)), "\\xE4");
     }
@@ -626,13 +603,7 @@ mod tests {
     fn small_records_share_buffers_and_read_back_exactly() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
         for i in 0..10_000 {
-            log.push_data(
-                SystemTime::now(),
-                Direction::Rx,
-                Some(ConnId(1)),
-                peer(),
-                &payload(i, 100),
-            );
+            rx(&mut log, Some(ConnId(1)), &payload(i, 100));
         }
         // 10,000 × 100 bytes in 1 MiB buffers: one buffer, not 10,000 allocations.
         assert_eq!(log.arena.chunks.len(), 1);
@@ -646,15 +617,9 @@ mod tests {
     #[test]
     fn a_large_record_gets_a_buffer_of_its_own() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
-        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"a");
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            None,
-            peer(),
-            &payload(1, CHUNK + 5),
-        );
-        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"b");
+        rx(&mut log, None, b"a");
+        rx(&mut log, None, &payload(1, CHUNK + 5));
+        rx(&mut log, None, b"b");
         assert_eq!(log.arena.chunks.len(), 3);
         assert_eq!(log.get(1).unwrap().bytes, payload(1, CHUNK + 5));
         assert_eq!(log.get(2).unwrap().bytes, b"b");
@@ -666,13 +631,7 @@ mod tests {
         let mut log = LogStore::new(cap, TextEncoding::UTF_8);
         let mut pushed = 0u64;
         for i in 0..65_536 {
-            log.push_data(
-                SystemTime::now(),
-                Direction::Rx,
-                Some(ConnId(1)),
-                peer(),
-                &payload(i, 1024),
-            );
+            rx(&mut log, Some(ConnId(1)), &payload(i, 1024));
             pushed += 1024;
             assert!(log.held_bytes() <= cap);
         }
@@ -703,8 +662,8 @@ mod tests {
     #[test]
     fn sequence_numbers_go_on_after_a_clear() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
-        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"a");
-        log.push_data(SystemTime::now(), Direction::Rx, None, peer(), b"b");
+        rx(&mut log, None, b"a");
+        rx(&mut log, None, b"b");
         log.clear();
         assert_eq!((log.first_seq(), log.next_seq()), (None, 2));
         log.push_message(SystemTime::now(), RecordKind::Info, None, None, "c");
@@ -717,7 +676,7 @@ mod tests {
     fn iter_from_starts_at_a_sequence_number_or_at_the_oldest_held() {
         let mut log = LogStore::new(5 * (RECORD_OVERHEAD + 1), TextEncoding::UTF_8);
         for i in 0..10u8 {
-            log.push_data(SystemTime::now(), Direction::Rx, None, peer(), &[i]);
+            rx(&mut log, None, &[i]);
         }
         let seqs = |from| log.iter_from(from).map(|r| r.seq).collect::<Vec<_>>();
         assert_eq!(seqs(7), [7, 8, 9]);
@@ -732,7 +691,7 @@ mod tests {
         let gbk = TextEncoding::GBK.encode("温度").unwrap();
         let conn = Some(ConnId(1));
         for piece in gbk.chunks(3) {
-            log.push_data(SystemTime::now(), Direction::Rx, conn, peer(), piece);
+            rx(&mut log, conn, piece);
         }
         log.set_encoding(TextEncoding::GBK);
         let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();

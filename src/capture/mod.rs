@@ -688,6 +688,17 @@ mod tests {
     use super::*;
     use crate::engine::CloseReason;
 
+    /// Whole frames of one read on connection 1 from `peer`, back to back in `bytes`.
+    fn frames_from(peer: SocketAddr, bytes: &[u8], lens: Vec<usize>) -> Event {
+        Event::Frames(crate::engine::Frames {
+            conn: ConnId(1),
+            peer,
+            at: SystemTime::now(),
+            bytes: bytes.to_vec(),
+            lens,
+        })
+    }
+
     /// Bytes received on connection 1 from `peer`, now.
     fn rx_from(peer: SocketAddr, bytes: &[u8], kind: DataKind) -> Event {
         Event::Data(Data {
@@ -790,13 +801,7 @@ mod tests {
         cap.begin(Mode::TcpClient);
         cap.framing_on = true;
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        cap.apply(Event::Frames(crate::engine::Frames {
-            conn: ConnId(1),
-            peer,
-            at: SystemTime::now(),
-            bytes: b"OKERR\x00".to_vec(),
-            lens: vec![2, 3, 0, 1],
-        }));
+        cap.apply(frames_from(peer, b"OKERR\x00", vec![2, 3, 0, 1]));
         let texts: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes).collect();
         assert_eq!(texts, [&b"OK"[..], b"ERR", b"", b"\x00"]);
         assert_eq!(cap.counters.rx_messages, 4);
@@ -809,13 +814,7 @@ mod tests {
         cap.begin(Mode::TcpClient);
         assert!(!cap.framing_on);
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        cap.apply(Event::Frames(crate::engine::Frames {
-            conn: ConnId(1),
-            peer,
-            at: SystemTime::now(),
-            bytes: b"OKERR".to_vec(),
-            lens: vec![2, 3],
-        }));
+        cap.apply(frames_from(peer, b"OKERR", vec![2, 3]));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (5, 2));
         assert_eq!(cap.log.len(), 2);
     }
@@ -830,13 +829,7 @@ mod tests {
         let gbk = crate::codec::TextEncoding::GBK.encode("温度").unwrap();
         // Fixed 3-byte frames: the first ends inside 度, the second holds the rest.
         for (bytes, lens) in [(&gbk[..3], vec![3]), (&gbk[3..], vec![1])] {
-            cap.apply(Event::Frames(crate::engine::Frames {
-                conn: ConnId(1),
-                peer,
-                at: SystemTime::now(),
-                bytes: bytes.to_vec(),
-                lens,
-            }));
+            cap.apply(frames_from(peer, bytes, lens));
         }
         let texts: Vec<String> = cap.log.iter().map(|r| r.text().into_owned()).collect();
         assert_eq!(texts, ["温", "度"]);
