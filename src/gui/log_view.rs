@@ -116,7 +116,8 @@ fn toolbar_ui(
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.horizontal(|ui| {
+    // Wraps onto a second line when the log is narrow, instead of hiding Export and Record.
+    ui.horizontal_wrapped(|ui| {
         let paused = tab.view.index.paused_at.is_some();
         let label = if paused {
             tf(S::ResumeN, &[&tab.view.index.pending()])

@@ -213,19 +213,8 @@ fn target_list_ui(
             }
             for row in rows {
                 ui.horizontal(|ui| {
-                    let selected = tab.selection == row.selection;
-                    let tip = t(if row.disconnect.is_some() {
-                        S::TipSendToClient
-                    } else {
-                        S::TipReplyToPeer
-                    });
-                    if ui
-                        .selectable_label(selected, row.text)
-                        .on_hover_text(tip)
-                        .clicked()
-                    {
-                        actions.push(UiAction::Select(row.selection));
-                    }
+                    // × first and the row cut to the panel's width: a busy client's counters
+                    // and rate used to widen the whole settings panel for good.
                     if let Some((conn, peer)) = row.disconnect {
                         let button = ui
                             .small_button("×")
@@ -233,6 +222,17 @@ fn target_list_ui(
                         if button.clicked() {
                             actions.push(UiAction::DisconnectClient(conn));
                         }
+                    }
+                    let selected = tab.selection == row.selection;
+                    let tip = t(if row.disconnect.is_some() {
+                        S::TipSendToClient
+                    } else {
+                        S::TipReplyToPeer
+                    });
+                    let tip = format!("{}\n{tip}", row.text);
+                    let label = egui::Button::selectable(selected, row.text).truncate();
+                    if ui.add(label).on_hover_text(tip).clicked() {
+                        actions.push(UiAction::Select(row.selection));
                     }
                 });
             }

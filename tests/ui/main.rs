@@ -347,6 +347,30 @@ fn server_with_clients(form: Form, n: usize) -> (Harness<'static, App>, Vec<TcpS
     (harness, clients)
 }
 
+#[test]
+fn a_busy_clients_long_row_does_not_widen_the_settings_panel() {
+    let (mut harness, _clients) = server_with_clients(Form::default(), 1);
+    // The Stop button spans the settings panel.
+    let width = |h: &Harness<'static, App>| h.get_by_label("Stop").rect().width();
+    let before = width(&harness);
+    for client in harness.state_mut().tab_mut().capture.clients.values_mut() {
+        client.rx_bytes = 987_654_321_098_765;
+        client.rx_messages = 123_456_789_012;
+        client.tx_bytes = 876_543_210_987_654;
+        client.tx_messages = 98_765_432_109;
+    }
+    // A few frames, as a live session draws: a panel adopts a wider content's width on the
+    // frame after.
+    for _ in 0..5 {
+        harness.step();
+    }
+    harness.run();
+    let after = width(&harness);
+    assert!((after - before).abs() < 1.0, "{before} -> {after}");
+    // The row is cut on screen, not lost.
+    assert!(harness.query_by_label_contains("(123456789012)").is_some());
+}
+
 fn send_and_wait(harness: &mut Harness<'static, App>, client: &mut TcpStream, bytes: &[u8]) {
     let before = harness.state().tab().capture.counters.rx_bytes;
     client.write_all(bytes).unwrap();
