@@ -17,7 +17,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use eframe::egui;
 use sockscope::codec::TextEncoding;
 use sockscope::engine::{ConnId, Direction};
-use sockscope::gui::state::{Form, Tab};
+use sockscope::gui::state::{Form, Tab, UiAction};
 use sockscope::gui::{FilePicker, install_fonts, log_view};
 
 struct NoFiles;
@@ -86,6 +86,7 @@ fn log_view(c: &mut Criterion) {
     c.bench_function("log_view frame, 1M records, hex", |b| {
         b.iter(|| frame(&ctx, &mut tab));
     });
+    search(c, &mut tab, "UTF-8");
     // Rows are decoded when drawn: GBK text is the costlier decode.
     let mut tab = filled_tab_in(1_000_000, TextEncoding::GBK);
     frame(&ctx, &mut tab);
@@ -93,6 +94,27 @@ fn log_view(c: &mut Criterion) {
     c.bench_function("log_view frame, 1M records, GBK text", |b| {
         b.iter(|| frame(&ctx, &mut tab));
     });
+    search(c, &mut tab, "GBK");
+}
+
+/// Find over the whole log, start to end: text that matches one record, and hex that matches
+/// none.
+fn search(c: &mut Criterion, tab: &mut Tab, encoding: &str) {
+    for (query, hex) in [("湿度=61% SEQ=999999", false), ("0D 0A FF", true)] {
+        let name = format!("find {query:?} in 1M {encoding} records");
+        query.clone_into(&mut tab.view.search_text);
+        tab.view.search_hex = hex;
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                // The whole search: the GUI spreads it over frames, a slice each.
+                tab.apply(UiAction::Search);
+                while tab.view.searching.is_some() {
+                    tab.refresh_view();
+                }
+                tab.view.matches.len()
+            });
+        });
+    }
 }
 
 criterion_group! {

@@ -272,6 +272,7 @@ strings! {
     Next => "Next", "下一个";
     MatchNofM => "{} of {}", "第 {} 处，共 {} 处";
     MatchesN => "{} matches", "{} 处匹配";
+    SearchingN => "searching… {}% ({} found)", "搜索中… {}%（已找到 {} 处）";
     DetailHead => "{} {} · {} bytes", "{} {} · {} 字节";
     CopyText => "Copy text", "复制文本";
     CopyHex => "Copy hex", "复制十六进制";

@@ -84,6 +84,18 @@ impl<'a> Record<'a> {
             RecordKind::Rx | RecordKind::Tx => self.encoding.decode_message(self.bytes),
         }
     }
+
+    /// [`text`](Self::text), appended to `out`: no allocation when `out` has room.
+    pub fn text_into(&self, out: &mut String) {
+        match self.kind {
+            RecordKind::Info | RecordKind::Error => out.push_str(self.message),
+            RecordKind::Rx if self.stream => {
+                self.encoding
+                    .decode_piece_into(self.carry.as_bytes(), self.bytes, out);
+            }
+            RecordKind::Rx | RecordKind::Tx => self.encoding.decode_message_into(self.bytes, out),
+        }
+    }
 }
 
 /// A record's entry in the index.

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 pub use export::{ExportFormat, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
-pub use view::{Query, RecordFilter, StreamIndex, ViewIndex, hexdump};
+pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
 use crate::engine::{ConnId, Data, DataKind, Direction, Event, Frames, Mode};
 use crate::i18n::{S, t, tf};

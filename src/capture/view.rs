@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use memchr::memmem;
+
 use crate::codec::hex;
 
 use super::log::{LogStore, Record, RecordKind};
@@ -108,15 +110,78 @@ impl ViewIndex {
             .filter(|row| *row < self.len())
     }
 
-    /// Sequence numbers of the shown records matching `query`, in order.
+    /// Sequence numbers of the shown records matching `query`, in order, all at once (the
+    /// GUI uses [`Search`], a slice per frame).
     pub fn search(&self, log: &LogStore, query: &Query) -> Vec<u64> {
-        self.seqs
-            .get(..self.len())
-            .unwrap_or_default()
-            .iter()
-            .filter(|seq| log.get_seq(**seq).is_some_and(|r| query.matches(&r)))
-            .copied()
-            .collect()
+        let mut search = Search::new(query, self);
+        let mut matches = Vec::new();
+        while !search.step(self, log, usize::MAX, &mut matches) {}
+        matches
+    }
+}
+
+/// A search over the records a view shows, run a slice at a time so that a long log never
+/// stalls a frame: a million records take a few hundred milliseconds to decode and search.
+pub struct Search {
+    matcher: Matcher,
+    /// The next record to look at.
+    next: u64,
+    /// Records from here on were not shown when the search began; it stops before them.
+    end: u64,
+}
+
+impl Search {
+    /// A search for `query` over what `index` shows now.
+    pub fn new(query: &Query, index: &ViewIndex) -> Self {
+        let end = index
+            .seqs
+            .get(..index.len())
+            .and_then(<[u64]>::last)
+            .map_or(0, |last| last + 1);
+        Self {
+            matcher: Matcher::new(query),
+            next: 0,
+            end,
+        }
+    }
+
+    /// Looks at up to `budget` more records, appending the sequence numbers of matches to
+    /// `matches`. Returns true when every record has been looked at.
+    pub fn step(
+        &mut self,
+        index: &ViewIndex,
+        log: &LogStore,
+        budget: usize,
+        matches: &mut Vec<u64>,
+    ) -> bool {
+        let from = index.seqs.partition_point(|s| *s < self.next);
+        let rows = index.seqs.get(from..).unwrap_or_default();
+        for &seq in rows.iter().take_while(|s| **s < self.end).take(budget) {
+            if log.get_seq(seq).is_some_and(|r| self.matcher.matches(&r)) {
+                matches.push(seq);
+            }
+            self.next = seq + 1;
+        }
+        self.is_done(index)
+    }
+
+    fn is_done(&self, index: &ViewIndex) -> bool {
+        index
+            .seqs
+            .get(index.seqs.partition_point(|s| *s < self.next)..)
+            .and_then(<[u64]>::first)
+            .is_none_or(|s| *s >= self.end)
+    }
+
+    /// How far it is, 0 to 1.
+    pub fn progress(&self, index: &ViewIndex) -> f32 {
+        let done = index.seqs.partition_point(|s| *s < self.next);
+        let all = index.seqs.partition_point(|s| *s < self.end);
+        if all == 0 {
+            1.0
+        } else {
+            done as f32 / all as f32
+        }
     }
 }
 
@@ -286,7 +351,7 @@ fn floor_char_boundary(text: &str, at: usize) -> usize {
 /// What to look for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Query {
-    /// Text, case-insensitive, in the decoded text.
+    /// Text, in the decoded text, ignoring case.
     Text(String),
     /// Bytes, in the raw bytes.
     Bytes(Vec<u8>),
@@ -302,19 +367,116 @@ impl Query {
             let bytes = hex::parse(input).map_err(|e| e.to_string())?;
             Ok((!bytes.is_empty()).then_some(Query::Bytes(bytes)))
         } else {
-            Ok(Some(Query::Text(input.to_lowercase())))
+            Ok(Some(Query::Text(input.to_owned())))
         }
     }
 
     /// True if `record` contains it.
     pub fn matches(&self, record: &Record<'_>) -> bool {
-        match self {
-            Query::Text(text) => record.text().to_lowercase().contains(text.as_str()),
-            Query::Bytes(bytes) => record
-                .bytes
-                .windows(bytes.len())
-                .any(|w| w == bytes.as_slice()),
+        Matcher::new(self).matches(record)
+    }
+}
+
+/// A query ready to run over many records: a SIMD searcher and reused buffers, so a search
+/// over a million records (it runs as the query is typed) allocates nothing per record.
+struct Matcher {
+    finder: memmem::Finder<'static>,
+    text: Option<TextScratch>,
+}
+
+/// Buffers for the text of a record and its folded case.
+struct TextScratch {
+    text: String,
+    folded: Vec<u8>,
+    /// The query has no letter with case (digits, CJK, punctuation): the text need not be
+    /// folded, which is most of the cost.
+    fold: bool,
+}
+
+impl Matcher {
+    fn new(query: &Query) -> Self {
+        match query {
+            Query::Text(text) => {
+                let mut folded = Vec::new();
+                fold_case(text, &mut folded);
+                let fold = text.chars().any(has_case);
+                Self {
+                    finder: memmem::Finder::new(&folded).into_owned(),
+                    text: Some(TextScratch {
+                        text: String::new(),
+                        folded: Vec::new(),
+                        fold,
+                    }),
+                }
+            }
+            Query::Bytes(bytes) => Self {
+                finder: memmem::Finder::new(bytes.as_slice()).into_owned(),
+                text: None,
+            },
         }
+    }
+
+    fn matches(&mut self, record: &Record<'_>) -> bool {
+        match &mut self.text {
+            Some(scratch) => {
+                scratch.text.clear();
+                record.text_into(&mut scratch.text);
+                let haystack = if scratch.fold {
+                    scratch.folded.clear();
+                    fold_case(&scratch.text, &mut scratch.folded);
+                    scratch.folded.as_slice()
+                } else {
+                    scratch.text.as_bytes()
+                };
+                self.finder.find(haystack).is_some()
+            }
+            None => self.finder.find(record.bytes).is_some(),
+        }
+    }
+}
+
+/// True if `c` has another case (so it or its lower case could be written another way).
+fn has_case(c: char) -> bool {
+    !caseless(c) && (c.is_lowercase() || c.is_uppercase() || c.to_lowercase().ne([c]))
+}
+
+/// Characters known to have no case, checked by range before Unicode's tables: ASCII
+/// digits and punctuation, CJK ideographs, kana, CJK punctuation, Hangul — most of what a
+/// device log holds besides ASCII letters.
+fn caseless(c: char) -> bool {
+    matches!(c,
+        '\0'..='@' | '['..='`' | '{'..='\x7F'
+        | '\u{3000}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF01}'..='\u{FF20}')
+}
+
+/// `text` in lower case, as UTF-8 appended to `out`: runs of ASCII a byte at a time,
+/// characters without case copied as they are, the rest by Unicode's rules.
+fn fold_case(text: &str, out: &mut Vec<u8>) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, after) = rest.split_at(ascii);
+        out.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
+        let mut chars = after.chars();
+        let Some(c) = chars.next() else {
+            break;
+        };
+        if caseless(c) {
+            out.extend_from_slice(after.get(..c.len_utf8()).unwrap_or_default().as_bytes());
+        } else {
+            for lower in c.to_lowercase() {
+                out.extend_from_slice(lower.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+        }
+        rest = chars.as_str();
     }
 }
 
@@ -473,5 +635,103 @@ mod tests {
         );
         assert!(lines[1].starts_with("00000010  03 04 "));
         assert!(lines[1].ends_with(".."));
+    }
+
+    #[test]
+    fn find_ignores_case_in_any_script_and_reads_gbk_records() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::GBK);
+        let gbk = TextEncoding::GBK.encode("ALARM: 电压过低 Ω").unwrap();
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer(1),
+            &gbk,
+        );
+        let mut view = ViewIndex::default();
+        view.update(&log, &RecordFilter::default());
+        for query in ["alarm", "电压过低", "ω", "ALARM: 电压"] {
+            let query = Query::parse(query, false).unwrap().unwrap();
+            assert_eq!(view.search(&log, &query), [0], "{query:?}");
+        }
+        let missing = Query::parse("voltage", false).unwrap().unwrap();
+        assert!(view.search(&log, &missing).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_agrees_with_lowercasing_both_sides(
+            texts in proptest::collection::vec("[aAbB 中文éÉ1]{0,12}", 1..20),
+            query in "[aAbB 中文éÉ1]{1,3}",
+        ) {
+            let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+            for text in &texts {
+                log.push_data(SystemTime::now(), Direction::Rx, None, peer(1), text.as_bytes());
+            }
+            let mut view = ViewIndex::default();
+            view.update(&log, &RecordFilter::default());
+            let found = match Query::parse(&query, false).unwrap() {
+                Some(q) => view.search(&log, &q),
+                None => Vec::new(),
+            };
+            let expected: Vec<u64> = if query.trim().is_empty() {
+                Vec::new()
+            } else {
+                texts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.to_lowercase().contains(&query.to_lowercase()))
+                    .map(|(i, _)| i as u64)
+                    .collect()
+            };
+            proptest::prop_assert_eq!(found, expected);
+        }
+    }
+
+    #[test]
+    fn characters_taken_as_caseless_have_no_case() {
+        for c in (0..=0x0010_FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|c| caseless(*c))
+        {
+            assert!(
+                c.to_lowercase().eq([c]) && c.to_uppercase().eq([c]),
+                "{c:?} has case"
+            );
+        }
+    }
+
+    #[test]
+    fn a_search_in_slices_finds_what_one_pass_finds_and_stops_where_the_log_ended() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let push = |log: &mut LogStore, i: usize| {
+            let text = format!("msg {i}");
+            log.push_data(
+                SystemTime::now(),
+                Direction::Rx,
+                None,
+                peer(1),
+                text.as_bytes(),
+            );
+        };
+        for i in 0..100 {
+            push(&mut log, i);
+        }
+        let mut view = ViewIndex::default();
+        view.update(&log, &RecordFilter::default());
+        let query = Query::parse("MSG 1", false).unwrap().unwrap();
+        let all = view.search(&log, &query);
+        assert_eq!(all.len(), 11, "1 and 10 to 19");
+        let mut search = Search::new(&query, &view);
+        // Arrives after the search began: not part of it.
+        push(&mut log, 100);
+        view.update(&log, &RecordFilter::default());
+        let (mut matches, mut slices) = (Vec::new(), 0);
+        while !search.step(&view, &log, 7, &mut matches) {
+            slices += 1;
+            assert!(search.progress(&view) < 1.0);
+        }
+        assert_eq!(matches, all);
+        assert_eq!((slices, search.progress(&view)), (14, 1.0));
     }
 }

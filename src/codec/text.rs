@@ -115,11 +115,43 @@ impl TextEncoding {
                 Err(_) => {}
             }
         }
-        let mut decoder = self.decoder();
         let mut out = String::new();
-        decoder.decode(carry, &mut out);
-        decoder.decode(bytes, &mut out);
+        self.decode_piece_into(carry, bytes, &mut out);
         Cow::Owned(out)
+    }
+
+    /// [`decode_piece`](Self::decode_piece), appended to `out` (for loops over many records
+    /// that reuse one buffer).
+    pub fn decode_piece_into(self, carry: &[u8], bytes: &[u8], out: &mut String) {
+        if carry.is_empty() && self == TextEncoding::UTF_8 {
+            let valid = match std::str::from_utf8(bytes) {
+                Ok(text) => Some(text),
+                Err(e) if e.error_len().is_none() => {
+                    std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default()).ok()
+                }
+                Err(_) => None,
+            };
+            if let Some(text) = valid {
+                out.push_str(text);
+                return;
+            }
+        }
+        let mut decoder = self.decoder();
+        decoder.decode(carry, out);
+        decoder.decode(bytes, out);
+    }
+
+    /// [`decode_message`](Self::decode_message), appended to `out`.
+    pub fn decode_message_into(self, bytes: &[u8], out: &mut String) {
+        if self == TextEncoding::UTF_8
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            out.push_str(text);
+            return;
+        }
+        let mut decoder = self.decoder();
+        decoder.decode(bytes, out);
+        decoder.finish(out);
     }
 
     /// A streaming decoder for one connection direction.

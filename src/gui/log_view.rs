@@ -30,6 +30,10 @@ pub fn log_view_ui(
     actions: &mut Vec<UiAction>,
 ) {
     tab.refresh_view();
+    if tab.view.searching.is_some() {
+        // The next slice of the search runs with the next frame.
+        ui.ctx().request_repaint();
+    }
     toolbar_ui(ui, tab, picker, actions);
     if tab.view.search_open {
         search_bar_ui(ui, tab, actions);
@@ -266,6 +270,12 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) 
         }
         if ui.button(t(S::Next)).clicked() {
             actions.push(UiAction::NextMatch(true));
+        }
+        if let Some(search) = &tab.view.searching {
+            let percent = (search.progress(&tab.view.index) * 100.0) as u32;
+            ui.spinner();
+            ui.label(tf(S::SearchingN, &[&percent, &tab.view.matches.len()]));
+            return;
         }
         match (&tab.view.search_error, tab.match_position()) {
             (Some(error), _) => {

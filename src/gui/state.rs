@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::i18n::{S, t, tf};
 use crate::capture::{
-    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, StreamIndex,
-    ViewIndex, export,
+    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, Search,
+    StreamIndex, ViewIndex, export,
 };
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
@@ -91,6 +91,9 @@ pub enum UiAction {
     StopRecording,
 }
 
+/// How long a frame may spend searching the log before it draws (the rest goes on next frame).
+const SEARCH_SLICE: Duration = Duration::from_millis(8);
+
 /// What the log view shows and where it is: filter, pause, search, selection. No egui here.
 #[derive(Default)]
 pub struct ViewState {
@@ -114,8 +117,10 @@ pub struct ViewState {
     pub search_hex: bool,
     /// Why the search text is not a query.
     pub search_error: Option<String>,
-    /// Records matching the search, in order.
+    /// Records matching the search, in order (growing while `searching`).
     pub matches: Vec<u64>,
+    /// The search under way: a slice of the log per frame.
+    pub searching: Option<Search>,
     /// Scroll so this record is in view (set by search and selection; the view clears it).
     pub scroll_to: Option<u64>,
 }
@@ -304,6 +309,7 @@ impl Tab {
         if self.form.stream_view && view.index.paused_at.is_none() {
             view.stream.update(&self.capture.log, &view.filter);
         }
+        self.continue_search();
     }
 
     fn export(&mut self, format: ExportFormat, path: &std::path::Path) {
@@ -333,14 +339,43 @@ impl Tab {
         let view = &mut self.view;
         view.matches.clear();
         view.search_error = None;
+        view.searching = None;
+        view.selected = None;
         match Query::parse(&view.search_text, view.search_hex) {
             Ok(Some(query)) => {
-                view.matches = view.index.search(&self.capture.log, &query);
-                view.selected = view.matches.first().copied();
-                view.scroll_to = view.selected;
+                view.searching = Some(Search::new(&query, &view.index));
+                self.continue_search();
             }
             Ok(None) => {}
             Err(message) => view.search_error = Some(message),
+        }
+    }
+
+    /// Searches the next slice of the log (a few milliseconds' worth); the first match found
+    /// is selected and scrolled to.
+    fn continue_search(&mut self) {
+        let view = &mut self.view;
+        let Some(search) = &mut view.searching else {
+            return;
+        };
+        let log = &self.capture.log;
+        let deadline = Instant::now() + SEARCH_SLICE;
+        let had_one = !view.matches.is_empty();
+        let mut done = false;
+        while !done && Instant::now() < deadline {
+            done = search.step(&view.index, log, 4096, &mut view.matches);
+        }
+        // Matches the cap has evicted since are gone from the log.
+        if let Some(first) = log.first_seq() {
+            let gone = view.matches.partition_point(|m| *m < first);
+            view.matches.drain(..gone);
+        }
+        if !had_one && let Some(&first) = view.matches.first() {
+            view.selected = Some(first);
+            view.scroll_to = Some(first);
+        }
+        if done {
+            view.searching = None;
         }
     }
 

@@ -18,7 +18,7 @@ use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
-use sockscope::engine::Mode;
+use sockscope::engine::{Direction, Mode};
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
@@ -395,6 +395,40 @@ fn search_finds_matches_and_steps_through_them() {
     harness.get_by_label("2 of 2");
     // The selected match is shown in the detail view as a hexdump.
     harness.get_by_label_contains("61 6C 70 68 61 62 65 74");
+}
+
+#[test]
+fn find_over_a_long_log_takes_a_slice_per_frame_and_finds_every_match() {
+    let mut harness = harness(Form::default());
+    let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let log = &mut harness.state_mut().tab_mut().capture.log;
+    for i in 0..200_000u32 {
+        let line = if i % 1000 == 0 {
+            format!("NEEDLE {i}")
+        } else {
+            format!("line {i}")
+        };
+        let now = std::time::SystemTime::now();
+        log.push_data(now, Direction::Rx, None, peer, line.as_bytes());
+    }
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Find")
+        .type_text("needle");
+    // Frames go on while the search works through the log, saying how far it is.
+    let mut frames = 0;
+    let mut saw_progress = false;
+    while harness.state().tab().view.searching.is_some() || frames == 0 {
+        harness.step();
+        frames += 1;
+        saw_progress |= harness.query_by_label_contains("searching…").is_some();
+        assert!(frames < 100_000, "the search never ends");
+    }
+    harness.run();
+    assert!(frames > 1 && saw_progress, "{frames} frame(s)");
+    harness.get_by_label("1 of 200");
 }
 
 #[test]
