@@ -393,6 +393,11 @@ strings! {
     RecordingStopped => "Recording to {} stopped: {}", "记录到 {} 已停止：{}";
     SavedRecords => "Saved {} records to {}", "已把 {} 条记录保存到 {}";
     SaveFailed => "Could not save {}: {}", "无法保存 {}：{}";
+    ExportingN => "Exporting… {}%", "导出中… {}%";
+    CancelExport => "Cancel", "取消";
+    TipCancelExport => "Stop the export; what is written so far stays in the file", "停止导出；已写入的内容保留在文件中";
+    ExportStopped => "Export to {} stopped: {} records written", "导出到 {} 已停止：已写入 {} 条记录";
+    ExportMissed => "{} records were dropped by the log's cap before they could be written", "{} 条记录在写入前已被日志上限丢弃";
     StartingSession => "starting the session", "启动会话";
     ConnectCancelled => "Connect to {} cancelled", "已取消连接 {}";
 

@@ -104,8 +104,9 @@ fn csv_field(out: &mut String, field: &str) {
     }
 }
 
-/// Writes `log` in `format`. `locals` gives each TCP connection's local address and `udp_local`
-/// the UDP socket's, for the pcap headers.
+/// Writes `log` in `format`, all at once. `locals` gives each TCP connection's local address
+/// and `udp_local` the UDP socket's, for the pcap headers. (The GUI uses [`Exporter`], a
+/// slice per frame.)
 pub fn export(
     log: &LogStore,
     format: ExportFormat,
@@ -113,100 +114,231 @@ pub fn export(
     udp_local: Option<SocketAddr>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    match format {
-        ExportFormat::Text | ExportFormat::Hex => {
-            for record in log.iter() {
-                writeln!(out, "{}", log_line(&record, format == ExportFormat::Hex))?;
+    let mut exporter = Exporter::new(log, format, locals.clone(), udp_local, out)?;
+    while !exporter.step(log, usize::MAX)? {}
+    Ok(())
+}
+
+/// Where an export writes: lines (text, hex, CSV) or pcap packets; nothing once finished.
+enum Sink<W: Write> {
+    Lines(W),
+    Pcap(PcapWriter<W>),
+    Done,
+}
+
+/// An export of what the log holds when it starts, written a slice at a time so a long log
+/// never stalls a frame (a million records take a second or two). Records the cap evicts
+/// before their turn are counted, not written; records that arrive meanwhile are not part of
+/// it.
+pub struct Exporter<W: Write> {
+    format: ExportFormat,
+    sink: Sink<W>,
+    locals: HashMap<ConnId, SocketAddr>,
+    udp_local: Option<SocketAddr>,
+    /// Per connection and direction: the next TCP sequence number, so Wireshark can follow
+    /// each stream.
+    tcp_seqs: HashMap<(Option<ConnId>, bool), u32>,
+    packet: Vec<u8>,
+    line: String,
+    /// The next record to write, and the first one not to.
+    next: u64,
+    end: u64,
+    total: u64,
+    /// Records written, and records evicted before they were.
+    written: u64,
+    missed: u64,
+}
+
+impl<W: Write> Exporter<W> {
+    /// Starts an export of everything `log` holds now into `out` (header written already).
+    pub fn new(
+        log: &LogStore,
+        format: ExportFormat,
+        locals: HashMap<ConnId, SocketAddr>,
+        udp_local: Option<SocketAddr>,
+        mut out: W,
+    ) -> io::Result<Self> {
+        let sink = match format {
+            ExportFormat::Pcap => Sink::Pcap(PcapWriter::new(out).map_err(io::Error::other)?),
+            ExportFormat::Csv => {
+                writeln!(out, "time,direction,peer,length,hex,text")?;
+                Sink::Lines(out)
             }
-        }
-        ExportFormat::Csv => {
-            writeln!(out, "time,direction,peer,length,hex,text")?;
-            for record in log.iter() {
-                let mut line = String::new();
-                csv_field(&mut line, &timestamp(record.at));
-                line.push(',');
-                line.push_str(arrow(record.kind));
-                line.push(',');
-                csv_field(
-                    &mut line,
-                    &record.peer.map(|p| p.to_string()).unwrap_or_default(),
-                );
-                let _ = write!(line, ",{},", record.bytes.len());
-                csv_field(&mut line, &hex::format(record.bytes));
-                line.push(',');
-                csv_field(&mut line, &record.text());
-                writeln!(out, "{line}")?;
-            }
-        }
-        ExportFormat::Pcap => write_pcap(log, locals, udp_local, out)?,
+            ExportFormat::Text | ExportFormat::Hex => Sink::Lines(out),
+        };
+        let next = log.first_seq().unwrap_or_else(|| log.next_seq());
+        let end = log.next_seq();
+        Ok(Self {
+            format,
+            sink,
+            locals,
+            udp_local,
+            tcp_seqs: HashMap::new(),
+            packet: Vec::new(),
+            line: String::new(),
+            next,
+            end,
+            total: end - next,
+            written: 0,
+            missed: 0,
+        })
     }
-    out.flush()
+
+    /// Writes up to `budget` more records; returns true when the export is complete (and
+    /// flushed).
+    pub fn step(&mut self, log: &LogStore, budget: usize) -> io::Result<bool> {
+        if let Some(first) = log.first_seq().filter(|first| *first > self.next) {
+            let gone = first.min(self.end) - self.next;
+            self.missed += gone;
+            self.next += gone;
+        }
+        let records: Vec<Record<'_>> = log
+            .iter_from(self.next)
+            .take_while(|r| r.seq < self.end)
+            .take(budget)
+            .collect();
+        for record in records {
+            self.write(&record)?;
+            self.written += 1;
+            self.next = record.seq + 1;
+        }
+        // The rest may have gone with a clear.
+        if log.next_seq() <= self.next || log.first_seq().is_none() {
+            self.missed += self.end.saturating_sub(self.next);
+            self.next = self.end;
+        }
+        let done = self.next >= self.end;
+        if done {
+            match std::mem::replace(&mut self.sink, Sink::Done) {
+                Sink::Lines(mut out) => out.flush()?,
+                Sink::Pcap(writer) => writer.into_writer().flush()?,
+                Sink::Done => {}
+            }
+        }
+        Ok(done)
+    }
+
+    /// How far it is, 0 to 1.
+    pub fn progress(&self) -> f32 {
+        if self.total == 0 {
+            1.0
+        } else {
+            (self.written + self.missed) as f32 / self.total as f32
+        }
+    }
+
+    /// Records written, and records the cap evicted before their turn.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.written, self.missed)
+    }
+
+    fn write(&mut self, record: &Record<'_>) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Lines(out) => {
+                self.line.clear();
+                match self.format {
+                    ExportFormat::Csv => csv_line(&mut self.line, record),
+                    format => self
+                        .line
+                        .push_str(&log_line(record, format == ExportFormat::Hex)),
+                }
+                writeln!(out, "{}", self.line)
+            }
+            Sink::Pcap(writer) => {
+                let ends = PcapEnds {
+                    locals: &self.locals,
+                    udp_local: self.udp_local,
+                };
+                write_packets(writer, record, ends, &mut self.tcp_seqs, &mut self.packet)
+            }
+            Sink::Done => Ok(()),
+        }
+    }
+}
+
+/// One record as a CSV line: time, direction, peer, length, hex, text.
+fn csv_line(line: &mut String, record: &Record<'_>) {
+    csv_field(line, &timestamp(record.at));
+    line.push(',');
+    line.push_str(arrow(record.kind));
+    line.push(',');
+    csv_field(
+        line,
+        &record.peer.map(|p| p.to_string()).unwrap_or_default(),
+    );
+    let _ = write!(line, ",{},", record.bytes.len());
+    csv_field(line, &hex::format(record.bytes));
+    line.push(',');
+    csv_field(line, &record.text());
 }
 
 /// Payload per synthetic packet, under the 65,535-byte IP limit with room for headers.
 const PCAP_CHUNK: usize = 65_000;
 
-fn write_pcap(
-    log: &LogStore,
-    locals: &HashMap<ConnId, SocketAddr>,
+/// Our ends of the connections, for the packets' addresses.
+#[derive(Clone, Copy)]
+struct PcapEnds<'a> {
+    locals: &'a HashMap<ConnId, SocketAddr>,
     udp_local: Option<SocketAddr>,
-    out: &mut dyn Write,
+}
+
+/// A data record as synthetic Ethernet/IP/TCP-or-UDP packets (several when it is longer than
+/// one IP packet holds); messages write nothing.
+fn write_packets<W: Write>(
+    writer: &mut PcapWriter<W>,
+    record: &Record<'_>,
+    ends: PcapEnds<'_>,
+    seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+    packet: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let mut writer = PcapWriter::new(out).map_err(io::Error::other)?;
-    // Per connection and direction: the next TCP sequence number, so Wireshark can follow
-    // each stream.
-    let mut seqs: HashMap<(Option<ConnId>, bool), u32> = HashMap::new();
-    let mut packet = Vec::new();
-    for record in log.iter() {
-        let (RecordKind::Rx | RecordKind::Tx, Some(peer)) = (record.kind, record.peer) else {
-            continue;
-        };
-        let local = record
-            .conn
-            .and_then(|c| locals.get(&c).copied())
-            .or(udp_local);
-        let (peer, local) = same_family(peer, local);
-        let sent = record.kind == RecordKind::Tx;
-        let (src, dst) = if sent { (local, peer) } else { (peer, local) };
-        let time = record.at.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let chunks: Vec<&[u8]> = if record.bytes.is_empty() {
-            vec![&[]]
+    let (RecordKind::Rx | RecordKind::Tx, Some(peer)) = (record.kind, record.peer) else {
+        return Ok(());
+    };
+    let local = record
+        .conn
+        .and_then(|c| ends.locals.get(&c).copied())
+        .or(ends.udp_local);
+    let (peer, local) = same_family(peer, local);
+    let sent = record.kind == RecordKind::Tx;
+    let (src, dst) = if sent { (local, peer) } else { (peer, local) };
+    let time = record.at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let chunks: Vec<&[u8]> = if record.bytes.is_empty() {
+        vec![&[]]
+    } else {
+        record.bytes.chunks(PCAP_CHUNK).collect()
+    };
+    for chunk in chunks {
+        packet.clear();
+        let ours = *seqs.get(&(record.conn, sent)).unwrap_or(&1);
+        let theirs = *seqs.get(&(record.conn, !sent)).unwrap_or(&1);
+        let macs = if sent {
+            ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
         } else {
-            record.bytes.chunks(PCAP_CHUNK).collect()
+            ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
         };
-        for chunk in chunks {
-            packet.clear();
-            let ours = *seqs.get(&(record.conn, sent)).unwrap_or(&1);
-            let theirs = *seqs.get(&(record.conn, !sent)).unwrap_or(&1);
-            let macs = if sent {
-                ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            } else {
-                ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
-            };
-            let eth = PacketBuilder::ethernet2(macs.0, macs.1);
-            let ip = match (src.ip(), dst.ip()) {
-                (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
-                (s, d) => eth.ipv6(v6(s).octets(), v6(d).octets(), 64),
-            };
-            let written = match record.conn {
-                Some(_) => ip
-                    .tcp(src.port(), dst.port(), ours, 65_535)
-                    .psh()
-                    .ack(theirs)
-                    .write(&mut packet, chunk)
-                    .map_err(|e| io::Error::other(e.to_string())),
-                None => ip
-                    .udp(src.port(), dst.port())
-                    .write(&mut packet, chunk)
-                    .map_err(|e| io::Error::other(e.to_string())),
-            };
-            written?;
-            seqs.insert((record.conn, sent), ours.wrapping_add(chunk.len() as u32));
-            let len = packet.len() as u32;
-            writer
-                .write_packet(&PcapPacket::new(time, len, &packet))
-                .map_err(io::Error::other)?;
-        }
+        let eth = PacketBuilder::ethernet2(macs.0, macs.1);
+        let ip = match (src.ip(), dst.ip()) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
+            (s, d) => eth.ipv6(v6(s).octets(), v6(d).octets(), 64),
+        };
+        let written = match record.conn {
+            Some(_) => ip
+                .tcp(src.port(), dst.port(), ours, 65_535)
+                .psh()
+                .ack(theirs)
+                .write(packet, chunk)
+                .map_err(|e| io::Error::other(e.to_string())),
+            None => ip
+                .udp(src.port(), dst.port())
+                .write(packet, chunk)
+                .map_err(|e| io::Error::other(e.to_string())),
+        };
+        written?;
+        seqs.insert((record.conn, sent), ours.wrapping_add(chunk.len() as u32));
+        let len = packet.len() as u32;
+        writer
+            .write_packet(&PcapPacket::new(time, len, packet))
+            .map_err(io::Error::other)?;
     }
     Ok(())
 }
@@ -362,5 +494,74 @@ mod tests {
         // 70,000 bytes go out as two packets under the IP size limit.
         let big: Vec<u8> = payloads[3..].iter().flat_map(|p| p.2.clone()).collect();
         assert_eq!((payloads.len(), big), (5, vec![0xAB; 70_000]));
+    }
+
+    #[test]
+    fn an_export_in_slices_writes_what_one_pass_writes() {
+        let (log, locals) = sample();
+        for format in ExportFormat::ALL {
+            let mut whole = Vec::new();
+            export(&log, format, &locals, None, &mut whole).unwrap();
+            let mut sliced = Vec::new();
+            let mut exporter =
+                Exporter::new(&log, format, locals.clone(), None, &mut sliced).unwrap();
+            let mut steps = 0;
+            while !exporter.step(&log, 1).unwrap() {
+                steps += 1;
+                assert!(exporter.progress() < 1.0);
+            }
+            assert_eq!((exporter.counts(), steps), ((5, 0), 4), "{format:?}");
+            drop(exporter);
+            assert_eq!(sliced, whole, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn records_evicted_before_their_turn_are_counted_and_later_ones_left_out() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let peer: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let push = |log: &mut LogStore, i: u32| {
+            let line = format!("rec-{i}");
+            log.push_data(UNIX_EPOCH, Direction::Rx, None, peer, line.as_bytes());
+        };
+        for i in 100..110 {
+            push(&mut log, i);
+        }
+        // Full: each new record evicts the oldest.
+        log.set_cap(log.held_bytes());
+        let held = log.len() as u64;
+        let mut out = Vec::new();
+        let mut exporter =
+            Exporter::new(&log, ExportFormat::Text, HashMap::new(), None, &mut out).unwrap();
+        assert!(!exporter.step(&log, 2).unwrap());
+        // Five more arrive and push as many of the oldest out.
+        for i in 200..205 {
+            push(&mut log, i);
+        }
+        while !exporter.step(&log, 2).unwrap() {}
+        let (written, missed) = exporter.counts();
+        assert_eq!(
+            (written, missed, held),
+            (7, 3, 10),
+            "2 written, 3 evicted, 5 written"
+        );
+        drop(exporter);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count() as u64, written);
+        assert!(
+            !text.contains("rec-2"),
+            "nothing that came after the start:\n{text}"
+        );
+    }
+
+    #[test]
+    fn a_log_cleared_during_an_export_ends_it_with_the_rest_missed() {
+        let (mut log, locals) = sample();
+        let mut out = Vec::new();
+        let mut exporter = Exporter::new(&log, ExportFormat::Csv, locals, None, &mut out).unwrap();
+        assert!(!exporter.step(&log, 2).unwrap());
+        log.clear();
+        assert!(exporter.step(&log, 2).unwrap());
+        assert_eq!(exporter.counts(), (2, 3));
     }
 }

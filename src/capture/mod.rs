@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-pub use export::{ExportFormat, export, log_line, timestamp};
+pub use export::{ExportFormat, Exporter, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 

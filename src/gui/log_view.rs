@@ -30,8 +30,8 @@ pub fn log_view_ui(
     actions: &mut Vec<UiAction>,
 ) {
     tab.refresh_view();
-    if tab.view.searching.is_some() {
-        // The next slice of the search runs with the next frame.
+    if tab.view.searching.is_some() || tab.exporting.is_some() {
+        // The next slice of the search or export runs with the next frame.
         ui.ctx().request_repaint();
     }
     toolbar_ui(ui, tab, picker, actions);
@@ -190,6 +190,30 @@ fn file_menus_ui(
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
+    if let Some(job) = &tab.exporting {
+        let progress = job.exporter.progress();
+        let text = tf(S::ExportingN, &[&((progress * 100.0) as u32)]);
+        ui.add(
+            egui::ProgressBar::new(progress)
+                .desired_width(140.0)
+                .text(text),
+        )
+        .on_hover_text(job.path.display().to_string());
+        if ui
+            .button(t(S::CancelExport))
+            .on_hover_text(t(S::TipCancelExport))
+            .clicked()
+        {
+            actions.push(UiAction::CancelExport);
+        }
+    } else {
+        export_menu_ui(ui, picker, actions);
+    }
+    record_menu_ui(ui, tab, picker, actions);
+}
+
+/// The Export menu: one entry per format, each asking where.
+fn export_menu_ui(ui: &mut egui::Ui, picker: &dyn FilePicker, actions: &mut Vec<UiAction>) {
     ui.menu_button(t(S::Export), |ui| {
         for format in ExportFormat::ALL {
             let name = t(match format {
@@ -209,6 +233,15 @@ fn file_menus_ui(
     })
     .response
     .on_hover_text(t(S::TipExport));
+}
+
+/// Record (接收转向文件): start, or stop with the bytes written so far.
+fn record_menu_ui(
+    ui: &mut egui::Ui,
+    tab: &Tab,
+    picker: &dyn FilePicker,
+    actions: &mut Vec<UiAction>,
+) {
     match &tab.capture.recorder {
         Some(recorder) => {
             let label = tf(S::StopRecording, &[&human_bytes(recorder.bytes)]);

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::i18n::{S, t, tf};
 use crate::capture::{
-    Capture, ExportFormat, LinkState, Query, RecordFilter, RecordFormat, RecordKind, Search,
-    StreamIndex, ViewIndex, export,
+    Capture, ExportFormat, Exporter, LinkState, Query, RecordFilter, RecordFormat, RecordKind,
+    Search, StreamIndex, ViewIndex,
 };
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
@@ -85,14 +85,25 @@ pub enum UiAction {
     SelectRecord(Option<u64>),
     /// Save the log to a file.
     Export(ExportFormat, PathBuf),
+    /// Stop the export under way.
+    CancelExport,
     /// Record every received byte to a file from now on.
     StartRecording(RecordFormat, PathBuf),
     /// Stop recording.
     StopRecording,
 }
 
-/// How long a frame may spend searching the log before it draws (the rest goes on next frame).
-const SEARCH_SLICE: Duration = Duration::from_millis(8);
+/// How long a frame may spend searching or exporting the log before it draws (the rest goes on
+/// with the next frame).
+const WORK_SLICE: Duration = Duration::from_millis(8);
+
+/// An export under way: the exporter and where it writes.
+pub struct ExportJob {
+    /// Writes the log a slice at a time.
+    pub exporter: Exporter<std::io::BufWriter<std::fs::File>>,
+    /// The file.
+    pub path: PathBuf,
+}
 
 /// What the log view shows and where it is: filter, pause, search, selection. No egui here.
 #[derive(Default)]
@@ -141,6 +152,8 @@ pub struct Tab {
     pub vars: VarState,
     /// The log view's filter, pause, search and selection.
     pub view: ViewState,
+    /// The export under way, a slice per frame.
+    pub exporting: Option<ExportJob>,
     session: Option<Session>,
     notify: Notify,
 }
@@ -165,6 +178,7 @@ impl Tab {
             selection: Selection::Default,
             vars,
             view: ViewState::default(),
+            exporting: None,
             session: None,
             notify,
         }
@@ -271,7 +285,8 @@ impl Tab {
             UiAction::Search => self.search(),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
-            UiAction::Export(format, path) => self.export(format, &path),
+            UiAction::Export(format, path) => self.export(format, path),
+            UiAction::CancelExport => self.cancel_export(),
             UiAction::StartRecording(format, path) => {
                 let shown = path.display().to_string();
                 let now = SystemTime::now();
@@ -310,29 +325,78 @@ impl Tab {
             view.stream.update(&self.capture.log, &view.filter);
         }
         self.continue_search();
+        self.continue_export();
     }
 
-    fn export(&mut self, format: ExportFormat, path: &std::path::Path) {
+    /// Starts saving the log to `path`; the first slice is written now, the rest with the
+    /// next frames.
+    fn export(&mut self, format: ExportFormat, path: PathBuf) {
         let capture = &self.capture;
-        let result = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            export(
-                &capture.log,
-                format,
-                &capture.locals,
-                capture.udp_local,
-                &mut out,
-            )
+        let started = std::fs::File::create(&path).and_then(|file| {
+            let out = std::io::BufWriter::new(file);
+            let locals = capture.locals.clone();
+            Exporter::new(&capture.log, format, locals, capture.udp_local, out)
         });
-        let now = SystemTime::now();
-        let (kind, text) = match result {
-            Ok(()) => (
-                RecordKind::Info,
-                tf(S::SavedRecords, &[&capture.log.len(), &path.display()]),
-            ),
-            Err(e) => (RecordKind::Error, tf(S::SaveFailed, &[&path.display(), &e])),
+        match started {
+            Ok(exporter) => {
+                self.exporting = Some(ExportJob { exporter, path });
+                self.continue_export();
+            }
+            Err(e) => self.export_failed(&path, &e),
+        }
+    }
+
+    /// Writes the next slice of the export (a few milliseconds' worth); says in the log how
+    /// it ended.
+    fn continue_export(&mut self) {
+        let Some(job) = &mut self.exporting else {
+            return;
         };
-        self.capture.log.push_message(now, kind, None, None, &text);
+        let deadline = Instant::now() + WORK_SLICE;
+        let mut result = Ok(false);
+        while matches!(result, Ok(false)) && Instant::now() < deadline {
+            result = job.exporter.step(&self.capture.log, 1024);
+        }
+        match result {
+            Ok(false) => {}
+            Ok(true) => {
+                let (written, missed) = job.exporter.counts();
+                let mut text = tf(S::SavedRecords, &[&written, &job.path.display()]);
+                if missed > 0 {
+                    text.push_str("; ");
+                    text.push_str(&tf(S::ExportMissed, &[&missed]));
+                }
+                self.exporting = None;
+                let now = SystemTime::now();
+                self.capture
+                    .log
+                    .push_message(now, RecordKind::Info, None, None, &text);
+            }
+            Err(e) => {
+                let path = job.path.clone();
+                self.exporting = None;
+                self.export_failed(&path, &e);
+            }
+        }
+    }
+
+    /// Stops the export; what is written stays in the file.
+    fn cancel_export(&mut self) {
+        if let Some(job) = self.exporting.take() {
+            let (written, _) = job.exporter.counts();
+            let text = tf(S::ExportStopped, &[&job.path.display(), &written]);
+            let now = SystemTime::now();
+            self.capture
+                .log
+                .push_message(now, RecordKind::Info, None, None, &text);
+        }
+    }
+
+    fn export_failed(&mut self, path: &std::path::Path, e: &std::io::Error) {
+        let text = tf(S::SaveFailed, &[&path.display(), e]);
+        self.capture
+            .log
+            .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
     }
 
     fn search(&mut self) {
@@ -359,7 +423,7 @@ impl Tab {
             return;
         };
         let log = &self.capture.log;
-        let deadline = Instant::now() + SEARCH_SLICE;
+        let deadline = Instant::now() + WORK_SLICE;
         let had_one = !view.matches.is_empty();
         let mut done = false;
         while !done && Instant::now() < deadline {

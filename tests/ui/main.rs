@@ -532,6 +532,92 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A tab whose log holds `n` received lines, written to files in a fresh `dir`.
+fn long_log(n: u32, dir: &std::path::Path) -> Harness<'static, App> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut harness = harness_with_files(Form::default(), dir.to_path_buf());
+    let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let log = &mut harness.state_mut().tab_mut().capture.log;
+    for i in 0..n {
+        let now = std::time::SystemTime::now();
+        log.push_data(
+            now,
+            Direction::Rx,
+            None,
+            peer,
+            format!("line {i}").as_bytes(),
+        );
+    }
+    harness.run();
+    harness
+}
+
+/// Steps frames while an export runs (the first one takes the click that starts it);
+/// returns how many and whether a progress bar showed.
+fn step_while_exporting(harness: &mut Harness<'static, App>) -> (u32, bool) {
+    harness.step();
+    let (mut frames, mut saw_progress) = (1, false);
+    while harness.state().tab().exporting.is_some() {
+        saw_progress |= harness.query_by_label_contains("Exporting…").is_some();
+        harness.step();
+        frames += 1;
+        assert!(frames < 100_000, "the export never ends");
+    }
+    (frames, saw_progress)
+}
+
+#[test]
+fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-export-{}", std::process::id()));
+    let mut harness = long_log(100_000, &dir);
+    harness.get_by_label("Export").click();
+    harness.run();
+    harness.get_by_label("CSV").click();
+    let (frames, saw_progress) = step_while_exporting(&mut harness);
+    harness.run();
+    assert!(frames > 1 && saw_progress, "{frames} frame(s)");
+    let csv = std::fs::read_to_string(dir.join("sockscope.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 100_000);
+    assert!(csv.lines().last().unwrap().ends_with(",line 99999"));
+    harness.get_by_label_contains("Saved 100000 records to");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cancel_stops_an_export_and_keeps_what_was_written() {
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-cancel-{}", std::process::id()));
+    let mut harness = long_log(200_000, &dir);
+    harness.get_by_label("Export").click();
+    harness.run();
+    harness.get_by_label("Text log").click();
+    // One frame takes the click and writes the first slice, the next shows the bar.
+    harness.step();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(harness.state().tab().exporting.is_none());
+    harness.get_by_label_contains("stopped:");
+    let stopped = harness
+        .state()
+        .tab()
+        .capture
+        .log
+        .iter()
+        .map(|r| r.text().into_owned())
+        .find(|t| t.contains("stopped:"))
+        .unwrap();
+    let text = std::fs::read_to_string(dir.join("sockscope.log")).unwrap();
+    let written = text.lines().count();
+    assert!(written < 200_000, "{written}");
+    assert!(
+        stopped.contains(&format!("{written} records written")),
+        "{stopped}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn the_stream_view_joins_reads_into_lines() {
     let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
