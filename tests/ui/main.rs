@@ -63,6 +63,12 @@ fn run_until(harness: &mut Harness<'static, App>, what: &str, done: impl Fn(&App
     panic!("timed out waiting for: {what}");
 }
 
+/// The text of every record in the active tab's log.
+fn log_texts(harness: &Harness<'static, App>) -> Vec<String> {
+    let log = &harness.state().tab().capture.log;
+    log.iter().map(|r| r.text().into_owned()).collect()
+}
+
 /// Focuses a text field, then types into it (typing goes to the focused widget).
 fn type_into(harness: &mut Harness<'static, App>, role: Role, label: Option<&str>, text: &str) {
     let find = |h: &Harness<'static, App>| match label {
@@ -532,8 +538,9 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A tab whose log holds `n` received lines, written to files in a fresh `dir`.
-fn long_log(n: u32, dir: &std::path::Path) -> Harness<'static, App> {
+/// A tab whose log holds `n` received lines, with Export > `format` clicked (files go to a
+/// fresh `dir`).
+fn exporting_long_log(n: u32, dir: &std::path::Path, format: &str) -> Harness<'static, App> {
     std::fs::create_dir_all(dir).unwrap();
     let mut harness = harness_with_files(Form::default(), dir.to_path_buf());
     let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
@@ -549,6 +556,9 @@ fn long_log(n: u32, dir: &std::path::Path) -> Harness<'static, App> {
         );
     }
     harness.run();
+    harness.get_by_label("Export").click();
+    harness.run();
+    harness.get_by_label(format).click();
     harness
 }
 
@@ -569,10 +579,7 @@ fn step_while_exporting(harness: &mut Harness<'static, App>) -> (u32, bool) {
 #[test]
 fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
     let dir = std::env::temp_dir().join(format!("sockscope-ui-export-{}", std::process::id()));
-    let mut harness = long_log(100_000, &dir);
-    harness.get_by_label("Export").click();
-    harness.run();
-    harness.get_by_label("CSV").click();
+    let mut harness = exporting_long_log(100_000, &dir, "CSV");
     let (frames, saw_progress) = step_while_exporting(&mut harness);
     harness.run();
     assert!(frames > 1 && saw_progress, "{frames} frame(s)");
@@ -586,10 +593,7 @@ fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
 #[test]
 fn cancel_stops_an_export_and_keeps_what_was_written() {
     let dir = std::env::temp_dir().join(format!("sockscope-ui-cancel-{}", std::process::id()));
-    let mut harness = long_log(200_000, &dir);
-    harness.get_by_label("Export").click();
-    harness.run();
-    harness.get_by_label("Text log").click();
+    let mut harness = exporting_long_log(200_000, &dir, "Text log");
     // One frame takes the click and writes the first slice, the next shows the bar.
     harness.step();
     harness.step();
@@ -599,13 +603,8 @@ fn cancel_stops_an_export_and_keeps_what_was_written() {
     harness.run();
     assert!(harness.state().tab().exporting.is_none());
     harness.get_by_label_contains("stopped:");
-    let stopped = harness
-        .state()
-        .tab()
-        .capture
-        .log
-        .iter()
-        .map(|r| r.text().into_owned())
+    let stopped = log_texts(&harness)
+        .into_iter()
         .find(|t| t.contains("stopped:"))
         .unwrap();
     let text = std::fs::read_to_string(dir.join("sockscope.log")).unwrap();
@@ -651,14 +650,7 @@ fn a_refused_connect_says_refused_and_not_cancelled() {
     run_until(&mut harness, "the connect failed", |app| {
         !app.tab().is_open() && app.tab().capture.last_error.is_some()
     });
-    let texts: Vec<String> = harness
-        .state()
-        .tab()
-        .capture
-        .log
-        .iter()
-        .map(|r| r.text().into_owned())
-        .collect();
+    let texts = log_texts(&harness);
     assert!(texts.iter().any(|t| t.contains("refused")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("cancelled")), "{texts:?}");
     assert!(
