@@ -465,9 +465,12 @@ impl LogStore {
 
     fn record(&self, index: usize, meta: &Meta) -> Record<'_> {
         let stored = self.arena.get(meta.chunk, meta.offset, meta.len);
-        let message = match meta.kind {
-            RecordKind::Info | RecordKind::Error => std::str::from_utf8(stored).unwrap_or_default(),
-            RecordKind::Rx | RecordKind::Tx => "",
+        // A message's stored bytes are its text; it has no payload.
+        let (bytes, message) = match meta.kind {
+            RecordKind::Info | RecordKind::Error => {
+                (&[][..], std::str::from_utf8(stored).unwrap_or_default())
+            }
+            RecordKind::Rx | RecordKind::Tx => (stored, ""),
         };
         Record {
             seq: self.first_seq + index as u64,
@@ -475,7 +478,7 @@ impl LogStore {
             kind: meta.kind,
             conn: meta.conn,
             peer: self.peers.get(meta.peer as usize).copied(),
-            bytes: if message.is_empty() { stored } else { &[] },
+            bytes,
             partial: meta.partial,
             message,
             stream: meta.stream,
