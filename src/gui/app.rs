@@ -734,6 +734,7 @@ impl eframe::App for App {
         let mut more = false;
         for entry in &mut self.tabs {
             more |= entry.tab.pump(PUMP_BUDGET);
+            more |= entry.tab.background_work();
         }
         if more {
             ctx.request_repaint();

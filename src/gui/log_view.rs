@@ -30,8 +30,8 @@ pub fn log_view_ui(
     actions: &mut Vec<UiAction>,
 ) {
     tab.refresh_view();
-    if tab.view.searching.is_some() || tab.exporting.is_some() {
-        // The next slice of the search or export runs with the next frame.
+    if tab.view.searching.is_some() {
+        // The next slice of the search runs with the next frame.
         ui.ctx().request_repaint();
     }
     toolbar_ui(ui, tab, picker, actions);

@@ -325,7 +325,13 @@ impl Tab {
             view.stream.update(&self.capture.log, &view.filter);
         }
         self.continue_search();
+    }
+
+    /// Work that goes on whether or not the tab is shown: the next slice of an export.
+    /// Returns true while there is more (the caller asks for another frame).
+    pub fn background_work(&mut self) -> bool {
         self.continue_export();
+        self.exporting.is_some()
     }
 
     /// Starts saving the log to `path`; the first slice is written now, the rest with the

@@ -591,6 +591,29 @@ fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
 }
 
 #[test]
+fn an_export_goes_on_while_another_tab_is_shown() {
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-hidden-{}", std::process::id()));
+    let mut harness = exporting_long_log(100_000, &dir, "Hex log");
+    harness.step();
+    assert!(harness.state().tab().exporting.is_some());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    let mut frames = 0;
+    while harness.state().tabs()[0].tab.exporting.is_some() {
+        harness.step();
+        frames += 1;
+        assert!(frames < 100_000, "the export never ends");
+    }
+    assert_eq!(
+        harness.state().tabs().len(),
+        2,
+        "the new tab is shown meanwhile"
+    );
+    let hex = std::fs::read_to_string(dir.join("sockscope.log")).unwrap();
+    assert_eq!(hex.lines().count(), 100_000);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn cancel_stops_an_export_and_keeps_what_was_written() {
     let dir = std::env::temp_dir().join(format!("sockscope-ui-cancel-{}", std::process::id()));
     let mut harness = exporting_long_log(200_000, &dir, "Text log");
