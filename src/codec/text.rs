@@ -104,16 +104,8 @@ impl TextEncoding {
     /// [`CarryTracker::push`]) and `bytes`, less an unfinished character at the end (it shows
     /// with the next piece). Borrowed when that is the bytes themselves.
     pub fn decode_piece<'b>(self, carry: &[u8], bytes: &'b [u8]) -> Cow<'b, str> {
-        if carry.is_empty() && self == TextEncoding::UTF_8 {
-            match std::str::from_utf8(bytes) {
-                Ok(text) => return Cow::Borrowed(text),
-                // Valid up to an unfinished character at the very end: that is held back.
-                Err(e) if e.error_len().is_none() => {
-                    let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
-                    return Cow::Borrowed(std::str::from_utf8(valid).unwrap_or_default());
-                }
-                Err(_) => {}
-            }
+        if let Some(text) = self.piece_as_is(carry, bytes) {
+            return Cow::Borrowed(text);
         }
         let mut out = String::new();
         self.decode_piece_into(carry, bytes, &mut out);
@@ -123,22 +115,28 @@ impl TextEncoding {
     /// [`decode_piece`](Self::decode_piece), appended to `out` (for loops over many records
     /// that reuse one buffer).
     pub fn decode_piece_into(self, carry: &[u8], bytes: &[u8], out: &mut String) {
-        if carry.is_empty() && self == TextEncoding::UTF_8 {
-            let valid = match std::str::from_utf8(bytes) {
-                Ok(text) => Some(text),
-                Err(e) if e.error_len().is_none() => {
-                    std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default()).ok()
-                }
-                Err(_) => None,
-            };
-            if let Some(text) = valid {
-                out.push_str(text);
-                return;
-            }
+        if let Some(text) = self.piece_as_is(carry, bytes) {
+            out.push_str(text);
+            return;
         }
         let mut decoder = self.decoder();
         decoder.decode(carry, out);
         decoder.decode(bytes, out);
+    }
+
+    /// The piece's text when it is its own bytes: UTF-8, nothing carried in, valid up to at
+    /// most an unfinished character at the very end (which is held back for the next piece).
+    fn piece_as_is<'b>(self, carry: &[u8], bytes: &'b [u8]) -> Option<&'b str> {
+        if !carry.is_empty() || self != TextEncoding::UTF_8 {
+            return None;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) if e.error_len().is_none() => {
+                std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default()).ok()
+            }
+            Err(_) => None,
+        }
     }
 
     /// [`decode_message`](Self::decode_message), appended to `out`.

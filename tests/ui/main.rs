@@ -562,12 +562,12 @@ fn exporting_long_log(n: u32, dir: &std::path::Path, format: &str) -> Harness<'s
     harness
 }
 
-/// Steps frames while an export runs (the first one takes the click that starts it);
+/// Steps frames while tab `tab` exports (the first one takes the click that starts it);
 /// returns how many and whether a progress bar showed.
-fn step_while_exporting(harness: &mut Harness<'static, App>) -> (u32, bool) {
+fn step_while_exporting(harness: &mut Harness<'static, App>, tab: usize) -> (u32, bool) {
     harness.step();
     let (mut frames, mut saw_progress) = (1, false);
-    while harness.state().tab().exporting.is_some() {
+    while harness.state().tabs()[tab].tab.exporting.is_some() {
         saw_progress |= harness.query_by_label_contains("Exporting…").is_some();
         harness.step();
         frames += 1;
@@ -580,7 +580,7 @@ fn step_while_exporting(harness: &mut Harness<'static, App>) -> (u32, bool) {
 fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
     let dir = std::env::temp_dir().join(format!("sockscope-ui-export-{}", std::process::id()));
     let mut harness = exporting_long_log(100_000, &dir, "CSV");
-    let (frames, saw_progress) = step_while_exporting(&mut harness);
+    let (frames, saw_progress) = step_while_exporting(&mut harness, 0);
     harness.run();
     assert!(frames > 1 && saw_progress, "{frames} frame(s)");
     let csv = std::fs::read_to_string(dir.join("sockscope.csv")).unwrap();
@@ -597,12 +597,7 @@ fn an_export_goes_on_while_another_tab_is_shown() {
     harness.step();
     assert!(harness.state().tab().exporting.is_some());
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
-    let mut frames = 0;
-    while harness.state().tabs()[0].tab.exporting.is_some() {
-        harness.step();
-        frames += 1;
-        assert!(frames < 100_000, "the export never ends");
-    }
+    step_while_exporting(&mut harness, 0);
     assert_eq!(
         harness.state().tabs().len(),
         2,
