@@ -192,12 +192,12 @@ impl<W: Write> Exporter<W> {
             self.missed += gone;
             self.next += gone;
         }
-        let records: Vec<Record<'_>> = log
+        let end = self.end;
+        for record in log
             .iter_from(self.next)
-            .take_while(|r| r.seq < self.end)
+            .take_while(|r| r.seq < end)
             .take(budget)
-            .collect();
-        for record in records {
+        {
             self.write(&record)?;
             self.written += 1;
             self.next = record.seq + 1;

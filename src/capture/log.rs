@@ -85,6 +85,23 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The start of [`text`](Self::text), from at most the first `max_bytes` bytes: what a row
+    /// has room for, without decoding all of a 64 KiB read every frame. A character cut at
+    /// the limit is left out, not shown as escapes.
+    pub fn text_head(&self, max_bytes: usize) -> Cow<'a, str> {
+        match self.bytes.get(..max_bytes) {
+            Some(head) if head.len() < self.bytes.len() => {
+                let carry = if self.stream {
+                    self.carry.as_bytes()
+                } else {
+                    &[]
+                };
+                self.encoding.decode_piece(carry, head)
+            }
+            _ => self.text(),
+        }
+    }
+
     /// [`text`](Self::text), appended to `out`: no allocation when `out` has room.
     pub fn text_into(&self, out: &mut String) {
         match self.kind {
@@ -754,6 +771,26 @@ mod tests {
                 let i = record.seq as usize;
                 proptest::prop_assert_eq!(record.bytes, &payload(i, lens[i])[..]);
             }
+        }
+    }
+
+    #[test]
+    fn the_head_of_a_long_record_is_the_start_of_its_text() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::GBK);
+        let text = "温度=25℃ ".repeat(2000);
+        let gbk = TextEncoding::GBK.encode(&text).unwrap();
+        rx(&mut log, Some(ConnId(1)), &gbk);
+        log.push_data(SystemTime::now(), Direction::Tx, None, peer(), &gbk);
+        for record in log.iter() {
+            let whole = record.text();
+            for max in [0, 1, 2, 3, 100, 101, gbk.len(), gbk.len() + 1] {
+                let head = record.text_head(max);
+                assert!(whole.starts_with(head.as_ref()), "{max}: {head}");
+            }
+            // "温度=25℃ " is 10 bytes and 7 characters in GBK: 101 bytes hold 10 of them; the
+            // first byte of the next 温, cut at the limit, is left out.
+            assert_eq!(record.text_head(101).chars().count(), 10 * 7);
+            assert_eq!(record.text_head(gbk.len()), whole);
         }
     }
 }

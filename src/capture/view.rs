@@ -2,6 +2,7 @@
 //! the matching records kept up to date incrementally (so a frame over a million records costs
 //! only the new ones), and search in text or hex.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -312,26 +313,45 @@ impl StreamIndex {
 
     /// Row `row`: its first record (for time, peer, direction) and its text.
     pub fn row<'a>(&self, log: &'a LogStore, row: usize) -> Option<(Record<'a>, String)> {
-        let StreamRow { start, end } = *self.rows.get(row)?;
-        let first = log.get_seq(start.0)?;
-        let last = end.map_or_else(|| log.next_seq().saturating_sub(1), |e| e.0);
-        let mut text = String::new();
-        for seq in start.0..=last {
-            let Some(record) = log.get_seq(seq) else {
+        self.rows(log, row..row + 1).pop()
+    }
+
+    /// Rows `range`, for the rows on screen. A long record spans many rows; its text is
+    /// decoded once for all of them, not once a row.
+    pub fn rows<'a>(
+        &self,
+        log: &'a LogStore,
+        range: std::ops::Range<usize>,
+    ) -> Vec<(Record<'a>, String)> {
+        let mut decoded: Option<(u64, Cow<'a, str>)> = None;
+        let mut out = Vec::new();
+        for &StreamRow { start, end } in self.rows.get(range).unwrap_or_default() {
+            let Some(first) = log.get_seq(start.0) else {
                 continue;
             };
-            if seq != start.0 && !self.filter.matches(&record) {
-                continue;
+            let last = end.map_or_else(|| log.next_seq().saturating_sub(1), |e| e.0);
+            let mut text = String::new();
+            for seq in start.0..=last {
+                let Some(record) = log.get_seq(seq) else {
+                    continue;
+                };
+                if seq != start.0 && !self.filter.matches(&record) {
+                    continue;
+                }
+                if decoded.as_ref().is_none_or(|(s, _)| *s != seq) {
+                    decoded = Some((seq, record.text()));
+                }
+                let t = decoded.as_ref().map_or("", |(_, t)| t.as_ref());
+                let from = if seq == start.0 { start.1 } else { 0 };
+                let to = match end {
+                    Some((s, offset)) if s == seq => offset,
+                    _ => t.len(),
+                };
+                text.push_str(t.get(from..to).unwrap_or_default());
             }
-            let t = record.text();
-            let from = if seq == start.0 { start.1 } else { 0 };
-            let to = match end {
-                Some((s, offset)) if s == seq => offset,
-                _ => t.len(),
-            };
-            text.push_str(t.get(from..to).unwrap_or_default());
+            out.push((first, text));
         }
-        Some((first, text))
+        out
     }
 }
 
@@ -369,11 +389,6 @@ impl Query {
         } else {
             Ok(Some(Query::Text(input.to_owned())))
         }
-    }
-
-    /// True if `record` contains it.
-    pub fn matches(&self, record: &Record<'_>) -> bool {
-        Matcher::new(self).matches(record)
     }
 }
 
@@ -733,5 +748,39 @@ mod tests {
         }
         assert_eq!(matches, all);
         assert_eq!((slices, search.progress(&view)), (14, 1.0));
+    }
+
+    #[test]
+    fn rows_of_one_long_record_read_as_they_do_one_by_one() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::GBK);
+        let text = "温度=25℃ 湿度=61% ".repeat(300);
+        let gbk = TextEncoding::GBK.encode(&text).unwrap();
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer(1),
+            &gbk,
+        );
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer(1),
+            b"\r\nend\n",
+        );
+        let mut stream = StreamIndex::default();
+        stream.update(&log, &RecordFilter::default());
+        assert!(stream.len() > 5, "one record, many rows");
+        let together: Vec<String> = stream
+            .rows(&log, 0..stream.len())
+            .into_iter()
+            .map(|r| r.1)
+            .collect();
+        let one_by_one: Vec<String> = (0..stream.len())
+            .map(|i| stream.row(&log, i).unwrap().1)
+            .collect();
+        assert_eq!(together, one_by_one);
+        assert_eq!(together.concat(), format!("{text}\r\nend\n"));
     }
 }

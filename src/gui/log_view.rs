@@ -370,10 +370,7 @@ fn stream_list_ui(
         .auto_shrink([false, false])
         .stick_to_bottom(stick)
         .show_rows(ui, row_height, stream.len(), |ui, rows| {
-            for row in rows {
-                let Some((first, text)) = stream.row(&capture.log, row) else {
-                    continue;
-                };
+            for (first, text) in stream.rows(&capture.log, rows) {
                 let job = stream_row_job(ui, &first, &text, form, &font);
                 ui.add(egui::Label::new(job).extend());
             }
@@ -550,10 +547,12 @@ fn payload_text(record: &Record<'_>, as_hex: bool, show_controls: bool) -> Strin
         }
         out
     } else {
+        // A row shows at most MAX_ROW_BYTES characters: decode no more than they can take.
+        let head = record.text_head(MAX_ROW_BYTES * 4);
         let mut out = if show_controls {
-            text::one_line(&record.text()).into_owned()
+            text::one_line(&head).into_owned()
         } else {
-            text::without_controls(&record.text()).into_owned()
+            text::without_controls(&head).into_owned()
         };
         if let Some((cut, _)) = out.char_indices().nth(MAX_ROW_BYTES) {
             out.truncate(cut);

@@ -89,3 +89,49 @@ fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() 
     }
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
+    use sockscope::capture::RecordKind;
+    use sockscope::codec::framing::Framing;
+    // Fixed 3-byte frames cut most two-byte GBK characters in half; each frame is decoded on
+    // its own when shown, with the half character the frame before it left.
+    let session = crate::util::start_framed(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        Framing::FixedLength(3),
+    );
+    let addr = listening(&session);
+    let mut capture = Capture {
+        log: LogStore::new(1 << 20, TextEncoding::GBK),
+        framing_on: true,
+        ..Capture::default()
+    };
+    capture.begin(Mode::TcpServer);
+    let text = "温度=25.3℃，设备上线 OK；报警：电压过低！";
+    let wire = TextEncoding::GBK.encode(text).unwrap();
+    assert_eq!(wire.len() % 3, 0, "whole frames only");
+    let mut client = TcpStream::connect(addr).unwrap();
+    client.set_nodelay(true).unwrap();
+    for byte in &wire {
+        client.write_all(std::slice::from_ref(byte)).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let frames = wire.len() as u64 / 3;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while capture.counters.rx_messages < frames && Instant::now() < deadline {
+        if let Some(event) = session.event_timeout(Duration::from_millis(50)) {
+            capture.apply(event);
+        }
+    }
+    let shown: Vec<String> = capture
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| r.text().into_owned())
+        .collect();
+    assert_eq!(shown.len() as u64, frames);
+    assert_eq!(shown.concat(), text);
+    assert_eq!(capture.counters.rx_bytes, wire.len() as u64);
+}
