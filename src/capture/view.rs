@@ -535,6 +535,17 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
+    /// `bytes` received now on connection 1 from `peer(1)`.
+    fn rx_on_conn_1(log: &mut LogStore, bytes: &[u8]) {
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            Some(ConnId(1)),
+            peer(1),
+            bytes,
+        );
+    }
+
     fn store() -> LogStore {
         let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
         let now = SystemTime::now();
@@ -656,13 +667,7 @@ mod tests {
     fn find_ignores_case_in_any_script_and_reads_gbk_records() {
         let mut log = LogStore::new(1 << 20, TextEncoding::GBK);
         let gbk = TextEncoding::GBK.encode("ALARM: 电压过低 Ω").unwrap();
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            Some(ConnId(1)),
-            peer(1),
-            &gbk,
-        );
+        rx_on_conn_1(&mut log, &gbk);
         let mut view = ViewIndex::default();
         view.update(&log, &RecordFilter::default());
         for query in ["alarm", "电压过低", "ω", "ALARM: 电压"] {
@@ -755,20 +760,8 @@ mod tests {
         let mut log = LogStore::new(1 << 20, TextEncoding::GBK);
         let text = "温度=25℃ 湿度=61% ".repeat(300);
         let gbk = TextEncoding::GBK.encode(&text).unwrap();
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            Some(ConnId(1)),
-            peer(1),
-            &gbk,
-        );
-        log.push_data(
-            SystemTime::now(),
-            Direction::Rx,
-            Some(ConnId(1)),
-            peer(1),
-            b"\r\nend\n",
-        );
+        rx_on_conn_1(&mut log, &gbk);
+        rx_on_conn_1(&mut log, b"\r\nend\n");
         let mut stream = StreamIndex::default();
         stream.update(&log, &RecordFilter::default());
         assert!(stream.len() > 5, "one record, many rows");
