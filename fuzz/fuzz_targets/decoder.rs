@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::codec::{CarryTracker, TextEncoding};
+use sockscope_core::codec::{CarryTracker, TextEncoding};
 
 fuzz_target!(|data: &[u8]| {
     let [pick, step, bytes @ ..] = data else {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::codec::{TextEncoding, escape};
+use sockscope_core::codec::{TextEncoding, escape};
 
 fuzz_target!(|text: &str| {
     for encoding in TextEncoding::offered() {

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::codec::checksum::ByteOrder;
-use sockscope::codec::framing::{Framer, Framing};
-use sockscope::codec::length::LengthPrefix;
+use sockscope_core::codec::checksum::ByteOrder;
+use sockscope_core::codec::framing::{Framer, Framing};
+use sockscope_core::codec::length::LengthPrefix;
 
 fn frames(framing: &Framing, chunks: &[&[u8]]) -> Vec<(Vec<u8>, bool)> {
     let mut framer = Framer::new(framing.clone());

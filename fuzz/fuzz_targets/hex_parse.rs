@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::codec::hex;
+use sockscope_core::codec::hex;
 
 fuzz_target!(|text: &str| {
     match hex::parse(text) {

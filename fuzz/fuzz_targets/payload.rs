@@ -5,10 +5,10 @@
 use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::codec::TextEncoding;
-use sockscope::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
-use sockscope::codec::length::LengthPrefix;
-use sockscope::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+use sockscope_core::codec::length::LengthPrefix;
+use sockscope_core::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {

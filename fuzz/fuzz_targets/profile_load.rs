@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope::profile;
+use sockscope_core::profile;
 
 fuzz_target!(|text: &str| {
     if let Ok(loaded) = profile::parse(text) {

@@ -5,7 +5,7 @@ use eframe::egui::{self, FontData, FontFamily, FontInsert, FontPriority, InsertF
 
 /// Noto Sans CJK SC Regular cut down to ASCII + GB2312 + CJK punctuation
 /// (`scripts/make-font-subset`; licence in `assets/fonts/LICENSE-OFL.txt`).
-const CJK_SUBSET: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-subset.otf");
+const CJK_SUBSET: &[u8] = include_bytes!("../../../../assets/fonts/NotoSansSC-subset.otf");
 const CJK_NAME: &str = "NotoSansSC-subset";
 
 /// Adds the bundled CJK font after egui's own fonts in both families. Characters it lacks

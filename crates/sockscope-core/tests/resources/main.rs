@@ -14,10 +14,10 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::capture::{Capture, LogStore, RecordFormat};
-use sockscope::codec::TextEncoding;
-use sockscope::codec::framing::Framing;
-use sockscope::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::capture::{Capture, LogStore, RecordFormat};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

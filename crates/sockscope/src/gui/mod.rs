@@ -102,3 +102,8 @@ pub fn run() -> eframe::Result {
         }),
     )
 }
+
+/// The language the OS is set to.
+pub fn system_lang() -> i18n::Lang {
+    sys_locale::get_locale().map_or(i18n::Lang::En, |tag| i18n::Lang::from_locale(&tag))
+}

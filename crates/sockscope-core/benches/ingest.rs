@@ -12,7 +12,7 @@
 mod ingest;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sockscope::codec::framing::Framing;
+use sockscope_core::codec::framing::Framing;
 
 const TOTAL: u64 = 128 << 20;
 

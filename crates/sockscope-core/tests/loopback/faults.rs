@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::net::TcpStream;
 
-use sockscope::engine::{Command, ConnId, EngineError, Event, Mode, Target};
+use sockscope_core::engine::{Command, ConnId, EngineError, Event, Mode, Target};
 
 use crate::util::{listening, read_n, start, wait_for};
 
 /// Accepts `n` clients connected from the test and returns their ids in connect order.
-fn accept(session: &sockscope::engine::Session, n: usize) -> Vec<ConnId> {
+fn accept(session: &sockscope_core::engine::Session, n: usize) -> Vec<ConnId> {
     let mut ids = Vec::new();
     wait_for(session, |e| {
         if let Event::Connected { conn, .. } = e {
@@ -74,7 +74,7 @@ fn a_client_that_never_reads_backs_up_alone_and_can_still_be_disconnected() {
 fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
     let session = start(Mode::TcpServer, "127.0.0.1:0", None);
     let addr = listening(&session);
-    let mut capture = sockscope::capture::Capture::default();
+    let mut capture = sockscope_core::capture::Capture::default();
     capture.begin(Mode::TcpServer);
     let (waves, per_wave) = (10, 200);
     for wave in 0..waves {
@@ -122,11 +122,13 @@ fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
 }
 
 /// Clients that left so far, from the log.
-fn capture_closed(capture: &sockscope::capture::Capture) -> usize {
+fn capture_closed(capture: &sockscope_core::capture::Capture) -> usize {
     capture
         .log
         .iter()
-        .filter(|r| r.kind == sockscope::capture::RecordKind::Info && r.text().contains(" left: "))
+        .filter(|r| {
+            r.kind == sockscope_core::capture::RecordKind::Info && r.text().contains(" left: ")
+        })
         .count()
 }
 
@@ -181,7 +183,7 @@ fn without_the_option_a_read_of_zero_closes_the_connection() {
     let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
     assert!(matches!(
         events.last(),
-        Some(Event::Closed { conn, reason: sockscope::engine::CloseReason::PeerClosed, .. }) if *conn == id
+        Some(Event::Closed { conn, reason: sockscope_core::engine::CloseReason::PeerClosed, .. }) if *conn == id
     ));
     assert!(
         !events

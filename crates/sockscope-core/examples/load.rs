@@ -18,8 +18,8 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::codec::framing::Framing;
-use sockscope::engine::{Command, Event, Mode, Pace, Session, SessionConfig, Target};
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Command, Event, Mode, Pace, Session, SessionConfig, Target};
 
 fn session(mode: Mode) -> (Session, SocketAddr) {
     let config = SessionConfig {

@@ -20,8 +20,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::codec::framing::Framing;
-use sockscope::engine::{Direction, Event, Mode, Session, SessionConfig};
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Direction, Event, Mode, Session, SessionConfig};
 
 /// Bytes the peer sends: enough to see many retransmissions at 3 % loss.
 const TOTAL: usize = 1 << 20;

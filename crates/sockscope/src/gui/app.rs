@@ -205,7 +205,7 @@ impl App {
     /// Builds the app: fonts, the last session's workspace, and a repaint hook for the engine.
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
         let workspace = cc.storage.map(saved_workspace).unwrap_or_default();
-        let lang = workspace.lang.unwrap_or_else(Lang::system);
+        let lang = workspace.lang.unwrap_or_else(super::system_lang);
         Self::with_workspace(&cc.egui_ctx, workspace, lang)
     }
 

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
 
 /// Long enough for a loaded CI machine, short enough that a hang fails fast.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -15,7 +15,7 @@ pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Session {
         mode,
         local,
         remote,
-        sockscope::codec::framing::Framing::None,
+        sockscope_core::codec::framing::Framing::None,
     )
 }
 
@@ -23,7 +23,7 @@ pub fn start_framed(
     mode: Mode,
     local: &str,
     remote: Option<SocketAddr>,
-    framing: sockscope::codec::framing::Framing,
+    framing: sockscope_core::codec::framing::Framing,
 ) -> Session {
     let config = SessionConfig {
         mode,
@@ -76,7 +76,7 @@ pub fn received(session: &Session, len: usize) -> Vec<u8> {
     let mut bytes = Vec::new();
     wait_for(session, |e| {
         if let Event::Data(d) = e
-            && d.dir == sockscope::engine::Direction::Rx
+            && d.dir == sockscope_core::engine::Direction::Rx
         {
             bytes.extend_from_slice(&d.bytes);
         }

@@ -9,11 +9,11 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sockscope::codec::checksum::ByteOrder;
-use sockscope::codec::framing::{Framer, Framing};
-use sockscope::codec::hex;
-use sockscope::codec::length::LengthPrefix;
-use sockscope::codec::{CarryTracker, TextEncoding};
+use sockscope_core::codec::checksum::ByteOrder;
+use sockscope_core::codec::framing::{Framer, Framing};
+use sockscope_core::codec::hex;
+use sockscope_core::codec::length::LengthPrefix;
+use sockscope_core::codec::{CarryTracker, TextEncoding};
 
 const SIZE: usize = 4 << 20;
 

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use sockscope::codec::checksum::ByteOrder;
-use sockscope::codec::framing::Framing;
-use sockscope::codec::length::LengthPrefix;
-use sockscope::engine::{Command, DataKind, Direction, Event, Mode, Session};
+use sockscope_core::codec::checksum::ByteOrder;
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::codec::length::LengthPrefix;
+use sockscope_core::engine::{Command, DataKind, Direction, Event, Mode, Session};
 
 use crate::util::{start_framed, wait_for};
 

@@ -4,16 +4,16 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use sockscope::capture::Capture;
-use sockscope::codec::TextEncoding;
-use sockscope::engine::{CloseReason, Command, EngineError, Event, Mode, Target};
+use sockscope_core::capture::Capture;
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::engine::{CloseReason, Command, EngineError, Event, Mode, Target};
 
 use crate::util::{WAIT, read_n, received, reset, start, wait_for};
 
 fn connected(
     listener: &TcpListener,
     loopback: &str,
-) -> (sockscope::engine::Session, std::net::TcpStream) {
+) -> (sockscope_core::engine::Session, std::net::TcpStream) {
     let remote = listener.local_addr().unwrap();
     let session = start(Mode::TcpClient, loopback, Some(remote));
     let (peer, _) = listener.accept().unwrap();
@@ -155,14 +155,15 @@ fn disconnect_during_a_slow_connect_gives_up_at_once() {
 #[test]
 fn connect_that_gets_no_answer_times_out_with_a_message() {
     let (_listener, _fillers, addr) = full_backlog_listener();
-    let config = sockscope::engine::SessionConfig {
+    let config = sockscope_core::engine::SessionConfig {
         mode: Mode::TcpClient,
         local: "0.0.0.0:0".parse().unwrap(),
         remote: Some(addr),
         connect_timeout: Duration::from_millis(300),
-        framing: sockscope::codec::framing::Framing::None,
+        framing: sockscope_core::codec::framing::Framing::None,
     };
-    let session = sockscope::engine::Session::start(config, std::sync::Arc::new(|| {})).unwrap();
+    let session =
+        sockscope_core::engine::Session::start(config, std::sync::Arc::new(|| {})).unwrap();
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));
     let message = events.iter().find_map(|e| match e {
         Event::Error(e @ EngineError::ConnectTimeout { .. }) => Some(e.to_string()),

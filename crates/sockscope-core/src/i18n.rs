@@ -41,12 +41,6 @@ impl Lang {
             Lang::En
         }
     }
-
-    /// The language the OS is set to.
-    #[cfg(feature = "gui")]
-    pub fn system() -> Lang {
-        sys_locale::get_locale().map_or(Lang::En, |tag| Lang::from_locale(&tag))
-    }
 }
 
 thread_local! {

@@ -5,9 +5,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use sockscope::capture::{Capture, LogStore, RecordFormat};
-use sockscope::codec::TextEncoding;
-use sockscope::engine::Mode;
+use sockscope_core::capture::{Capture, LogStore, RecordFormat};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::engine::Mode;
 
 use crate::util::{listening, start};
 
@@ -92,8 +92,8 @@ fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() 
 
 #[test]
 fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
-    use sockscope::capture::RecordKind;
-    use sockscope::codec::framing::Framing;
+    use sockscope_core::capture::RecordKind;
+    use sockscope_core::codec::framing::Framing;
     // Fixed 3-byte frames cut most two-byte GBK characters in half; each frame is decoded on
     // its own when shown, with the half character the frame before it left.
     let session = crate::util::start_framed(

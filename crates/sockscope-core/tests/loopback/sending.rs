@@ -5,11 +5,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use sockscope::codec::TextEncoding;
-use sockscope::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
-use sockscope::codec::length::LengthPrefix;
-use sockscope::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
-use sockscope::engine::{Command, Event, Mode, Pace, Schedule, Session, Target};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+use sockscope_core::codec::length::LengthPrefix;
+use sockscope_core::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
+use sockscope_core::engine::{Command, Event, Mode, Pace, Schedule, Session, Target};
 
 use crate::util::{WAIT, listening, read_n, start, wait_for};
 

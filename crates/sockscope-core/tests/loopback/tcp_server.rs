@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 
-use sockscope::engine::{CloseReason, Command, ConnId, Event, Mode, Target};
+use sockscope_core::engine::{CloseReason, Command, ConnId, Event, Mode, Target};
 
 use crate::util::{
     first_error, listening, read_n, reads_nothing, received, reset, start, wait_for,
@@ -12,7 +12,7 @@ use crate::util::{
 
 /// Connects `n` std clients and returns them with the ids the server gave them, by local port.
 fn clients(
-    session: &sockscope::engine::Session,
+    session: &sockscope_core::engine::Session,
     addr: SocketAddr,
     n: usize,
 ) -> Vec<(ConnId, TcpStream)> {

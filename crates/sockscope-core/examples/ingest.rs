@@ -22,12 +22,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope::capture::Capture;
-use sockscope::codec::TextEncoding;
-use sockscope::codec::checksum::ByteOrder;
-use sockscope::codec::framing::Framing;
-use sockscope::codec::length::LengthPrefix;
-use sockscope::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::capture::Capture;
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::checksum::ByteOrder;
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::codec::length::LengthPrefix;
+use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
 
 /// The length prefix used for framed runs: 4 bytes, little endian, 1 KiB messages.
 pub const PREFIX: LengthPrefix = LengthPrefix {
@@ -130,7 +130,7 @@ pub fn ingest_into(
             Some(event) if !capture_events => {
                 // Bytes count once: as raw reads with framing, as messages without.
                 if let Event::Data(data) = event
-                    && (!framed || data.kind == sockscope::engine::DataKind::RawRead)
+                    && (!framed || data.kind == sockscope_core::engine::DataKind::RawRead)
                 {
                     counted += data.bytes.len() as u64;
                 }

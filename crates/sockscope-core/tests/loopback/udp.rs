@@ -3,7 +3,7 @@
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use sockscope::engine::{Command, Event, Mode, Target};
+use sockscope_core::engine::{Command, Event, Mode, Target};
 
 use crate::util::{WAIT, listening, start, wait_for};
 
@@ -62,7 +62,7 @@ fn udp_keeps_receiving_after_icmp_port_unreachable() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.send_to(b"still there?", addr).unwrap();
     let events = wait_for(&session, |e| {
-        matches!(e, Event::Data(d) if d.dir == sockscope::engine::Direction::Rx)
+        matches!(e, Event::Data(d) if d.dir == sockscope_core::engine::Direction::Rx)
             || matches!(e, Event::Stopped)
     });
     assert!(
