@@ -1,14 +1,17 @@
-//! Ingest throughput: a loopback TCP sender streams N MiB into a TCP server session (engine +
-//! capture log store with its default cap) and the rate is printed. `scripts/perf` runs it
-//! beside socat so the two figures come from the same machine and moment.
+//! Ingest throughput: a loopback TCP stream into a TCP server session (engine + the capture's
+//! log store, default cap) and the rate is printed. `scripts/perf` runs it beside socat, both
+//! fed by the same fast sender, so the figures come from the same machine and moment.
 //!
-//!   cargo run --release --example ingest -- 1024            # framing off
+//!   cargo run --release --example ingest -- 1024            # framing off, own sender thread
 //!   cargo run --release --example ingest -- 1024 prefix     # 4-byte LE length-prefix framing
-//!   cargo run --release --example ingest -- 1024 prefix-engine  # the same, events dropped
-//!                                   # unread by a log store: the engine's own ceiling
+//!   cargo run --release --example ingest -- 1024 prefix-engine  # the same, events counted and
+//!                                   # dropped, no log store: the engine's own ceiling
 //!   cargo run --release --example ingest -- 1024 prefix-gbk # framed, into a GBK session's log
 //!   cargo run --release --example ingest -- 1024 lines      # 64-byte text lines, CRLF framing
-//!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send (to socat)
+//!   cargo run --release --example ingest -- 1024 MODE serve # listen and print the port, then
+//!                                   # take the stream from an outside sender (socat); exits
+//!                                   # when all of it is in the log
+//!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send
 
 #![allow(
     clippy::expect_used,
@@ -20,14 +23,16 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::Capture;
+use sockscope_core::capture::LinkState;
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::checksum::ByteOrder;
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::length::LengthPrefix;
-use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::engine::{Data, DataKind, Engine, Event, Mode, SessionConfig, Sink, Stamped};
+use sockscope_core::session::Session;
 
 /// The length prefix used for framed runs: 4 bytes, little endian, 1 KiB messages.
 pub const PREFIX: LengthPrefix = LengthPrefix {
@@ -78,70 +83,145 @@ pub fn send(addr: SocketAddr, total: u64, message: &[u8]) -> std::io::Result<()>
     Ok(())
 }
 
+fn config(framing: Framing) -> SessionConfig {
+    SessionConfig {
+        mode: Mode::TcpServer,
+        local: "127.0.0.1:0".parse().expect("address"),
+        remote: None,
+        connect_timeout: Duration::from_secs(5),
+        framing,
+    }
+}
+
+/// A TCP server session on loopback with `framing`, its log in `encoding`, listening.
+///
+/// # Panics
+/// If it does not start listening within 5 s.
+pub fn server(framing: Framing, encoding: TextEncoding) -> (Session, SocketAddr) {
+    let mut session = Session::new(Arc::new(|| {}));
+    session.capture().log.set_encoding(encoding);
+    session.open(config(framing), false).expect("session");
+    let mut addr = None;
+    session.wait_until(Duration::from_secs(5), |c| {
+        if let LinkState::Listening(local) = c.link {
+            addr = Some(local);
+        }
+        addr.is_some()
+    });
+    (session, addr.expect("listening"))
+}
+
+/// Waits until `total` bytes are in the session's log, looking in every 2 ms as a window's
+/// frames would (each look takes the capture's lock).
+///
+/// # Panics
+/// If the stream stalls for 10 s.
+pub fn wait_for_bytes(session: &Session, total: u64) {
+    let (mut last, mut since) = (0, Instant::now());
+    loop {
+        let got = session.capture().counters.rx_bytes;
+        if got >= total {
+            return;
+        }
+        if got != last {
+            (last, since) = (got, Instant::now());
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "stalled at {got} of {total} bytes"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Streams `total` bytes into a server session with `framing`; returns how long it took from
 /// the first connect to the last byte in the log store.
 ///
 /// # Panics
 /// If the session does not start or the stream stalls for 10 s.
 pub fn ingest(total: u64, framing: Framing) -> Duration {
-    ingest_into(total, framing, true, TextEncoding::UTF_8)
+    ingest_into(total, framing, TextEncoding::UTF_8)
 }
 
-/// [`ingest`], with the events folded into a [`Capture`] whose log shows `encoding`
-/// (`capture_events`) or only counted.
+/// [`ingest`] into a log that shows `encoding`.
 ///
 /// # Panics
 /// If the session does not start or the stream stalls for 10 s.
-pub fn ingest_into(
-    total: u64,
-    framing: Framing,
-    capture_events: bool,
-    encoding: TextEncoding,
-) -> Duration {
-    let framed = framing != Framing::None;
+pub fn ingest_into(total: u64, framing: Framing, encoding: TextEncoding) -> Duration {
     let message = message(&framing);
-    let config = SessionConfig {
-        mode: Mode::TcpServer,
-        local: "127.0.0.1:0".parse().expect("address"),
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing,
-    };
-    let session = Session::start(config, Arc::new(|| {})).expect("session");
-    let addr = loop {
-        match session.event_timeout(Duration::from_secs(5)) {
-            Some(Event::Listening { local }) => break local,
-            Some(_) => {}
-            None => panic!("no Listening event"),
-        }
-    };
-    let mut capture = Capture::default();
-    capture.begin(Mode::TcpServer);
-    capture.framing_on = framed;
-    capture.log.set_encoding(encoding);
+    let (session, addr) = server(framing, encoding);
     let start = Instant::now();
     let sender = std::thread::Builder::new()
         .name("ingest-sender".into())
         .spawn(move || send(addr, total, &message))
         .expect("thread");
-    let mut counted = 0;
-    while capture.counters.rx_bytes.max(counted) < total {
-        match session.event_timeout(Duration::from_secs(10)) {
-            Some(event) if !capture_events => {
-                // Bytes count once: as raw reads with framing, as messages without.
-                if let Event::Data(data) = event
-                    && (!framed || data.kind == sockscope_core::engine::DataKind::RawRead)
-                {
-                    counted += data.bytes.len() as u64;
-                }
-            }
-            Some(event) => capture.apply(event),
-            None => panic!("stalled at {} of {total} bytes", capture.counters.rx_bytes),
-        }
-    }
+    wait_for_bytes(&session, total);
     let elapsed = start.elapsed();
     sender.join().expect("sender").expect("send");
     elapsed
+}
+
+/// A sink that counts received bytes once (raw reads with framing, messages without) and
+/// drops the events: the engine's own ceiling.
+struct Counting(Arc<AtomicU64>);
+
+impl Sink for Counting {
+    fn try_deliver(&mut self, events: &mut Vec<Stamped>) -> bool {
+        for (_, event) in events.drain(..) {
+            if let Event::Data(Data { kind, bytes, .. }) = event
+                && (kind == DataKind::Message || kind == DataKind::RawRead)
+            {
+                self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            }
+        }
+        true
+    }
+}
+
+/// The engine alone with `framing`: events counted, nothing stored.
+fn engine_only(total: u64, framing: Framing) -> Duration {
+    let counted = Arc::new(AtomicU64::new(0));
+    let vars = Arc::new(std::sync::Mutex::new(
+        sockscope_core::codec::payload::VarState::new(1, 1),
+    ));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let message = message(&framing);
+    let engine = Engine::start(
+        config(framing),
+        vars,
+        Box::new(Listening(Counting(Arc::clone(&counted)), Some(tx))),
+        Arc::new(|| {}),
+    )
+    .expect("engine");
+    let addr = rx.recv_timeout(Duration::from_secs(5)).expect("listening");
+    let start = Instant::now();
+    let sender = std::thread::Builder::new()
+        .name("ingest-sender".into())
+        .spawn(move || send(addr, total, &message))
+        .expect("thread");
+    while counted.load(Ordering::Relaxed) < total {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let elapsed = start.elapsed();
+    sender.join().expect("sender").expect("send");
+    drop(engine);
+    elapsed
+}
+
+/// A counting sink that also tells where the listener is.
+struct Listening(Counting, Option<std::sync::mpsc::Sender<SocketAddr>>);
+
+impl Sink for Listening {
+    fn try_deliver(&mut self, events: &mut Vec<Stamped>) -> bool {
+        for (_, event) in events.iter() {
+            if let Event::Listening { local } = event
+                && let Some(tx) = self.1.take()
+            {
+                let _ = tx.send(*local);
+            }
+        }
+        self.0.try_deliver(events)
+    }
 }
 
 #[allow(
@@ -152,32 +232,52 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let total = mib << 20;
-    match args.get(1).map(String::as_str) {
-        Some("send") => {
-            let addr: SocketAddr = args
-                .get(2)
-                .and_then(|a| a.parse().ok())
-                .expect("send HOST:PORT");
-            let start = Instant::now();
-            send(addr, total, &message(&Framing::None)).expect("send");
-            println!("{:.0}", total as f64 / 1e6 / start.elapsed().as_secs_f64());
-        }
-        mode => {
-            let framing = match mode {
-                Some(m) if m.starts_with("prefix") => Framing::LengthPrefix {
-                    prefix: PREFIX,
-                    offset: 0,
-                },
-                Some("lines") => crlf(),
-                _ => Framing::None,
-            };
-            let encoding = if mode == Some("prefix-gbk") {
-                TextEncoding::GBK
-            } else {
-                TextEncoding::UTF_8
-            };
-            let elapsed = ingest_into(total, framing, mode != Some("prefix-engine"), encoding);
-            println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
-        }
+    let mode = args.get(1).map(String::as_str);
+    if mode == Some("send") {
+        let addr: SocketAddr = args
+            .get(2)
+            .and_then(|a| a.parse().ok())
+            .expect("send HOST:PORT");
+        let start = Instant::now();
+        send(addr, total, &message(&Framing::None)).expect("send");
+        println!("{:.0}", total as f64 / 1e6 / start.elapsed().as_secs_f64());
+        return;
     }
+    let framing = match mode {
+        Some(m) if m.starts_with("prefix") => Framing::LengthPrefix {
+            prefix: PREFIX,
+            offset: 0,
+        },
+        Some("lines") => crlf(),
+        _ => Framing::None,
+    };
+    let encoding = if mode == Some("prefix-gbk") {
+        TextEncoding::GBK
+    } else {
+        TextEncoding::UTF_8
+    };
+    if args.get(2).map(String::as_str) == Some("serve") {
+        // An outside sender: print the port, then wait for the whole stream in the log.
+        let (session, addr) = server(framing, encoding);
+        println!("{}", addr.port());
+        std::io::stdout().flush().expect("stdout");
+        wait_for_bytes_patiently(&session, total);
+        return;
+    }
+    let elapsed = if mode == Some("prefix-engine") {
+        engine_only(total, framing)
+    } else {
+        ingest_into(total, framing, encoding)
+    };
+    println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
+}
+
+/// [`wait_for_bytes`], but the sender may take a while to start.
+fn wait_for_bytes_patiently(session: &Session, total: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while session.capture().counters.rx_bytes == 0 {
+        assert!(Instant::now() < deadline, "no sender came");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    wait_for_bytes(session, total);
 }

@@ -18,8 +18,10 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sockscope_core::capture::LinkState;
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Command, Event, Mode, Pace, Session, SessionConfig, Target};
+use sockscope_core::engine::{Mode, Pace, SessionConfig, Target};
+use sockscope_core::session::Session;
 
 fn session(mode: Mode) -> (Session, SocketAddr) {
     let config = SessionConfig {
@@ -29,15 +31,19 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         connect_timeout: Duration::from_secs(5),
         framing: Framing::None,
     };
-    let session = Session::start(config, Arc::new(|| {})).expect("session");
-    loop {
-        match session.event_timeout(Duration::from_secs(5)) {
-            Some(Event::Listening { local }) => return (session, local),
-            Some(Event::Error(e)) => panic!("{e}"),
-            Some(_) => {}
-            None => panic!("no Listening event"),
+    let mut session = Session::new(Arc::new(|| {}));
+    session.open(config, false).expect("session");
+    let mut addr = None;
+    session.wait_until(Duration::from_secs(5), |c| {
+        if let LinkState::Listening(local) = c.link {
+            addr = Some(local);
         }
+        addr.is_some() || c.last_error.is_some()
+    });
+    if let Some(error) = &session.capture().last_error {
+        panic!("{error}");
     }
+    (session, addr.expect("listening"))
 }
 
 /// Opens `n` clients against one server session; prints how many it holds at once and the
@@ -51,14 +57,13 @@ fn clients(n: usize) {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("client process");
-    let mut accepted = 0;
     let deadline = Instant::now() + Duration::from_mins(1);
+    let mut accepted = 0;
     while accepted < n && Instant::now() < deadline {
-        match session.event_timeout(Duration::from_secs(2)) {
-            Some(Event::Connected { .. }) => accepted += 1,
-            Some(Event::Error(e)) => eprintln!("{e}"),
-            None if child.try_wait().ok().flatten().is_some() => break,
-            Some(_) | None => {}
+        session.wait_until(Duration::from_millis(200), |c| c.clients.len() >= n);
+        accepted = session.capture().clients.len();
+        if child.try_wait().ok().flatten().is_some() {
+            break;
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
@@ -92,20 +97,11 @@ fn udp(n: u64) {
     std::fs::write(&path, vec![0x42u8; usize::try_from(n * 64).expect("size")]).expect("file");
     let (session, _) = session(Mode::Udp);
     let start = Instant::now();
-    session.command(Command::SendFile {
-        to: Target::Addr(to),
-        path: path.clone(),
-        chunk: 64,
-        pace: Pace::Unlimited,
+    session.send_file(Target::Addr(to), path.clone(), 64, Pace::Unlimited);
+    let done = session.wait_until(Duration::from_secs(30), |c| {
+        c.counters.tx_bytes >= n * 64 && c.sending.file.is_none()
     });
-    loop {
-        match session.event_timeout(Duration::from_secs(30)) {
-            Some(Event::FileProgress { finished: true, .. }) => break,
-            Some(Event::Error(e)) => panic!("{e}"),
-            Some(_) => {}
-            None => panic!("the file send stalled"),
-        }
-    }
+    assert!(done, "the file send stalled");
     let elapsed = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&path);
     println!("{:.0}", n as f64 / elapsed);

@@ -529,8 +529,10 @@ strings! {
     HalfClosedMark => "half-closed", "半关闭";
     KeepHalfClosed => "Keep half-closed connections", "保留半关闭的连接";
     TipKeepHalfClosed => "When a peer stops sending (shuts down its write side), keep the connection so you can still send to it. Off: a read of 0 closes it.", "对方停止发送（关闭写方向）时保留连接，仍可向它发送。不勾选：读到 0 字节即关闭连接。";
-    EvFileSent => "File sent: {} bytes", "文件已发送：{} 字节";
-    EvFileStopped => "File send stopped at {} of {} bytes", "文件发送在 {} / {} 字节处停止";
+    EvFileSent => "File {} sent: {} bytes", "文件 {} 已发送：{} 字节";
+    EvFileStopped => "File {} stopped at {} of {} bytes", "文件 {} 在 {} / {} 字节处停止发送";
+    EvUdpClosed => "UDP socket {} closed", "UDP 套接字 {} 已关闭";
+    Plain => "{}", "{}";
     EvRecorded => "Recorded {} bytes to {}", "已记录 {} 字节到 {}";
     EvRecordFailedAtEnd => "Recording to {} failed at the end: {}", "记录到 {} 在结束时失败：{}";
     ErrHexDigit => "'{}' at column {} is not a hex digit", "第 {1} 列的“{0}”不是十六进制数字";
@@ -565,7 +567,7 @@ mod tests {
     use super::*;
 
     /// Protocol and format names that read the same in both languages.
-    const SAME_IN_BOTH: &[S] = &[S::ModeUdp];
+    const SAME_IN_BOTH: &[S] = &[S::ModeUdp, S::Plain];
 
     #[test]
     fn every_string_has_both_languages() {

@@ -6,7 +6,8 @@
 //!   payloads);
 //! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
 //! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
-//! - [`profile`]: a session's settings as a versioned RON file, loaded field by field.
+//! - [`profile`]: a session's settings as a versioned RON file, loaded field by field;
+//! - [`session`]: one tab's live work without a window — the driver every front end uses.
 //!
 //! No egui, rfd or winit here: the window and the command line are in the `sockscope` crate.
 
@@ -15,3 +16,4 @@ pub mod codec;
 pub mod engine;
 pub mod i18n;
 pub mod profile;
+pub mod session;

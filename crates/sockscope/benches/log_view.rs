@@ -41,16 +41,19 @@ fn filled_tab_in(records: usize, encoding: TextEncoding) -> Tab {
         encoding,
         ..Form::default()
     };
-    let mut tab = Tab::new(form, Arc::new(|| {}));
+    let tab = Tab::new(form, Arc::new(|| {}));
     let peer: SocketAddr = "192.168.1.20:502".parse().expect("address");
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    for i in 0..records {
-        let at = t0 + Duration::from_millis(i as u64);
-        let line = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10);
-        let bytes = encoding.encode(&line).expect("encodable");
-        tab.capture
-            .log
-            .push_data(at, Direction::Rx, Some(ConnId(1)), peer, &bytes);
+    {
+        let mut capture = tab.session.capture();
+        for i in 0..records {
+            let at = t0 + Duration::from_millis(i as u64);
+            let line = format!("温度={}.{} 湿度=61% seq={i}\r\n", 20 + i % 10, i % 10);
+            let bytes = encoding.encode(&line).expect("encodable");
+            capture
+                .log
+                .push_data(at, Direction::Rx, Some(ConnId(1)), peer, &bytes);
+        }
     }
     tab
 }
@@ -64,9 +67,11 @@ fn frame(ctx: &egui::Context, tab: &mut Tab) {
         ..Default::default()
     };
     let mut actions = Vec::new();
+    // As the window does: the capture is locked for the frame.
+    let mut tab = tab.ui();
     let _ = ctx.run_ui(input, |ui| {
         egui::CentralPanel::default().show(ui, |ui| {
-            log_view::log_view_ui(ui, tab, &NoFiles, &mut actions);
+            log_view::log_view_ui(ui, &mut tab, &NoFiles, &mut actions);
         });
     });
 }
@@ -109,7 +114,7 @@ fn search(c: &mut Criterion, tab: &mut Tab, encoding: &str) {
                 // The whole search: the GUI spreads it over frames, a slice each.
                 tab.apply(UiAction::Search);
                 while tab.view.searching.is_some() {
-                    tab.refresh_view();
+                    tab.ui().refresh_view();
                 }
                 tab.view.matches.len()
             });

@@ -8,8 +8,10 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::Note;
 use crate::codec::{Carry, CarryTracker, TextEncoding};
 use crate::engine::{ConnId, Direction};
 
@@ -17,6 +19,8 @@ use crate::engine::{ConnId, Direction};
 pub const DEFAULT_CAP: usize = 256 << 20;
 /// What one record costs beyond its bytes, for the cap's accounting.
 const RECORD_OVERHEAD: usize = std::mem::size_of::<Meta>();
+/// What a message costs besides its index entry (its parts, worded when shown).
+const NOTE_COST: usize = 96;
 /// Size of the arena's shared buffers. Records larger than a quarter of it get a buffer of
 /// their own, so at most a quarter of a shared buffer is left unused at its end.
 const CHUNK: usize = 1 << 20;
@@ -65,7 +69,7 @@ pub struct Record<'a> {
     /// A frame that is not whole (left over when the stream ended, or cut at the size limit).
     pub partial: bool,
     /// The message, for [`RecordKind::Info`] and [`RecordKind::Error`].
-    message: &'a str,
+    note: Option<&'a Arc<Note>>,
     /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
     stream: bool,
     carry: Carry,
@@ -77,7 +81,9 @@ impl<'a> Record<'a> {
     /// message. Decoded now; borrowed when the bytes already are the text.
     pub fn text(&self) -> Cow<'a, str> {
         match self.kind {
-            RecordKind::Info | RecordKind::Error => Cow::Borrowed(self.message),
+            RecordKind::Info | RecordKind::Error => {
+                Cow::Owned(self.note.map(ToString::to_string).unwrap_or_default())
+            }
             RecordKind::Rx if self.stream => self
                 .encoding
                 .decode_piece(self.carry.as_bytes(), self.bytes),
@@ -105,7 +111,12 @@ impl<'a> Record<'a> {
     /// [`text`](Self::text), appended to `out`: no allocation when `out` has room.
     pub fn text_into(&self, out: &mut String) {
         match self.kind {
-            RecordKind::Info | RecordKind::Error => out.push_str(self.message),
+            RecordKind::Info | RecordKind::Error => {
+                if let Some(note) = self.note {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "{note}");
+                }
+            }
             RecordKind::Rx if self.stream => {
                 self.encoding
                     .decode_piece_into(self.carry.as_bytes(), self.bytes, out);
@@ -120,11 +131,13 @@ impl<'a> Record<'a> {
 struct Meta {
     /// Nanoseconds since the Unix epoch.
     at: u64,
-    /// Where its bytes are: the buffer's number and the offset in it.
+    /// Where its bytes are: the buffer's number and the offset in it. For a message, the
+    /// buffer data went to when it was added.
     chunk: u64,
     offset: u32,
     /// Index into the store's table of peers (`NO_PEER` for none).
     peer: u32,
+    /// Its bytes; for a message, the note's number.
     len: usize,
     conn: Option<ConnId>,
     kind: RecordKind,
@@ -134,6 +147,11 @@ struct Meta {
 }
 
 const NO_PEER: u32 = u32::MAX;
+
+/// True for records whose bytes are in the arena (data, not messages).
+fn is_data(kind: RecordKind) -> bool {
+    matches!(kind, RecordKind::Rx | RecordKind::Tx)
+}
 
 /// The byte buffers records point into, oldest first, numbered from `first`.
 #[derive(Default)]
@@ -167,6 +185,11 @@ impl Arena {
         let offset = chunk.len() as u32;
         chunk.extend_from_slice(bytes);
         (number, offset)
+    }
+
+    /// The number of the buffer appends go to now (of the next one when there is none).
+    fn last_number(&self) -> u64 {
+        (self.first + self.chunks.len() as u64).saturating_sub(u64::from(!self.chunks.is_empty()))
     }
 
     fn get(&self, chunk: u64, offset: u32, len: usize) -> &[u8] {
@@ -226,6 +249,9 @@ pub struct LogStore {
     evicted_bytes: u64,
     encoding: TextEncoding,
     streams: HashMap<ConnId, CarryTracker>,
+    /// The messages' notes, oldest first, numbered from `first_note`.
+    notes: VecDeque<Arc<Note>>,
+    first_note: u64,
 }
 
 impl Default for LogStore {
@@ -251,6 +277,8 @@ impl LogStore {
             evicted_bytes: 0,
             encoding,
             streams: HashMap::new(),
+            notes: VecDeque::new(),
+            first_note: 0,
         }
     }
 
@@ -311,7 +339,38 @@ impl LogStore {
         }
     }
 
-    /// Appends a message (connected, closed, an error …).
+    /// Appends a message (connected, closed, an error …), worded when shown.
+    pub fn push_note(
+        &mut self,
+        at: SystemTime,
+        kind: RecordKind,
+        conn: Option<ConnId>,
+        peer: Option<SocketAddr>,
+        note: impl Into<Arc<Note>>,
+    ) {
+        let peer = peer.map_or(NO_PEER, |p| self.intern(p));
+        let number = self.first_note + self.notes.len() as u64;
+        self.notes.push_back(note.into());
+        let at = self.nanos(at);
+        self.metas.push_back(Meta {
+            at,
+            // The buffer data is appended to now: freeing those before it when this record
+            // is the oldest frees only evicted bytes.
+            chunk: self.arena.last_number(),
+            offset: 0,
+            peer,
+            len: usize::try_from(number).unwrap_or(usize::MAX),
+            conn,
+            kind,
+            partial: false,
+            stream: false,
+            carry: Carry::default(),
+        });
+        self.held += RECORD_OVERHEAD + NOTE_COST;
+        self.evict_to_cap();
+    }
+
+    /// Appends a message of plain text.
     pub fn push_message(
         &mut self,
         at: SystemTime,
@@ -320,17 +379,7 @@ impl LogStore {
         peer: Option<SocketAddr>,
         text: &str,
     ) {
-        let peer = peer.map_or(NO_PEER, |p| self.intern(p));
-        self.append(
-            at,
-            kind,
-            conn,
-            peer,
-            text.as_bytes(),
-            false,
-            Carry::default(),
-        );
-        self.evict_to_cap();
+        self.push_note(at, kind, conn, peer, Note::text(text));
     }
 
     /// Ends a connection's receive stream: bytes of a character that never completed come out
@@ -379,13 +428,7 @@ impl LogStore {
         carry: Carry,
     ) {
         let (chunk, offset) = self.arena.push(bytes);
-        if at != self.last_at.0 {
-            let nanos = at
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-            self.last_at = (at, nanos);
-        }
-        let at = self.last_at.1;
+        let at = self.nanos(at);
         self.metas.push_back(Meta {
             at,
             chunk,
@@ -399,6 +442,18 @@ impl LogStore {
             carry,
         });
         self.held += RECORD_OVERHEAD + bytes.len();
+    }
+
+    /// `at` as nanoseconds since the Unix epoch (the last conversion is cached: a run of frames
+    /// shares one time).
+    fn nanos(&mut self, at: SystemTime) -> u64 {
+        if at != self.last_at.0 {
+            let nanos = at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            self.last_at = (at, nanos);
+        }
+        self.last_at.1
     }
 
     /// The encoding the text of data records is decoded with.
@@ -448,10 +503,17 @@ impl LogStore {
                 break;
             };
             self.first_seq += 1;
-            self.held = self.held.saturating_sub(RECORD_OVERHEAD + old.len);
             self.evicted_records += 1;
-            if let RecordKind::Rx | RecordKind::Tx = old.kind {
-                self.evicted_bytes += old.len as u64;
+            match old.kind {
+                RecordKind::Rx | RecordKind::Tx => {
+                    self.held = self.held.saturating_sub(RECORD_OVERHEAD + old.len);
+                    self.evicted_bytes += old.len as u64;
+                }
+                RecordKind::Info | RecordKind::Error => {
+                    self.held = self.held.saturating_sub(RECORD_OVERHEAD + NOTE_COST);
+                    self.notes.pop_front();
+                    self.first_note += 1;
+                }
             }
         }
         match self.metas.front() {
@@ -464,6 +526,8 @@ impl LogStore {
     pub fn clear(&mut self) {
         self.first_seq += self.metas.len() as u64;
         self.metas.clear();
+        self.first_note += self.notes.len() as u64;
+        self.notes.clear();
         self.arena.clear();
         self.held = 0;
         self.evicted_records = 0;
@@ -481,13 +545,13 @@ impl LogStore {
     }
 
     fn record(&self, index: usize, meta: &Meta) -> Record<'_> {
-        let stored = self.arena.get(meta.chunk, meta.offset, meta.len);
-        // A message's stored bytes are its text; it has no payload.
-        let (bytes, message) = match meta.kind {
-            RecordKind::Info | RecordKind::Error => {
-                (&[][..], std::str::from_utf8(stored).unwrap_or_default())
-            }
-            RecordKind::Rx | RecordKind::Tx => (stored, ""),
+        // A message has no payload, only its note.
+        let (bytes, note) = if is_data(meta.kind) {
+            (self.arena.get(meta.chunk, meta.offset, meta.len), None)
+        } else {
+            let number = (meta.len as u64).wrapping_sub(self.first_note);
+            let note = usize::try_from(number).ok().and_then(|i| self.notes.get(i));
+            (&[][..], note)
         };
         Record {
             seq: self.first_seq + index as u64,
@@ -497,7 +561,7 @@ impl LogStore {
             peer: self.peers.get(meta.peer as usize).copied(),
             bytes,
             partial: meta.partial,
-            message,
+            note,
             stream: meta.stream,
             carry: meta.carry,
             encoding: self.encoding,

@@ -3,6 +3,7 @@
 
 mod export;
 mod log;
+mod note;
 mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,14 +11,16 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use export::{ExportFormat, Exporter, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
+pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
-use crate::engine::{ConnId, Data, DataKind, Direction, Event, Frames, Mode};
-use crate::i18n::{S, t, tf};
+use crate::engine::{CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode};
+use crate::i18n::S;
 
 /// Where the session's socket stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -174,6 +177,8 @@ pub struct Sending {
     pub scheduled_last: u64,
     /// The file being sent.
     pub file: Option<FileProgress>,
+    /// Its name, for the message when it ends.
+    pub file_name: Option<String>,
 }
 
 /// A file send's progress.
@@ -256,13 +261,13 @@ pub struct Capture {
     /// The mode of the session that produced the events.
     pub mode: Mode,
     /// The last error, until the next successful open.
-    pub last_error: Option<String>,
+    pub last_error: Option<Arc<Note>>,
+    /// The session that produced the events has ended (its `Stopped` was folded in).
+    pub stopped: bool,
     /// Timed and file sends.
     pub sending: Sending,
     /// With framing on: every raw read, for the raw-vs-frames view (the log holds the frames).
     pub raw: LogStore,
-    /// Framing is on: bytes are counted from raw reads, messages from frames.
-    pub framing_on: bool,
     /// Keep raw reads in [`raw`](Self::raw) (they are shown beside the frames). Off, a raw
     /// read is counted and recorded but not stored: storing and decoding each read as well as
     /// each frame halved the ingest rate with framing on.
@@ -347,18 +352,12 @@ impl Capture {
                 } else {
                     S::EvListening
                 };
-                self.log
-                    .push_message(now, RecordKind::Info, None, None, &tf(what, &[&local]));
+                self.info(now, None, None, Note::say(what, [arg(local)]));
             }
             Event::Connecting { remote } => {
                 self.link = LinkState::Connecting(remote);
-                self.log.push_message(
-                    now,
-                    RecordKind::Info,
-                    None,
-                    Some(remote),
-                    &tf(S::EvConnecting, &[&remote]),
-                );
+                let note = Note::say(S::EvConnecting, [arg(remote)]);
+                self.info(now, None, Some(remote), note);
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Data(data) => self.apply_data(Piece::from(&data)),
@@ -366,17 +365,24 @@ impl Capture {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
                 }
-                self.end_receiving(now, conn, peer, tf(S::EvPeerFinished, &[&peer]));
+                let note = Note::say(S::EvPeerFinished, [arg(peer)]);
+                self.end_receiving(now, conn, peer, note, RecordKind::Info);
             }
             Event::Frames(frames) => self.apply_frames(&frames),
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
-                let text = if self.mode == Mode::TcpClient {
-                    tf(S::EvDisconnected, &[&peer, &reason])
-                } else {
-                    tf(S::EvLeft, &[&peer, &reason])
+                // A reset or an error stands out from an orderly close.
+                let kind = match reason {
+                    CloseReason::PeerClosed | CloseReason::LocalClose => RecordKind::Info,
+                    CloseReason::Reset | CloseReason::Error(_) => RecordKind::Error,
                 };
-                self.end_receiving(now, conn, peer, text);
+                let what = if self.mode == Mode::TcpClient {
+                    S::EvDisconnected
+                } else {
+                    S::EvLeft
+                };
+                let note = Note::say(what, [arg(peer), arg(reason)]);
+                self.end_receiving(now, conn, peer, note, kind);
                 if self.mode == Mode::TcpClient {
                     self.link = LinkState::Idle;
                 }
@@ -384,9 +390,8 @@ impl Capture {
             Event::Dropped { datagrams, bytes } => {
                 self.counters.dropped_datagrams += datagrams;
                 self.counters.dropped_bytes += bytes;
-                let text = tf(S::EvDropped, &[&datagrams, &bytes]);
-                self.log
-                    .push_message(now, RecordKind::Error, None, None, &text);
+                let note = Note::say(S::EvDropped, [arg(datagrams), arg(bytes)]);
+                self.log.push_note(now, RecordKind::Error, None, None, note);
             }
             Event::ListenerClosed => {
                 self.link = if self.clients.is_empty() {
@@ -394,19 +399,18 @@ impl Capture {
                 } else {
                     LinkState::NotListening
                 };
-                self.log
-                    .push_message(now, RecordKind::Info, None, None, t(S::EvStoppedListening));
+                let note = Note::say(S::EvStoppedListening, []);
+                self.info(now, None, None, note);
             }
             Event::Error(error) => {
-                let text = error.to_string();
-                self.last_error = Some(text.clone());
+                let note = Arc::new(Note::say(S::Plain, [arg(error)]));
+                self.last_error = Some(Arc::clone(&note));
                 // A connect that failed (refused, timed out) is over: the session that made
                 // it stops next, and that is not a cancel.
                 if matches!(self.link, LinkState::Connecting(_)) {
                     self.link = LinkState::Idle;
                 }
-                self.log
-                    .push_message(now, RecordKind::Error, None, None, &text);
+                self.log.push_note(now, RecordKind::Error, None, None, note);
             }
             Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
             Event::FileProgress {
@@ -415,12 +419,30 @@ impl Capture {
                 finished,
             } => self.apply_file(now, sent, total, finished),
             Event::Stopped => {
+                match self.link {
+                    // Stopped while connecting: the user gave the connect up.
+                    LinkState::Connecting(remote) => {
+                        let note = Note::say(S::ConnectCancelled, [arg(remote)]);
+                        self.info(now, None, Some(remote), note);
+                    }
+                    LinkState::Listening(local) if self.mode == Mode::Udp => {
+                        let note = Note::say(S::EvUdpClosed, [arg(local)]);
+                        self.info(now, None, None, note);
+                    }
+                    _ => {}
+                }
                 self.link = LinkState::Idle;
                 self.clients.clear();
                 self.sending.scheduled = None;
                 self.sending.file = None;
+                self.stopped = true;
             }
         }
+    }
+
+    /// Adds a message about the session.
+    fn info(&mut self, at: SystemTime, conn: Option<ConnId>, peer: Option<SocketAddr>, note: Note) {
+        self.log.push_note(at, RecordKind::Info, conn, peer, note);
     }
 
     fn apply_connected(
@@ -444,13 +466,12 @@ impl Capture {
                 ..Client::fresh()
             },
         );
-        let text = if self.mode == Mode::TcpClient {
-            tf(S::EvConnected, &[&peer, &local])
+        let note = if self.mode == Mode::TcpClient {
+            Note::say(S::EvConnected, [arg(peer), arg(local)])
         } else {
-            tf(S::EvClientConnected, &[&peer])
+            Note::say(S::EvClientConnected, [arg(peer)])
         };
-        self.log
-            .push_message(now, RecordKind::Info, Some(conn), Some(peer), &text);
+        self.info(now, Some(conn), Some(peer), note);
     }
 
     fn apply_schedule(&mut self, sent: u64, finished: bool) {
@@ -466,14 +487,14 @@ impl Capture {
         let before = self.sending.file.as_ref().map_or(0, |f| f.sent);
         self.counters.tx_bytes += sent.saturating_sub(before);
         if finished {
+            let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
-            let text = if sent == total {
-                tf(S::EvFileSent, &[&sent])
+            let note = if sent == total {
+                Note::say(S::EvFileSent, [arg(name), arg(sent)])
             } else {
-                tf(S::EvFileStopped, &[&sent, &total])
+                Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)])
             };
-            self.log
-                .push_message(now, RecordKind::Info, None, None, &text);
+            self.info(now, None, None, note);
         } else {
             let since = self.sending.file.as_ref().map_or(now, |f| f.since);
             self.sending.file = Some(FileProgress {
@@ -486,34 +507,26 @@ impl Capture {
     }
 
     /// A connection's receive stream ended (closed, or the peer finished sending): says so in
-    /// the log with `text`, plus the bytes of a character that never completed.
-    fn end_receiving(&mut self, now: SystemTime, conn: ConnId, peer: SocketAddr, mut text: String) {
+    /// the log with `note`, plus the bytes of a character that never completed.
+    fn end_receiving(
+        &mut self,
+        now: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        mut note: Note,
+        kind: RecordKind,
+    ) {
         let rest = self.log.end_stream(conn);
         self.raw.end_stream(conn);
         if !rest.is_empty() {
-            text.push_str(&tf(S::EvUnfinishedChar, &[&rest]));
+            note = note.then(Note::say(S::EvUnfinishedChar, [arg(rest)]));
         }
-        self.log
-            .push_message(now, RecordKind::Info, Some(conn), Some(peer), &text);
+        self.log.push_note(now, kind, Some(conn), Some(peer), note);
     }
 
-    /// Whole frames of one read. With framing on (as the engine sends them) they count as
-    /// messages — their bytes were counted from the raw read — and go to the log as one run.
+    /// Whole frames of one read: they count as messages — their bytes were counted with the
+    /// raw read — and go to the log as one run.
     fn apply_frames(&mut self, frames: &Frames) {
-        if !self.framing_on {
-            // Sent just before framing was switched off here: count them like any message.
-            for bytes in frames.split() {
-                self.apply_data(Piece {
-                    conn: Some(frames.conn),
-                    peer: frames.peer,
-                    dir: Direction::Rx,
-                    at: frames.at,
-                    bytes,
-                    kind: DataKind::Message,
-                });
-            }
-            return;
-        }
         let n = frames.lens.len() as u64;
         self.counters.rx_messages += n;
         if let Some(client) = self.clients.get_mut(&frames.conn) {
@@ -526,11 +539,8 @@ impl Capture {
     fn apply_data(&mut self, data: Piece<'_>) {
         let n = data.bytes.len() as u64;
         // With framing, bytes are counted as read and messages as framed.
-        let (bytes_in, messages_in) = match data.kind {
-            DataKind::RawRead => (n, 0),
-            _ if self.framing_on && data.conn.is_some() => (0, 1),
-            _ => (n, 1),
-        };
+        let bytes_in = if data.kind.counts_bytes() { n } else { 0 };
+        let messages_in = u64::from(data.kind.counts_message());
         let at = data.at;
         match data.dir {
             Direction::Rx => {
@@ -576,8 +586,7 @@ impl Capture {
         }
         // What is recorded: each read (raw reads when framing is on, else the messages, which
         // then are the reads) — so the file holds every received byte exactly once.
-        let recorded = data.dir == Direction::Rx
-            && (data.kind == DataKind::RawRead || !self.framing_on || data.conn.is_none());
+        let recorded = data.dir == Direction::Rx && data.kind.counts_bytes();
         let from_raw = data.kind == DataKind::RawRead;
         if from_raw && !self.keep_raw {
             match &mut self.recorder {
@@ -623,9 +632,21 @@ impl Capture {
     /// Drops the recorder after a write failed, saying so in the log.
     fn stop_recorder_on(&mut self, e: &std::io::Error) {
         if let Some(recorder) = self.recorder.take() {
-            let text = tf(S::RecordingStopped, &[&recorder.path.display(), e]);
+            let note = Note::say(
+                S::RecordingStopped,
+                [arg(recorder.path.display().to_string()), arg(e.to_string())],
+            );
             self.log
-                .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
+                .push_note(SystemTime::now(), RecordKind::Error, None, None, note);
+        }
+    }
+
+    /// Writes out what the recording holds; a failure stops it and says so in the log.
+    pub fn flush_recorder(&mut self) {
+        if let Some(recorder) = &mut self.recorder
+            && let Err(e) = recorder.flush()
+        {
+            self.stop_recorder_on(&e);
         }
     }
 
@@ -641,12 +662,12 @@ impl Capture {
         let mut recorder = self.recorder.take()?;
         let flushed = recorder.flush();
         let now = SystemTime::now();
-        let text = match flushed {
-            Ok(()) => tf(S::EvRecorded, &[&recorder.bytes, &recorder.path.display()]),
-            Err(e) => tf(S::EvRecordFailedAtEnd, &[&recorder.path.display(), &e]),
+        let path = recorder.path.display().to_string();
+        let note = match flushed {
+            Ok(()) => Note::say(S::EvRecorded, [arg(recorder.bytes), arg(path)]),
+            Err(e) => Note::say(S::EvRecordFailedAtEnd, [arg(path), arg(e.to_string())]),
         };
-        self.log
-            .push_message(now, RecordKind::Info, None, None, &text);
+        self.info(now, None, None, note);
         Some((recorder.path, recorder.bytes))
     }
 
@@ -677,6 +698,7 @@ impl Capture {
         self.mode = mode;
         self.clients.clear();
         self.last_error = None;
+        self.stopped = false;
         if mode != Mode::Udp {
             self.peers.clear();
         }
@@ -761,14 +783,13 @@ mod tests {
     fn with_framing_bytes_count_as_read_and_messages_as_framed() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpClient);
-        cap.framing_on = true;
         cap.keep_raw = true;
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let data = |bytes: &[u8], kind| rx_from(peer, bytes, kind);
         cap.apply(data(b"OK\r\nER", DataKind::RawRead));
-        cap.apply(data(b"OK", DataKind::Message));
+        cap.apply(data(b"OK", DataKind::Frame));
         cap.apply(data(b"R\r\n", DataKind::RawRead));
-        cap.apply(data(b"ERR", DataKind::Message));
+        cap.apply(data(b"ERR", DataKind::Partial));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (9, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 2));
     }
@@ -799,7 +820,6 @@ mod tests {
     fn frames_of_one_read_become_one_record_each() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpClient);
-        cap.framing_on = true;
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         cap.apply(frames_from(peer, b"OKERR\x00", vec![2, 3, 0, 1]));
         let texts: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes).collect();
@@ -809,21 +829,9 @@ mod tests {
     }
 
     #[test]
-    fn frames_sent_just_before_framing_went_off_count_as_messages_with_bytes() {
-        let mut cap = Capture::default();
-        cap.begin(Mode::TcpClient);
-        assert!(!cap.framing_on);
-        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        cap.apply(frames_from(peer, b"OKERR", vec![2, 3]));
-        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (5, 2));
-        assert_eq!(cap.log.len(), 2);
-    }
-
-    #[test]
     fn a_character_split_between_two_reads_of_frames_shows_whole() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpClient);
-        cap.framing_on = true;
         cap.log.set_encoding(crate::codec::TextEncoding::GBK);
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let gbk = crate::codec::TextEncoding::GBK.encode("温度").unwrap();
@@ -844,16 +852,15 @@ mod tests {
         let path = dir.join("rx.bin");
         let mut cap = Capture::default();
         cap.begin(Mode::TcpClient);
-        cap.framing_on = true;
         assert!(!cap.keep_raw, "off unless the view asks");
         cap.start_recording(path.clone(), RecordFormat::Raw)
             .unwrap();
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let data = |bytes: &[u8], kind| rx_from(peer, bytes, kind);
         cap.apply(data(b"\xFC\x03OK\r\nER", DataKind::RawRead));
-        cap.apply(data(b"OK", DataKind::Message));
+        cap.apply(data(b"OK", DataKind::Frame));
         cap.apply(data(b"R\r\n", DataKind::RawRead));
-        cap.apply(data(b"ERR", DataKind::Message));
+        cap.apply(data(b"ERR", DataKind::Frame));
         assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (11, 2));
         assert_eq!((cap.log.len(), cap.raw.len()), (2, 0));
         cap.stop_recording();

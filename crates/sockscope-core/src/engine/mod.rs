@@ -1,19 +1,24 @@
-//! The engine: sockets, threads and channels. It never imports egui; whoever owns a
-//! [`Session`] drains its [`Event`]s and is told to look through a `notify` callback.
+//! The engine: sockets, threads and channels. It never imports egui. An [`Engine`] is one
+//! session's I/O thread: its links (one per socket), its automation stage (cyclic, sequence and
+//! file sends) and its outbox, which hands each poll round's events to a [`Sink`].
 
 mod addr;
+mod auto;
 mod error;
+mod handle;
 mod inspect;
-mod sender;
-mod session;
+mod io;
+mod link;
+mod outbox;
 mod sockets;
 mod types;
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
+pub use auto::{Pace, Schedule};
 pub use error::EngineError;
+pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
-pub use sender::{Pace, Schedule};
-pub use session::{MAX_IN_FLIGHT, Notify, Session};
+pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped};
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, SessionConfig,
     Target,

@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::sender::{Pace, Schedule};
+use super::auto::{Pace, Schedule};
 use crate::codec::framing::Framing;
+use crate::codec::payload::Payload;
 use crate::i18n::{S, t};
 
 /// One TCP connection of a session. Never reused within a session, so a stale id
@@ -38,6 +39,15 @@ pub enum Mode {
 impl Mode {
     /// Every mode, in the order the UI offers them.
     pub const ALL: [Mode; 3] = [Mode::TcpClient, Mode::TcpServer, Mode::Udp];
+
+    /// The name of a session's I/O thread (it shows in debuggers, panics and `top -H`).
+    pub fn thread_name(self) -> &'static str {
+        match self {
+            Mode::TcpClient => "sockscope-tcp-client",
+            Mode::TcpServer => "sockscope-tcp-server",
+            Mode::Udp => "sockscope-udp",
+        }
+    }
 }
 
 /// Which way bytes went, seen from this program.
@@ -109,6 +119,14 @@ pub enum Command {
         to: Target,
         /// The exact bytes to put on the wire.
         bytes: Vec<u8>,
+    },
+    /// Render a payload with the session's variables and send it. The variables (`{{counter}}`)
+    /// advance only if there is someone to send to: a refused send uses up no value.
+    SendPayload {
+        /// Where to send.
+        to: Target,
+        /// The template.
+        payload: Payload,
     },
     /// Close one TCP connection.
     Disconnect(ConnId),
@@ -189,16 +207,33 @@ impl Frames {
     }
 }
 
-/// What a [`Data`] event holds.
+/// What a [`Data`] event holds. The kind says how it counts, so whoever folds events needs no
+/// copy of the framing settings: bytes are counted once (from messages and raw reads), messages
+/// once (from messages, frames and partial frames).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DataKind {
-    /// One message: a read or datagram without framing, a frame with it, or one send.
+    /// One message that is also all its bytes: a read without framing, a datagram, or a send.
     #[default]
     Message,
-    /// A frame that is not whole: what was left when the stream ended, or cut at the limit.
+    /// With framing on: one whole frame (its bytes were counted with the read they came in).
+    Frame,
+    /// With framing on: a frame that is not whole — what was left when the stream ended, or
+    /// cut at the limit.
     Partial,
-    /// With framing on, each TCP read as it came, for the raw-vs-frames view.
+    /// With framing on, each TCP read as it came (for the raw-vs-frames view and recording).
     RawRead,
+}
+
+impl DataKind {
+    /// This event's bytes count towards the bytes received or sent.
+    pub fn counts_bytes(self) -> bool {
+        matches!(self, DataKind::Message | DataKind::RawRead)
+    }
+
+    /// This event is one message (a row of the log).
+    pub fn counts_message(self) -> bool {
+        !matches!(self, DataKind::RawRead)
+    }
 }
 
 /// Engine → whoever listens. One session's events arrive in the order they happened.

@@ -5,11 +5,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{Capture, LogStore, RecordFormat};
+use sockscope_core::capture::{LogStore, RecordFormat, RecordKind};
 use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::Mode;
 
-use crate::util::{listening, start};
+use crate::util::{bound, open_session};
 
 fn content(offset: u64, buf: &mut [u8]) {
     for (i, b) in buf.iter_mut().enumerate() {
@@ -21,17 +22,13 @@ fn content(offset: u64, buf: &mut [u8]) {
 fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() {
     const TOTAL: u64 = 48 << 20;
     const CAP: usize = 2 << 20;
-    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
-    let addr = listening(&session);
-    let mut capture = Capture {
-        log: LogStore::new(CAP, TextEncoding::UTF_8),
-        ..Capture::default()
-    };
-    capture.begin(Mode::TcpServer);
     let path = std::env::temp_dir().join(format!("sockscope-flood-{}.bin", std::process::id()));
-    capture
-        .start_recording(path.clone(), RecordFormat::Raw)
-        .unwrap();
+    let recording = path.clone();
+    let session = open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |c| {
+        c.log = LogStore::new(CAP, TextEncoding::UTF_8);
+        c.start_recording(recording, RecordFormat::Raw).unwrap();
+    });
+    let addr = bound(&session);
 
     let sender = std::thread::Builder::new()
         .name("flood-peer".into())
@@ -47,15 +44,15 @@ fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() 
         })
         .unwrap();
 
+    // The session folds on its I/O thread; the test looks in now and then, as a window would.
     let deadline = Instant::now() + Duration::from_mins(1);
     let mut peak_held = 0;
-    while capture.counters.rx_bytes < TOTAL && Instant::now() < deadline {
-        if let Some(event) = session.event_timeout(Duration::from_millis(50)) {
-            capture.apply(event);
-            peak_held = peak_held.max(capture.log.held_bytes());
-        }
+    while session.capture().counters.rx_bytes < TOTAL && Instant::now() < deadline {
+        peak_held = peak_held.max(session.capture().log.held_bytes());
+        std::thread::sleep(Duration::from_millis(5));
     }
     sender.join().unwrap();
+    let mut capture = session.capture();
     assert_eq!(capture.counters.rx_bytes, TOTAL, "everything arrived");
     assert!(
         peak_held <= CAP,
@@ -92,23 +89,13 @@ fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() 
 
 #[test]
 fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
-    use sockscope_core::capture::RecordKind;
-    use sockscope_core::codec::framing::Framing;
     // Fixed 3-byte frames cut most two-byte GBK characters in half; each frame is decoded on
     // its own when shown, with the half character the frame before it left.
-    let session = crate::util::start_framed(
-        Mode::TcpServer,
-        "127.0.0.1:0",
-        None,
-        Framing::FixedLength(3),
-    );
-    let addr = listening(&session);
-    let mut capture = Capture {
-        log: LogStore::new(1 << 20, TextEncoding::GBK),
-        framing_on: true,
-        ..Capture::default()
-    };
-    capture.begin(Mode::TcpServer);
+    let framing = Framing::FixedLength(3);
+    let session = open_session(Mode::TcpServer, "127.0.0.1:0", None, framing, |c| {
+        c.log = LogStore::new(1 << 20, TextEncoding::GBK);
+    });
+    let addr = bound(&session);
     let text = "温度=25.3℃，设备上线 OK；报警：电压过低！";
     let wire = TextEncoding::GBK.encode(text).unwrap();
     assert_eq!(wire.len() % 3, 0, "whole frames only");
@@ -119,12 +106,10 @@ fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
         std::thread::sleep(Duration::from_millis(1));
     }
     let frames = wire.len() as u64 / 3;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while capture.counters.rx_messages < frames && Instant::now() < deadline {
-        if let Some(event) = session.event_timeout(Duration::from_millis(50)) {
-            capture.apply(event);
-        }
-    }
+    session.wait_until(Duration::from_secs(10), |c| {
+        c.counters.rx_messages >= frames
+    });
+    let capture = session.capture();
     let shown: Vec<String> = capture
         .log
         .iter()

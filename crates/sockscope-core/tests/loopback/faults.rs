@@ -9,7 +9,7 @@ use sockscope_core::engine::{Command, ConnId, EngineError, Event, Mode, Target};
 use crate::util::{listening, read_n, start, wait_for};
 
 /// Accepts `n` clients connected from the test and returns their ids in connect order.
-fn accept(session: &sockscope_core::engine::Session, n: usize) -> Vec<ConnId> {
+fn accept(session: &crate::util::Probe, n: usize) -> Vec<ConnId> {
     let mut ids = Vec::new();
     wait_for(session, |e| {
         if let Event::Connected { conn, .. } = e {
@@ -72,10 +72,14 @@ fn a_client_that_never_reads_backs_up_alone_and_can_still_be_disconnected() {
 
 #[test]
 fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
-    let session = start(Mode::TcpServer, "127.0.0.1:0", None);
-    let addr = listening(&session);
-    let mut capture = sockscope_core::capture::Capture::default();
-    capture.begin(Mode::TcpServer);
+    let session = crate::util::open_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        sockscope_core::codec::framing::Framing::None,
+        |_| {},
+    );
+    let addr = crate::util::bound(&session);
     let (waves, per_wave) = (10, 200);
     for wave in 0..waves {
         let clients: Vec<TcpStream> = (0..per_wave)
@@ -85,35 +89,21 @@ fn two_thousand_clients_come_and_go_and_none_is_left_listed() {
                 c
             })
             .collect();
-        let mut connected = 0;
-        let events = wait_for(&session, |e| {
-            if matches!(e, Event::Connected { .. }) {
-                connected += 1;
-            }
-            connected == per_wave
+        let before = wave * per_wave;
+        crate::util::wait_capture(&session, "a wave connected", |c| {
+            c.clients.len() == per_wave && c.counters.rx_messages as usize >= before + per_wave
         });
-        for event in events {
-            capture.apply(event);
-        }
         drop(clients);
         let target = (wave + 1) * per_wave;
-        let mut closed = capture_closed(&capture);
-        let events = wait_for(&session, |e| {
-            if matches!(e, Event::Closed { .. }) {
-                closed += 1;
-            }
-            closed == target
-        });
-        for event in events {
-            capture.apply(event);
-        }
+        crate::util::wait_capture(&session, "a wave left", |c| capture_closed(c) == target);
+        let capture = session.capture();
         assert!(
             capture.clients.is_empty(),
             "wave {wave}: {} left",
             capture.clients.len()
         );
     }
-    let received = capture.counters.rx_messages;
+    let received = session.capture().counters.rx_messages;
     assert_eq!(
         received,
         (waves * per_wave) as u64,

@@ -4,14 +4,15 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use crate::util::Probe;
 use sockscope_core::codec::checksum::ByteOrder;
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::length::LengthPrefix;
-use sockscope_core::engine::{Command, DataKind, Direction, Event, Mode, Session};
+use sockscope_core::engine::{Command, DataKind, Direction, Event, Mode};
 
 use crate::util::{start_framed, wait_for};
 
-fn framed_client(framing: Framing) -> (Session, TcpStream) {
+fn framed_client(framing: Framing) -> (Probe, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let session = start_framed(
         Mode::TcpClient,
@@ -26,7 +27,7 @@ fn framed_client(framing: Framing) -> (Session, TcpStream) {
 }
 
 /// Received frames (not raw reads) until `n` arrived, with their kinds.
-fn frames(session: &Session, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
+fn frames(session: &Probe, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
     let (mut out, mut raw_reads) = (Vec::new(), 0);
     wait_for(session, |e| {
         match e {
@@ -36,7 +37,7 @@ fn frames(session: &Session, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
             },
             // Whole frames of one read come together; each is a message.
             Event::Frames(batch) => {
-                out.extend(batch.split().map(|f| (f.to_vec(), DataKind::Message)));
+                out.extend(batch.split().map(|f| (f.to_vec(), DataKind::Frame)));
             }
             _ => {}
         }
@@ -65,7 +66,7 @@ fn le32_length_prefixed_messages_dribbled_3_bytes_at_a_time_come_out_exact() {
     let (got, raw_reads) = frames(&session, messages.len());
     let payloads: Vec<&[u8]> = got.iter().map(|(b, _)| &b[4..]).collect();
     assert_eq!(payloads, messages);
-    assert!(got.iter().all(|(_, kind)| *kind == DataKind::Message));
+    assert!(got.iter().all(|(_, kind)| *kind == DataKind::Frame));
     assert!(
         raw_reads > messages.len(),
         "the reads were split ({raw_reads} reads)"
@@ -93,8 +94,8 @@ fn idle_gap_ends_a_message_on_the_io_threads_timer() {
     std::thread::sleep(Duration::from_millis(200));
     peer.write_all(b"next").unwrap();
     let (got, _) = frames(&session, 2);
-    assert_eq!(got[0], (b"part one, part two".to_vec(), DataKind::Message));
-    assert_eq!(got[1], (b"next".to_vec(), DataKind::Message));
+    assert_eq!(got[0], (b"part one, part two".to_vec(), DataKind::Frame));
+    assert_eq!(got[1], (b"next".to_vec(), DataKind::Frame));
 }
 
 #[test]
@@ -102,7 +103,7 @@ fn a_partial_frame_at_disconnect_is_kept_and_marked() {
     let (session, mut peer) = framed_client(Framing::FixedLength(8));
     peer.write_all(b"12345678abc").unwrap();
     let (got, _) = frames(&session, 1);
-    assert_eq!(got[0], (b"12345678".to_vec(), DataKind::Message));
+    assert_eq!(got[0], (b"12345678".to_vec(), DataKind::Frame));
     drop(peer);
     let events = wait_for(&session, |e| matches!(e, Event::Closed { .. }));
     let partial = events.iter().find_map(|e| match e {

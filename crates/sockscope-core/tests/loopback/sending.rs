@@ -5,15 +5,16 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::util::Probe;
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
 use sockscope_core::codec::length::LengthPrefix;
 use sockscope_core::codec::payload::{InputMode, LineEnding, Payload, SendSpec, VarState};
-use sockscope_core::engine::{Command, Event, Mode, Pace, Schedule, Session, Target};
+use sockscope_core::engine::{Command, Event, Mode, Pace, Schedule, Target};
 
 use crate::util::{WAIT, listening, read_n, start, wait_for};
 
-fn connected_client() -> (Session, TcpStream) {
+fn connected_client() -> (Probe, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let session = start(
         Mode::TcpClient,
@@ -25,7 +26,7 @@ fn connected_client() -> (Session, TcpStream) {
     (session, peer)
 }
 
-fn udp_pair() -> (Session, UdpSocket, std::net::SocketAddr) {
+fn udp_pair() -> (Probe, UdpSocket, std::net::SocketAddr) {
     let session = start(Mode::Udp, "127.0.0.1:0", None);
     let ours = listening(&session);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -97,13 +98,7 @@ fn the_peer_receives_exactly_what_the_preview_shows_for_every_option() {
 fn cyclic_send_every_10_ms_for_a_second_delivers_about_100_packets() {
     let (session, peer, addr) = udp_pair();
     let payload = Payload::parse("tick {{counter}}", &SendSpec::default()).unwrap();
-    let schedule = Schedule::cyclic(
-        Target::Addr(addr),
-        payload,
-        VarState::new(1, 1),
-        Duration::from_millis(10),
-        None,
-    );
+    let schedule = Schedule::cyclic(Target::Addr(addr), payload, Duration::from_millis(10), None);
     session.command(Command::StartSchedule(schedule));
     std::thread::sleep(Duration::from_secs(1));
     session.command(Command::StopSchedule);
@@ -142,7 +137,6 @@ fn cyclic_send_with_a_count_stops_by_itself() {
     let schedule = Schedule::cyclic(
         Target::Addr(addr),
         payload,
-        VarState::new(0, 1),
         Duration::from_millis(1),
         Some(5),
     );
@@ -174,7 +168,6 @@ fn a_sequence_sends_its_steps_in_order_with_their_delays() {
     session.command(Command::StartSchedule(Schedule::sequence(
         Target::AllConns,
         steps,
-        VarState::new(0, 1),
         false,
     )));
     assert_eq!(read_n(&mut peer, 1), b"A");

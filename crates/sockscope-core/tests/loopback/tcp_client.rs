@@ -4,16 +4,12 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use sockscope_core::capture::Capture;
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::engine::{CloseReason, Command, EngineError, Event, Mode, Target};
 
 use crate::util::{WAIT, read_n, received, reset, start, wait_for};
 
-fn connected(
-    listener: &TcpListener,
-    loopback: &str,
-) -> (sockscope_core::engine::Session, std::net::TcpStream) {
+fn connected(listener: &TcpListener, loopback: &str) -> (crate::util::Probe, std::net::TcpStream) {
     let remote = listener.local_addr().unwrap();
     let session = start(Mode::TcpClient, loopback, Some(remote));
     let (peer, _) = listener.accept().unwrap();
@@ -162,8 +158,7 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
         connect_timeout: Duration::from_millis(300),
         framing: sockscope_core::codec::framing::Framing::None,
     };
-    let session =
-        sockscope_core::engine::Session::start(config, std::sync::Arc::new(|| {})).unwrap();
+    let session = crate::util::Probe::start(config);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));
     let message = events.iter().find_map(|e| match e {
         Event::Error(e @ EngineError::ConnectTimeout { .. }) => Some(e.to_string()),
@@ -179,36 +174,32 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
 #[test]
 fn gbk_character_split_across_two_reads_shows_whole() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (session, mut peer) = connected(&listener, "0.0.0.0:0");
+    let session = crate::util::open_session(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(listener.local_addr().unwrap()),
+        sockscope_core::codec::framing::Framing::None,
+        |c| c.log.set_encoding(TextEncoding::GBK),
+    );
+    let (mut peer, _) = listener.accept().unwrap();
     peer.set_nodelay(true).unwrap();
     let bytes = TextEncoding::GBK.encode("你好").unwrap();
-    let mut capture = Capture::default();
-    capture.begin(Mode::TcpClient);
-    capture.log.set_encoding(TextEncoding::GBK);
     // Split inside the first character, with a pause so they arrive as two reads.
     peer.write_all(&bytes[..1]).unwrap();
-    let first = wait_for(&session, |e| matches!(e, Event::Data(_)));
+    crate::util::wait_capture(&session, "the first byte", |c| c.counters.rx_bytes == 1);
     std::thread::sleep(Duration::from_millis(50));
     peer.write_all(&bytes[1..]).unwrap();
-    let mut got = 1;
-    let second = wait_for(&session, |e| {
-        if let Event::Data(d) = e {
-            got += d.bytes.len();
-        }
-        got >= bytes.len()
-    });
-    let events: Vec<Event> = first.into_iter().chain(second).collect();
-    let reads = events
-        .iter()
-        .filter(|e| matches!(e, Event::Data(_)))
-        .count();
+    crate::util::wait_capture(&session, "the rest", |c| c.counters.rx_bytes == 4);
+    let capture = session.capture();
     assert!(
-        reads >= 2,
+        capture.counters.rx_messages >= 2,
         "the bytes came in one read; the test proves nothing"
     );
-    for event in events {
-        capture.apply(event);
-    }
-    let text: String = capture.log.iter().map(|r| r.text()).collect();
+    let text: String = capture
+        .log
+        .iter()
+        .filter(|r| r.kind == sockscope_core::capture::RecordKind::Rx)
+        .map(|r| r.text())
+        .collect();
     assert_eq!(text, "你好");
 }

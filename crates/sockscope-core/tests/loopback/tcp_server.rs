@@ -11,11 +11,7 @@ use crate::util::{
 };
 
 /// Connects `n` std clients and returns them with the ids the server gave them, by local port.
-fn clients(
-    session: &sockscope_core::engine::Session,
-    addr: SocketAddr,
-    n: usize,
-) -> Vec<(ConnId, TcpStream)> {
+fn clients(session: &crate::util::Probe, addr: SocketAddr, n: usize) -> Vec<(ConnId, TcpStream)> {
     let streams: Vec<TcpStream> = (0..n).map(|_| TcpStream::connect(addr).unwrap()).collect();
     let mut ids = BTreeMap::new();
     wait_for(session, |e| {

@@ -1,42 +1,108 @@
-//! Helpers: start a session, wait for events in bounded steps, make real resets.
+//! Helpers: start an engine or a whole session, wait for events in bounded steps, make real
+//! resets.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::capture::{Capture, LinkState};
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Command, Engine, Event, EventQueue, Mode, SessionConfig};
+use sockscope_core::session::Session;
 
 /// Long enough for a loaded CI machine, short enough that a hang fails fast.
 pub const WAIT: Duration = Duration::from_secs(5);
 
-pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Session {
-    start_framed(
+/// An engine whose events the test reads one by one.
+pub struct Probe {
+    engine: Engine,
+    events: EventQueue,
+}
+
+impl Probe {
+    pub fn start(config: SessionConfig) -> Probe {
+        let (engine, events) =
+            Engine::start_queued(config, Arc::new(|| {})).expect("engine starts");
+        Probe { engine, events }
+    }
+
+    pub fn command(&self, command: Command) {
+        self.engine.command(command);
+    }
+
+    pub fn event_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.events.event_timeout(timeout)
+    }
+}
+
+pub fn config(
+    mode: Mode,
+    local: &str,
+    remote: Option<SocketAddr>,
+    framing: Framing,
+) -> SessionConfig {
+    SessionConfig {
         mode,
-        local,
+        local: local.parse().expect("test address"),
         remote,
-        sockscope_core::codec::framing::Framing::None,
-    )
+        connect_timeout: Duration::from_secs(3),
+        framing,
+    }
+}
+
+/// A whole session (engine folding into its capture on the I/O thread), opened; `setup`
+/// prepares the capture first (cap, encoding, recording).
+pub fn open_session(
+    mode: Mode,
+    local: &str,
+    remote: Option<SocketAddr>,
+    framing: Framing,
+    setup: impl FnOnce(&mut Capture),
+) -> Session {
+    let mut session = Session::new(Arc::new(|| {}));
+    setup(&mut session.capture());
+    session
+        .open(config(mode, local, remote, framing), false)
+        .expect("session opens");
+    session
+}
+
+/// The address a session's listener or UDP socket is bound to.
+pub fn bound(session: &Session) -> SocketAddr {
+    let mut addr = None;
+    session.wait_until(WAIT, |c| {
+        if let LinkState::Listening(local) = c.link {
+            addr = Some(local);
+        }
+        addr.is_some() || c.stopped
+    });
+    addr.expect("the session is listening")
+}
+
+/// Waits until `done` holds for the session's capture; panics after `WAIT`.
+pub fn wait_capture(session: &Session, what: &str, done: impl FnMut(&Capture) -> bool) {
+    assert!(
+        session.wait_until(WAIT, done),
+        "timed out waiting for {what}"
+    );
+}
+
+pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Probe {
+    start_framed(mode, local, remote, Framing::None)
 }
 
 pub fn start_framed(
     mode: Mode,
     local: &str,
     remote: Option<SocketAddr>,
-    framing: sockscope_core::codec::framing::Framing,
-) -> Session {
-    let config = SessionConfig {
-        mode,
-        local: local.parse().expect("test address"),
-        remote,
-        connect_timeout: Duration::from_secs(3),
-        framing,
-    };
-    Session::start(config, Arc::new(|| {})).expect("session starts")
+    framing: Framing,
+) -> Probe {
+    Probe::start(config(mode, local, remote, framing))
 }
 
 /// Collects events until `done` says so; panics with what was seen if `WAIT` runs out.
-pub fn wait_for(session: &Session, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+pub fn wait_for(session: &Probe, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + WAIT;
     let mut seen = Vec::new();
     while Instant::now() < deadline {
@@ -52,7 +118,7 @@ pub fn wait_for(session: &Session, mut done: impl FnMut(&Event) -> bool) -> Vec<
 }
 
 /// The bound address from the `Listening` event.
-pub fn listening(session: &Session) -> SocketAddr {
+pub fn listening(session: &Probe) -> SocketAddr {
     match wait_for(session, |e| {
         matches!(e, Event::Listening { .. } | Event::Stopped)
     })
@@ -72,7 +138,7 @@ pub fn first_error(events: &[Event]) -> Option<String> {
 }
 
 /// Received bytes gathered from `Data` events until `len` bytes arrived.
-pub fn received(session: &Session, len: usize) -> Vec<u8> {
+pub fn received(session: &Probe, len: usize) -> Vec<u8> {
     let mut bytes = Vec::new();
     wait_for(session, |e| {
         if let Event::Data(d) = e

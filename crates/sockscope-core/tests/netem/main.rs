@@ -20,8 +20,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sockscope_core::capture::RecordKind;
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Direction, Event, Mode, Session, SessionConfig};
+use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::session::Session;
 
 /// Bytes the peer sends: enough to see many retransmissions at 3 % loss.
 const TOTAL: usize = 1 << 20;
@@ -228,8 +230,8 @@ fn client_helper() {
     let remote: SocketAddr = format!("{PEER}:{PORT}").parse().unwrap();
     // The peer may still be starting: try again for a few seconds.
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut received = Vec::with_capacity(TOTAL);
-    'connect: loop {
+    let mut session = Session::new(Arc::new(|| {}));
+    loop {
         let config = SessionConfig {
             mode: Mode::TcpClient,
             local: "0.0.0.0:0".parse().unwrap(),
@@ -237,25 +239,33 @@ fn client_helper() {
             connect_timeout: Duration::from_secs(5),
             framing: Framing::None,
         };
-        let session = Session::start(config, Arc::new(|| {})).unwrap();
-        let end = Instant::now() + Duration::from_mins(1);
-        while Instant::now() < end {
-            match session.event_timeout(Duration::from_millis(100)) {
-                Some(Event::Data(d)) if d.dir == Direction::Rx => {
-                    received.extend_from_slice(&d.bytes);
-                }
-                Some(Event::Error(e)) if received.is_empty() && Instant::now() < deadline => {
-                    eprintln!("retrying: {e}");
-                    std::thread::sleep(Duration::from_millis(200));
-                    continue 'connect;
-                }
-                Some(Event::Closed { .. } | Event::Stopped) => break 'connect,
-                _ if received.len() >= TOTAL => break 'connect,
-                _ => {}
-            }
+        session.open(config, false).unwrap();
+        // Done when everything arrived or the connection ended.
+        session.wait_until(Duration::from_mins(1), |c| {
+            c.counters.rx_bytes as usize >= TOTAL || c.stopped
+        });
+        let (got, refused) = {
+            let c = session.capture();
+            (
+                c.counters.rx_bytes,
+                c.last_error.is_some() && c.counters.rx_bytes == 0,
+            )
+        };
+        if refused && Instant::now() < deadline {
+            eprintln!("retrying: {:?}", session.capture().last_error);
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
         }
-        panic!("timed out with {} of {TOTAL} bytes", received.len());
+        assert!(got as usize >= TOTAL, "{got} of {TOTAL} bytes");
+        break;
     }
+    let received: Vec<u8> = session
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .flat_map(|r| r.bytes.iter().copied())
+        .collect();
     assert_eq!(received.len(), TOTAL);
     let first_bad = received
         .iter()

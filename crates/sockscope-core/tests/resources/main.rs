@@ -14,10 +14,11 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{Capture, LogStore, RecordFormat};
+use sockscope_core::capture::{Capture, LinkState, LogStore, RecordFormat};
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Event, Mode, Session, SessionConfig};
+use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::session::Session;
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -27,8 +28,8 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
-/// A TCP server session on loopback, listening.
-fn server() -> (Session, std::net::SocketAddr) {
+/// A TCP server session on loopback, listening; `setup` prepares its capture first.
+fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
     let config = SessionConfig {
         mode: Mode::TcpServer,
         local: "127.0.0.1:0".parse().unwrap(),
@@ -36,29 +37,23 @@ fn server() -> (Session, std::net::SocketAddr) {
         connect_timeout: Duration::from_secs(3),
         framing: Framing::None,
     };
-    let session = Session::start(config, Arc::new(|| {})).unwrap();
-    loop {
-        match session.event_timeout(Duration::from_secs(5)) {
-            Some(Event::Listening { local }) => return (session, local),
-            Some(_) => {}
-            None => panic!("not listening"),
+    let mut session = Session::new(Arc::new(|| {}));
+    setup(&mut session.capture());
+    session.open(config, false).unwrap();
+    let mut addr = None;
+    session.wait_until(Duration::from_secs(5), |c| {
+        if let LinkState::Listening(local) = c.link {
+            addr = Some(local);
         }
-    }
+        addr.is_some()
+    });
+    (session, addr.expect("listening"))
 }
 
-/// Applies events until `done` holds; panics after 10 s.
-fn pump(session: &Session, capture: &mut Capture, done: impl Fn(&Capture) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(capture) {
-        assert!(
-            Instant::now() < deadline,
-            "stuck: {} clients",
-            capture.clients.len()
-        );
-        if let Some(event) = session.event_timeout(Duration::from_millis(20)) {
-            capture.apply(event);
-        }
-    }
+/// Waits until `done` holds for the capture; panics after 10 s.
+fn wait(session: &Session, done: impl Fn(&Capture) -> bool) {
+    let ok = session.wait_until(Duration::from_secs(10), done);
+    assert!(ok, "stuck: {} clients", session.capture().clients.len());
 }
 
 /// One test, so the harness runs nothing beside it: descriptors, threads and memory are this
@@ -72,9 +67,7 @@ fn resources_stay_bounded_and_come_back() {
 fn churn_of_2000_clients_leaks_no_descriptor_and_no_thread() {
     let (fds_before, threads_before) = (open_fds(), threads());
     {
-        let (session, addr) = server();
-        let mut capture = Capture::default();
-        capture.begin(Mode::TcpServer);
+        let (session, addr) = server(|_| {});
         for wave in 0..10u64 {
             let clients: Vec<TcpStream> = (0..200)
                 .map(|_| {
@@ -83,13 +76,11 @@ fn churn_of_2000_clients_leaks_no_descriptor_and_no_thread() {
                     c
                 })
                 .collect();
-            pump(&session, &mut capture, |c| {
-                c.counters.rx_bytes == (wave + 1) * 200
-            });
+            wait(&session, |c| c.counters.rx_bytes == (wave + 1) * 200);
             // While they are connected, the session holds one descriptor each.
             assert!(open_fds() >= fds_before + 200);
             drop(clients);
-            pump(&session, &mut capture, |c| c.clients.is_empty());
+            wait(&session, |c| c.clients.is_empty());
         }
         // Back to the listener and the poll's own descriptors while the session lives.
         assert!(open_fds() < fds_before + 20, "{} open", open_fds());
@@ -127,16 +118,12 @@ fn peak_rss() -> u64 {
 
 fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_byte() {
     const CAP: usize = 16 << 20;
-    let (session, addr) = server();
-    let mut capture = Capture {
-        log: LogStore::new(CAP, TextEncoding::UTF_8),
-        ..Capture::default()
-    };
-    capture.begin(Mode::TcpServer);
     let path = std::env::temp_dir().join(format!("sockscope-flood5-{}.bin", std::process::id()));
-    capture
-        .start_recording(path.clone(), RecordFormat::Raw)
-        .unwrap();
+    let recording = path.clone();
+    let (session, addr) = server(|c| {
+        c.log = LogStore::new(CAP, TextEncoding::UTF_8);
+        c.start_recording(recording, RecordFormat::Raw).unwrap();
+    });
     let rss_before = peak_rss();
 
     // The peer sends as fast as it can for 5 s and returns how much it sent, and its CRC.
@@ -161,11 +148,14 @@ fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_
     let mut peak_held = 0;
     let mut done = None;
     let deadline = Instant::now() + Duration::from_mins(1);
+    // The session folds on its I/O thread; the test looks in now and then, as a window would.
     while Instant::now() < deadline {
-        if let Some(event) = session.event_timeout(Duration::from_millis(20)) {
-            capture.apply(event);
+        std::thread::sleep(Duration::from_millis(5));
+        let rx_bytes = {
+            let capture = session.capture();
             peak_held = peak_held.max(capture.log.held_bytes());
-        }
+            capture.counters.rx_bytes
+        };
         if sender
             .as_ref()
             .is_some_and(std::thread::JoinHandle::is_finished)
@@ -173,7 +163,7 @@ fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_
             done = sender.take().map(|s| s.join().unwrap());
         }
         if let Some((sent, _)) = done
-            && capture.counters.rx_bytes == sent
+            && rx_bytes == sent
         {
             break;
         }
@@ -183,6 +173,7 @@ fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_
         );
     }
     let (sent, sent_crc) = done.expect("the sender finished");
+    let mut capture = session.capture();
     assert_eq!(capture.counters.rx_bytes, sent, "everything arrived");
     let rss_growth = peak_rss().saturating_sub(rss_before);
     eprintln!(

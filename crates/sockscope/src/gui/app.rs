@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use eframe::egui::{self, RichText, ThemePreference};
 use serde::{Deserialize, Serialize};
@@ -25,9 +24,6 @@ use crate::profile::{self, Profile};
 const WORKSPACE_KEY: &str = "workspace";
 /// Storage key of the single form older versions saved.
 const OLD_FORM_KEY: &str = "form";
-/// How long one frame may spend folding engine events in, per tab, so a flood cannot freeze
-/// the window.
-const PUMP_BUDGET: Duration = Duration::from_millis(15);
 /// How many recent profiles the File menu lists.
 const RECENT_LEN: usize = 10;
 /// UI scale limits.
@@ -145,7 +141,8 @@ impl TabEntry {
     /// Messages received while the tab was not shown.
     pub fn unread(&self) -> u64 {
         self.tab
-            .capture
+            .session
+            .capture()
             .counters
             .rx_messages
             .saturating_sub(self.seen_rx)
@@ -153,13 +150,15 @@ impl TabEntry {
 
     /// ● open, ○ idle, ⚠ the last attempt failed.
     pub fn state_mark(&self) -> &'static str {
+        let open = self.tab.is_open();
+        let capture = self.tab.session.capture();
         let up = matches!(
-            self.tab.capture.link,
+            capture.link,
             LinkState::Connected { .. } | LinkState::Listening(_)
         );
-        if up || self.tab.is_open() {
+        if up || open {
             "●"
-        } else if self.tab.capture.last_error.is_some() {
+        } else if capture.last_error.is_some() {
             "⚠"
         } else {
             "○"
@@ -168,7 +167,7 @@ impl TabEntry {
 
     /// Nothing done in it yet: opening a profile may reuse it instead of adding a tab.
     fn is_pristine(&self) -> bool {
-        !self.tab.is_open() && self.tab.capture.log.is_empty() && self.path.is_none()
+        !self.tab.is_open() && self.tab.session.capture().log.is_empty() && self.path.is_none()
     }
 }
 
@@ -401,7 +400,8 @@ impl App {
         let now = std::time::SystemTime::now();
         self.entry_mut()
             .tab
-            .capture
+            .session
+            .capture()
             .log
             .push_message(now, kind, None, None, &text);
         self.notice = Some(Notice { text, error });
@@ -430,7 +430,7 @@ impl App {
         let now = std::time::SystemTime::now();
         for warning in &loaded.warnings {
             let text = tf(S::ProfileWarning, &[&shown, warning]);
-            self.entry_mut().tab.capture.log.push_message(
+            self.entry_mut().tab.session.capture().log.push_message(
                 now,
                 RecordKind::Error,
                 None,
@@ -733,7 +733,6 @@ impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let mut more = false;
         for entry in &mut self.tabs {
-            more |= entry.tab.pump(PUMP_BUDGET);
             more |= entry.tab.background_work();
         }
         if more {
@@ -761,7 +760,7 @@ impl eframe::App for App {
         }
         if let Some(ip) = tools::tools_ui(&ctx, &mut self.tools, &self.interfaces) {
             let tab = self.tab_mut();
-            if !tab.form_locked() {
+            if !tab.is_open() {
                 tab.form.local_ip = ip.to_string();
             }
         }
@@ -772,9 +771,12 @@ impl eframe::App for App {
         let Some(entry) = self.tabs.get_mut(active) else {
             return;
         };
-        entry.seen_rx = entry.tab.capture.counters.rx_messages;
-        let tab = &mut entry.tab;
         let mut actions = Vec::new();
+        // The capture is locked for the frame; the I/O thread folds in what arrives meanwhile
+        // as soon as the frame is drawn.
+        let mut frame = entry.tab.ui();
+        entry.seen_rx = frame.capture.counters.rx_messages;
+        let tab = &mut frame;
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             status_bar::status_bar_ui(ui, tab, &mut actions);
         });
@@ -801,8 +803,9 @@ impl eframe::App for App {
                 });
             log_view::log_view_ui(ui, tab, picker, &mut actions);
         });
+        drop(frame);
         for action in actions {
-            tab.apply(action);
+            entry.tab.apply(action);
         }
         if let Some(started) = self.first_frame_from.take() {
             println!("{:.0}", started.elapsed().as_secs_f64() * 1000.0);

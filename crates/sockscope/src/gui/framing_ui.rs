@@ -4,14 +4,14 @@ use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t};
 use super::settings::error_color;
-use super::state::{Tab, UiAction};
+use super::state::{TabUi, UiAction};
 use crate::codec::length::LengthPrefix;
 use crate::profile::FrameMode;
 
 /// Draws the framing options; a change to a valid framing is applied at once.
-pub fn framing_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+pub fn framing_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     let before = tab.form.framing();
-    let form = &mut tab.form;
+    let form = &mut *tab.form;
     ui.horizontal(|ui| {
         let label = ui.label(t(S::Framing));
         egui::ComboBox::from_id_salt("framing")

@@ -11,7 +11,7 @@ use eframe::egui::RichText;
 use super::FilePicker;
 use super::i18n::{S, t, tf};
 use super::settings::error_color;
-use super::state::{Form, Tab, UiAction};
+use super::state::{Form, TabUi, UiAction};
 use super::status_bar::human_bytes;
 use crate::capture::{
     ExportFormat, LogStore, Record, RecordFormat, RecordKind, StreamIndex, ViewIndex, hexdump,
@@ -25,7 +25,7 @@ const MAX_ROW_BYTES: usize = 1024;
 /// and, when a record is selected, its detail.
 pub fn log_view_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
@@ -55,11 +55,12 @@ pub fn log_view_ui(
         });
         return;
     }
-    let view = &mut tab.view;
+    let framed = *tab.framing() != crate::codec::framing::Framing::None;
+    let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
     if tab.form.stream_view {
-        stream_list_ui(ui, capture, &view.stream, &tab.form);
-    } else if tab.form.show_raw && capture.framing_on {
+        stream_list_ui(ui, capture, &view.stream, tab.form);
+    } else if tab.form.show_raw && framed {
         // Two lists side by side, each clipped to its half so neither paints over the other
         // or over the panels around the log.
         let size = ui.available_size();
@@ -71,7 +72,7 @@ pub fn log_view_ui(
                     salt: "log",
                     log: &capture.log,
                     index: &view.index,
-                    form: &tab.form,
+                    form: tab.form,
                 },
                 true,
             ),
@@ -81,7 +82,7 @@ pub fn log_view_ui(
                     salt: "raw_log",
                     log: &capture.raw,
                     index: &view.raw_index,
-                    form: &tab.form,
+                    form: tab.form,
                 },
                 false,
             ),
@@ -108,7 +109,7 @@ pub fn log_view_ui(
             salt: "log",
             log: &capture.log,
             index: &view.index,
-            form: &tab.form,
+            form: tab.form,
         };
         list.ui(ui, view.selected, &view.matches, scroll_to, actions);
     }
@@ -116,7 +117,7 @@ pub fn log_view_ui(
 
 fn toolbar_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
@@ -186,19 +187,18 @@ fn toolbar_ui(
 /// Export and Record (接收转向文件) menus.
 fn file_menus_ui(
     ui: &mut egui::Ui,
-    tab: &Tab,
+    tab: &TabUi<'_>,
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
-    if let Some(job) = &tab.exporting {
-        let progress = job.exporter.progress();
+    if let Some((progress, path)) = tab.exporting() {
         let text = tf(S::ExportingN, &[&((progress * 100.0) as u32)]);
         ui.add(
             egui::ProgressBar::new(progress)
                 .desired_width(140.0)
                 .text(text),
         )
-        .on_hover_text(job.path.display().to_string());
+        .on_hover_text(path.display().to_string());
         if ui
             .button(t(S::CancelExport))
             .on_hover_text(t(S::TipCancelExport))
@@ -238,7 +238,7 @@ fn export_menu_ui(ui: &mut egui::Ui, picker: &dyn FilePicker, actions: &mut Vec<
 /// Record (接收转向文件): start, or stop with the bytes written so far.
 fn record_menu_ui(
     ui: &mut egui::Ui,
-    tab: &Tab,
+    tab: &TabUi<'_>,
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
@@ -273,9 +273,9 @@ fn record_menu_ui(
     }
 }
 
-fn search_bar_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
-        let view = &mut tab.view;
+        let view = &mut *tab.view;
         let label = ui.label(t(S::ActionFind));
         let edit = egui::TextEdit::singleline(&mut view.search_text)
             .hint_text(t(if view.search_hex {

@@ -6,7 +6,7 @@ use eframe::egui::{self, RichText};
 use super::FilePicker;
 use super::i18n::{S, t, tf};
 use super::settings::error_color;
-use super::state::{Selection, Tab, UiAction};
+use super::state::{Selection, TabUi, UiAction};
 use super::status_bar::human_bytes;
 use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
 use crate::codec::hex;
@@ -25,7 +25,7 @@ fn byte_order_ui(ui: &mut egui::Ui, order: &mut ByteOrder) {
 /// Draws the Send group.
 pub fn send_options_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
@@ -55,7 +55,7 @@ pub fn send_options_ui(
         });
 }
 
-fn target_text(tab: &Tab) -> String {
+fn target_text(tab: &TabUi<'_>) -> String {
     match (tab.form.mode, tab.selection) {
         (Mode::TcpClient, _) => t(S::ToServer).to_owned(),
         (Mode::TcpServer, Selection::Client(conn)) => tab
@@ -76,7 +76,7 @@ fn target_text(tab: &Tab) -> String {
     }
 }
 
-fn line_ending_ui(ui: &mut egui::Ui, tab: &mut Tab) {
+fn line_ending_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     ui.horizontal(|ui| {
         let label = ui.label(t(S::LineEnd));
         line_ending_combo_ui(ui, "line_ending", &mut tab.form.line_ending)
@@ -85,9 +85,9 @@ fn line_ending_ui(ui: &mut egui::Ui, tab: &mut Tab) {
     });
 }
 
-fn checksum_ui(ui: &mut egui::Ui, tab: &mut Tab) {
+fn checksum_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     let tip = t(S::TipChecksumSend);
-    let form = &mut tab.form;
+    let form = &mut *tab.form;
     checksum_editor_ui(
         ui,
         "checksum",
@@ -179,7 +179,7 @@ pub fn checksum_editor_ui(
     }
 }
 
-fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut Tab) {
+fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     ui.checkbox(&mut tab.form.length_prefix_on, t(S::LengthPrefix))
         .on_hover_text(t(S::TipLengthPrefix));
     if !tab.form.length_prefix_on {
@@ -206,7 +206,7 @@ pub fn length_prefix_fields_ui(ui: &mut egui::Ui, salt: &str, prefix: &mut Lengt
     });
 }
 
-fn counter_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+fn counter_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         ui.label("{{counter}}").on_hover_text(t(S::VariablesHelp));
         ui.add(egui::DragValue::new(&mut tab.form.counter_start).prefix(t(S::FromPrefix)));
@@ -221,7 +221,7 @@ fn counter_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
     });
 }
 
-fn cyclic_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+fn cyclic_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let label = ui.label(t(S::Every));
         ui.add(
@@ -272,7 +272,12 @@ fn cyclic_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
     ui.checkbox(&mut tab.form.sequence_repeat, t(S::RepeatSequence));
 }
 
-fn file_ui(ui: &mut egui::Ui, tab: &mut Tab, picker: &dyn FilePicker, actions: &mut Vec<UiAction>) {
+fn file_ui(
+    ui: &mut egui::Ui,
+    tab: &mut TabUi<'_>,
+    picker: &dyn FilePicker,
+    actions: &mut Vec<UiAction>,
+) {
     if let Some(file) = &tab.capture.sending.file {
         let text = tf(
             S::FileProgress,

@@ -7,7 +7,7 @@ use super::i18n::{S, t, tf};
 use super::send_options::{checksum_editor_ui, line_ending_combo_ui};
 use super::settings::encoding_combo_ui;
 use super::settings::error_color;
-use super::state::{QuickCommand, Tab, UiAction};
+use super::state::{QuickCommand, TabUi, UiAction};
 use crate::codec::checksum::ChecksumKind;
 use crate::codec::hex;
 use crate::codec::payload::{InputMode, LineEnding};
@@ -26,7 +26,7 @@ pub struct SendPanelState {
 /// Draws the send panel.
 pub fn send_panel_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     state: &mut SendPanelState,
     actions: &mut Vec<UiAction>,
 ) {
@@ -71,9 +71,9 @@ pub fn send_panel_ui(
     edit_window_ui(ui.ctx(), state, actions);
 }
 
-fn preview_ui(ui: &mut egui::Ui, tab: &Tab) {
-    if let Some(message) = &tab.send_error {
-        ui.label(RichText::new(message).color(error_color(ui)));
+fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+    if let Some(message) = tab.send_error {
+        ui.label(RichText::new(message.to_string()).color(error_color(ui)));
         return;
     }
     match tab.form.preview(&tab.vars) {
@@ -100,7 +100,7 @@ fn preview_ui(ui: &mut egui::Ui, tab: &Tab) {
     }
 }
 
-fn history_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+fn history_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.add_enabled_ui(!tab.form.history.is_empty(), |ui| {
         ui.menu_button(t(S::History), |ui| {
             for (n, entry) in tab.form.history.iter().enumerate() {
@@ -118,7 +118,7 @@ fn history_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
 
 fn quick_bar_ui(
     ui: &mut egui::Ui,
-    tab: &Tab,
+    tab: &TabUi<'_>,
     state: &mut SendPanelState,
     actions: &mut Vec<UiAction>,
 ) {

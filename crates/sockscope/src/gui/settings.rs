@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use eframe::egui::{self, Color32, RichText};
 
 use super::i18n::{S, t, tf};
-use super::state::{Selection, Tab, UiAction};
+use super::state::{Selection, TabUi, UiAction};
 use super::status_bar::{human_bytes, rate_text};
 use super::{FilePicker, send_options};
 use crate::codec::TextEncoding;
@@ -73,7 +73,7 @@ impl Field<'_> {
 /// Draws the whole settings column.
 pub fn settings_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     interfaces: &[(String, IpAddr)],
     picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
@@ -93,7 +93,7 @@ pub fn settings_ui(
 
 fn network_ui(
     ui: &mut egui::Ui,
-    tab: &mut Tab,
+    tab: &mut TabUi<'_>,
     interfaces: &[(String, IpAddr)],
     actions: &mut Vec<UiAction>,
 ) {
@@ -190,7 +190,7 @@ struct TargetRow {
 /// A list to pick a send target from: a default entry, then one row per client or peer.
 fn target_list_ui(
     ui: &mut egui::Ui,
-    tab: &Tab,
+    tab: &TabUi<'_>,
     title: String,
     default: (S, S, S),
     rows: Vec<TargetRow>,
@@ -240,7 +240,7 @@ fn target_list_ui(
     ui.add_space(6.0);
 }
 
-fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
     let rows = tab
         .capture
@@ -270,7 +270,7 @@ fn clients_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     target_list_ui(ui, tab, title, default, rows, actions);
 }
 
-fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let rows = tab
         .capture
         .peers
@@ -291,7 +291,7 @@ fn peers_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
     target_list_ui(ui, tab, title, default, rows, actions);
 }
 
-fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
+fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     egui::CollapsingHeader::new(RichText::new(t(S::Receive)).strong())
         .id_salt("receive")
         .default_open(true)
@@ -317,7 +317,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
             ui.checkbox(&mut tab.form.auto_scroll, t(S::AutoScroll))
                 .on_hover_text(t(S::TipAutoScroll));
             super::framing_ui::framing_ui(ui, tab, actions);
-            let form = &mut tab.form;
+            let form = &mut *tab.form;
             let tip = t(S::TipVerify);
             let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);
             send_options::checksum_editor_ui(ui, "rx_verify", t(S::Verify), tip, verify, fixed);
@@ -326,7 +326,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut Tab, actions: &mut Vec<UiAction>) {
 }
 
 /// Connect / Listen / Open, turning into Disconnect / Stop / Close.
-fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let label = tab.toggle_label();
     // The main action stands out: accent colour to open, error colour to close.
     let (fill, text) = if tab.is_open() && label != S::Listen {
@@ -354,7 +354,7 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
 }
 
 /// The local IP field with a picker of this machine's addresses.
-fn local_ip_ui(ui: &mut egui::Ui, tab: &mut Tab, interfaces: &[(String, IpAddr)]) {
+fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, IpAddr)]) {
     ui.horizontal(|ui| {
         let tip = t(S::TipLocalIp);
         let field = egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");

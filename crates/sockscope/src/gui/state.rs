@@ -1,34 +1,26 @@
 //! What a tab knows and what happens when the user does something, in plain Rust (no egui), so
 //! it is unit-tested without a window. The widgets in the other `gui` files only call this.
+//!
+//! A [`Tab`] is a form, a core [`Session`] and the view's state. For a frame the widgets get a
+//! [`TabUi`]: the same parts, with the session's capture locked once for the whole frame
+//! (the I/O thread folds what arrives meanwhile in as soon as the frame releases it).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::MutexGuard;
+use std::time::{Duration, Instant};
 
-use super::i18n::{S, t, tf};
+use super::i18n::S;
 use crate::capture::{
-    Capture, ExportFormat, Exporter, LinkState, Query, RecordFilter, RecordFormat, RecordKind,
-    Search, StreamIndex, ViewIndex,
+    Capture, ExportFormat, LinkState, Note, Query, RecordFilter, RecordFormat, Search, StreamIndex,
+    ViewIndex,
 };
 use crate::codec::TextEncoding;
 use crate::codec::framing::Framing;
 use crate::codec::payload::VarState;
-use crate::engine::{
-    Command, ConnId, EngineError, Event, Mode, Notify, Pace, Schedule, Session, Target,
-};
+use crate::engine::{Command, ConnId, Mode, Notify};
 pub use crate::profile::{FieldErrors, Form, QuickCommand};
-
-/// Who a send goes to in server and UDP modes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Selection {
-    /// TCP server: every client. UDP: the remote address of the form.
-    #[default]
-    Default,
-    /// TCP server: one client.
-    Client(ConnId),
-    /// UDP: one peer seen.
-    Peer(SocketAddr),
-}
+pub use sockscope_core::session::{Selection, Session};
 
 /// Everything the user can do to a tab.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,17 +85,9 @@ pub enum UiAction {
     StopRecording,
 }
 
-/// How long a frame may spend searching or exporting the log before it draws (the rest goes on
-/// with the next frame).
+/// How long a frame may spend searching the log before it draws (the rest goes on with the
+/// next frame).
 const WORK_SLICE: Duration = Duration::from_millis(8);
-
-/// An export under way: the exporter and where it writes.
-pub struct ExportJob {
-    /// Writes the log a slice at a time.
-    pub exporter: Exporter<std::io::BufWriter<std::fs::File>>,
-    /// The file.
-    pub path: PathBuf,
-}
 
 /// What the log view shows and where it is: filter, pause, search, selection. No egui here.
 #[derive(Default)]
@@ -136,57 +120,46 @@ pub struct ViewState {
     pub scroll_to: Option<u64>,
 }
 
-/// One tab: its form, its session and what it captured.
+/// One tab: its form, its session and how its log is viewed.
 pub struct Tab {
     /// The settings.
     pub form: Form,
-    /// What the session saw.
-    pub capture: Capture,
+    /// The engine, what it captured, the send variables, export and recording.
+    pub session: Session,
     /// Messages next to the form's fields.
     pub errors: FieldErrors,
     /// Why the last send did not go (shown under the send box).
-    pub send_error: Option<String>,
+    pub send_error: Option<Note>,
     /// Send target in server/UDP mode.
     pub selection: Selection,
-    /// `{{counter}}` and the random source.
-    pub vars: VarState,
     /// The log view's filter, pause, search and selection.
     pub view: ViewState,
-    /// The export under way, a slice per frame.
-    pub exporting: Option<ExportJob>,
-    session: Option<Session>,
-    notify: Notify,
 }
 
-impl Tab {
-    /// A tab with this form; `notify` is called from the I/O thread when events wait.
-    pub fn new(form: Form, notify: Notify) -> Self {
-        let mut capture = Capture::default();
-        capture.log.set_encoding(form.encoding);
-        capture.raw.set_encoding(form.encoding);
-        // Raw reads are only a view beside the frames (and the recording has every byte):
-        // a quarter of the log's cap is plenty.
-        capture.raw.set_cap(crate::capture::DEFAULT_CAP / 4);
-        capture.mode = form.mode;
-        capture.keep_raw = form.show_raw;
-        let vars = VarState::new(form.counter_start, form.counter_step);
-        Self {
-            form,
-            capture,
-            errors: FieldErrors::default(),
-            send_error: None,
-            selection: Selection::Default,
-            vars,
-            view: ViewState::default(),
-            exporting: None,
-            session: None,
-            notify,
-        }
-    }
+/// A tab as the widgets see it for one frame: the capture locked, the rest borrowed.
+pub struct TabUi<'a> {
+    /// What the session captured (locked for the frame).
+    pub capture: MutexGuard<'a, Capture>,
+    /// The settings.
+    pub form: &'a mut Form,
+    /// The log view's state.
+    pub view: &'a mut ViewState,
+    /// Messages next to the form's fields.
+    pub errors: &'a FieldErrors,
+    /// Why the last send did not go.
+    pub send_error: Option<&'a Note>,
+    /// Send target in server/UDP mode.
+    pub selection: Selection,
+    /// The session (only its lock-free parts may be used while `capture` is held).
+    session: &'a Session,
+    /// The send variables, for the preview.
+    pub vars: VarState,
+}
 
-    /// True while a session runs (connecting, connected, listening, bound or serving kept clients).
+impl TabUi<'_> {
+    /// True while a session runs.
     pub fn is_open(&self) -> bool {
-        self.session.is_some()
+        self.session.is_open()
     }
 
     /// True while the form must not change: a session is running.
@@ -196,24 +169,12 @@ impl Tab {
 
     /// The label of the open/close button for the current state.
     pub fn toggle_label(&self) -> S {
-        let listening = matches!(self.capture.link, LinkState::Listening(_));
-        match (self.form.mode, self.is_open()) {
-            (Mode::TcpClient, false) => S::Connect,
-            (Mode::TcpClient, true) => S::Disconnect,
-            (Mode::TcpServer, true) if listening => S::Stop,
-            (Mode::TcpServer, _) => S::Listen,
-            (Mode::Udp, false) => S::Open,
-            (Mode::Udp, true) => S::Close,
-        }
+        toggle_label(self.form.mode, self.is_open(), &self.capture.link)
     }
 
     /// Whether there is someone to send to now.
     pub fn can_send(&self) -> bool {
-        match self.form.mode {
-            Mode::TcpClient => matches!(self.capture.link, LinkState::Connected { .. }),
-            Mode::TcpServer => !self.capture.clients.is_empty(),
-            Mode::Udp => self.is_open(),
-        }
+        self.session.can_send(self.form.mode, &self.capture)
     }
 
     /// Whether the Send button works: someone to send to and a valid send box.
@@ -221,28 +182,187 @@ impl Tab {
         self.can_send() && self.form.payload().is_ok()
     }
 
+    /// The framing the session was last told to use.
+    pub fn framing(&self) -> &Framing {
+        self.session.framing()
+    }
+
+    /// The export under way: how far (0–1) and where to.
+    pub fn exporting(&self) -> Option<(f32, &std::path::Path)> {
+        self.session
+            .exporting
+            .as_ref()
+            .map(|job| (job.exporter.progress(), job.path.as_path()))
+    }
+
+    /// Brings the view's indexes up to date with the log (only the new records are looked at)
+    /// and runs the next slice of a search.
+    pub fn refresh_view(&mut self) {
+        let view = &mut *self.view;
+        let capture = &*self.capture;
+        view.index.update(&capture.log, &view.filter);
+        view.raw_index.update(&capture.raw, &view.filter);
+        // The stream view freezes while paused (its rows would otherwise keep growing).
+        if self.form.stream_view && view.index.paused_at.is_none() {
+            view.stream.update(&capture.log, &view.filter);
+        }
+        continue_search(view, capture);
+    }
+
+    /// "3 of 12" for the search bar.
+    pub fn match_position(&self) -> Option<(usize, usize)> {
+        match_position(self.view)
+    }
+}
+
+/// The label of the open/close button.
+fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
+    let listening = matches!(link, LinkState::Listening(_));
+    match (mode, open) {
+        (Mode::TcpClient, false) => S::Connect,
+        (Mode::TcpClient, true) => S::Disconnect,
+        (Mode::TcpServer, true) if listening => S::Stop,
+        (Mode::TcpServer, _) => S::Listen,
+        (Mode::Udp, false) => S::Open,
+        (Mode::Udp, true) => S::Close,
+    }
+}
+
+fn start_search(view: &mut ViewState) {
+    view.matches.clear();
+    view.search_error = None;
+    view.searching = None;
+    view.selected = None;
+    match Query::parse(&view.search_text, view.search_hex) {
+        Ok(Some(query)) => view.searching = Some(Search::new(&query, &view.index)),
+        Ok(None) => {}
+        Err(message) => view.search_error = Some(message),
+    }
+}
+
+/// Searches the next slice of the log (a few milliseconds' worth); the first match found is
+/// selected and scrolled to.
+fn continue_search(view: &mut ViewState, capture: &Capture) {
+    let Some(search) = &mut view.searching else {
+        return;
+    };
+    let log = &capture.log;
+    let deadline = Instant::now() + WORK_SLICE;
+    let had_one = !view.matches.is_empty();
+    let mut done = false;
+    while !done && Instant::now() < deadline {
+        done = search.step(&view.index, log, 4096, &mut view.matches);
+    }
+    // Matches the cap has evicted since are gone from the log.
+    if let Some(first) = log.first_seq() {
+        let gone = view.matches.partition_point(|m| *m < first);
+        view.matches.drain(..gone);
+    }
+    if !had_one && let Some(&first) = view.matches.first() {
+        view.selected = Some(first);
+        view.scroll_to = Some(first);
+    }
+    if done {
+        view.searching = None;
+    }
+}
+
+fn match_position(view: &ViewState) -> Option<(usize, usize)> {
+    let at = view
+        .selected
+        .and_then(|s| view.matches.iter().position(|m| *m == s))?;
+    Some((at + 1, view.matches.len()))
+}
+
+impl Tab {
+    /// A tab with this form; `notify` is called from the I/O thread when events arrived.
+    pub fn new(form: Form, notify: Notify) -> Self {
+        let session = Session::with_form(&form, notify);
+        Self {
+            form,
+            session,
+            errors: FieldErrors::default(),
+            send_error: None,
+            selection: Selection::Default,
+            view: ViewState::default(),
+        }
+    }
+
+    /// The tab for one frame: the capture locked until the result is dropped.
+    pub fn ui(&mut self) -> TabUi<'_> {
+        TabUi {
+            capture: self.session.capture(),
+            form: &mut self.form,
+            view: &mut self.view,
+            errors: &self.errors,
+            send_error: self.send_error.as_ref(),
+            selection: self.selection,
+            vars: self.session.vars(),
+            session: &self.session,
+        }
+    }
+
+    /// True while a session runs (connecting, connected, listening, bound or serving kept clients).
+    pub fn is_open(&self) -> bool {
+        self.session.is_open()
+    }
+
+    /// Whether there is someone to send to now.
+    pub fn can_send(&self) -> bool {
+        self.session
+            .can_send(self.form.mode, &self.session.capture())
+    }
+
+    /// The label of the open/close button for the current state.
+    pub fn toggle_label(&self) -> S {
+        let capture = self.session.capture();
+        toggle_label(self.form.mode, self.is_open(), &capture.link)
+    }
+
+    /// "3 of 12" for the search bar.
+    pub fn match_position(&self) -> Option<(usize, usize)> {
+        match_position(&self.view)
+    }
+
     /// Does what the user asked.
     pub fn apply(&mut self, action: UiAction) {
         match action {
             UiAction::ToggleOpen => self.toggle_open(),
             UiAction::Send => self.send(),
-            UiAction::DisconnectClient(conn) => self.command(Command::Disconnect(conn)),
+            UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => {
-                self.capture.log.clear();
-                self.capture.raw.clear();
+                let mut capture = self.session.capture();
+                capture.log.clear();
+                capture.raw.clear();
             }
-            UiAction::ResetCounters => self.capture.reset_counters(),
+            UiAction::ResetCounters => self.session.capture().reset_counters(),
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
-                self.capture.log.set_encoding(encoding);
-                self.capture.raw.set_encoding(encoding);
+                let mut capture = self.session.capture();
+                capture.log.set_encoding(encoding);
+                capture.raw.set_encoding(encoding);
             }
-            UiAction::StartCyclic => self.start_cyclic(),
-            UiAction::StartSequence => self.start_sequence(),
-            UiAction::StopSchedule => self.command(Command::StopSchedule),
-            UiAction::SendFile(path) => self.send_file(path),
-            UiAction::CancelFile => self.command(Command::CancelFile),
+            UiAction::StartCyclic => {
+                let started =
+                    self.session
+                        .start_cyclic_form(&self.form, self.selection, &mut self.errors);
+                self.send_error = started.err();
+            }
+            UiAction::StartSequence => {
+                let started =
+                    self.session
+                        .start_sequence_form(&self.form, self.selection, &mut self.errors);
+                self.send_error = started.err();
+            }
+            UiAction::StopSchedule => self.session.stop_schedule(),
+            UiAction::SendFile(path) => {
+                let started =
+                    self.session
+                        .send_file_form(&self.form, path, self.selection, &mut self.errors);
+                self.send_error = started.err();
+            }
+            UiAction::CancelFile => self.session.cancel_file(),
             UiAction::RecallHistory(n) => {
                 if let Some(entry) = self.form.history.get(n).cloned() {
                     self.form.recall(&entry);
@@ -265,15 +385,15 @@ impl Tab {
             }
             UiAction::ApplyFraming => {
                 if let Ok(framing) = self.form.framing() {
-                    self.capture.framing_on = framing != Framing::None;
-                    self.command(Command::SetFraming(framing));
+                    self.session.set_framing(framing);
                 }
             }
             UiAction::TogglePause => {
+                let next = self.session.capture().log.next_seq();
                 let index = &mut self.view.index;
                 index.paused_at = match index.paused_at {
                     Some(_) => None,
-                    None => Some(self.capture.log.next_seq()),
+                    None => Some(next),
                 };
                 self.view.raw_index.paused_at = None;
             }
@@ -282,171 +402,37 @@ impl Tab {
                 self.view.search_open = !self.view.search_open;
                 self.view.focus_search = self.view.search_open;
             }
-            UiAction::Search => self.search(),
+            // The first slice runs with the next frame, which has the log locked.
+            UiAction::Search => start_search(&mut self.view),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
-            UiAction::Export(format, path) => self.export(format, path),
-            UiAction::CancelExport => self.cancel_export(),
-            UiAction::StartRecording(format, path) => {
-                let shown = path.display().to_string();
-                let now = SystemTime::now();
-                match self.capture.start_recording(path, format) {
-                    Ok(()) => {
-                        let text = tf(S::Recording, &[&shown]);
-                        self.capture
-                            .log
-                            .push_message(now, RecordKind::Info, None, None, &text);
-                    }
-                    Err(e) => {
-                        let text = tf(S::RecordFailed, &[&shown, &e]);
-                        self.capture
-                            .log
-                            .push_message(now, RecordKind::Error, None, None, &text);
-                    }
-                }
-            }
+            UiAction::Export(format, path) => self.session.export(format, path),
+            UiAction::CancelExport => self.session.cancel_export(),
+            UiAction::StartRecording(format, path) => self.session.start_recording(path, format),
             UiAction::StopRecording => {
-                self.capture.stop_recording();
+                self.session.stop_recording();
             }
-            UiAction::ResetCounter => {
-                self.vars = VarState::new(self.form.counter_start, self.form.counter_step);
-            }
+            UiAction::ResetCounter => self
+                .session
+                .reset_vars(self.form.counter_start, self.form.counter_step),
         }
     }
 
-    /// Brings the view's indexes up to date with the log (only the new records are looked at).
-    pub fn refresh_view(&mut self) {
-        self.capture.keep_raw = self.form.show_raw;
-        let view = &mut self.view;
-        view.index.update(&self.capture.log, &view.filter);
-        view.raw_index.update(&self.capture.raw, &view.filter);
-        // The stream view freezes while paused (its rows would otherwise keep growing).
-        if self.form.stream_view && view.index.paused_at.is_none() {
-            view.stream.update(&self.capture.log, &view.filter);
-        }
-        self.continue_search();
-    }
-
-    /// Work that goes on whether or not the tab is shown: the next slice of an export.
-    /// Returns true while there is more (the caller asks for another frame).
+    /// Work between frames, whether or not the tab is shown: lets go of a stopped engine,
+    /// writes the next slice of an export, drops a send target that left. Returns true while
+    /// there is more (the caller asks for another frame).
     pub fn background_work(&mut self) -> bool {
-        self.continue_export();
-        self.exporting.is_some()
-    }
-
-    /// Starts saving the log to `path`; the first slice is written now, the rest with the
-    /// next frames.
-    fn export(&mut self, format: ExportFormat, path: PathBuf) {
-        let capture = &self.capture;
-        let started = std::fs::File::create(&path).and_then(|file| {
-            let out = std::io::BufWriter::new(file);
-            let locals = capture.locals.clone();
-            Exporter::new(&capture.log, format, locals, capture.udp_local, out)
-        });
-        match started {
-            Ok(exporter) => {
-                self.exporting = Some(ExportJob { exporter, path });
-                self.continue_export();
-            }
-            Err(e) => self.export_failed(&path, &e),
+        let more = self.session.poll();
+        if let Selection::Client(conn) = self.selection
+            && !self.session.capture().clients.contains_key(&conn)
+        {
+            self.selection = Selection::Default;
         }
-    }
-
-    /// Writes the next slice of the export (a few milliseconds' worth); says in the log how
-    /// it ended.
-    fn continue_export(&mut self) {
-        let Some(job) = &mut self.exporting else {
-            return;
-        };
-        let deadline = Instant::now() + WORK_SLICE;
-        let mut result = Ok(false);
-        while matches!(result, Ok(false)) && Instant::now() < deadline {
-            result = job.exporter.step(&self.capture.log, 1024);
+        {
+            let mut capture = self.session.capture();
+            capture.keep_raw = self.form.show_raw;
         }
-        match result {
-            Ok(false) => {}
-            Ok(true) => {
-                let (written, missed) = job.exporter.counts();
-                let mut text = tf(S::SavedRecords, &[&written, &job.path.display()]);
-                if missed > 0 {
-                    text.push_str("; ");
-                    text.push_str(&tf(S::ExportMissed, &[&missed]));
-                }
-                self.exporting = None;
-                let now = SystemTime::now();
-                self.capture
-                    .log
-                    .push_message(now, RecordKind::Info, None, None, &text);
-            }
-            Err(e) => {
-                let path = job.path.clone();
-                self.exporting = None;
-                self.export_failed(&path, &e);
-            }
-        }
-    }
-
-    /// Stops the export; what is written stays in the file.
-    fn cancel_export(&mut self) {
-        if let Some(job) = self.exporting.take() {
-            let (written, _) = job.exporter.counts();
-            let text = tf(S::ExportStopped, &[&job.path.display(), &written]);
-            let now = SystemTime::now();
-            self.capture
-                .log
-                .push_message(now, RecordKind::Info, None, None, &text);
-        }
-    }
-
-    fn export_failed(&mut self, path: &std::path::Path, e: &std::io::Error) {
-        let text = tf(S::SaveFailed, &[&path.display(), e]);
-        self.capture
-            .log
-            .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
-    }
-
-    fn search(&mut self) {
-        let view = &mut self.view;
-        view.matches.clear();
-        view.search_error = None;
-        view.searching = None;
-        view.selected = None;
-        match Query::parse(&view.search_text, view.search_hex) {
-            Ok(Some(query)) => {
-                view.searching = Some(Search::new(&query, &view.index));
-                self.continue_search();
-            }
-            Ok(None) => {}
-            Err(message) => view.search_error = Some(message),
-        }
-    }
-
-    /// Searches the next slice of the log (a few milliseconds' worth); the first match found
-    /// is selected and scrolled to.
-    fn continue_search(&mut self) {
-        let view = &mut self.view;
-        let Some(search) = &mut view.searching else {
-            return;
-        };
-        let log = &self.capture.log;
-        let deadline = Instant::now() + WORK_SLICE;
-        let had_one = !view.matches.is_empty();
-        let mut done = false;
-        while !done && Instant::now() < deadline {
-            done = search.step(&view.index, log, 4096, &mut view.matches);
-        }
-        // Matches the cap has evicted since are gone from the log.
-        if let Some(first) = log.first_seq() {
-            let gone = view.matches.partition_point(|m| *m < first);
-            view.matches.drain(..gone);
-        }
-        if !had_one && let Some(&first) = view.matches.first() {
-            view.selected = Some(first);
-            view.scroll_to = Some(first);
-        }
-        if done {
-            view.searching = None;
-        }
+        more
     }
 
     fn next_match(&mut self, forward: bool) {
@@ -468,86 +454,36 @@ impl Tab {
         view.scroll_to = view.selected;
     }
 
-    /// "3 of 12" for the search bar.
-    pub fn match_position(&self) -> Option<(usize, usize)> {
-        let view = &self.view;
-        let at = view
-            .selected
-            .and_then(|s| view.matches.iter().position(|m| *m == s))?;
-        Some((at + 1, view.matches.len()))
-    }
-
-    fn command(&mut self, command: Command) {
-        if let Some(session) = &self.session {
-            session.command(command);
-        }
-    }
     fn toggle_open(&mut self) {
-        let listening = matches!(self.capture.link, LinkState::Listening(_));
-        match (&self.session, self.form.mode) {
-            (Some(session), Mode::TcpServer) if listening => {
-                session.command(Command::StopListening {
+        let (listening, mode) = {
+            let capture = self.session.capture();
+            (
+                matches!(capture.link, LinkState::Listening(_)),
+                self.form.mode,
+            )
+        };
+        match (self.session.is_open(), mode) {
+            (true, Mode::TcpServer) if listening => {
+                self.session.command(Command::StopListening {
                     close_clients: self.form.close_clients_on_stop,
                 });
             }
-            (Some(session), Mode::TcpServer) => match self.form.session_config() {
+            (true, Mode::TcpServer) => match self.form.session_config() {
                 // Kept clients are still served; listen again in the same session.
-                Ok(config) => session.command(Command::Listen(config.local)),
+                Ok(config) => self.session.command(Command::Listen(config.local)),
                 Err(errors) => self.errors = errors,
             },
-            (Some(session), _) => session.command(Command::Stop),
-            (None, _) => self.open(),
+            (true, _) => self.session.close(),
+            (false, _) => self.open(),
         }
     }
 
     fn open(&mut self) {
-        let config = match self.form.session_config() {
-            Ok(config) => config,
-            Err(errors) => {
-                self.errors = errors;
-                return;
-            }
-        };
-        self.errors = FieldErrors::default();
-        self.capture.begin(config.mode);
-        self.capture.framing_on = config.framing != Framing::None;
         self.selection = Selection::Default;
-        match Session::start(config, self.notify.clone()) {
-            Ok(session) => {
-                if self.form.keep_half_closed && self.form.mode != Mode::Udp {
-                    session.command(Command::KeepHalfClosed(true));
-                }
-                self.session = Some(session);
-            }
-            Err(e) => self.capture.apply(Event::Error(EngineError::Io {
-                context: S::StartingSession,
-                subject: String::new(),
-                source: e,
-            })),
+        match self.session.open_form(&self.form) {
+            Ok(()) => self.errors = FieldErrors::default(),
+            Err(errors) => self.errors = errors,
         }
-    }
-
-    /// Where a send goes now, or why nowhere (the message is shown under the send box).
-    fn target(&mut self) -> Result<Target, String> {
-        if !self.can_send() {
-            return Err(match self.form.mode {
-                Mode::TcpClient => t(S::NotConnectedClient).into(),
-                Mode::TcpServer => t(S::NoClientConnected).into(),
-                Mode::Udp => t(S::UdpNotOpen).into(),
-            });
-        }
-        Ok(match (self.form.mode, self.selection) {
-            (Mode::TcpServer, Selection::Client(conn)) => Target::Conn(conn),
-            (Mode::Udp, Selection::Peer(peer)) => Target::Addr(peer),
-            (Mode::Udp, _) => {
-                let mut errors = FieldErrors::default();
-                let remote = self.form.remote_addr(&mut errors);
-                self.errors.remote_ip = errors.remote_ip;
-                self.errors.remote_port = errors.remote_port;
-                Target::Addr(remote.ok_or(t(S::SetRemoteOrPeer))?)
-            }
-            _ => Target::AllConns,
-        })
     }
 
     fn send(&mut self) {
@@ -568,130 +504,12 @@ impl Tab {
 
     /// Sends one payload now; true if it went to the engine.
     fn send_command(&mut self, command: &QuickCommand) -> bool {
-        self.send_error = None;
-        let result = command
-            .payload()
-            .and_then(|p| p.render(&mut self.vars, SystemTime::now()))
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Ok((self.target()?, bytes)));
-        match result {
-            Ok((to, bytes)) => {
-                self.command(Command::Send { to, bytes });
-                true
-            }
-            Err(message) => {
-                self.send_error = Some(message);
-                false
-            }
-        }
-    }
-
-    fn start_cyclic(&mut self) {
-        self.send_error = None;
-        let interval = Duration::from_millis(self.form.cyclic_ms.max(1));
-        let count = (self.form.cyclic_count > 0).then_some(self.form.cyclic_count);
-        match self
-            .form
-            .payload()
-            .map_err(|e| e.to_string())
-            .and_then(|p| Ok((self.target()?, p)))
-        {
-            Ok((to, payload)) => {
-                let vars = self.vars.clone();
-                self.command(Command::StartSchedule(Schedule::cyclic(
-                    to, payload, vars, interval, count,
-                )));
-            }
-            Err(message) => self.send_error = Some(message),
-        }
-    }
-
-    fn start_sequence(&mut self) {
-        self.send_error = None;
-        let mut steps = Vec::new();
-        for command in &self.form.quick {
-            match command.payload() {
-                Ok(payload) => steps.push((payload, Duration::from_millis(command.delay_ms))),
-                Err(e) => {
-                    self.send_error = Some(tf(S::QuickCommandError, &[&command.name, &e]));
-                    return;
-                }
-            }
-        }
-        if steps.is_empty() {
-            self.send_error = Some(t(S::SequenceEmpty).into());
-            return;
-        }
-        match self.target() {
-            Ok(to) => {
-                let vars = self.vars.clone();
-                let schedule = Schedule::sequence(to, steps, vars, self.form.sequence_repeat);
-                self.command(Command::StartSchedule(schedule));
-            }
-            Err(message) => self.send_error = Some(message),
-        }
-    }
-
-    fn send_file(&mut self, path: PathBuf) {
-        self.send_error = None;
-        let pace = match (self.form.file_delay_ms, self.form.file_rate_kib) {
-            (0, 0) => Pace::Unlimited,
-            (0, kib) => Pace::BytesPerSec(kib * 1024),
-            (ms, _) => Pace::DelayPerChunk(Duration::from_millis(ms)),
-        };
-        let chunk = self.form.file_chunk.clamp(1, 1 << 20);
-        match self.target() {
-            Ok(to) => self.command(Command::SendFile {
-                to,
-                path,
-                chunk,
-                pace,
-            }),
-            Err(message) => self.send_error = Some(message),
-        }
-    }
-
-    /// Folds waiting engine events into the capture, for at most `budget` of time (so a flood
-    /// cannot stall a frame). Returns true if events remain.
-    pub fn pump(&mut self, budget: Duration) -> bool {
-        let start = Instant::now();
-        let mut stopped = false;
-        while let Some((at, event)) = self.session.as_ref().and_then(Session::try_event_at) {
-            if matches!(event, Event::Stopped) {
-                if let LinkState::Connecting(remote) = self.capture.link {
-                    let text = tf(S::ConnectCancelled, &[&remote]);
-                    self.capture
-                        .log
-                        .push_message(at, RecordKind::Info, None, Some(remote), &text);
-                }
-                stopped = true;
-            }
-            self.capture.apply_at(at, event);
-            if stopped {
-                break;
-            }
-            if start.elapsed() >= budget {
-                return true;
-            }
-        }
-        if let Some(recorder) = &mut self.capture.recorder
-            && let Err(e) = recorder.flush()
-        {
-            let text = tf(S::RecordingStopped, &[&recorder.path.display(), &e]);
-            self.capture.recorder = None;
-            self.capture
-                .log
-                .push_message(SystemTime::now(), RecordKind::Error, None, None, &text);
-        }
-        if stopped {
-            self.session = None;
-        }
-        if let Selection::Client(conn) = self.selection
-            && !self.capture.clients.contains_key(&conn)
-        {
-            self.selection = Selection::Default;
-        }
-        false
+        let sent = self
+            .session
+            .send_command(&self.form, command, self.selection, &mut self.errors);
+        let ok = sent.is_ok();
+        self.send_error = sent.err();
+        ok
     }
 }
 
@@ -752,10 +570,14 @@ mod tests {
                 ..Form::default()
             });
             tab.apply(UiAction::Send);
-            let message = tab.send_error.clone().unwrap_or_default();
+            let message = tab
+                .send_error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             assert!(message.contains(expected), "{text:?}: {message:?}");
             assert!(tab.form.history.is_empty(), "{text:?} was not sent");
-            assert_eq!(tab.capture.counters.tx_bytes, 0);
+            assert_eq!(tab.session.capture().counters.tx_bytes, 0);
         }
         // A character the encoding cannot write.
         let mut tab = tab(Form {
@@ -764,7 +586,11 @@ mod tests {
             ..Form::default()
         });
         tab.apply(UiAction::Send);
-        let message = tab.send_error.clone().unwrap_or_default();
+        let message = tab
+            .send_error
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         assert!(message.contains("cannot be written"), "{message}");
         assert!(tab.form.history.is_empty());
     }
@@ -806,7 +632,7 @@ mod tests {
         );
         tab.apply(UiAction::Send);
         assert_eq!(
-            tab.send_error.as_deref(),
+            tab.send_error.as_ref().map(ToString::to_string).as_deref(),
             Some("Not connected: click Connect first")
         );
     }
@@ -875,8 +701,8 @@ mod tests {
     fn pause_marks_where_the_display_stops() {
         let mut tab = tab(Form::default());
         let peer = "127.0.0.1:1".parse().unwrap();
-        tab.capture.log.push_data(
-            SystemTime::now(),
+        tab.session.capture().log.push_data(
+            std::time::SystemTime::now(),
             crate::engine::Direction::Rx,
             None,
             peer,

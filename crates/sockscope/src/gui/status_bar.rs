@@ -4,7 +4,7 @@ use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t, tf};
 use super::settings::error_color;
-use super::state::{Tab, UiAction};
+use super::state::{TabUi, UiAction};
 use crate::capture::{Capture, LinkState};
 use crate::engine::Mode;
 
@@ -36,7 +36,7 @@ pub fn rate_text(per_second: u64) -> String {
 }
 
 /// Draws the status bar.
-pub fn status_bar_ui(ui: &mut egui::Ui, tab: &Tab, actions: &mut Vec<UiAction>) {
+pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let state = status_line(&tab.capture);
         let dot = if tab.is_open() { "●" } else { "○" };

@@ -65,7 +65,7 @@ fn run_until(harness: &mut Harness<'static, App>, what: &str, done: impl Fn(&App
 
 /// The text of every record in the active tab's log.
 fn log_texts(harness: &Harness<'static, App>) -> Vec<String> {
-    let log = &harness.state().tab().capture.log;
+    let log = &harness.state().tab().session.capture().log;
     log.iter().map(|r| r.text().into_owned()).collect()
 }
 
@@ -120,9 +120,9 @@ fn server_lists_a_real_client_and_sends_to_it() {
     type_into(&mut harness, Role::TextInput, Some("Local port"), "0");
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().capture.link, LinkState::Listening(_))
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
-    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
     assert!(
@@ -135,7 +135,7 @@ fn server_lists_a_real_client_and_sends_to_it() {
     let mut client = TcpStream::connect(addr).unwrap();
     let client_addr = client.local_addr().unwrap();
     run_until(&mut harness, "client listed", |app| {
-        app.tab().capture.clients.len() == 1
+        app.tab().session.capture().clients.len() == 1
     });
     // The client shows in the list under its address; pick it as the target.
     harness
@@ -153,7 +153,7 @@ fn server_lists_a_real_client_and_sends_to_it() {
     // And back: the log counts what the client sent.
     client.write_all(b"ping").unwrap();
     run_until(&mut harness, "bytes received", |app| {
-        app.tab().capture.counters.rx_bytes == 4
+        app.tab().session.capture().counters.rx_bytes == 4
     });
     assert!(harness.query_by_label_contains("RX 4 B").is_some());
 }
@@ -168,15 +168,15 @@ fn ctrl_enter_sends_to_every_client() {
     });
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().capture.link, LinkState::Listening(_))
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
-    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
     let mut a = TcpStream::connect(addr).unwrap();
     let mut b = TcpStream::connect(addr).unwrap();
     run_until(&mut harness, "two clients", |app| {
-        app.tab().capture.clients.len() == 2
+        app.tab().session.capture().clients.len() == 2
     });
     type_into(&mut harness, Role::MultilineTextInput, None, "all");
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
@@ -218,7 +218,10 @@ fn connected_client(form: Form) -> (Harness<'static, App>, TcpStream) {
     let mut harness = harness(form);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |app| {
-        matches!(app.tab().capture.link, LinkState::Connected { .. })
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
     });
     // The connection is in the listener's queue: accept does not block.
     let (peer, _) = listener.accept().unwrap();
@@ -243,7 +246,7 @@ fn bad_hex_shows_the_column_disables_send_and_sends_nothing() {
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     harness.run();
     assert!(reads_nothing(&mut peer), "nothing was sent");
-    assert_eq!(harness.state().tab().capture.counters.tx_bytes, 0);
+    assert_eq!(harness.state().tab().session.capture().counters.tx_bytes, 0);
 }
 
 #[test]
@@ -319,12 +322,12 @@ fn received_records_get_a_checksum_badge() {
     peer.write_all(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD])
         .unwrap();
     run_until(&mut harness, "first frame", |app| {
-        app.tab().capture.counters.rx_bytes == 8
+        app.tab().session.capture().counters.rx_bytes == 8
     });
     peer.write_all(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0B, 0xC5, 0xCD])
         .unwrap();
     run_until(&mut harness, "second frame", |app| {
-        app.tab().capture.counters.rx_bytes == 16
+        app.tab().session.capture().counters.rx_bytes == 16
     });
     harness.get_by_label_contains("√ 01 03 00 00 00 0A C5 CD");
     harness.get_by_label_contains("× 01 03 00 00 00 0B C5 CD");
@@ -341,14 +344,14 @@ fn server_with_clients(form: Form, n: usize) -> (Harness<'static, App>, Vec<TcpS
     let mut harness = harness(form);
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().capture.link, LinkState::Listening(_))
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
-    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
     let clients: Vec<TcpStream> = (0..n).map(|_| TcpStream::connect(addr).unwrap()).collect();
     run_until(&mut harness, "clients", |app| {
-        app.tab().capture.clients.len() == n
+        app.tab().session.capture().clients.len() == n
     });
     (harness, clients)
 }
@@ -359,7 +362,14 @@ fn a_busy_clients_long_row_does_not_widen_the_settings_panel() {
     // The Stop button spans the settings panel.
     let width = |h: &Harness<'static, App>| h.get_by_label("Stop").rect().width();
     let before = width(&harness);
-    for client in harness.state_mut().tab_mut().capture.clients.values_mut() {
+    for client in harness
+        .state_mut()
+        .tab_mut()
+        .session
+        .capture()
+        .clients
+        .values_mut()
+    {
         client.rx_bytes = 987_654_321_098_765;
         client.rx_messages = 123_456_789_012;
         client.tx_bytes = 876_543_210_987_654;
@@ -378,11 +388,11 @@ fn a_busy_clients_long_row_does_not_widen_the_settings_panel() {
 }
 
 fn send_and_wait(harness: &mut Harness<'static, App>, client: &mut TcpStream, bytes: &[u8]) {
-    let before = harness.state().tab().capture.counters.rx_bytes;
+    let before = harness.state().tab().session.capture().counters.rx_bytes;
     client.write_all(bytes).unwrap();
     let want = before + bytes.len() as u64;
     run_until(harness, "bytes received", move |app| {
-        app.tab().capture.counters.rx_bytes >= want
+        app.tab().session.capture().counters.rx_bytes >= want
     });
 }
 
@@ -407,15 +417,17 @@ fn search_finds_matches_and_steps_through_them() {
 fn find_over_a_long_log_takes_a_slice_per_frame_and_finds_every_match() {
     let mut harness = harness(Form::default());
     let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-    let log = &mut harness.state_mut().tab_mut().capture.log;
-    for i in 0..200_000u32 {
-        let line = if i % 1000 == 0 {
-            format!("NEEDLE {i}")
-        } else {
-            format!("line {i}")
-        };
-        let now = std::time::SystemTime::now();
-        log.push_data(now, Direction::Rx, None, peer, line.as_bytes());
+    {
+        let log = &mut harness.state_mut().tab_mut().session.capture().log;
+        for i in 0..200_000u32 {
+            let line = if i % 1000 == 0 {
+                format!("NEEDLE {i}")
+            } else {
+                format!("line {i}")
+            };
+            let now = std::time::SystemTime::now();
+            log.push_data(now, Direction::Rx, None, peer, line.as_bytes());
+        }
     }
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
@@ -450,7 +462,7 @@ fn pause_holds_the_display_while_receiving_goes_on() {
         "not shown while paused"
     );
     assert_eq!(
-        harness.state().tab().capture.counters.rx_bytes,
+        harness.state().tab().session.capture().counters.rx_bytes,
         12,
         "but received"
     );
@@ -505,14 +517,14 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     let mut harness = harness_with_files(form, dir.clone());
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().capture.link, LinkState::Listening(_))
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
-    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
     let mut client = TcpStream::connect(addr).unwrap();
     run_until(&mut harness, "client", |app| {
-        app.tab().capture.clients.len() == 1
+        app.tab().session.capture().clients.len() == 1
     });
 
     harness.get_by_label("Record").click();
@@ -544,16 +556,18 @@ fn exporting_long_log(n: u32, dir: &std::path::Path, format: &str) -> Harness<'s
     std::fs::create_dir_all(dir).unwrap();
     let mut harness = harness_with_files(Form::default(), dir.to_path_buf());
     let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-    let log = &mut harness.state_mut().tab_mut().capture.log;
-    for i in 0..n {
-        let now = std::time::SystemTime::now();
-        log.push_data(
-            now,
-            Direction::Rx,
-            None,
-            peer,
-            format!("line {i}").as_bytes(),
-        );
+    {
+        let log = &mut harness.state_mut().tab_mut().session.capture().log;
+        for i in 0..n {
+            let now = std::time::SystemTime::now();
+            log.push_data(
+                now,
+                Direction::Rx,
+                None,
+                peer,
+                format!("line {i}").as_bytes(),
+            );
+        }
     }
     harness.run();
     harness.get_by_label("Export").click();
@@ -567,7 +581,7 @@ fn exporting_long_log(n: u32, dir: &std::path::Path, format: &str) -> Harness<'s
 fn step_while_exporting(harness: &mut Harness<'static, App>, tab: usize) -> (u32, bool) {
     harness.step();
     let (mut frames, mut saw_progress) = (1, false);
-    while harness.state().tabs()[tab].tab.exporting.is_some() {
+    while harness.state().tabs()[tab].tab.session.exporting.is_some() {
         saw_progress |= harness.query_by_label_contains("Exporting…").is_some();
         harness.step();
         frames += 1;
@@ -595,7 +609,7 @@ fn an_export_goes_on_while_another_tab_is_shown() {
     let dir = std::env::temp_dir().join(format!("sockscope-ui-hidden-{}", std::process::id()));
     let mut harness = exporting_long_log(100_000, &dir, "Hex log");
     harness.step();
-    assert!(harness.state().tab().exporting.is_some());
+    assert!(harness.state().tab().session.exporting.is_some());
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
     step_while_exporting(&mut harness, 0);
     assert_eq!(
@@ -619,7 +633,7 @@ fn cancel_stops_an_export_and_keeps_what_was_written() {
         .get_by_role_and_label(Role::Button, "Cancel")
         .click();
     harness.run();
-    assert!(harness.state().tab().exporting.is_none());
+    assert!(harness.state().tab().session.exporting.is_none());
     harness.get_by_label_contains("stopped:");
     let stopped = log_texts(&harness)
         .into_iter()
@@ -666,7 +680,7 @@ fn a_refused_connect_says_refused_and_not_cancelled() {
     harness.run();
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the connect failed", |app| {
-        !app.tab().is_open() && app.tab().capture.last_error.is_some()
+        !app.tab().is_open() && app.tab().session.capture().last_error.is_some()
     });
     let texts = log_texts(&harness);
     assert!(texts.iter().any(|t| t.contains("refused")), "{texts:?}");
@@ -675,4 +689,52 @@ fn a_refused_connect_says_refused_and_not_cancelled() {
         harness.query_by_label("Connect").is_some(),
         "ready to try again"
     );
+}
+
+#[test]
+fn datagrams_reach_the_log_while_the_ui_thread_is_blocked() {
+    let mut harness = harness(Form {
+        mode: Mode::Udp,
+        local_ip: "127.0.0.1".into(),
+        udp_port: "0".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Open").click();
+    run_until(&mut harness, "bound", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    // From here this thread — the UI thread of the harness — draws no frame and runs no
+    // `logic` for over two seconds, as a modal dialog or a minimised window would.
+    let peer = std::thread::Builder::new()
+        .name("udp-peer".into())
+        .spawn(move || {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let start = Instant::now();
+            for i in 0..10_000u32 {
+                let due = start + Duration::from_micros(u64::from(i) * 200);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                socket.send_to(&i.to_be_bytes(), addr).unwrap();
+            }
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    peer.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let counted = || harness.state().tab().session.capture().counters.rx_messages;
+    while counted() < 10_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let capture = harness.state().tab().session.capture();
+    assert_eq!(
+        capture.counters.rx_messages, 10_000,
+        "all in, without a frame"
+    );
+    assert_eq!(capture.counters.dropped_datagrams, 0);
+    let last = capture.log.iter().next_back().unwrap();
+    assert_eq!(last.bytes, 9_999u32.to_be_bytes());
 }

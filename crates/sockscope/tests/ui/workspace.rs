@@ -310,9 +310,9 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     harness.run();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().capture.link, LinkState::Listening(_))
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
-    let LinkState::Listening(addr) = harness.state().tab().capture.link.clone() else {
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
 
@@ -341,14 +341,16 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     );
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "both ends connected", |app| {
-        matches!(app.tabs()[1].tab.capture.link, LinkState::Connected { .. })
-            && app.tabs()[0].tab.capture.clients.len() == 1
+        matches!(
+            app.tabs()[1].tab.session.capture().link,
+            LinkState::Connected { .. }
+        ) && app.tabs()[0].tab.session.capture().clients.len() == 1
     });
 
     type_into(&mut harness, Role::MultilineTextInput, None, "ping");
     click_send(&mut harness);
     run_until(&mut harness, "tab 1 got ping", |app| {
-        app.tabs()[0].tab.capture.counters.rx_bytes == 4
+        app.tabs()[0].tab.session.capture().counters.rx_bytes == 4
     });
 
     // Back to tab 1 with Ctrl+1: tab 2 has nothing unread yet.
@@ -358,7 +360,7 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     type_into(&mut harness, Role::MultilineTextInput, None, "pong!");
     click_send(&mut harness);
     run_until(&mut harness, "tab 2 got pong", |app| {
-        app.tabs()[1].tab.capture.counters.rx_bytes == 5
+        app.tabs()[1].tab.session.capture().counters.rx_bytes == 5
     });
     assert_eq!(harness.state().tabs()[1].unread(), 1);
     let title = harness.state().tabs()[1].title.clone();
@@ -370,7 +372,8 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     let log = |n: usize, kind: RecordKind| -> Vec<String> {
         harness.state().tabs()[n]
             .tab
-            .capture
+            .session
+            .capture()
             .log
             .iter()
             .filter(|r| r.kind == kind)
@@ -387,7 +390,7 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
     run_until(&mut harness, "client gone", |app| {
-        app.tabs().len() == 1 && app.tab().capture.clients.is_empty()
+        app.tabs().len() == 1 && app.tab().session.capture().clients.is_empty()
     });
 }
 
@@ -488,7 +491,8 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
     let warnings: Vec<String> = harness
         .state()
         .tab()
-        .capture
+        .session
+        .capture()
         .log
         .iter()
         .filter(|r| r.kind == RecordKind::Error)
@@ -537,7 +541,10 @@ fn the_workspace_comes_back_and_only_auto_connect_tabs_open() {
 
     let mut again = harness_with(saved, &dir.0, &[], &[]);
     run_until(&mut again, "the auto-connect tab is open", |app| {
-        matches!(app.tabs()[1].tab.capture.link, LinkState::Listening(_))
+        matches!(
+            app.tabs()[1].tab.session.capture().link,
+            LinkState::Listening(_)
+        )
     });
     let app = again.state();
     assert_eq!(app.tabs().len(), 2);
@@ -561,16 +568,22 @@ fn shortcuts_trigger_their_actions() {
     harness.run();
     assert!(!harness.state().tab().view.search_open);
     // Ctrl+L clears the log.
-    harness.state_mut().tab_mut().capture.log.push_message(
-        std::time::SystemTime::now(),
-        RecordKind::Info,
-        None,
-        None,
-        "x",
-    );
+    harness
+        .state_mut()
+        .tab_mut()
+        .session
+        .capture()
+        .log
+        .push_message(
+            std::time::SystemTime::now(),
+            RecordKind::Info,
+            None,
+            None,
+            "x",
+        );
     harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
     harness.run();
-    assert!(harness.state().tab().capture.log.is_empty());
+    assert!(harness.state().tab().session.capture().log.is_empty());
     // Ctrl+T, Ctrl+1, Ctrl+W.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);

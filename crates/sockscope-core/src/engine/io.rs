@@ -1,0 +1,504 @@
+//! The I/O loop: one named thread per session, a mio poll with a waker, the session's links,
+//! its automation stage, and its outbox. Commands wake the poll at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Poll, Token, Waker};
+
+use super::auto::{FileSend, Stage, Wire};
+use super::handle::SharedVars;
+use super::link::{self, Cx, Link, Listener, Options, Outgoing, READ_BUF, Status};
+use super::outbox::{Notify, Outbox, Sink};
+use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
+use crate::codec::payload::Payload;
+use crate::i18n::S;
+
+/// Poll timeout while events wait for a busy sink, or reading waits for the owner.
+const BACKOFF: Duration = Duration::from_millis(2);
+
+const WAKER: Token = Token(0);
+
+/// Everything the I/O thread owns.
+pub(crate) struct Io {
+    poll: Poll,
+    waker: Arc<Waker>,
+    config: SessionConfig,
+    commands: Receiver<Command>,
+    out: Outbox,
+    opts: Options,
+    links: BTreeMap<Token, Box<dyn Link>>,
+    /// The token of each TCP connection, in id order (sends to all go in this order).
+    conns: BTreeMap<ConnId, Token>,
+    next_token: usize,
+    next_conn: u64,
+    /// Links that stopped early and read again next round.
+    again: BTreeSet<Token>,
+    /// Links with a deadline (connect timeout, idle-gap framing, accept retry).
+    timed: BTreeSet<Token>,
+    buf: Vec<u8>,
+    stop: bool,
+    stage: Stage,
+    vars: SharedVars,
+}
+
+impl Io {
+    pub fn new(
+        config: SessionConfig,
+        commands: Receiver<Command>,
+        vars: SharedVars,
+        sink: Box<dyn Sink>,
+        notify: Notify,
+    ) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let opts = Options {
+            mode: config.mode,
+            framing: config.framing.clone(),
+            keep_half_closed: false,
+            connect_timeout: config.connect_timeout,
+            local: config.local,
+        };
+        Ok(Self {
+            poll,
+            waker,
+            config,
+            commands,
+            out: Outbox::new(sink, notify),
+            opts,
+            links: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            next_token: 1,
+            next_conn: 1,
+            again: BTreeSet::new(),
+            timed: BTreeSet::new(),
+            buf: vec![0; READ_BUF],
+            stop: false,
+            stage: Stage::default(),
+            vars,
+        })
+    }
+
+    pub fn waker(&self) -> Arc<Waker> {
+        Arc::clone(&self.waker)
+    }
+
+    pub fn run(&mut self) {
+        let mut spawned = Vec::new();
+        let config = self.config.clone();
+        let opened = link::open(&config, &mut self.cx(&mut spawned));
+        for new in opened.into_iter().chain(spawned) {
+            self.add(new);
+        }
+        let mut events = Events::with_capacity(1024);
+        while !self.finished() {
+            // Everything gathered since the last wait goes out before waiting again.
+            self.out.end_round();
+            let timeout = self.timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                self.out.emit(Event::Error(EngineError::Io {
+                    context: S::CtxWaiting,
+                    subject: String::new(),
+                    source: e,
+                }));
+                break;
+            }
+            for event in &events {
+                let token = event.token();
+                if token != WAKER {
+                    let (r, w) = (event.is_readable(), event.is_writable());
+                    self.call(token, |link, cx| link.ready(cx, r, w));
+                }
+            }
+            self.handle_commands();
+            self.read_again();
+            self.tick();
+            self.run_stage();
+        }
+        self.close_all();
+        self.out.emit(Event::Stopped);
+        self.out.finish();
+    }
+
+    /// A panic ended the loop: say so, and that the session is over.
+    pub fn died(&mut self, error: EngineError) {
+        self.out.emit(Event::Error(error));
+        self.out.emit(Event::Stopped);
+        self.out.finish();
+    }
+
+    fn cx<'a>(&'a mut self, spawned: &'a mut Vec<Box<dyn Link>>) -> Cx<'a> {
+        Cx {
+            out: &mut self.out,
+            buf: &mut self.buf,
+            opts: &self.opts,
+            spawned,
+            next_conn: &mut self.next_conn,
+        }
+    }
+
+    /// The session ends on Stop, or when it has no link left (a client's connection is gone,
+    /// a server neither listens nor has clients, a socket could not be opened).
+    fn finished(&self) -> bool {
+        self.stop || self.links.is_empty()
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        if !self.again.is_empty() || self.out.waiting() {
+            return Some(if self.out.behind() || self.out.waiting() {
+                BACKOFF
+            } else {
+                Duration::ZERO
+            });
+        }
+        let now = Instant::now();
+        self.timed
+            .iter()
+            .filter_map(|t| self.links.get(t).and_then(|l| l.deadline()))
+            .chain(self.stage.deadline(self))
+            .min()
+            .map(|d| d.saturating_duration_since(now))
+    }
+
+    /// Registers a new link with the poll.
+    fn add(&mut self, mut link: Box<dyn Link>) {
+        let token = Token(self.next_token);
+        self.next_token += 1;
+        let interest = link.interest();
+        if let Err(source) = self
+            .poll
+            .registry()
+            .register(link.source(), token, interest)
+        {
+            self.out.emit(Event::Error(EngineError::Io {
+                context: S::CtxWatching,
+                subject: String::new(),
+                source,
+            }));
+            return;
+        }
+        if let Some(id) = link.conn() {
+            self.conns.insert(id, token);
+        }
+        if link.deadline().is_some() {
+            self.timed.insert(token);
+        }
+        self.links.insert(token, link);
+    }
+
+    /// Runs `f` on one link, then does what its status says and adds the links it made.
+    fn call(&mut self, token: Token, f: impl FnOnce(&mut dyn Link, &mut Cx<'_>) -> Status) {
+        let mut spawned = Vec::new();
+        let Some(link) = self.links.get_mut(&token) else {
+            return;
+        };
+        let mut cx = Cx {
+            out: &mut self.out,
+            buf: &mut self.buf,
+            opts: &self.opts,
+            spawned: &mut spawned,
+            next_conn: &mut self.next_conn,
+        };
+        let status = f(link.as_mut(), &mut cx);
+        let timed = link.deadline().is_some();
+        self.after(token, status, timed);
+        for new in spawned {
+            self.add(new);
+        }
+    }
+
+    fn after(&mut self, token: Token, status: Status, timed: bool) {
+        match status {
+            Status::Idle => {
+                self.again.remove(&token);
+            }
+            Status::More => {
+                self.again.insert(token);
+            }
+            Status::Gone => {
+                self.remove(token);
+                return;
+            }
+        }
+        if timed {
+            self.timed.insert(token);
+        } else {
+            self.timed.remove(&token);
+        }
+    }
+
+    fn remove(&mut self, token: Token) {
+        if let Some(mut link) = self.links.remove(&token) {
+            let _ = self.poll.registry().deregister(link.source());
+            if let Some(id) = link.conn() {
+                self.conns.remove(&id);
+            }
+        }
+        self.again.remove(&token);
+        self.timed.remove(&token);
+    }
+
+    /// Closes one link, saying why.
+    fn close(&mut self, token: Token, reason: CloseReason) {
+        self.call(token, |link, cx| {
+            link.close(cx, reason);
+            Status::Gone
+        });
+    }
+
+    fn close_all(&mut self) {
+        let tokens: Vec<Token> = self.links.keys().copied().collect();
+        for token in tokens {
+            self.close(token, CloseReason::LocalClose);
+        }
+    }
+
+    fn read_again(&mut self) {
+        if self.out.behind() {
+            return;
+        }
+        for token in std::mem::take(&mut self.again) {
+            self.call(token, |link, cx| link.resume(cx));
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Token> = self
+            .timed
+            .iter()
+            .filter(|t| {
+                self.links
+                    .get(t)
+                    .and_then(|l| l.deadline())
+                    .is_some_and(|d| d <= now)
+            })
+            .copied()
+            .collect();
+        for token in due {
+            self.call(token, |link, cx| link.tick(cx, now));
+        }
+    }
+
+    fn run_stage(&mut self) {
+        let mut stage = std::mem::take(&mut self.stage);
+        stage.run(self);
+        self.stage = stage;
+    }
+
+    fn handle_commands(&mut self) {
+        loop {
+            match self.commands.try_recv() {
+                Ok(command) => self.handle(command),
+                Err(TryRecvError::Empty) => return,
+                // The owner is gone: nobody will read what we receive.
+                Err(TryRecvError::Disconnected) => {
+                    self.stop = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Send { to, bytes } => self.send(&to, bytes, true),
+            Command::SendPayload { to, payload } => {
+                // Rendered only when it can go: a refused send uses up no `{{counter}}`.
+                if self.reachable(&to) {
+                    self.send_payload(&to, &payload);
+                } else {
+                    let error = self.unroutable(&to);
+                    self.out.emit(Event::Error(error));
+                }
+            }
+            Command::Disconnect(id) => match self.conns.get(&id).copied() {
+                Some(token) => self.close(token, CloseReason::LocalClose),
+                None => self.out.emit(Event::Error(EngineError::UnknownConn(id))),
+            },
+            Command::StopListening { close_clients } => {
+                let listeners: Vec<Token> = self
+                    .links
+                    .iter()
+                    .filter(|(_, l)| l.is_listener())
+                    .map(|(t, _)| *t)
+                    .collect();
+                for token in listeners {
+                    self.close(token, CloseReason::LocalClose);
+                }
+                if close_clients {
+                    self.close_all();
+                }
+            }
+            Command::Listen(addr) => self.listen(addr),
+            Command::KeepHalfClosed(keep) => self.opts.keep_half_closed = keep,
+            Command::SetFraming(framing) => {
+                let tokens: Vec<Token> = self.conns.values().copied().collect();
+                for token in tokens {
+                    self.call(token, |link, cx| {
+                        link.set_framing(cx, &framing);
+                        Status::Idle
+                    });
+                }
+                self.opts.framing = framing;
+            }
+            Command::StartSchedule(schedule) => self.stage.start_schedule(schedule),
+            Command::StopSchedule => {
+                let mut stage = std::mem::take(&mut self.stage);
+                stage.stop_schedule(self);
+                self.stage = stage;
+            }
+            Command::SendFile {
+                to,
+                path,
+                chunk,
+                pace,
+            } => {
+                let chunk = if self.opts.mode == Mode::Udp {
+                    chunk.min(link::MAX_DATAGRAM)
+                } else {
+                    chunk
+                };
+                match FileSend::open(&path, to, chunk, pace) {
+                    Ok(file) => self.stage.send_file(file),
+                    Err(source) => self.out.emit(Event::Error(EngineError::Io {
+                        context: S::CtxOpening,
+                        subject: path.display().to_string(),
+                        source,
+                    })),
+                }
+            }
+            Command::CancelFile => {
+                let mut stage = std::mem::take(&mut self.stage);
+                stage.cancel_file(self);
+                self.stage = stage;
+            }
+            Command::Stop => self.stop = true,
+        }
+    }
+
+    /// TCP server: accepts again (after Stop listening), on `addr`.
+    fn listen(&mut self, addr: std::net::SocketAddr) {
+        if self.opts.mode != Mode::TcpServer {
+            self.out.emit(Event::Error(EngineError::Unsupported(
+                S::ErrOnlyServerListens,
+            )));
+            return;
+        }
+        if self.links.values().any(|l| l.is_listener()) {
+            return;
+        }
+        let mut spawned = Vec::new();
+        let bound = Listener::bind(addr, &mut self.cx(&mut spawned));
+        match bound {
+            Ok(listener) => self.add(Box::new(listener)),
+            Err(e) => self.out.emit(Event::Error(e)),
+        }
+    }
+
+    /// The links a send to `to` goes through, in order.
+    fn route(&self, to: &Target) -> Vec<Token> {
+        match to {
+            Target::Conn(id) => self
+                .conns
+                .get(id)
+                .copied()
+                .into_iter()
+                .filter(|t| self.links.get(t).is_some_and(|l| l.reaches(to)))
+                .collect(),
+            Target::AllConns => self
+                .conns
+                .values()
+                .copied()
+                .filter(|t| self.links.get(t).is_some_and(|l| l.reaches(to)))
+                .collect(),
+            Target::Addr(_) => self
+                .links
+                .iter()
+                .filter(|(_, l)| l.reaches(to))
+                .map(|(t, _)| *t)
+                .take(1)
+                .collect(),
+        }
+    }
+
+    /// Why nothing was sent to `to`.
+    fn unroutable(&self, to: &Target) -> EngineError {
+        match (self.opts.mode, to) {
+            (Mode::Udp, Target::Conn(_) | Target::AllConns) => {
+                EngineError::Unsupported(S::ErrUdpToAddr)
+            }
+            (Mode::TcpClient | Mode::TcpServer, Target::Addr(_)) => {
+                EngineError::Unsupported(S::ErrTcpToConn)
+            }
+            (_, Target::Conn(id)) if !self.conns.contains_key(id) => EngineError::UnknownConn(*id),
+            _ => EngineError::NotConnected,
+        }
+    }
+
+    fn send(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
+        let tokens = self.route(to);
+        let Some((last, rest)) = tokens.split_last() else {
+            let error = self.unroutable(to);
+            self.out.emit(Event::Error(error));
+            return;
+        };
+        for token in rest {
+            let out = Outgoing {
+                bytes: bytes.clone(),
+                log,
+            };
+            self.call(*token, |link, cx| link.send(cx, to, out));
+        }
+        let out = Outgoing { bytes, log };
+        self.call(*last, |link, cx| link.send(cx, to, out));
+    }
+}
+
+impl Wire for Io {
+    fn reachable(&self, to: &Target) -> bool {
+        !self.route(to).is_empty()
+    }
+
+    fn queued_towards(&self, to: &Target) -> usize {
+        self.route(to)
+            .iter()
+            .filter_map(|t| self.links.get(t))
+            .map(|l| l.queued())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn send_bytes(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
+        self.send(to, bytes, log);
+    }
+
+    fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool {
+        let rendered = {
+            let mut vars = self
+                .vars
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            payload.render(&mut vars, SystemTime::now())
+        };
+        match rendered {
+            Ok(bytes) => {
+                self.send(to, bytes, true);
+                true
+            }
+            Err(e) => {
+                self.out.emit(Event::Error(EngineError::Payload(e)));
+                false
+            }
+        }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.out.emit(event);
+    }
+}

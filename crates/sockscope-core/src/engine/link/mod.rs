@@ -1,0 +1,177 @@
+//! Links: one per socket the I/O thread owns (a TCP connection, a TCP listener, a UDP socket).
+//! The loop knows links only through [`Link`]; a new way to talk is one file here plus its line
+//! in [`open`].
+
+mod listener;
+mod tcp;
+mod udp;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::Interest;
+use mio::event::Source;
+
+use super::outbox::Outbox;
+use super::{CloseReason, ConnId, EngineError, Event, Mode, SessionConfig, Target};
+use crate::codec::framing::Framing;
+
+pub(crate) use listener::Listener;
+pub(crate) use udp::MAX_DATAGRAM;
+
+/// How much one socket may read in one poll round, so one fast peer cannot starve the others.
+pub(crate) const READ_BUDGET: usize = 1 << 20;
+/// Size of the I/O thread's read buffer.
+pub(crate) const READ_BUF: usize = 64 << 10;
+/// Bytes one link may have queued for sending before a send is refused.
+pub(crate) const MAX_SEND_QUEUE: usize = 64 << 20;
+
+/// What the loop does with a link after a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Nothing more until the socket is ready again.
+    Idle,
+    /// It stopped early (read budget, owner behind): call [`Link::resume`] next round.
+    More,
+    /// It ended and said so; deregister and drop it.
+    Gone,
+}
+
+/// Settings every link of a session shares, changed by commands.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    /// The session's mode.
+    pub mode: Mode,
+    /// How received streams are split into messages.
+    pub framing: Framing,
+    /// Keep a connection whose peer finished sending.
+    pub keep_half_closed: bool,
+    /// How long a TCP connect may take.
+    pub connect_timeout: Duration,
+    /// Our address when the OS does not tell.
+    pub local: SocketAddr,
+}
+
+/// What a link may use while it runs: the outbox, the read buffer, and a place for the links
+/// it makes (a listener's accepted clients).
+pub(crate) struct Cx<'a> {
+    pub out: &'a mut Outbox,
+    pub buf: &'a mut [u8],
+    pub opts: &'a Options,
+    pub spawned: &'a mut Vec<Box<dyn Link>>,
+    pub next_conn: &'a mut u64,
+}
+
+impl Cx<'_> {
+    /// Adds an event to this round's batch.
+    pub fn emit(&mut self, event: Event) {
+        self.out.emit(event);
+    }
+
+    /// Says that something failed.
+    pub fn error(&mut self, error: EngineError) {
+        self.out.emit(Event::Error(error));
+    }
+
+    /// A new connection id; never reused within a session.
+    pub fn new_conn_id(&mut self) -> ConnId {
+        let id = ConnId(*self.next_conn);
+        *self.next_conn += 1;
+        id
+    }
+
+    /// True when the owner is too far behind for more to be read now.
+    pub fn behind(&self) -> bool {
+        self.out.behind()
+    }
+}
+
+/// Bytes waiting for a socket. File chunks are not logged one by one (a 200 MB file would fill
+/// the log); their progress is reported instead.
+pub(crate) struct Outgoing {
+    pub bytes: Vec<u8>,
+    pub log: bool,
+}
+
+/// One socket owned by the I/O thread.
+pub(crate) trait Link: Send {
+    /// The TCP connection it is, if it is one.
+    fn conn(&self) -> Option<ConnId> {
+        None
+    }
+
+    /// The socket, to register with the poll.
+    fn source(&mut self) -> &mut dyn Source;
+
+    /// What to wait for.
+    fn interest(&self) -> Interest {
+        Interest::READABLE | Interest::WRITABLE
+    }
+
+    /// Its socket is ready.
+    fn ready(&mut self, cx: &mut Cx<'_>, readable: bool, writable: bool) -> Status;
+
+    /// Read on after stopping early.
+    fn resume(&mut self, cx: &mut Cx<'_>) -> Status {
+        let _ = cx;
+        Status::Idle
+    }
+
+    /// Whether a send to `to` goes through this link, and it can take one now.
+    fn reaches(&self, to: &Target) -> bool;
+
+    /// Queues bytes for `to` (which it [`reaches`](Self::reaches)) and writes what it can.
+    fn send(&mut self, cx: &mut Cx<'_>, to: &Target, out: Outgoing) -> Status;
+
+    /// Bytes queued for sending.
+    fn queued(&self) -> usize {
+        0
+    }
+
+    /// When [`tick`](Self::tick) is due, if ever.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    /// A deadline passed (connect timeout, idle-gap framing, accept retry).
+    fn tick(&mut self, cx: &mut Cx<'_>, now: Instant) -> Status {
+        let _ = (cx, now);
+        Status::Idle
+    }
+
+    /// Splits what it receives differently from now on (what it holds is handed over first).
+    fn set_framing(&mut self, cx: &mut Cx<'_>, framing: &Framing) {
+        let _ = (cx, framing);
+    }
+
+    /// Closes it, saying why (a connect in progress is given up quietly).
+    fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason);
+
+    /// True for a TCP listener (Stop listening closes it and keeps the clients).
+    fn is_listener(&self) -> bool {
+        false
+    }
+}
+
+/// The links a session of `config`'s mode starts with: the one place a kind of link is chosen.
+pub(crate) fn open(config: &SessionConfig, cx: &mut Cx<'_>) -> Vec<Box<dyn Link>> {
+    let opened: Result<Box<dyn Link>, EngineError> = match config.mode {
+        Mode::TcpServer => Listener::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
+        Mode::Udp => udp::Udp::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
+        Mode::TcpClient => {
+            let Some(remote) = config.remote else {
+                cx.error(EngineError::NotConnected);
+                return Vec::new();
+            };
+            cx.emit(Event::Connecting { remote });
+            tcp::TcpConn::connect(config.local, remote, cx).map(|l| Box::new(l) as Box<dyn Link>)
+        }
+    };
+    match opened {
+        Ok(link) => vec![link],
+        Err(e) => {
+            cx.error(e);
+            Vec::new()
+        }
+    }
+}

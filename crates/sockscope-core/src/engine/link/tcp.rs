@@ -1,0 +1,406 @@
+//! One TCP connection: a client's connect in progress, or an open connection (ours or one a
+//! listener accepted). Reads are framed here; writes are queued and flushed as the socket
+//! takes them.
+
+use std::collections::VecDeque;
+use std::io::{self, Read as _, Write as _};
+use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::event::Source;
+use mio::net::TcpStream;
+
+use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
+use crate::codec::framing::{Frame, Framer, Framing};
+use crate::engine::{
+    CloseReason, ConnId, Data, DataKind, Direction, EngineError, Event, Frames, Target, sockets,
+};
+use crate::i18n::S;
+
+pub(crate) struct TcpConn {
+    id: ConnId,
+    stream: TcpStream,
+    peer: SocketAddr,
+    /// `Some(deadline)` while a client connect is in progress.
+    connecting: Option<Instant>,
+    out: VecDeque<Outgoing>,
+    /// Bytes of `out.front()` already written.
+    out_offset: usize,
+    out_bytes: usize,
+    /// Splits what this connection receives into messages (`None`: one message per read).
+    framer: Option<Framer>,
+    /// When the last bytes arrived (for the idle-gap framing).
+    last_rx: Instant,
+    /// The peer finished sending and the connection is kept for sending (half-closed).
+    peer_finished: bool,
+}
+
+/// How a read loop ended.
+enum ReadEnd {
+    /// Drained to WouldBlock.
+    Drained,
+    /// Stopped early; read again next round.
+    More,
+    /// The connection ended.
+    Closed(CloseReason),
+    /// The peer finished sending; the connection is kept (half-closed).
+    Finished,
+}
+
+impl TcpConn {
+    /// Starts a nonblocking connect to `remote`; `Connected` follows when it succeeds.
+    pub fn connect(
+        local: SocketAddr,
+        remote: SocketAddr,
+        cx: &mut Cx<'_>,
+    ) -> Result<Self, EngineError> {
+        let stream = sockets::start_connect(local, remote)?;
+        let deadline = Instant::now() + cx.opts.connect_timeout;
+        Ok(Self::new(cx, stream, remote, Some(deadline)))
+    }
+
+    /// A connection a listener accepted; says `Connected` at once.
+    pub fn accepted(cx: &mut Cx<'_>, stream: TcpStream, peer: SocketAddr) -> Self {
+        let conn = Self::new(cx, stream, peer, None);
+        let local = conn.stream.local_addr().unwrap_or(cx.opts.local);
+        cx.emit(Event::Connected {
+            conn: conn.id,
+            peer,
+            local,
+        });
+        conn
+    }
+
+    fn new(
+        cx: &mut Cx<'_>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        connecting: Option<Instant>,
+    ) -> Self {
+        Self {
+            id: cx.new_conn_id(),
+            stream,
+            peer,
+            connecting,
+            out: VecDeque::new(),
+            out_offset: 0,
+            out_bytes: 0,
+            framer: framer_for(&cx.opts.framing),
+            last_rx: Instant::now(),
+            peer_finished: false,
+        }
+    }
+
+    /// A pending connect turned readable or writable: it either succeeded or failed.
+    fn finish_connect(&mut self, cx: &mut Cx<'_>) -> Status {
+        let failure = match self.stream.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match self.stream.peer_addr() {
+                Ok(_) => None,
+                // Spurious wake-up: still connecting.
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Status::Idle,
+                Err(e) => Some(e),
+            },
+        };
+        if let Some(source) = failure {
+            cx.error(EngineError::Connect {
+                addr: self.peer,
+                source,
+            });
+            return Status::Gone;
+        }
+        self.connecting = None;
+        let local = self.stream.local_addr().unwrap_or(cx.opts.local);
+        cx.emit(Event::Connected {
+            conn: self.id,
+            peer: self.peer,
+            local,
+        });
+        self.flush_and_read(cx)
+    }
+
+    fn flush_and_read(&mut self, cx: &mut Cx<'_>) -> Status {
+        if let Some(reason) = self.flush(cx) {
+            return self.end(cx, reason);
+        }
+        self.read(cx)
+    }
+
+    fn read(&mut self, cx: &mut Cx<'_>) -> Status {
+        match self.read_some(cx) {
+            ReadEnd::Drained => Status::Idle,
+            ReadEnd::More => Status::More,
+            ReadEnd::Closed(reason) => self.end(cx, reason),
+            ReadEnd::Finished => {
+                // Its last message may be unfinished: hand it over as the stream's end.
+                self.flush_framer(cx);
+                cx.emit(Event::PeerFinished {
+                    conn: self.id,
+                    peer: self.peer,
+                });
+                Status::Idle
+            }
+        }
+    }
+
+    fn read_some(&mut self, cx: &mut Cx<'_>) -> ReadEnd {
+        let mut budget = READ_BUDGET;
+        loop {
+            if cx.behind() || budget == 0 {
+                return ReadEnd::More;
+            }
+            match self.stream.read(cx.buf) {
+                Ok(0) if self.peer_finished => return ReadEnd::Drained,
+                Ok(0) if cx.opts.keep_half_closed => {
+                    self.peer_finished = true;
+                    return ReadEnd::Finished;
+                }
+                Ok(0) => return ReadEnd::Closed(CloseReason::PeerClosed),
+                Ok(n) => {
+                    budget = budget.saturating_sub(n);
+                    let read = cx.buf.get(..n).unwrap_or_default();
+                    let at = SystemTime::now();
+                    match &mut self.framer {
+                        None => {
+                            let bytes = read.to_vec();
+                            cx.emit(self.data(at, bytes, DataKind::Message));
+                        }
+                        Some(framer) => {
+                            self.last_rx = Instant::now();
+                            let (mut bytes, mut lens) = (Vec::with_capacity(n), Vec::new());
+                            let partials = framer.push_into(read, &mut bytes, &mut lens);
+                            let raw = read.to_vec();
+                            cx.emit(self.data(at, raw, DataKind::RawRead));
+                            self.emit_frames(cx, at, bytes, &lens, partials);
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom)),
+            }
+        }
+    }
+
+    /// Bytes received on this connection.
+    fn data(&self, at: SystemTime, bytes: Vec<u8>, kind: DataKind) -> Event {
+        Event::Data(Data {
+            conn: Some(self.id),
+            peer: self.peer,
+            dir: Direction::Rx,
+            at,
+            bytes,
+            kind,
+        })
+    }
+
+    /// Emits a single frame: whole, or partial (what was left when the stream ended).
+    fn emit_frame(&self, cx: &mut Cx<'_>, frame: Frame) {
+        let kind = if frame.partial {
+            DataKind::Partial
+        } else {
+            DataKind::Frame
+        };
+        cx.emit(self.data(SystemTime::now(), frame.bytes, kind));
+    }
+
+    /// Emits the frames one read completed: runs of whole ones as one [`Frames`] event each
+    /// (one buffer per read, not per frame), partial ones on their own, in stream order.
+    fn emit_frames(
+        &self,
+        cx: &mut Cx<'_>,
+        at: SystemTime,
+        mut bytes: Vec<u8>,
+        lens: &[usize],
+        partials: Vec<(usize, Frame)>,
+    ) {
+        let (mut done, mut offset) = (0, 0);
+        for (before, partial) in partials
+            .into_iter()
+            .map(|(n, f)| (n, Some(f)))
+            .chain([(lens.len(), None)])
+        {
+            let run = lens.get(done..before).unwrap_or_default();
+            if !run.is_empty() {
+                let len: usize = run.iter().sum();
+                let chunk = if offset == 0 && len == bytes.len() {
+                    std::mem::take(&mut bytes)
+                } else {
+                    bytes.get(offset..offset + len).unwrap_or_default().to_vec()
+                };
+                offset += len;
+                cx.emit(Event::Frames(Frames {
+                    conn: self.id,
+                    peer: self.peer,
+                    at,
+                    bytes: chunk,
+                    lens: run.to_vec(),
+                }));
+            }
+            done = before;
+            if let Some(frame) = partial {
+                self.emit_frame(cx, frame);
+            }
+        }
+    }
+
+    /// Hands over what the framer holds (stream end, framing change, idle gap).
+    fn flush_framer(&mut self, cx: &mut Cx<'_>) {
+        if let Some(frame) = self.framer.as_mut().and_then(Framer::flush) {
+            self.emit_frame(cx, frame);
+        }
+    }
+
+    /// Writes as much of the queue as the socket takes now; the reason if that ended it.
+    fn flush(&mut self, cx: &mut Cx<'_>) -> Option<CloseReason> {
+        while let Some(front) = self.out.front() {
+            match self
+                .stream
+                .write(front.bytes.get(self.out_offset..).unwrap_or_default())
+            {
+                Ok(n) => {
+                    self.out_offset += n;
+                    self.out_bytes = self.out_bytes.saturating_sub(n);
+                    if self.out_offset >= front.bytes.len() {
+                        self.out_offset = 0;
+                        if let Some(sent) = self.out.pop_front().filter(|o| o.log) {
+                            cx.emit(Event::Data(Data {
+                                conn: Some(self.id),
+                                peer: self.peer,
+                                dir: Direction::Tx,
+                                at: SystemTime::now(),
+                                bytes: sent.bytes,
+                                kind: DataKind::Message,
+                            }));
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(close_reason(e, self.peer, S::CtxSendingTo)),
+            }
+        }
+        None
+    }
+
+    /// Ends the connection: a frame in progress is kept, marked partial, before it is reported
+    /// closed.
+    fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
+        self.flush_framer(cx);
+        let _ = self.stream.shutdown(Shutdown::Both);
+        cx.emit(Event::Closed {
+            conn: self.id,
+            peer: self.peer,
+            reason,
+        });
+        Status::Gone
+    }
+}
+
+fn framer_for(framing: &Framing) -> Option<Framer> {
+    (*framing != Framing::None).then(|| Framer::new(framing.clone()))
+}
+
+impl Link for TcpConn {
+    fn conn(&self) -> Option<ConnId> {
+        Some(self.id)
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.stream
+    }
+
+    fn ready(&mut self, cx: &mut Cx<'_>, _readable: bool, _writable: bool) -> Status {
+        if self.connecting.is_some() {
+            return self.finish_connect(cx);
+        }
+        self.flush_and_read(cx)
+    }
+
+    fn resume(&mut self, cx: &mut Cx<'_>) -> Status {
+        self.read(cx)
+    }
+
+    fn reaches(&self, to: &Target) -> bool {
+        self.connecting.is_none()
+            && match to {
+                Target::Conn(id) => *id == self.id,
+                Target::AllConns => true,
+                Target::Addr(_) => false,
+            }
+    }
+
+    fn send(&mut self, cx: &mut Cx<'_>, _to: &Target, out: Outgoing) -> Status {
+        if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
+            let dropped = out.bytes.len();
+            cx.error(EngineError::SendQueueFull {
+                peer: self.peer,
+                dropped,
+            });
+            return Status::Idle;
+        }
+        self.out_bytes += out.bytes.len();
+        self.out.push_back(out);
+        match self.flush(cx) {
+            Some(reason) => self.end(cx, reason),
+            None => Status::Idle,
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.out_bytes
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        if let Some(deadline) = self.connecting {
+            return Some(deadline);
+        }
+        match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
+            Some((Framing::IdleGap(ms), pending)) if pending > 0 => {
+                Some(self.last_rx + Duration::from_millis(*ms))
+            }
+            _ => None,
+        }
+    }
+
+    fn tick(&mut self, cx: &mut Cx<'_>, now: Instant) -> Status {
+        if self.connecting.is_some_and(|d| d <= now) {
+            cx.error(EngineError::ConnectTimeout {
+                addr: self.peer,
+                after: cx.opts.connect_timeout,
+            });
+            return Status::Gone;
+        }
+        if self.deadline().is_some_and(|d| d <= now) {
+            self.flush_framer(cx);
+        }
+        Status::Idle
+    }
+
+    fn set_framing(&mut self, cx: &mut Cx<'_>, framing: &Framing) {
+        self.flush_framer(cx);
+        self.framer = framer_for(framing);
+    }
+
+    fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason) {
+        if self.connecting.is_some() {
+            // A connect in progress is given up quietly (Disconnect during a slow connect).
+            return;
+        }
+        self.end(cx, reason);
+    }
+}
+
+/// Tells a reset from other errors, which end the connection with the error itself.
+fn close_reason(e: io::Error, peer: SocketAddr, doing: S) -> CloseReason {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => CloseReason::Reset,
+        _ => CloseReason::Error(EngineError::Io {
+            context: doing,
+            subject: peer.to_string(),
+            source: e,
+        }),
+    }
+}

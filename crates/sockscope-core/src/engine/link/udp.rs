@@ -1,0 +1,172 @@
+//! A UDP socket: datagrams from anyone, sends to any address.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use mio::event::Source;
+use mio::net::UdpSocket;
+
+use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
+use crate::engine::{CloseReason, Data, DataKind, Direction, EngineError, Event, Target, sockets};
+use crate::i18n::S;
+
+/// The largest UDP payload over IPv4.
+pub(crate) const MAX_DATAGRAM: usize = 65_507;
+
+pub(crate) struct Udp {
+    socket: UdpSocket,
+    out: VecDeque<(SocketAddr, Outgoing)>,
+    out_bytes: usize,
+}
+
+impl Udp {
+    /// Binds `addr`; says `Listening` with the port the OS chose.
+    pub fn bind(addr: SocketAddr, cx: &mut Cx<'_>) -> Result<Self, EngineError> {
+        let socket = sockets::bind_udp(addr)?;
+        let bound = socket
+            .local_addr()
+            .map_err(|source| EngineError::Bind { addr, source })?;
+        cx.emit(Event::Listening { local: bound });
+        Ok(Self {
+            socket,
+            out: VecDeque::new(),
+            out_bytes: 0,
+        })
+    }
+
+    /// Reads datagrams until WouldBlock (`Idle`) or the budget runs out (`More`). While the
+    /// owner is behind, datagrams are read and counted as dropped: the kernel would drop them
+    /// anyway, and this way the user is told how many.
+    fn read(&mut self, cx: &mut Cx<'_>) -> Status {
+        let mut budget = READ_BUDGET;
+        let (mut dropped, mut dropped_bytes) = (0, 0);
+        let status = loop {
+            if budget == 0 {
+                break Status::More;
+            }
+            match self.socket.recv_from(cx.buf) {
+                Ok((n, peer)) => {
+                    budget = budget.saturating_sub(n.max(1));
+                    if cx.behind() {
+                        dropped += 1;
+                        dropped_bytes += n as u64;
+                        continue;
+                    }
+                    let bytes = cx.buf.get(..n).unwrap_or_default().to_vec();
+                    cx.emit(Event::Data(Data {
+                        conn: None,
+                        peer,
+                        dir: Direction::Rx,
+                        at: SystemTime::now(),
+                        bytes,
+                        kind: DataKind::Message,
+                    }));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Status::Idle,
+                // ICMP errors for earlier sends (Linux on some sockets, Windows without
+                // SIO_UDP_CONNRESET) are no reason to stop receiving.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionRefused
+                    ) => {}
+                Err(e) => {
+                    cx.error(EngineError::Io {
+                        context: S::CtxReceivingUdp,
+                        subject: String::new(),
+                        source: e,
+                    });
+                    break Status::Idle;
+                }
+            }
+        };
+        if dropped > 0 {
+            cx.emit(Event::Dropped {
+                datagrams: dropped,
+                bytes: dropped_bytes,
+            });
+        }
+        status
+    }
+
+    fn flush(&mut self, cx: &mut Cx<'_>) {
+        while let Some((peer, outgoing)) = self.out.front() {
+            let sent = match self.socket.send_to(&outgoing.bytes, *peer) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => Err(EngineError::Send {
+                    peer: *peer,
+                    source,
+                }),
+            };
+            let Some((peer, outgoing)) = self.out.pop_front() else {
+                break;
+            };
+            self.out_bytes = self.out_bytes.saturating_sub(outgoing.bytes.len());
+            match sent {
+                // Datagrams that failed are reported as errors, not as sent.
+                Err(e) => cx.error(e),
+                Ok(()) if outgoing.log => cx.emit(Event::Data(Data {
+                    conn: None,
+                    peer,
+                    dir: Direction::Tx,
+                    at: SystemTime::now(),
+                    bytes: outgoing.bytes,
+                    kind: DataKind::Message,
+                })),
+                Ok(()) => {}
+            }
+        }
+    }
+}
+
+impl Link for Udp {
+    fn source(&mut self) -> &mut dyn Source {
+        &mut self.socket
+    }
+
+    fn ready(&mut self, cx: &mut Cx<'_>, readable: bool, writable: bool) -> Status {
+        if writable {
+            self.flush(cx);
+        }
+        if readable {
+            self.read(cx)
+        } else {
+            Status::Idle
+        }
+    }
+
+    fn resume(&mut self, cx: &mut Cx<'_>) -> Status {
+        self.read(cx)
+    }
+
+    fn reaches(&self, to: &Target) -> bool {
+        matches!(to, Target::Addr(_))
+    }
+
+    fn send(&mut self, cx: &mut Cx<'_>, to: &Target, out: Outgoing) -> Status {
+        let Target::Addr(peer) = *to else {
+            return Status::Idle;
+        };
+        if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
+            let dropped = out.bytes.len();
+            cx.error(EngineError::SendQueueFull { peer, dropped });
+            return Status::Idle;
+        }
+        self.out_bytes += out.bytes.len();
+        self.out.push_back((peer, out));
+        self.flush(cx);
+        Status::Idle
+    }
+
+    fn queued(&self) -> usize {
+        self.out_bytes
+    }
+
+    fn close(&mut self, _cx: &mut Cx<'_>, _reason: CloseReason) {}
+}

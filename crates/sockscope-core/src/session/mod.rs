@@ -1,0 +1,570 @@
+//! A session: one tab's live work without a window — the engine handle, what it captured, the
+//! one owner of the send variables, and the jobs that write the log out (export, record).
+//!
+//! Received data reaches the capture on the I/O thread: the engine hands each poll round's
+//! events to a sink that folds them into the log store under a lock, so ingest goes on while
+//! the owner is busy, blocked in a dialog, minimised, or absent (the command line). When the
+//! owner holds the lock (drawing a frame, a slice of search or export), the engine keeps the
+//! round's events and hands them over with the next one.
+//!
+//! The window, the command line, the examples, the benches and the tests all drive this.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::capture::{Capture, ExportFormat, Exporter, Note, RecordFormat, RecordKind, arg};
+use crate::codec::framing::Framing;
+use crate::codec::payload::{Payload, VarState};
+use crate::engine::{
+    Command, ConnId, Engine, EngineError, Event, Mode, Notify, Pace, Schedule, SessionConfig,
+    SharedVars, Sink, Stamped, Target,
+};
+use crate::i18n::S;
+use crate::profile::{FieldErrors, Form, QuickCommand};
+
+/// How long one call of [`Session::poll`] may spend writing an export before it returns (the
+/// rest goes on with the next call).
+pub const WORK_SLICE: Duration = Duration::from_millis(8);
+
+/// Who a send goes to in server and UDP modes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// TCP server: every client. UDP: the remote address of the form, or the latest sender.
+    #[default]
+    Default,
+    /// TCP server: one client.
+    Client(ConnId),
+    /// UDP: one peer seen.
+    Peer(SocketAddr),
+}
+
+/// The capture and the signal that it changed.
+struct Shared {
+    capture: Mutex<Capture>,
+    changed: Condvar,
+    /// The engine's `Stopped` has been folded in (readable without the lock).
+    stopped: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Capture> {
+        self.capture.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The engine's sink: folds each round's events into the capture, on the I/O thread.
+struct CaptureSink(Arc<Shared>);
+
+impl CaptureSink {
+    fn fold(&self, capture: &mut Capture, events: &mut Vec<Stamped>) {
+        for (at, event) in events.drain(..) {
+            capture.apply_at(at, event);
+        }
+        capture.flush_recorder();
+        if capture.stopped {
+            self.0.stopped.store(true, Ordering::Release);
+        }
+        self.0.changed.notify_all();
+    }
+}
+
+impl Sink for CaptureSink {
+    fn try_deliver(&mut self, events: &mut Vec<Stamped>) -> bool {
+        let mut capture = match self.0.capture.try_lock() {
+            Ok(capture) => capture,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return false,
+        };
+        self.fold(&mut capture, events);
+        true
+    }
+
+    fn deliver(&mut self, events: &mut Vec<Stamped>) {
+        let mut capture = self.0.lock();
+        self.fold(&mut capture, events);
+    }
+}
+
+/// An export under way: the exporter and where it writes.
+pub struct ExportJob {
+    /// Writes the log a slice at a time.
+    pub exporter: Exporter<std::io::BufWriter<std::fs::File>>,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// One session's live work.
+#[must_use = "dropping the Session stops it and closes its sockets"]
+pub struct Session {
+    shared: Arc<Shared>,
+    engine: Option<Engine>,
+    notify: Notify,
+    vars: SharedVars,
+    /// The framing the engine was last told to use.
+    framing: Framing,
+    /// The export under way, a slice per [`poll`](Self::poll).
+    pub exporting: Option<ExportJob>,
+}
+
+impl Session {
+    /// An idle session; `notify` is called from the I/O thread once per poll round with news.
+    pub fn new(notify: Notify) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                capture: Mutex::new(Capture::default()),
+                changed: Condvar::new(),
+                stopped: AtomicBool::new(false),
+            }),
+            engine: None,
+            notify,
+            vars: Arc::new(Mutex::new(VarState::new(1, 1))),
+            framing: Framing::None,
+            exporting: None,
+        }
+    }
+
+    /// An idle session set up as `form` says (encoding, raw reads kept, counter).
+    pub fn with_form(form: &Form, notify: Notify) -> Self {
+        let session = Self::new(notify);
+        {
+            let mut capture = session.capture();
+            capture.log.set_encoding(form.encoding);
+            capture.raw.set_encoding(form.encoding);
+            // Raw reads are only a view beside the frames (and the recording has every byte):
+            // a quarter of the log's cap is plenty.
+            capture.raw.set_cap(crate::capture::DEFAULT_CAP / 4);
+            capture.mode = form.mode;
+            capture.keep_raw = form.show_raw;
+        }
+        session.reset_vars(form.counter_start, form.counter_step);
+        session
+    }
+
+    /// What the session captured, locked: the engine folds new events in when it is released.
+    /// Hold it briefly (a frame), and call no other method of the session meanwhile but those
+    /// that say they take no lock.
+    pub fn capture(&self) -> MutexGuard<'_, Capture> {
+        self.shared.lock()
+    }
+
+    /// True while the engine runs (connecting, connected, listening, bound or serving kept
+    /// clients): until its `Stopped` has been folded in. Takes no lock.
+    pub fn is_open(&self) -> bool {
+        self.engine.is_some() && !self.shared.stopped.load(Ordering::Acquire)
+    }
+
+    /// The framing the engine was last told to use.
+    pub fn framing(&self) -> &Framing {
+        &self.framing
+    }
+
+    /// Starts the engine. Its outcome (listening, connected, refused …) arrives in the capture.
+    pub fn open(&mut self, config: SessionConfig, keep_half_closed: bool) -> Result<(), Note> {
+        self.close();
+        // The old engine's last events are in; a new one starts from here.
+        {
+            let mut capture = self.capture();
+            capture.begin(config.mode);
+        }
+        self.shared.stopped.store(false, Ordering::Release);
+        let mode = config.mode;
+        self.framing = config.framing.clone();
+        let sink = Box::new(CaptureSink(Arc::clone(&self.shared)));
+        let started = Engine::start(
+            config,
+            Arc::clone(&self.vars),
+            sink,
+            Arc::clone(&self.notify),
+        );
+        match started {
+            Ok(engine) => {
+                if keep_half_closed && mode != Mode::Udp {
+                    engine.command(Command::KeepHalfClosed(true));
+                }
+                self.engine = Some(engine);
+                Ok(())
+            }
+            Err(source) => {
+                let error = EngineError::Io {
+                    context: S::StartingSession,
+                    subject: String::new(),
+                    source,
+                };
+                let note = Note::say(S::Plain, [arg(error.to_string())]);
+                self.capture().apply(Event::Error(error));
+                Err(note)
+            }
+        }
+    }
+
+    /// Opens what `form` describes, or returns the messages for its bad fields.
+    pub fn open_form(&mut self, form: &Form) -> Result<(), FieldErrors> {
+        let config = form.session_config()?;
+        let _ = self.open(config, form.keep_half_closed);
+        Ok(())
+    }
+
+    /// Ends the session and waits for its thread: everything it received is in the capture.
+    pub fn close(&mut self) {
+        // Dropping the engine sends Stop, and joins once its last events are delivered.
+        self.engine = None;
+    }
+
+    /// Hands a command to the engine (nothing happens when it is not running).
+    pub fn command(&self, command: Command) {
+        if let Some(engine) = &self.engine {
+            engine.command(command);
+        }
+    }
+
+    /// The send variables as they are now (for a preview of the next send).
+    pub fn vars(&self) -> VarState {
+        self.vars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Starts `{{counter}}` again from `start`, stepping by `step`.
+    pub fn reset_vars(&self, start: i64, step: i64) {
+        *self.vars.lock().unwrap_or_else(PoisonError::into_inner) = VarState::new(start, step);
+    }
+
+    /// Renders `payload` on the I/O thread and sends it to `to`. The variables advance only
+    /// if the send can go.
+    pub fn send(&self, to: Target, payload: Payload) {
+        self.command(Command::SendPayload { to, payload });
+    }
+
+    /// Sends exactly `bytes` to `to`.
+    pub fn send_bytes(&self, to: Target, bytes: Vec<u8>) {
+        self.command(Command::Send { to, bytes });
+    }
+
+    /// Splits received streams with `framing` from now on.
+    pub fn set_framing(&mut self, framing: Framing) {
+        self.framing = framing.clone();
+        self.command(Command::SetFraming(framing));
+    }
+
+    /// Sends `payload` every `interval`, `count` times (`None` = until stopped), on the I/O
+    /// thread.
+    pub fn start_cyclic(
+        &self,
+        to: Target,
+        payload: Payload,
+        interval: Duration,
+        count: Option<u64>,
+    ) {
+        let schedule = Schedule::cyclic(to, payload, interval, count);
+        self.command(Command::StartSchedule(schedule));
+    }
+
+    /// Sends each step, then waits its delay; once through, or round and round if `repeat`.
+    pub fn start_sequence(&self, to: Target, steps: Vec<(Payload, Duration)>, repeat: bool) {
+        let schedule = Schedule::sequence(to, steps, repeat);
+        self.command(Command::StartSchedule(schedule));
+    }
+
+    /// Stops the cyclic send or sequence.
+    pub fn stop_schedule(&self) {
+        self.command(Command::StopSchedule);
+    }
+
+    /// Streams a file to `to` in chunks of `chunk` bytes, as fast as `pace` allows.
+    pub fn send_file(&self, to: Target, path: PathBuf, chunk: usize, pace: Pace) {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        self.capture().sending.file_name = Some(name);
+        self.command(Command::SendFile {
+            to,
+            path,
+            chunk,
+            pace,
+        });
+    }
+
+    /// Stops the file send.
+    pub fn cancel_file(&self) {
+        self.command(Command::CancelFile);
+    }
+
+    /// Records every received byte to `path` from now on; says so in the log.
+    pub fn start_recording(&self, path: PathBuf, format: RecordFormat) {
+        let shown = path.display().to_string();
+        let now = SystemTime::now();
+        let mut capture = self.capture();
+        match capture.start_recording(path, format) {
+            Ok(()) => {
+                let note = Note::say(S::Recording, [arg(shown)]);
+                capture
+                    .log
+                    .push_note(now, RecordKind::Info, None, None, note);
+            }
+            Err(e) => {
+                let note = Note::say(S::RecordFailed, [arg(shown), arg(e.to_string())]);
+                capture
+                    .log
+                    .push_note(now, RecordKind::Error, None, None, note);
+            }
+        }
+    }
+
+    /// Stops recording; returns where and how many bytes went there.
+    pub fn stop_recording(&self) -> Option<(PathBuf, u64)> {
+        self.capture().stop_recording()
+    }
+
+    /// Starts saving the log to `path`; [`poll`](Self::poll) writes it a slice at a time.
+    pub fn export(&mut self, format: ExportFormat, path: PathBuf) {
+        let started = {
+            let capture = self.capture();
+            std::fs::File::create(&path).and_then(|file| {
+                let out = std::io::BufWriter::new(file);
+                let locals = capture.locals.clone();
+                Exporter::new(&capture.log, format, locals, capture.udp_local, out)
+            })
+        };
+        match started {
+            Ok(exporter) => {
+                self.exporting = Some(ExportJob { exporter, path });
+                self.continue_export();
+            }
+            Err(e) => self.export_failed(&path, &e),
+        }
+    }
+
+    /// Stops the export; what is written stays in the file.
+    pub fn cancel_export(&mut self) {
+        if let Some(job) = self.exporting.take() {
+            let (written, _) = job.exporter.counts();
+            let note = Note::say(
+                S::ExportStopped,
+                [arg(job.path.display().to_string()), arg(written)],
+            );
+            self.capture()
+                .log
+                .push_note(SystemTime::now(), RecordKind::Info, None, None, note);
+        }
+    }
+
+    /// Housekeeping between frames: lets go of an engine that has stopped and writes the next
+    /// slice of an export. True while there is more to do (call again soon).
+    pub fn poll(&mut self) -> bool {
+        if self.engine.is_some() && self.shared.stopped.load(Ordering::Acquire) {
+            self.engine = None;
+        }
+        self.continue_export();
+        self.exporting.is_some()
+    }
+
+    /// Waits until `done` holds for the capture, at most `timeout`; true if it did.
+    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Capture) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut capture = self.capture();
+        loop {
+            if done(&capture) {
+                return true;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            capture = self
+                .shared
+                .changed
+                .wait_timeout(capture, left.min(Duration::from_millis(50)))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Writes the next slice of the export; says in the log how it ended.
+    fn continue_export(&mut self) {
+        let Some(job) = &mut self.exporting else {
+            return;
+        };
+        let mut capture = self.shared.lock();
+        let deadline = Instant::now() + WORK_SLICE;
+        let mut result = Ok(false);
+        while matches!(result, Ok(false)) && Instant::now() < deadline {
+            result = job.exporter.step(&capture.log, 1024);
+        }
+        match result {
+            Ok(false) => {}
+            Ok(true) => {
+                let (written, missed) = job.exporter.counts();
+                let mut note = Note::say(
+                    S::SavedRecords,
+                    [arg(written), arg(job.path.display().to_string())],
+                );
+                if missed > 0 {
+                    note = note
+                        .then(Note::text("; "))
+                        .then(Note::say(S::ExportMissed, [arg(missed)]));
+                }
+                capture
+                    .log
+                    .push_note(SystemTime::now(), RecordKind::Info, None, None, note);
+                drop(capture);
+                self.exporting = None;
+            }
+            Err(e) => {
+                drop(capture);
+                let path = job.path.clone();
+                self.exporting = None;
+                self.export_failed(&path, &e);
+            }
+        }
+    }
+
+    fn export_failed(&self, path: &std::path::Path, e: &std::io::Error) {
+        let note = Note::say(
+            S::SaveFailed,
+            [arg(path.display().to_string()), arg(e.to_string())],
+        );
+        self.capture()
+            .log
+            .push_note(SystemTime::now(), RecordKind::Error, None, None, note);
+    }
+}
+
+/// Why a send from the form could not go.
+pub type SendError = Note;
+
+/// The send-box side of a session: what the form says about targets and payloads. Used by the
+/// window and by `sockscope run`.
+impl Session {
+    /// Whether there is someone to send to now, in `mode`, as `capture` (this session's,
+    /// already locked by the caller) says.
+    pub fn can_send(&self, mode: Mode, capture: &Capture) -> bool {
+        match mode {
+            Mode::TcpClient => matches!(capture.link, crate::capture::LinkState::Connected { .. }),
+            Mode::TcpServer => !capture.clients.is_empty(),
+            Mode::Udp => self.is_open(),
+        }
+    }
+
+    /// Where a send goes now, or why nowhere. UDP without a pinned peer goes to the form's
+    /// remote address.
+    pub fn target(
+        &self,
+        form: &Form,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<Target, SendError> {
+        let can_send = self.can_send(form.mode, &self.capture());
+        if !can_send {
+            let why = match form.mode {
+                Mode::TcpClient => S::NotConnectedClient,
+                Mode::TcpServer => S::NoClientConnected,
+                Mode::Udp => S::UdpNotOpen,
+            };
+            return Err(Note::say(why, []));
+        }
+        Ok(match (form.mode, selection) {
+            (Mode::TcpServer, Selection::Client(conn)) => Target::Conn(conn),
+            (Mode::Udp, Selection::Peer(peer)) => Target::Addr(peer),
+            (Mode::Udp, _) => {
+                let mut found = FieldErrors::default();
+                let remote = form.remote_addr(&mut found);
+                errors.remote_ip = found.remote_ip;
+                errors.remote_port = found.remote_port;
+                Target::Addr(remote.ok_or_else(|| Note::say(S::SetRemoteOrPeer, []))?)
+            }
+            _ => Target::AllConns,
+        })
+    }
+
+    /// Sends one payload from the form now.
+    pub fn send_command(
+        &self,
+        form: &Form,
+        command: &QuickCommand,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<(), SendError> {
+        let payload = command.payload().map_err(note_of)?;
+        // An unrendered check first: a payload that can never render is refused here.
+        payload
+            .render(&mut self.vars(), SystemTime::now())
+            .map_err(note_of)?;
+        let to = self.target(form, selection, errors)?;
+        self.send(to, payload);
+        Ok(())
+    }
+
+    /// Starts the form's cyclic send (循环发送).
+    pub fn start_cyclic_form(
+        &self,
+        form: &Form,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<(), SendError> {
+        let interval = Duration::from_millis(form.cyclic_ms.max(1));
+        let count = (form.cyclic_count > 0).then_some(form.cyclic_count);
+        let payload = form.payload().map_err(note_of)?;
+        let to = self.target(form, selection, errors)?;
+        self.start_cyclic(to, payload, interval, count);
+        Ok(())
+    }
+
+    /// Runs the form's quick commands in order, each followed by its delay.
+    pub fn start_sequence_form(
+        &self,
+        form: &Form,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<(), SendError> {
+        let mut steps = Vec::new();
+        for command in &form.quick {
+            match command.payload() {
+                Ok(payload) => steps.push((payload, Duration::from_millis(command.delay_ms))),
+                Err(e) => {
+                    let name = command.name.clone();
+                    return Err(Note::say(
+                        S::QuickCommandError,
+                        [arg(name), arg(e.to_string())],
+                    ));
+                }
+            }
+        }
+        if steps.is_empty() {
+            return Err(Note::say(S::SequenceEmpty, []));
+        }
+        let to = self.target(form, selection, errors)?;
+        self.start_sequence(to, steps, form.sequence_repeat);
+        Ok(())
+    }
+
+    /// Sends a file with the form's chunk size and pacing.
+    pub fn send_file_form(
+        &self,
+        form: &Form,
+        path: PathBuf,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<(), SendError> {
+        let pace = match (form.file_delay_ms, form.file_rate_kib) {
+            (0, 0) => Pace::Unlimited,
+            (0, kib) => Pace::BytesPerSec(kib * 1024),
+            (ms, _) => Pace::DelayPerChunk(Duration::from_millis(ms)),
+        };
+        let chunk = form.file_chunk.clamp(1, 1 << 20);
+        let to = self.target(form, selection, errors)?;
+        self.send_file(to, path, chunk, pace);
+        Ok(())
+    }
+}
+
+/// An error as a note that is worded when shown.
+fn note_of(e: impl std::fmt::Display + Send + Sync + 'static) -> Note {
+    Note::say(S::Plain, [arg(e)])
+}
+
+#[cfg(test)]
+mod tests;
