@@ -11,6 +11,8 @@
 //!   cargo run --release --example ingest -- 1024 MODE serve # listen and print the port, then
 //!                                   # take the stream from an outside sender (socat); exits
 //!                                   # when all of it is in the log
+//!   cargo run --release --example ingest -- 1024 MODE file PATH   # write MODE's stream to a
+//!                                   # file, for an outside sender
 //!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send
 
 #![allow(
@@ -189,6 +191,7 @@ fn engine_only(total: u64, framing: Framing) -> Duration {
     let engine = Engine::start(
         config(framing),
         vars,
+        sockscope_core::engine::Buffers::default(),
         Box::new(Listening(Counting(Arc::clone(&counted)), Some(tx))),
         Arc::new(|| {}),
     )
@@ -256,6 +259,11 @@ fn main() {
     } else {
         TextEncoding::UTF_8
     };
+    if args.get(2).map(String::as_str) == Some("file") {
+        let path = args.get(3).expect("file PATH");
+        write_stream(path, total, &message(&framing)).expect("stream file");
+        return;
+    }
     if args.get(2).map(String::as_str) == Some("serve") {
         // An outside sender: print the port, then wait for the whole stream in the log.
         let (session, addr) = server(framing, encoding);
@@ -272,6 +280,18 @@ fn main() {
     println!("{:.0}", total as f64 / 1e6 / elapsed.as_secs_f64());
 }
 
+/// Writes `total` bytes of `message` repeated to `path`.
+fn write_stream(path: &str, total: u64, message: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut written = 0;
+    while written < total {
+        let n = (total - written).min(message.len() as u64) as usize;
+        out.write_all(&message[..n])?;
+        written += n as u64;
+    }
+    out.flush()
+}
+
 /// [`wait_for_bytes`], but the sender may take a while to start.
 fn wait_for_bytes_patiently(session: &Session, total: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -280,4 +300,14 @@ fn wait_for_bytes_patiently(session: &Session, total: u64) {
         std::thread::sleep(Duration::from_millis(1));
     }
     wait_for_bytes(session, total);
+    if std::env::var_os("INGEST_READS").is_some() {
+        let c = session.capture();
+        eprintln!(
+            "reads {} (avg {} B), log {} records, evicted {:?}",
+            c.counters.rx_messages,
+            c.counters.rx_bytes / c.counters.rx_messages.max(1),
+            c.log.len(),
+            c.log.evicted()
+        );
+    }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Note;
 use crate::codec::{Carry, CarryTracker, TextEncoding};
-use crate::engine::{ConnId, Direction};
+use crate::engine::{Buffers, ConnId, Direction};
 
 /// Default byte cap of the log store.
 pub const DEFAULT_CAP: usize = 256 << 20;
@@ -28,6 +28,15 @@ const CHUNK: usize = 1 << 20;
 /// often as appends need one, and reusing it spares the allocator and the kernel's page
 /// faults.
 const SPARE_CHUNKS: usize = 4;
+/// A record at least this long, in a buffer it fills at least half of, is kept in that buffer
+/// as it came (no copy): a flood of large reads is stored without touching its bytes again.
+/// The buffer's unused end counts towards the cap. Smaller ones are copied into shared buffers.
+const ADOPT_FROM: usize = 48 << 10;
+
+/// True if `bytes` is worth keeping as its own buffer.
+fn adoptable(bytes: &[u8], capacity: usize) -> bool {
+    bytes.len() >= ADOPT_FROM && capacity <= bytes.len() * 2
+}
 
 /// What a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,22 +162,31 @@ fn is_data(kind: RecordKind) -> bool {
     matches!(kind, RecordKind::Rx | RecordKind::Tx)
 }
 
-/// The byte buffers records point into, oldest first, numbered from `first`.
+/// The byte buffers records point into, oldest first, numbered from `first`: shared 1 MiB
+/// buffers that records are copied into, and buffers adopted whole from a large read.
 #[derive(Default)]
 struct Arena {
     chunks: VecDeque<Vec<u8>>,
+    /// The unused end of each adopted buffer (counted towards the cap), per buffer.
+    slack: VecDeque<usize>,
     first: u64,
     spare: Vec<Vec<u8>>,
+    /// The last buffer is a shared one that records may be appended to.
+    open: bool,
+    /// Where adopted read buffers go when their records are evicted (back to the engine).
+    recycle: Option<Buffers>,
 }
 
 impl Arena {
     /// Copies `bytes` in; returns the buffer's number and the offset.
     fn push(&mut self, bytes: &[u8]) -> (u64, u32) {
-        let fits = self
-            .chunks
-            .back()
-            .is_some_and(|c| c.capacity() == CHUNK && CHUNK - c.len() >= bytes.len());
+        let fits = self.open
+            && self
+                .chunks
+                .back()
+                .is_some_and(|c| c.capacity() == CHUNK && CHUNK - c.len() >= bytes.len());
         if !fits {
+            self.open = bytes.len() <= CHUNK / 4;
             let chunk = if bytes.len() > CHUNK / 4 {
                 Vec::with_capacity(bytes.len())
             } else {
@@ -177,6 +195,7 @@ impl Arena {
                     .unwrap_or_else(|| Vec::with_capacity(CHUNK))
             };
             self.chunks.push_back(chunk);
+            self.slack.push_back(0);
         }
         let number = self.first + self.chunks.len() as u64 - 1;
         let Some(chunk) = self.chunks.back_mut() else {
@@ -185,6 +204,16 @@ impl Arena {
         let offset = chunk.len() as u32;
         chunk.extend_from_slice(bytes);
         (number, offset)
+    }
+
+    /// Keeps `bytes` as a buffer of its own, without a copy; returns its number and its
+    /// unused end.
+    fn adopt(&mut self, bytes: Vec<u8>) -> (u64, usize) {
+        let slack = bytes.capacity() - bytes.len();
+        self.chunks.push_back(bytes);
+        self.slack.push_back(slack);
+        self.open = false;
+        (self.first + self.chunks.len() as u64 - 1, slack)
     }
 
     /// The number of the buffer appends go to now (of the next one when there is none).
@@ -201,18 +230,27 @@ impl Arena {
             .unwrap_or_default()
     }
 
-    /// Frees the buffers before number `keep` (no record points into them any more).
-    fn release_before(&mut self, keep: u64) {
+    /// Frees the buffers before number `keep` (no record points into them any more); returns
+    /// the unused ends they counted.
+    fn release_before(&mut self, keep: u64) -> usize {
+        let mut freed = 0;
         while self.first < keep {
             let Some(mut chunk) = self.chunks.pop_front() else {
                 break;
             };
+            freed += self.slack.pop_front().unwrap_or(0);
             self.first += 1;
             if chunk.capacity() == CHUNK && self.spare.len() < SPARE_CHUNKS {
                 chunk.clear();
                 self.spare.push(chunk);
+            } else if let Some(recycle) = &self.recycle {
+                recycle.give(chunk);
             }
         }
+        if self.chunks.is_empty() {
+            self.open = false;
+        }
+        freed
     }
 
     /// Frees every buffer; numbering goes on.
@@ -292,7 +330,40 @@ impl LogStore {
         peer: SocketAddr,
         bytes: &[u8],
     ) {
-        let (stream, carry) = match (dir, conn) {
+        let (stream, carry) = self.carry_of(dir, conn, bytes);
+        let peer = self.intern(peer);
+        self.append(at, dir.into(), conn, peer, bytes, stream, carry);
+        self.evict_to_cap();
+    }
+
+    /// [`push_data`](Self::push_data) with the bytes' own buffer, which a large record is kept
+    /// in without a copy. Returns the buffer when it was copied instead (to be used again).
+    pub fn push_data_owned(
+        &mut self,
+        at: SystemTime,
+        dir: Direction,
+        conn: Option<ConnId>,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        if !adoptable(&bytes, bytes.capacity()) {
+            self.push_data(at, dir, conn, peer, &bytes);
+            return Some(bytes);
+        }
+        let (stream, carry) = self.carry_of(dir, conn, &bytes);
+        let peer = self.intern(peer);
+        let len = bytes.len();
+        let (chunk, slack) = self.arena.adopt(bytes);
+        self.held += slack;
+        self.append_meta(at, dir.into(), conn, peer, (chunk, 0, len), stream, carry);
+        self.evict_to_cap();
+        None
+    }
+
+    /// Whether bytes that went `dir` on `conn` are a piece of a stream, and the unfinished
+    /// character the pieces before them left.
+    fn carry_of(&mut self, dir: Direction, conn: Option<ConnId>, bytes: &[u8]) -> (bool, Carry) {
+        match (dir, conn) {
             (Direction::Rx, Some(conn)) => {
                 let encoding = self.encoding;
                 let tracker = self
@@ -302,10 +373,12 @@ impl LogStore {
                 (true, tracker.push(bytes))
             }
             _ => (false, Carry::default()),
-        };
-        let peer = self.intern(peer);
-        self.append(at, dir.into(), conn, peer, bytes, stream, carry);
-        self.evict_to_cap();
+        }
+    }
+
+    /// Where buffers adopted from reads go when their records are evicted.
+    pub fn set_recycle(&mut self, buffers: Buffers) {
+        self.arena.recycle = Some(buffers);
     }
 
     /// Appends whole frames received on `conn` at one moment (the frames one read completed),
@@ -330,6 +403,51 @@ impl LogStore {
         }
         self.streams.insert(conn, tracker);
         self.evict_to_cap();
+    }
+
+    /// [`push_frames`](Self::push_frames) of frames back to back in `bytes`, with `lens`:
+    /// kept in that buffer without a copy when it is large. Returns the buffer when the frames
+    /// were copied instead.
+    pub fn push_frames_owned(
+        &mut self,
+        at: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+        lens: &[usize],
+    ) -> Option<Vec<u8>> {
+        if !adoptable(&bytes, bytes.capacity()) {
+            let mut rest = bytes.as_slice();
+            let frames = lens.iter().map(|&len| {
+                let (frame, after) = rest.split_at(len.min(rest.len()));
+                rest = after;
+                frame
+            });
+            self.push_frames(at, conn, peer, frames);
+            return Some(bytes);
+        }
+        let encoding = self.encoding;
+        let mut tracker = self
+            .streams
+            .remove(&conn)
+            .unwrap_or_else(|| CarryTracker::new(encoding));
+        let mut spans = Vec::with_capacity(lens.len());
+        let mut offset = 0usize;
+        for &len in lens {
+            let frame = bytes.get(offset..offset + len).unwrap_or_default();
+            spans.push((offset, frame.len(), tracker.push(frame)));
+            offset += frame.len();
+        }
+        self.streams.insert(conn, tracker);
+        let peer = self.intern(peer);
+        let (chunk, slack) = self.arena.adopt(bytes);
+        self.held += slack;
+        for (offset, len, carry) in spans {
+            let place = (chunk, offset as u32, len);
+            self.append_meta(at, RecordKind::Rx, Some(conn), peer, place, true, carry);
+        }
+        self.evict_to_cap();
+        None
     }
 
     /// Marks the newest record as a partial frame.
@@ -428,20 +546,47 @@ impl LogStore {
         carry: Carry,
     ) {
         let (chunk, offset) = self.arena.push(bytes);
+        self.append_meta(
+            at,
+            kind,
+            conn,
+            peer,
+            (chunk, offset, bytes.len()),
+            stream,
+            carry,
+        );
+    }
+
+    /// Adds the index entry of a record whose bytes are at `place` (buffer, offset, length).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the one place a record's fields are put together"
+    )]
+    fn append_meta(
+        &mut self,
+        at: SystemTime,
+        kind: RecordKind,
+        conn: Option<ConnId>,
+        peer: u32,
+        place: (u64, u32, usize),
+        stream: bool,
+        carry: Carry,
+    ) {
+        let (chunk, offset, len) = place;
         let at = self.nanos(at);
         self.metas.push_back(Meta {
             at,
             chunk,
             offset,
             peer,
-            len: bytes.len(),
+            len,
             conn,
             kind,
             partial: false,
             stream,
             carry,
         });
-        self.held += RECORD_OVERHEAD + bytes.len();
+        self.held += RECORD_OVERHEAD + len;
     }
 
     /// `at` as nanoseconds since the Unix epoch (the last conversion is cached: a run of frames
@@ -516,10 +661,14 @@ impl LogStore {
                 }
             }
         }
-        match self.metas.front() {
+        let freed = match self.metas.front() {
             Some(front) => self.arena.release_before(front.chunk),
-            None => self.arena.clear(),
-        }
+            None => {
+                let next = self.arena.first + self.arena.chunks.len() as u64;
+                self.arena.release_before(next)
+            }
+        };
+        self.held = self.held.saturating_sub(freed);
     }
 
     /// Removes every record (counters of evictions start again too).

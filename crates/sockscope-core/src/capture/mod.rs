@@ -218,33 +218,6 @@ impl FileProgress {
     }
 }
 
-/// Bytes that went one way, borrowed: from a [`Data`] event, or one frame of a [`Frames`]
-/// event (frames are stored without a copy of their own).
-///
-/// [`Frames`]: crate::engine::Frames
-#[derive(Clone, Copy)]
-struct Piece<'a> {
-    conn: Option<ConnId>,
-    peer: SocketAddr,
-    dir: Direction,
-    at: SystemTime,
-    bytes: &'a [u8],
-    kind: DataKind,
-}
-
-impl<'a> From<&'a Data> for Piece<'a> {
-    fn from(data: &'a Data) -> Self {
-        Piece {
-            conn: data.conn,
-            peer: data.peer,
-            dir: data.dir,
-            at: data.at,
-            bytes: &data.bytes,
-            kind: data.kind,
-        }
-    }
-}
-
 /// Everything one session has seen.
 #[derive(Default)]
 pub struct Capture {
@@ -335,11 +308,24 @@ impl Recorder {
 impl Capture {
     /// Folds one engine event in, as happening now.
     pub fn apply(&mut self, event: Event) {
-        self.apply_at(SystemTime::now(), event);
+        let _ = self.apply_at(SystemTime::now(), event);
     }
 
-    /// Folds one engine event in, stamped with when it happened.
-    pub fn apply_at(&mut self, now: SystemTime, event: Event) {
+    /// Folds one engine event in, stamped with when it happened. Returns the buffer the
+    /// event's bytes came in (they are in the log now), for the engine to use again.
+    pub fn apply_at(&mut self, now: SystemTime, event: Event) -> Option<Vec<u8>> {
+        match event {
+            Event::Data(data) => self.apply_data(data),
+            Event::Frames(frames) => self.apply_frames(frames),
+            event => {
+                self.apply_state(now, event);
+                None
+            }
+        }
+    }
+
+    /// Folds in an event that carries no bytes.
+    fn apply_state(&mut self, now: SystemTime, event: Event) {
         match event {
             Event::Listening { local } => {
                 self.link = LinkState::Listening(local);
@@ -360,7 +346,7 @@ impl Capture {
                 self.info(now, None, Some(remote), note);
             }
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
-            Event::Data(data) => self.apply_data(Piece::from(&data)),
+            Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -368,7 +354,6 @@ impl Capture {
                 let note = Note::say(S::EvPeerFinished, [arg(peer)]);
                 self.end_receiving(now, conn, peer, note, RecordKind::Info);
             }
-            Event::Frames(frames) => self.apply_frames(&frames),
             Event::Closed { conn, peer, reason } => {
                 self.clients.remove(&conn);
                 // A reset or an error stands out from an orderly close.
@@ -526,17 +511,25 @@ impl Capture {
 
     /// Whole frames of one read: they count as messages — their bytes were counted with the
     /// raw read — and go to the log as one run.
-    fn apply_frames(&mut self, frames: &Frames) {
+    fn apply_frames(&mut self, frames: Frames) -> Option<Vec<u8>> {
         let n = frames.lens.len() as u64;
         self.counters.rx_messages += n;
         if let Some(client) = self.clients.get_mut(&frames.conn) {
             client.rx_messages += n;
         }
-        self.log
-            .push_frames(frames.at, frames.conn, frames.peer, frames.split());
+        let Frames {
+            conn,
+            peer,
+            at,
+            bytes,
+            lens,
+        } = frames;
+        self.log.push_frames_owned(at, conn, peer, bytes, &lens)
     }
 
-    fn apply_data(&mut self, data: Piece<'_>) {
+    /// Counts, stores and records bytes that went one way; returns their buffer unless the
+    /// log kept it.
+    fn apply_data(&mut self, data: Data) -> Option<Vec<u8>> {
         let n = data.bytes.len() as u64;
         // With framing, bytes are counted as read and messages as framed.
         let bytes_in = if data.kind.counts_bytes() { n } else { 0 };
@@ -592,13 +585,13 @@ impl Capture {
             match &mut self.recorder {
                 // Raw recording needs only the bytes; a text log needs the decoded record.
                 Some(file) if file.format == RecordFormat::Raw => {
-                    if let Err(e) = file.write_bytes(data.bytes) {
+                    if let Err(e) = file.write_bytes(&data.bytes) {
                         self.stop_recorder_on(&e);
                     }
-                    return;
+                    return Some(data.bytes);
                 }
                 Some(_) => {}
-                None => return,
+                None => return Some(data.bytes),
             }
         }
         let store = if from_raw {
@@ -606,13 +599,15 @@ impl Capture {
         } else {
             &mut self.log
         };
-        store.push_data(data.at, data.dir, data.conn, data.peer, data.bytes);
-        if data.kind == DataKind::Partial {
+        let partial = data.kind == DataKind::Partial;
+        let spent = store.push_data_owned(data.at, data.dir, data.conn, data.peer, data.bytes);
+        if partial {
             store.mark_last_partial();
         }
         if recorded {
             self.record_last(from_raw);
         }
+        spent
     }
 
     /// Writes the newest record of the log (or of the raw store) to the recording file.

@@ -15,7 +15,7 @@ use mio::Waker;
 
 use super::io::Io;
 use super::outbox::{Notify, Sink, Stamped, rx_len};
-use super::{Command, EngineError, Event, SessionConfig};
+use super::{Buffers, Command, EngineError, Event, SessionConfig};
 use crate::codec::payload::VarState;
 
 /// The send variables (`{{counter}}`, the random source) of one session. One owner: the I/O
@@ -36,15 +36,24 @@ impl Engine {
     /// Starts the session's I/O thread. Binding and connecting happen on that thread; their
     /// outcome arrives at `sink` as events (`Listening`, `Connected`, or `Error` then
     /// `Stopped`). `notify` is called once per poll round in which events were delivered.
+    /// The bytes of large reads come in buffers of `buffers`, which the sink may give back.
     pub fn start(
         config: SessionConfig,
         vars: SharedVars,
+        buffers: Buffers,
         sink: Box<dyn Sink>,
         notify: Notify,
     ) -> io::Result<Engine> {
         let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
         let name = config.mode.thread_name();
-        let mut io = Io::new(config, commands_rx, Arc::clone(&vars), sink, notify)?;
+        let mut io = Io::new(
+            config,
+            commands_rx,
+            Arc::clone(&vars),
+            buffers,
+            sink,
+            notify,
+        )?;
         let waker = io.waker();
         let thread = std::thread::Builder::new()
             .name(name.into())
@@ -71,7 +80,7 @@ impl Engine {
     pub fn start_queued(config: SessionConfig, notify: Notify) -> io::Result<(Engine, EventQueue)> {
         let (sink, queue) = channel_sink();
         let vars = Arc::new(Mutex::new(VarState::new(1, 1)));
-        let engine = Engine::start(config, vars, Box::new(sink), notify)?;
+        let engine = Engine::start(config, vars, Buffers::default(), Box::new(sink), notify)?;
         Ok((engine, queue))
     }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Poll, Token, Waker};
 
+use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
 use super::handle::SharedVars;
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, READ_BUF, Status};
@@ -43,6 +44,7 @@ pub(crate) struct Io {
     stop: bool,
     stage: Stage,
     vars: SharedVars,
+    buffers: Buffers,
 }
 
 impl Io {
@@ -50,6 +52,7 @@ impl Io {
         config: SessionConfig,
         commands: Receiver<Command>,
         vars: SharedVars,
+        buffers: Buffers,
         sink: Box<dyn Sink>,
         notify: Notify,
     ) -> io::Result<Self> {
@@ -79,6 +82,7 @@ impl Io {
             stop: false,
             stage: Stage::default(),
             vars,
+            buffers,
         })
     }
 
@@ -139,6 +143,7 @@ impl Io {
             opts: &self.opts,
             spawned,
             next_conn: &mut self.next_conn,
+            buffers: &self.buffers,
         }
     }
 
@@ -203,12 +208,20 @@ impl Io {
             opts: &self.opts,
             spawned: &mut spawned,
             next_conn: &mut self.next_conn,
+            buffers: &self.buffers,
         };
         let status = f(link.as_mut(), &mut cx);
         let timed = link.deadline().is_some();
         self.after(token, status, timed);
         for new in spawned {
             self.add(new);
+        }
+        if !self.out.seen.is_empty() {
+            // The automation stage answers what just arrived, before anything else runs.
+            let seen = std::mem::take(&mut self.out.seen);
+            let mut stage = std::mem::take(&mut self.stage);
+            stage.react(seen, self);
+            self.stage = stage;
         }
     }
 
@@ -348,6 +361,7 @@ impl Io {
                 self.opts.framing = framing;
             }
             Command::StartSchedule(schedule) => self.stage.start_schedule(schedule),
+            Command::SetReply(reply) => self.out.watch = self.stage.set_reply(reply),
             Command::StopSchedule => {
                 let mut stage = std::mem::take(&mut self.stage);
                 stage.stop_schedule(self);

@@ -4,6 +4,7 @@
 
 mod addr;
 mod auto;
+mod buffers;
 mod error;
 mod handle;
 mod inspect;
@@ -14,7 +15,8 @@ mod sockets;
 mod types;
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
-pub use auto::{Pace, Schedule};
+pub use auto::{Pace, Reply, Schedule};
+pub use buffers::Buffers;
 pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};

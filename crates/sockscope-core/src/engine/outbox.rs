@@ -40,9 +40,20 @@ pub trait Sink: Send {
     }
 }
 
+/// A received message the automation stage may answer: one read, datagram or frame.
+pub(crate) struct Seen {
+    pub conn: Option<super::ConnId>,
+    pub peer: std::net::SocketAddr,
+    pub bytes: Vec<u8>,
+}
+
 /// The I/O thread's side of the [`Sink`].
 pub(crate) struct Outbox {
     batch: Vec<Stamped>,
+    /// Copy received messages to `seen` (the automation stage answers some).
+    pub watch: bool,
+    /// Received messages since the stage last looked.
+    pub seen: Vec<Seen>,
     /// Received bytes in `batch`.
     held_rx: usize,
     sink: Box<dyn Sink>,
@@ -55,6 +66,8 @@ impl Outbox {
     pub fn new(sink: Box<dyn Sink>, notify: Notify) -> Self {
         Self {
             batch: Vec::new(),
+            watch: false,
+            seen: Vec::new(),
             held_rx: 0,
             sink,
             notify,
@@ -64,10 +77,41 @@ impl Outbox {
 
     /// Adds an event to this round's batch, stamped now.
     pub fn emit(&mut self, event: Event) {
+        if self.watch {
+            self.see(&event);
+        }
         self.held_rx += rx_len(&event);
         self.batch.push((SystemTime::now(), event));
         if self.batch.len() >= MAX_BATCH {
             self.try_deliver();
+        }
+    }
+
+    /// Keeps a copy of a received message for the automation stage.
+    fn see(&mut self, event: &Event) {
+        match event {
+            Event::Data(Data {
+                conn,
+                peer,
+                dir: Direction::Rx,
+                bytes,
+                kind,
+                ..
+            }) if kind.counts_message() => self.seen.push(Seen {
+                conn: *conn,
+                peer: *peer,
+                bytes: bytes.clone(),
+            }),
+            Event::Frames(frames) => {
+                for frame in frames.split() {
+                    self.seen.push(Seen {
+                        conn: Some(frames.conn),
+                        peer: frames.peer,
+                        bytes: frame.to_vec(),
+                    });
+                }
+            }
+            _ => {}
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::auto::{Pace, Schedule};
+use super::auto::{Pace, Reply, Schedule};
 use crate::codec::framing::Framing;
 use crate::codec::payload::Payload;
 use crate::i18n::{S, t};
@@ -146,6 +146,8 @@ pub enum Command {
     StartSchedule(Schedule),
     /// Stop the timer.
     StopSchedule,
+    /// Answer every received message by itself from now on (`None`: stop answering).
+    SetReply(Option<Reply>),
     /// Send a file in chunks, replacing any file being sent.
     SendFile {
         /// Where the chunks go.

@@ -19,8 +19,8 @@ use crate::capture::{Capture, ExportFormat, Exporter, Note, RecordFormat, Record
 use crate::codec::framing::Framing;
 use crate::codec::payload::{Payload, VarState};
 use crate::engine::{
-    Command, ConnId, Engine, EngineError, Event, Mode, Notify, Pace, Schedule, SessionConfig,
-    SharedVars, Sink, Stamped, Target,
+    Buffers, Command, ConnId, Engine, EngineError, Event, Mode, Notify, Pace, Schedule,
+    SessionConfig, SharedVars, Sink, Stamped, Target,
 };
 use crate::i18n::S;
 use crate::profile::{FieldErrors, Form, QuickCommand};
@@ -55,13 +55,16 @@ impl Shared {
     }
 }
 
-/// The engine's sink: folds each round's events into the capture, on the I/O thread.
-struct CaptureSink(Arc<Shared>);
+/// The engine's sink: folds each round's events into the capture, on the I/O thread, and
+/// gives the read buffers back.
+struct CaptureSink(Arc<Shared>, Buffers);
 
 impl CaptureSink {
     fn fold(&self, capture: &mut Capture, events: &mut Vec<Stamped>) {
         for (at, event) in events.drain(..) {
-            capture.apply_at(at, event);
+            if let Some(spent) = capture.apply_at(at, event) {
+                self.1.give(spent);
+            }
         }
         capture.flush_recorder();
         if capture.stopped {
@@ -165,17 +168,22 @@ impl Session {
     pub fn open(&mut self, config: SessionConfig, keep_half_closed: bool) -> Result<(), Note> {
         self.close();
         // The old engine's last events are in; a new one starts from here.
+        let buffers = Buffers::default();
         {
             let mut capture = self.capture();
             capture.begin(config.mode);
+            // Read buffers the log adopted come back to the engine when evicted.
+            capture.log.set_recycle(buffers.clone());
+            capture.raw.set_recycle(buffers.clone());
         }
         self.shared.stopped.store(false, Ordering::Release);
         let mode = config.mode;
         self.framing = config.framing.clone();
-        let sink = Box::new(CaptureSink(Arc::clone(&self.shared)));
+        let sink = Box::new(CaptureSink(Arc::clone(&self.shared), buffers.clone()));
         let started = Engine::start(
             config,
             Arc::clone(&self.vars),
+            buffers,
             sink,
             Arc::clone(&self.notify),
         );

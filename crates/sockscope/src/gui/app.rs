@@ -24,6 +24,34 @@ use crate::profile::{self, Profile};
 const WORKSPACE_KEY: &str = "workspace";
 /// Storage key of the single form older versions saved.
 const OLD_FORM_KEY: &str = "form";
+/// The longest news waits for a frame that shows it: soon after a quiet spell (a reply to what
+/// the user sent), less often while data keeps coming (a log scrolling by needs no more, and
+/// every frame, software-rendered on a VM, takes CPU from receiving).
+const REPAINT_SOON: std::time::Duration = std::time::Duration::from_millis(15);
+const REPAINT_BUSY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// When the I/O threads last asked for a frame, to tell a quiet spell from a stream.
+#[derive(Default)]
+struct BusyClock {
+    /// Milliseconds since `origin` of the last request.
+    last: std::sync::atomic::AtomicU64,
+    origin: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl BusyClock {
+    /// How long the next frame may wait: news after a quiet spell soon, news in a stream
+    /// with the stream's next frame.
+    fn gap(&self) -> std::time::Duration {
+        let origin = *self.origin.get_or_init(std::time::Instant::now);
+        let now = origin.elapsed().as_millis() as u64 + 1_000;
+        let last = self.last.swap(now, std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) > 250 {
+            REPAINT_SOON
+        } else {
+            REPAINT_BUSY
+        }
+    }
+}
 /// How many recent profiles the File menu lists.
 const RECENT_LEN: usize = 10;
 /// UI scale limits.
@@ -198,6 +226,8 @@ pub struct App {
     tabs_made: usize,
     /// Print the time from this instant to the first frame, then close (`scripts/perf`).
     first_frame_from: Option<std::time::Instant>,
+    /// Close once the active tab has received this many bytes, printing when (`scripts/perf`).
+    exit_after_rx: Option<u64>,
 }
 
 impl App {
@@ -221,9 +251,12 @@ impl App {
         let zoom = workspace.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
         ctx.set_zoom_factor(zoom);
         let repaint = ctx.clone();
-        // The I/O threads call this once per poll round with events: it makes egui run
-        // `logic` (even while the window is hidden) and, if visible, a frame.
-        let notify: Notify = Arc::new(move || repaint.request_repaint());
+        // The I/O threads call this once per poll round with events: it asks egui for a
+        // frame within REPAINT_GAP. The log is filled on the I/O thread, so frames are only for
+        // the eye: under a flood, a frame per poll round (thousands a second, no vsync under
+        // Xvfb) only took CPU from receiving.
+        let busy = Arc::new(BusyClock::default());
+        let notify: Notify = Arc::new(move || repaint.request_repaint_after(busy.gap()));
         let mut app = Self {
             tabs: Vec::new(),
             active: 0,
@@ -239,6 +272,7 @@ impl App {
             notify,
             tabs_made: 0,
             first_frame_from: None,
+            exit_after_rx: None,
         };
         for saved in workspace.tabs {
             app.add_tab(saved.profile, saved.path);
@@ -254,6 +288,14 @@ impl App {
     #[must_use]
     pub fn timing_first_frame(mut self, started: std::time::Instant) -> Self {
         self.first_frame_from = Some(started);
+        self
+    }
+
+    /// Closes the window once the active tab has received `bytes`, printing the wall-clock
+    /// time (nanoseconds since 1970) it noticed: `scripts/perf` times ingest in the real window.
+    #[must_use]
+    pub fn exit_after_rx(mut self, bytes: u64) -> Self {
+        self.exit_after_rx = Some(bytes);
         self
     }
 
@@ -734,6 +776,14 @@ impl eframe::App for App {
         let mut more = false;
         for entry in &mut self.tabs {
             more |= entry.tab.background_work();
+        }
+        if let Some(bytes) = self.exit_after_rx
+            && self.tab().session.capture().counters.rx_bytes >= bytes
+        {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            println!("{}", now.map_or(0, |d| d.as_nanos()));
+            self.exit_after_rx = None;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if more {
             ctx.request_repaint();

@@ -10,9 +10,19 @@ use std::time::{Duration, Instant};
 pub use file::{FileSend, Pace};
 pub use schedule::Schedule;
 
+use super::outbox::Seen;
 use super::{EngineError, Event, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
+
+/// How a session answers every message it receives, by itself, on the I/O thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Send each message back to whoever sent it.
+    Echo,
+    /// Answer each message with these bytes.
+    Bytes(Vec<u8>),
+}
 
 /// How often progress of timed and file sends is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -36,6 +46,7 @@ pub(crate) trait Wire {
 
 /// The sends that run by themselves.
 pub(crate) struct Stage {
+    reply: Option<Reply>,
     schedule: Option<Schedule>,
     schedule_report: Instant,
     file: Option<FileSend>,
@@ -45,6 +56,7 @@ pub(crate) struct Stage {
 impl Default for Stage {
     fn default() -> Self {
         Self {
+            reply: None,
             schedule: None,
             schedule_report: Instant::now(),
             file: None,
@@ -54,6 +66,31 @@ impl Default for Stage {
 }
 
 impl Stage {
+    /// Answers every received message from now on (or stops, with `None`); true if the stage
+    /// needs to see received messages.
+    pub fn set_reply(&mut self, reply: Option<Reply>) -> bool {
+        self.reply = reply;
+        self.reply.is_some()
+    }
+
+    /// Answers the messages just received, to whoever sent each.
+    pub fn react(&mut self, seen: Vec<Seen>, wire: &mut dyn Wire) {
+        let Some(reply) = &self.reply else { return };
+        for message in seen {
+            let to = match message.conn {
+                Some(conn) => Target::Conn(conn),
+                None => Target::Addr(message.peer),
+            };
+            let bytes = match reply {
+                Reply::Echo => message.bytes,
+                Reply::Bytes(bytes) => bytes.clone(),
+            };
+            if !bytes.is_empty() {
+                wire.send_bytes(&to, bytes, true);
+            }
+        }
+    }
+
     /// Starts a schedule, replacing any running one.
     pub fn start_schedule(&mut self, schedule: Schedule) {
         self.schedule = Some(schedule);

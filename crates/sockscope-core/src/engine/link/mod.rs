@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use mio::Interest;
 use mio::event::Source;
 
+use super::Buffers;
 use super::outbox::Outbox;
 use super::{CloseReason, ConnId, EngineError, Event, Mode, SessionConfig, Target};
 use crate::codec::framing::Framing;
@@ -22,7 +23,7 @@ pub(crate) use udp::MAX_DATAGRAM;
 /// How much one socket may read in one poll round, so one fast peer cannot starve the others.
 pub(crate) const READ_BUDGET: usize = 1 << 20;
 /// Size of the I/O thread's read buffer.
-pub(crate) const READ_BUF: usize = 64 << 10;
+pub(crate) const READ_BUF: usize = 256 << 10;
 /// Bytes one link may have queued for sending before a send is refused.
 pub(crate) const MAX_SEND_QUEUE: usize = 64 << 20;
 
@@ -60,6 +61,8 @@ pub(crate) struct Cx<'a> {
     pub opts: &'a Options,
     pub spawned: &'a mut Vec<Box<dyn Link>>,
     pub next_conn: &'a mut u64,
+    /// Where the bytes of large reads are copied to (the sink gives the buffers back).
+    pub buffers: &'a Buffers,
 }
 
 impl Cx<'_> {

@@ -149,35 +149,44 @@ impl TcpConn {
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
             }
-            match self.stream.read(cx.buf) {
-                Ok(0) if self.peer_finished => return ReadEnd::Drained,
-                Ok(0) if cx.opts.keep_half_closed => {
-                    self.peer_finished = true;
-                    return ReadEnd::Finished;
+            // Read straight into a buffer that becomes the event's: no copy for a large read.
+            let mut buf = cx.buffers.read_buffer();
+            let read = self.stream.read(&mut buf);
+            match read {
+                Ok(0) => {
+                    cx.buffers.give(buf);
+                    if self.peer_finished {
+                        return ReadEnd::Drained;
+                    }
+                    if cx.opts.keep_half_closed {
+                        self.peer_finished = true;
+                        return ReadEnd::Finished;
+                    }
+                    return ReadEnd::Closed(CloseReason::PeerClosed);
                 }
-                Ok(0) => return ReadEnd::Closed(CloseReason::PeerClosed),
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
-                    let read = cx.buf.get(..n).unwrap_or_default();
                     let at = SystemTime::now();
+                    let raw = cx.buffers.filled(buf, n);
                     match &mut self.framer {
-                        None => {
-                            let bytes = read.to_vec();
-                            cx.emit(self.data(at, bytes, DataKind::Message));
-                        }
+                        None => cx.emit(self.data(at, raw, DataKind::Message)),
                         Some(framer) => {
                             self.last_rx = Instant::now();
-                            let (mut bytes, mut lens) = (Vec::with_capacity(n), Vec::new());
-                            let partials = framer.push_into(read, &mut bytes, &mut lens);
-                            let raw = read.to_vec();
+                            let (mut bytes, mut lens) = (cx.buffers.take(n), Vec::new());
+                            let partials = framer.push_into(&raw, &mut bytes, &mut lens);
                             cx.emit(self.data(at, raw, DataKind::RawRead));
                             self.emit_frames(cx, at, bytes, &lens, partials);
                         }
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom)),
+                Err(e) => {
+                    cx.buffers.give(buf);
+                    match e.kind() {
+                        io::ErrorKind::WouldBlock => return ReadEnd::Drained,
+                        io::ErrorKind::Interrupted => {}
+                        _ => return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom)),
+                    }
+                }
             }
         }
     }

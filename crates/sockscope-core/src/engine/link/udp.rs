@@ -54,7 +54,7 @@ impl Udp {
                         dropped_bytes += n as u64;
                         continue;
                     }
-                    let bytes = cx.buf.get(..n).unwrap_or_default().to_vec();
+                    let bytes = cx.buffers.copy_of(cx.buf.get(..n).unwrap_or_default());
                     cx.emit(Event::Data(Data {
                         conn: None,
                         peer,
