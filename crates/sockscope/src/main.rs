@@ -1,5 +1,80 @@
-//! Starts the SockScope window; everything else lives in the library.
+//! `sockscope`: the window, or a command (`connect`, `listen`, `udp`, `run`) without one.
+//! Everything else lives in the library.
 
-fn main() -> eframe::Result {
-    sockscope::gui::run()
+// The release build on Windows has no console window of its own; a command attaches to the
+// console it was started from.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser as _;
+use sockscope::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let window = match Cli::try_parse() {
+        Ok(Cli {
+            command: None,
+            profile,
+            ..
+        }) => Some(profile),
+        // A command, help, version or a bad argument: the command line answers.
+        _ => None,
+    };
+    match window {
+        Some(profile) => open_window(profile),
+        None => ExitCode::from(command_line()),
+    }
+}
+
+fn command_line() -> u8 {
+    #[cfg(windows)]
+    attach_console();
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_ctrl_c = Arc::clone(&stop);
+    // Without a handler Ctrl+C still ends the program, only less tidily.
+    let _ = ctrlc::set_handler(move || on_ctrl_c.store(true, Ordering::Relaxed));
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    let mut io = cli::Io {
+        stdin_is_terminal: stdin.is_terminal(),
+        stdin: Box::new(stdin),
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stop,
+    };
+    let code = cli::run_args(std::env::args_os(), &mut io);
+    u8::try_from(code).unwrap_or(cli::BAD_INPUT as u8)
+}
+
+#[cfg(feature = "gui")]
+fn open_window(profile: Option<std::path::PathBuf>) -> ExitCode {
+    match sockscope::gui::run(profile) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(_profile: Option<std::path::PathBuf>) -> ExitCode {
+    // Built without the window: say what there is.
+    let _ = <Cli as clap::CommandFactory>::command().print_help();
+    ExitCode::from(cli::BAD_INPUT as u8)
+}
+
+/// Writes to the console the program was started from (a release build has none of its own).
+#[cfg(windows)]
+#[expect(unsafe_code, reason = "AttachConsole has no safe wrapper in std")]
+fn attach_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    // SAFETY: AttachConsole takes a process id constant and touches no memory of ours.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
 }

@@ -74,11 +74,11 @@ fn arrow(kind: RecordKind) -> &'static str {
 /// One record as a text-log line (without the newline).
 pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
     let mut line = format!("{} {}", timestamp(record.at), arrow(record.kind));
-    if let Some(peer) = record.peer {
-        let _ = write!(line, " {peer}");
-    }
     match record.kind {
         RecordKind::Rx | RecordKind::Tx => {
+            if let Some(peer) = record.peer {
+                let _ = write!(line, " {peer}");
+            }
             let partial = if record.partial { " (partial)" } else { "" };
             let payload = if as_hex {
                 hex::format(record.bytes)
@@ -87,6 +87,7 @@ pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
             };
             let _ = write!(line, " [{} B]{partial} {payload}", record.bytes.len());
         }
+        // A message names its peer itself.
         RecordKind::Info | RecordKind::Error => {
             let _ = write!(line, " {}", record.text());
         }

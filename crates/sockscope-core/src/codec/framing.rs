@@ -117,6 +117,89 @@ impl fmt::Display for FramingError {
 
 impl std::error::Error for FramingError {}
 
+/// Why a framing written on the command line (`--framing len:4le`) is not one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FramingSpecError(pub String);
+
+impl fmt::Display for FramingSpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&tf(S::ErrFramingSpec, &[&self.0]))
+    }
+}
+
+impl std::error::Error for FramingSpecError {}
+
+impl std::str::FromStr for Framing {
+    type Err = FramingSpecError;
+
+    /// `none`, `crlf`, `lf`, `delim:TEXT` (escapes: `delim:\r\n`), `delim-hex:7E`, either with
+    /// `+keep`; `fixed:N`; `len:W{be|le}[+hdr][@OFFSET]` (`len:4le`, `len:2be+hdr@1`);
+    /// `idle:MS` (`idle:50`, `idle:50ms`).
+    fn from_str(spec: &str) -> Result<Framing, FramingSpecError> {
+        let bad = || FramingSpecError(spec.to_owned());
+        let spec_trimmed = spec.trim();
+        let (kind, arg) = spec_trimmed.split_once(':').unwrap_or((spec_trimmed, ""));
+        let lower = kind.to_ascii_lowercase();
+        let framing = match lower.as_str() {
+            "none" if arg.is_empty() => Framing::None,
+            "crlf" | "lf" | "crlf+keep" | "lf+keep" if arg.is_empty() => {
+                let keep = lower.ends_with("+keep");
+                let delimiter = if lower.starts_with("crlf") {
+                    b"\r\n".to_vec()
+                } else {
+                    b"\n".to_vec()
+                };
+                Framing::Delimiter { delimiter, keep }
+            }
+            "delim" | "delim-hex" => {
+                let (text, keep) = match arg.strip_suffix("+keep") {
+                    Some(text) => (text, true),
+                    None => (arg, false),
+                };
+                let delimiter = if kind.eq_ignore_ascii_case("delim-hex") {
+                    super::hex::parse(text).map_err(|_| bad())?
+                } else {
+                    super::escape::parse(text, super::TextEncoding::UTF_8).map_err(|_| bad())?
+                };
+                Framing::Delimiter { delimiter, keep }
+            }
+            "fixed" => Framing::FixedLength(arg.parse().map_err(|_| bad())?),
+            "idle" => {
+                let ms = arg.strip_suffix("ms").unwrap_or(arg);
+                Framing::IdleGap(ms.parse().map_err(|_| bad())?)
+            }
+            "len" => {
+                let (body, offset) = match arg.split_once('@') {
+                    Some((body, offset)) => (body, offset.parse().map_err(|_| bad())?),
+                    None => (arg, 0),
+                };
+                let (body, includes_header) = match body.strip_suffix("+hdr") {
+                    Some(body) => (body, true),
+                    None => (body, false),
+                };
+                let lower = body.to_ascii_lowercase();
+                let (width, order) = if let Some(w) = lower.strip_suffix("be") {
+                    (w, super::checksum::ByteOrder::Big)
+                } else if let Some(w) = lower.strip_suffix("le") {
+                    (w, super::checksum::ByteOrder::Little)
+                } else {
+                    (lower.as_str(), super::checksum::ByteOrder::Big)
+                };
+                let width: u8 = width.parse().map_err(|_| bad())?;
+                let prefix = LengthPrefix {
+                    width,
+                    order,
+                    includes_header,
+                };
+                Framing::LengthPrefix { prefix, offset }
+            }
+            _ => return Err(bad()),
+        };
+        framing.check().map_err(|_| bad())?;
+        Ok(framing)
+    }
+}
+
 /// One message out of a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
@@ -444,6 +527,71 @@ mod tests {
     }
 
     #[test]
+    fn command_line_framings_read_as_written() {
+        use crate::codec::checksum::ByteOrder::{Big, Little};
+        let len = |width, order, includes_header, offset| Framing::LengthPrefix {
+            prefix: LengthPrefix {
+                width,
+                order,
+                includes_header,
+            },
+            offset,
+        };
+        let cases = [
+            ("none", Framing::None),
+            (
+                "crlf",
+                Framing::Delimiter {
+                    delimiter: b"\r\n".to_vec(),
+                    keep: false,
+                },
+            ),
+            (
+                "lf+keep",
+                Framing::Delimiter {
+                    delimiter: b"\n".to_vec(),
+                    keep: true,
+                },
+            ),
+            (
+                "delim:\\r\\n",
+                Framing::Delimiter {
+                    delimiter: b"\r\n".to_vec(),
+                    keep: false,
+                },
+            ),
+            (
+                "delim-hex:7E+keep",
+                Framing::Delimiter {
+                    delimiter: vec![0x7E],
+                    keep: true,
+                },
+            ),
+            ("fixed:8", Framing::FixedLength(8)),
+            ("idle:50ms", Framing::IdleGap(50)),
+            ("len:4le", len(4, Little, false, 0)),
+            ("len:2be+hdr@1", len(2, Big, true, 1)),
+            ("LEN:1", len(1, Big, false, 0)),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(spec.parse::<Framing>(), Ok(want), "{spec}");
+        }
+        for bad in [
+            "",
+            "len:3le",
+            "fixed:0",
+            "delim:",
+            "delim-hex:7G",
+            "idle:x",
+            "lines",
+            "none:1",
+        ] {
+            let e = bad.parse::<Framing>().unwrap_err();
+            assert!(e.to_string().contains(bad), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_settings_are_named() {
         let empty = Framing::Delimiter {
             delimiter: vec![],
@@ -546,6 +694,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_command_line_framing_parses_or_is_refused_without_panic(spec in ".{0,24}") {
+            let _ = spec.parse::<Framing>();
+        }
+
         #[test]
         fn push_into_gives_what_push_gives(
             framing in any_framing(),

@@ -2,6 +2,7 @@
 
 pub mod checksum;
 pub mod escape;
+pub mod expect;
 pub mod framing;
 pub mod hex;
 pub mod length;

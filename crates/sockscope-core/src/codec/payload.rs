@@ -209,6 +209,16 @@ pub const VARIABLES_HELP: &str = "Variables (text modes), resolved at each send:
 \\{{  a literal {{";
 
 impl Payload {
+    /// Exactly these bytes, with nothing added.
+    pub fn bytes(bytes: Vec<u8>) -> Payload {
+        Payload {
+            parts: vec![Part::Bytes(bytes)],
+            line_ending: LineEnding::None,
+            checksum: Checksum::default(),
+            length_prefix: None,
+        }
+    }
+
     /// Parses the send box with `spec`.
     pub fn parse(input: &str, spec: &SendSpec) -> Result<Payload, PayloadError> {
         let parts = match spec.mode {

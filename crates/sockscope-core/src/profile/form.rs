@@ -64,6 +64,8 @@ pub struct Form {
     pub cyclic_ms: u64,
     /// Cyclic send count; 0 = until stopped.
     pub cyclic_count: u64,
+    /// Start the cyclic send as soon as the session is open (`sockscope run`, auto-connect).
+    pub cyclic_on_open: bool,
     /// Repeat the quick-command sequence until stopped.
     pub sequence_repeat: bool,
     /// File send chunk size, bytes.
@@ -137,6 +139,7 @@ impl Default for Form {
             counter_step: 1,
             cyclic_ms: 1000,
             cyclic_count: 0,
+            cyclic_on_open: false,
             sequence_repeat: false,
             file_chunk: 4096,
             file_rate_kib: 0,

@@ -75,12 +75,16 @@ impl FilePicker for NativeFilePicker {
 /// The window title.
 pub const TITLE: &str = "SockScope — 网络调试助手";
 
-/// Opens the window and runs until it is closed.
-pub fn run() -> eframe::Result {
+/// Opens the window (with `profile` in a tab, if given) and runs until it is closed.
+pub fn run(profile: Option<PathBuf>) -> eframe::Result {
     let started = std::time::Instant::now();
     // `scripts/perf` measures cold start: with this set, the first frame prints how long it
     // took and closes the window.
     let time_first_frame = std::env::var_os("SOCKSCOPE_TIME_FIRST_FRAME").is_some();
+    // `scripts/perf` times ingest in the real window: close after this many bytes.
+    let exit_after_rx = std::env::var("SOCKSCOPE_EXIT_AFTER_RX")
+        .ok()
+        .and_then(|n| n.parse::<u64>().ok());
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title(TITLE)
@@ -93,12 +97,17 @@ pub fn run() -> eframe::Result {
         TITLE,
         options,
         Box::new(move |cc| {
-            let app = App::new(cc);
-            Ok(Box::new(if time_first_frame {
-                app.timing_first_frame(started)
-            } else {
-                app
-            }))
+            let mut app = App::new(cc);
+            if let Some(path) = &profile {
+                app.open_profile(path);
+            }
+            if time_first_frame {
+                app = app.timing_first_frame(started);
+            }
+            if let Some(bytes) = exit_after_rx {
+                app = app.exit_after_rx(bytes);
+            }
+            Ok(Box::new(app))
         }),
     )
 }

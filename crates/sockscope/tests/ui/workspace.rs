@@ -139,6 +139,7 @@ fn everything_set() -> Form {
         counter_step: 3,
         cyclic_ms: 250,
         cyclic_count: 40,
+        cyclic_on_open: true,
         sequence_repeat: true,
         file_chunk: 1024,
         file_rate_kib: 64,

@@ -1,0 +1,245 @@
+//! The command line's words (clap). Every option has a help line; values that need parsing
+//! (addresses, durations, framings) are parsed here, so a bad one is refused before anything
+//! opens, with exit code 2.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::framing::Framing;
+
+/// SockScope — a TCP/UDP debugging assistant (网络调试助手). Without a command it opens the
+/// window; with a profile (.ron) it opens the window with that profile in a tab.
+#[derive(Debug, Parser)]
+#[command(name = "sockscope", version)]
+pub struct Cli {
+    /// What to do without a window.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// A session profile (.ron) to open in the window.
+    pub profile: Option<PathBuf>,
+    /// Language of what is printed (default: the system's).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+}
+
+/// A language of the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// 简体中文.
+    Zh,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to a TCP server, send, and check the reply (exit 0 matched, 1 not, 2 bad input
+    /// or a failed connect).
+    Connect(ConnectArgs),
+    /// Listen for TCP clients and print every event and message.
+    Listen(ListenArgs),
+    /// Bind a UDP socket, send, receive and check.
+    Udp(UdpArgs),
+    /// Run a profile's session without a window and print its log.
+    Run(RunArgs),
+}
+
+/// How received data is read and shown.
+#[derive(Debug, Args)]
+pub struct View {
+    /// Text encoding of what is sent and shown: utf-8, gbk, gb18030, big5, shift_jis …
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// How a TCP stream is split into messages: none, crlf, lf, delim:TEXT, delim-hex:HEX
+    /// (+keep), fixed:N, len:4le (+hdr, @OFFSET), idle:MS.
+    #[arg(long, default_value = "none", value_parser = parse_framing)]
+    pub framing: Framing,
+    /// Show payloads as hex.
+    #[arg(long)]
+    pub hex: bool,
+    /// One JSON object per line (time, kind, peer, length, hex, text) instead of human lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What to send.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct Send {
+    /// Text to send; escapes work: \r \n \t \0 \\ \xHH.
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+    /// Bytes to send, as hex: "01 03 00 00 00 0A".
+    #[arg(long, value_name = "HEX")]
+    pub send_hex: Option<String>,
+    /// A file to send, streamed in chunks.
+    #[arg(long, value_name = "FILE")]
+    pub send_file: Option<PathBuf>,
+}
+
+/// What the reply must hold.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct Expect {
+    /// Exit 0 once this text has been received (in --encoding), 1 if not within --timeout.
+    #[arg(long, value_name = "TEXT")]
+    pub expect: Option<String>,
+    /// Exit 0 once these bytes have been received.
+    #[arg(long, value_name = "HEX")]
+    pub expect_hex: Option<String>,
+    /// Exit 0 once the received text matches this regular expression.
+    #[arg(long, value_name = "RE")]
+    pub expect_regex: Option<String>,
+}
+
+impl Expect {
+    /// True if any expectation is given.
+    pub fn any(&self) -> bool {
+        self.expect.is_some() || self.expect_hex.is_some() || self.expect_regex.is_some()
+    }
+}
+
+/// `sockscope connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server: HOST:PORT (a name, an IPv4 or [IPv6] address).
+    pub remote: String,
+    /// What to send.
+    #[command(flatten)]
+    pub send: Send,
+    /// What the reply must hold.
+    #[command(flatten)]
+    pub expect: Expect,
+    /// How long the connect, and then the expected reply, may take.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Without an expectation: stop once nothing arrived for this long after sending.
+    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    pub idle: Duration,
+    /// Like ncat: what stdin gives is sent as it comes, what arrives goes to stdout as raw
+    /// bytes; ends when the peer closes, or --timeout after stdin ends.
+    #[arg(long)]
+    pub pipe: bool,
+    /// How received data is read and shown.
+    #[command(flatten)]
+    pub view: View,
+}
+
+/// `sockscope listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Where to listen: PORT, or IP:PORT.
+    #[arg(value_parser = parse_bind)]
+    pub bind: std::net::SocketAddr,
+    /// Send every message back to its sender.
+    #[arg(long, conflicts_with_all = ["reply", "reply_hex"])]
+    pub echo: bool,
+    /// Answer every message with this text (escapes work).
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_hex")]
+    pub reply: Option<String>,
+    /// Answer every message with these bytes.
+    #[arg(long, value_name = "HEX")]
+    pub reply_hex: Option<String>,
+    /// Stop after this many messages were received.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Stop after this long.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Write every received byte to this file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// At the end, save the log as a pcap file (opens in Wireshark).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// How received data is read and shown.
+    #[command(flatten)]
+    pub view: View,
+}
+
+/// `sockscope udp`.
+#[derive(Debug, Args)]
+pub struct UdpArgs {
+    /// Where to bind: PORT, or IP:PORT (default: any free port on all interfaces).
+    #[arg(long, value_parser = parse_bind, default_value = "0")]
+    pub bind: std::net::SocketAddr,
+    /// Where datagrams go: HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: Option<String>,
+    /// What to send.
+    #[command(flatten)]
+    pub send: Send,
+    /// Send again every this long (with --count, that many times; else until stopped).
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Option<Duration>,
+    /// How many sends with --every; without --every, stop after this many datagrams received.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// What the reply must hold.
+    #[command(flatten)]
+    pub expect: Expect,
+    /// How long the expected reply may take.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Stop after this long (without an expectation).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// How received data is read and shown.
+    #[command(flatten)]
+    pub view: View,
+}
+
+/// `sockscope run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The profile (.ron) to run.
+    pub profile: PathBuf,
+    /// Stop after this long (default: until the session ends, or Ctrl+C).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Use this local port instead of the profile's.
+    #[arg(long)]
+    pub local_port: Option<u16>,
+    /// Use this remote address instead of the profile's: HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub remote: Option<String>,
+    /// Show payloads as hex.
+    #[arg(long)]
+    pub hex: bool,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `2s`, `100ms`, `1m`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("'{text}': {e}"))
+}
+
+fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
+    TextEncoding::for_label(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = TextEncoding::offered().iter().map(|e| e.name()).collect();
+        format!("'{text}' is not an encoding: use {}", names.join(", "))
+    })
+}
+
+fn parse_framing(text: &str) -> Result<Framing, String> {
+    text.parse::<Framing>().map_err(|e| e.to_string())
+}
+
+/// `9000` (all interfaces) or `127.0.0.1:9000`, `[::1]:9000`.
+pub fn parse_bind(text: &str) -> Result<std::net::SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = sockscope_core::engine::parse_port(text) {
+        return Ok(std::net::SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    let (ip, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{text}' is not PORT or IP:PORT"))?;
+    let ip = sockscope_core::engine::parse_ip(ip).map_err(|e| e.to_string())?;
+    let port = sockscope_core::engine::parse_port(port).map_err(|e| e.to_string())?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}

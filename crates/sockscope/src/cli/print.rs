@@ -1,0 +1,110 @@
+//! Printing a session's log as it grows: human lines (the words of the window and of the text
+//! export), one JSON object per line, or the received bytes as they are (`--pipe`).
+
+use std::io::Write;
+
+use sockscope_core::capture::{Capture, Record, RecordKind, log_line, timestamp};
+use sockscope_core::codec::hex;
+use sockscope_core::i18n::{S, tf};
+
+use super::args::View;
+
+/// Prints records from where it stopped last time.
+pub struct Printer<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+    hex: bool,
+    raw: bool,
+    next: u64,
+}
+
+impl<'a> Printer<'a> {
+    /// A printer to `out` as `view` says; `raw` prints only received bytes, as they are.
+    pub fn new(out: &'a mut dyn Write, view: &View, raw: bool) -> Self {
+        Self {
+            out,
+            json: view.json,
+            hex: view.hex,
+            raw,
+            next: 0,
+        }
+    }
+
+    /// The sequence number of the next record to print.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// Prints the records added since the last call. Records the log's cap dropped before
+    /// they could be printed are counted in a line of their own.
+    pub fn print_new(&mut self, capture: &Capture) {
+        let log = &capture.log;
+        if let Some(first) = log.first_seq()
+            && first > self.next
+        {
+            let missed = first - self.next;
+            if !self.raw {
+                let line = tf(S::CliMissed, &[&missed]);
+                let _ = self.line(&line, "error", &line);
+            }
+            self.next = first;
+        }
+        for record in log.iter_from(self.next) {
+            self.record(&record);
+        }
+        self.next = log.next_seq();
+        let _ = self.out.flush();
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        if self.raw {
+            if record.kind == RecordKind::Rx {
+                let _ = self.out.write_all(record.bytes);
+            }
+            return;
+        }
+        if self.json {
+            let _ = writeln!(self.out, "{}", json_of(record));
+        } else {
+            let _ = writeln!(self.out, "{}", log_line(record, self.hex));
+        }
+    }
+
+    fn line(&mut self, human: &str, kind: &str, text: &str) -> std::io::Result<()> {
+        if self.json {
+            let value = serde_json::json!({ "kind": kind, "text": text });
+            writeln!(self.out, "{value}")
+        } else {
+            writeln!(self.out, "{human}")
+        }
+    }
+}
+
+/// A record as one JSON object: time, kind (rx, tx, info, error), peer, and for data the
+/// length, hex and text.
+pub fn json_of(record: &Record<'_>) -> serde_json::Value {
+    let kind = match record.kind {
+        RecordKind::Rx => "rx",
+        RecordKind::Tx => "tx",
+        RecordKind::Info => "info",
+        RecordKind::Error => "error",
+    };
+    let mut value = serde_json::Map::new();
+    value.insert("time".into(), timestamp(record.at).into());
+    value.insert("kind".into(), kind.into());
+    value.insert("text".into(), record.text().into_owned().into());
+    if let Some(peer) = record.peer {
+        value.insert("peer".into(), peer.to_string().into());
+    }
+    if let Some(conn) = record.conn {
+        value.insert("conn".into(), conn.0.into());
+    }
+    if matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+        value.insert("len".into(), record.bytes.len().into());
+        value.insert("hex".into(), hex::format(record.bytes).into());
+        if record.partial {
+            value.insert("partial".into(), true.into());
+        }
+    }
+    serde_json::Value::Object(value)
+}
