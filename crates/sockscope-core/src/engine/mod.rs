@@ -20,7 +20,7 @@ pub use buffers::Buffers;
 pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
-pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped};
+pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, SessionConfig,
     Target,

@@ -159,8 +159,8 @@ impl Outbox {
     }
 }
 
-/// Received bytes an event carries.
-pub(crate) fn rx_len(event: &Event) -> usize {
+/// Received bytes an event carries (what counts as in flight until it is folded in).
+pub fn rx_len(event: &Event) -> usize {
     match event {
         Event::Data(Data {
             dir: Direction::Rx,
