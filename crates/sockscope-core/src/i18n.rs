@@ -533,6 +533,14 @@ strings! {
     EvFileStopped => "File {} stopped at {} of {} bytes", "文件 {} 在 {} / {} 字节处停止发送";
     EvUdpClosed => "UDP socket {} closed", "UDP 套接字 {} 已关闭";
     Plain => "{}", "{}";
+    MenuHelp => "Help", "帮助";
+    ActionAbout => "About SockScope", "关于 SockScope";
+    TipActionAbout => "Version and licence", "版本与许可证";
+    AboutTitle => "About SockScope", "关于 SockScope";
+    AboutVersion => "Version {}", "版本 {}";
+    AboutWhat => "A TCP/UDP debugging assistant for embedded and IoT engineers: the window, and the same engine on the command line (sockscope --help).", "面向嵌入式与物联网工程师的 TCP/UDP 网络调试助手：图形窗口，以及同一引擎的命令行（sockscope --help）。";
+    AboutLicence => "Licence: {}", "许可证：{}";
+    AboutFont => "Chinese text uses Noto Sans CJK SC (SIL Open Font License 1.1).", "中文使用 Noto Sans CJK SC 字体（SIL 开放字体许可证 1.1）。";
     CliNotHostPort => "'{}' is not HOST:PORT", "“{}”不是“主机:端口”";
     CliCannotResolve => "Cannot find host {}: {}", "找不到主机 {}：{}";
     CliStdin => "Cannot read stdin: {}", "无法读取标准输入：{}";

@@ -29,6 +29,8 @@ pub enum Action {
     Interfaces,
     /// Open the address inspector.
     Inspector,
+    /// Show the version, licence and where SockScope comes from.
+    About,
 }
 
 const fn ctrl(key: Key) -> KeyboardShortcut {
@@ -37,7 +39,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -48,6 +50,7 @@ impl Action {
         Action::CloseTab,
         Action::Interfaces,
         Action::Inspector,
+        Action::About,
     ];
 
     fn texts(self) -> (S, S) {
@@ -62,6 +65,7 @@ impl Action {
             Action::CloseTab => (S::ActionCloseTab, S::TipActionCloseTab),
             Action::Interfaces => (S::ActionInterfaces, S::TipActionInterfaces),
             Action::Inspector => (S::ActionInspector, S::TipActionInspector),
+            Action::About => (S::ActionAbout, S::TipActionAbout),
         }
     }
 
@@ -84,7 +88,7 @@ impl Action {
             )),
             Action::NewTab => Some(ctrl(Key::T)),
             Action::CloseTab => Some(ctrl(Key::W)),
-            Action::Interfaces | Action::Inspector => None,
+            Action::Interfaces | Action::Inspector | Action::About => None,
         }
     }
 

@@ -550,6 +550,7 @@ impl App {
                 self.tools.inspector_open = true;
                 self.tools.focus_inspector = true;
             }
+            Action::About => self.tools.about_open = true,
             Action::Send | Action::ClearLog | Action::Find => {}
         }
     }
@@ -635,6 +636,11 @@ impl App {
                     if action.menu_item_ui(ui) {
                         run.push(action);
                     }
+                }
+            });
+            ui.menu_button(t(S::MenuHelp), |ui| {
+                if Action::About.menu_item_ui(ui) {
+                    run.push(Action::About);
                 }
             });
         });

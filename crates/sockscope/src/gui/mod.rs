@@ -72,6 +72,9 @@ impl FilePicker for NativeFilePicker {
     }
 }
 
+/// The application icon (256 px), made by `scripts/make-icon`.
+pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../../assets/icon/sockscope-256.png");
+
 /// The window title.
 pub const TITLE: &str = "SockScope — 网络调试助手";
 
@@ -85,10 +88,15 @@ pub fn run(profile: Option<PathBuf>) -> eframe::Result {
     let exit_after_rx = std::env::var("SOCKSCOPE_EXIT_AFTER_RX")
         .ok()
         .and_then(|n| n.parse::<u64>().ok());
+    let mut viewport = eframe::egui::ViewportBuilder::default()
+        .with_title(TITLE)
+        .with_app_id("sockscope");
+    // The icon is ours and valid; were it not, the window would just have the default one.
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let options = eframe::NativeOptions {
-        viewport: eframe::egui::ViewportBuilder::default()
-            .with_title(TITLE)
-            .with_app_id("sockscope")
+        viewport: viewport
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([720.0, 480.0]),
         ..Default::default()

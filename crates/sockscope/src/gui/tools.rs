@@ -1,4 +1,5 @@
-//! The Tools menu's windows: this machine's interfaces, and the address inspector.
+//! The Tools menu's windows: this machine's interfaces, and the address inspector; and the
+//! Help menu's About window.
 
 use std::net::IpAddr;
 
@@ -19,6 +20,10 @@ pub struct ToolsState {
     pub inspector_text: String,
     /// The inspector's field takes the keyboard (it just opened).
     pub focus_inspector: bool,
+    /// The About window is open.
+    pub about_open: bool,
+    /// The icon shown in the About window, once loaded.
+    icon: Option<egui::TextureHandle>,
 }
 
 /// A scope in words.
@@ -38,12 +43,49 @@ fn scope_name(scope: Scope) -> &'static str {
     })
 }
 
+/// The About window: name, version, what it is, its licence and the font's.
+fn about_ui(ctx: &egui::Context, state: &mut ToolsState) {
+    if !state.about_open {
+        return;
+    }
+    let icon = state.icon.get_or_insert_with(|| {
+        let image = eframe::icon_data::from_png_bytes(super::ICON_PNG).map_or_else(
+            |_| egui::ColorImage::new([1, 1], vec![egui::Color32::TRANSPARENT]),
+            |icon| {
+                let size = [icon.width as usize, icon.height as usize];
+                egui::ColorImage::from_rgba_unmultiplied(size, &icon.rgba)
+            },
+        );
+        ctx.load_texture("sockscope-icon", image, egui::TextureOptions::LINEAR)
+    });
+    let icon = egui::load::SizedTexture::new(icon.id(), egui::vec2(48.0, 48.0));
+    egui::Window::new(t(S::AboutTitle))
+        .id(egui::Id::unique("about"))
+        .open(&mut state.about_open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.horizontal(|ui| {
+                ui.add(egui::Image::from_texture(icon));
+                ui.vertical(|ui| {
+                    ui.heading(super::TITLE);
+                    ui.label(tf(S::AboutVersion, &[&env!("CARGO_PKG_VERSION")]));
+                });
+            });
+            ui.add_space(6.0);
+            ui.label(t(S::AboutWhat));
+            ui.label(tf(S::AboutLicence, &[&env!("CARGO_PKG_LICENSE")]));
+            ui.weak(t(S::AboutFont));
+        });
+}
+
 /// Draws the open tool windows. Returns an address the user chose to use as the local IP.
 pub fn tools_ui(
     ctx: &egui::Context,
     state: &mut ToolsState,
     interfaces: &[(String, IpAddr)],
 ) -> Option<IpAddr> {
+    about_ui(ctx, state);
     let mut chosen = None;
     egui::Window::new(t(S::Interfaces))
         .id(egui::Id::unique("tool_interfaces"))

@@ -738,3 +738,18 @@ fn datagrams_reach_the_log_while_the_ui_thread_is_blocked() {
     let last = capture.log.iter().next_back().unwrap();
     assert_eq!(last.bytes, 9_999u32.to_be_bytes());
 }
+
+#[test]
+fn help_about_shows_the_version_and_the_licence() {
+    let mut harness = harness(Form::default());
+    harness.get_by_label("Help").click();
+    harness.run();
+    harness.get_by_label("About SockScope").click();
+    harness.run();
+    harness.get_by_label(&format!("Version {}", env!("CARGO_PKG_VERSION")));
+    assert!(
+        harness
+            .query_by_label_contains("MIT OR Apache-2.0")
+            .is_some()
+    );
+}
