@@ -455,6 +455,93 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// True for a character of a right-to-left script (Hebrew, Arabic, Syriac, Thaana, NKo, …).
+fn is_rtl(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF
+    )
+}
+
+/// True for a combining mark of those scripts (it stays with the letter before it).
+fn is_rtl_mark(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x0591..=0x05BD
+            | 0x05BF
+            | 0x05C1..=0x05C2
+            | 0x05C4..=0x05C5
+            | 0x05C7
+            | 0x0610..=0x061A
+            | 0x064B..=0x065F
+            | 0x0670
+            | 0x06D6..=0x06DC
+            | 0x06DF..=0x06E4
+            | 0x06E7..=0x06E8
+            | 0x06EA..=0x06ED
+            | 0x0711
+            | 0x0730..=0x074A
+            | 0x07A6..=0x07B0
+            | 0x07EB..=0x07F3
+    )
+}
+
+/// True for an invisible character that reorders text (LRM, RLM, ALM, the embeddings,
+/// overrides and isolates).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x061C | 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069
+    )
+}
+
+/// `text` cut into pieces to lay out one after another, so that a debugging log shows every
+/// character in byte order, left to right. The text shaper takes the direction of a run of
+/// text from its first character with a script: a run that starts with a Hebrew or Arabic
+/// letter — binary data often decodes to one — was drawn right to left, digits and `\xNN`
+/// after it included. So each such letter (with its combining marks) is a piece of its own,
+/// and the invisible characters that reorder text are shown as `\u{…}`. Text with neither is
+/// one piece, borrowed.
+pub fn ltr_pieces(text: &str) -> Vec<Cow<'_, str>> {
+    if !text.chars().any(|c| is_rtl(c) || is_bidi_control(c)) {
+        return vec![Cow::Borrowed(text)];
+    }
+    let mut pieces: Vec<Cow<'_, str>> = Vec::new();
+    // Start of the plain text not yet handed out, and whether the last piece is a letter
+    // that marks may still join.
+    let (mut plain_from, mut joinable) = (0, false);
+    for (at, c) in text.char_indices() {
+        let end = at + c.len_utf8();
+        if is_rtl_mark(c) && joinable && plain_from == at {
+            if let Some(Cow::Borrowed(last)) = pieces.last_mut() {
+                let start = at - last.len();
+                *last = text.get(start..end).unwrap_or_default();
+                plain_from = end;
+                continue;
+            }
+        }
+        if is_rtl(c) || is_bidi_control(c) {
+            if plain_from < at {
+                pieces.push(Cow::Borrowed(text.get(plain_from..at).unwrap_or_default()));
+            }
+            if is_bidi_control(c) {
+                pieces.push(Cow::Owned(format!("\\u{{{:04X}}}", u32::from(c))));
+                joinable = false;
+            } else {
+                pieces.push(Cow::Borrowed(text.get(at..end).unwrap_or_default()));
+                joinable = true;
+            }
+            plain_from = end;
+        } else {
+            joinable = false;
+        }
+    }
+    if plain_from < text.len() {
+        pieces.push(Cow::Borrowed(text.get(plain_from..).unwrap_or_default()));
+    }
+    pieces
+}
+
 /// Control characters as spaces (`\r\n` as one), for a one-line row that hides them.
 pub fn without_controls(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c.is_ascii_control()) {
@@ -693,7 +780,43 @@ mod tests {
         prop::sample::select(TextEncoding::offered())
     }
 
+    #[test]
+    fn each_right_to_left_letter_is_a_piece_of_its_own_and_controls_are_shown() {
+        let pieces = ltr_pieces("AB\u{5D0} 123 \u{7AD}\\xBE");
+        assert_eq!(pieces, ["AB", "\u{5D0}", " 123 ", "\u{7AD}", "\\xBE"]);
+        // A point stays with its letter; an override is shown, not obeyed.
+        let pieces = ltr_pieces("\u{5E9}\u{5C1}x\u{202E}y");
+        assert_eq!(pieces, ["\u{5E9}\u{5C1}", "x", "\\u{202E}", "y"]);
+        assert!(matches!(
+            ltr_pieces("plain 中文")[..],
+            [Cow::Borrowed("plain 中文")]
+        ));
+    }
+
     proptest! {
+        #[test]
+        fn ltr_pieces_keep_every_character_in_order(chars in proptest::collection::vec(
+            prop_oneof![
+                any::<char>(),
+                Just('\u{5D0}'), Just('\u{5C1}'), Just('\u{627}'), Just('\u{64B}'),
+                Just('\u{7AD}'), Just('\u{202E}'), Just('\u{200F}'), Just('1'), Just(' '),
+            ],
+            0..40,
+        )) {
+            let text: String = chars.into_iter().collect();
+            let pieces = ltr_pieces(&text);
+            let escaped: String = text
+                .chars()
+                .map(|c| if is_bidi_control(c) { format!("\\u{{{:04X}}}", u32::from(c)) } else { c.to_string() })
+                .collect();
+            prop_assert_eq!(pieces.concat(), escaped);
+            for piece in &pieces {
+                let letters = piece.chars().filter(|c| is_rtl(*c) && !is_rtl_mark(*c)).count();
+                let others = piece.chars().filter(|c| !is_rtl(*c)).count();
+                prop_assert!(letters == 0 || (letters == 1 && others == 0), "{:?}", piece);
+            }
+        }
+
         #[test]
         fn every_piece_decoded_alone_shows_what_the_stream_showed(
             bytes in tricky_bytes(),

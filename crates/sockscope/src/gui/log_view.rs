@@ -351,7 +351,10 @@ fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>)
             } else {
                 hexdump(record.bytes)
             };
-            ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(true));
+            let mut job = LayoutJob::default();
+            let format = TextFormat::simple(FontId::monospace(13.0), ui.visuals().text_color());
+            append_ltr(&mut job, &text, &format);
+            ui.add(egui::Label::new(job).selectable(true));
         });
 }
 
@@ -407,12 +410,24 @@ fn stream_row_job(
     } else {
         text::without_controls(text)
     };
-    job.append(
-        &shown,
-        0.0,
-        TextFormat::simple(font.clone(), ui.visuals().text_color()),
-    );
+    let body = TextFormat::simple(font.clone(), ui.visuals().text_color());
+    append_ltr(&mut job, &shown, &body);
     job
+}
+
+/// Appends `text` so that it is drawn in byte order, left to right, whatever its script (see
+/// [`text::ltr_pieces`]): each piece is a section of its own — the text shaper works a
+/// section at a time, and `LayoutJob::append` would merge pieces of the same format.
+pub fn append_ltr(job: &mut LayoutJob, text: &str, format: &TextFormat) {
+    for piece in text::ltr_pieces(text) {
+        let start = job.text.len();
+        job.text.push_str(&piece);
+        job.sections.push(egui::text::LayoutSection {
+            leading_space: 0.0,
+            byte_range: egui::text::ByteIndex(start)..egui::text::ByteIndex(job.text.len()),
+            format: format.clone(),
+        });
+    }
 }
 
 /// One scrolling list of records; only the rows on screen are laid out.
@@ -524,14 +539,11 @@ fn row_job(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> La
                 let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
                 job.append(t(S::Partial), 0.0, format);
             }
-            job.append(
-                &payload_text(record, form.rx_hex, form.show_controls),
-                0.0,
-                body,
-            );
+            let payload = payload_text(record, form.rx_hex, form.show_controls);
+            append_ltr(&mut job, &payload, &body);
         }
         RecordKind::Info | RecordKind::Error => {
-            job.append(&format!(" {}", record.text()), 0.0, strong);
+            append_ltr(&mut job, &format!(" {}", record.text()), &strong);
         }
     }
     job
@@ -566,4 +578,84 @@ fn payload_text(record: &Record<'_>, as_hex: bool, show_controls: bool) -> Strin
 fn clock(at: SystemTime) -> String {
     let local: chrono::DateTime<chrono::Local> = at.into();
     local.format("%H:%M:%S%.3f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use eframe::egui::{FontData, FontFamily, FontInsert, FontPriority, InsertFontFamily};
+
+    use super::*;
+    use crate::engine::{ConnId, Direction};
+
+    /// The app's fonts, plus — as a desktop's system fonts do — one that really shapes Hebrew
+    /// and Thaana (a font without them would draw boxes, hiding the bug).
+    fn context() -> egui::Context {
+        let ctx = egui::Context::default();
+        super::super::fonts::install(&ctx);
+        let families = [FontFamily::Monospace, FontFamily::Proportional]
+            .into_iter()
+            .map(|family| InsertFontFamily {
+                family,
+                priority: FontPriority::Lowest,
+            })
+            .collect();
+        ctx.add_font(FontInsert {
+            name: "dejavu-rtl".into(),
+            data: FontData::from_static(include_bytes!(
+                "../../tests/data/fonts/DejaVuSans-rtl-subset.ttf"
+            )),
+            families,
+        });
+        ctx
+    }
+
+    /// Each glyph of `job` laid out, with its x position, in the order the row holds them.
+    fn glyphs(ctx: &egui::Context, job: LayoutJob) -> Vec<(char, f32)> {
+        let galley = ctx.fonts_mut(|f| f.layout_job(job));
+        galley
+            .rows
+            .iter()
+            .flat_map(|row| row.glyphs.iter().map(|g| (g.chr, row.pos.x + g.pos.x)))
+            .collect()
+    }
+
+    #[test]
+    fn a_row_of_binary_that_decodes_to_hebrew_and_thaana_is_drawn_in_byte_order() {
+        // A B א ␠ 1 2 3 ␠ DE AD (Thaana ޭ) BE EF: as a peer sent it in the issue.
+        let wire = [
+            0x41, 0x42, 0xD7, 0x90, 0x20, 0x31, 0x32, 0x33, 0x20, 0xDE, 0xAD, 0xBE, 0xEF, 0x21,
+        ];
+        let mut log = LogStore::default();
+        let peer = "127.0.0.1:9000".parse().unwrap();
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer, &wire);
+        let record = log.get(0).unwrap();
+        let form = Form {
+            show_time: false,
+            ..Form::default()
+        };
+        let ctx = context();
+        let mut laid_out = Vec::new();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            laid_out = glyphs(
+                ui.ctx(),
+                row_job(ui, &record, &form, &FontId::monospace(13.0)),
+            );
+        });
+        output.textures_delta.clear();
+        let start = laid_out
+            .windows(2)
+            .position(|w| w[0].0 == 'A' && w[1].0 == 'B')
+            .expect("the payload is in the row");
+        let payload = &laid_out[start..];
+        let shown: String = payload.iter().map(|(c, _)| c).collect();
+        assert_eq!(shown, "AB\u{5D0} 123 \u{7AD}\\xBE\\xEF!");
+        for pair in payload.windows(2) {
+            assert!(
+                pair[0].1 < pair[1].1,
+                "{:?} is drawn at or after {:?}: {payload:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
 }
