@@ -512,13 +512,15 @@ pub fn ltr_pieces(text: &str) -> Vec<Cow<'_, str>> {
     let (mut plain_from, mut joinable) = (0, false);
     for (at, c) in text.char_indices() {
         let end = at + c.len_utf8();
-        if is_rtl_mark(c) && joinable && plain_from == at {
-            if let Some(Cow::Borrowed(last)) = pieces.last_mut() {
-                let start = at - last.len();
-                *last = text.get(start..end).unwrap_or_default();
-                plain_from = end;
-                continue;
-            }
+        if is_rtl_mark(c)
+            && joinable
+            && plain_from == at
+            && let Some(Cow::Borrowed(last)) = pieces.last_mut()
+        {
+            let start = at - last.len();
+            *last = text.get(start..end).unwrap_or_default();
+            plain_from = end;
+            continue;
         }
         if is_rtl(c) || is_bidi_control(c) {
             if plain_from < at {
