@@ -585,7 +585,7 @@ mod tests {
     use eframe::egui::{FontData, FontFamily, FontInsert, FontPriority, InsertFontFamily};
 
     use super::*;
-    use crate::engine::{ConnId, Direction};
+    use crate::engine::Direction;
 
     /// The app's fonts, plus — as a desktop's system fonts do — one that really shapes Hebrew
     /// and Thaana (a font without them would draw boxes, hiding the bug).
