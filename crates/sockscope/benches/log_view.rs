@@ -9,7 +9,6 @@
 )]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -18,18 +17,7 @@ use eframe::egui;
 use sockscope::codec::TextEncoding;
 use sockscope::engine::{ConnId, Direction};
 use sockscope::gui::state::{Form, Tab, UiAction};
-use sockscope::gui::{FilePicker, install_fonts, log_view};
-
-struct NoFiles;
-
-impl FilePicker for NoFiles {
-    fn pick_file(&self) -> Option<PathBuf> {
-        None
-    }
-    fn save_file(&self, _: &str) -> Option<PathBuf> {
-        None
-    }
-}
+use sockscope::gui::{install_fonts, log_view};
 
 fn filled_tab(records: usize) -> Tab {
     filled_tab_in(records, TextEncoding::UTF_8)
@@ -71,7 +59,7 @@ fn frame(ctx: &egui::Context, tab: &mut Tab) {
     let mut tab = tab.ui();
     let _ = ctx.run_ui(input, |ui| {
         egui::CentralPanel::default().show(ui, |ui| {
-            log_view::log_view_ui(ui, &mut tab, &NoFiles, &mut actions);
+            log_view::log_view_ui(ui, &mut tab, &mut actions);
         });
     });
 }

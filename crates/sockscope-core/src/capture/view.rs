@@ -92,6 +92,11 @@ impl ViewIndex {
         self.len() == 0
     }
 
+    /// The sequence number of the first row, if any.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.seqs.first().copied()
+    }
+
     /// Rows that arrived while paused.
     pub fn pending(&self) -> usize {
         self.seqs.len() - self.len()

@@ -96,6 +96,8 @@ pub struct Form {
     pub frame_idle_ms: u64,
     /// Show each raw read beside the frames.
     pub show_raw: bool,
+    /// The log holds at most this many MiB of records; older ones are dropped, and counted.
+    pub log_cap_mib: u64,
     /// Show control characters as `\r\n` (else as spaces).
     pub show_controls: bool,
     /// Continuous stream (连续显示): reads joined into lines, not one row per message.
@@ -155,6 +157,7 @@ impl Default for Form {
             frame_offset: 0,
             frame_idle_ms: 50,
             show_raw: false,
+            log_cap_mib: 256,
             show_controls: false,
             stream_view: false,
             history: Vec::new(),
@@ -168,6 +171,13 @@ impl Default for Form {
 }
 
 impl Form {
+    /// The log's byte cap (at least 1 MiB).
+    pub fn log_cap_bytes(&self) -> usize {
+        usize::try_from(self.log_cap_mib.max(1))
+            .unwrap_or(usize::MAX >> 20)
+            .saturating_mul(1 << 20)
+    }
+
     /// The local port field of the current mode.
     pub fn local_port_mut(&mut self) -> &mut String {
         match self.mode {

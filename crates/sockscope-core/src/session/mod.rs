@@ -201,11 +201,12 @@ impl Session {
         let session = Self::new(notify);
         {
             let mut capture = session.capture();
+            capture.log.set_cap(form.log_cap_bytes());
             capture.log.set_encoding(form.encoding);
             capture.raw.set_encoding(form.encoding);
             // Raw reads are only a view beside the frames (and the recording has every byte):
             // a quarter of the log's cap is plenty.
-            capture.raw.set_cap(crate::capture::DEFAULT_CAP / 4);
+            capture.raw.set_cap(form.log_cap_bytes() / 4);
             capture.mode = form.mode;
             capture.keep_raw = form.show_raw;
         }

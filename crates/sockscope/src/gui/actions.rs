@@ -21,10 +21,16 @@ pub enum Action {
     SaveProfile,
     /// Save the tab to a new profile file.
     SaveProfileAs,
-    /// Open a new tab.
+    /// Open a new tab with the current tab's settings.
     NewTab,
+    /// Open a new tab with the default settings.
+    NewEmptyTab,
     /// Close the current tab.
     CloseTab,
+    /// Bring back the last tab closed, with its log.
+    ReopenTab,
+    /// Close the window.
+    Quit,
     /// Show this machine's interfaces.
     Interfaces,
     /// Open the address inspector.
@@ -39,7 +45,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -47,7 +53,10 @@ impl Action {
         Action::SaveProfile,
         Action::SaveProfileAs,
         Action::NewTab,
+        Action::NewEmptyTab,
         Action::CloseTab,
+        Action::ReopenTab,
+        Action::Quit,
         Action::Interfaces,
         Action::Inspector,
         Action::About,
@@ -62,7 +71,10 @@ impl Action {
             Action::SaveProfile => (S::ActionSave, S::TipActionSave),
             Action::SaveProfileAs => (S::ActionSaveAs, S::TipActionSaveAs),
             Action::NewTab => (S::ActionNewTab, S::TipActionNewTab),
+            Action::NewEmptyTab => (S::ActionNewEmptyTab, S::TipActionNewEmptyTab),
             Action::CloseTab => (S::ActionCloseTab, S::TipActionCloseTab),
+            Action::ReopenTab => (S::ActionReopenTab, S::TipActionReopenTab),
+            Action::Quit => (S::ActionQuit, S::TipActionQuit),
             Action::Interfaces => (S::ActionInterfaces, S::TipActionInterfaces),
             Action::Inspector => (S::ActionInspector, S::TipActionInspector),
             Action::About => (S::ActionAbout, S::TipActionAbout),
@@ -88,7 +100,12 @@ impl Action {
             )),
             Action::NewTab => Some(ctrl(Key::T)),
             Action::CloseTab => Some(ctrl(Key::W)),
-            Action::Interfaces | Action::Inspector | Action::About => None,
+            Action::ReopenTab => Some(KeyboardShortcut::new(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT),
+                Key::T,
+            )),
+            Action::Quit => Some(ctrl(Key::Q)),
+            Action::NewEmptyTab | Action::Interfaces | Action::Inspector | Action::About => None,
         }
     }
 

@@ -2,21 +2,21 @@
 //! log), and the active tab laid out as NetAssist users know it — settings on the left, the log
 //! on the right, the send box under it, a status bar at the bottom.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use eframe::egui::{self, RichText, ThemePreference};
+use eframe::egui::{self, ThemePreference};
 use serde::{Deserialize, Serialize};
 
 use super::actions::{self, Action};
+use super::dialogs::{Answer, Ask, Dialogs, FilePicker, FileRequest, NativeFilePicker};
 use super::i18n::{self, Lang, S, t, tf};
-use super::send_panel::SendPanelState;
-use super::state::{Form, Tab, UiAction};
+use super::state::{Form, UiAction};
+use super::tabs::{Notice, TabEntry, tab_strip_ui};
 use super::tools::{self, ToolsState};
-use super::{FilePicker, NativeFilePicker, fonts, log_view, send_panel, settings, status_bar};
-use crate::capture::{LinkState, RecordKind};
+use super::{fonts, log_view, send_panel, settings, status_bar};
+use crate::capture::{Note, arg};
 use crate::engine::{self, Notify};
 use crate::profile::{self, Profile};
 
@@ -24,6 +24,12 @@ use crate::profile::{self, Profile};
 const WORKSPACE_KEY: &str = "workspace";
 /// Storage key of the single form older versions saved.
 const OLD_FORM_KEY: &str = "form";
+/// How many recent profiles the File menu lists.
+const RECENT_LEN: usize = 10;
+/// Closed tabs kept for Reopen closed tab, with their logs.
+const CLOSED_KEPT: usize = 10;
+/// UI scale limits.
+const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.5..=3.0;
 /// The longest news waits for a frame that shows it: soon after a quiet spell (a reply to what
 /// the user sent), less often while data keeps coming (a log scrolling by needs no more, and
 /// every frame, software-rendered on a VM, takes CPU from receiving).
@@ -52,10 +58,6 @@ impl BusyClock {
         }
     }
 }
-/// How many recent profiles the File menu lists.
-const RECENT_LEN: usize = 10;
-/// UI scale limits.
-const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.5..=3.0;
 
 /// Light, dark, or as the OS says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,81 +139,21 @@ impl Default for Workspace {
     }
 }
 
-/// One tab of the window.
-pub struct TabEntry {
-    /// The session, its form and log.
-    pub tab: Tab,
-    /// The name on the tab (the profile's name).
-    pub title: String,
-    /// The profile file, once opened or saved.
-    pub path: Option<PathBuf>,
-    /// Saved in the profile: open the session as soon as the profile is opened.
-    pub auto_connect: bool,
-    /// Opened with warnings: Save asks where, so the original file is not silently replaced.
-    must_save_as: bool,
-    send_panel: SendPanelState,
-    /// Received messages already seen (the rest is the unread count).
-    seen_rx: u64,
-    /// The new name being typed in the tab's context menu.
-    rename: Option<String>,
-}
-
-impl TabEntry {
-    fn profile(&self) -> Profile {
-        Profile {
-            name: self.title.clone(),
-            auto_connect: self.auto_connect,
-            session: self.tab.form.clone(),
-            ..Profile::default()
-        }
-    }
-
-    /// Messages received while the tab was not shown.
-    pub fn unread(&self) -> u64 {
-        self.tab
-            .session
-            .capture()
-            .counters
-            .rx_messages
-            .saturating_sub(self.seen_rx)
-    }
-
-    /// ● open, ○ idle, ⚠ the last attempt failed.
-    pub fn state_mark(&self) -> &'static str {
-        let open = self.tab.is_open();
-        let capture = self.tab.session.capture();
-        let up = matches!(
-            capture.link,
-            LinkState::Connected { .. } | LinkState::Listening(_)
-        );
-        if up || open {
-            "●"
-        } else if capture.last_error.is_some() {
-            "⚠"
-        } else {
-            "○"
-        }
-    }
-
-    /// Nothing done in it yet: opening a profile may reuse it instead of adding a tab.
-    fn is_pristine(&self) -> bool {
-        !self.tab.is_open() && self.tab.session.capture().log.is_empty() && self.path.is_none()
-    }
-}
-
-/// A message across the top of the window (a profile that failed to open, say).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    /// What happened.
-    pub text: String,
-    /// Shown in the error colour.
-    pub error: bool,
+/// A question the window waits for an answer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Confirm {
+    /// Close this tab although its session is open.
+    CloseTab(u64),
+    /// Quit although sessions are open.
+    Quit,
 }
 
 /// The whole program as egui sees it.
 pub struct App {
     tabs: Vec<TabEntry>,
     active: usize,
+    /// Closed tabs, newest last, with their logs (Reopen closed tab).
+    closed: Vec<TabEntry>,
     lang: Lang,
     /// `None`: the language follows the OS (not saved as a choice).
     lang_chosen: Option<Lang>,
@@ -219,11 +161,15 @@ pub struct App {
     zoom: f32,
     recent: Vec<PathBuf>,
     interfaces: Vec<(String, IpAddr)>,
-    picker: Box<dyn FilePicker>,
+    dialogs: Dialogs,
     tools: ToolsState,
-    notice: Option<Notice>,
     notify: Notify,
+    /// Tabs made so far: numbers "Session N".
     tabs_made: usize,
+    next_id: u64,
+    confirm: Option<Confirm>,
+    /// The user confirmed quitting: the next close request goes through.
+    quit_confirmed: bool,
     /// Print the time from this instant to the first frame, then close (`scripts/perf`).
     first_frame_from: Option<std::time::Instant>,
     /// Close once the active tab has received this many bytes, printing when (`scripts/perf`).
@@ -251,26 +197,27 @@ impl App {
         let zoom = workspace.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
         ctx.set_zoom_factor(zoom);
         let repaint = ctx.clone();
-        // The I/O threads call this once per poll round with events: it asks egui for a
-        // frame within REPAINT_GAP. The log is filled on the I/O thread, so frames are only for
-        // the eye: under a flood, a frame per poll round (thousands a second, no vsync under
-        // Xvfb) only took CPU from receiving.
+        // The collectors call this once per batch folded into a log: a frame soon after
+        // news, fewer while a stream goes on.
         let busy = Arc::new(BusyClock::default());
         let notify: Notify = Arc::new(move || repaint.request_repaint_after(busy.gap()));
         let mut app = Self {
             tabs: Vec::new(),
             active: 0,
+            closed: Vec::new(),
             lang,
             lang_chosen: workspace.lang,
             theme: workspace.theme,
             zoom,
             recent: workspace.recent,
             interfaces: engine::local_addresses(),
-            picker: Box::new(NativeFilePicker),
+            dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
             tools: ToolsState::default(),
-            notice: None,
             notify,
             tabs_made: 0,
+            next_id: 1,
+            confirm: None,
+            quit_confirmed: false,
             first_frame_from: None,
             exit_after_rx: None,
         };
@@ -302,17 +249,17 @@ impl App {
     /// Replaces the file dialog (tests answer it themselves).
     #[must_use]
     pub fn with_picker(mut self, picker: Box<dyn FilePicker>) -> Self {
-        self.picker = picker;
+        self.dialogs = Dialogs::new(Arc::from(picker));
         self
     }
 
     /// The active tab.
-    pub fn tab(&self) -> &Tab {
+    pub fn tab(&self) -> &super::state::Tab {
         &self.entry().tab
     }
 
     /// The active tab, for tests that set up state.
-    pub fn tab_mut(&mut self) -> &mut Tab {
+    pub fn tab_mut(&mut self) -> &mut super::state::Tab {
         &mut self.entry_mut().tab
     }
 
@@ -336,14 +283,29 @@ impl App {
         self.lang
     }
 
-    /// The message across the top, if any.
+    /// The active tab's notice, if any.
     pub fn notice(&self) -> Option<&Notice> {
-        self.notice.as_ref()
+        self.entry().notice.as_ref()
     }
 
     /// Recent profiles, newest first.
     pub fn recent(&self) -> &[PathBuf] {
         &self.recent
+    }
+
+    /// Tabs closed and kept for Reopen closed tab.
+    pub fn closed_tabs(&self) -> usize {
+        self.closed.len()
+    }
+
+    /// True while a file dialog (or the path prompt standing in for one) is open.
+    pub fn dialog_open(&self) -> bool {
+        self.dialogs.busy()
+    }
+
+    /// True while the window waits for an answer to a question (close a tab, quit).
+    pub fn asking(&self) -> bool {
+        self.confirm.is_some()
     }
 
     /// What would be saved now for the next start.
@@ -389,41 +351,69 @@ impl App {
         &mut self.tabs[self.active.min(last)]
     }
 
+    fn entry_by_id(&mut self, id: u64) -> Option<&mut TabEntry> {
+        self.tabs.iter_mut().find(|e| e.id == id)
+    }
+
     fn add_tab(&mut self, profile: Profile, path: Option<PathBuf>) -> usize {
         self.tabs_made += 1;
-        let title = match profile::display_name(&profile, path.as_deref()) {
-            name if name.is_empty() => tf(S::NewTabName, &[&self.tabs_made]),
-            name => name,
-        };
-        let auto_connect = profile.auto_connect;
-        let mut entry = TabEntry {
-            tab: Tab::new(profile.session, self.notify.clone()),
-            title,
-            path,
-            auto_connect,
-            must_save_as: false,
-            send_panel: SendPanelState::default(),
-            seen_rx: 0,
-            rename: None,
-        };
-        if auto_connect {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut entry = TabEntry::new(id, self.tabs_made, profile, path, self.notify.clone());
+        if entry.auto_connect {
             entry.tab.apply(UiAction::ToggleOpen);
         }
         self.tabs.push(entry);
         self.tabs.len() - 1
     }
 
+    /// A new tab with the active tab's settings (port, encoding, framing, quick commands…):
+    /// a second device of the same kind is one click away.
+    fn new_tab_like_this(&mut self) {
+        let mut form = self.entry().tab.form.clone();
+        form.history.clear();
+        let profile = Profile {
+            session: form,
+            ..Profile::default()
+        };
+        self.active = self.add_tab(profile, None);
+    }
+
+    /// Closes tab `n`, asking first if its session is open. Closed tabs can be reopened.
+    fn ask_close_tab(&mut self, n: usize) {
+        let Some(entry) = self.tabs.get(n) else {
+            return;
+        };
+        if entry.tab.is_open() {
+            self.confirm = Some(Confirm::CloseTab(entry.id));
+        } else {
+            self.close_tab(n);
+        }
+    }
+
     fn close_tab(&mut self, n: usize) {
         if n >= self.tabs.len() {
             return;
         }
-        // Dropping the tab stops its session and joins its I/O thread.
-        self.tabs.remove(n);
+        let mut entry = self.tabs.remove(n);
+        // Its session ends (the I/O thread is joined); the log stays for Reopen closed tab.
+        entry.tab.session.close();
+        self.closed.push(entry);
+        if self.closed.len() > CLOSED_KEPT {
+            self.closed.remove(0);
+        }
         if self.tabs.is_empty() {
             self.add_tab(Profile::default(), None);
         }
         if self.active > n || self.active >= self.tabs.len() {
             self.active = self.active.saturating_sub(1);
+        }
+    }
+
+    fn reopen_closed_tab(&mut self) {
+        if let Some(entry) = self.closed.pop() {
+            self.tabs.push(entry);
+            self.active = self.tabs.len() - 1;
         }
     }
 
@@ -433,22 +423,6 @@ impl App {
         self.recent.truncate(RECENT_LEN);
     }
 
-    fn say(&mut self, text: String, error: bool) {
-        let kind = if error {
-            RecordKind::Error
-        } else {
-            RecordKind::Info
-        };
-        let now = std::time::SystemTime::now();
-        self.entry_mut()
-            .tab
-            .session
-            .capture()
-            .log
-            .push_message(now, kind, None, None, &text);
-        self.notice = Some(Notice { text, error });
-    }
-
     /// Opens a profile: into the active tab if nothing was done there yet, else into a new
     /// one. A file that does not load changes nothing and says why.
     pub fn open_profile(&mut self, path: &Path) {
@@ -456,7 +430,8 @@ impl App {
         let loaded = match profile::load(path) {
             Ok(loaded) => loaded,
             Err(e) => {
-                self.say(tf(S::ProfileFailed, &[&shown, &e]), true);
+                let note = Note::say(S::ProfileFailed, [arg(shown), arg(e.to_string())]);
+                self.entry_mut().say(note, true);
                 return;
             }
         };
@@ -468,80 +443,140 @@ impl App {
             self.active = self.add_tab(loaded.profile, Some(path.to_path_buf()));
         }
         self.remember_recent(path);
-        self.entry_mut().must_save_as = !loaded.warnings.is_empty();
-        let now = std::time::SystemTime::now();
+        let entry = self.entry_mut();
+        entry.must_save_as = !loaded.warnings.is_empty();
         for warning in &loaded.warnings {
-            let text = tf(S::ProfileWarning, &[&shown, warning]);
-            self.entry_mut().tab.session.capture().log.push_message(
-                now,
-                RecordKind::Error,
-                None,
-                None,
-                &text,
+            let note = Note::say(
+                S::ProfileWarning,
+                [arg(shown.clone()), arg(warning.clone())],
             );
+            entry.say(note, true);
         }
-        match loaded.warnings.first() {
-            Some(first) => {
-                let text = tf(S::ProfileWarning, &[&shown, first]);
-                self.notice = Some(Notice { text, error: true });
-            }
-            None => self.say(tf(S::ProfileOpened, &[&shown]), false),
+        if loaded.warnings.is_empty() {
+            entry.say(Note::say(S::ProfileOpened, [arg(shown.clone())]), false);
+        }
+        if let Some(first) = loaded.warnings.first() {
+            // The first warning is the one to read first.
+            let note = Note::say(S::ProfileWarning, [arg(shown), arg(first.clone())]);
+            entry.notice = Some(Notice {
+                note: Arc::new(note),
+                error: true,
+                at: std::time::Instant::now(),
+            });
         }
     }
 
     /// Saves the active tab to `path` (temp file, then rename) and remembers it there.
     pub fn save_profile_to(&mut self, path: &Path) {
+        let id = self.entry().id;
+        self.save_tab_to(id, path);
+    }
+
+    fn save_tab_to(&mut self, id: u64, path: &Path) {
         let shown = path.display().to_string();
-        match profile::save(path, &self.entry().profile()) {
+        let Some(entry) = self.entry_by_id(id) else {
+            return;
+        };
+        match profile::save(path, &entry.profile()) {
             Ok(()) => {
-                let entry = self.entry_mut();
                 entry.path = Some(path.to_path_buf());
                 entry.must_save_as = false;
+                entry.say(Note::say(S::ProfileSaved, [arg(shown)]), false);
                 self.remember_recent(path);
-                self.say(tf(S::ProfileSaved, &[&shown]), false);
             }
-            Err(e) => self.say(tf(S::ProfileSaveFailed, &[&shown, &e]), true),
+            Err(e) => {
+                let note = Note::say(S::ProfileSaveFailed, [arg(shown), arg(e.to_string())]);
+                entry.say(note, true);
+            }
         }
     }
 
-    fn save_profile(&mut self, ask: bool) {
+    /// Saves the active tab to its file, or asks where (a tab never saved, Save As, or one
+    /// opened with warnings).
+    fn save_profile(&mut self, ctx: &egui::Context, ask: bool) {
         let entry = self.entry();
-        let (path, must_save_as) = (entry.path.clone(), entry.must_save_as);
-        let name = format!("{}.{}", sanitize(&entry.title), profile::EXTENSION);
+        let (path, must_save_as, id) = (entry.path.clone(), entry.must_save_as, entry.id);
+        let name = format!("{}.{}", sanitize(&entry.title()), profile::EXTENSION);
         match (path, ask || must_save_as) {
             (Some(path), false) => self.save_profile_to(&path),
             _ => {
                 if must_save_as && !ask {
-                    self.notice = Some(Notice {
-                        text: t(S::ProfileSaveAsAfterWarnings).into(),
-                        error: false,
-                    });
+                    let note = Note::say(S::ProfileSaveAsAfterWarnings, []);
+                    self.entry_mut().say(note, false);
                 }
-                if let Some(path) = self.picker.save_profile(&name) {
-                    self.save_profile_to(&path);
-                }
+                let request = FileRequest::SaveProfile(name);
+                self.dialogs.ask(
+                    Ask {
+                        request,
+                        tab: Some(id),
+                    },
+                    ctx,
+                );
             }
         }
     }
 
+    /// Does what the user chose in a dialog.
+    fn answered(&mut self, answer: Answer) {
+        let Answer { ask, path } = answer;
+        match (ask.request, ask.tab) {
+            (FileRequest::OpenProfile, _) => self.open_profile(&path),
+            (FileRequest::SaveProfile(_), Some(id)) => self.save_tab_to(id, &path),
+            (request, Some(id)) => {
+                let action = match request {
+                    FileRequest::SendFile => UiAction::SendFile(path),
+                    FileRequest::Export(format) => UiAction::Export(format, path),
+                    FileRequest::Record(format) => UiAction::StartRecording(format, path),
+                    FileRequest::OpenProfile | FileRequest::SaveProfile(_) => return,
+                };
+                if let Some(entry) = self.entry_by_id(id) {
+                    entry.tab.apply(action);
+                }
+            }
+            (_, None) => {}
+        }
+    }
+
+    /// Takes the dialogs' answers (and says why one fell back to the path prompt).
+    fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        if let Some(why) = self.dialogs.fell_back.take() {
+            let note = Note::text(super::dialogs::fell_back_note(&why));
+            self.entry_mut().say(note, false);
+        }
+        let mut answers = self.dialogs.answers();
+        answers.extend(self.dialogs.prompt_ui(ctx));
+        if let Some(why) = self.dialogs.fell_back.take() {
+            let note = Note::text(super::dialogs::fell_back_note(&why));
+            self.entry_mut().say(note, false);
+        }
+        for answer in answers {
+            self.answered(answer);
+        }
+    }
+
     /// Does what an app-level action says.
-    pub fn run(&mut self, action: Action) {
+    pub fn run(&mut self, ctx: &egui::Context, action: Action) {
         if let Some(tab_action) = action.tab_action() {
             self.entry_mut().tab.apply(tab_action);
             return;
         }
         match action {
             Action::OpenProfile => {
-                if let Some(path) = self.picker.open_profile() {
-                    self.open_profile(&path);
-                }
+                let ask = Ask {
+                    request: FileRequest::OpenProfile,
+                    tab: None,
+                };
+                self.dialogs.ask(ask, ctx);
             }
-            Action::SaveProfile => self.save_profile(false),
-            Action::SaveProfileAs => self.save_profile(true),
-            Action::NewTab => {
+            Action::SaveProfile => self.save_profile(ctx, false),
+            Action::SaveProfileAs => self.save_profile(ctx, true),
+            Action::NewTab => self.new_tab_like_this(),
+            Action::NewEmptyTab => {
                 self.active = self.add_tab(Profile::default(), None);
             }
-            Action::CloseTab => self.close_tab(self.active),
+            Action::CloseTab => self.ask_close_tab(self.active),
+            Action::ReopenTab => self.reopen_closed_tab(),
+            Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Action::Interfaces => {
                 self.interfaces = engine::local_addresses();
                 self.tools.interfaces_open = true;
@@ -559,6 +594,9 @@ impl App {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button(t(S::MenuFile), |ui| {
                 for action in [
+                    Action::NewTab,
+                    Action::NewEmptyTab,
+                    Action::ReopenTab,
                     Action::OpenProfile,
                     Action::SaveProfile,
                     Action::SaveProfileAs,
@@ -586,7 +624,7 @@ impl App {
                 ui.checkbox(&mut entry.auto_connect, t(S::AutoConnect))
                     .on_hover_text(t(S::TipAutoConnect));
                 ui.separator();
-                for action in [Action::NewTab, Action::CloseTab] {
+                for action in [Action::CloseTab, Action::Quit] {
                     if action.menu_item_ui(ui) {
                         run.push(action);
                     }
@@ -646,77 +684,6 @@ impl App {
         });
     }
 
-    fn tab_strip_ui(&mut self, ui: &mut egui::Ui, run: &mut Vec<Action>) {
-        ui.horizontal_wrapped(|ui| {
-            let mut close = None;
-            for (n, entry) in self.tabs.iter_mut().enumerate() {
-                let unread = if n == self.active { 0 } else { entry.unread() };
-                let mut text = format!("{} {}", entry.state_mark(), entry.title);
-                if unread > 0 {
-                    let _ = write!(text, " ({unread})");
-                }
-                let mut label = RichText::new(text);
-                if unread > 0 {
-                    label = label.strong();
-                }
-                let response = ui
-                    .selectable_label(n == self.active, label)
-                    .on_hover_text(tf(S::TipTab, &[&(n + 1)]));
-                if response.clicked() {
-                    self.active = n;
-                }
-                response.context_menu(|ui| {
-                    let name = entry.rename.get_or_insert_with(|| entry.title.clone());
-                    let label = ui.label(t(S::Name));
-                    let field = ui.text_edit_singleline(name).labelled_by(label.id);
-                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if ui.button(t(S::Rename)).clicked() || enter {
-                        if !name.trim().is_empty() {
-                            name.trim().clone_into(&mut entry.title);
-                        }
-                        entry.rename = None;
-                        ui.close();
-                    }
-                    if ui.button(Action::CloseTab.label()).clicked() {
-                        close = Some(n);
-                        ui.close();
-                    }
-                });
-            }
-            if ui
-                .small_button("+")
-                .on_hover_text(Action::NewTab.tooltip())
-                .clicked()
-            {
-                run.push(Action::NewTab);
-            }
-            if let Some(n) = close {
-                self.close_tab(n);
-            }
-        });
-    }
-
-    fn notice_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(notice) = &self.notice else {
-            return;
-        };
-        let mut dismiss = false;
-        ui.horizontal(|ui| {
-            let color = if notice.error {
-                settings::error_color(ui)
-            } else {
-                ui.visuals().text_color()
-            };
-            if ui.small_button("×").clicked() {
-                dismiss = true;
-            }
-            ui.label(RichText::new(&notice.text).color(color));
-        });
-        if dismiss {
-            self.notice = None;
-        }
-    }
-
     /// Profiles dropped on the window open; anything else is refused with a message. While
     /// files hover, the window says what dropping does.
     fn dropped_files_ui(&mut self, ctx: &egui::Context) {
@@ -737,7 +704,8 @@ impl App {
             if is_profile {
                 self.open_profile(&path);
             } else {
-                self.say(tf(S::NotAProfileFile, &[&path.display()]), true);
+                let note = Note::say(S::NotAProfileFile, [arg(path.display().to_string())]);
+                self.entry_mut().say(note, true);
             }
         }
         if hovering {
@@ -749,6 +717,76 @@ impl App {
                         ui.heading(t(S::DropProfile));
                     });
                 });
+        }
+    }
+
+    /// Closing the window with sessions open asks first.
+    fn close_requested(&mut self, ctx: &egui::Context) {
+        if !ctx.input(|i| i.viewport().close_requested()) || self.quit_confirmed {
+            return;
+        }
+        if self.tabs.iter().any(|e| e.tab.is_open()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm = Some(Confirm::Quit);
+        }
+    }
+
+    /// The question the window waits for, if any.
+    fn confirm_ui(&mut self, ctx: &egui::Context) {
+        let Some(confirm) = self.confirm else {
+            return;
+        };
+        let (question, yes) = match confirm {
+            Confirm::CloseTab(id) => {
+                let title = self
+                    .tabs
+                    .iter()
+                    .find(|e| e.id == id)
+                    .map(TabEntry::title)
+                    .unwrap_or_default();
+                (tf(S::AskCloseTab, &[&title]), t(S::CloseTabAnyway))
+            }
+            Confirm::Quit => {
+                let open = self.tabs.iter().filter(|e| e.tab.is_open()).count();
+                (tf(S::AskQuit, &[&open]), t(S::QuitAnyway))
+            }
+        };
+        let mut answer = None;
+        let modal = egui::Modal::new(egui::Id::unique("confirm")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.label(question);
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let go = ui.button(yes);
+                super::testhook::tag(ui, &go, "confirm.yes");
+                if go.clicked() || ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    answer = Some(true);
+                }
+                if ui.button(t(S::Cancel)).clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if modal.should_close() {
+            answer = Some(false);
+        }
+        match answer {
+            Some(true) => {
+                self.confirm = None;
+                match confirm {
+                    Confirm::CloseTab(id) => {
+                        if let Some(n) = self.tabs.iter().position(|e| e.id == id) {
+                            self.close_tab(n);
+                        }
+                    }
+                    Confirm::Quit => {
+                        self.quit_confirmed = true;
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
+            }
+            Some(false) => self.confirm = None,
+            None => {}
         }
     }
 }
@@ -789,6 +827,7 @@ impl eframe::App for App {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
             println!("{}", now.map_or(0, |d| d.as_nanos()));
             self.exit_after_rx = None;
+            self.quit_confirmed = true;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if more {
@@ -799,7 +838,13 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         i18n::set_lang(self.lang);
-        let mut run = Action::pressed(&ctx);
+        self.close_requested(&ctx);
+        // Shortcuts are taken before the widgets see the keys (Ctrl+Enter is no newline), but
+        // what they do to a tab waits until the widgets have taken this frame's typing: text
+        // typed in the same frame as Ctrl+Enter goes out with it.
+        let pressed = Action::pressed(&ctx);
+        let (mut tab_shortcuts, mut run): (Vec<Action>, Vec<Action>) =
+            pressed.into_iter().partition(|a| a.tab_action().is_some());
         if let Some(n) = actions::tab_number_pressed(&ctx)
             && n < self.tabs.len()
         {
@@ -808,12 +853,19 @@ impl eframe::App for App {
         self.dropped_files_ui(&ctx);
         egui::Panel::top("menu_and_tabs").show(ui, |ui| {
             self.menu_bar_ui(ui, &mut run);
-            self.tab_strip_ui(ui, &mut run);
-            self.notice_ui(ui);
+            let strip = tab_strip_ui(ui, &mut self.tabs, self.active, &mut run);
+            if let Some(n) = strip.select {
+                self.active = n;
+            }
+            if let Some(n) = strip.close {
+                self.ask_close_tab(n);
+            }
         });
         for action in run.drain(..) {
-            self.run(action);
+            self.run(&ctx, action);
         }
+        self.dialogs_ui(&ctx);
+        self.confirm_ui(&ctx);
         if let Some(ip) = tools::tools_ui(&ctx, &mut self.tools, &self.interfaces) {
             let tab = self.tab_mut();
             if !tab.is_open() {
@@ -822,14 +874,13 @@ impl eframe::App for App {
         }
 
         let interfaces = &self.interfaces;
-        let picker = &*self.picker;
         let active = self.active.min(self.tabs.len() - 1);
         let Some(entry) = self.tabs.get_mut(active) else {
             return;
         };
         let mut actions = Vec::new();
-        // The capture is locked for the frame; the I/O thread folds in what arrives meanwhile
-        // as soon as the frame is drawn.
+        // The capture is locked for the frame; the I/O thread goes on reading meanwhile and
+        // the collector folds what arrived as soon as the frame is drawn.
         let mut frame = entry.tab.ui();
         entry.seen_rx = frame.capture.counters.rx_messages;
         let tab = &mut frame;
@@ -842,11 +893,13 @@ impl eframe::App for App {
             .min_size(250.0)
             .max_size(480.0)
             .show(ui, |ui| {
-                // No horizontal shrink: the fields take the panel's width, never set it.
+                // No horizontal shrink: the fields take the panel's width, never set it. Each
+                // tab scrolls on its own: a new tab starts at the top.
                 egui::ScrollArea::vertical()
+                    .id_salt(("settings", entry.id))
                     .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        settings::settings_ui(ui, tab, interfaces, picker, &mut actions);
+                        settings::settings_ui(ui, tab, interfaces, &mut actions);
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -857,14 +910,25 @@ impl eframe::App for App {
                 .show(ui, |ui| {
                     send_panel::send_panel_ui(ui, tab, &mut entry.send_panel, &mut actions);
                 });
-            log_view::log_view_ui(ui, tab, picker, &mut actions);
+            log_view::log_view_ui(ui, tab, &mut actions);
+            super::tabs::notice_ui(ui, &mut entry.notice, entry.id);
         });
         drop(frame);
+        actions.extend(tab_shortcuts.drain(..).filter_map(Action::tab_action));
+        let id = entry.id;
         for action in actions {
-            entry.tab.apply(action);
+            match action {
+                UiAction::AskFile(request) => {
+                    let tab = Some(id);
+                    self.dialogs.ask(Ask { request, tab }, &ctx);
+                }
+                action => entry.tab.apply(action),
+            }
         }
+        super::testhook::write(&ctx);
         if let Some(started) = self.first_frame_from.take() {
             println!("{:.0}", started.elapsed().as_secs_f64() * 1000.0);
+            self.quit_confirmed = true;
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
@@ -873,7 +937,6 @@ impl eframe::App for App {
         eframe::set_value(storage, WORKSPACE_KEY, &self.workspace());
     }
 }
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -8,7 +8,7 @@ use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
 use eframe::egui::RichText;
 
-use super::FilePicker;
+use super::dialogs::FileRequest;
 use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{Form, TabUi, UiAction};
@@ -23,18 +23,13 @@ const MAX_ROW_BYTES: usize = 1024;
 
 /// Draws the log area: toolbar, search bar, the list (or frames and raw reads side by side)
 /// and, when a record is selected, its detail.
-pub fn log_view_ui(
-    ui: &mut egui::Ui,
-    tab: &mut TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     tab.refresh_view();
     if tab.view.searching.is_some() {
         // The next slice of the search runs with the next frame.
         ui.ctx().request_repaint();
     }
-    toolbar_ui(ui, tab, picker, actions);
+    toolbar_ui(ui, tab, actions);
     if tab.view.search_open {
         search_bar_ui(ui, tab, actions);
     }
@@ -48,6 +43,7 @@ pub fn log_view_ui(
             .default_size(150.0)
             .show(ui, |ui| detail_ui(ui, record, actions));
     }
+    super::testhook::tag_rect(ui, ui.available_rect_before_wrap(), "log.area");
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
         ui.centered_and_justified(|ui| {
@@ -55,6 +51,7 @@ pub fn log_view_ui(
         });
         return;
     }
+    paused_note_ui(ui, tab);
     let framed = *tab.framing() != crate::codec::framing::Framing::None;
     let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
@@ -99,7 +96,13 @@ pub fn log_view_ui(
                         } else {
                             (None, &[][..])
                         };
-                        list.ui(ui, selected, matches, scroll_to.filter(|_| main), actions);
+                        let scroll = scroll_to.filter(|_| main);
+                        let follow = if main {
+                            &mut view.follow
+                        } else {
+                            &mut view.follow_raw
+                        };
+                        list.ui(ui, selected, matches, scroll, follow, actions);
                     });
                 });
             }
@@ -111,16 +114,38 @@ pub fn log_view_ui(
             index: &view.index,
             form: tab.form,
         };
-        list.ui(ui, view.selected, &view.matches, scroll_to, actions);
+        list.ui(
+            ui,
+            view.selected,
+            &view.matches,
+            scroll_to,
+            &mut view.follow,
+            actions,
+        );
     }
 }
 
-fn toolbar_ui(
-    ui: &mut egui::Ui,
-    tab: &mut TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+/// While paused, says so when the log's cap took rows the paused view was showing (a flood
+/// past the cap can take them all within a second).
+fn paused_note_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+    let index = &tab.view.index;
+    let (Some(_), Some(froze)) = (index.paused_at, tab.view.paused_oldest) else {
+        return;
+    };
+    let first = tab.capture.log.first_seq().unwrap_or(u64::MAX);
+    if first <= froze {
+        return;
+    }
+    let cap = human_bytes(tab.capture.log.cap() as u64);
+    let text = if index.is_empty() {
+        tf(S::PausedAllEvicted, &[&cap, &index.pending()])
+    } else {
+        tf(S::PausedSomeEvicted, &[&cap])
+    };
+    ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+}
+
+fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     // Wraps onto a second line when the log is narrow, instead of hiding Export and Record.
     ui.horizontal_wrapped(|ui| {
         let paused = tab.view.index.paused_at.is_some();
@@ -129,11 +154,11 @@ fn toolbar_ui(
         } else {
             t(S::Pause).to_owned()
         };
-        if ui
+        let pause = ui
             .selectable_label(paused, label)
-            .on_hover_text(t(S::TipPause))
-            .clicked()
-        {
+            .on_hover_text(t(S::TipPause));
+        super::testhook::tag(ui, &pause, "log.pause");
+        if pause.clicked() {
             actions.push(UiAction::TogglePause);
         }
         let mut peers: Vec<std::net::SocketAddr> =
@@ -180,17 +205,12 @@ fn toolbar_ui(
         {
             actions.push(UiAction::ToggleSearch);
         }
-        file_menus_ui(ui, tab, picker, actions);
+        file_menus_ui(ui, tab, actions);
     });
 }
 
 /// Export and Record (接收转向文件) menus.
-fn file_menus_ui(
-    ui: &mut egui::Ui,
-    tab: &TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+fn file_menus_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     if let Some((progress, path)) = tab.exporting() {
         let text = tf(S::ExportingN, &[&((progress * 100.0) as u32)]);
         ui.add(
@@ -207,14 +227,14 @@ fn file_menus_ui(
             actions.push(UiAction::CancelExport);
         }
     } else {
-        export_menu_ui(ui, picker, actions);
+        export_menu_ui(ui, actions);
     }
-    record_menu_ui(ui, tab, picker, actions);
+    record_menu_ui(ui, tab, actions);
 }
 
 /// The Export menu: one entry per format, each asking where.
-fn export_menu_ui(ui: &mut egui::Ui, picker: &dyn FilePicker, actions: &mut Vec<UiAction>) {
-    ui.menu_button(t(S::Export), |ui| {
+fn export_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<UiAction>) {
+    let menu = ui.menu_button(t(S::Export), |ui| {
         for format in ExportFormat::ALL {
             let name = t(match format {
                 ExportFormat::Text => S::ExportText,
@@ -222,26 +242,26 @@ fn export_menu_ui(ui: &mut egui::Ui, picker: &dyn FilePicker, actions: &mut Vec<
                 ExportFormat::Csv => S::ExportCsv,
                 ExportFormat::Pcap => S::ExportPcap,
             });
-            if ui.button(name).clicked() {
+            let item = ui.button(name);
+            let key = match format {
+                ExportFormat::Text => "export.text",
+                ExportFormat::Hex => "export.hex",
+                ExportFormat::Csv => "export.csv",
+                ExportFormat::Pcap => "export.pcap",
+            };
+            super::testhook::tag(ui, &item, key);
+            if item.clicked() {
                 ui.close();
-                let name = format!("sockscope.{}", format.extension());
-                if let Some(path) = picker.save_file(&name) {
-                    actions.push(UiAction::Export(format, path));
-                }
+                actions.push(UiAction::AskFile(FileRequest::Export(format)));
             }
         }
-    })
-    .response
-    .on_hover_text(t(S::TipExport));
+    });
+    super::testhook::tag(ui, &menu.response, "log.export");
+    menu.response.on_hover_text(t(S::TipExport));
 }
 
 /// Record (接收转向文件): start, or stop with the bytes written so far.
-fn record_menu_ui(
-    ui: &mut egui::Ui,
-    tab: &TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+fn record_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     match &tab.capture.recorder {
         Some(recorder) => {
             let label = tf(S::StopRecording, &[&human_bytes(recorder.bytes)]);
@@ -255,15 +275,13 @@ fn record_menu_ui(
         }
         None => {
             ui.menu_button(t(S::Record), |ui| {
-                for (format, label, name) in [
-                    (RecordFormat::Raw, S::RecordRaw, "received.bin"),
-                    (RecordFormat::TextLog, S::RecordTextLog, "received.log"),
+                for (format, label) in [
+                    (RecordFormat::Raw, S::RecordRaw),
+                    (RecordFormat::TextLog, S::RecordTextLog),
                 ] {
                     if ui.button(t(label)).clicked() {
                         ui.close();
-                        if let Some(path) = picker.save_file(name) {
-                            actions.push(UiAction::StartRecording(format, path));
-                        }
+                        actions.push(UiAction::AskFile(FileRequest::Record(format)));
                     }
                 }
             })
@@ -439,32 +457,49 @@ struct List<'a> {
 }
 
 impl List<'_> {
+    /// Draws the rows on screen. Following the newest rows (auto-scroll, not paused, not
+    /// scrolled up by the user) the offset is set from this frame's row count: egui's own
+    /// stick-to-bottom used the last frame's size, and while eviction shrinks the log faster
+    /// than frames come the view fell past the end and showed nothing. Returns whether the
+    /// view is now at its end.
     fn ui(
         self,
         ui: &mut egui::Ui,
         selected: Option<u64>,
         matches: &[u64],
         scroll_to: Option<u64>,
+        follow: &mut Follow,
         actions: &mut Vec<UiAction>,
     ) {
         let font = FontId::monospace(13.0);
         let row_height = ui.fonts_mut(|f| f.row_height(&font));
+        let spacing = ui.spacing().item_spacing.y;
+        let rows = self.index.len();
+        // The offset that shows the last rows, for the rows there are now (as `show_rows`
+        // lays them out) in the view's height of the last frame.
+        let content = ((row_height + spacing) * rows as f32 - spacing).max(0.0);
+        let bottom = (content - follow.height).max(0.0);
         let mut area = egui::ScrollArea::both()
             .id_salt(self.salt)
             .auto_shrink([false, false]);
+        let following =
+            self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up;
+        let last = egui::scroll_area::State::load(ui.ctx(), ui.make_persistent_id(self.salt))
+            .map_or(0.0, |s| s.unclamped_offset().y);
         match scroll_to.and_then(|seq| self.index.row_of(seq)) {
             Some(row) => {
-                let spacing = ui.spacing().item_spacing.y;
                 let offset = (row as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
                 area = area.vertical_scroll_offset(offset);
             }
-            None => {
-                area =
-                    area.stick_to_bottom(self.form.auto_scroll && self.index.paused_at.is_none());
+            // Following, or past the end (rows evicted under a paused or scrolled-up view):
+            // the last rows. Only when it moves, or egui would be asked for frame after frame.
+            None if (following && (last - bottom).abs() > 0.5) || last > bottom + 0.5 => {
+                area = area.vertical_scroll_offset(bottom);
             }
+            None => {}
         }
-        area.show_rows(ui, row_height, self.index.len(), |ui, rows| {
-            for row in rows {
+        let output = area.show_rows(ui, row_height, rows, |ui, range| {
+            for row in range {
                 let Some(record) = self.index.record(self.log, row) else {
                     continue;
                 };
@@ -486,7 +521,19 @@ impl List<'_> {
                 }
             }
         });
+        follow.height = output.inner_rect.height();
+        let max = (output.content_size.y - follow.height).max(0.0);
+        follow.scrolled_up = output.state.clamped_offset().y < max - row_height;
     }
+}
+
+/// Whether a list follows its newest rows, and its height last frame.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Follow {
+    /// The user scrolled away from the newest rows (the view stops following them).
+    pub scrolled_up: bool,
+    /// The list's visible height in the last frame.
+    pub height: f32,
 }
 
 fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod app;
+pub mod dialogs;
 mod fonts;
 mod framing_ui;
 pub use crate::i18n;
@@ -12,65 +13,17 @@ mod send_panel;
 mod settings;
 pub mod state;
 mod status_bar;
+mod tabs;
+mod testhook;
 mod tools;
 
 use std::path::PathBuf;
 
 pub use actions::Action;
-pub use app::{App, Notice, SavedTab, TabEntry, Theme, Workspace};
+pub use app::{App, SavedTab, Theme, Workspace};
+pub use dialogs::{FilePicker, FileRequest};
 pub use fonts::install as install_fonts;
-
-/// Asks the user for a file. A trait so UI tests never open a real dialog.
-pub trait FilePicker {
-    /// A file to open, or `None` if the user cancelled.
-    fn pick_file(&self) -> Option<PathBuf>;
-    /// Where to save a file (suggesting `name`), or `None` if the user cancelled.
-    fn save_file(&self, name: &str) -> Option<PathBuf>;
-    /// A session profile (`.ron`) to open, or `None` if the user cancelled (the default: a
-    /// picker that offers no profiles).
-    fn open_profile(&self) -> Option<PathBuf> {
-        None
-    }
-    /// Where to save a session profile (suggesting `name`), or `None` if the user cancelled.
-    fn save_profile(&self, name: &str) -> Option<PathBuf> {
-        let _ = name;
-        None
-    }
-}
-
-/// The file type of profiles in the native dialogs.
-const PROFILE_FILTER: &str = "SockScope profile (RON)";
-
-/// The native dialog (rfd).
-pub struct NativeFilePicker;
-
-impl FilePicker for NativeFilePicker {
-    fn pick_file(&self) -> Option<PathBuf> {
-        rfd::FileDialog::new().set_title("Send file").pick_file()
-    }
-
-    fn save_file(&self, name: &str) -> Option<PathBuf> {
-        rfd::FileDialog::new()
-            .set_title("Save")
-            .set_file_name(name)
-            .save_file()
-    }
-
-    fn open_profile(&self) -> Option<PathBuf> {
-        rfd::FileDialog::new()
-            .set_title("SockScope")
-            .add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION])
-            .pick_file()
-    }
-
-    fn save_profile(&self, name: &str) -> Option<PathBuf> {
-        rfd::FileDialog::new()
-            .set_title("SockScope")
-            .add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION])
-            .set_file_name(name)
-            .save_file()
-    }
-}
+pub use tabs::{Notice, TabEntry};
 
 /// The application icon (256 px), made by `scripts/make-icon`.
 pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../../assets/icon/sockscope-256.png");

@@ -3,7 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
-use super::FilePicker;
+use super::dialogs::FileRequest;
 use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{Selection, TabUi, UiAction};
@@ -23,12 +23,7 @@ fn byte_order_ui(ui: &mut egui::Ui, order: &mut ByteOrder) {
 }
 
 /// Draws the Send group.
-pub fn send_options_ui(
-    ui: &mut egui::Ui,
-    tab: &mut TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     egui::CollapsingHeader::new(RichText::new(t(S::SendGroup)).strong())
         .id_salt("send_group")
         .default_open(true)
@@ -51,7 +46,7 @@ pub fn send_options_ui(
             ui.separator();
             cyclic_ui(ui, tab, actions);
             ui.separator();
-            file_ui(ui, tab, picker, actions);
+            file_ui(ui, tab, actions);
         });
 }
 
@@ -272,12 +267,7 @@ fn cyclic_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
     ui.checkbox(&mut tab.form.sequence_repeat, t(S::RepeatSequence));
 }
 
-fn file_ui(
-    ui: &mut egui::Ui,
-    tab: &mut TabUi<'_>,
-    picker: &dyn FilePicker,
-    actions: &mut Vec<UiAction>,
-) {
+fn file_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     if let Some(file) = &tab.capture.sending.file {
         let text = tf(
             S::FileProgress,
@@ -297,10 +287,8 @@ fn file_ui(
         let button = ui
             .add_enabled(tab.can_send(), egui::Button::new(t(S::SendFile)))
             .on_hover_text(t(S::TipSendFile));
-        if button.clicked()
-            && let Some(path) = picker.pick_file()
-        {
-            actions.push(UiAction::SendFile(path));
+        if button.clicked() {
+            actions.push(UiAction::AskFile(FileRequest::SendFile));
         }
         ui.add(
             egui::DragValue::new(&mut tab.form.file_chunk)

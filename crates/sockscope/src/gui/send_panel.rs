@@ -21,6 +21,8 @@ pub struct SendPanelState {
     /// Index, the command as edited, and its fixed-trailer bytes as typed.
     editing: Option<(usize, QuickCommand, String)>,
     new_name: String,
+    /// The "+ Quick command" popup was open last frame (its field takes focus when it opens).
+    adding: bool,
 }
 
 /// Draws the send panel.
@@ -47,8 +49,9 @@ pub fn send_panel_ui(
             .desired_rows(3)
             .font(egui::TextStyle::Monospace);
         let height = (ui.available_height() - 24.0).max(48.0);
-        ui.add_sized([box_width, height], edit)
-            .on_hover_text(t(S::VariablesHelp));
+        let send_box = ui.add_sized([box_width, height], edit);
+        super::testhook::tag(ui, &send_box, "send.box");
+        send_box.on_hover_text(t(S::VariablesHelp));
         ui.vertical(|ui| {
             let action = super::actions::Action::Send;
             let send = egui::Button::new(RichText::new(action.label()).strong())
@@ -145,23 +148,33 @@ fn quick_bar_ui(
                 }
             });
         }
-        ui.menu_button(t(S::AddQuick), |ui| {
-            ui.label(t(S::AddQuickExplain));
-            let label = ui.label(t(S::Name));
-            ui.text_edit_singleline(&mut state.new_name)
-                .labelled_by(label.id);
-            let name = state.new_name.trim().to_owned();
-            if ui
-                .add_enabled(!name.is_empty(), egui::Button::new(t(S::Add)))
-                .clicked()
-            {
-                actions.push(UiAction::AddQuick(name));
-                state.new_name.clear();
-                ui.close();
-            }
-        })
-        .response
-        .on_hover_text(t(S::TipQuickCommands));
+        // A popup with a text field: it closes on a click outside, not on a click into it.
+        let config = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        let (button, popup) = egui::containers::menu::MenuButton::new(t(S::AddQuick))
+            .config(config)
+            .ui(ui, |ui| {
+                ui.label(t(S::AddQuickExplain));
+                let label = ui.label(t(S::Name));
+                let field = ui
+                    .text_edit_singleline(&mut state.new_name)
+                    .labelled_by(label.id);
+                super::testhook::tag(ui, &field, "quick.name");
+                if !state.adding {
+                    field.request_focus();
+                }
+                let name = state.new_name.trim().to_owned();
+                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let add = ui.add_enabled(!name.is_empty(), egui::Button::new(t(S::Add)));
+                if (add.clicked() || enter) && !name.is_empty() {
+                    actions.push(UiAction::AddQuick(name));
+                    state.new_name.clear();
+                    ui.close();
+                }
+            });
+        state.adding = popup.is_some();
+        super::testhook::tag(ui, &button, "quick.add");
+        button.on_hover_text(t(S::TipQuickCommands));
     });
 }
 

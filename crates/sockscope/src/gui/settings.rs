@@ -5,9 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use eframe::egui::{self, Color32, RichText};
 
 use super::i18n::{S, t, tf};
+use super::send_options;
 use super::state::{Selection, TabUi, UiAction};
 use super::status_bar::{human_bytes, rate_text};
-use super::{FilePicker, send_options};
 use crate::codec::TextEncoding;
 use crate::engine::{ConnId, Mode};
 
@@ -75,7 +75,6 @@ pub fn settings_ui(
     ui: &mut egui::Ui,
     tab: &mut TabUi<'_>,
     interfaces: &[(String, IpAddr)],
-    picker: &dyn FilePicker,
     actions: &mut Vec<UiAction>,
 ) {
     ui.add_space(4.0);
@@ -88,7 +87,7 @@ pub fn settings_ui(
     }
     receive_ui(ui, tab, actions);
     ui.add_space(6.0);
-    send_options::send_options_ui(ui, tab, picker, actions);
+    send_options::send_options_ui(ui, tab, actions);
 }
 
 fn network_ui(
@@ -311,6 +310,15 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                 if chosen != tab.form.encoding {
                     actions.push(UiAction::SetEncoding(chosen));
                 }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label(t(S::LogCap));
+                let cap = egui::DragValue::new(&mut tab.form.log_cap_mib)
+                    .range(1..=65_536)
+                    .suffix(" MiB");
+                ui.add(cap)
+                    .labelled_by(label.id)
+                    .on_hover_text(t(S::TipLogCap));
             });
             ui.checkbox(&mut tab.form.show_time, t(S::ShowTime))
                 .on_hover_text(t(S::TipShowTime));

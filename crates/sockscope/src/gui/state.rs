@@ -83,6 +83,8 @@ pub enum UiAction {
     StartRecording(RecordFormat, PathBuf),
     /// Stop recording.
     StopRecording,
+    /// Ask the user for a file (the window's dialogs answer with Export, SendFile …).
+    AskFile(super::dialogs::FileRequest),
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -118,6 +120,12 @@ pub struct ViewState {
     pub searching: Option<Search>,
     /// Scroll so this record is in view (set by search and selection; the view clears it).
     pub scroll_to: Option<u64>,
+    /// Whether the list follows its newest rows.
+    pub follow: super::log_view::Follow,
+    /// The same for the raw reads beside frames.
+    pub follow_raw: super::log_view::Follow,
+    /// The oldest record shown when the display was paused (to tell when the cap took it).
+    pub paused_oldest: Option<u64>,
 }
 
 /// One tab: its form, its session and how its log is viewed.
@@ -395,6 +403,7 @@ impl Tab {
                     Some(_) => None,
                     None => Some(next),
                 };
+                self.view.paused_oldest = index.paused_at.and(index.first_seq());
                 self.view.raw_index.paused_at = None;
             }
             UiAction::FilterPeer(peer) => self.view.filter.peer = peer,
@@ -415,6 +424,8 @@ impl Tab {
             UiAction::ResetCounter => self
                 .session
                 .reset_vars(self.form.counter_start, self.form.counter_step),
+            // The window's dialogs take these; a tab alone has no dialog.
+            UiAction::AskFile(_) => {}
         }
     }
 
@@ -431,6 +442,11 @@ impl Tab {
         {
             let mut capture = self.session.capture();
             capture.keep_raw = self.form.show_raw;
+            let cap = self.form.log_cap_bytes();
+            if capture.log.cap() != cap {
+                capture.log.set_cap(cap);
+                capture.raw.set_cap(cap / 4);
+            }
         }
         more
     }

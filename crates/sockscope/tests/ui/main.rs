@@ -32,11 +32,13 @@ fn harness(form: Form) -> Harness<'static, App> {
 struct FakePicker(std::path::PathBuf);
 
 impl sockscope::gui::FilePicker for FakePicker {
-    fn pick_file(&self) -> Option<std::path::PathBuf> {
-        None
-    }
-    fn save_file(&self, name: &str) -> Option<std::path::PathBuf> {
-        Some(self.0.join(name))
+    fn pick(&self, request: &sockscope::gui::FileRequest) -> Option<std::path::PathBuf> {
+        match request {
+            sockscope::gui::FileRequest::SendFile | sockscope::gui::FileRequest::OpenProfile => {
+                None
+            }
+            other => Some(self.0.join(other.suggested_name())),
+        }
     }
 }
 
@@ -530,7 +532,9 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     harness.get_by_label("Record").click();
     harness.run();
     harness.get_by_label("Raw bytes…").click();
-    harness.run();
+    run_until(&mut harness, "recording", |app| {
+        app.tab().session.capture().recorder.is_some()
+    });
     send_and_wait(&mut harness, &mut client, b"one,");
     send_and_wait(&mut harness, &mut client, b"two");
     harness.get_by_label_contains("Stop recording").click();
@@ -540,7 +544,10 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
     harness.get_by_label("Export").click();
     harness.run();
     harness.get_by_label("CSV").click();
-    harness.run();
+    run_until(&mut harness, "exported", |app| {
+        let capture = app.tab().session.capture();
+        capture.log.iter().any(|r| r.text().starts_with("Saved "))
+    });
     let csv = std::fs::read_to_string(dir.join("sockscope.csv")).unwrap();
     assert!(csv.starts_with("time,direction,peer,length,hex,text\n"));
     assert!(
@@ -573,11 +580,17 @@ fn exporting_long_log(n: u32, dir: &std::path::Path, format: &str) -> Harness<'s
     harness.get_by_label("Export").click();
     harness.run();
     harness.get_by_label(format).click();
+    // The dialog answers from its own thread: step until the export has started.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while harness.state().tab().session.exporting.is_none() {
+        assert!(Instant::now() < deadline, "the export did not start");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
     harness
 }
 
-/// Steps frames while tab `tab` exports (the first one takes the click that starts it);
-/// returns how many and whether a progress bar showed.
+/// Steps frames while tab `tab` exports; returns how many and whether a progress bar showed.
 fn step_while_exporting(harness: &mut Harness<'static, App>, tab: usize) -> (u32, bool) {
     harness.step();
     let (mut frames, mut saw_progress) = (1, false);
@@ -751,5 +764,99 @@ fn help_about_shows_the_version_and_the_licence() {
         harness
             .query_by_label_contains("MIT OR Apache-2.0")
             .is_some()
+    );
+}
+
+/// A native dialog that cannot be shown: it says "cancelled" at once, as rfd does with no
+/// desktop portal and no zenity.
+struct NoDialog;
+
+impl sockscope::gui::FilePicker for NoDialog {
+    fn pick(&self, _request: &sockscope::gui::FileRequest) -> Option<std::path::PathBuf> {
+        None
+    }
+    fn native(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn with_no_file_dialog_a_path_prompt_asks_and_the_log_says_why() {
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-prompt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| {
+            App::with_form(&cc.egui_ctx, Form::default()).with_picker(Box::new(NoDialog))
+        });
+    {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut capture = harness.state_mut().tab_mut().session.capture();
+        capture.log.push_data(
+            std::time::SystemTime::now(),
+            Direction::Rx,
+            None,
+            peer,
+            b"kept",
+        );
+    }
+    harness.run();
+    harness.get_by_label("Export").click();
+    harness.run();
+    harness.get_by_label("Text log").click();
+    run_until(&mut harness, "the prompt", App::dialog_open);
+    let path = dir.join("typed.log");
+    let field = harness.get_by_role_and_label(Role::TextInput, "Path");
+    field.focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Path")
+        .type_text(path.to_str().unwrap());
+    harness.run();
+    harness.key_press(Key::Enter);
+    run_until(&mut harness, "exported", |app| {
+        !app.dialog_open() && app.tab().session.exporting.is_none()
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("kept"), "{text}");
+    let said: Vec<String> = log_texts(&harness);
+    assert!(
+        said.iter().any(|t| t.starts_with("No file dialog:")),
+        "{said:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_quick_command_popup_stays_open_while_its_name_is_typed_and_enter_adds() {
+    let mut harness = harness(Form {
+        send_text: "AT+CSQ".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("+ Quick command").click();
+    harness.run();
+    // The name field has the keyboard at once: typing goes into it.
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_role_and_label(Role::TextInput, "Name")
+            .is_some(),
+        "still open"
+    );
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .type_text("signal");
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    let quick = &harness.state().tab().form.quick;
+    assert_eq!(quick.len(), 1);
+    assert_eq!(
+        (quick[0].name.as_str(), quick[0].text.as_str()),
+        ("signal", "AT+CSQ")
     );
 }

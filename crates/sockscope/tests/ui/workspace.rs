@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use eframe::egui::accesskit::Role;
 use eframe::egui::{FontId, Key, Modifiers};
@@ -16,7 +17,7 @@ use sockscope::codec::payload::{InputMode, LineEnding, SendSpec};
 use sockscope::engine::Mode;
 use sockscope::gui::i18n::{Lang, S};
 use sockscope::gui::state::{Form, QuickCommand};
-use sockscope::gui::{Action, App, FilePicker, Workspace};
+use sockscope::gui::{Action, App, FilePicker, FileRequest, Workspace};
 use sockscope::profile::{self, FrameMode, Profile};
 
 use super::{click_send, run_until, type_into};
@@ -25,28 +26,41 @@ use super::{click_send, run_until, type_into};
 /// in `dir` named as the app suggests).
 struct Picker {
     dir: PathBuf,
-    open: RefCell<VecDeque<PathBuf>>,
-    save: RefCell<VecDeque<PathBuf>>,
+    open: Mutex<VecDeque<PathBuf>>,
+    save: Mutex<VecDeque<PathBuf>>,
 }
 
 impl FilePicker for Picker {
-    fn pick_file(&self) -> Option<PathBuf> {
-        None
+    fn pick(&self, request: &FileRequest) -> Option<PathBuf> {
+        match request {
+            FileRequest::OpenProfile => self.open.lock().unwrap().pop_front(),
+            FileRequest::SaveProfile(name) => Some(
+                self.save
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or_else(|| self.dir.join(name)),
+            ),
+            FileRequest::SendFile => None,
+            other => Some(self.dir.join(other.suggested_name())),
+        }
     }
-    fn save_file(&self, name: &str) -> Option<PathBuf> {
-        Some(self.dir.join(name))
+}
+
+/// Steps frames until the file dialog opened by the last key press has answered (it answers
+/// from its own thread), then lets the app do what the answer says.
+fn answered(harness: &mut Harness<'static, App>) {
+    harness.run();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while harness.state().dialog_open() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dialog never answered"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    fn open_profile(&self) -> Option<PathBuf> {
-        self.open.borrow_mut().pop_front()
-    }
-    fn save_profile(&self, name: &str) -> Option<PathBuf> {
-        Some(
-            self.save
-                .borrow_mut()
-                .pop_front()
-                .unwrap_or_else(|| self.dir.join(name)),
-        )
-    }
+    harness.run();
 }
 
 /// A fresh directory for one test's files, removed when dropped.
@@ -79,8 +93,8 @@ fn harness_with(
 ) -> Harness<'static, App> {
     let picker = Picker {
         dir: dir.to_path_buf(),
-        open: RefCell::new(open.iter().cloned().collect()),
-        save: RefCell::new(save.iter().cloned().collect()),
+        open: Mutex::new(open.iter().cloned().collect()),
+        save: Mutex::new(save.iter().cloned().collect()),
     };
     let picker = RefCell::new(Some(picker));
     Harness::builder()
@@ -140,6 +154,7 @@ fn everything_set() -> Form {
         cyclic_ms: 250,
         cyclic_count: 40,
         cyclic_on_open: true,
+        log_cap_mib: 64,
         sequence_repeat: true,
         file_chunk: 1024,
         file_rate_kib: 64,
@@ -364,13 +379,13 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
         app.tabs()[1].tab.session.capture().counters.rx_bytes == 5
     });
     assert_eq!(harness.state().tabs()[1].unread(), 1);
-    let title = harness.state().tabs()[1].title.clone();
+    let title = harness.state().tabs()[1].title();
     assert!(
         harness.query_by_label(&format!("● {title} (1)")).is_some(),
         "the other tab shows its state and unread count"
     );
 
-    let log = |n: usize, kind: RecordKind| -> Vec<String> {
+    let log = |harness: &Harness<'static, App>, n: usize, kind: RecordKind| -> Vec<String> {
         harness.state().tabs()[n]
             .tab
             .session
@@ -381,18 +396,34 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
             .map(|r| r.text().into_owned())
             .collect()
     };
-    assert_eq!(log(0, RecordKind::Rx), ["ping"]);
-    assert_eq!(log(0, RecordKind::Tx), ["pong!"]);
-    assert_eq!(log(1, RecordKind::Tx), ["ping"]);
-    assert_eq!(log(1, RecordKind::Rx), ["pong!"]);
+    assert_eq!(log(&harness, 0, RecordKind::Rx), ["ping"]);
+    assert_eq!(log(&harness, 0, RecordKind::Tx), ["pong!"]);
+    assert_eq!(log(&harness, 1, RecordKind::Tx), ["ping"]);
+    assert_eq!(log(&harness, 1, RecordKind::Rx), ["pong!"]);
 
-    // Closing tab 2 closes its connection: tab 1 sees the client leave.
+    // Closing tab 2 asks first (its session is open), then closes its connection: tab 1
+    // sees the client leave. Reopen brings tab 2 back with its log.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
+    harness.run();
+    assert!(
+        harness.state().asking(),
+        "closing an open session asks first"
+    );
+    assert_eq!(harness.state().tabs().len(), 2);
+    harness.get_by_label("Close the tab").click();
     run_until(&mut harness, "client gone", |app| {
         app.tabs().len() == 1 && app.tab().session.capture().clients.is_empty()
     });
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::T);
+    harness.run();
+    assert_eq!(harness.state().tabs().len(), 2);
+    assert_eq!(
+        log(&harness, 1, RecordKind::Rx),
+        ["pong!"],
+        "reopened with its log"
+    );
 }
 
 #[test]
@@ -417,13 +448,13 @@ fn a_profile_saved_opened_and_saved_again_is_byte_identical() {
     harness.state_mut().tabs_mut()[0].auto_connect = false;
 
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
-    harness.run();
+    answered(&mut harness);
     assert_eq!(
         harness.state().tabs()[0].path.as_deref(),
         Some(first.as_path())
     );
     harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
-    harness.run();
+    answered(&mut harness);
     assert_eq!(
         harness.state().tabs().len(),
         2,
@@ -432,7 +463,7 @@ fn a_profile_saved_opened_and_saved_again_is_byte_identical() {
     assert_eq!(harness.state().active(), 1);
     assert_eq!(harness.state().tab().form, form);
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
-    harness.run();
+    answered(&mut harness);
 
     let (a, b) = (
         std::fs::read(&first).unwrap(),
@@ -471,12 +502,12 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
     );
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
-    harness.run();
+    answered(&mut harness);
     let notice = harness.state().notice().unwrap().clone();
     assert!(notice.error);
-    assert!(notice.text.contains("line "), "{}", notice.text);
-    assert!(notice.text.contains("column "), "{}", notice.text);
-    assert!(harness.query_by_label(&notice.text).is_some(), "shown");
+    assert!(notice.text().contains("line "), "{}", notice.text());
+    assert!(notice.text().contains("column "), "{}", notice.text());
+    assert!(harness.query_by_label(&notice.text()).is_some(), "shown");
     assert_eq!(harness.state().tabs().len(), 1);
     assert_eq!(harness.state().tab().form, form, "nothing changed");
     assert_eq!(
@@ -486,7 +517,7 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
 
     // Unknown field and a bad value: it opens, says so, and Save asks where to save.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::O);
-    harness.run();
+    answered(&mut harness);
     assert_eq!(harness.state().tabs().len(), 2);
     assert_eq!(harness.state().tab().form.remote_port, "7");
     let warnings: Vec<String> = harness
@@ -503,7 +534,7 @@ fn a_corrupt_profile_is_refused_with_its_place_and_left_untouched() {
     assert!(warnings[0].contains("colour"));
     assert!(warnings[1].contains("session.mode"));
     harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
-    harness.run();
+    answered(&mut harness);
     assert_eq!(
         std::fs::read_to_string(&odd).unwrap(),
         odd_text,
@@ -533,7 +564,7 @@ fn the_workspace_comes_back_and_only_auto_connect_tabs_open() {
     harness.run();
     harness.state_mut().tab_mut().form = auto.clone();
     harness.state_mut().tabs_mut()[1].auto_connect = true;
-    harness.state_mut().tabs_mut()[1].title = "传感器".into();
+    harness.state_mut().tabs_mut()[1].name = Some("传感器".into());
     harness.run();
     let saved = harness.state().workspace();
     // Through RON, as eframe stores it.
@@ -550,7 +581,7 @@ fn the_workspace_comes_back_and_only_auto_connect_tabs_open() {
     let app = again.state();
     assert_eq!(app.tabs().len(), 2);
     assert_eq!(app.active(), 1);
-    assert_eq!(app.tabs()[1].title, "传感器");
+    assert_eq!(app.tabs()[1].title(), "传感器");
     assert_eq!(app.tabs()[1].tab.form, auto);
     assert!(!app.tabs()[0].tab.is_open(), "not auto-connected");
     assert!(again.query_by_label_contains("传感器").is_some());
@@ -601,8 +632,8 @@ fn shortcuts_trigger_their_actions() {
     assert_eq!(harness.state().tabs().len(), 2);
     // Ctrl+S with no file yet asks where (the picker answers in `dir`), then saves there.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
-    harness.run();
-    let title = harness.state().tabs()[0].title.clone();
+    answered(&mut harness);
+    let title = harness.state().tabs()[0].title();
     let path = dir.path(&format!("{title}.ron"));
     assert!(path.exists(), "{} saved", path.display());
     // The File menu shows the shortcuts it documents.
@@ -710,7 +741,7 @@ fn dropping_a_profile_opens_it_and_anything_else_is_refused() {
     harness.run();
     let app = harness.state();
     assert_eq!(app.tabs().len(), 1, "the untouched tab is reused");
-    assert_eq!(app.tabs()[0].title, "电表");
+    assert_eq!(app.tabs()[0].title(), "电表");
     assert_eq!(app.tab().form.mode, Mode::Udp);
     assert_eq!(app.recent(), [meter]);
 
@@ -721,7 +752,7 @@ fn dropping_a_profile_opens_it_and_anything_else_is_refused() {
     harness.run();
     let notice = harness.state().notice().unwrap();
     assert!(
-        notice.error && notice.text.contains("notes.txt"),
+        notice.error && notice.text().contains("notes.txt"),
         "{notice:?}"
     );
     assert_eq!(harness.state().tabs().len(), 1);
@@ -731,7 +762,7 @@ fn dropping_a_profile_opens_it_and_anything_else_is_refused() {
 fn a_tab_is_renamed_from_its_context_menu() {
     let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
     harness.run();
-    let title = harness.state().tabs()[0].title.clone();
+    let title = harness.state().tabs()[0].title();
     harness
         .get_by_label(&format!("○ {title}"))
         .click_secondary();
@@ -739,5 +770,5 @@ fn a_tab_is_renamed_from_its_context_menu() {
     type_into(&mut harness, Role::TextInput, Some("Name"), " 测试");
     harness.get_by_label("Rename").click();
     harness.run();
-    assert_eq!(harness.state().tabs()[0].title, format!("{title} 测试"));
+    assert_eq!(harness.state().tabs()[0].title(), format!("{title} 测试"));
 }

@@ -1,0 +1,305 @@
+//! File dialogs that never block the window. The native dialog (rfd) runs on a helper thread
+//! and its answer comes back through a channel, so frames and ingest go on while it is open.
+//! Where no native dialog can be shown — no desktop portal and no zenity, as on a bare i3 or
+//! sway session — an in-app prompt asks for the path instead, and the log says why.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use super::i18n::{S, t, tf};
+use crate::capture::{ExportFormat, RecordFormat};
+
+/// A native dialog that answers faster than this did not really open (a person needs longer
+/// to choose a file): rfd returns "cancelled" at once when no portal and no zenity answer.
+const TOO_FAST: Duration = Duration::from_millis(250);
+
+/// What a file is asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileRequest {
+    /// A profile to open.
+    OpenProfile,
+    /// Where to save the tab's profile, suggesting a name.
+    SaveProfile(String),
+    /// A file to send.
+    SendFile,
+    /// Where to export the log.
+    Export(ExportFormat),
+    /// Where to record received bytes.
+    Record(RecordFormat),
+}
+
+impl FileRequest {
+    /// True when the file is to be written (a save dialog), false when it is read.
+    pub fn saves(&self) -> bool {
+        !matches!(self, FileRequest::OpenProfile | FileRequest::SendFile)
+    }
+
+    /// The file name suggested for a save.
+    pub fn suggested_name(&self) -> String {
+        match self {
+            FileRequest::SaveProfile(name) => name.clone(),
+            FileRequest::Export(format) => format!("sockscope.{}", format.extension()),
+            FileRequest::Record(RecordFormat::Raw) => "received.bin".into(),
+            FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
+            FileRequest::OpenProfile | FileRequest::SendFile => String::new(),
+        }
+    }
+
+    /// What the dialog is for, in words.
+    fn title(&self) -> &'static str {
+        t(match self {
+            FileRequest::OpenProfile => S::DialogOpenProfile,
+            FileRequest::SaveProfile(_) => S::DialogSaveProfile,
+            FileRequest::SendFile => S::DialogSendFile,
+            FileRequest::Export(_) => S::DialogExport,
+            FileRequest::Record(_) => S::DialogRecord,
+        })
+    }
+}
+
+/// Asks the user for a file. Called on a helper thread, never on the UI thread, so it may block
+/// for as long as the user takes. A trait so UI tests answer it themselves.
+pub trait FilePicker: Send + Sync {
+    /// The chosen path, or `None` if the user cancelled (or no dialog could be shown).
+    fn pick(&self, request: &FileRequest) -> Option<PathBuf>;
+
+    /// False for pickers that are not a native dialog: their quick "no" is a real "no".
+    fn native(&self) -> bool {
+        false
+    }
+}
+
+/// The native dialog (rfd).
+pub struct NativeFilePicker;
+
+/// The file type of profiles in the native dialogs.
+const PROFILE_FILTER: &str = "SockScope profile (RON)";
+
+impl FilePicker for NativeFilePicker {
+    fn pick(&self, request: &FileRequest) -> Option<PathBuf> {
+        let mut dialog = rfd::AsyncFileDialog::new().set_title(request.title());
+        if matches!(
+            request,
+            FileRequest::OpenProfile | FileRequest::SaveProfile(_)
+        ) {
+            dialog = dialog.add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION]);
+        }
+        let picked = if request.saves() {
+            let dialog = dialog.set_file_name(request.suggested_name());
+            pollster::block_on(dialog.save_file())
+        } else {
+            pollster::block_on(dialog.pick_file())
+        };
+        picked.map(|handle| handle.path().to_path_buf())
+    }
+
+    fn native(&self) -> bool {
+        true
+    }
+}
+
+/// True if this system may show a native dialog at all (on Linux: a D-Bus session for the
+/// desktop portal, or zenity on PATH).
+fn native_possible() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        return true;
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file()))
+}
+
+/// A request and who asked: a tab (by its id) or the window itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ask {
+    /// What file.
+    pub request: FileRequest,
+    /// The tab it is for (`None`: the window, e.g. opening a profile).
+    pub tab: Option<u64>,
+}
+
+/// A file the user chose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// What was asked.
+    pub ask: Ask,
+    /// The path.
+    pub path: PathBuf,
+}
+
+/// The path prompt shown when no native dialog can be shown.
+struct Prompt {
+    ask: Ask,
+    path: String,
+    /// The field takes the keyboard once, when the prompt opens.
+    focus: bool,
+}
+
+/// The dialogs of the window: one at a time.
+pub struct Dialogs {
+    picker: std::sync::Arc<dyn FilePicker>,
+    answers: Receiver<(Ask, Option<PathBuf>, Duration)>,
+    send: Sender<(Ask, Option<PathBuf>, Duration)>,
+    /// A native dialog is open (on its helper thread).
+    waiting: Option<Ask>,
+    prompt: Option<Prompt>,
+    /// Where the last file was chosen (the prompt suggests it).
+    last_dir: Option<PathBuf>,
+    /// Why the last dialog fell back to the prompt, once, for the log.
+    pub fell_back: Option<String>,
+}
+
+impl Dialogs {
+    /// Dialogs answered by `picker`.
+    pub fn new(picker: std::sync::Arc<dyn FilePicker>) -> Self {
+        let (send, answers) = channel();
+        Self {
+            picker,
+            answers,
+            send,
+            waiting: None,
+            prompt: None,
+            last_dir: None,
+            fell_back: None,
+        }
+    }
+
+    /// True while a dialog or the prompt is open.
+    pub fn busy(&self) -> bool {
+        self.waiting.is_some() || self.prompt.is_some()
+    }
+
+    /// Asks for a file; the answer comes from [`answers`](Self::answers) in a later frame.
+    /// Ignored while another dialog is open.
+    pub fn ask(&mut self, ask: Ask, ctx: &egui::Context) {
+        if self.busy() {
+            return;
+        }
+        if self.picker.native() && !native_possible() {
+            self.fall_back(ask, t(S::NoDialogAtAll).to_owned());
+            return;
+        }
+        let (picker, send, repaint) = (
+            std::sync::Arc::clone(&self.picker),
+            self.send.clone(),
+            ctx.clone(),
+        );
+        self.waiting = Some(ask.clone());
+        let started = std::thread::Builder::new()
+            .name("sockscope-dialog".into())
+            .spawn(move || {
+                let start = Instant::now();
+                let path = picker.pick(&ask.request);
+                let _ = send.send((ask, path, start.elapsed()));
+                repaint.request_repaint();
+            });
+        if started.is_err()
+            && let Some(ask) = self.waiting.take()
+        {
+            self.fall_back(ask, t(S::NoDialogAtAll).to_owned());
+        }
+    }
+
+    fn fall_back(&mut self, ask: Ask, why: String) {
+        let suggested = ask.request.suggested_name();
+        let dir = self
+            .last_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        let path = if suggested.is_empty() {
+            format!("{}{}", dir.display(), std::path::MAIN_SEPARATOR)
+        } else {
+            dir.join(suggested).display().to_string()
+        };
+        self.fell_back = Some(why);
+        self.prompt = Some(Prompt {
+            ask,
+            path,
+            focus: true,
+        });
+    }
+
+    /// The files chosen since the last call (from the native dialog or the prompt).
+    pub fn answers(&mut self) -> Vec<Answer> {
+        let mut out = Vec::new();
+        while let Ok((ask, path, took)) = self.answers.try_recv() {
+            self.waiting = None;
+            match path {
+                Some(path) => {
+                    self.remember(&path);
+                    out.push(Answer { ask, path });
+                }
+                None if self.picker.native() && took < TOO_FAST => {
+                    self.fall_back(ask, t(S::NoDialogShown).to_owned());
+                }
+                None => {}
+            }
+        }
+        out
+    }
+
+    fn remember(&mut self, path: &Path) {
+        self.last_dir = path.parent().map(Path::to_path_buf);
+    }
+
+    /// Draws the path prompt if it is open; returns the path typed when confirmed.
+    pub fn prompt_ui(&mut self, ctx: &egui::Context) -> Option<Answer> {
+        let prompt = self.prompt.as_mut()?;
+        let mut done = None;
+        let mut cancel = false;
+        let modal = egui::Modal::new(egui::Id::unique("path_prompt")).show(ctx, |ui| {
+            ui.set_width(460.0);
+            ui.heading(prompt.ask.request.title());
+            ui.label(t(S::TypePath));
+            let label = ui.label(t(S::Path));
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut prompt.path)
+                    .desired_width(f32::INFINITY)
+                    .font(egui::TextStyle::Monospace),
+            );
+            let field = field.labelled_by(label.id);
+            super::testhook::tag(ui, &field, "prompt.path");
+            if std::mem::take(&mut prompt.focus) {
+                field.request_focus();
+            }
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let path = prompt.path.trim();
+            let usable = !path.is_empty() && !path.ends_with(std::path::MAIN_SEPARATOR);
+            ui.horizontal(|ui| {
+                let ok = ui.add_enabled(usable, egui::Button::new(t(S::Ok)));
+                if (ok.clicked() || enter) && usable {
+                    done = Some(PathBuf::from(path));
+                }
+                if ui.button(t(S::Cancel)).clicked() {
+                    cancel = true;
+                }
+            });
+        });
+        if modal.should_close() {
+            cancel = true;
+        }
+        if let Some(path) = done {
+            let prompt = self.prompt.take()?;
+            self.remember(&path);
+            return Some(Answer {
+                ask: prompt.ask,
+                path,
+            });
+        }
+        if cancel {
+            self.prompt = None;
+        }
+        None
+    }
+}
+
+/// The sentence said when the prompt stood in for a dialog.
+pub fn fell_back_note(why: &str) -> String {
+    tf(S::DialogFellBack, &[&why])
+}

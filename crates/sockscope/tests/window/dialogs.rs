@@ -1,0 +1,137 @@
+//! File dialogs never block the window, and where none can be shown a prompt asks.
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use super::{Display, Start, TempDir, Window, can_run, ink};
+
+/// PATH without zenity (and, with no D-Bus session, no desktop portal): no native dialog.
+fn path_without_zenity(dir: &std::path::Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let keep: Vec<String> = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| !std::path::Path::new(d).join("zenity").exists())
+        .map(str::to_owned)
+        .collect();
+    format!("{}:{}", bin.display(), keep.join(":"))
+}
+
+#[test]
+fn with_no_portal_and_no_zenity_save_as_asks_for_a_path_in_the_window() {
+    if !can_run() {
+        return;
+    }
+    let dir = TempDir::new("no-dialog");
+    let display = Display::start();
+    let window = Window::start(
+        &display,
+        &dir.0,
+        &Start {
+            path: Some(path_without_zenity(&dir.0)),
+            ..Start::default()
+        },
+    );
+    window.key("ctrl+shift+s");
+    window.rect("prompt.path");
+    let target = dir.0.join("typed.ron");
+    window.key("ctrl+a");
+    window.type_text(target.to_str().unwrap());
+    window.key("Return");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !target.exists() {
+        assert!(Instant::now() < deadline, "nothing was saved");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.contains("session:"), "a profile: {text}");
+    drop(window);
+}
+
+#[test]
+fn while_a_dialog_is_open_the_window_repaints_and_every_datagram_reaches_the_log() {
+    if !can_run() {
+        return;
+    }
+    let dir = TempDir::new("slow-dialog");
+    // A stand-in zenity: answers after 3 s with a path, as a user would.
+    let path = path_without_zenity(&dir.0);
+    let answer = dir.0.join("answer.ron");
+    let zenity = dir.0.join("bin/zenity");
+    std::fs::write(
+        &zenity,
+        format!("#!/bin/sh\nsleep 3\necho '{}'\n", answer.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", zenity.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: Udp, local_ip: "127.0.0.1", udp_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start();
+    let window = Window::start(
+        &display,
+        &dir.0,
+        &Start {
+            workspace: Some(&workspace),
+            path: Some(path),
+            ..Start::default()
+        },
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    window.key("ctrl+shift+s");
+    // During the dialog: 2,000 datagrams, and the log keeps growing on screen.
+    let area = window.rect("log.area");
+    let before = ink(&window.screenshot(), area);
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..2_000u32 {
+        sender
+            .send_to(format!("datagram {i:04}").as_bytes(), ("127.0.0.1", port))
+            .unwrap();
+        if i % 100 == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let during = ink(&window.screenshot(), area);
+    assert!(
+        during > before,
+        "the log did not grow on screen while the dialog was open"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !answer.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the dialog's answer was not used"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Export the log (the stand-in answers again, with the export's path).
+    let exported = dir.0.join("answer.ron");
+    std::fs::remove_file(&exported).unwrap();
+    window.click("log.export");
+    window.click("export.text");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let text = loop {
+        let text = std::fs::read_to_string(&exported).unwrap_or_default();
+        if text.contains("datagram 1999") {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the export never held every datagram"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let datagrams = text.lines().filter(|l| l.contains("datagram ")).count();
+    assert_eq!(datagrams, 2_000, "every datagram is in the log");
+    drop(window);
+}
