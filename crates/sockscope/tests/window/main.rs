@@ -18,6 +18,7 @@
 
 mod dialogs;
 mod flood;
+mod memory;
 mod typing;
 
 use std::io::Read;
@@ -36,20 +37,29 @@ fn has(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// True if the tools are there; else says why the test is skipped.
-pub fn can_run() -> bool {
+/// One window at a time: several software-rendered windows (and a flood) on a small machine
+/// starved each other, and a window took longer to appear than any test should wait.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The right to run, held for the test's length, if the tools are there; else says why the
+/// test is skipped.
+pub fn can_run() -> Option<std::sync::MutexGuard<'static, ()>> {
     let missing: Vec<&str> = ["Xvfb", "xdotool", "import"]
         .into_iter()
         .filter(|t| !has(t))
         .collect();
     if missing.is_empty() {
-        true
+        Some(
+            ONE_AT_A_TIME
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     } else {
         eprintln!(
             "skipped: {} not installed (.ci/run installs them)",
             missing.join(", ")
         );
-        false
+        None
     }
 }
 
@@ -89,10 +99,16 @@ impl Display {
     /// # Panics
     /// If Xvfb does not start.
     pub fn start() -> Display {
-        // A display number no other test of this run uses.
-        let n = 300 + (std::process::id() % 200) * 8 + next_display();
+        // A display number no other test of this run uses, and none that an earlier run left
+        // locked (a killed Xvfb leaves its lock and socket behind: Xvfb would refuse the
+        // number, and the stale socket would look like a display).
+        let base = 300 + (std::process::id() % 200) * 8;
+        let mut n = base + next_display();
+        while Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            n += 1600;
+        }
         let name = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
+        let mut xvfb = Command::new("Xvfb")
             .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -101,6 +117,10 @@ impl Display {
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
         let deadline = Instant::now() + PATIENCE;
         while !socket.exists() {
+            assert!(
+                xvfb.try_wait().ok().flatten().is_none(),
+                "Xvfb exited at once on {name}"
+            );
             assert!(Instant::now() < deadline, "Xvfb did not start on {name}");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -176,7 +196,7 @@ impl Window {
         for (key, value) in &start.env {
             command.env(key, value);
         }
-        let app = command.spawn().expect("the program starts");
+        let mut app = command.spawn().expect("the program starts");
         let pid = app.id().to_string();
         let deadline = Instant::now() + PATIENCE;
         let wid = loop {
@@ -184,7 +204,18 @@ impl Window {
             if let Some(wid) = out.lines().last().filter(|l| !l.is_empty()) {
                 break wid.to_owned();
             }
-            assert!(Instant::now() < deadline, "no window appeared");
+            if let Ok(Some(status)) = app.try_wait() {
+                let mut err = String::new();
+                if let Some(stderr) = app.stderr.as_mut() {
+                    let _ = stderr.read_to_string(&mut err);
+                }
+                panic!("the program ended ({status}) before its window appeared: {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no window appeared on {}",
+                display.name
+            );
             std::thread::sleep(Duration::from_millis(100));
         };
         let window = Window {
@@ -198,6 +229,11 @@ impl Window {
         window.xdo(&["windowfocus", "--sync", &window.wid.clone()]);
         window.rect("log.area");
         window
+    }
+
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.app.id()
     }
 
     /// Runs xdotool on this display.
@@ -411,9 +447,9 @@ pub fn received(rx: &std::sync::mpsc::Receiver<Vec<u8>>, wait: Duration) -> Vec<
 
 #[test]
 fn the_quick_command_popup_and_the_tab_rename_field_take_clicks_and_typing() {
-    if !can_run() {
+    let Some(_one_at_a_time) = can_run() else {
         return;
-    }
+    };
     let dir = TempDir::new("popups");
     let display = Display::start();
     let workspace = r#"(tabs: [(path: None, profile: (version: 1, session: (send_text: "AT+CSQ")))], active: 0)"#;
