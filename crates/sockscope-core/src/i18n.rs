@@ -423,6 +423,9 @@ strings! {
     TipActionQuit => "Close SockScope (it asks first while a session is open)", "关闭 SockScope（有会话打开时会先询问）";
     AskCloseTab => "Close “{}”? Its session is open: its connections end.", "关闭“{}”？它的会话仍打开，连接将会断开。";
     CloseTabAnyway => "Close the tab", "关闭标签页";
+    AskCloseTabLog => "Close “{}”? Its log ({}) is too large to keep for Reopen closed tab: it is discarded.", "关闭“{}”？它的日志（{}）太大，无法保留给“重新打开关闭的标签”，将被丢弃。";
+    AskCloseTabBoth => "Close “{}”? Its session is open: its connections end. Its log ({}) is too large to keep for Reopen closed tab: it is discarded.", "关闭“{}”？它的会话仍打开，连接将会断开。它的日志（{}）太大，无法保留给“重新打开关闭的标签”，将被丢弃。";
+    LogNotKept => "The log ({}) was not kept when the tab closed", "关闭标签时日志（{}）未保留";
     AskQuit => "Quit SockScope? {} sessions are open: their connections end.", "退出 SockScope？有 {} 个会话仍打开，连接将会断开。";
     QuitAnyway => "Quit", "退出";
     Cancel => "Cancel", "取消";
@@ -606,6 +609,29 @@ strings! {
     ProfileUnknownField => "{} (line {}): unknown field, ignored", "{}（第 {} 行）：未知字段，已忽略";
     ProfileBadValue => "{} (line {}): {}; the default is used", "{}（第 {} 行）：{}；已使用默认值";
     ProfileNoVersion => "no `version` field: read as format {}", "缺少 `version` 字段：按格式 {} 读取";
+    NotSet => "not set", "未设置";
+    FileSendOptions => "File send:", "文件发送：";
+    ConvertNotText => "Not all of it is text: shown with escapes (the same bytes)", "内容不全是文本：已改用转义显示（字节不变）";
+    ConvertVariables => "Not converted: variables such as {{counter}} have no hex form", "未转换：{{counter}} 等变量没有十六进制形式";
+    ConvertInvalid => "Not converted ({}): the characters are kept", "未转换（{}）：保留原字符";
+    ShowLengthHeader => "Show length header", "显示长度头";
+    TipShowLengthHeader => "With length-prefix framing, show each frame's length header in its row. Off: rows show the payload; the detail and hex views still have every byte.", "按长度前缀分帧时，在行中显示每帧的长度头。不勾选：行中只显示内容；详情和十六进制视图仍包含全部字节。";
+    WrapLines => "Wrap lines", "自动换行";
+    TipWrapLines => "Wrap long rows onto more lines instead of cutting them at the edge", "长行折到下一行显示，而不是在边缘截断";
+    LatestSender => "Latest sender", "最近的发送方";
+    TipLatestSender => "Reply to whoever sent the latest datagram (the target follows each new sender)", "回复最近发来数据报的对端（目标随新的发送方变化）";
+    TipPinPeer => "Send only to this peer (pinned), whoever sends next", "只发送给此对端（固定），不随新的发送方变化";
+    PinnedMark => "pinned", "已固定";
+    AgoSecs => "{} s ago", "{} 秒前";
+    AgoMins => "{} min ago", "{} 分钟前";
+    AgoHours => "{} h ago", "{} 小时前";
+    HintAllInterfaces => "all interfaces", "所有网卡";
+    HintAnyPort => "any free port", "任意空闲端口";
+    HintPortExample => "port, e.g. 8080", "端口，如 8080";
+    StateFailedServer => "Not listening (see the log)", "未监听（详见日志）";
+    StateFailedUdp => "Not open (see the log)", "未打开（详见日志）";
+    ToLatestSender => "To: the latest sender ({})", "发往：最近的发送方（{}）";
+    ToLatestSenderNone => "To: the latest sender (none yet)", "发往：最近的发送方（尚无）";
     ProfileNewer => "written by a newer SockScope (format {}); what this version (format {}) does not know is ignored", "由更新版本的 SockScope 写入（格式 {}）；本版本（格式 {}）不认识的内容已忽略";
 }
 

@@ -270,7 +270,8 @@ fn csv_line(line: &mut String, record: &Record<'_>) {
     let _ = write!(line, ",{},", record.bytes.len());
     csv_field(line, &hex::format(record.bytes));
     line.push(',');
-    csv_field(line, &record.text());
+    // Control bytes written raw (a NUL above all) break csv readers: escaped as in the text log.
+    csv_field(line, &text::one_line(&record.text()));
 }
 
 /// Payload per synthetic packet, under the 65,535-byte IP limit with room for headers.
@@ -427,9 +428,30 @@ mod tests {
         export(&log, ExportFormat::Csv, &locals, None, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("time,direction,peer,length,hex,text\n"));
-        // A quoted field may hold the record's own CR LF.
-        let want = ",<-,192.0.2.7:5000,16,68 65 6C 6C 6F 2C 20 22 77 6F 72 6C 64 22 0D 0A,\"hello, \"\"world\"\"\r\n\"\n";
+        // The record's own CR LF is escaped, as in the text log; the comma still quotes.
+        let want = ",<-,192.0.2.7:5000,16,68 65 6C 6C 6F 2C 20 22 77 6F 72 6C 64 22 0D 0A,\"hello, \"\"world\"\"\\r\\n\"\n";
         assert!(text.contains(want), "{text}");
+    }
+
+    #[test]
+    fn csv_has_no_control_bytes_but_its_line_ends() {
+        let mut log = LogStore::default();
+        let peer = "192.0.2.7:5000".parse().unwrap();
+        log.push_data(
+            SystemTime::now(),
+            Direction::Rx,
+            None,
+            peer,
+            b"a\0b\x01\r\nc\x7f",
+        );
+        let mut out = Vec::new();
+        export(&log, ExportFormat::Csv, &HashMap::new(), None, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.bytes().all(|b| b == b'\n' || !b.is_ascii_control()),
+            "{text:?}"
+        );
+        assert!(text.ends_with(",a\\0b\\x01\\r\\nc\\x7F\n"), "{text:?}");
     }
 
     #[test]

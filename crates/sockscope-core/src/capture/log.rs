@@ -77,6 +77,8 @@ pub struct Record<'a> {
     pub bytes: &'a [u8],
     /// A frame that is not whole (left over when the stream ended, or cut at the size limit).
     pub partial: bool,
+    /// Bytes at its start that are a length header (length-prefix framing), else 0.
+    pub head: usize,
     /// The message, for [`RecordKind::Info`] and [`RecordKind::Error`].
     note: Option<&'a Arc<Note>>,
     /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
@@ -86,6 +88,21 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    /// The bytes after the length header (all of them without one).
+    pub fn payload(&self) -> &'a [u8] {
+        self.bytes.get(self.head..).unwrap_or(self.bytes)
+    }
+
+    /// The payload as text: a length-prefixed frame is a whole message, decoded alone.
+    pub fn payload_text_head(&self, max_bytes: usize) -> Cow<'a, str> {
+        if self.head == 0 {
+            return self.text_head(max_bytes);
+        }
+        let payload = self.payload();
+        self.encoding
+            .decode_message(payload.get(..max_bytes).unwrap_or(payload))
+    }
+
     /// The bytes as text in the store's encoding (bytes invalid in it as `\xNN`), or the
     /// message. Decoded now; borrowed when the bytes already are the text.
     pub fn text(&self) -> Cow<'a, str> {
@@ -152,6 +169,8 @@ struct Meta {
     kind: RecordKind,
     partial: bool,
     stream: bool,
+    /// Length header bytes at the start (see [`Record::head`]).
+    head: u8,
     carry: Carry,
 }
 
@@ -253,10 +272,17 @@ impl Arena {
         freed
     }
 
-    /// Frees every buffer; numbering goes on.
+    /// Frees every buffer, the spares and the engine's pooled ones too (a cleared log gives
+    /// its memory back); numbering goes on.
     fn clear(&mut self) {
         let next = self.first + self.chunks.len() as u64;
         self.release_before(next);
+        self.spare = Vec::new();
+        self.chunks.shrink_to_fit();
+        self.slack.shrink_to_fit();
+        if let Some(recycle) = &self.recycle {
+            recycle.release();
+        }
     }
 
     /// Bytes allocated, spares included.
@@ -415,6 +441,28 @@ impl LogStore {
         peer: SocketAddr,
         bytes: Vec<u8>,
         lens: &[usize],
+        header: u8,
+    ) -> Option<Vec<u8>> {
+        let kept = self.frames_owned(at, conn, peer, bytes, lens);
+        if header > 0 {
+            // The frames just added are the newest records (eviction takes only older ones,
+            // or, past the cap, some of these too: then fewer are left to mark).
+            let added = lens.len().min(self.metas.len());
+            let from = self.metas.len() - added;
+            for meta in self.metas.range_mut(from..) {
+                meta.head = header;
+            }
+        }
+        kept
+    }
+
+    fn frames_owned(
+        &mut self,
+        at: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+        lens: &[usize],
     ) -> Option<Vec<u8>> {
         if !adoptable(&bytes, bytes.capacity()) {
             let mut rest = bytes.as_slice();
@@ -481,6 +529,7 @@ impl LogStore {
             conn,
             kind,
             partial: false,
+            head: 0,
             stream: false,
             carry: Carry::default(),
         });
@@ -583,6 +632,7 @@ impl LogStore {
             conn,
             kind,
             partial: false,
+            head: 0,
             stream,
             carry,
         });
@@ -674,9 +724,9 @@ impl LogStore {
     /// Removes every record (counters of evictions start again too).
     pub fn clear(&mut self) {
         self.first_seq += self.metas.len() as u64;
-        self.metas.clear();
+        self.metas = VecDeque::new();
         self.first_note += self.notes.len() as u64;
-        self.notes.clear();
+        self.notes = VecDeque::new();
         self.arena.clear();
         self.held = 0;
         self.evicted_records = 0;
@@ -710,6 +760,7 @@ impl LogStore {
             peer: self.peers.get(meta.peer as usize).copied(),
             bytes,
             partial: meta.partial,
+            head: usize::from(meta.head),
             note,
             stream: meta.stream,
             carry: meta.carry,

@@ -139,6 +139,8 @@ impl Rate {
 pub struct Peer {
     /// Last time anything went either way.
     pub last_seen: SystemTime,
+    /// Last time it sent us a datagram (the reply target follows the latest sender).
+    pub last_rx: Option<SystemTime>,
     /// Bytes received from it.
     pub rx_bytes: u64,
     /// Bytes sent to it.
@@ -523,8 +525,10 @@ impl Capture {
             at,
             bytes,
             lens,
+            header,
         } = frames;
-        self.log.push_frames_owned(at, conn, peer, bytes, &lens)
+        self.log
+            .push_frames_owned(at, conn, peer, bytes, &lens, header)
     }
 
     /// Counts, stores and records bytes that went one way; returns their buffer unless the
@@ -564,6 +568,7 @@ impl Capture {
         if data.conn.is_none() {
             let peer = self.peers.entry(data.peer).or_insert(Peer {
                 last_seen: data.at,
+                last_rx: None,
                 rx_bytes: 0,
                 tx_bytes: 0,
                 rx_datagrams: 0,
@@ -573,6 +578,7 @@ impl Capture {
                 Direction::Rx => {
                     peer.rx_bytes += n;
                     peer.rx_datagrams += 1;
+                    peer.last_rx = Some(data.at);
                 }
                 Direction::Tx => peer.tx_bytes += n,
             }
@@ -681,6 +687,7 @@ impl Capture {
         for peer in self.peers.values_mut() {
             *peer = Peer {
                 last_seen: peer.last_seen,
+                last_rx: peer.last_rx,
                 rx_bytes: 0,
                 tx_bytes: 0,
                 rx_datagrams: 0,
@@ -694,9 +701,23 @@ impl Capture {
         self.clients.clear();
         self.last_error = None;
         self.stopped = false;
-        if mode != Mode::Udp {
-            self.peers.clear();
-        }
+        self.peers.clear();
+    }
+
+    /// The UDP peer that sent the latest datagram, if any.
+    pub fn latest_sender(&self) -> Option<SocketAddr> {
+        self.peers
+            .iter()
+            .filter_map(|(addr, p)| p.last_rx.map(|at| (at, *addr)))
+            .max()
+            .map(|(_, addr)| addr)
+    }
+
+    /// Empties the log (and the raw reads), and forgets the UDP peers seen.
+    pub fn clear(&mut self) {
+        self.log.clear();
+        self.raw.clear();
+        self.peers.clear();
     }
 }
 
@@ -713,6 +734,7 @@ mod tests {
             at: SystemTime::now(),
             bytes: bytes.to_vec(),
             lens,
+            header: 0,
         })
     }
 

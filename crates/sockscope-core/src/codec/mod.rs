@@ -1,6 +1,7 @@
 //! Pure byte ↔ value functions: no I/O, no threads, no egui. Property tests live here.
 
 pub mod checksum;
+pub mod convert;
 pub mod escape;
 pub mod expect;
 pub mod framing;

@@ -39,6 +39,15 @@ impl TextEncoding {
         self.0.name()
     }
 
+    /// The name as people write it: "UTF-8", "GBK", "GB18030", "Shift_JIS" (the WHATWG name
+    /// of GB18030 is lower case).
+    pub fn display_name(self) -> &'static str {
+        match self.0.name() {
+            "gb18030" => "GB18030",
+            name => name,
+        }
+    }
+
     /// Looks an encoding up by any of its labels ("gbk", "utf8", "cp936" …). Encodings we
     /// cannot also send in (UTF-16, "replacement") are refused.
     pub fn for_label(label: &str) -> Option<Self> {
@@ -150,6 +159,44 @@ impl TextEncoding {
         let mut decoder = self.decoder();
         decoder.decode(bytes, out);
         decoder.finish(out);
+    }
+
+    /// Splits a complete message into its valid text and its invalid bytes, in order: `text`
+    /// gets each run of valid text, `invalid` each byte that is not text in this encoding.
+    pub fn split_valid(
+        self,
+        bytes: &[u8],
+        mut text: impl FnMut(&str),
+        mut invalid: impl FnMut(u8),
+    ) {
+        let mut decoder = self.0.new_decoder_without_bom_handling();
+        let room = decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len().saturating_mul(3))
+            + 16;
+        let mut run = String::with_capacity(room);
+        let mut pos = 0;
+        loop {
+            run.clear();
+            let rest = bytes.get(pos..).unwrap_or_default();
+            let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut run, true);
+            pos += read;
+            if !run.is_empty() {
+                text(&run);
+            }
+            match result {
+                DecoderResult::InputEmpty => return,
+                DecoderResult::OutputFull => run.reserve(rest.len().saturating_sub(read) * 3 + 16),
+                DecoderResult::Malformed(bad, extra) => {
+                    // The bad bytes end `extra` bytes before the read position.
+                    let end = pos.saturating_sub(usize::from(extra));
+                    let start = end.saturating_sub(usize::from(bad));
+                    for &b in bytes.get(start..end).unwrap_or_default() {
+                        invalid(b);
+                    }
+                }
+            }
+        }
     }
 
     /// A streaming decoder for one connection direction.

@@ -98,6 +98,12 @@ impl Buffers {
         }
     }
 
+    /// Lets go of every buffer kept for reuse (the log was cleared: the memory goes back).
+    pub fn release(&self) {
+        let kept = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(kept);
+    }
+
     /// Buffers waiting for reuse.
     pub fn kept(&self) -> usize {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).len()

@@ -195,6 +195,9 @@ pub struct Frames {
     pub bytes: Vec<u8>,
     /// Each frame's length, in order; they add up to `bytes.len()`.
     pub lens: Vec<usize>,
+    /// Bytes at the start of each frame that are its length header (length-prefix framing;
+    /// 0 otherwise): the log can show the payload alone and keep every byte.
+    pub header: u8,
 }
 
 impl Frames {

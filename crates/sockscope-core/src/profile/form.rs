@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::checksum::Checksum;
+use crate::codec::convert::{Unconverted, convert};
 use crate::codec::framing::Framing;
 use crate::codec::length::LengthPrefix;
 use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSpec, VarState};
@@ -114,6 +115,11 @@ pub struct Form {
     pub connect_timeout_s: f32,
     /// Keep connections whose peer finished sending (half-close) instead of closing them.
     pub keep_half_closed: bool,
+    /// With length-prefix framing, show each frame's length header in its row (the detail
+    /// and hex views always have every byte).
+    pub show_length_header: bool,
+    /// Wrap long rows onto more lines (接收区自动换行) instead of cutting them at the edge.
+    pub wrap_lines: bool,
 }
 
 impl Default for Form {
@@ -166,6 +172,8 @@ impl Default for Form {
             close_clients_on_stop: false,
             connect_timeout_s: 5.0,
             keep_half_closed: false,
+            show_length_header: false,
+            wrap_lines: false,
         }
     }
 }
@@ -202,12 +210,16 @@ impl Form {
     }
 
     fn local_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
-        let ip = if self.mode == Mode::TcpClient && self.local_ip.trim().is_empty() {
+        // No local IP: every interface. No local port for a client: any free one.
+        let ip = if self.local_ip.trim().is_empty() {
             Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
         } else {
             parse_ip(&self.local_ip)
         };
-        let port = parse_port(self.local_port());
+        let port = match self.local_port().trim() {
+            "" if self.mode == Mode::TcpClient => Ok(0),
+            typed => parse_port(typed),
+        };
         errors.local_ip = ip.as_ref().err().map(ToString::to_string);
         errors.local_port = port.as_ref().err().map(ToString::to_string);
         Some(SocketAddr::new(ip.ok()?, port.ok()?))
@@ -226,6 +238,29 @@ impl Form {
         errors.remote_ip = ip.as_ref().err().map(ToString::to_string);
         errors.remote_port = port.as_ref().err().map(ToString::to_string);
         Some(SocketAddr::new(ip.ok()?, port.ok()?))
+    }
+
+    /// Messages for the fields as they are typed now (what Connect/Listen/Open would say).
+    /// A UDP remote address may be left empty (replies go to whoever sent last).
+    pub fn field_errors(&self) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        self.local_addr(&mut errors);
+        let udp_remote_typed = self.mode == Mode::Udp
+            && !(self.remote_ip.trim().is_empty() && self.remote_port.trim().is_empty());
+        if self.needs_remote() || udp_remote_typed {
+            self.remote_addr(&mut errors);
+        }
+        errors
+    }
+
+    /// Switches the send box to another input mode, converting what is in it so it stands
+    /// for the same bytes (see [`convert`](crate::codec::convert::convert)). Returns why it
+    /// kept the characters or chose Escapes, if it did.
+    pub fn switch_tx_mode(&mut self, to: InputMode) -> Option<Unconverted> {
+        let converted = convert(&self.send_text, self.tx_mode, to, self.encoding);
+        self.tx_mode = converted.mode;
+        self.send_text = converted.text;
+        converted.note
     }
 
     /// What to open, or the messages to show next to the bad fields.

@@ -9,6 +9,9 @@
 //!
 //! The window, the command line, the examples, the benches and the tests all drive this.
 
+mod memory;
+pub use memory::give_back;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,8 +43,10 @@ pub enum Selection {
     Default,
     /// TCP server: one client.
     Client(ConnId),
-    /// UDP: one peer seen.
+    /// UDP: one peer seen, pinned.
     Peer(SocketAddr),
+    /// UDP: whoever sent the latest datagram.
+    LatestPeer,
 }
 
 /// The capture and the signal that it changed.
@@ -552,9 +557,22 @@ impl Session {
         Ok(match (form.mode, selection) {
             (Mode::TcpServer, Selection::Client(conn)) => Target::Conn(conn),
             (Mode::Udp, Selection::Peer(peer)) => Target::Addr(peer),
+            (Mode::Udp, Selection::LatestPeer) => {
+                let latest = self.capture().latest_sender();
+                Target::Addr(latest.ok_or_else(|| Note::say(S::NoDatagram, []))?)
+            }
             (Mode::Udp, _) => {
                 let mut found = FieldErrors::default();
                 let remote = form.remote_addr(&mut found);
+                // No remote address typed: answer whoever spoke last.
+                let remote = remote.or_else(|| {
+                    let typed = !form.remote_ip.trim().is_empty();
+                    if typed {
+                        None
+                    } else {
+                        self.capture().latest_sender()
+                    }
+                });
                 errors.remote_ip = found.remote_ip;
                 errors.remote_port = found.remote_port;
                 Target::Addr(remote.ok_or_else(|| Note::say(S::SetRemoteOrPeer, []))?)

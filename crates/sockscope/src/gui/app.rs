@@ -13,6 +13,7 @@ use super::actions::{self, Action};
 use super::dialogs::{Answer, Ask, Dialogs, FilePicker, FileRequest, NativeFilePicker};
 use super::i18n::{self, Lang, S, t, tf};
 use super::state::{Form, UiAction};
+use super::status_bar::human_bytes;
 use super::tabs::{Notice, TabEntry, tab_strip_ui};
 use super::tools::{self, ToolsState};
 use super::{fonts, log_view, send_panel, settings, status_bar};
@@ -379,12 +380,13 @@ impl App {
         self.active = self.add_tab(profile, None);
     }
 
-    /// Closes tab `n`, asking first if its session is open. Closed tabs can be reopened.
+    /// Closes tab `n`, asking first if its session is open or its log cannot be kept.
+    /// Closed tabs can be reopened.
     fn ask_close_tab(&mut self, n: usize) {
         let Some(entry) = self.tabs.get(n) else {
             return;
         };
-        if entry.tab.is_open() {
+        if entry.tab.is_open() || !log_kept_on_close(entry) {
             self.confirm = Some(Confirm::CloseTab(entry.id));
         } else {
             self.close_tab(n);
@@ -396,8 +398,15 @@ impl App {
             return;
         }
         let mut entry = self.tabs.remove(n);
-        // Its session ends (the I/O thread is joined); the log stays for Reopen closed tab.
+        // Its session ends (the I/O thread is joined); a small log stays for Reopen closed
+        // tab, a large one is dropped and its memory given back to the OS.
         entry.tab.session.close();
+        if !log_kept_on_close(&entry) {
+            let held = entry.tab.session.capture().log.held_bytes();
+            entry.tab.apply(UiAction::ClearLog);
+            let note = Note::say(S::LogNotKept, [arg(human_bytes(held as u64))]);
+            entry.say(note, false);
+        }
         self.closed.push(entry);
         if self.closed.len() > CLOSED_KEPT {
             self.closed.remove(0);
@@ -738,13 +747,18 @@ impl App {
         };
         let (question, yes) = match confirm {
             Confirm::CloseTab(id) => {
-                let title = self
-                    .tabs
-                    .iter()
-                    .find(|e| e.id == id)
-                    .map(TabEntry::title)
-                    .unwrap_or_default();
-                (tf(S::AskCloseTab, &[&title]), t(S::CloseTabAnyway))
+                let Some(entry) = self.tabs.iter().find(|e| e.id == id) else {
+                    self.confirm = None;
+                    return;
+                };
+                let title = entry.title();
+                let held = human_bytes(entry.tab.session.capture().log.held_bytes() as u64);
+                let question = match (entry.tab.is_open(), log_kept_on_close(entry)) {
+                    (true, true) => tf(S::AskCloseTab, &[&title]),
+                    (true, false) => tf(S::AskCloseTabBoth, &[&title, &held]),
+                    (false, _) => tf(S::AskCloseTabLog, &[&title, &held]),
+                };
+                (question, t(S::CloseTabAnyway))
             }
             Confirm::Quit => {
                 let open = self.tabs.iter().filter(|e| e.tab.is_open()).count();
@@ -789,6 +803,14 @@ impl App {
             None => {}
         }
     }
+}
+
+/// A closed tab keeps its log for Reopen closed tab up to this size; a larger one is dropped
+/// (after asking), so closing a flooded tab gives its memory back.
+const CLOSED_LOG_KEPT: usize = 16 << 20;
+
+fn log_kept_on_close(entry: &TabEntry) -> bool {
+    entry.tab.session.capture().log.held_bytes() <= CLOSED_LOG_KEPT
 }
 
 /// What the last run saved: its workspace, or the single form older versions saved as one tab.

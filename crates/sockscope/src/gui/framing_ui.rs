@@ -56,7 +56,11 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
                 .labelled_by(label.id);
             });
         }
-        FrameMode::Length => length_prefix_ui(ui, &mut form.frame_prefix, &mut form.frame_offset),
+        FrameMode::Length => {
+            length_prefix_ui(ui, &mut form.frame_prefix, &mut form.frame_offset);
+            ui.checkbox(&mut form.show_length_header, t(S::ShowLengthHeader))
+                .on_hover_text(t(S::TipShowLengthHeader));
+        }
         FrameMode::Idle => {
             ui.horizontal(|ui| {
                 let label = ui.label(t(S::Silence));
@@ -73,7 +77,7 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
     let after = tab.form.framing();
     match &after {
         Err(message) => {
-            ui.label(RichText::new(message).color(error_color(ui)).small());
+            ui.label(RichText::new(message).color(error_color(ui)));
         }
         Ok(framing) if Some(framing) != before.as_ref().ok() => {
             actions.push(UiAction::ApplyFraming);

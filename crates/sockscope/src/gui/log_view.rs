@@ -91,10 +91,16 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
                     ui.vertical(|ui| {
                         ui.strong(title);
                         // Selection, matches and scrolling belong to the frames list.
-                        let (selected, matches) = if main {
-                            (view.selected, &view.matches[..])
+                        let marks = if main {
+                            Marks {
+                                selected: view.selected,
+                                matches: &view.matches[..],
+                            }
                         } else {
-                            (None, &[][..])
+                            Marks {
+                                selected: None,
+                                matches: &[][..],
+                            }
                         };
                         let scroll = scroll_to.filter(|_| main);
                         let follow = if main {
@@ -102,7 +108,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
                         } else {
                             &mut view.follow_raw
                         };
-                        list.ui(ui, selected, matches, scroll, follow, actions);
+                        list.ui(ui, marks, scroll, follow, actions);
                     });
                 });
             }
@@ -114,14 +120,11 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
             index: &view.index,
             form: tab.form,
         };
-        list.ui(
-            ui,
-            view.selected,
-            &view.matches,
-            scroll_to,
-            &mut view.follow,
-            actions,
-        );
+        let marks = Marks {
+            selected: view.selected,
+            matches: &view.matches,
+        };
+        list.ui(ui, marks, scroll_to, &mut view.follow, actions);
     }
 }
 
@@ -345,7 +348,10 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
 
 fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
-        let peer = record.peer.map(|p| p.to_string()).unwrap_or_default();
+        let peer = record
+            .peer
+            .map(|p| super::shown_addr(p).to_string())
+            .unwrap_or_default();
         ui.strong(tf(
             S::DetailHead,
             &[&clock(record.at), &peer, &record.bytes.len()],
@@ -412,8 +418,8 @@ fn stream_row_job(
         job.append(&format!("{} ", clock(first.at)), 0.0, weak);
     }
     let head = match (first.kind, first.peer) {
-        (RecordKind::Rx, Some(peer)) => format!("← {peer} "),
-        (RecordKind::Tx, Some(peer)) => format!("→ {peer} "),
+        (RecordKind::Rx, Some(peer)) => format!("← {} ", super::shown_addr(peer)),
+        (RecordKind::Tx, Some(peer)) => format!("→ {} ", super::shown_addr(peer)),
         (RecordKind::Rx | RecordKind::Tx, None) => String::new(),
         (RecordKind::Info, _) => "• ".to_owned(),
         (RecordKind::Error, _) => "⚠ ".to_owned(),
@@ -456,21 +462,72 @@ struct List<'a> {
     form: &'a Form,
 }
 
+/// What a list draws besides its rows: the selected record and the search's matches.
+#[derive(Clone, Copy)]
+struct Marks<'a> {
+    selected: Option<u64>,
+    matches: &'a [u64],
+}
+
+impl Marks<'_> {
+    fn fill(&self, ui: &egui::Ui, seq: u64) -> Option<Color32> {
+        if self.selected == Some(seq) {
+            Some(ui.visuals().selection.bg_fill)
+        } else if self.matches.binary_search(&seq).is_ok() {
+            Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
+        } else {
+            None
+        }
+    }
+}
+
+/// Adds one laid-out row: clickable, highlighted when selected or a match.
+fn add_row(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    seq: u64,
+    marks: Marks<'_>,
+    rect: Option<egui::Rect>,
+    actions: &mut Vec<UiAction>,
+) -> egui::Response {
+    let label = egui::Label::new(text).sense(egui::Sense::click());
+    let response = match rect {
+        // A laid-out galley, placed at the top left of its rect (`Ui::put` would centre it).
+        Some(rect) => {
+            let builder = egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::top_down(egui::Align::Min));
+            ui.scope_builder(builder, |ui| ui.add(label)).inner
+        }
+        None => ui.add(label.extend()),
+    };
+    if let Some(fill) = marks.fill(ui, seq) {
+        ui.painter()
+            .rect_filled(response.rect, 2.0, fill.gamma_multiply(0.5));
+    }
+    if response.clicked() {
+        actions.push(UiAction::SelectRecord(Some(seq)));
+    }
+    response
+}
+
 impl List<'_> {
     /// Draws the rows on screen. Following the newest rows (auto-scroll, not paused, not
     /// scrolled up by the user) the offset is set from this frame's row count: egui's own
     /// stick-to-bottom used the last frame's size, and while eviction shrinks the log faster
-    /// than frames come the view fell past the end and showed nothing. Returns whether the
-    /// view is now at its end.
+    /// than frames come the view fell past the end and showed nothing.
     fn ui(
         self,
         ui: &mut egui::Ui,
-        selected: Option<u64>,
-        matches: &[u64],
+        marks: Marks<'_>,
         scroll_to: Option<u64>,
         follow: &mut Follow,
         actions: &mut Vec<UiAction>,
     ) {
+        if self.form.wrap_lines {
+            self.wrapped_ui(ui, marks, scroll_to, follow, actions);
+            return;
+        }
         let font = FontId::monospace(13.0);
         let row_height = ui.fonts_mut(|f| f.row_height(&font));
         let spacing = ui.spacing().item_spacing.y;
@@ -482,10 +539,8 @@ impl List<'_> {
         let mut area = egui::ScrollArea::both()
             .id_salt(self.salt)
             .auto_shrink([false, false]);
-        let following =
-            self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up;
-        let last = egui::scroll_area::State::load(ui.ctx(), ui.make_persistent_id(self.salt))
-            .map_or(0.0, |s| s.unclamped_offset().y);
+        let following = self.following(follow);
+        let last = last_offset(ui, self.salt);
         match scroll_to.and_then(|seq| self.index.row_of(seq)) {
             Some(row) => {
                 let offset = (row as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
@@ -499,41 +554,147 @@ impl List<'_> {
             None => {}
         }
         let output = area.show_rows(ui, row_height, rows, |ui, range| {
-            for row in range {
-                let Some(record) = self.index.record(self.log, row) else {
-                    continue;
-                };
-                let job = row_job(ui, &record, self.form, &font);
-                let response = ui.add(egui::Label::new(job).extend().sense(egui::Sense::click()));
-                let highlight = if selected == Some(record.seq) {
-                    Some(ui.visuals().selection.bg_fill)
-                } else if matches.binary_search(&record.seq).is_ok() {
-                    Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
-                } else {
-                    None
-                };
-                if let Some(fill) = highlight {
-                    ui.painter()
-                        .rect_filled(response.rect, 2.0, fill.gamma_multiply(0.5));
-                }
-                if response.clicked() {
-                    actions.push(UiAction::SelectRecord(Some(record.seq)));
-                }
+            let records: Vec<Record<'_>> = range
+                .filter_map(|row| self.index.record(self.log, row))
+                .collect();
+            let column = payload_column(ui, &records, self.form, &font);
+            for record in records {
+                let job = row_job(ui, &record, self.form, &font, column, None);
+                add_row(ui, job, record.seq, marks, None, actions);
             }
         });
         follow.height = output.inner_rect.height();
+        follow.width = output.inner_rect.width();
         let max = (output.content_size.y - follow.height).max(0.0);
         follow.scrolled_up = output.state.clamped_offset().y < max - row_height;
     }
+
+    /// Whether the list should show its newest rows this frame.
+    fn following(&self, follow: &Follow) -> bool {
+        self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up
+    }
+
+    /// Line wrap (接收区自动换行): rows as tall as their text needs. Rows of different heights
+    /// cannot be placed by arithmetic, so the scroll offset counts records, not pixels: the
+    /// list scrolls one record per row height, and only the rows on screen — and, to know where
+    /// the end is, the last screenful — are laid out.
+    fn wrapped_ui(
+        self,
+        ui: &mut egui::Ui,
+        marks: Marks<'_>,
+        scroll_to: Option<u64>,
+        follow: &mut Follow,
+        actions: &mut Vec<UiAction>,
+    ) {
+        let salt = format!("{}_wrapped", self.salt);
+        let font = FontId::monospace(13.0);
+        let row_height = ui.fonts_mut(|f| f.row_height(&font));
+        let spacing = ui.spacing().item_spacing.y;
+        let unit = row_height + spacing;
+        let rows = self.index.len();
+        let width = if follow.width > 0.0 {
+            follow.width
+        } else {
+            ui.available_width()
+        };
+        let height = if follow.height > 0.0 {
+            follow.height
+        } else {
+            ui.available_height()
+        };
+        // How many records at the end fill the view: the first of them is as far as the
+        // top of the view can go.
+        let mut used = 0.0;
+        let mut at_end = 0;
+        for row in (0..rows).rev() {
+            let Some(record) = self.index.record(self.log, row) else {
+                continue;
+            };
+            let galley = self.wrapped_galley(ui, &record, &font, width, 0.0);
+            used += galley.size().y + spacing;
+            if used > height && at_end > 0 {
+                break;
+            }
+            at_end += 1;
+        }
+        let top_max = rows - at_end;
+        let bottom = top_max as f32 * unit;
+        let mut area = egui::ScrollArea::vertical()
+            .id_salt(&salt)
+            .auto_shrink([false, false]);
+        let last = last_offset(ui, &salt);
+        match scroll_to.and_then(|seq| self.index.row_of(seq)) {
+            Some(row) => area = area.vertical_scroll_offset(row.min(top_max) as f32 * unit),
+            None if (self.following(follow) && (last - bottom).abs() > 0.5)
+                || last > bottom + 0.5 =>
+            {
+                area = area.vertical_scroll_offset(bottom);
+            }
+            None => {}
+        }
+        let output = area.show_viewport(ui, |ui, viewport| {
+            // Scroll range: one row height per record before the last screenful.
+            ui.set_min_height(viewport.height() + bottom);
+            let origin = ui.min_rect().min;
+            let first = ((viewport.min.y / unit) as usize).min(top_max);
+            let width = ui.available_width();
+            let mut y = origin.y + viewport.min.y;
+            let end = origin.y + viewport.max.y;
+            let mut records = Vec::new();
+            for row in first..rows {
+                if let Some(record) = self.index.record(self.log, row) {
+                    records.push(record);
+                }
+                if records.len() > 400 {
+                    break;
+                }
+            }
+            let column = payload_column(ui, &records, self.form, &font);
+            for record in records {
+                if y >= end {
+                    break;
+                }
+                let galley = self.wrapped_galley(ui, &record, &font, width, column);
+                let size = egui::vec2(width, galley.size().y);
+                let rect = egui::Rect::from_min_size(egui::pos2(origin.x, y), size);
+                add_row(ui, galley, record.seq, marks, Some(rect), actions);
+                y += size.y + spacing;
+            }
+        });
+        follow.height = output.inner_rect.height();
+        follow.width = output.inner_rect.width();
+        follow.scrolled_up = output.state.clamped_offset().y < bottom - row_height;
+    }
+
+    fn wrapped_galley(
+        &self,
+        ui: &egui::Ui,
+        record: &Record<'_>,
+        font: &FontId,
+        width: f32,
+        column: f32,
+    ) -> std::sync::Arc<egui::Galley> {
+        let mut job = row_job(ui, record, self.form, font, column, Some(width));
+        job.wrap.max_width = width;
+        ui.fonts_mut(|f| f.layout_job(job))
+    }
 }
 
-/// Whether a list follows its newest rows, and its height last frame.
+/// Where the scroll area `salt` was scrolled to last frame (before clamping).
+fn last_offset(ui: &egui::Ui, salt: &str) -> f32 {
+    egui::scroll_area::State::load(ui.ctx(), ui.make_persistent_id(salt))
+        .map_or(0.0, |s| s.unclamped_offset().y)
+}
+
+/// Whether a list follows its newest rows, and its size last frame.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Follow {
     /// The user scrolled away from the newest rows (the view stops following them).
     pub scrolled_up: bool,
     /// The list's visible height in the last frame.
     pub height: f32,
+    /// The list's visible width in the last frame (wrapped rows are laid out to it).
+    pub width: f32,
 }
 
 fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {
@@ -548,14 +709,37 @@ fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {
     }
 }
 
-/// One row as a layout job: time, direction, peer, length, payload.
-fn row_job(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> LayoutJob {
+/// Where the payload starts in rows of `records`: after the widest head among them, so hex
+/// bytes and text line up down the list whatever the peer's address or the length.
+fn payload_column(ui: &egui::Ui, records: &[Record<'_>], form: &Form, font: &FontId) -> f32 {
+    records
+        .iter()
+        .filter(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx))
+        .map(|r| head_width(ui, r, form, font))
+        .fold(0.0, f32::max)
+}
+
+fn head_width(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> f32 {
+    let head = row_head(ui, record, form, font);
+    ui.fonts_mut(|f| f.layout_job(head)).size().x
+}
+
+/// The bytes a row shows: without the length header unless asked for.
+fn shown_bytes<'a>(record: &Record<'a>, form: &Form) -> &'a [u8] {
+    if form.show_length_header {
+        record.bytes
+    } else {
+        record.payload()
+    }
+}
+
+/// A row's head: time, direction, peer, length, checksum mark.
+fn row_head(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> LayoutJob {
     let weak = TextFormat::simple(font.clone(), ui.visuals().weak_text_color());
     let strong = TextFormat::simple(font.clone(), kind_color(ui, record.kind));
-    let body = TextFormat::simple(font.clone(), ui.visuals().text_color());
     let mut job = LayoutJob::default();
     if form.show_time {
-        job.append(&format!("{} ", clock(record.at)), 0.0, weak.clone());
+        job.append(&format!("{} ", clock(record.at)), 0.0, weak);
     }
     let arrow = match record.kind {
         RecordKind::Rx => "←",
@@ -564,51 +748,132 @@ fn row_job(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> La
         RecordKind::Error => "⚠",
     };
     job.append(arrow, 0.0, strong.clone());
+    if !matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+        return job;
+    }
+    let mut head = String::new();
+    if let Some(peer) = record.peer {
+        let _ = write!(head, " {}", super::shown_addr(peer));
+    }
+    let _ = write!(head, " [{} B] ", shown_bytes(record, form).len());
+    job.append(&head, 0.0, strong);
+    if record.kind == RecordKind::Rx
+        && let Some(good) = form.rx_verify.verify(record.bytes)
+    {
+        let (mark, color) = if good {
+            ("√ ", kind_color(ui, RecordKind::Tx))
+        } else {
+            ("× ", ui.visuals().error_fg_color)
+        };
+        job.append(mark, 0.0, TextFormat::simple(font.clone(), color));
+    }
+    if record.partial {
+        let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
+        job.append(t(S::Partial), 0.0, format);
+    }
+    job
+}
+
+/// One row as a layout job: the head, then the payload from `column` on (0: right after the
+/// head). With `wrap` (the list's width), the payload goes on over as many lines as it needs,
+/// each starting at the payload column.
+fn row_job(
+    ui: &egui::Ui,
+    record: &Record<'_>,
+    form: &Form,
+    font: &FontId,
+    column: f32,
+    wrap: Option<f32>,
+) -> LayoutJob {
+    let mut job = row_head(ui, record, form, font);
     match record.kind {
         RecordKind::Rx | RecordKind::Tx => {
-            let mut head = String::new();
-            if let Some(peer) = record.peer {
-                let _ = write!(head, " {peer}");
+            let body = TextFormat::simple(font.clone(), ui.visuals().text_color());
+            let head = if column > 0.0 || wrap.is_some() {
+                ui.fonts_mut(|f| f.layout_job(job.clone())).size().x
+            } else {
+                0.0
+            };
+            let start = column.max(head);
+            let payload = payload_text(record, form);
+            let lines = match wrap {
+                Some(width) => split_to_width(ui, &payload, font, (width - start).max(80.0)),
+                None => vec![payload.as_str()],
+            };
+            for (n, line) in lines.into_iter().enumerate() {
+                if n > 0 {
+                    job.append("\n", 0.0, body.clone());
+                }
+                let before = job.sections.len();
+                append_ltr(&mut job, line, &body);
+                if let Some(first) = job.sections.get_mut(before) {
+                    first.leading_space = if n == 0 { start - head } else { start };
+                }
             }
-            let _ = write!(head, " [{} B] ", record.bytes.len());
-            job.append(&head, 0.0, strong);
-            if record.kind == RecordKind::Rx
-                && let Some(good) = form.rx_verify.verify(record.bytes)
-            {
-                let (mark, color) = if good {
-                    ("√ ", kind_color(ui, RecordKind::Tx))
-                } else {
-                    ("× ", ui.visuals().error_fg_color)
-                };
-                job.append(mark, 0.0, TextFormat::simple(font.clone(), color));
+            if let Some(width) = wrap {
+                // A line the estimate got wrong still wraps rather than running off.
+                job.wrap.max_width = width;
             }
-            if record.partial {
-                let format = TextFormat::simple(font.clone(), ui.visuals().warn_fg_color);
-                job.append(t(S::Partial), 0.0, format);
-            }
-            let payload = payload_text(record, form.rx_hex, form.show_controls);
-            append_ltr(&mut job, &payload, &body);
         }
         RecordKind::Info | RecordKind::Error => {
+            let strong = TextFormat::simple(font.clone(), kind_color(ui, record.kind));
             append_ltr(&mut job, &format!(" {}", record.text()), &strong);
         }
     }
     job
 }
 
+/// Cuts `text` into lines no wider than `width` in `font`, after a space where there is one
+/// (hex bytes stay whole), else between characters.
+fn split_to_width<'t>(ui: &egui::Ui, text: &'t str, font: &FontId, width: f32) -> Vec<&'t str> {
+    ui.fonts_mut(|fonts| {
+        // Every ASCII character of a monospace font has the same width.
+        let ascii = fonts.glyph_width(font, '0');
+        let mut lines = Vec::new();
+        let (mut start, mut used, mut last_space) = (0, 0.0, None);
+        for (at, c) in text.char_indices() {
+            let w = if c.is_ascii() {
+                ascii
+            } else {
+                fonts.glyph_width(font, c)
+            };
+            if used + w > width && at > start {
+                let cut = last_space.filter(|&s| s > start).unwrap_or(at);
+                lines.push(text.get(start..cut).unwrap_or_default());
+                start = cut;
+                used = text
+                    .get(cut..at)
+                    .map_or(0.0, |s| s.chars().count() as f32 * ascii);
+                last_space = None;
+            }
+            used += w;
+            if c == ' ' {
+                last_space = Some(at + 1);
+            }
+        }
+        lines.push(text.get(start..).unwrap_or_default());
+        lines
+    })
+}
+
 /// The payload as one line: hex bytes, or text with control characters made visible.
-fn payload_text(record: &Record<'_>, as_hex: bool, show_controls: bool) -> String {
-    if as_hex {
-        let shown = record.bytes.get(..MAX_ROW_BYTES).unwrap_or(record.bytes);
+fn payload_text(record: &Record<'_>, form: &Form) -> String {
+    let bytes = shown_bytes(record, form);
+    if form.rx_hex {
+        let shown = bytes.get(..MAX_ROW_BYTES).unwrap_or(bytes);
         let mut out = hex::format(shown);
-        if record.bytes.len() > shown.len() {
-            out.push_str(&tf(S::MoreBytes, &[&(record.bytes.len() - shown.len())]));
+        if bytes.len() > shown.len() {
+            out.push_str(&tf(S::MoreBytes, &[&(bytes.len() - shown.len())]));
         }
         out
     } else {
         // A row shows at most MAX_ROW_BYTES characters: decode no more than they can take.
-        let head = record.text_head(MAX_ROW_BYTES * 4);
-        let mut out = if show_controls {
+        let head = if form.show_length_header {
+            record.text_head(MAX_ROW_BYTES * 4)
+        } else {
+            record.payload_text_head(MAX_ROW_BYTES * 4)
+        };
+        let mut out = if form.show_controls {
             text::one_line(&head).into_owned()
         } else {
             text::without_controls(&head).into_owned()
@@ -685,7 +950,7 @@ mod tests {
         let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
             laid_out = glyphs(
                 ui.ctx(),
-                row_job(ui, &record, &form, &FontId::monospace(13.0)),
+                row_job(ui, &record, &form, &FontId::monospace(13.0), 0.0, None),
             );
         });
         output.textures_delta.clear();
@@ -704,5 +969,112 @@ mod tests {
                 pair[1]
             );
         }
+    }
+    /// Lays out jobs made inside a frame (they need a `Ui`), returning each one's glyphs.
+    fn laid_out(
+        form: &Form,
+        records: &[Record<'_>],
+        wrap: Option<f32>,
+    ) -> Vec<Vec<(char, f32, f32)>> {
+        let ctx = context();
+        let font = FontId::monospace(13.0);
+        let mut out = Vec::new();
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let column = payload_column(ui, records, form, &font);
+            for record in records {
+                let job = row_job(ui, record, form, &font, column, wrap);
+                let galley = ui.ctx().fonts_mut(|f| f.layout_job(job));
+                out.push(
+                    galley
+                        .rows
+                        .iter()
+                        .flat_map(|row| {
+                            row.glyphs
+                                .iter()
+                                .map(move |g| (g.chr, row.pos.x + g.pos.x, row.pos.y))
+                        })
+                        .collect(),
+                );
+            }
+        });
+        output.textures_delta.clear();
+        out
+    }
+
+    fn x_of(glyphs: &[(char, f32, f32)], text: &str) -> f32 {
+        let chars: Vec<char> = text.chars().collect();
+        let at = glyphs
+            .windows(chars.len())
+            .position(|w| w.iter().map(|g| g.0).eq(chars.iter().copied()))
+            .unwrap_or_else(|| panic!("{text:?} is not in the row"));
+        glyphs[at].1
+    }
+
+    #[test]
+    fn hex_bytes_line_up_whatever_the_peer_and_the_length() {
+        let mut log = LogStore::default();
+        let now = SystemTime::now();
+        let v4_peer = "1.2.3.4:5".parse().unwrap();
+        let v6_peer = "[2001:db8::1]:50000".parse().unwrap();
+        log.push_data(now, Direction::Rx, None, v4_peer, &[0xAA; 3]);
+        log.push_data(now, Direction::Tx, None, v6_peer, &[0xBB; 1200]);
+        let form = Form {
+            rx_hex: true,
+            ..Form::default()
+        };
+        let records = [log.get(0).unwrap(), log.get(1).unwrap()];
+        let rows = laid_out(&form, &records, None);
+        let (a, b) = (x_of(&rows[0], "AA AA"), x_of(&rows[1], "BB BB"));
+        assert!((a - b).abs() < 0.5, "payload at {a} and {b}");
+    }
+
+    #[test]
+    fn a_wrapped_row_goes_on_under_its_payload_column() {
+        let mut log = LogStore::default();
+        let peer = "127.0.0.1:9000".parse().unwrap();
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer, &[0x5A; 200]);
+        let form = Form {
+            rx_hex: true,
+            wrap_lines: true,
+            show_time: false,
+            ..Form::default()
+        };
+        let records = [log.get(0).unwrap()];
+        let rows = laid_out(&form, &records, Some(500.0));
+        let glyphs = &rows[0];
+        let column = x_of(glyphs, "5A 5A");
+        let mut lines: Vec<f32> = glyphs.iter().map(|g| g.2).collect();
+        lines.dedup_by(|a, b| (*a - *b).abs() < 0.5);
+        assert!(
+            lines.len() >= 4,
+            "200 bytes over several lines: {}",
+            lines.len()
+        );
+        for y in &lines[1..] {
+            let first = glyphs
+                .iter()
+                .find(|g| (g.2 - *y).abs() < 0.5 && g.0 != ' ')
+                .unwrap();
+            assert!(
+                (first.1 - column).abs() < 0.5,
+                "line at {y} starts at {}",
+                first.1
+            );
+        }
+        assert!(glyphs.iter().all(|g| g.1 < 500.0), "nothing past the width");
+        let bytes = glyphs.iter().filter(|g| g.0 == '5').count();
+        assert_eq!(bytes, 200, "every byte is shown");
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_shows_as_ipv4() {
+        let mut log = LogStore::default();
+        let peer = "[::ffff:10.0.0.7]:5000".parse().unwrap();
+        log.push_data(SystemTime::now(), Direction::Rx, None, peer, b"x");
+        let records = [log.get(0).unwrap()];
+        let rows = laid_out(&Form::default(), &records, None);
+        let text: String = rows[0].iter().map(|g| g.0).collect();
+        assert!(text.contains(" 10.0.0.7:5000 "), "{text}");
+        assert!(!text.contains("ffff"), "{text}");
     }
 }

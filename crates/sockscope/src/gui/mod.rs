@@ -28,6 +28,18 @@ pub use tabs::{Notice, TabEntry};
 /// The application icon (256 px), made by `scripts/make-icon`.
 pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../../assets/icon/sockscope-256.png");
 
+/// An address as the window shows it: an IPv4-mapped IPv6 peer (`[::ffff:10.0.0.7]:5000`,
+/// what a dual-stack `::` socket reports for an IPv4 client) as the IPv4 address it is.
+pub fn shown_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    match addr {
+        std::net::SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => std::net::SocketAddr::new(v4.into(), v6.port()),
+            None => addr,
+        },
+        std::net::SocketAddr::V4(_) => addr,
+    }
+}
+
 /// The window title.
 pub const TITLE: &str = "SockScope — 网络调试助手";
 

@@ -28,26 +28,38 @@ pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec
         .id_salt("send_group")
         .default_open(true)
         .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let mode = &mut tab.form.tx_mode;
-                ui.selectable_value(mode, InputMode::Text, t(S::SendText))
-                    .on_hover_text(t(S::TipSendText));
-                ui.selectable_value(mode, InputMode::Hex, t(S::SendHex))
-                    .on_hover_text(t(S::TipSendHex));
-                ui.selectable_value(mode, InputMode::Escapes, t(S::Escapes))
-                    .on_hover_text(t(S::TipEscapes));
-            });
+            tx_mode_ui(ui, tab, actions);
+            super::settings::encoding_row_ui(ui, tab, "send_encoding", actions);
             ui.label(target_text(tab)).on_hover_text(t(S::TipTarget));
             line_ending_ui(ui, tab);
             checksum_ui(ui, tab);
             length_prefix_ui(ui, tab);
             ui.checkbox(&mut tab.form.clear_after_send, t(S::ClearAfterSend));
             counter_ui(ui, tab, actions);
-            ui.separator();
-            cyclic_ui(ui, tab, actions);
-            ui.separator();
-            file_ui(ui, tab, actions);
+            ui.checkbox(&mut tab.form.sequence_repeat, t(S::RepeatSequence));
+            file_options_ui(ui, tab);
         });
+}
+
+/// Text / Hex / Escapes: switching converts the box, so it stands for the same bytes.
+fn tx_mode_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| {
+        for (mode, label, tip) in [
+            (InputMode::Text, S::SendText, S::TipSendText),
+            (InputMode::Hex, S::SendHex, S::TipSendHex),
+            (InputMode::Escapes, S::Escapes, S::TipEscapes),
+        ] {
+            let chosen = tab.form.tx_mode == mode;
+            if ui
+                .selectable_label(chosen, t(label))
+                .on_hover_text(t(tip))
+                .clicked()
+                && !chosen
+            {
+                actions.push(UiAction::SetTxMode(mode));
+            }
+        }
+    });
 }
 
 fn target_text(tab: &TabUi<'_>) -> String {
@@ -59,7 +71,11 @@ fn target_text(tab: &TabUi<'_>) -> String {
             .get(&conn)
             .map_or_else(|| t(S::ToAllClients).to_owned(), |c| tf(S::ToX, &[&c.peer])),
         (Mode::TcpServer, _) => t(S::ToAllClients).to_owned(),
-        (Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&peer]),
+        (Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&super::shown_addr(peer)]),
+        (Mode::Udp, Selection::LatestPeer) => match tab.capture.latest_sender() {
+            Some(peer) => tf(S::ToLatestSender, &[&super::shown_addr(peer)]),
+            None => t(S::ToLatestSenderNone).to_owned(),
+        },
         (Mode::Udp, _) => {
             let remote = format!(
                 "{}:{}",
@@ -216,24 +232,30 @@ fn counter_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
     });
 }
 
-fn cyclic_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+/// The file send's chunk size and rate (the Send file button is by the send box).
+fn file_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     ui.horizontal(|ui| {
-        let label = ui.label(t(S::Every));
+        ui.label(t(S::FileSendOptions))
+            .on_hover_text(t(S::TipSendFile));
         ui.add(
-            egui::DragValue::new(&mut tab.form.cyclic_ms)
-                .range(1..=86_400_000)
-                .suffix(" ms"),
+            egui::DragValue::new(&mut tab.form.file_chunk)
+                .range(1..=1_048_576)
+                .suffix(" B"),
         )
-        .labelled_by(label.id)
-        .on_hover_text(t(S::TipCyclic));
+        .on_hover_text(t(S::TipChunk));
         ui.add(
-            egui::DragValue::new(&mut tab.form.cyclic_count)
-                .range(0..=u64::MAX)
-                .prefix("× "),
+            egui::DragValue::new(&mut tab.form.file_rate_kib)
+                .range(0..=10_000_000)
+                .suffix(" KiB/s"),
         )
-        .on_hover_text(t(S::TipCyclicCount));
+        .on_hover_text(t(S::TipRate));
     });
-    ui.horizontal(|ui| {
+}
+
+/// Under the send box, by the Send button (where NetAssist puts 定时发送): cyclic send with
+/// its count, the sequence of quick commands, and the file send with its progress and Cancel.
+pub fn schedule_row_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    ui.horizontal_wrapped(|ui| {
         let sending = &tab.capture.sending;
         if let Some(sent) = sending.scheduled {
             if ui.button(t(S::StopCyclic)).clicked() {
@@ -249,6 +271,23 @@ fn cyclic_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
             {
                 actions.push(UiAction::StartCyclic);
             }
+            let label = ui.label(t(S::Every));
+            ui.add(
+                egui::DragValue::new(&mut tab.form.cyclic_ms)
+                    .range(1..=86_400_000)
+                    .suffix(" ms"),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipCyclic));
+            ui.add(
+                egui::DragValue::new(&mut tab.form.cyclic_count)
+                    .range(0..=u64::MAX)
+                    .prefix("× "),
+            )
+            .on_hover_text(t(S::TipCyclicCount));
+            if sending.scheduled_last > 0 {
+                ui.weak(tf(S::LastX, &[&sending.scheduled_last]));
+            }
             let sequence = ui
                 .add_enabled(
                     tab.can_send() && !tab.form.quick.is_empty(),
@@ -259,49 +298,36 @@ fn cyclic_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
             if sequence.clicked() {
                 actions.push(UiAction::StartSequence);
             }
-            if sending.scheduled_last > 0 {
-                ui.weak(tf(S::LastX, &[&sending.scheduled_last]));
+        }
+        ui.separator();
+        match &tab.capture.sending.file {
+            Some(file) => {
+                let text = tf(
+                    S::FileProgress,
+                    &[
+                        &human_bytes(file.sent),
+                        &human_bytes(file.total),
+                        &human_bytes(file.rate() as u64),
+                    ],
+                );
+                ui.add(
+                    egui::ProgressBar::new(file.fraction())
+                        .desired_width(220.0)
+                        .text(text),
+                );
+                if ui.button(t(S::CancelFile)).clicked() {
+                    actions.push(UiAction::CancelFile);
+                }
+            }
+            None => {
+                let button = ui
+                    .add_enabled(tab.can_send(), egui::Button::new(t(S::SendFile)))
+                    .on_hover_text(t(S::TipSendFile));
+                if button.clicked() {
+                    actions.push(UiAction::AskFile(FileRequest::SendFile));
+                }
             }
         }
-    });
-    ui.checkbox(&mut tab.form.sequence_repeat, t(S::RepeatSequence));
-}
-
-fn file_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    if let Some(file) = &tab.capture.sending.file {
-        let text = tf(
-            S::FileProgress,
-            &[
-                &human_bytes(file.sent),
-                &human_bytes(file.total),
-                &human_bytes(file.rate() as u64),
-            ],
-        );
-        ui.add(egui::ProgressBar::new(file.fraction()).text(text));
-        if ui.button(t(S::CancelFile)).clicked() {
-            actions.push(UiAction::CancelFile);
-        }
-        return;
-    }
-    ui.horizontal(|ui| {
-        let button = ui
-            .add_enabled(tab.can_send(), egui::Button::new(t(S::SendFile)))
-            .on_hover_text(t(S::TipSendFile));
-        if button.clicked() {
-            actions.push(UiAction::AskFile(FileRequest::SendFile));
-        }
-        ui.add(
-            egui::DragValue::new(&mut tab.form.file_chunk)
-                .range(1..=1_048_576)
-                .suffix(" B"),
-        )
-        .on_hover_text(t(S::TipChunk));
-        ui.add(
-            egui::DragValue::new(&mut tab.form.file_rate_kib)
-                .range(0..=10_000_000)
-                .suffix(" KiB/s"),
-        )
-        .on_hover_text(t(S::TipRate));
     });
 }
 

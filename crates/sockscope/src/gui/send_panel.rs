@@ -48,7 +48,8 @@ pub fn send_panel_ui(
             .desired_width(box_width)
             .desired_rows(3)
             .font(egui::TextStyle::Monospace);
-        let height = (ui.available_height() - 24.0).max(48.0);
+        // Room under the box for the preview line and the cyclic/file row.
+        let height = (ui.available_height() - 52.0).max(48.0);
         let send_box = ui.add_sized([box_width, height], edit);
         super::testhook::tag(ui, &send_box, "send.box");
         send_box.on_hover_text(t(S::VariablesHelp));
@@ -71,12 +72,18 @@ pub fn send_panel_ui(
         });
     });
     preview_ui(ui, tab);
+    super::send_options::schedule_row_ui(ui, tab, actions);
     edit_window_ui(ui.ctx(), state, actions);
 }
 
 fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
-    if let Some(message) = tab.send_error {
-        ui.label(RichText::new(message.to_string()).color(error_color(ui)));
+    if let Some(message) = tab.send_note {
+        let color = if message.error {
+            error_color(ui)
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        ui.label(RichText::new(message.note.to_string()).color(color));
         return;
     }
     match tab.form.preview(&tab.vars) {

@@ -27,10 +27,20 @@ pub fn error_color(ui: &egui::Ui) -> Color32 {
     ui.visuals().error_fg_color
 }
 
-/// A message under a field, in the error colour; nothing when there is none.
+/// A message under a field, in the error colour at the body size; nothing when there is none.
 fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
     if let Some(message) = error {
-        ui.label(RichText::new(message).color(error_color(ui)).small());
+        ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
+    }
+}
+
+/// Marks a field whose content is wrong with a border in the error colour.
+fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
+    if bad {
+        let stroke = egui::Stroke::new(1.5, error_color(ui));
+        let radius = ui.visuals().widgets.inactive.corner_radius;
+        ui.painter()
+            .rect_stroke(field.rect, radius, stroke, egui::StrokeKind::Outside);
     }
 }
 
@@ -62,9 +72,11 @@ impl Field<'_> {
             let edit = egui::TextEdit::singleline(value)
                 .hint_text(self.hint)
                 .desired_width(ui.available_width());
-            ui.add(edit)
+            let field = ui
+                .add(edit)
                 .labelled_by(label.id)
                 .on_hover_text(self.tooltip);
+            mark_bad_field(ui, &field, self.error.is_some());
         });
         field_error_ui(ui, self.error);
     }
@@ -96,12 +108,13 @@ fn network_ui(
     interfaces: &[(String, IpAddr)],
     actions: &mut Vec<UiAction>,
 ) {
-    let locked = tab.form_locked();
+    let (mode_locked, local_locked, remote_locked) =
+        (tab.mode_locked(), tab.local_locked(), tab.remote_locked());
     egui::CollapsingHeader::new(RichText::new(t(S::Network)).strong())
         .id_salt("network")
         .default_open(true)
         .show(ui, |ui| {
-            ui.add_enabled_ui(!locked, |ui| {
+            ui.add_enabled_ui(!mode_locked, |ui| {
                 ui.horizontal(|ui| {
                     for mode in Mode::ALL {
                         ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
@@ -112,7 +125,9 @@ fn network_ui(
                             }));
                     }
                 });
-                ui.add_space(4.0);
+            });
+            ui.add_space(4.0);
+            ui.add_enabled_ui(!local_locked, |ui| {
                 local_ip_ui(ui, tab, interfaces);
                 field_error_ui(ui, tab.errors.local_ip.as_ref());
                 let port_tip = t(match tab.form.mode {
@@ -120,38 +135,25 @@ fn network_ui(
                     Mode::TcpServer => S::TipPortServer,
                     Mode::Udp => S::TipPortUdp,
                 });
+                let hint = t(if tab.form.mode == Mode::TcpClient {
+                    S::HintAnyPort
+                } else {
+                    S::HintPortExample
+                });
                 let error = tab.errors.local_port.as_ref();
                 Field {
                     label: t(S::LocalPort),
-                    hint: "0",
+                    hint,
                     tooltip: port_tip,
                     error,
                 }
                 .ui(ui, tab.form.local_port_mut());
-                if tab.form.mode != Mode::TcpServer {
-                    let remote_tip = t(if tab.form.mode == Mode::Udp {
-                        S::TipRemoteUdp
-                    } else {
-                        S::TipRemoteClient
-                    });
-                    let error = tab.errors.remote_ip.as_ref();
-                    Field {
-                        label: t(S::RemoteIp),
-                        hint: "127.0.0.1",
-                        tooltip: remote_tip,
-                        error,
-                    }
-                    .ui(ui, &mut tab.form.remote_ip);
-                    let error = tab.errors.remote_port.as_ref();
-                    Field {
-                        label: t(S::RemotePort),
-                        hint: "8080",
-                        tooltip: remote_tip,
-                        error,
-                    }
-                    .ui(ui, &mut tab.form.remote_port);
-                }
-                if tab.form.mode == Mode::TcpClient {
+            });
+            if tab.form.mode != Mode::TcpServer {
+                ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab));
+            }
+            if tab.form.mode == Mode::TcpClient {
+                ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.horizontal(|ui| {
                         let label = fixed_label_ui(ui, t(S::Timeout));
                         let drag = egui::DragValue::new(&mut tab.form.connect_timeout_s)
@@ -162,12 +164,12 @@ fn network_ui(
                             .labelled_by(label.id)
                             .on_hover_text(t(S::TipTimeout));
                     });
-                }
-            });
+                });
+            }
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
             if tab.form.mode != Mode::Udp {
-                ui.add_enabled_ui(!locked, |ui| {
+                ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.checkbox(&mut tab.form.keep_half_closed, t(S::KeepHalfClosed))
                         .on_hover_text(t(S::TipKeepHalfClosed));
                 });
@@ -179,6 +181,32 @@ fn network_ui(
         });
 }
 
+/// Remote IP and port (a TCP client's server; a UDP socket's default target, editable while
+/// the socket is open).
+fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+    let remote_tip = t(if tab.form.mode == Mode::Udp {
+        S::TipRemoteUdp
+    } else {
+        S::TipRemoteClient
+    });
+    let error = tab.errors.remote_ip.as_ref();
+    Field {
+        label: t(S::RemoteIp),
+        hint: "127.0.0.1",
+        tooltip: remote_tip,
+        error,
+    }
+    .ui(ui, &mut tab.form.remote_ip);
+    let error = tab.errors.remote_port.as_ref();
+    Field {
+        label: t(S::RemotePort),
+        hint: t(S::HintPortExample),
+        tooltip: remote_tip,
+        error,
+    }
+    .ui(ui, &mut tab.form.remote_port);
+}
+
 /// One row of a target list: who, what to show, and how to drop it (TCP clients only).
 struct TargetRow {
     selection: Selection,
@@ -186,12 +214,17 @@ struct TargetRow {
     disconnect: Option<(ConnId, SocketAddr)>,
 }
 
-/// A list to pick a send target from: a default entry, then one row per client or peer.
+/// The entries at the top of a target list: label, tooltip, and what choosing it selects.
+type FixedRow = (String, &'static str, Selection);
+
+/// A list to pick a send target from: fixed entries (all clients, the remote address, the
+/// latest sender), then one row per client or peer.
 fn target_list_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     title: String,
-    default: (S, S, S),
+    fixed: Vec<FixedRow>,
+    empty: S,
     rows: Vec<TargetRow>,
     actions: &mut Vec<UiAction>,
 ) {
@@ -199,17 +232,16 @@ fn target_list_ui(
         .id_salt("targets")
         .default_open(true)
         .show(ui, |ui| {
-            let (label, tip, empty) = (t(default.0), t(default.1), t(default.2));
-            if ui
-                .selectable_label(tab.selection == Selection::Default, label)
-                .on_hover_text(tip)
-                .clicked()
-            {
-                actions.push(UiAction::Select(Selection::Default));
+            for (label, tip, selection) in fixed {
+                let button = egui::Button::selectable(tab.selection == selection, label).truncate();
+                if ui.add(button).on_hover_text(tip).clicked() {
+                    actions.push(UiAction::Select(selection));
+                }
             }
             if rows.is_empty() {
-                ui.weak(empty);
+                ui.weak(t(empty));
             }
+            let guard_id = ui.scope_id().with("close_guard");
             for row in rows {
                 ui.horizontal(|ui| {
                     // × first and the row cut to the panel's width: a busy client's counters
@@ -217,8 +249,8 @@ fn target_list_ui(
                     if let Some((conn, peer)) = row.disconnect {
                         let button = ui
                             .small_button("×")
-                            .on_hover_text(tf(S::DisconnectPeer, &[&peer]));
-                        if button.clicked() {
+                            .on_hover_text(tf(S::DisconnectPeer, &[&super::shown_addr(peer)]));
+                        if close_clicked(ui, guard_id, &button) {
                             actions.push(UiAction::DisconnectClient(conn));
                         }
                     }
@@ -226,7 +258,7 @@ fn target_list_ui(
                     let tip = t(if row.disconnect.is_some() {
                         S::TipSendToClient
                     } else {
-                        S::TipReplyToPeer
+                        S::TipPinPeer
                     });
                     let tip = format!("{}\n{tip}", row.text);
                     let label = egui::Button::selectable(selected, row.text).truncate();
@@ -239,6 +271,30 @@ fn target_list_ui(
     ui.add_space(6.0);
 }
 
+/// Whether a × was clicked — not counting a click where the last × click was, until the
+/// pointer moved: when a client leaves, the next row's × slides under the pointer, and a
+/// second click there closed a client nobody aimed at.
+fn close_clicked(ui: &egui::Ui, guard_id: egui::Id, button: &egui::Response) -> bool {
+    let pointer = ui.input(|i| i.pointer.hover_pos());
+    let guard: Option<egui::Pos2> = ui.data(|d| d.get_temp(guard_id));
+    if let (Some(at), Some(now)) = (guard, pointer)
+        && at.distance(now) > 4.0
+    {
+        ui.data_mut(|d| d.remove::<egui::Pos2>(guard_id));
+    }
+    if !button.clicked() {
+        return false;
+    }
+    let guarded: Option<egui::Pos2> = ui.data(|d| d.get_temp(guard_id));
+    if guarded.is_some() {
+        return false;
+    }
+    if let Some(now) = pointer {
+        ui.data_mut(|d| d.insert_temp(guard_id, now));
+    }
+    true
+}
+
 fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
     let rows = tab
@@ -249,7 +305,7 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
             selection: Selection::Client(*conn),
             text: format!(
                 "{}  ↓{} ({}) ↑{} ({}){}{}",
-                c.peer,
+                super::shown_addr(c.peer),
                 human_bytes(c.rx_bytes),
                 c.rx_messages,
                 human_bytes(c.tx_bytes),
@@ -265,29 +321,75 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         })
         .collect();
     let title = tf(S::ClientsN, &[&tab.capture.clients.len()]);
-    let default = (S::AllClients, S::TipAllClients, S::NoClient);
-    target_list_ui(ui, tab, title, default, rows, actions);
+    let fixed = vec![(
+        t(S::AllClients).to_owned(),
+        t(S::TipAllClients),
+        Selection::Default,
+    )];
+    target_list_ui(ui, tab, title, fixed, S::NoClient, rows, actions);
+}
+
+/// How long ago, in a few characters: "3 s ago", "2 min ago".
+fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String {
+    let secs = now.duration_since(at).map_or(0, |d| d.as_secs());
+    match secs {
+        0..60 => tf(S::AgoSecs, &[&secs]),
+        60..3600 => tf(S::AgoMins, &[&(secs / 60)]),
+        _ => tf(S::AgoHours, &[&(secs / 3600)]),
+    }
 }
 
 fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
-    let rows = tab
-        .capture
-        .peers
-        .iter()
-        .map(|(peer, p)| TargetRow {
-            selection: Selection::Peer(*peer),
-            text: format!(
-                "{peer}  ↓{} ({}) ↑{}",
-                human_bytes(p.rx_bytes),
-                p.rx_datagrams,
-                human_bytes(p.tx_bytes)
-            ),
-            disconnect: None,
+    let now = std::time::SystemTime::now();
+    // Who spoke last first; peers only sent to, after them.
+    let mut peers: Vec<_> = tab.capture.peers.iter().collect();
+    peers.sort_by_key(|(addr, p)| (std::cmp::Reverse(p.last_rx), **addr));
+    let rows = peers
+        .into_iter()
+        .map(|(peer, p)| {
+            let pinned = tab.selection == Selection::Peer(*peer);
+            TargetRow {
+                selection: Selection::Peer(*peer),
+                text: format!(
+                    "{}  ↓{} ({}) ↑{}{}{}",
+                    super::shown_addr(*peer),
+                    human_bytes(p.rx_bytes),
+                    p.rx_datagrams,
+                    human_bytes(p.tx_bytes),
+                    p.last_rx
+                        .map(|at| format!(" · {}", age_text(at, now)))
+                        .unwrap_or_default(),
+                    if pinned {
+                        format!(" · {}", t(S::PinnedMark))
+                    } else {
+                        String::new()
+                    }
+                ),
+                disconnect: None,
+            }
         })
         .collect();
+    if !tab.capture.peers.is_empty() {
+        // The ages tick.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
+    }
     let title = tf(S::PeersN, &[&tab.capture.peers.len()]);
-    let default = (S::RemoteAddress, S::TipRemoteAddress, S::NoDatagram);
-    target_list_ui(ui, tab, title, default, rows, actions);
+    let (ip, port) = (tab.form.remote_ip.trim(), tab.form.remote_port.trim());
+    let remote = if ip.is_empty() && port.is_empty() {
+        format!("{} ({})", t(S::RemoteAddress), t(S::NotSet))
+    } else {
+        format!("{} ({ip}:{port})", t(S::RemoteAddress))
+    };
+    let latest = match tab.capture.latest_sender() {
+        Some(peer) => format!("{} ({})", t(S::LatestSender), super::shown_addr(peer)),
+        None => t(S::LatestSender).to_owned(),
+    };
+    let fixed = vec![
+        (remote, t(S::TipRemoteAddress), Selection::Default),
+        (latest, t(S::TipLatestSender), Selection::LatestPeer),
+    ];
+    target_list_ui(ui, tab, title, fixed, S::NoDatagram, rows, actions);
 }
 
 fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -301,16 +403,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                 ui.selectable_value(&mut tab.form.rx_hex, true, t(S::Hex))
                     .on_hover_text(t(S::TipRxHex));
             });
-            ui.horizontal(|ui| {
-                let label = ui.label(t(S::Encoding));
-                let mut chosen = tab.form.encoding;
-                encoding_combo_ui(ui, "encoding", &mut chosen)
-                    .labelled_by(label.id)
-                    .on_hover_text(t(S::TipEncoding));
-                if chosen != tab.form.encoding {
-                    actions.push(UiAction::SetEncoding(chosen));
-                }
-            });
+            encoding_row_ui(ui, tab, "encoding", actions);
             ui.horizontal(|ui| {
                 let label = ui.label(t(S::LogCap));
                 let cap = egui::DragValue::new(&mut tab.form.log_cap_mib)
@@ -324,6 +417,8 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                 .on_hover_text(t(S::TipShowTime));
             ui.checkbox(&mut tab.form.auto_scroll, t(S::AutoScroll))
                 .on_hover_text(t(S::TipAutoScroll));
+            ui.checkbox(&mut tab.form.wrap_lines, t(S::WrapLines))
+                .on_hover_text(t(S::TipWrapLines));
             super::framing_ui::framing_ui(ui, tab, actions);
             let form = &mut *tab.form;
             let tip = t(S::TipVerify);
@@ -365,13 +460,16 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
 fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, IpAddr)]) {
     ui.horizontal(|ui| {
         let tip = t(S::TipLocalIp);
-        let field = egui::TextEdit::singleline(&mut tab.form.local_ip).hint_text("0.0.0.0");
+        let field = egui::TextEdit::singleline(&mut tab.form.local_ip)
+            .hint_text(format!("0.0.0.0 ({})", t(S::HintAllInterfaces)));
         let label = fixed_label_ui(ui, t(S::LocalIp));
         // Leave room for the interface picker on the right.
         let width = ui.available_width() - 40.0;
-        ui.add(field.desired_width(width))
+        let field = ui
+            .add(field.desired_width(width))
             .labelled_by(label.id)
             .on_hover_text(tip);
+        mark_bad_field(ui, &field, tab.errors.local_ip.is_some());
         ui.menu_button("▼", |ui| {
             for ip in ["0.0.0.0", "::"] {
                 if ui.button(tf(S::AllInterfaces, &[&ip])).clicked() {
@@ -391,6 +489,26 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, Ip
     });
 }
 
+/// "Encoding [UTF-8 ▼]": the session's one encoding, for what is shown and what is sent (so
+/// the Receive and the Send group both have it).
+pub fn encoding_row_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    salt: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::Encoding));
+        let mut chosen = tab.form.encoding;
+        encoding_combo_ui(ui, salt, &mut chosen)
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipEncoding));
+        if chosen != tab.form.encoding {
+            actions.push(UiAction::SetEncoding(chosen));
+        }
+    });
+}
+
 /// An encoding picker (UTF-8, GBK, …).
 pub fn encoding_combo_ui(
     ui: &mut egui::Ui,
@@ -398,10 +516,10 @@ pub fn encoding_combo_ui(
     encoding: &mut TextEncoding,
 ) -> egui::Response {
     egui::ComboBox::from_id_salt(salt)
-        .selected_text(encoding.name())
+        .selected_text(encoding.display_name())
         .show_ui(ui, |ui| {
             for offered in TextEncoding::offered() {
-                ui.selectable_value(encoding, *offered, offered.name());
+                ui.selectable_value(encoding, *offered, offered.display_name());
             }
         })
         .response

@@ -16,8 +16,9 @@ use crate::capture::{
     ViewIndex,
 };
 use crate::codec::TextEncoding;
+use crate::codec::convert::Unconverted;
 use crate::codec::framing::Framing;
-use crate::codec::payload::VarState;
+use crate::codec::payload::{InputMode, VarState};
 use crate::engine::{Command, ConnId, Mode, Notify};
 pub use crate::profile::{FieldErrors, Form, QuickCommand};
 pub use sockscope_core::session::{Selection, Session};
@@ -39,6 +40,8 @@ pub enum UiAction {
     ResetCounters,
     /// Change the text encoding (the log is decoded again).
     SetEncoding(TextEncoding),
+    /// Switch the send box to another input mode, converting what is in it.
+    SetTxMode(InputMode),
     /// Start sending the send box every `cyclic_ms`.
     StartCyclic,
     /// Run the quick commands in order, each followed by its delay.
@@ -128,6 +131,33 @@ pub struct ViewState {
     pub paused_oldest: Option<u64>,
 }
 
+/// A message under the send box — why a send did not go, or what a mode switch did — and
+/// what it was about: it goes when that changes (the box edited, someone to send to now).
+pub struct SendNote {
+    /// The message.
+    pub note: Note,
+    /// It is an error (else a remark).
+    pub error: bool,
+    /// Whether there was someone to send to, and the box, when it was said.
+    about: (bool, String, InputMode),
+}
+
+impl SendNote {
+    fn still_true(&self, form: &Form, can_send: bool) -> bool {
+        let (could_send, text, mode) = &self.about;
+        *could_send == can_send && *text == form.send_text && *mode == form.tx_mode
+    }
+}
+
+/// What a mode switch that kept the characters (or chose Escapes) says.
+fn unconverted_note(why: Unconverted) -> Note {
+    match why {
+        Unconverted::NotText => Note::say(S::ConvertNotText, []),
+        Unconverted::Variables => Note::say(S::ConvertVariables, []),
+        Unconverted::Invalid(reason) => Note::say(S::ConvertInvalid, [crate::capture::arg(reason)]),
+    }
+}
+
 /// One tab: its form, its session and how its log is viewed.
 pub struct Tab {
     /// The settings.
@@ -136,8 +166,8 @@ pub struct Tab {
     pub session: Session,
     /// Messages next to the form's fields.
     pub errors: FieldErrors,
-    /// Why the last send did not go (shown under the send box).
-    pub send_error: Option<Note>,
+    /// Why the last send did not go, or what the last mode switch did (under the send box).
+    pub send_note: Option<SendNote>,
     /// Send target in server/UDP mode.
     pub selection: Selection,
     /// The log view's filter, pause, search and selection.
@@ -152,10 +182,10 @@ pub struct TabUi<'a> {
     pub form: &'a mut Form,
     /// The log view's state.
     pub view: &'a mut ViewState,
-    /// Messages next to the form's fields.
-    pub errors: &'a FieldErrors,
-    /// Why the last send did not go.
-    pub send_error: Option<&'a Note>,
+    /// Messages next to the form's fields, for what is typed now.
+    pub errors: FieldErrors,
+    /// Why the last send did not go, or what the last mode switch did.
+    pub send_note: Option<&'a SendNote>,
     /// Send target in server/UDP mode.
     pub selection: Selection,
     /// The session (only its lock-free parts may be used while `capture` is held).
@@ -170,9 +200,26 @@ impl TabUi<'_> {
         self.session.is_open()
     }
 
-    /// True while the form must not change: a session is running.
-    pub fn form_locked(&self) -> bool {
+    /// True while the mode cannot change: a session is running.
+    pub fn mode_locked(&self) -> bool {
         self.is_open()
+    }
+
+    /// True while the local address cannot change: a session is running — except a server
+    /// that stopped listening but still serves kept clients, which may listen again elsewhere.
+    pub fn local_locked(&self) -> bool {
+        self.is_open() && !self.not_listening()
+    }
+
+    /// True while the remote address cannot change: a TCP client is connecting or connected.
+    /// A UDP target may be edited live, as NetAssist allows.
+    pub fn remote_locked(&self) -> bool {
+        self.is_open() && self.form.mode == Mode::TcpClient
+    }
+
+    /// True while a server serves kept clients without listening.
+    fn not_listening(&self) -> bool {
+        self.form.mode == Mode::TcpServer && matches!(self.capture.link, LinkState::NotListening)
     }
 
     /// The label of the open/close button for the current state.
@@ -290,7 +337,7 @@ impl Tab {
             form,
             session,
             errors: FieldErrors::default(),
-            send_error: None,
+            send_note: None,
             selection: Selection::Default,
             view: ViewState::default(),
         }
@@ -298,12 +345,13 @@ impl Tab {
 
     /// The tab for one frame: the capture locked until the result is dropped.
     pub fn ui(&mut self) -> TabUi<'_> {
+        let errors = self.form.field_errors();
         TabUi {
             capture: self.session.capture(),
             form: &mut self.form,
             view: &mut self.view,
-            errors: &self.errors,
-            send_error: self.send_error.as_ref(),
+            errors,
+            send_note: self.send_note.as_ref(),
             selection: self.selection,
             vars: self.session.vars(),
             session: &self.session,
@@ -339,12 +387,12 @@ impl Tab {
             UiAction::Send => self.send(),
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
-            UiAction::ClearLog => {
-                let mut capture = self.session.capture();
-                capture.log.clear();
-                capture.raw.clear();
-            }
+            UiAction::ClearLog => self.clear_log(),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
+            UiAction::SetTxMode(mode) => {
+                let note = self.form.switch_tx_mode(mode).map(unconverted_note);
+                self.set_send_note(note, false);
+            }
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
                 let mut capture = self.session.capture();
@@ -355,20 +403,20 @@ impl Tab {
                 let started =
                     self.session
                         .start_cyclic_form(&self.form, self.selection, &mut self.errors);
-                self.send_error = started.err();
+                self.set_send_note(started.err(), true);
             }
             UiAction::StartSequence => {
                 let started =
                     self.session
                         .start_sequence_form(&self.form, self.selection, &mut self.errors);
-                self.send_error = started.err();
+                self.set_send_note(started.err(), true);
             }
             UiAction::StopSchedule => self.session.stop_schedule(),
             UiAction::SendFile(path) => {
                 let started =
                     self.session
                         .send_file_form(&self.form, path, self.selection, &mut self.errors);
-                self.send_error = started.err();
+                self.set_send_note(started.err(), true);
             }
             UiAction::CancelFile => self.session.cancel_file(),
             UiAction::RecallHistory(n) => {
@@ -434,13 +482,24 @@ impl Tab {
     /// there is more (the caller asks for another frame).
     pub fn background_work(&mut self) -> bool {
         let more = self.session.poll();
-        if let Selection::Client(conn) = self.selection
-            && !self.session.capture().clients.contains_key(&conn)
-        {
-            self.selection = Selection::Default;
-        }
         {
             let mut capture = self.session.capture();
+            let gone = match self.selection {
+                Selection::Client(conn) => !capture.clients.contains_key(&conn),
+                Selection::Peer(peer) => !capture.peers.contains_key(&peer),
+                Selection::Default | Selection::LatestPeer => false,
+            };
+            if gone {
+                self.selection = Selection::Default;
+            }
+            let can_send = self.session.can_send(self.form.mode, &capture);
+            if self
+                .send_note
+                .as_ref()
+                .is_some_and(|n| !n.still_true(&self.form, can_send))
+            {
+                self.send_note = None;
+            }
             capture.keep_raw = self.form.show_raw;
             let cap = self.form.log_cap_bytes();
             if capture.log.cap() != cap {
@@ -449,6 +508,30 @@ impl Tab {
             }
         }
         more
+    }
+
+    /// Empties the log and forgets the UDP peers; the view's indexes start again and the
+    /// memory goes back to the OS.
+    fn clear_log(&mut self) {
+        let next = {
+            let mut capture = self.session.capture();
+            capture.clear();
+            capture.log.next_seq()
+        };
+        // The view's indexes start again too (they held a number per record).
+        let view = &mut self.view;
+        let paused = view.index.paused_at.map(|_| next);
+        view.index = ViewIndex::default();
+        view.index.paused_at = paused;
+        view.raw_index = ViewIndex::default();
+        view.stream = StreamIndex::default();
+        view.matches = Vec::new();
+        view.searching = None;
+        view.selected = None;
+        if let Selection::Peer(_) = self.selection {
+            self.selection = Selection::Default;
+        }
+        sockscope_core::session::give_back();
     }
 
     fn next_match(&mut self, forward: bool) {
@@ -495,7 +578,12 @@ impl Tab {
     }
 
     fn open(&mut self) {
-        self.selection = Selection::Default;
+        // A UDP socket with no remote address typed answers whoever speaks.
+        self.selection = if self.form.mode == Mode::Udp && self.form.remote_ip.trim().is_empty() {
+            Selection::LatestPeer
+        } else {
+            Selection::Default
+        };
         match self.session.open_form(&self.form) {
             Ok(()) => self.errors = FieldErrors::default(),
             Err(errors) => self.errors = errors,
@@ -524,8 +612,18 @@ impl Tab {
             .session
             .send_command(&self.form, command, self.selection, &mut self.errors);
         let ok = sent.is_ok();
-        self.send_error = sent.err();
+        self.set_send_note(sent.err(), true);
         ok
+    }
+
+    /// Shows `note` under the send box until what it is about changes (or clears it).
+    fn set_send_note(&mut self, note: Option<Note>, error: bool) {
+        let can_send = self.can_send();
+        self.send_note = note.map(|note| SendNote {
+            note,
+            error,
+            about: (can_send, self.form.send_text.clone(), self.form.tx_mode),
+        });
     }
 }
 
@@ -587,9 +685,9 @@ mod tests {
             });
             tab.apply(UiAction::Send);
             let message = tab
-                .send_error
+                .send_note
                 .as_ref()
-                .map(ToString::to_string)
+                .map(|n| n.note.to_string())
                 .unwrap_or_default();
             assert!(message.contains(expected), "{text:?}: {message:?}");
             assert!(tab.form.history.is_empty(), "{text:?} was not sent");
@@ -603,9 +701,9 @@ mod tests {
         });
         tab.apply(UiAction::Send);
         let message = tab
-            .send_error
+            .send_note
             .as_ref()
-            .map(ToString::to_string)
+            .map(|n| n.note.to_string())
             .unwrap_or_default();
         assert!(message.contains("cannot be written"), "{message}");
         assert!(tab.form.history.is_empty());
@@ -648,7 +746,10 @@ mod tests {
         );
         tab.apply(UiAction::Send);
         assert_eq!(
-            tab.send_error.as_ref().map(ToString::to_string).as_deref(),
+            tab.send_note
+                .as_ref()
+                .map(|n| n.note.to_string())
+                .as_deref(),
             Some("Not connected: click Connect first")
         );
     }

@@ -82,7 +82,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAct
 /// What the session is doing, in a few words.
 pub fn status_line(capture: &Capture) -> String {
     match &capture.link {
-        LinkState::Idle if capture.last_error.is_some() => t(S::StateFailed).into(),
+        LinkState::Idle if capture.last_error.is_some() => t(match capture.mode {
+            Mode::TcpClient => S::StateFailed,
+            Mode::TcpServer => S::StateFailedServer,
+            Mode::Udp => S::StateFailedUdp,
+        })
+        .into(),
         LinkState::Idle => t(S::StateIdle).into(),
         LinkState::Connecting(remote) => tf(S::StateConnecting, &[remote]),
         LinkState::Connected { peer, local } => tf(S::StateConnected, &[peer, local]),

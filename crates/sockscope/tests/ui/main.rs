@@ -22,6 +22,10 @@ use sockscope::engine::{Direction, Mode};
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
+mod log;
+mod sending;
+mod tabs;
+mod udp;
 mod workspace;
 
 fn harness(form: Form) -> Harness<'static, App> {
@@ -497,8 +501,13 @@ fn switching_the_encoding_shows_a_gbk_record_as_chinese() {
         .unwrap();
     send_and_wait(&mut harness, &mut clients[0], &gbk);
     harness.get_by_label_contains("\\xD6\\xD0");
+    // One setting, shown in the Receive and in the Send group: the first is Receive's.
+    let pickers = harness.get_all_by_role_and_label(Role::ComboBox, "Encoding");
+    assert_eq!(pickers.count(), 2);
     harness
-        .get_by_role_and_label(Role::ComboBox, "Encoding")
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .next()
+        .unwrap()
         .click();
     harness.run();
     harness.get_by_role_and_label(Role::Button, "GBK").click();

@@ -203,6 +203,16 @@ impl TcpConn {
         })
     }
 
+    /// The length header each frame starts with, with length-prefix framing.
+    fn header(&self) -> u8 {
+        match self.framer.as_ref().map(Framer::framing) {
+            Some(Framing::LengthPrefix { prefix, offset }) => {
+                u8::try_from(offset + usize::from(prefix.width)).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
     /// Emits a single frame: whole, or partial (what was left when the stream ended).
     fn emit_frame(&self, cx: &mut Cx<'_>, frame: Frame) {
         let kind = if frame.partial {
@@ -244,6 +254,7 @@ impl TcpConn {
                     at,
                     bytes: chunk,
                     lens: run.to_vec(),
+                    header: self.header(),
                 }));
             }
             done = before;

@@ -1,0 +1,159 @@
+//! What the log and its status words show: length headers hidden, words in the reader's
+//! language, "Not listening" for a server, GB18030 as people write it, a × that does not
+//! close the next client by surprise.
+
+use std::io::Write;
+use std::net::TcpListener;
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable as _;
+use sockscope::codec::length::LengthPrefix;
+use sockscope::engine::Mode;
+use sockscope::gui::i18n::Lang;
+use sockscope::gui::state::Form;
+use sockscope::profile::FrameMode;
+
+use super::{harness, run_until, send_and_wait, server_with_clients};
+
+/// `struct.pack('i', len(body)) + body`, as the socket course's sender writes.
+fn packed(body: &str) -> Vec<u8> {
+    let body = body.as_bytes();
+    let mut out = i32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn length_prefixed_rows_show_the_payload_and_the_detail_keeps_every_byte() {
+    let form = Form {
+        frame_mode: FrameMode::Length,
+        frame_prefix: LengthPrefix {
+            width: 4,
+            order: sockscope::codec::checksum::ByteOrder::Little,
+            includes_header: false,
+        },
+        ..Form::default()
+    };
+    let (mut harness, mut clients) = server_with_clients(form, 1);
+    let mut wire = packed("你好");
+    wire.extend(packed("hello"));
+    send_and_wait(&mut harness, &mut clients[0], &wire);
+    run_until(&mut harness, "two frames", |app| {
+        app.tab().session.capture().counters.rx_messages >= 2
+    });
+    harness.get_by_label_contains("[6 B] 你好");
+    harness.get_by_label_contains("[5 B] hello");
+    assert!(
+        harness.query_by_label_contains("\\x06").is_none()
+            && harness.query_by_label_contains("[10 B]").is_none(),
+        "no header in the rows"
+    );
+    // The detail has every byte, header included.
+    harness.get_by_label_contains("[6 B] 你好").click();
+    harness.run();
+    harness.get_by_label_contains("06 00 00 00 E4 BD A0 E5");
+    // And the option shows the header in the rows too.
+    harness.get_by_label("Show length header").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Show length header").click();
+    harness.run();
+    harness.get_by_label_contains("[10 B]");
+    harness.get_by_label_contains("[9 B]");
+}
+
+#[test]
+fn a_server_whose_port_is_taken_says_not_listening() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = harness(Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: taken.local_addr().unwrap().port().to_string(),
+        ..Form::default()
+    });
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the bind failed", |app| {
+        app.tab().session.capture().last_error.is_some()
+    });
+    harness.run();
+    harness.get_by_label_contains("Not listening (see the log)");
+    assert!(harness.query_by_label_contains("Not connected").is_none());
+}
+
+#[test]
+fn older_log_rows_and_the_tab_name_follow_a_language_switch() {
+    let (mut harness, _clients) = server_with_clients(Form::default(), 0);
+    // The log's row (the status bar says it too, without the bullet).
+    harness.get_by_label_contains("• Listening on 127.0.0.1:");
+    harness.get_by_label_contains("Session 1");
+    harness.state_mut().set_lang(Lang::Zh);
+    harness.run();
+    harness.get_by_label_contains("• 正在监听 127.0.0.1:");
+    harness.get_by_label_contains("会话 1");
+    assert!(harness.query_by_label_contains("Listening on").is_none());
+    assert!(harness.query_by_label_contains("Session 1").is_none());
+    harness.state_mut().set_lang(Lang::En);
+    harness.run();
+}
+
+#[test]
+fn gb18030_is_offered_in_capitals() {
+    let mut harness = harness(Form::default());
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "GB18030")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.encoding.name(), "gb18030");
+    assert_eq!(
+        harness
+            .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+            .filter(|n| n.value().as_deref() == Some("GB18030"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_second_click_where_a_closed_clients_x_was_does_not_close_the_next_client() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 2);
+    let disconnects = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.query_all_by_role_and_label(Role::Button, "×").count()
+    };
+    assert_eq!(disconnects(&harness), 2);
+    harness
+        .query_all_by_role_and_label(Role::Button, "×")
+        .next()
+        .unwrap()
+        .click();
+    run_until(&mut harness, "one client left", |app| {
+        app.tab().session.capture().clients.len() == 1
+    });
+    harness.run();
+    // The next row's × is now under the pointer: the same click again does nothing.
+    harness
+        .query_all_by_role_and_label(Role::Button, "×")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    harness.run();
+    assert_eq!(harness.state().tab().session.capture().clients.len(), 1);
+    // Once the pointer moved away and back, it closes.
+    harness.get_by_label("Stop").hover();
+    harness.run();
+    harness
+        .query_all_by_role_and_label(Role::Button, "×")
+        .next()
+        .unwrap()
+        .click();
+    run_until(&mut harness, "no client left", |app| {
+        app.tab().session.capture().clients.is_empty()
+    });
+    let _ = clients[0].write_all(b"x");
+}

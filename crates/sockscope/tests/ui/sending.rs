@@ -1,0 +1,215 @@
+//! The send side as a user meets it: the counter, messages that go when they stop being
+//! true, one encoding setting in two places, live validation, cyclic send by the Send button,
+//! and a send box that keeps its bytes when its mode changes.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use sockscope::capture::LinkState;
+use sockscope::codec::TextEncoding;
+use sockscope::codec::payload::InputMode;
+use sockscope::gui::App;
+use sockscope::gui::state::Form;
+
+use super::{click_send, connected_client, harness, read_within, run_until, type_into};
+
+/// Reads until `want` bytes came or two seconds passed.
+fn read_for(stream: &mut std::net::TcpStream, want: usize) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while got.len() < want && std::time::Instant::now() < deadline {
+        if let Ok(n) = stream.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    got
+}
+
+#[test]
+fn the_counter_advances_only_for_bytes_that_went_and_is_shared_by_cyclic_and_manual_sends() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut harness = harness(Form {
+        remote_port: port.to_string(),
+        send_text: "n={{counter}};".into(),
+        cyclic_ms: 10,
+        cyclic_count: 3,
+        ..Form::default()
+    });
+    harness.run();
+    // Refused ("Not connected"): no value used up.
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::Enter);
+    harness.run();
+    assert!(
+        harness.state().tab().send_note.is_some(),
+        "refused, and says so"
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
+    });
+    let (mut peer, _) = listener.accept().unwrap();
+    harness.get_by_label("Start cyclic").click();
+    run_until(&mut harness, "three cyclic sends", |app| {
+        app.tab().session.capture().counters.tx_messages == 3
+    });
+    click_send(&mut harness);
+    let got = read_for(&mut peer, 16);
+    assert_eq!(String::from_utf8_lossy(&got), "n=1;n=2;n=3;n=4;");
+}
+
+#[test]
+fn not_connected_goes_away_once_connected() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut harness = harness(Form {
+        remote_port: port.to_string(),
+        send_text: "hi".into(),
+        ..Form::default()
+    });
+    harness.run();
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::Enter);
+    harness.run();
+    harness.get_by_label("Not connected: click Connect first");
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
+    });
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("Not connected: click Connect first")
+            .is_none(),
+        "the message went with what it was about"
+    );
+    drop(listener);
+}
+
+#[test]
+fn the_encoding_in_the_send_group_is_the_same_setting_and_decides_what_is_sent() {
+    let (mut harness, mut peer) = connected_client(Form::default());
+    let pickers: Vec<_> = harness
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .map(|n| n.rect().top())
+        .collect();
+    assert_eq!(pickers.len(), 2, "in Receive and in Send");
+    // The lower one is the Send group's.
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .scroll_to_me();
+    harness.run();
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "GBK").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.encoding, TextEncoding::GBK);
+    let shown = harness
+        .get_all_by_role_and_label(Role::ComboBox, "Encoding")
+        .filter(|n| n.value().as_deref() == Some("GBK"))
+        .count();
+    assert_eq!(shown, 2, "both pickers show the one setting");
+    type_into(&mut harness, Role::MultilineTextInput, None, "你好");
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 4), [0xC4, 0xE3, 0xBA, 0xC3]);
+}
+
+#[test]
+fn a_bad_address_is_marked_as_it_is_typed_in_readable_text() {
+    let mut harness = harness(Form {
+        remote_ip: String::new(),
+        remote_port: String::new(),
+        ..Form::default()
+    });
+    type_into(
+        &mut harness,
+        Role::TextInput,
+        Some("Remote IP"),
+        "300.1.1.1",
+    );
+    type_into(&mut harness, Role::TextInput, Some("Remote port"), "70000");
+    // No Connect clicked.
+    let message = harness.get_by_label("300.1.1.1 is not an IP address: 300 is more than 255");
+    let label = harness.get_by_label("Remote IP");
+    assert!(
+        message.rect().height() >= label.rect().height() - 0.5,
+        "as large as the field's own label"
+    );
+    harness.get_by_label("70000 is not a port: ports go from 0 to 65535");
+    // Fixed, the message goes.
+    harness.state_mut().tab_mut().form.remote_ip = "10.1.1.1".into();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("is not an IP address")
+            .is_none()
+    );
+}
+
+fn small(form: Form) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1024.0, 640.0])
+        .build_eframe(move |cc| App::with_form(&cc.egui_ctx, form))
+}
+
+#[test]
+fn cyclic_send_and_send_file_sit_by_the_send_button_at_1024_by_640() {
+    let mut harness = small(Form::default());
+    harness.run();
+    let send = harness.get_by_role_and_label(Role::Button, "Send").rect();
+    for label in ["Start cyclic", "Send file…"] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(
+            rect.bottom() <= 640.0 && rect.left() >= send.left() - 900.0,
+            "{label} is on screen without scrolling: {rect:?}"
+        );
+        assert!(
+            (rect.top() - send.bottom()).abs() < 120.0,
+            "{label} is by the Send button ({send:?}): {rect:?}"
+        );
+    }
+}
+
+#[test]
+fn hex_switched_to_text_and_back_sends_the_same_six_bytes() {
+    let (mut harness, mut peer) = connected_client(Form {
+        tx_mode: InputMode::Hex,
+        send_text: "01 03 00 00 00 01".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Send text").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Send text").click();
+    harness.run();
+    let form = &harness.state().tab().form;
+    // Not text: shown with escapes, and the box says so.
+    assert_eq!(form.tx_mode, InputMode::Escapes);
+    assert_eq!(form.send_text, "\\x01\\x03\\0\\0\\0\\x01");
+    harness.get_by_label_contains("Not all of it is text");
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 6), [1, 3, 0, 0, 0, 1]);
+    harness.get_by_label("Send hex").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.send_text, "01 03 00 00 00 01");
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 6), [1, 3, 0, 0, 0, 1]);
+}

@@ -1,0 +1,206 @@
+//! Who a reply goes to: UDP peers by their latest datagram, the latest sender followed unless
+//! one is pinned, a target editable while the socket is open; a stopped server that listens
+//! again elsewhere while it keeps its clients.
+
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use eframe::egui::accesskit::Role;
+use eframe::egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use sockscope::capture::LinkState;
+use sockscope::engine::Mode;
+use sockscope::gui::App;
+use sockscope::gui::state::{Form, Selection};
+
+use super::{click_send, harness, run_until, type_into};
+
+/// A UDP tab bound to an ephemeral loopback port, with no remote address set.
+fn udp_tab(form: Form) -> (Harness<'static, App>, SocketAddr) {
+    let mut harness = harness(Form {
+        mode: Mode::Udp,
+        local_ip: "127.0.0.1".into(),
+        udp_port: "0".into(),
+        remote_ip: String::new(),
+        remote_port: String::new(),
+        send_text: "hi".into(),
+        ..form
+    });
+    harness.get_by_label("Open").click();
+    run_until(&mut harness, "bound", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    (harness, addr)
+}
+
+fn peer() -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    socket
+}
+
+/// `from` sends `bytes` and the tab has seen it.
+fn datagram(harness: &mut Harness<'static, App>, from: &UdpSocket, to: SocketAddr) {
+    let before = harness.state().tab().session.capture().counters.rx_messages;
+    from.send_to(b"ping", to).unwrap();
+    run_until(harness, "the datagram", |app| {
+        app.tab().session.capture().counters.rx_messages > before
+    });
+    // Arrival times a few milliseconds apart order the peers.
+    std::thread::sleep(Duration::from_millis(5));
+}
+
+fn receives(socket: &UdpSocket, want: &[u8]) {
+    let mut buf = [0u8; 64];
+    let (n, _) = socket.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], want);
+}
+
+/// The peers' ports, top to bottom as the list shows them.
+fn listed_ports(harness: &Harness<'static, App>, peers: &[&UdpSocket]) -> Vec<u16> {
+    let mut rows: Vec<(f32, u16)> = peers
+        .iter()
+        .map(|p| {
+            let port = p.local_addr().unwrap().port();
+            let row = harness
+                .get_all_by_label_contains(&format!("127.0.0.1:{port}  "))
+                .next()
+                .unwrap()
+                .rect()
+                .top();
+            (row, port)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    rows.into_iter().map(|(_, port)| port).collect()
+}
+
+#[test]
+fn replies_follow_the_latest_sender_until_one_is_pinned_and_clear_forgets_the_peers() {
+    let (mut harness, addr) = udp_tab(Form::default());
+    assert_eq!(harness.state().tab().selection, Selection::LatestPeer);
+    let (a, b, c) = (peer(), peer(), peer());
+    for p in [&a, &b, &c] {
+        datagram(&mut harness, p, addr);
+    }
+    harness.run();
+    let port = |p: &UdpSocket| p.local_addr().unwrap().port();
+    assert_eq!(
+        listed_ports(&harness, &[&a, &b, &c]),
+        [port(&c), port(&b), port(&a)],
+        "the latest first"
+    );
+    assert_eq!(
+        harness.query_all_by_label_contains(" s ago").count(),
+        3,
+        "each with its age"
+    );
+    click_send(&mut harness);
+    receives(&c, b"hi");
+    datagram(&mut harness, &a, addr);
+    harness.run();
+    assert_eq!(listed_ports(&harness, &[&a, &b, &c])[0], port(&a));
+    click_send(&mut harness);
+    receives(&a, b"hi");
+    // Pin b: it gets the replies whoever speaks next.
+    harness
+        .get_all_by_label_contains(&format!("127.0.0.1:{}  ", port(&b)))
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    datagram(&mut harness, &c, addr);
+    click_send(&mut harness);
+    receives(&b, b"hi");
+    harness.get_by_label_contains("pinned");
+    // Clear forgets the peers, and the pin with them.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    harness.run();
+    assert!(harness.state().tab().session.capture().peers.is_empty());
+    assert_ne!(
+        harness.state().tab().selection,
+        Selection::Peer(b.local_addr().unwrap())
+    );
+    harness.get_by_label("No datagram yet");
+}
+
+#[test]
+fn a_new_open_starts_with_no_peers() {
+    let (mut harness, addr) = udp_tab(Form::default());
+    let a = peer();
+    datagram(&mut harness, &a, addr);
+    harness.get_by_label("Close").click();
+    run_until(&mut harness, "closed", |app| !app.tab().is_open());
+    harness.get_by_label("Open").click();
+    run_until(&mut harness, "open again", |app| app.tab().is_open());
+    assert!(harness.state().tab().session.capture().peers.is_empty());
+}
+
+#[test]
+fn the_udp_remote_address_can_be_changed_while_the_socket_is_open() {
+    let (first, second) = (peer(), peer());
+    let (mut harness, _) = udp_tab(Form::default());
+    harness.state_mut().tab_mut().form.remote_ip = "127.0.0.1".into();
+    harness.state_mut().tab_mut().form.remote_port = first.local_addr().unwrap().port().to_string();
+    harness.run();
+    harness
+        .get_by_label_contains("Remote address (127.0.0.1")
+        .click();
+    harness.run();
+    click_send(&mut harness);
+    receives(&first, b"hi");
+    let field = harness.get_by_role_and_label(Role::TextInput, "Remote port");
+    assert!(!field.accesskit_node().is_disabled(), "editable while open");
+    harness.state_mut().tab_mut().form.remote_port.clear();
+    let port = second.local_addr().unwrap().port().to_string();
+    type_into(&mut harness, Role::TextInput, Some("Remote port"), &port);
+    click_send(&mut harness);
+    receives(&second, b"hi");
+}
+
+#[test]
+fn a_stopped_server_that_kept_its_clients_listens_again_on_another_port() {
+    let mut harness = harness(Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(first) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    let _kept = TcpStream::connect(first).unwrap();
+    run_until(&mut harness, "a client", |app| {
+        app.tab().session.capture().clients.len() == 1
+    });
+    harness.get_by_label("Stop").click();
+    run_until(&mut harness, "not listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::NotListening)
+    });
+    let field = harness.get_by_role_and_label(Role::TextInput, "Local port");
+    assert!(!field.accesskit_node().is_disabled(), "the port can change");
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    harness.state_mut().tab_mut().form.server_port = free.port().to_string();
+    harness.run();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening again", |app| {
+        app.tab().session.capture().link == LinkState::Listening(free)
+    });
+    let _second = TcpStream::connect(free).unwrap();
+    run_until(&mut harness, "the kept client and a new one", |app| {
+        app.tab().session.capture().clients.len() == 2
+    });
+}
