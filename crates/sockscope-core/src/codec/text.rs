@@ -591,23 +591,31 @@ pub fn ltr_pieces(text: &str) -> Vec<Cow<'_, str>> {
     pieces
 }
 
-/// Control characters as spaces (`\r\n` as one), for a one-line row that hides them.
+/// Line breaks and tabs as spaces (`\r\n` as one), for a one-line row that hides them. Every
+/// other control character is data, not layout (`01 03 00 0A` of a Modbus frame), so it stays
+/// visible as in [`one_line`]: hiding it would show bytes that are not there as blanks.
 pub fn without_controls(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c.is_ascii_control()) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len() + 8);
     let mut last_space = false;
     for c in text.chars() {
-        if c.is_ascii_control() {
-            if !last_space {
-                out.push(' ');
+        match c {
+            '\r' | '\n' | '\t' => {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+                continue;
             }
-            last_space = true;
-        } else {
-            out.push(c);
-            last_space = false;
+            '\0' => out.push_str("\\0"),
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02X}", u32::from(c));
+            }
+            c => out.push(c),
         }
+        last_space = false;
     }
     Cow::Owned(out)
 }
@@ -696,8 +704,13 @@ mod tests {
     }
 
     #[test]
-    fn hidden_control_characters_become_single_spaces() {
+    fn hidden_line_breaks_become_single_spaces_other_controls_stay_visible() {
         assert_eq!(without_controls("OK\r\nREADY\r\n"), "OK READY ");
+        assert_eq!(without_controls("a\tb"), "a b");
+        assert_eq!(
+            without_controls("\u{1}\u{3}\u{2}\0d\u{7f}"),
+            "\\x01\\x03\\x02\\0d\\x7F"
+        );
         assert!(matches!(without_controls("plain"), Cow::Borrowed(_)));
     }
 
