@@ -4,6 +4,8 @@
 //! - [`i18n`]: every user-facing string in English and 简体中文, read by all the layers;
 //! - [`codec`]: pure byte ↔ value functions (hex, escapes, text decoding, framing, checksums,
 //!   payloads);
+//! - [`rules`]: auto-reply rules — conditions, expressions, reply templates — compiled once
+//!   and run per message;
 //! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
 //! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
 //! - [`profile`]: a session's settings as a versioned RON file, loaded field by field;
@@ -16,4 +18,5 @@ pub mod codec;
 pub mod engine;
 pub mod i18n;
 pub mod profile;
+pub mod rules;
 pub mod session;

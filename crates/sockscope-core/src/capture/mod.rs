@@ -220,6 +220,21 @@ impl FileProgress {
     }
 }
 
+/// A scripted conversation's run, as the session saw it.
+#[derive(Clone, Debug)]
+pub struct ScriptReport {
+    /// The script's name.
+    pub name: String,
+    /// Every step's label, in order.
+    pub steps: Vec<String>,
+    /// The steps that ended, in order.
+    pub results: Vec<crate::rules::script::StepResult>,
+    /// `Some` once it ended: every step passed, or not.
+    pub passed: Option<bool>,
+    /// When it started.
+    pub started: SystemTime,
+}
+
 /// Everything one session has seen.
 #[derive(Default)]
 pub struct Capture {
@@ -253,6 +268,11 @@ pub struct Capture {
     pub locals: HashMap<ConnId, SocketAddr>,
     /// The UDP socket's address, for the pcap export.
     pub udp_local: Option<SocketAddr>,
+    /// How often each auto-reply rule fired since the session opened, and when it last did
+    /// (by the rule's index).
+    pub rule_hits: BTreeMap<usize, crate::rules::Hits>,
+    /// The last scripted conversation run in this session, step by step.
+    pub script: Option<ScriptReport>,
 }
 
 /// How received bytes are recorded to a file.
@@ -326,9 +346,67 @@ impl Capture {
         }
     }
 
+    fn apply_script(&mut self, now: SystemTime, event: Event) {
+        match event {
+            Event::ScriptStarted { name, steps } => {
+                self.script = Some(ScriptReport {
+                    name,
+                    steps,
+                    results: Vec::new(),
+                    passed: None,
+                    started: now,
+                });
+            }
+            Event::ScriptStep(result) => {
+                if let Some(report) = self.script.as_mut() {
+                    report.results.push(result);
+                }
+            }
+            Event::ScriptFinished { passed } => {
+                let Some(report) = self.script.as_mut() else {
+                    return;
+                };
+                report.passed = Some(passed);
+                let took = now.duration_since(report.started).unwrap_or_default();
+                let took = format!("{:.3} s", took.as_secs_f64());
+                let name = report.name.clone();
+                match report.results.iter().find(|r| !r.ok) {
+                    None => {
+                        let steps = report.results.len();
+                        self.info(
+                            now,
+                            None,
+                            None,
+                            Note::say(S::EvScriptPassed, [arg(name), arg(steps), arg(took)]),
+                        );
+                    }
+                    Some(failed) => {
+                        let (index, why) =
+                            (failed.index + 1, failed.detail.clone().unwrap_or_default());
+                        let note = Note::say(S::EvScriptFailed, [arg(name), arg(index), arg(why)]);
+                        self.log.push_note(now, RecordKind::Error, None, None, note);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_rule_hits(&mut self, now: SystemTime, hits: Vec<(usize, u64)>) {
+        for (rule, count) in hits {
+            let last = Some(now);
+            self.rule_hits
+                .insert(rule, crate::rules::Hits { count, last });
+        }
+    }
+
     /// Folds in an event that carries no bytes.
     fn apply_state(&mut self, now: SystemTime, event: Event) {
         match event {
+            Event::RulesFired(hits) => self.apply_rule_hits(now, hits),
+            event @ (Event::ScriptStarted { .. }
+            | Event::ScriptStep(_)
+            | Event::ScriptFinished { .. }) => self.apply_script(now, event),
             Event::Listening { local } => {
                 self.link = LinkState::Listening(local);
                 if self.mode == Mode::Udp {
@@ -702,6 +780,7 @@ impl Capture {
         self.last_error = None;
         self.stopped = false;
         self.peers.clear();
+        self.rule_hits.clear();
     }
 
     /// The UDP peer that sent the latest datagram, if any.

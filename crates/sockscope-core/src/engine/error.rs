@@ -66,6 +66,8 @@ pub enum EngineError {
     },
     /// A timed send's payload could not be made (e.g. its checksum range no longer fits).
     Payload(crate::codec::payload::PayloadError),
+    /// A rule fired but could not do its part (its sentence names the rule and why).
+    Rule(String),
     /// A bug: the I/O thread panicked. The session is over.
     Internal(String),
 }
@@ -124,6 +126,7 @@ impl fmt::Display for EngineError {
                 f.write_str(&tf(S::ErrIo, &[&context, source]))
             }
             EngineError::Payload(e) => f.write_str(&tf(S::ErrTimedSend, &[e])),
+            EngineError::Rule(sentence) => f.write_str(sentence),
             EngineError::Internal(what) => f.write_str(&tf(S::ErrInternal, &[what])),
         }
     }

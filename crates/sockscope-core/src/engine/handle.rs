@@ -55,9 +55,12 @@ impl Engine {
             notify,
         )?;
         let waker = io.waker();
+        // What the I/O thread words itself (a rule's failure) is in the owner's language.
+        let lang = crate::i18n::lang();
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
+                crate::i18n::set_lang(lang);
                 // A bug in the loop must not leave a silent dead session: report it and end.
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| io.run())) {
                     let what = panic

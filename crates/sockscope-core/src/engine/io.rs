@@ -362,6 +362,17 @@ impl Io {
             }
             Command::StartSchedule(schedule) => self.stage.start_schedule(schedule),
             Command::SetReply(reply) => self.out.watch = self.stage.set_reply(reply),
+            Command::SetRules(rules) => self.out.watch = self.stage.set_rules(rules),
+            Command::RunScript { run, to } => {
+                let mut stage = std::mem::take(&mut self.stage);
+                self.out.watch = stage.run_script(run, to, self);
+                self.stage = stage;
+            }
+            Command::StopScript => {
+                let mut stage = std::mem::take(&mut self.stage);
+                self.out.watch = stage.stop_script(self);
+                self.stage = stage;
+            }
             Command::StopSchedule => {
                 let mut stage = std::mem::take(&mut self.stage);
                 stage.stop_schedule(self);
@@ -514,5 +525,20 @@ impl Wire for Io {
 
     fn emit(&mut self, event: Event) {
         self.out.emit(event);
+    }
+
+    fn close_conn(&mut self, conn: ConnId) {
+        if let Some(token) = self.conns.get(&conn).copied() {
+            self.close(token, CloseReason::LocalClose);
+        }
+    }
+
+    fn with_counter(&mut self, f: &mut dyn FnMut(&mut i64, i64)) {
+        let mut vars = self
+            .vars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let step = vars.step;
+        f(&mut vars.counter, step);
     }
 }

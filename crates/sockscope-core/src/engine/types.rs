@@ -148,6 +148,17 @@ pub enum Command {
     StopSchedule,
     /// Answer every received message by itself from now on (`None`: stop answering).
     SetReply(Option<Reply>),
+    /// Answer received messages by these rules from now on (`None`: stop).
+    SetRules(Option<Box<crate::rules::Machine>>),
+    /// Runs a scripted conversation against `to` (replacing one that runs).
+    RunScript {
+        /// The run, compiled.
+        run: Box<crate::rules::script::Run>,
+        /// Where its sends go.
+        to: Target,
+    },
+    /// Stops the running script (its current step fails).
+    StopScript,
     /// Send a file in chunks, replacing any file being sent.
     SendFile {
         /// Where the chunks go.
@@ -312,6 +323,22 @@ pub enum Event {
         total: u64,
         /// Done, cancelled or failed (an `Error` says which).
         finished: bool,
+    },
+    /// Rules fired for a received message: each rule's index and its hit count so far.
+    RulesFired(Vec<(usize, u64)>),
+    /// A script started: its name and its steps' labels.
+    ScriptStarted {
+        /// Its name.
+        name: String,
+        /// Each step, unrolled.
+        steps: Vec<String>,
+    },
+    /// A script's step ended.
+    ScriptStep(crate::rules::script::StepResult),
+    /// A script ended.
+    ScriptFinished {
+        /// Every step passed.
+        passed: bool,
     },
     /// The session ended; no more events follow.
     Stopped,

@@ -120,6 +120,8 @@ pub struct Form {
     pub show_length_header: bool,
     /// Wrap long rows onto more lines (接收区自动换行) instead of cutting them at the edge.
     pub wrap_lines: bool,
+    /// Auto-reply rules (自动应答), their tables and starting state.
+    pub automation: crate::rules::Automation,
 }
 
 impl Default for Form {
@@ -174,6 +176,7 @@ impl Default for Form {
             keep_half_closed: false,
             show_length_header: false,
             wrap_lines: false,
+            automation: crate::rules::Automation::default(),
         }
     }
 }

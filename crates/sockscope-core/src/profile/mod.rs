@@ -23,7 +23,7 @@ pub use form::{FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand};
 
 /// The format this version writes. Files of older versions load (every field has a default);
 /// files of newer versions load what this version knows, with a warning.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The extension of profile files.
 pub const EXTENSION: &str = "ron";

@@ -292,6 +292,59 @@ impl Session {
     pub fn open_form(&mut self, form: &Form) -> Result<(), FieldErrors> {
         let config = form.session_config()?;
         let _ = self.open(config, form.keep_half_closed);
+        if form.automation.active()
+            && let Err(error) = self.set_rules(Some(&form.automation), form.encoding)
+        {
+            // The session runs without rules, and the log says which rule is wrong.
+            self.capture()
+                .apply(Event::Error(crate::engine::EngineError::Rule(
+                    error.message,
+                )));
+        }
+        Ok(())
+    }
+
+    /// Runs the form's script number `index` against the session's peer: a client's server, a
+    /// server's clients, a UDP session's remote address. The error is a sentence.
+    pub fn run_script(&self, form: &Form, index: usize) -> Result<(), String> {
+        let script = form
+            .automation
+            .scripts
+            .get(index)
+            .ok_or_else(|| crate::i18n::tf(S::ScriptNone, &[&(index + 1)]))?;
+        let run = crate::rules::script::Run::compile(script, form.encoding)?;
+        let to = match form.mode {
+            Mode::Udp => {
+                let mut errors = FieldErrors::default();
+                let addr = form.remote_addr(&mut errors).ok_or_else(|| {
+                    [errors.remote_ip, errors.remote_port]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })?;
+                Target::Addr(addr)
+            }
+            Mode::TcpClient | Mode::TcpServer => Target::AllConns,
+        };
+        self.command(Command::RunScript {
+            run: Box::new(run),
+            to,
+        });
+        Ok(())
+    }
+
+    /// Answers received messages by `automation`'s rules from now on (`None`: stop), texts
+    /// in `encoding`. A rule that does not compile is the error, and nothing changes.
+    pub fn set_rules(
+        &self,
+        automation: Option<&crate::rules::Automation>,
+        encoding: crate::codec::TextEncoding,
+    ) -> Result<(), crate::rules::RuleError> {
+        let machine = automation
+            .map(|a| crate::rules::Machine::compile(a, encoding))
+            .transpose()?;
+        self.command(Command::SetRules(machine.map(Box::new)));
         Ok(())
     }
 

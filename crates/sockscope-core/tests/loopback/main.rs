@@ -13,6 +13,7 @@ mod capture;
 mod faults;
 mod framing;
 mod sending;
+mod simulators;
 mod tcp_client;
 mod tcp_server;
 mod udp;

@@ -45,6 +45,9 @@ pub enum Command {
     Udp(UdpArgs),
     /// Run a profile's session without a window and print its log.
     Run(RunArgs),
+    /// Run a profile's scripted conversations and say which passed (exit 0 all passed, 1 one
+    /// failed, 2 bad input or a failed connect); --junit writes a report CI systems read.
+    Test(TestArgs),
 }
 
 /// How received data is read and shown.
@@ -212,6 +215,25 @@ pub struct RunArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `sockscope test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The profile (.ron) whose scripts to run.
+    pub profile: PathBuf,
+    /// Use this remote address instead of the profile's: HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub remote: Option<String>,
+    /// Use this local port instead of the profile's.
+    #[arg(long)]
+    pub local_port: Option<u16>,
+    /// Only the scripts whose name contains this.
+    #[arg(long, value_name = "NAME")]
+    pub script: Option<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// `2s`, `100ms`, `1m`, `1h30m`.

@@ -7,6 +7,7 @@
 
 pub mod args;
 mod print;
+mod test;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -106,6 +107,7 @@ pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
         Command::Listen(args) => listen(&args, io),
         Command::Udp(args) => udp(&args, io),
         Command::Run(args) => run_profile(&args, io),
+        Command::Test(args) => test::test_profile(&args, io),
     };
     match result {
         Ok(code) => code,
@@ -627,37 +629,58 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     Ok(OK)
 }
 
-fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let loaded = sockscope_core::profile::load(&args.profile)
-        .map_err(|e| bad(tf(S::ProfileFailed, &[&args.profile.display(), &e])))?;
+/// A profile's session settings with the command line's overrides; warnings go to stderr.
+fn load_form(
+    path: &Path,
+    local_port: Option<u16>,
+    remote: Option<&str>,
+    io: &mut Io<'_>,
+) -> Result<sockscope_core::profile::Form, Failure> {
+    let loaded = sockscope_core::profile::load(path)
+        .map_err(|e| bad(tf(S::ProfileFailed, &[&path.display(), &e])))?;
     for warning in &loaded.warnings {
         let _ = writeln!(
             io.stderr,
             "{}",
-            tf(S::ProfileWarning, &[&args.profile.display(), warning])
+            tf(S::ProfileWarning, &[&path.display(), warning])
         );
     }
     let mut form = loaded.profile.session;
-    if let Some(port) = args.local_port {
+    if let Some(port) = local_port {
         *form.local_port_mut() = port.to_string();
     }
-    if let Some(remote) = &args.remote {
+    if let Some(remote) = remote {
         let addr = resolve(remote)?;
         form.remote_ip = addr.ip().to_string();
         form.remote_port = addr.port().to_string();
     }
+    Ok(form)
+}
+
+/// The sentences of a form's address errors, joined.
+fn field_sentences(errors: sockscope_core::profile::FieldErrors) -> String {
+    [
+        errors.local_ip,
+        errors.local_port,
+        errors.remote_ip,
+        errors.remote_port,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<String>>()
+    .join("; ")
+}
+
+fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
+    if form.automation.active() {
+        // A wrong rule is bad input: say which, before anything opens.
+        sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
+            .map_err(|e| bad(e.message))?;
+    }
     let mut session = Session::with_form(&form, Arc::new(|| {}));
     if let Err(errors) = session.open_form(&form) {
-        let sentences: Vec<String> = [
-            errors.local_ip,
-            errors.local_port,
-            errors.remote_ip,
-            errors.remote_port,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        return Err(bad(sentences.join("; ")));
+        return Err(bad(field_sentences(errors)));
     }
     let view = args::View {
         encoding: form.encoding,

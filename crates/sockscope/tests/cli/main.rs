@@ -9,6 +9,7 @@
 )]
 
 mod process;
+mod scripts;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};

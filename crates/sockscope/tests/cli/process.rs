@@ -149,3 +149,68 @@ fn against_socat_an_echo_server_and_a_client_we_did_not_write() {
     assert!(status.success(), "{stdout}");
     assert!(stdout.contains(r#""text":"from socat""#), "{stdout}");
 }
+
+fn example(name: &str) -> String {
+    format!(
+        "{}/../../examples/profiles/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn run_of_the_at_modem_answers_socat_and_a_wrong_rule_is_exit_2() {
+    if !has("socat") {
+        eprintln!("skipped: socat is not installed (.ci/run installs it)");
+        return;
+    }
+    let port = closed_port();
+    let mut modem = sockscope()
+        .args([
+            "run",
+            &example("at-modem.ron"),
+            "--local-port",
+            &port.to_string(),
+            "--duration",
+            "20s",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(connect_retrying(port));
+    let out = Command::new("socat")
+        .args(["-t", "2", "-", &format!("TCP:127.0.0.1:{port}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut socat| {
+            let mut stdin = socat.stdin.take().unwrap();
+            stdin.write_all(b"AT\rAT+CSQ\r").unwrap();
+            // socat waits -t 2 s for the answers after stdin ends.
+            drop(stdin);
+            socat.wait_with_output()
+        })
+        .unwrap();
+    modem.kill().unwrap();
+    let _ = modem.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "OK\r\n+CSQ: 23,99\r\n\r\nOK\r\n"
+    );
+
+    let profile =
+        std::env::temp_dir().join(format!("sockscope-bad-rule-{}.ron", std::process::id()));
+    std::fs::write(
+        &profile,
+        r#"(version: 2, session: (mode: TcpServer, automation: (enabled: true,
+            rules: [(name: "poll", when: Bytes(Exact, "01 0G"))])))"#,
+    )
+    .unwrap();
+    let out = sockscope()
+        .args(["run", profile.to_str().unwrap(), "--local-port", "0"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&profile).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("poll") && stderr.contains('G'), "{stderr}");
+}

@@ -204,6 +204,29 @@ fn everything_set() -> Form {
         keep_half_closed: true,
         show_length_header: true,
         wrap_lines: true,
+        automation: sockscope_core::rules::Automation {
+            enabled: true,
+            rules: vec![sockscope_core::rules::Rule {
+                name: "poll".into(),
+                when: sockscope_core::rules::Cond::Bytes(
+                    sockscope_core::rules::Match::Prefix,
+                    "01 03 ?? ??".into(),
+                ),
+                reply: Some(sockscope_core::rules::ReplySpec {
+                    payload: "{{rx[0..2]}} 02 00 64".into(),
+                    mode: InputMode::Hex,
+                    ..Default::default()
+                }),
+                delay_ms: 5,
+                ..Default::default()
+            }],
+            tables: [("t".to_owned(), "00 01".to_owned())].into(),
+            state: "IDLE".into(),
+            scripts: vec![sockscope_core::rules::script::Script {
+                name: "poll".into(),
+                steps: vec![sockscope_core::rules::script::Step::Wait(5)],
+            }],
+        },
     };
     // A field added later and forgotten here would still be at its default: fail then.
     let ours = fields_of(&form);

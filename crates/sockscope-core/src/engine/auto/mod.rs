@@ -1,5 +1,6 @@
 //! The automation stage: everything on the I/O thread that sends without being told each time —
-//! cyclic schedules and sequences, file sends. It runs once per poll round, so it keeps time
+//! cyclic schedules and sequences, file sends, echo, and auto-reply rules (with their delayed
+//! replies). It runs once per poll round, so it keeps time
 //! while the window is hidden, shows a dialog, or does not exist.
 
 mod file;
@@ -11,9 +12,11 @@ pub use file::{FileSend, Pace};
 pub use schedule::Schedule;
 
 use super::outbox::Seen;
-use super::{EngineError, Event, Target};
+use super::{ConnId, EngineError, Event, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
+use crate::rules::script::{Action, Run};
+use crate::rules::{Machine, ReplyTo};
 
 /// How a session answers every message it receives, by itself, on the I/O thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,11 +45,27 @@ pub(crate) trait Wire {
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool;
     /// Adds an event to this round's batch.
     fn emit(&mut self, event: Event);
+    /// Closes one TCP connection (a rule said so).
+    fn close_conn(&mut self, conn: ConnId);
+    /// Runs `f` with the session's `{{counter}}` and its step.
+    fn with_counter(&mut self, f: &mut dyn FnMut(&mut i64, i64));
+}
+
+/// A rule's reply waiting for its delay.
+struct Delayed {
+    at: Instant,
+    to: Target,
+    bytes: Option<Vec<u8>>,
+    close: Option<ConnId>,
 }
 
 /// The sends that run by themselves.
 pub(crate) struct Stage {
     reply: Option<Reply>,
+    rules: Option<Box<Machine>>,
+    script: Option<(Box<Run>, Target)>,
+    /// Delayed replies, soonest first.
+    delayed: std::collections::VecDeque<Delayed>,
     schedule: Option<Schedule>,
     schedule_report: Instant,
     file: Option<FileSend>,
@@ -57,6 +76,9 @@ impl Default for Stage {
     fn default() -> Self {
         Self {
             reply: None,
+            rules: None,
+            script: None,
+            delayed: std::collections::VecDeque::new(),
             schedule: None,
             schedule_report: Instant::now(),
             file: None,
@@ -70,23 +92,191 @@ impl Stage {
     /// needs to see received messages.
     pub fn set_reply(&mut self, reply: Option<Reply>) -> bool {
         self.reply = reply;
-        self.reply.is_some()
+        self.watching()
+    }
+
+    /// Answers received messages by these rules from now on (or stops, with `None`); true if
+    /// the stage needs to see received messages.
+    pub fn set_rules(&mut self, rules: Option<Box<Machine>>) -> bool {
+        self.rules = rules;
+        if self.rules.is_none() {
+            self.delayed.clear();
+        }
+        self.watching()
+    }
+
+    fn watching(&self) -> bool {
+        self.reply.is_some() || self.rules.is_some() || self.script.is_some()
+    }
+
+    /// Starts a script against `to`; true if the stage needs to see received messages.
+    pub fn run_script(&mut self, mut run: Box<Run>, to: Target, wire: &mut dyn Wire) -> bool {
+        self.stop_script(wire);
+        wire.emit(Event::ScriptStarted {
+            name: run.name().to_owned(),
+            steps: run.labels(),
+        });
+        let mut actions = Vec::new();
+        wire.with_counter(&mut |counter, step| {
+            run.start(Instant::now(), counter, step, &mut actions);
+        });
+        self.script = Some((run, to));
+        self.script_actions(actions, wire);
+        self.watching()
+    }
+
+    /// Stops the running script; true if the stage still needs to see received messages.
+    pub fn stop_script(&mut self, wire: &mut dyn Wire) -> bool {
+        if let Some((run, _)) = self.script.as_mut() {
+            let mut actions = Vec::new();
+            run.stop(Instant::now(), &mut actions);
+            self.script_actions(actions, wire);
+        }
+        self.script = None;
+        self.watching()
+    }
+
+    fn script_actions(&mut self, actions: Vec<Action>, wire: &mut dyn Wire) {
+        for action in actions {
+            match action {
+                Action::Send(bytes) => {
+                    if let Some((_, to)) = &self.script {
+                        let to = to.clone();
+                        if wire.reachable(&to) {
+                            wire.send_bytes(&to, bytes, true);
+                        } else {
+                            wire.emit(Event::Error(EngineError::NotConnected));
+                        }
+                    }
+                }
+                Action::Step(result) => wire.emit(Event::ScriptStep(result)),
+                Action::Finished { passed } => wire.emit(Event::ScriptFinished { passed }),
+            }
+        }
+        if self.script.as_ref().is_some_and(|(run, _)| run.done()) {
+            self.script = None;
+        }
+    }
+
+    fn script_message(&mut self, message: &Seen, wire: &mut dyn Wire) {
+        let Some((run, _)) = self.script.as_mut() else {
+            return;
+        };
+        let mut actions = Vec::new();
+        wire.with_counter(&mut |counter, step| {
+            run.message(
+                &message.bytes,
+                message.peer,
+                Instant::now(),
+                counter,
+                step,
+                &mut actions,
+            );
+        });
+        self.script_actions(actions, wire);
+    }
+
+    fn script_tick(&mut self, wire: &mut dyn Wire) {
+        let Some((run, _)) = self.script.as_mut() else {
+            return;
+        };
+        let mut actions = Vec::new();
+        wire.with_counter(&mut |counter, step| {
+            run.tick(Instant::now(), counter, step, &mut actions);
+        });
+        self.script_actions(actions, wire);
     }
 
     /// Answers the messages just received, to whoever sent each.
     pub fn react(&mut self, seen: Vec<Seen>, wire: &mut dyn Wire) {
-        let Some(reply) = &self.reply else { return };
         for message in seen {
-            let to = match message.conn {
+            let sender = match message.conn {
                 Some(conn) => Target::Conn(conn),
                 None => Target::Addr(message.peer),
             };
-            let bytes = match reply {
-                Reply::Echo => message.bytes,
-                Reply::Bytes(bytes) => bytes.clone(),
+            if let Some(reply) = &self.reply {
+                let bytes = match reply {
+                    Reply::Echo => message.bytes.clone(),
+                    Reply::Bytes(bytes) => bytes.clone(),
+                };
+                if !bytes.is_empty() {
+                    wire.send_bytes(&sender, bytes, true);
+                }
+            }
+            if self.rules.is_some() {
+                self.apply_rules(&message, &sender, wire);
+            }
+            if self.script.is_some() {
+                self.script_message(&message, wire);
+            }
+        }
+    }
+
+    fn apply_rules(&mut self, message: &Seen, sender: &Target, wire: &mut dyn Wire) {
+        let Some(rules) = self.rules.as_mut() else {
+            return;
+        };
+        let now = std::time::SystemTime::now();
+        let mut fired = Vec::new();
+        wire.with_counter(&mut |counter, step| {
+            fired = rules.fire(&message.bytes, message.peer, counter, step, now);
+        });
+        if fired.is_empty() {
+            return;
+        }
+        let hits: Vec<(usize, u64)> = fired
+            .iter()
+            .map(|f| (f.rule, rules.hits().get(f.rule).map_or(0, |h| h.count)))
+            .collect();
+        wire.emit(Event::RulesFired(hits));
+        for f in fired {
+            if let Some(error) = f.error {
+                wire.emit(Event::Error(EngineError::Rule(error)));
+            }
+            let to = match (f.to, sender) {
+                (ReplyTo::All, Target::Conn(_)) => Target::AllConns,
+                _ => sender.clone(),
             };
-            if !bytes.is_empty() {
-                wire.send_bytes(&to, bytes, true);
+            let close = message.conn.filter(|_| f.close);
+            if f.delay.is_zero() {
+                if let Some(bytes) = f.reply.filter(|b| !b.is_empty()) {
+                    wire.send_bytes(&to, bytes, true);
+                }
+                if let Some(conn) = close {
+                    wire.close_conn(conn);
+                }
+            } else {
+                let at = Instant::now() + f.delay;
+                let place = self.delayed.partition_point(|d| d.at <= at);
+                self.delayed.insert(
+                    place,
+                    Delayed {
+                        at,
+                        to,
+                        bytes: f.reply,
+                        close,
+                    },
+                );
+            }
+        }
+    }
+
+    fn run_delayed(&mut self, wire: &mut dyn Wire) {
+        let now = Instant::now();
+        while self.delayed.front().is_some_and(|d| d.at <= now) {
+            let Some(due) = self.delayed.pop_front() else {
+                break;
+            };
+            // A reply to a client that left in the meantime has nobody to go to: dropped.
+            if let Some(bytes) = due.bytes.filter(|b| !b.is_empty())
+                && wire.reachable(&due.to)
+            {
+                wire.send_bytes(&due.to, bytes, true);
+            }
+            if let Some(conn) = due.close
+                && wire.reachable(&Target::Conn(conn))
+            {
+                wire.close_conn(conn);
             }
         }
     }
@@ -133,11 +323,20 @@ impl Stage {
             .as_ref()
             .filter(|f| wire.queued_towards(&f.to) < FILE_LOW_WATER)
             .and_then(FileSend::next_at);
-        schedule.into_iter().chain(file).min()
+        let delayed = self.delayed.front().map(|d| d.at);
+        let script = self.script.as_ref().and_then(|(run, _)| run.deadline());
+        schedule
+            .into_iter()
+            .chain(file)
+            .chain(delayed)
+            .chain(script)
+            .min()
     }
 
     /// Makes every send that is due.
     pub fn run(&mut self, wire: &mut dyn Wire) {
+        self.run_delayed(wire);
+        self.script_tick(wire);
         self.run_schedule(wire);
         self.pump_file(wire);
     }

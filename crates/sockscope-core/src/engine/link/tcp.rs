@@ -33,6 +33,8 @@ pub(crate) struct TcpConn {
     last_rx: Instant,
     /// The peer finished sending and the connection is kept for sending (half-closed).
     peer_finished: bool,
+    /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
+    close_when_flushed: bool,
 }
 
 /// How a read loop ended.
@@ -45,6 +47,9 @@ enum ReadEnd {
     Closed(CloseReason),
     /// The peer finished sending; the connection is kept (half-closed).
     Finished,
+    /// The peer finished sending while rules answer what arrives: the connection stays until
+    /// their replies are written, then closes (a device answers a request sent with FIN).
+    Lingering,
 }
 
 impl TcpConn {
@@ -88,6 +93,7 @@ impl TcpConn {
             framer: framer_for(&cx.opts.framing),
             last_rx: Instant::now(),
             peer_finished: false,
+            close_when_flushed: false,
         }
     }
 
@@ -127,6 +133,9 @@ impl TcpConn {
     }
 
     fn read(&mut self, cx: &mut Cx<'_>) -> Status {
+        if self.close_when_flushed && self.out.is_empty() {
+            return self.end(cx, CloseReason::PeerClosed);
+        }
         match self.read_some(cx) {
             ReadEnd::Drained => Status::Idle,
             ReadEnd::More => Status::More,
@@ -139,6 +148,11 @@ impl TcpConn {
                     peer: self.peer,
                 });
                 Status::Idle
+            }
+            ReadEnd::Lingering => {
+                self.flush_framer(cx);
+                // Back next round, after the automation stage answered what just arrived.
+                Status::More
             }
         }
     }
@@ -161,6 +175,11 @@ impl TcpConn {
                     if cx.opts.keep_half_closed {
                         self.peer_finished = true;
                         return ReadEnd::Finished;
+                    }
+                    if cx.out.watch {
+                        self.peer_finished = true;
+                        self.close_when_flushed = true;
+                        return ReadEnd::Lingering;
                     }
                     return ReadEnd::Closed(CloseReason::PeerClosed);
                 }
@@ -363,6 +382,8 @@ impl Link for TcpConn {
         self.out.push_back(out);
         match self.flush(cx) {
             Some(reason) => self.end(cx, reason),
+            // A lingering connection comes back next round to close once this is written.
+            None if self.close_when_flushed => Status::More,
             None => Status::Idle,
         }
     }

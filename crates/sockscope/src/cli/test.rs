@@ -1,0 +1,305 @@
+//! `sockscope test PROFILE.ron`: each of the profile's scripted conversations on a fresh
+//! session (a new connection each), every step with ✓ or ✗ and its time, a verdict, and a
+//! JUnit XML report for CI.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use sockscope_core::capture::{LinkState, ScriptReport};
+use sockscope_core::codec::hex;
+use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::rules::script::{Script, Step, StepResult};
+use sockscope_core::session::Session;
+
+use super::{Failure, Io, NOT_MATCHED, OK, bad, field_sentences, load_form};
+
+/// Longest a script may run: its expects' timeouts and its waits, plus a margin.
+fn budget(steps: &[Step]) -> Duration {
+    fn ms(steps: &[Step]) -> u64 {
+        steps.iter().fold(0u64, |sum, step| {
+            sum.saturating_add(match step {
+                Step::Expect { timeout_ms, .. } => *timeout_ms,
+                Step::Wait(ms) => *ms,
+                Step::Repeat(times, inner) => ms(inner).saturating_mul(u64::from(*times)),
+                Step::Send(_) | Step::Capture(..) => 0,
+            })
+        })
+    }
+    Duration::from_millis(ms(steps).min(86_400_000)) + Duration::from_secs(5)
+}
+
+fn took(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// How step bytes are shown: as the profile shows received data.
+#[derive(Clone, Copy)]
+struct Show {
+    hex: bool,
+    encoding: sockscope_core::codec::TextEncoding,
+}
+
+fn shown(bytes: &[u8], show: Show) -> String {
+    if show.hex {
+        hex::format(bytes)
+    } else {
+        let text = show.encoding.decode_complete(bytes);
+        format!("“{}”", sockscope_core::codec::text::one_line(&text))
+    }
+}
+
+fn step_line(result: &StepResult, show: Show) -> String {
+    let mark = if result.ok { "✓" } else { "✗" };
+    let mut line = format!(
+        "  {mark} {:>3}  {}  {}",
+        result.index + 1,
+        result.label,
+        took(result.took)
+    );
+    if let Some(why) = &result.detail {
+        let _ = write!(line, " — {why}");
+    }
+    if let Some(bytes) = result.bytes.as_deref().filter(|b| !b.is_empty()) {
+        let _ = write!(line, "\n         {}", shown(bytes, show));
+    }
+    line
+}
+
+/// One script's outcome.
+struct Outcome {
+    name: String,
+    report: Option<ScriptReport>,
+    /// Why it did not run to a verdict (connect failed, timed out).
+    error: Option<String>,
+    took: Duration,
+}
+
+impl Outcome {
+    fn passed(&self) -> bool {
+        self.error.is_none() && self.report.as_ref().is_some_and(|r| r.passed == Some(true))
+    }
+
+    fn failure(&self) -> Option<String> {
+        if let Some(error) = &self.error {
+            return Some(error.clone());
+        }
+        let report = self.report.as_ref()?;
+        let failed = report.results.iter().find(|r| !r.ok)?;
+        Some(tf(
+            S::EvScriptFailed,
+            &[
+                &report.name,
+                &(failed.index + 1),
+                &failed.detail.clone().unwrap_or_default(),
+            ],
+        ))
+    }
+}
+
+fn run_one(
+    form: &sockscope_core::profile::Form,
+    (index, script): (usize, &Script),
+    io: &mut Io<'_>,
+) -> Outcome {
+    let started = std::time::Instant::now();
+    let mut outcome = Outcome {
+        name: script.name.clone(),
+        report: None,
+        error: None,
+        took: Duration::ZERO,
+    };
+    let mut session = Session::with_form(form, std::sync::Arc::new(|| {}));
+    if let Err(errors) = session.open_form(form) {
+        outcome.error = Some(field_sentences(errors));
+        return outcome;
+    }
+    let timeout = Duration::from_secs_f32(form.connect_timeout_s.max(0.1)) + Duration::from_secs(1);
+    session.wait_until(timeout, |c| {
+        matches!(
+            c.link,
+            LinkState::Listening(_) | LinkState::Connected { .. }
+        ) || c.stopped
+    });
+    let opened = {
+        let capture = session.capture();
+        match (&capture.link, &capture.last_error) {
+            (LinkState::Listening(_) | LinkState::Connected { .. }, _) => Ok(()),
+            (_, Some(error)) => Err(error.to_string()),
+            _ => Err(tf(S::CliNoAnswer, &[&humantime::format_duration(timeout)])),
+        }
+    };
+    if let Err(why) = opened {
+        outcome.error = Some(why);
+        return outcome;
+    }
+    if let Err(why) = session.run_script(form, index) {
+        outcome.error = Some(why);
+        return outcome;
+    }
+    let limit = budget(&script.steps);
+    let finished = session.wait_until(limit, |c| {
+        c.script.as_ref().is_some_and(|r| r.passed.is_some())
+            || io.stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    outcome.report.clone_from(&session.capture().script);
+    if !finished {
+        outcome.error = Some(tf(
+            S::CliScriptTimedOut,
+            &[&script.name, &humantime::format_duration(limit)],
+        ));
+    }
+    outcome.took = started.elapsed();
+    outcome
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 has no place for most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The report CI systems read: one test suite per profile, one test case per script.
+fn junit(suite: &str, outcomes: &[Outcome], show: Show) -> String {
+    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    let total: f64 = outcomes.iter().map(|o| o.took.as_secs_f64()).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"sockscope\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.3}\">",
+        outcomes.len()
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.3}\">",
+        xml(suite),
+        outcomes.len()
+    );
+    for outcome in outcomes {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
+            xml(suite),
+            xml(&outcome.name),
+            outcome.took.as_secs_f64()
+        );
+        let steps: Vec<String> = outcome
+            .report
+            .iter()
+            .flat_map(|r| r.results.iter().map(|s| step_line(s, show)))
+            .collect();
+        if let Some(failure) = outcome.failure() {
+            let _ = write!(
+                out,
+                "\n      <failure message=\"{}\">{}</failure>",
+                xml(&failure),
+                xml(&steps.join("\n"))
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n      <system-out>{}</system-out>\n    </testcase>",
+            xml(&steps.join("\n"))
+        );
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// `sockscope test`.
+pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
+    let chosen: Vec<(usize, &Script)> = form
+        .automation
+        .scripts
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            args.script
+                .as_ref()
+                .is_none_or(|want| s.name.contains(want.as_str()))
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Err(bad(tf(S::CliNoScripts, &[&args.profile.display()])));
+    }
+    for (_, script) in &chosen {
+        // A script that does not compile is bad input: said before anything opens.
+        sockscope_core::rules::script::Run::compile(script, form.encoding).map_err(bad)?;
+    }
+    let show = Show {
+        hex: form.rx_hex,
+        encoding: form.encoding,
+    };
+    let mut outcomes = Vec::new();
+    for chosen in chosen {
+        let outcome = run_one(&form, chosen, io);
+        let _ = writeln!(io.stdout, "{}", tf(S::CliScriptHeader, &[&outcome.name]));
+        if let Some(report) = &outcome.report {
+            for result in &report.results {
+                let _ = writeln!(io.stdout, "{}", step_line(result, show));
+            }
+        }
+        let verdict = if outcome.passed() {
+            t(S::CliPassed)
+        } else {
+            t(S::CliFailed)
+        };
+        let _ = writeln!(io.stdout, "  {verdict} ({})", took(outcome.took));
+        if let Some(error) = &outcome.error {
+            let _ = writeln!(io.stderr, "{error}");
+        }
+        outcomes.push(outcome);
+        if io.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+    }
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    let _ = writeln!(
+        io.stdout,
+        "{}",
+        tf(S::CliTestSummary, &[&passed, &outcomes.len()])
+    );
+    if let Some(path) = &args.junit {
+        let suite = args
+            .profile
+            .file_stem()
+            .map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned());
+        std::fs::write(path, junit(&suite, &outcomes, show))
+            .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
+    }
+    // A connect that failed is exit 2 (as for `connect`); a step that failed is 1.
+    if outcomes
+        .iter()
+        .any(|o| o.report.is_none() && o.error.is_some())
+    {
+        return Ok(super::BAD_INPUT);
+    }
+    Ok(if passed == outcomes.len() {
+        OK
+    } else {
+        NOT_MATCHED
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_control_bytes() {
+        assert_eq!(xml("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\\x01");
+    }
+}
