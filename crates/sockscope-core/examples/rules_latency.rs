@@ -1,0 +1,150 @@
+//! Auto-reply latency for `scripts/perf` (P8): a client sends a request, waits for the reply,
+//! and times the round trip, 20,000 times over loopback TCP. SockScope answers by 10 rules (the
+//! last one matches, so all ten are looked at); the reference is a minimal hand-written Rust
+//! server that reads a request and writes the same reply from a blocking thread. The round
+//! trip bounds "request arrival → reply written" from above (it adds both loopback hops).
+//!
+//!   cargo run --release --example rules_latency            # prints two lines: µs p50 p99 p99.9 max
+//!   cargo run --release --example rules_latency -- 5000    # fewer round trips
+//!
+//! Loopback only; every socket is closed at the end.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose setup fails should stop with the reason"
+)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope_core::capture::LinkState;
+use sockscope_core::engine::Mode;
+use sockscope_core::profile::Form;
+use sockscope_core::rules::{Automation, Cond, Match, ReplySpec, Rule};
+use sockscope_core::session::Session;
+
+const REQUEST: &[u8] = b"POLL sensor 0017";
+const REPLY: &[u8] = b"T=23.5\r\n";
+
+fn rules() -> Automation {
+    let mut rules: Vec<Rule> = (0..9)
+        .map(|i| Rule {
+            name: format!("miss {i}"),
+            when: Cond::All(vec![
+                Cond::Bytes(Match::Prefix, format!("AA {i:02X}")),
+                Cond::Length(4, 64),
+            ]),
+            reply: Some(ReplySpec {
+                payload: "nope".into(),
+                ..ReplySpec::default()
+            }),
+            ..Rule::default()
+        })
+        .collect();
+    rules.push(Rule {
+        name: "poll".into(),
+        when: Cond::All(vec![
+            Cond::Text(Match::Prefix, "POLL ".into()),
+            Cond::Regex(r"sensor (\d+)$".into()),
+        ]),
+        reply: Some(ReplySpec {
+            payload: "T=23.5\\r\\n".into(),
+            mode: sockscope_core::codec::payload::InputMode::Escapes,
+            ..ReplySpec::default()
+        }),
+        ..Rule::default()
+    });
+    Automation {
+        enabled: true,
+        rules,
+        ..Automation::default()
+    }
+}
+
+fn ours() -> (Session, SocketAddr) {
+    let mut form = Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        ..Form::default()
+    };
+    *form.local_port_mut() = "0".into();
+    form.automation = rules();
+    let mut session = Session::with_form(&form, Arc::new(|| {}));
+    session.open_form(&form).expect("the form is valid");
+    let mut addr = None;
+    session.wait_until(Duration::from_secs(5), |c| {
+        if let LinkState::Listening(local) = c.link {
+            addr = Some(local);
+        }
+        addr.is_some()
+    });
+    (session, addr.expect("listening"))
+}
+
+/// A minimal blocking server: read one request, write the reply, until the client leaves.
+fn reference() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.set_nodelay(true).expect("nodelay");
+        let mut buf = [0u8; REQUEST.len()];
+        while stream.read_exact(&mut buf).is_ok() {
+            if stream.write_all(REPLY).is_err() {
+                break;
+            }
+        }
+    });
+    addr
+}
+
+fn round_trips(addr: SocketAddr, n: usize) -> Vec<Duration> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut reply = [0u8; REPLY.len()];
+    // Warm up: the first round trips pay for page faults and the scheduler waking threads.
+    for _ in 0..200 {
+        stream.write_all(REQUEST).expect("write");
+        stream.read_exact(&mut reply).expect("reply");
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        stream.write_all(REQUEST).expect("write");
+        stream.read_exact(&mut reply).expect("reply");
+        times.push(start.elapsed());
+        assert_eq!(reply, REPLY, "the reply");
+    }
+    times.sort();
+    times
+}
+
+fn line(name: &str, times: &[Duration]) {
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "{name} {:.1} {:.1} {:.1} {:.1}",
+        us(at(0.5)),
+        us(at(0.99)),
+        us(at(0.999)),
+        us(*times.last().expect("times"))
+    );
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(20_000, |s| s.parse().expect("a count"));
+    let (_session, addr) = ours();
+    let mine = round_trips(addr, n);
+    let theirs = round_trips(reference(), n);
+    line("rules", &mine);
+    line("reference", &theirs);
+}
