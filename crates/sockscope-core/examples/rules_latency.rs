@@ -89,7 +89,7 @@ fn ours() -> (Session, SocketAddr) {
 fn reference() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
+    let serve = move || {
         let (mut stream, _) = listener.accept().expect("accept");
         stream.set_nodelay(true).expect("nodelay");
         let mut buf = [0u8; REQUEST.len()];
@@ -98,7 +98,11 @@ fn reference() -> SocketAddr {
                 break;
             }
         }
-    });
+    };
+    std::thread::Builder::new()
+        .name("reference-server".into())
+        .spawn(serve)
+        .expect("thread");
     addr
 }
 

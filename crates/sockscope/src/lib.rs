@@ -4,7 +4,7 @@
 //! The core's layers are re-exported under their own names, so `sockscope::engine` and
 //! `sockscope_core::engine` are one module.
 
-pub use sockscope_core::{capture, codec, engine, i18n, profile, session};
+pub use sockscope_core::{capture, codec, engine, i18n, profile, rules, session};
 
 pub mod cli;
 #[cfg(feature = "gui")]

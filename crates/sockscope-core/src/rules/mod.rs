@@ -30,6 +30,16 @@ use template::Template;
 use crate::codec::TextEncoding;
 use crate::i18n::{S, tf};
 
+/// True for a type's default (fields left out of a saved profile when they are).
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
 /// Where a reply goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplyTo {
@@ -59,22 +69,30 @@ pub struct Rule {
     /// What the user calls it.
     pub name: String,
     /// Off: skipped.
+    #[serde(skip_serializing_if = "is_true")]
     pub enabled: bool,
     /// When it fires.
     pub when: Cond,
     /// What it answers, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<ReplySpec>,
     /// Where the reply goes.
+    #[serde(skip_serializing_if = "is_default")]
     pub to: ReplyTo,
     /// Milliseconds before the reply goes.
+    #[serde(skip_serializing_if = "is_default")]
     pub delay_ms: u64,
     /// Table writes, in order, before the reply is made (a write reads back at once).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub write: Vec<TableWrite>,
     /// The state the session is in afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_state: Option<String>,
     /// Close the connection after the reply (TCP).
+    #[serde(skip_serializing_if = "is_default")]
     pub close: bool,
     /// Look at the next rules too (off: the first rule that fires is the last).
+    #[serde(skip_serializing_if = "is_default")]
     pub next: bool,
 }
 

@@ -23,14 +23,19 @@ pub struct ReplySpec {
     /// The payload template.
     pub payload: String,
     /// Text, hex or escapes.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub mode: InputMode,
     /// Its own encoding; `None`: the session's.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<TextEncoding>,
     /// Appended after the payload.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub line_ending: LineEnding,
     /// Appended after the line ending.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub checksum: Checksum,
     /// Put before everything (a length-prefixed protocol's reply).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub length_prefix: Option<LengthPrefix>,
 }
 

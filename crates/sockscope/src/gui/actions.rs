@@ -35,6 +35,10 @@ pub enum Action {
     Interfaces,
     /// Open the address inspector.
     Inspector,
+    /// Open the tab's auto-reply rules (tab).
+    Rules,
+    /// Open the tab's scripts (tab).
+    Scripts,
     /// Show the version, licence and where SockScope comes from.
     About,
 }
@@ -45,7 +49,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -59,6 +63,8 @@ impl Action {
         Action::Quit,
         Action::Interfaces,
         Action::Inspector,
+        Action::Rules,
+        Action::Scripts,
         Action::About,
     ];
 
@@ -77,6 +83,8 @@ impl Action {
             Action::Quit => (S::ActionQuit, S::TipActionQuit),
             Action::Interfaces => (S::ActionInterfaces, S::TipActionInterfaces),
             Action::Inspector => (S::ActionInspector, S::TipActionInspector),
+            Action::Rules => (S::ActionRules, S::TipEditRules),
+            Action::Scripts => (S::ActionScripts, S::TipEditScripts),
             Action::About => (S::ActionAbout, S::TipActionAbout),
         }
     }
@@ -105,6 +113,11 @@ impl Action {
                 Key::T,
             )),
             Action::Quit => Some(ctrl(Key::Q)),
+            Action::Rules => Some(ctrl(Key::R)),
+            Action::Scripts => Some(KeyboardShortcut::new(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT),
+                Key::R,
+            )),
             Action::NewEmptyTab | Action::Interfaces | Action::Inspector | Action::About => None,
         }
     }
@@ -137,6 +150,8 @@ impl Action {
             Action::Send => Some(UiAction::Send),
             Action::ClearLog => Some(UiAction::ClearLog),
             Action::Find => Some(UiAction::ToggleSearch),
+            Action::Rules => Some(UiAction::ShowRules),
+            Action::Scripts => Some(UiAction::ShowScripts),
             _ => None,
         }
     }

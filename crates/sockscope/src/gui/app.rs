@@ -595,7 +595,7 @@ impl App {
                 self.tools.focus_inspector = true;
             }
             Action::About => self.tools.about_open = true,
-            Action::Send | Action::ClearLog | Action::Find => {}
+            Action::Send | Action::ClearLog | Action::Find | Action::Rules | Action::Scripts => {}
         }
     }
 
@@ -679,7 +679,12 @@ impl App {
                 }
             });
             ui.menu_button(t(S::MenuTools), |ui| {
-                for action in [Action::Interfaces, Action::Inspector] {
+                for action in [
+                    Action::Interfaces,
+                    Action::Inspector,
+                    Action::Rules,
+                    Action::Scripts,
+                ] {
                     if action.menu_item_ui(ui) {
                         run.push(action);
                     }
@@ -935,6 +940,7 @@ impl eframe::App for App {
             log_view::log_view_ui(ui, tab, &mut actions);
             super::tabs::notice_ui(ui, &mut entry.notice, entry.id);
         });
+        super::rules_ui::windows_ui(&ctx, tab, &mut actions);
         drop(frame);
         actions.extend(tab_shortcuts.drain(..).filter_map(Action::tab_action));
         let id = entry.id;

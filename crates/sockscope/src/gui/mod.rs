@@ -8,6 +8,7 @@ mod fonts;
 mod framing_ui;
 pub use crate::i18n;
 pub mod log_view;
+mod rules_ui;
 mod send_options;
 mod send_panel;
 mod settings;

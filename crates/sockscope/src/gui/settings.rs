@@ -100,6 +100,8 @@ pub fn settings_ui(
     receive_ui(ui, tab, actions);
     ui.add_space(6.0);
     send_options::send_options_ui(ui, tab, actions);
+    ui.add_space(6.0);
+    super::rules_ui::automation_ui(ui, tab, actions);
 }
 
 fn network_ui(
@@ -330,7 +332,7 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
 }
 
 /// How long ago, in a few characters: "3 s ago", "2 min ago".
-fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String {
+pub(super) fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String {
     let secs = now.duration_since(at).map_or(0, |d| d.as_secs());
     match secs {
         0..60 => tf(S::AgoSecs, &[&secs]),

@@ -88,6 +88,16 @@ pub enum UiAction {
     StopRecording,
     /// Ask the user for a file (the window's dialogs answer with Export, SendFile …).
     AskFile(super::dialogs::FileRequest),
+    /// The rules changed: a running session answers by them from now on.
+    ApplyRules,
+    /// Run script `n` of the form against the session's peer.
+    RunScript(usize),
+    /// Stop the running script.
+    StopScript,
+    /// Open the Rules window.
+    ShowRules,
+    /// Open the Scripts window.
+    ShowScripts,
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -97,6 +107,8 @@ const WORK_SLICE: Duration = Duration::from_millis(8);
 /// What the log view shows and where it is: filter, pause, search, selection. No egui here.
 #[derive(Default)]
 pub struct ViewState {
+    /// The Rules and Scripts windows.
+    pub automation: super::rules_ui::AutomationView,
     /// Which records are shown.
     pub filter: RecordFilter,
     /// The frames (or reads) shown.
@@ -388,6 +400,11 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
+            action @ (UiAction::ApplyRules
+            | UiAction::RunScript(_)
+            | UiAction::StopScript
+            | UiAction::ShowRules
+            | UiAction::ShowScripts) => self.apply_automation(&action),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
             UiAction::SetTxMode(mode) => {
                 let note = self.form.switch_tx_mode(mode).map(unconverted_note);
@@ -398,6 +415,9 @@ impl Tab {
                 let mut capture = self.session.capture();
                 capture.log.set_encoding(encoding);
                 capture.raw.set_encoding(encoding);
+                drop(capture);
+                // Text conditions and replies are in the session's encoding.
+                self.apply_rules();
             }
             UiAction::StartCyclic => {
                 let started =
@@ -614,6 +634,44 @@ impl Tab {
         let ok = sent.is_ok();
         self.set_send_note(sent.err(), true);
         ok
+    }
+
+    /// What the Rules and Scripts windows ask for.
+    fn apply_automation(&mut self, action: &UiAction) {
+        match action {
+            UiAction::ApplyRules => self.apply_rules(),
+            UiAction::RunScript(index) => {
+                if let Err(why) = self.session.run_script(&self.form, *index) {
+                    self.set_send_note(Some(Note::text(why)), true);
+                }
+            }
+            UiAction::StopScript => self.session.command(Command::StopScript),
+            UiAction::ShowRules => {
+                let view = &mut self.view.automation;
+                if !view.rules_open && view.test_input.is_empty() {
+                    // Test input as the session shows data: hex for a binary protocol.
+                    view.test_hex = self.form.rx_hex || self.form.tx_mode == InputMode::Hex;
+                }
+                view.rules_open = true;
+            }
+            UiAction::ShowScripts => self.view.automation.scripts_open = true,
+            _ => {}
+        }
+    }
+
+    /// A running session answers by the form's rules from now on (none when they are off).
+    /// Rules that do not compile leave the running ones as they were: the Rules window says
+    /// what is wrong.
+    fn apply_rules(&mut self) {
+        if !self.session.is_open() {
+            return;
+        }
+        let automation = self
+            .form
+            .automation
+            .active()
+            .then_some(&self.form.automation);
+        let _ = self.session.set_rules(automation, self.form.encoding);
     }
 
     /// Shows `note` under the send box until what it is about changes (or clears it).

@@ -23,6 +23,7 @@ use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
 mod log;
+mod rules;
 mod sending;
 mod tabs;
 mod udp;

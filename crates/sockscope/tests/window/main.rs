@@ -19,6 +19,7 @@
 mod dialogs;
 mod flood;
 mod memory;
+mod rules;
 mod typing;
 
 use std::io::Read;
