@@ -624,6 +624,8 @@ strings! {
     RuleTooDeep => "conditions nested more than {} levels", "条件嵌套超过 {} 层";
     RuleMaskLength => "the value has {} bytes but the mask {}: give both the same length", "值有 {} 字节而掩码有 {} 字节：两者长度须相同";
     RuleBadIntType => "'{}' is not an integer type: use u8, i8, u16be, u16le, i16be … u64le, i64le", "“{}”不是整数类型：可用 u8、i8、u16be、u16le、i16be … u64le、i64le";
+    RuleBadPeer => "'{}' is not a peer: write 192.168.1.20:5000, or 192.168.1.20 for its first connection", "“{}”不是对端地址：请写 192.168.1.20:5000，或写 192.168.1.20 表示其第一个连接";
+    RuleNoPeer => "no client {} is connected: the reply was not sent", "没有已连接的客户端 {}：应答未发送";
     RuleNumbered => "rule {}", "规则 {}";
     RuleBadTable => "table '{}': {}", "表“{}”：{}";
     RuleFailed => "Rule “{}”: {}", "规则“{}”：{}";
@@ -660,6 +662,10 @@ strings! {
     RuleTo => "to", "发给";
     ReplyToSender => "the sender", "发送方";
     ReplyToAll => "all clients", "所有客户端";
+    ReplyToPeer => "one peer", "指定对端";
+    TipReplyToOnePeer => "A client by its address (ip:port), or the first connection from an IP", "按地址（ip:端口）指定客户端，或指定某 IP 的第一个连接";
+    ReplyWire => "wire: {}", "实际发送：{}";
+    ReplyDependsOnRequest => "The reply depends on the request: see Test with", "应答取决于请求内容：请用“测试输入”查看";
     RuleDelay => "after", "延迟";
     RuleSetState => "then state", "之后状态";
     RuleClose => "close the connection", "随后断开连接";

@@ -533,6 +533,17 @@ impl Wire for Io {
         }
     }
 
+    fn conn_from(&self, ip: std::net::IpAddr, port: Option<u16>) -> Option<ConnId> {
+        let plain = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 @ std::net::IpAddr::V4(_) => v4,
+        };
+        self.conns.iter().find_map(|(id, token)| {
+            let peer = self.links.get(token)?.peer()?;
+            (plain(peer.ip()) == plain(ip) && port.is_none_or(|p| p == peer.port())).then_some(*id)
+        })
+    }
+
     fn with_counter(&mut self, f: &mut dyn FnMut(&mut i64, i64)) {
         let mut vars = self
             .vars

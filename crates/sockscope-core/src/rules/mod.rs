@@ -35,19 +35,53 @@ pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
 fn is_true(value: &bool) -> bool {
     *value
 }
 
 /// Where a reply goes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplyTo {
     /// Whoever sent the message.
     #[default]
     Sender,
     /// Every connected client (TCP server); the sender for UDP.
     All,
+    /// One peer: `192.168.1.20:5000`, or `192.168.1.20` for the first connection from there.
+    Peer(String),
+}
+
+/// Where a reply goes, resolved when the rules are compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// Whoever sent the message.
+    Sender,
+    /// Every connected client.
+    All,
+    /// This address.
+    Addr(SocketAddr),
+    /// The first connection from this IP.
+    Ip(std::net::IpAddr),
+}
+
+impl ReplyTo {
+    fn dest(&self) -> Result<Dest, String> {
+        Ok(match self {
+            ReplyTo::Sender => Dest::Sender,
+            ReplyTo::All => Dest::All,
+            ReplyTo::Peer(text) => {
+                let text = text.trim();
+                match text.parse::<SocketAddr>() {
+                    Ok(addr) => Dest::Addr(addr),
+                    Err(_) => Dest::Ip(text.parse().map_err(|_| tf(S::RuleBadPeer, &[&text]))?),
+                }
+            }
+        })
+    }
 }
 
 /// Bytes written into a table when a rule fires: `table[at..] = value`.
@@ -164,7 +198,7 @@ struct Compiled {
     enabled: bool,
     when: Matcher,
     reply: Option<Template>,
-    to: ReplyTo,
+    to: Dest,
     delay: Duration,
     write: Vec<Write>,
     set_state: Option<String>,
@@ -189,7 +223,7 @@ pub struct Fired {
     /// Its reply's bytes, if it has one and it rendered.
     pub reply: Option<Vec<u8>>,
     /// Where the reply goes.
-    pub to: ReplyTo,
+    pub to: Dest,
     /// After how long.
     pub delay: Duration,
     /// Close the connection after.
@@ -269,7 +303,7 @@ impl Machine {
                 enabled: rule.enabled,
                 when,
                 reply,
-                to: rule.to,
+                to: rule.to.dest().map_err(fail)?,
                 delay: Duration::from_millis(rule.delay_ms),
                 write,
                 set_state: rule.set_state.clone(),
@@ -349,7 +383,7 @@ impl Machine {
             return Fired {
                 rule: index,
                 reply: None,
-                to: ReplyTo::Sender,
+                to: Dest::Sender,
                 delay: Duration::ZERO,
                 close: false,
                 error: None,
@@ -407,7 +441,7 @@ impl Machine {
         let fired = Fired {
             rule: index,
             reply,
-            to: rule.to,
+            to: rule.to.clone(),
             delay: rule.delay,
             close: rule.close,
             error,

@@ -133,6 +133,14 @@ impl Template {
         }
     }
 
+    /// True if its bytes depend on the request (`rx`, its length, a capture).
+    pub fn reads_request(&self) -> bool {
+        self.parts.iter().any(|p| match p {
+            Part::Expr(e) => e.reads_message(),
+            _ => false,
+        })
+    }
+
     /// True if it uses `{{counter}}` (which then advances).
     pub fn uses_counter(&self) -> bool {
         self.parts.iter().any(|p| match p {

@@ -342,3 +342,60 @@ fn a_request_sent_with_fin_is_answered_before_the_connection_closes() {
     device.read_to_end(&mut got).unwrap();
     assert_eq!(got, b"PONG\nHB-ACK 1\n");
 }
+
+#[test]
+fn a_reply_to_one_peer_reaches_that_client_only_and_the_state_changes_what_is_answered() {
+    let (session, addr) = rules_server(vec![]);
+    let mut a = client(addr);
+    let mut b = client(addr);
+    let b_addr = b.local_addr().unwrap();
+    wait_capture(&session, "two clients", |c| c.clients.len() == 2);
+    let form_rules = Automation {
+        enabled: true,
+        rules: vec![
+            Rule {
+                when: Cond::Text(Match::Exact, "LOGIN".into()),
+                reply: Some(reply("WELCOME")),
+                set_state: Some("IN".into()),
+                ..Rule::default()
+            },
+            Rule {
+                when: Cond::All(vec![
+                    Cond::State("IN".into()),
+                    Cond::Text(Match::Exact, "READ".into()),
+                ]),
+                reply: Some(reply("42")),
+                ..Rule::default()
+            },
+            Rule {
+                when: Cond::Text(Match::Exact, "READ".into()),
+                reply: Some(reply("LOGIN FIRST")),
+                ..Rule::default()
+            },
+            Rule {
+                when: Cond::Text(Match::Prefix, "TELL ".into()),
+                reply: Some(reply("{{rx[5..]}}")),
+                to: ReplyTo::Peer(b_addr.to_string()),
+                ..Rule::default()
+            },
+        ],
+        ..Automation::default()
+    };
+    session
+        .set_rules(
+            Some(&form_rules),
+            sockscope_core::codec::TextEncoding::UTF_8,
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    a.write_all(b"READ").unwrap();
+    assert_eq!(read_n(&mut a, 11), b"LOGIN FIRST");
+    a.write_all(b"LOGIN").unwrap();
+    assert_eq!(read_n(&mut a, 7), b"WELCOME");
+    a.write_all(b"READ").unwrap();
+    assert_eq!(read_n(&mut a, 2), b"42");
+    // From a, to b alone.
+    a.write_all(b"TELL hi b").unwrap();
+    assert_eq!(read_n(&mut b, 4), b"hi b");
+    assert!(reads_nothing(&mut a));
+}

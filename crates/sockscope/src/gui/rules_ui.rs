@@ -327,9 +327,11 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
 /// The selected rule's fields.
 fn rule_editor_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, index: usize) -> bool {
     let mut changed = false;
+    let form = tab.form.clone();
     let Some(rule) = tab.form.automation.rules.get_mut(index) else {
         return false;
     };
+    let form = &form;
     egui::Grid::new("rule_editor")
         .num_columns(2)
         .spacing([8.0, 6.0])
@@ -350,7 +352,7 @@ fn rule_editor_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, index: usize) -> bool 
             ui.end_row();
 
             let then = ui.label(t(S::RuleReply)).id;
-            ui.vertical(|ui| changed |= reply_ui(ui, rule, then));
+            ui.vertical(|ui| changed |= reply_ui(ui, rule, then, form));
             ui.end_row();
         });
     changed
@@ -597,7 +599,12 @@ fn advanced_ui(
     false
 }
 
-fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id) -> bool {
+fn reply_ui(
+    ui: &mut egui::Ui,
+    rule: &mut Rule,
+    label: egui::Id,
+    form: &sockscope_core::profile::Form,
+) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
     if ui.checkbox(&mut on, t(S::RuleReplies)).changed() {
@@ -641,6 +648,26 @@ fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id) -> bool {
             .labelled_by(label);
         super::testhook::tag(ui, &payload, "rule.reply");
         changed |= payload.changed();
+        // Like the send box: the exact bytes, when they do not depend on the request.
+        match sockscope_core::rules::template::Template::compile(reply, form.encoding) {
+            Ok(template) if template.reads_request() => {
+                ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
+            }
+            Ok(template) => {
+                if let Ok(bytes) = sockscope_core::rules::template::preview(
+                    &template,
+                    std::time::SystemTime::now(),
+                ) {
+                    let preview = ui.label(
+                        RichText::new(tf(S::ReplyWire, &[&hex::format(&bytes)]))
+                            .monospace()
+                            .weak(),
+                    );
+                    super::testhook::tag(ui, &preview, "rule.preview");
+                }
+            }
+            Err(why) => error_text(ui, &why),
+        }
     }
     ui.horizontal(|ui| {
         ui.label(t(S::RuleTo));
@@ -650,6 +677,25 @@ fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id) -> bool {
         changed |= ui
             .selectable_value(&mut rule.to, ReplyTo::All, t(S::ReplyToAll))
             .changed();
+        let one = matches!(rule.to, ReplyTo::Peer(_));
+        if ui
+            .selectable_label(one, t(S::ReplyToPeer))
+            .on_hover_text(t(S::TipReplyToOnePeer))
+            .clicked()
+            && !one
+        {
+            rule.to = ReplyTo::Peer(String::new());
+            changed = true;
+        }
+        if let ReplyTo::Peer(peer) = &mut rule.to {
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(peer)
+                        .desired_width(150.0)
+                        .hint_text("192.168.1.20:5000"),
+                )
+                .changed();
+        }
         ui.label(t(S::RuleDelay));
         changed |= ui
             .add(

@@ -163,3 +163,29 @@ fn a_script_runs_against_the_modem_step_by_step_and_a_failure_is_shown_in_red() 
     );
     harness.get_by_label_contains("no matching message within 200 ms — “OK”");
 }
+
+#[test]
+fn try_on_the_log_counts_what_would_have_fired_and_a_fixed_reply_shows_its_bytes() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 1);
+    for message in [&b"A"[..], b"B", b"A"] {
+        super::send_and_wait(&mut harness, &mut clients[0], message);
+    }
+    run_until(&mut harness, "three messages", |app| {
+        app.tab().session.capture().counters.rx_messages == 3
+    });
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("+ Rule").click();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("When"), "A");
+    type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "OK");
+    // The preview, as the send box's: the exact bytes.
+    harness.get_by_label("wire: 4F 4B");
+    harness.get_by_label("Try on the log").click();
+    harness.run();
+    harness.get_by_label("Of 3 received messages: rule 1 × 2, 1 fired nothing");
+    assert!(
+        super::reads_nothing(&mut clients[0]),
+        "trying sends nothing"
+    );
+}

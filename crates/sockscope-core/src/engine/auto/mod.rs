@@ -14,9 +14,9 @@ pub use schedule::Schedule;
 use super::outbox::Seen;
 use super::{ConnId, EngineError, Event, Target};
 use crate::codec::payload::Payload;
-use crate::i18n::S;
+use crate::i18n::{S, tf};
 use crate::rules::script::{Action, Run};
-use crate::rules::{Machine, ReplyTo};
+use crate::rules::{Dest, Machine};
 
 /// How a session answers every message it receives, by itself, on the I/O thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub(crate) trait Wire {
     fn emit(&mut self, event: Event);
     /// Closes one TCP connection (a rule said so).
     fn close_conn(&mut self, conn: ConnId);
+    /// The first TCP connection from `ip` (and `port`, if given).
+    fn conn_from(&self, ip: std::net::IpAddr, port: Option<u16>) -> Option<ConnId>;
     /// Runs `f` with the session's `{{counter}}` and its step.
     fn with_counter(&mut self, f: &mut dyn FnMut(&mut i64, i64));
 }
@@ -233,9 +235,24 @@ impl Stage {
             if let Some(error) = f.error {
                 wire.emit(Event::Error(EngineError::Rule(error)));
             }
-            let to = match (f.to, sender) {
-                (ReplyTo::All, Target::Conn(_)) => Target::AllConns,
-                _ => sender.clone(),
+            let to = match (&f.to, sender) {
+                (Dest::Sender, _) | (Dest::All, Target::Addr(_)) => sender.clone(),
+                (Dest::All, _) => Target::AllConns,
+                (Dest::Addr(addr), Target::Addr(_)) => Target::Addr(*addr),
+                (Dest::Addr(addr), _) => match wire.conn_from(addr.ip(), Some(addr.port())) {
+                    Some(conn) => Target::Conn(conn),
+                    None => {
+                        wire.emit(Event::Error(EngineError::Rule(tf(S::RuleNoPeer, &[addr]))));
+                        continue;
+                    }
+                },
+                (Dest::Ip(ip), _) => match wire.conn_from(*ip, None) {
+                    Some(conn) => Target::Conn(conn),
+                    None => {
+                        wire.emit(Event::Error(EngineError::Rule(tf(S::RuleNoPeer, &[ip]))));
+                        continue;
+                    }
+                },
             };
             let close = message.conn.filter(|_| f.close);
             if f.delay.is_zero() {

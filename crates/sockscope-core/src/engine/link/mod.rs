@@ -122,6 +122,10 @@ pub(crate) trait Link: Send {
 
     /// Whether a send to `to` goes through this link, and it can take one now.
     fn reaches(&self, to: &Target) -> bool;
+    /// The other end of a connection.
+    fn peer(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
 
     /// Queues bytes for `to` (which it [`reaches`](Self::reaches)) and writes what it can.
     fn send(&mut self, cx: &mut Cx<'_>, to: &Target, out: Outgoing) -> Status;

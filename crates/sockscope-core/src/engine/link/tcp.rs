@@ -360,6 +360,10 @@ impl Link for TcpConn {
         self.read(cx)
     }
 
+    fn peer(&self) -> Option<SocketAddr> {
+        Some(self.peer)
+    }
+
     fn reaches(&self, to: &Target) -> bool {
         self.connecting.is_none()
             && match to {
