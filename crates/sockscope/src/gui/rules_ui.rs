@@ -612,6 +612,20 @@ fn reply_ui(
         changed = true;
     }
     if let Some(reply) = &mut rule.reply {
+        changed |= payload_ui(ui, reply, label, form);
+    }
+    changed | target_ui(ui, rule)
+}
+
+/// The reply's payload: mode, line ending, the template, and its bytes when they are fixed.
+fn payload_ui(
+    ui: &mut egui::Ui,
+    reply: &mut ReplySpec,
+    label: egui::Id,
+    form: &sockscope_core::profile::Form,
+) -> bool {
+    let mut changed = false;
+    {
         ui.horizontal(|ui| {
             for (mode, label) in [
                 (InputMode::Text, S::Text),
@@ -669,6 +683,12 @@ fn reply_ui(
             Err(why) => error_text(ui, &why),
         }
     }
+    changed
+}
+
+/// Where the reply goes, when, and what follows it.
+fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
+    let mut changed = false;
     ui.horizontal(|ui| {
         ui.label(t(S::RuleTo));
         changed |= ui
