@@ -467,6 +467,13 @@ mod tests {
                 .unwrap()
                 .ends_with("-> 192.0.2.7:5000 [2 B] 01 02")
         );
+        // An event line is the message alone: the messages name their peer themselves, so the
+        // export adding it too printed it twice.
+        let event = text.lines().nth(1).unwrap();
+        assert!(
+            event.ends_with(" -- connected") && !event.contains("192.0.2.7"),
+            "{event}"
+        );
     }
 
     #[test]

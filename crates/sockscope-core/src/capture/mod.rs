@@ -829,6 +829,67 @@ mod tests {
         })
     }
 
+    /// The text of the log's last record, in English.
+    fn last_text(cap: &Capture) -> String {
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        cap.log
+            .iter()
+            .last()
+            .map(|r| r.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn closing_udp_says_so_a_reset_is_an_error_and_a_sent_file_is_named() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::Udp);
+        let local: SocketAddr = "0.0.0.0:9001".parse().unwrap();
+        cap.apply(Event::Listening { local });
+        cap.apply(Event::Stopped);
+        assert_eq!(last_text(&cap), "UDP socket 0.0.0.0:9001 closed");
+
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        cap.apply(Event::Connected {
+            conn: ConnId(1),
+            peer,
+            local,
+        });
+        cap.apply(Event::Closed {
+            conn: ConnId(1),
+            peer,
+            reason: CloseReason::PeerClosed,
+        });
+        assert_eq!(cap.log.iter().last().unwrap().kind, RecordKind::Info);
+        cap.apply(Event::Connected {
+            conn: ConnId(2),
+            peer,
+            local,
+        });
+        cap.apply(Event::Closed {
+            conn: ConnId(2),
+            peer,
+            reason: CloseReason::Reset,
+        });
+        assert_eq!(
+            cap.log.iter().last().unwrap().kind,
+            RecordKind::Error,
+            "a reset stands out"
+        );
+
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpClient);
+        cap.sending.file_name = Some("fw.bin".into());
+        cap.apply(Event::FileProgress {
+            sent: 10,
+            total: 10,
+            finished: true,
+        });
+        assert_eq!(last_text(&cap), "File fw.bin sent: 10 bytes");
+    }
+
     #[test]
     fn a_refused_connect_ends_the_connecting_state() {
         let mut cap = Capture::default();
