@@ -9,10 +9,13 @@
 //! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
 //! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
 //! - [`profile`]: a session's settings as a versioned RON file, loaded field by field;
+//! - [`bench`]: the traffic generator (throughput, ping-pong, echo check) with latency
+//!   percentiles, beside the sessions;
 //! - [`session`]: one tab's live work without a window — the driver every front end uses.
 //!
 //! No egui, rfd or winit here: the window and the command line are in the `sockscope` crate.
 
+pub mod bench;
 pub mod capture;
 pub mod codec;
 pub mod engine;

@@ -48,6 +48,73 @@ pub enum Command {
     /// Run a profile's scripted conversations and say which passed (exit 0 all passed, 1 one
     /// failed, 2 bad input or a failed connect); --junit writes a report CI systems read.
     Test(TestArgs),
+    /// Load a server: many connections or datagrams, a rate, a duration or a count; prints
+    /// sent / received / failed by cause and latency percentiles (exit 1 when a --max-*
+    /// threshold is passed).
+    Bench(BenchArgs),
+}
+
+/// How `sockscope bench` waits for replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Fire and forget: as fast as --rate allows.
+    Throughput,
+    /// Send, wait for a reply (--expect*, if given), time it.
+    PingPong,
+    /// Send, wait for the same bytes back, time it.
+    Echo,
+}
+
+/// `sockscope bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
+    pub target: String,
+    /// What to wait for after each request.
+    #[arg(long, value_enum, default_value = "ping-pong")]
+    pub mode: BenchMode,
+    /// TCP connections (UDP sockets) at once.
+    #[arg(long, short = 'c', default_value = "1")]
+    pub connections: usize,
+    /// A new TCP connection for every request (short connections).
+    #[arg(long)]
+    pub per_request: bool,
+    /// Messages per second in all (default: as fast as possible).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Rise from 0 to --rate over this long.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub ramp: Duration,
+    /// Run this long (default 10s, unless --count is given).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Send this many requests.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The request (default "ping").
+    #[command(flatten)]
+    pub send: Send,
+    /// Ping-pong: what a reply must hold.
+    #[command(flatten)]
+    pub expect: Expect,
+    /// How long a reply may take.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Text encoding of --send and --expect.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// Write the per-second timeline here as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print the report as one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 if the 99th percentile latency is above this.
+    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
+    pub max_p99: Option<Duration>,
+    /// Exit 1 if more requests than this failed.
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
 }
 
 /// How received data is read and shown.

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod bench;
 mod process;
 mod scripts;
 

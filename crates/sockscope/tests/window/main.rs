@@ -117,7 +117,9 @@ impl Display {
             .expect("Xvfb starts");
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
         let deadline = Instant::now() + PATIENCE;
-        while !socket.exists() {
+        // The socket can exist before the server takes clients (or be another server's, gone
+        // since): wait until a client is served.
+        while !socket.exists() || !serves(&name) {
             assert!(
                 xvfb.try_wait().ok().flatten().is_none(),
                 "Xvfb exited at once on {name}"
@@ -129,6 +131,17 @@ impl Display {
     }
 }
 
+/// True if the X server on `display` answers a client.
+fn serves(display: &str) -> bool {
+    Command::new("xdotool")
+        .arg("getmouselocation")
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn next_display() -> u32 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 8
@@ -136,6 +149,14 @@ fn next_display() -> u32 {
 
 impl Drop for Display {
     fn drop(&mut self) {
+        // SIGTERM, so Xvfb removes its lock and socket (SIGKILL left them for the next run);
+        // SIGKILL only if it does not end.
+        let pid = self.xvfb.id().to_string();
+        let _ = Command::new("kill").arg(&pid).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while self.xvfb.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.xvfb.kill();
         let _ = self.xvfb.wait();
     }
@@ -291,6 +312,22 @@ impl Window {
         self.pointer_to(name);
         self.xdo(&["click", "1"]);
         std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Clicks `name` until `appears` is drawn (a click that reached a window still settling
+    /// its first frames is tried again, at most three times).
+    pub fn click_until(&self, name: &str, appears: &str) {
+        for _ in 0..3 {
+            self.click(name);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if self.find(appears).is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("clicking '{name}' never drew '{appears}'");
     }
 
     /// Right-clicks the widget tagged `name`.
@@ -463,7 +500,7 @@ fn the_quick_command_popup_and_the_tab_rename_field_take_clicks_and_typing() {
         },
     );
     // The popup opens with its field focused; a click into the field keeps it open.
-    window.click("quick.add");
+    window.click_until("quick.add", "quick.name");
     window.click("quick.name");
     window.type_text("signal");
     window.key("Return");

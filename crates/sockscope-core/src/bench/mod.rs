@@ -1,0 +1,585 @@
+//! The traffic generator (压力测试): many TCP connections or UDP sockets against one target,
+//! long-lived or a new connection per request, a rate limit with a ramp, a duration or a
+//! count; throughput (fire and forget), ping-pong (send, wait for a reply that meets a
+//! condition, time it) or echo check (the reply must equal the request). Results: sent /
+//! received / failed by cause, bytes, latency percentiles from an HDR histogram, and a
+//! per-second timeline, as a table, CSV or JSON.
+//!
+//! [`run`] blocks the calling thread (the window and the CLI give it one of its own); it looks
+//! at `stop` between rounds, so Stop answers within a poll round (≤ 10 ms).
+
+mod rate;
+mod report;
+mod udp;
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+pub use rate::Limiter;
+pub use report::{Cause, Progress, Report, Second};
+
+use crate::rules::cond::{Env, Matcher, Message};
+
+/// What the generator waits for after each request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Send as fast as allowed; count what comes back, wait for nothing.
+    #[default]
+    Throughput,
+    /// Send, wait for a reply (one meeting `expect`, if given), time it.
+    PingPong,
+    /// Send, wait for the same bytes back, time it; other bytes are a mismatch.
+    Echo,
+}
+
+/// One load run.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Where to.
+    pub target: SocketAddr,
+    /// UDP datagrams instead of TCP connections.
+    pub udp: bool,
+    /// TCP connections (UDP sockets) at once.
+    pub connections: usize,
+    /// A new TCP connection for every request (short connections), closed after its reply.
+    pub per_request: bool,
+    /// What to wait for.
+    pub mode: Mode,
+    /// Messages per second in all, after the ramp; `None`: as fast as possible.
+    pub rate: Option<f64>,
+    /// From 0 to `rate` linearly over this long.
+    pub ramp: Duration,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Stop after this many requests.
+    pub count: Option<u64>,
+    /// The request.
+    pub payload: Vec<u8>,
+    /// Ping-pong: the reply must meet this (else any bytes are the reply).
+    pub expect: Option<Matcher>,
+    /// How long a reply may take.
+    pub timeout: Duration,
+    /// Text encoding for text conditions.
+    pub encoding: crate::codec::TextEncoding,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Self {
+            target: SocketAddr::from(([127, 0, 0, 1], 0)),
+            udp: false,
+            connections: 1,
+            per_request: false,
+            mode: Mode::Throughput,
+            rate: None,
+            ramp: Duration::ZERO,
+            duration: Some(Duration::from_secs(10)),
+            count: None,
+            payload: b"ping".to_vec(),
+            expect: None,
+            timeout: Duration::from_secs(1),
+            encoding: crate::codec::TextEncoding::UTF_8,
+        }
+    }
+}
+
+/// Runs the load until its duration or count is reached, or `stop` is set; `progress` (if
+/// given) is updated about ten times a second.
+pub fn run(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -> Report {
+    if spec.udp && spec.mode == Mode::Throughput {
+        return udp::flood(spec, stop, progress);
+    }
+    match Tcp::new(spec, spec.udp) {
+        Ok(mut load) => load.run(stop, progress),
+        Err(e) => {
+            let mut report = Report::new(spec);
+            report.fail(Cause::of(&e), Instant::now());
+            report.finish(Instant::now());
+            report
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    /// Waiting for the connect, or to reconnect at this time.
+    Connecting,
+    Retry(Instant),
+    /// Ready for a request.
+    Idle,
+    /// A request partly written: bytes of it left.
+    Writing(usize, Instant),
+    /// Waiting for a reply since then.
+    Waiting(Instant),
+}
+
+enum Sock {
+    Tcp(TcpStream),
+    Udp(mio::net::UdpSocket),
+}
+
+impl Sock {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Sock::Tcp(s) => s,
+            Sock::Udp(s) => s,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.write(bytes),
+            Sock::Udp(s) => s.send(bytes),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.read(buf),
+            Sock::Udp(s) => s.recv(buf),
+        }
+    }
+}
+
+struct Conn {
+    sock: Option<Sock>,
+    state: State,
+    reply: Vec<u8>,
+}
+
+/// The TCP (and UDP ping-pong) generator: every connection on one mio poll.
+struct Tcp<'a> {
+    spec: &'a Spec,
+    udp: bool,
+    poll: Poll,
+    conns: Vec<Conn>,
+    limiter: Limiter,
+    report: Report,
+    started: Instant,
+    buf: Vec<u8>,
+}
+
+/// Pause before a connection that failed to connect tries again.
+const RETRY: Duration = Duration::from_millis(50);
+
+impl<'a> Tcp<'a> {
+    fn new(spec: &'a Spec, udp: bool) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let now = Instant::now();
+        let mut load = Tcp {
+            spec,
+            udp,
+            poll,
+            conns: Vec::new(),
+            limiter: Limiter::new(spec.rate, spec.ramp, now),
+            report: Report::new(spec),
+            started: now,
+            buf: vec![0; 64 * 1024],
+        };
+        for i in 0..spec.connections.max(1) {
+            load.conns.push(Conn {
+                sock: None,
+                state: State::Retry(now),
+                reply: Vec::new(),
+            });
+            load.open(i, now);
+        }
+        Ok(load)
+    }
+
+    /// Starts connecting connection `i`.
+    fn open(&mut self, i: usize, now: Instant) {
+        let opened = if self.udp {
+            let local = if self.spec.target.is_ipv4() {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            } else {
+                SocketAddr::from(([0u16; 8], 0))
+            };
+            mio::net::UdpSocket::bind(local)
+                .and_then(|s| s.connect(self.spec.target).map(|()| Sock::Udp(s)))
+        } else {
+            TcpStream::connect(self.spec.target).map(Sock::Tcp)
+        };
+        let Some(conn) = self.conns.get_mut(i) else {
+            return;
+        };
+        conn.reply.clear();
+        match opened {
+            Ok(mut sock) => {
+                let interest = Interest::READABLE | Interest::WRITABLE;
+                match self
+                    .poll
+                    .registry()
+                    .register(sock.source(), Token(i), interest)
+                {
+                    Ok(()) => {
+                        conn.state = if self.udp {
+                            State::Idle
+                        } else {
+                            State::Connecting
+                        };
+                        conn.sock = Some(sock);
+                    }
+                    Err(e) => {
+                        self.report.fail(Cause::of(&e), now);
+                        conn.state = State::Retry(now + RETRY);
+                    }
+                }
+            }
+            Err(e) => {
+                self.report.fail(Cause::of(&e), now);
+                conn.state = State::Retry(now + RETRY);
+            }
+        }
+    }
+
+    /// Drops connection `i` and schedules a new one.
+    fn reopen(&mut self, i: usize, now: Instant, at: Instant) {
+        if let Some(conn) = self.conns.get_mut(i) {
+            if let Some(mut sock) = conn.sock.take() {
+                let _ = self.poll.registry().deregister(sock.source());
+            }
+            conn.state = State::Retry(at);
+        }
+        let _ = now;
+    }
+
+    fn done(&self, now: Instant) -> bool {
+        self.spec
+            .duration
+            .is_some_and(|d| now.duration_since(self.started) >= d)
+            || self.spec.count.is_some_and(|n| {
+                self.report.sent >= n
+                    && (self.spec.mode == Mode::Throughput
+                        || !self
+                            .conns
+                            .iter()
+                            .any(|c| matches!(c.state, State::Waiting(_) | State::Writing(..))))
+            })
+    }
+
+    fn may_send(&mut self, now: Instant) -> bool {
+        if self.spec.count.is_some_and(|n| self.report.sent >= n) {
+            return false;
+        }
+        self.limiter.take(now)
+    }
+
+    fn run(&mut self, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -> Report {
+        let mut events = Events::with_capacity(1024);
+        let mut last_progress = Instant::now();
+        loop {
+            let now = Instant::now();
+            if stop.load(Ordering::Relaxed) || self.done(now) {
+                break;
+            }
+            for i in 0..self.conns.len() {
+                self.service(i, now, false, false);
+            }
+            let timeout = self.next_wake(now);
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                self.report.fail(Cause::of(&e), now);
+                break;
+            }
+            let now = Instant::now();
+            for event in &events {
+                let i = event.token().0;
+                self.service(
+                    i,
+                    now,
+                    event.is_readable() || event.is_read_closed(),
+                    event.is_writable(),
+                );
+            }
+            self.report.tick(now);
+            if let Some(progress) = progress
+                && now.duration_since(last_progress) >= Duration::from_millis(100)
+            {
+                last_progress = now;
+                self.report.progress_into(progress, now);
+            }
+        }
+        let now = Instant::now();
+        for i in 0..self.conns.len() {
+            if let Some(conn) = self.conns.get(i)
+                && let State::Waiting(_) = conn.state
+            {
+                // Still waiting at the end: not a failure of the target, just not counted.
+                self.report.unanswered += 1;
+            }
+            self.reopen(i, now, now);
+        }
+        self.report.finish(now);
+        if let Some(progress) = progress {
+            self.report.progress_into(progress, now);
+        }
+        std::mem::replace(&mut self.report, Report::new(self.spec))
+    }
+
+    /// How long the poll may wait: the next send slot, the next timeout or retry.
+    fn next_wake(&self, now: Instant) -> Duration {
+        let mut wake = Duration::from_millis(10);
+        let idle = self.conns.iter().any(|c| matches!(c.state, State::Idle));
+        if idle && let Some(slot) = self.limiter.next_slot(now) {
+            wake = wake.min(slot.saturating_duration_since(now));
+        }
+        for conn in &self.conns {
+            let at = match conn.state {
+                State::Retry(at) => Some(at),
+                State::Waiting(since) => Some(since + self.spec.timeout),
+                _ => None,
+            };
+            if let Some(at) = at {
+                wake = wake.min(at.saturating_duration_since(now));
+            }
+        }
+        wake
+    }
+
+    /// Moves connection `i` on as far as it can go now.
+    fn service(&mut self, i: usize, now: Instant, readable: bool, writable: bool) {
+        let Some(conn) = self.conns.get(i) else {
+            return;
+        };
+        match conn.state {
+            State::Retry(at) if at <= now => self.open(i, now),
+            State::Connecting if writable || readable => self.connected(i, now),
+            State::Retry(_) | State::Connecting => {}
+            State::Idle => {
+                if readable {
+                    self.drain(i, now);
+                }
+                self.send(i, now);
+            }
+            State::Writing(left, since) => {
+                if writable {
+                    self.write_rest(i, left, since, now);
+                }
+                if readable {
+                    self.drain(i, now);
+                }
+            }
+            State::Waiting(since) => {
+                if readable {
+                    self.drain(i, now);
+                }
+                if matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)))
+                    && now.duration_since(since) >= self.spec.timeout
+                {
+                    self.report.fail(Cause::Timeout, now);
+                    // A late reply would be taken for the next one's: start afresh.
+                    self.reopen(i, now, now);
+                }
+            }
+        }
+    }
+
+    fn connected(&mut self, i: usize, now: Instant) {
+        let Some(Conn {
+            sock: Some(Sock::Tcp(stream)),
+            ..
+        }) = self.conns.get_mut(i)
+        else {
+            return;
+        };
+        let failed = match stream.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match stream.peer_addr() {
+                Ok(_) => None,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => Some(e),
+            },
+        };
+        match failed {
+            Some(e) => {
+                self.report.fail(Cause::of(&e), now);
+                self.reopen(i, now, now + RETRY);
+            }
+            None => {
+                let _ = stream.set_nodelay(true);
+                self.report.connects += 1;
+                if let Some(conn) = self.conns.get_mut(i) {
+                    conn.state = State::Idle;
+                }
+                self.send(i, now);
+            }
+        }
+    }
+
+    fn send(&mut self, i: usize, now: Instant) {
+        loop {
+            if !matches!(self.conns.get(i).map(|c| &c.state), Some(State::Idle)) {
+                return;
+            }
+            if !self.may_send(now) {
+                return;
+            }
+            let len = self.spec.payload.len();
+            self.report.sent += 1;
+            self.report.bytes_sent += len as u64;
+            self.report.second_sent(now);
+            // The clock at the write itself: with many connections a poll round's start is
+            // long gone by the time the last one writes.
+            let at = Instant::now();
+            self.write_rest(i, len, at, at);
+            if self.spec.mode != Mode::Throughput {
+                return;
+            }
+        }
+    }
+
+    /// Writes the last `left` bytes of the request begun at `since`.
+    fn write_rest(&mut self, i: usize, mut left: usize, since: Instant, now: Instant) {
+        let payload = &self.spec.payload;
+        let Some(conn) = self.conns.get_mut(i) else {
+            return;
+        };
+        let Some(sock) = conn.sock.as_mut() else {
+            return;
+        };
+        while left > 0 {
+            let from = payload.len() - left;
+            match sock.write(payload.get(from..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => left -= n.min(left),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.state = State::Writing(left, since);
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.report.fail(Cause::of(&e), now);
+                    self.reopen(i, now, now + RETRY);
+                    return;
+                }
+            }
+        }
+        conn.state = match self.spec.mode {
+            Mode::Throughput => State::Idle,
+            Mode::PingPong | Mode::Echo => State::Waiting(since),
+        };
+    }
+
+    /// Reads what arrived; a complete reply ends the wait.
+    fn drain(&mut self, i: usize, now: Instant) {
+        loop {
+            let Some(Conn {
+                sock: Some(sock), ..
+            }) = self.conns.get_mut(i)
+            else {
+                return;
+            };
+            match sock.read(&mut self.buf) {
+                Ok(0) => {
+                    // The server closed: in the middle of a wait it is a failure.
+                    let waiting =
+                        matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)));
+                    if waiting || !self.spec.per_request {
+                        self.report.fail(Cause::Closed, now);
+                    }
+                    self.reopen(i, now, now + RETRY);
+                    return;
+                }
+                Ok(n) => {
+                    self.report.bytes_received += n as u64;
+                    let read = self.buf.get(..n).unwrap_or_default().to_vec();
+                    let short = n < self.buf.len();
+                    self.take_reply(i, &read, Instant::now());
+                    // A short TCP read emptied the receive queue: later data is a new edge,
+                    // so the read that would only say WouldBlock is saved (a system call per
+                    // message in ping-pong).
+                    if short && !self.udp {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.report.fail(Cause::of(&e), now);
+                    self.reopen(i, now, now + RETRY);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn take_reply(&mut self, i: usize, read: &[u8], now: Instant) {
+        let spec = self.spec;
+        let Some(conn) = self.conns.get_mut(i) else {
+            return;
+        };
+        let State::Waiting(since) = conn.state else {
+            if spec.mode == Mode::Throughput {
+                self.report.received += u64::from(!read.is_empty());
+            }
+            return;
+        };
+        conn.reply.extend_from_slice(read);
+        let outcome = match spec.mode {
+            Mode::Echo => {
+                let want = &spec.payload;
+                if conn.reply.len() < want.len() {
+                    if want.starts_with(&conn.reply) {
+                        return;
+                    }
+                    Some(Cause::Mismatch)
+                } else if conn.reply.get(..want.len()) == Some(want.as_slice()) {
+                    None
+                } else {
+                    Some(Cause::Mismatch)
+                }
+            }
+            Mode::PingPong => match &spec.expect {
+                None => None,
+                Some(matcher) => {
+                    let mut message = Message::new(&conn.reply, spec.target, spec.encoding);
+                    let tables = BTreeMap::new();
+                    let env = Env {
+                        state: "",
+                        tables: &tables,
+                        now: std::time::SystemTime::now(),
+                        counter: 0,
+                        vars: &[],
+                    };
+                    if matcher.holds(&mut message, &env) {
+                        None
+                    } else if self.udp {
+                        Some(Cause::Mismatch)
+                    } else {
+                        // A reply may come in pieces: wait for more until the timeout.
+                        return;
+                    }
+                }
+            },
+            Mode::Throughput => None,
+        };
+        conn.reply.clear();
+        match outcome {
+            None => {
+                self.report.answered(now.duration_since(since), now);
+                if spec.per_request && !self.udp {
+                    self.reopen(i, now, now);
+                } else if let Some(conn) = self.conns.get_mut(i) {
+                    conn.state = State::Idle;
+                    self.send(i, now);
+                }
+            }
+            Some(cause) => {
+                self.report.fail(cause, now);
+                self.reopen(i, now, now);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

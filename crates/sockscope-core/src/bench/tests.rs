@@ -1,0 +1,252 @@
+//! The generator against real loopback servers: each mode, each failure cause, the rate limit
+//! in real time, short connections, UDP.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::*;
+
+/// A server that answers each read with `answer(read)` (or nothing for `None`), on every
+/// connection it accepts, until the test ends.
+fn server(answer: fn(&[u8]) -> Option<Vec<u8>>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-server".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let _ = stream.set_nodelay(true);
+                std::thread::Builder::new()
+                    .name("bench-test-conn".into())
+                    .spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                            if let Some(reply) = answer(&buf[..n])
+                                && stream.write_all(&reply).is_err()
+                            {
+                                return;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    addr
+}
+
+fn spec(target: SocketAddr, mode: Mode) -> Spec {
+    Spec {
+        target,
+        mode,
+        payload: b"ping".to_vec(),
+        duration: Some(Duration::from_secs(10)),
+        timeout: Duration::from_millis(300),
+        ..Spec::default()
+    }
+}
+
+fn go(spec: &Spec) -> Report {
+    run(spec, &AtomicBool::new(false), None)
+}
+
+#[test]
+fn ping_pong_against_an_echo_times_every_reply() {
+    let addr = server(|r| Some(r.to_vec()));
+    let report = go(&Spec {
+        connections: 4,
+        count: Some(2000),
+        ..spec(addr, Mode::Echo)
+    });
+    assert_eq!(
+        (report.sent, report.received, report.failed_total()),
+        (2000, 2000, 0),
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.latency.len(), 2000);
+    assert!(
+        report.percentile(0.5) > Duration::ZERO
+            && report.percentile(0.99) >= report.percentile(0.5)
+    );
+    assert_eq!(report.connects, 4);
+    assert_eq!(
+        report.timeline.iter().map(|s| s.received).sum::<u64>(),
+        2000
+    );
+}
+
+#[test]
+fn a_reply_condition_a_wrong_echo_and_short_connections() {
+    let addr = server(|_| Some(b"PONG".to_vec()));
+    let expect = crate::rules::Cond::Text(crate::rules::Match::Exact, "PONG".into())
+        .compile(crate::codec::TextEncoding::UTF_8)
+        .unwrap();
+    let report = go(&Spec {
+        count: Some(50),
+        expect: Some(expect),
+        per_request: true,
+        ..spec(addr, Mode::PingPong)
+    });
+    assert_eq!(
+        (report.received, report.failed_total()),
+        (50, 0),
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.connects, 50, "a connection per request");
+    let report = go(&Spec {
+        count: Some(20),
+        ..spec(addr, Mode::Echo)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Mismatch),
+        Some(&20),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn refused_silent_and_resetting_servers_are_told_apart() {
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let report = go(&Spec {
+        duration: Some(Duration::from_millis(200)),
+        ..spec(closed, Mode::PingPong)
+    });
+    assert!(
+        report.failed.get(&Cause::Refused).is_some_and(|n| *n > 0),
+        "{}",
+        report.summary()
+    );
+    assert_eq!(report.sent, 0);
+
+    let silent = server(|_| None);
+    let report = go(&Spec {
+        count: Some(2),
+        ..spec(silent, Mode::PingPong)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Timeout),
+        Some(&2),
+        "{}",
+        report.summary()
+    );
+
+    // A server that resets every connection as soon as it reads (linger 0).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let resets = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-reset".into())
+        .spawn(move || {
+            for stream in listener.incoming().take(3) {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 16];
+                let _ = stream.read(&mut buf);
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
+        })
+        .unwrap();
+    let report = go(&Spec {
+        count: Some(3),
+        ..spec(resets, Mode::PingPong)
+    });
+    let reset_or_closed = report.failed.get(&Cause::Reset).copied().unwrap_or(0)
+        + report.failed.get(&Cause::Closed).copied().unwrap_or(0);
+    assert!(reset_or_closed >= 3, "{}", report.summary());
+    assert!(
+        report.failed.contains_key(&Cause::Reset),
+        "a reset is not a close: {}",
+        report.summary()
+    );
+}
+
+#[test]
+fn a_thousand_a_second_sends_nine_hundred_to_eleven_hundred_in_a_second() {
+    let addr = server(|_| None);
+    let report = go(&Spec {
+        rate: Some(1000.0),
+        duration: Some(Duration::from_secs(1)),
+        ..spec(addr, Mode::Throughput)
+    });
+    assert!((900..=1100).contains(&report.sent), "{}", report.summary());
+}
+
+#[test]
+fn udp_throughput_sends_every_datagram_and_udp_ping_pong_is_timed() {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sink.local_addr().unwrap();
+    let report = go(&Spec {
+        udp: true,
+        count: Some(10_000),
+        ..spec(addr, Mode::Throughput)
+    });
+    assert_eq!(report.sent, 10_000, "{}", report.summary());
+    assert_eq!(report.bytes_sent, 40_000);
+    drop(sink);
+
+    let echo = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = echo.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-udp-echo".into())
+        .spawn(move || {
+            let mut buf = [0u8; 2048];
+            for _ in 0..100 {
+                let Ok((n, from)) = echo.recv_from(&mut buf) else {
+                    return;
+                };
+                let _ = echo.send_to(&buf[..n], from);
+            }
+        })
+        .unwrap();
+    let report = go(&Spec {
+        udp: true,
+        count: Some(100),
+        ..spec(addr, Mode::Echo)
+    });
+    assert_eq!(
+        (report.received, report.failed_total()),
+        (100, 0),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn stop_ends_a_run_at_once_and_the_reports_read_back() {
+    let addr = server(|r| Some(r.to_vec()));
+    let stop = AtomicBool::new(false);
+    let spec = Spec {
+        duration: Some(Duration::from_mins(1)),
+        ..spec(addr, Mode::Echo)
+    };
+    let started = std::time::Instant::now();
+    let report = std::thread::scope(|s| {
+        let handle = s.spawn(|| run(&spec, &stop, None));
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        handle.join().unwrap()
+    });
+    assert!(started.elapsed() < Duration::from_secs(5), "Stop answered");
+    assert!(report.received > 0);
+    let csv = report.to_csv();
+    assert!(
+        csv.starts_with("second,sent,received,failed,p50_us,p99_us\n"),
+        "{csv}"
+    );
+    let json = report.to_json();
+    assert!(
+        json.contains("\"latency_us\":{\"min\":") && json.contains("\"timeline\":["),
+        "{json}"
+    );
+    assert!(report.summary().contains("p99"), "{}", report.summary());
+}

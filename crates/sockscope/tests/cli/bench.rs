@@ -1,0 +1,126 @@
+//! `sockscope bench`: a report against a real echo, thresholds as exit codes, the timeline as
+//! CSV, JSON for machines, and bad targets refused before anything opens.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+
+use super::{BAD_INPUT, NOT_MATCHED, OK, closed_port, run, tcp_peer};
+
+/// An echo serving every connection at once, until the test ends.
+fn echo() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-echo".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                std::thread::Builder::new()
+                    .name("bench-echo-conn".into())
+                    .spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    addr
+}
+
+#[test]
+fn bench_against_an_echo_reports_every_reply_as_json_and_csv() {
+    let addr = echo();
+    let csv = std::env::temp_dir().join(format!("sockscope-bench-{}.csv", std::process::id()));
+    let ran = run(
+        &[
+            "bench",
+            &format!("tcp://{addr}"),
+            "--mode",
+            "echo",
+            "-c",
+            "2",
+            "--count",
+            "300",
+            "--send",
+            "hello",
+            "--json",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--max-errors",
+            "0",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("\"sent\":300,\"received\":300,\"failed\":{}"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("\"bytes_sent\":1500"), "{}", ran.stdout);
+    let timeline = std::fs::read_to_string(&csv).unwrap();
+    std::fs::remove_file(&csv).unwrap();
+    assert!(
+        timeline.starts_with("second,sent,received,failed,p50_us,p99_us\n0,"),
+        "{timeline}"
+    );
+}
+
+#[test]
+fn a_threshold_passed_is_exit_1_with_its_sentence() {
+    let addr = tcp_peer(<[u8]>::to_vec);
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--count",
+            "20",
+            "--max-p99",
+            "1ns",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(ran.stderr.contains("above --max-p99"), "{}", ran.stderr);
+    assert!(ran.stdout.contains("p99"), "{}", ran.stdout);
+    let port = closed_port();
+    let ran = run(
+        &[
+            "bench",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "200ms",
+            "--max-errors",
+            "0",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(ran.stdout.contains("refused"), "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains("more than --max-errors 0"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn bad_targets_and_payloads_are_exit_2() {
+    for args in [
+        &["bench", "ftp://127.0.0.1:9"][..],
+        &["bench", "127.0.0.1"],
+        &["bench", "127.0.0.1:9", "--send-hex", "0G"],
+        &["bench", "127.0.0.1:9", "-c", "0"],
+        &["bench", "127.0.0.1:9", "--expect-regex", "("],
+    ] {
+        let ran = run(args, b"");
+        assert_eq!(ran.code, BAD_INPUT, "{args:?}: {ran:?}");
+        assert!(!ran.stderr.is_empty(), "{args:?}");
+    }
+}
