@@ -150,7 +150,7 @@ pub struct Peer {
 }
 
 /// Byte and message counters; reset by the user.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Bytes received.
     pub rx_bytes: u64,
@@ -168,6 +168,65 @@ pub struct Counters {
     pub rx_rate: Rate,
     /// Bytes per second sent.
     pub tx_rate: Rate,
+    /// Bytes in and out each second of the last ten minutes (the rate chart).
+    pub history: RateHistory,
+}
+
+/// Bytes received and sent per wall-clock second, for the last [`RateHistory::KEEP`] seconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateHistory {
+    /// (Unix second, received, sent), oldest first; seconds without traffic are left out.
+    seconds: std::collections::VecDeque<(u64, u64, u64)>,
+}
+
+impl RateHistory {
+    /// Seconds kept.
+    pub const KEEP: u64 = 600;
+
+    /// Counts bytes at `at`.
+    pub fn add(&mut self, at: SystemTime, rx: u64, tx: u64) {
+        let second = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match self.seconds.back_mut() {
+            // The same second, or a clock that stepped back: this second's bucket.
+            Some(last) if last.0 >= second => {
+                last.1 += rx;
+                last.2 += tx;
+            }
+            _ => self.seconds.push_back((second, rx, tx)),
+        }
+        while self
+            .seconds
+            .front()
+            .is_some_and(|f| f.0 + Self::KEEP < second)
+        {
+            self.seconds.pop_front();
+        }
+    }
+
+    /// The last `span` whole seconds before `now`, oldest first: (seconds before now, bytes
+    /// received, bytes sent), with zeros where nothing moved.
+    pub fn series(&self, now: SystemTime, span: u64) -> Vec<(i64, u64, u64)> {
+        let now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let span = span.min(Self::KEEP);
+        let mut out: Vec<(i64, u64, u64)> = (0..span)
+            .map(|i| (i.cast_signed() - span.cast_signed(), 0, 0))
+            .collect();
+        for &(second, rx, tx) in &self.seconds {
+            // Whole seconds only: the current one is still filling.
+            if second < now && now - second <= span {
+                let index = (span - (now - second)) as usize;
+                if let Some(slot) = out.get_mut(index) {
+                    slot.1 += rx;
+                    slot.2 += tx;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Timed and file sends under way, for the Send group's counters and progress bar.
@@ -622,11 +681,13 @@ impl Capture {
                 self.counters.rx_bytes += bytes_in;
                 self.counters.rx_messages += messages_in;
                 self.counters.rx_rate.add(at, bytes_in);
+                self.counters.history.add(at, bytes_in, 0);
             }
             Direction::Tx => {
                 self.counters.tx_bytes += n;
                 self.counters.tx_messages += 1;
                 self.counters.tx_rate.add(at, n);
+                self.counters.history.add(at, 0, n);
             }
         }
         if let Some(client) = data.conn.and_then(|c| self.clients.get_mut(&c)) {
@@ -1023,6 +1084,23 @@ mod tests {
         cap.stop_recording();
         assert_eq!(std::fs::read(&path).unwrap(), b"\xFC\x03OK\r\nERR\r\n");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_rate_history_keeps_whole_seconds_with_zeros_between_and_forgets_old_ones() {
+        let at = |s: u64| SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(s);
+        let mut history = RateHistory::default();
+        history.add(at(10_100), 5, 0);
+        history.add(at(10_900), 5, 1);
+        history.add(at(12_500), 0, 7);
+        let series = history.series(at(13_200), 4);
+        assert_eq!(series, [(-4, 0, 0), (-3, 10, 1), (-2, 0, 0), (-1, 0, 7)]);
+        history.add(at(10_000 + 1000 * (RateHistory::KEEP + 20)), 1, 1);
+        assert_eq!(
+            history.seconds.len(),
+            1,
+            "ten minutes on, the old seconds are gone"
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Action {
     Rules,
     /// Open the tab's scripts (tab).
     Scripts,
+    /// Open the load generator.
+    Load,
     /// Show the version, licence and where SockScope comes from.
     About,
 }
@@ -49,7 +51,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -65,6 +67,7 @@ impl Action {
         Action::Inspector,
         Action::Rules,
         Action::Scripts,
+        Action::Load,
         Action::About,
     ];
 
@@ -85,6 +88,7 @@ impl Action {
             Action::Inspector => (S::ActionInspector, S::TipActionInspector),
             Action::Rules => (S::ActionRules, S::TipEditRules),
             Action::Scripts => (S::ActionScripts, S::TipEditScripts),
+            Action::Load => (S::ActionLoad, S::TipActionLoad),
             Action::About => (S::ActionAbout, S::TipActionAbout),
         }
     }
@@ -117,6 +121,10 @@ impl Action {
             Action::Scripts => Some(KeyboardShortcut::new(
                 Modifiers::COMMAND.plus(Modifiers::SHIFT),
                 Key::R,
+            )),
+            Action::Load => Some(KeyboardShortcut::new(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT),
+                Key::L,
             )),
             Action::NewEmptyTab | Action::Interfaces | Action::Inspector | Action::About => None,
         }

@@ -164,6 +164,8 @@ pub struct App {
     interfaces: Vec<(String, IpAddr)>,
     dialogs: Dialogs,
     tools: ToolsState,
+    /// The Load window and its run.
+    load: super::load_ui::LoadView,
     notify: Notify,
     /// Tabs made so far: numbers "Session N".
     tabs_made: usize,
@@ -214,6 +216,7 @@ impl App {
             interfaces: engine::local_addresses(),
             dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
             tools: ToolsState::default(),
+            load: super::load_ui::LoadView::default(),
             notify,
             tabs_made: 0,
             next_id: 1,
@@ -530,13 +533,25 @@ impl App {
         let Answer { ask, path } = answer;
         match (ask.request, ask.tab) {
             (FileRequest::OpenProfile, _) => self.open_profile(&path),
+            (FileRequest::LoadReport(json), _) => {
+                let note = match self.load.save(&path, json) {
+                    Ok(()) => (
+                        Note::say(S::EvLoadSaved, [arg(path.display().to_string())]),
+                        false,
+                    ),
+                    Err(why) => (Note::text(why), true),
+                };
+                self.entry_mut().say(note.0, note.1);
+            }
             (FileRequest::SaveProfile(_), Some(id)) => self.save_tab_to(id, &path),
             (request, Some(id)) => {
                 let action = match request {
                     FileRequest::SendFile => UiAction::SendFile(path),
                     FileRequest::Export(format) => UiAction::Export(format, path),
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
-                    FileRequest::OpenProfile | FileRequest::SaveProfile(_) => return,
+                    FileRequest::OpenProfile
+                    | FileRequest::SaveProfile(_)
+                    | FileRequest::LoadReport(_) => return,
                 };
                 if let Some(entry) = self.entry_by_id(id) {
                     entry.tab.apply(action);
@@ -595,6 +610,36 @@ impl App {
                 self.tools.focus_inspector = true;
             }
             Action::About => self.tools.about_open = true,
+            Action::Load => {
+                if !self.load.running() {
+                    // The current tab's peer is the likely target.
+                    let tab = &self.tab().form;
+                    let capture = self.tab().session.capture();
+                    let target = match (&capture.link, tab.mode) {
+                        (sockscope_core::capture::LinkState::Listening(local), _) => {
+                            let ip = if local.ip().is_unspecified() {
+                                "127.0.0.1".to_owned()
+                            } else {
+                                local.ip().to_string()
+                            };
+                            Some(format!("{ip}:{}", local.port()))
+                        }
+                        (_, engine::Mode::TcpClient | engine::Mode::Udp)
+                            if !tab.remote_ip.is_empty() =>
+                        {
+                            Some(format!("{}:{}", tab.remote_ip, tab.remote_port))
+                        }
+                        _ => None,
+                    };
+                    let udp = tab.mode == engine::Mode::Udp;
+                    drop(capture);
+                    if let Some(target) = target {
+                        self.load.target = target;
+                        self.load.udp = udp;
+                    }
+                }
+                self.load.open = true;
+            }
             Action::Send | Action::ClearLog | Action::Find | Action::Rules | Action::Scripts => {}
         }
     }
@@ -684,6 +729,7 @@ impl App {
                     Action::Inspector,
                     Action::Rules,
                     Action::Scripts,
+                    Action::Load,
                 ] {
                     if action.menu_item_ui(ui) {
                         run.push(action);
@@ -893,6 +939,12 @@ impl eframe::App for App {
         }
         self.dialogs_ui(&ctx);
         self.confirm_ui(&ctx);
+        if let Some(super::load_ui::LoadAsk::Save(json)) =
+            super::load_ui::load_window(&ctx, &mut self.load)
+        {
+            let request = FileRequest::LoadReport(json);
+            self.dialogs.ask(Ask { request, tab: None }, &ctx);
+        }
         if let Some(ip) = tools::tools_ui(&ctx, &mut self.tools, &self.interfaces) {
             let tab = self.tab_mut();
             if !tab.is_open() {
@@ -937,6 +989,11 @@ impl eframe::App for App {
                 .show(ui, |ui| {
                     send_panel::send_panel_ui(ui, tab, &mut entry.send_panel, &mut actions);
                 });
+            if tab.view.chart_open {
+                egui::Panel::top("rate_chart").show(ui, |ui| {
+                    status_bar::rate_chart_ui(ui, tab);
+                });
+            }
             log_view::log_view_ui(ui, tab, &mut actions);
             super::tabs::notice_ui(ui, &mut entry.notice, entry.id);
         });

@@ -29,6 +29,8 @@ pub enum FileRequest {
     Export(ExportFormat),
     /// Where to record received bytes.
     Record(RecordFormat),
+    /// Where to save the load generator's report (true: JSON, false: the CSV timeline).
+    LoadReport(bool),
 }
 
 impl FileRequest {
@@ -44,6 +46,8 @@ impl FileRequest {
             FileRequest::Export(format) => format!("sockscope.{}", format.extension()),
             FileRequest::Record(RecordFormat::Raw) => "received.bin".into(),
             FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
+            FileRequest::LoadReport(true) => "load.json".into(),
+            FileRequest::LoadReport(false) => "load.csv".into(),
             FileRequest::OpenProfile | FileRequest::SendFile => String::new(),
         }
     }
@@ -56,6 +60,7 @@ impl FileRequest {
             FileRequest::SendFile => S::DialogSendFile,
             FileRequest::Export(_) => S::DialogExport,
             FileRequest::Record(_) => S::DialogRecord,
+            FileRequest::LoadReport(_) => S::DialogLoadReport,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod dialogs;
 mod fonts;
 mod framing_ui;
 pub use crate::i18n;
+mod load_ui;
 pub mod log_view;
 mod rules_ui;
 mod send_options;

@@ -98,6 +98,8 @@ pub enum UiAction {
     ShowRules,
     /// Open the Scripts window.
     ShowScripts,
+    /// Show or hide the rate chart above the log.
+    ToggleChart,
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -109,6 +111,8 @@ const WORK_SLICE: Duration = Duration::from_millis(8);
 pub struct ViewState {
     /// The Rules and Scripts windows.
     pub automation: super::rules_ui::AutomationView,
+    /// The rate chart is shown above the log.
+    pub chart_open: bool,
     /// Which records are shown.
     pub filter: RecordFilter,
     /// The frames (or reads) shown.
@@ -404,7 +408,8 @@ impl Tab {
             | UiAction::RunScript(_)
             | UiAction::StopScript
             | UiAction::ShowRules
-            | UiAction::ShowScripts) => self.apply_automation(&action),
+            | UiAction::ShowScripts
+            | UiAction::ToggleChart) => self.apply_automation(&action),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
             UiAction::SetTxMode(mode) => {
                 let note = self.form.switch_tx_mode(mode).map(unconverted_note);
@@ -655,6 +660,7 @@ impl Tab {
                 view.rules_open = true;
             }
             UiAction::ShowScripts => self.view.automation.scripts_open = true,
+            UiAction::ToggleChart => self.view.chart_open = !self.view.chart_open,
             _ => {}
         }
     }

@@ -35,6 +35,84 @@ pub fn rate_text(per_second: u64) -> String {
     }
 }
 
+/// The last minute's bytes per second (received and sent together) as a small line; a click
+/// opens the rate chart.
+fn sparkline_ui(
+    ui: &mut egui::Ui,
+    history: &sockscope_core::capture::RateHistory,
+    now: std::time::SystemTime,
+) -> egui::Response {
+    let series = history.series(now, 60);
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(64.0, 14.0), egui::Sense::click());
+    let response = response.on_hover_text(t(S::TipSparkline));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, t(S::RateChart))
+    });
+    let peak = series
+        .iter()
+        .map(|(_, rx, tx)| rx + tx)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f32;
+    let color = ui.visuals().widgets.inactive.fg_stroke.color;
+    let points: Vec<egui::Pos2> = series
+        .iter()
+        .enumerate()
+        .map(|(i, (_, rx, tx))| {
+            let x = rect.left() + rect.width() * i as f32 / (series.len().max(2) - 1) as f32;
+            let y = rect.bottom() - rect.height() * (rx + tx) as f32 / peak;
+            egui::pos2(x, y)
+        })
+        .collect();
+    ui.painter().rect_stroke(
+        rect,
+        2.0,
+        egui::Stroke::new(0.5, ui.visuals().weak_text_color()),
+        egui::StrokeKind::Inside,
+    );
+    ui.painter()
+        .add(egui::Shape::line(points, egui::Stroke::new(1.0, color)));
+    response
+}
+
+/// The session's bytes per second in and out over the last ten minutes.
+pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+    let now = std::time::SystemTime::now();
+    let series = tab
+        .capture
+        .counters
+        .history
+        .series(now, sockscope_core::capture::RateHistory::KEEP);
+    let rx: Vec<[f64; 2]> = series
+        .iter()
+        .map(|(s, rx, _)| [*s as f64, *rx as f64])
+        .collect();
+    let tx: Vec<[f64; 2]> = series
+        .iter()
+        .map(|(s, _, tx)| [*s as f64, *tx as f64])
+        .collect();
+    egui_plot::Plot::new(("rate_chart", tab.form.mode as u8))
+        .height(140.0)
+        .legend(egui_plot::Legend::default())
+        .x_axis_label(t(S::ChartSecondsAgo))
+        .y_axis_label("B/s")
+        .include_y(0.0)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new(
+                t(S::ChartRx),
+                egui_plot::PlotPoints::from(rx),
+            ));
+            plot.line(egui_plot::Line::new(
+                t(S::ChartTx),
+                egui_plot::PlotPoints::from(tx),
+            ));
+        });
+    // A new second is a new point.
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_secs(1));
+}
+
 /// Draws the status bar.
 pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
@@ -51,6 +129,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAct
         let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
         ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
             .on_hover_text(t(S::TipTx));
+        let spark = sparkline_ui(ui, &c.history, now);
+        super::testhook::tag(ui, &spark, "status.sparkline");
+        if spark.clicked() {
+            actions.push(UiAction::ToggleChart);
+        }
         if rx_rate > 0 || tx_rate > 0 {
             // The rate falls to zero a second after traffic stops: look again then.
             ui.ctx()

@@ -18,6 +18,7 @@
 
 mod dialogs;
 mod flood;
+mod load;
 mod memory;
 mod rules;
 mod typing;
@@ -103,7 +104,7 @@ impl Display {
         // A display number no other test of this run uses, and none that an earlier run left
         // locked (a killed Xvfb leaves its lock and socket behind: Xvfb would refuse the
         // number, and the stale socket would look like a display).
-        let base = 300 + (std::process::id() % 200) * 8;
+        let base = 300 + (std::process::id() % 100) * 64;
         let mut n = base + next_display();
         while Path::new(&format!("/tmp/.X{n}-lock")).exists() {
             n += 1600;
@@ -127,6 +128,13 @@ impl Display {
             assert!(Instant::now() < deadline, "Xvfb did not start on {name}");
             std::thread::sleep(Duration::from_millis(20));
         }
+        // The server that answered is ours: it is still running (another one on this number
+        // would have made ours exit).
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            xvfb.try_wait().ok().flatten().is_none(),
+            "Xvfb exited on {name}: the display was taken"
+        );
         Display { xvfb, name }
     }
 }
@@ -144,7 +152,8 @@ fn serves(display: &str) -> bool {
 
 fn next_display() -> u32 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 8
+    // Never a number this run used before: a server still ending on it would answer first.
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 64
 }
 
 impl Drop for Display {
