@@ -632,6 +632,8 @@ strings! {
     Automation => "Automation", "自动化";
     TipSparkline => "Bytes per second, in and out, over the last minute; click for the chart of the last ten minutes", "最近一分钟每秒收发字节数；点击查看最近十分钟的图表";
     RateChart => "Rate chart", "速率图表";
+    ChartOf => "Rate of", "速率对象";
+    ChartSession => "the whole session", "整个会话";
     ChartSecondsAgo => "seconds ago", "秒前";
     ChartRx => "RX B/s", "接收 B/s";
     ChartTx => "TX B/s", "发送 B/s";
@@ -653,6 +655,8 @@ strings! {
     LoadRamp => "ramp", "爬升";
     LoadDuration => "Duration", "时长";
     LoadTimeout => "Reply timeout", "应答超时";
+    LoadCount => "Count", "次数";
+    TipLoadCount => "Requests to send; 0 = as many as the duration allows", "要发送的请求数；0 = 时长内尽量多";
     LoadRequest => "Request", "请求";
     LoadStart => "Start load", "开始测试";
     LoadStop => "Stop load", "停止测试";
@@ -759,6 +763,7 @@ strings! {
     ScriptNone => "there is no script {}", "没有第 {} 个脚本";
     CliNoScripts => "{} has no scripts to test: add them under session.automation.scripts", "{} 中没有可测试的脚本：请添加到 session.automation.scripts";
     CliScriptTimedOut => "Script “{}” did not finish within {}", "脚本“{}”未在 {} 内完成";
+    CliBadRate => "'{}' is not a rate: write 2000 (requests/s) or 10MB/s", "“{}”不是速率：请写 2000（请求/秒）或 10MB/s";
     CliBadScheme => "'{}' is not a target: write HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT", "“{}”不是目标：请写 主机:端口、tcp://主机:端口 或 udp://主机:端口";
     CliBenchNoFile => "bench sends --send or --send-hex, not a file", "bench 只发送 --send 或 --send-hex，不发送文件";
     CliBadConnections => "{} connections: give 1 to 100000", "{} 个连接：请给出 1 到 100000";

@@ -62,6 +62,9 @@ pub struct Spec {
     pub count: Option<u64>,
     /// The request.
     pub payload: Vec<u8>,
+    /// A request made anew for every send (`{{counter}}` = the request's number from 1,
+    /// `{{time}}`, `{{random:0:9}}` …); `payload` is used when there is none.
+    pub vary: Option<crate::rules::template::Template>,
     /// Ping-pong: the reply must meet this (else any bytes are the reply).
     pub expect: Option<Matcher>,
     /// How long a reply may take.
@@ -83,6 +86,7 @@ impl Default for Spec {
             duration: Some(Duration::from_secs(10)),
             count: None,
             payload: b"ping".to_vec(),
+            vary: None,
             expect: None,
             timeout: Duration::from_secs(1),
             encoding: crate::codec::TextEncoding::UTF_8,
@@ -152,6 +156,8 @@ struct Conn {
     sock: Option<Sock>,
     state: State,
     reply: Vec<u8>,
+    /// The request being sent or answered, when requests vary (else the spec's payload).
+    request: Option<Vec<u8>>,
 }
 
 /// The TCP (and UDP ping-pong) generator: every connection on one mio poll.
@@ -164,6 +170,31 @@ struct Tcp<'a> {
     report: Report,
     started: Instant,
     buf: Vec<u8>,
+    rng: u64,
+}
+
+/// Request number `n` of a varying request.
+fn render(template: &crate::rules::template::Template, n: u64, rng: &mut u64) -> Vec<u8> {
+    let tables = BTreeMap::new();
+    let cx = crate::rules::expr::Ctx {
+        rx: &[],
+        caps: &[],
+        vars: &[],
+        state: "",
+        peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+        tables: &tables,
+        now: std::time::SystemTime::now(),
+        counter: i64::try_from(n).unwrap_or(i64::MAX),
+    };
+    template
+        .render(&cx, &mut |lo, hi| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            let span = hi.saturating_sub(lo).saturating_add(1);
+            if span == 0 { *rng } else { lo + *rng % span }
+        })
+        .unwrap_or_default()
 }
 
 /// Pause before a connection that failed to connect tries again.
@@ -182,12 +213,14 @@ impl<'a> Tcp<'a> {
             report: Report::new(spec),
             started: now,
             buf: vec![0; 64 * 1024],
+            rng: 0x9E37_79B9_7F4A_7C15,
         };
         for i in 0..spec.connections.max(1) {
             load.conns.push(Conn {
                 sock: None,
                 state: State::Retry(now),
                 reply: Vec::new(),
+                request: None,
             });
             load.open(i, now);
         }
@@ -423,7 +456,17 @@ impl<'a> Tcp<'a> {
             if !self.may_send(now) {
                 return;
             }
-            let len = self.spec.payload.len();
+            let len = match &self.spec.vary {
+                None => self.spec.payload.len(),
+                Some(template) => {
+                    let request = render(template, self.report.sent + 1, &mut self.rng);
+                    let len = request.len();
+                    if let Some(conn) = self.conns.get_mut(i) {
+                        conn.request = Some(request);
+                    }
+                    len
+                }
+            };
             self.report.sent += 1;
             self.report.bytes_sent += len as u64;
             self.report.second_sent(now);
@@ -439,13 +482,18 @@ impl<'a> Tcp<'a> {
 
     /// Writes the last `left` bytes of the request begun at `since`.
     fn write_rest(&mut self, i: usize, mut left: usize, since: Instant, now: Instant) {
-        let payload = &self.spec.payload;
         let Some(conn) = self.conns.get_mut(i) else {
             return;
         };
-        let Some(sock) = conn.sock.as_mut() else {
+        let Conn {
+            sock: Some(sock),
+            request,
+            ..
+        } = conn
+        else {
             return;
         };
+        let payload = request.as_deref().unwrap_or(&self.spec.payload);
         while left > 0 {
             let from = payload.len() - left;
             match sock.write(payload.get(from..).unwrap_or_default()) {
@@ -526,13 +574,13 @@ impl<'a> Tcp<'a> {
         conn.reply.extend_from_slice(read);
         let outcome = match spec.mode {
             Mode::Echo => {
-                let want = &spec.payload;
+                let want = conn.request.as_deref().unwrap_or(&spec.payload);
                 if conn.reply.len() < want.len() {
                     if want.starts_with(&conn.reply) {
                         return;
                     }
                     Some(Cause::Mismatch)
-                } else if conn.reply.get(..want.len()) == Some(want.as_slice()) {
+                } else if conn.reply.get(..want.len()) == Some(want) {
                     None
                 } else {
                     Some(Cause::Mismatch)

@@ -418,3 +418,46 @@ impl Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_every_reply_and_seconds_roll_over() {
+        let mut report = Report::new(&super::super::Spec::default());
+        let start = report.started;
+        for us in 1..=100u64 {
+            report.answered(Duration::from_micros(us), start);
+        }
+        report.answered(
+            Duration::from_millis(7),
+            start + Duration::from_millis(1500),
+        );
+        report.fail(Cause::Timeout, start + Duration::from_millis(2100));
+        report.finish(start + Duration::from_millis(2200));
+        let close = |d: Duration, us: f64| (d.as_secs_f64() * 1e6 - us).abs() <= us * 0.01 + 0.1;
+        assert!(
+            close(report.percentile(0.5), 51.0),
+            "{:?}",
+            report.percentile(0.5)
+        );
+        assert!(
+            close(report.percentile(0.99), 100.0),
+            "{:?}",
+            report.percentile(0.99)
+        );
+        assert!(
+            close(report.percentile(1.0), 7000.0),
+            "{:?}",
+            report.percentile(1.0)
+        );
+        let seconds: Vec<(u64, u64, u64)> = report
+            .timeline
+            .iter()
+            .map(|s| (s.at, s.received, s.failed))
+            .collect();
+        assert_eq!(seconds, [(0, 100, 0), (1, 1, 0), (2, 0, 1)]);
+        assert!((report.timeline[0].p99_us - 100.0).abs() < 1.0);
+    }
+}

@@ -250,3 +250,29 @@ fn stop_ends_a_run_at_once_and_the_reports_read_back() {
     );
     assert!(report.summary().contains("p99"), "{}", report.summary());
 }
+
+#[test]
+fn a_varying_request_counts_and_its_echo_is_checked_against_it() {
+    let addr = server(|r| Some(r.to_vec()));
+    let template = crate::rules::template::Template::compile(
+        &crate::rules::ReplySpec {
+            payload: "req {{counter}};".into(),
+            ..crate::rules::ReplySpec::default()
+        },
+        crate::codec::TextEncoding::UTF_8,
+    )
+    .unwrap();
+    let report = go(&Spec {
+        count: Some(12),
+        vary: Some(template),
+        ..spec(addr, Mode::Echo)
+    });
+    assert_eq!(
+        (report.received, report.failed_total()),
+        (12, 0),
+        "{}",
+        report.summary()
+    );
+    // "req 1;" … "req 9;" are 6 bytes, "req 10;" … "req 12;" 7.
+    assert_eq!(report.bytes_sent, 9 * 6 + 3 * 7);
+}

@@ -66,6 +66,8 @@ pub struct Client {
     pub tx_rate: Rate,
     /// It finished sending and the connection is kept for sending (half-closed).
     pub half_closed: bool,
+    /// Its bytes in and out each second of the last ten minutes (the rate chart).
+    pub history: RateHistory,
 }
 
 impl Client {
@@ -83,6 +85,7 @@ impl Client {
             rx_rate: Rate::default(),
             tx_rate: Rate::default(),
             half_closed: false,
+            history: RateHistory::default(),
         }
     }
 }
@@ -696,11 +699,13 @@ impl Capture {
                     client.rx_bytes += bytes_in;
                     client.rx_messages += messages_in;
                     client.rx_rate.add(at, bytes_in);
+                    client.history.add(at, bytes_in, 0);
                 }
                 Direction::Tx => {
                     client.tx_bytes += n;
                     client.tx_messages += 1;
                     client.tx_rate.add(at, n);
+                    client.history.add(at, 0, n);
                 }
             }
         }

@@ -79,9 +79,10 @@ pub struct BenchArgs {
     /// A new TCP connection for every request (short connections).
     #[arg(long)]
     pub per_request: bool,
-    /// Messages per second in all (default: as fast as possible).
-    #[arg(long, value_name = "N")]
-    pub rate: Option<f64>,
+    /// Requests per second in all (`2000`, `2000/s`), or bytes per second (`10MB/s`,
+    /// `512KB/s`, `1GB/s`); default: as fast as possible.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
     /// Rise from 0 to --rate over this long.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub ramp: Duration,
@@ -301,6 +302,27 @@ pub struct TestArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+/// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,
+/// `1GB/s`, `100B/s`) divided by the request's length.
+pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
+    let t = text.trim();
+    let bad = || sockscope_core::i18n::tf(sockscope_core::i18n::S::CliBadRate, &[&text]);
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    let upper = t.to_ascii_uppercase();
+    for (suffix, scale) in [("GB/S", 1e9), ("MB/S", 1e6), ("KB/S", 1e3), ("B/S", 1.0)] {
+        if let Some(n) = upper.strip_suffix(suffix) {
+            let bytes = number(n).ok_or_else(bad)? * scale;
+            return Ok(bytes / request_len.max(1) as f64);
+        }
+    }
+    number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
 }
 
 /// `2s`, `100ms`, `1m`, `1h30m`.

@@ -631,7 +631,11 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
 }
 
 /// `sockscope bench`: the generator on this thread; Ctrl+C stops it and the report is printed.
-fn bench(args: &args::BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+/// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
+fn bench_spec(
+    args: &args::BenchArgs,
+    io: &mut Io<'_>,
+) -> Result<sockscope_core::bench::Spec, Failure> {
     use sockscope_core::bench::{self, Mode as BenchMode};
     use sockscope_core::rules::{Cond, Match};
     let (udp, target) = match args.target.split_once("://") {
@@ -652,6 +656,26 @@ fn bench(args: &args::BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             )
             .map_err(|e| bad(e.to_string()))?,
         None => b"ping".to_vec(),
+    };
+    // A request with variables is made anew for each send.
+    let vary = match &args.send.send {
+        Some(text) if text.contains("{{") => Some(
+            sockscope_core::rules::template::Template::compile(
+                &sockscope_core::rules::ReplySpec {
+                    payload: text.clone(),
+                    mode: InputMode::Escapes,
+                    encoding: Some(args.encoding),
+                    ..sockscope_core::rules::ReplySpec::default()
+                },
+                args.encoding,
+            )
+            .map_err(bad)?,
+        ),
+        _ => None,
+    };
+    let rate = match &args.rate {
+        None => None,
+        Some(text) => Some(args::parse_rate(text, payload.len()).map_err(bad)?),
     };
     let expect = if let Some(text) = &args.expect.expect {
         Some(Cond::Text(Match::Contains, text.clone()))
@@ -677,18 +701,24 @@ fn bench(args: &args::BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             args::BenchMode::PingPong => BenchMode::PingPong,
             args::BenchMode::Echo => BenchMode::Echo,
         },
-        rate: args.rate,
+        rate,
         ramp: args.ramp,
         duration: args
             .duration
             .or_else(|| args.count.is_none().then_some(Duration::from_secs(10))),
         count: args.count,
         payload,
+        vary,
         expect,
         timeout: args.timeout,
         encoding: args.encoding,
     };
-    let report = bench::run(&spec, &io.stop, None);
+    Ok(spec)
+}
+
+fn bench(args: &args::BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let spec = bench_spec(args, io)?;
+    let report = sockscope_core::bench::run(&spec, &io.stop, None);
     if args.json {
         let _ = writeln!(io.stdout, "{}", report.to_json());
     } else {

@@ -991,7 +991,7 @@ impl eframe::App for App {
                 });
             if tab.view.chart_open {
                 egui::Panel::top("rate_chart").show(ui, |ui| {
-                    status_bar::rate_chart_ui(ui, tab);
+                    status_bar::rate_chart_ui(ui, &mut *tab);
                 });
             }
             log_view::log_view_ui(ui, tab, &mut actions);

@@ -40,6 +40,8 @@ pub struct LoadView {
     pub ramp_s: f32,
     /// Duration, seconds.
     pub duration_s: f32,
+    /// Requests to send, 0: as many as the duration allows.
+    pub count: u64,
     /// The request.
     pub payload: String,
     /// The request is hex.
@@ -65,6 +67,7 @@ impl Default for LoadView {
             rate: 0,
             ramp_s: 0.0,
             duration_s: 10.0,
+            count: 0,
             payload: "ping".into(),
             payload_hex: false,
             timeout_ms: 1000,
@@ -107,7 +110,19 @@ impl LoadView {
             rate: (self.rate > 0).then_some(f64::from(self.rate)),
             ramp: Duration::from_secs_f32(self.ramp_s.max(0.0)),
             duration: Some(Duration::from_secs_f32(self.duration_s.max(0.1))),
-            count: None,
+            count: (self.count > 0).then_some(self.count),
+            vary: if !self.payload_hex && self.payload.contains("{{") {
+                Some(sockscope_core::rules::template::Template::compile(
+                    &sockscope_core::rules::ReplySpec {
+                        payload: self.payload.clone(),
+                        mode: sockscope_core::codec::payload::InputMode::Escapes,
+                        ..sockscope_core::rules::ReplySpec::default()
+                    },
+                    sockscope_core::codec::TextEncoding::UTF_8,
+                )?)
+            } else {
+                None
+            },
             payload,
             expect: None,
             timeout: Duration::from_millis(u64::from(self.timeout_ms.max(1))),
@@ -292,6 +307,13 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                         .suffix(" s"),
                 )
                 .labelled_by(label);
+                let label = ui.label(t(S::LoadCount)).id;
+                ui.add(egui::DragValue::new(&mut view.count).range(0..=u64::MAX))
+                    .on_hover_text(t(S::TipLoadCount))
+                    .labelled_by(label);
+                ui.end_row();
+                ui.label("");
+                ui.label("");
                 let label = ui.label(t(S::LoadTimeout)).id;
                 ui.add(
                     egui::DragValue::new(&mut view.timeout_ms)

@@ -113,6 +113,8 @@ pub struct ViewState {
     pub automation: super::rules_ui::AutomationView,
     /// The rate chart is shown above the log.
     pub chart_open: bool,
+    /// Whose rate the chart shows: a TCP client's, or the session's (`None`).
+    pub chart_of: Option<crate::engine::ConnId>,
     /// Which records are shown.
     pub filter: RecordFilter,
     /// The frames (or reads) shown.

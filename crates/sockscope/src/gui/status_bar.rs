@@ -75,14 +75,40 @@ fn sparkline_ui(
     response
 }
 
-/// The session's bytes per second in and out over the last ten minutes.
-pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+/// The session's (or one client's) bytes per second in and out over the last ten minutes.
+pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     let now = std::time::SystemTime::now();
-    let series = tab
-        .capture
-        .counters
-        .history
-        .series(now, sockscope_core::capture::RateHistory::KEEP);
+    // Whose: the session, or one TCP client.
+    if !tab.capture.clients.is_empty() {
+        let of = tab.view.chart_of;
+        let shown = of.and_then(|id| tab.capture.clients.get(&id)).map_or_else(
+            || t(S::ChartSession).to_owned(),
+            |c| super::shown_addr(c.peer).to_string(),
+        );
+        ui.horizontal(|ui| {
+            let label = ui.label(t(S::ChartOf)).id;
+            egui::ComboBox::from_id_salt("chart_of")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut tab.view.chart_of, None, t(S::ChartSession));
+                    for (id, client) in &tab.capture.clients {
+                        ui.selectable_value(
+                            &mut tab.view.chart_of,
+                            Some(*id),
+                            super::shown_addr(client.peer).to_string(),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label);
+        });
+    }
+    let history = tab
+        .view
+        .chart_of
+        .and_then(|id| tab.capture.clients.get(&id))
+        .map_or(&tab.capture.counters.history, |c| &c.history);
+    let series = history.series(now, sockscope_core::capture::RateHistory::KEEP);
     let rx: Vec<[f64; 2]> = series
         .iter()
         .map(|(s, rx, _)| [*s as f64, *rx as f64])

@@ -124,3 +124,37 @@ fn bad_targets_and_payloads_are_exit_2() {
         assert!(!ran.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
+    use sockscope::cli::args::parse_rate;
+    assert_eq!(parse_rate("2000", 10), Ok(2000.0));
+    assert_eq!(parse_rate("2000/s", 10), Ok(2000.0));
+    assert_eq!(parse_rate("10MB/s", 100), Ok(100_000.0));
+    assert_eq!(parse_rate("1kb/s", 10), Ok(100.0));
+    assert!(parse_rate("fast", 10).is_err());
+    assert!(parse_rate("-5", 10).is_err());
+    let addr = echo();
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--mode",
+            "echo",
+            "--count",
+            "12",
+            "--send",
+            "n={{counter}};",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    // "n=1;" … "n=9;" are 4 bytes, "n=10;" … "n=12;" 5, and each echo matched its own.
+    assert!(
+        ran.stdout.contains("\"received\":12,\"failed\":{}"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("\"bytes_sent\":51"), "{}", ran.stdout);
+}

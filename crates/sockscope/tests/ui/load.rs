@@ -79,3 +79,37 @@ fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
     harness.get_by_label_contains("failed    0");
     harness.get_by_label_contains("latency µs  min");
 }
+
+#[test]
+fn the_sparkline_opens_the_rate_chart_and_it_shows_one_client_on_request() {
+    let (mut harness, mut clients) = server_with_clients(Form::default(), 2);
+    super::send_and_wait(&mut harness, &mut clients[0], b"hello");
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::Button, "Rate chart")
+        .click();
+    harness.run();
+    assert!(harness.state().tab().view.chart_open);
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::ComboBox, "Rate of")
+        .click();
+    harness.run();
+    let first = harness
+        .state()
+        .tab()
+        .session
+        .capture()
+        .clients
+        .keys()
+        .next()
+        .copied();
+    let peer = harness.state().tab().session.capture().clients[&first.unwrap()].peer;
+    harness.get_by_label(&peer.to_string()).click();
+    harness.run();
+    assert_eq!(harness.state().tab().view.chart_of, first);
+    // Its history has the bytes it sent.
+    let capture = harness.state().tab().session.capture();
+    let series = capture.clients[&first.unwrap()]
+        .history
+        .series(std::time::SystemTime::now() + Duration::from_secs(1), 5);
+    assert_eq!(series.iter().map(|s| s.1).sum::<u64>(), 5);
+}
