@@ -187,13 +187,7 @@ fn render(template: &crate::rules::template::Template, n: u64, rng: &mut u64) ->
         counter: i64::try_from(n).unwrap_or(i64::MAX),
     };
     template
-        .render(&cx, &mut |lo, hi| {
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            let span = hi.saturating_sub(lo).saturating_add(1);
-            if span == 0 { *rng } else { lo + *rng % span }
-        })
+        .render(&cx, &mut |lo, hi| crate::rules::random(rng, lo, hi))
         .unwrap_or_default()
 }
 

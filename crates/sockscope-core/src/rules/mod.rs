@@ -392,16 +392,7 @@ impl Machine {
         let mut error = None;
         for write in &rule.write {
             let values = {
-                let cx = Ctx {
-                    rx: message.bytes,
-                    caps: &message.caps,
-                    vars: &[],
-                    state: &self.state,
-                    peer: message.peer,
-                    tables: &self.tables,
-                    now,
-                    counter: *counter,
-                };
+                let cx = request_ctx(message, &self.state, &self.tables, now, *counter);
                 (write.at.eval(&cx), write.value.eval(&cx))
             };
             let done = write_table(&mut self.tables, &write.table, values);
@@ -413,16 +404,7 @@ impl Machine {
         let reply = match (&rule.reply, &error) {
             (Some(template), None) => {
                 let rng = &mut self.rng;
-                let cx = Ctx {
-                    rx: message.bytes,
-                    caps: &message.caps,
-                    vars: &[],
-                    state: &self.state,
-                    peer: message.peer,
-                    tables: &self.tables,
-                    now,
-                    counter: *counter,
-                };
+                let cx = request_ctx(message, &self.state, &self.tables, now, *counter);
                 match template.render(&cx, &mut |lo, hi| random(rng, lo, hi)) {
                     Ok(bytes) => {
                         if template.uses_counter() {
@@ -517,8 +499,28 @@ fn write_table(
     Ok(())
 }
 
-/// xorshift: replies need variety, not secrecy.
-fn random(rng: &mut u64, lo: u64, hi: u64) -> u64 {
+/// What an expression of a rule may read for one request.
+fn request_ctx<'a>(
+    message: &'a Message<'_>,
+    state: &'a str,
+    tables: &'a BTreeMap<String, Vec<u8>>,
+    now: SystemTime,
+    counter: i64,
+) -> Ctx<'a> {
+    Ctx {
+        rx: message.bytes,
+        caps: &message.caps,
+        vars: &[],
+        state,
+        peer: message.peer,
+        tables,
+        now,
+        counter,
+    }
+}
+
+/// A number in `lo..=hi` from `rng` (xorshift: test traffic needs variety, not secrecy).
+pub(crate) fn random(rng: &mut u64, lo: u64, hi: u64) -> u64 {
     *rng ^= *rng << 13;
     *rng ^= *rng >> 7;
     *rng ^= *rng << 17;

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{Display, Start, TempDir, Window, can_run, ink};
+use super::{Display, TempDir, Window, can_run, free_port, ink};
 
 #[test]
 fn every_frame_of_a_flood_past_the_cap_shows_rows_and_pause_holds_them() {
@@ -12,24 +12,13 @@ fn every_frame_of_a_flood_past_the_cap_shows_rows_and_pause_holds_them() {
         return;
     };
     let dir = TempDir::new("flood");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let workspace = format!(
         r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", log_cap_mib: 8)))], active: 0)"#
     );
     // A small cap (8 MiB), so eviction starts at once.
     let display = Display::start();
-    let window = Window::start(
-        &display,
-        &dir.0,
-        &Start {
-            workspace: Some(&workspace),
-            ..Start::default()
-        },
-    );
+    let window = Window::open(&display, &dir, &workspace);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flooding = std::sync::Arc::clone(&stop);
     let flood = std::thread::Builder::new()

@@ -1,10 +1,9 @@
 //! The Load window in the real window: a run at full rate against the tab's own echo rule
 //! while the log fills, and Stop answers at once with the report.
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use super::{Display, Start, TempDir, Window, can_run};
+use super::{Display, TempDir, Window, can_run, free_port};
 
 #[test]
 fn stop_answers_at_once_during_a_full_rate_run() {
@@ -12,23 +11,12 @@ fn stop_answers_at_once_during_a_full_rate_run() {
         return;
     };
     let dir = TempDir::new("load");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let workspace = format!(
         r#"(tabs: [(path: None, profile: (version: 2, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", automation: (enabled: true, rules: [(reply: Some((payload: "{{{{rx}}}}")))]))))], active: 0)"#
     );
     let display = Display::start();
-    let window = Window::start(
-        &display,
-        &dir.0,
-        &Start {
-            workspace: Some(&workspace),
-            ..Start::default()
-        },
-    );
+    let window = Window::open(&display, &dir, &workspace);
     // The tab listens before the load window takes its address.
     std::thread::sleep(Duration::from_millis(500));
     window.key("ctrl+shift+l");

@@ -181,6 +181,15 @@ pub struct Window {
     pub data: PathBuf,
 }
 
+/// A TCP port nothing listens on now, for a server tab to take.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// How to start the program.
 #[derive(Default)]
 pub struct Start<'a> {
@@ -195,6 +204,15 @@ pub struct Start<'a> {
 }
 
 impl Window {
+    /// Starts the program with this saved workspace and waits for its window.
+    pub fn open(display: &Display, dir: &TempDir, workspace: &str) -> Window {
+        let start = Start {
+            workspace: Some(workspace),
+            ..Start::default()
+        };
+        Window::start(display, &dir.0, &start)
+    }
+
     /// Starts the program and waits for its window.
     pub fn start(display: &Display, dir: &Path, start: &Start<'_>) -> Window {
         let data = dir.join("data");

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{Display, Start, TempDir, Window, can_run};
+use super::{Display, TempDir, Window, can_run, free_port};
 
 /// What the flood sends: 224 MiB, under the 256 MiB cap, so all of it is held.
 const SENT: usize = 224 << 20;
@@ -27,23 +27,12 @@ fn clear_gives_a_full_logs_memory_back() {
         return;
     };
     let dir = TempDir::new("memory");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let workspace = format!(
         r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", rx_hex: true)))], active: 0)"#
     );
     let display = Display::start();
-    let window = Window::start(
-        &display,
-        &dir.0,
-        &Start {
-            workspace: Some(&workspace),
-            ..Start::default()
-        },
-    );
+    let window = Window::open(&display, &dir, &workspace);
     let pid = window.pid();
     std::thread::sleep(Duration::from_millis(500));
     let idle = rss_mib(pid);

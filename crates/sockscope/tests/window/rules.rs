@@ -3,18 +3,10 @@
 //! before) answers a real client at once, and the rule is in the saved workspace.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use super::{Display, Start, TempDir, Window, can_run};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use super::{Display, TempDir, Window, can_run, free_port};
 
 fn connect(port: u16) -> TcpStream {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -40,14 +32,7 @@ fn a_rule_typed_in_the_rules_window_answers_a_real_client() {
         r#"(tabs: [(path: None, profile: (version: 2, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
     );
     let display = Display::start();
-    let window = Window::start(
-        &display,
-        &dir.0,
-        &Start {
-            workspace: Some(&workspace),
-            ..Start::default()
-        },
-    );
+    let window = Window::open(&display, &dir, &workspace);
     let mut client = connect(port);
     client
         .set_read_timeout(Some(Duration::from_secs(5)))

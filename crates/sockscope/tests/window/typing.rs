@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Display, Start, TempDir, Window, can_run, listener, received};
+use super::{Display, TempDir, Window, can_run, listener, received};
 
 #[test]
 fn text_typed_right_before_ctrl_enter_is_sent_whole() {
@@ -16,14 +16,7 @@ fn text_typed_right_before_ctrl_enter_is_sent_whole() {
         peer.port()
     );
     let display = Display::start();
-    let window = Window::start(
-        &display,
-        &dir.0,
-        &Start {
-            workspace: Some(&workspace),
-            ..Start::default()
-        },
-    );
+    let window = Window::open(&display, &dir, &workspace);
     window.click("send.box");
     // One xdotool call, no delay: the letters and Ctrl+Enter reach the window together.
     window.xdo(&[
