@@ -327,7 +327,8 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
 /// The selected rule's fields.
 fn rule_editor_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, index: usize) -> bool {
     let mut changed = false;
-    let form = tab.form.clone();
+    // How the session shows bytes (two settings, not a copy of the whole form each frame).
+    let form = Show::of(tab.form);
     let Some(rule) = tab.form.automation.rules.get_mut(index) else {
         return false;
     };
@@ -599,12 +600,7 @@ fn advanced_ui(
     false
 }
 
-fn reply_ui(
-    ui: &mut egui::Ui,
-    rule: &mut Rule,
-    label: egui::Id,
-    form: &sockscope_core::profile::Form,
-) -> bool {
+fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, form: &Show) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
     if ui.checkbox(&mut on, t(S::RuleReplies)).changed() {
@@ -618,12 +614,7 @@ fn reply_ui(
 }
 
 /// The reply's payload: mode, line ending, the template, and its bytes when they are fixed.
-fn payload_ui(
-    ui: &mut egui::Ui,
-    reply: &mut ReplySpec,
-    label: egui::Id,
-    form: &sockscope_core::profile::Form,
-) -> bool {
+fn payload_ui(ui: &mut egui::Ui, reply: &mut ReplySpec, label: egui::Id, form: &Show) -> bool {
     let mut changed = false;
     {
         ui.horizontal(|ui| {
@@ -748,9 +739,24 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     changed
 }
 
+/// How the session shows received data.
+struct Show {
+    hex: bool,
+    encoding: sockscope_core::codec::TextEncoding,
+}
+
+impl Show {
+    fn of(form: &sockscope_core::profile::Form) -> Self {
+        Self {
+            hex: form.rx_hex,
+            encoding: form.encoding,
+        }
+    }
+}
+
 /// Bytes as the session shows received data: hex, or text in its encoding.
-fn shown(bytes: &[u8], form: &sockscope_core::profile::Form) -> String {
-    if form.rx_hex {
+fn shown(bytes: &[u8], form: &Show) -> String {
+    if form.hex {
         hex::format(bytes)
     } else {
         let text = form.encoding.decode_complete(bytes);
@@ -812,8 +818,11 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
                             (_, Some(error)) => error_text(ui, error),
                             (Some(reply), None) => {
                                 let reply = ui.label(
-                                    RichText::new(tf(S::RuleTestReply, &[&shown(reply, tab.form)]))
-                                        .monospace(),
+                                    RichText::new(tf(
+                                        S::RuleTestReply,
+                                        &[&shown(reply, &Show::of(tab.form))],
+                                    ))
+                                    .monospace(),
                                 );
                                 super::testhook::tag(ui, &reply, "rules.test.reply");
                             }
@@ -1062,7 +1071,7 @@ fn report_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
                                     if !detail.is_empty() {
                                         detail.push_str(" — ");
                                     }
-                                    detail.push_str(&shown(bytes, tab.form));
+                                    detail.push_str(&shown(bytes, &Show::of(tab.form)));
                                 }
                                 ui.label(RichText::new(detail).monospace());
                             }
