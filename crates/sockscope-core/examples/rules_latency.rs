@@ -21,7 +21,6 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::LinkState;
 use sockscope_core::engine::Mode;
 use sockscope_core::profile::Form;
 use sockscope_core::rules::{Automation, Cond, Match, ReplySpec, Rule};
@@ -75,13 +74,7 @@ fn ours() -> (Session, SocketAddr) {
     form.automation = rules();
     let mut session = Session::with_form(&form, Arc::new(|| {}));
     session.open_form(&form).expect("the form is valid");
-    let mut addr = None;
-    session.wait_until(Duration::from_secs(5), |c| {
-        if let LinkState::Listening(local) = c.link {
-            addr = Some(local);
-        }
-        addr.is_some()
-    });
+    let addr = session.wait_listening(Duration::from_secs(5));
     (session, addr.expect("listening"))
 }
 

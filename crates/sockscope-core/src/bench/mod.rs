@@ -533,9 +533,11 @@ impl<'a> Tcp<'a> {
                 }
                 Ok(n) => {
                     self.report.bytes_received += n as u64;
-                    let read = self.buf.get(..n).unwrap_or_default().to_vec();
-                    let short = n < self.buf.len();
-                    self.take_reply(i, &read, Instant::now());
+                    // The buffer is lent out for the reply, not copied (a read per message).
+                    let buf = std::mem::take(&mut self.buf);
+                    let short = n < buf.len();
+                    self.take_reply(i, buf.get(..n).unwrap_or_default(), Instant::now());
+                    self.buf = buf;
                     // A short TCP read emptied the receive queue: later data is a new edge,
                     // so the read that would only say WouldBlock is saved (a system call per
                     // message in ping-pong).

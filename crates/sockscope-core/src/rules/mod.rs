@@ -30,6 +30,25 @@ use template::Template;
 use crate::codec::TextEncoding;
 use crate::i18n::{S, tf};
 
+/// A rule part as the text a user edits (RON): `depth` levels on their own lines, the rest
+/// kept on one line.
+pub fn to_text<T: Serialize>(value: &T, depth: usize) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .indentor("  ".to_owned())
+        .depth_limit(depth);
+    ron::ser::to_string_pretty(value, config).unwrap_or_default()
+}
+
+/// A rule part typed as RON (a condition, a script's steps); the error says where it stops.
+pub fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    ron::from_str(text).map_err(|e| {
+        tf(
+            S::ProfileSyntax,
+            &[&e.span.start.line, &e.span.start.col, &e.code],
+        )
+    })
+}
+
 /// True for a type's default (fields left out of a saved profile when they are).
 pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()

@@ -180,3 +180,23 @@ fn an_automation_reads_back_from_ron_and_an_empty_one_is_inactive() {
     assert!(automation.active());
     assert!(!Automation::default().active());
 }
+
+#[test]
+fn rule_parts_go_to_text_and_back_and_a_typo_says_where() {
+    let cond = Cond::All(vec![
+        Cond::Text(Match::Prefix, "AT".into()),
+        Cond::Not(Box::new(Cond::Length(0, 2))),
+    ]);
+    let text = to_text(&cond, 2);
+    assert!(text.contains('\n'), "{text}");
+    assert_eq!(from_text::<Cond>(&text), Ok(cond));
+    let steps = vec![
+        script::Step::Wait(10),
+        script::Step::Capture("v".into(), "rx.len".into()),
+    ];
+    let text = to_text(&steps, 1);
+    assert_eq!(text.lines().count(), 4, "one step a line: {text}");
+    assert_eq!(from_text::<Vec<script::Step>>(&text), Ok(steps));
+    let error = from_text::<Cond>("All([Text(Prefix, \"AT\"),\n  Lenght(0, 2)])").unwrap_err();
+    assert!(error.contains("line 2"), "{error}");
+}

@@ -504,6 +504,19 @@ impl Session {
         self.exporting.is_some()
     }
 
+    /// Waits until the session listens (a TCP server) or is bound (UDP); the address with
+    /// the port the OS chose, or `None` if it stopped or `timeout` passed first.
+    pub fn wait_listening(&self, timeout: Duration) -> Option<SocketAddr> {
+        let mut addr = None;
+        self.wait_until(timeout, |c| {
+            if let crate::capture::LinkState::Listening(local) = c.link {
+                addr = Some(local);
+            }
+            addr.is_some() || c.stopped
+        });
+        addr
+    }
+
     /// Waits until `done` holds for the capture, at most `timeout`; true if it did.
     pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Capture) -> bool) -> bool {
         let deadline = Instant::now() + timeout;

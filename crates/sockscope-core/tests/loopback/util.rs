@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{Capture, LinkState};
+use sockscope_core::capture::Capture;
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Command, Engine, Event, EventQueue, Mode, SessionConfig};
 use sockscope_core::session::Session;
@@ -70,14 +70,9 @@ pub fn open_session(
 
 /// The address a session's listener or UDP socket is bound to.
 pub fn bound(session: &Session) -> SocketAddr {
-    let mut addr = None;
-    session.wait_until(WAIT, |c| {
-        if let LinkState::Listening(local) = c.link {
-            addr = Some(local);
-        }
-        addr.is_some() || c.stopped
-    });
-    addr.expect("the session is listening")
+    session
+        .wait_listening(WAIT)
+        .expect("the session is listening")
 }
 
 /// Waits until `done` holds for the session's capture; panics after `WAIT`.

@@ -563,11 +563,7 @@ fn advanced_ui(
     advanced: &mut Option<(usize, String)>,
 ) -> bool {
     if advanced.as_ref().is_none_or(|(i, _)| *i != index) {
-        let config = ron::ser::PrettyConfig::new().indentor("  ".to_owned());
-        *advanced = Some((
-            index,
-            ron::ser::to_string_pretty(&*cond, config).unwrap_or_default(),
-        ));
+        *advanced = Some((index, sockscope_core::rules::to_text(&*cond, usize::MAX)));
     }
     let Some((_, text)) = advanced.as_mut() else {
         return false;
@@ -582,20 +578,14 @@ fn advanced_ui(
         .on_hover_text(t(S::TipCondRon))
         .labelled_by(label);
     super::testhook::tag(ui, &field, "cond.ron");
-    match ron::from_str::<Cond>(text) {
+    match sockscope_core::rules::from_text::<Cond>(text) {
         Ok(parsed) => {
             if field.changed() && parsed != *cond {
                 *cond = parsed;
                 return true;
             }
         }
-        Err(e) => error_text(
-            ui,
-            &tf(
-                S::ProfileSyntax,
-                &[&e.span.start.line, &e.span.start.col, &e.code],
-            ),
-        ),
+        Err(why) => error_text(ui, &why),
     }
     false
 }
@@ -975,13 +965,7 @@ fn steps_ui(
 ) -> bool {
     if steps_text.as_ref().is_none_or(|(i, _)| *i != index) {
         // One step a line: a step's parts stay on its line.
-        let config = ron::ser::PrettyConfig::new()
-            .indentor("  ".to_owned())
-            .depth_limit(1);
-        *steps_text = Some((
-            index,
-            ron::ser::to_string_pretty(&script.steps, config).unwrap_or_default(),
-        ));
+        *steps_text = Some((index, sockscope_core::rules::to_text(&script.steps, 1)));
     }
     let mut valid = false;
     if let Some((_, text)) = steps_text.as_mut() {
@@ -1004,7 +988,7 @@ fn steps_ui(
             })
             .inner;
         super::testhook::tag(ui, &field, "script.steps");
-        match ron::from_str::<Vec<Step>>(text) {
+        match sockscope_core::rules::from_text::<Vec<Step>>(text) {
             Ok(steps) => {
                 if field.changed() {
                     script.steps = steps;
@@ -1014,13 +998,7 @@ fn steps_ui(
                     Err(why) => error_text(ui, &why),
                 }
             }
-            Err(e) => error_text(
-                ui,
-                &tf(
-                    S::ProfileSyntax,
-                    &[&e.span.start.line, &e.span.start.col, &e.code],
-                ),
-            ),
+            Err(why) => error_text(ui, &why),
         }
     }
     valid

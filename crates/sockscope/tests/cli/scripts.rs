@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockscope_core::capture::LinkState;
 use sockscope_core::profile;
 use sockscope_core::session::Session;
 
@@ -28,13 +27,7 @@ fn simulator(name: &str) -> (Session, SocketAddr) {
     *form.local_port_mut() = "0".into();
     let mut session = Session::with_form(&form, Arc::new(|| {}));
     session.open_form(&form).unwrap();
-    let mut addr = None;
-    session.wait_until(Duration::from_secs(5), |c| {
-        if let LinkState::Listening(a) = c.link {
-            addr = Some(a);
-        }
-        addr.is_some()
-    });
+    let addr = session.wait_listening(Duration::from_secs(5));
     (session, addr.expect("the simulator listens"))
 }
 

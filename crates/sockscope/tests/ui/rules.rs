@@ -94,13 +94,7 @@ fn modem() -> (sockscope::session::Session, SocketAddr) {
     form.server_port = "0".into();
     let mut session = sockscope::session::Session::with_form(&form, Arc::new(|| {}));
     session.open_form(&form).unwrap();
-    let mut addr = None;
-    session.wait_until(Duration::from_secs(5), |c| {
-        if let LinkState::Listening(a) = c.link {
-            addr = Some(a);
-        }
-        addr.is_some()
-    });
+    let addr = session.wait_listening(Duration::from_secs(5));
     (session, addr.unwrap())
 }
 
