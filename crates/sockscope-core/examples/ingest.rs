@@ -92,6 +92,7 @@ fn config(framing: Framing) -> SessionConfig {
         remote: None,
         connect_timeout: Duration::from_secs(5),
         framing,
+        reconnect: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         remote: None,
         connect_timeout: Duration::from_secs(5),
         framing: Framing::None,
+        reconnect: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");

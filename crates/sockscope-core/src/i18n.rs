@@ -524,6 +524,16 @@ strings! {
     ErrTimedOut => "No answer from {}: timed out", "{} 无应答：超时";
     ErrConnect => "Could not connect to {}: {}", "无法连接 {}：{}";
     ErrConnectTimeout => "No answer from {} within {} s", "{} 在 {} 秒内无应答";
+    ErrGaveUp => "Gave up reconnecting to {} after {} tries", "重连 {} 已尝试 {} 次，放弃";
+    EvReconnecting => "Trying {} again in {} s (try {})", "{1} 秒后重连 {0}（第 {2} 次）";
+    StateReconnecting => "Reconnecting to {} in {} s (try {})", "{1} 秒后重连 {0}（第 {2} 次）";
+    Reconnect => "Reconnect", "自动重连";
+    TipReconnect => "After a drop or a failed connect, connect again: first after the interval, each wait after that times the backoff, up to the longest wait; 0 tries = no limit", "断开或连接失败后自动重连：先等待间隔，之后每次等待乘以退避倍数，最长不超过上限；次数 0 = 不限";
+    ReconnectEvery => "every", "间隔";
+    ReconnectBackoff => "backoff ×", "退避 ×";
+    ReconnectMax => "at most", "最长";
+    ReconnectTries => "tries", "次数";
+    StopReconnecting => "Stop reconnecting", "停止重连";
     ErrAccept => "Could not accept a client: {}", "无法接受客户端连接：{}";
     ErrSend => "Could not send to {}: {}", "无法发送到 {}：{}";
     ErrQueueFull => "{} is not reading: its send queue is full, {} bytes were not sent", "{} 没有读取数据：发送队列已满，有 {} 字节未发送";

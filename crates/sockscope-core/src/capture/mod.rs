@@ -30,6 +30,17 @@ pub enum LinkState {
     Idle,
     /// TCP client: connect in progress.
     Connecting(SocketAddr),
+    /// TCP client: waiting to connect again (reconnect on).
+    Reconnecting {
+        /// The server.
+        remote: SocketAddr,
+        /// When the try starts.
+        at: SystemTime,
+        /// Which try it will be, and "of how many" (0 = no limit).
+        attempt: u32,
+        /// Tries in all; 0 = no limit.
+        max: u32,
+    },
     /// TCP client connected.
     Connected {
         /// The server.
@@ -41,6 +52,15 @@ pub enum LinkState {
     Listening(SocketAddr),
     /// TCP server that stopped listening but still serves clients it kept.
     NotListening,
+}
+
+/// "2" or "2/5": which reconnect try, of how many.
+pub fn try_text(attempt: u32, max: u32) -> String {
+    if max == 0 {
+        attempt.to_string()
+    } else {
+        format!("{attempt}/{max}")
+    }
 }
 
 /// One connected TCP client (server mode) or the server (client mode).
@@ -487,6 +507,12 @@ impl Capture {
                 let note = Note::say(S::EvConnecting, [arg(remote)]);
                 self.info(now, None, Some(remote), note);
             }
+            Event::Reconnecting {
+                attempt,
+                max,
+                after,
+                remote,
+            } => self.apply_reconnecting(now, remote, after, attempt, max),
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
@@ -496,24 +522,7 @@ impl Capture {
                 let note = Note::say(S::EvPeerFinished, [arg(peer)]);
                 self.end_receiving(now, conn, peer, note, RecordKind::Info);
             }
-            Event::Closed { conn, peer, reason } => {
-                self.clients.remove(&conn);
-                // A reset or an error stands out from an orderly close.
-                let kind = match reason {
-                    CloseReason::PeerClosed | CloseReason::LocalClose => RecordKind::Info,
-                    CloseReason::Reset | CloseReason::Error(_) => RecordKind::Error,
-                };
-                let what = if self.mode == Mode::TcpClient {
-                    S::EvDisconnected
-                } else {
-                    S::EvLeft
-                };
-                let note = Note::say(what, [arg(peer), arg(reason)]);
-                self.end_receiving(now, conn, peer, note, kind);
-                if self.mode == Mode::TcpClient {
-                    self.link = LinkState::Idle;
-                }
-            }
+            Event::Closed { conn, peer, reason } => self.apply_closed(now, conn, peer, reason),
             Event::Dropped { datagrams, bytes } => {
                 self.counters.dropped_datagrams += datagrams;
                 self.counters.dropped_bytes += bytes;
@@ -548,7 +557,7 @@ impl Capture {
             Event::Stopped => {
                 match self.link {
                     // Stopped while connecting: the user gave the connect up.
-                    LinkState::Connecting(remote) => {
+                    LinkState::Connecting(remote) | LinkState::Reconnecting { remote, .. } => {
                         let note = Note::say(S::ConnectCancelled, [arg(remote)]);
                         self.info(now, None, Some(remote), note);
                     }
@@ -565,6 +574,51 @@ impl Capture {
                 self.stopped = true;
             }
         }
+    }
+
+    fn apply_closed(
+        &mut self,
+        now: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        reason: CloseReason,
+    ) {
+        self.clients.remove(&conn);
+        // A reset or an error stands out from an orderly close.
+        let kind = match reason {
+            CloseReason::PeerClosed | CloseReason::LocalClose => RecordKind::Info,
+            CloseReason::Reset | CloseReason::Error(_) => RecordKind::Error,
+        };
+        let what = if self.mode == Mode::TcpClient {
+            S::EvDisconnected
+        } else {
+            S::EvLeft
+        };
+        let note = Note::say(what, [arg(peer), arg(reason)]);
+        self.end_receiving(now, conn, peer, note, kind);
+        if self.mode == Mode::TcpClient {
+            self.link = LinkState::Idle;
+        }
+    }
+
+    fn apply_reconnecting(
+        &mut self,
+        now: SystemTime,
+        remote: SocketAddr,
+        after: std::time::Duration,
+        attempt: u32,
+        max: u32,
+    ) {
+        self.link = LinkState::Reconnecting {
+            remote,
+            at: now + after,
+            attempt,
+            max,
+        };
+        let seconds = format!("{:.1}", after.as_secs_f64());
+        let which = try_text(attempt, max);
+        let note = Note::say(S::EvReconnecting, [arg(remote), arg(seconds), arg(which)]);
+        self.info(now, None, Some(remote), note);
     }
 
     /// Adds a message about the session.

@@ -33,6 +33,13 @@ pub enum EngineError {
         /// The time allowed.
         after: Duration,
     },
+    /// Reconnect gave up after its last try.
+    GaveUp {
+        /// The server.
+        addr: SocketAddr,
+        /// Tries made.
+        tries: u32,
+    },
     /// Accepting a client failed (e.g. out of file descriptors).
     Accept(io::Error),
     /// Sending to a peer failed.
@@ -109,6 +116,7 @@ impl fmt::Display for EngineError {
                 let seconds = format!("{:.1}", after.as_secs_f64());
                 f.write_str(&tf(S::ErrConnectTimeout, &[addr, &seconds]))
             }
+            EngineError::GaveUp { addr, tries } => f.write_str(&tf(S::ErrGaveUp, &[addr, tries])),
             EngineError::Accept(source) => f.write_str(&tf(S::ErrAccept, &[source])),
             EngineError::Send { peer, source } => f.write_str(&tf(S::ErrSend, &[peer, source])),
             EngineError::SendQueueFull { peer, dropped } => {

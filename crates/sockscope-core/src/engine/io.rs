@@ -45,6 +45,19 @@ pub(crate) struct Io {
     stage: Stage,
     vars: SharedVars,
     buffers: Buffers,
+    /// TCP client with reconnect on: the tries since the last connection, and when the next is due.
+    retry: Retry,
+    /// A link is being closed on purpose (Disconnect, Stop): its end is no reason to reconnect.
+    closing: bool,
+}
+
+/// A TCP client's reconnect state.
+#[derive(Default)]
+struct Retry {
+    /// Tries since the connection last stood (0 = none yet).
+    attempt: u32,
+    /// When the next try is due.
+    due: Option<Instant>,
 }
 
 impl Io {
@@ -83,6 +96,8 @@ impl Io {
             stage: Stage::default(),
             vars,
             buffers,
+            retry: Retry::default(),
+            closing: false,
         })
     }
 
@@ -122,6 +137,7 @@ impl Io {
             self.handle_commands();
             self.read_again();
             self.tick();
+            self.reconnect_if_due();
             self.run_stage();
         }
         self.close_all();
@@ -150,7 +166,62 @@ impl Io {
     /// The session ends on Stop, or when it has no link left (a client's connection is gone,
     /// a server neither listens nor has clients, a socket could not be opened).
     fn finished(&self) -> bool {
-        self.stop || self.links.is_empty()
+        self.stop || (self.links.is_empty() && self.retry.due.is_none())
+    }
+
+    /// A TCP client's link ended by itself (a drop, a refused or timed-out connect): with
+    /// reconnect on, the next try is scheduled and announced; `was_up` restarts the count.
+    fn link_lost(&mut self, was_up: bool) {
+        let (Some(policy), Some(remote)) = (self.config.reconnect, self.config.remote) else {
+            return;
+        };
+        if self.stop || self.opts.mode != Mode::TcpClient || !self.links.is_empty() {
+            return;
+        }
+        if was_up {
+            self.retry.attempt = 0;
+        }
+        let attempt = self.retry.attempt + 1;
+        match policy.delay(attempt) {
+            Some(after) => {
+                self.retry = Retry {
+                    attempt,
+                    due: Some(Instant::now() + after),
+                };
+                self.out.emit(Event::Reconnecting {
+                    attempt,
+                    max: policy.max_tries,
+                    after,
+                    remote,
+                });
+            }
+            None => {
+                self.retry.due = None;
+                self.out.emit(Event::Error(EngineError::GaveUp {
+                    addr: remote,
+                    tries: policy.max_tries,
+                }));
+            }
+        }
+    }
+
+    /// Starts the scheduled reconnect try once it is due.
+    fn reconnect_if_due(&mut self) {
+        if self.retry.due.is_none_or(|due| due > Instant::now()) {
+            return;
+        }
+        self.retry.due = None;
+        let mut spawned = Vec::new();
+        let config = self.config.clone();
+        let opened = link::open(&config, &mut self.cx(&mut spawned));
+        let none = opened.is_empty();
+        for new in opened.into_iter().chain(spawned) {
+            self.add(new);
+        }
+        if none {
+            // Could not even start (the local port is taken): that is a failed try too.
+            self.link_lost(false);
+        }
     }
 
     fn timeout(&self) -> Option<Duration> {
@@ -166,6 +237,7 @@ impl Io {
             .iter()
             .filter_map(|t| self.links.get(t).and_then(|l| l.deadline()))
             .chain(self.stage.deadline(self))
+            .chain(self.retry.due)
             .min()
             .map(|d| d.saturating_duration_since(now))
     }
@@ -234,7 +306,10 @@ impl Io {
                 self.again.insert(token);
             }
             Status::Gone => {
-                self.remove(token);
+                let was_up = self.remove(token);
+                if !self.closing {
+                    self.link_lost(was_up);
+                }
                 return;
             }
         }
@@ -245,23 +320,29 @@ impl Io {
         }
     }
 
-    fn remove(&mut self, token: Token) {
+    /// Drops a link; true if it was an open connection (not a connect still in progress).
+    fn remove(&mut self, token: Token) -> bool {
+        let mut was_up = false;
         if let Some(mut link) = self.links.remove(&token) {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
                 self.conns.remove(&id);
             }
+            was_up = link.established();
         }
         self.again.remove(&token);
         self.timed.remove(&token);
+        was_up
     }
 
-    /// Closes one link, saying why.
+    /// Closes one link on purpose, saying why.
     fn close(&mut self, token: Token, reason: CloseReason) {
+        self.closing = true;
         self.call(token, |link, cx| {
             link.close(cx, reason);
             Status::Gone
         });
+        self.closing = false;
     }
 
     fn close_all(&mut self) {

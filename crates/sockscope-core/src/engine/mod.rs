@@ -22,6 +22,6 @@ pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use types::{
-    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, SessionConfig,
-    Target,
+    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,
+    SessionConfig, Target,
 };

@@ -108,6 +108,78 @@ pub struct SessionConfig {
     pub connect_timeout: Duration,
     /// How received TCP streams are split into messages (UDP datagrams are messages already).
     pub framing: Framing,
+    /// TCP client: connect again after a drop or a failed connect (`None`: the session ends).
+    pub reconnect: Option<Reconnect>,
+}
+
+/// When a TCP client connects again after its connection dropped or a connect failed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reconnect {
+    /// The wait before the first new try, ms.
+    pub interval_ms: u64,
+    /// Each further wait is the one before times this (1 = always the interval).
+    pub backoff: f32,
+    /// No wait is longer than this, ms.
+    pub max_interval_ms: u64,
+    /// Tries after which it gives up; 0 = never.
+    pub max_tries: u32,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Self {
+            interval_ms: 1000,
+            backoff: 2.0,
+            max_interval_ms: 30_000,
+            max_tries: 0,
+        }
+    }
+}
+
+impl Eq for Reconnect {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_waits_grow_by_the_backoff_up_to_the_cap_and_stop_after_the_tries() {
+        let policy = Reconnect {
+            interval_ms: 100,
+            backoff: 2.0,
+            max_interval_ms: 500,
+            max_tries: 5,
+        };
+        let waits: Vec<_> = (0..=6).map(|n| policy.delay(n)).collect();
+        let ms = |n| Some(Duration::from_millis(n));
+        assert_eq!(
+            waits,
+            [None, ms(100), ms(200), ms(400), ms(500), ms(500), None]
+        );
+        let forever = Reconnect {
+            max_tries: 0,
+            backoff: 0.5,
+            ..policy
+        };
+        // A backoff under 1 counts as 1; no limit means a try 1,000,000 still has a wait.
+        assert_eq!(forever.delay(1_000_000), ms(100));
+    }
+}
+
+impl Reconnect {
+    /// The wait before try `attempt` (1 = the first new try), or `None` once the tries are
+    /// used up.
+    pub fn delay(&self, attempt: u32) -> Option<Duration> {
+        if attempt == 0 || (self.max_tries != 0 && attempt > self.max_tries) {
+            return None;
+        }
+        let factor = f64::from(self.backoff.max(1.0))
+            .powi(i32::try_from(attempt.saturating_sub(1).min(64)).unwrap_or(64));
+        let cap = self.max_interval_ms.max(self.interval_ms) as f64;
+        let ms = (self.interval_ms as f64 * factor).min(cap);
+        Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    }
 }
 
 /// User interface → engine.
@@ -262,6 +334,18 @@ pub enum Event {
     },
     /// TCP client: a connect attempt started.
     Connecting {
+        /// Where to.
+        remote: SocketAddr,
+    },
+    /// TCP client: the connection dropped or a connect failed, and it tries again after
+    /// `after` (see [`SessionConfig::reconnect`]).
+    Reconnecting {
+        /// The try this will be (1 = the first new try).
+        attempt: u32,
+        /// Tries in all; 0 = no limit.
+        max: u32,
+        /// The wait before it.
+        after: Duration,
         /// Where to.
         remote: SocketAddr,
     },

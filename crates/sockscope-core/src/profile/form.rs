@@ -11,7 +11,7 @@ use crate::codec::framing::Framing;
 use crate::codec::length::LengthPrefix;
 use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSpec, VarState};
 use crate::codec::{TextEncoding, escape, hex};
-use crate::engine::{AddrError, Mode, SessionConfig, parse_ip, parse_port};
+use crate::engine::{AddrError, Mode, Reconnect, SessionConfig, parse_ip, parse_port};
 
 use crate::i18n::{S, t, tf};
 
@@ -122,6 +122,10 @@ pub struct Form {
     pub wrap_lines: bool,
     /// Auto-reply rules (自动应答), their tables and starting state.
     pub automation: crate::rules::Automation,
+    /// TCP client: connect again after a drop or a failed connect.
+    pub reconnect_on: bool,
+    /// How: interval, backoff, longest wait, tries.
+    pub reconnect: Reconnect,
 }
 
 impl Default for Form {
@@ -177,6 +181,8 @@ impl Default for Form {
             show_length_header: false,
             wrap_lines: false,
             automation: crate::rules::Automation::default(),
+            reconnect_on: false,
+            reconnect: Reconnect::default(),
         }
     }
 }
@@ -283,6 +289,8 @@ impl Form {
                 local,
                 remote,
                 connect_timeout: timeout,
+                reconnect: (self.mode == Mode::TcpClient && self.reconnect_on)
+                    .then_some(self.reconnect),
             }),
             _ => Err(errors),
         }

@@ -19,6 +19,7 @@ fn udp_session() -> (Session, SocketAddr) {
         remote: None,
         connect_timeout: Duration::from_secs(1),
         framing: Framing::None,
+        reconnect: None,
     };
     session.open(config, false).unwrap();
     let mut addr = None;

@@ -157,6 +157,7 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
         remote: Some(addr),
         connect_timeout: Duration::from_millis(300),
         framing: sockscope_core::codec::framing::Framing::None,
+        reconnect: None,
     };
     let session = crate::util::Probe::start(config);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));
@@ -202,4 +203,120 @@ fn gbk_character_split_across_two_reads_shows_whole() {
         .map(|r| r.text())
         .collect();
     assert_eq!(text, "你好");
+}
+
+fn reconnecting(addr: SocketAddr, max_tries: u32) -> crate::util::Probe {
+    let mut config = crate::util::config(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(addr),
+        sockscope_core::codec::framing::Framing::None,
+    );
+    config.reconnect = Some(sockscope_core::engine::Reconnect {
+        interval_ms: 40,
+        backoff: 2.0,
+        max_interval_ms: 100,
+        max_tries,
+    });
+    crate::util::Probe::start(config)
+}
+
+/// A port nothing listens on (bound, then freed).
+fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+#[test]
+fn reconnect_tries_a_refused_server_until_it_listens_and_again_after_a_drop() {
+    let addr = free_port();
+    let session = reconnecting(addr, 0);
+    // Refused twice: the second wait is the first times the backoff.
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::Reconnecting { attempt: 2, .. })
+    });
+    let waits: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Reconnecting { attempt, after, .. } => Some((*attempt, after.as_millis())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(waits, [(1, 40), (2, 80)], "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Error(EngineError::Connect { .. })))
+    );
+    // The server comes up: a later try connects.
+    let listener = TcpListener::bind(addr).unwrap();
+    wait_for(&session, |e| matches!(e, Event::Connected { .. }));
+    let (server_side, _) = listener.accept().unwrap();
+    // The server drops the client: it is announced, and the count starts again at 1.
+    drop(server_side);
+    let events = wait_for(&session, |e| matches!(e, Event::Reconnecting { .. }));
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Closed {
+                reason: CloseReason::PeerClosed,
+                ..
+            }
+        )),
+        "{events:#?}"
+    );
+    assert!(matches!(
+        events.last(),
+        Some(Event::Reconnecting { attempt: 1, .. })
+    ));
+    wait_for(&session, |e| matches!(e, Event::Connected { .. }));
+    let _again = listener.accept().unwrap();
+    // Stop ends it for good: no reconnect follows the local close.
+    session.command(Command::Stop);
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Reconnecting { .. })),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn reconnect_gives_up_after_its_tries_and_says_so() {
+    let addr = free_port();
+    let session = reconnecting(addr, 2);
+    let events = wait_for(&session, |e| matches!(e, Event::Stopped));
+    let tries = events
+        .iter()
+        .filter(|e| matches!(e, Event::Reconnecting { .. }))
+        .count();
+    assert_eq!(tries, 2, "{events:#?}");
+    let gave_up = events.iter().find_map(|e| match e {
+        Event::Error(e @ EngineError::GaveUp { .. }) => Some(e.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        gave_up,
+        Some(format!("Gave up reconnecting to {addr} after 2 tries"))
+    );
+}
+
+#[test]
+fn stop_during_the_reconnect_wait_ends_the_session() {
+    let addr = free_port();
+    let mut config = crate::util::config(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(addr),
+        sockscope_core::codec::framing::Framing::None,
+    );
+    config.reconnect = Some(sockscope_core::engine::Reconnect {
+        interval_ms: 60_000,
+        ..Default::default()
+    });
+    let session = crate::util::Probe::start(config);
+    wait_for(&session, |e| matches!(e, Event::Reconnecting { .. }));
+    session.command(Command::Stop);
+    wait_for(&session, |e| matches!(e, Event::Stopped));
 }

@@ -48,6 +48,7 @@ pub fn config(
         remote,
         connect_timeout: Duration::from_secs(3),
         framing,
+        reconnect: None,
     }
 }
 

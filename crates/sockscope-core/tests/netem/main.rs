@@ -238,6 +238,7 @@ fn client_helper() {
             remote: Some(remote),
             connect_timeout: Duration::from_secs(5),
             framing: Framing::None,
+            reconnect: None,
         };
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.

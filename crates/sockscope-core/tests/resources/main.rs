@@ -36,6 +36,7 @@ fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
         remote: None,
         connect_timeout: Duration::from_secs(3),
         framing: Framing::None,
+        reconnect: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());

@@ -194,9 +194,35 @@ pub struct ConnectArgs {
     /// bytes; ends when the peer closes, or --timeout after stdin ends.
     #[arg(long)]
     pub pipe: bool,
+    /// Connect again after a refused connect or a drop, first after this long (`1s`); each
+    /// wait after that is the one before times --backoff, at most --max-wait.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_duration)]
+    pub reconnect: Option<Duration>,
+    /// Reconnect: each wait is the one before times this.
+    #[arg(long, default_value = "2", requires = "reconnect")]
+    pub backoff: f32,
+    /// Reconnect: the longest wait.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, requires = "reconnect")]
+    pub max_wait: Duration,
+    /// Reconnect: give up after this many tries (0 = never).
+    #[arg(long, default_value = "0", requires = "reconnect")]
+    pub max_tries: u32,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
+}
+
+impl ConnectArgs {
+    /// The reconnect policy the flags describe.
+    pub fn reconnect(&self) -> Option<sockscope_core::engine::Reconnect> {
+        self.reconnect
+            .map(|first| sockscope_core::engine::Reconnect {
+                interval_ms: first.as_millis() as u64,
+                backoff: self.backoff,
+                max_interval_ms: self.max_wait.as_millis() as u64,
+                max_tries: self.max_tries,
+            })
+    }
 }
 
 /// `sockscope listen`.

@@ -348,9 +348,19 @@ fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         remote: Some(remote),
         connect_timeout: args.timeout,
         framing: args.view.framing.clone(),
+        reconnect: args.reconnect(),
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
+    if args.reconnect.is_some() {
+        // Every try is printed; it ends connected, given up, or on Ctrl+C.
+        while !session.wait_until(Duration::from_millis(100), |c| {
+            matches!(c.link, LinkState::Connected { .. }) || c.stopped
+        }) && !io.stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            printer.print_new(&session.capture());
+        }
+    }
     wait_open(
         &session,
         &mut printer,
@@ -488,6 +498,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         remote: None,
         connect_timeout: Duration::from_secs(5),
         framing: args.view.framing.clone(),
+        reconnect: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -569,6 +580,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         remote: None,
         connect_timeout: Duration::from_secs(5),
         framing: Framing::None,
+        reconnect: None,
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);

@@ -167,6 +167,7 @@ fn network_ui(
                             .on_hover_text(t(S::TipTimeout));
                     });
                 });
+                ui.add_enabled_ui(!mode_locked, |ui| reconnect_ui(ui, tab));
             }
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
@@ -181,6 +182,46 @@ fn network_ui(
                     .on_hover_text(t(S::TipStopClosesClients));
             }
         });
+}
+
+/// Reconnect (自动重连) for a TCP client: on/off, the first wait, backoff, longest wait, tries.
+fn reconnect_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+    let policy = &mut tab.form.reconnect;
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut tab.form.reconnect_on, t(S::Reconnect))
+            .on_hover_text(t(S::TipReconnect));
+        if !tab.form.reconnect_on {
+            return;
+        }
+        let seconds = |ui: &mut egui::Ui, label: S, ms: &mut u64| {
+            let text = ui.label(t(label));
+            let mut value = *ms as f64 / 1000.0;
+            let drag = egui::DragValue::new(&mut value)
+                .range(0.1..=3600.0)
+                .speed(0.1)
+                .max_decimals(1)
+                .suffix(" s");
+            ui.add(drag)
+                .labelled_by(text.id)
+                .on_hover_text(t(S::TipReconnect));
+            *ms = (value * 1000.0).round() as u64;
+        };
+        seconds(ui, S::ReconnectEvery, &mut policy.interval_ms);
+        let text = ui.label(t(S::ReconnectBackoff));
+        ui.add(
+            egui::DragValue::new(&mut policy.backoff)
+                .range(1.0..=10.0)
+                .speed(0.1)
+                .max_decimals(1),
+        )
+        .labelled_by(text.id)
+        .on_hover_text(t(S::TipReconnect));
+        seconds(ui, S::ReconnectMax, &mut policy.max_interval_ms);
+        let text = ui.label(t(S::ReconnectTries));
+        ui.add(egui::DragValue::new(&mut policy.max_tries).range(0..=100_000))
+            .labelled_by(text.id)
+            .on_hover_text(t(S::TipReconnect));
+    });
 }
 
 /// Remote IP and port (a TCP client's server; a UDP socket's default target, editable while

@@ -293,6 +293,9 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
     let listening = matches!(link, LinkState::Listening(_));
     match (mode, open) {
         (Mode::TcpClient, false) => S::Connect,
+        (Mode::TcpClient, true) if matches!(link, LinkState::Reconnecting { .. }) => {
+            S::StopReconnecting
+        }
         (Mode::TcpClient, true) => S::Disconnect,
         (Mode::TcpServer, true) if listening => S::Stop,
         (Mode::TcpServer, _) => S::Listen,

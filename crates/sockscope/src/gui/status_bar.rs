@@ -143,6 +143,11 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
 pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     ui.horizontal(|ui| {
         let state = status_line(&tab.capture);
+        if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
+            // The countdown moves in tenths of a second.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
         let dot = if tab.is_open() { "●" } else { "○" };
         ui.label(format!("{dot} {state}"));
         ui.separator();
@@ -199,6 +204,19 @@ pub fn status_line(capture: &Capture) -> String {
         .into(),
         LinkState::Idle => t(S::StateIdle).into(),
         LinkState::Connecting(remote) => tf(S::StateConnecting, &[remote]),
+        LinkState::Reconnecting {
+            remote,
+            at,
+            attempt,
+            max,
+        } => {
+            let left = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            let seconds = format!("{:.1}", left.as_secs_f64());
+            let which = sockscope_core::capture::try_text(*attempt, *max);
+            tf(S::StateReconnecting, &[remote, &seconds, &which])
+        }
         LinkState::Connected { peer, local } => tf(S::StateConnected, &[peer, local]),
         LinkState::Listening(local) if capture.mode == Mode::Udp => {
             tf(S::StateBound, &[local, &capture.peers.len()])

@@ -178,6 +178,60 @@ fn a_refused_connect_and_bad_input_exit_2_with_sentences() {
 }
 
 #[test]
+fn connect_with_reconnect_waits_for_a_late_server_and_gives_up_after_max_tries() {
+    let port = closed_port();
+    let addr = format!("127.0.0.1:{port}");
+    let ran = run(
+        &[
+            "connect",
+            &addr,
+            "--send",
+            "x",
+            "--reconnect",
+            "50ms",
+            "--max-tries",
+            "2",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(ran.stdout.contains("again in 0.1 s (try 2/2)"), "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains(&format!("Gave up reconnecting to {addr} after 2 tries")),
+        "{ran:?}"
+    );
+    // A server that comes up late is reached by a later try, and answers.
+    let late = spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4];
+        stream.read_exact(&mut buf).unwrap();
+        stream.write_all(b"PONG").unwrap();
+        buf
+    });
+    let ran = run(
+        &[
+            "connect",
+            &addr,
+            "--send",
+            "PING",
+            "--expect",
+            "PONG",
+            "--reconnect",
+            "100ms",
+            "--backoff",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("(try 1)"), "{ran:?}");
+    assert_eq!(&late.join().unwrap(), b"PING");
+}
+
+#[test]
 fn a_file_and_stdin_are_sent_byte_for_byte() {
     let (tx, rx) = std::sync::mpsc::channel();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

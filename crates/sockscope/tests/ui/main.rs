@@ -716,6 +716,56 @@ fn a_refused_connect_says_refused_and_not_cancelled() {
 }
 
 #[test]
+fn reconnect_counts_down_after_a_refused_connect_and_connects_once_the_server_is_up() {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut harness = harness(Form {
+        remote_ip: "127.0.0.1".into(),
+        remote_port: addr.port().to_string(),
+        ..Form::default()
+    });
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Reconnect")
+        .click();
+    harness.run();
+    // Its settings appear once it is on.
+    harness.get_by_role_and_label(Role::SpinButton, "tries");
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "a reconnect is scheduled", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Reconnecting { attempt: 1, .. }
+        )
+    });
+    let node = harness.get_by_label_contains("Reconnecting to");
+    let status = node.accesskit_node().value().unwrap_or_default();
+    assert!(
+        status.contains(&addr.to_string()) && status.contains("(try 1)"),
+        "{status:?}"
+    );
+    assert!(harness.query_by_label("Stop reconnecting").is_some());
+    let listener = TcpListener::bind(addr).unwrap();
+    run_until(&mut harness, "the next try connects", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
+    });
+    let (_server_side, _) = listener.accept().unwrap();
+    let texts = log_texts(&harness);
+    assert!(texts.iter().any(|t| t.contains("refused")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("again in 1.0 s (try 1)")),
+        "{texts:?}"
+    );
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "closed for good", |app| !app.tab().is_open());
+}
+
+#[test]
 fn datagrams_reach_the_log_while_the_ui_thread_is_blocked() {
     let mut harness = harness(Form {
         mode: Mode::Udp,

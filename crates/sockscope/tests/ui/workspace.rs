@@ -204,6 +204,13 @@ fn everything_set() -> Form {
         keep_half_closed: true,
         show_length_header: true,
         wrap_lines: true,
+        reconnect_on: true,
+        reconnect: sockscope_core::engine::Reconnect {
+            interval_ms: 1500,
+            backoff: 1.5,
+            max_interval_ms: 20_000,
+            max_tries: 9,
+        },
         automation: sockscope_core::rules::Automation {
             enabled: true,
             rules: vec![sockscope_core::rules::Rule {

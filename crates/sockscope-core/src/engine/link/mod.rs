@@ -103,6 +103,11 @@ pub(crate) trait Link: Send {
         None
     }
 
+    /// True once a connection stands (a connect in progress is not).
+    fn established(&self) -> bool {
+        true
+    }
+
     /// The socket, to register with the poll.
     fn source(&mut self) -> &mut dyn Source;
 

@@ -345,6 +345,10 @@ impl Link for TcpConn {
         Some(self.id)
     }
 
+    fn established(&self) -> bool {
+        self.connecting.is_none()
+    }
+
     fn source(&mut self) -> &mut dyn Source {
         &mut self.stream
     }
