@@ -93,6 +93,7 @@ fn config(framing: Framing) -> SessionConfig {
         connect_timeout: Duration::from_secs(5),
         framing,
         reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
     }
 }
 

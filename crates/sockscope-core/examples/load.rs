@@ -31,6 +31,7 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         connect_timeout: Duration::from_secs(5),
         framing: Framing::None,
         reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
     };
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");

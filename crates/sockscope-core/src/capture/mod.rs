@@ -326,6 +326,8 @@ pub struct Capture {
     pub clients: BTreeMap<ConnId, Client>,
     /// UDP peers, by address.
     pub peers: BTreeMap<SocketAddr, Peer>,
+    /// UDP: the multicast groups joined.
+    pub groups: Vec<crate::engine::Group>,
     /// Counters since the last reset.
     pub counters: Counters,
     /// The socket's state.
@@ -529,6 +531,16 @@ impl Capture {
                 let note = Note::say(S::EvDropped, [arg(datagrams), arg(bytes)]);
                 self.log.push_note(now, RecordKind::Error, None, None, note);
             }
+            Event::Joined(group) => {
+                let note = Note::say(S::EvJoined, [arg(group.to_string())]);
+                self.groups.push(group);
+                self.info(now, None, None, note);
+            }
+            Event::LeftGroup(group) => {
+                let note = Note::say(S::EvLeftGroup, [arg(group.to_string())]);
+                self.groups.retain(|g| *g != group);
+                self.info(now, None, None, note);
+            }
             Event::ListenerClosed => {
                 self.link = if self.clients.is_empty() {
                     LinkState::Idle
@@ -569,6 +581,7 @@ impl Capture {
                 }
                 self.link = LinkState::Idle;
                 self.clients.clear();
+                self.groups.clear();
                 self.sending.scheduled = None;
                 self.sending.file = None;
                 self.stopped = true;

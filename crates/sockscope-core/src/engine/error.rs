@@ -62,6 +62,32 @@ pub enum EngineError {
     UnknownConn(ConnId),
     /// A command that this mode cannot do.
     Unsupported(crate::i18n::S),
+    /// No network interface has this name.
+    NoInterface(String),
+    /// The interface has no IPv4 address (an IPv4 group needs one to name it).
+    NoInterfaceV4(String),
+    /// The address is not a multicast group.
+    NotMulticast(std::net::IpAddr),
+    /// A group of the other family than the socket's.
+    GroupFamily {
+        /// The group.
+        group: std::net::IpAddr,
+        /// The socket's address.
+        local: SocketAddr,
+    },
+    /// A source-specific join with a source of the other family.
+    SsmFamily(std::net::IpAddr),
+    /// Source-specific joins are offered for IPv4 groups only.
+    SsmV6,
+    /// Joining or leaving a group failed.
+    Membership {
+        /// Joining (else leaving).
+        join: bool,
+        /// The group as shown.
+        group: String,
+        /// What the OS said.
+        source: io::Error,
+    },
     /// Any other socket failure, with what was being done.
     Io {
         /// What was being done, e.g. "reading from 127.0.0.1:5000".
@@ -125,6 +151,24 @@ impl fmt::Display for EngineError {
             EngineError::NotConnected => f.write_str(t(S::ErrNotConnected)),
             EngineError::UnknownConn(id) => f.write_str(&tf(S::ErrUnknownConn, &[id])),
             EngineError::Unsupported(what) => f.write_str(t(*what)),
+            EngineError::NoInterface(name) => f.write_str(&tf(S::ErrNoInterface, &[name])),
+            EngineError::NoInterfaceV4(name) => f.write_str(&tf(S::ErrNoInterfaceV4, &[name])),
+            EngineError::NotMulticast(ip) => f.write_str(&tf(S::ErrNotMulticast, &[ip])),
+            EngineError::GroupFamily { group, local } => f.write_str(&tf(
+                if group.is_ipv4() {
+                    S::ErrGroupV4OnV6
+                } else {
+                    S::ErrGroupV6OnV4
+                },
+                &[group, local],
+            )),
+            EngineError::SsmFamily(group) => f.write_str(&tf(S::ErrSsmFamily, &[group])),
+            EngineError::SsmV6 => f.write_str(t(S::ErrSsmV6)),
+            EngineError::Membership {
+                join,
+                group,
+                source,
+            } => f.write_str(&super::multicast::membership_message(*join, group, source)),
             EngineError::Io {
                 context,
                 subject,

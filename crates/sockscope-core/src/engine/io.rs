@@ -484,7 +484,27 @@ impl Io {
                 stage.cancel_file(self);
                 self.stage = stage;
             }
+            Command::Join(group) => self.multicast(link::Multicast::Join(group)),
+            Command::Leave(group) => self.multicast(link::Multicast::Leave(group)),
+            Command::SetUdpOptions(options) => {
+                self.multicast(link::Multicast::Configure(options));
+            }
             Command::Stop => self.stop = true,
+        }
+    }
+
+    /// Hands a multicast change to the UDP socket.
+    fn multicast(&mut self, op: link::Multicast) {
+        if self.opts.mode != Mode::Udp {
+            self.out
+                .emit(Event::Error(EngineError::Unsupported(S::ErrOnlyUdpJoins)));
+            return;
+        }
+        if let Some(token) = self.links.keys().next().copied() {
+            self.call(token, |link, cx| {
+                link.multicast(cx, op);
+                Status::Idle
+            });
         }
     }
 

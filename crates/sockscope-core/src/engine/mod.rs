@@ -10,6 +10,7 @@ mod handle;
 mod inspect;
 mod io;
 mod link;
+mod multicast;
 mod outbox;
 mod sockets;
 mod types;
@@ -20,6 +21,7 @@ pub use buffers::Buffers;
 pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
+pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,

@@ -76,10 +76,16 @@ fn connect_in_progress(e: &io::Error) -> bool {
 
 /// A nonblocking UDP socket bound to `addr`, that keeps receiving after an ICMP
 /// "port unreachable" (which Windows otherwise reports as a reset on the next receive).
-pub fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, EngineError> {
+///
+/// Broadcast sends are allowed. With `shared` (a multicast receiver) the port may be bound by
+/// other receivers of the group too (SO_REUSEADDR), as multicast tools expect.
+pub fn bind_udp(addr: SocketAddr, shared: bool) -> Result<UdpSocket, EngineError> {
     let bind_err = |source| EngineError::Bind { addr, source };
     let socket = new_socket(addr, Type::DGRAM, Protocol::UDP).map_err(bind_err)?;
     socket.set_broadcast(true).map_err(bind_err)?;
+    if shared {
+        socket.set_reuse_address(true).map_err(bind_err)?;
+    }
     socket.bind(&addr.into()).map_err(bind_err)?;
     socket.set_nonblocking(true).map_err(bind_err)?;
     let socket: std::net::UdpSocket = socket.into();

@@ -110,6 +110,8 @@ pub struct SessionConfig {
     pub framing: Framing,
     /// TCP client: connect again after a drop or a failed connect (`None`: the session ends).
     pub reconnect: Option<Reconnect>,
+    /// UDP: multicast groups to join, TTL, loopback, sending interface.
+    pub udp: super::UdpOptions,
 }
 
 /// When a TCP client connects again after its connection dropped or a connect failed.
@@ -244,6 +246,13 @@ pub enum Command {
     },
     /// Stop sending the file.
     CancelFile,
+    /// UDP: join a multicast group.
+    Join(super::Group),
+    /// UDP: leave a multicast group.
+    Leave(super::Group),
+    /// UDP: multicast TTL / hop limit, loopback and sending interface from now on (the
+    /// groups in it are not joined or left: [`Command::Join`] and [`Command::Leave`] do that).
+    SetUdpOptions(super::UdpOptions),
     /// End the session: close everything and stop the thread.
     Stop,
 }
@@ -390,6 +399,10 @@ pub enum Event {
     },
     /// The TCP server stopped accepting (clients may remain).
     ListenerClosed,
+    /// UDP: a multicast group was joined.
+    Joined(super::Group),
+    /// UDP: a multicast group was left.
+    LeftGroup(super::Group),
     /// Something failed; the session goes on unless a `Stopped` follows.
     Error(EngineError),
     /// How far the timed sends are.

@@ -11,7 +11,7 @@ use crate::codec::framing::Framing;
 use crate::codec::length::LengthPrefix;
 use crate::codec::payload::{InputMode, LineEnding, Payload, PayloadError, SendSpec, VarState};
 use crate::codec::{TextEncoding, escape, hex};
-use crate::engine::{AddrError, Mode, Reconnect, SessionConfig, parse_ip, parse_port};
+use crate::engine::{AddrError, Mode, Reconnect, SessionConfig, UdpOptions, parse_ip, parse_port};
 
 use crate::i18n::{S, t, tf};
 
@@ -126,6 +126,8 @@ pub struct Form {
     pub reconnect_on: bool,
     /// How: interval, backoff, longest wait, tries.
     pub reconnect: Reconnect,
+    /// UDP: multicast groups joined at open, TTL, loopback, sending interface.
+    pub udp: UdpOptions,
 }
 
 impl Default for Form {
@@ -183,6 +185,7 @@ impl Default for Form {
             automation: crate::rules::Automation::default(),
             reconnect_on: false,
             reconnect: Reconnect::default(),
+            udp: UdpOptions::default(),
         }
     }
 }
@@ -291,6 +294,7 @@ impl Form {
                 connect_timeout: timeout,
                 reconnect: (self.mode == Mode::TcpClient && self.reconnect_on)
                     .then_some(self.reconnect),
+                udp: self.udp.clone(),
             }),
             _ => Err(errors),
         }

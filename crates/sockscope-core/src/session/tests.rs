@@ -20,6 +20,7 @@ fn udp_session() -> (Session, SocketAddr) {
         connect_timeout: Duration::from_secs(1),
         framing: Framing::None,
         reconnect: None,
+        udp: crate::engine::UdpOptions::default(),
     };
     session.open(config, false).unwrap();
     let mut addr = None;

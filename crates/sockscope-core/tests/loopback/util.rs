@@ -49,6 +49,7 @@ pub fn config(
         connect_timeout: Duration::from_secs(3),
         framing,
         reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
     }
 }
 

@@ -14,6 +14,8 @@
     clippy::indexing_slicing
 )]
 
+mod multicast;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Stdio};
@@ -239,6 +241,7 @@ fn client_helper() {
             connect_timeout: Duration::from_secs(5),
             framing: Framing::None,
             reconnect: None,
+            udp: sockscope_core::engine::UdpOptions::default(),
         };
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.

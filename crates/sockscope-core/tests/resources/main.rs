@@ -37,6 +37,7 @@ fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
         connect_timeout: Duration::from_secs(3),
         framing: Framing::None,
         reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
     };
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());

@@ -284,9 +284,38 @@ pub struct UdpArgs {
     /// Stop after this long (without an expectation).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Join a multicast group: GROUP, GROUP%INTERFACE, or SOURCE@GROUP%INTERFACE
+    /// (source-specific); repeat for more (`--join 239.1.2.3%eth0 --join ff15::7%eth0`).
+    #[arg(long, value_name = "GROUP", value_parser = parse_group)]
+    pub join: Vec<sockscope_core::engine::Group>,
+    /// TTL (IPv4) / hop limit (IPv6) of multicast sends.
+    #[arg(long, default_value = "1")]
+    pub ttl: u32,
+    /// Do not receive our own multicast sends.
+    #[arg(long)]
+    pub no_loop: bool,
+    /// The interface multicast sends leave by.
+    #[arg(long, value_name = "INTERFACE")]
+    pub multicast_if: Option<String>,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
+}
+
+impl UdpArgs {
+    /// The multicast options the flags describe.
+    pub fn udp_options(&self) -> sockscope_core::engine::UdpOptions {
+        sockscope_core::engine::UdpOptions {
+            ttl: self.ttl,
+            multicast_loop: !self.no_loop,
+            send_interface: self.multicast_if.clone().unwrap_or_default(),
+            groups: self.join.clone(),
+        }
+    }
+}
+
+fn parse_group(text: &str) -> Result<sockscope_core::engine::Group, String> {
+    sockscope_core::engine::Group::parse(text)
 }
 
 /// `sockscope run`.

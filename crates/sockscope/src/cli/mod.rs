@@ -349,6 +349,7 @@ fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         connect_timeout: args.timeout,
         framing: args.view.framing.clone(),
         reconnect: args.reconnect(),
+        udp: sockscope_core::engine::UdpOptions::default(),
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
@@ -499,6 +500,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         connect_timeout: Duration::from_secs(5),
         framing: args.view.framing.clone(),
         reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
     };
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -581,10 +583,22 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         connect_timeout: Duration::from_secs(5),
         framing: Framing::None,
         reconnect: None,
+        udp: args.udp_options(),
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
+    if !args.join.is_empty() {
+        // Every group joined, or the first failure's sentence (exit 2).
+        session.wait_until(Duration::from_secs(2), |c| {
+            c.groups.len() == args.join.len() || c.last_error.is_some()
+        });
+        let capture = session.capture();
+        printer.print_new(&capture);
+        if let Some(error) = capture.last_error.clone() {
+            return Err(bad(error.to_string()));
+        }
+    }
     let started = Instant::now();
     let mut sends = 0;
     if let (Some(to), Some(payload)) = (&to, payload) {

@@ -162,6 +162,8 @@ pub struct App {
     zoom: f32,
     recent: Vec<PathBuf>,
     interfaces: Vec<(String, IpAddr)>,
+    /// The interfaces with their broadcast addresses and indexes (multicast, broadcast).
+    nics: Vec<engine::Interface>,
     dialogs: Dialogs,
     tools: ToolsState,
     /// The Load window and its run.
@@ -214,6 +216,7 @@ impl App {
             zoom,
             recent: workspace.recent,
             interfaces: engine::local_addresses(),
+            nics: engine::interfaces(),
             dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
             tools: ToolsState::default(),
             load: super::load_ui::LoadView::default(),
@@ -603,6 +606,7 @@ impl App {
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Action::Interfaces => {
                 self.interfaces = engine::local_addresses();
+                self.nics = engine::interfaces();
                 self.tools.interfaces_open = true;
             }
             Action::Inspector => {
@@ -952,7 +956,7 @@ impl eframe::App for App {
             }
         }
 
-        let interfaces = &self.interfaces;
+        let (interfaces, nics) = (&self.interfaces, &self.nics);
         let active = self.active.min(self.tabs.len() - 1);
         let Some(entry) = self.tabs.get_mut(active) else {
             return;
@@ -978,7 +982,7 @@ impl eframe::App for App {
                     .id_salt(("settings", entry.id))
                     .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        settings::settings_ui(ui, tab, interfaces, &mut actions);
+                        settings::settings_ui(ui, tab, interfaces, nics, &mut actions);
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {

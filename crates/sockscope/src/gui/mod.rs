@@ -9,6 +9,7 @@ mod framing_ui;
 pub use crate::i18n;
 mod load_ui;
 pub mod log_view;
+mod multicast_ui;
 mod rules_ui;
 mod send_options;
 mod send_panel;

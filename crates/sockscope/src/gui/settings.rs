@@ -28,7 +28,7 @@ pub fn error_color(ui: &egui::Ui) -> Color32 {
 }
 
 /// A message under a field, in the error colour at the body size; nothing when there is none.
-fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
+pub(super) fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
     if let Some(message) = error {
         ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
     }
@@ -87,14 +87,18 @@ pub fn settings_ui(
     ui: &mut egui::Ui,
     tab: &mut TabUi<'_>,
     interfaces: &[(String, IpAddr)],
+    nics: &[crate::engine::Interface],
     actions: &mut Vec<UiAction>,
 ) {
     ui.add_space(4.0);
-    network_ui(ui, tab, interfaces, actions);
+    network_ui(ui, tab, interfaces, nics, actions);
     ui.add_space(6.0);
     match tab.form.mode {
         Mode::TcpServer => clients_ui(ui, tab, actions),
-        Mode::Udp => peers_ui(ui, tab, actions),
+        Mode::Udp => {
+            peers_ui(ui, tab, actions);
+            super::multicast_ui::multicast_ui(ui, tab, nics, actions);
+        }
         Mode::TcpClient => {}
     }
     receive_ui(ui, tab, actions);
@@ -108,6 +112,7 @@ fn network_ui(
     ui: &mut egui::Ui,
     tab: &mut TabUi<'_>,
     interfaces: &[(String, IpAddr)],
+    nics: &[crate::engine::Interface],
     actions: &mut Vec<UiAction>,
 ) {
     let (mode_locked, local_locked, remote_locked) =
@@ -152,7 +157,7 @@ fn network_ui(
                 .ui(ui, tab.form.local_port_mut());
             });
             if tab.form.mode != Mode::TcpServer {
-                ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab));
+                ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab, nics));
             }
             if tab.form.mode == Mode::TcpClient {
                 ui.add_enabled_ui(!mode_locked, |ui| {
@@ -226,20 +231,42 @@ fn reconnect_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
 
 /// Remote IP and port (a TCP client's server; a UDP socket's default target, editable while
 /// the socket is open).
-fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Interface]) {
     let remote_tip = t(if tab.form.mode == Mode::Udp {
         S::TipRemoteUdp
     } else {
         S::TipRemoteClient
     });
-    let error = tab.errors.remote_ip.as_ref();
-    Field {
-        label: t(S::RemoteIp),
-        hint: "127.0.0.1",
-        tooltip: remote_tip,
-        error,
+    if tab.form.mode == Mode::Udp {
+        let error = tab.errors.remote_ip.clone();
+        // A UDP target may be a broadcast address or a group: offer them beside the field.
+        ui.horizontal(|ui| {
+            let label = fixed_label_ui(ui, t(S::RemoteIp));
+            let width = ui.available_width() - 40.0;
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut tab.form.remote_ip)
+                        .hint_text("127.0.0.1")
+                        .desired_width(width),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(remote_tip);
+            mark_bad_field(ui, &field, error.is_some());
+            if let Some(ip) = super::multicast_ui::remote_picker_ui(ui, tab, nics) {
+                tab.form.remote_ip = ip;
+            }
+        });
+        field_error_ui(ui, error.as_ref());
+    } else {
+        let error = tab.errors.remote_ip.as_ref();
+        Field {
+            label: t(S::RemoteIp),
+            hint: "127.0.0.1",
+            tooltip: remote_tip,
+            error,
+        }
+        .ui(ui, &mut tab.form.remote_ip);
     }
-    .ui(ui, &mut tab.form.remote_ip);
     let error = tab.errors.remote_port.as_ref();
     Field {
         label: t(S::RemotePort),

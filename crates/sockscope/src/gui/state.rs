@@ -100,6 +100,12 @@ pub enum UiAction {
     ShowScripts,
     /// Show or hide the rate chart above the log.
     ToggleChart,
+    /// UDP: join a multicast group now (when open) and at every Open.
+    JoinGroup(crate::engine::Group),
+    /// UDP: leave a group (when open) and no longer join it at Open.
+    LeaveGroup(crate::engine::Group),
+    /// UDP: the multicast TTL, loopback or sending interface changed.
+    SetUdpOptions,
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -414,7 +420,10 @@ impl Tab {
             | UiAction::StopScript
             | UiAction::ShowRules
             | UiAction::ShowScripts
-            | UiAction::ToggleChart) => self.apply_automation(&action),
+            | UiAction::ToggleChart
+            | UiAction::JoinGroup(_)
+            | UiAction::LeaveGroup(_)
+            | UiAction::SetUdpOptions) => self.apply_automation(&action),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
             UiAction::SetTxMode(mode) => {
                 let note = self.form.switch_tx_mode(mode).map(unconverted_note);
@@ -474,16 +483,7 @@ impl Tab {
                     self.session.set_framing(framing);
                 }
             }
-            UiAction::TogglePause => {
-                let next = self.session.capture().log.next_seq();
-                let index = &mut self.view.index;
-                index.paused_at = match index.paused_at {
-                    Some(_) => None,
-                    None => Some(next),
-                };
-                self.view.paused_oldest = index.paused_at.and(index.first_seq());
-                self.view.raw_index.paused_at = None;
-            }
+            UiAction::TogglePause => self.toggle_pause(),
             UiAction::FilterPeer(peer) => self.view.filter.peer = peer,
             UiAction::ToggleSearch => {
                 self.view.search_open = !self.view.search_open;
@@ -505,6 +505,18 @@ impl Tab {
             // The window's dialogs take these; a tab alone has no dialog.
             UiAction::AskFile(_) => {}
         }
+    }
+
+    /// Pauses the display where the log is now, or resumes it.
+    fn toggle_pause(&mut self) {
+        let next = self.session.capture().log.next_seq();
+        let index = &mut self.view.index;
+        index.paused_at = match index.paused_at {
+            Some(_) => None,
+            None => Some(next),
+        };
+        self.view.paused_oldest = index.paused_at.and(index.first_seq());
+        self.view.raw_index.paused_at = None;
     }
 
     /// Work between frames, whether or not the tab is shown: lets go of a stopped engine,
@@ -646,7 +658,34 @@ impl Tab {
         ok
     }
 
-    /// What the Rules and Scripts windows ask for.
+    /// What the Multicast group asks for: the form keeps the groups for the next Open, the
+    /// open socket joins or leaves at once.
+    fn apply_multicast(&mut self, action: &UiAction) {
+        match action {
+            UiAction::JoinGroup(group) => {
+                if !self.form.udp.groups.contains(group) {
+                    self.form.udp.groups.push(group.clone());
+                }
+                if self.session.is_open() {
+                    self.session.command(Command::Join(group.clone()));
+                }
+            }
+            UiAction::LeaveGroup(group) => {
+                self.form.udp.groups.retain(|g| g != group);
+                if self.session.is_open() {
+                    self.session.command(Command::Leave(group.clone()));
+                }
+            }
+            UiAction::SetUdpOptions => {
+                let options = self.form.udp.clone();
+                self.session.command(Command::SetUdpOptions(options));
+            }
+            _ => {}
+        }
+    }
+
+    /// What the Rules and Scripts windows and the chart ask for (and the Multicast group's
+    /// actions, passed on).
     fn apply_automation(&mut self, action: &UiAction) {
         match action {
             UiAction::ApplyRules => self.apply_rules(),
@@ -666,7 +705,7 @@ impl Tab {
             }
             UiAction::ShowScripts => self.view.automation.scripts_open = true,
             UiAction::ToggleChart => self.view.chart_open = !self.view.chart_open,
-            _ => {}
+            other => self.apply_multicast(other),
         }
     }
 

@@ -232,6 +232,55 @@ fn connect_with_reconnect_waits_for_a_late_server_and_gives_up_after_max_tries()
 }
 
 #[test]
+fn a_bad_multicast_join_exits_2_with_a_sentence() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["udp", "--join", "10.0.0.1"],
+            "10.0.0.1 is not a multicast group",
+        ),
+        (
+            &[
+                "udp",
+                "--join",
+                "239.1.2.3%no-such-nic0",
+                "--duration",
+                "1s",
+            ],
+            "There is no network interface called no-such-nic0",
+        ),
+        (
+            &[
+                "udp",
+                "--bind",
+                "[::]:0",
+                "--join",
+                "239.1.2.3",
+                "--duration",
+                "1s",
+            ],
+            "239.1.2.3 is an IPv4 group and this socket is IPv6",
+        ),
+        (
+            &[
+                "udp",
+                "--join",
+                "fd00::9@ff15::1",
+                "--bind",
+                "[::]:0",
+                "--duration",
+                "1s",
+            ],
+            "Source-specific joins are offered for IPv4",
+        ),
+    ];
+    for (args, said) in cases {
+        let ran = run(args, b"");
+        assert_eq!(ran.code, BAD_INPUT, "{args:?}: {ran:?}");
+        assert!(ran.stderr.contains(said), "{args:?}: {}", ran.stderr);
+    }
+}
+
+#[test]
 fn a_file_and_stdin_are_sent_byte_for_byte() {
     let (tx, rx) = std::sync::mpsc::channel();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

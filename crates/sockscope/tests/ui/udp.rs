@@ -204,3 +204,87 @@ fn a_stopped_server_that_kept_its_clients_listens_again_on_another_port() {
         app.tab().session.capture().clients.len() == 2
     });
 }
+
+/// Sends `bytes` to `group` out of the loopback interface (multicast loop delivers it here).
+fn send_to_group(group: SocketAddr, bytes: &[u8]) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    socket
+        .set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST)
+        .unwrap();
+    socket.send_to(bytes, &group.into()).unwrap();
+}
+
+#[test]
+fn a_group_joined_on_loopback_is_received_until_it_is_left() {
+    let mut harness = super::harness(Form {
+        mode: Mode::Udp,
+        local_ip: "0.0.0.0".into(),
+        udp_port: "0".into(),
+        remote_ip: String::new(),
+        remote_port: String::new(),
+        ..Form::default()
+    });
+    harness.get_by_label("Open").click();
+    run_until(&mut harness, "bound", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(bound) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    harness.get_by_label("Multicast").click();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Group"), "239.77.1.2");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Interface")
+        .click();
+    harness.run();
+    harness.get_by_label_contains("lo  127.0.0.1").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "Join").click();
+    run_until(&mut harness, "joined", |app| {
+        app.tab().session.capture().groups.len() == 1
+    });
+    assert!(harness.query_by_label("● 239.77.1.2%lo").is_some());
+    let group: SocketAddr = format!("239.77.1.2:{}", bound.port()).parse().unwrap();
+    send_to_group(group, b"to the group");
+    run_until(&mut harness, "the group's datagram", |app| {
+        app.tab().session.capture().counters.rx_messages == 1
+    });
+    // The profile remembers the group for the next Open.
+    assert_eq!(harness.state().tab().form.udp.groups.len(), 1);
+    harness.get_by_role_and_label(Role::Button, "Leave").click();
+    run_until(&mut harness, "left", |app| {
+        app.tab().session.capture().groups.is_empty()
+    });
+    send_to_group(group, b"after leaving");
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run();
+    assert_eq!(
+        harness.state().tab().session.capture().counters.rx_messages,
+        1
+    );
+    let texts = super::log_texts(&harness);
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "Joined multicast group 239.77.1.2%lo"),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "Left multicast group 239.77.1.2%lo"),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn the_remote_ip_offers_the_limited_broadcast() {
+    let (mut harness, _) = udp_tab(Form::default());
+    // The second ▼ is the remote IP's (the first picks the local address).
+    harness.get_all_by_label("▼").nth(1).unwrap().click();
+    harness.run();
+    harness.get_by_label_contains("255.255.255.255").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.remote_ip, "255.255.255.255");
+}

@@ -211,6 +211,15 @@ fn everything_set() -> Form {
             max_interval_ms: 20_000,
             max_tries: 9,
         },
+        udp: sockscope_core::engine::UdpOptions {
+            ttl: 4,
+            multicast_loop: false,
+            send_interface: "eth0".into(),
+            groups: vec![
+                sockscope_core::engine::Group::parse("10.0.0.9@232.1.1.1%eth0").unwrap(),
+                sockscope_core::engine::Group::parse("ff15::7%eth0").unwrap(),
+            ],
+        },
         automation: sockscope_core::rules::Automation {
             enabled: true,
             rules: vec![sockscope_core::rules::Rule {

@@ -159,17 +159,31 @@ pub(crate) trait Link: Send {
     /// Closes it, saying why (a connect in progress is given up quietly).
     fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason);
 
+    /// UDP: joins or leaves a group, or sets the multicast options.
+    fn multicast(&mut self, cx: &mut Cx<'_>, op: Multicast) {
+        let _ = (cx, op);
+    }
+
     /// True for a TCP listener (Stop listening closes it and keeps the clients).
     fn is_listener(&self) -> bool {
         false
     }
 }
 
+/// A change to a UDP socket's multicast state.
+pub(crate) enum Multicast {
+    Join(super::Group),
+    Leave(super::Group),
+    Configure(super::UdpOptions),
+}
+
 /// The links a session of `config`'s mode starts with: the one place a kind of link is chosen.
 pub(crate) fn open(config: &SessionConfig, cx: &mut Cx<'_>) -> Vec<Box<dyn Link>> {
     let opened: Result<Box<dyn Link>, EngineError> = match config.mode {
         Mode::TcpServer => Listener::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
-        Mode::Udp => udp::Udp::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
+        Mode::Udp => {
+            udp::Udp::bind(config.local, &config.udp, cx).map(|l| Box::new(l) as Box<dyn Link>)
+        }
         Mode::TcpClient => {
             let Some(remote) = config.remote else {
                 cx.error(EngineError::NotConnected);

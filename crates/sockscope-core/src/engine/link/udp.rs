@@ -8,8 +8,11 @@ use std::time::SystemTime;
 use mio::event::Source;
 use mio::net::UdpSocket;
 
-use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
-use crate::engine::{CloseReason, Data, DataKind, Direction, EngineError, Event, Target, sockets};
+use super::{Cx, Link, MAX_SEND_QUEUE, Multicast, Outgoing, READ_BUDGET, Status};
+use crate::engine::multicast;
+use crate::engine::{
+    CloseReason, Data, DataKind, Direction, EngineError, Event, Group, Target, UdpOptions, sockets,
+};
 use crate::i18n::S;
 
 /// The largest UDP payload over IPv4.
@@ -17,23 +20,38 @@ pub(crate) const MAX_DATAGRAM: usize = 65_507;
 
 pub(crate) struct Udp {
     socket: UdpSocket,
+    local: SocketAddr,
     out: VecDeque<(SocketAddr, Outgoing)>,
     out_bytes: usize,
+    /// The multicast groups joined.
+    joined: Vec<Group>,
 }
 
 impl Udp {
-    /// Binds `addr`; says `Listening` with the port the OS chose.
-    pub fn bind(addr: SocketAddr, cx: &mut Cx<'_>) -> Result<Self, EngineError> {
-        let socket = sockets::bind_udp(addr)?;
+    /// Binds `addr`; says `Listening` with the port the OS chose, then sets the multicast
+    /// options and joins the groups of `options` (a failure is said and the socket stays).
+    pub fn bind(
+        addr: SocketAddr,
+        options: &UdpOptions,
+        cx: &mut Cx<'_>,
+    ) -> Result<Self, EngineError> {
+        let socket = sockets::bind_udp(addr, !options.groups.is_empty())?;
         let bound = socket
             .local_addr()
             .map_err(|source| EngineError::Bind { addr, source })?;
         cx.emit(Event::Listening { local: bound });
-        Ok(Self {
+        let mut udp = Self {
             socket,
+            local: bound,
             out: VecDeque::new(),
             out_bytes: 0,
-        })
+            joined: Vec::new(),
+        };
+        udp.multicast(cx, Multicast::Configure(options.clone()));
+        for group in &options.groups {
+            udp.multicast(cx, Multicast::Join(group.clone()));
+        }
+        Ok(udp)
     }
 
     /// Reads datagrams until WouldBlock (`Idle`) or the budget runs out (`More`). While the
@@ -166,6 +184,35 @@ impl Link for Udp {
 
     fn queued(&self) -> usize {
         self.out_bytes
+    }
+
+    fn multicast(&mut self, cx: &mut Cx<'_>, op: Multicast) {
+        let result = match op {
+            Multicast::Configure(options) => {
+                multicast::configure(&self.socket, self.local, &options)
+            }
+            Multicast::Join(group) if self.joined.contains(&group) => {
+                Err(EngineError::Membership {
+                    join: true,
+                    group: group.to_string(),
+                    source: io::ErrorKind::AddrInUse.into(),
+                })
+            }
+            Multicast::Join(group) => multicast::membership(&self.socket, self.local, &group, true)
+                .map(|()| {
+                    self.joined.push(group.clone());
+                    cx.emit(Event::Joined(group));
+                }),
+            Multicast::Leave(group) => {
+                multicast::membership(&self.socket, self.local, &group, false).map(|()| {
+                    self.joined.retain(|g| *g != group);
+                    cx.emit(Event::LeftGroup(group));
+                })
+            }
+        };
+        if let Err(e) = result {
+            cx.error(e);
+        }
     }
 
     fn close(&mut self, _cx: &mut Cx<'_>, _reason: CloseReason) {}
