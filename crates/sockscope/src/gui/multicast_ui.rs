@@ -103,6 +103,7 @@ pub fn multicast_ui(
                     match draft.group() {
                         Ok(group) => {
                             draft.error = None;
+                            draft.group.clear();
                             actions.push(UiAction::JoinGroup(group));
                         }
                         Err(e) => draft.error = Some(e),
