@@ -94,6 +94,7 @@ fn config(framing: Framing) -> SessionConfig {
         framing,
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         framing: Framing::None,
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");

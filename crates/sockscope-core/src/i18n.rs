@@ -440,6 +440,36 @@ strings! {
     DialogOpenProfile => "Open a profile", "打开配置";
     DialogSaveProfile => "Save the profile as", "配置另存为";
     DialogSendFile => "Send a file", "发送文件";
+    DialogPem => "Pick a PEM file", "选择 PEM 文件";
+    Tls => "TLS", "TLS 加密";
+    TipTls => "Speak TLS on every connection (rustls): TLS 1.2 and 1.3", "每个连接都使用 TLS（rustls）：TLS 1.2 与 1.3";
+    TlsVerify => "Trust", "信任";
+    TlsVerifySystem => "System roots", "系统根证书";
+    TlsVerifyCa => "CA file", "CA 文件";
+    TlsVerifyOff => "Don't verify", "不验证";
+    TipTlsVerify => "How the server's certificate is checked: against the roots this OS trusts, against a CA file of yours, or not at all", "如何检查服务器证书：用系统信任的根证书、用你的 CA 文件，或不检查";
+    TlsOffWarning => "The server's certificate is NOT checked: anyone in between can read and change the traffic", "不检查服务器证书：中间人可以读取并篡改通信";
+    TlsSni => "SNI", "SNI";
+    HintSni => "empty: the remote address", "留空：使用远程地址";
+    TipSni => "The server name sent in the handshake and checked against the certificate", "握手时发送并与证书核对的服务器名";
+    TlsAlpn => "ALPN", "ALPN";
+    HintAlpn => "h2, http/1.1 (optional)", "h2, http/1.1（可选）";
+    TipAlpn => "Application protocols offered (client) or accepted (server), comma-separated, preferred first", "提供（客户端）或接受（服务器）的应用层协议，逗号分隔，优先的在前";
+    TlsClientCert => "Client cert", "客户端证书";
+    TlsKey => "Key", "私钥";
+    HintPemFile => "PEM file", "PEM 文件";
+    TipPick => "Pick a file", "选择文件";
+    TlsServerCert => "Certificate", "证书";
+    TlsSelfSigned => "Self-signed", "自签名";
+    TlsFromFiles => "From files", "来自文件";
+    TipSelfSigned => "A certificate made at Listen for these names and addresses (comma-separated); clients must not verify, or pin its fingerprint", "监听时为这些名称和地址（逗号分隔）生成证书；客户端需不验证，或核对其指纹";
+    TlsNames => "Names", "名称";
+    TlsCert => "Cert", "证书";
+    TlsClientCa => "Client CA", "客户端 CA";
+    HintClientCa => "empty: no client certificate asked", "留空：不要求客户端证书";
+    TipClientCa => "Require every client to present a certificate signed by a CA in this file", "要求每个客户端出示由此文件中的 CA 签发的证书";
+    TlsNegotiated => "TLS: {}", "TLS：{}";
+    TipTlsChain => "The peer's certificates, leaf first", "对方的证书链，叶证书在前";
     DialogExport => "Export the log as", "导出日志为";
     DialogRecord => "Record received bytes to", "接收数据保存到";
     NoDialogAtAll => "there is no desktop portal (no D-Bus session) and no zenity", "没有桌面门户（无 D-Bus 会话），也没有 zenity";
@@ -569,6 +599,31 @@ strings! {
     CtxWaiting => "waiting for sockets", "等待套接字事件";
     CtxWatching => "watching {}", "监视 {}";
     CtxReceivingUdp => "receiving UDP", "接收 UDP";
+    ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
+    ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";
+    ErrTlsNeedsTcp => "TLS runs over TCP: pick TCP client or server", "TLS 基于 TCP：请选择 TCP 客户端或服务器";
+    TlsExpired => "the certificate expired on {}", "证书已于 {} 过期";
+    TlsNotYetValid => "the certificate is not valid before {}", "证书在 {} 之前无效";
+    TlsUnknownCa => "the certificate is signed by a CA that is not trusted here (unknown CA)", "证书的签发机构不受信任（未知 CA）";
+    TlsNameMismatch => "name mismatch: the certificate is for {}, not {}", "名称不符：证书属于 {}，而不是 {}";
+    TlsNotTls => "the peer does not speak TLS (what it sent is not a TLS record)", "对方不是 TLS（收到的不是 TLS 记录）";
+    TlsNoCommon => "no TLS version or cipher suite in common ({})", "没有共同支持的 TLS 版本或加密套件（{}）";
+    TlsNoAlpn => "no ALPN protocol in common", "没有共同的 ALPN 协议";
+    TlsAlert => "the peer refused the handshake: {}", "对方拒绝握手：{}";
+    TlsNoCertificate => "the client presented no certificate, and one is required", "客户端未提供证书，而此处要求证书";
+    TlsBadCertificate => "the certificate is not acceptable ({})", "证书不可用（{}）";
+    TlsTimeout => "the handshake did not finish within {} s", "握手在 {} 秒内未完成";
+    TlsCaAsLeaf => "the server presented a CA certificate as its own (as `openssl req -x509` makes them): give it a certificate with CA:FALSE, or put this one in the CA file and don't verify", "服务器把 CA 证书当作自身证书（`openssl req -x509` 默认如此）：请换用 CA:FALSE 的证书，或选择不验证";
+    TlsClosed => "the connection closed during the handshake", "握手过程中连接已关闭";
+    TlsFile => "Cannot read {}: {}", "无法读取 {}：{}";
+    TlsNoCertInFile => "{} holds no PEM certificate", "{} 中没有 PEM 证书";
+    TlsKeyMissing => "the client certificate {} needs its key file too", "客户端证书 {} 还需要对应的私钥文件";
+    TlsBadServerName => "{} is not a server name (SNI): use a DNS name or an IP address", "{} 不是有效的服务器名（SNI）：请填域名或 IP 地址";
+    TlsNoSystemRoots => "this system has no trusted root certificates: pick a CA file, or don't verify", "系统中没有受信任的根证书：请选择 CA 文件，或不验证";
+    TlsUnverified => "certificate NOT verified", "证书未验证";
+    EvSecured => "TLS with {}: {}", "与 {} 的 TLS：{}";
+    EvPeerCert => "  certificate {}: {} — issued by {}, valid {} to {}, SHA-256 {}", "  证书 {}：{} — 签发者 {}，有效期 {} 至 {}，SHA-256 {}";
+    EvNoPeerCert => "  the peer presented no certificate", "  对方未提供证书";
     ErrOnlyUdpJoins => "Only a UDP socket joins multicast groups", "只有 UDP 套接字能加入组播组";
     CtxMulticastOptions => "setting the multicast options of", "设置组播选项";
     ErrNoInterface => "There is no network interface called {}", "没有名为 {} 的网络接口";
@@ -877,7 +932,7 @@ mod tests {
     use super::*;
 
     /// Protocol and format names that read the same in both languages.
-    const SAME_IN_BOTH: &[S] = &[S::ModeUdp, S::Plain];
+    const SAME_IN_BOTH: &[S] = &[S::ModeUdp, S::Plain, S::TlsSni, S::TlsAlpn];
 
     #[test]
     fn every_string_has_both_languages() {

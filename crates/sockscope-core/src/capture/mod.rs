@@ -88,6 +88,8 @@ pub struct Client {
     pub half_closed: bool,
     /// Its bytes in and out each second of the last ten minutes (the rate chart).
     pub history: RateHistory,
+    /// What its TLS handshake negotiated (TLS sessions).
+    pub tls: Option<Arc<crate::engine::TlsInfo>>,
 }
 
 impl Client {
@@ -106,6 +108,7 @@ impl Client {
             tx_rate: Rate::default(),
             half_closed: false,
             history: RateHistory::default(),
+            tls: None,
         }
     }
 }
@@ -328,6 +331,8 @@ pub struct Capture {
     pub peers: BTreeMap<SocketAddr, Peer>,
     /// UDP: the multicast groups joined.
     pub groups: Vec<crate::engine::Group>,
+    /// TLS handshakes done whose `Connected` has not come yet.
+    secured: HashMap<ConnId, Arc<crate::engine::TlsInfo>>,
     /// Counters since the last reset.
     pub counters: Counters,
     /// The socket's state.
@@ -516,6 +521,7 @@ impl Capture {
                 remote,
             } => self.apply_reconnecting(now, remote, after, attempt, max),
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
+            Event::Secured { conn, peer, info } => self.apply_secured(now, conn, peer, *info),
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
@@ -589,6 +595,40 @@ impl Capture {
         }
     }
 
+    fn apply_secured(
+        &mut self,
+        now: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        info: crate::engine::TlsInfo,
+    ) {
+        let kind = if info.unverified {
+            RecordKind::Error
+        } else {
+            RecordKind::Info
+        };
+        let note = Note::say(S::EvSecured, [arg(peer), arg(info.to_string())]);
+        self.log.push_note(now, kind, Some(conn), Some(peer), note);
+        if info.chain.is_empty() {
+            self.info(now, Some(conn), Some(peer), Note::say(S::EvNoPeerCert, []));
+        }
+        for (n, cert) in info.chain.iter().enumerate() {
+            let note = Note::say(
+                S::EvPeerCert,
+                [
+                    arg(n + 1),
+                    arg(cert.subject.clone()),
+                    arg(cert.issuer.clone()),
+                    arg(cert.not_before.clone()),
+                    arg(cert.not_after.clone()),
+                    arg(cert.sha256.clone()),
+                ],
+            );
+            self.info(now, Some(conn), Some(peer), note);
+        }
+        self.secured.insert(conn, Arc::new(info));
+    }
+
     fn apply_closed(
         &mut self,
         now: SystemTime,
@@ -651,12 +691,14 @@ impl Capture {
             self.link = LinkState::Connected { peer, local };
             self.last_error = None;
         }
+        let tls = self.secured.remove(&conn);
         self.clients.insert(
             conn,
             Client {
                 peer,
                 local,
                 since: now,
+                tls,
                 ..Client::fresh()
             },
         );

@@ -62,6 +62,15 @@ pub enum EngineError {
     UnknownConn(ConnId),
     /// A command that this mode cannot do.
     Unsupported(crate::i18n::S),
+    /// A TLS handshake failed.
+    Tls {
+        /// The peer.
+        peer: SocketAddr,
+        /// Why, in the user's words.
+        problem: super::TlsProblem,
+    },
+    /// The TLS settings cannot be used (a file, a name); the sentence says which.
+    TlsSetup(String),
     /// No network interface has this name.
     NoInterface(String),
     /// The interface has no IPv4 address (an IPv4 group needs one to name it).
@@ -151,6 +160,10 @@ impl fmt::Display for EngineError {
             EngineError::NotConnected => f.write_str(t(S::ErrNotConnected)),
             EngineError::UnknownConn(id) => f.write_str(&tf(S::ErrUnknownConn, &[id])),
             EngineError::Unsupported(what) => f.write_str(t(*what)),
+            EngineError::Tls { peer, problem } => {
+                f.write_str(&tf(S::ErrTlsHandshake, &[peer, problem]))
+            }
+            EngineError::TlsSetup(why) => f.write_str(&tf(S::ErrTlsSetup, &[why])),
             EngineError::NoInterface(name) => f.write_str(&tf(S::ErrNoInterface, &[name])),
             EngineError::NoInterfaceV4(name) => f.write_str(&tf(S::ErrNoInterfaceV4, &[name])),
             EngineError::NotMulticast(ip) => f.write_str(&tf(S::ErrNotMulticast, &[ip])),

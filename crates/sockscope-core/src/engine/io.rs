@@ -77,6 +77,7 @@ impl Io {
             keep_half_closed: false,
             connect_timeout: config.connect_timeout,
             local: config.local,
+            tls: super::tls::Tls::default(),
         };
         Ok(Self {
             poll,
@@ -108,7 +109,17 @@ impl Io {
     pub fn run(&mut self) {
         let mut spawned = Vec::new();
         let config = self.config.clone();
-        let opened = link::open(&config, &mut self.cx(&mut spawned));
+        // TLS settings are read once: a bad file or name ends the session before any socket.
+        let opened = match super::tls::prepare(&config) {
+            Ok(tls) => {
+                self.opts.tls = tls;
+                link::open(&config, &mut self.cx(&mut spawned))
+            }
+            Err(e) => {
+                self.out.emit(Event::Error(e));
+                Vec::new()
+            }
+        };
         for new in opened.into_iter().chain(spawned) {
             self.add(new);
         }

@@ -13,6 +13,7 @@ mod link;
 mod multicast;
 mod outbox;
 mod sockets;
+mod tls;
 mod types;
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
@@ -23,6 +24,9 @@ pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
+pub use tls::{
+    CertInfo, ServerCert, TlsInfo, TlsProblem, TlsSettings, Verify, fingerprint, self_signed,
+};
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,
     SessionConfig, Target,

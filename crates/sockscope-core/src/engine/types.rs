@@ -112,6 +112,8 @@ pub struct SessionConfig {
     pub reconnect: Option<Reconnect>,
     /// UDP: multicast groups to join, TTL, loopback, sending interface.
     pub udp: super::UdpOptions,
+    /// TCP client or server: TLS on every connection (`None`: plain TCP).
+    pub tls: Option<super::TlsSettings>,
 }
 
 /// When a TCP client connects again after its connection dropped or a connect failed.
@@ -366,6 +368,15 @@ pub enum Event {
         peer: SocketAddr,
         /// Our end.
         local: SocketAddr,
+    },
+    /// A TLS handshake finished; `Connected` follows.
+    Secured {
+        /// The connection.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+        /// What was negotiated.
+        info: Box<super::TlsInfo>,
     },
     /// Bytes received or sent.
     Data(Data),

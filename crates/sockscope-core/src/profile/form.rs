@@ -128,6 +128,10 @@ pub struct Form {
     pub reconnect: Reconnect,
     /// UDP: multicast groups joined at open, TTL, loopback, sending interface.
     pub udp: UdpOptions,
+    /// TCP client or server: TLS on.
+    pub tls_on: bool,
+    /// How: verification, SNI, ALPN, certificates.
+    pub tls: crate::engine::TlsSettings,
 }
 
 impl Default for Form {
@@ -186,6 +190,8 @@ impl Default for Form {
             reconnect_on: false,
             reconnect: Reconnect::default(),
             udp: UdpOptions::default(),
+            tls_on: false,
+            tls: crate::engine::TlsSettings::default(),
         }
     }
 }
@@ -295,6 +301,7 @@ impl Form {
                 reconnect: (self.mode == Mode::TcpClient && self.reconnect_on)
                     .then_some(self.reconnect),
                 udp: self.udp.clone(),
+                tls: (self.mode != Mode::Udp && self.tls_on).then(|| self.tls.clone()),
             }),
             _ => Err(errors),
         }

@@ -21,6 +21,7 @@ fn udp_session() -> (Session, SocketAddr) {
         framing: Framing::None,
         reconnect: None,
         udp: crate::engine::UdpOptions::default(),
+        tls: None,
     };
     session.open(config, false).unwrap();
     let mut addr = None;

@@ -16,5 +16,6 @@ mod sending;
 mod simulators;
 mod tcp_client;
 mod tcp_server;
+mod tls;
 mod udp;
 mod util;

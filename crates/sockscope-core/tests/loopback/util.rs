@@ -50,6 +50,7 @@ pub fn config(
         framing,
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: None,
     }
 }
 

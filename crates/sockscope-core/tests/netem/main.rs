@@ -242,6 +242,7 @@ fn client_helper() {
             framing: Framing::None,
             reconnect: None,
             udp: sockscope_core::engine::UdpOptions::default(),
+            tls: None,
         };
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.

@@ -200,6 +200,7 @@ fn udp_session(local: &str, udp: UdpOptions) -> Session {
         framing: Framing::None,
         reconnect: None,
         udp,
+        tls: None,
     };
     session.open(config, false).unwrap();
     session

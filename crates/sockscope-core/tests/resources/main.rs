@@ -38,6 +38,7 @@ fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
         framing: Framing::None,
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());

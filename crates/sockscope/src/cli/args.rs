@@ -207,6 +207,9 @@ pub struct ConnectArgs {
     /// Reconnect: give up after this many tries (0 = never).
     #[arg(long, default_value = "0", requires = "reconnect")]
     pub max_tries: u32,
+    /// TLS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
@@ -252,9 +255,82 @@ pub struct ListenArgs {
     /// At the end, save the log as a pcap file (opens in Wireshark).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// TLS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
+}
+
+/// TLS on a TCP client or server.
+#[derive(Debug, Args, Default)]
+pub struct TlsArgs {
+    /// Speak TLS (client: verify against the system's roots unless --ca or --insecure;
+    /// server: a self-signed certificate unless --cert and --key).
+    #[arg(long)]
+    pub tls: bool,
+    /// Client: verify the server against the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub ca: Option<PathBuf>,
+    /// Client: do not verify the server's certificate at all.
+    #[arg(long, requires = "tls", conflicts_with = "ca")]
+    pub insecure: bool,
+    /// Client: the server name sent (SNI) and checked (default: the address connected to).
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    pub sni: Option<String>,
+    /// ALPN protocol to offer (client) or accept (server); repeat for more.
+    #[arg(long, value_name = "PROTOCOL", requires = "tls")]
+    pub alpn: Vec<String>,
+    /// Client: a certificate to present; server: its certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// The key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Server: the names and addresses of the self-signed certificate (comma-separated).
+    #[arg(long, value_name = "NAMES", default_value = "localhost,127.0.0.1,::1")]
+    pub self_signed: String,
+    /// Server: require client certificates signed by a CA in this PEM file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub client_ca: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The settings the flags describe, for a client (`server` false) or a server.
+    pub fn settings(&self, server: bool) -> Option<sockscope_core::engine::TlsSettings> {
+        use sockscope_core::engine::{ServerCert, TlsSettings, Verify};
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        self.tls.then(|| TlsSettings {
+            verify: match (&self.ca, self.insecure) {
+                (Some(ca), _) => Verify::CaFile(ca.display().to_string()),
+                (None, true) => Verify::Off,
+                (None, false) => Verify::System,
+            },
+            server_name: self.sni.clone().unwrap_or_default(),
+            alpn: self.alpn.clone(),
+            client_cert: if server {
+                String::new()
+            } else {
+                path(&self.cert).unwrap_or_default()
+            },
+            client_key: if server {
+                String::new()
+            } else {
+                path(&self.key).unwrap_or_default()
+            },
+            server_cert: match (path(&self.cert), path(&self.key)) {
+                (Some(cert), Some(key)) if server => ServerCert::Files { cert, key },
+                _ => ServerCert::SelfSigned(
+                    self.self_signed
+                        .split(',')
+                        .map(|n| n.trim().to_owned())
+                        .collect(),
+                ),
+            },
+            client_ca: path(&self.client_ca).unwrap_or_default(),
+        })
+    }
 }
 
 /// `sockscope udp`.

@@ -350,6 +350,7 @@ fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: args.view.framing.clone(),
         reconnect: args.reconnect(),
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: args.tls.settings(false),
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
@@ -501,6 +502,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: args.view.framing.clone(),
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
+        tls: args.tls.settings(true),
     };
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -584,6 +586,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: Framing::None,
         reconnect: None,
         udp: args.udp_options(),
+        tls: None,
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);

@@ -552,6 +552,7 @@ impl App {
                     FileRequest::SendFile => UiAction::SendFile(path),
                     FileRequest::Export(format) => UiAction::Export(format, path),
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
+                    FileRequest::Pem(field) => UiAction::SetPem(field, path),
                     FileRequest::OpenProfile
                     | FileRequest::SaveProfile(_)
                     | FileRequest::LoadReport(_) => return,

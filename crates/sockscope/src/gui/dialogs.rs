@@ -31,12 +31,17 @@ pub enum FileRequest {
     Record(RecordFormat),
     /// Where to save the load generator's report (true: JSON, false: the CSV timeline).
     LoadReport(bool),
+    /// A PEM file for a TLS setting.
+    Pem(super::state::PemField),
 }
 
 impl FileRequest {
     /// True when the file is to be written (a save dialog), false when it is read.
     pub fn saves(&self) -> bool {
-        !matches!(self, FileRequest::OpenProfile | FileRequest::SendFile)
+        !matches!(
+            self,
+            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_)
+        )
     }
 
     /// The file name suggested for a save.
@@ -48,7 +53,7 @@ impl FileRequest {
             FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
             FileRequest::LoadReport(true) => "load.json".into(),
             FileRequest::LoadReport(false) => "load.csv".into(),
-            FileRequest::OpenProfile | FileRequest::SendFile => String::new(),
+            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_) => String::new(),
         }
     }
 
@@ -61,6 +66,7 @@ impl FileRequest {
             FileRequest::Export(_) => S::DialogExport,
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
+            FileRequest::Pem(_) => S::DialogPem,
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod state;
 mod status_bar;
 mod tabs;
 mod testhook;
+mod tls_ui;
 mod tools;
 
 use std::path::PathBuf;

@@ -174,8 +174,16 @@ fn network_ui(
                 });
                 ui.add_enabled_ui(!mode_locked, |ui| reconnect_ui(ui, tab));
             }
+            if tab.form.mode != Mode::Udp {
+                super::tls_ui::tls_ui(ui, tab, actions);
+            }
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
+            if tab.form.mode == Mode::TcpClient
+                && let Some(info) = tab.capture.clients.values().find_map(|c| c.tls.clone())
+            {
+                super::tls_ui::negotiated_ui(ui, &info);
+            }
             if tab.form.mode != Mode::Udp {
                 ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.checkbox(&mut tab.form.keep_half_closed, t(S::KeepHalfClosed))
@@ -374,8 +382,12 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         .map(|(conn, c)| TargetRow {
             selection: Selection::Client(*conn),
             text: format!(
-                "{}  ↓{} ({}) ↑{} ({}){}{}",
+                "{}{}  ↓{} ({}) ↑{} ({}){}{}",
                 super::shown_addr(c.peer),
+                c.tls
+                    .as_ref()
+                    .map(|i| format!(" · {}", i.version))
+                    .unwrap_or_default(),
                 human_bytes(c.rx_bytes),
                 c.rx_messages,
                 human_bytes(c.tx_bytes),

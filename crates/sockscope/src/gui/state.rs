@@ -106,6 +106,59 @@ pub enum UiAction {
     LeaveGroup(crate::engine::Group),
     /// UDP: the multicast TTL, loopback or sending interface changed.
     SetUdpOptions,
+    /// A TLS file was picked.
+    SetPem(PemField, PathBuf),
+}
+
+/// The TLS settings that name a PEM file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PemField {
+    /// The CA file a client verifies with.
+    CaFile,
+    /// A client's certificate.
+    ClientCert,
+    /// A client's key.
+    ClientKey,
+    /// A server's certificate.
+    ServerCert,
+    /// A server's key.
+    ServerKey,
+    /// The CA a server checks client certificates with.
+    ClientCa,
+}
+
+impl PemField {
+    /// The setting in `tls` this field names.
+    pub fn slot(self, tls: &mut crate::engine::TlsSettings) -> &mut String {
+        use crate::engine::{ServerCert, Verify};
+        match self {
+            PemField::CaFile => {
+                if !matches!(tls.verify, Verify::CaFile(_)) {
+                    tls.verify = Verify::CaFile(String::new());
+                }
+                match &mut tls.verify {
+                    Verify::CaFile(path) => path,
+                    _ => &mut tls.client_ca,
+                }
+            }
+            PemField::ClientCert => &mut tls.client_cert,
+            PemField::ClientKey => &mut tls.client_key,
+            PemField::ServerCert | PemField::ServerKey => {
+                if !matches!(tls.server_cert, ServerCert::Files { .. }) {
+                    tls.server_cert = ServerCert::Files {
+                        cert: String::new(),
+                        key: String::new(),
+                    };
+                }
+                match (&mut tls.server_cert, self) {
+                    (ServerCert::Files { cert, .. }, PemField::ServerCert) => cert,
+                    (ServerCert::Files { key, .. }, _) => key,
+                    _ => &mut tls.client_ca,
+                }
+            }
+            PemField::ClientCa => &mut tls.client_ca,
+        }
+    }
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -415,6 +468,9 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
+            UiAction::SetPem(field, path) => {
+                *field.slot(&mut self.form.tls) = path.display().to_string();
+            }
             action @ (UiAction::ApplyRules
             | UiAction::RunScript(_)
             | UiAction::StopScript

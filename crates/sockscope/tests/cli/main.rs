@@ -11,6 +11,7 @@
 mod bench;
 mod process;
 mod scripts;
+mod tls;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};

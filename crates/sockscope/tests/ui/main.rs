@@ -27,6 +27,7 @@ mod log;
 mod rules;
 mod sending;
 mod tabs;
+mod tls;
 mod udp;
 mod workspace;
 

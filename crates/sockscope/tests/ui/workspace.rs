@@ -220,6 +220,19 @@ fn everything_set() -> Form {
                 sockscope_core::engine::Group::parse("ff15::7%eth0").unwrap(),
             ],
         },
+        tls_on: true,
+        tls: sockscope_core::engine::TlsSettings {
+            verify: sockscope_core::engine::Verify::CaFile("ca/设备 CA.pem".into()),
+            server_name: "device.local".into(),
+            alpn: vec!["mqtt".into(), "x-sockscope".into()],
+            client_cert: "client.pem".into(),
+            client_key: "client.key".into(),
+            server_cert: sockscope_core::engine::ServerCert::Files {
+                cert: "server.pem".into(),
+                key: "server.key".into(),
+            },
+            client_ca: "clients-ca.pem".into(),
+        },
         automation: sockscope_core::rules::Automation {
             enabled: true,
             rules: vec![sockscope_core::rules::Rule {

@@ -38,8 +38,9 @@ impl Listener {
         loop {
             match self.socket.accept() {
                 Ok((stream, peer)) => {
-                    let conn = TcpConn::accepted(cx, stream, peer);
-                    cx.spawned.push(Box::new(conn));
+                    if let Some(conn) = TcpConn::accepted(cx, stream, peer) {
+                        cx.spawned.push(Box::new(conn));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -51,6 +51,8 @@ pub(crate) struct Options {
     pub connect_timeout: Duration,
     /// Our address when the OS does not tell.
     pub local: SocketAddr,
+    /// TLS on every TCP connection, when the session has it.
+    pub tls: super::tls::Tls,
 }
 
 /// What a link may use while it runs: the outbox, the read buffer, and a place for the links

@@ -12,6 +12,7 @@ use mio::net::TcpStream;
 
 use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
 use crate::codec::framing::{Frame, Framer, Framing};
+use crate::engine::tls::{self, TlsProblem};
 use crate::engine::{
     CloseReason, ConnId, Data, DataKind, Direction, EngineError, Event, Frames, Target, sockets,
 };
@@ -21,8 +22,10 @@ pub(crate) struct TcpConn {
     id: ConnId,
     stream: TcpStream,
     peer: SocketAddr,
-    /// `Some(deadline)` while a client connect is in progress.
-    connecting: Option<Instant>,
+    /// Connecting, handshaking (TLS) or open.
+    phase: Phase,
+    /// The TLS layer, when the session has TLS: plaintext in and out goes through it.
+    tls: Option<Box<rustls::Connection>>,
     out: VecDeque<Outgoing>,
     /// Bytes of `out.front()` already written.
     out_offset: usize,
@@ -35,6 +38,26 @@ pub(crate) struct TcpConn {
     peer_finished: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
+}
+
+/// Where a connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// A client's TCP connect, until the deadline.
+    Connecting(Instant),
+    /// The TLS handshake, until the deadline. `Connected` follows it.
+    Handshaking(Instant),
+    /// Open: data flows.
+    Open,
+}
+
+impl Phase {
+    fn deadline(self) -> Option<Instant> {
+        match self {
+            Phase::Connecting(at) | Phase::Handshaking(at) => Some(at),
+            Phase::Open => None,
+        }
+    }
 }
 
 /// How a read loop ended.
@@ -61,32 +84,57 @@ impl TcpConn {
     ) -> Result<Self, EngineError> {
         let stream = sockets::start_connect(local, remote)?;
         let deadline = Instant::now() + cx.opts.connect_timeout;
-        Ok(Self::new(cx, stream, remote, Some(deadline)))
+        Ok(Self::new(cx, stream, remote, Phase::Connecting(deadline)))
     }
 
-    /// A connection a listener accepted; says `Connected` at once.
-    pub fn accepted(cx: &mut Cx<'_>, stream: TcpStream, peer: SocketAddr) -> Self {
-        let conn = Self::new(cx, stream, peer, None);
-        let local = conn.stream.local_addr().unwrap_or(cx.opts.local);
+    /// A connection a listener accepted: says `Connected` at once, or after its TLS
+    /// handshake.
+    pub fn accepted(cx: &mut Cx<'_>, stream: TcpStream, peer: SocketAddr) -> Option<Self> {
+        let mut conn = Self::new(cx, stream, peer, Phase::Open);
+        match conn.start_tls(cx) {
+            Ok(true) => Some(conn),
+            Ok(false) => {
+                conn.say_connected(cx);
+                Some(conn)
+            }
+            Err(e) => {
+                cx.error(e);
+                None
+            }
+        }
+    }
+
+    /// Starts the TLS handshake if the session has TLS; false without.
+    fn start_tls(&mut self, cx: &mut Cx<'_>) -> Result<bool, EngineError> {
+        let conn = tls::connection(&cx.opts.tls).map_err(|e| EngineError::Tls {
+            peer: self.peer,
+            problem: TlsProblem::of(&e),
+        })?;
+        let Some(conn) = conn else {
+            return Ok(false);
+        };
+        self.tls = Some(Box::new(conn));
+        self.phase = Phase::Handshaking(Instant::now() + cx.opts.connect_timeout);
+        Ok(true)
+    }
+
+    fn say_connected(&mut self, cx: &mut Cx<'_>) {
+        self.phase = Phase::Open;
+        let local = self.stream.local_addr().unwrap_or(cx.opts.local);
         cx.emit(Event::Connected {
-            conn: conn.id,
-            peer,
+            conn: self.id,
+            peer: self.peer,
             local,
         });
-        conn
     }
 
-    fn new(
-        cx: &mut Cx<'_>,
-        stream: TcpStream,
-        peer: SocketAddr,
-        connecting: Option<Instant>,
-    ) -> Self {
+    fn new(cx: &mut Cx<'_>, stream: TcpStream, peer: SocketAddr, phase: Phase) -> Self {
         Self {
             id: cx.new_conn_id(),
             stream,
             peer,
-            connecting,
+            phase,
+            tls: None,
             out: VecDeque::new(),
             out_offset: 0,
             out_bytes: 0,
@@ -115,14 +163,97 @@ impl TcpConn {
             });
             return Status::Gone;
         }
-        self.connecting = None;
-        let local = self.stream.local_addr().unwrap_or(cx.opts.local);
-        cx.emit(Event::Connected {
-            conn: self.id,
+        match self.start_tls(cx) {
+            Ok(true) => self.handshake(cx),
+            Ok(false) => {
+                self.say_connected(cx);
+                self.flush_and_read(cx)
+            }
+            Err(e) => {
+                cx.error(e);
+                Status::Gone
+            }
+        }
+    }
+
+    /// Moves the TLS handshake on as far as the socket allows; once it is done, says what was
+    /// negotiated and `Connected`, then reads what came with it.
+    fn handshake(&mut self, cx: &mut Cx<'_>) -> Status {
+        let Some(tls) = self.tls.as_mut() else {
+            self.say_connected(cx);
+            return self.flush_and_read(cx);
+        };
+        loop {
+            while tls.wants_write() {
+                match tls.write_tls(&mut self.stream) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return self.handshake_failed(cx, TlsProblem::Closed),
+                }
+            }
+            if !tls.is_handshaking() {
+                let info = tls::info(tls, cx.opts.tls.unverified);
+                cx.emit(Event::Secured {
+                    conn: self.id,
+                    peer: self.peer,
+                    info: Box::new(info),
+                });
+                self.say_connected(cx);
+                return self.flush_and_read(cx);
+            }
+            if !tls.wants_read() {
+                return Status::Idle;
+            }
+            match tls.read_tls(&mut self.stream) {
+                Ok(0) => return self.handshake_failed(cx, TlsProblem::Closed),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Idle,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.handshake_failed(cx, TlsProblem::Closed),
+            }
+            if let Err(e) = tls.process_new_packets() {
+                // The alert that says why goes to the peer before the socket closes.
+                let _ = tls.write_tls(&mut self.stream);
+                return self.handshake_failed(cx, TlsProblem::of(&e));
+            }
+        }
+    }
+
+    /// A handshake that failed ends the connection without a `Connected`.
+    fn handshake_failed(&mut self, cx: &mut Cx<'_>, problem: TlsProblem) -> Status {
+        cx.error(EngineError::Tls {
             peer: self.peer,
-            local,
+            problem,
         });
-        self.flush_and_read(cx)
+        let _ = self.stream.shutdown(Shutdown::Both);
+        Status::Gone
+    }
+
+    /// Reads plaintext: from the socket, or through TLS. `Ok(0)` is the end of the stream
+    /// (a TLS close_notify, or the TCP stream ending without one).
+    fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(tls) = self.tls.as_mut() else {
+            return self.stream.read(buf);
+        };
+        loop {
+            match tls.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            tls.read_tls(&mut self.stream)?;
+            if let Err(e) = tls.process_new_packets() {
+                let _ = tls.write_tls(&mut self.stream);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    TlsProblem::of(&e),
+                ));
+            }
+            // Whatever the records asked for (a key update, an alert) goes out now.
+            let _ = push_tls(tls, &mut self.stream);
+        }
     }
 
     fn flush_and_read(&mut self, cx: &mut Cx<'_>) -> Status {
@@ -165,7 +296,7 @@ impl TcpConn {
             }
             // Read straight into a buffer that becomes the event's: no copy for a large read.
             let mut buf = cx.buffers.read_buffer();
-            let read = self.stream.read(&mut buf);
+            let read = self.read_plain(&mut buf);
             match read {
                 Ok(0) => {
                     cx.buffers.give(buf);
@@ -292,11 +423,20 @@ impl TcpConn {
 
     /// Writes as much of the queue as the socket takes now; the reason if that ended it.
     fn flush(&mut self, cx: &mut Cx<'_>) -> Option<CloseReason> {
+        if self.phase != Phase::Open {
+            // Sends wait for the handshake.
+            return None;
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            match push_tls(tls, &mut self.stream) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) => return Some(close_reason(e, self.peer, S::CtxSendingTo)),
+            }
+        }
         while let Some(front) = self.out.front() {
-            match self
-                .stream
-                .write(front.bytes.get(self.out_offset..).unwrap_or_default())
-            {
+            let rest = front.bytes.get(self.out_offset..).unwrap_or_default();
+            match write_plain(&mut self.stream, self.tls.as_deref_mut(), rest) {
                 Ok(n) => {
                     self.out_offset += n;
                     self.out_bytes = self.out_bytes.saturating_sub(n);
@@ -326,6 +466,11 @@ impl TcpConn {
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
         self.flush_framer(cx);
+        if let Some(tls) = self.tls.as_mut() {
+            // An orderly TLS end says so (close_notify), as far as the socket takes it.
+            tls.send_close_notify();
+            let _ = push_tls(tls, &mut self.stream);
+        }
         let _ = self.stream.shutdown(Shutdown::Both);
         cx.emit(Event::Closed {
             conn: self.id,
@@ -334,6 +479,37 @@ impl TcpConn {
         });
         Status::Gone
     }
+}
+
+/// Writes plaintext: to the socket, or into TLS (which writes what the socket takes).
+fn write_plain(
+    stream: &mut TcpStream,
+    tls: Option<&mut rustls::Connection>,
+    bytes: &[u8],
+) -> io::Result<usize> {
+    let Some(tls) = tls else {
+        return stream.write(bytes);
+    };
+    push_tls(tls, stream)?;
+    let n = tls.writer().write(bytes)?;
+    // Errors surface with the next write; what is written here is taken.
+    let _ = push_tls(tls, stream);
+    if n == 0 && !bytes.is_empty() {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    Ok(n)
+}
+
+/// Writes TLS records rustls holds until it holds none (`WouldBlock`: the socket is full).
+fn push_tls(tls: &mut rustls::Connection, stream: &mut TcpStream) -> io::Result<()> {
+    while tls.wants_write() {
+        match tls.write_tls(stream) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn framer_for(framing: &Framing) -> Option<Framer> {
@@ -346,7 +522,7 @@ impl Link for TcpConn {
     }
 
     fn established(&self) -> bool {
-        self.connecting.is_none()
+        self.phase == Phase::Open
     }
 
     fn source(&mut self) -> &mut dyn Source {
@@ -354,10 +530,11 @@ impl Link for TcpConn {
     }
 
     fn ready(&mut self, cx: &mut Cx<'_>, _readable: bool, _writable: bool) -> Status {
-        if self.connecting.is_some() {
-            return self.finish_connect(cx);
+        match self.phase {
+            Phase::Connecting(_) => self.finish_connect(cx),
+            Phase::Handshaking(_) => self.handshake(cx),
+            Phase::Open => self.flush_and_read(cx),
         }
-        self.flush_and_read(cx)
     }
 
     fn resume(&mut self, cx: &mut Cx<'_>) -> Status {
@@ -369,7 +546,8 @@ impl Link for TcpConn {
     }
 
     fn reaches(&self, to: &Target) -> bool {
-        self.connecting.is_none()
+        // During a TLS handshake sends are queued: they go once it is done.
+        !matches!(self.phase, Phase::Connecting(_))
             && match to {
                 Target::Conn(id) => *id == self.id,
                 Target::AllConns => true,
@@ -401,7 +579,7 @@ impl Link for TcpConn {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        if let Some(deadline) = self.connecting {
+        if let Some(deadline) = self.phase.deadline() {
             return Some(deadline);
         }
         match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
@@ -413,12 +591,20 @@ impl Link for TcpConn {
     }
 
     fn tick(&mut self, cx: &mut Cx<'_>, now: Instant) -> Status {
-        if self.connecting.is_some_and(|d| d <= now) {
-            cx.error(EngineError::ConnectTimeout {
-                addr: self.peer,
-                after: cx.opts.connect_timeout,
-            });
-            return Status::Gone;
+        match self.phase {
+            Phase::Connecting(at) if at <= now => {
+                cx.error(EngineError::ConnectTimeout {
+                    addr: self.peer,
+                    after: cx.opts.connect_timeout,
+                });
+                return Status::Gone;
+            }
+            Phase::Handshaking(at) if at <= now => {
+                let seconds = format!("{:.1}", cx.opts.connect_timeout.as_secs_f64());
+                let problem = TlsProblem::Other(crate::i18n::tf(S::TlsTimeout, &[&seconds]));
+                return self.handshake_failed(cx, problem);
+            }
+            _ => {}
         }
         if self.deadline().is_some_and(|d| d <= now) {
             self.flush_framer(cx);
@@ -432,7 +618,7 @@ impl Link for TcpConn {
     }
 
     fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason) {
-        if self.connecting.is_some() {
+        if self.phase != Phase::Open {
             // A connect in progress is given up quietly (Disconnect during a slow connect).
             return;
         }
@@ -442,6 +628,12 @@ impl Link for TcpConn {
 
 /// Tells a reset from other errors, which end the connection with the error itself.
 fn close_reason(e: io::Error, peer: SocketAddr, doing: S) -> CloseReason {
+    if let Some(problem) = e.get_ref().and_then(|r| r.downcast_ref::<TlsProblem>()) {
+        return CloseReason::Error(EngineError::Tls {
+            peer,
+            problem: problem.clone(),
+        });
+    }
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted

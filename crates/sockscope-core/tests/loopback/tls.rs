@@ -1,0 +1,396 @@
+//! TLS sessions over loopback: a SockScope TLS server and TLS clients in-process (what was
+//! negotiated, bytes both ways, many clients on the one I/O thread, client certificates), and
+//! each kind of failure as its sentence. Certificates are made by rcgen into a temporary folder.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use sockscope_core::capture::{LinkState, RecordKind};
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Mode, ServerCert, SessionConfig, Target, TlsSettings, Verify};
+use sockscope_core::session::Session;
+
+use crate::util::{WAIT, bound, config, wait_capture};
+
+/// A folder of PEM files for one test, removed when dropped.
+pub struct Pems(pub PathBuf);
+
+impl Pems {
+    pub fn new(name: &str) -> Pems {
+        let dir = std::env::temp_dir().join(format!("sockscope-tls-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Pems(dir)
+    }
+
+    pub fn write(&self, name: &str, pem: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path.display().to_string()
+    }
+
+    /// A CA, and a leaf for `names` signed by it (with `params` changed by `adjust`): the
+    /// paths of the CA certificate, the leaf and its key.
+    pub fn ca_and_leaf(
+        &self,
+        tag: &str,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> (String, String, String) {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            format!("SockScope Test CA {tag}"),
+        );
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+        let mut params = CertificateParams::new(names.clone()).unwrap();
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            names.first().cloned().unwrap_or_default(),
+        );
+        adjust(&mut params);
+        let leaf = params.signed_by(&leaf_key, &issuer).unwrap();
+        (
+            self.write(&format!("{tag}-ca.pem"), &ca.pem()),
+            self.write(&format!("{tag}-cert.pem"), &leaf.pem()),
+            self.write(&format!("{tag}-key.pem"), &leaf_key.serialize_pem()),
+        )
+    }
+}
+
+impl Drop for Pems {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tls_session(mode: Mode, local: &str, remote: Option<SocketAddr>, tls: TlsSettings) -> Session {
+    let mut session = Session::new(std::sync::Arc::new(|| {}));
+    let config = SessionConfig {
+        tls: Some(tls),
+        ..config(mode, local, remote, Framing::None)
+    };
+    session.open(config, false).unwrap();
+    session
+}
+
+fn server(tls: TlsSettings) -> (Session, SocketAddr) {
+    let session = tls_session(Mode::TcpServer, "127.0.0.1:0", None, tls);
+    let addr = bound(&session);
+    (session, addr)
+}
+
+fn client(addr: SocketAddr, tls: TlsSettings) -> Session {
+    tls_session(Mode::TcpClient, "0.0.0.0:0", Some(addr), tls)
+}
+
+fn rx_text(session: &Session) -> String {
+    session
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| r.text().into_owned())
+        .collect()
+}
+
+fn error_text(session: &Session) -> String {
+    session
+        .capture()
+        .last_error
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// Waits until `session` (a client) failed; its error sentence.
+fn failure(session: &Session) -> String {
+    wait_capture(session, "the handshake to fail", |c| c.stopped);
+    error_text(session)
+}
+
+#[test]
+fn a_self_signed_server_and_an_unverified_client_talk_and_say_what_was_negotiated() {
+    let (server, addr) = server(TlsSettings {
+        server_cert: ServerCert::SelfSigned(vec!["127.0.0.1".into()]),
+        alpn: vec!["sockscope/1".into()],
+        ..TlsSettings::default()
+    });
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            alpn: vec!["sockscope/1".into()],
+            ..TlsSettings::default()
+        },
+    );
+    wait_capture(&client, "connected", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let info = client
+        .capture()
+        .clients
+        .values()
+        .next()
+        .and_then(|c| c.tls.clone())
+        .expect("the client knows what was negotiated");
+    assert_eq!(info.version, "TLS 1.3");
+    assert_eq!(info.alpn.as_deref(), Some("sockscope/1"));
+    assert!(info.unverified);
+    assert_eq!(info.chain.len(), 1);
+    assert_eq!(info.chain[0].sha256.len(), 95);
+    let text: Vec<String> = client
+        .capture()
+        .log
+        .iter()
+        .map(|r| r.text().into_owned())
+        .collect();
+    assert!(
+        text.iter().any(
+            |t| t.starts_with(&format!("TLS with {addr}: TLS 1.3, TLS13_"))
+                && t.contains("ALPN sockscope/1")
+                && t.ends_with("certificate NOT verified")
+        ),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("certificate 1:") && t.contains("SHA-256"))
+    );
+    // Bytes both ways, through TLS, exactly.
+    let payload = "温度=23.5℃ \u{1}\u{2}".as_bytes().to_vec();
+    client.command(sockscope_core::engine::Command::Send {
+        to: Target::AllConns,
+        bytes: payload.clone(),
+    });
+    wait_capture(&server, "the server got it", |c| {
+        c.counters.rx_bytes == payload.len() as u64
+    });
+    server.command(sockscope_core::engine::Command::Send {
+        to: Target::AllConns,
+        bytes: b"ack".to_vec(),
+    });
+    wait_capture(&client, "the client got the answer", |c| {
+        c.counters.rx_bytes == 3
+    });
+    assert_eq!(rx_text(&server).as_bytes(), payload.as_slice());
+    assert_eq!(rx_text(&client), "ack");
+}
+
+#[test]
+fn a_tls_server_serves_many_clients_on_its_one_thread() {
+    let (server, addr) = server(TlsSettings::default());
+    let clients: Vec<Session> = (0..24)
+        .map(|_| {
+            client(
+                addr,
+                TlsSettings {
+                    verify: Verify::Off,
+                    ..TlsSettings::default()
+                },
+            )
+        })
+        .collect();
+    wait_capture(&server, "24 TLS clients", |c| c.clients.len() == 24);
+    assert!(server.capture().clients.values().all(|c| c.tls.is_some()));
+    for (n, c) in clients.iter().enumerate() {
+        wait_capture(c, "connected", |c| {
+            matches!(c.link, LinkState::Connected { .. })
+        });
+        c.command(sockscope_core::engine::Command::Send {
+            to: Target::AllConns,
+            bytes: format!("client {n:02};").into_bytes(),
+        });
+    }
+    wait_capture(&server, "every client's bytes", |c| {
+        c.counters.rx_bytes == 24 * 10
+    });
+    let mut got: Vec<String> = rx_text(&server).split(';').map(str::to_owned).collect();
+    got.retain(|s| !s.is_empty());
+    got.sort();
+    let want: Vec<String> = (0..24).map(|n| format!("client {n:02}")).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_ca_file_verifies_the_server_and_the_sni_name() {
+    let pems = Pems::new("ca");
+    let (ca, cert, key) = pems.ca_and_leaf("good", &["a.example"], |_| {});
+    let (server, addr) = server(TlsSettings {
+        server_cert: ServerCert::Files { cert, key },
+        ..TlsSettings::default()
+    });
+    let ok = client(
+        addr,
+        TlsSettings {
+            verify: Verify::CaFile(ca.clone()),
+            server_name: "a.example".into(),
+            ..TlsSettings::default()
+        },
+    );
+    wait_capture(&ok, "verified", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    wait_capture(&server, "the server saw the SNI", |c| {
+        c.clients
+            .values()
+            .any(|c| c.tls.as_ref().and_then(|t| t.sni.as_deref()) == Some("a.example"))
+    });
+    // The same server under another name: a name mismatch that says both names.
+    let wrong = client(
+        addr,
+        TlsSettings {
+            verify: Verify::CaFile(ca),
+            server_name: "b.example".into(),
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&wrong),
+        format!(
+            "TLS with {addr} failed: name mismatch: the certificate is for a.example, not b.example"
+        )
+    );
+    // Another CA: unknown CA.
+    let (other_ca, _, _) = pems.ca_and_leaf("other", &["a.example"], |_| {});
+    let stranger = client(
+        addr,
+        TlsSettings {
+            verify: Verify::CaFile(other_ca),
+            server_name: "a.example".into(),
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&stranger),
+        format!(
+            "TLS with {addr} failed: the certificate is signed by a CA that is not trusted here (unknown CA)"
+        )
+    );
+    drop(server);
+}
+
+#[test]
+fn an_expired_certificate_says_when_it_expired() {
+    let pems = Pems::new("expired");
+    let (ca, cert, key) = pems.ca_and_leaf("old", &["a.example"], |p| {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 6, 30);
+    });
+    let (_server, addr) = server(TlsSettings {
+        server_cert: ServerCert::Files { cert, key },
+        ..TlsSettings::default()
+    });
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::CaFile(ca),
+            server_name: "a.example".into(),
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&client),
+        format!("TLS with {addr} failed: the certificate expired on 2021-06-30 00:00:00 UTC")
+    );
+}
+
+#[test]
+fn a_server_that_asks_for_client_certificates_takes_a_signed_one_and_refuses_none() {
+    let pems = Pems::new("mtls");
+    let (client_ca, client_cert, client_key) = pems.ca_and_leaf("client", &["device-7"], |_| {});
+    let (server, addr) = server(TlsSettings {
+        client_ca,
+        ..TlsSettings::default()
+    });
+    let with_cert = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            client_cert,
+            client_key,
+            ..TlsSettings::default()
+        },
+    );
+    wait_capture(&with_cert, "connected", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    wait_capture(&server, "the client's certificate", |c| {
+        c.clients.values().any(|c| {
+            c.tls.as_ref().is_some_and(|t| {
+                t.chain
+                    .first()
+                    .is_some_and(|cert| cert.subject.contains("device-7"))
+            })
+        })
+    });
+    let without = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            ..TlsSettings::default()
+        },
+    );
+    // TLS 1.3: the client finishes first and learns of the refusal from the server's alert.
+    wait_capture(&without, "refused", |c| {
+        c.stopped || c.counters.rx_bytes > 0
+    });
+    wait_capture(&server, "the refusal", |c| {
+        c.log
+            .iter()
+            .any(|r| r.text().contains("the client presented no certificate"))
+    });
+}
+
+#[test]
+fn tls_to_a_plain_server_and_bad_files_say_so() {
+    // A plain TCP server that greets: not TLS.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let greeter = std::thread::Builder::new()
+        .name("greeter".into())
+        .spawn(move || {
+            use std::io::Write;
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.write_all(b"220 plain service ready\r\n");
+            std::thread::sleep(Duration::from_millis(500));
+        })
+        .unwrap();
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&client),
+        format!(
+            "TLS with {addr} failed: the peer does not speak TLS (what it sent is not a TLS record)"
+        )
+    );
+    greeter.join().unwrap();
+    let missing = client_with_ca(addr, "/no/such/ca.pem");
+    let said = failure(&missing);
+    assert!(
+        said.starts_with("TLS cannot start: Cannot read /no/such/ca.pem"),
+        "{said}"
+    );
+    let _ = WAIT;
+}
+
+fn client_with_ca(addr: SocketAddr, ca: &str) -> Session {
+    client(
+        addr,
+        TlsSettings {
+            verify: Verify::CaFile(ca.into()),
+            ..TlsSettings::default()
+        },
+    )
+}

@@ -1,0 +1,262 @@
+//! The TLS block of the Network group: verification, SNI, ALPN and certificates of a TLS client;
+//! the certificate (self-signed or files) and client-certificate checking of a TLS server; and
+//! what a connection negotiated, with the peer's certificate chain.
+
+use eframe::egui::{self, RichText};
+
+use super::dialogs::FileRequest;
+use super::i18n::{S, t, tf};
+use super::settings::error_color;
+use super::state::{PemField, TabUi, UiAction};
+use crate::engine::{Mode, ServerCert, TlsInfo, Verify};
+
+const LABEL_WIDTH: f32 = 78.0;
+
+fn label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.allocate_ui_with_layout(
+        egui::vec2(LABEL_WIDTH, 20.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(LABEL_WIDTH);
+            ui.label(text)
+        },
+    )
+    .inner
+}
+
+/// A text row: label, field.
+fn text_row(ui: &mut egui::Ui, label: &str, hint: &str, tip: &str, value: &mut String) {
+    ui.horizontal(|ui| {
+        let label = label_ui(ui, label);
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(ui.available_width()),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    });
+}
+
+/// A path row: label, field, and "…" that asks for the file.
+fn pem_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    hint: &str,
+    value: &mut String,
+    field: PemField,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        let label = label_ui(ui, label);
+        let width = ui.available_width() - 30.0;
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(width),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(value.as_str());
+        if ui.small_button("…").on_hover_text(t(S::TipPick)).clicked() {
+            actions.push(UiAction::AskFile(FileRequest::Pem(field)));
+        }
+    });
+}
+
+/// ALPN as typed: comma-separated.
+fn alpn_row(ui: &mut egui::Ui, alpn: &mut Vec<String>) {
+    let mut text = alpn.join(", ");
+    let before = text.clone();
+    text_row(ui, t(S::TlsAlpn), t(S::HintAlpn), t(S::TipAlpn), &mut text);
+    if text != before {
+        *alpn = text
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+    }
+}
+
+/// The TLS checkbox and, when it is on, the settings of the tab's mode.
+pub fn tls_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let locked = tab.mode_locked();
+    ui.add_enabled_ui(!locked, |ui| {
+        ui.checkbox(&mut tab.form.tls_on, t(S::Tls))
+            .on_hover_text(t(S::TipTls));
+        if !tab.form.tls_on {
+            return;
+        }
+        ui.indent("tls", |ui| match tab.form.mode {
+            Mode::TcpClient => client_ui(ui, tab, actions),
+            Mode::TcpServer => server_ui(ui, tab, actions),
+            Mode::Udp => {}
+        });
+    });
+}
+
+fn client_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let tls = &mut tab.form.tls;
+    ui.horizontal(|ui| {
+        let label = label_ui(ui, t(S::TlsVerify));
+        let shown = match tls.verify {
+            Verify::System => t(S::TlsVerifySystem),
+            Verify::CaFile(_) => t(S::TlsVerifyCa),
+            Verify::Off => t(S::TlsVerifyOff),
+        };
+        egui::ComboBox::from_id_salt("tls-verify")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                let ca = match &tls.verify {
+                    Verify::CaFile(path) => path.clone(),
+                    _ => String::new(),
+                };
+                ui.selectable_value(&mut tls.verify, Verify::System, t(S::TlsVerifySystem));
+                ui.selectable_value(&mut tls.verify, Verify::CaFile(ca), t(S::TlsVerifyCa));
+                ui.selectable_value(&mut tls.verify, Verify::Off, t(S::TlsVerifyOff));
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipTlsVerify));
+    });
+    match &mut tls.verify {
+        Verify::CaFile(path) => {
+            pem_row(
+                ui,
+                t(S::TlsVerifyCa),
+                t(S::HintPemFile),
+                path,
+                PemField::CaFile,
+                actions,
+            );
+        }
+        Verify::Off => {
+            let text = RichText::new(t(S::TlsOffWarning))
+                .color(error_color(ui))
+                .strong();
+            ui.add(egui::Label::new(text).wrap());
+        }
+        Verify::System => {}
+    }
+    text_row(
+        ui,
+        t(S::TlsSni),
+        t(S::HintSni),
+        t(S::TipSni),
+        &mut tls.server_name,
+    );
+    alpn_row(ui, &mut tls.alpn);
+    pem_row(
+        ui,
+        t(S::TlsClientCert),
+        t(S::HintPemFile),
+        &mut tls.client_cert,
+        PemField::ClientCert,
+        actions,
+    );
+    if !tls.client_cert.trim().is_empty() {
+        pem_row(
+            ui,
+            t(S::TlsKey),
+            t(S::HintPemFile),
+            &mut tls.client_key,
+            PemField::ClientKey,
+            actions,
+        );
+    }
+}
+
+fn server_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let tls = &mut tab.form.tls;
+    ui.horizontal(|ui| {
+        label_ui(ui, t(S::TlsServerCert));
+        let self_signed = matches!(tls.server_cert, ServerCert::SelfSigned(_));
+        let mut choice = self_signed;
+        ui.selectable_value(&mut choice, true, t(S::TlsSelfSigned))
+            .on_hover_text(t(S::TipSelfSigned));
+        ui.selectable_value(&mut choice, false, t(S::TlsFromFiles));
+        if choice != self_signed {
+            tls.server_cert = if choice {
+                ServerCert::default()
+            } else {
+                ServerCert::Files {
+                    cert: String::new(),
+                    key: String::new(),
+                }
+            };
+        }
+    });
+    match &mut tls.server_cert {
+        ServerCert::SelfSigned(names) => {
+            let mut text = names.join(", ");
+            let before = text.clone();
+            text_row(
+                ui,
+                t(S::TlsNames),
+                "localhost, 127.0.0.1",
+                t(S::TipSelfSigned),
+                &mut text,
+            );
+            if text != before {
+                *names = text.split(',').map(|n| n.trim().to_owned()).collect();
+            }
+        }
+        ServerCert::Files { cert, key } => {
+            pem_row(
+                ui,
+                t(S::TlsCert),
+                t(S::HintPemFile),
+                cert,
+                PemField::ServerCert,
+                actions,
+            );
+            pem_row(
+                ui,
+                t(S::TlsKey),
+                t(S::HintPemFile),
+                key,
+                PemField::ServerKey,
+                actions,
+            );
+        }
+    }
+    pem_row(
+        ui,
+        t(S::TlsClientCa),
+        t(S::HintClientCa),
+        &mut tls.client_ca,
+        PemField::ClientCa,
+        actions,
+    );
+    alpn_row(ui, &mut tls.alpn);
+}
+
+/// "TLS: TLS 1.3, …" for a connection, with its certificate chain on hover.
+pub fn negotiated_ui(ui: &mut egui::Ui, info: &TlsInfo) {
+    let text = tf(S::TlsNegotiated, &[info]);
+    let color = if info.unverified {
+        error_color(ui)
+    } else {
+        ui.visuals().text_color()
+    };
+    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap())
+        .on_hover_ui(|ui| chain_ui(ui, info));
+}
+
+/// The peer's certificates, one block each.
+pub fn chain_ui(ui: &mut egui::Ui, info: &TlsInfo) {
+    ui.label(RichText::new(t(S::TipTlsChain)).strong());
+    if info.chain.is_empty() {
+        ui.label(t(S::EvNoPeerCert).trim());
+    }
+    for (n, cert) in info.chain.iter().enumerate() {
+        ui.separator();
+        ui.label(format!("{}. {}", n + 1, cert.subject));
+        ui.label(format!("  ← {}", cert.issuer));
+        ui.label(format!("  {} … {}", cert.not_before, cert.not_after));
+        ui.label(
+            RichText::new(format!("  SHA-256 {}", cert.sha256))
+                .monospace()
+                .small(),
+        );
+    }
+}

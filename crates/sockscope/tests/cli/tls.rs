@@ -1,0 +1,237 @@
+//! TLS from the command line against OpenSSL, a real third-party peer: `sockscope connect
+//! --tls` to `openssl s_server`, and `openssl s_client` to `sockscope listen --tls`. The
+//! certificate is made by `openssl req`. Skipped, saying so, where openssl is missing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{closed_port, run, spawn};
+use sockscope::cli::{BAD_INPUT, OK};
+
+/// A certificate for localhost and 127.0.0.1 (a leaf: CA:FALSE) and its key, in a folder that
+/// is removed when dropped.
+struct Cert {
+    dir: PathBuf,
+}
+
+impl Cert {
+    fn make(tag: &str) -> Option<Cert> {
+        let dir =
+            std::env::temp_dir().join(format!("sockscope-cli-tls-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let made = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-days",
+                "2",
+                "-keyout",
+            ])
+            .arg(dir.join("key.pem"))
+            .arg("-out")
+            .arg(dir.join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: openssl is not installed or cannot make a certificate");
+            return None;
+        }
+        Some(Cert { dir })
+    }
+
+    fn cert(&self) -> String {
+        self.dir.join("cert.pem").display().to_string()
+    }
+
+    fn key(&self) -> String {
+        self.dir.join("key.pem").display().to_string()
+    }
+}
+
+impl Drop for Cert {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Kills the child when dropped (a failed assertion must not leave openssl running).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn connect_tls_to_openssl_s_server_verifies_with_a_ca_file_and_names_a_mismatch() {
+    let Some(cert) = Cert::make("client") else {
+        return;
+    };
+    let port = closed_port();
+    let server = Running(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-rev", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", &cert.cert(), "-key", &cert.key()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port);
+    let addr = format!("127.0.0.1:{port}");
+    let ran = run(
+        &[
+            "connect",
+            &addr,
+            "--tls",
+            "--ca",
+            &cert.cert(),
+            "--sni",
+            "localhost",
+            "--send",
+            "hello\\n",
+            "--expect",
+            "olleh",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains(&format!("TLS with {addr}: TLS 1.3")),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("certificate 1: CN=localhost"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("olleh"), "{}", ran.stdout);
+    let ran = run(
+        &[
+            "connect",
+            &addr,
+            "--tls",
+            "--ca",
+            &cert.cert(),
+            "--sni",
+            "other.example",
+            "--send",
+            "x",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(
+            "name mismatch: the certificate is for localhost, 127.0.0.1, not other.example"
+        ) || ran.stderr.contains(
+            "name mismatch: the certificate is for 127.0.0.1, localhost, not other.example"
+        ),
+        "{}",
+        ran.stderr
+    );
+    drop(server);
+}
+
+#[test]
+fn openssl_s_client_gets_an_echo_from_listen_tls_and_verifies_it() {
+    let Some(cert) = Cert::make("server") else {
+        return;
+    };
+    let port = closed_port();
+    let (cert_path, key_path) = (cert.cert(), cert.key());
+    let listen = spawn(move || {
+        run(
+            &[
+                "listen",
+                &port.to_string(),
+                "--tls",
+                "--cert",
+                &cert_path,
+                "--key",
+                &key_path,
+                "--echo",
+                "--count",
+                "1",
+            ],
+            b"",
+        )
+    });
+    wait_for_port(port);
+    let mut client = Running(
+        Command::new("openssl")
+            .args([
+                "s_client",
+                "-quiet",
+                "-verify_return_error",
+                "-servername",
+                "localhost",
+            ])
+            .args(["-CAfile", &cert.cert(), "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    client
+        .0
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("ping 你好\n".as_bytes())
+        .unwrap();
+    // The listener answers its one message and ends, which ends s_client.
+    let mut out = String::new();
+    client
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let ran = listen.join().unwrap();
+    assert_eq!(out, "ping 你好\n");
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains("TLS 1.3") && ran.stdout.contains("SNI localhost"),
+        "{}",
+        ran.stdout
+    );
+    // wait_for_port's probe was not TLS: it is said as such, and the listener went on.
+    assert!(
+        ran.stdout.contains("does not speak TLS")
+            || ran.stdout.contains("closed during the handshake"),
+        "{}",
+        ran.stdout
+    );
+}
