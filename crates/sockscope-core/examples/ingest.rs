@@ -95,6 +95,7 @@ fn config(framing: Framing) -> SessionConfig {
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     }
 }
 

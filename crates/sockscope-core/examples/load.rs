@@ -33,6 +33,7 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");

@@ -440,6 +440,21 @@ strings! {
     DialogOpenProfile => "Open a profile", "打开配置";
     DialogSaveProfile => "Save the profile as", "配置另存为";
     DialogSendFile => "Send a file", "发送文件";
+    WebSocket => "WebSocket", "WebSocket";
+    TipWebSocket => "Speak WebSocket on every connection (with TLS: wss://): each message is one record, whatever the framing", "每个连接都使用 WebSocket（加 TLS 即 wss://）：每条消息一条记录，不受分帧设置影响";
+    WsPath => "Path", "路径";
+    TipWsPath => "The path asked for in the upgrade (/ws?token=…)", "升级请求中的路径（/ws?token=…）";
+    WsHost => "Host", "Host";
+    TipWsHost => "The Host header; empty: the remote address", "Host 请求头；留空则用远程地址";
+    WsSubprotocol => "Protocol", "子协议";
+    HintWsSubprotocol => "subprotocol (optional)", "子协议（可选）";
+    TipWsSubprotocol => "The subprotocol offered (client) or taken (server; empty takes the client's first)", "提供（客户端）或接受（服务器；留空接受客户端的第一个）的子协议";
+    WsBinary => "Send as binary", "以二进制发送";
+    TipWsBinary => "Send every message as a binary message (else as text when it is valid UTF-8)", "每条消息都以二进制帧发送（否则合法 UTF-8 以文本帧发送）";
+    WsPing => "Ping", "Ping";
+    TipWsPing => "Send a WebSocket ping; the pong shows in the log", "发送 WebSocket ping；pong 会显示在日志中";
+    WsClose => "Close (1000)", "关闭（1000）";
+    TipWsClose => "Start the closing handshake with code 1000 (normal)", "以 1000（正常）关闭码开始关闭握手";
     DialogPem => "Pick a PEM file", "选择 PEM 文件";
     Tls => "TLS", "TLS 加密";
     TipTls => "Speak TLS on every connection (rustls): TLS 1.2 and 1.3", "每个连接都使用 TLS（rustls）：TLS 1.2 与 1.3";
@@ -599,6 +614,16 @@ strings! {
     CtxWaiting => "waiting for sockets", "等待套接字事件";
     CtxWatching => "watching {}", "监视 {}";
     CtxReceivingUdp => "receiving UDP", "接收 UDP";
+    ErrWebSocket => "WebSocket with {} failed: {}", "与 {} 的 WebSocket 失败：{}";
+    WsRefused => "the server answered {} instead of switching to WebSocket", "服务器回复 {}，没有切换到 WebSocket";
+    WsBadAccept => "the server's Sec-WebSocket-Accept does not match the key sent", "服务器的 Sec-WebSocket-Accept 与发送的密钥不符";
+    WsNotUpgrade => "the client did not ask for a WebSocket upgrade ({})", "客户端没有请求 WebSocket 升级（{}）";
+    WsHeadTooLong => "the upgrade head is longer than {} bytes", "升级请求头超过 {} 字节";
+    WsProtocol => "the WebSocket protocol was broken: {}", "WebSocket 协议错误：{}";
+    WsTimeout => "the upgrade did not finish within {} s", "升级在 {} 秒内未完成";
+    CloseWs => "closed the WebSocket: {} ({}){}", "关闭了 WebSocket：{}（{}）{}";
+    EvWsPing => "ping from {}: {}", "来自 {} 的 ping：{}";
+    EvWsPong => "pong from {}: {}", "来自 {} 的 pong：{}";
     ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
     ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";
     ErrTlsNeedsTcp => "TLS runs over TCP: pick TCP client or server", "TLS 基于 TCP：请选择 TCP 客户端或服务器";
@@ -932,7 +957,15 @@ mod tests {
     use super::*;
 
     /// Protocol and format names that read the same in both languages.
-    const SAME_IN_BOTH: &[S] = &[S::ModeUdp, S::Plain, S::TlsSni, S::TlsAlpn];
+    const SAME_IN_BOTH: &[S] = &[
+        S::ModeUdp,
+        S::Plain,
+        S::TlsSni,
+        S::TlsAlpn,
+        S::WebSocket,
+        S::WsHost,
+        S::WsPing,
+    ];
 
     #[test]
     fn every_string_has_both_languages() {

@@ -496,19 +496,7 @@ impl Capture {
             event @ (Event::ScriptStarted { .. }
             | Event::ScriptStep(_)
             | Event::ScriptFinished { .. }) => self.apply_script(now, event),
-            Event::Listening { local } => {
-                self.link = LinkState::Listening(local);
-                if self.mode == Mode::Udp {
-                    self.udp_local = Some(local);
-                }
-                self.last_error = None;
-                let what = if self.mode == Mode::Udp {
-                    S::EvBound
-                } else {
-                    S::EvListening
-                };
-                self.info(now, None, None, Note::say(what, [arg(local)]));
-            }
+            Event::Listening { local } => self.apply_listening(now, local),
             Event::Connecting { remote } => {
                 self.link = LinkState::Connecting(remote);
                 let note = Note::say(S::EvConnecting, [arg(remote)]);
@@ -522,6 +510,12 @@ impl Capture {
             } => self.apply_reconnecting(now, remote, after, attempt, max),
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Secured { conn, peer, info } => self.apply_secured(now, conn, peer, *info),
+            Event::WsControl {
+                conn,
+                peer,
+                ping,
+                payload,
+            } => self.apply_ws_control(now, conn, peer, ping, &payload),
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
@@ -595,6 +589,34 @@ impl Capture {
         }
     }
 
+    fn apply_listening(&mut self, now: SystemTime, local: SocketAddr) {
+        self.link = LinkState::Listening(local);
+        if self.mode == Mode::Udp {
+            self.udp_local = Some(local);
+        }
+        self.last_error = None;
+        let what = if self.mode == Mode::Udp {
+            S::EvBound
+        } else {
+            S::EvListening
+        };
+        self.info(now, None, None, Note::say(what, [arg(local)]));
+    }
+
+    fn apply_ws_control(
+        &mut self,
+        now: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        ping: bool,
+        payload: &[u8],
+    ) {
+        let what = if ping { S::EvWsPing } else { S::EvWsPong };
+        let shown = crate::codec::hex::format(payload);
+        let note = Note::say(what, [arg(peer), arg(shown)]);
+        self.info(now, Some(conn), Some(peer), note);
+    }
+
     fn apply_secured(
         &mut self,
         now: SystemTime,
@@ -639,8 +661,15 @@ impl Capture {
         self.clients.remove(&conn);
         // A reset or an error stands out from an orderly close.
         let kind = match reason {
-            CloseReason::PeerClosed | CloseReason::LocalClose => RecordKind::Info,
-            CloseReason::Reset | CloseReason::Error(_) => RecordKind::Error,
+            CloseReason::PeerClosed
+            | CloseReason::LocalClose
+            | CloseReason::WsClosed {
+                code: 1000 | 1001 | 1005,
+                ..
+            } => RecordKind::Info,
+            CloseReason::Reset | CloseReason::Error(_) | CloseReason::WsClosed { .. } => {
+                RecordKind::Error
+            }
         };
         let what = if self.mode == Mode::TcpClient {
             S::EvDisconnected

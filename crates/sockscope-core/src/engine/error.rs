@@ -69,6 +69,13 @@ pub enum EngineError {
         /// Why, in the user's words.
         problem: super::TlsProblem,
     },
+    /// A WebSocket upgrade or frame failed.
+    WebSocket {
+        /// The peer.
+        peer: SocketAddr,
+        /// Why.
+        problem: super::WsProblem,
+    },
     /// The TLS settings cannot be used (a file, a name); the sentence says which.
     TlsSetup(String),
     /// No network interface has this name.
@@ -162,6 +169,9 @@ impl fmt::Display for EngineError {
             EngineError::Unsupported(what) => f.write_str(t(*what)),
             EngineError::Tls { peer, problem } => {
                 f.write_str(&tf(S::ErrTlsHandshake, &[peer, problem]))
+            }
+            EngineError::WebSocket { peer, problem } => {
+                f.write_str(&tf(S::ErrWebSocket, &[peer, problem]))
             }
             EngineError::TlsSetup(why) => f.write_str(&tf(S::ErrTlsSetup, &[why])),
             EngineError::NoInterface(name) => f.write_str(&tf(S::ErrNoInterface, &[name])),

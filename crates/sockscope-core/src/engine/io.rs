@@ -78,6 +78,7 @@ impl Io {
             connect_timeout: config.connect_timeout,
             local: config.local,
             tls: super::tls::Tls::default(),
+            ws: config.ws.clone(),
         };
         Ok(Self {
             poll,
@@ -494,6 +495,11 @@ impl Io {
                 let mut stage = std::mem::take(&mut self.stage);
                 stage.cancel_file(self);
                 self.stage = stage;
+            }
+            Command::WebSocket { to, op } => {
+                for token in self.route(&to) {
+                    self.call(token, |link, cx| link.websocket(cx, &op));
+                }
             }
             Command::Join(group) => self.multicast(link::Multicast::Join(group)),
             Command::Leave(group) => self.multicast(link::Multicast::Leave(group)),

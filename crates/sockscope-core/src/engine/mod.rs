@@ -22,6 +22,8 @@ pub use buffers::Buffers;
 pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
+pub use link::WsOp;
+pub use link::ws::WsProblem;
 pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use tls::{
@@ -29,5 +31,5 @@ pub use tls::{
 };
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,
-    SessionConfig, Target,
+    SessionConfig, Target, WsSettings, ws_code_name,
 };

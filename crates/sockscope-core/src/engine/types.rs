@@ -81,6 +81,13 @@ pub enum CloseReason {
     LocalClose,
     /// Another socket error ended it.
     Error(EngineError),
+    /// The WebSocket peer closed it, with this code and reason.
+    WsClosed {
+        /// The close code (1000 normal, 1001 going away, 1005 none given …).
+        code: u16,
+        /// The reason it gave.
+        reason: String,
+    },
 }
 
 impl fmt::Display for CloseReason {
@@ -90,7 +97,41 @@ impl fmt::Display for CloseReason {
             CloseReason::Reset => f.write_str(t(S::CloseReset)),
             CloseReason::LocalClose => f.write_str(t(S::CloseLocal)),
             CloseReason::Error(e) => write!(f, "{e}"),
+            CloseReason::WsClosed { code, reason } => {
+                let reason = if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" “{reason}”")
+                };
+                write!(
+                    f,
+                    "{}",
+                    crate::i18n::tf(S::CloseWs, &[code, &ws_code_name(*code), &reason])
+                )
+            }
         }
+    }
+}
+
+/// The meaning of a WebSocket close code.
+pub fn ws_code_name(code: u16) -> &'static str {
+    match code {
+        1000 => "normal",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1005 => "no code",
+        1006 => "abnormal",
+        1007 => "invalid data",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1010 => "extension required",
+        1011 => "server error",
+        1012 => "service restart",
+        1013 => "try again later",
+        3000..=3999 => "registered",
+        4000..=4999 => "private",
+        _ => "unknown",
     }
 }
 
@@ -114,6 +155,33 @@ pub struct SessionConfig {
     pub udp: super::UdpOptions,
     /// TCP client or server: TLS on every connection (`None`: plain TCP).
     pub tls: Option<super::TlsSettings>,
+    /// TCP client or server: WebSocket on every connection (`None`: a byte stream).
+    pub ws: Option<WsSettings>,
+}
+
+/// WebSocket (ws://, or wss:// with TLS on) on a TCP client or server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    /// Client: the path asked for (`/`, `/ws?token=1`).
+    pub path: String,
+    /// Client: the Host header; empty = the remote address.
+    pub host: String,
+    /// The subprotocol offered (client) or taken (server); empty = none (server: any).
+    pub subprotocol: String,
+    /// Send every message as binary (else as text when it is UTF-8).
+    pub binary: bool,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            path: "/".into(),
+            host: String::new(),
+            subprotocol: String::new(),
+            binary: false,
+        }
+    }
 }
 
 /// When a TCP client connects again after its connection dropped or a connect failed.
@@ -248,6 +316,13 @@ pub enum Command {
     },
     /// Stop sending the file.
     CancelFile,
+    /// WebSocket: a ping or a close to `to`.
+    WebSocket {
+        /// Which connections.
+        to: Target,
+        /// What.
+        op: super::WsOp,
+    },
     /// UDP: join a multicast group.
     Join(super::Group),
     /// UDP: leave a multicast group.
@@ -377,6 +452,17 @@ pub enum Event {
         peer: SocketAddr,
         /// What was negotiated.
         info: Box<super::TlsInfo>,
+    },
+    /// WebSocket: a ping (answered already) or a pong came.
+    WsControl {
+        /// The connection.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+        /// A ping (else a pong).
+        ping: bool,
+        /// Its payload.
+        payload: Vec<u8>,
     },
     /// Bytes received or sent.
     Data(Data),

@@ -132,6 +132,10 @@ pub struct Form {
     pub tls_on: bool,
     /// How: verification, SNI, ALPN, certificates.
     pub tls: crate::engine::TlsSettings,
+    /// TCP client or server: WebSocket (ws://, wss:// with TLS).
+    pub ws_on: bool,
+    /// Path, Host, subprotocol, text or binary.
+    pub ws: crate::engine::WsSettings,
 }
 
 impl Default for Form {
@@ -192,6 +196,8 @@ impl Default for Form {
             udp: UdpOptions::default(),
             tls_on: false,
             tls: crate::engine::TlsSettings::default(),
+            ws_on: false,
+            ws: crate::engine::WsSettings::default(),
         }
     }
 }
@@ -302,6 +308,7 @@ impl Form {
                     .then_some(self.reconnect),
                 udp: self.udp.clone(),
                 tls: (self.mode != Mode::Udp && self.tls_on).then(|| self.tls.clone()),
+                ws: (self.mode != Mode::Udp && self.ws_on).then(|| self.ws.clone()),
             }),
             _ => Err(errors),
         }

@@ -22,6 +22,7 @@ fn udp_session() -> (Session, SocketAddr) {
         reconnect: None,
         udp: crate::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     };
     session.open(config, false).unwrap();
     let mut addr = None;

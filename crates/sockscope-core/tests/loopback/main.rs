@@ -19,3 +19,4 @@ mod tcp_server;
 mod tls;
 mod udp;
 mod util;
+mod ws;

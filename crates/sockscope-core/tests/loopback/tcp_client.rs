@@ -160,6 +160,7 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     };
     let session = crate::util::Probe::start(config);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));

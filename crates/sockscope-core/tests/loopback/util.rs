@@ -51,6 +51,7 @@ pub fn config(
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     }
 }
 

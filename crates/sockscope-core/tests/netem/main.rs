@@ -243,6 +243,7 @@ fn client_helper() {
             reconnect: None,
             udp: sockscope_core::engine::UdpOptions::default(),
             tls: None,
+            ws: None,
         };
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.

@@ -201,6 +201,7 @@ fn udp_session(local: &str, udp: UdpOptions) -> Session {
         reconnect: None,
         udp,
         tls: None,
+        ws: None,
     };
     session.open(config, false).unwrap();
     session

@@ -39,6 +39,7 @@ fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
+        ws: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());

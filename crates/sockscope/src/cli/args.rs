@@ -176,8 +176,15 @@ impl Expect {
 /// `sockscope connect`.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// The server: HOST:PORT (a name, an IPv4 or [IPv6] address).
+    /// The server: HOST:PORT (a name, an IPv4 or [IPv6] address), or a WebSocket URL
+    /// ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (WebSocket over TLS).
     pub remote: String,
+    /// WebSocket: send each message as binary (else as text when it is UTF-8).
+    #[arg(long)]
+    pub ws_binary: bool,
+    /// WebSocket: the subprotocol to offer.
+    #[arg(long, value_name = "NAME")]
+    pub subprotocol: Option<String>,
     /// What to send.
     #[command(flatten)]
     pub send: Send,
@@ -255,6 +262,9 @@ pub struct ListenArgs {
     /// At the end, save the log as a pcap file (opens in Wireshark).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Speak WebSocket to every client (with --tls: wss://); each message is one record.
+    #[arg(long)]
+    pub ws: bool,
     /// TLS.
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -271,13 +281,13 @@ pub struct TlsArgs {
     #[arg(long)]
     pub tls: bool,
     /// Client: verify the server against the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
     /// Client: do not verify the server's certificate at all.
-    #[arg(long, requires = "tls", conflicts_with = "ca")]
+    #[arg(long, conflicts_with = "ca")]
     pub insecure: bool,
     /// Client: the server name sent (SNI) and checked (default: the address connected to).
-    #[arg(long, value_name = "NAME", requires = "tls")]
+    #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
     /// ALPN protocol to offer (client) or accept (server); repeat for more.
     #[arg(long, value_name = "PROTOCOL", requires = "tls")]
@@ -299,9 +309,14 @@ pub struct TlsArgs {
 impl TlsArgs {
     /// The settings the flags describe, for a client (`server` false) or a server.
     pub fn settings(&self, server: bool) -> Option<sockscope_core::engine::TlsSettings> {
+        self.tls.then(|| self.settings_forced(server))
+    }
+
+    /// The settings, with TLS on whatever --tls says (wss:// URLs).
+    pub fn settings_forced(&self, server: bool) -> sockscope_core::engine::TlsSettings {
         use sockscope_core::engine::{ServerCert, TlsSettings, Verify};
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        self.tls.then(|| TlsSettings {
+        TlsSettings {
             verify: match (&self.ca, self.insecure) {
                 (Some(ca), _) => Verify::CaFile(ca.display().to_string()),
                 (None, true) => Verify::Off,
@@ -329,7 +344,7 @@ impl TlsArgs {
                 ),
             },
             client_ca: path(&self.client_ca).unwrap_or_default(),
-        })
+        }
     }
 }
 

@@ -332,8 +332,29 @@ fn wait_sent(session: &Session, printer: &mut Printer<'_>, stop: &AtomicBool, se
     });
 }
 
+/// `ws://HOST:PORT/PATH` or `wss://…`: the address part, the WebSocket settings, and whether
+/// it is over TLS. Plain `HOST:PORT` is neither.
+fn websocket_url(text: &str) -> Option<(&str, sockscope_core::engine::WsSettings, bool)> {
+    let (rest, tls) = if let Some(rest) = text.strip_prefix("wss://") {
+        (rest, true)
+    } else {
+        (text.strip_prefix("ws://")?, false)
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(at) => (rest.get(..at)?, rest.get(at..)?),
+        None => (rest, "/"),
+    };
+    let settings = sockscope_core::engine::WsSettings {
+        path: path.to_owned(),
+        host: authority.to_owned(),
+        ..sockscope_core::engine::WsSettings::default()
+    };
+    Some((authority, settings, tls))
+}
+
 fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let remote = resolve(&args.remote)?;
+    let url = websocket_url(args.remote.trim());
+    let remote = resolve(url.as_ref().map_or(args.remote.as_str(), |(a, _, _)| a))?;
     check_file(args.send.send_file.as_deref())?;
     let encoding = args.view.encoding;
     let mut matcher = matcher_of(&args.expect, encoding)?;
@@ -350,7 +371,16 @@ fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: args.view.framing.clone(),
         reconnect: args.reconnect(),
         udp: sockscope_core::engine::UdpOptions::default(),
-        tls: args.tls.settings(false),
+        tls: match &url {
+            // wss:// is TLS whether or not --tls is given; the TLS flags still apply.
+            Some((_, _, true)) => Some(args.tls.settings_forced(false)),
+            _ => args.tls.settings(false),
+        },
+        ws: url.map(|(_, ws, _)| sockscope_core::engine::WsSettings {
+            binary: args.ws_binary,
+            subprotocol: args.subprotocol.clone().unwrap_or_default(),
+            ..ws
+        }),
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
@@ -503,6 +533,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: args.tls.settings(true),
+        ws: args.ws.then(sockscope_core::engine::WsSettings::default),
     };
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -587,6 +618,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         reconnect: None,
         udp: args.udp_options(),
         tls: None,
+        ws: None,
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);

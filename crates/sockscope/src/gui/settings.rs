@@ -176,6 +176,7 @@ fn network_ui(
             }
             if tab.form.mode != Mode::Udp {
                 super::tls_ui::tls_ui(ui, tab, actions);
+                super::tls_ui::ws_ui(ui, tab, actions);
             }
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);

@@ -108,6 +108,10 @@ pub enum UiAction {
     SetUdpOptions,
     /// A TLS file was picked.
     SetPem(PemField, PathBuf),
+    /// WebSocket: ping the peer(s) the send goes to.
+    WsPing,
+    /// WebSocket: close (1000, normal) the connection(s) the send goes to.
+    WsClose,
 }
 
 /// The TLS settings that name a PEM file.
@@ -468,6 +472,7 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
+            UiAction::WsPing | UiAction::WsClose => self.ws_control(&action),
             UiAction::SetPem(field, path) => {
                 *field.slot(&mut self.form.tls) = path.display().to_string();
             }
@@ -561,6 +566,23 @@ impl Tab {
             // The window's dialogs take these; a tab alone has no dialog.
             UiAction::AskFile(_) => {}
         }
+    }
+
+    /// A WebSocket ping or close to whoever a send would go to.
+    fn ws_control(&mut self, action: &UiAction) {
+        let to = match self.selection {
+            Selection::Client(conn) => crate::engine::Target::Conn(conn),
+            _ => crate::engine::Target::AllConns,
+        };
+        let op = if matches!(action, UiAction::WsPing) {
+            crate::engine::WsOp::Ping(b"sockscope".to_vec())
+        } else {
+            crate::engine::WsOp::Close {
+                code: 1000,
+                reason: String::new(),
+            }
+        };
+        self.session.command(Command::WebSocket { to, op });
     }
 
     /// Pauses the display where the log is now, or resumes it.

@@ -230,6 +230,59 @@ fn server_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
     alpn_row(ui, &mut tls.alpn);
 }
 
+/// The WebSocket checkbox and, when it is on, path, Host, subprotocol and text/binary; while
+/// connected, Ping and Close.
+pub fn ws_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let locked = tab.mode_locked();
+    ui.add_enabled_ui(!locked, |ui| {
+        ui.checkbox(&mut tab.form.ws_on, t(S::WebSocket))
+            .on_hover_text(t(S::TipWebSocket));
+        if !tab.form.ws_on {
+            return;
+        }
+        ui.indent("ws", |ui| {
+            let ws = &mut tab.form.ws;
+            if tab.form.mode == Mode::TcpClient {
+                text_row(ui, t(S::WsPath), "/", t(S::TipWsPath), &mut ws.path);
+                text_row(
+                    ui,
+                    t(S::WsHost),
+                    t(S::HintSni),
+                    t(S::TipWsHost),
+                    &mut ws.host,
+                );
+            }
+            text_row(
+                ui,
+                t(S::WsSubprotocol),
+                t(S::HintWsSubprotocol),
+                t(S::TipWsSubprotocol),
+                &mut ws.subprotocol,
+            );
+            ui.checkbox(&mut ws.binary, t(S::WsBinary))
+                .on_hover_text(t(S::TipWsBinary));
+        });
+    });
+    if tab.form.ws_on && tab.is_open() && !tab.capture.clients.is_empty() {
+        ui.horizontal(|ui| {
+            if ui
+                .button(t(S::WsPing))
+                .on_hover_text(t(S::TipWsPing))
+                .clicked()
+            {
+                actions.push(UiAction::WsPing);
+            }
+            if ui
+                .button(t(S::WsClose))
+                .on_hover_text(t(S::TipWsClose))
+                .clicked()
+            {
+                actions.push(UiAction::WsClose);
+            }
+        });
+    }
+}
+
 /// "TLS: TLS 1.3, …" for a connection, with its certificate chain on hover.
 pub fn negotiated_ui(ui: &mut egui::Ui, info: &TlsInfo) {
     let text = tf(S::TlsNegotiated, &[info]);

@@ -235,3 +235,57 @@ fn openssl_s_client_gets_an_echo_from_listen_tls_and_verifies_it() {
         ran.stdout
     );
 }
+
+#[test]
+fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
+    for tls in [false, true] {
+        let port = closed_port();
+        let listen = spawn(move || {
+            let mut args = vec![
+                "listen".to_owned(),
+                port.to_string(),
+                "--ws".into(),
+                "--echo".into(),
+            ];
+            args.extend(["--count".into(), "2".into()]);
+            if tls {
+                args.push("--tls".into());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&args, b"")
+        });
+        wait_for_port(port);
+        let scheme = if tls { "wss" } else { "ws" };
+        let url = format!("{scheme}://127.0.0.1:{port}/sensor?id=7");
+        let mut args = vec![
+            "connect",
+            &url,
+            "--send",
+            "温度=23.5",
+            "--expect",
+            "温度=23.5",
+        ];
+        if tls {
+            args.push("--insecure");
+        }
+        let ran = run(&args, b"");
+        assert_eq!(ran.code, OK, "{scheme}: {ran:?}");
+        assert!(ran.stdout.contains("[11 B] 温度=23.5"), "{}", ran.stdout);
+        assert_eq!(ran.stdout.contains("TLS with"), tls, "{}", ran.stdout);
+        // A second client sends the listener's second message; then it ends.
+        let ran = run(
+            &{
+                let mut a = vec!["connect", url.as_str(), "--send-hex", "00 FF 7E"];
+                if tls {
+                    a.push("--insecure");
+                }
+                a
+            },
+            b"",
+        );
+        assert_eq!(ran.code, OK, "{ran:?}");
+        let served = listen.join().unwrap();
+        assert_eq!(served.code, OK, "{served:?}");
+        assert!(served.stdout.contains("[3 B]"), "{}", served.stdout);
+    }
+}

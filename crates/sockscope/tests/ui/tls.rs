@@ -215,3 +215,75 @@ fn a_self_signed_tls_server_tab_lists_openssl_s_client_with_its_version() {
     let out = reader.join().unwrap();
     assert_eq!(String::from_utf8_lossy(&out), "from the tab");
 }
+
+#[test]
+fn a_websocket_client_tab_talks_pings_and_closes_with_a_python_websockets_server() {
+    let has = Command::new("python3")
+        .args(["-c", "import websockets.sync.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        eprintln!("skipped: Python's websockets is not installed");
+        return;
+    }
+    let port = free_port();
+    let script = format!(
+        "from websockets.sync.server import serve\n\
+         def h(ws):\n    for m in ws:\n        ws.send(m)\n\
+         with serve(h, '127.0.0.1', {port}) as s:\n    s.serve_forever()\n"
+    );
+    let _python = Running(
+        Command::new("python3")
+            .args(["-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "python did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut harness = harness(Form {
+        remote_ip: "127.0.0.1".into(),
+        remote_port: port.to_string(),
+        ..Form::default()
+    });
+    harness
+        .get_by_role_and_label(Role::CheckBox, "WebSocket")
+        .click();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Path"), "echo");
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "upgraded", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
+    });
+    type_into(&mut harness, Role::MultilineTextInput, None, "hello 世界");
+    click_send(&mut harness);
+    run_until(&mut harness, "the echo", |app| {
+        app.tab().session.capture().counters.rx_messages == 1
+    });
+    harness.get_by_role_and_label(Role::Button, "Ping").click();
+    run_until(&mut harness, "the pong", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().starts_with("pong from"))
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Close (1000)")
+        .click();
+    run_until(&mut harness, "closed", |app| !app.tab().is_open());
+    let texts = log_texts(&harness);
+    assert!(texts.iter().any(|t| t == "hello 世界"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("1000 (normal)")),
+        "{texts:?}"
+    );
+}

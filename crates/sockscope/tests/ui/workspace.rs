@@ -233,6 +233,13 @@ fn everything_set() -> Form {
             },
             client_ca: "clients-ca.pem".into(),
         },
+        ws_on: true,
+        ws: sockscope_core::engine::WsSettings {
+            path: "/ws?设备=7".into(),
+            host: "device.local:8443".into(),
+            subprotocol: "mqtt".into(),
+            binary: true,
+        },
         automation: sockscope_core::rules::Automation {
             enabled: true,
             rules: vec![sockscope_core::rules::Rule {

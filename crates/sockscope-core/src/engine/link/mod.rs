@@ -5,6 +5,7 @@
 mod listener;
 mod tcp;
 mod udp;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -53,6 +54,8 @@ pub(crate) struct Options {
     pub local: SocketAddr,
     /// TLS on every TCP connection, when the session has it.
     pub tls: super::tls::Tls,
+    /// WebSocket on every TCP connection, when the session has it.
+    pub ws: Option<super::types::WsSettings>,
 }
 
 /// What a link may use while it runs: the outbox, the read buffer, and a place for the links
@@ -161,6 +164,12 @@ pub(crate) trait Link: Send {
     /// Closes it, saying why (a connect in progress is given up quietly).
     fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason);
 
+    /// WebSocket: a ping or a close.
+    fn websocket(&mut self, cx: &mut Cx<'_>, op: &WsOp) -> Status {
+        let _ = (cx, op);
+        Status::Idle
+    }
+
     /// UDP: joins or leaves a group, or sets the multicast options.
     fn multicast(&mut self, cx: &mut Cx<'_>, op: Multicast) {
         let _ = (cx, op);
@@ -170,6 +179,20 @@ pub(crate) trait Link: Send {
     fn is_listener(&self) -> bool {
         false
     }
+}
+
+/// A WebSocket control the user asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WsOp {
+    /// Send a ping with this payload.
+    Ping(Vec<u8>),
+    /// Start the closing handshake.
+    Close {
+        /// The close code (1000 = normal).
+        code: u16,
+        /// The reason.
+        reason: String,
+    },
 }
 
 /// A change to a UDP socket's multicast state.

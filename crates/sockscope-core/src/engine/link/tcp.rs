@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::event::Source;
 use mio::net::TcpStream;
 
+use super::WsOp;
+use super::ws::{Incoming, Ws, WsProblem};
 use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
 use crate::codec::framing::{Frame, Framer, Framing};
 use crate::engine::tls::{self, TlsProblem};
@@ -26,6 +28,8 @@ pub(crate) struct TcpConn {
     phase: Phase,
     /// The TLS layer, when the session has TLS: plaintext in and out goes through it.
     tls: Option<Box<rustls::Connection>>,
+    /// The WebSocket layer, when the session has WebSocket: messages instead of a stream.
+    ws: Option<Box<Ws>>,
     out: VecDeque<Outgoing>,
     /// Bytes of `out.front()` already written.
     out_offset: usize,
@@ -47,6 +51,8 @@ enum Phase {
     Connecting(Instant),
     /// The TLS handshake, until the deadline. `Connected` follows it.
     Handshaking(Instant),
+    /// The WebSocket upgrade, until the deadline. `Connected` follows it.
+    Upgrading(Instant),
     /// Open: data flows.
     Open,
 }
@@ -54,7 +60,7 @@ enum Phase {
 impl Phase {
     fn deadline(self) -> Option<Instant> {
         match self {
-            Phase::Connecting(at) | Phase::Handshaking(at) => Some(at),
+            Phase::Connecting(at) | Phase::Handshaking(at) | Phase::Upgrading(at) => Some(at),
             Phase::Open => None,
         }
     }
@@ -93,6 +99,7 @@ impl TcpConn {
         let mut conn = Self::new(cx, stream, peer, Phase::Open);
         match conn.start_tls(cx) {
             Ok(true) => Some(conn),
+            Ok(false) if conn.start_ws(cx, false) => Some(conn),
             Ok(false) => {
                 conn.say_connected(cx);
                 Some(conn)
@@ -135,10 +142,16 @@ impl TcpConn {
             peer,
             phase,
             tls: None,
+            ws: None,
             out: VecDeque::new(),
             out_offset: 0,
             out_bytes: 0,
-            framer: framer_for(&cx.opts.framing),
+            // WebSocket messages are the protocol's frames: no framing on top.
+            framer: if cx.opts.ws.is_some() {
+                None
+            } else {
+                framer_for(&cx.opts.framing)
+            },
             last_rx: Instant::now(),
             peer_finished: false,
             close_when_flushed: false,
@@ -165,6 +178,7 @@ impl TcpConn {
         }
         match self.start_tls(cx) {
             Ok(true) => self.handshake(cx),
+            Ok(false) if self.start_ws(cx, true) => self.upgrade(cx),
             Ok(false) => {
                 self.say_connected(cx);
                 self.flush_and_read(cx)
@@ -199,6 +213,10 @@ impl TcpConn {
                     peer: self.peer,
                     info: Box::new(info),
                 });
+                let client = matches!(**tls, rustls::Connection::Client(_));
+                if self.start_ws(cx, client) {
+                    return self.upgrade(cx);
+                }
                 self.say_connected(cx);
                 return self.flush_and_read(cx);
             }
@@ -230,29 +248,155 @@ impl TcpConn {
         Status::Gone
     }
 
-    /// Reads plaintext: from the socket, or through TLS. `Ok(0)` is the end of the stream
-    /// (a TLS close_notify, or the TCP stream ending without one).
+    /// Reads plaintext: from the socket, or through TLS.
     fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(tls) = self.tls.as_mut() else {
-            return self.stream.read(buf);
+        read_plain(&mut self.stream, self.tls.as_deref_mut(), buf)
+    }
+
+    /// The socket, or its TLS, as one stream for the WebSocket layer.
+    fn plain(&mut self) -> PlainIo<'_> {
+        PlainIo {
+            stream: &mut self.stream,
+            tls: self.tls.as_deref_mut(),
+        }
+    }
+
+    /// Starts the WebSocket upgrade if the session has WebSocket on; false without.
+    fn start_ws(&mut self, cx: &mut Cx<'_>, client: bool) -> bool {
+        let Some(settings) = &cx.opts.ws else {
+            return false;
         };
-        loop {
-            match tls.reader().read(buf) {
-                Ok(n) => return Ok(n),
+        let ws = if client {
+            let host = if settings.host.trim().is_empty() {
+                self.peer.to_string()
+            } else {
+                settings.host.trim().to_owned()
+            };
+            Ws::client(settings, &host)
+        } else {
+            Ws::server(settings)
+        };
+        self.ws = Some(Box::new(ws));
+        self.phase = Phase::Upgrading(Instant::now() + cx.opts.connect_timeout);
+        true
+    }
+
+    /// Moves the WebSocket upgrade on; once done, says `Connected` and reads on.
+    fn upgrade(&mut self, cx: &mut Cx<'_>) -> Status {
+        let Some(mut ws) = self.ws.take() else {
+            self.say_connected(cx);
+            return self.flush_and_read(cx);
+        };
+        let done = ws.upgrade(&mut self.plain());
+        self.ws = Some(ws);
+        match done {
+            Ok(true) => {
+                self.say_connected(cx);
+                self.flush_and_read(cx)
+            }
+            Ok(false) => Status::Idle,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Status::Idle,
+            Err(e) => {
+                let problem = ws_problem(&e);
+                cx.error(EngineError::WebSocket {
+                    peer: self.peer,
+                    problem,
+                });
+                let _ = self.stream.shutdown(Shutdown::Both);
+                Status::Gone
+            }
+        }
+    }
+
+    /// Reads WebSocket messages: each one a record; ping, pong and close said as events.
+    fn read_ws(&mut self, cx: &mut Cx<'_>) -> ReadEnd {
+        let Some(mut ws) = self.ws.take() else {
+            return ReadEnd::Drained;
+        };
+        let mut budget = READ_BUDGET;
+        let end = loop {
+            if cx.behind() || budget == 0 {
+                break ReadEnd::More;
+            }
+            match ws.read(&mut self.plain()) {
+                Ok(Some(Incoming::Message(bytes))) => {
+                    budget = budget.saturating_sub(bytes.len().max(1));
+                    cx.emit(self.data(SystemTime::now(), bytes, DataKind::Message));
+                }
+                Ok(Some(Incoming::Control { ping, payload })) => cx.emit(Event::WsControl {
+                    conn: self.id,
+                    peer: self.peer,
+                    ping,
+                    payload,
+                }),
+                Ok(Some(Incoming::Close(frame))) => {
+                    let _ = ws.flush(&mut self.plain());
+                    let (code, reason) = frame.unwrap_or((1005, String::new()));
+                    break ReadEnd::Closed(CloseReason::WsClosed { code, reason });
+                }
+                Ok(None) => break ReadEnd::Drained,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break ReadEnd::Drained,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    break ReadEnd::Closed(CloseReason::PeerClosed);
+                }
+                Err(e) => break ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom)),
+            }
+        };
+        self.ws = Some(ws);
+        end
+    }
+
+    /// Sends the queue as WebSocket messages, one per send.
+    fn flush_ws(&mut self, cx: &mut Cx<'_>) -> Option<CloseReason> {
+        let mut ws = self.ws.take()?;
+        let mut failed = None;
+        while let Some(front) = self.out.pop_front() {
+            self.out_bytes = self.out_bytes.saturating_sub(front.bytes.len());
+            let mut io = PlainIo {
+                stream: &mut self.stream,
+                tls: self.tls.as_deref_mut(),
+            };
+            if let Err(e) = ws.send(&mut io, &front.bytes) {
+                failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
+                break;
+            }
+            if front.log {
+                cx.emit(Event::Data(Data {
+                    conn: Some(self.id),
+                    peer: self.peer,
+                    dir: Direction::Tx,
+                    at: SystemTime::now(),
+                    bytes: front.bytes,
+                    kind: DataKind::Message,
+                }));
+            }
+        }
+        if failed.is_none() {
+            match ws.flush(&mut self.plain()) {
+                Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                Err(e) => return Err(e),
+                Err(e) => failed = Some(close_reason(e, self.peer, S::CtxSendingTo)),
             }
-            tls.read_tls(&mut self.stream)?;
-            if let Err(e) = tls.process_new_packets() {
-                let _ = tls.write_tls(&mut self.stream);
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    TlsProblem::of(&e),
-                ));
-            }
-            // Whatever the records asked for (a key update, an alert) goes out now.
-            let _ = push_tls(tls, &mut self.stream);
+        }
+        self.ws = Some(ws);
+        failed
+    }
+
+    /// A ping or a close asked for by the user.
+    fn ws_command(&mut self, cx: &mut Cx<'_>, op: &WsOp) -> Status {
+        let Some(mut ws) = self.ws.take() else {
+            return Status::Idle;
+        };
+        let done = match op {
+            WsOp::Ping(payload) => ws.ping(&mut self.plain(), payload),
+            WsOp::Close { code, reason } => ws.close(&mut self.plain(), *code, reason),
+        };
+        let flushed = done.and_then(|()| ws.flush(&mut self.plain()));
+        self.ws = Some(ws);
+        match flushed {
+            Ok(()) => Status::Idle,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Status::Idle,
+            Err(e) => self.end(cx, close_reason(e, self.peer, S::CtxSendingTo)),
         }
     }
 
@@ -289,6 +433,9 @@ impl TcpConn {
     }
 
     fn read_some(&mut self, cx: &mut Cx<'_>) -> ReadEnd {
+        if self.ws.is_some() {
+            return self.read_ws(cx);
+        }
         let mut budget = READ_BUDGET;
         loop {
             if cx.behind() || budget == 0 {
@@ -427,6 +574,9 @@ impl TcpConn {
             // Sends wait for the handshake.
             return None;
         }
+        if self.ws.is_some() {
+            return self.flush_ws(cx);
+        }
         if let Some(tls) = self.tls.as_mut() {
             match push_tls(tls, &mut self.stream) {
                 Ok(()) => {}
@@ -466,6 +616,13 @@ impl TcpConn {
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
         self.flush_framer(cx);
+        if let Some(mut ws) = self.ws.take()
+            && matches!(reason, CloseReason::LocalClose)
+        {
+            // We end it: a close frame (1000, normal) goes first.
+            let _ = ws.close(&mut self.plain(), 1000, "");
+            let _ = ws.flush(&mut self.plain());
+        }
         if let Some(tls) = self.tls.as_mut() {
             // An orderly TLS end says so (close_notify), as far as the socket takes it.
             tls.send_close_notify();
@@ -479,6 +636,69 @@ impl TcpConn {
         });
         Status::Gone
     }
+}
+
+/// Reads plaintext: from the socket, or through TLS. `Ok(0)` is the end of the stream (a TLS
+/// close_notify, or the TCP stream ending without one).
+fn read_plain(
+    stream: &mut TcpStream,
+    tls: Option<&mut rustls::Connection>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let Some(tls) = tls else {
+        return stream.read(buf);
+    };
+    loop {
+        match tls.reader().read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        tls.read_tls(stream)?;
+        if let Err(e) = tls.process_new_packets() {
+            let _ = tls.write_tls(stream);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                TlsProblem::of(&e),
+            ));
+        }
+        // Whatever the records asked for (a key update, an alert) goes out now.
+        let _ = push_tls(tls, stream);
+    }
+}
+
+/// A connection's socket, or its TLS, as one stream (for the WebSocket layer).
+struct PlainIo<'a> {
+    stream: &'a mut TcpStream,
+    tls: Option<&'a mut rustls::Connection>,
+}
+
+impl io::Read for PlainIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_plain(self.stream, self.tls.as_deref_mut(), buf)
+    }
+}
+
+impl io::Write for PlainIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write_plain(self.stream, self.tls.as_deref_mut(), buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.tls.as_deref_mut() {
+            Some(tls) => push_tls(tls, self.stream),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The WebSocket problem an error carries, or the error as a protocol problem.
+fn ws_problem(e: &io::Error) -> WsProblem {
+    e.get_ref()
+        .and_then(|r| r.downcast_ref::<WsProblem>())
+        .cloned()
+        .unwrap_or_else(|| WsProblem::Protocol(e.to_string()))
 }
 
 /// Writes plaintext: to the socket, or into TLS (which writes what the socket takes).
@@ -533,6 +753,7 @@ impl Link for TcpConn {
         match self.phase {
             Phase::Connecting(_) => self.finish_connect(cx),
             Phase::Handshaking(_) => self.handshake(cx),
+            Phase::Upgrading(_) => self.upgrade(cx),
             Phase::Open => self.flush_and_read(cx),
         }
     }
@@ -599,6 +820,15 @@ impl Link for TcpConn {
                 });
                 return Status::Gone;
             }
+            Phase::Upgrading(at) if at <= now => {
+                let seconds = format!("{:.1}", cx.opts.connect_timeout.as_secs_f64());
+                cx.error(EngineError::WebSocket {
+                    peer: self.peer,
+                    problem: WsProblem::Protocol(crate::i18n::tf(S::WsTimeout, &[&seconds])),
+                });
+                let _ = self.stream.shutdown(Shutdown::Both);
+                return Status::Gone;
+            }
             Phase::Handshaking(at) if at <= now => {
                 let seconds = format!("{:.1}", cx.opts.connect_timeout.as_secs_f64());
                 let problem = TlsProblem::Other(crate::i18n::tf(S::TlsTimeout, &[&seconds]));
@@ -610,6 +840,10 @@ impl Link for TcpConn {
             self.flush_framer(cx);
         }
         Status::Idle
+    }
+
+    fn websocket(&mut self, cx: &mut Cx<'_>, op: &WsOp) -> Status {
+        self.ws_command(cx, op)
     }
 
     fn set_framing(&mut self, cx: &mut Cx<'_>, framing: &Framing) {
