@@ -11,6 +11,9 @@
 //!   cargo run --release --example ingest -- 1024 MODE serve # listen and print the port, then
 //!                                   # take the stream from an outside sender (socat); exits
 //!                                   # when all of it is in the log
+//!   cargo run --release --example ingest -- 1024 off-tls serve  # the same, framing off, over
+//!                                   # TLS (a self-signed certificate made at Listen; the
+//!                                   # sender: `socat … OPENSSL:127.0.0.1:PORT,verify=0`)
 //!   cargo run --release --example ingest -- 1024 MODE file PATH   # write MODE's stream to a
 //!                                   # file, for an outside sender
 //!   cargo run --release --example ingest -- 1024 send HOST:PORT   # only send
@@ -33,7 +36,9 @@ use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::checksum::ByteOrder;
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::length::LengthPrefix;
-use sockscope_core::engine::{Data, DataKind, Engine, Event, Mode, SessionConfig, Sink, Stamped};
+use sockscope_core::engine::{
+    Data, DataKind, Engine, Event, Mode, SessionConfig, Sink, Stamped, TlsSettings,
+};
 use sockscope_core::session::Session;
 
 /// The length prefix used for framed runs: 4 bytes, little endian, 1 KiB messages.
@@ -96,6 +101,7 @@ fn config(framing: Framing) -> SessionConfig {
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     }
 }
 
@@ -104,9 +110,14 @@ fn config(framing: Framing) -> SessionConfig {
 /// # Panics
 /// If it does not start listening within 5 s.
 pub fn server(framing: Framing, encoding: TextEncoding) -> (Session, SocketAddr) {
+    server_of(config(framing), encoding)
+}
+
+/// A session opened with `config`, its log in `encoding`, listening.
+fn server_of(config: SessionConfig, encoding: TextEncoding) -> (Session, SocketAddr) {
     let mut session = Session::new(Arc::new(|| {}));
     session.capture().log.set_encoding(encoding);
-    session.open(config(framing), false).expect("session");
+    session.open(config, false).expect("session");
     let mut addr = None;
     session.wait_until(Duration::from_secs(5), |c| {
         if let LinkState::Listening(local) = c.link {
@@ -268,14 +279,22 @@ fn main() {
         write_stream(path, total, &message(&framing)).expect("stream file");
         return;
     }
+    let tls = mode.is_some_and(|m| m.ends_with("-tls"));
     if args.get(2).map(String::as_str) == Some("serve") {
-        // An outside sender: print the port, then wait for the whole stream in the log.
-        let (session, addr) = server(framing, encoding);
+        // An outside sender: print the port, then wait for the whole stream in the log (its
+        // plaintext, with TLS: the log counts what the session read, after decryption).
+        let mut config = config(framing);
+        if tls {
+            // A self-signed certificate for localhost, made before Listen (not timed).
+            config.tls = Some(TlsSettings::default());
+        }
+        let (session, addr) = server_of(config, encoding);
         println!("{}", addr.port());
         std::io::stdout().flush().expect("stdout");
         wait_for_bytes_patiently(&session, total);
         return;
     }
+    assert!(!tls, "{mode:?} takes an outside TLS sender: add `serve`");
     let elapsed = if mode == Some("prefix-engine") {
         engine_only(total, framing)
     } else {

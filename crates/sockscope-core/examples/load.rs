@@ -34,6 +34,7 @@ fn session(mode: Mode) -> (Session, SocketAddr) {
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");

@@ -331,6 +331,8 @@ pub struct Capture {
     pub peers: BTreeMap<SocketAddr, Peer>,
     /// UDP: the multicast groups joined.
     pub groups: Vec<crate::engine::Group>,
+    /// Relay: the upstream connection of each client (by the upstream's id).
+    pub relay_upstreams: BTreeMap<ConnId, SocketAddr>,
     /// TLS handshakes done whose `Connected` has not come yet.
     secured: HashMap<ConnId, Arc<crate::engine::TlsInfo>>,
     /// Counters since the last reset.
@@ -510,6 +512,9 @@ impl Capture {
             } => self.apply_reconnecting(now, remote, after, attempt, max),
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Secured { conn, peer, info } => self.apply_secured(now, conn, peer, *info),
+            event @ (Event::RelayPair { .. } | Event::RelayCut { .. }) => {
+                self.apply_relay(now, &event);
+            }
             Event::WsControl {
                 conn,
                 peer,
@@ -586,6 +591,38 @@ impl Capture {
                 self.sending.file = None;
                 self.stopped = true;
             }
+        }
+    }
+
+    fn apply_relay(&mut self, now: SystemTime, event: &Event) {
+        match *event {
+            Event::RelayPair {
+                client,
+                client_addr,
+                upstream,
+                upstream_addr,
+            } => {
+                self.relay_upstreams.insert(upstream, client_addr);
+                let note = Note::say(
+                    S::EvRelayPair,
+                    [arg(client_addr), arg(upstream_addr), arg(upstream.0)],
+                );
+                self.info(now, client, Some(client_addr), note);
+            }
+            Event::RelayCut {
+                client_addr,
+                forwarded: (up, down),
+                cut,
+            } => {
+                let (what, kind) = if cut {
+                    (S::EvRelayCut, RecordKind::Error)
+                } else {
+                    (S::EvRelayEnded, RecordKind::Info)
+                };
+                let note = Note::say(what, [arg(client_addr), arg(up), arg(down)]);
+                self.log.push_note(now, kind, None, Some(client_addr), note);
+            }
+            _ => {}
         }
     }
 

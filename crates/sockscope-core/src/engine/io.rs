@@ -14,6 +14,7 @@ use super::auto::{FileSend, Stage, Wire};
 use super::handle::SharedVars;
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
+use super::relay::{Lane, Pair, Relay, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
@@ -49,6 +50,8 @@ pub(crate) struct Io {
     retry: Retry,
     /// A link is being closed on purpose (Disconnect, Stop): its end is no reason to reconnect.
     closing: bool,
+    /// A relay session's pairs and their lanes.
+    relay: Option<Relay>,
 }
 
 /// A TCP client's reconnect state.
@@ -71,6 +74,7 @@ impl Io {
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let relay = config.relay.clone().map(Relay::new);
         let opts = Options {
             mode: config.mode,
             framing: config.framing.clone(),
@@ -100,6 +104,7 @@ impl Io {
             buffers,
             retry: Retry::default(),
             closing: false,
+            relay,
         })
     }
 
@@ -108,6 +113,8 @@ impl Io {
     }
 
     pub fn run(&mut self) {
+        // A relay forwards every message it receives.
+        self.out.watch = self.relay.is_some();
         let mut spawned = Vec::new();
         let config = self.config.clone();
         // TLS settings are read once: a bad file or name ends the session before any socket.
@@ -149,6 +156,7 @@ impl Io {
             self.handle_commands();
             self.read_again();
             self.tick();
+            self.release_relayed();
             self.reconnect_if_due();
             self.run_stage();
         }
@@ -250,6 +258,7 @@ impl Io {
             .filter_map(|t| self.links.get(t).and_then(|l| l.deadline()))
             .chain(self.stage.deadline(self))
             .chain(self.retry.due)
+            .chain(self.relay.as_ref().and_then(Relay::deadline))
             .min()
             .map(|d| d.saturating_duration_since(now))
     }
@@ -298,11 +307,18 @@ impl Io {
         let timed = link.deadline().is_some();
         self.after(token, status, timed);
         for new in spawned {
+            let client = new.conn();
             self.add(new);
+            if let Some(client) = client {
+                self.relay_client(client);
+            }
         }
         if !self.out.seen.is_empty() {
-            // The automation stage answers what just arrived, before anything else runs.
             let seen = std::mem::take(&mut self.out.seen);
+            if self.relay.is_some() {
+                self.relay_arrived(&seen);
+            }
+            // The automation stage answers what just arrived, before anything else runs.
             let mut stage = std::mem::take(&mut self.stage);
             stage.react(seen, self);
             self.stage = stage;
@@ -318,7 +334,10 @@ impl Io {
                 self.again.insert(token);
             }
             Status::Gone => {
-                let was_up = self.remove(token);
+                let (was_up, conn) = self.remove(token);
+                if let Some(conn) = conn {
+                    self.relay_lost(conn);
+                }
                 if !self.closing {
                     self.link_lost(was_up);
                 }
@@ -332,19 +351,21 @@ impl Io {
         }
     }
 
-    /// Drops a link; true if it was an open connection (not a connect still in progress).
-    fn remove(&mut self, token: Token) -> bool {
-        let mut was_up = false;
+    /// Drops a link: whether it was an open connection (not a connect still in progress),
+    /// and its connection id.
+    fn remove(&mut self, token: Token) -> (bool, Option<ConnId>) {
+        let (mut was_up, mut conn) = (false, None);
         if let Some(mut link) = self.links.remove(&token) {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
                 self.conns.remove(&id);
             }
             was_up = link.established();
+            conn = link.conn();
         }
         self.again.remove(&token);
         self.timed.remove(&token);
-        was_up
+        (was_up, conn)
     }
 
     /// Closes one link on purpose, saying why.
@@ -454,16 +475,20 @@ impl Io {
                 self.opts.framing = framing;
             }
             Command::StartSchedule(schedule) => self.stage.start_schedule(schedule),
-            Command::SetReply(reply) => self.out.watch = self.stage.set_reply(reply),
-            Command::SetRules(rules) => self.out.watch = self.stage.set_rules(rules),
+            Command::SetReply(reply) => {
+                self.out.watch = self.relay.is_some() || self.stage.set_reply(reply);
+            }
+            Command::SetRules(rules) => {
+                self.out.watch = self.relay.is_some() || self.stage.set_rules(rules);
+            }
             Command::RunScript { run, to } => {
                 let mut stage = std::mem::take(&mut self.stage);
-                self.out.watch = stage.run_script(run, to, self);
+                self.out.watch = self.relay.is_some() || stage.run_script(run, to, self);
                 self.stage = stage;
             }
             Command::StopScript => {
                 let mut stage = std::mem::take(&mut self.stage);
-                self.out.watch = stage.stop_script(self);
+                self.out.watch = self.relay.is_some() || stage.stop_script(self);
                 self.stage = stage;
             }
             Command::StopSchedule => {
@@ -496,17 +521,252 @@ impl Io {
                 stage.cancel_file(self);
                 self.stage = stage;
             }
-            Command::WebSocket { to, op } => {
-                for token in self.route(&to) {
-                    self.call(token, |link, cx| link.websocket(cx, &op));
+            command @ (Command::WebSocket { .. }
+            | Command::CutRelay
+            | Command::SetImpairments(..)
+            | Command::Join(_)
+            | Command::Leave(_)
+            | Command::SetUdpOptions(_)) => self.handle_links(command),
+            Command::Stop => self.stop = true,
+        }
+    }
+
+    /// Relay: a client was accepted; its upstream connection starts now.
+    fn relay_client(&mut self, client: ConnId) {
+        let Some(relay) = self.relay.as_ref() else {
+            return;
+        };
+        if relay.config.udp
+            || relay.is_upstream(client)
+            || relay.find(Some(client), self.config.local).is_some()
+        {
+            return;
+        }
+        let upstream_addr = relay.config.upstream;
+        let any: std::net::SocketAddr = if upstream_addr.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let client_addr = self
+            .conns
+            .get(&client)
+            .and_then(|t| self.links.get(t))
+            .and_then(|l| l.peer())
+            .unwrap_or(self.config.local);
+        let mut spawned = Vec::new();
+        let made = link::TcpConn::connect(any, upstream_addr, &mut self.cx(&mut spawned));
+        match made {
+            Ok(conn) => {
+                let Some(upstream) = Link::conn(&conn) else {
+                    return;
+                };
+                self.add(Box::new(conn));
+                self.pair_up(Target::Conn(client), client_addr, upstream);
+            }
+            Err(e) => {
+                self.out.emit(Event::Error(e));
+                self.close_conn_quietly(client);
+            }
+        }
+    }
+
+    /// Relay: records a new pair and says so.
+    fn pair_up(&mut self, client: Target, client_addr: std::net::SocketAddr, upstream: ConnId) {
+        let Some(relay) = self.relay.as_mut() else {
+            return;
+        };
+        let upstream_addr = relay.config.upstream;
+        let client_conn = match client {
+            Target::Conn(id) => Some(id),
+            _ => None,
+        };
+        relay.pairs.push(Pair {
+            client,
+            upstream,
+            client_addr,
+            up: Lane::new(relay.config.to_upstream),
+            down: Lane::new(relay.config.to_client),
+            closing: false,
+        });
+        self.out.emit(Event::RelayPair {
+            client: client_conn,
+            client_addr,
+            upstream,
+            upstream_addr,
+        });
+    }
+
+    /// Relay: what arrived goes into its pair's lane (a new UDP client gets its socket).
+    fn relay_arrived(&mut self, seen: &[super::outbox::Seen]) {
+        let now = Instant::now();
+        for message in seen {
+            let Some(relay) = self.relay.as_ref() else {
+                return;
+            };
+            let found = relay.find(message.conn, message.peer);
+            let (index, from_upstream) = match found {
+                Some(found) => found,
+                None if relay.config.udp && message.conn.is_none() => {
+                    let upstream_addr = relay.config.upstream;
+                    let id = ConnId(self.next_conn);
+                    self.next_conn += 1;
+                    match link::Udp::upstream(id, upstream_addr) {
+                        Ok(socket) => {
+                            self.add(Box::new(socket));
+                            // Listed as a connection, so a send can go upstream by hand.
+                            self.out.emit(Event::Connected {
+                                conn: id,
+                                peer: upstream_addr,
+                                local: self.config.local,
+                            });
+                            self.pair_up(Target::Addr(message.peer), message.peer, id);
+                        }
+                        Err(e) => {
+                            self.out.emit(Event::Error(e));
+                            continue;
+                        }
+                    }
+                    let Some(relay) = self.relay.as_ref() else {
+                        return;
+                    };
+                    match relay.find(None, message.peer) {
+                        Some(found) => found,
+                        None => continue,
+                    }
+                }
+                None => continue,
+            };
+            let Some(relay) = self.relay.as_mut() else {
+                return;
+            };
+            let ordered = !relay.config.udp;
+            let mut random = relay.random;
+            if let Some(pair) = relay.pairs.get_mut(index) {
+                let lane = if from_upstream {
+                    &mut pair.down
+                } else {
+                    &mut pair.up
+                };
+                lane.push(now, message.bytes.clone(), ordered, &mut random);
+            }
+            relay.random = random;
+        }
+        self.release_relayed();
+    }
+
+    /// Relay: sends what is due in every lane; cuts pairs whose cut point came; closes the
+    /// survivor of a pair whose other side ended once what goes to it is written.
+    fn release_relayed(&mut self) {
+        let now = Instant::now();
+        let mut index = 0;
+        loop {
+            let Some(relay) = self.relay.as_mut() else {
+                return;
+            };
+            let Some(pair) = relay.pairs.get_mut(index) else {
+                return;
+            };
+            let upstream = Target::Conn(pair.upstream);
+            let client = pair.client.clone();
+            let mut out: Vec<(Target, Vec<u8>)> = Vec::new();
+            let mut cut = false;
+            // What goes to a side still connecting waits in its lane.
+            let open = [self.route_ready(&upstream), self.route_ready(&client)];
+            let Some(pair) = self.relay.as_mut().and_then(|r| r.pairs.get_mut(index)) else {
+                return;
+            };
+            for ((lane, to), ready) in [(&mut pair.up, &upstream), (&mut pair.down, &client)]
+                .into_iter()
+                .zip(open)
+            {
+                while let Some(release) = ready.then(|| lane.pop_due(now)).flatten() {
+                    match release {
+                        Release::Send(bytes) => out.push((to.clone(), bytes)),
+                        Release::Cut(bytes) => {
+                            out.push((to.clone(), bytes));
+                            cut = true;
+                            break;
+                        }
+                    }
                 }
             }
-            Command::Join(group) => self.multicast(link::Multicast::Join(group)),
-            Command::Leave(group) => self.multicast(link::Multicast::Leave(group)),
-            Command::SetUdpOptions(options) => {
-                self.multicast(link::Multicast::Configure(options));
+            let drained = pair.up.is_empty() && pair.down.is_empty();
+            let closing = pair.closing;
+            for (to, bytes) in out {
+                if !bytes.is_empty() {
+                    self.send(&to, bytes, false);
+                }
             }
-            Command::Stop => self.stop = true,
+            if cut || (closing && drained) {
+                self.cut_pair(index, cut);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// True when a send to `to` can go now.
+    fn route_ready(&self, to: &Target) -> bool {
+        !self.route(to).is_empty()
+    }
+
+    /// Relay: one side of a pair ended; the other follows once what goes to it is written.
+    fn relay_lost(&mut self, conn: ConnId) {
+        let Some(relay) = self.relay.as_mut() else {
+            return;
+        };
+        let Some(index) = relay
+            .pairs
+            .iter()
+            .position(|p| p.upstream == conn || p.client == Target::Conn(conn))
+        else {
+            return;
+        };
+        if let Some(pair) = relay.pairs.get_mut(index) {
+            pair.closing = true;
+            // Nothing more can go to the side that left.
+            if pair.upstream == conn {
+                pair.up.clear();
+            } else {
+                pair.down.clear();
+            }
+        }
+        self.release_relayed();
+    }
+
+    /// Relay: ends pair `index` (both sides closed, the pair forgotten) and says so: `cut`
+    /// on purpose, or because one side left.
+    fn cut_pair(&mut self, index: usize, cut: bool) {
+        let Some(relay) = self.relay.as_mut() else {
+            return;
+        };
+        if index >= relay.pairs.len() {
+            return;
+        }
+        let pair = relay.pairs.remove(index);
+        self.out.emit(Event::RelayCut {
+            client_addr: pair.client_addr,
+            forwarded: (pair.up.forwarded, pair.down.forwarded),
+            cut,
+        });
+        if let Target::Conn(client) = pair.client {
+            self.close_conn_quietly(client);
+        } else if let Some(relay) = &self.relay {
+            // A UDP upstream socket closes without a word of its own.
+            self.out.emit(Event::Closed {
+                conn: pair.upstream,
+                peer: relay.config.upstream,
+                reason: CloseReason::LocalClose,
+            });
+        }
+        self.close_conn_quietly(pair.upstream);
+    }
+
+    /// Closes a connection we end (no reconnect, no relay bookkeeping beyond its pair).
+    fn close_conn_quietly(&mut self, conn: ConnId) {
+        if let Some(token) = self.conns.get(&conn).copied() {
+            self.close(token, CloseReason::LocalClose);
         }
     }
 
@@ -522,6 +782,39 @@ impl Io {
                 link.multicast(cx, op);
                 Status::Idle
             });
+        }
+    }
+
+    /// The commands for one kind of link: WebSocket controls, the relay, multicast.
+    fn handle_links(&mut self, command: Command) {
+        match command {
+            Command::WebSocket { to, op } => {
+                for token in self.route(&to) {
+                    self.call(token, |link, cx| link.websocket(cx, &op));
+                }
+            }
+            Command::CutRelay => {
+                let count = self.relay.as_ref().map_or(0, |r| r.pairs.len());
+                for _ in 0..count {
+                    self.cut_pair(0, true);
+                }
+            }
+            Command::SetImpairments(up, down) => {
+                if let Some(relay) = self.relay.as_mut() {
+                    relay.config.to_upstream = up;
+                    relay.config.to_client = down;
+                    for pair in &mut relay.pairs {
+                        pair.up.set(up);
+                        pair.down.set(down);
+                    }
+                }
+            }
+            Command::Join(group) => self.multicast(link::Multicast::Join(group)),
+            Command::Leave(group) => self.multicast(link::Multicast::Leave(group)),
+            Command::SetUdpOptions(options) => {
+                self.multicast(link::Multicast::Configure(options));
+            }
+            _ => {}
         }
     }
 

@@ -381,7 +381,7 @@ pub(crate) fn prepare(config: &SessionConfig) -> Result<Tls, EngineError> {
             server: Some(server(settings)?),
             ..Tls::default()
         }),
-        Mode::Udp => Err(EngineError::Unsupported(S::ErrTlsNeedsTcp)),
+        Mode::Udp | Mode::Relay => Err(EngineError::Unsupported(S::ErrTlsNeedsTcp)),
     }
 }
 

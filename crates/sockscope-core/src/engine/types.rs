@@ -34,11 +34,13 @@ pub enum Mode {
     TcpServer,
     /// Bind a UDP socket, send datagrams, receive from anyone.
     Udp,
+    /// Listen, and relay every client to an upstream through an impaired link (转发).
+    Relay,
 }
 
 impl Mode {
     /// Every mode, in the order the UI offers them.
-    pub const ALL: [Mode; 3] = [Mode::TcpClient, Mode::TcpServer, Mode::Udp];
+    pub const ALL: [Mode; 4] = [Mode::TcpClient, Mode::TcpServer, Mode::Udp, Mode::Relay];
 
     /// The name of a session's I/O thread (it shows in debuggers, panics and `top -H`).
     pub fn thread_name(self) -> &'static str {
@@ -46,6 +48,7 @@ impl Mode {
             Mode::TcpClient => "sockscope-tcp-client",
             Mode::TcpServer => "sockscope-tcp-server",
             Mode::Udp => "sockscope-udp",
+            Mode::Relay => "sockscope-relay",
         }
     }
 }
@@ -157,6 +160,8 @@ pub struct SessionConfig {
     pub tls: Option<super::TlsSettings>,
     /// TCP client or server: WebSocket on every connection (`None`: a byte stream).
     pub ws: Option<WsSettings>,
+    /// Relay: the upstream, TCP or UDP, and the impairments of each direction.
+    pub relay: Option<super::RelayConfig>,
 }
 
 /// WebSocket (ws://, or wss:// with TLS on) on a TCP client or server.
@@ -323,6 +328,10 @@ pub enum Command {
         /// What.
         op: super::WsOp,
     },
+    /// Relay: cut every pair now (as a pulled cable would: both sides closed).
+    CutRelay,
+    /// Relay: the impairments from now on (client → upstream, upstream → client).
+    SetImpairments(super::Impairment, super::Impairment),
     /// UDP: join a multicast group.
     Join(super::Group),
     /// UDP: leave a multicast group.
@@ -443,6 +452,26 @@ pub enum Event {
         peer: SocketAddr,
         /// Our end.
         local: SocketAddr,
+    },
+    /// Relay: a client and the upstream connection (or socket) made for it.
+    RelayPair {
+        /// The client: a TCP connection, or `None` for a UDP client.
+        client: Option<ConnId>,
+        /// The client's address.
+        client_addr: SocketAddr,
+        /// The upstream connection or socket.
+        upstream: ConnId,
+        /// The upstream's address.
+        upstream_addr: SocketAddr,
+    },
+    /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
+    RelayCut {
+        /// The client's address.
+        client_addr: SocketAddr,
+        /// Bytes that went client → upstream and upstream → client.
+        forwarded: (u64, u64),
+        /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
+        cut: bool,
     },
     /// A TLS handshake finished; `Connected` follows.
     Secured {

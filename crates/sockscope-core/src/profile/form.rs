@@ -136,6 +136,14 @@ pub struct Form {
     pub ws_on: bool,
     /// Path, Host, subprotocol, text or binary.
     pub ws: crate::engine::WsSettings,
+    /// Relay: the port clients connect to (the upstream is the remote address).
+    pub relay_port: String,
+    /// Relay UDP (else TCP).
+    pub relay_udp: bool,
+    /// Relay: what client → upstream goes through.
+    pub relay_up: crate::engine::Impairment,
+    /// Relay: what upstream → client goes through.
+    pub relay_down: crate::engine::Impairment,
 }
 
 impl Default for Form {
@@ -198,6 +206,10 @@ impl Default for Form {
             tls: crate::engine::TlsSettings::default(),
             ws_on: false,
             ws: crate::engine::WsSettings::default(),
+            relay_port: "9000".into(),
+            relay_udp: false,
+            relay_up: crate::engine::Impairment::default(),
+            relay_down: crate::engine::Impairment::default(),
         }
     }
 }
@@ -216,6 +228,7 @@ impl Form {
             Mode::TcpClient => &mut self.client_port,
             Mode::TcpServer => &mut self.server_port,
             Mode::Udp => &mut self.udp_port,
+            Mode::Relay => &mut self.relay_port,
         }
     }
 
@@ -225,12 +238,13 @@ impl Form {
             Mode::TcpClient => &self.client_port,
             Mode::TcpServer => &self.server_port,
             Mode::Udp => &self.udp_port,
+            Mode::Relay => &self.relay_port,
         }
     }
 
     /// Whether this mode needs a remote address to open.
     pub fn needs_remote(&self) -> bool {
-        self.mode == Mode::TcpClient
+        matches!(self.mode, Mode::TcpClient | Mode::Relay)
     }
 
     fn local_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
@@ -307,8 +321,19 @@ impl Form {
                 reconnect: (self.mode == Mode::TcpClient && self.reconnect_on)
                     .then_some(self.reconnect),
                 udp: self.udp.clone(),
-                tls: (self.mode != Mode::Udp && self.tls_on).then(|| self.tls.clone()),
-                ws: (self.mode != Mode::Udp && self.ws_on).then(|| self.ws.clone()),
+                tls: (matches!(self.mode, Mode::TcpClient | Mode::TcpServer) && self.tls_on)
+                    .then(|| self.tls.clone()),
+                ws: (matches!(self.mode, Mode::TcpClient | Mode::TcpServer) && self.ws_on)
+                    .then(|| self.ws.clone()),
+                relay: match (self.mode, remote) {
+                    (Mode::Relay, Some(upstream)) => Some(crate::engine::RelayConfig {
+                        upstream,
+                        udp: self.relay_udp,
+                        to_upstream: self.relay_up,
+                        to_client: self.relay_down,
+                    }),
+                    _ => None,
+                },
             }),
             _ => Err(errors),
         }

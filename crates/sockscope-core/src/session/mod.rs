@@ -325,7 +325,7 @@ impl Session {
                 })?;
                 Target::Addr(addr)
             }
-            Mode::TcpClient | Mode::TcpServer => Target::AllConns,
+            Mode::TcpClient | Mode::TcpServer | Mode::Relay => Target::AllConns,
         };
         self.command(Command::RunScript {
             run: Box::new(run),
@@ -599,7 +599,7 @@ impl Session {
         match mode {
             Mode::TcpClient => matches!(capture.link, crate::capture::LinkState::Connected { .. }),
             Mode::TcpServer => !capture.clients.is_empty(),
-            Mode::Udp => self.is_open(),
+            Mode::Udp | Mode::Relay => self.is_open(),
         }
     }
 
@@ -617,12 +617,15 @@ impl Session {
                 Mode::TcpClient => S::NotConnectedClient,
                 Mode::TcpServer => S::NoClientConnected,
                 Mode::Udp => S::UdpNotOpen,
+                Mode::Relay => S::RelayNotOpen,
             };
             return Err(Note::say(why, []));
         }
         Ok(match (form.mode, selection) {
-            (Mode::TcpServer, Selection::Client(conn)) => Target::Conn(conn),
-            (Mode::Udp, Selection::Peer(peer)) => Target::Addr(peer),
+            (Mode::TcpServer | Mode::Relay, Selection::Client(conn)) => Target::Conn(conn),
+            (Mode::Udp | Mode::Relay, Selection::Peer(peer)) => Target::Addr(peer),
+            // A relay has two sides: a send goes to the one picked in the list.
+            (Mode::Relay, _) => return Err(Note::say(S::RelayPickTarget, [])),
             (Mode::Udp, Selection::LatestPeer) => {
                 let latest = self.capture().latest_sender();
                 Target::Addr(latest.ok_or_else(|| Note::say(S::NoDatagram, []))?)

@@ -23,6 +23,7 @@ fn udp_session() -> (Session, SocketAddr) {
         udp: crate::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     };
     session.open(config, false).unwrap();
     let mut addr = None;

@@ -12,6 +12,7 @@
 mod capture;
 mod faults;
 mod framing;
+mod relay;
 mod sending;
 mod simulators;
 mod tcp_client;

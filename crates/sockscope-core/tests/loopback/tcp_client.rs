@@ -161,6 +161,7 @@ fn connect_that_gets_no_answer_times_out_with_a_message() {
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     };
     let session = crate::util::Probe::start(config);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));

@@ -52,6 +52,7 @@ pub fn config(
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     }
 }
 

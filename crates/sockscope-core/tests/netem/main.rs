@@ -244,6 +244,7 @@ fn client_helper() {
             udp: sockscope_core::engine::UdpOptions::default(),
             tls: None,
             ws: None,
+            relay: None,
         };
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.

@@ -202,6 +202,7 @@ fn udp_session(local: &str, udp: UdpOptions) -> Session {
         udp,
         tls: None,
         ws: None,
+        relay: None,
     };
     session.open(config, false).unwrap();
     session

@@ -40,6 +40,7 @@ fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
         ws: None,
+        relay: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());

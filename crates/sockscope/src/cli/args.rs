@@ -52,6 +52,9 @@ pub enum Command {
     /// sent / received / failed by cause and latency percentiles (exit 1 when a --max-*
     /// threshold is passed).
     Bench(BenchArgs),
+    /// Relay every client of a local port to an upstream, through a link made worse on
+    /// purpose (latency, jitter, drops, a bandwidth cap, a cut), printing both directions.
+    Relay(RelayArgs),
 }
 
 /// How `sockscope bench` waits for replies.
@@ -407,6 +410,38 @@ impl UdpArgs {
 
 fn parse_group(text: &str) -> Result<sockscope_core::engine::Group, String> {
     sockscope_core::engine::Group::parse(text)
+}
+
+/// `sockscope relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where clients connect: PORT, or IP:PORT.
+    #[arg(value_parser = parse_bind)]
+    pub bind: std::net::SocketAddr,
+    /// Where each client is relayed to: HOST:PORT.
+    pub upstream: String,
+    /// Relay UDP datagrams (else TCP).
+    #[arg(long)]
+    pub udp: bool,
+    /// Impairments of client → upstream: latency=20ms,jitter=5ms,drop=5%,rate=100KB/s,cut=4096.
+    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, default_value = "")]
+    pub up: sockscope_core::engine::Impairment,
+    /// Impairments of upstream → client (same form as --up).
+    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, default_value = "")]
+    pub down: sockscope_core::engine::Impairment,
+    /// The same impairments both ways (instead of --up and --down).
+    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, conflicts_with_all = ["up", "down"])]
+    pub both: Option<sockscope_core::engine::Impairment>,
+    /// Stop after this long (default: until Ctrl+C).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// How relayed data is shown.
+    #[command(flatten)]
+    pub view: View,
+}
+
+fn parse_impairment(text: &str) -> Result<sockscope_core::engine::Impairment, String> {
+    sockscope_core::engine::Impairment::parse(text)
 }
 
 /// `sockscope run`.

@@ -109,6 +109,7 @@ pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
         Command::Run(args) => run_profile(&args, io),
         Command::Test(args) => test::test_profile(&args, io),
         Command::Bench(args) => bench(&args, io),
+        Command::Relay(args) => relay(&args, io),
     };
     match result {
         Ok(code) => code,
@@ -381,6 +382,7 @@ fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             subprotocol: args.subprotocol.clone().unwrap_or_default(),
             ..ws
         }),
+        relay: None,
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
@@ -516,6 +518,35 @@ fn pipe(
     })
 }
 
+fn relay(args: &args::RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let upstream = resolve(&args.upstream)?;
+    let (up, down) = args.both.map_or((args.up, args.down), |both| (both, both));
+    let config = SessionConfig {
+        mode: Mode::Relay,
+        local: args.bind,
+        remote: Some(upstream),
+        connect_timeout: Duration::from_secs(5),
+        framing: args.view.framing.clone(),
+        reconnect: None,
+        udp: sockscope_core::engine::UdpOptions::default(),
+        tls: None,
+        ws: None,
+        relay: Some(sockscope_core::engine::RelayConfig {
+            upstream,
+            udp: args.udp,
+            to_upstream: up,
+            to_client: down,
+        }),
+    };
+    let session = open(config, args.view.encoding);
+    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer.relay_upstream = Some(upstream);
+    wait_open(&session, &mut printer, Duration::from_secs(5))?;
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
+    Ok(OK)
+}
+
 fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let encoding = args.view.encoding;
     let reply = reply_of(
@@ -534,6 +565,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: args.tls.settings(true),
         ws: args.ws.then(sockscope_core::engine::WsSettings::default),
+        relay: None,
     };
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -619,6 +651,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         udp: args.udp_options(),
         tls: None,
         ws: None,
+        relay: None,
     };
     let session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);

@@ -16,6 +16,8 @@ pub struct Printer<'a> {
     hex: bool,
     raw: bool,
     next: u64,
+    /// A relay's upstream: received records say which way they went.
+    pub relay_upstream: Option<std::net::SocketAddr>,
 }
 
 impl<'a> Printer<'a> {
@@ -27,6 +29,7 @@ impl<'a> Printer<'a> {
             hex: view.hex,
             raw,
             next: 0,
+            relay_upstream: None,
         }
     }
 
@@ -66,7 +69,17 @@ impl<'a> Printer<'a> {
         if self.json {
             let _ = writeln!(self.out, "{}", json_of(record));
         } else {
-            let _ = writeln!(self.out, "{}", log_line(record, self.hex));
+            let mut line = log_line(record, self.hex);
+            if let (Some(upstream), RecordKind::Rx) = (self.relay_upstream, record.kind) {
+                // One log, both ways: c→u came from a client, u→c from the upstream.
+                let tag = if record.peer == Some(upstream) {
+                    "u→c"
+                } else {
+                    "c→u"
+                };
+                line = line.replacen("<-", tag, 1);
+            }
+            let _ = writeln!(self.out, "{line}");
         }
     }
 

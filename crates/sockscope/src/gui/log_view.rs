@@ -742,6 +742,15 @@ fn row_head(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> L
         job.append(&format!("{} ", clock(record.at)), 0.0, weak);
     }
     let arrow = match record.kind {
+        // A relay's one log, both ways: from a client (C→U) or from the upstream (U→C).
+        RecordKind::Rx if form.mode == crate::engine::Mode::Relay => {
+            let upstream = form.remote_addr(&mut crate::profile::FieldErrors::default());
+            if upstream.is_some() && record.peer == upstream {
+                "U→C"
+            } else {
+                "C→U"
+            }
+        }
         RecordKind::Rx => "←",
         RecordKind::Tx => "→",
         RecordKind::Info => "•",

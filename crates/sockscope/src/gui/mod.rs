@@ -10,6 +10,7 @@ pub use crate::i18n;
 mod load_ui;
 pub mod log_view;
 mod multicast_ui;
+mod relay_ui;
 mod rules_ui;
 mod send_options;
 mod send_panel;

@@ -71,7 +71,12 @@ fn target_text(tab: &TabUi<'_>) -> String {
             .get(&conn)
             .map_or_else(|| t(S::ToAllClients).to_owned(), |c| tf(S::ToX, &[&c.peer])),
         (Mode::TcpServer, _) => t(S::ToAllClients).to_owned(),
-        (Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&super::shown_addr(peer)]),
+        (Mode::Relay, Selection::Client(conn)) => tab.capture.clients.get(&conn).map_or_else(
+            || t(S::RelayPickTarget).to_owned(),
+            |c| tf(S::ToX, &[&c.peer]),
+        ),
+        (Mode::Relay | Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&super::shown_addr(peer)]),
+        (Mode::Relay, _) => t(S::RelayPickTarget).to_owned(),
         (Mode::Udp, Selection::LatestPeer) => match tab.capture.latest_sender() {
             Some(peer) => tf(S::ToLatestSender, &[&super::shown_addr(peer)]),
             None => t(S::ToLatestSenderNone).to_owned(),

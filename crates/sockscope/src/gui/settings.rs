@@ -19,6 +19,7 @@ pub fn mode_label(mode: Mode) -> &'static str {
         Mode::TcpClient => S::ModeTcpClient,
         Mode::TcpServer => S::ModeTcpServer,
         Mode::Udp => S::ModeUdp,
+        Mode::Relay => S::ModeRelay,
     })
 }
 
@@ -95,6 +96,13 @@ pub fn settings_ui(
     ui.add_space(6.0);
     match tab.form.mode {
         Mode::TcpServer => clients_ui(ui, tab, actions),
+        Mode::Relay => {
+            super::relay_ui::relay_ui(ui, tab, actions);
+            clients_ui(ui, tab, actions);
+            if tab.form.relay_udp {
+                peers_ui(ui, tab, actions);
+            }
+        }
         Mode::Udp => {
             peers_ui(ui, tab, actions);
             super::multicast_ui::multicast_ui(ui, tab, nics, actions);
@@ -129,6 +137,7 @@ fn network_ui(
                                 Mode::TcpClient => S::TipModeClient,
                                 Mode::TcpServer => S::TipModeServer,
                                 Mode::Udp => S::TipModeUdp,
+                                Mode::Relay => S::TipModeRelay,
                             }));
                     }
                 });
@@ -141,6 +150,7 @@ fn network_ui(
                     Mode::TcpClient => S::TipPortClient,
                     Mode::TcpServer => S::TipPortServer,
                     Mode::Udp => S::TipPortUdp,
+                    Mode::Relay => S::TipPortRelay,
                 });
                 let hint = t(if tab.form.mode == Mode::TcpClient {
                     S::HintAnyPort
@@ -174,7 +184,7 @@ fn network_ui(
                 });
                 ui.add_enabled_ui(!mode_locked, |ui| reconnect_ui(ui, tab));
             }
-            if tab.form.mode != Mode::Udp {
+            if matches!(tab.form.mode, Mode::TcpClient | Mode::TcpServer) {
                 super::tls_ui::tls_ui(ui, tab, actions);
                 super::tls_ui::ws_ui(ui, tab, actions);
             }
@@ -269,7 +279,11 @@ fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Inte
     } else {
         let error = tab.errors.remote_ip.as_ref();
         Field {
-            label: t(S::RemoteIp),
+            label: t(if tab.form.mode == Mode::Relay {
+                S::UpstreamIp
+            } else {
+                S::RemoteIp
+            }),
             hint: "127.0.0.1",
             tooltip: remote_tip,
             error,
@@ -278,7 +292,11 @@ fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Inte
     }
     let error = tab.errors.remote_port.as_ref();
     Field {
-        label: t(S::RemotePort),
+        label: t(if tab.form.mode == Mode::Relay {
+            S::UpstreamPort
+        } else {
+            S::RemotePort
+        }),
         hint: t(S::HintPortExample),
         tooltip: remote_tip,
         error,
@@ -383,8 +401,16 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         .map(|(conn, c)| TargetRow {
             selection: Selection::Client(*conn),
             text: format!(
-                "{}{}  ↓{} ({}) ↑{} ({}){}{}",
+                "{}{}{}  ↓{} ({}) ↑{} ({}){}{}",
                 super::shown_addr(c.peer),
+                tab.capture
+                    .relay_upstreams
+                    .get(conn)
+                    .map(|client| format!(
+                        " · {}",
+                        tf(S::UpstreamMark, &[&super::shown_addr(*client)])
+                    ))
+                    .unwrap_or_default(),
                 c.tls
                     .as_ref()
                     .map(|i| format!(" · {}", i.version))

@@ -108,6 +108,10 @@ pub enum UiAction {
     SetUdpOptions,
     /// A TLS file was picked.
     SetPem(PemField, PathBuf),
+    /// Relay: the impairments changed.
+    SetImpairments,
+    /// Relay: cut every pair now.
+    CutRelay,
     /// WebSocket: ping the peer(s) the send goes to.
     WsPing,
     /// WebSocket: close (1000, normal) the connection(s) the send goes to.
@@ -364,6 +368,8 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
         (Mode::TcpServer, _) => S::Listen,
         (Mode::Udp, false) => S::Open,
         (Mode::Udp, true) => S::Close,
+        (Mode::Relay, false) => S::StartRelay,
+        (Mode::Relay, true) => S::Stop,
     }
 }
 
@@ -472,7 +478,6 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
-            UiAction::WsPing | UiAction::WsClose => self.ws_control(&action),
             UiAction::SetPem(field, path) => {
                 *field.slot(&mut self.form.tls) = path.display().to_string();
             }
@@ -484,7 +489,11 @@ impl Tab {
             | UiAction::ToggleChart
             | UiAction::JoinGroup(_)
             | UiAction::LeaveGroup(_)
-            | UiAction::SetUdpOptions) => self.apply_automation(&action),
+            | UiAction::SetUdpOptions
+            | UiAction::WsPing
+            | UiAction::WsClose
+            | UiAction::SetImpairments
+            | UiAction::CutRelay) => self.apply_automation(&action),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
             UiAction::SetTxMode(mode) => {
                 let note = self.form.switch_tx_mode(mode).map(unconverted_note);
@@ -736,10 +745,16 @@ impl Tab {
         ok
     }
 
-    /// What the Multicast group asks for: the form keeps the groups for the next Open, the
-    /// open socket joins or leaves at once.
+    /// What the Multicast, WebSocket and Relay controls ask for. The form keeps the groups
+    /// for the next Open; the open socket joins or leaves at once.
     fn apply_multicast(&mut self, action: &UiAction) {
         match action {
+            UiAction::WsPing | UiAction::WsClose => self.ws_control(action),
+            UiAction::SetImpairments => self.session.command(Command::SetImpairments(
+                self.form.relay_up,
+                self.form.relay_down,
+            )),
+            UiAction::CutRelay => self.session.command(Command::CutRelay),
             UiAction::JoinGroup(group) => {
                 if !self.form.udp.groups.contains(group) {
                     self.form.udp.groups.push(group.clone());

@@ -198,7 +198,7 @@ pub fn status_line(capture: &Capture) -> String {
     match &capture.link {
         LinkState::Idle if capture.last_error.is_some() => t(match capture.mode {
             Mode::TcpClient => S::StateFailed,
-            Mode::TcpServer => S::StateFailedServer,
+            Mode::TcpServer | Mode::Relay => S::StateFailedServer,
             Mode::Udp => S::StateFailedUdp,
         })
         .into(),

@@ -89,7 +89,7 @@ pub fn tls_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         ui.indent("tls", |ui| match tab.form.mode {
             Mode::TcpClient => client_ui(ui, tab, actions),
             Mode::TcpServer => server_ui(ui, tab, actions),
-            Mode::Udp => {}
+            Mode::Udp | Mode::Relay => {}
         });
     });
 }

@@ -536,3 +536,64 @@ fn run_opens_a_profile_headless_with_its_cyclic_send_and_overrides() {
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     std::fs::remove_file(&profile).unwrap();
 }
+
+#[test]
+fn relay_forwards_both_ways_with_latency_and_tags_each_direction() {
+    let echo = tcp_peer(<[u8]>::to_vec);
+    let port = closed_port();
+    let upstream = echo.to_string();
+    let relay = spawn(move || {
+        run(
+            &[
+                "relay",
+                &format!("127.0.0.1:{port}"),
+                &upstream,
+                "--both",
+                "latency=40ms",
+                "--duration",
+                "2s",
+            ],
+            b"",
+        )
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("the relay does not listen: {e}"),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all("温度?".as_bytes()).unwrap();
+    let mut back = [0u8; 7];
+    if let Err(e) = stream.read_exact(&mut back) {
+        panic!("{e}: {:?}", relay.join().unwrap());
+    }
+    let took = started.elapsed();
+    assert_eq!(&back, "温度?".as_bytes());
+    assert!(
+        took >= Duration::from_millis(80),
+        "{took:?}: 2 × 40 ms were asked for"
+    );
+    let ran = relay.join().unwrap();
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains(" c→u ") && ran.stdout.contains(" u→c "),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("⇄ upstream"), "{}", ran.stdout);
+    let bad = run(&["relay", "9000", "127.0.0.1:1", "--up", "drop=150%"], b"");
+    assert_eq!(bad.code, BAD_INPUT);
+    assert!(
+        bad.stderr.contains("'drop=150%' is not an impairment"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -288,3 +288,71 @@ fn the_remote_ip_offers_the_limited_broadcast() {
     harness.run();
     assert_eq!(harness.state().tab().form.remote_ip, "255.255.255.255");
 }
+
+#[test]
+fn a_relay_tab_forwards_a_real_client_to_an_echo_server_and_cut_all_ends_it() {
+    use std::io::{Read as _, Write as _};
+    let echo = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = echo.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            let (mut stream, _) = echo.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = super::harness(Form {
+        mode: Mode::Relay,
+        local_ip: "127.0.0.1".into(),
+        relay_port: port.to_string(),
+        remote_ip: "127.0.0.1".into(),
+        remote_port: upstream.port().to_string(),
+        ..Form::default()
+    });
+    harness.run();
+    assert!(harness.query_by_label("Upstream IP").is_some());
+    assert!(harness.query_by_label("client → upstream").is_some());
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    client.write_all("读寄存器 01 03".as_bytes()).unwrap();
+    let mut back = vec![0u8; "读寄存器 01 03".len()];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(back, "读寄存器 01 03".as_bytes());
+    run_until(&mut harness, "both sides listed", |app| {
+        app.tab().session.capture().clients.len() == 2
+    });
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("upstream of 127.0.0.1:")
+            .is_some()
+    );
+    harness.get_by_label("Cut all pairs").click();
+    harness.run();
+    let mut buf = [0u8; 8];
+    assert_eq!(client.read(&mut buf).unwrap_or(0), 0, "the client was cut");
+    run_until(&mut harness, "the cut said", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().starts_with("Cut "))
+    });
+}

@@ -240,6 +240,11 @@ fn everything_set() -> Form {
             subprotocol: "mqtt".into(),
             binary: true,
         },
+        relay_port: "15020".into(),
+        relay_udp: true,
+        relay_up: sockscope_core::engine::Impairment::parse("latency=20ms,jitter=5ms,drop=2.5%")
+            .unwrap(),
+        relay_down: sockscope_core::engine::Impairment::parse("rate=64KiB/s,cut=1MB").unwrap(),
         automation: sockscope_core::rules::Automation {
             enabled: true,
             rules: vec![sockscope_core::rules::Rule {

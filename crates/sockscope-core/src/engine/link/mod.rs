@@ -19,7 +19,9 @@ use super::{CloseReason, ConnId, EngineError, Event, Mode, SessionConfig, Target
 use crate::codec::framing::Framing;
 
 pub(crate) use listener::Listener;
+pub(crate) use tcp::TcpConn;
 pub(crate) use udp::MAX_DATAGRAM;
+pub(crate) use udp::Udp;
 
 /// How much one socket may read in one poll round, so one fast peer cannot starve the others.
 pub(crate) const READ_BUDGET: usize = 1 << 20;
@@ -206,6 +208,10 @@ pub(crate) enum Multicast {
 pub(crate) fn open(config: &SessionConfig, cx: &mut Cx<'_>) -> Vec<Box<dyn Link>> {
     let opened: Result<Box<dyn Link>, EngineError> = match config.mode {
         Mode::TcpServer => Listener::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
+        Mode::Relay if config.relay.as_ref().is_some_and(|r| r.udp) => {
+            udp::Udp::bind(config.local, &config.udp, cx).map(|l| Box::new(l) as Box<dyn Link>)
+        }
+        Mode::Relay => Listener::bind(config.local, cx).map(|l| Box::new(l) as Box<dyn Link>),
         Mode::Udp => {
             udp::Udp::bind(config.local, &config.udp, cx).map(|l| Box::new(l) as Box<dyn Link>)
         }

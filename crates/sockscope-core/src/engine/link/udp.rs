@@ -11,7 +11,8 @@ use mio::net::UdpSocket;
 use super::{Cx, Link, MAX_SEND_QUEUE, Multicast, Outgoing, READ_BUDGET, Status};
 use crate::engine::multicast;
 use crate::engine::{
-    CloseReason, Data, DataKind, Direction, EngineError, Event, Group, Target, UdpOptions, sockets,
+    CloseReason, ConnId, Data, DataKind, Direction, EngineError, Event, Group, Target, UdpOptions,
+    sockets,
 };
 use crate::i18n::S;
 
@@ -21,6 +22,8 @@ pub(crate) const MAX_DATAGRAM: usize = 65_507;
 pub(crate) struct Udp {
     socket: UdpSocket,
     local: SocketAddr,
+    /// A relay's upstream socket: its id, and the one address it talks to.
+    upstream: Option<(ConnId, SocketAddr)>,
     out: VecDeque<(SocketAddr, Outgoing)>,
     out_bytes: usize,
     /// The multicast groups joined.
@@ -43,6 +46,7 @@ impl Udp {
         let mut udp = Self {
             socket,
             local: bound,
+            upstream: None,
             out: VecDeque::new(),
             out_bytes: 0,
             joined: Vec::new(),
@@ -52,6 +56,26 @@ impl Udp {
             udp.multicast(cx, Multicast::Join(group.clone()));
         }
         Ok(udp)
+    }
+
+    /// A relay's socket towards `remote` for one client: it sends only there, and what it
+    /// receives carries `id`.
+    pub fn upstream(id: ConnId, remote: SocketAddr) -> Result<Self, EngineError> {
+        let any: SocketAddr = if remote.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = sockets::bind_udp(any, false)?;
+        let local = socket.local_addr().unwrap_or(any);
+        Ok(Self {
+            socket,
+            local,
+            upstream: Some((id, remote)),
+            out: VecDeque::new(),
+            out_bytes: 0,
+            joined: Vec::new(),
+        })
     }
 
     /// Reads datagrams until WouldBlock (`Idle`) or the budget runs out (`More`). While the
@@ -74,7 +98,7 @@ impl Udp {
                     }
                     let bytes = cx.buffers.copy_of(cx.buf.get(..n).unwrap_or_default());
                     cx.emit(Event::Data(Data {
-                        conn: None,
+                        conn: self.upstream.map(|(id, _)| id),
                         peer,
                         dir: Direction::Rx,
                         at: SystemTime::now(),
@@ -163,13 +187,27 @@ impl Link for Udp {
         self.read(cx)
     }
 
+    fn conn(&self) -> Option<ConnId> {
+        self.upstream.map(|(id, _)| id)
+    }
+
+    fn peer(&self) -> Option<SocketAddr> {
+        self.upstream.map(|(_, remote)| remote)
+    }
+
     fn reaches(&self, to: &Target) -> bool {
-        matches!(to, Target::Addr(_))
+        match (self.upstream, to) {
+            (None, Target::Addr(_)) => true,
+            (Some((id, _)), Target::Conn(to)) => id == *to,
+            _ => false,
+        }
     }
 
     fn send(&mut self, cx: &mut Cx<'_>, to: &Target, out: Outgoing) -> Status {
-        let Target::Addr(peer) = *to else {
-            return Status::Idle;
+        let peer = match (self.upstream, to) {
+            (Some((_, remote)), _) => remote,
+            (None, Target::Addr(peer)) => *peer,
+            (None, _) => return Status::Idle,
         };
         if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
             let dropped = out.bytes.len();

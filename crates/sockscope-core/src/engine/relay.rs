@@ -1,0 +1,454 @@
+//! The relay (转发): every client of the local side gets its own connection (TCP) or socket
+//! (UDP) to the upstream, and what one side sends goes to the other through a lane per
+//! direction that can make the link worse on purpose — latency and jitter, drops (UDP), a
+//! bandwidth cap, a cut after so many bytes — for testing how a device copes.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConnId, Target};
+
+/// How one direction of a relayed pair is made worse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Impairment {
+    /// Added to every message, ms.
+    pub latency_ms: u64,
+    /// Up to this much more or less, at random, ms (order is kept on TCP).
+    pub jitter_ms: u64,
+    /// Datagrams thrown away, percent (UDP only; a stream cannot lose bytes).
+    pub drop_percent: f32,
+    /// At most this many bytes per second; 0 = no cap.
+    pub rate_bytes: u64,
+    /// Cut the pair once this many bytes went this way; 0 = never.
+    pub cut_after: u64,
+}
+
+impl Eq for Impairment {}
+
+impl Impairment {
+    /// Reads `latency=20ms,jitter=5ms,drop=5%,rate=100KB/s,cut=4096` (any of them, any
+    /// order; a bare number is ms, %, bytes per second or bytes). What is wrong is said.
+    pub fn parse(text: &str) -> Result<Impairment, String> {
+        use crate::i18n::{S, tf};
+        let mut imp = Impairment::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || tf(S::ErrImpairment, &[&part]);
+            let (key, value) = part.split_once('=').ok_or_else(bad)?;
+            let value = value.trim();
+            match key.trim().to_ascii_lowercase().as_str() {
+                "latency" | "delay" => imp.latency_ms = millis(value).ok_or_else(bad)?,
+                "jitter" => imp.jitter_ms = millis(value).ok_or_else(bad)?,
+                "drop" | "loss" => {
+                    let n: f32 = value
+                        .trim_end_matches('%')
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad())?;
+                    if !(0.0..=100.0).contains(&n) {
+                        return Err(bad());
+                    }
+                    imp.drop_percent = n;
+                }
+                "rate" | "bandwidth" => {
+                    imp.rate_bytes = bytes(value.trim_end_matches("/s").trim_end_matches("/S"))
+                        .ok_or_else(bad)?;
+                }
+                "cut" | "cut_after" => imp.cut_after = bytes(value).ok_or_else(bad)?,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(imp)
+    }
+
+    /// True when it changes nothing.
+    pub fn is_clean(&self) -> bool {
+        *self == Impairment::default()
+    }
+}
+
+/// A relay session's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// Where every client is relayed to.
+    pub upstream: SocketAddr,
+    /// UDP (else TCP).
+    pub udp: bool,
+    /// What client → upstream goes through.
+    pub to_upstream: Impairment,
+    /// What upstream → client goes through.
+    pub to_client: Impairment,
+}
+
+/// One direction of a pair: messages waiting for their time.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    imp: Impairment,
+    queue: VecDeque<(Instant, Vec<u8>)>,
+    /// When the last queued message is due (TCP keeps order).
+    last_due: Option<Instant>,
+    /// When the bandwidth cap lets the next byte go.
+    free_at: Option<Instant>,
+    /// Bytes that went (towards `cut_after`).
+    pub forwarded: u64,
+    /// Messages dropped on purpose.
+    pub dropped: u64,
+}
+
+/// What a lane lets go now.
+pub(crate) enum Release {
+    /// Send these bytes.
+    Send(Vec<u8>),
+    /// The cut point was reached: send these (the last bytes before it), then cut the pair.
+    Cut(Vec<u8>),
+}
+
+impl Lane {
+    pub fn new(imp: Impairment) -> Lane {
+        Lane {
+            imp,
+            queue: VecDeque::new(),
+            last_due: None,
+            free_at: None,
+            forwarded: 0,
+            dropped: 0,
+        }
+    }
+
+    /// A message arrived at `now`: it is due after the latency (± jitter) and once the
+    /// bandwidth allows; `ordered` (TCP) never lets it pass one before it. With a cap, it is
+    /// cut into pieces of at most 1/50 s of the rate, so the rate holds within a message too.
+    pub fn push(&mut self, now: Instant, bytes: Vec<u8>, ordered: bool, random: &mut u64) {
+        if !ordered && self.imp.drop_percent > 0.0 {
+            let roll = (next(random) % 10_000) as f32 / 100.0;
+            if roll < self.imp.drop_percent {
+                self.dropped += 1;
+                return;
+            }
+        }
+        let jitter = if self.imp.jitter_ms == 0 {
+            0
+        } else {
+            let span = self.imp.jitter_ms * 2 + 1;
+            i64::try_from(next(random) % span).unwrap_or(0)
+                - i64::try_from(self.imp.jitter_ms).unwrap_or(0)
+        };
+        let delay_ms = i64::try_from(self.imp.latency_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_add(jitter)
+            .max(0);
+        let mut due = now + Duration::from_millis(delay_ms.unsigned_abs());
+        if ordered && let Some(last) = self.last_due {
+            due = due.max(last);
+        }
+        let pieces: Vec<Vec<u8>> = if self.imp.rate_bytes > 0 && !ordered {
+            vec![bytes]
+        } else if self.imp.rate_bytes > 0 {
+            let piece = usize::try_from((self.imp.rate_bytes / 50).max(1)).unwrap_or(usize::MAX);
+            bytes.chunks(piece).map(<[u8]>::to_vec).collect()
+        } else {
+            vec![bytes]
+        };
+        for piece in pieces {
+            let mut at = due;
+            if self.imp.rate_bytes > 0 {
+                let free = self.free_at.unwrap_or(at).max(at);
+                let takes =
+                    Duration::from_secs_f64(piece.len() as f64 / self.imp.rate_bytes as f64);
+                // The piece goes when the link is free; the link is busy for its length.
+                at = free;
+                self.free_at = Some(free + takes);
+            }
+            self.last_due = Some(at);
+            self.queue.push_back((at, piece));
+        }
+    }
+
+    /// Forgets what waits (its side left).
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+
+    /// New impairments from now on (what waits keeps its time).
+    pub fn set(&mut self, imp: Impairment) {
+        self.imp = imp;
+    }
+
+    /// When the next message is due.
+    pub fn due(&self) -> Option<Instant> {
+        self.queue.front().map(|(at, _)| *at)
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// The next message if it is due at `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Release> {
+        if self.queue.front().is_none_or(|(at, _)| *at > now) {
+            return None;
+        }
+        let (_, mut bytes) = self.queue.pop_front()?;
+        if self.imp.cut_after > 0 {
+            let room = self.imp.cut_after.saturating_sub(self.forwarded);
+            if bytes.len() as u64 >= room {
+                bytes.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+                self.forwarded += bytes.len() as u64;
+                self.queue.clear();
+                return Some(Release::Cut(bytes));
+            }
+        }
+        self.forwarded += bytes.len() as u64;
+        Some(Release::Send(bytes))
+    }
+}
+
+/// `20ms`, `1.5s`, `20` (ms).
+fn millis(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (t.as_str(), 1.0)
+    };
+    let v: f64 = number.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v * scale <= 3.6e9).then(|| (v * scale).round() as u64)
+}
+
+/// `4096`, `4KB`, `1.5MB`, `64KiB` (bytes).
+fn bytes(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_uppercase();
+    let units = [
+        ("KIB", 1024.0),
+        ("MIB", 1_048_576.0),
+        ("GIB", 1_073_741_824.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("B", 1.0),
+    ];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(suffix, scale)| t.strip_suffix(suffix).map(|n| (n.to_owned(), *scale)))
+        .unwrap_or((t.clone(), 1.0));
+    let v: f64 = number.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v * scale < 1.8e19).then(|| (v * scale).round() as u64)
+}
+
+/// xorshift64: jitter and drops need no more than this.
+fn next(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+/// A client and its upstream.
+#[derive(Debug)]
+pub(crate) struct Pair {
+    /// The client: a TCP connection, or a UDP address (sent to from the local socket).
+    pub client: Target,
+    /// The upstream connection (TCP) or socket (UDP).
+    pub upstream: ConnId,
+    /// The client's address.
+    pub client_addr: SocketAddr,
+    /// Client → upstream.
+    pub up: Lane,
+    /// Upstream → client.
+    pub down: Lane,
+    /// One side ended: the other closes once what goes to it is written.
+    pub closing: bool,
+}
+
+/// Every pair of a relay session.
+#[derive(Debug)]
+pub(crate) struct Relay {
+    pub config: RelayConfig,
+    pub pairs: Vec<Pair>,
+    pub random: u64,
+}
+
+impl Relay {
+    pub fn new(config: RelayConfig) -> Relay {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64)
+            | 1;
+        Relay {
+            config,
+            pairs: Vec::new(),
+            random: seed,
+        }
+    }
+
+    /// The pair a message from `conn` / `peer` belongs to, and whether it came from upstream.
+    pub fn find(&self, conn: Option<ConnId>, peer: SocketAddr) -> Option<(usize, bool)> {
+        self.pairs
+            .iter()
+            .position(|p| Some(p.upstream) == conn)
+            .map(|i| (i, true))
+            .or_else(|| {
+                self.pairs
+                    .iter()
+                    .position(|p| match p.client {
+                        Target::Conn(id) => Some(id) == conn,
+                        Target::Addr(addr) => conn.is_none() && addr == peer,
+                        Target::AllConns => false,
+                    })
+                    .map(|i| (i, false))
+            })
+    }
+
+    /// When the next message of any lane is due.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pairs
+            .iter()
+            .flat_map(|p| [p.up.due(), p.down.due()])
+            .flatten()
+            .min()
+    }
+
+    /// True if `conn` is one of the upstream connections.
+    pub fn is_upstream(&self, conn: ConnId) -> bool {
+        self.pairs.iter().any(|p| p.upstream == conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lane(imp: Impairment) -> Lane {
+        Lane::new(imp)
+    }
+
+    #[test]
+    fn latency_delays_every_message_and_tcp_keeps_order_through_jitter() {
+        let t0 = Instant::now();
+        let mut seed = 7;
+        let mut l = lane(Impairment {
+            latency_ms: 50,
+            jitter_ms: 20,
+            ..Impairment::default()
+        });
+        for n in 0..200u8 {
+            l.push(t0, vec![n], true, &mut seed);
+        }
+        let mut last = t0;
+        for (at, _) in &l.queue {
+            assert!(*at >= t0 + Duration::from_millis(30) && *at <= t0 + Duration::from_millis(70));
+            assert!(*at >= last, "reordered");
+            last = *at;
+        }
+        assert!(l.pop_due(t0).is_none());
+        let mut got = Vec::new();
+        while let Some(Release::Send(b)) = l.pop_due(t0 + Duration::from_millis(100)) {
+            got.extend(b);
+        }
+        assert_eq!(got, (0..200).collect::<Vec<u8>>());
+    }
+
+    #[test]
+    fn a_rate_cap_spreads_a_burst_over_its_length() {
+        let t0 = Instant::now();
+        let mut l = lane(Impairment {
+            rate_bytes: 100_000,
+            ..Impairment::default()
+        });
+        l.push(t0, vec![0; 200_000], true, &mut 1);
+        let last = l.queue.back().map(|(at, _)| *at).unwrap();
+        // 200 kB at 100 kB/s: the last piece starts 2 s less one piece (1/50 s) in.
+        let took = last.duration_since(t0).as_secs_f64();
+        assert!((took - 1.98).abs() < 0.01, "{took}");
+        assert_eq!(l.queue.len(), 100);
+    }
+
+    #[test]
+    fn udp_drops_about_the_share_asked_for() {
+        let t0 = Instant::now();
+        let mut seed = 12345;
+        let mut l = lane(Impairment {
+            drop_percent: 30.0,
+            ..Impairment::default()
+        });
+        for _ in 0..10_000 {
+            l.push(t0, vec![1], false, &mut seed);
+        }
+        assert!((2_700..3_300).contains(&l.dropped), "{}", l.dropped);
+    }
+
+    #[test]
+    fn the_cut_lets_exactly_n_bytes_through() {
+        let t0 = Instant::now();
+        let mut l = lane(Impairment {
+            cut_after: 10,
+            ..Impairment::default()
+        });
+        l.push(t0, vec![1; 4], true, &mut 1);
+        l.push(t0, vec![2; 8], true, &mut 1);
+        l.push(t0, vec![3; 8], true, &mut 1);
+        assert!(matches!(l.pop_due(t0), Some(Release::Send(b)) if b.len() == 4));
+        assert!(matches!(l.pop_due(t0), Some(Release::Cut(b)) if b == vec![2; 6]));
+        assert!(l.is_empty());
+    }
+
+    #[test]
+    fn impairments_read_from_text_and_bad_parts_are_named() {
+        let imp =
+            Impairment::parse("latency=20ms, jitter=1.5s,drop=5%,rate=100KB/s,cut=4KiB").unwrap();
+        assert_eq!(
+            imp,
+            Impairment {
+                latency_ms: 20,
+                jitter_ms: 1500,
+                drop_percent: 5.0,
+                rate_bytes: 100_000,
+                cut_after: 4096,
+            }
+        );
+        assert_eq!(Impairment::parse("").unwrap(), Impairment::default());
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        let e = Impairment::parse("latency=20ms,drop=150%").unwrap_err();
+        assert!(e.contains("'drop=150%'"), "{e}");
+        assert!(Impairment::parse("speed=3").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(text in ".{0,60}") {
+            let _ = Impairment::parse(&text);
+        }
+
+        #[test]
+        fn any_messages_come_out_whole_and_in_order_on_tcp(
+            sizes in proptest::collection::vec(1usize..5000, 1..40),
+            rate in 0u64..200_000,
+            latency in 0u64..100,
+            jitter in 0u64..50,
+        ) {
+            let t0 = Instant::now();
+            let mut l = lane(Impairment { latency_ms: latency, jitter_ms: jitter, rate_bytes: rate, ..Impairment::default() });
+            let mut want = Vec::new();
+            let mut seed = 99;
+            for (n, size) in sizes.iter().enumerate() {
+                let bytes: Vec<u8> = (0..*size).map(|i| (i + n) as u8).collect();
+                want.extend_from_slice(&bytes);
+                l.push(t0, bytes, true, &mut seed);
+            }
+            let mut got = Vec::new();
+            let end = t0 + Duration::from_hours(1);
+            while let Some(Release::Send(b)) = l.pop_due(end) {
+                got.extend(b);
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+}

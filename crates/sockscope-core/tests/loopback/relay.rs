@@ -1,0 +1,333 @@
+//! The relay between real loopback peers: a client through a SockScope relay session to an
+//! echo server (socat where the machine has it), bytes identical both ways, and each
+//! impairment measured: latency added within ±20 % over 100 round trips, a bandwidth cap
+//! within ±20 %, UDP drops near the share asked for, a cut after N bytes and on a click.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
+use sockscope_core::session::Session;
+
+use crate::util::{bound, config, wait_capture};
+
+fn relay(
+    upstream: SocketAddr,
+    udp: bool,
+    up: Impairment,
+    down: Impairment,
+) -> (Session, SocketAddr) {
+    let mut session = Session::new(std::sync::Arc::new(|| {}));
+    let config = SessionConfig {
+        relay: Some(RelayConfig {
+            upstream,
+            udp,
+            to_upstream: up,
+            to_client: down,
+        }),
+        ..config(Mode::Relay, "127.0.0.1:0", Some(upstream), Framing::None)
+    };
+    session.open(config, false).unwrap();
+    let addr = bound(&session);
+    (session, addr)
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP echo server: socat (a real third-party peer) where installed, else a thread.
+fn echo_server() -> (SocketAddr, Option<Running>) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let socat = Process::new("socat")
+        .args([
+            &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+            "EXEC:cat",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Ok(child) = socat {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "socat did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        return (addr, Some(Running(child)));
+    }
+    eprintln!("socat is not installed: a thread echoes instead");
+    let listener = TcpListener::bind(addr).unwrap();
+    std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::Builder::new()
+                    .name("echo-conn".into())
+                    .spawn(move || {
+                        let mut stream = stream;
+                        let mut buf = vec![0u8; 65536];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    (addr, None)
+}
+
+fn client(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
+#[test]
+fn a_client_through_the_relay_gets_every_byte_back_from_an_echo_server() {
+    let (echo, _socat) = echo_server();
+    let (session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let mut stream = client(addr);
+    let data: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        let data = data.clone();
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || stream.write_all(&data).unwrap())
+            .unwrap()
+    };
+    let mut back = vec![0u8; data.len()];
+    stream.read_exact(&mut back).unwrap();
+    writer.join().unwrap();
+    assert!(back == data, "the bytes came back changed");
+    // One log for both directions: what the client sent, and what came back from upstream.
+    wait_capture(&session, "both directions logged", |c| {
+        c.clients.len() == 2
+            && c.clients.values().map(|c| c.rx_bytes).sum::<u64>() == 2 * data.len() as u64
+    });
+    let capture = session.capture();
+    assert_eq!(capture.relay_upstreams.len(), 1);
+    assert!(capture.log.iter().any(|r| r.text().contains("⇄ upstream")));
+}
+
+/// Mean round trip of 100 16-byte messages through `addr`.
+fn mean_rtt(addr: SocketAddr) -> Duration {
+    let mut stream = client(addr);
+    let mut buf = [0u8; 16];
+    // The first one also waits for the upstream connect.
+    stream.write_all(&buf).unwrap();
+    stream.read_exact(&mut buf).unwrap();
+    let started = Instant::now();
+    for n in 0..100u8 {
+        buf[0] = n;
+        stream.write_all(&buf).unwrap();
+        stream.read_exact(&mut buf).unwrap();
+        assert_eq!(buf[0], n);
+    }
+    started.elapsed() / 100
+}
+
+#[test]
+fn added_latency_is_within_a_fifth_of_the_setting_over_100_round_trips() {
+    let (echo, _socat) = echo_server();
+    let (_clean, clean_addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let slow = Impairment {
+        latency_ms: 15,
+        ..Impairment::default()
+    };
+    // 15 ms each way: 30 ms added to every round trip.
+    let (_slow, slow_addr) = relay(echo, false, slow, slow);
+    let base = mean_rtt(clean_addr);
+    let impaired = mean_rtt(slow_addr);
+    let added = impaired.saturating_sub(base).as_secs_f64() * 1000.0;
+    eprintln!("round trip {base:?} clean, {impaired:?} with 2 × 15 ms: {added:.2} ms added");
+    assert!(
+        (24.0..=36.0).contains(&added),
+        "{added:.2} ms added, 30 ms set"
+    );
+}
+
+#[test]
+fn a_bandwidth_cap_holds_within_a_fifth() {
+    // A server that sends 400 kB as soon as a client comes.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("source".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(&vec![0x5A; 400_000]).unwrap();
+            let _ = stream.read(&mut [0u8; 1]);
+        })
+        .unwrap();
+    let capped = Impairment {
+        rate_bytes: 200_000,
+        ..Impairment::default()
+    };
+    let (_session, addr) = relay(upstream, false, Impairment::default(), capped);
+    let mut stream = client(addr);
+    let mut buf = vec![0u8; 65536];
+    let mut got = stream.read(&mut buf).unwrap();
+    let first = Instant::now();
+    while got < 400_000 {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "ended after {got} bytes");
+        got += n;
+    }
+    let secs = first.elapsed().as_secs_f64();
+    // The first piece (1/50 s of the rate) came at once; the rest at the cap.
+    let rate = (400_000.0 - 4_000.0) / secs;
+    eprintln!("{rate:.0} B/s with a 200000 B/s cap");
+    assert!((160_000.0..=240_000.0).contains(&rate), "{rate:.0} B/s");
+}
+
+#[test]
+fn the_pair_is_cut_after_n_bytes_and_on_a_click() {
+    // An upstream that counts what it gets until the relay cuts it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let counter = std::thread::Builder::new()
+        .name("counter".into())
+        .spawn(move || {
+            let mut counts = Vec::new();
+            for _ in 0..2 {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut total = 0;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    total += n;
+                }
+                counts.push(total);
+            }
+            counts
+        })
+        .unwrap();
+    let cut = Impairment {
+        cut_after: 4096,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, false, cut, Impairment::default());
+    let mut stream = client(addr);
+    stream.write_all(&[7u8; 10_000]).unwrap();
+    // The client sees its connection end.
+    let mut buf = [0u8; 16];
+    assert_eq!(stream.read(&mut buf).unwrap_or(0), 0);
+    // A second client, cut by the user while it sends.
+    session.command(Command::SetImpairments(
+        Impairment::default(),
+        Impairment::default(),
+    ));
+    let mut second = client(addr);
+    second.write_all(b"before the cut").unwrap();
+    wait_capture(&session, "the second pair", |c| c.clients.len() == 2);
+    std::thread::sleep(Duration::from_millis(100));
+    session.command(Command::CutRelay);
+    assert_eq!(second.read(&mut buf).unwrap_or(0), 0);
+    assert_eq!(counter.join().unwrap(), [4096, 14]);
+    wait_capture(&session, "the cuts said", |c| {
+        c.log
+            .iter()
+            .filter(|r| r.text().starts_with("Cut "))
+            .count()
+            == 2
+    });
+    assert!(
+        session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().contains("after 4096 B up"))
+    );
+}
+
+#[test]
+fn udp_clients_each_get_their_own_upstream_socket_and_drops_are_near_the_share() {
+    let echo = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let upstream = echo.local_addr().unwrap();
+    echo.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let server = std::thread::Builder::new()
+        .name("udp-echo".into())
+        .spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut seen = 0;
+            while let Ok((n, from)) = echo.recv_from(&mut buf) {
+                seen += 1;
+                echo.send_to(&buf[..n], from).unwrap();
+            }
+            seen
+        })
+        .unwrap();
+    let lossy = Impairment {
+        drop_percent: 30.0,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, true, lossy, Impairment::default());
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+    }
+    let (mut a_back, mut b_back) = (0, 0);
+    let mut buf = [0u8; 64];
+    let mut drain = |a_back: &mut u32, b_back: &mut u32| {
+        for (socket, tag, count) in [(&a, b'a', a_back), (&b, b'b', b_back)] {
+            while let Ok((len, _)) = socket.recv_from(&mut buf) {
+                assert_eq!(buf[0], tag, "got {:?}", &buf[..len]);
+                *count += 1;
+            }
+        }
+    };
+    for n in 0..500u32 {
+        a.send_to(format!("a{n}").as_bytes(), addr).unwrap();
+        b.send_to(format!("b{n}").as_bytes(), addr).unwrap();
+        if n % 25 == 24 {
+            // Read the answers as they come: our own sockets' buffers must not overflow.
+            std::thread::sleep(Duration::from_millis(5));
+            for s in [&a, &b] {
+                s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            }
+            drain(&mut a_back, &mut b_back);
+        }
+    }
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+    }
+    drain(&mut a_back, &mut b_back);
+    let reached = server.join().unwrap();
+    eprintln!(
+        "1000 datagrams, 30 % dropped towards upstream: {reached} reached it; back: a {a_back}, b {b_back}"
+    );
+    assert!(
+        (600..=800).contains(&reached),
+        "{reached} of 1000 reached the server"
+    );
+    assert_eq!(a_back + b_back, reached, "the way back drops nothing");
+    assert_eq!(session.capture().relay_upstreams.len(), 2);
+}
