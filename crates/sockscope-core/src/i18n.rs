@@ -154,6 +154,8 @@ strings! {
     TipModeRelay => "Listen, and relay every client to the upstream (the remote address) through a link you can make worse: latency, jitter, drops, a bandwidth cap, a cut", "监听，并把每个客户端转发到上游（远程地址），链路可人为劣化：延迟、抖动、丢包、限速、切断";
     TipPortRelay => "Port the relay listens on; clients connect here", "转发监听的端口；客户端连接这里";
     StartRelay => "Start", "启动";
+    TipStartRelay => "Listen, and relay every client that connects to the upstream", "开始监听，并把每个连接的客户端转发到上游";
+    TipStopReconnecting => "Stop trying to connect again", "停止自动重连";
     RelayTransport => "Relay", "转发协议";
     RelayUp => "client → upstream", "客户端 → 上游";
     RelayDown => "upstream → client", "上游 → 客户端";

@@ -558,9 +558,13 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         S::Listen => S::TipListen,
         S::Stop => S::TipStop,
         S::Open => S::TipOpen,
+        S::StartRelay => S::TipStartRelay,
+        S::StopReconnecting => S::TipStopReconnecting,
         _ => S::TipClose,
     });
-    if ui.add(button).on_hover_text(tip).clicked() {
+    let button = ui.add(button).on_hover_text(tip);
+    super::testhook::tag(ui, &button, "net.open");
+    if button.clicked() {
         actions.push(UiAction::ToggleOpen);
     }
 }

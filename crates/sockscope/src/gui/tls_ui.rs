@@ -103,7 +103,7 @@ fn client_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
             Verify::CaFile(_) => t(S::TlsVerifyCa),
             Verify::Off => t(S::TlsVerifyOff),
         };
-        egui::ComboBox::from_id_salt("tls-verify")
+        let combo = egui::ComboBox::from_id_salt("tls-verify")
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 let ca = match &tls.verify {
@@ -112,11 +112,13 @@ fn client_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
                 };
                 ui.selectable_value(&mut tls.verify, Verify::System, t(S::TlsVerifySystem));
                 ui.selectable_value(&mut tls.verify, Verify::CaFile(ca), t(S::TlsVerifyCa));
-                ui.selectable_value(&mut tls.verify, Verify::Off, t(S::TlsVerifyOff));
+                let off = ui.selectable_value(&mut tls.verify, Verify::Off, t(S::TlsVerifyOff));
+                super::testhook::tag(ui, &off, "tls.trust.off");
             })
             .response
             .labelled_by(label.id)
             .on_hover_text(t(S::TipTlsVerify));
+        super::testhook::tag(ui, &combo, "tls.trust");
     });
     match &mut tls.verify {
         Verify::CaFile(path) => {
