@@ -156,7 +156,7 @@ strings! {
     StartRelay => "Start", "启动";
     TipStartRelay => "Listen, and relay every client that connects to the upstream", "开始监听，并把每个连接的客户端转发到上游";
     TipStopReconnecting => "Stop trying to connect again", "停止自动重连";
-    RelayTransport => "Relay", "转发协议";
+    RelayTransport => "Transport", "传输协议";
     RelayUp => "client → upstream", "客户端 → 上游";
     RelayDown => "upstream → client", "上游 → 客户端";
     RelayLatency => "Latency", "延迟";

@@ -49,7 +49,9 @@ fn pem_row(
 ) {
     ui.horizontal(|ui| {
         let label = label_ui(ui, label);
-        let width = ui.available_width() - 30.0;
+        // Room for the "…" button and the spacing before it: a row wider than the panel
+        // would widen the panel a little every frame.
+        let width = ui.available_width() - 40.0;
         ui.add(
             egui::TextEdit::singleline(value)
                 .hint_text(hint)

@@ -648,16 +648,36 @@ fn read_plain(
     let Some(tls) = tls else {
         return stream.read(buf);
     };
+    // TLS hands plaintext over a record (16 KiB at most) at a time: the buffer is filled with
+    // every record that is there, so one read carries what a plain read would (a read per
+    // record cost a 256 KiB buffer each, most of it unused).
+    let mut filled = 0;
     loop {
-        match tls.reader().read(buf) {
-            Ok(n) => return Ok(n),
+        match tls.reader().read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => {
+                filled += n;
+                if filled >= buf.len() {
+                    return Ok(filled);
+                }
+                continue;
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(filled),
+            // What came before an error goes first; the error comes with the next read.
+            Err(_) if filled > 0 => return Ok(filled),
             Err(e) => return Err(e),
         }
-        tls.read_tls(stream)?;
+        match tls.read_tls(stream) {
+            Ok(_) => {}
+            Err(_) if filled > 0 => return Ok(filled),
+            Err(e) => return Err(e),
+        }
         if let Err(e) = tls.process_new_packets() {
             let _ = tls.write_tls(stream);
+            if filled > 0 {
+                return Ok(filled);
+            }
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 TlsProblem::of(&e),
