@@ -210,18 +210,28 @@ fn gbk_character_split_across_two_reads_shows_whole() {
 }
 
 fn reconnecting(addr: SocketAddr, max_tries: u32) -> crate::util::Probe {
+    reconnecting_with(
+        addr,
+        sockscope_core::engine::Reconnect {
+            interval_ms: 40,
+            backoff: 2.0,
+            max_interval_ms: 100,
+            max_tries,
+        },
+    )
+}
+
+fn reconnecting_with(
+    addr: SocketAddr,
+    policy: sockscope_core::engine::Reconnect,
+) -> crate::util::Probe {
     let mut config = crate::util::config(
         Mode::TcpClient,
         "0.0.0.0:0",
         Some(addr),
         sockscope_core::codec::framing::Framing::None,
     );
-    config.reconnect = Some(sockscope_core::engine::Reconnect {
-        interval_ms: 40,
-        backoff: 2.0,
-        max_interval_ms: 100,
-        max_tries,
-    });
+    config.reconnect = Some(policy);
     crate::util::Probe::start(config)
 }
 
@@ -309,17 +319,13 @@ fn reconnect_gives_up_after_its_tries_and_says_so() {
 #[test]
 fn stop_during_the_reconnect_wait_ends_the_session() {
     let addr = free_port();
-    let mut config = crate::util::config(
-        Mode::TcpClient,
-        "0.0.0.0:0",
-        Some(addr),
-        sockscope_core::codec::framing::Framing::None,
+    let session = reconnecting_with(
+        addr,
+        sockscope_core::engine::Reconnect {
+            interval_ms: 60_000,
+            ..Default::default()
+        },
     );
-    config.reconnect = Some(sockscope_core::engine::Reconnect {
-        interval_ms: 60_000,
-        ..Default::default()
-    });
-    let session = crate::util::Probe::start(config);
     wait_for(&session, |e| matches!(e, Event::Reconnecting { .. }));
     session.command(Command::Stop);
     wait_for(&session, |e| matches!(e, Event::Stopped));

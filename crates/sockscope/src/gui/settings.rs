@@ -46,7 +46,7 @@ fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
 }
 
 /// A label in a fixed-width column, so the fields after it line up without a Grid.
-fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
+pub(super) fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.allocate_ui_with_layout(
         egui::vec2(LABEL_WIDTH, 20.0),
         egui::Layout::left_to_right(egui::Align::Center),

@@ -10,19 +10,7 @@ use super::settings::error_color;
 use super::state::{PemField, TabUi, UiAction};
 use crate::engine::{Mode, ServerCert, TlsInfo, Verify};
 
-const LABEL_WIDTH: f32 = 78.0;
-
-fn label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
-    ui.allocate_ui_with_layout(
-        egui::vec2(LABEL_WIDTH, 20.0),
-        egui::Layout::left_to_right(egui::Align::Center),
-        |ui| {
-            ui.set_min_width(LABEL_WIDTH);
-            ui.label(text)
-        },
-    )
-    .inner
-}
+use super::settings::fixed_label_ui as label_ui;
 
 /// A text row: label, field.
 fn text_row(ui: &mut egui::Ui, label: &str, hint: &str, tip: &str, value: &mut String) {
