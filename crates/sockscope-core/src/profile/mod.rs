@@ -414,6 +414,21 @@ mod tests {
         assert_eq!(modbus.session.quick.len(), 2);
         assert_eq!(modbus.session.quick[0].name, "读保持寄存器");
         assert_eq!(modbus.session.frame_offset, 4);
+        let relay = load(&dir.join("v2-relay-bad-link.ron")).unwrap().profile;
+        let config = relay.session.session_config().unwrap();
+        let relayed = config.relay.unwrap();
+        assert_eq!(relayed.upstream.to_string(), "192.168.1.50:502");
+        assert_eq!(
+            (relayed.to_upstream.latency_ms, relayed.to_client.rate_bytes),
+            (80, 16384)
+        );
+        assert_eq!(config.local.port(), 15020);
+        let secure = load(&dir.join("v2-secure-client.ron")).unwrap().profile;
+        let config = secure.session.session_config().unwrap();
+        assert_eq!(config.reconnect.map(|r| r.max_interval_ms), Some(30_000));
+        assert_eq!(config.tls.unwrap().server_name, "broker.local");
+        assert_eq!(config.ws.unwrap().subprotocol, "mqtt");
+        assert_eq!(secure.session.udp.groups[0].to_string(), "239.1.2.3%eth0");
         let udp = load(&dir.join("v1-minimal-udp.ron")).unwrap().profile;
         assert!(udp.auto_connect);
         assert_eq!(udp.session.remote_ip, "::1");
