@@ -257,6 +257,8 @@ pub struct Tab {
     pub selection: Selection,
     /// The log view's filter, pause, search and selection.
     pub view: ViewState,
+    /// "Start cyclic send when open" waits for the session to have someone to send to.
+    cyclic_pending: bool,
 }
 
 /// A tab as the widgets see it for one frame: the capture locked, the rest borrowed.
@@ -430,6 +432,7 @@ impl Tab {
             send_note: None,
             selection: Selection::Default,
             view: ViewState::default(),
+            cyclic_pending: false,
         }
     }
 
@@ -611,6 +614,15 @@ impl Tab {
     /// there is more (the caller asks for another frame).
     pub fn background_work(&mut self) -> bool {
         let more = self.session.poll();
+        if self.cyclic_pending {
+            if !self.session.is_open() {
+                self.cyclic_pending = false;
+            } else if self.can_send() {
+                // Connected (or listening with a client, or bound): the timer starts now.
+                self.cyclic_pending = false;
+                self.apply(UiAction::StartCyclic);
+            }
+        }
         {
             let mut capture = self.session.capture();
             let gone = match self.selection {
@@ -714,7 +726,10 @@ impl Tab {
             Selection::Default
         };
         match self.session.open_form(&self.form) {
-            Ok(()) => self.errors = FieldErrors::default(),
+            Ok(()) => {
+                self.errors = FieldErrors::default();
+                self.cyclic_pending = self.form.cyclic_on_open;
+            }
             Err(errors) => self.errors = errors,
         }
     }

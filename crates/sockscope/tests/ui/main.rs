@@ -238,6 +238,22 @@ fn connected_client(form: Form) -> (Harness<'static, App>, TcpStream) {
 }
 
 #[test]
+fn start_cyclic_when_open_starts_once_the_client_is_connected() {
+    let (harness, mut peer) = connected_client(Form {
+        send_text: "hi".into(),
+        cyclic_on_open: true,
+        cyclic_ms: 30,
+        cyclic_count: 3,
+        ..Form::default()
+    });
+    let mut harness = harness;
+    run_until(&mut harness, "three sends", |app| {
+        app.tab().session.capture().counters.tx_messages == 3
+    });
+    assert_eq!(read_within(&mut peer, 6), b"hihihi");
+}
+
+#[test]
 fn bad_hex_shows_the_column_disables_send_and_sends_nothing() {
     let (mut harness, mut peer) = connected_client(Form::default());
     harness.get_by_label("Send hex").click();
