@@ -88,6 +88,13 @@ pub fn wait_capture(session: &Session, what: &str, done: impl FnMut(&Capture) ->
     );
 }
 
+/// Waits until a record of the session's log holds `needle`; panics after `WAIT`.
+pub fn wait_logged(session: &Session, needle: &str) {
+    wait_capture(session, needle, |c| {
+        c.log.iter().any(|r| r.text().contains(needle))
+    });
+}
+
 pub fn start(mode: Mode, local: &str, remote: Option<SocketAddr>) -> Probe {
     start_framed(mode, local, remote, Framing::None)
 }

@@ -14,7 +14,7 @@ use sockscope_core::engine::{
 };
 use sockscope_core::session::Session;
 
-use crate::util::{bound, config, wait_capture};
+use crate::util::{bound, config, wait_capture, wait_logged};
 
 fn ws_session(
     mode: Mode,
@@ -215,11 +215,7 @@ with connect("ws://{addr}/py") as ws:
         .unwrap();
     let out = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out, "text: 温度 23℃\nbinary: 0102ff\npong ok\n");
-    wait_capture(&server, "the close", |c| {
-        c.log
-            .iter()
-            .any(|r| r.text().contains("4001 (private) “done”"))
-    });
+    wait_logged(&server, "4001 (private) “done”");
 }
 
 #[test]
