@@ -119,6 +119,17 @@ fn replies_follow_the_latest_sender_until_one_is_pinned_and_clear_forgets_the_pe
     click_send(&mut harness);
     receives(&b, b"hi");
     harness.get_by_label_contains("pinned");
+    // The send's own event comes through the collector after b has the bytes: wait for it,
+    // or it lands after Clear and lists b again (this raced under a loaded CI run).
+    let b_addr = b.local_addr().unwrap();
+    run_until(&mut harness, "the send to b in the log", |app| {
+        app.tab()
+            .session
+            .capture()
+            .peers
+            .get(&b_addr)
+            .is_some_and(|p| p.tx_bytes >= 2)
+    });
     // Clear forgets the peers, and the pin with them.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
     harness.run();
