@@ -247,8 +247,11 @@ impl Window {
             command.env(key, value);
         }
         let mut app = command.spawn().expect("the program starts");
-        let pid = app.id().to_string();
+        let mut pid = app.id().to_string();
         let deadline = Instant::now() + PATIENCE;
+        // Once in a while a loaded CI machine's Xvfb, serving xdotool a moment before, refuses
+        // the program's first connection: it is started again once, as a user would.
+        let mut retried = false;
         let wid = loop {
             let out = xdotool_output(&display.name, &["search", "--onlyvisible", "--pid", &pid]);
             if let Some(wid) = out.lines().last().filter(|l| !l.is_empty()) {
@@ -258,6 +261,14 @@ impl Window {
                 let mut err = String::new();
                 if let Some(stderr) = app.stderr.as_mut() {
                     let _ = stderr.read_to_string(&mut err);
+                }
+                if !retried && err.contains("Failed to open connection to X server") {
+                    retried = true;
+                    eprintln!("the X server refused the program once; starting it again");
+                    std::thread::sleep(Duration::from_millis(300));
+                    app = command.spawn().expect("the program starts");
+                    pid = app.id().to_string();
+                    continue;
                 }
                 panic!("the program ended ({status}) before its window appeared: {err}");
             }
