@@ -566,6 +566,22 @@ impl App {
     }
 
     /// Takes the dialogs' answers (and says why one fell back to the path prompt).
+    /// The Load and Tools windows, which belong to no tab.
+    fn tool_windows_ui(&mut self, ctx: &egui::Context) {
+        if let Some(super::load_ui::LoadAsk::Save(json)) =
+            super::load_ui::load_window(ctx, &mut self.load)
+        {
+            let request = FileRequest::LoadReport(json);
+            self.dialogs.ask(Ask { request, tab: None }, ctx);
+        }
+        if let Some(ip) = tools::tools_ui(ctx, &mut self.tools, &self.interfaces) {
+            let tab = self.tab_mut();
+            if !tab.is_open() {
+                tab.form.local_ip = ip.to_string();
+            }
+        }
+    }
+
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
         if let Some(why) = self.dialogs.fell_back.take() {
             let note = Note::text(super::dialogs::fell_back_note(&why));
@@ -944,18 +960,7 @@ impl eframe::App for App {
         }
         self.dialogs_ui(&ctx);
         self.confirm_ui(&ctx);
-        if let Some(super::load_ui::LoadAsk::Save(json)) =
-            super::load_ui::load_window(&ctx, &mut self.load)
-        {
-            let request = FileRequest::LoadReport(json);
-            self.dialogs.ask(Ask { request, tab: None }, &ctx);
-        }
-        if let Some(ip) = tools::tools_ui(&ctx, &mut self.tools, &self.interfaces) {
-            let tab = self.tab_mut();
-            if !tab.is_open() {
-                tab.form.local_ip = ip.to_string();
-            }
-        }
+        self.tool_windows_ui(&ctx);
 
         let (interfaces, nics) = (&self.interfaces, &self.nics);
         let active = self.active.min(self.tabs.len() - 1);
@@ -999,7 +1004,10 @@ impl eframe::App for App {
                     status_bar::rate_chart_ui(ui, &mut *tab);
                 });
             }
-            log_view::log_view_ui(ui, tab, &mut actions);
+            // Each tab's lists keep their own scroll position.
+            ui.push_id(("log", entry.id), |ui| {
+                log_view::log_view_ui(ui, tab, &mut actions);
+            });
             super::tabs::notice_ui(ui, &mut entry.notice, entry.id);
         });
         super::rules_ui::windows_ui(&ctx, tab, &mut actions);

@@ -533,13 +533,16 @@ impl List<'_> {
         let spacing = ui.spacing().item_spacing.y;
         let rows = self.index.len();
         // The offset that shows the last rows, for the rows there are now (as `show_rows`
-        // lays them out) in the view's height of the last frame.
+        // lays them out) in the height the list gets this frame (the area takes all of it;
+        // egui's floating scroll bars take none). Last frame's height was not it: the panels
+        // around the log move by a few pixels as their contents change, and the newest row
+        // was cut by that much.
         let content = ((row_height + spacing) * rows as f32 - spacing).max(0.0);
-        let bottom = (content - follow.height).max(0.0);
+        let bottom = (content - ui.available_height()).max(0.0);
         let mut area = egui::ScrollArea::both()
             .id_salt(self.salt)
             .auto_shrink([false, false]);
-        let following = self.following(follow);
+        let following = self.following(*follow);
         let last = last_offset(ui, self.salt);
         match scroll_to.and_then(|seq| self.index.row_of(seq)) {
             Some(row) => {
@@ -553,6 +556,8 @@ impl List<'_> {
             }
             None => {}
         }
+        no_rubber_band(ui);
+        let tagged = self.tagged();
         let output = area.show_rows(ui, row_height, rows, |ui, range| {
             let records: Vec<Record<'_>> = range
                 .filter_map(|row| self.index.record(self.log, row))
@@ -560,17 +565,40 @@ impl List<'_> {
             let column = payload_column(ui, &records, self.form, &font);
             for record in records {
                 let job = row_job(ui, &record, self.form, &font, column, None);
-                add_row(ui, job, record.seq, marks, None, actions);
+                let row = add_row(ui, job, record.seq, marks, None, actions);
+                if tagged {
+                    super::testhook::tag(ui, &row, &format!("log.row.{}", record.seq));
+                }
             }
         });
-        follow.height = output.inner_rect.height();
-        follow.width = output.inner_rect.width();
-        let max = (output.content_size.y - follow.height).max(0.0);
+        self.tag_list(ui, output.inner_rect);
+        let max = (output.content_size.y - output.inner_rect.height()).max(0.0);
         follow.scrolled_up = output.state.clamped_offset().y < max - row_height;
     }
 
+    /// Whether this list's rows are tagged for the real-window tests (the frames list only).
+    fn tagged(&self) -> bool {
+        self.salt == "log" && super::testhook::wanted()
+    }
+
+    /// For the real-window tests: where the list shows rows, and its newest record.
+    fn tag_list(&self, ui: &egui::Ui, inner: egui::Rect) {
+        if !self.tagged() {
+            return;
+        }
+        super::testhook::tag_rect(ui, inner, "log.list");
+        let newest = self
+            .index
+            .len()
+            .checked_sub(1)
+            .and_then(|row| self.index.record(self.log, row));
+        if let Some(newest) = newest {
+            super::testhook::value(ui.ctx(), "log.newest", newest.seq);
+        }
+    }
+
     /// Whether the list should show its newest rows this frame.
-    fn following(&self, follow: &Follow) -> bool {
+    fn following(&self, follow: Follow) -> bool {
         self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up
     }
 
@@ -592,16 +620,8 @@ impl List<'_> {
         let spacing = ui.spacing().item_spacing.y;
         let unit = row_height + spacing;
         let rows = self.index.len();
-        let width = if follow.width > 0.0 {
-            follow.width
-        } else {
-            ui.available_width()
-        };
-        let height = if follow.height > 0.0 {
-            follow.height
-        } else {
-            ui.available_height()
-        };
+        // What the area gets this frame (see `ui`).
+        let (width, height) = (ui.available_width(), ui.available_height());
         // How many records at the end fill the view: the first of them is as far as the
         // top of the view can go.
         let mut used = 0.0;
@@ -625,13 +645,15 @@ impl List<'_> {
         let last = last_offset(ui, &salt);
         match scroll_to.and_then(|seq| self.index.row_of(seq)) {
             Some(row) => area = area.vertical_scroll_offset(row.min(top_max) as f32 * unit),
-            None if (self.following(follow) && (last - bottom).abs() > 0.5)
+            None if (self.following(*follow) && (last - bottom).abs() > 0.5)
                 || last > bottom + 0.5 =>
             {
                 area = area.vertical_scroll_offset(bottom);
             }
             None => {}
         }
+        no_rubber_band(ui);
+        let tagged = self.tagged();
         let output = area.show_viewport(ui, |ui, viewport| {
             // Scroll range: one row height per record before the last screenful.
             ui.set_min_height(viewport.height() + bottom);
@@ -657,12 +679,14 @@ impl List<'_> {
                 let galley = self.wrapped_galley(ui, &record, &font, width, column);
                 let size = egui::vec2(width, galley.size().y);
                 let rect = egui::Rect::from_min_size(egui::pos2(origin.x, y), size);
-                add_row(ui, galley, record.seq, marks, Some(rect), actions);
+                let row = add_row(ui, galley, record.seq, marks, Some(rect), actions);
+                if tagged {
+                    super::testhook::tag(ui, &row, &format!("log.row.{}", record.seq));
+                }
                 y += size.y + spacing;
             }
         });
-        follow.height = output.inner_rect.height();
-        follow.width = output.inner_rect.width();
+        self.tag_list(ui, output.inner_rect);
         follow.scrolled_up = output.state.clamped_offset().y < bottom - row_height;
     }
 
@@ -680,21 +704,25 @@ impl List<'_> {
     }
 }
 
+/// A list that follows its newest rows sets its offset for this frame's rows, past the end of
+/// last frame's; egui 0.37's rubber band takes that for a user pulling past the edge, springs
+/// it back with a velocity, and the view then coasted up and away from the end after a burst.
+/// A log scrolls by wheel and scroll bar: no rubber band.
+fn no_rubber_band(ui: &mut egui::Ui) {
+    ui.spacing_mut().scroll.kinetic.rubber_band = false;
+}
+
 /// Where the scroll area `salt` was scrolled to last frame (before clamping).
 fn last_offset(ui: &egui::Ui, salt: &str) -> f32 {
     egui::scroll_area::State::load(ui.ctx(), ui.make_persistent_id(salt))
         .map_or(0.0, |s| s.unclamped_offset().y)
 }
 
-/// Whether a list follows its newest rows, and its size last frame.
+/// Whether a list follows its newest rows.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Follow {
     /// The user scrolled away from the newest rows (the view stops following them).
     pub scrolled_up: bool,
-    /// The list's visible height in the last frame.
-    pub height: f32,
-    /// The list's visible width in the last frame (wrapped rows are laid out to it).
-    pub width: f32,
 }
 
 fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {

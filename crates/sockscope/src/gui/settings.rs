@@ -526,8 +526,10 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                 .on_hover_text(t(S::TipShowTime));
             ui.checkbox(&mut tab.form.auto_scroll, t(S::AutoScroll))
                 .on_hover_text(t(S::TipAutoScroll));
-            ui.checkbox(&mut tab.form.wrap_lines, t(S::WrapLines))
+            let wrap = ui
+                .checkbox(&mut tab.form.wrap_lines, t(S::WrapLines))
                 .on_hover_text(t(S::TipWrapLines));
+            super::testhook::tag(ui, &wrap, "log.wrap");
             super::framing_ui::framing_ui(ui, tab, actions);
             let form = &mut *tab.form;
             let tip = t(S::TipVerify);

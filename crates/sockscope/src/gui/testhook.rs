@@ -18,7 +18,7 @@ fn target() -> Option<&'static PathBuf> {
 }
 
 #[derive(Clone, Default)]
-struct Rects(BTreeMap<String, Rect>);
+struct Rects(BTreeMap<String, Rect>, BTreeMap<String, String>);
 
 fn id() -> egui::Id {
     egui::Id::unique("sockscope-test-rects")
@@ -41,6 +41,24 @@ pub fn tag_rect(ui: &egui::Ui, rect: Rect, name: &str) {
     });
 }
 
+/// Notes a value of this frame (the log's newest record, say) under `name`; written as
+/// `name = value`.
+pub fn value(ctx: &egui::Context, name: &str, value: impl std::fmt::Display) {
+    if target().is_none() {
+        return;
+    }
+    ctx.data_mut(|d| {
+        d.get_temp_mut_or_default::<Rects>(id())
+            .1
+            .insert(name.to_owned(), value.to_string());
+    });
+}
+
+/// True when the tests asked for tags (so callers can skip work done only for them).
+pub fn wanted() -> bool {
+    target().is_some()
+}
+
 /// Writes this frame's tags (call once, at the end of the frame).
 pub fn write(ctx: &egui::Context) {
     let Some(path) = target() else { return };
@@ -57,6 +75,10 @@ pub fn write(ctx: &egui::Context) {
             r.width() * scale,
             r.height() * scale
         );
+    }
+    for (name, value) in &rects.1 {
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "{name} = {value}");
     }
     // Written whole, then renamed: a test never reads half a file.
     let partial = path.with_extension("partial");

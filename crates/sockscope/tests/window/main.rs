@@ -21,6 +21,7 @@ mod flood;
 mod load;
 mod memory;
 mod rules;
+mod scroll;
 mod tls;
 mod typing;
 
