@@ -105,17 +105,43 @@ fn csv_field(out: &mut String, field: &str) {
     }
 }
 
-/// Writes `log` in `format`, all at once. `locals` gives each TCP connection's local address
-/// and `udp_local` the UDP socket's, for the pcap headers. (The GUI uses [`Exporter`], a
-/// slice per frame.)
+/// Our end of every connection and socket the log's records went through, for the pcap
+/// export's addresses. Connection ids are never reused within a session (a reconnect, a new
+/// Listen and a new Open all get new ones), so each record finds its own connection's end.
+#[derive(Clone, Debug, Default)]
+pub struct LocalEnds {
+    /// Each TCP connection's local address (the accepted or connected socket's own).
+    pub conns: HashMap<ConnId, SocketAddr>,
+    /// The UDP socket's address from a record on: `(first seq, address)`, oldest first (a tab
+    /// that opened twice had two sockets).
+    pub udp: Vec<(u64, SocketAddr)>,
+}
+
+impl LocalEnds {
+    /// Our end of `record`'s connection or socket, if known.
+    pub fn of(&self, record: &Record<'_>) -> Option<SocketAddr> {
+        match record.conn {
+            Some(conn) => self.conns.get(&conn).copied(),
+            None => {
+                let after = self.udp.partition_point(|(from, _)| *from <= record.seq);
+                after
+                    .checked_sub(1)
+                    .and_then(|i| self.udp.get(i))
+                    .map(|(_, addr)| *addr)
+            }
+        }
+    }
+}
+
+/// Writes `log` in `format`, all at once, with `ends` for the pcap headers. (The GUI uses
+/// [`Exporter`], a slice per frame.)
 pub fn export(
     log: &LogStore,
     format: ExportFormat,
-    locals: &HashMap<ConnId, SocketAddr>,
-    udp_local: Option<SocketAddr>,
+    ends: &LocalEnds,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut exporter = Exporter::new(log, format, locals.clone(), udp_local, out)?;
+    let mut exporter = Exporter::new(log, format, ends.clone(), out)?;
     while !exporter.step(log, usize::MAX)? {}
     Ok(())
 }
@@ -134,8 +160,10 @@ enum Sink<W: Write> {
 pub struct Exporter<W: Write> {
     format: ExportFormat,
     sink: Sink<W>,
-    locals: HashMap<ConnId, SocketAddr>,
-    udp_local: Option<SocketAddr>,
+    ends: LocalEnds,
+    /// The address each peer reached a socket bound to a wildcard address on (looked up once
+    /// per peer).
+    routes: HashMap<IpAddr, Option<IpAddr>>,
     /// Per connection and direction: the next TCP sequence number, so Wireshark can follow
     /// each stream.
     tcp_seqs: HashMap<(Option<ConnId>, bool), u32>,
@@ -155,8 +183,7 @@ impl<W: Write> Exporter<W> {
     pub fn new(
         log: &LogStore,
         format: ExportFormat,
-        locals: HashMap<ConnId, SocketAddr>,
-        udp_local: Option<SocketAddr>,
+        ends: LocalEnds,
         mut out: W,
     ) -> io::Result<Self> {
         let sink = match format {
@@ -172,8 +199,8 @@ impl<W: Write> Exporter<W> {
         Ok(Self {
             format,
             sink,
-            locals,
-            udp_local,
+            ends,
+            routes: HashMap::new(),
             tcp_seqs: HashMap::new(),
             packet: Vec::new(),
             line: String::new(),
@@ -246,11 +273,11 @@ impl<W: Write> Exporter<W> {
                 writeln!(out, "{}", self.line)
             }
             Sink::Pcap(writer) => {
-                let ends = PcapEnds {
-                    locals: &self.locals,
-                    udp_local: self.udp_local,
-                };
-                write_packets(writer, record, ends, &mut self.tcp_seqs, &mut self.packet)
+                let local = self
+                    .ends
+                    .of(record)
+                    .map(|local| concrete(local, record.peer, &mut self.routes));
+                write_packets(writer, record, local, &mut self.tcp_seqs, &mut self.packet)
             }
             Sink::Done => Ok(()),
         }
@@ -277,11 +304,31 @@ fn csv_line(line: &mut String, record: &Record<'_>) {
 /// Payload per synthetic packet, under the 65,535-byte IP limit with room for headers.
 const PCAP_CHUNK: usize = 65_000;
 
-/// Our ends of the connections, for the packets' addresses.
-#[derive(Clone, Copy)]
-struct PcapEnds<'a> {
-    locals: &'a HashMap<ConnId, SocketAddr>,
-    udp_local: Option<SocketAddr>,
+/// `local` as the address the peer used: a socket bound to all interfaces (`0.0.0.0`, `::`)
+/// was reached on one of them — the one this machine routes to the peer from (for a
+/// loopback peer, loopback). Found with a UDP socket that connects and sends nothing.
+fn concrete(
+    local: SocketAddr,
+    peer: Option<SocketAddr>,
+    routes: &mut HashMap<IpAddr, Option<IpAddr>>,
+) -> SocketAddr {
+    let Some(peer) = peer.filter(|_| local.ip().is_unspecified()) else {
+        return local;
+    };
+    let peer_ip = match peer.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip @ IpAddr::V4(_) => ip,
+    };
+    let route = *routes.entry(peer_ip).or_insert_with(|| {
+        let any: SocketAddr = match peer_ip {
+            IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+            IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        let socket = std::net::UdpSocket::bind(any).ok()?;
+        socket.connect((peer_ip, peer.port().max(1))).ok()?;
+        socket.local_addr().ok().map(|a| a.ip())
+    });
+    route.map_or(local, |ip| SocketAddr::new(ip, local.port()))
 }
 
 /// A data record as synthetic Ethernet/IP/TCP-or-UDP packets (several when it is longer than
@@ -289,17 +336,13 @@ struct PcapEnds<'a> {
 fn write_packets<W: Write>(
     writer: &mut PcapWriter<W>,
     record: &Record<'_>,
-    ends: PcapEnds<'_>,
+    local: Option<SocketAddr>,
     seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
     packet: &mut Vec<u8>,
 ) -> io::Result<()> {
     let (RecordKind::Rx | RecordKind::Tx, Some(peer)) = (record.kind, record.peer) else {
         return Ok(());
     };
-    let local = record
-        .conn
-        .and_then(|c| ends.locals.get(&c).copied())
-        .or(ends.udp_local);
     let (peer, local) = same_family(peer, local);
     let sent = record.kind == RecordKind::Tx;
     let (src, dst) = if sent { (local, peer) } else { (peer, local) };
@@ -384,7 +427,7 @@ mod tests {
     use pcap_file::pcap::PcapReader;
     use std::time::Duration;
 
-    fn sample() -> (LogStore, HashMap<ConnId, SocketAddr>) {
+    fn sample() -> (LogStore, LocalEnds) {
         let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
         let peer: SocketAddr = "192.0.2.7:5000".parse().unwrap();
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
@@ -417,7 +460,10 @@ mod tests {
             peer,
             &vec![0xAB; 70_000],
         );
-        let locals = HashMap::from([(ConnId(1), "[::ffff:10.0.0.1]:9000".parse().unwrap())]);
+        let locals = LocalEnds {
+            conns: HashMap::from([(ConnId(1), "[::ffff:10.0.0.1]:9000".parse().unwrap())]),
+            udp: vec![(0, "[::1]:6000".parse().unwrap())],
+        };
         (log, locals)
     }
 
@@ -425,7 +471,7 @@ mod tests {
     fn csv_quotes_what_needs_quoting() {
         let (log, locals) = sample();
         let mut out = Vec::new();
-        export(&log, ExportFormat::Csv, &locals, None, &mut out).unwrap();
+        export(&log, ExportFormat::Csv, &locals, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("time,direction,peer,length,hex,text\n"));
         // The record's own CR LF is escaped, as in the text log; the comma still quotes.
@@ -445,7 +491,7 @@ mod tests {
             b"a\0b\x01\r\nc\x7f",
         );
         let mut out = Vec::new();
-        export(&log, ExportFormat::Csv, &HashMap::new(), None, &mut out).unwrap();
+        export(&log, ExportFormat::Csv, &LocalEnds::default(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.bytes().all(|b| b == b'\n' || !b.is_ascii_control()),
@@ -458,7 +504,7 @@ mod tests {
     fn text_and_hex_logs_have_a_line_per_record() {
         let (log, locals) = sample();
         let mut out = Vec::new();
-        export(&log, ExportFormat::Hex, &locals, None, &mut out).unwrap();
+        export(&log, ExportFormat::Hex, &locals, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 5);
         assert!(
@@ -480,8 +526,7 @@ mod tests {
     fn pcap_export_reads_back_with_real_addresses_and_payloads() {
         let (log, locals) = sample();
         let mut out = Vec::new();
-        let udp_local: SocketAddr = "[::1]:6000".parse().unwrap();
-        export(&log, ExportFormat::Pcap, &locals, Some(udp_local), &mut out).unwrap();
+        export(&log, ExportFormat::Pcap, &locals, &mut out).unwrap();
         let mut reader = PcapReader::new(out.as_slice()).unwrap();
         let mut payloads: Vec<(String, String, Vec<u8>)> = Vec::new();
         let mut first_time = None;
@@ -531,10 +576,9 @@ mod tests {
         let (log, locals) = sample();
         for format in ExportFormat::ALL {
             let mut whole = Vec::new();
-            export(&log, format, &locals, None, &mut whole).unwrap();
+            export(&log, format, &locals, &mut whole).unwrap();
             let mut sliced = Vec::new();
-            let mut exporter =
-                Exporter::new(&log, format, locals.clone(), None, &mut sliced).unwrap();
+            let mut exporter = Exporter::new(&log, format, locals.clone(), &mut sliced).unwrap();
             let mut steps = 0;
             while !exporter.step(&log, 1).unwrap() {
                 steps += 1;
@@ -562,7 +606,7 @@ mod tests {
         let held = log.len() as u64;
         let mut out = Vec::new();
         let mut exporter =
-            Exporter::new(&log, ExportFormat::Text, HashMap::new(), None, &mut out).unwrap();
+            Exporter::new(&log, ExportFormat::Text, LocalEnds::default(), &mut out).unwrap();
         assert!(!exporter.step(&log, 2).unwrap());
         // Five more arrive and push as many of the oldest out.
         for i in 200..205 {
@@ -588,7 +632,7 @@ mod tests {
     fn a_log_cleared_during_an_export_ends_it_with_the_rest_missed() {
         let (mut log, locals) = sample();
         let mut out = Vec::new();
-        let mut exporter = Exporter::new(&log, ExportFormat::Csv, locals, None, &mut out).unwrap();
+        let mut exporter = Exporter::new(&log, ExportFormat::Csv, locals, &mut out).unwrap();
         assert!(!exporter.step(&log, 2).unwrap());
         log.clear();
         assert!(exporter.step(&log, 2).unwrap());

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use export::{ExportFormat, Exporter, export, log_line, timestamp};
+pub use export::{ExportFormat, Exporter, LocalEnds, export, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
@@ -355,10 +355,11 @@ pub struct Capture {
     pub keep_raw: bool,
     /// Every received byte also goes to this file (接收转向文件), whatever the log's cap.
     pub recorder: Option<Recorder>,
-    /// Local address of every TCP connection seen, for the pcap export.
-    pub locals: HashMap<ConnId, SocketAddr>,
-    /// The UDP socket's address, for the pcap export.
-    pub udp_local: Option<SocketAddr>,
+    /// Our end of every connection and socket seen, for the pcap export.
+    pub locals: LocalEnds,
+    /// The lowest connection id no engine of this session has used: the next one starts
+    /// there, so a record's connection id names one connection for the log's whole life.
+    next_conn: u64,
     /// How often each auto-reply rule fired since the session opened, and when it last did
     /// (by the rule's index).
     pub rule_hits: BTreeMap<usize, crate::rules::Hits>,
@@ -602,6 +603,10 @@ impl Capture {
                 upstream,
                 upstream_addr,
             } => {
+                self.seen_conn(upstream);
+                if let Some(client) = client {
+                    self.seen_conn(client);
+                }
                 self.relay_upstreams.insert(upstream, client_addr);
                 let note = Note::say(
                     S::EvRelayPair,
@@ -629,7 +634,8 @@ impl Capture {
     fn apply_listening(&mut self, now: SystemTime, local: SocketAddr) {
         self.link = LinkState::Listening(local);
         if self.mode == Mode::Udp {
-            self.udp_local = Some(local);
+            // From the record that says so on.
+            self.locals.udp.push((self.log.next_seq(), local));
         }
         self.last_error = None;
         let what = if self.mode == Mode::Udp {
@@ -695,6 +701,7 @@ impl Capture {
         peer: SocketAddr,
         reason: CloseReason,
     ) {
+        self.seen_conn(conn);
         self.clients.remove(&conn);
         // A reset or an error stands out from an orderly close.
         let kind = match reason {
@@ -752,7 +759,8 @@ impl Capture {
         peer: SocketAddr,
         local: SocketAddr,
     ) {
-        self.locals.insert(conn, local);
+        self.seen_conn(conn);
+        self.locals.conns.insert(conn, local);
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Connected { peer, local };
             self.last_error = None;
@@ -1012,6 +1020,15 @@ impl Capture {
                 rx_datagrams: 0,
             };
         }
+    }
+
+    /// The first connection id a new engine of this session may use (see `next_conn`).
+    pub fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_conn.max(1))
+    }
+
+    fn seen_conn(&mut self, conn: ConnId) {
+        self.next_conn = self.next_conn.max(conn.0 + 1);
     }
 
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.

@@ -15,7 +15,7 @@ use mio::Waker;
 
 use super::io::Io;
 use super::outbox::{Notify, Sink, Stamped, rx_len};
-use super::{Buffers, Command, EngineError, Event, SessionConfig};
+use super::{Buffers, Command, ConnId, EngineError, Event, SessionConfig};
 use crate::codec::payload::VarState;
 
 /// The send variables (`{{counter}}`, the random source) of one session. One owner: the I/O
@@ -44,6 +44,20 @@ impl Engine {
         sink: Box<dyn Sink>,
         notify: Notify,
     ) -> io::Result<Engine> {
+        Self::start_from(config, vars, buffers, sink, notify, ConnId(1))
+    }
+
+    /// [`start`](Self::start), numbering connections from `first_conn`: a session that opens
+    /// again continues where its last engine stopped, so an id in its log names one
+    /// connection.
+    pub fn start_from(
+        config: SessionConfig,
+        vars: SharedVars,
+        buffers: Buffers,
+        sink: Box<dyn Sink>,
+        notify: Notify,
+        first_conn: ConnId,
+    ) -> io::Result<Engine> {
         let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
         let name = config.mode.thread_name();
         let mut io = Io::new(
@@ -53,6 +67,7 @@ impl Engine {
             buffers,
             sink,
             notify,
+            first_conn,
         )?;
         let waker = io.waker();
         // What the I/O thread words itself (a rule's failure) is in the owner's language.

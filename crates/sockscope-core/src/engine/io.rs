@@ -71,6 +71,7 @@ impl Io {
         buffers: Buffers,
         sink: Box<dyn Sink>,
         notify: Notify,
+        first_conn: ConnId,
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -94,7 +95,7 @@ impl Io {
             links: BTreeMap::new(),
             conns: BTreeMap::new(),
             next_token: 1,
-            next_conn: 1,
+            next_conn: first_conn.0.max(1),
             again: BTreeSet::new(),
             timed: BTreeSet::new(),
             buf: vec![0; READ_BUF],

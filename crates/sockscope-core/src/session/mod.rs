@@ -247,24 +247,26 @@ impl Session {
             buffers: buffers.clone(),
             notify: Arc::clone(&self.notify),
         };
-        {
+        let first_conn = {
             let mut capture = self.capture();
             capture.begin(config.mode);
             // Read buffers the log adopted come back to the engine when evicted.
             capture.log.set_recycle(buffers.clone());
             capture.raw.set_recycle(buffers.clone());
-        }
+            capture.next_conn_id()
+        };
         self.shared.stopped.store(false, Ordering::Release);
         let mode = config.mode;
         self.framing = config.framing.clone();
         // The collector tells the owner once it has folded; the engine needs no notify.
         let started = CollectorSink::start(folder).and_then(|sink| {
-            Engine::start(
+            Engine::start_from(
                 config,
                 Arc::clone(&self.vars),
                 buffers,
                 Box::new(sink),
                 Arc::new(|| {}),
+                first_conn,
             )
         });
         match started {
@@ -467,8 +469,8 @@ impl Session {
             let capture = self.capture();
             std::fs::File::create(&path).and_then(|file| {
                 let out = std::io::BufWriter::new(file);
-                let locals = capture.locals.clone();
-                Exporter::new(&capture.log, format, locals, capture.udp_local, out)
+                let ends = capture.locals.clone();
+                Exporter::new(&capture.log, format, ends, out)
             })
         };
         match started {

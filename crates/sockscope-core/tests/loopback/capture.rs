@@ -120,3 +120,214 @@ fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
     assert_eq!(shown.concat(), text);
     assert_eq!(capture.counters.rx_bytes, wire.len() as u64);
 }
+
+/// The packets of a pcap file as tshark reads them: (source, destination, payload hex).
+fn tshark_packets(path: &std::path::Path) -> Option<Vec<(String, String, String)>> {
+    let out = std::process::Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(path)
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            "-e",
+            "ip.src",
+            "-e",
+            "ipv6.src",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ipv6.dst",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "tcp.payload",
+            "-e",
+            "udp.payload",
+        ])
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    Some(
+        text.lines()
+            .map(|line| {
+                let f: Vec<&str> = line.split('|').collect();
+                let pick = |a: &str, b: &str| {
+                    if a.is_empty() {
+                        b.to_owned()
+                    } else {
+                        a.to_owned()
+                    }
+                };
+                let end = |ip: String, port: String| {
+                    if ip.contains(':') {
+                        format!("[{ip}]:{port}")
+                    } else {
+                        format!("{ip}:{port}")
+                    }
+                };
+                (
+                    end(pick(f[0], f[1]), pick(f[2], f[3])),
+                    end(pick(f[4], f[5]), pick(f[6], f[7])),
+                    pick(f[8], f[9]).replace(':', ""),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Exports the session's log as pcap and reads it back with tshark.
+fn export_and_read(
+    session: &mut sockscope_core::session::Session,
+    name: &str,
+) -> Option<Vec<(String, String, String)>> {
+    let path = std::env::temp_dir().join(format!("sockscope-{name}-{}.pcap", std::process::id()));
+    session.export(sockscope_core::capture::ExportFormat::Pcap, path.clone());
+    while session.poll() {}
+    let packets = tshark_packets(&path);
+    let _ = std::fs::remove_file(&path);
+    if packets.is_none() {
+        eprintln!("skipped: tshark is not installed (.ci/run installs it)");
+    }
+    packets
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    sockscope_core::codec::hex::format(bytes)
+        .replace(' ', "")
+        .to_lowercase()
+}
+
+#[test]
+fn a_pcap_export_gives_each_of_four_client_connections_its_own_local_port() {
+    use sockscope_core::capture::LinkState;
+    use sockscope_core::engine::Target;
+    use std::net::TcpListener;
+
+    // A client tab that connected four times: four local ports, four streams.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let mut session = sockscope_core::session::Session::new(std::sync::Arc::new(|| {}));
+    let mut want = Vec::new();
+    for i in 0..4u8 {
+        session
+            .open(
+                crate::util::config(
+                    Mode::TcpClient,
+                    "0.0.0.0:0",
+                    Some(server_addr),
+                    Framing::None,
+                ),
+                false,
+            )
+            .unwrap();
+        let (mut peer, client_addr) = server.accept().unwrap();
+        crate::util::wait_capture(&session, "connected", |c| {
+            matches!(c.link, LinkState::Connected { .. })
+        });
+        session.send_bytes(Target::AllConns, vec![b'c', b'0' + i]);
+        assert_eq!(crate::util::read_n(&mut peer, 2), vec![b'c', b'0' + i]);
+        peer.write_all(&[b's', b'0' + i]).unwrap();
+        crate::util::wait_capture(&session, "the reply", |c| {
+            c.counters.rx_bytes == 2 * u64::from(i + 1)
+        });
+        session.close();
+        want.push((
+            client_addr.to_string(),
+            server_addr.to_string(),
+            hex_of(&[b'c', b'0' + i]),
+        ));
+        want.push((
+            server_addr.to_string(),
+            client_addr.to_string(),
+            hex_of(&[b's', b'0' + i]),
+        ));
+    }
+    let Some(packets) = export_and_read(&mut session, "client") else {
+        return;
+    };
+    assert_eq!(packets, want, "each connection's own local port");
+}
+
+#[test]
+fn a_pcap_export_gives_each_servers_client_its_own_listeners_address() {
+    // A server that listened on two ports, then on all IPv6 and IPv4 addresses (`::`): each
+    // client against the port and address it reached.
+    let mut session = sockscope_core::session::Session::new(std::sync::Arc::new(|| {}));
+    let mut want = Vec::new();
+    for (i, bind) in ["127.0.0.1:0", "127.0.0.1:0", "[::]:0"]
+        .into_iter()
+        .enumerate()
+    {
+        session
+            .open(
+                crate::util::config(Mode::TcpServer, bind, None, Framing::None),
+                false,
+            )
+            .unwrap();
+        let port = crate::util::bound(&session).port();
+        let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        client.write_all(&[b'k', b'0' + i as u8]).unwrap();
+        crate::util::wait_capture(&session, "the client's bytes", |c| {
+            c.counters.rx_bytes == 2 * (i as u64 + 1)
+        });
+        want.push((
+            client.local_addr().unwrap().to_string(),
+            format!("127.0.0.1:{port}"),
+            hex_of(&[b'k', b'0' + i as u8]),
+        ));
+        session.close();
+    }
+    let Some(packets) = export_and_read(&mut session, "server") else {
+        return;
+    };
+    assert_eq!(packets, want, "each client against its own listener");
+}
+
+#[test]
+fn a_pcap_export_gives_datagrams_to_a_wildcard_socket_the_address_the_peer_used() {
+    // A UDP socket bound to all addresses, then opened again on another port: each datagram
+    // to the address the peer used and the port of its socket.
+    let mut session = sockscope_core::session::Session::new(std::sync::Arc::new(|| {}));
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut want = Vec::new();
+    for i in 0..2u8 {
+        session
+            .open(
+                crate::util::config(Mode::Udp, "0.0.0.0:0", None, Framing::None),
+                false,
+            )
+            .unwrap();
+        let port = crate::util::bound(&session).port();
+        peer.send_to(&[b'u', b'0' + i], ("127.0.0.1", port))
+            .unwrap();
+        crate::util::wait_capture(&session, "the datagram", |c| {
+            c.counters.rx_bytes == 2 * u64::from(i + 1)
+        });
+        want.push((
+            peer.local_addr().unwrap().to_string(),
+            format!("127.0.0.1:{port}"),
+            hex_of(&[b'u', b'0' + i]),
+        ));
+        session.close();
+    }
+    let Some(packets) = export_and_read(&mut session, "udp") else {
+        return;
+    };
+    assert_eq!(
+        packets, want,
+        "each datagram to its own socket's port, at 127.0.0.1"
+    );
+}
