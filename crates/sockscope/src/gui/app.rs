@@ -583,15 +583,17 @@ impl App {
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        // Why the prompt stands in for a dialog: in the log, and in the prompt itself — not
+        // as a notice over the log's toolbar, where the next click was meant for Export.
         if let Some(why) = self.dialogs.fell_back.take() {
             let note = Note::text(super::dialogs::fell_back_note(&why));
-            self.entry_mut().say(note, false);
+            self.entry_mut().log_note(note, false);
         }
         let mut answers = self.dialogs.answers();
         answers.extend(self.dialogs.prompt_ui(ctx));
         if let Some(why) = self.dialogs.fell_back.take() {
             let note = Note::text(super::dialogs::fell_back_note(&why));
-            self.entry_mut().say(note, false);
+            self.entry_mut().log_note(note, false);
         }
         for answer in answers {
             self.answered(answer);
@@ -974,7 +976,7 @@ impl eframe::App for App {
         entry.seen_rx = frame.capture.counters.rx_messages;
         let tab = &mut frame;
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar::status_bar_ui(ui, tab, &mut actions);
+            status_bar::status_bar_ui(ui, tab, &mut entry.notice, &mut actions);
         });
         egui::Panel::left("settings")
             .resizable(true)
@@ -1008,7 +1010,6 @@ impl eframe::App for App {
             ui.push_id(("log", entry.id), |ui| {
                 log_view::log_view_ui(ui, tab, &mut actions);
             });
-            super::tabs::notice_ui(ui, &mut entry.notice, entry.id);
         });
         super::rules_ui::windows_ui(&ctx, tab, &mut actions);
         drop(frame);

@@ -147,6 +147,8 @@ pub struct Answer {
 struct Prompt {
     ask: Ask,
     path: String,
+    /// Why no dialog could be shown (said in the prompt, beside the field).
+    why: String,
     /// The field takes the keyboard once, when the prompt opens.
     focus: bool,
 }
@@ -228,10 +230,11 @@ impl Dialogs {
         } else {
             dir.join(suggested).display().to_string()
         };
-        self.fell_back = Some(why);
+        self.fell_back = Some(why.clone());
         self.prompt = Some(Prompt {
             ask,
             path,
+            why,
             focus: true,
         });
     }
@@ -268,6 +271,8 @@ impl Dialogs {
             ui.set_width(460.0);
             ui.heading(prompt.ask.request.title());
             ui.label(t(S::TypePath));
+            // Why, here beside the field rather than over the window's controls.
+            ui.weak(&prompt.why);
             let label = ui.label(t(S::Path));
             let field = ui.add(
                 egui::TextEdit::singleline(&mut prompt.path)

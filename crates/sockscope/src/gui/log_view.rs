@@ -268,16 +268,16 @@ fn record_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
     match &tab.capture.recorder {
         Some(recorder) => {
             let label = tf(S::StopRecording, &[&human_bytes(recorder.bytes)]);
-            if ui
+            let stop = ui
                 .button(label)
-                .on_hover_text(recorder.path.display().to_string())
-                .clicked()
-            {
+                .on_hover_text(recorder.path.display().to_string());
+            super::testhook::tag(ui, &stop, "log.record");
+            if stop.clicked() {
                 actions.push(UiAction::StopRecording);
             }
         }
         None => {
-            ui.menu_button(t(S::Record), |ui| {
+            let menu = ui.menu_button(t(S::Record), |ui| {
                 for (format, label) in [
                     (RecordFormat::Raw, S::RecordRaw),
                     (RecordFormat::TextLog, S::RecordTextLog),
@@ -287,9 +287,9 @@ fn record_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
                         actions.push(UiAction::AskFile(FileRequest::Record(format)));
                     }
                 }
-            })
-            .response
-            .on_hover_text(t(S::TipRecord));
+            });
+            super::testhook::tag(ui, &menu.response, "log.record");
+            menu.response.on_hover_text(t(S::TipRecord));
         }
     }
 }

@@ -140,7 +140,12 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
 }
 
 /// Draws the status bar.
-pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+pub fn status_bar_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    notice: &mut Option<super::tabs::Notice>,
+    actions: &mut Vec<UiAction>,
+) {
     ui.horizontal(|ui| {
         let state = status_line(&tab.capture);
         if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
@@ -190,6 +195,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAct
             let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
             ui.label(RichText::new(text).color(error_color(ui)));
         }
+        super::tabs::notice_ui(ui, notice);
     });
 }
 

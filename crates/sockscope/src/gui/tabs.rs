@@ -147,28 +147,24 @@ impl TabEntry {
     /// Says `note` in this tab: in its log and as its notice.
     pub fn say(&mut self, note: Note, error: bool) {
         let note = Arc::new(note);
-        let kind = if error {
-            crate::capture::RecordKind::Error
-        } else {
-            crate::capture::RecordKind::Info
-        };
-        let now = std::time::SystemTime::now();
-        self.tab
-            .session
-            .capture()
-            .log
-            .push_note(now, kind, None, None, Arc::clone(&note));
+        push_note(&self.tab, Arc::clone(&note), error);
         self.notice = Some(Notice {
             note,
             error,
             at: Instant::now(),
         });
     }
+
+    /// Says `note` in this tab's log only.
+    pub fn log_note(&mut self, note: Note, error: bool) {
+        push_note(&self.tab, Arc::new(note), error);
+    }
 }
 
-/// Draws a tab's notice over the top of its log (it moves nothing). An information notice
-/// goes by itself after a while; an error stays until dismissed.
-pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>, tab_id: u64) {
+/// Draws a tab's notice at the end of the status bar, in the room the bar has left (so it
+/// covers nothing and moves nothing; the whole sentence on hover). An information notice goes
+/// by itself after a while; an error stays until dismissed.
+pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>) {
     let Some(notice) = slot.as_ref() else {
         return;
     };
@@ -184,24 +180,34 @@ pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>, tab_id: u64) {
     } else {
         ui.visuals().text_color()
     };
-    let mut dismiss = false;
-    let top = ui.max_rect().left_top() + egui::vec2(8.0, 4.0);
-    egui::Area::new(egui::Id::unique(("notice", tab_id)))
-        .fixed_pos(top)
-        .order(egui::Order::Foreground)
-        .show(ui.ctx(), |ui| {
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    if ui.small_button("×").on_hover_text(t(S::Dismiss)).clicked() {
-                        dismiss = true;
-                    }
-                    ui.label(RichText::new(notice.text()).color(color));
-                });
-            });
-        });
+    let text = notice.text();
+    let dismiss = ui
+        .with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let dismiss = ui.small_button("×").on_hover_text(t(S::Dismiss)).clicked();
+            let label = ui
+                .add(egui::Label::new(RichText::new(&text).color(color)).truncate())
+                .on_hover_text(&text);
+            super::testhook::tag(ui, &label, "notice");
+            dismiss
+        })
+        .inner;
     if dismiss {
         *slot = None;
     }
+}
+
+/// Says `note` in a tab's log (the notice is left as it is).
+fn push_note(tab: &Tab, note: Arc<Note>, error: bool) {
+    let kind = if error {
+        crate::capture::RecordKind::Error
+    } else {
+        crate::capture::RecordKind::Info
+    };
+    let now = std::time::SystemTime::now();
+    tab.session
+        .capture()
+        .log
+        .push_note(now, kind, None, None, note);
 }
 
 /// What the strip asked for.

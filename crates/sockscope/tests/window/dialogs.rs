@@ -135,3 +135,81 @@ fn while_a_dialog_is_open_the_window_repaints_and_every_datagram_reaches_the_log
     assert_eq!(datagrams, 2_000, "every datagram is in the log");
     drop(window);
 }
+
+/// True if two rects (x, y, width, height) overlap.
+fn overlap(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
+#[test]
+fn exports_one_after_another_through_the_path_prompt_all_land_and_no_notice_covers_a_control() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("prompt-exports");
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Opened from a profile, so the window has a notice ("Opened profile …") from the start.
+    let profile = dir.0.join("sensor.ron");
+    std::fs::write(
+        &profile,
+        format!(
+            r#"(version: 1, auto_connect: true, session: (mode: Udp, local_ip: "127.0.0.1", udp_port: "{port}"))"#
+        ),
+    )
+    .unwrap();
+    let display = Display::start();
+    let window = Window::start(
+        &display,
+        &dir.0,
+        &Start {
+            args: vec![profile.display().to_string()],
+            path: Some(path_without_zenity(&dir.0)),
+            ..Start::default()
+        },
+    );
+    window.rect("notice");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(b"reading 42", ("127.0.0.1", port)).unwrap();
+    // Four exports in a row, each right after the last prompt was answered, as a user in a
+    // hurry clicks.
+    let formats = ["export.text", "export.hex", "export.csv", "export.text"];
+    for (n, format) in formats.into_iter().enumerate() {
+        assert_no_notice_covers_a_control(&window);
+        window.click("log.export");
+        window.click(format);
+        window.rect("prompt.path");
+        let target = dir.0.join(format!("export-{n}.txt"));
+        window.key("ctrl+a");
+        window.type_text(target.to_str().unwrap());
+        window.key("Return");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // "reading 42", as text or as hex.
+        let landed = |t: String| t.contains("reading 42") || t.contains("72 65 61 64 69 6E 67");
+        while !std::fs::read_to_string(&target).is_ok_and(landed) {
+            assert!(
+                Instant::now() < deadline,
+                "export {n} ({format}) never landed"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_no_notice_covers_a_control(&window);
+    }
+}
+
+/// Whatever the window says now covers none of the log's controls.
+fn assert_no_notice_covers_a_control(window: &Window) {
+    if let Some(notice) = window.find("notice") {
+        for control in ["log.export", "log.pause", "log.record", "log.wrap"] {
+            if let Some(rect) = window.find(control) {
+                assert!(
+                    !overlap(notice, rect),
+                    "the notice {notice:?} covers {control} {rect:?}"
+                );
+            }
+        }
+    }
+}
