@@ -19,7 +19,7 @@ pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
-use crate::engine::{CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode};
+use crate::engine::{CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Target};
 use crate::i18n::S;
 
 /// Where the session's socket stands.
@@ -568,10 +568,11 @@ impl Capture {
             }
             Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
             Event::FileProgress {
+                to,
                 sent,
                 total,
                 finished,
-            } => self.apply_file(now, sent, total, finished),
+            } => self.apply_file(now, &to, (sent, total), finished),
             Event::Stopped => {
                 match self.link {
                     // Stopped while connecting: the user gave the connect up.
@@ -793,9 +794,37 @@ impl Capture {
         }
     }
 
-    fn apply_file(&mut self, now: SystemTime, sent: u64, total: u64, finished: bool) {
+    /// A file send's progress. Its bytes count as sent — for the session and for each client
+    /// or peer it goes to, with the rate and the chart — and the whole file as one message.
+    fn apply_file(&mut self, now: SystemTime, to: &Target, progress: (u64, u64), finished: bool) {
+        let (sent, total) = progress;
         let before = self.sending.file.as_ref().map_or(0, |f| f.sent);
-        self.counters.tx_bytes += sent.saturating_sub(before);
+        let n = sent.saturating_sub(before);
+        let message = u64::from(finished && sent > 0);
+        let clients: Vec<ConnId> = match to {
+            Target::Conn(conn) => vec![*conn],
+            Target::AllConns => self.clients.keys().copied().collect(),
+            Target::Addr(_) => Vec::new(),
+        };
+        // Sent to every client, the file went out once to each.
+        let copies = clients.len().max(1) as u64;
+        self.counters.tx_bytes += n * copies;
+        self.counters.tx_messages += message * copies;
+        self.counters.tx_rate.add(now, n * copies);
+        self.counters.history.add(now, 0, n * copies);
+        for conn in clients {
+            if let Some(client) = self.clients.get_mut(&conn) {
+                client.tx_bytes += n;
+                client.tx_messages += message;
+                client.tx_rate.add(now, n);
+                client.history.add(now, 0, n);
+            }
+        }
+        if let Target::Addr(addr) = to
+            && let Some(peer) = self.peers.get_mut(addr)
+        {
+            peer.tx_bytes += n;
+        }
         if finished {
             let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
@@ -1141,6 +1170,7 @@ mod tests {
         cap.begin(Mode::TcpClient);
         cap.sending.file_name = Some("fw.bin".into());
         cap.apply(Event::FileProgress {
+            to: Target::AllConns,
             sent: 10,
             total: 10,
             finished: true,

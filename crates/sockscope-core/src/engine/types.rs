@@ -540,6 +540,8 @@ pub enum Event {
     },
     /// How far a file send is.
     FileProgress {
+        /// Where the file goes (its bytes count for those clients or that peer).
+        to: Target,
         /// Bytes handed to the socket.
         sent: u64,
         /// The file's size.

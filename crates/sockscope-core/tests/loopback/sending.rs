@@ -304,3 +304,47 @@ fn cancel_stops_a_file_send_midway() {
     assert_eq!(received, *sent);
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_sent_file_counts_for_each_client_it_went_to_and_as_one_message() {
+    use sockscope_core::codec::framing::Framing;
+    const LEN: u64 = 1 << 20;
+    let path = write_file(LEN);
+    let session =
+        crate::util::open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |_| {});
+    let addr = crate::util::bound(&session);
+    let mut peers: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    crate::util::wait_capture(&session, "two clients", |c| c.clients.len() == 2);
+    let readers: Vec<_> = peers
+        .iter_mut()
+        .map(|p| {
+            let mut p = p.try_clone().unwrap();
+            std::thread::Builder::new()
+                .name("file-reader".into())
+                .spawn(move || read_n(&mut p, LEN as usize).len())
+                .unwrap()
+        })
+        .collect();
+    session.send_file(Target::AllConns, path.clone(), 16 << 10, Pace::Unlimited);
+    for reader in readers {
+        assert_eq!(reader.join().unwrap() as u64, LEN);
+    }
+    crate::util::wait_capture(&session, "the file's end", |c| {
+        c.sending.file.is_none() && c.counters.tx_messages == 2
+    });
+    let capture = session.capture();
+    for client in capture.clients.values() {
+        assert_eq!(
+            (client.tx_bytes, client.tx_messages),
+            (LEN, 1),
+            "each client's ↑ counts the file it got"
+        );
+    }
+    assert_eq!(
+        (capture.counters.tx_bytes, capture.counters.tx_messages),
+        (2 * LEN, 2),
+        "the session counts a copy to each"
+    );
+    drop(capture);
+    std::fs::remove_file(path).unwrap();
+}

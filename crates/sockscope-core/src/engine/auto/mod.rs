@@ -324,6 +324,7 @@ impl Stage {
     pub fn cancel_file(&mut self, wire: &mut dyn Wire) {
         if let Some(file) = self.file.take() {
             wire.emit(Event::FileProgress {
+                to: file.to.clone(),
                 sent: file.sent,
                 total: file.total,
                 finished: true,
@@ -425,6 +426,7 @@ impl Stage {
             self.file_report = Instant::now();
             let (sent, total) = (file.sent, file.total);
             wire.emit(Event::FileProgress {
+                to: file.to.clone(),
                 sent,
                 total,
                 finished: false,
@@ -435,6 +437,7 @@ impl Stage {
     fn finish_file(&mut self, wire: &mut dyn Wire) {
         if let Some(file) = self.file.take() {
             wire.emit(Event::FileProgress {
+                to: file.to.clone(),
                 sent: file.sent,
                 total: file.total,
                 finished: true,
