@@ -613,7 +613,18 @@ impl Session {
         selection: Selection,
         errors: &mut FieldErrors,
     ) -> Result<Target, SendError> {
-        let can_send = self.can_send(form.mode, &self.capture());
+        self.target_in(&self.capture(), form, selection, errors)
+    }
+
+    /// [`target`](Self::target), with this session's capture already locked by the caller.
+    pub fn target_in(
+        &self,
+        capture: &Capture,
+        form: &Form,
+        selection: Selection,
+        errors: &mut FieldErrors,
+    ) -> Result<Target, SendError> {
+        let can_send = self.can_send(form.mode, capture);
         if !can_send {
             let why = match form.mode {
                 Mode::TcpClient => S::NotConnectedClient,
@@ -629,7 +640,7 @@ impl Session {
             // A relay has two sides: a send goes to the one picked in the list.
             (Mode::Relay, _) => return Err(Note::say(S::RelayPickTarget, [])),
             (Mode::Udp, Selection::LatestPeer) => {
-                let latest = self.capture().latest_sender();
+                let latest = capture.latest_sender();
                 Target::Addr(latest.ok_or_else(|| Note::say(S::NoDatagram, []))?)
             }
             (Mode::Udp, _) => {
@@ -638,11 +649,7 @@ impl Session {
                 // No remote address typed: answer whoever spoke last.
                 let remote = remote.or_else(|| {
                     let typed = !form.remote_ip.trim().is_empty();
-                    if typed {
-                        None
-                    } else {
-                        self.capture().latest_sender()
-                    }
+                    if typed { None } else { capture.latest_sender() }
                 });
                 errors.remote_ip = found.remote_ip;
                 errors.remote_port = found.remote_port;

@@ -60,11 +60,10 @@ pub fn send_panel_ui(
             let response = ui
                 .add_enabled(tab.send_enabled(), send)
                 .on_hover_text(action.tooltip())
-                .on_disabled_hover_text(t(if tab.can_send() {
-                    S::FixSendBox
-                } else {
-                    S::NobodyToSend
-                }));
+                .on_disabled_hover_text(match tab.send_target() {
+                    Ok(_) => t(S::FixSendBox).to_owned(),
+                    Err(why) => why.to_string(),
+                });
             if response.clicked() {
                 actions.push(UiAction::Send);
             }

@@ -316,7 +316,15 @@ impl TabUi<'_> {
 
     /// Whether there is someone to send to now.
     pub fn can_send(&self) -> bool {
-        self.session.can_send(self.form.mode, &self.capture)
+        self.send_target().is_ok()
+    }
+
+    /// Where the send box would go now, or why nowhere (UDP: no remote address and nobody
+    /// has sent yet, say).
+    pub fn send_target(&self) -> Result<crate::engine::Target, crate::capture::Note> {
+        let mut scratch = FieldErrors::default();
+        self.session
+            .target_in(&self.capture, self.form, self.selection, &mut scratch)
     }
 
     /// Whether the Send button works: someone to send to and a valid send box.
@@ -458,8 +466,10 @@ impl Tab {
 
     /// Whether there is someone to send to now.
     pub fn can_send(&self) -> bool {
+        let mut scratch = FieldErrors::default();
         self.session
-            .can_send(self.form.mode, &self.session.capture())
+            .target(&self.form, self.selection, &mut scratch)
+            .is_ok()
     }
 
     /// The label of the open/close button for the current state.
@@ -633,7 +643,11 @@ impl Tab {
             if gone {
                 self.selection = Selection::Default;
             }
-            let can_send = self.session.can_send(self.form.mode, &capture);
+            let mut scratch = FieldErrors::default();
+            let can_send = self
+                .session
+                .target_in(&capture, &self.form, self.selection, &mut scratch)
+                .is_ok();
             if self
                 .send_note
                 .as_ref()

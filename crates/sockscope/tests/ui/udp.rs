@@ -367,3 +367,26 @@ fn a_relay_tab_forwards_a_real_client_to_an_echo_server_and_cut_all_ends_it() {
             .any(|r| r.text().starts_with("Cut "))
     });
 }
+
+#[test]
+fn with_no_remote_address_send_waits_for_a_sender_and_its_note_goes_when_one_comes() {
+    let (mut harness, addr) = udp_tab(Form::default());
+    // Nobody to send to: Send is off, and Ctrl+Enter says why under the send box.
+    assert!(!harness.state().tab().can_send());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    harness.run();
+    assert!(
+        harness.state().tab().send_note.is_some(),
+        "a sentence says why nothing went"
+    );
+    let peer = peer();
+    datagram(&mut harness, &peer, addr);
+    harness.run();
+    assert!(harness.state().tab().can_send(), "a sender to answer now");
+    assert!(
+        harness.state().tab().send_note.is_none(),
+        "the note about having nobody to send to is gone"
+    );
+    click_send(&mut harness);
+    receives(&peer, b"hi");
+}
