@@ -46,8 +46,14 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     super::testhook::tag_rect(ui, ui.available_rect_before_wrap(), "log.area");
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
+        // Cleared while open, the hint says what the session is doing, not how to start one.
+        let hint = if tab.is_open() {
+            tf(S::EmptyLogOpen, &[&super::status_bar::status_line(capture)])
+        } else {
+            t(S::EmptyLog).to_owned()
+        };
         ui.centered_and_justified(|ui| {
-            ui.weak(t(S::EmptyLog));
+            ui.weak(hint);
         });
         return;
     }

@@ -157,3 +157,36 @@ fn a_second_click_where_a_closed_clients_x_was_does_not_close_the_next_client() 
     });
     let _ = clients[0].write_all(b"x");
 }
+
+#[test]
+fn a_log_cleared_while_listening_says_it_is_waiting_for_data() {
+    use eframe::egui::{Key, Modifiers};
+    use sockscope::capture::LinkState;
+    let mut harness = super::harness(sockscope::gui::state::Form {
+        mode: sockscope::engine::Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..sockscope::gui::state::Form::default()
+    });
+    harness.get_by_label("Listen").click();
+    super::run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    harness.run();
+    assert!(
+        harness.query_by_label_contains("Pick a mode").is_none(),
+        "no 'pick a mode' while listening"
+    );
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    assert!(
+        harness
+            .query_by_label_contains(&format!(
+                "Listening on {addr} · clients: 0 — waiting for data"
+            ))
+            .is_some(),
+        "says where it listens"
+    );
+}
