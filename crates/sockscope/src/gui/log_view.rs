@@ -46,15 +46,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     super::testhook::tag_rect(ui, ui.available_rect_before_wrap(), "log.area");
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
-        // Cleared while open, the hint says what the session is doing, not how to start one.
-        let hint = if tab.is_open() {
-            tf(S::EmptyLogOpen, &[&super::status_bar::status_line(capture)])
-        } else {
-            t(S::EmptyLog).to_owned()
-        };
-        ui.centered_and_justified(|ui| {
-            ui.weak(hint);
-        });
+        empty_hint_ui(ui, tab);
         return;
     }
     paused_note_ui(ui, tab);
@@ -132,6 +124,22 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         };
         list.ui(ui, marks, scroll_to, &mut view.follow, actions);
     }
+}
+
+/// What an empty log says. Cleared while open, it says what the session is doing, not how to
+/// start one.
+fn empty_hint_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+    let hint = if tab.is_open() {
+        tf(
+            S::EmptyLogOpen,
+            &[&super::status_bar::status_line(&tab.capture)],
+        )
+    } else {
+        t(S::EmptyLog).to_owned()
+    };
+    ui.centered_and_justified(|ui| {
+        ui.weak(hint);
+    });
 }
 
 /// While paused, says so when the log's cap took rows the paused view was showing (a flood
@@ -353,6 +361,7 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
 }
 
 fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>) {
+    super::testhook::value(ui.ctx(), "log.detail", record.seq);
     ui.horizontal(|ui| {
         let peer = record
             .peer
@@ -507,11 +516,16 @@ fn add_row(
         }
         None => ui.add(label.extend()),
     };
+    // The row is the whole width of the list, not just its text: a click on the empty part
+    // to the right of a short row opens it too.
+    let right = ui.clip_rect().right().max(response.rect.right());
+    let wide = egui::Rect::from_min_max(response.rect.min, egui::pos2(right, response.rect.max.y));
+    let row = ui.interact(wide, ui.scope_id().with(("row", seq)), egui::Sense::click());
     if let Some(fill) = marks.fill(ui, seq) {
         ui.painter()
-            .rect_filled(response.rect, 2.0, fill.gamma_multiply(0.5));
+            .rect_filled(wide, 2.0, fill.gamma_multiply(0.5));
     }
-    if response.clicked() {
+    if response.clicked() || row.clicked() {
         actions.push(UiAction::SelectRecord(Some(seq)));
     }
     response

@@ -9,6 +9,14 @@ use std::time::{Duration, Instant};
 use super::{Display, TempDir, Window, can_run, free_port};
 
 impl Window {
+    /// A value the program noted this frame (`name = value`).
+    pub fn value(&self, name: &str) -> Option<String> {
+        self.frame_tags().lines().find_map(|line| {
+            let (key, value) = line.split_once(" = ")?;
+            (key == name).then(|| value.to_owned())
+        })
+    }
+
     /// One frame's tags, as the program wrote them.
     fn frame_tags(&self) -> String {
         std::fs::read_to_string(&self.rects).unwrap_or_default()
@@ -282,4 +290,53 @@ fn each_tab_keeps_its_place_through_datagrams_and_a_cyclic_send() {
         Some(first),
         "the UDP tab came back elsewhere: {back:?}"
     );
+}
+
+#[test]
+fn a_click_anywhere_on_a_row_opens_its_detail() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("row-click");
+    let port = free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start();
+    let window = Window::open(&display, &dir, &workspace);
+    let sender = burst(port, 3, false);
+    sender.join().unwrap();
+    window.wait_quiet();
+    let text = window.frame_tags();
+    let LogRows { rows, list, .. } = Window::log_rows_of(&text);
+    let list = list.unwrap();
+    // A short data row: its text ends well before the list's right edge.
+    let (seq, row) = *rows
+        .iter()
+        .find(|(_, r)| r.0 + r.2 < list.0 + list.2 - 100.0)
+        .expect("a row shorter than the list");
+    let (x, y) = (
+        (list.0 + list.2 - 40.0) as i32,
+        (row.1 + row.3 / 2.0) as i32,
+    );
+    window.xdo(&[
+        "mousemove",
+        "--window",
+        &window.wid.clone(),
+        &x.to_string(),
+        &y.to_string(),
+    ]);
+    window.xdo(&["click", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while window
+        .value("log.detail")
+        .and_then(|v| v.parse::<u64>().ok())
+        != Some(seq)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "a click right of row #{seq}'s text did not open its detail"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
