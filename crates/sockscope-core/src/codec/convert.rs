@@ -32,18 +32,30 @@ pub enum Unconverted {
 
 /// Converts the send box from one input mode to another, keeping the bytes it stands for.
 pub fn convert(text: &str, from: InputMode, to: InputMode, encoding: TextEncoding) -> Converted {
-    let kept = |note| Converted {
-        mode: to,
-        text: text.to_owned(),
-        note,
-    };
     if from == to || text.is_empty() {
-        return kept(None);
+        return Converted {
+            mode: to,
+            text: text.to_owned(),
+            note: None,
+        };
     }
+    // The characters stay. Typed in the wrong mode (not valid in the old one), they stood for
+    // no bytes: the new mode is what the user meant. Valid but not convertible (variables,
+    // which hex cannot hold), the box stays in its old mode — switching the mode alone would
+    // make the same characters stand for other bytes.
+    let kept = |note: Unconverted| Converted {
+        mode: if matches!(note, Unconverted::Invalid(_)) {
+            to
+        } else {
+            from
+        },
+        text: text.to_owned(),
+        note: Some(note),
+    };
     match (from, to) {
         (InputMode::Hex, _) => match hex::parse(text) {
             Ok(bytes) => from_bytes(&bytes, to, encoding),
-            Err(e) => kept(Some(Unconverted::Invalid(e.to_string()))),
+            Err(e) => kept(Unconverted::Invalid(e.to_string())),
         },
         (InputMode::Text, InputMode::Escapes) => Converted {
             mode: to,
@@ -61,11 +73,11 @@ pub fn convert(text: &str, from: InputMode, to: InputMode, encoding: TextEncodin
                 text: text.to_owned(),
                 note: Some(Unconverted::NotText),
             },
-            Err(note) => kept(Some(note)),
+            Err(note) => kept(note),
         },
         (_, _) => match body_bytes(text, from, encoding) {
             Ok(bytes) => from_bytes(&bytes, to, encoding),
-            Err(note) => kept(Some(note)),
+            Err(note) => kept(note),
         },
     }
 }
@@ -334,6 +346,18 @@ mod tests {
         );
         assert_eq!(c.text, "T={{counter}}");
         assert_eq!(c.note, Some(Unconverted::Variables));
+        // And the box stays in Text: as hex the same characters would be other bytes.
+        assert_eq!(c.mode, InputMode::Text);
+        let from_escapes = convert(
+            "\\x41{{counter}}",
+            InputMode::Escapes,
+            InputMode::Hex,
+            TextEncoding::UTF_8,
+        );
+        assert_eq!(
+            (from_escapes.mode, from_escapes.note),
+            (InputMode::Escapes, Some(Unconverted::Variables))
+        );
         let esc = convert(
             "a\\b{{counter}}\n",
             InputMode::Text,
