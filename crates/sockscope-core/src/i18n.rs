@@ -260,6 +260,9 @@ strings! {
 
     // Log view.
     EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";
+    LogOptions => "Options ▼", "选项 ▼";
+    FieldError => "{}: {}", "{}：{}";
+    FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";
     EmptyLogOpen => "{} — waiting for data.", "{} — 等待数据。";
     Frames => "Frames", "帧";
     RawReads => "Raw reads, as they arrived", "原始读取（按到达顺序）";

@@ -283,8 +283,9 @@ impl Form {
     pub fn field_errors(&self) -> FieldErrors {
         let mut errors = FieldErrors::default();
         self.local_addr(&mut errors);
-        let udp_remote_typed = self.mode == Mode::Udp
-            && !(self.remote_ip.trim().is_empty() && self.remote_port.trim().is_empty());
+        // UDP with no remote IP answers the latest sender: an empty IP is not a mistake,
+        // whatever the port says.
+        let udp_remote_typed = self.mode == Mode::Udp && !self.remote_ip.trim().is_empty();
         if self.needs_remote() || udp_remote_typed {
             self.remote_addr(&mut errors);
         }

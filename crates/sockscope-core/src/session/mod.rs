@@ -651,8 +651,10 @@ impl Session {
                     let typed = !form.remote_ip.trim().is_empty();
                     if typed { None } else { capture.latest_sender() }
                 });
-                errors.remote_ip = found.remote_ip;
-                errors.remote_port = found.remote_port;
+                if !form.remote_ip.trim().is_empty() {
+                    errors.remote_ip = found.remote_ip;
+                    errors.remote_port = found.remote_port;
+                }
                 Target::Addr(remote.ok_or_else(|| Note::say(S::SetRemoteOrPeer, []))?)
             }
             _ => Target::AllConns,

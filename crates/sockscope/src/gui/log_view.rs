@@ -162,8 +162,14 @@ fn paused_note_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
 }
 
+/// Below this width the toolbar's view switches go into one menu, so the toolbar stays one
+/// line (at 1024×640 Record went to a second line).
+const COMPACT_TOOLBAR: f32 = 780.0;
+
 fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    // Wraps onto a second line when the log is narrow, instead of hiding Export and Record.
+    let compact = ui.available_width() < COMPACT_TOOLBAR;
+    // Still wraps onto a second line when the log is narrower than that, rather than hiding
+    // Export and Record.
     ui.horizontal_wrapped(|ui| {
         let paused = tab.view.index.paused_at.is_some();
         let label = if paused {
@@ -208,12 +214,12 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             .response
             .labelled_by(show.id)
             .on_hover_text(t(S::TipFilterPeer));
-        ui.checkbox(&mut tab.form.stream_view, t(S::Stream))
-            .on_hover_text(t(S::TipStream));
-        ui.checkbox(&mut tab.view.filter.hide_sent, t(S::HideSent));
-        ui.checkbox(&mut tab.view.filter.hide_received, t(S::HideReceived));
-        ui.checkbox(&mut tab.form.show_controls, t(S::ShowControls))
-            .on_hover_text(t(S::TipShowControls));
+        if compact {
+            let menu = ui.menu_button(t(S::LogOptions), |ui| view_switches_ui(ui, tab));
+            super::testhook::tag(ui, &menu.response, "log.options");
+        } else {
+            view_switches_ui(ui, tab);
+        }
         let find = super::actions::Action::Find;
         if ui
             .selectable_label(tab.view.search_open, find.label())
@@ -224,6 +230,16 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         }
         file_menus_ui(ui, tab, actions);
     });
+}
+
+/// Stream, Hide sent, Hide received, Show \r\n: in the toolbar, or in its Options menu.
+fn view_switches_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+    ui.checkbox(&mut tab.form.stream_view, t(S::Stream))
+        .on_hover_text(t(S::TipStream));
+    ui.checkbox(&mut tab.view.filter.hide_sent, t(S::HideSent));
+    ui.checkbox(&mut tab.view.filter.hide_received, t(S::HideReceived));
+    ui.checkbox(&mut tab.form.show_controls, t(S::ShowControls))
+        .on_hover_text(t(S::TipShowControls));
 }
 
 /// Export and Record (接收转向文件) menus.

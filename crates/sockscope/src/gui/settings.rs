@@ -6,7 +6,7 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::i18n::{S, t, tf};
 use super::send_options;
-use super::state::{Selection, TabUi, UiAction};
+use super::state::{FieldErrors, Selection, TabUi, UiAction};
 use super::status_bar::{human_bytes, rate_text};
 use crate::codec::TextEncoding;
 use crate::engine::{ConnId, Mode};
@@ -26,13 +26,6 @@ pub fn mode_label(mode: Mode) -> &'static str {
 /// The error colour, readable on both themes.
 pub fn error_color(ui: &egui::Ui) -> Color32 {
     ui.visuals().error_fg_color
-}
-
-/// A message under a field, in the error colour at the body size; nothing when there is none.
-pub(super) fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
-    if let Some(message) = error {
-        ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
-    }
 }
 
 /// Marks a field whose content is wrong with a border in the error colour.
@@ -79,8 +72,46 @@ impl Field<'_> {
                 .on_hover_text(self.tooltip);
             mark_bad_field(ui, &field, self.error.is_some());
         });
-        field_error_ui(ui, self.error);
     }
+}
+
+/// The address fields' messages, in one slot under the last of them that always keeps a
+/// line: a message that comes or goes as the user types moves no address field (a click
+/// meant for the port used to land on the IP's message). Each message names its field.
+fn address_errors_ui(ui: &mut egui::Ui, errors: &FieldErrors, mode: Mode) {
+    let named = address_errors(errors, mode);
+    if named.is_empty() {
+        let height = ui.text_style_height(&egui::TextStyle::Body);
+        ui.allocate_space(egui::vec2(ui.available_width(), height));
+        return;
+    }
+    for line in named {
+        ui.add(egui::Label::new(RichText::new(line).color(error_color(ui))).wrap());
+    }
+}
+
+/// "Remote IP: not an IP address …", one per bad address field.
+fn address_errors(errors: &FieldErrors, mode: Mode) -> Vec<String> {
+    let relay = mode == Mode::Relay;
+    [
+        (S::LocalIp, &errors.local_ip),
+        (S::LocalPort, &errors.local_port),
+        (
+            if relay { S::UpstreamIp } else { S::RemoteIp },
+            &errors.remote_ip,
+        ),
+        (
+            if relay {
+                S::UpstreamPort
+            } else {
+                S::RemotePort
+            },
+            &errors.remote_port,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, error)| error.as_ref().map(|e| tf(S::FieldError, &[&t(field), e])))
+    .collect()
 }
 
 /// Draws the whole settings column.
@@ -145,7 +176,6 @@ fn network_ui(
             ui.add_space(4.0);
             ui.add_enabled_ui(!local_locked, |ui| {
                 local_ip_ui(ui, tab, interfaces);
-                field_error_ui(ui, tab.errors.local_ip.as_ref());
                 let port_tip = t(match tab.form.mode {
                     Mode::TcpClient => S::TipPortClient,
                     Mode::TcpServer => S::TipPortServer,
@@ -169,6 +199,7 @@ fn network_ui(
             if tab.form.mode != Mode::TcpServer {
                 ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab, nics));
             }
+            address_errors_ui(ui, &tab.errors, tab.form.mode);
             if tab.form.mode == Mode::TcpClient {
                 ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.horizontal(|ui| {
@@ -275,7 +306,6 @@ fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Inte
                 tab.form.remote_ip = ip;
             }
         });
-        field_error_ui(ui, error.as_ref());
     } else {
         let error = tab.errors.remote_ip.as_ref();
         Field {
@@ -564,7 +594,15 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         S::StopReconnecting => S::TipStopReconnecting,
         _ => S::TipClose,
     });
-    let button = ui.add(button).on_hover_text(tip);
+    // Nothing to open with a bad address: the button says which field to fix.
+    let blocked = !tab.is_open() && tab.errors.any();
+    let button = ui
+        .add_enabled(!blocked, button)
+        .on_hover_text(tip)
+        .on_disabled_hover_text(tf(
+            S::FixFieldsFirst,
+            &[&address_errors(&tab.errors, tab.form.mode).join("\n")],
+        ));
     super::testhook::tag(ui, &button, "net.open");
     if button.clicked() {
         actions.push(UiAction::ToggleOpen);

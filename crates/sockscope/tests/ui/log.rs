@@ -190,3 +190,23 @@ fn a_log_cleared_while_listening_says_it_is_waiting_for_data() {
         "says where it listens"
     );
 }
+
+#[test]
+fn at_1024_by_640_the_log_toolbar_is_one_line_with_its_switches_in_a_menu() {
+    for lang in [Lang::En, Lang::Zh] {
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size([1024.0, 640.0])
+            .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, Form::default()));
+        harness.state_mut().set_lang(lang);
+        harness.run();
+        let top = |label: &str| harness.get_by_label(label).rect().top();
+        let (pause, record) = match lang {
+            Lang::En => ("Pause", "Record"),
+            Lang::Zh => ("暂停", "接收转向文件"),
+        };
+        assert!(
+            (top(pause) - top(record)).abs() < 1.0,
+            "{lang:?}: Record is on another line than Pause"
+        );
+    }
+}

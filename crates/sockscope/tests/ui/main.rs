@@ -201,17 +201,36 @@ fn bad_ip_and_port_show_messages_and_open_nothing() {
         remote_port: String::new(),
         ..Form::default()
     });
+    let port_at = |h: &Harness<'static, App>| {
+        h.get_by_role_and_label(Role::TextInput, "Remote port")
+            .rect()
+            .top()
+    };
+    let before = port_at(&harness);
     type_into(
         &mut harness,
         Role::TextInput,
         Some("Remote IP"),
         "300.1.1.1",
     );
+    // The IP's message comes without moving the port field from under the pointer.
+    assert!(
+        (port_at(&harness) - before).abs() < 0.5,
+        "the port field moved"
+    );
     type_into(&mut harness, Role::TextInput, Some("Remote port"), "70000");
+    harness.get_by_label("Remote IP: 300.1.1.1 is not an IP address: 300 is more than 255");
+    harness.get_by_label("Remote port: 70000 is not a port: ports go from 0 to 65535");
+    // Connect cannot be pressed while the address is wrong.
+    assert!(
+        harness
+            .get_by_label("Connect")
+            .accesskit_node()
+            .is_disabled(),
+        "Connect is disabled"
+    );
     harness.get_by_label("Connect").click();
     harness.run();
-    harness.get_by_label("300.1.1.1 is not an IP address: 300 is more than 255");
-    harness.get_by_label("70000 is not a port: ports go from 0 to 65535");
     assert!(!harness.state().tab().is_open(), "nothing was opened");
 }
 
