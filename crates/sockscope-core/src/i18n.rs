@@ -260,6 +260,7 @@ strings! {
 
     // Log view.
     EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";
+    ChartDeparted => "{} (left)", "{}（已断开）";
     LogOptions => "Options ▼", "选项 ▼";
     FieldError => "{}: {}", "{}：{}";
     FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";

@@ -6,7 +6,7 @@ mod log;
 mod note;
 mod view;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
@@ -198,6 +198,9 @@ pub struct Counters {
     pub history: RateHistory,
 }
 
+/// Ended connections whose counters and chart are kept.
+pub const DEPARTED: usize = 32;
+
 /// Bytes received and sent per wall-clock second, for the last [`RateHistory::KEEP`] seconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateHistory {
@@ -230,6 +233,20 @@ impl RateHistory {
             self.seconds.pop_front();
         }
     }
+
+    /// How many seconds the chart should show at `now`: back to the first second with
+    /// traffic, at least [`MIN_SPAN`](Self::MIN_SPAN) and at most [`KEEP`](Self::KEEP) — a
+    /// 20-second session is not a spike at the edge of ten minutes.
+    pub fn span(&self, now: SystemTime) -> u64 {
+        let now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let first = self.seconds.front().map_or(now, |f| f.0);
+        (now.saturating_sub(first) + 1).clamp(Self::MIN_SPAN, Self::KEEP)
+    }
+
+    /// The shortest span the chart shows.
+    pub const MIN_SPAN: u64 = 30;
 
     /// The last `span` whole seconds before `now`, oldest first: (seconds before now, bytes
     /// received, bytes sent), with zeros where nothing moved.
@@ -327,6 +344,9 @@ pub struct Capture {
     pub log: LogStore,
     /// Open TCP connections.
     pub clients: BTreeMap<ConnId, Client>,
+    /// Connections that ended, newest last (at most [`DEPARTED`]): their rate charts can still
+    /// be looked at.
+    pub departed: VecDeque<(ConnId, Client)>,
     /// UDP peers, by address.
     pub peers: BTreeMap<SocketAddr, Peer>,
     /// UDP: the multicast groups joined.
@@ -587,7 +607,10 @@ impl Capture {
                     _ => {}
                 }
                 self.link = LinkState::Idle;
-                self.clients.clear();
+                let left: Vec<ConnId> = self.clients.keys().copied().collect();
+                for conn in left {
+                    self.depart(conn);
+                }
                 self.groups.clear();
                 self.sending.scheduled = None;
                 self.sending.file = None;
@@ -695,6 +718,16 @@ impl Capture {
         self.secured.insert(conn, Arc::new(info));
     }
 
+    /// A connection ended: its counters and chart go to [`departed`](Self::departed).
+    fn depart(&mut self, conn: ConnId) {
+        if let Some(client) = self.clients.remove(&conn) {
+            if self.departed.len() >= DEPARTED {
+                self.departed.pop_front();
+            }
+            self.departed.push_back((conn, client));
+        }
+    }
+
     fn apply_closed(
         &mut self,
         now: SystemTime,
@@ -703,7 +736,7 @@ impl Capture {
         reason: CloseReason,
     ) {
         self.seen_conn(conn);
-        self.clients.remove(&conn);
+        self.depart(conn);
         // A reset or an error stands out from an orderly close.
         let kind = match reason {
             CloseReason::PeerClosed
@@ -1176,6 +1209,59 @@ mod tests {
             finished: true,
         });
         assert_eq!(last_text(&cap), "File fw.bin sent: 10 bytes");
+    }
+
+    #[test]
+    fn the_rate_chart_spans_back_to_the_first_traffic_between_30_s_and_10_min() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let ago = |s: u64| now - std::time::Duration::from_secs(s);
+        let mut history = RateHistory::default();
+        assert_eq!(history.span(now), 30, "nothing yet");
+        history.add(ago(20), 5, 0);
+        assert_eq!(
+            history.span(now),
+            30,
+            "20 s of traffic in the shortest span"
+        );
+        history.add(ago(10), 5, 0);
+        let mut long = RateHistory::default();
+        long.add(ago(100), 1, 0);
+        long.add(ago(1), 1, 0);
+        assert_eq!(long.span(now), 101);
+        // Traffic for a quarter of an hour: the last ten minutes are kept and shown.
+        let mut old = RateHistory::default();
+        for s in (1..=900).rev().step_by(100) {
+            old.add(ago(s), 1, 0);
+        }
+        old.add(ago(1), 1, 0);
+        assert_eq!(old.span(now), RateHistory::KEEP);
+    }
+
+    #[test]
+    fn a_client_that_left_keeps_its_counters_and_chart() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        cap.apply(Event::Connected {
+            conn: ConnId(3),
+            peer,
+            local,
+        });
+        cap.clients
+            .get_mut(&ConnId(3))
+            .unwrap()
+            .history
+            .add(SystemTime::now(), 42, 0);
+        cap.apply(Event::Closed {
+            conn: ConnId(3),
+            peer,
+            reason: CloseReason::PeerClosed,
+        });
+        assert!(cap.clients.is_empty());
+        let (id, client) = cap.departed.back().unwrap();
+        assert_eq!((*id, client.peer), (ConnId(3), peer));
+        assert!(client.history.span(SystemTime::now()) >= RateHistory::MIN_SPAN);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::i18n::{S, t, tf};
 use super::settings::error_color;
 use super::state::{TabUi, UiAction};
 use crate::capture::{Capture, LinkState};
-use crate::engine::Mode;
+use crate::engine::{ConnId, Mode};
 
 /// Bytes as people read them: 999 B, 1.2 KiB, 3.4 MiB.
 pub fn human_bytes(n: u64) -> String {
@@ -75,28 +75,41 @@ fn sparkline_ui(
     response
 }
 
-/// The session's (or one client's) bytes per second in and out over the last ten minutes.
+/// The session's (or one client's, connected or gone) bytes per second in and out, back to
+/// its first traffic (ten minutes at most), in the status bar's units.
 pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     let now = std::time::SystemTime::now();
-    // Whose: the session, or one TCP client.
-    if !tab.capture.clients.is_empty() {
+    let capture = &tab.capture;
+    // Whose: the session, or one TCP client (also one that left).
+    if !capture.clients.is_empty() || !capture.departed.is_empty() {
+        let name = |id: ConnId| -> Option<String> {
+            if let Some(c) = capture.clients.get(&id) {
+                return Some(super::shown_addr(c.peer).to_string());
+            }
+            capture
+                .departed
+                .iter()
+                .find(|(d, _)| *d == id)
+                .map(|(_, c)| tf(S::ChartDeparted, &[&super::shown_addr(c.peer)]))
+        };
         let of = tab.view.chart_of;
-        let shown = of.and_then(|id| tab.capture.clients.get(&id)).map_or_else(
-            || t(S::ChartSession).to_owned(),
-            |c| super::shown_addr(c.peer).to_string(),
-        );
+        let shown = of
+            .and_then(name)
+            .unwrap_or_else(|| t(S::ChartSession).to_owned());
         ui.horizontal(|ui| {
             let label = ui.label(t(S::ChartOf)).id;
             egui::ComboBox::from_id_salt("chart_of")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut tab.view.chart_of, None, t(S::ChartSession));
-                    for (id, client) in &tab.capture.clients {
-                        ui.selectable_value(
-                            &mut tab.view.chart_of,
-                            Some(*id),
-                            super::shown_addr(client.peer).to_string(),
-                        );
+                    let ids = capture
+                        .clients
+                        .keys()
+                        .chain(capture.departed.iter().rev().map(|(id, _)| id));
+                    for id in ids {
+                        if let Some(text) = name(*id) {
+                            ui.selectable_value(&mut tab.view.chart_of, Some(*id), text);
+                        }
                     }
                 })
                 .response
@@ -106,9 +119,17 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     let history = tab
         .view
         .chart_of
-        .and_then(|id| tab.capture.clients.get(&id))
-        .map_or(&tab.capture.counters.history, |c| &c.history);
-    let series = history.series(now, sockscope_core::capture::RateHistory::KEEP);
+        .and_then(|id| {
+            capture.clients.get(&id).or_else(|| {
+                capture
+                    .departed
+                    .iter()
+                    .find(|(d, _)| *d == id)
+                    .map(|(_, c)| c)
+            })
+        })
+        .map_or(&capture.counters.history, |c| &c.history);
+    let series = history.series(now, history.span(now));
     let rx: Vec<[f64; 2]> = series
         .iter()
         .map(|(s, rx, _)| [*s as f64, *rx as f64])
@@ -117,11 +138,31 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         .iter()
         .map(|(s, _, tx)| [*s as f64, *tx as f64])
         .collect();
+    let per_second = |value: f64| format!("{}/s", human_bytes(value.max(0.0).round() as u64));
     egui_plot::Plot::new(("rate_chart", tab.form.mode as u8))
         .height(140.0)
-        .legend(egui_plot::Legend::default())
+        // The newest seconds are on the right: the legend sits on the left.
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
         .x_axis_label(t(S::ChartSecondsAgo))
-        .y_axis_label("B/s")
+        .y_axis_formatter(move |mark, _| {
+            if mark.value < 0.0 {
+                String::new()
+            } else {
+                per_second(mark.value)
+            }
+        })
+        .label_formatter(move |hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\n{:.0} s: {}",
+                position.x,
+                per_second(position.y)
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
         .include_y(0.0)
         .allow_scroll(false)
         .show(ui, |plot| {
