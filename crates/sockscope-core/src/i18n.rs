@@ -261,6 +261,7 @@ strings! {
     // Log view.
     EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";
     ChartDeparted => "{} (left)", "{}（已断开）";
+    TipQuickNeedsPayload => "Type what to send first: a quick command is the send box saved under a name", "请先输入要发送的内容：快捷指令就是以名字保存的发送框内容";
     LogOptions => "Options ▼", "选项 ▼";
     FieldError => "{}: {}", "{}：{}";
     FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";

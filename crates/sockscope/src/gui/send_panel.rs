@@ -10,7 +10,7 @@ use super::settings::error_color;
 use super::state::{QuickCommand, TabUi, UiAction};
 use crate::codec::checksum::ChecksumKind;
 use crate::codec::hex;
-use crate::codec::payload::{InputMode, LineEnding};
+use crate::codec::payload::{InputMode, LineEnding, VarState};
 
 /// Preview shows at most this many bytes.
 const PREVIEW_BYTES: usize = 48;
@@ -72,7 +72,7 @@ pub fn send_panel_ui(
     });
     preview_ui(ui, tab);
     super::send_options::schedule_row_ui(ui, tab, actions);
-    edit_window_ui(ui.ctx(), state, actions);
+    edit_window_ui(ui.ctx(), state, &tab.vars, actions);
 }
 
 fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
@@ -157,34 +157,48 @@ fn quick_bar_ui(
         // A popup with a text field: it closes on a click outside, not on a click into it.
         let config = egui::containers::menu::MenuConfig::new()
             .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
-        let (button, popup) = egui::containers::menu::MenuButton::new(t(S::AddQuick))
-            .config(config)
-            .ui(ui, |ui| {
-                ui.label(t(S::AddQuickExplain));
-                let label = ui.label(t(S::Name));
-                let field = ui
-                    .text_edit_singleline(&mut state.new_name)
-                    .labelled_by(label.id);
-                super::testhook::tag(ui, &field, "quick.name");
-                if !state.adding {
-                    field.request_focus();
-                }
-                let name = state.new_name.trim().to_owned();
-                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let add = ui.add_enabled(!name.is_empty(), egui::Button::new(t(S::Add)));
-                if (add.clicked() || enter) && !name.is_empty() {
-                    actions.push(UiAction::AddQuick(name));
-                    state.new_name.clear();
-                    ui.close();
-                }
-            });
+        // Only what can be sent becomes a command (an empty box made an empty one).
+        let addable = tab.form.payload().is_ok();
+        let (button, popup) = ui
+            .add_enabled_ui(addable, |ui| {
+                egui::containers::menu::MenuButton::new(t(S::AddQuick))
+                    .config(config)
+                    .ui(ui, |ui| {
+                        ui.label(t(S::AddQuickExplain));
+                        let label = ui.label(t(S::Name));
+                        let field = ui
+                            .text_edit_singleline(&mut state.new_name)
+                            .labelled_by(label.id);
+                        super::testhook::tag(ui, &field, "quick.name");
+                        if !state.adding {
+                            field.request_focus();
+                        }
+                        let name = state.new_name.trim().to_owned();
+                        let enter =
+                            field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        let add = ui.add_enabled(!name.is_empty(), egui::Button::new(t(S::Add)));
+                        if (add.clicked() || enter) && !name.is_empty() {
+                            actions.push(UiAction::AddQuick(name));
+                            state.new_name.clear();
+                            ui.close();
+                        }
+                    })
+            })
+            .inner;
         state.adding = popup.is_some();
         super::testhook::tag(ui, &button, "quick.add");
-        button.on_hover_text(t(S::TipQuickCommands));
+        button
+            .on_hover_text(t(S::TipQuickCommands))
+            .on_disabled_hover_text(t(S::TipQuickNeedsPayload));
     });
 }
 
-fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut Vec<UiAction>) {
+fn edit_window_ui(
+    ctx: &egui::Context,
+    state: &mut SendPanelState,
+    vars: &VarState,
+    actions: &mut Vec<UiAction>,
+) {
     let Some((n, command, fixed)) = &mut state.editing else {
         return;
     };
@@ -192,66 +206,113 @@ fn edit_window_ui(ctx: &egui::Context, state: &mut SendPanelState, actions: &mut
     let mut done = false;
     egui::Window::new(t(S::QuickCommand))
         .id(egui::Id::unique("quick_command_editor"))
+        // In the middle of the window, not over the menu bar and the tabs.
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
+            // The form scrolls in a region of fixed height, so the preview and Save below it
+            // stay where they are whatever the checksum adds (a click meant for Save set the
+            // byte order instead).
+            egui::ScrollArea::vertical()
+                .id_salt("quick_command_form")
+                .max_height(260.0)
+                .auto_shrink([false, false])
+                .show(ui, |ui| quick_form_ui(ui, command, fixed));
+            ui.separator();
+            quick_preview_ui(ui, command, vars);
             ui.horizontal(|ui| {
-                let label = ui.label(t(S::Name));
-                ui.text_edit_singleline(&mut command.name)
-                    .labelled_by(label.id);
-            });
-            let label = ui.label(t(S::Payload));
-            ui.add(
-                egui::TextEdit::multiline(&mut command.text)
-                    .desired_rows(2)
-                    .font(egui::TextStyle::Monospace),
-            )
-            .labelled_by(label.id);
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut command.spec.mode, InputMode::Text, t(S::Text));
-                ui.selectable_value(&mut command.spec.mode, InputMode::Hex, t(S::Hex));
-                ui.selectable_value(&mut command.spec.mode, InputMode::Escapes, t(S::Escapes));
-            });
-            ui.horizontal(|ui| {
-                let label = ui.label(t(S::LineEnd));
-                line_ending_combo_ui(ui, "quick_line_ending", &mut command.spec.line_ending)
-                    .labelled_by(label.id);
-            });
-            ui.horizontal(|ui| {
-                ui.label(t(S::DelayAfter));
-                ui.add(
-                    egui::DragValue::new(&mut command.delay_ms)
-                        .range(0..=3_600_000)
-                        .suffix(" ms"),
-                );
-            });
-            ui.horizontal(|ui| {
-                let label = ui.label(t(S::Encoding));
-                encoding_combo_ui(ui, "quick_encoding", &mut command.spec.encoding)
-                    .labelled_by(label.id);
-            });
-            let tip = t(S::TipChecksumQuick);
-            checksum_editor_ui(
-                ui,
-                "quick_checksum",
-                t(S::Checksum),
-                tip,
-                &mut command.spec.checksum,
-                fixed,
-            );
-            match command.payload() {
-                Ok(_) => {}
-                Err(e) => {
-                    ui.label(RichText::new(e.to_string()).color(error_color(ui)));
+                let save = ui.add_enabled(command.payload().is_ok(), egui::Button::new(t(S::Save)));
+                super::testhook::tag(ui, &save, "quick.save");
+                if save.clicked() {
+                    actions.push(UiAction::UpdateQuick(*n, command.clone()));
+                    done = true;
                 }
-            }
-            if ui.button(t(S::Save)).clicked() {
-                actions.push(UiAction::UpdateQuick(*n, command.clone()));
-                done = true;
-            }
+                if ui.button(t(S::Cancel)).clicked() {
+                    done = true;
+                }
+            });
         });
     if !open || done {
         state.editing = None;
+    }
+}
+
+/// The quick command's fields.
+fn quick_form_ui(ui: &mut egui::Ui, command: &mut QuickCommand, fixed: &mut String) {
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::Name));
+        ui.text_edit_singleline(&mut command.name)
+            .labelled_by(label.id);
+    });
+    let label = ui.label(t(S::Payload));
+    ui.add(
+        egui::TextEdit::multiline(&mut command.text)
+            .desired_rows(2)
+            .font(egui::TextStyle::Monospace),
+    )
+    .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut command.spec.mode, InputMode::Text, t(S::Text));
+        ui.selectable_value(&mut command.spec.mode, InputMode::Hex, t(S::Hex));
+        ui.selectable_value(&mut command.spec.mode, InputMode::Escapes, t(S::Escapes));
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::LineEnd));
+        line_ending_combo_ui(ui, "quick_line_ending", &mut command.spec.line_ending)
+            .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        ui.label(t(S::DelayAfter));
+        ui.add(
+            egui::DragValue::new(&mut command.delay_ms)
+                .range(0..=3_600_000)
+                .suffix(" ms"),
+        );
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::Encoding));
+        encoding_combo_ui(ui, "quick_encoding", &mut command.spec.encoding).labelled_by(label.id);
+    });
+    let tip = t(S::TipChecksumQuick);
+    checksum_editor_ui(
+        ui,
+        "quick_checksum",
+        t(S::Checksum),
+        tip,
+        &mut command.spec.checksum,
+        fixed,
+    );
+}
+
+/// The bytes the quick command sends, as the send box's preview shows them, or why it cannot.
+fn quick_preview_ui(ui: &mut egui::Ui, command: &QuickCommand, vars: &VarState) {
+    let rendered = command
+        .payload()
+        .map_err(|e| e.to_string())
+        .and_then(|payload| {
+            payload
+                .render(&mut vars.clone(), std::time::SystemTime::now())
+                .map_err(|e| e.to_string())
+        });
+    match rendered {
+        Ok(bytes) => {
+            let shown = bytes.get(..PREVIEW_BYTES).unwrap_or(&bytes);
+            let more = if bytes.len() > shown.len() {
+                " …"
+            } else {
+                ""
+            };
+            ui.weak(tf(
+                S::PreviewBytes,
+                &[&bytes.len(), &hex::format(shown), &more],
+            ))
+            .on_hover_text(t(S::TipPreview));
+        }
+        Err(e) => {
+            ui.label(RichText::new(e).color(error_color(ui)));
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
 use sockscope::codec::TextEncoding;
 use sockscope::codec::payload::InputMode;
@@ -214,4 +214,70 @@ fn hex_switched_to_text_and_back_sends_the_same_six_bytes() {
     assert_eq!(harness.state().tab().form.send_text, "01 03 00 00 00 01");
     click_send(&mut harness);
     assert_eq!(read_within(&mut peer, 6), [1, 3, 0, 0, 0, 1]);
+}
+
+#[test]
+fn the_quick_command_editor_keeps_save_in_place_and_previews_the_bytes() {
+    use sockscope::codec::payload::SendSpec;
+    use sockscope::gui::state::QuickCommand;
+    let mut harness = harness(Form {
+        quick: vec![QuickCommand {
+            name: "read".into(),
+            text: "01 03 00 00 00 01".into(),
+            spec: SendSpec {
+                mode: sockscope::codec::payload::InputMode::Hex,
+                ..SendSpec::default()
+            },
+            delay_ms: 0,
+        }],
+        ..Form::default()
+    });
+    harness.get_by_label("read").click_secondary();
+    harness.run();
+    harness.get_by_label("Edit…").click();
+    harness.run();
+    let save_top = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.get_by_role_and_label(Role::Button, "Save").rect().top()
+    };
+    let before = save_top(&harness);
+    harness.get_by_label("6 bytes: 01 03 00 00 00 01");
+    // A two-byte checksum adds its byte order and range rows.
+    // The editor's picker (the Send group has one too): the one nearest above Save.
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "Checksum")
+        .filter(|n| n.rect().top() < before)
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("CRC-16/MODBUS").click();
+    harness.run();
+    assert!(
+        (save_top(&harness) - before).abs() < 0.5,
+        "Save moved from {before} to {}",
+        save_top(&harness)
+    );
+    harness.get_by_label("8 bytes: 01 03 00 00 00 01 84 0A");
+}
+
+#[test]
+fn an_empty_send_box_cannot_become_a_quick_command() {
+    let mut harness = harness(Form {
+        send_text: String::new(),
+        ..Form::default()
+    });
+    harness.run();
+    assert!(
+        harness
+            .get_by_label("+ Quick command")
+            .accesskit_node()
+            .is_disabled()
+    );
+    type_into(&mut harness, Role::MultilineTextInput, None, "AT+CSQ");
+    assert!(
+        !harness
+            .get_by_label("+ Quick command")
+            .accesskit_node()
+            .is_disabled()
+    );
 }
