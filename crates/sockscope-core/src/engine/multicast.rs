@@ -132,12 +132,18 @@ pub fn interfaces() -> Vec<Interface> {
             continue;
         };
         match iface.addr {
-            if_addrs::IfAddr::V4(v4) => entry.v4.push((v4.ip, v4.broadcast)),
+            if_addrs::IfAddr::V4(v4) => entry.v4.push((v4.ip, broadcast_of(v4.ip, v4.broadcast))),
             if_addrs::IfAddr::V6(_) => entry.v6 = true,
         }
     }
     found.sort_by_key(|i| (i.v4.iter().all(|(ip, _)| ip.is_loopback()), i.name.clone()));
     found
+}
+
+/// The directed-broadcast address the OS gives for `ip`, if it is one: an interface set up
+/// without `brd` reports its own address (or 0.0.0.0), which is no broadcast at all.
+fn broadcast_of(ip: Ipv4Addr, reported: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+    reported.filter(|b| *b != ip && !b.is_unspecified())
 }
 
 fn find(name: &str) -> Result<Interface, EngineError> {
@@ -306,6 +312,16 @@ pub(crate) fn membership_message(join: bool, group: &str, source: &io::Error) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interface_without_brd_offers_no_broadcast_address() {
+        let ip = Ipv4Addr::new(10, 9, 0, 1);
+        assert_eq!(broadcast_of(ip, Some(ip)), None, "its own address");
+        assert_eq!(broadcast_of(ip, Some(Ipv4Addr::UNSPECIFIED)), None);
+        assert_eq!(broadcast_of(ip, None), None);
+        let brd = Ipv4Addr::new(10, 9, 0, 255);
+        assert_eq!(broadcast_of(ip, Some(brd)), Some(brd));
+    }
 
     #[test]
     fn a_group_must_be_multicast_and_of_the_sockets_family() {

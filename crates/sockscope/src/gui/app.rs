@@ -149,6 +149,9 @@ enum Confirm {
     Quit,
 }
 
+/// How often the window reads the interfaces again (for the address and broadcast pickers).
+const INTERFACES_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The whole program as egui sees it.
 pub struct App {
     tabs: Vec<TabEntry>,
@@ -164,6 +167,9 @@ pub struct App {
     interfaces: Vec<(String, IpAddr)>,
     /// The interfaces with their broadcast addresses and indexes (multicast, broadcast).
     nics: Vec<engine::Interface>,
+    /// When `interfaces` and `nics` were read: they are read again now and then, so an
+    /// interface that comes up (a USB adapter, a VPN) is offered without a restart.
+    interfaces_at: std::time::Instant,
     dialogs: Dialogs,
     tools: ToolsState,
     /// The Load window and its run.
@@ -217,6 +223,7 @@ impl App {
             recent: workspace.recent,
             interfaces: engine::local_addresses(),
             nics: engine::interfaces(),
+            interfaces_at: std::time::Instant::now(),
             dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
             tools: ToolsState::default(),
             load: super::load_ui::LoadView::default(),
@@ -963,6 +970,11 @@ impl eframe::App for App {
         self.dialogs_ui(&ctx);
         self.confirm_ui(&ctx);
         self.tool_windows_ui(&ctx);
+        if self.interfaces_at.elapsed() >= INTERFACES_EVERY {
+            self.interfaces = engine::local_addresses();
+            self.nics = engine::interfaces();
+            self.interfaces_at = std::time::Instant::now();
+        }
 
         let (interfaces, nics) = (&self.interfaces, &self.nics);
         let active = self.active.min(self.tabs.len() - 1);

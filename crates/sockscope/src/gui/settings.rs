@@ -197,7 +197,7 @@ fn network_ui(
                 .ui(ui, tab.form.local_port_mut());
             });
             if tab.form.mode != Mode::TcpServer {
-                ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab, nics));
+                ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab, nics, actions));
             }
             address_errors_ui(ui, &tab.errors, tab.form.mode);
             if tab.form.mode == Mode::TcpClient {
@@ -281,7 +281,12 @@ fn reconnect_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
 
 /// Remote IP and port (a TCP client's server; a UDP socket's default target, editable while
 /// the socket is open).
-fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Interface]) {
+fn remote_ui(
+    ui: &mut egui::Ui,
+    tab: &mut TabUi<'_>,
+    nics: &[crate::engine::Interface],
+    actions: &mut Vec<UiAction>,
+) {
     let remote_tip = t(if tab.form.mode == Mode::Udp {
         S::TipRemoteUdp
     } else {
@@ -302,8 +307,15 @@ fn remote_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, nics: &[crate::engine::Inte
                 .labelled_by(label.id)
                 .on_hover_text(remote_tip);
             mark_bad_field(ui, &field, error.is_some());
-            if let Some(ip) = super::multicast_ui::remote_picker_ui(ui, tab, nics) {
+            let picked = super::multicast_ui::remote_picker_ui(ui, tab, nics);
+            let chose = field.changed() || picked.is_some();
+            if let Some(ip) = picked {
                 tab.form.remote_ip = ip;
+            }
+            // Choosing a destination makes it the destination: datagrams went on to the
+            // latest sender (or a pinned peer) until "Remote address" was clicked.
+            if chose && tab.selection != Selection::Default {
+                actions.push(UiAction::Select(Selection::Default));
             }
         });
     } else {

@@ -390,3 +390,28 @@ fn with_no_remote_address_send_waits_for_a_sender_and_its_note_goes_when_one_com
     click_send(&mut harness);
     receives(&peer, b"hi");
 }
+
+#[test]
+fn a_broadcast_picked_for_the_remote_ip_is_where_datagrams_go() {
+    let (mut harness, addr) = udp_tab(Form::default());
+    let peer = peer();
+    datagram(&mut harness, &peer, addr);
+    harness.get_by_label_contains("Latest sender").click();
+    harness.run();
+    assert_eq!(harness.state().tab().selection, Selection::LatestPeer);
+    // The remote IP's picker (the lower ▼; the other is the local IP's).
+    harness
+        .get_all_by_label("▼")
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label_contains("255.255.255.255").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.remote_ip, "255.255.255.255");
+    assert_eq!(
+        harness.state().tab().selection,
+        Selection::Default,
+        "the picked address is now the destination"
+    );
+}
