@@ -262,6 +262,7 @@ strings! {
     EmptyLog => "Nothing yet. Pick a mode, then Connect / Listen / Open.", "还没有数据。选择模式，然后点击 连接 / 监听 / 打开。";
     ChartDeparted => "{} (left)", "{}（已断开）";
     TipQuickNeedsPayload => "Type what to send first: a quick command is the send box saved under a name", "请先输入要发送的内容：快捷指令就是以名字保存的发送框内容";
+    HintDirectedBroadcast => ". 255.255.255.255 leaves by the default route, and there is none: send to an interface's directed broadcast (such as 192.168.1.255) from the ▼ beside Remote IP", "。255.255.255.255 需经默认路由发出，而本机没有默认路由：请改用某个网卡的定向广播地址（如 192.168.1.255，可在远程 IP 旁的 ▼ 中选择）";
     LogOptions => "Options ▼", "选项 ▼";
     FieldError => "{}: {}", "{}：{}";
     FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";

@@ -160,7 +160,17 @@ impl fmt::Display for EngineError {
             }
             EngineError::GaveUp { addr, tries } => f.write_str(&tf(S::ErrGaveUp, &[addr, tries])),
             EngineError::Accept(source) => f.write_str(&tf(S::ErrAccept, &[source])),
-            EngineError::Send { peer, source } => f.write_str(&tf(S::ErrSend, &[peer, source])),
+            EngineError::Send { peer, source } => {
+                f.write_str(&tf(S::ErrSend, &[peer, source]))?;
+                // The limited broadcast goes out by the default route; without one the OS
+                // only says "network is unreachable".
+                if peer.ip() == std::net::IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
+                    && source.kind() == io::ErrorKind::NetworkUnreachable
+                {
+                    f.write_str(t(S::HintDirectedBroadcast))?;
+                }
+                Ok(())
+            }
             EngineError::SendQueueFull { peer, dropped } => {
                 f.write_str(&tf(S::ErrQueueFull, &[peer, dropped]))
             }
@@ -223,6 +233,21 @@ impl std::error::Error for EngineError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limited_broadcast_without_a_route_points_to_the_directed_one() {
+        let error = EngineError::Send {
+            peer: "255.255.255.255:9000".parse().unwrap(),
+            source: io::Error::from(io::ErrorKind::NetworkUnreachable),
+        };
+        let text = error.to_string();
+        assert!(text.contains("directed broadcast"), "{text}");
+        let unicast = EngineError::Send {
+            peer: "10.0.0.9:9000".parse().unwrap(),
+            source: io::Error::from(io::ErrorKind::NetworkUnreachable),
+        };
+        assert!(!unicast.to_string().contains("directed broadcast"));
+    }
 
     #[test]
     fn port_in_use_names_the_port_and_address() {
