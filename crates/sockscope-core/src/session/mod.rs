@@ -352,8 +352,18 @@ impl Session {
 
     /// Ends the session and waits for its thread: everything it received is in the capture.
     pub fn close(&mut self) {
+        // Giving up a connect (or the wait before the next try) is the user's choice, not a
+        // failure: the tab says Idle, not "failed" (the log keeps what the tries met).
+        let connecting = matches!(
+            self.capture().link,
+            crate::capture::LinkState::Connecting(_)
+                | crate::capture::LinkState::Reconnecting { .. }
+        );
         // Dropping the engine sends Stop, and joins once its last events are delivered.
         self.engine = None;
+        if connecting {
+            self.capture().last_error = None;
+        }
     }
 
     /// Hands a command to the engine (nothing happens when it is not running).

@@ -330,3 +330,39 @@ fn stop_during_the_reconnect_wait_ends_the_session() {
     session.command(Command::Stop);
     wait_for(&session, |e| matches!(e, Event::Stopped));
 }
+
+#[test]
+fn stopping_the_reconnects_is_the_users_choice_not_a_failure() {
+    use sockscope_core::capture::{LinkState, RecordKind};
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut config = crate::util::config(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(closed),
+        sockscope_core::codec::framing::Framing::None,
+    );
+    config.reconnect = Some(sockscope_core::engine::Reconnect {
+        interval_ms: 2_000,
+        ..sockscope_core::engine::Reconnect::default()
+    });
+    let mut session = sockscope_core::session::Session::new(std::sync::Arc::new(|| {}));
+    session.open(config, false).unwrap();
+    crate::util::wait_capture(&session, "waiting to try again", |c| {
+        matches!(c.link, LinkState::Reconnecting { .. })
+    });
+    assert!(session.capture().last_error.is_some(), "the refused try");
+    session.close();
+    let capture = session.capture();
+    assert_eq!(capture.link, LinkState::Idle);
+    assert!(
+        capture.last_error.is_none(),
+        "Stop reconnecting leaves the tab idle, not failed"
+    );
+    assert!(
+        capture.log.iter().any(|r| r.kind == RecordKind::Error),
+        "the log keeps the refused try"
+    );
+}
