@@ -248,34 +248,34 @@ fn reconnect_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         if !tab.form.reconnect_on {
             return;
         }
+        // A label is never broken across lines (at 1024×640 最长 was split in two): it goes
+        // to the next line whole.
+        let pair = |ui: &mut egui::Ui, label: S, value: egui::DragValue<'_>| {
+            let text = ui.add(egui::Label::new(t(label)).extend());
+            super::testhook::tag(ui, &text, &format!("reconnect.{label:?}"));
+            ui.add(value)
+                .labelled_by(text.id)
+                .on_hover_text(t(S::TipReconnect));
+        };
         let seconds = |ui: &mut egui::Ui, label: S, ms: &mut u64| {
-            let text = ui.label(t(label));
             let mut value = *ms as f64 / 1000.0;
             let drag = egui::DragValue::new(&mut value)
                 .range(0.1..=3600.0)
                 .speed(0.1)
                 .max_decimals(1)
                 .suffix(" s");
-            ui.add(drag)
-                .labelled_by(text.id)
-                .on_hover_text(t(S::TipReconnect));
+            pair(ui, label, drag);
             *ms = (value * 1000.0).round() as u64;
         };
         seconds(ui, S::ReconnectEvery, &mut policy.interval_ms);
-        let text = ui.label(t(S::ReconnectBackoff));
-        ui.add(
-            egui::DragValue::new(&mut policy.backoff)
-                .range(1.0..=10.0)
-                .speed(0.1)
-                .max_decimals(1),
-        )
-        .labelled_by(text.id)
-        .on_hover_text(t(S::TipReconnect));
+        let backoff = egui::DragValue::new(&mut policy.backoff)
+            .range(1.0..=10.0)
+            .speed(0.1)
+            .max_decimals(1);
+        pair(ui, S::ReconnectBackoff, backoff);
         seconds(ui, S::ReconnectMax, &mut policy.max_interval_ms);
-        let text = ui.label(t(S::ReconnectTries));
-        ui.add(egui::DragValue::new(&mut policy.max_tries).range(0..=100_000))
-            .labelled_by(text.id)
-            .on_hover_text(t(S::TipReconnect));
+        let tries = egui::DragValue::new(&mut policy.max_tries).range(0..=100_000);
+        pair(ui, S::ReconnectTries, tries);
     });
 }
 
