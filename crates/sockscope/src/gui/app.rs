@@ -990,9 +990,12 @@ impl eframe::App for App {
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             status_bar::status_bar_ui(ui, tab, &mut entry.notice, &mut actions);
         });
+        // Wider on a wide screen (at 1920 px a 300 px column showed 18 characters of a
+        // certificate's path); the user's own width is kept once dragged.
+        let settings_width = (ui.ctx().content_rect().width() * 0.2).clamp(300.0, 420.0);
         egui::Panel::left("settings")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(settings_width)
             .min_size(250.0)
             .max_size(480.0)
             .show(ui, |ui| {

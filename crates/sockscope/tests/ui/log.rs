@@ -210,3 +210,22 @@ fn at_1024_by_640_the_log_toolbar_is_one_line_with_its_switches_in_a_menu() {
         );
     }
 }
+
+#[test]
+fn at_1920_the_settings_column_is_wider_than_at_1024() {
+    let width = |size: [f32; 2]| {
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(size)
+            .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, Form::default()));
+        harness.run();
+        harness
+            .get_by_role_and_label(Role::TextInput, "Remote IP")
+            .rect()
+            .width()
+    };
+    let (small, large) = (width([1024.0, 640.0]), width([1920.0, 1080.0]));
+    assert!(
+        large > small + 60.0,
+        "the Remote IP field is {small} px at 1024 and {large} px at 1920"
+    );
+}
