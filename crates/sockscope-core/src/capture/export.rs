@@ -80,12 +80,15 @@ pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
                 let _ = write!(line, " {peer}");
             }
             let partial = if record.partial { " (partial)" } else { "" };
-            let payload = if as_hex {
-                hex::format(record.bytes)
+            // The hex log keeps every byte; the text log shows what the view shows: a
+            // length-prefixed message without its length header.
+            let (len, payload) = if as_hex {
+                (record.bytes.len(), hex::format(record.bytes))
             } else {
-                text::one_line(&record.text()).into_owned()
+                let text = record.payload_text_head(usize::MAX);
+                (record.payload().len(), text::one_line(&text).into_owned())
             };
-            let _ = write!(line, " [{} B]{partial} {payload}", record.bytes.len());
+            let _ = write!(line, " [{len} B]{partial} {payload}");
         }
         // A message names its peer itself.
         RecordKind::Info | RecordKind::Error => {
@@ -477,6 +480,26 @@ mod tests {
         // The record's own CR LF is escaped, as in the text log; the comma still quotes.
         let want = ",<-,192.0.2.7:5000,16,68 65 6C 6C 6F 2C 20 22 77 6F 72 6C 64 22 0D 0A,\"hello, \"\"world\"\"\\r\\n\"\n";
         assert!(text.contains(want), "{text}");
+    }
+
+    #[test]
+    fn the_text_log_leaves_out_a_length_header_as_the_view_does_and_the_hex_log_keeps_it() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let peer: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let mut frame = 6u32.to_le_bytes().to_vec();
+        frame.extend("你好".as_bytes());
+        log.push_frames_owned(UNIX_EPOCH, ConnId(1), peer, frame, &[10], 4);
+        let mut text = Vec::new();
+        export(&log, ExportFormat::Text, &LocalEnds::default(), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.ends_with("<- 192.0.2.7:5000 [6 B] 你好\n"), "{text}");
+        let mut hex = Vec::new();
+        export(&log, ExportFormat::Hex, &LocalEnds::default(), &mut hex).unwrap();
+        let hex = String::from_utf8(hex).unwrap();
+        assert!(
+            hex.ends_with("[10 B] 06 00 00 00 E4 BD A0 E5 A5 BD\n"),
+            "{hex}"
+        );
     }
 
     #[test]
