@@ -383,7 +383,7 @@ fn target_list_ui(
             let guard_id = ui.scope_id().with("close_guard");
             for row in rows {
                 ui.horizontal(|ui| {
-                    // × first and the row cut to the panel's width: a busy client's counters
+                    // × first and the row kept to the panel's width: a busy client's counters
                     // and rate used to widen the whole settings panel for good.
                     if let Some((conn, peer)) = row.disconnect {
                         let button = ui
@@ -400,7 +400,9 @@ fn target_list_ui(
                         S::TipPinPeer
                     });
                     let tip = format!("{}\n{tip}", row.text);
-                    let label = egui::Button::selectable(selected, row.text).truncate();
+                    // Wrapped within the panel, not cut: a pinned peer's or a busy client's
+                    // counters are what the row is for (the whole row is the tooltip too).
+                    let label = egui::Button::selectable(selected, row.text).wrap();
                     if ui.add(label).on_hover_text(tip).clicked() {
                         actions.push(UiAction::Select(row.selection));
                     }
@@ -443,7 +445,7 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         .map(|(conn, c)| TargetRow {
             selection: Selection::Client(*conn),
             text: format!(
-                "{}{}{}  ↓{} ({}) ↑{} ({}){}{}",
+                "{}{}{}\n↓{} ({}) ↑{} ({}){}{}",
                 super::shown_addr(c.peer),
                 tab.capture
                     .relay_upstreams
@@ -502,7 +504,7 @@ fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
             TargetRow {
                 selection: Selection::Peer(*peer),
                 text: format!(
-                    "{}  ↓{} ({}) ↑{}{}{}",
+                    "{}\n↓{} ({}) ↑{}{}{}",
                     super::shown_addr(*peer),
                     human_bytes(p.rx_bytes),
                     p.rx_datagrams,

@@ -148,7 +148,7 @@ fn server_lists_a_real_client_and_sends_to_it() {
     });
     // The client shows in the list under its address; pick it as the target.
     harness
-        .get_by_label_contains(&format!("{client_addr}  ↓"))
+        .get_by_label_contains(&format!("{client_addr}\n↓"))
         .click();
     harness.run();
 

@@ -69,7 +69,7 @@ fn listed_ports(harness: &Harness<'static, App>, peers: &[&UdpSocket]) -> Vec<u1
         .map(|p| {
             let port = p.local_addr().unwrap().port();
             let row = harness
-                .get_all_by_label_contains(&format!("127.0.0.1:{port}  "))
+                .get_all_by_label_contains(&format!("127.0.0.1:{port}\n"))
                 .next()
                 .unwrap()
                 .rect()
@@ -110,7 +110,7 @@ fn replies_follow_the_latest_sender_until_one_is_pinned_and_clear_forgets_the_pe
     receives(&a, b"hi");
     // Pin b: it gets the replies whoever speaks next.
     harness
-        .get_all_by_label_contains(&format!("127.0.0.1:{}  ", port(&b)))
+        .get_all_by_label_contains(&format!("127.0.0.1:{}\n", port(&b)))
         .next()
         .unwrap()
         .click();
