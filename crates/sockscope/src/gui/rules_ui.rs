@@ -304,7 +304,7 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
                 if bad_rule == Some(i) {
                     name = format!("⚠ {name}");
                 }
-                let hits = tab.capture.rule_hits.get(&i);
+                let hits = tab.capture.rule_hits.get(&rule.id);
                 let picked = ui.selectable_label(tab.view.automation.selected == i, name);
                 super::testhook::tag(ui, &picked, &format!("rules.row.{i}"));
                 if picked.clicked() {
@@ -788,8 +788,11 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     match bytes {
         Err(why) => error_text(ui, &why),
         Ok(bytes) if !bytes.is_empty() => {
-            match Machine::test(&tab.form.automation, encoding, &bytes, peer) {
-                Err(e) => error_text(ui, &e.message),
+            let start = sockscope_core::rules::Start::default();
+            match Ok::<_, ()>(
+                Machine::test(&tab.form.automation, encoding, &bytes, peer, &start).fired,
+            ) {
+                Err(()) => {}
                 Ok(fired) if fired.is_empty() => {
                     ui.label(RichText::new(t(S::RuleTestNone)).weak());
                 }

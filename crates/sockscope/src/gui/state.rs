@@ -725,6 +725,7 @@ impl Tab {
         } else {
             Selection::Default
         };
+        self.form.automation.ensure_ids();
         match self.session.open_form(&self.form) {
             Ok(()) => {
                 self.errors = FieldErrors::default();
@@ -821,6 +822,7 @@ impl Tab {
     /// Rules that do not compile leave the running ones as they were: the Rules window says
     /// what is wrong.
     fn apply_rules(&mut self) {
+        self.form.automation.ensure_ids();
         if !self.session.is_open() {
             return;
         }
