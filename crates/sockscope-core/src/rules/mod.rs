@@ -421,6 +421,8 @@ pub struct Machine {
     hits: Vec<Hits>,
     rng: u64,
     keep: Keep,
+    /// Live table bytes the user typed, put in when it takes over.
+    typed: Vec<(String, Vec<u8>)>,
     answer_partial: bool,
     /// A state or a table changed since the last report.
     changed: (bool, bool),
@@ -604,6 +606,7 @@ impl Machine {
             encoding,
             rng: seed | 1,
             keep: Keep::default(),
+            typed: Vec::new(),
             answer_partial: automation.answer_partial,
             changed: (false, false),
         };
@@ -615,6 +618,27 @@ impl Machine {
     pub fn keeping(mut self, keep: Keep) -> Self {
         self.keep = keep;
         self
+    }
+
+    /// With `bytes` as table `name`'s live value once it takes over (the user typed them in
+    /// the Tables view; the start value stays).
+    #[must_use]
+    pub fn with_table(mut self, name: &str, bytes: Vec<u8>) -> Self {
+        self.typed.push((name.to_owned(), bytes));
+        self
+    }
+
+    /// Starts in the place of `old` (if any): what it keeps of it, then the typed tables.
+    pub fn take_over(&mut self, old: Option<&Machine>) {
+        if let Some(old) = old {
+            self.inherit(old);
+        }
+        for (name, bytes) in std::mem::take(&mut self.typed) {
+            if let Some(live) = self.tables.get_mut(&name) {
+                *live = bytes;
+                self.changed.1 = true;
+            }
+        }
     }
 
     /// Takes over from `old`, the machine it replaces, what [`keeping`](Self::keeping) said.

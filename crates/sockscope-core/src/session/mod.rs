@@ -376,6 +376,20 @@ impl Session {
         Ok(())
     }
 
+    /// Puts `bytes` in table `name` of the running rules now (the rules are `automation`'s;
+    /// everything else they had is kept). The error is a rule that does not compile.
+    pub fn set_live_table(
+        &self,
+        automation: &crate::rules::Automation,
+        encoding: crate::codec::TextEncoding,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), crate::rules::RuleError> {
+        let machine = crate::rules::Machine::compile(automation, encoding)?.with_table(name, bytes);
+        self.command(Command::SetRules(Some(Box::new(machine))));
+        Ok(())
+    }
+
     /// Ends the session and waits for its thread: everything it received is in the capture.
     pub fn close(&mut self) {
         // Dropping the engine sends Stop, and joins once its last events are delivered.

@@ -107,9 +107,7 @@ impl Stage {
         let old = self.rules.take().or_else(|| self.parked.take());
         match rules {
             Some(mut new) => {
-                if let Some(old) = &old {
-                    new.inherit(old);
-                }
+                new.take_over(old.as_deref());
                 wire.emit(Event::RulesFired(Box::new(new.snapshot())));
                 self.rules = Some(new);
             }
