@@ -268,14 +268,22 @@ fn part(body: &str, column: usize, hex: bool) -> Result<Part, String> {
 
 /// Renders a template that reads nothing of a request (a preview or a test).
 pub fn preview(template: &Template, now: SystemTime) -> Result<Vec<u8>, String> {
-    let tables = std::collections::BTreeMap::new();
+    preview_with(template, now, &std::collections::BTreeMap::new())
+}
+
+/// [`preview`] with these tables (a reply that reads a table's start value).
+pub fn preview_with(
+    template: &Template,
+    now: SystemTime,
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, String> {
     let cx = Ctx {
         rx: &[],
         caps: &[],
         vars: &[],
         state: "",
         peer: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-        tables: &tables,
+        tables,
         now,
         counter: 0,
     };

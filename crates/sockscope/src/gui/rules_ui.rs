@@ -511,6 +511,12 @@ fn rule_editor_ui(
     let encoding = tab.form.encoding;
     let automation = &mut tab.form.automation;
     let tables: Vec<String> = automation.tables.keys().cloned().collect();
+    // The preview of a reply that reads a table reads its start value.
+    let start_tables: std::collections::BTreeMap<String, Vec<u8>> = automation
+        .tables
+        .iter()
+        .filter_map(|(name, text)| Some((name.clone(), hex::parse(text).ok()?)))
+        .collect();
     let Some(rule) = automation.rules.get_mut(index) else {
         return false;
     };
@@ -564,7 +570,9 @@ fn rule_editor_ui(
         });
         ui.add_space(4.0);
         let then = ui.label(RichText::new(t(S::RuleReply)).strong()).id;
-        ui.indent("then", |ui| changed |= reply_ui(ui, rule, then, show));
+        ui.indent("then", |ui| {
+            changed |= reply_ui(ui, rule, (then, show), &start_tables);
+        });
         ui.add_space(4.0);
         let writes = ui
             .label(RichText::new(t(S::RuleWrites)).strong())
@@ -596,7 +604,12 @@ pub fn reply_hint(mode: InputMode) -> &'static str {
     }
 }
 
-fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, show: Show) -> bool {
+fn reply_ui(
+    ui: &mut egui::Ui,
+    rule: &mut Rule,
+    (label, show): (egui::Id, Show),
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
     if ui.checkbox(&mut on, t(S::RuleReplies)).changed() {
@@ -604,7 +617,7 @@ fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, show: Show) -> 
         changed = true;
     }
     if let Some(reply) = &mut rule.reply {
-        changed |= payload_ui(ui, reply, label, show.encoding);
+        changed |= payload_ui(ui, reply, (label, show.encoding), tables);
     }
     changed | target_ui(ui, rule)
 }
@@ -614,8 +627,8 @@ fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, show: Show) -> 
 pub fn payload_ui(
     ui: &mut egui::Ui,
     reply: &mut ReplySpec,
-    label: egui::Id,
-    encoding: sockscope_core::codec::TextEncoding,
+    (label, encoding): (egui::Id, sockscope_core::codec::TextEncoding),
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
 ) -> bool {
     let before = reply.clone();
     ui.horizontal_wrapped(|ui| {
@@ -660,9 +673,11 @@ pub fn payload_ui(
             ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
         }
         Ok(template) => {
-            if let Ok(bytes) =
-                sockscope_core::rules::template::preview(&template, std::time::SystemTime::now())
-            {
+            if let Ok(bytes) = sockscope_core::rules::template::preview_with(
+                &template,
+                std::time::SystemTime::now(),
+                tables,
+            ) {
                 let preview = ui.add(
                     egui::Label::new(
                         RichText::new(tf(S::ReplyWire, &[&hex::format(&bytes)]))
@@ -944,11 +959,14 @@ fn new_table_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
     ui.separator();
     ui.horizontal(|ui| {
         let view = &mut tab.view.automation;
-        let field = ui.add(
-            egui::TextEdit::singleline(&mut view.new_table)
-                .desired_width(160.0)
-                .hint_text(t(S::NewTableName)),
-        );
+        let label = ui.label(t(S::NewTableName)).id;
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.new_table)
+                    .desired_width(160.0)
+                    .hint_text("holding"),
+            )
+            .labelled_by(label);
         super::testhook::tag(ui, &field, "table.new");
         let name = view.new_table.trim().to_owned();
         let exists = tab.form.automation.tables.contains_key(&name);

@@ -362,7 +362,12 @@ fn step_fields_below(
 ) {
     match step {
         Step::Send(spec) => {
-            payload_ui(ui, spec, label, encoding);
+            payload_ui(
+                ui,
+                spec,
+                (label, encoding),
+                &std::collections::BTreeMap::new(),
+            );
         }
         Step::Expect { when, .. } => {
             let cx = CondCx { label, encoding };
