@@ -119,14 +119,16 @@ pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<U
         });
 }
 
-/// Where a tool window starts: centred in the content area, at most `size`, its top-left
-/// corner fixed from then on (a window that grows around its centre slid off the screen's
-/// left edge when its results grew).
+/// Where a tool window starts: over the log (the right of the window, clear of the settings
+/// column and its Connect button when there is room), centred from top to bottom, at most
+/// `size`; its top-left corner stays where it is from then on (a window that grew around its
+/// centre slid off the screen's left edge when its results grew).
 pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui::Vec2, egui::Vec2) {
     let area = ctx.content_rect();
     let max = (area.size() - egui::vec2(16.0, 40.0)).max(egui::vec2(320.0, 240.0));
     let size = size.min(max);
-    let pos = (area.center() - size / 2.0).max(area.min + egui::vec2(8.0, 32.0));
+    let pos = egui::pos2(area.right() - size.x - 12.0, area.center().y - size.y / 2.0)
+        .max(area.min + egui::vec2(8.0, 32.0));
     (pos, size, max)
 }
 

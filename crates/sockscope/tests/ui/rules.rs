@@ -681,7 +681,11 @@ fn a_replys_checksum_and_length_prefix_are_in_its_wire_bytes() {
     harness.get_by_label_contains("CRC-16/MODBUS").click();
     harness.run();
     harness.get_by_label("wire: 01 03 00 00 00 01 84 0A");
-    harness.get_all_by_label("Length prefix").last().unwrap().click();
+    harness
+        .get_all_by_label("Length prefix")
+        .last()
+        .unwrap()
+        .click();
     harness.run();
     harness.get_by_label("wire: 00 08 01 03 00 00 00 01 84 0A");
     harness.get_by_label_contains("A 2-byte length prefix goes before the reply");

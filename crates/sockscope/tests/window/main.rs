@@ -102,6 +102,14 @@ impl Display {
     /// # Panics
     /// If Xvfb does not start.
     pub fn start() -> Display {
+        Display::start_sized("1280x800")
+    }
+
+    /// Starts Xvfb with a screen of `size` (`1024x640`) and waits for its socket.
+    ///
+    /// # Panics
+    /// If Xvfb does not start.
+    pub fn start_sized(size: &str) -> Display {
         // A display number no other test of this run uses, and none that an earlier run left
         // locked (a killed Xvfb leaves its lock and socket behind: Xvfb would refuse the
         // number, and the stale socket would look like a display).
@@ -112,7 +120,14 @@ impl Display {
         }
         let name = format!(":{n}");
         let mut xvfb = Command::new("Xvfb")
-            .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                &name,
+                "-screen",
+                "0",
+                &format!("{size}x24"),
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
