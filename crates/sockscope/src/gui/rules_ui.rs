@@ -124,11 +124,16 @@ pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<U
 /// `size`; its top-left corner stays where it is from then on (a window that grew around its
 /// centre slid off the screen's left edge when its results grew).
 pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui::Vec2, egui::Vec2) {
+    // Below the tab bar and the "Opened profile …" notice, so neither covers the title.
+    const TOP: f32 = 96.0;
     let area = ctx.content_rect();
-    let max = (area.size() - egui::vec2(16.0, 40.0)).max(egui::vec2(320.0, 240.0));
+    let max = (area.size() - egui::vec2(16.0, TOP + 12.0)).max(egui::vec2(320.0, 240.0));
     let size = size.min(max);
-    let pos = egui::pos2(area.right() - size.x - 12.0, area.center().y - size.y / 2.0)
-        .max(area.min + egui::vec2(8.0, 32.0));
+    let pos = egui::pos2(
+        area.right() - size.x - 12.0,
+        (area.center().y - size.y / 2.0).max(area.top() + TOP),
+    )
+    .max(area.min + egui::vec2(8.0, 32.0));
     (pos, size, max)
 }
 
@@ -186,19 +191,7 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     let (_, errors) = Machine::compile_valid(&tab.form.automation, encoding);
     let mut changed = top_bar_ui(ui, tab, actions);
     changed |= undo_bar_ui(ui, tab);
-    for error in errors.iter().filter(|e| e.rule.is_none()) {
-        error_text(ui, &error.message);
-    }
-    if !errors.is_empty() && tab.is_open() && tab.form.automation.active() {
-        let warn = ui.add(
-            egui::Label::new(
-                RichText::new(format!("⚠ {}", t(S::RulesRunLastValid)))
-                    .color(ui.visuals().warn_fg_color),
-            )
-            .wrap(),
-        );
-        super::testhook::tag(ui, &warn, "rules.last_valid");
-    }
+    status_line_ui(ui, tab, &errors);
     ui.separator();
     let view = &mut tab.view.automation;
     view.selected = view
@@ -216,30 +209,60 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         .show(ui, |ui| {
             changed |= rule_list_ui(ui, tab, &errors);
         });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("rule_editor_scroll")
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                if tab.view.automation.show_tables {
-                    changed |= tables_ui(ui, tab, actions);
-                    return;
-                }
-                let index = tab.view.automation.selected;
-                if tab.form.automation.rules.get(index).is_some() {
-                    let error = errors
-                        .iter()
-                        .find(|e| e.rule == Some(index))
-                        .map(|e| e.message.clone());
-                    changed |= rule_editor_ui(ui, tab, index, error.as_deref());
-                } else {
-                    ui.label(RichText::new(t(S::NoRules)).weak());
-                }
-            });
+    // A central panel's id counts the widgets before it: a warning that comes and goes
+    // above would give every field a new id, and the field being typed in lost the keyboard
+    // (seen in the real window: a regex typed "(u" stopped at the "(" that made it wrong).
+    ui.push_id("rule_editor", |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("rule_editor_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    if tab.view.automation.show_tables {
+                        changed |= tables_ui(ui, tab, actions);
+                        return;
+                    }
+                    let index = tab.view.automation.selected;
+                    if tab.form.automation.rules.get(index).is_some() {
+                        let error = errors
+                            .iter()
+                            .find(|e| e.rule == Some(index))
+                            .map(|e| e.message.clone());
+                        changed |= rule_editor_ui(ui, tab, index, error.as_deref());
+                    } else {
+                        ui.label(RichText::new(t(S::NoRules)).weak());
+                    }
+                });
+        });
     });
     if changed {
         actions.push(UiAction::ApplyRules);
     }
+}
+
+/// One line, always there (an empty one when all is well): a table's mistake, or that the
+/// running session keeps the last valid rules. A line that came and went moved everything
+/// below it, and the window's new height took the keyboard from the field being typed in.
+fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, errors: &[RuleError]) {
+    let tables: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.rule.is_none())
+        .map(|e| e.message.as_str())
+        .collect();
+    let (text, color) = if !tables.is_empty() {
+        (tables.join("; "), ui.visuals().error_fg_color)
+    } else if !errors.is_empty() && tab.is_open() && tab.form.automation.active() {
+        (
+            format!("⚠ {}", t(S::RulesRunLastValid)),
+            ui.visuals().warn_fg_color,
+        )
+    } else {
+        (" ".to_owned(), ui.visuals().text_color())
+    };
+    let line = ui
+        .add(egui::Label::new(RichText::new(&text).color(color)).truncate())
+        .on_hover_text(&text);
+    super::testhook::tag(ui, &line, "rules.status");
 }
 
 /// Auto-reply, whose state it is and what it is now, the resets, and the tables.

@@ -104,12 +104,13 @@ pub fn scripts_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut V
     } else {
         60.0
     };
-    let mut parse_error = None;
+    let compiled = Run::compile(script, encoding);
     egui::ScrollArea::vertical()
         .id_salt("script_steps_scroll")
         .auto_shrink([false, true])
         .max_height((ui.available_height() - report_room).max(120.0))
         .show(ui, |ui| {
+            let mut parse_error = None;
             if view.steps_as_text {
                 parse_error = steps_text_ui(ui, script, index, &mut view.steps_text);
             } else {
@@ -119,15 +120,15 @@ pub fn scripts_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut V
                     .id;
                 steps_ui(ui, &mut script.steps, label, encoding, 0);
             }
+            // One place for the script's mistake, at the end of its steps: the window's
+            // height does not change with it (that took the keyboard from the field typed in).
+            match parse_error.or_else(|| compiled.as_ref().err().cloned()) {
+                Some(why) => error_text(ui, &why),
+                None => {
+                    ui.label(" ");
+                }
+            }
         });
-    // One place for the script's mistake.
-    let compiled = Run::compile(script, encoding);
-    match parse_error.or_else(|| compiled.as_ref().err().cloned()) {
-        Some(why) => error_text(ui, &why),
-        None => {
-            ui.label(" ");
-        }
-    }
     let valid = compiled.is_ok();
     buttons_ui(ui, tab, index, valid, actions);
     report_ui(ui, tab);

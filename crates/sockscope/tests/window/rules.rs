@@ -274,3 +274,36 @@ fn at_1024_by_640_the_rules_and_scripts_windows_keep_their_place_and_show_their_
     );
     drop(window);
 }
+
+#[test]
+fn a_field_keeps_the_keyboard_while_the_mistake_typed_in_it_comes_and_goes() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("rules-typing");
+    let port = free_port();
+    let profile = simulator_profile(&dir, "json-device.ron", port);
+    let display = Display::start();
+    let window = super::Window::start(
+        &display,
+        &dir.0,
+        &super::Start {
+            workspace: Some("(theme: Light)"),
+            args: vec![profile],
+            ..super::Start::default()
+        },
+    );
+    drop(connect(port));
+    window.key("ctrl+r");
+    window.click("rules.row.1");
+    window.click("cond.regex");
+    window.key("ctrl+a");
+    // "(" makes the regex wrong (a warning comes above), ")" makes it right again.
+    window.type_text("(ping|pong)");
+    window.click("rules.row.1");
+    let saved = window.quit();
+    assert!(
+        saved.contains(r#"name:\"ping\",when:Regex(\"(ping|pong)\")"#),
+        "{saved}"
+    );
+}
