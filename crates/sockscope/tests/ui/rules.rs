@@ -1028,3 +1028,60 @@ fn the_condition_kinds_are_offered_in_two_columns() {
         "eight rows at most"
     );
 }
+
+#[test]
+fn masks_checksums_and_groups_are_rows_of_the_editor_not_typed_text() {
+    let mut harness = harness(Form::default());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("+ Rule").click();
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("When"), "AT");
+    // Text AT becomes the mask row's value 41 54 under FF FF.
+    pick_kind(&mut harness, "bytes under a mask");
+    assert_eq!(
+        harness.state().tab().form.automation.rules[0].when,
+        Cond::Masked("41 54".into(), "FF FF".into())
+    );
+    // A group: the mask becomes its first member; one more condition, then a checksum.
+    pick_kind(&mut harness, "all of");
+    harness.get_by_label("+ Condition").click();
+    harness.run();
+    let Cond::All(list) = &harness.state().tab().form.automation.rules[0].when else {
+        panic!("all of")
+    };
+    assert_eq!(list.len(), 2);
+    assert!(matches!(list[0], Cond::Masked(..)));
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "When")
+        .find(|n| n.value().as_deref() == Some("text"))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("checksum at the end").click();
+    harness.run();
+    let Cond::All(list) = &harness.state().tab().form.automation.rules[0].when else {
+        panic!("all of")
+    };
+    assert!(matches!(list[1], Cond::Checksum(_, true)), "{list:?}");
+    // "is wrong": a frame whose checksum does not hold.
+    harness.get_by_label("is wrong").click();
+    harness.run();
+    let Cond::All(list) = &harness.state().tab().form.automation.rules[0].when else {
+        panic!("all of")
+    };
+    assert!(matches!(list[1], Cond::Checksum(_, false)), "{list:?}");
+    // Not: around the whole group.
+    harness
+        .get_all_by_role_and_label(Role::ComboBox, "When")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("not").click();
+    harness.run();
+    assert!(matches!(
+        harness.state().tab().form.automation.rules[0].when,
+        Cond::Not(_)
+    ));
+}
