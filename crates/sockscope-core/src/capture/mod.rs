@@ -380,9 +380,14 @@ pub struct Capture {
     /// The lowest connection id no engine of this session has used: the next one starts
     /// there, so a record's connection id names one connection for the log's whole life.
     next_conn: u64,
-    /// How often each auto-reply rule fired since the session opened, and when it last did
-    /// (by the rule's index).
-    pub rule_hits: BTreeMap<usize, crate::rules::Hits>,
+    /// How often each auto-reply rule fired since the session opened (or the counts were
+    /// reset), and when it last did, by the rule's id.
+    pub rule_hits: BTreeMap<crate::rules::RuleId, crate::rules::Hits>,
+    /// The rules' states as the running session has them: the session's (`None`), or each
+    /// connection's that left the start state.
+    pub rule_states: Vec<(Option<SocketAddr>, String)>,
+    /// The rules' tables as the running session has them (empty until rules run).
+    pub rule_tables: BTreeMap<String, Vec<u8>>,
     /// The last scripted conversation run in this session, step by step.
     pub script: Option<ScriptReport>,
 }
@@ -504,18 +509,46 @@ impl Capture {
         }
     }
 
-    fn apply_rule_hits(&mut self, now: SystemTime, hits: Vec<(usize, u64)>) {
-        for (rule, count) in hits {
+    fn apply_rule_hits(&mut self, now: SystemTime, report: crate::rules::RulesReport) {
+        for hit in report.fired {
             let last = Some(now);
-            self.rule_hits
-                .insert(rule, crate::rules::Hits { count, last });
+            self.rule_hits.insert(
+                hit.id,
+                crate::rules::Hits {
+                    count: hit.count,
+                    last,
+                },
+            );
+            // Which rule answered, next to the reply it made.
+            let note = match hit.reply {
+                Some(len) if hit.delay.is_zero() => {
+                    Note::say(S::EvRuleReplied, [arg(hit.name), arg(len)])
+                }
+                Some(len) => Note::say(
+                    S::EvRuleReplyLater,
+                    [arg(hit.name), arg(len), arg(hit.delay.as_millis())],
+                ),
+                None => Note::say(S::EvRuleFired, [arg(hit.name)]),
+            };
+            let note = if hit.close {
+                note.then(Note::say(S::EvRuleCloses, []))
+            } else {
+                note
+            };
+            self.info(now, None, report.peer, note);
+        }
+        if let Some(states) = report.states {
+            self.rule_states = states;
+        }
+        if let Some(tables) = report.tables {
+            self.rule_tables = tables;
         }
     }
 
     /// Folds in an event that carries no bytes.
     fn apply_state(&mut self, now: SystemTime, event: Event) {
         match event {
-            Event::RulesFired(hits) => self.apply_rule_hits(now, hits),
+            Event::RulesFired(report) => self.apply_rule_hits(now, *report),
             event @ (Event::ScriptStarted { .. }
             | Event::ScriptStep(_)
             | Event::ScriptFinished { .. }) => self.apply_script(now, event),
@@ -1101,6 +1134,8 @@ impl Capture {
         self.stopped = false;
         self.peers.clear();
         self.rule_hits.clear();
+        self.rule_states.clear();
+        self.rule_tables.clear();
     }
 
     /// The UDP peer that sent the latest datagram, if any.

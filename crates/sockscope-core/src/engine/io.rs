@@ -52,6 +52,8 @@ pub(crate) struct Io {
     closing: bool,
     /// A relay session's pairs and their lanes.
     relay: Option<Relay>,
+    /// Connections that ended since the automation stage last ran: (id, peer, closed here).
+    lost: Vec<(ConnId, Option<std::net::SocketAddr>, bool)>,
 }
 
 /// A TCP client's reconnect state.
@@ -106,6 +108,7 @@ impl Io {
             retry: Retry::default(),
             closing: false,
             relay,
+            lost: Vec::new(),
         })
     }
 
@@ -161,6 +164,10 @@ impl Io {
             self.reconnect_if_due();
             self.run_stage();
         }
+        // A script still running ends with the session, and says so.
+        let mut stage = std::mem::take(&mut self.stage);
+        stage.end(self);
+        self.stage = stage;
         self.close_all();
         self.out.emit(Event::Stopped);
         self.out.finish();
@@ -360,6 +367,7 @@ impl Io {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
                 self.conns.remove(&id);
+                self.lost.push((id, link.peer(), self.closing));
             }
             was_up = link.established();
             conn = link.conn();
@@ -413,8 +421,28 @@ impl Io {
         }
     }
 
+    /// Runs, stops or steps a script.
+    fn script_command(&mut self, command: Command) {
+        let mut stage = std::mem::take(&mut self.stage);
+        match command {
+            Command::RunScript { run, to } => {
+                self.out.watch = self.relay.is_some() || stage.run_script(run, to, self);
+            }
+            Command::StopScript => {
+                self.out.watch = self.relay.is_some() || stage.stop_script(self);
+            }
+            Command::StepScript => stage.step_script(self),
+            _ => {}
+        }
+        self.stage = stage;
+    }
+
     fn run_stage(&mut self) {
         let mut stage = std::mem::take(&mut self.stage);
+        // Connections that ended: their rule state goes, a script talking to them fails.
+        for (conn, peer, on_purpose) in std::mem::take(&mut self.lost) {
+            stage.conn_closed(conn, peer, on_purpose, self);
+        }
         stage.run(self);
         self.stage = stage;
     }
@@ -480,17 +508,13 @@ impl Io {
                 self.out.watch = self.relay.is_some() || self.stage.set_reply(reply);
             }
             Command::SetRules(rules) => {
-                self.out.watch = self.relay.is_some() || self.stage.set_rules(rules);
-            }
-            Command::RunScript { run, to } => {
                 let mut stage = std::mem::take(&mut self.stage);
-                self.out.watch = self.relay.is_some() || stage.run_script(run, to, self);
+                let watch = stage.set_rules(rules, self);
                 self.stage = stage;
+                self.out.watch = self.relay.is_some() || watch;
             }
-            Command::StopScript => {
-                let mut stage = std::mem::take(&mut self.stage);
-                self.out.watch = self.relay.is_some() || stage.stop_script(self);
-                self.stage = stage;
+            command @ (Command::RunScript { .. } | Command::StopScript | Command::StepScript) => {
+                self.script_command(command);
             }
             Command::StopSchedule => {
                 let mut stage = std::mem::take(&mut self.stage);

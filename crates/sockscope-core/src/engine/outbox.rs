@@ -45,6 +45,8 @@ pub(crate) struct Seen {
     pub conn: Option<super::ConnId>,
     pub peer: std::net::SocketAddr,
     pub bytes: Vec<u8>,
+    /// A frame left unfinished (the stream ended, or it was cut at the size limit).
+    pub partial: bool,
 }
 
 /// The I/O thread's side of the [`Sink`].
@@ -101,6 +103,7 @@ impl Outbox {
                 conn: *conn,
                 peer: *peer,
                 bytes: bytes.clone(),
+                partial: *kind == super::DataKind::Partial,
             }),
             Event::Frames(frames) => {
                 for frame in frames.split() {
@@ -108,6 +111,7 @@ impl Outbox {
                         conn: Some(frames.conn),
                         peer: frames.peer,
                         bytes: frame.to_vec(),
+                        partial: false,
                     });
                 }
             }

@@ -308,6 +308,8 @@ pub enum Command {
     },
     /// Stops the running script (its current step fails).
     StopScript,
+    /// Runs the next step of a script started one step at a time.
+    StepScript,
     /// Send a file in chunks, replacing any file being sent.
     SendFile {
         /// Where the chunks go.
@@ -549,8 +551,9 @@ pub enum Event {
         /// Done, cancelled or failed (an `Error` says which).
         finished: bool,
     },
-    /// Rules fired for a received message: each rule's index and its hit count so far.
-    RulesFired(Vec<(usize, u64)>),
+    /// Rules fired for a received message (each rule's id, name and hit count so far), or
+    /// the rules' states and tables changed (new rules, a connection's end).
+    RulesFired(Box<crate::rules::RulesReport>),
     /// A script started: its name and its steps' labels.
     ScriptStarted {
         /// Its name.

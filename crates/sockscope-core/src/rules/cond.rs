@@ -450,6 +450,9 @@ impl Matcher {
     }
 }
 
+/// The first regular expression that matches gives the numbered groups (`cap.1`); every
+/// later one that matches adds its named groups (`cap.seq`), so `All([Regex(cmd), Regex(seq)])`
+/// reads both, in any order of the message's fields.
 fn keep_caps(
     message: &mut Message<'_>,
     found: Option<Vec<(Option<String>, Option<String>)>>,
@@ -458,10 +461,325 @@ fn keep_caps(
         Some(caps) => {
             if message.caps.is_empty() {
                 message.caps = caps;
+            } else {
+                for (name, value) in caps {
+                    let Some(name) = name else { continue };
+                    if !message.caps.iter().any(|(n, _)| n.as_ref() == Some(&name)) {
+                        message.caps.push((Some(name), value));
+                    }
+                }
             }
             true
         }
         None => false,
+    }
+}
+
+/// The regex groups a condition can give a reply: how many numbered ones the widest regex
+/// has, and every name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Groups {
+    /// Any regex at all (then `cap.0`, the whole match, exists).
+    pub any: bool,
+    /// The most numbered groups of one regex.
+    pub numbered: usize,
+    /// Every named group.
+    pub names: Vec<String>,
+}
+
+impl Groups {
+    /// True if `cap` (`1`, `seq`) may be given.
+    pub fn has(&self, cap: &str) -> bool {
+        match cap.parse::<usize>() {
+            Ok(n) => self.any && n <= self.numbered,
+            Err(_) => self.names.iter().any(|name| name == cap),
+        }
+    }
+}
+
+impl Matcher {
+    /// The groups its regular expressions can give (a regex under `Not` gives none: when it
+    /// matches, the condition does not hold).
+    pub fn groups(&self) -> Groups {
+        fn walk(m: &Matcher, out: &mut Groups) {
+            let mut add = |len: usize, names: Vec<String>| {
+                out.any = true;
+                out.numbered = out.numbered.max(len.saturating_sub(1));
+                for name in names {
+                    if !out.names.contains(&name) {
+                        out.names.push(name);
+                    }
+                }
+            };
+            match m {
+                Matcher::Regex(re) => add(
+                    re.captures_len(),
+                    re.capture_names().flatten().map(str::to_owned).collect(),
+                ),
+                Matcher::BytesRegex(re) => add(
+                    re.captures_len(),
+                    re.capture_names().flatten().map(str::to_owned).collect(),
+                ),
+                Matcher::All(all) | Matcher::Any(all) => all.iter().for_each(|m| walk(m, out)),
+                _ => {}
+            }
+        }
+        let mut out = Groups::default();
+        walk(self, &mut out);
+        out
+    }
+}
+
+/// The kinds of condition, as the editor offers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CondKind {
+    /// [`Cond::Always`].
+    Always,
+    /// [`Cond::Text`].
+    Text,
+    /// [`Cond::Bytes`].
+    Bytes,
+    /// [`Cond::Masked`].
+    Masked,
+    /// [`Cond::Regex`].
+    Regex,
+    /// [`Cond::BytesRegex`].
+    BytesRegex,
+    /// [`Cond::Length`].
+    Length,
+    /// [`Cond::Int`].
+    Int,
+    /// [`Cond::From`].
+    From,
+    /// [`Cond::Checksum`].
+    Checksum,
+    /// [`Cond::State`].
+    State,
+    /// [`Cond::Expr`].
+    Expr,
+    /// [`Cond::All`].
+    All,
+    /// [`Cond::Any`].
+    Any,
+    /// [`Cond::Not`].
+    Not,
+}
+
+impl CondKind {
+    /// Every kind, in the editor's order.
+    pub const ALL: [CondKind; 15] = [
+        CondKind::Always,
+        CondKind::Text,
+        CondKind::Bytes,
+        CondKind::Masked,
+        CondKind::Regex,
+        CondKind::BytesRegex,
+        CondKind::Length,
+        CondKind::Int,
+        CondKind::From,
+        CondKind::Checksum,
+        CondKind::State,
+        CondKind::Expr,
+        CondKind::All,
+        CondKind::Any,
+        CondKind::Not,
+    ];
+
+    /// What the editor calls it.
+    pub fn label(self) -> S {
+        match self {
+            CondKind::Always => S::CondAlways,
+            CondKind::Text => S::CondText,
+            CondKind::Bytes => S::CondBytes,
+            CondKind::Masked => S::CondMasked,
+            CondKind::Regex => S::CondRegex,
+            CondKind::BytesRegex => S::CondBytesRegex,
+            CondKind::Length => S::CondLength,
+            CondKind::Int => S::CondInt,
+            CondKind::From => S::CondFrom,
+            CondKind::Checksum => S::CondChecksum,
+            CondKind::State => S::CondState,
+            CondKind::Expr => S::CondExpr,
+            CondKind::All => S::CondAll,
+            CondKind::Any => S::CondAny,
+            CondKind::Not => S::CondNot,
+        }
+    }
+}
+
+/// `text` as a regular expression that matches it literally, anchored as `op` says.
+fn literal_regex(text: &str, op: Match) -> String {
+    let body = regex::escape(text);
+    match op {
+        Match::Exact => format!("^{body}$"),
+        Match::Prefix => format!("^{body}"),
+        Match::Suffix => format!("{body}$"),
+        Match::Contains => body,
+    }
+}
+
+fn bytes_regex(pattern: &[Option<u8>], op: Match) -> String {
+    let body: String = pattern
+        .iter()
+        .map(|b| match b {
+            Some(b) => format!("\\x{b:02X}"),
+            None => "(?s:.)".to_owned(),
+        })
+        .collect();
+    match op {
+        Match::Exact => format!("^{body}$"),
+        Match::Prefix => format!("^{body}"),
+        Match::Suffix => format!("{body}$"),
+        Match::Contains => body,
+    }
+}
+
+fn pattern_hex(pattern: &[Option<u8>]) -> String {
+    pattern
+        .iter()
+        .map(|b| b.map_or_else(|| "??".to_owned(), |b| format!("{b:02X}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Cond {
+    /// Which kind it is.
+    pub fn kind(&self) -> CondKind {
+        match self {
+            Cond::Always => CondKind::Always,
+            Cond::All(_) => CondKind::All,
+            Cond::Any(_) => CondKind::Any,
+            Cond::Not(_) => CondKind::Not,
+            Cond::Text(..) => CondKind::Text,
+            Cond::Bytes(..) => CondKind::Bytes,
+            Cond::Masked(..) => CondKind::Masked,
+            Cond::Regex(_) => CondKind::Regex,
+            Cond::BytesRegex(_) => CondKind::BytesRegex,
+            Cond::Length(..) => CondKind::Length,
+            Cond::Int(..) => CondKind::Int,
+            Cond::From(_) => CondKind::From,
+            Cond::Checksum(..) => CondKind::Checksum,
+            Cond::State(_) => CondKind::State,
+            Cond::Expr(_) => CondKind::Expr,
+        }
+    }
+
+    /// This condition as another kind, carrying over what was typed where it means the same:
+    /// text `AT` becomes bytes `41 54` (in `encoding`) and back, a pattern becomes a literal
+    /// regular expression or a value and mask, a condition becomes the first of an all / any
+    /// or the inside of a not.
+    #[must_use]
+    pub fn switch_to(&self, kind: CondKind, encoding: TextEncoding) -> Cond {
+        if self.kind() == kind {
+            return self.clone();
+        }
+        let pattern = match self {
+            Cond::Text(op, text) => encoding
+                .encode(text)
+                .ok()
+                .map(|b| (*op, b.into_iter().map(Some).collect::<Vec<_>>())),
+            Cond::Bytes(op, hex) => parse_pattern(hex).ok().map(|p| (*op, p)),
+            _ => None,
+        };
+        match (kind, self) {
+            (CondKind::All, Cond::Any(list)) | (CondKind::Any, Cond::All(list)) => {
+                return if kind == CondKind::All {
+                    Cond::All(list.clone())
+                } else {
+                    Cond::Any(list.clone())
+                };
+            }
+            (CondKind::All | CondKind::Any | CondKind::Not, Cond::Always) => {}
+            (CondKind::All, _) => return Cond::All(vec![self.clone()]),
+            (CondKind::Any, _) => return Cond::Any(vec![self.clone()]),
+            (CondKind::Not, _) => return Cond::Not(Box::new(self.clone())),
+            // From a group to one of its members' kind: that member.
+            (_, Cond::All(list) | Cond::Any(list)) => {
+                if let Some(first) = list.iter().find(|c| c.kind() == kind) {
+                    return first.clone();
+                }
+            }
+            (_, Cond::Not(inner)) if inner.kind() == kind => return (**inner).clone(),
+            (CondKind::Regex, Cond::Text(op, text)) => {
+                return Cond::Regex(literal_regex(text, *op));
+            }
+            (CondKind::Regex, Cond::BytesRegex(re)) => return Cond::Regex(re.clone()),
+            (CondKind::BytesRegex, Cond::Regex(re)) => return Cond::BytesRegex(re.clone()),
+            (CondKind::Text, Cond::Bytes(op, _)) => {
+                if let Some((_, pattern)) = &pattern
+                    && pattern.iter().all(Option::is_some)
+                {
+                    let bytes: Vec<u8> = pattern.iter().flatten().copied().collect();
+                    let text = encoding.decode_complete(&bytes);
+                    // Only bytes that are text come back as text.
+                    if encoding.encode(&text).ok().as_deref() == Some(bytes.as_slice()) {
+                        return Cond::Text(*op, text);
+                    }
+                }
+            }
+            (CondKind::Bytes, Cond::Masked(value, mask)) => {
+                if let (Ok(value), Ok(mask)) = (
+                    crate::codec::hex::parse(value),
+                    crate::codec::hex::parse(mask),
+                ) && mask.iter().all(|m| *m == 0 || *m == 0xFF)
+                {
+                    let pattern: Vec<Option<u8>> = value
+                        .iter()
+                        .zip(&mask)
+                        .map(|(v, m)| (*m == 0xFF).then_some(*v))
+                        .collect();
+                    return Cond::Bytes(Match::Prefix, pattern_hex(&pattern));
+                }
+            }
+            _ => {}
+        }
+        if let Some((op, pattern)) = pattern {
+            match kind {
+                CondKind::Bytes => return Cond::Bytes(op, pattern_hex(&pattern)),
+                CondKind::BytesRegex => return Cond::BytesRegex(bytes_regex(&pattern, op)),
+                CondKind::Masked => {
+                    let value: Vec<u8> = pattern.iter().map(|b| b.unwrap_or(0)).collect();
+                    let mask: Vec<u8> = pattern
+                        .iter()
+                        .map(|b| if b.is_some() { 0xFF } else { 0 })
+                        .collect();
+                    return Cond::Masked(
+                        crate::codec::hex::format(&value),
+                        crate::codec::hex::format(&mask),
+                    );
+                }
+                _ => {}
+            }
+        }
+        Self::fresh(kind)
+    }
+
+    /// A new condition of `kind`, its fields empty.
+    pub fn fresh(kind: CondKind) -> Cond {
+        match kind {
+            CondKind::Always => Cond::Always,
+            CondKind::Text => Cond::Text(Match::Exact, String::new()),
+            CondKind::Bytes => Cond::Bytes(Match::Prefix, String::new()),
+            CondKind::Masked => Cond::Masked(String::new(), String::new()),
+            CondKind::Regex => Cond::Regex(String::new()),
+            CondKind::BytesRegex => Cond::BytesRegex(String::new()),
+            CondKind::Length => Cond::Length(1, 1024),
+            CondKind::Int => Cond::Int(0, "u8".into(), Compare::Eq(0)),
+            CondKind::From => Cond::From(String::new()),
+            CondKind::Checksum => Cond::Checksum(
+                Checksum {
+                    kind: crate::codec::checksum::ChecksumKind::Crc16Modbus,
+                    order: crate::codec::checksum::ByteOrder::Little,
+                    ..Checksum::default()
+                },
+                true,
+            ),
+            CondKind::State => Cond::State(String::new()),
+            CondKind::Expr => Cond::Expr(String::new()),
+            CondKind::All => Cond::All(Vec::new()),
+            CondKind::Any => Cond::Any(Vec::new()),
+            CondKind::Not => Cond::Not(Box::new(Cond::Always)),
+        }
     }
 }
 

@@ -48,6 +48,23 @@ impl Value {
     }
 }
 
+/// What an expression gives, known from its text alone (a hex reply needs to know how wide a
+/// number is before it can be bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A number; its width when it was read from bytes (`rx[6]` is a `u8`, `rx.u16be@8` a
+    /// `u16be`), `None` when it was computed (`rx.len`, `1 + 2`).
+    Int(Option<IntType>),
+    /// Bytes.
+    Bytes,
+    /// Text.
+    Text,
+    /// A comparison.
+    Bool,
+    /// Known only when it runs (a variable, `hex(…)`).
+    Unknown,
+}
+
 /// An integer type read from or written to bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IntType {
@@ -549,6 +566,8 @@ fn name(word: &str, column: usize) -> Result<Name, ParseError> {
         "counter" => Name::Counter,
         "time" => Name::Time,
         "unixtime" => Name::UnixTime,
+        // A script's last sent bytes (kept among its variables).
+        "tx" => Name::Var("tx".to_owned()),
         other => {
             if let Some(table) = other.strip_prefix("table.").filter(|s| !s.is_empty()) {
                 Name::Table(table.to_owned())
@@ -602,6 +621,90 @@ impl Expr {
     /// True if it uses `counter` (which then advances, as in the send box).
     pub fn uses_counter(&self) -> bool {
         self.any_name(&|n| matches!(n, Name::Counter))
+    }
+
+    fn names(&self) -> Vec<&Name> {
+        fn walk<'a>(node: &'a Node, out: &mut Vec<&'a Name>) {
+            match node {
+                Node::Name(name) => out.push(name),
+                Node::Int(_) | Node::Str(_) => {}
+                Node::Field(a, _, b) | Node::Index(a, b) | Node::Binary(_, a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Node::Slice(a, b, c) => {
+                    walk(a, out);
+                    for part in [b, c].into_iter().flatten() {
+                        walk(part, out);
+                    }
+                }
+                Node::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+                Node::Unary(_, a) => walk(a, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, &mut out);
+        out
+    }
+
+    /// The regex groups it reads (`cap.1`, `cap.seq`), by number or name, in order.
+    pub fn caps_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in self.names() {
+            if let Name::Cap(cap) = name
+                && !out.contains(cap)
+            {
+                out.push(cap.clone());
+            }
+        }
+        out
+    }
+
+    /// The tables it reads (`table.holding`).
+    pub fn tables_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in self.names() {
+            if let Name::Table(table) = name
+                && !out.contains(table)
+            {
+                out.push(table.clone());
+            }
+        }
+        out
+    }
+
+    /// What kind of value it gives, as far as can be known before a message arrives.
+    pub fn kind(&self) -> Kind {
+        fn of(node: &Node) -> Kind {
+            match node {
+                Node::Int(_) | Node::Call(Func::Len, _) | Node::Unary(Op::Neg, _) => {
+                    Kind::Int(None)
+                }
+                Node::Str(_) => Kind::Text,
+                Node::Name(name) => match name {
+                    Name::Len | Name::PeerPort | Name::Counter | Name::UnixTime => Kind::Int(None),
+                    Name::Rx | Name::Table(_) => Kind::Bytes,
+                    Name::State | Name::PeerIp | Name::Time | Name::Cap(_) => Kind::Text,
+                    Name::Var(_) => Kind::Unknown,
+                },
+                Node::Field(_, ty, _) => Kind::Int(Some(*ty)),
+                Node::Index(..) => Kind::Int(IntType::parse("u8")),
+                Node::Slice(base, ..) => match of(base) {
+                    Kind::Text => Kind::Text,
+                    _ => Kind::Bytes,
+                },
+                Node::Call(Func::Encode(_), _) => Kind::Bytes,
+                Node::Call(Func::Hex, _) => Kind::Unknown,
+                Node::Unary(..) => Kind::Bool,
+                Node::Binary(op, ..) => match op {
+                    Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::And | Op::Or => {
+                        Kind::Bool
+                    }
+                    _ => Kind::Int(None),
+                },
+            }
+        }
+        of(&self.0)
     }
 
     fn any_name(&self, wanted: &dyn Fn(&Name) -> bool) -> bool {

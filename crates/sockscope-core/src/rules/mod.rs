@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-pub use cond::{Compare, Cond, Match};
+pub use cond::{Compare, Cond, CondKind, Match};
 pub use template::ReplySpec;
 
 use cond::{Env, Matcher, Message};
@@ -115,10 +115,17 @@ pub struct TableWrite {
     pub value: String,
 }
 
+/// A rule's identity while the program runs: hit counts and editor state follow it through
+/// deletes, moves and edits. Not saved (a loaded rule gets a new one).
+pub type RuleId = u64;
+
 /// One rule, as saved in a profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Rule {
+    /// Who it is while the program runs (0: none given yet; see [`Automation::ensure_ids`]).
+    #[serde(skip)]
+    pub id: RuleId,
     /// What the user calls it.
     pub name: String,
     /// Off: skipped.
@@ -138,7 +145,7 @@ pub struct Rule {
     /// Table writes, in order, before the reply is made (a write reads back at once).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub write: Vec<TableWrite>,
-    /// The state the session is in afterwards.
+    /// The state the connection (or session) is in afterwards.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_state: Option<String>,
     /// Close the connection after the reply (TCP).
@@ -149,9 +156,29 @@ pub struct Rule {
     pub next: bool,
 }
 
+// Two rules are the same rule when everything saved is the same: the id is the program's
+// bookkeeping, not part of the rule.
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.enabled == other.enabled
+            && self.when == other.when
+            && self.reply == other.reply
+            && self.to == other.to
+            && self.delay_ms == other.delay_ms
+            && self.write == other.write
+            && self.set_state == other.set_state
+            && self.close == other.close
+            && self.next == other.next
+    }
+}
+
+impl Eq for Rule {}
+
 impl Default for Rule {
     fn default() -> Self {
         Self {
+            id: 0,
             name: String::new(),
             enabled: true,
             when: Cond::Always,
@@ -166,6 +193,17 @@ impl Default for Rule {
     }
 }
 
+/// Whose state a rule's `set_state` changes and its `State` condition reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateScope {
+    /// Each connection (each UDP peer) has its own, from the start state: a client that
+    /// logged in does not log in the next one (as a real device does).
+    #[default]
+    Connection,
+    /// One for the whole session, shared by every client.
+    Session,
+}
+
 /// A session's rules, tables and starting state, as saved in a profile.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -176,16 +214,43 @@ pub struct Automation {
     pub rules: Vec<Rule>,
     /// Named byte tables as hex (a register map: `"holding": "00 0A 00 14"`).
     pub tables: BTreeMap<String, String>,
-    /// The state at open.
+    /// The state at open (of each connection, or of the session).
     pub state: String,
+    /// Whose state it is.
+    #[serde(skip_serializing_if = "is_default")]
+    pub state_scope: StateScope,
+    /// Answer a frame left unfinished when the stream ended (off: a partial frame is logged
+    /// but no rule sees it — a terminal's last line without its line end is not a command).
+    #[serde(skip_serializing_if = "is_default")]
+    pub answer_partial: bool,
     /// Scripted conversations (测试脚本), run on request (the Script panel, `sockscope test`).
     pub scripts: Vec<script::Script>,
+}
+
+/// The next id a rule without one gets.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A fresh rule id, never given before in this program run.
+pub fn new_rule_id() -> RuleId {
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Automation {
     /// True when opening a session should start the rules.
     pub fn active(&self) -> bool {
         self.enabled && self.rules.iter().any(|r| r.enabled)
+    }
+
+    /// Gives every rule without an id (loaded, added, pasted) and every copy of another's id
+    /// (duplicated) an id of its own.
+    pub fn ensure_ids(&mut self) {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in &mut self.rules {
+            if rule.id == 0 || !seen.insert(rule.id) {
+                rule.id = new_rule_id();
+                seen.insert(rule.id);
+            }
+        }
     }
 }
 
@@ -213,7 +278,9 @@ struct Write {
 }
 
 struct Compiled {
+    id: RuleId,
     name: String,
+    /// Off, or not compiled (a rule with a mistake never fires).
     enabled: bool,
     when: Matcher,
     reply: Option<Template>,
@@ -234,11 +301,26 @@ pub struct Hits {
     pub last: Option<SystemTime>,
 }
 
+/// Bytes a rule wrote into a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The table.
+    pub table: String,
+    /// The byte offset.
+    pub at: usize,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// What one rule did for one message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fired {
     /// Which rule (0-based).
     pub rule: usize,
+    /// Its id.
+    pub id: RuleId,
+    /// Its name as shown.
+    pub name: String,
     /// Its reply's bytes, if it has one and it rendered.
     pub reply: Option<Vec<u8>>,
     /// Where the reply goes.
@@ -247,25 +329,110 @@ pub struct Fired {
     pub delay: Duration,
     /// Close the connection after.
     pub close: bool,
+    /// The state it set, if it sets one.
+    pub state: Option<String>,
+    /// What it wrote into tables.
+    pub writes: Vec<Written>,
     /// Why the reply or a write failed (the rule fired; nothing was sent).
     pub error: Option<String>,
+}
+
+/// What to carry over from the rules running now when new ones replace them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keep {
+    /// Each rule's hit count (by its id).
+    pub hits: bool,
+    /// The tables' live bytes (of each table whose start value did not change) and every
+    /// connection's state (when the start state and its scope did not change).
+    pub tables_and_state: bool,
+}
+
+impl Default for Keep {
+    /// An edit keeps everything.
+    fn default() -> Self {
+        Self {
+            hits: true,
+            tables_and_state: true,
+        }
+    }
+}
+
+/// One rule that fired, as the log and the window are told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleHit {
+    /// Its id.
+    pub id: RuleId,
+    /// Its name as shown.
+    pub name: String,
+    /// Times it fired so far.
+    pub count: u64,
+    /// The length of its reply, if it made one.
+    pub reply: Option<usize>,
+    /// The delay before the reply.
+    pub delay: Duration,
+    /// It closes the connection.
+    pub close: bool,
+}
+
+/// What the rules did for one message: which fired, and the states and tables when they
+/// changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesReport {
+    /// Who sent the message (`None`: a report of the state and tables alone).
+    pub peer: Option<SocketAddr>,
+    /// Each rule that fired, in order.
+    pub fired: Vec<RuleHit>,
+    /// Every state now (`None`: the session's), when one changed.
+    pub states: Option<Vec<(Option<SocketAddr>, String)>>,
+    /// Every table now, when one was written.
+    pub tables: Option<BTreeMap<String, Vec<u8>>>,
+}
+
+/// What the inline test starts from besides the rules: the live tables and a state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Start {
+    /// The tables as they are now (`None`: the start values).
+    pub tables: Option<BTreeMap<String, Vec<u8>>>,
+    /// The state to test in (`None`: the start state).
+    pub state: Option<String>,
+}
+
+/// The inline test's answer: what fired, and the rules left out because of a mistake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trial {
+    /// What each rule that fired did, in order.
+    pub fired: Vec<Fired>,
+    /// Rules (and tables) with a mistake: they were not tried.
+    pub skipped: Vec<RuleError>,
 }
 
 /// The rules compiled, with their state, tables and hit counters.
 pub struct Machine {
     rules: Vec<Compiled>,
+    start_tables: BTreeMap<String, Vec<u8>>,
     tables: BTreeMap<String, Vec<u8>>,
-    state: String,
+    start_state: String,
+    scope: StateScope,
+    /// The session's state ([`StateScope::Session`]).
+    shared: String,
+    /// Each connection's state, once it differs from the start ([`StateScope::Connection`]).
+    states: BTreeMap<SocketAddr, String>,
     encoding: TextEncoding,
     hits: Vec<Hits>,
     rng: u64,
+    keep: Keep,
+    /// Live table bytes the user typed, put in when it takes over.
+    typed: Vec<(String, Vec<u8>)>,
+    answer_partial: bool,
+    /// A state or a table changed since the last report.
+    changed: (bool, bool),
 }
 
 impl fmt::Debug for Machine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Machine")
             .field("rules", &self.rules.len())
-            .field("state", &self.state)
+            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -279,68 +446,277 @@ pub fn rule_label(rule: &Rule, index: usize) -> String {
     }
 }
 
+/// The id a rule without one runs under: one made of its place (a profile run without the
+/// window, where nothing moves).
+pub fn place_id(index: usize) -> RuleId {
+    1 << 63 | index as u64
+}
+
+/// The id a rule runs under: its own, or its place's.
+fn id_of(rule: &Rule, index: usize) -> RuleId {
+    if rule.id == 0 {
+        place_id(index)
+    } else {
+        rule.id
+    }
+}
+
+/// Checks what a rule's reply and writes read against what its condition gives.
+fn check_reads(
+    rule: &Rule,
+    when: &Matcher,
+    reply: Option<&Template>,
+    tables: &BTreeMap<String, Vec<u8>>,
+) -> Result<(), String> {
+    let groups = when.groups();
+    let mut caps = reply.map(Template::caps_used).unwrap_or_default();
+    let mut used_tables = reply.map(Template::tables_used).unwrap_or_default();
+    for write in &rule.write {
+        for text in [&write.at, &write.value] {
+            if let Ok(expr) = Expr::parse(text, 1) {
+                caps.extend(expr.caps_used());
+                used_tables.extend(expr.tables_used());
+            }
+        }
+    }
+    if let Some(cap) = caps.iter().find(|cap| !groups.has(cap)) {
+        return Err(if groups.any {
+            tf(S::RuleNoSuchGroup, &[cap])
+        } else {
+            tf(S::RuleCapNoRegex, &[cap])
+        });
+    }
+    if let Some(table) = used_tables.iter().find(|t| !tables.contains_key(*t)) {
+        return Err(tf(S::ExprNoTable, &[table]));
+    }
+    Ok(())
+}
+
+fn compile_rule(
+    rule: &Rule,
+    index: usize,
+    tables: &BTreeMap<String, Vec<u8>>,
+    encoding: TextEncoding,
+) -> Result<Compiled, RuleError> {
+    let fail = |why: String| RuleError {
+        rule: Some(index),
+        message: tf(S::RuleFailed, &[&rule_label(rule, index), &why]),
+    };
+    let when = rule.when.compile(encoding).map_err(fail)?;
+    let reply = rule
+        .reply
+        .as_ref()
+        .map(|spec| Template::compile(spec, encoding))
+        .transpose()
+        .map_err(fail)?;
+    let write = rule
+        .write
+        .iter()
+        .map(|w| {
+            if !tables.contains_key(&w.table) {
+                return Err(fail(tf(S::ExprNoTable, &[&w.table])));
+            }
+            Ok(Write {
+                table: w.table.clone(),
+                at: Expr::parse(&w.at, 1).map_err(|e| fail(e.0))?,
+                value: Expr::parse(&w.value, 1).map_err(|e| fail(e.0))?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    check_reads(rule, &when, reply.as_ref(), tables).map_err(fail)?;
+    Ok(Compiled {
+        id: id_of(rule, index),
+        name: rule_label(rule, index),
+        enabled: rule.enabled,
+        when,
+        reply,
+        to: rule.to.dest().map_err(fail)?,
+        delay: Duration::from_millis(rule.delay_ms),
+        write,
+        set_state: rule.set_state.clone(),
+        close: rule.close,
+        next: rule.next,
+    })
+}
+
 impl Machine {
     /// Compiles every rule for a session in `encoding`; the first mistake is the error.
     pub fn compile(automation: &Automation, encoding: TextEncoding) -> Result<Machine, RuleError> {
+        let (machine, mut errors) = Machine::compile_valid(automation, encoding);
+        if errors.is_empty() {
+            Ok(machine)
+        } else {
+            Err(errors.remove(0))
+        }
+    }
+
+    /// Compiles what can be: a rule with a mistake is kept in its place but never fires, a
+    /// table with a mistake is left out. Returns the machine and every mistake.
+    pub fn compile_valid(
+        automation: &Automation,
+        encoding: TextEncoding,
+    ) -> (Machine, Vec<RuleError>) {
+        let mut errors = Vec::new();
         let mut tables = BTreeMap::new();
         for (name, hex) in &automation.tables {
-            let bytes = crate::codec::hex::parse(hex).map_err(|e| RuleError {
-                rule: None,
-                message: tf(S::RuleBadTable, &[name, &e]),
-            })?;
-            tables.insert(name.clone(), bytes);
+            match crate::codec::hex::parse(hex) {
+                Ok(bytes) => {
+                    tables.insert(name.clone(), bytes);
+                }
+                Err(e) => errors.push(RuleError {
+                    rule: None,
+                    message: tf(S::RuleBadTable, &[name, &e]),
+                }),
+            }
         }
         let mut rules = Vec::new();
         for (index, rule) in automation.rules.iter().enumerate() {
-            let fail = |why: String| RuleError {
-                rule: Some(index),
-                message: tf(S::RuleFailed, &[&rule_label(rule, index), &why]),
-            };
-            let when = rule.when.compile(encoding).map_err(fail)?;
-            let reply = rule
-                .reply
-                .as_ref()
-                .map(|spec| Template::compile(spec, encoding))
-                .transpose()
-                .map_err(fail)?;
-            let write = rule
-                .write
-                .iter()
-                .map(|w| {
-                    if !tables.contains_key(&w.table) {
-                        return Err(fail(tf(S::ExprNoTable, &[&w.table])));
-                    }
-                    Ok(Write {
-                        table: w.table.clone(),
-                        at: Expr::parse(&w.at, 1).map_err(|e| fail(e.0))?,
-                        value: Expr::parse(&w.value, 1).map_err(|e| fail(e.0))?,
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            rules.push(Compiled {
-                name: rule_label(rule, index),
-                enabled: rule.enabled,
-                when,
-                reply,
-                to: rule.to.dest().map_err(fail)?,
-                delay: Duration::from_millis(rule.delay_ms),
-                write,
-                set_state: rule.set_state.clone(),
-                close: rule.close,
-                next: rule.next,
-            });
+            match compile_rule(rule, index, &tables, encoding) {
+                Ok(compiled) => rules.push(compiled),
+                Err(error) => {
+                    errors.push(error);
+                    rules.push(Compiled {
+                        id: id_of(rule, index),
+                        name: rule_label(rule, index),
+                        enabled: false,
+                        when: Matcher::Always,
+                        reply: None,
+                        to: Dest::Sender,
+                        delay: Duration::ZERO,
+                        write: Vec::new(),
+                        set_state: None,
+                        close: false,
+                        next: false,
+                    });
+                }
+            }
         }
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0x9E37_79B9, |d| d.as_nanos() as u64);
-        Ok(Machine {
+        let machine = Machine {
             hits: vec![Hits::default(); rules.len()],
             rules,
+            start_tables: tables.clone(),
             tables,
-            state: automation.state.clone(),
+            start_state: automation.state.clone(),
+            scope: automation.state_scope,
+            shared: automation.state.clone(),
+            states: BTreeMap::new(),
             encoding,
             rng: seed | 1,
-        })
+            keep: Keep::default(),
+            typed: Vec::new(),
+            answer_partial: automation.answer_partial,
+            changed: (false, false),
+        };
+        (machine, errors)
+    }
+
+    /// What it takes over from the machine it replaces (an edit keeps everything).
+    #[must_use]
+    pub fn keeping(mut self, keep: Keep) -> Self {
+        self.keep = keep;
+        self
+    }
+
+    /// With `bytes` as table `name`'s live value once it takes over (the user typed them in
+    /// the Tables view; the start value stays).
+    #[must_use]
+    pub fn with_table(mut self, name: &str, bytes: Vec<u8>) -> Self {
+        self.typed.push((name.to_owned(), bytes));
+        self
+    }
+
+    /// Starts in the place of `old` (if any): what it keeps of it, then the typed tables.
+    pub fn take_over(&mut self, old: Option<&Machine>) {
+        if let Some(old) = old {
+            self.inherit(old);
+        }
+        for (name, bytes) in std::mem::take(&mut self.typed) {
+            if let Some(live) = self.tables.get_mut(&name) {
+                *live = bytes;
+                self.changed.1 = true;
+            }
+        }
+    }
+
+    /// Takes over from `old`, the machine it replaces, what [`keeping`](Self::keeping) said.
+    pub fn inherit(&mut self, old: &Machine) {
+        if self.keep.hits {
+            for (rule, hits) in self.rules.iter().zip(self.hits.iter_mut()) {
+                if let Some(at) = old.rules.iter().position(|r| r.id == rule.id)
+                    && let Some(before) = old.hits.get(at)
+                {
+                    *hits = *before;
+                }
+            }
+        }
+        if self.keep.tables_and_state {
+            for (name, live) in &mut self.tables {
+                if old.start_tables.get(name) == self.start_tables.get(name)
+                    && let Some(before) = old.tables.get(name)
+                {
+                    live.clone_from(before);
+                }
+            }
+            if old.start_state == self.start_state && old.scope == self.scope {
+                self.shared.clone_from(&old.shared);
+                self.states.clone_from(&old.states);
+            }
+        }
+        // The window is told the state and tables the new rules start from.
+        self.changed = (true, true);
+    }
+
+    /// The state `peer` is in.
+    pub fn state_of(&self, peer: SocketAddr) -> &str {
+        match self.scope {
+            StateScope::Session => &self.shared,
+            StateScope::Connection => self.states.get(&peer).unwrap_or(&self.start_state),
+        }
+    }
+
+    fn set_state(&mut self, peer: SocketAddr, state: &str) {
+        match self.scope {
+            StateScope::Session => {
+                if self.shared != state {
+                    state.clone_into(&mut self.shared);
+                    self.changed.0 = true;
+                }
+            }
+            StateScope::Connection => {
+                if self.state_of(peer) != state {
+                    self.states.insert(peer, state.to_owned());
+                    self.changed.0 = true;
+                }
+            }
+        }
+    }
+
+    /// Every state there is: the session's (`None`), or each connection's that has left the
+    /// start state.
+    pub fn states(&self) -> Vec<(Option<SocketAddr>, String)> {
+        match self.scope {
+            StateScope::Session => vec![(None, self.shared.clone())],
+            StateScope::Connection => self
+                .states
+                .iter()
+                .map(|(peer, state)| (Some(*peer), state.clone()))
+                .collect(),
+        }
+    }
+
+    /// `peer`'s connection ended: its state goes with it. True if it had one.
+    pub fn forget(&mut self, peer: SocketAddr) -> bool {
+        let had = self.states.remove(&peer).is_some();
+        self.changed.0 |= had;
+        had
+    }
+
+    /// True if a frame left unfinished when its stream ended is answered.
+    pub fn answers_partial(&self) -> bool {
+        self.answer_partial
     }
 
     /// The rules for one received message, in order: what each that fired did. `counter` is
@@ -365,7 +741,7 @@ impl Machine {
             message.caps.clear();
             let holds = {
                 let env = Env {
-                    state: &self.state,
+                    state: self.state_of(peer),
                     tables: &self.tables,
                     now,
                     counter: *counter,
@@ -401,29 +777,48 @@ impl Machine {
         let Some(rule) = self.rules.get(index) else {
             return Fired {
                 rule: index,
+                id: 0,
+                name: String::new(),
                 reply: None,
                 to: Dest::Sender,
                 delay: Duration::ZERO,
                 close: false,
+                state: None,
+                writes: Vec::new(),
                 error: None,
             };
         };
+        let peer = message.peer;
         let mut error = None;
+        let mut writes = Vec::new();
         for write in &rule.write {
             let values = {
-                let cx = request_ctx(message, &self.state, &self.tables, now, *counter);
+                let cx = request_ctx(message, self.state_of(peer), &self.tables, now, *counter);
                 (write.at.eval(&cx), write.value.eval(&cx))
             };
-            let done = write_table(&mut self.tables, &write.table, values);
-            if let Err(why) = done {
-                error = Some(tf(S::RuleFailed, &[&rule.name, &why]));
-                break;
+            match write_table(&mut self.tables, &write.table, values) {
+                Ok((at, bytes)) => {
+                    self.changed.1 = true;
+                    writes.push(Written {
+                        table: write.table.clone(),
+                        at,
+                        bytes,
+                    });
+                }
+                Err(why) => {
+                    error = Some(tf(S::RuleFailed, &[&rule.name, &why]));
+                    break;
+                }
             }
         }
         let reply = match (&rule.reply, &error) {
             (Some(template), None) => {
                 let rng = &mut self.rng;
-                let cx = request_ctx(message, &self.state, &self.tables, now, *counter);
+                let state = match self.scope {
+                    StateScope::Session => &self.shared,
+                    StateScope::Connection => self.states.get(&peer).unwrap_or(&self.start_state),
+                };
+                let cx = request_ctx(message, state, &self.tables, now, *counter);
                 match template.render(&cx, &mut |lo, hi| random(rng, lo, hi)) {
                     Ok(bytes) => {
                         if template.uses_counter() {
@@ -441,21 +836,62 @@ impl Machine {
         };
         let fired = Fired {
             rule: index,
+            id: rule.id,
+            name: rule.name.clone(),
             reply,
             to: rule.to.clone(),
             delay: rule.delay,
             close: rule.close,
+            state: rule.set_state.clone(),
+            writes,
             error,
         };
-        if let Some(state) = &rule.set_state {
-            self.state.clone_from(state);
+        if let Some(state) = &fired.state {
+            self.set_state(peer, state);
         }
         fired
     }
 
-    /// The state the session is in.
+    /// What `fired` (this machine's answer to a message from `peer`) tells the log and the
+    /// window: each rule with its count, and the states and tables if they changed.
+    pub fn report(&mut self, peer: Option<SocketAddr>, fired: &[Fired]) -> RulesReport {
+        let hits = fired
+            .iter()
+            .map(|f| RuleHit {
+                id: f.id,
+                name: f.name.clone(),
+                count: self.hits.get(f.rule).map_or(0, |h| h.count),
+                reply: f.reply.as_ref().map(Vec::len),
+                delay: f.delay,
+                close: f.close,
+            })
+            .collect();
+        let (states, tables) = std::mem::take(&mut self.changed);
+        RulesReport {
+            peer,
+            fired: hits,
+            states: states.then(|| self.states()),
+            tables: tables.then(|| self.tables.clone()),
+        }
+    }
+
+    /// A report of the state and tables alone, if either changed since the last report.
+    pub fn changes(&mut self) -> Option<RulesReport> {
+        (self.changed.0 || self.changed.1).then(|| self.report(None, &[]))
+    }
+
+    /// Every state and table as they are now (what the window shows when rules start).
+    pub fn snapshot(&mut self) -> RulesReport {
+        self.changed = (true, true);
+        self.report(None, &[])
+    }
+
+    /// The state of the session (its start state when each connection has its own).
     pub fn state(&self) -> &str {
-        &self.state
+        match self.scope {
+            StateScope::Session => &self.shared,
+            StateScope::Connection => &self.start_state,
+        }
     }
 
     /// How often each rule fired.
@@ -463,25 +899,49 @@ impl Machine {
         &self.hits
     }
 
+    /// Each rule's id and hits, in order.
+    pub fn hits_by_id(&self) -> Vec<(RuleId, String, Hits)> {
+        self.rules
+            .iter()
+            .zip(&self.hits)
+            .map(|(r, h)| (r.id, r.name.clone(), *h))
+            .collect()
+    }
+
     /// A table's bytes now.
     pub fn table(&self, name: &str) -> Option<&[u8]> {
         self.tables.get(name).map(Vec::as_slice)
     }
 
-    /// The inline test: what the rules do with `bytes` from `peer`, on a copy (the machine
-    /// itself, its state, tables and counters, are left as they were).
+    /// The inline test: what the rules do with `bytes` from `peer`, on a copy (nothing of a
+    /// running session changes), starting from `start` (the live tables and a state). Rules
+    /// with a mistake are left out and named; the others are tried.
     pub fn test(
         automation: &Automation,
         encoding: TextEncoding,
         bytes: &[u8],
         peer: SocketAddr,
-    ) -> Result<Vec<Fired>, RuleError> {
-        let mut machine = Machine::compile(automation, encoding)?;
+        start: &Start,
+    ) -> Trial {
+        let (mut machine, skipped) = Machine::compile_valid(automation, encoding);
+        if let Some(tables) = &start.tables {
+            for (name, live) in &mut machine.tables {
+                if let Some(bytes) = tables.get(name) {
+                    live.clone_from(bytes);
+                }
+            }
+        }
+        if let Some(state) = &start.state {
+            machine.shared.clone_from(state);
+            machine.states.insert(peer, state.clone());
+        }
         let mut counter = 1;
-        Ok(machine.fire(bytes, peer, &mut counter, 1, SystemTime::now()))
+        let fired = machine.fire(bytes, peer, &mut counter, 1, SystemTime::now());
+        Trial { fired, skipped }
     }
 }
 
+/// Writes a table; where and what it wrote.
 fn write_table(
     tables: &mut BTreeMap<String, Vec<u8>>,
     name: &str,
@@ -489,7 +949,7 @@ fn write_table(
         Result<expr::Value, expr::EvalError>,
         Result<expr::Value, expr::EvalError>,
     ),
-) -> Result<(), String> {
+) -> Result<(usize, Vec<u8>), String> {
     let at = match at.map_err(|e| e.0)? {
         expr::Value::Int(n) => n,
         other => {
@@ -515,7 +975,7 @@ fn write_table(
         .get_mut(start..end)
         .ok_or_else(|| tf(S::ExprPastEndRange, &[&start, &end, &len]))?
         .copy_from_slice(&bytes);
-    Ok(())
+    Ok((start, bytes))
 }
 
 /// What an expression of a rule may read for one request.

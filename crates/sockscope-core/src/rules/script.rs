@@ -5,7 +5,14 @@
 //! A [`Script`] is what a profile saves; [`Run`] is one run of it, driven by the I/O thread:
 //! it is told of each received message and of the clock, and answers with bytes to send and
 //! step results. An expect step looks at messages that arrive after it starts; the first
-//! failure ends the run.
+//! failure ends the run, and so does the connection's end (the step then running fails: "the
+//! device closed the connection").
+//!
+//! What a step may read: `rx` is the message the last Expect matched, `cap.N` / `cap.NAME`
+//! the groups of that Expect's regular expression, `var.NAME` what a Capture step kept (a
+//! named group of an Expect is kept as `var.NAME` too, for the rest of the run), and `tx`
+//! the bytes the last Send step sent (`Expect(when: Expr("rx.u16be@0 == tx.u16be@0"))`
+//! checks that a reply echoes the request's transaction id).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
@@ -42,7 +49,8 @@ pub enum Step {
     Wait(u64),
     /// These steps, this many times.
     Repeat(u32, Vec<Step>),
-    /// `var.NAME` = an expression over the last expected reply (`rx.u16be@9`, `cap.1`).
+    /// `var.NAME` = an expression over the last expected reply (`rx.u16be@9`, `cap.1`: a
+    /// group of the last Expect's regular expression).
     Capture(String, String),
 }
 
@@ -103,6 +111,15 @@ pub struct Run {
     vars: Vec<(String, Value)>,
     /// The message the last expect step matched.
     last: Vec<u8>,
+    /// The groups of that step's regular expression.
+    last_caps: Vec<(Option<String>, Option<String>)>,
+    /// One step at a time: after each step the run waits for [`Run::step_on`].
+    stepping: bool,
+    /// Waiting for [`Run::step_on`].
+    held: bool,
+    /// Messages that arrived while it waited: the next Expect sees them (its Send's reply
+    /// comes before the user presses Step).
+    pending: std::collections::VecDeque<(Vec<u8>, SocketAddr)>,
     last_peer: SocketAddr,
     /// The last message received at all (shown when an expect fails).
     seen: Option<Vec<u8>>,
@@ -163,17 +180,33 @@ impl Run {
         let mut steps = Vec::new();
         unroll(&script.steps, &mut steps, 0)?;
         let mut ops = Vec::with_capacity(steps.len());
+        // The groups the last Expect can give (`cap.N` of the steps after it).
+        let mut groups: Option<super::cond::Groups> = None;
         for (index, step) in steps.iter().enumerate() {
             let fail = |why: String| tf(S::ScriptStepFailed, &[&script.name, &(index + 1), &why]);
+            let check = |caps: Vec<String>| match caps
+                .iter()
+                .find(|c| groups.as_ref().is_none_or(|g| !g.has(c)))
+            {
+                Some(cap) => Err(fail(tf(S::ScriptNoGroup, &[cap]))),
+                None => Ok(()),
+            };
             let op = match step {
-                Step::Send(spec) => Op::Send(Template::compile(spec, encoding).map_err(fail)?),
-                Step::Expect { when, timeout_ms } => Op::Expect(
-                    when.compile(encoding).map_err(fail)?,
-                    Duration::from_millis(*timeout_ms),
-                ),
+                Step::Send(spec) => {
+                    let template = Template::compile(spec, encoding).map_err(fail)?;
+                    check(template.caps_used())?;
+                    Op::Send(template)
+                }
+                Step::Expect { when, timeout_ms } => {
+                    let matcher = when.compile(encoding).map_err(fail)?;
+                    groups = Some(matcher.groups());
+                    Op::Expect(matcher, Duration::from_millis(*timeout_ms))
+                }
                 Step::Wait(ms) => Op::Wait(Duration::from_millis(*ms)),
                 Step::Capture(name, expr) => {
-                    Op::Capture(name.clone(), Expr::parse(expr, 1).map_err(|e| fail(e.0))?)
+                    let expr = Expr::parse(expr, 1).map_err(|e| fail(e.0))?;
+                    check(expr.caps_used())?;
+                    Op::Capture(name.clone(), expr)
                 }
                 Step::Repeat(..) => continue,
             };
@@ -186,12 +219,66 @@ impl Run {
             pc: 0,
             vars: Vec::new(),
             last: Vec::new(),
+            last_caps: Vec::new(),
+            stepping: false,
+            held: false,
+            pending: std::collections::VecDeque::new(),
             last_peer: SocketAddr::from(([0, 0, 0, 0], 0)),
             seen: None,
             until: None,
             step_started: Instant::now(),
             done: false,
         })
+    }
+
+    /// One step at a time: after each step the run waits for [`step_on`](Self::step_on).
+    #[must_use]
+    pub fn stepping(mut self, on: bool) -> Self {
+        self.stepping = on;
+        self
+    }
+
+    /// True while it waits for [`step_on`](Self::step_on).
+    pub fn held(&self) -> bool {
+        self.held && !self.done
+    }
+
+    /// Runs the next step (of a run made with [`stepping`](Self::stepping)).
+    pub fn step_on(&mut self, now: Instant, counter: &mut i64, step: i64, out: &mut Vec<Action>) {
+        if self.held && !self.done {
+            self.held = false;
+            self.step_started = now;
+            self.advance(now, counter, step, out);
+            // What came while it waited, for the step now running (until it holds again).
+            while !self.held
+                && !self.done
+                && let Some((bytes, peer)) = self.pending.pop_front()
+            {
+                self.message(&bytes, peer, now, counter, step, out);
+            }
+        }
+    }
+
+    /// The connection ended: the step running fails (a run that waits for its next step
+    /// fails that one), and so does the run.
+    pub fn closed(&mut self, now: Instant, on_purpose: bool, out: &mut Vec<Action>) {
+        if self.done {
+            return;
+        }
+        if self.pc >= self.ops.len() {
+            // Every step had passed: the end of the conversation, not a failure.
+            self.done = true;
+            out.push(Action::Finished { passed: true });
+            return;
+        }
+        self.held = false;
+        let seen = self.seen.take();
+        let why = if on_purpose {
+            S::ScriptClosedHere
+        } else {
+            S::ScriptPeerClosed
+        };
+        self.fail(now, seen, crate::i18n::t(why).to_owned(), out);
     }
 
     /// Its name.
@@ -239,6 +326,9 @@ impl Run {
         self.pc += 1;
         self.step_started = now;
         self.until = None;
+        if self.stepping && self.pc < self.ops.len() {
+            self.held = true;
+        }
     }
 
     fn fail(&mut self, now: Instant, bytes: Option<Vec<u8>>, why: String, out: &mut Vec<Action>) {
@@ -257,7 +347,7 @@ impl Run {
 
     /// Runs the steps that need no waiting, up to the next expect or wait.
     fn advance(&mut self, now: Instant, counter: &mut i64, step: i64, out: &mut Vec<Action>) {
-        while !self.done && self.until.is_none() {
+        while !self.done && self.until.is_none() && !self.held {
             let Some((op, _)) = self.ops.get(self.pc) else {
                 self.done = true;
                 out.push(Action::Finished { passed: true });
@@ -266,7 +356,7 @@ impl Run {
             let tables = std::collections::BTreeMap::new();
             let cx = Ctx {
                 rx: &self.last,
-                caps: &[],
+                caps: &self.last_caps,
                 vars: &self.vars,
                 state: "",
                 peer: self.last_peer,
@@ -281,6 +371,9 @@ impl Run {
                             *counter = counter.wrapping_add(step);
                         }
                         out.push(Action::Send(bytes.clone()));
+                        self.vars.retain(|(n, _)| n != "tx");
+                        self.vars
+                            .push(("tx".to_owned(), Value::Bytes(bytes.clone())));
                         self.pass(now, Some(bytes), out);
                     }
                     Err(why) => self.fail(now, None, why, out),
@@ -316,6 +409,15 @@ impl Run {
         if self.done {
             return;
         }
+        if self.held {
+            /// Most messages kept while a stepping run waits.
+            const KEPT: usize = 256;
+            if self.pending.len() == KEPT {
+                self.pending.pop_front();
+            }
+            self.pending.push_back((bytes.to_vec(), peer));
+            return;
+        }
         self.seen = Some(bytes.to_vec());
         let Some((Op::Expect(matcher, _), _)) = self.ops.get(self.pc) else {
             return;
@@ -330,13 +432,14 @@ impl Run {
             vars: &self.vars,
         };
         if matcher.holds(&mut message, &env) {
-            for (i, (name, value)) in message.caps.iter().enumerate() {
-                if let Some(value) = value {
-                    let name = name.clone().unwrap_or_else(|| format!("cap{i}"));
-                    self.vars.retain(|(n, _)| *n != name);
-                    self.vars.push((name, Value::Text(value.clone())));
+            // Named groups are kept as variables for the rest of the run.
+            for (name, value) in &message.caps {
+                if let (Some(name), Some(value)) = (name, value) {
+                    self.vars.retain(|(n, _)| n != name);
+                    self.vars.push((name.clone(), Value::Text(value.clone())));
                 }
             }
+            self.last_caps = std::mem::take(&mut message.caps);
             self.last = bytes.to_vec();
             self.last_peer = peer;
             self.pass(now, Some(bytes.to_vec()), out);
@@ -491,6 +594,137 @@ mod tests {
             steps: vec![Step::Repeat(u32::MAX, vec![send("x")])],
         };
         assert!(Run::compile(&huge, TextEncoding::UTF_8).is_err());
+    }
+
+    #[test]
+    fn cap_reads_the_groups_of_the_last_expect_and_tx_the_last_send() {
+        let script = Script {
+            name: "caps".into(),
+            steps: vec![
+                send("LOGIN 7"),
+                Step::Expect {
+                    when: Cond::Regex(r"^TOKEN (\w+) (?P<n>\d+)$".into()),
+                    timeout_ms: 100,
+                },
+                send("USE {{cap.1}}-{{cap.n}}-{{var.n}}"),
+                Step::Capture("x".into(), "cap.1".into()),
+                Step::Capture("sent".into(), "tx".into()),
+                send("{{var.x}} {{var.sent}}"),
+                Step::Expect {
+                    when: Cond::Expr("rx[5..] == tx[0..3]".into()),
+                    timeout_ms: 100,
+                },
+            ],
+        };
+        let mut run = Run::compile(&script, TextEncoding::UTF_8).unwrap();
+        let (mut out, mut counter, t0) = (Vec::new(), 1, Instant::now());
+        run.start(t0, &mut counter, 1, &mut out);
+        run.message(b"TOKEN abc 42", peer(), t0, &mut counter, 1, &mut out);
+        let sends: Vec<_> = out
+            .iter()
+            .filter_map(|a| match a {
+                Action::Send(b) => Some(String::from_utf8(b.clone()).unwrap()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sends, ["LOGIN 7", "USE abc-42-42", "abc USE abc-42-42"]);
+        run.message(b"ECHO abc", peer(), t0, &mut counter, 1, &mut out);
+        assert_eq!(
+            out.last(),
+            Some(&Action::Finished { passed: true }),
+            "{out:?}"
+        );
+        // A group no Expect before the step has is refused when compiled.
+        for steps in [
+            vec![send("{{cap.1}}")],
+            vec![
+                Step::Expect {
+                    when: Cond::Regex("^(a)$".into()),
+                    timeout_ms: 1,
+                },
+                Step::Capture("v".into(), "cap.2".into()),
+            ],
+        ] {
+            let bad = Script {
+                name: "bad".into(),
+                steps,
+            };
+            let error = Run::compile(&bad, TextEncoding::UTF_8).unwrap_err();
+            assert!(error.contains("cap."), "{error}");
+        }
+    }
+
+    fn quit_script() -> Run {
+        let script = Script {
+            name: "quit".into(),
+            steps: vec![
+                send("QUIT"),
+                expect("BYE"),
+                Step::Wait(200),
+                send("PING"),
+                expect("PONG"),
+            ],
+        };
+        Run::compile(&script, TextEncoding::UTF_8).unwrap()
+    }
+
+    #[test]
+    fn the_device_closing_fails_the_step_on_at_once_and_ends_the_run() {
+        let mut run = quit_script();
+        let (mut out, mut counter, t0) = (Vec::new(), 1, Instant::now());
+        run.start(t0, &mut counter, 1, &mut out);
+        run.message(b"BYE", peer(), t0, &mut counter, 1, &mut out);
+        out.clear();
+        run.closed(t0 + Duration::from_millis(5), false, &mut out);
+        assert!(run.done());
+        let Action::Step(failed) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(failed.index, 2);
+        assert_eq!(
+            failed.detail.as_deref(),
+            Some("the device closed the connection")
+        );
+        assert_eq!(out.last(), Some(&Action::Finished { passed: false }));
+        assert_eq!(run.deadline(), None, "nothing left to wait for");
+        // Closed after the last step: the run had passed.
+        let script = Script {
+            name: "bye".into(),
+            steps: vec![send("QUIT"), expect("BYE")],
+        };
+        let mut run = Run::compile(&script, TextEncoding::UTF_8).unwrap();
+        let mut out = Vec::new();
+        run.start(t0, &mut counter, 1, &mut out);
+        run.message(b"BYE", peer(), t0, &mut counter, 1, &mut out);
+        run.closed(t0, false, &mut out);
+        assert_eq!(
+            out.iter()
+                .filter(|a| matches!(a, Action::Finished { .. }))
+                .count(),
+            1
+        );
+        assert_eq!(out.last(), Some(&Action::Finished { passed: true }));
+    }
+
+    #[test]
+    fn a_stepping_run_waits_after_each_step_until_told() {
+        let mut run = quit_script().stepping(true);
+        let (mut out, mut counter, t0) = (Vec::new(), 1, Instant::now());
+        run.start(t0, &mut counter, 1, &mut out);
+        assert_eq!(out.len(), 2, "the first step only: {out:?}");
+        assert!(run.held());
+        // The reply to the Send comes while the run waits: the Expect sees it once it runs.
+        run.message(b"BYE", peer(), t0, &mut counter, 1, &mut out);
+        assert!(run.held() && out.len() == 2);
+        run.step_on(t0, &mut counter, 1, &mut out);
+        assert!(run.held(), "the Expect passed at once: {out:?}");
+        let Action::Step(passed) = out.last().unwrap() else {
+            panic!("{out:?}")
+        };
+        assert!(passed.ok && passed.index == 1);
+        run.stop(t0, &mut out);
+        assert!(run.done());
+        assert_eq!(out.last(), Some(&Action::Finished { passed: false }));
     }
 
     #[test]

@@ -4,12 +4,18 @@
 //! `{{random:0:9}}`). Hex templates take expressions too: `{{rx[0..4]}} 00 06 {{rx[6..8]}}`.
 //! Then the reply's own line ending and checksum: a binary reply never inherits the send
 //! box's CRLF.
+//!
+//! In a hex template a number becomes bytes, never decimal text: a number read from the
+//! request keeps its width (`{{rx[6]}}` and `{{rx.u8@1}}` are one byte, `{{rx.u16be@8}}`
+//! two), a computed one (`{{rx.len}}`, `{{rx[7] + 1}}`) must say its width with `u8(…)`,
+//! `u16be(…)` and the like, and `{{random:LO:HI}}` is as wide as HI needs (1, 2, 4 or 8
+//! bytes, big-endian).
 
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::expr::{Ctx, Expr, Value};
+use super::expr::{Ctx, Expr, IntType, Kind, Value};
 use crate::codec::TextEncoding;
 use crate::codec::checksum::Checksum;
 use crate::codec::length::LengthPrefix;
@@ -42,7 +48,9 @@ pub struct ReplySpec {
 #[derive(Clone, Debug)]
 enum Part {
     Bytes(Vec<u8>),
-    Expr(Box<Expr>),
+    /// An expression; in a hex template, the width its number is written with (`None`: it
+    /// must not be a number).
+    Expr(Box<Expr>, Option<IntType>),
     Random(u64, u64),
 }
 
@@ -50,6 +58,7 @@ enum Part {
 #[derive(Clone, Debug)]
 pub struct Template {
     parts: Vec<Part>,
+    hex: bool,
     encoding: TextEncoding,
     line_ending: LineEnding,
     checksum: Checksum,
@@ -89,12 +98,13 @@ impl Template {
                 return Err(tf(S::ErrVarUnclosed, &[&column]));
             };
             let body = inside.get(..close).unwrap_or_default();
-            parts.push(part(body, column + 2)?);
+            parts.push(part(body, column + 2, spec.mode == InputMode::Hex)?);
             column += 4 + body.chars().count();
             rest = inside.get(close + 2..).unwrap_or_default();
         }
         Ok(Template {
             parts,
+            hex: spec.mode == InputMode::Hex,
             encoding,
             line_ending: spec.line_ending,
             checksum: spec.checksum.clone(),
@@ -113,10 +123,23 @@ impl Template {
             match part {
                 Part::Bytes(bytes) => out.extend_from_slice(bytes),
                 Part::Random(lo, hi) => {
-                    out.extend_from_slice(random(*lo, *hi).to_string().as_bytes());
+                    let n = random(*lo, *hi);
+                    if self.hex {
+                        let width = random_width(*hi);
+                        out.extend_from_slice(n.to_be_bytes().get(8 - width..).unwrap_or_default());
+                    } else {
+                        out.extend_from_slice(n.to_string().as_bytes());
+                    }
                 }
-                Part::Expr(expr) => match expr.eval(cx).map_err(|e| e.0)? {
+                Part::Expr(expr, width) => match expr.eval(cx).map_err(|e| e.0)? {
                     Value::Bytes(bytes) => out.extend_from_slice(&bytes),
+                    Value::Int(n) if self.hex => {
+                        let ty = width.ok_or_else(|| tf(S::RuleHexNumber, &[&n]))?;
+                        out.extend(
+                            ty.write(n)
+                                .ok_or_else(|| tf(S::ExprDoesNotFit, &[&n, &ty.name()]))?,
+                        );
+                    }
                     Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
                     Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
                     Value::Text(text) => {
@@ -136,7 +159,7 @@ impl Template {
     /// True if its bytes depend on the request (`rx`, its length, a capture).
     pub fn reads_request(&self) -> bool {
         self.parts.iter().any(|p| match p {
-            Part::Expr(e) => e.reads_message(),
+            Part::Expr(e, _) => e.reads_message(),
             _ => false,
         })
     }
@@ -144,9 +167,44 @@ impl Template {
     /// True if it uses `{{counter}}` (which then advances).
     pub fn uses_counter(&self) -> bool {
         self.parts.iter().any(|p| match p {
-            Part::Expr(e) => e.uses_counter(),
+            Part::Expr(e, _) => e.uses_counter(),
             _ => false,
         })
+    }
+
+    /// The regex groups it reads (`{{cap.1}}`, `{{cap.seq}}`).
+    pub fn caps_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for part in &self.parts {
+            if let Part::Expr(e, _) = part {
+                for cap in e.caps_used() {
+                    if !out.contains(&cap) {
+                        out.push(cap);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The tables it reads (`{{table.holding[0..2]}}`).
+    pub fn tables_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for part in &self.parts {
+            if let Part::Expr(e, _) = part {
+                for table in e.tables_used() {
+                    if !out.contains(&table) {
+                        out.push(table);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The length prefix it puts before the reply, if any.
+    pub fn length_prefix(&self) -> Option<LengthPrefix> {
+        self.length_prefix
     }
 }
 
@@ -164,7 +222,17 @@ fn find_open(text: &str) -> Option<usize> {
     None
 }
 
-fn part(body: &str, column: usize) -> Result<Part, String> {
+/// Bytes a random number up to `hi` takes in a hex template.
+fn random_width(hi: u64) -> usize {
+    match hi {
+        0..=0xFF => 1,
+        0x100..=0xFFFF => 2,
+        0x1_0000..=0xFFFF_FFFF => 4,
+        _ => 8,
+    }
+}
+
+fn part(body: &str, column: usize, hex: bool) -> Result<Part, String> {
     let trimmed = body.trim();
     if let Some(hex) = trimmed.strip_prefix("hex:") {
         return crate::codec::hex::parse(hex)
@@ -186,21 +254,36 @@ fn part(body: &str, column: usize) -> Result<Part, String> {
     if trimmed.is_empty() {
         return Err(tf(S::ExprExpected, &[&t(S::ExprAValue), &column]));
     }
-    Expr::parse(body, column)
-        .map(|e| Part::Expr(Box::new(e)))
-        .map_err(|e| e.0)
+    let expr = Expr::parse(body, column).map_err(|e| e.0)?;
+    let width = match expr.kind() {
+        Kind::Int(width) if hex => {
+            // A computed number has no width of its own: the user says which.
+            Some(width.ok_or_else(|| tf(S::RuleHexNumberAt, &[&trimmed, &column]))?)
+        }
+        Kind::Bool if hex => return Err(tf(S::RuleHexNumberAt, &[&trimmed, &column])),
+        _ => None,
+    };
+    Ok(Part::Expr(Box::new(expr), width))
 }
 
 /// Renders a template that reads nothing of a request (a preview or a test).
 pub fn preview(template: &Template, now: SystemTime) -> Result<Vec<u8>, String> {
-    let tables = std::collections::BTreeMap::new();
+    preview_with(template, now, &std::collections::BTreeMap::new())
+}
+
+/// [`preview`] with these tables (a reply that reads a table's start value).
+pub fn preview_with(
+    template: &Template,
+    now: SystemTime,
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, String> {
     let cx = Ctx {
         rx: &[],
         caps: &[],
         vars: &[],
         state: "",
         peer: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-        tables: &tables,
+        tables,
         now,
         counter: 0,
     };
@@ -298,6 +381,42 @@ mod tests {
         assert!(render(&spec("{{rx.u16be@4}}", InputMode::Text), b"ab").is_err());
         assert!(render(&spec("{{}}", InputMode::Text), b"ab").is_err());
         assert!(render(&spec("{{random:9:1}}", InputMode::Text), b"ab").is_err());
+    }
+
+    #[test]
+    fn in_a_hex_template_a_number_from_the_request_is_bytes_of_its_width() {
+        let request = [0, 1, 0, 0, 0, 6, 0x11, 3, 0, 0x6B, 0, 3];
+        let hex = |p: &str| spec(p, InputMode::Hex);
+        assert_eq!(render(&hex("{{rx[6]}}"), &request).unwrap(), [0x11]);
+        assert_eq!(
+            render(&hex("{{rx.u8@6}} {{rx.u16be@8}} {{rx.i16le@8}}"), &request).unwrap(),
+            [0x11, 0, 0x6B, 0, 0x6B]
+        );
+        assert_eq!(render(&hex("{{u8(rx.len)}}"), &request).unwrap(), [12]);
+        // A computed number has no width: refused when compiled, naming the encoders.
+        for computed in [
+            "{{rx.len}}",
+            "{{rx[7] + 1}}",
+            "{{counter}}",
+            "{{rx[6] == 17}}",
+        ] {
+            let error = Template::compile(&hex(computed), TextEncoding::UTF_8).unwrap_err();
+            assert!(
+                error.contains("u8(") && error.contains("u16be("),
+                "{computed}: {error}"
+            );
+        }
+        assert_eq!(render(&hex("{{random:300:300}}"), b"").unwrap(), [1, 0x2C]);
+        assert_eq!(render(&hex("{{random:7:7}}"), b"").unwrap(), [7]);
+        // Text and escapes write numbers as digits, as before.
+        assert_eq!(
+            render(&spec("{{rx[6]}}", InputMode::Text), &request).unwrap(),
+            b"17"
+        );
+        assert_eq!(
+            render(&spec("{{rx.len}}", InputMode::Escapes), &request).unwrap(),
+            b"12"
+        );
     }
 
     proptest! {

@@ -84,8 +84,285 @@ fn a_state_machine_answers_read_only_after_login() {
         [b"LOGIN FIRST\r\n".to_vec()]
     );
     assert_eq!(replies(&mut machine, b"LOGIN"), [b"WELCOME\r\n".to_vec()]);
-    assert_eq!(machine.state(), "IN");
+    assert_eq!(machine.state_of(peer()), "IN");
     assert_eq!(replies(&mut machine, b"READ"), [b"42\r\n".to_vec()]);
+}
+
+fn login_rules(scope: StateScope) -> Automation {
+    Automation {
+        enabled: true,
+        state_scope: scope,
+        rules: vec![
+            Rule {
+                set_state: Some("IN".into()),
+                ..text_rule("login", Cond::Text(Match::Exact, "LOGIN".into()), "WELCOME")
+            },
+            text_rule(
+                "read",
+                Cond::All(vec![
+                    Cond::State("IN".into()),
+                    Cond::Text(Match::Exact, "READ".into()),
+                ]),
+                "42",
+            ),
+            text_rule("denied", Cond::Always, "LOGIN FIRST"),
+        ],
+        ..Automation::default()
+    }
+}
+
+fn reply_to(machine: &mut Machine, bytes: &[u8], from: &str) -> Vec<u8> {
+    let mut counter = 1;
+    machine
+        .fire(
+            bytes,
+            from.parse().unwrap(),
+            &mut counter,
+            1,
+            SystemTime::now(),
+        )
+        .into_iter()
+        .find_map(|f| f.reply)
+        .unwrap_or_default()
+}
+
+#[test]
+fn each_connection_has_its_own_state_unless_the_session_shares_one() {
+    let (a, b) = ("127.0.0.1:40001", "127.0.0.1:40002");
+    let mut machine =
+        Machine::compile(&login_rules(StateScope::Connection), TextEncoding::UTF_8).unwrap();
+    assert_eq!(reply_to(&mut machine, b"LOGIN", a), b"WELCOME\r\n");
+    assert_eq!(reply_to(&mut machine, b"READ", a), b"42\r\n");
+    // B never logged in: it is asked to.
+    assert_eq!(reply_to(&mut machine, b"READ", b), b"LOGIN FIRST\r\n");
+    assert_eq!(
+        machine.states(),
+        [(Some(a.parse().unwrap()), "IN".to_owned())]
+    );
+    // A's connection ends: its state goes with it.
+    assert!(machine.forget(a.parse().unwrap()));
+    assert_eq!(reply_to(&mut machine, b"READ", a), b"LOGIN FIRST\r\n");
+    // One state for the session: B reads after A logged in.
+    let mut machine =
+        Machine::compile(&login_rules(StateScope::Session), TextEncoding::UTF_8).unwrap();
+    reply_to(&mut machine, b"LOGIN", a);
+    assert_eq!(reply_to(&mut machine, b"READ", b), b"42\r\n");
+    assert_eq!(machine.states(), [(None, "IN".to_owned())]);
+}
+
+fn register_rules() -> Automation {
+    Automation {
+        enabled: true,
+        rules: vec![
+            Rule {
+                name: "write".into(),
+                when: Cond::Bytes(Match::Prefix, "06".into()),
+                write: vec![TableWrite {
+                    table: "regs".into(),
+                    at: "rx[1]".into(),
+                    value: "rx[2..3]".into(),
+                }],
+                set_state: Some("WROTE".into()),
+                ..Rule::default()
+            },
+            Rule {
+                name: "read".into(),
+                when: Cond::Bytes(Match::Prefix, "03".into()),
+                reply: Some(ReplySpec {
+                    payload: "{{table.regs}}".into(),
+                    mode: InputMode::Hex,
+                    ..ReplySpec::default()
+                }),
+                ..Rule::default()
+            },
+        ],
+        tables: BTreeMap::from([("regs".into(), "00 00".into())]),
+        state_scope: StateScope::Session,
+        ..Automation::default()
+    }
+}
+
+#[test]
+fn new_rules_keep_the_tables_states_and_counts_of_the_ones_they_replace_by_rule_id() {
+    let mut automation = register_rules();
+    automation.ensure_ids();
+    let read_id = automation.rules[1].id;
+    let mut old = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    replies(&mut old, &[6, 1, 0xAB]);
+    replies(&mut old, &[3]);
+    replies(&mut old, &[3]);
+    // An edit: the read rule renamed and moved to the top, a rule added.
+    automation.rules.swap(0, 1);
+    automation.rules[0].name = "read registers".into();
+    automation.rules.push(text_rule("new", Cond::Always, "x"));
+    automation.ensure_ids();
+    assert_eq!(automation.rules[0].id, read_id, "an edit keeps the id");
+    let mut new = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    new.inherit(&old);
+    assert_eq!(
+        new.table("regs"),
+        Some(&[0, 0xAB][..]),
+        "the master's write stays"
+    );
+    assert_eq!(new.state(), "WROTE");
+    let counts: Vec<(RuleId, u64)> = new
+        .hits_by_id()
+        .iter()
+        .map(|(id, _, h)| (*id, h.count))
+        .collect();
+    assert_eq!(counts[0], (read_id, 2), "the count follows the rule");
+    assert_eq!(counts[1].1, 1);
+    assert_eq!(counts[2].1, 0);
+    // Reset tables and state: start values; the counts stay.
+    let mut reset = Machine::compile(&automation, TextEncoding::UTF_8)
+        .unwrap()
+        .keeping(Keep {
+            hits: true,
+            tables_and_state: false,
+        });
+    reset.inherit(&new);
+    assert_eq!(reset.table("regs"), Some(&[0, 0][..]));
+    assert_eq!(reset.state(), "");
+    assert_eq!(reset.hits()[0].count, 2);
+    // A table whose start value was edited starts from the new value.
+    automation.tables.insert("regs".into(), "11 22".into());
+    let mut edited = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    edited.inherit(&new);
+    assert_eq!(edited.table("regs"), Some(&[0x11, 0x22][..]));
+}
+
+#[test]
+fn a_duplicated_rule_gets_an_id_of_its_own_and_a_saved_rule_none() {
+    let mut automation = register_rules();
+    automation.ensure_ids();
+    let copy = automation.rules[0].clone();
+    automation.rules.insert(1, copy);
+    automation.ensure_ids();
+    assert_ne!(automation.rules[0].id, automation.rules[1].id);
+    let text = ron::to_string(&automation).unwrap();
+    let loaded: Automation = ron::from_str(&text).unwrap();
+    assert!(loaded.rules.iter().all(|r| r.id == 0), "ids are not saved");
+    assert_eq!(loaded, automation, "ids do not make rules differ");
+}
+
+#[test]
+fn the_inline_test_tries_the_valid_rules_on_the_live_tables_and_lists_side_effects() {
+    let mut automation = register_rules();
+    automation.rules.insert(
+        0,
+        text_rule("broken", Cond::Bytes(Match::Exact, "0G".into()), "x"),
+    );
+    automation.rules[1].close = true;
+    let start = Start::default();
+    let trial = Machine::test(&automation, TextEncoding::UTF_8, &[6, 0, 7], peer(), &start);
+    assert_eq!(trial.skipped.len(), 1);
+    assert!(
+        trial.skipped[0].message.contains("broken"),
+        "{:?}",
+        trial.skipped
+    );
+    let fired = &trial.fired[0];
+    assert_eq!(fired.name, "write");
+    assert_eq!(fired.state.as_deref(), Some("WROTE"));
+    assert!(fired.close);
+    assert_eq!(
+        fired.writes,
+        [Written {
+            table: "regs".into(),
+            at: 0,
+            bytes: vec![7]
+        }]
+    );
+    let live = Start {
+        tables: Some(BTreeMap::from([("regs".into(), vec![0x12, 0x34])])),
+        state: None,
+    };
+    let trial = Machine::test(&automation, TextEncoding::UTF_8, &[3], peer(), &live);
+    assert_eq!(trial.fired[0].reply.as_deref(), Some(&[0x12, 0x34][..]));
+    // A state to test in.
+    let rules = login_rules(StateScope::Connection);
+    let start = Start {
+        tables: None,
+        state: Some("IN".into()),
+    };
+    let trial = Machine::test(&rules, TextEncoding::UTF_8, b"READ", peer(), &start);
+    assert_eq!(trial.fired[0].reply.as_deref(), Some(&b"42\r\n"[..]));
+}
+
+#[test]
+fn a_reply_that_reads_a_group_its_condition_cannot_give_is_refused_when_compiled() {
+    let rule = |when: Cond, reply: &str| Automation {
+        rules: vec![text_rule("r", when, reply)],
+        ..Automation::default()
+    };
+    let error =
+        Machine::compile(&rule(Cond::Always, "{{cap.1}}"), TextEncoding::UTF_8).unwrap_err();
+    assert!(error.message.contains("cap.1"), "{error}");
+    let error = Machine::compile(
+        &rule(Cond::Regex("^T=(\\d+)$".into()), "{{cap.2}} {{cap.t}}"),
+        TextEncoding::UTF_8,
+    )
+    .unwrap_err();
+    assert!(error.message.contains("cap.2"), "{error}");
+    assert!(
+        Machine::compile(
+            &rule(
+                Cond::Regex("^T=(?P<t>\\d+)$".into()),
+                "{{cap.1}} {{cap.t}} {{cap.0}}"
+            ),
+            TextEncoding::UTF_8
+        )
+        .is_ok()
+    );
+    let error =
+        Machine::compile(&rule(Cond::Always, "{{table.nope}}"), TextEncoding::UTF_8).unwrap_err();
+    assert!(error.message.contains("nope"), "{error}");
+}
+
+fn shipped(name: &str) -> crate::profile::Form {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/profiles")
+        .join(name);
+    crate::profile::load(&path).unwrap().profile.session
+}
+
+fn length_prefixed(json: &str) -> Vec<u8> {
+    let mut frame = u32::try_from(json.len()).unwrap().to_le_bytes().to_vec();
+    frame.extend_from_slice(json.as_bytes());
+    frame
+}
+
+#[test]
+fn the_json_device_answers_a_ping_whatever_the_order_of_its_keys_and_without_seq() {
+    let form = shipped("json-device.ron");
+    let mut machine = Machine::compile(&form.automation, form.encoding).unwrap();
+    for (request, pong) in [
+        (
+            r#"{"cmd": "ping", "seq": 7}"#,
+            r#"{"cmd": "pong", "seq": 7}"#,
+        ),
+        (
+            r#"{"seq": 8, "cmd": "ping"}"#,
+            r#"{"cmd": "pong", "seq": 8}"#,
+        ),
+        (r#"{"cmd":"ping"}"#, r#"{"cmd": "pong"}"#),
+    ] {
+        let mut counter = 1;
+        let fired = machine.fire(
+            &length_prefixed(request),
+            peer(),
+            &mut counter,
+            1,
+            SystemTime::now(),
+        );
+        assert_eq!(fired.len(), 1, "{request}");
+        assert_eq!(fired[0].error, None, "{request}");
+        assert_eq!(
+            fired[0].reply.as_deref(),
+            Some(length_prefixed(pong).as_slice()),
+            "{request}"
+        );
+    }
 }
 
 #[test]
@@ -170,6 +447,8 @@ fn an_automation_reads_back_from_ron_and_an_empty_one_is_inactive() {
         rules: vec![text_rule("ok", Cond::Text(Match::Exact, "AT".into()), "OK")],
         tables: BTreeMap::from([("t".into(), "01".into())]),
         state: "IDLE".into(),
+        state_scope: StateScope::Session,
+        answer_partial: true,
         scripts: vec![script::Script {
             name: "s".into(),
             steps: vec![script::Step::Wait(5)],

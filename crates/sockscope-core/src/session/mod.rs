@@ -309,12 +309,23 @@ impl Session {
     /// Runs the form's script number `index` against the session's peer: a client's server, a
     /// server's clients, a UDP session's remote address. The error is a sentence.
     pub fn run_script(&self, form: &Form, index: usize) -> Result<(), String> {
+        self.run_script_stepping(form, index, false)
+    }
+
+    /// [`run_script`](Self::run_script), one step at a time with `stepping` (each next step
+    /// waits for [`step_script`](Self::step_script)).
+    pub fn run_script_stepping(
+        &self,
+        form: &Form,
+        index: usize,
+        stepping: bool,
+    ) -> Result<(), String> {
         let script = form
             .automation
             .scripts
             .get(index)
             .ok_or_else(|| crate::i18n::tf(S::ScriptNone, &[&(index + 1)]))?;
-        let run = crate::rules::script::Run::compile(script, form.encoding)?;
+        let run = crate::rules::script::Run::compile(script, form.encoding)?.stepping(stepping);
         let to = match form.mode {
             Mode::Udp => {
                 let mut errors = FieldErrors::default();
@@ -336,17 +347,48 @@ impl Session {
         Ok(())
     }
 
+    /// Runs the next step of a script started one step at a time.
+    pub fn step_script(&self) {
+        self.command(Command::StepScript);
+    }
+
     /// Answers received messages by `automation`'s rules from now on (`None`: stop), texts
-    /// in `encoding`. A rule that does not compile is the error, and nothing changes.
+    /// in `encoding`. A rule that does not compile is the error, and nothing changes. The
+    /// tables, states and hit counts of the rules running now are kept.
     pub fn set_rules(
         &self,
         automation: Option<&crate::rules::Automation>,
         encoding: crate::codec::TextEncoding,
     ) -> Result<(), crate::rules::RuleError> {
+        self.set_rules_keeping(automation, encoding, crate::rules::Keep::default())
+    }
+
+    /// [`set_rules`](Self::set_rules), keeping of the running rules only what `keep` says
+    /// ("Reset tables and state", "Reset counts").
+    pub fn set_rules_keeping(
+        &self,
+        automation: Option<&crate::rules::Automation>,
+        encoding: crate::codec::TextEncoding,
+        keep: crate::rules::Keep,
+    ) -> Result<(), crate::rules::RuleError> {
         let machine = automation
-            .map(|a| crate::rules::Machine::compile(a, encoding))
+            .map(|a| crate::rules::Machine::compile(a, encoding).map(|m| m.keeping(keep)))
             .transpose()?;
         self.command(Command::SetRules(machine.map(Box::new)));
+        Ok(())
+    }
+
+    /// Puts `bytes` in table `name` of the running rules now (the rules are `automation`'s;
+    /// everything else they had is kept). The error is a rule that does not compile.
+    pub fn set_live_table(
+        &self,
+        automation: &crate::rules::Automation,
+        encoding: crate::codec::TextEncoding,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), crate::rules::RuleError> {
+        let machine = crate::rules::Machine::compile(automation, encoding)?.with_table(name, bytes);
+        self.command(Command::SetRules(Some(Box::new(machine))));
         Ok(())
     }
 

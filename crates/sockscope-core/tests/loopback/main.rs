@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod automation;
 mod capture;
 mod faults;
 mod framing;

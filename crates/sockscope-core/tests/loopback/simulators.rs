@@ -13,7 +13,7 @@ use sockscope_core::session::Session;
 
 use crate::util::{WAIT, bound, read_n, reads_nothing, wait_capture};
 
-fn simulator(name: &str) -> Form {
+pub fn simulator(name: &str) -> Form {
     let path = format!(
         "{}/../../examples/profiles/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -27,7 +27,7 @@ fn simulator(name: &str) -> Form {
     loaded.profile.session
 }
 
-fn serve(mut form: Form) -> (Session, SocketAddr) {
+pub fn serve(mut form: Form) -> (Session, SocketAddr) {
     form.local_ip = "127.0.0.1".into();
     *form.local_port_mut() = "0".into();
     let mut session = Session::with_form(&form, Arc::new(|| {}));
@@ -36,14 +36,14 @@ fn serve(mut form: Form) -> (Session, SocketAddr) {
     (session, addr)
 }
 
-fn client(addr: SocketAddr) -> TcpStream {
+pub fn client(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(WAIT)).unwrap();
     stream
 }
 
 /// A Modbus TCP request: MBAP (transaction, protocol 0, length, unit) and the PDU.
-fn modbus(transaction: u16, unit: u8, pdu: &[u8]) -> Vec<u8> {
+pub fn modbus(transaction: u16, unit: u8, pdu: &[u8]) -> Vec<u8> {
     let mut frame = Vec::new();
     frame.extend_from_slice(&transaction.to_be_bytes());
     frame.extend_from_slice(&[0, 0]);
@@ -54,7 +54,7 @@ fn modbus(transaction: u16, unit: u8, pdu: &[u8]) -> Vec<u8> {
 }
 
 /// Reads one Modbus TCP response: the MBAP header says how long the rest is.
-fn response(stream: &mut TcpStream) -> Vec<u8> {
+pub fn response(stream: &mut TcpStream) -> Vec<u8> {
     let mut head = read_n(stream, 6);
     let rest = u16::from_be_bytes([head[4], head[5]]) as usize;
     head.extend(read_n(stream, rest));
@@ -105,7 +105,11 @@ fn the_modbus_slave_reads_writes_and_refuses_as_the_spec_says() {
     wait_capture(&session, "hit counters", |c| {
         c.rule_hits.values().map(|h| h.count).sum::<u64>() == 9
     });
-    assert_eq!(session.capture().rule_hits[&2].count, 4, "reads");
+    assert_eq!(
+        session.capture().rule_hits[&sockscope_core::rules::place_id(2)].count,
+        4,
+        "reads"
+    );
 }
 
 fn line(stream: &mut TcpStream) -> String {

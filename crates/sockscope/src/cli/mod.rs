@@ -6,6 +6,7 @@
 //! each with a sentence on stderr.
 
 pub mod args;
+mod hits;
 mod print;
 mod test;
 
@@ -926,5 +927,6 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     }
     let deadline = args.duration.map(|d| Instant::now() + d);
     follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
+    hits::print_hits(&mut *io.stdout, &form, &session.capture(), args.json);
     Ok(OK)
 }

@@ -1,6 +1,7 @@
 //! `sockscope test PROFILE.ron`: each of the profile's scripted conversations on a fresh
-//! session (a new connection each), every step with ✓ or ✗ and its time, a verdict, and a
-//! JUnit XML report for CI.
+//! session (a new connection each), every step with ✓ or ✗ and its time, a verdict with its
+//! reason, and a JUnit XML report for CI: a step that failed is a `<failure>`, a script that
+//! could not run to a verdict (nothing listening, Ctrl+C) an `<error>` with the reason.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -60,7 +61,14 @@ fn step_line(result: &StepResult, show: Show) -> String {
         let _ = write!(line, " — {why}");
     }
     if let Some(bytes) = result.bytes.as_deref().filter(|b| !b.is_empty()) {
-        let _ = write!(line, "\n         {}", shown(bytes, show));
+        let bytes = shown(bytes, show);
+        // A failed step's bytes are what did arrive instead.
+        let bytes = if result.ok {
+            bytes
+        } else {
+            tf(S::ScriptReplyGot, &[&bytes])
+        };
+        let _ = write!(line, "\n         {bytes}");
     }
     line
 }
@@ -79,9 +87,10 @@ impl Outcome {
         self.error.is_none() && self.report.as_ref().is_some_and(|r| r.passed == Some(true))
     }
 
+    /// Why it did not pass, if a step failed.
     fn failure(&self) -> Option<String> {
-        if let Some(error) = &self.error {
-            return Some(error.clone());
+        if self.error.is_some() {
+            return None;
         }
         let report = self.report.as_ref()?;
         let failed = report.results.iter().find(|r| !r.ok)?;
@@ -139,14 +148,22 @@ fn run_one(
     let limit = budget(&script.steps);
     let finished = session.wait_until(limit, |c| {
         c.script.as_ref().is_some_and(|r| r.passed.is_some())
+            || c.stopped
             || io.stop.load(std::sync::atomic::Ordering::Relaxed)
     });
     outcome.report.clone_from(&session.capture().script);
-    if !finished {
-        outcome.error = Some(tf(
-            S::CliScriptTimedOut,
-            &[&script.name, &humantime::format_duration(limit)],
-        ));
+    let verdict = outcome.report.as_ref().is_some_and(|r| r.passed.is_some());
+    if !verdict {
+        outcome.error = Some(if io.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            t(S::CliTestInterrupted).to_owned()
+        } else if finished {
+            t(S::ScriptPeerClosed).to_owned()
+        } else {
+            tf(
+                S::CliScriptTimedOut,
+                &[&script.name, &humantime::format_duration(limit)],
+            )
+        });
     }
     outcome.took = started.elapsed();
     outcome
@@ -173,17 +190,19 @@ fn xml(text: &str) -> String {
 
 /// The report CI systems read: one test suite per profile, one test case per script.
 fn junit(suite: &str, outcomes: &[Outcome], show: Show) -> String {
-    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    // Each counted case has its element: a failed step a <failure>, no verdict an <error>.
+    let failures = outcomes.iter().filter(|o| o.failure().is_some()).count();
+    let errors = outcomes.iter().filter(|o| o.error.is_some()).count();
     let total: f64 = outcomes.iter().map(|o| o.took.as_secs_f64()).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"sockscope\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.3}\">",
+        "<testsuites name=\"sockscope\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{total:.3}\">",
         outcomes.len()
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.3}\">",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{total:.3}\">",
         xml(suite),
         outcomes.len()
     );
@@ -206,6 +225,14 @@ fn junit(suite: &str, outcomes: &[Outcome], show: Show) -> String {
                 "\n      <failure message=\"{}\">{}</failure>",
                 xml(&failure),
                 xml(&steps.join("\n"))
+            );
+        }
+        if let Some(error) = &outcome.error {
+            let _ = write!(
+                out,
+                "\n      <error message=\"{}\">{}</error>",
+                xml(error),
+                xml(error)
             );
         }
         let _ = writeln!(
@@ -232,8 +259,24 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
                 .is_none_or(|want| s.name.contains(want.as_str()))
         })
         .collect();
-    if chosen.is_empty() {
+    if form.automation.scripts.is_empty() {
         return Err(bad(tf(S::CliNoScripts, &[&args.profile.display()])));
+    }
+    if chosen.is_empty() {
+        let names: Vec<String> = form
+            .automation
+            .scripts
+            .iter()
+            .map(|s| format!("“{}”", s.name))
+            .collect();
+        return Err(bad(tf(
+            S::CliNoScriptNamed,
+            &[
+                &args.profile.display(),
+                &args.script.clone().unwrap_or_default(),
+                &names.join(", "),
+            ],
+        )));
     }
     for (_, script) in &chosen {
         // A script that does not compile is bad input: said before anything opens.
@@ -252,10 +295,11 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
                 let _ = writeln!(io.stdout, "{}", step_line(result, show));
             }
         }
-        let verdict = if outcome.passed() {
-            t(S::CliPassed)
-        } else {
-            t(S::CliFailed)
+        // The verdict says why, on stdout with the steps (stderr has the error too).
+        let verdict = match (outcome.passed(), outcome.error.clone(), outcome.failure()) {
+            (true, _, _) => t(S::CliPassed).to_owned(),
+            (false, Some(why), _) | (false, None, Some(why)) => tf(S::CliFailedBecause, &[&why]),
+            (false, None, None) => t(S::CliFailed).to_owned(),
         };
         let _ = writeln!(io.stdout, "  {verdict} ({})", took(outcome.took));
         if let Some(error) = &outcome.error {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod app;
+mod cond_ui;
 pub mod dialogs;
 mod fonts;
 mod framing_ui;
@@ -12,6 +13,7 @@ pub mod log_view;
 mod multicast_ui;
 mod relay_ui;
 mod rules_ui;
+mod script_ui;
 mod send_options;
 mod send_panel;
 mod settings;

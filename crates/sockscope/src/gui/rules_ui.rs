@@ -1,18 +1,53 @@
-//! The Automation group of the settings column, the Rules window (自动应答: a list, an editor
-//! with live validation and a reply preview, an inline test, "Try on the log") and the Scripts
-//! window (测试脚本: steps, Run, each step √/× with its time and bytes). Edits change the tab's
-//! form (saved with the profile) and reach a running session at once.
+//! The Automation group of the settings column and the Rules window (自动应答): a list, an
+//! editor with live validation and a reply preview, the tables, an inline test and "Try on
+//! the log". The Scripts window is `script_ui`. Edits change the tab's form (saved with the
+//! profile) and reach a running session at once; the running rules keep their tables, states
+//! and counts through edits.
+//!
+//! Everything the editor keeps besides the rules (a condition typed as text, a number list as
+//! typed) belongs to one rule by its id: after a delete or a move the editor shows the
+//! selected rule's own fields, and nothing changes until the user changes it.
 
 use std::net::SocketAddr;
 
 use eframe::egui::{self, Color32, RichText};
 use sockscope_core::codec::hex;
-use sockscope_core::codec::payload::{InputMode, LineEnding};
+use sockscope_core::codec::payload::InputMode;
 use sockscope_core::i18n::{S, t, tf};
-use sockscope_core::rules::script::{Run, Step};
-use sockscope_core::rules::{Compare, Cond, Machine, Match, ReplySpec, ReplyTo, Rule, rule_label};
+use sockscope_core::rules::script::Script;
+use sockscope_core::rules::{
+    Cond, Fired, Keep, Machine, Match, ReplySpec, ReplyTo, Rule, RuleError, RuleId, Start,
+    StateScope, TableWrite, rule_label,
+};
 
+use super::cond_ui::{CondCx, cond_ui, ron_ui};
 use super::state::{TabUi, UiAction};
+
+/// What the Rules and Scripts windows ask of the tab besides applying the rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RulesAction {
+    /// Run script `n` of the form against the session's peer.
+    Run(usize),
+    /// Stop the running script.
+    Stop,
+    /// Run script `n` one step at a time (its first step now).
+    RunStepping(usize),
+    /// Run the next step of a script run one step at a time.
+    Step,
+    /// The rules again, keeping of the running ones only this ("Reset tables and state",
+    /// "Reset counts").
+    Reset(Keep),
+    /// Table `name` of the running rules holds these bytes from now on.
+    SetLiveTable(String, Vec<u8>),
+}
+
+/// Something deleted that Undo brings back.
+pub enum Undo {
+    /// A rule and where it was.
+    Rule(usize, Box<Rule>),
+    /// A script and where it was.
+    Script(usize, Script),
+}
 
 /// What the two windows hold besides the rules themselves.
 #[derive(Default)]
@@ -27,91 +62,29 @@ pub struct AutomationView {
     pub test_input: String,
     /// The inline test's input is hex.
     pub test_hex: bool,
-    /// An advanced condition as RON while it is typed (it may not parse yet), for this rule.
-    advanced: Option<(usize, String)>,
+    /// The state the inline test starts in (`None`: the start state).
+    pub test_state: Option<String>,
+    /// The selected rule's condition as text while typed ("Edit as text"), for that rule.
+    ron: Option<(RuleId, String)>,
     /// "Try on the log": what fired over the held records.
     tried: Option<String>,
+    /// The Tables view is shown instead of the rule editor.
+    pub show_tables: bool,
+    /// The name typed for a new table.
+    new_table: String,
+    /// A table's live bytes as typed (name, text), while its field has the keyboard.
+    live_text: Option<(String, String)>,
+    /// The last delete, for Undo.
+    pub undo: Option<Undo>,
     /// The script being edited.
     pub script: usize,
     /// Its steps as RON while typed, for this script.
-    steps_text: Option<(usize, String)>,
+    pub steps_text: Option<(usize, String)>,
+    /// Steps are edited as text (RON) instead of as a list.
+    pub steps_as_text: bool,
+    /// The script was started one step at a time.
+    pub stepping: bool,
 }
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Always,
-    Text,
-    Bytes,
-    Regex,
-    BytesRegex,
-    Length,
-    Int,
-    From,
-    State,
-    Expr,
-    Advanced,
-}
-
-const KINDS: [(Kind, S); 11] = [
-    (Kind::Always, S::CondAlways),
-    (Kind::Text, S::CondText),
-    (Kind::Bytes, S::CondBytes),
-    (Kind::Regex, S::CondRegex),
-    (Kind::BytesRegex, S::CondBytesRegex),
-    (Kind::Length, S::CondLength),
-    (Kind::Int, S::CondInt),
-    (Kind::From, S::CondFrom),
-    (Kind::State, S::CondState),
-    (Kind::Expr, S::CondExpr),
-    (Kind::Advanced, S::CondAdvanced),
-];
-
-fn kind_of(cond: &Cond) -> Kind {
-    match cond {
-        Cond::Always => Kind::Always,
-        Cond::Text(..) => Kind::Text,
-        Cond::Bytes(..) => Kind::Bytes,
-        Cond::Regex(_) => Kind::Regex,
-        Cond::BytesRegex(_) => Kind::BytesRegex,
-        Cond::Length(..) => Kind::Length,
-        Cond::Int(..) => Kind::Int,
-        Cond::From(_) => Kind::From,
-        Cond::State(_) => Kind::State,
-        Cond::Expr(_) => Kind::Expr,
-        Cond::All(_) | Cond::Any(_) | Cond::Not(_) | Cond::Masked(..) | Cond::Checksum(..) => {
-            Kind::Advanced
-        }
-    }
-}
-
-fn default_for(kind: Kind, old: &Cond) -> Cond {
-    match kind {
-        Kind::Always => Cond::Always,
-        Kind::Text => Cond::Text(Match::Exact, String::new()),
-        Kind::Bytes => Cond::Bytes(Match::Prefix, String::new()),
-        Kind::Regex => Cond::Regex(String::new()),
-        Kind::BytesRegex => Cond::BytesRegex(String::new()),
-        Kind::Length => Cond::Length(1, 1024),
-        Kind::Int => Cond::Int(0, "u8".into(), Compare::Eq(0)),
-        Kind::From => Cond::From(String::new()),
-        Kind::State => Cond::State(String::new()),
-        Kind::Expr => Cond::Expr(String::new()),
-        // The old condition, inside an All: the user adds the others.
-        Kind::Advanced => Cond::All(vec![old.clone()]),
-    }
-}
-
-const MATCHES: [(Match, S); 4] = [
-    (Match::Exact, S::MatchExact),
-    (Match::Contains, S::MatchContains),
-    (Match::Prefix, S::MatchPrefix),
-    (Match::Suffix, S::MatchSuffix),
-];
-
-const INT_TYPES: [&str; 14] = [
-    "u8", "i8", "u16be", "u16le", "i16be", "i16le", "u32be", "u32le", "i32be", "i32le", "u64be",
-    "u64le", "i64be", "i64le",
-];
 
 /// The settings column's group: rules on or off, how many fired, and the two windows.
 pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -146,96 +119,271 @@ pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<U
         });
 }
 
+/// Where a tool window starts: over the log (the right of the window, clear of the settings
+/// column and its Connect button when there is room), centred from top to bottom, at most
+/// `size`; its top-left corner stays where it is from then on (a window that grew around its
+/// centre slid off the screen's left edge when its results grew).
+pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui::Vec2, egui::Vec2) {
+    // Below the tab bar and the "Opened profile …" notice, so neither covers the title.
+    const TOP: f32 = 96.0;
+    let area = ctx.content_rect();
+    let max = (area.size() - egui::vec2(16.0, TOP + 12.0)).max(egui::vec2(320.0, 240.0));
+    let size = size.min(max);
+    let pos = egui::pos2(
+        area.right() - size.x - 12.0,
+        (area.center().y - size.y / 2.0).max(area.top() + TOP),
+    )
+    .max(area.min + egui::vec2(8.0, 32.0));
+    (pos, size, max)
+}
+
 /// The Rules and Scripts windows of the tab, when open.
 pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     if tab.view.automation.rules_open {
         let mut open = true;
+        let (pos, size, max) = window_place(ctx, egui::vec2(820.0, 560.0));
         egui::Window::new(t(S::RulesTitle))
             .id(egui::Id::unique("rules_window"))
             .open(&mut open)
-            .default_size([760.0, 520.0])
-            .pivot(egui::Align2::CENTER_CENTER)
-            .default_pos(ctx.content_rect().center())
+            .default_pos(pos)
+            .default_size(size)
+            .max_size(max)
+            .constrain(true)
             .resizable(true)
-            .show(ctx, |ui| rules_window_ui(ui, tab, actions));
+            .show(ctx, |ui| {
+                rules_window_ui(ui, tab, actions);
+                super::testhook::tag_rect(ui, ui.min_rect(), "rules.window");
+            });
         tab.view.automation.rules_open &= open;
     }
     if tab.view.automation.scripts_open {
         let mut open = true;
+        let (pos, size, max) = window_place(ctx, egui::vec2(780.0, 540.0));
         egui::Window::new(t(S::ScriptsTitle))
             .id(egui::Id::unique("scripts_window"))
             .open(&mut open)
-            .default_size([760.0, 520.0])
-            .pivot(egui::Align2::CENTER_CENTER)
-            .default_pos(ctx.content_rect().center())
+            .default_pos(pos)
+            .default_size(size)
+            .max_size(max)
+            .constrain(true)
             .resizable(true)
-            .show(ctx, |ui| scripts_window_ui(ui, tab, actions));
+            .show(ctx, |ui| {
+                super::script_ui::scripts_window_ui(ui, tab, actions);
+                super::testhook::tag_rect(ui, ui.min_rect(), "scripts.window");
+            });
         tab.view.automation.scripts_open &= open;
     }
 }
 
-fn error_text(ui: &mut egui::Ui, text: &str) {
-    ui.label(RichText::new(text).color(ui.visuals().error_fg_color));
+/// An error sentence, wrapped; monospace when it has lines of its own (a regex's caret).
+pub fn error_text(ui: &mut egui::Ui, text: &str) {
+    let mut rich = RichText::new(text).color(ui.visuals().error_fg_color);
+    if text.contains('\n') {
+        rich = rich.monospace();
+    }
+    let label = ui.add(egui::Label::new(rich).wrap());
+    super::testhook::tag(ui, &label, "rules.error");
 }
 
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    tab.form.automation.ensure_ids();
     let encoding = tab.form.encoding;
-    let compiled = Machine::compile(&tab.form.automation, encoding);
-    let bad_rule = compiled.as_ref().err().and_then(|e| e.rule);
-    let mut changed = false;
-    ui.horizontal(|ui| {
-        changed |= ui
-            .checkbox(&mut tab.form.automation.enabled, t(S::AutoReply))
-            .changed();
-        if !tab.form.automation.state.is_empty() {
-            ui.label(RichText::new(tf(S::RulesState, &[&tab.form.automation.state])).weak());
-        }
-    });
-    if let Err(error) = &compiled
-        && error.rule.is_none()
-    {
-        error_text(ui, &error.message);
-    }
+    let (_, errors) = Machine::compile_valid(&tab.form.automation, encoding);
+    let mut changed = top_bar_ui(ui, tab, actions);
+    changed |= undo_bar_ui(ui, tab);
+    status_line_ui(ui, tab, &errors);
     ui.separator();
     let view = &mut tab.view.automation;
     view.selected = view
         .selected
         .min(tab.form.automation.rules.len().saturating_sub(1));
+    // The test stays on screen whatever the editor holds: a panel of its own at the bottom.
+    egui::Panel::bottom("rules_test")
+        .resizable(true)
+        .default_size(200.0)
+        .min_size(150.0)
+        .show(ui, |ui| test_ui(ui, tab, &errors));
     egui::Panel::left("rules_list")
         .resizable(true)
         .default_size(230.0)
         .show(ui, |ui| {
-            changed |= rule_list_ui(ui, tab, bad_rule);
+            changed |= rule_list_ui(ui, tab, &errors);
         });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                let index = tab.view.automation.selected;
-                if tab.form.automation.rules.get(index).is_some() {
-                    changed |= rule_editor_ui(ui, tab, index);
-                    if let Err(error) = &compiled
-                        && error.rule == Some(index)
-                    {
-                        error_text(ui, &error.message);
+    // A central panel's id counts the widgets before it: a warning that comes and goes
+    // above would give every field a new id, and the field being typed in lost the keyboard
+    // (seen in the real window: a regex typed "(u" stopped at the "(" that made it wrong).
+    ui.push_id("rule_editor", |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("rule_editor_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    if tab.view.automation.show_tables {
+                        changed |= tables_ui(ui, tab, actions);
+                        return;
                     }
-                } else {
-                    ui.label(RichText::new(t(S::NoRules)).weak());
-                }
-                ui.separator();
-                test_ui(ui, tab);
-            });
+                    let index = tab.view.automation.selected;
+                    if tab.form.automation.rules.get(index).is_some() {
+                        let error = errors
+                            .iter()
+                            .find(|e| e.rule == Some(index))
+                            .map(|e| e.message.clone());
+                        changed |= rule_editor_ui(ui, tab, index, error.as_deref());
+                    } else {
+                        ui.label(RichText::new(t(S::NoRules)).weak());
+                    }
+                });
+        });
     });
     if changed {
         actions.push(UiAction::ApplyRules);
     }
 }
 
-/// The list: each rule with its switch, name and hits; add, duplicate, delete, move.
-fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>) -> bool {
+/// One line, always there (an empty one when all is well): a table's mistake, or that the
+/// running session keeps the last valid rules. A line that came and went moved everything
+/// below it, and the window's new height took the keyboard from the field being typed in.
+fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, errors: &[RuleError]) {
+    let tables: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.rule.is_none())
+        .map(|e| e.message.as_str())
+        .collect();
+    let (text, color) = if !tables.is_empty() {
+        (tables.join("; "), ui.visuals().error_fg_color)
+    } else if !errors.is_empty() && tab.is_open() && tab.form.automation.active() {
+        (
+            format!("⚠ {}", t(S::RulesRunLastValid)),
+            ui.visuals().warn_fg_color,
+        )
+    } else {
+        (" ".to_owned(), ui.visuals().text_color())
+    };
+    let line = ui
+        .add(egui::Label::new(RichText::new(&text).color(color)).truncate())
+        .on_hover_text(&text);
+    super::testhook::tag(ui, &line, "rules.status");
+}
+
+/// Auto-reply, whose state it is and what it is now, the resets, and the tables.
+fn top_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) -> bool {
     let mut changed = false;
-    let now = std::time::SystemTime::now();
+    let automation = &mut tab.form.automation;
+    ui.horizontal_wrapped(|ui| {
+        changed |= ui
+            .checkbox(&mut automation.enabled, t(S::AutoReply))
+            .changed();
+        ui.separator();
+        let scope = ui
+            .label(t(S::StateScopeLabel))
+            .on_hover_text(t(S::TipStateScope));
+        for (value, name) in [
+            (StateScope::Connection, S::StateScopeConnection),
+            (StateScope::Session, S::StateScopeSession),
+        ] {
+            changed |= ui
+                .selectable_value(&mut automation.state_scope, value, t(name))
+                .on_hover_text(t(S::TipStateScope))
+                .labelled_by(scope.id)
+                .changed();
+        }
+        let start = ui.label(t(S::StartState)).id;
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut automation.state)
+                    .desired_width(90.0)
+                    .hint_text("—"),
+            )
+            .labelled_by(start)
+            .changed();
+        ui.separator();
+        let tables = ui
+            .selectable_label(
+                tab.view.automation.show_tables,
+                format!("{} ({})", t(S::Tables), automation.tables.len()),
+            )
+            .on_hover_text(t(S::TipTables));
+        super::testhook::tag(ui, &tables, "rules.tables");
+        if tables.clicked() {
+            tab.view.automation.show_tables = !tab.view.automation.show_tables;
+        }
+        changed |= ui
+            .checkbox(&mut automation.answer_partial, t(S::AnswerPartial))
+            .on_hover_text(t(S::TipAnswerPartial))
+            .changed();
+    });
+    ui.horizontal_wrapped(|ui| {
+        let live = live_states_text(tab);
+        let now = ui.add(egui::Label::new(RichText::new(live).weak()).wrap());
+        super::testhook::tag(ui, &now, "rules.live_state");
+        if ui
+            .small_button(t(S::ResetCounts))
+            .on_hover_text(t(S::TipResetCounts))
+            .clicked()
+        {
+            actions.push(UiAction::Rules(RulesAction::Reset(Keep {
+                hits: false,
+                tables_and_state: true,
+            })));
+        }
+        let reset = ui
+            .small_button(t(S::ResetTablesState))
+            .on_hover_text(t(S::TipResetTablesState));
+        super::testhook::tag(ui, &reset, "rules.reset");
+        if reset.clicked() {
+            actions.push(UiAction::Rules(RulesAction::Reset(Keep {
+                hits: true,
+                tables_and_state: false,
+            })));
+        }
+    });
+    changed
+}
+
+/// The running session's states, in words.
+fn live_states_text(tab: &TabUi<'_>) -> String {
+    let states = &tab.capture.rule_states;
+    let listed: Vec<String> = states
+        .iter()
+        .map(|(peer, state)| match peer {
+            Some(peer) => format!("{} “{state}”", super::shown_addr(*peer)),
+            None => format!("“{state}”"),
+        })
+        .collect();
+    if listed.is_empty() {
+        tf(S::LiveStates, &[&t(S::LiveStatesStart)])
+    } else {
+        tf(S::LiveStates, &[&listed.join(", ")])
+    }
+}
+
+/// "Deleted …  Undo".
+fn undo_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
+    let view = &mut tab.view.automation;
+    let Some(Undo::Rule(_, rule)) = &view.undo else {
+        return false;
+    };
+    let mut undo = false;
     ui.horizontal(|ui| {
+        ui.label(tf(S::DeletedRule, &[&rule_label(rule, 0)]));
+        let button = ui.button(t(S::Undo));
+        super::testhook::tag(ui, &button, "rules.undo");
+        undo = button.clicked();
+    });
+    if undo && let Some(Undo::Rule(index, rule)) = view.undo.take() {
+        let rules = &mut tab.form.automation.rules;
+        let at = index.min(rules.len());
+        rules.insert(at, *rule);
+        view.selected = at;
+        return true;
+    }
+    false
+}
+
+/// Add, duplicate, move, delete (with Undo).
+fn list_buttons_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
+    let mut changed = false;
+    ui.horizontal_wrapped(|ui| {
         let add = ui.button(t(S::AddRule)).on_hover_text(t(S::TipAddRule));
         super::testhook::tag(ui, &add, "rules.add");
         if add.clicked() {
@@ -247,6 +395,7 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
                 ..Rule::default()
             });
             tab.view.automation.selected = rules.len() - 1;
+            tab.view.automation.show_tables = false;
             tab.form.automation.enabled = true;
             changed = true;
         }
@@ -257,19 +406,24 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
                 .button(t(S::DuplicateRule))
                 .on_hover_text(t(S::TipDuplicateRule))
                 .clicked()
-                && let Some(rule) = rules.get(index).cloned()
+                && let Some(mut rule) = rules.get(index).cloned()
             {
+                // A copy is a rule of its own: its own id, its own count.
+                rule.id = 0;
                 rules.insert(index + 1, rule);
                 tab.view.automation.selected = index + 1;
                 changed = true;
             }
-            if ui.button("↑").on_hover_text(t(S::TipMoveUp)).clicked() && index > 0 {
+            let up = ui.button("↑").on_hover_text(t(S::TipMoveUp));
+            super::testhook::tag(ui, &up, "rules.up");
+            if up.clicked() && index > 0 {
                 rules.swap(index, index - 1);
                 tab.view.automation.selected = index - 1;
                 changed = true;
             }
-            if ui.button("↓").on_hover_text(t(S::TipMoveDown)).clicked() && index + 1 < rules.len()
-            {
+            let down = ui.button("↓").on_hover_text(t(S::TipMoveDown));
+            super::testhook::tag(ui, &down, "rules.down");
+            if down.clicked() && index + 1 < rules.len() {
                 rules.swap(index, index + 1);
                 tab.view.automation.selected = index + 1;
                 changed = true;
@@ -279,318 +433,208 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, bad_rule: Option<usize>)
                 .on_hover_text(t(S::TipDeleteRule));
             super::testhook::tag(ui, &delete, "rules.delete");
             if delete.clicked() && index < rules.len() {
-                rules.remove(index);
+                let rule = rules.remove(index);
+                tab.view.automation.undo = Some(Undo::Rule(index, Box::new(rule)));
+                tab.view.automation.selected = index.min(rules.len().saturating_sub(1));
                 changed = true;
             }
         });
     });
-    ui.separator();
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        for (i, rule) in tab.form.automation.rules.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                let label = rule_label(rule, i);
-                let on = ui.checkbox(&mut rule.enabled, "");
-                let checked = rule.enabled;
-                on.widget_info(|| {
-                    egui::WidgetInfo::selected(
-                        egui::accesskit::Role::CheckBox,
-                        true,
-                        checked,
-                        tf(S::RuleOn, &[&label]),
-                    )
-                });
-                changed |= on.changed();
-                let mut name = label;
-                if bad_rule == Some(i) {
-                    name = format!("⚠ {name}");
-                }
-                let hits = tab.capture.rule_hits.get(&i);
-                let picked = ui.selectable_label(tab.view.automation.selected == i, name);
-                super::testhook::tag(ui, &picked, &format!("rules.row.{i}"));
-                if picked.clicked() {
-                    tab.view.automation.selected = i;
-                }
-                if let Some(hits) = hits {
-                    let ago = hits.last.map(|at| super::settings::age_text(at, now));
-                    let text = match ago {
-                        Some(ago) => format!("{} × · {ago}", hits.count),
-                        None => format!("{} ×", hits.count),
-                    };
-                    ui.label(RichText::new(text).weak());
-                }
-            });
-        }
-    });
     changed
 }
 
-/// The selected rule's fields.
-fn rule_editor_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, index: usize) -> bool {
+/// The list: each rule with its switch, name and hits; add, duplicate, delete, move.
+fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) -> bool {
+    let now = std::time::SystemTime::now();
+    let mut changed = list_buttons_ui(ui, tab);
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .id_salt("rule_list_scroll")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for (i, rule) in tab.form.automation.rules.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = rule_label(rule, i);
+                    let on = ui.checkbox(&mut rule.enabled, "");
+                    let checked = rule.enabled;
+                    on.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::accesskit::Role::CheckBox,
+                            true,
+                            checked,
+                            tf(S::RuleOn, &[&label]),
+                        )
+                    });
+                    changed |= on.changed();
+                    let mut name = label;
+                    if errors.iter().any(|e| e.rule == Some(i)) {
+                        name = format!("⚠ {name}");
+                    }
+                    let picked = ui.selectable_label(
+                        tab.view.automation.selected == i && !tab.view.automation.show_tables,
+                        name,
+                    );
+                    super::testhook::tag(ui, &picked, &format!("rules.row.{i}"));
+                    if picked.clicked() {
+                        tab.view.automation.selected = i;
+                        tab.view.automation.show_tables = false;
+                    }
+                    // The count belongs to the rule (its id), wherever it moves.
+                    if let Some(hits) = tab.capture.rule_hits.get(&rule.id) {
+                        let ago = hits.last.map(|at| super::settings::age_text(at, now));
+                        let text = match ago {
+                            Some(ago) => format!("{} × · {ago}", hits.count),
+                            None => format!("{} ×", hits.count),
+                        };
+                        let count = ui.label(RichText::new(text).weak());
+                        super::testhook::tag(ui, &count, &format!("rules.hits.{i}"));
+                    }
+                });
+            }
+        });
+    changed
+}
+
+/// How the session shows bytes.
+#[derive(Clone, Copy)]
+pub struct Show {
+    /// As hex.
+    pub hex: bool,
+    /// In this encoding.
+    pub encoding: sockscope_core::codec::TextEncoding,
+}
+
+impl Show {
+    /// As `form` shows received data.
+    pub fn of(form: &sockscope_core::profile::Form) -> Self {
+        Self {
+            hex: form.rx_hex,
+            encoding: form.encoding,
+        }
+    }
+}
+
+/// Bytes as hex, or as text in the encoding.
+pub fn shown(bytes: &[u8], show: Show) -> String {
+    if show.hex {
+        hex::format(bytes)
+    } else {
+        let text = show.encoding.decode_complete(bytes);
+        format!("“{}”", sockscope_core::codec::text::one_line(&text))
+    }
+}
+
+/// The selected rule's fields, each rule's own (its id keys every widget's memory).
+fn rule_editor_ui(
+    ui: &mut egui::Ui,
+    tab: &mut TabUi<'_>,
+    index: usize,
+    error: Option<&str>,
+) -> bool {
     let mut changed = false;
-    // How the session shows bytes (two settings, not a copy of the whole form each frame).
-    let form = Show::of(tab.form);
-    let Some(rule) = tab.form.automation.rules.get_mut(index) else {
+    let show = Show::of(tab.form);
+    let encoding = tab.form.encoding;
+    let automation = &mut tab.form.automation;
+    let tables: Vec<String> = automation.tables.keys().cloned().collect();
+    // The preview of a reply that reads a table reads its start value.
+    let start_tables: std::collections::BTreeMap<String, Vec<u8>> = automation
+        .tables
+        .iter()
+        .filter_map(|(name, text)| Some((name.clone(), hex::parse(text).ok()?)))
+        .collect();
+    let Some(rule) = automation.rules.get_mut(index) else {
         return false;
     };
-    let form = &form;
-    egui::Grid::new("rule_editor")
-        .num_columns(2)
-        .spacing([8.0, 6.0])
-        .show(ui, |ui| {
-            let label = ui.label(t(S::RuleName));
+    let ron = &mut tab.view.automation.ron;
+    let mut ron_error = None;
+    ui.push_id(("rule", rule.id), |ui| {
+        ui.horizontal(|ui| {
+            let label = ui.label(RichText::new(t(S::RuleName)).strong());
             let name = ui
                 .add(egui::TextEdit::singleline(&mut rule.name).desired_width(260.0))
                 .labelled_by(label.id);
             super::testhook::tag(ui, &name, "rule.name");
             changed |= name.changed();
-            ui.end_row();
-
-            let when = ui.label(t(S::RuleWhen)).id;
-            ui.vertical(|ui| {
-                let advanced = &mut tab.view.automation.advanced;
-                changed |= cond_ui(ui, &mut rule.when, (index, when), advanced);
-            });
-            ui.end_row();
-
-            let then = ui.label(t(S::RuleReply)).id;
-            ui.vertical(|ui| changed |= reply_ui(ui, rule, then, form));
-            ui.end_row();
         });
-    changed
-}
-
-fn match_combo(ui: &mut egui::Ui, id: &str, op: &mut Match, label: egui::Id) -> bool {
-    let mut changed = false;
-    let shown = MATCHES
-        .iter()
-        .find(|(m, _)| m == op)
-        .map_or("", |(_, s)| t(*s));
-    egui::ComboBox::from_id_salt(id)
-        .selected_text(shown)
-        .show_ui(ui, |ui| {
-            for (m, s) in MATCHES {
-                changed |= ui.selectable_value(op, m, t(s)).changed();
-            }
-        })
-        .response
-        .labelled_by(label);
-    changed
-}
-
-fn text_field(
-    ui: &mut egui::Ui,
-    text: &mut String,
-    (hint, label): (&str, egui::Id),
-    tag: &str,
-) -> bool {
-    let field = ui
-        .add(
-            egui::TextEdit::singleline(text)
-                .hint_text(hint)
-                .font(egui::TextStyle::Monospace)
-                .desired_width(300.0),
-        )
-        .labelled_by(label);
-    super::testhook::tag(ui, &field, tag);
-    field.changed()
-}
-
-/// One condition: its kind, then the kind's fields; all/any/not and the rarer kinds as RON.
-fn cond_ui(
-    ui: &mut egui::Ui,
-    cond: &mut Cond,
-    (index, label): (usize, egui::Id),
-    advanced: &mut Option<(usize, String)>,
-) -> bool {
-    let mut changed = false;
-    let kind = kind_of(cond);
-    let mut picked = kind;
-    let shown = KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or("", |(_, s)| t(*s));
-    egui::ComboBox::from_id_salt("cond_kind")
-        .selected_text(shown)
-        .width(220.0)
-        .show_ui(ui, |ui| {
-            for (k, s) in KINDS {
-                ui.selectable_value(&mut picked, k, t(s));
-            }
-        })
-        .response
-        .labelled_by(label);
-    if picked != kind {
-        *cond = default_for(picked, cond);
-        *advanced = None;
-        changed = true;
-    }
-    match cond {
-        Cond::Always => {}
-        Cond::Text(op, text) => {
-            ui.horizontal(|ui| {
-                changed |= match_combo(ui, "cond_match", op, label);
-                changed |= text_field(ui, text, ("AT+CSQ", label), "cond.text");
-            });
-        }
-        Cond::Bytes(op, text) => {
-            ui.horizontal(|ui| {
-                changed |= match_combo(ui, "cond_match", op, label);
-                changed |= text_field(ui, text, ("01 03 ?? ??", label), "cond.bytes");
-            });
-        }
-        Cond::Regex(text) => {
-            changed |= text_field(ui, text, (r"^T=(\d+)$", label), "cond.regex");
-        }
-        Cond::BytesRegex(text) => {
-            changed |= text_field(ui, text, (r"^\x01\x03", label), "cond.bregex");
-        }
-        Cond::From(text) => {
-            changed |= text_field(ui, text, ("192.168.1.0/24, :502", label), "cond.from");
-        }
-        Cond::State(text) => {
-            changed |= text_field(ui, text, ("LOGGED_IN", label), "cond.state");
-        }
-        Cond::Expr(text) => {
-            changed |= text_field(
-                ui,
-                text,
-                ("rx.u16be@8 + rx.u16be@10 > 100", label),
-                "cond.expr",
-            );
-        }
-        Cond::Length(min, max) => {
-            ui.horizontal(|ui| {
-                ui.label(t(S::RuleMin));
-                changed |= ui
-                    .add(egui::DragValue::new(min).range(0..=usize::MAX))
-                    .changed();
-                ui.label(t(S::RuleMax));
-                changed |= ui
-                    .add(egui::DragValue::new(max).range(0..=usize::MAX))
-                    .changed();
-            });
-        }
-        Cond::Int(at, ty, is) => changed |= int_ui(ui, at, ty, is),
-        Cond::All(_) | Cond::Any(_) | Cond::Not(_) | Cond::Masked(..) | Cond::Checksum(..) => {
-            changed |= advanced_ui(ui, cond, (index, label), advanced);
-        }
-    }
-    changed
-}
-
-fn int_ui(ui: &mut egui::Ui, at: &mut usize, ty: &mut String, is: &mut Compare) -> bool {
-    let mut changed = false;
-    ui.horizontal(|ui| {
-        ui.label(t(S::RuleOffset));
-        changed |= ui.add(egui::DragValue::new(at).range(0..=65_535)).changed();
-        egui::ComboBox::from_id_salt("int_type")
-            .selected_text(ty.as_str())
-            .show_ui(ui, |ui| {
-                for name in INT_TYPES {
-                    changed |= ui.selectable_value(ty, name.to_owned(), name).changed();
-                }
-            })
-            .response
-            .on_hover_text(t(S::RuleIntType));
-        let ops: [(&str, Compare); 8] = [
-            ("=", Compare::Eq(0)),
-            ("≠", Compare::Ne(0)),
-            ("<", Compare::Lt(0)),
-            ("≤", Compare::Le(0)),
-            (">", Compare::Gt(0)),
-            ("≥", Compare::Ge(0)),
-            ("a..b", Compare::Range(0, 0)),
-            ("∈", Compare::In(Vec::new())),
-        ];
-        let current = std::mem::discriminant(&*is);
-        let shown = ops
-            .iter()
-            .find(|(_, c)| std::mem::discriminant(c) == current)
-            .map_or("=", |(s, _)| *s);
-        egui::ComboBox::from_id_salt("int_cmp")
-            .selected_text(shown)
-            .width(50.0)
-            .show_ui(ui, |ui| {
-                for (label, op) in ops {
-                    if ui
-                        .selectable_label(std::mem::discriminant(&op) == current, label)
-                        .clicked()
-                    {
-                        *is = op;
-                        changed = true;
-                    }
-                }
-            });
-        match is {
-            Compare::Eq(v)
-            | Compare::Ne(v)
-            | Compare::Lt(v)
-            | Compare::Le(v)
-            | Compare::Gt(v)
-            | Compare::Ge(v) => changed |= ui.add(egui::DragValue::new(v)).changed(),
-            Compare::Range(lo, hi) => {
-                changed |= ui.add(egui::DragValue::new(lo)).changed();
-                ui.label("..=");
-                changed |= ui.add(egui::DragValue::new(hi)).changed();
-            }
-            Compare::In(set) => {
-                let mut text = set
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+        ui.add_space(4.0);
+        // Each part under its heading: a row of the editor grows down, never sideways.
+        let when = ui
+            .horizontal(|ui| {
+                let when = ui.label(RichText::new(t(S::RuleWhen)).strong()).id;
+                let mut as_text = ron.as_ref().is_some_and(|(id, _)| *id == rule.id);
                 if ui
-                    .add(egui::TextEdit::singleline(&mut text).desired_width(120.0))
+                    .checkbox(&mut as_text, t(S::EditAsRon))
+                    .on_hover_text(t(S::TipEditAsRon))
                     .changed()
                 {
-                    *set = text
-                        .split(',')
-                        .filter_map(|s| s.trim().parse().ok())
-                        .collect();
-                    changed = true;
+                    *ron = as_text.then(|| {
+                        (
+                            rule.id,
+                            sockscope_core::rules::to_text(&rule.when, usize::MAX),
+                        )
+                    });
                 }
+                when
+            })
+            .inner;
+        ui.indent("when", |ui| {
+            match ron.as_mut().filter(|(id, _)| *id == rule.id) {
+                Some((_, text)) => {
+                    let (edited, why) = ron_ui(ui, &mut rule.when, text, when);
+                    changed |= edited;
+                    ron_error = why;
+                }
+                None => {
+                    let cx = CondCx {
+                        label: when,
+                        encoding,
+                    };
+                    changed |= cond_ui(ui, &mut rule.when, &cx, 0);
+                }
+            }
+        });
+        ui.add_space(4.0);
+        let then = ui.label(RichText::new(t(S::RuleReply)).strong()).id;
+        ui.indent("then", |ui| {
+            changed |= reply_ui(ui, rule, (then, show), &start_tables);
+        });
+        ui.add_space(4.0);
+        let writes = ui
+            .label(RichText::new(t(S::RuleWrites)).strong())
+            .on_hover_text(t(S::TipRuleWrites))
+            .id;
+        ui.indent("writes", |ui| {
+            changed |= writes_ui(ui, &mut rule.write, &tables, writes);
+        });
+        // One place for the rule's mistake, at the end: nothing above it moves when it comes
+        // or goes, and the test below is a panel of its own.
+        ui.add_space(4.0);
+        let shown_error = ron_error.as_deref().or(error);
+        match shown_error {
+            Some(why) => error_text(ui, why),
+            None => {
+                ui.label(" ");
             }
         }
     });
     changed
 }
 
-/// A condition as RON text, parsed as typed; the error says where it stops parsing.
-fn advanced_ui(
-    ui: &mut egui::Ui,
-    cond: &mut Cond,
-    (index, label): (usize, egui::Id),
-    advanced: &mut Option<(usize, String)>,
-) -> bool {
-    if advanced.as_ref().is_none_or(|(i, _)| *i != index) {
-        *advanced = Some((index, sockscope_core::rules::to_text(&*cond, usize::MAX)));
+/// The reply's hint: an example of the mode's own kind.
+pub fn reply_hint(mode: InputMode) -> &'static str {
+    match mode {
+        InputMode::Text => "OK {{cap.1}}",
+        InputMode::Escapes => "OK\\r\\n{{rx.len}}",
+        InputMode::Hex => "{{rx[0..4]}} 00 06 {{rx[6..8]}}",
     }
-    let Some((_, text)) = advanced.as_mut() else {
-        return false;
-    };
-    let field = ui
-        .add(
-            egui::TextEdit::multiline(text)
-                .font(egui::TextStyle::Monospace)
-                .desired_rows(5)
-                .desired_width(420.0),
-        )
-        .on_hover_text(t(S::TipCondRon))
-        .labelled_by(label);
-    super::testhook::tag(ui, &field, "cond.ron");
-    match sockscope_core::rules::from_text::<Cond>(text) {
-        Ok(parsed) => {
-            if field.changed() && parsed != *cond {
-                *cond = parsed;
-                return true;
-            }
-        }
-        Err(why) => error_text(ui, &why),
-    }
-    false
 }
 
-fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, form: &Show) -> bool {
+fn reply_ui(
+    ui: &mut egui::Ui,
+    rule: &mut Rule,
+    (label, show): (egui::Id, Show),
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
     if ui.checkbox(&mut on, t(S::RuleReplies)).changed() {
@@ -598,79 +642,123 @@ fn reply_ui(ui: &mut egui::Ui, rule: &mut Rule, label: egui::Id, form: &Show) ->
         changed = true;
     }
     if let Some(reply) = &mut rule.reply {
-        changed |= payload_ui(ui, reply, label, form);
+        changed |= payload_ui(ui, reply, (label, show.encoding), tables);
     }
     changed | target_ui(ui, rule)
 }
 
-/// The reply's payload: mode, line ending, the template, and its bytes when they are fixed.
-fn payload_ui(ui: &mut egui::Ui, reply: &mut ReplySpec, label: egui::Id, form: &Show) -> bool {
-    let mut changed = false;
-    {
-        ui.horizontal(|ui| {
-            for (mode, label) in [
-                (InputMode::Text, S::Text),
-                (InputMode::Hex, S::Hex),
-                (InputMode::Escapes, S::Escapes),
-            ] {
-                changed |= ui
-                    .selectable_value(&mut reply.mode, mode, t(label))
-                    .changed();
-            }
-            let label = ui.label(t(S::LineEnd)).id;
-            egui::ComboBox::from_id_salt("reply_line_ending")
-                .selected_text(reply.line_ending.name())
-                .width(70.0)
-                .show_ui(ui, |ui| {
-                    for ending in LineEnding::ALL {
-                        changed |= ui
-                            .selectable_value(&mut reply.line_ending, ending, ending.name())
-                            .changed();
-                    }
-                })
-                .response
-                .labelled_by(label);
-        });
-        let payload = ui
-            .add(
-                egui::TextEdit::multiline(&mut reply.payload)
-                    .font(egui::TextStyle::Monospace)
-                    .desired_rows(2)
-                    .desired_width(420.0)
-                    .hint_text("{{rx[0..4]}} 00 06 {{rx[6..8]}}"),
-            )
-            .on_hover_text(t(S::TipReplyTemplate))
-            .labelled_by(label);
-        super::testhook::tag(ui, &payload, "rule.reply");
-        changed |= payload.changed();
-        // Like the send box: the exact bytes, when they do not depend on the request.
-        match sockscope_core::rules::template::Template::compile(reply, form.encoding) {
-            Ok(template) if template.reads_request() => {
-                ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
-            }
-            Ok(template) => {
-                if let Ok(bytes) = sockscope_core::rules::template::preview(
-                    &template,
-                    std::time::SystemTime::now(),
-                ) {
-                    let preview = ui.label(
+/// A payload as the send box has it: mode, line ending, the template, checksum and length
+/// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send.
+pub fn payload_ui(
+    ui: &mut egui::Ui,
+    reply: &mut ReplySpec,
+    (label, encoding): (egui::Id, sockscope_core::codec::TextEncoding),
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
+    let before = reply.clone();
+    ui.horizontal_wrapped(|ui| {
+        for (mode, name) in [
+            (InputMode::Text, S::Text),
+            (InputMode::Hex, S::Hex),
+            (InputMode::Escapes, S::Escapes),
+        ] {
+            ui.selectable_value(&mut reply.mode, mode, t(name));
+        }
+        let line_end = ui.label(t(S::LineEnd)).id;
+        super::send_options::line_ending_combo_ui(ui, "reply_line_ending", &mut reply.line_ending)
+            .labelled_by(line_end);
+    });
+    let payload = ui
+        .add(
+            egui::TextEdit::multiline(&mut reply.payload)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY)
+                .hint_text(reply_hint(reply.mode)),
+        )
+        .on_hover_text(t(S::TipReplyTemplate))
+        .labelled_by(label);
+    super::testhook::tag(ui, &payload, "rule.reply");
+    // The send box's checksum block, and a length prefix.
+    let id = ui.scope_id().with("reply_fixed_trailer");
+    let mut fixed = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_default();
+    super::send_options::checksum_editor_ui(
+        ui,
+        "reply_checksum",
+        t(S::Checksum),
+        t(S::TipChecksumSend),
+        &mut reply.checksum,
+        &mut fixed,
+    );
+    ui.data_mut(|d| d.insert_temp(id, fixed));
+    prefix_ui(ui, &mut reply.length_prefix);
+    // Like the send box: the exact bytes, when they do not depend on the request.
+    match sockscope_core::rules::template::Template::compile(reply, encoding) {
+        Ok(template) if template.reads_request() => {
+            ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
+        }
+        Ok(template) => {
+            if let Ok(bytes) = sockscope_core::rules::template::preview_with(
+                &template,
+                std::time::SystemTime::now(),
+                tables,
+            ) {
+                let preview = ui.add(
+                    egui::Label::new(
                         RichText::new(tf(S::ReplyWire, &[&hex::format(&bytes)]))
                             .monospace()
                             .weak(),
-                    );
-                    super::testhook::tag(ui, &preview, "rule.preview");
-                }
+                    )
+                    .wrap(),
+                );
+                super::testhook::tag(ui, &preview, "rule.preview");
             }
-            Err(why) => error_text(ui, &why),
         }
+        // The mistake is said once, at the rule's (or step's) error line.
+        Err(_) => {}
     }
-    changed
+    if let Some(prefix) = &reply.length_prefix {
+        ui.label(RichText::new(tf(S::ReplyPrefixShown, &[&prefix.width])).weak());
+    }
+    *reply != before
+}
+
+/// A length prefix before the payload: on or off, its width, byte order and whether it
+/// counts itself.
+fn prefix_ui(ui: &mut egui::Ui, prefix: &mut Option<sockscope_core::codec::length::LengthPrefix>) {
+    use sockscope_core::codec::checksum::ByteOrder;
+    use sockscope_core::codec::length::LengthPrefix;
+    ui.horizontal_wrapped(|ui| {
+        let mut on = prefix.is_some();
+        let check = ui
+            .checkbox(&mut on, t(S::ReplyLengthPrefix))
+            .on_hover_text(t(S::TipLengthPrefix));
+        if check.changed() {
+            *prefix = on.then(LengthPrefix::default);
+        }
+        if let Some(prefix) = prefix {
+            egui::ComboBox::from_id_salt("reply_prefix_width")
+                .selected_text(format!("{} B", prefix.width))
+                .width(50.0)
+                .show_ui(ui, |ui| {
+                    for width in LengthPrefix::WIDTHS {
+                        ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
+                    }
+                })
+                .response
+                .labelled_by(check.id)
+                .on_hover_text(t(S::TipLengthWidth));
+            ui.selectable_value(&mut prefix.order, ByteOrder::Big, t(S::BigEndian));
+            ui.selectable_value(&mut prefix.order, ByteOrder::Little, t(S::LittleEndian));
+            ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
+        }
+    });
 }
 
 /// Where the reply goes, when, and what follows it.
 fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     let mut changed = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(t(S::RuleTo));
         changed |= ui
             .selectable_value(&mut rule.to, ReplyTo::Sender, t(S::ReplyToSender))
@@ -697,17 +785,18 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
                 )
                 .changed();
         }
-        ui.label(t(S::RuleDelay));
+        let delay = ui.label(t(S::RuleDelay)).id;
         changed |= ui
             .add(
                 egui::DragValue::new(&mut rule.delay_ms)
                     .range(0..=3_600_000)
                     .suffix(" ms"),
             )
+            .labelled_by(delay)
             .changed();
     });
-    ui.horizontal(|ui| {
-        ui.label(t(S::RuleSetState));
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(t(S::RuleSetState)).id;
         let mut state = rule.set_state.clone().unwrap_or_default();
         if ui
             .add(
@@ -715,6 +804,7 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
                     .desired_width(120.0)
                     .hint_text("—"),
             )
+            .labelled_by(label)
             .changed()
         {
             rule.set_state = (!state.is_empty()).then_some(state);
@@ -729,40 +819,282 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     changed
 }
 
-/// How the session shows received data.
-struct Show {
-    hex: bool,
-    encoding: sockscope_core::codec::TextEncoding,
+/// The rule's table writes: table, offset and value, in order; add and remove.
+fn writes_ui(
+    ui: &mut egui::Ui,
+    writes: &mut Vec<TableWrite>,
+    tables: &[String],
+    label: egui::Id,
+) -> bool {
+    let mut changed = false;
+    let mut remove = None;
+    for (i, write) in writes.iter_mut().enumerate() {
+        ui.push_id(("write", i), |ui| {
+            ui.horizontal_wrapped(|ui| {
+                if ui.small_button(t(S::CondRemove)).clicked() {
+                    remove = Some(i);
+                }
+                egui::ComboBox::from_id_salt("write_table")
+                    .selected_text(write.table.as_str())
+                    .show_ui(ui, |ui| {
+                        for name in tables {
+                            changed |= ui
+                                .selectable_value(&mut write.table, name.clone(), name)
+                                .changed();
+                        }
+                    })
+                    .response
+                    .labelled_by(label);
+                let at = ui.label(t(S::WriteAt)).id;
+                changed |= ui
+                    .add(
+                        egui::TextEdit::singleline(&mut write.at)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_width(130.0)
+                            .hint_text("2 * rx.u16be@8"),
+                    )
+                    .labelled_by(at)
+                    .changed();
+                let value = ui.label(t(S::WriteValue)).id;
+                changed |= ui
+                    .add(
+                        egui::TextEdit::singleline(&mut write.value)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_width(130.0)
+                            .hint_text("rx[10..12]"),
+                    )
+                    .labelled_by(value)
+                    .changed();
+            });
+        });
+    }
+    if let Some(i) = remove
+        && i < writes.len()
+    {
+        writes.remove(i);
+        changed = true;
+    }
+    let add = ui
+        .add_enabled(
+            !tables.is_empty(),
+            egui::Button::new(t(S::AddWrite)).small(),
+        )
+        .on_hover_text(t(S::TipRuleWrites))
+        .on_disabled_hover_text(t(S::TipTables));
+    super::testhook::tag(ui, &add, "rule.write.add");
+    if add.clicked() {
+        writes.push(TableWrite {
+            table: tables.first().cloned().unwrap_or_default(),
+            at: "0".into(),
+            value: "rx[0..1]".into(),
+        });
+        changed = true;
+    }
+    changed
 }
 
-impl Show {
-    fn of(form: &sockscope_core::profile::Form) -> Self {
-        Self {
-            hex: form.rx_hex,
-            encoding: form.encoding,
+/// The tables: each with its start value (saved) and its live value (the running session's,
+/// editable), the rules that write it; a new one by name.
+fn tables_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) -> bool {
+    let mut changed = false;
+    ui.label(RichText::new(t(S::TipTables)).weak());
+    let names: Vec<String> = tab.form.automation.tables.keys().cloned().collect();
+    let mut delete = None;
+    for name in &names {
+        ui.push_id(("table", name), |ui| {
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(name).strong().monospace());
+                let writers: Vec<String> = tab
+                    .form
+                    .automation
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.write.iter().any(|w| &w.table == name))
+                    .map(|(i, r)| rule_label(r, i))
+                    .collect();
+                if !writers.is_empty() {
+                    ui.label(RichText::new(format!("← {}", writers.join(", "))).weak());
+                }
+                if ui.small_button(t(S::DeleteTable)).clicked() {
+                    delete = Some(name.clone());
+                }
+            });
+            if let Some(start) = tab.form.automation.tables.get_mut(name) {
+                let label = ui.label(t(S::TableStartValue)).id;
+                let field = ui
+                    .add(
+                        egui::TextEdit::multiline(start)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_rows(1)
+                            .desired_width(f32::INFINITY)
+                            .hint_text("00 0A 00 14"),
+                    )
+                    .labelled_by(label);
+                super::testhook::tag(ui, &field, &format!("table.start.{name}"));
+                changed |= field.changed();
+                if let Err(e) = hex::parse(start) {
+                    error_text(ui, &e.to_string());
+                }
+            }
+            if let Some(live) = tab.capture.rule_tables.get(name) {
+                let label = ui
+                    .label(t(S::TableLiveValue))
+                    .on_hover_text(t(S::TipTableLive))
+                    .id;
+                let view = &mut tab.view.automation;
+                let mut text = match &view.live_text {
+                    Some((n, text)) if n == name => text.clone(),
+                    _ => hex::format(live),
+                };
+                let field = ui
+                    .add(
+                        egui::TextEdit::multiline(&mut text)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_rows(1)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label)
+                    .on_hover_text(t(S::TipTableLive));
+                super::testhook::tag(ui, &field, &format!("table.live.{name}"));
+                if field.changed()
+                    && let Ok(bytes) = hex::parse(&text)
+                {
+                    actions.push(UiAction::Rules(RulesAction::SetLiveTable(
+                        name.clone(),
+                        bytes,
+                    )));
+                }
+                view.live_text = field.has_focus().then(|| (name.clone(), text));
+            }
+        });
+    }
+    if let Some(name) = delete {
+        tab.form.automation.tables.remove(&name);
+        changed = true;
+    }
+    changed |= new_table_ui(ui, tab);
+    changed
+}
+
+/// A new table, by name.
+fn new_table_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
+    let mut changed = false;
+    ui.separator();
+    ui.horizontal(|ui| {
+        let view = &mut tab.view.automation;
+        let label = ui.label(t(S::NewTableName)).id;
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.new_table)
+                    .desired_width(160.0)
+                    .hint_text("holding"),
+            )
+            .labelled_by(label);
+        super::testhook::tag(ui, &field, "table.new");
+        let name = view.new_table.trim().to_owned();
+        let exists = tab.form.automation.tables.contains_key(&name);
+        let add = ui.add_enabled(
+            !name.is_empty() && !exists,
+            egui::Button::new(t(S::AddTable)),
+        );
+        super::testhook::tag(ui, &add, "table.add");
+        if add.clicked() {
+            tab.form
+                .automation
+                .tables
+                .insert(name.clone(), "00 00".into());
+            view.new_table.clear();
+            changed = true;
         }
-    }
+        if exists {
+            error_text(ui, &tf(S::TableExists, &[&name]));
+        }
+    });
+    changed
 }
 
-/// Bytes as the session shows received data: hex, or text in its encoding.
-fn shown(bytes: &[u8], form: &Show) -> String {
-    if form.hex {
-        hex::format(bytes)
-    } else {
-        let text = form.encoding.decode_complete(bytes);
-        format!("“{}”", sockscope_core::codec::text::one_line(&text))
-    }
+/// A rule's reply as the test shows it: hex for a hex reply or a session that shows hex.
+fn reply_shown(bytes: &[u8], rule: Option<&Rule>, show: Show) -> String {
+    let hex_reply = rule
+        .and_then(|r| r.reply.as_ref())
+        .is_some_and(|r| r.mode == InputMode::Hex);
+    shown(
+        bytes,
+        Show {
+            hex: show.hex || hex_reply,
+            ..show
+        },
+    )
 }
 
-/// Paste a request, see which rule fires and the exact reply; or run the rules over the log.
-fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+/// What a rule did besides its reply, in words.
+fn side_effects(fired: &Fired) -> Vec<String> {
+    let mut out = Vec::new();
+    if !fired.delay.is_zero() {
+        out.push(tf(S::TestAfter, &[&fired.delay.as_millis()]));
+    }
+    for write in &fired.writes {
+        out.push(tf(
+            S::TestWrites,
+            &[&write.table, &write.at, &hex::format(&write.bytes)],
+        ));
+    }
+    if let Some(state) = &fired.state {
+        out.push(tf(S::TestThenState, &[state]));
+    }
+    if fired.close {
+        out.push(t(S::TestCloses).to_owned());
+    }
+    out
+}
+
+/// Paste a request, see which rule fires, the exact reply and what else it does; or run the
+/// rules over the log.
+fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
     let encoding = tab.form.encoding;
+    let start_state = tab.form.automation.state.clone();
+    let live_states: Vec<String> = {
+        let mut states: Vec<String> = tab
+            .capture
+            .rule_states
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        states.sort();
+        states.dedup();
+        states
+    };
     let view = &mut tab.view.automation;
     let label = ui
-        .horizontal(|ui| {
+        .horizontal_wrapped(|ui| {
             let label = ui.label(t(S::RuleTest));
             ui.selectable_value(&mut view.test_hex, false, t(S::Text));
             ui.selectable_value(&mut view.test_hex, true, t(S::Hex));
+            let state = ui.label(t(S::TestInState)).id;
+            let shown_state = view.test_state.clone().map_or_else(
+                || tf(S::TestStateStart, &[&start_state]),
+                |s| format!("“{s}”"),
+            );
+            egui::ComboBox::from_id_salt("test_state")
+                .selected_text(shown_state)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(
+                        &mut view.test_state,
+                        None,
+                        tf(S::TestStateStart, &[&start_state]),
+                    );
+                    for state in &live_states {
+                        ui.selectable_value(
+                            &mut view.test_state,
+                            Some(state.clone()),
+                            format!("“{state}”"),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(state);
             label.id
         })
         .inner;
@@ -785,69 +1117,93 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         sockscope_core::codec::escape::parse(&view.test_input, encoding).map_err(|e| e.to_string())
     };
     let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
-    match bytes {
-        Err(why) => error_text(ui, &why),
-        Ok(bytes) if !bytes.is_empty() => {
-            match Machine::test(&tab.form.automation, encoding, &bytes, peer) {
-                Err(e) => error_text(ui, &e.message),
-                Ok(fired) if fired.is_empty() => {
-                    ui.label(RichText::new(t(S::RuleTestNone)).weak());
-                }
-                Ok(fired) => {
-                    for f in fired {
-                        let name = tab
-                            .form
-                            .automation
-                            .rules
-                            .get(f.rule)
-                            .map(|r| rule_label(r, f.rule))
-                            .unwrap_or_default();
-                        let line = ui.label(RichText::new(tf(S::RuleTestFires, &[&name])).strong());
-                        super::testhook::tag(ui, &line, "rules.test.fired");
-                        match (&f.reply, &f.error) {
-                            (_, Some(error)) => error_text(ui, error),
-                            (Some(reply), None) => {
-                                let reply = ui.label(
-                                    RichText::new(tf(
-                                        S::RuleTestReply,
-                                        &[&shown(reply, &Show::of(tab.form))],
-                                    ))
-                                    .monospace(),
-                                );
-                                super::testhook::tag(ui, &reply, "rules.test.reply");
-                            }
-                            (None, None) => {
-                                ui.label(RichText::new(t(S::RuleTestNoReply)).weak());
-                            }
-                        }
-                    }
-                }
+    let live = !tab.capture.rule_tables.is_empty();
+    let start = Start {
+        tables: live.then(|| tab.capture.rule_tables.clone()),
+        state: view.test_state.clone(),
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("rules_test_results")
+        .auto_shrink([false, true])
+        .max_height((ui.available_height() - 30.0).max(40.0))
+        .show(ui, |ui| match bytes {
+            Err(why) => error_text(ui, &why),
+            Ok(bytes) if !bytes.is_empty() => {
+                let trial = Machine::test(&tab.form.automation, encoding, &bytes, peer, &start);
+                test_results_ui(ui, tab, &trial.fired, errors, live);
+            }
+            Ok(_) => {}
+        });
+    let try_log = ui.button(t(S::TryOnLog)).on_hover_text(t(S::TipTryOnLog));
+    super::testhook::tag(ui, &try_log, "rules.try");
+    if try_log.clicked() {
+        tab.view.automation.tried = Some(try_on_log(tab));
+    }
+    if let Some(tried) = &tab.view.automation.tried {
+        let result = ui.add(egui::Label::new(tried.as_str()).wrap());
+        super::testhook::tag(ui, &result, "rules.tried");
+    }
+}
+
+fn test_results_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    fired: &[Fired],
+    errors: &[RuleError],
+    live: bool,
+) {
+    let show = Show::of(tab.form);
+    let skipped: Vec<String> = errors
+        .iter()
+        .filter_map(|e| e.rule)
+        .filter_map(|i| tab.form.automation.rules.get(i).map(|r| rule_label(r, i)))
+        .collect();
+    if !skipped.is_empty() {
+        ui.add(
+            egui::Label::new(
+                RichText::new(tf(S::RulesSkipped, &[&skipped.join(", ")]))
+                    .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
+    }
+    if fired.is_empty() {
+        ui.label(RichText::new(t(S::RuleTestNone)).weak());
+    }
+    for f in fired {
+        let heading = ui.label(RichText::new(tf(S::RuleTestFires, &[&f.name])).strong());
+        super::testhook::tag(ui, &heading, "rules.test.fired");
+        let rule = tab.form.automation.rules.get(f.rule);
+        match (&f.reply, &f.error) {
+            (_, Some(error)) => error_text(ui, error),
+            (Some(reply), None) => {
+                let reply = ui.add(
+                    egui::Label::new(
+                        RichText::new(tf(S::RuleTestReply, &[&reply_shown(reply, rule, show)]))
+                            .monospace(),
+                    )
+                    .wrap(),
+                );
+                super::testhook::tag(ui, &reply, "rules.test.reply");
+            }
+            (None, None) => {
+                ui.label(RichText::new(t(S::RuleTestNoReply)).weak());
             }
         }
-        Ok(_) => {}
+        for effect in side_effects(f) {
+            ui.label(format!("  · {effect}"));
+        }
     }
-    ui.horizontal(|ui| {
-        if ui
-            .button(t(S::TryOnLog))
-            .on_hover_text(t(S::TipTryOnLog))
-            .clicked()
-        {
-            tab.view.automation.tried = Some(try_on_log(tab));
-        }
-        if let Some(tried) = &tab.view.automation.tried {
-            ui.label(tried.as_str());
-        }
-    });
+    if live {
+        ui.label(RichText::new(t(S::TestUsesLive)).weak().small());
+    }
 }
 
 /// The rules over the received records the log holds (at most the last 100,000): how often
-/// each would have fired. Nothing is sent.
+/// each would have fired. Nothing is sent. Rules with a mistake are left out.
 fn try_on_log(tab: &TabUi<'_>) -> String {
     let encoding = tab.form.encoding;
-    let mut machine = match Machine::compile(&tab.form.automation, encoding) {
-        Ok(m) => m,
-        Err(e) => return e.message,
-    };
+    let (mut machine, errors) = Machine::compile_valid(&tab.form.automation, encoding);
     let (mut counter, mut seen, mut none) = (1, 0usize, 0usize);
     let held = tab.capture.log.len();
     for record in tab.capture.log.iter().skip(held.saturating_sub(100_000)) {
@@ -861,205 +1217,46 @@ fn try_on_log(tab: &TabUi<'_>) -> String {
             none += 1;
         }
     }
-    let mut parts: Vec<String> = tab
-        .form
-        .automation
-        .rules
-        .iter()
-        .enumerate()
-        .filter_map(|(i, rule)| {
-            let count = machine.hits().get(i).map_or(0, |h| h.count);
-            (count > 0).then(|| format!("{} × {count}", rule_label(rule, i)))
-        })
+    let mut parts: Vec<String> = machine
+        .hits_by_id()
+        .into_iter()
+        .filter(|(_, _, h)| h.count > 0)
+        .map(|(_, name, h)| format!("{name} × {}", h.count))
         .collect();
     parts.push(tf(S::TryNone, &[&none]));
-    tf(S::TryOnLogResult, &[&seen, &parts.join(", ")])
+    let mut result = tf(S::TryOnLogResult, &[&seen, &parts.join(", ")]);
+    let skipped: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.rule.is_some())
+        .map(|e| e.message.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        result.push('\n');
+        result.push_str(&tf(S::RulesSkipped, &[&skipped.join("; ")]));
+    }
+    result
 }
 
-fn scripts_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    let scripts = &mut tab.form.automation.scripts;
-    let view = &mut tab.view.automation;
-    view.script = view.script.min(scripts.len().saturating_sub(1));
-    ui.horizontal(|ui| {
-        let add = ui.button(t(S::AddScript));
-        super::testhook::tag(ui, &add, "scripts.add");
-        if add.clicked() {
-            scripts.push(sockscope_core::rules::script::Script {
-                name: tf(S::ScriptNumbered, &[&(scripts.len() + 1)]),
-                steps: vec![
-                    Step::Send(ReplySpec {
-                        payload: "AT".into(),
-                        line_ending: LineEnding::CrLf,
-                        ..ReplySpec::default()
-                    }),
-                    Step::Expect {
-                        when: Cond::Text(Match::Prefix, "OK".into()),
-                        timeout_ms: 1000,
-                    },
-                ],
-            });
-            view.script = scripts.len() - 1;
-            view.steps_text = None;
-        }
-        for (i, script) in scripts.iter().enumerate() {
-            if ui
-                .selectable_label(view.script == i, &script.name)
-                .clicked()
-            {
-                view.script = i;
-                view.steps_text = None;
-            }
-        }
-    });
-    let index = view.script;
-    let Some(script) = scripts.get_mut(index) else {
-        ui.label(RichText::new(t(S::NoScripts)).weak());
-        return;
-    };
-    ui.separator();
-    let mut delete = false;
-    ui.horizontal(|ui| {
-        let label = ui.label(t(S::RuleName)).id;
-        ui.add(egui::TextEdit::singleline(&mut script.name).desired_width(260.0))
-            .labelled_by(label);
-        delete = ui
-            .button(t(S::DeleteRule))
-            .on_hover_text(t(S::TipDeleteScript))
-            .clicked();
-    });
-    if delete {
-        scripts.remove(index);
-        view.steps_text = None;
-        return;
-    }
-    let valid = steps_ui(ui, script, index, &mut view.steps_text, tab.form.encoding);
-    ui.horizontal(|ui| {
-        let running = tab
-            .capture
-            .script
-            .as_ref()
-            .is_some_and(|r| r.passed.is_none());
-        let can = valid && tab.is_open() && !running;
-        let run = ui.add_enabled(can, egui::Button::new(t(S::RunScript)));
-        super::testhook::tag(ui, &run, "script.run");
-        if run.clicked() {
-            actions.push(UiAction::RunScript(index));
-        }
-        if running && ui.button(t(S::StopScript)).clicked() {
-            actions.push(UiAction::StopScript);
-        }
-        if !tab.is_open() {
-            ui.label(RichText::new(t(S::ScriptNotOpen)).weak());
-        }
-    });
-    report_ui(ui, tab);
+/// A rule's colour for passed and failed marks.
+pub fn passed_color() -> Color32 {
+    Color32::from_rgb(0, 150, 60)
 }
 
-/// A script's steps as RON, parsed as typed; true when they parse and compile.
-fn steps_ui(
-    ui: &mut egui::Ui,
-    script: &mut sockscope_core::rules::script::Script,
-    index: usize,
-    steps_text: &mut Option<(usize, String)>,
-    encoding: sockscope_core::codec::TextEncoding,
-) -> bool {
-    if steps_text.as_ref().is_none_or(|(i, _)| *i != index) {
-        // One step a line: a step's parts stay on its line.
-        *steps_text = Some((index, sockscope_core::rules::to_text(&script.steps, 1)));
-    }
-    let mut valid = false;
-    if let Some((_, text)) = steps_text.as_mut() {
-        let label = ui
-            .label(t(S::ScriptSteps))
-            .on_hover_text(t(S::TipScriptSteps))
-            .id;
-        // A long script scrolls inside its box: the window stays on the screen.
-        let field = egui::ScrollArea::vertical()
-            .id_salt("script_steps_text")
-            .max_height(220.0)
-            .show(ui, |ui| {
-                ui.add(
-                    egui::TextEdit::multiline(text)
-                        .font(egui::TextStyle::Monospace)
-                        .desired_rows(8)
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(label)
-            })
-            .inner;
-        super::testhook::tag(ui, &field, "script.steps");
-        match sockscope_core::rules::from_text::<Vec<Step>>(text) {
-            Ok(steps) => {
-                if field.changed() {
-                    script.steps = steps;
-                }
-                match Run::compile(script, encoding) {
-                    Ok(_) => valid = true,
-                    Err(why) => error_text(ui, &why),
-                }
-            }
-            Err(why) => error_text(ui, &why),
-        }
-    }
-    valid
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The last run: every step √, × or waiting, with its time and bytes; the failure in red.
-fn report_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
-    let Some(report) = &tab.capture.script else {
-        return;
-    };
-    ui.separator();
-    let verdict = match report.passed {
-        None => RichText::new(tf(S::ScriptRunning, &[&report.name])),
-        Some(true) => RichText::new(tf(S::ScriptPassedShort, &[&report.name]))
-            .color(Color32::from_rgb(0, 150, 60)),
-        Some(false) => RichText::new(tf(S::ScriptFailedShort, &[&report.name]))
-            .color(ui.visuals().error_fg_color),
-    };
-    let verdict = ui.label(verdict.strong());
-    super::testhook::tag(ui, &verdict, "script.verdict");
-    egui::ScrollArea::vertical()
-        .id_salt("script_report")
-        .max_height(260.0)
-        .show(ui, |ui| {
-            egui::Grid::new("script_steps")
-                .striped(true)
-                .show(ui, |ui| {
-                    for (i, label) in report.steps.iter().enumerate() {
-                        let result = report.results.iter().find(|r| r.index == i);
-                        let (mark, color) = match result {
-                            // The log's verify badges: the bundled font has these on every OS.
-                            Some(r) if r.ok => ("√", Color32::from_rgb(0, 150, 60)),
-                            Some(_) => ("×", ui.visuals().error_fg_color),
-                            None => ("·", ui.visuals().weak_text_color()),
-                        };
-                        ui.label(RichText::new(mark).color(color).strong());
-                        ui.label(format!("{}", i + 1));
-                        let mut text = RichText::new(label).monospace();
-                        if result.is_some_and(|r| !r.ok) {
-                            text = text.color(ui.visuals().error_fg_color);
-                        }
-                        ui.label(text);
-                        match result {
-                            Some(r) => {
-                                ui.label(format!("{:.1} ms", r.took.as_secs_f64() * 1000.0));
-                                let mut detail = r.detail.clone().unwrap_or_default();
-                                if let Some(bytes) = r.bytes.as_deref().filter(|b| !b.is_empty()) {
-                                    if !detail.is_empty() {
-                                        detail.push_str(" — ");
-                                    }
-                                    detail.push_str(&shown(bytes, &Show::of(tab.form)));
-                                }
-                                ui.label(RichText::new(detail).monospace());
-                            }
-                            None => {
-                                ui.label("");
-                                ui.label("");
-                            }
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+    #[test]
+    fn a_replys_hint_is_an_example_of_its_own_mode() {
+        assert!(!reply_hint(InputMode::Text).contains("00 06"));
+        assert!(
+            hex::parse(
+                &reply_hint(InputMode::Hex)
+                    .replace("{{rx[0..4]}}", "")
+                    .replace("{{rx[6..8]}}", "")
+            )
+            .is_ok()
+        );
+        assert!(reply_hint(InputMode::Escapes).contains("\\r"));
+    }
 }

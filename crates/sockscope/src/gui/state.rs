@@ -90,10 +90,8 @@ pub enum UiAction {
     AskFile(super::dialogs::FileRequest),
     /// The rules changed: a running session answers by them from now on.
     ApplyRules,
-    /// Run script `n` of the form against the session's peer.
-    RunScript(usize),
-    /// Stop the running script.
-    StopScript,
+    /// What else the Rules and Scripts windows ask for.
+    Rules(super::rules_ui::RulesAction),
     /// Open the Rules window.
     ShowRules,
     /// Open the Scripts window.
@@ -491,12 +489,11 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
+            UiAction::Rules(action) => self.apply_rules_action(action),
             UiAction::SetPem(field, path) => {
                 *field.slot(&mut self.form.tls) = path.display().to_string();
             }
             action @ (UiAction::ApplyRules
-            | UiAction::RunScript(_)
-            | UiAction::StopScript
             | UiAction::ShowRules
             | UiAction::ShowScripts
             | UiAction::ToggleChart
@@ -739,6 +736,7 @@ impl Tab {
         } else {
             Selection::Default
         };
+        self.form.automation.ensure_ids();
         match self.session.open_form(&self.form) {
             Ok(()) => {
                 self.errors = FieldErrors::default();
@@ -811,12 +809,6 @@ impl Tab {
     fn apply_automation(&mut self, action: &UiAction) {
         match action {
             UiAction::ApplyRules => self.apply_rules(),
-            UiAction::RunScript(index) => {
-                if let Err(why) = self.session.run_script(&self.form, *index) {
-                    self.set_send_note(Some(Note::text(why)), true);
-                }
-            }
-            UiAction::StopScript => self.session.command(Command::StopScript),
             UiAction::ShowRules => {
                 let view = &mut self.view.automation;
                 if !view.rules_open && view.test_input.is_empty() {
@@ -835,6 +827,7 @@ impl Tab {
     /// Rules that do not compile leave the running ones as they were: the Rules window says
     /// what is wrong.
     fn apply_rules(&mut self) {
+        self.form.automation.ensure_ids();
         if !self.session.is_open() {
             return;
         }
@@ -844,6 +837,68 @@ impl Tab {
             .active()
             .then_some(&self.form.automation);
         let _ = self.session.set_rules(automation, self.form.encoding);
+    }
+
+    /// The Rules and Scripts windows' other actions.
+    fn apply_rules_action(&mut self, action: super::rules_ui::RulesAction) {
+        use super::rules_ui::RulesAction;
+        match action {
+            RulesAction::Run(index) | RulesAction::RunStepping(index) => {
+                let stepping = matches!(action, RulesAction::RunStepping(_));
+                if let Err(why) = self
+                    .session
+                    .run_script_stepping(&self.form, index, stepping)
+                {
+                    self.set_send_note(Some(Note::text(why)), true);
+                }
+            }
+            RulesAction::Stop => self.stop_script(),
+            RulesAction::Step => self.session.step_script(),
+            RulesAction::Reset(keep) => self.reset_rules(keep),
+            RulesAction::SetLiveTable(name, bytes) => {
+                if self.session.is_open() && self.form.automation.active() {
+                    let _ = self.session.set_live_table(
+                        &self.form.automation,
+                        self.form.encoding,
+                        &name,
+                        bytes,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Stop always ends a run: a session that already ended cannot say so, so the report
+    /// is ended here.
+    fn stop_script(&mut self) {
+        if self.session.is_open() {
+            self.session.command(Command::StopScript);
+        } else {
+            let mut capture = self.session.capture();
+            if capture.script.as_ref().is_some_and(|r| r.passed.is_none()) {
+                capture.apply(crate::engine::Event::ScriptFinished { passed: false });
+            }
+        }
+    }
+
+    /// The rules again, keeping of the running ones only what `keep` says; the window's
+    /// counts follow.
+    fn reset_rules(&mut self, keep: crate::rules::Keep) {
+        self.form.automation.ensure_ids();
+        if !keep.hits {
+            self.session.capture().rule_hits.clear();
+        }
+        if !self.session.is_open() {
+            return;
+        }
+        let automation = self
+            .form
+            .automation
+            .active()
+            .then_some(&self.form.automation);
+        let _ = self
+            .session
+            .set_rules_keeping(automation, self.form.encoding, keep);
     }
 
     /// Shows `note` under the send box until what it is about changes (or clears it).

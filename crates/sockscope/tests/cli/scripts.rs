@@ -71,6 +71,13 @@ fn a_failing_step_is_exit_1_and_named_in_the_junit_report() {
     );
     assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
     assert!(ran.stdout.contains("✗   2"), "{}", ran.stdout);
+    // The verdict says why.
+    assert!(
+        ran.stdout
+            .contains("FAILED: Script “attach and signal” failed at step 2"),
+        "{}",
+        ran.stdout
+    );
     assert!(
         ran.stdout.contains("FAILED") && ran.stdout.contains("0 of 1"),
         "{}",
@@ -126,4 +133,282 @@ fn no_server_no_scripts_and_a_bad_step_are_exit_2() {
         "{}",
         ran.stderr
     );
+}
+
+/// A profile in the temp directory, removed when dropped.
+struct TempProfile(std::path::PathBuf);
+
+impl TempProfile {
+    fn new(name: &str, text: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("sockscope-{name}-{}.ron", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempProfile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_script_fails_at_once_when_the_device_closes_the_connection() {
+    let (_session, addr) = simulator("heartbeat-echo.ron");
+    let profile = TempProfile::new(
+        "quit",
+        &format!(
+            r#"(version: 2, session: (mode: TcpClient, remote_ip: "127.0.0.1",
+            remote_port: "{}", frame_mode: Delimiter, frame_delimiter: "\n",
+            automation: (scripts: [(name: "quit, then ping", steps: [
+                Send((payload: "QUIT", line_ending: Lf)),
+                Expect(when: Text(Exact, "BYE")),
+                Wait(200),
+                Send((payload: "PING", line_ending: Lf)),
+                Expect(when: Text(Exact, "PONG")),
+            ])])))"#,
+            addr.port()
+        ),
+    );
+    let started = std::time::Instant::now();
+    let ran = run(&["test", profile.path()], b"");
+    let took = started.elapsed();
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains("✗   3") && ran.stdout.contains("the device closed the connection"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("did not finish"), "{}", ran.stdout);
+    // Not the 5 s margin, nor the expects' timeouts: at once.
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn nothing_listening_is_a_junit_error_with_its_reason_also_on_stdout() {
+    let port = closed_port();
+    let report = std::env::temp_dir().join(format!("sockscope-junit-e-{}.xml", std::process::id()));
+    let ran = run(
+        &[
+            "test",
+            &example("check-at-modem.ron"),
+            "--remote",
+            &format!("127.0.0.1:{port}"),
+            "--junit",
+            report.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stdout.contains("FAILED: ") && ran.stdout.contains("refused"),
+        "{}",
+        ran.stdout
+    );
+    let xml = std::fs::read_to_string(&report).unwrap();
+    std::fs::remove_file(&report).unwrap();
+    assert!(xml.contains(r#"failures="0" errors="1""#), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let error = xml.split("<error message=\"").nth(1).unwrap_or_default();
+    assert!(
+        error.contains("refused") && error.contains("</error>"),
+        "an error element with its reason: {xml}"
+    );
+}
+
+#[test]
+fn a_script_name_that_matches_nothing_names_the_scripts_there_are() {
+    let ran = run(
+        &[
+            "test",
+            &example("check-modbus-slave.ron"),
+            "--script",
+            "nomatch",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("no script whose name contains “nomatch”")
+            && ran.stderr.contains("“exceptions”"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("has no scripts"), "{}", ran.stderr);
+}
+
+#[test]
+fn an_expect_that_got_other_bytes_labels_them_got() {
+    let device = super::tcp_peer(|_| b"ERROR\r\n".to_vec());
+    let ran = run(
+        &[
+            "test",
+            &example("check-at-modem.ron"),
+            "--remote",
+            &device.to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(ran.stdout.contains("got “ERROR”"), "{}", ran.stdout);
+}
+
+#[test]
+fn ctrl_c_during_a_script_writes_junit_with_an_error_element() {
+    // A device that never answers: the script waits in its Expect when Ctrl+C comes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::Builder::new()
+        .name("silent-device".into())
+        .spawn(move || listener.accept().map(|(s, _)| s))
+        .unwrap();
+    let profile = TempProfile::new(
+        "silent",
+        r#"(version: 2, session: (mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "1",
+            automation: (scripts: [(name: "waits", steps: [
+                Send((payload: "AT")),
+                Expect(when: Text(Exact, "OK"), timeout_ms: 30000),
+            ])])))"#,
+    );
+    let report = std::env::temp_dir().join(format!("sockscope-junit-c-{}.xml", std::process::id()));
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ctrl_c = {
+        let stop = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("ctrl-c".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(400));
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap()
+    };
+    let mut io = sockscope::cli::Io {
+        stdin: Box::new(std::io::Cursor::new(Vec::new())),
+        stdin_is_terminal: true,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stop,
+    };
+    let remote = addr.to_string();
+    let code = sockscope::cli::run_args(
+        [
+            "sockscope",
+            "test",
+            profile.path(),
+            "--remote",
+            &remote,
+            "--junit",
+            report.to_str().unwrap(),
+        ],
+        &mut io,
+    );
+    ctrl_c.join().unwrap();
+    drop(peer.join());
+    assert_ne!(code, OK);
+    let xml = std::fs::read_to_string(&report).unwrap();
+    std::fs::remove_file(&report).unwrap();
+    // Every case counted has its element.
+    assert!(xml.contains(r#"failures="0" errors="1""#), "{xml}");
+    assert!(xml.contains("<error message=\"stopped (Ctrl+C)"), "{xml}");
+    let stdout = String::from_utf8_lossy(&stdout);
+    assert!(stdout.contains("FAILED: stopped (Ctrl+C)"), "{stdout}");
+}
+
+#[test]
+fn the_modbus_check_fails_a_slave_that_does_not_echo_the_transaction_id() {
+    // Answers every read with transaction id 0 and the right function code.
+    let slave = super::tcp_peer(|request| {
+        if request.len() >= 8 {
+            vec![0, 0, 0, 0, 0, 5, request[6], 3, 2, 0, 10]
+        } else {
+            Vec::new()
+        }
+    });
+    let ran = run(
+        &[
+            "test",
+            &example("check-modbus-slave.ron"),
+            "--remote",
+            &slave.to_string(),
+            "--script",
+            "transaction ids",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains("✗   2"),
+        "the first poll's reply: {}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn run_says_which_rule_answered_and_sums_up_the_hits_at_the_end() {
+    for json in [false, true] {
+        let port = closed_port();
+        let modem = std::thread::Builder::new()
+            .name("run-modem".into())
+            .spawn(move || {
+                let mut args = vec![
+                    "run".to_owned(),
+                    example("at-modem.ron"),
+                    "--local-port".to_owned(),
+                    port.to_string(),
+                    "--duration".to_owned(),
+                    "1500ms".to_owned(),
+                ];
+                if json {
+                    args.push("--json".to_owned());
+                }
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run(&args, b"")
+            })
+            .unwrap();
+        let mut terminal = super::connect_retrying(port);
+        terminal
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        for command in [&b"AT\r"[..], b"AT\r", b"AT+BOGUS\r"] {
+            std::io::Write::write_all(&mut terminal, command).unwrap();
+            let mut reply = [0u8; 4];
+            std::io::Read::read_exact(&mut terminal, &mut reply).unwrap();
+        }
+        let ran = modem.join().unwrap();
+        assert_eq!(ran.code, OK, "{ran:?}");
+        if json {
+            assert!(
+                ran.stdout.contains(r#""text":"Rule “AT” answered (4 B)""#),
+                "{}",
+                ran.stdout
+            );
+            let last = ran.stdout.lines().last().unwrap_or_default();
+            let summary: serde_json::Value = serde_json::from_str(last).unwrap();
+            assert_eq!(summary["kind"], "rules");
+            assert_eq!(summary["hits"][0]["rule"], "AT");
+            assert_eq!(summary["hits"][0]["count"], 2);
+            assert_eq!(summary["hits"][1]["rule"], "anything else");
+        } else {
+            assert!(
+                ran.stdout.contains("Rule “AT” answered (4 B)")
+                    && ran.stdout.contains("Rule “anything else” answered (7 B)"),
+                "{}",
+                ran.stdout
+            );
+            assert!(
+                ran.stdout
+                    .trim_end()
+                    .ends_with("Rules fired: AT × 2, anything else × 1"),
+                "{}",
+                ran.stdout
+            );
+        }
+    }
 }

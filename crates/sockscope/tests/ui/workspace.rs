@@ -263,6 +263,8 @@ fn everything_set() -> Form {
             }],
             tables: [("t".to_owned(), "00 01".to_owned())].into(),
             state: "IDLE".into(),
+            state_scope: sockscope_core::rules::StateScope::Session,
+            answer_partial: true,
             scripts: vec![sockscope_core::rules::script::Script {
                 name: "poll".into(),
                 steps: vec![sockscope_core::rules::script::Step::Wait(5)],

@@ -104,10 +104,10 @@ impl Display {
     /// # Panics
     /// If Xvfb does not start.
     pub fn start() -> Display {
-        Self::start_sized("1280x800")
+        Display::start_sized("1280x800")
     }
 
-    /// Starts Xvfb with a screen of `size` ("1024x640"); the window fills it if smaller.
+    /// Starts Xvfb with a screen of `size` (`1024x640`) and waits for its socket.
     ///
     /// # Panics
     /// If Xvfb does not start.

@@ -65,6 +65,8 @@ struct Delayed {
 pub(crate) struct Stage {
     reply: Option<Reply>,
     rules: Option<Box<Machine>>,
+    /// The rules switched off: their tables, states and counts, for when they come back.
+    parked: Option<Box<Machine>>,
     script: Option<(Box<Run>, Target)>,
     /// Delayed replies, soonest first.
     delayed: std::collections::VecDeque<Delayed>,
@@ -79,6 +81,7 @@ impl Default for Stage {
         Self {
             reply: None,
             rules: None,
+            parked: None,
             script: None,
             delayed: std::collections::VecDeque::new(),
             schedule: None,
@@ -98,13 +101,69 @@ impl Stage {
     }
 
     /// Answers received messages by these rules from now on (or stops, with `None`); true if
-    /// the stage needs to see received messages.
-    pub fn set_rules(&mut self, rules: Option<Box<Machine>>) -> bool {
-        self.rules = rules;
-        if self.rules.is_none() {
-            self.delayed.clear();
+    /// the stage needs to see received messages. New rules take over the tables, states and
+    /// counts of the ones they replace (or of the last ones switched off), as they say.
+    pub fn set_rules(&mut self, rules: Option<Box<Machine>>, wire: &mut dyn Wire) -> bool {
+        let old = self.rules.take().or_else(|| self.parked.take());
+        match rules {
+            Some(mut new) => {
+                new.take_over(old.as_deref());
+                wire.emit(Event::RulesFired(Box::new(new.snapshot())));
+                self.rules = Some(new);
+            }
+            None => {
+                self.parked = old;
+                self.delayed.clear();
+            }
         }
         self.watching()
+    }
+
+    /// A connection ended (`on_purpose`: closed here): its rule state goes, and a script
+    /// that talks to it fails the step it is on.
+    pub fn conn_closed(
+        &mut self,
+        conn: ConnId,
+        peer: Option<std::net::SocketAddr>,
+        on_purpose: bool,
+        wire: &mut dyn Wire,
+    ) {
+        if let (Some(rules), Some(peer)) = (self.rules.as_mut(), peer)
+            && rules.forget(peer)
+            && let Some(report) = rules.changes()
+        {
+            wire.emit(Event::RulesFired(Box::new(report)));
+        }
+        let Some((run, to)) = self.script.as_mut() else {
+            return;
+        };
+        let lost = match to {
+            Target::Conn(c) => *c == conn,
+            Target::AllConns => !wire.reachable(to),
+            Target::Addr(_) => false,
+        };
+        if lost {
+            let mut actions = Vec::new();
+            run.closed(Instant::now(), on_purpose, &mut actions);
+            self.script_actions(actions, wire);
+        }
+    }
+
+    /// The session ends: a script still running fails the step it is on.
+    pub fn end(&mut self, wire: &mut dyn Wire) {
+        self.stop_script(wire);
+    }
+
+    /// Runs the next step of a script run one step at a time.
+    pub fn step_script(&mut self, wire: &mut dyn Wire) {
+        let Some((run, _)) = self.script.as_mut() else {
+            return;
+        };
+        let mut actions = Vec::new();
+        wire.with_counter(&mut |counter, step| {
+            run.step_on(Instant::now(), counter, step, &mut actions);
+        });
+        self.script_actions(actions, wire);
     }
 
     fn watching(&self) -> bool {
@@ -205,7 +264,12 @@ impl Stage {
                     wire.send_bytes(&sender, bytes, true);
                 }
             }
-            if self.rules.is_some() {
+            // A frame cut short by the stream's end is not a request, unless the user asks.
+            if self
+                .rules
+                .as_ref()
+                .is_some_and(|r| !message.partial || r.answers_partial())
+            {
                 self.apply_rules(&message, &sender, wire);
             }
             if self.script.is_some() {
@@ -226,11 +290,8 @@ impl Stage {
         if fired.is_empty() {
             return;
         }
-        let hits: Vec<(usize, u64)> = fired
-            .iter()
-            .map(|f| (f.rule, rules.hits().get(f.rule).map_or(0, |h| h.count)))
-            .collect();
-        wire.emit(Event::RulesFired(hits));
+        let report = rules.report(Some(message.peer), &fired);
+        wire.emit(Event::RulesFired(Box::new(report)));
         for f in fired {
             if let Some(error) = f.error {
                 wire.emit(Event::Error(EngineError::Rule(error)));

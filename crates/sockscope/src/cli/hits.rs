@@ -1,0 +1,52 @@
+//! What the rules of `sockscope run` did, said at the end: each rule that fired and how often
+//! (which rule answered each message is in the log as it happens).
+
+use std::io::Write;
+
+use sockscope_core::capture::Capture;
+use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::profile::Form;
+use sockscope_core::rules::Machine;
+
+/// Each rule of `form` that fired in `capture`, with its count, in rule order: one line of
+/// text, or one JSON object (`{"kind":"rules","hits":[{"rule":NAME,"count":N}]}`).
+pub(super) fn print_hits(out: &mut dyn Write, form: &Form, capture: &Capture, json: bool) {
+    if !form.automation.active() {
+        return;
+    }
+    // The session ran these rules compiled the same way: the same ids, the same names.
+    let Ok(machine) = Machine::compile(&form.automation, form.encoding) else {
+        return;
+    };
+    let fired: Vec<(String, u64)> = machine
+        .hits_by_id()
+        .into_iter()
+        .filter_map(|(id, name, _)| {
+            capture
+                .rule_hits
+                .get(&id)
+                .filter(|h| h.count > 0)
+                .map(|h| (name, h.count))
+        })
+        .collect();
+    if json {
+        let hits: Vec<serde_json::Value> = fired
+            .iter()
+            .map(|(name, count)| serde_json::json!({ "rule": name, "count": count }))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::json!({ "kind": "rules", "hits": hits })
+        );
+    } else if fired.is_empty() {
+        let _ = writeln!(out, "{}", t(S::CliRuleHitsNone));
+    } else {
+        let listed: Vec<String> = fired
+            .iter()
+            .map(|(name, count)| format!("{name} × {count}"))
+            .collect();
+        let _ = writeln!(out, "{}", tf(S::CliRuleHits, &[&listed.join(", ")]));
+    }
+    let _ = out.flush();
+}
