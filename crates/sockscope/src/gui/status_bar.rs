@@ -195,6 +195,7 @@ pub fn status_bar_ui(
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
         let dot = if tab.is_open() { "●" } else { "○" };
+        super::testhook::value(ui.ctx(), "status.state", &state);
         ui.label(format!("{dot} {state}"));
         ui.separator();
         let c = &tab.capture.counters;

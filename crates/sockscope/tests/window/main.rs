@@ -363,6 +363,26 @@ impl Window {
         std::thread::sleep(Duration::from_millis(150));
     }
 
+    /// Waits until the value the program notes as `name` (`name = value`) satisfies `ok`.
+    pub fn wait_value(&self, name: &str, ok: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = std::fs::read_to_string(&self.rects).unwrap_or_default();
+            let value = text.lines().find_map(|line| {
+                let (key, value) = line.split_once(" = ")?;
+                (key == name).then(|| value.to_owned())
+            });
+            if value.as_deref().is_some_and(&ok) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} never became what was waited for (it is {value:?})"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Clicks the middle of the widget tagged `name`.
     pub fn click(&self, name: &str) {
         self.pointer_to(name);

@@ -61,7 +61,8 @@ fn the_trust_popup_takes_a_click_and_the_tab_talks_to_openssl() {
     window.click_until("tls.trust", "tls.trust.off");
     window.click("tls.trust.off");
     window.click("net.open");
-    std::thread::sleep(Duration::from_millis(800));
+    // Send goes once the handshake is done (a loaded machine took longer than a fixed wait).
+    window.wait_value("status.state", |state| state.starts_with("Connected"));
     window.click("send.box");
     window.key("ctrl+Return");
     let mut stdout = server.stdout.take().unwrap();
