@@ -242,6 +242,7 @@ strings! {
     TipFraming => "How a TCP stream is split into messages (粘包/拆包); UDP datagrams are messages already", "如何把 TCP 字节流切分成消息（粘包/拆包）；UDP 数据报本身就是消息";
     FrameNone => "None (per read)", "不分帧（每次读取一条）";
     FrameDelimiter => "Delimiter", "分隔符";
+    FrameLines => "Lines (CR, LF or CRLF)", "按行（CR、LF 或 CRLF）";
     FrameFixed => "Fixed length", "固定长度";
     FrameLength => "Length prefix", "长度前缀";
     FrameIdle => "Idle gap", "空闲间隔";

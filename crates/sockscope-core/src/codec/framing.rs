@@ -28,6 +28,9 @@ pub enum Framing {
         /// Keep the delimiter at the end of each frame.
         keep: bool,
     },
+    /// Text lines: each ends at CR, LF or CR LF (a terminal's Enter, whichever it sends); the
+    /// line end is not kept and empty lines make no message.
+    Lines,
     /// Every message has this many bytes.
     FixedLength(usize),
     /// A length field announces each message's payload.
@@ -50,6 +53,7 @@ impl Framing {
                 let kept = if *keep { "kept" } else { "stripped" };
                 format!("delimiter {} ({kept})", super::hex::format(delimiter))
             }
+            Framing::Lines => "lines (CR, LF or CR LF)".into(),
             Framing::FixedLength(n) => format!("fixed length {n}"),
             Framing::LengthPrefix { prefix, offset } => format!(
                 "length prefix {} B {:?}{}{}",
@@ -132,7 +136,7 @@ impl std::error::Error for FramingSpecError {}
 impl std::str::FromStr for Framing {
     type Err = FramingSpecError;
 
-    /// `none`, `crlf`, `lf`, `delim:TEXT` (escapes: `delim:\r\n`), `delim-hex:7E`, either with
+    /// `none`, `lines` (CR, LF or CR LF), `crlf`, `lf`, `delim:TEXT` (escapes: `delim:\r\n`), `delim-hex:7E`, either with
     /// `+keep`; `fixed:N`; `len:W{be|le}[+hdr][@OFFSET]` (`len:4le`, `len:2be+hdr@1`);
     /// `idle:MS` (`idle:50`, `idle:50ms`).
     fn from_str(spec: &str) -> Result<Framing, FramingSpecError> {
@@ -142,6 +146,7 @@ impl std::str::FromStr for Framing {
         let lower = kind.to_ascii_lowercase();
         let framing = match lower.as_str() {
             "none" if arg.is_empty() => Framing::None,
+            "lines" if arg.is_empty() => Framing::Lines,
             "crlf" | "lf" | "crlf+keep" | "lf+keep" if arg.is_empty() => {
                 let keep = lower.ends_with("+keep");
                 let delimiter = if lower.starts_with("crlf") {
@@ -341,6 +346,7 @@ impl Framer {
                 Framing::Delimiter { delimiter, keep } => {
                     self.split_delimiter(delimiter.len(), *keep)
                 }
+                Framing::Lines => self.split_line(),
                 Framing::FixedLength(n) => self.take(*n).map(Span::whole),
                 Framing::LengthPrefix { prefix, offset } => self.split_length(*prefix, *offset),
             };
@@ -406,6 +412,30 @@ impl Framer {
                 // A delimiter may start in the last len-1 bytes: search from there next time.
                 self.scanned = self.pending().saturating_sub(delimiter_len - 1);
                 None
+            }
+        }
+    }
+
+    /// The next line, without its end. A CR ends a line at once (a terminal that sends CR
+    /// alone waits for no more); the LF of a CR LF then ends an empty line, and empty lines
+    /// are skipped — so a CR LF split across two reads frames as one in a read.
+    fn split_line(&mut self) -> Option<Span> {
+        loop {
+            let from = self.scanned;
+            let found = self
+                .held()
+                .get(from..)
+                .and_then(|rest| memchr::memchr2(b'\r', b'\n', rest))
+                .map(|at| at + from);
+            let Some(at) = found else {
+                self.scanned = self.pending();
+                return None;
+            };
+            let line = self.take(at)?;
+            // The line end itself.
+            self.start += 1;
+            if !line.is_empty() {
+                return Some(Span::whole(line));
             }
         }
     }
@@ -583,7 +613,7 @@ mod tests {
             "delim:",
             "delim-hex:7G",
             "idle:x",
-            "lines",
+            "lines:1",
             "none:1",
         ] {
             let e = bad.parse::<Framing>().unwrap_err();
@@ -666,6 +696,7 @@ mod tests {
     fn any_framing() -> impl Strategy<Value = Framing> {
         prop_oneof![
             Just(Framing::None),
+            Just(Framing::Lines),
             (proptest::collection::vec(any::<u8>(), 1..4), any::<bool>())
                 .prop_map(|(delimiter, keep)| Framing::Delimiter { delimiter, keep }),
             (1usize..20).prop_map(Framing::FixedLength),
@@ -691,6 +722,23 @@ mod tests {
                     }
                 }),
         ]
+    }
+
+    #[test]
+    fn lines_end_at_cr_lf_or_crlf_however_the_reads_fall() {
+        let want: Vec<&[u8]> = vec![b"AT", b"AT+CGMI", b"ATI", b"OK"];
+        let stream = b"AT\nAT+CGMI\r\nATI\rOK\r\n";
+        assert_eq!(bytes_of(&frames(&Framing::Lines, &[stream])), want);
+        // The CR LF split between two reads, and a terminal that sends LF alone.
+        let split = frames(&Framing::Lines, &[b"AT\nAT+CGMI\r", b"\nATI\rOK\r", b"\n"]);
+        assert_eq!(bytes_of(&split), want);
+        // A line cut by the end of the stream is partial.
+        let cut = frames(&Framing::Lines, &[b"AT\nAT+CG"]);
+        assert_eq!(
+            cut.last().map(|f| (f.bytes.as_slice(), f.partial)),
+            Some((&b"AT+CG"[..], true))
+        );
+        assert_eq!("lines".parse::<Framing>(), Ok(Framing::Lines));
     }
 
     proptest! {
@@ -742,8 +790,15 @@ mod tests {
             prop_assert_eq!(&pieces, &whole);
             // Nothing is lost or invented (except delimiters that were stripped).
             let total: usize = whole.iter().map(|f| f.bytes.len()).sum();
-            if !matches!(framing, Framing::Delimiter { keep: false, .. }) {
+            if !matches!(framing, Framing::Delimiter { keep: false, .. } | Framing::Lines) {
                 prop_assert_eq!(total, stream.len());
+            }
+            if framing == Framing::Lines {
+                // Every byte but the line ends is in a line; no line holds a line end.
+                let ends = stream.iter().filter(|b| matches!(b, b'\r' | b'\n')).count();
+                prop_assert_eq!(total, stream.len() - ends);
+                prop_assert!(whole.iter().all(|f| !f.bytes.is_empty()
+                    && !f.bytes.iter().any(|b| matches!(b, b'\r' | b'\n'))));
             }
         }
 

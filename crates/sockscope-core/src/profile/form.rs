@@ -401,6 +401,8 @@ pub enum FrameMode {
     None,
     /// Ends with a delimiter.
     Delimiter,
+    /// Text lines ending at CR, LF or CR LF.
+    Lines,
     /// Fixed length.
     Fixed,
     /// Length prefix.
@@ -411,8 +413,9 @@ pub enum FrameMode {
 
 impl FrameMode {
     /// Every mode, in UI order.
-    pub const ALL: [FrameMode; 5] = [
+    pub const ALL: [FrameMode; 6] = [
         FrameMode::None,
+        FrameMode::Lines,
         FrameMode::Delimiter,
         FrameMode::Fixed,
         FrameMode::Length,
@@ -424,6 +427,7 @@ impl FrameMode {
         match self {
             FrameMode::None => "None (per read)",
             FrameMode::Delimiter => "Delimiter",
+            FrameMode::Lines => "Lines (CR, LF or CRLF)",
             FrameMode::Fixed => "Fixed length",
             FrameMode::Length => "Length prefix",
             FrameMode::Idle => "Idle gap",
@@ -448,6 +452,7 @@ impl Form {
                     keep: self.frame_keep,
                 }
             }
+            FrameMode::Lines => Framing::Lines,
             FrameMode::Fixed => Framing::FixedLength(self.frame_fixed),
             FrameMode::Length => Framing::LengthPrefix {
                 prefix: self.frame_prefix,

@@ -140,6 +140,13 @@ fn the_at_modem_answers_each_command_and_error_for_the_rest() {
     // An empty line gets no answer.
     terminal.write_all(b"\r").unwrap();
     assert!(reads_nothing(&mut terminal));
+    // An interactive `socat -` sends LF at Enter: each line is answered at once, not when the
+    // connection closes.
+    terminal.write_all(b"AT\nAT+CGMI\n").unwrap();
+    assert_eq!(line(&mut terminal), "OK\r\n");
+    assert_eq!(line(&mut terminal), "SockScope\r\n");
+    assert_eq!(line(&mut terminal), "\r\n");
+    assert_eq!(line(&mut terminal), "OK\r\n");
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
             .on_hover_text(t(S::TipFraming));
     });
     match form.frame_mode {
-        FrameMode::None => {}
+        FrameMode::None | FrameMode::Lines => {}
         FrameMode::Delimiter => {
             ui.horizontal(|ui| {
                 let label = ui.label(t(S::EndsWith));
@@ -111,6 +111,7 @@ fn frame_mode_name(mode: FrameMode) -> &'static str {
     t(match mode {
         FrameMode::None => S::FrameNone,
         FrameMode::Delimiter => S::FrameDelimiter,
+        FrameMode::Lines => S::FrameLines,
         FrameMode::Fixed => S::FrameFixed,
         FrameMode::Length => S::FrameLength,
         FrameMode::Idle => S::FrameIdle,
