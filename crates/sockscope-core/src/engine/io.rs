@@ -464,6 +464,11 @@ impl Io {
             }
             Command::Listen(addr) => self.listen(addr),
             Command::KeepHalfClosed(keep) => self.opts.keep_half_closed = keep,
+            Command::FinishSending(to) => {
+                for token in self.route(&to) {
+                    self.call(token, |link, cx| link.finish(cx));
+                }
+            }
             Command::SetFraming(framing) => {
                 let tokens: Vec<Token> = self.conns.values().copied().collect();
                 for token in tokens {
