@@ -1,11 +1,16 @@
-//! The command line: `sockscope connect | listen | udp | run`, on the same core session as the
-//! window, printing the same words (human lines, or `--json` lines for machines).
+//! The command line: `sockscope connect | listen | udp | relay | run | test | bench`, on the
+//! same core session as the window, printing the same words (human lines, or `--json` lines
+//! for machines).
 //!
-//! Exit codes: 0 done (an expectation matched, or nothing was expected and the send worked),
-//! 1 an expectation was not met in time, 2 bad input or a socket that could not be opened —
-//! each with a sentence on stderr.
+//! Exit codes (the README's command-line section says the same): 0 done (an expectation
+//! matched, or nothing was expected and every byte went), 1 an expectation was not met, or a
+//! transfer was cut (a reset, a peer that stopped reading, a connection that ended before all
+//! was sent), 2 bad input or a socket that could not be opened, 130 stopped by Ctrl+C in the
+//! middle of a `--pipe` transfer, 141 stdout was closed by its reader (`| head`) — each but
+//! the last with a sentence on stderr.
 
 pub mod args;
+mod connect;
 mod print;
 mod test;
 
@@ -31,10 +36,14 @@ use print::Printer;
 
 /// The command worked (or matched).
 pub const OK: i32 = 0;
-/// An expectation was not met in time.
+/// An expectation was not met in time, or a transfer was cut.
 pub const NOT_MATCHED: i32 = 1;
 /// Bad input, or a socket that could not be opened.
 pub const BAD_INPUT: i32 = 2;
+/// Ctrl+C stopped a `--pipe` transfer in the middle (128 + SIGINT, as shells count it).
+pub const INTERRUPTED: i32 = 130;
+/// Stdout was closed by its reader (128 + SIGPIPE, as `yes | head` ends `yes`).
+pub const OUTPUT_CLOSED: i32 = 141;
 
 /// How often the loops look at the session when nothing wakes them.
 const STEP: Duration = Duration::from_millis(50);
@@ -95,6 +104,61 @@ impl Cli {
     }
 }
 
+/// The command names, for "did you mean" (main.rs asks before clap sees a mistyped one).
+pub fn command_names() -> Vec<String> {
+    <Cli as clap::CommandFactory>::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
+
+/// `word` is no command: the sentence that says so, with the nearest command when one is close
+/// (`lsiten` → `listen`, `conect` → `connect`).
+pub fn unknown_command(word: &str) -> String {
+    let near = command_names()
+        .into_iter()
+        .map(|name| (edit_distance(word, &name), name))
+        .filter(|(d, name)| *d <= 2.max(name.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| tf(S::CliDidYouMean, &[&name]))
+        .unwrap_or_default();
+    tf(S::CliUnknownCommand, &[&word, &near])
+}
+
+/// Levenshtein distance, counting a swap of two neighbours as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    let at = |i: usize, j: usize| i * width + j;
+    for i in 0..=a.len() {
+        if let Some(cell) = d.get_mut(at(i, 0)) {
+            *cell = i;
+        }
+    }
+    for j in 0..=b.len() {
+        if let Some(cell) = d.get_mut(at(0, j)) {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let get = |i, j| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+            let same = a.get(i - 1) == b.get(j - 1);
+            let mut best = (get(i - 1, j) + 1)
+                .min(get(i, j - 1) + 1)
+                .min(get(i - 1, j - 1) + usize::from(!same));
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
+                best = best.min(get(i - 2, j - 2) + 1);
+            }
+            if let Some(cell) = d.get_mut(at(i, j)) {
+                *cell = best;
+            }
+        }
+    }
+    d.last().copied().unwrap_or(0)
+}
+
 /// The language the OS is set to.
 pub fn system_lang() -> Lang {
     sys_locale::get_locale().map_or(Lang::En, |tag| Lang::from_locale(&tag))
@@ -103,7 +167,7 @@ pub fn system_lang() -> Lang {
 /// Runs one command.
 pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
     let result = match command {
-        Command::Connect(args) => connect(&args, io),
+        Command::Connect(args) => connect::connect(&args, io),
         Command::Listen(args) => listen(&args, io),
         Command::Udp(args) => udp(&args, io),
         Command::Run(args) => run_profile(&args, io),
@@ -127,36 +191,76 @@ fn bad(sentence: impl Into<String>) -> Failure {
     Failure(BAD_INPUT, sentence.into())
 }
 
-/// `HOST:PORT` as an address (names are looked up).
-fn resolve(text: &str) -> Result<SocketAddr, Failure> {
+/// `HOST:PORT` as an address (names are looked up). `default_port` is taken when the text has
+/// none (a WebSocket URL's 80 or 443); else a missing port is said.
+fn resolve_with(text: &str, default_port: Option<u16>) -> Result<SocketAddr, Failure> {
     let text = text.trim();
     if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
+        return dialable(addr, text);
     }
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(bad(tf(S::CliNotHostPort, &[&text])));
+    if let Some(scheme) = text.split_once("://").map(|(s, _)| s) {
+        return Err(bad(tf(S::CliUnknownScheme, &[&text, &scheme])));
+    }
+    // `[v6]`, `[v6]:port`; an opening bracket must be closed.
+    let (host, port) = if let Some(inner) = text.strip_prefix('[') {
+        let Some((ip, after)) = inner.split_once(']') else {
+            return Err(bad(tf(S::CliNoClosingBracket, &[&text])));
+        };
+        match (after.strip_prefix(':'), after.is_empty()) {
+            (Some(port), _) => (ip, Some(port)),
+            (None, true) => (ip, None),
+            (None, false) => return Err(bad(tf(S::CliNotHostPort, &[&text]))),
+        }
+    } else if text.matches(':').count() > 1 {
+        // A bare IPv6 address: its port needs brackets.
+        return Err(bad(tf(S::CliV6NeedsBrackets, &[&text])));
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        }
     };
-    let port = sockscope_core::engine::parse_port(port).map_err(|e| bad(e.to_string()))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.trim().is_empty() {
+        return Err(bad(tf(S::CliNoHost, &[&text])));
+    }
+    let port = match (port, default_port) {
+        (Some(port), _) if port.trim().is_empty() => {
+            return Err(bad(tf(S::CliNoPort, &[&text])));
+        }
+        (Some(port), _) => {
+            sockscope_core::engine::parse_port(port).map_err(|e| bad(format!("'{text}': {e}")))?
+        }
+        (None, Some(port)) => port,
+        (None, None) => return Err(bad(tf(S::CliNotHostPort, &[&text]))),
+    };
     // Something that looks like an address but is not one says what is wrong with it.
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') {
         let ip = sockscope_core::engine::parse_ip(host).map_err(|e| bad(e.to_string()))?;
-        return Ok(SocketAddr::new(ip, port));
+        return dialable(SocketAddr::new(ip, port), text);
     }
-    (host, port)
+    let addr = (host, port)
         .to_socket_addrs()
         .map_err(|e| bad(tf(S::CliCannotResolve, &[&host, &e])))?
         .next()
-        .ok_or_else(|| bad(tf(S::CliCannotResolve, &[&host, &"no address"])))
+        .ok_or_else(|| bad(tf(S::CliCannotResolve, &[&host, &"no address"])))?;
+    dialable(addr, text)
 }
 
-/// The payload of `--send` / `--send-hex`, or stdin's bytes when neither (nor a file) is given.
-fn payload_of(
-    send: &args::Send,
-    encoding: TextEncoding,
-    io: &mut Io<'_>,
-    stdin_too: bool,
-) -> Result<Option<Payload>, Failure> {
+/// Port 0 is "any port" when binding, never a server's port.
+fn dialable(addr: SocketAddr, text: &str) -> Result<SocketAddr, Failure> {
+    if addr.port() == 0 {
+        return Err(bad(tf(S::CliPortZero, &[&text])));
+    }
+    Ok(addr)
+}
+
+/// `HOST:PORT` as an address (names are looked up).
+fn resolve(text: &str) -> Result<SocketAddr, Failure> {
+    resolve_with(text, None)
+}
+
+/// The payload of `--send` / `--send-hex`, if given.
+fn payload_of(send: &args::Send, encoding: TextEncoding) -> Result<Option<Payload>, Failure> {
     let spec = |mode| SendSpec {
         mode,
         encoding,
@@ -166,23 +270,30 @@ fn payload_of(
         Payload::parse(text, &spec(InputMode::Escapes))
     } else if let Some(hex) = &send.send_hex {
         Payload::parse(hex, &spec(InputMode::Hex))
-    } else if send.send_file.is_none() && stdin_too && !io.stdin_is_terminal {
-        let mut bytes = Vec::new();
-        io.stdin
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(tf(S::CliStdin, &[&e])))?;
-        if bytes.is_empty() {
-            return Ok(None);
-        }
-        Ok(Payload::bytes(bytes))
     } else {
         return Ok(None);
     };
     parsed.map(Some).map_err(|e| bad(e.to_string()))
 }
 
+/// All of stdin, for the commands that send it as one message (`udp`): `None` when stdin is a
+/// terminal or empty.
+fn stdin_message(io: &mut Io<'_>) -> Result<Option<Payload>, Failure> {
+    if io.stdin_is_terminal {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    io.stdin
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(tf(S::CliStdin, &[&e])))?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Payload::bytes(bytes)))
+}
+
 /// The expectation of `--expect*`, if any.
-fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Matcher>, Failure> {
+fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Feed>, Failure> {
     let made = if let Some(text) = &expect.expect {
         Expect::text(text, encoding)
     } else if let Some(hex) = &expect.expect_hex {
@@ -192,7 +303,7 @@ fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Ma
     } else {
         return Ok(None);
     };
-    made.map(|e| Some(Matcher::new(e, encoding)))
+    made.map(|e| Some(Feed::new(Matcher::new(e, encoding))))
         .map_err(|e| bad(e.to_string()))
 }
 
@@ -212,7 +323,8 @@ fn check_file(path: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A session with the view's encoding, opened on `config`.
+/// A session with the view's encoding, opened on `config` (TCP: a peer's half-close is kept,
+/// as the README says: what we still send goes on).
 fn open(config: SessionConfig, encoding: TextEncoding) -> Session {
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -221,12 +333,13 @@ fn open(config: SessionConfig, encoding: TextEncoding) -> Session {
         capture.raw.set_encoding(encoding);
     }
     // A failure to start a thread is in the log like any other error.
-    let _ = session.open(config, false);
+    let _ = session.open(config, true);
     session
 }
 
 /// Waits until the session is listening, connected, or has failed; prints what happened.
-/// Returns the failure's sentence when it did not open.
+/// Returns the failure's sentence when it did not open. A connection that stood and already
+/// ended (a server that sent and closed at once) did open: what it sent is in the log.
 fn wait_open(
     session: &Session,
     printer: &mut Printer<'_>,
@@ -242,6 +355,7 @@ fn wait_open(
     printer.print_new(&capture);
     match (&capture.link, &capture.last_error) {
         (LinkState::Listening(_) | LinkState::Connected { .. }, _) => Ok(()),
+        _ if !capture.locals.is_empty() => Ok(()),
         (_, Some(error)) => Err(bad(error.to_string())),
         _ => Err(bad(tf(
             S::CliNoAnswer,
@@ -250,23 +364,60 @@ fn wait_open(
     }
 }
 
-/// Received bytes of the records `printer` has not fed the matcher yet.
-fn feed(matcher: &mut Matcher, capture: &Capture, from: u64) -> bool {
-    let mut met = false;
-    for record in capture.log.iter_from(from) {
-        if record.kind == RecordKind::Rx {
-            met |= matcher.push(record.bytes);
+/// An expectation and how far the log has been fed to it: from the first record on, whatever
+/// was printed before the waiting began (a banner that came with the connect).
+struct Feed {
+    matcher: Matcher,
+    next: u64,
+    met: bool,
+}
+
+impl Feed {
+    fn new(matcher: Matcher) -> Self {
+        Self {
+            matcher,
+            next: 0,
+            met: false,
         }
     }
-    met
+
+    /// Feeds the received records not fed yet; true once the expectation is met.
+    fn update(&mut self, capture: &Capture) -> bool {
+        for record in capture.log.iter_from(self.next) {
+            if record.kind == RecordKind::Rx && !self.met {
+                self.met = self.matcher.push(record.bytes);
+            }
+        }
+        self.next = capture.log.next_seq();
+        self.met
+    }
+
+    /// Feeds bytes that came another way (the `--pipe` tap).
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        if !self.met {
+            self.met = self.matcher.push(bytes);
+        }
+        self.met
+    }
+}
+
+/// True when nothing more can arrive: the session ended, or (a TCP client) the peer finished
+/// sending and nothing of ours is still going out.
+fn receiving_over(capture: &Capture) -> bool {
+    capture.stopped
+        || (capture.mode == Mode::TcpClient
+            && !capture.clients.is_empty()
+            && capture.clients.values().all(|c| c.half_closed)
+            && capture.sending.file.is_none()
+            && capture.sending.scheduled.is_none())
 }
 
 /// Follows the session until `done` says so, `deadline` passes, the session ends or Ctrl+C,
-/// printing every record and feeding `matcher`. Returns why it stopped.
+/// printing every record and feeding `feed`. Returns why it stopped.
 fn follow(
     session: &Session,
     printer: &mut Printer<'_>,
-    mut matcher: Option<&mut Matcher>,
+    mut feed: Option<&mut Feed>,
     deadline: Option<Instant>,
     stop: &AtomicBool,
     mut done: impl FnMut(&Capture) -> bool,
@@ -279,15 +430,18 @@ fn follow(
         session.wait_until(wait, |c| c.log.next_seq() > from || c.stopped);
         let capture = session.capture();
         printer.print_new(&capture);
-        if let Some(m) = matcher.as_deref_mut()
-            && feed(m, &capture, from)
+        if printer.closed {
+            return Ended::OutputClosed;
+        }
+        if let Some(feed) = feed.as_deref_mut()
+            && feed.update(&capture)
         {
             return Ended::Matched;
         }
         if done(&capture) {
             return Ended::Done;
         }
-        if capture.stopped {
+        if capture.stopped || (feed.is_some() && receiving_over(&capture)) {
             return Ended::Closed;
         }
         if stop.load(Ordering::Relaxed) {
@@ -307,12 +461,15 @@ enum Ended {
     Closed,
     Stopped,
     TimedOut,
+    /// The reader of stdout went away.
+    OutputClosed,
 }
 
 /// The outcome of waiting for an expectation.
 fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
     match ended {
         Ended::Matched => Ok(OK),
+        Ended::OutputClosed => Ok(OUTPUT_CLOSED),
         Ended::Closed => Err(Failure(NOT_MATCHED, tf(S::CliClosedBeforeMatch, &[]))),
         Ended::Stopped => Err(Failure(NOT_MATCHED, tf(S::CliStoppedBeforeMatch, &[]))),
         Ended::Done | Ended::TimedOut => Err(Failure(
@@ -320,6 +477,13 @@ fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
             tf(S::CliNoMatch, &[&humantime::format_duration(timeout)]),
         )),
     }
+}
+
+/// After Ctrl+C (or the end): the session is closed, so everything it received is in the log,
+/// and whatever was not printed yet is printed before the command ends.
+fn print_rest(session: &mut Session, printer: &mut Printer<'_>) {
+    session.close();
+    printer.print_new(&session.capture());
 }
 
 /// Waits until everything queued has gone out (or failed).
@@ -333,189 +497,14 @@ fn wait_sent(session: &Session, printer: &mut Printer<'_>, stop: &AtomicBool, se
     });
 }
 
-/// `ws://HOST:PORT/PATH` or `wss://…`: the address part, the WebSocket settings, and whether
-/// it is over TLS. Plain `HOST:PORT` is neither.
-fn websocket_url(text: &str) -> Option<(&str, sockscope_core::engine::WsSettings, bool)> {
-    let (rest, tls) = if let Some(rest) = text.strip_prefix("wss://") {
-        (rest, true)
-    } else {
-        (text.strip_prefix("ws://")?, false)
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => (rest.get(..at)?, rest.get(at..)?),
-        None => (rest, "/"),
-    };
-    let settings = sockscope_core::engine::WsSettings {
-        path: path.to_owned(),
-        host: authority.to_owned(),
-        ..sockscope_core::engine::WsSettings::default()
-    };
-    Some((authority, settings, tls))
-}
-
-fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let url = websocket_url(args.remote.trim());
-    let remote = resolve(url.as_ref().map_or(args.remote.as_str(), |(a, _, _)| a))?;
-    check_file(args.send.send_file.as_deref())?;
-    let encoding = args.view.encoding;
-    let mut matcher = matcher_of(&args.expect, encoding)?;
-    let payload = if args.pipe {
-        None
-    } else {
-        payload_of(&args.send, encoding, io, true)?
-    };
-    let config = SessionConfig {
-        mode: Mode::TcpClient,
-        local: SocketAddr::from(([0, 0, 0, 0], 0)),
-        remote: Some(remote),
-        connect_timeout: args.timeout,
-        framing: args.view.framing.clone(),
-        reconnect: args.reconnect(),
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: match &url {
-            // wss:// is TLS whether or not --tls is given; the TLS flags still apply.
-            Some((_, _, true)) => Some(args.tls.settings_forced(false)),
-            _ => args.tls.settings(false),
-        },
-        ws: url.map(|(_, ws, _)| sockscope_core::engine::WsSettings {
-            binary: args.ws_binary,
-            subprotocol: args.subprotocol.clone().unwrap_or_default(),
-            ..ws
-        }),
-        relay: None,
-    };
-    let session = open(config, encoding);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
-    if args.reconnect.is_some() {
-        // Every try is printed; it ends connected, given up, or on Ctrl+C.
-        while !session.wait_until(Duration::from_millis(100), |c| {
-            matches!(c.link, LinkState::Connected { .. }) || c.stopped
-        }) && !io.stop.load(std::sync::atomic::Ordering::Relaxed)
-        {
-            printer.print_new(&session.capture());
-        }
-    }
-    wait_open(
-        &session,
-        &mut printer,
-        args.timeout + Duration::from_millis(500),
-    )?;
-    if args.pipe {
-        return pipe(
-            &session,
-            &mut printer,
-            &mut *io.stdin,
-            &io.stop,
-            args.timeout,
-        );
-    }
-    let started = Instant::now();
-    let mut sends = 0;
-    if let Some(payload) = payload {
-        session.send(Target::AllConns, payload);
-        sends = 1;
-    }
-    if let Some(path) = &args.send.send_file {
-        session.send_file(Target::AllConns, path.clone(), 4096, Pace::Unlimited);
-    }
-    match &mut matcher {
-        Some(matcher) => {
-            let deadline = started + args.timeout;
-            let ended = follow(
-                &session,
-                &mut printer,
-                Some(matcher),
-                Some(deadline),
-                &io.stop,
-                |_| false,
-            );
-            verdict(ended, args.timeout)
-        }
-        None => {
-            wait_sent(&session, &mut printer, &io.stop, sends);
-            if let Some(error) = session.capture().last_error.clone() {
-                return Err(bad(error.to_string()));
-            }
-            linger(&session, &mut printer, &io.stop, args.idle, args.timeout);
-            Ok(OK)
-        }
-    }
-}
-
-/// Prints what still arrives until nothing came for `idle`, the peer closed, or `timeout`.
-fn linger(
-    session: &Session,
-    printer: &mut Printer<'_>,
-    stop: &AtomicBool,
-    idle: Duration,
-    timeout: Duration,
-) {
-    let end = Instant::now() + timeout;
-    let mut quiet_since = Instant::now();
-    let mut last = session.capture().log.next_seq();
-    follow(session, printer, None, Some(end), stop, |c| {
-        let next = c.log.next_seq();
-        if next != last {
-            last = next;
-            quiet_since = Instant::now();
-        }
-        quiet_since.elapsed() >= idle
-    });
-}
-
-/// `--pipe`: stdin to the socket as it comes, received bytes to stdout as they are.
-fn pipe(
-    session: &Session,
-    printer: &mut Printer<'_>,
-    stdin: &mut (dyn Read + Send),
-    stop: &AtomicBool,
-    timeout: Duration,
-) -> Result<i32, Failure> {
-    let (tx, rx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("sockscope-stdin".into())
-            .spawn_scoped(scope, move || {
-                let mut buf = vec![0u8; 64 << 10];
-                loop {
-                    match stdin.read(&mut buf) {
-                        Ok(0) | Err(_) => {
-                            let _ = tx.send(None);
-                            return;
-                        }
-                        Ok(n) => {
-                            if tx.send(buf.get(..n).map(<[u8]>::to_vec)).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        if reader.is_err() {
-            return Err(bad(tf(S::CliStdin, &[&"thread"])));
-        }
-        let mut stdin_done_at: Option<Instant> = None;
-        loop {
-            while let Ok(chunk) = rx.try_recv() {
-                match chunk {
-                    Some(bytes) => session.send_bytes(Target::AllConns, bytes),
-                    None => stdin_done_at = Some(Instant::now()),
-                }
-            }
-            let from = printer.next();
-            session.wait_until(Duration::from_millis(20), |c| {
-                c.log.next_seq() > from || c.stopped
-            });
-            let capture = session.capture();
-            printer.print_new(&capture);
-            if capture.stopped || stop.load(Ordering::Relaxed) {
-                return Ok(OK);
-            }
-            if stdin_done_at.is_some_and(|at| at.elapsed() >= timeout) {
-                return Ok(OK);
-            }
-        }
-    })
+/// A file send that stopped short, in the log since `from`: its sentence.
+fn file_cut(capture: &Capture) -> Option<String> {
+    capture
+        .log
+        .iter()
+        .rev()
+        .find(|r| r.event() == Some("file-stopped"))
+        .map(|r| r.text().into_owned())
 }
 
 fn relay(args: &args::RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
@@ -563,7 +552,7 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: args.view.framing.clone(),
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
-        tls: args.tls.settings(true),
+        tls: args.tls.settings(),
         ws: args.ws.then(sockscope_core::engine::WsSettings::default),
         relay: None,
     };
@@ -634,7 +623,10 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let to = args.to.as_deref().map(resolve).transpose()?;
     check_file(args.send.send_file.as_deref())?;
     let mut matcher = matcher_of(&args.expect, encoding)?;
-    let payload = payload_of(&args.send, encoding, io, args.to.is_some())?;
+    let payload = match payload_of(&args.send, encoding)? {
+        None if args.to.is_some() && args.send.send_file.is_none() => stdin_message(io)?,
+        given => given,
+    };
     let sends_something = payload.is_some() || args.send.send_file.is_some();
     let to = match (to, sends_something) {
         (Some(to), _) => Some(Target::Addr(to)),
@@ -709,7 +701,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         if let Some(error) = session.capture().last_error.clone() {
             return Err(bad(error.to_string()));
         }
-        linger(
+        connect::linger(
             &session,
             &mut printer,
             &io.stop,
@@ -728,7 +720,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
 /// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
 fn bench_spec(
     args: &args::BenchArgs,
-    io: &mut Io<'_>,
+    _io: &mut Io<'_>,
 ) -> Result<sockscope_core::bench::Spec, Failure> {
     use sockscope_core::bench::{self, Mode as BenchMode};
     use sockscope_core::rules::{Cond, Match};
@@ -742,7 +734,7 @@ fn bench_spec(
     if args.send.send_file.is_some() {
         return Err(bad(t(S::CliBenchNoFile)));
     }
-    let payload = match payload_of(&args.send, args.encoding, io, false)? {
+    let payload = match payload_of(&args.send, args.encoding)? {
         Some(payload) => payload
             .render(
                 &mut sockscope_core::codec::payload::VarState::new(1, 1),
@@ -909,6 +901,7 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         encoding: form.encoding,
         framing: Framing::None,
         hex: args.hex || form.rx_hex,
+        hexdump: false,
         json: args.json,
     };
     let mut printer = Printer::new(&mut *io.stdout, &view, false);
