@@ -44,6 +44,20 @@ impl Engine {
         sink: Box<dyn Sink>,
         notify: Notify,
     ) -> io::Result<Engine> {
+        Self::start_with(config, vars, buffers, sink, notify, false)
+    }
+
+    /// [`start`](Self::start), keeping half-closed connections from the first read on (as
+    /// [`Command::KeepHalfClosed`] would from when it arrives: a peer that finishes sending
+    /// right at connect could end the connection before the command did).
+    pub fn start_with(
+        config: SessionConfig,
+        vars: SharedVars,
+        buffers: Buffers,
+        sink: Box<dyn Sink>,
+        notify: Notify,
+        keep_half_closed: bool,
+    ) -> io::Result<Engine> {
         let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
         let name = config.mode.thread_name();
         let mut io = Io::new(
@@ -54,6 +68,7 @@ impl Engine {
             sink,
             notify,
         )?;
+        io.keep_half_closed(keep_half_closed);
         let waker = io.waker();
         // What the I/O thread words itself (a rule's failure) is in the owner's language.
         let lang = crate::i18n::lang();

@@ -108,6 +108,11 @@ impl Io {
         })
     }
 
+    /// Keeps connections whose peer finished sending, from the start.
+    pub fn keep_half_closed(&mut self, keep: bool) {
+        self.opts.keep_half_closed = keep;
+    }
+
     pub fn waker(&self) -> Arc<Waker> {
         Arc::clone(&self.waker)
     }

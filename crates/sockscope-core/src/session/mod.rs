@@ -346,19 +346,17 @@ impl Session {
         self.framing = config.framing.clone();
         // The collector tells the owner once it has folded; the engine needs no notify.
         let started = CollectorSink::start(folder).and_then(|sink| {
-            Engine::start(
+            Engine::start_with(
                 config,
                 Arc::clone(&self.vars),
                 buffers,
                 Box::new(sink),
                 Arc::new(|| {}),
+                keep_half_closed && mode != Mode::Udp,
             )
         });
         match started {
             Ok(engine) => {
-                if keep_half_closed && mode != Mode::Udp {
-                    engine.command(Command::KeepHalfClosed(true));
-                }
                 self.engine = Some(engine);
                 Ok(())
             }

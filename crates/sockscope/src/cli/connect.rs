@@ -478,10 +478,16 @@ fn pipe_loop(
         }
         let all_sent = pump.eof && state.written >= pump.handed;
         if args.no_shutdown && all_sent && peer_finished {
-            // Neither side has more to say.
+            // Neither side has more to say; what came before the peer's end is in the tap.
+            if drain_all(tap, io.stdout, feed.as_deref_mut()).is_err() {
+                break Outcome::OutputClosed;
+            }
             break Outcome::Ended;
         }
-        if pump.eof && state.moved_at.elapsed() >= args.timeout {
+        // Idle: stdin has ended, or bytes wait for a peer that does not read them (an open
+        // stdin with nothing typed is no reason to end).
+        let waiting = pump.eof || state.written < pump.handed;
+        if waiting && state.moved_at.elapsed() >= args.timeout {
             break Outcome::Idle;
         }
     }

@@ -574,9 +574,15 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     }
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;
-    follow(&session, &mut printer, None, deadline, &io.stop, |c| {
+    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
         count.is_some_and(|n| c.counters.rx_messages >= n)
     });
+    if ended == Ended::OutputClosed {
+        session.stop_recording();
+        return Ok(OUTPUT_CLOSED);
+    }
+    // Ctrl+C, the end of --duration or --count: what was received is printed before the end.
+    print_rest(&mut session, &mut printer);
     session.stop_recording();
     if let Some(path) = &args.pcap {
         save_pcap(&mut session, path, &mut printer)?;
@@ -645,7 +651,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         ws: None,
         relay: None,
     };
-    let session = open(config, encoding);
+    let mut session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
     if !args.join.is_empty() {
@@ -710,9 +716,13 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         );
         return Ok(OK);
     }
-    follow(&session, &mut printer, None, deadline, &io.stop, |c| {
+    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
         received.is_some_and(|n| c.counters.rx_messages >= n)
     });
+    if ended == Ended::OutputClosed {
+        return Ok(OUTPUT_CLOSED);
+    }
+    print_rest(&mut session, &mut printer);
     Ok(OK)
 }
 
@@ -918,6 +928,9 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         }
     }
     let deadline = args.duration.map(|d| Instant::now() + d);
-    follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
+    if follow(&session, &mut printer, None, deadline, &io.stop, |_| false) == Ended::OutputClosed {
+        return Ok(OUTPUT_CLOSED);
+    }
+    print_rest(&mut session, &mut printer);
     Ok(OK)
 }

@@ -9,6 +9,7 @@
 )]
 
 mod bench;
+mod pipe;
 mod process;
 mod scripts;
 mod tls;
@@ -49,7 +50,9 @@ pub(crate) fn run(args: &[&str], stdin: &[u8]) -> Ran {
 }
 
 /// Runs `f` on a named thread.
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+pub(crate) fn spawn<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
     std::thread::Builder::new()
         .name("cli-test-peer".into())
         .spawn(f)
