@@ -20,7 +20,7 @@ pub struct Cli {
     /// A session profile (.ron) to open in the window.
     pub profile: Option<PathBuf>,
     /// Language of what is printed (default: the system's).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, display_order = 10_000)]
     pub lang: Option<LangArg>,
 }
 
@@ -409,9 +409,10 @@ impl ServerTls {
 /// `sockscope udp`.
 #[derive(Debug, Args)]
 pub struct UdpArgs {
-    /// Where to bind: PORT, or IP:PORT (default: any free port on all interfaces).
-    #[arg(long, value_parser = parse_bind, default_value = "0")]
-    pub bind: std::net::SocketAddr,
+    /// Where to bind: PORT, or IP:PORT (default: any free port on all interfaces of the
+    /// family of --to: 0.0.0.0, or [::] for an IPv6 --to).
+    #[arg(long, value_parser = parse_bind)]
+    pub bind: Option<std::net::SocketAddr>,
     /// Where datagrams go: HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,

@@ -308,8 +308,11 @@ fn stream_stdin(
         });
         let capture = session.capture();
         printer.print_new(&capture);
-        if let Some(feed) = feed.as_deref_mut() {
-            feed.update(&capture);
+        if let Some(feed) = feed.as_deref_mut()
+            && feed.update(&capture)
+        {
+            // What was expected came: the rest of stdin is not needed.
+            return Ok(Some(OK));
         }
         if capture.counters.tx_bytes > written {
             written = capture.counters.tx_bytes;

@@ -566,12 +566,15 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             return Err(bad(tf(S::RecordFailed, &[&path.display(), &e])));
         }
     }
+    // A client that half-closes gets its replies, then the connection closes (as `nc -N`
+    // expects of a server).
     let _ = session.open(config, false);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
     if reply.is_some() {
+        // Before anything is accepted: a client that sends at once gets its answer.
         session.command(EngineCommand::SetReply(reply));
     }
+    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    wait_open(&session, &mut printer, Duration::from_secs(5))?;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;
     let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
@@ -624,9 +627,34 @@ fn reply_of(
     Ok(Some(Reply::Bytes(bytes)))
 }
 
+/// The session `udp`'s flags describe, bound to `bind`.
+fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
+    SessionConfig {
+        mode: Mode::Udp,
+        local: bind,
+        remote: None,
+        connect_timeout: Duration::from_secs(5),
+        framing: Framing::None,
+        reconnect: None,
+        udp: args.udp_options(),
+        tls: None,
+        ws: None,
+        relay: None,
+    }
+}
+
 fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let encoding = args.view.encoding;
+    if args.view.framing != Framing::None {
+        // Each datagram is one message: a framing would be ignored.
+        return Err(bad(t(S::CliUdpNoFraming)));
+    }
     let to = args.to.as_deref().map(resolve).transpose()?;
+    // The socket's family follows --to unless --bind says otherwise.
+    let bind = args.bind.unwrap_or(match to {
+        Some(SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
+        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
+    });
     check_file(args.send.send_file.as_deref())?;
     let mut matcher = matcher_of(&args.expect, encoding)?;
     let payload = match payload_of(&args.send, encoding)? {
@@ -639,18 +667,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         (None, true) => return Err(bad(tf(S::CliUdpNeedsTo, &[]))),
         (None, false) => None,
     };
-    let config = SessionConfig {
-        mode: Mode::Udp,
-        local: args.bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp: args.udp_options(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = udp_config(args, bind);
     let mut session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;

@@ -13,6 +13,7 @@ mod pipe;
 mod process;
 mod scripts;
 mod tls;
+mod words;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
