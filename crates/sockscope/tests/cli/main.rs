@@ -9,6 +9,7 @@
 )]
 
 mod bench;
+mod json;
 mod pipe;
 mod process;
 mod scripts;
