@@ -757,6 +757,8 @@ strings! {
     CliStalled => "Nothing could be sent for {}: the peer does not read", "{} 内无法发送任何数据：对方不读取";
     CliNoWindow => "Cannot open the window: {}. Without a display, use a command (sockscope --help lists them).", "无法打开窗口：{}。没有显示器时请使用命令（sockscope --help 列出全部命令）。";
     CliUdpNoFraming => "UDP keeps each datagram as one message: --framing is for TCP", "UDP 每个数据报就是一条消息：--framing 只用于 TCP";
+    CliUnknownQuick => "The profile has no quick command called '{}': it has {}", "配置文件中没有名为“{}”的快捷命令：现有 {}";
+    CliNoQuick => "none", "无";
     CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";
     ErrFramingSpec => "'{}' is not a framing: use none, crlf, lf, delim:TEXT, delim-hex:HEX (+keep), fixed:N, len:4le (+hdr, @OFFSET) or idle:MS", "“{}”不是分帧方式：可用 none、crlf、lf、delim:文本、delim-hex:十六进制（+keep）、fixed:N、len:4le（+hdr、@偏移）或 idle:毫秒";

@@ -279,6 +279,19 @@ pub struct ListenArgs {
     /// Speak WebSocket to every client (with --tls: wss://); each message is one record.
     #[arg(long)]
     pub ws: bool,
+    /// Take one client and end when it leaves (others are refused meanwhile).
+    #[arg(long)]
+    pub once: bool,
+    /// Like `ncat -l`: the first client only; stdin is sent to it as it comes and what it
+    /// sends goes to stdout as raw bytes; half-close as `connect --pipe`.
+    #[arg(long, conflicts_with_all = ["echo", "reply", "reply_hex", "json", "hex", "hexdump", "count", "ws"])]
+    pub pipe: bool,
+    /// With --pipe: keep our sending side open at the end of stdin.
+    #[arg(long, requires = "pipe")]
+    pub no_shutdown: bool,
+    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`).
+    #[arg(long, default_value = "5s", value_parser = parse_duration, requires = "pipe")]
+    pub timeout: Duration,
     /// TLS.
     #[command(flatten)]
     pub tls: ServerTls,
@@ -434,6 +447,15 @@ pub struct UdpArgs {
     /// Stop after this long (without an expectation).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Send every datagram back to its sender.
+    #[arg(long, conflicts_with_all = ["reply", "reply_hex"])]
+    pub echo: bool,
+    /// Answer every datagram with this text (escapes work).
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_hex")]
+    pub reply: Option<String>,
+    /// Answer every datagram with these bytes.
+    #[arg(long, value_name = "HEX")]
+    pub reply_hex: Option<String>,
     /// Join a multicast group: GROUP, GROUP%INTERFACE, or SOURCE@GROUP%INTERFACE
     /// (source-specific); repeat for more (`--join 239.1.2.3%eth0 --join ff15::7%eth0`).
     #[arg(long, value_name = "GROUP", value_parser = parse_group)]
@@ -520,6 +542,10 @@ pub struct RunArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+    /// Send the profile's quick command of this name once the session is open; repeat for
+    /// more (they go in order).
+    #[arg(long, value_name = "NAME")]
+    pub quick: Vec<String>,
 }
 
 /// `sockscope test`.

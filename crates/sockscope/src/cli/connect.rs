@@ -379,24 +379,51 @@ fn pipe(
     config: SessionConfig,
     args: &args::ConnectArgs,
     payload: Option<sockscope_core::codec::payload::Payload>,
-    mut feed: Option<Feed>,
+    feed: Option<Feed>,
     io: &mut Io<'_>,
 ) -> Result<i32, Failure> {
-    let mut session = Session::new(std::sync::Arc::new(|| {}));
-    let tap = session.tap_received();
-    {
-        let mut capture = session.capture();
-        capture.log.set_encoding(args.view.encoding);
-        // The bytes go to stdout through the tap: the log keeps only recent records.
-        capture.log.set_cap(32 << 20);
-        capture.raw.set_cap(1 << 20);
-    }
-    let _ = session.open(config, true);
+    let (mut session, tap) = piped_session(config, args.view.encoding);
     wait_open(
         &session,
         &mut Printer::new(&mut *io.stdout, &args.view, true),
         args.timeout + Duration::from_millis(500),
     )?;
+    let opts = PipeOpts {
+        no_shutdown: args.no_shutdown,
+        timeout: args.timeout,
+    };
+    run_pipe(&mut session, &tap, payload, feed, opts, io)
+}
+
+/// A session whose received bytes go to a tap (for stdout), opened on `config`, keeping a
+/// peer's half-close.
+pub(super) fn piped_session(
+    config: SessionConfig,
+    encoding: sockscope_core::codec::TextEncoding,
+) -> (Session, RxTap) {
+    let mut session = Session::new(std::sync::Arc::new(|| {}));
+    let tap = session.tap_received();
+    {
+        let mut capture = session.capture();
+        capture.log.set_encoding(encoding);
+        // The bytes go to stdout through the tap: the log keeps only recent records.
+        capture.log.set_cap(32 << 20);
+        capture.raw.set_cap(1 << 20);
+    }
+    let _ = session.open(config, true);
+    (session, tap)
+}
+
+/// Moves stdin to the session's connection and its bytes to stdout until both sides are
+/// done; the exit code says whether every byte went.
+pub(super) fn run_pipe(
+    session: &mut Session,
+    tap: &RxTap,
+    payload: Option<sockscope_core::codec::payload::Payload>,
+    mut feed: Option<Feed>,
+    opts: PipeOpts,
+    io: &mut Io<'_>,
+) -> Result<i32, Failure> {
     let mut pump = if io.stdin_is_terminal && payload.is_some() {
         Pump::empty()
     } else {
@@ -406,7 +433,7 @@ fn pipe(
         let bytes = payload
             .render(&mut session.vars(), std::time::SystemTime::now())
             .map_err(|e| bad(e.to_string()))?;
-        pump.send(&session, bytes);
+        pump.send(session, bytes);
     }
     let mut state = PipeState {
         written: 0,
@@ -415,26 +442,18 @@ fn pipe(
         told: 0,
         failed: false,
     };
-    let outcome = pipe_loop(
-        &session,
-        &tap,
-        &mut pump,
-        &mut state,
-        feed.as_mut(),
-        args,
-        io,
-    );
+    let outcome = pipe_loop(session, tap, &mut pump, &mut state, feed.as_mut(), opts, io);
     let _ = io.stdout.flush();
     if outcome != Outcome::Ended {
         // Whatever arrived until now still goes out (Ctrl+C prints what came).
         session.close();
         if outcome == Outcome::Interrupted {
-            let _ = drain_all(&tap, io.stdout, feed.as_mut());
+            let _ = drain_all(tap, io.stdout, feed.as_mut());
             let _ = io.stdout.flush();
         }
     }
-    state.look(&session, io);
-    pipe_verdict(outcome, &state, &mut pump, feed.as_ref(), args)
+    state.look(session, io);
+    pipe_verdict(outcome, &state, &mut pump, feed.as_ref(), opts)
 }
 
 /// Moves bytes both ways until the connection ends, Ctrl+C, stdout closes, or nothing moves
@@ -445,7 +464,7 @@ fn pipe_loop(
     pump: &mut Pump,
     state: &mut PipeState,
     mut feed: Option<&mut Feed>,
-    args: &args::ConnectArgs,
+    opts: PipeOpts,
     io: &mut Io<'_>,
 ) -> Outcome {
     loop {
@@ -453,7 +472,7 @@ fn pipe_loop(
         if pump.step(session, state.written) {
             state.moved_at = Instant::now();
         }
-        if pump.eof && !state.finished && !args.no_shutdown {
+        if pump.eof && !state.finished && !opts.no_shutdown {
             // Like `nc -N`: once stdin ends and its bytes are written, our side is done.
             session.finish_sending(Target::AllConns);
             state.finished = true;
@@ -480,7 +499,7 @@ fn pipe_loop(
             break Outcome::Interrupted;
         }
         let all_sent = pump.eof && state.written >= pump.handed;
-        if args.no_shutdown && all_sent && peer_finished {
+        if opts.no_shutdown && all_sent && peer_finished {
             // Neither side has more to say; what came before the peer's end is in the tap.
             if drain_all(tap, io.stdout, feed.as_deref_mut()).is_err() {
                 break Outcome::OutputClosed;
@@ -490,7 +509,7 @@ fn pipe_loop(
         // Idle: stdin has ended, or bytes wait for a peer that does not read them (an open
         // stdin with nothing typed is no reason to end).
         let waiting = pump.eof || state.written < pump.handed;
-        if waiting && state.moved_at.elapsed() >= args.timeout {
+        if waiting && state.moved_at.elapsed() >= opts.timeout {
             break Outcome::Idle;
         }
     }
@@ -502,13 +521,13 @@ fn pipe_verdict(
     state: &PipeState,
     pump: &mut Pump,
     feed: Option<&Feed>,
-    args: &args::ConnectArgs,
+    opts: PipeOpts,
 ) -> Result<i32, Failure> {
     match outcome {
         Outcome::OutputClosed => return Ok(OUTPUT_CLOSED),
         Outcome::Interrupted => return Ok(INTERRUPTED),
         Outcome::Idle => {
-            let waited = humantime::format_duration(args.timeout);
+            let waited = humantime::format_duration(opts.timeout);
             let why = if state.written < pump.handed {
                 tf(S::CliStalled, &[&waited])
             } else {
@@ -535,6 +554,15 @@ fn pipe_verdict(
         return Err(Failure(NOT_MATCHED, tf(S::CliClosedBeforeMatch, &[])));
     }
     Ok(OK)
+}
+
+/// What a `--pipe` run needs of its command's flags.
+#[derive(Clone, Copy)]
+pub(super) struct PipeOpts {
+    /// Keep our sending side open at the end of stdin.
+    pub no_shutdown: bool,
+    /// How long nothing may move (see the module's doc).
+    pub timeout: Duration,
 }
 
 /// How a `--pipe` loop ended.

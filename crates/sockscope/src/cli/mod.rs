@@ -556,6 +556,9 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         ws: args.ws.then(sockscope_core::engine::WsSettings::default),
         relay: None,
     };
+    if args.pipe {
+        return listen_pipe(args, config, io);
+    }
     let mut session = Session::new(Arc::new(|| {}));
     {
         let mut capture = session.capture();
@@ -577,8 +580,18 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;
+    let mut first_seen = false;
     let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
-        count.is_some_and(|n| c.counters.rx_messages >= n)
+        // `locals` keeps every connection that stood, also one that came and went between
+        // two looks.
+        if args.once && !first_seen && !c.locals.is_empty() {
+            // One client: the others are refused while it stays.
+            first_seen = true;
+            session.command(EngineCommand::StopListening {
+                close_clients: false,
+            });
+        }
+        count.is_some_and(|n| c.counters.rx_messages >= n) || (first_seen && c.clients.is_empty())
     });
     if ended == Ended::OutputClosed {
         session.stop_recording();
@@ -591,6 +604,43 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         save_pcap(&mut session, path, &mut printer)?;
     }
     Ok(OK)
+}
+
+/// `listen --pipe`: the first client, stdin to it and its bytes to stdout.
+fn listen_pipe(
+    args: &args::ListenArgs,
+    config: SessionConfig,
+    io: &mut Io<'_>,
+) -> Result<i32, Failure> {
+    let (mut session, tap) = connect::piped_session(config, args.view.encoding);
+    if let Some(path) = &args.record {
+        session.start_recording(path.clone(), RecordFormat::Raw);
+    }
+    wait_open(
+        &session,
+        &mut Printer::new(&mut *io.stdout, &args.view, true),
+        Duration::from_secs(5),
+    )?;
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    while !session.wait_until(STEP, |c| !c.clients.is_empty() || c.stopped) {
+        if io.stop.load(Ordering::Relaxed) {
+            return Ok(INTERRUPTED);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(OK);
+        }
+    }
+    // One client: the others are refused.
+    session.command(EngineCommand::StopListening {
+        close_clients: false,
+    });
+    let opts = connect::PipeOpts {
+        no_shutdown: args.no_shutdown,
+        timeout: args.timeout,
+    };
+    let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
+    session.stop_recording();
+    code
 }
 
 /// Writes the log to `path` as pcap, all of it, and says so.
@@ -625,6 +675,26 @@ fn reply_of(
         (None, None) => return Ok(None),
     };
     Ok(Some(Reply::Bytes(bytes)))
+}
+
+/// Every group of `--join` joined, or the first failure's sentence (exit 2).
+fn wait_joined(
+    session: &Session,
+    printer: &mut Printer<'_>,
+    args: &args::UdpArgs,
+) -> Result<(), Failure> {
+    if !args.join.is_empty() {
+        // Every group joined, or the first failure's sentence (exit 2).
+        session.wait_until(Duration::from_secs(2), |c| {
+            c.groups.len() == args.join.len() || c.last_error.is_some()
+        });
+        let capture = session.capture();
+        printer.print_new(&capture);
+        if let Some(error) = capture.last_error.clone() {
+            return Err(bad(error.to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// The session `udp`'s flags describe, bound to `bind`.
@@ -668,20 +738,19 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         (None, false) => None,
     };
     let config = udp_config(args, bind);
+    let reply = reply_of(
+        args.echo,
+        args.reply.as_deref(),
+        args.reply_hex.as_deref(),
+        encoding,
+    )?;
     let mut session = open(config, encoding);
+    if reply.is_some() {
+        session.command(EngineCommand::SetReply(reply));
+    }
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
-    if !args.join.is_empty() {
-        // Every group joined, or the first failure's sentence (exit 2).
-        session.wait_until(Duration::from_secs(2), |c| {
-            c.groups.len() == args.join.len() || c.last_error.is_some()
-        });
-        let capture = session.capture();
-        printer.print_new(&capture);
-        if let Some(error) = capture.last_error.clone() {
-            return Err(bad(error.to_string()));
-        }
-    }
+    wait_joined(&session, &mut printer, args)?;
     let started = Instant::now();
     let mut sends = 0;
     if let (Some(to), Some(payload)) = (&to, payload) {
@@ -920,6 +989,20 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
             .map_err(|e| bad(e.message))?;
     }
+    // Every quick command named must exist before anything opens.
+    let mut quick = Vec::new();
+    for name in &args.quick {
+        let Some(command) = form.quick.iter().find(|q| q.name == *name) else {
+            let names: Vec<&str> = form.quick.iter().map(|q| q.name.as_str()).collect();
+            let known = if names.is_empty() {
+                t(S::CliNoQuick).to_owned()
+            } else {
+                names.join(", ")
+            };
+            return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
+        };
+        quick.push(command.clone());
+    }
     let mut session = Session::with_form(&form, Arc::new(|| {}));
     if let Err(errors) = session.open_form(&form) {
         return Err(bad(field_sentences(errors)));
@@ -937,6 +1020,13 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         &mut printer,
         Duration::from_secs_f32(form.connect_timeout_s) + STEP,
     )?;
+    for command in &quick {
+        let mut errors = sockscope_core::profile::FieldErrors::default();
+        let selection = sockscope_core::session::Selection::Default;
+        session
+            .send_command(&form, command, selection, &mut errors)
+            .map_err(|why| bad(why.to_string()))?;
+    }
     if form.cyclic_on_open {
         let mut errors = sockscope_core::profile::FieldErrors::default();
         let selection = sockscope_core::session::Selection::Default;

@@ -553,3 +553,53 @@ fn queued_on_loopback(port: u16) -> u64 {
         })
         .sum()
 }
+
+#[test]
+fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() {
+    if !has("nc") {
+        eprintln!("skipped: netcat-openbsd is not installed (.ci/run installs it)");
+        return;
+    }
+    let port = closed_port();
+    let mut listen = sockscope()
+        .args(["listen", &format!("127.0.0.1:{port}"), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    listen
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from the server")
+        .unwrap();
+    wait_port_quietly(port);
+    // `nc -N`: sends its stdin, half-closes, prints what comes until the server closes.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!("printf 'from the client' | timeout 10 nc -N 127.0.0.1 {port}"),
+        ])
+        .output()
+        .unwrap();
+    let code = wait_for(&mut listen, Duration::from_secs(10));
+    let mut got = Vec::new();
+    listen.stdout.take().unwrap().read_to_end(&mut got).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, b"from the server");
+    assert_eq!(code, Some(0));
+    assert_eq!(got, b"from the client");
+    // --once: one client, then the end.
+    let port = closed_port();
+    let mut listen = sockscope()
+        .args(["listen", &format!("127.0.0.1:{port}"), "--once"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_port_quietly(port);
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.write_all(b"bye").unwrap();
+    drop(client);
+    assert_eq!(wait_for(&mut listen, Duration::from_secs(5)), Some(0));
+}

@@ -342,3 +342,65 @@ fn a_long_payload_is_shown_abbreviated_and_hexdump_shows_hex_and_ascii() {
         ran.stdout
     );
 }
+
+#[test]
+fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || run(&["udp", "--bind", &bind, "--echo", "--duration", "1s"], b""));
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let mut answered = None;
+    for _ in 0..20 {
+        client.send_to(b"echo?", ("127.0.0.1", port)).unwrap();
+        if let Ok((n, _)) = client.recv_from(&mut buf) {
+            answered = Some(buf[..n].to_vec());
+            break;
+        }
+    }
+    assert_eq!(answered.as_deref(), Some(&b"echo?"[..]));
+    assert_eq!(server.join().unwrap().code, OK);
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let device = spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut got = [0u8; 6];
+        stream.read_exact(&mut got).unwrap();
+        got
+    });
+    let profile = std::env::temp_dir().join(format!("sockscope-quick-{}.ron", closed_port()));
+    std::fs::write(
+        &profile,
+        "(version: 2, session: (mode: TcpClient, quick: [(name: \"status\", text: \"STATUS\")]))",
+    )
+    .unwrap();
+    let path = profile.to_str().unwrap();
+    let ran = run(
+        &[
+            "run",
+            path,
+            "--remote",
+            &addr,
+            "--quick",
+            "status",
+            "--duration",
+            "300ms",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert_eq!(&device.join().unwrap(), b"STATUS");
+    let ran = run(&["run", path, "--remote", &addr, "--quick", "stauts"], b"");
+    std::fs::remove_file(&profile).unwrap();
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("no quick command called 'stauts': it has status"),
+        "{}",
+        ran.stderr
+    );
+}
