@@ -120,7 +120,18 @@ fn pipe_half_closes_at_the_end_of_stdin_so_a_server_that_answers_after_eof_answe
     assert_eq!(out, b"got 3\n");
     // Before: nothing printed, exit 0 after --timeout (5 s).
     assert!(took < Duration::from_secs(2), "took {took:?}");
-    eprintln!("answered in {took:?}");
+    // The same server and request through `nc -N`, for comparison.
+    if has("nc") {
+        let (mut server, port) = python(script);
+        let started = Instant::now();
+        let out = Command::new("sh")
+            .args(["-c", &format!("printf abc | nc -N 127.0.0.1 {port}")])
+            .output()
+            .unwrap();
+        let _ = wait_for(&mut server, Duration::from_secs(20));
+        assert_eq!(out.stdout, b"got 3\n");
+        eprintln!("answered in {took:?}; nc -N: {:?}", started.elapsed());
+    }
 }
 
 #[test]
@@ -151,11 +162,68 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
     );
     let _ = wait_for(&mut ncat, Duration::from_secs(20));
     let got = std::fs::read(&file).unwrap();
-    std::fs::remove_file(&file).unwrap();
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(got.len(), sent.len());
     assert!(got == sent, "ncat received other bytes");
     eprintln!("100 MB to a half-closed ncat in {took:?}");
+    // --send-file too (before: it stopped at 10.6 of 100 MB).
+    let source = std::env::temp_dir().join(format!("sockscope-pipe-src-{port}.bin"));
+    std::fs::write(&source, &sent).unwrap();
+    let port = closed_port();
+    let mut ncat = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "exec ncat -l 127.0.0.1 {port} > {} < /dev/null",
+                file.display()
+            ),
+        ])
+        .spawn()
+        .unwrap();
+    wait_port_quietly(port);
+    let (code, _, err, took) = run_piped(
+        &[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--send-file",
+            source.to_str().unwrap(),
+        ],
+        Vec::new(),
+    );
+    let _ = wait_for(&mut ncat, Duration::from_secs(20));
+    let got = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::remove_file(&source).unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(got.len(), sent.len());
+    assert!(got == sent, "ncat received other bytes from --send-file");
+    eprintln!("--send-file of 100 MB to a half-closed ncat in {took:?}");
+}
+
+#[test]
+fn a_file_send_cut_by_a_reset_is_exit_1() {
+    let script = "import struct\n\
+                  c, _ = s.accept()\n\
+                  n = 0\n\
+                  while n < 3000000:\n    n += len(c.recv(65536))\n\
+                  c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
+                  c.close()";
+    let (mut server, port) = python(script);
+    let source = std::env::temp_dir().join(format!("sockscope-cut-{port}.bin"));
+    std::fs::write(&source, data(50_000_000)).unwrap();
+    let (code, out, err, _) = run_piped(
+        &[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--send-file",
+            source.to_str().unwrap(),
+        ],
+        Vec::new(),
+    );
+    let _ = wait_for(&mut server, Duration::from_secs(20));
+    std::fs::remove_file(&source).unwrap();
+    // Before: exit 0 or 2 ("not connected") after a cut.
+    assert_eq!(code, Some(1), "{err}\n{}", String::from_utf8_lossy(&out));
 }
 
 /// `ncat -l` takes one connection: probing it with a connect would use it up. Its port is
