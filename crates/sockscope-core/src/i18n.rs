@@ -35,7 +35,13 @@ impl Lang {
     /// The language of an OS locale tag (`zh-CN`, `zh_TW.UTF-8`, `en-US`): Chinese for any
     /// `zh`, English otherwise.
     pub fn from_locale(tag: &str) -> Lang {
-        if tag.to_ascii_lowercase().starts_with("zh") {
+        let tag = tag.to_ascii_lowercase().replace('_', "-");
+        // Traditional Chinese (Taiwan, Hong Kong, Macao, zh-Hant) gets English: the strings
+        // are Simplified only.
+        let traditional = ["zh-tw", "zh-hk", "zh-mo", "zh-hant"]
+            .iter()
+            .any(|t| tag.starts_with(t));
+        if tag.starts_with("zh") && !traditional {
             Lang::Zh
         } else {
             Lang::En
@@ -759,6 +765,8 @@ strings! {
     CliUdpNoFraming => "UDP keeps each datagram as one message: --framing is for TCP", "UDP 每个数据报就是一条消息：--framing 只用于 TCP";
     CliUnknownQuick => "The profile has no quick command called '{}': it has {}", "配置文件中没有名为“{}”的快捷命令：现有 {}";
     CliNoQuick => "none", "无";
+    CliProfileFailed => "Cannot open the profile: {}", "无法打开配置文件：{}";
+    SavedPackets => "Saved {} records of data to {} (the log's messages are not packets)", "已将 {} 条数据记录保存到 {}（日志中的消息不是数据包）";
     CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";
     ErrFramingSpec => "'{}' is not a framing: use none, crlf, lf, delim:TEXT, delim-hex:HEX (+keep), fixed:N, len:4le (+hdr, @OFFSET) or idle:MS", "“{}”不是分帧方式：可用 none、crlf、lf、delim:文本、delim-hex:十六进制（+keep）、fixed:N、len:4le（+hdr、@偏移）或 idle:毫秒";

@@ -89,7 +89,7 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvUdpClosed => "closed",
         S::EvRecorded => "recorded",
         S::ConnectCancelled => "cancelled",
-        S::SavedRecords => "saved",
+        S::SavedRecords | S::SavedPackets => "saved",
         S::EvScriptPassed => "script-passed",
         S::EvScriptFailed => "script-failed",
         _ => return None,

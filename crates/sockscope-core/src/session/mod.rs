@@ -637,10 +637,16 @@ impl Session {
             Ok(false) => {}
             Ok(true) => {
                 let (written, missed) = job.exporter.counts();
-                let mut note = Note::say(
-                    S::SavedRecords,
-                    [arg(written), arg(job.path.display().to_string())],
-                );
+                let path = job.path.display().to_string();
+                let mut note = if job.exporter.format() == ExportFormat::Pcap {
+                    // A pcap holds the data records: its count is theirs, not the log's.
+                    Note::say(
+                        S::SavedPackets,
+                        [arg(job.exporter.data_written()), arg(path)],
+                    )
+                } else {
+                    Note::say(S::SavedRecords, [arg(written), arg(path)])
+                };
                 if missed > 0 {
                     note = note
                         .then(Note::text("; "))

@@ -225,7 +225,8 @@ pub struct ConnectArgs {
     /// Reconnect: the longest wait.
     #[arg(long, default_value = "30s", value_parser = parse_duration, requires = "reconnect")]
     pub max_wait: Duration,
-    /// Reconnect: give up after this many tries (0 = never).
+    /// Reconnect: give up after this many new tries, the first connect not counted (0 =
+    /// never): `--max-tries 3` connects at most 4 times, as the window counts them.
     #[arg(long, default_value = "0", requires = "reconnect")]
     pub max_tries: u32,
     /// TLS.

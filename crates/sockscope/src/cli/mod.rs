@@ -11,6 +11,7 @@
 
 pub mod args;
 mod connect;
+mod locale;
 mod print;
 mod test;
 
@@ -80,7 +81,21 @@ where
                 Some(args::LangArg::En) => Lang::En,
                 None => system_lang(),
             });
-            execute(command, io)
+            match locale::encoding().filter(|_| writes_text(&command)) {
+                Some(encoding) => {
+                    let mut stdout = locale::Transcode::new(&mut *io.stdout, encoding);
+                    let mut stderr = locale::Transcode::new(&mut *io.stderr, encoding);
+                    let mut text_io = Io {
+                        stdin: std::mem::replace(&mut io.stdin, Box::new(std::io::empty())),
+                        stdin_is_terminal: io.stdin_is_terminal,
+                        stdout: &mut stdout,
+                        stderr: &mut stderr,
+                        stop: Arc::clone(&io.stop),
+                    };
+                    execute(command, &mut text_io)
+                }
+                None => execute(command, io),
+            }
         }
         Ok(_) => {
             let _ = writeln!(io.stderr, "{}", Cli::command_help());
@@ -157,6 +172,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d.last().copied().unwrap_or(0)
+}
+
+/// Whether `command` writes text for people (transcoded to a locale that is not UTF-8), not
+/// raw bytes (`--pipe`) or JSON.
+fn writes_text(command: &Command) -> bool {
+    match command {
+        Command::Connect(a) => !a.pipe && !a.view.json,
+        Command::Listen(a) => !a.pipe && !a.view.json,
+        Command::Udp(a) => !a.view.json,
+        Command::Relay(a) => !a.view.json,
+        Command::Run(a) => !a.json,
+        Command::Bench(a) => !a.json,
+        Command::Test(_) => true,
+    }
 }
 
 /// The language the OS is set to.
@@ -947,8 +976,9 @@ fn load_form(
     remote: Option<&str>,
     io: &mut Io<'_>,
 ) -> Result<sockscope_core::profile::Form, Failure> {
-    let loaded = sockscope_core::profile::load(path)
-        .map_err(|e| bad(tf(S::ProfileFailed, &[&path.display(), &e])))?;
+    // The error names the file already; nothing is written, so nothing is "left as it is".
+    let loaded =
+        sockscope_core::profile::load(path).map_err(|e| bad(tf(S::CliProfileFailed, &[&e])))?;
     for warning in &loaded.warnings {
         let _ = writeln!(
             io.stderr,

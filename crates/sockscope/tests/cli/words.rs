@@ -404,3 +404,28 @@ fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_gb18030_locale_gets_gb18030_and_traditional_chinese_gets_english() {
+    let refused = format!("127.0.0.1:{}", closed_port());
+    let out = sockscope()
+        .args(["connect", &refused, "--send", "x"])
+        .env("LANG", "zh_CN.GB18030")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Before: UTF-8 bytes, which a GB18030 terminal shows as mojibake.
+    assert!(std::str::from_utf8(&out.stderr).is_err(), "not UTF-8");
+    let text = sockscope_core::codec::TextEncoding::for_label("gb18030")
+        .unwrap()
+        .decode_complete(&out.stderr);
+    assert!(text.contains("被拒绝"), "{text}");
+    let out = sockscope()
+        .args(["connect", &refused, "--send", "x"])
+        .env("LANG", "zh_TW.UTF-8")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    // Before: Simplified Chinese.
+    assert!(text.contains("refused"), "{text}");
+}
