@@ -1081,7 +1081,11 @@ mod tests {
     #[test]
     fn chinese_locales_give_chinese() {
         assert_eq!(Lang::from_locale("zh-CN"), Lang::Zh);
-        assert_eq!(Lang::from_locale("zh_TW.UTF-8"), Lang::Zh);
+        assert_eq!(Lang::from_locale("zh_CN.GB18030"), Lang::Zh);
+        assert_eq!(Lang::from_locale("zh-Hans-SG"), Lang::Zh);
+        // The strings are Simplified only: Traditional locales read English (issue 23).
+        assert_eq!(Lang::from_locale("zh_TW.UTF-8"), Lang::En);
+        assert_eq!(Lang::from_locale("zh-Hant-HK"), Lang::En);
         assert_eq!(Lang::from_locale("en-US"), Lang::En);
         assert_eq!(Lang::from_locale("C"), Lang::En);
     }

@@ -12,6 +12,7 @@
 mod capture;
 mod faults;
 mod framing;
+mod half_close;
 mod relay;
 mod sending;
 mod simulators;
