@@ -29,8 +29,9 @@ use super::{
 const WINDOW: u64 = 8 << 20;
 /// Bytes read from stdin at a time.
 const CHUNK: usize = 64 << 10;
-/// Chunks read ahead of the socket (the reader thread waits when they are all taken).
-const READ_AHEAD: usize = 16;
+/// Chunks read ahead of the socket (the reader thread waits when they are all taken): 4 MiB,
+/// so one look of the loop hands over enough to keep a fast socket busy until the next.
+const READ_AHEAD: usize = 64;
 
 /// `ws://HOST[:PORT]/PATH` or `wss://…` (port 80 or 443 when none is given): the address,
 /// the WebSocket settings, and whether it is over TLS. `None` for plain `HOST:PORT`.
@@ -260,14 +261,13 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
             wait_sent(&session, &mut printer, &io.stop, sends);
             let ended = linger(&session, &mut printer, &io.stop, args.idle, args.timeout);
             let capture = session.capture();
-            if let Some(cut) = file_cut(&capture) {
+            // A reset or a cut file is the transfer's failure (exit 1): the "not connected"
+            // that follows a reset is only its echo.
+            if let Some(cut) = reset_in(&capture).or_else(|| file_cut(&capture)) {
                 return Err(Failure(NOT_MATCHED, cut));
             }
             if let Some(error) = capture.last_error.clone() {
                 return Err(bad(error.to_string()));
-            }
-            if let Some(reset) = reset_in(&capture) {
-                return Err(Failure(NOT_MATCHED, reset));
             }
             drop(capture);
             if ended == Ended::Stopped {
@@ -298,14 +298,15 @@ fn stream_stdin(
 ) -> Result<Option<i32>, Failure> {
     let mut written = 0;
     let mut moved_at = Instant::now();
+    let started = Instant::now();
     loop {
-        if pump.step(session, written) {
+        let moved = pump.step(session, written);
+        if moved {
             moved_at = Instant::now();
         }
         let from = printer.next();
-        session.wait_until(Duration::from_millis(20), |c| {
-            c.log.next_seq() > from || c.stopped
-        });
+        let wait = Duration::from_millis(if moved { 1 } else { 20 });
+        session.wait_until(wait, |c| c.log.next_seq() > from || c.stopped);
         let capture = session.capture();
         printer.print_new(&capture);
         if let Some(feed) = feed.as_deref_mut()
@@ -335,10 +336,15 @@ fn stream_stdin(
         if stop.load(Ordering::Relaxed) {
             return Ok(Some(INTERRUPTED));
         }
-        if moved_at.elapsed() >= args.timeout {
-            let waited = humantime::format_duration(args.timeout);
+        let waited = humantime::format_duration(args.timeout);
+        if written < pump.handed && moved_at.elapsed() >= args.timeout {
+            // Bytes wait for a peer that takes none.
             return Err(Failure(NOT_MATCHED, tf(S::CliStalled, &[&waited])));
         }
+        if feed.is_some() && started.elapsed() >= args.timeout {
+            return Err(Failure(NOT_MATCHED, tf(S::CliNoMatch, &[&waited])));
+        }
+        // Otherwise a quiet stdin is waited for, as nc does.
     }
 }
 
@@ -469,7 +475,8 @@ fn pipe_loop(
 ) -> Outcome {
     loop {
         let (stopped, peer_finished) = state.look(session, io);
-        if pump.step(session, state.written) {
+        let moved = pump.step(session, state.written);
+        if moved {
             state.moved_at = Instant::now();
         }
         if pump.eof && !state.finished && !opts.no_shutdown {
@@ -477,8 +484,11 @@ fn pipe_loop(
             session.finish_sending(Target::AllConns);
             state.finished = true;
         }
+        // Stdin is moving: look again soon (no channel wakes this loop for stdin).
         let wait = if stopped {
             Duration::ZERO
+        } else if moved {
+            Duration::from_millis(1)
         } else {
             Duration::from_millis(20)
         };

@@ -437,8 +437,14 @@ fn receiving_over(capture: &Capture) -> bool {
         || (capture.mode == Mode::TcpClient
             && !capture.clients.is_empty()
             && capture.clients.values().all(|c| c.half_closed)
-            && capture.sending.file.is_none()
+            && !file_sending(capture)
             && capture.sending.scheduled.is_none())
+}
+
+/// A file send is under way: from the moment it is asked for (its name is set then, its
+/// progress only with the first report) to its end.
+fn file_sending(capture: &Capture) -> bool {
+    capture.sending.file.is_some() || capture.sending.file_name.is_some()
 }
 
 /// Follows the session until `done` says so, `deadline` passes, the session ends or Ctrl+C,
@@ -519,9 +525,7 @@ fn print_rest(session: &mut Session, printer: &mut Printer<'_>) {
 fn wait_sent(session: &Session, printer: &mut Printer<'_>, stop: &AtomicBool, sends: u64) {
     let deadline = Instant::now() + Duration::from_mins(10);
     follow(session, printer, None, Some(deadline), stop, |c| {
-        (c.counters.tx_messages >= sends
-            && c.sending.file.is_none()
-            && c.sending.scheduled.is_none())
+        (c.counters.tx_messages >= sends && !file_sending(c) && c.sending.scheduled.is_none())
             || c.last_error.is_some()
     });
 }
