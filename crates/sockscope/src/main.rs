@@ -85,13 +85,27 @@ fn open_window(profile: Option<std::path::PathBuf>) -> ExitCode {
     match sockscope::gui::run(profile) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let why = without_source_paths(&e.to_string());
             eprintln!(
                 "{}",
-                sockscope_core::i18n::tf(sockscope_core::i18n::S::CliNoWindow, &[&e])
+                sockscope_core::i18n::tf(
+                    sockscope_core::i18n::S::CliNoWindow,
+                    &[&why.trim_end_matches('.')]
+                )
             );
             ExitCode::from(cli::BAD_INPUT as u8)
         }
     }
+}
+
+/// An error's text without the parts that name a source file of a dependency (winit says
+/// "os error at /…/winit-0.30/src/…/mod.rs:765: neither DISPLAY …").
+#[cfg(feature = "gui")]
+fn without_source_paths(text: &str) -> String {
+    text.split(": ")
+        .filter(|part| !(part.contains(".rs:") && part.contains(" at ")))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[cfg(not(feature = "gui"))]

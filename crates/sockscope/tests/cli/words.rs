@@ -64,6 +64,17 @@ fn a_mistyped_command_is_exit_2_with_a_suggestion_and_no_window() {
         );
         assert!(started.elapsed() < Duration::from_secs(5));
     }
+    // Without a display the window says so in a sentence, without a dependency's source path.
+    let out = sockscope()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Cannot open the window"), "{err}");
+    assert!(!err.contains(".rs:"), "{err}");
     let out = sockscope().arg("frobnicate").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
