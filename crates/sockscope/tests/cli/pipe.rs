@@ -676,3 +676,45 @@ fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() 
     drop(client);
     assert_eq!(wait_for(&mut listen, Duration::from_secs(5)), Some(0));
 }
+
+#[test]
+fn pipe_over_tls_and_websocket_moves_the_bytes_and_exits_0() {
+    for (listen_flags, url, connect_flags) in [
+        (
+            &["--tls"][..],
+            "127.0.0.1:{port}",
+            &["--tls", "--insecure"][..],
+        ),
+        (&["--ws"][..], "ws://127.0.0.1:{port}/", &[][..]),
+    ] {
+        let port = closed_port();
+        let mut args = vec![
+            "listen".to_owned(),
+            format!("127.0.0.1:{port}"),
+            "--echo".into(),
+            "--duration".into(),
+            "10s".into(),
+        ];
+        args.extend(listen_flags.iter().map(ToString::to_string));
+        let mut server = sockscope()
+            .args(&args)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_port(port);
+        let url = url.replace("{port}", &port.to_string());
+        let mut args = vec!["connect", url.as_str(), "--pipe"];
+        args.extend_from_slice(connect_flags);
+        let sent = if listen_flags == ["--ws"] {
+            b"one message".to_vec()
+        } else {
+            data(3_000_000)
+        };
+        let (code, out, err, _) = run_piped(&args, sent.clone());
+        let _ = server.kill();
+        let _ = server.wait();
+        // An unverified certificate (asked for with --insecure) is a warning, not a failure.
+        assert_eq!(code, Some(0), "{url}: {err}");
+        assert!(out == sent, "{url}: {} of {} bytes", out.len(), sent.len());
+    }
+}
