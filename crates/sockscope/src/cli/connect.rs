@@ -90,11 +90,18 @@ impl Pump {
             .name("sockscope-stdin".into())
             .spawn(move || {
                 let mut buf = vec![0u8; CHUNK];
+                let mut read_any = false;
                 loop {
                     let input = match stdin.read(&mut buf) {
                         Ok(0) => Input::End,
-                        Ok(n) => Input::Bytes(buf.get(..n).unwrap_or_default().to_vec()),
+                        Ok(n) => {
+                            read_any = true;
+                            Input::Bytes(buf.get(..n).unwrap_or_default().to_vec())
+                        }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        // No stdin at all (closed, as some CI runners leave it): nothing to
+                        // send, not a failure.
+                        Err(_) if !read_any => Input::End,
                         Err(e) => Input::Failed(e.to_string()),
                     };
                     let last = !matches!(input, Input::Bytes(_));

@@ -312,9 +312,12 @@ fn stdin_message(io: &mut Io<'_>) -> Result<Option<Payload>, Failure> {
         return Ok(None);
     }
     let mut bytes = Vec::new();
-    io.stdin
-        .read_to_end(&mut bytes)
-        .map_err(|e| bad(tf(S::CliStdin, &[&e])))?;
+    match io.stdin.read_to_end(&mut bytes) {
+        // No stdin at all (closed): nothing to send.
+        Err(_) if bytes.is_empty() => return Ok(None),
+        Err(e) => return Err(bad(tf(S::CliStdin, &[&e]))),
+        Ok(_) => {}
+    }
     if bytes.is_empty() {
         return Ok(None);
     }
