@@ -26,6 +26,14 @@ pub(crate) fn has(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// OpenBSD netcat, whose `-N` half-closes at the end of stdin (the traditional nc has none).
+fn has_nc_n() -> bool {
+    Command::new("sh")
+        .args(["-c", "nc -h 2>&1 | grep -qE -- '(^|[[:space:]])-N'"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// `n` bytes that do not repeat in any short period (xorshift), so a lost or doubled chunk
 /// shows.
 pub(crate) fn data(n: usize) -> Vec<u8> {
@@ -121,7 +129,7 @@ fn pipe_half_closes_at_the_end_of_stdin_so_a_server_that_answers_after_eof_answe
     // Before: nothing printed, exit 0 after --timeout (5 s).
     assert!(took < Duration::from_secs(2), "took {took:?}");
     // The same server and request through `nc -N`, for comparison.
-    if has("nc") {
+    if has_nc_n() {
         let (mut server, port) = python(script);
         let started = Instant::now();
         let out = Command::new("sh")
@@ -629,7 +637,7 @@ fn queued_on_loopback(port: u16) -> u64 {
 
 #[test]
 fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() {
-    if !has("nc") {
+    if !has_nc_n() {
         eprintln!("skipped: netcat-openbsd is not installed (.ci/run installs it)");
         return;
     }
