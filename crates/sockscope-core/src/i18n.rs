@@ -767,6 +767,11 @@ strings! {
     CliNoQuick => "none", "无";
     CliProfileFailed => "Cannot open the profile: {}", "无法打开配置文件：{}";
     SavedPackets => "Saved {} records of data to {} (the log's messages are not packets)", "已将 {} 条数据记录保存到 {}（日志中的消息不是数据包）";
+    CliUnknownArgument => "Unknown option '{}'{}", "未知选项“{}”{}";
+    CliArgumentConflict => "'{}' cannot be used with '{}'", "“{}”不能与“{}”一起使用";
+    CliMissingArgument => "Missing: {}", "缺少必需的参数：{}";
+    CliInvalidValue => "'{}' is not a value for {}", "“{}”不是 {} 的有效值";
+    CliSeeHelp => "For the options: sockscope COMMAND --help", "查看全部选项：sockscope 命令 --help";
     CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";
     ErrFramingSpec => "'{}' is not a framing: use none, crlf, lf, delim:TEXT, delim-hex:HEX (+keep), fixed:N, len:4le (+hdr, @OFFSET) or idle:MS", "“{}”不是分帧方式：可用 none、crlf、lf、delim:文本、delim-hex:十六进制（+keep）、fixed:N、len:4le（+hdr、@偏移）或 idle:毫秒";

@@ -70,7 +70,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let zh_asked = args
+        .windows(2)
+        .any(|w| w.first().is_some_and(|a| a == "--lang") && w.get(1).is_some_and(|v| v == "zh"))
+        || args.iter().any(|a| a == "--lang=zh");
+    match Cli::try_parse_from(&args) {
         Ok(Cli {
             command: Some(command),
             lang,
@@ -103,12 +108,70 @@ where
         }
         Err(e) => {
             let code = if e.use_stderr() { BAD_INPUT } else { OK };
-            let text = e.render().to_string();
+            let text = match chinese_error(&e, zh_asked) {
+                Some(zh) => zh,
+                None => e.render().to_string(),
+            };
             let out: &mut dyn Write = if e.use_stderr() { io.stderr } else { io.stdout };
             let _ = write!(out, "{text}");
             code
         }
     }
+}
+
+/// Clap's error in Chinese, when the output is (`--lang zh`, or a Chinese system without
+/// `--lang`): the common kinds, with the argument and value clap found; `None` for the rest
+/// (and for help and version, which are not errors).
+fn chinese_error(e: &clap::Error, zh_asked: bool) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !e.use_stderr() || !(zh_asked || system_lang() == Lang::Zh) {
+        return None;
+    }
+    let lang = i18n::lang();
+    i18n::set_lang(Lang::Zh);
+    let value = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(list)) => list.join(", "),
+        _ => String::new(),
+    };
+    let sentence = match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let near = value(ContextKind::SuggestedArg);
+            let near = if near.is_empty() {
+                String::new()
+            } else {
+                tf(S::CliDidYouMean, &[&near])
+            };
+            Some(tf(
+                S::CliUnknownArgument,
+                &[&value(ContextKind::InvalidArg), &near],
+            ))
+        }
+        ErrorKind::ArgumentConflict => Some(tf(
+            S::CliArgumentConflict,
+            &[
+                &value(ContextKind::InvalidArg),
+                &value(ContextKind::PriorArg),
+            ],
+        )),
+        ErrorKind::MissingRequiredArgument => Some(tf(
+            S::CliMissingArgument,
+            &[&value(ContextKind::InvalidArg)],
+        )),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => Some(tf(
+            S::CliInvalidValue,
+            &[
+                &value(ContextKind::InvalidValue),
+                &value(ContextKind::InvalidArg),
+            ],
+        )),
+        _ => None,
+    };
+    // A value parser's own reason (an address, a duration) follows, as clap shows it.
+    let reason = std::error::Error::source(e).map_or_else(String::new, |r| format!(": {r}"));
+    let out = sentence.map(|s| format!("{s}{reason}\n{}\n", t(S::CliSeeHelp)));
+    i18n::set_lang(lang);
+    out
 }
 
 impl Cli {

@@ -440,3 +440,34 @@ fn a_gb18030_locale_gets_gb18030_and_traditional_chinese_gets_english() {
     // Before: Simplified Chinese.
     assert!(text.contains("refused"), "{text}");
 }
+
+#[test]
+fn lang_zh_gets_clap_s_errors_in_chinese() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--lang", "zh", "connect", "127.0.0.1:9", "--nonsense"],
+            "未知选项“--nonsense”",
+        ),
+        (
+            &["--lang", "zh", "connect", "127.0.0.1:9", "--pipe", "--json"],
+            "不能与",
+        ),
+        (
+            &[
+                "--lang",
+                "zh",
+                "connect",
+                "127.0.0.1:9",
+                "--timeout",
+                "soon",
+            ],
+            "不是 --timeout",
+        ),
+    ];
+    for (args, said) in cases {
+        let ran = run(args, b"");
+        // Before: clap's English ("error: unexpected argument …").
+        assert_eq!(ran.code, BAD_INPUT, "{args:?}: {ran:?}");
+        assert!(ran.stderr.contains(said), "{args:?}: {}", ran.stderr);
+    }
+}
