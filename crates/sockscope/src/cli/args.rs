@@ -36,8 +36,9 @@ pub enum LangArg {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Connect to a TCP server, send, and check the reply (exit 0 matched, 1 not, 2 bad input
-    /// or a failed connect).
+    /// Connect to a TCP server, send, and check the reply, or pipe stdin and stdout through it
+    /// (exit 0 matched or every byte went, 1 not matched or a transfer cut, 2 bad input or a
+    /// failed connect, 130 Ctrl+C during --pipe, 141 stdout closed).
     Connect(ConnectArgs),
     /// Listen for TCP clients and print every event and message.
     Listen(ListenArgs),
