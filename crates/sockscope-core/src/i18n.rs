@@ -35,7 +35,13 @@ impl Lang {
     /// The language of an OS locale tag (`zh-CN`, `zh_TW.UTF-8`, `en-US`): Chinese for any
     /// `zh`, English otherwise.
     pub fn from_locale(tag: &str) -> Lang {
-        if tag.to_ascii_lowercase().starts_with("zh") {
+        let tag = tag.to_ascii_lowercase().replace('_', "-");
+        // Traditional Chinese (Taiwan, Hong Kong, Macao, zh-Hant) gets English: the strings
+        // are Simplified only.
+        let traditional = ["zh-tw", "zh-hk", "zh-mo", "zh-hant"]
+            .iter()
+            .any(|t| tag.starts_with(t));
+        if tag.starts_with("zh") && !traditional {
             Lang::Zh
         } else {
             Lang::En
@@ -750,6 +756,31 @@ strings! {
     CliNoMatch => "The expected reply did not arrive within {}", "期望的应答未在 {} 内到达";
     CliUdpNeedsTo => "Nothing to send to: give --to HOST:PORT", "没有发送目标：请给出 --to 主机:端口";
     CliMissed => "{} records were not printed: the log's cap dropped them first", "{} 条记录未打印：日志容量上限已先将其丢弃";
+    CliMoreBytes => "… {} B more (--json, --record and --pipe keep every byte)", "… 另有 {} B（--json、--record 和 --pipe 保留全部字节）";
+    CliDidYouMean => " — did you mean '{}'?", "——是不是要用“{}”？";
+    CliUnknownCommand => "'{}' is not a command, nor a profile file that exists{} (commands: connect, listen, udp, relay, run, test, bench; sockscope --help)", "“{}”不是命令，也不是存在的配置文件{}（命令：connect、listen、udp、relay、run、test、bench；见 sockscope --help）";
+    CliUnknownScheme => "'{}': {}:// is not offered here: write HOST:PORT, or ws://HOST:PORT/PATH or wss://HOST:PORT/PATH for WebSocket", "“{}”：此处不支持 {}://：请写 主机:端口，WebSocket 请写 ws://主机:端口/路径 或 wss://主机:端口/路径";
+    CliNoClosingBracket => "'{}' has no closing ']': write an IPv6 address as [::1]:PORT", "“{}”缺少右方括号“]”：IPv6 地址请写成 [::1]:端口";
+    CliV6NeedsBrackets => "'{}': an IPv6 address with a port goes in brackets, as [::1]:PORT", "“{}”：带端口的 IPv6 地址要加方括号，如 [::1]:端口";
+    CliNoHost => "'{}' has no host before the port", "“{}”在端口前没有主机";
+    CliNoPort => "'{}' has no port after ':'", "“{}”在“:”后没有端口";
+    CliPortZero => "'{}': port 0 cannot be connected to: give the server's port", "“{}”：无法连接端口 0：请给出服务器的端口";
+    CliInUrl => "In the URL '{}': {}", "URL“{}”中：{}";
+    CliNeedsTls => "{} needs --tls (or a wss:// URL)", "{} 需要 --tls（或 wss:// 地址）";
+    CliPipeCut => "The connection ended before everything was sent: {} of {} bytes went out", "连接在全部发送之前结束：{} / {} 字节已发出";
+    CliStalled => "Nothing could be sent for {}: the peer does not read", "{} 内无法发送任何数据：对方不读取";
+    CliNoWindow => "Cannot open the window: {}. Without a display, use a command (sockscope --help lists them).", "无法打开窗口：{}。没有显示器时请使用命令（sockscope --help 列出全部命令）。";
+    CliUdpNoFraming => "UDP keeps each datagram as one message: --framing is for TCP", "UDP 每个数据报就是一条消息：--framing 只用于 TCP";
+    CliUnknownQuick => "The profile has no quick command called '{}': it has {}", "配置文件中没有名为“{}”的快捷命令：现有 {}";
+    CliNoQuick => "none", "无";
+    CliProfileFailed => "Cannot open the profile: {}", "无法打开配置文件：{}";
+    SavedPackets => "Saved {} records of data to {} (the log's messages are not packets)", "已将 {} 条数据记录保存到 {}（日志中的消息不是数据包）";
+    CliUnknownArgument => "Unknown option '{}'{}", "未知选项“{}”{}";
+    CliArgumentConflict => "'{}' cannot be used with '{}'", "“{}”不能与“{}”一起使用";
+    CliMissingArgument => "Missing: {}", "缺少必需的参数：{}";
+    CliInvalidValue => "'{}' is not a value for {}", "“{}”不是 {} 的有效值";
+    CliSeeHelp => "For the options: sockscope COMMAND --help", "查看全部选项：sockscope 命令 --help";
+    CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";
     ErrFramingSpec => "'{}' is not a framing: use none, crlf, lf, delim:TEXT, delim-hex:HEX (+keep), fixed:N, len:4le (+hdr, @OFFSET) or idle:MS", "“{}”不是分帧方式：可用 none、crlf、lf、delim:文本、delim-hex:十六进制（+keep）、fixed:N、len:4le（+hdr、@偏移）或 idle:毫秒";
     EvRecorded => "Recorded {} bytes to {}", "已记录 {} 字节到 {}";
@@ -1156,7 +1187,11 @@ mod tests {
     #[test]
     fn chinese_locales_give_chinese() {
         assert_eq!(Lang::from_locale("zh-CN"), Lang::Zh);
-        assert_eq!(Lang::from_locale("zh_TW.UTF-8"), Lang::Zh);
+        assert_eq!(Lang::from_locale("zh_CN.GB18030"), Lang::Zh);
+        assert_eq!(Lang::from_locale("zh-Hans-SG"), Lang::Zh);
+        // The strings are Simplified only: Traditional locales read English (issue 23).
+        assert_eq!(Lang::from_locale("zh_TW.UTF-8"), Lang::En);
+        assert_eq!(Lang::from_locale("zh-Hant-HK"), Lang::En);
         assert_eq!(Lang::from_locale("en-US"), Lang::En);
         assert_eq!(Lang::from_locale("C"), Lang::En);
     }

@@ -14,6 +14,11 @@ use clap::Parser as _;
 use sockscope::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    if let Some(word) = mistyped_command() {
+        // `sockscope lsiten` must not open the window (nor fail to, headless).
+        eprintln!("{}", cli::unknown_command(&word));
+        return ExitCode::from(cli::BAD_INPUT as u8);
+    }
     let window = match Cli::try_parse() {
         Ok(Cli {
             command: None,
@@ -29,13 +34,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// The first word given, when it is neither a command nor an option nor a file that exists
+/// (a profile to open): a mistyped command.
+fn mistyped_command() -> Option<String> {
+    let mut words = std::env::args_os().skip(1);
+    let first = loop {
+        let word = words.next()?;
+        match word.to_str() {
+            // `--lang zh` may come first; its value is no command.
+            Some("--lang") => {
+                words.next();
+            }
+            Some(w) if w.starts_with('-') => return None,
+            _ => break word,
+        }
+    };
+    let text = first.to_str()?.to_owned();
+    let known = cli::command_names().contains(&text) || text == "help";
+    (!known && !std::path::Path::new(&first).exists()).then_some(text)
+}
+
 fn command_line() -> u8 {
     #[cfg(windows)]
     attach_console();
     let stop = Arc::new(AtomicBool::new(false));
     let on_ctrl_c = Arc::clone(&stop);
-    // Without a handler Ctrl+C still ends the program, only less tidily.
-    let _ = ctrlc::set_handler(move || on_ctrl_c.store(true, Ordering::Relaxed));
+    // The first Ctrl+C ends the command tidily (what was received is printed first); a second
+    // one ends it at once. Without a handler Ctrl+C still ends the program, only less tidily.
+    let _ = ctrlc::set_handler(move || {
+        if on_ctrl_c.swap(true, Ordering::Relaxed) {
+            std::process::exit(cli::INTERRUPTED);
+        }
+    });
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
@@ -55,10 +85,27 @@ fn open_window(profile: Option<std::path::PathBuf>) -> ExitCode {
     match sockscope::gui::run(profile) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(1)
+            let why = without_source_paths(&e.to_string());
+            eprintln!(
+                "{}",
+                sockscope_core::i18n::tf(
+                    sockscope_core::i18n::S::CliNoWindow,
+                    &[&why.trim_end_matches('.')]
+                )
+            );
+            ExitCode::from(cli::BAD_INPUT as u8)
         }
     }
+}
+
+/// An error's text without the parts that name a source file of a dependency (winit says
+/// "os error at /…/winit-0.30/src/…/mod.rs:765: neither DISPLAY …").
+#[cfg(feature = "gui")]
+fn without_source_paths(text: &str) -> String {
+    text.split(": ")
+        .filter(|part| !(part.contains(".rs:") && part.contains(" at ")))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[cfg(not(feature = "gui"))]

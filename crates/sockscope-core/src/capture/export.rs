@@ -179,6 +179,8 @@ pub struct Exporter<W: Write> {
     /// Records written, and records evicted before they were.
     written: u64,
     missed: u64,
+    /// Data records written (received or sent bytes).
+    data: u64,
 }
 
 impl<W: Write> Exporter<W> {
@@ -211,6 +213,7 @@ impl<W: Write> Exporter<W> {
             end,
             total: end - next,
             written: 0,
+            data: 0,
             missed: 0,
         })
     }
@@ -231,6 +234,9 @@ impl<W: Write> Exporter<W> {
         {
             self.write(&record)?;
             self.written += 1;
+            if matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+                self.data += 1;
+            }
             self.next = record.seq + 1;
         }
         // The rest may have gone with a clear.
@@ -261,6 +267,16 @@ impl<W: Write> Exporter<W> {
     /// Records written, and records the cap evicted before their turn.
     pub fn counts(&self) -> (u64, u64) {
         (self.written, self.missed)
+    }
+
+    /// Data records written (a pcap holds these only, the log's messages are left out).
+    pub fn data_written(&self) -> u64 {
+        self.data
+    }
+
+    /// The format it writes.
+    pub fn format(&self) -> ExportFormat {
+        self.format
     }
 
     fn write(&mut self, record: &Record<'_>) -> io::Result<()> {

@@ -88,6 +88,12 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    /// The machine name of the event a message tells (`connected`, `reset` …; see
+    /// [`Note::event`]); `None` for data and for messages that name no event.
+    pub fn event(&self) -> Option<&'static str> {
+        self.note.and_then(|note| note.event())
+    }
+
     /// The bytes after the length header (all of them without one).
     pub fn payload(&self) -> &'a [u8] {
         self.bytes.get(self.head..).unwrap_or(self.bytes)

@@ -610,14 +610,15 @@ impl Capture {
                 self.info(now, None, None, note);
             }
             Event::Error(error) => {
-                let note = Arc::new(Note::say(S::Plain, [arg(error)]));
+                let (name, peer) = (error.event_name(), error.peer());
+                let note = Arc::new(Note::say(S::Plain, [arg(error)]).named(name));
                 self.last_error = Some(Arc::clone(&note));
                 // A connect that failed (refused, timed out) is over: the session that made
                 // it stops next, and that is not a cancel.
                 if matches!(self.link, LinkState::Connecting(_)) {
                     self.link = LinkState::Idle;
                 }
-                self.log.push_note(now, RecordKind::Error, None, None, note);
+                self.log.push_note(now, RecordKind::Error, None, peer, note);
             }
             Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
             Event::FileProgress {
@@ -787,7 +788,14 @@ impl Capture {
         } else {
             S::EvLeft
         };
-        let note = Note::say(what, [arg(peer), arg(reason)]);
+        let name = match &reason {
+            CloseReason::PeerClosed => "closed",
+            CloseReason::LocalClose => "closed-here",
+            CloseReason::Reset => "reset",
+            CloseReason::Error(_) => "error",
+            CloseReason::WsClosed { .. } => "ws-closed",
+        };
+        let note = Note::say(what, [arg(peer), arg(reason)]).named(name);
         self.end_receiving(now, conn, peer, note, kind);
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Idle;

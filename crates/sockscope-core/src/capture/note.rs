@@ -17,6 +17,9 @@ pub enum Note {
     Text(String),
     /// Several notes, one after the other.
     Then(Vec<Note>),
+    /// A note with the machine name of the event it tells (`reset`, `refused` …) where its
+    /// sentence alone does not say it (a close's reason, an error's kind).
+    Event(&'static str, Box<Note>),
 }
 
 impl Note {
@@ -30,6 +33,24 @@ impl Note {
         Note::Text(text.into())
     }
 
+    /// This note, named as the event `name` (see [`Note::event`]).
+    #[must_use]
+    pub fn named(self, name: &'static str) -> Self {
+        Note::Event(name, Box::new(self))
+    }
+
+    /// The machine name of the event this note tells, stable across languages and versions:
+    /// `connected`, `closed`, `reset`, `refused`, `timeout`, `listening` … (the README's
+    /// command-line section lists them). `None` for a note that names no event.
+    pub fn event(&self) -> Option<&'static str> {
+        match self {
+            Note::Event(name, _) => Some(name),
+            Note::Then(notes) => notes.first().and_then(Note::event),
+            Note::Text(_) => None,
+            Note::Say(key, _) => event_of(*key),
+        }
+    }
+
     /// This note, then `more`.
     #[must_use]
     pub fn then(self, more: Note) -> Self {
@@ -41,6 +62,38 @@ impl Note {
             first => Note::Then(vec![first, more]),
         }
     }
+}
+
+/// The event a sentence of the string table tells, when it tells one by itself.
+fn event_of(key: S) -> Option<&'static str> {
+    Some(match key {
+        S::EvConnecting => "connecting",
+        S::EvConnected | S::EvClientConnected => "connected",
+        S::EvListening => "listening",
+        S::EvBound => "bound",
+        S::EvReconnecting => "reconnecting",
+        S::EvPeerFinished => "peer-finished",
+        S::EvStoppedListening => "stopped-listening",
+        S::EvDropped => "dropped",
+        S::EvJoined => "joined",
+        S::EvLeftGroup => "left-group",
+        S::EvRelayPair => "relay-pair",
+        S::EvRelayEnded => "relay-ended",
+        S::EvRelayCut => "relay-cut",
+        S::EvSecured => "tls",
+        S::EvPeerCert | S::EvNoPeerCert => "certificate",
+        S::EvWsPing => "ws-ping",
+        S::EvWsPong => "ws-pong",
+        S::EvFileSent => "file-sent",
+        S::EvFileStopped => "file-stopped",
+        S::EvUdpClosed => "closed",
+        S::EvRecorded => "recorded",
+        S::ConnectCancelled => "cancelled",
+        S::SavedRecords | S::SavedPackets => "saved",
+        S::EvScriptPassed => "script-passed",
+        S::EvScriptFailed => "script-failed",
+        _ => return None,
+    })
 }
 
 /// An argument of a note: any value that displays (an address, a number, an error).
@@ -74,6 +127,7 @@ impl fmt::Display for Note {
             }
             Note::Text(text) => f.write_str(text),
             Note::Then(notes) => notes.iter().try_for_each(|n| write!(f, "{n}")),
+            Note::Event(_, note) => write!(f, "{note}"),
         }
     }
 }

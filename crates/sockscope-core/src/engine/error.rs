@@ -9,6 +9,45 @@ use std::time::Duration;
 use super::ConnId;
 use crate::i18n::{S, t, tf};
 
+impl EngineError {
+    /// The machine name of what failed, stable across languages and versions (`refused`,
+    /// `timeout` …), for `--json` and scripts.
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            EngineError::Connect { source, .. }
+                if source.kind() == io::ErrorKind::ConnectionRefused =>
+            {
+                "refused"
+            }
+            EngineError::Connect { .. } => "connect-failed",
+            EngineError::ConnectTimeout { .. } => "timeout",
+            EngineError::GaveUp { .. } => "gave-up",
+            EngineError::Bind { .. } => "bind-failed",
+            EngineError::Send { .. } => "send-failed",
+            EngineError::SendQueueFull { .. } => "send-queue-full",
+            EngineError::NotConnected => "not-connected",
+            EngineError::Tls { .. } | EngineError::TlsSetup(_) => "tls-failed",
+            EngineError::WebSocket { .. } => "ws-failed",
+            _ => "error",
+        }
+    }
+
+    /// The address the failure concerns, when it names one.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        match self {
+            EngineError::Bind { addr, .. }
+            | EngineError::Connect { addr, .. }
+            | EngineError::ConnectTimeout { addr, .. }
+            | EngineError::GaveUp { addr, .. } => Some(*addr),
+            EngineError::Send { peer, .. }
+            | EngineError::SendQueueFull { peer, .. }
+            | EngineError::Tls { peer, .. }
+            | EngineError::WebSocket { peer, .. } => Some(*peer),
+            _ => None,
+        }
+    }
+}
+
 /// Something the engine could not do.
 #[derive(Debug)]
 pub enum EngineError {

@@ -32,6 +32,24 @@ pub struct Engine {
     vars: SharedVars,
 }
 
+/// How an engine starts, beside its settings.
+#[derive(Clone, Copy, Debug)]
+pub struct StartOptions {
+    /// The id of its first connection.
+    pub first_conn: ConnId,
+    /// Keep a connection whose peer finished sending, from the first read on.
+    pub keep_half_closed: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            first_conn: ConnId(1),
+            keep_half_closed: false,
+        }
+    }
+}
+
 impl Engine {
     /// Starts the session's I/O thread. Binding and connecting happen on that thread; their
     /// outcome arrives at `sink` as events (`Listening`, `Connected`, or `Error` then
@@ -44,19 +62,21 @@ impl Engine {
         sink: Box<dyn Sink>,
         notify: Notify,
     ) -> io::Result<Engine> {
-        Self::start_from(config, vars, buffers, sink, notify, ConnId(1))
+        Self::start_with(config, vars, buffers, sink, notify, StartOptions::default())
     }
 
-    /// [`start`](Self::start), numbering connections from `first_conn`: a session that opens
-    /// again continues where its last engine stopped, so an id in its log names one
-    /// connection.
-    pub fn start_from(
+    /// [`start`](Self::start) with `options`: where its connection ids start (a session
+    /// that opens again continues where its last engine stopped, so an id in its log names
+    /// one connection), and whether half-closed connections are kept from the first read on
+    /// (as [`Command::KeepHalfClosed`] would from when it arrives: a peer that finishes
+    /// sending right at connect could end the connection before the command did).
+    pub fn start_with(
         config: SessionConfig,
         vars: SharedVars,
         buffers: Buffers,
         sink: Box<dyn Sink>,
         notify: Notify,
-        first_conn: ConnId,
+        options: StartOptions,
     ) -> io::Result<Engine> {
         let (commands_tx, commands_rx) = crossbeam_channel::unbounded();
         let name = config.mode.thread_name();
@@ -67,8 +87,9 @@ impl Engine {
             buffers,
             sink,
             notify,
-            first_conn,
+            options.first_conn,
         )?;
+        io.keep_half_closed(options.keep_half_closed);
         let waker = io.waker();
         // What the I/O thread words itself (a rule's failure) is in the owner's language.
         let lang = crate::i18n::lang();

@@ -112,6 +112,11 @@ impl Io {
         })
     }
 
+    /// Keeps connections whose peer finished sending, from the start.
+    pub fn keep_half_closed(&mut self, keep: bool) {
+        self.opts.keep_half_closed = keep;
+    }
+
     pub fn waker(&self) -> Arc<Waker> {
         Arc::clone(&self.waker)
     }
@@ -493,6 +498,11 @@ impl Io {
             }
             Command::Listen(addr) => self.listen(addr),
             Command::KeepHalfClosed(keep) => self.opts.keep_half_closed = keep,
+            Command::FinishSending(to) => {
+                for token in self.route(&to) {
+                    self.call(token, |link, cx| link.finish(cx));
+                }
+            }
             Command::SetFraming(framing) => {
                 let tokens: Vec<Token> = self.conns.values().copied().collect();
                 for token in tokens {

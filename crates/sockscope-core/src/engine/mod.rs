@@ -21,7 +21,7 @@ pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use auto::{Pace, Reply, Schedule};
 pub use buffers::Buffers;
 pub use error::EngineError;
-pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
+pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, StartOptions, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use link::WsOp;
 pub use link::ws::WsProblem;

@@ -291,6 +291,10 @@ pub enum Command {
     /// When a peer stops sending (a read returns 0: it shut down its sending side, or closed),
     /// keep the connection open for sending (`true`), or close it (`false`, the default).
     KeepHalfClosed(bool),
+    /// TCP: finish sending to `to` (shut down our write side, as `nc -N` at the end of its
+    /// input) once what is queued is written; what the peer sends still arrives, and the
+    /// connection ends when the peer finishes too.
+    FinishSending(Target),
     /// Start sending on a timer (cyclic send or a sequence), replacing any running one.
     StartSchedule(Schedule),
     /// Stop the timer.

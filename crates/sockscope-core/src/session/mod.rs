@@ -73,6 +73,8 @@ struct Folder {
     shared: Arc<Shared>,
     buffers: Buffers,
     notify: Notify,
+    /// Where a copy of every received byte goes, when the owner asked for one.
+    tap: Option<TapSender>,
 }
 
 impl Folder {
@@ -80,6 +82,9 @@ impl Folder {
         let mut received = 0;
         for (at, event) in events {
             received += crate::engine::rx_len(&event);
+            if let Some(tap) = &self.tap {
+                tap.copy(&event);
+            }
             if let Some(spent) = capture.apply_at(at, event) {
                 self.buffers.give(spent);
             }
@@ -113,12 +118,61 @@ impl Folder {
     }
 }
 
+/// A copy of every received byte, in order, for an owner that must not lose one to the log's
+/// cap (`sockscope connect --pipe` writes them to stdout). Bytes not taken yet count as the
+/// session's backlog: past its bound the engine stops reading, and TCP slows the peer.
+pub struct RxTap {
+    chunks: Receiver<Vec<u8>>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl RxTap {
+    /// The next received bytes, waiting at most `timeout`; `None` if none came.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Vec<u8>> {
+        let chunk = self.chunks.recv_timeout(timeout).ok()?;
+        self.pending.fetch_sub(chunk.len(), Ordering::Relaxed);
+        Some(chunk)
+    }
+
+    /// The next received bytes if some are there now.
+    pub fn try_recv(&self) -> Option<Vec<u8>> {
+        let chunk = self.chunks.try_recv().ok()?;
+        self.pending.fetch_sub(chunk.len(), Ordering::Relaxed);
+        Some(chunk)
+    }
+}
+
+/// The collector's side of an [`RxTap`].
+#[derive(Clone)]
+struct TapSender {
+    chunks: Sender<Vec<u8>>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl TapSender {
+    /// Copies the received bytes of `event` (each byte once: messages and raw reads, not the
+    /// frames cut from them).
+    fn copy(&self, event: &Event) {
+        if let Event::Data(data) = event
+            && data.dir == crate::engine::Direction::Rx
+            && data.conn.is_some()
+            && data.kind.counts_bytes()
+            && !data.bytes.is_empty()
+        {
+            self.pending.fetch_add(data.bytes.len(), Ordering::Relaxed);
+            let _ = self.chunks.send(data.bytes.clone());
+        }
+    }
+}
+
 /// The engine's sink: hands each round to the collector thread. The I/O thread never waits
 /// for the capture's lock (a frame, a search slice); what it has handed over and the
 /// collector has not folded yet counts as in flight.
 struct CollectorSink {
     batches: Option<Sender<Vec<Stamped>>>,
     in_flight: Arc<AtomicUsize>,
+    /// Bytes the tap's reader has not taken yet.
+    tapped: Option<Arc<AtomicUsize>>,
     collector: Option<JoinHandle<()>>,
 }
 
@@ -126,6 +180,7 @@ impl CollectorSink {
     fn start(folder: Folder) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let in_flight = Arc::new(AtomicUsize::new(0));
+        let tapped = folder.tap.as_ref().map(|t| Arc::clone(&t.pending));
         let counted = Arc::clone(&in_flight);
         let collector = std::thread::Builder::new()
             .name("sockscope-collector".into())
@@ -133,6 +188,7 @@ impl CollectorSink {
         Ok(Self {
             batches: Some(tx),
             in_flight,
+            tapped,
             collector: Some(collector),
         })
     }
@@ -150,6 +206,10 @@ impl Sink for CollectorSink {
 
     fn backlog(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+            + self
+                .tapped
+                .as_ref()
+                .map_or(0, |t| t.load(Ordering::Relaxed))
     }
 }
 
@@ -182,6 +242,8 @@ pub struct Session {
     framing: Framing,
     /// The export under way, a slice per [`poll`](Self::poll).
     pub exporting: Option<ExportJob>,
+    /// Where received bytes are copied, once [`tap_received`](Self::tap_received) asked.
+    tap: Option<TapSender>,
 }
 
 impl Session {
@@ -198,7 +260,31 @@ impl Session {
             vars: Arc::new(Mutex::new(VarState::new(1, 1))),
             framing: Framing::None,
             exporting: None,
+            tap: None,
         }
+    }
+
+    /// From the next [`open`](Self::open) on, every received byte of a TCP connection is also
+    /// handed, in order, to the returned tap (the log may drop old records at its cap; the
+    /// tap drops nothing). What the tap's reader has not taken counts as backlog, so a slow
+    /// reader slows the peer instead of filling memory.
+    pub fn tap_received(&mut self) -> RxTap {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let pending = Arc::new(AtomicUsize::new(0));
+        self.tap = Some(TapSender {
+            chunks: tx,
+            pending: Arc::clone(&pending),
+        });
+        RxTap {
+            chunks: rx,
+            pending,
+        }
+    }
+
+    /// TCP: finish sending to `to` once what is queued is written (shut down our write side,
+    /// as `nc -N` does at the end of its input); the peer's bytes still arrive.
+    pub fn finish_sending(&self, to: Target) {
+        self.command(Command::FinishSending(to));
     }
 
     /// An idle session set up as `form` says (encoding, raw reads kept, counter).
@@ -246,6 +332,7 @@ impl Session {
             shared: Arc::clone(&self.shared),
             buffers: buffers.clone(),
             notify: Arc::clone(&self.notify),
+            tap: self.tap.clone(),
         };
         let first_conn = {
             let mut capture = self.capture();
@@ -260,20 +347,20 @@ impl Session {
         self.framing = config.framing.clone();
         // The collector tells the owner once it has folded; the engine needs no notify.
         let started = CollectorSink::start(folder).and_then(|sink| {
-            Engine::start_from(
+            Engine::start_with(
                 config,
                 Arc::clone(&self.vars),
                 buffers,
                 Box::new(sink),
                 Arc::new(|| {}),
-                first_conn,
+                crate::engine::StartOptions {
+                    first_conn,
+                    keep_half_closed: keep_half_closed && mode != Mode::Udp,
+                },
             )
         });
         match started {
             Ok(engine) => {
-                if keep_half_closed && mode != Mode::Udp {
-                    engine.command(Command::KeepHalfClosed(true));
-                }
                 self.engine = Some(engine);
                 Ok(())
             }
@@ -606,10 +693,16 @@ impl Session {
             Ok(false) => {}
             Ok(true) => {
                 let (written, missed) = job.exporter.counts();
-                let mut note = Note::say(
-                    S::SavedRecords,
-                    [arg(written), arg(job.path.display().to_string())],
-                );
+                let path = job.path.display().to_string();
+                let mut note = if job.exporter.format() == ExportFormat::Pcap {
+                    // A pcap holds the data records: its count is theirs, not the log's.
+                    Note::say(
+                        S::SavedPackets,
+                        [arg(job.exporter.data_written()), arg(path)],
+                    )
+                } else {
+                    Note::say(S::SavedRecords, [arg(written), arg(path)])
+                };
                 if missed > 0 {
                     note = note
                         .then(Note::text("; "))

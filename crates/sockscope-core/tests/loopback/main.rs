@@ -13,6 +13,7 @@ mod automation;
 mod capture;
 mod faults;
 mod framing;
+mod half_close;
 mod relay;
 mod sending;
 mod simulators;

@@ -20,7 +20,7 @@ pub struct Cli {
     /// A session profile (.ron) to open in the window.
     pub profile: Option<PathBuf>,
     /// Language of what is printed (default: the system's).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, display_order = 10_000)]
     pub lang: Option<LangArg>,
 }
 
@@ -36,8 +36,9 @@ pub enum LangArg {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Connect to a TCP server, send, and check the reply (exit 0 matched, 1 not, 2 bad input
-    /// or a failed connect).
+    /// Connect to a TCP server, send, and check the reply, or pipe stdin and stdout through it
+    /// (exit 0 matched or every byte went, 1 not matched or a transfer cut, 2 bad input or a
+    /// failed connect, 130 Ctrl+C during --pipe, 141 stdout closed).
     Connect(ConnectArgs),
     /// Listen for TCP clients and print every event and message.
     Listen(ListenArgs),
@@ -134,7 +135,11 @@ pub struct View {
     /// Show payloads as hex.
     #[arg(long)]
     pub hex: bool,
-    /// One JSON object per line (time, kind, peer, length, hex, text) instead of human lines.
+    /// Show payloads as a hex dump: offset, 16 bytes in hex and the same as ASCII.
+    #[arg(long, conflicts_with = "hex")]
+    pub hexdump: bool,
+    /// One JSON object per line instead of human lines; keys: time, kind, event, text, peer,
+    /// conn, and for data len, hex, partial (README: "--json keys").
     #[arg(long)]
     pub json: bool,
 }
@@ -194,16 +199,23 @@ pub struct ConnectArgs {
     /// What the reply must hold.
     #[command(flatten)]
     pub expect: Expect,
-    /// How long the connect, and then the expected reply, may take.
+    /// How long the connect, and then the expected reply, may take; with --pipe, how long
+    /// nothing may move after stdin ended (`5`, `5s`, `300ms`).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Without an expectation: stop once nothing arrived for this long after sending.
-    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "300ms", value_parser = parse_duration, conflicts_with = "pipe")]
     pub idle: Duration,
-    /// Like ncat: what stdin gives is sent as it comes, what arrives goes to stdout as raw
-    /// bytes; ends when the peer closes, or --timeout after stdin ends.
-    #[arg(long)]
+    /// Like `nc -N`: stdin is sent as it comes, what arrives goes to stdout as raw bytes. At
+    /// the end of stdin the sending side is shut down (half-close) and the reply read until
+    /// the peer closes; a peer's half-close does not stop what we send. Exit 0 only when
+    /// every byte went both ways.
+    #[arg(long, conflicts_with_all = ["send_file", "json", "hex", "hexdump", "reconnect"])]
     pub pipe: bool,
+    /// With --pipe, as ncat does by default: keep our sending side open at the end of stdin
+    /// and wait for the peer to close.
+    #[arg(long, requires = "pipe")]
+    pub no_shutdown: bool,
     /// Connect again after a refused connect or a drop, first after this long (`1s`); each
     /// wait after that is the one before times --backoff, at most --max-wait.
     #[arg(long, value_name = "INTERVAL", value_parser = parse_duration)]
@@ -214,12 +226,13 @@ pub struct ConnectArgs {
     /// Reconnect: the longest wait.
     #[arg(long, default_value = "30s", value_parser = parse_duration, requires = "reconnect")]
     pub max_wait: Duration,
-    /// Reconnect: give up after this many tries (0 = never).
+    /// Reconnect: give up after this many new tries, the first connect not counted (0 =
+    /// never): `--max-tries 3` connects at most 4 times, as the window counts them.
     #[arg(long, default_value = "0", requires = "reconnect")]
     pub max_tries: u32,
     /// TLS.
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: ClientTls,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
@@ -268,56 +281,85 @@ pub struct ListenArgs {
     /// Speak WebSocket to every client (with --tls: wss://); each message is one record.
     #[arg(long)]
     pub ws: bool,
+    /// Take one client and end when it leaves (others are refused meanwhile).
+    #[arg(long)]
+    pub once: bool,
+    /// Like `ncat -l`: the first client only; stdin is sent to it as it comes and what it
+    /// sends goes to stdout as raw bytes; half-close as `connect --pipe`.
+    #[arg(long, conflicts_with_all = ["echo", "reply", "reply_hex", "json", "hex", "hexdump", "count", "ws"])]
+    pub pipe: bool,
+    /// With --pipe: keep our sending side open at the end of stdin.
+    #[arg(long, requires = "pipe")]
+    pub no_shutdown: bool,
+    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`).
+    #[arg(long, default_value = "5s", value_parser = parse_duration, requires = "pipe")]
+    pub timeout: Duration,
     /// TLS.
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: ServerTls,
     /// How received data is read and shown.
     #[command(flatten)]
     pub view: View,
 }
 
-/// TLS on a TCP client or server.
+/// TLS on a TCP client (`connect`).
 #[derive(Debug, Args, Default)]
-pub struct TlsArgs {
-    /// Speak TLS (client: verify against the system's roots unless --ca or --insecure;
-    /// server: a self-signed certificate unless --cert and --key).
+pub struct ClientTls {
+    /// Speak TLS, verifying the server against the system's roots unless --ca or --insecure
+    /// (a wss:// URL is TLS without it).
     #[arg(long)]
     pub tls: bool,
-    /// Client: verify the server against the CA certificates in this PEM file.
+    /// Verify the server against the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Client: do not verify the server's certificate at all.
+    /// Do not verify the server's certificate at all.
     #[arg(long, conflicts_with = "ca")]
     pub insecure: bool,
-    /// Client: the server name sent (SNI) and checked (default: the address connected to).
+    /// The server name sent (SNI) and checked (default: the address connected to).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
-    /// ALPN protocol to offer (client) or accept (server); repeat for more.
-    #[arg(long, value_name = "PROTOCOL", requires = "tls")]
+    /// ALPN protocol to offer; repeat for more.
+    #[arg(long, value_name = "PROTOCOL")]
     pub alpn: Vec<String>,
-    /// Client: a certificate to present; server: its certificate chain (PEM).
-    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    /// A client certificate to present (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
     pub cert: Option<PathBuf>,
     /// The key of --cert (PEM).
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
-    /// Server: the names and addresses of the self-signed certificate (comma-separated).
-    #[arg(long, value_name = "NAMES", default_value = "localhost,127.0.0.1,::1")]
-    pub self_signed: String,
-    /// Server: require client certificates signed by a CA in this PEM file.
-    #[arg(long, value_name = "FILE", requires = "tls")]
-    pub client_ca: Option<PathBuf>,
 }
 
-impl TlsArgs {
-    /// The settings the flags describe, for a client (`server` false) or a server.
-    pub fn settings(&self, server: bool) -> Option<sockscope_core::engine::TlsSettings> {
-        self.tls.then(|| self.settings_forced(server))
+impl ClientTls {
+    /// TLS flags given without TLS (no --tls, no wss:// URL) would do nothing: they are
+    /// refused with a sentence instead.
+    pub fn check(&self, wss: bool) -> Result<(), String> {
+        if self.tls || wss {
+            return Ok(());
+        }
+        let given = [
+            (self.ca.is_some(), "--ca"),
+            (self.insecure, "--insecure"),
+            (self.sni.is_some(), "--sni"),
+            (!self.alpn.is_empty(), "--alpn"),
+            (self.cert.is_some(), "--cert"),
+        ];
+        match given.iter().find(|(on, _)| *on) {
+            Some((_, flag)) => Err(sockscope_core::i18n::tf(
+                sockscope_core::i18n::S::CliNeedsTls,
+                &[flag],
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The settings the flags describe, when --tls is given.
+    pub fn settings(&self) -> Option<sockscope_core::engine::TlsSettings> {
+        self.tls.then(|| self.settings_forced())
     }
 
     /// The settings, with TLS on whatever --tls says (wss:// URLs).
-    pub fn settings_forced(&self, server: bool) -> sockscope_core::engine::TlsSettings {
-        use sockscope_core::engine::{ServerCert, TlsSettings, Verify};
+    pub fn settings_forced(&self) -> sockscope_core::engine::TlsSettings {
+        use sockscope_core::engine::{TlsSettings, Verify};
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         TlsSettings {
             verify: match (&self.ca, self.insecure) {
@@ -327,18 +369,45 @@ impl TlsArgs {
             },
             server_name: self.sni.clone().unwrap_or_default(),
             alpn: self.alpn.clone(),
-            client_cert: if server {
-                String::new()
-            } else {
-                path(&self.cert).unwrap_or_default()
-            },
-            client_key: if server {
-                String::new()
-            } else {
-                path(&self.key).unwrap_or_default()
-            },
+            client_cert: path(&self.cert).unwrap_or_default(),
+            client_key: path(&self.key).unwrap_or_default(),
+            ..TlsSettings::default()
+        }
+    }
+}
+
+/// TLS on a TCP server (`listen`).
+#[derive(Debug, Args, Default)]
+pub struct ServerTls {
+    /// Speak TLS: a self-signed certificate unless --cert and --key.
+    #[arg(long)]
+    pub tls: bool,
+    /// ALPN protocol to accept; repeat for more.
+    #[arg(long, value_name = "PROTOCOL", requires = "tls")]
+    pub alpn: Vec<String>,
+    /// The certificate chain to present (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// The key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// The names and addresses of the self-signed certificate (comma-separated).
+    #[arg(long, value_name = "NAMES", default_value = "localhost,127.0.0.1,::1")]
+    pub self_signed: String,
+    /// Require client certificates signed by a CA in this PEM file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub client_ca: Option<PathBuf>,
+}
+
+impl ServerTls {
+    /// The settings the flags describe, when --tls is given.
+    pub fn settings(&self) -> Option<sockscope_core::engine::TlsSettings> {
+        use sockscope_core::engine::{ServerCert, TlsSettings};
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        self.tls.then(|| TlsSettings {
+            alpn: self.alpn.clone(),
             server_cert: match (path(&self.cert), path(&self.key)) {
-                (Some(cert), Some(key)) if server => ServerCert::Files { cert, key },
+                (Some(cert), Some(key)) => ServerCert::Files { cert, key },
                 _ => ServerCert::SelfSigned(
                     self.self_signed
                         .split(',')
@@ -347,16 +416,18 @@ impl TlsArgs {
                 ),
             },
             client_ca: path(&self.client_ca).unwrap_or_default(),
-        }
+            ..TlsSettings::default()
+        })
     }
 }
 
 /// `sockscope udp`.
 #[derive(Debug, Args)]
 pub struct UdpArgs {
-    /// Where to bind: PORT, or IP:PORT (default: any free port on all interfaces).
-    #[arg(long, value_parser = parse_bind, default_value = "0")]
-    pub bind: std::net::SocketAddr,
+    /// Where to bind: PORT, or IP:PORT (default: any free port on all interfaces of the
+    /// family of --to: 0.0.0.0, or [::] for an IPv6 --to).
+    #[arg(long, value_parser = parse_bind)]
+    pub bind: Option<std::net::SocketAddr>,
     /// Where datagrams go: HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,
@@ -378,6 +449,15 @@ pub struct UdpArgs {
     /// Stop after this long (without an expectation).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Send every datagram back to its sender.
+    #[arg(long, conflicts_with_all = ["reply", "reply_hex"])]
+    pub echo: bool,
+    /// Answer every datagram with this text (escapes work).
+    #[arg(long, value_name = "TEXT", conflicts_with = "reply_hex")]
+    pub reply: Option<String>,
+    /// Answer every datagram with these bytes.
+    #[arg(long, value_name = "HEX")]
+    pub reply_hex: Option<String>,
     /// Join a multicast group: GROUP, GROUP%INTERFACE, or SOURCE@GROUP%INTERFACE
     /// (source-specific); repeat for more (`--join 239.1.2.3%eth0 --join ff15::7%eth0`).
     #[arg(long, value_name = "GROUP", value_parser = parse_group)]
@@ -464,6 +544,10 @@ pub struct RunArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+    /// Send the profile's quick command of this name once the session is open; repeat for
+    /// more (they go in order).
+    #[arg(long, value_name = "NAME")]
+    pub quick: Vec<String>,
 }
 
 /// `sockscope test`.
@@ -506,9 +590,14 @@ pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
     number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
 }
 
-/// `2s`, `100ms`, `1m`, `1h30m`.
+/// `2s`, `100ms`, `1m`, `1h30m`; a bare number is seconds (`5`, `0.5`), as ncat's `-w 5`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("'{text}': {e}"))
+    let trimmed = text.trim();
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("'{text}': not a length of time"));
+    }
+    humantime::parse_duration(trimmed).map_err(|e| format!("'{text}': {e}"))
 }
 
 fn parse_encoding(text: &str) -> Result<TextEncoding, String> {

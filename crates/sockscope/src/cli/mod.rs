@@ -1,12 +1,18 @@
-//! The command line: `sockscope connect | listen | udp | run`, on the same core session as the
-//! window, printing the same words (human lines, or `--json` lines for machines).
+//! The command line: `sockscope connect | listen | udp | relay | run | test | bench`, on the
+//! same core session as the window, printing the same words (human lines, or `--json` lines
+//! for machines).
 //!
-//! Exit codes: 0 done (an expectation matched, or nothing was expected and the send worked),
-//! 1 an expectation was not met in time, 2 bad input or a socket that could not be opened —
-//! each with a sentence on stderr.
+//! Exit codes (the README's command-line section says the same): 0 done (an expectation
+//! matched, or nothing was expected and every byte went), 1 an expectation was not met, or a
+//! transfer was cut (a reset, a peer that stopped reading, a connection that ended before all
+//! was sent), 2 bad input or a socket that could not be opened, 130 stopped by Ctrl+C in the
+//! middle of a `--pipe` transfer, 141 stdout was closed by its reader (`| head`) — each but
+//! the last with a sentence on stderr.
 
 pub mod args;
+mod connect;
 mod hits;
+mod locale;
 mod print;
 mod test;
 
@@ -32,10 +38,14 @@ use print::Printer;
 
 /// The command worked (or matched).
 pub const OK: i32 = 0;
-/// An expectation was not met in time.
+/// An expectation was not met in time, or a transfer was cut.
 pub const NOT_MATCHED: i32 = 1;
 /// Bad input, or a socket that could not be opened.
 pub const BAD_INPUT: i32 = 2;
+/// Ctrl+C stopped a `--pipe` transfer in the middle (128 + SIGINT, as shells count it).
+pub const INTERRUPTED: i32 = 130;
+/// Stdout was closed by its reader (128 + SIGPIPE, as `yes | head` ends `yes`).
+pub const OUTPUT_CLOSED: i32 = 141;
 
 /// How often the loops look at the session when nothing wakes them.
 const STEP: Duration = Duration::from_millis(50);
@@ -61,7 +71,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let zh_asked = args
+        .windows(2)
+        .any(|w| w.first().is_some_and(|a| a == "--lang") && w.get(1).is_some_and(|v| v == "zh"))
+        || args.iter().any(|a| a == "--lang=zh");
+    match Cli::try_parse_from(&args) {
         Ok(Cli {
             command: Some(command),
             lang,
@@ -72,7 +87,21 @@ where
                 Some(args::LangArg::En) => Lang::En,
                 None => system_lang(),
             });
-            execute(command, io)
+            match locale::encoding().filter(|_| writes_text(&command)) {
+                Some(encoding) => {
+                    let mut stdout = locale::Transcode::new(&mut *io.stdout, encoding);
+                    let mut stderr = locale::Transcode::new(&mut *io.stderr, encoding);
+                    let mut text_io = Io {
+                        stdin: std::mem::replace(&mut io.stdin, Box::new(std::io::empty())),
+                        stdin_is_terminal: io.stdin_is_terminal,
+                        stdout: &mut stdout,
+                        stderr: &mut stderr,
+                        stop: Arc::clone(&io.stop),
+                    };
+                    execute(command, &mut text_io)
+                }
+                None => execute(command, io),
+            }
         }
         Ok(_) => {
             let _ = writeln!(io.stderr, "{}", Cli::command_help());
@@ -80,7 +109,10 @@ where
         }
         Err(e) => {
             let code = if e.use_stderr() { BAD_INPUT } else { OK };
-            let text = e.render().to_string();
+            let text = match chinese_error(&e, zh_asked) {
+                Some(zh) => zh,
+                None => e.render().to_string(),
+            };
             let out: &mut dyn Write = if e.use_stderr() { io.stderr } else { io.stdout };
             let _ = write!(out, "{text}");
             code
@@ -88,11 +120,135 @@ where
     }
 }
 
+/// Clap's error in Chinese, when the output is (`--lang zh`, or a Chinese system without
+/// `--lang`): the common kinds, with the argument and value clap found; `None` for the rest
+/// (and for help and version, which are not errors).
+fn chinese_error(e: &clap::Error, zh_asked: bool) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !e.use_stderr() || !(zh_asked || system_lang() == Lang::Zh) {
+        return None;
+    }
+    let lang = i18n::lang();
+    i18n::set_lang(Lang::Zh);
+    let value = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(list)) => list.join(", "),
+        _ => String::new(),
+    };
+    let sentence = match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let near = value(ContextKind::SuggestedArg);
+            let near = if near.is_empty() {
+                String::new()
+            } else {
+                tf(S::CliDidYouMean, &[&near])
+            };
+            Some(tf(
+                S::CliUnknownArgument,
+                &[&value(ContextKind::InvalidArg), &near],
+            ))
+        }
+        ErrorKind::ArgumentConflict => Some(tf(
+            S::CliArgumentConflict,
+            &[
+                &value(ContextKind::InvalidArg),
+                &value(ContextKind::PriorArg),
+            ],
+        )),
+        ErrorKind::MissingRequiredArgument => Some(tf(
+            S::CliMissingArgument,
+            &[&value(ContextKind::InvalidArg)],
+        )),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => Some(tf(
+            S::CliInvalidValue,
+            &[
+                &value(ContextKind::InvalidValue),
+                &value(ContextKind::InvalidArg),
+            ],
+        )),
+        _ => None,
+    };
+    // A value parser's own reason (an address, a duration) follows, as clap shows it.
+    let reason = std::error::Error::source(e).map_or_else(String::new, |r| format!(": {r}"));
+    let out = sentence.map(|s| format!("{s}{reason}\n{}\n", t(S::CliSeeHelp)));
+    i18n::set_lang(lang);
+    out
+}
+
 impl Cli {
     fn command_help() -> String {
         <Cli as clap::CommandFactory>::command()
             .render_help()
             .to_string()
+    }
+}
+
+/// The command names, for "did you mean" (main.rs asks before clap sees a mistyped one).
+pub fn command_names() -> Vec<String> {
+    <Cli as clap::CommandFactory>::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
+
+/// `word` is no command: the sentence that says so, with the nearest command when one is close
+/// (`lsiten` → `listen`, `conect` → `connect`).
+pub fn unknown_command(word: &str) -> String {
+    let near = command_names()
+        .into_iter()
+        .map(|name| (edit_distance(word, &name), name))
+        .filter(|(d, name)| *d <= 2.max(name.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| tf(S::CliDidYouMean, &[&name]))
+        .unwrap_or_default();
+    tf(S::CliUnknownCommand, &[&word, &near])
+}
+
+/// Levenshtein distance, counting a swap of two neighbours as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    let at = |i: usize, j: usize| i * width + j;
+    for i in 0..=a.len() {
+        if let Some(cell) = d.get_mut(at(i, 0)) {
+            *cell = i;
+        }
+    }
+    for j in 0..=b.len() {
+        if let Some(cell) = d.get_mut(at(0, j)) {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let get = |i, j| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+            let same = a.get(i - 1) == b.get(j - 1);
+            let mut best = (get(i - 1, j) + 1)
+                .min(get(i, j - 1) + 1)
+                .min(get(i - 1, j - 1) + usize::from(!same));
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
+                best = best.min(get(i - 2, j - 2) + 1);
+            }
+            if let Some(cell) = d.get_mut(at(i, j)) {
+                *cell = best;
+            }
+        }
+    }
+    d.last().copied().unwrap_or(0)
+}
+
+/// Whether `command` writes text for people (transcoded to a locale that is not UTF-8), not
+/// raw bytes (`--pipe`) or JSON.
+fn writes_text(command: &Command) -> bool {
+    match command {
+        Command::Connect(a) => !a.pipe && !a.view.json,
+        Command::Listen(a) => !a.pipe && !a.view.json,
+        Command::Udp(a) => !a.view.json,
+        Command::Relay(a) => !a.view.json,
+        Command::Run(a) => !a.json,
+        Command::Bench(a) => !a.json,
+        Command::Test(_) => true,
     }
 }
 
@@ -104,7 +260,7 @@ pub fn system_lang() -> Lang {
 /// Runs one command.
 pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
     let result = match command {
-        Command::Connect(args) => connect(&args, io),
+        Command::Connect(args) => connect::connect(&args, io),
         Command::Listen(args) => listen(&args, io),
         Command::Udp(args) => udp(&args, io),
         Command::Run(args) => run_profile(&args, io),
@@ -128,36 +284,76 @@ fn bad(sentence: impl Into<String>) -> Failure {
     Failure(BAD_INPUT, sentence.into())
 }
 
-/// `HOST:PORT` as an address (names are looked up).
-fn resolve(text: &str) -> Result<SocketAddr, Failure> {
+/// `HOST:PORT` as an address (names are looked up). `default_port` is taken when the text has
+/// none (a WebSocket URL's 80 or 443); else a missing port is said.
+fn resolve_with(text: &str, default_port: Option<u16>) -> Result<SocketAddr, Failure> {
     let text = text.trim();
     if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
+        return dialable(addr, text);
     }
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(bad(tf(S::CliNotHostPort, &[&text])));
+    if let Some(scheme) = text.split_once("://").map(|(s, _)| s) {
+        return Err(bad(tf(S::CliUnknownScheme, &[&text, &scheme])));
+    }
+    // `[v6]`, `[v6]:port`; an opening bracket must be closed.
+    let (host, port) = if let Some(inner) = text.strip_prefix('[') {
+        let Some((ip, after)) = inner.split_once(']') else {
+            return Err(bad(tf(S::CliNoClosingBracket, &[&text])));
+        };
+        match (after.strip_prefix(':'), after.is_empty()) {
+            (Some(port), _) => (ip, Some(port)),
+            (None, true) => (ip, None),
+            (None, false) => return Err(bad(tf(S::CliNotHostPort, &[&text]))),
+        }
+    } else if text.matches(':').count() > 1 {
+        // A bare IPv6 address: its port needs brackets.
+        return Err(bad(tf(S::CliV6NeedsBrackets, &[&text])));
+    } else {
+        match text.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        }
     };
-    let port = sockscope_core::engine::parse_port(port).map_err(|e| bad(e.to_string()))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.trim().is_empty() {
+        return Err(bad(tf(S::CliNoHost, &[&text])));
+    }
+    let port = match (port, default_port) {
+        (Some(port), _) if port.trim().is_empty() => {
+            return Err(bad(tf(S::CliNoPort, &[&text])));
+        }
+        (Some(port), _) => {
+            sockscope_core::engine::parse_port(port).map_err(|e| bad(format!("'{text}': {e}")))?
+        }
+        (None, Some(port)) => port,
+        (None, None) => return Err(bad(tf(S::CliNotHostPort, &[&text]))),
+    };
     // Something that looks like an address but is not one says what is wrong with it.
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') {
         let ip = sockscope_core::engine::parse_ip(host).map_err(|e| bad(e.to_string()))?;
-        return Ok(SocketAddr::new(ip, port));
+        return dialable(SocketAddr::new(ip, port), text);
     }
-    (host, port)
+    let addr = (host, port)
         .to_socket_addrs()
         .map_err(|e| bad(tf(S::CliCannotResolve, &[&host, &e])))?
         .next()
-        .ok_or_else(|| bad(tf(S::CliCannotResolve, &[&host, &"no address"])))
+        .ok_or_else(|| bad(tf(S::CliCannotResolve, &[&host, &"no address"])))?;
+    dialable(addr, text)
 }
 
-/// The payload of `--send` / `--send-hex`, or stdin's bytes when neither (nor a file) is given.
-fn payload_of(
-    send: &args::Send,
-    encoding: TextEncoding,
-    io: &mut Io<'_>,
-    stdin_too: bool,
-) -> Result<Option<Payload>, Failure> {
+/// Port 0 is "any port" when binding, never a server's port.
+fn dialable(addr: SocketAddr, text: &str) -> Result<SocketAddr, Failure> {
+    if addr.port() == 0 {
+        return Err(bad(tf(S::CliPortZero, &[&text])));
+    }
+    Ok(addr)
+}
+
+/// `HOST:PORT` as an address (names are looked up).
+fn resolve(text: &str) -> Result<SocketAddr, Failure> {
+    resolve_with(text, None)
+}
+
+/// The payload of `--send` / `--send-hex`, if given.
+fn payload_of(send: &args::Send, encoding: TextEncoding) -> Result<Option<Payload>, Failure> {
     let spec = |mode| SendSpec {
         mode,
         encoding,
@@ -167,23 +363,33 @@ fn payload_of(
         Payload::parse(text, &spec(InputMode::Escapes))
     } else if let Some(hex) = &send.send_hex {
         Payload::parse(hex, &spec(InputMode::Hex))
-    } else if send.send_file.is_none() && stdin_too && !io.stdin_is_terminal {
-        let mut bytes = Vec::new();
-        io.stdin
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(tf(S::CliStdin, &[&e])))?;
-        if bytes.is_empty() {
-            return Ok(None);
-        }
-        Ok(Payload::bytes(bytes))
     } else {
         return Ok(None);
     };
     parsed.map(Some).map_err(|e| bad(e.to_string()))
 }
 
+/// All of stdin, for the commands that send it as one message (`udp`): `None` when stdin is a
+/// terminal or empty.
+fn stdin_message(io: &mut Io<'_>) -> Result<Option<Payload>, Failure> {
+    if io.stdin_is_terminal {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    match io.stdin.read_to_end(&mut bytes) {
+        // No stdin at all (closed): nothing to send.
+        Err(_) if bytes.is_empty() => return Ok(None),
+        Err(e) => return Err(bad(tf(S::CliStdin, &[&e]))),
+        Ok(_) => {}
+    }
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Payload::bytes(bytes)))
+}
+
 /// The expectation of `--expect*`, if any.
-fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Matcher>, Failure> {
+fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Feed>, Failure> {
     let made = if let Some(text) = &expect.expect {
         Expect::text(text, encoding)
     } else if let Some(hex) = &expect.expect_hex {
@@ -193,7 +399,7 @@ fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Ma
     } else {
         return Ok(None);
     };
-    made.map(|e| Some(Matcher::new(e, encoding)))
+    made.map(|e| Some(Feed::new(Matcher::new(e, encoding))))
         .map_err(|e| bad(e.to_string()))
 }
 
@@ -213,7 +419,8 @@ fn check_file(path: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A session with the view's encoding, opened on `config`.
+/// A session with the view's encoding, opened on `config` (TCP: a peer's half-close is kept,
+/// as the README says: what we still send goes on).
 fn open(config: SessionConfig, encoding: TextEncoding) -> Session {
     let mut session = Session::new(Arc::new(|| {}));
     {
@@ -222,12 +429,13 @@ fn open(config: SessionConfig, encoding: TextEncoding) -> Session {
         capture.raw.set_encoding(encoding);
     }
     // A failure to start a thread is in the log like any other error.
-    let _ = session.open(config, false);
+    let _ = session.open(config, true);
     session
 }
 
 /// Waits until the session is listening, connected, or has failed; prints what happened.
-/// Returns the failure's sentence when it did not open.
+/// Returns the failure's sentence when it did not open. A connection that stood and already
+/// ended (a server that sent and closed at once) did open: what it sent is in the log.
 fn wait_open(
     session: &Session,
     printer: &mut Printer<'_>,
@@ -243,6 +451,7 @@ fn wait_open(
     printer.print_new(&capture);
     match (&capture.link, &capture.last_error) {
         (LinkState::Listening(_) | LinkState::Connected { .. }, _) => Ok(()),
+        _ if !capture.locals.conns.is_empty() => Ok(()),
         (_, Some(error)) => Err(bad(error.to_string())),
         _ => Err(bad(tf(
             S::CliNoAnswer,
@@ -251,23 +460,66 @@ fn wait_open(
     }
 }
 
-/// Received bytes of the records `printer` has not fed the matcher yet.
-fn feed(matcher: &mut Matcher, capture: &Capture, from: u64) -> bool {
-    let mut met = false;
-    for record in capture.log.iter_from(from) {
-        if record.kind == RecordKind::Rx {
-            met |= matcher.push(record.bytes);
+/// An expectation and how far the log has been fed to it: from the first record on, whatever
+/// was printed before the waiting began (a banner that came with the connect).
+struct Feed {
+    matcher: Matcher,
+    next: u64,
+    met: bool,
+}
+
+impl Feed {
+    fn new(matcher: Matcher) -> Self {
+        Self {
+            matcher,
+            next: 0,
+            met: false,
         }
     }
-    met
+
+    /// Feeds the received records not fed yet; true once the expectation is met.
+    fn update(&mut self, capture: &Capture) -> bool {
+        for record in capture.log.iter_from(self.next) {
+            if record.kind == RecordKind::Rx && !self.met {
+                self.met = self.matcher.push(record.bytes);
+            }
+        }
+        self.next = capture.log.next_seq();
+        self.met
+    }
+
+    /// Feeds bytes that came another way (the `--pipe` tap).
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        if !self.met {
+            self.met = self.matcher.push(bytes);
+        }
+        self.met
+    }
+}
+
+/// True when nothing more can arrive: the session ended, or (a TCP client) the peer finished
+/// sending and nothing of ours is still going out.
+fn receiving_over(capture: &Capture) -> bool {
+    capture.stopped
+        || (capture.mode == Mode::TcpClient
+            && !capture.clients.is_empty()
+            && capture.clients.values().all(|c| c.half_closed)
+            && !file_sending(capture)
+            && capture.sending.scheduled.is_none())
+}
+
+/// A file send is under way: from the moment it is asked for (its name is set then, its
+/// progress only with the first report) to its end.
+fn file_sending(capture: &Capture) -> bool {
+    capture.sending.file.is_some() || capture.sending.file_name.is_some()
 }
 
 /// Follows the session until `done` says so, `deadline` passes, the session ends or Ctrl+C,
-/// printing every record and feeding `matcher`. Returns why it stopped.
+/// printing every record and feeding `feed`. Returns why it stopped.
 fn follow(
     session: &Session,
     printer: &mut Printer<'_>,
-    mut matcher: Option<&mut Matcher>,
+    mut feed: Option<&mut Feed>,
     deadline: Option<Instant>,
     stop: &AtomicBool,
     mut done: impl FnMut(&Capture) -> bool,
@@ -280,15 +532,18 @@ fn follow(
         session.wait_until(wait, |c| c.log.next_seq() > from || c.stopped);
         let capture = session.capture();
         printer.print_new(&capture);
-        if let Some(m) = matcher.as_deref_mut()
-            && feed(m, &capture, from)
+        if printer.closed {
+            return Ended::OutputClosed;
+        }
+        if let Some(feed) = feed.as_deref_mut()
+            && feed.update(&capture)
         {
             return Ended::Matched;
         }
         if done(&capture) {
             return Ended::Done;
         }
-        if capture.stopped {
+        if capture.stopped || (feed.is_some() && receiving_over(&capture)) {
             return Ended::Closed;
         }
         if stop.load(Ordering::Relaxed) {
@@ -308,12 +563,15 @@ enum Ended {
     Closed,
     Stopped,
     TimedOut,
+    /// The reader of stdout went away.
+    OutputClosed,
 }
 
 /// The outcome of waiting for an expectation.
 fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
     match ended {
         Ended::Matched => Ok(OK),
+        Ended::OutputClosed => Ok(OUTPUT_CLOSED),
         Ended::Closed => Err(Failure(NOT_MATCHED, tf(S::CliClosedBeforeMatch, &[]))),
         Ended::Stopped => Err(Failure(NOT_MATCHED, tf(S::CliStoppedBeforeMatch, &[]))),
         Ended::Done | Ended::TimedOut => Err(Failure(
@@ -323,200 +581,30 @@ fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
     }
 }
 
+/// After Ctrl+C (or the end): the session is closed, so everything it received is in the log,
+/// and whatever was not printed yet is printed before the command ends.
+fn print_rest(session: &mut Session, printer: &mut Printer<'_>) {
+    session.close();
+    printer.print_new(&session.capture());
+}
+
 /// Waits until everything queued has gone out (or failed).
 fn wait_sent(session: &Session, printer: &mut Printer<'_>, stop: &AtomicBool, sends: u64) {
     let deadline = Instant::now() + Duration::from_mins(10);
     follow(session, printer, None, Some(deadline), stop, |c| {
-        (c.counters.tx_messages >= sends
-            && c.sending.file.is_none()
-            && c.sending.scheduled.is_none())
+        (c.counters.tx_messages >= sends && !file_sending(c) && c.sending.scheduled.is_none())
             || c.last_error.is_some()
     });
 }
 
-/// `ws://HOST:PORT/PATH` or `wss://…`: the address part, the WebSocket settings, and whether
-/// it is over TLS. Plain `HOST:PORT` is neither.
-fn websocket_url(text: &str) -> Option<(&str, sockscope_core::engine::WsSettings, bool)> {
-    let (rest, tls) = if let Some(rest) = text.strip_prefix("wss://") {
-        (rest, true)
-    } else {
-        (text.strip_prefix("ws://")?, false)
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => (rest.get(..at)?, rest.get(at..)?),
-        None => (rest, "/"),
-    };
-    let settings = sockscope_core::engine::WsSettings {
-        path: path.to_owned(),
-        host: authority.to_owned(),
-        ..sockscope_core::engine::WsSettings::default()
-    };
-    Some((authority, settings, tls))
-}
-
-fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let url = websocket_url(args.remote.trim());
-    let remote = resolve(url.as_ref().map_or(args.remote.as_str(), |(a, _, _)| a))?;
-    check_file(args.send.send_file.as_deref())?;
-    let encoding = args.view.encoding;
-    let mut matcher = matcher_of(&args.expect, encoding)?;
-    let payload = if args.pipe {
-        None
-    } else {
-        payload_of(&args.send, encoding, io, true)?
-    };
-    let config = SessionConfig {
-        mode: Mode::TcpClient,
-        local: SocketAddr::from(([0, 0, 0, 0], 0)),
-        remote: Some(remote),
-        connect_timeout: args.timeout,
-        framing: args.view.framing.clone(),
-        reconnect: args.reconnect(),
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: match &url {
-            // wss:// is TLS whether or not --tls is given; the TLS flags still apply.
-            Some((_, _, true)) => Some(args.tls.settings_forced(false)),
-            _ => args.tls.settings(false),
-        },
-        ws: url.map(|(_, ws, _)| sockscope_core::engine::WsSettings {
-            binary: args.ws_binary,
-            subprotocol: args.subprotocol.clone().unwrap_or_default(),
-            ..ws
-        }),
-        relay: None,
-    };
-    let session = open(config, encoding);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, args.pipe);
-    if args.reconnect.is_some() {
-        // Every try is printed; it ends connected, given up, or on Ctrl+C.
-        while !session.wait_until(Duration::from_millis(100), |c| {
-            matches!(c.link, LinkState::Connected { .. }) || c.stopped
-        }) && !io.stop.load(std::sync::atomic::Ordering::Relaxed)
-        {
-            printer.print_new(&session.capture());
-        }
-    }
-    wait_open(
-        &session,
-        &mut printer,
-        args.timeout + Duration::from_millis(500),
-    )?;
-    if args.pipe {
-        return pipe(
-            &session,
-            &mut printer,
-            &mut *io.stdin,
-            &io.stop,
-            args.timeout,
-        );
-    }
-    let started = Instant::now();
-    let mut sends = 0;
-    if let Some(payload) = payload {
-        session.send(Target::AllConns, payload);
-        sends = 1;
-    }
-    if let Some(path) = &args.send.send_file {
-        session.send_file(Target::AllConns, path.clone(), 4096, Pace::Unlimited);
-    }
-    match &mut matcher {
-        Some(matcher) => {
-            let deadline = started + args.timeout;
-            let ended = follow(
-                &session,
-                &mut printer,
-                Some(matcher),
-                Some(deadline),
-                &io.stop,
-                |_| false,
-            );
-            verdict(ended, args.timeout)
-        }
-        None => {
-            wait_sent(&session, &mut printer, &io.stop, sends);
-            if let Some(error) = session.capture().last_error.clone() {
-                return Err(bad(error.to_string()));
-            }
-            linger(&session, &mut printer, &io.stop, args.idle, args.timeout);
-            Ok(OK)
-        }
-    }
-}
-
-/// Prints what still arrives until nothing came for `idle`, the peer closed, or `timeout`.
-fn linger(
-    session: &Session,
-    printer: &mut Printer<'_>,
-    stop: &AtomicBool,
-    idle: Duration,
-    timeout: Duration,
-) {
-    let end = Instant::now() + timeout;
-    let mut quiet_since = Instant::now();
-    let mut last = session.capture().log.next_seq();
-    follow(session, printer, None, Some(end), stop, |c| {
-        let next = c.log.next_seq();
-        if next != last {
-            last = next;
-            quiet_since = Instant::now();
-        }
-        quiet_since.elapsed() >= idle
-    });
-}
-
-/// `--pipe`: stdin to the socket as it comes, received bytes to stdout as they are.
-fn pipe(
-    session: &Session,
-    printer: &mut Printer<'_>,
-    stdin: &mut (dyn Read + Send),
-    stop: &AtomicBool,
-    timeout: Duration,
-) -> Result<i32, Failure> {
-    let (tx, rx) = std::sync::mpsc::channel::<Option<Vec<u8>>>();
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("sockscope-stdin".into())
-            .spawn_scoped(scope, move || {
-                let mut buf = vec![0u8; 64 << 10];
-                loop {
-                    match stdin.read(&mut buf) {
-                        Ok(0) | Err(_) => {
-                            let _ = tx.send(None);
-                            return;
-                        }
-                        Ok(n) => {
-                            if tx.send(buf.get(..n).map(<[u8]>::to_vec)).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        if reader.is_err() {
-            return Err(bad(tf(S::CliStdin, &[&"thread"])));
-        }
-        let mut stdin_done_at: Option<Instant> = None;
-        loop {
-            while let Ok(chunk) = rx.try_recv() {
-                match chunk {
-                    Some(bytes) => session.send_bytes(Target::AllConns, bytes),
-                    None => stdin_done_at = Some(Instant::now()),
-                }
-            }
-            let from = printer.next();
-            session.wait_until(Duration::from_millis(20), |c| {
-                c.log.next_seq() > from || c.stopped
-            });
-            let capture = session.capture();
-            printer.print_new(&capture);
-            if capture.stopped || stop.load(Ordering::Relaxed) {
-                return Ok(OK);
-            }
-            if stdin_done_at.is_some_and(|at| at.elapsed() >= timeout) {
-                return Ok(OK);
-            }
-        }
-    })
+/// A file send that stopped short, in the log since `from`: its sentence.
+fn file_cut(capture: &Capture) -> Option<String> {
+    capture
+        .log
+        .iter()
+        .rev()
+        .find(|r| r.event() == Some("file-stopped"))
+        .map(|r| r.text().into_owned())
 }
 
 fn relay(args: &args::RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
@@ -564,10 +652,13 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         framing: args.view.framing.clone(),
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
-        tls: args.tls.settings(true),
+        tls: args.tls.settings(),
         ws: args.ws.then(sockscope_core::engine::WsSettings::default),
         relay: None,
     };
+    if args.pipe {
+        return listen_pipe(args, config, io);
+    }
     let mut session = Session::new(Arc::new(|| {}));
     {
         let mut capture = session.capture();
@@ -578,22 +669,78 @@ fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             return Err(bad(tf(S::RecordFailed, &[&path.display(), &e])));
         }
     }
+    // A client that half-closes gets its replies, then the connection closes (as `nc -N`
+    // expects of a server).
     let _ = session.open(config, false);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
     if reply.is_some() {
+        // Before anything is accepted: a client that sends at once gets its answer.
         session.command(EngineCommand::SetReply(reply));
     }
+    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    wait_open(&session, &mut printer, Duration::from_secs(5))?;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;
-    follow(&session, &mut printer, None, deadline, &io.stop, |c| {
-        count.is_some_and(|n| c.counters.rx_messages >= n)
+    let mut first_seen = false;
+    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
+        // `locals` keeps every connection that stood, also one that came and went between
+        // two looks.
+        if args.once && !first_seen && !c.locals.conns.is_empty() {
+            // One client: the others are refused while it stays.
+            first_seen = true;
+            session.command(EngineCommand::StopListening {
+                close_clients: false,
+            });
+        }
+        count.is_some_and(|n| c.counters.rx_messages >= n) || (first_seen && c.clients.is_empty())
     });
+    if ended == Ended::OutputClosed {
+        session.stop_recording();
+        return Ok(OUTPUT_CLOSED);
+    }
+    // Ctrl+C, the end of --duration or --count: what was received is printed before the end.
+    print_rest(&mut session, &mut printer);
     session.stop_recording();
     if let Some(path) = &args.pcap {
         save_pcap(&mut session, path, &mut printer)?;
     }
     Ok(OK)
+}
+
+/// `listen --pipe`: the first client, stdin to it and its bytes to stdout.
+fn listen_pipe(
+    args: &args::ListenArgs,
+    config: SessionConfig,
+    io: &mut Io<'_>,
+) -> Result<i32, Failure> {
+    let (mut session, tap) = connect::piped_session(config, args.view.encoding);
+    if let Some(path) = &args.record {
+        session.start_recording(path.clone(), RecordFormat::Raw);
+    }
+    wait_open(
+        &session,
+        &mut Printer::new(&mut *io.stdout, &args.view, true),
+        Duration::from_secs(5),
+    )?;
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    while !session.wait_until(STEP, |c| !c.clients.is_empty() || c.stopped) {
+        if io.stop.load(Ordering::Relaxed) {
+            return Ok(INTERRUPTED);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(OK);
+        }
+    }
+    // One client: the others are refused.
+    session.command(EngineCommand::StopListening {
+        close_clients: false,
+    });
+    let opts = connect::PipeOpts {
+        no_shutdown: args.no_shutdown,
+        timeout: args.timeout,
+    };
+    let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
+    session.stop_recording();
+    code
 }
 
 /// Writes the log to `path` as pcap, all of it, and says so.
@@ -630,33 +777,12 @@ fn reply_of(
     Ok(Some(Reply::Bytes(bytes)))
 }
 
-fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let encoding = args.view.encoding;
-    let to = args.to.as_deref().map(resolve).transpose()?;
-    check_file(args.send.send_file.as_deref())?;
-    let mut matcher = matcher_of(&args.expect, encoding)?;
-    let payload = payload_of(&args.send, encoding, io, args.to.is_some())?;
-    let sends_something = payload.is_some() || args.send.send_file.is_some();
-    let to = match (to, sends_something) {
-        (Some(to), _) => Some(Target::Addr(to)),
-        (None, true) => return Err(bad(tf(S::CliUdpNeedsTo, &[]))),
-        (None, false) => None,
-    };
-    let config = SessionConfig {
-        mode: Mode::Udp,
-        local: args.bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp: args.udp_options(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
-    let session = open(config, encoding);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
+/// Every group of `--join` joined, or the first failure's sentence (exit 2).
+fn wait_joined(
+    session: &Session,
+    printer: &mut Printer<'_>,
+    args: &args::UdpArgs,
+) -> Result<(), Failure> {
     if !args.join.is_empty() {
         // Every group joined, or the first failure's sentence (exit 2).
         session.wait_until(Duration::from_secs(2), |c| {
@@ -668,6 +794,63 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             return Err(bad(error.to_string()));
         }
     }
+    Ok(())
+}
+
+/// The session `udp`'s flags describe, bound to `bind`.
+fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
+    SessionConfig {
+        mode: Mode::Udp,
+        local: bind,
+        remote: None,
+        connect_timeout: Duration::from_secs(5),
+        framing: Framing::None,
+        reconnect: None,
+        udp: args.udp_options(),
+        tls: None,
+        ws: None,
+        relay: None,
+    }
+}
+
+fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let encoding = args.view.encoding;
+    if args.view.framing != Framing::None {
+        // Each datagram is one message: a framing would be ignored.
+        return Err(bad(t(S::CliUdpNoFraming)));
+    }
+    let to = args.to.as_deref().map(resolve).transpose()?;
+    // The socket's family follows --to unless --bind says otherwise.
+    let bind = args.bind.unwrap_or(match to {
+        Some(SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
+        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
+    });
+    check_file(args.send.send_file.as_deref())?;
+    let mut matcher = matcher_of(&args.expect, encoding)?;
+    let payload = match payload_of(&args.send, encoding)? {
+        None if args.to.is_some() && args.send.send_file.is_none() => stdin_message(io)?,
+        given => given,
+    };
+    let sends_something = payload.is_some() || args.send.send_file.is_some();
+    let to = match (to, sends_something) {
+        (Some(to), _) => Some(Target::Addr(to)),
+        (None, true) => return Err(bad(tf(S::CliUdpNeedsTo, &[]))),
+        (None, false) => None,
+    };
+    let config = udp_config(args, bind);
+    let reply = reply_of(
+        args.echo,
+        args.reply.as_deref(),
+        args.reply_hex.as_deref(),
+        encoding,
+    )?;
+    let mut session = open(config, encoding);
+    if reply.is_some() {
+        session.command(EngineCommand::SetReply(reply));
+    }
+    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    wait_open(&session, &mut printer, Duration::from_secs(5))?;
+    wait_joined(&session, &mut printer, args)?;
     let started = Instant::now();
     let mut sends = 0;
     if let (Some(to), Some(payload)) = (&to, payload) {
@@ -710,7 +893,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         if let Some(error) = session.capture().last_error.clone() {
             return Err(bad(error.to_string()));
         }
-        linger(
+        connect::linger(
             &session,
             &mut printer,
             &io.stop,
@@ -719,9 +902,13 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         );
         return Ok(OK);
     }
-    follow(&session, &mut printer, None, deadline, &io.stop, |c| {
+    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
         received.is_some_and(|n| c.counters.rx_messages >= n)
     });
+    if ended == Ended::OutputClosed {
+        return Ok(OUTPUT_CLOSED);
+    }
+    print_rest(&mut session, &mut printer);
     Ok(OK)
 }
 
@@ -729,7 +916,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
 /// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
 fn bench_spec(
     args: &args::BenchArgs,
-    io: &mut Io<'_>,
+    _io: &mut Io<'_>,
 ) -> Result<sockscope_core::bench::Spec, Failure> {
     use sockscope_core::bench::{self, Mode as BenchMode};
     use sockscope_core::rules::{Cond, Match};
@@ -743,7 +930,7 @@ fn bench_spec(
     if args.send.send_file.is_some() {
         return Err(bad(t(S::CliBenchNoFile)));
     }
-    let payload = match payload_of(&args.send, args.encoding, io, false)? {
+    let payload = match payload_of(&args.send, args.encoding)? {
         Some(payload) => payload
             .render(
                 &mut sockscope_core::codec::payload::VarState::new(1, 1),
@@ -860,8 +1047,9 @@ fn load_form(
     remote: Option<&str>,
     io: &mut Io<'_>,
 ) -> Result<sockscope_core::profile::Form, Failure> {
-    let loaded = sockscope_core::profile::load(path)
-        .map_err(|e| bad(tf(S::ProfileFailed, &[&path.display(), &e])))?;
+    // The error names the file already; nothing is written, so nothing is "left as it is".
+    let loaded =
+        sockscope_core::profile::load(path).map_err(|e| bad(tf(S::CliProfileFailed, &[&e])))?;
     for warning in &loaded.warnings {
         let _ = writeln!(
             io.stderr,
@@ -902,6 +1090,20 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
             .map_err(|e| bad(e.message))?;
     }
+    // Every quick command named must exist before anything opens.
+    let mut quick = Vec::new();
+    for name in &args.quick {
+        let Some(command) = form.quick.iter().find(|q| q.name == *name) else {
+            let names: Vec<&str> = form.quick.iter().map(|q| q.name.as_str()).collect();
+            let known = if names.is_empty() {
+                t(S::CliNoQuick).to_owned()
+            } else {
+                names.join(", ")
+            };
+            return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
+        };
+        quick.push(command.clone());
+    }
     let mut session = Session::with_form(&form, Arc::new(|| {}));
     if let Err(errors) = session.open_form(&form) {
         return Err(bad(field_sentences(errors)));
@@ -910,6 +1112,7 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         encoding: form.encoding,
         framing: Framing::None,
         hex: args.hex || form.rx_hex,
+        hexdump: false,
         json: args.json,
     };
     let mut printer = Printer::new(&mut *io.stdout, &view, false);
@@ -918,6 +1121,13 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         &mut printer,
         Duration::from_secs_f32(form.connect_timeout_s) + STEP,
     )?;
+    for command in &quick {
+        let mut errors = sockscope_core::profile::FieldErrors::default();
+        let selection = sockscope_core::session::Selection::Default;
+        session
+            .send_command(&form, command, selection, &mut errors)
+            .map_err(|why| bad(why.to_string()))?;
+    }
     if form.cyclic_on_open {
         let mut errors = sockscope_core::profile::FieldErrors::default();
         let selection = sockscope_core::session::Selection::Default;
@@ -926,7 +1136,10 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         }
     }
     let deadline = args.duration.map(|d| Instant::now() + d);
-    follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
+    if follow(&session, &mut printer, None, deadline, &io.stop, |_| false) == Ended::OutputClosed {
+        return Ok(OUTPUT_CLOSED);
+    }
+    print_rest(&mut session, &mut printer);
     hits::print_hits(&mut *io.stdout, &form, &session.capture(), args.json);
     Ok(OK)
 }

@@ -1,34 +1,47 @@
 //! Printing a session's log as it grows: human lines (the words of the window and of the text
-//! export), one JSON object per line, or the received bytes as they are (`--pipe`).
+//! export), or one JSON object per line. (`--pipe` writes received bytes itself, from the
+//! session's tap: a raw printer prints nothing.)
 
+use std::fmt::Write as _;
 use std::io::Write;
 
-use sockscope_core::capture::{Capture, Record, RecordKind, log_line, timestamp};
-use sockscope_core::codec::hex;
+use sockscope_core::capture::{Capture, Record, RecordKind, log_line};
+use sockscope_core::codec::{hex, text};
 use sockscope_core::i18n::{S, tf};
 
 use super::args::View;
+
+/// A human line shows at most this many bytes of a payload; the rest is counted (`--json`,
+/// `--record` and `--pipe` keep every byte). A 256 KiB read printed whole made one line of
+/// some 700,000 characters.
+pub const SHOWN_BYTES: usize = 1024;
 
 /// Prints records from where it stopped last time.
 pub struct Printer<'a> {
     out: &'a mut dyn Write,
     json: bool,
     hex: bool,
+    hexdump: bool,
     raw: bool,
     next: u64,
+    /// A write failed (the reader of stdout went away: `| head`): nothing more is printed and
+    /// the command ends.
+    pub closed: bool,
     /// A relay's upstream: received records say which way they went.
     pub relay_upstream: Option<std::net::SocketAddr>,
 }
 
 impl<'a> Printer<'a> {
-    /// A printer to `out` as `view` says; `raw` prints only received bytes, as they are.
+    /// A printer to `out` as `view` says; `raw` prints nothing (the bytes go elsewhere).
     pub fn new(out: &'a mut dyn Write, view: &View, raw: bool) -> Self {
         Self {
             out,
             json: view.json,
             hex: view.hex,
+            hexdump: view.hexdump,
             raw,
             next: 0,
+            closed: false,
             relay_upstream: None,
         }
     }
@@ -42,69 +55,165 @@ impl<'a> Printer<'a> {
     /// they could be printed are counted in a line of their own.
     pub fn print_new(&mut self, capture: &Capture) {
         let log = &capture.log;
+        if self.raw || self.closed {
+            self.next = log.next_seq();
+            return;
+        }
         if let Some(first) = log.first_seq()
             && first > self.next
         {
             let missed = first - self.next;
-            if !self.raw {
-                let line = tf(S::CliMissed, &[&missed]);
-                let _ = self.line(&line, "error", &line);
-            }
+            let line = tf(S::CliMissed, &[&missed]);
+            let result = if self.json {
+                let value = serde_json::json!({
+                    "time": rfc3339(std::time::SystemTime::now()),
+                    "kind": "error",
+                    "event": "missed",
+                    "text": line,
+                    "count": missed,
+                });
+                writeln!(self.out, "{value}")
+            } else {
+                writeln!(self.out, "{line}")
+            };
+            self.check(&result);
             self.next = first;
         }
         for record in log.iter_from(self.next) {
-            self.record(&record);
+            if self.closed {
+                break;
+            }
+            let result = self.record(&record);
+            self.check(&result);
         }
         self.next = log.next_seq();
-        let _ = self.out.flush();
+        let flushed = self.out.flush();
+        self.check(&flushed);
     }
 
-    fn record(&mut self, record: &Record<'_>) {
-        if self.raw {
-            if record.kind == RecordKind::Rx {
-                let _ = self.out.write_all(record.bytes);
-            }
-            return;
-        }
-        if self.json {
-            let _ = writeln!(self.out, "{}", json_of(record));
-        } else {
-            let mut line = log_line(record, self.hex);
-            if let (Some(upstream), RecordKind::Rx) = (self.relay_upstream, record.kind) {
-                // One log, both ways: c→u came from a client, u→c from the upstream.
-                let tag = if record.peer == Some(upstream) {
-                    "u→c"
-                } else {
-                    "c→u"
-                };
-                line = line.replacen("<-", tag, 1);
-            }
-            let _ = writeln!(self.out, "{line}");
+    fn check(&mut self, result: &std::io::Result<()>) {
+        if result.is_err() {
+            self.closed = true;
         }
     }
 
-    fn line(&mut self, human: &str, kind: &str, text: &str) -> std::io::Result<()> {
-        if self.json {
-            let value = serde_json::json!({ "kind": kind, "text": text });
-            writeln!(self.out, "{value}")
+    /// Which way a relay's record went: `up` (client → upstream) or `down`.
+    fn relay_dir(&self, record: &Record<'_>) -> Option<&'static str> {
+        let upstream = self.relay_upstream?;
+        (record.kind == RecordKind::Rx).then_some(if record.peer == Some(upstream) {
+            "down"
         } else {
-            writeln!(self.out, "{human}")
+            "up"
+        })
+    }
+
+    fn record(&mut self, record: &Record<'_>) -> std::io::Result<()> {
+        if self.json {
+            let mut value = json_of(record);
+            if let (Some(dir), Some(map)) = (self.relay_dir(record), value.as_object_mut()) {
+                map.insert("dir".into(), dir.into());
+            }
+            return writeln!(self.out, "{value}");
         }
+        let mut line = if record.bytes.len() > SHOWN_BYTES || self.hexdump {
+            self.short_line(record)
+        } else {
+            log_line(record, self.hex)
+        };
+        if let Some(dir) = self.relay_dir(record) {
+            // One log, both ways: c→u came from a client, u→c from the upstream.
+            let tag = if dir == "down" { "u→c" } else { "c→u" };
+            line = line.replacen("<-", tag, 1);
+        }
+        writeln!(self.out, "{line}")
+    }
+
+    /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the
+    /// rest), or its hex dump below it (`--hexdump`).
+    fn short_line(&self, record: &Record<'_>) -> String {
+        let full = log_line(record, self.hex);
+        if !matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+            return full;
+        }
+        let len = record.bytes.len();
+        let marker = format!("[{len} B]");
+        let head = full
+            .find(&marker)
+            .and_then(|at| full.get(..at + marker.len()))
+            .unwrap_or_default()
+            .to_owned();
+        let partial = if record.partial { " (partial)" } else { "" };
+        let shown = record.bytes.get(..SHOWN_BYTES).unwrap_or(record.bytes);
+        let rest = len - shown.len();
+        let mut line = format!("{head}{partial}");
+        if self.hexdump {
+            for (row, chunk) in shown.chunks(16).enumerate() {
+                let _ = write!(line, "\n  {}", dump_row(row * 16, chunk));
+            }
+            if rest > 0 {
+                let _ = write!(line, "\n  {}", tf(S::CliMoreBytes, &[&rest]));
+            }
+            return line;
+        }
+        let payload = if self.hex {
+            hex::format(shown)
+        } else {
+            text::one_line(&record.text_head(SHOWN_BYTES)).into_owned()
+        };
+        let _ = write!(line, " {payload} {}", tf(S::CliMoreBytes, &[&rest]));
+        line
     }
 }
 
-/// A record as one JSON object: time, kind (rx, tx, info, error), peer, and for data the
-/// length, hex and text.
+/// One row of a hex dump: offset, 16 bytes as hex, the same as ASCII (`.` for the rest).
+pub fn dump_row(offset: usize, bytes: &[u8]) -> String {
+    let mut row = format!("{offset:08x}  ");
+    for n in 0..16 {
+        match bytes.get(n) {
+            Some(b) => {
+                let _ = write!(row, "{b:02x} ");
+            }
+            None => row.push_str("   "),
+        }
+        if n == 7 {
+            row.push(' ');
+        }
+    }
+    row.push_str(" |");
+    for &b in bytes {
+        row.push(if b.is_ascii_graphic() || b == b' ' {
+            char::from(b)
+        } else {
+            '.'
+        });
+    }
+    row.push('|');
+    row
+}
+
+/// A moment as RFC 3339 in local time with its offset (`2026-05-01T10:00:00.123+08:00`).
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    let local: chrono::DateTime<chrono::Local> = at.into();
+    local.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+
+/// A record as one JSON object — the keys the README's command-line section lists and
+/// `schema/record.schema.json` checks: time, kind (rx, tx, info, error), event (a machine
+/// name), text, and where known peer and conn; for data len, hex and partial.
 pub fn json_of(record: &Record<'_>) -> serde_json::Value {
-    let kind = match record.kind {
-        RecordKind::Rx => "rx",
-        RecordKind::Tx => "tx",
-        RecordKind::Info => "info",
-        RecordKind::Error => "error",
+    let (kind, default_event) = match record.kind {
+        RecordKind::Rx => ("rx", "received"),
+        RecordKind::Tx => ("tx", "sent"),
+        RecordKind::Info => ("info", "info"),
+        RecordKind::Error => ("error", "error"),
     };
     let mut value = serde_json::Map::new();
-    value.insert("time".into(), timestamp(record.at).into());
+    value.insert("time".into(), rfc3339(record.at).into());
     value.insert("kind".into(), kind.into());
+    value.insert(
+        "event".into(),
+        record.event().unwrap_or(default_event).into(),
+    );
     value.insert("text".into(), record.text().into_owned().into());
     if let Some(peer) = record.peer {
         value.insert("peer".into(), peer.to_string().into());
@@ -115,9 +224,7 @@ pub fn json_of(record: &Record<'_>) -> serde_json::Value {
     if matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
         value.insert("len".into(), record.bytes.len().into());
         value.insert("hex".into(), hex::format(record.bytes).into());
-        if record.partial {
-            value.insert("partial".into(), true.into());
-        }
+        value.insert("partial".into(), record.partial.into());
     }
     serde_json::Value::Object(value)
 }

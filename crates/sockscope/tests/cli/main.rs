@@ -9,9 +9,12 @@
 )]
 
 mod bench;
+mod json;
+mod pipe;
 mod process;
 mod scripts;
 mod tls;
+mod words;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -49,7 +52,9 @@ pub(crate) fn run(args: &[&str], stdin: &[u8]) -> Ran {
 }
 
 /// Runs `f` on a named thread.
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+pub(crate) fn spawn<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
     std::thread::Builder::new()
         .name("cli-test-peer".into())
         .spawn(f)
@@ -450,6 +455,12 @@ fn listen_replies_records_and_writes_a_pcap() {
     assert_eq!(std::fs::read(&record).unwrap(), b"\x01\x03\x00\x00");
     let capture = std::fs::read(&pcap).unwrap();
     assert_eq!(&capture[..4], &[0xD4, 0xC3, 0xB2, 0xA1], "a pcap file");
+    // Two packets (the request and the answer): not the log's messages too.
+    assert!(
+        ran.stdout.contains("Saved 2 records of data"),
+        "{}",
+        ran.stdout
+    );
     assert!(capture.windows(4).any(|w| w == b"\x01\x03\x00\x00"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -534,6 +545,14 @@ fn run_opens_a_profile_headless_with_its_cyclic_send_and_overrides() {
     assert!(ran.stdout.contains("01 03 00 00 00 01"), "{}", ran.stdout);
     let ran = run(&["run", "/no/such.ron"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    // The path once, and nothing about a file that was never written.
+    assert_eq!(
+        ran.stderr.matches("/no/such.ron").count(),
+        1,
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("left as it is"), "{}", ran.stderr);
     std::fs::remove_file(&profile).unwrap();
 }
 

@@ -38,6 +38,10 @@ impl Listener {
         loop {
             match self.socket.accept() {
                 Ok((stream, peer)) => {
+                    // A dual-stack listener's IPv4 client reads as IPv4 (127.0.0.1:P, as the
+                    // window shows it), not [::ffff:127.0.0.1]:P. The address only names the
+                    // peer: the connection's socket is what is used.
+                    let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
                     if let Some(conn) = TcpConn::accepted(cx, stream, peer) {
                         cx.spawned.push(Box::new(conn));
                     }

@@ -166,6 +166,13 @@ pub(crate) trait Link: Send {
     /// Closes it, saying why (a connect in progress is given up quietly).
     fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason);
 
+    /// TCP: shut down the sending side (half-close) once everything queued is written; the
+    /// other way goes on until the peer finishes too. Nothing for other links.
+    fn finish(&mut self, cx: &mut Cx<'_>) -> Status {
+        let _ = cx;
+        Status::Idle
+    }
+
     /// WebSocket: a ping or a close.
     fn websocket(&mut self, cx: &mut Cx<'_>, op: &WsOp) -> Status {
         let _ = (cx, op);

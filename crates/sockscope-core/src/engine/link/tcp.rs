@@ -42,6 +42,11 @@ pub(crate) struct TcpConn {
     peer_finished: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
+    /// Finish sending (shut down our write side) once the queue is written.
+    finish_when_flushed: bool,
+    /// Our write side is shut down: the peer has read all we send. Once the peer finished
+    /// too, the connection is over.
+    we_finished: bool,
 }
 
 /// Where a connection is.
@@ -155,6 +160,8 @@ impl TcpConn {
             last_rx: Instant::now(),
             peer_finished: false,
             close_when_flushed: false,
+            finish_when_flushed: false,
+            we_finished: false,
         }
     }
 
@@ -404,7 +411,42 @@ impl TcpConn {
         if let Some(reason) = self.flush(cx) {
             return self.end(cx, reason);
         }
+        if let Some(status) = self.finish_if_flushed(cx) {
+            return status;
+        }
         self.read(cx)
+    }
+
+    /// Shuts our write side down once everything queued is written, when asked to (a TLS
+    /// close_notify, or a WebSocket close frame, goes first). `Some` when that ended the
+    /// connection: the peer had finished already.
+    fn finish_if_flushed(&mut self, cx: &mut Cx<'_>) -> Option<Status> {
+        if !self.finish_when_flushed
+            || self.we_finished
+            || self.phase != Phase::Open
+            || !self.out.is_empty()
+        {
+            return None;
+        }
+        if let Some(mut ws) = self.ws.take() {
+            let _ = ws.close(&mut self.plain(), 1000, "");
+            let _ = ws.flush(&mut self.plain());
+            self.ws = Some(ws);
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            tls.send_close_notify();
+            let _ = push_tls(tls, &mut self.stream);
+        }
+        if let Err(e) = self.stream.shutdown(Shutdown::Write) {
+            let reason = close_reason(e, self.peer, S::CtxSendingTo);
+            return Some(self.end(cx, reason));
+        }
+        self.we_finished = true;
+        if self.peer_finished {
+            // Both ways are done.
+            return Some(self.end(cx, CloseReason::PeerClosed));
+        }
+        None
     }
 
     fn read(&mut self, cx: &mut Cx<'_>) -> Status {
@@ -447,6 +489,10 @@ impl TcpConn {
             match read {
                 Ok(0) => {
                     cx.buffers.give(buf);
+                    if self.we_finished {
+                        // We had finished sending: now both ways are done.
+                        return ReadEnd::Closed(CloseReason::PeerClosed);
+                    }
                     if self.peer_finished {
                         return ReadEnd::Drained;
                     }
@@ -864,6 +910,14 @@ impl Link for TcpConn {
 
     fn websocket(&mut self, cx: &mut Cx<'_>, op: &WsOp) -> Status {
         self.ws_command(cx, op)
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>) -> Status {
+        self.finish_when_flushed = true;
+        if let Some(reason) = self.flush(cx) {
+            return self.end(cx, reason);
+        }
+        self.finish_if_flushed(cx).unwrap_or(Status::Idle)
     }
 
     fn set_framing(&mut self, cx: &mut Cx<'_>, framing: &Framing) {

@@ -1,0 +1,288 @@
+//! Every `--json` output against the schema files in `crates/sockscope/schema`, with real
+//! peers: connect, listen, udp, relay, run and bench, in success and failure (refused, reset).
+//! The schemas are checked by a small validator here (the JSON Schema keywords they use:
+//! type, enum, required, properties, additionalProperties, items, minimum, pattern).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, UdpSocket};
+
+use serde_json::Value;
+
+use super::{Ran, closed_port, connect_retrying, run, spawn, tcp_peer};
+
+fn schema(name: &str) -> Value {
+    let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// What is wrong with `value` by `schema`, each at its path; empty when it is valid.
+fn problems(value: &Value, schema: &Value, at: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(types) = schema.get("type") {
+        let names: Vec<&str> = match types {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let fits = names.iter().any(|name| match *name {
+            "string" => value.is_string(),
+            "integer" => value.is_u64() || value.is_i64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "null" => value.is_null(),
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            _ => false,
+        });
+        if !fits {
+            found.push(format!("{at}: {value} is not {names:?}"));
+            return found;
+        }
+    }
+    if let Some(Value::Array(allowed)) = schema.get("enum")
+        && !allowed.contains(value)
+    {
+        found.push(format!("{at}: {value} is none of the allowed values"));
+    }
+    if let (Some(min), Some(n)) = (
+        schema.get("minimum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) && n < min
+    {
+        found.push(format!("{at}: {n} < {min}"));
+    }
+    if let (Some(pattern), Some(text)) = (
+        schema.get("pattern").and_then(Value::as_str),
+        value.as_str(),
+    ) && !regex::Regex::new(pattern).unwrap().is_match(text)
+    {
+        found.push(format!("{at}: {text:?} does not match {pattern}"));
+    }
+    if let Some(object) = value.as_object() {
+        for key in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = key.as_str().unwrap();
+            if !object.contains_key(key) {
+                found.push(format!("{at}: {key} is missing"));
+            }
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (key, item) in object {
+            match properties.and_then(|p| p.get(key)) {
+                Some(sub) => found.extend(problems(item, sub, &format!("{at}.{key}"))),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    found.push(format!("{at}: {key} is not in the schema"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (n, item) in array.iter().enumerate() {
+            found.extend(problems(item, items, &format!("{at}[{n}]")));
+        }
+    }
+    found
+}
+
+/// Every stdout line of `ran`, each valid by the record schema; the lines as values.
+fn records(ran: &Ran) -> Vec<Value> {
+    let schema = schema("record.schema.json");
+    ran.stdout
+        .lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let wrong = problems(&value, &schema, "$");
+            assert!(wrong.is_empty(), "{wrong:?} in {line}");
+            value
+        })
+        .collect()
+}
+
+fn has_event(lines: &[Value], event: &str) -> bool {
+    lines.iter().any(|v| v["event"] == event)
+}
+
+#[test]
+fn the_validator_finds_what_is_wrong() {
+    let schema = schema("record.schema.json");
+    let good = serde_json::json!({"time": "2026-05-01T10:00:00.123+08:00", "kind": "rx",
+        "event": "received", "text": "hi", "len": 2, "hex": "68 69", "partial": false});
+    assert!(problems(&good, &schema, "$").is_empty());
+    for bad in [
+        serde_json::json!({"time": "2026-05-01 10:00:00.123", "kind": "rx", "event": "received", "text": ""}),
+        serde_json::json!({"time": "2026-05-01T10:00:00.123Z", "kind": "rx", "event": "received", "text": ""}),
+        serde_json::json!({"time": "2026-05-01T10:00:00.123+08:00", "kind": "rx", "text": ""}),
+        serde_json::json!({"time": "2026-05-01T10:00:00.123+08:00", "kind": "rx", "event": "x", "text": ""}),
+        serde_json::json!({"time": "2026-05-01T10:00:00.123+08:00", "kind": "rx", "event": "received", "text": "", "length": 1}),
+        serde_json::json!({"time": "2026-05-01T10:00:00.123+08:00", "kind": "rx", "event": "received", "text": "", "len": -1}),
+    ] {
+        assert!(!problems(&bad, &schema, "$").is_empty(), "{bad}");
+    }
+}
+
+#[test]
+fn connect_json_fits_the_schema_and_names_its_events_and_failures() {
+    // connect: a reply, then the peer closes.
+    let addr = tcp_peer(|_| b"OK\xff".to_vec());
+    let ran = run(
+        &["connect", &addr.to_string(), "--send", "AT", "--json"],
+        b"",
+    );
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let lines = records(&ran);
+    for event in ["connecting", "connected", "sent", "received"] {
+        assert!(has_event(&lines, event), "{event}: {}", ran.stdout);
+    }
+    // A refused connect: its error record names the peer.
+    let refused = format!("127.0.0.1:{}", closed_port());
+    let ran = run(&["connect", &refused, "--send", "x", "--json"], b"");
+    let lines = records(&ran);
+    let error = lines.iter().find(|v| v["event"] == "refused").unwrap();
+    assert_eq!(error["kind"], "error");
+    assert_eq!(error["peer"], refused.as_str());
+    // A reset.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let socket = socket2::Socket::from(stream);
+        socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+        let mut stream = std::net::TcpStream::from(socket);
+        let mut buf = [0u8; 2];
+        let _ = stream.read(&mut buf);
+    });
+    let ran = run(
+        &[
+            "connect", &addr, "--send", "hi", "--json", "--expect", "never",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(has_event(&records(&ran), "reset"), "{}", ran.stdout);
+}
+
+#[test]
+fn listen_udp_relay_and_run_json_fits_the_schema() {
+    // listen: an echo.
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || run(&["listen", &bind, "--count", "1", "--json", "--echo"], b""));
+    let mut client = connect_retrying(port);
+    client.write_all(b"\x00ping").unwrap();
+    let mut back = [0u8; 5];
+    client.read_exact(&mut back).unwrap();
+    let ran = server.join().unwrap();
+    let lines = records(&ran);
+    for event in ["listening", "connected", "received", "sent"] {
+        assert!(has_event(&lines, event), "{event}: {}", ran.stdout);
+    }
+
+    // udp.
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = peer.local_addr().unwrap().to_string();
+    let echo = spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        peer.send_to(&buf[..n], from).unwrap();
+    });
+    let ran = run(
+        &["udp", "--to", &to, "--send", "u", "--expect", "u", "--json"],
+        b"",
+    );
+    echo.join().unwrap();
+    let lines = records(&ran);
+    assert!(
+        has_event(&lines, "bound") && has_event(&lines, "received"),
+        "{}",
+        ran.stdout
+    );
+
+    // relay: each received record says which way it went.
+    let upstream = tcp_peer(<[u8]>::to_vec).to_string();
+    let port = closed_port();
+    let relay = spawn(move || {
+        run(
+            &[
+                "relay",
+                &format!("127.0.0.1:{port}"),
+                &upstream,
+                "--duration",
+                "1s",
+                "--json",
+            ],
+            b"",
+        )
+    });
+    let mut client = connect_retrying(port);
+    client.write_all(b"r").unwrap();
+    let mut back = [0u8; 1];
+    client.read_exact(&mut back).unwrap();
+    drop(client);
+    let ran = relay.join().unwrap();
+    let lines = records(&ran);
+    let dirs: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["kind"] == "rx")
+        .map(|v| &v["dir"])
+        .collect();
+    assert!(
+        dirs.contains(&&Value::from("up")) && dirs.contains(&&Value::from("down")),
+        "{}",
+        ran.stdout
+    );
+
+    // run: a profile's session.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello").unwrap();
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    let profile = std::env::temp_dir().join(format!("sockscope-json-{}.ron", closed_port()));
+    std::fs::write(&profile, "(version: 2, session: (mode: TcpClient))").unwrap();
+    let ran = run(
+        &[
+            "run",
+            profile.to_str().unwrap(),
+            "--remote",
+            &addr.to_string(),
+            "--duration",
+            "300ms",
+            "--json",
+        ],
+        b"",
+    );
+    std::fs::remove_file(&profile).unwrap();
+    assert!(has_event(&records(&ran), "received"), "{}", ran.stdout);
+}
+
+#[test]
+fn bench_json_fits_its_schema() {
+    let echo = tcp_peer(<[u8]>::to_vec);
+    let schema = schema("bench.schema.json");
+    for mode in ["echo", "throughput"] {
+        let ran = run(
+            &[
+                "bench",
+                &echo.to_string(),
+                "--mode",
+                mode,
+                "--count",
+                "20",
+                "--json",
+            ],
+            b"",
+        );
+        assert_eq!(ran.code, 0, "{ran:?}");
+        let value: Value = serde_json::from_str(ran.stdout.trim()).unwrap();
+        let wrong = problems(&value, &schema, "$");
+        assert!(wrong.is_empty(), "{mode}: {wrong:?} in {}", ran.stdout);
+    }
+}
