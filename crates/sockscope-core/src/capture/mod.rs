@@ -627,30 +627,33 @@ impl Capture {
                 total,
                 finished,
             } => self.apply_file(now, &to, (sent, total), finished),
-            Event::Stopped => {
-                match self.link {
-                    // Stopped while connecting: the user gave the connect up.
-                    LinkState::Connecting(remote) | LinkState::Reconnecting { remote, .. } => {
-                        let note = Note::say(S::ConnectCancelled, [arg(remote)]);
-                        self.info(now, None, Some(remote), note);
-                    }
-                    LinkState::Listening(local) if self.mode == Mode::Udp => {
-                        let note = Note::say(S::EvUdpClosed, [arg(local)]);
-                        self.info(now, None, None, note);
-                    }
-                    _ => {}
-                }
-                self.link = LinkState::Idle;
-                let left: Vec<ConnId> = self.clients.keys().copied().collect();
-                for conn in left {
-                    self.depart(conn);
-                }
-                self.groups.clear();
-                self.sending.scheduled = None;
-                self.sending.file = None;
-                self.stopped = true;
-            }
+            Event::Stopped => self.apply_stopped(now),
         }
+    }
+
+    /// The session ended: what it was doing is said, its clients depart.
+    fn apply_stopped(&mut self, now: SystemTime) {
+        match self.link {
+            // Stopped while connecting: the user gave the connect up.
+            LinkState::Connecting(remote) | LinkState::Reconnecting { remote, .. } => {
+                let note = Note::say(S::ConnectCancelled, [arg(remote)]);
+                self.info(now, None, Some(remote), note);
+            }
+            LinkState::Listening(local) if self.mode == Mode::Udp => {
+                let note = Note::say(S::EvUdpClosed, [arg(local)]);
+                self.info(now, None, None, note);
+            }
+            _ => {}
+        }
+        self.link = LinkState::Idle;
+        let left: Vec<ConnId> = self.clients.keys().copied().collect();
+        for conn in left {
+            self.depart(conn);
+        }
+        self.groups.clear();
+        self.sending.scheduled = None;
+        self.sending.file = None;
+        self.stopped = true;
     }
 
     fn apply_relay(&mut self, now: SystemTime, event: &Event) {
