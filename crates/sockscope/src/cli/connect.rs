@@ -395,6 +395,7 @@ fn pipe(
     feed: Option<Feed>,
     io: &mut Io<'_>,
 ) -> Result<i32, Failure> {
+    let websocket = config.ws.is_some();
     let (mut session, tap) = piped_session(config, args.view.encoding);
     wait_open(
         &session,
@@ -404,6 +405,7 @@ fn pipe(
     let opts = PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
+        close_when_quiet: websocket.then_some(WS_QUIET),
     };
     run_pipe(&mut session, &tap, payload, feed, opts, io)
 }
@@ -486,7 +488,11 @@ fn pipe_loop(
         if moved {
             state.moved_at = Instant::now();
         }
-        if pump.eof && !state.finished && !opts.no_shutdown {
+        let all_sent = pump.eof && state.written >= pump.handed;
+        let quiet = opts
+            .close_when_quiet
+            .is_none_or(|quiet| all_sent && state.moved_at.elapsed() >= quiet);
+        if pump.eof && !state.finished && !opts.no_shutdown && quiet {
             // Like `nc -N`: once stdin ends and its bytes are written, our side is done.
             session.finish_sending(Target::AllConns);
             state.finished = true;
@@ -515,7 +521,6 @@ fn pipe_loop(
         if io.stop.load(Ordering::Relaxed) {
             break Outcome::Interrupted;
         }
-        let all_sent = pump.eof && state.written >= pump.handed;
         if opts.no_shutdown && all_sent && peer_finished {
             // Neither side has more to say; what came before the peer's end is in the tap.
             if drain_all(tap, io.stdout, feed.as_deref_mut()).is_err() {
@@ -580,7 +585,15 @@ pub(super) struct PipeOpts {
     pub no_shutdown: bool,
     /// How long nothing may move (see the module's doc).
     pub timeout: Duration,
+    /// WebSocket has no half-close: our Close ends the exchange, and a peer that got it
+    /// answers nothing more (RFC 6455 5.5.1; an echo sent with it was lost). So at the end
+    /// of stdin the Close waits until everything was written and nothing arrived for this
+    /// long.
+    pub close_when_quiet: Option<Duration>,
 }
+
+/// How long a WebSocket pipe waits for replies after stdin ended before it closes.
+pub(super) const WS_QUIET: Duration = Duration::from_millis(300);
 
 /// How a `--pipe` loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -737,6 +737,7 @@ fn listen_pipe(
     let opts = connect::PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
+        close_when_quiet: args.ws.then_some(connect::WS_QUIET),
     };
     let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
     session.stop_recording();

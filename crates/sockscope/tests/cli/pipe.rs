@@ -726,3 +726,38 @@ fn pipe_over_tls_and_websocket_moves_the_bytes_and_exits_0() {
         assert!(out == sent, "{url}: {} of {} bytes", out.len(), sent.len());
     }
 }
+
+#[test]
+fn a_websocket_pipe_waits_for_the_reply_before_it_closes() {
+    let has = Command::new("python3")
+        .args(["-c", "import websockets.sync.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
+        return;
+    }
+    // A device that takes 100 ms to answer each message. WebSocket has no half-close: once
+    // it has our Close, it may send nothing more, so the pipe must not close at the end of
+    // stdin while an answer is on its way.
+    let port = closed_port();
+    let script = format!(
+        "import time\n\
+         from websockets.sync.server import serve\n\
+         def h(ws):\n    for m in ws:\n        time.sleep(0.1)\n        ws.send(m.upper())\n\
+         with serve(h, '127.0.0.1', {port}) as s:\n    s.serve_forever()\n"
+    );
+    let mut python = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(port);
+    let url = format!("ws://127.0.0.1:{port}/");
+    let (code, out, err, _) = run_piped(&["connect", &url, "--pipe"], b"status?".to_vec());
+    let _ = python.kill();
+    let _ = python.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out), "STATUS?", "{err}");
+}
