@@ -679,6 +679,9 @@ strings! {
     EvSecured => "TLS with {}: {}", "与 {} 的 TLS：{}";
     EvPeerCert => "  certificate {}: {} — issued by {}, valid {} to {}, SHA-256 {}", "  证书 {}：{} — 签发者 {}，有效期 {} 至 {}，SHA-256 {}";
     EvNoPeerCert => "  the peer presented no certificate", "  对方未提供证书";
+    TlsEchoedHello => "the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does", "对方不是 TLS：它把我们的 TLS 问候（ClientHello）原样发回，像回显服务器那样";
+    TlsKeyNotOfCert => "the key {} does not belong to the certificate {}: pick the key file made with that certificate", "私钥 {} 与证书 {} 不匹配：请选择与该证书一起生成的私钥文件";
+    TlsNoKeyInFile => "{} holds no PEM private key", "{} 中没有 PEM 私钥";
     ErrOnlyUdpJoins => "Only a UDP socket joins multicast groups", "只有 UDP 套接字能加入组播组";
     CtxMulticastOptions => "setting the multicast options of", "设置组播选项";
     ErrNoInterface => "There is no network interface called {}", "没有名为 {} 的网络接口";

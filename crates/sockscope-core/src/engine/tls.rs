@@ -180,6 +180,8 @@ pub enum TlsProblem {
     },
     /// The peer sent something that is not TLS.
     NotTls,
+    /// The peer sent our own ClientHello back: a plain echo server, not TLS.
+    EchoedHello,
     /// No version or cipher suite in common.
     NoCommon(String),
     /// No ALPN protocol in common.
@@ -241,6 +243,12 @@ impl TlsProblem {
             rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
                 TlsProblem::NotTls
             }
+            // A client that gets a ClientHello back talks to something that repeats what it
+            // is sent (rustls says "unexpected handshake message", which tells a user nothing).
+            rustls::Error::InappropriateHandshakeMessage {
+                got_type: rustls::HandshakeType::ClientHello,
+                ..
+            } => TlsProblem::EchoedHello,
             rustls::Error::PeerIncompatible(why) => TlsProblem::NoCommon(format!("{why:?}")),
             rustls::Error::NoApplicationProtocol => TlsProblem::NoAlpn,
             rustls::Error::AlertReceived(alert) => TlsProblem::Alert(alert_text(*alert)),
@@ -300,6 +308,7 @@ impl fmt::Display for TlsProblem {
                 presented,
             } => tf(S::TlsNameMismatch, &[&presented.join(", "), expected]),
             TlsProblem::NotTls => t(S::TlsNotTls).into(),
+            TlsProblem::EchoedHello => t(S::TlsEchoedHello).into(),
             TlsProblem::NoCommon(why) => tf(S::TlsNoCommon, &[why]),
             TlsProblem::NoAlpn => t(S::TlsNoAlpn).into(),
             TlsProblem::Alert(alert) => tf(S::TlsAlert, &[alert]),
@@ -358,7 +367,23 @@ fn certs_of(path: &str) -> Result<Vec<CertificateDer<'static>>, EngineError> {
 }
 
 fn key_of(path: &str) -> Result<PrivateKeyDer<'static>, EngineError> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| file_error(path, e))
+    PrivateKeyDer::from_pem_file(path).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => {
+            EngineError::TlsSetup(tf(S::TlsNoKeyInFile, &[&path]))
+        }
+        e => file_error(path, e),
+    })
+}
+
+/// A certificate and a key that were given together and do not fit, said as such (rustls
+/// says "keys may not be consistent: KeyMismatch").
+fn pair_error(cert: &str, key: &str, e: rustls::Error) -> EngineError {
+    match e {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            EngineError::TlsSetup(tf(S::TlsKeyNotOfCert, &[&key, &cert]))
+        }
+        e => file_error(key, e),
+    }
 }
 
 fn roots_of(path: &str) -> Result<RootCertStore, EngineError> {
@@ -414,7 +439,7 @@ fn client(settings: &TlsSettings, remote: Option<SocketAddr>) -> Result<Tls, Eng
         }
         (cert, key) => builder
             .with_client_auth_cert(certs_of(cert)?, key_of(key)?)
-            .map_err(|e| file_error(key, e))?,
+            .map_err(|e| pair_error(cert, key, e))?,
     };
     config.alpn_protocols = settings
         .alpn
@@ -450,11 +475,15 @@ fn server(settings: &TlsSettings) -> Result<Arc<ServerConfig>, EngineError> {
             .map_err(setup)?;
         builder.with_client_cert_verifier(verifier)
     };
-    let (chain, key) = match &settings.server_cert {
-        ServerCert::Files { cert, key } => (certs_of(cert)?, key_of(key)?),
-        ServerCert::SelfSigned(names) => self_signed(names)?,
+    let mut config = match &settings.server_cert {
+        ServerCert::Files { cert, key } => builder
+            .with_single_cert(certs_of(cert)?, key_of(key)?)
+            .map_err(|e| pair_error(cert, key, e))?,
+        ServerCert::SelfSigned(names) => {
+            let (chain, key) = self_signed(names)?;
+            builder.with_single_cert(chain, key).map_err(setup)?
+        }
     };
-    let mut config = builder.with_single_cert(chain, key).map_err(setup)?;
     config.alpn_protocols = settings
         .alpn
         .iter()

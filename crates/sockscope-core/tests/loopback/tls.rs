@@ -390,3 +390,101 @@ fn client_with_ca(addr: SocketAddr, ca: &str) -> Session {
         },
     )
 }
+
+#[test]
+fn a_key_that_belongs_to_another_certificate_is_said_in_words() {
+    let pems = Pems::new("keymismatch");
+    let (_, cert, _) = pems.ca_and_leaf("one", &["device-1"], |_| {});
+    let (_, _, other_key) = pems.ca_and_leaf("two", &["device-2"], |_| {});
+    // A client certificate with the wrong key.
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            client_cert: cert.clone(),
+            client_key: other_key.clone(),
+            ..TlsSettings::default()
+        },
+    );
+    let said = failure(&client);
+    assert_eq!(
+        said,
+        format!(
+            "TLS cannot start: the key {other_key} does not belong to the certificate {cert}: pick the key file made with that certificate"
+        )
+    );
+    assert!(!said.contains("KeyMismatch"), "{said}");
+    // A server's certificate with the wrong key: the same sentence.
+    let server = tls_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        TlsSettings {
+            server_cert: ServerCert::Files {
+                cert: cert.clone(),
+                key: other_key.clone(),
+            },
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&server),
+        format!(
+            "TLS cannot start: the key {other_key} does not belong to the certificate {cert}: pick the key file made with that certificate"
+        )
+    );
+    // A certificate given as the key: no key in it.
+    let server = tls_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        TlsSettings {
+            server_cert: ServerCert::Files {
+                cert: cert.clone(),
+                key: cert.clone(),
+            },
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&server),
+        format!("TLS cannot start: {cert} holds no PEM private key")
+    );
+}
+
+#[test]
+fn tls_to_an_echo_server_says_the_peer_does_not_speak_tls() {
+    // A plain echo server: it sends the ClientHello straight back.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let echo = std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(WAIT)).unwrap();
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                if stream.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&client),
+        format!(
+            "TLS with {addr} failed: the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does"
+        )
+    );
+    drop(client);
+    echo.join().unwrap();
+}
