@@ -343,6 +343,9 @@ pub struct Capture {
     pub mode: Mode,
     /// The last error, until the next successful open.
     pub last_error: Option<Arc<Note>>,
+    /// The certificate a TLS client refused last (unknown CA, a CA certificate as the
+    /// server's own, another name …), until the next open: the window offers to pin it.
+    pub tls_refused: Option<crate::engine::CertInfo>,
     /// The session that produced the events has ended (its `Stopped` was folded in).
     pub stopped: bool,
     /// Timed and file sends.
@@ -557,6 +560,7 @@ impl Capture {
                 self.info(now, None, None, note);
             }
             Event::Error(error) => {
+                self.keep_refused(&error);
                 let note = Arc::new(Note::say(S::Plain, [arg(error)]));
                 self.last_error = Some(Arc::clone(&note));
                 // A connect that failed (refused, timed out) is over: the session that made
@@ -593,6 +597,15 @@ impl Capture {
                 self.sending.file = None;
                 self.stopped = true;
             }
+        }
+    }
+
+    /// Keeps the certificate a TLS client refused, for the window to offer to pin it.
+    fn keep_refused(&mut self, error: &crate::engine::EngineError) {
+        if let crate::engine::EngineError::Tls { problem, .. } = error
+            && let Some(cert) = problem.presented()
+        {
+            self.tls_refused = Some(cert.clone());
         }
     }
 
@@ -1065,6 +1078,7 @@ impl Capture {
         self.mode = mode;
         self.clients.clear();
         self.last_error = None;
+        self.tls_refused = None;
         self.stopped = false;
         self.peers.clear();
         self.rule_hits.clear();

@@ -251,11 +251,12 @@ fn a_ca_file_verifies_the_server_and_the_sni_name() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&wrong),
-        format!(
-            "TLS with {addr} failed: name mismatch: the certificate is for a.example, not b.example"
-        )
+    let said = failure(&wrong);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: name mismatch: the certificate is for a.example, not b.example. The server's certificate: CN=a.example, SHA-256 "
+        )),
+        "{said}"
     );
     // Another CA: unknown CA.
     let (other_ca, _, _) = pems.ca_and_leaf("other", &["a.example"], |_| {});
@@ -267,11 +268,12 @@ fn a_ca_file_verifies_the_server_and_the_sni_name() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&stranger),
-        format!(
-            "TLS with {addr} failed: the certificate is signed by a CA that is not trusted here (unknown CA)"
-        )
+    let said = failure(&stranger);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the certificate is signed by a CA that is not trusted here (unknown CA). The server's certificate: CN=a.example, SHA-256 "
+        )),
+        "{said}"
     );
     drop(server);
 }
@@ -295,9 +297,12 @@ fn an_expired_certificate_says_when_it_expired() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&client),
-        format!("TLS with {addr} failed: the certificate expired on 2021-06-30 00:00:00 UTC")
+    let said = failure(&client);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the certificate expired on 2021-06-30 00:00:00 UTC. The server's certificate: CN=a.example"
+        )),
+        "{said}"
     );
 }
 
@@ -487,4 +492,101 @@ fn tls_to_an_echo_server_says_the_peer_does_not_speak_tls() {
     );
     drop(client);
     echo.join().unwrap();
+}
+
+/// A device's own certificate as `openssl req -x509` makes it: self-signed, CA:TRUE, its
+/// name only in the subject. The paths of the certificate and its key.
+fn device_certificate(pems: &Pems, tag: &str) -> (String, String, String) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("device-{tag}"));
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let sha256 = sockscope_core::engine::fingerprint(cert.der());
+    (
+        pems.write(&format!("{tag}-cert.pem"), &cert.pem()),
+        pems.write(&format!("{tag}-key.pem"), &key.serialize_pem()),
+        sha256,
+    )
+}
+
+#[test]
+fn a_device_certificate_that_a_ca_file_cannot_vouch_for_can_be_pinned_by_its_sha256() {
+    let pems = Pems::new("pin");
+    let (cert, key, sha256) = device_certificate(&pems, "42");
+    let (server, addr) = server(TlsSettings {
+        server_cert: ServerCert::Files {
+            cert: cert.clone(),
+            key,
+        },
+        ..TlsSettings::default()
+    });
+    // Its own certificate as the CA file: refused, in plain words, with what to pin.
+    let as_ca = client_with_ca(addr, &cert);
+    let said = failure(&as_ca);
+    assert_eq!(
+        said,
+        format!(
+            "TLS with {addr} failed: the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), and a CA file cannot vouch for a server's own certificate: trust exactly this certificate by its SHA-256 instead, or give the server a certificate made with CA:FALSE. The server's certificate: CN=device-42, SHA-256 {sha256}. To trust exactly this certificate, pin its SHA-256 (Trust: This certificate; on the command line: --pin)"
+        )
+    );
+    assert!(!said.contains("don't verify"), "{said}");
+    let refused = as_ca.capture().tls_refused.clone();
+    assert_eq!(refused.map(|c| c.sha256), Some(sha256.clone()));
+    // Pinned, as shown (or as openssl prints it): trusted, and said so.
+    for typed in [sha256.clone(), format!("sha256 Fingerprint={sha256}")] {
+        let pinned = client(
+            addr,
+            TlsSettings {
+                verify: Verify::Pin(typed),
+                ..TlsSettings::default()
+            },
+        );
+        wait_capture(&pinned, "connected", |c| {
+            matches!(c.link, LinkState::Connected { .. })
+        });
+        let info = pinned
+            .capture()
+            .clients
+            .values()
+            .find_map(|c| c.tls.clone())
+            .unwrap();
+        assert!(info.pinned && !info.unverified, "{info:?}");
+        wait_logged(&pinned, "trusted as the pinned certificate (SHA-256)");
+        pinned.command(sockscope_core::engine::Command::Send {
+            to: Target::AllConns,
+            bytes: b"pinned".to_vec(),
+        });
+        wait_logged(&server, "pinned");
+    }
+    // Another certificate pinned: refused, naming both.
+    let other = "00:".repeat(31) + "01";
+    let wrong = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Pin(other.clone()),
+            ..TlsSettings::default()
+        },
+    );
+    let said = failure(&wrong);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the server's certificate is not the pinned one (SHA-256 {other}). The server's certificate: CN=device-42, SHA-256 {sha256}."
+        )),
+        "{said}"
+    );
+    // A pin that is not one never starts.
+    let typo = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Pin("D2:B6:06".into()),
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&typo),
+        "TLS cannot start: D2:B6:06 is not a SHA-256 fingerprint: it has 6 hex digits; a SHA-256 has 64 (32 bytes, AB:CD:…)"
+    );
 }

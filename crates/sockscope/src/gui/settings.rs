@@ -36,7 +36,7 @@ pub(super) fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
 }
 
 /// Marks a field whose content is wrong with a border in the error colour.
-fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
+pub(super) fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
     if bad {
         let stroke = egui::Stroke::new(1.5, error_color(ui));
         let radius = ui.visuals().widgets.inactive.corner_radius;
@@ -564,7 +564,17 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         S::StopReconnecting => S::TipStopReconnecting,
         _ => S::TipClose,
     });
-    let button = ui.add(button).on_hover_text(tip);
+    // A field that cannot work as typed keeps Connect/Listen from starting: the field is
+    // marked and says why, and the button's tooltip names it.
+    let opens = !tab.is_open() || label == S::Listen;
+    let blocked = tab.errors.first().filter(|_| opens);
+    let button = match blocked {
+        Some((field, message)) => {
+            let why = tf(S::TipFixFirst, &[&t(field), message]);
+            ui.add_enabled(false, button).on_disabled_hover_text(why)
+        }
+        None => ui.add(button).on_hover_text(tip),
+    };
     super::testhook::tag(ui, &button, "net.open");
     if button.clicked() {
         actions.push(UiAction::ToggleOpen);

@@ -133,6 +133,8 @@ pub enum PemField {
     ServerKey,
     /// The CA a server checks client certificates with.
     ClientCa,
+    /// A certificate whose SHA-256 a client pins (the field holds the SHA-256, not the path).
+    Pin,
 }
 
 impl PemField {
@@ -165,6 +167,15 @@ impl PemField {
                 }
             }
             PemField::ClientCa => &mut tls.client_ca,
+            PemField::Pin => {
+                if !matches!(tls.verify, Verify::Pin(_)) {
+                    tls.verify = Verify::Pin(String::new());
+                }
+                match &mut tls.verify {
+                    Verify::Pin(pin) => pin,
+                    _ => &mut tls.client_ca,
+                }
+            }
         }
     }
 }
@@ -481,9 +492,7 @@ impl Tab {
             UiAction::DisconnectClient(conn) => self.session.command(Command::Disconnect(conn)),
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
-            UiAction::SetPem(field, path) => {
-                *field.slot(&mut self.form.tls) = path.display().to_string();
-            }
+            UiAction::SetPem(field, path) => self.set_pem(field, &path),
             action @ (UiAction::ApplyRules
             | UiAction::RunScript(_)
             | UiAction::StopScript
@@ -692,6 +701,29 @@ impl Tab {
         };
         view.selected = view.matches.get(next).copied();
         view.scroll_to = view.selected;
+    }
+
+    /// A file chosen for a TLS setting: its path — or, to pin a certificate, its SHA-256
+    /// (a file that holds no certificate is said in the log).
+    fn set_pem(&mut self, field: PemField, path: &std::path::Path) {
+        let path = path.display().to_string();
+        if field != PemField::Pin {
+            *field.slot(&mut self.form.tls) = path;
+            return;
+        }
+        match crate::engine::fingerprint_of_file(&path) {
+            Ok(sha256) => *field.slot(&mut self.form.tls) = sha256,
+            Err(e) => {
+                let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(e)]);
+                self.session.capture().log.push_note(
+                    std::time::SystemTime::now(),
+                    crate::capture::RecordKind::Error,
+                    None,
+                    None,
+                    std::sync::Arc::new(note),
+                );
+            }
+        }
     }
 
     fn toggle_open(&mut self) {

@@ -207,7 +207,7 @@ impl TcpConn {
                 }
             }
             if !tls.is_handshaking() {
-                let info = tls::info(tls, cx.opts.tls.unverified);
+                let info = tls::info(tls, &cx.opts.tls);
                 cx.emit(Event::Secured {
                     conn: self.id,
                     peer: self.peer,
@@ -233,7 +233,7 @@ impl TcpConn {
             if let Err(e) = tls.process_new_packets() {
                 // The alert that says why goes to the peer before the socket closes.
                 let _ = tls.write_tls(&mut self.stream);
-                return self.handshake_failed(cx, TlsProblem::of(&e));
+                return self.handshake_failed(cx, tls::failure(&cx.opts.tls, &e));
             }
         }
     }
