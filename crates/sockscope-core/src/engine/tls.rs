@@ -317,6 +317,19 @@ pub fn fingerprint_of_file(path: &str) -> Result<String, EngineError> {
     Err(EngineError::TlsSetup(tf(S::TlsNoCertInFile, &[&path])))
 }
 
+/// What to pin, given as a SHA-256 or as the certificate's file (`--pin`): the SHA-256 of
+/// the file when it names a certificate file, else the text as typed (a text that is
+/// neither is said when the session starts, as a pin that is not one).
+pub fn pin_of(text: &str) -> String {
+    if parse_pin(text).is_err()
+        && std::path::Path::new(text.trim()).is_file()
+        && let Ok(sha256) = fingerprint_of_file(text.trim())
+    {
+        return sha256;
+    }
+    text.to_owned()
+}
+
 /// A UNIX time as `2026-12-01 14:00:00 UTC`.
 fn date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0).map_or_else(
