@@ -12,7 +12,7 @@ use mio::net::TcpStream;
 
 use super::WsOp;
 use super::ws::{Incoming, Ws, WsProblem};
-use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
+use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, Part, READ_BUDGET, Status};
 use crate::codec::framing::{Frame, Framer, Framing};
 use crate::engine::tls::{self, TlsProblem};
 use crate::engine::{
@@ -30,6 +30,17 @@ pub(crate) struct TcpConn {
     tls: Option<Box<rustls::Connection>>,
     /// The WebSocket layer, when the session has WebSocket: messages instead of a stream.
     ws: Option<Box<Ws>>,
+    /// WebSocket: a message in pieces (a file) is being queued; whole messages wait in
+    /// `held` until its last piece, as no other message may come between the pieces.
+    piecing: bool,
+    /// Whole messages queued while a message in pieces was open.
+    held: VecDeque<Outgoing>,
+    /// Bytes in `held` (they count towards the send queue's bound, not towards `queued`,
+    /// which a file send waits on).
+    held_bytes: usize,
+    /// WebSocket: the socket was full when tungstenite last wrote; nothing more is handed to
+    /// it until what it holds is out.
+    ws_full: bool,
     out: VecDeque<Outgoing>,
     /// Bytes of `out.front()` already written.
     out_offset: usize,
@@ -143,6 +154,10 @@ impl TcpConn {
             phase,
             tls: None,
             ws: None,
+            piecing: false,
+            held: VecDeque::new(),
+            held_bytes: 0,
+            ws_full: false,
             out: VecDeque::new(),
             out_offset: 0,
             out_bytes: 0,
@@ -346,9 +361,24 @@ impl TcpConn {
         end
     }
 
-    /// Sends the queue as WebSocket messages, one per send.
+    /// Sends the queue as WebSocket messages, one per send (a file's pieces as one), handing
+    /// tungstenite no more once the socket is full: what waits stays in `out`, which is
+    /// bounded and which a file send paces itself by.
     fn flush_ws(&mut self, cx: &mut Cx<'_>) -> Option<CloseReason> {
         let mut ws = self.ws.take()?;
+        if self.ws_full {
+            match ws.flush(&mut self.plain()) {
+                Ok(()) => self.ws_full = false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.ws = Some(ws);
+                    return None;
+                }
+                Err(e) => {
+                    self.ws = Some(ws);
+                    return Some(close_reason(e, self.peer, S::CtxSendingTo));
+                }
+            }
+        }
         let mut failed = None;
         while let Some(front) = self.out.pop_front() {
             self.out_bytes = self.out_bytes.saturating_sub(front.bytes.len());
@@ -356,10 +386,19 @@ impl TcpConn {
                 stream: &mut self.stream,
                 tls: self.tls.as_deref_mut(),
             };
-            if let Err(e) = ws.send(&mut io, &front.bytes) {
-                failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
-                break;
-            }
+            let sent = if front.part == Part::WHOLE {
+                ws.send(&mut io, &front.bytes).map(|q| q.socket_full)
+            } else {
+                let Part { first, last } = front.part;
+                ws.send_piece(&mut io, &front.bytes, first, last)
+            };
+            let socket_full = match sent {
+                Ok(full) => full,
+                Err(e) => {
+                    failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
+                    break;
+                }
+            };
             if front.log {
                 cx.emit(Event::Data(Data {
                     conn: Some(self.id),
@@ -370,16 +409,50 @@ impl TcpConn {
                     kind: DataKind::Message,
                 }));
             }
+            if socket_full {
+                break;
+            }
         }
         if failed.is_none() {
             match ws.flush(&mut self.plain()) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.ws_full = true,
                 Err(e) => failed = Some(close_reason(e, self.peer, S::CtxSendingTo)),
             }
         }
         self.ws = Some(ws);
         failed
+    }
+
+    /// Queues `out` for sending. With WebSocket, a file's pieces make one message: another
+    /// message waits until its last piece, and a piece of a message this connection never
+    /// saw begin (it connected during the file) is left out.
+    fn enqueue(&mut self, out: Outgoing) {
+        if self.ws.is_none() {
+            self.out_bytes += out.bytes.len();
+            self.out.push_back(out);
+            return;
+        }
+        if out.part == Part::WHOLE {
+            if self.piecing {
+                self.held_bytes += out.bytes.len();
+                self.held.push_back(out);
+            } else {
+                self.out_bytes += out.bytes.len();
+                self.out.push_back(out);
+            }
+            return;
+        }
+        if !out.part.first && !self.piecing {
+            return;
+        }
+        self.piecing = !out.part.last;
+        self.out_bytes += out.bytes.len();
+        self.out.push_back(out);
+        if !self.piecing {
+            self.out_bytes += std::mem::take(&mut self.held_bytes);
+            self.out.append(&mut self.held);
+        }
     }
 
     /// A ping or a close asked for by the user.
@@ -797,7 +870,7 @@ impl Link for TcpConn {
     }
 
     fn send(&mut self, cx: &mut Cx<'_>, _to: &Target, out: Outgoing) -> Status {
-        if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
+        if self.out_bytes + self.held_bytes + out.bytes.len() > MAX_SEND_QUEUE {
             let dropped = out.bytes.len();
             cx.error(EngineError::SendQueueFull {
                 peer: self.peer,
@@ -805,8 +878,7 @@ impl Link for TcpConn {
             });
             return Status::Idle;
         }
-        self.out_bytes += out.bytes.len();
-        self.out.push_back(out);
+        self.enqueue(out);
         match self.flush(cx) {
             Some(reason) => self.end(cx, reason),
             // A lingering connection comes back next round to close once this is written.

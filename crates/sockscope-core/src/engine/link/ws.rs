@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 
 use tungstenite::handshake::derive_accept_key;
-use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
 use tungstenite::protocol::{CloseFrame, Role, WebSocketContext};
 use tungstenite::{Bytes, Message};
 
@@ -261,18 +262,39 @@ impl Ws {
     }
 
     /// Sends `bytes` as one message (text if the settings say so and they are UTF-8).
-    pub fn send(&mut self, io: &mut impl ReadWrite, bytes: &[u8]) -> io::Result<()> {
-        let message = match std::str::from_utf8(bytes) {
-            Ok(text) if !self.settings.binary => Message::text(text),
-            _ => Message::Binary(Bytes::copy_from_slice(bytes)),
+    pub fn send(&mut self, io: &mut impl ReadWrite, bytes: &[u8]) -> io::Result<Queued> {
+        let (message, text) = match std::str::from_utf8(bytes) {
+            Ok(text) if !self.settings.binary => (Message::text(text), true),
+            _ => (Message::Binary(Bytes::copy_from_slice(bytes)), false),
         };
-        self.write(io, message)
+        let socket_full = self.write(io, message)?;
+        Ok(Queued { text, socket_full })
+    }
+
+    /// Sends `bytes` as one piece of a binary message sent in pieces (a file): the first
+    /// piece opens the message, the last ends it (RFC 6455 fragmentation: the peer gets one
+    /// message). True when the socket is full.
+    pub fn send_piece(
+        &mut self,
+        io: &mut impl ReadWrite,
+        bytes: &[u8],
+        first: bool,
+        last: bool,
+    ) -> io::Result<bool> {
+        let opcode = OpCode::Data(if first {
+            OpData::Binary
+        } else {
+            OpData::Continue
+        });
+        let frame = Frame::message(Bytes::copy_from_slice(bytes), opcode, last);
+        self.write(io, Message::Frame(frame))
     }
 
     /// Sends a ping with `payload` (at most 125 bytes).
     pub fn ping(&mut self, io: &mut impl ReadWrite, payload: &[u8]) -> io::Result<()> {
         let payload = payload.get(..payload.len().min(125)).unwrap_or_default();
         self.write(io, Message::Ping(Bytes::copy_from_slice(payload)))
+            .map(|_| ())
     }
 
     /// Starts the closing handshake with `code` and `reason`.
@@ -299,17 +321,29 @@ impl Ws {
         }
     }
 
-    fn write(&mut self, io: &mut impl ReadWrite, message: Message) -> io::Result<()> {
+    /// Hands a message to tungstenite, which keeps it until the socket takes it; true when
+    /// the socket is full (the message is kept, but no more should be handed over until a
+    /// flush gets through, so what waits stays in our own bounded queue).
+    fn write(&mut self, io: &mut impl ReadWrite, message: Message) -> io::Result<bool> {
         let State::Open(ctx) = &mut self.state else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         match ctx.write(io, message) {
             // Queued: it goes with the next flush.
-            Ok(()) => Ok(()),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Ok(()) => Ok(false),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
             Err(e) => Err(io_error(e)),
         }
     }
+}
+
+/// A message handed to tungstenite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Queued {
+    /// It went as a text message (else binary).
+    pub text: bool,
+    /// The socket is full: hand over no more until a flush gets through.
+    pub socket_full: bool,
 }
 
 /// What WebSocket reads and writes through: the connection's socket, or its TLS.
