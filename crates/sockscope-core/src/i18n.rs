@@ -691,6 +691,7 @@ strings! {
     TlsEchoedHello => "the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does", "对方不是 TLS：它把我们的 TLS 问候（ClientHello）原样发回，像回显服务器那样";
     TlsKeyNotOfCert => "the key {} does not belong to the certificate {}: pick the key file made with that certificate", "私钥 {} 与证书 {} 不匹配：请选择与该证书一起生成的私钥文件";
     TlsNoKeyInFile => "{} holds no PEM private key", "{} 中没有 PEM 私钥";
+    TlsCertificateRequired => "the server requires a client certificate and refused the connection without one (alert: certificate required): give a client certificate and its key", "服务器要求客户端证书，没有证书的连接被拒绝（警报：certificate required）：请提供客户端证书及其私钥";
     TlsPresented => "{}. The server's certificate: {}, SHA-256 {}. To trust exactly this certificate, pin its SHA-256 (Trust: This certificate; on the command line: --pin)", "{}。服务器的证书：{}，SHA-256 {}。要只信任这张证书，请固定它的 SHA-256（信任：此证书；命令行：--pin）";
     TlsNotPinned => "the server's certificate is not the pinned one (SHA-256 {})", "服务器的证书不是固定的那张（SHA-256 {}）";
     TlsPinnedTrust => "trusted as the pinned certificate (SHA-256)", "按固定的证书（SHA-256）信任";

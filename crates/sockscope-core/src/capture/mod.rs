@@ -734,10 +734,19 @@ impl Capture {
         } else {
             S::EvLeft
         };
+        // A TLS client refused after its side of the handshake was done (TLS 1.3: the
+        // server wants a client certificate) failed to connect, as at any other TLS failure.
+        let tls_failed = matches!(
+            reason,
+            CloseReason::Error(crate::engine::EngineError::Tls { .. })
+        );
         let note = Note::say(what, [arg(peer), arg(reason)]);
-        self.end_receiving(now, conn, peer, note, kind);
+        let said = self.end_receiving(now, conn, peer, note, kind);
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Idle;
+            if tls_failed {
+                self.last_error = Some(said);
+            }
         }
     }
 
@@ -867,13 +876,16 @@ impl Capture {
         peer: SocketAddr,
         mut note: Note,
         kind: RecordKind,
-    ) {
+    ) -> Arc<Note> {
         let rest = self.log.end_stream(conn);
         self.raw.end_stream(conn);
         if !rest.is_empty() {
             note = note.then(Note::say(S::EvUnfinishedChar, [arg(rest)]));
         }
-        self.log.push_note(now, kind, Some(conn), Some(peer), note);
+        let note = Arc::new(note);
+        self.log
+            .push_note(now, kind, Some(conn), Some(peer), Arc::clone(&note));
+        note
     }
 
     /// Whole frames of one read: they count as messages — their bytes were counted with the

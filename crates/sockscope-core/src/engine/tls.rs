@@ -372,6 +372,8 @@ pub enum TlsProblem {
     Alert(String),
     /// The peer presented no certificate where one is required.
     NoCertificate,
+    /// The server refused a client that presented no certificate (its alert says so).
+    CertificateRequired,
     /// A CA certificate presented as the server's own.
     CaAsLeaf,
     /// The server's certificate is not the pinned one.
@@ -459,6 +461,9 @@ impl TlsProblem {
             } => TlsProblem::EchoedHello,
             rustls::Error::PeerIncompatible(why) => TlsProblem::NoCommon(format!("{why:?}")),
             rustls::Error::NoApplicationProtocol => TlsProblem::NoAlpn,
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+                TlsProblem::CertificateRequired
+            }
             rustls::Error::AlertReceived(alert) => TlsProblem::Alert(alert_text(*alert)),
             rustls::Error::NoCertificatesPresented => TlsProblem::NoCertificate,
             other => TlsProblem::Other(other.to_string()),
@@ -521,6 +526,7 @@ impl fmt::Display for TlsProblem {
             TlsProblem::NoAlpn => t(S::TlsNoAlpn).into(),
             TlsProblem::Alert(alert) => tf(S::TlsAlert, &[alert]),
             TlsProblem::NoCertificate => t(S::TlsNoCertificate).into(),
+            TlsProblem::CertificateRequired => t(S::TlsCertificateRequired).into(),
             TlsProblem::CaAsLeaf => t(S::TlsCaAsLeaf).into(),
             TlsProblem::NotPinned { pinned } => tf(S::TlsNotPinned, &[pinned]),
             TlsProblem::Presented { problem, cert } => {

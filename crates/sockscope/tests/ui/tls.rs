@@ -484,3 +484,67 @@ fn an_empty_ca_file_or_a_bad_pin_marks_its_field_and_connect_names_it() {
             .is_disabled()
     );
 }
+
+#[test]
+fn a_server_that_requires_a_client_certificate_leaves_the_tab_failed_not_idle() {
+    if !has_openssl() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sockscope-ui-mtls-{}", std::process::id()));
+    let (cert, key, _) = device_certificate(&dir);
+    let port = free_port();
+    // TLS 1.3, and a client certificate required (-Verify).
+    let _server = Running(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-Verify", "1", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-CAfile")
+            .arg(&cert)
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut form = Form {
+        remote_ip: "127.0.0.1".into(),
+        remote_port: port.to_string(),
+        tls_on: true,
+        ..Form::default()
+    };
+    form.tls.verify = sockscope::engine::Verify::Off;
+    let mut harness = harness(form);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the refusal", |app| {
+        let capture = app.tab().session.capture();
+        capture.stopped && capture.last_error.is_some()
+    });
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("Not connected (see the log)")
+            .is_some(),
+        "the status says it failed"
+    );
+    assert!(
+        harness.query_by_label("⚠ Session 1").is_some(),
+        "the tab is marked ⚠"
+    );
+    assert!(
+        log_texts(&harness)
+            .iter()
+            .any(|t| t.contains("the server requires a client certificate")),
+        "{:?}",
+        log_texts(&harness)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
