@@ -663,6 +663,11 @@ strings! {
     CloseWs => "closed the WebSocket: {} ({}){}", "关闭了 WebSocket：{}（{}）{}";
     EvWsPing => "ping from {}: {}", "来自 {} 的 ping：{}";
     EvWsPong => "pong from {}: {}", "来自 {} 的 pong：{}";
+    EvWsUpgradedServer => "WebSocket from {}: the client asked for {}", "来自 {} 的 WebSocket：客户端请求 {}";
+    EvWsUpgradedClient => "WebSocket with {}: upgraded (101 Switching Protocols) on {}", "与 {} 的 WebSocket：已升级（101 Switching Protocols），路径 {}";
+    WsProtocolTaken => ", subprotocol {}", "，子协议 {}";
+    WsProtocolOf => ", subprotocol {} (offered: {})", "，子协议 {}（提供的：{}）";
+    WsProtocolNoneTaken => ", no subprotocol taken (offered: {})", "，未接受任何子协议（提供的：{}）";
     ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
     ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";
     ErrTlsNeedsTcp => "TLS runs over TCP: pick TCP client or server", "TLS 基于 TCP：请选择 TCP 客户端或服务器";

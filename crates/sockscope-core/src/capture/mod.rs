@@ -519,12 +519,9 @@ impl Capture {
             event @ (Event::RelayPair { .. } | Event::RelayCut { .. }) => {
                 self.apply_relay(now, &event);
             }
-            Event::WsControl {
-                conn,
-                peer,
-                ping,
-                payload,
-            } => self.apply_ws_control(now, conn, peer, ping, &payload),
+            event @ (Event::WsControl { .. } | Event::Upgraded { .. }) => {
+                self.apply_ws(now, event);
+            }
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
@@ -660,17 +657,33 @@ impl Capture {
         self.info(now, None, None, Note::say(what, [arg(local)]));
     }
 
-    fn apply_ws_control(
-        &mut self,
-        now: SystemTime,
-        conn: ConnId,
-        peer: SocketAddr,
-        ping: bool,
-        payload: &[u8],
-    ) {
-        let what = if ping { S::EvWsPing } else { S::EvWsPong };
-        let shown = crate::codec::hex::format(payload);
-        let note = Note::say(what, [arg(peer), arg(shown)]);
+    /// A WebSocket's upgrade (what was asked for and agreed), ping or pong, said.
+    fn apply_ws(&mut self, now: SystemTime, event: Event) {
+        let (conn, peer, note) = match event {
+            Event::WsControl {
+                conn,
+                peer,
+                ping,
+                payload,
+            } => {
+                let what = if ping { S::EvWsPing } else { S::EvWsPong };
+                let shown = crate::codec::hex::format(&payload);
+                (conn, peer, Note::say(what, [arg(peer), arg(shown)]))
+            }
+            Event::Upgraded {
+                conn,
+                peer,
+                upgrade,
+            } => {
+                let what = if upgrade.server {
+                    S::EvWsUpgradedServer
+                } else {
+                    S::EvWsUpgradedClient
+                };
+                (conn, peer, Note::say(what, [arg(peer), arg(*upgrade)]))
+            }
+            _ => return,
+        };
         self.info(now, Some(conn), Some(peer), note);
     }
 

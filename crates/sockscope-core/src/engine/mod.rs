@@ -24,7 +24,7 @@ pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use link::WsOp;
-pub use link::ws::WsProblem;
+pub use link::ws::{WsProblem, WsUpgrade};
 pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use relay::{Impairment, RelayConfig};

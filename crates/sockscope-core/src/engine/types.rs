@@ -482,6 +482,15 @@ pub enum Event {
         /// What was negotiated.
         info: Box<super::TlsInfo>,
     },
+    /// WebSocket: the upgrade is done (after TLS, if any); `Connected` follows.
+    Upgraded {
+        /// The connection.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+        /// What the client asked for and what was agreed.
+        upgrade: Box<super::link::ws::WsUpgrade>,
+    },
     /// WebSocket: a ping (answered already) or a pong came.
     WsControl {
         /// The connection.

@@ -85,6 +85,12 @@ fn pair(tls: bool) -> (Session, Session, SocketAddr) {
     wait_capture(&client, "upgraded", |c| {
         matches!(c.link, LinkState::Connected { .. })
     });
+    // Both ends say what was asked for.
+    wait_logged(
+        &client,
+        &format!("WebSocket with {addr}: upgraded (101 Switching Protocols) on /chat?room=1"),
+    );
+    wait_logged(&server, "the client asked for /chat?room=1");
     (server, client, addr)
 }
 
@@ -190,7 +196,10 @@ fn python_websockets_client_talks_to_our_server() {
         Mode::TcpServer,
         "127.0.0.1:0",
         None,
-        WsSettings::default(),
+        WsSettings {
+            subprotocol: "chat.v1".into(),
+            ..WsSettings::default()
+        },
         None,
     );
     server.command(Command::SetReply(Some(Reply::Echo)));
@@ -198,7 +207,8 @@ fn python_websockets_client_talks_to_our_server() {
     let script = format!(
         r#"
 from websockets.sync.client import connect
-with connect("ws://{addr}/py") as ws:
+with connect("ws://{addr}/py?id=7", subprotocols=["chat.v2", "chat.v1"]) as ws:
+    print("subprotocol:", ws.subprotocol)
     ws.send("温度 23℃")
     print("text:", ws.recv(timeout=5))
     ws.send(b"\x01\x02\xff")
@@ -214,8 +224,15 @@ with connect("ws://{addr}/py") as ws:
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out, "text: 温度 23℃\nbinary: 0102ff\npong ok\n");
+    assert_eq!(
+        out,
+        "subprotocol: chat.v1\ntext: 温度 23℃\nbinary: 0102ff\npong ok\n"
+    );
     wait_logged(&server, "4001 (private) “done”");
+    wait_logged(
+        &server,
+        "the client asked for /py?id=7, subprotocol chat.v1 (offered: chat.v2, chat.v1)",
+    );
 }
 
 #[test]
@@ -236,7 +253,7 @@ def handler(ws):
         ws.send(message.upper() if isinstance(message, str) else message[::-1])
         if message == "quit":
             ws.close(code=1001, reason="server going away")
-with serve(handler, "127.0.0.1", {port}) as server:
+with serve(handler, "127.0.0.1", {port}, subprotocols=["chat.v1"]) as server:
     server.serve_forever()
 "#
     );
@@ -256,12 +273,22 @@ with serve(handler, "127.0.0.1", {port}) as server:
         Mode::TcpClient,
         "0.0.0.0:0",
         Some(addr),
-        WsSettings::default(),
+        WsSettings {
+            path: "sensor?id=7".into(),
+            subprotocol: "chat.v1".into(),
+            ..WsSettings::default()
+        },
         None,
     );
     wait_capture(&client, "upgraded", |c| {
         matches!(c.link, LinkState::Connected { .. })
     });
+    wait_logged(
+        &client,
+        &format!(
+            "WebSocket with {addr}: upgraded (101 Switching Protocols) on /sensor?id=7, subprotocol chat.v1"
+        ),
+    );
     send(&client, b"hello ws");
     send(&client, &[0xff, 0x01, 0x02]);
     wait_capture(&client, "two answers", |c| c.counters.rx_messages == 2);

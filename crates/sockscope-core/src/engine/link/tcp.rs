@@ -303,9 +303,17 @@ impl TcpConn {
             return self.flush_and_read(cx);
         };
         let done = ws.upgrade(&mut self.plain());
+        let upgraded = ws.take_upgrade();
         self.ws = Some(ws);
         match done {
             Ok(true) => {
+                if let Some(upgrade) = upgraded {
+                    cx.emit(Event::Upgraded {
+                        conn: self.id,
+                        peer: self.peer,
+                        upgrade: Box::new(upgrade),
+                    });
+                }
                 self.say_connected(cx);
                 self.flush_and_read(cx)
             }

@@ -32,6 +32,35 @@ pub(crate) enum Incoming {
     Close(Option<(u16, String)>),
 }
 
+/// What a WebSocket upgrade settled: what the client asked for and what was agreed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsUpgrade {
+    /// We are the server (else the client).
+    pub server: bool,
+    /// The path and query asked for (`/chat?room=1`).
+    pub path: String,
+    /// The subprotocols the client offered, in its order.
+    pub offered: Vec<String>,
+    /// The subprotocol the server took, if any.
+    pub protocol: Option<String>,
+}
+
+impl std::fmt::Display for WsUpgrade {
+    /// `/chat?room=1, subprotocol chat.v1 (offered: chat.v1, chat.v0)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::i18n::{S, tf};
+        f.write_str(&self.path)?;
+        let offered = self.offered.join(", ");
+        let text = match (&self.protocol, self.offered.is_empty()) {
+            (Some(taken), _) if self.offered.len() > 1 => tf(S::WsProtocolOf, &[taken, &offered]),
+            (Some(taken), _) => tf(S::WsProtocolTaken, &[taken]),
+            (None, false) => tf(S::WsProtocolNoneTaken, &[&offered]),
+            (None, true) => String::new(),
+        };
+        f.write_str(&text)
+    }
+}
+
 /// Why a WebSocket failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsProblem {
@@ -81,6 +110,10 @@ pub(crate) struct Ws {
     pending: Vec<u8>,
     /// The settings (path, host, subprotocol, text or binary sends).
     settings: WsSettings,
+    /// Client: the path asked for.
+    path: String,
+    /// What the upgrade settled, until it is said.
+    upgraded: Option<WsUpgrade>,
 }
 
 impl Ws {
@@ -109,6 +142,8 @@ impl Ws {
             head: Vec::new(),
             pending: request.into_bytes(),
             settings: settings.clone(),
+            path,
+            upgraded: None,
         }
     }
 
@@ -119,7 +154,14 @@ impl Ws {
             head: Vec::new(),
             pending: Vec::new(),
             settings: settings.clone(),
+            path: String::new(),
+            upgraded: None,
         }
+    }
+
+    /// What the upgrade settled, once (to be said when it is done).
+    pub fn take_upgrade(&mut self) -> Option<WsUpgrade> {
+        self.upgraded.take()
     }
 
     /// True once frames flow.
@@ -182,6 +224,13 @@ impl Ws {
                 {
                     return Err(problem(WsProblem::BadAccept));
                 }
+                let offered = self.settings.subprotocol.trim();
+                self.upgraded = Some(WsUpgrade {
+                    server: false,
+                    path: self.path.clone(),
+                    offered: protocols(offered),
+                    protocol: header("Sec-WebSocket-Protocol").filter(|p| !p.is_empty()),
+                });
                 Role::Client
             }
             State::ServerUpgrade => {
@@ -197,16 +246,22 @@ impl Ws {
                     derive_accept_key(key.as_bytes())
                 );
                 // The first subprotocol the client offers that we take (ours, or any).
-                if let Some(offered) = header("Sec-WebSocket-Protocol") {
-                    let ours = self.settings.subprotocol.trim();
-                    let pick = offered
-                        .split(',')
-                        .map(str::trim)
-                        .find(|p| ours.is_empty() || *p == ours);
-                    if let Some(pick) = pick {
-                        let _ = write!(answer, "Sec-WebSocket-Protocol: {pick}\r\n");
-                    }
+                let offered = protocols(&header("Sec-WebSocket-Protocol").unwrap_or_default());
+                let ours = self.settings.subprotocol.trim();
+                let pick = offered
+                    .iter()
+                    .find(|p| ours.is_empty() || p.as_str() == ours)
+                    .cloned();
+                if let Some(pick) = &pick {
+                    let _ = write!(answer, "Sec-WebSocket-Protocol: {pick}\r\n");
                 }
+                let path = first.split_whitespace().nth(1).unwrap_or_default();
+                self.upgraded = Some(WsUpgrade {
+                    server: true,
+                    path: path.to_owned(),
+                    offered,
+                    protocol: pick,
+                });
                 answer.push_str("\r\n");
                 self.pending = answer.into_bytes();
                 Role::Server
@@ -365,6 +420,15 @@ fn io_error(e: tungstenite::Error) -> io::Error {
         }
         other => problem(WsProblem::Protocol(other.to_string())),
     }
+}
+
+/// A `Sec-WebSocket-Protocol` list: `chat, superchat` → both, without blanks.
+fn protocols(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn find_head_end(head: &[u8]) -> Option<usize> {
