@@ -668,6 +668,8 @@ strings! {
     WsProtocolTaken => ", subprotocol {}", "，子协议 {}";
     WsProtocolOf => ", subprotocol {} (offered: {})", "，子协议 {}（提供的：{}）";
     WsProtocolNoneTaken => ", no subprotocol taken (offered: {})", "，未接受任何子协议（提供的：{}）";
+    WsKindText => "text", "文本";
+    WsKindBinary => "binary", "二进制";
     ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
     ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";
     ErrTlsNeedsTcp => "TLS runs over TCP: pick TCP client or server", "TLS 基于 TCP：请选择 TCP 客户端或服务器";

@@ -85,7 +85,8 @@ pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
             } else {
                 text::one_line(&record.text()).into_owned()
             };
-            let _ = write!(line, " [{} B]{partial} {payload}", record.bytes.len());
+            let ws = record.ws.map(|k| format!(", {k}")).unwrap_or_default();
+            let _ = write!(line, " [{} B{ws}]{partial} {payload}", record.bytes.len());
         }
         // A message names its peer itself.
         RecordKind::Info | RecordKind::Error => {

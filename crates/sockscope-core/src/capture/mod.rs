@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use export::{ExportFormat, Exporter, LocalEnds, export, log_line, timestamp};
-pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
+pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
@@ -1000,9 +1000,13 @@ impl Capture {
             &mut self.log
         };
         let partial = data.kind == DataKind::Partial;
+        let ws = data.kind.ws();
         let spent = store.push_data_owned(data.at, data.dir, data.conn, data.peer, data.bytes);
         if partial {
             store.mark_last_partial();
+        }
+        if let Some(ws) = ws {
+            store.mark_last_ws(ws);
         }
         if recorded {
             self.record_last(from_raw);

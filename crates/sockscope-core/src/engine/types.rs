@@ -405,12 +405,28 @@ pub enum DataKind {
     Partial,
     /// With framing on, each TCP read as it came (for the raw-vs-frames view and recording).
     RawRead,
+    /// A WebSocket text message (counts as [`Message`](Self::Message)).
+    WsText,
+    /// A WebSocket binary message (counts as [`Message`](Self::Message)).
+    WsBinary,
 }
 
 impl DataKind {
     /// This event's bytes count towards the bytes received or sent.
     pub fn counts_bytes(self) -> bool {
-        matches!(self, DataKind::Message | DataKind::RawRead)
+        matches!(
+            self,
+            DataKind::Message | DataKind::RawRead | DataKind::WsText | DataKind::WsBinary
+        )
+    }
+
+    /// What a WebSocket message was, for one.
+    pub fn ws(self) -> Option<crate::capture::WsKind> {
+        match self {
+            DataKind::WsText => Some(crate::capture::WsKind::Text),
+            DataKind::WsBinary => Some(crate::capture::WsKind::Binary),
+            _ => None,
+        }
     }
 
     /// This event is one message (a row of the log).

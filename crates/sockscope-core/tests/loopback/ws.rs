@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
-use sockscope_core::capture::{LinkState, RecordKind};
+use sockscope_core::capture::{LinkState, RecordKind, WsKind};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{
     Command, Mode, Reply, SessionConfig, Target, TlsSettings, Verify, WsOp, WsSettings,
@@ -103,6 +103,35 @@ fn talk(server: &Session, client: &Session) {
     assert_eq!(
         texts(server, RecordKind::Rx),
         ["第一条\nline two", "\u{0}\\xFF\n~"]
+    );
+    // Each message says whether it was text or binary, on both ends and both ways.
+    let kinds = |session: &Session, kind: RecordKind| -> Vec<Option<WsKind>> {
+        session
+            .capture()
+            .log
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.ws)
+            .collect()
+    };
+    let both = [Some(WsKind::Text), Some(WsKind::Binary)];
+    assert_eq!(kinds(server, RecordKind::Rx), both);
+    assert_eq!(kinds(client, RecordKind::Tx), both);
+    assert_eq!(
+        kinds(client, RecordKind::Rx),
+        both,
+        "the echo keeps the kind"
+    );
+    let lines: Vec<String> = server
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| sockscope_core::capture::log_line(&r, false))
+        .collect();
+    assert!(
+        lines[0].contains("[18 B, text] 第一条") && lines[1].contains("[4 B, binary] "),
+        "{lines:?}"
     );
     assert_eq!(client.capture().counters.rx_bytes, 18 + 4);
     // A ping is answered by the server's pong, and both are said.

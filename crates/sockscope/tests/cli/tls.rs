@@ -292,7 +292,12 @@ fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
         }
         let ran = run(&args, b"");
         assert_eq!(ran.code, OK, "{scheme}: {ran:?}");
-        assert!(ran.stdout.contains("[11 B] 温度=23.5"), "{}", ran.stdout);
+        // Each message says it was text (or binary).
+        assert!(
+            ran.stdout.contains("[11 B, text] 温度=23.5"),
+            "{}",
+            ran.stdout
+        );
         assert_eq!(ran.stdout.contains("TLS with"), tls, "{}", ran.stdout);
         // A second client sends the listener's second message; then it ends.
         let ran = run(
@@ -308,7 +313,7 @@ fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
         assert_eq!(ran.code, OK, "{ran:?}");
         let served = listen.join().unwrap();
         assert_eq!(served.code, OK, "{served:?}");
-        assert!(served.stdout.contains("[3 B]"), "{}", served.stdout);
+        assert!(served.stdout.contains("[3 B, binary]"), "{}", served.stdout);
     }
 }
 

@@ -267,6 +267,14 @@ fn a_websocket_client_tab_talks_pings_and_closes_with_a_python_websockets_server
     run_until(&mut harness, "the echo", |app| {
         app.tab().session.capture().counters.rx_messages == 1
     });
+    harness.run();
+    // The rows say the messages were text: the one sent and its echo.
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("[12 B, text] hello 世界")
+            .count(),
+        2
+    );
     harness.get_by_role_and_label(Role::Button, "Ping").click();
     run_until(&mut harness, "the pong", |app| {
         app.tab()

@@ -11,7 +11,7 @@ use mio::event::Source;
 use mio::net::TcpStream;
 
 use super::WsOp;
-use super::ws::{Incoming, Ws, WsProblem};
+use super::ws::{Incoming, Queued, Ws, WsProblem};
 use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, Part, READ_BUDGET, Status};
 use crate::codec::framing::{Frame, Framer, Framing};
 use crate::engine::tls::{self, TlsProblem};
@@ -342,9 +342,14 @@ impl TcpConn {
                 break ReadEnd::More;
             }
             match ws.read(&mut self.plain()) {
-                Ok(Some(Incoming::Message(bytes))) => {
+                Ok(Some(Incoming::Message { bytes, text })) => {
                     budget = budget.saturating_sub(bytes.len().max(1));
-                    cx.emit(self.data(SystemTime::now(), bytes, DataKind::Message));
+                    let kind = if text {
+                        DataKind::WsText
+                    } else {
+                        DataKind::WsBinary
+                    };
+                    cx.emit(self.data(SystemTime::now(), bytes, kind));
                 }
                 Ok(Some(Incoming::Control { ping, payload })) => cx.emit(Event::WsControl {
                     conn: self.id,
@@ -395,13 +400,17 @@ impl TcpConn {
                 tls: self.tls.as_deref_mut(),
             };
             let sent = if front.part == Part::WHOLE {
-                ws.send(&mut io, &front.bytes).map(|q| q.socket_full)
+                ws.send(&mut io, &front.bytes)
             } else {
                 let Part { first, last } = front.part;
                 ws.send_piece(&mut io, &front.bytes, first, last)
+                    .map(|socket_full| Queued {
+                        text: false,
+                        socket_full,
+                    })
             };
-            let socket_full = match sent {
-                Ok(full) => full,
+            let Queued { text, socket_full } = match sent {
+                Ok(queued) => queued,
                 Err(e) => {
                     failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
                     break;
@@ -414,7 +423,11 @@ impl TcpConn {
                     dir: Direction::Tx,
                     at: SystemTime::now(),
                     bytes: front.bytes,
-                    kind: DataKind::Message,
+                    kind: if text {
+                        DataKind::WsText
+                    } else {
+                        DataKind::WsBinary
+                    },
                 }));
             }
             if socket_full {

@@ -20,7 +20,12 @@ const MAX_HEAD: usize = 16 << 10;
 #[derive(Debug)]
 pub(crate) enum Incoming {
     /// A text or binary message's payload.
-    Message(Vec<u8>),
+    Message {
+        /// Its bytes (a text message's UTF-8).
+        bytes: Vec<u8>,
+        /// It was a text message (else binary).
+        text: bool,
+    },
     /// A ping (answered already) or a pong, with its payload.
     Control {
         /// A ping (else a pong).
@@ -291,8 +296,14 @@ impl Ws {
             return Ok(None);
         };
         match ctx.read(io) {
-            Ok(Message::Text(text)) => Ok(Some(Incoming::Message(text.as_bytes().to_vec()))),
-            Ok(Message::Binary(bytes)) => Ok(Some(Incoming::Message(bytes.to_vec()))),
+            Ok(Message::Text(text)) => Ok(Some(Incoming::Message {
+                bytes: text.as_bytes().to_vec(),
+                text: true,
+            })),
+            Ok(Message::Binary(bytes)) => Ok(Some(Incoming::Message {
+                bytes: bytes.to_vec(),
+                text: false,
+            })),
             Ok(Message::Ping(payload)) => {
                 // The pong tungstenite queued goes out now if it can.
                 let _ = ctx.flush(io);
@@ -535,8 +546,8 @@ mod tests {
             got.push(incoming);
         }
         assert!(matches!(&got[..], [
-            Incoming::Message(a),
-            Incoming::Message(b),
+            Incoming::Message { bytes: a, text: true },
+            Incoming::Message { bytes: b, text: false },
         ] if a == "温度 23℃".as_bytes() && b == &[0xff, 0x00]));
     }
 
