@@ -524,6 +524,12 @@ strings! {
     TlsTrustThis => "Trust this certificate", "信任此证书";
     TipTlsTrustThis => "Pin exactly this certificate by its SHA-256 ({}) and connect with it from now on", "按 SHA-256（{}）固定这张证书，此后以它连接";
     TipFixFirst => "Fix this first — {}: {}", "请先修正——{}：{}";
+    TlsKeptCert => "This server's certificate: {}", "本服务器的证书：{}";
+    TlsCopySha => "Copy SHA-256", "复制 SHA-256";
+    TipCopySha => "Copy the certificate's SHA-256, to pin it on a device (openssl x509 -fingerprint -sha256 prints the same). It stays the same at every Listen until you regenerate it", "复制证书的 SHA-256，用于在设备上固定它（openssl x509 -fingerprint -sha256 输出相同的值）。每次监听都使用同一张证书，直到重新生成";
+    TlsRegenerate => "Regenerate", "重新生成";
+    TipRegenerate => "Make a new self-signed certificate (a new key, a new SHA-256): devices that pinned this one will refuse the new one", "生成新的自签名证书（新私钥、新 SHA-256）：固定了当前证书的设备将拒绝新证书";
+    TipRegenerateLocked => "Stop listening first: the server goes on with the certificate it started with", "请先停止监听：服务器会继续使用启动时的证书";
     DialogExport => "Export the log as", "导出日志为";
     DialogRecord => "Record received bytes to", "接收数据保存到";
     NoDialogAtAll => "there is no desktop portal (no D-Bus session) and no zenity", "没有桌面门户（无 D-Bus 会话），也没有 zenity";
@@ -695,6 +701,7 @@ strings! {
     EvSecured => "TLS with {}: {}", "与 {} 的 TLS：{}";
     EvPeerCert => "  certificate {}: {} — issued by {}, valid {} to {}, SHA-256 {}", "  证书 {}：{} — 签发者 {}，有效期 {} 至 {}，SHA-256 {}";
     EvNoPeerCert => "  the peer presented no certificate", "  对方未提供证书";
+    EvServerCert => "TLS: this server's self-signed certificate is {}, SHA-256 {}", "TLS：本服务器的自签名证书为 {}，SHA-256 {}";
     TlsEchoedHello => "the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does", "对方不是 TLS：它把我们的 TLS 问候（ClientHello）原样发回，像回显服务器那样";
     TlsKeyNotOfCert => "the key {} does not belong to the certificate {}: pick the key file made with that certificate", "私钥 {} 与证书 {} 不匹配：请选择与该证书一起生成的私钥文件";
     TlsNoKeyInFile => "{} holds no PEM private key", "{} 中没有 PEM 私钥";

@@ -522,6 +522,10 @@ impl Capture {
             event @ (Event::WsControl { .. } | Event::Upgraded { .. }) => {
                 self.apply_ws(now, event);
             }
+            Event::ServerCertificate(cert) => {
+                let what = [arg(cert.subject.clone()), arg(cert.sha256.clone())];
+                self.info(now, None, None, Note::say(S::EvServerCert, what));
+            }
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {

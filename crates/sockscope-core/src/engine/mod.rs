@@ -29,8 +29,8 @@ pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use relay::{Impairment, RelayConfig};
 pub use tls::{
-    CertInfo, PinError, ServerCert, TlsFieldErrors, TlsInfo, TlsProblem, TlsSettings, Verify,
-    fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,
+    CertInfo, KeptCert, PinError, ServerCert, TlsFieldErrors, TlsInfo, TlsProblem, TlsSettings,
+    Verify, fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,
 };
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,

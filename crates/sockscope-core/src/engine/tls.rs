@@ -74,6 +74,97 @@ pub struct TlsSettings {
     /// Server: require clients to present a certificate signed by a CA in this PEM file
     /// (empty: no client certificate asked for).
     pub client_ca: String,
+    /// Server: the self-signed certificate made for these names, kept with the profile so it
+    /// stays the same from one Listen to the next (a device can pin it) until it is made
+    /// again (Regenerate, or other names). Profiles from before it load without one.
+    pub kept: Option<KeptCert>,
+}
+
+/// A self-signed certificate and its key, kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeptCert {
+    /// The names and addresses it was made for, as given (trimmed, blanks left out).
+    pub names: Vec<String>,
+    /// The certificate, PEM.
+    pub cert: String,
+    /// Its private key, PEM: a throwaway key made on this machine for a test server, saved
+    /// in the profile like the rest of it.
+    pub key: String,
+}
+
+impl KeptCert {
+    /// Makes one for `names`: subject `CN=` the first name, every name (IP addresses as IP
+    /// names) in the subject alternative names.
+    pub fn make(names: &[String]) -> Result<KeptCert, EngineError> {
+        let names = clean_names(names);
+        let mut params = rcgen::CertificateParams::new(names.clone()).map_err(setup)?;
+        let mut subject = rcgen::DistinguishedName::new();
+        let common = names.first().map_or("SockScope", String::as_str);
+        subject.push(rcgen::DnType::CommonName, common);
+        params.distinguished_name = subject;
+        let key = rcgen::KeyPair::generate().map_err(setup)?;
+        let cert = params.self_signed(&key).map_err(setup)?;
+        Ok(KeptCert {
+            names,
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        })
+    }
+
+    /// The certificate as shown (subject, dates, SHA-256), if its PEM reads.
+    pub fn info(&self) -> Option<CertInfo> {
+        let der = CertificateDer::from_pem_slice(self.cert.as_bytes()).ok()?;
+        Some(CertInfo::of(&der))
+    }
+
+    /// The chain and key for rustls.
+    fn load(&self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), EngineError> {
+        let cert = CertificateDer::from_pem_slice(self.cert.as_bytes()).map_err(setup)?;
+        let key = PrivateKeyDer::from_pem_slice(self.key.as_bytes()).map_err(setup)?;
+        Ok((vec![cert], key))
+    }
+}
+
+/// Names as given: trimmed, blanks left out.
+fn clean_names(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+impl TlsSettings {
+    /// A server with a self-signed certificate keeps one for its names: made now when there
+    /// is none yet or the names changed, else the one it has. True when one was made.
+    pub fn keep_self_signed(&mut self) -> Result<bool, EngineError> {
+        let ServerCert::SelfSigned(names) = &self.server_cert else {
+            return Ok(false);
+        };
+        let names = clean_names(names);
+        if self.kept.as_ref().is_some_and(|k| k.names == names) {
+            return Ok(false);
+        }
+        self.kept = Some(KeptCert::make(&names)?);
+        Ok(true)
+    }
+
+    /// Makes the self-signed certificate again (a new key, a new SHA-256).
+    pub fn regenerate_self_signed(&mut self) -> Result<(), EngineError> {
+        if let ServerCert::SelfSigned(names) = &self.server_cert {
+            self.kept = Some(KeptCert::make(names)?);
+        }
+        Ok(())
+    }
+
+    /// The kept self-signed certificate, when it is the one a Listen would use now.
+    pub fn kept_for_names(&self) -> Option<&KeptCert> {
+        let ServerCert::SelfSigned(names) = &self.server_cert else {
+            return None;
+        };
+        self.kept.as_ref().filter(|k| k.names == clean_names(names))
+    }
 }
 
 /// The TLS settings that cannot work as they are typed, each with the sentence to show under
@@ -554,6 +645,8 @@ pub(crate) struct Tls {
     /// The certificate the client's verifier refused last (read right after the handshake
     /// step that refused it, on the same thread, so it is that connection's).
     pub refused: Option<Arc<Refused>>,
+    /// A server's self-signed certificate (said at Listen, so a device can pin it).
+    pub own: Option<Box<CertInfo>>,
 }
 
 /// Where a client's verifier leaves the certificate it refused.
@@ -640,10 +733,15 @@ pub(crate) fn prepare(config: &SessionConfig) -> Result<Tls, EngineError> {
     };
     match config.mode {
         Mode::TcpClient => client(settings, config.remote),
-        Mode::TcpServer => Ok(Tls {
-            server: Some(server(settings)?),
-            ..Tls::default()
-        }),
+        Mode::TcpServer => {
+            let mut own = None;
+            let server = server(settings, &mut own)?;
+            Ok(Tls {
+                server: Some(server),
+                own: own.map(Box::new),
+                ..Tls::default()
+            })
+        }
         Mode::Udp | Mode::Relay => Err(EngineError::Unsupported(S::ErrTlsNeedsTcp)),
     }
 }
@@ -724,10 +822,15 @@ fn client(settings: &TlsSettings, remote: Option<SocketAddr>) -> Result<Tls, Eng
         unverified: settings.verify == Verify::Off,
         pinned: matches!(settings.verify, Verify::Pin(_)),
         refused: Some(refused),
+        own: None,
     })
 }
 
-fn server(settings: &TlsSettings) -> Result<Arc<ServerConfig>, EngineError> {
+/// A server's configuration; `own` gets its self-signed certificate, to be said at Listen.
+fn server(
+    settings: &TlsSettings,
+    own: &mut Option<CertInfo>,
+) -> Result<Arc<ServerConfig>, EngineError> {
     let provider = provider();
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -746,7 +849,12 @@ fn server(settings: &TlsSettings) -> Result<Arc<ServerConfig>, EngineError> {
             .with_single_cert(certs_of(cert)?, key_of(key)?)
             .map_err(|e| pair_error(cert, key, e))?,
         ServerCert::SelfSigned(names) => {
-            let (chain, key) = self_signed(names)?;
+            // The kept one when it is for these names (a profile's), else one made now.
+            let (chain, key) = match settings.kept_for_names() {
+                Some(kept) => kept.load()?,
+                None => KeptCert::make(names)?.load()?,
+            };
+            *own = chain.first().map(|der| CertInfo::of(der));
             builder.with_single_cert(chain, key).map_err(setup)?
         }
     };
@@ -762,14 +870,7 @@ fn server(settings: &TlsSettings) -> Result<Arc<ServerConfig>, EngineError> {
 pub fn self_signed(
     names: &[String],
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), EngineError> {
-    let names: Vec<String> = names
-        .iter()
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect();
-    let made = rcgen::generate_simple_self_signed(names).map_err(setup)?;
-    let key = PrivateKeyDer::try_from(made.signing_key.serialize_der()).map_err(setup)?;
-    Ok((vec![made.cert.der().clone()], key))
+    KeptCert::make(names)?.load()
 }
 
 /// The system's or a CA file's verification, keeping the certificate it refused so the
@@ -1109,6 +1210,24 @@ mod tests {
         let e = fingerprint_of_file(der_path.to_str().unwrap()).unwrap_err();
         assert!(e.to_string().ends_with("holds no PEM certificate"), "{e}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_kept_certificate_is_saved_with_the_settings_and_older_settings_load_without_one() {
+        let mut settings = TlsSettings::default();
+        settings.keep_self_signed().unwrap();
+        let saved = ron::to_string(&settings).unwrap();
+        let loaded: TlsSettings = ron::from_str(&saved).unwrap();
+        assert_eq!(loaded, settings);
+        assert!(loaded.kept_for_names().is_some());
+        // As written before there was a kept certificate.
+        let older: TlsSettings =
+            ron::from_str(r#"(verify: CaFile("ca.pem"), server_cert: SelfSigned(["localhost"]))"#)
+                .unwrap();
+        assert_eq!(older.kept, None);
+        assert_eq!(older.verify, Verify::CaFile("ca.pem".into()));
+        let pinned: TlsSettings = ron::from_str(r#"(verify: Pin("AB:CD"))"#).unwrap();
+        assert_eq!(pinned.verify, Verify::Pin("AB:CD".into()));
     }
 
     #[test]

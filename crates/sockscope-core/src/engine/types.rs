@@ -489,6 +489,9 @@ pub enum Event {
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
     },
+    /// A TLS server listens with this self-signed certificate (its SHA-256 is what a device
+    /// pins).
+    ServerCertificate(Box<super::CertInfo>),
     /// A TLS handshake finished; `Connected` follows.
     Secured {
         /// The connection.

@@ -598,3 +598,67 @@ fn a_device_certificate_that_a_ca_file_cannot_vouch_for_can_be_pinned_by_its_sha
         "TLS cannot start: D2:B6:06 is not a SHA-256 fingerprint: it has 6 hex digits; a SHA-256 has 64 (32 bytes, AB:CD:…)"
     );
 }
+
+/// The SHA-256 of the certificate a client saw.
+fn seen_sha256(client: &Session) -> String {
+    wait_capture(client, "connected", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let info = client
+        .capture()
+        .clients
+        .values()
+        .find_map(|c| c.tls.clone())
+        .unwrap();
+    assert_eq!(info.chain[0].subject, "CN=device.local");
+    info.chain[0].sha256.clone()
+}
+
+#[test]
+fn a_kept_self_signed_certificate_is_the_same_at_every_listen_until_it_is_made_again() {
+    let mut settings = TlsSettings {
+        server_cert: ServerCert::SelfSigned(vec!["device.local".into(), "127.0.0.1".into()]),
+        ..TlsSettings::default()
+    };
+    assert!(settings.keep_self_signed().unwrap(), "made the first time");
+    assert!(!settings.keep_self_signed().unwrap(), "kept after that");
+    let kept = settings.kept.clone().unwrap().info().unwrap();
+    assert_eq!(kept.subject, "CN=device.local", "named as given");
+    let unverified = || TlsSettings {
+        verify: Verify::Off,
+        ..TlsSettings::default()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (server, addr) = server(settings.clone());
+        wait_logged(
+            &server,
+            &format!(
+                "TLS: this server's self-signed certificate is CN=device.local, SHA-256 {}",
+                kept.sha256
+            ),
+        );
+        seen.push(seen_sha256(&client(addr, unverified())));
+        // A device that pinned it connects.
+        let pinned = client(
+            addr,
+            TlsSettings {
+                verify: Verify::Pin(kept.sha256.clone()),
+                ..TlsSettings::default()
+            },
+        );
+        seen.push(seen_sha256(&pinned));
+    }
+    assert!(seen.iter().all(|s| *s == kept.sha256), "{seen:?}");
+    // Regenerated: another certificate, kept from then on.
+    settings.regenerate_self_signed().unwrap();
+    let new = settings.kept.clone().unwrap().info().unwrap();
+    assert_ne!(new.sha256, kept.sha256);
+    let (_server, addr) = server(settings.clone());
+    assert_eq!(seen_sha256(&client(addr, unverified())), new.sha256);
+    // Other names: made again for them.
+    settings.server_cert = ServerCert::SelfSigned(vec!["other.local".into()]);
+    assert!(settings.keep_self_signed().unwrap());
+    let other = settings.kept.clone().unwrap().info().unwrap();
+    assert_eq!(other.subject, "CN=other.local");
+}

@@ -353,6 +353,7 @@ impl TlsArgs {
                 ),
             },
             client_ca: path(&self.client_ca).unwrap_or_default(),
+            ..TlsSettings::default()
         }
     }
 }

@@ -713,17 +713,20 @@ impl Tab {
         }
         match crate::engine::fingerprint_of_file(&path) {
             Ok(sha256) => *field.slot(&mut self.form.tls) = sha256,
-            Err(e) => {
-                let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(e)]);
-                self.session.capture().log.push_note(
-                    std::time::SystemTime::now(),
-                    crate::capture::RecordKind::Error,
-                    None,
-                    None,
-                    std::sync::Arc::new(note),
-                );
-            }
+            Err(e) => self.say_error(e),
         }
+    }
+
+    /// An error in the tab's log.
+    fn say_error(&self, e: crate::engine::EngineError) {
+        let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(e)]);
+        self.session.capture().log.push_note(
+            std::time::SystemTime::now(),
+            crate::capture::RecordKind::Error,
+            None,
+            None,
+            std::sync::Arc::new(note),
+        );
     }
 
     fn toggle_open(&mut self) {
@@ -751,6 +754,14 @@ impl Tab {
     }
 
     fn open(&mut self) {
+        // A self-signed server certificate is kept with the form (the same at every Listen).
+        if self.form.tls_on
+            && self.form.mode == Mode::TcpServer
+            && let Err(e) = self.form.tls.keep_self_signed()
+        {
+            self.say_error(e);
+            return;
+        }
         // A UDP socket with no remote address typed answers whoever speaks.
         self.selection = if self.form.mode == Mode::Udp && self.form.remote_ip.trim().is_empty() {
             Selection::LatestPeer

@@ -133,6 +133,54 @@ pub fn tls_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             Mode::Udp | Mode::Relay => {}
         });
     });
+    // Outside the part that locks while listening: the certificate can be copied then.
+    if tab.form.tls_on && tab.form.mode == Mode::TcpServer {
+        ui.indent("tls-kept", |ui| kept_cert_ui(ui, &mut tab.form.tls, locked));
+    }
+}
+
+/// A self-signed server certificate, kept with the profile: its subject and SHA-256 (to pin
+/// it on a device; selectable, and a Copy button), and Regenerate (not while listening: the
+/// server goes on with the one it started with).
+fn kept_cert_ui(ui: &mut egui::Ui, tls: &mut crate::engine::TlsSettings, locked: bool) {
+    if !matches!(tls.server_cert, ServerCert::SelfSigned(_)) {
+        return;
+    }
+    if !locked {
+        // Made the first time it is shown, and again when the names change; a failure is
+        // said at Listen.
+        let _ = tls.keep_self_signed();
+    }
+    let Some(info) = tls.kept.as_ref().and_then(crate::engine::KeptCert::info) else {
+        return;
+    };
+    ui.add(egui::Label::new(tf(S::TlsKeptCert, &[&info.subject])).wrap());
+    let sha = ui.add(
+        egui::Label::new(
+            RichText::new(format!("SHA-256 {}", info.sha256))
+                .monospace()
+                .small(),
+        )
+        .wrap(),
+    );
+    super::testhook::tag(ui, &sha, "tls.kept.sha256");
+    ui.horizontal(|ui| {
+        if ui
+            .button(t(S::TlsCopySha))
+            .on_hover_text(t(S::TipCopySha))
+            .clicked()
+        {
+            ui.ctx().copy_text(info.sha256.clone());
+        }
+        let regenerate = ui
+            .add_enabled(!locked, egui::Button::new(t(S::TlsRegenerate)))
+            .on_hover_text(t(S::TipRegenerate))
+            .on_disabled_hover_text(t(S::TipRegenerateLocked));
+        super::testhook::tag(ui, &regenerate, "tls.regenerate");
+        if regenerate.clicked() {
+            let _ = tls.regenerate_self_signed();
+        }
+    });
 }
 
 fn client_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {

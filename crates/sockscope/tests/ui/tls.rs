@@ -556,3 +556,109 @@ fn a_server_that_requires_a_client_certificate_leaves_the_tab_failed_not_idle() 
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The SHA-256 of the certificate `openssl s_client` is served on `port`, as openssl prints it.
+fn openssl_sees(port: u16) -> String {
+    let got = Command::new("openssl")
+        .args(["s_client", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let mut x509 = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    x509.stdin.take().unwrap().write_all(&got.stdout).unwrap();
+    let printed = x509.wait_with_output().unwrap();
+    let printed = String::from_utf8(printed.stdout).unwrap();
+    printed.trim().rsplit('=').next().unwrap().to_owned()
+}
+
+/// The SHA-256 of the self-signed certificate the tab keeps.
+fn kept_sha256(harness: &egui_kittest::Harness<'static, sockscope::gui::App>) -> String {
+    harness
+        .state()
+        .tab()
+        .form
+        .tls
+        .kept
+        .as_ref()
+        .and_then(sockscope::engine::KeptCert::info)
+        .unwrap()
+        .sha256
+}
+
+#[test]
+fn a_self_signed_server_certificate_is_named_shown_and_kept_until_regenerated() {
+    if !has_openssl() {
+        return;
+    }
+    let port = free_port();
+    let mut form = Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: port.to_string(),
+        close_clients_on_stop: true,
+        tls_on: true,
+        ..Form::default()
+    };
+    form.tls.server_cert =
+        sockscope::engine::ServerCert::SelfSigned(vec!["device.local".into(), "127.0.0.1".into()]);
+    let mut harness = harness(form);
+    harness.run();
+    harness.get_by_label("This server's certificate: CN=device.local");
+    let shown = kept_sha256(&harness);
+    harness.get_by_label(&format!("SHA-256 {shown}"));
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        harness.get_by_label("Listen").click();
+        run_until(&mut harness, "listening", |app| {
+            matches!(app.tab().session.capture().link, LinkState::Listening(_))
+        });
+        // Copyable while listening; Regenerate waits for Stop.
+        assert!(
+            !harness
+                .get_by_role_and_label(Role::Button, "Copy SHA-256")
+                .accesskit_node()
+                .is_disabled()
+        );
+        assert!(
+            harness
+                .get_by_role_and_label(Role::Button, "Regenerate")
+                .accesskit_node()
+                .is_disabled()
+        );
+        seen.push(openssl_sees(port));
+        harness.get_by_label("Stop").click();
+        run_until(&mut harness, "stopped", |app| !app.tab().is_open());
+    }
+    assert_eq!(
+        seen,
+        [shown.clone(), shown.clone()],
+        "openssl sees the one shown"
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Regenerate")
+        .click();
+    harness.run();
+    let new = kept_sha256(&harness);
+    assert_ne!(new, shown);
+    harness.get_by_label(&format!("SHA-256 {new}"));
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    assert_eq!(openssl_sees(port), new);
+    assert!(
+        log_texts(&harness).iter().any(|t| *t
+            == format!(
+                "TLS: this server's self-signed certificate is CN=device.local, SHA-256 {new}"
+            )),
+        "{:?}",
+        log_texts(&harness)
+    );
+}
