@@ -492,7 +492,7 @@ strings! {
     TlsVerifySystem => "System roots", "系统根证书";
     TlsVerifyCa => "CA file", "CA 文件";
     TlsVerifyOff => "Don't verify", "不验证";
-    TipTlsVerify => "How the server's certificate is checked: against the roots this OS trusts, against a CA file of yours, or not at all", "如何检查服务器证书：用系统信任的根证书、用你的 CA 文件，或不检查";
+    TipTlsVerify => "How the server's certificate is checked: against the roots this OS trusts, against a CA file of yours, as exactly one certificate (its SHA-256: a device's own self-signed one), or not at all", "如何检查服务器证书：用系统信任的根证书、用你的 CA 文件、只认一张证书（按 SHA-256：适用于设备自己的自签名证书），或不检查";
     TlsOffWarning => "The server's certificate is NOT checked: anyone in between can read and change the traffic", "不检查服务器证书：中间人可以读取并篡改通信";
     TlsSni => "SNI", "SNI";
     HintSni => "empty: the remote address", "留空：使用远程地址";
@@ -515,7 +515,7 @@ strings! {
     TipClientCa => "Require every client to present a certificate signed by a CA in this file", "要求每个客户端出示由此文件中的 CA 签发的证书";
     TlsNegotiated => "TLS: {}", "TLS：{}";
     TipTlsChain => "The peer's certificates, leaf first", "对方的证书链，叶证书在前";
-    TlsVerifyPin => "This certificate (SHA-256)", "此证书（SHA-256）";
+    TlsVerifyPin => "This certificate", "此证书";
     TlsPin => "SHA-256", "SHA-256";
     HintPin => "AB:CD:… (the certificate's SHA-256)", "AB:CD:…（证书的 SHA-256）";
     TipPin => "Trust exactly the certificate with this SHA-256, whatever its names, dates or issuer: for a device's own self-signed certificate. Paste it as shown here or by openssl x509 -fingerprint -sha256", "只信任 SHA-256 为此值的那张证书，不管其名称、有效期或签发者：适用于设备自己的自签名证书。可粘贴此处或 openssl x509 -fingerprint -sha256 显示的值";

@@ -195,8 +195,10 @@ fn client_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
             Verify::Pin(_) => t(S::TlsVerifyPin),
             Verify::Off => t(S::TlsVerifyOff),
         };
+        // Cut to the column rather than widen the settings panel for good.
         let combo = egui::ComboBox::from_id_salt("tls-verify")
             .selected_text(shown)
+            .truncate()
             .show_ui(ui, |ui| {
                 let (ca, pin) = match &tls.verify {
                     Verify::CaFile(path) => (path.clone(), String::new()),

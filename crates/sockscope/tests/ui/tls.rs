@@ -465,7 +465,7 @@ fn an_empty_ca_file_or_a_bad_pin_marks_its_field_and_connect_names_it() {
         .get_by_role_and_label(Role::ComboBox, "Trust")
         .click();
     harness.run();
-    harness.get_by_label("This certificate (SHA-256)").click();
+    harness.get_by_label("This certificate").click();
     harness.run();
     harness.get_by_label_contains("paste the SHA-256 of the certificate to trust");
     type_into(&mut harness, Role::TextInput, Some("SHA-256"), "D2:B6:0");
