@@ -675,6 +675,8 @@ strings! {
     WsProtocolOf => ", subprotocol {} (offered: {})", "，子协议 {}（提供的：{}）";
     WsProtocolNoneTaken => ", no subprotocol taken (offered: {})", "，未接受任何子协议（提供的：{}）";
     WsKindText => "text", "文本";
+    WsEchoed => "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket", "对方把我们的升级请求原样发回，像回显服务器那样：它不是 WebSocket";
+    WsNotHttp => "the server did not answer in HTTP (it sent: {}): it does not speak WebSocket", "服务器没有用 HTTP 回复（它发来：{}）：它不是 WebSocket";
     WsKindBinary => "binary", "二进制";
     ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
     ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";

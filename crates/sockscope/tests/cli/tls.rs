@@ -412,14 +412,19 @@ fn connect_pins_a_device_certificate_that_its_ca_file_cannot_vouch_for() {
 }
 
 #[test]
-fn connect_tls_to_a_python_echo_server_says_the_peer_does_not_speak_tls() {
+fn connect_tls_or_ws_to_a_python_echo_server_says_the_peer_does_not_speak_it() {
     let port = closed_port();
     let script = format!(
         "import socket\n\
          s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
          s.bind(('127.0.0.1', {port})); s.listen()\n\
-         c, _ = s.accept(); c.settimeout(5)\n\
-         while True:\n    d = c.recv(65536)\n    if not d: break\n    c.sendall(d)\n"
+         for _ in range(2):\n\
+         \x20   c, _ = s.accept(); c.settimeout(5)\n\
+         \x20   while True:\n\
+         \x20       d = c.recv(65536)\n\
+         \x20       if not d: break\n\
+         \x20       c.sendall(d)\n\
+         \x20   c.close()\n"
     );
     let Ok(child) = Command::new("python3")
         .args(["-c", &script])
@@ -447,6 +452,17 @@ fn connect_tls_to_a_python_echo_server_says_the_peer_does_not_speak_tls() {
         ran.stderr.contains(&format!(
             "TLS with {addr} failed: the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back"
         )),
+        "{}",
+        ran.stderr
+    );
+    // WebSocket to it: the upgrade request comes back.
+    let url = format!("ws://{addr}/echo");
+    let ran = run(&["connect", &url, "--send", "x"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(
+            "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket"
+        ),
         "{}",
         ran.stderr
     );

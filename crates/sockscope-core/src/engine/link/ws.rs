@@ -71,6 +71,13 @@ impl std::fmt::Display for WsUpgrade {
 pub enum WsProblem {
     /// The server answered the upgrade with another status.
     Refused(String),
+    /// The peer did not answer in HTTP: its first line (our own request, from an echo server).
+    NotHttp {
+        /// The line it sent.
+        line: String,
+        /// It is the request we sent.
+        echoed: bool,
+    },
     /// The server's Sec-WebSocket-Accept is wrong.
     BadAccept,
     /// A client sent something that is not a WebSocket upgrade.
@@ -86,6 +93,8 @@ impl std::fmt::Display for WsProblem {
         use crate::i18n::{S, t, tf};
         let text = match self {
             WsProblem::Refused(status) => tf(S::WsRefused, &[status]),
+            WsProblem::NotHttp { echoed: true, .. } => t(S::WsEchoed).to_owned(),
+            WsProblem::NotHttp { line, .. } => tf(S::WsNotHttp, &[line]),
             WsProblem::BadAccept => t(S::WsBadAccept).to_owned(),
             WsProblem::NotUpgrade(line) => tf(S::WsNotUpgrade, &[line]),
             WsProblem::HeadTooLong => tf(S::WsHeadTooLong, &[&MAX_HEAD]),
@@ -219,6 +228,14 @@ impl Ws {
         };
         let role = match &self.state {
             State::ClientUpgrade { key } => {
+                if !first.starts_with("HTTP/") {
+                    let echoed = first.starts_with("GET ")
+                        && header("Sec-WebSocket-Key").as_deref() == Some(key.as_str());
+                    return Err(problem(WsProblem::NotHttp {
+                        line: first.chars().take(80).collect(),
+                        echoed,
+                    }));
+                }
                 let status = first.split_whitespace().nth(1).unwrap_or_default();
                 if status != "101" {
                     let shown = first.split_once(' ').map_or(first.as_str(), |(_, s)| s);
@@ -571,6 +588,52 @@ mod tests {
             .and_then(|r| r.downcast_ref::<WsProblem>())
             .cloned();
         assert_eq!(problem, Some(WsProblem::Refused("404 Not Found".into())));
+    }
+
+    #[test]
+    fn an_echo_server_that_sends_the_upgrade_request_back_is_named_as_one() {
+        let mut client = Ws::client(&WsSettings::default(), "h");
+        let mut request = Vec::new();
+        let mut empty = std::collections::VecDeque::new();
+        let _ = client.upgrade(&mut Pipe {
+            input: &mut empty,
+            output: &mut request,
+        });
+        // Back as it went.
+        let mut echoed: std::collections::VecDeque<u8> = request.into_iter().collect();
+        let e = client
+            .upgrade(&mut Pipe {
+                input: &mut echoed,
+                output: &mut Vec::new(),
+            })
+            .unwrap_err();
+        let problem = e
+            .get_ref()
+            .and_then(|r| r.downcast_ref::<WsProblem>())
+            .cloned();
+        assert!(
+            matches!(problem, Some(WsProblem::NotHttp { echoed: true, .. })),
+            "{problem:?}"
+        );
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        assert_eq!(
+            problem.unwrap().to_string(),
+            "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket"
+        );
+        // Something else that is not HTTP.
+        let mut client = Ws::client(&WsSettings::default(), "h");
+        let mut banner: std::collections::VecDeque<u8> =
+            b"220 ready\r\n\r\n".iter().copied().collect();
+        let e = client
+            .upgrade(&mut Pipe {
+                input: &mut banner,
+                output: &mut Vec::new(),
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.get_ref().unwrap().to_string(),
+            "the server did not answer in HTTP (it sent: 220 ready): it does not speak WebSocket"
+        );
     }
 
     proptest::proptest! {
