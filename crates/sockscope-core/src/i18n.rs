@@ -506,7 +506,7 @@ strings! {
     TlsVerifySystem => "System roots", "系统根证书";
     TlsVerifyCa => "CA file", "CA 文件";
     TlsVerifyOff => "Don't verify", "不验证";
-    TipTlsVerify => "How the server's certificate is checked: against the roots this OS trusts, against a CA file of yours, or not at all", "如何检查服务器证书：用系统信任的根证书、用你的 CA 文件，或不检查";
+    TipTlsVerify => "How the server's certificate is checked: against the roots this OS trusts, against a CA file of yours, as exactly one certificate (its SHA-256: a device's own self-signed one), or not at all", "如何检查服务器证书：用系统信任的根证书、用你的 CA 文件、只认一张证书（按 SHA-256：适用于设备自己的自签名证书），或不检查";
     TlsOffWarning => "The server's certificate is NOT checked: anyone in between can read and change the traffic", "不检查服务器证书：中间人可以读取并篡改通信";
     TlsSni => "SNI", "SNI";
     HintSni => "empty: the remote address", "留空：使用远程地址";
@@ -529,6 +529,21 @@ strings! {
     TipClientCa => "Require every client to present a certificate signed by a CA in this file", "要求每个客户端出示由此文件中的 CA 签发的证书";
     TlsNegotiated => "TLS: {}", "TLS：{}";
     TipTlsChain => "The peer's certificates, leaf first", "对方的证书链，叶证书在前";
+    TlsVerifyPin => "This certificate", "此证书";
+    TlsPin => "SHA-256", "SHA-256";
+    HintPin => "AB:CD:… (the certificate's SHA-256)", "AB:CD:…（证书的 SHA-256）";
+    TipPin => "Trust exactly the certificate with this SHA-256, whatever its names, dates or issuer: for a device's own self-signed certificate. Paste it as shown here or by openssl x509 -fingerprint -sha256", "只信任 SHA-256 为此值的那张证书，不管其名称、有效期或签发者：适用于设备自己的自签名证书。可粘贴此处或 openssl x509 -fingerprint -sha256 显示的值";
+    TipPinFromFile => "Take the SHA-256 from a certificate file (PEM or DER)", "从证书文件（PEM 或 DER）读取 SHA-256";
+    TlsRefusedCert => "The server's certificate was refused: {}", "服务器的证书被拒绝：{}";
+    TlsTrustThis => "Trust this certificate", "信任此证书";
+    TipTlsTrustThis => "Pin exactly this certificate by its SHA-256 ({}) and connect with it from now on", "按 SHA-256（{}）固定这张证书，此后以它连接";
+    TipFixFirst => "Fix this first — {}: {}", "请先修正——{}：{}";
+    TlsKeptCert => "This server's certificate: {}", "本服务器的证书：{}";
+    TlsCopySha => "Copy SHA-256", "复制 SHA-256";
+    TipCopySha => "Copy the certificate's SHA-256, to pin it on a device (openssl x509 -fingerprint -sha256 prints the same). It stays the same at every Listen until you regenerate it", "复制证书的 SHA-256，用于在设备上固定它（openssl x509 -fingerprint -sha256 输出相同的值）。每次监听都使用同一张证书，直到重新生成";
+    TlsRegenerate => "Regenerate", "重新生成";
+    TipRegenerate => "Make a new self-signed certificate (a new key, a new SHA-256): devices that pinned this one will refuse the new one", "生成新的自签名证书（新私钥、新 SHA-256）：固定了当前证书的设备将拒绝新证书";
+    TipRegenerateLocked => "Stop listening first: the server goes on with the certificate it started with", "请先停止监听：服务器会继续使用启动时的证书";
     DialogExport => "Export the log as", "导出日志为";
     DialogRecord => "Record received bytes to", "接收数据保存到";
     NoDialogAtAll => "there is no desktop portal (no D-Bus session) and no zenity", "没有桌面门户（无 D-Bus 会话），也没有 zenity";
@@ -668,6 +683,15 @@ strings! {
     CloseWs => "closed the WebSocket: {} ({}){}", "关闭了 WebSocket：{}（{}）{}";
     EvWsPing => "ping from {}: {}", "来自 {} 的 ping：{}";
     EvWsPong => "pong from {}: {}", "来自 {} 的 pong：{}";
+    EvWsUpgradedServer => "WebSocket from {}: the client asked for {}", "来自 {} 的 WebSocket：客户端请求 {}";
+    EvWsUpgradedClient => "WebSocket with {}: upgraded (101 Switching Protocols) on {}", "与 {} 的 WebSocket：已升级（101 Switching Protocols），路径 {}";
+    WsProtocolTaken => ", subprotocol {}", "，子协议 {}";
+    WsProtocolOf => ", subprotocol {} (offered: {})", "，子协议 {}（提供的：{}）";
+    WsProtocolNoneTaken => ", no subprotocol taken (offered: {})", "，未接受任何子协议（提供的：{}）";
+    WsKindText => "text", "文本";
+    WsEchoed => "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket", "对方把我们的升级请求原样发回，像回显服务器那样：它不是 WebSocket";
+    WsNotHttp => "the server did not answer in HTTP (it sent: {}): it does not speak WebSocket", "服务器没有用 HTTP 回复（它发来：{}）：它不是 WebSocket";
+    WsKindBinary => "binary", "二进制";
     ErrTlsHandshake => "TLS with {} failed: {}", "与 {} 的 TLS 握手失败：{}";
     ErrTlsSetup => "TLS cannot start: {}", "TLS 无法启动：{}";
     ErrTlsNeedsTcp => "TLS runs over TCP: pick TCP client or server", "TLS 基于 TCP：请选择 TCP 客户端或服务器";
@@ -682,7 +706,7 @@ strings! {
     TlsNoCertificate => "the client presented no certificate, and one is required", "客户端未提供证书，而此处要求证书";
     TlsBadCertificate => "the certificate is not acceptable ({})", "证书不可用（{}）";
     TlsTimeout => "the handshake did not finish within {} s", "握手在 {} 秒内未完成";
-    TlsCaAsLeaf => "the server presented a CA certificate as its own (as `openssl req -x509` makes them): give it a certificate with CA:FALSE, or put this one in the CA file and don't verify", "服务器把 CA 证书当作自身证书（`openssl req -x509` 默认如此）：请换用 CA:FALSE 的证书，或选择不验证";
+    TlsCaAsLeaf => "the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), and a CA file cannot vouch for a server's own certificate: trust exactly this certificate by its SHA-256 instead, or give the server a certificate made with CA:FALSE", "服务器自己的证书是 CA 证书（CA:TRUE，`openssl req -x509` 默认如此），CA 文件无法为服务器自己的证书担保：请改为按 SHA-256 只信任这张证书，或给服务器换一张 CA:FALSE 的证书";
     TlsClosed => "the connection closed during the handshake", "握手过程中连接已关闭";
     TlsFile => "Cannot read {}: {}", "无法读取 {}：{}";
     TlsNoCertInFile => "{} holds no PEM certificate", "{} 中没有 PEM 证书";
@@ -693,6 +717,22 @@ strings! {
     EvSecured => "TLS with {}: {}", "与 {} 的 TLS：{}";
     EvPeerCert => "  certificate {}: {} — issued by {}, valid {} to {}, SHA-256 {}", "  证书 {}：{} — 签发者 {}，有效期 {} 至 {}，SHA-256 {}";
     EvNoPeerCert => "  the peer presented no certificate", "  对方未提供证书";
+    EvServerCert => "TLS: this server's self-signed certificate is {}, SHA-256 {}", "TLS：本服务器的自签名证书为 {}，SHA-256 {}";
+    TlsEchoedHello => "the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does", "对方不是 TLS：它把我们的 TLS 问候（ClientHello）原样发回，像回显服务器那样";
+    TlsKeyNotOfCert => "the key {} does not belong to the certificate {}: pick the key file made with that certificate", "私钥 {} 与证书 {} 不匹配：请选择与该证书一起生成的私钥文件";
+    TlsNoKeyInFile => "{} holds no PEM private key", "{} 中没有 PEM 私钥";
+    TlsCertificateRequired => "the server requires a client certificate and refused the connection without one (alert: certificate required): give a client certificate and its key", "服务器要求客户端证书，没有证书的连接被拒绝（警报：certificate required）：请提供客户端证书及其私钥";
+    TlsPresented => "{}. The server's certificate: {}, SHA-256 {}. To trust exactly this certificate, pin its SHA-256 (Trust: This certificate; on the command line: --pin)", "{}。服务器的证书：{}，SHA-256 {}。要只信任这张证书，请固定它的 SHA-256（信任：此证书；命令行：--pin）";
+    TlsNotPinned => "the server's certificate is not the pinned one (SHA-256 {})", "服务器的证书不是固定的那张（SHA-256 {}）";
+    TlsPinnedTrust => "trusted as the pinned certificate (SHA-256)", "按固定的证书（SHA-256）信任";
+    TlsBadPin => "{} is not a SHA-256 fingerprint: {}", "{} 不是 SHA-256 指纹：{}";
+    TlsCaEmpty => "no CA file given: choose one, or another way to trust the server", "没有指定 CA 文件：请选择一个，或换一种信任方式";
+    PinEmpty => "nothing typed", "没有输入";
+    PinNotHex => "'{}' is not a hex digit", "“{}”不是十六进制数字";
+    PinLength => "it has {} hex digits; a SHA-256 has 64 (32 bytes, AB:CD:…)", "它有 {} 位十六进制数字；SHA-256 应为 64 位（32 字节，AB:CD:…）";
+    TlsPinMissing => "paste the SHA-256 of the certificate to trust, or take it from the certificate's file (…)", "请粘贴要信任的证书的 SHA-256，或从证书文件读取（…）";
+    TlsServerCertMissing => "no certificate file given: choose the server's certificate (PEM), or make a self-signed one", "没有指定证书文件：请选择服务器证书（PEM），或使用自签名证书";
+    TlsServerKeyMissing => "no key file given: choose the key of the certificate (PEM)", "没有指定私钥文件：请选择该证书的私钥（PEM）";
     ErrOnlyUdpJoins => "Only a UDP socket joins multicast groups", "只有 UDP 套接字能加入组播组";
     CtxMulticastOptions => "setting the multicast options of", "设置组播选项";
     ErrNoInterface => "There is no network interface called {}", "没有名为 {} 的网络接口";
@@ -1127,6 +1167,7 @@ mod tests {
         S::WebSocket,
         S::WsHost,
         S::WsPing,
+        S::TlsPin,
     ];
 
     #[test]

@@ -88,7 +88,8 @@ pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
                 let text = record.payload_text_head(usize::MAX);
                 (record.payload().len(), text::one_line(&text).into_owned())
             };
-            let _ = write!(line, " [{len} B]{partial} {payload}");
+            let ws = record.ws.map(|k| format!(", {k}")).unwrap_or_default();
+            let _ = write!(line, " [{len} B{ws}]{partial} {payload}");
         }
         // A message names its peer itself.
         RecordKind::Info | RecordKind::Error => {

@@ -60,6 +60,24 @@ impl From<Direction> for RecordKind {
     }
 }
 
+/// What a WebSocket message was (RFC 6455 text or binary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WsKind {
+    /// A text message (UTF-8).
+    Text,
+    /// A binary message.
+    Binary,
+}
+
+impl std::fmt::Display for WsKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::i18n::t(match self {
+            WsKind::Text => crate::i18n::S::WsKindText,
+            WsKind::Binary => crate::i18n::S::WsKindBinary,
+        }))
+    }
+}
+
 /// One row of the log, borrowed from the store.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
@@ -79,6 +97,8 @@ pub struct Record<'a> {
     pub partial: bool,
     /// Bytes at its start that are a length header (length-prefix framing), else 0.
     pub head: usize,
+    /// A WebSocket message: text or binary.
+    pub ws: Option<WsKind>,
     /// The message, for [`RecordKind::Info`] and [`RecordKind::Error`].
     note: Option<&'a Arc<Note>>,
     /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
@@ -174,6 +194,7 @@ struct Meta {
     conn: Option<ConnId>,
     kind: RecordKind,
     partial: bool,
+    ws: Option<WsKind>,
     stream: bool,
     /// Length header bytes at the start (see [`Record::head`]).
     head: u8,
@@ -511,6 +532,16 @@ impl LogStore {
         }
     }
 
+    /// Marks the newest record as a WebSocket message of this kind: a message is whole, so it
+    /// is decoded by itself, not as a piece of a stream.
+    pub fn mark_last_ws(&mut self, kind: WsKind) {
+        if let Some(last) = self.metas.back_mut() {
+            last.ws = Some(kind);
+            last.stream = false;
+            last.carry = Carry::default();
+        }
+    }
+
     /// Appends a message (connected, closed, an error …), worded when shown.
     pub fn push_note(
         &mut self,
@@ -535,6 +566,7 @@ impl LogStore {
             conn,
             kind,
             partial: false,
+            ws: None,
             head: 0,
             stream: false,
             carry: Carry::default(),
@@ -638,6 +670,7 @@ impl LogStore {
             conn,
             kind,
             partial: false,
+            ws: None,
             head: 0,
             stream,
             carry,
@@ -766,6 +799,7 @@ impl LogStore {
             peer: self.peers.get(meta.peer as usize).copied(),
             bytes,
             partial: meta.partial,
+            ws: meta.ws,
             head: usize::from(meta.head),
             note,
             stream: meta.stream,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use export::{ExportFormat, Exporter, LocalEnds, export, log_line, timestamp};
-pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind};
+pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
@@ -363,6 +363,9 @@ pub struct Capture {
     pub mode: Mode,
     /// The last error, until the next successful open.
     pub last_error: Option<Arc<Note>>,
+    /// The certificate a TLS client refused last (unknown CA, a CA certificate as the
+    /// server's own, another name …), until the next open: the window offers to pin it.
+    pub tls_refused: Option<crate::engine::CertInfo>,
     /// The session that produced the events has ended (its `Stopped` was folded in).
     pub stopped: bool,
     /// Timed and file sends.
@@ -569,12 +572,13 @@ impl Capture {
             event @ (Event::RelayPair { .. } | Event::RelayCut { .. }) => {
                 self.apply_relay(now, &event);
             }
-            Event::WsControl {
-                conn,
-                peer,
-                ping,
-                payload,
-            } => self.apply_ws_control(now, conn, peer, ping, &payload),
+            event @ (Event::WsControl { .. } | Event::Upgraded { .. }) => {
+                self.apply_ws(now, event);
+            }
+            Event::ServerCertificate(cert) => {
+                let what = [arg(cert.subject.clone()), arg(cert.sha256.clone())];
+                self.info(now, None, None, Note::say(S::EvServerCert, what));
+            }
             Event::Data(_) | Event::Frames(_) => {}
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
@@ -610,6 +614,7 @@ impl Capture {
                 self.info(now, None, None, note);
             }
             Event::Error(error) => {
+                self.keep_refused(&error);
                 let (name, peer) = (error.event_name(), error.peer());
                 let note = Arc::new(Note::say(S::Plain, [arg(error)]).named(name));
                 self.last_error = Some(Arc::clone(&note));
@@ -654,6 +659,15 @@ impl Capture {
         self.sending.scheduled = None;
         self.sending.file = None;
         self.stopped = true;
+    }
+
+    /// Keeps the certificate a TLS client refused, for the window to offer to pin it.
+    fn keep_refused(&mut self, error: &crate::engine::EngineError) {
+        if let crate::engine::EngineError::Tls { problem, .. } = error
+            && let Some(cert) = problem.presented()
+        {
+            self.tls_refused = Some(cert.clone());
+        }
     }
 
     fn apply_relay(&mut self, now: SystemTime, event: &Event) {
@@ -707,17 +721,33 @@ impl Capture {
         self.info(now, None, None, Note::say(what, [arg(local)]));
     }
 
-    fn apply_ws_control(
-        &mut self,
-        now: SystemTime,
-        conn: ConnId,
-        peer: SocketAddr,
-        ping: bool,
-        payload: &[u8],
-    ) {
-        let what = if ping { S::EvWsPing } else { S::EvWsPong };
-        let shown = crate::codec::hex::format(payload);
-        let note = Note::say(what, [arg(peer), arg(shown)]);
+    /// A WebSocket's upgrade (what was asked for and agreed), ping or pong, said.
+    fn apply_ws(&mut self, now: SystemTime, event: Event) {
+        let (conn, peer, note) = match event {
+            Event::WsControl {
+                conn,
+                peer,
+                ping,
+                payload,
+            } => {
+                let what = if ping { S::EvWsPing } else { S::EvWsPong };
+                let shown = crate::codec::hex::format(&payload);
+                (conn, peer, Note::say(what, [arg(peer), arg(shown)]))
+            }
+            Event::Upgraded {
+                conn,
+                peer,
+                upgrade,
+            } => {
+                let what = if upgrade.server {
+                    S::EvWsUpgradedServer
+                } else {
+                    S::EvWsUpgradedClient
+                };
+                (conn, peer, Note::say(what, [arg(peer), arg(*upgrade)]))
+            }
+            _ => return,
+        };
         self.info(now, Some(conn), Some(peer), note);
     }
 
@@ -798,10 +828,19 @@ impl Capture {
             CloseReason::Error(_) => "error",
             CloseReason::WsClosed { .. } => "ws-closed",
         };
+        // A TLS client refused after its side of the handshake was done (TLS 1.3: the
+        // server wants a client certificate) failed to connect, as at any other TLS failure.
+        let tls_failed = matches!(
+            reason,
+            CloseReason::Error(crate::engine::EngineError::Tls { .. })
+        );
         let note = Note::say(what, [arg(peer), arg(reason)]).named(name);
-        self.end_receiving(now, conn, peer, note, kind);
+        let said = self.end_receiving(now, conn, peer, note, kind);
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Idle;
+            if tls_failed {
+                self.last_error = Some(said);
+            }
         }
     }
 
@@ -931,13 +970,16 @@ impl Capture {
         peer: SocketAddr,
         mut note: Note,
         kind: RecordKind,
-    ) {
+    ) -> Arc<Note> {
         let rest = self.log.end_stream(conn);
         self.raw.end_stream(conn);
         if !rest.is_empty() {
             note = note.then(Note::say(S::EvUnfinishedChar, [arg(rest)]));
         }
-        self.log.push_note(now, kind, Some(conn), Some(peer), note);
+        let note = Arc::new(note);
+        self.log
+            .push_note(now, kind, Some(conn), Some(peer), Arc::clone(&note));
+        note
     }
 
     /// Whole frames of one read: they count as messages — their bytes were counted with the
@@ -1039,9 +1081,13 @@ impl Capture {
             &mut self.log
         };
         let partial = data.kind == DataKind::Partial;
+        let ws = data.kind.ws();
         let spent = store.push_data_owned(data.at, data.dir, data.conn, data.peer, data.bytes);
         if partial {
             store.mark_last_partial();
+        }
+        if let Some(ws) = ws {
+            store.mark_last_ws(ws);
         }
         if recorded {
             self.record_last(from_raw);
@@ -1142,6 +1188,7 @@ impl Capture {
         self.mode = mode;
         self.clients.clear();
         self.last_error = None;
+        self.tls_refused = None;
         self.stopped = false;
         self.peers.clear();
         self.rule_hits.clear();

@@ -12,7 +12,7 @@ use mio::{Events, Poll, Token, Waker};
 use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
 use super::handle::SharedVars;
-use super::link::{self, Cx, Link, Listener, Options, Outgoing, READ_BUF, Status};
+use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
 use super::relay::{Lane, Pair, Relay, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
@@ -913,6 +913,10 @@ impl Io {
     }
 
     fn send(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
+        self.send_as(to, bytes, log, Part::WHOLE);
+    }
+
+    fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part) {
         let tokens = self.route(to);
         let Some((last, rest)) = tokens.split_last() else {
             let error = self.unroutable(to);
@@ -923,10 +927,11 @@ impl Io {
             let out = Outgoing {
                 bytes: bytes.clone(),
                 log,
+                part,
             };
             self.call(*token, |link, cx| link.send(cx, to, out));
         }
-        let out = Outgoing { bytes, log };
+        let out = Outgoing { bytes, log, part };
         self.call(*last, |link, cx| link.send(cx, to, out));
     }
 }
@@ -947,6 +952,10 @@ impl Wire for Io {
 
     fn send_bytes(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
         self.send(to, bytes, log);
+    }
+
+    fn send_part(&mut self, to: &Target, bytes: Vec<u8>, part: Part) {
+        self.send_as(to, bytes, false, part);
     }
 
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool {

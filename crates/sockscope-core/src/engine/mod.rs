@@ -24,12 +24,13 @@ pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, StartOptions, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use link::WsOp;
-pub use link::ws::WsProblem;
+pub use link::ws::{WsProblem, WsUpgrade};
 pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
 pub use relay::{Impairment, RelayConfig};
 pub use tls::{
-    CertInfo, ServerCert, TlsInfo, TlsProblem, TlsSettings, Verify, fingerprint, self_signed,
+    CertInfo, KeptCert, PinError, ServerCert, TlsFieldErrors, TlsInfo, TlsProblem, TlsSettings,
+    Verify, fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,
 };
 pub use types::{
     CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,

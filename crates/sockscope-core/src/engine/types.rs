@@ -411,12 +411,28 @@ pub enum DataKind {
     Partial,
     /// With framing on, each TCP read as it came (for the raw-vs-frames view and recording).
     RawRead,
+    /// A WebSocket text message (counts as [`Message`](Self::Message)).
+    WsText,
+    /// A WebSocket binary message (counts as [`Message`](Self::Message)).
+    WsBinary,
 }
 
 impl DataKind {
     /// This event's bytes count towards the bytes received or sent.
     pub fn counts_bytes(self) -> bool {
-        matches!(self, DataKind::Message | DataKind::RawRead)
+        matches!(
+            self,
+            DataKind::Message | DataKind::RawRead | DataKind::WsText | DataKind::WsBinary
+        )
+    }
+
+    /// What a WebSocket message was, for one.
+    pub fn ws(self) -> Option<crate::capture::WsKind> {
+        match self {
+            DataKind::WsText => Some(crate::capture::WsKind::Text),
+            DataKind::WsBinary => Some(crate::capture::WsKind::Binary),
+            _ => None,
+        }
     }
 
     /// This event is one message (a row of the log).
@@ -479,6 +495,9 @@ pub enum Event {
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
     },
+    /// A TLS server listens with this self-signed certificate (its SHA-256 is what a device
+    /// pins).
+    ServerCertificate(Box<super::CertInfo>),
     /// A TLS handshake finished; `Connected` follows.
     Secured {
         /// The connection.
@@ -487,6 +506,15 @@ pub enum Event {
         peer: SocketAddr,
         /// What was negotiated.
         info: Box<super::TlsInfo>,
+    },
+    /// WebSocket: the upgrade is done (after TLS, if any); `Connected` follows.
+    Upgraded {
+        /// The connection.
+        conn: ConnId,
+        /// The other end.
+        peer: SocketAddr,
+        /// What the client asked for and what was agreed.
+        upgrade: Box<super::link::ws::WsUpgrade>,
     },
     /// WebSocket: a ping (answered already) or a pong came.
     WsControl {

@@ -289,7 +289,17 @@ impl Form {
         if self.needs_remote() || udp_remote_typed {
             self.remote_addr(&mut errors);
         }
+        errors.tls = Box::new(self.tls_errors());
         errors
+    }
+
+    /// What is wrong with the TLS settings this form would open with (nothing without TLS).
+    fn tls_errors(&self) -> crate::engine::TlsFieldErrors {
+        if self.tls_on {
+            self.tls.field_errors(self.mode)
+        } else {
+            crate::engine::TlsFieldErrors::default()
+        }
     }
 
     /// Switches the send box to another input mode, converting what is in it so it stands
@@ -311,6 +321,7 @@ impl Form {
         } else {
             None
         };
+        errors.tls = Box::new(self.tls_errors());
         let timeout = Duration::from_secs_f32(self.connect_timeout_s.clamp(0.1, 600.0));
         match (local, remote, errors.any()) {
             (Some(local), remote, false) => Ok(SessionConfig {
@@ -500,14 +511,30 @@ pub struct FieldErrors {
     pub remote_ip: Option<String>,
     /// Remote port.
     pub remote_port: Option<String>,
+    /// The TLS settings' fields (CA file, pin, server name, certificate and key files).
+    /// (Boxed: most forms have none, and the errors travel in a `Result`.)
+    pub tls: Box<crate::engine::TlsFieldErrors>,
 }
 
 impl FieldErrors {
     /// True if any field has a message.
     pub fn any(&self) -> bool {
-        self.local_ip.is_some()
-            || self.local_port.is_some()
-            || self.remote_ip.is_some()
-            || self.remote_port.is_some()
+        self.first().is_some()
+    }
+
+    /// The first field with a message (by its label) and the message, in the order the form
+    /// shows them: what Connect or Listen names when it cannot go.
+    pub fn first(&self) -> Option<(S, &String)> {
+        let local_port = match self.local_ip {
+            Some(_) => S::LocalIp,
+            None => S::LocalPort,
+        };
+        self.local_ip
+            .as_ref()
+            .or(self.local_port.as_ref())
+            .map(|m| (local_port, m))
+            .or_else(|| self.remote_ip.as_ref().map(|m| (S::RemoteIp, m)))
+            .or_else(|| self.remote_port.as_ref().map(|m| (S::RemotePort, m)))
+            .or_else(|| self.tls.first())
     }
 }

@@ -429,6 +429,27 @@ mod tests {
         assert_eq!(config.tls.unwrap().server_name, "broker.local");
         assert_eq!(config.ws.unwrap().subprotocol, "mqtt");
         assert_eq!(secure.session.udp.groups[0].to_string(), "239.1.2.3%eth0");
+        let kept = load(&dir.join("v2-tls-server-kept-cert.ron"))
+            .unwrap()
+            .profile;
+        let tls = kept.session.session_config().unwrap().tls.unwrap();
+        let cert = tls
+            .kept_for_names()
+            .and_then(crate::engine::KeptCert::info)
+            .unwrap();
+        assert_eq!(cert.subject, "CN=meter.local");
+        let pinned = load(&dir.join("v2-pinned-device-client.ron"))
+            .unwrap()
+            .profile;
+        let tls = pinned.session.session_config().unwrap().tls.unwrap();
+        let crate::engine::Verify::Pin(pin) = &tls.verify else {
+            panic!("{:?}", tls.verify);
+        };
+        assert_eq!(
+            crate::engine::parse_pin(pin).unwrap()[..2],
+            [0xD2, 0xB6],
+            "read as openssl prints it"
+        );
         let udp = load(&dir.join("v1-minimal-udp.ron")).unwrap().profile;
         assert!(udp.auto_connect);
         assert_eq!(udp.session.remote_ip, "::1");

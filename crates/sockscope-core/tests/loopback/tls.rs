@@ -251,11 +251,12 @@ fn a_ca_file_verifies_the_server_and_the_sni_name() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&wrong),
-        format!(
-            "TLS with {addr} failed: name mismatch: the certificate is for a.example, not b.example"
-        )
+    let said = failure(&wrong);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: name mismatch: the certificate is for a.example, not b.example. The server's certificate: CN=a.example, SHA-256 "
+        )),
+        "{said}"
     );
     // Another CA: unknown CA.
     let (other_ca, _, _) = pems.ca_and_leaf("other", &["a.example"], |_| {});
@@ -267,11 +268,12 @@ fn a_ca_file_verifies_the_server_and_the_sni_name() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&stranger),
-        format!(
-            "TLS with {addr} failed: the certificate is signed by a CA that is not trusted here (unknown CA)"
-        )
+    let said = failure(&stranger);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the certificate is signed by a CA that is not trusted here (unknown CA). The server's certificate: CN=a.example, SHA-256 "
+        )),
+        "{said}"
     );
     drop(server);
 }
@@ -295,9 +297,12 @@ fn an_expired_certificate_says_when_it_expired() {
             ..TlsSettings::default()
         },
     );
-    assert_eq!(
-        failure(&client),
-        format!("TLS with {addr} failed: the certificate expired on 2021-06-30 00:00:00 UTC")
+    let said = failure(&client);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the certificate expired on 2021-06-30 00:00:00 UTC. The server's certificate: CN=a.example"
+        )),
+        "{said}"
     );
 }
 
@@ -337,10 +342,18 @@ fn a_server_that_asks_for_client_certificates_takes_a_signed_one_and_refuses_non
             ..TlsSettings::default()
         },
     );
-    // TLS 1.3: the client finishes first and learns of the refusal from the server's alert.
+    // TLS 1.3: the client finishes first and learns of the refusal from the server's alert;
+    // it failed to connect all the same, as at any other TLS failure (⚠, not idle).
     wait_capture(&without, "refused", |c| {
-        c.stopped || c.counters.rx_bytes > 0
+        matches!(c.link, LinkState::Idle) && c.last_error.is_some()
     });
+    let said = error_text(&without);
+    assert!(
+        said.ends_with(&format!(
+            "TLS with {addr} failed: the server requires a client certificate and refused the connection without one (alert: certificate required): give a client certificate and its key"
+        )),
+        "{said}"
+    );
     wait_logged(&server, "the client presented no certificate");
 }
 
@@ -389,4 +402,263 @@ fn client_with_ca(addr: SocketAddr, ca: &str) -> Session {
             ..TlsSettings::default()
         },
     )
+}
+
+#[test]
+fn a_key_that_belongs_to_another_certificate_is_said_in_words() {
+    let pems = Pems::new("keymismatch");
+    let (_, cert, _) = pems.ca_and_leaf("one", &["device-1"], |_| {});
+    let (_, _, other_key) = pems.ca_and_leaf("two", &["device-2"], |_| {});
+    // A client certificate with the wrong key.
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            client_cert: cert.clone(),
+            client_key: other_key.clone(),
+            ..TlsSettings::default()
+        },
+    );
+    let said = failure(&client);
+    assert_eq!(
+        said,
+        format!(
+            "TLS cannot start: the key {other_key} does not belong to the certificate {cert}: pick the key file made with that certificate"
+        )
+    );
+    assert!(!said.contains("KeyMismatch"), "{said}");
+    // A server's certificate with the wrong key: the same sentence.
+    let server = tls_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        TlsSettings {
+            server_cert: ServerCert::Files {
+                cert: cert.clone(),
+                key: other_key.clone(),
+            },
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&server),
+        format!(
+            "TLS cannot start: the key {other_key} does not belong to the certificate {cert}: pick the key file made with that certificate"
+        )
+    );
+    // A certificate given as the key: no key in it.
+    let server = tls_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        TlsSettings {
+            server_cert: ServerCert::Files {
+                cert: cert.clone(),
+                key: cert.clone(),
+            },
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&server),
+        format!("TLS cannot start: {cert} holds no PEM private key")
+    );
+}
+
+#[test]
+fn tls_to_an_echo_server_says_the_peer_does_not_speak_tls() {
+    // A plain echo server: it sends the ClientHello straight back.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let echo = std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(WAIT)).unwrap();
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                if stream.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let client = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Off,
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&client),
+        format!(
+            "TLS with {addr} failed: the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back, as an echo server does"
+        )
+    );
+    drop(client);
+    echo.join().unwrap();
+}
+
+/// A device's own certificate as `openssl req -x509` makes it: self-signed, CA:TRUE, its
+/// name only in the subject. The paths of the certificate and its key.
+fn device_certificate(pems: &Pems, tag: &str) -> (String, String, String) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("device-{tag}"));
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let sha256 = sockscope_core::engine::fingerprint(cert.der());
+    (
+        pems.write(&format!("{tag}-cert.pem"), &cert.pem()),
+        pems.write(&format!("{tag}-key.pem"), &key.serialize_pem()),
+        sha256,
+    )
+}
+
+#[test]
+fn a_device_certificate_that_a_ca_file_cannot_vouch_for_can_be_pinned_by_its_sha256() {
+    let pems = Pems::new("pin");
+    let (cert, key, sha256) = device_certificate(&pems, "42");
+    let (server, addr) = server(TlsSettings {
+        server_cert: ServerCert::Files {
+            cert: cert.clone(),
+            key,
+        },
+        ..TlsSettings::default()
+    });
+    // Its own certificate as the CA file: refused, in plain words, with what to pin.
+    let as_ca = client_with_ca(addr, &cert);
+    let said = failure(&as_ca);
+    assert_eq!(
+        said,
+        format!(
+            "TLS with {addr} failed: the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), and a CA file cannot vouch for a server's own certificate: trust exactly this certificate by its SHA-256 instead, or give the server a certificate made with CA:FALSE. The server's certificate: CN=device-42, SHA-256 {sha256}. To trust exactly this certificate, pin its SHA-256 (Trust: This certificate; on the command line: --pin)"
+        )
+    );
+    assert!(!said.contains("don't verify"), "{said}");
+    let refused = as_ca.capture().tls_refused.clone();
+    assert_eq!(refused.map(|c| c.sha256), Some(sha256.clone()));
+    // Pinned, as shown (or as openssl prints it): trusted, and said so.
+    for typed in [sha256.clone(), format!("sha256 Fingerprint={sha256}")] {
+        let pinned = client(
+            addr,
+            TlsSettings {
+                verify: Verify::Pin(typed),
+                ..TlsSettings::default()
+            },
+        );
+        wait_capture(&pinned, "connected", |c| {
+            matches!(c.link, LinkState::Connected { .. })
+        });
+        let info = pinned
+            .capture()
+            .clients
+            .values()
+            .find_map(|c| c.tls.clone())
+            .unwrap();
+        assert!(info.pinned && !info.unverified, "{info:?}");
+        wait_logged(&pinned, "trusted as the pinned certificate (SHA-256)");
+        pinned.command(sockscope_core::engine::Command::Send {
+            to: Target::AllConns,
+            bytes: b"pinned".to_vec(),
+        });
+        wait_logged(&server, "pinned");
+    }
+    // Another certificate pinned: refused, naming both.
+    let other = "00:".repeat(31) + "01";
+    let wrong = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Pin(other.clone()),
+            ..TlsSettings::default()
+        },
+    );
+    let said = failure(&wrong);
+    assert!(
+        said.starts_with(&format!(
+            "TLS with {addr} failed: the server's certificate is not the pinned one (SHA-256 {other}). The server's certificate: CN=device-42, SHA-256 {sha256}."
+        )),
+        "{said}"
+    );
+    // A pin that is not one never starts.
+    let typo = client(
+        addr,
+        TlsSettings {
+            verify: Verify::Pin("D2:B6:06".into()),
+            ..TlsSettings::default()
+        },
+    );
+    assert_eq!(
+        failure(&typo),
+        "TLS cannot start: D2:B6:06 is not a SHA-256 fingerprint: it has 6 hex digits; a SHA-256 has 64 (32 bytes, AB:CD:…)"
+    );
+}
+
+/// The SHA-256 of the certificate a client saw.
+fn seen_sha256(client: &Session) -> String {
+    wait_capture(client, "connected", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let info = client
+        .capture()
+        .clients
+        .values()
+        .find_map(|c| c.tls.clone())
+        .unwrap();
+    assert_eq!(info.chain[0].subject, "CN=device.local");
+    info.chain[0].sha256.clone()
+}
+
+#[test]
+fn a_kept_self_signed_certificate_is_the_same_at_every_listen_until_it_is_made_again() {
+    let mut settings = TlsSettings {
+        server_cert: ServerCert::SelfSigned(vec!["device.local".into(), "127.0.0.1".into()]),
+        ..TlsSettings::default()
+    };
+    assert!(settings.keep_self_signed().unwrap(), "made the first time");
+    assert!(!settings.keep_self_signed().unwrap(), "kept after that");
+    let kept = settings.kept.clone().unwrap().info().unwrap();
+    assert_eq!(kept.subject, "CN=device.local", "named as given");
+    let unverified = || TlsSettings {
+        verify: Verify::Off,
+        ..TlsSettings::default()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (server, addr) = server(settings.clone());
+        wait_logged(
+            &server,
+            &format!(
+                "TLS: this server's self-signed certificate is CN=device.local, SHA-256 {}",
+                kept.sha256
+            ),
+        );
+        seen.push(seen_sha256(&client(addr, unverified())));
+        // A device that pinned it connects.
+        let pinned = client(
+            addr,
+            TlsSettings {
+                verify: Verify::Pin(kept.sha256.clone()),
+                ..TlsSettings::default()
+            },
+        );
+        seen.push(seen_sha256(&pinned));
+    }
+    assert!(seen.iter().all(|s| *s == kept.sha256), "{seen:?}");
+    // Regenerated: another certificate, kept from then on.
+    settings.regenerate_self_signed().unwrap();
+    let new = settings.kept.clone().unwrap().info().unwrap();
+    assert_ne!(new.sha256, kept.sha256);
+    let (_server, addr) = server(settings.clone());
+    assert_eq!(seen_sha256(&client(addr, unverified())), new.sha256);
+    // Other names: made again for them.
+    settings.server_cert = ServerCert::SelfSigned(vec!["other.local".into()]);
+    assert!(settings.keep_self_signed().unwrap());
+    let other = settings.kept.clone().unwrap().info().unwrap();
+    assert_eq!(other.subject, "CN=other.local");
 }

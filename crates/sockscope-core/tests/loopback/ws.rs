@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
-use sockscope_core::capture::{LinkState, RecordKind};
+use sockscope_core::capture::{LinkState, RecordKind, WsKind};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{
     Command, Mode, Reply, SessionConfig, Target, TlsSettings, Verify, WsOp, WsSettings,
@@ -85,6 +85,12 @@ fn pair(tls: bool) -> (Session, Session, SocketAddr) {
     wait_capture(&client, "upgraded", |c| {
         matches!(c.link, LinkState::Connected { .. })
     });
+    // Both ends say what was asked for.
+    wait_logged(
+        &client,
+        &format!("WebSocket with {addr}: upgraded (101 Switching Protocols) on /chat?room=1"),
+    );
+    wait_logged(&server, "the client asked for /chat?room=1");
     (server, client, addr)
 }
 
@@ -97,6 +103,35 @@ fn talk(server: &Session, client: &Session) {
     assert_eq!(
         texts(server, RecordKind::Rx),
         ["第一条\nline two", "\u{0}\\xFF\n~"]
+    );
+    // Each message says whether it was text or binary, on both ends and both ways.
+    let kinds = |session: &Session, kind: RecordKind| -> Vec<Option<WsKind>> {
+        session
+            .capture()
+            .log
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.ws)
+            .collect()
+    };
+    let both = [Some(WsKind::Text), Some(WsKind::Binary)];
+    assert_eq!(kinds(server, RecordKind::Rx), both);
+    assert_eq!(kinds(client, RecordKind::Tx), both);
+    assert_eq!(
+        kinds(client, RecordKind::Rx),
+        both,
+        "the echo keeps the kind"
+    );
+    let lines: Vec<String> = server
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| sockscope_core::capture::log_line(&r, false))
+        .collect();
+    assert!(
+        lines[0].contains("[18 B, text] 第一条") && lines[1].contains("[4 B, binary] "),
+        "{lines:?}"
     );
     assert_eq!(client.capture().counters.rx_bytes, 18 + 4);
     // A ping is answered by the server's pong, and both are said.
@@ -190,7 +225,10 @@ fn python_websockets_client_talks_to_our_server() {
         Mode::TcpServer,
         "127.0.0.1:0",
         None,
-        WsSettings::default(),
+        WsSettings {
+            subprotocol: "chat.v1".into(),
+            ..WsSettings::default()
+        },
         None,
     );
     server.command(Command::SetReply(Some(Reply::Echo)));
@@ -198,7 +236,8 @@ fn python_websockets_client_talks_to_our_server() {
     let script = format!(
         r#"
 from websockets.sync.client import connect
-with connect("ws://{addr}/py") as ws:
+with connect("ws://{addr}/py?id=7", subprotocols=["chat.v2", "chat.v1"]) as ws:
+    print("subprotocol:", ws.subprotocol)
     ws.send("温度 23℃")
     print("text:", ws.recv(timeout=5))
     ws.send(b"\x01\x02\xff")
@@ -214,8 +253,15 @@ with connect("ws://{addr}/py") as ws:
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out, "text: 温度 23℃\nbinary: 0102ff\npong ok\n");
+    assert_eq!(
+        out,
+        "subprotocol: chat.v1\ntext: 温度 23℃\nbinary: 0102ff\npong ok\n"
+    );
     wait_logged(&server, "4001 (private) “done”");
+    wait_logged(
+        &server,
+        "the client asked for /py?id=7, subprotocol chat.v1 (offered: chat.v2, chat.v1)",
+    );
 }
 
 #[test]
@@ -236,7 +282,7 @@ def handler(ws):
         ws.send(message.upper() if isinstance(message, str) else message[::-1])
         if message == "quit":
             ws.close(code=1001, reason="server going away")
-with serve(handler, "127.0.0.1", {port}) as server:
+with serve(handler, "127.0.0.1", {port}, subprotocols=["chat.v1"]) as server:
     server.serve_forever()
 "#
     );
@@ -256,12 +302,22 @@ with serve(handler, "127.0.0.1", {port}) as server:
         Mode::TcpClient,
         "0.0.0.0:0",
         Some(addr),
-        WsSettings::default(),
+        WsSettings {
+            path: "sensor?id=7".into(),
+            subprotocol: "chat.v1".into(),
+            ..WsSettings::default()
+        },
         None,
     );
     wait_capture(&client, "upgraded", |c| {
         matches!(c.link, LinkState::Connected { .. })
     });
+    wait_logged(
+        &client,
+        &format!(
+            "WebSocket with {addr}: upgraded (101 Switching Protocols) on /sensor?id=7, subprotocol chat.v1"
+        ),
+    );
     send(&client, b"hello ws");
     send(&client, &[0xff, 0x01, 0x02]);
     wait_capture(&client, "two answers", |c| c.counters.rx_messages == 2);
@@ -281,4 +337,285 @@ with serve(handler, "127.0.0.1", {port}) as server:
     );
     let _ = python.kill();
     let _ = python.wait();
+}
+
+/// A file of `len` bytes that are not all alike, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(tag: &str, len: usize) -> TempFile {
+        let path = std::env::temp_dir().join(format!("sockscope-ws-{}-{tag}", std::process::id()));
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        std::fs::write(&path, bytes).unwrap();
+        TempFile(path)
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.0).unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A Python `websockets` server that prints, for each message, its type, length and
+/// SHA-256, and answers "got N" (N bytes) to each; its port and the process.
+fn python_counting_server() -> (u16, std::process::Child) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        r#"
+import hashlib, sys
+from websockets.sync.server import serve
+def handler(ws):
+    for m in ws:
+        data = m.encode() if isinstance(m, str) else m
+        kind = "text" if isinstance(m, str) else "binary"
+        print(kind, len(data), hashlib.sha256(data).hexdigest(), flush=True)
+        ws.send("got %d" % len(data))
+with serve(handler, "127.0.0.1", {port}, max_size=None) as server:
+    server.serve_forever()
+"#
+    );
+    let python = Process::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "python did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (port, python)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    sockscope_core::codec::hex::format(digest.as_ref())
+        .replace(' ', "")
+        .to_lowercase()
+}
+
+/// The lines the Python server printed, once it printed `n` (then it is ended).
+fn python_lines(mut python: std::process::Child, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let stdout = python.stdout.take().unwrap();
+    let reader = std::thread::Builder::new()
+        .name("python-stdout".into())
+        .spawn(move || {
+            std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .take(n)
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !reader.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = python.kill();
+    let _ = python.wait();
+    reader.join().unwrap()
+}
+
+#[test]
+fn a_file_goes_to_a_python_websockets_server_as_one_message_and_counts_as_one() {
+    if !python_websockets() {
+        return;
+    }
+    let (port, python) = python_counting_server();
+    let client = ws_session(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(format!("127.0.0.1:{port}").parse().unwrap()),
+        WsSettings::default(),
+        None,
+    );
+    wait_capture(&client, "upgraded", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let file = TempFile::new("1mb", 1_000_000);
+    // In 4 KiB chunks, as the window's default: 245 pieces, one message.
+    // At 4 MB/s, so it is still going when the next message is sent.
+    client.send_file(
+        Target::AllConns,
+        file.0.clone(),
+        4096,
+        sockscope_core::engine::Pace::BytesPerSec(4_000_000),
+    );
+    wait_capture(&client, "the file going", |c| {
+        c.sending
+            .file
+            .as_ref()
+            .is_some_and(|f| f.sent > 0 && f.sent < 900_000)
+    });
+    // A message sent while the file goes waits for its end (nothing may come between the
+    // pieces of a message).
+    send(&client, b"after the file");
+    wait_capture(&client, "both answers", |c| c.counters.rx_messages == 2);
+    assert_eq!(
+        texts(&client, RecordKind::Rx),
+        ["got 1000000", "got 14"],
+        "the server got the file whole, then the message"
+    );
+    let capture = client.capture();
+    assert_eq!(
+        (capture.counters.tx_messages, capture.counters.tx_bytes),
+        (2, 1_000_000 + 14),
+        "the file counts as one message"
+    );
+    let client_row = capture.clients.values().next().unwrap();
+    assert_eq!(client_row.tx_messages, 2);
+    drop(capture);
+    let lines = python_lines(python, 2);
+    assert_eq!(
+        lines,
+        [
+            format!("binary 1000000 {}", sha256_hex(&file.bytes())),
+            format!("text 14 {}", sha256_hex(b"after the file")),
+        ]
+    );
+}
+
+#[test]
+fn a_file_to_our_own_websocket_server_is_one_record_of_every_byte_and_a_cancel_ends_it() {
+    let server = ws_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        WsSettings::default(),
+        None,
+    );
+    let addr = bound(&server);
+    let client = ws_session(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(addr),
+        WsSettings::default(),
+        None,
+    );
+    wait_capture(&client, "upgraded", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let file = TempFile::new("300k", 300_000);
+    client.send_file(
+        Target::AllConns,
+        file.0.clone(),
+        1000,
+        sockscope_core::engine::Pace::Unlimited,
+    );
+    wait_capture(&server, "the file", |c| c.counters.rx_messages == 1);
+    let got: Vec<Vec<u8>> = server
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| r.bytes.to_vec())
+        .collect();
+    assert_eq!(got, [file.bytes()], "one record, every byte in order");
+    // Cancelled midway, the file's message still ends: the server gets what was sent as one
+    // message and the connection goes on.
+    client.send_file(
+        Target::AllConns,
+        file.0.clone(),
+        1000,
+        sockscope_core::engine::Pace::BytesPerSec(100_000),
+    );
+    wait_capture(&client, "some of it sent", |c| {
+        c.sending.file.as_ref().is_some_and(|f| f.sent >= 20_000)
+    });
+    client.cancel_file();
+    send(&client, b"still here");
+    wait_capture(&server, "the cut file and the message", |c| {
+        c.counters.rx_messages == 3
+    });
+    let got: Vec<Vec<u8>> = server
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Rx)
+        .map(|r| r.bytes.to_vec())
+        .collect();
+    let cut = &got[1];
+    assert!(
+        cut.len() >= 20_000 && cut.len() < 300_000 && file.bytes().starts_with(cut),
+        "{} bytes",
+        cut.len()
+    );
+    assert_eq!(got[2], b"still here");
+    assert!(!client.capture().stopped && server.capture().clients.len() == 1);
+}
+
+#[test]
+fn a_websocket_peer_that_does_not_read_slows_a_file_instead_of_filling_memory() {
+    // A server that takes the upgrade, then reads nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let peer = std::thread::Builder::new()
+        .name("ws-not-reading".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                stream.read_exact(&mut byte).unwrap();
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let key = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap()
+                .trim()
+                .to_owned();
+            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+            write!(
+                stream,
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .unwrap();
+            let _ = done_rx.recv_timeout(Duration::from_secs(10));
+        })
+        .unwrap();
+    let client = ws_session(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(addr),
+        WsSettings::default(),
+        None,
+    );
+    wait_capture(&client, "upgraded", |c| {
+        matches!(c.link, LinkState::Connected { .. })
+    });
+    let file = TempFile::new("64mb", 64 << 20);
+    client.send_file(
+        Target::AllConns,
+        file.0.clone(),
+        64 << 10,
+        sockscope_core::engine::Pace::Unlimited,
+    );
+    // Half a second of a peer that reads nothing, then Cancel: it says how far it got.
+    std::thread::sleep(Duration::from_millis(500));
+    client.cancel_file();
+    wait_logged(&client, "stopped at");
+    let sent = client.capture().counters.tx_bytes;
+    // What the socket buffers hold on loopback, our bounded queue and one piece: far from
+    // 64 MiB (before, every piece went into tungstenite's unbounded buffer at once).
+    assert!(
+        sent > 0 && sent < 16 << 20,
+        "{sent} bytes read from the file"
+    );
+    done_tx.send(()).unwrap();
+    peer.join().unwrap();
 }

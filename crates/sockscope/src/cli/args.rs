@@ -315,6 +315,11 @@ pub struct ClientTls {
     /// Do not verify the server's certificate at all.
     #[arg(long, conflicts_with = "ca")]
     pub insecure: bool,
+    /// Trust exactly the certificate with this SHA-256 (AB:CD:… or 64 hex digits, as
+    /// `openssl x509 -fingerprint -sha256` prints it), or the certificate in this file: for a
+    /// device's own self-signed certificate (names and dates are not checked).
+    #[arg(long, value_name = "SHA256|FILE", conflicts_with_all = ["ca", "insecure"])]
+    pub pin: Option<String>,
     /// The server name sent (SNI) and checked (default: the address connected to).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
@@ -362,10 +367,11 @@ impl ClientTls {
         use sockscope_core::engine::{TlsSettings, Verify};
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         TlsSettings {
-            verify: match (&self.ca, self.insecure) {
-                (Some(ca), _) => Verify::CaFile(ca.display().to_string()),
-                (None, true) => Verify::Off,
-                (None, false) => Verify::System,
+            verify: match (&self.ca, self.insecure, &self.pin) {
+                (Some(ca), _, _) => Verify::CaFile(ca.display().to_string()),
+                (None, true, _) => Verify::Off,
+                (None, false, Some(pin)) => Verify::Pin(sockscope_core::engine::pin_of(pin)),
+                (None, false, None) => Verify::System,
             },
             server_name: self.sni.clone().unwrap_or_default(),
             alpn: self.alpn.clone(),

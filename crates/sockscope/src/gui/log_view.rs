@@ -828,7 +828,12 @@ fn row_head(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> L
     if let Some(peer) = record.peer {
         let _ = write!(head, " {}", super::shown_addr(peer));
     }
-    let _ = write!(head, " [{} B] ", shown_bytes(record, form).len());
+    let _ = write!(head, " [{} B", shown_bytes(record, form).len());
+    // A WebSocket message says whether it was text or binary.
+    if let Some(ws) = record.ws {
+        let _ = write!(head, ", {ws}");
+    }
+    head.push_str("] ");
     job.append(&head, 0.0, strong);
     if record.kind == RecordKind::Rx
         && let Some(good) = form.rx_verify.verify(record.bytes)

@@ -28,8 +28,15 @@ pub fn error_color(ui: &egui::Ui) -> Color32 {
     ui.visuals().error_fg_color
 }
 
+/// A message under a field, in the error colour at the body size; nothing when there is none.
+pub(super) fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
+    if let Some(message) = error {
+        ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
+    }
+}
+
 /// Marks a field whose content is wrong with a border in the error colour.
-fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
+pub(super) fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
     if bad {
         let stroke = egui::Stroke::new(1.5, error_color(ui));
         let radius = ui.visuals().widgets.inactive.corner_radius;
@@ -608,15 +615,17 @@ fn open_button_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         S::StopReconnecting => S::TipStopReconnecting,
         _ => S::TipClose,
     });
-    // Nothing to open with a bad address: the button says which field to fix.
-    let blocked = !tab.is_open() && tab.errors.any();
-    let button = ui
-        .add_enabled(!blocked, button)
-        .on_hover_text(tip)
-        .on_disabled_hover_text(tf(
-            S::FixFieldsFirst,
-            &[&address_errors(&tab.errors, tab.form.mode).join("\n")],
-        ));
+    // A field that cannot work as typed keeps Connect/Listen from starting: the field is
+    // marked and says why, and the button's tooltip names it.
+    let opens = !tab.is_open() || label == S::Listen;
+    let blocked = tab.errors.first().filter(|_| opens);
+    let button = match blocked {
+        Some((field, message)) => {
+            let why = tf(S::TipFixFirst, &[&t(field), message]);
+            ui.add_enabled(false, button).on_disabled_hover_text(why)
+        }
+        None => ui.add(button).on_hover_text(tip),
+    };
     super::testhook::tag(ui, &button, "net.open");
     if button.clicked() {
         actions.push(UiAction::ToggleOpen);

@@ -131,6 +131,8 @@ pub enum PemField {
     ServerKey,
     /// The CA a server checks client certificates with.
     ClientCa,
+    /// A certificate whose SHA-256 a client pins (the field holds the SHA-256, not the path).
+    Pin,
 }
 
 impl PemField {
@@ -163,6 +165,15 @@ impl PemField {
                 }
             }
             PemField::ClientCa => &mut tls.client_ca,
+            PemField::Pin => {
+                if !matches!(tls.verify, Verify::Pin(_)) {
+                    tls.verify = Verify::Pin(String::new());
+                }
+                match &mut tls.verify {
+                    Verify::Pin(pin) => pin,
+                    _ => &mut tls.client_ca,
+                }
+            }
         }
     }
 }
@@ -490,9 +501,7 @@ impl Tab {
             UiAction::Select(selection) => self.selection = selection,
             UiAction::ClearLog => self.clear_log(),
             UiAction::Rules(action) => self.apply_rules_action(action),
-            UiAction::SetPem(field, path) => {
-                *field.slot(&mut self.form.tls) = path.display().to_string();
-            }
+            UiAction::SetPem(field, path) => self.set_pem(field, &path),
             action @ (UiAction::ApplyRules
             | UiAction::ShowRules
             | UiAction::ShowScripts
@@ -705,6 +714,32 @@ impl Tab {
         view.scroll_to = view.selected;
     }
 
+    /// A file chosen for a TLS setting: its path — or, to pin a certificate, its SHA-256
+    /// (a file that holds no certificate is said in the log).
+    fn set_pem(&mut self, field: PemField, path: &std::path::Path) {
+        let path = path.display().to_string();
+        if field != PemField::Pin {
+            *field.slot(&mut self.form.tls) = path;
+            return;
+        }
+        match crate::engine::fingerprint_of_file(&path) {
+            Ok(sha256) => *field.slot(&mut self.form.tls) = sha256,
+            Err(e) => self.say_error(e),
+        }
+    }
+
+    /// An error in the tab's log.
+    fn say_error(&self, e: crate::engine::EngineError) {
+        let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(e)]);
+        self.session.capture().log.push_note(
+            std::time::SystemTime::now(),
+            crate::capture::RecordKind::Error,
+            None,
+            None,
+            std::sync::Arc::new(note),
+        );
+    }
+
     fn toggle_open(&mut self) {
         let (listening, mode) = {
             let capture = self.session.capture();
@@ -730,6 +765,14 @@ impl Tab {
     }
 
     fn open(&mut self) {
+        // A self-signed server certificate is kept with the form (the same at every Listen).
+        if self.form.tls_on
+            && self.form.mode == Mode::TcpServer
+            && let Err(e) = self.form.tls.keep_self_signed()
+        {
+            self.say_error(e);
+            return;
+        }
         // A UDP socket with no remote address typed answers whoever speaks.
         self.selection = if self.form.mode == Mode::Udp && self.form.remote_ip.trim().is_empty() {
             Selection::LatestPeer

@@ -19,6 +19,31 @@ struct Cert {
 
 impl Cert {
     fn make(tag: &str) -> Option<Cert> {
+        Cert::made(tag, &["-addext", "basicConstraints=critical,CA:FALSE"])
+    }
+
+    /// A device's own certificate, as `openssl req -x509` makes it by default: CA:TRUE.
+    fn device(tag: &str) -> Option<Cert> {
+        Cert::made(tag, &[])
+    }
+
+    /// openssl's own SHA-256 of the certificate, as it prints it.
+    fn openssl_sha256(&self) -> String {
+        let out = Command::new("openssl")
+            .args([
+                "x509",
+                "-noout",
+                "-fingerprint",
+                "-sha256",
+                "-in",
+                &self.cert(),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn made(tag: &str, extra: &[&str]) -> Option<Cert> {
         let dir =
             std::env::temp_dir().join(format!("sockscope-cli-tls-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -35,12 +60,9 @@ impl Cert {
                 "/CN=localhost",
                 "-addext",
                 "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-                "-days",
-                "2",
-                "-keyout",
             ])
+            .args(extra)
+            .args(["-days", "2", "-keyout"])
             .arg(dir.join("key.pem"))
             .arg("-out")
             .arg(dir.join("cert.pem"))
@@ -270,7 +292,12 @@ fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
         }
         let ran = run(&args, b"");
         assert_eq!(ran.code, OK, "{scheme}: {ran:?}");
-        assert!(ran.stdout.contains("[11 B] 温度=23.5"), "{}", ran.stdout);
+        // Each message says it was text (or binary).
+        assert!(
+            ran.stdout.contains("[11 B, text] 温度=23.5"),
+            "{}",
+            ran.stdout
+        );
         assert_eq!(ran.stdout.contains("TLS with"), tls, "{}", ran.stdout);
         // A second client sends the listener's second message; then it ends.
         let ran = run(
@@ -286,6 +313,157 @@ fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
         assert_eq!(ran.code, OK, "{ran:?}");
         let served = listen.join().unwrap();
         assert_eq!(served.code, OK, "{served:?}");
-        assert!(served.stdout.contains("[3 B]"), "{}", served.stdout);
+        assert!(served.stdout.contains("[3 B, binary]"), "{}", served.stdout);
     }
+}
+
+fn s_server_rev(cert: &Cert, port: u16) -> Running {
+    let server = Running(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-rev", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", &cert.cert(), "-key", &cert.key()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port);
+    server
+}
+
+#[test]
+fn connect_pins_a_device_certificate_that_its_ca_file_cannot_vouch_for() {
+    let Some(cert) = Cert::device("pin") else {
+        return;
+    };
+    let port = closed_port();
+    let _server = s_server_rev(&cert, port);
+    let addr = format!("127.0.0.1:{port}");
+    // openssl s_client verifies this server with its own certificate as the CA file.
+    let s_client = Command::new("openssl")
+        .args(["s_client", "-verify_return_error", "-CAfile", &cert.cert()])
+        .args(["-connect", &addr])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&s_client.stdout).contains("Verify return code: 0 (ok)"),
+        "{s_client:?}"
+    );
+    // Here a CA file cannot vouch for it, and the sentence says what to do instead.
+    let ran = run(
+        &[
+            "connect",
+            &addr,
+            "--tls",
+            "--ca",
+            &cert.cert(),
+            "--send",
+            "x",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    let printed = cert.openssl_sha256();
+    let sha256 = printed.rsplit('=').next().unwrap();
+    assert!(
+        ran.stderr
+            .contains("a CA file cannot vouch for a server's own certificate")
+            && ran.stderr.contains(&format!(
+                "The server's certificate: CN=localhost, SHA-256 {sha256}"
+            ))
+            && ran.stderr.contains("--pin")
+            && !ran.stderr.contains("don't verify"),
+        "{}",
+        ran.stderr
+    );
+    // Pinned as openssl prints it, or by the certificate's file: verified and answered.
+    for pin in [printed.clone(), cert.cert()] {
+        let ran = run(
+            &[
+                "connect", &addr, "--tls", "--pin", &pin, "--send", "hello\\n", "--expect", "olleh",
+            ],
+            b"",
+        );
+        assert_eq!(ran.code, OK, "{ran:?}");
+        assert!(
+            ran.stdout
+                .contains("trusted as the pinned certificate (SHA-256)"),
+            "{}",
+            ran.stdout
+        );
+    }
+    // Another certificate pinned: refused.
+    let other = "AB:".repeat(31) + "AB";
+    let ran = run(
+        &["connect", &addr, "--tls", "--pin", &other, "--send", "x"],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(&format!(
+            "the server's certificate is not the pinned one (SHA-256 {other})"
+        )),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn connect_tls_or_ws_to_a_python_echo_server_says_the_peer_does_not_speak_it() {
+    let port = closed_port();
+    let script = format!(
+        "import socket\n\
+         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port})); s.listen()\n\
+         for _ in range(2):\n\
+         \x20   c, _ = s.accept(); c.settimeout(5)\n\
+         \x20   while True:\n\
+         \x20       d = c.recv(65536)\n\
+         \x20       if not d: break\n\
+         \x20       c.sendall(d)\n\
+         \x20   c.close()\n"
+    );
+    let Ok(child) = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    };
+    let _echo = Running(child);
+    // The probe is the one connection the echo server takes: wait by trying to bind instead.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "python did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let addr = format!("127.0.0.1:{port}");
+    let ran = run(
+        &["connect", &addr, "--tls", "--insecure", "--send", "x"],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(&format!(
+            "TLS with {addr} failed: the peer does not speak TLS: it sent our own TLS greeting (ClientHello) back"
+        )),
+        "{}",
+        ran.stderr
+    );
+    // WebSocket to it: the upgrade request comes back.
+    let url = format!("ws://{addr}/echo");
+    let ran = run(&["connect", &url, "--send", "x"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(
+            "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket"
+        ),
+        "{}",
+        ran.stderr
+    );
 }

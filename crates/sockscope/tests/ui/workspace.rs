@@ -232,6 +232,7 @@ fn everything_set() -> Form {
                 key: "server.key".into(),
             },
             client_ca: "clients-ca.pem".into(),
+            ..sockscope_core::engine::TlsSettings::default()
         },
         ws_on: true,
         ws: sockscope_core::engine::WsSettings {

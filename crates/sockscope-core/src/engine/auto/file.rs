@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::engine::Target;
+use crate::engine::link::Part;
 
 /// How fast a file goes out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct FileSend {
     next_at: Instant,
     /// The whole file has been read.
     pub eof: bool,
+    /// Pieces of the file went out and the last one did not end the message yet.
+    open: bool,
 }
 
 impl std::fmt::Debug for FileSend {
@@ -62,7 +65,28 @@ impl FileSend {
             started: now,
             next_at: now,
             eof: false,
+            open: false,
         })
+    }
+
+    /// Where the chunk [`next_chunk`](Self::next_chunk) just gave stands in the file as one
+    /// message: the first opens it, the one that reaches the file's size ends it.
+    pub fn part_sent(&mut self) -> Part {
+        let part = Part {
+            first: !self.open,
+            last: self.sent >= self.total,
+        };
+        self.open = !part.last;
+        part
+    }
+
+    /// Ends the file's message if its last piece did not (the file was cut short, shrank,
+    /// failed to read, or the send was cancelled): a WebSocket peer gets what was sent as
+    /// one message, not a message left open.
+    pub fn end_message(&mut self, wire: &mut dyn super::Wire) {
+        if std::mem::take(&mut self.open) {
+            wire.send_part(&self.to.clone(), Vec::new(), Part::END);
+        }
     }
 
     /// When pacing allows the next chunk, if it is waiting on the clock.

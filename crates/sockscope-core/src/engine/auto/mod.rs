@@ -40,6 +40,14 @@ pub(crate) trait Wire {
     fn queued_towards(&self, to: &Target) -> usize;
     /// Queues bytes for `to`; `log` says whether the send shows in the log as a record.
     fn send_bytes(&mut self, to: &Target, bytes: Vec<u8>, log: bool);
+    /// Queues a piece of a message sent in pieces (a file) for `to`, not logged: WebSocket
+    /// sends the pieces as one message, other links as they come.
+    fn send_part(&mut self, to: &Target, bytes: Vec<u8>, part: super::link::Part) {
+        let _ = part;
+        if !bytes.is_empty() {
+            self.send_bytes(to, bytes, false);
+        }
+    }
     /// Renders `payload` with the session's variables and sends it; false (and an error
     /// emitted) if it could not be rendered.
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool;
@@ -383,7 +391,8 @@ impl Stage {
 
     /// Stops the file send, saying how far it got.
     pub fn cancel_file(&mut self, wire: &mut dyn Wire) {
-        if let Some(file) = self.file.take() {
+        if let Some(mut file) = self.file.take() {
+            file.end_message(wire);
             wire.emit(Event::FileProgress {
                 to: file.to.clone(),
                 sent: file.sent,
@@ -468,7 +477,10 @@ impl Stage {
         }
         while wire.queued_towards(&to) < FILE_LOW_WATER {
             match file.next_chunk(Instant::now()) {
-                Ok(Some(chunk)) => wire.send_bytes(&to, chunk, false),
+                Ok(Some(chunk)) => {
+                    let part = file.part_sent();
+                    wire.send_part(&to, chunk, part);
+                }
                 Ok(None) => break,
                 Err(source) => {
                     wire.emit(Event::Error(EngineError::Io {
@@ -496,7 +508,8 @@ impl Stage {
     }
 
     fn finish_file(&mut self, wire: &mut dyn Wire) {
-        if let Some(file) = self.file.take() {
+        if let Some(mut file) = self.file.take() {
+            file.end_message(wire);
             wire.emit(Event::FileProgress {
                 to: file.to.clone(),
                 sent: file.sent,

@@ -28,6 +28,9 @@ impl Listener {
             .local_addr()
             .map_err(|source| EngineError::Bind { addr, source })?;
         cx.emit(Event::Listening { local: bound });
+        if let Some(cert) = &cx.opts.tls.own {
+            cx.emit(Event::ServerCertificate(cert.clone()));
+        }
         Ok(Self {
             socket,
             retry_at: None,

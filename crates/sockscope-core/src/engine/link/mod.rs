@@ -101,6 +101,31 @@ impl Cx<'_> {
 pub(crate) struct Outgoing {
     pub bytes: Vec<u8>,
     pub log: bool,
+    /// Where the bytes stand in a message sent in pieces (a file): WebSocket sends the pieces
+    /// as one message; a stream or datagram link sends them as they are.
+    pub part: Part,
+}
+
+/// Where bytes stand in a message sent in pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// They begin the message.
+    pub first: bool,
+    /// They end it.
+    pub last: bool,
+}
+
+impl Part {
+    /// A whole message.
+    pub const WHOLE: Part = Part {
+        first: true,
+        last: true,
+    };
+    /// No bytes; the end of a message whose last piece did not say so (a file cut short).
+    pub const END: Part = Part {
+        first: false,
+        last: true,
+    };
 }
 
 /// One socket owned by the I/O thread.

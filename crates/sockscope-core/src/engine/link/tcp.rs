@@ -11,8 +11,8 @@ use mio::event::Source;
 use mio::net::TcpStream;
 
 use super::WsOp;
-use super::ws::{Incoming, Ws, WsProblem};
-use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, READ_BUDGET, Status};
+use super::ws::{Incoming, Queued, Ws, WsProblem};
+use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, Part, READ_BUDGET, Status};
 use crate::codec::framing::{Frame, Framer, Framing};
 use crate::engine::tls::{self, TlsProblem};
 use crate::engine::{
@@ -30,6 +30,17 @@ pub(crate) struct TcpConn {
     tls: Option<Box<rustls::Connection>>,
     /// The WebSocket layer, when the session has WebSocket: messages instead of a stream.
     ws: Option<Box<Ws>>,
+    /// WebSocket: a message in pieces (a file) is being queued; whole messages wait in
+    /// `held` until its last piece, as no other message may come between the pieces.
+    piecing: bool,
+    /// Whole messages queued while a message in pieces was open.
+    held: VecDeque<Outgoing>,
+    /// Bytes in `held` (they count towards the send queue's bound, not towards `queued`,
+    /// which a file send waits on).
+    held_bytes: usize,
+    /// WebSocket: the socket was full when tungstenite last wrote; nothing more is handed to
+    /// it until what it holds is out.
+    ws_full: bool,
     out: VecDeque<Outgoing>,
     /// Bytes of `out.front()` already written.
     out_offset: usize,
@@ -148,6 +159,10 @@ impl TcpConn {
             phase,
             tls: None,
             ws: None,
+            piecing: false,
+            held: VecDeque::new(),
+            held_bytes: 0,
+            ws_full: false,
             out: VecDeque::new(),
             out_offset: 0,
             out_bytes: 0,
@@ -214,7 +229,7 @@ impl TcpConn {
                 }
             }
             if !tls.is_handshaking() {
-                let info = tls::info(tls, cx.opts.tls.unverified);
+                let info = tls::info(tls, &cx.opts.tls);
                 cx.emit(Event::Secured {
                     conn: self.id,
                     peer: self.peer,
@@ -240,7 +255,7 @@ impl TcpConn {
             if let Err(e) = tls.process_new_packets() {
                 // The alert that says why goes to the peer before the socket closes.
                 let _ = tls.write_tls(&mut self.stream);
-                return self.handshake_failed(cx, TlsProblem::of(&e));
+                return self.handshake_failed(cx, tls::failure(&cx.opts.tls, &e));
             }
         }
     }
@@ -295,9 +310,17 @@ impl TcpConn {
             return self.flush_and_read(cx);
         };
         let done = ws.upgrade(&mut self.plain());
+        let upgraded = ws.take_upgrade();
         self.ws = Some(ws);
         match done {
             Ok(true) => {
+                if let Some(upgrade) = upgraded {
+                    cx.emit(Event::Upgraded {
+                        conn: self.id,
+                        peer: self.peer,
+                        upgrade: Box::new(upgrade),
+                    });
+                }
                 self.say_connected(cx);
                 self.flush_and_read(cx)
             }
@@ -326,9 +349,14 @@ impl TcpConn {
                 break ReadEnd::More;
             }
             match ws.read(&mut self.plain()) {
-                Ok(Some(Incoming::Message(bytes))) => {
+                Ok(Some(Incoming::Message { bytes, text })) => {
                     budget = budget.saturating_sub(bytes.len().max(1));
-                    cx.emit(self.data(SystemTime::now(), bytes, DataKind::Message));
+                    let kind = if text {
+                        DataKind::WsText
+                    } else {
+                        DataKind::WsBinary
+                    };
+                    cx.emit(self.data(SystemTime::now(), bytes, kind));
                 }
                 Ok(Some(Incoming::Control { ping, payload })) => cx.emit(Event::WsControl {
                     conn: self.id,
@@ -353,9 +381,24 @@ impl TcpConn {
         end
     }
 
-    /// Sends the queue as WebSocket messages, one per send.
+    /// Sends the queue as WebSocket messages, one per send (a file's pieces as one), handing
+    /// tungstenite no more once the socket is full: what waits stays in `out`, which is
+    /// bounded and which a file send paces itself by.
     fn flush_ws(&mut self, cx: &mut Cx<'_>) -> Option<CloseReason> {
         let mut ws = self.ws.take()?;
+        if self.ws_full {
+            match ws.flush(&mut self.plain()) {
+                Ok(()) => self.ws_full = false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.ws = Some(ws);
+                    return None;
+                }
+                Err(e) => {
+                    self.ws = Some(ws);
+                    return Some(close_reason(e, self.peer, S::CtxSendingTo));
+                }
+            }
+        }
         let mut failed = None;
         while let Some(front) = self.out.pop_front() {
             self.out_bytes = self.out_bytes.saturating_sub(front.bytes.len());
@@ -363,10 +406,23 @@ impl TcpConn {
                 stream: &mut self.stream,
                 tls: self.tls.as_deref_mut(),
             };
-            if let Err(e) = ws.send(&mut io, &front.bytes) {
-                failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
-                break;
-            }
+            let sent = if front.part == Part::WHOLE {
+                ws.send(&mut io, &front.bytes)
+            } else {
+                let Part { first, last } = front.part;
+                ws.send_piece(&mut io, &front.bytes, first, last)
+                    .map(|socket_full| Queued {
+                        text: false,
+                        socket_full,
+                    })
+            };
+            let Queued { text, socket_full } = match sent {
+                Ok(queued) => queued,
+                Err(e) => {
+                    failed = Some(close_reason(e, self.peer, S::CtxSendingTo));
+                    break;
+                }
+            };
             if front.log {
                 cx.emit(Event::Data(Data {
                     conn: Some(self.id),
@@ -374,19 +430,57 @@ impl TcpConn {
                     dir: Direction::Tx,
                     at: SystemTime::now(),
                     bytes: front.bytes,
-                    kind: DataKind::Message,
+                    kind: if text {
+                        DataKind::WsText
+                    } else {
+                        DataKind::WsBinary
+                    },
                 }));
+            }
+            if socket_full {
+                break;
             }
         }
         if failed.is_none() {
             match ws.flush(&mut self.plain()) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.ws_full = true,
                 Err(e) => failed = Some(close_reason(e, self.peer, S::CtxSendingTo)),
             }
         }
         self.ws = Some(ws);
         failed
+    }
+
+    /// Queues `out` for sending. With WebSocket, a file's pieces make one message: another
+    /// message waits until its last piece, and a piece of a message this connection never
+    /// saw begin (it connected during the file) is left out.
+    fn enqueue(&mut self, out: Outgoing) {
+        if self.ws.is_none() {
+            self.out_bytes += out.bytes.len();
+            self.out.push_back(out);
+            return;
+        }
+        if out.part == Part::WHOLE {
+            if self.piecing {
+                self.held_bytes += out.bytes.len();
+                self.held.push_back(out);
+            } else {
+                self.out_bytes += out.bytes.len();
+                self.out.push_back(out);
+            }
+            return;
+        }
+        if !out.part.first && !self.piecing {
+            return;
+        }
+        self.piecing = !out.part.last;
+        self.out_bytes += out.bytes.len();
+        self.out.push_back(out);
+        if !self.piecing {
+            self.out_bytes += std::mem::take(&mut self.held_bytes);
+            self.out.append(&mut self.held);
+        }
     }
 
     /// A ping or a close asked for by the user.
@@ -843,7 +937,7 @@ impl Link for TcpConn {
     }
 
     fn send(&mut self, cx: &mut Cx<'_>, _to: &Target, out: Outgoing) -> Status {
-        if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
+        if self.out_bytes + self.held_bytes + out.bytes.len() > MAX_SEND_QUEUE {
             let dropped = out.bytes.len();
             cx.error(EngineError::SendQueueFull {
                 peer: self.peer,
@@ -851,8 +945,7 @@ impl Link for TcpConn {
             });
             return Status::Idle;
         }
-        self.out_bytes += out.bytes.len();
-        self.out.push_back(out);
+        self.enqueue(out);
         match self.flush(cx) {
             Some(reason) => self.end(cx, reason),
             // A lingering connection comes back next round to close once this is written.

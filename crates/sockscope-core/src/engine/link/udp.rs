@@ -209,6 +209,10 @@ impl Link for Udp {
             (None, Target::Addr(peer)) => *peer,
             (None, _) => return Status::Idle,
         };
+        if out.bytes.is_empty() && out.part != super::Part::WHOLE {
+            // The end of a file's message, which only WebSocket marks: no datagram.
+            return Status::Idle;
+        }
         if self.out_bytes + out.bytes.len() > MAX_SEND_QUEUE {
             let dropped = out.bytes.len();
             cx.error(EngineError::SendQueueFull { peer, dropped });

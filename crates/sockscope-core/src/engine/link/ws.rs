@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 
 use tungstenite::handshake::derive_accept_key;
-use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
 use tungstenite::protocol::{CloseFrame, Role, WebSocketContext};
 use tungstenite::{Bytes, Message};
 
@@ -19,7 +20,12 @@ const MAX_HEAD: usize = 16 << 10;
 #[derive(Debug)]
 pub(crate) enum Incoming {
     /// A text or binary message's payload.
-    Message(Vec<u8>),
+    Message {
+        /// Its bytes (a text message's UTF-8).
+        bytes: Vec<u8>,
+        /// It was a text message (else binary).
+        text: bool,
+    },
     /// A ping (answered already) or a pong, with its payload.
     Control {
         /// A ping (else a pong).
@@ -31,11 +37,47 @@ pub(crate) enum Incoming {
     Close(Option<(u16, String)>),
 }
 
+/// What a WebSocket upgrade settled: what the client asked for and what was agreed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsUpgrade {
+    /// We are the server (else the client).
+    pub server: bool,
+    /// The path and query asked for (`/chat?room=1`).
+    pub path: String,
+    /// The subprotocols the client offered, in its order.
+    pub offered: Vec<String>,
+    /// The subprotocol the server took, if any.
+    pub protocol: Option<String>,
+}
+
+impl std::fmt::Display for WsUpgrade {
+    /// `/chat?room=1, subprotocol chat.v1 (offered: chat.v1, chat.v0)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::i18n::{S, tf};
+        f.write_str(&self.path)?;
+        let offered = self.offered.join(", ");
+        let text = match (&self.protocol, self.offered.is_empty()) {
+            (Some(taken), _) if self.offered.len() > 1 => tf(S::WsProtocolOf, &[taken, &offered]),
+            (Some(taken), _) => tf(S::WsProtocolTaken, &[taken]),
+            (None, false) => tf(S::WsProtocolNoneTaken, &[&offered]),
+            (None, true) => String::new(),
+        };
+        f.write_str(&text)
+    }
+}
+
 /// Why a WebSocket failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsProblem {
     /// The server answered the upgrade with another status.
     Refused(String),
+    /// The peer did not answer in HTTP: its first line (our own request, from an echo server).
+    NotHttp {
+        /// The line it sent.
+        line: String,
+        /// It is the request we sent.
+        echoed: bool,
+    },
     /// The server's Sec-WebSocket-Accept is wrong.
     BadAccept,
     /// A client sent something that is not a WebSocket upgrade.
@@ -51,6 +93,8 @@ impl std::fmt::Display for WsProblem {
         use crate::i18n::{S, t, tf};
         let text = match self {
             WsProblem::Refused(status) => tf(S::WsRefused, &[status]),
+            WsProblem::NotHttp { echoed: true, .. } => t(S::WsEchoed).to_owned(),
+            WsProblem::NotHttp { line, .. } => tf(S::WsNotHttp, &[line]),
             WsProblem::BadAccept => t(S::WsBadAccept).to_owned(),
             WsProblem::NotUpgrade(line) => tf(S::WsNotUpgrade, &[line]),
             WsProblem::HeadTooLong => tf(S::WsHeadTooLong, &[&MAX_HEAD]),
@@ -80,6 +124,10 @@ pub(crate) struct Ws {
     pending: Vec<u8>,
     /// The settings (path, host, subprotocol, text or binary sends).
     settings: WsSettings,
+    /// Client: the path asked for.
+    path: String,
+    /// What the upgrade settled, until it is said.
+    upgraded: Option<WsUpgrade>,
 }
 
 impl Ws {
@@ -108,6 +156,8 @@ impl Ws {
             head: Vec::new(),
             pending: request.into_bytes(),
             settings: settings.clone(),
+            path,
+            upgraded: None,
         }
     }
 
@@ -118,7 +168,14 @@ impl Ws {
             head: Vec::new(),
             pending: Vec::new(),
             settings: settings.clone(),
+            path: String::new(),
+            upgraded: None,
         }
+    }
+
+    /// What the upgrade settled, once (to be said when it is done).
+    pub fn take_upgrade(&mut self) -> Option<WsUpgrade> {
+        self.upgraded.take()
     }
 
     /// True once frames flow.
@@ -171,6 +228,14 @@ impl Ws {
         };
         let role = match &self.state {
             State::ClientUpgrade { key } => {
+                if !first.starts_with("HTTP/") {
+                    let echoed = first.starts_with("GET ")
+                        && header("Sec-WebSocket-Key").as_deref() == Some(key.as_str());
+                    return Err(problem(WsProblem::NotHttp {
+                        line: first.chars().take(80).collect(),
+                        echoed,
+                    }));
+                }
                 let status = first.split_whitespace().nth(1).unwrap_or_default();
                 if status != "101" {
                     let shown = first.split_once(' ').map_or(first.as_str(), |(_, s)| s);
@@ -181,6 +246,13 @@ impl Ws {
                 {
                     return Err(problem(WsProblem::BadAccept));
                 }
+                let offered = self.settings.subprotocol.trim();
+                self.upgraded = Some(WsUpgrade {
+                    server: false,
+                    path: self.path.clone(),
+                    offered: protocols(offered),
+                    protocol: header("Sec-WebSocket-Protocol").filter(|p| !p.is_empty()),
+                });
                 Role::Client
             }
             State::ServerUpgrade => {
@@ -196,16 +268,22 @@ impl Ws {
                     derive_accept_key(key.as_bytes())
                 );
                 // The first subprotocol the client offers that we take (ours, or any).
-                if let Some(offered) = header("Sec-WebSocket-Protocol") {
-                    let ours = self.settings.subprotocol.trim();
-                    let pick = offered
-                        .split(',')
-                        .map(str::trim)
-                        .find(|p| ours.is_empty() || *p == ours);
-                    if let Some(pick) = pick {
-                        let _ = write!(answer, "Sec-WebSocket-Protocol: {pick}\r\n");
-                    }
+                let offered = protocols(&header("Sec-WebSocket-Protocol").unwrap_or_default());
+                let ours = self.settings.subprotocol.trim();
+                let pick = offered
+                    .iter()
+                    .find(|p| ours.is_empty() || p.as_str() == ours)
+                    .cloned();
+                if let Some(pick) = &pick {
+                    let _ = write!(answer, "Sec-WebSocket-Protocol: {pick}\r\n");
                 }
+                let path = first.split_whitespace().nth(1).unwrap_or_default();
+                self.upgraded = Some(WsUpgrade {
+                    server: true,
+                    path: path.to_owned(),
+                    offered,
+                    protocol: pick,
+                });
                 answer.push_str("\r\n");
                 self.pending = answer.into_bytes();
                 Role::Server
@@ -235,8 +313,14 @@ impl Ws {
             return Ok(None);
         };
         match ctx.read(io) {
-            Ok(Message::Text(text)) => Ok(Some(Incoming::Message(text.as_bytes().to_vec()))),
-            Ok(Message::Binary(bytes)) => Ok(Some(Incoming::Message(bytes.to_vec()))),
+            Ok(Message::Text(text)) => Ok(Some(Incoming::Message {
+                bytes: text.as_bytes().to_vec(),
+                text: true,
+            })),
+            Ok(Message::Binary(bytes)) => Ok(Some(Incoming::Message {
+                bytes: bytes.to_vec(),
+                text: false,
+            })),
             Ok(Message::Ping(payload)) => {
                 // The pong tungstenite queued goes out now if it can.
                 let _ = ctx.flush(io);
@@ -261,18 +345,39 @@ impl Ws {
     }
 
     /// Sends `bytes` as one message (text if the settings say so and they are UTF-8).
-    pub fn send(&mut self, io: &mut impl ReadWrite, bytes: &[u8]) -> io::Result<()> {
-        let message = match std::str::from_utf8(bytes) {
-            Ok(text) if !self.settings.binary => Message::text(text),
-            _ => Message::Binary(Bytes::copy_from_slice(bytes)),
+    pub fn send(&mut self, io: &mut impl ReadWrite, bytes: &[u8]) -> io::Result<Queued> {
+        let (message, text) = match std::str::from_utf8(bytes) {
+            Ok(text) if !self.settings.binary => (Message::text(text), true),
+            _ => (Message::Binary(Bytes::copy_from_slice(bytes)), false),
         };
-        self.write(io, message)
+        let socket_full = self.write(io, message)?;
+        Ok(Queued { text, socket_full })
+    }
+
+    /// Sends `bytes` as one piece of a binary message sent in pieces (a file): the first
+    /// piece opens the message, the last ends it (RFC 6455 fragmentation: the peer gets one
+    /// message). True when the socket is full.
+    pub fn send_piece(
+        &mut self,
+        io: &mut impl ReadWrite,
+        bytes: &[u8],
+        first: bool,
+        last: bool,
+    ) -> io::Result<bool> {
+        let opcode = OpCode::Data(if first {
+            OpData::Binary
+        } else {
+            OpData::Continue
+        });
+        let frame = Frame::message(Bytes::copy_from_slice(bytes), opcode, last);
+        self.write(io, Message::Frame(frame))
     }
 
     /// Sends a ping with `payload` (at most 125 bytes).
     pub fn ping(&mut self, io: &mut impl ReadWrite, payload: &[u8]) -> io::Result<()> {
         let payload = payload.get(..payload.len().min(125)).unwrap_or_default();
         self.write(io, Message::Ping(Bytes::copy_from_slice(payload)))
+            .map(|_| ())
     }
 
     /// Starts the closing handshake with `code` and `reason`.
@@ -299,17 +404,29 @@ impl Ws {
         }
     }
 
-    fn write(&mut self, io: &mut impl ReadWrite, message: Message) -> io::Result<()> {
+    /// Hands a message to tungstenite, which keeps it until the socket takes it; true when
+    /// the socket is full (the message is kept, but no more should be handed over until a
+    /// flush gets through, so what waits stays in our own bounded queue).
+    fn write(&mut self, io: &mut impl ReadWrite, message: Message) -> io::Result<bool> {
         let State::Open(ctx) = &mut self.state else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         match ctx.write(io, message) {
             // Queued: it goes with the next flush.
-            Ok(()) => Ok(()),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Ok(()) => Ok(false),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Ok(true),
             Err(e) => Err(io_error(e)),
         }
     }
+}
+
+/// A message handed to tungstenite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Queued {
+    /// It went as a text message (else binary).
+    pub text: bool,
+    /// The socket is full: hand over no more until a flush gets through.
+    pub socket_full: bool,
 }
 
 /// What WebSocket reads and writes through: the connection's socket, or its TLS.
@@ -331,6 +448,15 @@ fn io_error(e: tungstenite::Error) -> io::Error {
         }
         other => problem(WsProblem::Protocol(other.to_string())),
     }
+}
+
+/// A `Sec-WebSocket-Protocol` list: `chat, superchat` → both, without blanks.
+fn protocols(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn find_head_end(head: &[u8]) -> Option<usize> {
@@ -437,8 +563,8 @@ mod tests {
             got.push(incoming);
         }
         assert!(matches!(&got[..], [
-            Incoming::Message(a),
-            Incoming::Message(b),
+            Incoming::Message { bytes: a, text: true },
+            Incoming::Message { bytes: b, text: false },
         ] if a == "温度 23℃".as_bytes() && b == &[0xff, 0x00]));
     }
 
@@ -462,6 +588,52 @@ mod tests {
             .and_then(|r| r.downcast_ref::<WsProblem>())
             .cloned();
         assert_eq!(problem, Some(WsProblem::Refused("404 Not Found".into())));
+    }
+
+    #[test]
+    fn an_echo_server_that_sends_the_upgrade_request_back_is_named_as_one() {
+        let mut client = Ws::client(&WsSettings::default(), "h");
+        let mut request = Vec::new();
+        let mut empty = std::collections::VecDeque::new();
+        let _ = client.upgrade(&mut Pipe {
+            input: &mut empty,
+            output: &mut request,
+        });
+        // Back as it went.
+        let mut echoed: std::collections::VecDeque<u8> = request.into_iter().collect();
+        let e = client
+            .upgrade(&mut Pipe {
+                input: &mut echoed,
+                output: &mut Vec::new(),
+            })
+            .unwrap_err();
+        let problem = e
+            .get_ref()
+            .and_then(|r| r.downcast_ref::<WsProblem>())
+            .cloned();
+        assert!(
+            matches!(problem, Some(WsProblem::NotHttp { echoed: true, .. })),
+            "{problem:?}"
+        );
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        assert_eq!(
+            problem.unwrap().to_string(),
+            "the peer sent our upgrade request back, as an echo server does: it does not speak WebSocket"
+        );
+        // Something else that is not HTTP.
+        let mut client = Ws::client(&WsSettings::default(), "h");
+        let mut banner: std::collections::VecDeque<u8> =
+            b"220 ready\r\n\r\n".iter().copied().collect();
+        let e = client
+            .upgrade(&mut Pipe {
+                input: &mut banner,
+                output: &mut Vec::new(),
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.get_ref().unwrap().to_string(),
+            "the server did not answer in HTTP (it sent: 220 ready): it does not speak WebSocket"
+        );
     }
 
     proptest::proptest! {
