@@ -182,6 +182,15 @@ fn a_script_ends_at_once_when_the_device_closes_and_runs_again_after_reconnectin
     window.rect("script.failure");
     let took = started.elapsed();
     assert!(took < Duration::from_secs(3), "{took:?}");
+    // The server's own log folds on its thread: wait for it a little.
+    assert!(
+        server.wait_until(Duration::from_secs(3), |c| {
+            c.log
+                .iter()
+                .any(|r| r.kind == sockscope::capture::RecordKind::Rx && r.bytes == b"QUIT\n")
+        }),
+        "the server never got QUIT"
+    );
     assert_eq!(quits(&server), 1);
     // Connect again, run again.
     window.click("net.open");
