@@ -767,7 +767,6 @@ strings! {
     EvClientConnected => "{} connected", "{} 已连接";
     EvDisconnected => "Disconnected from {}: {}", "与 {} 的连接已断开：{}";
     EvLeft => "{} left: {}", "{} 已断开：{}";
-    EvUnfinishedChar => " (unfinished character at the end: {})", "（末尾有不完整的字符：{}）";
     EvDropped => "{} UDP datagrams ({} bytes) dropped: the log fell behind", "丢弃了 {} 个 UDP 数据报（{} 字节）：日志处理不过来";
     EvStoppedListening => "Stopped listening", "已停止监听";
     EvPeerFinished => "{} finished sending (half-closed): it can still receive", "{} 已停止发送（半关闭）：仍可以接收数据";

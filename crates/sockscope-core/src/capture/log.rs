@@ -104,6 +104,9 @@ pub struct Record<'a> {
     /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
     stream: bool,
     carry: Carry,
+    /// The piece after it continued its unfinished last character (which then shows there,
+    /// whole); otherwise that end is this piece's own and shows here, as escapes.
+    held_tail: bool,
     encoding: TextEncoding,
 }
 
@@ -136,9 +139,15 @@ impl<'a> Record<'a> {
             RecordKind::Info | RecordKind::Error => {
                 Cow::Owned(self.note.map(ToString::to_string).unwrap_or_default())
             }
-            RecordKind::Rx if self.stream => self
+            RecordKind::Rx if self.stream && self.held_tail => self
                 .encoding
                 .decode_piece(self.carry.as_bytes(), self.bytes),
+            RecordKind::Rx if self.stream => {
+                let mut out = String::with_capacity(self.bytes.len() + 8);
+                self.encoding
+                    .decode_piece_final(self.carry.as_bytes(), self.bytes, &mut out);
+                Cow::Owned(out)
+            }
             RecordKind::Rx | RecordKind::Tx => self.encoding.decode_message(self.bytes),
         }
     }
@@ -169,9 +178,13 @@ impl<'a> Record<'a> {
                     let _ = write!(out, "{note}");
                 }
             }
-            RecordKind::Rx if self.stream => {
+            RecordKind::Rx if self.stream && self.held_tail => {
                 self.encoding
                     .decode_piece_into(self.carry.as_bytes(), self.bytes, out);
+            }
+            RecordKind::Rx if self.stream => {
+                self.encoding
+                    .decode_piece_final(self.carry.as_bytes(), self.bytes, out);
             }
             RecordKind::Rx | RecordKind::Tx => self.encoding.decode_message_into(self.bytes, out),
         }
@@ -199,6 +212,8 @@ struct Meta {
     /// Length header bytes at the start (see [`Record::head`]).
     head: u8,
     carry: Carry,
+    /// See [`Record::held_tail`].
+    held_tail: bool,
 }
 
 const NO_PEER: u32 = u32::MAX;
@@ -340,6 +355,8 @@ pub struct LogStore {
     evicted_bytes: u64,
     encoding: TextEncoding,
     streams: HashMap<ConnId, CarryTracker>,
+    /// Each stream's newest piece (its seq), whose unfinished end the next piece may take.
+    last_piece: HashMap<ConnId, u64>,
     /// The messages' notes, oldest first, numbered from `first_note`.
     notes: VecDeque<Arc<Note>>,
     first_note: u64,
@@ -368,6 +385,7 @@ impl LogStore {
             evicted_bytes: 0,
             encoding,
             streams: HashMap::new(),
+            last_piece: HashMap::new(),
             notes: VecDeque::new(),
             first_note: 0,
         }
@@ -423,10 +441,34 @@ impl LogStore {
                     .streams
                     .entry(conn)
                     .or_insert_with(|| CarryTracker::new(encoding));
-                (true, tracker.push(bytes))
+                let carry = tracker.push(bytes);
+                let index = self.metas.len();
+                (true, self.link_piece(conn, carry, bytes, index))
             }
             _ => (false, Carry::default()),
         }
+    }
+
+    /// The carry of the piece of `conn`'s stream that will be the record at `index`: what the
+    /// piece before left unfinished, if this piece continues it — then that piece holds its
+    /// end for this one. A piece that does not continue it starts afresh, and the piece before
+    /// shows its own unfinished end (`\xNN`), so a row shows exactly its record's bytes.
+    fn link_piece(&mut self, conn: ConnId, carry: Carry, bytes: &[u8], index: usize) -> Carry {
+        let seq = self.first_seq + index as u64;
+        let previous = self.last_piece.insert(conn, seq);
+        if carry.as_bytes().is_empty() {
+            return carry;
+        }
+        if !self.encoding.continues(carry.as_bytes(), bytes) {
+            return Carry::default();
+        }
+        let at = previous
+            .and_then(|p| p.checked_sub(self.first_seq))
+            .and_then(|i| usize::try_from(i).ok());
+        if let Some(meta) = at.and_then(|i| self.metas.get_mut(i)) {
+            meta.held_tail = true;
+        }
+        carry
     }
 
     /// Where buffers adopted from reads go when their records are evicted.
@@ -452,6 +494,8 @@ impl LogStore {
         let peer = self.intern(peer);
         for bytes in frames {
             let carry = tracker.push(bytes);
+            let index = self.metas.len();
+            let carry = self.link_piece(conn, carry, bytes, index);
             self.append(at, RecordKind::Rx, Some(conn), peer, bytes, true, carry);
         }
         self.streams.insert(conn, tracker);
@@ -508,9 +552,11 @@ impl LogStore {
             .unwrap_or_else(|| CarryTracker::new(encoding));
         let mut spans = Vec::with_capacity(lens.len());
         let mut offset = 0usize;
-        for &len in lens {
+        for (n, &len) in lens.iter().enumerate() {
             let frame = bytes.get(offset..offset + len).unwrap_or_default();
-            spans.push((offset, frame.len(), tracker.push(frame)));
+            let carry = tracker.push(frame);
+            let carry = self.link_piece(conn, carry, frame, self.metas.len() + n);
+            spans.push((offset, frame.len(), carry));
             offset += frame.len();
         }
         self.streams.insert(conn, tracker);
@@ -570,6 +616,7 @@ impl LogStore {
             head: 0,
             stream: false,
             carry: Carry::default(),
+            held_tail: false,
         });
         self.held += RECORD_OVERHEAD + NOTE_COST;
         self.evict_to_cap();
@@ -587,13 +634,11 @@ impl LogStore {
         self.push_note(at, kind, conn, peer, Note::text(text));
     }
 
-    /// Ends a connection's receive stream: bytes of a character that never completed come out
-    /// as `\xNN` and are returned (to be shown with the close message), never dropped.
-    pub fn end_stream(&mut self, conn: ConnId) -> String {
-        self.streams
-            .remove(&conn)
-            .map(|tracker| self.encoding.decode_complete(tracker.carry().as_bytes()))
-            .unwrap_or_default()
+    /// Ends a connection's receive stream. Bytes of a character that never completed already
+    /// show as `\xNN` in the row of the last piece, which no piece continues now.
+    pub fn end_stream(&mut self, conn: ConnId) {
+        self.streams.remove(&conn);
+        self.last_piece.remove(&conn);
     }
 
     fn intern(&mut self, peer: SocketAddr) -> u32 {
@@ -674,6 +719,7 @@ impl LogStore {
             head: 0,
             stream,
             carry,
+            held_tail: false,
         });
         self.held += RECORD_OVERHEAD + len;
     }
@@ -703,6 +749,10 @@ impl LogStore {
         }
         self.encoding = encoding;
         self.streams.clear();
+        self.last_piece.clear();
+        for meta in &mut self.metas {
+            meta.held_tail = false;
+        }
         for i in 0..self.metas.len() {
             let Some(&meta) = self.metas.get(i) else {
                 break;
@@ -710,12 +760,13 @@ impl LogStore {
             let Some(conn) = meta.conn.filter(|_| meta.stream) else {
                 continue;
             };
-            let bytes = self.arena.get(meta.chunk, meta.offset, meta.len);
+            let bytes = self.arena.get(meta.chunk, meta.offset, meta.len).to_vec();
             let carry = self
                 .streams
                 .entry(conn)
                 .or_insert_with(|| CarryTracker::new(encoding))
-                .push(bytes);
+                .push(&bytes);
+            let carry = self.link_piece(conn, carry, &bytes, i);
             if let Some(meta) = self.metas.get_mut(i) {
                 meta.carry = carry;
             }
@@ -804,6 +855,7 @@ impl LogStore {
             note,
             stream: meta.stream,
             carry: meta.carry,
+            held_tail: meta.held_tail,
             encoding: self.encoding,
         }
     }
@@ -897,6 +949,41 @@ mod tests {
     }
 
     #[test]
+    fn a_row_shows_exactly_its_records_bytes_and_an_unfinished_end_is_its_own() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        let conn = Some(ConnId(1));
+        // EF starts a three-byte character the next read does not continue.
+        rx(&mut log, conn, &[b'x', 0xBE, 0xEF]);
+        rx(&mut log, conn, b"next");
+        let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(texts, ["x\\xBE\\xEF", "next"]);
+        // A character split across reads still shows whole, in the read that ends it.
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        let ni = "你".as_bytes();
+        rx(&mut log, conn, &[b'a', ni[0], ni[1]]);
+        // Before the rest comes, the unfinished end is the newest row's own.
+        assert_eq!(log.get(0).unwrap().text(), "a\\xE4\\xBD");
+        rx(&mut log, conn, &[ni[2], b'b']);
+        let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(texts, ["a", "你b"]);
+        // The same after a switch of encoding and back.
+        log.set_encoding(TextEncoding::GBK);
+        log.set_encoding(TextEncoding::UTF_8);
+        let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(texts, ["a", "你b"]);
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::GBK);
+        rx(&mut log, conn, &[b'x', 0xBE, 0xEF]);
+        rx(&mut log, conn, b"next");
+        log.set_encoding(TextEncoding::UTF_8);
+        let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(
+            texts,
+            ["x\\xBE\\xEF", "next"],
+            "nothing vanished in the switch"
+        );
+    }
+
+    #[test]
     fn switching_encoding_redecodes_history() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
         let bytes = TextEncoding::GBK.encode("中文").unwrap();
@@ -926,8 +1013,8 @@ mod tests {
     fn unfinished_character_comes_out_at_stream_end() {
         let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
         rx(&mut log, Some(ConnId(3)), &[b'o', b'k', 0xE4]);
-        assert_eq!(log.get(0).unwrap().text(), "ok");
-        assert_eq!(log.end_stream(ConnId(3)), "\\xE4");
+        log.end_stream(ConnId(3));
+        assert_eq!(log.get(0).unwrap().text(), "ok\\xE4");
     }
 
     /// A recognisable payload for record `i`, of `len` bytes.

@@ -962,20 +962,17 @@ impl Capture {
     }
 
     /// A connection's receive stream ended (closed, or the peer finished sending): says so in
-    /// the log with `note`, plus the bytes of a character that never completed.
+    /// the log with `note` (a character that never completed shows in the last read's row).
     fn end_receiving(
         &mut self,
         now: SystemTime,
         conn: ConnId,
         peer: SocketAddr,
-        mut note: Note,
+        note: Note,
         kind: RecordKind,
     ) -> Arc<Note> {
-        let rest = self.log.end_stream(conn);
+        self.log.end_stream(conn);
         self.raw.end_stream(conn);
-        if !rest.is_empty() {
-            note = note.then(Note::say(S::EvUnfinishedChar, [arg(rest)]));
-        }
         let note = Arc::new(note);
         self.log
             .push_note(now, kind, Some(conn), Some(peer), Arc::clone(&note));

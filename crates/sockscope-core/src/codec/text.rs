@@ -121,6 +121,37 @@ impl TextEncoding {
         Cow::Owned(out)
     }
 
+    /// A piece of a stream whose unfinished end no later piece finishes (it is the last so
+    /// far, or the next one did not continue the character): `carry` and `bytes`, with that
+    /// end shown as escapes in this piece's own text.
+    pub fn decode_piece_final(self, carry: &[u8], bytes: &[u8], out: &mut String) {
+        let mut decoder = self.decoder();
+        decoder.decode(carry, out);
+        decoder.decode(bytes, out);
+        decoder.finish(out);
+    }
+
+    /// Whether `bytes`, the next piece of a stream, continues the unfinished character
+    /// `carry` that the piece before ended with (or does not yet say: it is too short).
+    pub fn continues(self, carry: &[u8], bytes: &[u8]) -> bool {
+        if carry.is_empty() {
+            return true;
+        }
+        let mut probe = carry.to_vec();
+        probe.extend(bytes.iter().take(4));
+        let mut decoder = self.0.new_decoder_without_bom_handling();
+        let mut out = String::with_capacity(32);
+        let (result, read) = decoder.decode_to_string_without_replacement(&probe, &mut out, false);
+        match result {
+            // The first bad byte is past the carried ones: their character was whole.
+            DecoderResult::Malformed(bad, extra) => {
+                let end = read.saturating_sub(usize::from(extra));
+                end.saturating_sub(usize::from(bad)) >= carry.len()
+            }
+            DecoderResult::InputEmpty | DecoderResult::OutputFull => true,
+        }
+    }
+
     /// [`decode_piece`](Self::decode_piece), appended to `out` (for loops over many records
     /// that reuse one buffer).
     pub fn decode_piece_into(self, carry: &[u8], bytes: &[u8], out: &mut String) {
