@@ -549,9 +549,16 @@ fn add_row(
 
 impl List<'_> {
     /// Draws the rows on screen. Following the newest rows (auto-scroll, not paused, not
-    /// scrolled up by the user) the offset is set from this frame's row count: egui's own
+    /// scrolled up by the user) the offset is set from this frame's rows: egui's own
     /// stick-to-bottom used the last frame's size, and while eviction shrinks the log faster
     /// than frames come the view fell past the end and showed nothing.
+    ///
+    /// Messages (• and ⚠ rows) always wrap — a long failure sentence was cut at the right
+    /// edge; data rows wrap with Wrap lines only, and otherwise run on while the list scrolls
+    /// sideways. Rows of different heights cannot be placed by arithmetic, so the scroll
+    /// offset counts records, not pixels: the list scrolls one record per row height, and
+    /// only the rows on screen — and, to know where the end is, the last screenful — are laid
+    /// out.
     fn ui(
         self,
         ui: &mut egui::Ui,
@@ -560,56 +567,8 @@ impl List<'_> {
         follow: &mut Follow,
         actions: &mut Vec<UiAction>,
     ) {
-        if self.form.wrap_lines {
-            self.wrapped_ui(ui, marks, scroll_to, follow, actions);
-            return;
-        }
-        let font = FontId::monospace(13.0);
-        let row_height = ui.fonts_mut(|f| f.row_height(&font));
-        let spacing = ui.spacing().item_spacing.y;
-        let rows = self.index.len();
-        // The offset that shows the last rows, for the rows there are now (as `show_rows`
-        // lays them out) in the height the list gets this frame (the area takes all of it;
-        // egui's floating scroll bars take none). Last frame's height was not it: the panels
-        // around the log move by a few pixels as their contents change, and the newest row
-        // was cut by that much.
-        let content = ((row_height + spacing) * rows as f32 - spacing).max(0.0);
-        let bottom = (content - ui.available_height()).max(0.0);
-        let mut area = egui::ScrollArea::both()
-            .id_salt(self.salt)
-            .auto_shrink([false, false]);
-        let following = self.following(*follow);
-        let last = last_offset(ui, self.salt);
-        match scroll_to.and_then(|seq| self.index.row_of(seq)) {
-            Some(row) => {
-                let offset = (row as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
-                area = area.vertical_scroll_offset(offset);
-            }
-            // Following, or past the end (rows evicted under a paused or scrolled-up view):
-            // the last rows. Only when it moves, or egui would be asked for frame after frame.
-            None if (following && (last - bottom).abs() > 0.5) || last > bottom + 0.5 => {
-                area = area.vertical_scroll_offset(bottom);
-            }
-            None => {}
-        }
-        no_rubber_band(ui);
-        let tagged = self.tagged();
-        let output = area.show_rows(ui, row_height, rows, |ui, range| {
-            let records: Vec<Record<'_>> = range
-                .filter_map(|row| self.index.record(self.log, row))
-                .collect();
-            let column = payload_column(ui, &records, self.form, &font);
-            for record in records {
-                let job = row_job(ui, &record, self.form, &font, column, None);
-                let row = add_row(ui, job, record.seq, marks, None, actions);
-                if tagged {
-                    super::testhook::tag(ui, &row, &format!("log.row.{}", record.seq));
-                }
-            }
-        });
-        self.tag_list(ui, output.inner_rect);
-        let max = (output.content_size.y - output.inner_rect.height()).max(0.0);
-        follow.scrolled_up = output.state.clamped_offset().y < max - row_height;
+        let wrap_data = self.form.wrap_lines;
+        self.rows_ui(ui, marks, scroll_to, follow, actions, wrap_data);
     }
 
     /// Whether this list's rows are tagged for the real-window tests (the frames list only).
@@ -638,19 +597,18 @@ impl List<'_> {
         self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up
     }
 
-    /// Line wrap (接收区自动换行): rows as tall as their text needs. Rows of different heights
-    /// cannot be placed by arithmetic, so the scroll offset counts records, not pixels: the
-    /// list scrolls one record per row height, and only the rows on screen — and, to know where
-    /// the end is, the last screenful — are laid out.
-    fn wrapped_ui(
+    /// The rows, as [`ui`](Self::ui) says; with Wrap lines (接收区自动换行) data rows are as tall
+    /// as their text needs too.
+    fn rows_ui(
         self,
         ui: &mut egui::Ui,
         marks: Marks<'_>,
         scroll_to: Option<u64>,
         follow: &mut Follow,
         actions: &mut Vec<UiAction>,
+        wrap_data: bool,
     ) {
-        let salt = format!("{}_wrapped", self.salt);
+        let salt = format!("{}_rows", self.salt);
         let font = FontId::monospace(13.0);
         let row_height = ui.fonts_mut(|f| f.row_height(&font));
         let spacing = ui.spacing().item_spacing.y;
@@ -666,7 +624,7 @@ impl List<'_> {
             let Some(record) = self.index.record(self.log, row) else {
                 continue;
             };
-            let galley = self.wrapped_galley(ui, &record, &font, width, 0.0);
+            let galley = self.wrapped_galley(ui, &record, &font, width, 0.0, wrap_data);
             used += galley.size().y + spacing;
             if used > height && at_end > 0 {
                 break;
@@ -675,7 +633,7 @@ impl List<'_> {
         }
         let top_max = rows - at_end;
         let bottom = top_max as f32 * unit;
-        let mut area = egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::new([!wrap_data, true])
             .id_salt(&salt)
             .auto_shrink([false, false]);
         let last = last_offset(ui, &salt);
@@ -712,8 +670,9 @@ impl List<'_> {
                 if y >= end {
                     break;
                 }
-                let galley = self.wrapped_galley(ui, &record, &font, width, column);
-                let size = egui::vec2(width, galley.size().y);
+                let galley = self.wrapped_galley(ui, &record, &font, width, column, wrap_data);
+                // A data row that runs on makes the list as wide as it (to scroll sideways).
+                let size = egui::vec2(width.max(galley.size().x), galley.size().y);
                 let rect = egui::Rect::from_min_size(egui::pos2(origin.x, y), size);
                 let row = add_row(ui, galley, record.seq, marks, Some(rect), actions);
                 if tagged {
@@ -733,9 +692,14 @@ impl List<'_> {
         font: &FontId,
         width: f32,
         column: f32,
+        wrap_data: bool,
     ) -> std::sync::Arc<egui::Galley> {
-        let mut job = row_job(ui, record, self.form, font, column, Some(width));
-        job.wrap.max_width = width;
+        let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
+        let wrap = wrap_data || !data;
+        let mut job = row_job(ui, record, self.form, font, column, wrap.then_some(width));
+        if wrap {
+            job.wrap.max_width = width;
+        }
         ui.fonts_mut(|f| f.layout_job(job))
     }
 }

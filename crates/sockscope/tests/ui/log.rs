@@ -229,3 +229,26 @@ fn at_1920_the_settings_column_is_wider_than_at_1024() {
         "the Remote IP field is {small} px at 1024 and {large} px at 1920"
     );
 }
+
+#[test]
+fn a_long_failure_sentence_wraps_in_the_log_even_without_wrap_lines() {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, Form::default()));
+    let sentence = "TLS with 192.168.100.200:8883 failed: the certificate is signed by a CA that is not trusted here (unknown CA); give its CA file, or trust this certificate by its SHA-256";
+    harness.state().tab().session.capture().log.push_message(
+        std::time::SystemTime::now(),
+        sockscope::capture::RecordKind::Error,
+        None,
+        None,
+        sentence,
+    );
+    harness.run();
+    assert!(!harness.state().tab().form.wrap_lines);
+    let row = harness.get_by_label_contains("give its CA file");
+    assert!(
+        row.rect().right() <= 1100.0 && row.rect().height() > 25.0,
+        "the sentence runs off the right edge: {:?}",
+        row.rect()
+    );
+}
