@@ -118,8 +118,8 @@ enum State {
     Retry(Instant),
     /// Ready for a request.
     Idle,
-    /// A request partly written: bytes of it left.
-    Writing(usize, Instant),
+    /// A request (or, in throughput mode, a batch of them) partly written, since then.
+    Writing(Instant),
     /// Waiting for a reply since then.
     Waiting(Instant),
 }
@@ -156,9 +156,20 @@ struct Conn {
     sock: Option<Sock>,
     state: State,
     reply: Vec<u8>,
-    /// The request being sent or answered, when requests vary (else the spec's payload).
-    request: Option<Vec<u8>>,
+    /// What is being written or answered: one request, or in throughput mode a batch of them
+    /// (one write for many small requests). Kept until the reply, which echo compares with it.
+    out: Vec<u8>,
+    /// Bytes of `out` written.
+    written: usize,
+    /// Requests in `out`.
+    batch: u64,
 }
+
+/// Throughput mode: requests are written in batches of about this many bytes.
+const BATCH_BYTES: usize = 64 << 10;
+/// Bytes one connection may write in one round before the others (and the clock, Stop and
+/// the live counts) get their turn: a socket that never blocks must not keep the loop.
+const ROUND_BYTES: usize = 256 << 10;
 
 /// The TCP (and UDP ping-pong) generator: every connection on one mio poll.
 struct Tcp<'a> {
@@ -214,7 +225,9 @@ impl<'a> Tcp<'a> {
                 sock: None,
                 state: State::Retry(now),
                 reply: Vec::new(),
-                request: None,
+                out: Vec::new(),
+                written: 0,
+                batch: 0,
             });
             load.open(i, now);
         }
@@ -288,15 +301,25 @@ impl<'a> Tcp<'a> {
                         || !self
                             .conns
                             .iter()
-                            .any(|c| matches!(c.state, State::Waiting(_) | State::Writing(..))))
+                            .any(|c| matches!(c.state, State::Waiting(_) | State::Writing(_))))
             })
     }
 
-    fn may_send(&mut self, now: Instant) -> bool {
-        if self.spec.count.is_some_and(|n| self.report.sent >= n) {
-            return false;
+    /// Takes up to `want` requests that the count and the rate limit allow now.
+    fn take(&mut self, now: Instant, want: u64) -> u64 {
+        let left = self
+            .spec
+            .count
+            .map_or(want, |n| n.saturating_sub(self.report.sent).min(want));
+        if left == 0 {
+            return 0;
         }
-        self.limiter.take(now)
+        self.limiter.take_up_to(now, left)
+    }
+
+    /// True while a request may go as soon as a connection is ready for it.
+    fn more_to_send(&self) -> bool {
+        self.spec.count.is_none_or(|n| self.report.sent < n)
     }
 
     fn run(&mut self, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -> Report {
@@ -356,7 +379,9 @@ impl<'a> Tcp<'a> {
     fn next_wake(&self, now: Instant) -> Duration {
         let mut wake = Duration::from_millis(10);
         let idle = self.conns.iter().any(|c| matches!(c.state, State::Idle));
-        if idle && let Some(slot) = self.limiter.next_slot(now) {
+        if idle && self.more_to_send() {
+            // A connection that can write: at its next slot, or (no limit) at once.
+            let slot = self.limiter.next_slot(now).unwrap_or(now);
             wake = wake.min(slot.saturating_duration_since(now));
         }
         for conn in &self.conns {
@@ -387,9 +412,9 @@ impl<'a> Tcp<'a> {
                 }
                 self.send(i, now);
             }
-            State::Writing(left, since) => {
+            State::Writing(since) => {
                 if writable {
-                    self.write_rest(i, left, since, now);
+                    self.write_out(i, since, now);
                 }
                 if readable {
                     self.drain(i, now);
@@ -442,59 +467,76 @@ impl<'a> Tcp<'a> {
         }
     }
 
+    /// Sends what the limit allows on connection `i`: one request (then waits for its reply),
+    /// or in throughput mode batches of requests until the socket is full or the round's
+    /// share is written.
     fn send(&mut self, i: usize, now: Instant) {
+        let throughput = self.spec.mode == Mode::Throughput;
+        let per_batch = if throughput {
+            (BATCH_BYTES / self.spec.payload.len().max(1)).max(1) as u64
+        } else {
+            1
+        };
+        let mut budget = ROUND_BYTES;
         loop {
             if !matches!(self.conns.get(i).map(|c| &c.state), Some(State::Idle)) {
                 return;
             }
-            if !self.may_send(now) {
+            let n = self.take(now, per_batch);
+            if n == 0 {
                 return;
             }
-            let len = match &self.spec.vary {
-                None => self.spec.payload.len(),
-                Some(template) => {
-                    let request = render(template, self.report.sent + 1, &mut self.rng);
-                    let len = request.len();
-                    if let Some(conn) = self.conns.get_mut(i) {
-                        conn.request = Some(request);
-                    }
-                    len
-                }
+            let first = self.report.sent + 1;
+            let Tcp {
+                conns, spec, rng, ..
+            } = self;
+            let Some(conn) = conns.get_mut(i) else {
+                return;
             };
-            self.report.sent += 1;
+            conn.out.clear();
+            conn.written = 0;
+            conn.batch = n;
+            for k in 0..n {
+                match &spec.vary {
+                    None => conn.out.extend_from_slice(&spec.payload),
+                    Some(template) => conn.out.extend(render(template, first + k, rng)),
+                }
+            }
+            let len = conn.out.len();
+            self.report.sent += n;
             self.report.bytes_sent += len as u64;
-            self.report.second_sent(now);
+            self.report.seconds_sent(now, n);
             // The clock at the write itself: with many connections a poll round's start is
             // long gone by the time the last one writes.
             let at = Instant::now();
-            self.write_rest(i, len, at, at);
-            if self.spec.mode != Mode::Throughput {
+            self.write_out(i, at, at);
+            budget = budget.saturating_sub(len.max(1));
+            if !throughput || budget == 0 {
                 return;
             }
         }
     }
 
-    /// Writes the last `left` bytes of the request begun at `since`.
-    fn write_rest(&mut self, i: usize, mut left: usize, since: Instant, now: Instant) {
+    /// Writes what is left of connection `i`'s request(s), begun at `since`.
+    fn write_out(&mut self, i: usize, since: Instant, now: Instant) {
         let Some(conn) = self.conns.get_mut(i) else {
             return;
         };
         let Conn {
             sock: Some(sock),
-            request,
+            out,
+            written,
             ..
         } = conn
         else {
             return;
         };
-        let payload = request.as_deref().unwrap_or(&self.spec.payload);
-        while left > 0 {
-            let from = payload.len() - left;
-            match sock.write(payload.get(from..).unwrap_or_default()) {
+        while *written < out.len() {
+            match sock.write(out.get(*written..).unwrap_or_default()) {
                 Ok(0) => break,
-                Ok(n) => left -= n.min(left),
+                Ok(n) => *written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    conn.state = State::Writing(left, since);
+                    conn.state = State::Writing(since);
                     return;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -570,7 +612,7 @@ impl<'a> Tcp<'a> {
         conn.reply.extend_from_slice(read);
         let outcome = match spec.mode {
             Mode::Echo => {
-                let want = conn.request.as_deref().unwrap_or(&spec.payload);
+                let want = conn.out.as_slice();
                 if conn.reply.len() < want.len() {
                     if want.starts_with(&conn.reply) {
                         return;

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -275,4 +276,123 @@ fn a_varying_request_counts_and_its_echo_is_checked_against_it() {
     );
     // "req 1;" … "req 9;" are 6 bytes, "req 10;" … "req 12;" 7.
     assert_eq!(report.bytes_sent, 9 * 6 + 3 * 7);
+}
+
+/// A sink that reads every connection as fast as it can (as `socat -u TCP-LISTEN OPEN:/dev/null`
+/// does), so small writes never block; the bytes each connection delivered.
+fn sink() -> (SocketAddr, std::sync::Arc<Mutex<Vec<u64>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counts = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let shared = std::sync::Arc::clone(&counts);
+    std::thread::Builder::new()
+        .name("bench-test-sink".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let index = {
+                    let mut counts = shared.lock().unwrap();
+                    counts.push(0);
+                    counts.len() - 1
+                };
+                let shared = std::sync::Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("bench-test-sink-conn".into())
+                    .spawn(move || {
+                        let mut buf = vec![0u8; 64 << 10];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                            shared.lock().unwrap()[index] += n as u64;
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    (addr, counts)
+}
+
+/// Runs `spec` on a thread; `None` if it did not end within `limit` (it is told to stop, and
+/// left behind if it does not listen, so the test fails instead of hanging).
+fn run_within(
+    spec: &Spec,
+    stop: &std::sync::Arc<AtomicBool>,
+    progress: &std::sync::Arc<Mutex<Progress>>,
+    limit: Duration,
+    during: impl FnOnce(),
+) -> Option<(Report, Duration)> {
+    let started = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (spec, stop_in, progress_in) = (
+        spec.clone(),
+        std::sync::Arc::clone(stop),
+        std::sync::Arc::clone(progress),
+    );
+    std::thread::Builder::new()
+        .name("bench-test-run".into())
+        .spawn(move || {
+            let _ = tx.send(run(&spec, &stop_in, Some(&progress_in)));
+        })
+        .unwrap();
+    during();
+    let left = limit.saturating_sub(started.elapsed());
+    let report = rx.recv_timeout(left).ok();
+    if report.is_none() {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    report.map(|r| (r, started.elapsed()))
+}
+
+#[test]
+fn throughput_into_a_sink_that_never_blocks_ends_on_time_on_every_connection_with_live_counts() {
+    let (addr, counts) = sink();
+    let spec = Spec {
+        connections: 4,
+        duration: Some(Duration::from_secs(1)),
+        ..spec(addr, Mode::Throughput)
+    };
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let progress = std::sync::Arc::new(Mutex::new(Progress::default()));
+    let live = std::cell::Cell::new(0);
+    let ran = run_within(&spec, &stop, &progress, Duration::from_secs(5), || {
+        std::thread::sleep(Duration::from_millis(500));
+        live.set(progress.lock().unwrap().sent);
+    });
+    let (report, took) = ran.expect("the duration ended the run");
+    assert!(took < Duration::from_secs(3), "took {took:?} for 1 s");
+    assert!(live.get() > 0, "the live counts moved during the run");
+    assert_eq!(report.connects, 4, "{}", report.summary());
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts.len(), 4);
+    assert!(
+        counts.iter().all(|n| *n > 0),
+        "every connection sent: {counts:?}"
+    );
+    assert!(report.sent > 1000, "{}", report.summary());
+}
+
+#[test]
+fn stop_ends_a_throughput_run_into_a_sink_that_never_blocks() {
+    let (addr, _) = sink();
+    let spec = Spec {
+        duration: Some(Duration::from_mins(1)),
+        ..spec(addr, Mode::Throughput)
+    };
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let progress = std::sync::Arc::new(Mutex::new(Progress::default()));
+    let stopped = std::cell::Cell::new(None);
+    let ran = run_within(&spec, &stop, &progress, Duration::from_secs(5), || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopped.set(Some(std::time::Instant::now()));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let (report, _) = ran.expect("Stop ended the run");
+    let answered = stopped.get().unwrap().elapsed();
+    assert!(
+        answered < Duration::from_millis(500),
+        "Stop took {answered:?}"
+    );
+    assert!(report.sent > 0);
 }

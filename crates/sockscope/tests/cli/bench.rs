@@ -158,3 +158,115 @@ fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
     );
     assert!(ran.stdout.contains("\"bytes_sent\":51"), "{}", ran.stdout);
 }
+
+/// The real program, as a script runs it.
+fn program() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    command.env("LANG", "C").env_remove("LC_ALL");
+    command
+}
+
+fn has(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A child process killed when the test ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for `child` to end within `limit`; its output, or `None` (it is killed).
+fn output_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> Option<(i32, String, String)> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            let (mut out, mut err) = (String::new(), String::new());
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Some((status.code().unwrap_or(-1), out, err));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// socat reading every connection into /dev/null (small writes to it never block).
+fn socat_sink() -> Option<(SocketAddr, Child)> {
+    if !has("socat") {
+        eprintln!("skipped: socat is not installed (.ci/run installs it)");
+        return None;
+    }
+    let port = super::closed_port();
+    let child = std::process::Command::new("socat")
+        .args([
+            "-u",
+            &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+            "OPEN:/dev/null",
+        ])
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "socat did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some((addr, Child(child)))
+}
+
+#[test]
+fn throughput_into_socat_to_dev_null_ends_on_time_on_four_connections() {
+    let Some((addr, _socat)) = socat_sink() else {
+        return;
+    };
+    for connections in ["4", "1"] {
+        let child = program()
+            .args([
+                "bench",
+                &addr.to_string(),
+                "--mode",
+                "throughput",
+                "-c",
+                connections,
+                "--duration",
+                "1s",
+                "--json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (code, out, err) = output_within(child, std::time::Duration::from_secs(10))
+            .expect("bench ended after its duration");
+        assert_eq!(code, OK, "{out}{err}");
+        assert!(
+            out.contains(&format!("\"connects\":{connections},")),
+            "{out}"
+        );
+        assert!(!out.contains("\"sent\":0,"), "{out}");
+    }
+}
