@@ -52,6 +52,8 @@ pub(crate) struct Io {
     closing: bool,
     /// A relay session's pairs and their lanes.
     relay: Option<Relay>,
+    /// Relay: links not read until the lane they feed has room (see [`Lane::window`]).
+    held: BTreeSet<Token>,
 }
 
 /// A TCP client's reconnect state.
@@ -105,6 +107,7 @@ impl Io {
             retry: Retry::default(),
             closing: false,
             relay,
+            held: BTreeSet::new(),
         })
     }
 
@@ -157,6 +160,7 @@ impl Io {
             self.read_again();
             self.tick();
             self.release_relayed();
+            self.unhold();
             self.reconnect_if_due();
             self.run_stage();
         }
@@ -180,6 +184,7 @@ impl Io {
             spawned,
             next_conn: &mut self.next_conn,
             buffers: &self.buffers,
+            allow: usize::MAX,
         }
     }
 
@@ -292,6 +297,7 @@ impl Io {
     /// Runs `f` on one link, then does what its status says and adds the links it made.
     fn call(&mut self, token: Token, f: impl FnOnce(&mut dyn Link, &mut Cx<'_>) -> Status) {
         let mut spawned = Vec::new();
+        let allow = self.relay_room(token);
         let Some(link) = self.links.get_mut(&token) else {
             return;
         };
@@ -302,6 +308,7 @@ impl Io {
             spawned: &mut spawned,
             next_conn: &mut self.next_conn,
             buffers: &self.buffers,
+            allow,
         };
         let status = f(link.as_mut(), &mut cx);
         let timed = link.deadline().is_some();
@@ -365,6 +372,7 @@ impl Io {
         }
         self.again.remove(&token);
         self.timed.remove(&token);
+        self.held.remove(&token);
         (was_up, conn)
     }
 
@@ -390,8 +398,61 @@ impl Io {
             return;
         }
         for token in std::mem::take(&mut self.again) {
+            if self.relay_room(token) == 0 {
+                // Its lane is full: it waits (without a round of its own) until there is room.
+                self.held.insert(token);
+                continue;
+            }
             self.call(token, |link, cx| link.resume(cx));
         }
+    }
+
+    /// Relay: links whose lane has room again are read next round.
+    fn unhold(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let ready: Vec<Token> = self
+            .held
+            .iter()
+            .copied()
+            .filter(|t| self.relay_room(*t) > 0)
+            .collect();
+        for token in ready {
+            self.held.remove(&token);
+            self.again.insert(token);
+        }
+    }
+
+    /// Relay: how many bytes link `token` may read now — the room left in the lane it feeds
+    /// and its destination's send queue (TCP; a datagram that finds no room is dropped).
+    fn relay_room(&self, token: Token) -> usize {
+        let Some(relay) = self.relay.as_ref().filter(|r| !r.config.udp) else {
+            return usize::MAX;
+        };
+        let Some(conn) = self.links.get(&token).and_then(|l| l.conn()) else {
+            return usize::MAX;
+        };
+        let Some((index, from_upstream)) = relay.find(Some(conn), self.config.local) else {
+            return usize::MAX;
+        };
+        let Some(pair) = relay.pairs.get(index) else {
+            return usize::MAX;
+        };
+        let (lane, to) = if from_upstream {
+            (&pair.down, pair.client.clone())
+        } else {
+            (&pair.up, Target::Conn(pair.upstream))
+        };
+        let queued = match to {
+            Target::Conn(id) => self
+                .conns
+                .get(&id)
+                .and_then(|t| self.links.get(t))
+                .map_or(0, |l| l.queued()),
+            _ => 0,
+        };
+        lane.window().saturating_sub(lane.held() + queued)
     }
 
     fn tick(&mut self) {
@@ -648,7 +709,7 @@ impl Io {
                 } else {
                     &mut pair.up
                 };
-                lane.push(now, message.bytes.clone(), ordered, &mut random);
+                let _ = lane.push(now, message.bytes.clone(), ordered, &mut random);
             }
             relay.random = random;
         }

@@ -92,10 +92,29 @@ pub(crate) struct Lane {
     last_due: Option<Instant>,
     /// When the bandwidth cap lets the next byte go.
     free_at: Option<Instant>,
+    /// Bytes waiting in `queue`.
+    bytes: usize,
     /// Bytes that went (towards `cut_after`).
     pub forwarded: u64,
     /// Messages dropped on purpose.
     pub dropped: u64,
+}
+
+/// The least a lane may hold before its sender waits (a few reads' worth).
+const MIN_WINDOW: usize = 64 << 10;
+/// The most a lane may hold: without a cap, latency alone would let it grow with the sender.
+const MAX_WINDOW: usize = 8 << 20;
+
+/// What became of a message given to a lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// It waits for its time.
+    Queued,
+    /// Thrown away on purpose (the drop share).
+    Dropped,
+    /// Thrown away because the lane is full (UDP: a datagram cannot wait for room, as in a
+    /// router's full queue).
+    Overflow,
 }
 
 /// What a lane lets go now.
@@ -113,22 +132,55 @@ impl Lane {
             queue: VecDeque::new(),
             last_due: None,
             free_at: None,
+            bytes: 0,
             forwarded: 0,
             dropped: 0,
         }
     }
 
+    /// How much this lane and its destination's send queue may hold before the sender is
+    /// no longer read (TCP) or datagrams are thrown away (UDP): what the link carries in its
+    /// latency and 100 ms more at the cap, twice over; without a cap, [`MAX_WINDOW`]. A capped
+    /// or slow lane so slows its sender as a slow link does, and memory stays bounded.
+    pub fn window(&self) -> usize {
+        if self.imp.rate_bytes == 0 {
+            return MAX_WINDOW;
+        }
+        let delay_ms = self.imp.latency_ms + self.imp.jitter_ms + 100;
+        let bytes = u128::from(self.imp.rate_bytes) * u128::from(delay_ms) * 2 / 1000;
+        usize::try_from(bytes)
+            .unwrap_or(usize::MAX)
+            .clamp(MIN_WINDOW, MAX_WINDOW)
+    }
+
+    /// Bytes waiting for their time.
+    pub fn held(&self) -> usize {
+        self.bytes
+    }
+
     /// A message arrived at `now`: it is due after the latency (± jitter) and once the
     /// bandwidth allows; `ordered` (TCP) never lets it pass one before it. With a cap, it is
     /// cut into pieces of at most 1/50 s of the rate, so the rate holds within a message too.
-    pub fn push(&mut self, now: Instant, bytes: Vec<u8>, ordered: bool, random: &mut u64) {
+    /// A datagram (`!ordered`) may be dropped on purpose, or because the lane is full.
+    pub fn push(
+        &mut self,
+        now: Instant,
+        bytes: Vec<u8>,
+        ordered: bool,
+        random: &mut u64,
+    ) -> Pushed {
         if !ordered && self.imp.drop_percent > 0.0 {
             let roll = (next(random) % 10_000) as f32 / 100.0;
             if roll < self.imp.drop_percent {
                 self.dropped += 1;
-                return;
+                return Pushed::Dropped;
             }
         }
+        if !ordered && self.bytes + bytes.len() > self.window() {
+            self.dropped += 1;
+            return Pushed::Overflow;
+        }
+        self.bytes += bytes.len();
         let jitter = if self.imp.jitter_ms == 0 {
             0
         } else {
@@ -165,11 +217,13 @@ impl Lane {
             self.last_due = Some(at);
             self.queue.push_back((at, piece));
         }
+        Pushed::Queued
     }
 
     /// Forgets what waits (its side left).
     pub fn clear(&mut self) {
         self.queue.clear();
+        self.bytes = 0;
     }
 
     /// New impairments from now on (what waits keeps its time).
@@ -193,12 +247,13 @@ impl Lane {
             return None;
         }
         let (_, mut bytes) = self.queue.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(bytes.len());
         if self.imp.cut_after > 0 {
             let room = self.imp.cut_after.saturating_sub(self.forwarded);
             if bytes.len() as u64 >= room {
                 bytes.truncate(usize::try_from(room).unwrap_or(usize::MAX));
                 self.forwarded += bytes.len() as u64;
-                self.queue.clear();
+                self.clear();
                 return Some(Release::Cut(bytes));
             }
         }
@@ -383,6 +438,35 @@ mod tests {
             l.push(t0, vec![1], false, &mut seed);
         }
         assert!((2_700..3_300).contains(&l.dropped), "{}", l.dropped);
+    }
+
+    #[test]
+    fn the_window_follows_the_cap_and_a_full_udp_lane_drops_what_finds_no_room() {
+        let capped = |rate_bytes, latency_ms| {
+            lane(Impairment {
+                latency_ms,
+                rate_bytes,
+                ..Impairment::default()
+            })
+        };
+        // Twice what 1 MiB/s carries in 100 ms; with 400 ms of latency, in 500 ms.
+        assert_eq!(capped(1 << 20, 0).window(), 209_715);
+        assert_eq!(capped(1 << 20, 400).window(), 1 << 20);
+        assert_eq!(capped(100, 0).window(), MIN_WINDOW);
+        assert_eq!(capped(0, 1000).window(), MAX_WINDOW);
+        let t0 = Instant::now();
+        let mut l = capped(100_000, 0);
+        let mut pushed = Vec::new();
+        for _ in 0..100 {
+            pushed.push(l.push(t0, vec![0; 1000], false, &mut 1));
+        }
+        let queued = pushed.iter().filter(|p| **p == Pushed::Queued).count();
+        assert_eq!(queued, MIN_WINDOW / 1000);
+        assert_eq!(l.held(), queued * 1000);
+        assert_eq!(l.dropped, 100 - queued as u64);
+        assert!(pushed.iter().all(|p| *p != Pushed::Dropped));
+        // A stream is never dropped: its sender is held instead.
+        assert_eq!(l.push(t0, vec![0; 100_000], true, &mut 1), Pushed::Queued);
     }
 
     #[test]

@@ -331,3 +331,157 @@ fn udp_clients_each_get_their_own_upstream_socket_and_drops_are_near_the_share()
     assert_eq!(a_back + b_back, reached, "the way back drops nothing");
     assert_eq!(session.capture().relay_upstreams.len(), 2);
 }
+
+/// A client that writes `total` bytes (a pattern) as fast as the relay takes them, on its own
+/// thread; how many it has written so far.
+fn sender(
+    addr: SocketAddr,
+    total: usize,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::thread::JoinHandle<TcpStream>,
+) {
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&written);
+    let mut stream = client(addr);
+    // A small send buffer, as iperf3's -w: the sender's writes follow the link closely
+    // instead of in bursts of megabytes.
+    socket2::SockRef::from(&stream)
+        .set_send_buffer_size(128 << 10)
+        .unwrap();
+    let thread = std::thread::Builder::new()
+        .name("sender".into())
+        .spawn(move || {
+            let chunk: Vec<u8> = (0..64 << 10).map(|i: usize| (i % 251) as u8).collect();
+            let mut done = 0;
+            while done < total {
+                let n = chunk.len().min(total - done);
+                if stream.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+                done += n;
+                count.store(done, std::sync::atomic::Ordering::Relaxed);
+            }
+            stream
+        })
+        .unwrap();
+    (written, thread)
+}
+
+/// An upstream that reads every byte it is sent once `start` is set; how many it read.
+fn sink(
+    start: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&read);
+    std::thread::Builder::new()
+        .name("sink".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            while !start.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let mut buf = vec![0u8; 64 << 10];
+            let mut total = 0;
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                // The pattern the sender writes: a byte lost or changed shows here.
+                for (k, b) in buf[..n].iter().enumerate() {
+                    assert_eq!(
+                        *b,
+                        (((total + k) % (64 << 10)) % 251) as u8,
+                        "at {}",
+                        total + k
+                    );
+                }
+                total += n;
+                count.store(total, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    (addr, read)
+}
+
+#[test]
+fn a_capped_lane_slows_its_sender_to_the_cap_and_holds_a_bounded_window() {
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (upstream, read) = sink(go);
+    let cap = 1 << 20;
+    let capped = Impairment {
+        rate_bytes: cap,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, false, capped, Impairment::default());
+    let (written, _sender) = sender(addr, usize::MAX);
+    // The sockets' buffers fill first; after that the sender goes at what the lane lets out.
+    std::thread::sleep(Duration::from_secs(2));
+    let (w1, t1) = (
+        written.load(std::sync::atomic::Ordering::Relaxed),
+        Instant::now(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let w2 = written.load(std::sync::atomic::Ordering::Relaxed);
+    let rate = (w2 - w1) as f64 / t1.elapsed().as_secs_f64();
+    let got = read.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "sender {rate:.0} B/s through a {cap} B/s cap; {w2} B written, {got} B reached the upstream"
+    );
+    assert!(
+        (0.6..=1.4).contains(&(rate / cap as f64)),
+        "the sender went at {rate:.0} B/s through a {cap} B/s cap"
+    );
+    assert!(
+        w2 - got < 16 << 20,
+        "{} MiB held between the sender and the upstream",
+        (w2 - got) >> 20
+    );
+    assert!(session.capture().last_error.is_none());
+}
+
+#[test]
+fn a_slow_upstream_slows_the_client_and_then_gets_every_byte() {
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (upstream, read) = sink(std::sync::Arc::clone(&go));
+    let (session, addr) = relay(
+        upstream,
+        false,
+        Impairment::default(),
+        Impairment::default(),
+    );
+    let total = 160 << 20;
+    let (written, sender) = sender(addr, total);
+    // The upstream reads nothing yet: the relay must stop reading the client, not queue
+    // (it queued up to 64 MiB, then threw the rest away with "send queue full").
+    std::thread::sleep(Duration::from_millis(1500));
+    let stalled = written.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "{} MiB written while the upstream read nothing",
+        stalled >> 20
+    );
+    assert!(
+        stalled < 64 << 20,
+        "{} MiB taken from the client",
+        stalled >> 20
+    );
+    go.store(true, std::sync::atomic::Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while read.load(std::sync::atomic::Ordering::Relaxed) < total {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {total} B reached the upstream",
+            read.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(sender.join().unwrap());
+    let capture = session.capture();
+    assert!(
+        capture.last_error.is_none(),
+        "{:?}",
+        capture.last_error.as_ref().map(ToString::to_string)
+    );
+}

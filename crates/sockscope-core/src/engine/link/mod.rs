@@ -70,6 +70,8 @@ pub(crate) struct Cx<'a> {
     pub next_conn: &'a mut u64,
     /// Where the bytes of large reads are copied to (the sink gives the buffers back).
     pub buffers: &'a Buffers,
+    /// Bytes this link may read now (a relay lane with no room left holds its sender: 0).
+    pub allow: usize,
 }
 
 impl Cx<'_> {

@@ -436,14 +436,16 @@ impl TcpConn {
         if self.ws.is_some() {
             return self.read_ws(cx);
         }
-        let mut budget = READ_BUDGET;
+        let mut budget = READ_BUDGET.min(cx.allow);
         loop {
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
             }
             // Read straight into a buffer that becomes the event's: no copy for a large read.
             let mut buf = cx.buffers.read_buffer();
-            let read = self.read_plain(&mut buf);
+            // No more than the budget: a relay lane takes what it has room for.
+            let limit = budget.min(buf.len());
+            let read = self.read_plain(buf.get_mut(..limit).unwrap_or_default());
             match read {
                 Ok(0) => {
                     cx.buffers.give(buf);
