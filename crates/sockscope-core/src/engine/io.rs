@@ -330,6 +330,9 @@ impl Io {
             stage.react(seen, self);
             self.stage = stage;
         }
+        if self.relay.is_some() {
+            self.relay_finished(token);
+        }
     }
 
     fn after(&mut self, token: Token, status: Status, timed: bool) {
@@ -649,6 +652,10 @@ impl Io {
             up: Lane::new(relay.config.to_upstream),
             down: Lane::new(relay.config.to_client),
             closing: false,
+            up_finished: false,
+            down_finished: false,
+            up_passed: false,
+            down_passed: false,
         });
         self.out.emit(Event::RelayPair {
             client: client_conn,
@@ -754,15 +761,88 @@ impl Io {
             }
             let drained = pair.up.is_empty() && pair.down.is_empty();
             let closing = pair.closing;
+            // A half-close goes on once everything before it went.
+            let pass_up = pair.up_finished && pair.up.is_empty() && !pair.up_passed;
+            let pass_down = pair.down_finished && pair.down.is_empty() && !pair.down_passed;
+            pair.up_passed |= pass_up;
+            pair.down_passed |= pass_down;
+            let both_passed = pair.up_passed && pair.down_passed;
             for (to, bytes) in out {
                 if !bytes.is_empty() {
                     self.send(&to, bytes, false);
                 }
             }
-            if cut || (closing && drained) {
+            if pass_up {
+                self.finish_sending(&upstream);
+            }
+            if pass_down {
+                self.finish_sending(&client);
+            }
+            // A pair ends once what goes to its sides is written: after one side left, or
+            // after both finished sending (each half-close passed on).
+            let written = self.written(&upstream) && self.written(&client);
+            let finished = both_passed && self.shut(&upstream) && self.shut(&client);
+            if cut || (closing && drained && written) || finished {
                 self.cut_pair(index, cut);
             } else {
                 index += 1;
+            }
+        }
+    }
+
+    /// The link of a connection, if it is still there.
+    fn link_of(&self, to: &Target) -> Option<&dyn Link> {
+        match to {
+            Target::Conn(id) => self
+                .conns
+                .get(id)
+                .and_then(|t| self.links.get(t))
+                .map(AsRef::as_ref),
+            _ => None,
+        }
+    }
+
+    /// True when nothing waits to be written to `to` (or it is gone).
+    fn written(&self, to: &Target) -> bool {
+        self.link_of(to).is_none_or(|l| l.queued() == 0)
+    }
+
+    /// True when `to` finished sending (or it is gone).
+    fn shut(&self, to: &Target) -> bool {
+        self.link_of(to).is_none_or(Link::sending_finished)
+    }
+
+    /// Relay: passes a half-close on to `to` (its FIN follows what is queued for it).
+    fn finish_sending(&mut self, to: &Target) {
+        if let Target::Conn(id) = to
+            && let Some(token) = self.conns.get(id).copied()
+        {
+            self.call(token, |link, cx| link.finish_sending(cx));
+        }
+    }
+
+    /// Relay: notes that the peer of `token` finished sending (the half-close goes on once
+    /// its lane is empty).
+    fn relay_finished(&mut self, token: Token) {
+        let Some(conn) = self
+            .links
+            .get(&token)
+            .filter(|l| l.finished_receiving())
+            .and_then(|l| l.conn())
+        else {
+            return;
+        };
+        let local = self.config.local;
+        let Some(relay) = self.relay.as_mut() else {
+            return;
+        };
+        if let Some((index, from_upstream)) = relay.find(Some(conn), local)
+            && let Some(pair) = relay.pairs.get_mut(index)
+        {
+            if from_upstream {
+                pair.down_finished = true;
+            } else {
+                pair.up_finished = true;
             }
         }
     }

@@ -321,6 +321,14 @@ pub(crate) struct Pair {
     pub down: Lane,
     /// One side ended: the other closes once what goes to it is written.
     pub closing: bool,
+    /// The client finished sending (a half-close): the upstream is told once the lane is empty.
+    pub up_finished: bool,
+    /// The upstream finished sending: the client is told once the lane is empty.
+    pub down_finished: bool,
+    /// The client's half-close was passed on to the upstream.
+    pub up_passed: bool,
+    /// The upstream's half-close was passed on to the client.
+    pub down_passed: bool,
 }
 
 /// Every pair of a relay session.

@@ -485,3 +485,63 @@ fn a_slow_upstream_slows_the_client_and_then_gets_every_byte() {
         capture.last_error.as_ref().map(ToString::to_string)
     );
 }
+
+#[test]
+fn a_client_that_half_closes_gets_every_echoed_byte_and_then_the_end() {
+    // As `nc -N RELAY < 256KiB | wc -c`: socat as the relay gives 262,144.
+    let (echo, _socat) = echo_server();
+    let (session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let mut stream = client(addr);
+    let data: Vec<u8> = (0..256 << 10).map(|i: u32| (i % 253) as u8).collect();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        let data = data.clone();
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || {
+                stream.write_all(&data).unwrap();
+                stream.shutdown(std::net::Shutdown::Write).unwrap();
+            })
+            .unwrap()
+    };
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    writer.join().unwrap();
+    assert_eq!(back.len(), data.len(), "bytes back before the end");
+    assert!(back == data, "the bytes came back changed");
+    wait_capture(&session, "the pair ended", |c| {
+        c.log.iter().any(|r| r.text().contains("⇄ upstream ended"))
+    });
+}
+
+#[test]
+fn an_upstream_that_half_closes_still_gets_what_the_client_sends_after() {
+    // An upstream that says hello, finishes sending, then reads until the client is done.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let server = std::thread::Builder::new()
+        .name("half-closing".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(b"hello, then no more").unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut got = Vec::new();
+            stream.read_to_end(&mut got).unwrap();
+            got
+        })
+        .unwrap();
+    let (_session, addr) = relay(
+        upstream,
+        false,
+        Impairment::default(),
+        Impairment::default(),
+    );
+    let mut stream = client(addr);
+    let mut greeting = Vec::new();
+    stream.read_to_end(&mut greeting).unwrap();
+    assert_eq!(greeting, b"hello, then no more");
+    // The way up is still open.
+    stream.write_all(b"late words").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(server.join().unwrap(), b"late words");
+}

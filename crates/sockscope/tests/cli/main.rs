@@ -10,6 +10,7 @@
 
 mod bench;
 mod process;
+mod relay;
 mod scripts;
 mod tls;
 

@@ -149,6 +149,22 @@ pub(crate) trait Link: Send {
         0
     }
 
+    /// True once the peer finished sending and the connection is kept (half-closed).
+    fn finished_receiving(&self) -> bool {
+        false
+    }
+
+    /// Finishes our sending side (a FIN) once what is queued is written; reading goes on.
+    fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
+        let _ = cx;
+        Status::Idle
+    }
+
+    /// True once our sending side is finished (see [`finish_sending`](Self::finish_sending)).
+    fn sending_finished(&self) -> bool {
+        false
+    }
+
     /// When [`tick`](Self::tick) is due, if ever.
     fn deadline(&self) -> Option<Instant> {
         None

@@ -42,6 +42,10 @@ pub(crate) struct TcpConn {
     peer_finished: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
+    /// Finish our sending side (FIN) once the queue is written: a relay passes a half-close on.
+    shut_when_flushed: bool,
+    /// Our sending side is finished.
+    shut: bool,
 }
 
 /// Where a connection is.
@@ -155,6 +159,8 @@ impl TcpConn {
             last_rx: Instant::now(),
             peer_finished: false,
             close_when_flushed: false,
+            shut_when_flushed: false,
+            shut: false,
         }
     }
 
@@ -452,7 +458,8 @@ impl TcpConn {
                     if self.peer_finished {
                         return ReadEnd::Drained;
                     }
-                    if cx.opts.keep_half_closed {
+                    // A relay passes the half-close on and keeps the other way open.
+                    if cx.opts.keep_half_closed || cx.opts.mode == crate::engine::Mode::Relay {
                         self.peer_finished = true;
                         return ReadEnd::Finished;
                     }
@@ -609,6 +616,18 @@ impl TcpConn {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Some(close_reason(e, self.peer, S::CtxSendingTo)),
+            }
+        }
+        if self.shut_when_flushed && !self.shut && self.out.is_empty() {
+            self.shut = true;
+            if let Some(tls) = self.tls.as_mut() {
+                tls.send_close_notify();
+                let _ = push_tls(tls, &mut self.stream);
+            }
+            if let Err(e) = self.stream.shutdown(Shutdown::Write)
+                && e.kind() != io::ErrorKind::NotConnected
+            {
+                return Some(close_reason(e, self.peer, S::CtxSendingTo));
             }
         }
         None
@@ -819,6 +838,22 @@ impl Link for TcpConn {
 
     fn queued(&self) -> usize {
         self.out_bytes
+    }
+
+    fn finished_receiving(&self) -> bool {
+        self.peer_finished
+    }
+
+    fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
+        self.shut_when_flushed = true;
+        match self.flush(cx) {
+            Some(reason) => self.end(cx, reason),
+            None => Status::Idle,
+        }
+    }
+
+    fn sending_finished(&self) -> bool {
+        self.shut
     }
 
     fn deadline(&self) -> Option<Instant> {
