@@ -5,7 +5,72 @@ use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t};
 use super::state::{TabUi, UiAction};
-use crate::engine::Impairment;
+use crate::engine::{Impairment, Knob};
+
+/// What a field holds between frames: the text as typed, and the value it was last in step
+/// with (a profile loaded or the other field changed: the text follows the value).
+#[derive(Clone, Default)]
+struct Field {
+    text: String,
+    shown: String,
+    error: Option<String>,
+}
+
+/// One knob as a text field read by the core (`64KiB/s`, `1s`, `4KiB`, as the CLI reads
+/// them); a text it cannot read is said under the field and changes nothing.
+fn knob_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, knob: Knob) {
+    let (label, tip) = match knob {
+        Knob::Latency => (S::RelayLatency, S::TipRelayLatency),
+        Knob::Jitter => (S::RelayJitter, S::TipRelayJitter),
+        Knob::Drop => (S::RelayDrop, S::TipRelayDrop),
+        Knob::Rate => (S::RelayRate, S::TipRelayRate),
+        Knob::Cut => (S::RelayCutAfter, S::TipRelayCut),
+    };
+    let id = ui.scope_id().with((salt, knob));
+    let value = imp.text(knob);
+    let mut field = ui.data_mut(|d| d.get_temp::<Field>(id)).unwrap_or_default();
+    let label = ui.label(t(label));
+    let edit = egui::TextEdit::singleline(&mut field.text)
+        .desired_width(90.0)
+        .hint_text(t(S::ImpNone));
+    let response = ui.add(edit).labelled_by(label.id).on_hover_text(t(tip));
+    super::testhook::tag(ui, &response, &format!("{salt}.{}", knob.key()));
+    if field.shown != value && !response.has_focus() {
+        // The value changed elsewhere (a profile, Apply): show it.
+        // None shows as an empty field (its hint says so).
+        field.text = if value == Impairment::default().text(knob) {
+            String::new()
+        } else {
+            value.clone()
+        };
+        field.shown = value;
+        field.error = None;
+    }
+    if response.changed() {
+        match imp.set_text(knob, &field.text) {
+            Ok(()) => {
+                field.shown = imp.text(knob);
+                field.error = None;
+            }
+            Err(why) => field.error = Some(why),
+        }
+    }
+    ui.end_row();
+    if let Some(error) = &field.error {
+        ui.label("");
+        let said = ui.add(
+            egui::Label::new(
+                RichText::new(error)
+                    .color(ui.visuals().error_fg_color)
+                    .small(),
+            )
+            .wrap(),
+        );
+        super::testhook::tag(ui, &said, &format!("{salt}.{}.error", knob.key()));
+        ui.end_row();
+    }
+    ui.data_mut(|d| d.insert_temp(id, field));
+}
 
 /// One direction's impairments, in a grid column.
 fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) {
@@ -13,56 +78,12 @@ fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) {
         .num_columns(2)
         .spacing([6.0, 2.0])
         .show(ui, |ui| {
-            let row = |ui: &mut egui::Ui, label: S, tip: S, drag: egui::DragValue<'_>| {
-                let text = ui.label(t(label));
-                ui.add(drag).labelled_by(text.id).on_hover_text(t(tip));
-                ui.end_row();
-            };
-            row(
-                ui,
-                S::RelayLatency,
-                S::TipRelayLatency,
-                egui::DragValue::new(&mut imp.latency_ms)
-                    .range(0..=60_000)
-                    .suffix(" ms"),
-            );
-            row(
-                ui,
-                S::RelayJitter,
-                S::TipRelayJitter,
-                egui::DragValue::new(&mut imp.jitter_ms)
-                    .range(0..=10_000)
-                    .suffix(" ms"),
-            );
-            if udp {
-                row(
-                    ui,
-                    S::RelayDrop,
-                    S::TipRelayDrop,
-                    egui::DragValue::new(&mut imp.drop_percent)
-                        .range(0.0..=100.0)
-                        .speed(0.5)
-                        .suffix(" %"),
-                );
+            for knob in Knob::ALL {
+                // A TCP stream cannot lose bytes: drops are for UDP only.
+                if knob != Knob::Drop || udp {
+                    knob_ui(ui, salt, imp, knob);
+                }
             }
-            let mut kib = imp.rate_bytes / 1024;
-            row(
-                ui,
-                S::RelayRate,
-                S::TipRelayRate,
-                egui::DragValue::new(&mut kib)
-                    .range(0..=10_000_000)
-                    .suffix(" KiB/s"),
-            );
-            imp.rate_bytes = kib * 1024;
-            row(
-                ui,
-                S::RelayCutAfter,
-                S::TipRelayCut,
-                egui::DragValue::new(&mut imp.cut_after)
-                    .range(0..=u64::MAX)
-                    .suffix(" B"),
-            );
         });
 }
 
