@@ -19,6 +19,9 @@ use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfi
 use crate::codec::payload::Payload;
 use crate::i18n::S;
 
+/// Relay: the receive buffer a lane's sender gets back once its cap is taken off.
+const MAX_RELAY_BUFFER: usize = 4 << 20;
+
 /// Poll timeout while events wait for a busy sink, or reading waits for the owner.
 const BACKOFF: Duration = Duration::from_millis(2);
 
@@ -332,6 +335,17 @@ impl Io {
         }
         if self.relay.is_some() {
             self.relay_finished(token);
+        }
+    }
+
+    /// Runs a write on one link: a link that is to read again next round still is (a write's
+    /// `Idle` says nothing about reading; a relay writing to a link held back from reading
+    /// lost its turn, and the pair stalled with data in the socket).
+    fn call_writing(&mut self, token: Token, f: impl FnOnce(&mut dyn Link, &mut Cx<'_>) -> Status) {
+        let again = self.again.contains(&token);
+        self.call(token, f);
+        if again && self.links.contains_key(&token) {
+            self.again.insert(token);
         }
     }
 
@@ -656,13 +670,47 @@ impl Io {
             down_finished: false,
             up_passed: false,
             down_passed: false,
+            tuned: [false; 2],
         });
+        let index = relay.pairs.len() - 1;
         self.out.emit(Event::RelayPair {
             client: client_conn,
             client_addr,
             upstream,
             upstream_addr,
         });
+        self.tune_pair(index);
+    }
+
+    /// Relay: the kernel's receive buffer of a capped lane's sender is kept to the lane's
+    /// window, so what waits for the cap waits in the lane (bounded, timed) and not in
+    /// megabytes of socket buffer ahead of it; a lane no longer capped gets a large one back.
+    fn tune_pair(&mut self, index: usize) {
+        let Some(pair) = self.relay.as_mut().and_then(|r| r.pairs.get_mut(index)) else {
+            return;
+        };
+        let sides = [
+            (pair.client.clone(), pair.up.capped(), pair.up.window()),
+            (
+                Target::Conn(pair.upstream),
+                pair.down.capped(),
+                pair.down.window(),
+            ),
+        ];
+        let mut changes = Vec::new();
+        for ((source, capped, window), tuned) in sides.into_iter().zip(pair.tuned.iter_mut()) {
+            if capped || *tuned {
+                changes.push((source, if capped { window } else { MAX_RELAY_BUFFER }));
+                *tuned = capped;
+            }
+        }
+        for (source, bytes) in changes {
+            if let Target::Conn(id) = source
+                && let Some(link) = self.conns.get(&id).and_then(|t| self.links.get_mut(t))
+            {
+                link.set_receive_buffer(bytes);
+            }
+        }
     }
 
     /// Relay: what arrived goes into its pair's lane (a new UDP client gets its socket).
@@ -817,7 +865,7 @@ impl Io {
         if let Target::Conn(id) = to
             && let Some(token) = self.conns.get(id).copied()
         {
-            self.call(token, |link, cx| link.finish_sending(cx));
+            self.call_writing(token, |link, cx| link.finish_sending(cx));
         }
     }
 
@@ -948,6 +996,10 @@ impl Io {
                         pair.up.set(up);
                         pair.down.set(down);
                     }
+                    let count = relay.pairs.len();
+                    for index in 0..count {
+                        self.tune_pair(index);
+                    }
                 }
             }
             Command::Join(group) => self.multicast(link::Multicast::Join(group)),
@@ -1030,10 +1082,10 @@ impl Io {
                 bytes: bytes.clone(),
                 log,
             };
-            self.call(*token, |link, cx| link.send(cx, to, out));
+            self.call_writing(*token, |link, cx| link.send(cx, to, out));
         }
         let out = Outgoing { bytes, log };
-        self.call(*last, |link, cx| link.send(cx, to, out));
+        self.call_writing(*last, |link, cx| link.send(cx, to, out));
     }
 }
 

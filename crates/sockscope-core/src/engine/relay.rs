@@ -349,6 +349,11 @@ impl Lane {
             .clamp(MIN_WINDOW, MAX_WINDOW)
     }
 
+    /// True when a bandwidth cap applies.
+    pub fn capped(&self) -> bool {
+        self.imp.rate_bytes > 0
+    }
+
     /// Bytes waiting for their time.
     pub fn held(&self) -> usize {
         self.bytes
@@ -491,6 +496,8 @@ pub(crate) struct Pair {
     pub up_passed: bool,
     /// The upstream's half-close was passed on to the client.
     pub down_passed: bool,
+    /// The client's and the upstream's receive buffers were set for a cap.
+    pub tuned: [bool; 2],
 }
 
 /// Every pair of a relay session.

@@ -545,3 +545,41 @@ fn an_upstream_that_half_closes_still_gets_what_the_client_sends_after() {
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     assert_eq!(server.join().unwrap(), b"late words");
 }
+
+#[test]
+fn a_large_echo_both_ways_at_once_never_stalls() {
+    // More than every window and queue: both directions are held back and let go many times.
+    let (echo, _socat) = echo_server();
+    let (_session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let total = 96 << 20;
+    let mut stream = client(addr);
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::Builder::new()
+            .name("echo-writer".into())
+            .spawn(move || {
+                let chunk: Vec<u8> = (0..64 << 10).map(|i: usize| (i % 251) as u8).collect();
+                for _ in 0..total / chunk.len() {
+                    if stream.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            })
+            .unwrap()
+    };
+    let mut buf = vec![0u8; 64 << 10];
+    let mut got = 0;
+    while got < total {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                for (k, b) in buf[..n].iter().enumerate() {
+                    assert_eq!(*b, (((got + k) % (64 << 10)) % 251) as u8, "at {}", got + k);
+                }
+                got += n;
+            }
+        }
+    }
+    assert_eq!(got, total, "the echo stopped");
+    writer.join().unwrap();
+}

@@ -165,6 +165,11 @@ pub(crate) trait Link: Send {
         false
     }
 
+    /// Sets the kernel's receive buffer of its socket (a relay lane's sender under a cap).
+    fn set_receive_buffer(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
+
     /// When [`tick`](Self::tick) is due, if ever.
     fn deadline(&self) -> Option<Instant> {
         None

@@ -844,6 +844,11 @@ impl Link for TcpConn {
         self.peer_finished
     }
 
+    fn set_receive_buffer(&mut self, bytes: usize) {
+        // Best effort: a socket that refuses keeps its buffer, and the lane still holds.
+        let _ = socket2::SockRef::from(&self.stream).set_recv_buffer_size(bytes);
+    }
+
     fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
         self.shut_when_flushed = true;
         match self.flush(cx) {
