@@ -938,6 +938,8 @@ strings! {
     CliScriptTimedOut => "Script “{}” did not finish within {}", "脚本“{}”未在 {} 内完成";
     CliBadRate => "'{}' is not a rate: write 2000 (requests/s) or 10MB/s", "“{}”不是速率：请写 2000（请求/秒）或 10MB/s";
     CliBadScheme => "'{}' is not a target: write HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT", "“{}”不是目标：请写 主机:端口、tcp://主机:端口 或 udp://主机:端口";
+    CliRelayTcpDrop => "drop= is for UDP (--udp): a TCP stream cannot lose bytes; slow it with rate= or latency=, or end it with cut=", "drop= 只用于 UDP（--udp）：TCP 字节流不会丢字节；可用 rate= 或 latency= 放慢，或用 cut= 切断";
+    CliRelayApplies => "{}: {}; {}: {}", "{}：{}；{}：{}";
     CliBenchNoFile => "bench sends --send or --send-hex, not a file", "bench 只发送 --send 或 --send-hex，不发送文件";
     CliBadConnections => "{} connections: give 1 to 100000", "{} 个连接：请给出 1 到 100000";
     CliP99Over => "p99 latency {} is above --max-p99 {}", "p99 延迟 {} 超过了 --max-p99 {}";

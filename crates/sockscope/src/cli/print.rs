@@ -18,6 +18,10 @@ pub struct Printer<'a> {
     next: u64,
     /// A relay's upstream: received records say which way they went.
     pub relay_upstream: Option<std::net::SocketAddr>,
+    /// Print events and errors only, not what was sent or received.
+    pub events_only: bool,
+    /// Lines formatted and not yet written (see [`Printer::format_new`]).
+    pending: Vec<u8>,
 }
 
 impl<'a> Printer<'a> {
@@ -30,6 +34,8 @@ impl<'a> Printer<'a> {
             raw,
             next: 0,
             relay_upstream: None,
+            events_only: false,
+            pending: Vec::new(),
         }
     }
 
@@ -41,33 +47,65 @@ impl<'a> Printer<'a> {
     /// Prints the records added since the last call. Records the log's cap dropped before
     /// they could be printed are counted in a line of their own.
     pub fn print_new(&mut self, capture: &Capture) {
+        self.format_new(capture, usize::MAX);
+        self.write_pending();
+    }
+
+    /// Formats the records added since the last call, up to about `max_bytes` of text, and
+    /// keeps it for [`write_pending`](Self::write_pending): call it with the capture locked
+    /// and write after the lock is let go, so a slow stdout never holds up the session.
+    /// Returns true when records are left for the next call.
+    pub fn format_new(&mut self, capture: &Capture, max_bytes: usize) -> bool {
         let log = &capture.log;
         if let Some(first) = log.first_seq()
             && first > self.next
         {
             let missed = first - self.next;
-            if !self.raw {
+            // Events-only skips data records anyway; the dropped ones were nearly all data.
+            if !self.raw && !self.events_only {
                 let line = tf(S::CliMissed, &[&missed]);
                 let _ = self.line(&line, "error", &line);
             }
             self.next = first;
         }
         for record in log.iter_from(self.next) {
+            if self.pending.len() >= max_bytes {
+                return true;
+            }
             self.record(&record);
+            self.next = record.seq + 1;
         }
         self.next = log.next_seq();
+        false
+    }
+
+    /// Writes what [`format_new`](Self::format_new) formatted.
+    pub fn write_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.out.write_all(&self.pending);
+            self.pending.clear();
+        }
         let _ = self.out.flush();
+    }
+
+    /// Prints a line of its own (an info line in JSON).
+    pub fn note(&mut self, text: &str) {
+        let _ = self.line(text, "info", text);
+        self.write_pending();
     }
 
     fn record(&mut self, record: &Record<'_>) {
         if self.raw {
             if record.kind == RecordKind::Rx {
-                let _ = self.out.write_all(record.bytes);
+                let _ = self.pending.write_all(record.bytes);
             }
             return;
         }
+        if self.events_only && matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+            return;
+        }
         if self.json {
-            let _ = writeln!(self.out, "{}", json_of(record));
+            let _ = writeln!(self.pending, "{}", json_of(record));
         } else {
             let mut line = log_line(record, self.hex);
             if let (Some(upstream), RecordKind::Rx) = (self.relay_upstream, record.kind) {
@@ -79,16 +117,16 @@ impl<'a> Printer<'a> {
                 };
                 line = line.replacen("<-", tag, 1);
             }
-            let _ = writeln!(self.out, "{line}");
+            let _ = writeln!(self.pending, "{line}");
         }
     }
 
     fn line(&mut self, human: &str, kind: &str, text: &str) -> std::io::Result<()> {
         if self.json {
             let value = serde_json::json!({ "kind": kind, "text": text });
-            writeln!(self.out, "{value}")
+            writeln!(self.pending, "{value}")
         } else {
-            writeln!(self.out, "{human}")
+            writeln!(self.pending, "{human}")
         }
     }
 }

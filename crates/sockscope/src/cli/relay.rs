@@ -1,14 +1,21 @@
 //! `sockscope relay`: every client of a local port relayed to an upstream through a link made
 //! worse on purpose, both directions printed.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::session::Session;
 
 use super::args::{View, parse_bind, parse_duration};
 use super::print::Printer;
-use super::{Failure, Io, OK, follow, open, resolve, wait_open};
+use super::{Failure, Io, OK, bad, open, resolve, wait_open};
+
+/// Text formatted while the log is locked, at most, before it is let go and the text written:
+/// the session folds what arrives in between, whatever stdout's speed.
+const PRINT_CHUNK: usize = 256 << 10;
 
 /// `sockscope relay`.
 #[derive(Debug, Args)]
@@ -33,6 +40,10 @@ pub struct RelayArgs {
     /// Stop after this long (default: until Ctrl+C).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Print the events only (pairs, half-closes, ends, cuts, drops, errors), not what is
+    /// relayed: the relay then goes as fast as the network.
+    #[arg(long, short = 'q', visible_alias = "events-only")]
+    pub quiet: bool,
     /// How relayed data is shown.
     #[command(flatten)]
     pub view: View,
@@ -45,6 +56,9 @@ fn parse_impairment(text: &str) -> Result<sockscope_core::engine::Impairment, St
 pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let upstream = resolve(&args.upstream)?;
     let (up, down) = args.both.map_or((args.up, args.down), |both| (both, both));
+    if !args.udp && (up.drop_percent > 0.0 || down.drop_percent > 0.0) {
+        return Err(bad(t(S::CliRelayTcpDrop)));
+    }
     let config = SessionConfig {
         mode: Mode::Relay,
         local: args.bind,
@@ -65,8 +79,50 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let session = open(config, args.view.encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     printer.relay_upstream = Some(upstream);
+    printer.events_only = args.quiet;
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
+    // What the relay does to each direction, before anything goes through it.
+    printer.note(&tf(
+        S::CliRelayApplies,
+        &[
+            &t(S::RelayUp),
+            &up.describe(),
+            &t(S::RelayDown),
+            &down.describe(),
+        ],
+    ));
     let deadline = args.duration.map(|d| Instant::now() + d);
-    follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
+    follow_relay(&session, &mut printer, deadline, &io.stop);
     Ok(OK)
+}
+
+/// Prints the relay's log as it grows until the deadline, the end or Ctrl+C. The log is
+/// locked only to format a bounded chunk; the text is written after it is let go, so a slow
+/// terminal never slows the relay (records the log's cap dropped first are counted).
+fn follow_relay(
+    session: &Session,
+    printer: &mut Printer<'_>,
+    deadline: Option<Instant>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let tick = Duration::from_millis(50);
+    loop {
+        let from = printer.next();
+        let wait = deadline.map_or(tick, |d| {
+            d.saturating_duration_since(Instant::now()).min(tick)
+        });
+        session.wait_until(wait, |c| c.log.next_seq() > from || c.stopped);
+        let (more, stopped) = {
+            let capture = session.capture();
+            (printer.format_new(&capture, PRINT_CHUNK), capture.stopped)
+        };
+        printer.write_pending();
+        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            return;
+        }
+        // After the session's end, what is left in its log is printed first.
+        if stopped && !more {
+            return;
+        }
+    }
 }
