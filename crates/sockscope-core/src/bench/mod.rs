@@ -67,6 +67,8 @@ pub struct Spec {
     pub vary: Option<crate::rules::template::Template>,
     /// Ping-pong: the reply must meet this (else any bytes are the reply).
     pub expect: Option<Matcher>,
+    /// The reply condition as the user gave it (for the report's settings).
+    pub expect_text: String,
     /// How long a reply may take.
     pub timeout: Duration,
     /// Text encoding for text conditions.
@@ -88,10 +90,58 @@ impl Default for Spec {
             payload: b"ping".to_vec(),
             vary: None,
             expect: None,
+            expect_text: String::new(),
             timeout: Duration::from_secs(1),
             encoding: crate::codec::TextEncoding::UTF_8,
         }
     }
+}
+
+/// Reads a load target as typed — `HOST:PORT`, `tcp://HOST:PORT` or `udp://HOST:PORT`, names
+/// looked up — for the window and the CLI alike; true for UDP. The sentence says what is
+/// wrong (a missing port, a bad address, a name with no address) in the current language.
+pub fn target_from_text(text: &str) -> Result<(SocketAddr, bool), String> {
+    use crate::engine::{parse_ip, parse_port};
+    use crate::i18n::{S, t, tf};
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(t(S::ErrTargetEmpty).to_owned());
+    }
+    let (udp, rest) = match text.split_once("://") {
+        None => (false, text),
+        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+            "udp" => (true, rest),
+            "tcp" => (false, rest),
+            _ => return Err(tf(S::CliBadScheme, &[&text])),
+        },
+    };
+    let rest = rest.trim_end_matches('/');
+    if let Ok(addr) = rest.parse::<SocketAddr>() {
+        return Ok((addr, udp));
+    }
+    let no_port = || tf(S::ErrTargetNoPort, &[&rest]);
+    // An address alone (`::1`, `10.0.0.5`, a name) has no port.
+    if parse_ip(rest).is_ok() {
+        return Err(no_port());
+    }
+    let Some((host, port)) = rest.rsplit_once(':') else {
+        return Err(no_port());
+    };
+    let port = parse_port(port).map_err(|e| e.to_string())?;
+    let host = host.trim();
+    if host.is_empty() {
+        return Err(tf(S::ErrTargetNoHost, &[&rest]));
+    }
+    // Something that looks like an address but is not one says what is wrong with it.
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') {
+        let ip = parse_ip(host).map_err(|e| e.to_string())?;
+        return Ok((SocketAddr::new(ip, port), udp));
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .ok()
+        .and_then(|mut found| found.next())
+        .map(|addr| (addr, udp))
+        .ok_or_else(|| tf(S::ErrTargetUnknownHost, &[&host]))
 }
 
 /// Runs the load until its duration or count is reached, or `stop` is set; `progress` (if
@@ -261,6 +311,8 @@ impl<'a> Tcp<'a> {
                 {
                     Ok(()) => {
                         conn.state = if self.udp {
+                            // A UDP socket is ready at once: it counts as made.
+                            self.report.connects += 1;
                             State::Idle
                         } else {
                             State::Connecting
@@ -278,6 +330,33 @@ impl<'a> Tcp<'a> {
                 conn.state = State::Retry(now + RETRY);
             }
         }
+    }
+
+    /// Requests of connection `i` sent and not settled: the one awaiting its reply, or those
+    /// of a batch not written whole.
+    fn in_flight_of(&self, i: usize) -> u64 {
+        let Some(conn) = self.conns.get(i) else {
+            return 0;
+        };
+        match conn.state {
+            State::Waiting(_) => conn.batch.max(1),
+            State::Writing(_) => {
+                let per = (conn.out.len() / usize::try_from(conn.batch.max(1)).unwrap_or(1)).max(1);
+                conn.batch
+                    .saturating_sub(u64::try_from(conn.written / per).unwrap_or(u64::MAX))
+            }
+            _ => 0,
+        }
+    }
+
+    /// Connection `i` ended with `cause`: the requests it had in flight failed with it (or,
+    /// with none, the connection did); a new one is made at `at`.
+    fn lose(&mut self, i: usize, cause: Cause, now: Instant, at: Instant) {
+        match self.in_flight_of(i) {
+            0 => self.report.fail(cause, now),
+            lost => self.report.fail_requests(cause, now, lost),
+        }
+        self.reopen(i, now, at);
     }
 
     /// Drops connection `i` and schedules a new one.
@@ -360,12 +439,8 @@ impl<'a> Tcp<'a> {
         }
         let now = Instant::now();
         for i in 0..self.conns.len() {
-            if let Some(conn) = self.conns.get(i)
-                && let State::Waiting(_) = conn.state
-            {
-                // Still waiting at the end: not a failure of the target, just not counted.
-                self.report.unanswered += 1;
-            }
+            // In flight at the end: not a failure of the target; said, so the counts add up.
+            self.report.unanswered += self.in_flight_of(i);
             self.reopen(i, now, now);
         }
         self.report.finish(now);
@@ -424,10 +499,17 @@ impl<'a> Tcp<'a> {
                 if readable {
                     self.drain(i, now);
                 }
-                if matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)))
+                if let Some(conn) = self.conns.get(i)
+                    && matches!(conn.state, State::Waiting(_))
                     && now.duration_since(since) >= self.spec.timeout
                 {
-                    self.report.fail(Cause::Timeout, now);
+                    // Bytes came, but never what the condition asks for: a wrong reply.
+                    let cause = if conn.reply.is_empty() {
+                        Cause::Timeout
+                    } else {
+                        Cause::Mismatch
+                    };
+                    self.report.fail_requests(cause, now, 1);
                     // A late reply would be taken for the next one's: start afresh.
                     self.reopen(i, now, now);
                 }
@@ -541,8 +623,8 @@ impl<'a> Tcp<'a> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.report.fail(Cause::of(&e), now);
-                    self.reopen(i, now, now + RETRY);
+                    conn.state = State::Writing(since);
+                    self.lose(i, Cause::of(&e), now, now + RETRY);
                     return;
                 }
             }
@@ -564,13 +646,13 @@ impl<'a> Tcp<'a> {
             };
             match sock.read(&mut self.buf) {
                 Ok(0) => {
-                    // The server closed: in the middle of a wait it is a failure.
-                    let waiting =
-                        matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)));
-                    if waiting || !self.spec.per_request {
-                        self.report.fail(Cause::Closed, now);
+                    // The server closed: what was in flight failed; an idle long-lived
+                    // connection closed is a failure of the connection.
+                    if self.in_flight_of(i) > 0 || !self.spec.per_request {
+                        self.lose(i, Cause::Closed, now, now + RETRY);
+                    } else {
+                        self.reopen(i, now, now + RETRY);
                     }
-                    self.reopen(i, now, now + RETRY);
                     return;
                 }
                 Ok(n) => {
@@ -590,8 +672,7 @@ impl<'a> Tcp<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.report.fail(Cause::of(&e), now);
-                    self.reopen(i, now, now + RETRY);
+                    self.lose(i, Cause::of(&e), now, now + RETRY);
                     return;
                 }
             }
@@ -660,7 +741,7 @@ impl<'a> Tcp<'a> {
                 }
             }
             Some(cause) => {
-                self.report.fail(cause, now);
+                self.report.fail_requests(cause, now, 1);
                 self.reopen(i, now, now);
             }
         }

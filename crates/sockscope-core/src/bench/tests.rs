@@ -241,7 +241,7 @@ fn stop_ends_a_run_at_once_and_the_reports_read_back() {
     assert!(report.received > 0);
     let csv = report.to_csv();
     assert!(
-        csv.starts_with("second,sent,received,failed,p50_us,p99_us\n"),
+        csv.contains("\nsecond,sent,received,failed,p50_us,p95_us,p99_us\n0,"),
         "{csv}"
     );
     let json = report.to_json();
@@ -395,4 +395,136 @@ fn stop_ends_a_throughput_run_into_a_sink_that_never_blocks() {
         "Stop took {answered:?}"
     );
     assert!(report.sent > 0);
+}
+
+#[test]
+fn a_wrong_reply_in_ping_pong_is_a_wrong_reply_not_a_timeout() {
+    let addr = server(|_| Some(b"NOPE".to_vec()));
+    let expect = crate::rules::Cond::Text(crate::rules::Match::Contains, "PONG".into())
+        .compile(crate::codec::TextEncoding::UTF_8)
+        .unwrap();
+    let report = go(&Spec {
+        count: Some(3),
+        expect: Some(expect),
+        timeout: Duration::from_millis(100),
+        ..spec(addr, Mode::PingPong)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Mismatch),
+        Some(&3),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        !report.failed.contains_key(&Cause::Timeout),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn udp_reports_say_sockets_not_connections_made() {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let report = go(&Spec {
+        udp: true,
+        connections: 2,
+        count: Some(100),
+        ..spec(sink.local_addr().unwrap(), Mode::Throughput)
+    });
+    assert_eq!(report.connects, 2);
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    let summary = report.summary();
+    assert!(summary.contains("from 2 sockets"), "{summary}");
+    assert!(!summary.contains("connections made"), "{summary}");
+}
+
+/// A server that answers each read with the same bytes after `delay`.
+fn slow_echo(delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-slow".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                std::thread::Builder::new()
+                    .name("bench-test-slow-conn".into())
+                    .spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                            std::thread::sleep(delay);
+                            if stream.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    addr
+}
+
+#[test]
+fn the_requests_add_up_with_those_in_flight_at_the_end_and_the_report_keeps_its_settings() {
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    // Four connections, each answered after 120 ms, for 0.3 s: every one is waiting at the end.
+    let report = go(&Spec {
+        connections: 4,
+        duration: Some(Duration::from_millis(300)),
+        ..spec(slow_echo(Duration::from_millis(120)), Mode::Echo)
+    });
+    assert_eq!(report.unanswered, 4, "{}", report.summary());
+    assert_eq!(
+        report.sent,
+        report.received + report.failed_requests + report.unanswered,
+        "{}",
+        report.summary()
+    );
+    let summary = report.summary();
+    assert!(summary.contains("in flight 4"), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "sent {} = {} answered + 0 failed + 4 in flight",
+            report.sent, report.received
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains(" p95 "), "{summary}");
+    let csv = report.to_csv();
+    for line in [
+        "# mode=echo\n",
+        "# connections=4\n",
+        "# per_request=false\n",
+        "# duration_s=0.3\n",
+        "# request=ping\n",
+        "# in_flight=4\n",
+    ] {
+        assert!(csv.contains(line), "{line:?} in {csv}");
+    }
+    let json = report.to_json();
+    assert!(
+        json.contains("\"settings\":{\"target\":\"127.0.0.1:")
+            && json.contains("\"mode\":\"echo\",\"connections\":\"4\"")
+            && json.contains("\"in_flight\":4")
+            && json.contains("\"p95\":"),
+        "{json}"
+    );
+
+    // Throughput: what was written, failed and still being written adds up too.
+    let (addr, _) = sink();
+    let report = go(&Spec {
+        connections: 2,
+        duration: Some(Duration::from_millis(300)),
+        ..spec(addr, Mode::Throughput)
+    });
+    assert_eq!(
+        report.sent,
+        report.settled() + report.failed_requests + report.unanswered,
+        "{}",
+        report.summary()
+    );
 }

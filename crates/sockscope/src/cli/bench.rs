@@ -9,7 +9,7 @@ use sockscope_core::codec::payload::InputMode;
 use sockscope_core::i18n::{S, t, tf};
 
 use super::args::{Expect, Send, parse_duration, parse_encoding};
-use super::{Failure, Io, NOT_MATCHED, OK, bad, payload_of, resolve};
+use super::{Failure, Io, NOT_MATCHED, OK, bad, payload_of};
 
 /// How `sockscope bench` waits for replies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,29 +96,43 @@ pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
     number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
 }
 
+/// The largest request `--send-file` sends (each connection holds one copy while it sends).
+const MAX_REQUEST_FILE: u64 = 64 << 20;
+
+/// `--send-file`: the file's bytes are the request, whole.
+fn request_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    let cannot = |e: &dyn std::fmt::Display| bad(tf(S::CliCannotRead, &[&path.display(), e]));
+    let len = std::fs::metadata(path).map_err(|e| cannot(&e))?.len();
+    if len > MAX_REQUEST_FILE {
+        return Err(bad(tf(
+            S::CliBenchFileTooLarge,
+            &[&path.display(), &len, &MAX_REQUEST_FILE],
+        )));
+    }
+    std::fs::read(path).map_err(|e| cannot(&e))
+}
+
 /// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
 fn bench_spec(args: &BenchArgs, io: &mut Io<'_>) -> Result<sockscope_core::bench::Spec, Failure> {
     use sockscope_core::bench::{self, Mode as Wait};
     use sockscope_core::rules::{Cond, Match};
-    let (udp, target) = match args.target.split_once("://") {
-        Some(("udp", rest)) => (true, rest),
-        Some(("tcp", rest)) => (false, rest),
-        Some(_) => return Err(bad(tf(S::CliBadScheme, &[&args.target]))),
-        None => (false, args.target.as_str()),
+    let (target, udp) = bench::target_from_text(&args.target).map_err(bad)?;
+    let payload = if let Some(path) = &args.send.send_file {
+        request_file(path)?
+    } else {
+        match payload_of(&args.send, args.encoding, io, false)? {
+            Some(payload) => payload
+                .render(
+                    &mut sockscope_core::codec::payload::VarState::new(1, 1),
+                    std::time::SystemTime::now(),
+                )
+                .map_err(|e| bad(e.to_string()))?,
+            None => b"ping".to_vec(),
+        }
     };
-    let target = resolve(target)?;
-    if args.send.send_file.is_some() {
-        return Err(bad(t(S::CliBenchNoFile)));
+    if payload.is_empty() {
+        return Err(bad(t(S::ErrRequestEmpty)));
     }
-    let payload = match payload_of(&args.send, args.encoding, io, false)? {
-        Some(payload) => payload
-            .render(
-                &mut sockscope_core::codec::payload::VarState::new(1, 1),
-                std::time::SystemTime::now(),
-            )
-            .map_err(|e| bad(e.to_string()))?,
-        None => b"ping".to_vec(),
-    };
     // A request with variables is made anew for each send.
     let vary = match &args.send.send {
         Some(text) if text.contains("{{") => Some(
@@ -138,6 +152,15 @@ fn bench_spec(args: &BenchArgs, io: &mut Io<'_>) -> Result<sockscope_core::bench
     let rate = match &args.rate {
         None => None,
         Some(text) => Some(parse_rate(text, payload.len()).map_err(bad)?),
+    };
+    let expect_text = if let Some(text) = &args.expect.expect {
+        format!("--expect {text}")
+    } else if let Some(hex) = &args.expect.expect_hex {
+        format!("--expect-hex {hex}")
+    } else if let Some(re) = &args.expect.expect_regex {
+        format!("--expect-regex {re}")
+    } else {
+        String::new()
     };
     let expect = if let Some(text) = &args.expect.expect {
         Some(Cond::Text(Match::Contains, text.clone()))
@@ -172,6 +195,7 @@ fn bench_spec(args: &BenchArgs, io: &mut Io<'_>) -> Result<sockscope_core::bench
         payload,
         vary,
         expect,
+        expect_text,
         timeout: args.timeout,
         encoding: args.encoding,
     };
@@ -191,7 +215,22 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         std::fs::write(path, report.to_csv())
             .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
+    // Nothing reached the target: as a socket that could not be opened, exit 2.
+    if report.connects == 0 && report.failed_total() > 0 {
+        return Err(bad(tf(
+            S::CliBenchNoConnection,
+            &[&report.settings.target, &report.causes_text()],
+        )));
+    }
     let mut code = OK;
+    if report.sent > 0 && report.settled() == 0 && report.failed_requests > 0 {
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            tf(S::CliBenchAllFailed, &[&report.causes_text()])
+        );
+        code = NOT_MATCHED;
+    }
     if let Some(max) = args.max_p99
         && report.percentile(0.99) > max
     {
