@@ -480,9 +480,14 @@ strings! {
     WebSocket => "WebSocket", "WebSocket";
     RelayNotOpen => "The relay is not running: click Start", "转发未运行：请点击启动";
     RelayPickTarget => "Pick the client or its upstream in the list: a relay sends into one direction", "请在列表中选择客户端或其上游：转发只向一个方向发送";
-    EvRelayPair => "{} ⇄ upstream {} (#{})", "{} ⇄ 上游 {}（#{}）";
-    EvRelayEnded => "{} ⇄ upstream ended: {} B up, {} B down", "{} ⇄ 上游已结束：上行 {} B，下行 {} B";
-    EvRelayCut => "Cut {} ⇄ upstream after {} B up and {} B down", "已切断 {} ⇄ 上游，上行 {} B，下行 {} B";
+    EvRelayPair => "pair {}: {} ⇄ upstream {}", "第 {} 对：{} ⇄ 上游 {}";
+    EvRelayEnded => "pair {}: {} ⇄ upstream ended: {} B up, {} B down", "第 {} 对：{} ⇄ 上游已结束：上行 {} B，下行 {} B";
+    EvRelayCut => "Cut pair {} ({} ⇄ upstream) after {} B up and {} B down", "已切断第 {} 对（{} ⇄ 上游），上行 {} B，下行 {} B";
+    EvRelayDroppedUp => "Dropped by the simulator, client → upstream (the drop share): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，按丢包比例）：{} B “{}”；此方向共丢弃 {} 个";
+    EvRelayDroppedUpFull => "Dropped by the simulator, client → upstream (its lane was full): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，链路队列已满）：{} B “{}”；此方向共丢弃 {} 个";
+    EvRelayDroppedDown => "Dropped by the simulator, upstream → client (the drop share): {} B “{}”; {} dropped this way", "模拟器丢弃（上游 → 客户端，按丢包比例）：{} B “{}”；此方向共丢弃 {} 个";
+    EvRelayDroppedDownFull => "Dropped by the simulator, upstream → client (its lane was full): {} B “{}”; {} dropped this way", "模拟器丢弃（上游 → 客户端，链路队列已满）：{} B “{}”；此方向共丢弃 {} 个";
+    RelayDropCounts => "Dropped by the simulator: {} client → upstream, {} upstream → client", "模拟器丢弃：客户端 → 上游 {} 个，上游 → 客户端 {} 个";
     TipWebSocket => "Speak WebSocket on every connection (with TLS: wss://): each message is one record, whatever the framing", "每个连接都使用 WebSocket（加 TLS 即 wss://）：每条消息一条记录，不受分帧设置影响";
     WsPath => "Path", "路径";
     TipWsPath => "The path asked for in the upgrade (/ws?token=…)", "升级请求中的路径（/ws?token=…）";

@@ -14,7 +14,7 @@ use super::auto::{FileSend, Stage, Wire};
 use super::handle::SharedVars;
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
-use super::relay::{Lane, Pair, Relay, Release};
+use super::relay::{Lane, Pair, Pushed, Relay, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
@@ -659,7 +659,10 @@ impl Io {
             Target::Conn(id) => Some(id),
             _ => None,
         };
+        let number = relay.next_pair;
+        relay.next_pair += 1;
         relay.pairs.push(Pair {
+            number,
             client,
             upstream,
             client_addr,
@@ -674,6 +677,7 @@ impl Io {
         });
         let index = relay.pairs.len() - 1;
         self.out.emit(Event::RelayPair {
+            pair: number,
             client: client_conn,
             client_addr,
             upstream,
@@ -758,15 +762,29 @@ impl Io {
             };
             let ordered = !relay.config.udp;
             let mut random = relay.random;
+            let mut dropped = None;
             if let Some(pair) = relay.pairs.get_mut(index) {
                 let lane = if from_upstream {
                     &mut pair.down
                 } else {
                     &mut pair.up
                 };
-                let _ = lane.push(now, message.bytes.clone(), ordered, &mut random);
+                match lane.push(now, message.bytes.clone(), ordered, &mut random) {
+                    Pushed::Queued => {}
+                    how => dropped = Some((pair.client_addr, how == Pushed::Overflow)),
+                }
             }
             relay.random = random;
+            // A datagram the simulator threw away is said, right after the batch it came in.
+            if let Some((client_addr, full)) = dropped {
+                self.out.emit(Event::RelayDropped {
+                    client_addr,
+                    to_upstream: !from_upstream,
+                    len: message.bytes.len(),
+                    head: message.bytes.get(..16).unwrap_or(&message.bytes).to_vec(),
+                    full,
+                });
+            }
         }
         self.release_relayed();
     }
@@ -935,6 +953,7 @@ impl Io {
         }
         let pair = relay.pairs.remove(index);
         self.out.emit(Event::RelayCut {
+            pair: pair.number,
             client_addr: pair.client_addr,
             forwarded: (pair.up.forwarded, pair.down.forwarded),
             cut,

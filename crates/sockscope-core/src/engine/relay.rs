@@ -476,6 +476,8 @@ fn next(state: &mut u64) -> u64 {
 /// A client and its upstream.
 #[derive(Debug)]
 pub(crate) struct Pair {
+    /// Its number in the session (1, 2, 3 … as clients came).
+    pub number: u64,
     /// The client: a TCP connection, or a UDP address (sent to from the local socket).
     pub client: Target,
     /// The upstream connection (TCP) or socket (UDP).
@@ -506,6 +508,8 @@ pub(crate) struct Relay {
     pub config: RelayConfig,
     pub pairs: Vec<Pair>,
     pub random: u64,
+    /// The number the next pair gets.
+    pub next_pair: u64,
 }
 
 impl Relay {
@@ -518,6 +522,7 @@ impl Relay {
             config,
             pairs: Vec::new(),
             random: seed,
+            next_pair: 1,
         }
     }
 

@@ -455,6 +455,8 @@ pub enum Event {
     },
     /// Relay: a client and the upstream connection (or socket) made for it.
     RelayPair {
+        /// The pair's number in the session: 1, 2, 3 … in the order clients came.
+        pair: u64,
         /// The client: a TCP connection, or `None` for a UDP client.
         client: Option<ConnId>,
         /// The client's address.
@@ -466,12 +468,27 @@ pub enum Event {
     },
     /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
     RelayCut {
+        /// The pair's number.
+        pair: u64,
         /// The client's address.
         client_addr: SocketAddr,
         /// Bytes that went client → upstream and upstream → client.
         forwarded: (u64, u64),
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
+    },
+    /// Relay: the simulator threw a datagram away — its drop share, or its lane was full.
+    RelayDropped {
+        /// The pair's client.
+        client_addr: SocketAddr,
+        /// Client → upstream (else upstream → client).
+        to_upstream: bool,
+        /// The datagram's length.
+        len: usize,
+        /// Its first bytes, to tell which it was.
+        head: Vec<u8>,
+        /// The lane was full (else the drop share took it).
+        full: bool,
     },
     /// A TLS handshake finished; `Connected` follows.
     Secured {

@@ -12,7 +12,7 @@ use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
 
-use crate::util::{bound, config, wait_capture};
+use crate::util::{bound, config, wait_capture, wait_logged};
 
 fn relay(
     upstream: SocketAddr,
@@ -330,6 +330,47 @@ fn udp_clients_each_get_their_own_upstream_socket_and_drops_are_near_the_share()
     );
     assert_eq!(a_back + b_back, reached, "the way back drops nothing");
     assert_eq!(session.capture().relay_upstreams.len(), 2);
+    // Each datagram the simulator dropped is said and counted, per direction.
+    let dropped = u64::from(1000 - reached);
+    wait_capture(&session, "the drops counted", |c| {
+        c.counters.relay_dropped == [dropped, 0]
+    });
+    let capture = session.capture();
+    let notes = capture
+        .log
+        .iter()
+        .filter(|r| {
+            r.text()
+                .starts_with("Dropped by the simulator, client → upstream")
+        })
+        .count();
+    assert_eq!(notes as u64, dropped, "one marked row per dropped datagram");
+}
+
+#[test]
+fn pairs_are_numbered_in_the_order_they_came() {
+    let (echo, _socat) = echo_server();
+    let (session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    // The ids of connections run #1, #2 (client, upstream), #3, #4 …: the pairs run 1, 2, 3.
+    let mut clients = Vec::new();
+    for n in 1..=3 {
+        let mut stream = client(addr);
+        stream.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        stream.read_exact(&mut back).unwrap();
+        clients.push(stream);
+        wait_logged(&session, &format!("pair {n}: 127.0.0.1:"));
+    }
+    drop(clients);
+    wait_logged(&session, "pair 3: 127.0.0.1:");
+    assert!(
+        !session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().contains("(#")),
+        "no connection ids as pair numbers"
+    );
 }
 
 /// A client that writes `total` bytes (a pattern) as fast as the relay takes them, on its own

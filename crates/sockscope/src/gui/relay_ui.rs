@@ -3,7 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
-use super::i18n::{S, t};
+use super::i18n::{S, t, tf};
 use super::state::{TabUi, UiAction};
 use crate::engine::{Impairment, Knob};
 
@@ -111,6 +111,12 @@ pub fn relay_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiActi
                     lane_ui(right, "relay-down", &mut tab.form.relay_down, udp);
                 }
             });
+            if udp {
+                // Datagrams the simulator threw away, each also a red row in the log.
+                let [up, down] = tab.capture.counters.relay_dropped;
+                let said = ui.label(tf(S::RelayDropCounts, &[&up, &down]));
+                super::testhook::tag(ui, &said, "relay.drops");
+            }
             if open && (tab.form.relay_up, tab.form.relay_down) != before {
                 actions.push(UiAction::SetImpairments);
             }
