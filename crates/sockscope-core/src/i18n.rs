@@ -487,6 +487,7 @@ strings! {
     EvRelayDroppedUpFull => "Dropped by the simulator, client → upstream (its lane was full): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，链路队列已满）：{} B “{}”；此方向共丢弃 {} 个";
     EvRelayDroppedDown => "Dropped by the simulator, upstream → client (the drop share): {} B “{}”; {} dropped this way", "模拟器丢弃（上游 → 客户端，按丢包比例）：{} B “{}”；此方向共丢弃 {} 个";
     EvRelayDroppedDownFull => "Dropped by the simulator, upstream → client (its lane was full): {} B “{}”; {} dropped this way", "模拟器丢弃（上游 → 客户端，链路队列已满）：{} B “{}”；此方向共丢弃 {} 个";
+    RelayFieldError => "{} · {}: {}", "{} · {}：{}";
     RelayDropCounts => "Dropped by the simulator: {} client → upstream, {} upstream → client", "模拟器丢弃：客户端 → 上游 {} 个，上游 → 客户端 {} 个";
     TipWebSocket => "Speak WebSocket on every connection (with TLS: wss://): each message is one record, whatever the framing", "每个连接都使用 WebSocket（加 TLS 即 wss://）：每条消息一条记录，不受分帧设置影响";
     WsPath => "Path", "路径";

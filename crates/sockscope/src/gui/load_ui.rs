@@ -260,6 +260,11 @@ pub enum LoadAsk {
     Save(bool),
 }
 
+/// The colours of sent (a filled area) and received (a line over it): apart from each other
+/// and from failed, which is the error colour.
+const SENT: egui::Color32 = egui::Color32::from_rgb(90, 140, 230);
+const RECEIVED: egui::Color32 = egui::Color32::from_rgb(80, 200, 120);
+
 /// `1 µs`, `10 ms`, `1 s`: a latency in microseconds as it reads best.
 fn latency_text(us: f64) -> String {
     if us >= 1e6 {
@@ -284,7 +289,7 @@ fn log_marks(input: GridInput) -> Vec<GridMark> {
     let mut marks = Vec::new();
     let fine = high - low < 4.0;
     let mut decade = low.floor();
-    while decade <= high.ceil() && marks.len() < 200 {
+    while decade <= high && marks.len() < 200 {
         marks.push(GridMark {
             value: decade,
             step_size: 1.0,
@@ -299,6 +304,8 @@ fn log_marks(input: GridInput) -> Vec<GridMark> {
         }
         decade += 1.0;
     }
+    // Only marks inside the plot: one outside is drawn outside it.
+    marks.retain(|m| (low..=high).contains(&m.value));
     marks
 }
 
@@ -333,11 +340,16 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .show(left, |plot| {
                     plot.line(
                         Line::new(t(S::LoadSent), PlotPoints::from(sent))
+                            .color(SENT)
                             .width(3.0)
                             .fill(0.0)
                             .fill_alpha(0.25),
                     );
-                    plot.line(Line::new(t(S::LoadReceived), PlotPoints::from(received)).width(1.5));
+                    plot.line(
+                        Line::new(t(S::LoadReceived), PlotPoints::from(received))
+                            .color(RECEIVED)
+                            .width(1.5),
+                    );
                     plot.line(
                         Line::new(t(S::LoadFailed), PlotPoints::from(failed))
                             .width(1.5)
@@ -351,7 +363,12 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .allow_scroll(false)
                 .y_grid_spacer(log_marks)
                 .y_axis_formatter(|mark, _| {
-                    if (mark.value - mark.value.round()).abs() < 1e-9 {
+                    // 1, 2 and 5 of each decade are labelled; the other lines are not.
+                    let leading = 10f64.powf(mark.value - mark.value.floor());
+                    if [1.0, 2.0, 5.0, 10.0]
+                        .iter()
+                        .any(|k| (leading - k).abs() < 1e-6)
+                    {
                         latency_text(10f64.powf(mark.value).round())
                     } else {
                         String::new()

@@ -17,19 +17,20 @@ struct Field {
 }
 
 /// One knob as a text field read by the core (`64KiB/s`, `1s`, `4KiB`, as the CLI reads
-/// them); a text it cannot read is said under the field and changes nothing.
-fn knob_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, knob: Knob) {
-    let (label, tip) = match knob {
-        Knob::Latency => (S::RelayLatency, S::TipRelayLatency),
-        Knob::Jitter => (S::RelayJitter, S::TipRelayJitter),
-        Knob::Drop => (S::RelayDrop, S::TipRelayDrop),
-        Knob::Rate => (S::RelayRate, S::TipRelayRate),
-        Knob::Cut => (S::RelayCutAfter, S::TipRelayCut),
+/// them); a text it cannot read marks the field, changes nothing, and its sentence is
+/// returned (said under the two columns, where a whole sentence fits).
+fn knob_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, knob: Knob) -> Option<String> {
+    let tip = match knob {
+        Knob::Latency => S::TipRelayLatency,
+        Knob::Jitter => S::TipRelayJitter,
+        Knob::Drop => S::TipRelayDrop,
+        Knob::Rate => S::TipRelayRate,
+        Knob::Cut => S::TipRelayCut,
     };
     let id = ui.scope_id().with((salt, knob));
     let value = imp.text(knob);
     let mut field = ui.data_mut(|d| d.get_temp::<Field>(id)).unwrap_or_default();
-    let label = ui.label(t(label));
+    let label = ui.label(t(label_of(knob)));
     let edit = egui::TextEdit::singleline(&mut field.text)
         .desired_width(90.0)
         .hint_text(t(S::ImpNone));
@@ -55,25 +56,44 @@ fn knob_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, knob: Knob) {
             Err(why) => field.error = Some(why),
         }
     }
-    ui.end_row();
-    if let Some(error) = &field.error {
-        ui.label("");
-        let said = ui.add(
-            egui::Label::new(
-                RichText::new(error)
-                    .color(ui.visuals().error_fg_color)
-                    .small(),
-            )
-            .wrap(),
-        );
-        super::testhook::tag(ui, &said, &format!("{salt}.{}.error", knob.key()));
-        ui.end_row();
+    if field.error.is_some() {
+        let stroke = egui::Stroke::new(1.5, ui.visuals().error_fg_color);
+        ui.painter()
+            .rect_stroke(response.rect, 2.0, stroke, egui::StrokeKind::Outside);
     }
+    ui.end_row();
+    let error = field.error.as_ref().map(|why| {
+        tf(
+            S::RelayFieldError,
+            &[&t(direction(salt)), &t(label_of(knob)), why],
+        )
+    });
     ui.data_mut(|d| d.insert_temp(id, field));
+    error
 }
 
+/// The direction a lane's salt names.
+fn direction(salt: &str) -> S {
+    if salt == UP { S::RelayUp } else { S::RelayDown }
+}
+
+/// A knob's label.
+fn label_of(knob: Knob) -> S {
+    match knob {
+        Knob::Latency => S::RelayLatency,
+        Knob::Jitter => S::RelayJitter,
+        Knob::Drop => S::RelayDrop,
+        Knob::Rate => S::RelayRate,
+        Knob::Cut => S::RelayCutAfter,
+    }
+}
+
+const UP: &str = "relay-up";
+const DOWN: &str = "relay-down";
+
 /// One direction's impairments, in a grid column.
-fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) {
+fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) -> Vec<String> {
+    let mut errors = Vec::new();
     egui::Grid::new(salt)
         .num_columns(2)
         .spacing([6.0, 2.0])
@@ -81,10 +101,11 @@ fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) {
             for knob in Knob::ALL {
                 // A TCP stream cannot lose bytes: drops are for UDP only.
                 if knob != Knob::Drop || udp {
-                    knob_ui(ui, salt, imp, knob);
+                    errors.extend(knob_ui(ui, salt, imp, knob));
                 }
             }
         });
+    errors
 }
 
 /// The Relay group.
@@ -103,14 +124,23 @@ pub fn relay_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiActi
             });
             let before = (tab.form.relay_up, tab.form.relay_down);
             let udp = tab.form.relay_udp;
+            let mut errors = Vec::new();
             ui.columns(2, |columns| {
                 if let [left, right] = columns {
                     left.label(RichText::new(t(S::RelayUp)).strong());
-                    lane_ui(left, "relay-up", &mut tab.form.relay_up, udp);
+                    errors.extend(lane_ui(left, UP, &mut tab.form.relay_up, udp));
                     right.label(RichText::new(t(S::RelayDown)).strong());
-                    lane_ui(right, "relay-down", &mut tab.form.relay_down, udp);
+                    errors.extend(lane_ui(right, DOWN, &mut tab.form.relay_down, udp));
                 }
             });
+            // What a field could not read, under both columns: the field keeps its last value.
+            for (n, error) in errors.iter().enumerate() {
+                let said = ui.add(
+                    egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
+                        .wrap(),
+                );
+                super::testhook::tag(ui, &said, &format!("relay.error.{n}"));
+            }
             if udp {
                 // Datagrams the simulator threw away, each also a red row in the log.
                 let [up, down] = tab.capture.counters.relay_dropped;
