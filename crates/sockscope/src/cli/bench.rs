@@ -24,6 +24,9 @@ pub enum BenchMode {
 
 /// `sockscope bench`.
 #[derive(Debug, Args)]
+#[command(mut_arg("send_file", |a| a.help(
+    "The request: this file's bytes, whole, as each request (at most 64 MiB)"
+)))]
 pub struct BenchArgs {
     /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
     pub target: String,
