@@ -13,6 +13,10 @@ use super::args::{View, parse_bind, parse_duration};
 use super::print::Printer;
 use super::{Failure, Io, OK, bad, open, resolve, wait_open};
 
+/// The log's cap with --quiet: the events it prints are small, and the relayed bytes need not
+/// be kept (memory then stays flat however long the relay runs).
+const QUIET_LOG_CAP: usize = 4 << 20;
+
 /// Text formatted while the log is locked, at most, before it is let go and the text written:
 /// the session folds what arrives in between, whatever stdout's speed.
 const PRINT_CHUNK: usize = 256 << 10;
@@ -77,6 +81,10 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         }),
     };
     let session = open(config, args.view.encoding);
+    if args.quiet {
+        // What is relayed is not printed: the log keeps little of it (the events stay in it).
+        session.capture().log.set_cap(QUIET_LOG_CAP);
+    }
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
     printer.relay_upstream = Some(upstream);
     printer.events_only = args.quiet;
