@@ -296,9 +296,10 @@ fn log_marks(input: GridInput) -> Vec<GridMark> {
         });
         if fine {
             for k in 2..=9 {
+                // 2 and 5 are labelled: a wider step makes egui_plot keep their labels.
                 marks.push(GridMark {
                     value: decade + f64::from(k).log10(),
-                    step_size: 0.1,
+                    step_size: if k == 2 || k == 5 { 0.3 } else { 0.1 },
                 });
             }
         }
