@@ -67,6 +67,8 @@ pub struct Spec {
     pub vary: Option<crate::rules::template::Template>,
     /// Ping-pong: the reply must meet this (else any bytes are the reply).
     pub expect: Option<Matcher>,
+    /// The reply condition as the user gave it (for the report's settings).
+    pub expect_text: String,
     /// How long a reply may take.
     pub timeout: Duration,
     /// Text encoding for text conditions.
@@ -88,10 +90,58 @@ impl Default for Spec {
             payload: b"ping".to_vec(),
             vary: None,
             expect: None,
+            expect_text: String::new(),
             timeout: Duration::from_secs(1),
             encoding: crate::codec::TextEncoding::UTF_8,
         }
     }
+}
+
+/// Reads a load target as typed — `HOST:PORT`, `tcp://HOST:PORT` or `udp://HOST:PORT`, names
+/// looked up — for the window and the CLI alike; true for UDP. The sentence says what is
+/// wrong (a missing port, a bad address, a name with no address) in the current language.
+pub fn target_from_text(text: &str) -> Result<(SocketAddr, bool), String> {
+    use crate::engine::{parse_ip, parse_port};
+    use crate::i18n::{S, t, tf};
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(t(S::ErrTargetEmpty).to_owned());
+    }
+    let (udp, rest) = match text.split_once("://") {
+        None => (false, text),
+        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+            "udp" => (true, rest),
+            "tcp" => (false, rest),
+            _ => return Err(tf(S::CliBadScheme, &[&text])),
+        },
+    };
+    let rest = rest.trim_end_matches('/');
+    if let Ok(addr) = rest.parse::<SocketAddr>() {
+        return Ok((addr, udp));
+    }
+    let no_port = || tf(S::ErrTargetNoPort, &[&rest]);
+    // An address alone (`::1`, `10.0.0.5`, a name) has no port.
+    if parse_ip(rest).is_ok() {
+        return Err(no_port());
+    }
+    let Some((host, port)) = rest.rsplit_once(':') else {
+        return Err(no_port());
+    };
+    let port = parse_port(port).map_err(|e| e.to_string())?;
+    let host = host.trim();
+    if host.is_empty() {
+        return Err(tf(S::ErrTargetNoHost, &[&rest]));
+    }
+    // Something that looks like an address but is not one says what is wrong with it.
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') {
+        let ip = parse_ip(host).map_err(|e| e.to_string())?;
+        return Ok((SocketAddr::new(ip, port), udp));
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .ok()
+        .and_then(|mut found| found.next())
+        .map(|addr| (addr, udp))
+        .ok_or_else(|| tf(S::ErrTargetUnknownHost, &[&host]))
 }
 
 /// Runs the load until its duration or count is reached, or `stop` is set; `progress` (if
@@ -118,8 +168,8 @@ enum State {
     Retry(Instant),
     /// Ready for a request.
     Idle,
-    /// A request partly written: bytes of it left.
-    Writing(usize, Instant),
+    /// A request (or, in throughput mode, a batch of them) partly written, since then.
+    Writing(Instant),
     /// Waiting for a reply since then.
     Waiting(Instant),
 }
@@ -156,9 +206,20 @@ struct Conn {
     sock: Option<Sock>,
     state: State,
     reply: Vec<u8>,
-    /// The request being sent or answered, when requests vary (else the spec's payload).
-    request: Option<Vec<u8>>,
+    /// What is being written or answered: one request, or in throughput mode a batch of them
+    /// (one write for many small requests). Kept until the reply, which echo compares with it.
+    out: Vec<u8>,
+    /// Bytes of `out` written.
+    written: usize,
+    /// Requests in `out`.
+    batch: u64,
 }
+
+/// Throughput mode: requests are written in batches of about this many bytes.
+const BATCH_BYTES: usize = 64 << 10;
+/// Bytes one connection may write in one round before the others (and the clock, Stop and
+/// the live counts) get their turn: a socket that never blocks must not keep the loop.
+const ROUND_BYTES: usize = 256 << 10;
 
 /// The TCP (and UDP ping-pong) generator: every connection on one mio poll.
 struct Tcp<'a> {
@@ -214,7 +275,9 @@ impl<'a> Tcp<'a> {
                 sock: None,
                 state: State::Retry(now),
                 reply: Vec::new(),
-                request: None,
+                out: Vec::new(),
+                written: 0,
+                batch: 0,
             });
             load.open(i, now);
         }
@@ -248,6 +311,8 @@ impl<'a> Tcp<'a> {
                 {
                     Ok(()) => {
                         conn.state = if self.udp {
+                            // A UDP socket is ready at once: it counts as made.
+                            self.report.connects += 1;
                             State::Idle
                         } else {
                             State::Connecting
@@ -265,6 +330,33 @@ impl<'a> Tcp<'a> {
                 conn.state = State::Retry(now + RETRY);
             }
         }
+    }
+
+    /// Requests of connection `i` sent and not settled: the one awaiting its reply, or those
+    /// of a batch not written whole.
+    fn in_flight_of(&self, i: usize) -> u64 {
+        let Some(conn) = self.conns.get(i) else {
+            return 0;
+        };
+        match conn.state {
+            State::Waiting(_) => conn.batch.max(1),
+            State::Writing(_) => {
+                let per = (conn.out.len() / usize::try_from(conn.batch.max(1)).unwrap_or(1)).max(1);
+                conn.batch
+                    .saturating_sub(u64::try_from(conn.written / per).unwrap_or(u64::MAX))
+            }
+            _ => 0,
+        }
+    }
+
+    /// Connection `i` ended with `cause`: the requests it had in flight failed with it (or,
+    /// with none, the connection did); a new one is made at `at`.
+    fn lose(&mut self, i: usize, cause: Cause, now: Instant, at: Instant) {
+        match self.in_flight_of(i) {
+            0 => self.report.fail(cause, now),
+            lost => self.report.fail_requests(cause, now, lost),
+        }
+        self.reopen(i, now, at);
     }
 
     /// Drops connection `i` and schedules a new one.
@@ -288,15 +380,25 @@ impl<'a> Tcp<'a> {
                         || !self
                             .conns
                             .iter()
-                            .any(|c| matches!(c.state, State::Waiting(_) | State::Writing(..))))
+                            .any(|c| matches!(c.state, State::Waiting(_) | State::Writing(_))))
             })
     }
 
-    fn may_send(&mut self, now: Instant) -> bool {
-        if self.spec.count.is_some_and(|n| self.report.sent >= n) {
-            return false;
+    /// Takes up to `want` requests that the count and the rate limit allow now.
+    fn take(&mut self, now: Instant, want: u64) -> u64 {
+        let left = self
+            .spec
+            .count
+            .map_or(want, |n| n.saturating_sub(self.report.sent).min(want));
+        if left == 0 {
+            return 0;
         }
-        self.limiter.take(now)
+        self.limiter.take_up_to(now, left)
+    }
+
+    /// True while a request may go as soon as a connection is ready for it.
+    fn more_to_send(&self) -> bool {
+        self.spec.count.is_none_or(|n| self.report.sent < n)
     }
 
     fn run(&mut self, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -> Report {
@@ -337,12 +439,8 @@ impl<'a> Tcp<'a> {
         }
         let now = Instant::now();
         for i in 0..self.conns.len() {
-            if let Some(conn) = self.conns.get(i)
-                && let State::Waiting(_) = conn.state
-            {
-                // Still waiting at the end: not a failure of the target, just not counted.
-                self.report.unanswered += 1;
-            }
+            // In flight at the end: not a failure of the target; said, so the counts add up.
+            self.report.unanswered += self.in_flight_of(i);
             self.reopen(i, now, now);
         }
         self.report.finish(now);
@@ -356,7 +454,9 @@ impl<'a> Tcp<'a> {
     fn next_wake(&self, now: Instant) -> Duration {
         let mut wake = Duration::from_millis(10);
         let idle = self.conns.iter().any(|c| matches!(c.state, State::Idle));
-        if idle && let Some(slot) = self.limiter.next_slot(now) {
+        if idle && self.more_to_send() {
+            // A connection that can write: at its next slot, or (no limit) at once.
+            let slot = self.limiter.next_slot(now).unwrap_or(now);
             wake = wake.min(slot.saturating_duration_since(now));
         }
         for conn in &self.conns {
@@ -387,9 +487,9 @@ impl<'a> Tcp<'a> {
                 }
                 self.send(i, now);
             }
-            State::Writing(left, since) => {
+            State::Writing(since) => {
                 if writable {
-                    self.write_rest(i, left, since, now);
+                    self.write_out(i, since, now);
                 }
                 if readable {
                     self.drain(i, now);
@@ -399,10 +499,17 @@ impl<'a> Tcp<'a> {
                 if readable {
                     self.drain(i, now);
                 }
-                if matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)))
+                if let Some(conn) = self.conns.get(i)
+                    && matches!(conn.state, State::Waiting(_))
                     && now.duration_since(since) >= self.spec.timeout
                 {
-                    self.report.fail(Cause::Timeout, now);
+                    // Bytes came, but never what the condition asks for: a wrong reply.
+                    let cause = if conn.reply.is_empty() {
+                        Cause::Timeout
+                    } else {
+                        Cause::Mismatch
+                    };
+                    self.report.fail_requests(cause, now, 1);
                     // A late reply would be taken for the next one's: start afresh.
                     self.reopen(i, now, now);
                 }
@@ -442,65 +549,82 @@ impl<'a> Tcp<'a> {
         }
     }
 
+    /// Sends what the limit allows on connection `i`: one request (then waits for its reply),
+    /// or in throughput mode batches of requests until the socket is full or the round's
+    /// share is written.
     fn send(&mut self, i: usize, now: Instant) {
+        let throughput = self.spec.mode == Mode::Throughput;
+        let per_batch = if throughput {
+            (BATCH_BYTES / self.spec.payload.len().max(1)).max(1) as u64
+        } else {
+            1
+        };
+        let mut budget = ROUND_BYTES;
         loop {
             if !matches!(self.conns.get(i).map(|c| &c.state), Some(State::Idle)) {
                 return;
             }
-            if !self.may_send(now) {
+            let n = self.take(now, per_batch);
+            if n == 0 {
                 return;
             }
-            let len = match &self.spec.vary {
-                None => self.spec.payload.len(),
-                Some(template) => {
-                    let request = render(template, self.report.sent + 1, &mut self.rng);
-                    let len = request.len();
-                    if let Some(conn) = self.conns.get_mut(i) {
-                        conn.request = Some(request);
-                    }
-                    len
-                }
+            let first = self.report.sent + 1;
+            let Tcp {
+                conns, spec, rng, ..
+            } = self;
+            let Some(conn) = conns.get_mut(i) else {
+                return;
             };
-            self.report.sent += 1;
+            conn.out.clear();
+            conn.written = 0;
+            conn.batch = n;
+            for k in 0..n {
+                match &spec.vary {
+                    None => conn.out.extend_from_slice(&spec.payload),
+                    Some(template) => conn.out.extend(render(template, first + k, rng)),
+                }
+            }
+            let len = conn.out.len();
+            self.report.sent += n;
             self.report.bytes_sent += len as u64;
-            self.report.second_sent(now);
+            self.report.seconds_sent(now, n);
             // The clock at the write itself: with many connections a poll round's start is
             // long gone by the time the last one writes.
             let at = Instant::now();
-            self.write_rest(i, len, at, at);
-            if self.spec.mode != Mode::Throughput {
+            self.write_out(i, at, at);
+            budget = budget.saturating_sub(len.max(1));
+            if !throughput || budget == 0 {
                 return;
             }
         }
     }
 
-    /// Writes the last `left` bytes of the request begun at `since`.
-    fn write_rest(&mut self, i: usize, mut left: usize, since: Instant, now: Instant) {
+    /// Writes what is left of connection `i`'s request(s), begun at `since`.
+    fn write_out(&mut self, i: usize, since: Instant, now: Instant) {
         let Some(conn) = self.conns.get_mut(i) else {
             return;
         };
         let Conn {
             sock: Some(sock),
-            request,
+            out,
+            written,
             ..
         } = conn
         else {
             return;
         };
-        let payload = request.as_deref().unwrap_or(&self.spec.payload);
-        while left > 0 {
-            let from = payload.len() - left;
-            match sock.write(payload.get(from..).unwrap_or_default()) {
+        while *written < out.len() {
+            match sock.write(out.get(*written..).unwrap_or_default()) {
                 Ok(0) => break,
-                Ok(n) => left -= n.min(left),
+                Ok(n) => *written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    conn.state = State::Writing(left, since);
+                    conn.state = State::Writing(since);
                     return;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.report.fail(Cause::of(&e), now);
-                    self.reopen(i, now, now + RETRY);
+                    conn.state = State::Writing(since);
+                    self.lose(i, Cause::of(&e), now, now + RETRY);
                     return;
                 }
             }
@@ -522,13 +646,13 @@ impl<'a> Tcp<'a> {
             };
             match sock.read(&mut self.buf) {
                 Ok(0) => {
-                    // The server closed: in the middle of a wait it is a failure.
-                    let waiting =
-                        matches!(self.conns.get(i).map(|c| &c.state), Some(State::Waiting(_)));
-                    if waiting || !self.spec.per_request {
-                        self.report.fail(Cause::Closed, now);
+                    // The server closed: what was in flight failed; an idle long-lived
+                    // connection closed is a failure of the connection.
+                    if self.in_flight_of(i) > 0 || !self.spec.per_request {
+                        self.lose(i, Cause::Closed, now, now + RETRY);
+                    } else {
+                        self.reopen(i, now, now + RETRY);
                     }
-                    self.reopen(i, now, now + RETRY);
                     return;
                 }
                 Ok(n) => {
@@ -548,8 +672,7 @@ impl<'a> Tcp<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.report.fail(Cause::of(&e), now);
-                    self.reopen(i, now, now + RETRY);
+                    self.lose(i, Cause::of(&e), now, now + RETRY);
                     return;
                 }
             }
@@ -570,7 +693,7 @@ impl<'a> Tcp<'a> {
         conn.reply.extend_from_slice(read);
         let outcome = match spec.mode {
             Mode::Echo => {
-                let want = conn.request.as_deref().unwrap_or(&spec.payload);
+                let want = conn.out.as_slice();
                 if conn.reply.len() < want.len() {
                     if want.starts_with(&conn.reply) {
                         return;
@@ -618,7 +741,7 @@ impl<'a> Tcp<'a> {
                 }
             }
             Some(cause) => {
-                self.report.fail(cause, now);
+                self.report.fail_requests(cause, now, 1);
                 self.reopen(i, now, now);
             }
         }

@@ -87,8 +87,100 @@ pub struct Second {
     pub failed: u64,
     /// Median latency of its replies, in microseconds.
     pub p50_us: f64,
+    /// 95th percentile, in microseconds.
+    pub p95_us: f64,
     /// 99th percentile, in microseconds.
     pub p99_us: f64,
+}
+
+/// What a run was asked to do, kept with its report (saved reports say how they were made).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    /// The target.
+    pub target: String,
+    /// UDP (else TCP).
+    pub udp: bool,
+    /// `throughput`, `ping-pong` or `echo`.
+    pub mode: &'static str,
+    /// Connections (UDP sockets) at once.
+    pub connections: usize,
+    /// A new connection per request.
+    pub per_request: bool,
+    /// Requests per second after the ramp; `None`: as fast as possible.
+    pub rate: Option<f64>,
+    /// The ramp.
+    pub ramp: Duration,
+    /// The duration asked for.
+    pub duration: Option<Duration>,
+    /// The count asked for.
+    pub count: Option<u64>,
+    /// The request's length.
+    pub request_len: usize,
+    /// The request (its first 256 bytes), with escapes.
+    pub request: String,
+    /// How long a reply may take.
+    pub timeout: Duration,
+    /// The reply condition as given (empty: none).
+    pub expect: String,
+}
+
+impl Settings {
+    /// What `spec` asks for.
+    pub fn of(spec: &super::Spec) -> Self {
+        let head = spec.payload.get(..256).unwrap_or(&spec.payload);
+        let mut request = crate::codec::escape::format(head);
+        if head.len() < spec.payload.len() {
+            request.push('…');
+        }
+        Self {
+            target: if spec.udp {
+                format!("udp://{}", spec.target)
+            } else {
+                spec.target.to_string()
+            },
+            udp: spec.udp,
+            mode: match spec.mode {
+                super::Mode::Throughput => "throughput",
+                super::Mode::PingPong => "ping-pong",
+                super::Mode::Echo => "echo",
+            },
+            connections: spec.connections,
+            per_request: spec.per_request,
+            rate: spec.rate,
+            ramp: spec.ramp,
+            duration: spec.duration,
+            count: spec.count,
+            request_len: spec.payload.len(),
+            request,
+            timeout: spec.timeout,
+            expect: spec.expect_text.replace('\n', "\\n"),
+        }
+    }
+
+    /// Each setting as a name and its value, in a fixed order (CSV lines, JSON fields).
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let secs = |d: Duration| format!("{}", d.as_secs_f64());
+        vec![
+            ("target", self.target.clone()),
+            ("mode", self.mode.to_owned()),
+            ("connections", self.connections.to_string()),
+            ("per_request", self.per_request.to_string()),
+            (
+                "rate_per_s",
+                self.rate.map_or_else(String::new, |r| r.to_string()),
+            ),
+            ("ramp_s", secs(self.ramp)),
+            ("duration_s", self.duration.map_or_else(String::new, secs)),
+            (
+                "count",
+                self.count.map_or_else(String::new, |n| n.to_string()),
+            ),
+            ("request_len", self.request_len.to_string()),
+            ("request", self.request.clone()),
+            ("timeout_s", secs(self.timeout)),
+            ("expect", self.expect.clone()),
+        ]
+    }
 }
 
 /// What a running generator shows (the window reads it once a frame).
@@ -100,6 +192,8 @@ pub struct Progress {
     pub received: u64,
     /// Failures.
     pub failed: u64,
+    /// Requests sent and not yet answered (or written).
+    pub in_flight: u64,
     /// Time since the start.
     pub elapsed: Duration,
     /// Median and 99th percentile so far, in microseconds.
@@ -121,16 +215,22 @@ pub struct Report {
     pub sent: u64,
     /// Replies received (throughput mode: reads counted).
     pub received: u64,
-    /// Failures by cause.
+    /// Failures by cause: of requests, and of connections (a connect refused, a server that
+    /// closed an idle connection).
     pub failed: BTreeMap<Cause, u64>,
+    /// The failures of requests sent (the others are of connections).
+    pub failed_requests: u64,
     /// Bytes written.
     pub bytes_sent: u64,
     /// Bytes read.
     pub bytes_received: u64,
     /// Connections made.
     pub connects: u64,
-    /// Requests still waiting for a reply when the run ended (not failures).
+    /// Requests in flight when the run ended: sent and not answered yet, or (throughput) not
+    /// written whole. Not failures; `sent` = answered (or written) + failed requests + these.
     pub unanswered: u64,
+    /// What the run was asked to do.
+    pub settings: Settings,
     /// How long it ran.
     pub elapsed: Duration,
     /// Reply latency, nanoseconds.
@@ -166,10 +266,12 @@ impl Report {
             sent: 0,
             received: 0,
             failed: BTreeMap::new(),
+            failed_requests: 0,
             bytes_sent: 0,
             bytes_received: 0,
             connects: 0,
             unanswered: 0,
+            settings: Settings::of(spec),
             elapsed: Duration::ZERO,
             latency: histogram(),
             timeline: Vec::new(),
@@ -186,6 +288,7 @@ impl Report {
                 std::mem::replace(&mut self.second, (0, Second::default(), histogram()));
             second.at = at;
             second.p50_us = us(&h, 0.5);
+            second.p95_us = us(&h, 0.95);
             second.p99_us = us(&h, 0.99);
             self.timeline.push(second);
             self.second.0 = at + 1;
@@ -203,11 +306,21 @@ impl Report {
         self.second.1.sent += n;
     }
 
-    /// A request failed.
+    /// A connection failed (no request of it was lost).
     pub fn fail(&mut self, cause: Cause, now: Instant) {
+        self.fail_n(cause, now, 1);
+    }
+
+    /// `n` requests sent failed.
+    pub fn fail_requests(&mut self, cause: Cause, now: Instant, n: u64) {
+        self.failed_requests += n;
+        self.fail_n(cause, now, n);
+    }
+
+    fn fail_n(&mut self, cause: Cause, now: Instant, n: u64) {
         self.tick(now);
-        *self.failed.entry(cause).or_default() += 1;
-        self.second.1.failed += 1;
+        *self.failed.entry(cause).or_default() += n;
+        self.second.1.failed += n;
     }
 
     /// A reply came after `latency`.
@@ -229,6 +342,7 @@ impl Report {
         if second.sent + second.received + second.failed > 0 {
             second.at = at;
             second.p50_us = us(&h, 0.5);
+            second.p95_us = us(&h, 0.95);
             second.p99_us = us(&h, 0.99);
             self.timeline.push(second);
         }
@@ -242,15 +356,29 @@ impl Report {
         p.sent = self.sent;
         p.received = self.received;
         p.failed = self.failed_total();
+        p.in_flight = self
+            .sent
+            .saturating_sub(self.settled() + self.failed_requests);
         p.elapsed = now.saturating_duration_since(self.started);
         p.p50_us = us(&self.latency, 0.5);
         p.p99_us = us(&self.latency, 0.99);
         p.timeline.clone_from(&self.timeline);
     }
 
-    /// Failures of every cause.
+    /// Failures of every cause (of requests and of connections).
     pub fn failed_total(&self) -> u64 {
         self.failed.values().sum()
+    }
+
+    /// Requests that got what they waited for: answered (ping-pong, echo), or written whole
+    /// (throughput, which waits for nothing).
+    pub fn settled(&self) -> u64 {
+        if self.settings.mode == "throughput" {
+            self.sent
+                .saturating_sub(self.failed_requests + self.unanswered)
+        } else {
+            self.received
+        }
     }
 
     /// A latency percentile (`q` in 0..=1), or zero without replies.
@@ -277,7 +405,42 @@ impl Report {
         self.per_second(self.received)
     }
 
-    /// The summary, in the current language: one line per figure.
+    /// The failures by cause, ` (timed out 5, refused 2)`, or nothing without failures.
+    pub fn causes_text(&self) -> String {
+        let causes: Vec<String> = self
+            .failed
+            .iter()
+            .map(|(c, n)| format!("{} {n}", c.name()))
+            .collect();
+        if causes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", causes.join(", "))
+        }
+    }
+
+    /// `sent 100 = 95 answered + 3 failed + 2 in flight (+ 1 connection failures)`.
+    fn adds_up_text(&self) -> String {
+        let settled = if self.settings.mode == "throughput" {
+            S::BenchSummaryAddsUpWritten
+        } else {
+            S::BenchSummaryAddsUp
+        };
+        let connects_failed = self.failed_total().saturating_sub(self.failed_requests);
+        tf(
+            settled,
+            &[
+                &self.sent,
+                &self.settled(),
+                &self.failed_requests,
+                &self.unanswered,
+                &connects_failed,
+            ],
+        )
+    }
+
+    /// The summary, in the current language: one line per figure. The requests add up:
+    /// sent = answered (throughput: written) + failed + in flight at the end.
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let mb = |b: u64| b as f64 / 1e6;
@@ -311,21 +474,16 @@ impl Report {
                 ]
             )
         );
-        let causes: Vec<String> = self
-            .failed
-            .iter()
-            .map(|(c, n)| format!("{} {n}", c.name()))
-            .collect();
-        let causes = if causes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", causes.join(", "))
-        };
         let _ = writeln!(
             out,
             "{}",
-            tf(S::BenchSummaryFailed, &[&self.failed_total(), &causes])
+            tf(
+                S::BenchSummaryFailed,
+                &[&self.failed_total(), &self.causes_text()]
+            )
         );
+        let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
+        let _ = writeln!(out, "{}", self.adds_up_text());
         if !self.latency.is_empty() {
             let f = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
             let _ = writeln!(
@@ -337,6 +495,7 @@ impl Report {
                         &format!("{:.1}", self.latency.min() as f64 / 1000.0),
                         &f(0.5),
                         &f(0.9),
+                        &f(0.95),
                         &f(0.99),
                         &f(0.999),
                         &format!("{:.1}", self.latency.max() as f64 / 1000.0),
@@ -344,11 +503,16 @@ impl Report {
                 )
             );
         }
+        let time = if self.settings.udp {
+            S::BenchSummaryTimeUdp
+        } else {
+            S::BenchSummaryTime
+        };
         let _ = write!(
             out,
             "{}",
             tf(
-                S::BenchSummaryTime,
+                time,
                 &[
                     &format!("{:.2}", self.elapsed.as_secs_f64()),
                     &self.connects
@@ -358,14 +522,34 @@ impl Report {
         out
     }
 
-    /// The timeline as CSV: one row per second.
+    /// The settings and the totals as `# name=value` lines, then the timeline: one row per
+    /// second (spreadsheets and `pandas.read_csv(comment='#')` skip the `#` lines).
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("second,sent,received,failed,p50_us,p99_us\n");
+        let mut out = String::new();
+        for (name, value) in self.settings.pairs() {
+            let _ = writeln!(out, "# {name}={value}");
+        }
+        let q = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
+        let _ = writeln!(
+            out,
+            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
+            self.elapsed.as_secs_f64(),
+            self.sent,
+            self.received,
+            self.failed_total(),
+            self.failed_requests,
+            self.unanswered,
+            self.connects,
+            q(0.5),
+            q(0.95),
+            q(0.99)
+        );
+        out.push_str("second,sent,received,failed,p50_us,p95_us,p99_us\n");
         for s in &self.timeline {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{:.1},{:.1}",
-                s.at, s.sent, s.received, s.failed, s.p50_us, s.p99_us
+                "{},{},{},{},{:.1},{:.1},{:.1}",
+                s.at, s.sent, s.received, s.failed, s.p50_us, s.p95_us, s.p99_us
             );
         }
         out
@@ -384,8 +568,8 @@ impl Report {
             .iter()
             .map(|s| {
                 format!(
-                    "{{\"second\":{},\"sent\":{},\"received\":{},\"failed\":{},\"p50_us\":{:.1},\"p99_us\":{:.1}}}",
-                    s.at, s.sent, s.received, s.failed, s.p50_us, s.p99_us
+                    "{{\"second\":{},\"sent\":{},\"received\":{},\"failed\":{},\"p50_us\":{:.1},\"p95_us\":{:.1},\"p99_us\":{:.1}}}",
+                    s.at, s.sent, s.received, s.failed, s.p50_us, s.p95_us, s.p99_us
                 )
             })
             .collect();
@@ -397,13 +581,21 @@ impl Report {
                 self.latency.max() as f64 / 1000.0,
             )
         };
+        let settings: Vec<String> = self
+            .settings
+            .pairs()
+            .into_iter()
+            .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
+            .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
             failed.join(","),
+            self.failed_requests,
+            self.unanswered,
             self.bytes_sent,
             self.bytes_received,
             self.connects,
@@ -412,11 +604,34 @@ impl Report {
             self.received_rate(),
             q(0.5),
             q(0.9),
+            q(0.95),
             q(0.99),
             q(0.999),
+            settings.join(","),
             timeline.join(",")
         )
     }
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -240,7 +241,7 @@ fn stop_ends_a_run_at_once_and_the_reports_read_back() {
     assert!(report.received > 0);
     let csv = report.to_csv();
     assert!(
-        csv.starts_with("second,sent,received,failed,p50_us,p99_us\n"),
+        csv.contains("\nsecond,sent,received,failed,p50_us,p95_us,p99_us\n0,"),
         "{csv}"
     );
     let json = report.to_json();
@@ -275,4 +276,255 @@ fn a_varying_request_counts_and_its_echo_is_checked_against_it() {
     );
     // "req 1;" … "req 9;" are 6 bytes, "req 10;" … "req 12;" 7.
     assert_eq!(report.bytes_sent, 9 * 6 + 3 * 7);
+}
+
+/// A sink that reads every connection as fast as it can (as `socat -u TCP-LISTEN OPEN:/dev/null`
+/// does), so small writes never block; the bytes each connection delivered.
+fn sink() -> (SocketAddr, std::sync::Arc<Mutex<Vec<u64>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counts = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let shared = std::sync::Arc::clone(&counts);
+    std::thread::Builder::new()
+        .name("bench-test-sink".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let index = {
+                    let mut counts = shared.lock().unwrap();
+                    counts.push(0);
+                    counts.len() - 1
+                };
+                let shared = std::sync::Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("bench-test-sink-conn".into())
+                    .spawn(move || {
+                        let mut buf = vec![0u8; 64 << 10];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                            shared.lock().unwrap()[index] += n as u64;
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    (addr, counts)
+}
+
+/// Runs `spec` on a thread; `None` if it did not end within `limit` (it is told to stop, and
+/// left behind if it does not listen, so the test fails instead of hanging).
+fn run_within(
+    spec: &Spec,
+    stop: &std::sync::Arc<AtomicBool>,
+    progress: &std::sync::Arc<Mutex<Progress>>,
+    limit: Duration,
+    during: impl FnOnce(),
+) -> Option<(Report, Duration)> {
+    let started = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (spec, stop_in, progress_in) = (
+        spec.clone(),
+        std::sync::Arc::clone(stop),
+        std::sync::Arc::clone(progress),
+    );
+    std::thread::Builder::new()
+        .name("bench-test-run".into())
+        .spawn(move || {
+            let _ = tx.send(run(&spec, &stop_in, Some(&progress_in)));
+        })
+        .unwrap();
+    during();
+    let left = limit.saturating_sub(started.elapsed());
+    let report = rx.recv_timeout(left).ok();
+    if report.is_none() {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    report.map(|r| (r, started.elapsed()))
+}
+
+#[test]
+fn throughput_into_a_sink_that_never_blocks_ends_on_time_on_every_connection_with_live_counts() {
+    let (addr, counts) = sink();
+    let spec = Spec {
+        connections: 4,
+        duration: Some(Duration::from_secs(1)),
+        ..spec(addr, Mode::Throughput)
+    };
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let progress = std::sync::Arc::new(Mutex::new(Progress::default()));
+    let live = std::cell::Cell::new(0);
+    let ran = run_within(&spec, &stop, &progress, Duration::from_secs(5), || {
+        std::thread::sleep(Duration::from_millis(500));
+        live.set(progress.lock().unwrap().sent);
+    });
+    let (report, took) = ran.expect("the duration ended the run");
+    assert!(took < Duration::from_secs(3), "took {took:?} for 1 s");
+    assert!(live.get() > 0, "the live counts moved during the run");
+    assert_eq!(report.connects, 4, "{}", report.summary());
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts.len(), 4);
+    assert!(
+        counts.iter().all(|n| *n > 0),
+        "every connection sent: {counts:?}"
+    );
+    assert!(report.sent > 1000, "{}", report.summary());
+}
+
+#[test]
+fn stop_ends_a_throughput_run_into_a_sink_that_never_blocks() {
+    let (addr, _) = sink();
+    let spec = Spec {
+        duration: Some(Duration::from_mins(1)),
+        ..spec(addr, Mode::Throughput)
+    };
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let progress = std::sync::Arc::new(Mutex::new(Progress::default()));
+    let stopped = std::cell::Cell::new(None);
+    let ran = run_within(&spec, &stop, &progress, Duration::from_secs(5), || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopped.set(Some(std::time::Instant::now()));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let (report, _) = ran.expect("Stop ended the run");
+    let answered = stopped.get().unwrap().elapsed();
+    assert!(
+        answered < Duration::from_millis(500),
+        "Stop took {answered:?}"
+    );
+    assert!(report.sent > 0);
+}
+
+#[test]
+fn a_wrong_reply_in_ping_pong_is_a_wrong_reply_not_a_timeout() {
+    let addr = server(|_| Some(b"NOPE".to_vec()));
+    let expect = crate::rules::Cond::Text(crate::rules::Match::Contains, "PONG".into())
+        .compile(crate::codec::TextEncoding::UTF_8)
+        .unwrap();
+    let report = go(&Spec {
+        count: Some(3),
+        expect: Some(expect),
+        timeout: Duration::from_millis(100),
+        ..spec(addr, Mode::PingPong)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Mismatch),
+        Some(&3),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        !report.failed.contains_key(&Cause::Timeout),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn udp_reports_say_sockets_not_connections_made() {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let report = go(&Spec {
+        udp: true,
+        connections: 2,
+        count: Some(100),
+        ..spec(sink.local_addr().unwrap(), Mode::Throughput)
+    });
+    assert_eq!(report.connects, 2);
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    let summary = report.summary();
+    assert!(summary.contains("from 2 sockets"), "{summary}");
+    assert!(!summary.contains("connections made"), "{summary}");
+}
+
+/// A server that answers each read with the same bytes after `delay`.
+fn slow_echo(delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-slow".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                std::thread::Builder::new()
+                    .name("bench-test-slow-conn".into())
+                    .spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        while let Ok(n) = stream.read(&mut buf) {
+                            if n == 0 {
+                                return;
+                            }
+                            std::thread::sleep(delay);
+                            if stream.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    addr
+}
+
+#[test]
+fn the_requests_add_up_with_those_in_flight_at_the_end_and_the_report_keeps_its_settings() {
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    // Four connections, each answered after 120 ms, for 0.3 s: every one is waiting at the end.
+    let report = go(&Spec {
+        connections: 4,
+        duration: Some(Duration::from_millis(300)),
+        ..spec(slow_echo(Duration::from_millis(120)), Mode::Echo)
+    });
+    assert_eq!(report.unanswered, 4, "{}", report.summary());
+    assert_eq!(
+        report.sent,
+        report.received + report.failed_requests + report.unanswered,
+        "{}",
+        report.summary()
+    );
+    let summary = report.summary();
+    assert!(summary.contains("in flight 4"), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "sent {} = {} answered + 0 failed + 4 in flight",
+            report.sent, report.received
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains(" p95 "), "{summary}");
+    let csv = report.to_csv();
+    for line in [
+        "# mode=echo\n",
+        "# connections=4\n",
+        "# per_request=false\n",
+        "# duration_s=0.3\n",
+        "# request=ping\n",
+        "# in_flight=4\n",
+    ] {
+        assert!(csv.contains(line), "{line:?} in {csv}");
+    }
+    let json = report.to_json();
+    assert!(
+        json.contains("\"settings\":{\"target\":\"127.0.0.1:")
+            && json.contains("\"mode\":\"echo\",\"connections\":\"4\"")
+            && json.contains("\"in_flight\":4")
+            && json.contains("\"p95\":"),
+        "{json}"
+    );
+
+    // Throughput: what was written, failed and still being written adds up too.
+    let (addr, _) = sink();
+    let report = go(&Spec {
+        connections: 2,
+        duration: Some(Duration::from_millis(300)),
+        ..spec(addr, Mode::Throughput)
+    });
+    assert_eq!(
+        report.sent,
+        report.settled() + report.failed_requests + report.unanswered,
+        "{}",
+        report.summary()
+    );
 }

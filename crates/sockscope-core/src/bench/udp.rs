@@ -34,6 +34,7 @@ pub(super) fn flood(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Prog
             return report;
         }
     };
+    report.connects = sockets.len() as u64;
     let start = Instant::now();
     let mut limiter = Limiter::new(spec.rate, spec.ramp, start);
     let mut last_progress = start;
@@ -70,7 +71,7 @@ pub(super) fn flood(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Prog
                 report.seconds_sent(now, sent as u64);
             }
             // ICMP port unreachable for an earlier datagram: counted, and the flood goes on.
-            Err(e) => report.fail(Cause::of(&e), now),
+            Err(e) => report.fail_requests(Cause::of(&e), now, 1),
         }
         if let Some(progress) = progress
             && now.duration_since(last_progress) >= Duration::from_millis(100)

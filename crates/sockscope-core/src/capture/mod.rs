@@ -188,6 +188,9 @@ pub struct Counters {
     pub tx_messages: u64,
     /// UDP datagrams dropped because the display fell behind.
     pub dropped_datagrams: u64,
+    /// Relay: datagrams the simulator dropped on purpose (or as its lane was full), client →
+    /// upstream and upstream → client.
+    pub relay_dropped: [u64; 2],
     /// Their bytes.
     pub dropped_bytes: u64,
     /// Bytes per second received.
@@ -569,7 +572,9 @@ impl Capture {
             } => self.apply_reconnecting(now, remote, after, attempt, max),
             Event::Connected { conn, peer, local } => self.apply_connected(now, conn, peer, local),
             Event::Secured { conn, peer, info } => self.apply_secured(now, conn, peer, *info),
-            event @ (Event::RelayPair { .. } | Event::RelayCut { .. }) => {
+            event @ (Event::RelayPair { .. }
+            | Event::RelayCut { .. }
+            | Event::RelayDropped { .. }) => {
                 self.apply_relay(now, &event);
             }
             event @ (Event::WsControl { .. } | Event::Upgraded { .. }) => {
@@ -673,6 +678,7 @@ impl Capture {
     fn apply_relay(&mut self, now: SystemTime, event: &Event) {
         match *event {
             Event::RelayPair {
+                pair,
                 client,
                 client_addr,
                 upstream,
@@ -685,11 +691,12 @@ impl Capture {
                 self.relay_upstreams.insert(upstream, client_addr);
                 let note = Note::say(
                     S::EvRelayPair,
-                    [arg(client_addr), arg(upstream_addr), arg(upstream.0)],
+                    [arg(pair), arg(client_addr), arg(upstream_addr)],
                 );
                 self.info(now, client, Some(client_addr), note);
             }
             Event::RelayCut {
+                pair,
                 client_addr,
                 forwarded: (up, down),
                 cut,
@@ -699,8 +706,35 @@ impl Capture {
                 } else {
                     (S::EvRelayEnded, RecordKind::Info)
                 };
-                let note = Note::say(what, [arg(client_addr), arg(up), arg(down)]);
+                let note = Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]);
                 self.log.push_note(now, kind, None, Some(client_addr), note);
+            }
+            Event::RelayDropped {
+                client_addr,
+                to_upstream,
+                len,
+                ref head,
+                full,
+            } => {
+                let way = usize::from(!to_upstream);
+                if let Some(count) = self.counters.relay_dropped.get_mut(way) {
+                    *count += 1;
+                }
+                let count = self.counters.relay_dropped.get(way).copied().unwrap_or(0);
+                let mut preview = crate::codec::escape::format(head);
+                if head.len() < len {
+                    preview.push('…');
+                }
+                // One sentence each (a note is worded when shown, in the window's language).
+                let what = match (to_upstream, full) {
+                    (true, false) => S::EvRelayDroppedUp,
+                    (true, true) => S::EvRelayDroppedUpFull,
+                    (false, false) => S::EvRelayDroppedDown,
+                    (false, true) => S::EvRelayDroppedDownFull,
+                };
+                let note = Note::say(what, [arg(len), arg(preview), arg(count)]);
+                self.log
+                    .push_note(now, RecordKind::Error, None, Some(client_addr), note);
             }
             _ => {}
         }

@@ -14,10 +14,13 @@ use super::auto::{FileSend, Stage, Wire};
 use super::handle::SharedVars;
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
-use super::relay::{Lane, Pair, Relay, Release};
+use super::relay::{Lane, Pair, Pushed, Relay, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
+
+/// Relay: the receive buffer a lane's sender gets back once its cap is taken off.
+const MAX_RELAY_BUFFER: usize = 4 << 20;
 
 /// Poll timeout while events wait for a busy sink, or reading waits for the owner.
 const BACKOFF: Duration = Duration::from_millis(2);
@@ -54,6 +57,8 @@ pub(crate) struct Io {
     relay: Option<Relay>,
     /// Connections that ended since the automation stage last ran: (id, peer, closed here).
     lost: Vec<(ConnId, Option<std::net::SocketAddr>, bool)>,
+    /// Relay: links not read until the lane they feed has room (see [`Lane::window`]).
+    held: BTreeSet<Token>,
 }
 
 /// A TCP client's reconnect state.
@@ -109,6 +114,7 @@ impl Io {
             closing: false,
             relay,
             lost: Vec::new(),
+            held: BTreeSet::new(),
         })
     }
 
@@ -166,6 +172,7 @@ impl Io {
             self.read_again();
             self.tick();
             self.release_relayed();
+            self.unhold();
             self.reconnect_if_due();
             self.run_stage();
         }
@@ -193,6 +200,7 @@ impl Io {
             spawned,
             next_conn: &mut self.next_conn,
             buffers: &self.buffers,
+            allow: usize::MAX,
         }
     }
 
@@ -305,6 +313,7 @@ impl Io {
     /// Runs `f` on one link, then does what its status says and adds the links it made.
     fn call(&mut self, token: Token, f: impl FnOnce(&mut dyn Link, &mut Cx<'_>) -> Status) {
         let mut spawned = Vec::new();
+        let allow = self.relay_room(token);
         let Some(link) = self.links.get_mut(&token) else {
             return;
         };
@@ -315,6 +324,7 @@ impl Io {
             spawned: &mut spawned,
             next_conn: &mut self.next_conn,
             buffers: &self.buffers,
+            allow,
         };
         let status = f(link.as_mut(), &mut cx);
         let timed = link.deadline().is_some();
@@ -335,6 +345,20 @@ impl Io {
             let mut stage = std::mem::take(&mut self.stage);
             stage.react(seen, self);
             self.stage = stage;
+        }
+        if self.relay.is_some() {
+            self.relay_finished(token);
+        }
+    }
+
+    /// Runs a write on one link: a link that is to read again next round still is (a write's
+    /// `Idle` says nothing about reading; a relay writing to a link held back from reading
+    /// lost its turn, and the pair stalled with data in the socket).
+    fn call_writing(&mut self, token: Token, f: impl FnOnce(&mut dyn Link, &mut Cx<'_>) -> Status) {
+        let again = self.again.contains(&token);
+        self.call(token, f);
+        if again && self.links.contains_key(&token) {
+            self.again.insert(token);
         }
     }
 
@@ -379,6 +403,7 @@ impl Io {
         }
         self.again.remove(&token);
         self.timed.remove(&token);
+        self.held.remove(&token);
         (was_up, conn)
     }
 
@@ -404,8 +429,61 @@ impl Io {
             return;
         }
         for token in std::mem::take(&mut self.again) {
+            if self.relay_room(token) == 0 {
+                // Its lane is full: it waits (without a round of its own) until there is room.
+                self.held.insert(token);
+                continue;
+            }
             self.call(token, |link, cx| link.resume(cx));
         }
+    }
+
+    /// Relay: links whose lane has room again are read next round.
+    fn unhold(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let ready: Vec<Token> = self
+            .held
+            .iter()
+            .copied()
+            .filter(|t| self.relay_room(*t) > 0)
+            .collect();
+        for token in ready {
+            self.held.remove(&token);
+            self.again.insert(token);
+        }
+    }
+
+    /// Relay: how many bytes link `token` may read now — the room left in the lane it feeds
+    /// and its destination's send queue (TCP; a datagram that finds no room is dropped).
+    fn relay_room(&self, token: Token) -> usize {
+        let Some(relay) = self.relay.as_ref().filter(|r| !r.config.udp) else {
+            return usize::MAX;
+        };
+        let Some(conn) = self.links.get(&token).and_then(|l| l.conn()) else {
+            return usize::MAX;
+        };
+        let Some((index, from_upstream)) = relay.find(Some(conn), self.config.local) else {
+            return usize::MAX;
+        };
+        let Some(pair) = relay.pairs.get(index) else {
+            return usize::MAX;
+        };
+        let (lane, to) = if from_upstream {
+            (&pair.down, pair.client.clone())
+        } else {
+            (&pair.up, Target::Conn(pair.upstream))
+        };
+        let queued = match to {
+            Target::Conn(id) => self
+                .conns
+                .get(&id)
+                .and_then(|t| self.links.get(t))
+                .map_or(0, |l| l.queued()),
+            _ => 0,
+        };
+        lane.window().saturating_sub(lane.held() + queued)
     }
 
     fn tick(&mut self) {
@@ -616,20 +694,62 @@ impl Io {
             Target::Conn(id) => Some(id),
             _ => None,
         };
+        let number = relay.next_pair;
+        relay.next_pair += 1;
         relay.pairs.push(Pair {
+            number,
             client,
             upstream,
             client_addr,
             up: Lane::new(relay.config.to_upstream),
             down: Lane::new(relay.config.to_client),
             closing: false,
+            up_finished: false,
+            down_finished: false,
+            up_passed: false,
+            down_passed: false,
+            tuned: [false; 2],
         });
+        let index = relay.pairs.len() - 1;
         self.out.emit(Event::RelayPair {
+            pair: number,
             client: client_conn,
             client_addr,
             upstream,
             upstream_addr,
         });
+        self.tune_pair(index);
+    }
+
+    /// Relay: the kernel's receive buffer of a capped lane's sender is kept to the lane's
+    /// window, so what waits for the cap waits in the lane (bounded, timed) and not in
+    /// megabytes of socket buffer ahead of it; a lane no longer capped gets a large one back.
+    fn tune_pair(&mut self, index: usize) {
+        let Some(pair) = self.relay.as_mut().and_then(|r| r.pairs.get_mut(index)) else {
+            return;
+        };
+        let sides = [
+            (pair.client.clone(), pair.up.capped(), pair.up.window()),
+            (
+                Target::Conn(pair.upstream),
+                pair.down.capped(),
+                pair.down.window(),
+            ),
+        ];
+        let mut changes = Vec::new();
+        for ((source, capped, window), tuned) in sides.into_iter().zip(pair.tuned.iter_mut()) {
+            if capped || *tuned {
+                changes.push((source, if capped { window } else { MAX_RELAY_BUFFER }));
+                *tuned = capped;
+            }
+        }
+        for (source, bytes) in changes {
+            if let Target::Conn(id) = source
+                && let Some(link) = self.conns.get(&id).and_then(|t| self.links.get_mut(t))
+            {
+                link.set_receive_buffer(bytes);
+            }
+        }
     }
 
     /// Relay: what arrived goes into its pair's lane (a new UDP client gets its socket).
@@ -677,15 +797,29 @@ impl Io {
             };
             let ordered = !relay.config.udp;
             let mut random = relay.random;
+            let mut dropped = None;
             if let Some(pair) = relay.pairs.get_mut(index) {
                 let lane = if from_upstream {
                     &mut pair.down
                 } else {
                     &mut pair.up
                 };
-                lane.push(now, message.bytes.clone(), ordered, &mut random);
+                match lane.push(now, message.bytes.clone(), ordered, &mut random) {
+                    Pushed::Queued => {}
+                    how => dropped = Some((pair.client_addr, how == Pushed::Overflow)),
+                }
             }
             relay.random = random;
+            // A datagram the simulator threw away is said, right after the batch it came in.
+            if let Some((client_addr, full)) = dropped {
+                self.out.emit(Event::RelayDropped {
+                    client_addr,
+                    to_upstream: !from_upstream,
+                    len: message.bytes.len(),
+                    head: message.bytes.get(..16).unwrap_or(&message.bytes).to_vec(),
+                    full,
+                });
+            }
         }
         self.release_relayed();
     }
@@ -728,15 +862,88 @@ impl Io {
             }
             let drained = pair.up.is_empty() && pair.down.is_empty();
             let closing = pair.closing;
+            // A half-close goes on once everything before it went.
+            let pass_up = pair.up_finished && pair.up.is_empty() && !pair.up_passed;
+            let pass_down = pair.down_finished && pair.down.is_empty() && !pair.down_passed;
+            pair.up_passed |= pass_up;
+            pair.down_passed |= pass_down;
+            let both_passed = pair.up_passed && pair.down_passed;
             for (to, bytes) in out {
                 if !bytes.is_empty() {
                     self.send(&to, bytes, false);
                 }
             }
-            if cut || (closing && drained) {
+            if pass_up {
+                self.finish_sending(&upstream);
+            }
+            if pass_down {
+                self.finish_sending(&client);
+            }
+            // A pair ends once what goes to its sides is written: after one side left, or
+            // after both finished sending (each half-close passed on).
+            let written = self.written(&upstream) && self.written(&client);
+            let finished = both_passed && self.shut(&upstream) && self.shut(&client);
+            if cut || (closing && drained && written) || finished {
                 self.cut_pair(index, cut);
             } else {
                 index += 1;
+            }
+        }
+    }
+
+    /// The link of a connection, if it is still there.
+    fn link_of(&self, to: &Target) -> Option<&dyn Link> {
+        match to {
+            Target::Conn(id) => self
+                .conns
+                .get(id)
+                .and_then(|t| self.links.get(t))
+                .map(AsRef::as_ref),
+            _ => None,
+        }
+    }
+
+    /// True when nothing waits to be written to `to` (or it is gone).
+    fn written(&self, to: &Target) -> bool {
+        self.link_of(to).is_none_or(|l| l.queued() == 0)
+    }
+
+    /// True when `to` finished sending (or it is gone).
+    fn shut(&self, to: &Target) -> bool {
+        self.link_of(to).is_none_or(Link::sending_finished)
+    }
+
+    /// Relay: passes a half-close on to `to` (its FIN follows what is queued for it).
+    fn finish_sending(&mut self, to: &Target) {
+        if let Target::Conn(id) = to
+            && let Some(token) = self.conns.get(id).copied()
+        {
+            self.call_writing(token, |link, cx| link.finish_sending(cx));
+        }
+    }
+
+    /// Relay: notes that the peer of `token` finished sending (the half-close goes on once
+    /// its lane is empty).
+    fn relay_finished(&mut self, token: Token) {
+        let Some(conn) = self
+            .links
+            .get(&token)
+            .filter(|l| l.finished_receiving())
+            .and_then(|l| l.conn())
+        else {
+            return;
+        };
+        let local = self.config.local;
+        let Some(relay) = self.relay.as_mut() else {
+            return;
+        };
+        if let Some((index, from_upstream)) = relay.find(Some(conn), local)
+            && let Some(pair) = relay.pairs.get_mut(index)
+        {
+            if from_upstream {
+                pair.down_finished = true;
+            } else {
+                pair.up_finished = true;
             }
         }
     }
@@ -781,6 +988,7 @@ impl Io {
         }
         let pair = relay.pairs.remove(index);
         self.out.emit(Event::RelayCut {
+            pair: pair.number,
             client_addr: pair.client_addr,
             forwarded: (pair.up.forwarded, pair.down.forwarded),
             cut,
@@ -841,6 +1049,10 @@ impl Io {
                     for pair in &mut relay.pairs {
                         pair.up.set(up);
                         pair.down.set(down);
+                    }
+                    let count = relay.pairs.len();
+                    for index in 0..count {
+                        self.tune_pair(index);
                     }
                 }
             }
@@ -929,10 +1141,10 @@ impl Io {
                 log,
                 part,
             };
-            self.call(*token, |link, cx| link.send(cx, to, out));
+            self.call_writing(*token, |link, cx| link.send(cx, to, out));
         }
         let out = Outgoing { bytes, log, part };
-        self.call(*last, |link, cx| link.send(cx, to, out));
+        self.call_writing(*last, |link, cx| link.send(cx, to, out));
     }
 }
 

@@ -477,6 +477,8 @@ pub enum Event {
     },
     /// Relay: a client and the upstream connection (or socket) made for it.
     RelayPair {
+        /// The pair's number in the session: 1, 2, 3 … in the order clients came.
+        pair: u64,
         /// The client: a TCP connection, or `None` for a UDP client.
         client: Option<ConnId>,
         /// The client's address.
@@ -488,6 +490,8 @@ pub enum Event {
     },
     /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
     RelayCut {
+        /// The pair's number.
+        pair: u64,
         /// The client's address.
         client_addr: SocketAddr,
         /// Bytes that went client → upstream and upstream → client.
@@ -498,6 +502,19 @@ pub enum Event {
     /// A TLS server listens with this self-signed certificate (its SHA-256 is what a device
     /// pins).
     ServerCertificate(Box<super::CertInfo>),
+    /// Relay: the simulator threw a datagram away — its drop share, or its lane was full.
+    RelayDropped {
+        /// The pair's client.
+        client_addr: SocketAddr,
+        /// Client → upstream (else upstream → client).
+        to_upstream: bool,
+        /// The datagram's length.
+        len: usize,
+        /// Its first bytes, to tell which it was.
+        head: Vec<u8>,
+        /// The lane was full (else the drop share took it).
+        full: bool,
+    },
     /// A TLS handshake finished; `Connected` follows.
     Secured {
         /// The connection.

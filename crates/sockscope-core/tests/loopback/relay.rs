@@ -12,7 +12,7 @@ use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
 
-use crate::util::{bound, config, wait_capture};
+use crate::util::{bound, config, wait_capture, wait_logged};
 
 fn relay(
     upstream: SocketAddr,
@@ -330,4 +330,297 @@ fn udp_clients_each_get_their_own_upstream_socket_and_drops_are_near_the_share()
     );
     assert_eq!(a_back + b_back, reached, "the way back drops nothing");
     assert_eq!(session.capture().relay_upstreams.len(), 2);
+    // Each datagram the simulator dropped is said and counted, per direction.
+    let dropped = u64::from(1000 - reached);
+    wait_capture(&session, "the drops counted", |c| {
+        c.counters.relay_dropped == [dropped, 0]
+    });
+    let capture = session.capture();
+    let notes = capture
+        .log
+        .iter()
+        .filter(|r| {
+            r.text()
+                .starts_with("Dropped by the simulator, client → upstream")
+        })
+        .count();
+    assert_eq!(notes as u64, dropped, "one marked row per dropped datagram");
+}
+
+#[test]
+fn pairs_are_numbered_in_the_order_they_came() {
+    let (echo, _socat) = echo_server();
+    let (session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    // The ids of connections run #1, #2 (client, upstream), #3, #4 …: the pairs run 1, 2, 3.
+    let mut clients = Vec::new();
+    for n in 1..=3 {
+        let mut stream = client(addr);
+        stream.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        stream.read_exact(&mut back).unwrap();
+        clients.push(stream);
+        wait_logged(&session, &format!("pair {n}: 127.0.0.1:"));
+    }
+    drop(clients);
+    wait_logged(&session, "pair 3: 127.0.0.1:");
+    assert!(
+        !session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().contains("(#")),
+        "no connection ids as pair numbers"
+    );
+}
+
+/// A client that writes `total` bytes (a pattern) as fast as the relay takes them, on its own
+/// thread; how many it has written so far.
+fn sender(
+    addr: SocketAddr,
+    total: usize,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::thread::JoinHandle<TcpStream>,
+) {
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&written);
+    let mut stream = client(addr);
+    // A small send buffer, as iperf3's -w: the sender's writes follow the link closely
+    // instead of in bursts of megabytes.
+    socket2::SockRef::from(&stream)
+        .set_send_buffer_size(128 << 10)
+        .unwrap();
+    let thread = std::thread::Builder::new()
+        .name("sender".into())
+        .spawn(move || {
+            let chunk: Vec<u8> = (0..64 << 10).map(|i: usize| (i % 251) as u8).collect();
+            let mut done = 0;
+            while done < total {
+                let n = chunk.len().min(total - done);
+                if stream.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+                done += n;
+                count.store(done, std::sync::atomic::Ordering::Relaxed);
+            }
+            stream
+        })
+        .unwrap();
+    (written, thread)
+}
+
+/// An upstream that reads every byte it is sent once `start` is set; how many it read.
+fn sink(
+    start: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&read);
+    std::thread::Builder::new()
+        .name("sink".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            while !start.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let mut buf = vec![0u8; 64 << 10];
+            let mut total = 0;
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                // The pattern the sender writes: a byte lost or changed shows here.
+                for (k, b) in buf[..n].iter().enumerate() {
+                    assert_eq!(
+                        *b,
+                        (((total + k) % (64 << 10)) % 251) as u8,
+                        "at {}",
+                        total + k
+                    );
+                }
+                total += n;
+                count.store(total, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .unwrap();
+    (addr, read)
+}
+
+#[test]
+fn a_capped_lane_slows_its_sender_to_the_cap_and_holds_a_bounded_window() {
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (upstream, read) = sink(go);
+    let cap = 1 << 20;
+    let capped = Impairment {
+        rate_bytes: cap,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, false, capped, Impairment::default());
+    let (written, _sender) = sender(addr, usize::MAX);
+    // The sockets' buffers fill first; after that the sender goes at what the lane lets out.
+    std::thread::sleep(Duration::from_secs(2));
+    let (w1, t1) = (
+        written.load(std::sync::atomic::Ordering::Relaxed),
+        Instant::now(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let w2 = written.load(std::sync::atomic::Ordering::Relaxed);
+    let rate = (w2 - w1) as f64 / t1.elapsed().as_secs_f64();
+    let got = read.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "sender {rate:.0} B/s through a {cap} B/s cap; {w2} B written, {got} B reached the upstream"
+    );
+    assert!(
+        (0.6..=1.4).contains(&(rate / cap as f64)),
+        "the sender went at {rate:.0} B/s through a {cap} B/s cap"
+    );
+    assert!(
+        w2 - got < 16 << 20,
+        "{} MiB held between the sender and the upstream",
+        (w2 - got) >> 20
+    );
+    assert!(session.capture().last_error.is_none());
+}
+
+#[test]
+fn a_slow_upstream_slows_the_client_and_then_gets_every_byte() {
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (upstream, read) = sink(std::sync::Arc::clone(&go));
+    let (session, addr) = relay(
+        upstream,
+        false,
+        Impairment::default(),
+        Impairment::default(),
+    );
+    let total = 160 << 20;
+    let (written, sender) = sender(addr, total);
+    // The upstream reads nothing yet: the relay must stop reading the client, not queue
+    // (it queued up to 64 MiB, then threw the rest away with "send queue full").
+    std::thread::sleep(Duration::from_millis(1500));
+    let stalled = written.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "{} MiB written while the upstream read nothing",
+        stalled >> 20
+    );
+    assert!(
+        stalled < 64 << 20,
+        "{} MiB taken from the client",
+        stalled >> 20
+    );
+    go.store(true, std::sync::atomic::Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while read.load(std::sync::atomic::Ordering::Relaxed) < total {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {total} B reached the upstream",
+            read.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(sender.join().unwrap());
+    let capture = session.capture();
+    assert!(
+        capture.last_error.is_none(),
+        "{:?}",
+        capture.last_error.as_ref().map(ToString::to_string)
+    );
+}
+
+#[test]
+fn a_client_that_half_closes_gets_every_echoed_byte_and_then_the_end() {
+    // As `nc -N RELAY < 256KiB | wc -c`: socat as the relay gives 262,144.
+    let (echo, _socat) = echo_server();
+    let (session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let mut stream = client(addr);
+    let data: Vec<u8> = (0..256 << 10).map(|i: u32| (i % 253) as u8).collect();
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        let data = data.clone();
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || {
+                stream.write_all(&data).unwrap();
+                stream.shutdown(std::net::Shutdown::Write).unwrap();
+            })
+            .unwrap()
+    };
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    writer.join().unwrap();
+    assert_eq!(back.len(), data.len(), "bytes back before the end");
+    assert!(back == data, "the bytes came back changed");
+    wait_capture(&session, "the pair ended", |c| {
+        c.log.iter().any(|r| r.text().contains("⇄ upstream ended"))
+    });
+}
+
+#[test]
+fn an_upstream_that_half_closes_still_gets_what_the_client_sends_after() {
+    // An upstream that says hello, finishes sending, then reads until the client is done.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let server = std::thread::Builder::new()
+        .name("half-closing".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(b"hello, then no more").unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut got = Vec::new();
+            stream.read_to_end(&mut got).unwrap();
+            got
+        })
+        .unwrap();
+    let (_session, addr) = relay(
+        upstream,
+        false,
+        Impairment::default(),
+        Impairment::default(),
+    );
+    let mut stream = client(addr);
+    let mut greeting = Vec::new();
+    stream.read_to_end(&mut greeting).unwrap();
+    assert_eq!(greeting, b"hello, then no more");
+    // The way up is still open.
+    stream.write_all(b"late words").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(server.join().unwrap(), b"late words");
+}
+
+#[test]
+fn a_large_echo_both_ways_at_once_never_stalls() {
+    // More than every window and queue: both directions are held back and let go many times.
+    let (echo, _socat) = echo_server();
+    let (_session, addr) = relay(echo, false, Impairment::default(), Impairment::default());
+    let total = 96 << 20;
+    let mut stream = client(addr);
+    let writer = {
+        let mut stream = stream.try_clone().unwrap();
+        std::thread::Builder::new()
+            .name("echo-writer".into())
+            .spawn(move || {
+                let chunk: Vec<u8> = (0..64 << 10).map(|i: usize| (i % 251) as u8).collect();
+                for _ in 0..total / chunk.len() {
+                    if stream.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            })
+            .unwrap()
+    };
+    let mut buf = vec![0u8; 64 << 10];
+    let mut got = 0;
+    while got < total {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                for (k, b) in buf[..n].iter().enumerate() {
+                    assert_eq!(*b, (((got + k) % (64 << 10)) % 251) as u8, "at {}", got + k);
+                }
+                got += n;
+            }
+        }
+    }
+    assert_eq!(got, total, "the echo stopped");
+    writer.join().unwrap();
 }

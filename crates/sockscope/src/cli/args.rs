@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use super::bench::{BenchArgs, BenchMode, parse_rate};
+pub use super::relay::RelayArgs;
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::framing::Framing;
 
@@ -56,70 +59,6 @@ pub enum Command {
     /// Relay every client of a local port to an upstream, through a link made worse on
     /// purpose (latency, jitter, drops, a bandwidth cap, a cut), printing both directions.
     Relay(RelayArgs),
-}
-
-/// How `sockscope bench` waits for replies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BenchMode {
-    /// Fire and forget: as fast as --rate allows.
-    Throughput,
-    /// Send, wait for a reply (--expect*, if given), time it.
-    PingPong,
-    /// Send, wait for the same bytes back, time it.
-    Echo,
-}
-
-/// `sockscope bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
-    pub target: String,
-    /// What to wait for after each request.
-    #[arg(long, value_enum, default_value = "ping-pong")]
-    pub mode: BenchMode,
-    /// TCP connections (UDP sockets) at once.
-    #[arg(long, short = 'c', default_value = "1")]
-    pub connections: usize,
-    /// A new TCP connection for every request (short connections).
-    #[arg(long)]
-    pub per_request: bool,
-    /// Requests per second in all (`2000`, `2000/s`), or bytes per second (`10MB/s`,
-    /// `512KB/s`, `1GB/s`); default: as fast as possible.
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
-    /// Rise from 0 to --rate over this long.
-    #[arg(long, default_value = "0s", value_parser = parse_duration)]
-    pub ramp: Duration,
-    /// Run this long (default 10s, unless --count is given).
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-    /// Send this many requests.
-    #[arg(long, value_name = "N")]
-    pub count: Option<u64>,
-    /// The request (default "ping").
-    #[command(flatten)]
-    pub send: Send,
-    /// Ping-pong: what a reply must hold.
-    #[command(flatten)]
-    pub expect: Expect,
-    /// How long a reply may take.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Text encoding of --send and --expect.
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-    pub encoding: TextEncoding,
-    /// Write the per-second timeline here as CSV.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Print the report as one JSON object instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-    /// Exit 1 if the 99th percentile latency is above this.
-    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
-    pub max_p99: Option<Duration>,
-    /// Exit 1 if more requests than this failed.
-    #[arg(long, value_name = "N")]
-    pub max_errors: Option<u64>,
 }
 
 /// How received data is read and shown.
@@ -498,38 +437,6 @@ fn parse_group(text: &str) -> Result<sockscope_core::engine::Group, String> {
     sockscope_core::engine::Group::parse(text)
 }
 
-/// `sockscope relay`.
-#[derive(Debug, Args)]
-pub struct RelayArgs {
-    /// Where clients connect: PORT, or IP:PORT.
-    #[arg(value_parser = parse_bind)]
-    pub bind: std::net::SocketAddr,
-    /// Where each client is relayed to: HOST:PORT.
-    pub upstream: String,
-    /// Relay UDP datagrams (else TCP).
-    #[arg(long)]
-    pub udp: bool,
-    /// Impairments of client → upstream: latency=20ms,jitter=5ms,drop=5%,rate=100KB/s,cut=4096.
-    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, default_value = "")]
-    pub up: sockscope_core::engine::Impairment,
-    /// Impairments of upstream → client (same form as --up).
-    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, default_value = "")]
-    pub down: sockscope_core::engine::Impairment,
-    /// The same impairments both ways (instead of --up and --down).
-    #[arg(long, value_name = "SPEC", value_parser = parse_impairment, conflicts_with_all = ["up", "down"])]
-    pub both: Option<sockscope_core::engine::Impairment>,
-    /// Stop after this long (default: until Ctrl+C).
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-    /// How relayed data is shown.
-    #[command(flatten)]
-    pub view: View,
-}
-
-fn parse_impairment(text: &str) -> Result<sockscope_core::engine::Impairment, String> {
-    sockscope_core::engine::Impairment::parse(text)
-}
-
 /// `sockscope run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -575,27 +482,6 @@ pub struct TestArgs {
     pub junit: Option<PathBuf>,
 }
 
-/// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,
-/// `1GB/s`, `100B/s`) divided by the request's length.
-pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
-    let t = text.trim();
-    let bad = || sockscope_core::i18n::tf(sockscope_core::i18n::S::CliBadRate, &[&text]);
-    let number = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v > 0.0)
-    };
-    let upper = t.to_ascii_uppercase();
-    for (suffix, scale) in [("GB/S", 1e9), ("MB/S", 1e6), ("KB/S", 1e3), ("B/S", 1.0)] {
-        if let Some(n) = upper.strip_suffix(suffix) {
-            let bytes = number(n).ok_or_else(bad)? * scale;
-            return Ok(bytes / request_len.max(1) as f64);
-        }
-    }
-    number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
-}
-
 /// `2s`, `100ms`, `1m`, `1h30m`; a bare number is seconds (`5`, `0.5`), as ncat's `-w 5`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
@@ -606,7 +492,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(trimmed).map_err(|e| format!("'{text}': {e}"))
 }
 
-fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
+pub(crate) fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
     TextEncoding::for_label(text.trim()).ok_or_else(|| {
         let names: Vec<&str> = TextEncoding::offered().iter().map(|e| e.name()).collect();
         format!("'{text}' is not an encoding: use {}", names.join(", "))

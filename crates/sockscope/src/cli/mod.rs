@@ -10,10 +10,12 @@
 //! the last with a sentence on stderr.
 
 pub mod args;
+mod bench;
 mod connect;
 mod hits;
 mod locale;
 mod print;
+mod relay;
 mod test;
 
 use std::io::{Read, Write};
@@ -265,8 +267,8 @@ pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
         Command::Udp(args) => udp(&args, io),
         Command::Run(args) => run_profile(&args, io),
         Command::Test(args) => test::test_profile(&args, io),
-        Command::Bench(args) => bench(&args, io),
-        Command::Relay(args) => relay(&args, io),
+        Command::Bench(args) => bench::bench(&args, io),
+        Command::Relay(args) => relay::relay(&args, io),
     };
     match result {
         Ok(code) => code,
@@ -607,35 +609,6 @@ fn file_cut(capture: &Capture) -> Option<String> {
         .map(|r| r.text().into_owned())
 }
 
-fn relay(args: &args::RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let upstream = resolve(&args.upstream)?;
-    let (up, down) = args.both.map_or((args.up, args.down), |both| (both, both));
-    let config = SessionConfig {
-        mode: Mode::Relay,
-        local: args.bind,
-        remote: Some(upstream),
-        connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: Some(sockscope_core::engine::RelayConfig {
-            upstream,
-            udp: args.udp,
-            to_upstream: up,
-            to_client: down,
-        }),
-    };
-    let session = open(config, args.view.encoding);
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    printer.relay_upstream = Some(upstream);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    follow(&session, &mut printer, None, deadline, &io.stop, |_| false);
-    Ok(OK)
-}
-
 fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let encoding = args.view.encoding;
     let reply = reply_of(
@@ -911,134 +884,6 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     }
     print_rest(&mut session, &mut printer);
     Ok(OK)
-}
-
-/// `sockscope bench`: the generator on this thread; Ctrl+C stops it and the report is printed.
-/// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
-fn bench_spec(
-    args: &args::BenchArgs,
-    _io: &mut Io<'_>,
-) -> Result<sockscope_core::bench::Spec, Failure> {
-    use sockscope_core::bench::{self, Mode as BenchMode};
-    use sockscope_core::rules::{Cond, Match};
-    let (udp, target) = match args.target.split_once("://") {
-        Some(("udp", rest)) => (true, rest),
-        Some(("tcp", rest)) => (false, rest),
-        Some(_) => return Err(bad(tf(S::CliBadScheme, &[&args.target]))),
-        None => (false, args.target.as_str()),
-    };
-    let target = resolve(target)?;
-    if args.send.send_file.is_some() {
-        return Err(bad(t(S::CliBenchNoFile)));
-    }
-    let payload = match payload_of(&args.send, args.encoding)? {
-        Some(payload) => payload
-            .render(
-                &mut sockscope_core::codec::payload::VarState::new(1, 1),
-                std::time::SystemTime::now(),
-            )
-            .map_err(|e| bad(e.to_string()))?,
-        None => b"ping".to_vec(),
-    };
-    // A request with variables is made anew for each send.
-    let vary = match &args.send.send {
-        Some(text) if text.contains("{{") => Some(
-            sockscope_core::rules::template::Template::compile(
-                &sockscope_core::rules::ReplySpec {
-                    payload: text.clone(),
-                    mode: InputMode::Escapes,
-                    encoding: Some(args.encoding),
-                    ..sockscope_core::rules::ReplySpec::default()
-                },
-                args.encoding,
-            )
-            .map_err(bad)?,
-        ),
-        _ => None,
-    };
-    let rate = match &args.rate {
-        None => None,
-        Some(text) => Some(args::parse_rate(text, payload.len()).map_err(bad)?),
-    };
-    let expect = if let Some(text) = &args.expect.expect {
-        Some(Cond::Text(Match::Contains, text.clone()))
-    } else if let Some(hex) = &args.expect.expect_hex {
-        Some(Cond::Bytes(Match::Contains, hex.clone()))
-    } else {
-        args.expect.expect_regex.clone().map(Cond::Regex)
-    };
-    let expect = expect
-        .map(|c| c.compile(args.encoding))
-        .transpose()
-        .map_err(bad)?;
-    if args.connections == 0 || args.connections > 100_000 {
-        return Err(bad(tf(S::CliBadConnections, &[&args.connections])));
-    }
-    let spec = bench::Spec {
-        target,
-        udp,
-        connections: args.connections,
-        per_request: args.per_request,
-        mode: match args.mode {
-            args::BenchMode::Throughput => BenchMode::Throughput,
-            args::BenchMode::PingPong => BenchMode::PingPong,
-            args::BenchMode::Echo => BenchMode::Echo,
-        },
-        rate,
-        ramp: args.ramp,
-        duration: args
-            .duration
-            .or_else(|| args.count.is_none().then_some(Duration::from_secs(10))),
-        count: args.count,
-        payload,
-        vary,
-        expect,
-        timeout: args.timeout,
-        encoding: args.encoding,
-    };
-    Ok(spec)
-}
-
-fn bench(args: &args::BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let spec = bench_spec(args, io)?;
-    let report = sockscope_core::bench::run(&spec, &io.stop, None);
-    if args.json {
-        let _ = writeln!(io.stdout, "{}", report.to_json());
-    } else {
-        let _ = writeln!(io.stdout, "{}", report.summary());
-    }
-    if let Some(path) = &args.csv {
-        std::fs::write(path, report.to_csv())
-            .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
-    }
-    let mut code = OK;
-    if let Some(max) = args.max_p99
-        && report.percentile(0.99) > max
-    {
-        let _ = writeln!(
-            io.stderr,
-            "{}",
-            tf(
-                S::CliP99Over,
-                &[
-                    &humantime::format_duration(report.percentile(0.99)),
-                    &humantime::format_duration(max)
-                ]
-            )
-        );
-        code = NOT_MATCHED;
-    }
-    if let Some(max) = args.max_errors
-        && report.failed_total() > max
-    {
-        let _ = writeln!(
-            io.stderr,
-            "{}",
-            tf(S::CliErrorsOver, &[&report.failed_total(), &max])
-        );
-        code = NOT_MATCHED;
-    }
-    Ok(code)
 }
 
 /// A profile's session settings with the command line's overrides; warnings go to stderr.

@@ -29,6 +29,10 @@ pub struct Printer<'a> {
     pub closed: bool,
     /// A relay's upstream: received records say which way they went.
     pub relay_upstream: Option<std::net::SocketAddr>,
+    /// Print events and errors only, not what was sent or received.
+    pub events_only: bool,
+    /// Lines formatted and not yet written (see [`Printer::format_new`]).
+    pending: Vec<u8>,
 }
 
 impl<'a> Printer<'a> {
@@ -43,6 +47,8 @@ impl<'a> Printer<'a> {
             next: 0,
             closed: false,
             relay_upstream: None,
+            events_only: false,
+            pending: Vec::new(),
         }
     }
 
@@ -54,41 +60,83 @@ impl<'a> Printer<'a> {
     /// Prints the records added since the last call. Records the log's cap dropped before
     /// they could be printed are counted in a line of their own.
     pub fn print_new(&mut self, capture: &Capture) {
+        self.format_new(capture, usize::MAX);
+        self.write_pending();
+    }
+
+    /// Formats the records added since the last call, up to about `max_bytes` of text, and
+    /// keeps it for [`write_pending`](Self::write_pending): call it with the capture locked
+    /// and write after the lock is let go, so a slow stdout never holds up the session.
+    /// Returns true when records are left for the next call.
+    pub fn format_new(&mut self, capture: &Capture, max_bytes: usize) -> bool {
         let log = &capture.log;
         if self.raw || self.closed {
             self.next = log.next_seq();
-            return;
+            return false;
         }
         if let Some(first) = log.first_seq()
             && first > self.next
         {
             let missed = first - self.next;
-            let line = tf(S::CliMissed, &[&missed]);
-            let result = if self.json {
-                let value = serde_json::json!({
-                    "time": rfc3339(std::time::SystemTime::now()),
-                    "kind": "error",
-                    "event": "missed",
-                    "text": line,
-                    "count": missed,
-                });
-                writeln!(self.out, "{value}")
-            } else {
-                writeln!(self.out, "{line}")
-            };
-            self.check(&result);
+            // Events-only skips data records anyway; the dropped ones were nearly all data.
+            if !self.events_only {
+                let line = tf(S::CliMissed, &[&missed]);
+                if self.json {
+                    let value = serde_json::json!({
+                        "time": rfc3339(std::time::SystemTime::now()),
+                        "kind": "error",
+                        "event": "missed",
+                        "text": line,
+                        "count": missed,
+                    });
+                    let _ = writeln!(self.pending, "{value}");
+                } else {
+                    let _ = writeln!(self.pending, "{line}");
+                }
+            }
             self.next = first;
         }
         for record in log.iter_from(self.next) {
-            if self.closed {
-                break;
+            if self.pending.len() >= max_bytes {
+                return true;
             }
-            let result = self.record(&record);
-            self.check(&result);
+            self.record(&record);
+            self.next = record.seq + 1;
         }
         self.next = log.next_seq();
+        false
+    }
+
+    /// Writes what [`format_new`](Self::format_new) formatted. A write that fails (the reader
+    /// of stdout went away) marks the printer closed.
+    pub fn write_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let written = if self.closed {
+                Ok(())
+            } else {
+                self.out.write_all(&self.pending)
+            };
+            self.check(&written);
+            self.pending.clear();
+        }
         let flushed = self.out.flush();
         self.check(&flushed);
+    }
+
+    /// Prints a line of its own (an info line in JSON).
+    pub fn note(&mut self, text: &str) {
+        if self.json {
+            let value = serde_json::json!({
+                "time": rfc3339(std::time::SystemTime::now()),
+                "kind": "info",
+                "event": "info",
+                "text": text,
+            });
+            let _ = writeln!(self.pending, "{value}");
+        } else {
+            let _ = writeln!(self.pending, "{text}");
+        }
+        self.write_pending();
     }
 
     fn check(&mut self, result: &std::io::Result<()>) {
@@ -107,13 +155,17 @@ impl<'a> Printer<'a> {
         })
     }
 
-    fn record(&mut self, record: &Record<'_>) -> std::io::Result<()> {
+    fn record(&mut self, record: &Record<'_>) {
+        if self.events_only && matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
+            return;
+        }
         if self.json {
             let mut value = json_of(record);
             if let (Some(dir), Some(map)) = (self.relay_dir(record), value.as_object_mut()) {
                 map.insert("dir".into(), dir.into());
             }
-            return writeln!(self.out, "{value}");
+            let _ = writeln!(self.pending, "{value}");
+            return;
         }
         let mut line = if record.bytes.len() > SHOWN_BYTES || self.hexdump {
             self.short_line(record)
@@ -125,7 +177,7 @@ impl<'a> Printer<'a> {
             let tag = if dir == "down" { "u→c" } else { "c→u" };
             line = line.replacen("<-", tag, 1);
         }
-        writeln!(self.out, "{line}")
+        let _ = writeln!(self.pending, "{line}");
     }
 
     /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the

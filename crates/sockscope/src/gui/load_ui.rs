@@ -1,6 +1,9 @@
 //! The Load window (压力测试, Tools > Load generator): the generator of `sockscope bench` on a
 //! thread of its own, its live counts read once a frame, a chart of requests and replies per
-//! second and one of latency, and the report saved as CSV or JSON.
+//! second and one of latency, and the report saved as CSV or JSON with the run's settings.
+//!
+//! The window keeps its place and size while a run starts and ends: Stop is drawn where
+//! Start was, so a click there stops the run (the window used to grow and re-centre).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,10 +11,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use eframe::egui::{self, RichText};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{GridInput, GridMark, HoverPosition, Legend, Line, Plot, PlotPoints};
 use sockscope_core::bench::{self, Mode, Progress, Report, Spec};
 use sockscope_core::codec::hex;
 use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::rules::{Cond, Match};
 
 /// A run under way.
 struct Running {
@@ -20,11 +24,25 @@ struct Running {
     thread: Option<JoinHandle<Report>>,
 }
 
+/// What a ping-pong reply must hold (as `sockscope bench --expect*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// Any reply will do.
+    #[default]
+    Any,
+    /// It contains this text.
+    Text,
+    /// It contains these bytes (hex, `??` for any byte).
+    Hex,
+    /// Its text matches this regular expression.
+    Regex,
+}
+
 /// The window's fields and its run.
 pub struct LoadView {
     /// The window is open.
     pub open: bool,
-    /// `HOST:PORT`.
+    /// `HOST:PORT` (or `udp://HOST:PORT`).
     pub target: String,
     /// UDP datagrams instead of TCP.
     pub udp: bool,
@@ -46,6 +64,10 @@ pub struct LoadView {
     pub payload: String,
     /// The request is hex.
     pub payload_hex: bool,
+    /// Ping-pong: what the reply must hold.
+    pub reply_kind: ReplyKind,
+    /// Ping-pong: the text, hex or expression the reply is checked against.
+    pub reply: String,
     /// Reply timeout, ms.
     pub timeout_ms: u32,
     running: Option<Running>,
@@ -70,6 +92,8 @@ impl Default for LoadView {
             count: 0,
             payload: "ping".into(),
             payload_hex: false,
+            reply_kind: ReplyKind::Any,
+            reply: String::new(),
             timeout_ms: 1000,
             running: None,
             report: None,
@@ -84,11 +108,38 @@ impl LoadView {
         self.running.is_some()
     }
 
+    /// The reply condition, compiled, and as the report's settings say it (as the CLI's
+    /// `--expect*` options). Only ping-pong checks a condition.
+    fn expect(&self) -> Result<(Option<sockscope_core::rules::cond::Matcher>, String), String> {
+        let text = self.reply.trim();
+        if self.mode != Mode::PingPong || text.is_empty() {
+            return Ok((None, String::new()));
+        }
+        let (cond, said) = match self.reply_kind {
+            ReplyKind::Any => return Ok((None, String::new())),
+            ReplyKind::Text => (
+                Cond::Text(Match::Contains, text.to_owned()),
+                format!("--expect {text}"),
+            ),
+            ReplyKind::Hex => (
+                Cond::Bytes(Match::Contains, text.to_owned()),
+                format!("--expect-hex {text}"),
+            ),
+            ReplyKind::Regex => (
+                Cond::Regex(text.to_owned()),
+                format!("--expect-regex {text}"),
+            ),
+        };
+        let matcher = cond
+            .compile(sockscope_core::codec::TextEncoding::UTF_8)
+            .map_err(|why| tf(S::LoadReplyBad, &[&why]))?;
+        Ok((Some(matcher), said))
+    }
+
+    /// The run the fields describe; the sentence says what is wrong (in the window's language).
     fn spec(&self) -> Result<Spec, String> {
-        let target = std::net::ToSocketAddrs::to_socket_addrs(self.target.trim())
-            .map_err(|e| tf(S::CliCannotResolve, &[&self.target, &e]))?
-            .next()
-            .ok_or_else(|| tf(S::CliCannotResolve, &[&self.target, &"-"]))?;
+        // The core reads the target as `sockscope bench` does (`udp://` chooses UDP too).
+        let (target, udp_scheme) = bench::target_from_text(&self.target)?;
         let payload = if self.payload_hex {
             hex::parse(&self.payload).map_err(|e| e.to_string())?
         } else {
@@ -99,11 +150,12 @@ impl LoadView {
             .map_err(|e| e.to_string())?
         };
         if payload.is_empty() {
-            return Err(t(S::ErrNothingToSend).to_owned());
+            return Err(t(S::ErrRequestEmpty).to_owned());
         }
+        let (expect, expect_text) = self.expect()?;
         Ok(Spec {
             target,
-            udp: self.udp,
+            udp: self.udp || udp_scheme,
             connections: self.connections.max(1) as usize,
             per_request: self.per_request,
             mode: self.mode,
@@ -124,7 +176,8 @@ impl LoadView {
                 None
             },
             payload,
-            expect: None,
+            expect,
+            expect_text,
             timeout: Duration::from_millis(u64::from(self.timeout_ms.max(1))),
             encoding: sockscope_core::codec::TextEncoding::UTF_8,
         })
@@ -186,7 +239,8 @@ impl LoadView {
         }
     }
 
-    /// Writes the last report as CSV (the timeline) or JSON (everything).
+    /// Writes the last report as CSV (its settings and totals, then the timeline) or JSON
+    /// (everything).
     pub fn save(&self, path: &std::path::Path, json: bool) -> Result<(), String> {
         let Some(report) = &self.report else {
             return Err(t(S::LoadNoReport).to_owned());
@@ -206,42 +260,139 @@ pub enum LoadAsk {
     Save(bool),
 }
 
+/// The colours of sent (a filled area) and received (a line over it): apart from each other
+/// and from failed, which is the error colour.
+const SENT: egui::Color32 = egui::Color32::from_rgb(90, 140, 230);
+const RECEIVED: egui::Color32 = egui::Color32::from_rgb(80, 200, 120);
+
+/// `1 µs`, `10 ms`, `1 s`: a latency in microseconds as it reads best.
+fn latency_text(us: f64) -> String {
+    if us >= 1e6 {
+        format!("{} s", us / 1e6)
+    } else if us >= 1e3 {
+        format!("{} ms", us / 1e3)
+    } else {
+        format!("{us} µs")
+    }
+}
+
+/// Grid marks of a log10 axis: every power of ten, and 2 … 9 times it while few decades show.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "egui_plot's grid spacer takes its input by value"
+)]
+fn log_marks(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    if !(low.is_finite() && high.is_finite()) || high <= low {
+        return Vec::new();
+    }
+    let mut marks = Vec::new();
+    let fine = high - low < 4.0;
+    let mut decade = low.floor();
+    while decade <= high && marks.len() < 200 {
+        marks.push(GridMark {
+            value: decade,
+            step_size: 1.0,
+        });
+        if fine {
+            for k in 2..=9 {
+                // 2 and 5 are labelled: a wider step makes egui_plot keep their labels.
+                marks.push(GridMark {
+                    value: decade + f64::from(k).log10(),
+                    step_size: if k == 2 || k == 5 { 0.3 } else { 0.1 },
+                });
+            }
+        }
+        decade += 1.0;
+    }
+    // Only marks inside the plot: one outside is drawn outside it.
+    marks.retain(|m| (low..=high).contains(&m.value));
+    marks
+}
+
+/// The charts of a run: requests per second (sent as a filled area under the replies, so
+/// equal counts still show both), and latency on a log scale (p50 stays readable beside a
+/// p99 a hundred times larger). Titles sit above the charts, so no label is turned sideways.
 fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
-    let sent: Vec<[f64; 2]> = timeline
-        .iter()
-        .map(|s| [s.at as f64, s.sent as f64])
-        .collect();
-    let received: Vec<[f64; 2]> = timeline
-        .iter()
-        .map(|s| [s.at as f64, s.received as f64])
-        .collect();
-    let failed: Vec<[f64; 2]> = timeline
-        .iter()
-        .map(|s| [s.at as f64, s.failed as f64])
-        .collect();
-    let p50: Vec<[f64; 2]> = timeline.iter().map(|s| [s.at as f64, s.p50_us]).collect();
-    let p99: Vec<[f64; 2]> = timeline.iter().map(|s| [s.at as f64, s.p99_us]).collect();
+    let series = |f: fn(&bench::Second) -> f64| -> Vec<[f64; 2]> {
+        timeline.iter().map(|s| [s.at as f64, f(s)]).collect()
+    };
+    let sent = series(|s| s.sent as f64);
+    let received = series(|s| s.received as f64);
+    let failed = series(|s| s.failed as f64);
+    // Seconds without replies have no latency: no point rather than a fall to zero.
+    let log = |f: fn(&bench::Second) -> f64| -> Vec<[f64; 2]> {
+        timeline
+            .iter()
+            .filter(|s| f(s) > 0.0)
+            .map(|s| [s.at as f64, f(s).log10()])
+            .collect()
+    };
+    let (p50, p95, p99) = (log(|s| s.p50_us), log(|s| s.p95_us), log(|s| s.p99_us));
+    let error = ui.visuals().error_fg_color;
     ui.columns(2, |cols| {
         if let [left, right] = cols {
+            left.label(RichText::new(t(S::LoadRateTitle)).small());
             Plot::new("load_rate")
                 .height(170.0)
                 .legend(Legend::default())
-                .y_axis_label(t(S::LoadPerSecond))
                 .include_y(0.0)
                 .allow_scroll(false)
                 .show(left, |plot| {
-                    plot.line(Line::new(t(S::LoadSent), PlotPoints::from(sent)));
-                    plot.line(Line::new(t(S::LoadReceived), PlotPoints::from(received)));
-                    plot.line(Line::new(t(S::LoadFailed), PlotPoints::from(failed)));
+                    plot.line(
+                        Line::new(t(S::LoadSent), PlotPoints::from(sent))
+                            .color(SENT)
+                            .width(3.0)
+                            .fill(0.0)
+                            .fill_alpha(0.25),
+                    );
+                    plot.line(
+                        Line::new(t(S::LoadReceived), PlotPoints::from(received))
+                            .color(RECEIVED)
+                            .width(1.5),
+                    );
+                    plot.line(
+                        Line::new(t(S::LoadFailed), PlotPoints::from(failed))
+                            .width(1.5)
+                            .color(error),
+                    );
                 });
+            right.label(RichText::new(t(S::LoadLatencyTitle)).small());
             Plot::new("load_latency")
                 .height(170.0)
                 .legend(Legend::default())
-                .y_axis_label("µs")
-                .include_y(0.0)
                 .allow_scroll(false)
+                .y_grid_spacer(log_marks)
+                .y_axis_formatter(|mark, _| {
+                    // 1, 2 and 5 of each decade are labelled; the other lines are not.
+                    let leading = 10f64.powf(mark.value - mark.value.floor());
+                    if [1.0, 2.0, 5.0, 10.0]
+                        .iter()
+                        .any(|k| (leading - k).abs() < 1e-6)
+                    {
+                        latency_text(10f64.powf(mark.value).round())
+                    } else {
+                        String::new()
+                    }
+                })
+                .label_formatter(|hover| {
+                    let (name, at) = match hover {
+                        HoverPosition::NearDataPoint {
+                            plot_name,
+                            position,
+                            ..
+                        } => (*plot_name, position),
+                        HoverPosition::Elsewhere { position } => ("", position),
+                    };
+                    Some(format!(
+                        "{name} {:.0} s: {}",
+                        at.x,
+                        latency_text((10f64.powf(at.y) * 10.0).round() / 10.0)
+                    ))
+                })
                 .show(right, |plot| {
                     plot.line(Line::new("p50", PlotPoints::from(p50)));
+                    plot.line(Line::new("p95", PlotPoints::from(p95)));
                     plot.line(Line::new("p99", PlotPoints::from(p99)));
                 });
         }
@@ -259,7 +410,8 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                 ui.horizontal(|ui| {
                     let field = ui
                         .add(egui::TextEdit::singleline(&mut view.target).desired_width(170.0))
-                        .labelled_by(label);
+                        .labelled_by(label)
+                        .on_hover_text(t(S::TipLoadTarget));
                     super::testhook::tag(ui, &field, "load.target");
                     ui.selectable_value(&mut view.udp, false, "TCP");
                     ui.selectable_value(&mut view.udp, true, "UDP");
@@ -312,16 +464,6 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                     .on_hover_text(t(S::TipLoadCount))
                     .labelled_by(label);
                 ui.end_row();
-                ui.label("");
-                ui.label("");
-                let label = ui.label(t(S::LoadTimeout)).id;
-                ui.add(
-                    egui::DragValue::new(&mut view.timeout_ms)
-                        .range(1..=600_000)
-                        .suffix(" ms"),
-                )
-                .labelled_by(label);
-                ui.end_row();
                 let label = ui.label(t(S::LoadRequest)).id;
                 ui.horizontal(|ui| {
                     let field = ui
@@ -335,54 +477,100 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                     ui.selectable_value(&mut view.payload_hex, false, t(S::Text));
                     ui.selectable_value(&mut view.payload_hex, true, t(S::Hex));
                 });
+                let label = ui.label(t(S::LoadTimeout)).id;
+                ui.add(
+                    egui::DragValue::new(&mut view.timeout_ms)
+                        .range(1..=600_000)
+                        .suffix(" ms"),
+                )
+                .labelled_by(label);
+                ui.end_row();
+                reply_ui(ui, view);
                 ui.end_row();
             });
     });
 }
 
-/// The Load window, when open. Returns what it asks of the app (a file to save to).
-pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> {
-    view.collect();
-    if !view.open {
-        return None;
-    }
-    let mut ask = None;
-    let mut open = true;
-    egui::Window::new(t(S::LoadTitle))
-        .id(egui::Id::unique("load_window"))
-        .open(&mut open)
-        .default_size([760.0, 520.0])
-        .pivot(egui::Align2::CENTER_CENTER)
-        .default_pos(ctx.content_rect().center())
-        .show(ctx, |ui| {
-            fields_ui(ui, view);
-            if let Some(error) = &view.error {
-                ui.label(RichText::new(error).color(ui.visuals().error_fg_color));
+/// Ping-pong's reply condition: any reply, or one holding a text, bytes or a match.
+fn reply_ui(ui: &mut egui::Ui, view: &mut LoadView) {
+    let label = ui.label(t(S::LoadReply)).id;
+    ui.add_enabled_ui(view.mode == Mode::PingPong, |ui| {
+        ui.horizontal(|ui| {
+            for (kind, word) in [
+                (ReplyKind::Any, S::LoadReplyAny),
+                (ReplyKind::Text, S::LoadReplyText),
+                (ReplyKind::Hex, S::LoadReplyHex),
+                (ReplyKind::Regex, S::LoadReplyRegex),
+            ] {
+                ui.selectable_value(&mut view.reply_kind, kind, t(word));
             }
-            ui.horizontal(|ui| {
-                if view.running() {
-                    let stop = ui.button(t(S::LoadStop));
-                    super::testhook::tag(ui, &stop, "load.stop");
-                    if stop.clicked() {
-                        view.stop();
-                    }
-                } else {
-                    let start = ui.button(t(S::LoadStart));
-                    super::testhook::tag(ui, &start, "load.start");
-                    if start.clicked() {
-                        view.start(ui.ctx());
-                    }
-                }
-                ui.add_enabled_ui(view.report.is_some(), |ui| {
-                    if ui.button(t(S::LoadSaveCsv)).clicked() {
-                        ask = Some(LoadAsk::Save(false));
-                    }
-                    if ui.button(t(S::LoadSaveJson)).clicked() {
-                        ask = Some(LoadAsk::Save(true));
-                    }
-                });
-            });
-            ui.separator();
+            if view.reply_kind != ReplyKind::Any {
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut view.reply)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_width(150.0),
+                    )
+                    .labelled_by(label);
+                super::testhook::tag(ui, &field, "load.reply");
+            }
+        })
+        .response
+        .on_hover_text(t(S::TipLoadReply))
+        .on_disabled_hover_text(t(S::TipLoadReplyPingPong));
+    });
+}
+
+/// Start or Stop, one button of one size in one place; Save CSV… and Save JSON… beside it.
+fn buttons_ui(ui: &mut egui::Ui, view: &mut LoadView, ask: &mut Option<LoadAsk>) {
+    ui.horizontal(|ui| {
+        // The wider of the two words, so Stop covers Start exactly.
+        let width = [S::LoadStart, S::LoadStop]
+            .iter()
+            .map(|w| {
+                ui.fonts_mut(|f| {
+                    f.layout_no_wrap(
+                        t(*w).to_owned(),
+                        egui::TextStyle::Button.resolve(ui.style()),
+                        egui::Color32::WHITE,
+                    )
+                    .size()
+                    .x
+                })
+            })
+            .fold(0.0, f32::max)
+            + 2.0 * ui.spacing().button_padding.x;
+        let size = egui::vec2(width, 0.0);
+        if view.running() {
+            let stop = ui.add(egui::Button::new(t(S::LoadStop)).min_size(size));
+            super::testhook::tag(ui, &stop, "load.stop");
+            if stop.clicked() {
+                view.stop();
+            }
+        } else {
+            let start = ui.add(egui::Button::new(t(S::LoadStart)).min_size(size));
+            super::testhook::tag(ui, &start, "load.start");
+            if start.clicked() {
+                view.start(ui.ctx());
+            }
+        }
+        ui.add_enabled_ui(view.report.is_some(), |ui| {
+            if ui.button(t(S::LoadSaveCsv)).clicked() {
+                *ask = Some(LoadAsk::Save(false));
+            }
+            if ui.button(t(S::LoadSaveJson)).clicked() {
+                *ask = Some(LoadAsk::Save(true));
+            }
+        });
+    });
+}
+
+/// The live counts, or the last report, and the charts: below the buttons, in a region that
+/// scrolls rather than resizes the window.
+fn results_ui(ui: &mut egui::Ui, view: &LoadView) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
             if let Some(running) = &view.running {
                 let progress = running
                     .progress
@@ -396,6 +584,7 @@ pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> 
                         &progress.sent,
                         &progress.received,
                         &progress.failed,
+                        &progress.in_flight,
                         &format!("{:.0}", progress.p50_us),
                         &format!("{:.0}", progress.p99_us),
                     ],
@@ -409,6 +598,41 @@ pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> 
                 super::testhook::tag(ui, &summary, "load.summary");
                 timeline_chart(ui, &report.timeline);
             }
+        });
+}
+
+/// The Load window, when open. Returns what it asks of the app (a file to save to).
+pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> {
+    view.collect();
+    if !view.open {
+        return None;
+    }
+    let mut ask = None;
+    let mut open = true;
+    let size = egui::vec2(780.0, 560.0);
+    // Anchored by its top-left corner, on screen even at 1024×640: a run that fills in the
+    // counts never moves what is under the pointer.
+    let screen = ctx.content_rect();
+    let corner = (screen.center() - size / 2.0).max(screen.min + egui::vec2(8.0, 8.0));
+    egui::Window::new(t(S::LoadTitle))
+        .id(egui::Id::unique("load_window"))
+        .open(&mut open)
+        .pivot(egui::Align2::LEFT_TOP)
+        .default_pos(corner)
+        .default_size(size)
+        .show(ctx, |ui| {
+            fields_ui(ui, view);
+            buttons_ui(ui, view, &mut ask);
+            // Always a line here, empty or not, so nothing below moves when one is said.
+            let error = view.error.as_deref().unwrap_or("");
+            let said = ui.add(
+                egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color)).wrap(),
+            );
+            if !error.is_empty() {
+                super::testhook::tag(ui, &said, "load.error");
+            }
+            ui.separator();
+            results_ui(ui, view);
         });
     if !open {
         view.stop();

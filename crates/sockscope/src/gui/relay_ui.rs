@@ -3,67 +3,109 @@
 
 use eframe::egui::{self, RichText};
 
-use super::i18n::{S, t};
+use super::i18n::{S, t, tf};
 use super::state::{TabUi, UiAction};
-use crate::engine::Impairment;
+use crate::engine::{Impairment, Knob};
+
+/// What a field holds between frames: the text as typed, and the value it was last in step
+/// with (a profile loaded or the other field changed: the text follows the value).
+#[derive(Clone, Default)]
+struct Field {
+    text: String,
+    shown: String,
+    error: Option<String>,
+}
+
+/// One knob as a text field read by the core (`64KiB/s`, `1s`, `4KiB`, as the CLI reads
+/// them); a text it cannot read marks the field, changes nothing, and its sentence is
+/// returned (said under the two columns, where a whole sentence fits).
+fn knob_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, knob: Knob) -> Option<String> {
+    let tip = match knob {
+        Knob::Latency => S::TipRelayLatency,
+        Knob::Jitter => S::TipRelayJitter,
+        Knob::Drop => S::TipRelayDrop,
+        Knob::Rate => S::TipRelayRate,
+        Knob::Cut => S::TipRelayCut,
+    };
+    let id = ui.scope_id().with((salt, knob));
+    let value = imp.text(knob);
+    let mut field = ui.data_mut(|d| d.get_temp::<Field>(id)).unwrap_or_default();
+    let label = ui.label(t(label_of(knob)));
+    let edit = egui::TextEdit::singleline(&mut field.text)
+        .desired_width(90.0)
+        .hint_text(t(S::ImpNone));
+    let response = ui.add(edit).labelled_by(label.id).on_hover_text(t(tip));
+    super::testhook::tag(ui, &response, &format!("{salt}.{}", knob.key()));
+    if field.shown != value && !response.has_focus() {
+        // The value changed elsewhere (a profile, Apply): show it.
+        // None shows as an empty field (its hint says so).
+        field.text = if value == Impairment::default().text(knob) {
+            String::new()
+        } else {
+            value.clone()
+        };
+        field.shown = value;
+        field.error = None;
+    }
+    if response.changed() {
+        match imp.set_text(knob, &field.text) {
+            Ok(()) => {
+                field.shown = imp.text(knob);
+                field.error = None;
+            }
+            Err(why) => field.error = Some(why),
+        }
+    }
+    if field.error.is_some() {
+        let stroke = egui::Stroke::new(1.5, ui.visuals().error_fg_color);
+        ui.painter()
+            .rect_stroke(response.rect, 2.0, stroke, egui::StrokeKind::Outside);
+    }
+    ui.end_row();
+    let error = field.error.as_ref().map(|why| {
+        tf(
+            S::RelayFieldError,
+            &[&t(direction(salt)), &t(label_of(knob)), why],
+        )
+    });
+    ui.data_mut(|d| d.insert_temp(id, field));
+    error
+}
+
+/// The direction a lane's salt names.
+fn direction(salt: &str) -> S {
+    if salt == UP { S::RelayUp } else { S::RelayDown }
+}
+
+/// A knob's label.
+fn label_of(knob: Knob) -> S {
+    match knob {
+        Knob::Latency => S::RelayLatency,
+        Knob::Jitter => S::RelayJitter,
+        Knob::Drop => S::RelayDrop,
+        Knob::Rate => S::RelayRate,
+        Knob::Cut => S::RelayCutAfter,
+    }
+}
+
+const UP: &str = "relay-up";
+const DOWN: &str = "relay-down";
 
 /// One direction's impairments, in a grid column.
-fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) {
+fn lane_ui(ui: &mut egui::Ui, salt: &str, imp: &mut Impairment, udp: bool) -> Vec<String> {
+    let mut errors = Vec::new();
     egui::Grid::new(salt)
         .num_columns(2)
         .spacing([6.0, 2.0])
         .show(ui, |ui| {
-            let row = |ui: &mut egui::Ui, label: S, tip: S, drag: egui::DragValue<'_>| {
-                let text = ui.label(t(label));
-                ui.add(drag).labelled_by(text.id).on_hover_text(t(tip));
-                ui.end_row();
-            };
-            row(
-                ui,
-                S::RelayLatency,
-                S::TipRelayLatency,
-                egui::DragValue::new(&mut imp.latency_ms)
-                    .range(0..=60_000)
-                    .suffix(" ms"),
-            );
-            row(
-                ui,
-                S::RelayJitter,
-                S::TipRelayJitter,
-                egui::DragValue::new(&mut imp.jitter_ms)
-                    .range(0..=10_000)
-                    .suffix(" ms"),
-            );
-            if udp {
-                row(
-                    ui,
-                    S::RelayDrop,
-                    S::TipRelayDrop,
-                    egui::DragValue::new(&mut imp.drop_percent)
-                        .range(0.0..=100.0)
-                        .speed(0.5)
-                        .suffix(" %"),
-                );
+            for knob in Knob::ALL {
+                // A TCP stream cannot lose bytes: drops are for UDP only.
+                if knob != Knob::Drop || udp {
+                    errors.extend(knob_ui(ui, salt, imp, knob));
+                }
             }
-            let mut kib = imp.rate_bytes / 1024;
-            row(
-                ui,
-                S::RelayRate,
-                S::TipRelayRate,
-                egui::DragValue::new(&mut kib)
-                    .range(0..=10_000_000)
-                    .suffix(" KiB/s"),
-            );
-            imp.rate_bytes = kib * 1024;
-            row(
-                ui,
-                S::RelayCutAfter,
-                S::TipRelayCut,
-                egui::DragValue::new(&mut imp.cut_after)
-                    .range(0..=u64::MAX)
-                    .suffix(" B"),
-            );
         });
+    errors
 }
 
 /// The Relay group.
@@ -82,14 +124,29 @@ pub fn relay_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiActi
             });
             let before = (tab.form.relay_up, tab.form.relay_down);
             let udp = tab.form.relay_udp;
+            let mut errors = Vec::new();
             ui.columns(2, |columns| {
                 if let [left, right] = columns {
                     left.label(RichText::new(t(S::RelayUp)).strong());
-                    lane_ui(left, "relay-up", &mut tab.form.relay_up, udp);
+                    errors.extend(lane_ui(left, UP, &mut tab.form.relay_up, udp));
                     right.label(RichText::new(t(S::RelayDown)).strong());
-                    lane_ui(right, "relay-down", &mut tab.form.relay_down, udp);
+                    errors.extend(lane_ui(right, DOWN, &mut tab.form.relay_down, udp));
                 }
             });
+            // What a field could not read, under both columns: the field keeps its last value.
+            for (n, error) in errors.iter().enumerate() {
+                let said = ui.add(
+                    egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color))
+                        .wrap(),
+                );
+                super::testhook::tag(ui, &said, &format!("relay.error.{n}"));
+            }
+            if udp {
+                // Datagrams the simulator threw away, each also a red row in the log.
+                let [up, down] = tab.capture.counters.relay_dropped;
+                let said = ui.label(tf(S::RelayDropCounts, &[&up, &down]));
+                super::testhook::tag(ui, &said, "relay.drops");
+            }
             if open && (tab.form.relay_up, tab.form.relay_down) != before {
                 actions.push(UiAction::SetImpairments);
             }

@@ -66,8 +66,17 @@ fn bench_against_an_echo_reports_every_reply_as_json_and_csv() {
     assert!(ran.stdout.contains("\"bytes_sent\":1500"), "{}", ran.stdout);
     let timeline = std::fs::read_to_string(&csv).unwrap();
     std::fs::remove_file(&csv).unwrap();
+    // The settings it ran with come first, then the timeline.
+    for line in [
+        "# mode=echo\n",
+        "# connections=2\n",
+        "# request=hello\n",
+        "# count=300\n",
+    ] {
+        assert!(timeline.contains(line), "{line:?} in {timeline}");
+    }
     assert!(
-        timeline.starts_with("second,sent,received,failed,p50_us,p99_us\n0,"),
+        timeline.contains("\nsecond,sent,received,failed,p50_us,p95_us,p99_us\n0,"),
         "{timeline}"
     );
 }
@@ -89,22 +98,129 @@ fn a_threshold_passed_is_exit_1_with_its_sentence() {
     assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
     assert!(ran.stderr.contains("above --max-p99"), "{}", ran.stderr);
     assert!(ran.stdout.contains("p99"), "{}", ran.stdout);
-    let port = closed_port();
+    let silent = tcp_peer(|_| Vec::new());
     let ran = run(
         &[
             "bench",
-            &format!("127.0.0.1:{port}"),
+            &silent.to_string(),
+            "-c",
+            "2",
             "--duration",
-            "200ms",
+            "400ms",
+            "--timeout",
+            "100ms",
             "--max-errors",
             "0",
         ],
         b"",
     );
     assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
-    assert!(ran.stdout.contains("refused"), "{}", ran.stdout);
     assert!(
         ran.stderr.contains("more than --max-errors 0"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_exit_2_and_every_request_failing_is_exit_1() {
+    // Nothing listens: it was exit 0 with "0 connections made".
+    let port = closed_port();
+    let ran = run(
+        &["bench", &format!("127.0.0.1:{port}"), "--duration", "200ms"],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains(&format!(
+            "No connection to 127.0.0.1:{port} could be made (refused "
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("refused"),
+        "the report is printed too: {}",
+        ran.stdout
+    );
+    // Every reply wrong: exit 1, and the cause is a wrong reply, not a timeout.
+    let wrong = tcp_peer(|_| b"NOPE".to_vec());
+    let ran = run(
+        &[
+            "bench",
+            &wrong.to_string(),
+            "--count",
+            "3",
+            "--expect",
+            "PONG",
+            "--timeout",
+            "100ms",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stderr.contains("Every request failed (wrong reply 3)"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn send_file_sends_the_file_whole_as_each_request() {
+    let addr = echo();
+    let dir = std::env::temp_dir().join(format!("sockscope-bench-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("request.bin");
+    let request: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    std::fs::write(&file, &request).unwrap();
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--mode",
+            "echo",
+            "--count",
+            "3",
+            "--timeout",
+            "5s",
+            "--send-file",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("\"sent\":3,\"received\":3,\"failed\":{}"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains(&format!("\"bytes_sent\":{}", 3 << 20)),
+        "{}",
+        ran.stdout
+    );
+    // Larger than a request may be: refused before anything opens.
+    let huge = dir.join("huge.bin");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(65 << 20)
+        .unwrap();
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--send-file",
+            huge.to_str().unwrap(),
+        ],
+        b"",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("a request of at most"),
         "{}",
         ran.stderr
     );
@@ -157,4 +273,116 @@ fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
         ran.stdout
     );
     assert!(ran.stdout.contains("\"bytes_sent\":51"), "{}", ran.stdout);
+}
+
+/// The real program, as a script runs it.
+fn program() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    command.env("LANG", "C").env_remove("LC_ALL");
+    command
+}
+
+fn has(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A child process killed when the test ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for `child` to end within `limit`; its output, or `None` (it is killed).
+fn output_within(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> Option<(i32, String, String)> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            let (mut out, mut err) = (String::new(), String::new());
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Some((status.code().unwrap_or(-1), out, err));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// socat reading every connection into /dev/null (small writes to it never block).
+fn socat_sink() -> Option<(SocketAddr, Child)> {
+    if !has("socat") {
+        eprintln!("skipped: socat is not installed (.ci/run installs it)");
+        return None;
+    }
+    let port = super::closed_port();
+    let child = std::process::Command::new("socat")
+        .args([
+            "-u",
+            &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
+            "OPEN:/dev/null",
+        ])
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "socat did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some((addr, Child(child)))
+}
+
+#[test]
+fn throughput_into_socat_to_dev_null_ends_on_time_on_four_connections() {
+    let Some((addr, _socat)) = socat_sink() else {
+        return;
+    };
+    for connections in ["4", "1"] {
+        let child = program()
+            .args([
+                "bench",
+                &addr.to_string(),
+                "--mode",
+                "throughput",
+                "-c",
+                connections,
+                "--duration",
+                "1s",
+                "--json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (code, out, err) = output_within(child, std::time::Duration::from_secs(10))
+            .expect("bench ended after its duration");
+        assert_eq!(code, OK, "{out}{err}");
+        assert!(
+            out.contains(&format!("\"connects\":{connections},")),
+            "{out}"
+        );
+        assert!(!out.contains("\"sent\":0,"), "{out}");
+    }
 }

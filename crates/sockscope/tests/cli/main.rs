@@ -12,6 +12,7 @@ mod bench;
 mod json;
 mod pipe;
 mod process;
+mod relay;
 mod scripts;
 mod tls;
 mod words;

@@ -76,8 +76,10 @@ fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
     assert!(stopped_at.elapsed() < Duration::from_secs(2));
     harness.run_ok();
     // The summary: every request answered, none failed, the percentiles.
-    harness.get_by_label_contains("failed    0");
-    harness.get_by_label_contains("latency µs  min");
+    let summary = harness.get_by_label_contains("failed    0");
+    let node = summary.accesskit_node();
+    let text = format!("{:?} {:?}", node.label(), node.value());
+    assert!(text.contains("latency µs  min"), "{text}");
 }
 
 #[test]
@@ -112,4 +114,111 @@ fn the_sparkline_opens_the_rate_chart_and_it_shows_one_client_on_request() {
         .history
         .series(std::time::SystemTime::now() + Duration::from_secs(1), 5);
     assert_eq!(series.iter().map(|s| s.1).sum::<u64>(), 5);
+}
+
+/// Opens Tools > Load generator….
+fn open_load(harness: &mut egui_kittest::Harness<'static, sockscope::gui::App>) {
+    harness.get_by_label("Tools").click();
+    harness.run();
+    harness.get_by_label_contains("Load generator…").click();
+    harness.run();
+}
+
+/// Replaces the text of the field labelled `label` with `text`.
+fn retype(
+    harness: &mut egui_kittest::Harness<'static, sockscope::gui::App>,
+    label: &str,
+    text: &str,
+) {
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, label)
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness.run();
+    if text.is_empty() {
+        harness.key_press(eframe::egui::Key::Backspace);
+    } else {
+        #[expect(
+            clippy::redundant_closure_for_method_calls,
+            reason = "the method path does not fit the lifetime bound"
+        )]
+        harness.get_by(|n| n.is_focused()).type_text(text);
+    }
+    harness.run();
+}
+
+#[test]
+fn load_errors_say_what_is_wrong_in_the_windows_language() {
+    let mut harness = super::harness(Form::default());
+    open_load(&mut harness);
+    retype(&mut harness, "Target", "abc");
+    harness.get_by_label("Start load").click();
+    harness.run();
+    // It was the OS's English "failed to lookup address information", even under 中文.
+    harness.get_by_label_contains("'abc' has no port: write HOST:PORT");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::Zh);
+    harness.run();
+    harness.get_by_label("开始测试").click();
+    harness.run();
+    harness.get_by_label_contains("“abc”缺少端口");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::En);
+    harness.run();
+    retype(&mut harness, "Target", "127.0.0.1:9");
+    retype(&mut harness, "Request", "");
+    harness.get_by_label("Start load").click();
+    harness.run();
+    // It said "the send box is empty": there is no send box here.
+    harness.get_by_label_contains("The request is empty");
+    assert!(
+        harness.query_by_label("Stop load").is_none(),
+        "nothing started"
+    );
+}
+
+#[test]
+fn a_reply_that_never_holds_the_condition_is_a_wrong_reply() {
+    // The tab's own rule answers NOPE; the Load window waits for PONG.
+    let form = Form {
+        automation: Automation {
+            enabled: true,
+            rules: vec![Rule {
+                reply: Some(ReplySpec {
+                    payload: "NOPE".into(),
+                    ..ReplySpec::default()
+                }),
+                ..Rule::default()
+            }],
+            ..Automation::default()
+        },
+        ..Form::default()
+    };
+    let (mut harness, _) = server_with_clients(form, 0);
+    open_load(&mut harness);
+    harness.get_by_label("ping-pong").click();
+    harness.run();
+    harness.get_by_label("contains text").click();
+    harness.run();
+    retype(&mut harness, "Reply holds", "PONG");
+    harness.get_by_label("Start load").click();
+    // One request waits its second for PONG, then is a wrong reply (it was "timed out").
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+        if harness.query_by_label_contains("· failed 1 ·").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failure counted");
+    }
+    harness.get_by_label("Stop load").click();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while harness.query_by_label("Start load").is_none() {
+        assert!(Instant::now() < deadline, "Stop did not answer");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_ok();
+    harness.get_by_label_contains("(wrong reply 1)");
+    harness.get_by_label_contains("answered +");
 }

@@ -35,3 +35,54 @@ fn stop_answers_at_once_during_a_full_rate_run() {
     );
     drop(window);
 }
+
+/// The middle of a rect.
+fn middle(rect: (f32, f32, f32, f32)) -> (f32, f32) {
+    (rect.0 + rect.2 / 2.0, rect.1 + rect.3 / 2.0)
+}
+
+#[test]
+fn stop_appears_where_start_was_and_a_click_there_stops_the_run() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("load-anchor");
+    let port = free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 2, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", automation: (enabled: true, rules: [(reply: Some((payload: "{{{{rx}}}}")))]))))], active: 0)"#
+    );
+    let display = Display::start();
+    let window = Window::open(&display, &dir, &workspace);
+    std::thread::sleep(Duration::from_millis(500));
+    window.key("ctrl+shift+l");
+    let start = window.rect("load.start");
+    window.click_until("load.start", "load.stop");
+    // The run's counts and charts fill in; the window must not grow or move under the pointer.
+    std::thread::sleep(Duration::from_millis(1500));
+    let stop = window.rect("load.stop");
+    let (moved_x, moved_y) = (
+        (middle(stop).0 - middle(start).0).abs(),
+        (middle(stop).1 - middle(start).1).abs(),
+    );
+    assert!(
+        moved_x <= 2.0 && moved_y <= 2.0,
+        "Start was at {start:?}, Stop is at {stop:?}"
+    );
+    // A click where Start was stops the run.
+    let (x, y) = middle(start);
+    window.click_at(x, y);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while window.find("load.summary").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the click where Start was missed Stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let again = window.rect("load.start");
+    assert!(
+        (middle(again).0 - middle(start).0).abs() <= 2.0
+            && (middle(again).1 - middle(start).1).abs() <= 2.0,
+        "Start came back at {again:?}, not {start:?}"
+    );
+}

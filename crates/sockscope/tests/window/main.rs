@@ -390,6 +390,20 @@ impl Window {
         std::thread::sleep(Duration::from_millis(300));
     }
 
+    /// Clicks a point of the window (where a widget was a moment ago, say).
+    pub fn click_at(&self, x: f32, y: f32) {
+        self.xdo(&[
+            "mousemove",
+            "--window",
+            &self.wid,
+            &x.round().to_string(),
+            &y.round().to_string(),
+        ]);
+        std::thread::sleep(Duration::from_millis(150));
+        self.xdo(&["click", "1"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     /// Clicks `name` until `appears` is drawn (a click that reached a window still settling
     /// its first frames is tried again, at most three times).
     pub fn click_until(&self, name: &str, appears: &str) {

@@ -70,6 +70,8 @@ pub(crate) struct Cx<'a> {
     pub next_conn: &'a mut u64,
     /// Where the bytes of large reads are copied to (the sink gives the buffers back).
     pub buffers: &'a Buffers,
+    /// Bytes this link may read now (a relay lane with no room left holds its sender: 0).
+    pub allow: usize,
 }
 
 impl Cx<'_> {
@@ -170,6 +172,27 @@ pub(crate) trait Link: Send {
     /// Bytes queued for sending.
     fn queued(&self) -> usize {
         0
+    }
+
+    /// True once the peer finished sending and the connection is kept (half-closed).
+    fn finished_receiving(&self) -> bool {
+        false
+    }
+
+    /// Finishes our sending side (a FIN) once what is queued is written; reading goes on.
+    fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
+        let _ = cx;
+        Status::Idle
+    }
+
+    /// True once our sending side is finished (see [`finish_sending`](Self::finish_sending)).
+    fn sending_finished(&self) -> bool {
+        false
+    }
+
+    /// Sets the kernel's receive buffer of its socket (a relay lane's sender under a cap).
+    fn set_receive_buffer(&mut self, bytes: usize) {
+        let _ = bytes;
     }
 
     /// When [`tick`](Self::tick) is due, if ever.

@@ -572,14 +572,16 @@ impl TcpConn {
         if self.ws.is_some() {
             return self.read_ws(cx);
         }
-        let mut budget = READ_BUDGET;
+        let mut budget = READ_BUDGET.min(cx.allow);
         loop {
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
             }
             // Read straight into a buffer that becomes the event's: no copy for a large read.
             let mut buf = cx.buffers.read_buffer();
-            let read = self.read_plain(&mut buf);
+            // No more than the budget: a relay lane takes what it has room for.
+            let limit = budget.min(buf.len());
+            let read = self.read_plain(buf.get_mut(..limit).unwrap_or_default());
             match read {
                 Ok(0) => {
                     cx.buffers.give(buf);
@@ -590,7 +592,8 @@ impl TcpConn {
                     if self.peer_finished {
                         return ReadEnd::Drained;
                     }
-                    if cx.opts.keep_half_closed {
+                    // A relay passes the half-close on and keeps the other way open.
+                    if cx.opts.keep_half_closed || cx.opts.mode == crate::engine::Mode::Relay {
                         self.peer_finished = true;
                         return ReadEnd::Finished;
                     }
@@ -956,6 +959,24 @@ impl Link for TcpConn {
 
     fn queued(&self) -> usize {
         self.out_bytes
+    }
+
+    fn finished_receiving(&self) -> bool {
+        self.peer_finished
+    }
+
+    fn set_receive_buffer(&mut self, bytes: usize) {
+        // Best effort: a socket that refuses keeps its buffer, and the lane still holds.
+        let _ = socket2::SockRef::from(&self.stream).set_recv_buffer_size(bytes);
+    }
+
+    fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
+        // One half-close for the relay and `--pipe`: see `finish`.
+        self.finish(cx)
+    }
+
+    fn sending_finished(&self) -> bool {
+        self.we_finished
     }
 
     fn deadline(&self) -> Option<Instant> {

@@ -1,0 +1,264 @@
+//! `sockscope bench`: the load generator of the Load window on the command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::payload::InputMode;
+use sockscope_core::i18n::{S, t, tf};
+
+use super::args::{Expect, Send, parse_duration, parse_encoding};
+use super::{Failure, Io, NOT_MATCHED, OK, bad, payload_of};
+
+/// How `sockscope bench` waits for replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Fire and forget: as fast as --rate allows.
+    Throughput,
+    /// Send, wait for a reply (--expect*, if given), time it.
+    PingPong,
+    /// Send, wait for the same bytes back, time it.
+    Echo,
+}
+
+/// `sockscope bench`.
+#[derive(Debug, Args)]
+#[command(mut_arg("send_file", |a| a.help(
+    "The request: this file's bytes, whole, as each request (at most 64 MiB)"
+)))]
+pub struct BenchArgs {
+    /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
+    pub target: String,
+    /// What to wait for after each request.
+    #[arg(long, value_enum, default_value = "ping-pong")]
+    pub mode: BenchMode,
+    /// TCP connections (UDP sockets) at once.
+    #[arg(long, short = 'c', default_value = "1")]
+    pub connections: usize,
+    /// A new TCP connection for every request (short connections).
+    #[arg(long)]
+    pub per_request: bool,
+    /// Requests per second in all (`2000`, `2000/s`), or bytes per second (`10MB/s`,
+    /// `512KB/s`, `1GB/s`); default: as fast as possible.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+    /// Rise from 0 to --rate over this long.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub ramp: Duration,
+    /// Run this long (default 10s, unless --count is given).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Send this many requests.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The request (default "ping").
+    #[command(flatten)]
+    pub send: Send,
+    /// Ping-pong: what a reply must hold.
+    #[command(flatten)]
+    pub expect: Expect,
+    /// How long a reply may take.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Text encoding of --send and --expect.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// Write the per-second timeline here as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print the report as one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 if the 99th percentile latency is above this.
+    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
+    pub max_p99: Option<Duration>,
+    /// Exit 1 if more requests than this failed.
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+}
+
+/// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,
+/// `1GB/s`, `100B/s`) divided by the request's length.
+pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
+    let t = text.trim();
+    let bad = || sockscope_core::i18n::tf(sockscope_core::i18n::S::CliBadRate, &[&text]);
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    let upper = t.to_ascii_uppercase();
+    for (suffix, scale) in [("GB/S", 1e9), ("MB/S", 1e6), ("KB/S", 1e3), ("B/S", 1.0)] {
+        if let Some(n) = upper.strip_suffix(suffix) {
+            let bytes = number(n).ok_or_else(bad)? * scale;
+            return Ok(bytes / request_len.max(1) as f64);
+        }
+    }
+    number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
+}
+
+/// The largest request `--send-file` sends (each connection holds one copy while it sends).
+const MAX_REQUEST_FILE: u64 = 64 << 20;
+
+/// `--send-file`: the file's bytes are the request, whole.
+fn request_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    let cannot = |e: &dyn std::fmt::Display| bad(tf(S::CliCannotRead, &[&path.display(), e]));
+    let len = std::fs::metadata(path).map_err(|e| cannot(&e))?.len();
+    if len > MAX_REQUEST_FILE {
+        return Err(bad(tf(
+            S::CliBenchFileTooLarge,
+            &[&path.display(), &len, &MAX_REQUEST_FILE],
+        )));
+    }
+    std::fs::read(path).map_err(|e| cannot(&e))
+}
+
+/// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
+fn bench_spec(args: &BenchArgs) -> Result<sockscope_core::bench::Spec, Failure> {
+    use sockscope_core::bench::{self, Mode as Wait};
+    use sockscope_core::rules::{Cond, Match};
+    let (target, udp) = bench::target_from_text(&args.target).map_err(bad)?;
+    let payload = if let Some(path) = &args.send.send_file {
+        request_file(path)?
+    } else {
+        match payload_of(&args.send, args.encoding)? {
+            Some(payload) => payload
+                .render(
+                    &mut sockscope_core::codec::payload::VarState::new(1, 1),
+                    std::time::SystemTime::now(),
+                )
+                .map_err(|e| bad(e.to_string()))?,
+            None => b"ping".to_vec(),
+        }
+    };
+    if payload.is_empty() {
+        return Err(bad(t(S::ErrRequestEmpty)));
+    }
+    // A request with variables is made anew for each send.
+    let vary = match &args.send.send {
+        Some(text) if text.contains("{{") => Some(
+            sockscope_core::rules::template::Template::compile(
+                &sockscope_core::rules::ReplySpec {
+                    payload: text.clone(),
+                    mode: InputMode::Escapes,
+                    encoding: Some(args.encoding),
+                    ..sockscope_core::rules::ReplySpec::default()
+                },
+                args.encoding,
+            )
+            .map_err(bad)?,
+        ),
+        _ => None,
+    };
+    let rate = match &args.rate {
+        None => None,
+        Some(text) => Some(parse_rate(text, payload.len()).map_err(bad)?),
+    };
+    let expect_text = if let Some(text) = &args.expect.expect {
+        format!("--expect {text}")
+    } else if let Some(hex) = &args.expect.expect_hex {
+        format!("--expect-hex {hex}")
+    } else if let Some(re) = &args.expect.expect_regex {
+        format!("--expect-regex {re}")
+    } else {
+        String::new()
+    };
+    let expect = if let Some(text) = &args.expect.expect {
+        Some(Cond::Text(Match::Contains, text.clone()))
+    } else if let Some(hex) = &args.expect.expect_hex {
+        Some(Cond::Bytes(Match::Contains, hex.clone()))
+    } else {
+        args.expect.expect_regex.clone().map(Cond::Regex)
+    };
+    let expect = expect
+        .map(|c| c.compile(args.encoding))
+        .transpose()
+        .map_err(bad)?;
+    if args.connections == 0 || args.connections > 100_000 {
+        return Err(bad(tf(S::CliBadConnections, &[&args.connections])));
+    }
+    let spec = bench::Spec {
+        target,
+        udp,
+        connections: args.connections,
+        per_request: args.per_request,
+        mode: match args.mode {
+            BenchMode::Throughput => Wait::Throughput,
+            BenchMode::PingPong => Wait::PingPong,
+            BenchMode::Echo => Wait::Echo,
+        },
+        rate,
+        ramp: args.ramp,
+        duration: args
+            .duration
+            .or_else(|| args.count.is_none().then_some(Duration::from_secs(10))),
+        count: args.count,
+        payload,
+        vary,
+        expect,
+        expect_text,
+        timeout: args.timeout,
+        encoding: args.encoding,
+    };
+    Ok(spec)
+}
+
+/// `sockscope bench`: the generator on this thread; Ctrl+C stops it and the report is printed.
+pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let spec = bench_spec(args)?;
+    let report = sockscope_core::bench::run(&spec, &io.stop, None);
+    if args.json {
+        let _ = writeln!(io.stdout, "{}", report.to_json());
+    } else {
+        let _ = writeln!(io.stdout, "{}", report.summary());
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, report.to_csv())
+            .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
+    }
+    // Nothing reached the target: as a socket that could not be opened, exit 2.
+    if report.connects == 0 && report.failed_total() > 0 {
+        return Err(bad(tf(
+            S::CliBenchNoConnection,
+            &[&report.settings.target, &report.causes_text()],
+        )));
+    }
+    let mut code = OK;
+    if report.sent > 0 && report.settled() == 0 && report.failed_requests > 0 {
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            tf(S::CliBenchAllFailed, &[&report.causes_text()])
+        );
+        code = NOT_MATCHED;
+    }
+    if let Some(max) = args.max_p99
+        && report.percentile(0.99) > max
+    {
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            tf(
+                S::CliP99Over,
+                &[
+                    &humantime::format_duration(report.percentile(0.99)),
+                    &humantime::format_duration(max)
+                ]
+            )
+        );
+        code = NOT_MATCHED;
+    }
+    if let Some(max) = args.max_errors
+        && report.failed_total() > max
+    {
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            tf(S::CliErrorsOver, &[&report.failed_total(), &max])
+        );
+        code = NOT_MATCHED;
+    }
+    Ok(code)
+}
