@@ -1,7 +1,7 @@
 //! Every `--json` output against the schema files in `crates/sockscope/schema`, with real
 //! peers: connect, listen, udp, relay, run and bench, in success and failure (refused, reset).
 //! The schemas are checked by a small validator here (the JSON Schema keywords they use:
-//! type, enum, required, properties, additionalProperties, items, minimum, pattern).
+//! type, enum, required, properties, additionalProperties (false or a schema), items, minimum, pattern).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
@@ -74,10 +74,16 @@ fn problems(value: &Value, schema: &Value, at: &str) -> Vec<String> {
         for (key, item) in object {
             match properties.and_then(|p| p.get(key)) {
                 Some(sub) => found.extend(problems(item, sub, &format!("{at}.{key}"))),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    found.push(format!("{at}: {key} is not in the schema"));
-                }
-                None => {}
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => {
+                        found.push(format!("{at}: {key} is not in the schema"));
+                    }
+                    // Any other key, checked against this schema.
+                    Some(sub @ Value::Object(_)) => {
+                        found.extend(problems(item, sub, &format!("{at}.{key}")));
+                    }
+                    _ => {}
+                },
             }
         }
     }

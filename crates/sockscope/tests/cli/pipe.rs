@@ -236,7 +236,7 @@ fn a_file_send_cut_by_a_reset_is_exit_1() {
 
 /// `ncat -l` takes one connection: probing it with a connect would use it up. Its port is
 /// bound once `ss` lists it.
-fn wait_port_quietly(port: u16) {
+pub(crate) fn wait_port_quietly(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");

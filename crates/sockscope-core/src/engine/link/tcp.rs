@@ -58,6 +58,12 @@ pub(crate) struct TcpConn {
     /// Our write side is shut down: the peer has read all we send. Once the peer finished
     /// too, the connection is over.
     we_finished: bool,
+    /// Relay: finish our sending side (FIN) once the queue is written, passing a half-close
+    /// on; the relay ends the pair itself (unlike [`finish_when_flushed`], which ends the
+    /// connection once both sides are done).
+    shut_when_flushed: bool,
+    /// Relay: our sending side is finished.
+    shut: bool,
 }
 
 /// Where a connection is.
@@ -177,6 +183,8 @@ impl TcpConn {
             close_when_flushed: false,
             finish_when_flushed: false,
             we_finished: false,
+            shut_when_flushed: false,
+            shut: false,
         }
     }
 
@@ -752,6 +760,18 @@ impl TcpConn {
                 Err(e) => return Some(close_reason(e, self.peer, S::CtxSendingTo)),
             }
         }
+        if self.shut_when_flushed && !self.shut && self.out.is_empty() {
+            self.shut = true;
+            if let Some(tls) = self.tls.as_mut() {
+                tls.send_close_notify();
+                let _ = push_tls(tls, &mut self.stream);
+            }
+            if let Err(e) = self.stream.shutdown(Shutdown::Write)
+                && e.kind() != io::ErrorKind::NotConnected
+            {
+                return Some(close_reason(e, self.peer, S::CtxSendingTo));
+            }
+        }
         None
     }
 
@@ -971,12 +991,15 @@ impl Link for TcpConn {
     }
 
     fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
-        // One half-close for the relay and `--pipe`: see `finish`.
-        self.finish(cx)
+        self.shut_when_flushed = true;
+        match self.flush(cx) {
+            Some(reason) => self.end(cx, reason),
+            None => Status::Idle,
+        }
     }
 
     fn sending_finished(&self) -> bool {
-        self.we_finished
+        self.shut
     }
 
     fn deadline(&self) -> Option<Instant> {
