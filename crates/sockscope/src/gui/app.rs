@@ -10,12 +10,13 @@ use eframe::egui::{self, ThemePreference};
 use serde::{Deserialize, Serialize};
 
 use super::actions::{self, Action};
-use super::dialogs::{Answer, Ask, Dialogs, FilePicker, FileRequest, NativeFilePicker};
+use super::dialogs::{Answer, Ask, Dialogs, FilePicker, NativeFilePicker};
 use super::i18n::{self, Lang, S, t, tf};
+use super::model::{FileRequest, Notice};
 use super::state::{Form, UiAction};
-use super::status_bar::human_bytes;
-use super::tabs::{Notice, TabEntry, tab_strip_ui};
+use super::tabs::{TabEntry, tab_strip_ui};
 use super::tools::{self, ToolsState};
+use super::widgets::human_bytes;
 use super::{fonts, log_view, send_panel, settings, status_bar};
 use crate::capture::{Note, arg};
 use crate::engine::{self, Notify};

@@ -3,10 +3,12 @@
 //! the same kind, masks and checksums have fields of their own. Switching the kind carries
 //! over what was typed where it means the same (core: `Cond::switch_to`).
 
-use eframe::egui::{self, RichText};
+use eframe::egui::{self, Color32, RichText};
 use sockscope_core::codec::TextEncoding;
-use sockscope_core::i18n::{S, t};
-use sockscope_core::rules::{Compare, Cond, CondKind, Match};
+use sockscope_core::codec::hex;
+use sockscope_core::codec::payload::InputMode;
+use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::rules::{Compare, Cond, CondKind, Match, ReplySpec};
 
 /// What every row of one condition editor shares.
 pub struct CondCx {
@@ -187,7 +189,7 @@ fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx) -> bool {
             let mut fixed = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_default();
             let before = (checksum.clone(), *valid);
             ui.vertical(|ui| {
-                super::send_options::checksum_editor_ui(
+                super::widgets::checksum_editor_ui(
                     ui,
                     "cond_checksum",
                     t(S::Checksum),
@@ -424,5 +426,166 @@ pub fn ron_ui(
             (false, None)
         }
         Err(why) => (false, Some(why)),
+    }
+}
+
+/// How the session shows bytes.
+#[derive(Clone, Copy)]
+pub struct Show {
+    /// As hex.
+    pub hex: bool,
+    /// In this encoding.
+    pub encoding: sockscope_core::codec::TextEncoding,
+}
+
+/// Bytes as hex, or as text in the encoding.
+pub fn shown(bytes: &[u8], show: Show) -> String {
+    if show.hex {
+        hex::format(bytes)
+    } else {
+        let text = show.encoding.decode_complete(bytes);
+        format!("“{}”", sockscope_core::codec::text::one_line(&text))
+    }
+}
+
+/// An error sentence, wrapped; monospace when it has lines of its own (a regex's caret).
+pub fn error_text(ui: &mut egui::Ui, text: &str) {
+    let mut rich = RichText::new(text).color(ui.visuals().error_fg_color);
+    if text.contains('\n') {
+        rich = rich.monospace();
+    }
+    let label = ui.add(egui::Label::new(rich).wrap());
+    super::testhook::tag(ui, &label, "rules.error");
+}
+
+/// A rule's colour for passed and failed marks.
+pub fn passed_color() -> Color32 {
+    Color32::from_rgb(0, 150, 60)
+}
+
+/// The reply's hint: an example of the mode's own kind.
+pub fn reply_hint(mode: InputMode) -> &'static str {
+    match mode {
+        InputMode::Text => "OK {{cap.1}}",
+        InputMode::Escapes => "OK\\r\\n{{rx.len}}",
+        InputMode::Hex => "{{rx[0..4]}} 00 06 {{rx[6..8]}}",
+    }
+}
+
+/// A payload as the send box has it: mode, line ending, the template, checksum and length
+/// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send.
+pub fn payload_ui(
+    ui: &mut egui::Ui,
+    reply: &mut ReplySpec,
+    (label, encoding): (egui::Id, sockscope_core::codec::TextEncoding),
+    tables: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> bool {
+    let before = reply.clone();
+    ui.horizontal_wrapped(|ui| {
+        for (mode, name) in [
+            (InputMode::Text, S::Text),
+            (InputMode::Hex, S::Hex),
+            (InputMode::Escapes, S::Escapes),
+        ] {
+            ui.selectable_value(&mut reply.mode, mode, t(name));
+        }
+        let line_end = ui.label(t(S::LineEnd)).id;
+        super::widgets::line_ending_combo_ui(ui, "reply_line_ending", &mut reply.line_ending)
+            .labelled_by(line_end);
+    });
+    let payload = ui
+        .add(
+            egui::TextEdit::multiline(&mut reply.payload)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY)
+                .hint_text(reply_hint(reply.mode)),
+        )
+        .on_hover_text(t(S::TipReplyTemplate))
+        .labelled_by(label);
+    super::testhook::tag(ui, &payload, "rule.reply");
+    // The send box's checksum block, and a length prefix.
+    let id = ui.scope_id().with("reply_fixed_trailer");
+    let mut fixed = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_default();
+    super::widgets::checksum_editor_ui(
+        ui,
+        "reply_checksum",
+        t(S::Checksum),
+        t(S::TipChecksumSend),
+        &mut reply.checksum,
+        &mut fixed,
+    );
+    ui.data_mut(|d| d.insert_temp(id, fixed));
+    prefix_ui(ui, &mut reply.length_prefix);
+    // Like the send box: the exact bytes, when they do not depend on the request.
+    match sockscope_core::rules::template::Template::compile(reply, encoding) {
+        Ok(template) if template.reads_request() => {
+            ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
+        }
+        Ok(template) => {
+            if let Ok(bytes) = sockscope_core::rules::template::preview_with(
+                &template,
+                std::time::SystemTime::now(),
+                tables,
+            ) {
+                let preview = ui.add(
+                    egui::Label::new(
+                        RichText::new(tf(S::ReplyWire, &[&hex::format(&bytes)]))
+                            .monospace()
+                            .weak(),
+                    )
+                    .wrap(),
+                );
+                super::testhook::tag(ui, &preview, "rule.preview");
+            }
+        }
+        // The mistake is said once, at the rule's (or step's) error line.
+        Err(_) => {}
+    }
+    if let Some(prefix) = &reply.length_prefix {
+        ui.label(RichText::new(tf(S::ReplyPrefixShown, &[&prefix.width])).weak());
+    }
+    *reply != before
+}
+
+/// A length prefix before the payload: on or off, its width, byte order and whether it
+/// counts itself.
+fn prefix_ui(ui: &mut egui::Ui, prefix: &mut Option<sockscope_core::codec::length::LengthPrefix>) {
+    use sockscope_core::codec::checksum::ByteOrder;
+    use sockscope_core::codec::length::LengthPrefix;
+    ui.horizontal_wrapped(|ui| {
+        let mut on = prefix.is_some();
+        let check = ui
+            .checkbox(&mut on, t(S::ReplyLengthPrefix))
+            .on_hover_text(t(S::TipLengthPrefix));
+        if check.changed() {
+            *prefix = on.then(LengthPrefix::default);
+        }
+        if let Some(prefix) = prefix {
+            egui::ComboBox::from_id_salt("reply_prefix_width")
+                .selected_text(format!("{} B", prefix.width))
+                .width(50.0)
+                .show_ui(ui, |ui| {
+                    for width in LengthPrefix::WIDTHS {
+                        ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
+                    }
+                })
+                .response
+                .labelled_by(check.id)
+                .on_hover_text(t(S::TipLengthWidth));
+            ui.selectable_value(&mut prefix.order, ByteOrder::Big, t(S::BigEndian));
+            ui.selectable_value(&mut prefix.order, ByteOrder::Little, t(S::LittleEndian));
+            ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
+        }
+    });
+}
+
+impl Show {
+    /// As `form` shows received data.
+    pub fn of(form: &sockscope_core::profile::Form) -> Self {
+        Self {
+            hex: form.rx_hex,
+            encoding: form.encoding,
+        }
     }
 }

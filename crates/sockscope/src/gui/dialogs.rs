@@ -10,66 +10,11 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::i18n::{S, t, tf};
-use crate::capture::{ExportFormat, RecordFormat};
+use super::model::FileRequest;
 
 /// A native dialog that answers faster than this did not really open (a person needs longer
 /// to choose a file): rfd returns "cancelled" at once when no portal and no zenity answer.
 const TOO_FAST: Duration = Duration::from_millis(250);
-
-/// What a file is asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileRequest {
-    /// A profile to open.
-    OpenProfile,
-    /// Where to save the tab's profile, suggesting a name.
-    SaveProfile(String),
-    /// A file to send.
-    SendFile,
-    /// Where to export the log.
-    Export(ExportFormat),
-    /// Where to record received bytes.
-    Record(RecordFormat),
-    /// Where to save the load generator's report (true: JSON, false: the CSV timeline).
-    LoadReport(bool),
-    /// A PEM file for a TLS setting.
-    Pem(super::state::PemField),
-}
-
-impl FileRequest {
-    /// True when the file is to be written (a save dialog), false when it is read.
-    pub fn saves(&self) -> bool {
-        !matches!(
-            self,
-            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_)
-        )
-    }
-
-    /// The file name suggested for a save.
-    pub fn suggested_name(&self) -> String {
-        match self {
-            FileRequest::SaveProfile(name) => name.clone(),
-            FileRequest::Export(format) => format!("sockscope.{}", format.extension()),
-            FileRequest::Record(RecordFormat::Raw) => "received.bin".into(),
-            FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
-            FileRequest::LoadReport(true) => "load.json".into(),
-            FileRequest::LoadReport(false) => "load.csv".into(),
-            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_) => String::new(),
-        }
-    }
-
-    /// What the dialog is for, in words.
-    fn title(&self) -> &'static str {
-        t(match self {
-            FileRequest::OpenProfile => S::DialogOpenProfile,
-            FileRequest::SaveProfile(_) => S::DialogSaveProfile,
-            FileRequest::SendFile => S::DialogSendFile,
-            FileRequest::Export(_) => S::DialogExport,
-            FileRequest::Record(_) => S::DialogRecord,
-            FileRequest::LoadReport(_) => S::DialogLoadReport,
-            FileRequest::Pem(_) => S::DialogPem,
-        })
-    }
-}
 
 /// Asks the user for a file. Called on a helper thread, never on the UI thread, so it may block
 /// for as long as the user takes. A trait so UI tests answer it themselves.

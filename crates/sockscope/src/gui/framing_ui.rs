@@ -3,8 +3,8 @@
 use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t};
-use super::settings::error_color;
 use super::state::{TabUi, UiAction};
+use super::widgets::error_color;
 use crate::codec::length::LengthPrefix;
 use crate::profile::FrameMode;
 
@@ -93,7 +93,7 @@ pub fn framing_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
 }
 
 fn length_prefix_ui(ui: &mut egui::Ui, prefix: &mut LengthPrefix, offset: &mut usize) {
-    super::send_options::length_prefix_fields_ui(ui, "frame_prefix_width", prefix);
+    super::widgets::length_prefix_fields_ui(ui, "frame_prefix_width", prefix);
     ui.horizontal(|ui| {
         let label = ui.label(t(S::After));
         ui.add(

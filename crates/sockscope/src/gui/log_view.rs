@@ -8,11 +8,11 @@ use eframe::egui::{self, Color32, FontId, TextFormat, text::LayoutJob};
 
 use eframe::egui::RichText;
 
-use super::dialogs::FileRequest;
 use super::i18n::{S, t, tf};
-use super::settings::error_color;
+use super::model::{FileRequest, Follow};
 use super::state::{Form, TabUi, UiAction};
-use super::status_bar::human_bytes;
+use super::widgets::error_color;
+use super::widgets::human_bytes;
 use crate::capture::{
     ExportFormat, LogStore, Record, RecordFormat, RecordKind, StreamIndex, ViewIndex, hexdump,
 };
@@ -716,13 +716,6 @@ fn no_rubber_band(ui: &mut egui::Ui) {
 fn last_offset(ui: &egui::Ui, salt: &str) -> f32 {
     egui::scroll_area::State::load(ui.ctx(), ui.make_persistent_id(salt))
         .map_or(0.0, |s| s.unclamped_offset().y)
-}
-
-/// Whether a list follows its newest rows.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Follow {
-    /// The user scrolled away from the newest rows (the view stops following them).
-    pub scrolled_up: bool,
 }
 
 fn kind_color(ui: &egui::Ui, kind: RecordKind) -> Color32 {

@@ -10,6 +10,7 @@ mod framing_ui;
 pub use crate::i18n;
 mod load_ui;
 pub mod log_view;
+pub mod model;
 mod multicast_ui;
 mod relay_ui;
 mod rules_ui;
@@ -23,14 +24,16 @@ mod tabs;
 mod testhook;
 mod tls_ui;
 mod tools;
+mod widgets;
 
 use std::path::PathBuf;
 
 pub use actions::Action;
 pub use app::{App, SavedTab, Theme, Workspace};
-pub use dialogs::{FilePicker, FileRequest};
+pub use dialogs::FilePicker;
 pub use fonts::install as install_fonts;
-pub use tabs::{Notice, TabEntry};
+pub use model::{FileRequest, Notice};
+pub use tabs::TabEntry;
 
 /// The application icon (256 px), made by `scripts/make-icon`.
 pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../../assets/icon/sockscope-256.png");

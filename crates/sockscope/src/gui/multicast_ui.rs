@@ -5,8 +5,8 @@
 use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t, tf};
-use super::settings::error_color;
 use super::state::{TabUi, UiAction};
+use super::widgets::error_color;
 use crate::engine::{Group, Interface};
 
 /// What is typed in the join row (kept per tab in egui's memory until joined).

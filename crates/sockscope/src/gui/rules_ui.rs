@@ -10,81 +10,18 @@
 
 use std::net::SocketAddr;
 
-use eframe::egui::{self, Color32, RichText};
+use eframe::egui::{self, RichText};
 use sockscope_core::codec::hex;
 use sockscope_core::codec::payload::InputMode;
 use sockscope_core::i18n::{S, t, tf};
-use sockscope_core::rules::script::Script;
 use sockscope_core::rules::{
-    Cond, Fired, Keep, Machine, Match, ReplySpec, ReplyTo, Rule, RuleError, RuleId, Start,
-    StateScope, TableWrite, rule_label,
+    Cond, Fired, Keep, Machine, Match, ReplySpec, ReplyTo, Rule, RuleError, Start, StateScope,
+    TableWrite, rule_label,
 };
 
-use super::cond_ui::{CondCx, cond_ui, ron_ui};
+use super::cond_ui::{CondCx, Show, cond_ui, error_text, payload_ui, ron_ui, shown};
+use super::model::{RulesAction, Undo};
 use super::state::{TabUi, UiAction};
-
-/// What the Rules and Scripts windows ask of the tab besides applying the rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RulesAction {
-    /// Run script `n` of the form against the session's peer.
-    Run(usize),
-    /// Stop the running script.
-    Stop,
-    /// Run script `n` one step at a time (its first step now).
-    RunStepping(usize),
-    /// Run the next step of a script run one step at a time.
-    Step,
-    /// The rules again, keeping of the running ones only this ("Reset tables and state",
-    /// "Reset counts").
-    Reset(Keep),
-    /// Table `name` of the running rules holds these bytes from now on.
-    SetLiveTable(String, Vec<u8>),
-}
-
-/// Something deleted that Undo brings back.
-pub enum Undo {
-    /// A rule and where it was.
-    Rule(usize, Box<Rule>),
-    /// A script and where it was.
-    Script(usize, Script),
-}
-
-/// What the two windows hold besides the rules themselves.
-#[derive(Default)]
-pub struct AutomationView {
-    /// The Rules window is open.
-    pub rules_open: bool,
-    /// The Scripts window is open.
-    pub scripts_open: bool,
-    /// The rule being edited.
-    pub selected: usize,
-    /// The inline test's input.
-    pub test_input: String,
-    /// The inline test's input is hex.
-    pub test_hex: bool,
-    /// The state the inline test starts in (`None`: the start state).
-    pub test_state: Option<String>,
-    /// The selected rule's condition as text while typed ("Edit as text"), for that rule.
-    ron: Option<(RuleId, String)>,
-    /// "Try on the log": what fired over the held records.
-    tried: Option<String>,
-    /// The Tables view is shown instead of the rule editor.
-    pub show_tables: bool,
-    /// The name typed for a new table.
-    new_table: String,
-    /// A table's live bytes as typed (name, text), while its field has the keyboard.
-    live_text: Option<(String, String)>,
-    /// The last delete, for Undo.
-    pub undo: Option<Undo>,
-    /// The script being edited.
-    pub script: usize,
-    /// Its steps as RON while typed, for this script.
-    pub steps_text: Option<(usize, String)>,
-    /// Steps are edited as text (RON) instead of as a list.
-    pub steps_as_text: bool,
-    /// The script was started one step at a time.
-    pub stepping: bool,
-}
 
 /// The settings column's group: rules on or off, how many fired, and the two windows.
 pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -173,16 +110,6 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
             });
         tab.view.automation.scripts_open &= open;
     }
-}
-
-/// An error sentence, wrapped; monospace when it has lines of its own (a regex's caret).
-pub fn error_text(ui: &mut egui::Ui, text: &str) {
-    let mut rich = RichText::new(text).color(ui.visuals().error_fg_color);
-    if text.contains('\n') {
-        rich = rich.monospace();
-    }
-    let label = ui.add(egui::Label::new(rich).wrap());
-    super::testhook::tag(ui, &label, "rules.error");
 }
 
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -481,7 +408,7 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) ->
                     }
                     // The count belongs to the rule (its id), wherever it moves.
                     if let Some(hits) = tab.capture.rule_hits.get(&rule.id) {
-                        let ago = hits.last.map(|at| super::settings::age_text(at, now));
+                        let ago = hits.last.map(|at| super::widgets::age_text(at, now));
                         let text = match ago {
                             Some(ago) => format!("{} × · {ago}", hits.count),
                             None => format!("{} ×", hits.count),
@@ -493,35 +420,6 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) ->
             }
         });
     changed
-}
-
-/// How the session shows bytes.
-#[derive(Clone, Copy)]
-pub struct Show {
-    /// As hex.
-    pub hex: bool,
-    /// In this encoding.
-    pub encoding: sockscope_core::codec::TextEncoding,
-}
-
-impl Show {
-    /// As `form` shows received data.
-    pub fn of(form: &sockscope_core::profile::Form) -> Self {
-        Self {
-            hex: form.rx_hex,
-            encoding: form.encoding,
-        }
-    }
-}
-
-/// Bytes as hex, or as text in the encoding.
-pub fn shown(bytes: &[u8], show: Show) -> String {
-    if show.hex {
-        hex::format(bytes)
-    } else {
-        let text = show.encoding.decode_complete(bytes);
-        format!("“{}”", sockscope_core::codec::text::one_line(&text))
-    }
 }
 
 /// The selected rule's fields, each rule's own (its id keys every widget's memory).
@@ -620,15 +518,6 @@ fn rule_editor_ui(
     changed
 }
 
-/// The reply's hint: an example of the mode's own kind.
-pub fn reply_hint(mode: InputMode) -> &'static str {
-    match mode {
-        InputMode::Text => "OK {{cap.1}}",
-        InputMode::Escapes => "OK\\r\\n{{rx.len}}",
-        InputMode::Hex => "{{rx[0..4]}} 00 06 {{rx[6..8]}}",
-    }
-}
-
 fn reply_ui(
     ui: &mut egui::Ui,
     rule: &mut Rule,
@@ -645,114 +534,6 @@ fn reply_ui(
         changed |= payload_ui(ui, reply, (label, show.encoding), tables);
     }
     changed | target_ui(ui, rule)
-}
-
-/// A payload as the send box has it: mode, line ending, the template, checksum and length
-/// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send.
-pub fn payload_ui(
-    ui: &mut egui::Ui,
-    reply: &mut ReplySpec,
-    (label, encoding): (egui::Id, sockscope_core::codec::TextEncoding),
-    tables: &std::collections::BTreeMap<String, Vec<u8>>,
-) -> bool {
-    let before = reply.clone();
-    ui.horizontal_wrapped(|ui| {
-        for (mode, name) in [
-            (InputMode::Text, S::Text),
-            (InputMode::Hex, S::Hex),
-            (InputMode::Escapes, S::Escapes),
-        ] {
-            ui.selectable_value(&mut reply.mode, mode, t(name));
-        }
-        let line_end = ui.label(t(S::LineEnd)).id;
-        super::send_options::line_ending_combo_ui(ui, "reply_line_ending", &mut reply.line_ending)
-            .labelled_by(line_end);
-    });
-    let payload = ui
-        .add(
-            egui::TextEdit::multiline(&mut reply.payload)
-                .font(egui::TextStyle::Monospace)
-                .desired_rows(2)
-                .desired_width(f32::INFINITY)
-                .hint_text(reply_hint(reply.mode)),
-        )
-        .on_hover_text(t(S::TipReplyTemplate))
-        .labelled_by(label);
-    super::testhook::tag(ui, &payload, "rule.reply");
-    // The send box's checksum block, and a length prefix.
-    let id = ui.scope_id().with("reply_fixed_trailer");
-    let mut fixed = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_default();
-    super::send_options::checksum_editor_ui(
-        ui,
-        "reply_checksum",
-        t(S::Checksum),
-        t(S::TipChecksumSend),
-        &mut reply.checksum,
-        &mut fixed,
-    );
-    ui.data_mut(|d| d.insert_temp(id, fixed));
-    prefix_ui(ui, &mut reply.length_prefix);
-    // Like the send box: the exact bytes, when they do not depend on the request.
-    match sockscope_core::rules::template::Template::compile(reply, encoding) {
-        Ok(template) if template.reads_request() => {
-            ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
-        }
-        Ok(template) => {
-            if let Ok(bytes) = sockscope_core::rules::template::preview_with(
-                &template,
-                std::time::SystemTime::now(),
-                tables,
-            ) {
-                let preview = ui.add(
-                    egui::Label::new(
-                        RichText::new(tf(S::ReplyWire, &[&hex::format(&bytes)]))
-                            .monospace()
-                            .weak(),
-                    )
-                    .wrap(),
-                );
-                super::testhook::tag(ui, &preview, "rule.preview");
-            }
-        }
-        // The mistake is said once, at the rule's (or step's) error line.
-        Err(_) => {}
-    }
-    if let Some(prefix) = &reply.length_prefix {
-        ui.label(RichText::new(tf(S::ReplyPrefixShown, &[&prefix.width])).weak());
-    }
-    *reply != before
-}
-
-/// A length prefix before the payload: on or off, its width, byte order and whether it
-/// counts itself.
-fn prefix_ui(ui: &mut egui::Ui, prefix: &mut Option<sockscope_core::codec::length::LengthPrefix>) {
-    use sockscope_core::codec::checksum::ByteOrder;
-    use sockscope_core::codec::length::LengthPrefix;
-    ui.horizontal_wrapped(|ui| {
-        let mut on = prefix.is_some();
-        let check = ui
-            .checkbox(&mut on, t(S::ReplyLengthPrefix))
-            .on_hover_text(t(S::TipLengthPrefix));
-        if check.changed() {
-            *prefix = on.then(LengthPrefix::default);
-        }
-        if let Some(prefix) = prefix {
-            egui::ComboBox::from_id_salt("reply_prefix_width")
-                .selected_text(format!("{} B", prefix.width))
-                .width(50.0)
-                .show_ui(ui, |ui| {
-                    for width in LengthPrefix::WIDTHS {
-                        ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
-                    }
-                })
-                .response
-                .labelled_by(check.id)
-                .on_hover_text(t(S::TipLengthWidth));
-            ui.selectable_value(&mut prefix.order, ByteOrder::Big, t(S::BigEndian));
-            ui.selectable_value(&mut prefix.order, ByteOrder::Little, t(S::LittleEndian));
-            ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
-        }
-    });
 }
 
 /// Where the reply goes, when, and what follows it.
@@ -1237,14 +1018,10 @@ fn try_on_log(tab: &TabUi<'_>) -> String {
     result
 }
 
-/// A rule's colour for passed and failed marks.
-pub fn passed_color() -> Color32 {
-    Color32::from_rgb(0, 150, 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::cond_ui::reply_hint;
 
     #[test]
     fn a_replys_hint_is_an_example_of_its_own_mode() {

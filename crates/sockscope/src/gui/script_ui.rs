@@ -10,7 +10,8 @@ use sockscope_core::rules::script::{Run, Script, Step};
 use sockscope_core::rules::{Cond, Match, ReplySpec};
 
 use super::cond_ui::{CondCx, cond_ui};
-use super::rules_ui::{RulesAction, Show, Undo, error_text, passed_color, payload_ui, shown};
+use super::cond_ui::{Show, error_text, passed_color, payload_ui, shown};
+use super::model::{RulesAction, Undo};
 use super::state::{TabUi, UiAction};
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -3,24 +3,13 @@
 
 use eframe::egui::{self, RichText};
 
-use super::dialogs::FileRequest;
 use super::i18n::{S, t, tf};
-use super::settings::error_color;
+use super::model::FileRequest;
 use super::state::{Selection, TabUi, UiAction};
-use super::status_bar::human_bytes;
-use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
-use crate::codec::hex;
-use crate::codec::length::LengthPrefix;
-use crate::codec::payload::{InputMode, LineEnding};
+use super::widgets::human_bytes;
+use super::widgets::{checksum_editor_ui, length_prefix_fields_ui, line_ending_combo_ui};
+use crate::codec::payload::InputMode;
 use crate::engine::Mode;
-
-/// Big endian / little endian as two small toggles.
-fn byte_order_ui(ui: &mut egui::Ui, order: &mut ByteOrder) {
-    ui.selectable_value(order, ByteOrder::Big, t(S::BigEndian))
-        .on_hover_text(t(S::TipBigEndian));
-    ui.selectable_value(order, ByteOrder::Little, t(S::LittleEndian))
-        .on_hover_text(t(S::TipLittleEndian));
-}
 
 /// Draws the Send group.
 pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -29,7 +18,7 @@ pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec
         .default_open(true)
         .show(ui, |ui| {
             tx_mode_ui(ui, tab, actions);
-            super::settings::encoding_row_ui(ui, tab, "send_encoding", actions);
+            super::widgets::encoding_row_ui(ui, tab, "send_encoding", actions);
             ui.label(target_text(tab)).on_hover_text(t(S::TipTarget));
             line_ending_ui(ui, tab);
             checksum_ui(ui, tab);
@@ -114,87 +103,6 @@ fn checksum_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     );
 }
 
-/// Picks a checksum: kind, byte order, covered range, or fixed bytes typed as hex (kept as
-/// typed in `fixed_text`; the bytes change only when it parses). Used for sending, for
-/// verifying received data and in the quick-command editor.
-pub fn checksum_editor_ui(
-    ui: &mut egui::Ui,
-    salt: &str,
-    label: &str,
-    tooltip: &str,
-    checksum: &mut Checksum,
-    fixed_text: &mut String,
-) {
-    ui.horizontal(|ui| {
-        let label = ui.label(label);
-        let mut kind = checksum.kind.clone();
-        egui::ComboBox::from_id_salt(salt)
-            .selected_text(checksum_name(&kind))
-            .width(170.0)
-            .show_ui(ui, |ui| {
-                for option in ChecksumKind::COMPUTED {
-                    let name = checksum_name(&option);
-                    ui.selectable_value(&mut kind, option, name);
-                }
-                let fixed = ChecksumKind::Fixed(hex::parse(fixed_text).unwrap_or_default());
-                if ui
-                    .selectable_label(
-                        matches!(kind, ChecksumKind::Fixed(_)),
-                        checksum_name(&fixed),
-                    )
-                    .clicked()
-                {
-                    kind = fixed;
-                }
-            })
-            .response
-            .labelled_by(label.id)
-            .on_hover_text(tooltip);
-        if kind != checksum.kind {
-            checksum.order = kind.default_order();
-            checksum.kind = kind;
-        }
-    });
-    let multi_byte = checksum.width() > 1;
-    match &mut checksum.kind {
-        ChecksumKind::None => {}
-        ChecksumKind::Fixed(bytes) => {
-            ui.horizontal(|ui| {
-                let label = ui.label(t(S::Bytes));
-                let edit = egui::TextEdit::singleline(fixed_text)
-                    .hint_text("0D 0A")
-                    .desired_width(120.0);
-                ui.add(edit).labelled_by(label.id);
-                match hex::parse(fixed_text) {
-                    Ok(parsed) => *bytes = parsed,
-                    Err(e) => {
-                        ui.colored_label(error_color(ui), t(S::Invalid))
-                            .on_hover_text(e.to_string());
-                    }
-                }
-            });
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                if multi_byte {
-                    byte_order_ui(ui, &mut checksum.order);
-                }
-                ui.label(t(S::Skip)).on_hover_text(t(S::TipSkip));
-                ui.add(
-                    egui::DragValue::new(&mut checksum.skip_head)
-                        .range(0..=1024)
-                        .prefix(t(S::StartPrefix)),
-                );
-                ui.add(
-                    egui::DragValue::new(&mut checksum.skip_tail)
-                        .range(0..=1024)
-                        .prefix(t(S::EndPrefix)),
-                );
-            });
-        }
-    }
-}
-
 fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
     ui.checkbox(&mut tab.form.length_prefix_on, t(S::LengthPrefix))
         .on_hover_text(t(S::TipLengthPrefix));
@@ -202,24 +110,6 @@ fn length_prefix_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         return;
     }
     length_prefix_fields_ui(ui, "prefix_width", &mut tab.form.length_prefix);
-}
-
-/// Width, byte order and whether the length counts the header: for sending and for framing.
-pub fn length_prefix_fields_ui(ui: &mut egui::Ui, salt: &str, prefix: &mut LengthPrefix) {
-    ui.horizontal(|ui| {
-        egui::ComboBox::from_id_salt(salt)
-            .selected_text(format!("{} B", prefix.width))
-            .width(50.0)
-            .show_ui(ui, |ui| {
-                for width in LengthPrefix::WIDTHS {
-                    ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
-                }
-            })
-            .response
-            .on_hover_text(t(S::TipLengthWidth));
-        byte_order_ui(ui, &mut prefix.order);
-        ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
-    });
 }
 
 fn counter_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -334,34 +224,4 @@ pub fn schedule_row_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec
             }
         }
     });
-}
-
-/// A checksum's name in the current language (the standard names stay as they are).
-fn checksum_name(kind: &ChecksumKind) -> &'static str {
-    match kind {
-        ChecksumKind::None => t(S::ChecksumNone),
-        ChecksumKind::Fixed(_) => t(S::ChecksumFixed),
-        ChecksumKind::NegSum8 => t(S::ChecksumNegSum),
-        other => other.name(),
-    }
-}
-
-/// A line-ending picker (None, CR, LF, CRLF).
-pub fn line_ending_combo_ui(
-    ui: &mut egui::Ui,
-    salt: &str,
-    line_ending: &mut LineEnding,
-) -> egui::Response {
-    let name = |ending: LineEnding| match ending {
-        LineEnding::None => t(S::LineEndNone),
-        other => other.name(),
-    };
-    egui::ComboBox::from_id_salt(salt)
-        .selected_text(name(*line_ending))
-        .show_ui(ui, |ui| {
-            for ending in LineEnding::ALL {
-                ui.selectable_value(line_ending, ending, name(ending));
-            }
-        })
-        .response
 }

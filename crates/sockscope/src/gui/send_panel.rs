@@ -4,10 +4,10 @@
 use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t, tf};
-use super::send_options::{checksum_editor_ui, line_ending_combo_ui};
-use super::settings::encoding_combo_ui;
-use super::settings::error_color;
 use super::state::{QuickCommand, TabUi, UiAction};
+use super::widgets::encoding_combo_ui;
+use super::widgets::error_color;
+use super::widgets::{checksum_editor_ui, line_ending_combo_ui};
 use crate::codec::checksum::ChecksumKind;
 use crate::codec::hex;
 use crate::codec::payload::{InputMode, LineEnding, VarState};

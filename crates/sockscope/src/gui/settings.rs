@@ -7,11 +7,9 @@ use eframe::egui::{self, Color32, RichText};
 use super::i18n::{S, t, tf};
 use super::send_options;
 use super::state::{FieldErrors, Selection, TabUi, UiAction};
-use super::status_bar::{human_bytes, rate_text};
-use crate::codec::TextEncoding;
+use super::widgets::{age_text, encoding_row_ui, error_color, fixed_label_ui, mark_bad_field};
+use super::widgets::{human_bytes, rate_text};
 use crate::engine::{ConnId, Mode};
-
-const LABEL_WIDTH: f32 = 78.0;
 
 /// The name of a mode in the current language.
 pub fn mode_label(mode: Mode) -> &'static str {
@@ -21,41 +19,6 @@ pub fn mode_label(mode: Mode) -> &'static str {
         Mode::Udp => S::ModeUdp,
         Mode::Relay => S::ModeRelay,
     })
-}
-
-/// The error colour, readable on both themes.
-pub fn error_color(ui: &egui::Ui) -> Color32 {
-    ui.visuals().error_fg_color
-}
-
-/// A message under a field, in the error colour at the body size; nothing when there is none.
-pub(super) fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
-    if let Some(message) = error {
-        ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
-    }
-}
-
-/// Marks a field whose content is wrong with a border in the error colour.
-pub(super) fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
-    if bad {
-        let stroke = egui::Stroke::new(1.5, error_color(ui));
-        let radius = ui.visuals().widgets.inactive.corner_radius;
-        ui.painter()
-            .rect_stroke(field.rect, radius, stroke, egui::StrokeKind::Outside);
-    }
-}
-
-/// A label in a fixed-width column, so the fields after it line up without a Grid.
-pub(super) fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
-    ui.allocate_ui_with_layout(
-        egui::vec2(LABEL_WIDTH, 20.0),
-        egui::Layout::left_to_right(egui::Align::Center),
-        |ui| {
-            ui.set_min_width(LABEL_WIDTH);
-            ui.label(text)
-        },
-    )
-    .inner
 }
 
 /// One form row: a label in the label column, a text field, and the field's error under it.
@@ -489,16 +452,6 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     target_list_ui(ui, tab, title, fixed, S::NoClient, rows, actions);
 }
 
-/// How long ago, in a few characters: "3 s ago", "2 min ago".
-pub(super) fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String {
-    let secs = now.duration_since(at).map_or(0, |d| d.as_secs());
-    match secs {
-        0..60 => tf(S::AgoSecs, &[&secs]),
-        60..3600 => tf(S::AgoMins, &[&(secs / 60)]),
-        _ => tf(S::AgoHours, &[&(secs / 3600)]),
-    }
-}
-
 fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
     // Who spoke last first; peers only sent to, after them.
@@ -585,7 +538,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             let form = &mut *tab.form;
             let tip = t(S::TipVerify);
             let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);
-            send_options::checksum_editor_ui(ui, "rx_verify", t(S::Verify), tip, verify, fixed);
+            super::widgets::checksum_editor_ui(ui, "rx_verify", t(S::Verify), tip, verify, fixed);
             super::actions::Action::ClearLog.button_ui(ui, actions);
         });
 }
@@ -663,40 +616,4 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, Ip
         .response
         .on_hover_text(t(S::TipPickAddress));
     });
-}
-
-/// "Encoding [UTF-8 ▼]": the session's one encoding, for what is shown and what is sent (so
-/// the Receive and the Send group both have it).
-pub fn encoding_row_ui(
-    ui: &mut egui::Ui,
-    tab: &TabUi<'_>,
-    salt: &str,
-    actions: &mut Vec<UiAction>,
-) {
-    ui.horizontal(|ui| {
-        let label = ui.label(t(S::Encoding));
-        let mut chosen = tab.form.encoding;
-        encoding_combo_ui(ui, salt, &mut chosen)
-            .labelled_by(label.id)
-            .on_hover_text(t(S::TipEncoding));
-        if chosen != tab.form.encoding {
-            actions.push(UiAction::SetEncoding(chosen));
-        }
-    });
-}
-
-/// An encoding picker (UTF-8, GBK, …).
-pub fn encoding_combo_ui(
-    ui: &mut egui::Ui,
-    salt: &str,
-    encoding: &mut TextEncoding,
-) -> egui::Response {
-    egui::ComboBox::from_id_salt(salt)
-        .selected_text(encoding.display_name())
-        .show_ui(ui, |ui| {
-            for offered in TextEncoding::offered() {
-                ui.selectable_value(encoding, *offered, offered.display_name());
-            }
-        })
-        .response
 }

@@ -11,6 +11,7 @@ use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use super::i18n::S;
+pub use super::model::PemField;
 use crate::capture::{
     Capture, ExportFormat, LinkState, Note, Query, RecordFilter, RecordFormat, Search, StreamIndex,
     ViewIndex,
@@ -87,11 +88,11 @@ pub enum UiAction {
     /// Stop recording.
     StopRecording,
     /// Ask the user for a file (the window's dialogs answer with Export, SendFile …).
-    AskFile(super::dialogs::FileRequest),
+    AskFile(super::model::FileRequest),
     /// The rules changed: a running session answers by them from now on.
     ApplyRules,
     /// What else the Rules and Scripts windows ask for.
-    Rules(super::rules_ui::RulesAction),
+    Rules(super::model::RulesAction),
     /// Open the Rules window.
     ShowRules,
     /// Open the Scripts window.
@@ -116,68 +117,6 @@ pub enum UiAction {
     WsClose,
 }
 
-/// The TLS settings that name a PEM file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PemField {
-    /// The CA file a client verifies with.
-    CaFile,
-    /// A client's certificate.
-    ClientCert,
-    /// A client's key.
-    ClientKey,
-    /// A server's certificate.
-    ServerCert,
-    /// A server's key.
-    ServerKey,
-    /// The CA a server checks client certificates with.
-    ClientCa,
-    /// A certificate whose SHA-256 a client pins (the field holds the SHA-256, not the path).
-    Pin,
-}
-
-impl PemField {
-    /// The setting in `tls` this field names.
-    pub fn slot(self, tls: &mut crate::engine::TlsSettings) -> &mut String {
-        use crate::engine::{ServerCert, Verify};
-        match self {
-            PemField::CaFile => {
-                if !matches!(tls.verify, Verify::CaFile(_)) {
-                    tls.verify = Verify::CaFile(String::new());
-                }
-                match &mut tls.verify {
-                    Verify::CaFile(path) => path,
-                    _ => &mut tls.client_ca,
-                }
-            }
-            PemField::ClientCert => &mut tls.client_cert,
-            PemField::ClientKey => &mut tls.client_key,
-            PemField::ServerCert | PemField::ServerKey => {
-                if !matches!(tls.server_cert, ServerCert::Files { .. }) {
-                    tls.server_cert = ServerCert::Files {
-                        cert: String::new(),
-                        key: String::new(),
-                    };
-                }
-                match (&mut tls.server_cert, self) {
-                    (ServerCert::Files { cert, .. }, PemField::ServerCert) => cert,
-                    (ServerCert::Files { key, .. }, _) => key,
-                    _ => &mut tls.client_ca,
-                }
-            }
-            PemField::ClientCa => &mut tls.client_ca,
-            PemField::Pin => {
-                if !matches!(tls.verify, Verify::Pin(_)) {
-                    tls.verify = Verify::Pin(String::new());
-                }
-                match &mut tls.verify {
-                    Verify::Pin(pin) => pin,
-                    _ => &mut tls.client_ca,
-                }
-            }
-        }
-    }
-}
-
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
 /// next frame).
 const WORK_SLICE: Duration = Duration::from_millis(8);
@@ -186,7 +125,7 @@ const WORK_SLICE: Duration = Duration::from_millis(8);
 #[derive(Default)]
 pub struct ViewState {
     /// The Rules and Scripts windows.
-    pub automation: super::rules_ui::AutomationView,
+    pub automation: super::model::AutomationView,
     /// The rate chart is shown above the log.
     pub chart_open: bool,
     /// Whose rate the chart shows: a TCP client's, or the session's (`None`).
@@ -218,9 +157,9 @@ pub struct ViewState {
     /// Scroll so this record is in view (set by search and selection; the view clears it).
     pub scroll_to: Option<u64>,
     /// Whether the list follows its newest rows.
-    pub follow: super::log_view::Follow,
+    pub follow: super::model::Follow,
     /// The same for the raw reads beside frames.
-    pub follow_raw: super::log_view::Follow,
+    pub follow_raw: super::model::Follow,
     /// The oldest record shown when the display was paused (to tell when the cap took it).
     pub paused_oldest: Option<u64>,
 }
@@ -883,8 +822,8 @@ impl Tab {
     }
 
     /// The Rules and Scripts windows' other actions.
-    fn apply_rules_action(&mut self, action: super::rules_ui::RulesAction) {
-        use super::rules_ui::RulesAction;
+    fn apply_rules_action(&mut self, action: super::model::RulesAction) {
+        use super::model::RulesAction;
         match action {
             RulesAction::Run(index) | RulesAction::RunStepping(index) => {
                 let stepping = matches!(action, RulesAction::RunStepping(_));

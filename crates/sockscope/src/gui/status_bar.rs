@@ -3,37 +3,11 @@
 use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t, tf};
-use super::settings::error_color;
 use super::state::{TabUi, UiAction};
+use super::widgets::error_color;
+use super::widgets::{human_bytes, rate_text};
 use crate::capture::{Capture, LinkState};
 use crate::engine::{ConnId, Mode};
-
-/// Bytes as people read them: 999 B, 1.2 KiB, 3.4 MiB.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for next in &UNITS[1..] {
-        if value < 1024.0 {
-            break;
-        }
-        value /= 1024.0;
-        unit = next;
-    }
-    format!("{value:.1} {unit}")
-}
-
-/// " · 1.2 KiB/s", or nothing when idle.
-pub fn rate_text(per_second: u64) -> String {
-    if per_second == 0 {
-        String::new()
-    } else {
-        format!(" · {}/s", human_bytes(per_second))
-    }
-}
 
 /// The last minute's bytes per second (received and sent together) as a small line; a click
 /// opens the rate chart.
@@ -184,7 +158,7 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
 pub fn status_bar_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
-    notice: &mut Option<super::tabs::Notice>,
+    notice: &mut Option<super::model::Notice>,
     actions: &mut Vec<UiAction>,
 ) {
     ui.horizontal(|ui| {
@@ -237,7 +211,7 @@ pub fn status_bar_ui(
             let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
             ui.label(RichText::new(text).color(error_color(ui)));
         }
-        super::tabs::notice_ui(ui, notice);
+        super::widgets::notice_ui(ui, notice);
     });
 }
 

@@ -4,37 +4,17 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use eframe::egui::{self, RichText};
 
 use super::actions::Action;
 use super::i18n::{S, t, tf};
+use super::model::Notice;
 use super::send_panel::SendPanelState;
 use super::state::Tab;
 use crate::capture::{LinkState, Note};
 use crate::profile::Profile;
-
-/// How long an information notice stays (errors stay until dismissed).
-const NOTICE_FOR: Duration = Duration::from_secs(8);
-
-/// A message for one tab, over its log (a profile that failed to open, say).
-#[derive(Clone, Debug)]
-pub struct Notice {
-    /// What happened (worded when shown, in the language of the moment).
-    pub note: Arc<Note>,
-    /// Shown in the error colour (and stays until dismissed).
-    pub error: bool,
-    /// When it was given.
-    pub at: Instant,
-}
-
-impl Notice {
-    /// The notice in words.
-    pub fn text(&self) -> String {
-        self.note.to_string()
-    }
-}
 
 /// One tab of the window.
 pub struct TabEntry {
@@ -158,41 +138,6 @@ impl TabEntry {
     /// Says `note` in this tab's log only.
     pub fn log_note(&mut self, note: Note, error: bool) {
         push_note(&self.tab, Arc::new(note), error);
-    }
-}
-
-/// Draws a tab's notice at the end of the status bar, in the room the bar has left (so it
-/// covers nothing and moves nothing; the whole sentence on hover). An information notice goes
-/// by itself after a while; an error stays until dismissed.
-pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>) {
-    let Some(notice) = slot.as_ref() else {
-        return;
-    };
-    if !notice.error && notice.at.elapsed() > NOTICE_FOR {
-        *slot = None;
-        return;
-    }
-    if !notice.error {
-        ui.ctx().request_repaint_after(NOTICE_FOR);
-    }
-    let color = if notice.error {
-        ui.visuals().error_fg_color
-    } else {
-        ui.visuals().text_color()
-    };
-    let text = notice.text();
-    let dismiss = ui
-        .with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let dismiss = ui.small_button("×").on_hover_text(t(S::Dismiss)).clicked();
-            let label = ui
-                .add(egui::Label::new(RichText::new(&text).color(color)).truncate())
-                .on_hover_text(&text);
-            super::testhook::tag(ui, &label, "notice");
-            dismiss
-        })
-        .inner;
-    if dismiss {
-        *slot = None;
     }
 }
 

@@ -4,13 +4,14 @@
 
 use eframe::egui::{self, RichText};
 
-use super::dialogs::FileRequest;
 use super::i18n::{S, t, tf};
-use super::settings::{error_color, field_error_ui, mark_bad_field};
-use super::state::{PemField, TabUi, UiAction};
+use super::model::FileRequest;
+use super::model::PemField;
+use super::state::{TabUi, UiAction};
+use super::widgets::{error_color, field_error_ui, mark_bad_field};
 use crate::engine::{Mode, ServerCert, TlsInfo, Verify};
 
-use super::settings::fixed_label_ui as label_ui;
+use super::widgets::fixed_label_ui as label_ui;
 
 /// A text row: label, field (marked, with its sentence under it, when `error` says so).
 fn text_row(

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use eframe::egui::{self, RichText};
 
 use super::i18n::{S, t, tf};
-use super::settings::error_color;
+use super::widgets::error_color;
 use crate::engine::{Scope, inspect};
 
 /// Which tool windows are open, and what the inspector holds.

@@ -1,0 +1,297 @@
+//! Small widgets and helpers every panel uses: colours, byte and rate formatting, a field's
+//! label and its mistake, the encoding, checksum, length-prefix and line-ending pickers, a
+//! tab's notice. A leaf: it imports the model and no panel, so panels never import each
+//! other for a helper (no import circles: `scripts/import-cycles`).
+
+use eframe::egui::{self, Color32, RichText};
+
+use super::i18n::{S, t, tf};
+use super::model::{NOTICE_FOR, Notice};
+use super::state::{TabUi, UiAction};
+use crate::codec::TextEncoding;
+use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
+use crate::codec::hex;
+use crate::codec::length::LengthPrefix;
+use crate::codec::payload::LineEnding;
+
+pub const LABEL_WIDTH: f32 = 78.0;
+
+/// The error colour, readable on both themes.
+pub fn error_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().error_fg_color
+}
+
+/// A message under a field, in the error colour at the body size; nothing when there is none.
+pub fn field_error_ui(ui: &mut egui::Ui, error: Option<&String>) {
+    if let Some(message) = error {
+        ui.add(egui::Label::new(RichText::new(message).color(error_color(ui))).wrap());
+    }
+}
+
+/// Marks a field whose content is wrong with a border in the error colour.
+pub fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
+    if bad {
+        let stroke = egui::Stroke::new(1.5, error_color(ui));
+        let radius = ui.visuals().widgets.inactive.corner_radius;
+        ui.painter()
+            .rect_stroke(field.rect, radius, stroke, egui::StrokeKind::Outside);
+    }
+}
+
+/// A label in a fixed-width column, so the fields after it line up without a Grid.
+pub fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.allocate_ui_with_layout(
+        egui::vec2(LABEL_WIDTH, 20.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(LABEL_WIDTH);
+            ui.label(text)
+        },
+    )
+    .inner
+}
+
+/// How long ago, in a few characters: "3 s ago", "2 min ago".
+pub fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String {
+    let secs = now.duration_since(at).map_or(0, |d| d.as_secs());
+    match secs {
+        0..60 => tf(S::AgoSecs, &[&secs]),
+        60..3600 => tf(S::AgoMins, &[&(secs / 60)]),
+        _ => tf(S::AgoHours, &[&(secs / 3600)]),
+    }
+}
+
+/// "Encoding [UTF-8 ▼]": the session's one encoding, for what is shown and what is sent (so
+/// the Receive and the Send group both have it).
+pub fn encoding_row_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    salt: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::Encoding));
+        let mut chosen = tab.form.encoding;
+        encoding_combo_ui(ui, salt, &mut chosen)
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipEncoding));
+        if chosen != tab.form.encoding {
+            actions.push(UiAction::SetEncoding(chosen));
+        }
+    });
+}
+
+/// An encoding picker (UTF-8, GBK, …).
+pub fn encoding_combo_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    encoding: &mut TextEncoding,
+) -> egui::Response {
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(encoding.display_name())
+        .show_ui(ui, |ui| {
+            for offered in TextEncoding::offered() {
+                ui.selectable_value(encoding, *offered, offered.display_name());
+            }
+        })
+        .response
+}
+
+/// Bytes as people read them: 999 B, 1.2 KiB, 3.4 MiB.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
+/// " · 1.2 KiB/s", or nothing when idle.
+pub fn rate_text(per_second: u64) -> String {
+    if per_second == 0 {
+        String::new()
+    } else {
+        format!(" · {}/s", human_bytes(per_second))
+    }
+}
+
+/// Big endian / little endian as two small toggles.
+pub fn byte_order_ui(ui: &mut egui::Ui, order: &mut ByteOrder) {
+    ui.selectable_value(order, ByteOrder::Big, t(S::BigEndian))
+        .on_hover_text(t(S::TipBigEndian));
+    ui.selectable_value(order, ByteOrder::Little, t(S::LittleEndian))
+        .on_hover_text(t(S::TipLittleEndian));
+}
+
+/// Picks a checksum: kind, byte order, covered range, or fixed bytes typed as hex (kept as
+/// typed in `fixed_text`; the bytes change only when it parses). Used for sending, for
+/// verifying received data and in the quick-command editor.
+pub fn checksum_editor_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    label: &str,
+    tooltip: &str,
+    checksum: &mut Checksum,
+    fixed_text: &mut String,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(label);
+        let mut kind = checksum.kind.clone();
+        egui::ComboBox::from_id_salt(salt)
+            .selected_text(checksum_name(&kind))
+            .width(170.0)
+            .show_ui(ui, |ui| {
+                for option in ChecksumKind::COMPUTED {
+                    let name = checksum_name(&option);
+                    ui.selectable_value(&mut kind, option, name);
+                }
+                let fixed = ChecksumKind::Fixed(hex::parse(fixed_text).unwrap_or_default());
+                if ui
+                    .selectable_label(
+                        matches!(kind, ChecksumKind::Fixed(_)),
+                        checksum_name(&fixed),
+                    )
+                    .clicked()
+                {
+                    kind = fixed;
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(tooltip);
+        if kind != checksum.kind {
+            checksum.order = kind.default_order();
+            checksum.kind = kind;
+        }
+    });
+    let multi_byte = checksum.width() > 1;
+    match &mut checksum.kind {
+        ChecksumKind::None => {}
+        ChecksumKind::Fixed(bytes) => {
+            ui.horizontal(|ui| {
+                let label = ui.label(t(S::Bytes));
+                let edit = egui::TextEdit::singleline(fixed_text)
+                    .hint_text("0D 0A")
+                    .desired_width(120.0);
+                ui.add(edit).labelled_by(label.id);
+                match hex::parse(fixed_text) {
+                    Ok(parsed) => *bytes = parsed,
+                    Err(e) => {
+                        ui.colored_label(error_color(ui), t(S::Invalid))
+                            .on_hover_text(e.to_string());
+                    }
+                }
+            });
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                if multi_byte {
+                    byte_order_ui(ui, &mut checksum.order);
+                }
+                ui.label(t(S::Skip)).on_hover_text(t(S::TipSkip));
+                ui.add(
+                    egui::DragValue::new(&mut checksum.skip_head)
+                        .range(0..=1024)
+                        .prefix(t(S::StartPrefix)),
+                );
+                ui.add(
+                    egui::DragValue::new(&mut checksum.skip_tail)
+                        .range(0..=1024)
+                        .prefix(t(S::EndPrefix)),
+                );
+            });
+        }
+    }
+}
+
+/// A checksum's name in the current language (the standard names stay as they are).
+fn checksum_name(kind: &ChecksumKind) -> &'static str {
+    match kind {
+        ChecksumKind::None => t(S::ChecksumNone),
+        ChecksumKind::Fixed(_) => t(S::ChecksumFixed),
+        ChecksumKind::NegSum8 => t(S::ChecksumNegSum),
+        other => other.name(),
+    }
+}
+
+/// Width, byte order and whether the length counts the header: for sending and for framing.
+pub fn length_prefix_fields_ui(ui: &mut egui::Ui, salt: &str, prefix: &mut LengthPrefix) {
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt(salt)
+            .selected_text(format!("{} B", prefix.width))
+            .width(50.0)
+            .show_ui(ui, |ui| {
+                for width in LengthPrefix::WIDTHS {
+                    ui.selectable_value(&mut prefix.width, width, format!("{width} B"));
+                }
+            })
+            .response
+            .on_hover_text(t(S::TipLengthWidth));
+        byte_order_ui(ui, &mut prefix.order);
+        ui.checkbox(&mut prefix.includes_header, t(S::CountsHeader));
+    });
+}
+
+/// A line-ending picker (None, CR, LF, CRLF).
+pub fn line_ending_combo_ui(
+    ui: &mut egui::Ui,
+    salt: &str,
+    line_ending: &mut LineEnding,
+) -> egui::Response {
+    let name = |ending: LineEnding| match ending {
+        LineEnding::None => t(S::LineEndNone),
+        other => other.name(),
+    };
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(name(*line_ending))
+        .show_ui(ui, |ui| {
+            for ending in LineEnding::ALL {
+                ui.selectable_value(line_ending, ending, name(ending));
+            }
+        })
+        .response
+}
+
+/// Draws a tab's notice at the end of the status bar, in the room the bar has left (so it
+/// covers nothing and moves nothing; the whole sentence on hover). An information notice goes
+/// by itself after a while; an error stays until dismissed.
+pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>) {
+    let Some(notice) = slot.as_ref() else {
+        return;
+    };
+    if !notice.error && notice.at.elapsed() > NOTICE_FOR {
+        *slot = None;
+        return;
+    }
+    if !notice.error {
+        ui.ctx().request_repaint_after(NOTICE_FOR);
+    }
+    let color = if notice.error {
+        ui.visuals().error_fg_color
+    } else {
+        ui.visuals().text_color()
+    };
+    let text = notice.text();
+    let dismiss = ui
+        .with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let dismiss = ui.small_button("×").on_hover_text(t(S::Dismiss)).clicked();
+            let label = ui
+                .add(egui::Label::new(RichText::new(&text).color(color)).truncate())
+                .on_hover_text(&text);
+            super::testhook::tag(ui, &label, "notice");
+            dismiss
+        })
+        .inner;
+    if dismiss {
+        *slot = None;
+    }
+}
