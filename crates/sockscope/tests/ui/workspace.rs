@@ -440,8 +440,11 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
 
     type_into(&mut harness, Role::MultilineTextInput, None, "ping");
     click_send(&mut harness);
-    run_until(&mut harness, "tab 1 got ping", |app| {
+    // Each tab's own collector folds its events: the sender's record of what it wrote may
+    // come after the other tab already has the bytes.
+    run_until(&mut harness, "tab 1 got ping, tab 2 logged it", |app| {
         app.tabs()[0].tab.session.capture().counters.rx_bytes == 4
+            && app.tabs()[1].tab.session.capture().counters.tx_bytes == 4
     });
 
     // Back to tab 1 with Ctrl+1: tab 2 has nothing unread yet.
@@ -450,8 +453,9 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
     assert_eq!(harness.state().active(), 0);
     type_into(&mut harness, Role::MultilineTextInput, None, "pong!");
     click_send(&mut harness);
-    run_until(&mut harness, "tab 2 got pong", |app| {
+    run_until(&mut harness, "tab 2 got pong, tab 1 logged it", |app| {
         app.tabs()[1].tab.session.capture().counters.rx_bytes == 5
+            && app.tabs()[0].tab.session.capture().counters.tx_bytes == 5
     });
     assert_eq!(harness.state().tabs()[1].unread(), 1);
     let title = harness.state().tabs()[1].title();
