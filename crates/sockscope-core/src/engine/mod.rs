@@ -6,6 +6,8 @@ mod addr;
 mod auto;
 mod buffers;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod handle;
 mod inspect;
 mod io;

@@ -1,0 +1,35 @@
+//! What a user types into small fields, read by the core for the window and the command line
+//! alike: relay impairments (`latency=20ms,drop=5%,rate=64KiB/s,cut=4KiB`) and each knob's
+//! units, multicast groups, certificate pins, byte patterns, log search queries, addresses,
+//! ports and load targets. Any text is read or refused with a sentence, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sockscope_core::bench::target_from_text;
+use sockscope_core::capture::Query;
+use sockscope_core::engine::{Group, Impairment, Knob, parse_ip, parse_pin, parse_port};
+use sockscope_core::rules::cond::parse_pattern;
+
+fuzz_target!(|text: &str| {
+    let _ = Impairment::parse(text);
+    for knob in Knob::ALL {
+        if let Ok(value) = knob.from_text(text) {
+            assert!(
+                value.is_finite() && value >= 0.0,
+                "{knob:?} read {text:?} as {value}"
+            );
+        }
+    }
+    let _ = Group::parse(text);
+    let _ = parse_pin(text);
+    let _ = parse_pattern(text);
+    let _ = Query::parse(text, false);
+    let _ = Query::parse(text, true);
+    let _ = parse_ip(text);
+    let _ = parse_port(text);
+    // Names are looked up: only texts without letters in the host part, so no DNS query.
+    let host = text.split_once("://").map_or(text, |(_, rest)| rest);
+    if !host.chars().any(char::is_alphabetic) {
+        let _ = target_from_text(text);
+    }
+});
