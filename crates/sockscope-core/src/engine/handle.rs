@@ -15,13 +15,8 @@ use mio::Waker;
 
 use super::io::Io;
 use super::outbox::{Notify, Sink, Stamped, rx_len};
-use super::{Buffers, Command, ConnId, EngineError, Event, SessionConfig};
+use super::{Buffers, Command, ConnId, EngineError, Event, SessionConfig, SharedVars};
 use crate::codec::payload::VarState;
-
-/// The send variables (`{{counter}}`, the random source) of one session. One owner: the I/O
-/// thread renders every send with them, so a manual send, a cyclic send and a rule's reply
-/// share one counter; the owner reads them for the preview.
-pub type SharedVars = Arc<Mutex<VarState>>;
 
 /// A running session's I/O thread. Dropping the handle stops it and joins the thread.
 #[must_use = "dropping the Engine stops it and closes its sockets"]

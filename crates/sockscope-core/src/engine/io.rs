@@ -11,11 +11,12 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
-use super::handle::SharedVars;
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
 use super::relay::{Lane, Pair, Pushed, Relay, Release};
-use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
+use super::{
+    CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, SharedVars, Target,
+};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
 

@@ -5,6 +5,7 @@
 mod addr;
 mod auto;
 mod buffers;
+mod command;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -22,8 +23,9 @@ mod types;
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use auto::{Pace, Reply, Schedule};
 pub use buffers::Buffers;
+pub use command::Command;
 pub use error::EngineError;
-pub use handle::{ChannelSink, Engine, EventQueue, SharedVars, StartOptions, channel_sink};
+pub use handle::{ChannelSink, Engine, EventQueue, StartOptions, channel_sink};
 pub use inspect::{Inspection, Network, Scope, inspect};
 pub use link::WsOp;
 pub use link::ws::{WsProblem, WsUpgrade};
@@ -35,6 +37,6 @@ pub use tls::{
     Verify, fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,
 };
 pub use types::{
-    CloseReason, Command, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,
-    SessionConfig, Target, WsSettings, ws_code_name,
+    CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect, SessionConfig,
+    SharedVars, Target, WsSettings, ws_code_name,
 };
