@@ -48,6 +48,9 @@ pub(crate) struct Io {
     buf: Vec<u8>,
     stop: bool,
     stage: Stage,
+    /// The stage is out, doing its work on this loop (see [`Io::with_stage`]): what arrives
+    /// meanwhile waits in `out.seen` until it is back, so no message meets a blank stage.
+    stage_out: bool,
     vars: SharedVars,
     buffers: Buffers,
     /// TCP client with reconnect on: the tries since the last connection, and when the next is due.
@@ -109,6 +112,7 @@ impl Io {
             buf: vec![0; READ_BUF],
             stop: false,
             stage: Stage::default(),
+            stage_out: false,
             vars,
             buffers,
             retry: Retry::default(),
@@ -178,9 +182,7 @@ impl Io {
             self.run_stage();
         }
         // A script still running ends with the session, and says so.
-        let mut stage = std::mem::take(&mut self.stage);
-        stage.end(self);
-        self.stage = stage;
+        self.with_stage(|stage, io| stage.end(io));
         self.close_all();
         self.out.emit(Event::Stopped);
         self.out.finish();
@@ -337,15 +339,11 @@ impl Io {
                 self.relay_client(client);
             }
         }
-        if !self.out.seen.is_empty() {
-            let seen = std::mem::take(&mut self.out.seen);
-            if self.relay.is_some() {
-                self.relay_arrived(&seen);
-            }
-            // The automation stage answers what just arrived, before anything else runs.
-            let mut stage = std::mem::take(&mut self.stage);
-            stage.react(seen, self);
-            self.stage = stage;
+        // The automation stage answers what just arrived, before anything else runs (if it
+        // is out — this call came from its own work, a rule's close flushing a frame — it
+        // answers as soon as it is back).
+        if !self.stage_out {
+            self.react_to_seen();
         }
         if self.relay.is_some() {
             self.relay_finished(token);
@@ -507,28 +505,60 @@ impl Io {
 
     /// Runs, stops or steps a script.
     fn script_command(&mut self, command: Command) {
-        let mut stage = std::mem::take(&mut self.stage);
-        match command {
+        self.with_stage(|stage, io| match command {
             Command::RunScript { run, to } => {
-                self.out.watch = self.relay.is_some() || stage.run_script(run, to, self);
+                io.out.watch = io.relay.is_some() || stage.run_script(run, to, io);
             }
             Command::StopScript => {
-                self.out.watch = self.relay.is_some() || stage.stop_script(self);
+                io.out.watch = io.relay.is_some() || stage.stop_script(io);
             }
-            Command::StepScript => stage.step_script(self),
+            Command::StepScript => stage.step_script(io),
             _ => {}
-        }
-        self.stage = stage;
+        });
     }
 
     fn run_stage(&mut self) {
-        let mut stage = std::mem::take(&mut self.stage);
-        // Connections that ended: their rule state goes, a script talking to them fails.
-        for (conn, peer, on_purpose) in std::mem::take(&mut self.lost) {
-            stage.conn_closed(conn, peer, on_purpose, self);
+        self.with_stage(|stage, io| {
+            // Connections that ended: their rule state goes, a script talking to them fails.
+            for (conn, peer, on_purpose) in std::mem::take(&mut io.lost) {
+                stage.conn_closed(conn, peer, on_purpose, io);
+            }
+            stage.run(io);
+        });
+    }
+
+    /// Lends the automation stage to `f` with this loop as its wire. Messages that arrive
+    /// while it is out (its own work can make some: a rule's close flushes a frame in
+    /// progress) are answered once it is back, by the stage itself, not by a blank one.
+    fn with_stage<R>(&mut self, f: impl FnOnce(&mut Stage, &mut Self) -> R) -> R {
+        if self.stage_out {
+            // Lent already (a nested call): the work waits for nothing, the stage is out.
+            let mut blank = Stage::default();
+            return f(&mut blank, self);
         }
-        stage.run(self);
+        let mut stage = std::mem::take(&mut self.stage);
+        self.stage_out = true;
+        let result = f(&mut stage, self);
         self.stage = stage;
+        self.stage_out = false;
+        self.react_to_seen();
+        result
+    }
+
+    /// Hands what arrived to the relay and to the automation stage, until nothing more
+    /// arrives from the stage's own answers.
+    fn react_to_seen(&mut self) {
+        while !self.out.seen.is_empty() {
+            let seen = std::mem::take(&mut self.out.seen);
+            if self.relay.is_some() {
+                self.relay_arrived(&seen);
+            }
+            let mut stage = std::mem::take(&mut self.stage);
+            self.stage_out = true;
+            stage.react(seen, self);
+            self.stage = stage;
+            self.stage_out = false;
+        }
     }
 
     fn handle_commands(&mut self) {
@@ -597,19 +627,13 @@ impl Io {
                 self.out.watch = self.relay.is_some() || self.stage.set_reply(reply);
             }
             Command::SetRules(rules) => {
-                let mut stage = std::mem::take(&mut self.stage);
-                let watch = stage.set_rules(rules, self);
-                self.stage = stage;
+                let watch = self.with_stage(|stage, io| stage.set_rules(rules, io));
                 self.out.watch = self.relay.is_some() || watch;
             }
             command @ (Command::RunScript { .. } | Command::StopScript | Command::StepScript) => {
                 self.script_command(command);
             }
-            Command::StopSchedule => {
-                let mut stage = std::mem::take(&mut self.stage);
-                stage.stop_schedule(self);
-                self.stage = stage;
-            }
+            Command::StopSchedule => self.with_stage(|stage, io| stage.stop_schedule(io)),
             Command::SendFile {
                 to,
                 path,
@@ -630,11 +654,7 @@ impl Io {
                     })),
                 }
             }
-            Command::CancelFile => {
-                let mut stage = std::mem::take(&mut self.stage);
-                stage.cancel_file(self);
-                self.stage = stage;
-            }
+            Command::CancelFile => self.with_stage(|stage, io| stage.cancel_file(io)),
             command @ (Command::WebSocket { .. }
             | Command::CutRelay
             | Command::SetImpairments(..)

@@ -290,3 +290,54 @@ fn a_hex_reply_writes_a_number_read_from_the_request_as_bytes() {
     assert_eq!(read_n(&mut master, 4), [0x11, 0x12, 0x34, 12]);
     let _ = WAIT;
 }
+
+#[test]
+fn a_frame_flushed_by_a_rules_close_is_answered_by_the_rules() {
+    // QUIT closes the sender; the line it left unfinished (PING, no line end yet) ends with
+    // the connection and is answered to every client — the automation stage that closed the
+    // connection must be there to answer it (it was out doing the close, and a blank stand-in
+    // answered nothing).
+    let mut form = Form {
+        mode: Mode::TcpServer,
+        frame_mode: sockscope_core::profile::FrameMode::Delimiter,
+        frame_delimiter: "\\n".into(),
+        ..Form::default()
+    };
+    form.automation.enabled = true;
+    form.automation.answer_partial = true;
+    form.automation.rules = vec![
+        Rule {
+            name: "quit".into(),
+            when: Cond::Text(Match::Prefix, "QUIT".into()),
+            close: true,
+            ..Rule::default()
+        },
+        Rule {
+            name: "ping".into(),
+            when: Cond::Text(Match::Prefix, "PING".into()),
+            reply: Some(ReplySpec {
+                payload: "PONG".into(),
+                line_ending: LineEnding::Lf,
+                ..ReplySpec::default()
+            }),
+            to: sockscope_core::rules::ReplyTo::All,
+            ..Rule::default()
+        },
+    ];
+    let (session, addr) = serve(form);
+    let mut watcher = client(addr);
+    let mut quitter = client(addr);
+    wait_capture(&session, "both clients", |c| c.clients.len() == 2);
+    quitter.write_all(b"QUIT\nPING").unwrap();
+    let mut rest = Vec::new();
+    let _ = quitter.read_to_end(&mut rest);
+    assert_eq!(
+        read_n(&mut watcher, 5),
+        b"PONG\n",
+        "the flushed frame was answered"
+    );
+    // QUIT and the flushed PING each fired their rule.
+    wait_capture(&session, "two hits", |c| {
+        c.rule_hits.values().map(|h| h.count).sum::<u64>() == 2
+    });
+}
