@@ -233,6 +233,8 @@ strings! {
     TipAllClients => "Send to every connected client", "发送给所有已连接的客户端";
     NoClient => "No client connected", "暂无客户端连接";
     PeersN => "Peers ({})", "对端 ({})";
+    PeersNForgotten => "Peers ({}; {} quiet ones forgotten)", "对端 ({}；已忘记 {} 个久未发送的)";
+    TipPeersForgotten => "At most {} peers are kept: when more send, those quiet longest are forgotten (they come back when they send again).", "最多保留 {} 个对端：更多对端发送时，忘记最久未发送的（再次发送时重新出现）。";
     RemoteAddress => "Remote address", "远程地址";
     TipRemoteAddress => "Send to the remote IP and port above", "发送到上面的远程 IP 和端口";
     NoDatagram => "No datagram yet", "尚未收到数据报";

@@ -204,6 +204,11 @@ pub struct Counters {
 /// Ended connections whose counters and chart are kept.
 pub const DEPARTED: usize = 32;
 
+/// UDP peers kept: a flood from many sources (a scan, spoofed addresses) must not grow the
+/// table — and each frame's work on it — without bound. Beyond it (plus an eighth, so the
+/// forgetting is done in batches), those quiet longest are forgotten and counted.
+pub const MAX_PEERS: usize = 4096;
+
 /// Bytes received and sent per wall-clock second, for the last [`RateHistory::KEEP`] seconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateHistory {
@@ -350,8 +355,10 @@ pub struct Capture {
     /// Connections that ended, newest last (at most [`DEPARTED`]): their rate charts can still
     /// be looked at.
     pub departed: VecDeque<(ConnId, Client)>,
-    /// UDP peers, by address.
+    /// UDP peers, by address (at most [`MAX_PEERS`] and a batch).
     pub peers: BTreeMap<SocketAddr, Peer>,
+    /// UDP peers forgotten to keep the table bounded, since it was last cleared.
+    pub forgotten_peers: u64,
     /// UDP: the multicast groups joined.
     pub groups: Vec<crate::engine::Group>,
     /// Relay: the upstream connection of each client (by the upstream's id).
@@ -1088,6 +1095,7 @@ impl Capture {
                 }
                 Direction::Tx => peer.tx_bytes += n,
             }
+            self.bound_peers();
         }
         // What is recorded: each read (raw reads when framing is on, else the messages, which
         // then are the reads) — so the file holds every received byte exactly once.
@@ -1222,6 +1230,7 @@ impl Capture {
         self.tls_refused = None;
         self.stopped = false;
         self.peers.clear();
+        self.forgotten_peers = 0;
         self.rule_hits.clear();
         self.rule_states.clear();
         self.rule_tables.clear();
@@ -1241,6 +1250,22 @@ impl Capture {
         self.log.clear();
         self.raw.clear();
         self.peers.clear();
+        self.forgotten_peers = 0;
+    }
+
+    /// Forgets the peers quiet longest once the table holds a batch more than [`MAX_PEERS`].
+    fn bound_peers(&mut self) {
+        if self.peers.len() <= MAX_PEERS + MAX_PEERS / 8 {
+            return;
+        }
+        let mut ages: Vec<(SystemTime, SocketAddr)> =
+            self.peers.iter().map(|(a, p)| (p.last_seen, *a)).collect();
+        let excess = ages.len() - MAX_PEERS;
+        ages.select_nth_unstable(excess - 1);
+        for (_, addr) in ages.iter().take(excess) {
+            self.peers.remove(addr);
+        }
+        self.forgotten_peers += excess as u64;
     }
 }
 
@@ -1615,5 +1640,55 @@ mod tests {
         let client = cap.clients.get(&ConnId(1)).unwrap();
         assert_eq!((client.rx_bytes, client.tx_bytes), (5, 2));
         assert_eq!((cap.counters.rx_bytes, cap.counters.tx_bytes), (5, 2));
+    }
+
+    #[test]
+    fn the_udp_peer_table_forgets_the_quietest_beyond_its_bound() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::Udp);
+        let start = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        // A regular sender first, then a scan from 10,000 other sources.
+        let regular: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let datagram = |cap: &mut Capture, peer: SocketAddr, secs: u64| {
+            cap.apply(Event::Data(Data {
+                conn: None,
+                peer,
+                dir: Direction::Rx,
+                at: start + std::time::Duration::from_millis(secs),
+                bytes: b"x".to_vec(),
+                kind: DataKind::Message,
+            }));
+        };
+        datagram(&mut cap, regular, 0);
+        for i in 0..10_000u32 {
+            let peer = SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 6000));
+            datagram(&mut cap, peer, u64::from(i) + 1);
+            if i % 100 == 0 {
+                // The regular sender keeps talking.
+                datagram(&mut cap, regular, u64::from(i) + 2);
+            }
+        }
+        assert!(
+            cap.peers.len() <= MAX_PEERS + MAX_PEERS / 8,
+            "{}",
+            cap.peers.len()
+        );
+        assert!(
+            cap.peers.contains_key(&regular),
+            "one that keeps sending stays"
+        );
+        let newest = SocketAddr::from(([10, 1, (9_999u32 >> 8) as u8, 9_999u32 as u8], 6000));
+        assert!(cap.peers.contains_key(&newest));
+        assert_eq!(
+            cap.peers.len() as u64 + cap.forgotten_peers,
+            10_001,
+            "every peer is held or counted as forgotten"
+        );
+        assert_eq!(
+            cap.counters.rx_messages, 10_101,
+            "the counters forget nothing"
+        );
+        cap.clear();
+        assert_eq!((cap.peers.len(), cap.forgotten_peers), (0, 0));
     }
 }

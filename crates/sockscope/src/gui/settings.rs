@@ -328,16 +328,26 @@ type FixedRow = (String, &'static str, Selection);
 
 /// A list to pick a send target from: fixed entries (all clients, the remote address, the
 /// latest sender), then one row per client or peer.
+/// A client or peer list longer than this scrolls on its own and lays out only the rows in
+/// view (a server with 10,000 clients formatted and laid out every row every frame).
+const MANY_ROWS: usize = 64;
+/// The height of that scrolling list.
+const ROWS_HEIGHT: f32 = 320.0;
+
+/// A list of targets: `count` rows, each made by `row` only when it is drawn.
+#[allow(clippy::too_many_arguments)]
 fn target_list_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     title: String,
+    title_tip: Option<String>,
     fixed: Vec<FixedRow>,
     empty: S,
-    rows: Vec<TargetRow>,
+    count: usize,
+    row: &dyn Fn(usize) -> TargetRow,
     actions: &mut Vec<UiAction>,
 ) {
-    egui::CollapsingHeader::new(RichText::new(title).strong())
+    let header = egui::CollapsingHeader::new(RichText::new(title).strong())
         .id_salt("targets")
         .default_open(true)
         .show(ui, |ui| {
@@ -347,39 +357,95 @@ fn target_list_ui(
                     actions.push(UiAction::Select(selection));
                 }
             }
-            if rows.is_empty() {
+            if count == 0 {
                 ui.weak(t(empty));
             }
             let guard_id = ui.scope_id().with("close_guard");
-            for row in rows {
-                ui.horizontal(|ui| {
-                    // × first and the row kept to the panel's width: a busy client's counters
-                    // and rate used to widen the whole settings panel for good.
-                    if let Some((conn, peer)) = row.disconnect {
-                        let button = ui
-                            .small_button("×")
-                            .on_hover_text(tf(S::DisconnectPeer, &[&super::shown_addr(peer)]));
-                        if close_clicked(ui, guard_id, &button) {
-                            actions.push(UiAction::DisconnectClient(conn));
-                        }
-                    }
-                    let selected = tab.selection == row.selection;
-                    let tip = t(if row.disconnect.is_some() {
-                        S::TipSendToClient
-                    } else {
-                        S::TipPinPeer
-                    });
-                    let tip = format!("{}\n{tip}", row.text);
-                    // Wrapped within the panel, not cut: a pinned peer's or a busy client's
-                    // counters are what the row is for (the whole row is the tooltip too).
-                    let label = egui::Button::selectable(selected, row.text).wrap();
-                    if ui.add(label).on_hover_text(tip).clicked() {
-                        actions.push(UiAction::Select(row.selection));
+            if count <= MANY_ROWS {
+                for i in 0..count {
+                    target_row_ui(ui, tab, row(i), true, guard_id, actions);
+                }
+                return;
+            }
+            // Two lines of text in a button: every row the same height, so only the rows in
+            // view are made and laid out.
+            let line = ui.text_style_height(&egui::TextStyle::Button);
+            let height = 2.0 * line + 2.0 * ui.spacing().button_padding.y;
+            egui::ScrollArea::vertical()
+                .id_salt("target_rows")
+                .max_height(ROWS_HEIGHT)
+                .auto_shrink([false, true])
+                .show_rows(ui, height, count, |ui, range| {
+                    for i in range {
+                        target_row_ui(ui, tab, row(i), false, guard_id, actions);
                     }
                 });
-            }
         });
+    if let Some(tip) = title_tip {
+        header.header_response.on_hover_text(tip);
+    }
     ui.add_space(6.0);
+}
+
+/// `text` (two lines) laid out as two rows at most, each cut with … where it is too long.
+fn two_lines(ui: &egui::Ui, text: String) -> egui::WidgetText {
+    let mut job = egui::text::LayoutJob::single_section(
+        text,
+        egui::TextFormat {
+            font_id: egui::TextStyle::Button.resolve(ui.style()),
+            // The button's own colour (selected, hovered …).
+            color: Color32::PLACEHOLDER,
+            ..Default::default()
+        },
+    );
+    job.wrap = egui::text::TextWrapping {
+        max_width: (ui.available_width() - 2.0 * ui.spacing().button_padding.x).max(40.0),
+        max_rows: 2,
+        break_anywhere: true,
+        overflow_character: Some('…'),
+    };
+    job.into()
+}
+
+/// One client or peer: × (for a client), then its address and counters.
+fn target_row_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    row: TargetRow,
+    wrap: bool,
+    guard_id: egui::Id,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        // × first and the row kept to the panel's width: a busy client's counters
+        // and rate used to widen the whole settings panel for good.
+        if let Some((conn, peer)) = row.disconnect {
+            let button = ui
+                .small_button("×")
+                .on_hover_text(tf(S::DisconnectPeer, &[&super::shown_addr(peer)]));
+            if close_clicked(ui, guard_id, &button) {
+                actions.push(UiAction::DisconnectClient(conn));
+            }
+        }
+        let selected = tab.selection == row.selection;
+        let tip = t(if row.disconnect.is_some() {
+            S::TipSendToClient
+        } else {
+            S::TipPinPeer
+        });
+        let tip = format!("{}\n{tip}", row.text);
+        // Wrapped within the panel, not cut: a pinned peer's or a busy client's counters are
+        // what the row is for (the whole row is the tooltip too). A long list keeps each row
+        // to its two lines (cut, with the tooltip) so the rows in view can be found by height.
+        let label = if wrap {
+            egui::Button::selectable(selected, row.text).wrap()
+        } else {
+            egui::Button::selectable(selected, two_lines(ui, row.text))
+        };
+        if ui.add(label).on_hover_text(tip).clicked() {
+            actions.push(UiAction::Select(row.selection));
+        }
+    });
 }
 
 /// Whether a × was clicked — not counting a click where the last × click was, until the
@@ -408,18 +474,19 @@ fn close_clicked(ui: &egui::Ui, guard_id: egui::Id, button: &egui::Response) -> 
 
 fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
-    let rows = tab
-        .capture
-        .clients
-        .iter()
-        .map(|(conn, c)| TargetRow {
-            selection: Selection::Client(*conn),
+    let clients = &tab.capture.clients;
+    let conns: Vec<ConnId> = clients.keys().copied().collect();
+    let row = |i: usize| {
+        let conn = conns[i];
+        let c = &clients[&conn];
+        TargetRow {
+            selection: Selection::Client(conn),
             text: format!(
                 "{}{}{}\n↓{} ({}) ↑{} ({}){}{}",
                 super::shown_addr(c.peer),
                 tab.capture
                     .relay_upstreams
-                    .get(conn)
+                    .get(&conn)
                     .map(|client| format!(
                         " · {}",
                         tf(S::UpstreamMark, &[&super::shown_addr(*client)])
@@ -440,54 +507,79 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
                     String::new()
                 }
             ),
-            disconnect: Some((*conn, c.peer)),
-        })
-        .collect();
-    let title = tf(S::ClientsN, &[&tab.capture.clients.len()]);
+            disconnect: Some((conn, c.peer)),
+        }
+    };
+    let title = tf(S::ClientsN, &[&clients.len()]);
     let fixed = vec![(
         t(S::AllClients).to_owned(),
         t(S::TipAllClients),
         Selection::Default,
     )];
-    target_list_ui(ui, tab, title, fixed, S::NoClient, rows, actions);
+    let count = conns.len();
+    target_list_ui(
+        ui,
+        tab,
+        title,
+        None,
+        fixed,
+        S::NoClient,
+        count,
+        &row,
+        actions,
+    );
 }
 
 fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
+    let peers_seen = &tab.capture.peers;
     // Who spoke last first; peers only sent to, after them.
-    let mut peers: Vec<_> = tab.capture.peers.iter().collect();
-    peers.sort_by_key(|(addr, p)| (std::cmp::Reverse(p.last_rx), **addr));
-    let rows = peers
-        .into_iter()
-        .map(|(peer, p)| {
-            let pinned = tab.selection == Selection::Peer(*peer);
-            TargetRow {
-                selection: Selection::Peer(*peer),
-                text: format!(
-                    "{}\n↓{} ({}) ↑{}{}{}",
-                    super::shown_addr(*peer),
-                    human_bytes(p.rx_bytes),
-                    p.rx_datagrams,
-                    human_bytes(p.tx_bytes),
-                    p.last_rx
-                        .map(|at| format!(" · {}", age_text(at, now)))
-                        .unwrap_or_default(),
-                    if pinned {
-                        format!(" · {}", t(S::PinnedMark))
-                    } else {
-                        String::new()
-                    }
-                ),
-                disconnect: None,
-            }
-        })
+    let mut order: Vec<_> = peers_seen
+        .iter()
+        .map(|(addr, p)| (std::cmp::Reverse(p.last_rx), *addr))
         .collect();
-    if !tab.capture.peers.is_empty() {
+    order.sort_unstable();
+    let row = |i: usize| {
+        let peer = order[i].1;
+        let p = &peers_seen[&peer];
+        let pinned = tab.selection == Selection::Peer(peer);
+        TargetRow {
+            selection: Selection::Peer(peer),
+            text: format!(
+                "{}\n↓{} ({}) ↑{}{}{}",
+                super::shown_addr(peer),
+                human_bytes(p.rx_bytes),
+                p.rx_datagrams,
+                human_bytes(p.tx_bytes),
+                p.last_rx
+                    .map(|at| format!(" · {}", age_text(at, now)))
+                    .unwrap_or_default(),
+                if pinned {
+                    format!(" · {}", t(S::PinnedMark))
+                } else {
+                    String::new()
+                }
+            ),
+            disconnect: None,
+        }
+    };
+    if !peers_seen.is_empty() {
         // The ages tick.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_secs(1));
     }
-    let title = tf(S::PeersN, &[&tab.capture.peers.len()]);
+    let forgotten = tab.capture.forgotten_peers;
+    let (title, title_tip) = if forgotten == 0 {
+        (tf(S::PeersN, &[&peers_seen.len()]), None)
+    } else {
+        (
+            tf(S::PeersNForgotten, &[&peers_seen.len(), &forgotten]),
+            Some(tf(
+                S::TipPeersForgotten,
+                &[&sockscope_core::capture::MAX_PEERS],
+            )),
+        )
+    };
     let (ip, port) = (tab.form.remote_ip.trim(), tab.form.remote_port.trim());
     let remote = if ip.is_empty() && port.is_empty() {
         format!("{} ({})", t(S::RemoteAddress), t(S::NotSet))
@@ -502,7 +594,18 @@ fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         (remote, t(S::TipRemoteAddress), Selection::Default),
         (latest, t(S::TipLatestSender), Selection::LatestPeer),
     ];
-    target_list_ui(ui, tab, title, fixed, S::NoDatagram, rows, actions);
+    let count = order.len();
+    target_list_ui(
+        ui,
+        tab,
+        title,
+        title_tip,
+        fixed,
+        S::NoDatagram,
+        count,
+        &row,
+        actions,
+    );
 }
 
 fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {

@@ -415,3 +415,35 @@ fn a_broadcast_picked_for_the_remote_ip_is_where_datagrams_go() {
         "the picked address is now the destination"
     );
 }
+
+#[test]
+fn a_server_with_many_clients_lays_out_only_the_rows_in_view() {
+    let mut harness = harness(Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    let clients: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    run_until(&mut harness, "300 clients", |app| {
+        app.tab().session.capture().clients.len() == 300
+    });
+    harness.run();
+    assert!(harness.query_by_label("Clients (300)").is_some());
+    // A client's row says its counters (↓ received ↑ sent).
+    let rows = harness.query_all_by_label_contains("↓").count();
+    assert!(
+        (1..60).contains(&rows),
+        "{rows} rows laid out of 300: only those in view are"
+    );
+    drop(clients);
+}
