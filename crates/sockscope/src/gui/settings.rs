@@ -344,7 +344,7 @@ fn target_list_ui(
     fixed: Vec<FixedRow>,
     empty: S,
     count: usize,
-    row: &dyn Fn(usize) -> TargetRow,
+    row: &dyn Fn(usize) -> Option<TargetRow>,
     actions: &mut Vec<UiAction>,
 ) {
     let header = egui::CollapsingHeader::new(RichText::new(title).strong())
@@ -362,8 +362,8 @@ fn target_list_ui(
             }
             let guard_id = ui.scope_id().with("close_guard");
             if count <= MANY_ROWS {
-                for i in 0..count {
-                    target_row_ui(ui, tab, row(i), true, guard_id, actions);
+                for made in (0..count).filter_map(row) {
+                    target_row_ui(ui, tab, made, true, guard_id, actions);
                 }
                 return;
             }
@@ -376,8 +376,8 @@ fn target_list_ui(
                 .max_height(ROWS_HEIGHT)
                 .auto_shrink([false, true])
                 .show_rows(ui, height, count, |ui, range| {
-                    for i in range {
-                        target_row_ui(ui, tab, row(i), false, guard_id, actions);
+                    for made in range.filter_map(row) {
+                        target_row_ui(ui, tab, made, false, guard_id, actions);
                     }
                 });
         });
@@ -477,9 +477,9 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let clients = &tab.capture.clients;
     let conns: Vec<ConnId> = clients.keys().copied().collect();
     let row = |i: usize| {
-        let conn = conns[i];
-        let c = &clients[&conn];
-        TargetRow {
+        let conn = *conns.get(i)?;
+        let c = clients.get(&conn)?;
+        Some(TargetRow {
             selection: Selection::Client(conn),
             text: format!(
                 "{}{}{}\n↓{} ({}) ↑{} ({}){}{}",
@@ -508,7 +508,7 @@ fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
                 }
             ),
             disconnect: Some((conn, c.peer)),
-        }
+        })
     };
     let title = tf(S::ClientsN, &[&clients.len()]);
     let fixed = vec![(
@@ -540,10 +540,10 @@ fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         .collect();
     order.sort_unstable();
     let row = |i: usize| {
-        let peer = order[i].1;
-        let p = &peers_seen[&peer];
+        let peer = order.get(i)?.1;
+        let p = peers_seen.get(&peer)?;
         let pinned = tab.selection == Selection::Peer(peer);
-        TargetRow {
+        Some(TargetRow {
             selection: Selection::Peer(peer),
             text: format!(
                 "{}\n↓{} ({}) ↑{}{}{}",
@@ -561,7 +561,7 @@ fn peers_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
                 }
             ),
             disconnect: None,
-        }
+        })
     };
     if !peers_seen.is_empty() {
         // The ages tick.
