@@ -119,6 +119,9 @@ pub struct LocalEnds {
     /// The UDP socket's address from a record on: `(first seq, address)`, oldest first (a tab
     /// that opened twice had two sockets).
     pub udp: Vec<(u64, SocketAddr)>,
+    /// The connections this session opened (a client's, a relay's upstream); the others it
+    /// accepted. The pcap's handshake starts on the side that connected.
+    pub initiated: std::collections::HashSet<ConnId>,
 }
 
 impl LocalEnds {
@@ -297,6 +300,23 @@ impl<W: Write> Exporter<W> {
                     .ends
                     .of(record)
                     .map(|local| concrete(local, record.peer, &mut self.routes));
+                if let (Some(conn), Some(peer), Some(event)) =
+                    (record.conn, record.peer, record.event())
+                {
+                    let ours = self.ends.initiated.contains(&conn);
+                    let flow = Flow::new(record, conn, peer, local);
+                    let seqs = &mut self.tcp_seqs;
+                    return match event {
+                        "connected" => flow.handshake(writer, seqs, ours, &mut self.packet),
+                        "closed" => flow.teardown(writer, seqs, false, &mut self.packet),
+                        "closed-here" | "ws-closed" => {
+                            flow.teardown(writer, seqs, true, &mut self.packet)
+                        }
+                        "peer-finished" => flow.fin(writer, seqs, false, &mut self.packet),
+                        "reset" | "error" => flow.reset(writer, seqs, &mut self.packet),
+                        _ => Ok(()),
+                    };
+                }
                 write_packets(writer, record, local, &mut self.tcp_seqs, &mut self.packet)
             }
             Sink::Done => Ok(()),
@@ -374,8 +394,8 @@ fn write_packets<W: Write>(
     };
     for chunk in chunks {
         packet.clear();
-        let ours = *seqs.get(&(record.conn, sent)).unwrap_or(&1);
-        let theirs = *seqs.get(&(record.conn, !sent)).unwrap_or(&1);
+        let ours = next_seq(seqs, record.conn, sent);
+        let theirs = next_seq(seqs, record.conn, !sent);
         let macs = if sent {
             ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
         } else {
@@ -406,6 +426,178 @@ fn write_packets<W: Write>(
             .map_err(io::Error::other)?;
     }
     Ok(())
+}
+
+/// The next sequence number of one direction of a connection: from its initial one, which
+/// differs per connection and direction (a connection made again on the same ports is told
+/// apart by it, as by its SYN).
+fn next_seq(
+    seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+    conn: Option<ConnId>,
+    sent: bool,
+) -> u32 {
+    *seqs.entry((conn, sent)).or_insert_with(|| {
+        let id = conn.map_or(0, |c| c.0);
+        // Spread ids over the sequence space (a multiplicative hash), one side half away.
+        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32 ^ if sent { 0 } else { 0x8000_0000 }
+    })
+}
+
+/// One TCP connection's ends, for the packets that open and close it.
+struct Flow {
+    conn: ConnId,
+    local: SocketAddr,
+    peer: SocketAddr,
+    time: std::time::Duration,
+}
+
+/// TCP flags of a synthetic control packet.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    rst: bool,
+}
+
+impl Flow {
+    fn new(record: &Record<'_>, conn: ConnId, peer: SocketAddr, local: Option<SocketAddr>) -> Flow {
+        let (peer, local) = same_family(peer, local);
+        Flow {
+            conn,
+            local,
+            peer,
+            time: record.at.duration_since(UNIX_EPOCH).unwrap_or_default(),
+        }
+    }
+
+    /// One control packet from our side (`sent`) or theirs; SYN and FIN take a sequence
+    /// number, as in TCP.
+    fn packet<W: Write>(
+        &self,
+        writer: &mut PcapWriter<W>,
+        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+        sent: bool,
+        flags: Flags,
+        packet: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let (src, dst) = if sent {
+            (self.local, self.peer)
+        } else {
+            (self.peer, self.local)
+        };
+        let conn = Some(self.conn);
+        let ours = next_seq(seqs, conn, sent);
+        let theirs = next_seq(seqs, conn, !sent);
+        let macs = if sent {
+            ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        } else {
+            ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+        };
+        let eth = PacketBuilder::ethernet2(macs.0, macs.1);
+        let ip = match (src.ip(), dst.ip()) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
+            (s, d) => eth.ipv6(v6(s).octets(), v6(d).octets(), 64),
+        };
+        let mut tcp = ip.tcp(src.port(), dst.port(), ours, 65_535);
+        if flags.syn {
+            tcp = tcp.syn();
+        }
+        if flags.fin {
+            tcp = tcp.fin();
+        }
+        if flags.rst {
+            tcp = tcp.rst();
+        }
+        if flags.ack {
+            tcp = tcp.ack(theirs);
+        }
+        packet.clear();
+        tcp.write(packet, &[])
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        if flags.syn || flags.fin {
+            seqs.insert((conn, sent), ours.wrapping_add(1));
+        }
+        let len = packet.len() as u32;
+        writer
+            .write_packet(&PcapPacket::new(self.time, len, packet))
+            .map_err(io::Error::other)?;
+        Ok(())
+    }
+
+    /// SYN, SYN-ACK, ACK: from our side when we connected (`ours`), else from the peer's.
+    fn handshake<W: Write>(
+        &self,
+        writer: &mut PcapWriter<W>,
+        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+        ours: bool,
+        packet: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let syn = Flags {
+            syn: true,
+            ..Flags::default()
+        };
+        let syn_ack = Flags {
+            syn: true,
+            ack: true,
+            ..Flags::default()
+        };
+        let ack = Flags {
+            ack: true,
+            ..Flags::default()
+        };
+        self.packet(writer, seqs, ours, syn, packet)?;
+        self.packet(writer, seqs, !ours, syn_ack, packet)?;
+        self.packet(writer, seqs, ours, ack, packet)
+    }
+
+    /// One side's FIN (what the other side acknowledges).
+    fn fin<W: Write>(
+        &self,
+        writer: &mut PcapWriter<W>,
+        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+        sent: bool,
+        packet: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let fin = Flags {
+            fin: true,
+            ack: true,
+            ..Flags::default()
+        };
+        let ack = Flags {
+            ack: true,
+            ..Flags::default()
+        };
+        self.packet(writer, seqs, sent, fin, packet)?;
+        self.packet(writer, seqs, !sent, ack, packet)
+    }
+
+    /// An orderly close begun by us (`here`) or by the peer: each side's FIN, acknowledged.
+    fn teardown<W: Write>(
+        &self,
+        writer: &mut PcapWriter<W>,
+        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+        here: bool,
+        packet: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        self.fin(writer, seqs, here, packet)?;
+        self.fin(writer, seqs, !here, packet)
+    }
+
+    /// A reset from the peer.
+    fn reset<W: Write>(
+        &self,
+        writer: &mut PcapWriter<W>,
+        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
+        packet: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let rst = Flags {
+            rst: true,
+            ack: true,
+            ..Flags::default()
+        };
+        self.packet(writer, seqs, false, rst, packet)
+    }
 }
 
 fn v6(ip: IpAddr) -> Ipv6Addr {
@@ -483,6 +675,7 @@ mod tests {
         let locals = LocalEnds {
             conns: HashMap::from([(ConnId(1), "[::ffff:10.0.0.1]:9000".parse().unwrap())]),
             udp: vec![(0, "[::1]:6000".parse().unwrap())],
+            ..LocalEnds::default()
         };
         (log, locals)
     }

@@ -696,6 +696,7 @@ impl Capture {
                     self.seen_conn(client);
                 }
                 self.relay_upstreams.insert(upstream, client_addr);
+                self.locals.initiated.insert(upstream);
                 let note = Note::say(
                     S::EvRelayPair,
                     [arg(pair), arg(client_addr), arg(upstream_addr)],
@@ -919,6 +920,9 @@ impl Capture {
     ) {
         self.seen_conn(conn);
         self.locals.conns.insert(conn, local);
+        if self.mode == Mode::TcpClient {
+            self.locals.initiated.insert(conn);
+        }
         if self.mode == Mode::TcpClient {
             self.link = LinkState::Connected { peer, local };
             self.last_error = None;

@@ -121,11 +121,13 @@ fn gbk_cut_into_3_byte_frames_and_dribbled_shows_every_character_once() {
     assert_eq!(capture.counters.rx_bytes, wire.len() as u64);
 }
 
-/// The packets of a pcap file as tshark reads them: (source, destination, payload hex).
+/// The packets with a payload in a pcap file as tshark reads them: (source, destination,
+/// payload hex). (The connections' SYN, FIN and ACK packets carry none.)
 fn tshark_packets(path: &std::path::Path) -> Option<Vec<(String, String, String)>> {
     let out = std::process::Command::new("tshark")
         .args(["-n", "-r"])
         .arg(path)
+        .args(["-Y", "tcp.len > 0 or udp"])
         .args([
             "-T",
             "fields",
@@ -184,6 +186,31 @@ fn tshark_packets(path: &std::path::Path) -> Option<Vec<(String, String, String)
                     pick(f[8], f[9]).replace(':', ""),
                 )
             })
+            .collect(),
+    )
+}
+
+/// Fields of every packet of a pcap file as tshark reads them (`|` between fields).
+fn tshark_fields(path: &std::path::Path, fields: &[&str]) -> Option<Vec<String>> {
+    let mut command = std::process::Command::new("tshark");
+    command
+        .args(["-n", "-r"])
+        .arg(path)
+        .args(["-T", "fields", "-E", "separator=|"]);
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    let out = command.output().ok()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
             .collect(),
     )
 }
@@ -329,5 +356,90 @@ fn a_pcap_export_gives_datagrams_to_a_wildcard_socket_the_address_the_peer_used(
     assert_eq!(
         packets, want,
         "each datagram to its own socket's port, at 127.0.0.1"
+    );
+}
+
+#[test]
+fn a_pcap_export_opens_and_closes_each_connection_so_two_on_the_same_ports_stay_apart() {
+    use sockscope_core::capture::LinkState;
+    use sockscope_core::engine::Target;
+    use std::net::TcpListener;
+
+    // A client tab that connected twice from the same local port to the same server: without
+    // SYN and FIN in the export, Wireshark took the two for one stream with retransmissions.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let local = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut session = sockscope_core::session::Session::new(std::sync::Arc::new(|| {}));
+    for i in 0..2u8 {
+        session
+            .open(
+                crate::util::config(
+                    Mode::TcpClient,
+                    &local.to_string(),
+                    Some(server_addr),
+                    Framing::None,
+                ),
+                false,
+            )
+            .unwrap();
+        let (mut peer, client_addr) = server.accept().unwrap();
+        assert_eq!(client_addr, local);
+        crate::util::wait_capture(&session, "connected", |c| {
+            matches!(c.link, LinkState::Connected { .. })
+        });
+        session.send_bytes(Target::AllConns, vec![b'c', b'0' + i]);
+        assert_eq!(crate::util::read_n(&mut peer, 2), vec![b'c', b'0' + i]);
+        peer.write_all(&[b's', b'0' + i]).unwrap();
+        // The server ends it (its side waits out TIME_WAIT, so the port can be used again).
+        drop(peer);
+        crate::util::wait_capture(&session, "closed by the server", |c| {
+            c.counters.rx_bytes == 2 * u64::from(i + 1) && matches!(c.link, LinkState::Idle)
+        });
+        session.close();
+    }
+    let path = std::env::temp_dir().join(format!("sockscope-streams-{}.pcap", std::process::id()));
+    session.export(sockscope_core::capture::ExportFormat::Pcap, path.clone());
+    while session.poll() {}
+    let rows = tshark_fields(
+        &path,
+        &[
+            "tcp.stream",
+            "tcp.flags.syn",
+            "tcp.flags.fin",
+            "tcp.analysis.retransmission",
+            "tcp.analysis.spurious_retransmission",
+            "tcp.analysis.lost_segment",
+            "tcp.analysis.out_of_order",
+        ],
+    );
+    let _ = std::fs::remove_file(&path);
+    let Some(rows) = rows else {
+        eprintln!("skipped: tshark is not installed (.ci/run installs it)");
+        return;
+    };
+    let field = |row: &String, i: usize| row.split('|').nth(i).unwrap_or_default().to_owned();
+    let streams: std::collections::BTreeSet<String> = rows.iter().map(|r| field(r, 0)).collect();
+    assert_eq!(streams.len(), 2, "two streams: {rows:#?}");
+    // (A SYN on ports used before is "port numbers reused" to Wireshark, as on the wire.)
+    assert!(
+        rows.iter().all(|r| (3..7).all(|i| field(r, i).is_empty())),
+        "no retransmission, lost or out-of-order segment: {rows:#?}"
+    );
+    let syns = rows
+        .iter()
+        .filter(|r| field(r, 1) == "1" || field(r, 1) == "True")
+        .count();
+    let fins = rows
+        .iter()
+        .filter(|r| field(r, 2) == "1" || field(r, 2) == "True")
+        .count();
+    assert_eq!(
+        (syns, fins),
+        (4, 4),
+        "SYN and SYN-ACK, FIN each way, per connection: {rows:#?}"
     );
 }
