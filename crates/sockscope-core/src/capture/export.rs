@@ -174,6 +174,8 @@ pub struct Exporter<W: Write> {
     /// Per connection and direction: the next TCP sequence number, so Wireshark can follow
     /// each stream.
     tcp_seqs: HashMap<(Option<ConnId>, bool), u32>,
+    /// The connections' sides whose FIN is written (a half-close, then the close).
+    fins: std::collections::HashSet<(ConnId, bool)>,
     packet: Vec<u8>,
     line: String,
     /// The next record to write, and the first one not to.
@@ -211,6 +213,7 @@ impl<W: Write> Exporter<W> {
             ends,
             routes: HashMap::new(),
             tcp_seqs: HashMap::new(),
+            fins: std::collections::HashSet::new(),
             packet: Vec::new(),
             line: String::new(),
             next,
@@ -306,13 +309,26 @@ impl<W: Write> Exporter<W> {
                     let ours = self.ends.initiated.contains(&conn);
                     let flow = Flow::new(record, conn, peer, local);
                     let seqs = &mut self.tcp_seqs;
+                    let packet = &mut self.packet;
+                    // Each side's FIN once: a half-close said it before the close.
+                    let mut fin = |writer: &mut PcapWriter<W>, seqs: &mut _, side: bool| {
+                        if self.fins.insert((conn, side)) {
+                            flow.fin(writer, seqs, side, packet)
+                        } else {
+                            Ok(())
+                        }
+                    };
                     return match event {
                         "connected" => flow.handshake(writer, seqs, ours, &mut self.packet),
-                        "closed" => flow.teardown(writer, seqs, false, &mut self.packet),
-                        "closed-here" | "ws-closed" => {
-                            flow.teardown(writer, seqs, true, &mut self.packet)
+                        "closed" => {
+                            fin(writer, seqs, false)?;
+                            fin(writer, seqs, true)
                         }
-                        "peer-finished" => flow.fin(writer, seqs, false, &mut self.packet),
+                        "closed-here" | "ws-closed" => {
+                            fin(writer, seqs, true)?;
+                            fin(writer, seqs, false)
+                        }
+                        "peer-finished" => fin(writer, seqs, false),
                         "reset" | "error" => flow.reset(writer, seqs, &mut self.packet),
                         _ => Ok(()),
                     };
@@ -570,18 +586,6 @@ impl Flow {
         };
         self.packet(writer, seqs, sent, fin, packet)?;
         self.packet(writer, seqs, !sent, ack, packet)
-    }
-
-    /// An orderly close begun by us (`here`) or by the peer: each side's FIN, acknowledged.
-    fn teardown<W: Write>(
-        &self,
-        writer: &mut PcapWriter<W>,
-        seqs: &mut HashMap<(Option<ConnId>, bool), u32>,
-        here: bool,
-        packet: &mut Vec<u8>,
-    ) -> io::Result<()> {
-        self.fin(writer, seqs, here, packet)?;
-        self.fin(writer, seqs, !here, packet)
     }
 
     /// A reset from the peer.
