@@ -122,6 +122,9 @@ pub struct LocalEnds {
     /// The connections this session opened (a client's, a relay's upstream); the others it
     /// accepted. The pcap's handshake starts on the side that connected.
     pub initiated: std::collections::HashSet<ConnId>,
+    /// Datagrams to a socket bound to all addresses: the address they were sent to from a
+    /// record on (`(first seq, address)`, oldest first), where the OS said it.
+    pub udp_to: Vec<(u64, IpAddr)>,
 }
 
 impl LocalEnds {
@@ -130,14 +133,23 @@ impl LocalEnds {
         match record.conn {
             Some(conn) => self.conns.get(&conn).copied(),
             None => {
-                let after = self.udp.partition_point(|(from, _)| *from <= record.seq);
-                after
-                    .checked_sub(1)
-                    .and_then(|i| self.udp.get(i))
-                    .map(|(_, addr)| *addr)
+                let (opened, socket) = latest_before(&self.udp, record.seq)?;
+                // A received datagram's own destination, if said since this socket opened.
+                match latest_before(&self.udp_to, record.seq) {
+                    Some((from, ip)) if from >= opened && record.kind == RecordKind::Rx => {
+                        Some(SocketAddr::new(ip, socket.port()))
+                    }
+                    _ => Some(socket),
+                }
             }
         }
     }
+}
+
+/// The newest entry of `list` (oldest first, by first record) that began at or before `seq`.
+fn latest_before<T: Copy>(list: &[(u64, T)], seq: u64) -> Option<(u64, T)> {
+    let after = list.partition_point(|(from, _)| *from <= seq);
+    after.checked_sub(1).and_then(|i| list.get(i)).copied()
 }
 
 /// Writes `log` in `format`, all at once, with `ends` for the pcap headers. (The GUI uses

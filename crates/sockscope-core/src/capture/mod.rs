@@ -600,6 +600,7 @@ impl Capture {
                 self.end_receiving(now, conn, peer, note, RecordKind::Info);
             }
             Event::Closed { conn, peer, reason } => self.apply_closed(now, conn, peer, reason),
+            Event::DatagramsTo(ip) => self.locals.udp_to.push((self.log.next_seq(), ip)),
             Event::Dropped { datagrams, bytes } => {
                 self.counters.dropped_datagrams += datagrams;
                 self.counters.dropped_bytes += bytes;

@@ -15,6 +15,7 @@ mod io;
 mod link;
 mod multicast;
 mod outbox;
+mod pktinfo;
 mod relay;
 mod sockets;
 mod tls;

@@ -481,6 +481,10 @@ pub enum Event {
         /// Why.
         reason: CloseReason,
     },
+    /// UDP on a socket bound to all addresses: the datagrams from here on were sent to this
+    /// address (a broadcast, a group, one of this machine's), until the next such event.
+    /// Said only when it changes, and only where the OS tells it (Linux).
+    DatagramsTo(std::net::IpAddr),
     /// UDP datagrams thrown away because the consumer fell too far behind.
     Dropped {
         /// How many datagrams.

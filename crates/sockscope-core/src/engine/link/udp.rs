@@ -28,6 +28,10 @@ pub(crate) struct Udp {
     out_bytes: usize,
     /// The multicast groups joined.
     joined: Vec<Group>,
+    /// Bound to all addresses, and the OS says each datagram's destination.
+    says_to: bool,
+    /// The destination said last (see [`Event::DatagramsTo`]).
+    to: Option<std::net::IpAddr>,
 }
 
 impl Udp {
@@ -43,6 +47,8 @@ impl Udp {
             .local_addr()
             .map_err(|source| EngineError::Bind { addr, source })?;
         cx.emit(Event::Listening { local: bound });
+        let says_to =
+            bound.ip().is_unspecified() && super::super::pktinfo::enable(&socket, bound.is_ipv6());
         let mut udp = Self {
             socket,
             local: bound,
@@ -50,6 +56,8 @@ impl Udp {
             out: VecDeque::new(),
             out_bytes: 0,
             joined: Vec::new(),
+            says_to,
+            to: None,
         };
         udp.multicast(cx, Multicast::Configure(options.clone()));
         for group in &options.groups {
@@ -75,6 +83,8 @@ impl Udp {
             out: VecDeque::new(),
             out_bytes: 0,
             joined: Vec::new(),
+            says_to: false,
+            to: None,
         })
     }
 
@@ -88,13 +98,26 @@ impl Udp {
             if budget == 0 {
                 break Status::More;
             }
-            match self.socket.recv_from(cx.buf) {
-                Ok((n, peer)) => {
+            let received = if self.says_to {
+                super::super::pktinfo::recv(&self.socket, cx.buf)
+            } else {
+                self.socket
+                    .recv_from(cx.buf)
+                    .map(|(n, peer)| (n, peer, None))
+            };
+            match received {
+                Ok((n, peer, to)) => {
                     budget = budget.saturating_sub(n.max(1));
                     if cx.behind() {
                         dropped += 1;
                         dropped_bytes += n as u64;
                         continue;
+                    }
+                    if let Some(ip) = to
+                        && self.to != to
+                    {
+                        self.to = to;
+                        cx.emit(Event::DatagramsTo(ip));
                     }
                     let bytes = cx.buffers.copy_of(cx.buf.get(..n).unwrap_or_default());
                     cx.emit(Event::Data(Data {
