@@ -1085,3 +1085,35 @@ fn masks_checksums_and_groups_are_rows_of_the_editor_not_typed_text() {
         Cond::Not(_)
     ));
 }
+
+fn hits_of(app: &sockscope::gui::App, index: usize) -> u64 {
+    let id = app.tab().form.automation.rules[index].id;
+    app.tab()
+        .session
+        .capture()
+        .rule_hits
+        .get(&id)
+        .map_or(0, |h| h.count)
+}
+
+#[test]
+fn rules_a_count_goes_on_after_delete_and_undo() {
+    let (mut harness, mut clients) = server_with_clients(two_rules(), 1);
+    for _ in 0..3 {
+        clients[0].write_all(b"A").unwrap();
+        assert_eq!(read_within(&mut clients[0], 1), b"1");
+    }
+    run_until(&mut harness, "three hits", |app| hits_of(app, 0) == 3);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    harness.get_by_label("Undo").click();
+    harness.run();
+    harness.get_by_label_contains("3 ×");
+    clients[0].write_all(b"A").unwrap();
+    assert_eq!(read_within(&mut clients[0], 1), b"1");
+    run_until(&mut harness, "the fourth hit", |app| hits_of(app, 0) != 3);
+    assert_eq!(hits_of(harness.state(), 0), 4, "the count went on from 3");
+    harness.get_by_label_contains("4 ×");
+}
