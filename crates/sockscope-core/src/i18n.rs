@@ -159,6 +159,8 @@ strings! {
     ErrImpairment => "'{}' is not an impairment: write latency=20ms, jitter=5ms, drop=5%, rate=100KB/s or cut=4096", "“{}”不是劣化设置：请写 latency=20ms、jitter=5ms、drop=5%、rate=100KB/s 或 cut=4096";
     ErrImpairmentValue => "'{}' is not an impairment: {}", "“{}”不是劣化设置：{}";
     ErrDurationText => "'{}' is not a duration: write 20ms, 1.5s or 20 (ms)", "“{}”不是时长：请写 20ms、1.5s 或 20（毫秒）";
+    ErrDurationRange => "'{}' is out of range: write {} to {}", "“{}”超出范围：请写 {} 到 {}";
+    TipDuration => "A bare number is milliseconds; or with a unit: 500ms, 3s, 1.5 s, 2 min", "纯数字为毫秒；也可带单位：500ms、3s、1.5 s、2 min";
     ErrPercentText => "'{}' is not a share: write 0 to 100, e.g. 5%", "“{}”不是比例：请写 0 到 100，例如 5%";
     ErrRateText => "'{}' is not a rate: write 64KiB/s, 2MB/s, 8Mbit/s, 100000 (bytes/s) or 0 for no cap", "“{}”不是速率：请写 64KiB/s、2MB/s、8Mbit/s、100000（字节/秒），0 表示不限";
     ErrSizeText => "'{}' is not a size: write 4096, 4KiB or 1MB; 0 = never", "“{}”不是大小：请写 4096、4KiB 或 1MB；0 表示不切断";

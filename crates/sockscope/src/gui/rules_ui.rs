@@ -567,14 +567,13 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
                 .changed();
         }
         let delay = ui.label(t(S::RuleDelay)).id;
-        changed |= ui
-            .add(
-                egui::DragValue::new(&mut rule.delay_ms)
-                    .range(0..=3_600_000)
-                    .suffix(" ms"),
-            )
-            .labelled_by(delay)
-            .changed();
+        changed |= super::widgets::duration_field_ui(
+            ui,
+            &mut rule.delay_ms,
+            &(0..=3_600_000),
+            delay,
+            "rule.delay",
+        );
     });
     ui.horizontal_wrapped(|ui| {
         let label = ui.label(t(S::RuleSetState)).id;

@@ -313,17 +313,17 @@ fn steps_ui(
 fn step_fields_inline(ui: &mut egui::Ui, step: &mut Step, label: egui::Id) {
     match step {
         Step::Wait(ms) => {
-            ui.add(egui::DragValue::new(ms).range(0..=86_400_000).suffix(" ms"))
-                .labelled_by(label);
+            super::widgets::duration_field_ui(ui, ms, &(0..=86_400_000), label, "step.wait");
         }
         Step::Expect { timeout_ms, .. } => {
             let within = ui.label(t(S::StepWithin)).id;
-            ui.add(
-                egui::DragValue::new(timeout_ms)
-                    .range(1..=86_400_000)
-                    .suffix(" ms"),
-            )
-            .labelled_by(within);
+            super::widgets::duration_field_ui(
+                ui,
+                timeout_ms,
+                &(1..=86_400_000),
+                within,
+                "step.within",
+            );
         }
         Step::Repeat(times, _) => {
             ui.add(egui::DragValue::new(times).range(0..=100_000))

@@ -1117,3 +1117,72 @@ fn rules_a_count_goes_on_after_delete_and_undo() {
     assert_eq!(hits_of(harness.state(), 0), 4, "the count went on from 3");
     harness.get_by_label_contains("4 ×");
 }
+
+/// Types `text` over what a field holds.
+fn retype(
+    harness: &mut egui_kittest::Harness<'static, sockscope::gui::App>,
+    label: &str,
+    text: &str,
+) {
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run();
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "the method path does not fit the lifetime bound"
+    )]
+    harness.get_by(|n| n.is_focused()).type_text(text);
+    harness.run();
+}
+
+#[test]
+fn rules_a_delay_is_read_with_its_unit_and_a_wrong_one_is_refused_beside_the_field() {
+    let mut harness = super::harness(two_rules());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    let delay = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.state().tab().form.automation.rules[0].delay_ms
+    };
+    for (typed, ms) in [("1s", 1000), ("500ms", 500), ("7 s", 7000), ("250", 250)] {
+        retype(&mut harness, "after", typed);
+        assert_eq!(delay(&harness), ms, "“{typed}”");
+    }
+    retype(&mut harness, "after", "2 min");
+    assert_eq!(delay(&harness), 120_000);
+    for typed in ["99999999999", "2 h", "soon"] {
+        retype(&mut harness, "after", typed);
+        assert_eq!(delay(&harness), 120_000, "“{typed}” keeps the old value");
+        harness.get_by_label_contains(&format!("'{typed}' is"));
+    }
+}
+
+#[test]
+fn rules_a_scripts_within_is_read_with_its_unit() {
+    use sockscope::rules::script::Step;
+    let mut harness = super::harness(Form::default());
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::R);
+    harness.run();
+    harness.get_by_label("+ Script").click();
+    harness.run();
+    let within = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| match &h
+        .state()
+        .tab()
+        .form
+        .automation
+        .scripts[0]
+        .steps[1]
+    {
+        Step::Expect { timeout_ms, .. } => *timeout_ms,
+        other => panic!("{other:?}"),
+    };
+    for (typed, ms) in [("3s", 3000), ("7 s", 7000), ("1.5s", 1500), ("80", 80)] {
+        retype(&mut harness, "within", typed);
+        assert_eq!(within(&harness), ms, "“{typed}”");
+    }
+    retype(&mut harness, "within", "0");
+    assert_eq!(within(&harness), 80, "0 ms is out of range");
+    harness.get_by_label_contains("'0' is out of range");
+}
