@@ -1095,6 +1095,10 @@ strings! {
     EditAsRon => "Edit as text (RON)", "以文本编辑（RON）";
     TipEditAsRon => "The whole condition as RON text, for pasting and for conditions the rows do not show", "以 RON 文本编辑整个条件，便于粘贴";
     RulesRunLastValid => "The running session keeps the last valid rules until this is fixed", "在修正之前，运行中的会话继续使用上一版有效的规则";
+    RuleHeldPrevious => "{} — the running session answers by this rule's last valid version; the other rules run as edited", "{} —— 运行中的会话按此规则上一版有效的内容应答；其他规则按编辑后的内容运行";
+    RuleHeldOff => "{} — this rule does not answer until it is fixed; the other rules run as edited", "{} —— 修正之前此规则不应答；其他规则按编辑后的内容运行";
+    RulesMoreMistakes => " (and {} more with a mistake)", "（另有 {} 条有错误）";
+    TestHeldPrevious => "Tested as it runs, in its last valid version (the edit has a mistake): {}", "按运行中的内容测试，即上一版有效的内容（编辑后的内容有错误）：{}";
     RulesSkipped => "Not tried (it has a mistake): {}", "未测试（有错误）：{}";
     StateScopeLabel => "State per", "状态作用于";
     StateScopeConnection => "connection", "每个连接";

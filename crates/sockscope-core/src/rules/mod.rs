@@ -88,7 +88,8 @@ pub enum Dest {
 }
 
 impl ReplyTo {
-    fn dest(&self) -> Result<Dest, String> {
+    /// Where it goes, or why the address typed cannot be read.
+    pub fn dest(&self) -> Result<Dest, String> {
         Ok(match self {
             ReplyTo::Sender => Dest::Sender,
             ReplyTo::All => Dest::All,

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use super::i18n::{S, t};
 use crate::capture::{ExportFormat, Note, RecordFormat};
 use sockscope_core::rules::script::Script;
-use sockscope_core::rules::{Keep, Rule, RuleId};
+use std::collections::BTreeMap;
+
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::rules::{Automation, Keep, Machine, Rule, RuleError, RuleId};
 
 /// Whether a list follows its newest rows.
 #[derive(Clone, Copy, Debug, Default)]
@@ -181,6 +184,120 @@ pub enum Undo {
     Script(usize, Script),
 }
 
+/// A rule the running session holds back because the form's version has a mistake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// Its place in the form.
+    pub index: usize,
+    /// The mistake, as the core says it ("Rule “x”: …").
+    pub message: String,
+    /// Its last valid version runs in its place (else it does not answer until fixed).
+    pub previous: bool,
+}
+
+/// The rules a session runs: the form's, where each rule with a mistake is held back (its
+/// last valid version runs, or nothing when it never was valid) and a table with a mistake
+/// keeps its last valid start value. One broken rule no longer freezes every other edit.
+#[derive(Clone, Debug)]
+pub struct Running {
+    /// What the session is given.
+    pub automation: Automation,
+    /// The rules held back, in order.
+    pub held: Vec<Held>,
+    /// Every mistake of the form's rules and tables.
+    pub errors: Vec<RuleError>,
+}
+
+/// Each rule's and table's last version without a mistake, by id and name.
+#[derive(Clone, Debug, Default)]
+pub struct LastValid {
+    rules: BTreeMap<RuleId, Rule>,
+    tables: BTreeMap<String, String>,
+}
+
+impl LastValid {
+    /// Notes what of `automation` is valid, then what runs in its place.
+    pub fn running(&mut self, automation: &Automation, encoding: TextEncoding) -> Running {
+        let (_, errors) = Machine::compile_valid(automation, encoding);
+        let bad_rule = |i: usize| errors.iter().any(|e| e.rule == Some(i));
+        for (i, rule) in automation.rules.iter().enumerate() {
+            if rule.id != 0 && !bad_rule(i) {
+                self.rules.insert(rule.id, rule.clone());
+            }
+        }
+        for (name, text) in &automation.tables {
+            if sockscope_core::codec::hex::parse(text).is_ok() {
+                self.tables.insert(name.clone(), text.clone());
+            }
+        }
+        let mut running = automation.clone();
+        let mut held = Vec::new();
+        if errors.is_empty() {
+            return Running {
+                automation: running,
+                held,
+                errors,
+            };
+        }
+        running
+            .tables
+            .retain(|_, text| sockscope_core::codec::hex::parse(text).is_ok());
+        for (name, text) in &automation.tables {
+            if sockscope_core::codec::hex::parse(text).is_err()
+                && let Some(valid) = self.tables.get(name)
+            {
+                running.tables.insert(name.clone(), valid.clone());
+            }
+        }
+        for error in &errors {
+            let Some(i) = error.rule else { continue };
+            let (Some(rule), Some(slot)) = (automation.rules.get(i), running.rules.get_mut(i))
+            else {
+                continue;
+            };
+            let previous = self.rules.get(&rule.id).cloned();
+            held.push(Held {
+                index: i,
+                message: error.message.clone(),
+                previous: previous.is_some(),
+            });
+            *slot = previous.unwrap_or_else(|| placeholder(rule));
+        }
+        // A last valid version may read a table that is gone now: it waits too.
+        let (_, left) = Machine::compile_valid(&running, encoding);
+        for error in left {
+            let Some(i) = error.rule else { continue };
+            if let (Some(rule), Some(slot)) = (automation.rules.get(i), running.rules.get_mut(i)) {
+                *slot = placeholder(rule);
+                match held.iter_mut().find(|h| h.index == i) {
+                    Some(h) => h.previous = false,
+                    None => held.push(Held {
+                        index: i,
+                        message: error.message.clone(),
+                        previous: false,
+                    }),
+                }
+            }
+        }
+        held.sort_by_key(|h| h.index);
+        Running {
+            automation: running,
+            held,
+            errors,
+        }
+    }
+}
+
+/// A rule that never answers, in the place (and with the id, so the count) of one held back.
+fn placeholder(rule: &Rule) -> Rule {
+    Rule {
+        id: rule.id,
+        name: rule.name.clone(),
+        enabled: false,
+        ..Rule::default()
+    }
+}
+
 /// What the two windows hold besides the rules themselves.
 #[derive(Default)]
 pub struct AutomationView {
@@ -208,6 +325,8 @@ pub struct AutomationView {
     pub(super) live_text: Option<(String, String)>,
     /// The last delete, for Undo.
     pub undo: Option<Undo>,
+    /// Each rule's last version without a mistake: it runs while the form's has one.
+    pub last_valid: LastValid,
     /// The script being edited.
     pub script: usize,
     /// Its steps as RON while typed, for this script.
@@ -216,4 +335,56 @@ pub struct AutomationView {
     pub steps_as_text: bool,
     /// The script was started one step at a time.
     pub stepping: bool,
+}
+
+#[cfg(test)]
+mod running_tests {
+    use super::*;
+    use sockscope_core::rules::{Cond, Match};
+
+    #[test]
+    fn a_rule_with_a_mistake_runs_its_last_valid_version_and_the_others_as_edited() {
+        let mut automation = Automation {
+            enabled: true,
+            rules: vec![
+                Rule {
+                    name: "a".into(),
+                    when: Cond::Bytes(Match::Exact, "41".into()),
+                    ..Rule::default()
+                },
+                Rule {
+                    name: "b".into(),
+                    when: Cond::Text(Match::Exact, "b".into()),
+                    ..Rule::default()
+                },
+            ],
+            ..Automation::default()
+        };
+        automation.tables.insert("t".into(), "00 01".into());
+        automation.ensure_ids();
+        let mut last = LastValid::default();
+        let encoding = TextEncoding::UTF_8;
+        assert!(last.running(&automation, encoding).held.is_empty());
+        automation.rules[0].when = Cond::Bytes(Match::Exact, "4G".into());
+        automation.rules[1].name = "b edited".into();
+        automation.tables.insert("t".into(), "0G".into());
+        automation.rules.push(Rule {
+            name: "new".into(),
+            when: Cond::Bytes(Match::Exact, "ZZ".into()),
+            ..Rule::default()
+        });
+        automation.ensure_ids();
+        let running = last.running(&automation, encoding);
+        let held: Vec<(usize, bool)> = running.held.iter().map(|h| (h.index, h.previous)).collect();
+        assert_eq!(held, [(0, true), (2, false)]);
+        assert_eq!(
+            running.automation.rules[0].when,
+            Cond::Bytes(Match::Exact, "41".into())
+        );
+        assert_eq!(running.automation.rules[1].name, "b edited");
+        assert!(!running.automation.rules[2].enabled);
+        assert_eq!(running.automation.rules[2].id, automation.rules[2].id);
+        assert_eq!(running.automation.tables["t"], "00 01");
+        assert!(Machine::compile(&running.automation, encoding).is_ok());
+    }
 }

@@ -20,8 +20,11 @@ use sockscope_core::rules::{
 };
 
 use super::cond_ui::{CondCx, Show, cond_ui, error_text, payload_ui, ron_ui, shown};
-use super::model::{RulesAction, Undo};
+use super::model::{RulesAction, Running, Undo};
 use super::state::{TabUi, UiAction};
+use super::widgets::mark_bad_field;
+use sockscope_core::rules::expr::Expr;
+use sockscope_core::rules::template::Template;
 
 /// The settings column's group: rules on or off, how many fired, and the two windows.
 pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -115,10 +118,15 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     tab.form.automation.ensure_ids();
     let encoding = tab.form.encoding;
-    let (_, errors) = Machine::compile_valid(&tab.form.automation, encoding);
+    let running = tab
+        .view
+        .automation
+        .last_valid
+        .running(&tab.form.automation, encoding);
+    let errors = running.errors.clone();
     let mut changed = top_bar_ui(ui, tab, actions);
     changed |= undo_bar_ui(ui, tab);
-    status_line_ui(ui, tab, &errors);
+    status_line_ui(ui, tab, &running);
     ui.separator();
     let view = &mut tab.view.automation;
     view.selected = view
@@ -129,7 +137,7 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         .resizable(true)
         .default_size(200.0)
         .min_size(150.0)
-        .show(ui, |ui| test_ui(ui, tab, &errors));
+        .show(ui, |ui| test_ui(ui, tab, &running));
     egui::Panel::left("rules_list")
         .resizable(true)
         .default_size(230.0)
@@ -167,22 +175,36 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
 }
 
-/// One line, always there (an empty one when all is well): a table's mistake, or that the
-/// running session keeps the last valid rules. A line that came and went moved everything
-/// below it, and the window's new height took the keyboard from the field being typed in.
-fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, errors: &[RuleError]) {
-    let tables: Vec<&str> = errors
+/// One line, always there (an empty one when all is well), at the top where it is seen: a
+/// table's mistake, or which rule has a mistake and what the running session does meanwhile
+/// (its last valid version answers, or nothing; the other rules run as edited). A line that
+/// came and went moved everything below it, and the window's new height took the keyboard
+/// from the field being typed in.
+fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, running: &Running) {
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    let tables: Vec<String> = running
+        .errors
         .iter()
         .filter(|e| e.rule.is_none())
-        .map(|e| e.message.as_str())
+        .map(|e| first_line(&e.message))
         .collect();
+    let runs = tab.is_open() && tab.form.automation.active();
     let (text, color) = if !tables.is_empty() {
-        (tables.join("; "), ui.visuals().error_fg_color)
-    } else if !errors.is_empty() && tab.is_open() && tab.form.automation.active() {
         (
-            format!("⚠ {}", t(S::RulesRunLastValid)),
-            ui.visuals().warn_fg_color,
+            format!("⚠ {}", tables.join("; ")),
+            ui.visuals().error_fg_color,
         )
+    } else if let Some(held) = running.held.first() {
+        let mistake = first_line(&held.message);
+        let mut text = match (runs, held.previous) {
+            (true, true) => tf(S::RuleHeldPrevious, &[&mistake]),
+            (true, false) => tf(S::RuleHeldOff, &[&mistake]),
+            (false, _) => mistake,
+        };
+        if running.held.len() > 1 {
+            text.push_str(&tf(S::RulesMoreMistakes, &[&(running.held.len() - 1)]));
+        }
+        (format!("⚠ {text}"), ui.visuals().error_fg_color)
     } else {
         (" ".to_owned(), ui.visuals().text_color())
     };
@@ -480,6 +502,9 @@ fn rule_editor_ui(
                 Some((_, text)) => {
                     let (edited, why) = ron_ui(ui, &mut rule.when, text, when);
                     changed |= edited;
+                    if let Some(why) = &why {
+                        error_text(ui, why);
+                    }
                     ron_error = why;
                 }
                 None => {
@@ -491,10 +516,25 @@ fn rule_editor_ui(
                 }
             }
         });
+        // A mistake no field shows by itself (the reply or a write reads a group the
+        // condition lacks, or a table there is none of) goes with the reply.
+        let elsewhere = error.filter(|_| {
+            ron_error.is_none()
+                && rule.when.compile(encoding).is_ok()
+                && rule
+                    .reply
+                    .as_ref()
+                    .is_none_or(|r| Template::compile(r, encoding).is_ok())
+                && rule.to.dest().is_ok()
+                && rule
+                    .write
+                    .iter()
+                    .all(|w| write_mistake(w, &tables).is_none())
+        });
         ui.add_space(4.0);
         let then = ui.label(RichText::new(t(S::RuleReply)).strong()).id;
         ui.indent("then", |ui| {
-            changed |= reply_ui(ui, rule, (then, show), &start_tables);
+            changed |= reply_ui(ui, rule, (then, show), &start_tables, elsewhere);
         });
         ui.add_space(4.0);
         let writes = ui
@@ -504,15 +544,11 @@ fn rule_editor_ui(
         ui.indent("writes", |ui| {
             changed |= writes_ui(ui, &mut rule.write, &tables, writes);
         });
-        // One place for the rule's mistake, at the end: nothing above it moves when it comes
-        // or goes, and the test below is a panel of its own.
-        ui.add_space(4.0);
-        let shown_error = ron_error.as_deref().or(error);
-        match shown_error {
-            Some(why) => error_text(ui, why),
-            None => {
-                ui.label(" ");
-            }
+        // Each mistake is said beside its field; a reply-less rule's leftover one here.
+        if rule.reply.is_none()
+            && let Some(why) = elsewhere
+        {
+            error_text(ui, why);
         }
     });
     changed
@@ -523,6 +559,7 @@ fn reply_ui(
     rule: &mut Rule,
     (label, show): (egui::Id, Show),
     tables: &std::collections::BTreeMap<String, Vec<u8>>,
+    mistake: Option<&str>,
 ) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
@@ -531,7 +568,7 @@ fn reply_ui(
         changed = true;
     }
     if let Some(reply) = &mut rule.reply {
-        changed |= payload_ui(ui, reply, (label, show.encoding), tables);
+        changed |= payload_ui(ui, reply, (label, show.encoding), tables, mistake);
     }
     changed | target_ui(ui, rule)
 }
@@ -558,13 +595,18 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
             changed = true;
         }
         if let ReplyTo::Peer(peer) = &mut rule.to {
-            changed |= ui
-                .add(
-                    egui::TextEdit::singleline(peer)
-                        .desired_width(150.0)
-                        .hint_text("192.168.1.20:5000"),
-                )
-                .changed();
+            let field = ui.add(
+                egui::TextEdit::singleline(peer)
+                    .desired_width(150.0)
+                    .hint_text("192.168.1.20:5000"),
+            );
+            super::testhook::tag(ui, &field, "rule.to.peer");
+            changed |= field.changed();
+            let why = rule.to.dest().err();
+            super::widgets::mark_bad_field(ui, &field, why.is_some());
+            if let Some(why) = why {
+                error_text(ui, &why);
+            }
         }
         let delay = ui.label(t(S::RuleDelay)).id;
         changed |= super::widgets::duration_field_ui(
@@ -599,6 +641,17 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     changed
 }
 
+/// Which part of a table write is wrong — 0 its table, 1 where, 2 what — and why.
+fn write_mistake(write: &TableWrite, tables: &[String]) -> Option<(usize, String)> {
+    if !tables.contains(&write.table) {
+        return Some((0, tf(S::ExprNoTable, &[&write.table])));
+    }
+    if let Err(e) = Expr::parse(&write.at, 1) {
+        return Some((1, e.0));
+    }
+    Expr::parse(&write.value, 1).err().map(|e| (2, e.0))
+}
+
 /// The rule's table writes: table, offset and value, in order; add and remove.
 fn writes_ui(
     ui: &mut egui::Ui,
@@ -609,12 +662,14 @@ fn writes_ui(
     let mut changed = false;
     let mut remove = None;
     for (i, write) in writes.iter_mut().enumerate() {
+        let mistake = write_mistake(write, tables);
+        let bad = |part: usize| mistake.as_ref().is_some_and(|(p, _)| *p == part);
         ui.push_id(("write", i), |ui| {
             ui.horizontal_wrapped(|ui| {
                 if ui.small_button(t(S::CondRemove)).clicked() {
                     remove = Some(i);
                 }
-                egui::ComboBox::from_id_salt("write_table")
+                let table = egui::ComboBox::from_id_salt("write_table")
                     .selected_text(write.table.as_str())
                     .show_ui(ui, |ui| {
                         for name in tables {
@@ -625,27 +680,33 @@ fn writes_ui(
                     })
                     .response
                     .labelled_by(label);
+                mark_bad_field(ui, &table, bad(0));
                 let at = ui.label(t(S::WriteAt)).id;
-                changed |= ui
+                let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut write.at)
                             .font(egui::TextStyle::Monospace)
                             .desired_width(130.0)
                             .hint_text("2 * rx.u16be@8"),
                     )
-                    .labelled_by(at)
-                    .changed();
+                    .labelled_by(at);
+                mark_bad_field(ui, &field, bad(1));
+                changed |= field.changed();
                 let value = ui.label(t(S::WriteValue)).id;
-                changed |= ui
+                let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut write.value)
                             .font(egui::TextStyle::Monospace)
                             .desired_width(130.0)
                             .hint_text("rx[10..12]"),
                     )
-                    .labelled_by(value)
-                    .changed();
+                    .labelled_by(value);
+                mark_bad_field(ui, &field, bad(2));
+                changed |= field.changed();
             });
+            if let Some((_, why)) = &mistake {
+                error_text(ui, why);
+            }
         });
     }
     if let Some(i) = remove
@@ -832,7 +893,7 @@ fn side_effects(fired: &Fired) -> Vec<String> {
 
 /// Paste a request, see which rule fires, the exact reply and what else it does; or run the
 /// rules over the log.
-fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
+fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
     let encoding = tab.form.encoding;
     let start_state = tab.form.automation.state.clone();
     let live_states: Vec<String> = {
@@ -909,15 +970,16 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
         .show(ui, |ui| match bytes {
             Err(why) => error_text(ui, &why),
             Ok(bytes) if !bytes.is_empty() => {
-                let trial = Machine::test(&tab.form.automation, encoding, &bytes, peer, &start);
-                test_results_ui(ui, tab, &trial.fired, errors, live);
+                // What runs: a rule held back is tested as the session has it.
+                let trial = Machine::test(&running.automation, encoding, &bytes, peer, &start);
+                test_results_ui(ui, tab, &trial.fired, running, live);
             }
             Ok(_) => {}
         });
     let try_log = ui.button(t(S::TryOnLog)).on_hover_text(t(S::TipTryOnLog));
     super::testhook::tag(ui, &try_log, "rules.try");
     if try_log.clicked() {
-        tab.view.automation.tried = Some(try_on_log(tab));
+        tab.view.automation.tried = Some(try_on_log(tab, running));
     }
     if let Some(tried) = &tab.view.automation.tried {
         let result = ui.add(egui::Label::new(tried.as_str()).wrap());
@@ -929,23 +991,35 @@ fn test_results_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     fired: &[Fired],
-    errors: &[RuleError],
+    running: &Running,
     live: bool,
 ) {
     let show = Show::of(tab.form);
-    let skipped: Vec<String> = errors
-        .iter()
-        .filter_map(|e| e.rule)
-        .filter_map(|i| tab.form.automation.rules.get(i).map(|r| rule_label(r, i)))
-        .collect();
-    if !skipped.is_empty() {
-        ui.add(
-            egui::Label::new(
-                RichText::new(tf(S::RulesSkipped, &[&skipped.join(", ")]))
-                    .color(ui.visuals().warn_fg_color),
-            )
-            .wrap(),
-        );
+    let names = |previous: bool| -> Vec<String> {
+        running
+            .held
+            .iter()
+            .filter(|h| h.previous == previous)
+            .filter_map(|h| {
+                let i = h.index;
+                tab.form.automation.rules.get(i).map(|r| rule_label(r, i))
+            })
+            .collect()
+    };
+    for (list, sentence) in [
+        (names(false), S::RulesSkipped),
+        (names(true), S::TestHeldPrevious),
+    ] {
+        if !list.is_empty() {
+            let held = ui.add(
+                egui::Label::new(
+                    RichText::new(tf(sentence, &[&list.join(", ")]))
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+            super::testhook::tag(ui, &held, "rules.test.held");
+        }
     }
     if fired.is_empty() {
         ui.label(RichText::new(t(S::RuleTestNone)).weak());
@@ -979,11 +1053,13 @@ fn test_results_ui(
     }
 }
 
-/// The rules over the received records the log holds (at most the last 100,000): how often
-/// each would have fired. Nothing is sent. Rules with a mistake are left out.
-fn try_on_log(tab: &TabUi<'_>) -> String {
+/// The rules that run over the received records the log holds (at most the last 100,000):
+/// how often each would have fired. Nothing is sent. A rule with a mistake is held back as in
+/// the session.
+fn try_on_log(tab: &TabUi<'_>, running: &Running) -> String {
     let encoding = tab.form.encoding;
-    let (mut machine, errors) = Machine::compile_valid(&tab.form.automation, encoding);
+    let (mut machine, _) = Machine::compile_valid(&running.automation, encoding);
+    let errors = &running.errors;
     let (mut counter, mut seen, mut none) = (1, 0usize, 0usize);
     let held = tab.capture.log.len();
     for record in tab.capture.log.iter().skip(held.saturating_sub(100_000)) {

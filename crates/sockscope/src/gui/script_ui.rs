@@ -369,6 +369,7 @@ fn step_fields_below(
                 spec,
                 (label, encoding),
                 &std::collections::BTreeMap::new(),
+                None,
             );
         }
         Step::Expect { when, .. } => {

@@ -77,7 +77,14 @@ fn a_wrong_rule_is_marked_with_its_mistake_and_nothing_is_sent_by_it() {
     type_into(&mut harness, Role::TextInput, Some("When"), "01 0G");
     type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "bad");
     harness.get_by_label("⚠ rule 1");
-    harness.get_by_label_contains("'G' at column 5 is not a hex digit");
+    // Beside the field, and in the line at the top of the editor.
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("'G' at column 5 is not a hex digit")
+            .count(),
+        2
+    );
+    harness.get_by_label_contains("⚠ Rule “rule 1”: ");
     clients[0].write_all(&[1, 0x0F]).unwrap();
     assert!(
         super::reads_nothing(&mut clients[0]),
@@ -367,7 +374,7 @@ fn a_rule_with_a_mistake_leaves_the_others_testable_and_the_window_says_what_run
     type_into(&mut harness, Role::TextInput, Some("Test with"), "A");
     harness.get_by_label("“rule 1” fires");
     harness.get_by_label_contains("reply: “OK”");
-    harness.get_by_label_contains("keeps the last valid rules");
+    harness.get_by_label_contains("the running session answers by this rule's last valid version");
     // And so it does.
     clients[0].write_all(b"A").unwrap();
     assert_eq!(read_within(&mut clients[0], 2), b"OK");
@@ -969,13 +976,14 @@ fn a_capture_without_a_regular_expression_is_refused_in_the_editor_once() {
         "{{cap.1}}",
     );
     harness.get_by_label("⚠ rule 1");
+    // Once beside the field, once in the line at the top.
     assert_eq!(
         harness
             .query_all_by_label_contains("cap.1 reads a group of a regular expression")
             .count(),
-        1
+        2
     );
-    // A template mistake is said once too.
+    // A template mistake likewise.
     harness.get_all_by_label("Hex").last().unwrap().click();
     harness.run();
     type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "0G");
@@ -983,7 +991,7 @@ fn a_capture_without_a_regular_expression_is_refused_in_the_editor_once() {
         harness
             .query_all_by_label_contains("is not a hex digit")
             .count(),
-        1
+        2
     );
 }
 
@@ -1185,4 +1193,30 @@ fn rules_a_scripts_within_is_read_with_its_unit() {
     retype(&mut harness, "within", "0");
     assert_eq!(within(&harness), 80, "0 ms is out of range");
     harness.get_by_label_contains("'0' is out of range");
+}
+
+#[test]
+fn rules_an_edit_goes_live_while_another_rule_has_a_mistake_which_runs_its_last_valid_version() {
+    let (mut harness, mut clients) = server_with_clients(two_rules(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    // Rule B's condition as bytes (its last valid version: 42, "B"), then a mistake.
+    harness.get_by_role_and_label(Role::Button, "B").click();
+    harness.run();
+    pick_kind(&mut harness, "bytes (hex, ?? = any byte)");
+    type_into(&mut harness, Role::TextInput, Some("When"), " 0G");
+    harness.get_by_label("⚠ B");
+    harness.get_by_label_contains("the running session answers by this rule's last valid version");
+    // An edit of rule A reaches the running session all the same.
+    harness.get_by_role_and_label(Role::Button, "A").click();
+    harness.run();
+    type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "9");
+    clients[0].write_all(b"A").unwrap();
+    assert_eq!(read_within(&mut clients[0], 2), b"19", "A's edit is live");
+    // B answers as it was before its mistake, and the test says so.
+    clients[0].write_all(b"B").unwrap();
+    assert_eq!(read_within(&mut clients[0], 1), b"2");
+    type_into(&mut harness, Role::TextInput, Some("Test with"), "B");
+    harness.get_by_label("“B” fires");
+    harness.get_by_label_contains("in its last valid version (the edit has a mistake): B");
 }
