@@ -83,9 +83,11 @@ pub fn read_millis(text: &str, range: &std::ops::RangeInclusive<u64>) -> Result<
     }
 }
 
-/// A duration field in milliseconds that reads units as typed (`3s`, `500ms`, `1 min`). What
-/// cannot be read, or is out of `range`, keeps the old value: the field gets a red border and
-/// the sentence beside it, and the text stays as typed until it is put right. True when the
+/// A duration field in milliseconds that reads units as typed (`3s`, `500ms`, `1 min`). The
+/// value is taken when the field is left (Enter, Tab, a click elsewhere): taken at each
+/// keystroke, `99999999999` became 999999 ms on its way to being refused. What cannot be
+/// read, or is out of `range`, keeps the old value: the field gets a red border and the
+/// sentence beside it, and the text stays as typed until it is put right. True when the
 /// value changed.
 pub fn duration_field_ui(
     ui: &mut egui::Ui,
@@ -108,7 +110,7 @@ pub fn duration_field_ui(
     super::testhook::tag(ui, &field, tag);
     let read = read_millis(&text, range);
     let mut changed = false;
-    if field.changed()
+    if field.lost_focus()
         && let Ok(value) = read
         && value != *ms
     {

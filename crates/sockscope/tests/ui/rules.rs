@@ -1142,7 +1142,15 @@ fn retype(
         clippy::redundant_closure_for_method_calls,
         reason = "the method path does not fit the lifetime bound"
     )]
-    harness.get_by(|n| n.is_focused()).type_text(text);
+    // One key a frame, as a user types.
+    for key in text.chars() {
+        harness
+            .get_by(|n| n.is_focused())
+            .type_text(&key.to_string());
+        harness.run();
+    }
+    // Leaving the field takes what was typed.
+    harness.key_press(Key::Enter);
     harness.run();
 }
 
@@ -1160,6 +1168,7 @@ fn rules_a_delay_is_read_with_its_unit_and_a_wrong_one_is_refused_beside_the_fie
     }
     retype(&mut harness, "after", "2 min");
     assert_eq!(delay(&harness), 120_000);
+    // Typed one key at a time, a number too large is refused whole, not taken in part.
     for typed in ["99999999999", "2 h", "soon"] {
         retype(&mut harness, "after", typed);
         assert_eq!(delay(&harness), 120_000, "“{typed}” keeps the old value");
