@@ -81,7 +81,9 @@ pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui:
 pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     if tab.view.automation.rules_open {
         let mut open = true;
-        let (pos, size, max) = window_place(ctx, egui::vec2(820.0, 560.0));
+        // As tall as the main window lets it be: the editor and the test share the height
+        // (at 1920×1080 a 560-point window left the editor 200 points tall).
+        let (pos, size, max) = window_place(ctx, egui::vec2(820.0, f32::INFINITY));
         egui::Window::new(t(S::RulesTitle))
             .id(egui::Id::unique("rules_window"))
             .open(&mut open)
@@ -98,7 +100,7 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
     }
     if tab.view.automation.scripts_open {
         let mut open = true;
-        let (pos, size, max) = window_place(ctx, egui::vec2(780.0, 540.0));
+        let (pos, size, max) = window_place(ctx, egui::vec2(780.0, f32::INFINITY));
         egui::Window::new(t(S::ScriptsTitle))
             .id(egui::Id::unique("scripts_window"))
             .open(&mut open)

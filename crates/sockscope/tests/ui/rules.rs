@@ -1229,3 +1229,22 @@ fn rules_an_edit_goes_live_while_another_rule_has_a_mistake_which_runs_its_last_
     harness.get_by_label("“B” fires");
     harness.get_by_label_contains("in its last valid version (the edit has a mistake): B");
 }
+
+#[test]
+fn rules_the_rule_editor_takes_the_height_of_a_large_window() {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1920.0, 1080.0])
+        .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, two_rules()));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    let name = harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .rect();
+    let test = harness
+        .get_by_role_and_label(Role::TextInput, "Test with")
+        .rect();
+    // The editor runs from the rule's name down to the test below it.
+    let editor = test.top() - name.top();
+    assert!(editor > 600.0, "the editor is {editor} points tall");
+    assert!(test.bottom() > 900.0, "the test sits at {}", test.bottom());
+}
