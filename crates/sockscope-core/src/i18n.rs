@@ -1154,6 +1154,8 @@ strings! {
     ScriptHeld => "“{}” paused before step {}: Step runs it", "“{}”在第 {} 步前暂停：按“单步”运行";
     StepsAsText => "Edit as text (RON)", "以文本编辑（RON）";
     StepsAsList => "Edit as a list", "以列表编辑";
+    RemovedStep => "Removed step {} of “{}”", "已删除“{1}”的第 {0} 步";
+    TipUndoDelete => "Bring it back where it was (Ctrl+Z)", "恢复到原来的位置（Ctrl+Z）";
     DeletedScript => "Deleted script “{}”", "已删除脚本“{}”";
     TipStepUp => "Move this step up", "上移此步骤";
     TipStepDown => "Move this step down", "下移此步骤";

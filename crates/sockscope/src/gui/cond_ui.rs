@@ -227,6 +227,14 @@ fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx, bad: bool) -> bool {
 fn group_ui(ui: &mut egui::Ui, list: &mut Vec<Cond>, cx: &CondCx, depth: usize) -> bool {
     let mut changed = false;
     ui.indent("group", |ui| {
+        // Above the rows: a new row does not put its Remove button under the pointer, and
+        // the button stays where it was for the next click.
+        let add = ui
+            .small_button(t(S::CondAddChild))
+            .on_hover_text(t(S::TipCondAddChild));
+        if depth == 0 {
+            super::testhook::tag(ui, &add, "cond.add");
+        }
         let mut remove = None;
         for (i, child) in list.iter_mut().enumerate() {
             ui.push_id(i, |ui| {
@@ -254,11 +262,7 @@ fn group_ui(ui: &mut egui::Ui, list: &mut Vec<Cond>, cx: &CondCx, depth: usize) 
             list.remove(i);
             changed = true;
         }
-        if ui
-            .small_button(t(S::CondAddChild))
-            .on_hover_text(t(S::TipCondAddChild))
-            .clicked()
-        {
+        if add.clicked() {
             list.push(Cond::Text(Match::Exact, String::new()));
             changed = true;
         }

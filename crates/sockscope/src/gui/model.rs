@@ -182,6 +182,29 @@ pub enum Undo {
     Rule(usize, Box<Rule>),
     /// A script and where it was.
     Script(usize, Script),
+    /// A script's step: which script, the places of the Repeats it was in, its own place.
+    Step {
+        /// The script's place.
+        script: usize,
+        /// The places of the Repeat steps it was inside, outermost first.
+        path: Vec<usize>,
+        /// Its place among its neighbours.
+        at: usize,
+        /// The step.
+        step: Box<sockscope_core::rules::script::Step>,
+    },
+}
+
+/// Where a step was removed, kept as room of its height while the pointer is over it, so
+/// the next step's Remove button does not slide under the pointer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepGap {
+    /// The Repeats' places, outermost first.
+    pub path: Vec<usize>,
+    /// The removed step's place.
+    pub at: usize,
+    /// Its height, in points.
+    pub height: f32,
 }
 
 /// A rule the running session holds back because the form's version has a mistake.
@@ -298,6 +321,33 @@ fn placeholder(rule: &Rule) -> Rule {
     }
 }
 
+impl Undo {
+    /// What was deleted, in words ("Deleted “ping”").
+    pub fn text(&self, automation: &Automation) -> String {
+        match self {
+            Undo::Rule(_, rule) => super::i18n::tf(
+                S::DeletedRule,
+                &[&sockscope_core::rules::rule_label(rule, 0)],
+            ),
+            Undo::Script(_, script) => super::i18n::tf(S::DeletedScript, &[&script.name]),
+            Undo::Step {
+                script, path, at, ..
+            } => {
+                let name = automation
+                    .scripts
+                    .get(*script)
+                    .map_or("", |s| s.name.as_str());
+                let place: Vec<String> = path
+                    .iter()
+                    .chain(std::iter::once(at))
+                    .map(|i| (i + 1).to_string())
+                    .collect();
+                super::i18n::tf(S::RemovedStep, &[&place.join("."), &name])
+            }
+        }
+    }
+}
+
 /// What the two windows hold besides the rules themselves.
 #[derive(Default)]
 pub struct AutomationView {
@@ -327,6 +377,8 @@ pub struct AutomationView {
     pub undo: Option<Undo>,
     /// Each rule's last version without a mistake: it runs while the form's has one.
     pub last_valid: LastValid,
+    /// The room a removed step leaves while the pointer is on it.
+    pub step_gap: Option<StepGap>,
     /// The script being edited.
     pub script: usize,
     /// Its steps as RON while typed, for this script.
@@ -335,6 +387,62 @@ pub struct AutomationView {
     pub steps_as_text: bool,
     /// The script was started one step at a time.
     pub stepping: bool,
+}
+
+/// The steps inside the Repeats at `path` (outermost first), if they are there.
+fn steps_at<'a>(
+    steps: &'a mut Vec<sockscope_core::rules::script::Step>,
+    path: &[usize],
+) -> Option<&'a mut Vec<sockscope_core::rules::script::Step>> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(steps);
+    };
+    match steps.get_mut(*first)? {
+        sockscope_core::rules::script::Step::Repeat(_, inner) => steps_at(inner, rest),
+        _ => None,
+    }
+}
+
+impl AutomationView {
+    /// Brings back the last thing deleted (a rule, a script or a step) where it was; true
+    /// if it was a rule (the running rules change).
+    pub fn undo_last(&mut self, automation: &mut Automation) -> bool {
+        match self.undo.take() {
+            Some(Undo::Rule(index, rule)) => {
+                let at = index.min(automation.rules.len());
+                automation.rules.insert(at, *rule);
+                self.selected = at;
+                self.show_tables = false;
+                true
+            }
+            Some(Undo::Script(index, script)) => {
+                let at = index.min(automation.scripts.len());
+                automation.scripts.insert(at, script);
+                self.script = at;
+                self.steps_text = None;
+                false
+            }
+            Some(Undo::Step {
+                script,
+                path,
+                at,
+                step,
+            }) => {
+                if let Some(target) = automation.scripts.get_mut(script) {
+                    // Inside its Repeats; at the end of the script if they are gone.
+                    match steps_at(&mut target.steps, &path) {
+                        Some(steps) => steps.insert(at.min(steps.len()), *step),
+                        None => target.steps.push(*step),
+                    }
+                    self.script = script;
+                    self.steps_text = None;
+                }
+                self.step_gap = None;
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,17 @@ pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui:
 
 /// The Rules and Scripts windows of the tab, when open.
 pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    // Ctrl+Z brings back the last rule, script or step deleted, unless a text field has the
+    // keyboard (its own undo).
+    let automation = &tab.view.automation;
+    if (automation.rules_open || automation.scripts_open)
+        && automation.undo.is_some()
+        && !ctx.egui_wants_keyboard_input()
+        && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z))
+        && tab.view.automation.undo_last(&mut tab.form.automation)
+    {
+        actions.push(UiAction::ApplyRules);
+    }
     if tab.view.automation.rules_open {
         let mut open = true;
         // As tall as the main window lets it be: the editor and the test share the height
@@ -308,25 +319,15 @@ fn live_states_text(tab: &TabUi<'_>) -> String {
     }
 }
 
-/// "Deleted …  Undo".
+/// "Undo  Deleted …" in a line of its own that is always there.
 fn undo_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
     let view = &mut tab.view.automation;
-    let Some(Undo::Rule(_, rule)) = &view.undo else {
-        return false;
+    let text = match &view.undo {
+        Some(undo @ Undo::Rule(..)) => Some(undo.text(&tab.form.automation)),
+        _ => None,
     };
-    let mut undo = false;
-    ui.horizontal(|ui| {
-        ui.label(tf(S::DeletedRule, &[&rule_label(rule, 0)]));
-        let button = ui.button(t(S::Undo));
-        super::testhook::tag(ui, &button, "rules.undo");
-        undo = button.clicked();
-    });
-    if undo && let Some(Undo::Rule(index, rule)) = view.undo.take() {
-        let rules = &mut tab.form.automation.rules;
-        let at = index.min(rules.len());
-        rules.insert(at, *rule);
-        view.selected = at;
-        return true;
+    if super::widgets::undo_line_ui(ui, text.as_deref(), "rules.undo") {
+        return view.undo_last(&mut tab.form.automation);
     }
     false
 }
@@ -662,6 +663,15 @@ fn writes_ui(
     label: egui::Id,
 ) -> bool {
     let mut changed = false;
+    // Above the rows, for the reason "+ Condition" is.
+    let add = ui
+        .add_enabled(
+            !tables.is_empty(),
+            egui::Button::new(t(S::AddWrite)).small(),
+        )
+        .on_hover_text(t(S::TipRuleWrites))
+        .on_disabled_hover_text(t(S::TipTables));
+    super::testhook::tag(ui, &add, "rule.write.add");
     let mut remove = None;
     for (i, write) in writes.iter_mut().enumerate() {
         let mistake = write_mistake(write, tables);
@@ -717,14 +727,6 @@ fn writes_ui(
         writes.remove(i);
         changed = true;
     }
-    let add = ui
-        .add_enabled(
-            !tables.is_empty(),
-            egui::Button::new(t(S::AddWrite)).small(),
-        )
-        .on_hover_text(t(S::TipRuleWrites))
-        .on_disabled_hover_text(t(S::TipTables));
-    super::testhook::tag(ui, &add, "rule.write.add");
     if add.clicked() {
         writes.push(TableWrite {
             table: tables.first().cloned().unwrap_or_default(),

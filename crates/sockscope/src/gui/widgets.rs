@@ -131,6 +131,27 @@ pub fn duration_field_ui(
     changed
 }
 
+/// A line that is always there, holding "Deleted …  Undo" when there is something to bring
+/// back: nothing below it moves when it comes or goes (a second click on Delete missed when
+/// the line pushed the list down). True when Undo was clicked.
+pub fn undo_line_ui(ui: &mut egui::Ui, text: Option<&str>, tag: &str) -> bool {
+    let height = (ui.text_style_height(&egui::TextStyle::Button)
+        + 2.0 * ui.spacing().button_padding.y)
+        .max(ui.spacing().interact_size.y);
+    ui.horizontal(|ui| {
+        ui.set_min_height(height);
+        let Some(text) = text else {
+            return false;
+        };
+        // The button first: where it is does not depend on the name deleted.
+        let button = ui.button(t(S::Undo)).on_hover_text(t(S::TipUndoDelete));
+        super::testhook::tag(ui, &button, tag);
+        ui.add(egui::Label::new(text).truncate());
+        button.clicked()
+    })
+    .inner
+}
+
 /// A label in a fixed-width column, so the fields after it line up without a Grid.
 pub fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.allocate_ui_with_layout(

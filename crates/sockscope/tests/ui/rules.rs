@@ -1231,6 +1231,50 @@ fn rules_an_edit_goes_live_while_another_rule_has_a_mistake_which_runs_its_last_
 }
 
 #[test]
+fn rules_a_removed_step_and_a_deleted_rule_come_back_with_undo_or_ctrl_z() {
+    use sockscope::rules::script::Step;
+    let mut harness = super::harness(two_rules());
+    // A deleted rule comes back with Ctrl+Z (no text field has the keyboard).
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.automation.rules.len(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    let rules = &harness.state().tab().form.automation.rules;
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].name, "A");
+    // A script's steps.
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::R);
+    harness.run();
+    harness.get_by_label("+ Script").click();
+    harness.run();
+    harness.get_by_label("+ Step").click();
+    harness.run();
+    let steps = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.state().tab().form.automation.scripts[0].steps.clone()
+    };
+    let before = steps(&harness);
+    assert_eq!(before.len(), 3);
+    // Remove the second step (the Expect): the notice's Undo brings it back in its place.
+    harness.get_all_by_label("Remove").nth(1).unwrap().click();
+    harness.run();
+    assert_eq!(steps(&harness).len(), 2);
+    harness.get_by_label_contains("Removed step 2 of “script 1”");
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(steps(&harness), before);
+    // Ctrl+Z, with no text field focused, does the same.
+    harness.get_all_by_label("Remove").next().unwrap().click();
+    harness.run();
+    assert!(matches!(steps(&harness)[0], Step::Expect { .. }));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(steps(&harness), before);
+}
+
+#[test]
 fn rules_the_rule_editor_takes_the_height_of_a_large_window() {
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1920.0, 1080.0])
