@@ -383,10 +383,12 @@ impl App {
     }
 
     /// A new tab with the active tab's settings (port, encoding, framing, quick commands…):
-    /// a second device of the same kind is one click away.
+    /// a second device of the same kind is one click away. Its rules, scripts and tables stay
+    /// behind: a "blank" tab on another port answered Modbus requests with the copied rules.
     fn new_tab_like_this(&mut self) {
         let mut form = self.entry().tab.form.clone();
         form.history.clear();
+        form.automation = crate::rules::Automation::default();
         let profile = Profile {
             session: form,
             ..Profile::default()
