@@ -348,6 +348,39 @@ impl Undo {
     }
 }
 
+/// A "Try on the log" result and what it was made with: other rules clear it, another
+/// language says it again.
+#[derive(Clone, Debug)]
+pub struct Tried {
+    /// The rules as they ran.
+    pub rules: Automation,
+    /// The session's encoding then.
+    pub encoding: TextEncoding,
+    /// The language it is written in.
+    pub lang: super::i18n::Lang,
+    /// The result, in words.
+    pub text: String,
+}
+
+/// The name of a copy of `name`, as file managers name copies: "ping (2)", then "ping (3)"
+/// when that is taken; a copy of "ping (2)" is "ping (3)". An empty name stays empty (the
+/// list calls it by its place).
+pub fn copy_name(name: &str, taken: &[&str]) -> String {
+    if name.trim().is_empty() {
+        return String::new();
+    }
+    let base = name
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once(" ("))
+        .filter(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(name, |(base, _)| base);
+    // Of these many names one is free.
+    (2..=taken.len() + 2)
+        .map(|n| format!("{base} ({n})"))
+        .find(|candidate| !taken.contains(&candidate.as_str()))
+        .unwrap_or_default()
+}
+
 /// What the two windows hold besides the rules themselves.
 #[derive(Default)]
 pub struct AutomationView {
@@ -365,8 +398,9 @@ pub struct AutomationView {
     pub test_state: Option<String>,
     /// The selected rule's condition as text while typed ("Edit as text"), for that rule.
     pub(super) ron: Option<(RuleId, String)>,
-    /// "Try on the log": what fired over the held records.
-    pub(super) tried: Option<String>,
+    /// "Try on the log": what fired over the held records, with the rules (as they run),
+    /// encoding and language it was made with.
+    pub(super) tried: Option<Tried>,
     /// The Tables view is shown instead of the rule editor.
     pub show_tables: bool,
     /// The name typed for a new table.
@@ -494,5 +528,19 @@ mod running_tests {
         assert_eq!(running.automation.rules[2].id, automation.rules[2].id);
         assert_eq!(running.automation.tables["t"], "00 01");
         assert!(Machine::compile(&running.automation, encoding).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::copy_name;
+
+    #[test]
+    fn a_copy_is_named_as_file_managers_name_copies() {
+        assert_eq!(copy_name("ping", &["ping"]), "ping (2)");
+        assert_eq!(copy_name("ping", &["ping", "ping (2)"]), "ping (3)");
+        assert_eq!(copy_name("ping (2)", &["ping", "ping (2)"]), "ping (3)");
+        assert_eq!(copy_name("f(x)", &["f(x)"]), "f(x) (2)");
+        assert_eq!(copy_name("", &[""]), "");
     }
 }

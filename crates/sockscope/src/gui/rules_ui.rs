@@ -20,7 +20,7 @@ use sockscope_core::rules::{
 };
 
 use super::cond_ui::{CondCx, Show, cond_ui, error_text, payload_ui, ron_ui, shown};
-use super::model::{RulesAction, Running, Undo};
+use super::model::{RulesAction, Running, Tried, Undo};
 use super::state::{TabUi, UiAction};
 use super::widgets::mark_bad_field;
 use sockscope_core::rules::expr::Expr;
@@ -360,8 +360,10 @@ fn list_buttons_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
                 .clicked()
                 && let Some(mut rule) = rules.get(index).cloned()
             {
-                // A copy is a rule of its own: its own id, its own count.
+                // A copy is a rule of its own: its own id, its own count, its own name.
                 rule.id = 0;
+                let taken: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+                rule.name = super::model::copy_name(&rule.name, &taken);
                 rules.insert(index + 1, rule);
                 tab.view.automation.selected = index + 1;
                 changed = true;
@@ -980,13 +982,36 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
             }
             Ok(_) => {}
         });
+    tried_ui(ui, tab, running);
+}
+
+/// "Try on the log" and its result.
+fn tried_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
+    let encoding = tab.form.encoding;
     let try_log = ui.button(t(S::TryOnLog)).on_hover_text(t(S::TipTryOnLog));
     super::testhook::tag(ui, &try_log, "rules.try");
-    if try_log.clicked() {
-        tab.view.automation.tried = Some(try_on_log(tab, running));
+    let lang = sockscope_core::i18n::lang();
+    let made_with = |tried: &Tried| tried.rules == running.automation && tried.encoding == encoding;
+    // Other rules (or encoding): the result is of rules no longer there, so it goes; another
+    // language: it is said again in it.
+    let again = match &tab.view.automation.tried {
+        Some(tried) if !made_with(tried) => {
+            tab.view.automation.tried = None;
+            false
+        }
+        Some(tried) => tried.lang != lang,
+        None => false,
+    };
+    if try_log.clicked() || again {
+        tab.view.automation.tried = Some(Tried {
+            rules: running.automation.clone(),
+            encoding,
+            lang,
+            text: try_on_log(tab, running),
+        });
     }
     if let Some(tried) = &tab.view.automation.tried {
-        let result = ui.add(egui::Label::new(tried.as_str()).wrap());
+        let result = ui.add(egui::Label::new(tried.text.as_str()).wrap());
         super::testhook::tag(ui, &result, "rules.tried");
     }
 }

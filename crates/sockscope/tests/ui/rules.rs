@@ -1292,3 +1292,41 @@ fn rules_the_rule_editor_takes_the_height_of_a_large_window() {
     assert!(editor > 600.0, "the editor is {editor} points tall");
     assert!(test.bottom() > 900.0, "the test sits at {}", test.bottom());
 }
+
+#[test]
+fn rules_a_duplicate_gets_a_name_of_its_own_and_try_on_the_log_follows_the_rules_and_language() {
+    let mut harness = super::harness(two_rules());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Duplicate").click();
+    harness.run();
+    harness.get_by_label("Duplicate").click();
+    harness.run();
+    let names: Vec<String> = harness
+        .state()
+        .tab()
+        .form
+        .automation
+        .rules
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(names, ["A", "A (2)", "A (3)", "B"]);
+    // The result is said again in another language…
+    harness.get_by_label("Try on the log").click();
+    harness.run();
+    harness.get_by_label_contains("Of 0 received messages");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::Zh);
+    harness.run();
+    harness.get_by_label_contains("在 0 条收到的消息中");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::En);
+    harness.run();
+    harness.get_by_label_contains("Of 0 received messages");
+    // …and goes when the rules change.
+    type_into(&mut harness, Role::TextInput, Some("Name"), "x");
+    assert!(
+        harness
+            .query_by_label_contains("received messages")
+            .is_none()
+    );
+}
