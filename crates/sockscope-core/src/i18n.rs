@@ -592,6 +592,7 @@ strings! {
     // Profiles.
     ProfileOpened => "Opened profile {}", "已打开配置 {}";
     ProfileSaved => "Saved profile {}", "已保存配置 {}";
+    ProfileSavedWithMistake => "Saved profile {} with a mistake: {} — `sockscope run` will refuse it until it is fixed", "已保存配置 {}，但其中有错误：{} —— 修正之前 `sockscope run` 会拒绝它";
     ProfileWarning => "Profile {}: {}", "配置 {}：{}";
     ProfileFailed => "Could not open profile {}: {} (the file is left as it is)", "无法打开配置 {}：{}（文件保持原样）";
     ProfileSaveFailed => "Could not save profile {}: {}", "无法保存配置 {}：{}";

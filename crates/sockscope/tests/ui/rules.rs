@@ -1330,3 +1330,27 @@ fn rules_a_duplicate_gets_a_name_of_its_own_and_try_on_the_log_follows_the_rules
             .is_none()
     );
 }
+
+#[test]
+fn rules_saving_a_profile_with_a_wrong_rule_says_so_and_that_run_will_refuse_it() {
+    let mut form = two_rules();
+    form.automation.rules[1].when = Cond::Bytes(Match::Exact, "0G".into());
+    let mut harness = super::harness(form);
+    harness.run();
+    let path = std::env::temp_dir().join(format!("rulesui-mistake-{}.ron", std::process::id()));
+    harness.state_mut().save_profile_to(&path);
+    harness.run();
+    assert!(path.exists(), "saved all the same");
+    let _ = std::fs::remove_file(&path);
+    // In the notice, and in the log.
+    for part in [
+        "with a mistake: Rule “B”: ",
+        "— `sockscope run` will refuse it until it is fixed",
+    ] {
+        assert_eq!(
+            harness.query_all_by_label_contains(part).count(),
+            2,
+            "{part}"
+        );
+    }
+}
