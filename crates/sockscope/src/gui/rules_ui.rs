@@ -897,11 +897,27 @@ fn side_effects(fired: &Fired) -> Vec<String> {
     out
 }
 
+/// The states a condition names.
+fn named_states(cond: &Cond, out: &mut Vec<String>) {
+    match cond {
+        Cond::State(state) => out.push(state.clone()),
+        Cond::All(list) | Cond::Any(list) => {
+            for inner in list {
+                named_states(inner, out);
+            }
+        }
+        Cond::Not(inner) => named_states(inner, out),
+        _ => {}
+    }
+}
+
 /// Paste a request, see which rule fires, the exact reply and what else it does; or run the
 /// rules over the log.
 fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
     let encoding = tab.form.encoding;
     let start_state = tab.form.automation.state.clone();
+    // Every state a client is in now, and every state the rules name: a rule for a state no
+    // client reached yet can be tested too.
     let live_states: Vec<String> = {
         let mut states: Vec<String> = tab
             .capture
@@ -909,6 +925,11 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
             .iter()
             .map(|(_, s)| s.clone())
             .collect();
+        for rule in &tab.form.automation.rules {
+            named_states(&rule.when, &mut states);
+            states.extend(rule.set_state.iter().cloned());
+        }
+        states.retain(|s| !s.is_empty() && *s != start_state);
         states.sort();
         states.dedup();
         states

@@ -1354,3 +1354,25 @@ fn rules_saving_a_profile_with_a_wrong_rule_says_so_and_that_run_will_refuse_it(
         );
     }
 }
+
+#[test]
+fn rules_the_test_offers_every_state_the_rules_name_before_a_client_reaches_it() {
+    let mut form = two_rules();
+    form.automation.rules[0].set_state = Some("in".into());
+    form.automation.rules[1].when = Cond::All(vec![
+        Cond::State("in".into()),
+        Cond::Text(Match::Exact, "B".into()),
+    ]);
+    let mut harness = super::harness(form);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Test with"), "B");
+    harness.get_by_label_contains("No rule fires");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "in state")
+        .click();
+    harness.run();
+    harness.get_by_label("“in”").click();
+    harness.run();
+    harness.get_by_label("“B” fires");
+}
