@@ -138,8 +138,12 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         .running(&tab.form.automation, encoding);
     let errors = running.errors.clone();
     let mut changed = top_bar_ui(ui, tab, actions);
-    changed |= undo_bar_ui(ui, tab);
-    status_line_ui(ui, tab, &running);
+    // Undo and the rules' mistake share one line that is always there: nothing moves when
+    // either comes or goes, and the editor keeps the height.
+    ui.horizontal(|ui| {
+        changed |= undo_bar_ui(ui, tab);
+        status_line_ui(ui, tab, &running);
+    });
     ui.separator();
     let view = &mut tab.view.automation;
     view.selected = view
