@@ -159,6 +159,8 @@ strings! {
     ErrImpairment => "'{}' is not an impairment: write latency=20ms, jitter=5ms, drop=5%, rate=100KB/s or cut=4096", "“{}”不是劣化设置：请写 latency=20ms、jitter=5ms、drop=5%、rate=100KB/s 或 cut=4096";
     ErrImpairmentValue => "'{}' is not an impairment: {}", "“{}”不是劣化设置：{}";
     ErrDurationText => "'{}' is not a duration: write 20ms, 1.5s or 20 (ms)", "“{}”不是时长：请写 20ms、1.5s 或 20（毫秒）";
+    ErrDurationRange => "'{}' is out of range: write {} to {}", "“{}”超出范围：请写 {} 到 {}";
+    TipDuration => "A bare number is milliseconds; or with a unit: 500ms, 3s, 1.5 s, 2 min", "纯数字为毫秒；也可带单位：500ms、3s、1.5 s、2 min";
     ErrPercentText => "'{}' is not a share: write 0 to 100, e.g. 5%", "“{}”不是比例：请写 0 到 100，例如 5%";
     ErrRateText => "'{}' is not a rate: write 64KiB/s, 2MB/s, 8Mbit/s, 100000 (bytes/s) or 0 for no cap", "“{}”不是速率：请写 64KiB/s、2MB/s、8Mbit/s、100000（字节/秒），0 表示不限";
     ErrSizeText => "'{}' is not a size: write 4096, 4KiB or 1MB; 0 = never", "“{}”不是大小：请写 4096、4KiB 或 1MB；0 表示不切断";
@@ -592,6 +594,7 @@ strings! {
     // Profiles.
     ProfileOpened => "Opened profile {}", "已打开配置 {}";
     ProfileSaved => "Saved profile {}", "已保存配置 {}";
+    ProfileSavedWithMistake => "Saved profile {} with a mistake: {} — `sockscope run` will refuse it until it is fixed", "已保存配置 {}，但其中有错误：{} —— 修正之前 `sockscope run` 会拒绝它";
     ProfileWarning => "Profile {}: {}", "配置 {}：{}";
     ProfileFailed => "Could not open profile {}: {} (the file is left as it is)", "无法打开配置 {}：{}（文件保持原样）";
     ProfileSaveFailed => "Could not save profile {}: {}", "无法保存配置 {}：{}";
@@ -1095,6 +1098,10 @@ strings! {
     EditAsRon => "Edit as text (RON)", "以文本编辑（RON）";
     TipEditAsRon => "The whole condition as RON text, for pasting and for conditions the rows do not show", "以 RON 文本编辑整个条件，便于粘贴";
     RulesRunLastValid => "The running session keeps the last valid rules until this is fixed", "在修正之前，运行中的会话继续使用上一版有效的规则";
+    RuleHeldPrevious => "{} — the running session answers by this rule's last valid version; the other rules run as edited", "{} —— 运行中的会话按此规则上一版有效的内容应答；其他规则按编辑后的内容运行";
+    RuleHeldOff => "{} — this rule does not answer until it is fixed; the other rules run as edited", "{} —— 修正之前此规则不应答；其他规则按编辑后的内容运行";
+    RulesMoreMistakes => " (and {} more with a mistake)", "（另有 {} 条有错误）";
+    TestHeldPrevious => "Tested as it runs, in its last valid version (the edit has a mistake): {}", "按运行中的内容测试，即上一版有效的内容（编辑后的内容有错误）：{}";
     RulesSkipped => "Not tried (it has a mistake): {}", "未测试（有错误）：{}";
     StateScopeLabel => "State per", "状态作用于";
     StateScopeConnection => "connection", "每个连接";
@@ -1150,6 +1157,8 @@ strings! {
     ScriptHeld => "“{}” paused before step {}: Step runs it", "“{}”在第 {} 步前暂停：按“单步”运行";
     StepsAsText => "Edit as text (RON)", "以文本编辑（RON）";
     StepsAsList => "Edit as a list", "以列表编辑";
+    RemovedStep => "Removed step {} of “{}”", "已删除“{1}”的第 {0} 步";
+    TipUndoDelete => "Bring it back where it was (Ctrl+Z)", "恢复到原来的位置（Ctrl+Z）";
     DeletedScript => "Deleted script “{}”", "已删除脚本“{}”";
     TipStepUp => "Move this step up", "上移此步骤";
     TipStepDown => "Move this step down", "下移此步骤";

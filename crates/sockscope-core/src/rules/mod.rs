@@ -88,7 +88,8 @@ pub enum Dest {
 }
 
 impl ReplyTo {
-    fn dest(&self) -> Result<Dest, String> {
+    /// Where it goes, or why the address typed cannot be read.
+    pub fn dest(&self) -> Result<Dest, String> {
         Ok(match self {
             ReplyTo::Sender => Dest::Sender,
             ReplyTo::All => Dest::All,
@@ -419,6 +420,9 @@ pub struct Machine {
     states: BTreeMap<SocketAddr, String>,
     encoding: TextEncoding,
     hits: Vec<Hits>,
+    /// The counts of rules deleted since (by id): a rule brought back by Undo goes on from
+    /// its count.
+    gone: BTreeMap<RuleId, Hits>,
     rng: u64,
     keep: Keep,
     /// Live table bytes the user typed, put in when it takes over.
@@ -596,6 +600,7 @@ impl Machine {
             .map_or(0x9E37_79B9, |d| d.as_nanos() as u64);
         let machine = Machine {
             hits: vec![Hits::default(); rules.len()],
+            gone: BTreeMap::new(),
             rules,
             start_tables: tables.clone(),
             tables,
@@ -644,11 +649,15 @@ impl Machine {
     /// Takes over from `old`, the machine it replaces, what [`keeping`](Self::keeping) said.
     pub fn inherit(&mut self, old: &Machine) {
         if self.keep.hits {
+            self.gone.clone_from(&old.gone);
+            for (rule, hits) in old.rules.iter().zip(&old.hits) {
+                if hits.count > 0 {
+                    self.gone.insert(rule.id, *hits);
+                }
+            }
             for (rule, hits) in self.rules.iter().zip(self.hits.iter_mut()) {
-                if let Some(at) = old.rules.iter().position(|r| r.id == rule.id)
-                    && let Some(before) = old.hits.get(at)
-                {
-                    *hits = *before;
+                if let Some(before) = self.gone.remove(&rule.id) {
+                    *hits = before;
                 }
             }
         }

@@ -479,3 +479,47 @@ fn rule_parts_go_to_text_and_back_and_a_typo_says_where() {
     let error = from_text::<Cond>("All([Text(Prefix, \"AT\"),\n  Lenght(0, 2)])").unwrap_err();
     assert!(error.contains("line 2"), "{error}");
 }
+
+#[test]
+fn a_deleted_rule_brought_back_goes_on_from_its_count() {
+    let mut automation = Automation {
+        enabled: true,
+        rules: vec![
+            text_rule("heartbeat", Cond::Text(Match::Exact, "HB".into()), "OK"),
+            text_rule("other", Cond::Text(Match::Exact, "X".into()), "Y"),
+        ],
+        ..Automation::default()
+    };
+    automation.ensure_ids();
+    let mut first = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    for _ in 0..3 {
+        replies(&mut first, b"HB");
+    }
+    // Delete, then an unrelated edit while it is gone, then Undo.
+    let deleted = automation.rules.remove(0);
+    let mut without = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    without.inherit(&first);
+    automation.rules[0].name = "other renamed".into();
+    let mut edited = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    edited.inherit(&without);
+    automation.rules.insert(0, deleted);
+    let mut back = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    back.inherit(&edited);
+    replies(&mut back, b"HB");
+    assert_eq!(back.hits()[0].count, 4, "the count belongs to the rule");
+    // Reset counts forgets the deleted rules' counts too.
+    let deleted = automation.rules.remove(0);
+    let mut without = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    without.inherit(&back);
+    let mut reset = Machine::compile(&automation, TextEncoding::UTF_8)
+        .unwrap()
+        .keeping(Keep {
+            hits: false,
+            tables_and_state: true,
+        });
+    reset.inherit(&without);
+    automation.rules.insert(0, deleted);
+    let mut back = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
+    back.inherit(&reset);
+    assert_eq!(back.hits()[0].count, 0);
+}

@@ -383,10 +383,12 @@ impl App {
     }
 
     /// A new tab with the active tab's settings (port, encoding, framing, quick commands…):
-    /// a second device of the same kind is one click away.
+    /// a second device of the same kind is one click away. Its rules, scripts and tables stay
+    /// behind: a "blank" tab on another port answered Modbus requests with the copied rules.
     fn new_tab_like_this(&mut self) {
         let mut form = self.entry().tab.form.clone();
         form.history.clear();
+        form.automation = crate::rules::Automation::default();
         let profile = Profile {
             session: form,
             ..Profile::default()
@@ -504,7 +506,21 @@ impl App {
             Ok(()) => {
                 entry.path = Some(path.to_path_buf());
                 entry.must_save_as = false;
-                entry.say(Note::say(S::ProfileSaved, [arg(shown)]), false);
+                // Saved all the same, but said: `sockscope run` refuses a rule with a mistake.
+                let form = &entry.tab.form;
+                let mistake = form
+                    .automation
+                    .active()
+                    .then(|| crate::rules::Machine::compile(&form.automation, form.encoding).err())
+                    .flatten();
+                match mistake {
+                    Some(e) => {
+                        let why = e.message.lines().next().unwrap_or_default().to_owned();
+                        let note = Note::say(S::ProfileSavedWithMistake, [arg(shown), arg(why)]);
+                        entry.say(note, true);
+                    }
+                    None => entry.say(Note::say(S::ProfileSaved, [arg(shown)]), false),
+                }
                 self.remember_recent(path);
             }
             Err(e) => {

@@ -36,14 +36,25 @@ const MAX_ROWS_DEPTH: usize = 8;
 /// One condition: its kind, then its fields; true if it changed.
 pub fn cond_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx, depth: usize) -> bool {
     let mut changed = false;
+    // A condition's own mistake (not a group's): its fields get a red border and the
+    // sentence goes under its row, where the user looks.
+    let group = matches!(cond, Cond::All(_) | Cond::Any(_) | Cond::Not(_));
+    let mistake = if group {
+        None
+    } else {
+        cond.compile(cx.encoding).err()
+    };
     ui.horizontal_wrapped(|ui| {
         let kind = cond.kind();
         if let Some(picked) = kind_combo(ui, kind, cx.label, depth) {
             *cond = cond.switch_to(picked, cx.encoding);
             changed = true;
         }
-        changed |= leaf_ui(ui, cond, cx);
+        changed |= leaf_ui(ui, cond, cx, mistake.is_some());
     });
+    if let Some(why) = &mistake {
+        error_text(ui, why);
+    }
     match cond {
         Cond::All(list) | Cond::Any(list) => {
             changed |= group_ui(ui, list, cx, depth);
@@ -99,6 +110,7 @@ fn text_field(
     text: &mut String,
     (hint, label): (&str, egui::Id),
     tag: &str,
+    bad: bool,
 ) -> bool {
     let field = ui
         .add(
@@ -109,6 +121,7 @@ fn text_field(
         )
         .labelled_by(label);
     super::testhook::tag(ui, &field, tag);
+    super::widgets::mark_bad_field(ui, &field, bad);
     field.changed()
 }
 
@@ -131,36 +144,36 @@ fn match_combo(ui: &mut egui::Ui, op: &mut Match, label: egui::Id) -> bool {
 }
 
 /// The fields of a condition that is not a group.
-fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx) -> bool {
+fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx, bad: bool) -> bool {
     let label = cx.label;
     let mut changed = false;
     match cond {
         Cond::Always | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => {}
         Cond::Text(op, text) => {
             changed |= match_combo(ui, op, label);
-            changed |= text_field(ui, text, ("AT+CSQ", label), "cond.text");
+            changed |= text_field(ui, text, ("AT+CSQ", label), "cond.text", bad);
         }
         Cond::Bytes(op, text) => {
             changed |= match_combo(ui, op, label);
-            changed |= text_field(ui, text, ("01 03 ?? ??", label), "cond.bytes");
+            changed |= text_field(ui, text, ("01 03 ?? ??", label), "cond.bytes", bad);
         }
         Cond::Masked(value, mask) => {
             let value_label = ui.label(t(S::MaskValue)).on_hover_text(t(S::TipMasked)).id;
-            changed |= text_field(ui, value, ("01 80", value_label), "cond.mask.value");
+            changed |= text_field(ui, value, ("01 80", value_label), "cond.mask.value", bad);
             let mask_label = ui.label(t(S::MaskMask)).on_hover_text(t(S::TipMasked)).id;
-            changed |= text_field(ui, mask, ("FF F0", mask_label), "cond.mask.mask");
+            changed |= text_field(ui, mask, ("FF F0", mask_label), "cond.mask.mask", bad);
         }
         Cond::Regex(text) => {
-            changed |= text_field(ui, text, (r"^T=(\d+)$", label), "cond.regex");
+            changed |= text_field(ui, text, (r"^T=(\d+)$", label), "cond.regex", bad);
         }
         Cond::BytesRegex(text) => {
-            changed |= text_field(ui, text, (r"^\x01\x03", label), "cond.bregex");
+            changed |= text_field(ui, text, (r"^\x01\x03", label), "cond.bregex", bad);
         }
         Cond::From(text) => {
-            changed |= text_field(ui, text, ("192.168.1.0/24, :502", label), "cond.from");
+            changed |= text_field(ui, text, ("192.168.1.0/24, :502", label), "cond.from", bad);
         }
         Cond::State(text) => {
-            changed |= text_field(ui, text, ("LOGGED_IN", label), "cond.state");
+            changed |= text_field(ui, text, ("LOGGED_IN", label), "cond.state", bad);
         }
         Cond::Expr(text) => {
             changed |= text_field(
@@ -168,6 +181,7 @@ fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx) -> bool {
                 text,
                 ("rx.u16be@8 + rx.u16be@10 > 100", label),
                 "cond.expr",
+                bad,
             );
         }
         Cond::Length(min, max) => {
@@ -213,6 +227,14 @@ fn leaf_ui(ui: &mut egui::Ui, cond: &mut Cond, cx: &CondCx) -> bool {
 fn group_ui(ui: &mut egui::Ui, list: &mut Vec<Cond>, cx: &CondCx, depth: usize) -> bool {
     let mut changed = false;
     ui.indent("group", |ui| {
+        // Above the rows: a new row does not put its Remove button under the pointer, and
+        // the button stays where it was for the next click.
+        let add = ui
+            .small_button(t(S::CondAddChild))
+            .on_hover_text(t(S::TipCondAddChild));
+        if depth == 0 {
+            super::testhook::tag(ui, &add, "cond.add");
+        }
         let mut remove = None;
         for (i, child) in list.iter_mut().enumerate() {
             ui.push_id(i, |ui| {
@@ -240,11 +262,7 @@ fn group_ui(ui: &mut egui::Ui, list: &mut Vec<Cond>, cx: &CondCx, depth: usize) 
             list.remove(i);
             changed = true;
         }
-        if ui
-            .small_button(t(S::CondAddChild))
-            .on_hover_text(t(S::TipCondAddChild))
-            .clicked()
-        {
+        if add.clicked() {
             list.push(Cond::Text(Match::Exact, String::new()));
             changed = true;
         }
@@ -473,12 +491,15 @@ pub fn reply_hint(mode: InputMode) -> &'static str {
 }
 
 /// A payload as the send box has it: mode, line ending, the template, checksum and length
-/// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send.
+/// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send. Its
+/// mistake (or `mistake`, one the caller found: a group the condition lacks) gives the
+/// template a red border and its sentence under it.
 pub fn payload_ui(
     ui: &mut egui::Ui,
     reply: &mut ReplySpec,
     (label, encoding): (egui::Id, sockscope_core::codec::TextEncoding),
     tables: &std::collections::BTreeMap<String, Vec<u8>>,
+    mistake: Option<&str>,
 ) -> bool {
     let before = reply.clone();
     ui.horizontal_wrapped(|ui| {
@@ -504,6 +525,12 @@ pub fn payload_ui(
         .on_hover_text(t(S::TipReplyTemplate))
         .labelled_by(label);
     super::testhook::tag(ui, &payload, "rule.reply");
+    let compiled = sockscope_core::rules::template::Template::compile(reply, encoding);
+    let why = compiled.as_ref().err().map(String::as_str).or(mistake);
+    super::widgets::mark_bad_field(ui, &payload, why.is_some());
+    if let Some(why) = why {
+        error_text(ui, why);
+    }
     // The send box's checksum block, and a length prefix.
     let id = ui.scope_id().with("reply_fixed_trailer");
     let mut fixed = ui.data(|d| d.get_temp::<String>(id)).unwrap_or_default();
@@ -518,7 +545,7 @@ pub fn payload_ui(
     ui.data_mut(|d| d.insert_temp(id, fixed));
     prefix_ui(ui, &mut reply.length_prefix);
     // Like the send box: the exact bytes, when they do not depend on the request.
-    match sockscope_core::rules::template::Template::compile(reply, encoding) {
+    match compiled {
         Ok(template) if template.reads_request() => {
             ui.label(RichText::new(t(S::ReplyDependsOnRequest)).weak());
         }
@@ -539,7 +566,7 @@ pub fn payload_ui(
                 super::testhook::tag(ui, &preview, "rule.preview");
             }
         }
-        // The mistake is said once, at the rule's (or step's) error line.
+        // Said under the template.
         Err(_) => {}
     }
     if let Some(prefix) = &reply.length_prefix {

@@ -20,8 +20,11 @@ use sockscope_core::rules::{
 };
 
 use super::cond_ui::{CondCx, Show, cond_ui, error_text, payload_ui, ron_ui, shown};
-use super::model::{RulesAction, Undo};
+use super::model::{RulesAction, Running, Tried, Undo};
 use super::state::{TabUi, UiAction};
+use super::widgets::mark_bad_field;
+use sockscope_core::rules::expr::Expr;
+use sockscope_core::rules::template::Template;
 
 /// The settings column's group: rules on or off, how many fired, and the two windows.
 pub fn automation_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -76,9 +79,22 @@ pub fn window_place(ctx: &egui::Context, size: egui::Vec2) -> (egui::Pos2, egui:
 
 /// The Rules and Scripts windows of the tab, when open.
 pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    // Ctrl+Z brings back the last rule, script or step deleted, unless a text field has the
+    // keyboard (its own undo).
+    let automation = &tab.view.automation;
+    if (automation.rules_open || automation.scripts_open)
+        && automation.undo.is_some()
+        && !ctx.egui_wants_keyboard_input()
+        && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z))
+        && tab.view.automation.undo_last(&mut tab.form.automation)
+    {
+        actions.push(UiAction::ApplyRules);
+    }
     if tab.view.automation.rules_open {
         let mut open = true;
-        let (pos, size, max) = window_place(ctx, egui::vec2(820.0, 560.0));
+        // As tall as the main window lets it be: the editor and the test share the height
+        // (at 1920×1080 a 560-point window left the editor 200 points tall).
+        let (pos, size, max) = window_place(ctx, egui::vec2(820.0, f32::INFINITY));
         egui::Window::new(t(S::RulesTitle))
             .id(egui::Id::unique("rules_window"))
             .open(&mut open)
@@ -95,7 +111,7 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
     }
     if tab.view.automation.scripts_open {
         let mut open = true;
-        let (pos, size, max) = window_place(ctx, egui::vec2(780.0, 540.0));
+        let (pos, size, max) = window_place(ctx, egui::vec2(780.0, f32::INFINITY));
         egui::Window::new(t(S::ScriptsTitle))
             .id(egui::Id::unique("scripts_window"))
             .open(&mut open)
@@ -115,10 +131,19 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     tab.form.automation.ensure_ids();
     let encoding = tab.form.encoding;
-    let (_, errors) = Machine::compile_valid(&tab.form.automation, encoding);
+    let running = tab
+        .view
+        .automation
+        .last_valid
+        .running(&tab.form.automation, encoding);
+    let errors = running.errors.clone();
     let mut changed = top_bar_ui(ui, tab, actions);
-    changed |= undo_bar_ui(ui, tab);
-    status_line_ui(ui, tab, &errors);
+    // Undo and the rules' mistake share one line that is always there: nothing moves when
+    // either comes or goes, and the editor keeps the height.
+    ui.horizontal(|ui| {
+        changed |= undo_bar_ui(ui, tab);
+        status_line_ui(ui, tab, &running);
+    });
     ui.separator();
     let view = &mut tab.view.automation;
     view.selected = view
@@ -129,7 +154,7 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         .resizable(true)
         .default_size(200.0)
         .min_size(150.0)
-        .show(ui, |ui| test_ui(ui, tab, &errors));
+        .show(ui, |ui| test_ui(ui, tab, &running));
     egui::Panel::left("rules_list")
         .resizable(true)
         .default_size(230.0)
@@ -167,22 +192,36 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
 }
 
-/// One line, always there (an empty one when all is well): a table's mistake, or that the
-/// running session keeps the last valid rules. A line that came and went moved everything
-/// below it, and the window's new height took the keyboard from the field being typed in.
-fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, errors: &[RuleError]) {
-    let tables: Vec<&str> = errors
+/// One line, always there (an empty one when all is well), at the top where it is seen: a
+/// table's mistake, or which rule has a mistake and what the running session does meanwhile
+/// (its last valid version answers, or nothing; the other rules run as edited). A line that
+/// came and went moved everything below it, and the window's new height took the keyboard
+/// from the field being typed in.
+fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, running: &Running) {
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    let tables: Vec<String> = running
+        .errors
         .iter()
         .filter(|e| e.rule.is_none())
-        .map(|e| e.message.as_str())
+        .map(|e| first_line(&e.message))
         .collect();
+    let runs = tab.is_open() && tab.form.automation.active();
     let (text, color) = if !tables.is_empty() {
-        (tables.join("; "), ui.visuals().error_fg_color)
-    } else if !errors.is_empty() && tab.is_open() && tab.form.automation.active() {
         (
-            format!("⚠ {}", t(S::RulesRunLastValid)),
-            ui.visuals().warn_fg_color,
+            format!("⚠ {}", tables.join("; ")),
+            ui.visuals().error_fg_color,
         )
+    } else if let Some(held) = running.held.first() {
+        let mistake = first_line(&held.message);
+        let mut text = match (runs, held.previous) {
+            (true, true) => tf(S::RuleHeldPrevious, &[&mistake]),
+            (true, false) => tf(S::RuleHeldOff, &[&mistake]),
+            (false, _) => mistake,
+        };
+        if running.held.len() > 1 {
+            text.push_str(&tf(S::RulesMoreMistakes, &[&(running.held.len() - 1)]));
+        }
+        (format!("⚠ {text}"), ui.visuals().error_fg_color)
     } else {
         (" ".to_owned(), ui.visuals().text_color())
     };
@@ -284,25 +323,15 @@ fn live_states_text(tab: &TabUi<'_>) -> String {
     }
 }
 
-/// "Deleted …  Undo".
+/// "Undo  Deleted …" in a line of its own that is always there.
 fn undo_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
     let view = &mut tab.view.automation;
-    let Some(Undo::Rule(_, rule)) = &view.undo else {
-        return false;
+    let text = match &view.undo {
+        Some(undo @ Undo::Rule(..)) => Some(undo.text(&tab.form.automation)),
+        _ => None,
     };
-    let mut undo = false;
-    ui.horizontal(|ui| {
-        ui.label(tf(S::DeletedRule, &[&rule_label(rule, 0)]));
-        let button = ui.button(t(S::Undo));
-        super::testhook::tag(ui, &button, "rules.undo");
-        undo = button.clicked();
-    });
-    if undo && let Some(Undo::Rule(index, rule)) = view.undo.take() {
-        let rules = &mut tab.form.automation.rules;
-        let at = index.min(rules.len());
-        rules.insert(at, *rule);
-        view.selected = at;
-        return true;
+    if super::widgets::undo_line_ui(ui, text.as_deref(), "rules.undo") {
+        return view.undo_last(&mut tab.form.automation);
     }
     false
 }
@@ -335,8 +364,10 @@ fn list_buttons_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) -> bool {
                 .clicked()
                 && let Some(mut rule) = rules.get(index).cloned()
             {
-                // A copy is a rule of its own: its own id, its own count.
+                // A copy is a rule of its own: its own id, its own count, its own name.
                 rule.id = 0;
+                let taken: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+                rule.name = super::model::copy_name(&rule.name, &taken);
                 rules.insert(index + 1, rule);
                 tab.view.automation.selected = index + 1;
                 changed = true;
@@ -480,6 +511,9 @@ fn rule_editor_ui(
                 Some((_, text)) => {
                     let (edited, why) = ron_ui(ui, &mut rule.when, text, when);
                     changed |= edited;
+                    if let Some(why) = &why {
+                        error_text(ui, why);
+                    }
                     ron_error = why;
                 }
                 None => {
@@ -491,10 +525,25 @@ fn rule_editor_ui(
                 }
             }
         });
+        // A mistake no field shows by itself (the reply or a write reads a group the
+        // condition lacks, or a table there is none of) goes with the reply.
+        let elsewhere = error.filter(|_| {
+            ron_error.is_none()
+                && rule.when.compile(encoding).is_ok()
+                && rule
+                    .reply
+                    .as_ref()
+                    .is_none_or(|r| Template::compile(r, encoding).is_ok())
+                && rule.to.dest().is_ok()
+                && rule
+                    .write
+                    .iter()
+                    .all(|w| write_mistake(w, &tables).is_none())
+        });
         ui.add_space(4.0);
         let then = ui.label(RichText::new(t(S::RuleReply)).strong()).id;
         ui.indent("then", |ui| {
-            changed |= reply_ui(ui, rule, (then, show), &start_tables);
+            changed |= reply_ui(ui, rule, (then, show), &start_tables, elsewhere);
         });
         ui.add_space(4.0);
         let writes = ui
@@ -504,15 +553,11 @@ fn rule_editor_ui(
         ui.indent("writes", |ui| {
             changed |= writes_ui(ui, &mut rule.write, &tables, writes);
         });
-        // One place for the rule's mistake, at the end: nothing above it moves when it comes
-        // or goes, and the test below is a panel of its own.
-        ui.add_space(4.0);
-        let shown_error = ron_error.as_deref().or(error);
-        match shown_error {
-            Some(why) => error_text(ui, why),
-            None => {
-                ui.label(" ");
-            }
+        // Each mistake is said beside its field; a reply-less rule's leftover one here.
+        if rule.reply.is_none()
+            && let Some(why) = elsewhere
+        {
+            error_text(ui, why);
         }
     });
     changed
@@ -523,6 +568,7 @@ fn reply_ui(
     rule: &mut Rule,
     (label, show): (egui::Id, Show),
     tables: &std::collections::BTreeMap<String, Vec<u8>>,
+    mistake: Option<&str>,
 ) -> bool {
     let mut changed = false;
     let mut on = rule.reply.is_some();
@@ -531,7 +577,7 @@ fn reply_ui(
         changed = true;
     }
     if let Some(reply) = &mut rule.reply {
-        changed |= payload_ui(ui, reply, (label, show.encoding), tables);
+        changed |= payload_ui(ui, reply, (label, show.encoding), tables, mistake);
     }
     changed | target_ui(ui, rule)
 }
@@ -558,23 +604,27 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
             changed = true;
         }
         if let ReplyTo::Peer(peer) = &mut rule.to {
-            changed |= ui
-                .add(
-                    egui::TextEdit::singleline(peer)
-                        .desired_width(150.0)
-                        .hint_text("192.168.1.20:5000"),
-                )
-                .changed();
+            let field = ui.add(
+                egui::TextEdit::singleline(peer)
+                    .desired_width(150.0)
+                    .hint_text("192.168.1.20:5000"),
+            );
+            super::testhook::tag(ui, &field, "rule.to.peer");
+            changed |= field.changed();
+            let why = rule.to.dest().err();
+            super::widgets::mark_bad_field(ui, &field, why.is_some());
+            if let Some(why) = why {
+                error_text(ui, &why);
+            }
         }
         let delay = ui.label(t(S::RuleDelay)).id;
-        changed |= ui
-            .add(
-                egui::DragValue::new(&mut rule.delay_ms)
-                    .range(0..=3_600_000)
-                    .suffix(" ms"),
-            )
-            .labelled_by(delay)
-            .changed();
+        changed |= super::widgets::duration_field_ui(
+            ui,
+            &mut rule.delay_ms,
+            &(0..=3_600_000),
+            delay,
+            "rule.delay",
+        );
     });
     ui.horizontal_wrapped(|ui| {
         let label = ui.label(t(S::RuleSetState)).id;
@@ -600,6 +650,17 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     changed
 }
 
+/// Which part of a table write is wrong — 0 its table, 1 where, 2 what — and why.
+fn write_mistake(write: &TableWrite, tables: &[String]) -> Option<(usize, String)> {
+    if !tables.contains(&write.table) {
+        return Some((0, tf(S::ExprNoTable, &[&write.table])));
+    }
+    if let Err(e) = Expr::parse(&write.at, 1) {
+        return Some((1, e.0));
+    }
+    Expr::parse(&write.value, 1).err().map(|e| (2, e.0))
+}
+
 /// The rule's table writes: table, offset and value, in order; add and remove.
 fn writes_ui(
     ui: &mut egui::Ui,
@@ -608,14 +669,25 @@ fn writes_ui(
     label: egui::Id,
 ) -> bool {
     let mut changed = false;
+    // Above the rows, for the reason "+ Condition" is.
+    let add = ui
+        .add_enabled(
+            !tables.is_empty(),
+            egui::Button::new(t(S::AddWrite)).small(),
+        )
+        .on_hover_text(t(S::TipRuleWrites))
+        .on_disabled_hover_text(t(S::TipTables));
+    super::testhook::tag(ui, &add, "rule.write.add");
     let mut remove = None;
     for (i, write) in writes.iter_mut().enumerate() {
+        let mistake = write_mistake(write, tables);
+        let bad = |part: usize| mistake.as_ref().is_some_and(|(p, _)| *p == part);
         ui.push_id(("write", i), |ui| {
             ui.horizontal_wrapped(|ui| {
                 if ui.small_button(t(S::CondRemove)).clicked() {
                     remove = Some(i);
                 }
-                egui::ComboBox::from_id_salt("write_table")
+                let table = egui::ComboBox::from_id_salt("write_table")
                     .selected_text(write.table.as_str())
                     .show_ui(ui, |ui| {
                         for name in tables {
@@ -626,27 +698,33 @@ fn writes_ui(
                     })
                     .response
                     .labelled_by(label);
+                mark_bad_field(ui, &table, bad(0));
                 let at = ui.label(t(S::WriteAt)).id;
-                changed |= ui
+                let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut write.at)
                             .font(egui::TextStyle::Monospace)
                             .desired_width(130.0)
                             .hint_text("2 * rx.u16be@8"),
                     )
-                    .labelled_by(at)
-                    .changed();
+                    .labelled_by(at);
+                mark_bad_field(ui, &field, bad(1));
+                changed |= field.changed();
                 let value = ui.label(t(S::WriteValue)).id;
-                changed |= ui
+                let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut write.value)
                             .font(egui::TextStyle::Monospace)
                             .desired_width(130.0)
                             .hint_text("rx[10..12]"),
                     )
-                    .labelled_by(value)
-                    .changed();
+                    .labelled_by(value);
+                mark_bad_field(ui, &field, bad(2));
+                changed |= field.changed();
             });
+            if let Some((_, why)) = &mistake {
+                error_text(ui, why);
+            }
         });
     }
     if let Some(i) = remove
@@ -655,14 +733,6 @@ fn writes_ui(
         writes.remove(i);
         changed = true;
     }
-    let add = ui
-        .add_enabled(
-            !tables.is_empty(),
-            egui::Button::new(t(S::AddWrite)).small(),
-        )
-        .on_hover_text(t(S::TipRuleWrites))
-        .on_disabled_hover_text(t(S::TipTables));
-    super::testhook::tag(ui, &add, "rule.write.add");
     if add.clicked() {
         writes.push(TableWrite {
             table: tables.first().cloned().unwrap_or_default(),
@@ -831,11 +901,27 @@ fn side_effects(fired: &Fired) -> Vec<String> {
     out
 }
 
+/// The states a condition names.
+fn named_states(cond: &Cond, out: &mut Vec<String>) {
+    match cond {
+        Cond::State(state) => out.push(state.clone()),
+        Cond::All(list) | Cond::Any(list) => {
+            for inner in list {
+                named_states(inner, out);
+            }
+        }
+        Cond::Not(inner) => named_states(inner, out),
+        _ => {}
+    }
+}
+
 /// Paste a request, see which rule fires, the exact reply and what else it does; or run the
 /// rules over the log.
-fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
+fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
     let encoding = tab.form.encoding;
     let start_state = tab.form.automation.state.clone();
+    // Every state a client is in now, and every state the rules name: a rule for a state no
+    // client reached yet can be tested too.
     let live_states: Vec<String> = {
         let mut states: Vec<String> = tab
             .capture
@@ -843,6 +929,11 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
             .iter()
             .map(|(_, s)| s.clone())
             .collect();
+        for rule in &tab.form.automation.rules {
+            named_states(&rule.when, &mut states);
+            states.extend(rule.set_state.iter().cloned());
+        }
+        states.retain(|s| !s.is_empty() && *s != start_state);
         states.sort();
         states.dedup();
         states
@@ -910,18 +1001,42 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) {
         .show(ui, |ui| match bytes {
             Err(why) => error_text(ui, &why),
             Ok(bytes) if !bytes.is_empty() => {
-                let trial = Machine::test(&tab.form.automation, encoding, &bytes, peer, &start);
-                test_results_ui(ui, tab, &trial.fired, errors, live);
+                // What runs: a rule held back is tested as the session has it.
+                let trial = Machine::test(&running.automation, encoding, &bytes, peer, &start);
+                test_results_ui(ui, tab, &trial.fired, running, live);
             }
             Ok(_) => {}
         });
+    tried_ui(ui, tab, running);
+}
+
+/// "Try on the log" and its result.
+fn tried_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
+    let encoding = tab.form.encoding;
     let try_log = ui.button(t(S::TryOnLog)).on_hover_text(t(S::TipTryOnLog));
     super::testhook::tag(ui, &try_log, "rules.try");
-    if try_log.clicked() {
-        tab.view.automation.tried = Some(try_on_log(tab));
+    let lang = sockscope_core::i18n::lang();
+    let made_with = |tried: &Tried| tried.rules == running.automation && tried.encoding == encoding;
+    // Other rules (or encoding): the result is of rules no longer there, so it goes; another
+    // language: it is said again in it.
+    let again = match &tab.view.automation.tried {
+        Some(tried) if !made_with(tried) => {
+            tab.view.automation.tried = None;
+            false
+        }
+        Some(tried) => tried.lang != lang,
+        None => false,
+    };
+    if try_log.clicked() || again {
+        tab.view.automation.tried = Some(Tried {
+            rules: running.automation.clone(),
+            encoding,
+            lang,
+            text: try_on_log(tab, running),
+        });
     }
     if let Some(tried) = &tab.view.automation.tried {
-        let result = ui.add(egui::Label::new(tried.as_str()).wrap());
+        let result = ui.add(egui::Label::new(tried.text.as_str()).wrap());
         super::testhook::tag(ui, &result, "rules.tried");
     }
 }
@@ -930,23 +1045,35 @@ fn test_results_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     fired: &[Fired],
-    errors: &[RuleError],
+    running: &Running,
     live: bool,
 ) {
     let show = Show::of(tab.form);
-    let skipped: Vec<String> = errors
-        .iter()
-        .filter_map(|e| e.rule)
-        .filter_map(|i| tab.form.automation.rules.get(i).map(|r| rule_label(r, i)))
-        .collect();
-    if !skipped.is_empty() {
-        ui.add(
-            egui::Label::new(
-                RichText::new(tf(S::RulesSkipped, &[&skipped.join(", ")]))
-                    .color(ui.visuals().warn_fg_color),
-            )
-            .wrap(),
-        );
+    let names = |previous: bool| -> Vec<String> {
+        running
+            .held
+            .iter()
+            .filter(|h| h.previous == previous)
+            .filter_map(|h| {
+                let i = h.index;
+                tab.form.automation.rules.get(i).map(|r| rule_label(r, i))
+            })
+            .collect()
+    };
+    for (list, sentence) in [
+        (names(false), S::RulesSkipped),
+        (names(true), S::TestHeldPrevious),
+    ] {
+        if !list.is_empty() {
+            let held = ui.add(
+                egui::Label::new(
+                    RichText::new(tf(sentence, &[&list.join(", ")]))
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+            super::testhook::tag(ui, &held, "rules.test.held");
+        }
     }
     if fired.is_empty() {
         ui.label(RichText::new(t(S::RuleTestNone)).weak());
@@ -980,11 +1107,13 @@ fn test_results_ui(
     }
 }
 
-/// The rules over the received records the log holds (at most the last 100,000): how often
-/// each would have fired. Nothing is sent. Rules with a mistake are left out.
-fn try_on_log(tab: &TabUi<'_>) -> String {
+/// The rules that run over the received records the log holds (at most the last 100,000):
+/// how often each would have fired. Nothing is sent. A rule with a mistake is held back as in
+/// the session.
+fn try_on_log(tab: &TabUi<'_>, running: &Running) -> String {
     let encoding = tab.form.encoding;
-    let (mut machine, errors) = Machine::compile_valid(&tab.form.automation, encoding);
+    let (mut machine, _) = Machine::compile_valid(&running.automation, encoding);
+    let errors = &running.errors;
     let (mut counter, mut seen, mut none) = (1, 0usize, 0usize);
     let held = tab.capture.log.len();
     for record in tab.capture.log.iter().skip(held.saturating_sub(100_000)) {

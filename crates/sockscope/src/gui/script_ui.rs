@@ -11,7 +11,7 @@ use sockscope_core::rules::{Cond, Match, ReplySpec};
 
 use super::cond_ui::{CondCx, cond_ui};
 use super::cond_ui::{Show, error_text, passed_color, payload_ui, shown};
-use super::model::{RulesAction, Undo};
+use super::model::{RulesAction, StepGap, Undo};
 use super::state::{TabUi, UiAction};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -119,7 +119,26 @@ pub fn scripts_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut V
                     .label(t(S::ScriptSteps))
                     .on_hover_text(t(S::TipScriptSteps))
                     .id;
-                steps_ui(ui, &mut script.steps, label, encoding, 0);
+                let mut cx = StepsCx {
+                    label,
+                    encoding,
+                    removed: None,
+                    gap: &mut view.step_gap,
+                };
+                steps_ui(ui, &mut script.steps, &mut cx, &[]);
+                if let Some((path, at, step, height)) = cx.removed {
+                    view.step_gap = Some(StepGap {
+                        path: path.clone(),
+                        at,
+                        height,
+                    });
+                    view.undo = Some(Undo::Step {
+                        script: index,
+                        path,
+                        at,
+                        step: Box::new(step),
+                    });
+                }
             }
             // One place for the script's mistake, at the end of its steps: the window's
             // height does not change with it (that took the keyboard from the field typed in).
@@ -150,6 +169,7 @@ fn scripts_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
             });
             view.script = scripts.len() - 1;
             view.steps_text = None;
+            view.step_gap = None;
         }
         for (i, script) in scripts.iter().enumerate() {
             if ui
@@ -158,23 +178,19 @@ fn scripts_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
             {
                 view.script = i;
                 view.steps_text = None;
+                view.step_gap = None;
             }
         }
     });
-    if let Some(Undo::Script(_, script)) = &view.undo {
-        let mut undo = false;
-        ui.horizontal(|ui| {
-            ui.label(tf(S::DeletedScript, &[&script.name]));
-            let button = ui.button(t(S::Undo));
-            super::testhook::tag(ui, &button, "scripts.undo");
-            undo = button.clicked();
-        });
-        if undo && let Some(Undo::Script(index, script)) = view.undo.take() {
-            let at = index.min(scripts.len());
-            scripts.insert(at, script);
-            view.script = at;
-            view.steps_text = None;
+    // A line always there for Undo: nothing below moves when it comes or goes.
+    let text = match &view.undo {
+        Some(undo @ (Undo::Script(..) | Undo::Step { .. })) => {
+            Some(undo.text(&tab.form.automation))
         }
+        _ => None,
+    };
+    if super::widgets::undo_line_ui(ui, text.as_deref(), "scripts.undo") {
+        view.undo_last(&mut tab.form.automation);
     }
 }
 
@@ -227,19 +243,43 @@ fn buttons_ui(
     });
 }
 
-/// A list of steps, each with its kind and fields, moved and deleted in place; `depth` for a
-/// Repeat's steps.
-fn steps_ui(
-    ui: &mut egui::Ui,
-    steps: &mut Vec<Step>,
+/// What every level of the step list shares.
+struct StepsCx<'a> {
+    /// The label the fields are read by.
     label: egui::Id,
     encoding: sockscope_core::codec::TextEncoding,
-    depth: usize,
-) {
+    /// A step removed this frame: the Repeats' places, its place, the step, its height.
+    removed: Option<(Vec<usize>, usize, Step, f32)>,
+    /// The room a step removed before leaves while the pointer is on it.
+    gap: &'a mut Option<StepGap>,
+}
+
+/// The room a removed step leaves at `path`/`at`, while the pointer is on it.
+fn gap_ui(ui: &mut egui::Ui, cx: &mut StepsCx<'_>, path: &[usize], at: usize) {
+    let Some(gap) = cx.gap.as_ref().filter(|g| g.path == path && g.at == at) else {
+        return;
+    };
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), gap.height),
+        egui::Sense::hover(),
+    );
+    super::testhook::tag_rect(ui, rect, "step.gap");
+    if !ui.rect_contains_pointer(rect) {
+        *cx.gap = None;
+    }
+}
+
+/// A list of steps, each with its kind and fields, moved and removed in place; `path` holds
+/// the places of the Repeats it is inside.
+fn steps_ui(ui: &mut egui::Ui, steps: &mut Vec<Step>, cx: &mut StepsCx<'_>, path: &[usize]) {
+    let depth = path.len();
+    let label = cx.label;
     let mut action = None;
+    let mut removed_height = 0.0;
     let count = steps.len();
     for (i, step) in steps.iter_mut().enumerate() {
-        ui.push_id(("step", depth, i), |ui| {
+        gap_ui(ui, cx, path, i);
+        let row = ui.push_id(("step", depth, i), |ui| {
             ui.horizontal_top(|ui| {
                 ui.label(RichText::new(format!("{}.", i + 1)).monospace());
                 ui.vertical(|ui| {
@@ -282,14 +322,19 @@ fn steps_ui(
                         }
                         step_fields_inline(ui, step, label);
                     });
-                    step_fields_below(ui, step, label, encoding, depth);
+                    step_fields_below(ui, step, cx, path, i);
                 });
             });
         });
+        if matches!(action, Some((at, 0)) if at == i) {
+            removed_height = row.response.rect.height();
+        }
     }
+    gap_ui(ui, cx, path, count);
     match action {
         Some((i, 0)) if i < steps.len() => {
-            steps.remove(i);
+            let step = steps.remove(i);
+            cx.removed = Some((path.to_vec(), i, step, removed_height));
         }
         Some((i, -1)) if i > 0 && i < steps.len() => steps.swap(i, i - 1),
         Some((i, 1)) if i + 1 < steps.len() => steps.swap(i, i + 1),
@@ -313,17 +358,17 @@ fn steps_ui(
 fn step_fields_inline(ui: &mut egui::Ui, step: &mut Step, label: egui::Id) {
     match step {
         Step::Wait(ms) => {
-            ui.add(egui::DragValue::new(ms).range(0..=86_400_000).suffix(" ms"))
-                .labelled_by(label);
+            super::widgets::duration_field_ui(ui, ms, &(0..=86_400_000), label, "step.wait");
         }
         Step::Expect { timeout_ms, .. } => {
             let within = ui.label(t(S::StepWithin)).id;
-            ui.add(
-                egui::DragValue::new(timeout_ms)
-                    .range(1..=86_400_000)
-                    .suffix(" ms"),
-            )
-            .labelled_by(within);
+            super::widgets::duration_field_ui(
+                ui,
+                timeout_ms,
+                &(1..=86_400_000),
+                within,
+                "step.within",
+            );
         }
         Step::Repeat(times, _) => {
             ui.add(egui::DragValue::new(times).range(0..=100_000))
@@ -354,14 +399,15 @@ fn step_fields_inline(ui: &mut egui::Ui, step: &mut Step, label: egui::Id) {
     }
 }
 
-/// The larger fields, under the step's line.
+/// The larger fields, under the step's line (`at`: its place among its neighbours).
 fn step_fields_below(
     ui: &mut egui::Ui,
     step: &mut Step,
-    label: egui::Id,
-    encoding: sockscope_core::codec::TextEncoding,
-    depth: usize,
+    cx: &mut StepsCx<'_>,
+    path: &[usize],
+    at: usize,
 ) {
+    let (label, encoding) = (cx.label, cx.encoding);
     match step {
         Step::Send(spec) => {
             payload_ui(
@@ -369,6 +415,7 @@ fn step_fields_below(
                 spec,
                 (label, encoding),
                 &std::collections::BTreeMap::new(),
+                None,
             );
         }
         Step::Expect { when, .. } => {
@@ -376,8 +423,9 @@ fn step_fields_below(
             cond_ui(ui, when, &cx, 0);
         }
         Step::Repeat(_, inner) => {
+            let inner_path: Vec<usize> = path.iter().copied().chain([at]).collect();
             ui.indent("repeat", |ui| {
-                steps_ui(ui, inner, label, encoding, depth + 1);
+                steps_ui(ui, inner, cx, &inner_path);
             });
         }
         Step::Wait(_) | Step::Capture(..) => {}

@@ -719,7 +719,13 @@ impl Tab {
             Selection::Default
         };
         self.form.automation.ensure_ids();
-        match self.session.open_form(&self.form) {
+        // The session starts with the rules that run: a rule with a mistake is held back.
+        let running = self.running_rules();
+        let form = Form {
+            automation: running.automation,
+            ..self.form.clone()
+        };
+        match self.session.open_form(&form) {
             Ok(()) => {
                 self.errors = FieldErrors::default();
                 self.cyclic_pending = self.form.cyclic_on_open;
@@ -805,19 +811,24 @@ impl Tab {
         }
     }
 
-    /// A running session answers by the form's rules from now on (none when they are off).
-    /// Rules that do not compile leave the running ones as they were: the Rules window says
-    /// what is wrong.
-    fn apply_rules(&mut self) {
+    /// The form's rules as a session runs them: each rule with a mistake is held back (its
+    /// last valid version runs), the others run as edited.
+    pub fn running_rules(&mut self) -> super::model::Running {
         self.form.automation.ensure_ids();
+        self.view
+            .automation
+            .last_valid
+            .running(&self.form.automation, self.form.encoding)
+    }
+
+    /// A running session answers by the form's rules from now on (none when they are off).
+    /// A rule with a mistake is held back, the others go live: the Rules window says which.
+    fn apply_rules(&mut self) {
+        let running = self.running_rules();
         if !self.session.is_open() {
             return;
         }
-        let automation = self
-            .form
-            .automation
-            .active()
-            .then_some(&self.form.automation);
+        let automation = self.form.automation.active().then_some(&running.automation);
         let _ = self.session.set_rules(automation, self.form.encoding);
     }
 
@@ -839,8 +850,9 @@ impl Tab {
             RulesAction::Reset(keep) => self.reset_rules(keep),
             RulesAction::SetLiveTable(name, bytes) => {
                 if self.session.is_open() && self.form.automation.active() {
+                    let running = self.running_rules();
                     let _ = self.session.set_live_table(
-                        &self.form.automation,
+                        &running.automation,
                         self.form.encoding,
                         &name,
                         bytes,
@@ -866,18 +878,14 @@ impl Tab {
     /// The rules again, keeping of the running ones only what `keep` says; the window's
     /// counts follow.
     fn reset_rules(&mut self, keep: crate::rules::Keep) {
-        self.form.automation.ensure_ids();
+        let running = self.running_rules();
         if !keep.hits {
             self.session.capture().rule_hits.clear();
         }
         if !self.session.is_open() {
             return;
         }
-        let automation = self
-            .form
-            .automation
-            .active()
-            .then_some(&self.form.automation);
+        let automation = self.form.automation.active().then_some(&running.automation);
         let _ = self
             .session
             .set_rules_keeping(automation, self.form.encoding, keep);

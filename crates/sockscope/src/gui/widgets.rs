@@ -38,6 +38,120 @@ pub fn mark_bad_field(ui: &egui::Ui, field: &egui::Response, bad: bool) {
     }
 }
 
+/// A length of time as the duration fields show it: `250 ms`, `3 s`, `2 min`.
+pub fn millis_text(ms: u64) -> String {
+    if ms >= 60_000 && ms.is_multiple_of(60_000) {
+        format!("{} min", ms / 60_000)
+    } else if ms >= 1000 && ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// Reads a duration as typed — `250`, `250ms`, `3s`, `7 s`, `1.5 s`, `2 min` (a bare number is
+/// milliseconds; the core's reader of durations) — within `range` ms; else the sentence.
+pub fn read_millis(text: &str, range: &std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    let out_of_range = || {
+        tf(
+            S::ErrDurationRange,
+            &[
+                &text.trim(),
+                &millis_text(*range.start()),
+                &millis_text(*range.end()),
+            ],
+        )
+    };
+    match crate::engine::Knob::Latency.from_text(text) {
+        Ok(ms) if ms >= 0.0 && ms <= *range.end() as f64 => {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a whole number of ms within range"
+            )]
+            let ms = ms.round() as u64;
+            if range.contains(&ms) {
+                Ok(ms)
+            } else {
+                Err(out_of_range())
+            }
+        }
+        Ok(_) => Err(out_of_range()),
+        // The reader refuses a number too large as it refuses a word: say which it is.
+        Err(_) if text.trim().parse::<f64>().is_ok() => Err(out_of_range()),
+        Err(why) => Err(why),
+    }
+}
+
+/// A duration field in milliseconds that reads units as typed (`3s`, `500ms`, `1 min`). The
+/// value is taken when the field is left (Enter, Tab, a click elsewhere): taken at each
+/// keystroke, `99999999999` became 999999 ms on its way to being refused. What cannot be
+/// read, or is out of `range`, keeps the old value: the field gets a red border and the
+/// sentence beside it, and the text stays as typed until it is put right. True when the
+/// value changed.
+pub fn duration_field_ui(
+    ui: &mut egui::Ui,
+    ms: &mut u64,
+    range: &std::ops::RangeInclusive<u64>,
+    label: egui::Id,
+    tag: &str,
+) -> bool {
+    let id = ui.make_persistent_id(("duration", tag));
+    let held: Option<String> = ui.data(|d| d.get_temp(id));
+    let mut text = held.unwrap_or_else(|| millis_text(*ms));
+    let field = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .id(id.with("field"))
+                .desired_width(72.0),
+        )
+        .labelled_by(label)
+        .on_hover_text(t(S::TipDuration));
+    super::testhook::tag(ui, &field, tag);
+    let read = read_millis(&text, range);
+    let mut changed = false;
+    if field.lost_focus()
+        && let Ok(value) = read
+        && value != *ms
+    {
+        *ms = value;
+        changed = true;
+    }
+    // The typed text stays while it is typed or wrong; otherwise the field shows the value.
+    if field.has_focus() || read.is_err() {
+        ui.data_mut(|d| d.insert_temp(id, text));
+    } else {
+        ui.data_mut(|d| d.remove::<String>(id));
+    }
+    mark_bad_field(ui, &field, read.is_err());
+    if let Err(why) = read {
+        let error = ui.add(egui::Label::new(RichText::new(why).color(error_color(ui))).wrap());
+        super::testhook::tag(ui, &error, &format!("{tag}.error"));
+    }
+    changed
+}
+
+/// A line that is always there, holding "Deleted …  Undo" when there is something to bring
+/// back: nothing below it moves when it comes or goes (a second click on Delete missed when
+/// the line pushed the list down). True when Undo was clicked.
+pub fn undo_line_ui(ui: &mut egui::Ui, text: Option<&str>, tag: &str) -> bool {
+    let height = (ui.text_style_height(&egui::TextStyle::Button)
+        + 2.0 * ui.spacing().button_padding.y)
+        .max(ui.spacing().interact_size.y);
+    ui.horizontal(|ui| {
+        ui.set_min_height(height);
+        let Some(text) = text else {
+            return false;
+        };
+        // The button first: where it is does not depend on the name deleted.
+        let button = ui.button(t(S::Undo)).on_hover_text(t(S::TipUndoDelete));
+        super::testhook::tag(ui, &button, tag);
+        ui.add(egui::Label::new(text).truncate());
+        button.clicked()
+    })
+    .inner
+}
+
 /// A label in a fixed-width column, so the fields after it line up without a Grid.
 pub fn fixed_label_ui(ui: &mut egui::Ui, text: &str) -> egui::Response {
     ui.allocate_ui_with_layout(
@@ -293,5 +407,34 @@ pub fn notice_ui(ui: &mut egui::Ui, slot: &mut Option<Notice>) {
         .inner;
     if dismiss {
         *slot = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_is_read_with_its_unit_and_a_bare_number_is_milliseconds() {
+        let range = 0..=3_600_000;
+        for (text, ms) in [
+            ("3s", 3000),
+            ("7 s", 7000),
+            ("500ms", 500),
+            ("500 ms", 500),
+            ("1.5s", 1500),
+            ("2 min", 120_000),
+            ("250", 250),
+            (" 10 ", 10),
+        ] {
+            assert_eq!(read_millis(text, &range), Ok(ms), "{text}");
+        }
+        for text in ["99999999999", "2 h", "soon", "-1", "3 sec"] {
+            assert!(read_millis(text, &range).is_err(), "{text}");
+        }
+        assert!(read_millis("0", &(1..=10)).is_err());
+        assert_eq!(millis_text(120_000), "2 min");
+        assert_eq!(millis_text(3000), "3 s");
+        assert_eq!(millis_text(1500), "1500 ms");
     }
 }

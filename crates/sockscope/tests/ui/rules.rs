@@ -77,7 +77,14 @@ fn a_wrong_rule_is_marked_with_its_mistake_and_nothing_is_sent_by_it() {
     type_into(&mut harness, Role::TextInput, Some("When"), "01 0G");
     type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "bad");
     harness.get_by_label("⚠ rule 1");
-    harness.get_by_label_contains("'G' at column 5 is not a hex digit");
+    // Beside the field, and in the line at the top of the editor.
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("'G' at column 5 is not a hex digit")
+            .count(),
+        2
+    );
+    harness.get_by_label_contains("⚠ Rule “rule 1”: ");
     clients[0].write_all(&[1, 0x0F]).unwrap();
     assert!(
         super::reads_nothing(&mut clients[0]),
@@ -367,7 +374,7 @@ fn a_rule_with_a_mistake_leaves_the_others_testable_and_the_window_says_what_run
     type_into(&mut harness, Role::TextInput, Some("Test with"), "A");
     harness.get_by_label("“rule 1” fires");
     harness.get_by_label_contains("reply: “OK”");
-    harness.get_by_label_contains("keeps the last valid rules");
+    harness.get_by_label_contains("the running session answers by this rule's last valid version");
     // And so it does.
     clients[0].write_all(b"A").unwrap();
     assert_eq!(read_within(&mut clients[0], 2), b"OK");
@@ -969,13 +976,14 @@ fn a_capture_without_a_regular_expression_is_refused_in_the_editor_once() {
         "{{cap.1}}",
     );
     harness.get_by_label("⚠ rule 1");
+    // Once beside the field, once in the line at the top.
     assert_eq!(
         harness
             .query_all_by_label_contains("cap.1 reads a group of a regular expression")
             .count(),
-        1
+        2
     );
-    // A template mistake is said once too.
+    // A template mistake likewise.
     harness.get_all_by_label("Hex").last().unwrap().click();
     harness.run();
     type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "0G");
@@ -983,7 +991,7 @@ fn a_capture_without_a_regular_expression_is_refused_in_the_editor_once() {
         harness
             .query_all_by_label_contains("is not a hex digit")
             .count(),
-        1
+        2
     );
 }
 
@@ -1084,4 +1092,287 @@ fn masks_checksums_and_groups_are_rows_of_the_editor_not_typed_text() {
         harness.state().tab().form.automation.rules[0].when,
         Cond::Not(_)
     ));
+}
+
+fn hits_of(app: &sockscope::gui::App, index: usize) -> u64 {
+    let id = app.tab().form.automation.rules[index].id;
+    app.tab()
+        .session
+        .capture()
+        .rule_hits
+        .get(&id)
+        .map_or(0, |h| h.count)
+}
+
+#[test]
+fn rules_a_count_goes_on_after_delete_and_undo() {
+    let (mut harness, mut clients) = server_with_clients(two_rules(), 1);
+    for _ in 0..3 {
+        clients[0].write_all(b"A").unwrap();
+        assert_eq!(read_within(&mut clients[0], 1), b"1");
+    }
+    run_until(&mut harness, "three hits", |app| hits_of(app, 0) == 3);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    harness.get_by_label("Undo").click();
+    harness.run();
+    harness.get_by_label_contains("3 ×");
+    clients[0].write_all(b"A").unwrap();
+    assert_eq!(read_within(&mut clients[0], 1), b"1");
+    run_until(&mut harness, "the fourth hit", |app| hits_of(app, 0) != 3);
+    assert_eq!(hits_of(harness.state(), 0), 4, "the count went on from 3");
+    harness.get_by_label_contains("4 ×");
+}
+
+/// Types `text` over what a field holds.
+fn retype(
+    harness: &mut egui_kittest::Harness<'static, sockscope::gui::App>,
+    label: &str,
+    text: &str,
+) {
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run();
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "the method path does not fit the lifetime bound"
+    )]
+    // One key a frame, as a user types.
+    for key in text.chars() {
+        harness
+            .get_by(|n| n.is_focused())
+            .type_text(&key.to_string());
+        harness.run();
+    }
+    // Leaving the field takes what was typed.
+    harness.key_press(Key::Enter);
+    harness.run();
+}
+
+#[test]
+fn rules_a_delay_is_read_with_its_unit_and_a_wrong_one_is_refused_beside_the_field() {
+    let mut harness = super::harness(two_rules());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    let delay = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.state().tab().form.automation.rules[0].delay_ms
+    };
+    for (typed, ms) in [("1s", 1000), ("500ms", 500), ("7 s", 7000), ("250", 250)] {
+        retype(&mut harness, "after", typed);
+        assert_eq!(delay(&harness), ms, "“{typed}”");
+    }
+    retype(&mut harness, "after", "2 min");
+    assert_eq!(delay(&harness), 120_000);
+    // Typed one key at a time, a number too large is refused whole, not taken in part.
+    for typed in ["99999999999", "2 h", "soon"] {
+        retype(&mut harness, "after", typed);
+        assert_eq!(delay(&harness), 120_000, "“{typed}” keeps the old value");
+        harness.get_by_label_contains(&format!("'{typed}' is"));
+    }
+}
+
+#[test]
+fn rules_a_scripts_within_is_read_with_its_unit() {
+    use sockscope::rules::script::Step;
+    let mut harness = super::harness(Form::default());
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::R);
+    harness.run();
+    harness.get_by_label("+ Script").click();
+    harness.run();
+    let within = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| match &h
+        .state()
+        .tab()
+        .form
+        .automation
+        .scripts[0]
+        .steps[1]
+    {
+        Step::Expect { timeout_ms, .. } => *timeout_ms,
+        other => panic!("{other:?}"),
+    };
+    for (typed, ms) in [("3s", 3000), ("7 s", 7000), ("1.5s", 1500), ("80", 80)] {
+        retype(&mut harness, "within", typed);
+        assert_eq!(within(&harness), ms, "“{typed}”");
+    }
+    retype(&mut harness, "within", "0");
+    assert_eq!(within(&harness), 80, "0 ms is out of range");
+    harness.get_by_label_contains("'0' is out of range");
+}
+
+#[test]
+fn rules_an_edit_goes_live_while_another_rule_has_a_mistake_which_runs_its_last_valid_version() {
+    let (mut harness, mut clients) = server_with_clients(two_rules(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    // Rule B's condition as bytes (its last valid version: 42, "B"), then a mistake.
+    harness.get_by_role_and_label(Role::Button, "B").click();
+    harness.run();
+    pick_kind(&mut harness, "bytes (hex, ?? = any byte)");
+    type_into(&mut harness, Role::TextInput, Some("When"), " 0G");
+    harness.get_by_label("⚠ B");
+    harness.get_by_label_contains("the running session answers by this rule's last valid version");
+    // An edit of rule A reaches the running session all the same.
+    harness.get_by_role_and_label(Role::Button, "A").click();
+    harness.run();
+    type_into(&mut harness, Role::MultilineTextInput, Some("Then"), "9");
+    clients[0].write_all(b"A").unwrap();
+    assert_eq!(read_within(&mut clients[0], 2), b"19", "A's edit is live");
+    // B answers as it was before its mistake, and the test says so.
+    clients[0].write_all(b"B").unwrap();
+    assert_eq!(read_within(&mut clients[0], 1), b"2");
+    type_into(&mut harness, Role::TextInput, Some("Test with"), "B");
+    harness.get_by_label("“B” fires");
+    harness.get_by_label_contains("in its last valid version (the edit has a mistake): B");
+}
+
+#[test]
+fn rules_a_removed_step_and_a_deleted_rule_come_back_with_undo_or_ctrl_z() {
+    use sockscope::rules::script::Step;
+    let mut harness = super::harness(two_rules());
+    // A deleted rule comes back with Ctrl+Z (no text field has the keyboard).
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.automation.rules.len(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    let rules = &harness.state().tab().form.automation.rules;
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].name, "A");
+    // A script's steps.
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::R);
+    harness.run();
+    harness.get_by_label("+ Script").click();
+    harness.run();
+    harness.get_by_label("+ Step").click();
+    harness.run();
+    let steps = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.state().tab().form.automation.scripts[0].steps.clone()
+    };
+    let before = steps(&harness);
+    assert_eq!(before.len(), 3);
+    // Remove the second step (the Expect): the notice's Undo brings it back in its place.
+    harness.get_all_by_label("Remove").nth(1).unwrap().click();
+    harness.run();
+    assert_eq!(steps(&harness).len(), 2);
+    harness.get_by_label_contains("Removed step 2 of “script 1”");
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(steps(&harness), before);
+    // Ctrl+Z, with no text field focused, does the same.
+    harness.get_all_by_label("Remove").next().unwrap().click();
+    harness.run();
+    assert!(matches!(steps(&harness)[0], Step::Expect { .. }));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(steps(&harness), before);
+}
+
+#[test]
+fn rules_the_rule_editor_takes_the_height_of_a_large_window() {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1920.0, 1080.0])
+        .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, two_rules()));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    let name = harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .rect();
+    let test = harness
+        .get_by_role_and_label(Role::TextInput, "Test with")
+        .rect();
+    // The editor runs from the rule's name down to the test below it.
+    let editor = test.top() - name.top();
+    assert!(editor > 600.0, "the editor is {editor} points tall");
+    assert!(test.bottom() > 900.0, "the test sits at {}", test.bottom());
+}
+
+#[test]
+fn rules_a_duplicate_gets_a_name_of_its_own_and_try_on_the_log_follows_the_rules_and_language() {
+    let mut harness = super::harness(two_rules());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Duplicate").click();
+    harness.run();
+    harness.get_by_label("Duplicate").click();
+    harness.run();
+    let names: Vec<String> = harness
+        .state()
+        .tab()
+        .form
+        .automation
+        .rules
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(names, ["A", "A (2)", "A (3)", "B"]);
+    // The result is said again in another language…
+    harness.get_by_label("Try on the log").click();
+    harness.run();
+    harness.get_by_label_contains("Of 0 received messages");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::Zh);
+    harness.run();
+    harness.get_by_label_contains("在 0 条收到的消息中");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::En);
+    harness.run();
+    harness.get_by_label_contains("Of 0 received messages");
+    // …and goes when the rules change.
+    type_into(&mut harness, Role::TextInput, Some("Name"), "x");
+    assert!(
+        harness
+            .query_by_label_contains("received messages")
+            .is_none()
+    );
+}
+
+#[test]
+fn rules_saving_a_profile_with_a_wrong_rule_says_so_and_that_run_will_refuse_it() {
+    let mut form = two_rules();
+    form.automation.rules[1].when = Cond::Bytes(Match::Exact, "0G".into());
+    let mut harness = super::harness(form);
+    harness.run();
+    let path = std::env::temp_dir().join(format!("rulesui-mistake-{}.ron", std::process::id()));
+    harness.state_mut().save_profile_to(&path);
+    harness.run();
+    assert!(path.exists(), "saved all the same");
+    let _ = std::fs::remove_file(&path);
+    // In the notice, and in the log.
+    for part in [
+        "with a mistake: Rule “B”: ",
+        "— `sockscope run` will refuse it until it is fixed",
+    ] {
+        assert_eq!(
+            harness.query_all_by_label_contains(part).count(),
+            2,
+            "{part}"
+        );
+    }
+}
+
+#[test]
+fn rules_the_test_offers_every_state_the_rules_name_before_a_client_reaches_it() {
+    let mut form = two_rules();
+    form.automation.rules[0].set_state = Some("in".into());
+    form.automation.rules[1].when = Cond::All(vec![
+        Cond::State("in".into()),
+        Cond::Text(Match::Exact, "B".into()),
+    ]);
+    let mut harness = super::harness(form);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    type_into(&mut harness, Role::TextInput, Some("Test with"), "B");
+    harness.get_by_label_contains("No rule fires");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "in state")
+        .click();
+    harness.run();
+    harness.get_by_label("“in”").click();
+    harness.run();
+    harness.get_by_label("“B” fires");
 }

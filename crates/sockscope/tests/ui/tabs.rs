@@ -124,3 +124,33 @@ fn ctrl_w_on_an_open_session_asks_and_cancel_keeps_it() {
     harness.run();
     assert!(!harness.state().tabs()[0].tab.is_open(), "a fresh tab");
 }
+
+#[test]
+fn rules_a_new_tab_takes_the_addresses_but_not_the_rules_scripts_or_tables() {
+    let mut form = Form {
+        mode: Mode::TcpServer,
+        server_port: "6002".into(),
+        ..Form::default()
+    };
+    form.automation.enabled = true;
+    form.automation.rules.push(sockscope::rules::Rule {
+        name: "modbus".into(),
+        ..sockscope::rules::Rule::default()
+    });
+    form.automation
+        .tables
+        .insert("holding".into(), "00 01".into());
+    form.automation
+        .scripts
+        .push(sockscope::rules::script::Script::default());
+    let mut harness = harness(form);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run();
+    assert_eq!(harness.state().tabs().len(), 2);
+    let new = &harness.state().tab().form;
+    assert_eq!(new.server_port, "6002");
+    assert!(!new.automation.enabled);
+    assert!(new.automation.rules.is_empty());
+    assert!(new.automation.scripts.is_empty());
+    assert!(new.automation.tables.is_empty());
+}

@@ -316,3 +316,76 @@ fn a_field_keeps_the_keyboard_while_the_mistake_typed_in_it_comes_and_goes() {
         "{saved}"
     );
 }
+
+fn center((x, y, w, h): (f32, f32, f32, f32)) -> (f32, f32) {
+    (x + w / 2.0, y + h / 2.0)
+}
+
+fn holds((x, y, w, h): (f32, f32, f32, f32), (px, py): (f32, f32)) -> bool {
+    px >= x && px <= x + w && py >= y && py <= y + h
+}
+
+/// Waits until `name` is drawn no more.
+fn gone(window: &Window, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while window.find(name).is_some() {
+        assert!(Instant::now() < deadline, "'{name}' is still drawn");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn rules_delete_remove_and_add_stay_under_the_pointer_and_nothing_new_slides_there() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("rules-still");
+    let workspace = r#"(tabs: [(path: None, profile: (version: 2, session: (mode: TcpServer,
+        local_ip: "127.0.0.1", server_port: "0", automation: (enabled: true, rules: [
+            (name: "G", when: All([Text(Exact, "x")])), (name: "A", when: Text(Exact, "A")),
+            (name: "B", when: Text(Exact, "B")), (name: "C", when: Text(Exact, "C"))],
+        scripts: [(name: "s", steps: [Send((payload: "AT")), Wait(100), Wait(200), Wait(300)])]))))],
+        active: 0, theme: Light)"#;
+    let display = Display::start();
+    let window = Window::open(&display, &dir, workspace);
+    window.key("ctrl+r");
+    // "+ Condition" stays where it was; the new row goes below it.
+    let add = window.rect("cond.add");
+    window.click("cond.add");
+    assert_eq!(window.rect("cond.add"), add);
+    // Delete twice at the same point: the Undo line was always there, so the second click
+    // deletes the next rule (the line that came pushed the list down 23 px).
+    let delete = window.rect("rules.delete");
+    window.click("rules.delete");
+    window.rect("rules.undo");
+    assert_eq!(window.rect("rules.delete"), delete);
+    let (x, y) = center(delete);
+    window.click_at(x, y);
+    gone(&window, "rules.row.2");
+    window.rect("rules.row.1");
+    // A script's step: the next step's Remove is not under the pointer after a Remove.
+    window.key("ctrl+shift+r");
+    let remove = window.rect("step.delete.0.0");
+    window.click("step.delete.0.0");
+    window.rect("scripts.undo");
+    window.rect("step.gap");
+    gone(&window, "step.delete.0.3");
+    let next = window.rect("step.delete.0.0");
+    assert!(
+        !holds(next, center(remove)),
+        "the next Remove {next:?} slid under the pointer at {remove:?}"
+    );
+    window.click("scripts.undo");
+    window.rect("step.delete.0.3");
+    // Delete the script, Undo: the Delete button is back where it was, not next to Undo.
+    let delete = window.rect("script.delete");
+    window.click("script.delete");
+    window.click("scripts.undo");
+    assert_eq!(window.rect("script.delete"), delete);
+    let saved = window.quit();
+    assert!(
+        saved.contains(r#"name:\"B\""#) && !saved.contains(r#"name:\"A\""#),
+        "{saved}"
+    );
+    assert!(saved.contains("Wait(300)"), "{saved}");
+}
