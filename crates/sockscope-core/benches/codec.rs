@@ -40,6 +40,20 @@ fn codec(c: &mut Criterion) {
             });
         });
     }
+    // Binary data shown as text: most bytes are escapes, a decoder call each. One record of
+    // 4 MiB (a WebSocket message, a file) as the log, `connect` and the relay show it.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let binary: Vec<u8> = (0..SIZE)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    group.bench_function("decode UTF-8: 4 MiB of random bytes as one record", |b| {
+        b.iter(|| TextEncoding::UTF_8.decode_message(&binary).len());
+    });
     for encoding in [TextEncoding::UTF_8, TextEncoding::GBK] {
         let bytes = text(encoding);
         // What the log store does per received record: note the unfinished character.

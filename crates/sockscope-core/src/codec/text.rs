@@ -201,23 +201,19 @@ impl TextEncoding {
         mut invalid: impl FnMut(u8),
     ) {
         let mut decoder = self.0.new_decoder_without_bom_handling();
-        let room = decoder
-            .max_utf8_buffer_length_without_replacement(bytes.len())
-            .unwrap_or(bytes.len().saturating_mul(3))
-            + 16;
-        let mut run = String::with_capacity(room);
+        let mut run = String::new();
+        let mut scratch = [0u8; SCRATCH];
         let mut pos = 0;
         loop {
             run.clear();
             let rest = bytes.get(pos..).unwrap_or_default();
-            let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut run, true);
+            let (result, read) = decode_some(&mut decoder, rest, &mut run, true, &mut scratch);
             pos += read;
             if !run.is_empty() {
                 text(&run);
             }
             match result {
-                DecoderResult::InputEmpty => return,
-                DecoderResult::OutputFull => run.reserve(rest.len().saturating_sub(read) * 3 + 16),
+                DecoderResult::InputEmpty | DecoderResult::OutputFull => return,
                 DecoderResult::Malformed(bad, extra) => {
                     // The bad bytes end `extra` bytes before the read position.
                     let end = pos.saturating_sub(usize::from(extra));
@@ -236,6 +232,7 @@ impl TextEncoding {
             encoding: self,
             inner: self.0.new_decoder_without_bom_handling(),
             history: Vec::new(),
+            scratch: Box::new([0; SCRATCH]),
         }
     }
 }
@@ -290,6 +287,36 @@ impl std::error::Error for EncodeError {}
 /// began in an earlier call (the longest sequence any encoding_rs decoder buffers is 4).
 const HISTORY: usize = 8;
 
+/// The buffer text is decoded into before it is appended.
+const SCRATCH: usize = 2048;
+
+/// Decodes `src` onto the end of `out` until the input ends or a malformed sequence comes
+/// (never `OutputFull`): how much of `src` was read, as encoding_rs says it. Through a small
+/// buffer: encoding_rs's own `decode_to_string*` touches every page of the string's spare
+/// capacity on each call, and binary data makes a call per bad byte — a 5 MB record took
+/// 20 s to show (quadratic), 200 MB through the relay's printing minutes.
+fn decode_some(
+    decoder: &mut encoding_rs::Decoder,
+    src: &[u8],
+    out: &mut String,
+    last: bool,
+    scratch: &mut [u8],
+) -> (DecoderResult, usize) {
+    let mut read = 0;
+    loop {
+        let rest = src.get(read..).unwrap_or_default();
+        let (result, n, written) = decoder.decode_to_utf8_without_replacement(rest, scratch, last);
+        read += n;
+        // encoding_rs writes whole characters, so the piece is text.
+        if let Ok(text) = std::str::from_utf8(scratch.get(..written).unwrap_or_default()) {
+            out.push_str(text);
+        }
+        if result != DecoderResult::OutputFull {
+            return (result, read);
+        }
+    }
+}
+
 /// Decodes one byte stream in pieces: a character split across two reads comes out whole
 /// with the second read. Invalid bytes come out as `\xNN`.
 pub struct StreamDecoder {
@@ -297,6 +324,8 @@ pub struct StreamDecoder {
     inner: encoding_rs::Decoder,
     /// The last input bytes seen (the decoder may hold some of them).
     history: Vec<u8>,
+    /// Where text is decoded before it is appended (see [`decode_some`]).
+    scratch: Box<[u8; SCRATCH]>,
 }
 
 impl StreamDecoder {
@@ -320,9 +349,8 @@ impl StreamDecoder {
 
     fn run(&mut self, bytes: &[u8], out: &mut String, last: bool) {
         let mut rest = bytes;
-        // Room for about as much text as bytes (half again for GBK and the like, and a few escapes), not for the worst case (3×
-        // for UTF-8 from single bytes): the worst case made every small binary frame allocate
-        // (and the kernel zero) three times its size. Output full just means another round.
+        // Room for about as much text as bytes (half again for GBK and the like, and a few
+        // escapes), not for the worst case (3× for UTF-8 from single bytes).
         let expansion = if self.encoding == TextEncoding::UTF_8 {
             0
         } else {
@@ -330,14 +358,12 @@ impl StreamDecoder {
         };
         out.reserve(rest.len() + expansion + 32);
         loop {
-            let (result, read) = self
-                .inner
-                .decode_to_string_without_replacement(rest, out, last);
+            let (result, read) =
+                decode_some(&mut self.inner, rest, out, last, &mut self.scratch[..]);
             let (consumed, after) = rest.split_at(read.min(rest.len()));
             self.remember(consumed);
             match result {
-                DecoderResult::InputEmpty => return,
-                DecoderResult::OutputFull => out.reserve(after.len() + 32),
+                DecoderResult::InputEmpty | DecoderResult::OutputFull => return,
                 DecoderResult::Malformed(bad, extra) => {
                     // The malformed bytes end `extra` bytes before the read position and may
                     // have started in an earlier call: recover them from the history.
