@@ -267,18 +267,26 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
         None => {
             wait_sent(&session, &mut printer, &io.stop, sends);
             let ended = linger(&session, &mut printer, &io.stop, args.idle, args.timeout);
+            if ended == Ended::Stopped {
+                print_rest(&mut session, &mut printer);
+            }
             let capture = session.capture();
             // A reset or a cut file is the transfer's failure (exit 1): the "not connected"
             // that follows a reset is only its echo.
-            if let Some(cut) = reset_in(&capture).or_else(|| file_cut(&capture)) {
+            if let Some(cut) = reset_in(&capture) {
                 return Err(Failure(NOT_MATCHED, cut));
+            }
+            if let Some(cut) = file_cut(&capture) {
+                // Ctrl+C in the middle of a file is an interrupted transfer, as in --pipe.
+                let code = if ended == Ended::Stopped {
+                    INTERRUPTED
+                } else {
+                    NOT_MATCHED
+                };
+                return Err(Failure(code, cut));
             }
             if let Some(error) = capture.last_error.clone() {
                 return Err(bad(error.to_string()));
-            }
-            drop(capture);
-            if ended == Ended::Stopped {
-                print_rest(&mut session, &mut printer);
             }
             return Ok(if ended == Ended::OutputClosed {
                 OUTPUT_CLOSED

@@ -6,7 +6,7 @@
 //! matched, or nothing was expected and every byte went), 1 an expectation was not met, or a
 //! transfer was cut (a reset, a peer that stopped reading, a connection that ended before all
 //! was sent), 2 bad input or a socket that could not be opened, 130 stopped by Ctrl+C in the
-//! middle of a `--pipe` transfer, 141 stdout was closed by its reader (`| head`) — each but
+//! middle of a `--pipe` transfer or a `--send-file`, 141 stdout was closed by its reader (`| head`) — each but
 //! the last with a sentence on stderr.
 
 pub mod args;
@@ -44,7 +44,8 @@ pub const OK: i32 = 0;
 pub const NOT_MATCHED: i32 = 1;
 /// Bad input, or a socket that could not be opened.
 pub const BAD_INPUT: i32 = 2;
-/// Ctrl+C stopped a `--pipe` transfer in the middle (128 + SIGINT, as shells count it).
+/// Ctrl+C stopped a `--pipe` transfer or a file send in the middle (128 + SIGINT, as shells
+/// count it).
 pub const INTERRUPTED: i32 = 130;
 /// Stdout was closed by its reader (128 + SIGPIPE, as `yes | head` ends `yes`).
 pub const OUTPUT_CLOSED: i32 = 141;
@@ -586,6 +587,12 @@ fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
 /// After Ctrl+C (or the end): the session is closed, so everything it received is in the log,
 /// and whatever was not printed yet is printed before the command ends.
 fn print_rest(session: &mut Session, printer: &mut Printer<'_>) {
+    // A file still going out stops first, so how far it got is said (`file-stopped`), not
+    // lost in the close.
+    if file_sending(&session.capture()) {
+        session.cancel_file();
+        session.wait_until(Duration::from_secs(2), |c| !file_sending(c) || c.stopped);
+    }
     session.close();
     printer.print_new(&session.capture());
 }

@@ -9,6 +9,7 @@
 )]
 
 mod bench;
+mod files;
 mod json;
 mod pipe;
 mod process;
