@@ -205,7 +205,7 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
         .check(url.as_ref().is_some_and(|(_, _, tls)| *tls))
         .map_err(bad)?;
     let encoding = args.view.encoding;
-    let mut feed = matcher_of(&args.expect, encoding)?;
+    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing)?;
     let payload = payload_of(&args.send, encoding)?;
     let config = client_config(args, remote, url);
     if args.pipe {

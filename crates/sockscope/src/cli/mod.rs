@@ -392,7 +392,11 @@ fn stdin_message(io: &mut Io<'_>) -> Result<Option<Payload>, Failure> {
 }
 
 /// The expectation of `--expect*`, if any.
-fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Feed>, Failure> {
+fn matcher_of(
+    expect: &args::Expect,
+    encoding: TextEncoding,
+    framing: &Framing,
+) -> Result<Option<Feed>, Failure> {
     let made = if let Some(text) = &expect.expect {
         Expect::text(text, encoding)
     } else if let Some(hex) = &expect.expect_hex {
@@ -402,8 +406,13 @@ fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Fe
     } else {
         return Ok(None);
     };
-    made.map(|e| Some(Feed::new(Matcher::new(e, encoding))))
-        .map_err(|e| bad(e.to_string()))
+    made.map(|e| {
+        Some(Feed::new(
+            Matcher::new(e, encoding),
+            *framing != Framing::None,
+        ))
+    })
+    .map_err(|e| bad(e.to_string()))
 }
 
 /// A file to send must be readable before anything opens.
@@ -469,14 +478,19 @@ struct Feed {
     matcher: Matcher,
     next: u64,
     met: bool,
+    /// A framing splits what arrives into messages: each is checked on its own (a match
+    /// never spans two frames, the delimiters between them are not in the log). Without
+    /// one, the stream is checked as it came, across reads.
+    framed: bool,
 }
 
 impl Feed {
-    fn new(matcher: Matcher) -> Self {
+    fn new(matcher: Matcher, framed: bool) -> Self {
         Self {
             matcher,
             next: 0,
             met: false,
+            framed,
         }
     }
 
@@ -484,7 +498,11 @@ impl Feed {
     fn update(&mut self, capture: &Capture) -> bool {
         for record in capture.log.iter_from(self.next) {
             if record.kind == RecordKind::Rx && !self.met {
-                self.met = self.matcher.push(record.bytes);
+                self.met = if self.framed {
+                    self.matcher.push_message(record.bytes)
+                } else {
+                    self.matcher.push(record.bytes)
+                };
             }
         }
         self.next = capture.log.next_seq();
@@ -807,7 +825,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         _ => SocketAddr::from(([0, 0, 0, 0], 0)),
     });
     check_file(args.send.send_file.as_deref())?;
-    let mut matcher = matcher_of(&args.expect, encoding)?;
+    let mut matcher = matcher_of(&args.expect, encoding, &Framing::None)?;
     let payload = match payload_of(&args.send, encoding)? {
         None if args.to.is_some() && args.send.send_file.is_none() => stdin_message(io)?,
         given => given,

@@ -9,6 +9,7 @@
 )]
 
 mod bench;
+mod expect;
 mod files;
 mod json;
 mod pipe;
