@@ -9,6 +9,7 @@
 )]
 
 mod bench;
+mod device;
 mod expect;
 mod files;
 mod json;
