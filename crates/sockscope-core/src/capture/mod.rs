@@ -86,6 +86,10 @@ pub struct Client {
     pub tx_rate: Rate,
     /// It finished sending and the connection is kept for sending (half-closed).
     pub half_closed: bool,
+    /// Bytes written to it that the peer has not acknowledged yet, as last asked
+    /// ([`Command::AskUnsent`](crate::engine::Command::AskUnsent)); `None` before the first
+    /// answer, or where the OS does not say.
+    pub unsent: Option<u64>,
     /// Its bytes in and out each second of the last ten minutes (the rate chart).
     pub history: RateHistory,
     /// What its TLS handshake negotiated (TLS sessions).
@@ -107,6 +111,7 @@ impl Client {
             rx_rate: Rate::default(),
             tx_rate: Rate::default(),
             half_closed: false,
+            unsent: None,
             history: RateHistory::default(),
             tls: None,
         }
@@ -585,6 +590,11 @@ impl Capture {
                 self.info(now, None, None, Note::say(S::EvServerCert, what));
             }
             Event::Data(_) | Event::Frames(_) => {}
+            Event::Unsent { conn, bytes } => {
+                if let Some(client) = self.clients.get_mut(&conn) {
+                    client.unsent = Some(bytes);
+                }
+            }
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;

@@ -629,6 +629,7 @@ impl Io {
                     })),
                 }
             }
+            Command::AskUnsent => self.tell_unsent(),
             Command::CancelFile => {
                 let mut stage = std::mem::take(&mut self.stage);
                 stage.cancel_file(self);
@@ -1121,6 +1122,15 @@ impl Io {
             }
             (_, Target::Conn(id)) if !self.conns.contains_key(id) => EngineError::UnknownConn(*id),
             _ => EngineError::NotConnected,
+        }
+    }
+
+    /// Says what the kernel still holds for each connection's peer (where the OS tells).
+    fn tell_unsent(&mut self) {
+        for (&conn, token) in &self.conns {
+            if let Some(bytes) = self.links.get(token).and_then(|l| l.unsent()) {
+                self.out.emit(Event::Unsent { conn, bytes });
+            }
         }
     }
 

@@ -327,6 +327,9 @@ pub enum Command {
     },
     /// Stop sending the file.
     CancelFile,
+    /// TCP: say how much of what was written each connection's peer has not taken yet
+    /// ([`Event::Unsent`]), where the OS tells.
+    AskUnsent,
     /// WebSocket: a ping or a close to `to`.
     WebSocket {
         /// Which connections.
@@ -616,6 +619,14 @@ pub enum Event {
     ScriptFinished {
         /// Every step passed.
         passed: bool,
+    },
+    /// The answer to [`Command::AskUnsent`]: bytes written to a connection that its peer has
+    /// not acknowledged yet (the kernel's send queue).
+    Unsent {
+        /// The connection.
+        conn: ConnId,
+        /// Bytes in the kernel's send queue.
+        bytes: u64,
     },
     /// The session ended; no more events follow.
     Stopped,

@@ -464,6 +464,8 @@ pub(super) fn run_pipe(
         finished: false,
         told: 0,
         failed: false,
+        unsent: None,
+        asked_at: Instant::now(),
     };
     let outcome = pipe_loop(session, tap, &mut pump, &mut state, feed.as_mut(), opts, io);
     let _ = io.stdout.flush();
@@ -504,6 +506,11 @@ fn pipe_loop(
             // Like `nc -N`: once stdin ends and its bytes are written, our side is done.
             session.finish_sending(Target::AllConns);
             state.finished = true;
+        }
+        if !stopped && state.written > 0 && state.asked_at.elapsed() >= ASK_UNSENT_EVERY {
+            // What the kernel still holds for the peer: a slow reader taking it is movement.
+            session.ask_unsent();
+            state.asked_at = Instant::now();
         }
         // Stdin is moving: look again soon (no channel wakes this loop for stdin).
         let wait = if stopped {
@@ -558,7 +565,17 @@ fn pipe_verdict(
         Outcome::Interrupted => return Ok(INTERRUPTED),
         Outcome::Idle => {
             let waited = humantime::format_duration(opts.timeout);
-            let why = if state.written < pump.handed {
+            // Bytes wait in our queue, or in the kernel's for a peer that takes none.
+            let stalled = state.written < pump.handed || state.unsent.is_some_and(|n| n > 0);
+            if !stalled && state.unsent == Some(0) && pump.failed.is_none() && !state.failed {
+                // Every byte reached the peer and it has been quiet for --timeout, keeping
+                // the connection open: the end of a normal exchange, as for `nc -N -w`.
+                if feed.is_some_and(|f| !f.met) {
+                    return Err(Failure(NOT_MATCHED, tf(S::CliNoMatch, &[&waited])));
+                }
+                return Ok(OK);
+            }
+            let why = if stalled {
                 tf(S::CliStalled, &[&waited])
             } else {
                 tf(S::CliPipeIdle, &[&waited])
@@ -600,6 +617,9 @@ pub(super) struct PipeOpts {
     pub close_when_quiet: Option<Duration>,
 }
 
+/// How often a `--pipe` run asks what the kernel still holds for the peer.
+const ASK_UNSENT_EVERY: Duration = Duration::from_millis(100);
+
 /// How long a WebSocket pipe waits for replies after stdin ended before it closes.
 pub(super) const WS_QUIET: Duration = Duration::from_millis(300);
 
@@ -628,6 +648,11 @@ struct PipeState {
     told: u64,
     /// An error (a reset …) was told on stderr.
     failed: bool,
+    /// Bytes written that the peer has not acknowledged yet (the kernel's send queue, summed
+    /// over the connections), as last asked; `None` where the OS does not say.
+    unsent: Option<u64>,
+    /// When the kernel's queue was last asked for.
+    asked_at: Instant,
 }
 
 impl PipeState {
@@ -649,6 +674,20 @@ impl PipeState {
             }
         }
         self.told = capture.log.next_seq();
+        if !capture.clients.is_empty() {
+            let unsent = capture
+                .clients
+                .values()
+                .map(|c| c.unsent)
+                .sum::<Option<u64>>();
+            if let (Some(before), Some(now)) = (self.unsent, unsent)
+                && now < before
+            {
+                // The peer took some of what the kernel held for it.
+                self.moved_at = Instant::now();
+            }
+            self.unsent = unsent;
+        }
         let peer_finished =
             !capture.clients.is_empty() && capture.clients.values().all(|c| c.half_closed);
         (capture.stopped, peer_finished)

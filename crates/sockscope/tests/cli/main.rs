@@ -17,6 +17,7 @@ mod pipe;
 mod process;
 mod relay;
 mod scripts;
+mod slow;
 mod tls;
 mod words;
 

@@ -989,6 +989,10 @@ impl Link for TcpConn {
         self.out_bytes
     }
 
+    fn unsent(&self) -> Option<u64> {
+        crate::engine::sockets::unsent(&self.stream)
+    }
+
     fn finished_receiving(&self) -> bool {
         self.peer_finished
     }
