@@ -139,9 +139,13 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub expect: Expect,
     /// How long the connect, and then the expected reply, may take; with --pipe, how long
-    /// nothing may move after stdin ended (`5`, `5s`, `300ms`).
+    /// nothing may move after stdin ended (`5`, `5s`, `300ms`); over ws:// with --pipe, how
+    /// long nothing must arrive after stdin ended before the Close (1s when not given).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// `--timeout` was on the command line (not its default).
+    #[arg(skip)]
+    pub timeout_given: bool,
     /// Without an expectation: stop once nothing arrived for this long after sending.
     #[arg(long, default_value = "300ms", value_parser = parse_duration, conflicts_with = "pipe")]
     pub idle: Duration,
@@ -230,9 +234,13 @@ pub struct ListenArgs {
     /// With --pipe: keep our sending side open at the end of stdin.
     #[arg(long, requires = "pipe")]
     pub no_shutdown: bool,
-    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`).
+    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`); with --ws, how
+    /// long nothing must arrive after stdin ended before the Close (1s when not given).
     #[arg(long, default_value = "5s", value_parser = parse_duration, requires = "pipe")]
     pub timeout: Duration,
+    /// `--timeout` was on the command line (not its default).
+    #[arg(skip)]
+    pub timeout_given: bool,
     /// TLS.
     #[command(flatten)]
     pub tls: ServerTls,

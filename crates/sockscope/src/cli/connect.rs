@@ -413,7 +413,7 @@ fn pipe(
     let opts = PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
-        close_when_quiet: websocket.then_some(WS_QUIET),
+        close_when_quiet: websocket.then(|| ws_quiet(args.timeout_given.then_some(args.timeout))),
     };
     run_pipe(&mut session, &tap, payload, feed, opts, io)
 }
@@ -506,6 +506,10 @@ fn pipe_loop(
             // Like `nc -N`: once stdin ends and its bytes are written, our side is done.
             session.finish_sending(Target::AllConns);
             state.finished = true;
+            if opts.close_when_quiet.is_some() {
+                // Our Close went: the peer has --timeout to answer it.
+                state.moved_at = Instant::now();
+            }
         }
         if !stopped && state.written > 0 && state.asked_at.elapsed() >= ASK_UNSENT_EVERY {
             // What the kernel still holds for the peer: a slow reader taking it is movement.
@@ -620,8 +624,15 @@ pub(super) struct PipeOpts {
 /// How often a `--pipe` run asks what the kernel still holds for the peer.
 const ASK_UNSENT_EVERY: Duration = Duration::from_millis(100);
 
-/// How long a WebSocket pipe waits for replies after stdin ended before it closes.
-pub(super) const WS_QUIET: Duration = Duration::from_millis(300);
+/// How long a WebSocket pipe waits, after stdin ended, for nothing to arrive before it closes
+/// when `--timeout` is not given.
+const WS_QUIET: Duration = Duration::from_secs(1);
+
+/// How long a WebSocket pipe waits, after stdin ended, for nothing to arrive before its Close:
+/// `--timeout` when given (a device that streams its answers slowly), else [`WS_QUIET`].
+pub(super) fn ws_quiet(timeout: Option<Duration>) -> Duration {
+    timeout.unwrap_or(WS_QUIET)
+}
 
 /// How a `--pipe` loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser as _;
 use sockscope_core::capture::{Capture, ExportFormat, LinkState, RecordFormat, RecordKind};
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::expect::{Expect, Matcher};
@@ -79,7 +78,7 @@ where
         .windows(2)
         .any(|w| w.first().is_some_and(|a| a == "--lang") && w.get(1).is_some_and(|v| v == "zh"))
         || args.iter().any(|a| a == "--lang=zh");
-    match Cli::try_parse_from(&args) {
+    match parse(&args) {
         Ok(Cli {
             command: Some(command),
             lang,
@@ -121,6 +120,26 @@ where
             code
         }
     }
+}
+
+/// The command line as clap reads it, with what the derive cannot say: whether `--timeout`
+/// was given or is its default.
+fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let given = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .and_then(|m| m.value_source("timeout"))
+            == Some(clap::parser::ValueSource::CommandLine)
+    };
+    match &mut cli.command {
+        Some(Command::Connect(a)) => a.timeout_given = given("connect"),
+        Some(Command::Listen(a)) => a.timeout_given = given("listen"),
+        _ => {}
+    }
+    Ok(cli)
 }
 
 /// Clap's error in Chinese, when the output is (`--lang zh`, or a Chinese system without
@@ -735,7 +754,9 @@ fn listen_pipe(
     let opts = connect::PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
-        close_when_quiet: args.ws.then_some(connect::WS_QUIET),
+        close_when_quiet: args
+            .ws
+            .then(|| connect::ws_quiet(args.timeout_given.then_some(args.timeout))),
     };
     let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
     session.stop_recording();

@@ -20,6 +20,7 @@ mod scripts;
 mod slow;
 mod tls;
 mod words;
+mod wsquiet;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
