@@ -10,6 +10,7 @@
 
 mod bench;
 mod device;
+mod echo;
 mod expect;
 mod files;
 mod json;
