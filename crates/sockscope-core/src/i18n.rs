@@ -822,6 +822,9 @@ strings! {
     CliNoHost => "'{}' has no host before the port", "“{}”在端口前没有主机";
     CliNoPort => "'{}' has no port after ':'", "“{}”在“:”后没有端口";
     CliPortZero => "'{}': port 0 cannot be connected to: give the server's port", "“{}”：无法连接端口 0：请给出服务器的端口";
+    CliReconnectTooSoon => "--reconnect {}: the wait before connecting again must be at least {} (0 would try in a tight loop)", "--reconnect {}：重新连接前的等待至少为 {}（0 会不停地重试）";
+    CliBackoffBelowOne => "--backoff {}: each wait is the one before times this, so it must be 1 or more (1 = the same wait each time)", "--backoff {}：每次等待是上一次乘以此值，须不小于 1（1 = 每次等待相同）";
+    CliMaxWaitBelowFirst => "--max-wait {} is shorter than the first wait (--reconnect {}): give a --max-wait of at least {}", "--max-wait {} 短于第一次等待（--reconnect {}）：请给出至少 {} 的 --max-wait";
     CliInUrl => "In the URL '{}': {}", "URL“{}”中：{}";
     CliNeedsTls => "{} needs --tls (or a wss:// URL)", "{} 需要 --tls（或 wss:// 地址）";
     CliPipeCut => "The connection ended before everything was sent: {} of {} bytes went out", "连接在全部发送之前结束：{} / {} 字节已发出";

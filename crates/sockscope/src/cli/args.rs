@@ -181,7 +181,37 @@ pub struct ConnectArgs {
     pub view: View,
 }
 
+/// The shortest wait before a reconnect: a shorter one is a tight loop against a refusing
+/// port.
+pub const MIN_RECONNECT: Duration = Duration::from_millis(50);
+
 impl ConnectArgs {
+    /// Refuses reconnect values that would be changed or ignored without a word: a wait under
+    /// [`MIN_RECONNECT`], a backoff under 1, a longest wait under the first.
+    pub fn check_reconnect(&self) -> Result<(), String> {
+        use sockscope_core::i18n::{S, tf};
+        let Some(first) = self.reconnect else {
+            return Ok(());
+        };
+        let shown = |d: Duration| humantime::format_duration(d).to_string();
+        if first < MIN_RECONNECT {
+            return Err(tf(
+                S::CliReconnectTooSoon,
+                &[&shown(first), &shown(MIN_RECONNECT)],
+            ));
+        }
+        if !self.backoff.is_finite() || self.backoff < 1.0 {
+            return Err(tf(S::CliBackoffBelowOne, &[&self.backoff]));
+        }
+        if self.max_wait < first {
+            return Err(tf(
+                S::CliMaxWaitBelowFirst,
+                &[&shown(self.max_wait), &shown(first), &shown(first)],
+            ));
+        }
+        Ok(())
+    }
+
     /// The reconnect policy the flags describe.
     pub fn reconnect(&self) -> Option<sockscope_core::engine::Reconnect> {
         self.reconnect

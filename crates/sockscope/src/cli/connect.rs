@@ -194,16 +194,26 @@ fn client_config(
     }
 }
 
+/// What `connect`'s flags ask must be possible before anything opens: a readable file, sane
+/// reconnect values, TLS flags that apply.
+fn check_args(
+    args: &args::ConnectArgs,
+    url: Option<&(std::net::SocketAddr, WsSettings, bool)>,
+) -> Result<(), Failure> {
+    check_file(args.send.send_file.as_deref())?;
+    args.check_reconnect().map_err(bad)?;
+    args.tls
+        .check(url.is_some_and(|(_, _, tls)| *tls))
+        .map_err(bad)
+}
+
 pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let url = websocket_url(args.remote.trim())?;
     let remote = match &url {
         Some((addr, _, _)) => *addr,
         None => resolve(&args.remote)?,
     };
-    check_file(args.send.send_file.as_deref())?;
-    args.tls
-        .check(url.as_ref().is_some_and(|(_, _, tls)| *tls))
-        .map_err(bad)?;
+    check_args(args, url.as_ref())?;
     let encoding = args.view.encoding;
     let mut feed = matcher_of(&args.expect, encoding, &args.view.framing)?;
     let payload = payload_of(&args.send, encoding)?;

@@ -471,3 +471,37 @@ fn lang_zh_gets_clap_s_errors_in_chinese() {
         assert!(ran.stderr.contains(said), "{args:?}: {}", ran.stderr);
     }
 }
+
+#[test]
+fn reconnect_values_that_would_be_changed_or_ignored_are_refused_with_a_sentence() {
+    let addr = format!("127.0.0.1:{}", super::closed_port());
+    for (flags, says) in [
+        // Before: a tight loop (115,441 lines in 2 s).
+        (&["--reconnect", "0"][..], "--reconnect 0s: the wait"),
+        // Before: treated as 1 without a word.
+        (&["--reconnect", "1s", "--backoff", "0"][..], "--backoff 0:"),
+        (
+            &["--reconnect", "1s", "--backoff", "0.5"][..],
+            "--backoff 0.5:",
+        ),
+        // Before: ignored without a word.
+        (
+            &["--reconnect", "1s", "--max-wait", "100ms"][..],
+            "--max-wait 100ms is shorter than the first wait (--reconnect 1s)",
+        ),
+    ] {
+        let mut args = vec!["connect", addr.as_str(), "--send", "x", "--max-tries", "1"];
+        args.extend_from_slice(flags);
+        let started = std::time::Instant::now();
+        let ran = super::run(&args, b"");
+        assert_eq!(ran.code, super::BAD_INPUT, "{flags:?}: {ran:?}");
+        assert!(ran.stderr.contains(says), "{flags:?}: {}", ran.stderr);
+        // Refused before anything opens: nothing was tried.
+        assert!(
+            !ran.stdout.contains("Connecting"),
+            "{flags:?}: {}",
+            ran.stdout
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+}
