@@ -839,6 +839,11 @@ strings! {
     CliArgumentConflict => "'{}' cannot be used with '{}'", "“{}”不能与“{}”一起使用";
     CliMissingArgument => "Missing: {}", "缺少必需的参数：{}";
     CliInvalidValue => "'{}' is not a value for {}", "“{}”不是 {} 的有效值";
+    CliNotADuration => "'{}' is not a duration: write e.g. 500ms, 3s, 2min", "“{}”不是时长：请写如 500ms、3s、2min";
+    CliTimeoutZero => "'{}': a timeout of 0 would fail at once: give e.g. 500ms, 3s", "“{}”：超时为 0 会立即失败：请给出如 500ms、3s";
+    CliBadTtl => "'{}' is not a TTL: give 0 to 255", "“{}”不是有效的 TTL：请给出 0 到 255";
+    CliEmptyExpect => "An empty expectation matches anything: give the text, hex or pattern to wait for", "空的期望内容会匹配任何数据：请给出要等待的文本、十六进制或正则表达式";
+    CliUdpFamilies => "--bind {} is IPv{} and --to {} is IPv{}: one socket cannot send across (bind an address of the same family, or leave --bind out)", "--bind {} 是 IPv{}，而 --to {} 是 IPv{}：一个套接字不能跨地址族发送（请绑定同一地址族的地址，或不给 --bind）";
     CliSeeHelp => "For the options: sockscope COMMAND --help", "查看全部选项：sockscope 命令 --help";
     CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";

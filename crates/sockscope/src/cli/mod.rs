@@ -74,10 +74,9 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let zh_asked = args
-        .windows(2)
-        .any(|w| w.first().is_some_and(|a| a == "--lang") && w.get(1).is_some_and(|v| v == "zh"))
-        || args.iter().any(|a| a == "--lang=zh");
+    let zh_asked = lang_asked(&args) == Some(Lang::Zh);
+    // The value parsers' sentences (a duration, a TTL) come in the language asked for.
+    i18n::set_lang(lang_asked(&args).unwrap_or_else(system_lang));
     match parse(&args) {
         Ok(Cli {
             command: Some(command),
@@ -119,6 +118,23 @@ where
             let _ = write!(out, "{text}");
             code
         }
+    }
+}
+
+/// The language `--lang zh|en` (or `--lang=zh`) asks for, if it is given.
+pub fn lang_asked(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let value = args
+        .windows(2)
+        .filter(|w| w.first().is_some_and(|a| a == "--lang"))
+        .find_map(|w| w.get(1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.to_str()?.strip_prefix("--lang=").map(Into::into))
+        })?;
+    match value.to_str()? {
+        "zh" => Some(Lang::Zh),
+        "en" => Some(Lang::En),
+        _ => None,
     }
 }
 
@@ -216,6 +232,9 @@ pub fn command_names() -> Vec<String> {
 /// `word` is no command: the sentence that says so, with the nearest command when one is close
 /// (`lsiten` → `listen`, `conect` → `connect`).
 pub fn unknown_command(word: &str) -> String {
+    // In the language asked for (`--lang zh conect`), as every other sentence.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    i18n::set_lang(lang_asked(&args).unwrap_or_else(system_lang));
     let near = command_names()
         .into_iter()
         .map(|name| (edit_distance(word, &name), name))
@@ -416,6 +435,14 @@ fn matcher_of(
     encoding: TextEncoding,
     framing: &Framing,
 ) -> Result<Option<Feed>, Failure> {
+    let given = [&expect.expect, &expect.expect_hex, &expect.expect_regex];
+    if given
+        .iter()
+        .any(|e| e.as_deref().is_some_and(|e| e.trim().is_empty()))
+    {
+        // It would match anything, or (as text) wait out the timeout: neither is asked for.
+        return Err(bad(t(S::CliEmptyExpect)));
+    }
     let made = if let Some(text) = &expect.expect {
         Expect::text(text, encoding)
     } else if let Some(hex) = &expect.expect_hex {
@@ -833,6 +860,23 @@ fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
     }
 }
 
+/// A UDP socket bound to `bind` can send to `to`: the same family (`[::]` may reach IPv4
+/// too, as a dual stack; a given address of the other family cannot). The OS would say
+/// "Network is unreachable" on the first send, or the send would never be made.
+fn same_family(bind: SocketAddr, to: Option<SocketAddr>) -> Result<(), Failure> {
+    let dual_stack = bind.is_ipv6() && bind.ip().is_unspecified();
+    match to {
+        Some(to) if to.is_ipv4() != bind.is_ipv4() && !dual_stack => {
+            let family = |a: SocketAddr| if a.is_ipv4() { 4 } else { 6 };
+            Err(bad(tf(
+                S::CliUdpFamilies,
+                &[&bind, &family(bind), &to, &family(to)],
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let encoding = args.view.encoding;
     if args.view.framing != Framing::None {
@@ -845,6 +889,7 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         Some(SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
         _ => SocketAddr::from(([0, 0, 0, 0], 0)),
     });
+    same_family(bind, to)?;
     check_file(args.send.send_file.as_deref())?;
     let mut matcher = matcher_of(&args.expect, encoding, &Framing::None)?;
     let payload = match payload_of(&args.send, encoding)? {

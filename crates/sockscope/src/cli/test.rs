@@ -212,6 +212,20 @@ fn ended_by_device(capture: &Capture) -> Option<String> {
     )
 }
 
+/// Whether `path` can be written, checked without changing it: an existing file is opened to
+/// append nothing; a new one is created and removed again.
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    if !existed {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
+}
+
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -320,6 +334,10 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
                 &names.join(", "),
             ],
         )));
+    }
+    if let Some(path) = &args.junit {
+        // A report that cannot be written is said before the scripts run, not after.
+        writable(path).map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
     for (_, script) in &chosen {
         // A script that does not compile is bad input: said before anything opens.

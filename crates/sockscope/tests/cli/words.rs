@@ -505,3 +505,113 @@ fn reconnect_values_that_would_be_changed_or_ignored_are_refused_with_a_sentence
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }
+
+#[test]
+fn bad_values_are_refused_at_once_with_a_sentence_in_the_chosen_language() {
+    let addr = format!("127.0.0.1:{}", super::closed_port());
+    for (args, says) in [
+        // Before: "'2MB/s': invalid character at 3".
+        (
+            vec!["connect", &addr, "--timeout", "2MB/s"],
+            "'2MB/s' is not a duration: write e.g. 500ms, 3s, 2min",
+        ),
+        // Before: "unknown time unit \"KiB\", supported units: ns, us/µs…", in English.
+        (
+            vec!["--lang", "zh", "connect", &addr, "--timeout", "2KiB"],
+            "“2KiB”不是时长",
+        ),
+        // Before: "unexpected argument '-1'".
+        (
+            vec!["connect", &addr, "--timeout", "-1"],
+            "'-1' is not a duration",
+        ),
+        // Before: failed at once, later.
+        (
+            vec!["connect", &addr, "--timeout", "0"],
+            "a timeout of 0 would fail at once",
+        ),
+        // Before: waited 5 s, then failed.
+        (
+            vec!["connect", &addr, "--send", "x", "--expect", ""],
+            "An empty expectation matches anything",
+        ),
+        // Before: accepted.
+        (
+            vec![
+                "udp",
+                "--to",
+                "239.1.2.3:5000",
+                "--send",
+                "x",
+                "--ttl",
+                "256",
+            ],
+            "'256' is not a TTL: give 0 to 255",
+        ),
+        // Before: waited out the timeout, exit 1 (or "Network is unreachable (os error 101)").
+        (
+            vec![
+                "udp",
+                "--bind",
+                "[::1]:0",
+                "--to",
+                "127.0.0.1:9",
+                "--send",
+                "x",
+                "--expect",
+                "y",
+            ],
+            "--bind [::1]:0 is IPv6 and --to 127.0.0.1:9 is IPv4",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let ran = super::run(&args, b"");
+        assert_eq!(ran.code, super::BAD_INPUT, "{args:?}: {ran:?}");
+        assert!(ran.stderr.contains(says), "{args:?}: {}", ran.stderr);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mistyped_command_is_said_in_the_chosen_language() {
+    let out = super::pipe::sockscope()
+        .args(["--lang", "zh", "conect", "127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Before: "'conect' is not a command…", in English.
+    assert!(err.contains("“conect”不是命令"), "{err}");
+}
+
+#[test]
+fn an_unwritable_junit_path_is_said_before_any_script_runs() {
+    let profile = format!(
+        "{}/../../examples/profiles/check-at-modem.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let port = super::closed_port().to_string();
+    let started = std::time::Instant::now();
+    let ran = super::run(
+        &[
+            "test",
+            &profile,
+            "--remote",
+            &format!("127.0.0.1:{port}"),
+            "--junit",
+            "/nonexistent-dir/report.xml",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, super::BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("/nonexistent-dir/report.xml"),
+        "{ran:?}"
+    );
+    // Before: every script ran (and failed to connect) first.
+    assert!(!ran.stdout.contains("Script"), "{}", ran.stdout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
