@@ -73,7 +73,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let args = locale::decode_args(args.into_iter().map(Into::into).collect());
     let zh_asked = lang_asked(&args) == Some(Lang::Zh);
     // The value parsers' sentences (a duration, a TTL) come in the language asked for.
     i18n::set_lang(lang_asked(&args).unwrap_or_else(system_lang));

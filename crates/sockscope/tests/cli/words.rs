@@ -615,3 +615,34 @@ fn an_unwritable_junit_path_is_said_before_any_script_runs() {
     assert!(!ran.stdout.contains("Script"), "{}", ran.stdout);
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
+
+#[test]
+fn a_gbk_terminal_s_arguments_are_read_in_gbk() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let gbk = |text: &str| {
+        sockscope_core::codec::TextEncoding::GBK
+            .encode(text)
+            .unwrap()
+    };
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&got);
+    let reply = gbk("温度=25\r\n");
+    let addr = super::tcp_peer(move |read| {
+        seen.lock().unwrap().extend_from_slice(read);
+        reply.clone()
+    });
+    // The README's example as a GBK terminal passes it: GBK bytes in argv.
+    let out = super::pipe::sockscope()
+        .args(["connect", &addr.to_string(), "--encoding", "gbk"])
+        .args(["--framing", "crlf", "--timeout", "2s", "--send"])
+        .arg(std::ffi::OsString::from_vec(gbk("查询\\r\\n")))
+        .arg("--expect-regex")
+        .arg(std::ffi::OsString::from_vec(gbk("温度=\\d+")))
+        .env("LC_ALL", "zh_CN.GBK")
+        .output()
+        .unwrap();
+    let err = sockscope_core::codec::TextEncoding::GBK.decode_complete(&out.stderr);
+    // Before: "error: invalid UTF-8 was detected in one or more arguments", exit 2.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(*got.lock().unwrap(), gbk("查询\r\n"));
+}
