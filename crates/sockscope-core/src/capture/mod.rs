@@ -988,12 +988,14 @@ impl Capture {
         if finished {
             let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
-            let note = if sent == total {
-                Note::say(S::EvFileSent, [arg(name), arg(sent)])
+            if sent == total {
+                let note = Note::say(S::EvFileSent, [arg(name), arg(sent)]);
+                self.info(now, None, None, note);
             } else {
-                Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)])
-            };
-            self.info(now, None, None, note);
+                // A file that stopped short is a failure of the transfer, said as one.
+                let note = Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)]);
+                self.log.push_note(now, RecordKind::Error, None, None, note);
+            }
         } else {
             let since = self.sending.file.as_ref().map_or(now, |f| f.since);
             self.sending.file = Some(FileProgress {

@@ -277,6 +277,14 @@ pub fn json_of(record: &Record<'_>) -> serde_json::Value {
         value.insert("len".into(), record.bytes.len().into());
         value.insert("hex".into(), hex::format(record.bytes).into());
         value.insert("partial".into(), record.partial.into());
+        // WebSocket: what the message was, as the human line says.
+        if let Some(ws) = record.ws {
+            let ws = match ws {
+                sockscope_core::capture::WsKind::Text => "text",
+                sockscope_core::capture::WsKind::Binary => "binary",
+            };
+            value.insert("ws".into(), ws.into());
+        }
     }
     serde_json::Value::Object(value)
 }
