@@ -839,6 +839,7 @@ strings! {
     CliArgumentConflict => "'{}' cannot be used with '{}'", "“{}”不能与“{}”一起使用";
     CliMissingArgument => "Missing: {}", "缺少必需的参数：{}";
     CliInvalidValue => "'{}' is not a value for {}", "“{}”不是 {} 的有效值";
+    CliQuickEmpty => "Quick command “{}” has nothing to send: its text is empty in the profile (the field is `text:`)", "快捷指令“{}”没有要发送的内容：配置文件中它的文本为空（字段名为 `text:`）";
     CliNotADuration => "'{}' is not a duration: write e.g. 500ms, 3s, 2min", "“{}”不是时长：请写如 500ms、3s、2min";
     CliTimeoutZero => "'{}': a timeout of 0 would fail at once: give e.g. 500ms, 3s", "“{}”：超时为 0 会立即失败：请给出如 500ms、3s";
     CliBadTtl => "'{}' is not a TTL: give 0 to 255", "“{}”不是有效的 TTL：请给出 0 到 255";

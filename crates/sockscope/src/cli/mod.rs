@@ -1039,6 +1039,11 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             };
             return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
         };
+        if command.text.trim().is_empty() {
+            // Said before anything opens, naming the command (the window's "the send box is
+            // empty" does not fit a command line).
+            return Err(bad(tf(S::CliQuickEmpty, &[name])));
+        }
         quick.push(command.clone());
     }
     let mut session = Session::with_form(&form, Arc::new(|| {}));

@@ -16,6 +16,7 @@ mod files;
 mod json;
 mod pipe;
 mod process;
+mod quick;
 mod relay;
 mod scripts;
 mod slow;
