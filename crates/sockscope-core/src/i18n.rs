@@ -697,6 +697,8 @@ strings! {
     WsNotUpgrade => "the client did not ask for a WebSocket upgrade ({})", "客户端没有请求 WebSocket 升级（{}）";
     WsHeadTooLong => "the upgrade head is longer than {} bytes", "升级请求头超过 {} 字节";
     WsProtocol => "the WebSocket protocol was broken: {}", "WebSocket 协议错误：{}";
+    WsSpeaksTls => "the peer speaks TLS: use wss://", "对方使用 TLS：请用 wss://";
+    WsClosedUnanswered => "the peer closed the connection without answering the upgrade (a TLS port does so: if it speaks TLS, use wss://)", "对方未应答升级请求就关闭了连接（TLS 端口会这样：如果它使用 TLS，请用 wss://）";
     WsTimeout => "the upgrade did not finish within {} s", "升级在 {} 秒内未完成";
     CloseWs => "closed the WebSocket: {} ({}){}", "关闭了 WebSocket：{}（{}）{}";
     EvWsPing => "ping from {}: {}", "来自 {} 的 ping：{}";
@@ -724,6 +726,7 @@ strings! {
     TlsNoCertificate => "the client presented no certificate, and one is required", "客户端未提供证书，而此处要求证书";
     TlsBadCertificate => "the certificate is not acceptable ({})", "证书不可用（{}）";
     TlsTimeout => "the handshake did not finish within {} s", "握手在 {} 秒内未完成";
+    TlsCaAsLeafNoCaFile => "the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), made by the device itself, and no CA this system trusts vouches for it (no CA file was given): trust exactly this certificate by its SHA-256, or give the server a certificate from a CA you trust", "服务器自己的证书是 CA 证书（CA:TRUE，`openssl req -x509` 默认如此），由设备自己生成，本机信任的 CA 都不为它担保（未给出 CA 文件）：请按 SHA-256 只信任这张证书，或给服务器换一张由你信任的 CA 签发的证书";
     TlsCaAsLeaf => "the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), and a CA file cannot vouch for a server's own certificate: trust exactly this certificate by its SHA-256 instead, or give the server a certificate made with CA:FALSE", "服务器自己的证书是 CA 证书（CA:TRUE，`openssl req -x509` 默认如此），CA 文件无法为服务器自己的证书担保：请改为按 SHA-256 只信任这张证书，或给服务器换一张 CA:FALSE 的证书";
     TlsClosed => "the connection closed during the handshake", "握手过程中连接已关闭";
     TlsFile => "Cannot read {}: {}", "无法读取 {}：{}";
