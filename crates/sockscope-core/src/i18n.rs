@@ -702,6 +702,8 @@ strings! {
     WsNotUpgrade => "the client did not ask for a WebSocket upgrade ({})", "客户端没有请求 WebSocket 升级（{}）";
     WsHeadTooLong => "the upgrade head is longer than {} bytes", "升级请求头超过 {} 字节";
     WsProtocol => "the WebSocket protocol was broken: {}", "WebSocket 协议错误：{}";
+    WsSpeaksTls => "the peer speaks TLS: use wss://", "对方使用 TLS：请用 wss://";
+    WsClosedUnanswered => "the peer closed the connection without answering the upgrade (a TLS port does so: if it speaks TLS, use wss://)", "对方未应答升级请求就关闭了连接（TLS 端口会这样：如果它使用 TLS，请用 wss://）";
     WsTimeout => "the upgrade did not finish within {} s", "升级在 {} 秒内未完成";
     CloseWs => "closed the WebSocket: {} ({}){}", "关闭了 WebSocket：{}（{}）{}";
     EvWsPing => "ping from {}: {}", "来自 {} 的 ping：{}";
@@ -729,6 +731,7 @@ strings! {
     TlsNoCertificate => "the client presented no certificate, and one is required", "客户端未提供证书，而此处要求证书";
     TlsBadCertificate => "the certificate is not acceptable ({})", "证书不可用（{}）";
     TlsTimeout => "the handshake did not finish within {} s", "握手在 {} 秒内未完成";
+    TlsCaAsLeafNoCaFile => "the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), made by the device itself, and no CA this system trusts vouches for it (no CA file was given): trust exactly this certificate by its SHA-256, or give the server a certificate from a CA you trust", "服务器自己的证书是 CA 证书（CA:TRUE，`openssl req -x509` 默认如此），由设备自己生成，本机信任的 CA 都不为它担保（未给出 CA 文件）：请按 SHA-256 只信任这张证书，或给服务器换一张由你信任的 CA 签发的证书";
     TlsCaAsLeaf => "the server's own certificate is a CA certificate (CA:TRUE, as `openssl req -x509` makes them), and a CA file cannot vouch for a server's own certificate: trust exactly this certificate by its SHA-256 instead, or give the server a certificate made with CA:FALSE", "服务器自己的证书是 CA 证书（CA:TRUE，`openssl req -x509` 默认如此），CA 文件无法为服务器自己的证书担保：请改为按 SHA-256 只信任这张证书，或给服务器换一张 CA:FALSE 的证书";
     TlsClosed => "the connection closed during the handshake", "握手过程中连接已关闭";
     TlsFile => "Cannot read {}: {}", "无法读取 {}：{}";
@@ -827,6 +830,9 @@ strings! {
     CliNoHost => "'{}' has no host before the port", "“{}”在端口前没有主机";
     CliNoPort => "'{}' has no port after ':'", "“{}”在“:”后没有端口";
     CliPortZero => "'{}': port 0 cannot be connected to: give the server's port", "“{}”：无法连接端口 0：请给出服务器的端口";
+    CliReconnectTooSoon => "--reconnect {}: the wait before connecting again must be at least {} (0 would try in a tight loop)", "--reconnect {}：重新连接前的等待至少为 {}（0 会不停地重试）";
+    CliBackoffBelowOne => "--backoff {}: each wait is the one before times this, so it must be 1 or more (1 = the same wait each time)", "--backoff {}：每次等待是上一次乘以此值，须不小于 1（1 = 每次等待相同）";
+    CliMaxWaitBelowFirst => "--max-wait {} is shorter than the first wait (--reconnect {}): give a --max-wait of at least {}", "--max-wait {} 短于第一次等待（--reconnect {}）：请给出至少 {} 的 --max-wait";
     CliInUrl => "In the URL '{}': {}", "URL“{}”中：{}";
     CliNeedsTls => "{} needs --tls (or a wss:// URL)", "{} 需要 --tls（或 wss:// 地址）";
     CliPipeCut => "The connection ended before everything was sent: {} of {} bytes went out", "连接在全部发送之前结束：{} / {} 字节已发出";
@@ -841,6 +847,12 @@ strings! {
     CliArgumentConflict => "'{}' cannot be used with '{}'", "“{}”不能与“{}”一起使用";
     CliMissingArgument => "Missing: {}", "缺少必需的参数：{}";
     CliInvalidValue => "'{}' is not a value for {}", "“{}”不是 {} 的有效值";
+    CliQuickEmpty => "Quick command “{}” has nothing to send: its text is empty in the profile (the field is `text:`)", "快捷指令“{}”没有要发送的内容：配置文件中它的文本为空（字段名为 `text:`）";
+    CliNotADuration => "'{}' is not a duration: write e.g. 500ms, 3s, 2min", "“{}”不是时长：请写如 500ms、3s、2min";
+    CliTimeoutZero => "'{}': a timeout of 0 would fail at once: give e.g. 500ms, 3s", "“{}”：超时为 0 会立即失败：请给出如 500ms、3s";
+    CliBadTtl => "'{}' is not a TTL: give 0 to 255", "“{}”不是有效的 TTL：请给出 0 到 255";
+    CliEmptyExpect => "An empty expectation matches anything: give the text, hex or pattern to wait for", "空的期望内容会匹配任何数据：请给出要等待的文本、十六进制或正则表达式";
+    CliUdpFamilies => "--bind {} is IPv{} and --to {} is IPv{}: one socket cannot send across (bind an address of the same family, or leave --bind out)", "--bind {} 是 IPv{}，而 --to {} 是 IPv{}：一个套接字不能跨地址族发送（请绑定同一地址族的地址，或不给 --bind）";
     CliSeeHelp => "For the options: sockscope COMMAND --help", "查看全部选项：sockscope 命令 --help";
     CliPipeIdle => "Nothing moved for {} after the end of stdin, and the peer did not close the connection", "标准输入结束后 {} 内没有数据往来，且对方未关闭连接";
     ErrRegex => "'{}' is not a regular expression: {}", "“{}”不是正则表达式：{}";
@@ -1166,6 +1178,8 @@ strings! {
     ScriptReplyGot => "got {}", "收到 {}";
     CliNoScriptNamed => "{} has no script whose name contains “{}”; its scripts: {}", "{} 中没有名称包含“{}”的脚本；它的脚本有：{}";
     CliTestInterrupted => "stopped (Ctrl+C) before the script finished", "脚本完成前已停止（Ctrl+C）";
+    CliDeviceReset => "the device reset the connection", "设备重置了连接";
+    CliScriptCut => "Script “{}” failed: {}", "脚本“{}”失败：{}";
     CliFailedBecause => "FAILED: {}", "失败：{}";
     CliRuleHits => "Rules fired: {}", "规则触发：{}";
     CliRuleHitsNone => "Rules fired: none", "规则触发：无";

@@ -71,32 +71,52 @@ fn arrow(kind: RecordKind) -> &'static str {
     }
 }
 
+/// The head of a data record's text-log line: time, arrow, peer, byte count (what the line
+/// counts: with `as_hex` every byte, else the payload without a length header), the
+/// WebSocket kind and "(partial)"; the payload is not looked at (a view that shows only a
+/// part of it need not decode all of it).
+pub fn log_head(record: &Record<'_>, as_hex: bool) -> String {
+    let mut line = format!("{} {}", timestamp(record.at), arrow(record.kind));
+    if let Some(peer) = record.peer {
+        let _ = write!(line, " {peer}");
+    }
+    let partial = if record.partial { " (partial)" } else { "" };
+    let len = if as_hex {
+        record.bytes.len()
+    } else {
+        record.payload().len()
+    };
+    let ws = record.ws.map(|k| format!(", {k}")).unwrap_or_default();
+    let _ = write!(line, " [{len} B{ws}]{partial}");
+    line
+}
+
 /// One record as a text-log line (without the newline).
 pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
-    let mut line = format!("{} {}", timestamp(record.at), arrow(record.kind));
     match record.kind {
         RecordKind::Rx | RecordKind::Tx => {
-            if let Some(peer) = record.peer {
-                let _ = write!(line, " {peer}");
-            }
-            let partial = if record.partial { " (partial)" } else { "" };
+            let mut line = log_head(record, as_hex);
             // The hex log keeps every byte; the text log shows what the view shows: a
             // length-prefixed message without its length header.
-            let (len, payload) = if as_hex {
-                (record.bytes.len(), hex::format(record.bytes))
+            let payload = if as_hex {
+                hex::format(record.bytes)
             } else {
                 let text = record.payload_text_head(usize::MAX);
-                (record.payload().len(), text::one_line(&text).into_owned())
+                text::one_line(&text).into_owned()
             };
-            let ws = record.ws.map(|k| format!(", {k}")).unwrap_or_default();
-            let _ = write!(line, " [{len} B{ws}]{partial} {payload}");
+            let _ = write!(line, " {payload}");
+            line
         }
         // A message names its peer itself.
         RecordKind::Info | RecordKind::Error => {
-            let _ = write!(line, " {}", record.text());
+            format!(
+                "{} {} {}",
+                timestamp(record.at),
+                arrow(record.kind),
+                record.text()
+            )
         }
     }
-    line
 }
 
 fn csv_field(out: &mut String, field: &str) {

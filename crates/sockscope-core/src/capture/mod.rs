@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use export::{ExportFormat, Exporter, LocalEnds, export, log_line, timestamp};
+pub use export::{ExportFormat, Exporter, LocalEnds, export, log_head, log_line, timestamp};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
@@ -86,6 +86,10 @@ pub struct Client {
     pub tx_rate: Rate,
     /// It finished sending and the connection is kept for sending (half-closed).
     pub half_closed: bool,
+    /// Bytes written to it that the peer has not acknowledged yet, as last asked
+    /// ([`Command::AskUnsent`](crate::engine::Command::AskUnsent)); `None` before the first
+    /// answer, or where the OS does not say.
+    pub unsent: Option<u64>,
     /// Its bytes in and out each second of the last ten minutes (the rate chart).
     pub history: RateHistory,
     /// What its TLS handshake negotiated (TLS sessions).
@@ -107,6 +111,7 @@ impl Client {
             rx_rate: Rate::default(),
             tx_rate: Rate::default(),
             half_closed: false,
+            unsent: None,
             history: RateHistory::default(),
             tls: None,
         }
@@ -592,6 +597,11 @@ impl Capture {
                 self.info(now, None, None, Note::say(S::EvServerCert, what));
             }
             Event::Data(_) | Event::Frames(_) => {}
+            Event::Unsent { conn, bytes } => {
+                if let Some(client) = self.clients.get_mut(&conn) {
+                    client.unsent = Some(bytes);
+                }
+            }
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -990,12 +1000,14 @@ impl Capture {
         if finished {
             let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
-            let note = if sent == total {
-                Note::say(S::EvFileSent, [arg(name), arg(sent)])
+            if sent == total {
+                let note = Note::say(S::EvFileSent, [arg(name), arg(sent)]);
+                self.info(now, None, None, note);
             } else {
-                Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)])
-            };
-            self.info(now, None, None, note);
+                // A file that stopped short is a failure of the transfer, said as one.
+                let note = Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)]);
+                self.log.push_note(now, RecordKind::Error, None, None, note);
+            }
         } else {
             let since = self.sending.file.as_ref().map_or(now, |f| f.since);
             self.sending.file = Some(FileProgress {

@@ -86,6 +86,7 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvWsPong => "ws-pong",
         S::EvFileSent => "file-sent",
         S::EvFileStopped => "file-stopped",
+        S::EvWsUpgradedServer | S::EvWsUpgradedClient => "ws-upgraded",
         S::EvUdpClosed => "closed",
         S::EvRecorded => "recorded",
         S::ConnectCancelled => "cancelled",

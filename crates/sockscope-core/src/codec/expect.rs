@@ -101,6 +101,22 @@ impl Matcher {
         }
     }
 
+    /// Adds one whole message (a frame of a framing, its delimiter taken off) and checks it
+    /// on its own: a match never spans two messages, and a regex's `^` and `$` are the
+    /// message's start and end. True once the expectation is met.
+    pub fn push_message(&mut self, message: &[u8]) -> bool {
+        self.seen.extend_from_slice(message);
+        if self.seen.len() > WINDOW {
+            let cut = self.seen.len() - WINDOW;
+            self.seen.drain(..cut);
+        }
+        self.searched = self.seen.len();
+        match &self.expect {
+            Expect::Bytes(needle) => memmem::find(message, needle).is_some(),
+            Expect::Regex(re) => re.is_match(&self.encoding.decode_message(message)),
+        }
+    }
+
     /// Everything received that is kept to match against.
     pub fn seen(&self) -> &[u8] {
         &self.seen
@@ -130,7 +146,34 @@ mod tests {
         assert!(e.to_string().contains('('), "{e}");
     }
 
+    #[test]
+    fn each_message_is_checked_on_its_own() {
+        let frames: [&[u8]; 2] = [b"+CSQ: 23,99", b"OK"];
+        let mut m = Matcher::new(
+            Expect::text("99OK", TextEncoding::UTF_8).unwrap(),
+            TextEncoding::UTF_8,
+        );
+        assert!(!frames.iter().any(|f| m.push_message(f)));
+        let mut m = Matcher::new(Expect::regex("^OK$").unwrap(), TextEncoding::UTF_8);
+        assert!(!m.push_message(frames[0]));
+        assert!(m.push_message(frames[1]));
+        let mut m = Matcher::new(Expect::regex(r"温度=\d+").unwrap(), TextEncoding::GBK);
+        assert!(m.push_message(&TextEncoding::GBK.encode("温度=25").unwrap()));
+    }
+
     proptest! {
+        #[test]
+        fn a_message_matches_exactly_when_it_holds_the_needle(
+            messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 0..8),
+            needle in proptest::collection::vec(any::<u8>(), 1..4),
+        ) {
+            let mut m = Matcher::new(Expect::Bytes(needle.clone()), TextEncoding::UTF_8);
+            for message in &messages {
+                let holds = message.windows(needle.len()).any(|w| w == needle.as_slice());
+                prop_assert_eq!(m.push_message(message), holds);
+            }
+        }
+
         #[test]
         fn bytes_match_however_the_stream_is_cut(
             before in proptest::collection::vec(any::<u8>(), 0..40),

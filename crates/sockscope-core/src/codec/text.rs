@@ -87,6 +87,14 @@ impl TextEncoding {
         }
     }
 
+    /// The text of `bytes` if every one of them is text in this encoding (no replacement
+    /// characters); `None` otherwise.
+    pub fn decode_strict(self, bytes: &[u8]) -> Option<String> {
+        self.0
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(Cow::into_owned)
+    }
+
     /// Decodes a complete message (a datagram, something we sent). A trailing incomplete
     /// character shows as escapes, like any invalid byte.
     pub fn decode_complete(self, bytes: &[u8]) -> String {

@@ -76,6 +76,9 @@ pub enum Command {
     },
     /// Stop sending the file.
     CancelFile,
+    /// TCP: say how much of what was written each connection's peer has not taken yet
+    /// ([`super::Event::Unsent`]), where the OS tells.
+    AskUnsent,
     /// WebSocket: a ping or a close to `to`.
     WebSocket {
         /// Which connections.

@@ -654,6 +654,7 @@ impl Io {
                     })),
                 }
             }
+            Command::AskUnsent => self.tell_unsent(),
             Command::CancelFile => self.with_stage(|stage, io| stage.cancel_file(io)),
             command @ (Command::WebSocket { .. }
             | Command::CutRelay
@@ -1142,6 +1143,15 @@ impl Io {
             }
             (_, Target::Conn(id)) if !self.conns.contains_key(id) => EngineError::UnknownConn(*id),
             _ => EngineError::NotConnected,
+        }
+    }
+
+    /// Says what the kernel still holds for each connection's peer (where the OS tells).
+    fn tell_unsent(&mut self) {
+        for (&conn, token) in &self.conns {
+            if let Some(bytes) = self.links.get(token).and_then(|l| l.unsent()) {
+                self.out.emit(Event::Unsent { conn, bytes });
+            }
         }
     }
 

@@ -102,6 +102,34 @@ pub fn bind_udp(addr: SocketAddr, shared: bool) -> Result<UdpSocket, EngineError
     Ok(UdpSocket::from_std(socket))
 }
 
+/// Bytes written to a TCP socket that its peer has not acknowledged yet (the kernel's send
+/// queue, Linux's SIOCOUTQ): a slow reader still taking what was written shows as this
+/// shrinking. `None` where the OS does not say.
+#[cfg(target_os = "linux")]
+pub fn unsent(stream: &TcpStream) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: the descriptor is the live socket borrowed for the call; TIOCOUTQ (SIOCOUTQ on
+    // a socket) writes one int to the pointer given, which points at a live c_int.
+    #[expect(
+        unsafe_code,
+        reason = "SIOCOUTQ has no safe wrapper in std, mio, socket2 or libc"
+    )]
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &raw mut queued) };
+    if rc == 0 {
+        u64::try_from(queued).ok()
+    } else {
+        None
+    }
+}
+
+/// Bytes written to a TCP socket that its peer has not acknowledged yet: not known here.
+#[cfg(not(target_os = "linux"))]
+pub fn unsent(stream: &TcpStream) -> Option<u64> {
+    let _ = stream;
+    None
+}
+
 #[cfg(windows)]
 mod windows {
     use std::io;

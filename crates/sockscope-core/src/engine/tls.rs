@@ -467,6 +467,9 @@ pub enum TlsProblem {
     CertificateRequired,
     /// A CA certificate presented as the server's own.
     CaAsLeaf,
+    /// A CA certificate presented as the server's own, checked against the system's roots
+    /// (no CA file was given, so none can be blamed).
+    CaAsLeafNoCaFile,
     /// The server's certificate is not the pinned one.
     NotPinned {
         /// The SHA-256 pinned.
@@ -619,6 +622,7 @@ impl fmt::Display for TlsProblem {
             TlsProblem::NoCertificate => t(S::TlsNoCertificate).into(),
             TlsProblem::CertificateRequired => t(S::TlsCertificateRequired).into(),
             TlsProblem::CaAsLeaf => t(S::TlsCaAsLeaf).into(),
+            TlsProblem::CaAsLeafNoCaFile => t(S::TlsCaAsLeafNoCaFile).into(),
             TlsProblem::NotPinned { pinned } => tf(S::TlsNotPinned, &[pinned]),
             TlsProblem::Presented { problem, cert } => {
                 tf(S::TlsPresented, &[problem, &cert.subject, &cert.sha256])
@@ -647,6 +651,8 @@ pub(crate) struct Tls {
     pub refused: Option<Arc<Refused>>,
     /// A server's self-signed certificate (said at Listen, so a device can pin it).
     pub own: Option<Box<CertInfo>>,
+    /// The client checks against the system's roots (no CA file, no pin).
+    pub system_roots: bool,
 }
 
 /// Where a client's verifier leaves the certificate it refused.
@@ -823,6 +829,7 @@ fn client(settings: &TlsSettings, remote: Option<SocketAddr>) -> Result<Tls, Eng
         pinned: matches!(settings.verify, Verify::Pin(_)),
         refused: Some(refused),
         own: None,
+        system_roots: settings.verify == Verify::System,
     })
 }
 
@@ -994,7 +1001,11 @@ impl ServerCertVerifier for Pinned {
 /// Why a handshake failed: the rustls error in words, with the certificate the client's
 /// verifier refused when that is why.
 pub(crate) fn failure(tls: &Tls, e: &rustls::Error) -> TlsProblem {
-    let problem = TlsProblem::of(e);
+    let problem = match TlsProblem::of(e) {
+        // No CA file was given: the sentence must not blame one.
+        TlsProblem::CaAsLeaf if tls.system_roots => TlsProblem::CaAsLeafNoCaFile,
+        problem => problem,
+    };
     let refused = tls.refused.as_ref().and_then(|r| r.take());
     match (e, refused) {
         (rustls::Error::InvalidCertificate(_), Some(der)) => TlsProblem::Presented {

@@ -535,6 +535,14 @@ pub enum Event {
         /// Every step passed.
         passed: bool,
     },
+    /// The answer to [`Command::AskUnsent`]: bytes written to a connection that its peer has
+    /// not acknowledged yet (the kernel's send queue).
+    Unsent {
+        /// The connection.
+        conn: ConnId,
+        /// Bytes in the kernel's send queue.
+        bytes: u64,
+    },
     /// The session ended; no more events follow.
     Stopped,
 }

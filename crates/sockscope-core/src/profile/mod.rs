@@ -179,6 +179,28 @@ where
     ron::from_str::<T>(&kept).unwrap_or_default()
 }
 
+/// A quick command's unknown fields (`payload:` for `text:`) are warnings as the session's
+/// are: serde would drop them without a word, leaving a command with nothing to send.
+fn warn_quick_fields(text: &str, session: &Fields<'_>, warnings: &mut Vec<String>) {
+    let Some((_, raw)) = session.0.iter().find(|(name, _)| name == "quick") else {
+        return;
+    };
+    let Ok(commands) = ron::from_str::<Vec<Fields<'_>>>(raw.get_ron()) else {
+        // A quick list that is no list of structs is a bad value, said already.
+        return;
+    };
+    let known = known_fields::<QuickCommand>();
+    for (index, command) in commands.iter().enumerate() {
+        for (name, value) in &command.0 {
+            if !known.contains(name) {
+                let field = format!("session.quick[{index}].{name}");
+                let line = line_of(text, value.get_ron());
+                warnings.push(tf(S::ProfileUnknownField, &[&field, &line]));
+            }
+        }
+    }
+}
+
 /// Reads a profile from RON text.
 pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
     let top: Fields<'_> = ron::from_str(text).map_err(|e| syntax_error(&e))?;
@@ -210,6 +232,7 @@ pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
         Some(_) => {}
     }
     profile.session = lenient(text, &session_fields, "session.", &mut warnings);
+    warn_quick_fields(text, &session_fields, &mut warnings);
     Ok(Loaded { profile, warnings })
 }
 
@@ -311,6 +334,19 @@ mod tests {
             loaded.profile.session.remote_port,
             Form::default().remote_port
         );
+    }
+
+    #[test]
+    fn a_quick_command_s_unknown_field_is_a_warning_naming_it() {
+        let text = "(version: 2, session: (mode: TcpClient,\n quick: [(name: \"status\", text: \"S\"),\n (name: \"ping\", payload: \"PING\")]))";
+        let loaded = parse(text).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0].starts_with("session.quick[1].payload (line 3): "),
+            "{:?}",
+            loaded.warnings
+        );
+        assert_eq!(loaded.profile.session.quick.len(), 2);
     }
 
     #[test]

@@ -571,6 +571,12 @@ impl Session {
         });
     }
 
+    /// Asks how much of what was written each connection's peer has not taken yet; the
+    /// answer lands in [`Client::unsent`](crate::capture::Client::unsent).
+    pub fn ask_unsent(&self) {
+        self.command(Command::AskUnsent);
+    }
+
     /// Stops the file send.
     pub fn cancel_file(&self) {
         self.command(Command::CancelFile);

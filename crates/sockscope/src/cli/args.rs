@@ -139,9 +139,13 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub expect: Expect,
     /// How long the connect, and then the expected reply, may take; with --pipe, how long
-    /// nothing may move after stdin ended (`5`, `5s`, `300ms`).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// nothing may move after stdin ended (`5`, `5s`, `300ms`); over ws:// with --pipe, how
+    /// long nothing must arrive after stdin ended before the Close (1s when not given).
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, allow_hyphen_values = true)]
     pub timeout: Duration,
+    /// `--timeout` was on the command line (not its default).
+    #[arg(skip)]
+    pub timeout_given: bool,
     /// Without an expectation: stop once nothing arrived for this long after sending.
     #[arg(long, default_value = "300ms", value_parser = parse_duration, conflicts_with = "pipe")]
     pub idle: Duration,
@@ -177,7 +181,37 @@ pub struct ConnectArgs {
     pub view: View,
 }
 
+/// The shortest wait before a reconnect: a shorter one is a tight loop against a refusing
+/// port.
+pub const MIN_RECONNECT: Duration = Duration::from_millis(50);
+
 impl ConnectArgs {
+    /// Refuses reconnect values that would be changed or ignored without a word: a wait under
+    /// [`MIN_RECONNECT`], a backoff under 1, a longest wait under the first.
+    pub fn check_reconnect(&self) -> Result<(), String> {
+        use sockscope_core::i18n::{S, tf};
+        let Some(first) = self.reconnect else {
+            return Ok(());
+        };
+        let shown = |d: Duration| humantime::format_duration(d).to_string();
+        if first < MIN_RECONNECT {
+            return Err(tf(
+                S::CliReconnectTooSoon,
+                &[&shown(first), &shown(MIN_RECONNECT)],
+            ));
+        }
+        if !self.backoff.is_finite() || self.backoff < 1.0 {
+            return Err(tf(S::CliBackoffBelowOne, &[&self.backoff]));
+        }
+        if self.max_wait < first {
+            return Err(tf(
+                S::CliMaxWaitBelowFirst,
+                &[&shown(self.max_wait), &shown(first), &shown(first)],
+            ));
+        }
+        Ok(())
+    }
+
     /// The reconnect policy the flags describe.
     pub fn reconnect(&self) -> Option<sockscope_core::engine::Reconnect> {
         self.reconnect
@@ -230,9 +264,13 @@ pub struct ListenArgs {
     /// With --pipe: keep our sending side open at the end of stdin.
     #[arg(long, requires = "pipe")]
     pub no_shutdown: bool,
-    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`).
-    #[arg(long, default_value = "5s", value_parser = parse_duration, requires = "pipe")]
+    /// With --pipe: how long nothing may move once stdin ended (`5`, `5s`); with --ws, how
+    /// long nothing must arrive after stdin ended before the Close (1s when not given).
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, allow_hyphen_values = true, requires = "pipe")]
     pub timeout: Duration,
+    /// `--timeout` was on the command line (not its default).
+    #[arg(skip)]
+    pub timeout_given: bool,
     /// TLS.
     #[command(flatten)]
     pub tls: ServerTls,
@@ -389,7 +427,7 @@ pub struct UdpArgs {
     #[command(flatten)]
     pub expect: Expect,
     /// How long the expected reply may take.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// Stop after this long (without an expectation).
     #[arg(long, value_parser = parse_duration)]
@@ -408,7 +446,7 @@ pub struct UdpArgs {
     #[arg(long, value_name = "GROUP", value_parser = parse_group)]
     pub join: Vec<sockscope_core::engine::Group>,
     /// TTL (IPv4) / hop limit (IPv6) of multicast sends.
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", value_parser = parse_ttl)]
     pub ttl: u32,
     /// Do not receive our own multicast sends.
     #[arg(long)]
@@ -484,12 +522,35 @@ pub struct TestArgs {
 
 /// `2s`, `100ms`, `1m`, `1h30m`; a bare number is seconds (`5`, `0.5`), as ncat's `-w 5`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    use sockscope_core::i18n::{S, tf};
     let trimmed = text.trim();
+    // The parser's own words ("invalid character at 3", "unknown time unit") say nothing
+    // to a user who typed a rate or a size: one sentence, in the chosen language.
+    let not_one = || tf(S::CliNotADuration, &[&text]);
     if let Ok(seconds) = trimmed.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("'{text}': not a length of time"));
+        return Duration::try_from_secs_f64(seconds).map_err(|_| not_one());
     }
-    humantime::parse_duration(trimmed).map_err(|e| format!("'{text}': {e}"))
+    humantime::parse_duration(trimmed).map_err(|_| not_one())
+}
+
+/// A `--timeout`: a duration longer than 0 (0 would fail at once).
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err(sockscope_core::i18n::tf(
+            sockscope_core::i18n::S::CliTimeoutZero,
+            &[&text],
+        ));
+    }
+    Ok(timeout)
+}
+
+/// A multicast TTL / hop limit: 0 to 255.
+fn parse_ttl(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u8>()
+        .map(u32::from)
+        .map_err(|_| sockscope_core::i18n::tf(sockscope_core::i18n::S::CliBadTtl, &[&text]))
 }
 
 pub(crate) fn parse_encoding(text: &str) -> Result<TextEncoding, String> {

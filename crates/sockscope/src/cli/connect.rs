@@ -194,18 +194,28 @@ fn client_config(
     }
 }
 
+/// What `connect`'s flags ask must be possible before anything opens: a readable file, sane
+/// reconnect values, TLS flags that apply.
+fn check_args(
+    args: &args::ConnectArgs,
+    url: Option<&(std::net::SocketAddr, WsSettings, bool)>,
+) -> Result<(), Failure> {
+    check_file(args.send.send_file.as_deref())?;
+    args.check_reconnect().map_err(bad)?;
+    args.tls
+        .check(url.is_some_and(|(_, _, tls)| *tls))
+        .map_err(bad)
+}
+
 pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let url = websocket_url(args.remote.trim())?;
     let remote = match &url {
         Some((addr, _, _)) => *addr,
         None => resolve(&args.remote)?,
     };
-    check_file(args.send.send_file.as_deref())?;
-    args.tls
-        .check(url.as_ref().is_some_and(|(_, _, tls)| *tls))
-        .map_err(bad)?;
+    check_args(args, url.as_ref())?;
     let encoding = args.view.encoding;
-    let mut feed = matcher_of(&args.expect, encoding)?;
+    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing)?;
     let payload = payload_of(&args.send, encoding)?;
     let config = client_config(args, remote, url);
     if args.pipe {
@@ -267,18 +277,26 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
         None => {
             wait_sent(&session, &mut printer, &io.stop, sends);
             let ended = linger(&session, &mut printer, &io.stop, args.idle, args.timeout);
+            if ended == Ended::Stopped {
+                print_rest(&mut session, &mut printer);
+            }
             let capture = session.capture();
             // A reset or a cut file is the transfer's failure (exit 1): the "not connected"
             // that follows a reset is only its echo.
-            if let Some(cut) = reset_in(&capture).or_else(|| file_cut(&capture)) {
+            if let Some(cut) = reset_in(&capture) {
                 return Err(Failure(NOT_MATCHED, cut));
+            }
+            if let Some(cut) = file_cut(&capture) {
+                // Ctrl+C in the middle of a file is an interrupted transfer, as in --pipe.
+                let code = if ended == Ended::Stopped {
+                    INTERRUPTED
+                } else {
+                    NOT_MATCHED
+                };
+                return Err(Failure(code, cut));
             }
             if let Some(error) = capture.last_error.clone() {
                 return Err(bad(error.to_string()));
-            }
-            drop(capture);
-            if ended == Ended::Stopped {
-                print_rest(&mut session, &mut printer);
             }
             return Ok(if ended == Ended::OutputClosed {
                 OUTPUT_CLOSED
@@ -405,7 +423,7 @@ fn pipe(
     let opts = PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
-        close_when_quiet: websocket.then_some(WS_QUIET),
+        close_when_quiet: websocket.then(|| ws_quiet(args.timeout_given.then_some(args.timeout))),
     };
     run_pipe(&mut session, &tap, payload, feed, opts, io)
 }
@@ -456,6 +474,8 @@ pub(super) fn run_pipe(
         finished: false,
         told: 0,
         failed: false,
+        unsent: None,
+        asked_at: Instant::now(),
     };
     let outcome = pipe_loop(session, tap, &mut pump, &mut state, feed.as_mut(), opts, io);
     let _ = io.stdout.flush();
@@ -496,6 +516,15 @@ fn pipe_loop(
             // Like `nc -N`: once stdin ends and its bytes are written, our side is done.
             session.finish_sending(Target::AllConns);
             state.finished = true;
+            if opts.close_when_quiet.is_some() {
+                // Our Close went: the peer has --timeout to answer it.
+                state.moved_at = Instant::now();
+            }
+        }
+        if !stopped && state.written > 0 && state.asked_at.elapsed() >= ASK_UNSENT_EVERY {
+            // What the kernel still holds for the peer: a slow reader taking it is movement.
+            session.ask_unsent();
+            state.asked_at = Instant::now();
         }
         // Stdin is moving: look again soon (no channel wakes this loop for stdin).
         let wait = if stopped {
@@ -550,7 +579,17 @@ fn pipe_verdict(
         Outcome::Interrupted => return Ok(INTERRUPTED),
         Outcome::Idle => {
             let waited = humantime::format_duration(opts.timeout);
-            let why = if state.written < pump.handed {
+            // Bytes wait in our queue, or in the kernel's for a peer that takes none.
+            let stalled = state.written < pump.handed || state.unsent.is_some_and(|n| n > 0);
+            if !stalled && state.unsent == Some(0) && pump.failed.is_none() && !state.failed {
+                // Every byte reached the peer and it has been quiet for --timeout, keeping
+                // the connection open: the end of a normal exchange, as for `nc -N -w`.
+                if feed.is_some_and(|f| !f.met) {
+                    return Err(Failure(NOT_MATCHED, tf(S::CliNoMatch, &[&waited])));
+                }
+                return Ok(OK);
+            }
+            let why = if stalled {
                 tf(S::CliStalled, &[&waited])
             } else {
                 tf(S::CliPipeIdle, &[&waited])
@@ -592,8 +631,18 @@ pub(super) struct PipeOpts {
     pub close_when_quiet: Option<Duration>,
 }
 
-/// How long a WebSocket pipe waits for replies after stdin ended before it closes.
-pub(super) const WS_QUIET: Duration = Duration::from_millis(300);
+/// How often a `--pipe` run asks what the kernel still holds for the peer.
+const ASK_UNSENT_EVERY: Duration = Duration::from_millis(100);
+
+/// How long a WebSocket pipe waits, after stdin ended, for nothing to arrive before it closes
+/// when `--timeout` is not given.
+const WS_QUIET: Duration = Duration::from_secs(1);
+
+/// How long a WebSocket pipe waits, after stdin ended, for nothing to arrive before its Close:
+/// `--timeout` when given (a device that streams its answers slowly), else [`WS_QUIET`].
+pub(super) fn ws_quiet(timeout: Option<Duration>) -> Duration {
+    timeout.unwrap_or(WS_QUIET)
+}
 
 /// How a `--pipe` loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -620,6 +669,11 @@ struct PipeState {
     told: u64,
     /// An error (a reset …) was told on stderr.
     failed: bool,
+    /// Bytes written that the peer has not acknowledged yet (the kernel's send queue, summed
+    /// over the connections), as last asked; `None` where the OS does not say.
+    unsent: Option<u64>,
+    /// When the kernel's queue was last asked for.
+    asked_at: Instant,
 }
 
 impl PipeState {
@@ -641,6 +695,20 @@ impl PipeState {
             }
         }
         self.told = capture.log.next_seq();
+        if !capture.clients.is_empty() {
+            let unsent = capture
+                .clients
+                .values()
+                .map(|c| c.unsent)
+                .sum::<Option<u64>>();
+            if let (Some(before), Some(now)) = (self.unsent, unsent)
+                && now < before
+            {
+                // The peer took some of what the kernel held for it.
+                self.moved_at = Instant::now();
+            }
+            self.unsent = unsent;
+        }
         let peer_finished =
             !capture.clients.is_empty() && capture.clients.values().all(|c| c.half_closed);
         (capture.stopped, peer_finished)

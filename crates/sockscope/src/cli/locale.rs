@@ -18,6 +18,61 @@ pub fn encoding() -> Option<TextEncoding> {
     TextEncoding::for_label(charset).filter(|e| *e != TextEncoding::UTF_8)
 }
 
+/// Flags whose value is a file: its name is kept byte for byte (a path in the locale's
+/// encoding names the file as it is).
+const PATH_FLAGS: &[&str] = &[
+    "--send-file",
+    "--record",
+    "--pcap",
+    "--ca",
+    "--cert",
+    "--key",
+    "--client-ca",
+    "--junit",
+    "--csv",
+];
+
+/// The command line as UTF-8 text where the locale's encoding says what the bytes are: a
+/// GBK terminal (`LC_ALL=zh_CN.GBK`) types `--send '查询'` as GBK bytes, which are no UTF-8,
+/// and would be refused ("invalid UTF-8 was detected"). An argument that is UTF-8 already,
+/// a file's name (a path flag's value, or a file that exists) and bytes the encoding cannot
+/// read are left as they are.
+pub fn decode_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(encoding) = encoding() else {
+        return args;
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut after_path_flag = false;
+    for arg in args {
+        let keep = arg.to_str().is_some() || after_path_flag || std::path::Path::new(&arg).exists();
+        after_path_flag = arg.to_str().is_some_and(|a| PATH_FLAGS.contains(&a));
+        if keep {
+            out.push(arg);
+            continue;
+        }
+        let bytes = os_bytes(&arg);
+        match encoding.decode_strict(&bytes) {
+            Some(text) => out.push(text.into()),
+            None => out.push(arg),
+        }
+    }
+    out
+}
+
+/// The bytes of an argument as the OS gave them.
+#[cfg(unix)]
+fn os_bytes(arg: &std::ffi::OsStr) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt as _;
+    arg.as_bytes().to_vec()
+}
+
+/// The bytes of an argument: Windows hands arguments over as UTF-16, so none is in a
+/// locale's byte encoding.
+#[cfg(not(unix))]
+fn os_bytes(arg: &std::ffi::OsStr) -> Vec<u8> {
+    arg.to_string_lossy().into_owned().into_bytes()
+}
+
 /// Writes UTF-8 text to `out` in `encoding`, a whole line at a time (a character never splits
 /// between two writes). A character the encoding cannot hold is written as `?`.
 pub struct Transcode<'a> {

@@ -6,7 +6,7 @@
 //! matched, or nothing was expected and every byte went), 1 an expectation was not met, or a
 //! transfer was cut (a reset, a peer that stopped reading, a connection that ended before all
 //! was sent), 2 bad input or a socket that could not be opened, 130 stopped by Ctrl+C in the
-//! middle of a `--pipe` transfer, 141 stdout was closed by its reader (`| head`) — each but
+//! middle of a `--pipe` transfer or a `--send-file`, 141 stdout was closed by its reader (`| head`) — each but
 //! the last with a sentence on stderr.
 
 pub mod args;
@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser as _;
 use sockscope_core::capture::{Capture, ExportFormat, LinkState, RecordFormat, RecordKind};
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::expect::{Expect, Matcher};
@@ -44,7 +43,8 @@ pub const OK: i32 = 0;
 pub const NOT_MATCHED: i32 = 1;
 /// Bad input, or a socket that could not be opened.
 pub const BAD_INPUT: i32 = 2;
-/// Ctrl+C stopped a `--pipe` transfer in the middle (128 + SIGINT, as shells count it).
+/// Ctrl+C stopped a `--pipe` transfer or a file send in the middle (128 + SIGINT, as shells
+/// count it).
 pub const INTERRUPTED: i32 = 130;
 /// Stdout was closed by its reader (128 + SIGPIPE, as `yes | head` ends `yes`).
 pub const OUTPUT_CLOSED: i32 = 141;
@@ -73,12 +73,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let zh_asked = args
-        .windows(2)
-        .any(|w| w.first().is_some_and(|a| a == "--lang") && w.get(1).is_some_and(|v| v == "zh"))
-        || args.iter().any(|a| a == "--lang=zh");
-    match Cli::try_parse_from(&args) {
+    let args = locale::decode_args(args.into_iter().map(Into::into).collect());
+    let zh_asked = lang_asked(&args) == Some(Lang::Zh);
+    // The value parsers' sentences (a duration, a TTL) come in the language asked for.
+    i18n::set_lang(lang_asked(&args).unwrap_or_else(system_lang));
+    match parse(&args) {
         Ok(Cli {
             command: Some(command),
             lang,
@@ -120,6 +119,43 @@ where
             code
         }
     }
+}
+
+/// The language `--lang zh|en` (or `--lang=zh`) asks for, if it is given.
+pub fn lang_asked(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let value = args
+        .windows(2)
+        .filter(|w| w.first().is_some_and(|a| a == "--lang"))
+        .find_map(|w| w.get(1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.to_str()?.strip_prefix("--lang=").map(Into::into))
+        })?;
+    match value.to_str()? {
+        "zh" => Some(Lang::Zh),
+        "en" => Some(Lang::En),
+        _ => None,
+    }
+}
+
+/// The command line as clap reads it, with what the derive cannot say: whether `--timeout`
+/// was given or is its default.
+fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let given = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .and_then(|m| m.value_source("timeout"))
+            == Some(clap::parser::ValueSource::CommandLine)
+    };
+    match &mut cli.command {
+        Some(Command::Connect(a)) => a.timeout_given = given("connect"),
+        Some(Command::Listen(a)) => a.timeout_given = given("listen"),
+        _ => {}
+    }
+    Ok(cli)
 }
 
 /// Clap's error in Chinese, when the output is (`--lang zh`, or a Chinese system without
@@ -196,6 +232,9 @@ pub fn command_names() -> Vec<String> {
 /// `word` is no command: the sentence that says so, with the nearest command when one is close
 /// (`lsiten` → `listen`, `conect` → `connect`).
 pub fn unknown_command(word: &str) -> String {
+    // In the language asked for (`--lang zh conect`), as every other sentence.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    i18n::set_lang(lang_asked(&args).unwrap_or_else(system_lang));
     let near = command_names()
         .into_iter()
         .map(|name| (edit_distance(word, &name), name))
@@ -391,7 +430,19 @@ fn stdin_message(io: &mut Io<'_>) -> Result<Option<Payload>, Failure> {
 }
 
 /// The expectation of `--expect*`, if any.
-fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Feed>, Failure> {
+fn matcher_of(
+    expect: &args::Expect,
+    encoding: TextEncoding,
+    framing: &Framing,
+) -> Result<Option<Feed>, Failure> {
+    let given = [&expect.expect, &expect.expect_hex, &expect.expect_regex];
+    if given
+        .iter()
+        .any(|e| e.as_deref().is_some_and(|e| e.trim().is_empty()))
+    {
+        // It would match anything, or (as text) wait out the timeout: neither is asked for.
+        return Err(bad(t(S::CliEmptyExpect)));
+    }
     let made = if let Some(text) = &expect.expect {
         Expect::text(text, encoding)
     } else if let Some(hex) = &expect.expect_hex {
@@ -401,8 +452,13 @@ fn matcher_of(expect: &args::Expect, encoding: TextEncoding) -> Result<Option<Fe
     } else {
         return Ok(None);
     };
-    made.map(|e| Some(Feed::new(Matcher::new(e, encoding))))
-        .map_err(|e| bad(e.to_string()))
+    made.map(|e| {
+        Some(Feed::new(
+            Matcher::new(e, encoding),
+            *framing != Framing::None,
+        ))
+    })
+    .map_err(|e| bad(e.to_string()))
 }
 
 /// A file to send must be readable before anything opens.
@@ -468,14 +524,19 @@ struct Feed {
     matcher: Matcher,
     next: u64,
     met: bool,
+    /// A framing splits what arrives into messages: each is checked on its own (a match
+    /// never spans two frames, the delimiters between them are not in the log). Without
+    /// one, the stream is checked as it came, across reads.
+    framed: bool,
 }
 
 impl Feed {
-    fn new(matcher: Matcher) -> Self {
+    fn new(matcher: Matcher, framed: bool) -> Self {
         Self {
             matcher,
             next: 0,
             met: false,
+            framed,
         }
     }
 
@@ -483,7 +544,11 @@ impl Feed {
     fn update(&mut self, capture: &Capture) -> bool {
         for record in capture.log.iter_from(self.next) {
             if record.kind == RecordKind::Rx && !self.met {
-                self.met = self.matcher.push(record.bytes);
+                self.met = if self.framed {
+                    self.matcher.push_message(record.bytes)
+                } else {
+                    self.matcher.push(record.bytes)
+                };
             }
         }
         self.next = capture.log.next_seq();
@@ -586,6 +651,12 @@ fn verdict(ended: Ended, timeout: Duration) -> Result<i32, Failure> {
 /// After Ctrl+C (or the end): the session is closed, so everything it received is in the log,
 /// and whatever was not printed yet is printed before the command ends.
 fn print_rest(session: &mut Session, printer: &mut Printer<'_>) {
+    // A file still going out stops first, so how far it got is said (`file-stopped`), not
+    // lost in the close.
+    if file_sending(&session.capture()) {
+        session.cancel_file();
+        session.wait_until(Duration::from_secs(2), |c| !file_sending(c) || c.stopped);
+    }
     session.close();
     printer.print_new(&session.capture());
 }
@@ -710,7 +781,9 @@ fn listen_pipe(
     let opts = connect::PipeOpts {
         no_shutdown: args.no_shutdown,
         timeout: args.timeout,
-        close_when_quiet: args.ws.then_some(connect::WS_QUIET),
+        close_when_quiet: args
+            .ws
+            .then(|| connect::ws_quiet(args.timeout_given.then_some(args.timeout))),
     };
     let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
     session.stop_recording();
@@ -787,6 +860,23 @@ fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
     }
 }
 
+/// A UDP socket bound to `bind` can send to `to`: the same family (`[::]` may reach IPv4
+/// too, as a dual stack; a given address of the other family cannot). The OS would say
+/// "Network is unreachable" on the first send, or the send would never be made.
+fn same_family(bind: SocketAddr, to: Option<SocketAddr>) -> Result<(), Failure> {
+    let dual_stack = bind.is_ipv6() && bind.ip().is_unspecified();
+    match to {
+        Some(to) if to.is_ipv4() != bind.is_ipv4() && !dual_stack => {
+            let family = |a: SocketAddr| if a.is_ipv4() { 4 } else { 6 };
+            Err(bad(tf(
+                S::CliUdpFamilies,
+                &[&bind, &family(bind), &to, &family(to)],
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let encoding = args.view.encoding;
     if args.view.framing != Framing::None {
@@ -799,8 +889,9 @@ fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         Some(SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
         _ => SocketAddr::from(([0, 0, 0, 0], 0)),
     });
+    same_family(bind, to)?;
     check_file(args.send.send_file.as_deref())?;
-    let mut matcher = matcher_of(&args.expect, encoding)?;
+    let mut matcher = matcher_of(&args.expect, encoding, &Framing::None)?;
     let payload = match payload_of(&args.send, encoding)? {
         None if args.to.is_some() && args.send.send_file.is_none() => stdin_message(io)?,
         given => given,
@@ -948,6 +1039,11 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             };
             return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
         };
+        if command.text.trim().is_empty() {
+            // Said before anything opens, naming the command (the window's "the send box is
+            // empty" does not fit a command line).
+            return Err(bad(tf(S::CliQuickEmpty, &[name])));
+        }
         quick.push(command.clone());
     }
     let mut session = Session::with_form(&form, Arc::new(|| {}));

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use sockscope_core::capture::{Capture, Record, RecordKind, log_line};
+use sockscope_core::capture::{Capture, Record, RecordKind, log_head, log_line};
 use sockscope_core::codec::{hex, text};
 use sockscope_core::i18n::{S, tf};
 
@@ -183,21 +183,15 @@ impl<'a> Printer<'a> {
     /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the
     /// rest), or its hex dump below it (`--hexdump`).
     fn short_line(&self, record: &Record<'_>) -> String {
-        let full = log_line(record, self.hex);
         if !matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
-            return full;
+            return log_line(record, self.hex);
         }
+        // The head alone: the whole payload is not decoded (nor escaped, nor written as hex)
+        // to show its first KiB (100 MB of binary in 64 KiB reads was most of the time).
         let len = record.bytes.len();
-        let marker = format!("[{len} B]");
-        let head = full
-            .find(&marker)
-            .and_then(|at| full.get(..at + marker.len()))
-            .unwrap_or_default()
-            .to_owned();
-        let partial = if record.partial { " (partial)" } else { "" };
         let shown = record.bytes.get(..SHOWN_BYTES).unwrap_or(record.bytes);
         let rest = len - shown.len();
-        let mut line = format!("{head}{partial}");
+        let mut line = log_head(record, true);
         if self.hexdump {
             for (row, chunk) in shown.chunks(16).enumerate() {
                 let _ = write!(line, "\n  {}", dump_row(row * 16, chunk));
@@ -277,6 +271,14 @@ pub fn json_of(record: &Record<'_>) -> serde_json::Value {
         value.insert("len".into(), record.bytes.len().into());
         value.insert("hex".into(), hex::format(record.bytes).into());
         value.insert("partial".into(), record.partial.into());
+        // WebSocket: what the message was, as the human line says.
+        if let Some(ws) = record.ws {
+            let ws = match ws {
+                sockscope_core::capture::WsKind::Text => "text",
+                sockscope_core::capture::WsKind::Binary => "binary",
+            };
+            value.insert("ws".into(), ws.into());
+        }
     }
     serde_json::Value::Object(value)
 }

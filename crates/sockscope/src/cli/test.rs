@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use sockscope_core::capture::{LinkState, ScriptReport};
+use sockscope_core::capture::{Capture, LinkState, ScriptReport};
 use sockscope_core::codec::hex;
 use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::rules::script::{Script, Step, StepResult};
@@ -79,18 +79,26 @@ struct Outcome {
     report: Option<ScriptReport>,
     /// Why it did not run to a verdict (connect failed, timed out).
     error: Option<String>,
+    /// The device ended the connection (closed or reset it) before the script could get to
+    /// a verdict of its own: a failed check (exit 1), not a device that could not be reached.
+    cut: Option<String>,
     took: Duration,
 }
 
 impl Outcome {
     fn passed(&self) -> bool {
-        self.error.is_none() && self.report.as_ref().is_some_and(|r| r.passed == Some(true))
+        self.error.is_none()
+            && self.cut.is_none()
+            && self.report.as_ref().is_some_and(|r| r.passed == Some(true))
     }
 
     /// Why it did not pass, if a step failed.
     fn failure(&self) -> Option<String> {
         if self.error.is_some() {
             return None;
+        }
+        if let Some(why) = &self.cut {
+            return Some(tf(S::CliScriptCut, &[&self.name, why]));
         }
         let report = self.report.as_ref()?;
         let failed = report.results.iter().find(|r| !r.ok)?;
@@ -115,6 +123,7 @@ fn run_one(
         name: script.name.clone(),
         report: None,
         error: None,
+        cut: None,
         took: Duration::ZERO,
     };
     let mut session = Session::with_form(form, std::sync::Arc::new(|| {}));
@@ -129,6 +138,13 @@ fn run_one(
             LinkState::Listening(_) | LinkState::Connected { .. }
         ) || c.stopped
     });
+    // Connected, and the device ended it at once: the script has nothing to run on.
+    let cut = ended_by_device(&session.capture());
+    if let Some(why) = cut {
+        outcome.cut = Some(why);
+        outcome.took = started.elapsed();
+        return outcome;
+    }
     let opened = {
         let capture = session.capture();
         match (&capture.link, &capture.last_error) {
@@ -153,8 +169,16 @@ fn run_one(
     });
     outcome.report.clone_from(&session.capture().script);
     let verdict = outcome.report.as_ref().is_some_and(|r| r.passed.is_some());
-    if !verdict {
-        outcome.error = Some(if io.stop.load(std::sync::atomic::Ordering::Relaxed) {
+    let interrupted = io.stop.load(std::sync::atomic::Ordering::Relaxed);
+    let cut = (!verdict && !interrupted)
+        .then(|| ended_by_device(&session.capture()))
+        .flatten();
+    if let Some(why) = cut {
+        // The connection ended before the script started, or under it before it could say
+        // so: the same failure as a step that saw it end.
+        outcome.cut = Some(why);
+    } else if !verdict {
+        outcome.error = Some(if interrupted {
             t(S::CliTestInterrupted).to_owned()
         } else if finished {
             t(S::ScriptPeerClosed).to_owned()
@@ -167,6 +191,39 @@ fn run_one(
     }
     outcome.took = started.elapsed();
     outcome
+}
+
+/// The connection stood and the device ended it (the session has stopped): the sentence
+/// that says whether it closed or reset it. `None` while it stands, or if none ever stood.
+fn ended_by_device(capture: &Capture) -> Option<String> {
+    let stood = capture.log.iter().any(|r| r.event() == Some("connected"));
+    let standing = matches!(capture.link, LinkState::Connected { .. }) && !capture.stopped;
+    if !stood || standing {
+        return None;
+    }
+    let reset = capture.log.iter().any(|r| r.event() == Some("reset"));
+    Some(
+        t(if reset {
+            S::CliDeviceReset
+        } else {
+            S::ScriptPeerClosed
+        })
+        .to_owned(),
+    )
+}
+
+/// Whether `path` can be written, checked without changing it: an existing file is opened to
+/// append nothing; a new one is created and removed again.
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    if !existed {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
 }
 
 fn xml(text: &str) -> String {
@@ -277,6 +334,10 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
                 &names.join(", "),
             ],
         )));
+    }
+    if let Some(path) = &args.junit {
+        // A report that cannot be written is said before the scripts run, not after.
+        writable(path).map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
     for (_, script) in &chosen {
         // A script that does not compile is bad input: said before anything opens.

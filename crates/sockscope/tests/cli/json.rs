@@ -292,3 +292,103 @@ fn bench_json_fits_its_schema() {
         assert!(wrong.is_empty(), "{mode}: {wrong:?} in {}", ran.stdout);
     }
 }
+
+#[test]
+fn websocket_json_says_text_or_binary_and_names_the_upgrade() {
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import websockets.sync.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
+        return;
+    }
+    let port = closed_port();
+    let script = format!(
+        "from websockets.sync.server import serve\n\
+         def h(ws):\n    for m in ws:\n        ws.send(m)\n\
+         with serve(h, '127.0.0.1', {port}) as s:\n    s.serve_forever()\n"
+    );
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    super::pipe::wait_port(port);
+    let url = format!("ws://127.0.0.1:{port}/");
+    let text = run(
+        &["connect", &url, "--send", "hi", "--expect", "hi", "--json"],
+        b"",
+    );
+    let binary = run(
+        &[
+            "connect",
+            &url,
+            "--ws-binary",
+            "--send-hex",
+            "01 02",
+            "--expect-hex",
+            "01 02",
+            "--json",
+        ],
+        b"",
+    );
+    let _ = python.kill();
+    let _ = python.wait();
+    for (ran, ws) in [(text, "text"), (binary, "binary")] {
+        assert_eq!(ran.code, super::OK, "{ran:?}");
+        let lines = records(&ran);
+        // Before: a plain info record, and data records that did not say what they were.
+        assert!(has_event(&lines, "ws-upgraded"), "{}", ran.stdout);
+        for kind in ["rx", "tx"] {
+            assert!(
+                lines.iter().any(|v| v["kind"] == kind && v["ws"] == ws),
+                "{kind} {ws}: {}",
+                ran.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_long_websocket_message_keeps_its_line_head() {
+    let has = std::process::Command::new("python3")
+        .args(["-c", "import websockets.sync.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
+        return;
+    }
+    let port = closed_port();
+    let script = format!(
+        "from websockets.sync.server import serve\n\
+         def h(ws):\n    for m in ws:\n        ws.send('x' * 3000)\n\
+         with serve(h, '127.0.0.1', {port}) as s:\n    s.serve_forever()\n"
+    );
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    super::pipe::wait_port(port);
+    let url = format!("ws://127.0.0.1:{port}/");
+    let ran = run(&["connect", &url, "--send", "go", "--expect", "xxx"], b"");
+    let _ = python.kill();
+    let _ = python.wait();
+    assert_eq!(ran.code, super::OK, "{ran:?}");
+    // Shown abbreviated, with its time, peer and count (before: the head was lost for a
+    // WebSocket message, whose count says "text").
+    let line = ran
+        .stdout
+        .lines()
+        .find(|l| l.contains("xxxx"))
+        .unwrap_or_default();
+    assert!(
+        line.contains(&format!("<- 127.0.0.1:{port} [3000 B, text] xxx")),
+        "{}",
+        ran.stdout
+    );
+}

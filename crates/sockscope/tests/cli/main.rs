@@ -9,13 +9,20 @@
 )]
 
 mod bench;
+mod device;
+mod echo;
+mod expect;
+mod files;
 mod json;
 mod pipe;
 mod process;
+mod quick;
 mod relay;
 mod scripts;
+mod slow;
 mod tls;
 mod words;
+mod wsquiet;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};

@@ -27,7 +27,7 @@ pub(crate) fn has(tool: &str) -> bool {
 }
 
 /// OpenBSD netcat, whose `-N` half-closes at the end of stdin (the traditional nc has none).
-fn has_nc_n() -> bool {
+pub(crate) fn has_nc_n() -> bool {
     Command::new("sh")
         .args(["-c", "nc -h 2>&1 | grep -qE -- '(^|[[:space:]])-N'"])
         .status()
@@ -50,7 +50,7 @@ pub(crate) fn data(n: usize) -> Vec<u8> {
 }
 
 /// A Python server: `script` gets a listening socket `s` on 127.0.0.1 (port printed first).
-fn python(script: &str) -> (Child, u16) {
+pub(crate) fn python(script: &str) -> (Child, u16) {
     let program = format!(
         "import socket, sys, time\n\
          s = socket.socket()\n\
@@ -76,7 +76,7 @@ fn python(script: &str) -> (Child, u16) {
 }
 
 /// Waits until something listens on `port`.
-fn wait_port(port: u16) {
+pub(crate) fn wait_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
@@ -86,7 +86,7 @@ fn wait_port(port: u16) {
 
 /// Runs `sockscope ARGS` with `input` on stdin (written from a thread, then closed); returns
 /// its exit code, stdout, stderr and how long it took.
-fn run_piped(args: &[&str], input: Vec<u8>) -> (Option<i32>, Vec<u8>, String, Duration) {
+pub(crate) fn run_piped(args: &[&str], input: Vec<u8>) -> (Option<i32>, Vec<u8>, String, Duration) {
     let started = Instant::now();
     let mut child = sockscope()
         .args(args)

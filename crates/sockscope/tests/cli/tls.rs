@@ -467,3 +467,61 @@ fn connect_tls_or_ws_to_a_python_echo_server_says_the_peer_does_not_speak_it() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_device_certificate_without_a_ca_file_blames_no_ca_file() {
+    let Some(cert) = Cert::device("noca") else {
+        return;
+    };
+    let port = closed_port();
+    let _server = s_server_rev(&cert, port);
+    let addr = format!("127.0.0.1:{port}");
+    let ran = run(&["connect", &addr, "--tls", "--send", "x"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    // Before: "… and a CA file cannot vouch for a server's own certificate", though none
+    // was given.
+    assert!(
+        !ran.stderr.contains("a CA file cannot vouch"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("no CA file was given") && ran.stderr.contains("--pin"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn ws_to_a_tls_port_says_to_use_wss() {
+    let Some(cert) = Cert::make("wstls") else {
+        return;
+    };
+    // openssl s_server closes without a word; a TLS server that answers with an alert is
+    // said to speak TLS.
+    let port = closed_port();
+    let _server = s_server_rev(&cert, port);
+    let url = format!("ws://127.0.0.1:{port}/");
+    let ran = run(&["connect", &url, "--send", "x"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    // Before: "the WebSocket protocol was broken: unexpected end of file".
+    assert!(ran.stderr.contains("use wss://"), "{}", ran.stderr);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let alerting = spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        // A TLS alert record: handshake_failure.
+        let _ = stream.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+    });
+    let url = format!("ws://127.0.0.1:{port}/");
+    let ran = run(&["connect", &url, "--send", "x"], b"");
+    alerting.join().unwrap();
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("the peer speaks TLS: use wss://"),
+        "{}",
+        ran.stderr
+    );
+}

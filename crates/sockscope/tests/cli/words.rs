@@ -471,3 +471,178 @@ fn lang_zh_gets_clap_s_errors_in_chinese() {
         assert!(ran.stderr.contains(said), "{args:?}: {}", ran.stderr);
     }
 }
+
+#[test]
+fn reconnect_values_that_would_be_changed_or_ignored_are_refused_with_a_sentence() {
+    let addr = format!("127.0.0.1:{}", super::closed_port());
+    for (flags, says) in [
+        // Before: a tight loop (115,441 lines in 2 s).
+        (&["--reconnect", "0"][..], "--reconnect 0s: the wait"),
+        // Before: treated as 1 without a word.
+        (&["--reconnect", "1s", "--backoff", "0"][..], "--backoff 0:"),
+        (
+            &["--reconnect", "1s", "--backoff", "0.5"][..],
+            "--backoff 0.5:",
+        ),
+        // Before: ignored without a word.
+        (
+            &["--reconnect", "1s", "--max-wait", "100ms"][..],
+            "--max-wait 100ms is shorter than the first wait (--reconnect 1s)",
+        ),
+    ] {
+        let mut args = vec!["connect", addr.as_str(), "--send", "x", "--max-tries", "1"];
+        args.extend_from_slice(flags);
+        let started = std::time::Instant::now();
+        let ran = super::run(&args, b"");
+        assert_eq!(ran.code, super::BAD_INPUT, "{flags:?}: {ran:?}");
+        assert!(ran.stderr.contains(says), "{flags:?}: {}", ran.stderr);
+        // Refused before anything opens: nothing was tried.
+        assert!(
+            !ran.stdout.contains("Connecting"),
+            "{flags:?}: {}",
+            ran.stdout
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn bad_values_are_refused_at_once_with_a_sentence_in_the_chosen_language() {
+    let addr = format!("127.0.0.1:{}", super::closed_port());
+    for (args, says) in [
+        // Before: "'2MB/s': invalid character at 3".
+        (
+            vec!["connect", &addr, "--timeout", "2MB/s"],
+            "'2MB/s' is not a duration: write e.g. 500ms, 3s, 2min",
+        ),
+        // Before: "unknown time unit \"KiB\", supported units: ns, us/µs…", in English.
+        (
+            vec!["--lang", "zh", "connect", &addr, "--timeout", "2KiB"],
+            "“2KiB”不是时长",
+        ),
+        // Before: "unexpected argument '-1'".
+        (
+            vec!["connect", &addr, "--timeout", "-1"],
+            "'-1' is not a duration",
+        ),
+        // Before: failed at once, later.
+        (
+            vec!["connect", &addr, "--timeout", "0"],
+            "a timeout of 0 would fail at once",
+        ),
+        // Before: waited 5 s, then failed.
+        (
+            vec!["connect", &addr, "--send", "x", "--expect", ""],
+            "An empty expectation matches anything",
+        ),
+        // Before: accepted.
+        (
+            vec![
+                "udp",
+                "--to",
+                "239.1.2.3:5000",
+                "--send",
+                "x",
+                "--ttl",
+                "256",
+            ],
+            "'256' is not a TTL: give 0 to 255",
+        ),
+        // Before: waited out the timeout, exit 1 (or "Network is unreachable (os error 101)").
+        (
+            vec![
+                "udp",
+                "--bind",
+                "[::1]:0",
+                "--to",
+                "127.0.0.1:9",
+                "--send",
+                "x",
+                "--expect",
+                "y",
+            ],
+            "--bind [::1]:0 is IPv6 and --to 127.0.0.1:9 is IPv4",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let ran = super::run(&args, b"");
+        assert_eq!(ran.code, super::BAD_INPUT, "{args:?}: {ran:?}");
+        assert!(ran.stderr.contains(says), "{args:?}: {}", ran.stderr);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mistyped_command_is_said_in_the_chosen_language() {
+    let out = super::pipe::sockscope()
+        .args(["--lang", "zh", "conect", "127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Before: "'conect' is not a command…", in English.
+    assert!(err.contains("“conect”不是命令"), "{err}");
+}
+
+#[test]
+fn an_unwritable_junit_path_is_said_before_any_script_runs() {
+    let profile = format!(
+        "{}/../../examples/profiles/check-at-modem.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let port = super::closed_port().to_string();
+    let started = std::time::Instant::now();
+    let ran = super::run(
+        &[
+            "test",
+            &profile,
+            "--remote",
+            &format!("127.0.0.1:{port}"),
+            "--junit",
+            "/nonexistent-dir/report.xml",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, super::BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("/nonexistent-dir/report.xml"),
+        "{ran:?}"
+    );
+    // Before: every script ran (and failed to connect) first.
+    assert!(!ran.stdout.contains("Script"), "{}", ran.stdout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn a_gbk_terminal_s_arguments_are_read_in_gbk() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let gbk = |text: &str| {
+        sockscope_core::codec::TextEncoding::GBK
+            .encode(text)
+            .unwrap()
+    };
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&got);
+    let reply = gbk("温度=25\r\n");
+    let addr = super::tcp_peer(move |read| {
+        seen.lock().unwrap().extend_from_slice(read);
+        reply.clone()
+    });
+    // The README's example as a GBK terminal passes it: GBK bytes in argv.
+    let out = super::pipe::sockscope()
+        .args(["connect", &addr.to_string(), "--encoding", "gbk"])
+        .args(["--framing", "crlf", "--timeout", "2s", "--send"])
+        .arg(std::ffi::OsString::from_vec(gbk("查询\\r\\n")))
+        .arg("--expect-regex")
+        .arg(std::ffi::OsString::from_vec(gbk("温度=\\d+")))
+        .env("LC_ALL", "zh_CN.GBK")
+        .output()
+        .unwrap();
+    let err = sockscope_core::codec::TextEncoding::GBK.decode_complete(&out.stderr);
+    // Before: "error: invalid UTF-8 was detected in one or more arguments", exit 2.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(*got.lock().unwrap(), gbk("查询\r\n"));
+}

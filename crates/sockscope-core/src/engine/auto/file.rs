@@ -83,8 +83,9 @@ impl FileSend {
     /// Ends the file's message if its last piece did not (the file was cut short, shrank,
     /// failed to read, or the send was cancelled): a WebSocket peer gets what was sent as
     /// one message, not a message left open.
+    /// A connection that is gone has no message to end (and no "not connected" to say).
     pub fn end_message(&mut self, wire: &mut dyn super::Wire) {
-        if std::mem::take(&mut self.open) {
+        if std::mem::take(&mut self.open) && wire.reachable(&self.to) {
             wire.send_part(&self.to.clone(), Vec::new(), Part::END);
         }
     }

@@ -471,7 +471,11 @@ impl Stage {
         let Some(file) = &mut self.file else { return };
         let to = file.to.clone();
         if !wire.reachable(&to) {
-            wire.emit(Event::Error(EngineError::NotConnected));
+            // A connection that ended under the file has said why (closed, reset); only a
+            // file with nowhere to go from the start is "not connected".
+            if file.sent == 0 {
+                wire.emit(Event::Error(EngineError::NotConnected));
+            }
             self.finish_file(wire);
             return;
         }
@@ -480,6 +484,13 @@ impl Stage {
                 Ok(Some(chunk)) => {
                     let part = file.part_sent();
                     wire.send_part(&to, chunk, part);
+                    if !wire.reachable(&to) {
+                        // The write found the connection gone (a peer that stopped reading
+                        // and closed): the file stops here, not read on into nowhere and
+                        // said as sent.
+                        self.finish_file(wire);
+                        return;
+                    }
                 }
                 Ok(None) => break,
                 Err(source) => {

@@ -179,6 +179,12 @@ pub(crate) trait Link: Send {
         false
     }
 
+    /// Bytes written to the socket that the peer has not acknowledged yet (the kernel's send
+    /// queue), where the OS says.
+    fn unsent(&self) -> Option<u64> {
+        None
+    }
+
     /// Finishes our sending side (a FIN) once what is queued is written; reading goes on.
     fn finish_sending(&mut self, cx: &mut Cx<'_>) -> Status {
         let _ = cx;

@@ -200,6 +200,14 @@ impl TcpConn {
             },
         };
         if let Some(source) = failure {
+            let plain = cx.opts.tls.client.is_none() && cx.opts.ws.is_none();
+            if source.kind() == io::ErrorKind::ConnectionReset && plain {
+                // The handshake completed and the peer reset the connection at once (a
+                // device that accepts and drops): connected, then reset — as a reset a moment
+                // later is said — not a connect that failed (a refusal is ECONNREFUSED).
+                self.say_connected(cx);
+                return self.end(cx, CloseReason::Reset);
+            }
             cx.error(EngineError::Connect {
                 addr: self.peer,
                 source,
@@ -979,6 +987,10 @@ impl Link for TcpConn {
 
     fn queued(&self) -> usize {
         self.out_bytes
+    }
+
+    fn unsent(&self) -> Option<u64> {
+        crate::engine::sockets::unsent(&self.stream)
     }
 
     fn finished_receiving(&self) -> bool {

@@ -86,6 +86,11 @@ pub enum WsProblem {
     HeadTooLong,
     /// A frame broke the protocol.
     Protocol(String),
+    /// The server answered the upgrade in TLS (an alert): it wants `wss://`.
+    SpeaksTls,
+    /// The server closed the connection without answering the upgrade (as a TLS server
+    /// does to a request in plain HTTP).
+    ClosedUnanswered,
 }
 
 impl std::fmt::Display for WsProblem {
@@ -99,6 +104,8 @@ impl std::fmt::Display for WsProblem {
             WsProblem::NotUpgrade(line) => tf(S::WsNotUpgrade, &[line]),
             WsProblem::HeadTooLong => tf(S::WsHeadTooLong, &[&MAX_HEAD]),
             WsProblem::Protocol(why) => tf(S::WsProtocol, &[why]),
+            WsProblem::SpeaksTls => t(S::WsSpeaksTls).to_owned(),
+            WsProblem::ClosedUnanswered => t(S::WsClosedUnanswered).to_owned(),
         };
         f.write_str(&text)
     }
@@ -208,6 +215,16 @@ impl Ws {
             }
             let n = io.read(&mut buf)?;
             if n == 0 {
+                if matches!(self.state, State::ClientUpgrade { .. }) {
+                    // A TLS server answers an HTTP request with an alert, or closes without
+                    // a word: "unexpected end of file" tells a user neither.
+                    let tls = matches!(self.head.as_slice(), [0x15 | 0x16, 0x03, ..]);
+                    return Err(problem(if tls {
+                        WsProblem::SpeaksTls
+                    } else {
+                        WsProblem::ClosedUnanswered
+                    }));
+                }
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
             self.head
