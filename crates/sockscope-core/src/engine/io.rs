@@ -166,6 +166,9 @@ impl Io {
                 }));
                 break;
             }
+            // Commands first: what the owner said before a message arrived (new rules, Auto-reply
+            // on again) applies to that message; read first, it met the rules of before.
+            self.handle_commands();
             for event in &events {
                 let token = event.token();
                 if token != WAKER {
@@ -173,7 +176,6 @@ impl Io {
                     self.call(token, |link, cx| link.ready(cx, r, w));
                 }
             }
-            self.handle_commands();
             self.read_again();
             self.tick();
             self.release_relayed();
