@@ -13,6 +13,7 @@ mod json;
 mod pipe;
 mod process;
 mod relay;
+mod rules;
 mod scripts;
 mod tls;
 mod words;
