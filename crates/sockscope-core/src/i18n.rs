@@ -685,6 +685,7 @@ strings! {
     ErrAccept => "Could not accept a client: {}", "无法接受客户端连接：{}";
     ErrSend => "Could not send to {}: {}", "无法发送到 {}：{}";
     ErrQueueFull => "{} is not reading: its send queue is full, {} bytes were not sent", "{} 没有读取数据：发送队列已满，有 {} 字节未发送";
+    ErrSendsRefused => "{} is not reading: {} sends ({} bytes) not sent so far, its send queue is full", "{} 没有读取数据：发送队列已满，至今共有 {} 次发送（{} 字节）未发送";
     ErrNotConnected => "Not connected: nothing to send to", "未连接：没有发送对象";
     ErrUnknownConn => "Client {} is no longer connected", "客户端 {} 已断开";
     ErrIo => "Error {}: {}", "{} 时出错：{}";

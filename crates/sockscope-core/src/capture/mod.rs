@@ -193,6 +193,10 @@ pub struct Counters {
     pub relay_dropped: [u64; 2],
     /// Their bytes.
     pub dropped_bytes: u64,
+    /// Sends refused because a connection's queue was full (its peer does not read).
+    pub refused_sends: u64,
+    /// Their bytes.
+    pub refused_bytes: u64,
     /// Bytes per second received.
     pub rx_rate: Rate,
     /// Bytes per second sent.
@@ -620,6 +624,7 @@ impl Capture {
             }
             Event::Error(error) => {
                 self.keep_refused(&error);
+                self.count_refused_sends(&error);
                 let (name, peer) = (error.event_name(), error.peer());
                 let note = Arc::new(Note::say(S::Plain, [arg(error)]).named(name));
                 self.last_error = Some(Arc::clone(&note));
@@ -672,6 +677,25 @@ impl Capture {
             && let Some(cert) = problem.presented()
         {
             self.tls_refused = Some(cert.clone());
+        }
+    }
+
+    /// Counts sends a full queue refused (the first one alone, the rest as running counts).
+    fn count_refused_sends(&mut self, error: &crate::engine::EngineError) {
+        match *error {
+            crate::engine::EngineError::SendQueueFull { dropped, .. } => {
+                self.counters.refused_sends += 1;
+                self.counters.refused_bytes += dropped as u64;
+            }
+            crate::engine::EngineError::SendsRefused {
+                new_sends,
+                new_bytes,
+                ..
+            } => {
+                self.counters.refused_sends += new_sends;
+                self.counters.refused_bytes += new_bytes;
+            }
+            _ => {}
         }
     }
 

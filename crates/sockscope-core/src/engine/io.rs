@@ -500,7 +500,9 @@ impl Io {
             .copied()
             .collect();
         for token in due {
-            self.call(token, |link, cx| link.tick(cx, now));
+            // A deadline says nothing about reading either: a link held back from reading
+            // keeps its turn (a running count of refused sends stalled a flood's reading).
+            self.call_writing(token, |link, cx| link.tick(cx, now));
         }
     }
 

@@ -1,8 +1,14 @@
 //! `sockscope run` as a device simulator under load, and what `run` and `test` print: real
 //! clients written in the test (Python, as a user's script would be), bounded in bytes and time.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope_core::profile;
+use sockscope_core::session::Session;
 
 use super::{closed_port, connect_retrying};
 
@@ -95,5 +101,109 @@ fn run_echoes_every_byte_of_a_burst_to_a_client_that_reads_while_it_sends() {
     assert_eq!(
         counts[0], counts[1],
         "every byte of the burst comes back, with no 10 s of silence"
+    );
+}
+
+/// A shipped simulator, served in-process on a port of the OS's choosing (its capture is the
+/// log the window shows and `run` prints).
+fn simulator(name: &str) -> (Session, SocketAddr) {
+    let mut form = profile::load(std::path::Path::new(&example(name)))
+        .unwrap()
+        .profile
+        .session;
+    form.local_ip = "127.0.0.1".into();
+    *form.local_port_mut() = "0".into();
+    let mut session = Session::with_form(&form, Arc::new(|| {}));
+    session.open_form(&form).unwrap();
+    let addr = session.wait_listening(Duration::from_secs(5));
+    (session, addr.expect("the simulator listens"))
+}
+
+#[test]
+fn a_client_that_never_reads_gets_a_few_counted_notices_not_one_per_refused_reply() {
+    // 90 MB of 4000-byte lines echoed to a client that reads nothing until it is done: the
+    // 64 MiB queue and the kernel's buffers take some 70 MB of the replies, the rest are
+    // refused; then 10 MB more over 2.5 s, so the refusals go on past the running count's
+    // second. Each refusal was a line of its own (1.4 million lines for a 210 MB flood). The
+    // whole stays under the log's cap, so every notice is still in it at the end.
+    const LINE: usize = 4000;
+    let (session, addr) = simulator("heartbeat-echo.ron");
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut line = vec![b'x'; LINE - 1];
+    line.push(b'\n');
+    let hundred = line.repeat(100);
+    let started = Instant::now();
+    let mut lines = 0;
+    for _ in 0..225 {
+        client.write_all(&hundred).unwrap();
+        lines += 100;
+    }
+    assert!(
+        session.wait_until(Duration::from_mins(1), |c| c.counters.refused_sends > 0),
+        "the burst filled the queue"
+    );
+    for _ in 0..25 {
+        client
+            .write_all(&hundred)
+            .expect("the simulator reads on while it refuses replies");
+        lines += 100;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let total = (LINE * lines) as u64;
+    assert!(
+        session.wait_until(Duration::from_mins(1), |c| c.counters.rx_bytes == total),
+        "the simulator read the whole flood"
+    );
+    // Done sending: the server writes what it queued and closes as we did; then we read it.
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut delivered = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    loop {
+        match client.read(&mut buf).unwrap() {
+            0 => break,
+            n => delivered += n as u64,
+        }
+    }
+    assert!(
+        session.wait_until(Duration::from_secs(10), |c| c.clients.is_empty()),
+        "the connection ended"
+    );
+    let capture = session.capture();
+    let notices: Vec<String> = capture
+        .log
+        .iter()
+        .filter(|r| matches!(r.event(), Some("send-queue-full" | "sends-refused")))
+        .map(|r| r.text().into_owned())
+        .collect();
+    let seconds = started.elapsed().as_secs();
+    let (sends, bytes) = (
+        capture.counters.refused_sends,
+        capture.counters.refused_bytes,
+    );
+    drop(capture);
+    assert!(
+        sends > 1000,
+        "the flood overflowed the queue: {sends} refused"
+    );
+    // The first at once, then at most one a second, and one at the end.
+    assert!(
+        notices.len() >= 3 && notices.len() as u64 <= seconds + 2,
+        "{} notices in {seconds} s: {notices:?}",
+        notices.len()
+    );
+    // Every reply either arrived or was counted as refused, and the last notice says the
+    // total.
+    assert_eq!(bytes, sends * LINE as u64);
+    assert_eq!(delivered + bytes, total, "{notices:?}");
+    let last = notices.last().unwrap();
+    assert!(
+        last.contains(&format!(" {sends} sends ({bytes} bytes)")),
+        "{last}"
     );
 }
