@@ -1072,6 +1072,7 @@ strings! {
     RuleCapNoRegex => "cap.{0} reads a group of a regular expression, and the condition has none: add a regular expression with that group to When, or leave cap.{0} out", "cap.{0} 读取正则表达式的组，但条件中没有正则表达式：请在“条件”中加入含该组的正则表达式，或去掉 cap.{0}";
     ScriptNoGroup => "cap.{} reads a group of the last Expect's regular expression, and there is no such group (or no Expect before this step)", "cap.{} 读取上一个 Expect 的正则表达式的组，但没有该组（或此步骤之前没有 Expect）";
     ScriptPeerClosed => "the device closed the connection", "设备关闭了连接";
+    ScriptPeerReset => "the device reset the connection", "设备重置了连接";
     ScriptClosedHere => "the connection was closed here", "连接已在本端关闭";
     EvRuleReplied => "Rule “{}” answered ({} B)", "规则“{}”已应答（{} 字节）";
     EvRuleReplyLater => "Rule “{}” answers in {2} ms ({1} B)", "规则“{}”将在 {2} 毫秒后应答（{1} 字节）";

@@ -18,6 +18,7 @@ use super::relay::{Lane, Pair, Pushed, Relay, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
+use crate::rules::script::Ending;
 
 /// Relay: the receive buffer a lane's sender gets back once its cap is taken off.
 const MAX_RELAY_BUFFER: usize = 4 << 20;
@@ -55,8 +56,8 @@ pub(crate) struct Io {
     closing: bool,
     /// A relay session's pairs and their lanes.
     relay: Option<Relay>,
-    /// Connections that ended since the automation stage last ran: (id, peer, closed here).
-    lost: Vec<(ConnId, Option<std::net::SocketAddr>, bool)>,
+    /// Connections that ended since the automation stage last ran: (id, peer, how it ended).
+    lost: Vec<(ConnId, Option<std::net::SocketAddr>, Ending)>,
     /// Relay: links not read until the lane they feed has room (see [`Lane::window`]).
     held: BTreeSet<Token>,
 }
@@ -396,7 +397,14 @@ impl Io {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
                 self.conns.remove(&id);
-                self.lost.push((id, link.peer(), self.closing));
+                let how = if self.closing {
+                    Ending::Here
+                } else if link.was_reset() {
+                    Ending::Reset
+                } else {
+                    Ending::Peer
+                };
+                self.lost.push((id, link.peer(), how));
             }
             was_up = link.established();
             conn = link.conn();
@@ -525,8 +533,8 @@ impl Io {
     fn run_stage(&mut self) {
         let mut stage = std::mem::take(&mut self.stage);
         // Connections that ended: their rule state goes, a script talking to them fails.
-        for (conn, peer, on_purpose) in std::mem::take(&mut self.lost) {
-            stage.conn_closed(conn, peer, on_purpose, self);
+        for (conn, peer, how) in std::mem::take(&mut self.lost) {
+            stage.conn_closed(conn, peer, how, self);
         }
         stage.run(self);
         self.stage = stage;

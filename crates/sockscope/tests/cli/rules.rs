@@ -207,3 +207,57 @@ fn a_client_that_never_reads_gets_a_few_counted_notices_not_one_per_refused_repl
         "{last}"
     );
 }
+
+/// A device that reads the first message and resets the connection (linger 0); its address.
+fn resetting_device() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    super::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let _ = stream.read(&mut buf);
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(stream);
+    });
+    addr
+}
+
+#[test]
+fn test_says_the_device_reset_the_connection_when_it_did() {
+    let dir = std::env::temp_dir().join(format!("sockscope-reset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (profile, junit) = (dir.join("check.ron"), dir.join("junit.xml"));
+    std::fs::write(
+        &profile,
+        r#"(version: 2, session: (mode: TcpClient, automation: (scripts: [(name: "ping",
+            steps: [Send((payload: "PING", line_ending: Lf)), Expect(when: Text(Exact, "PONG"))])])))"#,
+    )
+    .unwrap();
+    let addr = resetting_device();
+    let ran = super::run(
+        &[
+            "test",
+            profile.to_str().unwrap(),
+            "--remote",
+            &addr.to_string(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let report = std::fs::read_to_string(&junit).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(ran.code, super::NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains("the device reset the connection")
+            && !ran.stdout.contains("closed the connection"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        report.contains("the device reset the connection"),
+        "{report}"
+    );
+}

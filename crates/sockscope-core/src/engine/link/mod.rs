@@ -244,6 +244,11 @@ pub(crate) trait Link: Send {
         0
     }
 
+    /// True once it ended because the peer reset it.
+    fn was_reset(&self) -> bool {
+        false
+    }
+
     /// True once the peer finished sending and the connection is kept (half-closed).
     fn finished_receiving(&self) -> bool {
         false

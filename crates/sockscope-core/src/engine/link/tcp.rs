@@ -66,6 +66,8 @@ pub(crate) struct TcpConn {
     shut: bool,
     /// Sends refused because the queue was full, said as a running count.
     refused: super::Refused,
+    /// It ended because the peer reset it.
+    reset: bool,
 }
 
 /// Where a connection is.
@@ -188,6 +190,7 @@ impl TcpConn {
             shut_when_flushed: false,
             shut: false,
             refused: super::Refused::default(),
+            reset: false,
         }
     }
 
@@ -783,6 +786,7 @@ impl TcpConn {
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
         self.flush_framer(cx);
         self.refused.end(cx, self.peer);
+        self.reset = matches!(reason, CloseReason::Reset);
         if let Some(mut ws) = self.ws.take()
             && matches!(reason, CloseReason::LocalClose)
         {
@@ -984,6 +988,10 @@ impl Link for TcpConn {
 
     fn finished_receiving(&self) -> bool {
         self.peer_finished
+    }
+
+    fn was_reset(&self) -> bool {
+        self.reset
     }
 
     fn set_receive_buffer(&mut self, bytes: usize) {
