@@ -1060,6 +1060,7 @@ strings! {
     ScriptStepFailed => "Script “{}”, step {}: {}", "脚本“{}”第 {} 步：{}";
     ScriptNoMatch => "no matching message within {}", "{} 内没有符合条件的消息";
     ScriptStopped => "stopped before this step finished", "此步骤完成前已停止";
+    ScriptChangedStopped => "the script was changed: the run stopped at step {}", "脚本已被修改：运行在第 {} 步停止";
     StepSend => "send {}", "发送 {}";
     StepExpect => "expect {} (within {} ms)", "期望 {}（{} 毫秒内）";
     StepWait => "wait {} ms", "等待 {} 毫秒";

@@ -524,6 +524,9 @@ impl Io {
             Command::StopScript => {
                 self.out.watch = self.relay.is_some() || stage.stop_script(self);
             }
+            Command::ScriptChanged => {
+                self.out.watch = self.relay.is_some() || stage.script_changed(self);
+            }
             Command::StepScript => stage.step_script(self),
             _ => {}
         }
@@ -611,7 +614,10 @@ impl Io {
                 self.stage = stage;
                 self.out.watch = self.relay.is_some() || watch;
             }
-            command @ (Command::RunScript { .. } | Command::StopScript | Command::StepScript) => {
+            command @ (Command::RunScript { .. }
+            | Command::StopScript
+            | Command::ScriptChanged
+            | Command::StepScript) => {
                 self.script_command(command);
             }
             Command::StopSchedule => {

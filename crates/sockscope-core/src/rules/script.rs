@@ -482,6 +482,15 @@ impl Run {
             self.fail(now, None, crate::i18n::t(S::ScriptStopped).to_owned(), out);
         }
     }
+
+    /// The script it was made from was edited: it stops at the step it is on (which fails,
+    /// saying so), and sends nothing more of what it was made from.
+    pub fn changed(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !self.done {
+            let why = crate::i18n::tf(S::ScriptChangedStopped, &[&(self.pc + 1)]);
+            self.fail(now, None, why, out);
+        }
+    }
 }
 
 fn humantime_ms(d: Duration) -> String {

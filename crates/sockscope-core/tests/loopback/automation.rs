@@ -112,6 +112,73 @@ fn stopping_the_session_ends_a_running_script() {
     assert_eq!(report.passed, Some(false), "the run ended with the session");
 }
 
+#[test]
+fn editing_the_script_of_a_paused_run_stops_it_before_it_sends_a_removed_step() {
+    let (_server, addr) = serve(simulator("heartbeat-echo.ron"));
+    let mut form = Form {
+        mode: Mode::TcpClient,
+        remote_ip: "127.0.0.1".into(),
+        remote_port: addr.port().to_string(),
+        frame_mode: sockscope_core::profile::FrameMode::Delimiter,
+        frame_delimiter: "\\n".into(),
+        ..Form::default()
+    };
+    form.automation.scripts = vec![Script {
+        name: "heartbeats".into(),
+        steps: vec![
+            line("PING"),
+            expect("PONG"),
+            Step::Repeat(
+                2,
+                vec![line("HB"), expect("HB-ACK 1"), Step::Wait(20), line("HB")],
+            ),
+            line("PING"),
+            expect("PONG"),
+        ],
+    }];
+    let mut session = Session::with_form(&form, std::sync::Arc::new(|| {}));
+    session.open_form(&form).unwrap();
+    wait_capture(&session, "connected", |c| {
+        matches!(c.link, sockscope_core::capture::LinkState::Connected { .. })
+    });
+    // Step by step up to the Repeat's wait: PING, PONG, HB, HB-ACK done.
+    session.run_script_stepping(&form, 0, true).unwrap();
+    for done in 1..=4 {
+        session.step_script();
+        wait_capture(&session, "the step", |c| {
+            c.script.as_ref().is_some_and(|r| r.results.len() >= done)
+        });
+    }
+    // The user removes the Repeat in the editor, then steps twice.
+    form.automation.scripts[0].steps.remove(2);
+    session.script_edited(&form);
+    for done in 5..=6 {
+        session.step_script();
+        wait_capture(&session, "the step or the verdict", |c| {
+            c.script
+                .as_ref()
+                .is_some_and(|r| r.passed.is_some() || r.results.len() >= done)
+        });
+    }
+    let capture = session.capture();
+    let report = capture.script.as_ref().unwrap();
+    assert_eq!(report.passed, Some(false), "{:?}", report.results);
+    let last = report.results.last().unwrap();
+    assert_eq!(
+        last.detail.as_deref(),
+        Some("the script was changed: the run stopped at step 5"),
+        "{:?}",
+        report.results
+    );
+    // Only the HB of step 3 went out: none of the removed Repeat's sends.
+    let hbs = capture
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Tx && r.bytes == b"HB\n")
+        .count();
+    assert_eq!(hbs, 1, "{:?}", report.results);
+}
+
 fn login_server(scope: StateScope) -> (Session, std::net::SocketAddr) {
     let reply = |text: &str| {
         Some(ReplySpec {

@@ -194,6 +194,18 @@ impl Stage {
         self.watching()
     }
 
+    /// The script of the run was edited: the run stops where it is, saying so; true if the
+    /// stage still needs to see received messages.
+    pub fn script_changed(&mut self, wire: &mut dyn Wire) -> bool {
+        if let Some((run, _)) = self.script.as_mut() {
+            let mut actions = Vec::new();
+            run.changed(Instant::now(), &mut actions);
+            self.script_actions(actions, wire);
+        }
+        self.script = None;
+        self.watching()
+    }
+
     /// Stops the running script; true if the stage still needs to see received messages.
     pub fn stop_script(&mut self, wire: &mut dyn Wire) -> bool {
         if let Some((run, _)) = self.script.as_mut() {
