@@ -545,7 +545,14 @@ impl Capture {
             } else {
                 note
             };
-            self.info(now, None, report.peer, note);
+            // The connection the message came on, for `--json`'s `conn`.
+            let conn = report.peer.and_then(|peer| {
+                self.clients
+                    .iter()
+                    .find(|(_, c)| c.peer == peer)
+                    .map(|(conn, _)| *conn)
+            });
+            self.info(now, conn, report.peer, note);
         }
         if let Some(states) = report.states {
             self.rule_states = states;
