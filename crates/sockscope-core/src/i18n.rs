@@ -1052,6 +1052,9 @@ strings! {
     CliP99Over => "p99 latency {} is above --max-p99 {}", "p99 延迟 {} 超过了 --max-p99 {}";
     CliErrorsOver => "{} requests failed, more than --max-errors {}", "{} 个请求失败，超过了 --max-errors {}";
     CliScriptHeader => "Script “{}”:", "脚本“{}”：";
+    CliRepeatLine => "Repeat {} × ({}): {} passed", "重复 {} 次（{}）：{} 次通过";
+    CliRepeatFailed => "Repeat {} × ({}): {} passed, failed in iteration {}", "重复 {} 次（{}）：{} 次通过，第 {} 次失败";
+    CliIteration => "(iteration {})", "（第 {} 次）";
     CliPassed => "passed", "通过";
     CliFailed => "FAILED", "失败";
     CliCannotWrite => "Cannot write {}: {}", "无法写入 {}：{}";

@@ -261,3 +261,60 @@ fn test_says_the_device_reset_the_connection_when_it_did() {
         "{report}"
     );
 }
+
+#[test]
+fn test_prints_a_repeat_as_one_line_and_names_a_failure_with_its_iteration() {
+    let (_session, addr) = simulator("heartbeat-echo.ron");
+    let profile = std::env::temp_dir().join(format!("sockscope-repeat-{}.ron", closed_port()));
+    std::fs::write(
+        &profile,
+        r#"(version: 2, session: (mode: TcpClient, frame_mode: Delimiter, frame_delimiter: "\\n",
+            automation: (scripts: [
+            (name: "pings", steps: [
+                Send((payload: "PING", line_ending: Lf)), Expect(when: Text(Exact, "PONG")),
+                Repeat(100, [Send((payload: "PING", line_ending: Lf)),
+                             Expect(when: Text(Exact, "PONG"))]),
+            ]),
+            (name: "heartbeats", steps: [
+                Repeat(5, [Send((payload: "HB", line_ending: Lf)),
+                           Expect(when: Text(Exact, "HB-ACK 1"))]),
+            ]),
+        ])))"#,
+    )
+    .unwrap();
+    let ran = super::run(
+        &[
+            "test",
+            profile.to_str().unwrap(),
+            "--remote",
+            &addr.to_string(),
+        ],
+        b"",
+    );
+    std::fs::remove_file(&profile).unwrap();
+    assert_eq!(ran.code, super::NOT_MATCHED, "{ran:?}");
+    let out = &ran.stdout;
+    // Script, 2 steps (and the first's bytes), the Repeat, the verdict; then the second: its
+    // Repeat, the failed step (and what came instead), the verdict; the summary.
+    assert!(out.lines().count() < 16, "{out}");
+    assert!(
+        out.contains(
+            "  ✓ 3–202  Repeat 100 × (send PING, expect Text(Exact,\"PONG\") (within 1000 ms)): 100 passed"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "  ✗ 1–10  Repeat 5 × (send HB, expect Text(Exact,\"HB-ACK 1\") (within 1000 ms)): 1 passed, failed in iteration 2"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ✗   4  expect Text(Exact,\"HB-ACK 1\") (within 1000 ms) (iteration 2)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAILED: Script “heartbeats” failed at step 4"),
+        "{out}"
+    );
+}
