@@ -678,6 +678,34 @@ impl Capture {
         self.stopped = true;
     }
 
+    /// Where the inline rule test starts so that it answers as the running session would now
+    /// (the README's "the exact reply bytes"): the live tables; the state of `peer` (a
+    /// connection without one of its own has the start state), or with no peer given the
+    /// session's, else the newest connection's; and the next `{{counter}}` of `vars` (the
+    /// session's send variables). Nothing running: the rules' start values and the form's
+    /// counter.
+    pub fn rules_start(
+        &self,
+        peer: Option<SocketAddr>,
+        vars: &crate::codec::payload::VarState,
+    ) -> crate::rules::Start {
+        let session = self.rule_states.iter().find(|(s, _)| s.is_none());
+        let state = match peer {
+            Some(p) => self
+                .rule_states
+                .iter()
+                .find(|(s, _)| *s == Some(p))
+                .or(session),
+            None => session.or_else(|| self.rule_states.last()),
+        }
+        .map(|(_, state)| state.clone());
+        crate::rules::Start {
+            tables: (!self.rule_tables.is_empty()).then(|| self.rule_tables.clone()),
+            state,
+            counter: Some((vars.counter, vars.step)),
+        }
+    }
+
     /// Keeps the certificate a TLS client refused, for the window to offer to pin it.
     fn keep_refused(&mut self, error: &crate::engine::EngineError) {
         if let crate::engine::EngineError::Tls { problem, .. } = error

@@ -179,7 +179,65 @@ fn editing_the_script_of_a_paused_run_stops_it_before_it_sends_a_removed_step() 
     assert_eq!(hbs, 1, "{:?}", report.results);
 }
 
+#[test]
+fn the_inline_test_answers_with_the_running_session_s_counter_tables_and_state() {
+    let (server, addr) = serve(simulator("heartbeat-echo.ron"));
+    let mut device = client(addr);
+    for n in 1..=3 {
+        device.write_all(b"HB\n").unwrap();
+        let expected = format!("HB-ACK {n}\n");
+        assert_eq!(read_n(&mut device, expected.len()), expected.as_bytes());
+    }
+    let form = simulator("heartbeat-echo.ron");
+    let peer = device.local_addr().unwrap();
+    let start = server.capture().rules_start(Some(peer), &server.vars());
+    let trial = sockscope_core::rules::Machine::test(
+        &form.automation,
+        form.encoding,
+        b"HB\n",
+        peer,
+        &start,
+    );
+    // The real fourth reply, byte for byte (the test said HB-ACK 1 whatever the session had
+    // sent).
+    assert_eq!(trial.fired[0].reply.as_deref(), Some(&b"HB-ACK 4\n"[..]));
+    device.write_all(b"HB\n").unwrap();
+    assert_eq!(read_n(&mut device, 9), b"HB-ACK 4\n");
+    // The test changed nothing of the running session.
+    device.write_all(b"HB\n").unwrap();
+    assert_eq!(read_n(&mut device, 9), b"HB-ACK 5\n");
+
+    // A login server: the state of the connection asked about.
+    let form = login_form(StateScope::Connection);
+    let (server, addr) = serve(form.clone());
+    let mut a = client(addr);
+    let b = client(addr);
+    a.write_all(b"LOGIN").unwrap();
+    assert_eq!(read_n(&mut a, 7), b"WELCOME");
+    wait_capture(&server, "A's state", |c| !c.rule_states.is_empty());
+    let answer = |peer: std::net::SocketAddr| {
+        let start = server.capture().rules_start(Some(peer), &server.vars());
+        let trial = sockscope_core::rules::Machine::test(
+            &form.automation,
+            form.encoding,
+            b"READ",
+            peer,
+            &start,
+        );
+        trial.fired[0].reply.clone()
+    };
+    assert_eq!(answer(a.local_addr().unwrap()).as_deref(), Some(&b"42"[..]));
+    assert_eq!(
+        answer(b.local_addr().unwrap()).as_deref(),
+        Some(&b"LOGIN FIRST"[..])
+    );
+}
+
 fn login_server(scope: StateScope) -> (Session, std::net::SocketAddr) {
+    serve(login_form(scope))
+}
+
+fn login_form(scope: StateScope) -> Form {
     let reply = |text: &str| {
         Some(ReplySpec {
             payload: text.into(),
@@ -216,7 +274,7 @@ fn login_server(scope: StateScope) -> (Session, std::net::SocketAddr) {
             ..Rule::default()
         },
     ];
-    serve(form)
+    form
 }
 
 #[test]
