@@ -690,6 +690,7 @@ strings! {
     ErrAccept => "Could not accept a client: {}", "无法接受客户端连接：{}";
     ErrSend => "Could not send to {}: {}", "无法发送到 {}：{}";
     ErrQueueFull => "{} is not reading: its send queue is full, {} bytes were not sent", "{} 没有读取数据：发送队列已满，有 {} 字节未发送";
+    ErrSendsRefused => "{} is not reading: {} sends ({} bytes) not sent so far, its send queue is full", "{} 没有读取数据：发送队列已满，至今共有 {} 次发送（{} 字节）未发送";
     ErrNotConnected => "Not connected: nothing to send to", "未连接：没有发送对象";
     ErrUnknownConn => "Client {} is no longer connected", "客户端 {} 已断开";
     ErrIo => "Error {}: {}", "{} 时出错：{}";
@@ -1068,6 +1069,9 @@ strings! {
     CliP99Over => "p99 latency {} is above --max-p99 {}", "p99 延迟 {} 超过了 --max-p99 {}";
     CliErrorsOver => "{} requests failed, more than --max-errors {}", "{} 个请求失败，超过了 --max-errors {}";
     CliScriptHeader => "Script “{}”:", "脚本“{}”：";
+    CliRepeatLine => "Repeat {} × ({}): {} passed", "重复 {} 次（{}）：{} 次通过";
+    CliRepeatFailed => "Repeat {} × ({}): {} passed, failed in iteration {}", "重复 {} 次（{}）：{} 次通过，第 {} 次失败";
+    CliIteration => "(iteration {})", "（第 {} 次）";
     CliPassed => "passed", "通过";
     CliFailed => "FAILED", "失败";
     CliCannotWrite => "Cannot write {}: {}", "无法写入 {}：{}";
@@ -1076,6 +1080,7 @@ strings! {
     ScriptStepFailed => "Script “{}”, step {}: {}", "脚本“{}”第 {} 步：{}";
     ScriptNoMatch => "no matching message within {}", "{} 内没有符合条件的消息";
     ScriptStopped => "stopped before this step finished", "此步骤完成前已停止";
+    ScriptChangedStopped => "the script was changed: the run stopped at step {}", "脚本已被修改：运行在第 {} 步停止";
     StepSend => "send {}", "发送 {}";
     StepExpect => "expect {} (within {} ms)", "期望 {}（{} 毫秒内）";
     StepWait => "wait {} ms", "等待 {} 毫秒";
@@ -1088,6 +1093,7 @@ strings! {
     RuleCapNoRegex => "cap.{0} reads a group of a regular expression, and the condition has none: add a regular expression with that group to When, or leave cap.{0} out", "cap.{0} 读取正则表达式的组，但条件中没有正则表达式：请在“条件”中加入含该组的正则表达式，或去掉 cap.{0}";
     ScriptNoGroup => "cap.{} reads a group of the last Expect's regular expression, and there is no such group (or no Expect before this step)", "cap.{} 读取上一个 Expect 的正则表达式的组，但没有该组（或此步骤之前没有 Expect）";
     ScriptPeerClosed => "the device closed the connection", "设备关闭了连接";
+    ScriptPeerReset => "the device reset the connection", "设备重置了连接";
     ScriptClosedHere => "the connection was closed here", "连接已在本端关闭";
     EvRuleReplied => "Rule “{}” answered ({} B)", "规则“{}”已应答（{} 字节）";
     EvRuleReplyLater => "Rule “{}” answers in {2} ms ({1} B)", "规则“{}”将在 {2} 毫秒后应答（{1} 字节）";

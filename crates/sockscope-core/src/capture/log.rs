@@ -117,6 +117,11 @@ impl<'a> Record<'a> {
         self.note.and_then(|note| note.event())
     }
 
+    /// What a message is about apart from its sentence (see [`Note::subject`]).
+    pub fn subject(&self) -> Option<String> {
+        self.note.and_then(|note| note.subject())
+    }
+
     /// The bytes after the length header (all of them without one).
     pub fn payload(&self) -> &'a [u8] {
         self.bytes.get(self.head..).unwrap_or(self.bytes)

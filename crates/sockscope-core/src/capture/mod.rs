@@ -198,6 +198,10 @@ pub struct Counters {
     pub relay_dropped: [u64; 2],
     /// Their bytes.
     pub dropped_bytes: u64,
+    /// Sends refused because a connection's queue was full (its peer does not read).
+    pub refused_sends: u64,
+    /// Their bytes.
+    pub refused_bytes: u64,
     /// Bytes per second received.
     pub rx_rate: Rate,
     /// Bytes per second sent.
@@ -553,7 +557,14 @@ impl Capture {
             } else {
                 note
             };
-            self.info(now, None, report.peer, note);
+            // The connection the message came on, for `--json`'s `conn`.
+            let conn = report.peer.and_then(|peer| {
+                self.clients
+                    .iter()
+                    .find(|(_, c)| c.peer == peer)
+                    .map(|(conn, _)| *conn)
+            });
+            self.info(now, conn, report.peer, note);
         }
         if let Some(states) = report.states {
             self.rule_states = states;
@@ -638,6 +649,7 @@ impl Capture {
             }
             Event::Error(error) => {
                 self.keep_refused(&error);
+                self.count_refused_sends(&error);
                 let (name, peer) = (error.event_name(), error.peer());
                 let note = Arc::new(Note::say(S::Plain, [arg(error)]).named(name));
                 self.last_error = Some(Arc::clone(&note));
@@ -684,12 +696,59 @@ impl Capture {
         self.stopped = true;
     }
 
+    /// Where the inline rule test starts so that it answers as the running session would now
+    /// (the README's "the exact reply bytes"): the live tables; the state of `peer` (a
+    /// connection without one of its own has the start state), or with no peer given the
+    /// session's, else the newest connection's; and the next `{{counter}}` of `vars` (the
+    /// session's send variables). Nothing running: the rules' start values and the form's
+    /// counter.
+    pub fn rules_start(
+        &self,
+        peer: Option<SocketAddr>,
+        vars: &crate::codec::payload::VarState,
+    ) -> crate::rules::Start {
+        let session = self.rule_states.iter().find(|(s, _)| s.is_none());
+        let state = match peer {
+            Some(p) => self
+                .rule_states
+                .iter()
+                .find(|(s, _)| *s == Some(p))
+                .or(session),
+            None => session.or_else(|| self.rule_states.last()),
+        }
+        .map(|(_, state)| state.clone());
+        crate::rules::Start {
+            tables: (!self.rule_tables.is_empty()).then(|| self.rule_tables.clone()),
+            state,
+            counter: Some((vars.counter, vars.step)),
+        }
+    }
+
     /// Keeps the certificate a TLS client refused, for the window to offer to pin it.
     fn keep_refused(&mut self, error: &crate::engine::EngineError) {
         if let crate::engine::EngineError::Tls { problem, .. } = error
             && let Some(cert) = problem.presented()
         {
             self.tls_refused = Some(cert.clone());
+        }
+    }
+
+    /// Counts sends a full queue refused (the first one alone, the rest as running counts).
+    fn count_refused_sends(&mut self, error: &crate::engine::EngineError) {
+        match *error {
+            crate::engine::EngineError::SendQueueFull { dropped, .. } => {
+                self.counters.refused_sends += 1;
+                self.counters.refused_bytes += dropped as u64;
+            }
+            crate::engine::EngineError::SendsRefused {
+                new_sends,
+                new_bytes,
+                ..
+            } => {
+                self.counters.refused_sends += new_sends;
+                self.counters.refused_bytes += new_bytes;
+            }
+            _ => {}
         }
     }
 

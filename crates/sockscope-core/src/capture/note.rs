@@ -39,6 +39,17 @@ impl Note {
         Note::Event(name, Box::new(self))
     }
 
+    /// What the note is about, as its first argument reads (a rule's name in `rule-reply`),
+    /// for machines that want it apart from the sentence.
+    pub fn subject(&self) -> Option<String> {
+        match self {
+            Note::Say(_, args) => args.first().map(ToString::to_string),
+            Note::Then(notes) => notes.first().and_then(Note::subject),
+            Note::Event(_, note) => note.subject(),
+            Note::Text(_) => None,
+        }
+    }
+
     /// The machine name of the event this note tells, stable across languages and versions:
     /// `connected`, `closed`, `reset`, `refused`, `timeout`, `listening` … (the README's
     /// command-line section lists them). `None` for a note that names no event.
@@ -93,6 +104,8 @@ fn event_of(key: S) -> Option<&'static str> {
         S::SavedRecords | S::SavedPackets => "saved",
         S::EvScriptPassed => "script-passed",
         S::EvScriptFailed => "script-failed",
+        S::EvRuleReplied | S::EvRuleReplyLater => "rule-reply",
+        S::EvRuleFired => "rule-fired",
         _ => return None,
     })
 }

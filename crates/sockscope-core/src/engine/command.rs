@@ -61,6 +61,8 @@ pub enum Command {
     },
     /// Stops the running script (its current step fails).
     StopScript,
+    /// The script the run was made from was edited: the run stops where it is, saying so.
+    ScriptChanged,
     /// Runs the next step of a script started one step at a time.
     StepScript,
     /// Send a file in chunks, replacing any file being sent.

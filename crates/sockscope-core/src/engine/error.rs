@@ -25,6 +25,7 @@ impl EngineError {
             EngineError::Bind { .. } => "bind-failed",
             EngineError::Send { .. } => "send-failed",
             EngineError::SendQueueFull { .. } => "send-queue-full",
+            EngineError::SendsRefused { .. } => "sends-refused",
             EngineError::NotConnected => "not-connected",
             EngineError::Tls { .. } | EngineError::TlsSetup(_) => "tls-failed",
             EngineError::WebSocket { .. } => "ws-failed",
@@ -41,6 +42,7 @@ impl EngineError {
             | EngineError::GaveUp { addr, .. } => Some(*addr),
             EngineError::Send { peer, .. }
             | EngineError::SendQueueFull { peer, .. }
+            | EngineError::SendsRefused { peer, .. }
             | EngineError::Tls { peer, .. }
             | EngineError::WebSocket { peer, .. } => Some(*peer),
             _ => None,
@@ -94,6 +96,21 @@ pub enum EngineError {
         peer: SocketAddr,
         /// Bytes that were not queued.
         dropped: usize,
+    },
+    /// More sends were refused since [`SendQueueFull`](Self::SendQueueFull) said the first: a
+    /// running count, said at most once a second and when the connection ends, so a flood of
+    /// replies to a peer that never reads is a few lines, not one per reply.
+    SendsRefused {
+        /// The peer.
+        peer: SocketAddr,
+        /// Sends refused on this connection so far, the first one included.
+        sends: u64,
+        /// Their bytes.
+        bytes: u64,
+        /// Of them, the sends not said before (a counter adds these).
+        new_sends: u64,
+        /// Their bytes.
+        new_bytes: u64,
     },
     /// There is nobody to send to.
     NotConnected,
@@ -213,6 +230,9 @@ impl fmt::Display for EngineError {
             EngineError::SendQueueFull { peer, dropped } => {
                 f.write_str(&tf(S::ErrQueueFull, &[peer, dropped]))
             }
+            EngineError::SendsRefused {
+                peer, sends, bytes, ..
+            } => f.write_str(&tf(S::ErrSendsRefused, &[peer, sends, bytes])),
             EngineError::NotConnected => f.write_str(t(S::ErrNotConnected)),
             EngineError::UnknownConn(id) => f.write_str(&tf(S::ErrUnknownConn, &[id])),
             EngineError::Unsupported(what) => f.write_str(t(*what)),

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::codec::payload::Payload;
 use crate::i18n::S;
+use crate::rules::script::Ending;
 
 /// Relay: the receive buffer a lane's sender gets back once its cap is taken off.
 const MAX_RELAY_BUFFER: usize = 4 << 20;
@@ -59,8 +60,8 @@ pub(crate) struct Io {
     closing: bool,
     /// A relay session's pairs and their lanes.
     relay: Option<Relay>,
-    /// Connections that ended since the automation stage last ran: (id, peer, closed here).
-    lost: Vec<(ConnId, Option<std::net::SocketAddr>, bool)>,
+    /// Connections that ended since the automation stage last ran: (id, peer, how it ended).
+    lost: Vec<(ConnId, Option<std::net::SocketAddr>, Ending)>,
     /// Relay: links not read until the lane they feed has room (see [`Lane::window`]).
     held: BTreeSet<Token>,
 }
@@ -397,7 +398,14 @@ impl Io {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
                 self.conns.remove(&id);
-                self.lost.push((id, link.peer(), self.closing));
+                let how = if self.closing {
+                    Ending::Here
+                } else if link.was_reset() {
+                    Ending::Reset
+                } else {
+                    Ending::Peer
+                };
+                self.lost.push((id, link.peer(), how));
             }
             was_up = link.established();
             conn = link.conn();
@@ -501,7 +509,9 @@ impl Io {
             .copied()
             .collect();
         for token in due {
-            self.call(token, |link, cx| link.tick(cx, now));
+            // A deadline says nothing about reading either: a link held back from reading
+            // keeps its turn (a running count of refused sends stalled a flood's reading).
+            self.call_writing(token, |link, cx| link.tick(cx, now));
         }
     }
 
@@ -514,6 +524,9 @@ impl Io {
             Command::StopScript => {
                 io.out.watch = io.relay.is_some() || stage.stop_script(io);
             }
+            Command::ScriptChanged => {
+                io.out.watch = io.relay.is_some() || stage.script_changed(io);
+            }
             Command::StepScript => stage.step_script(io),
             _ => {}
         });
@@ -522,8 +535,8 @@ impl Io {
     fn run_stage(&mut self) {
         self.with_stage(|stage, io| {
             // Connections that ended: their rule state goes, a script talking to them fails.
-            for (conn, peer, on_purpose) in std::mem::take(&mut io.lost) {
-                stage.conn_closed(conn, peer, on_purpose, io);
+            for (conn, peer, how) in std::mem::take(&mut io.lost) {
+                stage.conn_closed(conn, peer, how, io);
             }
             stage.run(io);
         });
@@ -632,7 +645,10 @@ impl Io {
                 let watch = self.with_stage(|stage, io| stage.set_rules(rules, io));
                 self.out.watch = self.relay.is_some() || watch;
             }
-            command @ (Command::RunScript { .. } | Command::StopScript | Command::StepScript) => {
+            command @ (Command::RunScript { .. }
+            | Command::StopScript
+            | Command::ScriptChanged
+            | Command::StepScript) => {
                 self.script_command(command);
             }
             Command::StopSchedule => self.with_stage(|stage, io| stage.stop_schedule(io)),

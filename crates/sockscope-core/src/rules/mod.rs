@@ -396,6 +396,9 @@ pub struct Start {
     pub tables: Option<BTreeMap<String, Vec<u8>>>,
     /// The state to test in (`None`: the start state).
     pub state: Option<String>,
+    /// The next `{{counter}}` and its step, as the running session has them (`None`: 1 and
+    /// 1, a session that has not sent yet).
+    pub counter: Option<(i64, i64)>,
 }
 
 /// The inline test's answer: what fired, and the rules left out because of a mistake.
@@ -944,8 +947,8 @@ impl Machine {
             machine.shared.clone_from(state);
             machine.states.insert(peer, state.clone());
         }
-        let mut counter = 1;
-        let fired = machine.fire(bytes, peer, &mut counter, 1, SystemTime::now());
+        let (mut counter, step) = start.counter.unwrap_or((1, 1));
+        let fired = machine.fire(bytes, peer, &mut counter, step, SystemTime::now());
         Trial { fired, skipped }
     }
 }

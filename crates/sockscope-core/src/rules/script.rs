@@ -88,6 +88,17 @@ pub struct StepResult {
     pub detail: Option<String>,
 }
 
+/// How the connection a run talks to ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It was closed here (the user, a rule, the session ending).
+    Here,
+    /// The device closed it (a FIN).
+    Peer,
+    /// The device reset it (an RST), which `connect --pipe` calls "connection reset by peer".
+    Reset,
+}
+
 /// What a run asks of the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -259,9 +270,9 @@ impl Run {
         }
     }
 
-    /// The connection ended: the step running fails (a run that waits for its next step
-    /// fails that one), and so does the run.
-    pub fn closed(&mut self, now: Instant, on_purpose: bool, out: &mut Vec<Action>) {
+    /// The connection ended (`how`): the step running fails (a run that waits for its next
+    /// step fails that one), and so does the run.
+    pub fn closed(&mut self, now: Instant, how: Ending, out: &mut Vec<Action>) {
         if self.done {
             return;
         }
@@ -273,10 +284,10 @@ impl Run {
         }
         self.held = false;
         let seen = self.seen.take();
-        let why = if on_purpose {
-            S::ScriptClosedHere
-        } else {
-            S::ScriptPeerClosed
+        let why = match how {
+            Ending::Here => S::ScriptClosedHere,
+            Ending::Peer => S::ScriptPeerClosed,
+            Ending::Reset => S::ScriptPeerReset,
         };
         self.fail(now, seen, crate::i18n::t(why).to_owned(), out);
     }
@@ -469,6 +480,15 @@ impl Run {
     pub fn stop(&mut self, now: Instant, out: &mut Vec<Action>) {
         if !self.done {
             self.fail(now, None, crate::i18n::t(S::ScriptStopped).to_owned(), out);
+        }
+    }
+
+    /// The script it was made from was edited: it stops at the step it is on (which fails,
+    /// saying so), and sends nothing more of what it was made from.
+    pub fn changed(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if !self.done {
+            let why = crate::i18n::tf(S::ScriptChangedStopped, &[&(self.pc + 1)]);
+            self.fail(now, None, why, out);
         }
     }
 }
@@ -675,7 +695,7 @@ mod tests {
         run.start(t0, &mut counter, 1, &mut out);
         run.message(b"BYE", peer(), t0, &mut counter, 1, &mut out);
         out.clear();
-        run.closed(t0 + Duration::from_millis(5), false, &mut out);
+        run.closed(t0 + Duration::from_millis(5), Ending::Peer, &mut out);
         assert!(run.done());
         let Action::Step(failed) = &out[0] else {
             panic!("{out:?}")
@@ -696,7 +716,7 @@ mod tests {
         let mut out = Vec::new();
         run.start(t0, &mut counter, 1, &mut out);
         run.message(b"BYE", peer(), t0, &mut counter, 1, &mut out);
-        run.closed(t0, false, &mut out);
+        run.closed(t0, Ending::Peer, &mut out);
         assert_eq!(
             out.iter()
                 .filter(|a| matches!(a, Action::Finished { .. }))

@@ -276,6 +276,7 @@ fn the_inline_test_tries_the_valid_rules_on_the_live_tables_and_lists_side_effec
     let live = Start {
         tables: Some(BTreeMap::from([("regs".into(), vec![0x12, 0x34])])),
         state: None,
+        counter: None,
     };
     let trial = Machine::test(&automation, TextEncoding::UTF_8, &[3], peer(), &live);
     assert_eq!(trial.fired[0].reply.as_deref(), Some(&[0x12, 0x34][..]));
@@ -284,6 +285,7 @@ fn the_inline_test_tries_the_valid_rules_on_the_live_tables_and_lists_side_effec
     let start = Start {
         tables: None,
         state: Some("IN".into()),
+        counter: None,
     };
     let trial = Machine::test(&rules, TextEncoding::UTF_8, b"READ", peer(), &start);
     assert_eq!(trial.fired[0].reply.as_deref(), Some(&b"42\r\n"[..]));

@@ -244,6 +244,9 @@ pub struct Session {
     pub exporting: Option<ExportJob>,
     /// Where received bytes are copied, once [`tap_received`](Self::tap_received) asked.
     tap: Option<TapSender>,
+    /// The script the last run was made from, and its number in the form (see
+    /// [`script_edited`](Self::script_edited)).
+    running_script: Mutex<Option<(usize, crate::rules::script::Script)>>,
 }
 
 impl Session {
@@ -261,6 +264,7 @@ impl Session {
             framing: Framing::None,
             exporting: None,
             tap: None,
+            running_script: Mutex::new(None),
         }
     }
 
@@ -431,7 +435,34 @@ impl Session {
             run: Box::new(run),
             to,
         });
+        if let Ok(mut running) = self.running_script.lock() {
+            *running = Some((index, script.clone()));
+        }
         Ok(())
+    }
+
+    /// The form's scripts may have been edited: a run still going (or waiting for its next
+    /// step) whose script is no longer the one it was made from stops at once, saying "the
+    /// script was changed", so it never sends a step the user removed. Cheap when nothing
+    /// changed; the window calls it every frame and before each Step.
+    pub fn script_edited(&self, form: &Form) {
+        let Ok(mut running) = self.running_script.lock() else {
+            return;
+        };
+        let Some((index, script)) = running.as_ref() else {
+            return;
+        };
+        let going = self
+            .capture()
+            .script
+            .as_ref()
+            .is_some_and(|r| r.passed.is_none());
+        if !going {
+            *running = None;
+        } else if form.automation.scripts.get(*index) != Some(script) {
+            *running = None;
+            self.command(Command::ScriptChanged);
+        }
     }
 
     /// Runs the next step of a script started one step at a time.

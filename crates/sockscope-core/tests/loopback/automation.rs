@@ -112,7 +112,132 @@ fn stopping_the_session_ends_a_running_script() {
     assert_eq!(report.passed, Some(false), "the run ended with the session");
 }
 
+#[test]
+fn editing_the_script_of_a_paused_run_stops_it_before_it_sends_a_removed_step() {
+    let (_server, addr) = serve(simulator("heartbeat-echo.ron"));
+    let mut form = Form {
+        mode: Mode::TcpClient,
+        remote_ip: "127.0.0.1".into(),
+        remote_port: addr.port().to_string(),
+        frame_mode: sockscope_core::profile::FrameMode::Delimiter,
+        frame_delimiter: "\\n".into(),
+        ..Form::default()
+    };
+    form.automation.scripts = vec![Script {
+        name: "heartbeats".into(),
+        steps: vec![
+            line("PING"),
+            expect("PONG"),
+            Step::Repeat(
+                2,
+                vec![line("HB"), expect("HB-ACK 1"), Step::Wait(20), line("HB")],
+            ),
+            line("PING"),
+            expect("PONG"),
+        ],
+    }];
+    let mut session = Session::with_form(&form, std::sync::Arc::new(|| {}));
+    session.open_form(&form).unwrap();
+    wait_capture(&session, "connected", |c| {
+        matches!(c.link, sockscope_core::capture::LinkState::Connected { .. })
+    });
+    // Step by step up to the Repeat's wait: PING, PONG, HB, HB-ACK done.
+    session.run_script_stepping(&form, 0, true).unwrap();
+    for done in 1..=4 {
+        session.step_script();
+        wait_capture(&session, "the step", |c| {
+            c.script.as_ref().is_some_and(|r| r.results.len() >= done)
+        });
+    }
+    // The user removes the Repeat in the editor, then steps twice.
+    form.automation.scripts[0].steps.remove(2);
+    session.script_edited(&form);
+    for done in 5..=6 {
+        session.step_script();
+        wait_capture(&session, "the step or the verdict", |c| {
+            c.script
+                .as_ref()
+                .is_some_and(|r| r.passed.is_some() || r.results.len() >= done)
+        });
+    }
+    let capture = session.capture();
+    let report = capture.script.as_ref().unwrap();
+    assert_eq!(report.passed, Some(false), "{:?}", report.results);
+    let last = report.results.last().unwrap();
+    assert_eq!(
+        last.detail.as_deref(),
+        Some("the script was changed: the run stopped at step 5"),
+        "{:?}",
+        report.results
+    );
+    // Only the HB of step 3 went out: none of the removed Repeat's sends.
+    let hbs = capture
+        .log
+        .iter()
+        .filter(|r| r.kind == RecordKind::Tx && r.bytes == b"HB\n")
+        .count();
+    assert_eq!(hbs, 1, "{:?}", report.results);
+}
+
+#[test]
+fn the_inline_test_answers_with_the_running_session_s_counter_tables_and_state() {
+    let (server, addr) = serve(simulator("heartbeat-echo.ron"));
+    let mut device = client(addr);
+    for n in 1..=3 {
+        device.write_all(b"HB\n").unwrap();
+        let expected = format!("HB-ACK {n}\n");
+        assert_eq!(read_n(&mut device, expected.len()), expected.as_bytes());
+    }
+    let form = simulator("heartbeat-echo.ron");
+    let peer = device.local_addr().unwrap();
+    let start = server.capture().rules_start(Some(peer), &server.vars());
+    let trial = sockscope_core::rules::Machine::test(
+        &form.automation,
+        form.encoding,
+        b"HB\n",
+        peer,
+        &start,
+    );
+    // The real fourth reply, byte for byte (the test said HB-ACK 1 whatever the session had
+    // sent).
+    assert_eq!(trial.fired[0].reply.as_deref(), Some(&b"HB-ACK 4\n"[..]));
+    device.write_all(b"HB\n").unwrap();
+    assert_eq!(read_n(&mut device, 9), b"HB-ACK 4\n");
+    // The test changed nothing of the running session.
+    device.write_all(b"HB\n").unwrap();
+    assert_eq!(read_n(&mut device, 9), b"HB-ACK 5\n");
+
+    // A login server: the state of the connection asked about.
+    let form = login_form(StateScope::Connection);
+    let (server, addr) = serve(form.clone());
+    let mut a = client(addr);
+    let b = client(addr);
+    a.write_all(b"LOGIN").unwrap();
+    assert_eq!(read_n(&mut a, 7), b"WELCOME");
+    wait_capture(&server, "A's state", |c| !c.rule_states.is_empty());
+    let answer = |peer: std::net::SocketAddr| {
+        let start = server.capture().rules_start(Some(peer), &server.vars());
+        let trial = sockscope_core::rules::Machine::test(
+            &form.automation,
+            form.encoding,
+            b"READ",
+            peer,
+            &start,
+        );
+        trial.fired[0].reply.clone()
+    };
+    assert_eq!(answer(a.local_addr().unwrap()).as_deref(), Some(&b"42"[..]));
+    assert_eq!(
+        answer(b.local_addr().unwrap()).as_deref(),
+        Some(&b"LOGIN FIRST"[..])
+    );
+}
+
 fn login_server(scope: StateScope) -> (Session, std::net::SocketAddr) {
+    serve(login_form(scope))
+}
+
+fn login_form(scope: StateScope) -> Form {
     let reply = |text: &str| {
         Some(ReplySpec {
             payload: text.into(),
@@ -149,7 +274,7 @@ fn login_server(scope: StateScope) -> (Session, std::net::SocketAddr) {
             ..Rule::default()
         },
     ];
-    serve(form)
+    form
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! What the rules of `sockscope run` did, said at the end: each rule that fired and how often
-//! (which rule answered each message is in the log as it happens).
+//! What the rules of `sockscope run` did, said at the end: every rule and how often it fired,
+//! 0 too (which rule answered each message is in the log as it happens).
 
 use std::io::Write;
 
@@ -8,8 +8,9 @@ use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::profile::Form;
 use sockscope_core::rules::Machine;
 
-/// Each rule of `form` that fired in `capture`, with its count, in rule order: one line of
-/// text, or one JSON object (`{"kind":"rules","hits":[{"rule":NAME,"count":N}]}`).
+/// Every rule of `form` with the times it fired in `capture`, in rule order (a rule that never
+/// fired is worth knowing about too): one line of text, or one JSON object
+/// (`{"kind":"rules","hits":[{"rule":NAME,"count":N}]}`, `schema/rules.schema.json`).
 pub(super) fn print_hits(out: &mut dyn Write, form: &Form, capture: &Capture, json: bool) {
     if !form.automation.active() {
         return;
@@ -21,13 +22,7 @@ pub(super) fn print_hits(out: &mut dyn Write, form: &Form, capture: &Capture, js
     let fired: Vec<(String, u64)> = machine
         .hits_by_id()
         .into_iter()
-        .filter_map(|(id, name, _)| {
-            capture
-                .rule_hits
-                .get(&id)
-                .filter(|h| h.count > 0)
-                .map(|h| (name, h.count))
-        })
+        .map(|(id, name, _)| (name, capture.rule_hits.get(&id).map_or(0, |h| h.count)))
         .collect();
     if json {
         let hits: Vec<serde_json::Value> = fired

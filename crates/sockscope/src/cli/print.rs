@@ -267,6 +267,11 @@ pub fn json_of(record: &Record<'_>) -> serde_json::Value {
     if let Some(conn) = record.conn {
         value.insert("conn".into(), conn.0.into());
     }
+    if matches!(record.event(), Some("rule-reply" | "rule-fired"))
+        && let Some(rule) = record.subject()
+    {
+        value.insert("rule".into(), rule.into());
+    }
     if matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
         value.insert("len".into(), record.bytes.len().into());
         value.insert("hex".into(), hex::format(record.bytes).into());

@@ -50,13 +50,17 @@ fn shown(bytes: &[u8], show: Show) -> String {
 }
 
 fn step_line(result: &StepResult, show: Show) -> String {
+    step_line_in(result, show, None)
+}
+
+/// A step's line; `iteration` names the pass of the Repeat it ran in.
+fn step_line_in(result: &StepResult, show: Show, iteration: Option<usize>) -> String {
     let mark = if result.ok { "✓" } else { "✗" };
-    let mut line = format!(
-        "  {mark} {:>3}  {}  {}",
-        result.index + 1,
-        result.label,
-        took(result.took)
-    );
+    let mut line = format!("  {mark} {:>3}  {}", result.index + 1, result.label);
+    if let Some(iteration) = iteration {
+        let _ = write!(line, " {}", tf(S::CliIteration, &[&iteration]));
+    }
+    let _ = write!(line, "  {}", took(result.took));
     if let Some(why) = &result.detail {
         let _ = write!(line, " — {why}");
     }
@@ -71,6 +75,80 @@ fn step_line(result: &StepResult, show: Show) -> String {
         let _ = write!(line, "\n         {bytes}");
     }
     line
+}
+
+/// Steps a step unrolls to.
+fn size(step: &Step) -> usize {
+    match step {
+        Step::Repeat(times, inner) => {
+            (*times as usize).saturating_mul(inner.iter().map(size).sum::<usize>())
+        }
+        _ => 1,
+    }
+}
+
+/// The report's lines, a top-level Repeat as one line with its count (its 200 unrolled steps
+/// were 200 lines); a step of it that failed follows, named with its iteration.
+fn report_lines(steps: &[Step], report: &ScriptReport, show: Show) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut at = 0usize;
+    for step in steps {
+        let count = size(step);
+        let range = at..at.saturating_add(count);
+        at = range.end;
+        let results: Vec<&StepResult> = report
+            .results
+            .iter()
+            .filter(|r| range.contains(&r.index))
+            .collect();
+        let Step::Repeat(times, _) = step else {
+            lines.extend(results.iter().map(|r| step_line(r, show)));
+            continue;
+        };
+        if results.is_empty() {
+            continue;
+        }
+        let per = (count / (*times as usize).max(1)).max(1);
+        let inner: Vec<&str> = report
+            .steps
+            .get(range.start..range.start + per)
+            .unwrap_or_default()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let failed = results.iter().find(|r| !r.ok);
+        let iteration = failed.map(|f| (f.index - range.start) / per + 1);
+        // Iterations whose every step ended and passed.
+        let passed = results.iter().filter(|r| r.ok).count() / per;
+        let (mark, text) = match iteration {
+            Some(iteration) => (
+                "✗",
+                tf(
+                    S::CliRepeatFailed,
+                    &[times, &inner.join(", "), &passed, &iteration],
+                ),
+            ),
+            None if passed == *times as usize => (
+                "✓",
+                tf(S::CliRepeatLine, &[times, &inner.join(", "), &passed]),
+            ),
+            None => (
+                "…",
+                tf(S::CliRepeatLine, &[times, &inner.join(", "), &passed]),
+            ),
+        };
+        let spent: Duration = results.iter().map(|r| r.took).sum();
+        lines.push(format!(
+            "  {mark} {}–{}  {text}  {}",
+            range.start + 1,
+            range.end,
+            took(spent)
+        ));
+        if let Some(f) = failed {
+            lines.push(step_line_in(f, show, iteration));
+        }
+    }
+    lines
 }
 
 /// One script's outcome.
@@ -352,8 +430,8 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
         let outcome = run_one(&form, chosen, io);
         let _ = writeln!(io.stdout, "{}", tf(S::CliScriptHeader, &[&outcome.name]));
         if let Some(report) = &outcome.report {
-            for result in &report.results {
-                let _ = writeln!(io.stdout, "{}", step_line(result, show));
+            for line in report_lines(&chosen.1.steps, report, show) {
+                let _ = writeln!(io.stdout, "{line}");
             }
         }
         // The verdict says why, on stdout with the steps (stderr has the error too).

@@ -990,9 +990,11 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
     };
     let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
     let live = !tab.capture.rule_tables.is_empty();
+    // As the running session would answer now: its live tables and next {{counter}}, in the
+    // state chosen next to the field.
     let start = Start {
-        tables: live.then(|| tab.capture.rule_tables.clone()),
         state: view.test_state.clone(),
+        ..tab.capture.rules_start(None, &tab.vars)
     };
     egui::ScrollArea::vertical()
         .id_salt("rules_test_results")

@@ -569,6 +569,8 @@ impl Tab {
     /// there is more (the caller asks for another frame).
     pub fn background_work(&mut self) -> bool {
         let more = self.session.poll();
+        // A run whose script was edited stops, saying so: it never sends a removed step.
+        self.session.script_edited(&self.form);
         if self.cyclic_pending {
             if !self.session.is_open() {
                 self.cyclic_pending = false;
@@ -846,7 +848,11 @@ impl Tab {
                 }
             }
             RulesAction::Stop => self.stop_script(),
-            RulesAction::Step => self.session.step_script(),
+            RulesAction::Step => {
+                // An edit made in this frame stops the run before the step is taken.
+                self.session.script_edited(&self.form);
+                self.session.step_script();
+            }
             RulesAction::Reset(keep) => self.reset_rules(keep),
             RulesAction::SetLiveTable(name, bytes) => {
                 if self.session.is_open() && self.form.automation.active() {

@@ -392,3 +392,86 @@ fn a_long_websocket_message_keeps_its_line_head() {
         ran.stdout
     );
 }
+
+/// `sockscope run` of the heartbeat/echo simulator for `duration`, asked PING and HB by one
+/// client; what it printed.
+fn run_heartbeat(json: bool) -> Ran {
+    let port = closed_port();
+    let profile = format!(
+        "{}/../../examples/profiles/heartbeat-echo.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let server = spawn(move || {
+        let port = port.to_string();
+        let mut args = vec![
+            "run",
+            &profile,
+            "--local-port",
+            &port,
+            "--duration",
+            "1500ms",
+        ];
+        if json {
+            args.push("--json");
+        }
+        run(&args, b"")
+    });
+    let mut client = connect_retrying(port);
+    client.write_all(b"PING\nHB\n").unwrap();
+    let mut back = Vec::new();
+    let mut buf = [0u8; 64];
+    while !back.ends_with(b"HB-ACK 1\n") {
+        let n = client.read(&mut buf).unwrap();
+        assert!(n > 0, "{back:?}");
+        back.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(back, b"PONG\nHB-ACK 1\n");
+    drop(client);
+    server.join().unwrap()
+}
+
+#[test]
+fn run_json_names_the_rule_that_answered_and_ends_with_every_rule_s_hits() {
+    let ran = run_heartbeat(true);
+    let (before, last) = ran.stdout.trim_end().rsplit_once('\n').unwrap();
+    let lines = records(&Ran {
+        code: ran.code,
+        stdout: before.to_owned(),
+        stderr: String::new(),
+    });
+    // Which rule answered, on its own keys: rule, conn, peer.
+    let replies: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["event"] == "rule-reply")
+        .collect();
+    assert_eq!(replies.len(), 2, "{}", ran.stdout);
+    assert_eq!(replies[0]["rule"], "ping", "{}", ran.stdout);
+    assert_eq!(replies[1]["rule"], "heartbeat", "{}", ran.stdout);
+    let received: Vec<&Value> = lines.iter().filter(|v| v["kind"] == "rx").collect();
+    for reply in &replies {
+        assert_eq!(reply["conn"], received[0]["conn"], "{}", ran.stdout);
+        assert_eq!(reply["peer"], received[0]["peer"], "{}", ran.stdout);
+    }
+    assert!(has_event(&lines, "stopped-listening"), "{}", ran.stdout);
+    // The last line: every rule, 0 too, by its own schema.
+    let hits: Value = serde_json::from_str(last).unwrap();
+    let wrong = problems(&hits, &schema("rules.schema.json"), "$");
+    assert!(wrong.is_empty(), "{wrong:?} in {last}");
+    assert_eq!(
+        hits,
+        serde_json::json!({"kind": "rules", "hits": [
+            {"rule": "ping", "count": 1},
+            {"rule": "heartbeat", "count": 1},
+            {"rule": "quit", "count": 0},
+            {"rule": "echo", "count": 0},
+        ]})
+    );
+
+    let ran = run_heartbeat(false);
+    assert!(
+        ran.stdout
+            .contains("Rules fired: ping × 1, heartbeat × 1, quit × 0, echo × 0"),
+        "{}",
+        ran.stdout
+    );
+}

@@ -18,6 +18,7 @@ mod pipe;
 mod process;
 mod quick;
 mod relay;
+mod rules;
 mod scripts;
 mod slow;
 mod tls;

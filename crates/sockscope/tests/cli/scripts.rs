@@ -394,7 +394,11 @@ fn run_says_which_rule_answered_and_sums_up_the_hits_at_the_end() {
             assert_eq!(summary["kind"], "rules");
             assert_eq!(summary["hits"][0]["rule"], "AT");
             assert_eq!(summary["hits"][0]["count"], 2);
-            assert_eq!(summary["hits"][1]["rule"], "anything else");
+            // Every rule, in order, 0 too.
+            assert_eq!(summary["hits"][1]["rule"], "ATI");
+            assert_eq!(summary["hits"][1]["count"], 0);
+            assert_eq!(summary["hits"][6]["rule"], "anything else");
+            assert_eq!(summary["hits"][6]["count"], 1);
         } else {
             assert!(
                 ran.stdout.contains("Rule “AT” answered (4 B)")
@@ -403,9 +407,10 @@ fn run_says_which_rule_answered_and_sums_up_the_hits_at_the_end() {
                 ran.stdout
             );
             assert!(
-                ran.stdout
-                    .trim_end()
-                    .ends_with("Rules fired: AT × 2, anything else × 1"),
+                ran.stdout.trim_end().ends_with(
+                    "Rules fired: AT × 2, ATI × 0, AT+CSQ × 0, AT+CGMI × 0, ATE × 0, \
+                         blank line × 0, anything else × 1"
+                ),
                 "{}",
                 ran.stdout
             );

@@ -208,6 +208,76 @@ fn a_script_ends_at_once_when_the_device_closes_and_runs_again_after_reconnectin
     drop(window);
 }
 
+#[test]
+fn deleting_the_repeat_of_a_paused_step_run_stops_it_before_the_repeat_sends() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("script-edited");
+    // The heartbeat/echo server, in this process.
+    let path = format!(
+        "{}/../../examples/profiles/heartbeat-echo.ron",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut form = sockscope::profile::load(std::path::Path::new(&path))
+        .unwrap()
+        .profile
+        .session;
+    form.local_ip = "127.0.0.1".into();
+    form.server_port = "0".into();
+    let mut server = sockscope::session::Session::with_form(&form, std::sync::Arc::new(|| {}));
+    server.open_form(&form).unwrap();
+    let addr = server.wait_listening(Duration::from_secs(5)).unwrap();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 2, auto_connect: true, session: (mode: TcpClient,
+            remote_ip: "127.0.0.1", remote_port: "{}", frame_mode: Delimiter, frame_delimiter: "\\n",
+            automation: (scripts: [(name: "heartbeats", steps: [
+                Send((payload: "PING", line_ending: Lf)), Expect(when: Text(Exact, "PONG")),
+                Repeat(2, [Send((payload: "HB", line_ending: Lf)),
+                           Expect(when: Text(Prefix, "HB-ACK ")), Wait(20)]),
+                Send((payload: "PING", line_ending: Lf)), Expect(when: Text(Exact, "PONG"))])]))))],
+            active: 0, theme: Light)"#,
+        addr.port()
+    );
+    let display = Display::start();
+    let window = Window::open(&display, &dir, &workspace);
+    let received = |server: &sockscope::session::Session, what: &[u8]| {
+        server
+            .capture()
+            .log
+            .iter()
+            .filter(|r| r.kind == sockscope::capture::RecordKind::Rx && r.bytes == what)
+            .count()
+    };
+    window.key("ctrl+shift+r");
+    // Step until the Repeat's first HB went out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while received(&server, b"HB\n") == 0 {
+        assert!(Instant::now() < deadline, "stepping never sent HB");
+        window.click("script.step");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The user deletes the Repeat: the run stops at once and says so (it went on with the
+    // removed steps: the Repeat's wait ran and its second HB was sent).
+    window.click("step.delete.0.2");
+    window.rect("script.failure");
+    // Stepping on runs the script as it is now, from its start: nothing of the Repeat.
+    window.click("script.step");
+    window.click("script.step");
+    assert!(
+        server.wait_until(Duration::from_secs(5), |c| {
+            c.log
+                .iter()
+                .filter(|r| r.kind == sockscope::capture::RecordKind::Rx && r.bytes == b"PING\n")
+                .count()
+                == 2
+        }),
+        "the edited script did not start again"
+    );
+    assert_eq!(received(&server, b"HB\n"), 1, "a removed step was sent");
+    drop(window);
+}
+
 /// True if `inner` lies within `outer`.
 fn inside(inner: (f32, f32, f32, f32), outer: (f32, f32, f32, f32)) -> bool {
     inner.0 >= outer.0 - 1.0

@@ -127,13 +127,13 @@ impl Stage {
         self.watching()
     }
 
-    /// A connection ended (`on_purpose`: closed here): its rule state goes, and a script
-    /// that talks to it fails the step it is on.
+    /// A connection ended (`how`: here, by the peer, or reset): its rule state goes, and a
+    /// script that talks to it fails the step it is on.
     pub fn conn_closed(
         &mut self,
         conn: ConnId,
         peer: Option<std::net::SocketAddr>,
-        on_purpose: bool,
+        how: crate::rules::script::Ending,
         wire: &mut dyn Wire,
     ) {
         if let (Some(rules), Some(peer)) = (self.rules.as_mut(), peer)
@@ -152,7 +152,7 @@ impl Stage {
         };
         if lost {
             let mut actions = Vec::new();
-            run.closed(Instant::now(), on_purpose, &mut actions);
+            run.closed(Instant::now(), how, &mut actions);
             self.script_actions(actions, wire);
         }
     }
@@ -191,6 +191,18 @@ impl Stage {
         });
         self.script = Some((run, to));
         self.script_actions(actions, wire);
+        self.watching()
+    }
+
+    /// The script of the run was edited: the run stops where it is, saying so; true if the
+    /// stage still needs to see received messages.
+    pub fn script_changed(&mut self, wire: &mut dyn Wire) -> bool {
+        if let Some((run, _)) = self.script.as_mut() {
+            let mut actions = Vec::new();
+            run.changed(Instant::now(), &mut actions);
+            self.script_actions(actions, wire);
+        }
+        self.script = None;
         self.watching()
     }
 

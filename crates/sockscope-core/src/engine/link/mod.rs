@@ -30,6 +30,76 @@ pub(crate) const READ_BUF: usize = 256 << 10;
 /// Bytes one link may have queued for sending before a send is refused.
 pub(crate) const MAX_SEND_QUEUE: usize = 64 << 20;
 
+/// How often a link says again how many sends it refused (its queue full: the peer is not
+/// reading).
+pub(crate) const REFUSED_EVERY: Duration = Duration::from_secs(1);
+
+/// Sends a link refused because its queue was full: the first is said at once, the rest are
+/// counted and said as a running count at most once per [`REFUSED_EVERY`] and when the link
+/// ends. A flood of replies to a peer that never reads made one line per reply (1.4 million
+/// lines, 600 MB of log and stdout).
+#[derive(Debug, Default)]
+pub(crate) struct Refused {
+    sends: u64,
+    bytes: u64,
+    said_sends: u64,
+    said_bytes: u64,
+    said_at: Option<Instant>,
+}
+
+impl Refused {
+    /// A send of `bytes` to `peer` was refused.
+    pub fn refuse(&mut self, cx: &mut Cx<'_>, peer: SocketAddr, bytes: usize, now: Instant) {
+        self.sends += 1;
+        self.bytes += bytes as u64;
+        if self.said_at.is_none() {
+            cx.error(EngineError::SendQueueFull {
+                peer,
+                dropped: bytes,
+            });
+            self.said_sends = self.sends;
+            self.said_bytes = self.bytes;
+            self.said_at = Some(now);
+        } else if self.deadline().is_some_and(|d| d <= now) {
+            self.say(cx, peer, now);
+        }
+    }
+
+    /// When the running count is due, if sends were refused since it was last said.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.said_at
+            .filter(|_| self.sends > self.said_sends)
+            .map(|at| at + REFUSED_EVERY)
+    }
+
+    /// Says the running count if it is due.
+    pub fn tick(&mut self, cx: &mut Cx<'_>, peer: SocketAddr, now: Instant) {
+        if self.deadline().is_some_and(|d| d <= now) {
+            self.say(cx, peer, now);
+        }
+    }
+
+    /// The link ends: the count not said yet is said now.
+    pub fn end(&mut self, cx: &mut Cx<'_>, peer: SocketAddr) {
+        if self.sends > self.said_sends {
+            self.say(cx, peer, Instant::now());
+        }
+    }
+
+    fn say(&mut self, cx: &mut Cx<'_>, peer: SocketAddr, now: Instant) {
+        cx.error(EngineError::SendsRefused {
+            peer,
+            sends: self.sends,
+            bytes: self.bytes,
+            new_sends: self.sends - self.said_sends,
+            new_bytes: self.bytes - self.said_bytes,
+        });
+        self.said_sends = self.sends;
+        self.said_bytes = self.bytes;
+        self.said_at = Some(now);
+    }
+}
+
 /// What the loop does with a link after a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -172,6 +242,11 @@ pub(crate) trait Link: Send {
     /// Bytes queued for sending.
     fn queued(&self) -> usize {
         0
+    }
+
+    /// True once it ended because the peer reset it.
+    fn was_reset(&self) -> bool {
+        false
     }
 
     /// True once the peer finished sending and the connection is kept (half-closed).

@@ -64,6 +64,10 @@ pub(crate) struct TcpConn {
     shut_when_flushed: bool,
     /// Relay: our sending side is finished.
     shut: bool,
+    /// Sends refused because the queue was full, said as a running count.
+    refused: super::Refused,
+    /// It ended because the peer reset it.
+    reset: bool,
 }
 
 /// Where a connection is.
@@ -185,6 +189,8 @@ impl TcpConn {
             we_finished: false,
             shut_when_flushed: false,
             shut: false,
+            refused: super::Refused::default(),
+            reset: false,
         }
     }
 
@@ -787,6 +793,8 @@ impl TcpConn {
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
         self.flush_framer(cx);
+        self.refused.end(cx, self.peer);
+        self.reset = matches!(reason, CloseReason::Reset);
         if let Some(mut ws) = self.ws.take()
             && matches!(reason, CloseReason::LocalClose)
         {
@@ -969,11 +977,8 @@ impl Link for TcpConn {
 
     fn send(&mut self, cx: &mut Cx<'_>, _to: &Target, out: Outgoing) -> Status {
         if self.out_bytes + self.held_bytes + out.bytes.len() > MAX_SEND_QUEUE {
-            let dropped = out.bytes.len();
-            cx.error(EngineError::SendQueueFull {
-                peer: self.peer,
-                dropped,
-            });
+            self.refused
+                .refuse(cx, self.peer, out.bytes.len(), Instant::now());
             return Status::Idle;
         }
         self.enqueue(out);
@@ -997,6 +1002,10 @@ impl Link for TcpConn {
         self.peer_finished
     }
 
+    fn was_reset(&self) -> bool {
+        self.reset
+    }
+
     fn set_receive_buffer(&mut self, bytes: usize) {
         // Best effort: a socket that refuses keeps its buffer, and the lane still holds.
         let _ = socket2::SockRef::from(&self.stream).set_recv_buffer_size(bytes);
@@ -1018,12 +1027,13 @@ impl Link for TcpConn {
         if let Some(deadline) = self.phase.deadline() {
             return Some(deadline);
         }
-        match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
+        let gap = match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
             Some((Framing::IdleGap(ms), pending)) if pending > 0 => {
                 Some(self.last_rx + Duration::from_millis(*ms))
             }
             _ => None,
-        }
+        };
+        gap.into_iter().chain(self.refused.deadline()).min()
     }
 
     fn tick(&mut self, cx: &mut Cx<'_>, now: Instant) -> Status {
@@ -1051,7 +1061,11 @@ impl Link for TcpConn {
             }
             _ => {}
         }
-        if self.deadline().is_some_and(|d| d <= now) {
+        self.refused.tick(cx, self.peer, now);
+        let gap = matches!(self.framer.as_ref().map(|f| (f.framing(), f.pending())),
+            Some((Framing::IdleGap(ms), pending))
+                if pending > 0 && self.last_rx + Duration::from_millis(*ms) <= now);
+        if gap {
             self.flush_framer(cx);
         }
         Status::Idle
