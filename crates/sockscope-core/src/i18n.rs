@@ -1176,6 +1176,8 @@ strings! {
     ConvertNotText => "Not all of it is text: shown with escapes (the same bytes)", "内容不全是文本：已改用转义显示（字节不变）";
     ConvertVariables => "Not converted: variables such as {{counter}} have no hex form", "未转换：{{counter}} 等变量没有十六进制形式";
     ConvertInvalid => "Not converted ({}): the characters are kept", "未转换（{}）：保留原字符";
+    SwitchAnyway => "Switch anyway", "仍然切换";
+    TipSwitchAnyway => "The mode stayed as it was. Switch anyway: the same characters, read in the new mode (for text typed in the wrong mode).", "模式保持不变。仍然切换：字符不变，按新模式解读（用于在错误模式下输入的内容）。";
     ShowLengthHeader => "Show length header", "显示长度头";
     TipShowLengthHeader => "With length-prefix framing, show each frame's length header in its row. Off: rows show the payload; the detail and hex views still have every byte.", "按长度前缀分帧时，在行中显示每帧的长度头。不勾选：行中只显示内容；详情和十六进制视图仍包含全部字节。";
     WrapLines => "Wrap lines", "自动换行";

@@ -43,6 +43,9 @@ pub enum UiAction {
     SetEncoding(TextEncoding),
     /// Switch the send box to another input mode, converting what is in it.
     SetTxMode(InputMode),
+    /// Switch the send box's mode without converting it (after a refused conversion: the
+    /// characters were typed for the new mode).
+    ForceTxMode(InputMode),
     /// Start sending the send box every `cyclic_ms`.
     StartCyclic,
     /// Run the quick commands in order, each followed by its delay.
@@ -173,6 +176,8 @@ pub struct SendNote {
     pub error: bool,
     /// Whether there was someone to send to, and the box, when it was said.
     about: (bool, String, InputMode),
+    /// A refused conversion to this mode: the user may switch anyway, keeping the characters.
+    pub switch_anyway: Option<InputMode>,
 }
 
 impl SendNote {
@@ -453,9 +458,10 @@ impl Tab {
             | UiAction::SetImpairments
             | UiAction::CutRelay) => self.apply_automation(&action),
             UiAction::ResetCounters => self.session.capture().reset_counters(),
-            UiAction::SetTxMode(mode) => {
-                let note = self.form.switch_tx_mode(mode).map(unconverted_note);
-                self.set_send_note(note, false);
+            UiAction::SetTxMode(mode) => self.switch_tx_mode(mode),
+            UiAction::ForceTxMode(mode) => {
+                self.form.tx_mode = mode;
+                self.send_note = None;
             }
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
@@ -884,12 +890,24 @@ impl Tab {
     }
 
     /// Shows `note` under the send box until what it is about changes (or clears it).
+    /// Converts the send box to `mode`; a refused conversion leaves the mode and offers to
+    /// switch anyway.
+    fn switch_tx_mode(&mut self, mode: InputMode) {
+        let why = self.form.switch_tx_mode(mode);
+        let refused = matches!(why, Some(Unconverted::Invalid(_)));
+        self.set_send_note(why.map(unconverted_note), false);
+        if let (true, Some(note)) = (refused, &mut self.send_note) {
+            note.switch_anyway = Some(mode);
+        }
+    }
+
     fn set_send_note(&mut self, note: Option<Note>, error: bool) {
         let can_send = self.can_send();
         self.send_note = note.map(|note| SendNote {
             note,
             error,
             about: (can_send, self.form.send_text.clone(), self.form.tx_mode),
+            switch_anyway: None,
         });
     }
 }

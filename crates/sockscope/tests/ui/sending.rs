@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
+use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
@@ -15,7 +16,9 @@ use sockscope::codec::payload::InputMode;
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
-use super::{click_send, connected_client, harness, read_within, run_until, type_into};
+use super::{
+    click_send, connected_client, harness, read_within, reads_nothing, run_until, type_into,
+};
 
 /// Reads until `want` bytes came or two seconds passed.
 fn read_for(stream: &mut std::net::TcpStream, want: usize) -> Vec<u8> {
@@ -214,6 +217,69 @@ fn hex_switched_to_text_and_back_sends_the_same_six_bytes() {
     assert_eq!(harness.state().tab().form.send_text, "01 03 00 00 00 01");
     click_send(&mut harness);
     assert_eq!(read_within(&mut peer, 6), [1, 3, 0, 0, 0, 1]);
+}
+
+#[test]
+fn a_refused_conversion_leaves_the_mode_and_the_fixed_box_goes_as_hex() {
+    let (mut harness, mut peer) = connected_client(Form {
+        tx_mode: InputMode::Hex,
+        send_text: "FF 00 0x41,zz".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Send text").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Send text").click();
+    harness.run();
+    harness.get_by_label_contains("Not converted (");
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Hex, "FF 00 0x41,zz"),
+        "refused: the box stays hex"
+    );
+    harness.state_mut().tab_mut().form.send_text = "FF 00 0x41".into();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    harness.run();
+    assert_eq!(read_within(&mut peer, 3), [0xFF, 0x00, 0x41]);
+    assert!(reads_nothing(&mut peer), "3 bytes, not 10 characters");
+
+    // The same from Escapes to Hex.
+    harness.get_by_label("Escapes").click();
+    harness.run();
+    harness.state_mut().tab_mut().form.send_text = "\\xZZ".into();
+    harness.run();
+    harness.get_by_label("Send hex").click();
+    harness.run();
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Escapes, "\\xZZ")
+    );
+}
+
+#[test]
+fn text_typed_in_the_wrong_mode_switches_only_when_asked() {
+    let (mut harness, mut peer) = connected_client(Form {
+        tx_mode: InputMode::Hex,
+        send_text: "hello".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Send text").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Send text").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.tx_mode, InputMode::Hex);
+    harness.get_by_label("Switch anyway").click();
+    harness.run();
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Text, "hello")
+    );
+    assert!(harness.query_by_label("Switch anyway").is_none());
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 5), b"hello");
 }
 
 #[test]
