@@ -423,6 +423,8 @@ strings! {
     TipTx => "Bytes sent (sends), and the rate over the last second", "发送字节数（次数）及最近一秒的速率";
     Reset => "Reset", "计数清零";
     TipReset => "Zero the RX/TX counters", "把收发计数清零";
+    UndoReset => "Undo reset", "撤销清零";
+    TipUndoReset => "Put the counters back as they were before Reset, plus what came since ({} s left)", "把计数恢复为清零前的值，并加上之后的收发（还剩 {} 秒）";
     Evicted => "{} old rows ({}) dropped from the log", "日志已丢弃 {} 条旧记录（{}）";
     TipEvicted => "The log keeps at most {}; the oldest rows go first", "日志最多保留 {}，最旧的记录先丢弃";
     UdpDropped => "{} UDP datagrams dropped", "已丢弃 {} 个 UDP 数据报";

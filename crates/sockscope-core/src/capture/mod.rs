@@ -201,6 +201,15 @@ pub struct Counters {
     pub history: RateHistory,
 }
 
+/// What [`Capture::reset_counters`] zeroed, kept so the reset can be undone.
+#[derive(Clone, Debug)]
+#[must_use = "without it the reset cannot be undone"]
+pub struct ZeroedCounters {
+    counters: Counters,
+    clients: BTreeMap<ConnId, Client>,
+    peers: BTreeMap<SocketAddr, Peer>,
+}
+
 /// Ended connections whose counters and chart are kept.
 pub const DEPARTED: usize = 32;
 
@@ -240,6 +249,23 @@ impl RateHistory {
         {
             self.seconds.pop_front();
         }
+    }
+
+    /// Adds `other`'s seconds to these (an undone reset), keeping the last
+    /// [`KEEP`](Self::KEEP) seconds.
+    pub fn merge(&mut self, other: &RateHistory) {
+        let mut all: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        for &(second, rx, tx) in self.seconds.iter().chain(&other.seconds) {
+            let slot = all.entry(second).or_default();
+            slot.0 += rx;
+            slot.1 += tx;
+        }
+        let newest = all.keys().next_back().copied().unwrap_or(0);
+        self.seconds = all
+            .into_iter()
+            .filter(|(second, _)| second + Self::KEEP >= newest)
+            .map(|(second, (rx, tx))| (second, rx, tx))
+            .collect();
     }
 
     /// How many seconds the chart should show at `now`: back to the first second with
@@ -1190,9 +1216,14 @@ impl Capture {
         Some((recorder.path, recorder.bytes))
     }
 
-    /// Zeroes the session's counters and every client's and peer's.
-    pub fn reset_counters(&mut self) {
-        self.counters = Counters::default();
+    /// Zeroes the session's counters and every client's and peer's; returns what was zeroed,
+    /// for [`undo_reset`](Self::undo_reset).
+    pub fn reset_counters(&mut self) -> ZeroedCounters {
+        let zeroed = ZeroedCounters {
+            counters: std::mem::take(&mut self.counters),
+            clients: self.clients.clone(),
+            peers: self.peers.clone(),
+        };
         for client in self.clients.values_mut() {
             let (peer, local, since) = (client.peer, client.local, client.since);
             *client = Client {
@@ -1210,6 +1241,38 @@ impl Capture {
                 tx_bytes: 0,
                 rx_datagrams: 0,
             };
+        }
+        zeroed
+    }
+
+    /// Puts back what a reset zeroed, added to what was counted since (clients and peers
+    /// that are gone stay gone).
+    pub fn undo_reset(&mut self, zeroed: ZeroedCounters) {
+        let (old, now) = (zeroed.counters, &mut self.counters);
+        now.rx_bytes += old.rx_bytes;
+        now.tx_bytes += old.tx_bytes;
+        now.rx_messages += old.rx_messages;
+        now.tx_messages += old.tx_messages;
+        now.dropped_datagrams += old.dropped_datagrams;
+        now.relay_dropped[0] += old.relay_dropped[0];
+        now.relay_dropped[1] += old.relay_dropped[1];
+        now.dropped_bytes += old.dropped_bytes;
+        now.history.merge(&old.history);
+        for (id, old) in zeroed.clients {
+            if let Some(now) = self.clients.get_mut(&id) {
+                now.rx_bytes += old.rx_bytes;
+                now.tx_bytes += old.tx_bytes;
+                now.rx_messages += old.rx_messages;
+                now.tx_messages += old.tx_messages;
+                now.history.merge(&old.history);
+            }
+        }
+        for (addr, old) in zeroed.peers {
+            if let Some(now) = self.peers.get_mut(&addr) {
+                now.rx_bytes += old.rx_bytes;
+                now.tx_bytes += old.tx_bytes;
+                now.rx_datagrams += old.rx_datagrams;
+            }
         }
     }
 
@@ -1580,7 +1643,7 @@ mod tests {
     }
 
     #[test]
-    fn reset_zeroes_session_and_client_counters_but_keeps_the_clients() {
+    fn reset_zeroes_session_and_client_counters_but_keeps_the_clients_and_undo_adds_them_back() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpServer);
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
@@ -1600,13 +1663,41 @@ mod tests {
             bytes: b"abc".to_vec(),
             kind,
         }));
-        cap.reset_counters();
+        let zeroed = cap.reset_counters();
         let client = &cap.clients[&ConnId(1)];
         assert_eq!(
             (client.peer, client.rx_bytes, client.rx_messages),
             (peer, 0, 0)
         );
         assert_eq!(cap.counters.rx_bytes, 0);
+        // More arrives, then the reset is undone: the old counts come back, added.
+        cap.apply(Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Rx,
+            at,
+            bytes: b"de".to_vec(),
+            kind,
+        }));
+        cap.undo_reset(zeroed);
+        let client = &cap.clients[&ConnId(1)];
+        assert_eq!((client.rx_bytes, client.rx_messages), (5, 2));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (5, 2));
+        let second = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        let total: u64 = cap
+            .counters
+            .history
+            .series(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(second + 1),
+                5,
+            )
+            .iter()
+            .map(|s| s.1)
+            .sum();
+        assert_eq!(
+            total, 5,
+            "the chart has the bytes before and after the reset"
+        );
     }
 
     #[test]

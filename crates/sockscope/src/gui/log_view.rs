@@ -162,23 +162,48 @@ fn paused_note_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
 }
 
+/// The largest count Resume shows as a number; beyond, "99999+" (the button keeps its width).
+const MOST_SHOWN: usize = 99_999;
+
+fn shown_count(n: usize) -> String {
+    if n > MOST_SHOWN {
+        format!("{MOST_SHOWN}+")
+    } else {
+        n.to_string()
+    }
+}
+
 /// Below this width the toolbar's view switches go into one menu, so the toolbar stays one
 /// line (at 1024×640 Record went to a second line).
 const COMPACT_TOOLBAR: f32 = 780.0;
 
 fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    let compact = ui.available_width() < COMPACT_TOOLBAR;
+    let paused = tab.view.index.paused_at.is_some();
+    // One width for Pause and Resume with any count up to the most shown, so "Resume (13
+    // new)" does not push the rest of the toolbar under the pointer.
+    let pending = tab.view.index.pending();
+    let label = if paused {
+        tf(S::ResumeN, &[&shown_count(pending)])
+    } else {
+        t(S::Pause).to_owned()
+    };
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let measure = |ui: &egui::Ui, text: String| {
+        ui.fonts_mut(|f| f.layout_no_wrap(text, font.clone(), color))
+            .size()
+            .x
+    };
+    let pause_text = measure(ui, t(S::Pause).to_owned());
+    let resume_text = measure(ui, tf(S::ResumeN, &[&"88888+"])).max(pause_text);
+    let width = resume_text + 2.0 * ui.spacing().button_padding.x;
+    // The room kept for Resume beyond Pause counts toward the toolbar's width.
+    let compact = ui.available_width() < COMPACT_TOOLBAR + resume_text - pause_text;
     // Still wraps onto a second line when the log is narrower than that, rather than hiding
     // Export and Record.
     ui.horizontal_wrapped(|ui| {
-        let paused = tab.view.index.paused_at.is_some();
-        let label = if paused {
-            tf(S::ResumeN, &[&tab.view.index.pending()])
-        } else {
-            t(S::Pause).to_owned()
-        };
         let pause = ui
-            .selectable_label(paused, label)
+            .add(egui::Button::selectable(paused, label).min_size(egui::vec2(width, 0.0)))
             .on_hover_text(t(S::TipPause));
         super::testhook::tag(ui, &pause, "log.pause");
         if pause.clicked() {

@@ -39,6 +39,8 @@ pub enum UiAction {
     ClearLog,
     /// Zero the RX/TX counters.
     ResetCounters,
+    /// Put back what the last reset zeroed (offered for [`UNDO_RESET_FOR`]).
+    UndoReset,
     /// Change the text encoding (the log is decoded again).
     SetEncoding(TextEncoding),
     /// Switch the send box to another input mode, converting what is in it.
@@ -212,7 +214,12 @@ pub struct Tab {
     pub view: ViewState,
     /// "Start cyclic send when open" waits for the session to have someone to send to.
     cyclic_pending: bool,
+    /// What the last Reset zeroed, and when, while it can be undone.
+    counters_undo: Option<(Instant, crate::capture::ZeroedCounters)>,
 }
+
+/// How long Reset offers Undo.
+pub const UNDO_RESET_FOR: Duration = Duration::from_secs(6);
 
 /// A tab as the widgets see it for one frame: the capture locked, the rest borrowed.
 pub struct TabUi<'a> {
@@ -232,6 +239,8 @@ pub struct TabUi<'a> {
     session: &'a Session,
     /// The send variables, for the preview.
     pub vars: VarState,
+    /// How much longer the last Reset can be undone.
+    pub undo_reset_left: Option<Duration>,
 }
 
 impl TabUi<'_> {
@@ -394,6 +403,7 @@ impl Tab {
             selection: Selection::Default,
             view: ViewState::default(),
             cyclic_pending: false,
+            counters_undo: None,
         }
     }
 
@@ -409,6 +419,11 @@ impl Tab {
             selection: self.selection,
             vars: self.session.vars(),
             session: &self.session,
+            undo_reset_left: self
+                .counters_undo
+                .as_ref()
+                .and_then(|(at, _)| UNDO_RESET_FOR.checked_sub(at.elapsed()))
+                .filter(|left| !left.is_zero()),
         }
     }
 
@@ -457,7 +472,8 @@ impl Tab {
             | UiAction::WsClose
             | UiAction::SetImpairments
             | UiAction::CutRelay) => self.apply_automation(&action),
-            UiAction::ResetCounters => self.session.capture().reset_counters(),
+            UiAction::ResetCounters => self.reset_counters(false),
+            UiAction::UndoReset => self.reset_counters(true),
             UiAction::SetTxMode(mode) => self.switch_tx_mode(mode),
             UiAction::ForceTxMode(mode) => {
                 self.form.tx_mode = mode;
@@ -890,6 +906,18 @@ impl Tab {
     }
 
     /// Shows `note` under the send box until what it is about changes (or clears it).
+    /// Zeroes the counters, keeping what was zeroed for a while; or (`undo`) puts it back.
+    fn reset_counters(&mut self, undo: bool) {
+        if !undo {
+            let zeroed = self.session.capture().reset_counters();
+            self.counters_undo = Some((Instant::now(), zeroed));
+        } else if let Some((at, zeroed)) = self.counters_undo.take()
+            && at.elapsed() < UNDO_RESET_FOR
+        {
+            self.session.capture().undo_reset(zeroed);
+        }
+    }
+
     /// Converts the send box to `mode`; a refused conversion leaves the mode and offers to
     /// switch anyway.
     fn switch_tx_mode(&mut self, mode: InputMode) {

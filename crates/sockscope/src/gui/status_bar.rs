@@ -154,65 +154,115 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         .request_repaint_after(std::time::Duration::from_secs(1));
 }
 
-/// Draws the status bar.
+/// Draws the status bar. The counters, the sparkline and Reset sit at the right edge, laid
+/// out from it: text that comes and goes (the rates, the state) never moves the sparkline or
+/// Reset under the pointer (a click meant for the chart zeroed every counter).
 pub fn status_bar_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     notice: &mut Option<super::model::Notice>,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.horizontal(|ui| {
-        let state = status_line(&tab.capture);
-        if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
-            // The countdown moves in tenths of a second.
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+    egui::containers::Sides::new().shrink_left().show(
+        ui,
+        |ui| {
+            let state = status_line(&tab.capture);
+            if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
+                // The countdown moves in tenths of a second.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(100));
+            }
+            let dot = if tab.is_open() { "●" } else { "○" };
+            super::testhook::value(ui.ctx(), "status.state", &state);
+            ui.label(format!("{dot} {state}"));
+            let c = &tab.capture.counters;
+            let (evicted_records, evicted_bytes) = tab.capture.log.evicted();
+            if evicted_records > 0 {
+                ui.separator();
+                let text = tf(S::Evicted, &[&evicted_records, &human_bytes(evicted_bytes)]);
+                let cap = human_bytes(tab.capture.log.cap() as u64);
+                ui.label(RichText::new(text).color(error_color(ui)))
+                    .on_hover_text(tf(S::TipEvicted, &[&cap]));
+            }
+            if c.dropped_datagrams > 0 {
+                ui.separator();
+                let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
+                ui.label(RichText::new(text).color(error_color(ui)));
+            }
+            super::widgets::notice_ui(ui, notice);
+        },
+        |ui| counters_ui(ui, tab, actions),
+    );
+}
+
+/// RX, TX, the sparkline and Reset (or Undo), right to left from the bar's right edge.
+fn counters_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    reset_ui(ui, tab, actions);
+    let c = &tab.capture.counters;
+    let now = std::time::SystemTime::now();
+    let spark = sparkline_ui(ui, &c.history, now);
+    super::testhook::tag(ui, &spark, "status.sparkline");
+    if spark.clicked() {
+        actions.push(UiAction::ToggleChart);
+    }
+    let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
+    super::testhook::value(ui.ctx(), "status.rate", rx_rate + tx_rate);
+    if rx_rate > 0 || tx_rate > 0 {
+        // The rate falls to zero a second after traffic stops: look again then.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
+    }
+    let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
+    ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
+        .on_hover_text(t(S::TipTx));
+    let rx = (human_bytes(c.rx_bytes), rate_text(rx_rate));
+    let rx = ui
+        .label(tf(S::RxCounter, &[&rx.0, &c.rx_messages, &rx.1]))
+        .on_hover_text(t(S::TipRx));
+    super::testhook::tag(ui, &rx, "status.rx");
+    ui.separator();
+}
+
+/// Reset, or for a few seconds after it Undo, in one slot as wide as the wider of the two.
+fn reset_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let wide = [t(S::Reset), t(S::UndoReset)]
+        .into_iter()
+        .map(|text| {
+            ui.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font.clone(), color))
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max);
+    let width = wide + 2.0 * ui.spacing().button_padding.x;
+    let (text, tip, action) = match tab.undo_reset_left {
+        Some(left) => {
+            ui.ctx().request_repaint_after(left);
+            let seconds = left.as_secs_f32().ceil();
+            (
+                t(S::UndoReset),
+                tf(S::TipUndoReset, &[&seconds]),
+                UiAction::UndoReset,
+            )
         }
-        let dot = if tab.is_open() { "●" } else { "○" };
-        super::testhook::value(ui.ctx(), "status.state", &state);
-        ui.label(format!("{dot} {state}"));
-        ui.separator();
-        let c = &tab.capture.counters;
-        let now = std::time::SystemTime::now();
-        let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
-        let rx = (human_bytes(c.rx_bytes), rate_text(rx_rate));
-        ui.label(tf(S::RxCounter, &[&rx.0, &c.rx_messages, &rx.1]))
-            .on_hover_text(t(S::TipRx));
-        let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
-        ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
-            .on_hover_text(t(S::TipTx));
-        let spark = sparkline_ui(ui, &c.history, now);
-        super::testhook::tag(ui, &spark, "status.sparkline");
-        if spark.clicked() {
-            actions.push(UiAction::ToggleChart);
-        }
-        if rx_rate > 0 || tx_rate > 0 {
-            // The rate falls to zero a second after traffic stops: look again then.
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_secs(1));
-        }
-        if ui
-            .small_button(t(S::Reset))
-            .on_hover_text(t(S::TipReset))
-            .clicked()
-        {
-            actions.push(UiAction::ResetCounters);
-        }
-        let (evicted_records, evicted_bytes) = tab.capture.log.evicted();
-        if evicted_records > 0 {
-            ui.separator();
-            let text = tf(S::Evicted, &[&evicted_records, &human_bytes(evicted_bytes)]);
-            let cap = human_bytes(tab.capture.log.cap() as u64);
-            ui.label(RichText::new(text).color(error_color(ui)))
-                .on_hover_text(tf(S::TipEvicted, &[&cap]));
-        }
-        if c.dropped_datagrams > 0 {
-            ui.separator();
-            let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
-            ui.label(RichText::new(text).color(error_color(ui)));
-        }
-        super::widgets::notice_ui(ui, notice);
-    });
+        None => (
+            t(S::Reset),
+            t(S::TipReset).to_owned(),
+            UiAction::ResetCounters,
+        ),
+    };
+    let button = ui
+        .add(
+            egui::Button::new(text)
+                .small()
+                .min_size(egui::vec2(width, 0.0)),
+        )
+        .on_hover_text(tip);
+    super::testhook::tag(ui, &button, "status.reset");
+    if button.clicked() {
+        actions.push(action);
+    }
 }
 
 /// What the session is doing, in a few words.

@@ -252,3 +252,26 @@ fn a_long_failure_sentence_wraps_in_the_log_even_without_wrap_lines() {
         row.rect()
     );
 }
+
+#[test]
+fn reset_offers_undo_which_puts_the_counters_back_with_what_came_since() {
+    let (mut harness, mut peer) = super::connected_client(Form::default());
+    peer.write_all(b"hello").unwrap();
+    run_until(&mut harness, "5 bytes in", |app| {
+        app.tab().session.capture().counters.rx_bytes == 5
+    });
+    harness.get_by_role_and_label(Role::Button, "Reset").click();
+    harness.run();
+    assert_eq!(harness.state().tab().session.capture().counters.rx_bytes, 0);
+    peer.write_all(b"ab").unwrap();
+    run_until(&mut harness, "2 more", |app| {
+        app.tab().session.capture().counters.rx_bytes == 2
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Undo reset")
+        .click();
+    harness.run();
+    let counters = &harness.state().tab().session.capture().counters;
+    assert_eq!((counters.rx_bytes, counters.rx_messages), (7, 2));
+    harness.get_by_role_and_label(Role::Button, "Reset");
+}
