@@ -286,6 +286,7 @@ strings! {
     HintDirectedBroadcast => ". 255.255.255.255 leaves by the default route, and there is none: send to an interface's directed broadcast (such as 192.168.1.255) from the ▼ beside Remote IP", "。255.255.255.255 需经默认路由发出，而本机没有默认路由：请改用某个网卡的定向广播地址（如 192.168.1.255，可在远程 IP 旁的 ▼ 中选择）";
     LogOptions => "Options ▼", "选项 ▼";
     FieldError => "{}: {}", "{}：{}";
+    FirstOfErrors => "{} (and {} more)", "{}（另有 {} 处）";
     FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";
     EmptyLogOpen => "{} — waiting for data.", "{} — 等待数据。";
     Frames => "Frames", "帧";

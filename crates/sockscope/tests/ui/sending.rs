@@ -150,17 +150,17 @@ fn a_bad_address_is_marked_as_it_is_typed_in_readable_text() {
         "300.1.1.1",
     );
     type_into(&mut harness, Role::TextInput, Some("Remote port"), "70000");
-    // No Connect clicked.
-    let message =
-        harness.get_by_label("Remote IP: 300.1.1.1 is not an IP address: 300 is more than 255");
+    // No Connect clicked. One line: the first message, and how many more (all on hover).
+    let message = harness.get_by_label(
+        "Remote IP: 300.1.1.1 is not an IP address: 300 is more than 255 (and 1 more)",
+    );
     // Body text (a line 15 px high here), not the small style (12 px).
     assert!(
         message.rect().height() >= 14.5,
         "in body text: {}",
         message.rect().height()
     );
-    harness.get_by_label("Remote port: 70000 is not a port: ports go from 0 to 65535");
-    // Fixed, the message goes.
+    // Fixed, the message goes and the next one shows.
     harness.state_mut().tab_mut().form.remote_ip = "10.1.1.1".into();
     harness.run();
     assert!(
@@ -168,6 +168,33 @@ fn a_bad_address_is_marked_as_it_is_typed_in_readable_text() {
             .query_by_label_contains("is not an IP address")
             .is_none()
     );
+    harness.get_by_label("Remote port: 70000 is not a port: ports go from 0 to 65535");
+}
+
+#[test]
+fn typing_an_address_moves_nothing_below_it_at_1024_by_640() {
+    let mut harness = small(Form {
+        remote_ip: String::new(),
+        ..Form::default()
+    });
+    harness.run();
+    let connect = harness.get_by_label("Connect").rect();
+    let mut typed = String::new();
+    for c in "127.0.0.3".chars() {
+        typed.push(c);
+        harness
+            .state_mut()
+            .tab_mut()
+            .form
+            .remote_ip
+            .clone_from(&typed);
+        harness.run();
+        let now = harness.get_by_label("Connect").rect();
+        assert!(
+            (now.top() - connect.top()).abs() < 0.5,
+            "with {typed:?} typed Connect moved from {connect:?} to {now:?}"
+        );
+    }
 }
 
 fn small(form: Form) -> Harness<'static, App> {
