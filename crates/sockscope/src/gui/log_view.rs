@@ -54,7 +54,11 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
     if tab.form.stream_view {
-        stream_list_ui(ui, capture, &view.stream, tab.form);
+        let scroll_to = scroll_to.and_then(|seq| view.stream.row_of(&capture.log, seq));
+        let selected = view
+            .selected
+            .and_then(|seq| view.stream.row_of(&capture.log, seq));
+        stream_list_ui(ui, capture, &view.stream, tab.form, (scroll_to, selected));
     } else if tab.form.show_raw && framed {
         // Two lists side by side, each clipped to its half so neither paints over the other
         // or over the panels around the log.
@@ -438,26 +442,42 @@ fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>)
         });
 }
 
-/// The continuous-stream view: one row per line of each peer's data.
+/// The continuous-stream view: one row per line of each peer's data. `rows` are the row to
+/// scroll to (a Find result) and the row holding the selected record, marked as in the list.
 fn stream_list_ui(
     ui: &mut egui::Ui,
     capture: &crate::capture::Capture,
     stream: &StreamIndex,
     form: &Form,
+    rows: (Option<usize>, Option<usize>),
 ) {
+    let (scroll_to, selected) = rows;
     let font = FontId::monospace(13.0);
     let row_height = ui.fonts_mut(|f| f.row_height(&font));
-    let stick = form.auto_scroll;
-    egui::ScrollArea::both()
+    // A row scrolled to is not overridden by sticking to the end in the same frame; after it
+    // the view stays there until it is taken back to the end.
+    let stick = form.auto_scroll && scroll_to.is_none();
+    let mut area = egui::ScrollArea::both()
         .id_salt("stream")
         .auto_shrink([false, false])
-        .stick_to_bottom(stick)
-        .show_rows(ui, row_height, stream.len(), |ui, rows| {
-            for (first, text) in stream.rows(&capture.log, rows) {
-                let job = stream_row_job(ui, &first, &text, form, &font);
-                ui.add(egui::Label::new(job).extend());
+        .stick_to_bottom(stick);
+    if let Some(row) = scroll_to {
+        let unit = row_height + ui.spacing().item_spacing.y;
+        area = area.vertical_scroll_offset(row as f32 * unit);
+    }
+    area.show_rows(ui, row_height, stream.len(), |ui, rows| {
+        for (row, (first, text)) in rows.clone().zip(stream.rows(&capture.log, rows)) {
+            let job = stream_row_job(ui, &first, &text, form, &font);
+            let label = ui.add(egui::Label::new(job).extend());
+            if selected == Some(row) {
+                let fill = ui.visuals().selection.bg_fill.gamma_multiply(0.35);
+                ui.painter().rect_filled(label.rect.expand(1.0), 2.0, fill);
             }
-        });
+            if scroll_to == Some(row) || selected == Some(row) {
+                super::testhook::tag(ui, &label, "log.stream.selected");
+            }
+        }
+    });
 }
 
 /// A stream row: the time, direction and peer of its first bytes, then the joined text.
