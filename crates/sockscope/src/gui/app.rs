@@ -567,6 +567,15 @@ impl App {
                 };
                 if let Some(entry) = self.entry_by_id(id) {
                     entry.tab.apply(action);
+                    // A recording that could not start is said where it is seen at once,
+                    // not only in a log row that scrolls away under incoming data.
+                    if let Some(note) = entry.tab.record_failed.take() {
+                        entry.notice = Some(Notice {
+                            note: Arc::new(note),
+                            error: true,
+                            at: std::time::Instant::now(),
+                        });
+                    }
                 }
             }
             (_, None) => {}

@@ -214,6 +214,8 @@ pub struct Tab {
     pub view: ViewState,
     /// "Start cyclic send when open" waits for the session to have someone to send to.
     cyclic_pending: bool,
+    /// Why the last Record could not start, until the tab's notice takes it.
+    pub record_failed: Option<Note>,
     /// What the last Reset zeroed, and when, while it can be undone.
     counters_undo: Option<(Instant, crate::capture::ZeroedCounters)>,
 }
@@ -404,6 +406,7 @@ impl Tab {
             view: ViewState::default(),
             cyclic_pending: false,
             counters_undo: None,
+            record_failed: None,
         }
     }
 
@@ -474,11 +477,8 @@ impl Tab {
             | UiAction::CutRelay) => self.apply_automation(&action),
             UiAction::ResetCounters => self.reset_counters(false),
             UiAction::UndoReset => self.reset_counters(true),
-            UiAction::SetTxMode(mode) => self.switch_tx_mode(mode),
-            UiAction::ForceTxMode(mode) => {
-                self.form.tx_mode = mode;
-                self.send_note = None;
-            }
+            UiAction::SetTxMode(mode) => self.switch_tx_mode(mode, false),
+            UiAction::ForceTxMode(mode) => self.switch_tx_mode(mode, true),
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
                 let mut capture = self.session.capture();
@@ -545,7 +545,9 @@ impl Tab {
             UiAction::SelectRecord(seq) => self.view.selected = seq,
             UiAction::Export(format, path) => self.session.export(format, path),
             UiAction::CancelExport => self.session.cancel_export(),
-            UiAction::StartRecording(format, path) => self.session.start_recording(path, format),
+            UiAction::StartRecording(format, path) => {
+                self.record_failed = self.session.start_recording(path, format);
+            }
             UiAction::StopRecording => {
                 self.session.stop_recording();
             }
@@ -919,8 +921,13 @@ impl Tab {
     }
 
     /// Converts the send box to `mode`; a refused conversion leaves the mode and offers to
-    /// switch anyway.
-    fn switch_tx_mode(&mut self, mode: InputMode) {
+    /// switch anyway. `force`: switches without converting (the user's "switch anyway").
+    fn switch_tx_mode(&mut self, mode: InputMode, force: bool) {
+        if force {
+            self.form.tx_mode = mode;
+            self.send_note = None;
+            return;
+        }
         let why = self.form.switch_tx_mode(mode);
         let refused = matches!(why, Some(Unconverted::Invalid(_)));
         self.set_send_note(why.map(unconverted_note), false);

@@ -337,3 +337,38 @@ fn find_in_the_stream_view_scrolls_to_the_row_found() {
     harness.run();
     assert_eq!(stream_rows_with(&harness, "line 005"), 1, "scrolled to it");
 }
+
+#[test]
+fn a_record_that_cannot_start_is_a_notice_too() {
+    let missing = std::env::temp_dir().join(format!(
+        "sockscope-ui-no-such-folder-{}/deeper",
+        std::process::id()
+    ));
+    let form = Form {
+        mode: Mode::TcpServer,
+        server_port: "0".into(),
+        local_ip: "127.0.0.1".into(),
+        ..Form::default()
+    };
+    let mut harness = super::harness_with_files(form, missing);
+    harness.run();
+    harness.get_by_label("Record").click();
+    harness.run();
+    harness.get_by_label("Raw bytes…").click();
+    run_until(&mut harness, "the failure said", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().starts_with("Could not record"))
+    });
+    let notice = harness.state().notice().expect("a notice").clone();
+    assert!(notice.error);
+    assert!(
+        notice.text().starts_with("Could not record to "),
+        "{}",
+        notice.text()
+    );
+    assert!(harness.query_by_label(&notice.text()).is_some(), "shown");
+}
