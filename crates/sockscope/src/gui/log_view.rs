@@ -698,6 +698,12 @@ impl List<'_> {
             ui.set_min_height(viewport.height() + bottom);
             let origin = ui.min_rect().min;
             let first = ((viewport.min.y / unit) as usize).min(top_max);
+            // At the end the newest row's bottom is the view's bottom: the rows that fit are
+            // drawn up from it, with the one before them cut at the top. Drawn down from the
+            // top, rows wrapped onto several lines left up to a row's height empty under the
+            // newest (4–5 empty lines with Wrap lines on).
+            let bottom_up = top_max > 0 && viewport.min.y >= bottom - 0.5;
+            let first = if bottom_up { top_max - 1 } else { first };
             let width = ui.available_width();
             let mut y = origin.y + viewport.min.y;
             let end = origin.y + viewport.max.y;
@@ -711,11 +717,24 @@ impl List<'_> {
                 }
             }
             let column = payload_column(ui, &records, self.form, &font);
-            for record in records {
+            let mut galleys: Vec<_> = Vec::new();
+            if bottom_up {
+                // Only the rows of the last screenful and one more: all laid out here.
+                galleys = records
+                    .iter()
+                    .map(|r| Some(self.wrapped_galley(ui, r, &font, width, column, wrap_data)))
+                    .collect();
+                let total: f32 = galleys.iter().flatten().map(|g| g.size().y + spacing).sum();
+                y = y.min(end + spacing - total);
+            }
+            for (n, record) in records.into_iter().enumerate() {
                 if y >= end {
                     break;
                 }
-                let galley = self.wrapped_galley(ui, &record, &font, width, column, wrap_data);
+                let galley = match galleys.get_mut(n).and_then(Option::take) {
+                    Some(galley) => galley,
+                    None => self.wrapped_galley(ui, &record, &font, width, column, wrap_data),
+                };
                 // A data row that runs on makes the list as wide as it (to scroll sideways).
                 let size = egui::vec2(width.max(galley.size().x), galley.size().y);
                 let rect = egui::Rect::from_min_size(egui::pos2(origin.x, y), size);
