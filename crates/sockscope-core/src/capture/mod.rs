@@ -1012,7 +1012,7 @@ impl Capture {
             let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
             let note = if sent == total {
-                Note::say(S::EvFileSent, [arg(name), arg(sent)])
+                self.file_sent_note(name, to, sent)
             } else {
                 Note::say(S::EvFileStopped, [arg(name), arg(sent), arg(total)])
             };
@@ -1025,6 +1025,25 @@ impl Capture {
                 since,
                 at: now,
             });
+        }
+    }
+
+    /// "File x sent to 127.0.0.1:5000: 3000000 bytes", or to "3 clients (… bytes each)":
+    /// the line said neither whom nor how many.
+    fn file_sent_note(&self, name: String, to: &Target, sent: u64) -> Note {
+        let peers: Vec<SocketAddr> = match to {
+            Target::Conn(conn) => self.clients.get(conn).map(|c| c.peer).into_iter().collect(),
+            Target::AllConns => self.clients.values().map(|c| c.peer).collect(),
+            Target::Addr(addr) => vec![*addr],
+        };
+        match peers.as_slice() {
+            [] => Note::say(S::EvFileSent, [arg(name), arg(sent)]),
+            [one] => Note::say(S::EvFileSentTo, [arg(name), arg(*one), arg(sent)]),
+            many => {
+                let whom = Note::say(S::FileToClients, [arg(many.len()), arg(sent)]);
+                let total = sent * many.len() as u64;
+                Note::say(S::EvFileSentTo, [arg(name), arg(whom), arg(total)])
+            }
         }
     }
 
@@ -1421,6 +1440,46 @@ mod tests {
             finished: true,
         });
         assert_eq!(last_text(&cap), "File fw.bin sent: 10 bytes");
+    }
+
+    #[test]
+    fn a_sent_file_says_to_whom_and_to_how_many() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        for n in 1..=3 {
+            cap.apply(Event::Connected {
+                conn: ConnId(n),
+                peer: SocketAddr::from(([127, 0, 0, 1], 40000 + n as u16)),
+                local,
+            });
+        }
+        let send = |cap: &mut Capture, to: Target| {
+            cap.sending.file_name = Some("f.bin".into());
+            cap.apply(Event::FileProgress {
+                to,
+                sent: 10,
+                total: 10,
+                finished: true,
+            });
+            last_text(cap)
+        };
+        assert_eq!(
+            send(&mut cap, Target::AllConns),
+            "File f.bin sent to 3 clients (10 bytes each): 30 bytes"
+        );
+        assert_eq!(
+            send(&mut cap, Target::Conn(ConnId(2))),
+            "File f.bin sent to 127.0.0.1:40002: 10 bytes"
+        );
+        let udp: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            send(&mut cap, Target::Addr(udp)),
+            "File f.bin sent to 127.0.0.1:5000: 10 bytes"
+        );
+        // The same event for --json as before.
+        let last = cap.log.iter().last().unwrap();
+        assert_eq!(last.event(), Some("file-sent"));
     }
 
     #[test]
