@@ -288,6 +288,7 @@ strings! {
     HintDirectedBroadcast => ". 255.255.255.255 leaves by the default route, and there is none: send to an interface's directed broadcast (such as 192.168.1.255) from the ▼ beside Remote IP", "。255.255.255.255 需经默认路由发出，而本机没有默认路由：请改用某个网卡的定向广播地址（如 192.168.1.255，可在远程 IP 旁的 ▼ 中选择）";
     LogOptions => "Options ▼", "选项 ▼";
     FieldError => "{}: {}", "{}：{}";
+    FirstOfErrors => "{} (and {} more)", "{}（另有 {} 处）";
     FixFieldsFirst => "Fix first:\n{}", "请先修正：\n{}";
     EmptyLogOpen => "{} — waiting for data.", "{} — 等待数据。";
     Frames => "Frames", "帧";
@@ -425,6 +426,8 @@ strings! {
     TipTx => "Bytes sent (sends), and the rate over the last second", "发送字节数（次数）及最近一秒的速率";
     Reset => "Reset", "计数清零";
     TipReset => "Zero the RX/TX counters", "把收发计数清零";
+    UndoReset => "Undo reset", "撤销清零";
+    TipUndoReset => "Put the counters back as they were before Reset, plus what came since ({} s left)", "把计数恢复为清零前的值，并加上之后的收发（还剩 {} 秒）";
     Evicted => "{} old rows ({}) dropped from the log", "日志已丢弃 {} 条旧记录（{}）";
     TipEvicted => "The log keeps at most {}; the oldest rows go first", "日志最多保留 {}，最旧的记录先丢弃";
     UdpDropped => "{} UDP datagrams dropped", "已丢弃 {} 个 UDP 数据报";
@@ -802,6 +805,8 @@ strings! {
     TipKeepHalfClosed => "When a peer stops sending (shuts down its write side), keep the connection so you can still send to it. Off: a read of 0 closes it.", "对方停止发送（关闭写方向）时保留连接，仍可向它发送。不勾选：读到 0 字节即关闭连接。";
     EvFileSent => "File {} sent: {} bytes", "文件 {} 已发送：{} 字节";
     EvFileStopped => "File {} stopped at {} of {} bytes", "文件 {} 在 {} / {} 字节处停止发送";
+    EvFileSentTo => "File {} sent to {}: {} bytes", "文件 {} 已发送到 {}：{} 字节";
+    FileToClients => "{} clients ({} bytes each)", "{} 个客户端（每个 {} 字节）";
     EvUdpClosed => "UDP socket {} closed", "UDP 套接字 {} 已关闭";
     Plain => "{}", "{}";
     MenuHelp => "Help", "帮助";
@@ -1205,6 +1210,8 @@ strings! {
     ConvertNotText => "Not all of it is text: shown with escapes (the same bytes)", "内容不全是文本：已改用转义显示（字节不变）";
     ConvertVariables => "Not converted: variables such as {{counter}} have no hex form", "未转换：{{counter}} 等变量没有十六进制形式";
     ConvertInvalid => "Not converted ({}): the characters are kept", "未转换（{}）：保留原字符";
+    SwitchAnyway => "Switch anyway", "仍然切换";
+    TipSwitchAnyway => "The mode stayed as it was. Switch anyway: the same characters, read in the new mode (for text typed in the wrong mode).", "模式保持不变。仍然切换：字符不变，按新模式解读（用于在错误模式下输入的内容）。";
     ShowLengthHeader => "Show length header", "显示长度头";
     TipShowLengthHeader => "With length-prefix framing, show each frame's length header in its row. Off: rows show the payload; the detail and hex views still have every byte.", "按长度前缀分帧时，在行中显示每帧的长度头。不勾选：行中只显示内容；详情和十六进制视图仍包含全部字节。";
     WrapLines => "Wrap lines", "自动换行";

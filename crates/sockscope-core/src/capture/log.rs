@@ -39,7 +39,7 @@ fn adoptable(bytes: &[u8], capacity: usize) -> bool {
 }
 
 /// What a record is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     /// Bytes received.
     Rx,

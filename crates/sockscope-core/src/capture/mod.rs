@@ -210,6 +210,15 @@ pub struct Counters {
     pub history: RateHistory,
 }
 
+/// What [`Capture::reset_counters`] zeroed, kept so the reset can be undone.
+#[derive(Clone, Debug)]
+#[must_use = "without it the reset cannot be undone"]
+pub struct ZeroedCounters {
+    counters: Counters,
+    clients: BTreeMap<ConnId, Client>,
+    peers: BTreeMap<SocketAddr, Peer>,
+}
+
 /// Ended connections whose counters and chart are kept.
 pub const DEPARTED: usize = 32;
 
@@ -249,6 +258,23 @@ impl RateHistory {
         {
             self.seconds.pop_front();
         }
+    }
+
+    /// Adds `other`'s seconds to these (an undone reset), keeping the last
+    /// [`KEEP`](Self::KEEP) seconds.
+    pub fn merge(&mut self, other: &RateHistory) {
+        let mut all: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        for &(second, rx, tx) in self.seconds.iter().chain(&other.seconds) {
+            let slot = all.entry(second).or_default();
+            slot.0 += rx;
+            slot.1 += tx;
+        }
+        let newest = all.keys().next_back().copied().unwrap_or(0);
+        self.seconds = all
+            .into_iter()
+            .filter(|(second, _)| second + Self::KEEP >= newest)
+            .map(|(second, (rx, tx))| (second, rx, tx))
+            .collect();
     }
 
     /// How many seconds the chart should show at `now`: back to the first second with
@@ -1060,7 +1086,7 @@ impl Capture {
             let name = self.sending.file_name.take().unwrap_or_default();
             self.sending.file = None;
             if sent == total {
-                let note = Note::say(S::EvFileSent, [arg(name), arg(sent)]);
+                let note = self.file_sent_note(name, to, sent);
                 self.info(now, None, None, note);
             } else {
                 // A file that stopped short is a failure of the transfer, said as one.
@@ -1075,6 +1101,25 @@ impl Capture {
                 since,
                 at: now,
             });
+        }
+    }
+
+    /// "File x sent to 127.0.0.1:5000: 3000000 bytes", or to "3 clients (… bytes each)":
+    /// the line said neither whom nor how many.
+    fn file_sent_note(&self, name: String, to: &Target, sent: u64) -> Note {
+        let peers: Vec<SocketAddr> = match to {
+            Target::Conn(conn) => self.clients.get(conn).map(|c| c.peer).into_iter().collect(),
+            Target::AllConns => self.clients.values().map(|c| c.peer).collect(),
+            Target::Addr(addr) => vec![*addr],
+        };
+        match peers.as_slice() {
+            [] => Note::say(S::EvFileSent, [arg(name), arg(sent)]),
+            [one] => Note::say(S::EvFileSentTo, [arg(name), arg(*one), arg(sent)]),
+            many => {
+                let whom = Note::say(S::FileToClients, [arg(many.len()), arg(sent)]);
+                let total = sent * many.len() as u64;
+                Note::say(S::EvFileSentTo, [arg(name), arg(whom), arg(total)])
+            }
         }
     }
 
@@ -1266,9 +1311,14 @@ impl Capture {
         Some((recorder.path, recorder.bytes))
     }
 
-    /// Zeroes the session's counters and every client's and peer's.
-    pub fn reset_counters(&mut self) {
-        self.counters = Counters::default();
+    /// Zeroes the session's counters and every client's and peer's; returns what was zeroed,
+    /// for [`undo_reset`](Self::undo_reset).
+    pub fn reset_counters(&mut self) -> ZeroedCounters {
+        let zeroed = ZeroedCounters {
+            counters: std::mem::take(&mut self.counters),
+            clients: self.clients.clone(),
+            peers: self.peers.clone(),
+        };
         for client in self.clients.values_mut() {
             let (peer, local, since) = (client.peer, client.local, client.since);
             *client = Client {
@@ -1286,6 +1336,38 @@ impl Capture {
                 tx_bytes: 0,
                 rx_datagrams: 0,
             };
+        }
+        zeroed
+    }
+
+    /// Puts back what a reset zeroed, added to what was counted since (clients and peers
+    /// that are gone stay gone).
+    pub fn undo_reset(&mut self, zeroed: ZeroedCounters) {
+        let (old, now) = (zeroed.counters, &mut self.counters);
+        now.rx_bytes += old.rx_bytes;
+        now.tx_bytes += old.tx_bytes;
+        now.rx_messages += old.rx_messages;
+        now.tx_messages += old.tx_messages;
+        now.dropped_datagrams += old.dropped_datagrams;
+        now.relay_dropped[0] += old.relay_dropped[0];
+        now.relay_dropped[1] += old.relay_dropped[1];
+        now.dropped_bytes += old.dropped_bytes;
+        now.history.merge(&old.history);
+        for (id, old) in zeroed.clients {
+            if let Some(now) = self.clients.get_mut(&id) {
+                now.rx_bytes += old.rx_bytes;
+                now.tx_bytes += old.tx_bytes;
+                now.rx_messages += old.rx_messages;
+                now.tx_messages += old.tx_messages;
+                now.history.merge(&old.history);
+            }
+        }
+        for (addr, old) in zeroed.peers {
+            if let Some(now) = self.peers.get_mut(&addr) {
+                now.rx_bytes += old.rx_bytes;
+                now.tx_bytes += old.tx_bytes;
+                now.rx_datagrams += old.rx_datagrams;
+            }
         }
     }
 
@@ -1434,6 +1516,46 @@ mod tests {
             finished: true,
         });
         assert_eq!(last_text(&cap), "File fw.bin sent: 10 bytes");
+    }
+
+    #[test]
+    fn a_sent_file_says_to_whom_and_to_how_many() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        for n in 1..=3 {
+            cap.apply(Event::Connected {
+                conn: ConnId(n),
+                peer: SocketAddr::from(([127, 0, 0, 1], 40000 + n as u16)),
+                local,
+            });
+        }
+        let send = |cap: &mut Capture, to: Target| {
+            cap.sending.file_name = Some("f.bin".into());
+            cap.apply(Event::FileProgress {
+                to,
+                sent: 10,
+                total: 10,
+                finished: true,
+            });
+            last_text(cap)
+        };
+        assert_eq!(
+            send(&mut cap, Target::AllConns),
+            "File f.bin sent to 3 clients (10 bytes each): 30 bytes"
+        );
+        assert_eq!(
+            send(&mut cap, Target::Conn(ConnId(2))),
+            "File f.bin sent to 127.0.0.1:40002: 10 bytes"
+        );
+        let udp: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(
+            send(&mut cap, Target::Addr(udp)),
+            "File f.bin sent to 127.0.0.1:5000: 10 bytes"
+        );
+        // The same event for --json as before.
+        let last = cap.log.iter().last().unwrap();
+        assert_eq!(last.event(), Some("file-sent"));
     }
 
     #[test]
@@ -1656,7 +1778,7 @@ mod tests {
     }
 
     #[test]
-    fn reset_zeroes_session_and_client_counters_but_keeps_the_clients() {
+    fn reset_zeroes_session_and_client_counters_but_keeps_the_clients_and_undo_adds_them_back() {
         let mut cap = Capture::default();
         cap.begin(Mode::TcpServer);
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
@@ -1676,13 +1798,41 @@ mod tests {
             bytes: b"abc".to_vec(),
             kind,
         }));
-        cap.reset_counters();
+        let zeroed = cap.reset_counters();
         let client = &cap.clients[&ConnId(1)];
         assert_eq!(
             (client.peer, client.rx_bytes, client.rx_messages),
             (peer, 0, 0)
         );
         assert_eq!(cap.counters.rx_bytes, 0);
+        // More arrives, then the reset is undone: the old counts come back, added.
+        cap.apply(Event::Data(Data {
+            conn: Some(ConnId(1)),
+            peer,
+            dir: Direction::Rx,
+            at,
+            bytes: b"de".to_vec(),
+            kind,
+        }));
+        cap.undo_reset(zeroed);
+        let client = &cap.clients[&ConnId(1)];
+        assert_eq!((client.rx_bytes, client.rx_messages), (5, 2));
+        assert_eq!((cap.counters.rx_bytes, cap.counters.rx_messages), (5, 2));
+        let second = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        let total: u64 = cap
+            .counters
+            .history
+            .series(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(second + 1),
+                5,
+            )
+            .iter()
+            .map(|s| s.1)
+            .sum();
+        assert_eq!(
+            total, 5,
+            "the chart has the bytes before and after the reset"
+        );
     }
 
     #[test]

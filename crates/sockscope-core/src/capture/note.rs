@@ -95,7 +95,7 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvPeerCert | S::EvNoPeerCert => "certificate",
         S::EvWsPing => "ws-ping",
         S::EvWsPong => "ws-pong",
-        S::EvFileSent => "file-sent",
+        S::EvFileSent | S::EvFileSentTo => "file-sent",
         S::EvFileStopped => "file-stopped",
         S::EvWsUpgradedServer | S::EvWsUpgradedClient => "ws-upgraded",
         S::EvUdpClosed => "closed",

@@ -3,6 +3,7 @@
 //! only the new ones), and search in text or hex.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -205,16 +206,33 @@ pub struct StreamRow {
 const STREAM_ROW_MAX: usize = 512;
 
 /// The continuous-stream view (连续显示): consecutive data of one peer and direction joined
-/// into lines, broken at newlines, instead of one row per read or message. Kept up to date
-/// incrementally, like [`ViewIndex`].
+/// into lines, broken at newlines, instead of one row per read or message. Each peer's data
+/// joins its own row even when several peers' reads interleave (two clients sending at once
+/// made one fragment row per read). Kept up to date incrementally, like [`ViewIndex`].
 #[derive(Clone, Debug, Default)]
 pub struct StreamIndex {
     filter: RecordFilter,
     rows: Vec<StreamRow>,
-    /// Peer and kind of the open (last) row, while it can still grow.
-    open: Option<(Option<SocketAddr>, RecordKind, usize)>,
+    /// The rows that can still grow, one per peer and direction.
+    open: HashMap<(Option<SocketAddr>, RecordKind), OpenRow>,
     next: u64,
 }
+
+/// A row of the stream view that can still grow.
+#[derive(Clone, Copy, Debug)]
+struct OpenRow {
+    /// Where it starts (also how it is found among the rows).
+    start: (u64, usize),
+    /// Its text's length so far.
+    len: usize,
+    /// Its last record and that record's text length.
+    last: (u64, usize),
+}
+
+/// A row stays open across at most this many records of other peers: drawing a row reads
+/// every record between its first and last, so a quiet peer's open row among another's flood
+/// must not span the whole log.
+const STREAM_ROW_SPAN: u64 = 1024;
 
 impl StreamIndex {
     /// Brings the rows up to date with `log` under `filter`.
@@ -228,14 +246,12 @@ impl StreamIndex {
         match log.first_seq() {
             None => {
                 self.rows.clear();
-                self.open = None;
+                self.open.clear();
             }
             Some(first) => {
                 let gone = self.rows.partition_point(|r| r.start.0 < first);
                 self.rows.drain(..gone);
-                if self.rows.is_empty() {
-                    self.open = None;
-                }
+                self.open.retain(|_, row| row.start.0 >= first);
             }
         }
         for record in log.iter_from(self.next) {
@@ -246,8 +262,17 @@ impl StreamIndex {
         self.next = log.next_seq();
     }
 
-    fn close(&mut self, end: (u64, usize)) {
-        if let (Some(row), Some(_)) = (self.rows.last_mut(), self.open.take()) {
+    /// Ends the open row of `key`, if there is one.
+    fn close(&mut self, key: (Option<SocketAddr>, RecordKind)) {
+        if let Some(open) = self.open.remove(&key) {
+            self.end_row(open.start, open.last);
+        }
+    }
+
+    fn end_row(&mut self, start: (u64, usize), end: (u64, usize)) {
+        if let Ok(i) = self.rows.binary_search_by(|r| r.start.cmp(&start))
+            && let Some(row) = self.rows.get_mut(i)
+        {
             row.end = Some(end);
         }
     }
@@ -255,55 +280,105 @@ impl StreamIndex {
     fn add(&mut self, record: &Record<'_>) {
         let seq = record.seq;
         let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
-        let same_stream = self
-            .open
-            .is_some_and(|(peer, kind, _)| data && peer == record.peer && kind == record.kind);
-        if !same_stream {
-            // A new stream (or a message) starts a row of its own.
-            self.close((seq, 0));
-        }
         if !data {
+            // An event ends its peer's lines (every line, without a peer) and is a row of
+            // its own.
+            let ended: Vec<_> = self
+                .open
+                .keys()
+                .filter(|(peer, _)| record.peer.is_none() || *peer == record.peer)
+                .copied()
+                .collect();
+            for key in ended {
+                self.close(key);
+            }
             self.rows.push(StreamRow {
                 start: (seq, 0),
                 end: Some((seq, record.text().len())),
             });
             return;
         }
+        // The other direction of the same peer ends this one's line: the exchange stays in
+        // order.
+        let other = match record.kind {
+            RecordKind::Rx => RecordKind::Tx,
+            _ => RecordKind::Rx,
+        };
+        self.close((record.peer, other));
+        let key = (record.peer, record.kind);
+        if self
+            .open
+            .get(&key)
+            .is_some_and(|open| seq.saturating_sub(open.start.0) > STREAM_ROW_SPAN)
+        {
+            self.close(key);
+        }
         let text = record.text();
         let mut from = 0;
         loop {
-            if self.open.is_none() {
-                if from >= text.len() {
-                    return;
+            let len = match self.open.get(&key) {
+                Some(open) => open.len,
+                None => {
+                    if from >= text.len() {
+                        return;
+                    }
+                    self.rows.push(StreamRow {
+                        start: (seq, from),
+                        end: None,
+                    });
+                    0
                 }
-                self.rows.push(StreamRow {
-                    start: (seq, from),
-                    end: None,
-                });
-                self.open = Some((record.peer, record.kind, 0));
-            }
-            let Some((_, _, len)) = &mut self.open else {
-                return;
             };
             let rest = text.get(from..).unwrap_or_default();
-            let room = STREAM_ROW_MAX.saturating_sub(*len);
+            let room = STREAM_ROW_MAX.saturating_sub(len);
             let newline = rest.find('\n').map(|i| i + 1).filter(|i| *i <= room);
             let cut = match newline {
                 Some(i) => Some(i),
                 None if rest.len() > room => Some(floor_char_boundary(rest, room)),
                 None => None,
             };
+            let start = self.open.get(&key).map_or((seq, from), |open| open.start);
             match cut {
                 Some(i) => {
                     from += i.max(1).min(rest.len());
-                    self.close((seq, from));
+                    self.open.remove(&key);
+                    self.end_row(start, (seq, from));
                 }
                 None => {
-                    *len += rest.len();
+                    self.open.insert(
+                        key,
+                        OpenRow {
+                            start,
+                            len: len + rest.len(),
+                            last: (seq, text.len()),
+                        },
+                    );
                     return;
                 }
             }
         }
+    }
+
+    /// The row where record `seq` starts (or the row that holds it), for Find.
+    pub fn row_of(&self, log: &LogStore, seq: u64) -> Option<usize> {
+        let record = log.get_seq(seq)?;
+        let after = self.rows.partition_point(|r| r.start.0 <= seq);
+        let mut found = None;
+        for i in (0..after).rev() {
+            let row = self.rows.get(i)?;
+            if row.start.0 + STREAM_ROW_SPAN + 1 < seq {
+                break;
+            }
+            let holds = row.end.is_none_or(|end| end.0 >= seq)
+                && (row.start.0 == seq
+                    || log.get_seq(row.start.0).is_some_and(|first| {
+                        first.peer == record.peer && first.kind == record.kind
+                    }));
+            if holds {
+                found = Some(i);
+            }
+        }
+        found
     }
 
     /// Number of rows.
@@ -340,7 +415,12 @@ impl StreamIndex {
                 let Some(record) = log.get_seq(seq) else {
                     continue;
                 };
-                if seq != start.0 && !self.filter.matches(&record) {
+                // Another peer's (or direction's) data between this row's pieces.
+                if seq != start.0
+                    && (!self.filter.matches(&record)
+                        || record.peer != first.peer
+                        || record.kind != first.kind)
+                {
                     continue;
                 }
                 if decoded.as_ref().is_none_or(|(s, _)| *s != seq) {
@@ -654,6 +734,104 @@ mod tests {
         stream.update(&log, &RecordFilter::default());
         assert_eq!(stream.row(&log, 4).unwrap().1, "tail end\n");
         assert_eq!(stream.len(), 5);
+    }
+
+    /// Every row's text, in order.
+    fn stream_rows(stream: &StreamIndex, log: &LogStore) -> Vec<String> {
+        (0..stream.len())
+            .map(|i| stream.row(log, i).unwrap().1)
+            .collect()
+    }
+
+    #[test]
+    fn the_stream_view_joins_each_peers_lines_when_their_reads_interleave() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let now = SystemTime::now();
+        let rx = |log: &mut LogStore, port: u16, bytes: &[u8]| {
+            log.push_data(
+                now,
+                Direction::Rx,
+                Some(ConnId(u64::from(port))),
+                peer(port),
+                bytes,
+            );
+        };
+        let mut stream = StreamIndex::default();
+        for (port, bytes) in [
+            (1, &b"AAA part"[..]),
+            (2, b"BBB part"),
+            (1, b"ial line 0"),
+            (2, b"ial line 1"),
+        ] {
+            rx(&mut log, port, bytes);
+            // Brought up to date a read at a time, as the window does.
+            stream.update(&log, &RecordFilter::default());
+        }
+        rx(&mut log, 1, b" end\r\nnext");
+        rx(&mut log, 2, b" end\r\n");
+        stream.update(&log, &RecordFilter::default());
+        assert_eq!(
+            stream_rows(&stream, &log),
+            [
+                "AAA partial line 0 end\r\n",
+                "BBB partial line 1 end\r\n",
+                "next"
+            ]
+        );
+        // Find's record is shown in the row that holds it.
+        let rows_of: Vec<Option<usize>> = (0..6).map(|seq| stream.row_of(&log, seq)).collect();
+        assert_eq!(
+            rows_of,
+            [Some(0), Some(1), Some(0), Some(1), Some(0), Some(1)]
+        );
+        // An answer to peer 1 ends its line; peer 2's line is not touched.
+        log.push_data(now, Direction::Tx, Some(ConnId(1)), peer(1), b"ok\n");
+        rx(&mut log, 1, b" more");
+        stream.update(&log, &RecordFilter::default());
+        assert_eq!(stream_rows(&stream, &log)[2..], ["next", "ok\n", " more"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn each_peers_stream_rows_put_together_are_what_it_sent(
+            chunks in proptest::collection::vec((1u16..4, "[ab\n]{0,6}"), 0..40),
+            step in 1usize..5,
+        ) {
+            let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+            let mut stream = StreamIndex::default();
+            for (i, (port, text)) in chunks.iter().enumerate() {
+                log.push_data(SystemTime::now(), Direction::Rx, None, peer(*port), text.as_bytes());
+                if i % step == 0 {
+                    stream.update(&log, &RecordFilter::default());
+                }
+            }
+            stream.update(&log, &RecordFilter::default());
+            for port in 1..4 {
+                let sent: String = chunks
+                    .iter()
+                    .filter(|(p, _)| *p == port)
+                    .map(|(_, t)| t.as_str())
+                    .collect();
+                let rows: Vec<String> = (0..stream.len())
+                    .map(|i| stream.row(&log, i).unwrap())
+                    .filter(|(first, _)| first.peer == Some(peer(port)))
+                    .map(|(_, text)| text)
+                    .collect();
+                proptest::prop_assert_eq!(&rows.concat(), &sent);
+                // Whatever the others sent between, a peer's line ends only at its newline.
+                if let Some((_, whole)) = rows.split_last() {
+                    for row in whole {
+                        proptest::prop_assert!(row.ends_with('\n'), "{:?}", rows);
+                    }
+                }
+                // No row of a peer holds a line break before its end.
+                for i in 0..stream.len() {
+                    let (_, text) = stream.row(&log, i).unwrap();
+                    let inner = text.strip_suffix('\n').unwrap_or(&text);
+                    proptest::prop_assert!(!inner.contains('\n'), "{:?}", text);
+                }
+            }
+        }
     }
 
     #[test]

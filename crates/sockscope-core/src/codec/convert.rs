@@ -26,7 +26,8 @@ pub enum Unconverted {
     NotText,
     /// The box has variables (`{{counter}}`), which hex cannot hold: the characters stay.
     Variables,
-    /// The box is not valid in its old mode: the characters stay. The message says where.
+    /// The box is not valid in its old mode: the characters and the mode stay. The message
+    /// says where.
     Invalid(String),
 }
 
@@ -39,16 +40,12 @@ pub fn convert(text: &str, from: InputMode, to: InputMode, encoding: TextEncodin
             note: None,
         };
     }
-    // The characters stay. Typed in the wrong mode (not valid in the old one), they stood for
-    // no bytes: the new mode is what the user meant. Valid but not convertible (variables,
-    // which hex cannot hold), the box stays in its old mode — switching the mode alone would
-    // make the same characters stand for other bytes.
+    // The characters stay, and so does the mode: the same characters in another mode would
+    // stand for other bytes, and a box fixed later would be sent in the mode it was not
+    // typed for (`FF 00 0x41,zz` refused as text, then fixed, went out as 10 ASCII bytes).
+    // Text typed in the wrong mode is switched by the user's "switch anyway" instead.
     let kept = |note: Unconverted| Converted {
-        mode: if matches!(note, Unconverted::Invalid(_)) {
-            to
-        } else {
-            from
-        },
+        mode: from,
         text: text.to_owned(),
         note: Some(note),
     };
@@ -389,14 +386,22 @@ mod tests {
     }
 
     #[test]
-    fn typed_in_the_wrong_mode_keeps_the_characters() {
+    fn a_box_not_valid_in_its_mode_keeps_its_characters_and_its_mode() {
         let c = convert(
             "hello",
             InputMode::Hex,
             InputMode::Text,
             TextEncoding::UTF_8,
         );
-        assert_eq!((c.mode, c.text.as_str()), (InputMode::Text, "hello"));
+        assert_eq!((c.mode, c.text.as_str()), (InputMode::Hex, "hello"));
+        assert!(matches!(c.note, Some(Unconverted::Invalid(_))));
+        let c = convert(
+            "\\xZZ",
+            InputMode::Escapes,
+            InputMode::Hex,
+            TextEncoding::UTF_8,
+        );
+        assert_eq!((c.mode, c.text.as_str()), (InputMode::Escapes, "\\xZZ"));
         assert!(matches!(c.note, Some(Unconverted::Invalid(_))));
     }
 

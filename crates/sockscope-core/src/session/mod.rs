@@ -613,8 +613,9 @@ impl Session {
         self.command(Command::CancelFile);
     }
 
-    /// Records every received byte to `path` from now on; says so in the log.
-    pub fn start_recording(&self, path: PathBuf, format: RecordFormat) {
+    /// Records every received byte to `path` from now on; says so in the log. Returns why it
+    /// could not, also said in the log, for a front end to show where it is seen at once.
+    pub fn start_recording(&self, path: PathBuf, format: RecordFormat) -> Option<Note> {
         let shown = path.display().to_string();
         let now = SystemTime::now();
         let mut capture = self.capture();
@@ -624,12 +625,15 @@ impl Session {
                 capture
                     .log
                     .push_note(now, RecordKind::Info, None, None, note);
+                None
             }
             Err(e) => {
-                let note = Note::say(S::RecordFailed, [arg(shown), arg(e.to_string())]);
+                let why = e.to_string();
+                let note = || Note::say(S::RecordFailed, [arg(shown.clone()), arg(why.clone())]);
                 capture
                     .log
-                    .push_note(now, RecordKind::Error, None, None, note);
+                    .push_note(now, RecordKind::Error, None, None, note());
+                Some(note())
             }
         }
     }

@@ -91,6 +91,9 @@ pub struct SavedTab {
     pub path: Option<PathBuf>,
     /// Everything about the session.
     pub profile: Profile,
+    /// N of its "Session N", so an unnamed tab keeps its name across restarts (absent in
+    /// older workspaces: numbered in order, after the highest saved).
+    pub number: Option<usize>,
 }
 
 /// What comes back at the next start: tabs and their settings, language, look, recent files.
@@ -122,6 +125,7 @@ impl Workspace {
                     session: form,
                     ..Profile::default()
                 },
+                number: None,
             }],
             ..Self::default()
         }
@@ -236,8 +240,15 @@ impl App {
             first_frame_from: None,
             exit_after_rx: None,
         };
+        // New tabs are numbered after every saved one: no two tabs share a "Session N".
+        app.tabs_made = workspace
+            .tabs
+            .iter()
+            .filter_map(|t| t.number)
+            .max()
+            .unwrap_or(0);
         for saved in workspace.tabs {
-            app.add_tab(saved.profile, saved.path);
+            app.add_tab_numbered(saved.profile, saved.path, saved.number);
         }
         if app.tabs.is_empty() {
             app.add_tab(Profile::default(), None);
@@ -332,6 +343,7 @@ impl App {
                 .map(|e| SavedTab {
                     path: e.path.clone(),
                     profile: e.profile(),
+                    number: Some(e.number),
                 })
                 .collect(),
             active: self.active,
@@ -371,10 +383,21 @@ impl App {
     }
 
     fn add_tab(&mut self, profile: Profile, path: Option<PathBuf>) -> usize {
-        self.tabs_made += 1;
+        self.add_tab_numbered(profile, path, None)
+    }
+
+    /// Adds a tab that is "Session `number`" (a restored one), or the next number.
+    fn add_tab_numbered(
+        &mut self,
+        profile: Profile,
+        path: Option<PathBuf>,
+        number: Option<usize>,
+    ) -> usize {
+        let number = number.unwrap_or(self.tabs_made + 1);
+        self.tabs_made = self.tabs_made.max(number);
         let id = self.next_id;
         self.next_id += 1;
-        let mut entry = TabEntry::new(id, self.tabs_made, profile, path, self.notify.clone());
+        let mut entry = TabEntry::new(id, number, profile, path, self.notify.clone());
         if entry.auto_connect {
             entry.tab.apply(UiAction::ToggleOpen);
         }
@@ -583,6 +606,15 @@ impl App {
                 };
                 if let Some(entry) = self.entry_by_id(id) {
                     entry.tab.apply(action);
+                    // A recording that could not start is said where it is seen at once,
+                    // not only in a log row that scrolls away under incoming data.
+                    if let Some(note) = entry.tab.record_failed.take() {
+                        entry.notice = Some(Notice {
+                            note: Arc::new(note),
+                            error: true,
+                            at: std::time::Instant::now(),
+                        });
+                    }
                 }
             }
             (_, None) => {}

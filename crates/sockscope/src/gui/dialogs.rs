@@ -110,6 +110,9 @@ pub struct Dialogs {
     last_dir: Option<PathBuf>,
     /// Why the last dialog fell back to the prompt, once, for the log.
     pub fell_back: Option<String>,
+    /// The reason already said in the log: each prompt says it again itself, but the log (and
+    /// every export of it) gets it once a run, not once a prompt.
+    said: Option<String>,
 }
 
 impl Dialogs {
@@ -124,6 +127,7 @@ impl Dialogs {
             prompt: None,
             last_dir: None,
             fell_back: None,
+            said: None,
         }
     }
 
@@ -175,7 +179,10 @@ impl Dialogs {
         } else {
             dir.join(suggested).display().to_string()
         };
-        self.fell_back = Some(why.clone());
+        if self.said.as_ref() != Some(&why) {
+            self.said = Some(why.clone());
+            self.fell_back = Some(why.clone());
+        }
         self.prompt = Some(Prompt {
             ask,
             path,

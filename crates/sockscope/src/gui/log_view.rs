@@ -54,7 +54,11 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
     if tab.form.stream_view {
-        stream_list_ui(ui, capture, &view.stream, tab.form);
+        let scroll_to = scroll_to.and_then(|seq| view.stream.row_of(&capture.log, seq));
+        let selected = view
+            .selected
+            .and_then(|seq| view.stream.row_of(&capture.log, seq));
+        stream_list_ui(ui, capture, &view.stream, tab.form, (scroll_to, selected));
     } else if tab.form.show_raw && framed {
         // Two lists side by side, each clipped to its half so neither paints over the other
         // or over the panels around the log.
@@ -162,23 +166,48 @@ fn paused_note_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
 }
 
+/// The largest count Resume shows as a number; beyond, "99999+" (the button keeps its width).
+const MOST_SHOWN: usize = 99_999;
+
+fn shown_count(n: usize) -> String {
+    if n > MOST_SHOWN {
+        format!("{MOST_SHOWN}+")
+    } else {
+        n.to_string()
+    }
+}
+
 /// Below this width the toolbar's view switches go into one menu, so the toolbar stays one
 /// line (at 1024×640 Record went to a second line).
 const COMPACT_TOOLBAR: f32 = 780.0;
 
 fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    let compact = ui.available_width() < COMPACT_TOOLBAR;
+    let paused = tab.view.index.paused_at.is_some();
+    // One width for Pause and Resume with any count up to the most shown, so "Resume (13
+    // new)" does not push the rest of the toolbar under the pointer.
+    let pending = tab.view.index.pending();
+    let label = if paused {
+        tf(S::ResumeN, &[&shown_count(pending)])
+    } else {
+        t(S::Pause).to_owned()
+    };
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let measure = |ui: &egui::Ui, text: String| {
+        ui.fonts_mut(|f| f.layout_no_wrap(text, font.clone(), color))
+            .size()
+            .x
+    };
+    let pause_text = measure(ui, t(S::Pause).to_owned());
+    let resume_text = measure(ui, tf(S::ResumeN, &[&"88888+"])).max(pause_text);
+    let width = resume_text + 2.0 * ui.spacing().button_padding.x;
+    // The room kept for Resume beyond Pause counts toward the toolbar's width.
+    let compact = ui.available_width() < COMPACT_TOOLBAR + resume_text - pause_text;
     // Still wraps onto a second line when the log is narrower than that, rather than hiding
     // Export and Record.
     ui.horizontal_wrapped(|ui| {
-        let paused = tab.view.index.paused_at.is_some();
-        let label = if paused {
-            tf(S::ResumeN, &[&tab.view.index.pending()])
-        } else {
-            t(S::Pause).to_owned()
-        };
         let pause = ui
-            .selectable_label(paused, label)
+            .add(egui::Button::selectable(paused, label).min_size(egui::vec2(width, 0.0)))
             .on_hover_text(t(S::TipPause));
         super::testhook::tag(ui, &pause, "log.pause");
         if pause.clicked() {
@@ -413,26 +442,42 @@ fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>)
         });
 }
 
-/// The continuous-stream view: one row per line of each peer's data.
+/// The continuous-stream view: one row per line of each peer's data. `rows` are the row to
+/// scroll to (a Find result) and the row holding the selected record, marked as in the list.
 fn stream_list_ui(
     ui: &mut egui::Ui,
     capture: &crate::capture::Capture,
     stream: &StreamIndex,
     form: &Form,
+    rows: (Option<usize>, Option<usize>),
 ) {
+    let (scroll_to, selected) = rows;
     let font = FontId::monospace(13.0);
     let row_height = ui.fonts_mut(|f| f.row_height(&font));
-    let stick = form.auto_scroll;
-    egui::ScrollArea::both()
+    // A row scrolled to is not overridden by sticking to the end in the same frame; after it
+    // the view stays there until it is taken back to the end.
+    let stick = form.auto_scroll && scroll_to.is_none();
+    let mut area = egui::ScrollArea::both()
         .id_salt("stream")
         .auto_shrink([false, false])
-        .stick_to_bottom(stick)
-        .show_rows(ui, row_height, stream.len(), |ui, rows| {
-            for (first, text) in stream.rows(&capture.log, rows) {
-                let job = stream_row_job(ui, &first, &text, form, &font);
-                ui.add(egui::Label::new(job).extend());
+        .stick_to_bottom(stick);
+    if let Some(row) = scroll_to {
+        let unit = row_height + ui.spacing().item_spacing.y;
+        area = area.vertical_scroll_offset(row as f32 * unit);
+    }
+    area.show_rows(ui, row_height, stream.len(), |ui, rows| {
+        for (row, (first, text)) in rows.clone().zip(stream.rows(&capture.log, rows)) {
+            let job = stream_row_job(ui, &first, &text, form, &font);
+            let label = ui.add(egui::Label::new(job).extend());
+            if selected == Some(row) {
+                let fill = ui.visuals().selection.bg_fill.gamma_multiply(0.35);
+                ui.painter().rect_filled(label.rect.expand(1.0), 2.0, fill);
             }
-        });
+            if scroll_to == Some(row) || selected == Some(row) {
+                super::testhook::tag(ui, &label, "log.stream.selected");
+            }
+        }
+    });
 }
 
 /// A stream row: the time, direction and peer of its first bytes, then the joined text.
@@ -653,6 +698,12 @@ impl List<'_> {
             ui.set_min_height(viewport.height() + bottom);
             let origin = ui.min_rect().min;
             let first = ((viewport.min.y / unit) as usize).min(top_max);
+            // At the end the newest row's bottom is the view's bottom: the rows that fit are
+            // drawn up from it, with the one before them cut at the top. Drawn down from the
+            // top, rows wrapped onto several lines left up to a row's height empty under the
+            // newest (4–5 empty lines with Wrap lines on).
+            let bottom_up = top_max > 0 && viewport.min.y >= bottom - 0.5;
+            let first = if bottom_up { top_max - 1 } else { first };
             let width = ui.available_width();
             let mut y = origin.y + viewport.min.y;
             let end = origin.y + viewport.max.y;
@@ -666,11 +717,24 @@ impl List<'_> {
                 }
             }
             let column = payload_column(ui, &records, self.form, &font);
-            for record in records {
+            let mut galleys: Vec<_> = Vec::new();
+            if bottom_up {
+                // Only the rows of the last screenful and one more: all laid out here.
+                galleys = records
+                    .iter()
+                    .map(|r| Some(self.wrapped_galley(ui, r, &font, width, column, wrap_data)))
+                    .collect();
+                let total: f32 = galleys.iter().flatten().map(|g| g.size().y + spacing).sum();
+                y = y.min(end + spacing - total);
+            }
+            for (n, record) in records.into_iter().enumerate() {
                 if y >= end {
                     break;
                 }
-                let galley = self.wrapped_galley(ui, &record, &font, width, column, wrap_data);
+                let galley = match galleys.get_mut(n).and_then(Option::take) {
+                    Some(galley) => galley,
+                    None => self.wrapped_galley(ui, &record, &font, width, column, wrap_data),
+                };
                 // A data row that runs on makes the list as wide as it (to scroll sideways).
                 let size = egui::vec2(width.max(galley.size().x), galley.size().y);
                 let rect = egui::Rect::from_min_size(egui::pos2(origin.x, y), size);

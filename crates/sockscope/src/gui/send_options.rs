@@ -66,10 +66,15 @@ fn target_text(tab: &TabUi<'_>) -> String {
         ),
         (Mode::Relay | Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&super::shown_addr(peer)]),
         (Mode::Relay, _) => t(S::RelayPickTarget).to_owned(),
-        (Mode::Udp, Selection::LatestPeer) => match tab.capture.latest_sender() {
-            Some(peer) => tf(S::ToLatestSender, &[&super::shown_addr(peer)]),
-            None => t(S::ToLatestSenderNone).to_owned(),
-        },
+        // No remote address typed: a send answers whoever spoke last (it said "To: :").
+        (Mode::Udp, selection)
+            if selection == Selection::LatestPeer || tab.form.remote_ip.trim().is_empty() =>
+        {
+            match tab.capture.latest_sender() {
+                Some(peer) => tf(S::ToLatestSender, &[&super::shown_addr(peer)]),
+                None => t(S::ToLatestSenderNone).to_owned(),
+            }
+        }
         (Mode::Udp, _) => {
             let remote = format!(
                 "{}:{}",

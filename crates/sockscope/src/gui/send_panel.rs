@@ -70,19 +70,32 @@ pub fn send_panel_ui(
             history_ui(ui, tab, actions);
         });
     });
-    preview_ui(ui, tab);
+    preview_ui(ui, tab, actions);
     super::send_options::schedule_row_ui(ui, tab, actions);
     edit_window_ui(ui.ctx(), state, &tab.vars, actions);
 }
 
-fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
+fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     if let Some(message) = tab.send_note {
         let color = if message.error {
             error_color(ui)
         } else {
             ui.visuals().warn_fg_color
         };
-        ui.label(RichText::new(message.note.to_string()).color(color));
+        ui.horizontal(|ui| {
+            // A refused conversion left the mode as it was; the characters may still have
+            // been typed for the new one.
+            if let Some(mode) = message.switch_anyway {
+                let button = ui
+                    .small_button(t(S::SwitchAnyway))
+                    .on_hover_text(t(S::TipSwitchAnyway));
+                super::testhook::tag(ui, &button, "send.switch_anyway");
+                if button.clicked() {
+                    actions.push(UiAction::ForceTxMode(mode));
+                }
+            }
+            ui.label(RichText::new(message.note.to_string()).color(color));
+        });
         return;
     }
     match tab.form.preview(&tab.vars) {

@@ -45,19 +45,27 @@ impl Field<'_> {
     }
 }
 
-/// The address fields' messages, in one slot under the last of them that always keeps a
-/// line: a message that comes or goes as the user types moves no address field (a click
-/// meant for the port used to land on the IP's message). Each message names its field.
+/// The address fields' messages, in one slot of one line under the last of them: a message
+/// that comes or goes or grows as the user types moves nothing (a click meant for the port
+/// used to land on the IP's message; a three-line message pushed Connect down and back with
+/// each keystroke). The first message shows, cut with … where it is long; all of them in
+/// full on hover. Each message names its field.
 fn address_errors_ui(ui: &mut egui::Ui, errors: &FieldErrors, mode: Mode) {
     let named = address_errors(errors, mode);
-    if named.is_empty() {
-        let height = ui.text_style_height(&egui::TextStyle::Body);
+    let height = ui.text_style_height(&egui::TextStyle::Body);
+    let Some(first) = named.first() else {
         ui.allocate_space(egui::vec2(ui.available_width(), height));
         return;
-    }
-    for line in named {
-        ui.add(egui::Label::new(RichText::new(line).color(error_color(ui))).wrap());
-    }
+    };
+    let shown = if named.len() > 1 {
+        tf(S::FirstOfErrors, &[first, &(named.len() - 1)])
+    } else {
+        first.clone()
+    };
+    let label = ui
+        .add(egui::Label::new(RichText::new(shown).color(error_color(ui))).truncate())
+        .on_hover_text(named.join("\n"));
+    super::testhook::tag(ui, &label, "settings.address_error");
 }
 
 /// "Remote IP: not an IP address …", one per bad address field.

@@ -39,10 +39,15 @@ pub enum UiAction {
     ClearLog,
     /// Zero the RX/TX counters.
     ResetCounters,
+    /// Put back what the last reset zeroed (offered for [`UNDO_RESET_FOR`]).
+    UndoReset,
     /// Change the text encoding (the log is decoded again).
     SetEncoding(TextEncoding),
     /// Switch the send box to another input mode, converting what is in it.
     SetTxMode(InputMode),
+    /// Switch the send box's mode without converting it (after a refused conversion: the
+    /// characters were typed for the new mode).
+    ForceTxMode(InputMode),
     /// Start sending the send box every `cyclic_ms`.
     StartCyclic,
     /// Run the quick commands in order, each followed by its delay.
@@ -173,6 +178,8 @@ pub struct SendNote {
     pub error: bool,
     /// Whether there was someone to send to, and the box, when it was said.
     about: (bool, String, InputMode),
+    /// A refused conversion to this mode: the user may switch anyway, keeping the characters.
+    pub switch_anyway: Option<InputMode>,
 }
 
 impl SendNote {
@@ -207,7 +214,14 @@ pub struct Tab {
     pub view: ViewState,
     /// "Start cyclic send when open" waits for the session to have someone to send to.
     cyclic_pending: bool,
+    /// Why the last Record could not start, until the tab's notice takes it.
+    pub record_failed: Option<Note>,
+    /// What the last Reset zeroed, and when, while it can be undone.
+    counters_undo: Option<(Instant, crate::capture::ZeroedCounters)>,
 }
+
+/// How long Reset offers Undo.
+pub const UNDO_RESET_FOR: Duration = Duration::from_secs(6);
 
 /// A tab as the widgets see it for one frame: the capture locked, the rest borrowed.
 pub struct TabUi<'a> {
@@ -227,6 +241,8 @@ pub struct TabUi<'a> {
     session: &'a Session,
     /// The send variables, for the preview.
     pub vars: VarState,
+    /// How much longer the last Reset can be undone.
+    pub undo_reset_left: Option<Duration>,
 }
 
 impl TabUi<'_> {
@@ -389,6 +405,8 @@ impl Tab {
             selection: Selection::Default,
             view: ViewState::default(),
             cyclic_pending: false,
+            counters_undo: None,
+            record_failed: None,
         }
     }
 
@@ -404,6 +422,11 @@ impl Tab {
             selection: self.selection,
             vars: self.session.vars(),
             session: &self.session,
+            undo_reset_left: self
+                .counters_undo
+                .as_ref()
+                .and_then(|(at, _)| UNDO_RESET_FOR.checked_sub(at.elapsed()))
+                .filter(|left| !left.is_zero()),
         }
     }
 
@@ -452,11 +475,10 @@ impl Tab {
             | UiAction::WsClose
             | UiAction::SetImpairments
             | UiAction::CutRelay) => self.apply_automation(&action),
-            UiAction::ResetCounters => self.session.capture().reset_counters(),
-            UiAction::SetTxMode(mode) => {
-                let note = self.form.switch_tx_mode(mode).map(unconverted_note);
-                self.set_send_note(note, false);
-            }
+            UiAction::ResetCounters => self.reset_counters(false),
+            UiAction::UndoReset => self.reset_counters(true),
+            UiAction::SetTxMode(mode) => self.switch_tx_mode(mode, false),
+            UiAction::ForceTxMode(mode) => self.switch_tx_mode(mode, true),
             UiAction::SetEncoding(encoding) => {
                 self.form.encoding = encoding;
                 let mut capture = self.session.capture();
@@ -523,7 +545,9 @@ impl Tab {
             UiAction::SelectRecord(seq) => self.view.selected = seq,
             UiAction::Export(format, path) => self.session.export(format, path),
             UiAction::CancelExport => self.session.cancel_export(),
-            UiAction::StartRecording(format, path) => self.session.start_recording(path, format),
+            UiAction::StartRecording(format, path) => {
+                self.record_failed = self.session.start_recording(path, format);
+            }
             UiAction::StopRecording => {
                 self.session.stop_recording();
             }
@@ -898,12 +922,41 @@ impl Tab {
     }
 
     /// Shows `note` under the send box until what it is about changes (or clears it).
+    /// Zeroes the counters, keeping what was zeroed for a while; or (`undo`) puts it back.
+    fn reset_counters(&mut self, undo: bool) {
+        if !undo {
+            let zeroed = self.session.capture().reset_counters();
+            self.counters_undo = Some((Instant::now(), zeroed));
+        } else if let Some((at, zeroed)) = self.counters_undo.take()
+            && at.elapsed() < UNDO_RESET_FOR
+        {
+            self.session.capture().undo_reset(zeroed);
+        }
+    }
+
+    /// Converts the send box to `mode`; a refused conversion leaves the mode and offers to
+    /// switch anyway. `force`: switches without converting (the user's "switch anyway").
+    fn switch_tx_mode(&mut self, mode: InputMode, force: bool) {
+        if force {
+            self.form.tx_mode = mode;
+            self.send_note = None;
+            return;
+        }
+        let why = self.form.switch_tx_mode(mode);
+        let refused = matches!(why, Some(Unconverted::Invalid(_)));
+        self.set_send_note(why.map(unconverted_note), false);
+        if let (true, Some(note)) = (refused, &mut self.send_note) {
+            note.switch_anyway = Some(mode);
+        }
+    }
+
     fn set_send_note(&mut self, note: Option<Note>, error: bool) {
         let can_send = self.can_send();
         self.send_note = note.map(|note| SendNote {
             note,
             error,
             about: (can_send, self.form.send_text.clone(), self.form.tx_mode),
+            switch_anyway: None,
         });
     }
 }

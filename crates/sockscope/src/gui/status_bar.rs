@@ -118,11 +118,16 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         // The newest seconds are on the right: the legend sits on the left.
         .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
         .x_axis_label(t(S::ChartSecondsAgo))
-        .y_axis_formatter(move |mark, _| {
+        // Ticks at round values of the unit shown (100, 200 KiB/s), not of bytes (97.7,
+        // 195.3 KiB/s).
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+            rate_steps(input.bounds, input.base_step_size)
+        }))
+        .y_axis_formatter(move |mark, range| {
             if mark.value < 0.0 {
                 String::new()
             } else {
-                per_second(mark.value)
+                rate_label(mark.value, *range.end())
             }
         })
         .label_formatter(move |hover| match hover {
@@ -154,65 +159,160 @@ pub fn rate_chart_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         .request_repaint_after(std::time::Duration::from_secs(1));
 }
 
-/// Draws the status bar.
+/// The byte unit (1, 1024, 1024², 1024³) and its name for rates up to `max` per second.
+fn rate_unit(max: f64) -> (f64, &'static str) {
+    let mut unit = (1.0, "B");
+    for next in [
+        (1024.0, "KiB"),
+        (1_048_576.0, "MiB"),
+        (1_073_741_824.0, "GiB"),
+    ] {
+        if max.abs() >= next.0 {
+            unit = next;
+        }
+    }
+    unit
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let raw = raw.max(f64::MIN_POSITIVE);
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|step| *step >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * power)
+}
+
+/// The rate chart's three grid steps in bytes per second: round numbers of the unit the
+/// axis shows (for `bounds`), the finest at least `base` apart.
+fn rate_steps(bounds: (f64, f64), base: f64) -> [f64; 3] {
+    let (unit, _) = rate_unit(bounds.0.abs().max(bounds.1.abs()));
+    let step = nice_step(base / unit) * unit;
+    [step, step * 10.0, step * 100.0]
+}
+
+/// A tick's label in the unit of an axis that goes up to `max`: "100 KiB/s", "2.5 MiB/s".
+fn rate_label(value: f64, max: f64) -> String {
+    let (unit, name) = rate_unit(max);
+    let n = value / unit;
+    if (n - n.round()).abs() < 1e-6 {
+        format!("{n:.0} {name}/s")
+    } else {
+        format!("{n:.1} {name}/s")
+    }
+}
+
+/// Draws the status bar. The counters, the sparkline and Reset sit at the right edge, laid
+/// out from it: text that comes and goes (the rates, the state) never moves the sparkline or
+/// Reset under the pointer (a click meant for the chart zeroed every counter).
 pub fn status_bar_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     notice: &mut Option<super::model::Notice>,
     actions: &mut Vec<UiAction>,
 ) {
-    ui.horizontal(|ui| {
-        let state = status_line(&tab.capture);
-        if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
-            // The countdown moves in tenths of a second.
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+    egui::containers::Sides::new().shrink_left().show(
+        ui,
+        |ui| {
+            let state = status_line(&tab.capture);
+            if matches!(tab.capture.link, LinkState::Reconnecting { .. }) {
+                // The countdown moves in tenths of a second.
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(100));
+            }
+            let dot = if tab.is_open() { "●" } else { "○" };
+            super::testhook::value(ui.ctx(), "status.state", &state);
+            ui.label(format!("{dot} {state}"));
+            let c = &tab.capture.counters;
+            let (evicted_records, evicted_bytes) = tab.capture.log.evicted();
+            if evicted_records > 0 {
+                ui.separator();
+                let text = tf(S::Evicted, &[&evicted_records, &human_bytes(evicted_bytes)]);
+                let cap = human_bytes(tab.capture.log.cap() as u64);
+                ui.label(RichText::new(text).color(error_color(ui)))
+                    .on_hover_text(tf(S::TipEvicted, &[&cap]));
+            }
+            if c.dropped_datagrams > 0 {
+                ui.separator();
+                let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
+                ui.label(RichText::new(text).color(error_color(ui)));
+            }
+            super::widgets::notice_ui(ui, notice);
+        },
+        |ui| counters_ui(ui, tab, actions),
+    );
+}
+
+/// RX, TX, the sparkline and Reset (or Undo), right to left from the bar's right edge.
+fn counters_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    reset_ui(ui, tab, actions);
+    let c = &tab.capture.counters;
+    let now = std::time::SystemTime::now();
+    let spark = sparkline_ui(ui, &c.history, now);
+    super::testhook::tag(ui, &spark, "status.sparkline");
+    if spark.clicked() {
+        actions.push(UiAction::ToggleChart);
+    }
+    let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
+    super::testhook::value(ui.ctx(), "status.rate", rx_rate + tx_rate);
+    if rx_rate > 0 || tx_rate > 0 {
+        // The rate falls to zero a second after traffic stops: look again then.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
+    }
+    let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
+    ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
+        .on_hover_text(t(S::TipTx));
+    let rx = (human_bytes(c.rx_bytes), rate_text(rx_rate));
+    let rx = ui
+        .label(tf(S::RxCounter, &[&rx.0, &c.rx_messages, &rx.1]))
+        .on_hover_text(t(S::TipRx));
+    super::testhook::tag(ui, &rx, "status.rx");
+    ui.separator();
+}
+
+/// Reset, or for a few seconds after it Undo, in one slot as wide as the wider of the two.
+fn reset_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let wide = [t(S::Reset), t(S::UndoReset)]
+        .into_iter()
+        .map(|text| {
+            ui.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font.clone(), color))
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max);
+    let width = wide + 2.0 * ui.spacing().button_padding.x;
+    let (text, tip, action) = match tab.undo_reset_left {
+        Some(left) => {
+            ui.ctx().request_repaint_after(left);
+            let seconds = left.as_secs_f32().ceil();
+            (
+                t(S::UndoReset),
+                tf(S::TipUndoReset, &[&seconds]),
+                UiAction::UndoReset,
+            )
         }
-        let dot = if tab.is_open() { "●" } else { "○" };
-        super::testhook::value(ui.ctx(), "status.state", &state);
-        ui.label(format!("{dot} {state}"));
-        ui.separator();
-        let c = &tab.capture.counters;
-        let now = std::time::SystemTime::now();
-        let (rx_rate, tx_rate) = (c.rx_rate.per_second(now), c.tx_rate.per_second(now));
-        let rx = (human_bytes(c.rx_bytes), rate_text(rx_rate));
-        ui.label(tf(S::RxCounter, &[&rx.0, &c.rx_messages, &rx.1]))
-            .on_hover_text(t(S::TipRx));
-        let tx = (human_bytes(c.tx_bytes), rate_text(tx_rate));
-        ui.label(tf(S::TxCounter, &[&tx.0, &c.tx_messages, &tx.1]))
-            .on_hover_text(t(S::TipTx));
-        let spark = sparkline_ui(ui, &c.history, now);
-        super::testhook::tag(ui, &spark, "status.sparkline");
-        if spark.clicked() {
-            actions.push(UiAction::ToggleChart);
-        }
-        if rx_rate > 0 || tx_rate > 0 {
-            // The rate falls to zero a second after traffic stops: look again then.
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_secs(1));
-        }
-        if ui
-            .small_button(t(S::Reset))
-            .on_hover_text(t(S::TipReset))
-            .clicked()
-        {
-            actions.push(UiAction::ResetCounters);
-        }
-        let (evicted_records, evicted_bytes) = tab.capture.log.evicted();
-        if evicted_records > 0 {
-            ui.separator();
-            let text = tf(S::Evicted, &[&evicted_records, &human_bytes(evicted_bytes)]);
-            let cap = human_bytes(tab.capture.log.cap() as u64);
-            ui.label(RichText::new(text).color(error_color(ui)))
-                .on_hover_text(tf(S::TipEvicted, &[&cap]));
-        }
-        if c.dropped_datagrams > 0 {
-            ui.separator();
-            let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
-            ui.label(RichText::new(text).color(error_color(ui)));
-        }
-        super::widgets::notice_ui(ui, notice);
-    });
+        None => (
+            t(S::Reset),
+            t(S::TipReset).to_owned(),
+            UiAction::ResetCounters,
+        ),
+    };
+    let button = ui
+        .add(
+            egui::Button::new(text)
+                .small()
+                .min_size(egui::vec2(width, 0.0)),
+        )
+        .on_hover_text(tip);
+    super::testhook::tag(ui, &button, "status.reset");
+    if button.clicked() {
+        actions.push(action);
+    }
 }
 
 /// What the session is doing, in a few words.
@@ -251,6 +351,24 @@ pub fn status_line(capture: &Capture) -> String {
 #[cfg(test)]
 mod tests {
     use super::human_bytes;
+
+    #[test]
+    fn rate_chart_ticks_are_round_in_the_unit_shown() {
+        use super::{rate_label, rate_steps};
+        // The walk's chart: up to about 200 KiB/s, ticks were 97.7 and 195.3 KiB/s.
+        let steps = rate_steps((0.0, 210_000.0), 40_000.0);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(close(steps[0], 50.0 * 1024.0), "{steps:?}");
+        let labels: Vec<String> = (1..=4)
+            .map(|n| rate_label(f64::from(n) * steps[0], 210_000.0))
+            .collect();
+        assert_eq!(labels, ["50 KiB/s", "100 KiB/s", "150 KiB/s", "200 KiB/s"]);
+        assert!(close(rate_steps((0.0, 900.0), 150.0)[0], 200.0));
+        assert_eq!(rate_label(200.0, 900.0), "200 B/s");
+        let mib = 1_048_576.0;
+        assert!(close(rate_steps((0.0, 3.0 * mib), 0.4 * mib)[0], 0.5 * mib));
+        assert_eq!(rate_label(2.5 * mib, 3.0 * mib), "2.5 MiB/s");
+    }
 
     #[test]
     fn byte_counts_read_like_people_write_them() {

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::net::TcpListener;
 
 use eframe::egui::accesskit::Role;
-use egui_kittest::kittest::Queryable as _;
+use eframe::egui::{Key, Modifiers};
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::codec::length::LengthPrefix;
 use sockscope::engine::Mode;
 use sockscope::gui::i18n::Lang;
@@ -251,4 +252,123 @@ fn a_long_failure_sentence_wraps_in_the_log_even_without_wrap_lines() {
         "the sentence runs off the right edge: {:?}",
         row.rect()
     );
+}
+
+#[test]
+fn reset_offers_undo_which_puts_the_counters_back_with_what_came_since() {
+    let (mut harness, mut peer) = super::connected_client(Form::default());
+    peer.write_all(b"hello").unwrap();
+    run_until(&mut harness, "5 bytes in", |app| {
+        app.tab().session.capture().counters.rx_bytes == 5
+    });
+    harness.get_by_role_and_label(Role::Button, "Reset").click();
+    harness.run();
+    assert_eq!(harness.state().tab().session.capture().counters.rx_bytes, 0);
+    peer.write_all(b"ab").unwrap();
+    run_until(&mut harness, "2 more", |app| {
+        app.tab().session.capture().counters.rx_bytes == 2
+    });
+    harness
+        .get_by_role_and_label(Role::Button, "Undo reset")
+        .click();
+    harness.run();
+    let counters = &harness.state().tab().session.capture().counters;
+    assert_eq!((counters.rx_bytes, counters.rx_messages), (7, 2));
+    harness.get_by_role_and_label(Role::Button, "Reset");
+}
+
+/// The stream view's rows drawn now whose text holds `text` (not the detail's hexdump; a
+/// row's text is its accessible value).
+fn stream_rows_with(
+    harness: &egui_kittest::Harness<'static, sockscope::gui::App>,
+    text: &str,
+) -> usize {
+    harness
+        .query_all_by_label_contains(text)
+        .filter(|n| n.accesskit_node().value().is_some_and(|l| l.contains('←')))
+        .count()
+}
+
+#[test]
+fn the_stream_view_joins_each_clients_lines_when_two_interleave() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            stream_view: true,
+            ..Form::default()
+        },
+        2,
+    );
+    for (client, piece) in [
+        (0, &b"AAA part"[..]),
+        (1, b"BBB part"),
+        (0, b"ial line 0"),
+        (1, b"ial line 1"),
+        (0, b" end\r\n"),
+        (1, b" end\r\n"),
+    ] {
+        send_and_wait(&mut harness, &mut clients[client], piece);
+    }
+    assert_eq!(stream_rows_with(&harness, "AAA partial line 0 end"), 1);
+    assert_eq!(stream_rows_with(&harness, "BBB partial line 1 end"), 1);
+}
+
+#[test]
+fn find_in_the_stream_view_scrolls_to_the_row_found() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            stream_view: true,
+            ..Form::default()
+        },
+        1,
+    );
+    for n in 0..120 {
+        send_and_wait(
+            &mut harness,
+            &mut clients[0],
+            format!("line {n:03}\n").as_bytes(),
+        );
+    }
+    assert_eq!(stream_rows_with(&harness, "line 119"), 1, "at the end");
+    assert_eq!(stream_rows_with(&harness, "line 005"), 0, "far above");
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run();
+    super::type_into(&mut harness, Role::TextInput, Some("Find"), "line 005");
+    harness.get_by_label("1 of 1");
+    harness.run();
+    assert_eq!(stream_rows_with(&harness, "line 005"), 1, "scrolled to it");
+}
+
+#[test]
+fn a_record_that_cannot_start_is_a_notice_too() {
+    let missing = std::env::temp_dir().join(format!(
+        "sockscope-ui-no-such-folder-{}/deeper",
+        std::process::id()
+    ));
+    let form = Form {
+        mode: Mode::TcpServer,
+        server_port: "0".into(),
+        local_ip: "127.0.0.1".into(),
+        ..Form::default()
+    };
+    let mut harness = super::harness_with_files(form, missing);
+    harness.run();
+    harness.get_by_label("Record").click();
+    harness.run();
+    harness.get_by_label("Raw bytes…").click();
+    run_until(&mut harness, "the failure said", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .any(|r| r.text().starts_with("Could not record"))
+    });
+    let notice = harness.state().notice().expect("a notice").clone();
+    assert!(notice.error);
+    assert!(
+        notice.text().starts_with("Could not record to "),
+        "{}",
+        notice.text()
+    );
+    assert!(harness.query_by_label(&notice.text()).is_some(), "shown");
 }

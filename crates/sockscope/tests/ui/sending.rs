@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
+use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
@@ -15,7 +16,9 @@ use sockscope::codec::payload::InputMode;
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
-use super::{click_send, connected_client, harness, read_within, run_until, type_into};
+use super::{
+    click_send, connected_client, harness, read_within, reads_nothing, run_until, type_into,
+};
 
 /// Reads until `want` bytes came or two seconds passed.
 fn read_for(stream: &mut std::net::TcpStream, want: usize) -> Vec<u8> {
@@ -147,17 +150,17 @@ fn a_bad_address_is_marked_as_it_is_typed_in_readable_text() {
         "300.1.1.1",
     );
     type_into(&mut harness, Role::TextInput, Some("Remote port"), "70000");
-    // No Connect clicked.
-    let message =
-        harness.get_by_label("Remote IP: 300.1.1.1 is not an IP address: 300 is more than 255");
+    // No Connect clicked. One line: the first message, and how many more (all on hover).
+    let message = harness.get_by_label(
+        "Remote IP: 300.1.1.1 is not an IP address: 300 is more than 255 (and 1 more)",
+    );
     // Body text (a line 15 px high here), not the small style (12 px).
     assert!(
         message.rect().height() >= 14.5,
         "in body text: {}",
         message.rect().height()
     );
-    harness.get_by_label("Remote port: 70000 is not a port: ports go from 0 to 65535");
-    // Fixed, the message goes.
+    // Fixed, the message goes and the next one shows.
     harness.state_mut().tab_mut().form.remote_ip = "10.1.1.1".into();
     harness.run();
     assert!(
@@ -165,6 +168,33 @@ fn a_bad_address_is_marked_as_it_is_typed_in_readable_text() {
             .query_by_label_contains("is not an IP address")
             .is_none()
     );
+    harness.get_by_label("Remote port: 70000 is not a port: ports go from 0 to 65535");
+}
+
+#[test]
+fn typing_an_address_moves_nothing_below_it_at_1024_by_640() {
+    let mut harness = small(Form {
+        remote_ip: String::new(),
+        ..Form::default()
+    });
+    harness.run();
+    let connect = harness.get_by_label("Connect").rect();
+    let mut typed = String::new();
+    for c in "127.0.0.3".chars() {
+        typed.push(c);
+        harness
+            .state_mut()
+            .tab_mut()
+            .form
+            .remote_ip
+            .clone_from(&typed);
+        harness.run();
+        let now = harness.get_by_label("Connect").rect();
+        assert!(
+            (now.top() - connect.top()).abs() < 0.5,
+            "with {typed:?} typed Connect moved from {connect:?} to {now:?}"
+        );
+    }
 }
 
 fn small(form: Form) -> Harness<'static, App> {
@@ -214,6 +244,69 @@ fn hex_switched_to_text_and_back_sends_the_same_six_bytes() {
     assert_eq!(harness.state().tab().form.send_text, "01 03 00 00 00 01");
     click_send(&mut harness);
     assert_eq!(read_within(&mut peer, 6), [1, 3, 0, 0, 0, 1]);
+}
+
+#[test]
+fn a_refused_conversion_leaves_the_mode_and_the_fixed_box_goes_as_hex() {
+    let (mut harness, mut peer) = connected_client(Form {
+        tx_mode: InputMode::Hex,
+        send_text: "FF 00 0x41,zz".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Send text").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Send text").click();
+    harness.run();
+    harness.get_by_label_contains("Not converted (");
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Hex, "FF 00 0x41,zz"),
+        "refused: the box stays hex"
+    );
+    harness.state_mut().tab_mut().form.send_text = "FF 00 0x41".into();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    harness.run();
+    assert_eq!(read_within(&mut peer, 3), [0xFF, 0x00, 0x41]);
+    assert!(reads_nothing(&mut peer), "3 bytes, not 10 characters");
+
+    // The same from Escapes to Hex.
+    harness.get_by_label("Escapes").click();
+    harness.run();
+    harness.state_mut().tab_mut().form.send_text = "\\xZZ".into();
+    harness.run();
+    harness.get_by_label("Send hex").click();
+    harness.run();
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Escapes, "\\xZZ")
+    );
+}
+
+#[test]
+fn text_typed_in_the_wrong_mode_switches_only_when_asked() {
+    let (mut harness, mut peer) = connected_client(Form {
+        tx_mode: InputMode::Hex,
+        send_text: "hello".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Send text").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Send text").click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.tx_mode, InputMode::Hex);
+    harness.get_by_label("Switch anyway").click();
+    harness.run();
+    let form = &harness.state().tab().form;
+    assert_eq!(
+        (form.tx_mode, form.send_text.as_str()),
+        (InputMode::Text, "hello")
+    );
+    assert!(harness.query_by_label("Switch anyway").is_none());
+    click_send(&mut harness);
+    assert_eq!(read_within(&mut peer, 5), b"hello");
 }
 
 #[test]

@@ -447,3 +447,19 @@ fn a_server_with_many_clients_lays_out_only_the_rows_in_view() {
     );
     drop(clients);
 }
+
+#[test]
+fn with_no_remote_address_the_send_group_names_whom_a_send_answers() {
+    let (mut harness, addr) = udp_tab(Form::default());
+    // "Remote address" chosen in the peer list, with the field left empty.
+    harness.state_mut().tab_mut().selection = Selection::Default;
+    harness.run();
+    harness.get_by_label("To: the latest sender (none yet)");
+    assert!(harness.query_by_label("To: :").is_none());
+    let a = peer();
+    datagram(&mut harness, &a, addr);
+    let from = a.local_addr().unwrap();
+    harness.get_by_label(&format!("To: the latest sender ({from})"));
+    click_send(&mut harness);
+    receives(&a, b"hi");
+}

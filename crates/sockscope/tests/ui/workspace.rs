@@ -854,3 +854,45 @@ fn a_tab_is_renamed_from_its_context_menu() {
     harness.run();
     assert_eq!(harness.state().tabs()[0].title(), format!("{title} 测试"));
 }
+
+#[test]
+fn unnamed_tabs_keep_their_numbers_across_a_restart_and_new_ones_come_after() {
+    let dir = TempDir::new("tab-numbers");
+    let mut harness = harness_with(Workspace::default(), &dir.0, &[], &[]);
+    harness.run();
+    for _ in 0..2 {
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+        harness.run();
+    }
+    // "Session 2" is closed.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
+    harness.run();
+    let titles = |app: &App| -> Vec<String> {
+        app.tabs()
+            .iter()
+            .map(sockscope::gui::TabEntry::title)
+            .collect()
+    };
+    assert_eq!(titles(harness.state()), ["Session 1", "Session 3"]);
+    let saved = harness.state().workspace();
+    let saved: Workspace = ron::from_str(&ron::to_string(&saved).unwrap()).unwrap();
+    drop(harness);
+
+    let mut again = harness_with(saved, &dir.0, &[], &[]);
+    again.run();
+    assert_eq!(titles(again.state()), ["Session 1", "Session 3"]);
+    again.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    again.run();
+    assert_eq!(
+        titles(again.state()),
+        ["Session 1", "Session 3", "Session 4"]
+    );
+    drop(again);
+
+    // A workspace saved before tabs kept their numbers numbers them in order.
+    let old: Workspace = ron::from_str("(tabs: [(), ()])").unwrap();
+    let older = harness_with(old, &dir.0, &[], &[]);
+    assert_eq!(titles(older.state()), ["Session 1", "Session 2"]);
+}

@@ -198,6 +198,13 @@ fn exports_one_after_another_through_the_path_prompt_all_land_and_no_notice_cove
         }
         assert_no_notice_covers_a_control(&window);
     }
+    // Why the prompt stood in for a dialog went to the log once, not once a prompt.
+    let last = std::fs::read_to_string(dir.0.join("export-3.txt")).unwrap();
+    assert_eq!(
+        last.matches("No file dialog").count(),
+        1,
+        "the last export: {last}"
+    );
 }
 
 /// Whatever the window says now covers none of the log's controls.

@@ -25,3 +25,69 @@ fn in_chinese_at_1024_by_640_no_reconnect_label_is_broken_across_lines() {
         );
     }
 }
+
+/// Same place, to within a pixel.
+fn same_place(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> bool {
+    (a.0 - b.0).abs() <= 1.0
+        && (a.1 - b.1).abs() <= 1.0
+        && (a.2 - b.2).abs() <= 1.0
+        && (a.3 - b.3).abs() <= 1.0
+}
+
+#[test]
+fn reset_and_the_sparkline_stay_put_as_the_rate_comes_and_goes_and_so_does_pause() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("layout-status");
+    let port = super::free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 2, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start_sized("1024x640");
+    let window = Window::open(&display, &dir, &workspace);
+    window.wait_value("status.state", |s| s.starts_with("Listening"));
+    let quiet = (window.rect("status.reset"), window.rect("status.sparkline"));
+    let pause_idle = window.rect("log.pause");
+    // A client streams until told to stop: the rate text appears beside the counters.
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let streaming = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("streaming client".into())
+            .spawn(move || {
+                let chunk = [b'x'; 2048];
+                for _ in 0..400 {
+                    if stop.load(Ordering::Relaxed) || client.write_all(&chunk).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            })
+            .unwrap()
+    };
+    window.wait_value("status.rate", |r| r.parse::<u64>().is_ok_and(|r| r > 0));
+    let busy = (window.rect("status.reset"), window.rect("status.sparkline"));
+    // Paused while rows arrive, the button says "Resume (N new)" in the same width.
+    window.click("log.pause");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let pause_paused = window.rect("log.pause");
+    window.click("log.pause");
+    stop.store(true, Ordering::Relaxed);
+    streaming.join().unwrap();
+    window.wait_value("status.rate", |r| r == "0");
+    let after = (window.rect("status.reset"), window.rect("status.sparkline"));
+    for (when, (reset, spark)) in [("streaming", busy), ("after", after)] {
+        assert!(
+            same_place(reset, quiet.0) && same_place(spark, quiet.1),
+            "Reset {reset:?} and the sparkline {spark:?} moved {when} (before: {quiet:?})"
+        );
+    }
+    assert!(
+        same_place(pause_paused, pause_idle),
+        "Pause {pause_idle:?} became Resume at {pause_paused:?}"
+    );
+}

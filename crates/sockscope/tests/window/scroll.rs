@@ -208,6 +208,34 @@ fn the_newest_row_stays_in_view_through_a_burst_with_lines_wrapped_or_not() {
 }
 
 #[test]
+fn with_lines_wrapped_the_newest_row_ends_at_the_bottom_of_the_log() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("scroll-wrap-end");
+    let port = free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", wrap_lines: true)))], active: 0)"#
+    );
+    let display = Display::start_sized("1024x640");
+    let window = Window::open(&display, &dir, &workspace);
+    let sender = burst(port, 60, true);
+    sender.join().unwrap();
+    window.wait_quiet();
+    for sample in 0..3 {
+        let view = window.log_view();
+        let (seq, row) = view.last.expect("rows drawn");
+        let list = view.list;
+        let gap = (list.1 + list.3) - (row.1 + row.3);
+        assert!(
+            seq == view.newest && (-1.0..12.0).contains(&gap),
+            "sample {sample}: {gap} px under the newest row {row:?} in the list {list:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn each_tab_keeps_its_place_through_datagrams_and_a_cyclic_send() {
     let Some(_one_at_a_time) = can_run() else {
         return;
