@@ -348,3 +348,38 @@ fn a_sent_file_counts_for_each_client_it_went_to_and_as_one_message() {
     drop(capture);
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_file_to_a_peer_that_does_not_read_yet_still_reports_its_progress() {
+    // The peer takes nothing for a while: the socket stays full and never says writable,
+    // yet the window must show the transfer (its progress bar holds Cancel).
+    const LEN: u64 = 64 << 20;
+    let path = write_file(LEN);
+    let (session, peer) = connected_client();
+    session.command(Command::SendFile {
+        to: Target::AllConns,
+        path: path.clone(),
+        chunk: 64 << 10,
+        pace: Pace::Unlimited,
+    });
+    let events = wait_for(&session, |e| {
+        matches!(
+            e,
+            Event::FileProgress {
+                finished: false,
+                ..
+            }
+        )
+    });
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::FileProgress { finished: false, sent, .. } if *sent < LEN))
+    );
+    session.command(Command::CancelFile);
+    wait_for(&session, |e| {
+        matches!(e, Event::FileProgress { finished: true, .. })
+    });
+    drop(peer);
+    std::fs::remove_file(path).unwrap();
+}

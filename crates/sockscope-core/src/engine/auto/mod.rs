@@ -417,12 +417,19 @@ impl Stage {
     /// When the stage next needs to run by the clock.
     pub fn deadline(&self, wire: &dyn Wire) -> Option<Instant> {
         let schedule = self.schedule.as_ref().and_then(Schedule::next_at);
-        // A file that waits for the socket is woken by the socket, not the clock.
-        let file = self
-            .file
-            .as_ref()
-            .filter(|f| wire.queued_towards(&f.to) < FILE_LOW_WATER)
-            .and_then(FileSend::next_at);
+        // A file that waits for the socket is woken by the socket for its next chunk — and by
+        // the clock for its progress: a peer that reads slowly may not make the socket
+        // writable again for many seconds (Linux waits for a third of a large buffer to
+        // drain), and the window showed no progress and no Cancel all that time.
+        let file = self.file.as_ref().map(|f| {
+            let report = self.file_report + PROGRESS_EVERY;
+            let next = if wire.queued_towards(&f.to) < FILE_LOW_WATER {
+                f.next_at()
+            } else {
+                None
+            };
+            next.map_or(report, |next| next.min(report))
+        });
         let delayed = self.delayed.front().map(|d| d.at);
         let script = self.script.as_ref().and_then(|(run, _)| run.deadline());
         schedule
