@@ -696,6 +696,7 @@ strings! {
     ErrSendsRefused => "{} is not reading: {} sends ({} bytes) not sent so far, its send queue is full", "{} 没有读取数据：发送队列已满，至今共有 {} 次发送（{} 字节）未发送";
     ErrNotConnected => "Not connected: nothing to send to", "未连接：没有发送对象";
     ErrUnknownConn => "Client {} is no longer connected", "客户端 {} 已断开";
+    ErrClientLeft => "{} is no longer connected: nothing was sent to it", "{} 已断开：未向其发送";
     ErrIo => "Error {}: {}", "{} 时出错：{}";
     CtxWaiting => "waiting for sockets", "等待套接字事件";
     CtxWatching => "watching {}", "监视 {}";

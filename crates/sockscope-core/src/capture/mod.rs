@@ -676,8 +676,22 @@ impl Capture {
             Event::Error(error) => {
                 self.keep_refused(&error);
                 self.count_refused_sends(&error);
-                let (name, peer) = (error.event_name(), error.peer());
-                let note = Arc::new(Note::say(S::Plain, [arg(error)]).named(name));
+                let (name, mut peer) = (error.event_name(), error.peer());
+                // A client that left is named by its address, as everywhere else (the engine
+                // knows only the connection's number by then).
+                let note = match &error {
+                    crate::engine::EngineError::UnknownConn(id) => {
+                        match self.departed.iter().rev().find(|(c, _)| c == id) {
+                            Some((_, client)) => {
+                                peer = Some(client.peer);
+                                Note::say(S::ErrClientLeft, [arg(client.peer)])
+                            }
+                            None => Note::say(S::Plain, [arg(error)]),
+                        }
+                    }
+                    _ => Note::say(S::Plain, [arg(error)]),
+                };
+                let note = Arc::new(note.named(name));
                 self.last_error = Some(Arc::clone(&note));
                 // A connect that failed (refused, timed out) is over: the session that made
                 // it stops next, and that is not a cancel.
@@ -1916,5 +1930,29 @@ mod tests {
         );
         cap.clear();
         assert_eq!((cap.peers.len(), cap.forgotten_peers), (0, 0));
+    }
+
+    #[test]
+    fn a_send_to_a_client_that_left_names_it_by_its_address() {
+        let mut cap = Capture::default();
+        cap.begin(Mode::TcpServer);
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:51164".parse().unwrap();
+        cap.apply(Event::Connected {
+            conn: ConnId(12),
+            peer,
+            local,
+        });
+        cap.apply(Event::Closed {
+            conn: ConnId(12),
+            peer,
+            reason: CloseReason::PeerClosed,
+        });
+        cap.apply(Event::Error(crate::engine::EngineError::UnknownConn(ConnId(12))));
+        let last = cap.log.iter().next_back().unwrap();
+        let text = last.text();
+        assert!(text.contains("127.0.0.1:51164"), "{text}");
+        assert!(!text.contains("#12"), "{text}");
+        assert_eq!(last.peer, Some(peer));
     }
 }
