@@ -953,6 +953,7 @@ strings! {
     BenchSummaryTimeUdp => "in {} s, from {} sockets", "用时 {} 秒，使用 {} 个套接字";
     BenchSummaryInFlight => "in flight {} (sent, not answered yet when the run ended)", "在途      {}（结束时已发送、尚未应答）";
     BenchSummaryAddsUp => "          sent {} = {} answered + {} failed + {} in flight (+ {} connection failures)", "          发送 {} = 应答 {} + 失败 {} + 在途 {}（另有连接失败 {} 次）";
+    BenchSummaryGaveUp => "gave up: no connection could be made for {} s (the request timeout); {} requests of the count not sent", "已放弃：{} 秒内（请求超时）无法建立连接；计数中 {} 个请求未发送";
     BenchSummaryAddsUpWritten => "          sent {} = {} written + {} failed + {} in flight (+ {} connection failures)", "          发送 {} = 写出 {} + 失败 {} + 在途 {}（另有连接失败 {} 次）";
     ActionRules => "Auto-reply rules…", "自动应答规则…";
     ActionScripts => "Scripts…", "测试脚本…";
@@ -1048,6 +1049,7 @@ strings! {
     ErrRequestEmpty => "The request is empty: write what each connection sends, e.g. ping", "请求为空：请填写每个连接发送的内容，例如 ping";
     CliBenchFileTooLarge => "{} is {} bytes: a request of at most {} bytes is sent", "{} 有 {} 字节：请求最多 {} 字节";
     CliBenchNoConnection => "No connection to {} could be made{}", "无法连接到 {}{}";
+    CliBenchGaveUp => "Gave up on {}: no connection could be made for {} s{}; {} of {} requests not sent", "已放弃 {}：{} 秒内无法建立连接{}；{} 个请求未发送（共 {} 个）";
     CliBenchAllFailed => "Every request failed{}", "所有请求都失败了{}";
     CliBadConnections => "{} connections: give 1 to 100000", "{} 个连接：请给出 1 到 100000";
     CliP99Over => "p99 latency {} is above --max-p99 {}", "p99 延迟 {} 超过了 --max-p99 {}";

@@ -232,6 +232,8 @@ struct Tcp<'a> {
     started: Instant,
     buf: Vec<u8>,
     rng: u64,
+    /// Since when no connection has been usable (all connecting or waiting to retry).
+    stalled_since: Option<Instant>,
 }
 
 /// Request number `n` of a varying request.
@@ -269,6 +271,7 @@ impl<'a> Tcp<'a> {
             started: now,
             buf: vec![0; 64 * 1024],
             rng: 0x9E37_79B9_7F4A_7C15,
+            stalled_since: None,
         };
         for i in 0..spec.connections.max(1) {
             load.conns.push(Conn {
@@ -396,6 +399,38 @@ impl<'a> Tcp<'a> {
         self.limiter.take_up_to(now, left)
     }
 
+    /// A run with a count gives up when no connection could be made for the request timeout
+    /// (every attempt refused, unreachable or still connecting): it would otherwise retry
+    /// for ever. True when it gives up now; a connect still pending counts as timed out and
+    /// the requests of the count never sent are said (`not_sent`).
+    fn gives_up(&mut self, now: Instant) -> bool {
+        let Some(count) = self.spec.count else {
+            return false;
+        };
+        let usable = self
+            .conns
+            .iter()
+            .any(|c| matches!(c.state, State::Idle | State::Writing(_) | State::Waiting(_)));
+        if usable || !self.more_to_send() {
+            self.stalled_since = None;
+            return false;
+        }
+        let since = *self.stalled_since.get_or_insert(now);
+        if now.duration_since(since) < self.spec.timeout {
+            return false;
+        }
+        let pending = self
+            .conns
+            .iter()
+            .filter(|c| matches!(c.state, State::Connecting))
+            .count() as u64;
+        for _ in 0..pending {
+            self.report.fail(Cause::Timeout, now);
+        }
+        self.report.not_sent = count.saturating_sub(self.report.sent);
+        true
+    }
+
     /// True while a request may go as soon as a connection is ready for it.
     fn more_to_send(&self) -> bool {
         self.spec.count.is_none_or(|n| self.report.sent < n)
@@ -411,6 +446,9 @@ impl<'a> Tcp<'a> {
             }
             for i in 0..self.conns.len() {
                 self.service(i, now, false, false);
+            }
+            if self.gives_up(now) {
+                break;
             }
             let timeout = self.next_wake(now);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))

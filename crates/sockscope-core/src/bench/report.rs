@@ -229,6 +229,9 @@ pub struct Report {
     /// Requests in flight when the run ended: sent and not answered yet, or (throughput) not
     /// written whole. Not failures; `sent` = answered (or written) + failed requests + these.
     pub unanswered: u64,
+    /// Requests of the count never sent because the run gave up: no connection could be
+    /// made for the request timeout. Not among `sent`.
+    pub not_sent: u64,
     /// What the run was asked to do.
     pub settings: Settings,
     /// How long it ran.
@@ -271,6 +274,7 @@ impl Report {
             bytes_received: 0,
             connects: 0,
             unanswered: 0,
+            not_sent: 0,
             settings: Settings::of(spec),
             elapsed: Duration::ZERO,
             latency: histogram(),
@@ -439,6 +443,14 @@ impl Report {
         )
     }
 
+    /// `gave up: no connection could be made for 1 s; 4 requests not sent`.
+    pub fn gave_up_text(&self) -> String {
+        tf(
+            S::BenchSummaryGaveUp,
+            &[&self.settings.timeout.as_secs_f64(), &self.not_sent],
+        )
+    }
+
     /// The summary, in the current language: one line per figure. The requests add up:
     /// sent = answered (throughput: written) + failed + in flight at the end.
     pub fn summary(&self) -> String {
@@ -484,6 +496,9 @@ impl Report {
         );
         let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
         let _ = writeln!(out, "{}", self.adds_up_text());
+        if self.not_sent > 0 {
+            let _ = writeln!(out, "{}", self.gave_up_text());
+        }
         if !self.latency.is_empty() {
             let f = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
             let _ = writeln!(
@@ -532,13 +547,14 @@ impl Report {
         let q = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
         let _ = writeln!(
             out,
-            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
+            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
             self.failed_total(),
             self.failed_requests,
             self.unanswered,
+            self.not_sent,
             self.connects,
             q(0.5),
             q(0.95),
@@ -588,7 +604,7 @@ impl Report {
             .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
             .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
@@ -600,6 +616,7 @@ impl Report {
             self.bytes_received,
             self.connects,
             self.unanswered,
+            self.not_sent,
             self.sent_rate(),
             self.received_rate(),
             q(0.5),

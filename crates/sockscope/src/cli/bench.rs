@@ -218,6 +218,19 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         std::fs::write(path, report.to_csv())
             .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
+    // The run gave up on connections before its count was sent: as unreachable, exit 2.
+    if report.not_sent > 0 {
+        return Err(bad(tf(
+            S::CliBenchGaveUp,
+            &[
+                &report.settings.target,
+                &report.settings.timeout.as_secs_f64(),
+                &report.causes_text(),
+                &report.not_sent,
+                &report.settings.count.unwrap_or(report.not_sent),
+            ],
+        )));
+    }
     // Nothing reached the target: as a socket that could not be opened, exit 2.
     if report.connects == 0 && report.failed_total() > 0 {
         return Err(bad(tf(

@@ -167,6 +167,38 @@ fn an_unreachable_target_is_exit_2_and_every_request_failing_is_exit_1() {
 }
 
 #[test]
+fn a_count_against_a_closed_port_gives_up_with_exit_2_and_says_what_was_not_sent() {
+    // It never ended: `timeout 10 sockscope bench 127.0.0.1:<closed> --count 5` was killed.
+    let port = closed_port();
+    for extra in [&[][..], &["--per-request"][..]] {
+        let child = program()
+            .args([
+                "bench",
+                &format!("127.0.0.1:{port}"),
+                "--count",
+                "5",
+                "--send",
+                "x",
+            ])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (code, out, err) = output_within(child, std::time::Duration::from_secs(8))
+            .expect("bench --count against a closed port ends");
+        assert_eq!(code, BAD_INPUT, "{out}\n{err}");
+        assert!(
+            err.contains(&format!(
+                "Gave up on 127.0.0.1:{port}: no connection could be made for 1 s (refused "
+            )) && err.ends_with("; 5 of 5 requests not sent\n"),
+            "{err}"
+        );
+        assert!(out.contains("5 requests of the count not sent"), "{out}");
+    }
+}
+
+#[test]
 fn send_file_sends_the_file_whole_as_each_request() {
     let addr = echo();
     let dir = std::env::temp_dir().join(format!("sockscope-bench-file-{}", std::process::id()));
