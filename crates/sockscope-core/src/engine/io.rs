@@ -1146,10 +1146,10 @@ impl Io {
     }
 
     fn send(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
-        self.send_as(to, bytes, log, Part::WHOLE);
+        self.send_as(to, bytes, log, Part::WHOLE, false);
     }
 
-    fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part) {
+    fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part, binary: bool) {
         let tokens = self.route(to);
         let Some((last, rest)) = tokens.split_last() else {
             let error = self.unroutable(to);
@@ -1161,10 +1161,16 @@ impl Io {
                 bytes: bytes.clone(),
                 log,
                 part,
+                binary,
             };
             self.call_writing(*token, |link, cx| link.send(cx, to, out));
         }
-        let out = Outgoing { bytes, log, part };
+        let out = Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+        };
         self.call_writing(*last, |link, cx| link.send(cx, to, out));
     }
 }
@@ -1188,7 +1194,11 @@ impl Wire for Io {
     }
 
     fn send_part(&mut self, to: &Target, bytes: Vec<u8>, part: Part) {
-        self.send_as(to, bytes, false, part);
+        self.send_as(to, bytes, false, part, false);
+    }
+
+    fn send_reply(&mut self, to: &Target, bytes: Vec<u8>, binary: bool) {
+        self.send_as(to, bytes, true, Part::WHOLE, binary);
     }
 
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool {

@@ -106,6 +106,9 @@ pub(crate) struct Outgoing {
     /// Where the bytes stand in a message sent in pieces (a file): WebSocket sends the pieces
     /// as one message; a stream or datagram link sends them as they are.
     pub part: Part,
+    /// WebSocket: a binary message even when the bytes are UTF-8 (an echo of, or a reply
+    /// to, a binary message keeps its type); otherwise the settings and the bytes decide.
+    pub binary: bool,
 }
 
 /// Where bytes stand in a message sent in pieces.

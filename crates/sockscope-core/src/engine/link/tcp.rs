@@ -415,7 +415,7 @@ impl TcpConn {
                 tls: self.tls.as_deref_mut(),
             };
             let sent = if front.part == Part::WHOLE {
-                ws.send(&mut io, &front.bytes)
+                ws.send(&mut io, &front.bytes, front.binary)
             } else {
                 let Part { first, last } = front.part;
                 ws.send_piece(&mut io, &front.bytes, first, last)
