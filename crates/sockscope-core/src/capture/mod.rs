@@ -709,14 +709,45 @@ impl Capture {
                 client_addr,
                 forwarded: (up, down),
                 cut,
+                ended_by,
+                undelivered: (lost_up, lost_down),
             } => {
+                use crate::engine::RelaySide;
                 let (what, kind) = if cut {
                     (S::EvRelayCut, RecordKind::Error)
                 } else {
                     (S::EvRelayEnded, RecordKind::Info)
                 };
-                let note = Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]);
+                let note = match ended_by {
+                    // A reset ends the pair at once: what the side that reset sent and still
+                    // waited is said (never lost silently).
+                    Some(side) => {
+                        let (what, lost) = match side {
+                            RelaySide::Client => (S::EvRelayEndedClientReset, lost_up),
+                            RelaySide::Upstream => (S::EvRelayEndedUpstreamReset, lost_down),
+                        };
+                        Note::say(
+                            what,
+                            [arg(pair), arg(client_addr), arg(lost), arg(up), arg(down)],
+                        )
+                    }
+                    None => Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]),
+                };
+                let lost_any = lost_up + lost_down > 0;
+                let kind = if ended_by.is_some() || lost_any {
+                    RecordKind::Error
+                } else {
+                    kind
+                };
                 self.log.push_note(now, kind, None, Some(client_addr), note);
+                if ended_by.is_none() && lost_any {
+                    let note = Note::say(
+                        S::EvRelayUndelivered,
+                        [arg(pair), arg(lost_up), arg(lost_down)],
+                    );
+                    self.log
+                        .push_note(now, RecordKind::Error, None, Some(client_addr), note);
+                }
             }
             Event::RelayDropped {
                 client_addr,

@@ -13,7 +13,7 @@ use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
-use super::relay::{Lane, Pair, Pushed, Relay, Release};
+use super::relay::{Lane, Pair, Pushed, Relay, RelaySide, Release};
 use super::{
     CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, SharedVars, Target,
 };
@@ -370,9 +370,9 @@ impl Io {
                 self.again.insert(token);
             }
             Status::Gone => {
-                let (was_up, conn) = self.remove(token);
+                let (was_up, conn, abrupt) = self.remove(token);
                 if let Some(conn) = conn {
-                    self.relay_lost(conn);
+                    self.relay_lost(conn, abrupt);
                 }
                 if !self.closing {
                     self.link_lost(was_up);
@@ -388,9 +388,9 @@ impl Io {
     }
 
     /// Drops a link: whether it was an open connection (not a connect still in progress),
-    /// and its connection id.
-    fn remove(&mut self, token: Token) -> (bool, Option<ConnId>) {
-        let (mut was_up, mut conn) = (false, None);
+    /// its connection id, and whether it ended abruptly (a reset, an error).
+    fn remove(&mut self, token: Token) -> (bool, Option<ConnId>, bool) {
+        let (mut was_up, mut conn, mut abrupt) = (false, None, false);
         if let Some(mut link) = self.links.remove(&token) {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
@@ -399,11 +399,12 @@ impl Io {
             }
             was_up = link.established();
             conn = link.conn();
+            abrupt = link.ended_abruptly();
         }
         self.again.remove(&token);
         self.timed.remove(&token);
         self.held.remove(&token);
-        (was_up, conn)
+        (was_up, conn, abrupt)
     }
 
     /// Closes one link on purpose, saying why.
@@ -730,6 +731,7 @@ impl Io {
             up_passed: false,
             down_passed: false,
             tuned: [false; 2],
+            ended_by: None,
         });
         let index = relay.pairs.len() - 1;
         self.out.emit(Event::RelayPair {
@@ -975,7 +977,11 @@ impl Io {
     }
 
     /// Relay: one side of a pair ended; the other follows once what goes to it is written.
-    fn relay_lost(&mut self, conn: ConnId) {
+    /// A side that ended abruptly (a reset) ends the pair at once: what it sent and still
+    /// waits in its lane cannot be vouched for, and a full capped lane would keep the other
+    /// side open for as long as it takes to drain (a minute at 64 KiB/s); it is counted and
+    /// said as not delivered.
+    fn relay_lost(&mut self, conn: ConnId, abrupt: bool) {
         let Some(relay) = self.relay.as_mut() else {
             return;
         };
@@ -989,10 +995,20 @@ impl Io {
         if let Some(pair) = relay.pairs.get_mut(index) {
             pair.closing = true;
             // Nothing more can go to the side that left.
-            if pair.upstream == conn {
+            let upstream_left = pair.upstream == conn;
+            if upstream_left {
                 pair.up.clear();
             } else {
                 pair.down.clear();
+            }
+            if abrupt {
+                pair.ended_by = Some(if upstream_left {
+                    RelaySide::Upstream
+                } else {
+                    RelaySide::Client
+                });
+                self.cut_pair(index, false);
+                return;
             }
         }
         self.release_relayed();
@@ -1007,12 +1023,22 @@ impl Io {
         if index >= relay.pairs.len() {
             return;
         }
-        let pair = relay.pairs.remove(index);
+        let mut pair = relay.pairs.remove(index);
+        // What still waits — in a lane, or in a side's send queue — goes nowhere now.
+        pair.up.clear();
+        pair.down.clear();
+        let queued = |to: &Target| self.link_of(to).map_or(0, |l| l.queued() as u64);
+        let undelivered = (
+            pair.up.discarded + queued(&Target::Conn(pair.upstream)),
+            pair.down.discarded + queued(&pair.client),
+        );
         self.out.emit(Event::RelayCut {
             pair: pair.number,
             client_addr: pair.client_addr,
             forwarded: (pair.up.forwarded, pair.down.forwarded),
             cut,
+            ended_by: pair.ended_by,
+            undelivered,
         });
         if let Target::Conn(client) = pair.client {
             self.close_conn_quietly(client);

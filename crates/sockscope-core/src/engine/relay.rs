@@ -294,6 +294,8 @@ pub(crate) struct Lane {
     pub forwarded: u64,
     /// Messages dropped on purpose.
     pub dropped: u64,
+    /// Bytes that waited here and were forgotten (their side left, the pair ended).
+    pub discarded: u64,
 }
 
 /// The least a lane may hold before its sender waits (a few reads' worth).
@@ -331,6 +333,7 @@ impl Lane {
             bytes: 0,
             forwarded: 0,
             dropped: 0,
+            discarded: 0,
         }
     }
 
@@ -421,8 +424,9 @@ impl Lane {
         Pushed::Queued
     }
 
-    /// Forgets what waits (its side left).
+    /// Forgets what waits (its side left), counted in `discarded`.
     pub fn clear(&mut self) {
+        self.discarded += self.bytes as u64;
         self.queue.clear();
         self.bytes = 0;
     }
@@ -500,6 +504,17 @@ pub(crate) struct Pair {
     pub down_passed: bool,
     /// The client's and the upstream's receive buffers were set for a cap.
     pub tuned: [bool; 2],
+    /// The side whose reset (or error) ended the pair at once.
+    pub ended_by: Option<RelaySide>,
+}
+
+/// A side of a relayed pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelaySide {
+    /// The client (of the relay's local side).
+    Client,
+    /// The upstream.
+    Upstream,
 }
 
 /// Every pair of a relay session.

@@ -412,6 +412,11 @@ pub enum Event {
         forwarded: (u64, u64),
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
+        /// The side whose reset (or error) ended it at once, if one did.
+        ended_by: Option<super::relay::RelaySide>,
+        /// Bytes client → upstream and upstream → client that were still held (in a lane or
+        /// a send queue) when it ended, and so never delivered.
+        undelivered: (u64, u64),
     },
     /// A TLS server listens with this self-signed certificate (its SHA-256 is what a device
     /// pins).

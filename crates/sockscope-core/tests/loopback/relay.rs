@@ -624,3 +624,73 @@ fn a_large_echo_both_ways_at_once_never_stalls() {
     assert_eq!(got, total, "the echo stopped");
     writer.join().unwrap();
 }
+
+#[test]
+fn a_client_that_resets_while_its_capped_lane_is_full_ends_the_pair_at_once_and_says_what_was_lost()
+{
+    // The upstream: reads everything; notes when the relay closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_closed = std::sync::Arc::clone(&closed);
+    std::thread::Builder::new()
+        .name("reset-upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 64 << 10];
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            seen_closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+    let capped = Impairment {
+        rate_bytes: 64 << 10,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, false, capped, Impairment::default());
+    let stream = client(addr);
+    wait_logged(&session, "pair 1:");
+    // Write what the relay takes for a while: its lane fills to its window, the rest waits.
+    stream.set_nonblocking(true).unwrap();
+    let chunk = vec![7u8; 64 << 10];
+    let (mut written, started) = (0usize, Instant::now());
+    while started.elapsed() < Duration::from_millis(800) {
+        match (&stream).write(&chunk) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(written > 256 << 10, "{written} B written");
+    // A reset (linger 0), as a crashed device or a killed client.
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    let reset_at = Instant::now();
+    drop(stream);
+    while !closed.load(std::sync::atomic::Ordering::Relaxed) {
+        assert!(
+            reset_at.elapsed() < Duration::from_millis(500),
+            "the upstream was still open {:?} after the client reset",
+            reset_at.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    wait_logged(&session, "ended: the client reset; ");
+    let capture = session.capture();
+    let line = capture
+        .log
+        .iter()
+        .map(|r| r.text().into_owned())
+        .find(|t| t.contains("ended: the client reset; "))
+        .unwrap();
+    // What waited in the lane is counted: more than nothing, less than what was written.
+    let lost: u64 = line
+        .split("reset; ")
+        .nth(1)
+        .and_then(|rest| rest.split(" B").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(lost > 0 && lost < written as u64, "{line}");
+}

@@ -193,6 +193,12 @@ pub(crate) trait Link: Send {
         false
     }
 
+    /// True when it ended abruptly: the peer reset it, or an error did (not an orderly
+    /// close). A relay pair ends at once then.
+    fn ended_abruptly(&self) -> bool {
+        false
+    }
+
     /// Sets the kernel's receive buffer of its socket (a relay lane's sender under a cap).
     fn set_receive_buffer(&mut self, bytes: usize) {
         let _ = bytes;

@@ -51,6 +51,8 @@ pub(crate) struct TcpConn {
     last_rx: Instant,
     /// The peer finished sending and the connection is kept for sending (half-closed).
     peer_finished: bool,
+    /// It ended by a reset or an error (see [`Link::ended_abruptly`]).
+    abrupt: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
     /// Finish sending (shut down our write side) once the queue is written.
@@ -180,6 +182,7 @@ impl TcpConn {
             },
             last_rx: Instant::now(),
             peer_finished: false,
+            abrupt: false,
             close_when_flushed: false,
             finish_when_flushed: false,
             we_finished: false,
@@ -581,6 +584,13 @@ impl TcpConn {
             return self.read_ws(cx);
         }
         let mut budget = READ_BUDGET.min(cx.allow);
+        if budget == 0 {
+            // Not read (a relay lane with no room): a reset must still be seen, else the
+            // pair waits for the lane with a peer that is gone.
+            if let Ok(Some(e)) = self.stream.take_error() {
+                return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom));
+            }
+        }
         loop {
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
@@ -778,6 +788,7 @@ impl TcpConn {
     /// Ends the connection: a frame in progress is kept, marked partial, before it is reported
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
+        self.abrupt = matches!(reason, CloseReason::Reset | CloseReason::Error(_));
         self.flush_framer(cx);
         if let Some(mut ws) = self.ws.take()
             && matches!(reason, CloseReason::LocalClose)
@@ -983,6 +994,10 @@ impl Link for TcpConn {
 
     fn finished_receiving(&self) -> bool {
         self.peer_finished
+    }
+
+    fn ended_abruptly(&self) -> bool {
+        self.abrupt
     }
 
     fn set_receive_buffer(&mut self, bytes: usize) {
