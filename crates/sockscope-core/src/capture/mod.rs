@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use export::{ExportFormat, Exporter, LocalEnds, export, log_line, timestamp};
-pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, WsKind};
+pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, RelayWay, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
@@ -697,6 +697,7 @@ impl Capture {
                     self.seen_conn(client);
                 }
                 self.relay_upstreams.insert(upstream, client_addr);
+                self.log.relay_upstream(upstream_addr);
                 self.locals.initiated.insert(upstream);
                 let note = Note::say(
                     S::EvRelayPair,
@@ -1261,6 +1262,7 @@ impl Capture {
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.
     pub fn begin(&mut self, mode: Mode) {
         self.mode = mode;
+        self.log.set_relay(mode == Mode::Relay);
         self.clients.clear();
         self.last_error = None;
         self.tls_refused = None;

@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
+use sockscope_core::capture::{RecordKind, RelayWay};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
@@ -129,6 +130,17 @@ fn a_client_through_the_relay_gets_every_byte_back_from_an_echo_server() {
     let capture = session.capture();
     assert_eq!(capture.relay_upstreams.len(), 1);
     assert!(capture.log.iter().any(|r| r.text().contains("⇄ upstream")));
+    // Each received row keeps which way it went (the window's C→U / U→C come from it).
+    let way_bytes = |way| {
+        capture
+            .log
+            .iter()
+            .filter(|r| r.kind == RecordKind::Rx && r.relay == Some(way))
+            .map(|r| r.bytes.len())
+            .sum::<usize>()
+    };
+    assert_eq!(way_bytes(RelayWay::FromClient), data.len());
+    assert_eq!(way_bytes(RelayWay::FromUpstream), data.len());
 }
 
 /// Mean round trip of 100 16-byte messages through `addr`.
