@@ -500,6 +500,7 @@ strings! {
     EvRelayEnded => "pair {}: {} ⇄ upstream ended: {} B up, {} B down", "第 {} 对：{} ⇄ 上游已结束：上行 {} B，下行 {} B";
     EvRelayEndedClientReset => "pair {}: {} ⇄ upstream ended: the client reset; {} B it sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：客户端重置了连接；它发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
     EvRelayEndedUpstreamReset => "pair {}: {} ⇄ upstream ended: the upstream reset; {} B it sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：上游重置了连接；它发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
+    EvRelayNotRelayed => "pair {}: {} ⇄ upstream ended: not relayed, the upstream could not be reached; {} B the client sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：未能转发，无法连接上游；客户端发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
     EvRelayUndelivered => "pair {}: not delivered when it ended: {} B client → upstream, {} B upstream → client", "第 {} 对：结束时未送达：客户端 → 上游 {} B，上游 → 客户端 {} B";
     EvRelayCut => "Cut pair {} ({} ⇄ upstream) after {} B up and {} B down", "已切断第 {} 对（{} ⇄ 上游），上行 {} B，下行 {} B";
     EvRelayDroppedUp => "Dropped by the simulator, client → upstream (the drop share): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，按丢包比例）：{} B “{}”；此方向共丢弃 {} 个";

@@ -713,7 +713,7 @@ impl Capture {
                 ended_by,
                 undelivered: (lost_up, lost_down),
             } => {
-                use crate::engine::RelaySide;
+                use crate::engine::RelayEnd;
                 let (what, kind) = if cut {
                     (S::EvRelayCut, RecordKind::Error)
                 } else {
@@ -724,8 +724,9 @@ impl Capture {
                     // waited is said (never lost silently).
                     Some(side) => {
                         let (what, lost) = match side {
-                            RelaySide::Client => (S::EvRelayEndedClientReset, lost_up),
-                            RelaySide::Upstream => (S::EvRelayEndedUpstreamReset, lost_down),
+                            RelayEnd::ClientReset => (S::EvRelayEndedClientReset, lost_up),
+                            RelayEnd::UpstreamReset => (S::EvRelayEndedUpstreamReset, lost_down),
+                            RelayEnd::UpstreamFailed => (S::EvRelayNotRelayed, lost_up),
                         };
                         Note::say(
                             what,

@@ -13,7 +13,7 @@ use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
-use super::relay::{Lane, Pair, Pushed, Relay, RelaySide, Release};
+use super::relay::{Lane, Pair, Pushed, Relay, RelayEnd, Release};
 use super::{
     CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, SharedVars, Target,
 };
@@ -372,7 +372,7 @@ impl Io {
             Status::Gone => {
                 let (was_up, conn, abrupt) = self.remove(token);
                 if let Some(conn) = conn {
-                    self.relay_lost(conn, abrupt);
+                    self.relay_lost(conn, abrupt, was_up);
                 }
                 if !self.closing {
                     self.link_lost(was_up);
@@ -981,7 +981,8 @@ impl Io {
     /// waits in its lane cannot be vouched for, and a full capped lane would keep the other
     /// side open for as long as it takes to drain (a minute at 64 KiB/s); it is counted and
     /// said as not delivered.
-    fn relay_lost(&mut self, conn: ConnId, abrupt: bool) {
+    /// An upstream that never connected (`was_up` false) ends it at once too.
+    fn relay_lost(&mut self, conn: ConnId, abrupt: bool, was_up: bool) {
         let Some(relay) = self.relay.as_mut() else {
             return;
         };
@@ -1001,12 +1002,14 @@ impl Io {
             } else {
                 pair.down.clear();
             }
-            if abrupt {
-                pair.ended_by = Some(if upstream_left {
-                    RelaySide::Upstream
-                } else {
-                    RelaySide::Client
-                });
+            let ended_by = match (upstream_left, was_up, abrupt) {
+                (true, false, _) => Some(RelayEnd::UpstreamFailed),
+                (true, true, true) => Some(RelayEnd::UpstreamReset),
+                (false, _, true) => Some(RelayEnd::ClientReset),
+                _ => None,
+            };
+            if ended_by.is_some() {
+                pair.ended_by = ended_by;
                 self.cut_pair(index, false);
                 return;
             }

@@ -504,17 +504,20 @@ pub(crate) struct Pair {
     pub down_passed: bool,
     /// The client's and the upstream's receive buffers were set for a cap.
     pub tuned: [bool; 2],
-    /// The side whose reset (or error) ended the pair at once.
-    pub ended_by: Option<RelaySide>,
+    /// What ended the pair at once (a reset, an upstream that could not be reached).
+    pub ended_by: Option<RelayEnd>,
 }
 
-/// A side of a relayed pair.
+/// What ended a relayed pair at once, before what waited in its lanes could go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RelaySide {
-    /// The client (of the relay's local side).
-    Client,
-    /// The upstream.
-    Upstream,
+pub enum RelayEnd {
+    /// The client reset (or an error ended its connection).
+    ClientReset,
+    /// The upstream reset (or an error ended its connection).
+    UpstreamReset,
+    /// The upstream connection could not be made (refused, unreachable, timed out): nothing
+    /// the client sent was relayed.
+    UpstreamFailed,
 }
 
 /// Every pair of a relay session.

@@ -412,8 +412,8 @@ pub enum Event {
         forwarded: (u64, u64),
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
-        /// The side whose reset (or error) ended it at once, if one did.
-        ended_by: Option<super::relay::RelaySide>,
+        /// What ended it at once (a reset, an upstream that could not be reached), if so.
+        ended_by: Option<super::relay::RelayEnd>,
         /// Bytes client → upstream and upstream → client that were still held (in a lane or
         /// a send queue) when it ended, and so never delivered.
         undelivered: (u64, u64),

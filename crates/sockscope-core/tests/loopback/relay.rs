@@ -706,3 +706,47 @@ fn a_client_that_resets_while_its_capped_lane_is_full_ends_the_pair_at_once_and_
         .unwrap_or_else(|| panic!("{line}"));
     assert!(lost > 0 && lost < written as u64, "{line}");
 }
+
+#[test]
+fn bytes_a_client_sent_to_an_upstream_that_refused_are_said_to_be_not_relayed() {
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (session, addr) = relay(closed, false, Impairment::default(), Impairment::default());
+    // Whether the bytes come before the refusal is the kernel's timing: try until they do.
+    let mut with_bytes = 0;
+    for pair in 1..=20 {
+        let mut stream = client(addr);
+        let _ = stream.write_all(b"hi\n");
+        wait_logged(&session, &format!("pair {pair}: 127.0.0.1:"));
+        wait_capture(&session, "the pair ended", |c| {
+            c.log.iter().any(|r| {
+                let text = r.text();
+                text.starts_with(&format!("pair {pair}: ")) && text.contains(" ended")
+            })
+        });
+        let capture = session.capture();
+        let ended = capture
+            .log
+            .iter()
+            .map(|r| r.text().into_owned())
+            .find(|t| t.starts_with(&format!("pair {pair}: ")) && t.contains(" ended"))
+            .unwrap();
+        // Never "ended: 0 B up" after the client's bytes were shown as going up.
+        assert!(
+            ended.contains("not relayed, the upstream could not be reached; "),
+            "{ended}"
+        );
+        if ended.contains("; 3 B the client sent were not delivered") {
+            with_bytes += 1;
+            if with_bytes == 2 {
+                break;
+            }
+        }
+    }
+    assert!(
+        with_bytes > 0,
+        "the client's bytes never came before the refusal"
+    );
+}
