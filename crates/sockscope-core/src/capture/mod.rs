@@ -592,6 +592,7 @@ impl Capture {
                 self.info(now, None, None, Note::say(S::EvServerCert, what));
             }
             Event::Data(_) | Event::Frames(_) => {}
+            Event::Forwarded { conn, peer, len } => self.apply_forwarded(now, conn, peer, len),
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -1080,6 +1081,26 @@ impl Capture {
 
     /// Counts, stores and records bytes that went one way; returns their buffer unless the
     /// log kept it.
+    /// Relay: bytes written to one side of a pair count as sent, for the session and for that
+    /// side (a client, the upstream connection, or a UDP peer), as a write each.
+    fn apply_forwarded(&mut self, at: SystemTime, conn: Option<ConnId>, peer: SocketAddr, n: u64) {
+        self.counters.tx_bytes += n;
+        self.counters.tx_messages += 1;
+        self.counters.tx_rate.add(at, n);
+        self.counters.history.add(at, 0, n);
+        if let Some(client) = conn.and_then(|c| self.clients.get_mut(&c)) {
+            client.tx_bytes += n;
+            client.tx_messages += 1;
+            client.tx_rate.add(at, n);
+            client.history.add(at, 0, n);
+        }
+        if conn.is_none()
+            && let Some(peer) = self.peers.get_mut(&peer)
+        {
+            peer.tx_bytes += n;
+        }
+    }
+
     fn apply_data(&mut self, data: Data) -> Option<Vec<u8>> {
         let n = data.bytes.len() as u64;
         // With framing, bytes are counted as read and messages as framed.

@@ -893,7 +893,7 @@ impl Io {
             let both_passed = pair.up_passed && pair.down_passed;
             for (to, bytes) in out {
                 if !bytes.is_empty() {
-                    self.send(&to, bytes, false);
+                    self.send_relayed(&to, bytes);
                 }
             }
             if pass_up {
@@ -1179,6 +1179,36 @@ impl Io {
     }
 
     fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part, binary: bool) {
+        let out = Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+            relayed: false,
+        };
+        self.send_out(to, out);
+    }
+
+    /// Relay: bytes from one side of a pair to the other.
+    fn send_relayed(&mut self, to: &Target, bytes: Vec<u8>) {
+        let out = Outgoing {
+            bytes,
+            log: false,
+            part: Part::WHOLE,
+            binary: false,
+            relayed: true,
+        };
+        self.send_out(to, out);
+    }
+
+    fn send_out(&mut self, to: &Target, out: Outgoing) {
+        let Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+            relayed,
+        } = out;
         let tokens = self.route(to);
         let Some((last, rest)) = tokens.split_last() else {
             let error = self.unroutable(to);
@@ -1191,6 +1221,7 @@ impl Io {
                 log,
                 part,
                 binary,
+                relayed,
             };
             self.call_writing(*token, |link, cx| link.send(cx, to, out));
         }
@@ -1199,6 +1230,7 @@ impl Io {
             log,
             part,
             binary,
+            relayed,
         };
         self.call_writing(*last, |link, cx| link.send(cx, to, out));
     }

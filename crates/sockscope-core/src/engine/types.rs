@@ -402,6 +402,16 @@ pub enum Event {
         /// The upstream's address.
         upstream_addr: SocketAddr,
     },
+    /// Relay: bytes from one side of a pair were written to the other (not logged: the row is
+    /// the one they were received in; counted as sent by this side).
+    Forwarded {
+        /// The connection written to, or `None` for a datagram.
+        conn: Option<ConnId>,
+        /// Who they went to.
+        peer: SocketAddr,
+        /// How many.
+        len: u64,
+    },
     /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
     RelayCut {
         /// The pair's number.

@@ -141,6 +141,15 @@ fn a_client_through_the_relay_gets_every_byte_back_from_an_echo_server() {
     };
     assert_eq!(way_bytes(RelayWay::FromClient), data.len());
     assert_eq!(way_bytes(RelayWay::FromUpstream), data.len());
+    drop(capture);
+    // What each side's socket was written counts as sent: the status bar's TX and each
+    // side's ↑ (they stayed at 0 B while the client showed every byte received).
+    wait_capture(&session, "forwarded bytes counted as sent", |c| {
+        c.counters.tx_bytes == 2 * data.len() as u64
+    });
+    let capture = session.capture();
+    let sent: Vec<u64> = capture.clients.values().map(|c| c.tx_bytes).collect();
+    assert_eq!(sent, [data.len() as u64; 2]);
 }
 
 /// Mean round trip of 100 16-byte messages through `addr`.

@@ -109,6 +109,9 @@ pub(crate) struct Outgoing {
     /// WebSocket: a binary message even when the bytes are UTF-8 (an echo of, or a reply
     /// to, a binary message keeps its type); otherwise the settings and the bytes decide.
     pub binary: bool,
+    /// Relayed from the pair's other side: not logged (the row is the receiving side's), but
+    /// counted as sent once written ([`Event::Forwarded`](crate::engine::Event::Forwarded)).
+    pub relayed: bool,
 }
 
 /// Where bytes stand in a message sent in pieces.

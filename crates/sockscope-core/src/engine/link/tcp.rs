@@ -753,15 +753,21 @@ impl TcpConn {
                     self.out_bytes = self.out_bytes.saturating_sub(n);
                     if self.out_offset >= front.bytes.len() {
                         self.out_offset = 0;
-                        if let Some(sent) = self.out.pop_front().filter(|o| o.log) {
-                            cx.emit(Event::Data(Data {
+                        match self.out.pop_front() {
+                            Some(sent) if sent.log => cx.emit(Event::Data(Data {
                                 conn: Some(self.id),
                                 peer: self.peer,
                                 dir: Direction::Tx,
                                 at: SystemTime::now(),
                                 bytes: sent.bytes,
                                 kind: DataKind::Message,
-                            }));
+                            })),
+                            Some(sent) if sent.relayed => cx.emit(Event::Forwarded {
+                                conn: Some(self.id),
+                                peer: self.peer,
+                                len: sent.bytes.len() as u64,
+                            }),
+                            _ => {}
                         }
                     }
                 }
