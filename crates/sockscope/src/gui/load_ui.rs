@@ -418,12 +418,13 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                 });
                 ui.label(t(S::LoadMode));
                 ui.horizontal(|ui| {
-                    for (mode, label) in [
-                        (Mode::Throughput, S::LoadThroughput),
-                        (Mode::PingPong, S::LoadPingPong),
-                        (Mode::Echo, S::LoadEcho),
+                    for (mode, label, tag) in [
+                        (Mode::Throughput, S::LoadThroughput, "load.mode.throughput"),
+                        (Mode::PingPong, S::LoadPingPong, "load.mode.ping-pong"),
+                        (Mode::Echo, S::LoadEcho, "load.mode.echo"),
                     ] {
-                        ui.selectable_value(&mut view.mode, mode, t(label));
+                        let button = ui.selectable_value(&mut view.mode, mode, t(label));
+                        super::testhook::tag(ui, &button, tag);
                     }
                 });
                 ui.end_row();
@@ -485,31 +486,34 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                 )
                 .labelled_by(label);
                 ui.end_row();
-                reply_ui(ui, view);
-                ui.end_row();
             });
+        // Its own row below the grid: in a grid cell the text field got what the column had
+        // left (about 15 px, "ping" showed as "g").
+        reply_ui(ui, view);
     });
 }
 
 /// Ping-pong's reply condition: any reply, or one holding a text, bytes or a match.
 fn reply_ui(ui: &mut egui::Ui, view: &mut LoadView) {
-    let label = ui.label(t(S::LoadReply)).id;
-    ui.add_enabled_ui(view.mode == Mode::PingPong, |ui| {
-        ui.horizontal(|ui| {
-            for (kind, word) in [
-                (ReplyKind::Any, S::LoadReplyAny),
-                (ReplyKind::Text, S::LoadReplyText),
-                (ReplyKind::Hex, S::LoadReplyHex),
-                (ReplyKind::Regex, S::LoadReplyRegex),
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::LoadReply)).id;
+        ui.add_enabled_ui(view.mode == Mode::PingPong, |ui| {
+            for (kind, word, tag) in [
+                (ReplyKind::Any, S::LoadReplyAny, "load.reply.any"),
+                (ReplyKind::Text, S::LoadReplyText, "load.reply.text"),
+                (ReplyKind::Hex, S::LoadReplyHex, "load.reply.hex"),
+                (ReplyKind::Regex, S::LoadReplyRegex, "load.reply.regex"),
             ] {
-                ui.selectable_value(&mut view.reply_kind, kind, t(word));
+                let button = ui.selectable_value(&mut view.reply_kind, kind, t(word));
+                super::testhook::tag(ui, &button, tag);
             }
             if view.reply_kind != ReplyKind::Any {
+                // The rest of the row (never wider than the window already is).
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut view.reply)
                             .font(egui::TextStyle::Monospace)
-                            .desired_width(150.0),
+                            .desired_width(ui.available_width().max(120.0)),
                     )
                     .labelled_by(label);
                 super::testhook::tag(ui, &field, "load.reply");
