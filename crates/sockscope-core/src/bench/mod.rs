@@ -73,6 +73,11 @@ pub struct Spec {
     pub timeout: Duration,
     /// Text encoding for text conditions.
     pub encoding: crate::codec::TextEncoding,
+    /// The request as the user typed it (a template keeps its `{{counter}}`), for the
+    /// report's settings; empty: the request's bytes are shown there.
+    pub request_text: String,
+    /// The file the request was read from, for the report's settings; empty: none.
+    pub request_file: String,
 }
 
 impl Default for Spec {
@@ -93,6 +98,8 @@ impl Default for Spec {
             expect_text: String::new(),
             timeout: Duration::from_secs(1),
             encoding: crate::codec::TextEncoding::UTF_8,
+            request_text: String::new(),
+            request_file: String::new(),
         }
     }
 }

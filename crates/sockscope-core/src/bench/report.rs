@@ -116,8 +116,11 @@ pub struct Settings {
     pub count: Option<u64>,
     /// The request's length.
     pub request_len: usize,
-    /// The request (its first 256 bytes), with escapes.
+    /// The request as typed (a template with its variables), else its first 256 bytes with
+    /// escapes; empty for a request read from a file.
     pub request: String,
+    /// The file the request was read from (empty: none).
+    pub request_file: String,
     /// How long a reply may take.
     pub timeout: Duration,
     /// The reply condition as given (empty: none).
@@ -128,10 +131,17 @@ impl Settings {
     /// What `spec` asks for.
     pub fn of(spec: &super::Spec) -> Self {
         let head = spec.payload.get(..256).unwrap_or(&spec.payload);
-        let mut request = crate::codec::escape::format(head);
-        if head.len() < spec.payload.len() {
-            request.push('…');
-        }
+        let request = if !spec.request_file.is_empty() {
+            String::new()
+        } else if !spec.request_text.is_empty() {
+            spec.request_text.replace('\n', "\\n")
+        } else {
+            let mut request = crate::codec::escape::format(head);
+            if head.len() < spec.payload.len() {
+                request.push('…');
+            }
+            request
+        };
         Self {
             target: if spec.udp {
                 format!("udp://{}", spec.target)
@@ -152,6 +162,7 @@ impl Settings {
             count: spec.count,
             request_len: spec.payload.len(),
             request,
+            request_file: spec.request_file.clone(),
             timeout: spec.timeout,
             expect: spec.expect_text.replace('\n', "\\n"),
         }
@@ -177,6 +188,7 @@ impl Settings {
             ),
             ("request_len", self.request_len.to_string()),
             ("request", self.request.clone()),
+            ("request_file", self.request_file.clone()),
             ("timeout_s", secs(self.timeout)),
             ("expect", self.expect.clone()),
         ]

@@ -180,6 +180,9 @@ impl LoadView {
             expect_text,
             timeout: Duration::from_millis(u64::from(self.timeout_ms.max(1))),
             encoding: sockscope_core::codec::TextEncoding::UTF_8,
+            // The saved settings show the request as typed (a template keeps its variables).
+            request_text: self.payload.clone(),
+            request_file: String::new(),
         })
     }
 

@@ -234,6 +234,15 @@ fn send_file_sends_the_file_whole_as_each_request() {
         "{}",
         ran.stdout
     );
+    // The settings name the file (they held its first bytes as escapes, cut short).
+    assert!(
+        ran.stdout.contains(&format!(
+            "\"request\":\"\",\"request_file\":\"{}\"",
+            file.display()
+        )),
+        "{}",
+        ran.stdout
+    );
     // Larger than a request may be: refused before anything opens.
     let huge = dir.join("huge.bin");
     std::fs::File::create(&huge)
@@ -305,6 +314,13 @@ fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
         ran.stdout
     );
     assert!(ran.stdout.contains("\"bytes_sent\":51"), "{}", ran.stdout);
+    // The settings say what was asked: the template, not the first request ("n=1;").
+    assert!(
+        ran.stdout
+            .contains("\"request\":\"n={{counter}};\",\"request_file\":\"\""),
+        "{}",
+        ran.stdout
+    );
 }
 
 /// The real program, as a script runs it.
@@ -417,4 +433,16 @@ fn throughput_into_socat_to_dev_null_ends_on_time_on_four_connections() {
         );
         assert!(!out.contains("\"sent\":0,"), "{out}");
     }
+}
+
+#[test]
+fn bench_help_says_what_a_reply_condition_does_for_bench() {
+    let out = program().args(["bench", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    // It said `connect`'s "Exit 0 once this text has been received".
+    assert!(!help.contains("Exit 0 once"), "{help}");
+    assert!(
+        help.contains("Ping-pong: a reply must hold this text (in --encoding)"),
+        "{help}"
+    );
 }
