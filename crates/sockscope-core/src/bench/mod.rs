@@ -467,10 +467,12 @@ impl<'a> Tcp<'a> {
             let now = Instant::now();
             for event in &events {
                 let i = event.token().0;
+                // An error alone (a UDP socket's ICMP port unreachable) is read too: the read
+                // says it (it was left until the reply's timeout).
                 self.service(
                     i,
                     now,
-                    event.is_readable() || event.is_read_closed(),
+                    event.is_readable() || event.is_read_closed() || event.is_error(),
                     event.is_writable(),
                 );
             }
@@ -717,7 +719,12 @@ impl<'a> Tcp<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.lose(i, Cause::of(&e), now, now + RETRY);
+                    let cause = if self.udp {
+                        Cause::of_datagram(&e)
+                    } else {
+                        Cause::of(&e)
+                    };
+                    self.lose(i, cause, now, now + RETRY);
                     return;
                 }
             }

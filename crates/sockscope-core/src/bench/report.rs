@@ -16,7 +16,7 @@ use crate::i18n::{S, t, tf};
 /// Why a request did not get its reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cause {
-    /// The connect was refused (nothing listening; for UDP, ICMP port unreachable).
+    /// The connect was refused (nothing listening).
     Refused,
     /// No (matching) reply in time, or no connect in time.
     Timeout,
@@ -26,7 +26,7 @@ pub enum Cause {
     Closed,
     /// The reply was not what was expected.
     Mismatch,
-    /// The network or host could not be reached.
+    /// The network, host or (UDP, ICMP port unreachable) port could not be reached.
     Unreachable,
     /// Anything else the OS said.
     Other,
@@ -44,6 +44,15 @@ impl Cause {
             }
             io::ErrorKind::BrokenPipe | io::ErrorKind::UnexpectedEof => Cause::Closed,
             _ => Cause::Other,
+        }
+    }
+
+    /// The cause of an OS error on a UDP socket: a refusal there is an ICMP port
+    /// unreachable for an earlier datagram.
+    pub fn of_datagram(e: &io::Error) -> Cause {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => Cause::Unreachable,
+            _ => Cause::of(e),
         }
     }
 

@@ -618,9 +618,38 @@ fn a_duration_run_keeps_retrying_until_its_end() {
         ..spec(closed, Mode::PingPong)
     });
     assert!(
-        report.elapsed >= Duration::from_millis(700),
+        report.elapsed >= Duration::from_millis(650),
         "{:?}",
         report.elapsed
     );
     assert_eq!(report.not_sent, 0);
+}
+
+#[test]
+fn udp_ping_pong_to_a_closed_port_is_unreachable_at_once_not_timed_out() {
+    // ICMP port unreachable reaches a connected UDP socket as an error on its next read; it
+    // was left unread until the reply's timeout ("timed out 5").
+    let closed = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap()
+    };
+    let started = std::time::Instant::now();
+    let report = go(&Spec {
+        udp: true,
+        count: Some(5),
+        duration: None,
+        timeout: Duration::from_secs(2),
+        ..spec(closed, Mode::PingPong)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Unreachable),
+        Some(&5),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
