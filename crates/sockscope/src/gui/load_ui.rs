@@ -313,6 +313,13 @@ fn log_marks(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
+/// The seconds axis of the charts: from 0 over the whole run, at least one second (a 0.03 s
+/// run's single point made egui_plot span −200 … 200).
+fn seconds_axis(timeline: &[bench::Second]) -> (f64, f64) {
+    let last = timeline.last().map_or(0.0, |s| s.at as f64);
+    (0.0, last.max(1.0))
+}
+
 /// The charts of a run: requests per second (sent as a filled area under the replies, so
 /// equal counts still show both), and latency on a log scale (p50 stays readable beside a
 /// p99 a hundred times larger). Titles sit above the charts, so no label is turned sideways.
@@ -333,6 +340,7 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
     };
     let (p50, p95, p99) = (log(|s| s.p50_us), log(|s| s.p95_us), log(|s| s.p99_us));
     let error = ui.visuals().error_fg_color;
+    let (from, to) = seconds_axis(timeline);
     ui.columns(2, |cols| {
         if let [left, right] = cols {
             left.label(RichText::new(t(S::LoadRateTitle)).small());
@@ -340,6 +348,8 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .height(170.0)
                 .legend(Legend::default())
                 .include_y(0.0)
+                .include_x(from)
+                .include_x(to)
                 .allow_scroll(false)
                 .show(left, |plot| {
                     plot.line(
@@ -364,6 +374,8 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
             Plot::new("load_latency")
                 .height(170.0)
                 .legend(Legend::default())
+                .include_x(from)
+                .include_x(to)
                 .allow_scroll(false)
                 .y_grid_spacer(log_marks)
                 .y_axis_formatter(|mark, _| {
@@ -646,4 +658,24 @@ pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> 
         view.open = false;
     }
     ask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_charts_seconds_start_at_zero_and_span_the_run() {
+        let second = |at| bench::Second {
+            at,
+            ..bench::Second::default()
+        };
+        // A 0.03 s run has one second: it spanned −200 … 200.
+        assert_eq!(seconds_axis(&[second(0)]), (0.0, 1.0));
+        assert_eq!(seconds_axis(&[]), (0.0, 1.0));
+        assert_eq!(
+            seconds_axis(&(0..30).map(second).collect::<Vec<_>>()),
+            (0.0, 29.0)
+        );
+    }
 }
