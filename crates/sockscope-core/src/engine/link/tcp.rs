@@ -584,14 +584,16 @@ impl TcpConn {
             return self.read_ws(cx);
         }
         let mut budget = READ_BUDGET.min(cx.allow);
-        if budget == 0 {
-            // Not read (a relay lane with no room): a reset must still be seen, else the
-            // pair waits for the lane with a peer that is gone.
-            if let Ok(Some(e)) = self.stream.take_error() {
-                return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom));
-            }
-        }
+        // A relay lane's room limits the read: what is left unread may hide a reset.
+        let held_back = cx.allow < READ_BUDGET;
         loop {
+            if held_back && budget == 0 {
+                // Not read further (the lane is full): a reset must still be seen, else the
+                // pair waits for the lane with a peer that is gone (no new event comes).
+                if let Ok(Some(e)) = self.stream.take_error() {
+                    return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom));
+                }
+            }
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
             }
