@@ -720,6 +720,10 @@ impl Capture {
                 } else {
                     (S::EvRelayEnded, RecordKind::Info)
                 };
+                let lost_any = lost_up + lost_down > 0;
+                // An upstream that refused before the client sent anything lost nothing: the
+                // refusal is said on its own line, the pair ends as any other.
+                let ended_by = ended_by.filter(|e| *e != RelayEnd::UpstreamFailed || lost_any);
                 let note = match ended_by {
                     // A reset ends the pair at once: what the side that reset sent and still
                     // waited is said (never lost silently).
@@ -736,7 +740,6 @@ impl Capture {
                     }
                     None => Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]),
                 };
-                let lost_any = lost_up + lost_down > 0;
                 let kind = if ended_by.is_some() || lost_any {
                     RecordKind::Error
                 } else {
