@@ -503,6 +503,10 @@ strings! {
     RelayPickTarget => "Pick the client or its upstream in the list: a relay sends into one direction", "请在列表中选择客户端或其上游：转发只向一个方向发送";
     EvRelayPair => "pair {}: {} ⇄ upstream {}", "第 {} 对：{} ⇄ 上游 {}";
     EvRelayEnded => "pair {}: {} ⇄ upstream ended: {} B up, {} B down", "第 {} 对：{} ⇄ 上游已结束：上行 {} B，下行 {} B";
+    EvRelayEndedClientReset => "pair {}: {} ⇄ upstream ended: the client reset; {} B it sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：客户端重置了连接；它发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
+    EvRelayEndedUpstreamReset => "pair {}: {} ⇄ upstream ended: the upstream reset; {} B it sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：上游重置了连接；它发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
+    EvRelayNotRelayed => "pair {}: {} ⇄ upstream ended: not relayed, the upstream could not be reached; {} B the client sent were not delivered ({} B up, {} B down went)", "第 {} 对：{} ⇄ 上游已结束：未能转发，无法连接上游；客户端发送的 {} B 未送达（上行已转发 {} B，下行 {} B）";
+    EvRelayUndelivered => "pair {}: not delivered when it ended: {} B client → upstream, {} B upstream → client", "第 {} 对：结束时未送达：客户端 → 上游 {} B，上游 → 客户端 {} B";
     EvRelayCut => "Cut pair {} ({} ⇄ upstream) after {} B up and {} B down", "已切断第 {} 对（{} ⇄ 上游），上行 {} B，下行 {} B";
     EvRelayDroppedUp => "Dropped by the simulator, client → upstream (the drop share): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，按丢包比例）：{} B “{}”；此方向共丢弃 {} 个";
     EvRelayDroppedUpFull => "Dropped by the simulator, client → upstream (its lane was full): {} B “{}”; {} dropped this way", "模拟器丢弃（客户端 → 上游，链路队列已满）：{} B “{}”；此方向共丢弃 {} 个";
@@ -975,6 +979,7 @@ strings! {
     BenchSummaryTimeUdp => "in {} s, from {} sockets", "用时 {} 秒，使用 {} 个套接字";
     BenchSummaryInFlight => "in flight {} (sent, not answered yet when the run ended)", "在途      {}（结束时已发送、尚未应答）";
     BenchSummaryAddsUp => "          sent {} = {} answered + {} failed + {} in flight (+ {} connection failures)", "          发送 {} = 应答 {} + 失败 {} + 在途 {}（另有连接失败 {} 次）";
+    BenchSummaryGaveUp => "gave up: no connection could be made for {} s (the request timeout); {} requests of the count not sent", "已放弃：{} 秒内（请求超时）无法建立连接；计数中 {} 个请求未发送";
     BenchSummaryAddsUpWritten => "          sent {} = {} written + {} failed + {} in flight (+ {} connection failures)", "          发送 {} = 写出 {} + 失败 {} + 在途 {}（另有连接失败 {} 次）";
     ActionRules => "Auto-reply rules…", "自动应答规则…";
     ActionScripts => "Scripts…", "测试脚本…";
@@ -1070,6 +1075,7 @@ strings! {
     ErrRequestEmpty => "The request is empty: write what each connection sends, e.g. ping", "请求为空：请填写每个连接发送的内容，例如 ping";
     CliBenchFileTooLarge => "{} is {} bytes: a request of at most {} bytes is sent", "{} 有 {} 字节：请求最多 {} 字节";
     CliBenchNoConnection => "No connection to {} could be made{}", "无法连接到 {}{}";
+    CliBenchGaveUp => "Gave up on {}: no connection could be made for {} s{}; {} of {} requests not sent", "已放弃 {}：{} 秒内无法建立连接{}；{} 个请求未发送（共 {} 个）";
     CliBenchAllFailed => "Every request failed{}", "所有请求都失败了{}";
     CliBadConnections => "{} connections: give 1 to 100000", "{} 个连接：请给出 1 到 100000";
     CliP99Over => "p99 latency {} is above --max-p99 {}", "p99 延迟 {} 超过了 --max-p99 {}";

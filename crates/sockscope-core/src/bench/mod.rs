@@ -73,6 +73,11 @@ pub struct Spec {
     pub timeout: Duration,
     /// Text encoding for text conditions.
     pub encoding: crate::codec::TextEncoding,
+    /// The request as the user typed it (a template keeps its `{{counter}}`), for the
+    /// report's settings; empty: the request's bytes are shown there.
+    pub request_text: String,
+    /// The file the request was read from, for the report's settings; empty: none.
+    pub request_file: String,
 }
 
 impl Default for Spec {
@@ -93,6 +98,8 @@ impl Default for Spec {
             expect_text: String::new(),
             timeout: Duration::from_secs(1),
             encoding: crate::codec::TextEncoding::UTF_8,
+            request_text: String::new(),
+            request_file: String::new(),
         }
     }
 }
@@ -232,6 +239,8 @@ struct Tcp<'a> {
     started: Instant,
     buf: Vec<u8>,
     rng: u64,
+    /// Since when no connection has been usable (all connecting or waiting to retry).
+    stalled_since: Option<Instant>,
 }
 
 /// Request number `n` of a varying request.
@@ -269,6 +278,7 @@ impl<'a> Tcp<'a> {
             started: now,
             buf: vec![0; 64 * 1024],
             rng: 0x9E37_79B9_7F4A_7C15,
+            stalled_since: None,
         };
         for i in 0..spec.connections.max(1) {
             load.conns.push(Conn {
@@ -396,6 +406,38 @@ impl<'a> Tcp<'a> {
         self.limiter.take_up_to(now, left)
     }
 
+    /// A run with a count gives up when no connection could be made for the request timeout
+    /// (every attempt refused, unreachable or still connecting): it would otherwise retry
+    /// for ever. True when it gives up now; a connect still pending counts as timed out and
+    /// the requests of the count never sent are said (`not_sent`).
+    fn gives_up(&mut self, now: Instant) -> bool {
+        let Some(count) = self.spec.count else {
+            return false;
+        };
+        let usable = self
+            .conns
+            .iter()
+            .any(|c| matches!(c.state, State::Idle | State::Writing(_) | State::Waiting(_)));
+        if usable || !self.more_to_send() {
+            self.stalled_since = None;
+            return false;
+        }
+        let since = *self.stalled_since.get_or_insert(now);
+        if now.duration_since(since) < self.spec.timeout {
+            return false;
+        }
+        let pending = self
+            .conns
+            .iter()
+            .filter(|c| matches!(c.state, State::Connecting))
+            .count() as u64;
+        for _ in 0..pending {
+            self.report.fail(Cause::Timeout, now);
+        }
+        self.report.not_sent = count.saturating_sub(self.report.sent);
+        true
+    }
+
     /// True while a request may go as soon as a connection is ready for it.
     fn more_to_send(&self) -> bool {
         self.spec.count.is_none_or(|n| self.report.sent < n)
@@ -412,6 +454,9 @@ impl<'a> Tcp<'a> {
             for i in 0..self.conns.len() {
                 self.service(i, now, false, false);
             }
+            if self.gives_up(now) {
+                break;
+            }
             let timeout = self.next_wake(now);
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != io::ErrorKind::Interrupted
@@ -422,10 +467,12 @@ impl<'a> Tcp<'a> {
             let now = Instant::now();
             for event in &events {
                 let i = event.token().0;
+                // An error alone (a UDP socket's ICMP port unreachable) is read too: the read
+                // says it (it was left until the reply's timeout).
                 self.service(
                     i,
                     now,
-                    event.is_readable() || event.is_read_closed(),
+                    event.is_readable() || event.is_read_closed() || event.is_error(),
                     event.is_writable(),
                 );
             }
@@ -672,7 +719,12 @@ impl<'a> Tcp<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.lose(i, Cause::of(&e), now, now + RETRY);
+                    let cause = if self.udp {
+                        Cause::of_datagram(&e)
+                    } else {
+                        Cause::of(&e)
+                    };
+                    self.lose(i, cause, now, now + RETRY);
                     return;
                 }
             }

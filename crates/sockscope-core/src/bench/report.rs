@@ -16,7 +16,7 @@ use crate::i18n::{S, t, tf};
 /// Why a request did not get its reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cause {
-    /// The connect was refused (nothing listening; for UDP, ICMP port unreachable).
+    /// The connect was refused (nothing listening).
     Refused,
     /// No (matching) reply in time, or no connect in time.
     Timeout,
@@ -26,7 +26,7 @@ pub enum Cause {
     Closed,
     /// The reply was not what was expected.
     Mismatch,
-    /// The network or host could not be reached.
+    /// The network, host or (UDP, ICMP port unreachable) port could not be reached.
     Unreachable,
     /// Anything else the OS said.
     Other,
@@ -44,6 +44,15 @@ impl Cause {
             }
             io::ErrorKind::BrokenPipe | io::ErrorKind::UnexpectedEof => Cause::Closed,
             _ => Cause::Other,
+        }
+    }
+
+    /// The cause of an OS error on a UDP socket: a refusal there is an ICMP port
+    /// unreachable for an earlier datagram.
+    pub fn of_datagram(e: &io::Error) -> Cause {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => Cause::Unreachable,
+            _ => Cause::of(e),
         }
     }
 
@@ -116,8 +125,11 @@ pub struct Settings {
     pub count: Option<u64>,
     /// The request's length.
     pub request_len: usize,
-    /// The request (its first 256 bytes), with escapes.
+    /// The request as typed (a template with its variables), else its first 256 bytes with
+    /// escapes; empty for a request read from a file.
     pub request: String,
+    /// The file the request was read from (empty: none).
+    pub request_file: String,
     /// How long a reply may take.
     pub timeout: Duration,
     /// The reply condition as given (empty: none).
@@ -128,10 +140,17 @@ impl Settings {
     /// What `spec` asks for.
     pub fn of(spec: &super::Spec) -> Self {
         let head = spec.payload.get(..256).unwrap_or(&spec.payload);
-        let mut request = crate::codec::escape::format(head);
-        if head.len() < spec.payload.len() {
-            request.push('…');
-        }
+        let request = if !spec.request_file.is_empty() {
+            String::new()
+        } else if !spec.request_text.is_empty() {
+            spec.request_text.replace('\n', "\\n")
+        } else {
+            let mut request = crate::codec::escape::format(head);
+            if head.len() < spec.payload.len() {
+                request.push('…');
+            }
+            request
+        };
         Self {
             target: if spec.udp {
                 format!("udp://{}", spec.target)
@@ -152,6 +171,7 @@ impl Settings {
             count: spec.count,
             request_len: spec.payload.len(),
             request,
+            request_file: spec.request_file.clone(),
             timeout: spec.timeout,
             expect: spec.expect_text.replace('\n', "\\n"),
         }
@@ -177,6 +197,7 @@ impl Settings {
             ),
             ("request_len", self.request_len.to_string()),
             ("request", self.request.clone()),
+            ("request_file", self.request_file.clone()),
             ("timeout_s", secs(self.timeout)),
             ("expect", self.expect.clone()),
         ]
@@ -229,6 +250,9 @@ pub struct Report {
     /// Requests in flight when the run ended: sent and not answered yet, or (throughput) not
     /// written whole. Not failures; `sent` = answered (or written) + failed requests + these.
     pub unanswered: u64,
+    /// Requests of the count never sent because the run gave up: no connection could be
+    /// made for the request timeout. Not among `sent`.
+    pub not_sent: u64,
     /// What the run was asked to do.
     pub settings: Settings,
     /// How long it ran.
@@ -271,6 +295,7 @@ impl Report {
             bytes_received: 0,
             connects: 0,
             unanswered: 0,
+            not_sent: 0,
             settings: Settings::of(spec),
             elapsed: Duration::ZERO,
             latency: histogram(),
@@ -439,6 +464,14 @@ impl Report {
         )
     }
 
+    /// `gave up: no connection could be made for 1 s; 4 requests not sent`.
+    pub fn gave_up_text(&self) -> String {
+        tf(
+            S::BenchSummaryGaveUp,
+            &[&self.settings.timeout.as_secs_f64(), &self.not_sent],
+        )
+    }
+
     /// The summary, in the current language: one line per figure. The requests add up:
     /// sent = answered (throughput: written) + failed + in flight at the end.
     pub fn summary(&self) -> String {
@@ -484,6 +517,9 @@ impl Report {
         );
         let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
         let _ = writeln!(out, "{}", self.adds_up_text());
+        if self.not_sent > 0 {
+            let _ = writeln!(out, "{}", self.gave_up_text());
+        }
         if !self.latency.is_empty() {
             let f = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
             let _ = writeln!(
@@ -532,13 +568,14 @@ impl Report {
         let q = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
         let _ = writeln!(
             out,
-            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
+            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
             self.failed_total(),
             self.failed_requests,
             self.unanswered,
+            self.not_sent,
             self.connects,
             q(0.5),
             q(0.95),
@@ -588,7 +625,7 @@ impl Report {
             .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
             .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
@@ -600,6 +637,7 @@ impl Report {
             self.bytes_received,
             self.connects,
             self.unanswered,
+            self.not_sent,
             self.sent_rate(),
             self.received_rate(),
             q(0.5),

@@ -528,3 +528,128 @@ fn the_requests_add_up_with_those_in_flight_at_the_end_and_the_report_keeps_its_
         report.summary()
     );
 }
+
+#[test]
+fn a_count_whose_connections_keep_failing_gives_up_after_the_timeout_and_says_what_was_not_sent() {
+    // It retried about 20 times a second for ever: `bench --count 5` against a closed port
+    // never ended.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let progress = std::sync::Arc::new(Mutex::new(Progress::default()));
+    for per_request in [false, true] {
+        let wanted = Spec {
+            count: Some(5),
+            duration: None,
+            per_request,
+            ..spec(closed, Mode::PingPong)
+        };
+        let (report, took) = run_within(&wanted, &stop, &progress, Duration::from_secs(5), || {})
+            .expect("a run against a closed port ends");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        assert_eq!(
+            (report.sent, report.not_sent),
+            (0, 5),
+            "{}",
+            report.summary()
+        );
+        assert!(
+            report.failed.get(&Cause::Refused).is_some_and(|n| *n >= 2),
+            "{}",
+            report.summary()
+        );
+        assert!(
+            report
+                .summary()
+                .contains("gave up: no connection could be made for 0.3 s"),
+            "{}",
+            report.summary()
+        );
+        assert!(report.to_json().contains("\"not_sent\":5"));
+    }
+
+    // A peer that takes one connection (and answers it), then refuses the next, as `nc -l`.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let once = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("bench-test-once".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            drop(listener);
+            let mut buf = [0u8; 16];
+            let n = stream.read(&mut buf).unwrap();
+            stream.write_all(&buf[..n]).unwrap();
+            let _ = stream.read(&mut buf);
+        })
+        .unwrap();
+    let wanted = Spec {
+        count: Some(5),
+        duration: None,
+        per_request: true,
+        ..spec(once, Mode::Echo)
+    };
+    let (report, _) = run_within(&wanted, &stop, &progress, Duration::from_secs(5), || {})
+        .expect("a run whose peer stops taking connections ends");
+    assert_eq!(
+        (
+            report.sent,
+            report.received,
+            report.not_sent,
+            report.connects
+        ),
+        (1, 1, 4, 1),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn a_duration_run_keeps_retrying_until_its_end() {
+    // The give-up rule is for a count: a run of a set length retries for its whole length
+    // (a device being restarted comes back within it).
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let report = go(&Spec {
+        duration: Some(Duration::from_millis(700)),
+        ..spec(closed, Mode::PingPong)
+    });
+    assert!(
+        report.elapsed >= Duration::from_millis(650),
+        "{:?}",
+        report.elapsed
+    );
+    assert_eq!(report.not_sent, 0);
+}
+
+#[test]
+fn udp_ping_pong_to_a_closed_port_is_unreachable_at_once_not_timed_out() {
+    // ICMP port unreachable reaches a connected UDP socket as an error on its next read; it
+    // was left unread until the reply's timeout ("timed out 5").
+    let closed = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap()
+    };
+    let started = std::time::Instant::now();
+    let report = go(&Spec {
+        udp: true,
+        count: Some(5),
+        duration: None,
+        timeout: Duration::from_secs(2),
+        ..spec(closed, Mode::PingPong)
+    });
+    assert_eq!(
+        report.failed.get(&Cause::Unreachable),
+        Some(&5),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

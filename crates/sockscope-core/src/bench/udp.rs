@@ -71,7 +71,7 @@ pub(super) fn flood(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Prog
                 report.seconds_sent(now, sent as u64);
             }
             // ICMP port unreachable for an earlier datagram: counted, and the flood goes on.
-            Err(e) => report.fail_requests(Cause::of(&e), now, 1),
+            Err(e) => report.fail_requests(Cause::of_datagram(&e), now, 1),
         }
         if let Some(progress) = progress
             && now.duration_since(last_progress) >= Duration::from_millis(100)

@@ -78,6 +78,16 @@ impl std::fmt::Display for WsKind {
     }
 }
 
+/// Which way a relay session's received bytes went (what they were when they came, whatever
+/// the tab is now).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayWay {
+    /// From a client, for the upstream (C→U).
+    FromClient,
+    /// From the upstream, for its client (U→C).
+    FromUpstream,
+}
+
 /// One row of the log, borrowed from the store.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
@@ -99,6 +109,8 @@ pub struct Record<'a> {
     pub head: usize,
     /// A WebSocket message: text or binary.
     pub ws: Option<WsKind>,
+    /// Received by a relay session: which way it went.
+    pub relay: Option<RelayWay>,
     /// The message, for [`RecordKind::Info`] and [`RecordKind::Error`].
     note: Option<&'a Arc<Note>>,
     /// Received on a TCP connection: one piece of a stream, decoded with `carry`.
@@ -213,6 +225,7 @@ struct Meta {
     kind: RecordKind,
     partial: bool,
     ws: Option<WsKind>,
+    relay: Option<RelayWay>,
     stream: bool,
     /// Length header bytes at the start (see [`Record::head`]).
     head: u8,
@@ -365,6 +378,9 @@ pub struct LogStore {
     /// The messages' notes, oldest first, numbered from `first_note`.
     notes: VecDeque<Arc<Note>>,
     first_note: u64,
+    /// While a relay session adds records: its upstreams' peers (interned); bytes received
+    /// from one went U→C, from any other peer C→U.
+    relay: Option<Vec<u32>>,
 }
 
 impl Default for LogStore {
@@ -393,6 +409,7 @@ impl LogStore {
             last_piece: HashMap::new(),
             notes: VecDeque::new(),
             first_note: 0,
+            relay: None,
         }
     }
 
@@ -474,6 +491,22 @@ impl LogStore {
             meta.held_tail = true;
         }
         carry
+    }
+
+    /// Records added from now on come from a relay session (`true`) or not: a relay's
+    /// received rows keep which way they went (see [`Record::relay`]).
+    pub fn set_relay(&mut self, relay: bool) {
+        self.relay = relay.then(Vec::new);
+    }
+
+    /// A relay session's upstream is `peer`: what it sends goes U→C.
+    pub fn relay_upstream(&mut self, peer: SocketAddr) {
+        let i = self.intern(peer);
+        if let Some(upstreams) = self.relay.as_mut()
+            && !upstreams.contains(&i)
+        {
+            upstreams.push(i);
+        }
     }
 
     /// Where buffers adopted from reads go when their records are evicted.
@@ -618,6 +651,7 @@ impl LogStore {
             kind,
             partial: false,
             ws: None,
+            relay: None,
             head: 0,
             stream: false,
             carry: Carry::default(),
@@ -711,6 +745,14 @@ impl LogStore {
     ) {
         let (chunk, offset, len) = place;
         let at = self.nanos(at);
+        let relay = match &self.relay {
+            Some(upstreams) if kind == RecordKind::Rx => Some(if upstreams.contains(&peer) {
+                RelayWay::FromUpstream
+            } else {
+                RelayWay::FromClient
+            }),
+            _ => None,
+        };
         self.metas.push_back(Meta {
             at,
             chunk,
@@ -721,6 +763,7 @@ impl LogStore {
             kind,
             partial: false,
             ws: None,
+            relay,
             head: 0,
             stream,
             carry,
@@ -856,6 +899,7 @@ impl LogStore {
             bytes,
             partial: meta.partial,
             ws: meta.ws,
+            relay: meta.relay,
             head: usize::from(meta.head),
             note,
             stream: meta.stream,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use export::{ExportFormat, Exporter, LocalEnds, export, log_head, log_line, timestamp};
-pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, WsKind};
+pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, RelayWay, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
 
@@ -639,6 +639,7 @@ impl Capture {
                     client.unsent = Some(bytes);
                 }
             }
+            Event::Forwarded { conn, peer, len } => self.apply_forwarded(now, conn, peer, len),
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -673,33 +674,7 @@ impl Capture {
                 let note = Note::say(S::EvStoppedListening, []);
                 self.info(now, None, None, note);
             }
-            Event::Error(error) => {
-                self.keep_refused(&error);
-                self.count_refused_sends(&error);
-                let (name, mut peer) = (error.event_name(), error.peer());
-                // A client that left is named by its address, as everywhere else (the engine
-                // knows only the connection's number by then).
-                let note = match &error {
-                    crate::engine::EngineError::UnknownConn(id) => {
-                        match self.departed.iter().rev().find(|(c, _)| c == id) {
-                            Some((_, client)) => {
-                                peer = Some(client.peer);
-                                Note::say(S::ErrClientLeft, [arg(client.peer)])
-                            }
-                            None => Note::say(S::Plain, [arg(error)]),
-                        }
-                    }
-                    _ => Note::say(S::Plain, [arg(error)]),
-                };
-                let note = Arc::new(note.named(name));
-                self.last_error = Some(Arc::clone(&note));
-                // A connect that failed (refused, timed out) is over: the session that made
-                // it stops next, and that is not a cancel.
-                if matches!(self.link, LinkState::Connecting(_)) {
-                    self.link = LinkState::Idle;
-                }
-                self.log.push_note(now, RecordKind::Error, None, peer, note);
-            }
+            Event::Error(error) => self.apply_error(now, error),
             Event::ScheduleProgress { sent, finished } => self.apply_schedule(sent, finished),
             Event::FileProgress {
                 to,
@@ -712,6 +687,36 @@ impl Capture {
     }
 
     /// The session ended: what it was doing is said, its clients depart.
+    /// An engine error: said in the log (a client that left named by its address), kept as
+    /// the last error, counted where it counts.
+    fn apply_error(&mut self, now: SystemTime, error: crate::engine::EngineError) {
+        self.keep_refused(&error);
+        self.count_refused_sends(&error);
+        let (name, mut peer) = (error.event_name(), error.peer());
+        // A client that left is named by its address, as everywhere else (the engine
+        // knows only the connection's number by then).
+        let note = match &error {
+            crate::engine::EngineError::UnknownConn(id) => {
+                match self.departed.iter().rev().find(|(c, _)| c == id) {
+                    Some((_, client)) => {
+                        peer = Some(client.peer);
+                        Note::say(S::ErrClientLeft, [arg(client.peer)])
+                    }
+                    None => Note::say(S::Plain, [arg(error)]),
+                }
+            }
+            _ => Note::say(S::Plain, [arg(error)]),
+        };
+        let note = Arc::new(note.named(name));
+        self.last_error = Some(Arc::clone(&note));
+        // A connect that failed (refused, timed out) is over: the session that made
+        // it stops next, and that is not a cancel.
+        if matches!(self.link, LinkState::Connecting(_)) {
+            self.link = LinkState::Idle;
+        }
+        self.log.push_note(now, RecordKind::Error, None, peer, note);
+    }
+
     fn apply_stopped(&mut self, now: SystemTime) {
         match self.link {
             // Stopped while connecting: the user gave the connect up.
@@ -806,6 +811,7 @@ impl Capture {
                     self.seen_conn(client);
                 }
                 self.relay_upstreams.insert(upstream, client_addr);
+                self.log.relay_upstream(upstream_addr);
                 self.locals.initiated.insert(upstream);
                 let note = Note::say(
                     S::EvRelayPair,
@@ -818,14 +824,49 @@ impl Capture {
                 client_addr,
                 forwarded: (up, down),
                 cut,
+                ended_by,
+                undelivered: (lost_up, lost_down),
             } => {
+                use crate::engine::RelayEnd;
                 let (what, kind) = if cut {
                     (S::EvRelayCut, RecordKind::Error)
                 } else {
                     (S::EvRelayEnded, RecordKind::Info)
                 };
-                let note = Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]);
+                let lost_any = lost_up + lost_down > 0;
+                // An upstream that refused before the client sent anything lost nothing: the
+                // refusal is said on its own line, the pair ends as any other.
+                let ended_by = ended_by.filter(|e| *e != RelayEnd::UpstreamFailed || lost_any);
+                let note = match ended_by {
+                    // A reset ends the pair at once: what the side that reset sent and still
+                    // waited is said (never lost silently).
+                    Some(side) => {
+                        let (what, lost) = match side {
+                            RelayEnd::ClientReset => (S::EvRelayEndedClientReset, lost_up),
+                            RelayEnd::UpstreamReset => (S::EvRelayEndedUpstreamReset, lost_down),
+                            RelayEnd::UpstreamFailed => (S::EvRelayNotRelayed, lost_up),
+                        };
+                        Note::say(
+                            what,
+                            [arg(pair), arg(client_addr), arg(lost), arg(up), arg(down)],
+                        )
+                    }
+                    None => Note::say(what, [arg(pair), arg(client_addr), arg(up), arg(down)]),
+                };
+                let kind = if ended_by.is_some() || lost_any {
+                    RecordKind::Error
+                } else {
+                    kind
+                };
                 self.log.push_note(now, kind, None, Some(client_addr), note);
+                if ended_by.is_none() && lost_any {
+                    let note = Note::say(
+                        S::EvRelayUndelivered,
+                        [arg(pair), arg(lost_up), arg(lost_down)],
+                    );
+                    self.log
+                        .push_note(now, RecordKind::Error, None, Some(client_addr), note);
+                }
             }
             Event::RelayDropped {
                 client_addr,
@@ -1177,6 +1218,26 @@ impl Capture {
 
     /// Counts, stores and records bytes that went one way; returns their buffer unless the
     /// log kept it.
+    /// Relay: bytes written to one side of a pair count as sent, for the session and for that
+    /// side (a client, the upstream connection, or a UDP peer), as a write each.
+    fn apply_forwarded(&mut self, at: SystemTime, conn: Option<ConnId>, peer: SocketAddr, n: u64) {
+        self.counters.tx_bytes += n;
+        self.counters.tx_messages += 1;
+        self.counters.tx_rate.add(at, n);
+        self.counters.history.add(at, 0, n);
+        if let Some(client) = conn.and_then(|c| self.clients.get_mut(&c)) {
+            client.tx_bytes += n;
+            client.tx_messages += 1;
+            client.tx_rate.add(at, n);
+            client.history.add(at, 0, n);
+        }
+        if conn.is_none()
+            && let Some(peer) = self.peers.get_mut(&peer)
+        {
+            peer.tx_bytes += n;
+        }
+    }
+
     fn apply_data(&mut self, data: Data) -> Option<Vec<u8>> {
         let n = data.bytes.len() as u64;
         // With framing, bytes are counted as read and messages as framed.
@@ -1397,6 +1458,7 @@ impl Capture {
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.
     pub fn begin(&mut self, mode: Mode) {
         self.mode = mode;
+        self.log.set_relay(mode == Mode::Relay);
         self.clients.clear();
         self.last_error = None;
         self.tls_refused = None;
@@ -1948,7 +2010,9 @@ mod tests {
             peer,
             reason: CloseReason::PeerClosed,
         });
-        cap.apply(Event::Error(crate::engine::EngineError::UnknownConn(ConnId(12))));
+        cap.apply(Event::Error(crate::engine::EngineError::UnknownConn(
+            ConnId(12),
+        )));
         let last = cap.log.iter().next_back().unwrap();
         let text = last.text();
         assert!(text.contains("127.0.0.1:51164"), "{text}");

@@ -89,7 +89,10 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvJoined => "joined",
         S::EvLeftGroup => "left-group",
         S::EvRelayPair => "relay-pair",
-        S::EvRelayEnded => "relay-ended",
+        S::EvRelayEnded
+        | S::EvRelayEndedClientReset
+        | S::EvRelayEndedUpstreamReset
+        | S::EvRelayNotRelayed => "relay-ended",
         S::EvRelayCut => "relay-cut",
         S::EvSecured => "tls",
         S::EvPeerCert | S::EvNoPeerCert => "certificate",

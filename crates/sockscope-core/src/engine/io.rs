@@ -13,7 +13,7 @@ use super::Buffers;
 use super::auto::{FileSend, Stage, Wire};
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
-use super::relay::{Lane, Pair, Pushed, Relay, Release};
+use super::relay::{Lane, Pair, Pushed, Relay, RelayEnd, Release};
 use super::{
     CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, SharedVars, Target,
 };
@@ -373,9 +373,9 @@ impl Io {
                 self.again.insert(token);
             }
             Status::Gone => {
-                let (was_up, conn) = self.remove(token);
+                let (was_up, conn, abrupt) = self.remove(token);
                 if let Some(conn) = conn {
-                    self.relay_lost(conn);
+                    self.relay_lost(conn, abrupt, was_up);
                 }
                 if !self.closing {
                     self.link_lost(was_up);
@@ -391,9 +391,9 @@ impl Io {
     }
 
     /// Drops a link: whether it was an open connection (not a connect still in progress),
-    /// and its connection id.
-    fn remove(&mut self, token: Token) -> (bool, Option<ConnId>) {
-        let (mut was_up, mut conn) = (false, None);
+    /// its connection id, and whether it ended abruptly (a reset, an error).
+    fn remove(&mut self, token: Token) -> (bool, Option<ConnId>, bool) {
+        let (mut was_up, mut conn, mut abrupt) = (false, None, false);
         if let Some(mut link) = self.links.remove(&token) {
             let _ = self.poll.registry().deregister(link.source());
             if let Some(id) = link.conn() {
@@ -409,11 +409,12 @@ impl Io {
             }
             was_up = link.established();
             conn = link.conn();
+            abrupt = link.ended_abruptly();
         }
         self.again.remove(&token);
         self.timed.remove(&token);
         self.held.remove(&token);
-        (was_up, conn)
+        (was_up, conn, abrupt)
     }
 
     /// Closes one link on purpose, saying why.
@@ -749,6 +750,7 @@ impl Io {
             up_passed: false,
             down_passed: false,
             tuned: [false; 2],
+            ended_by: None,
         });
         let index = relay.pairs.len() - 1;
         self.out.emit(Event::RelayPair {
@@ -910,7 +912,7 @@ impl Io {
             let both_passed = pair.up_passed && pair.down_passed;
             for (to, bytes) in out {
                 if !bytes.is_empty() {
-                    self.send(&to, bytes, false);
+                    self.send_relayed(&to, bytes);
                 }
             }
             if pass_up {
@@ -994,7 +996,12 @@ impl Io {
     }
 
     /// Relay: one side of a pair ended; the other follows once what goes to it is written.
-    fn relay_lost(&mut self, conn: ConnId) {
+    /// A side that ended abruptly (a reset) ends the pair at once: what it sent and still
+    /// waits in its lane cannot be vouched for, and a full capped lane would keep the other
+    /// side open for as long as it takes to drain (a minute at 64 KiB/s); it is counted and
+    /// said as not delivered.
+    /// An upstream that never connected (`was_up` false) ends it at once too.
+    fn relay_lost(&mut self, conn: ConnId, abrupt: bool, was_up: bool) {
         let Some(relay) = self.relay.as_mut() else {
             return;
         };
@@ -1008,10 +1015,22 @@ impl Io {
         if let Some(pair) = relay.pairs.get_mut(index) {
             pair.closing = true;
             // Nothing more can go to the side that left.
-            if pair.upstream == conn {
+            let upstream_left = pair.upstream == conn;
+            if upstream_left {
                 pair.up.clear();
             } else {
                 pair.down.clear();
+            }
+            let ended_by = match (upstream_left, was_up, abrupt) {
+                (true, false, _) => Some(RelayEnd::UpstreamFailed),
+                (true, true, true) => Some(RelayEnd::UpstreamReset),
+                (false, _, true) => Some(RelayEnd::ClientReset),
+                _ => None,
+            };
+            if ended_by.is_some() {
+                pair.ended_by = ended_by;
+                self.cut_pair(index, false);
+                return;
             }
         }
         self.release_relayed();
@@ -1026,12 +1045,22 @@ impl Io {
         if index >= relay.pairs.len() {
             return;
         }
-        let pair = relay.pairs.remove(index);
+        let mut pair = relay.pairs.remove(index);
+        // What still waits — in a lane, or in a side's send queue — goes nowhere now.
+        pair.up.clear();
+        pair.down.clear();
+        let queued = |to: &Target| self.link_of(to).map_or(0, |l| l.queued() as u64);
+        let undelivered = (
+            pair.up.discarded + queued(&Target::Conn(pair.upstream)),
+            pair.down.discarded + queued(&pair.client),
+        );
         self.out.emit(Event::RelayCut {
             pair: pair.number,
             client_addr: pair.client_addr,
             forwarded: (pair.up.forwarded, pair.down.forwarded),
             cut,
+            ended_by: pair.ended_by,
+            undelivered,
         });
         if let Target::Conn(client) = pair.client {
             self.close_conn_quietly(client);
@@ -1174,10 +1203,40 @@ impl Io {
     }
 
     fn send(&mut self, to: &Target, bytes: Vec<u8>, log: bool) {
-        self.send_as(to, bytes, log, Part::WHOLE);
+        self.send_as(to, bytes, log, Part::WHOLE, false);
     }
 
-    fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part) {
+    fn send_as(&mut self, to: &Target, bytes: Vec<u8>, log: bool, part: Part, binary: bool) {
+        let out = Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+            relayed: false,
+        };
+        self.send_out(to, out);
+    }
+
+    /// Relay: bytes from one side of a pair to the other.
+    fn send_relayed(&mut self, to: &Target, bytes: Vec<u8>) {
+        let out = Outgoing {
+            bytes,
+            log: false,
+            part: Part::WHOLE,
+            binary: false,
+            relayed: true,
+        };
+        self.send_out(to, out);
+    }
+
+    fn send_out(&mut self, to: &Target, out: Outgoing) {
+        let Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+            relayed,
+        } = out;
         let tokens = self.route(to);
         let Some((last, rest)) = tokens.split_last() else {
             let error = self.unroutable(to);
@@ -1189,10 +1248,18 @@ impl Io {
                 bytes: bytes.clone(),
                 log,
                 part,
+                binary,
+                relayed,
             };
             self.call_writing(*token, |link, cx| link.send(cx, to, out));
         }
-        let out = Outgoing { bytes, log, part };
+        let out = Outgoing {
+            bytes,
+            log,
+            part,
+            binary,
+            relayed,
+        };
         self.call_writing(*last, |link, cx| link.send(cx, to, out));
     }
 }
@@ -1216,7 +1283,11 @@ impl Wire for Io {
     }
 
     fn send_part(&mut self, to: &Target, bytes: Vec<u8>, part: Part) {
-        self.send_as(to, bytes, false, part);
+        self.send_as(to, bytes, false, part, false);
+    }
+
+    fn send_reply(&mut self, to: &Target, bytes: Vec<u8>, binary: bool) {
+        self.send_as(to, bytes, true, Part::WHOLE, binary);
     }
 
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool {

@@ -32,7 +32,7 @@ pub use link::WsOp;
 pub use link::ws::{WsProblem, WsUpgrade};
 pub use multicast::{Group, Interface, UdpOptions, interfaces};
 pub use outbox::{MAX_IN_FLIGHT, Notify, Sink, Stamped, rx_len};
-pub use relay::{Impairment, Knob, RelayConfig};
+pub use relay::{Impairment, Knob, RelayConfig, RelayEnd};
 pub use tls::{
     CertInfo, KeptCert, PinError, ServerCert, TlsFieldErrors, TlsInfo, TlsProblem, TlsSettings,
     Verify, fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,

@@ -47,6 +47,8 @@ pub(crate) struct Seen {
     pub bytes: Vec<u8>,
     /// A frame left unfinished (the stream ended, or it was cut at the size limit).
     pub partial: bool,
+    /// It came as a WebSocket binary message (an echo or a reply goes back as one).
+    pub binary: bool,
 }
 
 /// The I/O thread's side of the [`Sink`].
@@ -104,6 +106,7 @@ impl Outbox {
                 peer: *peer,
                 bytes: bytes.clone(),
                 partial: *kind == super::DataKind::Partial,
+                binary: *kind == super::DataKind::WsBinary,
             }),
             Event::Frames(frames) => {
                 for frame in frames.split() {
@@ -112,6 +115,7 @@ impl Outbox {
                         peer: frames.peer,
                         bytes: frame.to_vec(),
                         partial: false,
+                        binary: false,
                     });
                 }
             }

@@ -294,6 +294,8 @@ pub(crate) struct Lane {
     pub forwarded: u64,
     /// Messages dropped on purpose.
     pub dropped: u64,
+    /// Bytes that waited here and were forgotten (their side left, the pair ended).
+    pub discarded: u64,
 }
 
 /// The least a lane may hold before its sender waits (a few reads' worth).
@@ -331,6 +333,7 @@ impl Lane {
             bytes: 0,
             forwarded: 0,
             dropped: 0,
+            discarded: 0,
         }
     }
 
@@ -421,8 +424,9 @@ impl Lane {
         Pushed::Queued
     }
 
-    /// Forgets what waits (its side left).
+    /// Forgets what waits (its side left), counted in `discarded`.
     pub fn clear(&mut self) {
+        self.discarded += self.bytes as u64;
         self.queue.clear();
         self.bytes = 0;
     }
@@ -500,6 +504,20 @@ pub(crate) struct Pair {
     pub down_passed: bool,
     /// The client's and the upstream's receive buffers were set for a cap.
     pub tuned: [bool; 2],
+    /// What ended the pair at once (a reset, an upstream that could not be reached).
+    pub ended_by: Option<RelayEnd>,
+}
+
+/// What ended a relayed pair at once, before what waited in its lanes could go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayEnd {
+    /// The client reset (or an error ended its connection).
+    ClientReset,
+    /// The upstream reset (or an error ended its connection).
+    UpstreamReset,
+    /// The upstream connection could not be made (refused, unreachable, timed out): nothing
+    /// the client sent was relayed.
+    UpstreamFailed,
 }
 
 /// Every pair of a relay session.

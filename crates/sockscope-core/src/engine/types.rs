@@ -402,6 +402,16 @@ pub enum Event {
         /// The upstream's address.
         upstream_addr: SocketAddr,
     },
+    /// Relay: bytes from one side of a pair were written to the other (not logged: the row is
+    /// the one they were received in; counted as sent by this side).
+    Forwarded {
+        /// The connection written to, or `None` for a datagram.
+        conn: Option<ConnId>,
+        /// Who they went to.
+        peer: SocketAddr,
+        /// How many.
+        len: u64,
+    },
     /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
     RelayCut {
         /// The pair's number.
@@ -412,6 +422,11 @@ pub enum Event {
         forwarded: (u64, u64),
         /// Cut on purpose (its cut point, or Cut all); else it ended as one side left.
         cut: bool,
+        /// What ended it at once (a reset, an upstream that could not be reached), if so.
+        ended_by: Option<super::relay::RelayEnd>,
+        /// Bytes client → upstream and upstream → client that were still held (in a lane or
+        /// a send queue) when it ended, and so never delivered.
+        undelivered: (u64, u64),
     },
     /// A TLS server listens with this self-signed certificate (its SHA-256 is what a device
     /// pins).

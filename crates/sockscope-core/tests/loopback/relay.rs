@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
+use sockscope_core::capture::{RecordKind, RelayWay};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
@@ -129,6 +130,26 @@ fn a_client_through_the_relay_gets_every_byte_back_from_an_echo_server() {
     let capture = session.capture();
     assert_eq!(capture.relay_upstreams.len(), 1);
     assert!(capture.log.iter().any(|r| r.text().contains("⇄ upstream")));
+    // Each received row keeps which way it went (the window's C→U / U→C come from it).
+    let way_bytes = |way| {
+        capture
+            .log
+            .iter()
+            .filter(|r| r.kind == RecordKind::Rx && r.relay == Some(way))
+            .map(|r| r.bytes.len())
+            .sum::<usize>()
+    };
+    assert_eq!(way_bytes(RelayWay::FromClient), data.len());
+    assert_eq!(way_bytes(RelayWay::FromUpstream), data.len());
+    drop(capture);
+    // What each side's socket was written counts as sent: the status bar's TX and each
+    // side's ↑ (they stayed at 0 B while the client showed every byte received).
+    wait_capture(&session, "forwarded bytes counted as sent", |c| {
+        c.counters.tx_bytes == 2 * data.len() as u64
+    });
+    let capture = session.capture();
+    let sent: Vec<u64> = capture.clients.values().map(|c| c.tx_bytes).collect();
+    assert_eq!(sent, [data.len() as u64; 2]);
 }
 
 /// Mean round trip of 100 16-byte messages through `addr`.
@@ -623,4 +644,130 @@ fn a_large_echo_both_ways_at_once_never_stalls() {
     }
     assert_eq!(got, total, "the echo stopped");
     writer.join().unwrap();
+}
+
+#[test]
+fn a_client_that_resets_while_its_capped_lane_is_full_ends_the_pair_at_once_and_says_what_was_lost()
+{
+    // The upstream: reads everything; notes when the relay closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_closed = std::sync::Arc::clone(&closed);
+    std::thread::Builder::new()
+        .name("reset-upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 64 << 10];
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            seen_closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+    let capped = Impairment {
+        rate_bytes: 64 << 10,
+        ..Impairment::default()
+    };
+    let (session, addr) = relay(upstream, false, capped, Impairment::default());
+    let stream = client(addr);
+    wait_logged(&session, "pair 1:");
+    // Write what the relay takes for a while: its lane fills to its window, the rest waits.
+    stream.set_nonblocking(true).unwrap();
+    let chunk = vec![7u8; 64 << 10];
+    let (mut written, started) = (0usize, Instant::now());
+    while started.elapsed() < Duration::from_millis(800) {
+        match (&stream).write(&chunk) {
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(written > 256 << 10, "{written} B written");
+    // A reset (linger 0), as a crashed device or a killed client.
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    let reset_at = Instant::now();
+    drop(stream);
+    while !closed.load(std::sync::atomic::Ordering::Relaxed) {
+        assert!(
+            reset_at.elapsed() < Duration::from_millis(500),
+            "the upstream was still open {:?} after the client reset",
+            reset_at.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    wait_logged(&session, "ended: the client reset; ");
+    let capture = session.capture();
+    let line = capture
+        .log
+        .iter()
+        .map(|r| r.text().into_owned())
+        .find(|t| t.contains("ended: the client reset; "))
+        .unwrap();
+    // What waited in the lane is counted: more than nothing, less than what was written.
+    let lost: u64 = line
+        .split("reset; ")
+        .nth(1)
+        .and_then(|rest| rest.split(" B").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(lost > 0 && lost < written as u64, "{line}");
+}
+
+#[test]
+fn bytes_a_client_sent_to_an_upstream_that_refused_are_said_to_be_not_relayed() {
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (session, addr) = relay(closed, false, Impairment::default(), Impairment::default());
+    // Whether the bytes come before the refusal is the kernel's timing: try until they do.
+    let mut with_bytes = 0;
+    for pair in 1..=20 {
+        let mut stream = client(addr);
+        let _ = stream.write_all(b"hi\n");
+        wait_logged(&session, &format!("pair {pair}: 127.0.0.1:"));
+        wait_capture(&session, "the pair ended", |c| {
+            c.log.iter().any(|r| {
+                let text = r.text();
+                text.starts_with(&format!("pair {pair}: ")) && text.contains(" ended")
+            })
+        });
+        let capture = session.capture();
+        let ended = capture
+            .log
+            .iter()
+            .map(|r| r.text().into_owned())
+            .find(|t| t.starts_with(&format!("pair {pair}: ")) && t.contains(" ended"))
+            .unwrap();
+        // Never "ended: 0 B up" after the client's bytes were shown as going up: either
+        // they came first and are said not relayed, or none came before the pair ended.
+        let from_client = stream.local_addr().unwrap();
+        let shown = capture
+            .log
+            .iter()
+            .any(|r| r.kind == RecordKind::Rx && r.peer == Some(from_client));
+        if shown {
+            assert!(
+                ended.contains(
+                    "not relayed, the upstream could not be reached; 3 B the client sent were not delivered"
+                ),
+                "{ended}"
+            );
+        } else {
+            assert!(ended.contains("ended: 0 B up, 0 B down"), "{ended}");
+        }
+        if shown {
+            with_bytes += 1;
+            if with_bytes == 2 {
+                break;
+            }
+        }
+    }
+    assert!(
+        with_bytes > 0,
+        "the client's bytes never came before the refusal"
+    );
 }

@@ -264,6 +264,82 @@ with connect("ws://{addr}/py?id=7", subprotocols=["chat.v2", "chat.v1"]) as ws:
     );
 }
 
+/// What a Python websockets client gets back from `server` for each of its messages: the
+/// type of each answer and its bytes.
+fn python_round_trips(addr: SocketAddr) -> String {
+    let script = format!(
+        r#"
+from websockets.sync.client import connect
+with connect("ws://{addr}/") as ws:
+    for m in [b"\x01\x02", b"abc", b"\xff\xfe\x00", "text", "温度"]:
+        ws.send(m)
+        r = ws.recv(timeout=5)
+        print(type(r).__name__, (r if isinstance(r, bytes) else r.encode()).hex())
+"#
+    );
+    let out = Process::new("python3")
+        .args(["-c", &script])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Each message back as what it was: UTF-8 bytes sent binary came back as text (and a
+/// client that checks types broke).
+const SAME_TYPES: &str = "bytes 0102\nbytes 616263\nbytes fffe00\nstr 74657874\nstr e6b8a9e5baa6\n";
+
+#[test]
+fn the_echo_and_an_rx_rule_answer_a_binary_message_with_a_binary_one() {
+    if !python_websockets() {
+        return;
+    }
+    let server = ws_session(
+        Mode::TcpServer,
+        "127.0.0.1:0",
+        None,
+        WsSettings::default(),
+        None,
+    );
+    server.command(Command::SetReply(Some(Reply::Echo)));
+    assert_eq!(python_round_trips(bound(&server)), SAME_TYPES);
+
+    // A rule that answers with what came ({{rx}}) goes the same way, now and delayed.
+    for delay_ms in [0, 20] {
+        let server = ws_session(
+            Mode::TcpServer,
+            "127.0.0.1:0",
+            None,
+            WsSettings::default(),
+            None,
+        );
+        let automation = sockscope_core::rules::Automation {
+            enabled: true,
+            rules: vec![sockscope_core::rules::Rule {
+                name: "back".into(),
+                reply: Some(sockscope_core::rules::ReplySpec {
+                    payload: "{{rx}}".into(),
+                    ..Default::default()
+                }),
+                delay_ms,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        server
+            .set_rules(
+                Some(&automation),
+                sockscope_core::codec::TextEncoding::UTF_8,
+            )
+            .unwrap();
+        assert_eq!(
+            python_round_trips(bound(&server)),
+            SAME_TYPES,
+            "delay {delay_ms} ms"
+        );
+    }
+}
+
 #[test]
 fn our_client_talks_to_a_python_websockets_server() {
     if !python_websockets() {

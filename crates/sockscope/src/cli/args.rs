@@ -452,7 +452,7 @@ pub struct UdpArgs {
     #[arg(long)]
     pub no_loop: bool,
     /// The interface multicast sends leave by.
-    #[arg(long, value_name = "INTERFACE")]
+    #[arg(long, value_name = "INTERFACE", value_parser = parse_interface)]
     pub multicast_if: Option<String>,
     /// How received data is read and shown.
     #[command(flatten)]
@@ -473,6 +473,20 @@ impl UdpArgs {
 
 fn parse_group(text: &str) -> Result<sockscope_core::engine::Group, String> {
     sockscope_core::engine::Group::parse(text)
+}
+
+/// An interface this machine has, or the sentence (exit 2 before any socket): an unknown
+/// one was said and then sends went out anyway ("Network is unreachable").
+fn parse_interface(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if sockscope_core::engine::interfaces()
+        .iter()
+        .any(|i| i.name == name)
+    {
+        Ok(name.to_owned())
+    } else {
+        Err(sockscope_core::engine::EngineError::NoInterface(name.to_owned()).to_string())
+    }
 }
 
 /// `sockscope run`.

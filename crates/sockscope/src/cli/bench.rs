@@ -27,6 +27,16 @@ pub enum BenchMode {
 #[command(mut_arg("send_file", |a| a.help(
     "The request: this file's bytes, whole, as each request (at most 64 MiB)"
 )))]
+// The reply conditions are `connect`'s options; for bench they say what a reply must hold.
+#[command(mut_arg("expect", |a| a.help(
+    "Ping-pong: a reply must hold this text (in --encoding); another reply is a wrong reply, none within --timeout a timeout"
+)))]
+#[command(mut_arg("expect_hex", |a| a.help(
+    "Ping-pong: a reply must hold these bytes (hex, ?? for any byte); else it is a wrong reply"
+)))]
+#[command(mut_arg("expect_regex", |a| a.help(
+    "Ping-pong: a reply must match this regular expression; else it is a wrong reply"
+)))]
 pub struct BenchArgs {
     /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
     pub target: String,
@@ -201,6 +211,20 @@ fn bench_spec(args: &BenchArgs) -> Result<sockscope_core::bench::Spec, Failure> 
         expect_text,
         timeout: args.timeout,
         encoding: args.encoding,
+        // The saved settings say what was asked: the text as typed (a template keeps its
+        // variables), or the file's name, not the first request's bytes.
+        request_text: args
+            .send
+            .send
+            .clone()
+            .or_else(|| args.send.send_hex.clone())
+            .unwrap_or_default(),
+        request_file: args
+            .send
+            .send_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     };
     Ok(spec)
 }
@@ -217,6 +241,19 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     if let Some(path) = &args.csv {
         std::fs::write(path, report.to_csv())
             .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
+    }
+    // The run gave up on connections before its count was sent: as unreachable, exit 2.
+    if report.not_sent > 0 {
+        return Err(bad(tf(
+            S::CliBenchGaveUp,
+            &[
+                &report.settings.target,
+                &report.settings.timeout.as_secs_f64(),
+                &report.causes_text(),
+                &report.not_sent,
+                &report.settings.count.unwrap_or(report.not_sent),
+            ],
+        )));
     }
     // Nothing reached the target: as a socket that could not be opened, exit 2.
     if report.connects == 0 && report.failed_total() > 0 {

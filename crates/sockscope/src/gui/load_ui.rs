@@ -180,6 +180,9 @@ impl LoadView {
             expect_text,
             timeout: Duration::from_millis(u64::from(self.timeout_ms.max(1))),
             encoding: sockscope_core::codec::TextEncoding::UTF_8,
+            // The saved settings show the request as typed (a template keeps its variables).
+            request_text: self.payload.clone(),
+            request_file: String::new(),
         })
     }
 
@@ -310,6 +313,13 @@ fn log_marks(input: GridInput) -> Vec<GridMark> {
     marks
 }
 
+/// The seconds axis of the charts: from 0 over the whole run, at least one second (a 0.03 s
+/// run's single point made egui_plot span −200 … 200).
+fn seconds_axis(timeline: &[bench::Second]) -> (f64, f64) {
+    let last = timeline.last().map_or(0.0, |s| s.at as f64);
+    (0.0, last.max(1.0))
+}
+
 /// The charts of a run: requests per second (sent as a filled area under the replies, so
 /// equal counts still show both), and latency on a log scale (p50 stays readable beside a
 /// p99 a hundred times larger). Titles sit above the charts, so no label is turned sideways.
@@ -330,6 +340,7 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
     };
     let (p50, p95, p99) = (log(|s| s.p50_us), log(|s| s.p95_us), log(|s| s.p99_us));
     let error = ui.visuals().error_fg_color;
+    let (from, to) = seconds_axis(timeline);
     ui.columns(2, |cols| {
         if let [left, right] = cols {
             left.label(RichText::new(t(S::LoadRateTitle)).small());
@@ -337,6 +348,8 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .height(170.0)
                 .legend(Legend::default())
                 .include_y(0.0)
+                .include_x(from)
+                .include_x(to)
                 .allow_scroll(false)
                 .show(left, |plot| {
                     plot.line(
@@ -361,6 +374,8 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
             Plot::new("load_latency")
                 .height(170.0)
                 .legend(Legend::default())
+                .include_x(from)
+                .include_x(to)
                 .allow_scroll(false)
                 .y_grid_spacer(log_marks)
                 .y_axis_formatter(|mark, _| {
@@ -418,12 +433,13 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                 });
                 ui.label(t(S::LoadMode));
                 ui.horizontal(|ui| {
-                    for (mode, label) in [
-                        (Mode::Throughput, S::LoadThroughput),
-                        (Mode::PingPong, S::LoadPingPong),
-                        (Mode::Echo, S::LoadEcho),
+                    for (mode, label, tag) in [
+                        (Mode::Throughput, S::LoadThroughput, "load.mode.throughput"),
+                        (Mode::PingPong, S::LoadPingPong, "load.mode.ping-pong"),
+                        (Mode::Echo, S::LoadEcho, "load.mode.echo"),
                     ] {
-                        ui.selectable_value(&mut view.mode, mode, t(label));
+                        let button = ui.selectable_value(&mut view.mode, mode, t(label));
+                        super::testhook::tag(ui, &button, tag);
                     }
                 });
                 ui.end_row();
@@ -485,31 +501,34 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                 )
                 .labelled_by(label);
                 ui.end_row();
-                reply_ui(ui, view);
-                ui.end_row();
             });
+        // Its own row below the grid: in a grid cell the text field got what the column had
+        // left (about 15 px, "ping" showed as "g").
+        reply_ui(ui, view);
     });
 }
 
 /// Ping-pong's reply condition: any reply, or one holding a text, bytes or a match.
 fn reply_ui(ui: &mut egui::Ui, view: &mut LoadView) {
-    let label = ui.label(t(S::LoadReply)).id;
-    ui.add_enabled_ui(view.mode == Mode::PingPong, |ui| {
-        ui.horizontal(|ui| {
-            for (kind, word) in [
-                (ReplyKind::Any, S::LoadReplyAny),
-                (ReplyKind::Text, S::LoadReplyText),
-                (ReplyKind::Hex, S::LoadReplyHex),
-                (ReplyKind::Regex, S::LoadReplyRegex),
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::LoadReply)).id;
+        ui.add_enabled_ui(view.mode == Mode::PingPong, |ui| {
+            for (kind, word, tag) in [
+                (ReplyKind::Any, S::LoadReplyAny, "load.reply.any"),
+                (ReplyKind::Text, S::LoadReplyText, "load.reply.text"),
+                (ReplyKind::Hex, S::LoadReplyHex, "load.reply.hex"),
+                (ReplyKind::Regex, S::LoadReplyRegex, "load.reply.regex"),
             ] {
-                ui.selectable_value(&mut view.reply_kind, kind, t(word));
+                let button = ui.selectable_value(&mut view.reply_kind, kind, t(word));
+                super::testhook::tag(ui, &button, tag);
             }
             if view.reply_kind != ReplyKind::Any {
+                // The rest of the row (never wider than the window already is).
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut view.reply)
                             .font(egui::TextStyle::Monospace)
-                            .desired_width(150.0),
+                            .desired_width(ui.available_width().max(120.0)),
                     )
                     .labelled_by(label);
                 super::testhook::tag(ui, &field, "load.reply");
@@ -639,4 +658,24 @@ pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> 
         view.open = false;
     }
     ask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_charts_seconds_start_at_zero_and_span_the_run() {
+        let second = |at| bench::Second {
+            at,
+            ..bench::Second::default()
+        };
+        // A 0.03 s run has one second: it spanned −200 … 200.
+        assert_eq!(seconds_axis(&[second(0)]), (0.0, 1.0));
+        assert_eq!(seconds_axis(&[]), (0.0, 1.0));
+        assert_eq!(
+            seconds_axis(&(0..30).map(second).collect::<Vec<_>>()),
+            (0.0, 29.0)
+        );
+    }
 }

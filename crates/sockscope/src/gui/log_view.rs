@@ -827,16 +827,13 @@ fn row_head(ui: &egui::Ui, record: &Record<'_>, form: &Form, font: &FontId) -> L
         job.append(&format!("{} ", clock(record.at)), 0.0, weak);
     }
     let arrow = match record.kind {
-        // A relay's one log, both ways: from a client (C→U) or from the upstream (U→C).
-        RecordKind::Rx if form.mode == crate::engine::Mode::Relay => {
-            let upstream = form.remote_addr(&mut crate::profile::FieldErrors::default());
-            if upstream.is_some() && record.peer == upstream {
-                "U→C"
-            } else {
-                "C→U"
-            }
-        }
-        RecordKind::Rx => "←",
+        // A relay's one log, both ways: from a client (C→U) or from the upstream (U→C), as
+        // the record says (the tab may be in another mode by now).
+        RecordKind::Rx => match record.relay {
+            Some(crate::capture::RelayWay::FromUpstream) => "U→C",
+            Some(crate::capture::RelayWay::FromClient) => "C→U",
+            None => "←",
+        },
         RecordKind::Tx => "→",
         RecordKind::Info => "•",
         RecordKind::Error => "⚠",
@@ -1107,6 +1104,63 @@ mod tests {
             .position(|w| w.iter().map(|g| g.0).eq(chars.iter().copied()))
             .unwrap_or_else(|| panic!("{text:?} is not in the row"));
         glyphs[at].1
+    }
+
+    /// The arrow a row is drawn with.
+    fn arrow(form: &Form, record: &Record<'_>) -> String {
+        let rows = laid_out(form, std::slice::from_ref(record), None);
+        rows[0].iter().map(|g| g.0).take(3).collect()
+    }
+
+    #[test]
+    fn a_rows_arrow_is_what_it_was_when_it_came_whatever_the_tab_is_now() {
+        let mut log = LogStore::default();
+        let now = SystemTime::now();
+        let client = "127.0.0.1:40000".parse().unwrap();
+        let upstream: std::net::SocketAddr = "127.0.0.1:502".parse().unwrap();
+        let group_sender: std::net::SocketAddr = "10.0.0.7:5000".parse().unwrap();
+        // A relay session's rows, then a UDP session's in the same log.
+        log.set_relay(true);
+        log.relay_upstream(upstream);
+        log.push_data(
+            now,
+            Direction::Rx,
+            Some(crate::engine::ConnId(1)),
+            client,
+            b"up",
+        );
+        log.push_data(
+            now,
+            Direction::Rx,
+            Some(crate::engine::ConnId(2)),
+            upstream,
+            b"down",
+        );
+        log.set_relay(false);
+        log.push_data(now, Direction::Rx, None, group_sender, b"multicast");
+        let records = [
+            log.get(0).unwrap(),
+            log.get(1).unwrap(),
+            log.get(2).unwrap(),
+        ];
+        let tab = |mode, remote: std::net::SocketAddr| Form {
+            show_time: false,
+            mode,
+            remote_ip: remote.ip().to_string(),
+            remote_port: remote.port().to_string(),
+            ..Form::default()
+        };
+        // The tab switched to TCP client: the relay rows were `←` (issue 21, r09); then to
+        // Relay with the group sender as its upstream: the multicast row was `U→C` / `C→U`.
+        for form in [
+            tab(crate::engine::Mode::TcpClient, upstream),
+            tab(crate::engine::Mode::Relay, group_sender),
+            tab(crate::engine::Mode::Relay, upstream),
+            tab(crate::engine::Mode::Udp, upstream),
+        ] {
+            let arrows: Vec<String> = records.iter().map(|r| arrow(&form, r)).collect();
+            assert_eq!(arrows, ["C→U", "U→C", "← 1"], "{:?}", form.mode);
+        }
     }
 
     #[test]

@@ -167,6 +167,38 @@ fn an_unreachable_target_is_exit_2_and_every_request_failing_is_exit_1() {
 }
 
 #[test]
+fn a_count_against_a_closed_port_gives_up_with_exit_2_and_says_what_was_not_sent() {
+    // It never ended: `timeout 10 sockscope bench 127.0.0.1:<closed> --count 5` was killed.
+    let port = closed_port();
+    for extra in [&[][..], &["--per-request"][..]] {
+        let child = program()
+            .args([
+                "bench",
+                &format!("127.0.0.1:{port}"),
+                "--count",
+                "5",
+                "--send",
+                "x",
+            ])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (code, out, err) = output_within(child, std::time::Duration::from_secs(8))
+            .expect("bench --count against a closed port ends");
+        assert_eq!(code, BAD_INPUT, "{out}\n{err}");
+        assert!(
+            err.contains(&format!(
+                "Gave up on 127.0.0.1:{port}: no connection could be made for 1 s (refused "
+            )) && err.ends_with("; 5 of 5 requests not sent\n"),
+            "{err}"
+        );
+        assert!(out.contains("5 requests of the count not sent"), "{out}");
+    }
+}
+
+#[test]
 fn send_file_sends_the_file_whole_as_each_request() {
     let addr = echo();
     let dir = std::env::temp_dir().join(format!("sockscope-bench-file-{}", std::process::id()));
@@ -199,6 +231,15 @@ fn send_file_sends_the_file_whole_as_each_request() {
     );
     assert!(
         ran.stdout.contains(&format!("\"bytes_sent\":{}", 3 << 20)),
+        "{}",
+        ran.stdout
+    );
+    // The settings name the file (they held its first bytes as escapes, cut short).
+    assert!(
+        ran.stdout.contains(&format!(
+            "\"request\":\"\",\"request_file\":\"{}\"",
+            file.display()
+        )),
         "{}",
         ran.stdout
     );
@@ -273,6 +314,13 @@ fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
         ran.stdout
     );
     assert!(ran.stdout.contains("\"bytes_sent\":51"), "{}", ran.stdout);
+    // The settings say what was asked: the template, not the first request ("n=1;").
+    assert!(
+        ran.stdout
+            .contains("\"request\":\"n={{counter}};\",\"request_file\":\"\""),
+        "{}",
+        ran.stdout
+    );
 }
 
 /// The real program, as a script runs it.
@@ -385,4 +433,16 @@ fn throughput_into_socat_to_dev_null_ends_on_time_on_four_connections() {
         );
         assert!(!out.contains("\"sent\":0,"), "{out}");
     }
+}
+
+#[test]
+fn bench_help_says_what_a_reply_condition_does_for_bench() {
+    let out = program().args(["bench", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    // It said `connect`'s "Exit 0 once this text has been received".
+    assert!(!help.contains("Exit 0 once"), "{help}");
+    assert!(
+        help.contains("Ping-pong: a reply must hold this text (in --encoding)"),
+        "{help}"
+    );
 }

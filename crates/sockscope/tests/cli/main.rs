@@ -296,6 +296,37 @@ fn a_bad_multicast_join_exits_2_with_a_sentence() {
 }
 
 #[test]
+fn an_unknown_multicast_interface_is_refused_before_anything_is_sent() {
+    // It was said, and then the send went anyway ("Network is unreachable").
+    let ran = run(
+        &[
+            "udp",
+            "--multicast-if",
+            "no-such-nic7",
+            // Loopback: a test sends nowhere else, even when it fails.
+            "--to",
+            "127.0.0.1:9",
+            "--send",
+            "x",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("There is no network interface called no-such-nic7"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains("unreachable"), "{}", ran.stderr);
+    assert!(
+        !ran.stdout.contains("-> "),
+        "nothing was sent: {}",
+        ran.stdout
+    );
+}
+
+#[test]
 fn a_file_and_stdin_are_sent_byte_for_byte() {
     let (tx, rx) = std::sync::mpsc::channel();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -86,3 +86,38 @@ fn stop_appears_where_start_was_and_a_click_there_stops_the_run() {
         "Start came back at {again:?}, not {start:?}"
     );
 }
+
+#[test]
+fn the_reply_text_field_takes_the_rest_of_its_row() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("load-reply");
+    let port = free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 2, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start();
+    let window = Window::open(&display, &dir, &workspace);
+    window.key("ctrl+shift+l");
+    window.click_until("load.mode.ping-pong", "load.reply.text");
+    window.click_until("load.reply.text", "load.reply");
+    let before = window.rect("load.start");
+    let field = window.rect("load.reply");
+    let kinds = window.rect("load.reply.regex");
+    // It was about 15 px wide at the end of a grid cell ("ping" showed as "g").
+    assert!(field.2 >= 300.0, "the field is {} px wide", field.2);
+    assert!(
+        field.0 > kinds.0 + kinds.2,
+        "it follows the choices on their row"
+    );
+    window.click("load.reply");
+    window.type_text("ping");
+    std::thread::sleep(Duration::from_millis(300));
+    let shot = window.screenshot();
+    assert!(super::ink(&shot, field) > 0);
+    // Choosing it does not widen or move the window.
+    let after = window.rect("load.start");
+    assert_eq!(before, after);
+    drop(window);
+}

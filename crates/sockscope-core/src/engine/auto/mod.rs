@@ -48,6 +48,12 @@ pub(crate) trait Wire {
             self.send_bytes(to, bytes, false);
         }
     }
+    /// Queues an answer to a received message for `to`, logged: `binary` (the message was a
+    /// WebSocket binary one) makes it a binary message too, whatever its bytes.
+    fn send_reply(&mut self, to: &Target, bytes: Vec<u8>, binary: bool) {
+        let _ = binary;
+        self.send_bytes(to, bytes, true);
+    }
     /// Renders `payload` with the session's variables and sends it; false (and an error
     /// emitted) if it could not be rendered.
     fn send_payload(&mut self, to: &Target, payload: &Payload) -> bool;
@@ -66,6 +72,8 @@ struct Delayed {
     at: Instant,
     to: Target,
     bytes: Option<Vec<u8>>,
+    /// It answers a WebSocket binary message: it goes as one.
+    binary: bool,
     close: Option<ConnId>,
 }
 
@@ -281,7 +289,7 @@ impl Stage {
                     Reply::Bytes(bytes) => bytes.clone(),
                 };
                 if !bytes.is_empty() {
-                    wire.send_bytes(&sender, bytes, true);
+                    wire.send_reply(&sender, bytes, message.binary);
                 }
             }
             // A frame cut short by the stream's end is not a request, unless the user asks.
@@ -338,7 +346,7 @@ impl Stage {
             let close = message.conn.filter(|_| f.close);
             if f.delay.is_zero() {
                 if let Some(bytes) = f.reply.filter(|b| !b.is_empty()) {
-                    wire.send_bytes(&to, bytes, true);
+                    wire.send_reply(&to, bytes, message.binary);
                 }
                 if let Some(conn) = close {
                     wire.close_conn(conn);
@@ -352,6 +360,7 @@ impl Stage {
                         at,
                         to,
                         bytes: f.reply,
+                        binary: message.binary,
                         close,
                     },
                 );
@@ -369,7 +378,7 @@ impl Stage {
             if let Some(bytes) = due.bytes.filter(|b| !b.is_empty())
                 && wire.reachable(&due.to)
             {
-                wire.send_bytes(&due.to, bytes, true);
+                wire.send_reply(&due.to, bytes, due.binary);
             }
             if let Some(conn) = due.close
                 && wire.reachable(&Target::Conn(conn))

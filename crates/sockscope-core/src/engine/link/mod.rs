@@ -176,6 +176,12 @@ pub(crate) struct Outgoing {
     /// Where the bytes stand in a message sent in pieces (a file): WebSocket sends the pieces
     /// as one message; a stream or datagram link sends them as they are.
     pub part: Part,
+    /// WebSocket: a binary message even when the bytes are UTF-8 (an echo of, or a reply
+    /// to, a binary message keeps its type); otherwise the settings and the bytes decide.
+    pub binary: bool,
+    /// Relayed from the pair's other side: not logged (the row is the receiving side's), but
+    /// counted as sent once written ([`Event::Forwarded`](crate::engine::Event::Forwarded)).
+    pub relayed: bool,
 }
 
 /// Where bytes stand in a message sent in pieces.
@@ -268,6 +274,12 @@ pub(crate) trait Link: Send {
 
     /// True once our sending side is finished (see [`finish_sending`](Self::finish_sending)).
     fn sending_finished(&self) -> bool {
+        false
+    }
+
+    /// True when it ended abruptly: the peer reset it, or an error did (not an orderly
+    /// close). A relay pair ends at once then.
+    fn ended_abruptly(&self) -> bool {
         false
     }
 

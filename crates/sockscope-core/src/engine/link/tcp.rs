@@ -51,6 +51,8 @@ pub(crate) struct TcpConn {
     last_rx: Instant,
     /// The peer finished sending and the connection is kept for sending (half-closed).
     peer_finished: bool,
+    /// It ended by a reset or an error (see [`Link::ended_abruptly`]).
+    abrupt: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
     /// Finish sending (shut down our write side) once the queue is written.
@@ -184,6 +186,7 @@ impl TcpConn {
             },
             last_rx: Instant::now(),
             peer_finished: false,
+            abrupt: false,
             close_when_flushed: false,
             finish_when_flushed: false,
             we_finished: false,
@@ -429,7 +432,7 @@ impl TcpConn {
                 tls: self.tls.as_deref_mut(),
             };
             let sent = if front.part == Part::WHOLE {
-                ws.send(&mut io, &front.bytes)
+                ws.send(&mut io, &front.bytes, front.binary)
             } else {
                 let Part { first, last } = front.part;
                 ws.send_piece(&mut io, &front.bytes, first, last)
@@ -595,7 +598,16 @@ impl TcpConn {
             return self.read_ws(cx);
         }
         let mut budget = READ_BUDGET.min(cx.allow);
+        // A relay lane's room limits the read: what is left unread may hide a reset.
+        let held_back = cx.allow < READ_BUDGET;
         loop {
+            if held_back && budget == 0 {
+                // Not read further (the lane is full): a reset must still be seen, else the
+                // pair waits for the lane with a peer that is gone (no new event comes).
+                if let Ok(Some(e)) = self.stream.take_error() {
+                    return ReadEnd::Closed(close_reason(e, self.peer, S::CtxReadingFrom));
+                }
+            }
             if cx.behind() || budget == 0 {
                 return ReadEnd::More;
             }
@@ -757,15 +769,21 @@ impl TcpConn {
                     self.out_bytes = self.out_bytes.saturating_sub(n);
                     if self.out_offset >= front.bytes.len() {
                         self.out_offset = 0;
-                        if let Some(sent) = self.out.pop_front().filter(|o| o.log) {
-                            cx.emit(Event::Data(Data {
+                        match self.out.pop_front() {
+                            Some(sent) if sent.log => cx.emit(Event::Data(Data {
                                 conn: Some(self.id),
                                 peer: self.peer,
                                 dir: Direction::Tx,
                                 at: SystemTime::now(),
                                 bytes: sent.bytes,
                                 kind: DataKind::Message,
-                            }));
+                            })),
+                            Some(sent) if sent.relayed => cx.emit(Event::Forwarded {
+                                conn: Some(self.id),
+                                peer: self.peer,
+                                len: sent.bytes.len() as u64,
+                            }),
+                            _ => {}
                         }
                     }
                 }
@@ -792,6 +810,7 @@ impl TcpConn {
     /// Ends the connection: a frame in progress is kept, marked partial, before it is reported
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
+        self.abrupt = matches!(reason, CloseReason::Reset | CloseReason::Error(_));
         self.flush_framer(cx);
         self.refused.end(cx, self.peer);
         self.reset = matches!(reason, CloseReason::Reset);
@@ -1004,6 +1023,10 @@ impl Link for TcpConn {
 
     fn was_reset(&self) -> bool {
         self.reset
+    }
+
+    fn ended_abruptly(&self) -> bool {
+        self.abrupt
     }
 
     fn set_receive_buffer(&mut self, bytes: usize) {

@@ -184,6 +184,11 @@ impl Udp {
                     bytes: outgoing.bytes,
                     kind: DataKind::Message,
                 })),
+                Ok(()) if outgoing.relayed => cx.emit(Event::Forwarded {
+                    conn: None,
+                    peer,
+                    len: outgoing.bytes.len() as u64,
+                }),
                 Ok(()) => {}
             }
         }

@@ -361,10 +361,16 @@ impl Ws {
         }
     }
 
-    /// Sends `bytes` as one message (text if the settings say so and they are UTF-8).
-    pub fn send(&mut self, io: &mut impl ReadWrite, bytes: &[u8]) -> io::Result<Queued> {
+    /// Sends `bytes` as one message (text if the settings say so, `binary` does not ask
+    /// otherwise and they are UTF-8).
+    pub fn send(
+        &mut self,
+        io: &mut impl ReadWrite,
+        bytes: &[u8],
+        binary: bool,
+    ) -> io::Result<Queued> {
         let (message, text) = match std::str::from_utf8(bytes) {
-            Ok(text) if !self.settings.binary => (Message::text(text), true),
+            Ok(text) if !self.settings.binary && !binary => (Message::text(text), true),
             _ => (Message::Binary(Bytes::copy_from_slice(bytes)), false),
         };
         let socket_full = self.write(io, message)?;
@@ -554,6 +560,7 @@ mod tests {
                     output: &mut c_out,
                 },
                 "温度 23℃".as_bytes(),
+                false,
             )
             .unwrap();
         client
@@ -563,6 +570,7 @@ mod tests {
                     output: &mut c_out,
                 },
                 &[0xff, 0x00],
+                false,
             )
             .unwrap();
         client
