@@ -336,11 +336,11 @@ type FixedRow = (String, &'static str, Selection);
 
 /// A list to pick a send target from: fixed entries (all clients, the remote address, the
 /// latest sender), then one row per client or peer.
-/// A client or peer list longer than this scrolls on its own and lays out only the rows in
-/// view (a server with 10,000 clients formatted and laid out every row every frame).
+/// A client or peer list longer than this lays out only the rows in view (a server with
+/// 10,000 clients formatted and laid out every row every frame).
 const MANY_ROWS: usize = 64;
-/// The height of that scrolling list.
-const ROWS_HEIGHT: f32 = 320.0;
+/// Rows a client or peer list shows before it scrolls (its place does not grow).
+const ROWS_SHOWN: f32 = 4.0;
 
 /// A list of targets: `count` rows, each made by `row` only when it is drawn.
 #[allow(clippy::too_many_arguments)]
@@ -365,29 +365,35 @@ fn target_list_ui(
                     actions.push(UiAction::Select(selection));
                 }
             }
-            if count == 0 {
-                ui.weak(t(empty));
-            }
             let guard_id = ui.scope_id().with("close_guard");
+            // The rows have a place of their own, the same height however many there are: a
+            // client that joins or leaves moved everything under the list (Receive, Send).
+            let line = ui.text_style_height(&egui::TextStyle::Button);
+            let height = 2.0 * line + 2.0 * ui.spacing().button_padding.y;
+            let place = ROWS_SHOWN * (height + ui.spacing().item_spacing.y);
+            let area = egui::ScrollArea::vertical()
+                .id_salt("target_rows")
+                .min_scrolled_height(place)
+                .max_height(place)
+                .auto_shrink([false, false]);
             if count <= MANY_ROWS {
-                for made in (0..count).filter_map(row) {
-                    target_row_ui(ui, tab, made, true, guard_id, actions);
-                }
+                area.show(ui, |ui| {
+                    if count == 0 {
+                        ui.weak(t(empty));
+                    }
+                    for made in (0..count).filter_map(row) {
+                        target_row_ui(ui, tab, made, true, guard_id, actions);
+                    }
+                });
                 return;
             }
             // Two lines of text in a button: every row the same height, so only the rows in
             // view are made and laid out.
-            let line = ui.text_style_height(&egui::TextStyle::Button);
-            let height = 2.0 * line + 2.0 * ui.spacing().button_padding.y;
-            egui::ScrollArea::vertical()
-                .id_salt("target_rows")
-                .max_height(ROWS_HEIGHT)
-                .auto_shrink([false, true])
-                .show_rows(ui, height, count, |ui, range| {
-                    for made in range.filter_map(row) {
-                        target_row_ui(ui, tab, made, false, guard_id, actions);
-                    }
-                });
+            area.show_rows(ui, height, count, |ui, range| {
+                for made in range.filter_map(row) {
+                    target_row_ui(ui, tab, made, false, guard_id, actions);
+                }
+            });
         });
     if let Some(tip) = title_tip {
         header.header_response.on_hover_text(tip);

@@ -463,3 +463,38 @@ fn with_no_remote_address_the_send_group_names_whom_a_send_answers() {
     click_send(&mut harness);
     receives(&a, b"hi");
 }
+
+#[test]
+fn clients_that_join_move_nothing_under_their_list() {
+    let mut harness = harness(Form {
+        mode: Mode::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        server_port: "0".into(),
+        ..Form::default()
+    });
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
+        unreachable!()
+    };
+    harness.run();
+    let receive_top = |h: &Harness<'static, App>| h.get_by_label("Receive").rect().top();
+    let before = receive_top(&harness);
+    let mut clients = Vec::new();
+    for n in 1..=6 {
+        clients.push(TcpStream::connect(addr).unwrap());
+        run_until(&mut harness, "a client more", |app| {
+            app.tab().session.capture().clients.len() == n
+        });
+        harness.run();
+        let now = receive_top(&harness);
+        assert!(
+            (now - before).abs() < 0.5,
+            "with {n} clients the Receive group moved from {before} to {now}"
+        );
+    }
+    // The last ones are a scroll away, not cut off.
+    assert!(harness.query_by_label("Clients (6)").is_some());
+}
