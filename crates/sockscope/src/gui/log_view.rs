@@ -166,8 +166,9 @@ fn paused_note_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
 }
 
-/// The largest count Resume shows as a number; beyond, "99999+" (the button keeps its width).
-const MOST_SHOWN: usize = 99_999;
+/// The largest count Resume shows as a number; beyond, "999+" (the button keeps its width,
+/// small enough that the default window keeps the view switches in the toolbar).
+const MOST_SHOWN: usize = 999;
 
 fn shown_count(n: usize) -> String {
     if n > MOST_SHOWN {
@@ -199,7 +200,7 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             .x
     };
     let pause_text = measure(ui, t(S::Pause).to_owned());
-    let resume_text = measure(ui, tf(S::ResumeN, &[&"88888+"])).max(pause_text);
+    let resume_text = measure(ui, tf(S::ResumeN, &[&"888+"])).max(pause_text);
     let width = resume_text + 2.0 * ui.spacing().button_padding.x;
     // The room kept for Resume beyond Pause counts toward the toolbar's width.
     let compact = ui.available_width() < COMPACT_TOOLBAR + resume_text - pause_text;
