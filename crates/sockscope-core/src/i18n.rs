@@ -431,6 +431,8 @@ strings! {
     Evicted => "{} old rows ({}) dropped from the log", "日志已丢弃 {} 条旧记录（{}）";
     TipEvicted => "The log keeps at most {}; the oldest rows go first", "日志最多保留 {}，最旧的记录先丢弃";
     UdpDropped => "{} UDP datagrams dropped", "已丢弃 {} 个 UDP 数据报";
+    SendsRefusedShort => "{} sends refused ({})", "{} 次发送被拒（{}）";
+    TipSendsRefused => "A peer that does not read: its send queue was full, and these sends (replies, cyclic sends, typed ones) were not sent. The log says when it began.", "对端不读取：其发送队列已满，这些发送（自动回复、循环发送、手动发送）未发出。日志中记有开始时间。";
     StateIdle => "Idle", "空闲";
     StateFailed => "Not connected (see the log)", "未连接（详见日志）";
     StateConnecting => "Connecting to {} …", "正在连接 {} …";

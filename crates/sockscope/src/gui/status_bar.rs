@@ -239,6 +239,19 @@ pub fn status_bar_ui(
                 let text = tf(S::UdpDropped, &[&c.dropped_datagrams]);
                 ui.label(RichText::new(text).color(error_color(ui)));
             }
+            if c.refused_sends > 0 {
+                // A peer that does not read: what its full queue refused, counted here as the
+                // log says it (once, then a running count).
+                ui.separator();
+                let text = tf(
+                    S::SendsRefusedShort,
+                    &[&c.refused_sends, &human_bytes(c.refused_bytes)],
+                );
+                let label = ui
+                    .label(RichText::new(text).color(error_color(ui)))
+                    .on_hover_text(t(S::TipSendsRefused));
+                super::testhook::tag(ui, &label, "status.refused");
+            }
             super::widgets::notice_ui(ui, notice);
         },
         |ui| counters_ui(ui, tab, actions),

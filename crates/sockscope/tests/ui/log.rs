@@ -372,3 +372,28 @@ fn a_record_that_cannot_start_is_a_notice_too() {
     );
     assert!(harness.query_by_label(&notice.text()).is_some(), "shown");
 }
+
+#[test]
+fn sends_a_full_queue_refused_are_counted_in_the_status_bar() {
+    use sockscope::engine::{EngineError, Event};
+    let mut harness = super::harness(Form::default());
+    harness.run();
+    assert!(harness.query_by_label_contains("sends refused").is_none());
+    let peer: std::net::SocketAddr = "127.0.0.1:40002".parse().unwrap();
+    {
+        let mut capture = harness.state().tab().session.capture();
+        capture.apply(Event::Error(EngineError::SendQueueFull {
+            peer,
+            dropped: 100,
+        }));
+        capture.apply(Event::Error(EngineError::SendsRefused {
+            peer,
+            new_sends: 41,
+            new_bytes: 4100,
+            sends: 42,
+            bytes: 4200,
+        }));
+    }
+    harness.run();
+    harness.get_by_label("42 sends refused (4.1 KiB)");
+}
