@@ -1020,6 +1020,9 @@ fn field_sentences(errors: sockscope_core::profile::FieldErrors) -> String {
     .join("; ")
 }
 
+/// The log `sockscope run` keeps behind what it printed.
+const RUN_LOG_CAP: usize = 32 << 20;
+
 fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
     if form.automation.active() {
@@ -1047,6 +1050,14 @@ fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         quick.push(command.clone());
     }
     let mut session = Session::with_form(&form, Arc::new(|| {}));
+    {
+        // The records are printed as they come: the log keeps only recent ones (the profile's
+        // cap is the window's, which shows them all). A simulator flooded by a client that
+        // never reads grew to 770 MB with the window's 256 MiB.
+        let mut capture = session.capture();
+        let cap = capture.log.cap().min(RUN_LOG_CAP);
+        capture.log.set_cap(cap);
+    }
     if let Err(errors) = session.open_form(&form) {
         return Err(bad(field_sentences(errors)));
     }
