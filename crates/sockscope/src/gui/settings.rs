@@ -371,6 +371,9 @@ fn target_list_ui(
             let line = ui.text_style_height(&egui::TextStyle::Button);
             let height = 2.0 * line + 2.0 * ui.spacing().button_padding.y;
             let place = ROWS_SHOWN * (height + ui.spacing().item_spacing.y);
+            // A solid scroll bar: the rows beyond the fourth are there to be seen (egui's
+            // floating bar shows only under the pointer).
+            ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
             let area = egui::ScrollArea::vertical()
                 .id_salt("target_rows")
                 .min_scrolled_height(place)
