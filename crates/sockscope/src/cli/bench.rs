@@ -8,7 +8,7 @@ use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::payload::InputMode;
 use sockscope_core::i18n::{S, t, tf};
 
-use super::args::{Expect, Send, parse_duration, parse_encoding};
+use super::values::{Expect, Send, parse_duration, parse_encoding};
 use super::{Failure, Io, NOT_MATCHED, OK, bad, payload_of};
 
 /// How `sockscope bench` waits for replies.

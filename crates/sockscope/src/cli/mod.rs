@@ -17,6 +17,7 @@ mod locale;
 mod print;
 mod relay;
 mod test;
+mod values;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -9,7 +9,7 @@ use sockscope_core::capture::{Capture, Record, RecordKind, log_head, log_line};
 use sockscope_core::codec::{hex, text};
 use sockscope_core::i18n::{S, tf};
 
-use super::args::View;
+use super::values::View;
 
 /// A human line shows at most this many bytes of a payload; the rest is counted (`--json`,
 /// `--record` and `--pipe` keep every byte). A 256 KiB read printed whole made one line of

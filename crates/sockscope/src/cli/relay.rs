@@ -9,8 +9,8 @@ use sockscope_core::engine::{Mode, SessionConfig};
 use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::session::Session;
 
-use super::args::{View, parse_bind, parse_duration};
 use super::print::Printer;
+use super::values::{View, parse_bind, parse_duration};
 use super::{Failure, Io, OK, bad, open, resolve, wait_open};
 
 /// The log's cap with --quiet: the events it prints are small, and the relayed bytes need not

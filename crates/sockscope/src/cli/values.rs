@@ -1,0 +1,121 @@
+//! The command line's values shared by several commands' words (what is shown, sent and
+//! expected; durations, encodings, framings, local addresses): a leaf every command's module
+//! may use, so the commands and the top-level words do not import each other.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use sockscope_core::codec::TextEncoding;
+use sockscope_core::codec::framing::Framing;
+
+/// How received data is read and shown.
+#[derive(Debug, Args)]
+pub struct View {
+    /// Text encoding of what is sent and shown: utf-8, gbk, gb18030, big5, shift_jis …
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+    /// How a TCP stream is split into messages: none, crlf, lf, delim:TEXT, delim-hex:HEX
+    /// (+keep), fixed:N, len:4le (+hdr, @OFFSET), idle:MS.
+    #[arg(long, default_value = "none", value_parser = parse_framing)]
+    pub framing: Framing,
+    /// Show payloads as hex.
+    #[arg(long)]
+    pub hex: bool,
+    /// Show payloads as a hex dump: offset, 16 bytes in hex and the same as ASCII.
+    #[arg(long, conflicts_with = "hex")]
+    pub hexdump: bool,
+    /// One JSON object per line instead of human lines; keys: time, kind, event, text, peer,
+    /// conn, and for data len, hex, partial (README: "--json keys").
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What to send.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct Send {
+    /// Text to send; escapes work: \r \n \t \0 \\ \xHH.
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+    /// Bytes to send, as hex: "01 03 00 00 00 0A".
+    #[arg(long, value_name = "HEX")]
+    pub send_hex: Option<String>,
+    /// A file to send, streamed in chunks.
+    #[arg(long, value_name = "FILE")]
+    pub send_file: Option<PathBuf>,
+}
+
+/// What the reply must hold.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct Expect {
+    /// Exit 0 once this text has been received (in --encoding), 1 if not within --timeout.
+    #[arg(long, value_name = "TEXT")]
+    pub expect: Option<String>,
+    /// Exit 0 once these bytes have been received.
+    #[arg(long, value_name = "HEX")]
+    pub expect_hex: Option<String>,
+    /// Exit 0 once the received text matches this regular expression.
+    #[arg(long, value_name = "RE")]
+    pub expect_regex: Option<String>,
+}
+
+impl Expect {
+    /// True if any expectation is given.
+    pub fn any(&self) -> bool {
+        self.expect.is_some() || self.expect_hex.is_some() || self.expect_regex.is_some()
+    }
+}
+
+/// `2s`, `100ms`, `1m`, `1h30m`; a bare number is seconds (`5`, `0.5`), as ncat's `-w 5`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    use sockscope_core::i18n::{S, tf};
+    let trimmed = text.trim();
+    // The parser's own words ("invalid character at 3", "unknown time unit") say nothing
+    // to a user who typed a rate or a size: one sentence, in the chosen language.
+    let not_one = || tf(S::CliNotADuration, &[&text]);
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).map_err(|_| not_one());
+    }
+    humantime::parse_duration(trimmed).map_err(|_| not_one())
+}
+
+/// A `--timeout`: a duration longer than 0 (0 would fail at once).
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err(sockscope_core::i18n::tf(
+            sockscope_core::i18n::S::CliTimeoutZero,
+            &[&text],
+        ));
+    }
+    Ok(timeout)
+}
+
+/// An encoding by its name or a label (`gbk`, `UTF-8`, `shift_jis`).
+pub fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
+    TextEncoding::for_label(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = TextEncoding::offered().iter().map(|e| e.name()).collect();
+        format!("'{text}' is not an encoding: use {}", names.join(", "))
+    })
+}
+
+/// A framing as typed (`lf`, `crlf`, `lines`, `fixed:…`, `idle:…`, `len:…`, `delim:…`).
+pub fn parse_framing(text: &str) -> Result<Framing, String> {
+    text.parse::<Framing>().map_err(|e| e.to_string())
+}
+
+/// `9000` (all interfaces) or `127.0.0.1:9000`, `[::1]:9000`.
+pub fn parse_bind(text: &str) -> Result<std::net::SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = sockscope_core::engine::parse_port(text) {
+        return Ok(std::net::SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    let (ip, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{text}' is not PORT or IP:PORT"))?;
+    let ip = sockscope_core::engine::parse_ip(ip).map_err(|e| e.to_string())?;
+    let port = sockscope_core::engine::parse_port(port).map_err(|e| e.to_string())?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}
