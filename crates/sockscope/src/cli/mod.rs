@@ -13,10 +13,13 @@ pub mod args;
 mod bench;
 mod connect;
 mod hits;
+mod listen;
 mod locale;
 mod print;
 mod relay;
+mod run;
 mod test;
+mod udp;
 mod values;
 
 use std::io::{Read, Write};
@@ -26,12 +29,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{Capture, ExportFormat, LinkState, RecordFormat, RecordKind};
+use sockscope_core::capture::{Capture, LinkState, RecordKind};
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::expect::{Expect, Matcher};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::payload::{InputMode, Payload, SendSpec};
-use sockscope_core::engine::{Command as EngineCommand, Mode, Pace, Reply, SessionConfig, Target};
+use sockscope_core::engine::{Mode, Reply, SessionConfig};
 use sockscope_core::i18n::{self, Lang, S, t, tf};
 use sockscope_core::session::Session;
 
@@ -303,9 +306,9 @@ pub fn system_lang() -> Lang {
 pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
     let result = match command {
         Command::Connect(args) => connect::connect(&args, io),
-        Command::Listen(args) => listen(&args, io),
-        Command::Udp(args) => udp(&args, io),
-        Command::Run(args) => run_profile(&args, io),
+        Command::Listen(args) => listen::listen(&args, io),
+        Command::Udp(args) => udp::udp(&args, io),
+        Command::Run(args) => run::run_profile(&args, io),
         Command::Test(args) => test::test_profile(&args, io),
         Command::Bench(args) => bench::bench(&args, io),
         Command::Relay(args) => relay::relay(&args, io),
@@ -681,128 +684,6 @@ fn file_cut(capture: &Capture) -> Option<String> {
         .map(|r| r.text().into_owned())
 }
 
-fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let encoding = args.view.encoding;
-    let reply = reply_of(
-        args.echo,
-        args.reply.as_deref(),
-        args.reply_hex.as_deref(),
-        encoding,
-    )?;
-    let config = SessionConfig {
-        mode: Mode::TcpServer,
-        local: args.bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: args.tls.settings(),
-        ws: args.ws.then(sockscope_core::engine::WsSettings::default),
-        relay: None,
-    };
-    if args.pipe {
-        return listen_pipe(args, config, io);
-    }
-    let mut session = Session::new(Arc::new(|| {}));
-    {
-        let mut capture = session.capture();
-        capture.log.set_encoding(encoding);
-        if let Some(path) = &args.record
-            && let Err(e) = capture.start_recording(path.clone(), RecordFormat::Raw)
-        {
-            return Err(bad(tf(S::RecordFailed, &[&path.display(), &e])));
-        }
-    }
-    // A client that half-closes gets its replies, then the connection closes (as `nc -N`
-    // expects of a server).
-    let _ = session.open(config, false);
-    if reply.is_some() {
-        // Before anything is accepted: a client that sends at once gets its answer.
-        session.command(EngineCommand::SetReply(reply));
-    }
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    let count = args.count;
-    let mut first_seen = false;
-    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
-        // `locals` keeps every connection that stood, also one that came and went between
-        // two looks.
-        if args.once && !first_seen && !c.locals.conns.is_empty() {
-            // One client: the others are refused while it stays.
-            first_seen = true;
-            session.command(EngineCommand::StopListening {
-                close_clients: false,
-            });
-        }
-        count.is_some_and(|n| c.counters.rx_messages >= n) || (first_seen && c.clients.is_empty())
-    });
-    if ended == Ended::OutputClosed {
-        session.stop_recording();
-        return Ok(OUTPUT_CLOSED);
-    }
-    // Ctrl+C, the end of --duration or --count: what was received is printed before the end.
-    print_rest(&mut session, &mut printer);
-    session.stop_recording();
-    if let Some(path) = &args.pcap {
-        save_pcap(&mut session, path, &mut printer)?;
-    }
-    Ok(OK)
-}
-
-/// `listen --pipe`: the first client, stdin to it and its bytes to stdout.
-fn listen_pipe(
-    args: &args::ListenArgs,
-    config: SessionConfig,
-    io: &mut Io<'_>,
-) -> Result<i32, Failure> {
-    let (mut session, tap) = connect::piped_session(config, args.view.encoding);
-    if let Some(path) = &args.record {
-        session.start_recording(path.clone(), RecordFormat::Raw);
-    }
-    wait_open(
-        &session,
-        &mut Printer::new(&mut *io.stdout, &args.view, true),
-        Duration::from_secs(5),
-    )?;
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    while !session.wait_until(STEP, |c| !c.clients.is_empty() || c.stopped) {
-        if io.stop.load(Ordering::Relaxed) {
-            return Ok(INTERRUPTED);
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(OK);
-        }
-    }
-    // One client: the others are refused.
-    session.command(EngineCommand::StopListening {
-        close_clients: false,
-    });
-    let opts = connect::PipeOpts {
-        no_shutdown: args.no_shutdown,
-        timeout: args.timeout,
-        close_when_quiet: args
-            .ws
-            .then(|| connect::ws_quiet(args.timeout_given.then_some(args.timeout))),
-    };
-    let code = connect::run_pipe(&mut session, &tap, None, None, opts, io);
-    session.stop_recording();
-    code
-}
-
-/// Writes the log to `path` as pcap, all of it, and says so.
-fn save_pcap(session: &mut Session, path: &Path, printer: &mut Printer<'_>) -> Result<(), Failure> {
-    session.export(ExportFormat::Pcap, path.to_path_buf());
-    while session.poll() {}
-    let capture = session.capture();
-    printer.print_new(&capture);
-    match capture.log.iter().next_back() {
-        Some(last) if last.kind == RecordKind::Error => Err(bad(last.text().into_owned())),
-        _ => Ok(()),
-    }
-}
-
 /// The automatic answer of `--echo`, `--reply` or `--reply-hex`.
 fn reply_of(
     echo: bool,
@@ -823,277 +704,4 @@ fn reply_of(
         (None, None) => return Ok(None),
     };
     Ok(Some(Reply::Bytes(bytes)))
-}
-
-/// Every group of `--join` joined, or the first failure's sentence (exit 2).
-fn wait_joined(
-    session: &Session,
-    printer: &mut Printer<'_>,
-    args: &args::UdpArgs,
-) -> Result<(), Failure> {
-    if !args.join.is_empty() {
-        // Every group joined, or the first failure's sentence (exit 2).
-        session.wait_until(Duration::from_secs(2), |c| {
-            c.groups.len() == args.join.len() || c.last_error.is_some()
-        });
-        let capture = session.capture();
-        printer.print_new(&capture);
-        if let Some(error) = capture.last_error.clone() {
-            return Err(bad(error.to_string()));
-        }
-    }
-    Ok(())
-}
-
-/// The session `udp`'s flags describe, bound to `bind`.
-fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
-    SessionConfig {
-        mode: Mode::Udp,
-        local: bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp: args.udp_options(),
-        tls: None,
-        ws: None,
-        relay: None,
-    }
-}
-
-/// A UDP socket bound to `bind` can send to `to`: the same family (`[::]` may reach IPv4
-/// too, as a dual stack; a given address of the other family cannot). The OS would say
-/// "Network is unreachable" on the first send, or the send would never be made.
-fn same_family(bind: SocketAddr, to: Option<SocketAddr>) -> Result<(), Failure> {
-    let dual_stack = bind.is_ipv6() && bind.ip().is_unspecified();
-    match to {
-        Some(to) if to.is_ipv4() != bind.is_ipv4() && !dual_stack => {
-            let family = |a: SocketAddr| if a.is_ipv4() { 4 } else { 6 };
-            Err(bad(tf(
-                S::CliUdpFamilies,
-                &[&bind, &family(bind), &to, &family(to)],
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let encoding = args.view.encoding;
-    if args.view.framing != Framing::None {
-        // Each datagram is one message: a framing would be ignored.
-        return Err(bad(t(S::CliUdpNoFraming)));
-    }
-    let to = args.to.as_deref().map(resolve).transpose()?;
-    // The socket's family follows --to unless --bind says otherwise.
-    let bind = args.bind.unwrap_or(match to {
-        Some(SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
-        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
-    });
-    same_family(bind, to)?;
-    check_file(args.send.send_file.as_deref())?;
-    let mut matcher = matcher_of(&args.expect, encoding, &Framing::None)?;
-    let payload = match payload_of(&args.send, encoding)? {
-        None if args.to.is_some() && args.send.send_file.is_none() => stdin_message(io)?,
-        given => given,
-    };
-    let sends_something = payload.is_some() || args.send.send_file.is_some();
-    let to = match (to, sends_something) {
-        (Some(to), _) => Some(Target::Addr(to)),
-        (None, true) => return Err(bad(tf(S::CliUdpNeedsTo, &[]))),
-        (None, false) => None,
-    };
-    let config = udp_config(args, bind);
-    let reply = reply_of(
-        args.echo,
-        args.reply.as_deref(),
-        args.reply_hex.as_deref(),
-        encoding,
-    )?;
-    let mut session = open(config, encoding);
-    if reply.is_some() {
-        session.command(EngineCommand::SetReply(reply));
-    }
-    let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
-    wait_open(&session, &mut printer, Duration::from_secs(5))?;
-    wait_joined(&session, &mut printer, args)?;
-    let started = Instant::now();
-    let mut sends = 0;
-    if let (Some(to), Some(payload)) = (&to, payload) {
-        match args.every {
-            Some(every) => {
-                session.start_cyclic(to.clone(), payload, every, args.count);
-                sends = args.count.unwrap_or(0);
-            }
-            None => {
-                session.send(to.clone(), payload);
-                sends = 1;
-            }
-        }
-    }
-    if let (Some(to), Some(path)) = (&to, &args.send.send_file) {
-        session.send_file(to.clone(), path.clone(), 1024, Pace::Unlimited);
-    }
-    if let Some(matcher) = &mut matcher {
-        let deadline = started + args.timeout;
-        let ended = follow(
-            &session,
-            &mut printer,
-            Some(matcher),
-            Some(deadline),
-            &io.stop,
-            |_| false,
-        );
-        return verdict(ended, args.timeout);
-    }
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    let received = if args.every.is_none() {
-        args.count
-    } else {
-        None
-    };
-    let cyclic_forever = args.every.is_some() && args.count.is_none();
-    if sends_something && received.is_none() && deadline.is_none() && !cyclic_forever {
-        // Send and go: wait for the sends, then for what comes back shortly after.
-        wait_sent(&session, &mut printer, &io.stop, sends);
-        if let Some(error) = session.capture().last_error.clone() {
-            return Err(bad(error.to_string()));
-        }
-        connect::linger(
-            &session,
-            &mut printer,
-            &io.stop,
-            Duration::from_millis(300),
-            args.timeout,
-        );
-        return Ok(OK);
-    }
-    let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {
-        received.is_some_and(|n| c.counters.rx_messages >= n)
-    });
-    if ended == Ended::OutputClosed {
-        return Ok(OUTPUT_CLOSED);
-    }
-    print_rest(&mut session, &mut printer);
-    Ok(OK)
-}
-
-/// A profile's session settings with the command line's overrides; warnings go to stderr.
-fn load_form(
-    path: &Path,
-    local_port: Option<u16>,
-    remote: Option<&str>,
-    io: &mut Io<'_>,
-) -> Result<sockscope_core::profile::Form, Failure> {
-    // The error names the file already; nothing is written, so nothing is "left as it is".
-    let loaded =
-        sockscope_core::profile::load(path).map_err(|e| bad(tf(S::CliProfileFailed, &[&e])))?;
-    for warning in &loaded.warnings {
-        let _ = writeln!(
-            io.stderr,
-            "{}",
-            tf(S::ProfileWarning, &[&path.display(), warning])
-        );
-    }
-    let mut form = loaded.profile.session;
-    if let Some(port) = local_port {
-        *form.local_port_mut() = port.to_string();
-    }
-    if let Some(remote) = remote {
-        let addr = resolve(remote)?;
-        form.remote_ip = addr.ip().to_string();
-        form.remote_port = addr.port().to_string();
-    }
-    Ok(form)
-}
-
-/// The sentences of a form's address errors, joined.
-fn field_sentences(errors: sockscope_core::profile::FieldErrors) -> String {
-    [
-        errors.local_ip,
-        errors.local_port,
-        errors.remote_ip,
-        errors.remote_port,
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<String>>()
-    .join("; ")
-}
-
-/// The log `sockscope run` keeps behind what it printed.
-const RUN_LOG_CAP: usize = 32 << 20;
-
-fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
-    let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
-    if form.automation.active() {
-        // A wrong rule is bad input: say which, before anything opens.
-        sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
-            .map_err(|e| bad(e.message))?;
-    }
-    // Every quick command named must exist before anything opens.
-    let mut quick = Vec::new();
-    for name in &args.quick {
-        let Some(command) = form.quick.iter().find(|q| q.name == *name) else {
-            let names: Vec<&str> = form.quick.iter().map(|q| q.name.as_str()).collect();
-            let known = if names.is_empty() {
-                t(S::CliNoQuick).to_owned()
-            } else {
-                names.join(", ")
-            };
-            return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
-        };
-        if command.text.trim().is_empty() {
-            // Said before anything opens, naming the command (the window's "the send box is
-            // empty" does not fit a command line).
-            return Err(bad(tf(S::CliQuickEmpty, &[name])));
-        }
-        quick.push(command.clone());
-    }
-    let mut session = Session::with_form(&form, Arc::new(|| {}));
-    {
-        // The records are printed as they come: the log keeps only recent ones (the profile's
-        // cap is the window's, which shows them all). A simulator flooded by a client that
-        // never reads grew to 770 MB with the window's 256 MiB.
-        let mut capture = session.capture();
-        let cap = capture.log.cap().min(RUN_LOG_CAP);
-        capture.log.set_cap(cap);
-    }
-    if let Err(errors) = session.open_form(&form) {
-        return Err(bad(field_sentences(errors)));
-    }
-    let view = args::View {
-        encoding: form.encoding,
-        framing: Framing::None,
-        hex: args.hex || form.rx_hex,
-        hexdump: false,
-        json: args.json,
-    };
-    let mut printer = Printer::new(&mut *io.stdout, &view, false);
-    wait_open(
-        &session,
-        &mut printer,
-        Duration::from_secs_f32(form.connect_timeout_s) + STEP,
-    )?;
-    for command in &quick {
-        let mut errors = sockscope_core::profile::FieldErrors::default();
-        let selection = sockscope_core::session::Selection::Default;
-        session
-            .send_command(&form, command, selection, &mut errors)
-            .map_err(|why| bad(why.to_string()))?;
-    }
-    if form.cyclic_on_open {
-        let mut errors = sockscope_core::profile::FieldErrors::default();
-        let selection = sockscope_core::session::Selection::Default;
-        if let Err(why) = session.start_cyclic_form(&form, selection, &mut errors) {
-            let _ = writeln!(io.stderr, "{why}");
-        }
-    }
-    let deadline = args.duration.map(|d| Instant::now() + d);
-    if follow(&session, &mut printer, None, deadline, &io.stop, |_| false) == Ended::OutputClosed {
-        return Ok(OUTPUT_CLOSED);
-    }
-    print_rest(&mut session, &mut printer);
-    hits::print_hits(&mut *io.stdout, &form, &session.capture(), args.json);
-    Ok(OK)
 }

@@ -12,7 +12,8 @@ use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::rules::script::{Script, Step, StepResult};
 use sockscope_core::session::Session;
 
-use super::{Failure, Io, NOT_MATCHED, OK, bad, field_sentences, load_form};
+use super::run::{field_sentences, load_form};
+use super::{Failure, Io, NOT_MATCHED, OK, bad};
 
 /// Longest a script may run: its expects' timeouts and its waits, plus a margin.
 fn budget(steps: &[Step]) -> Duration {

@@ -1,0 +1,135 @@
+//! `sockscope run`: a profile's session (its rules, simulators, quick commands) headless.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope_core::codec::framing::Framing;
+use sockscope_core::i18n::{S, t, tf};
+use sockscope_core::session::Session;
+
+use super::print::Printer;
+use super::{
+    Ended, Failure, Io, OK, OUTPUT_CLOSED, STEP, args, bad, follow, hits, print_rest, resolve,
+    wait_open,
+};
+
+/// A profile's session settings with the command line's overrides; warnings go to stderr.
+pub(super) fn load_form(
+    path: &Path,
+    local_port: Option<u16>,
+    remote: Option<&str>,
+    io: &mut Io<'_>,
+) -> Result<sockscope_core::profile::Form, Failure> {
+    // The error names the file already; nothing is written, so nothing is "left as it is".
+    let loaded =
+        sockscope_core::profile::load(path).map_err(|e| bad(tf(S::CliProfileFailed, &[&e])))?;
+    for warning in &loaded.warnings {
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            tf(S::ProfileWarning, &[&path.display(), warning])
+        );
+    }
+    let mut form = loaded.profile.session;
+    if let Some(port) = local_port {
+        *form.local_port_mut() = port.to_string();
+    }
+    if let Some(remote) = remote {
+        let addr = resolve(remote)?;
+        form.remote_ip = addr.ip().to_string();
+        form.remote_port = addr.port().to_string();
+    }
+    Ok(form)
+}
+
+/// The sentences of a form's address errors, joined.
+pub(super) fn field_sentences(errors: sockscope_core::profile::FieldErrors) -> String {
+    [
+        errors.local_ip,
+        errors.local_port,
+        errors.remote_ip,
+        errors.remote_port,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<String>>()
+    .join("; ")
+}
+
+/// The log `sockscope run` keeps behind what it printed.
+const RUN_LOG_CAP: usize = 32 << 20;
+
+pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
+    let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
+    if form.automation.active() {
+        // A wrong rule is bad input: say which, before anything opens.
+        sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
+            .map_err(|e| bad(e.message))?;
+    }
+    // Every quick command named must exist before anything opens.
+    let mut quick = Vec::new();
+    for name in &args.quick {
+        let Some(command) = form.quick.iter().find(|q| q.name == *name) else {
+            let names: Vec<&str> = form.quick.iter().map(|q| q.name.as_str()).collect();
+            let known = if names.is_empty() {
+                t(S::CliNoQuick).to_owned()
+            } else {
+                names.join(", ")
+            };
+            return Err(bad(tf(S::CliUnknownQuick, &[name, &known])));
+        };
+        if command.text.trim().is_empty() {
+            // Said before anything opens, naming the command (the window's "the send box is
+            // empty" does not fit a command line).
+            return Err(bad(tf(S::CliQuickEmpty, &[name])));
+        }
+        quick.push(command.clone());
+    }
+    let mut session = Session::with_form(&form, Arc::new(|| {}));
+    {
+        // The records are printed as they come: the log keeps only recent ones (the profile's
+        // cap is the window's, which shows them all). A simulator flooded by a client that
+        // never reads grew to 770 MB with the window's 256 MiB.
+        let mut capture = session.capture();
+        let cap = capture.log.cap().min(RUN_LOG_CAP);
+        capture.log.set_cap(cap);
+    }
+    if let Err(errors) = session.open_form(&form) {
+        return Err(bad(field_sentences(errors)));
+    }
+    let view = args::View {
+        encoding: form.encoding,
+        framing: Framing::None,
+        hex: args.hex || form.rx_hex,
+        hexdump: false,
+        json: args.json,
+    };
+    let mut printer = Printer::new(&mut *io.stdout, &view, false);
+    wait_open(
+        &session,
+        &mut printer,
+        Duration::from_secs_f32(form.connect_timeout_s) + STEP,
+    )?;
+    for command in &quick {
+        let mut errors = sockscope_core::profile::FieldErrors::default();
+        let selection = sockscope_core::session::Selection::Default;
+        session
+            .send_command(&form, command, selection, &mut errors)
+            .map_err(|why| bad(why.to_string()))?;
+    }
+    if form.cyclic_on_open {
+        let mut errors = sockscope_core::profile::FieldErrors::default();
+        let selection = sockscope_core::session::Selection::Default;
+        if let Err(why) = session.start_cyclic_form(&form, selection, &mut errors) {
+            let _ = writeln!(io.stderr, "{why}");
+        }
+    }
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    if follow(&session, &mut printer, None, deadline, &io.stop, |_| false) == Ended::OutputClosed {
+        return Ok(OUTPUT_CLOSED);
+    }
+    print_rest(&mut session, &mut printer);
+    hits::print_hits(&mut *io.stdout, &form, &session.capture(), args.json);
+    Ok(OK)
+}
