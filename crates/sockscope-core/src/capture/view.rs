@@ -409,6 +409,14 @@ impl StreamIndex {
             let Some(first) = log.get_seq(start.0) else {
                 continue;
             };
+            // A message (an event, a note) is a row of its own, worded when shown: whole, in
+            // today's language (offsets found in the words of another language cut it to
+            // nothing after a language switch).
+            if matches!(first.kind, RecordKind::Info | RecordKind::Error) {
+                let text = first.text().into_owned();
+                out.push((first, text));
+                continue;
+            }
             let last = end.map_or_else(|| log.next_seq().saturating_sub(1), |e| e.0);
             let mut text = String::new();
             for seq in start.0..=last {
@@ -741,6 +749,30 @@ mod tests {
         (0..stream.len())
             .map(|i| stream.row(log, i).unwrap().1)
             .collect()
+    }
+
+    #[test]
+    fn a_message_row_of_the_stream_view_is_worded_whole_after_a_language_switch() {
+        use crate::capture::note::{Note, arg};
+        use crate::i18n::{Lang, S, set_lang};
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let now = SystemTime::now();
+        log.push_data(now, Direction::Rx, Some(ConnId(1)), peer(1), b"hello\n");
+        let note = std::sync::Arc::new(Note::say(
+            S::EvLeft,
+            [arg(peer(1)), arg("connection reset by peer")],
+        ));
+        log.push_note(now, RecordKind::Error, Some(ConnId(1)), Some(peer(1)), note);
+        set_lang(Lang::Zh);
+        let mut stream = StreamIndex::default();
+        stream.update(&log, &RecordFilter::default());
+        let zh = stream_rows(&stream, &log);
+        set_lang(Lang::En);
+        let en = stream_rows(&stream, &log);
+        assert_eq!(zh.len(), 2, "{zh:?}");
+        assert!(!zh[1].is_empty() && !en[1].is_empty(), "{zh:?} / {en:?}");
+        assert_ne!(zh[1], en[1], "worded in each language");
+        assert!(en[1].contains("127.0.0.1"), "{en:?}");
     }
 
     #[test]
