@@ -385,7 +385,7 @@ fn target_list_ui(
                         ui.weak(t(empty));
                     }
                     for made in (0..count).filter_map(row) {
-                        target_row_ui(ui, tab, made, true, guard_id, actions);
+                        target_row_ui(ui, tab, made, guard_id, actions);
                     }
                 });
                 return;
@@ -394,7 +394,7 @@ fn target_list_ui(
             // view are made and laid out.
             area.show_rows(ui, height, count, |ui, range| {
                 for made in range.filter_map(row) {
-                    target_row_ui(ui, tab, made, false, guard_id, actions);
+                    target_row_ui(ui, tab, made, guard_id, actions);
                 }
             });
         });
@@ -429,7 +429,6 @@ fn target_row_ui(
     ui: &mut egui::Ui,
     tab: &TabUi<'_>,
     row: TargetRow,
-    wrap: bool,
     guard_id: egui::Id,
     actions: &mut Vec<UiAction>,
 ) {
@@ -451,14 +450,11 @@ fn target_row_ui(
             S::TipPinPeer
         });
         let tip = format!("{}\n{tip}", row.text);
-        // Wrapped within the panel, not cut: a pinned peer's or a busy client's counters are
-        // what the row is for (the whole row is the tooltip too). A long list keeps each row
-        // to its two lines (cut, with the tooltip) so the rows in view can be found by height.
-        let label = if wrap {
-            egui::Button::selectable(selected, row.text).wrap()
-        } else {
-            egui::Button::selectable(selected, two_lines(ui, row.text))
-        };
+        // Two lines, the address and the counters, each cut with … where the panel is too
+        // narrow (the whole row is the tooltip): every row the same height, so the list's
+        // place holds its four rows (wrapped, a busy client's counters took a third line in
+        // 中文 and pushed the fourth row out).
+        let label = egui::Button::selectable(selected, two_lines(ui, row.text));
         if ui.add(label).on_hover_text(tip).clicked() {
             actions.push(UiAction::Select(row.selection));
         }

@@ -498,3 +498,43 @@ fn clients_that_join_move_nothing_under_their_list() {
     // The last ones are a scroll away, not cut off.
     assert!(harness.query_by_label("Clients (6)").is_some());
 }
+
+#[test]
+fn a_busy_clients_row_keeps_to_two_lines_in_chinese() {
+    use sockscope::engine::{ConnId, Data, DataKind, Direction, Event};
+    let mut harness = harness(Form {
+        mode: Mode::TcpServer,
+        ..Form::default()
+    });
+    harness.state_mut().set_lang(sockscope::gui::i18n::Lang::Zh);
+    let peer: SocketAddr = "[2001:db8:ffff:ffff:ffff:ffff:ffff:fffe]:65535"
+        .parse()
+        .unwrap();
+    {
+        let mut capture = harness.state().tab().session.capture();
+        capture.begin(Mode::TcpServer);
+        capture.apply(Event::Connected {
+            conn: ConnId(7),
+            peer,
+            local: "[::]:9000".parse().unwrap(),
+        });
+        for _ in 0..3 {
+            capture.apply(Event::Data(Data {
+                conn: Some(ConnId(7)),
+                peer,
+                dir: Direction::Rx,
+                at: std::time::SystemTime::now(),
+                bytes: vec![b'x'; 1_500_000],
+                kind: DataKind::Message,
+            }));
+        }
+    }
+    harness.run();
+    let row = harness.get_by_label_contains("↓");
+    let line = 2.0 * 14.0 + 2.0 * 4.0 + 4.0;
+    assert!(
+        row.rect().height() <= line,
+        "the row is {} px tall: more than two lines",
+        row.rect().height()
+    );
+}
