@@ -266,9 +266,10 @@ impl Window {
         let mut app = command.spawn().expect("the program starts");
         let mut pid = app.id().to_string();
         let deadline = Instant::now() + PATIENCE;
-        // Once in a while a loaded CI machine's Xvfb, serving xdotool a moment before, refuses
-        // the program's first connection: it is started again once, as a user would.
-        let mut retried = false;
+        // Once in a while a loaded machine's Xvfb, serving xdotool a moment before, refuses
+        // the program's connection: it is started again, as a user would (up to three times:
+        // a loaded run saw it refused twice in a row).
+        let mut retries = 0;
         let wid = loop {
             let out = xdotool_output(&display.name, &["search", "--onlyvisible", "--pid", &pid]);
             if let Some(wid) = out.lines().last().filter(|l| !l.is_empty()) {
@@ -279,10 +280,10 @@ impl Window {
                 if let Some(stderr) = app.stderr.as_mut() {
                     let _ = stderr.read_to_string(&mut err);
                 }
-                if !retried && err.contains("Failed to open connection to X server") {
-                    retried = true;
-                    eprintln!("the X server refused the program once; starting it again");
-                    std::thread::sleep(Duration::from_millis(300));
+                if retries < 3 && err.contains("Failed to open connection to X server") {
+                    retries += 1;
+                    eprintln!("the X server refused the program ({retries}); starting it again");
+                    std::thread::sleep(Duration::from_millis(300 * retries));
                     app = command.spawn().expect("the program starts");
                     pid = app.id().to_string();
                     continue;
