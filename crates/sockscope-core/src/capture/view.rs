@@ -227,7 +227,14 @@ struct OpenRow {
     len: usize,
     /// Its last record and that record's text length.
     last: (u64, usize),
+    /// When its last piece came.
+    at: std::time::SystemTime,
 }
+
+/// A row stays open at most this long after its last piece: data that comes later is a new
+/// row with its own time (a frame sent again 15 s later joined the first one's unfinished row,
+/// under the first one's time).
+const STREAM_ROW_GAP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A row stays open across at most this many records of other peers: drawing a row reads
 /// every record between its first and last, so a quiet peer's open row among another's flood
@@ -306,11 +313,13 @@ impl StreamIndex {
         };
         self.close((record.peer, other));
         let key = (record.peer, record.kind);
-        if self
-            .open
-            .get(&key)
-            .is_some_and(|open| seq.saturating_sub(open.start.0) > STREAM_ROW_SPAN)
-        {
+        if self.open.get(&key).is_some_and(|open| {
+            seq.saturating_sub(open.start.0) > STREAM_ROW_SPAN
+                || record
+                    .at
+                    .duration_since(open.at)
+                    .is_ok_and(|gap| gap > STREAM_ROW_GAP)
+        }) {
             self.close(key);
         }
         let text = record.text();
@@ -351,6 +360,7 @@ impl StreamIndex {
                             start,
                             len: len + rest.len(),
                             last: (seq, text.len()),
+                            at: record.at,
                         },
                     );
                     return;
@@ -749,6 +759,29 @@ mod tests {
         (0..stream.len())
             .map(|i| stream.row(log, i).unwrap().1)
             .collect()
+    }
+
+    #[test]
+    fn data_that_comes_long_after_an_unfinished_row_starts_a_row_of_its_own() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let frame = [0x01u8, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD];
+        let tx = |log: &mut LogStore, at: SystemTime| {
+            log.push_data(at, Direction::Tx, Some(ConnId(1)), peer(1), &frame);
+        };
+        tx(&mut log, t0);
+        tx(&mut log, t0 + std::time::Duration::from_millis(300));
+        tx(&mut log, t0 + std::time::Duration::from_secs(15));
+        let mut stream = StreamIndex::default();
+        stream.update(&log, &RecordFilter::default());
+        let times: Vec<SystemTime> = (0..stream.len())
+            .map(|i| stream.row(&log, i).unwrap().0.at)
+            .collect();
+        assert_eq!(
+            times,
+            [t0, t0 + std::time::Duration::from_secs(15)],
+            "the send 15 s later is its own row, with its own time"
+        );
     }
 
     #[test]
