@@ -1133,6 +1133,7 @@ strings! {
     RuleHeldPrevious => "{} — the running session answers by this rule's last valid version; the other rules run as edited", "{} —— 运行中的会话按此规则上一版有效的内容应答；其他规则按编辑后的内容运行";
     RuleHeldOff => "{} — this rule does not answer until it is fixed; the other rules run as edited", "{} —— 修正之前此规则不应答；其他规则按编辑后的内容运行";
     RulesMoreMistakes => " (and {} more with a mistake)", "（另有 {} 条有错误）";
+    RuleDelayHeld => "{}: the delay {} — the running rule keeps its last one until it is fixed", "{}：延时{}——运行中的规则沿用上一个有效值，直到改正";
     TestHeldPrevious => "Tested as it runs, in its last valid version (the edit has a mistake): {}", "按运行中的内容测试，即上一版有效的内容（编辑后的内容有错误）：{}";
     RulesSkipped => "Not tried (it has a mistake): {}", "未测试（有错误）：{}";
     StateScopeLabel => "State per", "状态作用于";

@@ -222,6 +222,21 @@ fn status_line_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, running: &Running) {
             text.push_str(&tf(S::RulesMoreMistakes, &[&(running.held.len() - 1)]));
         }
         (format!("⚠ {text}"), ui.visuals().error_fg_color)
+    } else if let Some((name, why)) =
+        tab.form
+            .automation
+            .rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, rule)| {
+                ui.data(|d| d.get_temp::<String>(pending_key(rule.id)))
+                    .map(|why| (rule_label(rule, i), why))
+            })
+    {
+        (
+            format!("⚠ {}", tf(S::RuleDelayHeld, &[&name, &why])),
+            ui.visuals().error_fg_color,
+        )
     } else {
         (" ".to_owned(), ui.visuals().text_color())
     };
@@ -425,7 +440,8 @@ fn rule_list_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, errors: &[RuleError]) ->
                     });
                     changed |= on.changed();
                     let mut name = label;
-                    if errors.iter().any(|e| e.rule == Some(i)) {
+                    let pending = ui.data(|d| d.get_temp::<String>(pending_key(rule.id)));
+                    if errors.iter().any(|e| e.rule == Some(i)) || pending.is_some() {
                         name = format!("⚠ {name}");
                     }
                     let picked = ui.selectable_label(
@@ -582,6 +598,11 @@ fn reply_ui(
     changed | target_ui(ui, rule)
 }
 
+/// Where the editor keeps what is wrong with a rule's delay as typed (the text it holds back).
+fn pending_key(rule: sockscope_core::rules::RuleId) -> egui::Id {
+    egui::Id::unique(("rule_delay_pending", rule))
+}
+
 /// Where the reply goes, when, and what follows it.
 fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
     let mut changed = false;
@@ -618,13 +639,25 @@ fn target_ui(ui: &mut egui::Ui, rule: &mut Rule) -> bool {
             }
         }
         let delay = ui.label(t(S::RuleDelay)).id;
-        changed |= super::widgets::duration_field_ui(
+        let (moved, wrong) = super::widgets::duration_field_checked_ui(
             ui,
             &mut rule.delay_ms,
             &(0..=3_600_000),
             delay,
             "rule.delay",
         );
+        changed |= moved;
+        // A delay held back is a mistake of the rule, said as the others are (⚠ in the list,
+        // the line at the top): the running rule keeps its old delay meanwhile.
+        let key = pending_key(rule.id);
+        ui.data_mut(|d| match wrong {
+            Some(why) => {
+                d.insert_temp(key, why);
+            }
+            None => {
+                d.remove::<String>(key);
+            }
+        });
     });
     ui.horizontal_wrapped(|ui| {
         let label = ui.label(t(S::RuleSetState)).id;

@@ -96,6 +96,18 @@ pub fn duration_field_ui(
     label: egui::Id,
     tag: &str,
 ) -> bool {
+    duration_field_checked_ui(ui, ms, range, label, tag).0
+}
+
+/// [`duration_field_ui`], also saying what is wrong with the text it holds back, if anything
+/// (a rule marks itself with it: the running session keeps the old value meanwhile).
+pub fn duration_field_checked_ui(
+    ui: &mut egui::Ui,
+    ms: &mut u64,
+    range: &std::ops::RangeInclusive<u64>,
+    label: egui::Id,
+    tag: &str,
+) -> (bool, Option<String>) {
     let id = ui.make_persistent_id(("duration", tag));
     let held: Option<String> = ui.data(|d| d.get_temp(id));
     let mut text = held.unwrap_or_else(|| millis_text(*ms));
@@ -124,11 +136,12 @@ pub fn duration_field_ui(
         ui.data_mut(|d| d.remove::<String>(id));
     }
     mark_bad_field(ui, &field, read.is_err());
-    if let Err(why) = read {
+    let wrong = read.err();
+    if let Some(why) = &wrong {
         let error = ui.add(egui::Label::new(RichText::new(why).color(error_color(ui))).wrap());
         super::testhook::tag(ui, &error, &format!("{tag}.error"));
     }
-    changed
+    (changed, wrong)
 }
 
 /// A line that is always there, holding "Deleted …  Undo" when there is something to bring

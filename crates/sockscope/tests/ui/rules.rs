@@ -1172,7 +1172,13 @@ fn rules_a_delay_is_read_with_its_unit_and_a_wrong_one_is_refused_beside_the_fie
     for typed in ["99999999999", "2 h", "soon"] {
         retype(&mut harness, "after", typed);
         assert_eq!(delay(&harness), 120_000, "“{typed}” keeps the old value");
-        harness.get_by_label_contains(&format!("'{typed}' is"));
+        // Beside the field, and in the line at the top that names the rule.
+        assert!(
+            harness
+                .query_all_by_label_contains(&format!("'{typed}' is"))
+                .next()
+                .is_some()
+        );
     }
 }
 
@@ -1392,4 +1398,30 @@ fn rules_the_test_offers_every_state_the_rules_name_before_a_client_reaches_it()
     harness.get_by_label("“in”").click();
     harness.run();
     harness.get_by_label("“B” fires");
+}
+
+#[test]
+fn rules_a_delay_that_cannot_be_read_marks_its_rule_as_a_mistake_does() {
+    let mut harness = super::harness(two_rules());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    retype(&mut harness, "after", "2MB/s");
+    // The rule is marked in the list and named at the top, as a rule with a mistake is, also
+    // once another rule is picked.
+    harness.get_by_label("⚠ A");
+    harness.get_by_label_contains("the running rule keeps its last one");
+    harness.get_by_role_and_label(Role::Button, "B").click();
+    harness.run();
+    harness.get_by_label("⚠ A");
+    harness.get_by_label_contains("the running rule keeps its last one");
+    // Put right, the marks go.
+    harness.get_by_role_and_label(Role::Button, "⚠ A").click();
+    harness.run();
+    retype(&mut harness, "after", "1s");
+    assert!(harness.query_by_label("⚠ A").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("the running rule keeps its last one")
+            .is_none()
+    );
 }
