@@ -765,7 +765,7 @@ mod tests {
     fn data_that_comes_long_after_an_unfinished_row_starts_a_row_of_its_own() {
         let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
         let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        let frame = [0x01u8, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD];
+        let frame = [0x01u8, 0x03, 0x00, 0x00, 0x00, 0x02, 0xC4, 0x0B];
         let tx = |log: &mut LogStore, at: SystemTime| {
             log.push_data(at, Direction::Tx, Some(ConnId(1)), peer(1), &frame);
         };

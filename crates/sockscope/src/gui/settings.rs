@@ -405,7 +405,7 @@ fn target_list_ui(
 }
 
 /// `text` (two lines) laid out as two rows at most, each cut with … where it is too long.
-fn two_lines(ui: &egui::Ui, text: String) -> egui::WidgetText {
+fn two_lines(ui: &mut egui::Ui, text: String) -> egui::WidgetText {
     let mut job = egui::text::LayoutJob::single_section(
         text,
         egui::TextFormat {
@@ -421,7 +421,10 @@ fn two_lines(ui: &egui::Ui, text: String) -> egui::WidgetText {
         break_anywhere: true,
         overflow_character: Some('…'),
     };
-    job.into()
+    // Laid out here: a button in a horizontal row lays a job out again without wrapping,
+    // and a busy client's counters widened the whole settings panel.
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    galley.into()
 }
 
 /// One client or peer: × (for a client), then its address and counters.
