@@ -812,6 +812,7 @@ strings! {
     TipKeepHalfClosed => "When a peer stops sending (shuts down its write side), keep the connection so you can still send to it. Off: a read of 0 closes it.", "对方停止发送（关闭写方向）时保留连接，仍可向它发送。不勾选：读到 0 字节即关闭连接。";
     EvFileSent => "File {} sent: {} bytes", "文件 {} 已发送：{} 字节";
     EvFileStopped => "File {} stopped at {} of {} bytes", "文件 {} 在 {} / {} 字节处停止发送";
+    EvFileCutFor => "File {}: {} of {} bytes went to {} before its connection ended", "文件 {0}：连接结束前向 {3} 发送了 {1} / {2} 字节";
     EvFileSentTo => "File {} sent to {}: {} bytes", "文件 {} 已发送到 {}：{} 字节";
     FileToClients => "{} clients ({} bytes each)", "{} 个客户端（每个 {} 字节）";
     EvUdpClosed => "UDP socket {} closed", "UDP 套接字 {} 已关闭";

@@ -640,6 +640,11 @@ impl Capture {
                 }
             }
             Event::Forwarded { conn, peer, len } => self.apply_forwarded(now, conn, peer, len),
+            Event::FileCut {
+                conn,
+                peer,
+                written,
+            } => self.apply_file_cut(now, conn, peer, written),
             Event::PeerFinished { conn, peer } => {
                 if let Some(client) = self.clients.get_mut(&conn) {
                     client.half_closed = true;
@@ -715,6 +720,31 @@ impl Capture {
             self.link = LinkState::Idle;
         }
         self.log.push_note(now, RecordKind::Error, None, peer, note);
+    }
+
+    /// A client a file was going to left before its end: how much it got (the file's own
+    /// last line gives one number for all).
+    fn apply_file_cut(&mut self, now: SystemTime, conn: ConnId, peer: SocketAddr, written: u64) {
+        let total = self.sending.file.as_ref().map(|f| f.total);
+        if let Some(name) = self.sending.file_name.clone() {
+            let note = Note::say(
+                S::EvFileCutFor,
+                [
+                    arg(name),
+                    arg(written),
+                    arg(total.map_or_else(|| "?".to_owned(), |t| t.to_string())),
+                    arg(peer),
+                ],
+            )
+            .named("file-cut");
+            self.log.push_note(
+                now,
+                RecordKind::Error,
+                Some(conn),
+                Some(peer),
+                Arc::new(note),
+            );
+        }
     }
 
     fn apply_stopped(&mut self, now: SystemTime) {

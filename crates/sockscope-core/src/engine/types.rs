@@ -412,6 +412,16 @@ pub enum Event {
         /// How many.
         len: u64,
     },
+    /// A connection ended in the middle of a file sent to it (alone or with every client):
+    /// how much of the file had been written to it.
+    FileCut {
+        /// The connection.
+        conn: ConnId,
+        /// Who it was.
+        peer: SocketAddr,
+        /// Bytes of the file written to its socket.
+        written: u64,
+    },
     /// Relay: a pair was cut (its cut point was reached, or Cut was clicked).
     RelayCut {
         /// The pair's number.

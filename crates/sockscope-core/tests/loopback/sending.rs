@@ -383,3 +383,55 @@ fn a_file_to_a_peer_that_does_not_read_yet_still_reports_its_progress() {
     drop(peer);
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_client_that_leaves_in_the_middle_of_a_file_to_all_says_how_much_it_got() {
+    use sockscope_core::codec::framing::Framing;
+    const LEN: u64 = 8 << 20;
+    let path = write_file(LEN);
+    let session =
+        crate::util::open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |_| {});
+    let addr = crate::util::bound(&session);
+    let mut stays = TcpStream::connect(addr).unwrap();
+    let mut leaves = TcpStream::connect(addr).unwrap();
+    let leaving_addr = leaves.local_addr().unwrap();
+    crate::util::wait_capture(&session, "two clients", |c| c.clients.len() == 2);
+    let reader = std::thread::Builder::new()
+        .name("file-reader".into())
+        .spawn(move || read_n(&mut stays, LEN as usize).len())
+        .unwrap();
+    // Paced, so the file is still going when the second client leaves.
+    session.send_file(
+        Target::AllConns,
+        path.clone(),
+        16 << 10,
+        Pace::BytesPerSec(4 << 20),
+    );
+    let got = read_n(&mut leaves, 256 << 10).len() as u64;
+    drop(leaves);
+    assert_eq!(
+        reader.join().unwrap() as u64,
+        LEN,
+        "the client that stayed got it all"
+    );
+    crate::util::wait_capture(&session, "the file's end", |c| c.sending.file.is_none());
+    let capture = session.capture();
+    let cut: Vec<String> = capture
+        .log
+        .iter()
+        .filter(|r| r.event() == Some("file-cut"))
+        .map(|r| r.text().into_owned())
+        .collect();
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    assert!(cut[0].contains(&leaving_addr.to_string()), "{cut:?}");
+    let written: u64 = cut[0]
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap();
+    assert!(
+        written >= got && written < LEN,
+        "{written} of the file said, the client read {got}: {cut:?}"
+    );
+    drop(capture);
+    std::fs::remove_file(path).unwrap();
+}

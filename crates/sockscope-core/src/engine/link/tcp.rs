@@ -53,6 +53,10 @@ pub(crate) struct TcpConn {
     peer_finished: bool,
     /// It ended by a reset or an error (see [`Link::ended_abruptly`]).
     abrupt: bool,
+    /// Bytes of the file being sent written so far, and whether its last piece is still to
+    /// come (said if the connection ends first: [`Event::FileCut`]).
+    file_written: u64,
+    file_open: bool,
     /// Close as the peer did once the queued replies are written (see [`ReadEnd::Lingering`]).
     close_when_flushed: bool,
     /// Finish sending (shut down our write side) once the queue is written.
@@ -187,6 +191,8 @@ impl TcpConn {
             last_rx: Instant::now(),
             peer_finished: false,
             abrupt: false,
+            file_written: 0,
+            file_open: false,
             close_when_flushed: false,
             finish_when_flushed: false,
             we_finished: false,
@@ -769,7 +775,16 @@ impl TcpConn {
                     self.out_bytes = self.out_bytes.saturating_sub(n);
                     if self.out_offset >= front.bytes.len() {
                         self.out_offset = 0;
-                        match self.out.pop_front() {
+                        let popped = self.out.pop_front();
+                        if let Some(sent) = popped.as_ref().filter(|s| !s.log && !s.relayed) {
+                            // A piece of a file.
+                            if sent.part.first {
+                                self.file_written = 0;
+                            }
+                            self.file_written += sent.bytes.len() as u64;
+                            self.file_open = !sent.part.last;
+                        }
+                        match popped {
                             Some(sent) if sent.log => cx.emit(Event::Data(Data {
                                 conn: Some(self.id),
                                 peer: self.peer,
@@ -810,6 +825,26 @@ impl TcpConn {
     /// Ends the connection: a frame in progress is kept, marked partial, before it is reported
     /// closed.
     fn end(&mut self, cx: &mut Cx<'_>, reason: CloseReason) -> Status {
+        // A file cut by the end: how much of it this connection got (its piece in the
+        // socket's queue counts as far as it was written).
+        let front = self
+            .out
+            .front()
+            .filter(|o| !o.log && !o.relayed)
+            .map(|o| (o.part.first, self.out_offset as u64));
+        let (open, written) = match front {
+            Some((true, offset)) => (true, offset),
+            Some((false, offset)) => (true, self.file_written + offset),
+            None => (self.file_open, self.file_written),
+        };
+        if open {
+            cx.emit(Event::FileCut {
+                conn: self.id,
+                peer: self.peer,
+                written,
+            });
+            self.file_open = false;
+        }
         self.abrupt = matches!(reason, CloseReason::Reset | CloseReason::Error(_));
         self.flush_framer(cx);
         self.refused.end(cx, self.peer);
