@@ -326,6 +326,8 @@ pub struct Sending {
     pub file: Option<FileProgress>,
     /// Its name, for the message when it ends.
     pub file_name: Option<String>,
+    /// Where it goes (from its progress reports).
+    pub file_to: Option<Target>,
 }
 
 /// A file send's progress.
@@ -726,7 +728,14 @@ impl Capture {
     /// last line gives one number for all).
     fn apply_file_cut(&mut self, now: SystemTime, conn: ConnId, peer: SocketAddr, written: u64) {
         let total = self.sending.file.as_ref().map(|f| f.total);
-        if let Some(name) = self.sending.file_name.clone() {
+        // Only for the file going now, and only to a connection it goes to (a file cancelled
+        // earlier left its connections' count behind).
+        let goes_here = match &self.sending.file_to {
+            Some(Target::AllConns) => true,
+            Some(Target::Conn(to)) => *to == conn,
+            _ => false,
+        };
+        if let Some(name) = self.sending.file_name.clone().filter(|_| goes_here) {
             let note = Note::say(
                 S::EvFileCutFor,
                 [
@@ -1140,6 +1149,7 @@ impl Capture {
     /// or peer it goes to, with the rate and the chart — and the whole file as one message.
     fn apply_file(&mut self, now: SystemTime, to: &Target, progress: (u64, u64), finished: bool) {
         let (sent, total) = progress;
+        self.sending.file_to = (!finished).then(|| to.clone());
         let before = self.sending.file.as_ref().map_or(0, |f| f.sent);
         let n = sent.saturating_sub(before);
         let message = u64::from(finished && sent > 0);

@@ -593,7 +593,11 @@ impl Session {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        self.capture().sending.file_name = Some(name);
+        {
+            let mut capture = self.capture();
+            capture.sending.file_name = Some(name);
+            capture.sending.file_to = Some(to.clone());
+        }
         self.command(Command::SendFile {
             to,
             path,
