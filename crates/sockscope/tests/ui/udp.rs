@@ -418,25 +418,7 @@ fn a_broadcast_picked_for_the_remote_ip_is_where_datagrams_go() {
 
 #[test]
 fn a_server_with_many_clients_lays_out_only_the_rows_in_view() {
-    let mut harness = harness(Form {
-        mode: Mode::TcpServer,
-        local_ip: "127.0.0.1".into(),
-        server_port: "0".into(),
-        ..Form::default()
-    });
-    harness.get_by_label("Listen").click();
-    run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().session.capture().link, LinkState::Listening(_))
-    });
-    let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
-        unreachable!()
-    };
-    let clients: Vec<TcpStream> = (0..300)
-        .map(|_| TcpStream::connect(addr).unwrap())
-        .collect();
-    run_until(&mut harness, "300 clients", |app| {
-        app.tab().session.capture().clients.len() == 300
-    });
+    let (mut harness, clients) = super::server_with_clients(Form::default(), 300);
     harness.run();
     assert!(harness.query_by_label("Clients (300)").is_some());
     // A client's row says its counters (↓ received ↑ sent).
@@ -466,23 +448,13 @@ fn with_no_remote_address_the_send_group_names_whom_a_send_answers() {
 
 #[test]
 fn clients_that_join_move_nothing_under_their_list() {
-    let mut harness = harness(Form {
-        mode: Mode::TcpServer,
-        local_ip: "127.0.0.1".into(),
-        server_port: "0".into(),
-        ..Form::default()
-    });
-    harness.get_by_label("Listen").click();
-    run_until(&mut harness, "listening", |app| {
-        matches!(app.tab().session.capture().link, LinkState::Listening(_))
-    });
+    let (mut harness, mut clients) = super::server_with_clients(Form::default(), 0);
     let LinkState::Listening(addr) = harness.state().tab().session.capture().link.clone() else {
         unreachable!()
     };
     harness.run();
     let receive_top = |h: &Harness<'static, App>| h.get_by_label("Receive").rect().top();
     let before = receive_top(&harness);
-    let mut clients = Vec::new();
     for n in 1..=6 {
         clients.push(TcpStream::connect(addr).unwrap());
         run_until(&mut harness, "a client more", |app| {
