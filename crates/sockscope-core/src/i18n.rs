@@ -961,7 +961,7 @@ strings! {
     LoadReplyBad => "Reply condition: {}", "应答条件：{}";
     TipLoadReply => "Ping-pong: a reply counts only if it holds this (text, hex bytes with ?? for any byte, or a regular expression) — as sockscope bench --expect, --expect-hex, --expect-regex; a reply that never does is a wrong reply", "一问一答：应答须包含此内容才算数（文本、十六进制字节（?? 表示任意字节）或正则表达式）——同 sockscope bench --expect、--expect-hex、--expect-regex；始终不符的应答记为应答错误";
     TipLoadReplyPingPong => "Only ping-pong checks a reply condition (echo checks the reply equals the request)", "只有一问一答检查应答条件（回显校验检查应答与请求相同）";
-    TipLoadTarget => "HOST:PORT, e.g. 127.0.0.1:9000; udp://HOST:PORT for UDP", "主机:端口，例如 127.0.0.1:9000；UDP 写 udp://主机:端口";
+    TipLoadTarget => "HOST:PORT, e.g. 127.0.0.1:9000; udp://HOST:PORT for UDP, tls://HOST:PORT for TLS, ws://HOST:PORT/PATH or wss://HOST:PORT/PATH for WebSocket (each request one message)", "主机:端口，例如 127.0.0.1:9000；UDP 写 udp://主机:端口，TLS 写 tls://主机:端口，WebSocket 写 ws://主机:端口/路径 或 wss://主机:端口/路径（每个请求一条消息）";
     LoadPerSecond => "per second", "每秒";
     LoadSent => "sent", "发送";
     LoadReceived => "received", "接收";
@@ -974,6 +974,12 @@ strings! {
     CauseMismatch => "wrong reply", "应答不符";
     CauseUnreachable => "unreachable", "不可达";
     CauseOther => "other errors", "其他错误";
+    CauseTls => "TLS failed", "TLS 失败";
+    CauseWebSocket => "WebSocket failed", "WebSocket 失败";
+    BenchSummaryProblem => "          first: {}", "          首个：{}";
+    LoadAnyCert => "Accept any certificate", "接受任意证书";
+    TipLoadAnyCert => "tls:// and wss:// targets: do not check the server's certificate (a test server's self-signed one); else it is checked against the system's roots, or it is exactly this tab's own certificate when the target came from a TLS server tab", "tls:// 与 wss:// 目标：不校验服务器证书（测试服务器的自签名证书）；否则按系统根证书校验，目标取自 TLS 服务器标签页时只信任该标签页自己的证书";
+    LoadPinned => "only this tab's certificate ({})", "只信任本标签页的证书（{}）";
     BenchSummarySent => "sent      {} ({} /s, {} MB/s)", "发送      {}（{} 条/秒，{} MB/s）";
     BenchSummaryReceived => "received  {} ({} /s, {} MB/s)", "接收      {}（{} 条/秒，{} MB/s）";
     BenchSummaryFailed => "failed    {}{}", "失败      {}{}";
@@ -1068,7 +1074,7 @@ strings! {
     CliNoScripts => "{} has no scripts to test: add them under session.automation.scripts", "{} 中没有可测试的脚本：请添加到 session.automation.scripts";
     CliScriptTimedOut => "Script “{}” did not finish within {}", "脚本“{}”未在 {} 内完成";
     CliBadRate => "'{}' is not a rate: write 2000 (requests/s) or 10MB/s", "“{}”不是速率：请写 2000（请求/秒）或 10MB/s";
-    CliBadScheme => "'{}' is not a target: write HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT", "“{}”不是目标：请写 主机:端口、tcp://主机:端口 或 udp://主机:端口";
+    CliBadScheme => "'{}' is not a target: write HOST:PORT, tcp://, udp://, tls://HOST:PORT, or ws:// or wss://HOST:PORT/PATH", "“{}”不是目标：请写 主机:端口、tcp://、udp://、tls://主机:端口，或 ws://、wss://主机:端口/路径";
     CliRelayTcpDrop => "drop= is for UDP (--udp): a TCP stream cannot lose bytes; slow it with rate= or latency=, or end it with cut=", "drop= 只用于 UDP（--udp）：TCP 字节流不会丢字节；可用 rate= 或 latency= 放慢，或用 cut= 切断";
     CliRelayApplies => "{}: {}; {}: {}", "{}：{}；{}：{}";
     ErrTargetEmpty => "Give the target: HOST:PORT, e.g. 127.0.0.1:9000 (udp://HOST:PORT for UDP)", "请填写目标：主机:端口，例如 127.0.0.1:9000（UDP 写 udp://主机:端口）";

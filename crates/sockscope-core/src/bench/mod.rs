@@ -3,11 +3,13 @@
 //! count; throughput (fire and forget), ping-pong (send, wait for a reply that meets a
 //! condition, time it) or echo check (the reply must equal the request). Results: sent /
 //! received / failed by cause, bytes, latency percentiles from an HDR histogram, and a
-//! per-second timeline, as a table, CSV or JSON.
+//! per-second timeline, as a table, CSV or JSON. TCP connections may speak TLS (`tls://`)
+//! or WebSocket (`ws://`, `wss://`: each request one message).
 //!
 //! [`run`] blocks the calling thread (the window and the CLI give it one of its own); it looks
 //! at `stop` between rounds, so Stop answers within a poll round (≤ 10 ms).
 
+mod layers;
 mod rate;
 mod report;
 mod udp;
@@ -25,7 +27,9 @@ use mio::{Events, Interest, Poll, Token};
 pub use rate::Limiter;
 pub use report::{Cause, Progress, Report, Second};
 
+use crate::engine::{TlsSettings, WsSettings};
 use crate::rules::cond::{Env, Matcher, Message};
+use layers::{Got, Layers, Setup, Step};
 
 /// What the generator waits for after each request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,6 +82,12 @@ pub struct Spec {
     pub request_text: String,
     /// The file the request was read from, for the report's settings; empty: none.
     pub request_file: String,
+    /// TLS on every TCP connection (`tls://`, `wss://`): how the server is checked.
+    pub tls: Option<TlsSettings>,
+    /// WebSocket on every TCP connection (`ws://`, `wss://`): each request is one message.
+    pub ws: Option<WsSettings>,
+    /// The target's host as typed, when it is a name: TLS checks the certificate for it.
+    pub host_name: Option<String>,
 }
 
 impl Default for Spec {
@@ -100,41 +110,139 @@ impl Default for Spec {
             encoding: crate::codec::TextEncoding::UTF_8,
             request_text: String::new(),
             request_file: String::new(),
+            tls: None,
+            ws: None,
+            host_name: None,
         }
     }
 }
 
-/// Reads a load target as typed — `HOST:PORT`, `tcp://HOST:PORT` or `udp://HOST:PORT`, names
-/// looked up — for the window and the CLI alike; true for UDP. The sentence says what is
-/// wrong (a missing port, a bad address, a name with no address) in the current language.
-pub fn target_from_text(text: &str) -> Result<(SocketAddr, bool), String> {
-    use crate::engine::{parse_ip, parse_port};
+/// A load target as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The address (a name looked up).
+    pub addr: SocketAddr,
+    /// `udp://`.
+    pub udp: bool,
+    /// `tls://` or `wss://`.
+    pub tls: bool,
+    /// `ws://` or `wss://`: the path and the Host header.
+    pub ws: Option<WsSettings>,
+    /// The host, when it was a name (not an address).
+    pub name: Option<String>,
+}
+
+impl Target {
+    /// Sets `spec`'s target as this one says; TLS (on by the scheme, or `tls` given for a
+    /// plain target) is checked as `tls` says, else against the system's roots.
+    pub fn apply(self, spec: &mut Spec, tls: Option<TlsSettings>) {
+        spec.target = self.addr;
+        spec.udp = self.udp;
+        spec.tls = match (self.tls, tls) {
+            (_, Some(settings)) => Some(settings),
+            (true, None) => Some(TlsSettings::default()),
+            (false, None) => None,
+        };
+        spec.ws = self.ws;
+        spec.host_name = self.name;
+    }
+
+    /// The target as `sockscope bench` takes it back.
+    pub fn text(spec: &Spec) -> String {
+        match (&spec.ws, spec.tls.is_some(), spec.udp) {
+            (Some(ws), tls, _) => {
+                let scheme = if tls { "wss" } else { "ws" };
+                let host = if ws.host.trim().is_empty() {
+                    spec.target.to_string()
+                } else {
+                    ws.host.trim().to_owned()
+                };
+                format!("{scheme}://{host}{}", ws.path)
+            }
+            (None, true, _) => format!("tls://{}", spec.target),
+            (None, false, true) => format!("udp://{}", spec.target),
+            (None, false, false) => spec.target.to_string(),
+        }
+    }
+}
+
+/// Reads a load target as typed — `HOST:PORT`, `tcp://`, `udp://` or `tls://HOST:PORT`,
+/// `ws://` or `wss://HOST[:PORT]/PATH` (port 80 or 443 when none is given), names looked up —
+/// for the window and the CLI alike. The sentence says what is wrong (a missing port, a bad
+/// address, a name with no address) in the current language.
+pub fn target_from_text(text: &str) -> Result<Target, String> {
     use crate::i18n::{S, t, tf};
     let text = text.trim();
     if text.is_empty() {
         return Err(t(S::ErrTargetEmpty).to_owned());
     }
-    let (udp, rest) = match text.split_once("://") {
-        None => (false, text),
-        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
-            "udp" => (true, rest),
-            "tcp" => (false, rest),
-            _ => return Err(tf(S::CliBadScheme, &[&text])),
-        },
+    let (scheme, rest) = match text.split_once("://") {
+        None => (String::new(), text),
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
     };
-    let rest = rest.trim_end_matches('/');
+    let (udp, tls, ws) = match scheme.as_str() {
+        "" | "tcp" => (false, false, false),
+        "udp" => (true, false, false),
+        "tls" => (false, true, false),
+        "ws" => (false, false, true),
+        "wss" => (false, true, true),
+        _ => return Err(tf(S::CliBadScheme, &[&text])),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(at) if ws => (
+            rest.get(..at).unwrap_or(rest),
+            rest.get(at..).unwrap_or("/"),
+        ),
+        _ => (rest.trim_end_matches('/'), "/"),
+    };
+    let default_port = match (ws, tls) {
+        (true, true) => Some(443),
+        (true, false) => Some(80),
+        _ => None,
+    };
+    let (addr, name) = host_port(authority, default_port)?;
+    Ok(Target {
+        addr,
+        udp,
+        tls,
+        ws: ws.then(|| WsSettings {
+            path: path.to_owned(),
+            host: authority.to_owned(),
+            ..WsSettings::default()
+        }),
+        name,
+    })
+}
+
+/// `HOST:PORT` (or `HOST` with a default port) as an address, and the host when it is a name.
+fn host_port(
+    rest: &str,
+    default_port: Option<u16>,
+) -> Result<(SocketAddr, Option<String>), String> {
+    use crate::engine::{parse_ip, parse_port};
+    use crate::i18n::{S, tf};
     if let Ok(addr) = rest.parse::<SocketAddr>() {
-        return Ok((addr, udp));
+        return Ok((addr, None));
     }
     let no_port = || tf(S::ErrTargetNoPort, &[&rest]);
     // An address alone (`::1`, `10.0.0.5`, a name) has no port.
-    if parse_ip(rest).is_ok() {
-        return Err(no_port());
+    let alone = rest.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = parse_ip(alone) {
+        // `localhost` is looked up here, but it is still the name a certificate carries.
+        let name = alone
+            .parse::<std::net::IpAddr>()
+            .is_err()
+            .then(|| alone.to_owned());
+        return match default_port {
+            Some(port) => Ok((SocketAddr::new(ip, port), name)),
+            None => Err(no_port()),
+        };
     }
-    let Some((host, port)) = rest.rsplit_once(':') else {
-        return Err(no_port());
+    let (host, port) = match (rest.rsplit_once(':'), default_port) {
+        (Some((host, port)), _) => (host, parse_port(port).map_err(|e| e.to_string())?),
+        (None, Some(port)) => (rest, port),
+        (None, None) => return Err(no_port()),
     };
-    let port = parse_port(port).map_err(|e| e.to_string())?;
     let host = host.trim();
     if host.is_empty() {
         return Err(tf(S::ErrTargetNoHost, &[&rest]));
@@ -142,12 +250,12 @@ pub fn target_from_text(text: &str) -> Result<(SocketAddr, bool), String> {
     // Something that looks like an address but is not one says what is wrong with it.
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':') {
         let ip = parse_ip(host).map_err(|e| e.to_string())?;
-        return Ok((SocketAddr::new(ip, port), udp));
+        return Ok((SocketAddr::new(ip, port), None));
     }
     std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
         .ok()
         .and_then(|mut found| found.next())
-        .map(|addr| (addr, udp))
+        .map(|addr| (addr, Some(host.to_owned())))
         .ok_or_else(|| tf(S::ErrTargetUnknownHost, &[&host]))
 }
 
@@ -157,7 +265,16 @@ pub fn run(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -
     if spec.udp && spec.mode == Mode::Throughput {
         return udp::flood(spec, stop, progress);
     }
-    match Tcp::new(spec, spec.udp) {
+    let setup = match Setup::of(spec) {
+        Ok(setup) => setup,
+        Err(why) => {
+            let mut report = Report::new(spec);
+            report.fail_with(Cause::Tls, Instant::now(), why);
+            report.finish(Instant::now());
+            return report;
+        }
+    };
+    match Tcp::new(spec, spec.udp, setup) {
         Ok(mut load) => load.run(stop, progress),
         Err(e) => {
             let mut report = Report::new(spec);
@@ -172,6 +289,8 @@ pub fn run(spec: &Spec, stop: &AtomicBool, progress: Option<&Mutex<Progress>>) -
 enum State {
     /// Waiting for the connect, or to reconnect at this time.
     Connecting,
+    /// Connected, in the TLS handshake or the WebSocket upgrade since then.
+    Securing(Instant),
     Retry(Instant),
     /// Ready for a request.
     Idle,
@@ -182,29 +301,58 @@ enum State {
 }
 
 enum Sock {
-    Tcp(TcpStream),
+    /// A TCP connection, with its TLS and WebSocket when the target asks for them.
+    Tcp(TcpStream, Option<Box<Layers>>),
     Udp(mio::net::UdpSocket),
 }
 
 impl Sock {
     fn source(&mut self) -> &mut dyn mio::event::Source {
         match self {
-            Sock::Tcp(s) => s,
+            Sock::Tcp(s, _) => s,
             Sock::Udp(s) => s,
         }
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
-            Sock::Tcp(s) => s.write(bytes),
+            Sock::Tcp(s, None) => s.write(bytes),
+            Sock::Tcp(s, Some(layers)) => layers.write(s, bytes),
             Sock::Udp(s) => s.send(bytes),
         }
     }
 
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<Got> {
         match self {
-            Sock::Tcp(s) => s.read(buf),
-            Sock::Udp(s) => s.recv(buf),
+            Sock::Tcp(s, None) => s
+                .read(buf)
+                .map(|n| if n == 0 { Got::End } else { Got::Bytes(n) }),
+            Sock::Tcp(s, Some(layers)) => layers.read(s, buf),
+            // An empty datagram is a reply too.
+            Sock::Udp(s) => s.recv(buf).map(Got::Bytes),
+        }
+    }
+
+    /// Writes what TLS or WebSocket hold; `WouldBlock` while the socket is full.
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sock::Tcp(s, Some(layers)) => layers.flush(s),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends TLS and WebSocket politely (the run is over).
+    fn close(&mut self) {
+        if let Sock::Tcp(s, Some(layers)) = self {
+            layers.close(s);
+        }
+    }
+
+    /// The connection's WebSocket, when each request is one message.
+    fn messages(&mut self) -> Option<(&mut TcpStream, &mut Layers)> {
+        match self {
+            Sock::Tcp(s, Some(layers)) if layers.messages() => Some((s, layers)),
+            _ => None,
         }
     }
 }
@@ -241,6 +389,8 @@ struct Tcp<'a> {
     rng: u64,
     /// Since when no connection has been usable (all connecting or waiting to retry).
     stalled_since: Option<Instant>,
+    /// TLS and WebSocket, when the target asks for them.
+    setup: Option<Setup>,
 }
 
 /// Request number `n` of a varying request.
@@ -261,11 +411,14 @@ fn render(template: &crate::rules::template::Template, n: u64, rng: &mut u64) ->
         .unwrap_or_default()
 }
 
+/// How long the end of a run waits at most for servers to close after it did.
+const LINGER: Duration = Duration::from_secs(1);
+
 /// Pause before a connection that failed to connect tries again.
 const RETRY: Duration = Duration::from_millis(50);
 
 impl<'a> Tcp<'a> {
-    fn new(spec: &'a Spec, udp: bool) -> io::Result<Self> {
+    fn new(spec: &'a Spec, udp: bool, setup: Option<Setup>) -> io::Result<Self> {
         let poll = Poll::new()?;
         let now = Instant::now();
         let mut load = Tcp {
@@ -279,6 +432,7 @@ impl<'a> Tcp<'a> {
             buf: vec![0; 64 * 1024],
             rng: 0x9E37_79B9_7F4A_7C15,
             stalled_since: None,
+            setup,
         };
         for i in 0..spec.connections.max(1) {
             load.conns.push(Conn {
@@ -305,7 +459,7 @@ impl<'a> Tcp<'a> {
             mio::net::UdpSocket::bind(local)
                 .and_then(|s| s.connect(self.spec.target).map(|()| Sock::Udp(s)))
         } else {
-            TcpStream::connect(self.spec.target).map(Sock::Tcp)
+            TcpStream::connect(self.spec.target).map(|s| Sock::Tcp(s, None))
         };
         let Some(conn) = self.conns.get_mut(i) else {
             return;
@@ -429,7 +583,7 @@ impl<'a> Tcp<'a> {
         let pending = self
             .conns
             .iter()
-            .filter(|c| matches!(c.state, State::Connecting))
+            .filter(|c| matches!(c.state, State::Connecting | State::Securing(_)))
             .count() as u64;
         for _ in 0..pending {
             self.report.fail(Cause::Timeout, now);
@@ -488,13 +642,96 @@ impl<'a> Tcp<'a> {
         for i in 0..self.conns.len() {
             // In flight at the end: not a failure of the target; said, so the counts add up.
             self.report.unanswered += self.in_flight_of(i);
-            self.reopen(i, now, now);
         }
         self.report.finish(now);
         if let Some(progress) = progress {
             self.report.progress_into(progress, now);
         }
+        // A run that ended by itself lets the server take in what was sent (Stop does not
+        // wait).
+        let linger = if stop.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            self.spec.timeout.min(LINGER)
+        };
+        self.linger(linger);
         std::mem::replace(&mut self.report, Report::new(self.spec))
+    }
+
+    /// Ends every connection politely — WebSocket close, TLS close_notify, then the TCP
+    /// sending side — and reads (and drops) what comes until the server closes too, for at
+    /// most `limit`. A socket closed with replies unread is reset, and a reset throws away
+    /// what the server had not read yet: the end of a throughput run, and a WebSocket
+    /// server saw an abnormal closure.
+    fn linger(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut open = 0usize;
+        for conn in &mut self.conns {
+            let usable = matches!(
+                conn.state,
+                State::Idle | State::Writing(_) | State::Waiting(_)
+            );
+            match &mut conn.sock {
+                Some(sock @ Sock::Tcp(..)) if usable => {
+                    sock.close();
+                    if let Sock::Tcp(stream, _) = sock {
+                        let _ = stream.shutdown(std::net::Shutdown::Write);
+                    }
+                    open += 1;
+                }
+                _ => {}
+            }
+        }
+        let mut events = Events::with_capacity(256);
+        let mut scratch = std::mem::take(&mut self.buf);
+        // A first look without waiting: a server may have closed already.
+        let mut first = true;
+        while open > 0 {
+            let now = Instant::now();
+            if now >= deadline && !first {
+                break;
+            }
+            let wait = deadline.saturating_duration_since(now);
+            if !first && self.poll.poll(&mut events, Some(wait)).is_err() {
+                break;
+            }
+            let ready: Vec<usize> = if first {
+                (0..self.conns.len()).collect()
+            } else {
+                events.iter().map(|e| e.token().0).collect()
+            };
+            first = false;
+            for i in ready {
+                let Some(Conn {
+                    sock: Some(sock @ Sock::Tcp(..)),
+                    ..
+                }) = self.conns.get_mut(i)
+                else {
+                    continue;
+                };
+                let _ = sock.flush();
+                let ended = loop {
+                    match sock.read(&mut scratch) {
+                        Ok(Got::End) => break true,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => break true,
+                    }
+                };
+                if ended {
+                    open = open.saturating_sub(1);
+                    if let Some(mut sock) = self.conns.get_mut(i).and_then(|c| c.sock.take()) {
+                        let _ = self.poll.registry().deregister(sock.source());
+                    }
+                }
+            }
+        }
+        self.buf = scratch;
+        let now = Instant::now();
+        for i in 0..self.conns.len() {
+            self.reopen(i, now, now);
+        }
     }
 
     /// How long the poll may wait: the next send slot, the next timeout or retry.
@@ -509,6 +746,7 @@ impl<'a> Tcp<'a> {
         for conn in &self.conns {
             let at = match conn.state {
                 State::Retry(at) => Some(at),
+                State::Securing(since) => Some(since + self.handshake_limit()),
                 State::Waiting(since) => Some(since + self.spec.timeout),
                 _ => None,
             };
@@ -524,9 +762,37 @@ impl<'a> Tcp<'a> {
         let Some(conn) = self.conns.get(i) else {
             return;
         };
+        if writable
+            && matches!(conn.state, State::Idle | State::Waiting(_))
+            && let Some(Conn {
+                sock: Some(sock), ..
+            }) = self.conns.get_mut(i)
+        {
+            // What TLS or WebSocket kept back when the socket was full goes now.
+            match sock.flush() {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return self.lose(i, Cause::of(&e), now, now + RETRY),
+            }
+        }
+        let Some(conn) = self.conns.get(i) else {
+            return;
+        };
         match conn.state {
             State::Retry(at) if at <= now => self.open(i, now),
             State::Connecting if writable || readable => self.connected(i, now),
+            State::Securing(since) => {
+                if writable || readable {
+                    self.secure(i, now);
+                }
+                if let Some(conn) = self.conns.get(i)
+                    && matches!(conn.state, State::Securing(_))
+                    && now.duration_since(since) >= self.handshake_limit()
+                {
+                    self.report.fail(Cause::Timeout, now);
+                    self.reopen(i, now, now + RETRY);
+                }
+            }
             State::Retry(_) | State::Connecting => {}
             State::Idle => {
                 if readable {
@@ -564,9 +830,14 @@ impl<'a> Tcp<'a> {
         }
     }
 
+    /// How long a TLS handshake and a WebSocket upgrade may take.
+    fn handshake_limit(&self) -> Duration {
+        self.spec.timeout.max(Duration::from_secs(5))
+    }
+
     fn connected(&mut self, i: usize, now: Instant) {
         let Some(Conn {
-            sock: Some(Sock::Tcp(stream)),
+            sock: Some(Sock::Tcp(stream, layers)),
             ..
         }) = self.conns.get_mut(i)
         else {
@@ -587,11 +858,57 @@ impl<'a> Tcp<'a> {
             }
             None => {
                 let _ = stream.set_nodelay(true);
-                self.report.connects += 1;
-                if let Some(conn) = self.conns.get_mut(i) {
-                    conn.state = State::Idle;
+                if let Some(setup) = &self.setup {
+                    match setup.layers() {
+                        Ok(made) => *layers = Some(Box::new(made)),
+                        Err((cause, why)) => {
+                            self.report.fail_with(cause, now, why);
+                            self.reopen(i, now, now + RETRY);
+                            return;
+                        }
+                    }
+                    if let Some(conn) = self.conns.get_mut(i) {
+                        conn.state = State::Securing(now);
+                    }
+                    self.secure(i, now);
+                    return;
                 }
-                self.send(i, now);
+                self.ready(i, now);
+            }
+        }
+    }
+
+    /// Connection `i` can take requests.
+    fn ready(&mut self, i: usize, now: Instant) {
+        self.report.connects += 1;
+        if let Some(conn) = self.conns.get_mut(i) {
+            conn.state = State::Idle;
+        }
+        self.send(i, now);
+    }
+
+    /// Moves connection `i`'s TLS handshake and WebSocket upgrade on.
+    fn secure(&mut self, i: usize, now: Instant) {
+        let Some(Conn {
+            sock: Some(Sock::Tcp(stream, Some(layers))),
+            ..
+        }) = self.conns.get_mut(i)
+        else {
+            return;
+        };
+        let Some(setup) = &self.setup else {
+            return;
+        };
+        match layers.handshake(stream, setup) {
+            Step::Wait => {}
+            Step::Done => {
+                self.ready(i, now);
+                // What came with the end of the handshake (a server that speaks first).
+                self.drain(i, now);
+            }
+            Step::Failed(cause, why) => {
+                self.report.fail_with(cause, now, why);
+                self.reopen(i, now, now + RETRY);
             }
         }
     }
@@ -601,7 +918,9 @@ impl<'a> Tcp<'a> {
     /// share is written.
     fn send(&mut self, i: usize, now: Instant) {
         let throughput = self.spec.mode == Mode::Throughput;
-        let per_batch = if throughput {
+        // Over WebSocket each request is a message of its own: never a batch in one.
+        let messages = self.spec.ws.is_some();
+        let per_batch = if throughput && !messages {
             (BATCH_BYTES / self.spec.payload.len().max(1)).max(1) as u64
         } else {
             1
@@ -660,6 +979,30 @@ impl<'a> Tcp<'a> {
         else {
             return;
         };
+        if let Some((stream, layers)) = sock.messages() {
+            // WebSocket: the request goes as one message; what the socket does not take
+            // waits in the WebSocket's buffer, and no more requests go until it has gone.
+            let mut moved = if *written < out.len() {
+                layers.send(stream, out).map(|()| *written = out.len())
+            } else {
+                Ok(())
+            };
+            if moved.is_ok() {
+                moved = layers.flush(stream);
+            }
+            match moved {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.state = State::Writing(since);
+                    return;
+                }
+                Err(e) => {
+                    conn.state = State::Writing(since);
+                    self.lose(i, Cause::of(&e), now, now + RETRY);
+                    return;
+                }
+            }
+        }
         while *written < out.len() {
             match sock.write(out.get(*written..).unwrap_or_default()) {
                 Ok(0) => break,
@@ -691,8 +1034,11 @@ impl<'a> Tcp<'a> {
             else {
                 return;
             };
+            // TLS and WebSocket hold what they read: only a plain TCP read that came back
+            // short says the socket is empty.
+            let plain = matches!(sock, Sock::Tcp(_, None));
             match sock.read(&mut self.buf) {
-                Ok(0) => {
+                Ok(Got::End) => {
                     // The server closed: what was in flight failed; an idle long-lived
                     // connection closed is a failure of the connection.
                     if self.in_flight_of(i) > 0 || !self.spec.per_request {
@@ -702,7 +1048,12 @@ impl<'a> Tcp<'a> {
                     }
                     return;
                 }
-                Ok(n) => {
+                Ok(Got::Nothing) => {}
+                Ok(Got::Message(bytes)) => {
+                    self.report.bytes_received += bytes.len() as u64;
+                    self.take_reply(i, &bytes, Instant::now());
+                }
+                Ok(Got::Bytes(n)) => {
                     self.report.bytes_received += n as u64;
                     // The buffer is lent out for the reply, not copied (a read per message).
                     let buf = std::mem::take(&mut self.buf);
@@ -712,7 +1063,7 @@ impl<'a> Tcp<'a> {
                     // A short TCP read emptied the receive queue: later data is a new edge,
                     // so the read that would only say WouldBlock is saved (a system call per
                     // message in ping-pong).
-                    if short && !self.udp {
+                    if short && plain {
                         return;
                     }
                 }

@@ -30,6 +30,10 @@ pub enum Cause {
     Unreachable,
     /// Anything else the OS said.
     Other,
+    /// The TLS handshake failed (the certificate was refused, the server spoke no TLS …).
+    Tls,
+    /// The WebSocket upgrade was refused or broke.
+    WebSocket,
 }
 
 impl Cause {
@@ -66,6 +70,8 @@ impl Cause {
             Cause::Mismatch => S::CauseMismatch,
             Cause::Unreachable => S::CauseUnreachable,
             Cause::Other => S::CauseOther,
+            Cause::Tls => S::CauseTls,
+            Cause::WebSocket => S::CauseWebSocket,
         })
     }
 
@@ -79,6 +85,8 @@ impl Cause {
             Cause::Mismatch => "mismatch",
             Cause::Unreachable => "unreachable",
             Cause::Other => "other",
+            Cause::Tls => "tls",
+            Cause::WebSocket => "websocket",
         }
     }
 }
@@ -152,11 +160,7 @@ impl Settings {
             request
         };
         Self {
-            target: if spec.udp {
-                format!("udp://{}", spec.target)
-            } else {
-                spec.target.to_string()
-            },
+            target: super::Target::text(spec),
             udp: spec.udp,
             mode: match spec.mode {
                 super::Mode::Throughput => "throughput",
@@ -261,6 +265,9 @@ pub struct Report {
     pub latency: Histogram<u64>,
     /// Each second.
     pub timeline: Vec<Second>,
+    /// Why the first connection that failed its TLS handshake or WebSocket upgrade failed
+    /// (the cause alone does not say what to change).
+    pub problem: Option<String>,
     started: Instant,
     second: (u64, Second, Histogram<u64>),
 }
@@ -300,6 +307,7 @@ impl Report {
             elapsed: Duration::ZERO,
             latency: histogram(),
             timeline: Vec::new(),
+            problem: None,
             started: Instant::now(),
             second: (0, Second::default(), histogram()),
         }
@@ -334,6 +342,12 @@ impl Report {
     /// A connection failed (no request of it was lost).
     pub fn fail(&mut self, cause: Cause, now: Instant) {
         self.fail_n(cause, now, 1);
+    }
+
+    /// A connection failed with `cause`, for the reason `why` (kept if it is the first).
+    pub fn fail_with(&mut self, cause: Cause, now: Instant, why: String) {
+        self.fail(cause, now);
+        self.problem.get_or_insert(why);
     }
 
     /// `n` requests sent failed.
@@ -515,6 +529,9 @@ impl Report {
                 &[&self.failed_total(), &self.causes_text()]
             )
         );
+        if let Some(problem) = &self.problem {
+            let _ = writeln!(out, "{}", tf(S::BenchSummaryProblem, &[problem]));
+        }
         let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
         let _ = writeln!(out, "{}", self.adds_up_text());
         if self.not_sent > 0 {
@@ -625,12 +642,15 @@ impl Report {
             .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
             .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"problem\":{},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
             failed.join(","),
+            self.problem
+                .as_deref()
+                .map_or_else(|| "null".to_owned(), json_string),
             self.failed_requests,
             self.unanswered,
             self.bytes_sent,

@@ -21,6 +21,13 @@ mod sockets;
 mod tls;
 mod types;
 
+/// What the load generator borrows to speak TLS and WebSocket as a session's TCP links do.
+pub(crate) mod speak {
+    pub(crate) use super::link::ws::{Incoming, Ws};
+    pub(crate) use super::link::{PlainIo, push_tls, read_plain};
+    pub(crate) use super::tls::{Tls, TlsProblem, client, connection, failure};
+}
+
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use auto::{Pace, Reply, Schedule};
 pub use buffers::Buffers;

@@ -752,7 +752,11 @@ pub(crate) fn prepare(config: &SessionConfig) -> Result<Tls, EngineError> {
     }
 }
 
-fn client(settings: &TlsSettings, remote: Option<SocketAddr>) -> Result<Tls, EngineError> {
+/// A TLS client's configuration for `settings`, checking `remote` when no server name is set.
+pub(crate) fn client(
+    settings: &TlsSettings,
+    remote: Option<SocketAddr>,
+) -> Result<Tls, EngineError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()

@@ -38,7 +38,8 @@ pub enum BenchMode {
     "Ping-pong: a reply must match this regular expression; else it is a wrong reply"
 )))]
 pub struct BenchArgs {
-    /// The target: HOST:PORT or tcp://HOST:PORT, or udp://HOST:PORT.
+    /// The target: HOST:PORT or tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, or
+    /// ws://HOST:PORT/PATH or wss://HOST:PORT/PATH (WebSocket: each request one message).
     pub target: String,
     /// What to wait for after each request.
     #[arg(long, value_enum, default_value = "ping-pong")]
@@ -86,6 +87,9 @@ pub struct BenchArgs {
     /// Exit 1 if more requests than this failed.
     #[arg(long, value_name = "N")]
     pub max_errors: Option<u64>,
+    /// TLS (on with --tls, a tls:// or a wss:// target).
+    #[command(flatten)]
+    pub tls: super::args::ClientTls,
 }
 
 /// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,
@@ -125,11 +129,43 @@ fn request_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| cannot(&e))
 }
 
+/// The reply condition `--expect*` gives, compiled, and as typed (for the report).
+fn expect_of(
+    args: &BenchArgs,
+) -> Result<(Option<sockscope_core::rules::cond::Matcher>, String), Failure> {
+    use sockscope_core::rules::{Cond, Match};
+    let expect_text = if let Some(text) = &args.expect.expect {
+        format!("--expect {text}")
+    } else if let Some(hex) = &args.expect.expect_hex {
+        format!("--expect-hex {hex}")
+    } else if let Some(re) = &args.expect.expect_regex {
+        format!("--expect-regex {re}")
+    } else {
+        String::new()
+    };
+    let expect = if let Some(text) = &args.expect.expect {
+        Some(Cond::Text(Match::Contains, text.clone()))
+    } else if let Some(hex) = &args.expect.expect_hex {
+        Some(Cond::Bytes(Match::Contains, hex.clone()))
+    } else {
+        args.expect.expect_regex.clone().map(Cond::Regex)
+    };
+    let expect = expect
+        .map(|c| c.compile(args.encoding))
+        .transpose()
+        .map_err(bad)?;
+    Ok((expect, expect_text))
+}
+
 /// The generator's spec from `sockscope bench`'s arguments; bad ones are exit 2.
 fn bench_spec(args: &BenchArgs) -> Result<sockscope_core::bench::Spec, Failure> {
     use sockscope_core::bench::{self, Mode as Wait};
-    use sockscope_core::rules::{Cond, Match};
-    let (target, udp) = bench::target_from_text(&args.target).map_err(bad)?;
+    let target = bench::target_from_text(&args.target).map_err(bad)?;
+    args.tls.check(target.tls).map_err(bad)?;
+    if target.udp && args.tls.tls {
+        return Err(bad(t(S::ErrTlsNeedsTcp)));
+    }
+    let tls = (target.tls || args.tls.tls).then(|| args.tls.settings_forced());
     let payload = if let Some(path) = &args.send.send_file {
         request_file(path)?
     } else {
@@ -166,32 +202,11 @@ fn bench_spec(args: &BenchArgs) -> Result<sockscope_core::bench::Spec, Failure> 
         None => None,
         Some(text) => Some(parse_rate(text, payload.len()).map_err(bad)?),
     };
-    let expect_text = if let Some(text) = &args.expect.expect {
-        format!("--expect {text}")
-    } else if let Some(hex) = &args.expect.expect_hex {
-        format!("--expect-hex {hex}")
-    } else if let Some(re) = &args.expect.expect_regex {
-        format!("--expect-regex {re}")
-    } else {
-        String::new()
-    };
-    let expect = if let Some(text) = &args.expect.expect {
-        Some(Cond::Text(Match::Contains, text.clone()))
-    } else if let Some(hex) = &args.expect.expect_hex {
-        Some(Cond::Bytes(Match::Contains, hex.clone()))
-    } else {
-        args.expect.expect_regex.clone().map(Cond::Regex)
-    };
-    let expect = expect
-        .map(|c| c.compile(args.encoding))
-        .transpose()
-        .map_err(bad)?;
+    let (expect, expect_text) = expect_of(args)?;
     if args.connections == 0 || args.connections > 100_000 {
         return Err(bad(tf(S::CliBadConnections, &[&args.connections])));
     }
-    let spec = bench::Spec {
-        target,
-        udp,
+    let mut spec = bench::Spec {
         connections: args.connections,
         per_request: args.per_request,
         mode: match args.mode {
@@ -225,7 +240,9 @@ fn bench_spec(args: &BenchArgs) -> Result<sockscope_core::bench::Spec, Failure> 
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
+        ..bench::Spec::default()
     };
+    target.apply(&mut spec, tls);
     Ok(spec)
 }
 

@@ -691,30 +691,69 @@ impl App {
             Action::About => self.tools.about_open = true,
             Action::Load => {
                 if !self.load.running() {
-                    // The current tab's peer is the likely target.
+                    // The current tab's peer is the likely target, spoken as the tab speaks
+                    // (TLS, WebSocket).
                     let tab = &self.tab().form;
                     let capture = self.tab().session.capture();
-                    let target = match (&capture.link, tab.mode) {
-                        (sockscope_core::capture::LinkState::Listening(local), _) => {
-                            let ip = if local.ip().is_unspecified() {
-                                "127.0.0.1".to_owned()
-                            } else {
-                                local.ip().to_string()
+                    let listening = match &capture.link {
+                        sockscope_core::capture::LinkState::Listening(local) => Some(*local),
+                        _ => None,
+                    };
+                    drop(capture);
+                    let scheme = match (tab.tls_on, tab.ws_on) {
+                        (true, true) => "wss://",
+                        (true, false) => "tls://",
+                        (false, true) => "ws://",
+                        (false, false) => "",
+                    };
+                    let path = if tab.ws_on {
+                        tab.ws.path.trim().to_owned()
+                    } else {
+                        String::new()
+                    };
+                    let host_port = match (listening, tab.mode) {
+                        (Some(local), _) => {
+                            let ip = match local.ip() {
+                                ip if !ip.is_unspecified() => ip,
+                                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
                             };
-                            Some(format!("{ip}:{}", local.port()))
+                            Some(std::net::SocketAddr::new(ip, local.port()).to_string())
                         }
                         (_, engine::Mode::TcpClient | engine::Mode::Udp)
                             if !tab.remote_ip.is_empty() =>
                         {
-                            Some(format!("{}:{}", tab.remote_ip, tab.remote_port))
+                            let ip = tab.remote_ip.trim();
+                            Some(if ip.contains(':') && !ip.starts_with('[') {
+                                format!("[{ip}]:{}", tab.remote_port)
+                            } else {
+                                format!("{ip}:{}", tab.remote_port)
+                            })
                         }
                         _ => None,
                     };
+                    let tls_tab = tab.tls_on
+                        && matches!(tab.mode, engine::Mode::TcpClient | engine::Mode::TcpServer);
+                    let verify = if !tls_tab {
+                        engine::Verify::System
+                    } else if listening.is_some() {
+                        // Our own server: exactly its certificate, whatever names it has.
+                        own_fingerprint(&tab.tls)
+                            .map_or(engine::Verify::System, engine::Verify::Pin)
+                    } else {
+                        tab.tls.verify.clone()
+                    };
                     let udp = tab.mode == engine::Mode::Udp;
-                    drop(capture);
-                    if let Some(target) = target {
-                        self.load.target = target;
+                    if let Some(host_port) = host_port {
+                        let scheme = if udp { "" } else { scheme };
+                        let path = if scheme.starts_with("ws") && !path.starts_with('/') {
+                            format!("/{path}")
+                        } else {
+                            path
+                        };
+                        self.load.target = format!("{scheme}{host_port}{path}");
                         self.load.udp = udp;
+                        self.load.verify = verify;
                     }
                 }
                 self.load.open = true;
@@ -1100,6 +1139,19 @@ impl eframe::App for App {
         eframe::set_value(storage, WORKSPACE_KEY, &self.workspace());
     }
 }
+/// The certificate a TLS server tab presents, as a pin: its kept self-signed one, or the
+/// first in its certificate file.
+fn own_fingerprint(tls: &engine::TlsSettings) -> Option<String> {
+    match &tls.server_cert {
+        engine::ServerCert::SelfSigned(_) => tls
+            .kept
+            .as_ref()
+            .and_then(engine::KeptCert::info)
+            .map(|i| i.sha256),
+        engine::ServerCert::Files { cert, .. } => engine::fingerprint_of_file(cert).ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

@@ -70,6 +70,11 @@ pub struct LoadView {
     pub reply: String,
     /// Reply timeout, ms.
     pub timeout_ms: u32,
+    /// tls:// and wss:// targets: take any certificate.
+    pub any_cert: bool,
+    /// tls:// and wss:// targets: how the certificate is checked when `any_cert` is off (the
+    /// system's roots; a TLS server tab's own certificate, pinned; a TLS client tab's way).
+    pub verify: sockscope_core::engine::Verify,
     running: Option<Running>,
     /// The last run's report.
     pub report: Option<Report>,
@@ -95,6 +100,8 @@ impl Default for LoadView {
             reply_kind: ReplyKind::Any,
             reply: String::new(),
             timeout_ms: 1000,
+            any_cert: false,
+            verify: sockscope_core::engine::Verify::System,
             running: None,
             report: None,
             error: None,
@@ -139,7 +146,19 @@ impl LoadView {
     /// The run the fields describe; the sentence says what is wrong (in the window's language).
     fn spec(&self) -> Result<Spec, String> {
         // The core reads the target as `sockscope bench` does (`udp://` chooses UDP too).
-        let (target, udp_scheme) = bench::target_from_text(&self.target)?;
+        let mut target = bench::target_from_text(&self.target)?;
+        target.udp |= self.udp;
+        if target.udp && (target.tls || target.ws.is_some()) {
+            return Err(t(S::ErrTlsNeedsTcp).to_owned());
+        }
+        let tls = target.tls.then(|| sockscope_core::engine::TlsSettings {
+            verify: if self.any_cert {
+                sockscope_core::engine::Verify::Off
+            } else {
+                self.verify.clone()
+            },
+            ..sockscope_core::engine::TlsSettings::default()
+        });
         let payload = if self.payload_hex {
             hex::parse(&self.payload).map_err(|e| e.to_string())?
         } else {
@@ -153,9 +172,7 @@ impl LoadView {
             return Err(t(S::ErrRequestEmpty).to_owned());
         }
         let (expect, expect_text) = self.expect()?;
-        Ok(Spec {
-            target,
-            udp: self.udp || udp_scheme,
+        let mut spec = Spec {
             connections: self.connections.max(1) as usize,
             per_request: self.per_request,
             mode: self.mode,
@@ -182,8 +199,10 @@ impl LoadView {
             encoding: sockscope_core::codec::TextEncoding::UTF_8,
             // The saved settings show the request as typed (a template keeps its variables).
             request_text: self.payload.clone(),
-            request_file: String::new(),
-        })
+            ..Spec::default()
+        };
+        target.apply(&mut spec, tls);
+        Ok(spec)
     }
 
     /// Starts a run on its own thread.
@@ -505,6 +524,28 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
         // Its own row below the grid: in a grid cell the text field got what the column had
         // left (about 15 px, "ping" showed as "g").
         reply_ui(ui, view);
+        certificate_ui(ui, view);
+    });
+}
+
+/// How a tls:// or wss:// target's certificate is checked: shown only for those targets.
+fn certificate_ui(ui: &mut egui::Ui, view: &mut LoadView) {
+    let scheme = view.target.trim_start().to_ascii_lowercase();
+    if !(scheme.starts_with("tls://") || scheme.starts_with("wss://")) {
+        return;
+    }
+    ui.horizontal(|ui| {
+        let check = ui
+            .checkbox(&mut view.any_cert, t(S::LoadAnyCert))
+            .on_hover_text(t(S::TipLoadAnyCert));
+        super::testhook::tag(ui, &check, "load.any-cert");
+        if let sockscope_core::engine::Verify::Pin(sha256) = &view.verify
+            && !view.any_cert
+        {
+            let short: String = sha256.chars().take(23).collect();
+            ui.weak(tf(S::LoadPinned, &[&format!("{short}…")]))
+                .on_hover_text(sha256.as_str());
+        }
     });
 }
 

@@ -525,3 +525,193 @@ fn ws_to_a_tls_port_says_to_use_wss() {
         ran.stderr
     );
 }
+
+#[test]
+fn bench_tls_to_openssl_s_server_checks_its_certificate_and_counts_its_replies() {
+    let Some(cert) = Cert::make("bench") else {
+        return;
+    };
+    let port = closed_port();
+    let _server = s_server_rev(&cert, port);
+    let target = format!("tls://127.0.0.1:{port}");
+    // The system's roots do not know a test certificate: every connection fails with the
+    // reason and what to do about it, once, not a bare count.
+    // (The run gives up after --timeout without a connection: long enough for a handshake
+    // on a loaded machine.)
+    let ran = run(&["bench", &target, "--count", "3", "--timeout", "3s"], b"");
+    assert_ne!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("(TLS failed "), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("first: ") && ran.stdout.contains("--pin"),
+        "{}",
+        ran.stdout
+    );
+    // Checked against its CA file: s_server answers each line reversed.
+    let ran = run(
+        &[
+            "bench",
+            &target,
+            "--ca",
+            &cert.cert(),
+            "--send-hex",
+            "70 69 6e 67 0a",
+            "--expect",
+            "gnip",
+            "--count",
+            "20",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("\"received\":20,"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains(&format!("\"target\":\"{target}\"")),
+        "{}",
+        ran.stdout
+    );
+    // TLS flags on a plain target without --tls would do nothing: refused.
+    let ran = run(&["bench", &format!("127.0.0.1:{port}"), "--insecure"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+}
+
+/// A WebSocket echo server in Python (websockets, not our code): it prints each connection's
+/// path and message count, and the total so far, when the connection ends. On `/sink…` paths
+/// it only counts (Python's server can hang when it echoes while the client closes).
+fn python_ws_echo(
+    port: u16,
+    cert: Option<&Cert>,
+) -> Option<(Running, std::sync::mpsc::Receiver<String>)> {
+    let script = "import sys, ssl, threading\n\
+        from websockets.sync.server import serve\n\
+        port = int(sys.argv[1]); ctx = None\n\
+        if len(sys.argv) > 3:\n\
+        \x20   ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)\n\
+        \x20   ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n\
+        lock = threading.Lock(); total = [0]\n\
+        def echo(ws):\n\
+        \x20   n = 0; sink = ws.request.path.startswith('/sink')\n\
+        \x20   for m in ws:\n\
+        \x20       n += 1\n\
+        \x20       if not sink: ws.send(m)\n\
+        \x20   with lock:\n\
+        \x20       total[0] += n\n\
+        \x20       print(ws.request.path, n, total[0], flush=True)\n\
+        with serve(echo, '127.0.0.1', port, ssl=ctx) as server:\n\
+        \x20   server.serve_forever()\n";
+    let mut command = Command::new("python3");
+    command.args(["-c", script, &port.to_string()]);
+    if let Some(cert) = cert {
+        command.args([cert.cert(), cert.key()]);
+    }
+    let Ok(mut child) = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn() else {
+        eprintln!("skipped: python3 is not installed");
+        return None;
+    };
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            eprintln!("skipped: python's websockets did not listen (.ci/run installs it)");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((running, rx))
+}
+
+/// The server's lines until its total reaches `want` (or 5 s pass).
+fn served(lines: &std::sync::mpsc::Receiver<String>, want: u64) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        let total: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        seen.push(line);
+        if total >= want {
+            break;
+        }
+    }
+    seen
+}
+
+#[test]
+fn bench_ws_and_wss_send_each_request_as_one_message_to_python_websockets() {
+    let port = closed_port();
+    let Some((_server, lines)) = python_ws_echo(port, None) else {
+        return;
+    };
+    // Echo: 200 requests on 3 connections, each one message, each echoed back.
+    let target = format!("ws://127.0.0.1:{port}/load?x=1");
+    let ran = run(
+        &[
+            "bench", &target, "--mode", "echo", "-c", "3", "--count", "200", "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("\"received\":200,"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("\"failed\":{},"), "{}", ran.stdout);
+    let seen = served(&lines, 200);
+    assert!(seen.last().is_some_and(|l| l.ends_with(" 200")), "{seen:?}");
+    assert!(seen.iter().all(|l| l.starts_with("/load?x=1 ")), "{seen:?}");
+    // Throughput: 1000 small requests are 1000 messages, not a few batches of them, and
+    // every one arrives before the connection ends with a close.
+    let sink = format!("ws://127.0.0.1:{port}/sink");
+    let ran = run(
+        &[
+            "bench",
+            &sink,
+            "--mode",
+            "throughput",
+            "--count",
+            "1000",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let seen = served(&lines, 1200);
+    assert_eq!(
+        seen.last()
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned()),
+        Some("1200".to_owned()),
+        "{seen:?}"
+    );
+    // wss:// to a name: the certificate is checked for that name, against its CA file.
+    let Some(cert) = Cert::make("benchwss") else {
+        return;
+    };
+    let port = closed_port();
+    let Some((_tls_server, lines)) = python_ws_echo(port, Some(&cert)) else {
+        return;
+    };
+    let target = format!("wss://localhost:{port}/");
+    let ran = run(
+        &[
+            "bench",
+            &target,
+            "--ca",
+            &cert.cert(),
+            "--mode",
+            "echo",
+            "--count",
+            "50",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("received  50 "), "{}", ran.stdout);
+    let seen = served(&lines, 50);
+    assert!(seen.last().is_some_and(|l| l.ends_with(" 50")), "{seen:?}");
+}

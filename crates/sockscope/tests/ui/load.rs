@@ -12,6 +12,24 @@ use super::{run_until, server_with_clients};
 
 #[test]
 fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
+    load_the_tabs_own_echo(Form::default(), "");
+}
+
+#[test]
+fn a_tls_websocket_tab_is_loaded_over_wss_trusting_its_own_certificate() {
+    // The target says wss:// and the run trusts exactly the tab's self-signed certificate:
+    // no "Accept any certificate" needed, and every request is answered.
+    let form = Form {
+        tls_on: true,
+        ws_on: true,
+        ..Form::default()
+    };
+    load_the_tabs_own_echo(form, "wss://");
+}
+
+/// Opens the Load window over a listening tab whose rule echoes, checks the target it fills
+/// in (`scheme` + the tab's address), runs echo checks and stops.
+fn load_the_tabs_own_echo(form: Form, scheme: &str) {
     let form = Form {
         automation: Automation {
             enabled: true,
@@ -24,7 +42,7 @@ fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
             }],
             ..Automation::default()
         },
-        ..Form::default()
+        ..form
     };
     let (mut harness, _) = server_with_clients(form, 0);
     harness.get_by_label("Tools").click();
@@ -41,7 +59,8 @@ fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
         .accesskit_node()
         .value()
         .unwrap_or_default();
-    assert_eq!(target, format!("127.0.0.1:{port}"));
+    let path = if scheme.starts_with("ws") { "/" } else { "" };
+    assert_eq!(target, format!("{scheme}127.0.0.1:{port}{path}"));
     harness.get_by_label("echo check").click();
     harness.run();
     harness.get_by_label("Start load").click();
@@ -52,12 +71,12 @@ fn a_load_run_against_the_tabs_own_echo_counts_replies_and_stops_at_once() {
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
         let replied = harness
-            .query_by_label_contains("· received ")
+            // The live line (the status bar says "· received N B" too).
+            .query_by_label_contains(" · in flight ")
             .is_some_and(|n| {
-                !n.accesskit_node()
-                    .label()
-                    .unwrap_or_default()
-                    .contains("· received 0 ·")
+                let node = n.accesskit_node();
+                let text = format!("{:?} {:?}", node.label(), node.value());
+                text.contains("· received ") && !text.contains("· received 0 ·")
             });
         if replied {
             break;

@@ -19,7 +19,7 @@ use super::{CloseReason, ConnId, EngineError, Event, Mode, SessionConfig, Target
 use crate::codec::framing::Framing;
 
 pub(crate) use listener::Listener;
-pub(crate) use tcp::TcpConn;
+pub(crate) use tcp::{PlainIo, TcpConn, push_tls, read_plain};
 pub(crate) use udp::MAX_DATAGRAM;
 pub(crate) use udp::Udp;
 

@@ -873,7 +873,7 @@ impl TcpConn {
 
 /// Reads plaintext: from the socket, or through TLS. `Ok(0)` is the end of the stream (a TLS
 /// close_notify, or the TCP stream ending without one).
-fn read_plain(
+pub(crate) fn read_plain(
     stream: &mut TcpStream,
     tls: Option<&mut rustls::Connection>,
     buf: &mut [u8],
@@ -922,9 +922,9 @@ fn read_plain(
 }
 
 /// A connection's socket, or its TLS, as one stream (for the WebSocket layer).
-struct PlainIo<'a> {
-    stream: &'a mut TcpStream,
-    tls: Option<&'a mut rustls::Connection>,
+pub(crate) struct PlainIo<'a> {
+    pub stream: &'a mut TcpStream,
+    pub tls: Option<&'a mut rustls::Connection>,
 }
 
 impl io::Read for PlainIo<'_> {
@@ -974,7 +974,7 @@ fn write_plain(
 }
 
 /// Writes TLS records rustls holds until it holds none (`WouldBlock`: the socket is full).
-fn push_tls(tls: &mut rustls::Connection, stream: &mut TcpStream) -> io::Result<()> {
+pub(crate) fn push_tls(tls: &mut rustls::Connection, stream: &mut TcpStream) -> io::Result<()> {
     while tls.wants_write() {
         match tls.write_tls(stream) {
             Ok(_) => {}
