@@ -781,7 +781,7 @@ impl Capture {
     }
 
     /// Where the inline rule test starts so that it answers as the running session would now
-    /// (the README's "the exact reply bytes"): the live tables; the state of `peer` (a
+    /// (docs/FEATURES.md: "the exact reply bytes"): the live tables; the state of `peer` (a
     /// connection without one of its own has the start state), or with no peer given the
     /// session's, else the newest connection's; and the next `{{counter}}` of `vars` (the
     /// session's send variables). Nothing running: the rules' start values and the form's

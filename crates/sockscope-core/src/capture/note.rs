@@ -51,8 +51,8 @@ impl Note {
     }
 
     /// The machine name of the event this note tells, stable across languages and versions:
-    /// `connected`, `closed`, `reset`, `refused`, `timeout`, `listening` … (the README's
-    /// command-line section lists them). `None` for a note that names no event.
+    /// `connected`, `closed`, `reset`, `refused`, `timeout`, `listening` … (docs/CLI.md lists
+    /// them). `None` for a note that names no event.
     pub fn event(&self) -> Option<&'static str> {
         match self {
             Note::Event(name, _) => Some(name),

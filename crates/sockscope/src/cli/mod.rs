@@ -2,7 +2,7 @@
 //! same core session as the window, printing the same words (human lines, or `--json` lines
 //! for machines).
 //!
-//! Exit codes (the README's command-line section says the same): 0 done (an expectation
+//! Exit codes (docs/CLI.md says the same): 0 done (an expectation
 //! matched, or nothing was expected and every byte went), 1 an expectation was not met, or a
 //! transfer was cut (a reset, a peer that stopped reading, a connection that ended before all
 //! was sent), 2 bad input or a socket that could not be opened, 130 stopped by Ctrl+C in the
@@ -482,7 +482,7 @@ fn check_file(path: Option<&Path>) -> Result<(), Failure> {
 }
 
 /// A session with the view's encoding, opened on `config` (TCP: a peer's half-close is kept,
-/// as the README says: what we still send goes on).
+/// as docs/CLI.md says: what we still send goes on).
 fn open(config: SessionConfig, encoding: TextEncoding) -> Session {
     let mut session = Session::new(Arc::new(|| {}));
     {

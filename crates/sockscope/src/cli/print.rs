@@ -243,7 +243,7 @@ pub fn rfc3339(at: std::time::SystemTime) -> String {
     local.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
-/// A record as one JSON object — the keys the README's command-line section lists and
+/// A record as one JSON object — the keys docs/CLI.md lists and
 /// `schema/record.schema.json` checks: time, kind (rx, tx, info, error), event (a machine
 /// name), text, and where known peer and conn; for data len, hex and partial.
 pub fn json_of(record: &Record<'_>) -> serde_json::Value {

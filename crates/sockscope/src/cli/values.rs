@@ -26,7 +26,7 @@ pub struct View {
     #[arg(long, conflicts_with = "hex")]
     pub hexdump: bool,
     /// One JSON object per line instead of human lines; keys: time, kind, event, text, peer,
-    /// conn, and for data len, hex, partial (README: "--json keys").
+    /// conn, and for data len, hex, partial (docs/CLI.md: "--json keys").
     #[arg(long)]
     pub json: bool,
 }
