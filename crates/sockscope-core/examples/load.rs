@@ -98,7 +98,10 @@ fn connect(addr: &str, n: usize) {
 fn udp(n: u64) {
     let sink = UdpSocket::bind("127.0.0.1:0").expect("sink");
     let to = sink.local_addr().expect("sink address");
-    let path = std::env::temp_dir().join(format!("sockscope-load-{}.bin", std::process::id()));
+    let path_dir = tempfile::tempdir().expect("a temporary folder");
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-load-{}.bin", std::process::id()));
     std::fs::write(&path, vec![0x42u8; usize::try_from(n * 64).expect("size")]).expect("file");
     let (session, _) = session(Mode::Udp);
     let start = Instant::now();

@@ -1841,7 +1841,10 @@ mod tests {
 
     #[test]
     fn raw_reads_not_shown_are_counted_and_recorded_but_not_stored() {
-        let dir = std::env::temp_dir().join(format!("sockscope-keep-raw-{}", std::process::id()));
+        let dir_dir = tempfile::tempdir().unwrap();
+        let dir = dir_dir
+            .path()
+            .join(format!("sockscope-keep-raw-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("rx.bin");
         let mut cap = Capture::default();

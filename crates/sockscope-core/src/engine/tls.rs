@@ -1205,7 +1205,10 @@ mod tests {
     #[test]
     fn a_certificate_file_gives_the_fingerprint_to_pin() {
         let made = rcgen::generate_simple_self_signed(vec!["a.example".to_owned()]).unwrap();
-        let dir = std::env::temp_dir().join(format!("sockscope-pin-{}", std::process::id()));
+        let dir_dir = tempfile::tempdir().unwrap();
+        let dir = dir_dir
+            .path()
+            .join(format!("sockscope-pin-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let pem_path = dir.join("cert.pem");
         std::fs::write(&pem_path, made.cert.pem()).unwrap();

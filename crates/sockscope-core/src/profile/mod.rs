@@ -408,7 +408,10 @@ mod tests {
 
     #[test]
     fn save_replaces_the_file_whole() {
-        let dir = std::env::temp_dir().join(format!("sockscope-profile-{}", std::process::id()));
+        let dir_dir = tempfile::tempdir().unwrap();
+        let dir = dir_dir
+            .path()
+            .join(format!("sockscope-profile-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("plc.ron");
         std::fs::write(&path, "old").unwrap();

@@ -22,7 +22,10 @@ fn content(offset: u64, buf: &mut [u8]) {
 fn a_flood_past_the_cap_stays_bounded_counts_evictions_and_records_every_byte() {
     const TOTAL: u64 = 48 << 20;
     const CAP: usize = 2 << 20;
-    let path = std::env::temp_dir().join(format!("sockscope-flood-{}.bin", std::process::id()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-flood-{}.bin", std::process::id()));
     let recording = path.clone();
     let session = open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |c| {
         c.log = LogStore::new(CAP, TextEncoding::UTF_8);
@@ -220,7 +223,10 @@ fn export_and_read(
     session: &mut sockscope_core::session::Session,
     name: &str,
 ) -> Option<Vec<(String, String, String)>> {
-    let path = std::env::temp_dir().join(format!("sockscope-{name}-{}.pcap", std::process::id()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-{name}-{}.pcap", std::process::id()));
     session.export(sockscope_core::capture::ExportFormat::Pcap, path.clone());
     while session.poll() {}
     let packets = tshark_packets(&path);
@@ -410,7 +416,10 @@ fn a_pcap_export_opens_and_closes_each_connection_so_two_on_the_same_ports_stay_
         });
         session.close();
     }
-    let path = std::env::temp_dir().join(format!("sockscope-streams-{}.pcap", std::process::id()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-streams-{}.pcap", std::process::id()));
     session.export(sockscope_core::capture::ExportFormat::Pcap, path.clone());
     while session.poll() {}
     let rows = tshark_fields(

@@ -186,9 +186,12 @@ fn content(offset: u64, buf: &mut [u8]) {
     }
 }
 
-fn write_file(len: u64) -> std::path::PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("sockscope-test-{}-{len}.bin", std::process::id()));
+/// The file in a folder of its own (removed when the folder is dropped).
+fn write_file(len: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-test-{}-{len}.bin", std::process::id()));
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let mut buf = vec![0u8; 1 << 20];
     let mut offset = 0;
@@ -199,7 +202,7 @@ fn write_file(len: u64) -> std::path::PathBuf {
         offset += n as u64;
     }
     file.flush().unwrap();
-    path
+    (path_dir, path)
 }
 
 #[cfg(target_os = "linux")]
@@ -217,7 +220,7 @@ fn rss_bytes() -> u64 {
 #[test]
 fn a_200_mb_file_arrives_byte_identical_with_flat_memory() {
     const LEN: u64 = 200 << 20;
-    let path = write_file(LEN);
+    let (_dir, path) = write_file(LEN);
     let (session, mut peer) = connected_client();
     #[cfg(target_os = "linux")]
     let rss_before = rss_bytes();
@@ -272,7 +275,7 @@ fn a_200_mb_file_arrives_byte_identical_with_flat_memory() {
 #[test]
 fn cancel_stops_a_file_send_midway() {
     const LEN: u64 = 8 << 20;
-    let path = write_file(LEN);
+    let (_dir, path) = write_file(LEN);
     let (session, mut peer) = connected_client();
     // Paced at 1 MiB/s, so it is still going when cancelled.
     session.command(Command::SendFile {
@@ -309,7 +312,7 @@ fn cancel_stops_a_file_send_midway() {
 fn a_sent_file_counts_for_each_client_it_went_to_and_as_one_message() {
     use sockscope_core::codec::framing::Framing;
     const LEN: u64 = 1 << 20;
-    let path = write_file(LEN);
+    let (_dir, path) = write_file(LEN);
     let session =
         crate::util::open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |_| {});
     let addr = crate::util::bound(&session);
@@ -354,7 +357,7 @@ fn a_file_to_a_peer_that_does_not_read_yet_still_reports_its_progress() {
     // The peer takes nothing for a while: the socket stays full and never says writable,
     // yet the window must show the transfer (its progress bar holds Cancel).
     const LEN: u64 = 64 << 20;
-    let path = write_file(LEN);
+    let (_dir, path) = write_file(LEN);
     let (session, peer) = connected_client();
     session.command(Command::SendFile {
         to: Target::AllConns,
@@ -390,7 +393,7 @@ fn a_client_that_leaves_in_the_middle_of_a_file_to_all_says_how_much_it_got() {
     // A size no other test here uses: the file's name is made from it, and a test that
     // removes its own file at the end would remove this one under the send.
     const LEN: u64 = 6 << 20;
-    let path = write_file(LEN);
+    let (_dir, path) = write_file(LEN);
     let session =
         crate::util::open_session(Mode::TcpServer, "127.0.0.1:0", None, Framing::None, |_| {});
     let addr = crate::util::bound(&session);

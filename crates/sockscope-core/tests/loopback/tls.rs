@@ -3,7 +3,6 @@
 //! each kind of failure as its sentence. Certificates are made by rcgen into a temporary folder.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -15,17 +14,19 @@ use sockscope_core::session::Session;
 use crate::util::{WAIT, bound, config, wait_capture, wait_logged};
 
 /// A folder of PEM files for one test, removed when dropped.
-pub struct Pems(pub PathBuf);
+pub struct Pems(tempfile::TempDir);
 
 impl Pems {
     pub fn new(name: &str) -> Pems {
-        let dir = std::env::temp_dir().join(format!("sockscope-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("sockscope-tls-{name}-"))
+            .tempdir()
+            .unwrap();
         Pems(dir)
     }
 
     pub fn write(&self, name: &str, pem: &str) -> String {
-        let path = self.0.join(name);
+        let path = self.0.path().join(name);
         std::fs::write(&path, pem).unwrap();
         path.display().to_string()
     }
@@ -61,12 +62,6 @@ impl Pems {
             self.write(&format!("{tag}-cert.pem"), &leaf.pem()),
             self.write(&format!("{tag}-key.pem"), &leaf_key.serialize_pem()),
         )
-    }
-}
-
-impl Drop for Pems {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

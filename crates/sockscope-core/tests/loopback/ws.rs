@@ -416,24 +416,23 @@ with serve(handler, "127.0.0.1", {port}, subprotocols=["chat.v1"]) as server:
 }
 
 /// A file of `len` bytes that are not all alike, removed when dropped.
-struct TempFile(std::path::PathBuf);
+struct TempFile(
+    #[expect(dead_code, reason = "held: the folder is removed when this is dropped")]
+    tempfile::TempDir,
+    std::path::PathBuf,
+);
 
 impl TempFile {
     fn new(tag: &str, len: usize) -> TempFile {
-        let path = std::env::temp_dir().join(format!("sockscope-ws-{}-{tag}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("sockscope-ws-{tag}"));
         let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
         std::fs::write(&path, bytes).unwrap();
-        TempFile(path)
+        TempFile(dir, path)
     }
 
     fn bytes(&self) -> Vec<u8> {
-        std::fs::read(&self.0).unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        std::fs::read(&self.1).unwrap()
     }
 }
 
@@ -525,7 +524,7 @@ fn a_file_goes_to_a_python_websockets_server_as_one_message_and_counts_as_one() 
     // At 4 MB/s, so it is still going when the next message is sent.
     client.send_file(
         Target::AllConns,
-        file.0.clone(),
+        file.1.clone(),
         4096,
         sockscope_core::engine::Pace::BytesPerSec(4_000_000),
     );
@@ -586,7 +585,7 @@ fn a_file_to_our_own_websocket_server_is_one_record_of_every_byte_and_a_cancel_e
     let file = TempFile::new("300k", 300_000);
     client.send_file(
         Target::AllConns,
-        file.0.clone(),
+        file.1.clone(),
         1000,
         sockscope_core::engine::Pace::Unlimited,
     );
@@ -603,7 +602,7 @@ fn a_file_to_our_own_websocket_server_is_one_record_of_every_byte_and_a_cancel_e
     // message and the connection goes on.
     client.send_file(
         Target::AllConns,
-        file.0.clone(),
+        file.1.clone(),
         1000,
         sockscope_core::engine::Pace::BytesPerSec(100_000),
     );
@@ -677,7 +676,7 @@ fn a_websocket_peer_that_does_not_read_slows_a_file_instead_of_filling_memory() 
     let file = TempFile::new("64mb", 64 << 20);
     client.send_file(
         Target::AllConns,
-        file.0.clone(),
+        file.1.clone(),
         64 << 10,
         sockscope_core::engine::Pace::Unlimited,
     );

@@ -123,7 +123,10 @@ fn peak_rss() -> u64 {
 
 fn a_five_second_flood_into_a_16_mib_cap_keeps_memory_bounded_and_records_every_byte() {
     const CAP: usize = 16 << 20;
-    let path = std::env::temp_dir().join(format!("sockscope-flood5-{}.bin", std::process::id()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-flood5-{}.bin", std::process::id()));
     let recording = path.clone();
     let (session, addr) = server(|c| {
         c.log = LogStore::new(CAP, TextEncoding::UTF_8);

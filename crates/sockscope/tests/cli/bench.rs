@@ -35,7 +35,10 @@ fn echo() -> SocketAddr {
 #[test]
 fn bench_against_an_echo_reports_every_reply_as_json_and_csv() {
     let addr = echo();
-    let csv = std::env::temp_dir().join(format!("sockscope-bench-{}.csv", std::process::id()));
+    let csv_dir = tempfile::tempdir().unwrap();
+    let csv = csv_dir
+        .path()
+        .join(format!("sockscope-bench-{}.csv", std::process::id()));
     let ran = run(
         &[
             "bench",
@@ -201,7 +204,10 @@ fn a_count_against_a_closed_port_gives_up_with_exit_2_and_says_what_was_not_sent
 #[test]
 fn send_file_sends_the_file_whole_as_each_request() {
     let addr = echo();
-    let dir = std::env::temp_dir().join(format!("sockscope-bench-file-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-bench-file-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("request.bin");
     let request: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();

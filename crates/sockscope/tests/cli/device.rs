@@ -48,8 +48,12 @@ fn dropping_device(reset: bool) -> (Killed, u16) {
     (Killed(child), port)
 }
 
-fn profile(port: u16) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("sockscope-dropping-{port}.ron"));
+/// The profile in a folder of its own (removed when the folder is dropped).
+fn profile(port: u16) -> (tempfile::TempDir, std::path::PathBuf) {
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-dropping-{port}.ron"));
     std::fs::write(
         &path,
         format!(
@@ -59,14 +63,14 @@ fn profile(port: u16) -> std::path::PathBuf {
         ),
     )
     .unwrap();
-    path
+    (path_dir, path)
 }
 
 #[test]
 fn a_device_that_drops_each_connection_fails_the_check_the_same_way_every_run() {
     for reset in [false, true] {
         let (device, port) = dropping_device(reset);
-        let path = profile(port);
+        let (_dir, path) = profile(port);
         let junit = path.with_extension("xml");
         for run in 0..12 {
             let out = sockscope()

@@ -71,7 +71,10 @@ fn listen_echo_returns_100_mb_of_random_bytes_whole_and_in_time() {
 
 #[test]
 fn connect_send_file_to_an_echo_server_gets_every_byte_back() {
-    let source = std::env::temp_dir().join(format!("sockscope-echo-{}.bin", std::process::id()));
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = source_dir
+        .path()
+        .join(format!("sockscope-echo-{}.bin", std::process::id()));
     std::fs::write(&source, super::pipe::data(SIZE)).unwrap();
     let script = "import hashlib\n\
                   c, _ = s.accept()\n\

@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use super::pipe::{data, interrupt, python, run_piped, sockscope, wait_for};
 
-/// A file of `n` bytes of [`data`] in the temp directory, named after `tag`.
-fn file_of(n: usize, tag: &str) -> std::path::PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("sockscope-files-{tag}-{}.bin", std::process::id()));
+/// A file of `n` bytes of [`data`] in a folder of its own (removed when the folder is
+/// dropped), named after `tag`.
+fn file_of(n: usize, tag: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("sockscope-files-{tag}.bin"));
     std::fs::write(&path, data(n)).unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
 fn a_peer_that_reads_1_mb_and_closes_cuts_the_file_and_it_is_never_said_as_sent() {
-    let source = file_of(100_000_000, "cut");
+    let (_dir, source) = file_of(100_000_000, "cut");
     // Several runs: the cut lands at a different point of the send loop each time (before
     // the fix, 8 of 20 runs read the rest of the file into "not connected" lines and said it
     // was sent).
@@ -71,7 +72,7 @@ fn a_peer_that_reads_1_mb_and_closes_cuts_the_file_and_it_is_never_said_as_sent(
 
 #[test]
 fn ctrl_c_in_the_middle_of_a_file_says_where_it_stopped_and_exits_130() {
-    let source = file_of(100_000_000, "sigint");
+    let (_dir, source) = file_of(100_000_000, "sigint");
     for json in [false, true] {
         // A slow reader: 64 KiB every 20 ms; it says when it has 2 MB.
         let script = "c, _ = s.accept()\n\

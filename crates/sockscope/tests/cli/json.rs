@@ -251,7 +251,10 @@ fn listen_udp_relay_and_run_json_fits_the_schema() {
         let mut sink = Vec::new();
         let _ = stream.read_to_end(&mut sink);
     });
-    let profile = std::env::temp_dir().join(format!("sockscope-json-{}.ron", closed_port()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-json-{}.ron", closed_port()));
     std::fs::write(&profile, "(version: 2, session: (mode: TcpClient))").unwrap();
     let ran = run(
         &[

@@ -339,7 +339,10 @@ fn a_file_and_stdin_are_sent_byte_for_byte() {
             tx.send(got).unwrap();
         }
     });
-    let file = std::env::temp_dir().join(format!("sockscope-cli-{}.bin", std::process::id()));
+    let file_dir = tempfile::tempdir().unwrap();
+    let file = file_dir
+        .path()
+        .join(format!("sockscope-cli-{}.bin", std::process::id()));
     let content: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&file, &content).unwrap();
     let ran = run(
@@ -460,7 +463,10 @@ pub(crate) fn connect_retrying(port: u16) -> TcpStream {
 #[test]
 fn listen_replies_records_and_writes_a_pcap() {
     let port = closed_port();
-    let dir = std::env::temp_dir().join(format!("sockscope-cli-listen-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-cli-listen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (record, pcap) = (dir.join("rx.bin"), dir.join("log.pcap"));
     let args: Vec<String> = [
@@ -551,7 +557,10 @@ fn udp_sends_expects_and_sends_on_a_timer() {
 fn run_opens_a_profile_headless_with_its_cyclic_send_and_overrides() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let profile = std::env::temp_dir().join(format!("sockscope-cli-{}.ron", std::process::id()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-cli-{}.ron", std::process::id()));
     std::fs::write(
         &profile,
         r#"(version: 1, name: "poller", session: (mode: TcpClient, remote_ip: "10.0.0.1",

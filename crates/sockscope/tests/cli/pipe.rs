@@ -149,7 +149,10 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
         return;
     }
     let port = closed_port();
-    let file = std::env::temp_dir().join(format!("sockscope-pipe-ncat-{port}.bin"));
+    let file_dir = tempfile::tempdir().unwrap();
+    let file = file_dir
+        .path()
+        .join(format!("sockscope-pipe-ncat-{port}.bin"));
     // `ncat -l` half-closes at once: its stdin is empty. Before, SockScope took that FIN as
     // the end, sent 0 bytes and exited 0.
     let mut ncat = Command::new("sh")
@@ -175,7 +178,10 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
     assert!(got == sent, "ncat received other bytes");
     eprintln!("100 MB to a half-closed ncat in {took:?}");
     // --send-file too (before: it stopped at 10.6 of 100 MB).
-    let source = std::env::temp_dir().join(format!("sockscope-pipe-src-{port}.bin"));
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = source_dir
+        .path()
+        .join(format!("sockscope-pipe-src-{port}.bin"));
     std::fs::write(&source, &sent).unwrap();
     let port = closed_port();
     let mut ncat = Command::new("sh")
@@ -217,7 +223,8 @@ fn a_file_send_cut_by_a_reset_is_exit_1() {
                   c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
                   c.close()";
     let (mut server, port) = python(script);
-    let source = std::env::temp_dir().join(format!("sockscope-cut-{port}.bin"));
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = source_dir.path().join(format!("sockscope-cut-{port}.bin"));
     std::fs::write(&source, data(50_000_000)).unwrap();
     let (code, out, err, _) = run_piped(
         &[
@@ -275,7 +282,10 @@ fn pipe_echoes_100_mb_through_socat_byte_for_byte() {
 #[test]
 fn pipe_downloads_100_mb_with_stdin_empty_and_with_no_shutdown_from_ncat() {
     let sent = data(100_000_000);
-    let file = std::env::temp_dir().join(format!("sockscope-pipe-down-{}.bin", closed_port()));
+    let file_dir = tempfile::tempdir().unwrap();
+    let file = file_dir
+        .path()
+        .join(format!("sockscope-pipe-down-{}.bin", closed_port()));
     std::fs::write(&file, &sent).unwrap();
     // A Python sender that sends it all whatever we do, then closes.
     let script = format!(
@@ -553,7 +563,10 @@ fn a_closed_stdout_ends_listen_as_head_would_end_cat() {
 #[test]
 fn ctrl_c_prints_everything_listen_received_first() {
     let port = closed_port();
-    let record = std::env::temp_dir().join(format!("sockscope-ctrl-c-{port}.bin"));
+    let record_dir = tempfile::tempdir().unwrap();
+    let record = record_dir
+        .path()
+        .join(format!("sockscope-ctrl-c-{port}.bin"));
     let mut listen = sockscope()
         .args([
             "listen",

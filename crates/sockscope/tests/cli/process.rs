@@ -197,8 +197,10 @@ fn run_of_the_at_modem_answers_socat_and_a_wrong_rule_is_exit_2() {
         "OK\r\n+CSQ: 23,99\r\n\r\nOK\r\n"
     );
 
-    let profile =
-        std::env::temp_dir().join(format!("sockscope-bad-rule-{}.ron", std::process::id()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-bad-rule-{}.ron", std::process::id()));
     std::fs::write(
         &profile,
         r#"(version: 2, session: (mode: TcpServer, automation: (enabled: true,

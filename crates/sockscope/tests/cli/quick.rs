@@ -51,7 +51,10 @@ fn the_shipped_modem_check_has_quick_commands_that_run_sends() {
 
 #[test]
 fn a_quick_command_written_wrong_is_warned_and_named() {
-    let path = std::env::temp_dir().join(format!("sockscope-quick-wrong-{}.ron", closed_port()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("sockscope-quick-wrong-{}.ron", closed_port()));
     std::fs::write(
         &path,
         format!(

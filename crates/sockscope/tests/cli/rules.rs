@@ -226,7 +226,10 @@ fn resetting_device() -> SocketAddr {
 
 #[test]
 fn test_says_the_device_reset_the_connection_when_it_did() {
-    let dir = std::env::temp_dir().join(format!("sockscope-reset-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-reset-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (profile, junit) = (dir.join("check.ron"), dir.join("junit.xml"));
     std::fs::write(
@@ -265,7 +268,10 @@ fn test_says_the_device_reset_the_connection_when_it_did() {
 #[test]
 fn test_prints_a_repeat_as_one_line_and_names_a_failure_with_its_iteration() {
     let (_session, addr) = simulator("heartbeat-echo.ron");
-    let profile = std::env::temp_dir().join(format!("sockscope-repeat-{}.ron", closed_port()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-repeat-{}.ron", closed_port()));
     std::fs::write(
         &profile,
         r#"(version: 2, session: (mode: TcpClient, frame_mode: Delimiter, frame_delimiter: "\\n",

@@ -57,7 +57,10 @@ fn every_simulator_passes_its_own_conversation() {
 fn a_failing_step_is_exit_1_and_named_in_the_junit_report() {
     // The modem's conversation against the echo server: the echo is not "OK".
     let (_session, addr) = simulator("heartbeat-echo.ron");
-    let report = std::env::temp_dir().join(format!("sockscope-junit-{}.xml", std::process::id()));
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir
+        .path()
+        .join(format!("sockscope-junit-{}.xml", std::process::id()));
     let ran = run(
         &[
             "test",
@@ -117,8 +120,10 @@ fn no_server_no_scripts_and_a_bad_step_are_exit_2() {
     let ran = run(&["test", &example("at-modem.ron")], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     assert!(ran.stderr.contains("no scripts"), "{}", ran.stderr);
-    let profile =
-        std::env::temp_dir().join(format!("sockscope-bad-step-{}.ron", std::process::id()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-bad-step-{}.ron", std::process::id()));
     std::fs::write(
         &profile,
         r#"(version: 2, session: (mode: TcpClient, automation: (scripts: [
@@ -135,25 +140,22 @@ fn no_server_no_scripts_and_a_bad_step_are_exit_2() {
     );
 }
 
-/// A profile in the temp directory, removed when dropped.
-struct TempProfile(std::path::PathBuf);
+/// A profile in a folder of its own, removed when dropped.
+struct TempProfile {
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
 
 impl TempProfile {
     fn new(name: &str, text: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("sockscope-{name}-{}.ron", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("sockscope-{name}.ron"));
         std::fs::write(&path, text).unwrap();
-        Self(path)
+        Self { path, _dir: dir }
     }
 
     fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempProfile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        self.path.to_str().unwrap()
     }
 }
 
@@ -192,7 +194,10 @@ fn a_script_fails_at_once_when_the_device_closes_the_connection() {
 #[test]
 fn nothing_listening_is_a_junit_error_with_its_reason_also_on_stdout() {
     let port = closed_port();
-    let report = std::env::temp_dir().join(format!("sockscope-junit-e-{}.xml", std::process::id()));
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir
+        .path()
+        .join(format!("sockscope-junit-e-{}.xml", std::process::id()));
     let ran = run(
         &[
             "test",
@@ -276,7 +281,10 @@ fn ctrl_c_during_a_script_writes_junit_with_an_error_element() {
                 Expect(when: Text(Exact, "OK"), timeout_ms: 30000),
             ])])))"#,
     );
-    let report = std::env::temp_dir().join(format!("sockscope-junit-c-{}.xml", std::process::id()));
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir
+        .path()
+        .join(format!("sockscope-junit-c-{}.xml", std::process::id()));
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let ctrl_c = {

@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use sockscope::cli::{BAD_INPUT, OK};
 /// A certificate for localhost and 127.0.0.1 (a leaf: CA:FALSE) and its key, in a folder that
 /// is removed when dropped.
 struct Cert {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Cert {
@@ -44,9 +43,10 @@ impl Cert {
     }
 
     fn made(tag: &str, extra: &[&str]) -> Option<Cert> {
-        let dir =
-            std::env::temp_dir().join(format!("sockscope-cli-tls-{}-{tag}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("sockscope-cli-tls-{tag}-"))
+            .tempdir()
+            .unwrap();
         let made = Command::new("openssl")
             .args([
                 "req",
@@ -63,9 +63,9 @@ impl Cert {
             ])
             .args(extra)
             .args(["-days", "2", "-keyout"])
-            .arg(dir.join("key.pem"))
+            .arg(dir.path().join("key.pem"))
             .arg("-out")
-            .arg(dir.join("cert.pem"))
+            .arg(dir.path().join("cert.pem"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -77,17 +77,11 @@ impl Cert {
     }
 
     fn cert(&self) -> String {
-        self.dir.join("cert.pem").display().to_string()
+        self.dir.path().join("cert.pem").display().to_string()
     }
 
     fn key(&self) -> String {
-        self.dir.join("key.pem").display().to_string()
-    }
-}
-
-impl Drop for Cert {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.dir.path().join("key.pem").display().to_string()
     }
 }
 

@@ -383,7 +383,10 @@ fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
         stream.read_exact(&mut got).unwrap();
         got
     });
-    let profile = std::env::temp_dir().join(format!("sockscope-quick-{}.ron", closed_port()));
+    let profile_dir = tempfile::tempdir().unwrap();
+    let profile = profile_dir
+        .path()
+        .join(format!("sockscope-quick-{}.ron", closed_port()));
     std::fs::write(
         &profile,
         "(version: 2, session: (mode: TcpClient, quick: [(name: \"status\", text: \"STATUS\")]))",

@@ -340,7 +340,8 @@ fn find_in_the_stream_view_scrolls_to_the_row_found() {
 
 #[test]
 fn a_record_that_cannot_start_is_a_notice_too() {
-    let missing = std::env::temp_dir().join(format!(
+    let missing_dir = tempfile::tempdir().unwrap();
+    let missing = missing_dir.path().join(format!(
         "sockscope-ui-no-such-folder-{}/deeper",
         std::process::id()
     ));

@@ -32,12 +32,25 @@ mod tls;
 mod udp;
 mod workspace;
 
+/// The app with `form` in its tab; its file dialogs answer in a folder of its own (removed
+/// with the app).
 fn harness(form: Form) -> Harness<'static, App> {
-    harness_with_files(form, std::env::temp_dir())
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(move |cc| {
+            App::with_form(&cc.egui_ctx, form).with_picker(Box::new(FakePicker(path, Some(dir))))
+        })
 }
 
-/// Answers every file dialog with a path in `dir`, named as the app suggests.
-struct FakePicker(std::path::PathBuf);
+/// Answers every file dialog with a path in `dir`, named as the app suggests (and owns the
+/// folder, when it is a temporary one).
+struct FakePicker(
+    std::path::PathBuf,
+    #[expect(dead_code, reason = "held: the folder is removed when this is dropped")]
+    Option<tempfile::TempDir>,
+);
 
 impl sockscope::gui::FilePicker for FakePicker {
     fn pick(&self, request: &sockscope::gui::FileRequest) -> Option<std::path::PathBuf> {
@@ -54,7 +67,7 @@ fn harness_with_files(form: Form, dir: std::path::PathBuf) -> Harness<'static, A
     Harness::builder()
         .with_size([1100.0, 720.0])
         .build_eframe(move |cc| {
-            App::with_form(&cc.egui_ctx, form).with_picker(Box::new(FakePicker(dir)))
+            App::with_form(&cc.egui_ctx, form).with_picker(Box::new(FakePicker(dir, None)))
         })
 }
 
@@ -558,7 +571,10 @@ fn switching_the_encoding_shows_a_gbk_record_as_chinese() {
 
 #[test]
 fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-files-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let form = Form {
         mode: Mode::TcpServer,
@@ -655,7 +671,10 @@ fn step_while_exporting(harness: &mut Harness<'static, App>, tab: usize) -> (u32
 
 #[test]
 fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-export-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-export-{}", std::process::id()));
     let mut harness = exporting_long_log(100_000, &dir, "CSV");
     let (frames, saw_progress) = step_while_exporting(&mut harness, 0);
     harness.run();
@@ -669,7 +688,10 @@ fn a_long_log_exports_a_slice_per_frame_with_a_progress_bar() {
 
 #[test]
 fn an_export_goes_on_while_another_tab_is_shown() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-hidden-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-hidden-{}", std::process::id()));
     let mut harness = exporting_long_log(100_000, &dir, "Hex log");
     harness.step();
     assert!(harness.state().tab().session.exporting.is_some());
@@ -687,7 +709,10 @@ fn an_export_goes_on_while_another_tab_is_shown() {
 
 #[test]
 fn cancel_stops_an_export_and_keeps_what_was_written() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-cancel-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-cancel-{}", std::process::id()));
     let mut harness = exporting_long_log(200_000, &dir, "Text log");
     // One frame takes the click and writes the first slice, the next shows the bar.
     harness.step();
@@ -888,7 +913,10 @@ impl sockscope::gui::FilePicker for NoDialog {
 
 #[test]
 fn with_no_file_dialog_a_path_prompt_asks_and_the_log_says_why() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-prompt-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-prompt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut harness = Harness::builder()
         .with_size([1100.0, 720.0])

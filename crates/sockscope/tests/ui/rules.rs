@@ -1360,7 +1360,10 @@ fn rules_saving_a_profile_with_a_wrong_rule_says_so_and_that_run_will_refuse_it(
     form.automation.rules[1].when = Cond::Bytes(Match::Exact, "0G".into());
     let mut harness = super::harness(form);
     harness.run();
-    let path = std::env::temp_dir().join(format!("rulesui-mistake-{}.ron", std::process::id()));
+    let path_dir = tempfile::tempdir().unwrap();
+    let path = path_dir
+        .path()
+        .join(format!("rulesui-mistake-{}.ron", std::process::id()));
     harness.state_mut().save_profile_to(&path);
     harness.run();
     assert!(path.exists(), "saved all the same");

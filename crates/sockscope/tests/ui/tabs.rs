@@ -76,7 +76,10 @@ fn a_new_tab_copies_the_current_settings_and_an_empty_one_is_a_menu_item_away() 
 
 #[test]
 fn a_notice_belongs_to_its_tab_and_ctrl_s_on_a_never_saved_tab_asks_where() {
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-notice-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-notice-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut harness = harness_with_files(Form::default(), dir.clone());

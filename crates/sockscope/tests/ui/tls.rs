@@ -48,7 +48,10 @@ fn a_tls_client_tab_that_does_not_verify_warns_and_talks_to_openssl() {
     if !has_openssl() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-tls-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (cert, key) = (dir.join("c.pem"), dir.join("k.pem"));
     let made = Command::new("openssl")
@@ -351,7 +354,10 @@ fn a_device_certificate_its_ca_file_cannot_vouch_for_is_pinned_with_one_click() 
     if !has_openssl() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-pin-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-pin-{}", std::process::id()));
     let (cert, key, sha256) = device_certificate(&dir);
     let port = free_port();
     let _server = s_server_rev(port, &cert, &key);
@@ -498,7 +504,10 @@ fn a_server_that_requires_a_client_certificate_leaves_the_tab_failed_not_idle() 
     if !has_openssl() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("sockscope-ui-mtls-{}", std::process::id()));
+    let dir_dir = tempfile::tempdir().unwrap();
+    let dir = dir_dir
+        .path()
+        .join(format!("sockscope-ui-mtls-{}", std::process::id()));
     let (cert, key, _) = device_certificate(&dir);
     let port = free_port();
     // TLS 1.3, and a client certificate required (-Verify).

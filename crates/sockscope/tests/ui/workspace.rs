@@ -70,24 +70,30 @@ fn answered(harness: &mut Harness<'static, App>) {
 }
 
 /// A fresh directory for one test's files, removed when dropped.
-struct TempDir(PathBuf);
+struct TempDir(
+    PathBuf,
+    #[expect(dead_code, reason = "held: the folder is removed when this is dropped")]
+    tempfile::TempDir,
+);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("sockscope-ui-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("sockscope-ui-{name}-"))
+            .tempdir()
+            .unwrap();
+        Self(dir.path().to_path_buf(), dir)
     }
     fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The harness over `workspace`, its file dialogs answering in a folder of its own (removed
+/// when the second value is dropped).
+fn harness_in_scratch(workspace: Workspace) -> (Harness<'static, App>, tempfile::TempDir) {
+    let files = tempfile::tempdir().unwrap();
+    (harness_with(workspace, files.path(), &[], &[]), files)
 }
 
 /// The harness with a picker answering from these queues.
@@ -308,7 +314,7 @@ fn fields_of(form: &Form) -> Vec<(String, String)> {
 
 #[test]
 fn every_table_string_has_glyphs_in_the_bundled_fonts() {
-    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::default());
     harness.run();
     let font = FontId::proportional(14.0);
     for &key in S::ALL {
@@ -339,7 +345,7 @@ fn switching_language_changes_every_visible_label() {
         frame_mode: FrameMode::Length,
         ..Form::default()
     };
-    let mut harness = harness_with(Workspace::one_tab(form), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::one_tab(form));
     harness.run();
     let english: Vec<String> = visible_labels(&harness);
     let is_table_en = |label: &str| S::ALL.iter().any(|k| k.en() == label && k.zh() != label);
@@ -397,7 +403,7 @@ fn two_tabs_each_with_its_own_session_talk_to_each_other() {
         server_port: "0".into(),
         ..Form::default()
     };
-    let mut harness = harness_with(Workspace::one_tab(form), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::one_tab(form));
     harness.run();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |app| {
@@ -733,7 +739,7 @@ fn shortcuts_trigger_their_actions() {
 
 #[test]
 fn the_address_inspector_explains_a_cidr() {
-    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::default());
     harness.run();
     harness.get_by_label("Tools").click();
     harness.run();
@@ -761,7 +767,7 @@ fn the_address_inspector_explains_a_cidr() {
 
 #[test]
 fn the_interfaces_window_lists_loopback_and_fills_the_local_ip() {
-    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::default());
     harness.run();
     harness.get_by_label("Tools").click();
     harness.run();
@@ -842,7 +848,7 @@ fn dropping_a_profile_opens_it_and_anything_else_is_refused() {
 
 #[test]
 fn a_tab_is_renamed_from_its_context_menu() {
-    let mut harness = harness_with(Workspace::default(), &std::env::temp_dir(), &[], &[]);
+    let (mut harness, _files) = harness_in_scratch(Workspace::default());
     harness.run();
     let title = harness.state().tabs()[0].title();
     harness

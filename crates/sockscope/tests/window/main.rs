@@ -69,7 +69,11 @@ pub fn can_run() -> Option<std::sync::MutexGuard<'static, ()>> {
 }
 
 /// A fresh directory for one test, removed when dropped.
-pub struct TempDir(pub PathBuf);
+pub struct TempDir(
+    pub PathBuf,
+    #[expect(dead_code, reason = "held: the folder is removed when this is dropped")]
+    tempfile::TempDir,
+);
 
 impl TempDir {
     /// A fresh directory named after `name`.
@@ -77,17 +81,11 @@ impl TempDir {
     /// # Panics
     /// If it cannot be made.
     pub fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("sockscope-window-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("sockscope-window-{name}-"))
+            .tempdir()
+            .unwrap();
+        Self(dir.path().to_path_buf(), dir)
     }
 }
 
