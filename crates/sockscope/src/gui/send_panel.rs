@@ -98,7 +98,7 @@ fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         });
         return;
     }
-    match tab.form.preview(&tab.vars) {
+    match tab.preview() {
         Ok(bytes) => {
             let shown = bytes.get(..PREVIEW_BYTES).unwrap_or(&bytes);
             let more = if bytes.len() > shown.len() {
@@ -171,7 +171,7 @@ fn quick_bar_ui(
         let config = egui::containers::menu::MenuConfig::new()
             .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
         // Only what can be sent becomes a command (an empty box made an empty one).
-        let addable = tab.form.payload().is_ok();
+        let addable = tab.payload.is_ok();
         let (button, popup) = ui
             .add_enabled_ui(addable, |ui| {
                 egui::containers::menu::MenuButton::new(t(S::AddQuick))

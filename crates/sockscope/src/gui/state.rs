@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use crate::capture::{
 use crate::codec::TextEncoding;
 use crate::codec::convert::Unconverted;
 use crate::codec::framing::Framing;
-use crate::codec::payload::{InputMode, VarState};
+use crate::codec::payload::{InputMode, Payload, PayloadError, SendSpec, VarState};
 use crate::engine::{Command, ConnId, Mode, Notify};
 pub use crate::profile::{FieldErrors, Form, QuickCommand};
 pub use sockscope_core::session::{Selection, Session};
@@ -218,6 +219,17 @@ pub struct Tab {
     pub record_failed: Option<Note>,
     /// What the last Reset zeroed, and when, while it can be undone.
     counters_undo: Option<(Instant, crate::capture::ZeroedCounters)>,
+    /// The send box parsed, with what it was parsed from.
+    payload_memo: Option<PayloadMemo>,
+}
+
+/// The send box parsed once per edit: the preview, the Send button and "+ Quick command"
+/// ask every frame, and a frame is drawn for every burst that arrives (a 1 MB hex box was
+/// parsed three times per frame).
+struct PayloadMemo {
+    text: String,
+    spec: SendSpec,
+    parsed: Rc<Result<Payload, PayloadError>>,
 }
 
 /// How long Reset offers Undo.
@@ -243,6 +255,8 @@ pub struct TabUi<'a> {
     pub vars: VarState,
     /// How much longer the last Reset can be undone.
     pub undo_reset_left: Option<Duration>,
+    /// The send box parsed (as it was when the frame began).
+    pub payload: Rc<Result<Payload, PayloadError>>,
 }
 
 impl TabUi<'_> {
@@ -293,7 +307,15 @@ impl TabUi<'_> {
 
     /// Whether the Send button works: someone to send to and a valid send box.
     pub fn send_enabled(&self) -> bool {
-        self.can_send() && self.form.payload().is_ok()
+        self.can_send() && self.payload.is_ok()
+    }
+
+    /// The bytes the next send puts on the wire (variables as they are now), or why none.
+    pub fn preview(&self) -> Result<Vec<u8>, PayloadError> {
+        match self.payload.as_ref() {
+            Ok(payload) => payload.render(&mut self.vars.clone(), std::time::SystemTime::now()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// The framing the session was last told to use.
@@ -407,13 +429,30 @@ impl Tab {
             cyclic_pending: false,
             counters_undo: None,
             record_failed: None,
+            payload_memo: None,
         }
     }
 
     /// The tab for one frame: the capture locked until the result is dropped.
     pub fn ui(&mut self) -> TabUi<'_> {
         let errors = self.form.field_errors();
+        let spec = self.form.send_spec();
+        let parsed = match &self.payload_memo {
+            Some(memo) if memo.text == self.form.send_text && memo.spec == spec => {
+                Rc::clone(&memo.parsed)
+            }
+            _ => {
+                let parsed = Rc::new(Payload::parse(&self.form.send_text, &spec));
+                self.payload_memo = Some(PayloadMemo {
+                    text: self.form.send_text.clone(),
+                    spec,
+                    parsed: Rc::clone(&parsed),
+                });
+                parsed
+            }
+        };
         TabUi {
+            payload: parsed,
             capture: self.session.capture(),
             form: &mut self.form,
             view: &mut self.view,
