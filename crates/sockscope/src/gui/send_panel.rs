@@ -50,7 +50,16 @@ pub fn send_panel_ui(
             .font(egui::TextStyle::Monospace);
         // Room under the box for the preview line and the cyclic/file row.
         let height = (ui.available_height() - 52.0).max(48.0);
-        let send_box = ui.add_sized([box_width, height], edit);
+        // A long text scrolls inside the box: a pasted 200 KB of hex drew the box over the
+        // log (a text edit grows to its text, whatever size it was given).
+        let send_box = egui::ScrollArea::vertical()
+            .id_salt("send_box_scroll")
+            .max_width(box_width)
+            .max_height(height)
+            .min_scrolled_height(height)
+            .auto_shrink([false, false])
+            .show(ui, |ui| ui.add_sized([box_width, height], edit))
+            .inner;
         super::testhook::tag(ui, &send_box, "send.box");
         send_box.on_hover_text(t(S::VariablesHelp));
         ui.vertical(|ui| {

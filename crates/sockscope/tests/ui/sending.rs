@@ -374,3 +374,25 @@ fn an_empty_send_box_cannot_become_a_quick_command() {
             .is_disabled()
     );
 }
+
+#[test]
+fn a_long_send_box_scrolls_inside_its_panel_and_leaves_the_log_in_view() {
+    // 200 KB of hex pasted into the box: the box scrolls; it drew over the log before, and
+    // the quick-command row above it was pushed to the top of the window.
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 256) as u8).collect();
+    let text = sockscope::codec::hex::format(&bytes);
+    let mut harness = harness(Form {
+        tx_mode: sockscope::codec::payload::InputMode::Hex,
+        send_text: text,
+        ..Form::default()
+    });
+    harness.run();
+    let quick = harness.get_by_label("+ Quick command").rect();
+    let window = harness.ctx.content_rect();
+    assert!(
+        quick.top() > window.height() * 0.6,
+        "the row above the send box is at {quick:?} in {window:?}"
+    );
+    // The preview still says every byte.
+    harness.get_by_label_contains("200000 bytes:");
+}
