@@ -977,6 +977,10 @@ strings! {
     CauseTls => "TLS failed", "TLS 失败";
     CauseWebSocket => "WebSocket failed", "WebSocket 失败";
     BenchSummaryProblem => "          first: {}", "          首个：{}";
+    BenchSummaryOpenAtEnd => "          {} connections were still open when the run stopped waiting for the server to close them: what was sent on them last may not have been read", "          结束时仍有 {} 个连接未被服务器关闭（已停止等待）：最后发出的数据服务器可能未读到";
+    BenchSummaryUnsentAtEnd => "          {} bytes sent on them had not reached the server", "          其中 {} 字节尚未到达服务器";
+    BenchNoTlsAnswer => "no TLS answer in {} s: does the server speak TLS on this port? (tls:// and wss:// speak TLS; a plain port is HOST:PORT or ws://)", "{} 秒内没有 TLS 应答：服务器在此端口上使用 TLS 吗？（tls:// 与 wss:// 使用 TLS；普通端口请写 主机:端口 或 ws://）";
+    BenchNoUpgradeAnswer => "no answer to the WebSocket upgrade in {} s: is it a WebSocket server, and is the path right?", "{} 秒内 WebSocket 升级请求没有应答：这是 WebSocket 服务器吗？路径对吗？";
     LoadAnyCert => "Accept any certificate", "接受任意证书";
     TipLoadAnyCert => "tls:// and wss:// targets: do not check the server's certificate (a test server's self-signed one); else it is checked against the system's roots, or it is exactly this tab's own certificate when the target came from a TLS server tab", "tls:// 与 wss:// 目标：不校验服务器证书（测试服务器的自签名证书）；否则按系统根证书校验，目标取自 TLS 服务器标签页时只信任该标签页自己的证书";
     LoadPinned => "only this tab's certificate ({})", "只信任本标签页的证书（{}）";

@@ -172,13 +172,14 @@ impl Layers {
         Ok(n)
     }
 
-    /// Hands `bytes` over as one WebSocket message.
-    pub fn send(&mut self, stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+    /// Hands `bytes` over as one WebSocket message; true when the socket is full (the message
+    /// is kept, but no more should be handed over until a flush gets through).
+    pub fn send(&mut self, stream: &mut TcpStream, bytes: &[u8]) -> io::Result<bool> {
         let Some(ws) = &mut self.ws else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         ws.send(&mut Self::io(stream, &mut self.tls), bytes, false)
-            .map(|_| ())
+            .map(|queued| queued.socket_full)
     }
 
     /// Writes what the layers hold; `WouldBlock` while the socket is full.

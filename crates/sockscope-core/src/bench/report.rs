@@ -257,6 +257,12 @@ pub struct Report {
     /// Requests of the count never sent because the run gave up: no connection could be
     /// made for the request timeout. Not among `sent`.
     pub not_sent: u64,
+    /// Connections the server had not closed when the run stopped waiting at its end (a
+    /// second with nothing from the server, or Stop): what was sent on them last may not
+    /// have been read.
+    pub open_at_end: u64,
+    /// Bytes sent on those that had not reached the server (where the OS says: Linux).
+    pub unsent_at_end: u64,
     /// What the run was asked to do.
     pub settings: Settings,
     /// How long it ran.
@@ -303,6 +309,8 @@ impl Report {
             connects: 0,
             unanswered: 0,
             not_sent: 0,
+            open_at_end: 0,
+            unsent_at_end: 0,
             settings: Settings::of(spec),
             elapsed: Duration::ZERO,
             latency: histogram(),
@@ -533,6 +541,20 @@ impl Report {
             let _ = writeln!(out, "{}", tf(S::BenchSummaryProblem, &[problem]));
         }
         let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
+        if self.open_at_end > 0 {
+            let _ = writeln!(
+                out,
+                "{}",
+                tf(S::BenchSummaryOpenAtEnd, &[&self.open_at_end])
+            );
+            if self.unsent_at_end > 0 {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    tf(S::BenchSummaryUnsentAtEnd, &[&self.unsent_at_end])
+                );
+            }
+        }
         let _ = writeln!(out, "{}", self.adds_up_text());
         if self.not_sent > 0 {
             let _ = writeln!(out, "{}", self.gave_up_text());
@@ -585,7 +607,7 @@ impl Report {
         let q = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
         let _ = writeln!(
             out,
-            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
+            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# open_at_end={}\n# unsent_at_end={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
@@ -593,6 +615,8 @@ impl Report {
             self.failed_requests,
             self.unanswered,
             self.not_sent,
+            self.open_at_end,
+            self.unsent_at_end,
             self.connects,
             q(0.5),
             q(0.95),
@@ -642,7 +666,7 @@ impl Report {
             .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
             .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"problem\":{},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"problem\":{},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"open_at_end\":{},\"unsent_at_end\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
@@ -658,6 +682,8 @@ impl Report {
             self.connects,
             self.unanswered,
             self.not_sent,
+            self.open_at_end,
+            self.unsent_at_end,
             self.sent_rate(),
             self.received_rate(),
             q(0.5),

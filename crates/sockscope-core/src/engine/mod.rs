@@ -25,6 +25,7 @@ mod types;
 pub(crate) mod speak {
     pub(crate) use super::link::ws::{Incoming, Ws};
     pub(crate) use super::link::{PlainIo, push_tls, read_plain};
+    pub(crate) use super::sockets::unsent;
     pub(crate) use super::tls::{Tls, TlsProblem, client, connection, failure};
 }
 

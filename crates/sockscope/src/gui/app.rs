@@ -754,6 +754,7 @@ impl App {
                         self.load.target = format!("{scheme}{host_port}{path}");
                         self.load.udp = udp;
                         self.load.verify = verify;
+                        self.load.verify_for.clone_from(&self.load.target);
                     }
                 }
                 self.load.open = true;

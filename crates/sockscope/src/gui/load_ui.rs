@@ -75,6 +75,9 @@ pub struct LoadView {
     /// tls:// and wss:// targets: how the certificate is checked when `any_cert` is off (the
     /// system's roots; a TLS server tab's own certificate, pinned; a TLS client tab's way).
     pub verify: sockscope_core::engine::Verify,
+    /// The target `verify` was chosen for (a tab's own address): another target is checked
+    /// against the system's roots.
+    pub verify_for: String,
     running: Option<Running>,
     /// The last run's report.
     pub report: Option<Report>,
@@ -102,6 +105,7 @@ impl Default for LoadView {
             timeout_ms: 1000,
             any_cert: false,
             verify: sockscope_core::engine::Verify::System,
+            verify_for: String::new(),
             running: None,
             report: None,
             error: None,
@@ -143,6 +147,16 @@ impl LoadView {
         Ok((Some(matcher), said))
     }
 
+    /// How the certificate is checked for the target as it is now: the tab's way for the
+    /// tab's own address, else against the system's roots.
+    fn verify_now(&self) -> sockscope_core::engine::Verify {
+        if self.target.trim() == self.verify_for.trim() {
+            self.verify.clone()
+        } else {
+            sockscope_core::engine::Verify::System
+        }
+    }
+
     /// The run the fields describe; the sentence says what is wrong (in the window's language).
     fn spec(&self) -> Result<Spec, String> {
         // The core reads the target as `sockscope bench` does (`udp://` chooses UDP too).
@@ -155,7 +169,7 @@ impl LoadView {
             verify: if self.any_cert {
                 sockscope_core::engine::Verify::Off
             } else {
-                self.verify.clone()
+                self.verify_now()
             },
             ..sockscope_core::engine::TlsSettings::default()
         });
@@ -219,9 +233,12 @@ impl LoadView {
         let progress = Arc::new(Mutex::new(Progress::default()));
         let (stop_in, progress_in, repaint) =
             (Arc::clone(&stop), Arc::clone(&progress), ctx.clone());
+        // What the run says (the first failure's reason) in the window's language.
+        let lang = sockscope_core::i18n::lang();
         let thread = std::thread::Builder::new()
             .name("sockscope-load".into())
             .spawn(move || {
+                sockscope_core::i18n::set_lang(lang);
                 let report = bench::run(&spec, &stop_in, Some(&progress_in));
                 repaint.request_repaint();
                 report
@@ -531,16 +548,21 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
 /// How a tls:// or wss:// target's certificate is checked: shown only for those targets.
 fn certificate_ui(ui: &mut egui::Ui, view: &mut LoadView) {
     let scheme = view.target.trim_start().to_ascii_lowercase();
-    if !(scheme.starts_with("tls://") || scheme.starts_with("wss://")) {
-        return;
-    }
+    let tls = scheme.starts_with("tls://") || scheme.starts_with("wss://");
+    // The row is there for every target (greyed out without TLS): Start stays where it is
+    // when the target changes.
     ui.horizontal(|ui| {
         let check = ui
-            .checkbox(&mut view.any_cert, t(S::LoadAnyCert))
-            .on_hover_text(t(S::TipLoadAnyCert));
+            .add_enabled(
+                tls,
+                egui::Checkbox::new(&mut view.any_cert, t(S::LoadAnyCert)),
+            )
+            .on_hover_text(t(S::TipLoadAnyCert))
+            .on_disabled_hover_text(t(S::TipLoadAnyCert));
         super::testhook::tag(ui, &check, "load.any-cert");
-        if let sockscope_core::engine::Verify::Pin(sha256) = &view.verify
+        if let sockscope_core::engine::Verify::Pin(sha256) = &view.verify_now()
             && !view.any_cert
+            && tls
         {
             let short: String = sha256.chars().take(23).collect();
             ui.weak(tf(S::LoadPinned, &[&format!("{short}…")]))

@@ -452,3 +452,59 @@ fn bench_help_says_what_a_reply_condition_does_for_bench() {
         "{help}"
     );
 }
+
+#[test]
+fn throughput_with_a_connection_per_request_makes_one_connection_per_request() {
+    // A server that counts connections and the bytes each brought, reading each to its end.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (conns, bytes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (c, b) = (Arc::clone(&conns), Arc::clone(&bytes));
+    std::thread::Builder::new()
+        .name("bench-counter".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let (c, b) = (Arc::clone(&c), Arc::clone(&b));
+                std::thread::Builder::new()
+                    .name("bench-counter-conn".into())
+                    .spawn(move || {
+                        let mut all = Vec::new();
+                        let _ = stream.read_to_end(&mut all);
+                        b.fetch_add(all.len() as u64, Ordering::SeqCst);
+                        c.fetch_add(1, Ordering::SeqCst);
+                    })
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--mode",
+            "throughput",
+            "--per-request",
+            "-c",
+            "5",
+            "--count",
+            "300",
+            "--send",
+            "hello",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("\"sent\":300,"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("\"connects\":300,"), "{}", ran.stdout);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while conns.load(Ordering::SeqCst) < 300 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Before: 5 connections carried all 300 requests.
+    assert_eq!(conns.load(Ordering::SeqCst), 300);
+    assert_eq!(bytes.load(Ordering::SeqCst), 300 * 5);
+}

@@ -709,3 +709,199 @@ fn bench_ws_and_wss_send_each_request_as_one_message_to_python_websockets() {
     let seen = served(&lines, 50);
     assert!(seen.last().is_some_and(|l| l.ends_with(" 50")), "{seen:?}");
 }
+
+/// An asyncio WebSocket server in Python that counts what it takes in (and echoes it when
+/// `echo`): on each connection's end it prints `conn N total T errors E` (E: connections
+/// that ended without a close frame or in the middle of a message).
+fn python_ws_counter(
+    port: u16,
+    echo: bool,
+) -> Option<(Running, std::sync::mpsc::Receiver<String>)> {
+    let script = "import asyncio, sys, websockets\n\
+        port = int(sys.argv[1]); echo = sys.argv[2] == 'echo'; total = [0, 0]\n\
+        async def h(ws):\n\
+        \x20   n = 0\n\
+        \x20   try:\n\
+        \x20       async for m in ws:\n\
+        \x20           n += 1\n\
+        \x20           if echo: await ws.send(m)\n\
+        \x20   except Exception:\n\
+        \x20       total[1] += 1\n\
+        \x20   total[0] += n\n\
+        \x20   print('conn', n, 'total', total[0], 'errors', total[1], flush=True)\n\
+        async def main():\n\
+        \x20   async with websockets.serve(h, '127.0.0.1', port, max_queue=None):\n\
+        \x20       await asyncio.sleep(120)\n\
+        asyncio.run(main())\n";
+    let Ok(mut child) = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            &port.to_string(),
+            if echo { "echo" } else { "sink" },
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: python3 is not installed");
+        return None;
+    };
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            eprintln!("skipped: python's websockets did not listen (.ci/run installs it)");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((running, rx))
+}
+
+/// A number after `key` in a JSON report.
+fn json_number(json: &str, key: &str) -> f64 {
+    let at = json.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+    json[at..]
+        .split([',', '}'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn bench_over_websocket_keeps_its_duration_on_every_connection_and_every_message_arrives_whole() {
+    // 20 connections of 4000-byte messages for 1 s into a Python server that only counts:
+    // the run ends on time, every connection is used, and the server gets every message sent,
+    // each whole, each connection ended with a close frame. (Before: the sending side was
+    // shut while the WebSocket still held frames, cutting messages in half; a connection
+    // wrote a message per system call for its whole share while the others' handshakes and
+    // the clock waited.)
+    let port = closed_port();
+    let Some((_server, lines)) = python_ws_counter(port, false) else {
+        return;
+    };
+    let payload = "ab".repeat(2000);
+    let ran = run(
+        &[
+            "bench",
+            &format!("ws://127.0.0.1:{port}/"),
+            "--mode",
+            "throughput",
+            "-c",
+            "20",
+            "--duration",
+            "1s",
+            "--send",
+            &payload,
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let sent = json_number(&ran.stdout, "sent") as u64;
+    assert!(
+        json_number(&ran.stdout, "elapsed_s") < 1.5,
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        json_number(&ran.stdout, "connects") as u64,
+        20,
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        json_number(&ran.stdout, "open_at_end") as u64,
+        0,
+        "{}",
+        ran.stdout
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut ended, mut last) = (0, String::new());
+    while ended < 20 {
+        let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        else {
+            break;
+        };
+        ended += 1;
+        last = line;
+    }
+    assert_eq!(ended, 20, "connections the server saw end: {last}");
+    assert_eq!(
+        last,
+        format!(
+            "conn {} total {sent} errors 0",
+            last.split(' ').nth(1).unwrap()
+        )
+    );
+}
+
+#[test]
+fn bench_says_when_the_server_is_left_with_what_it_had_not_read() {
+    // An echo server far slower than the generator: the run ends on time, waits for the
+    // server a while, then says how many connections it left open and what the kernel still
+    // held for them, instead of counting all of it as delivered in silence.
+    let port = closed_port();
+    let Some((_server, _lines)) = python_ws_counter(port, true) else {
+        return;
+    };
+    let ran = run(
+        &[
+            "bench",
+            &format!("ws://127.0.0.1:{port}/"),
+            "--mode",
+            "throughput",
+            "-c",
+            "4",
+            "--duration",
+            "1s",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("connections were still open when the run stopped waiting"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn bench_tls_to_a_plain_port_that_says_nothing_says_why() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ran = run(
+        &[
+            "bench",
+            &format!("tls://{addr}"),
+            "--insecure",
+            "--count",
+            "1",
+            "--timeout",
+            "1s",
+            "--json",
+        ],
+        b"",
+    );
+    assert_ne!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains("\"problem\":\"no TLS answer in "),
+        "{}",
+        ran.stdout
+    );
+    drop(listener);
+}

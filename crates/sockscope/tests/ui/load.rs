@@ -241,3 +241,67 @@ fn a_reply_that_never_holds_the_condition_is_a_wrong_reply() {
     harness.get_by_label_contains("(wrong reply 1)");
     harness.get_by_label_contains("answered +");
 }
+
+#[test]
+fn another_target_is_not_trusted_by_the_tabs_certificate_and_says_why_in_the_windows_language() {
+    // A TLS server tab: Load fills in tls://127.0.0.1:PORT and trusts the tab's certificate.
+    let form = Form {
+        tls_on: true,
+        ..Form::default()
+    };
+    let (mut harness, _) = server_with_clients(form, 0);
+    open_load(&mut harness);
+    let target = harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Target")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert!(target.starts_with("tls://127.0.0.1:"), "{target}");
+    harness.get_by_label_contains("only this tab's certificate");
+    let start = harness.get_by_label("Start load").rect();
+    // Another target (the same server by name: a user's own name for it) is not the tab's
+    // own address: checked against the system's roots, which do not know the tab's
+    // certificate. Before: the tab's pin went with any target.
+    let other = target.replace("127.0.0.1", "localhost");
+    retype(&mut harness, "Target", &other);
+    assert!(
+        harness
+            .query_by_label_contains("only this tab's certificate")
+            .is_none()
+    );
+    // Start stays where it was, for a target without TLS too (the certificate row is there,
+    // greyed out).
+    assert_eq!(harness.get_by_label("Start load").rect(), start);
+    retype(&mut harness, "Target", &other.replace("tls://", ""));
+    assert_eq!(harness.get_by_label("Start load").rect(), start);
+    retype(&mut harness, "Target", &other);
+    // Duration: 1 s (a DragValue takes typing once it has the keyboard).
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Duration")
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness
+        .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Duration")
+        .type_text("1");
+    harness.key_press(eframe::egui::Key::Enter);
+    harness.run();
+    harness.state_mut().set_lang(sockscope::i18n::Lang::Zh);
+    harness.run();
+    harness.get_by_label("开始测试").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // The run is over when the summary ("用时 … 秒") is there.
+    while harness.query_by_label_contains("用时 ").is_none() {
+        assert!(Instant::now() < deadline, "the run did not end");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_ok();
+    // The first failure's reason in the window's language (it was English: the run's thread
+    // spoke the default language).
+    let summary = harness.get_by_label_contains("首个：");
+    let node = summary.accesskit_node();
+    let text = format!("{:?} {:?}", node.label(), node.value());
+    assert!(text.contains("证书"), "{text}");
+    harness.state_mut().set_lang(sockscope::i18n::Lang::En);
+}
