@@ -763,7 +763,7 @@ impl Capture {
                 let note = Note::say(S::ConnectCancelled, [arg(remote)]);
                 self.info(now, None, Some(remote), note);
             }
-            LinkState::Listening(local) if self.mode == Mode::Udp => {
+            LinkState::Listening(local) if self.mode.caps().datagrams => {
                 let note = Note::say(S::EvUdpClosed, [arg(local)]);
                 self.info(now, None, None, note);
             }
@@ -940,12 +940,12 @@ impl Capture {
 
     fn apply_listening(&mut self, now: SystemTime, local: SocketAddr) {
         self.link = LinkState::Listening(local);
-        if self.mode == Mode::Udp {
+        if self.mode.caps().datagrams {
             // From the record that says so on.
             self.locals.udp.push((self.log.next_seq(), local));
         }
         self.last_error = None;
-        let what = if self.mode == Mode::Udp {
+        let what = if self.mode.caps().datagrams {
             S::EvBound
         } else {
             S::EvListening
@@ -1048,7 +1048,7 @@ impl Capture {
                 RecordKind::Error
             }
         };
-        let what = if self.mode == Mode::TcpClient {
+        let what = if self.mode.caps().connects {
             S::EvDisconnected
         } else {
             S::EvLeft
@@ -1068,7 +1068,7 @@ impl Capture {
         );
         let note = Note::say(what, [arg(peer), arg(reason)]).named(name);
         let said = self.end_receiving(now, conn, peer, note, kind);
-        if self.mode == Mode::TcpClient {
+        if self.mode.caps().connects {
             self.link = LinkState::Idle;
             if tls_failed {
                 self.last_error = Some(said);
@@ -1110,10 +1110,10 @@ impl Capture {
     ) {
         self.seen_conn(conn);
         self.locals.conns.insert(conn, local);
-        if self.mode == Mode::TcpClient {
+        if self.mode.caps().connects {
             self.locals.initiated.insert(conn);
         }
-        if self.mode == Mode::TcpClient {
+        if self.mode.caps().connects {
             self.link = LinkState::Connected { peer, local };
             self.last_error = None;
         }
@@ -1128,7 +1128,7 @@ impl Capture {
                 ..Client::fresh()
             },
         );
-        let note = if self.mode == Mode::TcpClient {
+        let note = if self.mode.caps().connects {
             Note::say(S::EvConnected, [arg(peer), arg(local)])
         } else {
             Note::say(S::EvClientConnected, [arg(peer)])
@@ -1498,7 +1498,7 @@ impl Capture {
     /// Prepares for a new session of `mode`: the log stays, the tables start empty.
     pub fn begin(&mut self, mode: Mode) {
         self.mode = mode;
-        self.log.set_relay(mode == Mode::Relay);
+        self.log.set_relay(mode.caps().relays);
         self.clients.clear();
         self.last_error = None;
         self.tls_refused = None;

@@ -14,9 +14,7 @@ use super::auto::{FileSend, Stage, Wire};
 use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, Status};
 use super::outbox::{Notify, Outbox, Sink};
 use super::relay::{Lane, Pair, Pushed, Relay, RelayEnd, Release};
-use super::{
-    CloseReason, Command, ConnId, EngineError, Event, Mode, SessionConfig, SharedVars, Target,
-};
+use super::{CloseReason, Command, ConnId, EngineError, Event, SessionConfig, SharedVars, Target};
 use crate::codec::payload::Payload;
 use crate::i18n::S;
 use crate::rules::script::Ending;
@@ -222,7 +220,7 @@ impl Io {
         let (Some(policy), Some(remote)) = (self.config.reconnect, self.config.remote) else {
             return;
         };
-        if self.stop || self.opts.mode != Mode::TcpClient || !self.links.is_empty() {
+        if self.stop || !self.opts.mode.caps().connects || !self.links.is_empty() {
             return;
         }
         if was_up {
@@ -659,7 +657,7 @@ impl Io {
                 chunk,
                 pace,
             } => {
-                let chunk = if self.opts.mode == Mode::Udp {
+                let chunk = if self.opts.mode.caps().datagrams {
                     chunk.min(link::MAX_DATAGRAM)
                 } else {
                     chunk
@@ -1084,7 +1082,7 @@ impl Io {
 
     /// Hands a multicast change to the UDP socket.
     fn multicast(&mut self, op: link::Multicast) {
-        if self.opts.mode != Mode::Udp {
+        if !self.opts.mode.caps().datagrams {
             self.out
                 .emit(Event::Error(EngineError::Unsupported(S::ErrOnlyUdpJoins)));
             return;
@@ -1136,7 +1134,7 @@ impl Io {
 
     /// TCP server: accepts again (after Stop listening), on `addr`.
     fn listen(&mut self, addr: std::net::SocketAddr) {
-        if self.opts.mode != Mode::TcpServer {
+        if !self.opts.mode.caps().listens_again {
             self.out.emit(Event::Error(EngineError::Unsupported(
                 S::ErrOnlyServerListens,
             )));
@@ -1181,14 +1179,17 @@ impl Io {
 
     /// Why nothing was sent to `to`.
     fn unroutable(&self, to: &Target) -> EngineError {
-        match (self.opts.mode, to) {
-            (Mode::Udp, Target::Conn(_) | Target::AllConns) => {
+        // Connections exist where there is no datagram; addresses where there are, and in a
+        // relay (a UDP relay's peers).
+        let caps = self.opts.mode.caps();
+        match to {
+            Target::Conn(_) | Target::AllConns if caps.datagrams => {
                 EngineError::Unsupported(S::ErrUdpToAddr)
             }
-            (Mode::TcpClient | Mode::TcpServer, Target::Addr(_)) => {
+            Target::Addr(_) if !caps.datagrams && !caps.relays => {
                 EngineError::Unsupported(S::ErrTcpToConn)
             }
-            (_, Target::Conn(id)) if !self.conns.contains_key(id) => EngineError::UnknownConn(*id),
+            Target::Conn(id) if !self.conns.contains_key(id) => EngineError::UnknownConn(*id),
             _ => EngineError::NotConnected,
         }
     }

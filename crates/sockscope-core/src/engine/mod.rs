@@ -46,6 +46,6 @@ pub use tls::{
     Verify, fingerprint, fingerprint_of_file, parse_pin, pin_of, self_signed,
 };
 pub use types::{
-    CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect, SessionConfig,
-    SharedVars, Target, WsSettings, ws_code_name,
+    Caps, CloseReason, ConnId, Data, DataKind, Direction, Event, Frames, Mode, Reconnect,
+    SessionConfig, SharedVars, Target, TlsSide, WsSettings, ws_code_name,
 };

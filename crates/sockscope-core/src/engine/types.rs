@@ -42,9 +42,79 @@ pub enum Mode {
     Relay,
 }
 
+/// Which side of TLS a session takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsSide {
+    /// It connects: it checks the server's certificate.
+    Client,
+    /// It accepts: it presents a certificate.
+    Server,
+}
+
+/// What a mode can do. Every yes/no question about a mode reads this table, so a new mode
+/// answers each one in its row; a `==` or a wildcard arm would answer for it in silence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// It connects to a remote listener: a connect timeout, reconnecting, "the server".
+    pub connects: bool,
+    /// It accepts clients, each a connection of its own, listed (a server, a relay).
+    pub has_clients: bool,
+    /// It listens for TCP clients and can stop and listen again while they stay.
+    pub listens_again: bool,
+    /// It sends and receives datagrams: peers by address, no connections.
+    pub datagrams: bool,
+    /// It needs a remote address to open (the server it connects to, a relay's upstream).
+    pub needs_remote: bool,
+    /// Its local port may be left empty (any port).
+    pub any_local_port: bool,
+    /// Its connections may speak TLS (this side of it) and WebSocket.
+    pub tls: Option<TlsSide>,
+    /// It relays between its clients and an upstream.
+    pub relays: bool,
+}
+
 impl Mode {
     /// Every mode, in the order the UI offers them.
     pub const ALL: [Mode; 4] = [Mode::TcpClient, Mode::TcpServer, Mode::Udp, Mode::Relay];
+
+    /// What this mode can do.
+    pub const fn caps(self) -> Caps {
+        const NONE: Caps = Caps {
+            connects: false,
+            has_clients: false,
+            listens_again: false,
+            datagrams: false,
+            needs_remote: false,
+            any_local_port: false,
+            tls: None,
+            relays: false,
+        };
+        match self {
+            Mode::TcpClient => Caps {
+                connects: true,
+                needs_remote: true,
+                any_local_port: true,
+                tls: Some(TlsSide::Client),
+                ..NONE
+            },
+            Mode::TcpServer => Caps {
+                has_clients: true,
+                listens_again: true,
+                tls: Some(TlsSide::Server),
+                ..NONE
+            },
+            Mode::Udp => Caps {
+                datagrams: true,
+                ..NONE
+            },
+            Mode::Relay => Caps {
+                has_clients: true,
+                needs_remote: true,
+                relays: true,
+                ..NONE
+            },
+        }
+    }
 
     /// The name of a session's I/O thread (it shows in debuggers, panics and `top -H`).
     pub fn thread_name(self) -> &'static str {
@@ -222,6 +292,46 @@ impl Eq for Reconnect {}
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_mode_answers_what_it_can_do_and_the_answers_agree() {
+        for mode in Mode::ALL {
+            let caps = mode.caps();
+            // Datagrams have no connections: no clients, no TLS or WebSocket on them.
+            if caps.datagrams {
+                assert!(
+                    !caps.has_clients && caps.tls.is_none() && !caps.connects,
+                    "{mode:?}"
+                );
+            }
+            // Who connects needs somewhere to connect to; who relays, an upstream.
+            if caps.connects || caps.relays {
+                assert!(caps.needs_remote, "{mode:?}");
+            }
+            // Listening again while clients stay is a server's: it has clients.
+            if caps.listens_again {
+                assert!(caps.has_clients, "{mode:?}");
+            }
+        }
+        // One mode each connects, takes datagrams, relays.
+        for (what, count) in [
+            (
+                "connects",
+                Mode::ALL.iter().filter(|m| m.caps().connects).count(),
+            ),
+            (
+                "datagrams",
+                Mode::ALL.iter().filter(|m| m.caps().datagrams).count(),
+            ),
+            (
+                "relays",
+                Mode::ALL.iter().filter(|m| m.caps().relays).count(),
+            ),
+        ] {
+            assert_eq!(count, 1, "{what}");
+        }
+    }
+
     use super::*;
 
     #[test]

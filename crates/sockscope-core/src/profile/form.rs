@@ -244,7 +244,7 @@ impl Form {
 
     /// Whether this mode needs a remote address to open.
     pub fn needs_remote(&self) -> bool {
-        matches!(self.mode, Mode::TcpClient | Mode::Relay)
+        self.mode.caps().needs_remote
     }
 
     fn local_addr(&self, errors: &mut FieldErrors) -> Option<SocketAddr> {
@@ -255,7 +255,7 @@ impl Form {
             parse_ip(&self.local_ip)
         };
         let port = match self.local_port().trim() {
-            "" if self.mode == Mode::TcpClient => Ok(0),
+            "" if self.mode.caps().any_local_port => Ok(0),
             typed => parse_port(typed),
         };
         errors.local_ip = ip.as_ref().err().map(ToString::to_string);
@@ -285,7 +285,7 @@ impl Form {
         self.local_addr(&mut errors);
         // UDP with no remote IP answers the latest sender: an empty IP is not a mistake,
         // whatever the port says.
-        let udp_remote_typed = self.mode == Mode::Udp && !self.remote_ip.trim().is_empty();
+        let udp_remote_typed = self.mode.caps().datagrams && !self.remote_ip.trim().is_empty();
         if self.needs_remote() || udp_remote_typed {
             self.remote_addr(&mut errors);
         }
@@ -330,15 +330,13 @@ impl Form {
                 local,
                 remote,
                 connect_timeout: timeout,
-                reconnect: (self.mode == Mode::TcpClient && self.reconnect_on)
+                reconnect: (self.mode.caps().connects && self.reconnect_on)
                     .then_some(self.reconnect),
                 udp: self.udp.clone(),
-                tls: (matches!(self.mode, Mode::TcpClient | Mode::TcpServer) && self.tls_on)
-                    .then(|| self.tls.clone()),
-                ws: (matches!(self.mode, Mode::TcpClient | Mode::TcpServer) && self.ws_on)
-                    .then(|| self.ws.clone()),
-                relay: match (self.mode, remote) {
-                    (Mode::Relay, Some(upstream)) => Some(crate::engine::RelayConfig {
+                tls: (self.mode.caps().tls.is_some() && self.tls_on).then(|| self.tls.clone()),
+                ws: (self.mode.caps().tls.is_some() && self.ws_on).then(|| self.ws.clone()),
+                relay: match remote {
+                    Some(upstream) if self.mode.caps().relays => Some(crate::engine::RelayConfig {
                         upstream,
                         udp: self.relay_udp,
                         to_upstream: self.relay_up,

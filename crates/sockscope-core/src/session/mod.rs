@@ -359,7 +359,7 @@ impl Session {
                 Arc::new(|| {}),
                 crate::engine::StartOptions {
                     first_conn,
-                    keep_half_closed: keep_half_closed && mode != Mode::Udp,
+                    keep_half_closed: keep_half_closed && !mode.caps().datagrams,
                 },
             )
         });

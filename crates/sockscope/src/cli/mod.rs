@@ -34,7 +34,7 @@ use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::expect::{Expect, Matcher};
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::payload::{InputMode, Payload, SendSpec};
-use sockscope_core::engine::{Mode, Reply, SessionConfig};
+use sockscope_core::engine::{Reply, SessionConfig};
 use sockscope_core::i18n::{self, Lang, S, t, tf};
 use sockscope_core::session::Session;
 
@@ -572,7 +572,7 @@ impl Feed {
 /// sending and nothing of ours is still going out.
 fn receiving_over(capture: &Capture) -> bool {
     capture.stopped
-        || (capture.mode == Mode::TcpClient
+        || (capture.mode.caps().connects
             && !capture.clients.is_empty()
             && capture.clients.values().all(|c| c.half_closed)
             && !file_sending(capture)

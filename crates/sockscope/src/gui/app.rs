@@ -711,8 +711,9 @@ impl App {
                     } else {
                         String::new()
                     };
-                    let host_port = match (listening, tab.mode) {
-                        (Some(local), _) => {
+                    let caps = tab.mode.caps();
+                    let host_port = match listening {
+                        Some(local) => {
                             let ip = match local.ip() {
                                 ip if !ip.is_unspecified() => ip,
                                 std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
@@ -720,9 +721,9 @@ impl App {
                             };
                             Some(std::net::SocketAddr::new(ip, local.port()).to_string())
                         }
-                        (_, engine::Mode::TcpClient | engine::Mode::Udp)
-                            if !tab.remote_ip.is_empty() =>
-                        {
+                        // A client's server, a UDP tab's destination (a relay's upstream is
+                        // reached through the relay's own port, which is listening).
+                        None if (caps.connects || caps.datagrams) && !tab.remote_ip.is_empty() => {
                             let ip = tab.remote_ip.trim();
                             Some(if ip.contains(':') && !ip.starts_with('[') {
                                 format!("[{ip}]:{}", tab.remote_port)
@@ -732,8 +733,7 @@ impl App {
                         }
                         _ => None,
                     };
-                    let tls_tab = tab.tls_on
-                        && matches!(tab.mode, engine::Mode::TcpClient | engine::Mode::TcpServer);
+                    let tls_tab = tab.tls_on && caps.tls.is_some();
                     let verify = if !tls_tab {
                         engine::Verify::System
                     } else if listening.is_some() {
@@ -743,7 +743,7 @@ impl App {
                     } else {
                         tab.tls.verify.clone()
                     };
-                    let udp = tab.mode == engine::Mode::Udp;
+                    let udp = caps.datagrams;
                     if let Some(host_port) = host_port {
                         let scheme = if udp { "" } else { scheme };
                         let path = if scheme.starts_with("ws") && !path.starts_with('/') {

@@ -70,7 +70,7 @@ fn address_errors_ui(ui: &mut egui::Ui, errors: &FieldErrors, mode: Mode) {
 
 /// "Remote IP: not an IP address …", one per bad address field.
 fn address_errors(errors: &FieldErrors, mode: Mode) -> Vec<String> {
-    let relay = mode == Mode::Relay;
+    let relay = mode.caps().relays;
     [
         (S::LocalIp, &errors.local_ip),
         (S::LocalPort, &errors.local_port),
@@ -160,7 +160,7 @@ fn network_ui(
                     Mode::Udp => S::TipPortUdp,
                     Mode::Relay => S::TipPortRelay,
                 });
-                let hint = t(if tab.form.mode == Mode::TcpClient {
+                let hint = t(if tab.form.mode.caps().any_local_port {
                     S::HintAnyPort
                 } else {
                     S::HintPortExample
@@ -174,11 +174,11 @@ fn network_ui(
                 }
                 .ui(ui, tab.form.local_port_mut());
             });
-            if tab.form.mode != Mode::TcpServer {
+            if tab.form.mode.caps().needs_remote || tab.form.mode.caps().datagrams {
                 ui.add_enabled_ui(!remote_locked, |ui| remote_ui(ui, tab, nics, actions));
             }
             address_errors_ui(ui, &tab.errors, tab.form.mode);
-            if tab.form.mode == Mode::TcpClient {
+            if tab.form.mode.caps().connects {
                 ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.horizontal(|ui| {
                         let label = fixed_label_ui(ui, t(S::Timeout));
@@ -193,24 +193,24 @@ fn network_ui(
                 });
                 ui.add_enabled_ui(!mode_locked, |ui| reconnect_ui(ui, tab));
             }
-            if matches!(tab.form.mode, Mode::TcpClient | Mode::TcpServer) {
+            if tab.form.mode.caps().tls.is_some() {
                 super::tls_ui::tls_ui(ui, tab, actions);
                 super::tls_ui::ws_ui(ui, tab, actions);
             }
             ui.add_space(4.0);
             open_button_ui(ui, tab, actions);
-            if tab.form.mode == Mode::TcpClient
+            if tab.form.mode.caps().connects
                 && let Some(info) = tab.capture.clients.values().find_map(|c| c.tls.clone())
             {
                 super::tls_ui::negotiated_ui(ui, &info);
             }
-            if tab.form.mode != Mode::Udp {
+            if !tab.form.mode.caps().datagrams {
                 ui.add_enabled_ui(!mode_locked, |ui| {
                     ui.checkbox(&mut tab.form.keep_half_closed, t(S::KeepHalfClosed))
                         .on_hover_text(t(S::TipKeepHalfClosed));
                 });
             }
-            if tab.form.mode == Mode::TcpServer {
+            if tab.form.mode.caps().listens_again {
                 ui.checkbox(&mut tab.form.close_clients_on_stop, t(S::StopClosesClients))
                     .on_hover_text(t(S::TipStopClosesClients));
             }
@@ -265,12 +265,12 @@ fn remote_ui(
     nics: &[crate::engine::Interface],
     actions: &mut Vec<UiAction>,
 ) {
-    let remote_tip = t(if tab.form.mode == Mode::Udp {
+    let remote_tip = t(if tab.form.mode.caps().datagrams {
         S::TipRemoteUdp
     } else {
         S::TipRemoteClient
     });
-    if tab.form.mode == Mode::Udp {
+    if tab.form.mode.caps().datagrams {
         let error = tab.errors.remote_ip.clone();
         // A UDP target may be a broadcast address or a group: offer them beside the field.
         ui.horizontal(|ui| {
@@ -299,7 +299,7 @@ fn remote_ui(
     } else {
         let error = tab.errors.remote_ip.as_ref();
         Field {
-            label: t(if tab.form.mode == Mode::Relay {
+            label: t(if tab.form.mode.caps().relays {
                 S::UpstreamIp
             } else {
                 S::RemoteIp
@@ -312,7 +312,7 @@ fn remote_ui(
     }
     let error = tab.errors.remote_port.as_ref();
     Field {
-        label: t(if tab.form.mode == Mode::Relay {
+        label: t(if tab.form.mode.caps().relays {
             S::UpstreamPort
         } else {
             S::RemotePort

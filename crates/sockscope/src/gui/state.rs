@@ -279,12 +279,12 @@ impl TabUi<'_> {
     /// True while the remote address cannot change: a TCP client is connecting or connected.
     /// A UDP target may be edited live, as NetAssist allows.
     pub fn remote_locked(&self) -> bool {
-        self.is_open() && self.form.mode == Mode::TcpClient
+        self.is_open() && self.form.mode.caps().connects
     }
 
     /// True while a server serves kept clients without listening.
     fn not_listening(&self) -> bool {
-        self.form.mode == Mode::TcpServer && matches!(self.capture.link, LinkState::NotListening)
+        self.form.mode.caps().listens_again && matches!(self.capture.link, LinkState::NotListening)
     }
 
     /// The label of the open/close button for the current state.
@@ -771,14 +771,15 @@ impl Tab {
     fn open(&mut self) {
         // A self-signed server certificate is kept with the form (the same at every Listen).
         if self.form.tls_on
-            && self.form.mode == Mode::TcpServer
+            && self.form.mode.caps().tls == Some(crate::engine::TlsSide::Server)
             && let Err(e) = self.form.tls.keep_self_signed()
         {
             self.say_error(e);
             return;
         }
         // A UDP socket with no remote address typed answers whoever speaks.
-        self.selection = if self.form.mode == Mode::Udp && self.form.remote_ip.trim().is_empty() {
+        self.selection = if self.form.mode.caps().datagrams && self.form.remote_ip.trim().is_empty()
+        {
             Selection::LatestPeer
         } else {
             Selection::Default

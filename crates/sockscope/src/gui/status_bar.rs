@@ -353,7 +353,7 @@ pub fn status_line(capture: &Capture) -> String {
             tf(S::StateReconnecting, &[remote, &seconds, &which])
         }
         LinkState::Connected { peer, local } => tf(S::StateConnected, &[peer, local]),
-        LinkState::Listening(local) if capture.mode == Mode::Udp => {
+        LinkState::Listening(local) if capture.mode.caps().datagrams => {
             tf(S::StateBound, &[local, &capture.peers.len()])
         }
         LinkState::Listening(local) => tf(S::StateListening, &[local, &capture.clients.len()]),

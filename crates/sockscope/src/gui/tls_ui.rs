@@ -9,7 +9,7 @@ use super::model::FileRequest;
 use super::model::PemField;
 use super::state::{TabUi, UiAction};
 use super::widgets::{error_color, field_error_ui, mark_bad_field};
-use crate::engine::{Mode, ServerCert, TlsInfo, Verify};
+use crate::engine::{Mode, ServerCert, TlsInfo, TlsSide, Verify};
 
 use super::widgets::fixed_label_ui as label_ui;
 
@@ -135,7 +135,7 @@ pub fn tls_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         });
     });
     // Outside the part that locks while listening: the certificate can be copied then.
-    if tab.form.tls_on && tab.form.mode == Mode::TcpServer {
+    if tab.form.tls_on && tab.form.mode.caps().tls == Some(TlsSide::Server) {
         ui.indent("tls-kept", |ui| kept_cert_ui(ui, &mut tab.form.tls, locked));
     }
 }
@@ -392,7 +392,7 @@ pub fn ws_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>
         }
         ui.indent("ws", |ui| {
             let ws = &mut tab.form.ws;
-            if tab.form.mode == Mode::TcpClient {
+            if tab.form.mode.caps().connects {
                 text_row(ui, t(S::WsPath), "/", t(S::TipWsPath), &mut ws.path, None);
                 text_row(
                     ui,

@@ -633,7 +633,7 @@ impl TcpConn {
                         return ReadEnd::Drained;
                     }
                     // A relay passes the half-close on and keeps the other way open.
-                    if cx.opts.keep_half_closed || cx.opts.mode == crate::engine::Mode::Relay {
+                    if cx.opts.keep_half_closed || cx.opts.mode.caps().relays {
                         self.peer_finished = true;
                         return ReadEnd::Finished;
                     }
