@@ -37,7 +37,7 @@ use sockscope_core::codec::checksum::ByteOrder;
 use sockscope_core::codec::framing::Framing;
 use sockscope_core::codec::length::LengthPrefix;
 use sockscope_core::engine::{
-    Data, DataKind, Engine, Event, Mode, SessionConfig, Sink, Stamped, TlsSettings,
+    Data, DataKind, Engine, Event, SessionConfig, Sink, Stamped, TlsSettings,
 };
 use sockscope_core::session::Session;
 
@@ -91,18 +91,7 @@ pub fn send(addr: SocketAddr, total: u64, message: &[u8]) -> std::io::Result<()>
 }
 
 fn config(framing: Framing) -> SessionConfig {
-    SessionConfig {
-        mode: Mode::TcpServer,
-        local: "127.0.0.1:0".parse().expect("address"),
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing,
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    }
+    SessionConfig::tcp_server("127.0.0.1:0".parse().expect("address")).framing(framing)
 }
 
 /// A TCP server session on loopback with `framing`, its log in `encoding`, listening.

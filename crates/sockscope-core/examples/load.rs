@@ -19,23 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::LinkState;
-use sockscope_core::codec::framing::Framing;
 use sockscope_core::engine::{Mode, Pace, SessionConfig, Target};
 use sockscope_core::session::Session;
 
 fn session(mode: Mode) -> (Session, SocketAddr) {
-    let config = SessionConfig {
-        mode,
-        local: "127.0.0.1:0".parse().expect("address"),
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = SessionConfig::new(mode, "127.0.0.1:0".parse().expect("address"), None);
     let mut session = Session::new(Arc::new(|| {}));
     session.open(config, false).expect("session");
     let mut addr = None;

@@ -894,7 +894,8 @@ impl<'a> Tcp<'a> {
             return;
         };
         match conn.state {
-            State::Retry(at) if at <= now => self.open(i, now),
+            // No new connection once the count is sent (one per request made one too many).
+            State::Retry(at) if at <= now && self.more_to_send() => self.open(i, now),
             State::Connecting if writable || readable => self.connected(i, now),
             State::Securing(since) => {
                 if writable || readable {

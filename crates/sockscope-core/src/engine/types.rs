@@ -238,6 +238,100 @@ pub struct SessionConfig {
     pub relay: Option<super::RelayConfig>,
 }
 
+impl SessionConfig {
+    /// A session of `mode` on `local` (to `remote`), plain, unframed, with a 5 s connect
+    /// timeout: what every mode's constructor starts from, and what code that takes the
+    /// mode as a value (a test over every mode) uses.
+    pub fn new(mode: Mode, local: SocketAddr, remote: Option<SocketAddr>) -> Self {
+        Self {
+            mode,
+            local,
+            remote,
+            connect_timeout: Duration::from_secs(5),
+            framing: Framing::None,
+            reconnect: None,
+            udp: super::UdpOptions::default(),
+            tls: None,
+            ws: None,
+            relay: None,
+        }
+    }
+
+    /// A TCP client to `remote`, from any local port of its family.
+    pub fn tcp_client(remote: SocketAddr) -> Self {
+        let any = if remote.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        Self::new(Mode::TcpClient, any, Some(remote))
+    }
+
+    /// A TCP server listening on `local`.
+    pub fn tcp_server(local: SocketAddr) -> Self {
+        Self::new(Mode::TcpServer, local, None)
+    }
+
+    /// A UDP socket bound to `local`, sending to `remote` when one is given.
+    pub fn udp(local: SocketAddr, remote: Option<SocketAddr>) -> Self {
+        Self::new(Mode::Udp, local, remote)
+    }
+
+    /// A relay listening on `local` for clients of `relay.upstream`.
+    pub fn relay(local: SocketAddr, relay: super::RelayConfig) -> Self {
+        let upstream = relay.upstream;
+        Self {
+            relay: Some(relay),
+            ..Self::new(Mode::Relay, local, Some(upstream))
+        }
+    }
+
+    /// The same, from another local address.
+    #[must_use]
+    pub fn local(self, local: SocketAddr) -> Self {
+        Self { local, ..self }
+    }
+
+    /// The same, with this connect timeout.
+    #[must_use]
+    pub fn connect_timeout(self, connect_timeout: Duration) -> Self {
+        Self {
+            connect_timeout,
+            ..self
+        }
+    }
+
+    /// The same, cutting received streams with `framing`.
+    #[must_use]
+    pub fn framing(self, framing: Framing) -> Self {
+        Self { framing, ..self }
+    }
+
+    /// The same, reconnecting as `reconnect` says (`None`: never).
+    #[must_use]
+    pub fn reconnect(self, reconnect: Option<Reconnect>) -> Self {
+        Self { reconnect, ..self }
+    }
+
+    /// The same, with these UDP options.
+    #[must_use]
+    pub fn udp_options(self, udp: super::UdpOptions) -> Self {
+        Self { udp, ..self }
+    }
+
+    /// The same, speaking TLS as `tls` says (`None`: plain).
+    #[must_use]
+    pub fn tls(self, tls: Option<super::TlsSettings>) -> Self {
+        Self { tls, ..self }
+    }
+
+    /// The same, speaking WebSocket as `ws` says (`None`: a byte stream).
+    #[must_use]
+    pub fn ws(self, ws: Option<WsSettings>) -> Self {
+        Self { ws, ..self }
+    }
+}
+
 /// WebSocket (ws://, or wss:// with TLS on) on a TCP client or server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

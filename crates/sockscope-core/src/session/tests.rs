@@ -13,18 +13,7 @@ const WAIT: Duration = Duration::from_secs(5);
 
 fn udp_session() -> (Session, SocketAddr) {
     let mut session = Session::new(Arc::new(|| {}));
-    let config = SessionConfig {
-        mode: Mode::Udp,
-        local: "127.0.0.1:0".parse().unwrap(),
-        remote: None,
-        connect_timeout: Duration::from_secs(1),
-        framing: Framing::None,
-        reconnect: None,
-        udp: crate::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = SessionConfig::udp("127.0.0.1:0".parse().unwrap(), None);
     session.open(config, false).unwrap();
     let mut addr = None;
     session.wait_until(WAIT, |c| {

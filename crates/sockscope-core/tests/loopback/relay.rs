@@ -9,11 +9,10 @@ use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::{RecordKind, RelayWay};
-use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Command, Impairment, Mode, RelayConfig, SessionConfig};
+use sockscope_core::engine::{Command, Impairment, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
 
-use crate::util::{bound, config, wait_capture, wait_logged};
+use crate::util::{bound, wait_capture, wait_logged};
 
 fn relay(
     upstream: SocketAddr,
@@ -22,15 +21,16 @@ fn relay(
     down: Impairment,
 ) -> (Session, SocketAddr) {
     let mut session = Session::new(std::sync::Arc::new(|| {}));
-    let config = SessionConfig {
-        relay: Some(RelayConfig {
+    let config = SessionConfig::relay(
+        "127.0.0.1:0".parse().unwrap(),
+        RelayConfig {
             upstream,
             udp,
             to_upstream: up,
             to_client: down,
-        }),
-        ..config(Mode::Relay, "127.0.0.1:0", Some(upstream), Framing::None)
-    };
+        },
+    )
+    .connect_timeout(std::time::Duration::from_secs(3));
     session.open(config, false).unwrap();
     let addr = bound(&session);
     (session, addr)

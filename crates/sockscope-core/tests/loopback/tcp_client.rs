@@ -151,18 +151,8 @@ fn disconnect_during_a_slow_connect_gives_up_at_once() {
 #[test]
 fn connect_that_gets_no_answer_times_out_with_a_message() {
     let (_listener, _fillers, addr) = full_backlog_listener();
-    let config = sockscope_core::engine::SessionConfig {
-        mode: Mode::TcpClient,
-        local: "0.0.0.0:0".parse().unwrap(),
-        remote: Some(addr),
-        connect_timeout: Duration::from_millis(300),
-        framing: sockscope_core::codec::framing::Framing::None,
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = sockscope_core::engine::SessionConfig::tcp_client(addr)
+        .connect_timeout(Duration::from_millis(300));
     let session = crate::util::Probe::start(config);
     let events = wait_for(&session, |e| matches!(e, Event::Stopped));
     let message = events.iter().find_map(|e| match e {

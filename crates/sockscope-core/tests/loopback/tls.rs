@@ -8,7 +8,7 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use sockscope_core::capture::{LinkState, RecordKind};
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Mode, ServerCert, SessionConfig, Target, TlsSettings, Verify};
+use sockscope_core::engine::{Mode, ServerCert, Target, TlsSettings, Verify};
 use sockscope_core::session::Session;
 
 use crate::util::{WAIT, bound, config, wait_capture, wait_logged};
@@ -67,10 +67,7 @@ impl Pems {
 
 fn tls_session(mode: Mode, local: &str, remote: Option<SocketAddr>, tls: TlsSettings) -> Session {
     let mut session = Session::new(std::sync::Arc::new(|| {}));
-    let config = SessionConfig {
-        tls: Some(tls),
-        ..config(mode, local, remote, Framing::None)
-    };
+    let config = config(mode, local, remote, Framing::None).tls(Some(tls));
     session.open(config, false).unwrap();
     session
 }

@@ -42,18 +42,9 @@ pub fn config(
     remote: Option<SocketAddr>,
     framing: Framing,
 ) -> SessionConfig {
-    SessionConfig {
-        mode,
-        local: local.parse().expect("test address"),
-        remote,
-        connect_timeout: Duration::from_secs(3),
-        framing,
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    }
+    SessionConfig::new(mode, local.parse().expect("test address"), remote)
+        .connect_timeout(Duration::from_secs(3))
+        .framing(framing)
 }
 
 /// A whole session (engine folding into its capture on the I/O thread), opened; `setup`

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use sockscope_core::capture::{LinkState, RecordKind, WsKind};
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{
-    Command, Mode, Reply, SessionConfig, Target, TlsSettings, Verify, WsOp, WsSettings,
-};
+use sockscope_core::engine::{Command, Mode, Reply, Target, TlsSettings, Verify, WsOp, WsSettings};
 use sockscope_core::session::Session;
 
 use crate::util::{bound, config, wait_capture, wait_logged};
@@ -24,20 +22,18 @@ fn ws_session(
     tls: Option<TlsSettings>,
 ) -> Session {
     let mut session = Session::new(std::sync::Arc::new(|| {}));
-    let config = SessionConfig {
-        ws: Some(ws),
-        tls,
-        // Framing is the protocol's: a line framing set here must not split messages.
-        ..config(
-            mode,
-            local,
-            remote,
-            Framing::Delimiter {
-                delimiter: b"\n".to_vec(),
-                keep: false,
-            },
-        )
-    };
+    // Framing is the protocol's: a line framing set here must not split messages.
+    let config = config(
+        mode,
+        local,
+        remote,
+        Framing::Delimiter {
+            delimiter: b"\n".to_vec(),
+            keep: false,
+        },
+    )
+    .ws(Some(ws))
+    .tls(tls);
     session.open(config, false).unwrap();
     session
 }

@@ -23,8 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::RecordKind;
-use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::engine::SessionConfig;
 use sockscope_core::session::Session;
 
 /// Bytes the peer sends: enough to see many retransmissions at 3 % loss.
@@ -234,18 +233,7 @@ fn client_helper() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut session = Session::new(Arc::new(|| {}));
     loop {
-        let config = SessionConfig {
-            mode: Mode::TcpClient,
-            local: "0.0.0.0:0".parse().unwrap(),
-            remote: Some(remote),
-            connect_timeout: Duration::from_secs(5),
-            framing: Framing::None,
-            reconnect: None,
-            udp: sockscope_core::engine::UdpOptions::default(),
-            tls: None,
-            ws: None,
-            relay: None,
-        };
+        let config = SessionConfig::tcp_client(remote);
         session.open(config, false).unwrap();
         // Done when everything arrived or the connection ended.
         session.wait_until(Duration::from_mins(1), |c| {

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::RecordKind;
-use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Command as Cmd, Group, Mode, SessionConfig, Target, UdpOptions};
+use sockscope_core::engine::{Command as Cmd, Group, SessionConfig, Target, UdpOptions};
 use sockscope_core::session::Session;
 
 use crate::{helper, ip, output};
@@ -192,18 +191,7 @@ print(" ".join(sorted(got)))
 
 fn udp_session(local: &str, udp: UdpOptions) -> Session {
     let mut session = Session::new(Arc::new(|| {}));
-    let config = SessionConfig {
-        mode: Mode::Udp,
-        local: local.parse().unwrap(),
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp,
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = SessionConfig::udp(local.parse().unwrap(), None).udp_options(udp);
     session.open(config, false).unwrap();
     session
 }

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use sockscope_core::capture::{Capture, LinkState, LogStore, RecordFormat};
 use sockscope_core::codec::TextEncoding;
-use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::engine::SessionConfig;
 use sockscope_core::session::Session;
 
 fn open_fds() -> usize {
@@ -30,18 +29,7 @@ fn threads() -> usize {
 
 /// A TCP server session on loopback, listening; `setup` prepares its capture first.
 fn server(setup: impl FnOnce(&mut Capture)) -> (Session, std::net::SocketAddr) {
-    let config = SessionConfig {
-        mode: Mode::TcpServer,
-        local: "127.0.0.1:0".parse().unwrap(),
-        remote: None,
-        connect_timeout: Duration::from_secs(3),
-        framing: Framing::None,
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: None,
-    };
+    let config = SessionConfig::tcp_server("127.0.0.1:0".parse().unwrap());
     let mut session = Session::new(Arc::new(|| {}));
     setup(&mut session.capture());
     session.open(config, false).unwrap();

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::{Capture, LinkState, RecordKind};
-use sockscope_core::engine::{Mode, Pace, SessionConfig, Target, WsSettings};
+use sockscope_core::engine::{Pace, SessionConfig, Target, WsSettings};
 use sockscope_core::i18n::{S, tf};
 use sockscope_core::session::{RxTap, Session};
 
@@ -168,30 +168,20 @@ fn client_config(
     remote: std::net::SocketAddr,
     url: Option<(std::net::SocketAddr, WsSettings, bool)>,
 ) -> SessionConfig {
-    SessionConfig {
-        mode: Mode::TcpClient,
-        local: if remote.is_ipv4() {
-            std::net::SocketAddr::from(([0, 0, 0, 0], 0))
-        } else {
-            std::net::SocketAddr::from(([0u16; 8], 0))
-        },
-        remote: Some(remote),
-        connect_timeout: args.timeout,
-        framing: args.view.framing.clone(),
-        reconnect: args.reconnect(),
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: match &url {
+    SessionConfig::tcp_client(remote)
+        .connect_timeout(args.timeout)
+        .framing(args.view.framing.clone())
+        .reconnect(args.reconnect())
+        .tls(match &url {
             // wss:// is TLS whether or not --tls is given; the TLS flags still apply.
             Some((_, _, true)) => Some(args.tls.settings_forced()),
             _ => args.tls.settings(),
-        },
-        ws: url.map(|(_, ws, _)| WsSettings {
+        })
+        .ws(url.map(|(_, ws, _)| WsSettings {
             binary: args.ws_binary,
             subprotocol: args.subprotocol.clone().unwrap_or_default(),
             ..ws
-        }),
-        relay: None,
-    }
+        }))
 }
 
 /// What `connect`'s flags ask must be possible before anything opens: a readable file, sane

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::{ExportFormat, RecordFormat, RecordKind};
-use sockscope_core::engine::{Command as EngineCommand, Mode, SessionConfig};
+use sockscope_core::engine::{Command as EngineCommand, SessionConfig};
 use sockscope_core::i18n::{S, tf};
 use sockscope_core::session::Session;
 
@@ -24,18 +24,10 @@ pub(super) fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Fa
         args.reply_hex.as_deref(),
         encoding,
     )?;
-    let config = SessionConfig {
-        mode: Mode::TcpServer,
-        local: args.bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: args.tls.settings(),
-        ws: args.ws.then(sockscope_core::engine::WsSettings::default),
-        relay: None,
-    };
+    let config = SessionConfig::tcp_server(args.bind)
+        .framing(args.view.framing.clone())
+        .tls(args.tls.settings())
+        .ws(args.ws.then(sockscope_core::engine::WsSettings::default));
     if args.pipe {
         return listen_pipe(args, config, io);
     }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use sockscope_core::engine::{Mode, SessionConfig};
+use sockscope_core::engine::SessionConfig;
 use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::session::Session;
 
@@ -65,23 +65,16 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     if !args.udp && (up.drop_percent > 0.0 || down.drop_percent > 0.0) {
         return Err(bad(t(S::CliRelayTcpDrop)));
     }
-    let config = SessionConfig {
-        mode: Mode::Relay,
-        local: args.bind,
-        remote: Some(upstream),
-        connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
-        reconnect: None,
-        udp: sockscope_core::engine::UdpOptions::default(),
-        tls: None,
-        ws: None,
-        relay: Some(sockscope_core::engine::RelayConfig {
+    let config = SessionConfig::relay(
+        args.bind,
+        sockscope_core::engine::RelayConfig {
             upstream,
             udp: args.udp,
             to_upstream: up,
             to_client: down,
-        }),
-    };
+        },
+    )
+    .framing(args.view.framing.clone());
     let session = open(config, args.view.encoding);
     // What is relayed is printed as it comes (or not at all with --quiet): the log keeps
     // only recent records behind the printer (the events stay in it). With the window's cap

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sockscope_core::codec::framing::Framing;
-use sockscope_core::engine::{Command as EngineCommand, Mode, Pace, SessionConfig, Target};
+use sockscope_core::engine::{Command as EngineCommand, Pace, SessionConfig, Target};
 use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::session::Session;
 
@@ -16,18 +16,7 @@ use super::{
 
 /// The session `udp`'s flags describe, bound to `bind`.
 fn udp_config(args: &args::UdpArgs, bind: SocketAddr) -> SessionConfig {
-    SessionConfig {
-        mode: Mode::Udp,
-        local: bind,
-        remote: None,
-        connect_timeout: Duration::from_secs(5),
-        framing: Framing::None,
-        reconnect: None,
-        udp: args.udp_options(),
-        tls: None,
-        ws: None,
-        relay: None,
-    }
+    SessionConfig::udp(bind, None).udp_options(args.udp_options())
 }
 
 /// A UDP socket bound to `bind` can send to `to`: the same family (`[::]` may reach IPv4

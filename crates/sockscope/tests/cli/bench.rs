@@ -474,7 +474,11 @@ fn throughput_with_a_connection_per_request_makes_one_connection_per_request() {
                         let mut all = Vec::new();
                         let _ = stream.read_to_end(&mut all);
                         b.fetch_add(all.len() as u64, Ordering::SeqCst);
-                        c.fetch_add(1, Ordering::SeqCst);
+                        // Connections that brought a request (one opened while the last
+                        // requests went may bring none).
+                        if !all.is_empty() {
+                            c.fetch_add(1, Ordering::SeqCst);
+                        }
                     })
                     .unwrap();
             }
@@ -499,12 +503,20 @@ fn throughput_with_a_connection_per_request_makes_one_connection_per_request() {
     );
     assert_eq!(ran.code, OK, "{ran:?}");
     assert!(ran.stdout.contains("\"sent\":300,"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("\"connects\":300,"), "{}", ran.stdout);
+    // A connection per request (and at most one more per connection, opened while the last
+    // requests went on the others).
+    let connects = ran.stdout.split("\"connects\":").nth(1).unwrap();
+    let connects: u64 = connects.split(',').next().unwrap().parse().unwrap();
+    assert!((300..305).contains(&connects), "{}", ran.stdout);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while conns.load(Ordering::SeqCst) < 300 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     // Before: 5 connections carried all 300 requests.
-    assert_eq!(conns.load(Ordering::SeqCst), 300);
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        300,
+        "connections that brought a request"
+    );
     assert_eq!(bytes.load(Ordering::SeqCst), 300 * 5);
 }
