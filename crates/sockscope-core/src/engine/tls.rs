@@ -15,7 +15,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
-use super::{EngineError, Mode, SessionConfig};
+use super::{EngineError, Mode, SessionConfig, TlsSide};
 use crate::i18n::{S, t, tf};
 
 /// How a TLS client checks the server's certificate.
@@ -207,8 +207,8 @@ impl TlsSettings {
     /// not one. (A file that cannot be read is said when the session starts.)
     pub fn field_errors(&self, mode: Mode) -> TlsFieldErrors {
         let mut errors = TlsFieldErrors::default();
-        match mode {
-            Mode::TcpClient => {
+        match mode.caps().tls {
+            Some(TlsSide::Client) => {
                 match &self.verify {
                     Verify::CaFile(path) if path.trim().is_empty() => {
                         errors.ca_file = Some(t(S::TlsCaEmpty).to_owned());
@@ -230,7 +230,7 @@ impl TlsSettings {
                     errors.client_key = Some(tf(S::TlsKeyMissing, &[&cert]));
                 }
             }
-            Mode::TcpServer => {
+            Some(TlsSide::Server) => {
                 if let ServerCert::Files { cert, key } = &self.server_cert {
                     if cert.trim().is_empty() {
                         errors.server_cert = Some(t(S::TlsServerCertMissing).to_owned());
@@ -240,7 +240,7 @@ impl TlsSettings {
                     }
                 }
             }
-            Mode::Udp | Mode::Relay => {}
+            None => {}
         }
         errors
     }
@@ -737,9 +737,9 @@ pub(crate) fn prepare(config: &SessionConfig) -> Result<Tls, EngineError> {
     let Some(settings) = &config.tls else {
         return Ok(Tls::default());
     };
-    match config.mode {
-        Mode::TcpClient => client(settings, config.remote),
-        Mode::TcpServer => {
+    match config.mode.caps().tls {
+        Some(TlsSide::Client) => client(settings, config.remote),
+        Some(TlsSide::Server) => {
             let mut own = None;
             let server = server(settings, &mut own)?;
             Ok(Tls {
@@ -748,7 +748,7 @@ pub(crate) fn prepare(config: &SessionConfig) -> Result<Tls, EngineError> {
                 ..Tls::default()
             })
         }
-        Mode::Udp | Mode::Relay => Err(EngineError::Unsupported(S::ErrTlsNeedsTcp)),
+        None => Err(EngineError::Unsupported(S::ErrTlsNeedsTcp)),
     }
 }
 

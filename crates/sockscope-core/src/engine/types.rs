@@ -71,6 +71,20 @@ pub struct Caps {
     pub tls: Option<TlsSide>,
     /// It relays between its clients and an upstream.
     pub relays: bool,
+    /// Its name ("TCP client").
+    pub label: S,
+    /// What it does, for the mode's tooltip.
+    pub tip: S,
+    /// What its local port is, for the port's tooltip.
+    pub port_tip: S,
+    /// The button that opens it ("Connect", "Listen", "Open", "Start relay").
+    pub open: S,
+    /// The button that closes it ("Disconnect", "Stop", "Close").
+    pub close: S,
+    /// Why a send cannot go while it is not open (or has nobody to send to).
+    pub not_open: S,
+    /// The status line after it failed to open.
+    pub failed: S,
 }
 
 impl Mode {
@@ -88,6 +102,13 @@ impl Mode {
             any_local_port: false,
             tls: None,
             relays: false,
+            label: S::ModeTcpClient,
+            tip: S::TipModeClient,
+            port_tip: S::TipPortClient,
+            open: S::Connect,
+            close: S::Disconnect,
+            not_open: S::NotConnectedClient,
+            failed: S::StateFailed,
         };
         match self {
             Mode::TcpClient => Caps {
@@ -101,16 +122,37 @@ impl Mode {
                 has_clients: true,
                 listens_again: true,
                 tls: Some(TlsSide::Server),
+                label: S::ModeTcpServer,
+                tip: S::TipModeServer,
+                port_tip: S::TipPortServer,
+                open: S::Listen,
+                close: S::Stop,
+                not_open: S::NoClientConnected,
+                failed: S::StateFailedServer,
                 ..NONE
             },
             Mode::Udp => Caps {
                 datagrams: true,
+                label: S::ModeUdp,
+                tip: S::TipModeUdp,
+                port_tip: S::TipPortUdp,
+                open: S::Open,
+                close: S::Close,
+                not_open: S::UdpNotOpen,
+                failed: S::StateFailedUdp,
                 ..NONE
             },
             Mode::Relay => Caps {
                 has_clients: true,
                 needs_remote: true,
                 relays: true,
+                label: S::ModeRelay,
+                tip: S::TipModeRelay,
+                port_tip: S::TipPortRelay,
+                open: S::StartRelay,
+                close: S::Stop,
+                not_open: S::RelayNotOpen,
+                failed: S::StateFailedServer,
                 ..NONE
             },
         }

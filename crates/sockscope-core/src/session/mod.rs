@@ -417,19 +417,18 @@ impl Session {
             .get(index)
             .ok_or_else(|| crate::i18n::tf(S::ScriptNone, &[&(index + 1)]))?;
         let run = crate::rules::script::Run::compile(script, form.encoding)?.stepping(stepping);
-        let to = match form.mode {
-            Mode::Udp => {
-                let mut errors = FieldErrors::default();
-                let addr = form.remote_addr(&mut errors).ok_or_else(|| {
-                    [errors.remote_ip, errors.remote_port]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })?;
-                Target::Addr(addr)
-            }
-            Mode::TcpClient | Mode::TcpServer | Mode::Relay => Target::AllConns,
+        let to = if form.mode.caps().datagrams {
+            let mut errors = FieldErrors::default();
+            let addr = form.remote_addr(&mut errors).ok_or_else(|| {
+                [errors.remote_ip, errors.remote_port]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+            Target::Addr(addr)
+        } else {
+            Target::AllConns
         };
         self.command(Command::RunScript {
             run: Box::new(run),
@@ -788,10 +787,14 @@ impl Session {
     /// Whether there is someone to send to now, in `mode`, as `capture` (this session's,
     /// already locked by the caller) says.
     pub fn can_send(&self, mode: Mode, capture: &Capture) -> bool {
-        match mode {
-            Mode::TcpClient => matches!(capture.link, crate::capture::LinkState::Connected { .. }),
-            Mode::TcpServer => !capture.clients.is_empty(),
-            Mode::Udp | Mode::Relay => self.is_open(),
+        let caps = mode.caps();
+        if caps.connects {
+            matches!(capture.link, crate::capture::LinkState::Connected { .. })
+        } else if caps.listens_again {
+            // A server sends to its clients: one must be there.
+            !capture.clients.is_empty()
+        } else {
+            self.is_open()
         }
     }
 
@@ -816,24 +819,19 @@ impl Session {
     ) -> Result<Target, SendError> {
         let can_send = self.can_send(form.mode, capture);
         if !can_send {
-            let why = match form.mode {
-                Mode::TcpClient => S::NotConnectedClient,
-                Mode::TcpServer => S::NoClientConnected,
-                Mode::Udp => S::UdpNotOpen,
-                Mode::Relay => S::RelayNotOpen,
-            };
-            return Err(Note::say(why, []));
+            return Err(Note::say(form.mode.caps().not_open, []));
         }
-        Ok(match (form.mode, selection) {
-            (Mode::TcpServer | Mode::Relay, Selection::Client(conn)) => Target::Conn(conn),
-            (Mode::Udp | Mode::Relay, Selection::Peer(peer)) => Target::Addr(peer),
+        let caps = form.mode.caps();
+        Ok(match selection {
+            Selection::Client(conn) if caps.has_clients => Target::Conn(conn),
+            Selection::Peer(peer) if caps.datagrams || caps.relays => Target::Addr(peer),
             // A relay has two sides: a send goes to the one picked in the list.
-            (Mode::Relay, _) => return Err(Note::say(S::RelayPickTarget, [])),
-            (Mode::Udp, Selection::LatestPeer) => {
+            _ if caps.relays => return Err(Note::say(S::RelayPickTarget, [])),
+            Selection::LatestPeer if caps.datagrams => {
                 let latest = capture.latest_sender();
                 Target::Addr(latest.ok_or_else(|| Note::say(S::NoDatagram, []))?)
             }
-            (Mode::Udp, _) => {
+            _ if caps.datagrams => {
                 let mut found = FieldErrors::default();
                 let remote = form.remote_addr(&mut found);
                 // No remote address typed: answer whoever spoke last.

@@ -9,7 +9,6 @@ use super::state::{Selection, TabUi, UiAction};
 use super::widgets::human_bytes;
 use super::widgets::{checksum_editor_ui, length_prefix_fields_ui, line_ending_combo_ui};
 use crate::codec::payload::InputMode;
-use crate::engine::Mode;
 
 /// Draws the Send group.
 pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -52,30 +51,34 @@ fn tx_mode_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
 }
 
 fn target_text(tab: &TabUi<'_>) -> String {
-    match (tab.form.mode, tab.selection) {
-        (Mode::TcpClient, _) => t(S::ToServer).to_owned(),
-        (Mode::TcpServer, Selection::Client(conn)) => tab
+    let caps = tab.form.mode.caps();
+    // Where no client is picked: a server's every client, a relay's side still to pick.
+    let unpicked = if caps.relays {
+        S::RelayPickTarget
+    } else {
+        S::ToAllClients
+    };
+    match tab.selection {
+        _ if caps.connects => t(S::ToServer).to_owned(),
+        Selection::Client(conn) if caps.has_clients => tab
             .capture
             .clients
             .get(&conn)
-            .map_or_else(|| t(S::ToAllClients).to_owned(), |c| tf(S::ToX, &[&c.peer])),
-        (Mode::TcpServer, _) => t(S::ToAllClients).to_owned(),
-        (Mode::Relay, Selection::Client(conn)) => tab.capture.clients.get(&conn).map_or_else(
-            || t(S::RelayPickTarget).to_owned(),
-            |c| tf(S::ToX, &[&c.peer]),
-        ),
-        (Mode::Relay | Mode::Udp, Selection::Peer(peer)) => tf(S::ToX, &[&super::shown_addr(peer)]),
-        (Mode::Relay, _) => t(S::RelayPickTarget).to_owned(),
+            .map_or_else(|| t(unpicked).to_owned(), |c| tf(S::ToX, &[&c.peer])),
+        Selection::Peer(peer) if caps.datagrams || caps.relays => {
+            tf(S::ToX, &[&super::shown_addr(peer)])
+        }
         // No remote address typed: a send answers whoever spoke last (it said "To: :").
-        (Mode::Udp, selection)
-            if selection == Selection::LatestPeer || tab.form.remote_ip.trim().is_empty() =>
+        selection
+            if caps.datagrams
+                && (selection == Selection::LatestPeer || tab.form.remote_ip.trim().is_empty()) =>
         {
             match tab.capture.latest_sender() {
                 Some(peer) => tf(S::ToLatestSender, &[&super::shown_addr(peer)]),
                 None => t(S::ToLatestSenderNone).to_owned(),
             }
         }
-        (Mode::Udp, _) => {
+        _ if caps.datagrams => {
             let remote = format!(
                 "{}:{}",
                 tab.form.remote_ip.trim(),
@@ -83,6 +86,7 @@ fn target_text(tab: &TabUi<'_>) -> String {
             );
             tf(S::ToX, &[&remote])
         }
+        _ => t(unpicked).to_owned(),
     }
 }
 

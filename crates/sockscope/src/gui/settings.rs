@@ -13,12 +13,7 @@ use crate::engine::{ConnId, Mode};
 
 /// The name of a mode in the current language.
 pub fn mode_label(mode: Mode) -> &'static str {
-    t(match mode {
-        Mode::TcpClient => S::ModeTcpClient,
-        Mode::TcpServer => S::ModeTcpServer,
-        Mode::Udp => S::ModeUdp,
-        Mode::Relay => S::ModeRelay,
-    })
+    t(mode.caps().label)
 }
 
 /// One form row: a label in the label column, a text field, and the field's error under it.
@@ -103,20 +98,19 @@ pub fn settings_ui(
     ui.add_space(4.0);
     network_ui(ui, tab, interfaces, nics, actions);
     ui.add_space(6.0);
-    match tab.form.mode {
-        Mode::TcpServer => clients_ui(ui, tab, actions),
-        Mode::Relay => {
-            super::relay_ui::relay_ui(ui, tab, actions);
-            clients_ui(ui, tab, actions);
-            if tab.form.relay_udp {
-                peers_ui(ui, tab, actions);
-            }
-        }
-        Mode::Udp => {
-            peers_ui(ui, tab, actions);
-            super::multicast_ui::multicast_ui(ui, tab, nics, actions);
-        }
-        Mode::TcpClient => {}
+    let caps = tab.form.mode.caps();
+    if caps.relays {
+        super::relay_ui::relay_ui(ui, tab, actions);
+    }
+    if caps.has_clients {
+        clients_ui(ui, tab, actions);
+    }
+    // A UDP relay's peers are listed as a UDP tab's are.
+    if caps.datagrams || (caps.relays && tab.form.relay_udp) {
+        peers_ui(ui, tab, actions);
+    }
+    if caps.datagrams {
+        super::multicast_ui::multicast_ui(ui, tab, nics, actions);
     }
     receive_ui(ui, tab, actions);
     ui.add_space(6.0);
@@ -142,24 +136,14 @@ fn network_ui(
                 ui.horizontal(|ui| {
                     for mode in Mode::ALL {
                         ui.selectable_value(&mut tab.form.mode, mode, mode_label(mode))
-                            .on_hover_text(t(match mode {
-                                Mode::TcpClient => S::TipModeClient,
-                                Mode::TcpServer => S::TipModeServer,
-                                Mode::Udp => S::TipModeUdp,
-                                Mode::Relay => S::TipModeRelay,
-                            }));
+                            .on_hover_text(t(mode.caps().tip));
                     }
                 });
             });
             ui.add_space(4.0);
             ui.add_enabled_ui(!local_locked, |ui| {
                 local_ip_ui(ui, tab, interfaces);
-                let port_tip = t(match tab.form.mode {
-                    Mode::TcpClient => S::TipPortClient,
-                    Mode::TcpServer => S::TipPortServer,
-                    Mode::Udp => S::TipPortUdp,
-                    Mode::Relay => S::TipPortRelay,
-                });
+                let port_tip = t(tab.form.mode.caps().port_tip);
                 let hint = t(if tab.form.mode.caps().any_local_port {
                     S::HintAnyPort
                 } else {

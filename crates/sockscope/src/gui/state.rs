@@ -353,19 +353,17 @@ impl TabUi<'_> {
 
 /// The label of the open/close button.
 fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
+    let caps = mode.caps();
     let listening = matches!(link, LinkState::Listening(_));
-    match (mode, open) {
-        (Mode::TcpClient, false) => S::Connect,
-        (Mode::TcpClient, true) if matches!(link, LinkState::Reconnecting { .. }) => {
-            S::StopReconnecting
-        }
-        (Mode::TcpClient, true) => S::Disconnect,
-        (Mode::TcpServer, true) if listening => S::Stop,
-        (Mode::TcpServer, _) => S::Listen,
-        (Mode::Udp, false) => S::Open,
-        (Mode::Udp, true) => S::Close,
-        (Mode::Relay, false) => S::StartRelay,
-        (Mode::Relay, true) => S::Stop,
+    if caps.connects && open && matches!(link, LinkState::Reconnecting { .. }) {
+        S::StopReconnecting
+    } else if caps.listens_again && !listening {
+        // A server serving kept clients without listening listens again.
+        caps.open
+    } else if open {
+        caps.close
+    } else {
+        caps.open
     }
 }
 
@@ -752,13 +750,14 @@ impl Tab {
                 self.form.mode,
             )
         };
-        match (self.session.is_open(), mode) {
-            (true, Mode::TcpServer) if listening => {
+        let listens_again = mode.caps().listens_again;
+        match (self.session.is_open(), listens_again) {
+            (true, true) if listening => {
                 self.session.command(Command::StopListening {
                     close_clients: self.form.close_clients_on_stop,
                 });
             }
-            (true, Mode::TcpServer) => match self.form.session_config() {
+            (true, true) => match self.form.session_config() {
                 // Kept clients are still served; listen again in the same session.
                 Ok(config) => self.session.command(Command::Listen(config.local)),
                 Err(errors) => self.errors = errors,

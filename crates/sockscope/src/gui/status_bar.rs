@@ -7,7 +7,7 @@ use super::state::{TabUi, UiAction};
 use super::widgets::error_color;
 use super::widgets::{human_bytes, rate_text};
 use crate::capture::{Capture, LinkState};
-use crate::engine::{ConnId, Mode};
+use crate::engine::ConnId;
 
 /// The last minute's bytes per second (received and sent together) as a small line; a click
 /// opens the rate chart.
@@ -331,12 +331,7 @@ fn reset_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
 /// What the session is doing, in a few words.
 pub fn status_line(capture: &Capture) -> String {
     match &capture.link {
-        LinkState::Idle if capture.last_error.is_some() => t(match capture.mode {
-            Mode::TcpClient => S::StateFailed,
-            Mode::TcpServer | Mode::Relay => S::StateFailedServer,
-            Mode::Udp => S::StateFailedUdp,
-        })
-        .into(),
+        LinkState::Idle if capture.last_error.is_some() => t(capture.mode.caps().failed).into(),
         LinkState::Idle => t(S::StateIdle).into(),
         LinkState::Connecting(remote) => tf(S::StateConnecting, &[remote]),
         LinkState::Reconnecting {

@@ -9,7 +9,7 @@ use super::model::FileRequest;
 use super::model::PemField;
 use super::state::{TabUi, UiAction};
 use super::widgets::{error_color, field_error_ui, mark_bad_field};
-use crate::engine::{Mode, ServerCert, TlsInfo, TlsSide, Verify};
+use crate::engine::{ServerCert, TlsInfo, TlsSide, Verify};
 
 use super::widgets::fixed_label_ui as label_ui;
 
@@ -128,10 +128,10 @@ pub fn tls_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         if !tab.form.tls_on {
             return;
         }
-        ui.indent("tls", |ui| match tab.form.mode {
-            Mode::TcpClient => client_ui(ui, tab, actions),
-            Mode::TcpServer => server_ui(ui, tab, actions),
-            Mode::Udp | Mode::Relay => {}
+        ui.indent("tls", |ui| match tab.form.mode.caps().tls {
+            Some(TlsSide::Client) => client_ui(ui, tab, actions),
+            Some(TlsSide::Server) => server_ui(ui, tab, actions),
+            None => {}
         });
     });
     // Outside the part that locks while listening: the certificate can be copied then.
