@@ -388,6 +388,47 @@ struct Conn {
     more: bool,
 }
 
+impl Conn {
+    /// One look at this connection (`i`) while it closes: once TLS and WebSocket have let out all
+    /// they hold, its sending side ends (`shut`); what came is read and dropped. Whether it
+    /// ended (the server closed, or it broke), and whether anything moved.
+    fn closing_step(&mut self, shut: &mut [bool], i: usize, scratch: &mut [u8]) -> (bool, bool) {
+        let Conn {
+            sock: Some(sock @ Sock::Tcp(..)),
+            ..
+        } = self
+        else {
+            return (false, false);
+        };
+        let (mut ended, mut moved) = (false, false);
+        if let Some(done) = shut.get_mut(i)
+            && !*done
+        {
+            match sock.flush() {
+                Ok(()) => {
+                    if let Sock::Tcp(stream, _) = sock {
+                        let _ = stream.shutdown(std::net::Shutdown::Write);
+                    }
+                    *done = true;
+                    moved = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => ended = true,
+            }
+        }
+        while !ended {
+            match sock.read(scratch) {
+                Ok(Got::End) => ended = true,
+                Ok(_) => moved = true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => ended = true,
+            }
+        }
+        (ended, moved)
+    }
+}
+
 /// Throughput mode: requests are written in batches of about this many bytes.
 const BATCH_BYTES: usize = 64 << 10;
 /// Bytes one connection may write in one round before the others (and the clock, Stop and
@@ -432,6 +473,9 @@ fn render(template: &crate::rules::template::Template, n: u64, rng: &mut u64) ->
 /// How long the end of a run waits for servers to close after it did, from the last byte
 /// one of them sent.
 const LINGER: Duration = Duration::from_secs(1);
+/// At the end of a run, servers that sent nothing for this long (and hold nothing unread in
+/// the kernel) are done answering: the close goes.
+const QUIET: Duration = Duration::from_millis(100);
 /// How long the end of a run waits in all.
 const LINGER_CAP: Duration = Duration::from_secs(5);
 /// How long one connection may send in one round before the others (and the clock, Stop and
@@ -554,6 +598,11 @@ impl<'a> Tcp<'a> {
     fn reopen(&mut self, i: usize, now: Instant, at: Instant) {
         if let Some(conn) = self.conns.get_mut(i) {
             if let Some(mut sock) = conn.sock.take() {
+                // What the kernel still held for the server when the connection ended (it
+                // closed or reset, or it is given up) never reached it.
+                if let Sock::Tcp(stream, _) = &sock {
+                    self.report.unsent_cut += crate::engine::speak::unsent(stream).unwrap_or(0);
+                }
                 let _ = self.poll.registry().deregister(sock.source());
             }
             conn.state = State::Retry(at);
@@ -698,6 +747,7 @@ impl<'a> Tcp<'a> {
             self.spec.timeout.min(LINGER)
         };
         self.linger(linger);
+        self.report.stopped = stop.load(Ordering::Relaxed);
         std::mem::replace(&mut self.report, Report::new(self.spec))
     }
 
@@ -716,54 +766,38 @@ impl<'a> Tcp<'a> {
                 conn.state,
                 State::Idle | State::Writing(_) | State::Waiting(_) | State::Closing(_)
             );
-            if let Some(sock @ Sock::Tcp(..)) = &mut conn.sock
+            if let Some(Sock::Tcp(..)) = &conn.sock
                 && usable
             {
-                sock.close();
                 open.push(i);
             }
         }
-        let mut shut = vec![false; self.conns.len()];
         let mut events = Events::with_capacity(256);
         let mut scratch = std::mem::take(&mut self.buf);
-        let mut last_progress = started;
+        if !limit.is_zero() {
+            self.settle(&open, &mut scratch, &mut events, started, limit);
+        }
+        for &i in &open {
+            if let Some(Conn {
+                sock: Some(sock), ..
+            }) = self.conns.get_mut(i)
+            {
+                sock.close();
+            }
+        }
+        let mut shut = vec![false; self.conns.len()];
+        let mut last_progress = Instant::now();
         let mut ready: Vec<usize> = open.clone();
         // What the kernels still hold for the servers: a server that reads and answers
         // nothing shows its progress only as this shrinking.
         let mut queued = self.unsent_of(&open);
         loop {
             for &i in &ready {
-                let Some(Conn {
-                    sock: Some(sock @ Sock::Tcp(..)),
-                    ..
-                }) = self.conns.get_mut(i)
-                else {
-                    continue;
-                };
-                let mut ended = false;
-                if !shut.get(i).copied().unwrap_or(true) {
-                    match sock.flush() {
-                        Ok(()) => {
-                            if let Sock::Tcp(stream, _) = sock {
-                                let _ = stream.shutdown(std::net::Shutdown::Write);
-                            }
-                            if let Some(s) = shut.get_mut(i) {
-                                *s = true;
-                            }
-                            last_progress = Instant::now();
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => ended = true,
-                    }
-                }
-                while !ended {
-                    match sock.read(&mut scratch) {
-                        Ok(Got::End) => ended = true,
-                        Ok(_) => last_progress = Instant::now(),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => ended = true,
-                    }
+                let (ended, moved) = self.conns.get_mut(i).map_or((false, false), |c| {
+                    c.closing_step(&mut shut, i, &mut scratch)
+                });
+                if moved {
+                    last_progress = Instant::now();
                 }
                 if ended {
                     open.retain(|&o| o != i);
@@ -804,9 +838,66 @@ impl<'a> Tcp<'a> {
         self.report.open_at_end = open.len() as u64;
         self.report.unsent_at_end = self.unsent_of(&open);
         self.buf = scratch;
+        // Said as left at the end, not as cut during the run.
+        for &i in &open {
+            if let Some(mut sock) = self.conns.get_mut(i).and_then(|c| c.sock.take()) {
+                let _ = self.poll.registry().deregister(sock.source());
+            }
+        }
         let now = Instant::now();
         for i in 0..self.conns.len() {
             self.reopen(i, now, now);
+        }
+    }
+
+    /// Before the end is said to the servers: lets what is under way finish — what TLS or
+    /// WebSocket hold goes out, replies are read (and dropped) — until the servers have been
+    /// quiet for [`QUIET`] with nothing left for them in the kernel, or `limit` passed with
+    /// no progress ([`LINGER_CAP`] in all). A close said while a server still answered made
+    /// some servers drop the connection with their answers (and what they had not read yet)
+    /// half done: Python's asyncio TLS server resets.
+    fn settle(
+        &mut self,
+        open: &[usize],
+        scratch: &mut [u8],
+        events: &mut Events,
+        started: Instant,
+        limit: Duration,
+    ) {
+        let mut last_data = Instant::now();
+        let mut last_progress = last_data;
+        let mut queued = self.unsent_of(open);
+        loop {
+            for &i in open {
+                let Some(Conn {
+                    sock: Some(sock), ..
+                }) = self.conns.get_mut(i)
+                else {
+                    continue;
+                };
+                let _ = sock.flush();
+                loop {
+                    match sock.read(scratch) {
+                        Ok(Got::Bytes(_) | Got::Message(_) | Got::Nothing) => {
+                            last_data = Instant::now();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        // Ended, or nothing now: the close will find out which.
+                        Ok(Got::End) | Err(_) => break,
+                    }
+                }
+            }
+            let left = self.unsent_of(open);
+            let now = Instant::now();
+            if left < queued || last_data == now {
+                last_progress = now;
+            }
+            queued = left;
+            let quiet = now.duration_since(last_data) >= QUIET && left == 0;
+            if quiet || now.duration_since(last_progress) >= limit || now >= started + LINGER_CAP {
+                return;
+            }
+            let _ = self.poll.poll(events, Some(Duration::from_millis(20)));
         }
     }
 
@@ -1054,11 +1145,16 @@ impl<'a> Tcp<'a> {
     fn send(&mut self, i: usize, now: Instant) {
         let throughput = self.spec.mode == Mode::Throughput;
         // A connection per request sends one request on each.
-        let per_batch = if throughput && !self.spec.per_request {
+        let mut per_batch = if throughput && !self.spec.per_request {
             (BATCH_BYTES / self.spec.payload.len().max(1)).max(1) as u64
         } else {
             1
         };
+        if let Some(count) = self.spec.count {
+            // A count is shared by every connection, not taken whole by the first.
+            let share = count.div_ceil(self.conns.len().max(1) as u64);
+            per_batch = per_batch.min(share.max(1));
+        }
         let mut budget = ROUND_BYTES;
         let round = Instant::now();
         loop {
@@ -1089,7 +1185,6 @@ impl<'a> Tcp<'a> {
             }
             let len = conn.out.len();
             self.report.sent += n;
-            self.report.bytes_sent += len as u64;
             self.report.seconds_sent(now, n);
             // The clock at the write itself: with many connections a poll round's start is
             // long gone by the time the last one writes.
@@ -1102,8 +1197,16 @@ impl<'a> Tcp<'a> {
         }
     }
 
-    /// Writes what is left of connection `i`'s request(s), begun at `since`.
+    /// Writes what is left of connection `i`'s request(s), begun at `since`; what went is
+    /// counted as sent bytes (a request not written whole at the end was not).
     fn write_out(&mut self, i: usize, since: Instant, now: Instant) {
+        let before = self.conns.get(i).map_or(0, |c| c.written);
+        self.write_some(i, since, now);
+        let after = self.conns.get(i).map_or(0, |c| c.written);
+        self.report.bytes_sent += after.saturating_sub(before) as u64;
+    }
+
+    fn write_some(&mut self, i: usize, since: Instant, now: Instant) {
         let Some(conn) = self.conns.get_mut(i) else {
             return;
         };

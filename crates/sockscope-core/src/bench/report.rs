@@ -263,6 +263,11 @@ pub struct Report {
     pub open_at_end: u64,
     /// Bytes sent on those that had not reached the server (where the OS says: Linux).
     pub unsent_at_end: u64,
+    /// Bytes written on connections that ended during the run (the server closed or reset
+    /// them) that had not reached the server (Linux).
+    pub unsent_cut: u64,
+    /// Stop (or Ctrl+C) ended the run before its duration or count.
+    pub stopped: bool,
     /// What the run was asked to do.
     pub settings: Settings,
     /// How long it ran.
@@ -311,6 +316,8 @@ impl Report {
             not_sent: 0,
             open_at_end: 0,
             unsent_at_end: 0,
+            unsent_cut: 0,
+            stopped: false,
             settings: Settings::of(spec),
             elapsed: Duration::ZERO,
             latency: histogram(),
@@ -494,6 +501,34 @@ impl Report {
         )
     }
 
+    /// The lines about the end of the run: what was in flight, and what the servers may not
+    /// have read.
+    fn end_lines(&self, out: &mut String) {
+        let in_flight = if self.settings.mode == "throughput" {
+            S::BenchSummaryInFlightWritten
+        } else {
+            S::BenchSummaryInFlight
+        };
+        let _ = writeln!(out, "{}", tf(in_flight, &[&self.unanswered]));
+        if self.unsent_cut > 0 {
+            let _ = writeln!(out, "{}", tf(S::BenchSummaryUnsentCut, &[&self.unsent_cut]));
+        }
+        if self.open_at_end > 0 {
+            let _ = writeln!(
+                out,
+                "{}",
+                tf(S::BenchSummaryOpenAtEnd, &[&self.open_at_end])
+            );
+            if self.unsent_at_end > 0 {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    tf(S::BenchSummaryUnsentAtEnd, &[&self.unsent_at_end])
+                );
+            }
+        }
+    }
+
     /// The summary, in the current language: one line per figure. The requests add up:
     /// sent = answered (throughput: written) + failed + in flight at the end.
     pub fn summary(&self) -> String {
@@ -540,21 +575,7 @@ impl Report {
         if let Some(problem) = &self.problem {
             let _ = writeln!(out, "{}", tf(S::BenchSummaryProblem, &[problem]));
         }
-        let _ = writeln!(out, "{}", tf(S::BenchSummaryInFlight, &[&self.unanswered]));
-        if self.open_at_end > 0 {
-            let _ = writeln!(
-                out,
-                "{}",
-                tf(S::BenchSummaryOpenAtEnd, &[&self.open_at_end])
-            );
-            if self.unsent_at_end > 0 {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    tf(S::BenchSummaryUnsentAtEnd, &[&self.unsent_at_end])
-                );
-            }
-        }
+        self.end_lines(&mut out);
         let _ = writeln!(out, "{}", self.adds_up_text());
         if self.not_sent > 0 {
             let _ = writeln!(out, "{}", self.gave_up_text());
@@ -577,6 +598,9 @@ impl Report {
                     ]
                 )
             );
+        }
+        if self.stopped {
+            let _ = writeln!(out, "{}", t(S::BenchSummaryStopped));
         }
         let time = if self.settings.udp {
             S::BenchSummaryTimeUdp
@@ -607,7 +631,7 @@ impl Report {
         let q = |q: f64| format!("{:.1}", self.percentile(q).as_secs_f64() * 1e6);
         let _ = writeln!(
             out,
-            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# open_at_end={}\n# unsent_at_end={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
+            "# elapsed_s={:.3}\n# sent={}\n# received={}\n# failed={}\n# failed_requests={}\n# in_flight={}\n# not_sent={}\n# open_at_end={}\n# unsent_at_end={}\n# unsent_cut={}\n# stopped={}\n# connects={}\n# p50_us={}\n# p95_us={}\n# p99_us={}",
             self.elapsed.as_secs_f64(),
             self.sent,
             self.received,
@@ -617,6 +641,8 @@ impl Report {
             self.not_sent,
             self.open_at_end,
             self.unsent_at_end,
+            self.unsent_cut,
+            self.stopped,
             self.connects,
             q(0.5),
             q(0.95),
@@ -666,7 +692,7 @@ impl Report {
             .map(|(name, value)| format!("{}:{}", json_string(name), json_string(&value)))
             .collect();
         format!(
-            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"problem\":{},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"open_at_end\":{},\"unsent_at_end\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
+            "{{\"target\":\"{}\",\"elapsed_s\":{:.3},\"sent\":{},\"received\":{},\"failed\":{{{}}},\"problem\":{},\"failed_requests\":{},\"in_flight\":{},\"bytes_sent\":{},\"bytes_received\":{},\"connects\":{},\"unanswered\":{},\"not_sent\":{},\"open_at_end\":{},\"unsent_at_end\":{},\"unsent_cut\":{},\"stopped\":{},\"sent_per_s\":{:.1},\"received_per_s\":{:.1},\"latency_us\":{{\"min\":{min:.1},\"p50\":{:.1},\"p90\":{:.1},\"p95\":{:.1},\"p99\":{:.1},\"p999\":{:.1},\"max\":{max:.1}}},\"settings\":{{{}}},\"timeline\":[{}]}}",
             self.target,
             self.elapsed.as_secs_f64(),
             self.sent,
@@ -684,6 +710,8 @@ impl Report {
             self.not_sent,
             self.open_at_end,
             self.unsent_at_end,
+            self.unsent_cut,
+            self.stopped,
             self.sent_rate(),
             self.received_rate(),
             q(0.5),

@@ -9,7 +9,7 @@ use sockscope_core::codec::payload::InputMode;
 use sockscope_core::i18n::{S, t, tf};
 
 use super::values::{Expect, Send, parse_duration, parse_encoding};
-use super::{Failure, Io, NOT_MATCHED, OK, bad, payload_of};
+use super::{Failure, INTERRUPTED, Io, NOT_MATCHED, OK, bad, payload_of};
 
 /// How `sockscope bench` waits for replies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -279,7 +279,8 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             &[&report.settings.target, &report.causes_text()],
         )));
     }
-    let mut code = OK;
+    // Ctrl+C: the report of what was done, and the exit an interrupted program gives.
+    let mut code = if report.stopped { INTERRUPTED } else { OK };
     if report.sent > 0 && report.settled() == 0 && report.failed_requests > 0 {
         let _ = writeln!(
             io.stderr,
