@@ -904,6 +904,7 @@ strings! {
     ExprPastEndRange => "bytes {}..{} are past the end of a {}-byte value", "第 {}..{} 字节超出了 {} 字节数据的末尾";
     ExprNoTable => "no table named '{}'", "没有名为“{}”的表";
     ExprNoVar => "no variable '{}': capture it in an earlier step", "没有变量“{}”：请在前面的步骤中捕获它";
+    ExprNoField => "no field '{}' in this message (pick a protocol, or check the name)", "此消息中没有字段“{}”（请选择协议，或检查字段名）";
     ExprNoCapture => "no capture '{}': the rule's regular expression has no such group, or it did not take part", "没有捕获组“{}”：规则的正则表达式没有该组，或该组未参与匹配";
     ExprDoesNotFit => "{} does not fit in {}", "{} 放不进 {}";
     ExprOverflow => "the number is too large", "数值过大";
