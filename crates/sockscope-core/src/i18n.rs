@@ -905,6 +905,14 @@ strings! {
     ExprNoTable => "no table named '{}'", "没有名为“{}”的表";
     ExprNoVar => "no variable '{}': capture it in an earlier step", "没有变量“{}”：请在前面的步骤中捕获它";
     ExprNoField => "no field '{}' in this message (pick a protocol, or check the name)", "此消息中没有字段“{}”（请选择协议，或检查字段名）";
+    CutAll => "Cut all pairs", "切断所有连接";
+    CutMarkerEmpty => "a start or end marker needs at least one byte", "起始或结束标记至少需要一个字节";
+    CutNoLength => "no length to try", "没有可尝试的长度";
+    CutNoChecksum => "no checksum to tell the lengths apart", "没有用来区分长度的校验";
+    CutZeroLength => "a frame length of 0", "帧长度为 0";
+    CutLengthWidth => "a length field of {} bytes (1 to 4)", "长度字段为 {} 字节（应为 1 到 4）";
+    CutLengthDigits => "a length of {} digits (1 to 9)", "长度为 {} 位数字（应为 1 到 9）";
+    CutBadEscape => "{} → {}: escape one byte as one or more bytes", "{} → {}：转义须把一个字节换成一个或多个字节";
     ExprNoCapture => "no capture '{}': the rule's regular expression has no such group, or it did not take part", "没有捕获组“{}”：规则的正则表达式没有该组，或该组未参与匹配";
     ExprDoesNotFit => "{} does not fit in {}", "{} 放不进 {}";
     ExprOverflow => "the number is too large", "数值过大";

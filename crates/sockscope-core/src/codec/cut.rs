@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::checksum::{ByteOrder, Checksum};
+use crate::i18n::{S, t, tf};
 
 /// Bytes written as hex in a spec (`"7E"`, `"0D 0A"`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -196,15 +197,15 @@ impl FrameCut {
     pub fn check(&self) -> Result<(), String> {
         match self {
             FrameCut::Markers { start, end } if start.is_empty() || end.is_empty() => {
-                Err("a marker needs at least one byte".into())
+                Err(t(S::CutMarkerEmpty).to_owned())
             }
             FrameCut::Length { rule, .. } => check_rule(rule),
             FrameCut::Checked { rules, check } => {
                 if rules.is_empty() {
-                    return Err("no length to try".into());
+                    return Err(t(S::CutNoLength).to_owned());
                 }
                 if check.width() == 0 {
-                    return Err("no checksum to tell the lengths apart".into());
+                    return Err(t(S::CutNoChecksum).to_owned());
                 }
                 rules.iter().try_for_each(check_rule)
             }
@@ -233,15 +234,15 @@ impl FrameCut {
 
 fn check_rule(rule: &LenRule) -> Result<(), String> {
     match rule {
-        LenRule::Fixed(0) => Err("a length of 0".into()),
+        LenRule::Fixed(0) => Err(t(S::CutZeroLength).to_owned()),
         LenRule::Field {
             field: LenField::Uint { width, .. },
             ..
-        } if !(1..=4).contains(width) => Err(format!("a length field of {width} bytes")),
+        } if !(1..=4).contains(width) => Err(tf(S::CutLengthWidth, &[width])),
         LenRule::Field {
             field: LenField::Decimal { digits },
             ..
-        } if !(1..=9).contains(digits) => Err(format!("a length of {digits} digits")),
+        } if !(1..=9).contains(digits) => Err(tf(S::CutLengthDigits, &[digits])),
         _ => Ok(()),
     }
 }
@@ -391,10 +392,9 @@ impl ByteEscape {
     pub fn check(&self) -> Result<(), String> {
         for (byte, seq) in &self.map {
             if byte.len() != 1 || seq.is_empty() {
-                return Err(format!(
-                    "{} → {}: escape one byte as one or more",
-                    super::hex::format(byte),
-                    super::hex::format(seq)
+                return Err(tf(
+                    S::CutBadEscape,
+                    &[&super::hex::format(byte), &super::hex::format(seq)],
                 ));
             }
         }
