@@ -958,6 +958,12 @@ strings! {
     CutLengthDigits => "a length of {} digits (1 to 9)", "长度为 {} 位数字（应为 1 到 9）";
     CutBadEscape => "{} → {}: escape one byte as one or more bytes", "{} → {}：转义须把一个字节换成一个或多个字节";
     ProtoNoProtocol => "no protocol named '{}' (built in: {})", "没有名为“{}”的协议（内置：{}）";
+    ProtoPcapBad => "not a capture file tcpdump or Wireshark wrote (pcap or pcapng): {}", "不是 tcpdump 或 Wireshark 写的抓包文件（pcap 或 pcapng）：{}";
+    CliDecodeNothing => "nothing to decode: give HEX, --file CAPTURE, or hex lines on stdin", "没有可解码的内容：请给出 HEX、--file 抓包文件，或在标准输入逐行给出十六进制";
+    CliDecodeNoFrames => "{}: no TCP or UDP payload in this capture", "{}：此抓包中没有 TCP 或 UDP 载荷";
+    CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
+    CliSpecLoads => "{}: spec '{}' loads ({} fields, {} layouts)", "{}：协议描述“{}”可以使用（{} 个字段，{} 个布局）";
+    CliProtocolsHead => "Built-in protocols (use with --protocol NAME; export one with --export NAME):", "内置协议（用 --protocol 名称 选用；用 --export 名称 导出）：";
     ExprNoCapture => "no capture '{}': the rule's regular expression has no such group, or it did not take part", "没有捕获组“{}”：规则的正则表达式没有该组，或该组未参与匹配";
     ExprDoesNotFit => "{} does not fit in {}", "{} 放不进 {}";
     ExprOverflow => "the number is too large", "数值过大";

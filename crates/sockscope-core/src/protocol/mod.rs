@@ -46,6 +46,7 @@ mod check;
 mod compile;
 mod decode;
 mod encode;
+pub mod pcap;
 mod show;
 mod spec;
 #[cfg(test)]

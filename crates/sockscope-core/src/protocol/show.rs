@@ -130,7 +130,13 @@ fn column_text(col: Column, text: &str) -> Option<String> {
         }
         Column::Ddmmyy => {
             let (d, m, y) = (text.get(..2)?, text.get(2..4)?, text.get(4..6)?);
-            Some(format!("20{y}-{m}-{d}"))
+            // Two-digit years as POSIX (and pynmea2) read them: 69–99 are 1969–1999.
+            let century = if y.parse::<u8>().ok()? >= 69 {
+                "19"
+            } else {
+                "20"
+            };
+            Some(format!("{century}{y}-{m}-{d}"))
         }
         _ => None,
     }
@@ -398,7 +404,11 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     }
     for (f, v) in decoded.verdicts() {
         if !v.ok {
-            parts.push(format!("✗ {}", shown(&proto.program, f)));
+            parts.push(format!(
+                "{} {}",
+                label(&proto.program, f),
+                shown(&proto.program, f)
+            ));
         }
     }
     if let Some(stop) = &decoded.stop {
@@ -493,6 +503,14 @@ mod tests {
             Some("2021-01-18 20:10:54.000")
         );
         assert_eq!(time_text("2501292233"), None);
+        assert_eq!(
+            column_text(Column::Ddmmyy, "130998").as_deref(),
+            Some("1998-09-13")
+        );
+        assert_eq!(
+            column_text(Column::Ddmmyy, "070126").as_deref(),
+            Some("2026-01-07")
+        );
         assert_eq!(
             ddmm("1929.045").as_deref(),
             Some("19°29.0450′ = 19.484083°")

@@ -189,7 +189,7 @@ fn modbus_rtu_read_holding_registers() {
     assert!(!d.checks_ok());
     assert!(
         p.summary(&d)
-            .contains("✗ 0x0B84 ✗ 0x0A84 expected (CRC-16/MODBUS)"),
+            .ends_with(" · CRC 0x0B84 ✗ 0x0A84 expected (CRC-16/MODBUS)"),
         "{}",
         p.summary(&d)
     );

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use sockscope_core::capture::{Capture, LinkState, RecordKind};
 use sockscope_core::engine::{Mode, Pace, SessionConfig, Target, WsSettings};
 use sockscope_core::i18n::{S, tf};
+use sockscope_core::protocol::Dir;
 use sockscope_core::session::{RxTap, Session};
 
 use super::print::Printer;
@@ -177,7 +178,7 @@ fn client_config(
         },
         remote: Some(remote),
         connect_timeout: args.timeout,
-        framing: args.view.framing.clone(),
+        framing: args.view.framing(),
         reconnect: args.reconnect(),
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: match &url {
@@ -215,7 +216,7 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
     };
     check_args(args, url.as_ref())?;
     let encoding = args.view.encoding;
-    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing)?;
+    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing())?;
     let payload = payload_of(&args.send, encoding)?;
     let config = client_config(args, remote, url);
     if args.pipe {
@@ -223,6 +224,7 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
     }
     let mut session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer.set_rx_dir(Dir::Response);
     if args.reconnect.is_some() {
         // Every try is printed; it ends connected, given up, or on Ctrl+C.
         while !session.wait_until(Duration::from_millis(100), |c| {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sockscope_core::capture::{ExportFormat, RecordFormat, RecordKind};
 use sockscope_core::engine::{Command as EngineCommand, Mode, SessionConfig};
 use sockscope_core::i18n::{S, tf};
+use sockscope_core::protocol::Dir;
 use sockscope_core::session::Session;
 
 use super::print::Printer;
@@ -29,7 +30,7 @@ pub(super) fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Fa
         local: args.bind,
         remote: None,
         connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
+        framing: args.view.framing(),
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: args.tls.settings(),
@@ -57,6 +58,7 @@ pub(super) fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Fa
         session.command(EngineCommand::SetReply(reply));
     }
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer.set_rx_dir(Dir::Request);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;

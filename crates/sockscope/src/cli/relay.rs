@@ -70,7 +70,7 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         local: args.bind,
         remote: Some(upstream),
         connect_timeout: Duration::from_secs(5),
-        framing: args.view.framing.clone(),
+        framing: args.view.framing(),
         reconnect: None,
         udp: sockscope_core::engine::UdpOptions::default(),
         tls: None,
