@@ -477,3 +477,68 @@ fn decode_reads_a_capture_and_cuts_frames_across_segments() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
+    if !python_has("dlt645") {
+        return;
+    }
+    let mut meter = Command::new("python3")
+        .arg(data("dlt645_meter.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(meter.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let remote = format!("127.0.0.1:{}", line.trim());
+    // Read phase A voltage (DI 02 01 01 00) of meter 000000000001, then its address by broadcast.
+    let voltage = run(
+        &[
+            "connect",
+            &remote,
+            "--send-hex",
+            "68 01 00 00 00 00 00 68 11 04 33 34 34 35 B6 16",
+            "--protocol",
+            "dlt645",
+            "--json",
+        ],
+        b"",
+    );
+    let address = run(
+        &[
+            "connect",
+            &remote,
+            "--send-hex",
+            "68 AA AA AA AA AA AA 68 13 00 DF 16",
+            "--protocol",
+            "dlt645",
+            "--json",
+        ],
+        b"",
+    );
+    let _ = meter.kill();
+    let _ = meter.wait();
+    let reply = |ran: &super::Ran| {
+        assert_eq!(ran.code, OK, "{ran:?}");
+        super::json::records(ran)
+            .into_iter()
+            .find(|r| r["kind"] == "rx")
+            .unwrap_or_else(|| panic!("{}", ran.stdout))["decoded"]
+            .clone()
+    };
+    let v = reply(&voltage);
+    assert_eq!(v["checks_ok"], true, "{v}");
+    assert_eq!(field(&v, "wake")["len"], 4, "its FE wake-up bytes");
+    assert_eq!(field(&v, "address")["value"], "000000000001");
+    assert_eq!(field(&v, "control.reply")["value"], 1);
+    assert_eq!(field(&v, "data.di")["shown"], "0x02010100 Phase A voltage");
+    assert_eq!(field(&v, "data.value")["value"], "2205", "220.5 V as XXX.X");
+    let a = reply(&address);
+    assert_eq!(a["checks_ok"], true, "{a}");
+    assert_eq!(field(&a, "data.meter")["value"], "000000000001");
+}
