@@ -248,9 +248,13 @@ fn check_rule(rule: &LenRule) -> Result<(), String> {
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)
-        .and_then(|rest| memchr::memmem::find(rest, needle))
-        .map(|at| at + from)
+    let rest = hay.get(from..)?;
+    // One-byte markers (JT/T 808's 7E) are most: memchr needs no searcher built per call.
+    let at = match needle {
+        [byte] => memchr::memchr(*byte, rest),
+        _ => memchr::memmem::find(rest, needle),
+    };
+    at.map(|at| at + from)
 }
 
 fn cut_markers(held: &[u8], start: &[u8], end: &[u8]) -> Cut {

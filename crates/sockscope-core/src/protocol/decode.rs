@@ -43,7 +43,7 @@ pub(super) struct Env {
 impl Env {
     pub(super) fn new() -> Self {
         Self {
-            entries: Vec::new(),
+            entries: Vec::with_capacity(64),
             stack: vec![0],
             next: 1,
         }
@@ -109,16 +109,29 @@ impl Env {
     /// `name` or `a.b.c`: the first part in the open scopes, innermost first, then anywhere
     /// (latest first); each further part among the fields of the one before.
     pub(super) fn find(&self, name: &str) -> Option<&Entry> {
-        let mut parts = name.split('.');
-        let first = parts.next()?;
-        let mut entry = self
-            .stack
-            .iter()
-            .rev()
-            .find_map(|s| self.find_in(*s, first))
-            .or_else(|| self.entries.iter().rev().find(|e| &*e.name == first))?;
-        for part in parts {
-            entry = self.find_in(entry.inner?, part)?;
+        let (first, rest) = match name.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (name, None),
+        };
+        // One pass from the latest: an open scope's entries all come after those of the
+        // scopes around it, so the first match in an open scope is the innermost one.
+        let mut anywhere = None;
+        let mut found = None;
+        for e in self.entries.iter().rev() {
+            if *e.name != *first {
+                continue;
+            }
+            if self.stack.contains(&e.scope) {
+                found = Some(e);
+                break;
+            }
+            anywhere.get_or_insert(e);
+        }
+        let mut entry = found.or(anywhere)?;
+        if let Some(rest) = rest {
+            for part in rest.split('.') {
+                entry = self.find_in(entry.inner?, part)?;
+            }
         }
         Some(entry)
     }

@@ -321,13 +321,20 @@ impl Decoded {
 
     /// Every checksum's verdict, in frame order.
     pub fn verdicts(&self) -> Vec<(&Field, &Verdict)> {
-        self.all()
-            .into_iter()
-            .filter_map(|(_, f)| match &f.note {
-                Some(Note::Check(v)) => Some((f, v)),
-                _ => None,
-            })
-            .collect()
+        // No paths made: this runs for every frame shown.
+        fn walk<'a>(f: &'a Field, out: &mut Vec<(&'a Field, &'a Verdict)>) {
+            if let Some(Note::Check(v)) = &f.note {
+                out.push((f, v));
+            }
+            for c in &f.children {
+                walk(c, out);
+            }
+        }
+        let mut out = Vec::new();
+        for f in &self.fields {
+            walk(f, &mut out);
+        }
+        out
     }
 
     /// True when every checksum holds (or there is none).
