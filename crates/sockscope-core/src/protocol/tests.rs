@@ -80,7 +80,7 @@ fn jt808_platform_general_reply() {
     assert_eq!(int(&d, "body.reply_id"), 0x0002);
     assert_eq!(int(&d, "body.result"), 0);
     assert_eq!(int(&d, "check"), 0x08);
-    assert_eq!(shown(&p, &d, "check"), "0x08 ✓ XOR");
+    assert_eq!(shown(&p, &d, "check"), "0x08 √ XOR");
     assert_eq!(shown(&p, &d, "msg_id"), "0x8001 Platform general reply");
 }
 
@@ -177,7 +177,7 @@ fn modbus_rtu_read_holding_registers() {
     assert_eq!(int(&d, "data.address"), 0);
     assert_eq!(int(&d, "data.quantity"), 1);
     assert_eq!(int(&d, "crc"), 0x0A84);
-    assert_eq!(shown(&p, &d, "crc"), "0x0A84 ✓ CRC-16/MODBUS");
+    assert_eq!(shown(&p, &d, "crc"), "0x0A84 √ CRC-16/MODBUS");
     let (_, d) = vector("modbus-rtu", "01 03 02 00 01 79 84", Dir::Unknown);
     assert_eq!(int(&d, "data.registers.0.value"), 1);
     // A CRC that does not hold is said, and decoding goes on.
@@ -189,7 +189,7 @@ fn modbus_rtu_read_holding_registers() {
     assert!(!d.checks_ok());
     assert!(
         p.summary(&d)
-            .ends_with(" · CRC 0x0B84 ✗ 0x0A84 expected (CRC-16/MODBUS)"),
+            .ends_with(" · CRC 0x0B84 × 0x0A84 expected (CRC-16/MODBUS)"),
         "{}",
         p.summary(&d)
     );
@@ -257,7 +257,7 @@ fn hj212_frame_with_its_own_crc() {
     assert_eq!(text(&d, "data.CP.0.MB_BgnAddr"), "192");
     assert_eq!(text(&d, "data.CP.0.MB_Wrt"), "5");
     assert_eq!(int(&d, "crc"), 0x0F00);
-    assert_eq!(shown(&p, &d, "crc"), "0x0F00 ✓ HJ 212 CRC-16");
+    assert_eq!(shown(&p, &d, "crc"), "0x0F00 √ HJ 212 CRC-16");
     assert_eq!(shown(&p, &d, "data.Flag"), "5: answer wanted");
     assert_eq!(shown(&p, &d, "data.QN"), "2021-01-18 20:10:54.000");
     // With CR LF, as sent.
