@@ -460,7 +460,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Decode each message with this protocol (a built-in name or a spec file), printed
-    /// below it (in `--json`, as `decoded`).
+    /// below it (in `--json`, as `decoded`); default: the profile's `protocol`.
     #[arg(long, value_name = "NAME|FILE", value_parser = super::values::parse_protocol)]
     pub protocol: Option<std::sync::Arc<sockscope_core::protocol::Protocol>>,
     /// Send the profile's quick command of this name once the session is open; repeat for

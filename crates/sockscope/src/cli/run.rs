@@ -104,7 +104,11 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
         hex: args.hex || form.rx_hex,
         hexdump: false,
         json: args.json,
-        protocol: args.protocol.clone(),
+        // --protocol, or else the profile's own (format 3).
+        protocol: match &args.protocol {
+            Some(p) => Some(std::sync::Arc::clone(p)),
+            None => form.protocol().map_err(bad)?,
+        },
     };
     let mut printer = Printer::new(&mut *io.stdout, &view, false);
     // A server receives requests, a client replies.

@@ -543,3 +543,31 @@ fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
     assert_eq!(field(&a, "data.meter")["value"], "000000000001");
 }
 
+#[test]
+fn run_decodes_with_the_protocol_its_profile_names() {
+    let port = closed_port();
+    let dir = Dir::new("run");
+    let profile = dir.path().join("platform.ron");
+    std::fs::write(
+        &profile,
+        format!("(version: 3, name: \"808\", session: (mode: TcpServer, local_ip: \"127.0.0.1\", server_port: \"{port}\", protocol: \"jt808\"))"),
+    )
+    .unwrap();
+    let path = profile.to_str().unwrap().to_owned();
+    let server = spawn(move || run(&["run", &path, "--duration", "3s", "--json"], b""));
+    let peer = Command::new("python3")
+        .args([&data("field_peers.py"), "jt808", &port.to_string()])
+        .status()
+        .unwrap();
+    let ran = server.join().unwrap();
+    assert!(peer.success());
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let decoded: Vec<Value> = super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .map(|r| r["decoded"].clone())
+        .collect();
+    // Two frames in one write, cut apart by the protocol's frame layer.
+    assert_eq!(decoded.len(), 2, "{}", ran.stdout);
+    assert_eq!(field(&decoded[1], "body.speed")["shown"], "60.0 km/h");
+}
