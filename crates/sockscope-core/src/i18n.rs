@@ -943,7 +943,7 @@ strings! {
     ProtoUnknownValue => "(unknown)", "（未知）";
     ProtoNoFlags => "none set", "无";
     ProtoNoBytes => "(none)", "（无）";
-    ProtoCheckOk => "{} √ {}", "{} √ {}";
+    ProtoCheckOk => "{} √ {}", "{} √（{}）";
     ProtoCheckBad => "{} × {} expected ({})", "{} × 应为 {}（{}）";
     ProtoCheckInstead => "it is the {} of the data, not the {}", "它是数据的 {}，而不是 {}";
     ProtoItems => "{} items", "{} 项";
