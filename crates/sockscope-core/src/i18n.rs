@@ -964,6 +964,9 @@ strings! {
     CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
     CliSpecLoads => "{}: spec '{}' loads ({} fields, {} layouts)", "{}：协议描述“{}”可以使用（{} 个字段，{} 个布局）";
     CliProtocolsHead => "Built-in protocols (use with --protocol NAME; export one with --export NAME):", "内置协议（用 --protocol 名称 选用；用 --export 名称 导出）：";
+    ProtocolLabel => "Decode as", "按协议解码";
+    ProtocolNone => "None", "无";
+    TipProtocol => "Decode each message as named fields with this protocol: a summary after each row, the field tree beside the hex dump of the selected one. With framing None, the protocol's own frame layer cuts the stream.", "用此协议把每条消息解码成具名字段：每行后显示摘要，选中消息的十六进制旁显示字段树。分包方式为“无”时，按协议自己的帧格式切分数据流。";
     ExprNoCapture => "no capture '{}': the rule's regular expression has no such group, or it did not take part", "没有捕获组“{}”：规则的正则表达式没有该组，或该组未参与匹配";
     ExprDoesNotFit => "{} does not fit in {}", "{} 放不进 {}";
     ExprOverflow => "the number is too large", "数值过大";

@@ -529,8 +529,9 @@ impl Tab {
                 }
             }
             UiAction::ApplyFraming => {
-                if let Ok(framing) = self.form.framing() {
-                    self.session.set_framing(framing);
+                // With None there, the chosen protocol's frame layer cuts the stream.
+                if self.form.framing().is_ok() {
+                    self.session.set_framing(self.form.receive_framing());
                 }
             }
             UiAction::TogglePause => self.toggle_pause(),
