@@ -438,6 +438,12 @@ impl Protocol {
         decode::decode(&self.program, frame, dir)
     }
 
+    /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
+    pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
+        let decoded = self.decode(frame, dir);
+        decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
+    }
+
     /// Makes a frame of field values (paths as [`Decoded::values`] gives them). Lengths
     /// (`length_of`), counts (`count_of`) and checksums are computed, and the frame escaped.
     pub fn encode(

@@ -347,12 +347,14 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
     }
 }
 
-fn start_search(view: &mut ViewState) {
+fn start_search(view: &mut ViewState, form: &Form) {
     view.matches.clear();
     view.search_error = None;
     view.searching = None;
     view.selected = None;
-    match Query::parse(&view.search_text, view.search_hex) {
+    // With a protocol, `f.msg_id == 0x0200` finds by decoded field.
+    let protocol = form.protocol().ok().flatten();
+    match Query::parse_with(&view.search_text, view.search_hex, protocol) {
         Ok(Some(query)) => view.searching = Some(Search::new(&query, &view.index)),
         Ok(None) => {}
         Err(message) => view.search_error = Some(message),
@@ -541,7 +543,7 @@ impl Tab {
                 self.view.focus_search = self.view.search_open;
             }
             // The first slice runs with the next frame, which has the log locked.
-            UiAction::Search => start_search(&mut self.view),
+            UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
             UiAction::Export(format, path) => self.session.export(format, path),

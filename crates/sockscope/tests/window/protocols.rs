@@ -38,4 +38,19 @@ fn a_jt808_field_picked_in_the_tree_marks_its_escaped_bytes_in_the_hex_dump() {
     });
     window.click("field.serial");
     window.wait_value("log.detail.marked", |r| r == "11..15");
+
+    // Find by field: a location report arrives after it; `f.msg_id == 0x0200` finds it and
+    // selects it (the reply stays unselected).
+    let location = sockscope_core::codec::hex::parse(
+        "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+    )
+    .unwrap();
+    client.write_all(&location).unwrap();
+    let first = newest.parse::<u64>().unwrap();
+    window.wait_value("log.newest", |n| n.parse::<u64>().is_ok_and(|n| n > first));
+    let report = window.value("log.newest").unwrap();
+    window.key("Escape");
+    window.key("ctrl+f");
+    window.type_text("f.msg_id == 0x0200");
+    window.wait_value("log.detail", |seq| seq == report);
 }
