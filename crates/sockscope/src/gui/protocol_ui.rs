@@ -158,13 +158,32 @@ pub fn detail_ui(ui: &mut egui::Ui, form: &Form, record: &Record<'_>) -> bool {
                 .id_salt("protocol-hex")
                 .auto_shrink([false, false])
                 .show(right, |ui| {
-                    let job = hexdump(ui, record.bytes, range.as_ref());
-                    // 16 bytes a row whatever the width: scrolled, never wrapped.
-                    ui.add(
-                        egui::Label::new(job)
-                            .selectable(true)
-                            .wrap_mode(egui::TextWrapMode::Extend),
-                    );
+                    let (job, byte_of) = hexdump(ui, record.bytes, range.as_ref());
+                    // Laid out unwrapped (scrolled); a click on a byte picks the innermost
+                    // field holding it.
+                    let galley = ui.fonts_mut(|f| f.layout_job(job));
+                    let (rect, response) =
+                        ui.allocate_exact_size(galley.size(), egui::Sense::click());
+                    super::testhook::tag(ui, &response, "log.detail.hex");
+                    if response.clicked()
+                        && let Some(pos) = response.interact_pointer_pos()
+                    {
+                        // The cursor falls between characters: the one after it, or before.
+                        let i = galley.cursor_from_pos(pos - rect.min).index.0;
+                        let byte = |i: usize| byte_of.get(i).copied().flatten();
+                        if let Some(at) = byte(i).or_else(|| i.checked_sub(1).and_then(byte)) {
+                            selected = d.field_at(at);
+                        }
+                    }
+                    if super::testhook::wanted() {
+                        let scale = ui.ctx().pixels_per_point();
+                        let char_w = ui.fonts_mut(|f| f.glyph_width(&FontId::monospace(13.0), '0'));
+                        super::testhook::value(ui.ctx(), "log.detail.char_width", char_w * scale);
+                        let row_h = galley.size().y / galley.rows.len().max(1) as f32;
+                        super::testhook::value(ui.ctx(), "log.detail.row_height", row_h * scale);
+                    }
+                    let color = ui.visuals().text_color();
+                    ui.painter().galley(rect.min, galley, color);
                 });
         }
     });
@@ -227,8 +246,12 @@ fn field_ui(
 }
 
 /// A hex dump with offsets and ASCII, `range`'s bytes highlighted: 16 bytes a row, or 8
-/// when 16 would not fit beside the tree.
-fn hexdump(ui: &egui::Ui, bytes: &[u8], range: Option<&std::ops::Range<usize>>) -> LayoutJob {
+/// when 16 would not fit beside the tree. With it, for each character, the byte it shows.
+fn hexdump(
+    ui: &egui::Ui,
+    bytes: &[u8],
+    range: Option<&std::ops::Range<usize>>,
+) -> (LayoutJob, Vec<Option<usize>>) {
     let font = FontId::monospace(13.0);
     let char_width = ui.fonts_mut(|f| f.glyph_width(&font, '0')).max(1.0);
     // Offset, 3 characters and 1 of ASCII a byte, the gaps.
@@ -249,32 +272,30 @@ fn hexdump(ui: &egui::Ui, bytes: &[u8], range: Option<&std::ops::Range<usize>>) 
         }
     };
     let mut job = LayoutJob::default();
+    let mut byte_of: Vec<Option<usize>> = Vec::new();
+    let mut put = |text: &str, format: TextFormat, byte: Option<usize>| {
+        byte_of.extend(std::iter::repeat_n(byte, text.chars().count()));
+        job.append(text, 0.0, format);
+    };
     for (row, chunk) in bytes.chunks(per_row).enumerate() {
         let base = row * per_row;
-        job.append(&format!("{base:08x}  "), 0.0, plain.clone());
+        put(&format!("{base:08x}  "), plain.clone(), None);
         for (n, b) in chunk.iter().enumerate() {
-            job.append(&format!("{b:02x}"), 0.0, fmt(base + n));
-            job.append(
-                if n == 7 && per_row == 16 { "  " } else { " " },
-                0.0,
-                plain.clone(),
-            );
+            put(&format!("{b:02x}"), fmt(base + n), Some(base + n));
+            let gap = if n == 7 && per_row == 16 { "  " } else { " " };
+            put(gap, plain.clone(), None);
         }
-        let gap = usize::from(per_row == 16);
-        job.append(
-            &" ".repeat((per_row - chunk.len()) * 3 + 1 + gap),
-            0.0,
-            plain.clone(),
-        );
+        let pad = (per_row - chunk.len()) * 3 + 1 + usize::from(per_row == 16);
+        put(&" ".repeat(pad), plain.clone(), None);
         for (n, b) in chunk.iter().enumerate() {
             let c = if b.is_ascii_graphic() || *b == b' ' {
                 char::from(*b)
             } else {
                 '.'
             };
-            job.append(&c.to_string(), 0.0, fmt(base + n));
+            put(&c.to_string(), fmt(base + n), Some(base + n));
         }
-        job.append("\n", 0.0, plain.clone());
+        put("\n", plain.clone(), None);
     }
-    job
+    (job, byte_of)
 }

@@ -38,6 +38,21 @@ fn a_jt808_field_picked_in_the_tree_marks_its_escaped_bytes_in_the_hex_dump() {
     });
     window.click("field.serial");
     window.wait_value("log.detail.marked", |r| r == "11..15");
+    // A click on a byte of the hex dump picks its field: the first row's byte 3 (`00` of
+    // the body properties 00 05) — the innermost field there is its length bits.
+    let (x, y, _, _) = window.rect("log.detail.hex");
+    let char_w = window
+        .value("log.detail.char_width")
+        .unwrap()
+        .parse::<f32>()
+        .unwrap();
+    let row_h = window
+        .value("log.detail.row_height")
+        .unwrap()
+        .parse::<f32>()
+        .unwrap();
+    window.click_at(x + char_w * (10.0 + 3.0 * 3.0 + 0.5), y + row_h / 2.0);
+    window.wait_value("log.detail.marked", |r| r == "3..5");
 
     // Find by field: a location report arrives after it; `f.msg_id == 0x0200` finds it and
     // selects it (the reply stays unselected).
