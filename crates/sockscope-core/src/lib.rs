@@ -6,6 +6,8 @@
 //!   payloads);
 //! - [`rules`]: auto-reply rules — conditions, expressions, reply templates — compiled once
 //!   and run per message;
+//! - [`protocol`]: protocol specs (RON, interpreted at run time) that decode frames into named
+//!   fields and encode fields into frames; the built-in protocols are specs of the same kind;
 //! - [`engine`]: one I/O thread per session owning its sockets, timed and file sends;
 //! - [`capture`]: what a session saw — the bounded log store, tables, counters, views, export;
 //! - [`profile`]: a session's settings as a versioned RON file, loaded field by field;
@@ -21,5 +23,6 @@ pub mod codec;
 pub mod engine;
 pub mod i18n;
 pub mod profile;
+pub mod protocol;
 pub mod rules;
 pub mod session;

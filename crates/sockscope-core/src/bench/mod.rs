@@ -464,6 +464,7 @@ fn render(template: &crate::rules::template::Template, n: u64, rng: &mut u64) ->
         tables: &tables,
         now: std::time::SystemTime::now(),
         counter: i64::try_from(n).unwrap_or(i64::MAX),
+        fields: &crate::rules::expr::NoFields,
     };
     template
         .render(&cx, &mut |lo, hi| crate::rules::random(rng, lo, hi))

@@ -478,9 +478,49 @@ pub enum Query {
     Text(String),
     /// Bytes, in the raw bytes.
     Bytes(Vec<u8>),
+    /// Messages whose decoded fields make an expression hold (`f.msg_id == 0x0200`).
+    Fields(FieldQuery),
 }
 
+/// An expression over the fields a protocol decodes, as typed.
+#[derive(Clone, Debug)]
+pub struct FieldQuery {
+    /// What was typed.
+    pub text: String,
+    expr: crate::rules::expr::Expr,
+    protocol: std::sync::Arc<crate::protocol::Protocol>,
+}
+
+impl PartialEq for FieldQuery {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.protocol.name() == other.protocol.name()
+    }
+}
+
+impl Eq for FieldQuery {}
+
 impl Query {
+    /// A query from what was typed, with the tab's protocol: an expression starting with `f.`
+    /// (`f.msg_id == 0x0200 && f.body.speed > 600`) looks at decoded fields; else as
+    /// [`Query::parse`].
+    pub fn parse_with(
+        input: &str,
+        as_hex: bool,
+        protocol: Option<std::sync::Arc<crate::protocol::Protocol>>,
+    ) -> Result<Option<Query>, String> {
+        match protocol {
+            Some(protocol) if !as_hex && input.trim_start().starts_with("f.") => {
+                let expr = crate::rules::expr::Expr::parse(input, 1).map_err(|e| e.0)?;
+                Ok(Some(Query::Fields(FieldQuery {
+                    text: input.to_owned(),
+                    expr,
+                    protocol,
+                })))
+            }
+            _ => Self::parse(input, as_hex),
+        }
+    }
+
     /// A query from what was typed: hex when `as_hex`, else text. Empty input finds nothing.
     pub fn parse(input: &str, as_hex: bool) -> Result<Option<Query>, String> {
         if input.trim().is_empty() {
@@ -500,6 +540,7 @@ impl Query {
 struct Matcher {
     finder: memmem::Finder<'static>,
     text: Option<TextScratch>,
+    fields: Option<FieldQuery>,
 }
 
 /// Buffers for the text of a record and its folded case.
@@ -525,16 +566,28 @@ impl Matcher {
                         folded: Vec::new(),
                         fold,
                     }),
+                    fields: None,
                 }
             }
             Query::Bytes(bytes) => Self {
                 finder: memmem::Finder::new(bytes.as_slice()).into_owned(),
                 text: None,
+                fields: None,
+            },
+            Query::Fields(q) => Self {
+                finder: memmem::Finder::new(b"").into_owned(),
+                text: None,
+                fields: Some(q.clone()),
             },
         }
     }
 
     fn matches(&mut self, record: &Record<'_>) -> bool {
+        if let Some(q) = &self.fields {
+            return matches!(record.kind, RecordKind::Rx | RecordKind::Tx)
+                && q.protocol
+                    .holds(&q.expr, record.bytes, crate::protocol::Dir::Unknown);
+        }
         match &mut self.text {
             Some(scratch) => {
                 scratch.text.clear();
@@ -726,6 +779,40 @@ mod tests {
         let bytes = Query::parse("02 03", true).unwrap().unwrap();
         assert_eq!(view.search(&log, &bytes), [2]);
         assert!(Query::parse("0G", true).is_err());
+    }
+
+    #[test]
+    fn search_by_field_finds_the_messages_a_protocol_decodes_so() {
+        let mut log = LogStore::new(1 << 20, TextEncoding::UTF_8);
+        let now = SystemTime::now();
+        let frames = [
+            "7e8001000505805668746700000026000200087e",
+            "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+            "hello",
+        ];
+        for f in frames {
+            let bytes = hex::parse(f).unwrap_or_else(|_| f.as_bytes().to_vec());
+            log.push_data(now, Direction::Rx, Some(ConnId(1)), peer(1), &bytes);
+        }
+        let mut view = ViewIndex::default();
+        view.update(&log, &RecordFilter::default());
+        let jt808 = crate::protocol::builtin("jt808");
+        let find = |text: &str| {
+            let q = Query::parse_with(text, false, jt808.clone())
+                .unwrap()
+                .unwrap();
+            view.search(&log, &q)
+        };
+        assert_eq!(find("f.msg_id == 0x0200"), [1]);
+        assert_eq!(find("f.msg_id == 0x8001 && f.body.result == 0"), [0]);
+        assert_eq!(find("f.body.speed > 60 && f.body.lat > 31000000"), [1]);
+        assert_eq!(find("f.nothing == 1"), Vec::<u64>::new());
+        // Without a protocol, or with hex on, it is the text it looks like.
+        assert!(matches!(
+            Query::parse_with("f.msg_id == 1", false, None),
+            Ok(Some(Query::Text(_)))
+        ));
+        assert!(Query::parse_with("f.msg_id ==", false, jt808).is_err());
     }
 
     #[test]

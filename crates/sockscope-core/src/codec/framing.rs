@@ -9,6 +9,7 @@ use crate::i18n::{S, t, tf};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
+use super::cut::{Cut, FrameCut};
 use super::length::LengthPrefix;
 
 /// Frames longer than this are cut (and marked) rather than buffered without end, so a corrupt
@@ -42,6 +43,9 @@ pub enum Framing {
     },
     /// A message ends when nothing arrives for this many milliseconds (timed by the I/O loop).
     IdleGap(u64),
+    /// A protocol's own frame layer (start and end markers, a length in its header, lengths
+    /// a checksum confirms), as its spec gives it.
+    Protocol(Box<FrameCut>),
 }
 
 impl Framing {
@@ -71,6 +75,17 @@ impl Framing {
                 }
             ),
             Framing::IdleGap(ms) => format!("idle gap {ms} ms"),
+            Framing::Protocol(cut) => match cut.as_ref() {
+                FrameCut::Markers { start, end } => format!(
+                    "protocol frames {} … {}",
+                    super::hex::format(start),
+                    super::hex::format(end)
+                ),
+                FrameCut::Length { .. } => "protocol frames (length in the header)".into(),
+                FrameCut::Checked { .. } => {
+                    "protocol frames (lengths the checksum confirms)".into()
+                }
+            },
         }
     }
 
@@ -90,6 +105,7 @@ impl Framing {
             Framing::LengthPrefix { offset, .. } if *offset > MAX_FRAME => {
                 Err(FramingError::TooLong(*offset))
             }
+            Framing::Protocol(cut) => cut.check().map_err(FramingError::Protocol),
             _ => Ok(()),
         }
     }
@@ -106,6 +122,8 @@ pub enum FramingError {
     TooLong(usize),
     /// A length field of a width that does not exist.
     BadWidth(u8),
+    /// A protocol's frame layer that cannot cut: why.
+    Protocol(String),
 }
 
 impl fmt::Display for FramingError {
@@ -115,6 +133,7 @@ impl fmt::Display for FramingError {
             FramingError::ZeroLength => f.write_str(t(S::ErrZeroLength)),
             FramingError::TooLong(n) => f.write_str(&tf(S::ErrFrameTooLong, &[n, &MAX_FRAME])),
             FramingError::BadWidth(w) => f.write_str(&tf(S::ErrWidth, &[w])),
+            FramingError::Protocol(why) => f.write_str(why),
         }
     }
 }
@@ -349,6 +368,7 @@ impl Framer {
                 Framing::Lines => self.split_line(),
                 Framing::FixedLength(n) => self.take(*n).map(Span::whole),
                 Framing::LengthPrefix { prefix, offset } => self.split_length(*prefix, *offset),
+                Framing::Protocol(cut) => self.split_cut(cut),
             };
             match next {
                 Some(span) => spans.push(span),
@@ -437,6 +457,19 @@ impl Framer {
             if !line.is_empty() {
                 return Some(Span::whole(line));
             }
+        }
+    }
+
+    /// The next frame a protocol's frame layer finds; bytes that are not one are handed over
+    /// as a partial frame, so none is lost.
+    fn split_cut(&mut self, cut: &FrameCut) -> Option<Span> {
+        match cut.cut(self.held()) {
+            Cut::More => None,
+            Cut::Frame(n) => self.take(n).map(Span::whole),
+            Cut::Junk(n) => self.take(n).map(|range| Span {
+                range,
+                partial: true,
+            }),
         }
     }
 
@@ -693,8 +726,58 @@ mod tests {
         }
     }
 
+    fn protocol_cuts() -> Vec<Framing> {
+        use crate::codec::checksum::{Checksum, ChecksumKind};
+        use crate::codec::cut::{Expect, HexBytes, LenField, LenRule};
+        let u8_at = |at, add| LenRule::Field {
+            at,
+            field: LenField::Uint {
+                width: 1,
+                order: ByteOrder::Big,
+            },
+            add,
+        };
+        [
+            FrameCut::Markers {
+                start: HexBytes(vec![0x7E]),
+                end: HexBytes(vec![0x7E]),
+            },
+            FrameCut::Markers {
+                start: HexBytes(b"##".to_vec()),
+                end: HexBytes(b"\r\n".to_vec()),
+            },
+            FrameCut::Length {
+                start: HexBytes(vec![0x68]),
+                wake: Some(0xFE),
+                expect: vec![Expect {
+                    at: 2,
+                    bytes: HexBytes(vec![0x68]),
+                }],
+                rule: u8_at(1, 4),
+            },
+            FrameCut::Length {
+                start: HexBytes(vec![]),
+                wake: None,
+                expect: vec![],
+                rule: LenRule::Field {
+                    at: 1,
+                    field: LenField::Decimal { digits: 1 },
+                    add: 2,
+                },
+            },
+            FrameCut::Checked {
+                rules: vec![LenRule::Fixed(4), u8_at(1, 3)],
+                check: Checksum::new(ChecksumKind::Sum8),
+            },
+        ]
+        .into_iter()
+        .map(|cut| Framing::Protocol(Box::new(cut)))
+        .collect()
+    }
+
     fn any_framing() -> impl Strategy<Value = Framing> {
         prop_oneof![
+            prop::sample::select(protocol_cuts()),
             Just(Framing::None),
             Just(Framing::Lines),
             (proptest::collection::vec(any::<u8>(), 1..4), any::<bool>())

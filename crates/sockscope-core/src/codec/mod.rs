@@ -2,6 +2,7 @@
 
 pub mod checksum;
 pub mod convert;
+pub mod cut;
 pub mod escape;
 pub mod expect;
 pub mod framing;

@@ -122,6 +122,13 @@ pub struct Form {
     pub wrap_lines: bool,
     /// Auto-reply rules (自动应答), their tables and starting state.
     pub automation: crate::rules::Automation,
+    /// The protocol that decodes this session's messages (format 3): a built-in's name
+    /// (`jt808`) or a spec file's path; empty for none. Its frame layer cuts received streams
+    /// when the Receive framing is None.
+    pub protocol: String,
+    /// A relay's other direction, what the upstream sends, when it speaks another protocol
+    /// (format 3); empty: the same as `protocol`.
+    pub protocol_replies: String,
     /// TCP client: connect again after a drop or a failed connect.
     pub reconnect_on: bool,
     /// How: interval, backoff, longest wait, tries.
@@ -199,6 +206,8 @@ impl Default for Form {
             show_length_header: false,
             wrap_lines: false,
             automation: crate::rules::Automation::default(),
+            protocol: String::new(),
+            protocol_replies: String::new(),
             reconnect_on: false,
             reconnect: Reconnect::default(),
             udp: UdpOptions::default(),
@@ -325,7 +334,7 @@ impl Form {
         let timeout = Duration::from_secs_f32(self.connect_timeout_s.clamp(0.1, 600.0));
         match (local, remote, errors.any()) {
             (Some(local), remote, false) => Ok(SessionConfig {
-                framing: self.framing().unwrap_or_default(),
+                framing: self.receive_framing(),
                 mode: self.mode,
                 local,
                 remote,
@@ -445,6 +454,37 @@ impl FrameMode {
 }
 
 impl Form {
+    /// The protocol chosen for this session (a built-in, or a spec file read now), if any,
+    /// or why it cannot be used.
+    pub fn protocol(&self) -> Result<Option<std::sync::Arc<crate::protocol::Protocol>>, String> {
+        resolve_protocol(&self.protocol)
+    }
+
+    /// A relay's protocol for what the upstream sends (the session's when not set apart).
+    pub fn protocol_replies(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::protocol::Protocol>>, String> {
+        if self.protocol_replies.trim().is_empty() {
+            self.protocol()
+        } else {
+            resolve_protocol(&self.protocol_replies)
+        }
+    }
+
+    /// The framing received streams are cut with: the Receive group's, or with None there,
+    /// the chosen protocol's frame layer.
+    pub fn receive_framing(&self) -> Framing {
+        let framing = self.framing().unwrap_or_default();
+        if framing != Framing::None {
+            return framing;
+        }
+        self.protocol()
+            .ok()
+            .flatten()
+            .and_then(|p| p.framing())
+            .unwrap_or_default()
+    }
+
     /// The framing the Receive group describes, or what is wrong with it.
     pub fn framing(&self) -> Result<Framing, String> {
         let framing = match self.frame_mode {
@@ -535,4 +575,30 @@ impl FieldErrors {
             .or_else(|| self.remote_port.as_ref().map(|m| (S::RemotePort, m)))
             .or_else(|| self.tls.first())
     }
+}
+
+/// A protocol by its built-in name (or alias), or a spec file by its path; `None` for empty.
+pub fn resolve_protocol(
+    text: &str,
+) -> Result<Option<std::sync::Arc<crate::protocol::Protocol>>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Some(p) = crate::protocol::builtin(text) {
+        return Ok(Some(p));
+    }
+    let path = std::path::Path::new(text);
+    if path.is_file() {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| tf(S::CliCannotRead, &[&path.display(), &e]))?;
+        return crate::protocol::Protocol::load(&source)
+            .map(|p| Some(std::sync::Arc::new(p)))
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let names: Vec<&str> = crate::protocol::builtins()
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    Err(tf(S::ProtoNoProtocol, &[&text, &names.join(", ")]))
 }

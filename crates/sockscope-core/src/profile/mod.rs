@@ -23,7 +23,7 @@ pub use form::{FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand};
 
 /// The format this version writes. Files of older versions load (every field has a default);
 /// files of newer versions load what this version knows, with a warning.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The extension of profile files.
 pub const EXTENSION: &str = "ron";
@@ -489,6 +489,21 @@ mod tests {
             [0xD2, 0xB6],
             "read as openssl prints it"
         );
+        let platform = load(&dir.join("v3-jt808-platform.ron")).unwrap().profile;
+        assert_eq!(
+            platform.session.protocol().unwrap().unwrap().name(),
+            "jt808"
+        );
+        assert_eq!(
+            platform.session.session_config().unwrap().framing,
+            crate::protocol::builtin("jt808")
+                .unwrap()
+                .framing()
+                .unwrap(),
+            "the protocol's frame layer cuts the stream"
+        );
+        // Older formats have no protocol: nothing decodes, framing as before.
+        assert!(matches!(modbus.session.protocol(), Ok(None)));
         let udp = load(&dir.join("v1-minimal-udp.ron")).unwrap().profile;
         assert!(udp.auto_connect);
         assert_eq!(udp.session.remote_ip, "::1");

@@ -443,6 +443,7 @@ impl Matcher {
                     tables: env.tables,
                     now: env.now,
                     counter: env.counter,
+                    fields: &crate::rules::expr::NoFields,
                 };
                 expr.eval(&cx).is_ok_and(|v| v.truthy())
             }

@@ -187,6 +187,22 @@ impl fmt::Display for EvalError {
     }
 }
 
+/// The named fields of a decoded frame, as expressions read them: `f.msg_id` in a rule or a
+/// filter, a bare `props` inside a protocol spec.
+pub trait Fields {
+    /// The value of the field `name` (a name, or a path such as `body.lat`), if there is one.
+    fn field(&self, name: &str) -> Option<Value>;
+}
+
+/// No fields: a message no protocol decoded.
+pub struct NoFields;
+
+impl Fields for NoFields {
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+}
+
 /// What an expression may read.
 pub struct Ctx<'a> {
     /// The received message.
@@ -205,6 +221,8 @@ pub struct Ctx<'a> {
     pub counter: i64,
     /// A conversation's variables (`var.NAME`), captured from earlier replies.
     pub vars: &'a [(String, Value)],
+    /// The message's decoded fields (`f.NAME`), when a protocol decoded it.
+    pub fields: &'a dyn Fields,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,6 +262,7 @@ enum Name {
     Table(String),
     Cap(String),
     Var(String),
+    Field(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -376,6 +395,8 @@ struct Parser {
     at: usize,
     end_column: usize,
     depth: usize,
+    /// Inside a protocol spec: a bare name is a field read so far.
+    bare_fields: bool,
 }
 
 impl Parser {
@@ -548,15 +569,21 @@ impl Parser {
                 .rsplit_once('.')
                 .and_then(|(base, ty)| Some((base, IntType::parse(ty)?)))
                 .ok_or_else(|| ParseError(tf(S::ExprUnknownName, &[&word, &column])))?;
-            let base = name(base, column)?;
+            let base = name(base, column, self.bare_fields)?;
             let at = self.primary()?;
             return Ok(Node::Field(Box::new(Node::Name(base)), ty, Box::new(at)));
         }
-        Ok(Node::Name(name(word, column)?))
+        Ok(Node::Name(name(word, column, self.bare_fields)?))
     }
 }
 
-fn name(word: &str, column: usize) -> Result<Name, ParseError> {
+fn name(word: &str, column: usize, bare_fields: bool) -> Result<Name, ParseError> {
+    if let Some(field) = word.strip_prefix("f.").filter(|s| !s.is_empty()) {
+        return Ok(Name::Field(field.to_owned()));
+    }
+    if bare_fields && !matches!(word, "rx" | "rx.len") {
+        return Ok(Name::Field(word.to_owned()));
+    }
     Ok(match word {
         "rx" => Name::Rx,
         "rx.len" | "len" => Name::Len,
@@ -586,12 +613,23 @@ impl Expr {
     /// Parses `text`; columns in errors count from `base_column` (the expression's place in
     /// the template or field it came from).
     pub fn parse(text: &str, base_column: usize) -> Result<Expr, ParseError> {
+        Self::parse_with(text, base_column, false)
+    }
+
+    /// Parses `text` as written in a protocol spec: a bare name (`props & 0x3FF`) reads the
+    /// field of that name decoded so far; `rx` and `rx.len` are the frame.
+    pub fn parse_in_spec(text: &str, base_column: usize) -> Result<Expr, ParseError> {
+        Self::parse_with(text, base_column, true)
+    }
+
+    fn parse_with(text: &str, base_column: usize, bare_fields: bool) -> Result<Expr, ParseError> {
         let toks = lex(text, base_column)?;
         let mut parser = Parser {
             toks,
             at: 0,
             end_column: base_column + text.chars().count(),
             depth: 0,
+            bare_fields,
         };
         let node = parser.expr()?;
         if parser.at < parser.toks.len() {
@@ -660,6 +698,19 @@ impl Expr {
         out
     }
 
+    /// The fields it reads (`f.msg_id`, or bare names in a spec), in order.
+    pub fn fields_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in self.names() {
+            if let Name::Field(field) = name
+                && !out.contains(field)
+            {
+                out.push(field.clone());
+            }
+        }
+        out
+    }
+
     /// The tables it reads (`table.holding`).
     pub fn tables_used(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -685,7 +736,7 @@ impl Expr {
                     Name::Len | Name::PeerPort | Name::Counter | Name::UnixTime => Kind::Int(None),
                     Name::Rx | Name::Table(_) => Kind::Bytes,
                     Name::State | Name::PeerIp | Name::Time | Name::Cap(_) => Kind::Text,
-                    Name::Var(_) => Kind::Unknown,
+                    Name::Var(_) | Name::Field(_) => Kind::Unknown,
                 },
                 Node::Field(_, ty, _) => Kind::Int(Some(*ty)),
                 Node::Index(..) => Kind::Int(IntType::parse("u8")),
@@ -782,6 +833,10 @@ fn eval_name(name: &Name, cx: &Ctx<'_>) -> Result<Value, EvalError> {
             .find(|(name, _)| name == var)
             .map(|(_, v)| v.clone())
             .ok_or_else(|| EvalError(tf(S::ExprNoVar, &[var])))?,
+        Name::Field(field) => cx
+            .fields
+            .field(field)
+            .ok_or_else(|| EvalError(tf(S::ExprNoField, &[field])))?,
         Name::Cap(cap) => {
             let found = match cap.parse::<usize>() {
                 Ok(n) => cx.caps.get(n).map(|(_, v)| v),
@@ -950,6 +1005,7 @@ mod tests {
             tables,
             now: SystemTime::UNIX_EPOCH,
             counter: 7,
+            fields: &NoFields,
         }
     }
 

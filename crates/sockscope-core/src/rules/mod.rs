@@ -1007,6 +1007,7 @@ fn request_ctx<'a>(
         tables,
         now,
         counter,
+        fields: &expr::NoFields,
     }
 }
 

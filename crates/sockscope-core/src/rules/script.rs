@@ -374,6 +374,7 @@ impl Run {
                 tables: &tables,
                 now: SystemTime::now(),
                 counter: *counter,
+                fields: &crate::rules::expr::NoFields,
             };
             match op {
                 Op::Send(template) => match template.render(&cx, &mut |lo, _| lo) {

@@ -286,6 +286,7 @@ pub fn preview_with(
         tables,
         now,
         counter: 0,
+        fields: &crate::rules::expr::NoFields,
     };
     template.render(&cx, &mut |lo, _| lo)
 }
@@ -313,6 +314,7 @@ mod tests {
             tables: &tables,
             now: SystemTime::UNIX_EPOCH,
             counter: 5,
+            fields: &crate::rules::expr::NoFields,
         };
         template.render(&cx, &mut |lo, _| lo)
     }

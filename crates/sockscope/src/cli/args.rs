@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use super::bench::{BenchArgs, BenchMode, parse_rate};
+pub use super::decode::{DecodeArgs, DirArg};
+pub use super::protocols::ProtocolsArgs;
 pub use super::relay::RelayArgs;
 pub use super::values::{
     Expect, Send, View, parse_bind, parse_duration, parse_encoding, parse_framing, parse_timeout,
@@ -60,6 +62,12 @@ pub enum Command {
     /// Relay every client of a local port to an upstream, through a link made worse on
     /// purpose (latency, jitter, drops, a bandwidth cap, a cut), printing both directions.
     Relay(RelayArgs),
+    /// Decode frames as named fields with a protocol: HEX, hex lines on stdin, or a capture
+    /// file (exit 0 every frame decoded with its checks holding, 1 one did not, 2 bad input).
+    Decode(DecodeArgs),
+    /// List the built-in protocols, check a spec file (--check), print one for editing
+    /// (--export).
+    Protocols(ProtocolsArgs),
 }
 
 /// `sockscope connect`.
@@ -451,6 +459,10 @@ pub struct RunArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+    /// Decode each message with this protocol (a built-in name or a spec file), printed
+    /// below it (in `--json`, as `decoded`); default: the profile's `protocol`.
+    #[arg(long, value_name = "NAME|FILE", value_parser = super::values::parse_protocol)]
+    pub protocol: Option<std::sync::Arc<sockscope_core::protocol::Protocol>>,
     /// Send the profile's quick command of this name once the session is open; repeat for
     /// more (they go in order).
     #[arg(long, value_name = "NAME")]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use sockscope_core::capture::{Capture, LinkState, RecordKind};
 use sockscope_core::engine::{Pace, SessionConfig, Target, WsSettings};
 use sockscope_core::i18n::{S, tf};
+use sockscope_core::protocol::Dir;
 use sockscope_core::session::{RxTap, Session};
 
 use super::print::Printer;
@@ -170,7 +171,7 @@ fn client_config(
 ) -> SessionConfig {
     SessionConfig::tcp_client(remote)
         .connect_timeout(args.timeout)
-        .framing(args.view.framing.clone())
+        .framing(args.view.framing())
         .reconnect(args.reconnect())
         .tls(match &url {
             // wss:// is TLS whether or not --tls is given; the TLS flags still apply.
@@ -205,7 +206,7 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
     };
     check_args(args, url.as_ref())?;
     let encoding = args.view.encoding;
-    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing)?;
+    let mut feed = matcher_of(&args.expect, encoding, &args.view.framing())?;
     let payload = payload_of(&args.send, encoding)?;
     let config = client_config(args, remote, url);
     if args.pipe {
@@ -213,6 +214,7 @@ pub(super) fn connect(args: &args::ConnectArgs, io: &mut Io<'_>) -> Result<i32, 
     }
     let mut session = open(config, encoding);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer.set_rx_dir(Dir::Response);
     if args.reconnect.is_some() {
         // Every try is printed; it ends connected, given up, or on Ctrl+C.
         while !session.wait_until(Duration::from_millis(100), |c| {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use sockscope_core::capture::{ExportFormat, RecordFormat, RecordKind};
 use sockscope_core::engine::{Command as EngineCommand, SessionConfig};
 use sockscope_core::i18n::{S, tf};
+use sockscope_core::protocol::Dir;
 use sockscope_core::session::Session;
 
 use super::print::Printer;
@@ -25,7 +26,7 @@ pub(super) fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Fa
         encoding,
     )?;
     let config = SessionConfig::tcp_server(args.bind)
-        .framing(args.view.framing.clone())
+        .framing(args.view.framing())
         .tls(args.tls.settings())
         .ws(args.ws.then(sockscope_core::engine::WsSettings::default));
     if args.pipe {
@@ -49,6 +50,7 @@ pub(super) fn listen(args: &args::ListenArgs, io: &mut Io<'_>) -> Result<i32, Fa
         session.command(EngineCommand::SetReply(reply));
     }
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer.set_rx_dir(Dir::Request);
     wait_open(&session, &mut printer, Duration::from_secs(5))?;
     let deadline = args.duration.map(|d| Instant::now() + d);
     let count = args.count;

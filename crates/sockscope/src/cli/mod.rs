@@ -12,10 +12,12 @@
 pub mod args;
 mod bench;
 mod connect;
+mod decode;
 mod hits;
 mod listen;
 mod locale;
 mod print;
+mod protocols;
 mod relay;
 mod run;
 mod test;
@@ -294,6 +296,8 @@ fn writes_text(command: &Command) -> bool {
         Command::Run(a) => !a.json,
         Command::Bench(a) => !a.json,
         Command::Test(_) => true,
+        Command::Decode(a) => !a.json,
+        Command::Protocols(a) => !a.json && a.export.is_none(),
     }
 }
 
@@ -312,11 +316,15 @@ pub fn execute(command: Command, io: &mut Io<'_>) -> i32 {
         Command::Test(args) => test::test_profile(&args, io),
         Command::Bench(args) => bench::bench(&args, io),
         Command::Relay(args) => relay::relay(&args, io),
+        Command::Decode(args) => decode::decode(&args, io),
+        Command::Protocols(args) => protocols::protocols(&args, io),
     };
     match result {
         Ok(code) => code,
         Err(Failure(code, sentence)) => {
-            let _ = writeln!(io.stderr, "{sentence}");
+            if !sentence.is_empty() {
+                let _ = writeln!(io.stderr, "{sentence}");
+            }
             code
         }
     }

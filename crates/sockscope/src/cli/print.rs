@@ -4,10 +4,12 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::Arc;
 
 use sockscope_core::capture::{Capture, Record, RecordKind, log_head, log_line};
 use sockscope_core::codec::{hex, text};
 use sockscope_core::i18n::{S, tf};
+use sockscope_core::protocol::{Decoded, Dir, Protocol};
 
 use super::values::View;
 
@@ -33,6 +35,9 @@ pub struct Printer<'a> {
     pub events_only: bool,
     /// Lines formatted and not yet written (see [`Printer::format_new`]).
     pending: Vec<u8>,
+    /// Messages are decoded with this protocol; what is received goes this way (a client
+    /// receives replies, a server requests).
+    pub protocol: Option<(Arc<Protocol>, Dir)>,
 }
 
 impl<'a> Printer<'a> {
@@ -49,6 +54,15 @@ impl<'a> Printer<'a> {
             relay_upstream: None,
             events_only: false,
             pending: Vec::new(),
+            protocol: view.protocol.clone().map(|p| (p, Dir::Unknown)),
+        }
+    }
+
+    /// What received messages are (a client receives replies, a server requests), for a
+    /// protocol that lays them out differently (Modbus).
+    pub fn set_rx_dir(&mut self, dir: Dir) {
+        if let Some((_, rx)) = &mut self.protocol {
+            *rx = dir;
         }
     }
 
@@ -159,10 +173,14 @@ impl<'a> Printer<'a> {
         if self.events_only && matches!(record.kind, RecordKind::Rx | RecordKind::Tx) {
             return;
         }
+        let decoded = self.decode(record);
         if self.json {
             let mut value = json_of(record);
             if let (Some(dir), Some(map)) = (self.relay_dir(record), value.as_object_mut()) {
                 map.insert("dir".into(), dir.into());
+            }
+            if let (Some((protocol, decoded)), Some(map)) = (&decoded, value.as_object_mut()) {
+                map.insert("decoded".into(), protocol.json(decoded));
             }
             let _ = writeln!(self.pending, "{value}");
             return;
@@ -178,6 +196,28 @@ impl<'a> Printer<'a> {
             line = line.replacen("<-", tag, 1);
         }
         let _ = writeln!(self.pending, "{line}");
+        if let Some((protocol, decoded)) = &decoded {
+            let _ = writeln!(self.pending, "  ≡ {}", protocol.summary(decoded));
+        }
+    }
+
+    /// A data record decoded with the protocol, if one is chosen.
+    fn decode(&self, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> {
+        let (protocol, rx_dir) = self.protocol.as_ref()?;
+        let dir = match (record.kind, rx_dir) {
+            (RecordKind::Rx, dir) => *dir,
+            (RecordKind::Tx, Dir::Request) => Dir::Response,
+            (RecordKind::Tx, Dir::Response) => Dir::Request,
+            (RecordKind::Tx, Dir::Unknown) => Dir::Unknown,
+            _ => return None,
+        };
+        // A relay's record says its own way: from the upstream is a reply.
+        let dir = match self.relay_dir(record) {
+            Some("down") => Dir::Response,
+            Some(_) => Dir::Request,
+            None => dir,
+        };
+        Some((Arc::clone(protocol), protocol.decode(record.bytes, dir)))
     }
 
     /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the

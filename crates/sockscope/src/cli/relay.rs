@@ -74,7 +74,7 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             to_client: down,
         },
     )
-    .framing(args.view.framing.clone());
+    .framing(args.view.framing());
     let session = open(config, args.view.encoding);
     // What is relayed is printed as it comes (or not at all with --quiet): the log keeps
     // only recent records behind the printer (the events stay in it). With the window's cap

@@ -104,8 +104,19 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
         hex: args.hex || form.rx_hex,
         hexdump: false,
         json: args.json,
+        // --protocol, or else the profile's own (format 3).
+        protocol: match &args.protocol {
+            Some(p) => Some(std::sync::Arc::clone(p)),
+            None => form.protocol().map_err(bad)?,
+        },
     };
     let mut printer = Printer::new(&mut *io.stdout, &view, false);
+    // A server receives requests, a client replies.
+    printer.set_rx_dir(match form.mode {
+        sockscope_core::engine::Mode::TcpServer => sockscope_core::protocol::Dir::Request,
+        sockscope_core::engine::Mode::TcpClient => sockscope_core::protocol::Dir::Response,
+        _ => sockscope_core::protocol::Dir::Unknown,
+    });
     wait_open(
         &session,
         &mut printer,

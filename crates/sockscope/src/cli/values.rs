@@ -3,11 +3,13 @@
 //! may use, so the commands and the top-level words do not import each other.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use sockscope_core::codec::TextEncoding;
 use sockscope_core::codec::framing::Framing;
+use sockscope_core::protocol::Protocol;
 
 /// How received data is read and shown.
 #[derive(Debug, Args)]
@@ -29,6 +31,44 @@ pub struct View {
     /// conn, and for data len, hex, partial (docs/CLI.md: "--json keys").
     #[arg(long)]
     pub json: bool,
+    /// Decode each message with this protocol: a built-in (`sockscope protocols` lists them:
+    /// modbus-tcp, modbus-rtu, jt808, hj212, dlt645, gbt32960, nmea) or a spec file (.ron).
+    /// Its framing cuts the stream unless --framing is given.
+    #[arg(long, value_name = "NAME|FILE", value_parser = parse_protocol)]
+    pub protocol: Option<Arc<Protocol>>,
+}
+
+impl View {
+    /// The framing asked for, or else the protocol's own.
+    pub fn framing(&self) -> Framing {
+        match (&self.framing, &self.protocol) {
+            (Framing::None, Some(p)) => p.framing().unwrap_or(Framing::None),
+            (framing, _) => framing.clone(),
+        }
+    }
+}
+
+/// A protocol by its name (or alias), or a spec file: its mistakes said with their line,
+/// column and field.
+pub fn parse_protocol(text: &str) -> Result<Arc<Protocol>, String> {
+    use sockscope_core::i18n::{S, tf};
+    let text = text.trim();
+    if let Some(p) = sockscope_core::protocol::builtin(text) {
+        return Ok(p);
+    }
+    let path = std::path::Path::new(text);
+    if path.is_file() {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| tf(S::CliCannotRead, &[&path.display(), &e]))?;
+        return Protocol::load(&source)
+            .map(Arc::new)
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let names: Vec<&str> = sockscope_core::protocol::builtins()
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    Err(tf(S::ProtoNoProtocol, &[&text, &names.join(", ")]))
 }
 
 /// What to send.

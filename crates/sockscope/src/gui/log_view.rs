@@ -40,8 +40,8 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     {
         egui::Panel::bottom("record_detail")
             .resizable(true)
-            .default_size(150.0)
-            .show(ui, |ui| detail_ui(ui, record, actions));
+            .default_size(super::protocol_ui::detail_height(tab.form))
+            .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
     }
     super::testhook::tag_rect(ui, ui.available_rect_before_wrap(), "log.area");
     let capture = &tab.capture;
@@ -406,7 +406,7 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
     });
 }
 
-fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>) {
+fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, form: &Form, actions: &mut Vec<UiAction>) {
     super::testhook::value(ui.ctx(), "log.detail", record.seq);
     ui.horizontal(|ui| {
         let peer = record
@@ -427,6 +427,9 @@ fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, actions: &mut Vec<UiAction>)
             actions.push(UiAction::SelectRecord(None));
         }
     });
+    if super::protocol_ui::detail_ui(ui, form, &record) {
+        return;
+    }
     egui::ScrollArea::vertical()
         .id_salt("detail")
         .auto_shrink([false, false])
@@ -897,11 +900,18 @@ fn row_job(
                 Some(width) => split_to_width(ui, &payload, font, (width - start).max(80.0)),
                 None => vec![payload.as_str()],
             };
+            // With a protocol, the row leads with what the message is (as Wireshark's Info).
+            let summary = super::protocol_ui::summary(ui, form, record, font);
             for (n, line) in lines.into_iter().enumerate() {
                 if n > 0 {
                     job.append("\n", 0.0, body.clone());
                 }
                 let before = job.sections.len();
+                if n == 0
+                    && let Some((text, format)) = &summary
+                {
+                    append_ltr(&mut job, text, format);
+                }
                 append_ltr(&mut job, line, &body);
                 if let Some(first) = job.sections.get_mut(before) {
                     first.leading_space = if n == 0 { start - head } else { start };

@@ -638,6 +638,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                 .on_hover_text(t(S::TipWrapLines));
             super::testhook::tag(ui, &wrap, "log.wrap");
             super::framing_ui::framing_ui(ui, tab, actions);
+            super::protocol_ui::picker_ui(ui, tab, actions);
             let form = &mut *tab.form;
             let tip = t(S::TipVerify);
             let (verify, fixed) = (&mut form.rx_verify, &mut form.rx_verify_fixed);

@@ -367,12 +367,14 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
     }
 }
 
-fn start_search(view: &mut ViewState) {
+fn start_search(view: &mut ViewState, form: &Form) {
     view.matches.clear();
     view.search_error = None;
     view.searching = None;
     view.selected = None;
-    match Query::parse(&view.search_text, view.search_hex) {
+    // With a protocol, `f.msg_id == 0x0200` finds by decoded field.
+    let protocol = form.protocol().ok().flatten();
+    match Query::parse_with(&view.search_text, view.search_hex, protocol) {
         Ok(Some(query)) => view.searching = Some(Search::new(&query, &view.index)),
         Ok(None) => {}
         Err(message) => view.search_error = Some(message),
@@ -566,8 +568,9 @@ impl Tab {
                 }
             }
             UiAction::ApplyFraming => {
-                if let Ok(framing) = self.form.framing() {
-                    self.session.set_framing(framing);
+                // With None there, the chosen protocol's frame layer cuts the stream.
+                if self.form.framing().is_ok() {
+                    self.session.set_framing(self.form.receive_framing());
                 }
             }
             UiAction::TogglePause => self.toggle_pause(),
@@ -577,7 +580,7 @@ impl Tab {
                 self.view.focus_search = self.view.search_open;
             }
             // The first slice runs with the next frame, which has the log locked.
-            UiAction::Search => start_search(&mut self.view),
+            UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.view.selected = seq,
             UiAction::Export(format, path) => self.session.export(format, path),

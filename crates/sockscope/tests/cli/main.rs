@@ -16,6 +16,7 @@ mod files;
 mod json;
 mod pipe;
 mod process;
+mod protocols;
 mod quick;
 mod relay;
 mod rules;

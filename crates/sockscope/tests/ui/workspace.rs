@@ -277,6 +277,8 @@ fn everything_set() -> Form {
                 steps: vec![sockscope_core::rules::script::Step::Wait(5)],
             }],
         },
+        protocol: "jt808".into(),
+        protocol_replies: "hj212".into(),
     };
     // A field added later and forgotten here would still be at its default: fail then.
     let ours = fields_of(&form);

@@ -21,6 +21,7 @@ mod flood;
 mod layout;
 mod load;
 mod memory;
+mod protocols;
 mod rules;
 mod scroll;
 mod tls;

@@ -1,0 +1,515 @@
+//! Protocols as named fields: a spec (RON, interpreted at run time) says how a frame's bytes
+//! are fields — numbers, bit fields, BCD, text, repeated groups, a switch on a message id,
+//! checksums, escaping, text grammars — and this module decodes frames into a tree of fields,
+//! encodes fields into frames, and shows them (one-line summaries, values with their names
+//! and units, checksum verdicts). The built-in protocols are spec files of the same format,
+//! compiled into the program: Modbus TCP and RTU, JT/T 808, HJ 212, DL/T 645, GB/T 32960
+//! and NMEA 0183.
+//!
+//! Decoding never panics: a frame that does not fit keeps every byte and says which field
+//! stopped at which offset, and why. Lengths and conditions are expressions of the rule
+//! language ([`crate::rules::expr`]) over the fields read before them.
+//!
+//! # A spec
+//! ```ron
+//! (
+//!     name: "demo", title: "Demo", title_zh: "示例", endian: Big,
+//!     frame: (cut: Markers(start: "7E", end: "7E"),
+//!             escape: (map: [("7E", "7D 02"), ("7D", "7D 01")])),
+//!     summary: ["Demo {msg_id}", "#{serial}"],
+//!     fields: [
+//!         (name: "head", type: "const", hex: "7E"),
+//!         (name: "msg_id", type: "u16", show: Hex, values: "msg"),
+//!         (name: "props", type: "u16", bits: [
+//!             (name: "body_len", start: 0, width: 10, length_of: "body"),
+//!         ]),
+//!         (name: "serial", type: "u16"),
+//!         (name: "body", type: "switch", on: "msg_id", len: "props & 0x3FF",
+//!          cases: [(0x0200, "location")]),
+//!         (name: "check", type: "checksum", algo: Xor8, over: "msg_id..body"),
+//!         (name: "tail", type: "const", hex: "7E"),
+//!     ],
+//!     layouts: { "location": (en: "Location", zh: "位置", fields: [
+//!         (name: "lat", type: "u32", scale: 0.000001, decimals: 6, unit: "°"),
+//!     ]) },
+//!     enums: { "msg": [(0x0200, "Location report", "位置信息汇报")] },
+//! )
+//! ```
+//! Field attributes: `name`, `type`, `en`, `zh`, `endian`, `words` (ABCD/CDAB/BADC/DCBA),
+//! `len` (a number, `"*"` for the rest, or an expression), `until`, `prefix`, `run`,
+//! `encoding`, `hex`/`text` (const), `bits` (with `start`, `width`), `values`, `flags`,
+//! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
+//! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
+//! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`.
+
+mod check;
+mod compile;
+mod decode;
+mod encode;
+pub mod pcap;
+mod show;
+mod spec;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+pub use check::{CATALOGUE, catalogued, hj212};
+pub use compile::{NodeId, Program};
+pub use encode::EncodeError;
+pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
+
+use crate::codec::cut::FrameCut;
+use crate::i18n::{S, tf};
+use crate::rules::expr::{Fields, Value};
+
+/// Which way a frame went, when known: some protocols (Modbus) lay out a request and its
+/// reply differently. In a spec's expressions `dir` is 0, 1 or 2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Dir {
+    /// Not known.
+    #[default]
+    Unknown = 0,
+    /// From a client to a server (a request).
+    Request = 1,
+    /// From a server to a client (a reply).
+    Response = 2,
+}
+
+/// Why a spec cannot be used: where, in which field, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    /// 1-based line in the spec's text.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The field's path (`body.lat`), empty for the spec as a whole.
+    pub field: String,
+    /// What is wrong, in English.
+    pub message: String,
+    /// What is wrong, in Chinese.
+    pub message_zh: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = show::pick(&self.message, &self.message_zh);
+        if self.field.is_empty() {
+            f.write_str(&tf(S::SpecErrorAt, &[&self.line, &self.column, &message]))
+        } else {
+            f.write_str(&tf(
+                S::SpecErrorField,
+                &[&self.line, &self.column, &self.field, &message],
+            ))
+        }
+    }
+}
+
+/// A sentence in English and in Chinese, whatever language this thread speaks now: a spec's
+/// mistakes are found once and may be shown after the language changed.
+pub(crate) fn both(say: impl Fn() -> String) -> (String, String) {
+    let was = crate::i18n::lang();
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    let en = say();
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let zh = say();
+    crate::i18n::set_lang(was);
+    (en, zh)
+}
+
+impl std::error::Error for SpecError {}
+
+/// A value of a field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// A group of fields.
+    None,
+    /// A number (its raw value; the scale is shown, not stored).
+    Int(i128),
+    /// A floating-point number.
+    Float(f64),
+    /// Text (also BCD digits and text columns, as written).
+    Text(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
+}
+
+impl FieldValue {
+    /// An expression's value as a field's.
+    pub fn from_value(v: &Value) -> Self {
+        match v {
+            Value::Int(n) => FieldValue::Int(*n),
+            Value::Bool(b) => FieldValue::Int(i128::from(*b)),
+            Value::Text(t) => FieldValue::Text(t.clone()),
+            Value::Bytes(b) => FieldValue::Bytes(b.clone()),
+        }
+    }
+
+    /// The field's value as an expression reads it (a text column that is a number reads
+    /// as one; a float as its whole part).
+    pub fn to_value(&self) -> Value {
+        match self {
+            FieldValue::None => Value::Bytes(Vec::new()),
+            FieldValue::Int(n) => Value::Int(*n),
+            FieldValue::Float(f) if f.is_finite() => Value::Int(f.trunc() as i128),
+            FieldValue::Float(_) => Value::Int(0),
+            FieldValue::Text(t) => decode::text_value(t),
+            FieldValue::Bytes(b) => Value::Bytes(b.clone()),
+        }
+    }
+}
+
+/// What a field is, besides a field of the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A field of the spec.
+    Node,
+    /// Item `n` of a repeat (or group `n` of a nested key–value text).
+    Item(usize),
+    /// A key of a key–value text.
+    Key,
+    /// A text column the layout does not name.
+    Column(usize),
+    /// Bytes of a region its layout did not use.
+    Extra,
+    /// A region no case of its switch describes.
+    Raw,
+    /// The bytes after the field where decoding stopped.
+    Undecoded,
+}
+
+/// A checksum's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// It holds.
+    pub ok: bool,
+    /// What the frame says (`None`: not a number, e.g. bad hex digits).
+    pub stored: Option<u64>,
+    /// What the covered bytes give.
+    pub computed: u64,
+    /// The algorithm's name.
+    pub algo: String,
+    /// Another algorithm that gives what the frame says (HJ 212 frames with a CRC-16/MODBUS).
+    pub instead: Option<String>,
+    /// The bytes it covers in the frame (`None`: its fields were not found).
+    pub covered: Option<Range<usize>>,
+}
+
+/// Something to say about a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// A checksum's verdict.
+    Check(Verdict),
+    /// Not the bytes the spec expects there (these).
+    Mismatch(Vec<u8>),
+}
+
+/// One decoded field and its fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Its name (`msg_id`, an item's index, a key).
+    pub name: Arc<str>,
+    /// Its node in the program (for its label, enum, unit), if it has one.
+    pub node: Option<NodeId>,
+    /// The layout a switch chose.
+    pub layout: Option<compile::LayoutId>,
+    /// What it is.
+    pub role: Role,
+    /// Its bytes in the frame as received (escapes included).
+    pub range: Range<usize>,
+    /// Its value.
+    pub value: FieldValue,
+    /// A verdict or a mismatch.
+    pub note: Option<Note>,
+    /// Its fields.
+    pub children: Vec<Field>,
+}
+
+impl Field {
+    /// This field and all below it, depth first, with their paths (`body.items.0.id`).
+    pub fn walk<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Field)>) {
+        let path = if prefix.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{prefix}.{}", self.name)
+        };
+        out.push((path.clone(), self));
+        for c in &self.children {
+            c.walk(&path, out);
+        }
+    }
+}
+
+/// Where decoding stopped and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// The field (`body.items.2.len`).
+    pub path: String,
+    /// Its offset in the frame as received.
+    pub at: usize,
+    /// Its offset in the unescaped frame.
+    buf_at: usize,
+    /// Why.
+    pub reason: String,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&tf(S::ProtoStopped, &[&self.path, &self.at, &self.reason]))
+    }
+}
+
+/// A frame as fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    /// The fields, in frame order; bytes after a stop are a last `undecoded` field, so every
+    /// byte is in some field.
+    pub fields: Vec<Field>,
+    /// Where decoding stopped, if it did not reach the end.
+    pub stop: Option<Stop>,
+    /// Where an escape sequence was broken, if one was.
+    pub bad_escape: Option<usize>,
+    /// Bytes in the frame.
+    pub len: usize,
+}
+
+impl Decoded {
+    /// Every field with its path, depth first.
+    pub fn all(&self) -> Vec<(String, &Field)> {
+        let mut out = Vec::new();
+        for f in &self.fields {
+            f.walk("", &mut out);
+        }
+        out
+    }
+
+    /// The field at `path` (`body.lat`), or else the first field named by its last part
+    /// (`lat`), depth first.
+    pub fn get(&self, path: &str) -> Option<&Field> {
+        let mut parts = path.split('.');
+        let first = parts.next()?;
+        let mut here = self.fields.iter().find(|f| &*f.name == first);
+        if let Some(mut f) = here {
+            for part in parts.by_ref() {
+                match f.children.iter().find(|c| &*c.name == part) {
+                    Some(c) => f = c,
+                    None => {
+                        here = None;
+                        break;
+                    }
+                }
+            }
+            if here.is_some() {
+                return Some(f);
+            }
+        }
+        if path.contains('.') {
+            // `a.b` below the top: the first `a` anywhere with `b` under it.
+            let all = self.all();
+            return all
+                .iter()
+                .find(|(p, _)| p == path || p.ends_with(&format!(".{path}")))
+                .map(|(_, f)| *f);
+        }
+        self.all()
+            .into_iter()
+            .find(|(_, f)| &*f.name == path)
+            .map(|(_, f)| f)
+    }
+
+    /// Every checksum's verdict, in frame order.
+    pub fn verdicts(&self) -> Vec<(&Field, &Verdict)> {
+        // No paths made: this runs for every frame shown.
+        fn walk<'a>(f: &'a Field, out: &mut Vec<(&'a Field, &'a Verdict)>) {
+            if let Some(Note::Check(v)) = &f.note {
+                out.push((f, v));
+            }
+            for c in &f.children {
+                walk(c, out);
+            }
+        }
+        let mut out = Vec::new();
+        for f in &self.fields {
+            walk(f, &mut out);
+        }
+        out
+    }
+
+    /// True when every checksum holds (or there is none).
+    pub fn checks_ok(&self) -> bool {
+        self.verdicts().iter().all(|(_, v)| v.ok)
+    }
+
+    /// The values of every field with a value, by path, in frame order: what [`Protocol::encode`]
+    /// takes to make the same frame again.
+    pub fn values(&self) -> Vec<(String, FieldValue)> {
+        self.all()
+            .into_iter()
+            .filter(|(_, f)| !matches!(f.value, FieldValue::None) && f.role != Role::Undecoded)
+            .map(|(p, f)| (p, f.value.clone()))
+            .collect()
+    }
+
+    /// The innermost field holding byte `at` of the frame (for a click in the hex dump).
+    pub fn field_at(&self, at: usize) -> Option<String> {
+        self.all()
+            .into_iter()
+            .filter(|(_, f)| f.range.contains(&at))
+            .max_by_key(|(p, f)| (p.matches('.').count(), usize::MAX - f.range.len()))
+            .map(|(p, _)| p)
+    }
+}
+
+/// A decoded frame's fields as expressions read them (`f.msg_id`, `f.body.lat`).
+impl Fields for Decoded {
+    fn field(&self, name: &str) -> Option<Value> {
+        self.get(name).map(|f| f.value.to_value())
+    }
+}
+
+/// A spec ready to use.
+#[derive(Debug)]
+pub struct Protocol {
+    /// Its spec as written.
+    pub spec: Spec,
+    /// Its text (for export and editing).
+    pub source: String,
+    /// Compiled.
+    pub program: Program,
+    /// A built-in.
+    pub builtin: bool,
+}
+
+impl Protocol {
+    /// Reads and checks a spec. Errors name the line, column and field.
+    pub fn load(text: &str) -> Result<Protocol, SpecError> {
+        let spec = spec::parse(text).map_err(|e| SpecError {
+            line: e.line,
+            column: e.column,
+            field: String::new(),
+            message_zh: e.message.clone(),
+            message: e.message,
+        })?;
+        let program = compile::compile(text, &spec)?;
+        Ok(Protocol {
+            spec,
+            source: text.to_owned(),
+            program,
+            builtin: false,
+        })
+    }
+
+    /// Its short name (`jt808`).
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Its title in the current language.
+    pub fn title(&self) -> &str {
+        show::pick(&self.spec.title, &self.spec.title_zh)
+    }
+
+    /// True if `name` is its name or one of its aliases (any case).
+    pub fn answers_to(&self, name: &str) -> bool {
+        let name = name.trim();
+        self.spec.name.eq_ignore_ascii_case(name)
+            || self
+                .spec
+                .aliases
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(name))
+    }
+
+    /// How its frames are cut from a stream, if it says.
+    pub fn cut(&self) -> Option<&FrameCut> {
+        self.program.cut.as_ref()
+    }
+
+    /// The Receive framing that cuts its frames from a stream, if its spec says how.
+    pub fn framing(&self) -> Option<crate::codec::framing::Framing> {
+        self.cut()
+            .map(|cut| crate::codec::framing::Framing::Protocol(Box::new(cut.clone())))
+    }
+
+    /// Decodes one frame.
+    pub fn decode(&self, frame: &[u8], dir: Dir) -> Decoded {
+        decode::decode(&self.program, frame, dir)
+    }
+
+    /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
+    pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
+        let decoded = self.decode(frame, dir);
+        decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
+    }
+
+    /// Makes a frame of field values (paths as [`Decoded::values`] gives them). Lengths
+    /// (`length_of`), counts (`count_of`) and checksums are computed, and the frame escaped.
+    pub fn encode(
+        &self,
+        values: &[(String, FieldValue)],
+        dir: Dir,
+    ) -> Result<Vec<u8>, EncodeError> {
+        encode::encode(&self.program, values, dir)
+    }
+
+    /// The field's name for people, in the current language.
+    pub fn label(&self, field: &Field) -> String {
+        show::label(&self.program, field)
+    }
+
+    /// The field's value as shown: with its enum name, flags, scale and unit, or verdict.
+    pub fn shown(&self, field: &Field) -> String {
+        show::shown(&self.program, field)
+    }
+
+    /// The one-line summary (`JT808 0x0200 位置信息汇报 · 013912344329 · #22 · …`).
+    pub fn summary(&self, decoded: &Decoded) -> String {
+        show::summary(self, decoded)
+    }
+
+    /// The decoded fields as a JSON value: `{"protocol", "summary", "fields": [{"name",
+    /// "label", "value", "shown", "offset", "len", "check"?, "fields"?}], "stopped"?}`.
+    pub fn json(&self, decoded: &Decoded) -> serde_json::Value {
+        show::json(self, decoded)
+    }
+}
+
+/// The built-in specs: (file name, text).
+const BUILTIN_SOURCES: &[(&str, &str)] = &[
+    ("modbus-tcp.ron", include_str!("builtin/modbus-tcp.ron")),
+    ("modbus-rtu.ron", include_str!("builtin/modbus-rtu.ron")),
+    ("jt808.ron", include_str!("builtin/jt808.ron")),
+    ("hj212.ron", include_str!("builtin/hj212.ron")),
+    ("dlt645.ron", include_str!("builtin/dlt645.ron")),
+    ("gbt32960.ron", include_str!("builtin/gbt32960.ron")),
+    ("nmea0183.ron", include_str!("builtin/nmea0183.ron")),
+];
+
+/// The built-in protocols, compiled once.
+pub fn builtins() -> &'static [Arc<Protocol>] {
+    static ALL: OnceLock<Vec<Arc<Protocol>>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        BUILTIN_SOURCES
+            .iter()
+            .filter_map(|(_, text)| {
+                // A built-in that does not compile is a bug the tests catch; the others load.
+                Protocol::load(text).ok().map(|mut p| {
+                    p.builtin = true;
+                    Arc::new(p)
+                })
+            })
+            .collect()
+    })
+}
+
+/// The built-in spec files: (file name, text), to export for editing.
+pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
+    BUILTIN_SOURCES
+}
+
+/// The built-in protocol called `name` (or one of its aliases).
+pub fn builtin(name: &str) -> Option<Arc<Protocol>> {
+    builtins().iter().find(|p| p.answers_to(name)).cloned()
+}

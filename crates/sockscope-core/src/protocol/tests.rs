@@ -1,0 +1,765 @@
+//! The spec engine against public vectors, byte by byte: every vector decodes to the fields the
+//! standard gives and encodes back to the same bytes.
+
+use super::*;
+use crate::codec::hex;
+
+fn proto(name: &str) -> Arc<Protocol> {
+    builtin(name).unwrap_or_else(|| panic!("no built-in {name}: {:?}", load_errors()))
+}
+
+/// Why a built-in does not load (empty when all do).
+fn load_errors() -> Vec<String> {
+    builtin_sources()
+        .iter()
+        .filter_map(|(file, text)| Protocol::load(text).err().map(|e| format!("{file}: {e}")))
+        .collect()
+}
+
+/// Decodes `hex` with `name`, checks it decoded to the end with every checksum holding, and
+/// that its values encode to the same bytes.
+fn vector(name: &str, text: &str, dir: Dir) -> (Arc<Protocol>, Decoded) {
+    let p = proto(name);
+    let frame = hex::parse(text).unwrap();
+    let d = p.decode(&frame, dir);
+    assert_eq!(d.stop, None, "{name} {text}: {}", p.summary(&d));
+    assert!(d.checks_ok(), "{name} {text}: {}", p.summary(&d));
+    let again = p
+        .encode(&d.values(), dir)
+        .unwrap_or_else(|e| panic!("{name} {text}: {e}"));
+    assert_eq!(
+        hex::format(&again),
+        hex::format(&frame),
+        "{name}: re-encoded"
+    );
+    (p, d)
+}
+
+fn int(d: &Decoded, path: &str) -> i128 {
+    match d.get(path).map(|f| &f.value) {
+        Some(FieldValue::Int(n)) => *n,
+        other => panic!(
+            "{path}: {other:?} in {:#?}",
+            d.all()
+                .iter()
+                .map(|(p, f)| (p.clone(), f.value.clone()))
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
+fn text(d: &Decoded, path: &str) -> String {
+    match d.get(path).map(|f| &f.value) {
+        Some(FieldValue::Text(s)) => s.clone(),
+        other => panic!("{path}: {other:?}"),
+    }
+}
+
+fn shown(p: &Protocol, d: &Decoded, path: &str) -> String {
+    p.shown(d.get(path).unwrap_or_else(|| panic!("no {path}")))
+}
+
+#[test]
+fn every_builtin_loads() {
+    assert_eq!(load_errors(), Vec::<String>::new());
+    assert_eq!(builtins().len(), builtin_sources().len());
+}
+
+#[test]
+fn jt808_platform_general_reply() {
+    let (p, d) = vector(
+        "jt808",
+        "7e8001000505805668746700000026000200087e",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "msg_id"), 0x8001);
+    assert_eq!(int(&d, "props.body_len"), 5);
+    assert_eq!(text(&d, "phone"), "058056687467");
+    assert_eq!(int(&d, "serial"), 0);
+    assert_eq!(int(&d, "body.reply_serial"), 0x26);
+    assert_eq!(int(&d, "body.reply_id"), 0x0002);
+    assert_eq!(int(&d, "body.result"), 0);
+    assert_eq!(int(&d, "check"), 0x08);
+    assert_eq!(shown(&p, &d, "check"), "0x08 √ XOR");
+    assert_eq!(shown(&p, &d, "msg_id"), "0x8001 Platform general reply");
+}
+
+#[test]
+fn jt808_heartbeat_with_a_vendor_body_keeps_the_extra_bytes() {
+    let (_, d) = vector(
+        "jt808",
+        "7e0002001105805668746700265d102815000501006404000020d06501001d7e",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "msg_id"), 2);
+    assert_eq!(int(&d, "serial"), 0x26);
+    assert_eq!(int(&d, "check"), 0x1D);
+    let extra = d.get("body.extra").unwrap();
+    assert_eq!(extra.range, 13..30);
+}
+
+#[test]
+fn jt808_2019_location_report() {
+    let (p, d) = vector(
+        "jt808",
+        "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "props.version"), 1);
+    assert_eq!(int(&d, "proto_ver"), 1);
+    assert_eq!(text(&d, "phone"), "00000000013912344329");
+    assert_eq!(int(&d, "body.alarm"), 0x6F);
+    assert_eq!(int(&d, "body.status"), 0x16);
+    assert_eq!(int(&d, "body.lat"), 31_234_567);
+    assert_eq!(int(&d, "body.lon"), 121_987_654);
+    assert_eq!(int(&d, "body.alt"), 123);
+    assert_eq!(int(&d, "body.speed"), 66);
+    assert_eq!(int(&d, "body.dir"), 3);
+    assert_eq!(text(&d, "body.time"), "250129223344");
+    assert_eq!(int(&d, "body.items.0.id"), 2);
+    assert_eq!(int(&d, "body.items.0.value.litres"), 100);
+    assert_eq!(int(&d, "body.items.1.id"), 1);
+    assert_eq!(int(&d, "body.items.1.value.km"), 12);
+    assert_eq!(int(&d, "check"), 0x41);
+    assert_eq!(shown(&p, &d, "body.lat"), "31.234567°");
+    assert_eq!(shown(&p, &d, "body.speed"), "6.6 km/h");
+    assert_eq!(shown(&p, &d, "body.time"), "2025-01-29 22:33:44");
+    assert_eq!(shown(&p, &d, "body.items.0.value.litres"), "10.0 L");
+    let summary = p.summary(&d);
+    assert!(summary.starts_with("JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h"), "{summary}");
+}
+
+#[test]
+fn modbus_tcp_read_coils_request() {
+    let (p, d) = vector(
+        "modbus-tcp",
+        "00 01 00 00 00 06 01 01 00 00 00 64",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "transaction"), 1);
+    assert_eq!(int(&d, "protocol"), 0);
+    assert_eq!(int(&d, "length"), 6);
+    assert_eq!(int(&d, "unit"), 1);
+    assert_eq!(int(&d, "function"), 1);
+    assert_eq!(int(&d, "is_reply"), 0);
+    assert_eq!(int(&d, "data.address"), 0);
+    assert_eq!(int(&d, "data.quantity"), 100);
+    assert_eq!(shown(&p, &d, "function"), "0x01 Read coils");
+    // Told as a request also when the direction is known.
+    let d = p.decode(
+        &hex::parse("00 01 00 00 00 06 01 01 00 00 00 64").unwrap(),
+        Dir::Request,
+    );
+    assert_eq!(int(&d, "data.quantity"), 100);
+}
+
+#[test]
+fn modbus_tcp_replies_and_exceptions() {
+    // Read holding registers reply: 2 registers 0x000A, 0x0102.
+    let (_, d) = vector(
+        "modbus-tcp",
+        "00 07 00 00 00 07 11 03 04 00 0A 01 02",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "is_reply"), 1);
+    assert_eq!(int(&d, "data.byte_count"), 4);
+    assert_eq!(int(&d, "data.registers.0.value"), 10);
+    assert_eq!(int(&d, "data.registers.1.value"), 0x0102);
+    let (p, d) = vector("modbus-tcp", "00 07 00 00 00 03 11 83 02", Dir::Unknown);
+    assert_eq!(shown(&p, &d, "data.code"), "2 illegal data address");
+}
+
+#[test]
+fn modbus_rtu_read_holding_registers() {
+    let (p, d) = vector("modbus-rtu", "01 03 00 00 00 01 84 0A", Dir::Unknown);
+    assert_eq!(int(&d, "slave"), 1);
+    assert_eq!(int(&d, "function"), 3);
+    assert_eq!(int(&d, "data.address"), 0);
+    assert_eq!(int(&d, "data.quantity"), 1);
+    assert_eq!(int(&d, "crc"), 0x0A84);
+    assert_eq!(shown(&p, &d, "crc"), "0x0A84 √ CRC-16/MODBUS");
+    let (_, d) = vector("modbus-rtu", "01 03 02 00 01 79 84", Dir::Unknown);
+    assert_eq!(int(&d, "data.registers.0.value"), 1);
+    // A CRC that does not hold is said, and decoding goes on.
+    let p = proto("modbus-rtu");
+    let d = p.decode(
+        &hex::parse("01 03 00 00 00 01 84 0B").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(!d.checks_ok());
+    assert!(
+        p.summary(&d)
+            .ends_with(" · CRC 0x0B84 × 0x0A84 expected (CRC-16/MODBUS)"),
+        "{}",
+        p.summary(&d)
+    );
+}
+
+#[test]
+fn dlt645_read_address_request() {
+    let (p, d) = vector(
+        "dlt645",
+        "68 AA AA AA AA AA AA 68 13 00 DF 16",
+        Dir::Unknown,
+    );
+    assert_eq!(text(&d, "address"), "AAAAAAAAAAAA");
+    assert_eq!(int(&d, "control.function"), 0x13);
+    assert_eq!(int(&d, "control.reply"), 0);
+    assert_eq!(int(&d, "length"), 0);
+    assert_eq!(int(&d, "cs"), 0xDF);
+    assert_eq!(shown(&p, &d, "control.function"), "0x13 Read address");
+}
+
+#[test]
+fn dlt645_read_address_reply_takes_off_0x33() {
+    let (_, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 93 06 34 33 33 33 33 33 9D 16",
+        Dir::Unknown,
+    );
+    assert_eq!(text(&d, "address"), "000000000001");
+    assert_eq!(int(&d, "control.reply"), 1);
+    assert_eq!(text(&d, "data.meter"), "000000000001");
+    assert_eq!(int(&d, "cs"), 0x9D);
+}
+
+#[test]
+fn dlt645_phase_a_voltage_reply_with_wake_up_bytes() {
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "data.di"), 0x0201_0100);
+    assert_eq!(shown(&p, &d, "data.di"), "0x02010100 Phase A voltage");
+    assert_eq!(text(&d, "data.value"), "11223344");
+    assert_eq!(int(&d, "cs"), 0xB0);
+    let (_, d) = vector(
+        "dlt645",
+        "FE FE FE FE 68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        Dir::Unknown,
+    );
+    assert_eq!(d.get("wake").map(|f| f.range.clone()), Some(0..4));
+    assert_eq!(int(&d, "data.di"), 0x0201_0100);
+}
+
+const HJ212: &str = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00";
+
+#[test]
+fn hj212_frame_with_its_own_crc() {
+    let (p, d) = vector("hj212", &hex::format(HJ212.as_bytes()), Dir::Unknown);
+    assert_eq!(text(&d, "length"), "0113");
+    assert_eq!(text(&d, "data.QN"), "20210118201054000");
+    assert_eq!(text(&d, "data.ST"), "32");
+    assert_eq!(text(&d, "data.CN"), "3032");
+    assert_eq!(text(&d, "data.MN"), "20210107123456");
+    assert_eq!(text(&d, "data.CP.0.PolId"), "a34004");
+    assert_eq!(text(&d, "data.CP.0.MB_BgnAddr"), "192");
+    assert_eq!(text(&d, "data.CP.0.MB_Wrt"), "5");
+    assert_eq!(int(&d, "crc"), 0x0F00);
+    assert_eq!(shown(&p, &d, "crc"), "0x0F00 √ HJ 212 CRC-16");
+    assert_eq!(shown(&p, &d, "data.Flag"), "5: answer wanted");
+    assert_eq!(shown(&p, &d, "data.QN"), "2021-01-18 20:10:54.000");
+    // With CR LF, as sent.
+    let crlf = format!("{HJ212}\r\n");
+    vector("hj212", &hex::format(crlf.as_bytes()), Dir::Unknown);
+}
+
+#[test]
+fn hj212_frame_with_a_modbus_crc_is_told_so() {
+    let bad = HJ212.replace("0F00", "E418");
+    let p = proto("hj212");
+    let d = p.decode(bad.as_bytes(), Dir::Unknown);
+    assert!(!d.checks_ok());
+    let (_, v) = d.verdicts()[0];
+    assert_eq!(v.instead.as_deref(), Some("CRC-16/MODBUS"));
+    assert!(
+        shown(&p, &d, "crc").contains("it is the CRC-16/MODBUS of the data, not the HJ 212 CRC-16"),
+        "{}",
+        shown(&p, &d, "crc")
+    );
+}
+
+#[test]
+fn nmea_gga_sentence() {
+    let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D";
+    let (p, d) = vector("nmea", &hex::format(s.as_bytes()), Dir::Unknown);
+    assert_eq!(text(&d, "sentence.address"), "GPGGA");
+    assert_eq!(text(&d, "sentence.time"), "184353.07");
+    assert_eq!(text(&d, "sentence.lat"), "1929.045");
+    assert_eq!(text(&d, "sentence.ns"), "S");
+    assert_eq!(text(&d, "sentence.lon"), "02410.506");
+    assert_eq!(text(&d, "sentence.quality"), "1");
+    assert_eq!(text(&d, "sentence.sats"), "04");
+    assert_eq!(text(&d, "sentence.alt"), "100.00");
+    assert_eq!(text(&d, "sentence.geoid"), "-33.9");
+    assert_eq!(text(&d, "sentence.dgps_age"), "");
+    assert_eq!(text(&d, "sentence.dgps_station"), "0000");
+    assert_eq!(int(&d, "checksum"), 0x6D);
+    assert_eq!(shown(&p, &d, "sentence.ns"), "S south");
+    assert_eq!(shown(&p, &d, "sentence.quality"), "1 GPS fix");
+    let crlf = format!("{s}\r\n");
+    vector("nmea", &hex::format(crlf.as_bytes()), Dir::Unknown);
+}
+
+#[test]
+fn gbt32960_vehicle_logins() {
+    // From the JTNE (.NET) library's tests: three storage systems with 4-character codes.
+    let (p, d) = vector(
+        "gbt32960",
+        "232301FE313233343536373839000000000000000001002A130116173738000131323334353637383939383736353433323130300304313233343435363739383730FD",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "command"), 1);
+    assert_eq!(int(&d, "response"), 0xFE);
+    assert_eq!(text(&d, "vin"), "123456789");
+    assert_eq!(int(&d, "encryption"), 1);
+    assert_eq!(int(&d, "length"), 42);
+    assert_eq!(shown(&p, &d, "data.time"), "2019-01-22 23:55:56");
+    assert_eq!(int(&d, "data.serial"), 1);
+    assert_eq!(text(&d, "data.iccid"), "12345678998765432100");
+    assert_eq!(int(&d, "data.systems"), 3);
+    assert_eq!(text(&d, "data.codes"), "123445679870");
+    assert_eq!(int(&d, "bcc"), 0xFD);
+    // From a JavaScript parser's tests: no system codes.
+    let (p, d) = vector(
+        "gbt32960",
+        "232301FE4C5A59545547455735473130353935343501001E12061610150F001F38393836303631363032303034363337393632390100A8",
+        Dir::Unknown,
+    );
+    assert_eq!(text(&d, "vin"), "LZYTUGEW5G1059545");
+    assert_eq!(int(&d, "data.serial"), 31);
+    assert_eq!(text(&d, "data.iccid"), "89860616020046379629");
+    assert!(
+        p.summary(&d)
+            .starts_with("GB32960 0x01 Vehicle login · 0xFE command · LZYTUGEW5G1059545"),
+        "{}",
+        p.summary(&d)
+    );
+}
+
+/// Every public vector above, by protocol.
+const VECTORS: &[(&str, &str)] = &[
+    ("jt808", "7e8001000505805668746700000026000200087e"),
+    (
+        "jt808",
+        "7e0002001105805668746700265d102815000501006404000020d06501001d7e",
+    ),
+    (
+        "jt808",
+        "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+    ),
+    ("modbus-tcp", "00 01 00 00 00 06 01 01 00 00 00 64"),
+    ("modbus-tcp", "00 07 00 00 00 07 11 03 04 00 0A 01 02"),
+    ("modbus-rtu", "01 03 00 00 00 01 84 0A"),
+    ("modbus-rtu", "01 03 02 00 01 79 84"),
+    ("dlt645", "68 AA AA AA AA AA AA 68 13 00 DF 16"),
+    (
+        "dlt645",
+        "68 01 00 00 00 00 00 68 93 06 34 33 33 33 33 33 9D 16",
+    ),
+    (
+        "dlt645",
+        "FE FE 68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+    ),
+    (
+        "hj212",
+        "23 23 30 31 31 33 51 4E 3D 32 30 32 31 30 31 31 38 32 30 31 30 35 34 30 30 30 3B 53 54 3D 33 32 3B 43 4E 3D 33 30 33 32 3B 50 57 3D 31 32 33 34 35 36 3B 4D 4E 3D 32 30 32 31 30 31 30 37 31 32 33 34 35 36 3B 46 6C 61 67 3D 35 3B 43 50 3D 26 26 50 6F 6C 49 64 3D 61 33 34 30 30 34 2C 4D 42 5F 42 67 6E 41 64 64 72 3D 31 39 32 2C 4D 42 5F 57 72 74 3D 35 26 26 30 46 30 30 0D 0A",
+    ),
+    (
+        "gbt32960",
+        "232301FE313233343536373839000000000000000001002A130116173738000131323334353637383939383736353433323130300304313233343435363739383730FD",
+    ),
+    (
+        "nmea",
+        "24 47 50 47 47 41 2C 31 38 34 33 35 33 2E 30 37 2C 31 39 32 39 2E 30 34 35 2C 53 2C 30 32 34 31 30 2E 35 30 36 2C 45 2C 31 2C 30 34 2C 32 2E 36 2C 31 30 30 2E 30 30 2C 4D 2C 2D 33 33 2E 39 2C 4D 2C 2C 30 30 30 30 2A 36 44 0D 0A",
+    ),
+];
+
+#[test]
+fn the_vector_table_holds_what_the_tests_above_check() {
+    for (name, text) in VECTORS {
+        vector(name, text, Dir::Unknown);
+    }
+    assert_eq!(
+        hex::parse(VECTORS[10].1).unwrap(),
+        format!("{HJ212}\r\n").into_bytes()
+    );
+}
+
+/// The top-level fields cover every byte of the frame once, in order (computed fields cover
+/// none).
+fn covers_every_byte(d: &Decoded) -> Result<(), String> {
+    let mut at = 0;
+    for f in &d.fields {
+        if f.range.is_empty() {
+            continue;
+        }
+        if f.range.start != at {
+            return Err(format!("{} starts at {} after {at}", f.name, f.range.start));
+        }
+        at = f.range.end;
+    }
+    if at == d.len {
+        Ok(())
+    } else {
+        Err(format!("fields end at {at} of {}", d.len))
+    }
+}
+
+#[test]
+fn a_frame_cut_short_says_where_it_stopped_and_keeps_its_bytes() {
+    let p = proto("jt808");
+    let frame = hex::parse(VECTORS[2].1).unwrap();
+    let d = p.decode(&frame[..30], Dir::Unknown);
+    let stop = d.stop.clone().unwrap();
+    assert_eq!(stop.path, "body");
+    assert_eq!(stop.at, 18);
+    assert_eq!(stop.reason, "needs 38 bytes, 12 left");
+    assert_eq!(
+        stop.to_string(),
+        "decoding stopped at field 'body' (byte 18): needs 38 bytes, 12 left"
+    );
+    covers_every_byte(&d).unwrap();
+    assert_eq!(d.get("undecoded").map(|f| f.range.clone()), Some(18..30));
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let said = d.stop.as_ref().unwrap().to_string();
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert_eq!(
+        said,
+        "解码停在字段“body”（第 18 字节）：needs 38 bytes, 12 left"
+    );
+}
+
+#[test]
+fn escaped_bytes_decode_and_their_fields_span_the_escapes() {
+    let p = proto("jt808");
+    let d = p.decode(&hex::parse(VECTORS[0].1).unwrap(), Dir::Unknown);
+    let mut values = d.values();
+    for (path, v) in &mut values {
+        if path == "serial" {
+            *v = FieldValue::Int(0x7E7D);
+        }
+    }
+    let frame = p.encode(&values, Dir::Unknown).unwrap();
+    assert_eq!(
+        hex::format(&frame),
+        "7E 80 01 00 05 05 80 56 68 74 67 7D 02 7D 01 00 26 00 02 00 0B 7E"
+    );
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    assert_eq!(int(&d, "serial"), 0x7E7D);
+    assert_eq!(d.get("serial").unwrap().range, 11..15);
+    assert_eq!(d.get("check").unwrap().range, 20..21);
+    covers_every_byte(&d).unwrap();
+}
+
+#[test]
+fn builtin_framings_cut_their_frames_from_a_stream_however_it_is_read() {
+    use crate::codec::framing::Framer;
+    for (name, _) in VECTORS.iter().take(1).chain(VECTORS.iter()) {
+        let p = proto(name);
+        let frames: Vec<Vec<u8>> = VECTORS
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, t)| hex::parse(t).unwrap())
+            .collect();
+        let stream: Vec<u8> = frames.iter().flatten().copied().collect();
+        for chunk in [1, 3, 7, stream.len()] {
+            let mut cutter = Framer::new(p.framing().unwrap());
+            let mut got = Vec::new();
+            for piece in stream.chunks(chunk) {
+                got.extend(cutter.push(piece));
+            }
+            let got: Vec<Vec<u8>> = got.into_iter().map(|f| f.bytes).collect();
+            assert_eq!(got, frames, "{name} in pieces of {chunk}");
+        }
+    }
+}
+
+#[test]
+fn a_spec_error_names_its_line_column_and_field_in_both_languages() {
+    let text = "(\n    name: \"demo\",\n    fields: [\n        (name: \"a\", type: \"u8\"),\n        (name: \"b\", type: \"u12\"),\n    ],\n)";
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!((e.line, e.column, e.field.as_str()), (5, 9, "b"));
+    assert_eq!(
+        e.to_string(),
+        "spec line 5, column 9, field 'b': 'u12' is not a type a field can have"
+    );
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let said = e.to_string();
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert_eq!(
+        said,
+        "协议描述第 5 行第 9 列，字段“b”：“u12”不是字段可用的类型"
+    );
+    // A syntax error inside a field is placed where it is.
+    let text = "(\n    name: \"demo\",\n    fields: [\n        (name: \"a\", type: \"u8\", colour: 3),\n    ],\n)";
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("colour"), "{e}");
+    // An expression's mistake names the field.
+    let text = "(name: \"demo\", fields: [(name: \"n\", type: \"u8\"), (name: \"d\", type: \"bytes\", len: \"n +\")])";
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (1, "d"), "{e}");
+    // A layout a switch names that is not there.
+    let text = "(name: \"demo\", fields: [(name: \"n\", type: \"u8\"), (name: \"d\", type: \"switch\", on: \"n\", cases: [(1, \"nope\")])])";
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!(e.message, "no layout named 'nope' in 'layouts'");
+}
+
+#[test]
+fn numbers_in_every_width_order_and_word_order_round_trip() {
+    let text = r#"(
+        name: "numbers", endian: Big,
+        fields: [
+            (name: "a", type: "u8"), (name: "b", type: "i16"), (name: "c", type: "u24", endian: Little),
+            (name: "d", type: "i32", words: CDAB), (name: "e", type: "u64", words: BADC),
+            (name: "f", type: "f32", words: CDAB), (name: "g", type: "f64", endian: Little),
+            (name: "h", type: "i64", words: DCBA),
+            (name: "flags", type: "u16", bits: [(name: "lo", start: 0, width: 3), (name: "hi", start: 3, width: 13)]),
+        ],
+    )"#;
+    let p = Protocol::load(text).unwrap();
+    let d = p.decode(&hex::parse("01 FF FE 01 02 03 00 01 FF FF 0A 0B 0C 0D 0E 0F 10 11 E9 79 42 F6 00 00 00 00 00 00 F0 3F 01 00 00 00 00 00 00 80 00 0B").unwrap(), Dir::Unknown);
+    assert_eq!(d.stop, None);
+    assert_eq!(int(&d, "b"), -2);
+    assert_eq!(int(&d, "c"), 0x0003_0201);
+    assert_eq!(int(&d, "d"), -65535);
+    assert_eq!(int(&d, "e"), 0x0B0A_0D0C_0F0E_1110);
+    assert_eq!(
+        d.get("f").unwrap().value,
+        FieldValue::Float(f64::from(123.456f32))
+    );
+    assert_eq!(d.get("g").unwrap().value, FieldValue::Float(1.0));
+    assert_eq!(int(&d, "h"), i128::from(i64::MIN) + 1);
+    assert_eq!(int(&d, "flags.lo"), 3);
+    assert_eq!(int(&d, "flags.hi"), 1);
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn numbers() -> Protocol {
+        Protocol::load(
+            r#"(name: "numbers", fields: [
+                (name: "a", type: "u8"), (name: "b", type: "i16"), (name: "c", type: "u24", endian: Little),
+                (name: "d", type: "i32", words: CDAB), (name: "e", type: "u64", words: BADC),
+                (name: "f", type: "f32", words: CDAB), (name: "g", type: "f64", endian: Little),
+                (name: "h", type: "i64", words: DCBA),
+                (name: "flags", type: "u16", bits: [(name: "lo", start: 0, width: 3), (name: "hi", start: 3, width: 13)]),
+                (name: "n", type: "u8", length_of: "text"),
+                (name: "text", type: "str", len: "n", encoding: "gbk"),
+                (name: "digits", type: "bcd", len: 3),
+                (name: "blob", type: "bytes", prefix: "u16le"),
+                (name: "count", type: "u8", count_of: "items"),
+                (name: "items", type: "repeat", count: "count", fields: [(name: "x", type: "i8")]),
+                (name: "sum", type: "checksum", algo: Crc(width: 16, poly: 0x1021, init: 0xFFFF), over: "a..items"),
+            ])"#,
+        )
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn any_field_values_encode_and_decode_to_themselves(
+            a in any::<u8>(), b in any::<i16>(), c in 0u32..0x100_0000, d in any::<i32>(), e in any::<u64>(),
+            f in any::<f32>().prop_filter("a number", |f| f.is_finite()), g in any::<f64>().prop_filter("a number", |g| g.is_finite()),
+            h in any::<i64>(), lo in 0u8..8, hi in 0u16..0x2000,
+            text in "[a-z中文]{0,12}", digits in "[0-9]{6}", blob in proptest::collection::vec(any::<u8>(), 0..20),
+            items in proptest::collection::vec(any::<i8>(), 0..10),
+        ) {
+            let p = numbers();
+            let mut values = vec![
+                ("a".to_owned(), FieldValue::Int(a.into())), ("b".into(), FieldValue::Int(b.into())),
+                ("c".into(), FieldValue::Int(c.into())), ("d".into(), FieldValue::Int(d.into())),
+                ("e".into(), FieldValue::Int(e.into())), ("f".into(), FieldValue::Float(f64::from(f))),
+                ("g".into(), FieldValue::Float(g)), ("h".into(), FieldValue::Int(h.into())),
+                ("flags.lo".into(), FieldValue::Int(lo.into())), ("flags.hi".into(), FieldValue::Int(hi.into())),
+                ("text".into(), FieldValue::Text(text.clone())), ("digits".into(), FieldValue::Text(digits.clone())),
+                ("blob".into(), FieldValue::Bytes(blob.clone())),
+            ];
+            for (i, x) in items.iter().enumerate() {
+                values.push((format!("items.{i}.x"), FieldValue::Int((*x).into())));
+            }
+            let frame = p.encode(&values, Dir::Unknown).unwrap();
+            let dec = p.decode(&frame, Dir::Unknown);
+            prop_assert_eq!(&dec.stop, &None);
+            prop_assert!(dec.checks_ok());
+            for (path, want) in &values {
+                prop_assert_eq!(&dec.get(path).unwrap().value, want, "{}", path);
+            }
+            prop_assert_eq!(int(&dec, "count"), items.len() as i128);
+            prop_assert_eq!(p.encode(&dec.values(), Dir::Unknown).unwrap(), frame);
+        }
+
+        #[test]
+        fn any_jt808_location_report_round_trips_escapes_and_all(
+            serial in any::<u16>(), phone in "[0-9]{12}", alarm in any::<u32>(), status in any::<u32>(),
+            lat in 0u32..90_000_000, lon in 0u32..180_000_000, alt in any::<u16>(), speed in any::<u16>(),
+            dir in 0u16..360, time in "[0-9]{12}", km in proptest::option::of(any::<u32>()), fuel in proptest::option::of(any::<u16>()),
+        ) {
+            let p = proto("jt808");
+            let mut values = vec![
+                ("msg_id".to_owned(), FieldValue::Int(0x0200)),
+                ("props.encrypt".into(), FieldValue::Int(0)), ("props.subpkg".into(), FieldValue::Int(0)),
+                ("props.version".into(), FieldValue::Int(0)), ("props.reserved".into(), FieldValue::Int(0)),
+                ("phone".into(), FieldValue::Text(phone)), ("serial".into(), FieldValue::Int(serial.into())),
+                ("body.alarm".into(), FieldValue::Int(alarm.into())), ("body.status".into(), FieldValue::Int(status.into())),
+                ("body.lat".into(), FieldValue::Int(lat.into())), ("body.lon".into(), FieldValue::Int(lon.into())),
+                ("body.alt".into(), FieldValue::Int(alt.into())), ("body.speed".into(), FieldValue::Int(speed.into())),
+                ("body.dir".into(), FieldValue::Int(dir.into())), ("body.time".into(), FieldValue::Text(time)),
+            ];
+            let mut n = 0;
+            if let Some(km) = km {
+                values.push((format!("body.items.{n}.id"), FieldValue::Int(1)));
+                values.push((format!("body.items.{n}.value.km"), FieldValue::Int(km.into())));
+                n += 1;
+            }
+            if let Some(fuel) = fuel {
+                values.push((format!("body.items.{n}.id"), FieldValue::Int(2)));
+                values.push((format!("body.items.{n}.value.litres"), FieldValue::Int(fuel.into())));
+            }
+            let frame = p.encode(&values, Dir::Unknown).unwrap();
+            prop_assert!(!frame[1..frame.len() - 1].contains(&0x7E));
+            let dec = p.decode(&frame, Dir::Unknown);
+            prop_assert_eq!(&dec.stop, &None);
+            prop_assert!(dec.checks_ok(), "{}", p.summary(&dec));
+            for (path, want) in &values {
+                prop_assert_eq!(&dec.get(path).unwrap().value, want, "{}", path);
+            }
+            prop_assert_eq!(p.encode(&dec.values(), Dir::Unknown).unwrap(), frame);
+        }
+
+        #[test]
+        fn any_modbus_registers_round_trip_over_tcp_and_rtu(
+            transaction in any::<u16>(), unit in any::<u8>(), regs in proptest::collection::vec(any::<u16>(), 1..60),
+        ) {
+            for (name, head) in [("modbus-tcp", "unit"), ("modbus-rtu", "slave")] {
+                let p = proto(name);
+                let mut values = vec![
+                    (head.to_owned(), FieldValue::Int(unit.into())),
+                    ("function".into(), FieldValue::Int(3)),
+                ];
+                if name == "modbus-tcp" {
+                    values.push(("transaction".into(), FieldValue::Int(transaction.into())));
+                    values.push(("protocol".into(), FieldValue::Int(0)));
+                }
+                for (i, r) in regs.iter().enumerate() {
+                    values.push((format!("data.registers.{i}.value"), FieldValue::Int((*r).into())));
+                }
+                let frame = p.encode(&values, Dir::Response).unwrap();
+                let dec = p.decode(&frame, Dir::Unknown);
+                prop_assert_eq!(&dec.stop, &None);
+                prop_assert!(dec.checks_ok());
+                prop_assert_eq!(int(&dec, "data.byte_count"), 2 * regs.len() as i128);
+                for (i, r) in regs.iter().enumerate() {
+                    prop_assert_eq!(int(&dec, &format!("data.registers.{i}.value")), i128::from(*r));
+                }
+            }
+        }
+
+        #[test]
+        fn any_dlt645_reading_round_trips_with_0x33_and_its_sum(
+            address in "[0-9]{12}", di in any::<u32>(), value in "([0-9]{2}){0,8}", wake in 0usize..5,
+        ) {
+            let p = proto("dlt645");
+            let values = vec![
+                ("wake".to_owned(), FieldValue::Bytes(vec![0xFE; wake])),
+                ("address".into(), FieldValue::Text(address.clone())),
+                ("control.function".into(), FieldValue::Int(0x11)), ("control.follow".into(), FieldValue::Int(0)),
+                ("control.abnormal".into(), FieldValue::Int(0)), ("control.reply".into(), FieldValue::Int(1)),
+                ("data.di".into(), FieldValue::Int(di.into())), ("data.value".into(), FieldValue::Text(value.clone())),
+            ];
+            let frame = p.encode(&values, Dir::Unknown).unwrap();
+            let dec = p.decode(&frame, Dir::Unknown);
+            prop_assert_eq!(&dec.stop, &None);
+            prop_assert!(dec.checks_ok(), "{}", p.summary(&dec));
+            prop_assert_eq!(text(&dec, "address"), address);
+            prop_assert_eq!(int(&dec, "data.di"), i128::from(di));
+            prop_assert_eq!(text(&dec, "data.value"), value);
+        }
+
+        #[test]
+        fn any_hj212_packet_round_trips_with_its_crc(
+            qn in "[0-9]{17}", mn in "[0-9A-Z]{14}", cn in prop::sample::select(vec!["2011", "2051", "9014"]),
+            pairs in proptest::collection::btree_map("[a-z][a-z0-9]{1,5}-Rtd", "[0-9]{1,4}\\.[0-9]{1,2}", 1..6),
+        ) {
+            let p = proto("hj212");
+            let mut values = vec![
+                ("data.QN".to_owned(), FieldValue::Text(qn)), ("data.ST".into(), FieldValue::Text("22".into())),
+                ("data.CN".into(), FieldValue::Text(cn.into())), ("data.PW".into(), FieldValue::Text("123456".into())),
+                ("data.MN".into(), FieldValue::Text(mn)), ("data.Flag".into(), FieldValue::Text("4".into())),
+            ];
+            for (k, v) in &pairs {
+                values.push((format!("data.CP.0.{k}"), FieldValue::Text(v.clone())));
+            }
+            values.push(("tail".into(), FieldValue::Bytes(b"\r\n".to_vec())));
+            let frame = p.encode(&values, Dir::Unknown).unwrap();
+            let dec = p.decode(&frame, Dir::Unknown);
+            prop_assert_eq!(&dec.stop, &None);
+            prop_assert!(dec.checks_ok(), "{}", String::from_utf8_lossy(&frame));
+            for (path, want) in &values {
+                prop_assert_eq!(&dec.get(path).unwrap().value, want, "{}", path);
+            }
+            prop_assert_eq!(p.encode(&dec.values(), Dir::Unknown).unwrap(), frame);
+        }
+
+        #[test]
+        fn any_bytes_decode_without_panic_and_keep_every_byte(
+            which in 0usize..VECTORS.len(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            cut in any::<prop::sample::Index>(),
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+            use_noise in any::<bool>(),
+        ) {
+            let (name, text) = VECTORS[which];
+            let p = proto(name);
+            let mut frame = if use_noise { noise } else { hex::parse(text).unwrap() };
+            if !frame.is_empty() {
+                for (at, b) in &edits {
+                    let i = at.index(frame.len());
+                    frame[i] = *b;
+                }
+                frame.truncate(cut.index(frame.len() + 1));
+            }
+            for dir in [Dir::Unknown, Dir::Request, Dir::Response] {
+                let d = p.decode(&frame, dir);
+                prop_assert_eq!(d.len, frame.len());
+                if let Err(e) = covers_every_byte(&d) {
+                    prop_assert!(false, "{}: {} in {}", name, e, hex::format(&frame));
+                }
+                let _ = p.summary(&d);
+                let _ = p.json(&d);
+                for (_, f) in d.all() {
+                    let _ = p.label(f);
+                    let _ = p.shown(f);
+                }
+                let _ = p.encode(&d.values(), dir);
+            }
+        }
+
+        #[test]
+        fn any_spec_text_loads_or_says_why_without_panic(
+            which in 0usize..7,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), prop::sample::select(vec!["", "0", "\"", ")", "(", ",", "x", "u8", "len: \"*\"", "when: \"a\""])), 1..4),
+        ) {
+            let (_, text) = builtin_sources()[which];
+            let mut text = text.to_owned();
+            for (at, piece) in &edits {
+                let mut i = at.index(text.len());
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                text.insert_str(i, piece);
+            }
+            if let Ok(p) = Protocol::load(&text) {
+                let d = p.decode(&hex::parse(VECTORS[0].1).unwrap(), Dir::Unknown);
+                let _ = p.summary(&d);
+            }
+        }
+    }
+}

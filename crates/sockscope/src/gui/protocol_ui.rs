@@ -1,0 +1,301 @@
+//! A session's protocol in the window: the picker in the Receive group, the one-line summary
+//! after each data row, and the field tree beside the hex dump of the selected record (the
+//! chosen field's bytes highlighted, checksum verdicts in colour). Decoding is done for the
+//! rows on screen only, when they are drawn.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use eframe::egui::{self, Color32, FontId, RichText, TextFormat, text::LayoutJob};
+use sockscope_core::protocol::{self, Decoded, Dir, Field, Note, Protocol};
+
+use super::i18n::{S, t};
+use super::state::{Form, TabUi, UiAction};
+use super::widgets::error_color;
+use crate::capture::{Record, RecordKind};
+use crate::engine::Mode;
+
+thread_local! {
+    /// The protocol last resolved, by what the form says (a spec file is read once).
+    static CACHE: RefCell<Option<(String, Option<Arc<Protocol>>)>> = const { RefCell::new(None) };
+}
+
+/// The form's protocol, if one is chosen and usable.
+pub fn chosen(form: &Form) -> Option<Arc<Protocol>> {
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((name, p)) = cache.as_ref()
+            && *name == form.protocol
+        {
+            return p.clone();
+        }
+        let p = form.protocol().ok().flatten();
+        *cache = Some((form.protocol.clone(), p.clone()));
+        p
+    })
+}
+
+/// Which way a record went, as the protocol reads it: a server receives requests, a client
+/// replies.
+fn dir_of(form: &Form, record: &Record<'_>) -> Dir {
+    match (form.mode, record.kind) {
+        (Mode::TcpServer, RecordKind::Rx) | (Mode::TcpClient, RecordKind::Tx) => Dir::Request,
+        (Mode::TcpServer, RecordKind::Tx) | (Mode::TcpClient, RecordKind::Rx) => Dir::Response,
+        _ => Dir::Unknown,
+    }
+}
+
+/// The record decoded, when the tab has a protocol and the record is data.
+fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> {
+    if !matches!(record.kind, RecordKind::Rx | RecordKind::Tx) || record.bytes.is_empty() {
+        return None;
+    }
+    let p = chosen(form)?;
+    let d = p.decode(record.bytes, dir_of(form, record));
+    Some((p, d))
+}
+
+/// The protocol picker: None or a built-in; a change applies the protocol's framing at once
+/// (when the Receive framing is None).
+pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let before = tab.form.protocol.clone();
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::ProtocolLabel));
+        let shown = if tab.form.protocol.is_empty() {
+            t(S::ProtocolNone).to_owned()
+        } else {
+            tab.form.protocol.clone()
+        };
+        egui::ComboBox::from_id_salt("protocol")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut tab.form.protocol, String::new(), t(S::ProtocolNone));
+                for p in protocol::builtins() {
+                    ui.selectable_value(
+                        &mut tab.form.protocol,
+                        p.name().to_owned(),
+                        format!("{} — {}", p.name(), p.title()),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipProtocol));
+    });
+    if let Err(why) = tab.form.protocol() {
+        ui.label(RichText::new(why).color(error_color(ui)));
+    }
+    if tab.form.protocol != before {
+        actions.push(UiAction::ApplyFraming);
+    }
+}
+
+/// A data row's summary (`≡ JT808 0x0200 位置信息汇报 · … · `) and its format: weak when
+/// the message decoded whole with its checks holding, in the error colour when not.
+pub fn summary(
+    ui: &egui::Ui,
+    form: &Form,
+    record: &Record<'_>,
+    font: &FontId,
+) -> Option<(String, TextFormat)> {
+    let (p, d) = decode(form, record)?;
+    let color = if d.stop.is_none() && d.checks_ok() {
+        ui.visuals().strong_text_color()
+    } else {
+        error_color(ui)
+    };
+    Some((
+        format!("≡ {}   ", p.summary(&d)),
+        TextFormat::simple(font.clone(), color),
+    ))
+}
+
+/// The detail panel's first height: a field tree needs more room than a hex dump alone.
+pub fn detail_height(form: &Form) -> f32 {
+    if chosen(form).is_some() { 280.0 } else { 150.0 }
+}
+
+/// The good-verdict colour, readable on both themes.
+fn ok_color(ui: &egui::Ui) -> Color32 {
+    if ui.visuals().dark_mode {
+        Color32::from_rgb(0x6C, 0xD0, 0x7A)
+    } else {
+        Color32::from_rgb(0x1B, 0x7F, 0x2E)
+    }
+}
+
+/// The field tree and the hex dump of `record`, side by side; false when the tab has no
+/// protocol (the caller shows its plain hex dump).
+pub fn detail_ui(ui: &mut egui::Ui, form: &Form, record: &Record<'_>) -> bool {
+    let Some((p, d)) = decode(form, record) else {
+        return false;
+    };
+    let id = ui.make_persistent_id(("protocol-field", record.seq));
+    let mut selected: Option<String> =
+        ui.data(|data| data.get_temp::<Option<String>>(id).flatten());
+    ui.columns(2, |cols| {
+        if let [left, right] = cols {
+            egui::ScrollArea::vertical()
+                .id_salt("protocol-tree")
+                .auto_shrink([false, false])
+                .show(left, |ui| {
+                    ui.label(RichText::new(p.summary(&d)).strong());
+                    for f in &d.fields {
+                        field_ui(ui, &p, f, "", &mut selected, 0);
+                    }
+                    if let Some(stop) = &d.stop {
+                        ui.label(RichText::new(format!("⚠ {stop}")).color(error_color(ui)));
+                    }
+                });
+            let range = selected
+                .as_deref()
+                .and_then(|path| d.all().into_iter().find(|(p, _)| p == path))
+                .map(|(_, f)| f.range.clone());
+            if let Some(r) = &range {
+                super::testhook::value(right.ctx(), "log.detail.marked", format!("{r:?}"));
+            }
+            egui::ScrollArea::both()
+                .id_salt("protocol-hex")
+                .auto_shrink([false, false])
+                .show(right, |ui| {
+                    let (job, byte_of) = hexdump(ui, record.bytes, range.as_ref());
+                    // Laid out unwrapped (scrolled); a click on a byte picks the innermost
+                    // field holding it.
+                    let galley = ui.fonts_mut(|f| f.layout_job(job));
+                    let (rect, response) =
+                        ui.allocate_exact_size(galley.size(), egui::Sense::click());
+                    super::testhook::tag(ui, &response, "log.detail.hex");
+                    if response.clicked()
+                        && let Some(pos) = response.interact_pointer_pos()
+                    {
+                        // The cursor falls between characters: the one after it, or before.
+                        let i = galley.cursor_from_pos(pos - rect.min).index.0;
+                        let byte = |i: usize| byte_of.get(i).copied().flatten();
+                        if let Some(at) = byte(i).or_else(|| i.checked_sub(1).and_then(byte)) {
+                            selected = d.field_at(at);
+                        }
+                    }
+                    if super::testhook::wanted() {
+                        let scale = ui.ctx().pixels_per_point();
+                        let char_w = ui.fonts_mut(|f| f.glyph_width(&FontId::monospace(13.0), '0'));
+                        super::testhook::value(ui.ctx(), "log.detail.char_width", char_w * scale);
+                        let row_h = galley.size().y / galley.rows.len().max(1) as f32;
+                        super::testhook::value(ui.ctx(), "log.detail.row_height", row_h * scale);
+                    }
+                    let color = ui.visuals().text_color();
+                    ui.painter().galley(rect.min, galley, color);
+                });
+        }
+    });
+    ui.data_mut(|data| data.insert_temp(id, selected));
+    super::testhook::value(ui.ctx(), "log.detail.fields", d.all().len() as u64);
+    true
+}
+
+fn field_ui(
+    ui: &mut egui::Ui,
+    p: &Protocol,
+    f: &Field,
+    prefix: &str,
+    selected: &mut Option<String>,
+    depth: usize,
+) {
+    let path = if prefix.is_empty() {
+        f.name.to_string()
+    } else {
+        format!("{prefix}.{}", f.name)
+    };
+    let shown = p.shown(f);
+    let text = if shown.is_empty() {
+        p.label(f)
+    } else {
+        format!("{}: {shown}", p.label(f))
+    };
+    let color = match &f.note {
+        Some(Note::Check(v)) if v.ok => Some(ok_color(ui)),
+        Some(Note::Check(_) | Note::Mismatch(_)) => Some(error_color(ui)),
+        None => None,
+    };
+    let rich = match color {
+        Some(c) => RichText::new(text).color(c),
+        None => RichText::new(text),
+    };
+    let is_selected = selected.as_deref() == Some(path.as_str());
+    if f.children.is_empty() {
+        let r = ui
+            .selectable_label(is_selected, rich)
+            .on_hover_text(format!("{path} @{}+{}", f.range.start, f.range.len()));
+        super::testhook::tag(ui, &r, &format!("field.{path}"));
+        if r.clicked() {
+            *selected = Some(path);
+        }
+        return;
+    }
+    let header = egui::CollapsingHeader::new(rich)
+        .id_salt(&path)
+        // Regions open, a number's bit fields folded (they repeat its bytes).
+        .default_open(depth < 2 && matches!(f.value, protocol::FieldValue::None))
+        .show(ui, |ui| {
+            for c in &f.children {
+                field_ui(ui, p, c, &path, selected, depth + 1);
+            }
+        });
+    if header.header_response.secondary_clicked() || header.header_response.double_clicked() {
+        *selected = Some(path);
+    }
+}
+
+/// A hex dump with offsets and ASCII, `range`'s bytes highlighted: 16 bytes a row, or 8
+/// when 16 would not fit beside the tree. With it, for each character, the byte it shows.
+fn hexdump(
+    ui: &egui::Ui,
+    bytes: &[u8],
+    range: Option<&std::ops::Range<usize>>,
+) -> (LayoutJob, Vec<Option<usize>>) {
+    let font = FontId::monospace(13.0);
+    let char_width = ui.fonts_mut(|f| f.glyph_width(&font, '0')).max(1.0);
+    // Offset, 3 characters and 1 of ASCII a byte, the gaps.
+    let per_row: usize = if ui.available_width() >= char_width * (12.0 + 16.0 * 4.0) {
+        16
+    } else {
+        8
+    };
+    let plain = TextFormat::simple(font.clone(), ui.visuals().text_color());
+    let mut marked = plain.clone();
+    marked.background = ui.visuals().selection.bg_fill;
+    marked.color = ui.visuals().strong_text_color();
+    let fmt = |at: usize| {
+        if range.is_some_and(|r| r.contains(&at)) {
+            marked.clone()
+        } else {
+            plain.clone()
+        }
+    };
+    let mut job = LayoutJob::default();
+    let mut byte_of: Vec<Option<usize>> = Vec::new();
+    let mut put = |text: &str, format: TextFormat, byte: Option<usize>| {
+        byte_of.extend(std::iter::repeat_n(byte, text.chars().count()));
+        job.append(text, 0.0, format);
+    };
+    for (row, chunk) in bytes.chunks(per_row).enumerate() {
+        let base = row * per_row;
+        put(&format!("{base:08x}  "), plain.clone(), None);
+        for (n, b) in chunk.iter().enumerate() {
+            put(&format!("{b:02x}"), fmt(base + n), Some(base + n));
+            let gap = if n == 7 && per_row == 16 { "  " } else { " " };
+            put(gap, plain.clone(), None);
+        }
+        let pad = (per_row - chunk.len()) * 3 + 1 + usize::from(per_row == 16);
+        put(&" ".repeat(pad), plain.clone(), None);
+        for (n, b) in chunk.iter().enumerate() {
+            let c = if b.is_ascii_graphic() || *b == b' ' {
+                char::from(*b)
+            } else {
+                '.'
+            };
+            put(&c.to_string(), fmt(base + n), Some(base + n));
+        }
+        put("\n", plain.clone(), None);
+    }
+    (job, byte_of)
+}

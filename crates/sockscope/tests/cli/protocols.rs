@@ -1,0 +1,569 @@
+//! Frames as named fields on the command line: `decode`, `protocols`, `--protocol` on
+//! connect and listen, against peers we did not write (pymodbus, pynmea2, and a JT/T 808
+//! terminal and an HJ 212 monitor written in Python from the standards' text).
+
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use super::{BAD_INPUT, NOT_MATCHED, OK, closed_port, run, spawn};
+
+const JT808_2019: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+
+fn data(file: &str) -> String {
+    format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether python3 can import `module` (the test says it skips when not: .ci/run installs it).
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with {module} is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// The field at `path` (`body.lat`, `data.registers.1.value`) of a decoded JSON object.
+fn field<'a>(decoded: &'a Value, path: &str) -> &'a Value {
+    let mut here = decoded;
+    for part in path.split('.') {
+        here = here["fields"]
+            .as_array()
+            .and_then(|fs| fs.iter().find(|f| f["name"] == part))
+            .unwrap_or_else(|| panic!("no {part} of {path} in {decoded}"));
+    }
+    here
+}
+
+/// A directory of the test's own (removed when dropped).
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        Self(
+            tempfile::Builder::new()
+                .prefix(&format!("sockscope-protocols-{name}-"))
+                .tempdir()
+                .unwrap(),
+        )
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn decode_prints_a_jt808_location_report_as_a_field_tree() {
+    let ran = run(&["decode", "--protocol", "jt808", JT808_2019], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let first = ran.stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h · 2025-01-29 22:33:44"
+    );
+    for line in [
+        "  Message ID [msg_id] @1+2: 0x0200 Location report",
+        "    2019 header [version] @3+2: 1 2019",
+        "    Latitude [lat] @26+4: 31.234567°",
+        "          Fuel [litres] @48+2: 10.0 L",
+        "  Check code [check] @56+1: 0x41 √ XOR",
+    ] {
+        assert!(
+            ran.stdout.lines().any(|l| l == line),
+            "{line}\n{}",
+            ran.stdout
+        );
+    }
+    assert_eq!(
+        ran.stderr,
+        "1 frames: 1 decoded to the end with their checks holding, 0 not\n"
+    );
+
+    let ran = run(&["decode", "--protocol", "808", "--json", JT808_2019], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let frames = lines(&ran.stdout);
+    assert_eq!(frames.len(), 1);
+    let f = &frames[0];
+    assert_eq!(f["protocol"], "jt808");
+    assert_eq!(f["checks_ok"], true);
+    assert_eq!(field(f, "body.lat")["value"], 31_234_567);
+    assert_eq!(field(f, "body.lat")["shown"], "31.234567°");
+    assert_eq!(field(f, "check")["check"]["ok"], true);
+    assert_eq!(
+        f["hex"].as_str().unwrap().replace(' ', ""),
+        JT808_2019.to_uppercase()
+    );
+    assert!(ran.stderr.is_empty(), "{}", ran.stderr);
+}
+
+#[test]
+fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "modbus-rtu",
+            "01 03 00 00 00 01 84 0B",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("CRC [crc] @6+2: 0x0B84 × 0x0A84 expected (CRC-16/MODBUS)"),
+        "{}",
+        ran.stdout
+    );
+    let ran = run(&["decode", "--protocol", "jt808", &JT808_2019[..60]], b"");
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("⚠ decoding stopped at field 'body' (byte 18): needs 38 bytes, 12 left"),
+        "{}",
+        ran.stdout
+    );
+    let ran = run(&["decode", "--protocol", "jt909", "7e7e"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(ran.stderr.contains("no protocol named 'jt909' (built in: modbus-tcp, modbus-rtu, jt808, hj212, dlt645, gbt32960, nmea0183)"), "{}", ran.stderr);
+    let ran = run(&["decode", "--protocol", "jt808", "7e 0z"], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    let ran = run(
+        &[
+            "--lang",
+            "zh",
+            "decode",
+            "--protocol",
+            "modbus-rtu",
+            "01 03 00 00 00 01 84 0B",
+        ],
+        b"",
+    );
+    assert!(
+        ran.stdout.contains("0x0B84 × 应为 0x0A84（CRC-16/MODBUS）"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("读保持寄存器"), "{}", ran.stdout);
+}
+
+#[test]
+fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
+    let ran = run(&["protocols"], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+    for name in [
+        "modbus-tcp",
+        "modbus-rtu",
+        "jt808",
+        "hj212",
+        "dlt645",
+        "gbt32960",
+        "nmea0183",
+    ] {
+        assert!(
+            ran.stdout.contains(&format!("  {name} ")),
+            "{name}: {}",
+            ran.stdout
+        );
+    }
+    let ran = run(&["protocols", "--json"], b"");
+    assert_eq!(lines(&ran.stdout).len(), 7);
+
+    let dir = Dir::new("check");
+    let exported = run(&["protocols", "--export", "jt808"], b"");
+    assert_eq!(exported.code, OK);
+    let mine = dir.path().join("my808.ron");
+    std::fs::write(
+        &mine,
+        exported
+            .stdout
+            .replace("name: \"jt808\"", "name: \"my808\""),
+    )
+    .unwrap();
+    let mine = mine.to_str().unwrap();
+    let ran = run(&["protocols", "--check", mine], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("spec 'my808' loads"), "{}", ran.stdout);
+    // The edited copy decodes as the built-in does.
+    let ran = run(&["decode", "--protocol", mine, JT808_2019], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+
+    let broken = dir.path().join("broken.ron");
+    std::fs::write(&broken, "(\n    name: \"x\",\n    fields: [\n        (name: \"a\", type: \"u8\"),\n        (name: \"b\", type: \"u12\"),\n    ],\n)\n").unwrap();
+    let ran = run(&["protocols", "--check", broken.to_str().unwrap()], b"");
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stderr.ends_with(
+            "broken.ron: spec line 5, column 9, field 'b': 'u12' is not a type a field can have\n"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(
+        &[
+            "--lang",
+            "zh",
+            "protocols",
+            "--check",
+            broken.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        ran.stderr
+            .contains("协议描述第 5 行第 9 列，字段“b”：“u12”不是字段可用的类型"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn pymodbus_replies_are_decoded_by_connect_over_tcp_and_rtu_framing() {
+    if !python_has("pymodbus") {
+        return;
+    }
+    for (framer, protocol, request) in [
+        ("tcp", "modbus-tcp", "00 07 00 00 00 06 01 03 00 00 00 03"),
+        ("rtu", "modbus-rtu", "01 03 00 00 00 03 05 CB"),
+    ] {
+        let mut server = Command::new("python3")
+            .args([&data("pymodbus_server.py"), framer])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let remote = format!("127.0.0.1:{}", line.trim());
+        let ran = run(
+            &[
+                "connect",
+                &remote,
+                "--send-hex",
+                request,
+                "--protocol",
+                protocol,
+                "--json",
+                "--timeout",
+                "5s",
+            ],
+            b"",
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(ran.code, OK, "{ran:?}");
+        let records = lines(&ran.stdout);
+        let sent = records.iter().find(|r| r["kind"] == "tx").unwrap();
+        assert_eq!(
+            field(&sent["decoded"], "data.quantity")["value"],
+            3,
+            "{sent}"
+        );
+        let reply = records
+            .iter()
+            .find(|r| r["kind"] == "rx")
+            .unwrap_or_else(|| panic!("{}", ran.stdout));
+        let decoded = &reply["decoded"];
+        assert_eq!(decoded["checks_ok"], true, "{decoded}");
+        assert_eq!(field(decoded, "data.byte_count")["value"], 6);
+        let values: Vec<&Value> = (0..3)
+            .map(|i| &field(decoded, &format!("data.registers.{i}.value"))["value"])
+            .collect();
+        assert_eq!(values, [17, 42, 4660], "{framer}");
+    }
+}
+
+#[test]
+fn a_jt808_terminal_written_from_the_standard_is_decoded_by_listen() {
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || {
+        run(
+            &[
+                "listen",
+                &bind,
+                "--count",
+                "2",
+                "--json",
+                "--protocol",
+                "jt808",
+            ],
+            b"",
+        )
+    });
+    let peer = Command::new("python3")
+        .args([&data("field_peers.py"), "jt808", &port.to_string()])
+        .status()
+        .unwrap();
+    let ran = server.join().unwrap();
+    assert!(peer.success());
+    assert_eq!(ran.code, OK, "{ran:?}");
+    // Every line fits the record schema, `decoded` included.
+    let frames: Vec<Value> = super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .map(|r| r["decoded"].clone())
+        .collect();
+    assert_eq!(frames.len(), 2, "{}", ran.stdout);
+    let register = &frames[0];
+    assert_eq!(register["checks_ok"], true, "{register}");
+    assert_eq!(
+        field(register, "msg_id")["shown"],
+        "0x0100 Terminal registration"
+    );
+    assert_eq!(field(register, "phone")["value"], "013912344329");
+    assert_eq!(field(register, "body.province")["value"], 44);
+    assert_eq!(field(register, "body.model")["value"], "T808-TEST");
+    assert_eq!(field(register, "body.plate")["value"], "粤B12345");
+    let location = &frames[1];
+    assert_eq!(location["checks_ok"], true, "{location}");
+    // The serial and the fuel item were 7E 7D: sent escaped, decoded whole.
+    assert_eq!(field(location, "serial")["value"], 0x7E7D);
+    assert_eq!(field(location, "body.lat")["shown"], "22.543210°");
+    assert_eq!(field(location, "body.lon")["shown"], "113.945678°");
+    assert_eq!(field(location, "body.speed")["shown"], "60.0 km/h");
+    assert_eq!(field(location, "body.time")["shown"], "2026-01-07 12:34:56");
+    assert_eq!(
+        field(location, "body.items.0.value.km")["shown"],
+        "1234.5 km"
+    );
+    assert_eq!(
+        field(location, "body.items.1.value.litres")["value"],
+        0x7E7D
+    );
+    assert_eq!(
+        location["summary"],
+        "JT808 0x0200 Location report · 013912344329 · #32381 · 22.543210° · 113.945678° · 60.0 km/h · 2026-01-07 12:34:56"
+    );
+}
+
+#[test]
+fn an_hj212_monitor_written_from_the_standard_is_decoded_by_listen() {
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || {
+        run(
+            &["listen", &bind, "--count", "1", "--protocol", "hj212"],
+            b"",
+        )
+    });
+    let peer = Command::new("python3")
+        .args([&data("field_peers.py"), "hj212", &port.to_string()])
+        .status()
+        .unwrap();
+    let ran = server.join().unwrap();
+    assert!(peer.success());
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let decoded = ran
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  ≡ "))
+        .unwrap_or_else(|| panic!("{}", ran.stdout));
+    assert_eq!(
+        decoded,
+        "  ≡ HJ212 CN=2011 Real-time data · MN=SSCOPE00000001 · QN=20260107120000123"
+    );
+    assert!(!ran.stdout.contains('×'), "{}", ran.stdout);
+}
+
+#[test]
+fn pynmea2_sentences_decode_with_their_checksums() {
+    if !python_has("pynmea2") {
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(data("nmea_sentences.py"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sentences = String::from_utf8(out.stdout).unwrap();
+    let hex_lines: String = sentences
+        .lines()
+        .map(|s| sockscope_core::codec::hex::format(format!("{s}\r\n").as_bytes()) + "\n")
+        .collect();
+    let ran = run(
+        &["decode", "--protocol", "nmea", "--json"],
+        hex_lines.as_bytes(),
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let frames = lines(&ran.stdout);
+    assert_eq!(frames.len(), 2, "{}", ran.stdout);
+    let gga = &frames[0];
+    assert_eq!(field(gga, "sentence.address")["value"], "GPGGA");
+    assert_eq!(
+        field(gga, "sentence.lat")["shown"],
+        "19°29.0450′ = 19.484083°"
+    );
+    assert_eq!(field(gga, "sentence.sats")["value"], "04");
+    assert_eq!(field(gga, "checksum")["check"]["ok"], true);
+    let rmc = &frames[1];
+    assert_eq!(field(rmc, "sentence.address")["value"], "GNRMC");
+    assert_eq!(field(rmc, "sentence.status")["shown"], "A valid");
+    assert_eq!(field(rmc, "sentence.date")["shown"], "1998-09-13");
+    assert_eq!(field(rmc, "checksum")["check"]["ok"], true);
+}
+
+#[test]
+fn decode_reads_a_capture_and_cuts_frames_across_segments() {
+    let dir = Dir::new("pcap");
+    let pcap = dir.path().join("two.pcap");
+    let one = "7e8001000505805668746700000026000200087e";
+    let status = Command::new("python3")
+        .args([
+            &data("write_pcap.py"),
+            pcap.to_str().unwrap(),
+            one,
+            JT808_2019,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "jt808",
+            "--file",
+            pcap.to_str().unwrap(),
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let frames = lines(&ran.stdout);
+    assert_eq!(frames.len(), 2, "{}", ran.stdout);
+    assert_eq!(frames[0]["src"], "127.0.0.1:40000");
+    assert_eq!(frames[0]["dst"], "127.0.0.1:7000");
+    assert_eq!(field(&frames[0], "msg_id")["value"], 0x8001);
+    assert_eq!(field(&frames[1], "body.lon")["value"], 121_987_654);
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "jt808",
+            "--file",
+            pcap.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(ran.stdout.starts_with("20"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("127.0.0.1:40000 → 127.0.0.1:7000  7E 80 01"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
+    if !python_has("dlt645") {
+        return;
+    }
+    let mut meter = Command::new("python3")
+        .arg(data("dlt645_meter.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(meter.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let remote = format!("127.0.0.1:{}", line.trim());
+    // Read phase A voltage (DI 02 01 01 00) of meter 000000000001, then its address by broadcast.
+    let voltage = run(
+        &[
+            "connect",
+            &remote,
+            "--send-hex",
+            "68 01 00 00 00 00 00 68 11 04 33 34 34 35 B6 16",
+            "--protocol",
+            "dlt645",
+            "--json",
+        ],
+        b"",
+    );
+    let address = run(
+        &[
+            "connect",
+            &remote,
+            "--send-hex",
+            "68 AA AA AA AA AA AA 68 13 00 DF 16",
+            "--protocol",
+            "dlt645",
+            "--json",
+        ],
+        b"",
+    );
+    let _ = meter.kill();
+    let _ = meter.wait();
+    let reply = |ran: &super::Ran| {
+        assert_eq!(ran.code, OK, "{ran:?}");
+        super::json::records(ran)
+            .into_iter()
+            .find(|r| r["kind"] == "rx")
+            .unwrap_or_else(|| panic!("{}", ran.stdout))["decoded"]
+            .clone()
+    };
+    let v = reply(&voltage);
+    assert_eq!(v["checks_ok"], true, "{v}");
+    assert_eq!(field(&v, "wake")["len"], 4, "its FE wake-up bytes");
+    assert_eq!(field(&v, "address")["value"], "000000000001");
+    assert_eq!(field(&v, "control.reply")["value"], 1);
+    assert_eq!(field(&v, "data.di")["shown"], "0x02010100 Phase A voltage");
+    assert_eq!(field(&v, "data.value")["value"], "2205", "220.5 V as XXX.X");
+    let a = reply(&address);
+    assert_eq!(a["checks_ok"], true, "{a}");
+    assert_eq!(field(&a, "data.meter")["value"], "000000000001");
+}
+
+#[test]
+fn run_decodes_with_the_protocol_its_profile_names() {
+    let port = closed_port();
+    let dir = Dir::new("run");
+    let profile = dir.path().join("platform.ron");
+    std::fs::write(
+        &profile,
+        format!("(version: 3, name: \"808\", session: (mode: TcpServer, local_ip: \"127.0.0.1\", server_port: \"{port}\", protocol: \"jt808\"))"),
+    )
+    .unwrap();
+    let path = profile.to_str().unwrap().to_owned();
+    let server = spawn(move || run(&["run", &path, "--duration", "3s", "--json"], b""));
+    let peer = Command::new("python3")
+        .args([&data("field_peers.py"), "jt808", &port.to_string()])
+        .status()
+        .unwrap();
+    let ran = server.join().unwrap();
+    assert!(peer.success());
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let decoded: Vec<Value> = super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .map(|r| r["decoded"].clone())
+        .collect();
+    // Two frames in one write, cut apart by the protocol's frame layer.
+    assert_eq!(decoded.len(), 2, "{}", ran.stdout);
+    assert_eq!(field(&decoded[1], "body.speed")["shown"], "60.0 km/h");
+}
