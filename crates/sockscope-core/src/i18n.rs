@@ -1045,6 +1045,7 @@ strings! {
     BenchSummaryUnsentCut => "          {} bytes written on connections the server closed or reset during the run had not reached it", "          运行中被服务器关闭或重置的连接上，有 {} 字节已写出但未到达服务器";
     BenchSummaryStopped => "stopped before the end (Stop or Ctrl+C)", "提前停止（停止按钮或 Ctrl+C）";
     BenchSummaryUnsentAtEnd => "          {} bytes sent on them had not reached the server", "          其中 {} 字节尚未到达服务器";
+    BenchTlsClosed => "the server closed the connection during the TLS handshake: does it speak TLS on this port? (tls:// and wss:// speak TLS; a plain port is HOST:PORT or ws://)", "TLS 握手过程中服务器关闭了连接：服务器在此端口上使用 TLS 吗？（tls:// 与 wss:// 使用 TLS；普通端口请写 主机:端口 或 ws://）";
     BenchNoTlsAnswer => "no TLS answer in {} s: does the server speak TLS on this port? (tls:// and wss:// speak TLS; a plain port is HOST:PORT or ws://)", "{} 秒内没有 TLS 应答：服务器在此端口上使用 TLS 吗？（tls:// 与 wss:// 使用 TLS；普通端口请写 主机:端口 或 ws://）";
     BenchNoUpgradeAnswer => "no answer to the WebSocket upgrade in {} s: is it a WebSocket server, and is the path right?", "{} 秒内 WebSocket 升级请求没有应答：这是 WebSocket 服务器吗？路径对吗？";
     LoadAnyCert => "Accept any certificate", "接受任意证书";

@@ -10,6 +10,7 @@ use mio::net::TcpStream;
 use super::{Cause, Spec};
 use crate::engine::WsSettings;
 use crate::engine::speak::{self, Incoming, PlainIo, Tls, TlsProblem, Ws};
+use crate::i18n::{S, t};
 
 /// What every connection of a run shares: the TLS configuration, the WebSocket settings.
 pub(super) struct Setup {
@@ -105,7 +106,8 @@ impl Layers {
     /// Moves the TLS handshake, then the WebSocket upgrade, on as far as the socket allows.
     pub fn handshake(&mut self, stream: &mut TcpStream, setup: &Setup) -> Step {
         if let Some(tls) = &mut self.tls {
-            let closed = || Step::Failed(Cause::Tls, TlsProblem::Closed.to_string());
+            // A plain server closes on a TLS greeting it cannot read: say what that means.
+            let closed = || Step::Failed(Cause::Tls, t(S::BenchTlsClosed).to_owned());
             loop {
                 while tls.wants_write() {
                     match tls.write_tls(stream) {
