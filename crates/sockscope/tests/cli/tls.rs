@@ -1023,3 +1023,39 @@ fn bench_stopped_by_ctrl_c_says_so_and_exits_as_interrupted() {
     );
     drop(listener);
 }
+
+#[test]
+fn bench_tls_to_a_plain_server_that_closes_on_the_greeting_asks_whether_it_speaks_tls() {
+    // A plain server reads the TLS greeting, cannot make sense of it, and closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    spawn(move || {
+        for stream in listener.incoming().take(50) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+        }
+    });
+    let ran = run(
+        &[
+            "bench",
+            &format!("tls://{addr}"),
+            "--insecure",
+            "--count",
+            "1",
+            "--timeout",
+            "1s",
+            "--json",
+        ],
+        b"",
+    );
+    assert_ne!(ran.code, OK, "{ran:?}");
+    // Before: "the connection closed during the handshake", and nothing about the port.
+    assert!(
+        ran.stdout.contains(
+            "the server closed the connection during the TLS handshake: does it speak TLS"
+        ),
+        "{}",
+        ran.stdout
+    );
+}
