@@ -1042,9 +1042,11 @@ strings! {
     BenchSummaryProblem => "          first: {}", "          首个：{}";
     BenchSummaryOpenAtEnd => "          {} connections were still open when the run stopped waiting for the server to close them: what was sent on them last may not have been read", "          结束时仍有 {} 个连接未被服务器关闭（已停止等待）：最后发出的数据服务器可能未读到";
     BenchSummaryInFlightWritten => "in flight {} (taken, not written whole when the run ended: not among the bytes sent)", "在途      {}（已取出、结束时尚未写完：不计入发送字节）";
-    BenchSummaryUnsentCut => "          {} bytes written on connections the server closed or reset during the run had not reached it", "          运行中被服务器关闭或重置的连接上，有 {} 字节已写出但未到达服务器";
+    BenchSummaryUnsentCut => "          {} bytes on the wire (TLS and WebSocket framing included) were still in the kernel for connections the server closed or reset during the run: they never reached it", "          运行中被服务器关闭或重置的连接上，仍有 {} 字节（线路字节，含 TLS 与 WebSocket 封装）在内核中，未到达服务器";
+    BenchSummaryStoppedOpen => "          {} connections were cut by Stop: what was sent on them last may not have been read", "          {} 个连接被停止操作切断：最后发出的数据服务器可能未读到";
+    BenchWsClosedBy => "the server closed the WebSocket: {} ({}) {}", "服务器关闭了 WebSocket：{}（{}）{}";
     BenchSummaryStopped => "stopped before the end (Stop or Ctrl+C)", "提前停止（停止按钮或 Ctrl+C）";
-    BenchSummaryUnsentAtEnd => "          {} bytes sent on them had not reached the server", "          其中 {} 字节尚未到达服务器";
+    BenchSummaryUnsentAtEnd => "          {} bytes on the wire (TLS and WebSocket framing included) were still in the kernel for them: they had not reached the server", "          其中仍有 {} 字节（线路字节，含 TLS 与 WebSocket 封装）在内核中，尚未到达服务器";
     BenchTlsClosed => "the server closed the connection during the TLS handshake: does it speak TLS on this port? (tls:// and wss:// speak TLS; a plain port is HOST:PORT or ws://)", "TLS 握手过程中服务器关闭了连接：服务器在此端口上使用 TLS 吗？（tls:// 与 wss:// 使用 TLS；普通端口请写 主机:端口 或 ws://）";
     BenchNoTlsAnswer => "no TLS answer in {} s: does the server speak TLS on this port? (tls:// and wss:// speak TLS; a plain port is HOST:PORT or ws://)", "{} 秒内没有 TLS 应答：服务器在此端口上使用 TLS 吗？（tls:// 与 wss:// 使用 TLS；普通端口请写 主机:端口 或 ws://）";
     BenchNoUpgradeAnswer => "no answer to the WebSocket upgrade in {} s: is it a WebSocket server, and is the path right?", "{} 秒内 WebSocket 升级请求没有应答：这是 WebSocket 服务器吗？路径对吗？";

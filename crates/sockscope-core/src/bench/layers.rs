@@ -38,6 +38,8 @@ pub(super) enum Got {
     Nothing,
     /// The peer closed (its TLS, its WebSocket or its socket).
     End,
+    /// The server closed its WebSocket with this code and reason (the close is answered).
+    Closed(u16, String),
 }
 
 impl Setup {
@@ -220,7 +222,10 @@ impl Layers {
         match ws.read(&mut Self::io(stream, &mut self.tls)) {
             Ok(Some(Incoming::Message { bytes, .. })) => Ok(Got::Message(bytes)),
             Ok(Some(Incoming::Control { .. })) => Ok(Got::Nothing),
-            Ok(Some(Incoming::Close(_))) => Ok(Got::End),
+            Ok(Some(Incoming::Close(frame))) => {
+                let (code, reason) = frame.unwrap_or((1005, String::new()));
+                Ok(Got::Closed(code, reason))
+            }
             // A frame of a message not ended yet: more is to come.
             Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(Got::End),

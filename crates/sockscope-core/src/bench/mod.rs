@@ -386,6 +386,8 @@ struct Conn {
     bounds: Vec<usize>,
     /// A read stopped at the end of its round with more there to read.
     more: bool,
+    /// Requests this connection (its slot: one connection after another) has taken.
+    taken: u64,
 }
 
 impl Conn {
@@ -418,7 +420,7 @@ impl Conn {
         }
         while !ended {
             match sock.read(scratch) {
-                Ok(Got::End) => ended = true,
+                Ok(Got::End | Got::Closed(..)) => ended = true,
                 Ok(_) => moved = true,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -450,6 +452,8 @@ struct Tcp<'a> {
     stalled_since: Option<Instant>,
     /// TLS and WebSocket, when the target asks for them.
     setup: Option<Setup>,
+    /// The run is over: no more requests; connections are being ended.
+    ending: bool,
 }
 
 /// Request number `n` of a varying request.
@@ -503,6 +507,7 @@ impl<'a> Tcp<'a> {
             rng: 0x9E37_79B9_7F4A_7C15,
             stalled_since: None,
             setup,
+            ending: false,
         };
         for i in 0..spec.connections.max(1) {
             load.conns.push(Conn {
@@ -514,6 +519,7 @@ impl<'a> Tcp<'a> {
                 batch: 0,
                 bounds: Vec::new(),
                 more: false,
+                taken: 0,
             });
             load.open(i, now);
         }
@@ -549,6 +555,7 @@ impl<'a> Tcp<'a> {
                         conn.state = if self.udp {
                             // A UDP socket is ready at once: it counts as made.
                             self.report.connects += 1;
+                            self.report.ready += 1;
                             State::Idle
                         } else {
                             State::Connecting
@@ -601,7 +608,14 @@ impl<'a> Tcp<'a> {
             if let Some(mut sock) = conn.sock.take() {
                 // What the kernel still held for the server when the connection ended (it
                 // closed or reset, or it is given up) never reached it.
-                if let Sock::Tcp(stream, _) = &sock {
+                let data = matches!(
+                    conn.state,
+                    State::Idle | State::Writing(_) | State::Waiting(_) | State::Closing(_)
+                );
+                if let Sock::Tcp(stream, _) = &sock
+                    && data
+                    && !self.ending
+                {
                     self.report.unsent_cut += crate::engine::speak::unsent(stream).unwrap_or(0);
                 }
                 let _ = self.poll.registry().deregister(sock.source());
@@ -628,6 +642,9 @@ impl<'a> Tcp<'a> {
 
     /// Takes up to `want` requests that the count and the rate limit allow now.
     fn take(&mut self, now: Instant, want: u64) -> u64 {
+        if self.ending {
+            return 0;
+        }
         let left = self
             .spec
             .count
@@ -761,6 +778,12 @@ impl<'a> Tcp<'a> {
     /// sent on them last may not have been read.
     fn linger(&mut self, limit: Duration) {
         let started = Instant::now();
+        self.ending = true;
+        let mut events = Events::with_capacity(256);
+        let mut scratch = std::mem::take(&mut self.buf);
+        if !limit.is_zero() {
+            self.settle(&mut scratch, &mut events, started, limit);
+        }
         let mut open: Vec<usize> = Vec::new();
         for (i, conn) in self.conns.iter_mut().enumerate() {
             let usable = matches!(
@@ -772,11 +795,6 @@ impl<'a> Tcp<'a> {
             {
                 open.push(i);
             }
-        }
-        let mut events = Events::with_capacity(256);
-        let mut scratch = std::mem::take(&mut self.buf);
-        if !limit.is_zero() {
-            self.settle(&open, &mut scratch, &mut events, started, limit);
         }
         for &i in &open {
             if let Some(Conn {
@@ -859,7 +877,6 @@ impl<'a> Tcp<'a> {
     /// half done: Python's asyncio TLS server resets.
     fn settle(
         &mut self,
-        open: &[usize],
         scratch: &mut [u8],
         events: &mut Events,
         started: Instant,
@@ -867,9 +884,25 @@ impl<'a> Tcp<'a> {
     ) {
         let mut last_data = Instant::now();
         let mut last_progress = last_data;
-        let mut queued = self.unsent_of(open);
+        let all: Vec<usize> = (0..self.conns.len()).collect();
+        let mut queued = self.unsent_of(&all);
         loop {
-            for &i in open {
+            for i in 0..self.conns.len() {
+                // A handshake under way finishes too, so its connection is closed politely
+                // (no request goes on it: the run is over).
+                if let Some(Conn {
+                    state: State::Securing(_),
+                    ..
+                }) = self.conns.get(i)
+                {
+                    self.secure(i, Instant::now());
+                }
+                if !matches!(
+                    self.conns.get(i).map(|c| &c.state),
+                    Some(State::Idle | State::Writing(_) | State::Waiting(_) | State::Closing(_))
+                ) {
+                    continue;
+                }
                 let Some(Conn {
                     sock: Some(sock), ..
                 }) = self.conns.get_mut(i)
@@ -884,17 +917,21 @@ impl<'a> Tcp<'a> {
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         // Ended, or nothing now: the close will find out which.
-                        Ok(Got::End) | Err(_) => break,
+                        Ok(Got::End | Got::Closed(..)) | Err(_) => break,
                     }
                 }
             }
-            let left = self.unsent_of(open);
+            let left = self.unsent_of(&all);
             let now = Instant::now();
+            let handshaking = self
+                .conns
+                .iter()
+                .any(|c| matches!(c.state, State::Securing(_)));
             if left < queued || last_data == now {
                 last_progress = now;
             }
             queued = left;
-            let quiet = now.duration_since(last_data) >= QUIET && left == 0;
+            let quiet = now.duration_since(last_data) >= QUIET && left == 0 && !handshaking;
             if quiet || now.duration_since(last_progress) >= limit || now >= started + LINGER_CAP {
                 return;
             }
@@ -1108,6 +1145,7 @@ impl<'a> Tcp<'a> {
 
     /// Connection `i` can take requests.
     fn ready(&mut self, i: usize, now: Instant) {
+        self.report.ready += 1;
         if let Some(conn) = self.conns.get_mut(i) {
             conn.state = State::Idle;
         }
@@ -1151,15 +1189,32 @@ impl<'a> Tcp<'a> {
         } else {
             1
         };
-        if let Some(count) = self.spec.count {
-            // A count is shared by every connection, not taken whole by the first.
-            let share = count.div_ceil(self.conns.len().max(1) as u64);
-            per_batch = per_batch.min(share.max(1));
+        // A count is shared by every connection, not taken whole by the first ready: each
+        // takes its share, more only while another one cannot (it keeps failing).
+        let share = self
+            .spec
+            .count
+            .map(|count| count.div_ceil(self.conns.len().max(1) as u64).max(1));
+        if let Some(share) = share {
+            per_batch = per_batch.min(share);
         }
         let mut budget = ROUND_BYTES;
         let round = Instant::now();
         loop {
-            if !matches!(self.conns.get(i).map(|c| &c.state), Some(State::Idle)) {
+            let Some(conn) = self.conns.get(i) else {
+                return;
+            };
+            if !matches!(conn.state, State::Idle) {
+                return;
+            }
+            if let Some(share) = share
+                && conn.taken >= share
+                && self
+                    .conns
+                    .iter()
+                    .enumerate()
+                    .any(|(j, c)| j != i && !matches!(c.state, State::Retry(_)))
+            {
                 return;
             }
             let n = self.take(now, per_batch);
@@ -1177,6 +1232,7 @@ impl<'a> Tcp<'a> {
             conn.bounds.clear();
             conn.written = 0;
             conn.batch = n;
+            conn.taken += n;
             for k in 0..n {
                 match &spec.vary {
                     None => conn.out.extend_from_slice(&spec.payload),
@@ -1309,7 +1365,15 @@ impl<'a> Tcp<'a> {
             // short says the socket is empty.
             let plain = matches!(sock, Sock::Tcp(_, None));
             match sock.read(&mut self.buf) {
-                Ok(Got::End) => {
+                Ok(got @ (Got::End | Got::Closed(..))) => {
+                    if let Got::Closed(code, reason) = got {
+                        // Its code and reason say why (1001 going away, 1008 policy …).
+                        let said = tf(
+                            S::BenchWsClosedBy,
+                            &[&code, &crate::engine::ws_code_name(code), &reason],
+                        );
+                        self.report.problem.get_or_insert(said);
+                    }
                     // The server closed: what was in flight failed; an idle long-lived
                     // connection closed is a failure of the connection.
                     let closing =

@@ -249,8 +249,11 @@ pub struct Report {
     pub bytes_sent: u64,
     /// Bytes read.
     pub bytes_received: u64,
-    /// Connections made.
+    /// Connections made (TCP: also those whose TLS or WebSocket then failed).
     pub connects: u64,
+    /// Connections that got through their TLS handshake and WebSocket upgrade (plain TCP and
+    /// UDP: every one made), so requests could go on them.
+    pub ready: u64,
     /// Requests in flight when the run ended: sent and not answered yet, or (throughput) not
     /// written whole. Not failures; `sent` = answered (or written) + failed requests + these.
     pub unanswered: u64,
@@ -312,6 +315,7 @@ impl Report {
             bytes_sent: 0,
             bytes_received: 0,
             connects: 0,
+            ready: 0,
             unanswered: 0,
             not_sent: 0,
             open_at_end: 0,
@@ -514,11 +518,12 @@ impl Report {
             let _ = writeln!(out, "{}", tf(S::BenchSummaryUnsentCut, &[&self.unsent_cut]));
         }
         if self.open_at_end > 0 {
-            let _ = writeln!(
-                out,
-                "{}",
-                tf(S::BenchSummaryOpenAtEnd, &[&self.open_at_end])
-            );
+            let open = if self.stopped {
+                S::BenchSummaryStoppedOpen
+            } else {
+                S::BenchSummaryOpenAtEnd
+            };
+            let _ = writeln!(out, "{}", tf(open, &[&self.open_at_end]));
             if self.unsent_at_end > 0 {
                 let _ = writeln!(
                     out,

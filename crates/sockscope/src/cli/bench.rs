@@ -273,7 +273,8 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         )));
     }
     // Nothing reached the target: as a socket that could not be opened, exit 2.
-    if report.connects == 0 && report.failed_total() > 0 {
+    // (A connection whose TLS handshake or WebSocket upgrade failed carried no request.)
+    if report.ready == 0 && report.failed_total() > 0 {
         return Err(bad(tf(
             S::CliBenchNoConnection,
             &[&report.settings.target, &report.causes_text()],

@@ -1059,3 +1059,126 @@ fn bench_tls_to_a_plain_server_that_closes_on_the_greeting_asks_whether_it_speak
         ran.stdout
     );
 }
+
+#[test]
+fn bench_whose_every_handshake_fails_for_its_duration_is_exit_2() {
+    // Every connection is made and every TLS handshake fails: no request went anywhere. It
+    // was exit 0 with a --duration (a CI job passed against a server it never reached).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf);
+        }
+    });
+    let ran = run(
+        &[
+            "bench",
+            &format!("tls://{addr}"),
+            "--insecure",
+            "--duration",
+            "1s",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+}
+
+#[test]
+fn bench_shares_a_count_among_its_connections_and_closes_each_politely() {
+    // 10 connections, 10,000 requests: each connection takes its share (it was one taking
+    // all, and the nine others dropped in the middle of their upgrade, without a close).
+    let port = closed_port();
+    let Some((_server, lines)) = python_ws_counter(port, false) else {
+        return;
+    };
+    let ran = run(
+        &[
+            "bench",
+            &format!("ws://127.0.0.1:{port}/"),
+            "--mode",
+            "throughput",
+            "-c",
+            "10",
+            "--count",
+            "10000",
+            "--send",
+            "hi",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut per_conn = Vec::new();
+    let mut last = String::new();
+    while per_conn.len() < 10 {
+        let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        else {
+            break;
+        };
+        per_conn.push(line.split(' ').nth(1).unwrap().parse::<u64>().unwrap());
+        last = line;
+    }
+    assert_eq!(
+        per_conn.len(),
+        10,
+        "connections the server saw end: {per_conn:?}"
+    );
+    assert!(per_conn.iter().all(|&n| n > 0), "{per_conn:?}");
+    assert!(last.ends_with("total 10000 errors 0"), "{last}");
+}
+
+#[test]
+fn bench_says_the_code_a_websocket_server_closed_with() {
+    let port = closed_port();
+    let script = "import asyncio, sys, websockets\n\
+        async def h(ws):\n\
+        \x20   n = 0\n\
+        \x20   async for m in ws:\n\
+        \x20       n += 1\n\
+        \x20       if n == 5:\n\
+        \x20           await ws.close(1001, 'maintenance')\n\
+        async def main():\n\
+        \x20   async with websockets.serve(h, '127.0.0.1', int(sys.argv[1])):\n\
+        \x20       await asyncio.sleep(60)\n\
+        asyncio.run(main())\n";
+    let Ok(child) = Command::new("python3")
+        .args(["-c", script, &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    };
+    let _server = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "python's websockets did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ran = run(
+        &[
+            "bench",
+            &format!("ws://127.0.0.1:{port}/"),
+            "--mode",
+            "throughput",
+            "--duration",
+            "1s",
+            "--json",
+        ],
+        b"",
+    );
+    // Before: "closed by the peer", and nothing of 1001 or why.
+    assert!(
+        ran.stdout.contains("the server closed the WebSocket: 1001"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("maintenance"), "{}", ran.stdout);
+}
