@@ -417,9 +417,12 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .y_axis_formatter(|mark, _| {
                     // 1, 2 and 5 of each decade are labelled; the other lines are not.
                     let leading = 10f64.powf(mark.value - mark.value.floor());
-                    if [1.0, 2.0, 5.0, 10.0]
-                        .iter()
-                        .any(|k| (leading - k).abs() < 1e-6)
+                    // Below 1 µs there is nothing to label (an empty chart's default range
+                    // showed "1 µs, 1 µs, 0 µs": 0.5 and 0.2 rounded).
+                    if mark.value >= -1e-9
+                        && [1.0, 2.0, 5.0, 10.0]
+                            .iter()
+                            .any(|k| (leading - k).abs() < 1e-6)
                     {
                         latency_text(10f64.powf(mark.value).round())
                     } else {
