@@ -315,6 +315,22 @@ fn latency_text(us: f64) -> String {
     }
 }
 
+/// The label of a log10 latency axis line at `value`: 1, 2 and 5 of each decade are
+/// labelled, the other lines are not, and nothing below 1 µs (an empty chart's default range
+/// read "1 µs, 1 µs, 0 µs": 0.5 and 0.2 rounded).
+fn latency_axis_label(value: f64) -> String {
+    let leading = 10f64.powf(value - value.floor());
+    if value >= -1e-9
+        && [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .any(|k| (leading - k).abs() < 1e-6)
+    {
+        latency_text(10f64.powf(value).round())
+    } else {
+        String::new()
+    }
+}
+
 /// Grid marks of a log10 axis: every power of ten, and 2 … 9 times it while few decades show.
 #[expect(
     clippy::needless_pass_by_value,
@@ -414,21 +430,7 @@ fn timeline_chart(ui: &mut egui::Ui, timeline: &[bench::Second]) {
                 .include_x(to)
                 .allow_scroll(false)
                 .y_grid_spacer(log_marks)
-                .y_axis_formatter(|mark, _| {
-                    // 1, 2 and 5 of each decade are labelled; the other lines are not.
-                    let leading = 10f64.powf(mark.value - mark.value.floor());
-                    // Below 1 µs there is nothing to label (an empty chart's default range
-                    // showed "1 µs, 1 µs, 0 µs": 0.5 and 0.2 rounded).
-                    if mark.value >= -1e-9
-                        && [1.0, 2.0, 5.0, 10.0]
-                            .iter()
-                            .any(|k| (leading - k).abs() < 1e-6)
-                    {
-                        latency_text(10f64.powf(mark.value).round())
-                    } else {
-                        String::new()
-                    }
-                })
+                .y_axis_formatter(|mark, _| latency_axis_label(mark.value))
                 .label_formatter(|hover| {
                     let (name, at) = match hover {
                         HoverPosition::NearDataPoint {
@@ -729,6 +731,16 @@ pub fn load_window(ctx: &egui::Context, view: &mut LoadView) -> Option<LoadAsk> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_lines_below_a_microsecond_are_not_labelled() {
+        assert_eq!(latency_axis_label(0.0), "1 µs");
+        assert_eq!(latency_axis_label(2f64.log10()), "2 µs");
+        assert_eq!(latency_axis_label(3f64.log10()), "");
+        assert_eq!(latency_axis_label(3.0), "1 ms");
+        assert_eq!(latency_axis_label(0.5f64.log10()), "");
+        assert_eq!(latency_axis_label(0.2f64.log10()), "");
+    }
 
     #[test]
     fn the_charts_seconds_start_at_zero_and_span_the_run() {
