@@ -851,6 +851,9 @@ strings! {
     CliNeedsTls => "{} needs --tls (or a wss:// URL)", "{} 需要 --tls（或 wss:// 地址）";
     CliPipeCut => "The connection ended before everything was sent: {} of {} bytes went out", "连接在全部发送之前结束：{} / {} 字节已发出";
     CliStalled => "Nothing could be sent for {}: the peer does not read", "{} 内无法发送任何数据：对方不读取";
+    RendererFellBack => "The window could not draw with {} ({}); trying {}", "窗口无法用 {} 绘制（{}）；改用 {}";
+    NoWindowBox => "SockScope cannot open its window: {}.\n\nIt draws with OpenGL 2 or, where that is missing, Direct3D 12; an up-to-date graphics driver usually helps. The command line (sockscope-cli.exe) works without a window.", "SockScope 无法打开窗口：{}。\n\n窗口使用 OpenGL 2 绘制，没有时改用 Direct3D 12；更新显卡驱动通常可以解决。命令行（sockscope-cli.exe）不需要窗口也能使用。";
+    CliUseConsoleProgram => "sockscope.exe is the window program: the shell does not wait for it nor get its exit code. In cmd, PowerShell and scripts use sockscope-cli.exe.", "sockscope.exe 是窗口程序：命令行不会等待它，也拿不到它的退出码。在 cmd、PowerShell 和脚本中请使用 sockscope-cli.exe。";
     CliNoWindow => "Cannot open the window: {}. Without a display, use a command (sockscope --help lists them).", "无法打开窗口：{}。没有显示器时请使用命令（sockscope --help 列出全部命令）。";
     CliUdpNoFraming => "UDP keeps each datagram as one message: --framing is for TCP", "UDP 每个数据报就是一条消息：--framing 只用于 TCP";
     CliUnknownQuick => "The profile has no quick command called '{}': it has {}", "配置文件中没有名为“{}”的快捷命令：现有 {}";

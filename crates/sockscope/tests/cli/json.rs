@@ -96,7 +96,7 @@ fn problems(value: &Value, schema: &Value, at: &str) -> Vec<String> {
 }
 
 /// Every stdout line of `ran`, each valid by the record schema; the lines as values.
-fn records(ran: &Ran) -> Vec<Value> {
+pub(crate) fn records(ran: &Ran) -> Vec<Value> {
     let schema = schema("record.schema.json");
     ran.stdout
         .lines()
