@@ -828,6 +828,7 @@ strings! {
     CliNotHostPort => "'{}' is not HOST:PORT", "“{}”不是“主机:端口”";
     CliCannotResolve => "Cannot find host {}: {}", "找不到主机 {}：{}";
     CliStdin => "Cannot read stdin: {}", "无法读取标准输入：{}";
+    CliConsoleEscapes => "Received bytes that are not UTF-8 text show as \\xNN on this console; redirect the output to a file or a program (> out.bin) for the raw bytes", "收到的非 UTF-8 文本字节在控制台上显示为 \\xNN；要得到原始字节，请把输出重定向到文件或程序（> out.bin）";
     CliCannotRead => "Cannot read {}: {}", "无法读取 {}：{}";
     CliNoAnswer => "No answer within {}", "{} 内没有应答";
     CliClosedBeforeMatch => "The connection closed before the expected reply arrived", "期望的应答到达之前连接已关闭";

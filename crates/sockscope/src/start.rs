@@ -89,12 +89,16 @@ fn command_line(program: Program) -> u8 {
         }
     });
     let stdin = std::io::stdin();
-    let mut stdout = std::io::stdout();
+    let stdout = std::io::stdout();
+    let stdout_is_terminal = stdout.is_terminal();
+    // A Windows console takes text only: bytes that are not UTF-8 are shown escaped there
+    // (raw when redirected).
+    let mut stdout = cli::console::stdout_for(stdout, stdout_is_terminal);
     let mut stderr = std::io::stderr();
     let mut io = cli::Io {
         stdin_is_terminal: stdin.is_terminal(),
         stdin: Box::new(stdin),
-        stdout: &mut stdout,
+        stdout: &mut *stdout,
         stderr: &mut stderr,
         stop,
     };
