@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use export::{ExportFormat, Exporter, LocalEnds, export, log_head, log_line, timestamp};
+pub use export::{
+    ExportFormat, Exporter, LocalEnds, UTF8_BOM, export, log_head, log_line, timestamp,
+};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, RelayWay, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
