@@ -1233,6 +1233,9 @@ strings! {
     ProfileUnknownField => "{} (line {}): unknown field, ignored", "{}（第 {} 行）：未知字段，已忽略";
     ProfileBadValue => "{} (line {}): {}; the default is used", "{}（第 {} 行）：{}；已使用默认值";
     ProfileNoVersion => "no `version` field: read as format {}", "缺少 `version` 字段：按格式 {} 读取";
+    ProfileReadAsGbk => "the file is not UTF-8: read as GBK (a Chinese Windows' ANSI); saving writes UTF-8", "文件不是 UTF-8：已按 GBK（中文 Windows 的 ANSI 编码）读取；保存时写为 UTF-8";
+    ProfileReadAsUtf16 => "the file is UTF-16 (Notepad's \"Unicode\"): read as such; saving writes UTF-8", "文件是 UTF-16（记事本的“Unicode”）：已按此读取；保存时写为 UTF-8";
+    ProfileNotText => "it is neither UTF-8 nor GBK text (byte {} cannot be read)", "既不是 UTF-8 也不是 GBK 文本（第 {} 字节无法读取）";
     NotSet => "not set", "未设置";
     FileSendOptions => "File send:", "文件发送：";
     ConvertNotText => "Not all of it is text: shown with escapes (the same bytes)", "内容不全是文本：已改用转义显示（字节不变）";

@@ -441,3 +441,37 @@ fn tls_against_openssl_both_ways() {
     let _ = listener.wait();
     assert_eq!(line, "over TLS\n");
 }
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn a_gbk_profile_with_a_bom_or_from_notepad_runs() {
+    // Notepad on a Chinese Windows saves "ANSI" as GBK; newer Notepads save UTF-8 with a BOM.
+    let dir = tempfile::tempdir().unwrap();
+    let addr = tcp_peer(|_| b"OK\r\n".to_vec());
+    let profile = format!(
+        "(version: 2, name: \"读卡器\", session: (mode: TcpClient, remote_ip: \"127.0.0.1\", \
+         remote_port: \"{}\", quick: [(name: \"读\", text: \"AT\")]))\n",
+        addr.port()
+    );
+    let gbk = sockscope::codec::TextEncoding::GBK
+        .encode(&profile)
+        .unwrap();
+    let bom = [b"\xEF\xBB\xBF".as_slice(), profile.as_bytes()].concat();
+    for (name, bytes) in [("gbk.ron", gbk), ("bom.ron", bom)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = cli(&[
+            "run",
+            path.to_str().unwrap(),
+            "--quick",
+            "读",
+            "--duration",
+            "2s",
+        ]);
+        let (shown, said) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{name}: {shown}{said}");
+        assert!(shown.contains("[4 B] OK\\r\\n"), "{name}: {shown}");
+        assert_eq!(said.contains("GBK"), name == "gbk.ron", "{name}: {said}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
