@@ -531,6 +531,7 @@ strings! {
     WsClose => "Close (1000)", "关闭（1000）";
     TipWsClose => "Start the closing handshake with code 1000 (normal)", "以 1000（正常）关闭码开始关闭握手";
     DialogPem => "Pick a PEM file", "选择 PEM 文件";
+    DialogProfileFilter => "SockScope profile (RON)", "SockScope 配置（RON）";
     Tls => "TLS", "TLS 加密";
     TipTls => "Speak TLS on every connection (rustls): TLS 1.2 and 1.3", "每个连接都使用 TLS（rustls）：TLS 1.2 与 1.3";
     TlsVerify => "Trust", "信任";

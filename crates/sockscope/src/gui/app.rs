@@ -229,7 +229,7 @@ impl App {
             interfaces: engine::local_addresses(),
             nics: engine::interfaces(),
             interfaces_at: std::time::Instant::now(),
-            dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
+            dialogs: Dialogs::new(Arc::new(NativeFilePicker::default())),
             tools: ToolsState::default(),
             load: super::load_ui::LoadView::default(),
             notify,
@@ -983,6 +983,23 @@ fn log_kept_on_close(entry: &TabEntry) -> bool {
     entry.tab.session.capture().log.held_bytes() <= CLOSED_LOG_KEPT
 }
 
+impl App {
+    /// Native file dialogs open owned by this window (on Windows: in front of it, and the
+    /// window takes no clicks until they are answered).
+    fn own_dialogs(&self, frame: &eframe::Frame) {
+        #[cfg(windows)]
+        {
+            use raw_window_handle::{HasWindowHandle as _, RawWindowHandle};
+            if let Ok(handle) = frame.window_handle()
+                && let RawWindowHandle::Win32(win32) = handle.as_raw()
+            {
+                self.dialogs.set_owner(win32.hwnd.get());
+            }
+        }
+        let _ = (self, frame);
+    }
+}
+
 /// What the last run saved: its workspace, or the single form older versions saved as one tab.
 fn saved_workspace(storage: &dyn eframe::Storage) -> Workspace {
     eframe::get_value::<Workspace>(storage, WORKSPACE_KEY)
@@ -1053,8 +1070,9 @@ impl eframe::App for App {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.own_dialogs(frame);
         i18n::set_lang(self.lang);
         self.close_requested(&ctx);
         // Shortcuts are taken before the widgets see the keys (Ctrl+Enter is no newline), but
