@@ -800,6 +800,7 @@ strings! {
     CloseLocal => "closed here", "本端关闭";
     EvBound => "Bound to {}", "已绑定 {}";
     EvListening => "Listening on {}", "正在监听 {}";
+    EvFirewall => "Windows Defender Firewall may ask whether SockScope may use the network. \"Cancel\" blocks other machines without a word while this PC (127.0.0.1) still connects: to let devices on the LAN in, allow SockScope under Windows Security → Firewall & network protection → Allow an app through firewall.", "Windows Defender 防火墙可能会询问是否允许 SockScope 访问网络。选择“取消”会静默阻止其他机器，而本机（127.0.0.1）仍能连接：要让局域网设备连入，请在“Windows 安全中心 → 防火墙和网络保护 → 允许应用通过防火墙”中允许 SockScope。";
     EvConnecting => "Connecting to {} …", "正在连接 {} …";
     EvConnected => "Connected to {} from {}", "已连接 {}（本地 {}）";
     EvClientConnected => "{} connected", "{} 已连接";

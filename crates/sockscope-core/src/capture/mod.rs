@@ -953,6 +953,9 @@ impl Capture {
             S::EvListening
         };
         self.info(now, None, None, Note::say(what, [arg(local)]));
+        if crate::engine::firewall::first_question(local) {
+            self.info(now, None, None, Note::say(S::EvFirewall, []));
+        }
     }
 
     /// A WebSocket's upgrade (what was asked for and agreed), ping or pong, said.

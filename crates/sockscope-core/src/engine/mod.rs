@@ -7,6 +7,7 @@ mod auto;
 mod buffers;
 mod command;
 mod error;
+pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod handle;
