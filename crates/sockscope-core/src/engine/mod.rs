@@ -19,6 +19,7 @@ mod outbox;
 mod pktinfo;
 mod relay;
 mod sockets;
+mod timer;
 mod tls;
 mod types;
 
