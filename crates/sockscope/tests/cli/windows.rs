@@ -540,3 +540,118 @@ fn a_gbk_profile_with_a_bom_or_from_notepad_runs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `reg query` in the Wine prefix: what it printed, or None when the key or value is absent.
+fn reg_query(key: &str, value: Option<&str>) -> Option<String> {
+    let mut command = Command::new("wine");
+    command.args(["reg", "query", key]);
+    if let Some(value) = value {
+        command.args(["/v", value]);
+    }
+    let out = command
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    out.status.success().then(|| text(&out.stdout))
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
+    // Wine answers the installer's Windows 10 check as the prefix says (scripts/windows sets
+    // it to Windows 10); that Windows 7 is refused needs a real one, or a prefix set to it.
+    let setup = PathBuf::from(
+        std::env::var_os("SOCKSCOPE_WINDOWS_SETUP")
+            .expect("SOCKSCOPE_WINDOWS_SETUP names the installer (scripts/windows sets it)"),
+    );
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let users = prefix.join("drive_c/users");
+    let user = std::fs::read_dir(&users)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .find(|n| n != "Public")
+        .expect("a user in the prefix");
+    let appdata = users.join(user).join("AppData");
+    let installed = appdata.join("Local/Programs/SockScope");
+    let start_menu = appdata.join("Roaming/Microsoft/Windows/Start Menu/Programs/SockScope.lnk");
+    let ron = r"HKCU\Software\Classes\.ron";
+    let progid = r"HKCU\Software\Classes\SockScope.Profile\shell\open\command";
+    let uninstall = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+
+    // Silent, per user (no admin rights asked: it writes only under the user's profile).
+    let mut install = Command::new("wine");
+    install
+        .arg(&setup)
+        .arg("/S")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = install.spawn().unwrap();
+    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
+    for file in [
+        "sockscope.exe",
+        "sockscope-cli.exe",
+        "uninstall.exe",
+        "README.md",
+    ] {
+        assert!(installed.join(file).is_file(), "{file} installed");
+    }
+    // The installed console program runs (the shim stands in for Windows' DLL).
+    std::fs::copy(
+        dir().join("bcryptprimitives.dll"),
+        installed.join("bcryptprimitives.dll"),
+    )
+    .unwrap();
+    let out = Command::new("wine")
+        .arg(installed.join("sockscope-cli.exe"))
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
+    // .ron opens in SockScope; Settings → Apps lists it with its uninstaller.
+    let association = reg_query(ron, None).unwrap_or_default();
+    assert!(association.contains("SockScope.Profile"), "{association}");
+    let command = reg_query(progid, None).unwrap_or_default();
+    assert!(
+        command.contains("sockscope.exe\" \"%1\""),
+        "double-click opens the profile: {command}"
+    );
+    let entry = reg_query(uninstall, Some("QuietUninstallString")).unwrap_or_default();
+    assert!(entry.contains("uninstall.exe\" /S"), "{entry}");
+    assert!(start_menu.is_file(), "{}", start_menu.display());
+    // sockscope-cli from any console: the folder is on the user's PATH.
+    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
+    assert!(path.contains(r"\Programs\SockScope"), "{path}");
+
+    // The uninstaller copies itself away and returns at once: its work is waited for.
+    let mut child = Command::new("wine")
+        .arg(installed.join("uninstall.exe"))
+        .arg("/S")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while installed.exists() || start_menu.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the uninstaller left {} behind",
+            installed.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(reg_query(progid, None), None, "the profile type is gone");
+    assert_eq!(reg_query(uninstall, None), None, "the Apps entry is gone");
+    let association = reg_query(ron, None).unwrap_or_default();
+    assert!(!association.contains("SockScope"), "{association}");
+    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
+    assert!(!path.contains(r"\Programs\SockScope"), "{path}");
+}
