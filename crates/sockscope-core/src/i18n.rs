@@ -531,6 +531,7 @@ strings! {
     WsClose => "Close (1000)", "关闭（1000）";
     TipWsClose => "Start the closing handshake with code 1000 (normal)", "以 1000（正常）关闭码开始关闭握手";
     DialogPem => "Pick a PEM file", "选择 PEM 文件";
+    DialogProfileFilter => "SockScope profile (RON)", "SockScope 配置（RON）";
     Tls => "TLS", "TLS 加密";
     TipTls => "Speak TLS on every connection (rustls): TLS 1.2 and 1.3", "每个连接都使用 TLS（rustls）：TLS 1.2 与 1.3";
     TlsVerify => "Trust", "信任";
@@ -799,6 +800,7 @@ strings! {
     CloseLocal => "closed here", "本端关闭";
     EvBound => "Bound to {}", "已绑定 {}";
     EvListening => "Listening on {}", "正在监听 {}";
+    EvFirewall => "Windows Defender Firewall may ask whether SockScope may use the network. \"Cancel\" blocks other machines without a word while this PC (127.0.0.1) still connects: to let devices on the LAN in, allow SockScope under Windows Security → Firewall & network protection → Allow an app through firewall.", "Windows Defender 防火墙可能会询问是否允许 SockScope 访问网络。选择“取消”会静默阻止其他机器，而本机（127.0.0.1）仍能连接：要让局域网设备连入，请在“Windows 安全中心 → 防火墙和网络保护 → 允许应用通过防火墙”中允许 SockScope。";
     EvConnecting => "Connecting to {} …", "正在连接 {} …";
     EvConnected => "Connected to {} from {}", "已连接 {}（本地 {}）";
     EvClientConnected => "{} connected", "{} 已连接";
@@ -828,6 +830,7 @@ strings! {
     CliNotHostPort => "'{}' is not HOST:PORT", "“{}”不是“主机:端口”";
     CliCannotResolve => "Cannot find host {}: {}", "找不到主机 {}：{}";
     CliStdin => "Cannot read stdin: {}", "无法读取标准输入：{}";
+    CliConsoleEscapes => "Received bytes that are not UTF-8 text show as \\xNN on this console; redirect the output to a file or a program (> out.bin) for the raw bytes", "收到的非 UTF-8 文本字节在控制台上显示为 \\xNN；要得到原始字节，请把输出重定向到文件或程序（> out.bin）";
     CliCannotRead => "Cannot read {}: {}", "无法读取 {}：{}";
     CliNoAnswer => "No answer within {}", "{} 内没有应答";
     CliClosedBeforeMatch => "The connection closed before the expected reply arrived", "期望的应答到达之前连接已关闭";
@@ -851,6 +854,9 @@ strings! {
     CliNeedsTls => "{} needs --tls (or a wss:// URL)", "{} 需要 --tls（或 wss:// 地址）";
     CliPipeCut => "The connection ended before everything was sent: {} of {} bytes went out", "连接在全部发送之前结束：{} / {} 字节已发出";
     CliStalled => "Nothing could be sent for {}: the peer does not read", "{} 内无法发送任何数据：对方不读取";
+    RendererFellBack => "The window could not draw with {} ({}); trying {}", "窗口无法用 {} 绘制（{}）；改用 {}";
+    NoWindowBox => "SockScope cannot open its window: {}.\n\nIt draws with OpenGL 2 or, where that is missing, Direct3D 12; an up-to-date graphics driver usually helps. The command line (sockscope-cli.exe) works without a window.", "SockScope 无法打开窗口：{}。\n\n窗口使用 OpenGL 2 绘制，没有时改用 Direct3D 12；更新显卡驱动通常可以解决。命令行（sockscope-cli.exe）不需要窗口也能使用。";
+    CliUseConsoleProgram => "sockscope.exe is the window program: the shell does not wait for it nor get its exit code. In cmd, PowerShell and scripts use sockscope-cli.exe.", "sockscope.exe 是窗口程序：命令行不会等待它，也拿不到它的退出码。在 cmd、PowerShell 和脚本中请使用 sockscope-cli.exe。";
     CliNoWindow => "Cannot open the window: {}. Without a display, use a command (sockscope --help lists them).", "无法打开窗口：{}。没有显示器时请使用命令（sockscope --help 列出全部命令）。";
     CliUdpNoFraming => "UDP keeps each datagram as one message: --framing is for TCP", "UDP 每个数据报就是一条消息：--framing 只用于 TCP";
     CliUnknownQuick => "The profile has no quick command called '{}': it has {}", "配置文件中没有名为“{}”的快捷命令：现有 {}";
@@ -1295,6 +1301,9 @@ strings! {
     ProfileUnknownField => "{} (line {}): unknown field, ignored", "{}（第 {} 行）：未知字段，已忽略";
     ProfileBadValue => "{} (line {}): {}; the default is used", "{}（第 {} 行）：{}；已使用默认值";
     ProfileNoVersion => "no `version` field: read as format {}", "缺少 `version` 字段：按格式 {} 读取";
+    ProfileReadAsGbk => "the file is not UTF-8: read as GBK (a Chinese Windows' ANSI); saving writes UTF-8", "文件不是 UTF-8：已按 GBK（中文 Windows 的 ANSI 编码）读取；保存时写为 UTF-8";
+    ProfileReadAsUtf16 => "the file is UTF-16 (Notepad's \"Unicode\"): read as such; saving writes UTF-8", "文件是 UTF-16（记事本的“Unicode”）：已按此读取；保存时写为 UTF-8";
+    ProfileNotText => "it is neither UTF-8 nor GBK text (byte {} cannot be read)", "既不是 UTF-8 也不是 GBK 文本（第 {} 字节无法读取）";
     NotSet => "not set", "未设置";
     FileSendOptions => "File send:", "文件发送：";
     ConvertNotText => "Not all of it is text: shown with escapes (the same bytes)", "内容不全是文本：已改用转义显示（字节不变）";

@@ -9,3 +9,4 @@ pub use sockscope_core::{capture, codec, engine, i18n, profile, rules, session};
 pub mod cli;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod start;

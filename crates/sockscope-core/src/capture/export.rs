@@ -119,6 +119,9 @@ pub fn log_line(record: &Record<'_>, as_hex: bool) -> String {
     }
 }
 
+/// The byte-order mark a CSV file starts with, so spreadsheets read it as UTF-8.
+pub const UTF8_BOM: &str = "\u{feff}";
+
 fn csv_field(out: &mut String, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -232,6 +235,9 @@ impl<W: Write> Exporter<W> {
         let sink = match format {
             ExportFormat::Pcap => Sink::Pcap(PcapWriter::new(out).map_err(io::Error::other)?),
             ExportFormat::Csv => {
+                // The byte-order mark tells Excel the file is UTF-8: without it, Excel on a
+                // Chinese Windows reads it as GBK and shows mojibake.
+                write!(out, "{UTF8_BOM}")?;
                 writeln!(out, "time,direction,peer,length,hex,text")?;
                 Sink::Lines(out)
             }
@@ -722,7 +728,7 @@ mod tests {
         let mut out = Vec::new();
         export(&log, ExportFormat::Csv, &locals, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("time,direction,peer,length,hex,text\n"));
+        assert!(text.starts_with("\u{feff}time,direction,peer,length,hex,text\n"));
         // The record's own CR LF is escaped, as in the text log; the comma still quotes.
         let want = ",<-,192.0.2.7:5000,16,68 65 6C 6C 6F 2C 20 22 77 6F 72 6C 64 22 0D 0A,\"hello, \"\"world\"\"\\r\\n\"\n";
         assert!(text.contains(want), "{text}");

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use export::{ExportFormat, Exporter, LocalEnds, export, log_head, log_line, timestamp};
+pub use export::{
+    ExportFormat, Exporter, LocalEnds, UTF8_BOM, export, log_head, log_line, timestamp,
+};
 pub use log::{DEFAULT_CAP, LogStore, Record, RecordKind, RelayWay, WsKind};
 pub use note::{Arg, Note, arg, key};
 pub use view::{Query, RecordFilter, Search, StreamIndex, ViewIndex, hexdump};
@@ -951,6 +953,9 @@ impl Capture {
             S::EvListening
         };
         self.info(now, None, None, Note::say(what, [arg(local)]));
+        if crate::engine::firewall::first_question(local) {
+            self.info(now, None, None, Note::say(S::EvFirewall, []));
+        }
     }
 
     /// A WebSocket's upgrade (what was asked for and agreed), ping or pong, said.

@@ -62,6 +62,8 @@ pub(crate) struct Io {
     lost: Vec<(ConnId, Option<std::net::SocketAddr>, Ending)>,
     /// Relay: links not read until the lane they feed has room (see [`Lane::window`]).
     held: BTreeSet<Token>,
+    /// The fine timer Windows needs for short waits (cyclic sends, delays, back-off).
+    fine_timer: super::timer::FineTimer,
 }
 
 /// A TCP client's reconnect state.
@@ -119,6 +121,7 @@ impl Io {
             relay,
             lost: Vec::new(),
             held: BTreeSet::new(),
+            fine_timer: super::timer::FineTimer::default(),
         })
     }
 
@@ -155,6 +158,7 @@ impl Io {
             // Everything gathered since the last wait goes out before waiting again.
             self.out.end_round();
             let timeout = self.timeout();
+            self.fine_timer.before_wait(timeout, Instant::now());
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != io::ErrorKind::Interrupted
             {

@@ -7,6 +7,7 @@ mod auto;
 mod buffers;
 mod command;
 mod error;
+pub mod firewall;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod handle;
@@ -18,6 +19,7 @@ mod outbox;
 mod pktinfo;
 mod relay;
 mod sockets;
+mod timer;
 mod tls;
 mod types;
 

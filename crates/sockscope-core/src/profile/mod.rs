@@ -201,8 +201,10 @@ fn warn_quick_fields(text: &str, session: &Fields<'_>, warnings: &mut Vec<String
     }
 }
 
-/// Reads a profile from RON text.
+/// Reads a profile from RON text (a byte-order mark at its start, as Notepad writes, is
+/// skipped).
 pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let top: Fields<'_> = ron::from_str(text).map_err(|e| syntax_error(&e))?;
     let session = top
         .0
@@ -238,8 +240,50 @@ pub fn parse(text: &str) -> Result<Loaded, ProfileError> {
 
 /// Reads a profile file.
 pub fn load(path: &Path) -> Result<Loaded, ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Io(path.into(), e))?;
-    parse(&text)
+    let bytes = std::fs::read(path).map_err(|e| ProfileError::Io(path.into(), e))?;
+    from_bytes(&bytes)
+}
+
+/// Reads a profile from a file's bytes: UTF-8 with or without a byte-order mark, UTF-16 with
+/// one (Notepad's "Unicode"), or else GBK — what Notepad and other editors on a Chinese
+/// Windows save as "ANSI" — with a warning saying so.
+pub fn from_bytes(bytes: &[u8]) -> Result<Loaded, ProfileError> {
+    let (text, note) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom)) if encoding != encoding_rs::UTF_8 => {
+            let rest = bytes.get(bom..).unwrap_or_default();
+            let (text, _) = encoding.decode_without_bom_handling(rest);
+            (text.into_owned(), Some(t(S::ProfileReadAsUtf16)))
+        }
+        _ => match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_owned(), None),
+            Err(_) => match gbk(bytes) {
+                Ok(text) => (text, Some(t(S::ProfileReadAsGbk))),
+                Err(at) => return Err(ProfileError::NotAProfile(tf(S::ProfileNotText, &[&at]))),
+            },
+        },
+    };
+    let mut loaded = parse(&text)?;
+    if let Some(note) = note {
+        loaded.warnings.insert(0, note.to_owned());
+    }
+    Ok(loaded)
+}
+
+/// `bytes` as GBK text, or the 1-based offset of the first byte that is not GBK.
+fn gbk(bytes: &[u8]) -> Result<String, usize> {
+    let mut decoder = encoding_rs::GBK.new_decoder_without_bom_handling();
+    let room = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3));
+    let mut text = String::with_capacity(room);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(text),
+        encoding_rs::DecoderResult::Malformed(bad, after) => {
+            Err(read.saturating_sub(usize::from(bad) + usize::from(after)) + 1)
+        }
+        encoding_rs::DecoderResult::OutputFull => Err(read + 1),
+    }
 }
 
 /// The profile as RON text: the same profile always gives the same bytes, on every OS.
@@ -314,6 +358,51 @@ mod tests {
             ..QuickCommand::default()
         });
         profile
+    }
+
+    #[test]
+    fn a_profile_notepad_saved_with_a_bom_or_as_utf_16_loads_as_it_was() {
+        let text = to_string(&sample());
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        let loaded = from_bytes(&with_bom).unwrap();
+        assert_eq!(loaded.profile, sample());
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        // Pasted text can carry the mark too.
+        assert_eq!(parse(&format!("\u{feff}{text}")).unwrap().profile, sample());
+
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let loaded = from_bytes(&utf16).unwrap();
+        assert_eq!(loaded.profile, sample());
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0].contains("UTF-16"),
+            "{:?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn a_profile_in_gbk_loads_with_a_warning_and_bytes_of_no_encoding_are_refused() {
+        let text = to_string(&sample());
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+        assert!(!unmappable);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the sample has Chinese in it"
+        );
+        let loaded = from_bytes(&gbk).unwrap();
+        assert_eq!(loaded.profile, sample(), "读 came back as 读");
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert!(loaded.warnings[0].contains("GBK"), "{:?}", loaded.warnings);
+
+        // 0xFF is no lead byte in GBK (nor anything in UTF-8): the sentence names where.
+        let mut bad = b"(version: 2, name: \"".to_vec();
+        bad.push(0xFF);
+        bad.extend_from_slice(b"\", session: ())");
+        let err = from_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("neither UTF-8 nor GBK"), "{err}");
+        assert!(err.contains("byte 21"), "{err}");
     }
 
     #[test]

@@ -98,6 +98,88 @@ fn idle_gap_ends_a_message_on_the_io_threads_timer() {
     assert_eq!(got[1], (b"next".to_vec(), DataKind::Frame));
 }
 
+/// Hands events on to a channel, but holds the I/O thread up for `stall` in the round that
+/// delivers the read of `trigger` (as a loaded machine, or Windows' 15.6 ms timer tick, holds
+/// it up): the loop then finds the next read and the overdue idle gap in the same round.
+struct StallingSink {
+    inner: sockscope_core::engine::ChannelSink,
+    trigger: &'static [u8],
+    stall: Duration,
+    stalled: std::sync::mpsc::Sender<()>,
+    done: bool,
+}
+
+impl sockscope_core::engine::Sink for StallingSink {
+    fn try_deliver(&mut self, events: &mut Vec<sockscope_core::engine::Stamped>) -> bool {
+        let read_trigger = events.iter().any(|(_, e)| {
+            matches!(e, Event::Data(d) if d.kind == DataKind::RawRead && d.bytes == self.trigger)
+        });
+        if read_trigger && !self.done {
+            self.done = true;
+            let _ = self.stalled.send(());
+            std::thread::sleep(self.stall);
+        }
+        self.inner.try_deliver(events)
+    }
+
+    fn backlog(&self) -> usize {
+        self.inner.backlog()
+    }
+}
+
+#[test]
+fn an_idle_gap_that_passed_while_the_io_thread_was_held_up_still_ends_the_message() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (inner, events) = sockscope_core::engine::channel_sink();
+    let (stalled, on_stall) = std::sync::mpsc::channel();
+    let sink = StallingSink {
+        inner,
+        trigger: b"first",
+        stall: Duration::from_millis(500),
+        stalled,
+        done: false,
+    };
+    let config = crate::util::config(
+        Mode::TcpClient,
+        "0.0.0.0:0",
+        Some(listener.local_addr().unwrap()),
+        Framing::IdleGap(100),
+    );
+    let vars = std::sync::Arc::new(std::sync::Mutex::new(
+        sockscope_core::codec::payload::VarState::new(1, 1),
+    ));
+    let engine = sockscope_core::engine::Engine::start(
+        config,
+        vars,
+        sockscope_core::engine::Buffers::default(),
+        Box::new(sink),
+        std::sync::Arc::new(|| {}),
+    )
+    .unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"first").unwrap();
+    on_stall.recv_timeout(crate::util::WAIT).unwrap();
+    // The gap (100 ms) passes while the I/O thread is held up; the next message arrives
+    // meanwhile, 200 ms after the first.
+    std::thread::sleep(Duration::from_millis(200));
+    peer.write_all(b"second").unwrap();
+    let deadline = std::time::Instant::now() + crate::util::WAIT;
+    let mut got = Vec::new();
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        match events.event_timeout(Duration::from_millis(20)) {
+            Some(Event::Data(d)) if d.dir == Direction::Rx && d.kind != DataKind::RawRead => {
+                got.push(d.bytes);
+            }
+            Some(Event::Frames(batch)) => got.extend(batch.split().map(<[u8]>::to_vec)),
+            _ => {}
+        }
+    }
+    drop(engine);
+    // Before: one message, "firstsecond" — the read went into the framer before the loop
+    // looked at the gap's timer.
+    assert_eq!(got, [b"first".to_vec(), b"second".to_vec()]);
+}
+
 #[test]
 fn a_partial_frame_at_disconnect_is_kept_and_marked() {
     let (session, mut peer) = framed_client(Framing::FixedLength(8));

@@ -131,6 +131,50 @@ fn cyclic_send_every_10_ms_for_a_second_delivers_about_100_packets() {
 }
 
 #[test]
+fn cyclic_sends_every_2_ms_leave_evenly_spaced_not_in_bursts() {
+    // On Windows the I/O loop's waits wake on the 15.6 ms timer tick unless it asks for 1 ms:
+    // 2 ms sends then left in bursts of eight, 15.6 ms apart (the count per second was right,
+    // the spacing not). Wine keeps Linux's clocks, so this shows the tick only on a real
+    // Windows (CI's windows-latest job runs it there).
+    let (session, _peer, addr) = udp_pair();
+    let payload = Payload::parse("t", &SendSpec::default()).unwrap();
+    let period = Duration::from_millis(2);
+    let schedule = Schedule::cyclic(Target::Addr(addr), payload, period, Some(250));
+    session.command(Command::StartSchedule(schedule));
+    let events = wait_for(&session, |e| {
+        matches!(e, Event::ScheduleProgress { finished: true, .. })
+    });
+    let sent: Vec<std::time::SystemTime> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Data(d) if d.dir == sockscope_core::engine::Direction::Tx => Some(d.at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 250);
+    let mut gaps: Vec<Duration> = sent
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).unwrap_or_default())
+        .collect();
+    gaps.sort();
+    let median = gaps[gaps.len() / 2];
+    let bunched = gaps.iter().filter(|g| **g < period / 4).count();
+    eprintln!(
+        "2 ms cyclic: median gap {median:?}, {bunched} of {} gaps under 0.5 ms, longest {:?}",
+        gaps.len(),
+        gaps.last().unwrap()
+    );
+    // Evenly spaced, with room for a loaded machine's catch-ups: bursts on a 15.6 ms tick
+    // put 7 of every 8 gaps near zero.
+    assert!(median >= period / 2, "median gap {median:?}");
+    assert!(
+        bunched * 4 < gaps.len(),
+        "{bunched} of {} gaps bunched",
+        gaps.len()
+    );
+}
+
+#[test]
 fn cyclic_send_with_a_count_stops_by_itself() {
     let (session, peer, addr) = udp_pair();
     let payload = Payload::parse("x", &SendSpec::default()).unwrap();

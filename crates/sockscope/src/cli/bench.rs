@@ -256,7 +256,10 @@ pub(super) fn bench(args: &BenchArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
         let _ = writeln!(io.stdout, "{}", report.summary());
     }
     if let Some(path) = &args.csv {
-        std::fs::write(path, report.to_csv())
+        // UTF-8 with a byte-order mark, as the log's CSV: Excel on a Chinese Windows reads a
+        // file without one as GBK (a request in Chinese came out as mojibake).
+        let csv = format!("{}{}", sockscope_core::capture::UTF8_BOM, report.to_csv());
+        std::fs::write(path, csv)
             .map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
     // The run gave up on connections before its count was sent: as unreachable, exit 2.

@@ -12,6 +12,7 @@
 pub mod args;
 mod bench;
 mod connect;
+pub mod console;
 mod decode;
 mod hits;
 mod listen;

@@ -229,7 +229,7 @@ impl App {
             interfaces: engine::local_addresses(),
             nics: engine::interfaces(),
             interfaces_at: std::time::Instant::now(),
-            dialogs: Dialogs::new(Arc::new(NativeFilePicker)),
+            dialogs: Dialogs::new(Arc::new(NativeFilePicker::default())),
             tools: ToolsState::default(),
             load: super::load_ui::LoadView::default(),
             notify,
@@ -983,6 +983,23 @@ fn log_kept_on_close(entry: &TabEntry) -> bool {
     entry.tab.session.capture().log.held_bytes() <= CLOSED_LOG_KEPT
 }
 
+impl App {
+    /// Native file dialogs open owned by this window (on Windows: in front of it, and the
+    /// window takes no clicks until they are answered).
+    fn own_dialogs(&self, frame: &eframe::Frame) {
+        #[cfg(windows)]
+        {
+            use raw_window_handle::{HasWindowHandle as _, RawWindowHandle};
+            if let Ok(handle) = frame.window_handle()
+                && let RawWindowHandle::Win32(win32) = handle.as_raw()
+            {
+                self.dialogs.set_owner(win32.hwnd.get());
+            }
+        }
+        let _ = (self, frame);
+    }
+}
+
 /// What the last run saved: its workspace, or the single form older versions saved as one tab.
 fn saved_workspace(storage: &dyn eframe::Storage) -> Workspace {
     eframe::get_value::<Workspace>(storage, WORKSPACE_KEY)
@@ -990,7 +1007,9 @@ fn saved_workspace(storage: &dyn eframe::Storage) -> Workspace {
         .unwrap_or_default()
 }
 
-/// A file name from a tab title: characters no OS allows in names become `_`.
+/// A file name from a tab title: characters no OS allows in names become `_`; a name Windows
+/// keeps for a device (`COM1`, `CON`, `NUL`, also with an extension: `aux.log`) gets a `_`
+/// after its stem, and dots or spaces at the end (which Windows drops) go.
 fn sanitize(title: &str) -> String {
     let name: String = title
         .chars()
@@ -1000,11 +1019,35 @@ fn sanitize(title: &str) -> String {
             c => c,
         })
         .collect();
-    if name.trim().is_empty() {
-        "sockscope".into()
-    } else {
-        name.trim().to_owned()
+    let name = name.trim().trim_end_matches(['.', ' ']);
+    if name.is_empty() {
+        return "sockscope".into();
     }
+    let (stem, rest) = name.split_at(name.find('.').unwrap_or(name.len()));
+    if windows_device(stem.trim_end()) {
+        format!("{}_{rest}", stem.trim_end())
+    } else {
+        name.to_owned()
+    }
+}
+
+/// True for a name Windows keeps for a device, whatever its case: `CON`, `PRN`, `AUX`, `NUL`,
+/// `COM0`–`COM9`, `LPT0`–`LPT9` (also with ¹ ² ³), `CONIN$`, `CONOUT$`.
+fn windows_device(stem: &str) -> bool {
+    let upper = stem.to_uppercase();
+    if ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&upper.as_str()) {
+        return true;
+    }
+    let port = upper
+        .strip_prefix("COM")
+        .or_else(|| upper.strip_prefix("LPT"));
+    port.is_some_and(|n| {
+        let mut chars = n.chars();
+        matches!(
+            (chars.next(), chars.next()),
+            (Some('0'..='9' | '¹' | '²' | '³'), None)
+        )
+    })
 }
 
 impl eframe::App for App {
@@ -1027,8 +1070,9 @@ impl eframe::App for App {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.own_dialogs(frame);
         i18n::set_lang(self.lang);
         self.close_requested(&ctx);
         // Shortcuts are taken before the widgets see the keys (Ctrl+Enter is no newline), but
@@ -1207,5 +1251,29 @@ mod tests {
         assert_eq!(sanitize("PLC 1号"), "PLC 1号");
         assert_eq!(sanitize("a/b:c?"), "a_b_c_");
         assert_eq!(sanitize("  "), "sockscope");
+    }
+
+    #[test]
+    fn a_windows_device_name_or_a_dot_at_the_end_becomes_a_file_name_windows_takes() {
+        for (title, name) in [
+            ("COM1", "COM1_"),
+            ("com3", "com3_"),
+            ("CON", "CON_"),
+            ("nul", "nul_"),
+            ("LPT1", "LPT1_"),
+            ("COM²", "COM²_"),
+            ("aux.log", "aux_.log"),
+            ("PRN .x", "PRN_.x"),
+            ("modem.", "modem"),
+            ("modem . ", "modem"),
+            ("...", "sockscope"),
+            // Not devices: a longer name, a number past 9, a word that starts like one.
+            ("COM10", "COM10"),
+            ("COM1 modem", "COM1 modem"),
+            ("console", "console"),
+            ("PLC 1号", "PLC 1号"),
+        ] {
+            assert_eq!(sanitize(title), name, "{title}");
+        }
     }
 }

@@ -26,13 +26,18 @@ pub trait FilePicker: Send + Sync {
     fn native(&self) -> bool {
         false
     }
+
+    /// The window the dialogs belong to (on Windows its HWND; 0: none known), so a dialog
+    /// opens in front of it and keeps it from being used until answered.
+    fn set_owner(&self, _window: isize) {}
 }
 
 /// The native dialog (rfd).
-pub struct NativeFilePicker;
-
-/// The file type of profiles in the native dialogs.
-const PROFILE_FILTER: &str = "SockScope profile (RON)";
+#[derive(Default)]
+pub struct NativeFilePicker {
+    /// The main window's HWND on Windows (0 until known, and elsewhere).
+    owner: std::sync::atomic::AtomicIsize,
+}
 
 impl FilePicker for NativeFilePicker {
     fn pick(&self, request: &FileRequest) -> Option<PathBuf> {
@@ -41,7 +46,14 @@ impl FilePicker for NativeFilePicker {
             request,
             FileRequest::OpenProfile | FileRequest::SaveProfile(_)
         ) {
-            dialog = dialog.add_filter(PROFILE_FILTER, &[crate::profile::EXTENSION]);
+            dialog = dialog.add_filter(t(S::DialogProfileFilter), &[crate::profile::EXTENSION]);
+        }
+        #[cfg(windows)]
+        {
+            let owner = self.owner.load(std::sync::atomic::Ordering::Relaxed);
+            if let Some(owner) = owner::Owner::new(owner) {
+                dialog = dialog.set_parent(&owner);
+            }
         }
         let picked = if request.saves() {
             let dialog = dialog.set_file_name(request.suggested_name());
@@ -54,6 +66,50 @@ impl FilePicker for NativeFilePicker {
 
     fn native(&self) -> bool {
         true
+    }
+
+    fn set_owner(&self, window: isize) {
+        self.owner
+            .store(window, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The main window as the owner of a Windows file dialog (without one the dialog can open
+/// behind the window, and the window takes clicks meanwhile).
+#[cfg(windows)]
+mod owner {
+    use raw_window_handle::{
+        DisplayHandle, HandleError, HasDisplayHandle, HasWindowHandle, RawWindowHandle,
+        Win32WindowHandle, WindowHandle,
+    };
+
+    /// An HWND, which is a number and may cross to the dialog's thread.
+    pub struct Owner(std::num::NonZeroIsize);
+
+    impl Owner {
+        /// The window with this HWND (`None` for 0).
+        pub fn new(hwnd: isize) -> Option<Owner> {
+            std::num::NonZeroIsize::new(hwnd).map(Owner)
+        }
+    }
+
+    impl HasWindowHandle for Owner {
+        #[expect(
+            unsafe_code,
+            reason = "raw-window-handle has no safe way to name a window by its HWND"
+        )]
+        fn window_handle(&self) -> Result<WindowHandle<'_>, HandleError> {
+            let raw = RawWindowHandle::Win32(Win32WindowHandle::new(self.0));
+            // SAFETY: the HWND is the main window's, which lives as long as the program's
+            // window does; the dialog it owns is modal to it, so it cannot close first.
+            Ok(unsafe { WindowHandle::borrow_raw(raw) })
+        }
+    }
+
+    impl HasDisplayHandle for Owner {
+        fn display_handle(&self) -> Result<DisplayHandle<'_>, HandleError> {
+            Ok(DisplayHandle::windows())
+        }
     }
 }
 
@@ -116,6 +172,12 @@ pub struct Dialogs {
 }
 
 impl Dialogs {
+    /// Native dialogs belong to the window with this HWND (Windows; see
+    /// [`FilePicker::set_owner`]).
+    pub fn set_owner(&self, window: isize) {
+        self.picker.set_owner(window);
+    }
+
     /// Dialogs answered by `picker`.
     pub fn new(picker: std::sync::Arc<dyn FilePicker>) -> Self {
         let (send, answers) = channel();
@@ -151,10 +213,14 @@ impl Dialogs {
             self.send.clone(),
             ctx.clone(),
         );
+        // The language is per thread: the dialog's title and file types are worded in the
+        // window's (they were English in the 中文 window).
+        let lang = super::i18n::lang();
         self.waiting = Some(ask.clone());
         let started = std::thread::Builder::new()
             .name("sockscope-dialog".into())
             .spawn(move || {
+                super::i18n::set_lang(lang);
                 let start = Instant::now();
                 let path = picker.pick(&ask.request);
                 let _ = send.send((ask, path, start.elapsed()));
@@ -270,4 +336,54 @@ impl Dialogs {
 /// The sentence said when the prompt stood in for a dialog.
 pub fn fell_back_note(why: &str) -> String {
     tf(S::DialogFellBack, &[&why])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::i18n::{Lang, set_lang};
+
+    /// A picker that notes the title and file-type words its dialog would show, as worded on
+    /// the helper thread the native dialog runs on.
+    #[derive(Default)]
+    struct Noting(Mutex<Vec<(String, String)>>);
+
+    impl FilePicker for Noting {
+        fn pick(&self, request: &FileRequest) -> Option<PathBuf> {
+            let words = (
+                request.title().to_owned(),
+                t(S::DialogProfileFilter).to_owned(),
+            );
+            self.0.lock().unwrap().push(words);
+            Some(PathBuf::from("chosen.ron"))
+        }
+    }
+
+    #[test]
+    fn a_dialog_is_titled_in_the_window_s_language() {
+        set_lang(Lang::Zh);
+        let noting = Arc::new(Noting::default());
+        let mut dialogs = Dialogs::new(Arc::clone(&noting) as Arc<dyn FilePicker>);
+        let ctx = egui::Context::default();
+        let ask = Ask {
+            request: FileRequest::OpenProfile,
+            tab: None,
+        };
+        dialogs.ask(ask, &ctx);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while dialogs.answers().is_empty() {
+            assert!(Instant::now() < deadline, "the dialog never answered");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        set_lang(Lang::En);
+        let seen = noting.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec![("打开配置".to_owned(), "SockScope 配置（RON）".to_owned())]
+        );
+    }
 }

@@ -287,7 +287,8 @@ impl LoadView {
         let text = if json {
             report.to_json()
         } else {
-            report.to_csv()
+            // With a byte-order mark, as the log's CSV (Excel on a Chinese Windows).
+            format!("{}{}", sockscope_core::capture::UTF8_BOM, report.to_csv())
         };
         std::fs::write(path, text).map_err(|e| tf(S::CliCannotWrite, &[&path.display(), &e]))
     }

@@ -54,8 +54,79 @@ pub fn shown_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
 /// The window title.
 pub const TITLE: &str = "SockScope — 网络调试助手";
 
-/// Opens the window (with `profile` in a tab, if given) and runs until it is closed.
-pub fn run(profile: Option<PathBuf>) -> eframe::Result {
+/// How the window is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renderer {
+    /// OpenGL 2 or later (glow).
+    Glow,
+    /// wgpu: Direct3D 12 on Windows, with the WARP software rasteriser where there is no GPU.
+    Wgpu,
+}
+
+/// Whether this build can draw with wgpu (the Windows build; the others draw with OpenGL).
+pub const HAS_WGPU: bool = cfg!(windows);
+
+impl Renderer {
+    /// The renderers to try, in order: the one named by `SOCKSCOPE_RENDERER` (`glow`, `wgpu`),
+    /// or OpenGL and then — on Windows, where a PC or VM without an OpenGL 2 driver (a remote
+    /// desktop session, a VM without 3D) gets no OpenGL window — wgpu.
+    pub fn order(asked: Option<&str>, has_wgpu: bool) -> Vec<Renderer> {
+        match asked.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            Some("glow" | "opengl" | "gl") => vec![Renderer::Glow],
+            Some("wgpu" | "d3d12" | "dx12") if has_wgpu => vec![Renderer::Wgpu],
+            _ if has_wgpu => vec![Renderer::Glow, Renderer::Wgpu],
+            _ => vec![Renderer::Glow],
+        }
+    }
+
+    fn eframe(self) -> eframe::Renderer {
+        match self {
+            #[cfg(windows)]
+            Renderer::Wgpu => eframe::Renderer::Wgpu,
+            _ => eframe::Renderer::Glow,
+        }
+    }
+}
+
+/// Opens the window (with `profile` in a tab, if given) and runs until it is closed. A
+/// renderer that cannot start (no OpenGL 2 driver) gives way to the next one.
+pub fn run(profile: Option<&std::path::Path>) -> eframe::Result {
+    let asked = std::env::var("SOCKSCOPE_RENDERER").ok();
+    let order = Renderer::order(asked.as_deref(), HAS_WGPU);
+    let mut result = Ok(());
+    for (n, renderer) in order.iter().enumerate() {
+        let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        result = run_with(
+            *renderer,
+            profile.map(std::path::Path::to_path_buf),
+            &started,
+        );
+        let next = order.get(n + 1);
+        match (&result, next) {
+            // The window ran (whatever it returned at the end), or nothing is left to try.
+            (Ok(()), _) | (Err(_), None) => break,
+            (Err(_), Some(_)) if started.load(std::sync::atomic::Ordering::Relaxed) => break,
+            (Err(e), Some(next)) => {
+                eprintln!(
+                    "{}",
+                    i18n::tf(
+                        i18n::S::RendererFellBack,
+                        &[&format!("{renderer:?}"), &e, &format!("{next:?}")]
+                    )
+                );
+            }
+        }
+    }
+    result
+}
+
+/// Runs the window with `renderer`; `started` is set once the app exists (the renderer
+/// worked).
+fn run_with(
+    renderer: Renderer,
+    profile: Option<PathBuf>,
+    started_flag: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> eframe::Result {
     let started = std::time::Instant::now();
     // `scripts/perf` measures cold start: with this set, the first frame prints how long it
     // took and closes the window.
@@ -75,12 +146,15 @@ pub fn run(profile: Option<PathBuf>) -> eframe::Result {
         viewport: viewport
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([720.0, 480.0]),
+        renderer: renderer.eframe(),
         ..Default::default()
     };
+    let flag = std::sync::Arc::clone(started_flag);
     eframe::run_native(
         TITLE,
         options,
         Box::new(move |cc| {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
             let mut app = App::new(cc);
             if let Some(path) = &profile {
                 app.open_profile(path);
@@ -99,4 +173,26 @@ pub fn run(profile: Option<PathBuf>) -> eframe::Result {
 /// The language the OS is set to.
 pub fn system_lang() -> i18n::Lang {
     sys_locale::get_locale().map_or(i18n::Lang::En, |tag| i18n::Lang::from_locale(&tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Renderer;
+
+    #[test]
+    fn opengl_gives_way_to_wgpu_where_wgpu_is_built_and_the_user_may_choose() {
+        assert_eq!(
+            Renderer::order(None, true),
+            [Renderer::Glow, Renderer::Wgpu]
+        );
+        assert_eq!(Renderer::order(None, false), [Renderer::Glow]);
+        assert_eq!(Renderer::order(Some(" WGPU "), true), [Renderer::Wgpu]);
+        assert_eq!(Renderer::order(Some("glow"), true), [Renderer::Glow]);
+        // A renderer this build has not: the usual order (and OpenGL alone off Windows).
+        assert_eq!(Renderer::order(Some("wgpu"), false), [Renderer::Glow]);
+        assert_eq!(
+            Renderer::order(Some("vulkan"), true),
+            [Renderer::Glow, Renderer::Wgpu]
+        );
+    }
 }

@@ -69,7 +69,9 @@ fn bench_against_an_echo_reports_every_reply_as_json_and_csv() {
     assert!(ran.stdout.contains("\"bytes_sent\":1500"), "{}", ran.stdout);
     let timeline = std::fs::read_to_string(&csv).unwrap();
     std::fs::remove_file(&csv).unwrap();
-    // The settings it ran with come first, then the timeline.
+    // UTF-8 with a byte-order mark (Excel on a Chinese Windows reads it as GBK without one);
+    // the settings it ran with come first, then the timeline.
+    assert!(timeline.starts_with("\u{feff}# "), "{timeline}");
     for line in [
         "# mode=echo\n",
         "# connections=2\n",

@@ -23,6 +23,7 @@ mod rules;
 mod scripts;
 mod slow;
 mod tls;
+mod windows;
 mod words;
 mod wsquiet;
 

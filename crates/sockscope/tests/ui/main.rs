@@ -615,7 +615,8 @@ fn the_log_exports_as_csv_and_recording_keeps_every_received_byte() {
         capture.log.iter().any(|r| r.text().starts_with("Saved "))
     });
     let csv = std::fs::read_to_string(dir.join("sockscope.csv")).unwrap();
-    assert!(csv.starts_with("time,direction,peer,length,hex,text\n"));
+    // UTF-8 with a byte-order mark, so Excel on a Chinese Windows does not read it as GBK.
+    assert!(csv.starts_with("\u{feff}time,direction,peer,length,hex,text\n"));
     assert!(
         csv.contains(",<-,") && csv.contains(",4,6F 6E 65 2C,\"one,\""),
         "{csv}"

@@ -26,6 +26,7 @@ mod rules;
 mod scroll;
 mod tls;
 mod typing;
+mod windows;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -218,6 +219,9 @@ pub struct Start<'a> {
     pub args: Vec<String>,
     /// PATH to give it (a desktop without zenity, say).
     pub path: Option<String>,
+    /// The command that starts the program, when it is not this build's (the Windows build
+    /// under Wine: `["wine", "…/sockscope.exe"]`).
+    pub program: Option<Vec<String>>,
 }
 
 impl Window {
@@ -243,7 +247,14 @@ impl Window {
             .unwrap();
         }
         let rects = dir.join("rects.txt");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+        let mut command = match start.program.as_deref() {
+            Some([program, args @ ..]) => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+            _ => Command::new(env!("CARGO_BIN_EXE_sockscope")),
+        };
         command
             .args(&start.args)
             .env("DISPLAY", &display.name)
@@ -270,7 +281,15 @@ impl Window {
         // a loaded run saw it refused twice in a row).
         let mut retries = 0;
         let wid = loop {
-            let out = xdotool_output(&display.name, &["search", "--onlyvisible", "--pid", &pid]);
+            let out = if start.program.is_some() {
+                // Wine's windows need not carry the process id we started: by title.
+                xdotool_output(
+                    &display.name,
+                    &["search", "--onlyvisible", "--name", "SockScope"],
+                )
+            } else {
+                xdotool_output(&display.name, &["search", "--onlyvisible", "--pid", &pid])
+            };
             if let Some(wid) = out.lines().last().filter(|l| !l.is_empty()) {
                 break wid.to_owned();
             }
@@ -307,6 +326,11 @@ impl Window {
         window.xdo(&["windowfocus", "--sync", &window.wid.clone()]);
         window.rect("log.area");
         window
+    }
+
+    /// Its X window id (decimal, as xdotool gives it).
+    pub fn wid(&self) -> &str {
+        &self.wid
     }
 
     /// The program's process id.

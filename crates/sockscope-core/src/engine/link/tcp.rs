@@ -647,11 +647,18 @@ impl TcpConn {
                 Ok(n) => {
                     budget = budget.saturating_sub(n);
                     let at = SystemTime::now();
+                    let now = Instant::now();
+                    // An idle gap that already passed ends the message before this read joins
+                    // it: the loop may come to the read first and the timer after (a late
+                    // wake-up on a busy machine, or Windows' 15.6 ms timer tick).
+                    if self.idle_gap_end().is_some_and(|end| end <= now) {
+                        self.flush_framer(cx);
+                    }
                     let raw = cx.buffers.filled(buf, n);
                     match &mut self.framer {
                         None => cx.emit(self.data(at, raw, DataKind::Message)),
                         Some(framer) => {
-                            self.last_rx = Instant::now();
+                            self.last_rx = now;
                             let (mut bytes, mut lens) = (cx.buffers.take(n), Vec::new());
                             let partials = framer.push_into(&raw, &mut bytes, &mut lens);
                             cx.emit(self.data(at, raw, DataKind::RawRead));
@@ -741,6 +748,16 @@ impl TcpConn {
             if let Some(frame) = partial {
                 self.emit_frame(cx, frame);
             }
+        }
+    }
+
+    /// When the message the idle-gap framer holds ends, if it holds one.
+    fn idle_gap_end(&self) -> Option<Instant> {
+        match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
+            Some((Framing::IdleGap(ms), pending)) if pending > 0 => {
+                Some(self.last_rx + Duration::from_millis(*ms))
+            }
+            _ => None,
         }
     }
 
@@ -1085,13 +1102,10 @@ impl Link for TcpConn {
         if let Some(deadline) = self.phase.deadline() {
             return Some(deadline);
         }
-        let gap = match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
-            Some((Framing::IdleGap(ms), pending)) if pending > 0 => {
-                Some(self.last_rx + Duration::from_millis(*ms))
-            }
-            _ => None,
-        };
-        gap.into_iter().chain(self.refused.deadline()).min()
+        self.idle_gap_end()
+            .into_iter()
+            .chain(self.refused.deadline())
+            .min()
     }
 
     fn tick(&mut self, cx: &mut Cx<'_>, now: Instant) -> Status {

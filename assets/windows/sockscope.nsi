@@ -1,0 +1,179 @@
+; The Windows installer, built by scripts/windows with Debian's makensis (NSIS 3):
+;   makensis -DVERSION=0.1.0 -DSRC=<dir with the two .exe> -DROOT=<the repository> \
+;            -DOUTFILE=<sockscope-0.1.0-x86_64-windows-setup.exe> assets/windows/sockscope.nsi
+; Per user, without admin rights: the program in %LOCALAPPDATA%\Programs\SockScope, a
+; Start-menu shortcut, .ron profiles opening in SockScope (double-click), the console program's
+; folder on the user's PATH, and an entry under Settings → Apps that runs the uninstaller.
+; Silent: setup.exe /S (and /D=C:\Somewhere as the last argument for another folder);
+; uninstall.exe /S.
+
+Unicode true
+; 64-bit, as the program is (Windows 10 or later on x86-64).
+Target amd64-unicode
+SetCompressor /SOLID lzma
+RequestExecutionLevel user
+
+!include "MUI2.nsh"
+!include "LogicLib.nsh"
+!include "WinVer.nsh"
+!include "WinMessages.nsh"
+!include "StrFunc.nsh"
+; StrFunc's functions are declared once before use.
+${StrStr}
+${UnStrRep}
+
+!ifndef VERSION
+  !error "give -DVERSION=x.y.z"
+!endif
+!ifndef SRC
+  !error "give -DSRC=<folder with sockscope.exe and sockscope-cli.exe>"
+!endif
+!ifndef ROOT
+  !error "give -DROOT=<the repository>"
+!endif
+!ifndef OUTFILE
+  !define OUTFILE "sockscope-${VERSION}-x86_64-windows-setup.exe"
+!endif
+
+!define APP "SockScope"
+!define PROGID "SockScope.Profile"
+!define UNINSTALL_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope"
+!define CLASSES "Software\Classes"
+
+Name "${APP} ${VERSION}"
+OutFile "${OUTFILE}"
+InstallDir "$LOCALAPPDATA\Programs\${APP}"
+InstallDirRegKey HKCU "${UNINSTALL_KEY}" "InstallLocation"
+BrandingText "${APP} ${VERSION}"
+
+VIProductVersion "${VERSION}.0"
+VIAddVersionKey /LANG=1033 "ProductName" "${APP}"
+VIAddVersionKey /LANG=1033 "FileDescription" "${APP} setup"
+VIAddVersionKey /LANG=1033 "FileVersion" "${VERSION}"
+VIAddVersionKey /LANG=1033 "ProductVersion" "${VERSION}"
+VIAddVersionKey /LANG=1033 "LegalCopyright" "SockScope developers, MIT OR Apache-2.0"
+
+!define MUI_ICON "${ROOT}\assets\icon\sockscope.ico"
+!define MUI_UNICON "${ROOT}\assets\icon\sockscope.ico"
+!define MUI_FINISHPAGE_RUN "$INSTDIR\sockscope.exe"
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!insertmacro MUI_PAGE_FINISH
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_INSTFILES
+; The installer speaks the system's language: English, or Simplified Chinese.
+!insertmacro MUI_LANGUAGE "English"
+!insertmacro MUI_LANGUAGE "SimpChinese"
+
+LangString NeedsWindows10 ${LANG_ENGLISH} "SockScope needs Windows 10 or later."
+LangString NeedsWindows10 ${LANG_SIMPCHINESE} "SockScope 需要 Windows 10 或更高版本。"
+LangString PathTooLong ${LANG_ENGLISH} "Your PATH is too long to change safely: add $INSTDIR to it yourself to run sockscope-cli from any folder."
+LangString PathTooLong ${LANG_SIMPCHINESE} "PATH 太长，无法安全修改：如需在任意目录运行 sockscope-cli，请手动把 $INSTDIR 加入 PATH。"
+LangString ProfileType ${LANG_ENGLISH} "SockScope profile"
+LangString ProfileType ${LANG_SIMPCHINESE} "SockScope 配置"
+
+Function .onInit
+  ; Rust's standard library needs Windows 10 (its std uses APIs older systems lack).
+  ${IfNot} ${AtLeastWin10}
+    MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)" /SD IDOK
+    Abort
+  ${EndIf}
+FunctionEnd
+
+Section "SockScope"
+  SetOutPath "$INSTDIR"
+  File "${SRC}\sockscope.exe"
+  File "${SRC}\sockscope-cli.exe"
+  File "/oname=README.md" "${ROOT}\README.md"
+  File "/oname=LICENSE-MIT.txt" "${ROOT}\LICENSE-MIT"
+  File "/oname=LICENSE-APACHE.txt" "${ROOT}\LICENSE-APACHE"
+  File "/oname=LICENSE-OFL.txt" "${ROOT}\assets\fonts\LICENSE-OFL.txt"
+  WriteUninstaller "$INSTDIR\uninstall.exe"
+
+  ; Start menu (the user's own, no admin rights needed).
+  CreateShortcut "$SMPROGRAMS\${APP}.lnk" "$INSTDIR\sockscope.exe" "" "$INSTDIR\sockscope.exe" 0
+
+  ; .ron profiles open in SockScope (double-click, or Open with).
+  WriteRegStr HKCU "${CLASSES}\.ron" "" "${PROGID}"
+  WriteRegStr HKCU "${CLASSES}\.ron\OpenWithProgids" "${PROGID}" ""
+  WriteRegStr HKCU "${CLASSES}\${PROGID}" "" "$(ProfileType)"
+  WriteRegStr HKCU "${CLASSES}\${PROGID}\DefaultIcon" "" "$INSTDIR\sockscope.exe,0"
+  WriteRegStr HKCU "${CLASSES}\${PROGID}\shell\open\command" "" '"$INSTDIR\sockscope.exe" "%1"'
+  WriteRegStr HKCU "${CLASSES}\Applications\sockscope.exe\shell\open\command" "" '"$INSTDIR\sockscope.exe" "%1"'
+  ; Tell Explorer the associations changed (SHCNE_ASSOCCHANGED).
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
+
+  ; Settings → Apps: name, version, icon, size, and the uninstaller (also silent).
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${APP}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "Publisher" "SockScope developers"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayIcon" "$INSTDIR\sockscope.exe,0"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr HKCU "${UNINSTALL_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoModify" 1
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoRepair" 1
+  SectionGetSize 0 $0
+  WriteRegDWORD HKCU "${UNINSTALL_KEY}" "EstimatedSize" $0
+
+  ; sockscope-cli from any console: the folder goes on the user's PATH, once.
+  ReadRegStr $0 HKCU "Environment" "Path"
+  StrLen $1 $0
+  ${If} $1 >= 1000
+    ; NSIS strings hold 1024 characters: a longer PATH would come back cut. Leave it alone.
+    DetailPrint "$(PathTooLong)"
+  ${Else}
+    ${StrStr} $2 ";$0;" ";$INSTDIR;"
+    ${If} $2 == ""
+      ${If} $0 == ""
+        WriteRegExpandStr HKCU "Environment" "Path" "$INSTDIR"
+      ${Else}
+        WriteRegExpandStr HKCU "Environment" "Path" "$0;$INSTDIR"
+      ${EndIf}
+      WriteRegDWORD HKCU "${UNINSTALL_KEY}" "AddedToPath" 1
+      SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
+    ${EndIf}
+  ${EndIf}
+SectionEnd
+
+Section "Uninstall"
+  ; PATH: only the entry we added.
+  ReadRegDWORD $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
+  ${If} $1 == 1
+    ReadRegStr $0 HKCU "Environment" "Path"
+    ; Between separators of our own, so the first, a middle and the last entry read alike;
+    ; then the two added separators go again.
+    ${UnStrRep} $0 ";$0;" ";$INSTDIR;" ";"
+    StrCpy $0 $0 "" 1
+    StrCpy $0 $0 -1
+    ${If} $0 == ""
+      DeleteRegValue HKCU "Environment" "Path"
+    ${Else}
+      WriteRegExpandStr HKCU "Environment" "Path" "$0"
+    ${EndIf}
+    SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
+  ${EndIf}
+
+  ; .ron: our type goes; the extension's default only if it is still ours.
+  DeleteRegKey HKCU "${CLASSES}\${PROGID}"
+  DeleteRegKey HKCU "${CLASSES}\Applications\sockscope.exe"
+  DeleteRegValue HKCU "${CLASSES}\.ron\OpenWithProgids" "${PROGID}"
+  DeleteRegKey /ifempty HKCU "${CLASSES}\.ron\OpenWithProgids"
+  ReadRegStr $0 HKCU "${CLASSES}\.ron" ""
+  ${If} $0 == "${PROGID}"
+    DeleteRegValue HKCU "${CLASSES}\.ron" ""
+  ${EndIf}
+  DeleteRegKey /ifempty HKCU "${CLASSES}\.ron"
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
+
+  Delete "$SMPROGRAMS\${APP}.lnk"
+  DeleteRegKey HKCU "${UNINSTALL_KEY}"
+  Delete "$INSTDIR\sockscope.exe"
+  Delete "$INSTDIR\sockscope-cli.exe"
+  Delete "$INSTDIR\README.md"
+  Delete "$INSTDIR\LICENSE-MIT.txt"
+  Delete "$INSTDIR\LICENSE-APACHE.txt"
+  Delete "$INSTDIR\LICENSE-OFL.txt"
+  Delete "$INSTDIR\uninstall.exe"
+  RMDir "$INSTDIR"
+SectionEnd
