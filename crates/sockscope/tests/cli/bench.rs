@@ -453,6 +453,11 @@ fn bench_help_says_what_a_reply_condition_does_for_bench() {
         help.contains("Ping-pong: a reply must hold this text (in --encoding)"),
         "{help}"
     );
+    // --send-file is bench's whole request (it said `connect`'s streaming of a file).
+    assert!(
+        help.contains("The request: this file's bytes, whole, as each request"),
+        "{help}"
+    );
 }
 
 #[test]

@@ -510,3 +510,26 @@ fn a_busy_clients_row_keeps_to_two_lines_in_chinese() {
         row.rect().height()
     );
 }
+
+#[test]
+fn an_empty_remote_ip_is_not_a_mistake_in_udp_even_with_a_port_typed_and_after_a_send() {
+    // Empty means "answer the latest sender": no red "Required" under the address fields,
+    // also once Send was pressed with nobody to send to yet.
+    let (mut harness, _addr) = udp_tab(Form::default());
+    harness.state_mut().tab_mut().form.remote_port = "5000".into();
+    harness.run();
+    assert!(harness.query_by_label_contains("Required").is_none());
+    assert!(
+        harness
+            .state()
+            .tab()
+            .form
+            .field_errors()
+            .remote_ip
+            .is_none()
+    );
+    click_send(&mut harness);
+    harness.run();
+    assert!(harness.query_by_label_contains("Required").is_none());
+    assert!(harness.state().tab().errors.remote_ip.is_none());
+}
