@@ -606,6 +606,7 @@ strings! {
     ProfileSaved => "Saved profile {}", "已保存配置 {}";
     ProfileSavedWithMistake => "Saved profile {} with a mistake: {} — `sockscope run` will refuse it until it is fixed", "已保存配置 {}，但其中有错误：{} —— 修正之前 `sockscope run` 会拒绝它";
     ProfileWarning => "Profile {}: {}", "配置 {}：{}";
+    SecondWindow => "Another SockScope window is open and keeps the saved tabs: this window opens only what it was given, and its tabs are not saved with them", "另一个 SockScope 窗口已打开并保存着各标签页：本窗口只打开所给的内容，其标签页不与之一同保存";
     ProfileFailed => "Could not open profile {}: {} (the file is left as it is)", "无法打开配置 {}：{}（文件保持原样）";
     ProfileSaveFailed => "Could not save profile {}: {}", "无法保存配置 {}：{}";
     ProfileSaveAsAfterWarnings => "It was opened with warnings: choose where to save it", "它打开时有警告：请选择保存位置";

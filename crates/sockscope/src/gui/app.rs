@@ -471,6 +471,12 @@ impl App {
         self.recent.truncate(RECENT_LEN);
     }
 
+    /// Says in the first tab that another SockScope window is open and keeps the saved
+    /// workspace: this one's tabs are its own.
+    pub fn say_second_window(&mut self) {
+        self.entry_mut().say(Note::say(S::SecondWindow, []), false);
+    }
+
     /// Opens a profile: into the active tab if nothing was done there yet, else into a new
     /// one. A file that does not load changes nothing and says why.
     pub fn open_profile(&mut self, path: &Path) {

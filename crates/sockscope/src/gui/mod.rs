@@ -88,9 +88,15 @@ impl Renderer {
     }
 }
 
+/// The app's name for the OS: its window class, and the folder of its saved state.
+const APP_ID: &str = "sockscope";
+
 /// Opens the window (with `profile` in a tab, if given) and runs until it is closed. A
 /// renderer that cannot start (no OpenGL 2 driver) gives way to the next one.
 pub fn run(profile: Option<&std::path::Path>) -> eframe::Result {
+    // Held until the window closes: the saved workspace is this window's.
+    let claim = claim_workspace();
+    let second = matches!(claim, Claim::HeldElsewhere);
     let asked = std::env::var("SOCKSCOPE_RENDERER").ok();
     let order = Renderer::order(asked.as_deref(), HAS_WGPU);
     let mut result = Ok(());
@@ -99,6 +105,7 @@ pub fn run(profile: Option<&std::path::Path>) -> eframe::Result {
         result = run_with(
             *renderer,
             profile.map(std::path::Path::to_path_buf),
+            second,
             &started,
         );
         let next = order.get(n + 1);
@@ -117,7 +124,57 @@ pub fn run(profile: Option<&std::path::Path>) -> eframe::Result {
             }
         }
     }
+    drop(claim);
     result
+}
+
+/// Whether this window may keep the saved workspace.
+enum Claim {
+    /// It is this window's (the lock is held while the file stays open).
+    Ours(#[expect(dead_code, reason = "held: the lock goes when the file closes")] std::fs::File),
+    /// Another window holds it: this one is a second window.
+    HeldElsewhere,
+    /// It cannot be told (no data folder): the workspace is used as before.
+    Unknown,
+}
+
+/// The lock file beside the saved workspace.
+fn lock_path() -> Option<PathBuf> {
+    eframe::storage_dir(APP_ID).map(|dir| dir.join("workspace.lock"))
+}
+
+/// Takes the saved workspace for this window. A profile double-clicked while SockScope is
+/// open starts a second window: it restored the first one's tabs (and re-opened their ports:
+/// "port in use"), and whichever closed last overwrote the other's workspace (a tab was
+/// lost). A second window keeps its tabs apart instead.
+fn claim_workspace() -> Claim {
+    let Some(path) = lock_path() else {
+        return Claim::Unknown;
+    };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+    else {
+        return Claim::Unknown;
+    };
+    match file.try_lock() {
+        Ok(()) => Claim::Ours(file),
+        Err(std::fs::TryLockError::WouldBlock) => Claim::HeldElsewhere,
+        Err(std::fs::TryLockError::Error(_)) => Claim::Unknown,
+    }
+}
+
+/// Where a second window keeps its own tabs (started afresh each time: the tabs of an earlier
+/// second window would open their ports again).
+fn second_window_storage() -> Option<PathBuf> {
+    let path = eframe::storage_dir(APP_ID)?.join("second-window.ron");
+    let _ = std::fs::remove_file(&path);
+    Some(path)
 }
 
 /// Runs the window with `renderer`; `started` is set once the app exists (the renderer
@@ -125,6 +182,7 @@ pub fn run(profile: Option<&std::path::Path>) -> eframe::Result {
 fn run_with(
     renderer: Renderer,
     profile: Option<PathBuf>,
+    second: bool,
     started_flag: &std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> eframe::Result {
     let started = std::time::Instant::now();
@@ -137,7 +195,7 @@ fn run_with(
         .and_then(|n| n.parse::<u64>().ok());
     let mut viewport = eframe::egui::ViewportBuilder::default()
         .with_title(TITLE)
-        .with_app_id("sockscope");
+        .with_app_id(APP_ID);
     // The icon is ours and valid; were it not, the window would just have the default one.
     if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
         viewport = viewport.with_icon(std::sync::Arc::new(icon));
@@ -147,6 +205,11 @@ fn run_with(
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([720.0, 480.0]),
         renderer: renderer.eframe(),
+        persistence_path: if second {
+            second_window_storage()
+        } else {
+            None
+        },
         ..Default::default()
     };
     let flag = std::sync::Arc::clone(started_flag);
@@ -156,6 +219,9 @@ fn run_with(
         Box::new(move |cc| {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
             let mut app = App::new(cc);
+            if second {
+                app.say_second_window();
+            }
             if let Some(path) = &profile {
                 app.open_profile(path);
             }

@@ -220,3 +220,70 @@ fn assert_no_notice_covers_a_control(window: &Window) {
         }
     }
 }
+
+#[test]
+fn a_profile_opened_while_a_window_is_open_gets_a_second_window_that_leaves_the_first_ones_tabs_alone()
+ {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("second");
+    let port = super::free_port();
+    // The first window: a tab that listens on open.
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 2, name: "keep-me", auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start();
+    let first = Window::open(&display, &dir, &workspace);
+    // A profile double-clicked meanwhile starts a second window.
+    let profile = dir.0.join("other.ron");
+    std::fs::write(
+        &profile,
+        r#"(version: 2, name: "other-one", session: (mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "9"))"#,
+    )
+    .unwrap();
+    let second = Window::start(
+        &display,
+        &dir.0,
+        &Start {
+            args: vec![profile.display().to_string()],
+            env: vec![(
+                "SOCKSCOPE_TEST_RECTS",
+                dir.0.join("second-rects.txt").display().to_string(),
+            )],
+            ..Start::default()
+        },
+    );
+    // The keys go to the second window (without a window manager focus stays where it was
+    // last given); it has nothing open, so it quits at once.
+    let wid = second.wid().to_owned();
+    second.xdo(&["windowfocus", "--sync", &wid]);
+    second.key("ctrl+q");
+    let gone = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(format!("/proc/{}/stat", second.pid()))
+        .is_ok_and(|stat| !stat.contains(") Z "))
+    {
+        assert!(Instant::now() < gone, "the second window did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(second);
+    let shared = std::fs::read_to_string(dir.0.join("data/sockscope/app.ron")).unwrap_or_default();
+    // The second window wrote nothing into the first one's workspace (before: it restored the
+    // first one's tabs, listened again on their port, "port in use", and saved its own tabs
+    // over the first one's on the way out).
+    assert!(shared.contains("keep-me"), "{shared}");
+    assert!(!shared.contains("other-one"), "{shared}");
+    let own =
+        std::fs::read_to_string(dir.0.join("data/sockscope/second-window.ron")).unwrap_or_default();
+    assert!(own.contains("other-one"), "{own}");
+    assert!(!own.contains("keep-me"), "{own}");
+    // The first window's tab still listens, and its workspace is its own when it closes.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let wid = first.wid().to_owned();
+    first.xdo(&["windowfocus", "--sync", &wid]);
+    let saved = first.quit();
+    assert!(
+        saved.contains("keep-me") && !saved.contains("other-one"),
+        "{saved}"
+    );
+}
