@@ -471,7 +471,7 @@ impl App {
         self.recent.truncate(RECENT_LEN);
     }
 
-    /// Says in the first tab that another SockScope window is open and keeps the saved
+    /// Says in the tab shown that another SockScope window is open and keeps the saved
     /// workspace: this one's tabs are its own.
     pub fn say_second_window(&mut self) {
         self.entry_mut().say(Note::say(S::SecondWindow, []), false);

@@ -219,11 +219,12 @@ fn run_with(
         Box::new(move |cc| {
             flag.store(true, std::sync::atomic::Ordering::Relaxed);
             let mut app = App::new(cc);
-            if second {
-                app.say_second_window();
-            }
             if let Some(path) = &profile {
                 app.open_profile(path);
+            }
+            // Said after the profile opened, in its tab (the one shown).
+            if second {
+                app.say_second_window();
             }
             if time_first_frame {
                 app = app.timing_first_frame(started);
