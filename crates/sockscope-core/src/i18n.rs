@@ -608,6 +608,8 @@ strings! {
     ProfileWarning => "Profile {}: {}", "配置 {}：{}";
     SecondWindow => "Another SockScope window is open and keeps the saved tabs: this window opens only what it was given, and its tabs are not saved with them", "另一个 SockScope 窗口已打开并保存着各标签页：本窗口只打开所给的内容，其标签页不与之一同保存";
     ProfileFailed => "Could not open profile {}: {} (the file is left as it is)", "无法打开配置 {}：{}（文件保持原样）";
+    ReservedFileName => "{} is a name Windows keeps for a device (as CON, NUL, COM1…LPT9 are): choose another name, e.g. {}_", "{} 是 Windows 保留给设备的名称（如 CON、NUL、COM1…LPT9）：请另取名称，例如 {}_";
+    DialogFilesOfType => "{} files", "{} 文件";
     ProfileSaveFailed => "Could not save profile {}: {}", "无法保存配置 {}：{}";
     ProfileSaveAsAfterWarnings => "It was opened with warnings: choose where to save it", "它打开时有警告：请选择保存位置";
     DropProfile => "Drop a .ron profile to open it", "拖入 .ron 配置文件即可打开";

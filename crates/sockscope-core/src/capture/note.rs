@@ -82,6 +82,7 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvConnected | S::EvClientConnected => "connected",
         S::EvListening => "listening",
         S::EvBound => "bound",
+        S::EvFirewall => "firewall",
         S::EvReconnecting => "reconnecting",
         S::EvPeerFinished => "peer-finished",
         S::EvStoppedListening => "stopped-listening",
@@ -159,6 +160,12 @@ impl fmt::Debug for Note {
 mod tests {
     use super::*;
     use crate::i18n::{Lang, set_lang};
+
+    #[test]
+    fn the_firewall_sentence_is_an_event_of_its_own_that_scripts_can_leave_out() {
+        // It was `info`: a script could not tell it from the other notes.
+        assert_eq!(Note::say(S::EvFirewall, []).event(), Some("firewall"));
+    }
 
     #[test]
     fn a_note_is_worded_in_the_language_of_the_moment_it_is_shown() {

@@ -553,7 +553,13 @@ impl App {
                 self.remember_recent(path);
             }
             Err(e) => {
-                let note = Note::say(S::ProfileSaveFailed, [arg(shown), arg(e.to_string())]);
+                // Windows keeps COM1, CON, NUL … for devices: its "Access denied" says nothing
+                // of that.
+                let why = match reserved_stem(path) {
+                    Some(stem) if cfg!(windows) => tf(S::ReservedFileName, &[&stem, &stem]),
+                    _ => e.to_string(),
+                };
+                let note = Note::say(S::ProfileSaveFailed, [arg(shown), arg(why)]);
                 entry.say(note, true);
             }
         }
@@ -1013,6 +1019,13 @@ fn saved_workspace(storage: &dyn eframe::Storage) -> Workspace {
         .unwrap_or_default()
 }
 
+/// The stem of `path` when it is a name Windows keeps for a device (`COM1.ron`, `nul.txt`).
+fn reserved_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.split('.').next().unwrap_or(name).trim_end();
+    windows_device(stem).then(|| stem.to_owned())
+}
+
 /// A file name from a tab title: characters no OS allows in names become `_`; a name Windows
 /// keeps for a device (`COM1`, `CON`, `NUL`, also with an extension: `aux.log`) gets a `_`
 /// after its stem, and dots or spaces at the end (which Windows drops) go.
@@ -1257,6 +1270,19 @@ mod tests {
         assert_eq!(sanitize("PLC 1号"), "PLC 1号");
         assert_eq!(sanitize("a/b:c?"), "a_b_c_");
         assert_eq!(sanitize("  "), "sockscope");
+    }
+
+    #[test]
+    fn a_device_name_typed_for_a_profile_is_named_as_one() {
+        for (path, stem) in [
+            ("C:/users/me/COM1.ron", Some("COM1")),
+            ("nul.ron", Some("nul")),
+            ("aux", Some("aux")),
+            ("COM10.ron", None),
+            ("plc.ron", None),
+        ] {
+            assert_eq!(reserved_stem(Path::new(path)).as_deref(), stem, "{path}");
+        }
     }
 
     #[test]

@@ -32,6 +32,23 @@ pub trait FilePicker: Send + Sync {
     fn set_owner(&self, _window: isize) {}
 }
 
+/// The file type a saved file is offered as, from the name suggested for it (`log.csv`: "CSV
+/// files", `csv`); none for a name without an extension.
+fn file_type(request: &FileRequest) -> Option<(String, String)> {
+    if !request.saves() {
+        return None;
+    }
+    let name = request.suggested_name();
+    let extension = std::path::Path::new(&name)
+        .extension()?
+        .to_str()?
+        .to_owned();
+    Some((
+        tf(S::DialogFilesOfType, &[&extension.to_uppercase()]),
+        extension,
+    ))
+}
+
 /// The native dialog (rfd).
 #[derive(Default)]
 pub struct NativeFilePicker {
@@ -47,6 +64,9 @@ impl FilePicker for NativeFilePicker {
             FileRequest::OpenProfile | FileRequest::SaveProfile(_)
         ) {
             dialog = dialog.add_filter(t(S::DialogProfileFilter), &[crate::profile::EXTENSION]);
+        } else if let Some((label, extension)) = file_type(request) {
+            // An export offers its own type ("CSV files"), not only "All files".
+            dialog = dialog.add_filter(label, &[extension.as_str()]);
         }
         #[cfg(windows)]
         {
@@ -346,6 +366,25 @@ mod tests {
 
     use super::*;
     use crate::i18n::{Lang, set_lang};
+
+    #[test]
+    fn an_export_is_offered_as_its_own_file_type_not_only_all_files() {
+        set_lang(Lang::En);
+        let csv = file_type(&FileRequest::Export(crate::capture::ExportFormat::Csv));
+        assert_eq!(csv, Some(("CSV files".to_owned(), "csv".to_owned())));
+        let pcap = file_type(&FileRequest::Export(crate::capture::ExportFormat::Pcap));
+        assert_eq!(pcap.map(|(_, e)| e), Some("pcap".to_owned()));
+        assert_eq!(
+            file_type(&FileRequest::LoadReport(true)).map(|(_, e)| e),
+            Some("json".to_owned())
+        );
+        // A file to read is not filtered by a type.
+        assert_eq!(file_type(&FileRequest::SendFile), None);
+        set_lang(Lang::Zh);
+        let csv = file_type(&FileRequest::Export(crate::capture::ExportFormat::Csv));
+        assert_eq!(csv.map(|(l, _)| l), Some("CSV 文件".to_owned()));
+        set_lang(Lang::En);
+    }
 
     /// A picker that notes the title and file-type words its dialog would show, as worded on
     /// the helper thread the native dialog runs on.
