@@ -598,31 +598,7 @@ fn python_ws_echo(
     if let Some(cert) = cert {
         command.args([cert.cert(), cert.key()]);
     }
-    let Ok(mut child) = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn() else {
-        eprintln!("skipped: python3 is not installed");
-        return None;
-    };
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let running = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            eprintln!("skipped: python's websockets did not listen (.ci/run installs it)");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some((running, rx))
+    python_serving(&mut command, port)
 }
 
 /// The server's lines until its total reaches `want` (or 5 s pass).
@@ -733,17 +709,24 @@ fn python_ws_counter(
         \x20   async with websockets.serve(h, '127.0.0.1', port, max_queue=None):\n\
         \x20       await asyncio.sleep(120)\n\
         asyncio.run(main())\n";
-    let Ok(mut child) = Command::new("python3")
-        .args([
+    python_serving(
+        Command::new("python3").args([
             "-c",
             script,
             &port.to_string(),
             if echo { "echo" } else { "sink" },
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
+        ]),
+        port,
+    )
+}
+
+/// Starts a Python server (`command`) that listens on `port`, with its stdout lines on a
+/// channel; `None` (said) where python3 or its websockets cannot run.
+fn python_serving(
+    command: &mut Command,
+    port: u16,
+) -> Option<(Running, std::sync::mpsc::Receiver<String>)> {
+    let Ok(mut child) = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn() else {
         eprintln!("skipped: python3 is not installed");
         return None;
     };
@@ -1144,24 +1127,12 @@ fn bench_says_the_code_a_websocket_server_closed_with() {
         \x20   async with websockets.serve(h, '127.0.0.1', int(sys.argv[1])):\n\
         \x20       await asyncio.sleep(60)\n\
         asyncio.run(main())\n";
-    let Ok(child) = Command::new("python3")
-        .args(["-c", script, &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        eprintln!("skipped: python3 is not installed");
+    let Some((_server, _lines)) = python_serving(
+        Command::new("python3").args(["-c", script, &port.to_string()]),
+        port,
+    ) else {
         return;
     };
-    let _server = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "python's websockets did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let ran = run(
         &[
             "bench",
