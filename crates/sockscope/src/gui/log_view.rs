@@ -29,20 +29,12 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         // The next slice of the search runs with the next frame.
         ui.ctx().request_repaint();
     }
+    follow_keys_ui(ui, tab, actions);
     toolbar_ui(ui, tab, actions);
     if tab.view.search_open {
         search_bar_ui(ui, tab, actions);
     }
-    if let Some(record) = tab
-        .view
-        .selected
-        .and_then(|seq| tab.capture.log.get_seq(seq))
-    {
-        egui::Panel::bottom("record_detail")
-            .resizable(true)
-            .default_size(super::protocol_ui::detail_height(tab.form))
-            .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
-    }
+    detail_panel_ui(ui, tab, actions);
     super::testhook::tag_rect(ui, ui.available_rect_before_wrap(), "log.area");
     let capture = &tab.capture;
     if capture.log.is_empty() && capture.raw.is_empty() {
@@ -130,6 +122,36 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
 }
 
+/// The selected record's detail, in a pane under the list.
+fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    if let Some(record) = tab
+        .view
+        .selected
+        .and_then(|seq| tab.capture.log.get_seq(seq))
+    {
+        egui::Panel::bottom("record_detail")
+            .resizable(true)
+            .default_size(super::protocol_ui::detail_height(tab.form))
+            .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
+    }
+}
+
+/// End follows the newest rows again after a row was picked, unless a text field has the
+/// keyboard.
+fn follow_keys_ui(ui: &egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
+    if tab.view.follow.held
+        && ui.ctx().memory(|m| m.focused().is_none())
+        && ui.input(|i| i.key_pressed(egui::Key::End))
+    {
+        actions.push(UiAction::Follow);
+    }
+    super::testhook::value(
+        ui.ctx(),
+        "log.follow",
+        if tab.view.follow.held { "held" } else { "on" },
+    );
+}
+
 /// What an empty log says. Cleared while open, it says what the session is doing, not how to
 /// start one.
 fn empty_hint_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
@@ -213,6 +235,16 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         super::testhook::tag(ui, &pause, "log.pause");
         if pause.clicked() {
             actions.push(UiAction::TogglePause);
+        }
+        // A picked row stopped the log following: said, and undone here or by End.
+        if tab.view.follow.held && tab.form.auto_scroll && !paused {
+            let follow = ui
+                .add(egui::Button::selectable(false, t(S::FollowEnd)))
+                .on_hover_text(t(S::TipFollowEnd));
+            super::testhook::tag(ui, &follow, "log.follow");
+            if follow.clicked() {
+                actions.push(UiAction::Follow);
+            }
         }
         let mut peers: Vec<std::net::SocketAddr> =
             tab.capture.clients.values().map(|c| c.peer).collect();
@@ -643,7 +675,86 @@ impl List<'_> {
 
     /// Whether the list should show its newest rows this frame.
     fn following(&self, follow: Follow) -> bool {
-        self.form.auto_scroll && self.index.paused_at.is_none() && !follow.scrolled_up
+        self.form.auto_scroll
+            && self.index.paused_at.is_none()
+            && !follow.scrolled_up
+            && !follow.held
+    }
+
+    /// The offset that brings the row picked (`follow.reveal`) into view, if it is out of
+    /// view; forgets it once the user scrolled or the row left the log.
+    fn reveal(
+        &self,
+        ui: &egui::Ui,
+        follow: &mut Follow,
+        last: f32,
+        geometry: (f32, f32, f32, f32),
+        top_max: usize,
+        wrap_data: bool,
+    ) -> Option<f32> {
+        let (seq, set) = follow.reveal?;
+        let scrolled = set.is_some_and(|set| (set - last).abs() > 0.5);
+        let row = self.index.row_of(seq).filter(|_| !scrolled);
+        let Some(row) = row else {
+            follow.reveal = None;
+            return None;
+        };
+        let font = FontId::monospace(13.0);
+        let offset = self.reveal_offset(ui, row, last, geometry, top_max, &font, wrap_data);
+        follow.reveal = Some((seq, Some(offset.unwrap_or(last))));
+        offset
+    }
+
+    /// The offset that brings `row` wholly into view, if it is not: the view starts at the
+    /// record `last / unit` (or shows the last screenful from `top_max` when at the end).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the list's geometry of this frame"
+    )]
+    fn reveal_offset(
+        &self,
+        ui: &egui::Ui,
+        row: usize,
+        last: f32,
+        (unit, spacing, width, height): (f32, f32, f32, f32),
+        top_max: usize,
+        font: &FontId,
+        wrap_data: bool,
+    ) -> Option<f32> {
+        let bottom = top_max as f32 * unit;
+        let top = if last >= bottom - 0.5 {
+            top_max
+        } else {
+            ((last.max(0.0) / unit) as usize).min(top_max)
+        };
+        if row < top {
+            return Some(row as f32 * unit);
+        }
+        // The height of the rows from the top to `row`, the row included (a row far below
+        // is out of view without measuring them all).
+        let height_of = |rows: &mut dyn Iterator<Item = usize>, limit: f32| {
+            let mut used = 0.0;
+            let mut n = 0;
+            for r in rows {
+                if let Some(record) = self.index.record(self.log, r) {
+                    let galley = self.wrapped_galley(ui, &record, font, width, 0.0, wrap_data);
+                    used += galley.size().y + spacing;
+                }
+                n += 1;
+                if used > limit {
+                    break;
+                }
+            }
+            (used, n)
+        };
+        let (used, _) = height_of(&mut (top..=row), height);
+        if used <= height + 0.5 {
+            return None;
+        }
+        // Below the view: the row becomes the last one wholly shown.
+        let (_, n) = height_of(&mut (0..=row).rev(), height);
+        let first = (row + 2).saturating_sub(n.max(1));
+        Some((first.min(top_max) as f32) * unit)
     }
 
     /// The rows, as [`ui`](Self::ui) says; with Wrap lines (接收区自动换行) data rows are as tall
@@ -686,6 +797,19 @@ impl List<'_> {
             .id_salt(&salt)
             .auto_shrink([false, false]);
         let last = last_offset(ui, &salt);
+        // A picked row kept in view (see `Follow::hold`), until the user scrolls.
+        if scroll_to.is_none()
+            && let Some(offset) = self.reveal(
+                ui,
+                follow,
+                last,
+                (unit, spacing, width, height),
+                top_max,
+                wrap_data,
+            )
+        {
+            area = area.vertical_scroll_offset(offset);
+        }
         match scroll_to.and_then(|seq| self.index.row_of(seq)) {
             Some(row) => area = area.vertical_scroll_offset(row.min(top_max) as f32 * unit),
             None if (self.following(*follow) && (last - bottom).abs() > 0.5)

@@ -18,6 +18,25 @@ use sockscope_core::rules::{Automation, Keep, Machine, Rule, RuleError, RuleId};
 pub struct Follow {
     /// The user scrolled away from the newest rows (the view stops following them).
     pub scrolled_up: bool,
+    /// The user picked a row: the view stops following (as other log tools do) until End or
+    /// the Follow button, so the picked row stays where it was while data keeps coming.
+    pub held: bool,
+    /// The picked row to bring into view (the detail pane opening under it shortens the
+    /// list), until the user scrolls; with the offset last set for it.
+    pub reveal: Option<(u64, Option<f32>)>,
+}
+
+impl Follow {
+    /// Follows the newest rows again (End, the Follow button).
+    pub fn resume(&mut self) {
+        *self = Follow::default();
+    }
+
+    /// Stops following for a row the user picked, and keeps that row in view.
+    pub fn hold(&mut self, seq: u64) {
+        self.held = true;
+        self.reveal = Some((seq, None));
+    }
 }
 
 /// What a file is asked for.

@@ -85,6 +85,8 @@ pub enum UiAction {
     NextMatch(bool),
     /// Select a record for the detail view, or none.
     SelectRecord(Option<u64>),
+    /// Follow the newest rows again (End, or the Follow button after a row was picked).
+    Follow,
     /// Save the log to a file.
     Export(ExportFormat, PathBuf),
     /// Stop the export under way.
@@ -493,6 +495,14 @@ impl Tab {
         match_position(&self.view)
     }
 
+    /// Opens a record's detail (a picked row stops the log following) or closes it.
+    fn select_record(&mut self, seq: Option<u64>) {
+        self.view.selected = seq;
+        if let Some(seq) = seq {
+            self.view.follow.hold(seq);
+        }
+    }
+
     /// Does what the user asked.
     pub fn apply(&mut self, action: UiAction) {
         match action {
@@ -582,7 +592,8 @@ impl Tab {
             // The first slice runs with the next frame, which has the log locked.
             UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::NextMatch(forward) => self.next_match(forward),
-            UiAction::SelectRecord(seq) => self.view.selected = seq,
+            UiAction::SelectRecord(seq) => self.select_record(seq),
+            UiAction::Follow => self.view.follow.resume(),
             UiAction::Export(format, path) => self.session.export(format, path),
             UiAction::CancelExport => self.session.cancel_export(),
             UiAction::StartRecording(format, path) => {

@@ -368,3 +368,89 @@ fn a_click_anywhere_on_a_row_opens_its_detail() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A row picked in a full log that follows its newest rows stays in view, marked, while data
+/// keeps coming and the detail pane opens under it; End follows the newest rows again. (The
+/// log kept following, and the picked row went out of view at once.)
+#[test]
+fn a_row_picked_in_a_following_log_stays_in_view_until_end() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("scroll-pick");
+    let port = free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start_sized("1024x640");
+    let window = Window::open(&display, &dir, &workspace);
+    // A device that sends a line every 20 ms for as long as the test runs.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("device".into())
+            .spawn(move || {
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let mut i = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 3000 {
+                    if stream
+                        .write_all(format!("reading {i:04} from the device\n").as_bytes())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    i += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+            .unwrap()
+    };
+    window.wait_newest(60);
+    window.assert_following("before a row is picked", 2, Duration::from_millis(200));
+    // Pick a row near the bottom (the detail pane opening would cover it); rows move while
+    // following, so the one picked is the one whose detail opens.
+    let view = window.log_view();
+    let (x, y, _, h) = window.rect(&format!("log.row.{}", view.newest - 2));
+    window.click_at(x + 40.0, y + h / 2.0);
+    window.wait_value("log.follow", |v| v == "held");
+    let picked: u64 = window.value("log.detail").unwrap().parse().unwrap();
+    assert!(
+        picked + 6 > view.newest,
+        "picked #{picked}, far from the bottom row clicked ({view:?})"
+    );
+    window.rect("log.follow");
+    // Data keeps coming: the picked row stays wholly in the (shorter) list, and the newest
+    // rows are no longer followed.
+    let before = window.log_view().newest;
+    for sample in 0..6 {
+        std::thread::sleep(Duration::from_millis(300));
+        let view = window.log_view();
+        let row = window
+            .find(&format!("log.row.{picked}"))
+            .unwrap_or_else(|| {
+                panic!("sample {sample}: the picked row #{picked} is not drawn: {view:?}")
+            });
+        let list = view.list;
+        assert!(
+            row.1 >= list.1 - 0.5 && row.1 + row.3 <= list.1 + list.3 + 0.5,
+            "sample {sample}: the picked row {row:?} is not wholly in the list {list:?}"
+        );
+        assert_eq!(window.value("log.detail"), Some(picked.to_string()));
+    }
+    let after = window.log_view();
+    assert!(
+        after.newest > before + 5 && !after.newest_in_view,
+        "data stopped, or the log still follows: {after:?}"
+    );
+    // End follows again (the detail stays open).
+    window.key("End");
+    window.wait_value("log.follow", |v| v == "on");
+    window.assert_following("after End", 3, Duration::from_millis(300));
+    assert!(
+        window.find("log.follow").is_none(),
+        "the Follow button stayed"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sender.join().unwrap();
+}
