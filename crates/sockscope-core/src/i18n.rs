@@ -978,6 +978,17 @@ strings! {
     ProtocolLabel => "Decode as", "按协议解码";
     ProtocolNone => "None", "无";
     TipProtocol => "Decode each message as named fields with this protocol: a summary after each row, the field tree beside the hex dump of the selected one. With framing None, the protocol's own frame layer cuts the stream.", "用此协议把每条消息解码成具名字段：每行后显示摘要，选中消息的十六进制旁显示字段树。分包方式为“无”时，按协议自己的帧格式切分数据流。";
+    OpenSpecFile => "Open spec file…", "打开协议描述文件…";
+    TipOpenSpecFile => "Decode with a protocol spec (.ron) you wrote or edited; export a built-in with Export spec… to start from one", "用你编写或修改的协议描述文件（.ron）解码；可先用“导出协议描述…”导出一个内置协议作为起点";
+    ExportSpec => "Export spec…", "导出协议描述…";
+    TipExportSpec => "Save the chosen built-in protocol's spec file, to edit it and open it again with Open spec file…", "保存所选内置协议的描述文件，编辑后可用“打开协议描述文件…”再打开";
+    TipExportSpecNone => "Choose a built-in protocol first: its spec is what is saved", "请先选择一个内置协议：保存的是它的描述文件";
+    TipReloadSpec => "Read the spec file again (it is also read again by itself when it changes)", "重新读取协议描述文件（文件改动后也会自动重新读取）";
+    DialogOpenSpec => "Open a protocol spec", "打开协议描述文件";
+    DialogExportSpec => "Export the protocol spec", "导出协议描述文件";
+    DialogSpecFilter => "Protocol spec (*.ron)", "协议描述文件 (*.ron)";
+    SpecExported => "Protocol spec '{}' saved to {}: edit it, then open it with Decode as → Open spec file…", "协议描述“{}”已保存到 {}：编辑后可通过 按协议解码 → 打开协议描述文件… 使用";
+    SpecExportFailed => "Could not save the protocol spec to {}: {}", "无法把协议描述保存到 {}：{}";
     ExprNoCapture => "no capture '{}': the rule's regular expression has no such group, or it did not take part", "没有捕获组“{}”：规则的正则表达式没有该组，或该组未参与匹配";
     ExprDoesNotFit => "{} does not fit in {}", "{} 放不进 {}";
     ExprOverflow => "the number is too large", "数值过大";

@@ -589,7 +589,13 @@ pub fn resolve_protocol(
         return Ok(Some(p));
     }
     let path = std::path::Path::new(text);
-    if path.is_file() {
+    // A name that reads as a path (a profile's spec file moved or deleted, a typo) says why
+    // the file cannot be read, not that no built-in has that name.
+    let looks_like_path = text.contains(['/', '\\'])
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+    if path.is_file() || looks_like_path {
         let source = std::fs::read_to_string(path)
             .map_err(|e| tf(S::CliCannotRead, &[&path.display(), &e]))?;
         return crate::protocol::Protocol::load(&source)

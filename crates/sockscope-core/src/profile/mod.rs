@@ -360,6 +360,26 @@ mod tests {
         profile
     }
 
+    /// A profile's spec file that is gone says it cannot be read (it said no built-in had
+    /// that name, as if a path were not accepted); a file that is there loads.
+    #[test]
+    fn a_protocol_spec_file_that_is_gone_says_it_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("my808.ron");
+        for name in [gone.display().to_string(), "my808.ron".to_owned()] {
+            let why = form::resolve_protocol(&name).unwrap_err();
+            assert!(why.starts_with("Cannot read"), "{name}: {why}");
+        }
+        std::fs::write(&gone, &crate::protocol::builtin("jt808").unwrap().source).unwrap();
+        let p = form::resolve_protocol(&gone.display().to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.name(), "jt808");
+        // A built-in's name is still a built-in, and a plain unknown name lists them.
+        let why = form::resolve_protocol("jt809").unwrap_err();
+        assert!(why.contains("jt808"), "{why}");
+    }
+
     #[test]
     fn a_profile_notepad_saved_with_a_bom_or_as_utf_16_loads_as_it_was() {
         let text = to_string(&sample());

@@ -21,6 +21,7 @@ use super::{fonts, log_view, send_panel, settings, status_bar};
 use crate::capture::{Note, arg};
 use crate::engine::{self, Notify};
 use crate::profile::{self, Profile};
+use sockscope_core::protocol;
 
 /// Storage key of the workspace in eframe's persistence.
 const WORKSPACE_KEY: &str = "workspace";
@@ -113,6 +114,8 @@ pub struct Workspace {
     pub zoom: f32,
     /// Recently opened or saved profiles, newest first.
     pub recent: Vec<PathBuf>,
+    /// Protocol spec files opened lately (the Decode as picker lists them), newest first.
+    pub recent_specs: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -141,6 +144,7 @@ impl Default for Workspace {
             theme: Theme::System,
             zoom: 1.0,
             recent: Vec::new(),
+            recent_specs: Vec::new(),
         }
     }
 }
@@ -209,6 +213,7 @@ impl App {
     pub fn with_workspace(ctx: &egui::Context, workspace: Workspace, lang: Lang) -> Self {
         fonts::install(ctx);
         i18n::set_lang(lang);
+        super::protocol_ui::set_recent_specs(workspace.recent_specs.clone());
         ctx.set_theme(workspace.theme.preference());
         let zoom = workspace.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
         ctx.set_zoom_factor(zoom);
@@ -351,6 +356,7 @@ impl App {
             theme: self.theme,
             zoom: self.zoom,
             recent: self.recent.clone(),
+            recent_specs: super::protocol_ui::recent_specs(),
         }
     }
 
@@ -606,13 +612,19 @@ impl App {
                 self.entry_mut().say(note.0, note.1);
             }
             (FileRequest::SaveProfile(_), Some(id)) => self.save_tab_to(id, &path),
+            (FileRequest::ExportSpec(name), _) => self.export_spec(&name, &path),
             (request, Some(id)) => {
                 let action = match request {
                     FileRequest::SendFile => UiAction::SendFile(path),
                     FileRequest::Export(format) => UiAction::Export(format, path),
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
                     FileRequest::Pem(field) => UiAction::SetPem(field, path),
+                    FileRequest::OpenSpec => {
+                        super::protocol_ui::remember_spec(&path);
+                        UiAction::SetProtocol(path.display().to_string())
+                    }
                     FileRequest::OpenProfile
+                    | FileRequest::ExportSpec(_)
                     | FileRequest::SaveProfile(_)
                     | FileRequest::LoadReport(_) => return,
                 };
@@ -631,6 +643,24 @@ impl App {
             }
             (_, None) => {}
         }
+    }
+
+    /// Saves a built-in protocol's spec file for editing, and says where (or why not).
+    fn export_spec(&mut self, name: &str, path: &Path) {
+        let source = protocol::builtin(name).map(|p| p.source.clone());
+        let shown = path.display().to_string();
+        let note = match source.map(|text| std::fs::write(path, text)) {
+            Some(Ok(())) => (
+                Note::say(S::SpecExported, [arg(name.to_owned()), arg(shown)]),
+                false,
+            ),
+            Some(Err(e)) => (
+                Note::say(S::SpecExportFailed, [arg(shown), arg(e.to_string())]),
+                true,
+            ),
+            None => (Note::text(tf(S::ProtoNoProtocol, &[&name, &""])), true),
+        };
+        self.entry_mut().say(note.0, note.1);
     }
 
     /// Takes the dialogs' answers (and says why one fell back to the path prompt).

@@ -56,6 +56,10 @@ pub enum FileRequest {
     LoadReport(bool),
     /// A PEM file for a TLS setting.
     Pem(PemField),
+    /// A protocol spec file to decode with.
+    OpenSpec,
+    /// Where to save a built-in protocol's spec (its name) for editing.
+    ExportSpec(String),
 }
 
 impl FileRequest {
@@ -63,7 +67,10 @@ impl FileRequest {
     pub fn saves(&self) -> bool {
         !matches!(
             self,
-            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_)
+            FileRequest::OpenProfile
+                | FileRequest::SendFile
+                | FileRequest::Pem(_)
+                | FileRequest::OpenSpec
         )
     }
 
@@ -76,7 +83,11 @@ impl FileRequest {
             FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
             FileRequest::LoadReport(true) => "load.json".into(),
             FileRequest::LoadReport(false) => "load.csv".into(),
-            FileRequest::OpenProfile | FileRequest::SendFile | FileRequest::Pem(_) => String::new(),
+            FileRequest::ExportSpec(name) => format!("{name}.ron"),
+            FileRequest::OpenProfile
+            | FileRequest::SendFile
+            | FileRequest::Pem(_)
+            | FileRequest::OpenSpec => String::new(),
         }
     }
 
@@ -90,6 +101,8 @@ impl FileRequest {
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,
+            FileRequest::OpenSpec => S::DialogOpenSpec,
+            FileRequest::ExportSpec(_) => S::DialogExportSpec,
         })
     }
 }

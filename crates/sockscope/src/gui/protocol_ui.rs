@@ -4,35 +4,128 @@
 //! rows on screen only, when they are drawn.
 
 use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use eframe::egui::{self, Color32, FontId, RichText, TextFormat, text::LayoutJob};
 use sockscope_core::protocol::{self, Decoded, Dir, Field, Note, Protocol};
 
 use super::i18n::{S, t};
+use super::model::FileRequest;
 use super::state::{Form, TabUi, UiAction};
 use super::widgets::error_color;
 use crate::capture::{Record, RecordKind};
 use crate::engine::Mode;
 
+/// The protocol last resolved, by what the form says: a spec file is read once, and again
+/// when it changed on disk (looked at once a second at most).
+struct Resolved {
+    /// What the form said.
+    name: String,
+    /// The protocol, or why there is none.
+    result: Result<Option<Arc<Protocol>>, String>,
+    /// The spec file's modification time when it was read (a file, not a built-in).
+    modified: Option<SystemTime>,
+    /// When the file's time was last looked at.
+    checked: Instant,
+    /// The file was read again since the picker last looked (it applies the new framing).
+    reloaded: bool,
+}
+
+/// How often a chosen spec file's time is looked at.
+const SPEC_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 thread_local! {
-    /// The protocol last resolved, by what the form says (a spec file is read once).
-    static CACHE: RefCell<Option<(String, Option<Arc<Protocol>>)>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<Resolved>> = const { RefCell::new(None) };
+    /// Spec files opened lately, newest first (the window's workspace keeps them).
+    static RECENT: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many spec files the picker remembers.
+const RECENT_SPECS: usize = 6;
+
+/// The spec files opened lately, newest first.
+pub fn recent_specs() -> Vec<PathBuf> {
+    RECENT.with(|r| r.borrow().clone())
+}
+
+/// Sets the spec files opened lately (from the saved workspace).
+pub fn set_recent_specs(paths: Vec<PathBuf>) {
+    RECENT.with(|r| *r.borrow_mut() = paths);
+}
+
+/// Puts a spec file first in the recent list.
+pub fn remember_spec(path: &Path) {
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        r.retain(|p| p != path);
+        r.insert(0, path.to_path_buf());
+        r.truncate(RECENT_SPECS);
+    });
+}
+
+/// When a spec file was last changed, if it is a file.
+fn modified(name: &str) -> Option<SystemTime> {
+    if protocol::builtin(name).is_some() {
+        return None;
+    }
+    std::fs::metadata(name.trim())
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+/// Forgets the protocol read, so the next look reads the spec file again (Reload).
+pub fn forget() {
+    CACHE.with(|cache| *cache.borrow_mut() = None);
+}
+
+/// The form's protocol, if one is chosen, or why it cannot be used (cached; a spec file is
+/// read again when it changed).
+pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(r) = cache.as_mut()
+            && r.name == form.protocol
+        {
+            if r.checked.elapsed() < SPEC_CHECK_EVERY || r.name.trim().is_empty() {
+                return r.result.clone();
+            }
+            r.checked = Instant::now();
+            let now = modified(&r.name);
+            if now == r.modified {
+                return r.result.clone();
+            }
+            r.result = form.protocol();
+            r.modified = now;
+            r.reloaded = true;
+            return r.result.clone();
+        }
+        let result = form.protocol();
+        *cache = Some(Resolved {
+            name: form.protocol.clone(),
+            result: result.clone(),
+            modified: modified(&form.protocol),
+            checked: Instant::now(),
+            reloaded: false,
+        });
+        result
+    })
+}
+
+/// True once after the chosen spec file was read again because it changed.
+fn take_reloaded() -> bool {
+    CACHE.with(|cache| {
+        cache
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(|r| std::mem::take(&mut r.reloaded))
+    })
 }
 
 /// The form's protocol, if one is chosen and usable.
 pub fn chosen(form: &Form) -> Option<Arc<Protocol>> {
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some((name, p)) = cache.as_ref()
-            && *name == form.protocol
-        {
-            return p.clone();
-        }
-        let p = form.protocol().ok().flatten();
-        *cache = Some((form.protocol.clone(), p.clone()));
-        p
-    })
+    resolved(form).ok().flatten()
 }
 
 /// Which way a record went, as the protocol reads it: a server receives requests, a client
@@ -55,39 +148,113 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     Some((p, d))
 }
 
-/// The protocol picker: None or a built-in; a change applies the protocol's framing at once
-/// (when the Receive framing is None).
+/// The protocol picker: None, a built-in, a spec file opened lately, or "Open spec file…";
+/// "Export spec…" saves the chosen built-in for editing. A change applies the protocol's
+/// framing at once (when the Receive framing is None); so does a spec file read again.
 pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     let before = tab.form.protocol.clone();
+    let result = resolved(tab.form);
     ui.horizontal(|ui| {
         let label = ui.label(t(S::ProtocolLabel));
+        let file = is_file_name(&tab.form.protocol);
         let shown = if tab.form.protocol.is_empty() {
             t(S::ProtocolNone).to_owned()
+        } else if file {
+            // A spec file by its name (the path on hover).
+            Path::new(tab.form.protocol.trim()).file_name().map_or_else(
+                || tab.form.protocol.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            )
         } else {
             tab.form.protocol.clone()
         };
-        egui::ComboBox::from_id_salt("protocol")
+        // Tall enough for every entry without scrolling (the last ones were cut off).
+        let combo = egui::ComboBox::from_id_salt("protocol")
             .selected_text(shown)
+            .height(600.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut tab.form.protocol, String::new(), t(S::ProtocolNone));
                 for p in protocol::builtins() {
-                    ui.selectable_value(
+                    let item = ui.selectable_value(
                         &mut tab.form.protocol,
                         p.name().to_owned(),
                         format!("{} — {}", p.name(), p.title()),
                     );
+                    super::testhook::tag(ui, &item, &format!("protocol.item.{}", p.name()));
                 }
-            })
-            .response
-            .labelled_by(label.id)
-            .on_hover_text(t(S::TipProtocol));
+                let recent = recent_specs();
+                if !recent.is_empty() {
+                    ui.separator();
+                }
+                for path in recent {
+                    let text = path.display().to_string();
+                    let name = path
+                        .file_name()
+                        .map_or_else(|| text.clone(), |n| n.to_string_lossy().into_owned());
+                    let item = ui
+                        .selectable_value(
+                            &mut tab.form.protocol,
+                            text.clone(),
+                            format!("📄 {name}"),
+                        )
+                        .on_hover_text(&text);
+                    if item.clicked() {
+                        remember_spec(&path);
+                    }
+                }
+                ui.separator();
+                let open = ui
+                    .button(t(S::OpenSpecFile))
+                    .on_hover_text(t(S::TipOpenSpecFile));
+                super::testhook::tag(ui, &open, "protocol.open");
+                if open.clicked() {
+                    actions.push(UiAction::AskFile(FileRequest::OpenSpec));
+                }
+                let builtin = protocol::builtin(tab.form.protocol.trim()).filter(|_| !file);
+                let export = ui
+                    .add_enabled(builtin.is_some(), egui::Button::new(t(S::ExportSpec)))
+                    .on_hover_text(t(S::TipExportSpec))
+                    .on_disabled_hover_text(t(S::TipExportSpecNone));
+                super::testhook::tag(ui, &export, "protocol.export");
+                if export.clicked()
+                    && let Some(p) = builtin
+                {
+                    actions.push(UiAction::AskFile(FileRequest::ExportSpec(
+                        p.name().to_owned(),
+                    )));
+                }
+            });
+        let combo = combo.response.labelled_by(label.id).on_hover_text(if file {
+            format!("{}\n\n{}", tab.form.protocol.trim(), t(S::TipProtocol))
+        } else {
+            t(S::TipProtocol).to_owned()
+        });
+        super::testhook::tag(ui, &combo, "protocol.picker");
+        if file {
+            // A spec file being edited is looked at once a second, also while nothing else
+            // happens (only while a spec file, not a built-in, is chosen).
+            ui.ctx().request_repaint_after(SPEC_CHECK_EVERY);
+            let reload = ui.small_button("⟳").on_hover_text(t(S::TipReloadSpec));
+            super::testhook::tag(ui, &reload, "protocol.reload");
+            if reload.clicked() {
+                forget();
+                actions.push(UiAction::ApplyFraming);
+            }
+        }
     });
-    if let Err(why) = tab.form.protocol() {
-        ui.label(RichText::new(why).color(error_color(ui)));
+    if let Err(why) = &result {
+        let error = ui.label(RichText::new(why).color(error_color(ui)));
+        super::testhook::tag(ui, &error, "protocol.error");
+        super::testhook::value(ui.ctx(), "protocol.error", why.replace('\n', " "));
     }
-    if tab.form.protocol != before {
+    if tab.form.protocol != before || take_reloaded() {
         actions.push(UiAction::ApplyFraming);
     }
+}
+
+/// True when the picker's text names a spec file rather than a built-in.
+fn is_file_name(name: &str) -> bool {
+    !name.trim().is_empty() && protocol::builtin(name.trim()).is_none()
 }
 
 /// A data row's summary (`≡ JT808 0x0200 位置信息汇报 · … · `) and its format: weak when

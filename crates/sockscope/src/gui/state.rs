@@ -115,6 +115,8 @@ pub enum UiAction {
     SetUdpOptions,
     /// A TLS file was picked.
     SetPem(PemField, PathBuf),
+    /// Decode with this protocol (a built-in's name or a spec file's path).
+    SetProtocol(String),
     /// Relay: the impairments changed.
     SetImpairments,
     /// Relay: cut every pair now.
@@ -495,6 +497,14 @@ impl Tab {
         match_position(&self.view)
     }
 
+    /// Gives the session the Receive framing (with None there, the chosen protocol's frame
+    /// layer cuts the stream).
+    fn apply_framing(&mut self) {
+        if self.form.framing().is_ok() {
+            self.session.set_framing(self.form.receive_framing());
+        }
+    }
+
     /// Opens a record's detail (a picked row stops the log following) or closes it.
     fn select_record(&mut self, seq: Option<u64>) {
         self.view.selected = seq;
@@ -513,6 +523,10 @@ impl Tab {
             UiAction::ClearLog => self.clear_log(),
             UiAction::Rules(action) => self.apply_rules_action(action),
             UiAction::SetPem(field, path) => self.set_pem(field, &path),
+            UiAction::SetProtocol(name) => {
+                self.form.protocol = name;
+                self.apply_framing();
+            }
             action @ (UiAction::ApplyRules
             | UiAction::ShowRules
             | UiAction::ShowScripts
@@ -577,12 +591,7 @@ impl Tab {
                     self.form.quick.remove(n);
                 }
             }
-            UiAction::ApplyFraming => {
-                // With None there, the chosen protocol's frame layer cuts the stream.
-                if self.form.framing().is_ok() {
-                    self.session.set_framing(self.form.receive_framing());
-                }
-            }
+            UiAction::ApplyFraming => self.apply_framing(),
             UiAction::TogglePause => self.toggle_pause(),
             UiAction::FilterPeer(peer) => self.view.filter.peer = peer,
             UiAction::ToggleSearch => {

@@ -69,3 +69,112 @@ fn a_jt808_field_picked_in_the_tree_marks_its_escaped_bytes_in_the_hex_dump() {
     window.type_text("f.msg_id == 0x0200");
     window.wait_value("log.detail", |seq| seq == report);
 }
+
+/// "Open spec file…" in the Decode as picker: a spec with an error says where (line, column)
+/// next to the picker; fixed on disk, it is read again by itself and decodes; the file is
+/// remembered in the picker and the workspace. "Export spec…" saves a built-in's spec.
+#[test]
+fn a_spec_file_opened_from_the_picker_decodes_and_is_read_again_when_it_changes() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("protocol-open");
+    // A stand-in zenity that answers each dialog with the path in answer.txt.
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let answer = dir.0.join("answer.txt");
+    let zenity = bin.join("zenity");
+    std::fs::write(&zenity, format!("#!/bin/sh\ncat '{}'\n", answer.display())).unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", zenity.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let good = sockscope_core::protocol::builtin("jt808")
+        .unwrap()
+        .source
+        .replacen("name: \"jt808\"", "name: \"my808\"", 1);
+    assert!(good.contains("\"u16\""), "the spec has a u16 to break");
+    let spec = dir.0.join("my808.ron");
+    std::fs::write(&spec, good.replacen("\"u16\"", "\"u61\"", 1)).unwrap();
+    std::fs::write(&answer, spec.display().to_string()).unwrap();
+    let port = super::free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 3, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    );
+    let display = Display::start();
+    let window = Window::start(
+        &display,
+        &dir.0,
+        &super::Start {
+            workspace: Some(&workspace),
+            path: Some(path),
+            ..super::Start::default()
+        },
+    );
+    window.wait_value("status.state", |s| s.starts_with("Listening"));
+    // The picker is at the foot of the Receive group: scroll the settings down to it.
+    window.xdo(&["mousemove", "--window", window.wid(), "150", "400"]);
+    for _ in 0..15 {
+        window.xdo(&["click", "5"]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    window.click("protocol.picker");
+    window.click("protocol.open");
+    window.wait_value("protocol.error", |e| {
+        e.contains("my808.ron") && e.contains("u61") && e.contains("line")
+    });
+    window.rect("protocol.error");
+    // Fixed on disk: read again by itself, the error goes.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(&spec, &good).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while window.find("protocol.error").is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fixed spec was not read again: {:?}",
+            window.value("protocol.error")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // It decodes: a platform reply's fields show in the tree.
+    let frame =
+        sockscope_core::codec::hex::parse("7e8001000505805668746700000026000200087e").unwrap();
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.write_all(&frame).unwrap();
+    window.wait_value("log.newest", |n| n.parse::<u64>().is_ok_and(|n| n >= 2));
+    let newest = window.value("log.newest").unwrap();
+    let (x, y, _, h) = window.rect(&format!("log.row.{newest}"));
+    window.click_at(x + 60.0, y + h / 2.0);
+    window.wait_value("log.detail.fields", |n| {
+        n.parse::<u64>().is_ok_and(|n| n > 5)
+    });
+    // Export a built-in: choose it, then Export spec….
+    window.click("protocol.picker");
+    window.click("protocol.item.hj212");
+    let exported = dir.0.join("hj212.ron");
+    std::fs::write(&answer, exported.display().to_string()).unwrap();
+    window.click("protocol.picker");
+    window.click("protocol.export");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !exported.exists() {
+        assert!(std::time::Instant::now() < deadline, "nothing was exported");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert_eq!(
+        text,
+        sockscope_core::protocol::builtin("hj212").unwrap().source
+    );
+    // The spec file is remembered (the picker lists it) in the saved workspace.
+    let saved = window.quit();
+    assert!(
+        saved.contains("recent_specs") && saved.contains("my808.ron"),
+        "{saved}"
+    );
+}
