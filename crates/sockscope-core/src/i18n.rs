@@ -296,7 +296,7 @@ strings! {
     Pause => "Pause", "暂停";
     ResumeN => "Resume ({} new)", "继续（{} 条新）";
     TipPause => "Freeze the display; receiving and logging go on", "冻结显示；接收和记录照常进行";
-    FollowEnd => "⤓ Follow (End)", "⤓ 跟随最新（End）";
+    FollowEnd => "↓ Follow (End)", "↓ 跟随最新（End）";
     TipFollowEnd => "Not following the newest rows: you picked a row, so it stays in view while data keeps coming. Click, or press End, to follow the newest rows again.", "未跟随最新行：你选中了一行，数据继续到达时它保持在视野中。点击或按 End 键重新跟随最新行。";
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";
@@ -320,6 +320,10 @@ strings! {
     TipRecord => "Write every received byte to a file from now on, whatever the log keeps (接收转向文件)", "从现在起把收到的每个字节写入文件，不受日志上限影响";
     SearchHexHint => "hex, e.g. 7E 01", "十六进制，如 7E 01";
     SearchTextHint => "text", "文本";
+    SearchFieldHint => "text, or f.NAME == value", "文本，或 f.字段名 == 值";
+    TipSearchFields => "With a protocol chosen, f.NAME expressions find by decoded field: f.msg_id == 0x0200 && f.body.speed > 600. They compare the raw value on the wire, before scale and unit (a speed shown as 61.5 km/h is 615). Field names are those of the field tree (hover a field to see its path).", "选择协议后，可用 f.字段名 表达式按解码字段查找：f.msg_id == 0x0200 && f.body.speed > 600。比较的是线路上的原始值，未乘比例、不带单位（显示为 61.5 km/h 的速度原始值是 615）。字段名即字段树中的名字（鼠标悬停可看路径）。";
+    FindNoField => "no field '{}' in {}", "{1} 中没有字段“{0}”";
+    FindNoFieldNear => "no field '{}' in {} (did you mean {}?)", "{1} 中没有字段“{0}”（是不是 {2}？）";
     Previous => "Previous", "上一个";
     Next => "Next", "下一个";
     MatchNofM => "{} of {}", "第 {} 处，共 {} 处";
@@ -983,6 +987,7 @@ strings! {
     ExportSpec => "Export spec…", "导出协议描述…";
     TipExportSpec => "Save the chosen built-in protocol's spec file, to edit it and open it again with Open spec file…", "保存所选内置协议的描述文件，编辑后可用“打开协议描述文件…”再打开";
     TipExportSpecNone => "Choose a built-in protocol first: its spec is what is saved", "请先选择一个内置协议：保存的是它的描述文件";
+    ReloadSpec => "Reload", "重新读取";
     TipReloadSpec => "Read the spec file again (it is also read again by itself when it changes)", "重新读取协议描述文件（文件改动后也会自动重新读取）";
     DialogOpenSpec => "Open a protocol spec", "打开协议描述文件";
     DialogExportSpec => "Export the protocol spec", "导出协议描述文件";

@@ -57,6 +57,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 pub use check::{CATALOGUE, catalogued, hj212};
+pub use compile::Kind;
 pub use compile::{NodeId, Program};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};

@@ -365,6 +365,13 @@ impl App {
         self.lang = lang;
         self.lang_chosen = Some(lang);
         i18n::set_lang(lang);
+        // A Find error is worded again in the new language (it stayed English until the
+        // query was typed again).
+        for entry in &mut self.tabs {
+            if entry.tab.view.search_error.is_some() {
+                entry.tab.apply(UiAction::Search);
+            }
+        }
     }
 
     #[expect(

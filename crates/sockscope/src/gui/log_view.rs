@@ -131,7 +131,10 @@ fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiActio
     {
         egui::Panel::bottom("record_detail")
             .resizable(true)
-            .default_size(super::protocol_ui::detail_height(tab.form))
+            .default_size(super::protocol_ui::detail_height(
+                tab.form,
+                ui.available_height(),
+            ))
             .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
     }
 }
@@ -390,14 +393,19 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
     ui.horizontal(|ui| {
         let view = &mut *tab.view;
         let label = ui.label(t(S::ActionFind));
+        let fields = super::protocol_ui::chosen(tab.form).is_some();
         let edit = egui::TextEdit::singleline(&mut view.search_text)
-            .hint_text(t(if view.search_hex {
-                S::SearchHexHint
-            } else {
-                S::SearchTextHint
+            .hint_text(t(match (view.search_hex, fields) {
+                (true, _) => S::SearchHexHint,
+                (false, true) => S::SearchFieldHint,
+                (false, false) => S::SearchTextHint,
             }))
-            .desired_width(200.0);
-        let response = ui.add(edit).labelled_by(label.id);
+            .desired_width(if fields { 260.0 } else { 200.0 });
+        let mut response = ui.add(edit).labelled_by(label.id);
+        if fields {
+            response = response.on_hover_text(t(S::TipSearchFields));
+        }
+        super::testhook::tag(ui, &response, "find.text");
         if std::mem::take(&mut view.focus_search) {
             response.request_focus();
         }
@@ -425,7 +433,8 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
         }
         match (&tab.view.search_error, tab.match_position()) {
             (Some(error), _) => {
-                ui.label(RichText::new(error).color(error_color(ui)));
+                let error = ui.label(RichText::new(error).color(error_color(ui)));
+                super::testhook::tag(ui, &error, "find.error");
             }
             (None, Some((at, of))) => {
                 ui.label(tf(S::MatchNofM, &[&at, &of]));

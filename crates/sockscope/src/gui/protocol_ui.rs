@@ -192,11 +192,7 @@ pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
                         .file_name()
                         .map_or_else(|| text.clone(), |n| n.to_string_lossy().into_owned());
                     let item = ui
-                        .selectable_value(
-                            &mut tab.form.protocol,
-                            text.clone(),
-                            format!("📄 {name}"),
-                        )
+                        .selectable_value(&mut tab.form.protocol, text.clone(), name)
                         .on_hover_text(&text);
                     if item.clicked() {
                         remember_spec(&path);
@@ -234,7 +230,9 @@ pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
             // A spec file being edited is looked at once a second, also while nothing else
             // happens (only while a spec file, not a built-in, is chosen).
             ui.ctx().request_repaint_after(SPEC_CHECK_EVERY);
-            let reload = ui.small_button("⟳").on_hover_text(t(S::TipReloadSpec));
+            let reload = ui
+                .small_button(t(S::ReloadSpec))
+                .on_hover_text(t(S::TipReloadSpec));
             super::testhook::tag(ui, &reload, "protocol.reload");
             if reload.clicked() {
                 forget();
@@ -277,9 +275,15 @@ pub fn summary(
     ))
 }
 
-/// The detail panel's first height: a field tree needs more room than a hex dump alone.
-pub fn detail_height(form: &Form) -> f32 {
-    if chosen(form).is_some() { 280.0 } else { 150.0 }
+/// The detail panel's first height: a field tree needs more room than a hex dump alone —
+/// half the log's height with a protocol (at 1920×1080 a fixed 280 px gave the tree about 12
+/// lines while the list kept the rest), at least 280 px.
+pub fn detail_height(form: &Form, available: f32) -> f32 {
+    if chosen(form).is_some() {
+        (available * 0.5).max(280.0)
+    } else {
+        150.0
+    }
 }
 
 /// The good-verdict colour, readable on both themes.

@@ -371,6 +371,29 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
     }
 }
 
+/// Why an `f.` expression names a field the protocol does not have ("no field 'msgid' in
+/// this protocol (did you mean msg_id?)"): it would find nothing, silently.
+pub fn unknown_field(protocol: &sockscope_core::protocol::Protocol, text: &str) -> Option<String> {
+    if !text.trim_start().starts_with("f.") {
+        return None;
+    }
+    let expr = sockscope_core::rules::expr::Expr::parse(text, 1).ok()?;
+    let (name, nearest) = expr
+        .fields_used()
+        .iter()
+        .find_map(|name| super::fields::unknown(protocol, name))?;
+    Some(match nearest {
+        Some(nearest) => super::i18n::tf(
+            S::FindNoFieldNear,
+            &[&name as &dyn std::fmt::Display, &protocol.name(), &nearest],
+        ),
+        None => super::i18n::tf(
+            S::FindNoField,
+            &[&name as &dyn std::fmt::Display, &protocol.name()],
+        ),
+    })
+}
+
 fn start_search(view: &mut ViewState, form: &Form) {
     view.matches.clear();
     view.search_error = None;
@@ -378,6 +401,14 @@ fn start_search(view: &mut ViewState, form: &Form) {
     view.selected = None;
     // With a protocol, `f.msg_id == 0x0200` finds by decoded field.
     let protocol = form.protocol().ok().flatten();
+    if let Some(why) = protocol
+        .as_deref()
+        .filter(|_| !view.search_hex)
+        .and_then(|p| unknown_field(p, &view.search_text))
+    {
+        view.search_error = Some(why);
+        return;
+    }
     match Query::parse_with(&view.search_text, view.search_hex, protocol) {
         Ok(Some(query)) => view.searching = Some(Search::new(&query, &view.index)),
         Ok(None) => {}
