@@ -300,6 +300,11 @@ strings! {
     TipFollowEnd => "Not following the newest rows: you picked a row, so it stays in view while data keeps coming. Click, or press End, to follow the newest rows again.", "未跟随最新行：你选中了一行，数据继续到达时它保持在视野中。点击或按 End 键重新跟随最新行。";
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";
+    ShowFieldsLabel => "where", "条件";
+    ShowFieldsHint => "f.msg_id == 0x0200", "f.msg_id == 0x0200";
+    TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
+    ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
+    ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";
     TipFilterPeer => "Show one client's or peer's records only", "只显示某个客户端或对端的记录";
     Stream => "Stream", "连续显示";
     TipStream => "Continuous stream (连续显示): reads joined into lines, broken at newlines, instead of a row per message", "把收到的数据连成行、遇换行符断行，而不是每条消息一行";

@@ -2,7 +2,19 @@
 //! names the protocol has, and the nearest one to a name it does not have. A leaf module: no
 //! egui, no panel.
 
-use sockscope_core::protocol::{Kind, Protocol};
+use sockscope_core::capture::RecordKind;
+use sockscope_core::engine::Mode;
+use sockscope_core::protocol::{Dir, Kind, Protocol};
+
+/// Which way a record went, as a protocol reads it: a server receives requests, a client
+/// replies.
+pub fn dir_of(mode: Mode, kind: RecordKind) -> Dir {
+    match (mode, kind) {
+        (Mode::TcpServer, RecordKind::Rx) | (Mode::TcpClient, RecordKind::Tx) => Dir::Request,
+        (Mode::TcpServer, RecordKind::Tx) | (Mode::TcpClient, RecordKind::Rx) => Dir::Response,
+        _ => Dir::Unknown,
+    }
+}
 
 /// Why `name` (a path as written after `f.`) is not a field of `protocol`, with the nearest
 /// name it has; `None` when it is one, or may be one (a `key=value` protocol's keys come with

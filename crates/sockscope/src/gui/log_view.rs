@@ -62,7 +62,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
                 List {
                     salt: "log",
                     log: &capture.log,
-                    index: &view.index,
+                    index: Rows::of(view.show_fields.as_ref(), &view.index),
                     form: tab.form,
                 },
                 true,
@@ -72,7 +72,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
                 List {
                     salt: "raw_log",
                     log: &capture.raw,
-                    index: &view.raw_index,
+                    index: Rows::All(&view.raw_index),
                     form: tab.form,
                 },
                 false,
@@ -111,7 +111,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         let list = List {
             salt: "log",
             log: &capture.log,
-            index: &view.index,
+            index: Rows::of(view.show_fields.as_ref(), &view.index),
             form: tab.form,
         };
         let marks = Marks {
@@ -279,6 +279,7 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             .response
             .labelled_by(show.id)
             .on_hover_text(t(S::TipFilterPeer));
+        show_fields_ui(ui, tab, actions);
         if compact {
             let menu = ui.menu_button(t(S::LogOptions), |ui| view_switches_ui(ui, tab));
             super::testhook::tag(ui, &menu.response, "log.options");
@@ -295,6 +296,47 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         }
         file_menus_ui(ui, tab, actions);
     });
+}
+
+/// Show by field (with a protocol): the expression, why it cannot filter, or how many
+/// messages it hides (and how far through a long log it is).
+fn show_fields_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+    let view = &mut *tab.view;
+    if super::protocol_ui::chosen(tab.form).is_none() {
+        if view.show_fields.is_some() || view.show_error.is_some() {
+            actions.push(UiAction::ShowFields);
+        }
+        return;
+    }
+    let label = ui.label(t(S::ShowFieldsLabel));
+    let edit = egui::TextEdit::singleline(&mut view.show_text)
+        .hint_text(t(S::ShowFieldsHint))
+        .desired_width(150.0)
+        .font(egui::TextStyle::Monospace);
+    let response = ui
+        .add(edit)
+        .labelled_by(label.id)
+        .on_hover_text(t(S::TipShowFields));
+    super::testhook::tag(ui, &response, "log.show_fields");
+    if response.changed() {
+        actions.push(UiAction::ShowFields);
+    }
+    if let Some(error) = &view.show_error {
+        let label = ui.label(RichText::new(error).color(error_color(ui)));
+        super::testhook::tag(ui, &label, "log.show_fields.error");
+    } else if let Some(rows) = &view.show_fields {
+        let hidden = rows.hidden();
+        let text = if view.show_busy {
+            ui.ctx().request_repaint();
+            let percent = (rows.progress(&tab.capture.log) * 100.0) as u32;
+            tf(S::ShowFieldsBusy, &[&hidden, &percent])
+        } else {
+            tf(S::ShowFieldsHidden, &[&hidden])
+        };
+        ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+        super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
+        super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
+    }
 }
 
 /// Stream, Hide sent, Hide received, Show \r\n: in the toolbar, or in its Options menu.
@@ -579,8 +621,52 @@ pub fn append_ltr(job: &mut LayoutJob, text: &str, format: &TextFormat) {
 struct List<'a> {
     salt: &'a str,
     log: &'a LogStore,
-    index: &'a ViewIndex,
+    index: Rows<'a>,
     form: &'a Form,
+}
+
+/// The rows a list shows: the view's, or those a Show-by-field expression keeps.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All(&'a ViewIndex),
+    Fields(&'a super::show_fields::FieldRows),
+}
+
+impl<'a> Rows<'a> {
+    fn of(fields: Option<&'a super::show_fields::FieldRows>, index: &'a ViewIndex) -> Self {
+        match fields {
+            Some(rows) => Rows::Fields(rows),
+            None => Rows::All(index),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Rows::All(index) => index.len(),
+            Rows::Fields(rows) => rows.len(),
+        }
+    }
+
+    fn record<'l>(&self, log: &'l LogStore, row: usize) -> Option<Record<'l>> {
+        match self {
+            Rows::All(index) => index.record(log, row),
+            Rows::Fields(rows) => rows.record(log, row),
+        }
+    }
+
+    fn row_of(&self, seq: u64) -> Option<usize> {
+        match self {
+            Rows::All(index) => index.row_of(seq),
+            Rows::Fields(rows) => rows.row_of(seq),
+        }
+    }
+
+    fn paused_at(&self) -> Option<u64> {
+        match self {
+            Rows::All(index) => index.paused_at,
+            Rows::Fields(rows) => rows.paused_at,
+        }
+    }
 }
 
 /// What a list draws besides its rows: the selected record and the search's matches.
@@ -685,7 +771,7 @@ impl List<'_> {
     /// Whether the list should show its newest rows this frame.
     fn following(&self, follow: Follow) -> bool {
         self.form.auto_scroll
-            && self.index.paused_at.is_none()
+            && self.index.paused_at().is_none()
             && !follow.scrolled_up
             && !follow.held
     }

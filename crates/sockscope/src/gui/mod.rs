@@ -20,6 +20,7 @@ mod script_ui;
 mod send_options;
 mod send_panel;
 mod settings;
+mod show_fields;
 pub mod state;
 mod status_bar;
 mod tabs;

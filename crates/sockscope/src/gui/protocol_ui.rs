@@ -16,7 +16,6 @@ use super::model::FileRequest;
 use super::state::{Form, TabUi, UiAction};
 use super::widgets::error_color;
 use crate::capture::{Record, RecordKind};
-use crate::engine::Mode;
 
 /// The protocol last resolved, by what the form says: a spec file is read once, and again
 /// when it changed on disk (looked at once a second at most).
@@ -128,14 +127,9 @@ pub fn chosen(form: &Form) -> Option<Arc<Protocol>> {
     resolved(form).ok().flatten()
 }
 
-/// Which way a record went, as the protocol reads it: a server receives requests, a client
-/// replies.
+/// Which way a record went, as the protocol reads it.
 fn dir_of(form: &Form, record: &Record<'_>) -> Dir {
-    match (form.mode, record.kind) {
-        (Mode::TcpServer, RecordKind::Rx) | (Mode::TcpClient, RecordKind::Tx) => Dir::Request,
-        (Mode::TcpServer, RecordKind::Tx) | (Mode::TcpClient, RecordKind::Rx) => Dir::Response,
-        _ => Dir::Unknown,
-    }
+    super::fields::dir_of(form.mode, record.kind)
 }
 
 /// The record decoded, when the tab has a protocol and the record is data.

@@ -87,6 +87,8 @@ pub enum UiAction {
     SelectRecord(Option<u64>),
     /// Follow the newest rows again (End, or the Follow button after a row was picked).
     Follow,
+    /// Show only the messages the Show-by-field expression holds for (it changed).
+    ShowFields,
     /// Save the log to a file.
     Export(ExportFormat, PathBuf),
     /// Stop the export under way.
@@ -172,6 +174,14 @@ pub struct ViewState {
     pub follow_raw: super::model::Follow,
     /// The oldest record shown when the display was paused (to tell when the cap took it).
     pub paused_oldest: Option<u64>,
+    /// Show by field: what is typed (`f.msg_id == 0x0200`).
+    pub show_text: String,
+    /// Why `show_text` cannot filter.
+    pub show_error: Option<String>,
+    /// The rows `show_text` keeps, while it filters.
+    pub show_fields: Option<super::show_fields::FieldRows>,
+    /// The filter has not looked at every record yet.
+    pub show_busy: bool,
 }
 
 /// A message under the send box — why a send did not go, or what a mode switch did — and
@@ -347,6 +357,13 @@ impl TabUi<'_> {
             view.stream.update(&capture.log, &view.filter);
         }
         continue_search(view, capture);
+        if let Some(rows) = &mut view.show_fields {
+            let mode = self.form.mode;
+            view.show_busy =
+                !rows.update(&capture.log, &view.filter, view.index.paused_at, |record| {
+                    super::fields::dir_of(mode, record.kind)
+                });
+        }
     }
 
     /// "3 of 12" for the search bar.
@@ -392,6 +409,36 @@ pub fn unknown_field(protocol: &sockscope_core::protocol::Protocol, text: &str) 
             &[&name as &dyn std::fmt::Display, &protocol.name()],
         ),
     })
+}
+
+/// Starts Show by field with what is typed: empty shows every row again; an expression
+/// that does not parse, or names a field the protocol lacks, says why and filters nothing.
+fn start_show_fields(view: &mut ViewState, form: &Form) {
+    view.show_fields = None;
+    view.show_error = None;
+    view.show_busy = false;
+    let text = view.show_text.trim();
+    if text.is_empty() {
+        return;
+    }
+    let Some(protocol) = form.protocol().ok().flatten() else {
+        return;
+    };
+    if let Some(why) = unknown_field(&protocol, text) {
+        view.show_error = Some(why);
+        return;
+    }
+    match sockscope_core::rules::expr::Expr::parse(text, 1) {
+        Ok(expr) => {
+            view.show_fields = Some(super::show_fields::FieldRows::new(
+                text.to_owned(),
+                expr,
+                protocol,
+            ));
+            view.show_busy = true;
+        }
+        Err(e) => view.show_error = Some(e.0),
+    }
 }
 
 fn start_search(view: &mut ViewState, form: &Form) {
@@ -631,6 +678,7 @@ impl Tab {
             }
             // The first slice runs with the next frame, which has the log locked.
             UiAction::Search => start_search(&mut self.view, &self.form),
+            UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),
             UiAction::Follow => self.view.follow.resume(),

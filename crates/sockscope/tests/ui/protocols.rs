@@ -129,3 +129,69 @@ fn find_with_a_field_the_protocol_lacks_says_so_and_follows_a_language_switch() 
     );
     assert!(harness.query_by_label_contains("no field").is_none());
 }
+
+/// A JT/T 808 location report (2019 header), XOR 0x41.
+const LOCATION: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+
+#[test]
+fn show_by_field_keeps_the_messages_it_holds_for_and_says_how_many_it_hides() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let location = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let mut sent = 0;
+    for frame in [&reply, &location, &reply, &reply, &location] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("≡ JT808 0x8001")
+            .count(),
+        3
+    );
+    super::type_into(
+        &mut harness,
+        Role::TextInput,
+        Some("where"),
+        "f.msg_id == 0x0200",
+    );
+    run_until(&mut harness, "the filter", |app| !app.tab().view.show_busy);
+    harness.run();
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("≡ JT808 0x8001")
+            .count(),
+        0
+    );
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("≡ JT808 0x0200")
+            .count(),
+        2
+    );
+    harness.get_by_label("3 hidden");
+    // Session messages stay ("connected").
+    assert!(harness.query_all_by_label_contains("127.0.0.1").count() >= 3);
+    // A typo says so and filters nothing.
+    let tab = harness.state_mut().tab_mut();
+    tab.view.show_text = "f.msg_idx == 0x0200".into();
+    tab.apply(sockscope::gui::state::UiAction::ShowFields);
+    harness.run();
+    harness.get_by_label("no field 'msg_idx' in jt808 (did you mean msg_id?)");
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("≡ JT808 0x8001")
+            .count(),
+        3
+    );
+}

@@ -1,0 +1,191 @@
+//! Show by field: the log's rows narrowed to the messages an `f.` expression holds for
+//! (`f.msg_id == 0x0200`), as Find takes it. The log is decoded a slice per frame (a long log
+//! never stalls the window), from where the last frame stopped; session messages (• and ⚠)
+//! stay shown, as with the peer filter. No egui here.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sockscope_core::capture::{LogStore, Record, RecordFilter, RecordKind};
+use sockscope_core::protocol::{Dir, Protocol};
+use sockscope_core::rules::expr::Expr;
+
+/// How long a frame may spend decoding for the filter before it draws.
+const SLICE: Duration = Duration::from_millis(8);
+
+/// The rows an expression shows, kept up to date a slice at a time.
+pub struct FieldRows {
+    /// What was typed.
+    pub text: String,
+    expr: Expr,
+    protocol: Arc<Protocol>,
+    /// The record filter the rows were made under (a change starts them again).
+    filter: RecordFilter,
+    /// Shown records, in order.
+    seqs: Vec<u64>,
+    /// Records hidden: (sequence number) of each message that did not match, in order (so
+    /// eviction can take them off the count).
+    hidden: Vec<u64>,
+    /// The next record to look at.
+    next: u64,
+    /// Show nothing at or after this sequence number (the display is paused).
+    pub paused_at: Option<u64>,
+}
+
+impl FieldRows {
+    /// Rows for `expr` (already parsed) under `protocol`.
+    pub fn new(text: String, expr: Expr, protocol: Arc<Protocol>) -> Self {
+        Self {
+            text,
+            expr,
+            protocol,
+            filter: RecordFilter::default(),
+            seqs: Vec::new(),
+            hidden: Vec::new(),
+            next: 0,
+            paused_at: None,
+        }
+    }
+
+    /// The protocol it decodes with.
+    pub fn protocol(&self) -> &Protocol {
+        &self.protocol
+    }
+
+    /// Looks at the records that arrived (or all again, when `filter` changed), for one
+    /// slice of time at most; `dir` tells which way a record went. True when done for now.
+    pub fn update(
+        &mut self,
+        log: &LogStore,
+        filter: &RecordFilter,
+        paused_at: Option<u64>,
+        dir: impl Fn(&Record<'_>) -> Dir,
+    ) -> bool {
+        if *filter != self.filter {
+            self.filter = filter.clone();
+            self.seqs.clear();
+            self.hidden.clear();
+            self.next = 0;
+        }
+        self.paused_at = paused_at;
+        if let Some(first) = log.first_seq() {
+            let gone = self.seqs.partition_point(|s| *s < first);
+            self.seqs.drain(..gone);
+            let gone = self.hidden.partition_point(|s| *s < first);
+            self.hidden.drain(..gone);
+        } else {
+            self.seqs.clear();
+            self.hidden.clear();
+        }
+        let deadline = Instant::now() + SLICE;
+        let mut n = 0u32;
+        for record in log.iter_from(self.next) {
+            self.next = record.seq + 1;
+            if self.filter.matches(&record) {
+                let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
+                if !data || self.protocol.holds(&self.expr, record.bytes, dir(&record)) {
+                    self.seqs.push(record.seq);
+                } else {
+                    self.hidden.push(record.seq);
+                }
+            }
+            n += 1;
+            if n.is_multiple_of(64) && Instant::now() >= deadline {
+                return false;
+            }
+        }
+        self.next = self.next.max(log.next_seq());
+        true
+    }
+
+    /// How far through the log it is (0 to 1).
+    pub fn progress(&self, log: &LogStore) -> f32 {
+        let first = log.first_seq().unwrap_or(0);
+        let total = log.next_seq().saturating_sub(first).max(1);
+        self.next.saturating_sub(first) as f32 / total as f32
+    }
+
+    /// Messages hidden so far.
+    pub fn hidden(&self) -> usize {
+        self.hidden.len()
+    }
+
+    /// Rows shown (before the pause point, if paused).
+    pub fn len(&self) -> usize {
+        match self.paused_at {
+            Some(at) => self.seqs.partition_point(|s| *s < at),
+            None => self.seqs.len(),
+        }
+    }
+
+    /// The record at row `row`.
+    pub fn record<'a>(&self, log: &'a LogStore, row: usize) -> Option<Record<'a>> {
+        let seq = *self.seqs.get(row)?;
+        log.get_seq(seq)
+    }
+
+    /// The row showing record `seq`, if shown.
+    pub fn row_of(&self, seq: u64) -> Option<usize> {
+        self.seqs
+            .binary_search(&seq)
+            .ok()
+            .filter(|row| *row < self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use sockscope_core::codec::{TextEncoding, hex};
+    use sockscope_core::engine::Direction;
+
+    /// 200,000 JT/T 808 frames, one in ten a location report: each update decodes for one
+    /// slice at most (the window draws between), and the rows end up exactly the reports.
+    #[test]
+    fn a_long_log_is_filtered_a_slice_at_a_time_and_every_match_is_kept() {
+        let reply = hex::parse("7e8001000505805668746700000026000200087e").unwrap();
+        let location = hex::parse(
+            "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+        )
+        .unwrap();
+        let mut log = LogStore::new(usize::MAX, TextEncoding::default());
+        let peer = "127.0.0.1:7000".parse().unwrap();
+        let at = std::time::SystemTime::now();
+        for i in 0..200_000u32 {
+            let frame = if i % 10 == 0 { &location } else { &reply };
+            log.push_data(at, Direction::Rx, None, peer, frame);
+        }
+        let protocol = sockscope_core::protocol::builtin("jt808").unwrap();
+        let expr = Expr::parse("f.msg_id == 0x0200", 1).unwrap();
+        let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol);
+        let filter = RecordFilter::default();
+        let mut slices = 0;
+        loop {
+            let started = Instant::now();
+            let done = rows.update(&log, &filter, None, |_| Dir::Unknown);
+            let took = started.elapsed();
+            assert!(
+                took < Duration::from_millis(60),
+                "one update took {took:?} (a slice is {SLICE:?})"
+            );
+            slices += 1;
+            if done {
+                break;
+            }
+            assert!(slices < 100_000, "never done");
+        }
+        assert!(
+            slices > 1,
+            "200,000 frames decoded in one slice: the test proves nothing"
+        );
+        assert_eq!(rows.len(), 20_000);
+        assert_eq!(rows.hidden(), 180_000);
+        let first = rows.record(&log, 0).unwrap();
+        assert_eq!(first.bytes, &location[..]);
+        // New records are looked at as they come.
+        log.push_data(at, Direction::Rx, None, peer, &location);
+        assert!(rows.update(&log, &filter, None, |_| Dir::Unknown));
+        assert_eq!(rows.len(), 20_001);
+    }
+}
