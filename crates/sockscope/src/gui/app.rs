@@ -626,9 +626,9 @@ impl App {
                     FileRequest::Export(format) => UiAction::Export(format, path),
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
                     FileRequest::Pem(field) => UiAction::SetPem(field, path),
-                    FileRequest::OpenSpec => {
+                    FileRequest::OpenSpec(replies) => {
                         super::protocol_ui::remember_spec(&path);
-                        UiAction::SetProtocol(path.display().to_string())
+                        UiAction::SetProtocol(path.display().to_string(), replies)
                     }
                     FileRequest::OpenProfile
                     | FileRequest::ExportSpec(_)

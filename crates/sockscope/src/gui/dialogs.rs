@@ -64,7 +64,10 @@ impl FilePicker for NativeFilePicker {
             FileRequest::OpenProfile | FileRequest::SaveProfile(_)
         ) {
             dialog = dialog.add_filter(t(S::DialogProfileFilter), &[crate::profile::EXTENSION]);
-        } else if matches!(request, FileRequest::OpenSpec | FileRequest::ExportSpec(_)) {
+        } else if matches!(
+            request,
+            FileRequest::OpenSpec(_) | FileRequest::ExportSpec(_)
+        ) {
             dialog = dialog.add_filter(t(S::DialogSpecFilter), &["ron"]);
         } else if let Some((label, extension)) = file_type(request) {
             // An export offers its own type ("CSV files"), not only "All files".

@@ -56,8 +56,8 @@ pub enum FileRequest {
     LoadReport(bool),
     /// A PEM file for a TLS setting.
     Pem(PemField),
-    /// A protocol spec file to decode with.
-    OpenSpec,
+    /// A protocol spec file to decode with (true: a relay's replies).
+    OpenSpec(bool),
     /// Where to save a built-in protocol's spec (its name) for editing.
     ExportSpec(String),
 }
@@ -70,7 +70,7 @@ impl FileRequest {
             FileRequest::OpenProfile
                 | FileRequest::SendFile
                 | FileRequest::Pem(_)
-                | FileRequest::OpenSpec
+                | FileRequest::OpenSpec(_)
         )
     }
 
@@ -87,7 +87,7 @@ impl FileRequest {
             FileRequest::OpenProfile
             | FileRequest::SendFile
             | FileRequest::Pem(_)
-            | FileRequest::OpenSpec => String::new(),
+            | FileRequest::OpenSpec(_) => String::new(),
         }
     }
 
@@ -101,7 +101,7 @@ impl FileRequest {
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,
-            FileRequest::OpenSpec => S::DialogOpenSpec,
+            FileRequest::OpenSpec(_) => S::DialogOpenSpec,
             FileRequest::ExportSpec(_) => S::DialogExportSpec,
         })
     }

@@ -15,7 +15,7 @@ use super::i18n::{S, t};
 use super::model::FileRequest;
 use super::state::{Form, TabUi, UiAction};
 use super::widgets::error_color;
-use crate::capture::{Record, RecordKind};
+use crate::capture::{Record, RecordKind, RelayWay};
 
 /// The protocol last resolved, by what the form says: a spec file is read once, and again
 /// when it changed on disk (looked at once a second at most).
@@ -36,10 +36,14 @@ struct Resolved {
 const SPEC_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 thread_local! {
-    static CACHE: RefCell<Option<Resolved>> = const { RefCell::new(None) };
+    /// The protocols resolved lately, by name (a relay's two directions, a few tabs).
+    static CACHE: RefCell<Vec<Resolved>> = const { RefCell::new(Vec::new()) };
     /// Spec files opened lately, newest first (the window's workspace keeps them).
     static RECENT: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
 }
+
+/// How many resolved protocols are kept.
+const CACHED: usize = 4;
 
 /// How many spec files the picker remembers.
 const RECENT_SPECS: usize = 6;
@@ -74,19 +78,17 @@ fn modified(name: &str) -> Option<SystemTime> {
         .ok()
 }
 
-/// Forgets the protocol read, so the next look reads the spec file again (Reload).
+/// Forgets the protocols read, so the next look reads a spec file again (Reload).
 pub fn forget() {
-    CACHE.with(|cache| *cache.borrow_mut() = None);
+    CACHE.with(|cache| cache.borrow_mut().clear());
 }
 
-/// The form's protocol, if one is chosen, or why it cannot be used (cached; a spec file is
-/// read again when it changed).
-pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
+/// The protocol `name` names (a built-in or a spec file), if any, or why it cannot be used
+/// (cached; a spec file is read again when it changed).
+fn resolve(name: &str) -> Result<Option<Arc<Protocol>>, String> {
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(r) = cache.as_mut()
-            && r.name == form.protocol
-        {
+        if let Some(r) = cache.iter_mut().find(|r| r.name == name) {
             if r.checked.elapsed() < SPEC_CHECK_EVERY || r.name.trim().is_empty() {
                 return r.result.clone();
             }
@@ -95,16 +97,19 @@ pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
             if now == r.modified {
                 return r.result.clone();
             }
-            r.result = form.protocol();
+            r.result = crate::profile::resolve_protocol(name);
             r.modified = now;
             r.reloaded = true;
             return r.result.clone();
         }
-        let result = form.protocol();
-        *cache = Some(Resolved {
-            name: form.protocol.clone(),
+        let result = crate::profile::resolve_protocol(name);
+        if cache.len() >= CACHED {
+            cache.remove(0);
+        }
+        cache.push(Resolved {
+            name: name.to_owned(),
             result: result.clone(),
-            modified: modified(&form.protocol),
+            modified: modified(name),
             checked: Instant::now(),
             reloaded: false,
         });
@@ -112,13 +117,28 @@ pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
     })
 }
 
+/// The form's protocol, if one is chosen, or why it cannot be used.
+pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
+    resolve(&form.protocol)
+}
+
+/// A relay's protocol for what the upstream sends: its own, or the session's.
+fn resolved_replies(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
+    if form.protocol_replies.trim().is_empty() {
+        resolved(form)
+    } else {
+        resolve(&form.protocol_replies)
+    }
+}
+
 /// True once after the chosen spec file was read again because it changed.
 fn take_reloaded() -> bool {
     CACHE.with(|cache| {
-        cache
-            .borrow_mut()
-            .as_mut()
-            .is_some_and(|r| std::mem::take(&mut r.reloaded))
+        let mut any = false;
+        for r in cache.borrow_mut().iter_mut() {
+            any |= std::mem::take(&mut r.reloaded);
+        }
+        any
     })
 }
 
@@ -127,9 +147,14 @@ pub fn chosen(form: &Form) -> Option<Arc<Protocol>> {
     resolved(form).ok().flatten()
 }
 
-/// Which way a record went, as the protocol reads it.
+/// Which way a record went, as the protocol reads it: a relay's bytes from a client are
+/// requests, the upstream's replies.
 fn dir_of(form: &Form, record: &Record<'_>) -> Dir {
-    super::fields::dir_of(form.mode, record.kind)
+    match record.relay {
+        Some(RelayWay::FromClient) => Dir::Request,
+        Some(RelayWay::FromUpstream) => Dir::Response,
+        None => super::fields::dir_of(form.mode, record.kind),
+    }
 }
 
 /// The record decoded, when the tab has a protocol and the record is data.
@@ -137,110 +162,161 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     if !matches!(record.kind, RecordKind::Rx | RecordKind::Tx) || record.bytes.is_empty() {
         return None;
     }
-    let p = chosen(form)?;
+    let p = match record.relay {
+        Some(RelayWay::FromUpstream) => resolved_replies(form).ok().flatten()?,
+        _ => chosen(form)?,
+    };
     let d = p.decode(record.bytes, dir_of(form, record));
     Some((p, d))
 }
 
 /// The protocol picker: None, a built-in, a spec file opened lately, or "Open spec file…";
 /// "Export spec…" saves the chosen built-in for editing. A change applies the protocol's
-/// framing at once (when the Receive framing is None); so does a spec file read again.
+/// framing at once (when the Receive framing is None); so does a spec file read again. A
+/// relay has a second picker for what the upstream sends (the same as the first unless set):
+/// a gateway often speaks one protocol to its devices and gets another back.
 pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     let before = tab.form.protocol.clone();
-    let result = resolved(tab.form);
-    ui.horizontal(|ui| {
-        let label = ui.label(t(S::ProtocolLabel));
-        let file = is_file_name(&tab.form.protocol);
-        let shown = if tab.form.protocol.is_empty() {
-            t(S::ProtocolNone).to_owned()
-        } else if file {
-            // A spec file by its name (the path on hover).
-            Path::new(tab.form.protocol.trim()).file_name().map_or_else(
-                || tab.form.protocol.clone(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        } else {
-            tab.form.protocol.clone()
+    let relay = tab.form.mode == crate::engine::Mode::Relay;
+    let (label, tip) = if relay {
+        (S::ProtocolClientLabel, S::TipProtocolClient)
+    } else {
+        (S::ProtocolLabel, S::TipProtocol)
+    };
+    let picker = Picker {
+        id: "protocol",
+        label,
+        tip,
+        none: S::ProtocolNone,
+    };
+    picker.ui(ui, &mut tab.form.protocol, actions);
+    if relay {
+        let replies = Picker {
+            id: "protocol_replies",
+            label: S::ProtocolUpstreamLabel,
+            tip: S::TipProtocolUpstream,
+            none: S::ProtocolSameAsClient,
         };
-        // Tall enough for every entry without scrolling (the last ones were cut off).
-        let combo = egui::ComboBox::from_id_salt("protocol")
-            .selected_text(shown)
-            .height(600.0)
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut tab.form.protocol, String::new(), t(S::ProtocolNone));
-                for p in protocol::builtins() {
-                    let item = ui.selectable_value(
-                        &mut tab.form.protocol,
-                        p.name().to_owned(),
-                        format!("{} — {}", p.name(), p.title()),
-                    );
-                    super::testhook::tag(ui, &item, &format!("protocol.item.{}", p.name()));
-                }
-                let recent = recent_specs();
-                if !recent.is_empty() {
-                    ui.separator();
-                }
-                for path in recent {
-                    let text = path.display().to_string();
-                    let name = path
-                        .file_name()
-                        .map_or_else(|| text.clone(), |n| n.to_string_lossy().into_owned());
-                    let item = ui
-                        .selectable_value(&mut tab.form.protocol, text.clone(), name)
-                        .on_hover_text(&text);
-                    if item.clicked() {
-                        remember_spec(&path);
-                    }
-                }
-                ui.separator();
-                let open = ui
-                    .button(t(S::OpenSpecFile))
-                    .on_hover_text(t(S::TipOpenSpecFile));
-                super::testhook::tag(ui, &open, "protocol.open");
-                if open.clicked() {
-                    actions.push(UiAction::AskFile(FileRequest::OpenSpec));
-                }
-                let builtin = protocol::builtin(tab.form.protocol.trim()).filter(|_| !file);
-                let export = ui
-                    .add_enabled(builtin.is_some(), egui::Button::new(t(S::ExportSpec)))
-                    .on_hover_text(t(S::TipExportSpec))
-                    .on_disabled_hover_text(t(S::TipExportSpecNone));
-                super::testhook::tag(ui, &export, "protocol.export");
-                if export.clicked()
-                    && let Some(p) = builtin
-                {
-                    actions.push(UiAction::AskFile(FileRequest::ExportSpec(
-                        p.name().to_owned(),
-                    )));
-                }
-            });
-        let combo = combo.response.labelled_by(label.id).on_hover_text(if file {
-            format!("{}\n\n{}", tab.form.protocol.trim(), t(S::TipProtocol))
-        } else {
-            t(S::TipProtocol).to_owned()
-        });
-        super::testhook::tag(ui, &combo, "protocol.picker");
-        if file {
-            // A spec file being edited is looked at once a second, also while nothing else
-            // happens (only while a spec file, not a built-in, is chosen).
-            ui.ctx().request_repaint_after(SPEC_CHECK_EVERY);
-            let reload = ui
-                .small_button(t(S::ReloadSpec))
-                .on_hover_text(t(S::TipReloadSpec));
-            super::testhook::tag(ui, &reload, "protocol.reload");
-            if reload.clicked() {
-                forget();
-                actions.push(UiAction::ApplyFraming);
-            }
-        }
-    });
-    if let Err(why) = &result {
-        let error = ui.label(RichText::new(why).color(error_color(ui)));
-        super::testhook::tag(ui, &error, "protocol.error");
-        super::testhook::value(ui.ctx(), "protocol.error", why.replace('\n', " "));
+        replies.ui(ui, &mut tab.form.protocol_replies, actions);
     }
     if tab.form.protocol != before || take_reloaded() {
         actions.push(UiAction::ApplyFraming);
+    }
+}
+
+/// One protocol picker, of the session or of a relay's replies.
+struct Picker {
+    id: &'static str,
+    label: S,
+    tip: S,
+    /// What the empty choice says.
+    none: S,
+}
+
+impl Picker {
+    fn ui(&self, ui: &mut egui::Ui, value: &mut String, actions: &mut Vec<UiAction>) {
+        let result = resolve(value);
+        ui.horizontal(|ui| {
+            let label = ui.label(t(self.label));
+            let file = is_file_name(value);
+            let shown = if value.is_empty() {
+                t(self.none).to_owned()
+            } else if file {
+                // A spec file by its name (the path on hover).
+                Path::new(value.trim())
+                    .file_name()
+                    .map_or_else(|| value.clone(), |n| n.to_string_lossy().into_owned())
+            } else {
+                value.clone()
+            };
+            // Tall enough for every entry without scrolling (the last ones were cut off).
+            let combo = egui::ComboBox::from_id_salt(self.id)
+                .selected_text(shown)
+                .height(600.0)
+                .show_ui(ui, |ui| self.entries_ui(ui, value, file, actions));
+            let combo = combo.response.labelled_by(label.id).on_hover_text(if file {
+                format!("{}\n\n{}", value.trim(), t(self.tip))
+            } else {
+                t(self.tip).to_owned()
+            });
+            super::testhook::tag(ui, &combo, &format!("{}.picker", self.id));
+            if file {
+                // A spec file being edited is looked at once a second, also while nothing
+                // else happens (only while a spec file, not a built-in, is chosen).
+                ui.ctx().request_repaint_after(SPEC_CHECK_EVERY);
+                let reload = ui
+                    .small_button(t(S::ReloadSpec))
+                    .on_hover_text(t(S::TipReloadSpec));
+                super::testhook::tag(ui, &reload, &format!("{}.reload", self.id));
+                if reload.clicked() {
+                    forget();
+                    actions.push(UiAction::ApplyFraming);
+                }
+            }
+        });
+        if let Err(why) = &result {
+            let error = ui.label(RichText::new(why).color(error_color(ui)));
+            let key = format!("{}.error", self.id);
+            super::testhook::tag(ui, &error, &key);
+            super::testhook::value(ui.ctx(), &key, why.replace('\n', " "));
+        }
+    }
+
+    /// The picker's list: none, the built-ins, spec files opened lately, Open, Export.
+    fn entries_ui(
+        &self,
+        ui: &mut egui::Ui,
+        value: &mut String,
+        file: bool,
+        actions: &mut Vec<UiAction>,
+    ) {
+        ui.selectable_value(value, String::new(), t(self.none));
+        for p in protocol::builtins() {
+            let item = ui.selectable_value(
+                value,
+                p.name().to_owned(),
+                format!("{} — {}", p.name(), p.title()),
+            );
+            super::testhook::tag(ui, &item, &format!("{}.item.{}", self.id, p.name()));
+        }
+        let recent = recent_specs();
+        if !recent.is_empty() {
+            ui.separator();
+        }
+        for path in recent {
+            let text = path.display().to_string();
+            let name = path
+                .file_name()
+                .map_or_else(|| text.clone(), |n| n.to_string_lossy().into_owned());
+            let item = ui
+                .selectable_value(value, text.clone(), name)
+                .on_hover_text(&text);
+            if item.clicked() {
+                remember_spec(&path);
+            }
+        }
+        ui.separator();
+        let open = ui
+            .button(t(S::OpenSpecFile))
+            .on_hover_text(t(S::TipOpenSpecFile));
+        super::testhook::tag(ui, &open, &format!("{}.open", self.id));
+        if open.clicked() {
+            let replies = self.id != "protocol";
+            actions.push(UiAction::AskFile(FileRequest::OpenSpec(replies)));
+        }
+        let builtin = protocol::builtin(value.trim()).filter(|_| !file);
+        let export = ui
+            .add_enabled(builtin.is_some(), egui::Button::new(t(S::ExportSpec)))
+            .on_hover_text(t(S::TipExportSpec))
+            .on_disabled_hover_text(t(S::TipExportSpecNone));
+        super::testhook::tag(ui, &export, &format!("{}.export", self.id));
+        if export.clicked()
+            && let Some(p) = builtin
+        {
+            actions.push(UiAction::AskFile(FileRequest::ExportSpec(
+                p.name().to_owned(),
+            )));
+        }
     }
 }
 

@@ -117,8 +117,9 @@ pub enum UiAction {
     SetUdpOptions,
     /// A TLS file was picked.
     SetPem(PemField, PathBuf),
-    /// Decode with this protocol (a built-in's name or a spec file's path).
-    SetProtocol(String),
+    /// Decode with this protocol (a built-in's name or a spec file's path); true: what a
+    /// relay's upstream sends.
+    SetProtocol(String, bool),
     /// Relay: the impairments changed.
     SetImpairments,
     /// Relay: cut every pair now.
@@ -583,6 +584,16 @@ impl Tab {
         }
     }
 
+    /// Decodes with the protocol `name`: the session's, or a relay's replies'.
+    fn set_protocol(&mut self, name: String, replies: bool) {
+        if replies {
+            self.form.protocol_replies = name;
+        } else {
+            self.form.protocol = name;
+            self.apply_framing();
+        }
+    }
+
     /// Opens a record's detail (a picked row stops the log following) or closes it.
     fn select_record(&mut self, seq: Option<u64>) {
         self.view.selected = seq;
@@ -601,10 +612,7 @@ impl Tab {
             UiAction::ClearLog => self.clear_log(),
             UiAction::Rules(action) => self.apply_rules_action(action),
             UiAction::SetPem(field, path) => self.set_pem(field, &path),
-            UiAction::SetProtocol(name) => {
-                self.form.protocol = name;
-                self.apply_framing();
-            }
+            UiAction::SetProtocol(name, replies) => self.set_protocol(name, replies),
             action @ (UiAction::ApplyRules
             | UiAction::ShowRules
             | UiAction::ShowScripts

@@ -195,3 +195,89 @@ fn show_by_field_keeps_the_messages_it_holds_for_and_says_how_many_it_hides() {
         3
     );
 }
+
+/// A relay decodes each direction with its own protocol: a JT/T 808 terminal's report goes
+/// up, the upstream answers in Modbus TCP (a gateway), and each row's summary is its own
+/// protocol's. With the second picker left at "Same", both use the first.
+#[test]
+fn a_relay_decodes_each_direction_with_its_own_protocol() {
+    use std::io::Read as _;
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    // Modbus TCP: read holding register reply, one register 0x000A.
+    let modbus = sockscope_core::codec::hex::parse("00 01 00 00 00 05 01 03 02 00 0A").unwrap();
+    let answer = modbus.clone();
+    let server = std::thread::Builder::new()
+        .name("upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = upstream.accept().unwrap();
+            let mut buf = [0u8; 256];
+            let _ = stream.read(&mut buf).unwrap();
+            stream.write_all(&answer).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        })
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 1400.0])
+        .build_eframe(move |cc| {
+            App::with_form(
+                &cc.egui_ctx,
+                Form {
+                    mode: Mode::Relay,
+                    local_ip: "127.0.0.1".into(),
+                    relay_port: port.to_string(),
+                    remote_ip: "127.0.0.1".into(),
+                    remote_port: up_port.to_string(),
+                    protocol: "jt808".into(),
+                    rx_hex: true,
+                    ..Form::default()
+                },
+            )
+        });
+    harness.run();
+    // The second picker, set to Modbus TCP.
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Server → client")
+        .click();
+    harness.run();
+    let modbus_tcp = sockscope_core::protocol::builtin("modbus-tcp").unwrap();
+    harness
+        .get_by_role_and_label(
+            Role::Button,
+            &format!("modbus-tcp — {}", modbus_tcp.title()),
+        )
+        .click();
+    harness.run();
+    assert_eq!(harness.state().tab().form.protocol_replies, "modbus-tcp");
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .write_all(&sockscope_core::codec::hex::parse(LOCATION).unwrap())
+        .unwrap();
+    let mut back = vec![0u8; modbus.len()];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(back, modbus);
+    run_until(&mut harness, "both directions logged", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .filter(|r| r.relay.is_some())
+            .count()
+            >= 2
+    });
+    harness.run();
+    harness.get_by_label_contains("≡ JT808 0x0200");
+    let reply = harness.get_by_label_contains("≡ Modbus");
+    assert!(!format!("{reply:?}").contains("JT808"));
+    server.join().unwrap();
+}
