@@ -992,6 +992,10 @@ strings! {
     ProtocolUpstreamLabel => "Server → client", "服务器 → 客户端";
     TipProtocolUpstream => "Decode what the upstream server sends back with another protocol (a gateway that speaks one protocol to its devices and gets another back)", "用另一个协议解码上游服务器回送的数据（如网关对设备说一种协议、收到的是另一种）";
     ProtocolSameAsClient => "Same as client → server", "与客户端 → 服务器相同";
+    ShowAsColumn => "Show as column", "作为列显示";
+    RemoveColumn => "Remove column", "移除此列";
+    FieldColumns => "Columns:", "列：";
+    TipRemoveColumn => "Stop showing this field as a column (right-click a field in the detail's tree to add one)", "不再把此字段显示为列（在详情的字段树中右键点击字段可添加列）";
     OpenSpecFile => "Open spec file…", "打开协议描述文件…";
     TipOpenSpecFile => "Decode with a protocol spec (.ron) you wrote or edited; export a built-in with Export spec… to start from one", "用你编写或修改的协议描述文件（.ron）解码；可先用“导出协议描述…”导出一个内置协议作为起点";
     ExportSpec => "Export spec…", "导出协议描述…";

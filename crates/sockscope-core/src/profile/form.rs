@@ -129,6 +129,9 @@ pub struct Form {
     /// A relay's other direction, what the upstream sends, when it speaks another protocol
     /// (format 3); empty: the same as `protocol`.
     pub protocol_replies: String,
+    /// Decoded fields shown as columns of the log (paths such as `body.speed`; format 3,
+    /// added later: absent in older files).
+    pub protocol_columns: Vec<String>,
     /// TCP client: connect again after a drop or a failed connect.
     pub reconnect_on: bool,
     /// How: interval, backoff, longest wait, tries.
@@ -208,6 +211,7 @@ impl Default for Form {
             automation: crate::rules::Automation::default(),
             protocol: String::new(),
             protocol_replies: String::new(),
+            protocol_columns: Vec::new(),
             reconnect_on: false,
             reconnect: Reconnect::default(),
             udp: UdpOptions::default(),

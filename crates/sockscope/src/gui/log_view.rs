@@ -42,6 +42,7 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         return;
     }
     paused_note_ui(ui, tab);
+    super::protocol_ui::columns_ui(ui, tab.form, actions);
     let framed = *tab.framing() != crate::codec::framing::Framing::None;
     let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
@@ -510,7 +511,7 @@ fn detail_ui(ui: &mut egui::Ui, record: Record<'_>, form: &Form, actions: &mut V
             actions.push(UiAction::SelectRecord(None));
         }
     });
-    if super::protocol_ui::detail_ui(ui, form, &record) {
+    if super::protocol_ui::detail_ui(ui, form, &record, actions) {
         return;
     }
     egui::ScrollArea::vertical()

@@ -325,8 +325,12 @@ fn is_file_name(name: &str) -> bool {
     !name.trim().is_empty() && protocol::builtin(name.trim()).is_none()
 }
 
-/// A data row's summary (`≡ JT808 0x0200 位置信息汇报 · … · `) and its format: weak when
-/// the message decoded whole with its checks holding, in the error colour when not.
+/// How many characters a field column takes in a row (longer values are cut with …).
+const COLUMN_CHARS: usize = 14;
+
+/// A data row's chosen field columns and summary (`lat  speed  ≡ JT808 0x0200 位置信息汇报 ·
+/// …`) and their format: strong when the message decoded whole with its checks holding, in
+/// the error colour when not. A column the message lacks is blank.
 pub fn summary(
     ui: &egui::Ui,
     form: &Form,
@@ -339,10 +343,45 @@ pub fn summary(
     } else {
         error_color(ui)
     };
-    Some((
-        format!("≡ {}   ", p.summary(&d)),
-        TextFormat::simple(font.clone(), color),
-    ))
+    let mut text = String::new();
+    for path in &form.protocol_columns {
+        let value = d.get(path).map(|f| p.shown(f)).unwrap_or_default();
+        text.push_str(&column_cell(&value));
+    }
+    text.push_str("≡ ");
+    text.push_str(&p.summary(&d));
+    text.push_str("   ");
+    Some((text, TextFormat::simple(font.clone(), color)))
+}
+
+/// A value padded (or cut) to the column's width, and the gap after it.
+fn column_cell(value: &str) -> String {
+    let n = value.chars().count();
+    if n > COLUMN_CHARS {
+        let cut: String = value.chars().take(COLUMN_CHARS - 1).collect();
+        format!("{cut}… │ ")
+    } else {
+        format!("{value}{} │ ", " ".repeat(COLUMN_CHARS - n))
+    }
+}
+
+/// The chosen columns' names above the log, each with a button that removes it.
+pub fn columns_ui(ui: &mut egui::Ui, form: &Form, actions: &mut Vec<UiAction>) {
+    if form.protocol_columns.is_empty() || chosen(form).is_none() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.weak(t(S::FieldColumns));
+        for path in &form.protocol_columns {
+            let chip = ui
+                .small_button(format!("{path} ×"))
+                .on_hover_text(t(S::TipRemoveColumn));
+            super::testhook::tag(ui, &chip, &format!("column.{path}"));
+            if chip.clicked() {
+                actions.push(UiAction::ToggleColumn(path.clone()));
+            }
+        }
+    });
 }
 
 /// The detail panel's first height: a field tree needs more room than a hex dump alone —
@@ -367,7 +406,12 @@ fn ok_color(ui: &egui::Ui) -> Color32 {
 
 /// The field tree and the hex dump of `record`, side by side; false when the tab has no
 /// protocol (the caller shows its plain hex dump).
-pub fn detail_ui(ui: &mut egui::Ui, form: &Form, record: &Record<'_>) -> bool {
+pub fn detail_ui(
+    ui: &mut egui::Ui,
+    form: &Form,
+    record: &Record<'_>,
+    actions: &mut Vec<UiAction>,
+) -> bool {
     let Some((p, d)) = decode(form, record) else {
         return false;
     };
@@ -381,8 +425,14 @@ pub fn detail_ui(ui: &mut egui::Ui, form: &Form, record: &Record<'_>) -> bool {
                 .auto_shrink([false, false])
                 .show(left, |ui| {
                     ui.label(RichText::new(p.summary(&d)).strong());
+                    let mut tree = Tree {
+                        protocol: &p,
+                        columns: &form.protocol_columns,
+                        selected: &mut selected,
+                        actions,
+                    };
                     for f in &d.fields {
-                        field_ui(ui, &p, f, "", &mut selected, 0);
+                        tree.field_ui(ui, f, "", 0);
                     }
                     if let Some(stop) = &d.stop {
                         ui.label(RichText::new(format!("⚠ {stop}")).color(error_color(ui)));
@@ -433,56 +483,76 @@ pub fn detail_ui(ui: &mut egui::Ui, form: &Form, record: &Record<'_>) -> bool {
     true
 }
 
-fn field_ui(
-    ui: &mut egui::Ui,
-    p: &Protocol,
-    f: &Field,
-    prefix: &str,
-    selected: &mut Option<String>,
-    depth: usize,
-) {
-    let path = if prefix.is_empty() {
-        f.name.to_string()
-    } else {
-        format!("{prefix}.{}", f.name)
-    };
-    let shown = p.shown(f);
-    let text = if shown.is_empty() {
-        p.label(f)
-    } else {
-        format!("{}: {shown}", p.label(f))
-    };
-    let color = match &f.note {
-        Some(Note::Check(v)) if v.ok => Some(ok_color(ui)),
-        Some(Note::Check(_) | Note::Mismatch(_)) => Some(error_color(ui)),
-        None => None,
-    };
-    let rich = match color {
-        Some(c) => RichText::new(text).color(c),
-        None => RichText::new(text),
-    };
-    let is_selected = selected.as_deref() == Some(path.as_str());
-    if f.children.is_empty() {
-        let r = ui
-            .selectable_label(is_selected, rich)
-            .on_hover_text(format!("{path} @{}+{}", f.range.start, f.range.len()));
-        super::testhook::tag(ui, &r, &format!("field.{path}"));
-        if r.clicked() {
-            *selected = Some(path);
-        }
-        return;
-    }
-    let header = egui::CollapsingHeader::new(rich)
-        .id_salt(&path)
-        // Regions open, a number's bit fields folded (they repeat its bytes).
-        .default_open(depth < 2 && matches!(f.value, protocol::FieldValue::None))
-        .show(ui, |ui| {
-            for c in &f.children {
-                field_ui(ui, p, c, &path, selected, depth + 1);
+/// The field tree being drawn: what it needs besides the field.
+struct Tree<'a> {
+    protocol: &'a Protocol,
+    /// The fields shown as log columns.
+    columns: &'a [String],
+    selected: &'a mut Option<String>,
+    actions: &'a mut Vec<UiAction>,
+}
+
+impl Tree<'_> {
+    fn field_ui(&mut self, ui: &mut egui::Ui, f: &Field, prefix: &str, depth: usize) {
+        let p = self.protocol;
+        let path = if prefix.is_empty() {
+            f.name.to_string()
+        } else {
+            format!("{prefix}.{}", f.name)
+        };
+        let shown = p.shown(f);
+        let text = if shown.is_empty() {
+            p.label(f)
+        } else {
+            format!("{}: {shown}", p.label(f))
+        };
+        let color = match &f.note {
+            Some(Note::Check(v)) if v.ok => Some(ok_color(ui)),
+            Some(Note::Check(_) | Note::Mismatch(_)) => Some(error_color(ui)),
+            None => None,
+        };
+        let rich = match color {
+            Some(c) => RichText::new(text).color(c),
+            None => RichText::new(text),
+        };
+        let is_selected = self.selected.as_deref() == Some(path.as_str());
+        if f.children.is_empty() {
+            let r = ui
+                .selectable_label(is_selected, rich)
+                .on_hover_text(format!("{path} @{}+{}", f.range.start, f.range.len()));
+            super::testhook::tag(ui, &r, &format!("field.{path}"));
+            if r.clicked() {
+                *self.selected = Some(path.clone());
             }
-        });
-    if header.header_response.secondary_clicked() || header.header_response.double_clicked() {
-        *selected = Some(path);
+            // Right-click: the field as a column of the log (or not).
+            let shown_as_column = self.columns.contains(&path);
+            r.context_menu(|ui| {
+                let label = if shown_as_column {
+                    S::RemoveColumn
+                } else {
+                    S::ShowAsColumn
+                };
+                let item = ui.button(t(label));
+                super::testhook::tag(ui, &item, "field.menu.column");
+                if item.clicked() {
+                    self.actions.push(UiAction::ToggleColumn(path.clone()));
+                    ui.close();
+                }
+            });
+            return;
+        }
+        let header = egui::CollapsingHeader::new(rich)
+            .id_salt(&path)
+            // Regions open, a number's bit fields folded (they repeat its bytes).
+            .default_open(depth < 2 && matches!(f.value, protocol::FieldValue::None))
+            .show(ui, |ui| {
+                for c in &f.children {
+                    self.field_ui(ui, c, &path, depth + 1);
+                }
+            });
+        if header.header_response.secondary_clicked() || header.header_response.double_clicked() {
+            *self.selected = Some(path);
+        }
     }
 }
 

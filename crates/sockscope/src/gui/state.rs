@@ -89,6 +89,8 @@ pub enum UiAction {
     Follow,
     /// Show only the messages the Show-by-field expression holds for (it changed).
     ShowFields,
+    /// Show a decoded field (its path) as a column of the log, or stop showing it.
+    ToggleColumn(String),
     /// Save the log to a file.
     Export(ExportFormat, PathBuf),
     /// Stop the export under way.
@@ -412,6 +414,15 @@ pub fn unknown_field(protocol: &sockscope_core::protocol::Protocol, text: &str) 
     })
 }
 
+/// Adds a field column at the end, or takes it away.
+fn toggle_column(columns: &mut Vec<String>, path: String) {
+    if let Some(at) = columns.iter().position(|c| *c == path) {
+        columns.remove(at);
+    } else {
+        columns.push(path);
+    }
+}
+
 /// Starts Show by field with what is typed: empty shows every row again; an expression
 /// that does not parse, or names a field the protocol lacks, says why and filters nothing.
 fn start_show_fields(view: &mut ViewState, form: &Form) {
@@ -687,6 +698,7 @@ impl Tab {
             // The first slice runs with the next frame, which has the log locked.
             UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
+            UiAction::ToggleColumn(path) => toggle_column(&mut self.form.protocol_columns, path),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),
             UiAction::Follow => self.view.follow.resume(),

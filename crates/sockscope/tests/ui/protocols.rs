@@ -281,3 +281,44 @@ fn a_relay_decodes_each_direction_with_its_own_protocol() {
     assert!(!format!("{reply:?}").contains("JT808"));
     server.join().unwrap();
 }
+
+/// A field chosen as a column shows its value in each row that has it, blank in a row that
+/// lacks it; its chip above the log removes it; the columns are the tab's (saved with it).
+#[test]
+fn a_field_shown_as_a_column_has_its_value_per_row_and_is_saved_with_the_tab() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let location = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let mut sent = 0;
+    for frame in [&location, &reply] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let tab = harness.state_mut().tab_mut();
+    tab.apply(sockscope::gui::state::UiAction::ToggleColumn(
+        "body.speed".into(),
+    ));
+    harness.run();
+    // The report's speed (0x0042 = 6.6 km/h), and the reply's blank cell.
+    harness.get_by_label_contains("6.6 km/h       │ ≡ JT808 0x0200");
+    harness.get_by_label_contains("               │ ≡ JT808 0x8001");
+    let saved = harness.state().workspace();
+    assert_eq!(
+        saved.tabs[0].profile.session.protocol_columns,
+        vec!["body.speed".to_owned()]
+    );
+    harness.get_by_label("body.speed ×").click();
+    harness.run();
+    assert!(harness.state().tab().form.protocol_columns.is_empty());
+    assert!(harness.query_by_label_contains("│ ≡ JT808").is_none());
+}

@@ -279,6 +279,7 @@ fn everything_set() -> Form {
         },
         protocol: "jt808".into(),
         protocol_replies: "hj212".into(),
+        protocol_columns: vec!["body.speed".into()],
     };
     // A field added later and forgotten here would still be at its default: fail then.
     let ours = fields_of(&form);

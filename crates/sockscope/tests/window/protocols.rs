@@ -38,6 +38,16 @@ fn a_jt808_field_picked_in_the_tree_marks_its_escaped_bytes_in_the_hex_dump() {
     });
     window.click("field.serial");
     window.wait_value("log.detail.marked", |r| r == "11..15");
+    // Right-click: the field as a column of the log; its chip above the log removes it.
+    window.right_click("field.serial");
+    window.click("field.menu.column");
+    window.rect("column.serial");
+    window.click("column.serial");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while window.find("column.serial").is_some() {
+        assert!(std::time::Instant::now() < deadline, "the column stayed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     // A click on a byte of the hex dump picks its field: the first row's byte 3 (`00` of
     // the body properties 00 05) — the innermost field there is its length bits.
     let (x, y, _, _) = window.rect("log.detail.hex");
