@@ -996,6 +996,13 @@ strings! {
     RemoveColumn => "Remove column", "移除此列";
     FieldColumns => "Columns:", "列：";
     TipRemoveColumn => "Stop showing this field as a column (right-click a field in the detail's tree to add one)", "不再把此字段显示为列（在详情的字段树中右键点击字段可添加列）";
+    ExportFieldsCsv => "Fields of this message kind (CSV)…", "此类消息的字段（CSV）…";
+    TipExportFieldsCsv => "A column per field of the selected message (time, direction, peer, then each field as shown), one line per message of the same kind among the rows shown. Select a decoded message first; narrow the rows with Show.", "按所选消息的字段分列（时间、方向、对端，然后是各字段的显示值），显示的行中每条同类消息一行。请先选中一条已解码的消息；可用“显示”缩小范围。";
+    FieldExportNoFields => "Select a decoded message first: its fields are the columns", "请先选中一条已解码的消息：它的字段就是各列";
+    FieldExportDone => "Exported {} messages by field to {}", "已按字段导出 {} 条消息到 {}";
+    FieldExportLost => "Exported {} messages by field to {}, but the log's cap took {} records before they were written", "已按字段导出 {} 条消息到 {}，但日志上限在写出前清除了 {} 条记录";
+    FieldExportFailed => "Could not export to {}: {}", "无法导出到 {}：{}";
+    ExportingFields => "Exporting fields… {}%", "正在按字段导出… {}%";
     OpenSpecFile => "Open spec file…", "打开协议描述文件…";
     TipOpenSpecFile => "Decode with a protocol spec (.ron) you wrote or edited; export a built-in with Export spec… to start from one", "用你编写或修改的协议描述文件（.ron）解码；可先用“导出协议描述…”导出一个内置协议作为起点";
     ExportSpec => "Export spec…", "导出协议描述…";

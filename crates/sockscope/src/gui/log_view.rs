@@ -367,14 +367,19 @@ fn file_menus_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>
         {
             actions.push(UiAction::CancelExport);
         }
+    } else if let Some(export) = &tab.view.field_export {
+        ui.ctx().request_repaint();
+        let percent = (export.progress(&tab.capture.log) * 100.0) as u32;
+        ui.label(tf(S::ExportingFields, &[&percent]))
+            .on_hover_text(export.path.display().to_string());
     } else {
-        export_menu_ui(ui, actions);
+        export_menu_ui(ui, tab, actions);
     }
     record_menu_ui(ui, tab, actions);
 }
 
 /// The Export menu: one entry per format, each asking where.
-fn export_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<UiAction>) {
+fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let menu = ui.menu_button(t(S::Export), |ui| {
         for format in ExportFormat::ALL {
             let name = t(match format {
@@ -394,6 +399,24 @@ fn export_menu_ui(ui: &mut egui::Ui, actions: &mut Vec<UiAction>) {
             if item.clicked() {
                 ui.close();
                 actions.push(UiAction::AskFile(FileRequest::Export(format)));
+            }
+        }
+        // With a protocol: the selected message's kind, a column per field.
+        if super::protocol_ui::chosen(tab.form).is_some() {
+            ui.separator();
+            let selected = tab
+                .view
+                .selected
+                .and_then(|seq| tab.capture.log.get_seq(seq))
+                .is_some_and(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx));
+            let item = ui
+                .add_enabled(selected, egui::Button::new(t(S::ExportFieldsCsv)))
+                .on_hover_text(t(S::TipExportFieldsCsv))
+                .on_disabled_hover_text(t(S::FieldExportNoFields));
+            super::testhook::tag(ui, &item, "export.fields");
+            if item.clicked() {
+                ui.close();
+                actions.push(UiAction::AskFile(FileRequest::ExportFields));
             }
         }
     });

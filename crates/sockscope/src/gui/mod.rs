@@ -5,6 +5,7 @@ mod actions;
 mod app;
 mod cond_ui;
 pub mod dialogs;
+mod field_export;
 mod fields;
 mod fonts;
 mod framing_ui;

@@ -60,6 +60,8 @@ pub enum FileRequest {
     OpenSpec(bool),
     /// Where to save a built-in protocol's spec (its name) for editing.
     ExportSpec(String),
+    /// Where to export the selected message's kind, a column per field (CSV).
+    ExportFields,
 }
 
 impl FileRequest {
@@ -84,6 +86,7 @@ impl FileRequest {
             FileRequest::LoadReport(true) => "load.json".into(),
             FileRequest::LoadReport(false) => "load.csv".into(),
             FileRequest::ExportSpec(name) => format!("{name}.ron"),
+            FileRequest::ExportFields => "fields.csv".into(),
             FileRequest::OpenProfile
             | FileRequest::SendFile
             | FileRequest::Pem(_)
@@ -97,7 +100,7 @@ impl FileRequest {
             FileRequest::OpenProfile => S::DialogOpenProfile,
             FileRequest::SaveProfile(_) => S::DialogSaveProfile,
             FileRequest::SendFile => S::DialogSendFile,
-            FileRequest::Export(_) => S::DialogExport,
+            FileRequest::Export(_) | FileRequest::ExportFields => S::DialogExport,
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,

@@ -11,11 +11,11 @@ use std::rc::Rc;
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
-use super::i18n::S;
+use super::i18n::{S, t, tf};
 pub use super::model::PemField;
 use crate::capture::{
-    Capture, ExportFormat, LinkState, Note, Query, RecordFilter, RecordFormat, Search, StreamIndex,
-    ViewIndex,
+    Capture, ExportFormat, LinkState, Note, Query, RecordFilter, RecordFormat, RecordKind, Search,
+    StreamIndex, ViewIndex,
 };
 use crate::codec::TextEncoding;
 use crate::codec::convert::Unconverted;
@@ -91,6 +91,8 @@ pub enum UiAction {
     ShowFields,
     /// Show a decoded field (its path) as a column of the log, or stop showing it.
     ToggleColumn(String),
+    /// Export the selected message's kind to this file, a column per field.
+    ExportFields(PathBuf),
     /// Save the log to a file.
     Export(ExportFormat, PathBuf),
     /// Stop the export under way.
@@ -185,6 +187,8 @@ pub struct ViewState {
     pub show_fields: Option<super::show_fields::FieldRows>,
     /// The filter has not looked at every record yet.
     pub show_busy: bool,
+    /// An export by field under way.
+    pub field_export: Option<super::field_export::FieldExport>,
 }
 
 /// A message under the send box — why a send did not go, or what a mode switch did — and
@@ -366,6 +370,45 @@ impl TabUi<'_> {
                 !rows.update(&capture.log, &view.filter, view.index.paused_at, |record| {
                     super::fields::dir_of(mode, record.kind)
                 });
+        }
+        self.step_field_export();
+    }
+
+    /// Writes the next slice of an export by field; says in the log when it is done (or
+    /// could not go on).
+    fn step_field_export(&mut self) {
+        if let Some(export) = &mut self.view.field_export {
+            let mode = self.form.mode;
+            let step = export.step(&self.capture.log, |r| super::fields::dir_of(mode, r.kind));
+            let said = match step {
+                Ok(false) => None,
+                Ok(true) if export.lost > 0 => Some((
+                    RecordKind::Error,
+                    tf(
+                        S::FieldExportLost,
+                        &[&export.rows, &export.path.display(), &export.lost],
+                    ),
+                )),
+                Ok(true) => Some((
+                    RecordKind::Info,
+                    tf(S::FieldExportDone, &[&export.rows, &export.path.display()]),
+                )),
+                Err(why) => Some((
+                    RecordKind::Error,
+                    tf(S::FieldExportFailed, &[&export.path.display(), &why]),
+                )),
+            };
+            if let Some((kind, text)) = said {
+                self.view.field_export = None;
+                let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(text)]);
+                self.capture.log.push_note(
+                    std::time::SystemTime::now(),
+                    kind,
+                    None,
+                    None,
+                    std::sync::Arc::new(note),
+                );
+            }
         }
     }
 
@@ -595,6 +638,45 @@ impl Tab {
         }
     }
 
+    /// Starts exporting the selected message's kind, a column per field; says why not.
+    fn export_fields(&mut self, path: PathBuf) {
+        let started = {
+            let capture = self.session.capture();
+            let record = self.view.selected.and_then(|seq| capture.log.get_seq(seq));
+            match (self.form.protocol(), record) {
+                (Ok(Some(protocol)), Some(record)) => {
+                    let dir = super::fields::dir_of(self.form.mode, record.kind);
+                    super::field_export::FieldExport::start(
+                        path,
+                        protocol,
+                        &record,
+                        dir,
+                        &capture.log,
+                        &self.view.filter,
+                    )
+                }
+                (Err(why), _) => Err(why),
+                _ => Err(t(S::FieldExportNoFields).to_owned()),
+            }
+        };
+        match started {
+            Ok(export) => self.view.field_export = Some(export),
+            Err(why) => self.say_text(RecordKind::Error, why),
+        }
+    }
+
+    /// A sentence in the tab's log.
+    fn say_text(&self, kind: RecordKind, text: String) {
+        let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(text)]);
+        self.session.capture().log.push_note(
+            std::time::SystemTime::now(),
+            kind,
+            None,
+            None,
+            std::sync::Arc::new(note),
+        );
+    }
+
     /// Decodes with the protocol `name`: the session's, or a relay's replies'.
     fn set_protocol(&mut self, name: String, replies: bool) {
         if replies {
@@ -699,6 +781,7 @@ impl Tab {
             UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
             UiAction::ToggleColumn(path) => toggle_column(&mut self.form.protocol_columns, path),
+            UiAction::ExportFields(path) => self.export_fields(path),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),
             UiAction::Follow => self.view.follow.resume(),

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use eframe::egui::accesskit::Role;
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable as _;
-use sockscope::gui::state::Form;
+use sockscope::gui::state::{Form, UiAction};
 use sockscope::i18n::Lang;
 
 use std::net::TcpStream;
@@ -321,4 +321,66 @@ fn a_field_shown_as_a_column_has_its_value_per_row_and_is_saved_with_the_tab() {
     harness.run();
     assert!(harness.state().tab().form.protocol_columns.is_empty());
     assert!(harness.query_by_label_contains("│ ≡ JT808").is_none());
+}
+
+/// Export by field: the selected report's kind, a column per field, UTF-8 with a BOM; the
+/// platform's reply (another kind) is left out; the log says how many went where.
+#[test]
+fn the_fields_csv_has_a_column_per_field_of_the_chosen_message() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let location = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let mut sent = 0;
+    for frame in [&location, &reply, &location] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let first = harness
+        .state()
+        .tab()
+        .session
+        .capture()
+        .log
+        .iter()
+        .find(|r| r.bytes == &location[..])
+        .unwrap()
+        .seq;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fields.csv");
+    let tab = harness.state_mut().tab_mut();
+    tab.apply(UiAction::SelectRecord(Some(first)));
+    tab.apply(UiAction::ExportFields(path.clone()));
+    run_until(&mut harness, "the export", |app| {
+        app.tab().view.field_export.is_none()
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "a head and the two reports: {text}");
+    assert!(
+        lines[0].starts_with("\u{feff}time,direction,peer,"),
+        "{text}"
+    );
+    assert!(lines[0].contains("Latitude (body.lat)"), "{text}");
+    assert!(lines[0].contains("Speed (body.speed)"), "{text}");
+    for line in &lines[1..] {
+        assert!(line.contains(",rx,127.0.0.1:"), "{line}");
+        // Shown values, with unit; a cell with a comma is quoted.
+        assert!(line.contains(",6.6 km/h,"), "{line}");
+        assert!(
+            line.contains(",\"0x0000006F: emergency, overspeed,"),
+            "{line}"
+        );
+    }
+    harness.run();
+    harness.get_by_label_contains("Exported 2 messages by field to");
 }
