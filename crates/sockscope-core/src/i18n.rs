@@ -300,8 +300,7 @@ strings! {
     TipFollowEnd => "Not following the newest rows: you picked a row, so it stays in view while data keeps coming. Click, or press End, to follow the newest rows again.", "未跟随最新行：你选中了一行，数据继续到达时它保持在视野中。点击或按 End 键重新跟随最新行。";
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";
-    ShowFieldsLabel => "where", "条件";
-    ShowFieldsHint => "f.msg_id == 0x0200", "f.msg_id == 0x0200";
+    ShowFieldsHint => "only f.… (fields)", "仅 f.…（按字段）";
     TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
     ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
     ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";
@@ -988,7 +987,7 @@ strings! {
     ProtocolNone => "None", "无";
     TipProtocol => "Decode each message as named fields with this protocol: a summary after each row, the field tree beside the hex dump of the selected one. With framing None, the protocol's own frame layer cuts the stream.", "用此协议把每条消息解码成具名字段：每行后显示摘要，选中消息的十六进制旁显示字段树。分包方式为“无”时，按协议自己的帧格式切分数据流。";
     ProtocolClientLabel => "Client → server", "客户端 → 服务器";
-    TipProtocolClient => "Decode what clients send with this protocol (and what the server sends back, unless Server → client says otherwise). With framing None, its frame layer cuts both directions.", "用此协议解码客户端发出的数据（服务器回送的数据也用它，除非“服务器 → 客户端”另选）。分包方式为“无”时，两个方向都按它的帧格式切分。";
+    TipProtocolClient => "Decode what clients send with this protocol (and what the server sends back, unless Server → client says otherwise).", "用此协议解码客户端发出的数据（服务器回送的数据也用它，除非“服务器 → 客户端”另选）。";
     ProtocolUpstreamLabel => "Server → client", "服务器 → 客户端";
     TipProtocolUpstream => "Decode what the upstream server sends back with another protocol (a gateway that speaks one protocol to its devices and gets another back)", "用另一个协议解码上游服务器回送的数据（如网关对设备说一种协议、收到的是另一种）";
     ProtocolSameAsClient => "Same as client → server", "与客户端 → 服务器相同";

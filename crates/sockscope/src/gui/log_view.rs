@@ -309,15 +309,13 @@ fn show_fields_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
         }
         return;
     }
-    let label = ui.label(t(S::ShowFieldsLabel));
+    // No label of its own (the hint names it): at 1024×640 the toolbar stays one line.
+    let narrow = ui.available_width() < COMPACT_TOOLBAR;
     let edit = egui::TextEdit::singleline(&mut view.show_text)
         .hint_text(t(S::ShowFieldsHint))
-        .desired_width(150.0)
+        .desired_width(if narrow { 120.0 } else { 160.0 })
         .font(egui::TextStyle::Monospace);
-    let response = ui
-        .add(edit)
-        .labelled_by(label.id)
-        .on_hover_text(t(S::TipShowFields));
+    let response = ui.add(edit).on_hover_text(t(S::TipShowFields));
     super::testhook::tag(ui, &response, "log.show_fields");
     if response.changed() {
         actions.push(UiAction::ShowFields);

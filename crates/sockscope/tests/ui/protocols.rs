@@ -159,12 +159,19 @@ fn show_by_field_keeps_the_messages_it_holds_for_and_says_how_many_it_hides() {
             .count(),
         3
     );
-    super::type_into(
-        &mut harness,
-        Role::TextInput,
-        Some("where"),
-        "f.msg_id == 0x0200",
-    );
+    // The field has no label of its own: found by its hint.
+    harness
+        .get_by(|n| n.placeholder() == Some("only f.… (fields)"))
+        .focus();
+    harness.run();
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "the method path does not fit the lifetime bound"
+    )]
+    harness
+        .get_by(|n| n.is_focused())
+        .type_text("f.msg_id == 0x0200");
+    harness.run();
     run_until(&mut harness, "the filter", |app| !app.tab().view.show_busy);
     harness.run();
     assert_eq!(
