@@ -280,7 +280,7 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             .response
             .labelled_by(show.id)
             .on_hover_text(t(S::TipFilterPeer));
-        show_fields_ui(ui, tab, actions);
+        show_fields_ui(ui, tab, compact, actions);
         if compact {
             let menu = ui.menu_button(t(S::LogOptions), |ui| view_switches_ui(ui, tab));
             super::testhook::tag(ui, &menu.response, "log.options");
@@ -301,7 +301,12 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
 
 /// Show by field (with a protocol): the expression, why it cannot filter, or how many
 /// messages it hides (and how far through a long log it is).
-fn show_fields_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
+fn show_fields_ui(
+    ui: &mut egui::Ui,
+    tab: &mut TabUi<'_>,
+    narrow: bool,
+    actions: &mut Vec<UiAction>,
+) {
     let view = &mut *tab.view;
     if super::protocol_ui::chosen(tab.form).is_none() {
         if view.show_fields.is_some() || view.show_error.is_some() {
@@ -310,10 +315,9 @@ fn show_fields_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
         return;
     }
     // No label of its own (the hint names it): at 1024×640 the toolbar stays one line.
-    let narrow = ui.available_width() < COMPACT_TOOLBAR;
     let edit = egui::TextEdit::singleline(&mut view.show_text)
         .hint_text(t(S::ShowFieldsHint))
-        .desired_width(if narrow { 120.0 } else { 160.0 })
+        .desired_width(if narrow { 110.0 } else { 160.0 })
         .font(egui::TextStyle::Monospace);
     let response = ui.add(edit).on_hover_text(t(S::TipShowFields));
     super::testhook::tag(ui, &response, "log.show_fields");
@@ -325,14 +329,21 @@ fn show_fields_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAc
         super::testhook::tag(ui, &label, "log.show_fields.error");
     } else if let Some(rows) = &view.show_fields {
         let hidden = rows.hidden();
-        let text = if view.show_busy {
+        let full = if view.show_busy {
             ui.ctx().request_repaint();
             let percent = (rows.progress(&tab.capture.log) * 100.0) as u32;
             tf(S::ShowFieldsBusy, &[&hidden, &percent])
         } else {
             tf(S::ShowFieldsHidden, &[&hidden])
         };
-        ui.label(RichText::new(text).color(ui.visuals().warn_fg_color));
+        // Narrow: "−33", the sentence on hover (the toolbar stays one line at 1024×640).
+        let text = if narrow && !view.show_busy {
+            format!("−{hidden}")
+        } else {
+            full.clone()
+        };
+        ui.label(RichText::new(text).color(ui.visuals().warn_fg_color))
+            .on_hover_text(full);
         super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
         super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
     }
