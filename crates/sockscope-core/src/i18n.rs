@@ -986,11 +986,11 @@ strings! {
     ProtocolLabel => "Decode as", "按协议解码";
     ProtocolNone => "None", "无";
     TipProtocol => "Decode each message as named fields with this protocol: a summary after each row, the field tree beside the hex dump of the selected one. With framing None, the protocol's own frame layer cuts the stream.", "用此协议把每条消息解码成具名字段：每行后显示摘要，选中消息的十六进制旁显示字段树。分包方式为“无”时，按协议自己的帧格式切分数据流。";
-    ProtocolClientLabel => "Client → server", "客户端 → 服务器";
-    TipProtocolClient => "Decode what clients send with this protocol (and what the server sends back, unless Server → client says otherwise).", "用此协议解码客户端发出的数据（服务器回送的数据也用它，除非“服务器 → 客户端”另选）。";
-    ProtocolUpstreamLabel => "Server → client", "服务器 → 客户端";
+    ProtocolClientLabel => "Client → upstream", "客户端 → 上游";
+    TipProtocolClient => "Decode what clients send with this protocol (and what the upstream sends back, unless Upstream → client says otherwise).", "用此协议解码客户端发出的数据（上游回送的数据也用它，除非“上游 → 客户端”另选）。";
+    ProtocolUpstreamLabel => "Upstream → client", "上游 → 客户端";
     TipProtocolUpstream => "Decode what the upstream server sends back with another protocol (a gateway that speaks one protocol to its devices and gets another back)", "用另一个协议解码上游服务器回送的数据（如网关对设备说一种协议、收到的是另一种）";
-    ProtocolSameAsClient => "Same as client → server", "与客户端 → 服务器相同";
+    ProtocolSameAsClient => "Same as client → upstream", "与客户端 → 上游相同";
     ShowAsColumn => "Show as column", "作为列显示";
     RemoveColumn => "Remove column", "移除此列";
     FieldColumns => "Columns:", "列：";

@@ -253,7 +253,7 @@ fn a_relay_decodes_each_direction_with_its_own_protocol() {
     harness.run();
     // The second picker, set to Modbus TCP.
     harness
-        .get_by_role_and_label(Role::ComboBox, "Server → client")
+        .get_by_role_and_label(Role::ComboBox, "Upstream → client")
         .click();
     harness.run();
     let modbus_tcp = sockscope_core::protocol::builtin("modbus-tcp").unwrap();
