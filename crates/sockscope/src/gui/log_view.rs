@@ -242,8 +242,15 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         }
         // A picked row stopped the log following: said, and undone here or by End.
         if tab.view.follow.held && tab.form.auto_scroll && !paused {
+            // Short on a narrow toolbar: it comes as a row is clicked, and a toolbar that
+            // wrapped then would move the rows under the pointer.
+            let label = t(if compact {
+                S::FollowEndShort
+            } else {
+                S::FollowEnd
+            });
             let follow = ui
-                .add(egui::Button::selectable(false, t(S::FollowEnd)))
+                .add(egui::Button::selectable(false, label))
                 .on_hover_text(t(S::TipFollowEnd));
             super::testhook::tag(ui, &follow, "log.follow");
             if follow.clicked() {
@@ -465,7 +472,9 @@ fn record_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
 }
 
 fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
-    ui.horizontal(|ui| {
+    // Wrapped: a long error ("no field … (did you mean …?)") goes on under the box rather
+    // than past the window's edge.
+    ui.horizontal_wrapped(|ui| {
         let view = &mut *tab.view;
         let label = ui.label(t(S::ActionFind));
         let fields = super::protocol_ui::chosen(tab.form).is_some();
