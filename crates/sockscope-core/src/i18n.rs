@@ -297,7 +297,6 @@ strings! {
     ResumeN => "Resume ({} new)", "继续（{} 条新）";
     TipPause => "Freeze the display; receiving and logging go on", "冻结显示；接收和记录照常进行";
     FollowEnd => "↓ Follow (End)", "↓ 跟随最新（End）";
-    FollowEndShort => "↓ End", "↓ End";
     TipFollowEnd => "Not following the newest rows: you picked a row, so it stays in view while data keeps coming. Click, or press End, to follow the newest rows again.", "未跟随最新行：你选中了一行，数据继续到达时它保持在视野中。点击或按 End 键重新跟随最新行。";
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";

@@ -43,6 +43,11 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
     paused_note_ui(ui, tab);
     super::protocol_ui::columns_ui(ui, tab.form, actions);
+    let list_area = ui.available_rect_before_wrap();
+    let held = tab.view.follow.held && tab.form.auto_scroll && tab.view.index.paused_at.is_none();
+    if held {
+        follow_button_ui(ui, list_area, actions);
+    }
     let framed = *tab.framing() != crate::codec::framing::Framing::None;
     let view = &mut *tab.view;
     let scroll_to = view.scroll_to.take();
@@ -120,6 +125,25 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
             matches: &view.matches,
         };
         list.ui(ui, marks, scroll_to, &mut view.follow, actions);
+    }
+}
+
+/// A picked row stopped the log following: "↓ Follow (End)" over the list's bottom right
+/// corner follows again (as End does). Over the list, not in the toolbar: a toolbar that grew
+/// as a row was clicked wrapped at 1024×640 and moved the rows under the pointer.
+fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAction>) {
+    let id = ui.make_persistent_id("follow-button");
+    let area = egui::Area::new(id)
+        .order(egui::Order::Foreground)
+        .fixed_pos(list.right_bottom() - egui::vec2(170.0, 34.0))
+        .show(ui.ctx(), |ui| {
+            let button = egui::Button::new(RichText::new(t(S::FollowEnd)).strong())
+                .fill(ui.visuals().selection.bg_fill);
+            ui.add(button).on_hover_text(t(S::TipFollowEnd))
+        });
+    super::testhook::tag(ui, &area.inner, "log.follow");
+    if area.inner.clicked() {
+        actions.push(UiAction::Follow);
     }
 }
 
@@ -239,23 +263,6 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         super::testhook::tag(ui, &pause, "log.pause");
         if pause.clicked() {
             actions.push(UiAction::TogglePause);
-        }
-        // A picked row stopped the log following: said, and undone here or by End.
-        if tab.view.follow.held && tab.form.auto_scroll && !paused {
-            // Short on a narrow toolbar: it comes as a row is clicked, and a toolbar that
-            // wrapped then would move the rows under the pointer.
-            let label = t(if compact {
-                S::FollowEndShort
-            } else {
-                S::FollowEnd
-            });
-            let follow = ui
-                .add(egui::Button::selectable(false, label))
-                .on_hover_text(t(S::TipFollowEnd));
-            super::testhook::tag(ui, &follow, "log.follow");
-            if follow.clicked() {
-                actions.push(UiAction::Follow);
-            }
         }
         let mut peers: Vec<std::net::SocketAddr> =
             tab.capture.clients.values().map(|c| c.peer).collect();
