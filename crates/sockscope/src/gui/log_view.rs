@@ -128,14 +128,15 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
 }
 
-/// A picked row stopped the log following: "↓ Follow (End)" over the list's bottom right
-/// corner follows again (as End does). Over the list, not in the toolbar: a toolbar that grew
+/// A picked row stopped the log following: "↓ Follow (End)" over the list's top right
+/// corner follows again (as End does; at the bottom it covered the picked row, which is
+/// brought into view there). Over the list, not in the toolbar: a toolbar that grew
 /// as a row was clicked wrapped at 1024×640 and moved the rows under the pointer.
 fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAction>) {
     let id = ui.make_persistent_id("follow-button");
     let area = egui::Area::new(id)
         .order(egui::Order::Foreground)
-        .fixed_pos(list.right_bottom() - egui::vec2(170.0, 34.0))
+        .fixed_pos(list.right_top() + egui::vec2(-170.0, 4.0))
         .show(ui.ctx(), |ui| {
             let button = egui::Button::new(RichText::new(t(S::FollowEnd)).strong())
                 .fill(ui.visuals().selection.bg_fill);

@@ -386,10 +386,10 @@ pub fn columns_ui(ui: &mut egui::Ui, form: &Form, actions: &mut Vec<UiAction>) {
 
 /// The detail panel's first height: a field tree needs more room than a hex dump alone —
 /// half the log's height with a protocol (at 1920×1080 a fixed 280 px gave the tree about 12
-/// lines while the list kept the rest), at least 280 px.
+/// lines while the list kept the rest), at least 220 px (at 1024×640 the list keeps ~8 rows).
 pub fn detail_height(form: &Form, available: f32) -> f32 {
     if chosen(form).is_some() {
-        (available * 0.5).max(280.0)
+        (available * 0.5).max(220.0)
     } else {
         150.0
     }
