@@ -2,14 +2,19 @@
 //! names the protocol has, and the nearest one to a name it does not have. A leaf module: no
 //! egui, no panel.
 
-use sockscope_core::capture::RecordKind;
+use sockscope_core::capture::{Record, RecordKind, RelayWay};
 use sockscope_core::engine::Mode;
 use sockscope_core::protocol::{Dir, Kind, Protocol};
 
 /// Which way a record went, as a protocol reads it: a server receives requests, a client
-/// replies.
-pub fn dir_of(mode: Mode, kind: RecordKind) -> Dir {
-    match (mode, kind) {
+/// replies; a relay's bytes from a client are requests, the upstream's replies.
+pub fn dir_of(mode: Mode, record: &Record<'_>) -> Dir {
+    match record.relay {
+        Some(RelayWay::FromClient) => return Dir::Request,
+        Some(RelayWay::FromUpstream) => return Dir::Response,
+        None => {}
+    }
+    match (mode, record.kind) {
         (Mode::TcpServer, RecordKind::Rx) | (Mode::TcpClient, RecordKind::Tx) => Dir::Request,
         (Mode::TcpServer, RecordKind::Tx) | (Mode::TcpClient, RecordKind::Rx) => Dir::Response,
         _ => Dir::Unknown,

@@ -147,14 +147,9 @@ pub fn chosen(form: &Form) -> Option<Arc<Protocol>> {
     resolved(form).ok().flatten()
 }
 
-/// Which way a record went, as the protocol reads it: a relay's bytes from a client are
-/// requests, the upstream's replies.
+/// Which way a record went, as the protocol reads it.
 fn dir_of(form: &Form, record: &Record<'_>) -> Dir {
-    match record.relay {
-        Some(RelayWay::FromClient) => Dir::Request,
-        Some(RelayWay::FromUpstream) => Dir::Response,
-        None => super::fields::dir_of(form.mode, record.kind),
-    }
+    super::fields::dir_of(form.mode, record)
 }
 
 /// The record decoded, when the tab has a protocol and the record is data.

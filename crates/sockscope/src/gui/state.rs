@@ -368,7 +368,7 @@ impl TabUi<'_> {
             let mode = self.form.mode;
             view.show_busy =
                 !rows.update(&capture.log, &view.filter, view.index.paused_at, |record| {
-                    super::fields::dir_of(mode, record.kind)
+                    super::fields::dir_of(mode, record)
                 });
         }
         self.step_field_export();
@@ -379,7 +379,7 @@ impl TabUi<'_> {
     fn step_field_export(&mut self) {
         if let Some(export) = &mut self.view.field_export {
             let mode = self.form.mode;
-            let step = export.step(&self.capture.log, |r| super::fields::dir_of(mode, r.kind));
+            let step = export.step(&self.capture.log, |r| super::fields::dir_of(mode, r));
             let said = match step {
                 Ok(false) => None,
                 Ok(true) if export.lost > 0 => Some((
@@ -645,7 +645,7 @@ impl Tab {
             let record = self.view.selected.and_then(|seq| capture.log.get_seq(seq));
             match (self.form.protocol(), record) {
                 (Ok(Some(protocol)), Some(record)) => {
-                    let dir = super::fields::dir_of(self.form.mode, record.kind);
+                    let dir = super::fields::dir_of(self.form.mode, &record);
                     super::field_export::FieldExport::start(
                         path,
                         protocol,
