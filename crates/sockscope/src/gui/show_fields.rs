@@ -135,7 +135,7 @@ impl FieldRows {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests")]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
     use super::*;
     use sockscope_core::codec::{TextEncoding, hex};
     use sockscope_core::engine::Direction;
@@ -160,24 +160,27 @@ mod tests {
         let expr = Expr::parse("f.msg_id == 0x0200", 1).unwrap();
         let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol);
         let filter = RecordFilter::default();
-        let mut slices = 0;
+        // Each update stops once its slice is spent (checked every 64 records): the median
+        // update is about a slice. (Not every one: a shared machine can stall any of them.)
+        let mut took = Vec::new();
         loop {
             let started = Instant::now();
             let done = rows.update(&log, &filter, None, |_| Dir::Unknown);
-            let took = started.elapsed();
-            assert!(
-                took < Duration::from_millis(60),
-                "one update took {took:?} (a slice is {SLICE:?})"
-            );
-            slices += 1;
+            took.push(started.elapsed());
             if done {
                 break;
             }
-            assert!(slices < 100_000, "never done");
+            assert!(took.len() < 100_000, "never done");
         }
         assert!(
-            slices > 1,
+            took.len() > 1,
             "200,000 frames decoded in one slice: the test proves nothing"
+        );
+        took.sort();
+        let median = took[took.len() / 2];
+        assert!(
+            median < SLICE * 4,
+            "the median update took {median:?} (a slice is {SLICE:?})"
         );
         assert_eq!(rows.len(), 20_000);
         assert_eq!(rows.hidden(), 180_000);
