@@ -478,19 +478,32 @@ impl LogStore {
     fn link_piece(&mut self, conn: ConnId, carry: Carry, bytes: &[u8], index: usize) -> Carry {
         let seq = self.first_seq + index as u64;
         let previous = self.last_piece.insert(conn, seq);
-        if carry.as_bytes().is_empty() {
-            return carry;
+        let carry = self.continued(carry, bytes);
+        if !carry.as_bytes().is_empty()
+            && let Some(previous) = previous
+        {
+            self.hold_tail(previous);
         }
-        if !self.encoding.continues(carry.as_bytes(), bytes) {
-            return Carry::default();
+        carry
+    }
+
+    /// `carry` if a piece starting with `bytes` continues the character it holds, else none.
+    fn continued(&self, carry: Carry, bytes: &[u8]) -> Carry {
+        if carry.as_bytes().is_empty() || self.encoding.continues(carry.as_bytes(), bytes) {
+            carry
+        } else {
+            Carry::default()
         }
-        let at = previous
-            .and_then(|p| p.checked_sub(self.first_seq))
+    }
+
+    /// The record `seq` holds its unfinished end for the piece after it.
+    fn hold_tail(&mut self, seq: u64) {
+        let at = seq
+            .checked_sub(self.first_seq)
             .and_then(|i| usize::try_from(i).ok());
         if let Some(meta) = at.and_then(|i| self.metas.get_mut(i)) {
             meta.held_tail = true;
         }
-        carry
     }
 
     /// Records added from now on come from a relay session (`true`) or not: a relay's
@@ -530,11 +543,18 @@ impl LogStore {
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
         let peer = self.intern(peer);
+        // The stream's newest piece is looked up and noted once for the run, not per frame.
+        let mut previous = self.last_piece.get(&conn).copied();
         for bytes in frames {
-            let carry = tracker.push(bytes);
-            let index = self.metas.len();
-            let carry = self.link_piece(conn, carry, bytes, index);
+            let carry = self.continued(tracker.push(bytes), bytes);
+            if let Some(previous) = previous.filter(|_| !carry.as_bytes().is_empty()) {
+                self.hold_tail(previous);
+            }
+            previous = Some(self.first_seq + self.metas.len() as u64);
             self.append(at, RecordKind::Rx, Some(conn), peer, bytes, true, carry);
+        }
+        if let Some(last) = previous {
+            self.last_piece.insert(conn, last);
         }
         self.streams.insert(conn, tracker);
         self.evict_to_cap();
@@ -588,22 +608,41 @@ impl LogStore {
             .streams
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
-        let mut spans = Vec::with_capacity(lens.len());
+        // (offset, length, carry, holds its unfinished end for the next frame)
+        let mut spans: Vec<(usize, usize, Carry, bool)> = Vec::with_capacity(lens.len());
         let mut offset = 0usize;
-        for (n, &len) in lens.iter().enumerate() {
+        for &len in lens {
             let frame = bytes.get(offset..offset + len).unwrap_or_default();
-            let carry = tracker.push(frame);
-            let carry = self.link_piece(conn, carry, frame, self.metas.len() + n);
-            spans.push((offset, frame.len(), carry));
+            let carry = self.continued(tracker.push(frame), frame);
+            if !carry.as_bytes().is_empty() {
+                // The piece before is this run's last frame (not in the index yet) or, for
+                // the first frame, the stream's newest record.
+                match spans.last_mut() {
+                    Some(before) => before.3 = true,
+                    None => {
+                        if let Some(&previous) = self.last_piece.get(&conn) {
+                            self.hold_tail(previous);
+                        }
+                    }
+                }
+            }
+            spans.push((offset, frame.len(), carry, false));
             offset += frame.len();
         }
         self.streams.insert(conn, tracker);
+        if !spans.is_empty() {
+            let last = self.first_seq + (self.metas.len() + spans.len() - 1) as u64;
+            self.last_piece.insert(conn, last);
+        }
         let peer = self.intern(peer);
         let (chunk, slack) = self.arena.adopt(bytes);
         self.held += slack;
-        for (offset, len, carry) in spans {
+        for (offset, len, carry, held_tail) in spans {
             let place = (chunk, offset as u32, len);
             self.append_meta(at, RecordKind::Rx, Some(conn), peer, place, true, carry);
+            if held_tail && let Some(meta) = self.metas.back_mut() {
+                meta.held_tail = true;
+            }
         }
         self.evict_to_cap();
         None
@@ -995,6 +1034,38 @@ mod tests {
         let text: String = log.iter().map(|r| r.text()).collect();
         assert_eq!(text, "你好");
         assert_eq!(log.get(0).unwrap().text(), "");
+    }
+
+    #[test]
+    fn a_character_split_between_two_frames_of_one_read_shows_once() {
+        // Fixed-length framing can end a frame inside a character; the next frame of the same
+        // read ends it. Both paths: frames copied into the shared buffers, and a large read's
+        // buffer kept whole.
+        for filler in [10, 60_000] {
+            let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+            let ni = "你".as_bytes();
+            let mut first = vec![b'x'; filler];
+            first.extend_from_slice(&[b'a', ni[0], ni[1]]);
+            let second = [ni[2], b'b'];
+            let lens = [first.len(), second.len()];
+            let mut bytes = first;
+            bytes.extend_from_slice(&second);
+            bytes.shrink_to_fit();
+            let conn = ConnId(1);
+            log.push_frames_owned(SystemTime::now(), conn, peer(), bytes, &lens, 0);
+            let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+            assert!(
+                texts[0].ends_with("xa"),
+                "{filler}: {}",
+                &texts[0][filler - 2..]
+            );
+            assert_eq!(texts[1], "你b", "{filler}");
+            // A third read continues the stream after the run.
+            rx(&mut log, Some(conn), &[b'c', ni[0]]);
+            rx(&mut log, Some(conn), &[ni[1], ni[2]]);
+            let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+            assert_eq!(texts[2..], ["c", "你"], "{filler}");
+        }
     }
 
     #[test]
