@@ -332,19 +332,28 @@ impl Framer {
             return Vec::new();
         }
         let mut partials = Vec::new();
+        // Whole frames that lie back to back in `buf` are copied out in one go (a read of
+        // short lines is thousands of frames).
+        let mut run = 0..0;
         for span in self.spans(bytes) {
-            let frame = self.buf.get(span.range).unwrap_or_default();
             if span.partial {
+                out.extend_from_slice(self.buf.get(run.clone()).unwrap_or_default());
+                run = span.range.end..span.range.end;
                 let frame = Frame {
-                    bytes: frame.to_vec(),
+                    bytes: self.buf.get(span.range).unwrap_or_default().to_vec(),
                     partial: true,
                 };
                 partials.push((lens.len(), frame));
             } else {
-                out.extend_from_slice(frame);
-                lens.push(frame.len());
+                if span.range.start != run.end {
+                    out.extend_from_slice(self.buf.get(run).unwrap_or_default());
+                    run = span.range.start..span.range.start;
+                }
+                run.end = span.range.end;
+                lens.push(span.range.len());
             }
         }
+        out.extend_from_slice(self.buf.get(run).unwrap_or_default());
         partials
     }
 
