@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Note;
+use super::index::Index;
 use crate::codec::{Carry, CarryTracker, TextEncoding};
 use crate::engine::{Buffers, ConnId, Direction};
 
@@ -357,7 +358,7 @@ impl Arena {
 
 /// A bounded, append-only log with eviction from the front.
 pub struct LogStore {
-    metas: VecDeque<Meta>,
+    metas: Index<Meta>,
     /// Sequence number of `metas[0]` (of the next record when empty).
     first_seq: u64,
     arena: Arena,
@@ -393,7 +394,7 @@ impl LogStore {
     /// An empty store holding at most about `cap` bytes (raw bytes + per-record overhead).
     pub fn new(cap: usize, encoding: TextEncoding) -> Self {
         Self {
-            metas: VecDeque::new(),
+            metas: Index::default(),
             first_seq: 0,
             arena: Arena::default(),
             peers: Vec::new(),
@@ -577,9 +578,10 @@ impl LogStore {
             // The frames just added are the newest records (eviction takes only older ones,
             // or, past the cap, some of these too: then fewer are left to mark).
             let added = lens.len().min(self.metas.len());
-            let from = self.metas.len() - added;
-            for meta in self.metas.range_mut(from..) {
-                meta.head = header;
+            for i in self.metas.len() - added..self.metas.len() {
+                if let Some(meta) = self.metas.get_mut(i) {
+                    meta.head = header;
+                }
             }
         }
         kept
@@ -837,8 +839,10 @@ impl LogStore {
         self.encoding = encoding;
         self.streams.clear();
         self.last_piece.clear();
-        for meta in &mut self.metas {
-            meta.held_tail = false;
+        for i in 0..self.metas.len() {
+            if let Some(meta) = self.metas.get_mut(i) {
+                meta.held_tail = false;
+            }
         }
         for i in 0..self.metas.len() {
             let Some(&meta) = self.metas.get(i) else {
@@ -901,7 +905,7 @@ impl LogStore {
     /// Removes every record (counters of evictions start again too).
     pub fn clear(&mut self) {
         self.first_seq += self.metas.len() as u64;
-        self.metas = VecDeque::new();
+        self.metas = Index::default();
         self.first_note += self.notes.len() as u64;
         self.notes = VecDeque::new();
         self.arena.clear();
@@ -983,9 +987,8 @@ impl LogStore {
             .unwrap_or(usize::MAX)
             .min(self.metas.len());
         self.metas
-            .range(skip..)
-            .enumerate()
-            .map(move |(i, meta)| self.record(skip + i, meta))
+            .iter_from(skip)
+            .map(move |(i, meta)| self.record(i, meta))
     }
 
     /// Bytes the store accounts for now: raw bytes and per-record overhead.
@@ -1199,6 +1202,26 @@ mod tests {
         assert_eq!(log.arena.chunks.len(), 0);
         assert!(
             log.memory_bytes() <= SPARE_CHUNKS * CHUNK + log.metas.capacity() * RECORD_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn a_flood_of_short_records_holds_little_more_than_the_cap() {
+        // Short records cost as much index as bytes: the index must grow by the record, not
+        // double, or a log just past a power of two of records held twice the index it used.
+        let cap = (64 << 20) + (64 << 10);
+        let mut log = LogStore::new(cap, TextEncoding::UTF_8);
+        let line = [b'x'; 62];
+        for _ in 0..2 * cap / (line.len() + RECORD_OVERHEAD) {
+            rx(&mut log, None, &line);
+        }
+        let slack = (2 + SPARE_CHUNKS) * CHUNK + 2 * super::super::index::BLOCK * RECORD_OVERHEAD;
+        assert!(
+            log.memory_bytes() <= cap + slack,
+            "{} records: {} > {} + {slack}",
+            log.len(),
+            log.memory_bytes(),
+            cap
         );
     }
 
