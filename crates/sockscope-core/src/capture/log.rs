@@ -222,7 +222,7 @@ struct Meta {
     peer: u32,
     /// Its bytes; for a message, the note's number.
     len: usize,
-    conn: Option<ConnId>,
+    conn: MetaConn,
     kind: RecordKind,
     partial: bool,
     ws: Option<WsKind>,
@@ -236,6 +236,26 @@ struct Meta {
 }
 
 const NO_PEER: u32 = u32::MAX;
+
+/// A record's connection in the index: 8 bytes where `Option<ConnId>` takes 16 (connection
+/// numbers count up from 1 and never reach `u64::MAX`, which stands for none). The entry is
+/// 56 bytes, not 64: a flood of short frames is mostly index.
+#[derive(Clone, Copy)]
+struct MetaConn(u64);
+
+impl From<Option<ConnId>> for MetaConn {
+    fn from(conn: Option<ConnId>) -> Self {
+        Self(conn.map_or(u64::MAX, |c| c.0))
+    }
+}
+
+impl MetaConn {
+    fn get(self) -> Option<ConnId> {
+        (self.0 != u64::MAX).then_some(ConnId(self.0))
+    }
+}
+
+const _: () = assert!(RECORD_OVERHEAD == 56, "the index entry grew");
 
 /// True for records whose bytes are in the arena (data, not messages).
 fn is_data(kind: RecordKind) -> bool {
@@ -688,7 +708,7 @@ impl LogStore {
             offset: 0,
             peer,
             len: usize::try_from(number).unwrap_or(usize::MAX),
-            conn,
+            conn: MetaConn::from(conn),
             kind,
             partial: false,
             ws: None,
@@ -800,7 +820,7 @@ impl LogStore {
             offset,
             peer,
             len,
-            conn,
+            conn: MetaConn::from(conn),
             kind,
             partial: false,
             ws: None,
@@ -848,7 +868,7 @@ impl LogStore {
             let Some(&meta) = self.metas.get(i) else {
                 break;
             };
-            let Some(conn) = meta.conn.filter(|_| meta.stream) else {
+            let Some(conn) = meta.conn.get().filter(|_| meta.stream) else {
                 continue;
             };
             let bytes = self.arena.get(meta.chunk, meta.offset, meta.len).to_vec();
@@ -937,7 +957,7 @@ impl LogStore {
             seq: self.first_seq + index as u64,
             at: UNIX_EPOCH + Duration::from_nanos(meta.at),
             kind: meta.kind,
-            conn: meta.conn,
+            conn: meta.conn.get(),
             peer: self.peers.get(meta.peer as usize).copied(),
             bytes,
             partial: meta.partial,
