@@ -46,6 +46,7 @@ mod check;
 mod compile;
 mod decode;
 mod encode;
+mod names;
 pub mod pcap;
 mod show;
 mod spec;
@@ -393,6 +394,7 @@ impl Protocol {
             message: e.message,
         })?;
         let program = compile::compile(text, &spec)?;
+        names::check(&program, text, &spec)?;
         Ok(Protocol {
             spec,
             source: text.to_owned(),

@@ -508,6 +508,153 @@ fn a_spec_error_names_its_line_column_and_field_in_both_languages() {
     assert_eq!(e.message, "no layout named 'nope' in 'layouts'");
 }
 
+/// The walk's three typos in an exported JT/T 808: each is refused where it is, in both
+/// languages, instead of the spec loading and then failing every frame.
+#[test]
+fn a_name_no_field_has_is_refused_with_its_line_column_and_field() {
+    let source = builtin_sources()
+        .iter()
+        .find(|(f, _)| *f == "jt808.ron")
+        .unwrap()
+        .1;
+    let cases = [
+        // (was, becomes, field, message)
+        (
+            "over: \"msg_id..body\"",
+            "over: \"msg_id..bodyy\"",
+            "check",
+            "'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
+        ),
+        (
+            "on: \"msg_id\"",
+            "on: \"msgid\"",
+            "body",
+            "'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
+        ),
+        (
+            "when: \"version == 0\"",
+            "when: \"verzion == 0\"",
+            "phone",
+            "'verzion' in 'when' is not a field read before this one (did you mean 'version'?)",
+        ),
+    ];
+    for (was, becomes, field, message) in cases {
+        let at = source.find(was).unwrap();
+        let text = source.replacen(was, becomes, 1);
+        let e = Protocol::load(&text).unwrap_err();
+        // Placed on the name itself.
+        let bad = becomes.split('"').nth(1).unwrap();
+        let word = bad.rsplit("..").next().unwrap().split(' ').next().unwrap();
+        let name_at = at + becomes.find(word).unwrap();
+        assert_eq!(
+            (e.line, e.column),
+            spec::line_col(&text, name_at),
+            "{becomes}: {e}"
+        );
+        assert_eq!(e.field, field, "{becomes}");
+        assert_eq!(e.message, message);
+        crate::i18n::set_lang(crate::i18n::Lang::Zh);
+        let said = e.to_string();
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        assert!(said.contains("不是在此之前读到的字段"), "{said}");
+        assert!(said.contains(&format!("字段“{field}”")), "{said}");
+    }
+    // A field read only after: `when` runs before its own field is read.
+    let text = r#"(name: "demo", fields: [(name: "a", type: "u8", when: "b == 1"), (name: "b", type: "u8")])"#;
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.column),
+        ("a", text.find("b == 1").unwrap() + 1),
+        "{e}"
+    );
+    // A computed field, a count, a length, a length_of target, a summary.
+    for (text, field) in [
+        (
+            r#"(name: "d", fields: [(name: "a", type: "u8"), (name: "c", type: "computed", value: "a + bb")])"#,
+            "c",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8"), (name: "r", type: "repeat", count: "nn", fields: [(name: "x", type: "u8")])])"#,
+            "r",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8"), (name: "s", type: "bytes", len: "n - nx")])"#,
+            "s",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8", length_of: "dat"), (name: "data", type: "bytes", len: "n")])"#,
+            "n",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8", count_of: "item"), (name: "items", type: "repeat", count: "n", fields: [(name: "x", type: "u8")])])"#,
+            "n",
+        ),
+        (
+            r#"(name: "d", summary: ["{nn}"], fields: [(name: "n", type: "u8")])"#,
+            "",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "p", type: "u8", bits: [(name: "v", start: 0, width: 2)]), (name: "x", type: "u8", when: "p.w == 1")])"#,
+            "x",
+        ),
+    ] {
+        let e = Protocol::load(text).unwrap_err();
+        assert_eq!(e.field, field, "{text}: {e}");
+        assert!(e.message.contains("is not a field"), "{text}: {e}");
+    }
+    // What the decoder finds is fine: a header's bit from a body layout, `a.b`, an item's
+    // field by number, `pos`, `remaining`, `dir`.
+    let text = r#"(name: "d",
+        fields: [
+            (name: "p", type: "u8", bits: [(name: "v", start: 0, width: 2)]),
+            (name: "items", type: "repeat", count: 2, fields: [(name: "x", type: "u8")]),
+            (name: "b", type: "switch", on: "p.v", len: "remaining - items.1.x * 0", cases: [(1, "one")]),
+        ],
+        layouts: { "one": (fields: [(name: "y", type: "u8", when: "v == 1 && dir == 0 && pos > 0")]) },
+    )"#;
+    Protocol::load(text).unwrap();
+}
+
+/// Any name an expression of a built-in reads, changed, makes the spec refuse to load, and
+/// the error names it on the line it is on.
+#[test]
+fn every_name_in_every_builtin_expression_is_checked() {
+    let attr =
+        regex::Regex::new(r#"\b(when|on|len|count|value|over|length_of|count_of): "([^"]*)""#)
+            .unwrap();
+    let word = regex::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").unwrap();
+    let mut tried = 0;
+    for (file, source) in builtin_sources() {
+        for m in attr.captures_iter(source) {
+            let body = m.get(2).unwrap();
+            for w in word.find_iter(body.as_str()) {
+                // Hex digits after 0x are not names.
+                let before = body.as_str().get(..w.start()).unwrap_or_default();
+                if before.ends_with("0x") || before.ends_with('0') {
+                    continue;
+                }
+                let at = body.start() + w.end();
+                let text = format!("{}zz{}", &source[..at], &source[at..]);
+                let e = Protocol::load(&text)
+                    .err()
+                    .unwrap_or_else(|| panic!("{file}: {}zz loads", w.as_str()));
+                assert_eq!(
+                    e.line,
+                    spec::line_col(&text, at).0,
+                    "{file} {}: {e}",
+                    w.as_str()
+                );
+                assert!(
+                    e.message.contains(&format!("{}zz", w.as_str())),
+                    "{file}: {e}"
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 60, "{tried} names tried");
+}
+
 #[test]
 fn numbers_in_every_width_order_and_word_order_round_trip() {
     let text = r#"(

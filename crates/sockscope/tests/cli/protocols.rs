@@ -229,6 +229,62 @@ fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
 }
 
 #[test]
+fn every_builtin_exported_passes_check_and_a_typo_in_a_name_does_not() {
+    let dir = Dir::new("names");
+    let listed = run(&["protocols", "--json"], b"");
+    for p in lines(&listed.stdout) {
+        let name = p["name"].as_str().unwrap();
+        let exported = run(&["protocols", "--export", name], b"");
+        assert_eq!(exported.code, OK, "{exported:?}");
+        let file = dir.path().join(format!("{name}.ron"));
+        std::fs::write(&file, &exported.stdout).unwrap();
+        let ran = run(&["protocols", "--check", file.to_str().unwrap()], b"");
+        assert_eq!(ran.code, OK, "{name}: {ran:?}");
+    }
+    let exported = run(&["protocols", "--export", "jt808"], b"").stdout;
+    // The walk's typos: each is said with its line, column and field, exit 1, and the file
+    // is refused by --protocol too (exit 2, bad input).
+    for (was, becomes, said, zh) in [
+        (
+            "over: \"msg_id..body\"",
+            "over: \"msg_id..bodyy\"",
+            "field 'check': 'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
+            "字段“check”：over 中的“bodyy”不是在此之前读到的字段（是不是“body”？）",
+        ),
+        (
+            "on: \"msg_id\"",
+            "on: \"msgid\"",
+            "field 'body': 'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
+            "字段“body”：on 中的“msgid”不是在此之前读到的字段（是不是“msg_id”？）",
+        ),
+        (
+            "when: \"version == 0\"",
+            "when: \"verzion == 0\"",
+            "field 'phone': 'verzion' in 'when' is not a field read before this one (did you mean 'version'?)",
+            "字段“phone”：when 中的“verzion”不是在此之前读到的字段（是不是“version”？）",
+        ),
+    ] {
+        let text = exported.replacen(was, becomes, 1);
+        let line = text[..text.find(becomes).unwrap()].matches('\n').count() + 1;
+        let bad = dir.path().join("bad.ron");
+        std::fs::write(&bad, &text).unwrap();
+        let bad = bad.to_str().unwrap();
+        let ran = run(&["protocols", "--check", bad], b"");
+        assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+        assert!(
+            ran.stderr.contains(&format!("spec line {line}, column ")) && ran.stderr.contains(said),
+            "{line}: {}",
+            ran.stderr
+        );
+        let ran = run(&["--lang", "zh", "protocols", "--check", bad], b"");
+        assert!(ran.stderr.contains(zh), "{}", ran.stderr);
+        let ran = run(&["decode", "--protocol", bad, JT808_2019], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    }
+}
+
+#[test]
 fn pymodbus_replies_are_decoded_by_connect_over_tcp_and_rtu_framing() {
     if !python_has("pymodbus") {
         return;
