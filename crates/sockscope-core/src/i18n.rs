@@ -958,6 +958,8 @@ strings! {
     ProtoCheckOk => "{} √ {}", "{} √（{}）";
     ProtoCheckBad => "{} × {} expected ({})", "{} × 应为 {}（{}）";
     ProtoCheckInstead => "it is the {} of the data, not the {}", "它是数据的 {}，而不是 {}";
+    ProtoLeftOver => "{} bytes after the frame's end (from byte {}), not decoded", "帧结束后还有 {} 字节（从第 {} 字节起）未解码";
+    ProtoLeftOverOne => "{} byte after the frame's end (byte {}), not decoded", "帧结束后还有 {} 字节（第 {} 字节）未解码";
     ProtoItems => "{} items", "{} 项";
     ProtoMismatch => "{} (expected {})", "{}（应为 {}）";
     ProtoEncodeMissing => "no value for field '{}'", "字段“{}”没有值";

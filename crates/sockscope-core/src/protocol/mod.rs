@@ -338,9 +338,33 @@ impl Decoded {
         out
     }
 
-    /// True when every checksum holds (or there is none).
+    /// True when the frame is whole and sound: decoded to the end of its spec with no bytes
+    /// left after it, every constant (start and end flags) as the spec says, no broken escape,
+    /// and every checksum holding (a spec without one: the rest holds). A cut frame, bytes
+    /// after its end (which no checksum covers), a wrong flag, a broken escape or a failing
+    /// checksum make it false.
     pub fn checks_ok(&self) -> bool {
-        self.verdicts().iter().all(|(_, v)| v.ok)
+        fn sound(f: &Field) -> bool {
+            match &f.note {
+                Some(Note::Check(v)) if !v.ok => return false,
+                Some(Note::Mismatch(_)) => return false,
+                _ => {}
+            }
+            f.children.iter().all(sound)
+        }
+        self.stop.is_none()
+            && self.bad_escape.is_none()
+            && self.left_over().is_none()
+            && self.fields.iter().all(sound)
+    }
+
+    /// The bytes after the frame's last field, which its spec does not describe (and no
+    /// checksum covers), if there are any.
+    pub fn left_over(&self) -> Option<Range<usize>> {
+        self.fields
+            .last()
+            .filter(|f| f.role == Role::Extra)
+            .map(|f| f.range.clone())
     }
 
     /// The values of every field with a value, by path, in frame order: what [`Protocol::encode`]

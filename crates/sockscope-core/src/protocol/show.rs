@@ -411,10 +411,32 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
             ));
         }
     }
+    for (path, f) in decoded.all() {
+        if let Some(Note::Mismatch(_)) = &f.note {
+            parts.push(format!(
+                "⚠ {} [{path}] {}",
+                label(&proto.program, f),
+                shown(&proto.program, f)
+            ));
+        }
+    }
     if let Some(stop) = &decoded.stop {
         parts.push(format!("⚠ {stop}"));
     }
+    if let Some(rest) = decoded.left_over() {
+        parts.push(format!("⚠ {}", left_over_text(rest.len(), rest.start)));
+    }
     parts.join(" · ")
+}
+
+/// `12 bytes after the frame's end (from byte 67), not decoded`.
+fn left_over_text(n: usize, at: usize) -> String {
+    let key = if n == 1 {
+        S::ProtoLeftOverOne
+    } else {
+        S::ProtoLeftOver
+    };
+    tf(key, &[&n, &at])
 }
 
 fn value_json(v: &FieldValue) -> serde_json::Value {

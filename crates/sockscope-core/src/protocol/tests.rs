@@ -431,6 +431,52 @@ fn a_frame_cut_short_says_where_it_stopped_and_keeps_its_bytes() {
     );
 }
 
+/// `checks_ok` is what a script keeps frames by: a cut frame, bytes after the frame, a wrong
+/// flag make it false, not only a failing checksum.
+#[test]
+fn checks_ok_is_false_for_a_cut_frame_bytes_after_it_or_a_wrong_flag() {
+    let p = proto("jt808");
+    let cut = p.decode(&hex::parse("7e02000022").unwrap(), Dir::Unknown);
+    assert!(cut.stop.is_some());
+    assert!(!cut.checks_ok(), "{}", p.summary(&cut));
+    assert_eq!(p.json(&cut)["checks_ok"], false);
+
+    let nmea = proto("nmea");
+    let gga = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n";
+    let whole = nmea.decode(gga.as_bytes(), Dir::Unknown);
+    assert!(whole.checks_ok(), "{}", nmea.summary(&whole));
+    let short = nmea.decode(&gga.as_bytes()[..30], Dir::Unknown);
+    assert!(!short.checks_ok(), "{}", nmea.summary(&short));
+    // A second sentence after the first is not covered by the first's checksum.
+    let two = format!("{gga}$GPGGA,1");
+    let d = nmea.decode(two.as_bytes(), Dir::Unknown);
+    assert_eq!(d.stop, None);
+    assert_eq!(d.left_over(), Some(gga.len()..two.len()));
+    assert!(!d.checks_ok());
+    assert!(
+        nmea.summary(&d)
+            .ends_with("⚠ 8 bytes after the frame's end (from byte 67), not decoded"),
+        "{}",
+        nmea.summary(&d)
+    );
+    let one = format!("{gga}$");
+    assert!(
+        nmea.summary(&nmea.decode(one.as_bytes(), Dir::Unknown))
+            .ends_with("⚠ 1 byte after the frame's end (byte 67), not decoded")
+    );
+    // A wrong end flag, the checksum holding.
+    let mut frame = hex::parse(VECTORS[0].1).unwrap();
+    *frame.last_mut().unwrap() = 0x03;
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(d.verdicts().iter().all(|(_, v)| v.ok));
+    assert!(!d.checks_ok(), "{}", p.summary(&d));
+    assert!(
+        p.summary(&d).contains("⚠ End [tail] 03 (expected 7E)"),
+        "{}",
+        p.summary(&d)
+    );
+}
+
 #[test]
 fn escaped_bytes_decode_and_their_fields_span_the_escapes() {
     let p = proto("jt808");

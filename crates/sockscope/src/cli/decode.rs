@@ -35,7 +35,8 @@ pub struct DecodeArgs {
     /// default: told from the bytes.
     #[arg(long, value_enum)]
     pub dir: Option<DirArg>,
-    /// One JSON object per frame: protocol, summary, checks_ok, fields [{name, label, value,
+    /// One JSON object per frame: protocol, summary, checks_ok (false for a cut frame, bytes
+    /// after it, a wrong flag or escape, a failing checksum), fields [{name, label, value,
     /// shown, offset, len, check?, fields?}], stopped?, hex (and time, src, dst from a capture).
     #[arg(long)]
     pub json: bool,

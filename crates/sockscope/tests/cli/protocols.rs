@@ -159,6 +159,53 @@ fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
 }
 
 #[test]
+fn a_cut_frame_is_not_checks_ok_in_json_and_the_text_says_it_too() {
+    let ran = run(
+        &["decode", "--protocol", "jt808", "--json", "7e02000022"],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    let f = &lines(&ran.stdout)[0];
+    assert_eq!(f["checks_ok"], false, "{f}");
+    assert_eq!(f["stopped"]["field"], "phone", "{f}");
+    let ran = run(&["decode", "--protocol", "jt808", "7e02000022"], b"");
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains("⚠ decoding stopped at field 'phone'"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr
+            .contains(": 0 decoded to the end with their checks holding, 1 not"),
+        "{}",
+        ran.stderr
+    );
+    // A sentence cut short: the same.
+    let gga = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M";
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "nmea",
+            "--json",
+            &hex_of(gga.as_bytes()),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert_eq!(lines(&ran.stdout)[0]["checks_ok"], false, "{}", ran.stdout);
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[test]
 fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
     let ran = run(&["protocols"], b"");
     assert_eq!(ran.code, OK, "{ran:?}");
