@@ -960,6 +960,8 @@ strings! {
     ProtoCheckInstead => "it is the {} of the data, not the {}", "它是数据的 {}，而不是 {}";
     ProtoLeftOver => "{} bytes after the frame's end (from byte {}), not decoded", "帧结束后还有 {} 字节（从第 {} 字节起）未解码";
     ProtoLeftOverOne => "{} byte after the frame's end (byte {}), not decoded", "帧结束后还有 {} 字节（第 {} 字节）未解码";
+    ProtoNotAFrame => "{} bytes from byte {} are not a {} frame", "从第 {1} 字节起的 {0} 字节不是 {2} 帧";
+    ProtoNotAFrameOne => "{} byte at byte {} is not a {} frame", "第 {1} 字节（{0} 字节）不是 {2} 帧";
     ProtoItems => "{} items", "{} 项";
     ProtoMismatch => "{} (expected {})", "{}（应为 {}）";
     ProtoEncodeMissing => "no value for field '{}'", "字段“{}”没有值";

@@ -429,6 +429,17 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     parts.join(" · ")
 }
 
+/// `⚠ 5 bytes from byte 67 are not a NMEA 0183 frame`.
+pub fn not_a_frame(proto: &Protocol, piece: &super::Piece) -> String {
+    let n = piece.decoded.len;
+    let key = if n == 1 {
+        S::ProtoNotAFrameOne
+    } else {
+        S::ProtoNotAFrame
+    };
+    format!("⚠ {}", tf(key, &[&n, &piece.at, &proto.title()]))
+}
+
 /// `12 bytes after the frame's end (from byte 67), not decoded`.
 fn left_over_text(n: usize, at: usize) -> String {
     let key = if n == 1 {

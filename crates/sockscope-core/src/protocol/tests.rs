@@ -477,6 +477,69 @@ fn checks_ok_is_false_for_a_cut_frame_bytes_after_it_or_a_wrong_flag() {
     );
 }
 
+/// NMEA with its checksum, CR LF.
+fn nmea_sentence(body: &str) -> String {
+    let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+    format!("${body}*{sum:02X}\r\n")
+}
+
+/// A datagram of GGA, RMC and GSV (as GPS boxes send): each sentence is a frame of its own,
+/// decoded and checked; bytes that are not a sentence are said.
+#[test]
+fn a_message_of_several_frames_is_cut_as_a_stream_is() {
+    let p = proto("nmea");
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let rmc = nmea_sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let datagram = format!("{gga}{rmc}{gsv}");
+    let pieces = p.decode_message(datagram.as_bytes(), Dir::Unknown);
+    assert_eq!(pieces.len(), 3);
+    assert_eq!(
+        pieces.iter().map(|x| x.at).collect::<Vec<_>>(),
+        [0, gga.len(), gga.len() + rmc.len()]
+    );
+    for (piece, address) in pieces.iter().zip(["GPGGA", "GPRMC", "GPGSV"]) {
+        assert!(piece.checks_ok(), "{}", p.summary(&piece.decoded));
+        assert_eq!(text(&piece.decoded, "sentence.address"), address);
+    }
+    let json = p.json_message(&pieces);
+    assert_eq!(json.as_array().map(Vec::len), Some(3), "{json}");
+    assert_eq!(json[1]["offset"], gga.len());
+    assert_eq!(json[2]["checks_ok"], true);
+    // One frame: the object it always was.
+    let one = p.decode_message(gga.as_bytes(), Dir::Unknown);
+    assert_eq!(
+        p.json_message(&one),
+        p.json(&p.decode(gga.as_bytes(), Dir::Unknown))
+    );
+
+    // A bad checksum in the second, junk between, the last cut short.
+    let bad_rmc = rmc.replace("*6A", "*6B");
+    let datagram = format!("{gga}xyz{bad_rmc}{}", &gsv[..20]);
+    let pieces = p.decode_message(datagram.as_bytes(), Dir::Unknown);
+    let oks: Vec<bool> = pieces.iter().map(Piece::checks_ok).collect();
+    assert_eq!(oks, [true, false, false, false], "{pieces:#?}");
+    assert!(pieces[1].junk);
+    assert_eq!(
+        p.piece_summary(&pieces[1]),
+        format!(
+            "⚠ 3 bytes from byte {} are not a NMEA 0183 frame",
+            gga.len()
+        )
+    );
+    assert!(
+        p.summary(&pieces[2].decoded)
+            .contains("Checksum 0x6B × 0x6A expected (XOR)")
+    );
+    assert!(pieces[3].decoded.stop.is_some());
+    let json = p.json_message(&pieces);
+    assert_eq!(json[1]["not_a_frame"], true);
+    assert_eq!(json[1]["checks_ok"], false);
+    // Every byte is in some piece, once.
+    let total: usize = pieces.iter().map(|x| x.decoded.len).sum();
+    assert_eq!(total, datagram.len());
+}
+
 #[test]
 fn escaped_bytes_decode_and_their_fields_span_the_escapes() {
     let p = proto("jt808");

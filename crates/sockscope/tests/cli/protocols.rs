@@ -525,6 +525,108 @@ fn pynmea2_sentences_decode_with_their_checksums() {
     assert_eq!(field(rmc, "checksum")["check"]["ok"], true);
 }
 
+/// NMEA with its checksum, CR LF.
+fn nmea_sentence(body: &str) -> String {
+    let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+    format!("${body}*{sum:02X}\r\n")
+}
+
+/// GGA, RMC and GSV in one datagram, as GPS/DTU boxes send: `udp --protocol` decodes and
+/// checks each sentence (an array in `decoded`, a line each), and says bytes that are none.
+#[test]
+fn udp_decodes_every_sentence_of_a_datagram_and_says_what_is_not_one() {
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let rmc = nmea_sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let good = format!("{gga}{rmc}{gsv}");
+    let bad = format!("{gga}junk{}{gsv}", rmc.replace("*6A", "*00"));
+    for (datagram, json) in [(&good, true), (&good, false), (&bad, true), (&bad, false)] {
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let to = peer.local_addr().unwrap().to_string();
+        let reply = datagram.clone().into_bytes();
+        let device = spawn(move || {
+            let mut buf = [0u8; 64];
+            let (_, from) = peer.recv_from(&mut buf).unwrap();
+            peer.send_to(&reply, from).unwrap();
+        });
+        let mut args = vec![
+            "udp",
+            "--to",
+            &to,
+            "--send",
+            "?",
+            "--expect",
+            "GPGSV",
+            "--protocol",
+            "nmea",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let ran = run(&args, b"");
+        device.join().unwrap();
+        assert_eq!(ran.code, OK, "{ran:?}");
+        if json {
+            let records = super::json::records(&ran);
+            let rx = records.iter().find(|r| r["kind"] == "rx").unwrap();
+            let decoded = rx["decoded"].as_array().unwrap_or_else(|| panic!("{rx}"));
+            if *datagram == good {
+                assert_eq!(decoded.len(), 3, "{rx}");
+                for (d, address) in decoded.iter().zip(["GPGGA", "GPRMC", "GPGSV"]) {
+                    assert_eq!(d["checks_ok"], true, "{d}");
+                    assert_eq!(field(d, "sentence.address")["value"], address);
+                }
+                assert_eq!(decoded[2]["offset"], gga.len() + rmc.len());
+            } else {
+                let oks: Vec<&Value> = decoded.iter().map(|d| &d["checks_ok"]).collect();
+                assert_eq!(oks, [true, false, false, true], "{rx}");
+                assert_eq!(decoded[1]["not_a_frame"], true, "{rx}");
+            }
+        } else {
+            // The lines under the received datagram (what was sent is decoded too).
+            let said: Vec<&str> = ran
+                .stdout
+                .lines()
+                .skip_while(|l| !l.contains(" <- "))
+                .filter(|l| l.starts_with("  ≡ "))
+                .collect();
+            if *datagram == good {
+                assert_eq!(said.len(), 3, "{}", ran.stdout);
+                assert!(said[2].starts_with("  ≡ NMEA GPGSV"), "{}", ran.stdout);
+            } else {
+                assert_eq!(said.len(), 4, "{}", ran.stdout);
+                assert_eq!(
+                    said[1],
+                    format!(
+                        "  ≡ ⚠ 4 bytes from byte {} are not a NMEA 0183 frame",
+                        gga.len()
+                    )
+                );
+                assert!(
+                    said[2].contains("Checksum 0x00 × 0x6A expected (XOR)"),
+                    "{}",
+                    ran.stdout
+                );
+            }
+        }
+    }
+    // decode: one hex blob of several frames, the same.
+    let ran = run(
+        &["decode", "--protocol", "nmea", &hex_of(bad.as_bytes())],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("⚠ 4 bytes from byte 67 are not a NMEA 0183 frame"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stderr.contains("4 frames: 2 decoded"), "{}", ran.stderr);
+}
+
 #[test]
 fn decode_reads_a_capture_and_cuts_frames_across_segments() {
     let dir = Dir::new("pcap");
