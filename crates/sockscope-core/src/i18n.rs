@@ -941,6 +941,7 @@ strings! {
     SpecSepNeeds => "this field needs its separators ('sep', and 'eq' for key=value)", "此字段需要分隔符（sep，键值对还要 eq）";
     SpecKeyValues => "key '{}': name an enum of 'enums' here, not a list", "键“{}”：这里请引用 enums 中的枚举名，而不是列表";
     SpecNotColumn => "only text columns (text, int, dec, ddmm, hhmmss, ddmmyy, hex), computed fields and repeats go in a 'csv'", "csv 中只能有文本列（text、int、dec、ddmm、hhmmss、ddmmyy、hex）、计算字段和 repeat";
+    SpecScaleNeedsNumber => "scale, offset and decimals apply to numbers, BCD digits and numeric text, not to a '{}'", "scale、offset 和 decimals 只用于数值、BCD 数字和数字文本，不能用于“{}”";
     SpecUnknownField => "'{}' in '{}' is not a field read before this one", "{1} 中的“{0}”不是在此之前读到的字段";
     SpecUnknownTarget => "'{}' in '{}' is not a field of this spec", "{1} 中的“{0}”不是本协议描述中的字段";
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";

@@ -41,6 +41,9 @@
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
 //! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`.
+//! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
+//! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
+//! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.
 
 mod check;
 mod compile;

@@ -188,6 +188,18 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         }
         FieldValue::Float(v) => scaled(look, *v),
         FieldValue::Text(s) => {
+            // BCD digits (or a numeric text) with a scale: the standard's format (DL/T 645's
+            // energy 12345678 is 123456.78 kWh); the value itself keeps the digits.
+            let number = s.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            if let Some(x) = number
+                && (look.scale.is_some() || look.offset.is_some() || look.decimals.is_some())
+            {
+                let mut out = scaled(look, x);
+                if let Some((Some(i), _)) = named {
+                    let _ = write!(out, " {}", pick(&i.1, &i.2));
+                }
+                return out;
+            }
             let mut out = if look.show == Show::Time {
                 time_text(s).unwrap_or_else(|| s.clone())
             } else {

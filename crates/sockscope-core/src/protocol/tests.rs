@@ -225,22 +225,97 @@ fn dlt645_read_address_reply_takes_off_0x33() {
 
 #[test]
 fn dlt645_phase_a_voltage_reply_with_wake_up_bytes() {
+    // 220.5 V: XXX.X in two BCD bytes, low byte first, each + 0x33.
     let (p, d) = vector(
         "dlt645",
-        "68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        "68 01 00 00 00 00 00 68 91 06 33 34 34 35 38 55 C5 16",
         Dir::Unknown,
     );
     assert_eq!(int(&d, "data.di"), 0x0201_0100);
     assert_eq!(shown(&p, &d, "data.di"), "0x02010100 Phase A voltage");
-    assert_eq!(text(&d, "data.value"), "11223344");
-    assert_eq!(int(&d, "cs"), 0xB0);
+    assert_eq!(text(&d, "data.value"), "2205");
+    assert_eq!(shown(&p, &d, "data.value"), "220.5 V");
+    assert_eq!(int(&d, "cs"), 0xC5);
     let (_, d) = vector(
         "dlt645",
-        "FE FE FE FE 68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        "FE FE FE FE 68 01 00 00 00 00 00 68 91 06 33 34 34 35 38 55 C5 16",
         Dir::Unknown,
     );
     assert_eq!(d.get("wake").map(|f| f.range.clone()), Some(0..4));
     assert_eq!(int(&d, "data.di"), 0x0201_0100);
+    // A data identifier the spec gives no format (the time, hhmmss): its BCD digits.
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 07 35 34 33 37 89 67 45 71 16",
+        Dir::Unknown,
+    );
+    assert_eq!(text(&d, "data.value"), "123456");
+    assert_eq!(shown(&p, &d, "data.value"), "123456");
+    assert_eq!(p.label(d.get("data.value").unwrap()), "Value (BCD)");
+    let _ = p;
+}
+
+/// The walk's energy reading: DI 00 01 00 00 with 78 56 34 12 is 123456.78 kWh, not
+/// 12345678; every named identifier in its format, the digits kept as the value.
+#[test]
+fn dlt645_readings_show_in_the_standards_format_with_their_unit() {
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 08 33 33 34 33 AB 89 67 45 17 16",
+        Dir::Unknown,
+    );
+    assert_eq!(
+        shown(&p, &d, "data.di"),
+        "0x00010000 Forward active energy, total"
+    );
+    assert_eq!(text(&d, "data.value"), "12345678");
+    assert_eq!(shown(&p, &d, "data.value"), "123456.78 kWh");
+    assert_eq!(p.label(d.get("data.value").unwrap()), "Energy");
+    assert!(
+        p.summary(&d)
+            .ends_with("· 0x00010000 Forward active energy, total · 123456.78 kWh"),
+        "{}",
+        p.summary(&d)
+    );
+    assert_eq!(p.json(&d)["fields"][6]["fields"][1]["value"], "12345678");
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 07 33 34 35 35 83 45 33 35 16",
+        Dir::Unknown,
+    );
+    assert_eq!(shown(&p, &d, "data.value"), "1.250 A");
+    // Each named format, by its identifier: (DI, BCD digits, shown).
+    for (di, digits, want) in [
+        (0x0000_0000u32, "00001234", "12.34 kWh"),
+        (0x0002_0000, "00100000", "1000.00 kWh"),
+        (0x0201_0300, "2301", "230.1 V"),
+        (0x0202_0200, "000500", "0.500 A"),
+        (0x0203_0000, "012345", "1.2345 kW"),
+        (0x0206_0000, "0987", "0.987"),
+        (0x0280_0002, "5001", "50.01 Hz"),
+    ] {
+        let values = vec![
+            ("wake".to_owned(), FieldValue::Bytes(vec![])),
+            ("address".into(), FieldValue::Text("000000000001".into())),
+            ("control.function".into(), FieldValue::Int(0x11)),
+            ("control.follow".into(), FieldValue::Int(0)),
+            ("control.abnormal".into(), FieldValue::Int(0)),
+            ("control.reply".into(), FieldValue::Int(1)),
+            ("data.di".into(), FieldValue::Int(di.into())),
+            ("data.value".into(), FieldValue::Text(digits.into())),
+        ];
+        let frame = p.encode(&values, Dir::Unknown).unwrap();
+        let d = p.decode(&frame, Dir::Unknown);
+        assert!(d.checks_ok(), "{}", p.summary(&d));
+        assert_eq!(shown(&p, &d, "data.value"), want, "{di:08X}");
+        assert_eq!(text(&d, "data.value"), digits);
+    }
+    // A scale on bytes is refused where it is.
+    let e =
+        Protocol::load(r#"(name: "d", fields: [(name: "b", type: "bytes", len: 2, scale: 0.1)])"#)
+            .unwrap_err();
+    assert_eq!(e.field, "b");
+    assert!(e.message.contains("not to a 'bytes'"), "{e}");
 }
 
 const HJ212: &str = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00";

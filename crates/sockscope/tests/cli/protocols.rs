@@ -739,6 +739,15 @@ fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
     assert_eq!(field(&v, "control.reply")["value"], 1);
     assert_eq!(field(&v, "data.di")["shown"], "0x02010100 Phase A voltage");
     assert_eq!(field(&v, "data.value")["value"], "2205", "220.5 V as XXX.X");
+    assert_eq!(field(&v, "data.value")["shown"], "220.5 V");
+    assert_eq!(field(&v, "data.value")["label"], "Voltage");
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("0x02010100 Phase A voltage · 220.5 V"),
+        "{v}"
+    );
     let a = reply(&address);
     assert_eq!(a["checks_ok"], true, "{a}");
     assert_eq!(field(&a, "data.meter")["value"], "000000000001");
