@@ -137,6 +137,24 @@ fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
     let ran = run(&["decode", "--protocol", "jt909", "7e7e"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     assert!(ran.stderr.contains("no protocol named 'jt909' (built in: modbus-tcp, modbus-rtu, jt808, hj212, dlt645, gbt32960, nmea0183)"), "{}", ran.stderr);
+    // A path that is not there says so, as protocols --check does.
+    for missing in ["missing.ron", "specs/my808", "MY.RON"] {
+        let ran = run(&["decode", "--protocol", missing, "7e7e"], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(
+            ran.stderr
+                .contains(&format!("Cannot read {missing}: No such file or directory")),
+            "{}",
+            ran.stderr
+        );
+        let ran = run(&["udp", "--to", "127.0.0.1:9", "--protocol", missing], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(
+            ran.stderr.contains(&format!("Cannot read {missing}")),
+            "{}",
+            ran.stderr
+        );
+    }
     let ran = run(&["decode", "--protocol", "jt808", "7e 0z"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     let ran = run(
