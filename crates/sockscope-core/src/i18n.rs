@@ -947,6 +947,7 @@ strings! {
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";
     ProtoStopped => "decoding stopped at field '{}' (byte {}): {}", "解码停在字段“{}”（第 {} 字节）：{}";
     ProtoShort => "needs {} bytes, {} left", "需要 {} 字节，只剩 {} 字节";
+    ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
     ProtoColumn => "column {}", "第 {} 列";

@@ -539,6 +539,9 @@ fn checks_ok_is_false_for_a_cut_frame_bytes_after_it_or_a_wrong_flag() {
         nmea.summary(&nmea.decode(one.as_bytes(), Dir::Unknown))
             .ends_with("⚠ 1 byte after the frame's end (byte 67), not decoded")
     );
+    // A stop in a csv's switch names the csv once (it said 'sentence.sentence').
+    let d = nmea.decode(b"?", Dir::Unknown);
+    assert_eq!(d.stop.map(|s| s.path), Some("sentence".to_owned()));
     // A wrong end flag, the checksum holding.
     let mut frame = hex::parse(VECTORS[0].1).unwrap();
     *frame.last_mut().unwrap() = 0x03;
@@ -613,6 +616,47 @@ fn a_message_of_several_frames_is_cut_as_a_stream_is() {
     // Every byte is in some piece, once.
     let total: usize = pieces.iter().map(|x| x.decoded.len).sum();
     assert_eq!(total, datagram.len());
+}
+
+/// `7D 03` is no JT/T 808 escape: decoding stops there and says so (as Wireshark does),
+/// instead of shifting every byte after it and blaming the check code and the end flag.
+#[test]
+fn an_invalid_escape_is_named_where_it_is() {
+    let p = proto("jt808");
+    // The serial's 00 00 made 7D 03.
+    let frame = hex::parse("7e 80 01 00 05 05 80 56 68 74 67 7D 03 00 26 00 02 00 08 7e").unwrap();
+    let d = p.decode(&frame, Dir::Unknown);
+    let stop = d.stop.clone().unwrap();
+    assert_eq!((stop.path.as_str(), stop.at), ("serial", 11));
+    assert_eq!(stop.reason, "invalid escape 7D 03 at byte 11");
+    assert_eq!(d.bad_escape, Some(11));
+    assert!(!d.checks_ok());
+    let summary = p.summary(&d);
+    assert!(
+        summary.ends_with(
+            "⚠ decoding stopped at field 'serial' (byte 11): invalid escape 7D 03 at byte 11"
+        ),
+        "{summary}"
+    );
+    assert!(d.verdicts().is_empty(), "no check code blamed: {summary}");
+    assert!(!summary.contains("expected"), "{summary}");
+    covers_every_byte(&d).unwrap();
+    assert_eq!(d.get("undecoded").map(|f| f.range.clone()), Some(11..20));
+    // Reasons are said in the language of the decoding (as every stop's).
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let said = p.summary(&p.decode(&frame, Dir::Unknown));
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(
+        said.contains("无效的转义序列 7D 03（第 11 字节）"),
+        "{said}"
+    );
+    // In the body: the body stops, the header stays decoded.
+    let frame = hex::parse("7e 80 01 00 05 05 80 56 68 74 67 00 00 00 7D 04 02 00 08 7e").unwrap();
+    let d = p.decode(&frame, Dir::Unknown);
+    let stop = d.stop.clone().unwrap();
+    assert_eq!(stop.path, "body");
+    assert_eq!(stop.reason, "invalid escape 7D 04 at byte 14");
+    assert_eq!(int(&d, "serial"), 0);
 }
 
 #[test]

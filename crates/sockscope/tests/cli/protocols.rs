@@ -137,6 +137,25 @@ fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
     let ran = run(&["decode", "--protocol", "jt909", "7e7e"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     assert!(ran.stderr.contains("no protocol named 'jt909' (built in: modbus-tcp, modbus-rtu, jt808, hj212, dlt645, gbt32960, nmea0183)"), "{}", ran.stderr);
+    // A broken escape is named where it is, not blamed on the check code and the end flag.
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "jt808",
+            "7e800100050580566874677d030026000200087e",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains(
+            "⚠ decoding stopped at field 'serial' (byte 11): invalid escape 7D 03 at byte 11"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("expected"), "{}", ran.stdout);
     // A path that is not there says so, as protocols --check does.
     for missing in ["missing.ron", "specs/my808", "MY.RON"] {
         let ran = run(&["decode", "--protocol", missing, "7e7e"], b"");
