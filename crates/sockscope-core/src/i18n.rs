@@ -947,6 +947,7 @@ strings! {
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";
     ProtoStopped => "decoding stopped at field '{}' (byte {}): {}", "解码停在字段“{}”（第 {} 字节）：{}";
     ProtoShort => "needs {} bytes, {} left", "需要 {} 字节，只剩 {} 字节";
+    ProtoShortOne => "needs {} byte, {} left", "需要 {} 字节，只剩 {} 字节";
     ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
@@ -965,6 +966,14 @@ strings! {
     ProtoNotAFrame => "{} bytes from byte {} are not a {} frame", "从第 {1} 字节起的 {0} 字节不是 {2} 帧";
     ProtoNotAFrameOne => "{} byte at byte {} is not a {} frame", "第 {1} 字节（{0} 字节）不是 {2} 帧";
     ProtoItems => "{} items", "{} 项";
+    ProtoItemsOne => "{} item", "{} 项";
+    ProtoItemValues => "{}: {}", "{}：{}";
+    ProtoBytes => "{} bytes", "{} 字节";
+    ProtoBytesOne => "{} byte", "{} 字节";
+    ProtoBits => "{} bits", "{} 位";
+    ProtoBitsOne => "{} bit", "{} 位";
+    ProtoDigits => "{} digits", "{} 位数字";
+    ProtoDigitsOne => "{} digit", "{} 位数字";
     ProtoMismatch => "{} (expected {})", "{}（应为 {}）";
     ProtoEncodeMissing => "no value for field '{}'", "字段“{}”没有值";
     ProtoEncodeBad => "field '{}': {}", "字段“{}”：{}";
@@ -980,6 +989,7 @@ strings! {
     CliDecodeNothing => "nothing to decode: give HEX, --file CAPTURE, or hex lines on stdin", "没有可解码的内容：请给出 HEX、--file 抓包文件，或在标准输入逐行给出十六进制";
     CliDecodeNoFrames => "{}: no TCP or UDP payload in this capture", "{}：此抓包中没有 TCP 或 UDP 载荷";
     CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
+    CliDecodeTotalOne => "{} frame: {} decoded to the end with its checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
     CliSpecLoads => "{}: spec '{}' loads ({} fields, {} layouts)", "{}：协议描述“{}”可以使用（{} 个字段，{} 个布局）";
     CliProtocolsHead => "Built-in protocols (use with --protocol NAME; export one with --export NAME):", "内置协议（用 --protocol 名称 选用；用 --export 名称 导出）：";
     ProtocolLabel => "Decode as", "按协议解码";

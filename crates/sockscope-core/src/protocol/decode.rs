@@ -484,7 +484,7 @@ impl Decoder<'_> {
                     .buf
                     .get(pos..end)
                     .and_then(|b| ty.read(b))
-                    .ok_or_else(|| self.stop(pos, name, tf(S::ProtoShort, &[&width, &avail])))?;
+                    .ok_or_else(|| self.stop(pos, name, super::short(width, avail)))?;
                 width + usize::try_from(n).unwrap_or(usize::MAX)
             }
             Len::Run(byte) => self
@@ -496,7 +496,7 @@ impl Decoder<'_> {
                 .count(),
         };
         if n > avail {
-            return Err(self.stop(pos, name, tf(S::ProtoShort, &[&n, &avail])));
+            return Err(self.stop(pos, name, super::short(n, avail)));
         }
         Ok(n)
     }
@@ -561,7 +561,7 @@ impl Decoder<'_> {
         };
         let take = |n: usize, this: &Self| -> Result<Range<usize>, Stop> {
             if n > avail {
-                Err(this.stop(start, name, tf(S::ProtoShort, &[&n, &avail])))
+                Err(this.stop(start, name, super::short(n, avail)))
             } else {
                 Ok(start..start + n)
             }

@@ -111,6 +111,23 @@ impl fmt::Display for SpecError {
     }
 }
 
+/// `n` with its noun, one or many (`1 byte`, `2 bytes`), in the current language: `one` and
+/// `many` are keys with one slot.
+pub fn counted(n: impl Into<u128>, one: S, many: S) -> String {
+    let n: u128 = n.into();
+    tf(if n == 1 { one } else { many }, &[&n])
+}
+
+/// `needs 1 byte, 0 left`: why a field cannot be read.
+pub(crate) fn short(n: usize, left: usize) -> String {
+    let key = if n == 1 {
+        S::ProtoShortOne
+    } else {
+        S::ProtoShort
+    };
+    tf(key, &[&n, &left])
+}
+
 /// A sentence in English and in Chinese, whatever language this thread speaks now: a spec's
 /// mistakes are found once and may be shown after the language changed.
 pub(crate) fn both(say: impl Fn() -> String) -> (String, String) {

@@ -220,6 +220,7 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         }
         FieldValue::Bytes(b) => match look.show {
             Show::Ascii => crate::codec::text::one_line(&String::from_utf8_lossy(b)).into_owned(),
+            Show::Bin if !b.is_empty() => bits_text(b),
             Show::Time if b.len() == 6 => format!(
                 "20{:02}-{:02}-{:02} {:02}:{:02}:{:02}",
                 b.first().copied().unwrap_or(0),
@@ -233,6 +234,54 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         },
         FieldValue::None => String::new(),
     }
+}
+
+/// Values of a repeat's items shown at most.
+const SHOWN_ITEMS: usize = 8;
+
+/// `3 items: 1, 2, 3`: the count and, when each item is one value (a register), the first
+/// few values.
+fn items_text(prog: &Program, field: &Field) -> String {
+    let n = field.children.len();
+    let count = super::counted(n as u128, S::ProtoItemsOne, S::ProtoItems);
+    let mut values = Vec::new();
+    for item in field.children.iter().take(SHOWN_ITEMS) {
+        let with_value: Vec<&Field> = item
+            .children
+            .iter()
+            .filter(|c| !matches!(c.value, FieldValue::None))
+            .collect();
+        match with_value.as_slice() {
+            [one] => values.push(shown(prog, one)),
+            _ => return count,
+        }
+    }
+    if values.is_empty() {
+        return count;
+    }
+    let mut list = values.join(", ");
+    if n > SHOWN_ITEMS {
+        list.push_str(", …");
+    }
+    tf(S::ProtoItemValues, &[&count, &list])
+}
+
+/// Bits shown of a bytes field shown as bits.
+const SHOWN_BITS: usize = 16;
+
+/// Bytes as bits in the order Modbus counts coils: each byte's lowest bit first
+/// (`05 00` → `1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0`).
+fn bits_text(b: &[u8]) -> String {
+    let mut bits: Vec<&str> = b
+        .iter()
+        .flat_map(|byte| (0..8).map(move |i| if byte >> i & 1 == 1 { "1" } else { "0" }))
+        .take(SHOWN_BITS + 1)
+        .collect();
+    if bits.len() > SHOWN_BITS {
+        bits.truncate(SHOWN_BITS);
+        bits.push("…");
+    }
+    bits.join(" ")
 }
 
 fn bytes_text(b: &[u8]) -> String {
@@ -314,9 +363,7 @@ pub fn shown(prog: &Program, field: &Field) -> String {
             .and_then(|l| prog.layout(l))
             .map(|l| pick(&l.en, &l.zh).to_owned())
             .unwrap_or_default(),
-        Kind::Repeat { .. } if field.role == Role::Node => {
-            tf(S::ProtoItems, &[&field.children.len()])
-        }
+        Kind::Repeat { .. } if field.role == Role::Node => items_text(prog, field),
         Kind::Group { .. } | Kind::Kv { .. } | Kind::Repeat { .. } => String::new(),
         _ => with_look(prog, &n.look, &field.value, 0),
     }

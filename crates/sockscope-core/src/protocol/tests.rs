@@ -659,6 +659,101 @@ fn an_invalid_escape_is_named_where_it_is() {
     assert_eq!(int(&d, "serial"), 0);
 }
 
+/// Counts read as English does ("1 byte", "1 item"), summaries say what a reader needs:
+/// NMEA's N once, GSV's satellites, a Modbus read reply's values.
+#[test]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "p, d, e, m, n, s as the tests above name them"
+)]
+fn counts_agree_with_their_nouns_and_summaries_give_the_values() {
+    let p = Protocol::load(
+        r#"(name: "d", fields: [(name: "a", type: "u16"), (name: "b", type: "u8")])"#,
+    )
+    .unwrap();
+    let d = p.decode(&[0, 1], Dir::Unknown);
+    assert_eq!(d.stop.unwrap().reason, "needs 1 byte, 0 left");
+    let d = p.decode(&[0], Dir::Unknown);
+    assert_eq!(d.stop.unwrap().reason, "needs 2 bytes, 1 left");
+    let e = p
+        .encode(
+            &[
+                ("a".into(), FieldValue::Int(1)),
+                ("b".into(), FieldValue::Int(300)),
+            ],
+            Dir::Unknown,
+        )
+        .unwrap_err();
+    assert!(e.to_string().ends_with("300 does not fit in 1 byte"), "{e}");
+
+    let m = proto("modbus-tcp");
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 05 01 03 02 00 0A").unwrap(),
+        Dir::Response,
+    );
+    assert_eq!(
+        m.summary(&d),
+        "Modbus #1 unit 1 · 0x03 Read holding registers · 1 item: 10"
+    );
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 09 01 03 06 00 01 00 02 00 03").unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d).ends_with(" · 3 items: 1, 2, 3"),
+        "{}",
+        m.summary(&d)
+    );
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let zh = m.summary(&d);
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(zh.ends_with(" · 3 项：1, 2, 3"), "{zh}");
+    let many = (1..=10u8).fold(String::new(), |mut s, n| {
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!(" 00 {n:02X}"));
+        s
+    });
+    let d = m.decode(
+        &hex::parse(&format!("00 01 00 00 00 17 01 04 14{many}")).unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d)
+            .ends_with(" · 10 items: 1, 2, 3, 4, 5, 6, 7, 8, …"),
+        "{}",
+        m.summary(&d)
+    );
+    // Coils: each byte's lowest bit is the first coil.
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 05 01 01 02 05 01").unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d)
+            .ends_with(" · 1 0 1 0 0 0 0 0 1 0 0 0 0 0 0 0"),
+        "{}",
+        m.summary(&d)
+    );
+
+    let n = proto("nmea");
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let s = n.summary(&n.decode(gga.as_bytes(), Dir::Unknown));
+    assert!(
+        s.contains("48.117300° N · ") && s.contains("11.516667° E · "),
+        "{s}"
+    );
+    assert!(!s.contains("north") && !s.contains("east"), "{s}");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let d = n.decode(gsv.as_bytes(), Dir::Unknown);
+    assert_eq!(
+        n.summary(&d),
+        "NMEA GPGSV · 08 in view · 1/2 · #01 46 dB · #02 41 dB · #12 39 dB · #14 45 dB"
+    );
+    assert_eq!(text(&d, "sentence.sats.2.prn"), "12");
+    let last = nmea_sentence("GPGSV,2,2,05,32,35,102,44");
+    let s = n.summary(&n.decode(last.as_bytes(), Dir::Unknown));
+    assert_eq!(s, "NMEA GPGSV · 05 in view · 2/2 · #32 44 dB");
+}
+
 #[test]
 fn escaped_bytes_decode_and_their_fields_span_the_escapes() {
     let p = proto("jt808");

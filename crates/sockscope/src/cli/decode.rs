@@ -146,7 +146,14 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         let _ = writeln!(
             out.io.stderr,
             "{}",
-            tf(S::CliDecodeTotal, &[&out.frames, &out.clean, &bad_frames])
+            tf(
+                if out.frames == 1 {
+                    S::CliDecodeTotalOne
+                } else {
+                    S::CliDecodeTotal
+                },
+                &[&out.frames, &out.clean, &bad_frames]
+            )
         );
     }
     Ok(if out.clean == out.frames {

@@ -88,7 +88,7 @@ fn decode_prints_a_jt808_location_report_as_a_field_tree() {
     }
     assert_eq!(
         ran.stderr,
-        "1 frames: 1 decoded to the end with their checks holding, 0 not\n"
+        "1 frame: 1 decoded to the end with its checks holding, 0 not\n"
     );
 
     let ran = run(&["decode", "--protocol", "808", "--json", JT808_2019], b"");
@@ -214,7 +214,7 @@ fn a_cut_frame_is_not_checks_ok_in_json_and_the_text_says_it_too() {
     );
     assert!(
         ran.stderr
-            .contains(": 0 decoded to the end with their checks holding, 1 not"),
+            .contains(": 0 decoded to the end with its checks holding, 1 not"),
         "{}",
         ran.stderr
     );
