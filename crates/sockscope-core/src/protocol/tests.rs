@@ -1212,6 +1212,46 @@ mod props {
             }
         }
 
+        /// A message of several frames (and noise between) is cut as a stream is: the
+        /// pieces follow each other over every byte, at the places the stream framer cuts,
+        /// and each frame given whole checks.
+        #[test]
+        fn any_message_of_frames_and_noise_is_cut_as_the_stream_framer_cuts_it(
+            which in 0usize..VECTORS.len(),
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), proptest::collection::vec(any::<u8>(), 0..6)), 1..5),
+        ) {
+            use crate::codec::framing::Framer;
+            let name = VECTORS[which].0;
+            let p = proto(name);
+            let frames: Vec<Vec<u8>> = VECTORS
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, t)| hex::parse(t).unwrap())
+                .collect();
+            let mut message = Vec::new();
+            for (pick, noise) in &picks {
+                message.extend_from_slice(&frames[pick.index(frames.len())]);
+                message.extend_from_slice(noise);
+            }
+            let pieces = p.decode_message(&message, Dir::Unknown);
+            let mut at = 0;
+            for piece in &pieces {
+                prop_assert_eq!(piece.at, at);
+                at += piece.decoded.len;
+            }
+            prop_assert_eq!(at, message.len());
+            let mut framer = Framer::new(p.framing().unwrap());
+            let mut cut: Vec<usize> = framer.push(&message).iter().map(|f| f.bytes.len()).collect();
+            cut.extend(framer.flush().map(|f| f.bytes.len()));
+            let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
+            prop_assert_eq!(lens, cut);
+            // With no noise, every piece is one of the frames, whole and checked.
+            if picks.iter().all(|(_, noise)| noise.is_empty()) {
+                prop_assert_eq!(pieces.len(), picks.len());
+                prop_assert!(pieces.iter().all(Piece::checks_ok), "{}", name);
+            }
+        }
+
         #[test]
         fn any_spec_text_loads_or_says_why_without_panic(
             which in 0usize..7,
