@@ -440,6 +440,19 @@ fn layout_parts<'a>(proto: &'a Protocol, field: &'a Field, out: &mut Vec<(&'a Fi
     }
 }
 
+/// The fields whose bytes are not the spec's (a wrong flag), with their paths. No path is made
+/// unless one is wrong: this runs for every frame shown.
+fn mismatches<'a>(f: &'a Field, path: &mut Vec<&'a str>, out: &mut Vec<(String, &'a Field)>) {
+    path.push(&f.name);
+    if let Some(Note::Mismatch(_)) = &f.note {
+        out.push((path.join("."), f));
+    }
+    for c in &f.children {
+        mismatches(c, path, out);
+    }
+    path.pop();
+}
+
 /// The one-line summary.
 pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     let mut parts: Vec<String> = proto
@@ -470,14 +483,16 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
             ));
         }
     }
-    for (path, f) in decoded.all() {
-        if let Some(Note::Mismatch(_)) = &f.note {
-            parts.push(format!(
-                "⚠ {} [{path}] {}",
-                label(&proto.program, f),
-                shown(&proto.program, f)
-            ));
-        }
+    let mut wrong = Vec::new();
+    for f in &decoded.fields {
+        mismatches(f, &mut Vec::new(), &mut wrong);
+    }
+    for (path, f) in wrong {
+        parts.push(format!(
+            "⚠ {} [{path}] {}",
+            label(&proto.program, f),
+            shown(&proto.program, f)
+        ));
     }
     if let Some(stop) = &decoded.stop {
         parts.push(format!("⚠ {stop}"));
