@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -556,15 +556,35 @@ fn reg_query(key: &str, value: Option<&str>) -> Option<String> {
     out.status.success().then(|| text(&out.stdout))
 }
 
-#[test]
-#[ignore = "the Windows set: scripts/windows runs it under Wine"]
-fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
-    // Wine answers the installer's Windows 10 check as the prefix says (scripts/windows sets
-    // it to Windows 10); that Windows 7 is refused needs a real one, or a prefix set to it.
-    let setup = PathBuf::from(
+/// The two installer tests change the same prefix's registry (and would install into it if
+/// the refusal failed): one at a time.
+static INSTALLER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The installer under test.
+fn setup() -> PathBuf {
+    PathBuf::from(
         std::env::var_os("SOCKSCOPE_WINDOWS_SETUP")
             .expect("SOCKSCOPE_WINDOWS_SETUP names the installer (scripts/windows sets it)"),
-    );
+    )
+}
+
+/// `wine program args…` (Wine's own tools or an installer): its exit code, bounded to two
+/// minutes; its stdout and stderr go nowhere.
+fn wine_run(program: &Path, args: &[&str]) -> Option<i32> {
+    let mut child = Command::new("wine")
+        .arg(program)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&mut child, Duration::from_mins(2))
+}
+
+/// The user's folder in the Wine prefix (drive_c/users/NAME).
+fn wine_user() -> PathBuf {
     let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
     let users = prefix.join("drive_c/users");
     let user = std::fs::read_dir(&users)
@@ -573,24 +593,64 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
         .map(|e| e.file_name())
         .find(|n| n != "Public")
         .expect("a user in the prefix");
-    let appdata = users.join(user).join("AppData");
+    users.join(user)
+}
+
+/// The user's PATH (HKCU\Environment), as `reg query` shows it, or empty.
+fn user_path() -> String {
+    reg_query(r"HKCU\Environment", Some("Path"))
+        .and_then(|shown| {
+            shown
+                .lines()
+                .find_map(|l| l.split_once("REG_EXPAND_SZ").or(l.split_once("REG_SZ")))
+                .map(|(_, value)| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// Runs an uninstaller as Settings → Apps does and waits for its work: it copies itself away
+/// and returns at once, so what is waited for is `folder` gone.
+fn uninstall(folder: &Path) {
+    assert_eq!(wine_run(&folder.join("uninstall.exe"), &["/S"]), Some(0));
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while folder.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the uninstaller left {} behind",
+            folder.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Wine answers the installer's Windows 10 check as the prefix says (scripts/windows sets
+    // it to Windows 10); the refusal of an older one is the next test's.
+    let setup = setup();
+    let appdata = wine_user().join("AppData");
     let installed = appdata.join("Local/Programs/SockScope");
     let start_menu = appdata.join("Roaming/Microsoft/Windows/Start Menu/Programs/SockScope.lnk");
     let ron = r"HKCU\Software\Classes\.ron";
     let progid = r"HKCU\Software\Classes\SockScope.Profile\shell\open\command";
-    let uninstall = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    // The user's own PATH entries stay as they were, whatever the installs do (set here, so
+    // that a copy an interrupted run left on PATH cannot hide one this run leaves).
+    let path_before = r"C:\Tools;%USERPROFILE%\bin";
+    let reg = Path::new("reg");
+    let environment = r"HKCU\Environment";
+    let set_path = ["add", environment, "/v", "Path", "/t", "REG_EXPAND_SZ"];
+    assert_eq!(
+        wine_run(reg, &[&set_path[..], &["/d", path_before, "/f"]].concat()),
+        Some(0)
+    );
 
     // Silent, per user (no admin rights asked: it writes only under the user's profile).
-    let mut install = Command::new("wine");
-    install
-        .arg(&setup)
-        .arg("/S")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = install.spawn().unwrap();
-    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
     for file in [
         "sockscope.exe",
         "sockscope-cli.exe",
@@ -621,37 +681,69 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
         command.contains("sockscope.exe\" \"%1\""),
         "double-click opens the profile: {command}"
     );
-    let entry = reg_query(uninstall, Some("QuietUninstallString")).unwrap_or_default();
+    let entry = reg_query(uninstall_key, Some("QuietUninstallString")).unwrap_or_default();
     assert!(entry.contains("uninstall.exe\" /S"), "{entry}");
     assert!(start_menu.is_file(), "{}", start_menu.display());
-    // sockscope-cli from any console: the folder is on the user's PATH.
-    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
-    assert!(path.contains(r"\Programs\SockScope"), "{path}");
+    // sockscope-cli from any console: the folder is on the user's PATH, after the user's own.
+    let path = user_path();
+    assert!(path.starts_with(&format!("{path_before};")), "{path}");
+    assert!(path.ends_with(r"\Programs\SockScope"), "{path}");
 
-    // The uninstaller copies itself away and returns at once: its work is waited for.
-    let mut child = Command::new("wine")
-        .arg(installed.join("uninstall.exe"))
-        .arg("/S")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while installed.exists() || start_menu.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the uninstaller left {} behind",
-            installed.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
+    // Installed again into another folder (with spaces, quoted as PowerShell and Wine quote
+    // an argument with a space in it): the first copy goes, with its PATH entry; one Apps
+    // entry, for the new folder. (Before: two copies, both on PATH, the old one first.)
+    let elsewhere_windows = r"C:\My Tools\Sock Scope";
+    let elsewhere = on_drive_c(elsewhere_windows);
+    let _ = std::fs::remove_dir_all(elsewhere.parent().unwrap());
+    let moved = format!("/D={elsewhere_windows}");
+    assert_eq!(wine_run(&setup, &["/S", &moved]), Some(0));
+    for file in ["sockscope.exe", "sockscope-cli.exe", "uninstall.exe"] {
+        assert!(elsewhere.join(file).is_file(), "{file} installed again");
     }
+    assert!(
+        !installed.exists(),
+        "the first copy is still in {}",
+        installed.display()
+    );
+    let path = user_path();
+    assert_eq!(
+        path,
+        format!("{path_before};{elsewhere_windows}"),
+        "PATH: the new folder alone, once"
+    );
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(elsewhere_windows), "{location}");
+    let entry = reg_query(uninstall_key, Some("QuietUninstallString")).unwrap_or_default();
+    assert!(
+        entry.contains(&format!("\"{elsewhere_windows}\\uninstall.exe\" /S")),
+        "{entry}"
+    );
+    let command = reg_query(progid, None).unwrap_or_default();
+    assert!(command.contains(elsewhere_windows), "{command}");
+    assert!(start_menu.is_file(), "{}", start_menu.display());
+
+    uninstall(&elsewhere);
+    assert!(!start_menu.exists(), "{}", start_menu.display());
     assert_eq!(reg_query(progid, None), None, "the profile type is gone");
-    assert_eq!(reg_query(uninstall, None), None, "the Apps entry is gone");
+    assert_eq!(
+        reg_query(uninstall_key, None),
+        None,
+        "the Apps entry is gone"
+    );
     let association = reg_query(ron, None).unwrap_or_default();
     assert!(!association.contains("SockScope"), "{association}");
-    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
-    assert!(!path.contains(r"\Programs\SockScope"), "{path}");
+    assert_eq!(user_path(), path_before, "PATH as it was");
+    assert!(!installed.exists());
+    let _ = std::fs::remove_dir_all(elsewhere.parent().unwrap());
+    let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
+}
+
+/// Where a `C:\…` path of the Wine prefix is on this machine.
+fn on_drive_c(windows: &str) -> PathBuf {
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let rest = windows
+        .strip_prefix(r"C:\")
+        .or(windows.strip_prefix(r"c:\"))
+        .expect("a path on C:");
+    prefix.join("drive_c").join(rest.replace('\\', "/"))
 }
