@@ -8,6 +8,9 @@
 ; uninstall.exe /S.
 ; Installed again into another folder, it first removes the copy it finds (the Apps entry's
 ; InstallLocation) with that copy's own uninstaller: one copy, one PATH entry, one Apps entry.
+; On Windows older than 10 it refuses: a message box, or under /S exit code 1150
+; (ERROR_OLD_WIN_VERSION), the sentence on stderr when there is one and in
+; %TEMP%\sockscope-setup.log.
 
 Unicode true
 ; 64-bit, as the program is (Windows 10 or later on x86-64).
@@ -85,11 +88,31 @@ LangString Removing ${LANG_SIMPCHINESE} "正在移除 $Previous 中的那一份"
 LangString NotRemoved ${LANG_ENGLISH} "The copy in $Previous could not be removed completely (its uninstaller returned $0): remove what is left of it yourself."
 LangString NotRemoved ${LANG_SIMPCHINESE} "未能完全移除 $Previous 中的那一份（其卸载程序返回 $0）：请手动删除剩下的文件。"
 
+; ERROR_OLD_WIN_VERSION: "The specified program requires a newer version of Windows."
+!define EXIT_OLD_WINDOWS 1150
+
 Function .onInit
   ; Rust's standard library needs Windows 10 (its std uses APIs older systems lack).
   ${IfNot} ${AtLeastWin10}
-    MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)" /SD IDOK
-    Abort
+    ${If} ${Silent}
+      ; No window to say it in: the exit code, stderr when the caller gave one (a redirect,
+      ; a deployment tool), and a log a deployer finds in the user's TEMP.
+      System::Call 'kernel32::GetStdHandle(i -12) p.r0'
+      ${If} $0 P<> 0
+      ${AndIf} $0 P<> -1
+        FileWrite $0 "$(NeedsWindows10)$\r$\n"
+      ${EndIf}
+      FileOpen $0 "$TEMP\sockscope-setup.log" a
+      ${IfNot} ${Errors}
+        FileSeek $0 0 END
+        FileWriteUTF16LE /BOM $0 "${APP} ${VERSION}: $(NeedsWindows10) (exit code ${EXIT_OLD_WINDOWS})$\r$\n"
+        FileClose $0
+      ${EndIf}
+    ${Else}
+      MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)"
+    ${EndIf}
+    SetErrorLevel ${EXIT_OLD_WINDOWS}
+    Quit
   ${EndIf}
   ; NSIS reads /D= only unquoted; PowerShell (as any program that quotes an argument with a
   ; space in it) passes "/D=C:\My Tools\SockScope", which NSIS would ignore for the default.

@@ -747,3 +747,109 @@ fn on_drive_c(windows: &str) -> PathBuf {
         .expect("a path on C:");
     prefix.join("drive_c").join(rest.replace('\\', "/"))
 }
+
+/// An AppDefaults key of Wine's, deleted again when dropped (also when an assertion failed).
+struct WineKey(&'static str);
+
+impl Drop for WineKey {
+    fn drop(&mut self) {
+        let _ = wine_run(Path::new("reg"), &["delete", self.0, "/f"]);
+    }
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_installer_refuses_windows_7_with_a_sentence_and_exit_code_1150_under_s() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Wine pretends to be Windows 7 for one program named in AppDefaults: a copy of the
+    // installer under a name of its own, so the prefix stays Windows 10 for the rest.
+    let copy = tempfile::tempdir().unwrap();
+    let old = copy.path().join("setup-on-windows-7.exe");
+    std::fs::copy(setup(), &old).unwrap();
+    let key = r"HKCU\Software\Wine\AppDefaults\setup-on-windows-7.exe";
+    let reg = Path::new("reg");
+    assert_eq!(
+        wine_run(reg, &["add", key, "/v", "Version", "/d", "win7", "/f"]),
+        Some(0)
+    );
+    let _windows_7 = WineKey(key);
+    let temp = {
+        let out = Command::new("wine")
+            .args(["cmd", "/c", "echo", "%TEMP%"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        on_drive_c(text(&out.stdout).trim())
+    };
+    let log = temp.join("sockscope-setup.log");
+    let _ = std::fs::remove_file(&log);
+    let target = r"C:\SockScope on Windows 7";
+    let folder = on_drive_c(target);
+    let to = format!("/D={target}");
+
+    // Silent: no window to say it in. Before: exit code 2 and not a word anywhere.
+    let mut child = Command::new("wine")
+        .arg(&old)
+        .args(["/S", &to])
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let said = spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err.read_to_end(&mut bytes);
+        bytes
+    });
+    let code = wait_for(&mut child, Duration::from_mins(2));
+    let said = text(&said.join().unwrap());
+    // Wine hands a Unix parent the low 8 bits of a Windows exit code: 1150 arrives as 126.
+    assert_eq!(code, Some(1150 % 256), "{said}");
+    assert!(
+        said.contains("SockScope needs Windows 10 or later."),
+        "{said:?}"
+    );
+    // The whole code, as cmd (and a deployment tool) sees it.
+    let batch = copy.path().join("deploy.bat");
+    std::fs::write(
+        &batch,
+        "@start \"\" /wait setup-on-windows-7.exe /S\r\n@echo exit code %ERRORLEVEL%\r\n",
+    )
+    .unwrap();
+    let out = Command::new("wine")
+        .args(["cmd", "/c"])
+        .arg(&batch)
+        .current_dir(copy.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("exit code 1150"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // The log a deployer finds in the user's TEMP, once a refusal.
+    let logged = std::fs::read(&log).unwrap_or_default();
+    let logged = String::from_utf16_lossy(
+        &logged
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        logged
+            .matches("SockScope needs Windows 10 or later.")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    assert!(logged.contains("exit code 1150"), "{logged:?}");
+    // And nothing was installed.
+    assert!(!folder.exists(), "{}", folder.display());
+    let _ = std::fs::remove_file(&log);
+}
