@@ -25,6 +25,7 @@ RequestExecutionLevel user
 !include "StrFunc.nsh"
 ; StrFunc's functions are declared once before use.
 ${StrStr}
+${StrRep}
 ${UnStrRep}
 
 !ifndef VERSION
@@ -165,6 +166,24 @@ Section "SockScope"
     ${Else}
       Delete "$Previous\uninstall.exe"
       RMDir "$Previous"
+    ${EndIf}
+  ${ElseIf} $Previous != ""
+  ${AndIf} $Previous != $INSTDIR
+    ; That copy's folder is gone (deleted by hand, uninstaller and all): the PATH entry it
+    ; added would stay behind, ahead of this one. It goes here as its uninstaller would.
+    ReadRegDWORD $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
+    ReadRegStr $0 HKCU "Environment" "Path"
+    StrLen $2 $0
+    ${If} $1 == 1
+    ${AndIf} $2 < 1000
+      ${StrRep} $0 ";$0;" ";$Previous;" ";"
+      StrCpy $0 $0 "" 1
+      StrCpy $0 $0 -1
+      ${If} $0 == ""
+        DeleteRegValue HKCU "Environment" "Path"
+      ${Else}
+        WriteRegExpandStr HKCU "Environment" "Path" "$0"
+      ${EndIf}
     ${EndIf}
   ${EndIf}
   SetOutPath "$INSTDIR"

@@ -623,6 +623,28 @@ fn uninstall(folder: &Path) {
     }
 }
 
+/// The installed copy in `folder` deleted by hand (uninstaller and all), then installed into a
+/// third folder: the PATH entry of the deleted copy goes too (it stayed, ahead of the new
+/// one). The third folder.
+fn installed_again_after_a_copy_was_deleted_by_hand(folder: &Path, path_before: &str) -> PathBuf {
+    std::fs::remove_dir_all(folder).unwrap();
+    let third_windows = r"C:\Third Place\SockScope";
+    let third = on_drive_c(third_windows);
+    let _ = std::fs::remove_dir_all(third.parent().unwrap());
+    let to_third = format!("/D={third_windows}");
+    assert_eq!(wine_run(&setup(), &["/S", &to_third]), Some(0));
+    assert!(third.join("sockscope-cli.exe").is_file());
+    assert_eq!(
+        user_path(),
+        format!("{path_before};{third_windows}"),
+        "PATH: the deleted copy's entry gone"
+    );
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(third_windows), "{location}");
+    third
+}
+
 #[test]
 #[ignore = "the Windows set: scripts/windows runs it under Wine"]
 fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
@@ -722,7 +744,8 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
     assert!(command.contains(elsewhere_windows), "{command}");
     assert!(start_menu.is_file(), "{}", start_menu.display());
 
-    uninstall(&elsewhere);
+    let third = installed_again_after_a_copy_was_deleted_by_hand(&elsewhere, path_before);
+    uninstall(&third);
     assert!(!start_menu.exists(), "{}", start_menu.display());
     assert_eq!(reg_query(progid, None), None, "the profile type is gone");
     assert_eq!(
@@ -735,6 +758,7 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
     assert_eq!(user_path(), path_before, "PATH as it was");
     assert!(!installed.exists());
     let _ = std::fs::remove_dir_all(elsewhere.parent().unwrap());
+    let _ = std::fs::remove_dir_all(third.parent().unwrap());
     let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
 }
 
