@@ -711,6 +711,8 @@ strings! {
     CtxWaiting => "waiting for sockets", "等待套接字事件";
     CtxWatching => "watching {}", "监视 {}";
     CtxReceivingUdp => "receiving UDP", "接收 UDP";
+    ErrPortUnreachableAt => "Nothing listens at {}: its host answered a datagram with \"port unreachable\" (ICMP), {} so far", "{} 没有程序在监听：对方主机对数据报回复了“端口不可达”（ICMP），至今 {} 次";
+    ErrPortUnreachable => "A datagram reached a port where nothing listens: its host answered \"port unreachable\" (ICMP), {} so far", "有数据报发往了无人监听的端口：对方主机回复了“端口不可达”（ICMP），至今 {} 次";
     ErrWebSocket => "WebSocket with {} failed: {}", "与 {} 的 WebSocket 失败：{}";
     WsRefused => "the server answered {} instead of switching to WebSocket", "服务器回复 {}，没有切换到 WebSocket";
     WsBadAccept => "the server's Sec-WebSocket-Accept does not match the key sent", "服务器的 Sec-WebSocket-Accept 与发送的密钥不符";
