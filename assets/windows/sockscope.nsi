@@ -6,6 +6,11 @@
 ; folder on the user's PATH, and an entry under Settings → Apps that runs the uninstaller.
 ; Silent: setup.exe /S (and /D=C:\Somewhere as the last argument for another folder);
 ; uninstall.exe /S.
+; Installed again into another folder, it first removes the copy it finds (the Apps entry's
+; InstallLocation) with that copy's own uninstaller: one copy, one PATH entry, one Apps entry.
+; On Windows older than 10 it refuses: a message box, or under /S exit code 1150
+; (ERROR_OLD_WIN_VERSION), the sentence on stderr when there is one and in
+; %TEMP%\sockscope-setup.log.
 
 Unicode true
 ; 64-bit, as the program is (Windows 10 or later on x86-64).
@@ -20,6 +25,7 @@ RequestExecutionLevel user
 !include "StrFunc.nsh"
 ; StrFunc's functions are declared once before use.
 ${StrStr}
+${StrRep}
 ${UnStrRep}
 
 !ifndef VERSION
@@ -56,6 +62,8 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "SockScope developers, MIT OR Apache
 !define MUI_ICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_UNICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_FINISHPAGE_RUN "$INSTDIR\sockscope.exe"
+; Leaving the folder page: another folder than the installed copy's asks first.
+!define MUI_PAGE_CUSTOMFUNCTION_LEAVE DirectoryLeave
 !insertmacro MUI_PAGE_DIRECTORY
 !insertmacro MUI_PAGE_INSTFILES
 !insertmacro MUI_PAGE_FINISH
@@ -65,22 +73,119 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "SockScope developers, MIT OR Apache
 !insertmacro MUI_LANGUAGE "English"
 !insertmacro MUI_LANGUAGE "SimpChinese"
 
+; The folder of the copy already installed (the Apps entry's), or empty.
+Var Previous
+
 LangString NeedsWindows10 ${LANG_ENGLISH} "SockScope needs Windows 10 or later."
 LangString NeedsWindows10 ${LANG_SIMPCHINESE} "SockScope 需要 Windows 10 或更高版本。"
 LangString PathTooLong ${LANG_ENGLISH} "Your PATH is too long to change safely: add $INSTDIR to it yourself to run sockscope-cli from any folder."
 LangString PathTooLong ${LANG_SIMPCHINESE} "PATH 太长，无法安全修改：如需在任意目录运行 sockscope-cli，请手动把 $INSTDIR 加入 PATH。"
 LangString ProfileType ${LANG_ENGLISH} "SockScope profile"
 LangString ProfileType ${LANG_SIMPCHINESE} "SockScope 配置"
+LangString MovesFrom ${LANG_ENGLISH} "SockScope is installed in $Previous. Setup removes that copy and installs it in $INSTDIR."
+LangString MovesFrom ${LANG_SIMPCHINESE} "SockScope 已安装在 $Previous。安装程序会先移除那一份，再安装到 $INSTDIR。"
+LangString Removing ${LANG_ENGLISH} "Removing the copy in $Previous"
+LangString Removing ${LANG_SIMPCHINESE} "正在移除 $Previous 中的那一份"
+LangString NotRemoved ${LANG_ENGLISH} "The copy in $Previous could not be removed completely (its uninstaller returned $0): remove what is left of it yourself."
+LangString NotRemoved ${LANG_SIMPCHINESE} "未能完全移除 $Previous 中的那一份（其卸载程序返回 $0）：请手动删除剩下的文件。"
+
+; ERROR_OLD_WIN_VERSION: "The specified program requires a newer version of Windows."
+!define EXIT_OLD_WINDOWS 1150
 
 Function .onInit
   ; Rust's standard library needs Windows 10 (its std uses APIs older systems lack).
   ${IfNot} ${AtLeastWin10}
-    MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)" /SD IDOK
+    ${If} ${Silent}
+      ; No window to say it in: the exit code, stderr when the caller gave one (a redirect,
+      ; a deployment tool), and a log a deployer finds in the user's TEMP.
+      System::Call 'kernel32::GetStdHandle(i -12) p.r0'
+      ${If} $0 P<> 0
+      ${AndIf} $0 P<> -1
+        FileWrite $0 "$(NeedsWindows10)$\r$\n"
+      ${EndIf}
+      FileOpen $0 "$TEMP\sockscope-setup.log" a
+      ${IfNot} ${Errors}
+        FileSeek $0 0 END
+        FileWriteUTF16LE /BOM $0 "${APP} ${VERSION}: $(NeedsWindows10) (exit code ${EXIT_OLD_WINDOWS})$\r$\n"
+        FileClose $0
+      ${EndIf}
+    ${Else}
+      MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)"
+    ${EndIf}
+    SetErrorLevel ${EXIT_OLD_WINDOWS}
+    Quit
+  ${EndIf}
+  ; NSIS reads /D= only unquoted; PowerShell (as any program that quotes an argument with a
+  ; space in it) passes "/D=C:\My Tools\SockScope", which NSIS would ignore for the default.
+  ${StrStr} $0 $CMDLINE ' "/D='
+  ${If} $0 != ""
+    StrCpy $0 $0 "" 5
+    StrCpy $1 $0 1 -1
+    ${If} $1 == '"'
+      StrCpy $0 $0 -1
+    ${EndIf}
+    StrCpy $INSTDIR $0
+  ${EndIf}
+  ReadRegStr $Previous HKCU "${UNINSTALL_KEY}" "InstallLocation"
+FunctionEnd
+
+; $1: 1 when a copy is installed in another folder than the one chosen, with its uninstaller.
+Function MovesFromAnotherFolder
+  StrCpy $1 0
+  ${If} $Previous != ""
+  ${AndIf} $Previous != $INSTDIR
+  ${AndIf} ${FileExists} "$Previous\uninstall.exe"
+    StrCpy $1 1
+  ${EndIf}
+FunctionEnd
+
+Function DirectoryLeave
+  Call MovesFromAnotherFolder
+  ${If} $1 == 1
+    ; Cancel stays on the folder page.
+    MessageBox MB_OKCANCEL|MB_ICONINFORMATION "$(MovesFrom)" IDOK moves
     Abort
+    moves:
   ${EndIf}
 FunctionEnd
 
 Section "SockScope"
+  ; Another folder than the installed copy's: that copy goes first, by its own uninstaller,
+  ; which takes its files, PATH entry, association and Apps entry with it. `_?=` runs it in
+  ; place (otherwise it copies itself to TEMP and returns at once, before its work is done),
+  ; so it cannot remove itself and its folder: that is done here after it ended.
+  Call MovesFromAnotherFolder
+  ${If} $1 == 1
+    DetailPrint "$(Removing)"
+    ClearErrors
+    ExecWait '"$Previous\uninstall.exe" /S _?=$Previous' $0
+    ${If} ${Errors}
+    ${OrIf} $0 != 0
+      DetailPrint "$(NotRemoved)"
+      MessageBox MB_OK|MB_ICONEXCLAMATION "$(NotRemoved)" /SD IDOK
+    ${Else}
+      Delete "$Previous\uninstall.exe"
+      RMDir "$Previous"
+    ${EndIf}
+  ${ElseIf} $Previous != ""
+  ${AndIf} $Previous != $INSTDIR
+    ; That copy's folder is gone (deleted by hand, uninstaller and all): the PATH entry it
+    ; added would stay behind, ahead of this one. It goes here as its uninstaller would.
+    ReadRegDWORD $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
+    ReadRegStr $0 HKCU "Environment" "Path"
+    StrLen $2 $0
+    ${If} $1 == 1
+    ${AndIf} $2 < 1000
+      ${StrRep} $0 ";$0;" ";$Previous;" ";"
+      StrCpy $0 $0 "" 1
+      StrCpy $0 $0 -1
+      ${If} $0 == ""
+        DeleteRegValue HKCU "Environment" "Path"
+      ${Else}
+        WriteRegExpandStr HKCU "Environment" "Path" "$0"
+      ${EndIf}
+    ${EndIf}
+  ${EndIf}
   SetOutPath "$INSTDIR"
   File "${SRC}\sockscope.exe"
   File "${SRC}\sockscope-cli.exe"

@@ -236,6 +236,8 @@ impl Sink for Listening {
     reason = "the bench includes this file as a module and has its own main"
 )]
 fn main() {
+    // As the program does (see its start).
+    sockscope_core::engine::keep_large_buffers_off_the_heap();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let total = mib << 20;

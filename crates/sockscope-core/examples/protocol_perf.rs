@@ -103,6 +103,8 @@ fn read_frames(path: &str) -> Vec<Vec<u8>> {
 }
 
 fn main() {
+    // As the program does (see its start).
+    sockscope_core::engine::keep_large_buffers_off_the_heap();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("frames") => {

@@ -25,6 +25,7 @@ pub enum Program {
 
 /// Runs the program: the window, or the command given.
 pub fn main(program: Program) -> ExitCode {
+    sockscope_core::engine::keep_large_buffers_off_the_heap();
     if let Some(word) = mistyped_command() {
         // `sockscope lsiten` must not open the window (nor fail to, headless).
         #[cfg(windows)]

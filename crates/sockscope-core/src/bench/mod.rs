@@ -1228,18 +1228,25 @@ impl<'a> Tcp<'a> {
             let Some(conn) = conns.get_mut(i) else {
                 return;
             };
-            conn.out.clear();
-            conn.bounds.clear();
+            // The same requests as the last batch are written again as they are: building a
+            // 64 KiB batch anew for each write was a sixth of a throughput run's time.
+            let again = spec.vary.is_none()
+                && conn.bounds.len() as u64 == n
+                && conn.out.len() as u64 == spec.payload.len() as u64 * n;
+            if !again {
+                conn.out.clear();
+                conn.bounds.clear();
+                for k in 0..n {
+                    match &spec.vary {
+                        None => conn.out.extend_from_slice(&spec.payload),
+                        Some(template) => conn.out.extend(render(template, first + k, rng)),
+                    }
+                    conn.bounds.push(conn.out.len());
+                }
+            }
             conn.written = 0;
             conn.batch = n;
             conn.taken += n;
-            for k in 0..n {
-                match &spec.vary {
-                    None => conn.out.extend_from_slice(&spec.payload),
-                    Some(template) => conn.out.extend(render(template, first + k, rng)),
-                }
-                conn.bounds.push(conn.out.len());
-            }
             let len = conn.out.len();
             self.report.sent += n;
             self.report.seconds_sent(now, n);

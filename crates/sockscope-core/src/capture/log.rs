@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Note;
+use super::index::Index;
 use crate::codec::{Carry, CarryTracker, TextEncoding};
 use crate::engine::{Buffers, ConnId, Direction};
 
@@ -221,7 +222,7 @@ struct Meta {
     peer: u32,
     /// Its bytes; for a message, the note's number.
     len: usize,
-    conn: Option<ConnId>,
+    conn: MetaConn,
     kind: RecordKind,
     partial: bool,
     ws: Option<WsKind>,
@@ -235,6 +236,26 @@ struct Meta {
 }
 
 const NO_PEER: u32 = u32::MAX;
+
+/// A record's connection in the index: 8 bytes where `Option<ConnId>` takes 16 (connection
+/// numbers count up from 1 and never reach `u64::MAX`, which stands for none). The entry is
+/// 56 bytes, not 64: a flood of short frames is mostly index.
+#[derive(Clone, Copy)]
+struct MetaConn(u64);
+
+impl From<Option<ConnId>> for MetaConn {
+    fn from(conn: Option<ConnId>) -> Self {
+        Self(conn.map_or(u64::MAX, |c| c.0))
+    }
+}
+
+impl MetaConn {
+    fn get(self) -> Option<ConnId> {
+        (self.0 != u64::MAX).then_some(ConnId(self.0))
+    }
+}
+
+const _: () = assert!(RECORD_OVERHEAD == 56, "the index entry grew");
 
 /// True for records whose bytes are in the arena (data, not messages).
 fn is_data(kind: RecordKind) -> bool {
@@ -357,7 +378,7 @@ impl Arena {
 
 /// A bounded, append-only log with eviction from the front.
 pub struct LogStore {
-    metas: VecDeque<Meta>,
+    metas: Index<Meta>,
     /// Sequence number of `metas[0]` (of the next record when empty).
     first_seq: u64,
     arena: Arena,
@@ -393,7 +414,7 @@ impl LogStore {
     /// An empty store holding at most about `cap` bytes (raw bytes + per-record overhead).
     pub fn new(cap: usize, encoding: TextEncoding) -> Self {
         Self {
-            metas: VecDeque::new(),
+            metas: Index::default(),
             first_seq: 0,
             arena: Arena::default(),
             peers: Vec::new(),
@@ -478,19 +499,32 @@ impl LogStore {
     fn link_piece(&mut self, conn: ConnId, carry: Carry, bytes: &[u8], index: usize) -> Carry {
         let seq = self.first_seq + index as u64;
         let previous = self.last_piece.insert(conn, seq);
-        if carry.as_bytes().is_empty() {
-            return carry;
+        let carry = self.continued(carry, bytes);
+        if !carry.as_bytes().is_empty()
+            && let Some(previous) = previous
+        {
+            self.hold_tail(previous);
         }
-        if !self.encoding.continues(carry.as_bytes(), bytes) {
-            return Carry::default();
+        carry
+    }
+
+    /// `carry` if a piece starting with `bytes` continues the character it holds, else none.
+    fn continued(&self, carry: Carry, bytes: &[u8]) -> Carry {
+        if carry.as_bytes().is_empty() || self.encoding.continues(carry.as_bytes(), bytes) {
+            carry
+        } else {
+            Carry::default()
         }
-        let at = previous
-            .and_then(|p| p.checked_sub(self.first_seq))
+    }
+
+    /// The record `seq` holds its unfinished end for the piece after it.
+    fn hold_tail(&mut self, seq: u64) {
+        let at = seq
+            .checked_sub(self.first_seq)
             .and_then(|i| usize::try_from(i).ok());
         if let Some(meta) = at.and_then(|i| self.metas.get_mut(i)) {
             meta.held_tail = true;
         }
-        carry
     }
 
     /// Records added from now on come from a relay session (`true`) or not: a relay's
@@ -530,11 +564,18 @@ impl LogStore {
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
         let peer = self.intern(peer);
+        // The stream's newest piece is looked up and noted once for the run, not per frame.
+        let mut previous = self.last_piece.get(&conn).copied();
         for bytes in frames {
-            let carry = tracker.push(bytes);
-            let index = self.metas.len();
-            let carry = self.link_piece(conn, carry, bytes, index);
+            let carry = self.continued(tracker.push(bytes), bytes);
+            if let Some(previous) = previous.filter(|_| !carry.as_bytes().is_empty()) {
+                self.hold_tail(previous);
+            }
+            previous = Some(self.first_seq + self.metas.len() as u64);
             self.append(at, RecordKind::Rx, Some(conn), peer, bytes, true, carry);
+        }
+        if let Some(last) = previous {
+            self.last_piece.insert(conn, last);
         }
         self.streams.insert(conn, tracker);
         self.evict_to_cap();
@@ -557,9 +598,10 @@ impl LogStore {
             // The frames just added are the newest records (eviction takes only older ones,
             // or, past the cap, some of these too: then fewer are left to mark).
             let added = lens.len().min(self.metas.len());
-            let from = self.metas.len() - added;
-            for meta in self.metas.range_mut(from..) {
-                meta.head = header;
+            for i in self.metas.len() - added..self.metas.len() {
+                if let Some(meta) = self.metas.get_mut(i) {
+                    meta.head = header;
+                }
             }
         }
         kept
@@ -588,22 +630,41 @@ impl LogStore {
             .streams
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
-        let mut spans = Vec::with_capacity(lens.len());
+        // (offset, length, carry, holds its unfinished end for the next frame)
+        let mut spans: Vec<(usize, usize, Carry, bool)> = Vec::with_capacity(lens.len());
         let mut offset = 0usize;
-        for (n, &len) in lens.iter().enumerate() {
+        for &len in lens {
             let frame = bytes.get(offset..offset + len).unwrap_or_default();
-            let carry = tracker.push(frame);
-            let carry = self.link_piece(conn, carry, frame, self.metas.len() + n);
-            spans.push((offset, frame.len(), carry));
+            let carry = self.continued(tracker.push(frame), frame);
+            if !carry.as_bytes().is_empty() {
+                // The piece before is this run's last frame (not in the index yet) or, for
+                // the first frame, the stream's newest record.
+                match spans.last_mut() {
+                    Some(before) => before.3 = true,
+                    None => {
+                        if let Some(&previous) = self.last_piece.get(&conn) {
+                            self.hold_tail(previous);
+                        }
+                    }
+                }
+            }
+            spans.push((offset, frame.len(), carry, false));
             offset += frame.len();
         }
         self.streams.insert(conn, tracker);
+        if !spans.is_empty() {
+            let last = self.first_seq + (self.metas.len() + spans.len() - 1) as u64;
+            self.last_piece.insert(conn, last);
+        }
         let peer = self.intern(peer);
         let (chunk, slack) = self.arena.adopt(bytes);
         self.held += slack;
-        for (offset, len, carry) in spans {
+        for (offset, len, carry, held_tail) in spans {
             let place = (chunk, offset as u32, len);
             self.append_meta(at, RecordKind::Rx, Some(conn), peer, place, true, carry);
+            if held_tail && let Some(meta) = self.metas.back_mut() {
+                meta.held_tail = true;
+            }
         }
         self.evict_to_cap();
         None
@@ -647,7 +708,7 @@ impl LogStore {
             offset: 0,
             peer,
             len: usize::try_from(number).unwrap_or(usize::MAX),
-            conn,
+            conn: MetaConn::from(conn),
             kind,
             partial: false,
             ws: None,
@@ -759,7 +820,7 @@ impl LogStore {
             offset,
             peer,
             len,
-            conn,
+            conn: MetaConn::from(conn),
             kind,
             partial: false,
             ws: None,
@@ -798,14 +859,16 @@ impl LogStore {
         self.encoding = encoding;
         self.streams.clear();
         self.last_piece.clear();
-        for meta in &mut self.metas {
-            meta.held_tail = false;
+        for i in 0..self.metas.len() {
+            if let Some(meta) = self.metas.get_mut(i) {
+                meta.held_tail = false;
+            }
         }
         for i in 0..self.metas.len() {
             let Some(&meta) = self.metas.get(i) else {
                 break;
             };
-            let Some(conn) = meta.conn.filter(|_| meta.stream) else {
+            let Some(conn) = meta.conn.get().filter(|_| meta.stream) else {
                 continue;
             };
             let bytes = self.arena.get(meta.chunk, meta.offset, meta.len).to_vec();
@@ -862,7 +925,7 @@ impl LogStore {
     /// Removes every record (counters of evictions start again too).
     pub fn clear(&mut self) {
         self.first_seq += self.metas.len() as u64;
-        self.metas = VecDeque::new();
+        self.metas = Index::default();
         self.first_note += self.notes.len() as u64;
         self.notes = VecDeque::new();
         self.arena.clear();
@@ -894,7 +957,7 @@ impl LogStore {
             seq: self.first_seq + index as u64,
             at: UNIX_EPOCH + Duration::from_nanos(meta.at),
             kind: meta.kind,
-            conn: meta.conn,
+            conn: meta.conn.get(),
             peer: self.peers.get(meta.peer as usize).copied(),
             bytes,
             partial: meta.partial,
@@ -944,9 +1007,8 @@ impl LogStore {
             .unwrap_or(usize::MAX)
             .min(self.metas.len());
         self.metas
-            .range(skip..)
-            .enumerate()
-            .map(move |(i, meta)| self.record(skip + i, meta))
+            .iter_from(skip)
+            .map(move |(i, meta)| self.record(i, meta))
     }
 
     /// Bytes the store accounts for now: raw bytes and per-record overhead.
@@ -995,6 +1057,38 @@ mod tests {
         let text: String = log.iter().map(|r| r.text()).collect();
         assert_eq!(text, "你好");
         assert_eq!(log.get(0).unwrap().text(), "");
+    }
+
+    #[test]
+    fn a_character_split_between_two_frames_of_one_read_shows_once() {
+        // Fixed-length framing can end a frame inside a character; the next frame of the same
+        // read ends it. Both paths: frames copied into the shared buffers, and a large read's
+        // buffer kept whole.
+        for filler in [10, 60_000] {
+            let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+            let ni = "你".as_bytes();
+            let mut first = vec![b'x'; filler];
+            first.extend_from_slice(&[b'a', ni[0], ni[1]]);
+            let second = [ni[2], b'b'];
+            let lens = [first.len(), second.len()];
+            let mut bytes = first;
+            bytes.extend_from_slice(&second);
+            bytes.shrink_to_fit();
+            let conn = ConnId(1);
+            log.push_frames_owned(SystemTime::now(), conn, peer(), bytes, &lens, 0);
+            let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+            assert!(
+                texts[0].ends_with("xa"),
+                "{filler}: {}",
+                &texts[0][filler - 2..]
+            );
+            assert_eq!(texts[1], "你b", "{filler}");
+            // A third read continues the stream after the run.
+            rx(&mut log, Some(conn), &[b'c', ni[0]]);
+            rx(&mut log, Some(conn), &[ni[1], ni[2]]);
+            let texts: Vec<String> = log.iter().map(|r| r.text().into_owned()).collect();
+            assert_eq!(texts[2..], ["c", "你"], "{filler}");
+        }
     }
 
     #[test]
@@ -1128,6 +1222,26 @@ mod tests {
         assert_eq!(log.arena.chunks.len(), 0);
         assert!(
             log.memory_bytes() <= SPARE_CHUNKS * CHUNK + log.metas.capacity() * RECORD_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn a_flood_of_short_records_holds_little_more_than_the_cap() {
+        // Short records cost as much index as bytes: the index must grow by the record, not
+        // double, or a log just past a power of two of records held twice the index it used.
+        let cap = (64 << 20) + (64 << 10);
+        let mut log = LogStore::new(cap, TextEncoding::UTF_8);
+        let line = [b'x'; 62];
+        for _ in 0..2 * cap / (line.len() + RECORD_OVERHEAD) {
+            rx(&mut log, None, &line);
+        }
+        let slack = (2 + SPARE_CHUNKS) * CHUNK + 2 * super::super::index::BLOCK * RECORD_OVERHEAD;
+        assert!(
+            log.memory_bytes() <= cap + slack,
+            "{} records: {} > {} + {slack}",
+            log.len(),
+            log.memory_bytes(),
+            cap
         );
     }
 

@@ -2,6 +2,7 @@
 //! the log store, the client and peer tables and the counters; the GUI only reads it.
 
 mod export;
+mod index;
 mod log;
 mod note;
 mod view;

@@ -258,7 +258,13 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 fn cut_markers(held: &[u8], start: &[u8], end: &[u8]) -> Cut {
-    match find(held, start, 0) {
+    // Back-to-back frames begin right at their start marker: no search for it.
+    let begins = if held.starts_with(start) {
+        Some(0)
+    } else {
+        find(held, start, 0)
+    };
+    match begins {
         // Junk before a start marker goes out once the marker is seen, never sooner: the same
         // stream read in other pieces gives the same junk.
         Some(0) => {}

@@ -12,6 +12,26 @@ const POOLED_CAPACITY: usize = super::link::READ_BUF;
 /// Buffers kept for reuse at most.
 const KEEP: usize = 64;
 
+/// Keeps the engine's large buffers (reads of 64–256 KiB, log buffers of 1 MiB) off the C
+/// heap: glibc raises its mmap threshold to the largest block freed (up to 32 MiB), after which
+/// those buffers came from its heaps, where freed ones stayed in the process. A 3 GiB flood into
+/// the window's 256 MiB log grew it by ~430 MB; with the threshold fixed at 128 KiB, ~345 MB.
+/// Call it first thing in a program (before other threads start); elsewhere than glibc it does
+/// nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[expect(unsafe_code, reason = "mallopt has no safe wrapper")]
+pub fn keep_large_buffers_off_the_heap() {
+    // SAFETY: mallopt only sets an allocator tunable; it takes no pointer of ours. A refused
+    // setting (it returns 0) leaves glibc's default behaviour.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 10);
+    }
+}
+
+/// Other allocators do not keep large freed blocks this way.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn keep_large_buffers_off_the_heap() {}
+
 /// A pool of read buffers, shared by an engine and its sink.
 #[derive(Clone, Default)]
 pub struct Buffers(Arc<Mutex<Vec<Vec<u8>>>>);

@@ -26,6 +26,7 @@ impl EngineError {
             EngineError::Send { .. } => "send-failed",
             EngineError::SendQueueFull { .. } => "send-queue-full",
             EngineError::SendsRefused { .. } => "sends-refused",
+            EngineError::PortUnreachable { .. } => "port-unreachable",
             EngineError::NotConnected => "not-connected",
             EngineError::Tls { .. } | EngineError::TlsSetup(_) => "tls-failed",
             EngineError::WebSocket { .. } => "ws-failed",
@@ -45,6 +46,7 @@ impl EngineError {
             | EngineError::SendsRefused { peer, .. }
             | EngineError::Tls { peer, .. }
             | EngineError::WebSocket { peer, .. } => Some(*peer),
+            EngineError::PortUnreachable { to, .. } => *to,
             _ => None,
         }
     }
@@ -111,6 +113,15 @@ pub enum EngineError {
         new_sends: u64,
         /// Their bytes.
         new_bytes: u64,
+    },
+    /// UDP: datagrams sent earlier reached a closed port (an ICMP "port unreachable" came
+    /// back; Windows says so on a later receive). The first is said at once, then a running
+    /// count at most once a second and when the socket closes.
+    PortUnreachable {
+        /// Where they went, when every datagram of the socket went to one address.
+        to: Option<SocketAddr>,
+        /// How many so far.
+        count: u64,
     },
     /// There is nobody to send to.
     NotConnected,
@@ -229,6 +240,13 @@ impl fmt::Display for EngineError {
             }
             EngineError::SendQueueFull { peer, dropped } => {
                 f.write_str(&tf(S::ErrQueueFull, &[peer, dropped]))
+            }
+            EngineError::PortUnreachable {
+                to: Some(to),
+                count,
+            } => f.write_str(&tf(S::ErrPortUnreachableAt, &[to, count])),
+            EngineError::PortUnreachable { to: None, count } => {
+                f.write_str(&tf(S::ErrPortUnreachable, &[count]))
             }
             EngineError::SendsRefused {
                 peer, sends, bytes, ..

@@ -33,7 +33,7 @@ pub(crate) mod speak {
 
 pub use addr::{AddrError, local_addresses, parse_ip, parse_port};
 pub use auto::{Pace, Reply, Schedule};
-pub use buffers::Buffers;
+pub use buffers::{Buffers, keep_large_buffers_off_the_heap};
 pub use command::Command;
 pub use error::EngineError;
 pub use handle::{ChannelSink, Engine, EventQueue, StartOptions, channel_sink};

@@ -809,6 +809,23 @@ impl Compiler<'_> {
                 }
             }
         };
+        // A scale needs a number: a number, BCD digits, a numeric text or column.
+        let scaled = f.scale.is_some() || f.offset.is_some() || f.decimals.is_some();
+        if scaled
+            && matches!(
+                kind,
+                Kind::Bytes(_)
+                    | Kind::Const(_)
+                    | Kind::Group { .. }
+                    | Kind::Repeat { .. }
+                    | Kind::Switch { .. }
+                    | Kind::Checksum { .. }
+                    | Kind::Csv { .. }
+                    | Kind::Kv { .. }
+            )
+        {
+            return Err(self.error(f.at, path, both(|| tf(S::SpecScaleNeedsNumber, &[&ty]))));
+        }
         if matches!(kind, Kind::Bcd(_)) && f.endian.is_none() {
             // BCD reads as written unless the field says low byte first.
             little = false;

@@ -302,7 +302,26 @@ pub(super) fn decode(prog: &Program, frame: &[u8], dir: Dir) -> Decoded {
     let mut fields = Vec::new();
     let mut pos = 0;
     let end = d.buf.len();
-    let stop = d.list(&prog.root, end, &mut pos, &mut fields).err();
+    // A broken escape (JT/T 808's 7D 03): every byte after it is in doubt, so decoding
+    // stops there and says so, rather than blaming the check code and the end flag.
+    let escape_at = bad_escape.and_then(|raw| {
+        let k = d.starts.as_ref()?.iter().position(|s| *s == raw)?;
+        let pair = frame.get(raw..(raw + 2).min(frame.len()))?;
+        Some((
+            k,
+            tf(S::ProtoBadEscape, &[&crate::codec::hex::format(pair), &raw]),
+        ))
+    });
+    let stop = match escape_at {
+        Some((k, reason)) => {
+            let stop = d.list(&prog.root, k, &mut pos, &mut fields).err();
+            Some(match stop {
+                Some(s) => Stop { reason, ..s },
+                None => d.stop(pos, "undecoded", reason),
+            })
+        }
+        None => d.list(&prog.root, end, &mut pos, &mut fields).err(),
+    };
     let rest_from = stop.as_ref().map_or(pos, |s| s.buf_at);
     if rest_from < end {
         let role = if stop.is_some() {
@@ -392,7 +411,9 @@ impl Decoder<'_> {
 
     fn stop(&self, at: usize, name: &str, reason: String) -> Stop {
         let mut path: Vec<&str> = self.path.iter().map(|p| &**p).collect();
-        path.push(name);
+        if !name.is_empty() {
+            path.push(name);
+        }
         Stop {
             path: path.join("."),
             at,
@@ -463,7 +484,7 @@ impl Decoder<'_> {
                     .buf
                     .get(pos..end)
                     .and_then(|b| ty.read(b))
-                    .ok_or_else(|| self.stop(pos, name, tf(S::ProtoShort, &[&width, &avail])))?;
+                    .ok_or_else(|| self.stop(pos, name, super::short(width, avail)))?;
                 width + usize::try_from(n).unwrap_or(usize::MAX)
             }
             Len::Run(byte) => self
@@ -475,7 +496,7 @@ impl Decoder<'_> {
                 .count(),
         };
         if n > avail {
-            return Err(self.stop(pos, name, tf(S::ProtoShort, &[&n, &avail])));
+            return Err(self.stop(pos, name, super::short(n, avail)));
         }
         Ok(n)
     }
@@ -540,7 +561,7 @@ impl Decoder<'_> {
         };
         let take = |n: usize, this: &Self| -> Result<Range<usize>, Stop> {
             if n > avail {
-                Err(this.stop(start, name, tf(S::ProtoShort, &[&n, &avail])))
+                Err(this.stop(start, name, super::short(n, avail)))
             } else {
                 Ok(start..start + n)
             }
@@ -901,7 +922,8 @@ impl Decoder<'_> {
                 {
                     match self.eval_at(on, start, end) {
                         Ok(key) => field.layout = pick(cases, *default, &key),
-                        Err(r) => result = Err(self.stop(start, name, r)),
+                        // The path already names this field (entered above).
+                        Err(r) => result = Err(self.stop(start, "", r)),
                     }
                 }
                 if result.is_ok()

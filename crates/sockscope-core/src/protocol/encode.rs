@@ -317,7 +317,13 @@ impl Encoder<'_, '_> {
             if text.len() > digits {
                 return Err(self.err(
                     &p.path,
-                    tf(S::ExprDoesNotFit, &[&n, &format!("{digits} digits")]),
+                    tf(
+                        S::ExprDoesNotFit,
+                        &[
+                            &n,
+                            &super::counted(digits as u128, S::ProtoDigitsOne, S::ProtoDigits),
+                        ],
+                    ),
                 ));
             }
             if let Some(slot) = self.buf.get_mut(p.at..p.at + digits) {
@@ -342,14 +348,27 @@ impl Encoder<'_, '_> {
                     (1u64 << bw) - 1
                 };
                 if n > mask {
-                    return Err(
-                        self.err(&p.path, tf(S::ExprDoesNotFit, &[&n, &format!("{bw} bits")]))
-                    );
+                    return Err(self.err(
+                        &p.path,
+                        tf(
+                            S::ExprDoesNotFit,
+                            &[&n, &super::counted(*bw, S::ProtoBitsOne, S::ProtoBits)],
+                        ),
+                    ));
                 }
                 (old & !(mask << start)) | (n << start)
             }
             _ => fit(i128::from(n), width, false).ok_or_else(|| {
-                self.err(&p.path, tf(S::ExprDoesNotFit, &[&n, &format!("{w} bytes")]))
+                self.err(
+                    &p.path,
+                    tf(
+                        S::ExprDoesNotFit,
+                        &[
+                            &n,
+                            &super::counted(w as u128, S::ProtoBytesOne, S::ProtoBytes),
+                        ],
+                    ),
+                )
             })?,
         };
         let bytes = write_uint(new, w, int.little, int.words);
@@ -396,7 +415,10 @@ impl Encoder<'_, '_> {
                         fit(n, *width, *signed).ok_or_else(|| {
                             self.err(
                                 &path,
-                                tf(S::ExprDoesNotFit, &[&n, &format!("{width} bytes")]),
+                                tf(
+                                    S::ExprDoesNotFit,
+                                    &[&n, &super::counted(*width, S::ProtoBytesOne, S::ProtoBytes)],
+                                ),
                             )
                         })?
                     }
@@ -430,7 +452,10 @@ impl Encoder<'_, '_> {
                             .ok_or_else(|| {
                                 self.err(
                                     &bpath,
-                                    tf(S::ExprDoesNotFit, &[&n, &format!("{bw} bits")]),
+                                    tf(
+                                        S::ExprDoesNotFit,
+                                        &[&n, &super::counted(bw, S::ProtoBitsOne, S::ProtoBits)],
+                                    ),
                                 )
                             })?;
                         raw = (raw & !(mask << s)) | (n << s);
@@ -566,7 +591,7 @@ impl Encoder<'_, '_> {
                 if let Len::Fixed(n) = len
                     && bytes.len() != *n
                 {
-                    return Err(self.err(&path, tf(S::ProtoShort, &[n, &bytes.len()])));
+                    return Err(self.err(&path, super::short(*n, bytes.len())));
                 }
                 self.put_sized(len, &bytes, &path)?;
                 self.record(&name, Value::Bytes(bytes), start..self.buf.len());
@@ -584,7 +609,7 @@ impl Encoder<'_, '_> {
                     .map_err(|e| self.err(&path, e.to_string()))?;
                 if let Len::Fixed(n) = len {
                     if bytes.len() > *n {
-                        return Err(self.err(&path, tf(S::ProtoShort, &[n, &bytes.len()])));
+                        return Err(self.err(&path, super::short(*n, bytes.len())));
                     }
                     bytes.resize(*n, 0);
                 }

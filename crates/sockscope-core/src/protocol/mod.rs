@@ -41,11 +41,15 @@
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
 //! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`.
+//! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
+//! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
+//! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.
 
 mod check;
 mod compile;
 mod decode;
 mod encode;
+mod names;
 pub mod pcap;
 mod show;
 mod spec;
@@ -62,7 +66,7 @@ pub use compile::{NodeId, Program};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 
-use crate::codec::cut::FrameCut;
+use crate::codec::cut::{Cut, FrameCut};
 use crate::i18n::{S, tf};
 use crate::rules::expr::{Fields, Value};
 
@@ -106,6 +110,23 @@ impl fmt::Display for SpecError {
             ))
         }
     }
+}
+
+/// `n` with its noun, one or many (`1 byte`, `2 bytes`), in the current language: `one` and
+/// `many` are keys with one slot.
+pub fn counted(n: impl Into<u128>, one: S, many: S) -> String {
+    let n: u128 = n.into();
+    tf(if n == 1 { one } else { many }, &[&n])
+}
+
+/// `needs 1 byte, 0 left`: why a field cannot be read.
+pub(crate) fn short(n: usize, left: usize) -> String {
+    let key = if n == 1 {
+        S::ProtoShortOne
+    } else {
+        S::ProtoShort
+    };
+    tf(key, &[&n, &left])
 }
 
 /// A sentence in English and in Chinese, whatever language this thread speaks now: a spec's
@@ -338,9 +359,33 @@ impl Decoded {
         out
     }
 
-    /// True when every checksum holds (or there is none).
+    /// True when the frame is whole and sound: decoded to the end of its spec with no bytes
+    /// left after it, every constant (start and end flags) as the spec says, no broken escape,
+    /// and every checksum holding (a spec without one: the rest holds). A cut frame, bytes
+    /// after its end (which no checksum covers), a wrong flag, a broken escape or a failing
+    /// checksum make it false.
     pub fn checks_ok(&self) -> bool {
-        self.verdicts().iter().all(|(_, v)| v.ok)
+        fn sound(f: &Field) -> bool {
+            match &f.note {
+                Some(Note::Check(v)) if !v.ok => return false,
+                Some(Note::Mismatch(_)) => return false,
+                _ => {}
+            }
+            f.children.iter().all(sound)
+        }
+        self.stop.is_none()
+            && self.bad_escape.is_none()
+            && self.left_over().is_none()
+            && self.fields.iter().all(sound)
+    }
+
+    /// The bytes after the frame's last field, which its spec does not describe (and no
+    /// checksum covers), if there are any.
+    pub fn left_over(&self) -> Option<Range<usize>> {
+        self.fields
+            .last()
+            .filter(|f| f.role == Role::Extra)
+            .map(|f| f.range.clone())
     }
 
     /// The values of every field with a value, by path, in frame order: what [`Protocol::encode`]
@@ -370,6 +415,25 @@ impl Fields for Decoded {
     }
 }
 
+/// One frame of a message, as [`Protocol::decode_message`] cuts it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Piece {
+    /// Where it begins in the message.
+    pub at: usize,
+    /// The frame layer found no frame here (bytes before a start marker, a header that
+    /// does not hold): these bytes are not a frame, whatever their decoding says.
+    pub junk: bool,
+    /// Its fields.
+    pub decoded: Decoded,
+}
+
+impl Piece {
+    /// A whole, sound frame ([`Decoded::checks_ok`]), not bytes that are none.
+    pub fn checks_ok(&self) -> bool {
+        !self.junk && self.decoded.checks_ok()
+    }
+}
+
 /// A spec ready to use.
 #[derive(Debug)]
 pub struct Protocol {
@@ -394,6 +458,7 @@ impl Protocol {
             message: e.message,
         })?;
         let program = compile::compile(text, &spec)?;
+        names::check(&program, text, &spec)?;
         Ok(Protocol {
             spec,
             source: text.to_owned(),
@@ -439,6 +504,45 @@ impl Protocol {
         decode::decode(&self.program, frame, dir)
     }
 
+    /// Decodes a message that may hold several frames (a UDP datagram with three NMEA
+    /// sentences): the protocol's frame layer cuts it as it cuts a stream, and each piece is
+    /// decoded. A protocol without a frame layer, or a message of one frame, gives one piece.
+    pub fn decode_message(&self, message: &[u8], dir: Dir) -> Vec<Piece> {
+        let Some(cut) = self.cut() else {
+            return vec![Piece {
+                at: 0,
+                junk: false,
+                decoded: self.decode(message, dir),
+            }];
+        };
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < message.len() {
+            let rest = message.get(at..).unwrap_or_default();
+            let (n, junk) = match cut.cut(rest) {
+                Cut::Frame(n) if n > 0 => (n.min(rest.len()), false),
+                Cut::Junk(n) if n > 0 => (n.min(rest.len()), true),
+                // What is left: a frame cut short, decoded as far as it goes.
+                _ => (rest.len(), false),
+            };
+            let bytes = rest.get(..n).unwrap_or_default();
+            out.push(Piece {
+                at,
+                junk,
+                decoded: self.decode(bytes, dir),
+            });
+            at += n;
+        }
+        if out.is_empty() {
+            out.push(Piece {
+                at: 0,
+                junk: false,
+                decoded: self.decode(message, dir),
+            });
+        }
+        out
+    }
+
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
     pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
         let decoded = self.decode(frame, dir);
@@ -474,6 +578,46 @@ impl Protocol {
     /// "label", "value", "shown", "offset", "len", "check"?, "fields"?}], "stopped"?}`.
     pub fn json(&self, decoded: &Decoded) -> serde_json::Value {
         show::json(self, decoded)
+    }
+
+    /// A piece's one-line summary: the frame's, or for bytes that are not a frame, that.
+    pub fn piece_summary(&self, piece: &Piece) -> String {
+        if piece.junk {
+            show::not_a_frame(self, piece)
+        } else {
+            self.summary(&piece.decoded)
+        }
+    }
+
+    /// A message's pieces as JSON: one frame as [`Protocol::json`] gives it (as before), several
+    /// as an array of them, each with `offset` (where it begins in the message); bytes that
+    /// are not a frame say `not_a_frame: true` and `checks_ok: false`.
+    pub fn json_message(&self, pieces: &[Piece]) -> serde_json::Value {
+        let one = |p: &Piece| {
+            let mut v = self.json(&p.decoded);
+            if p.junk
+                && let Some(m) = v.as_object_mut()
+            {
+                m.insert("summary".into(), self.piece_summary(p).into());
+                m.insert("checks_ok".into(), false.into());
+                m.insert("not_a_frame".into(), true.into());
+            }
+            v
+        };
+        match pieces {
+            [p] => one(p),
+            _ => pieces
+                .iter()
+                .map(|p| {
+                    let mut v = one(p);
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("offset".into(), p.at.into());
+                    }
+                    v
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        }
     }
 }
 

@@ -188,6 +188,18 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         }
         FieldValue::Float(v) => scaled(look, *v),
         FieldValue::Text(s) => {
+            // BCD digits (or a numeric text) with a scale: the standard's format (DL/T 645's
+            // energy 12345678 is 123456.78 kWh); the value itself keeps the digits.
+            let number = s.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            if let Some(x) = number
+                && (look.scale.is_some() || look.offset.is_some() || look.decimals.is_some())
+            {
+                let mut out = scaled(look, x);
+                if let Some((Some(i), _)) = named {
+                    let _ = write!(out, " {}", pick(&i.1, &i.2));
+                }
+                return out;
+            }
             let mut out = if look.show == Show::Time {
                 time_text(s).unwrap_or_else(|| s.clone())
             } else {
@@ -208,6 +220,7 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         }
         FieldValue::Bytes(b) => match look.show {
             Show::Ascii => crate::codec::text::one_line(&String::from_utf8_lossy(b)).into_owned(),
+            Show::Bin if !b.is_empty() => bits_text(b),
             Show::Time if b.len() == 6 => format!(
                 "20{:02}-{:02}-{:02} {:02}:{:02}:{:02}",
                 b.first().copied().unwrap_or(0),
@@ -221,6 +234,54 @@ fn with_look(prog: &Program, look: &Look, value: &FieldValue, digits: usize) -> 
         },
         FieldValue::None => String::new(),
     }
+}
+
+/// Values of a repeat's items shown at most.
+const SHOWN_ITEMS: usize = 8;
+
+/// `3 items: 1, 2, 3`: the count and, when each item is one value (a register), the first
+/// few values.
+fn items_text(prog: &Program, field: &Field) -> String {
+    let n = field.children.len();
+    let count = super::counted(n as u128, S::ProtoItemsOne, S::ProtoItems);
+    let mut values = Vec::new();
+    for item in field.children.iter().take(SHOWN_ITEMS) {
+        let with_value: Vec<&Field> = item
+            .children
+            .iter()
+            .filter(|c| !matches!(c.value, FieldValue::None))
+            .collect();
+        match with_value.as_slice() {
+            [one] => values.push(shown(prog, one)),
+            _ => return count,
+        }
+    }
+    if values.is_empty() {
+        return count;
+    }
+    let mut list = values.join(", ");
+    if n > SHOWN_ITEMS {
+        list.push_str(", …");
+    }
+    tf(S::ProtoItemValues, &[&count, &list])
+}
+
+/// Bits shown of a bytes field shown as bits.
+const SHOWN_BITS: usize = 16;
+
+/// Bytes as bits in the order Modbus counts coils: each byte's lowest bit first
+/// (`05 00` → `1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0`).
+fn bits_text(b: &[u8]) -> String {
+    let mut bits: Vec<&str> = b
+        .iter()
+        .flat_map(|byte| (0..8).map(move |i| if byte >> i & 1 == 1 { "1" } else { "0" }))
+        .take(SHOWN_BITS + 1)
+        .collect();
+    if bits.len() > SHOWN_BITS {
+        bits.truncate(SHOWN_BITS);
+        bits.push("…");
+    }
+    bits.join(" ")
 }
 
 fn bytes_text(b: &[u8]) -> String {
@@ -302,9 +363,7 @@ pub fn shown(prog: &Program, field: &Field) -> String {
             .and_then(|l| prog.layout(l))
             .map(|l| pick(&l.en, &l.zh).to_owned())
             .unwrap_or_default(),
-        Kind::Repeat { .. } if field.role == Role::Node => {
-            tf(S::ProtoItems, &[&field.children.len()])
-        }
+        Kind::Repeat { .. } if field.role == Role::Node => items_text(prog, field),
         Kind::Group { .. } | Kind::Kv { .. } | Kind::Repeat { .. } => String::new(),
         _ => with_look(prog, &n.look, &field.value, 0),
     }
@@ -381,6 +440,19 @@ fn layout_parts<'a>(proto: &'a Protocol, field: &'a Field, out: &mut Vec<(&'a Fi
     }
 }
 
+/// The fields whose bytes are not the spec's (a wrong flag), with their paths. No path is made
+/// unless one is wrong: this runs for every frame shown.
+fn mismatches<'a>(f: &'a Field, path: &mut Vec<&'a str>, out: &mut Vec<(String, &'a Field)>) {
+    path.push(&f.name);
+    if let Some(Note::Mismatch(_)) = &f.note {
+        out.push((path.join("."), f));
+    }
+    for c in &f.children {
+        mismatches(c, path, out);
+    }
+    path.pop();
+}
+
 /// The one-line summary.
 pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     let mut parts: Vec<String> = proto
@@ -411,10 +483,45 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
             ));
         }
     }
+    let mut wrong = Vec::new();
+    for f in &decoded.fields {
+        mismatches(f, &mut Vec::new(), &mut wrong);
+    }
+    for (path, f) in wrong {
+        parts.push(format!(
+            "⚠ {} [{path}] {}",
+            label(&proto.program, f),
+            shown(&proto.program, f)
+        ));
+    }
     if let Some(stop) = &decoded.stop {
         parts.push(format!("⚠ {stop}"));
     }
+    if let Some(rest) = decoded.left_over() {
+        parts.push(format!("⚠ {}", left_over_text(rest.len(), rest.start)));
+    }
     parts.join(" · ")
+}
+
+/// `⚠ 5 bytes from byte 67 are not a NMEA 0183 frame`.
+pub fn not_a_frame(proto: &Protocol, piece: &super::Piece) -> String {
+    let n = piece.decoded.len;
+    let key = if n == 1 {
+        S::ProtoNotAFrameOne
+    } else {
+        S::ProtoNotAFrame
+    };
+    format!("⚠ {}", tf(key, &[&n, &piece.at, &proto.title()]))
+}
+
+/// `12 bytes after the frame's end (from byte 67), not decoded`.
+fn left_over_text(n: usize, at: usize) -> String {
+    let key = if n == 1 {
+        S::ProtoLeftOverOne
+    } else {
+        S::ProtoLeftOver
+    };
+    tf(key, &[&n, &at])
 }
 
 fn value_json(v: &FieldValue) -> serde_json::Value {

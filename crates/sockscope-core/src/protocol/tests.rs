@@ -225,22 +225,97 @@ fn dlt645_read_address_reply_takes_off_0x33() {
 
 #[test]
 fn dlt645_phase_a_voltage_reply_with_wake_up_bytes() {
+    // 220.5 V: XXX.X in two BCD bytes, low byte first, each + 0x33.
     let (p, d) = vector(
         "dlt645",
-        "68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        "68 01 00 00 00 00 00 68 91 06 33 34 34 35 38 55 C5 16",
         Dir::Unknown,
     );
     assert_eq!(int(&d, "data.di"), 0x0201_0100);
     assert_eq!(shown(&p, &d, "data.di"), "0x02010100 Phase A voltage");
-    assert_eq!(text(&d, "data.value"), "11223344");
-    assert_eq!(int(&d, "cs"), 0xB0);
+    assert_eq!(text(&d, "data.value"), "2205");
+    assert_eq!(shown(&p, &d, "data.value"), "220.5 V");
+    assert_eq!(int(&d, "cs"), 0xC5);
     let (_, d) = vector(
         "dlt645",
-        "FE FE FE FE 68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16",
+        "FE FE FE FE 68 01 00 00 00 00 00 68 91 06 33 34 34 35 38 55 C5 16",
         Dir::Unknown,
     );
     assert_eq!(d.get("wake").map(|f| f.range.clone()), Some(0..4));
     assert_eq!(int(&d, "data.di"), 0x0201_0100);
+    // A data identifier the spec gives no format (the time, hhmmss): its BCD digits.
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 07 35 34 33 37 89 67 45 71 16",
+        Dir::Unknown,
+    );
+    assert_eq!(text(&d, "data.value"), "123456");
+    assert_eq!(shown(&p, &d, "data.value"), "123456");
+    assert_eq!(p.label(d.get("data.value").unwrap()), "Value (BCD)");
+    let _ = p;
+}
+
+/// The walk's energy reading: DI 00 01 00 00 with 78 56 34 12 is 123456.78 kWh, not
+/// 12345678; every named identifier in its format, the digits kept as the value.
+#[test]
+fn dlt645_readings_show_in_the_standards_format_with_their_unit() {
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 08 33 33 34 33 AB 89 67 45 17 16",
+        Dir::Unknown,
+    );
+    assert_eq!(
+        shown(&p, &d, "data.di"),
+        "0x00010000 Forward active energy, total"
+    );
+    assert_eq!(text(&d, "data.value"), "12345678");
+    assert_eq!(shown(&p, &d, "data.value"), "123456.78 kWh");
+    assert_eq!(p.label(d.get("data.value").unwrap()), "Energy");
+    assert!(
+        p.summary(&d)
+            .ends_with("· 0x00010000 Forward active energy, total · 123456.78 kWh"),
+        "{}",
+        p.summary(&d)
+    );
+    assert_eq!(p.json(&d)["fields"][6]["fields"][1]["value"], "12345678");
+    let (p, d) = vector(
+        "dlt645",
+        "68 01 00 00 00 00 00 68 91 07 33 34 35 35 83 45 33 35 16",
+        Dir::Unknown,
+    );
+    assert_eq!(shown(&p, &d, "data.value"), "1.250 A");
+    // Each named format, by its identifier: (DI, BCD digits, shown).
+    for (di, digits, want) in [
+        (0x0000_0000u32, "00001234", "12.34 kWh"),
+        (0x0002_0000, "00100000", "1000.00 kWh"),
+        (0x0201_0300, "2301", "230.1 V"),
+        (0x0202_0200, "000500", "0.500 A"),
+        (0x0203_0000, "012345", "1.2345 kW"),
+        (0x0206_0000, "0987", "0.987"),
+        (0x0280_0002, "5001", "50.01 Hz"),
+    ] {
+        let values = vec![
+            ("wake".to_owned(), FieldValue::Bytes(vec![])),
+            ("address".into(), FieldValue::Text("000000000001".into())),
+            ("control.function".into(), FieldValue::Int(0x11)),
+            ("control.follow".into(), FieldValue::Int(0)),
+            ("control.abnormal".into(), FieldValue::Int(0)),
+            ("control.reply".into(), FieldValue::Int(1)),
+            ("data.di".into(), FieldValue::Int(di.into())),
+            ("data.value".into(), FieldValue::Text(digits.into())),
+        ];
+        let frame = p.encode(&values, Dir::Unknown).unwrap();
+        let d = p.decode(&frame, Dir::Unknown);
+        assert!(d.checks_ok(), "{}", p.summary(&d));
+        assert_eq!(shown(&p, &d, "data.value"), want, "{di:08X}");
+        assert_eq!(text(&d, "data.value"), digits);
+    }
+    // A scale on bytes is refused where it is.
+    let e =
+        Protocol::load(r#"(name: "d", fields: [(name: "b", type: "bytes", len: 2, scale: 0.1)])"#)
+            .unwrap_err();
+    assert_eq!(e.field, "b");
+    assert!(e.message.contains("not to a 'bytes'"), "{e}");
 }
 
 const HJ212: &str = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00";
@@ -431,6 +506,254 @@ fn a_frame_cut_short_says_where_it_stopped_and_keeps_its_bytes() {
     );
 }
 
+/// `checks_ok` is what a script keeps frames by: a cut frame, bytes after the frame, a wrong
+/// flag make it false, not only a failing checksum.
+#[test]
+fn checks_ok_is_false_for_a_cut_frame_bytes_after_it_or_a_wrong_flag() {
+    let p = proto("jt808");
+    let cut = p.decode(&hex::parse("7e02000022").unwrap(), Dir::Unknown);
+    assert!(cut.stop.is_some());
+    assert!(!cut.checks_ok(), "{}", p.summary(&cut));
+    assert_eq!(p.json(&cut)["checks_ok"], false);
+
+    let nmea = proto("nmea");
+    let gga = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n";
+    let whole = nmea.decode(gga.as_bytes(), Dir::Unknown);
+    assert!(whole.checks_ok(), "{}", nmea.summary(&whole));
+    let short = nmea.decode(&gga.as_bytes()[..30], Dir::Unknown);
+    assert!(!short.checks_ok(), "{}", nmea.summary(&short));
+    // A second sentence after the first is not covered by the first's checksum.
+    let two = format!("{gga}$GPGGA,1");
+    let d = nmea.decode(two.as_bytes(), Dir::Unknown);
+    assert_eq!(d.stop, None);
+    assert_eq!(d.left_over(), Some(gga.len()..two.len()));
+    assert!(!d.checks_ok());
+    assert!(
+        nmea.summary(&d)
+            .ends_with("⚠ 8 bytes after the frame's end (from byte 67), not decoded"),
+        "{}",
+        nmea.summary(&d)
+    );
+    let one = format!("{gga}$");
+    assert!(
+        nmea.summary(&nmea.decode(one.as_bytes(), Dir::Unknown))
+            .ends_with("⚠ 1 byte after the frame's end (byte 67), not decoded")
+    );
+    // A stop in a csv's switch names the csv once (it said 'sentence.sentence').
+    let d = nmea.decode(b"?", Dir::Unknown);
+    assert_eq!(d.stop.map(|s| s.path), Some("sentence".to_owned()));
+    // A wrong end flag, the checksum holding.
+    let mut frame = hex::parse(VECTORS[0].1).unwrap();
+    *frame.last_mut().unwrap() = 0x03;
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(d.verdicts().iter().all(|(_, v)| v.ok));
+    assert!(!d.checks_ok(), "{}", p.summary(&d));
+    assert!(
+        p.summary(&d).contains("⚠ End [tail] 03 (expected 7E)"),
+        "{}",
+        p.summary(&d)
+    );
+}
+
+/// NMEA with its checksum, CR LF.
+fn nmea_sentence(body: &str) -> String {
+    let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+    format!("${body}*{sum:02X}\r\n")
+}
+
+/// A datagram of GGA, RMC and GSV (as GPS boxes send): each sentence is a frame of its own,
+/// decoded and checked; bytes that are not a sentence are said.
+#[test]
+fn a_message_of_several_frames_is_cut_as_a_stream_is() {
+    let p = proto("nmea");
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let rmc = nmea_sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let datagram = format!("{gga}{rmc}{gsv}");
+    let pieces = p.decode_message(datagram.as_bytes(), Dir::Unknown);
+    assert_eq!(pieces.len(), 3);
+    assert_eq!(
+        pieces.iter().map(|x| x.at).collect::<Vec<_>>(),
+        [0, gga.len(), gga.len() + rmc.len()]
+    );
+    for (piece, address) in pieces.iter().zip(["GPGGA", "GPRMC", "GPGSV"]) {
+        assert!(piece.checks_ok(), "{}", p.summary(&piece.decoded));
+        assert_eq!(text(&piece.decoded, "sentence.address"), address);
+    }
+    let json = p.json_message(&pieces);
+    assert_eq!(json.as_array().map(Vec::len), Some(3), "{json}");
+    assert_eq!(json[1]["offset"], gga.len());
+    assert_eq!(json[2]["checks_ok"], true);
+    // One frame: the object it always was.
+    let one = p.decode_message(gga.as_bytes(), Dir::Unknown);
+    assert_eq!(
+        p.json_message(&one),
+        p.json(&p.decode(gga.as_bytes(), Dir::Unknown))
+    );
+
+    // A bad checksum in the second, junk between, the last cut short.
+    let bad_rmc = rmc.replace("*6A", "*6B");
+    let datagram = format!("{gga}xyz{bad_rmc}{}", &gsv[..20]);
+    let pieces = p.decode_message(datagram.as_bytes(), Dir::Unknown);
+    let oks: Vec<bool> = pieces.iter().map(Piece::checks_ok).collect();
+    assert_eq!(oks, [true, false, false, false], "{pieces:#?}");
+    assert!(pieces[1].junk);
+    assert_eq!(
+        p.piece_summary(&pieces[1]),
+        format!(
+            "⚠ 3 bytes from byte {} are not a NMEA 0183 frame",
+            gga.len()
+        )
+    );
+    assert!(
+        p.summary(&pieces[2].decoded)
+            .contains("Checksum 0x6B × 0x6A expected (XOR)")
+    );
+    assert!(pieces[3].decoded.stop.is_some());
+    let json = p.json_message(&pieces);
+    assert_eq!(json[1]["not_a_frame"], true);
+    assert_eq!(json[1]["checks_ok"], false);
+    // Every byte is in some piece, once.
+    let total: usize = pieces.iter().map(|x| x.decoded.len).sum();
+    assert_eq!(total, datagram.len());
+}
+
+/// `7D 03` is no JT/T 808 escape: decoding stops there and says so (as Wireshark does),
+/// instead of shifting every byte after it and blaming the check code and the end flag.
+#[test]
+fn an_invalid_escape_is_named_where_it_is() {
+    let p = proto("jt808");
+    // The serial's 00 00 made 7D 03.
+    let frame = hex::parse("7e 80 01 00 05 05 80 56 68 74 67 7D 03 00 26 00 02 00 08 7e").unwrap();
+    let d = p.decode(&frame, Dir::Unknown);
+    let stop = d.stop.clone().unwrap();
+    assert_eq!((stop.path.as_str(), stop.at), ("serial", 11));
+    assert_eq!(stop.reason, "invalid escape 7D 03 at byte 11");
+    assert_eq!(d.bad_escape, Some(11));
+    assert!(!d.checks_ok());
+    let summary = p.summary(&d);
+    assert!(
+        summary.ends_with(
+            "⚠ decoding stopped at field 'serial' (byte 11): invalid escape 7D 03 at byte 11"
+        ),
+        "{summary}"
+    );
+    assert!(d.verdicts().is_empty(), "no check code blamed: {summary}");
+    assert!(!summary.contains("expected"), "{summary}");
+    covers_every_byte(&d).unwrap();
+    assert_eq!(d.get("undecoded").map(|f| f.range.clone()), Some(11..20));
+    // Reasons are said in the language of the decoding (as every stop's).
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let said = p.summary(&p.decode(&frame, Dir::Unknown));
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(
+        said.contains("无效的转义序列 7D 03（第 11 字节）"),
+        "{said}"
+    );
+    // In the body: the body stops, the header stays decoded.
+    let frame = hex::parse("7e 80 01 00 05 05 80 56 68 74 67 00 00 00 7D 04 02 00 08 7e").unwrap();
+    let d = p.decode(&frame, Dir::Unknown);
+    let stop = d.stop.clone().unwrap();
+    assert_eq!(stop.path, "body");
+    assert_eq!(stop.reason, "invalid escape 7D 04 at byte 14");
+    assert_eq!(int(&d, "serial"), 0);
+}
+
+/// Counts read as English does ("1 byte", "1 item"), summaries say what a reader needs:
+/// NMEA's N once, GSV's satellites, a Modbus read reply's values.
+#[test]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "p, d, e, m, n, s as the tests above name them"
+)]
+fn counts_agree_with_their_nouns_and_summaries_give_the_values() {
+    let p = Protocol::load(
+        r#"(name: "d", fields: [(name: "a", type: "u16"), (name: "b", type: "u8")])"#,
+    )
+    .unwrap();
+    let d = p.decode(&[0, 1], Dir::Unknown);
+    assert_eq!(d.stop.unwrap().reason, "needs 1 byte, 0 left");
+    let d = p.decode(&[0], Dir::Unknown);
+    assert_eq!(d.stop.unwrap().reason, "needs 2 bytes, 1 left");
+    let e = p
+        .encode(
+            &[
+                ("a".into(), FieldValue::Int(1)),
+                ("b".into(), FieldValue::Int(300)),
+            ],
+            Dir::Unknown,
+        )
+        .unwrap_err();
+    assert!(e.to_string().ends_with("300 does not fit in 1 byte"), "{e}");
+
+    let m = proto("modbus-tcp");
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 05 01 03 02 00 0A").unwrap(),
+        Dir::Response,
+    );
+    assert_eq!(
+        m.summary(&d),
+        "Modbus #1 unit 1 · 0x03 Read holding registers · 1 item: 10"
+    );
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 09 01 03 06 00 01 00 02 00 03").unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d).ends_with(" · 3 items: 1, 2, 3"),
+        "{}",
+        m.summary(&d)
+    );
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let zh = m.summary(&d);
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(zh.ends_with(" · 3 项：1, 2, 3"), "{zh}");
+    let many = (1..=10u8).fold(String::new(), |mut s, n| {
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!(" 00 {n:02X}"));
+        s
+    });
+    let d = m.decode(
+        &hex::parse(&format!("00 01 00 00 00 17 01 04 14{many}")).unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d)
+            .ends_with(" · 10 items: 1, 2, 3, 4, 5, 6, 7, 8, …"),
+        "{}",
+        m.summary(&d)
+    );
+    // Coils: each byte's lowest bit is the first coil.
+    let d = m.decode(
+        &hex::parse("00 01 00 00 00 05 01 01 02 05 01").unwrap(),
+        Dir::Response,
+    );
+    assert!(
+        m.summary(&d)
+            .ends_with(" · 1 0 1 0 0 0 0 0 1 0 0 0 0 0 0 0"),
+        "{}",
+        m.summary(&d)
+    );
+
+    let n = proto("nmea");
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let s = n.summary(&n.decode(gga.as_bytes(), Dir::Unknown));
+    assert!(
+        s.contains("48.117300° N · ") && s.contains("11.516667° E · "),
+        "{s}"
+    );
+    assert!(!s.contains("north") && !s.contains("east"), "{s}");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let d = n.decode(gsv.as_bytes(), Dir::Unknown);
+    assert_eq!(
+        n.summary(&d),
+        "NMEA GPGSV · 08 in view · 1/2 · #01 46 dB · #02 41 dB · #12 39 dB · #14 45 dB"
+    );
+    assert_eq!(text(&d, "sentence.sats.2.prn"), "12");
+    let last = nmea_sentence("GPGSV,2,2,05,32,35,102,44");
+    let s = n.summary(&n.decode(last.as_bytes(), Dir::Unknown));
+    assert_eq!(s, "NMEA GPGSV · 05 in view · 2/2 · #32 44 dB");
+}
+
 #[test]
 fn escaped_bytes_decode_and_their_fields_span_the_escapes() {
     let p = proto("jt808");
@@ -506,6 +829,153 @@ fn a_spec_error_names_its_line_column_and_field_in_both_languages() {
     let text = "(name: \"demo\", fields: [(name: \"n\", type: \"u8\"), (name: \"d\", type: \"switch\", on: \"n\", cases: [(1, \"nope\")])])";
     let e = Protocol::load(text).unwrap_err();
     assert_eq!(e.message, "no layout named 'nope' in 'layouts'");
+}
+
+/// The walk's three typos in an exported JT/T 808: each is refused where it is, in both
+/// languages, instead of the spec loading and then failing every frame.
+#[test]
+fn a_name_no_field_has_is_refused_with_its_line_column_and_field() {
+    let source = builtin_sources()
+        .iter()
+        .find(|(f, _)| *f == "jt808.ron")
+        .unwrap()
+        .1;
+    let cases = [
+        // (was, becomes, field, message)
+        (
+            "over: \"msg_id..body\"",
+            "over: \"msg_id..bodyy\"",
+            "check",
+            "'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
+        ),
+        (
+            "on: \"msg_id\"",
+            "on: \"msgid\"",
+            "body",
+            "'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
+        ),
+        (
+            "when: \"version == 0\"",
+            "when: \"verzion == 0\"",
+            "phone",
+            "'verzion' in 'when' is not a field read before this one (did you mean 'version'?)",
+        ),
+    ];
+    for (was, becomes, field, message) in cases {
+        let at = source.find(was).unwrap();
+        let text = source.replacen(was, becomes, 1);
+        let e = Protocol::load(&text).unwrap_err();
+        // Placed on the name itself.
+        let bad = becomes.split('"').nth(1).unwrap();
+        let word = bad.rsplit("..").next().unwrap().split(' ').next().unwrap();
+        let name_at = at + becomes.find(word).unwrap();
+        assert_eq!(
+            (e.line, e.column),
+            spec::line_col(&text, name_at),
+            "{becomes}: {e}"
+        );
+        assert_eq!(e.field, field, "{becomes}");
+        assert_eq!(e.message, message);
+        crate::i18n::set_lang(crate::i18n::Lang::Zh);
+        let said = e.to_string();
+        crate::i18n::set_lang(crate::i18n::Lang::En);
+        assert!(said.contains("不是在此之前读到的字段"), "{said}");
+        assert!(said.contains(&format!("字段“{field}”")), "{said}");
+    }
+    // A field read only after: `when` runs before its own field is read.
+    let text = r#"(name: "demo", fields: [(name: "a", type: "u8", when: "b == 1"), (name: "b", type: "u8")])"#;
+    let e = Protocol::load(text).unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.column),
+        ("a", text.find("b == 1").unwrap() + 1),
+        "{e}"
+    );
+    // A computed field, a count, a length, a length_of target, a summary.
+    for (text, field) in [
+        (
+            r#"(name: "d", fields: [(name: "a", type: "u8"), (name: "c", type: "computed", value: "a + bb")])"#,
+            "c",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8"), (name: "r", type: "repeat", count: "nn", fields: [(name: "x", type: "u8")])])"#,
+            "r",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8"), (name: "s", type: "bytes", len: "n - nx")])"#,
+            "s",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8", length_of: "dat"), (name: "data", type: "bytes", len: "n")])"#,
+            "n",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "n", type: "u8", count_of: "item"), (name: "items", type: "repeat", count: "n", fields: [(name: "x", type: "u8")])])"#,
+            "n",
+        ),
+        (
+            r#"(name: "d", summary: ["{nn}"], fields: [(name: "n", type: "u8")])"#,
+            "",
+        ),
+        (
+            r#"(name: "d", fields: [(name: "p", type: "u8", bits: [(name: "v", start: 0, width: 2)]), (name: "x", type: "u8", when: "p.w == 1")])"#,
+            "x",
+        ),
+    ] {
+        let e = Protocol::load(text).unwrap_err();
+        assert_eq!(e.field, field, "{text}: {e}");
+        assert!(e.message.contains("is not a field"), "{text}: {e}");
+    }
+    // What the decoder finds is fine: a header's bit from a body layout, `a.b`, an item's
+    // field by number, `pos`, `remaining`, `dir`.
+    let text = r#"(name: "d",
+        fields: [
+            (name: "p", type: "u8", bits: [(name: "v", start: 0, width: 2)]),
+            (name: "items", type: "repeat", count: 2, fields: [(name: "x", type: "u8")]),
+            (name: "b", type: "switch", on: "p.v", len: "remaining - items.1.x * 0", cases: [(1, "one")]),
+        ],
+        layouts: { "one": (fields: [(name: "y", type: "u8", when: "v == 1 && dir == 0 && pos > 0")]) },
+    )"#;
+    Protocol::load(text).unwrap();
+}
+
+/// Any name an expression of a built-in reads, changed, makes the spec refuse to load, and
+/// the error names it on the line it is on.
+#[test]
+fn every_name_in_every_builtin_expression_is_checked() {
+    let attr =
+        regex::Regex::new(r#"\b(when|on|len|count|value|over|length_of|count_of): "([^"]*)""#)
+            .unwrap();
+    let word = regex::Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").unwrap();
+    let mut tried = 0;
+    for (file, source) in builtin_sources() {
+        for m in attr.captures_iter(source) {
+            let body = m.get(2).unwrap();
+            for w in word.find_iter(body.as_str()) {
+                // Hex digits after 0x are not names.
+                let before = body.as_str().get(..w.start()).unwrap_or_default();
+                if before.ends_with("0x") || before.ends_with('0') {
+                    continue;
+                }
+                let at = body.start() + w.end();
+                let text = format!("{}zz{}", &source[..at], &source[at..]);
+                let e = Protocol::load(&text)
+                    .err()
+                    .unwrap_or_else(|| panic!("{file}: {}zz loads", w.as_str()));
+                assert_eq!(
+                    e.line,
+                    spec::line_col(&text, at).0,
+                    "{file} {}: {e}",
+                    w.as_str()
+                );
+                assert!(
+                    e.message.contains(&format!("{}zz", w.as_str())),
+                    "{file}: {e}"
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 60, "{tried} names tried");
 }
 
 #[test]
@@ -739,6 +1209,46 @@ mod props {
                     let _ = p.shown(f);
                 }
                 let _ = p.encode(&d.values(), dir);
+            }
+        }
+
+        /// A message of several frames (and noise between) is cut as a stream is: the
+        /// pieces follow each other over every byte, at the places the stream framer cuts,
+        /// and each frame given whole checks.
+        #[test]
+        fn any_message_of_frames_and_noise_is_cut_as_the_stream_framer_cuts_it(
+            which in 0usize..VECTORS.len(),
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), proptest::collection::vec(any::<u8>(), 0..6)), 1..5),
+        ) {
+            use crate::codec::framing::Framer;
+            let name = VECTORS[which].0;
+            let p = proto(name);
+            let frames: Vec<Vec<u8>> = VECTORS
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, t)| hex::parse(t).unwrap())
+                .collect();
+            let mut message = Vec::new();
+            for (pick, noise) in &picks {
+                message.extend_from_slice(&frames[pick.index(frames.len())]);
+                message.extend_from_slice(noise);
+            }
+            let pieces = p.decode_message(&message, Dir::Unknown);
+            let mut at = 0;
+            for piece in &pieces {
+                prop_assert_eq!(piece.at, at);
+                at += piece.decoded.len;
+            }
+            prop_assert_eq!(at, message.len());
+            let mut framer = Framer::new(p.framing().unwrap());
+            let mut cut: Vec<usize> = framer.push(&message).iter().map(|f| f.bytes.len()).collect();
+            cut.extend(framer.flush().map(|f| f.bytes.len()));
+            let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
+            prop_assert_eq!(lens, cut);
+            // With no noise, every piece is one of the frames, whole and checked.
+            if picks.iter().all(|(_, noise)| noise.is_empty()) {
+                prop_assert_eq!(pieces.len(), picks.len());
+                prop_assert!(pieces.iter().all(Piece::checks_ok), "{}", name);
             }
         }
 

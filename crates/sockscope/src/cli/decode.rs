@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use sockscope_core::codec::framing::{Frame, Framer};
 use sockscope_core::codec::hex;
 use sockscope_core::i18n::{S, tf};
-use sockscope_core::protocol::{Decoded, Dir, Field, Protocol};
+use sockscope_core::protocol::{Decoded, Dir, Field, Piece, Protocol};
 
 use super::{Failure, Io, NOT_MATCHED, OK, bad};
 
@@ -35,7 +35,8 @@ pub struct DecodeArgs {
     /// default: told from the bytes.
     #[arg(long, value_enum)]
     pub dir: Option<DirArg>,
-    /// One JSON object per frame: protocol, summary, checks_ok, fields [{name, label, value,
+    /// One JSON object per frame: protocol, summary, checks_ok (false for a cut frame, bytes
+    /// after it, a wrong flag or escape, a failing checksum), fields [{name, label, value,
     /// shown, offset, len, check?, fields?}], stopped?, hex (and time, src, dst from a capture).
     #[arg(long)]
     pub json: bool,
@@ -107,13 +108,8 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
                     out.frame(&frame, Some(&origin))?;
                 }
             } else {
-                out.frame(
-                    &Frame {
-                        bytes: p.bytes,
-                        partial: false,
-                    },
-                    Some(&origin),
-                )?;
+                // A datagram may hold several frames (GPS boxes send GGA, RMC and GSV in one).
+                out.message(&p.bytes, Some(&origin))?;
             }
         }
         for ((src, dst), mut framer) in streams {
@@ -128,7 +124,7 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         }
     } else if !args.hex.is_empty() {
         let bytes = hex::parse(&args.hex.join(" ")).map_err(|e| bad(e.to_string()))?;
-        out.stream(&bytes)?;
+        out.message(&bytes, None)?;
     } else if !out.io.stdin_is_terminal {
         let stdin = std::mem::replace(&mut out.io.stdin, Box::new(std::io::empty()));
         for line in std::io::BufReader::new(stdin).lines() {
@@ -137,7 +133,7 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
                 continue;
             }
             let bytes = hex::parse(&line).map_err(|e| bad(e.to_string()))?;
-            out.stream(&bytes)?;
+            out.message(&bytes, None)?;
         }
     } else {
         return Err(bad(sockscope_core::i18n::t(S::CliDecodeNothing)));
@@ -150,7 +146,14 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         let _ = writeln!(
             out.io.stderr,
             "{}",
-            tf(S::CliDecodeTotal, &[&out.frames, &out.clean, &bad_frames])
+            tf(
+                if out.frames == 1 {
+                    S::CliDecodeTotalOne
+                } else {
+                    S::CliDecodeTotal
+                },
+                &[&out.frames, &out.clean, &bad_frames]
+            )
         );
     }
     Ok(if out.clean == out.frames {
@@ -165,29 +168,41 @@ fn framer(protocol: &Protocol) -> Framer {
 }
 
 impl Out<'_, '_> {
-    /// Bytes given by hand: the frames the protocol cuts from them (all of it when it cannot
-    /// cut).
-    fn stream(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        let mut framer = framer(self.protocol);
-        for frame in framer.push(bytes) {
-            self.frame(&frame, None)?;
-        }
-        if let Some(frame) = framer.flush() {
-            self.frame(&frame, None)?;
+    /// Bytes given by hand, or a datagram: the frames the protocol cuts from them (all of it
+    /// when it cannot cut), bytes that are not a frame said as such.
+    fn message(&mut self, bytes: &[u8], origin: Option<&Origin>) -> Result<(), Failure> {
+        for piece in self.protocol.decode_message(bytes, self.dir) {
+            let end = bytes.len().min(piece.at + piece.decoded.len);
+            let frame = bytes.get(piece.at..end).unwrap_or_default();
+            self.piece(frame, &piece, origin)?;
         }
         Ok(())
     }
 
     fn frame(&mut self, frame: &Frame, origin: Option<&Origin>) -> Result<(), Failure> {
-        let decoded = self.protocol.decode(&frame.bytes, self.dir);
+        let piece = Piece {
+            at: 0,
+            junk: false,
+            decoded: self.protocol.decode(&frame.bytes, self.dir),
+        };
+        self.piece(&frame.bytes, &piece, origin)
+    }
+
+    fn piece(
+        &mut self,
+        bytes: &[u8],
+        piece: &Piece,
+        origin: Option<&Origin>,
+    ) -> Result<(), Failure> {
+        let decoded = &piece.decoded;
         self.frames += 1;
-        if decoded.stop.is_none() && decoded.checks_ok() {
+        if piece.checks_ok() {
             self.clean += 1;
         }
         let text = if self.json {
-            let mut value = self.protocol.json(&decoded);
+            let mut value = self.protocol.json_message(std::slice::from_ref(piece));
             if let Some(map) = value.as_object_mut() {
-                map.insert("hex".into(), hex::format(&frame.bytes).into());
+                map.insert("hex".into(), hex::format(bytes).into());
                 if let Some(o) = origin {
                     let at = std::time::UNIX_EPOCH + o.time;
                     map.insert("time".into(), super::print::rfc3339(at).into());
@@ -206,12 +221,16 @@ impl Out<'_, '_> {
                     super::print::rfc3339(at),
                     o.src,
                     o.dst,
-                    hex::format(&frame.bytes)
+                    hex::format(bytes)
                 );
             }
-            text.push_str(&self.protocol.summary(&decoded));
+            text.push_str(&self.protocol.piece_summary(piece));
             text.push('\n');
-            tree(self.protocol, &decoded, &mut text);
+            if piece.junk {
+                let _ = writeln!(text, "  {}", hex::format(bytes));
+            } else {
+                tree(self.protocol, decoded, &mut text);
+            }
             text
         };
         self.io

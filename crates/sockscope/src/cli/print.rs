@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sockscope_core::capture::{Capture, Record, RecordKind, log_head, log_line};
 use sockscope_core::codec::{hex, text};
 use sockscope_core::i18n::{S, tf};
-use sockscope_core::protocol::{Decoded, Dir, Protocol};
+use sockscope_core::protocol::{Dir, Piece, Protocol};
 
 use super::values::View;
 
@@ -179,8 +179,8 @@ impl<'a> Printer<'a> {
             if let (Some(dir), Some(map)) = (self.relay_dir(record), value.as_object_mut()) {
                 map.insert("dir".into(), dir.into());
             }
-            if let (Some((protocol, decoded)), Some(map)) = (&decoded, value.as_object_mut()) {
-                map.insert("decoded".into(), protocol.json(decoded));
+            if let (Some((protocol, pieces)), Some(map)) = (&decoded, value.as_object_mut()) {
+                map.insert("decoded".into(), protocol.json_message(pieces));
             }
             let _ = writeln!(self.pending, "{value}");
             return;
@@ -196,13 +196,17 @@ impl<'a> Printer<'a> {
             line = line.replacen("<-", tag, 1);
         }
         let _ = writeln!(self.pending, "{line}");
-        if let Some((protocol, decoded)) = &decoded {
-            let _ = writeln!(self.pending, "  ≡ {}", protocol.summary(decoded));
+        if let Some((protocol, pieces)) = &decoded {
+            // A datagram with several frames: a line for each.
+            for piece in pieces {
+                let _ = writeln!(self.pending, "  ≡ {}", protocol.piece_summary(piece));
+            }
         }
     }
 
-    /// A data record decoded with the protocol, if one is chosen.
-    fn decode(&self, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> {
+    /// A data record decoded with the protocol, if one is chosen: each frame it holds (a
+    /// stream cut by the protocol gives one a record; a datagram may hold several).
+    fn decode(&self, record: &Record<'_>) -> Option<(Arc<Protocol>, Vec<Piece>)> {
         let (protocol, rx_dir) = self.protocol.as_ref()?;
         let dir = match (record.kind, rx_dir) {
             (RecordKind::Rx, dir) => *dir,
@@ -217,7 +221,10 @@ impl<'a> Printer<'a> {
             Some(_) => Dir::Request,
             None => dir,
         };
-        Some((Arc::clone(protocol), protocol.decode(record.bytes, dir)))
+        Some((
+            Arc::clone(protocol),
+            protocol.decode_message(record.bytes, dir),
+        ))
     }
 
     /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the

@@ -57,7 +57,13 @@ pub fn parse_protocol(text: &str) -> Result<Arc<Protocol>, String> {
         return Ok(p);
     }
     let path = std::path::Path::new(text);
-    if path.is_file() {
+    // A name that looks like a file is one: say why it cannot be read, not that no built-in
+    // has that name.
+    let looks_like_file = text.contains(['/', '\\'])
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+    if path.is_file() || looks_like_file {
         let source = std::fs::read_to_string(path)
             .map_err(|e| tf(S::CliCannotRead, &[&path.display(), &e]))?;
         return Protocol::load(&source)

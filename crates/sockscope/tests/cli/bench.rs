@@ -527,3 +527,41 @@ fn throughput_with_a_connection_per_request_makes_one_connection_per_request() {
     );
     assert_eq!(bytes.load(Ordering::SeqCst), 300 * 5);
 }
+
+#[test]
+fn throughput_batches_carry_every_request_whole_once() {
+    // 50,000 four-byte requests go in 64 KiB batches (the same batch written again while the
+    // requests do not change): the server must get each exactly once, whole.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::Builder::new()
+        .name("sink".into())
+        .spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).unwrap();
+            got
+        })
+        .unwrap();
+    let ran = run(
+        &[
+            "bench",
+            &addr.to_string(),
+            "--mode",
+            "throughput",
+            "--count",
+            "50000",
+            "--send",
+            "abc\\n",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(ran.stdout.contains("\"sent\":50000,"), "{}", ran.stdout);
+    let got = server.join().unwrap();
+    assert_eq!(got.len(), 50_000 * 4);
+    assert!(got.chunks(4).all(|r| r == b"abc\n"));
+}

@@ -88,7 +88,7 @@ fn decode_prints_a_jt808_location_report_as_a_field_tree() {
     }
     assert_eq!(
         ran.stderr,
-        "1 frames: 1 decoded to the end with their checks holding, 0 not\n"
+        "1 frame: 1 decoded to the end with its checks holding, 0 not\n"
     );
 
     let ran = run(&["decode", "--protocol", "808", "--json", JT808_2019], b"");
@@ -137,6 +137,43 @@ fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
     let ran = run(&["decode", "--protocol", "jt909", "7e7e"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     assert!(ran.stderr.contains("no protocol named 'jt909' (built in: modbus-tcp, modbus-rtu, jt808, hj212, dlt645, gbt32960, nmea0183)"), "{}", ran.stderr);
+    // A broken escape is named where it is, not blamed on the check code and the end flag.
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "jt808",
+            "7e800100050580566874677d030026000200087e",
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains(
+            "⚠ decoding stopped at field 'serial' (byte 11): invalid escape 7D 03 at byte 11"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("expected"), "{}", ran.stdout);
+    // A path that is not there says so, as protocols --check does.
+    for missing in ["missing.ron", "specs/my808", "MY.RON"] {
+        let ran = run(&["decode", "--protocol", missing, "7e7e"], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(
+            ran.stderr
+                .contains(&format!("Cannot read {missing}: No such file or directory")),
+            "{}",
+            ran.stderr
+        );
+        let ran = run(&["udp", "--to", "127.0.0.1:9", "--protocol", missing], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(
+            ran.stderr.contains(&format!("Cannot read {missing}")),
+            "{}",
+            ran.stderr
+        );
+    }
     let ran = run(&["decode", "--protocol", "jt808", "7e 0z"], b"");
     assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
     let ran = run(
@@ -156,6 +193,53 @@ fn decode_says_a_bad_check_or_a_short_frame_with_exit_1_and_bad_input_with_2() {
         ran.stdout
     );
     assert!(ran.stdout.contains("读保持寄存器"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_cut_frame_is_not_checks_ok_in_json_and_the_text_says_it_too() {
+    let ran = run(
+        &["decode", "--protocol", "jt808", "--json", "7e02000022"],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    let f = &lines(&ran.stdout)[0];
+    assert_eq!(f["checks_ok"], false, "{f}");
+    assert_eq!(f["stopped"]["field"], "phone", "{f}");
+    let ran = run(&["decode", "--protocol", "jt808", "7e02000022"], b"");
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout.contains("⚠ decoding stopped at field 'phone'"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr
+            .contains(": 0 decoded to the end with its checks holding, 1 not"),
+        "{}",
+        ran.stderr
+    );
+    // A sentence cut short: the same.
+    let gga = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M";
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "nmea",
+            "--json",
+            &hex_of(gga.as_bytes()),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert_eq!(lines(&ran.stdout)[0]["checks_ok"], false, "{}", ran.stdout);
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[test]
@@ -226,6 +310,62 @@ fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
         "{}",
         ran.stderr
     );
+}
+
+#[test]
+fn every_builtin_exported_passes_check_and_a_typo_in_a_name_does_not() {
+    let dir = Dir::new("names");
+    let listed = run(&["protocols", "--json"], b"");
+    for p in lines(&listed.stdout) {
+        let name = p["name"].as_str().unwrap();
+        let exported = run(&["protocols", "--export", name], b"");
+        assert_eq!(exported.code, OK, "{exported:?}");
+        let file = dir.path().join(format!("{name}.ron"));
+        std::fs::write(&file, &exported.stdout).unwrap();
+        let ran = run(&["protocols", "--check", file.to_str().unwrap()], b"");
+        assert_eq!(ran.code, OK, "{name}: {ran:?}");
+    }
+    let exported = run(&["protocols", "--export", "jt808"], b"").stdout;
+    // The walk's typos: each is said with its line, column and field, exit 1, and the file
+    // is refused by --protocol too (exit 2, bad input).
+    for (was, becomes, said, zh) in [
+        (
+            "over: \"msg_id..body\"",
+            "over: \"msg_id..bodyy\"",
+            "field 'check': 'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
+            "字段“check”：over 中的“bodyy”不是在此之前读到的字段（是不是“body”？）",
+        ),
+        (
+            "on: \"msg_id\"",
+            "on: \"msgid\"",
+            "field 'body': 'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
+            "字段“body”：on 中的“msgid”不是在此之前读到的字段（是不是“msg_id”？）",
+        ),
+        (
+            "when: \"version == 0\"",
+            "when: \"verzion == 0\"",
+            "field 'phone': 'verzion' in 'when' is not a field read before this one (did you mean 'version'?)",
+            "字段“phone”：when 中的“verzion”不是在此之前读到的字段（是不是“version”？）",
+        ),
+    ] {
+        let text = exported.replacen(was, becomes, 1);
+        let line = text[..text.find(becomes).unwrap()].matches('\n').count() + 1;
+        let bad = dir.path().join("bad.ron");
+        std::fs::write(&bad, &text).unwrap();
+        let bad = bad.to_str().unwrap();
+        let ran = run(&["protocols", "--check", bad], b"");
+        assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+        assert!(
+            ran.stderr.contains(&format!("spec line {line}, column ")) && ran.stderr.contains(said),
+            "{line}: {}",
+            ran.stderr
+        );
+        let ran = run(&["--lang", "zh", "protocols", "--check", bad], b"");
+        assert!(ran.stderr.contains(zh), "{}", ran.stderr);
+        let ran = run(&["decode", "--protocol", bad, JT808_2019], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+        assert!(ran.stderr.contains(said), "{}", ran.stderr);
+    }
 }
 
 #[test]
@@ -422,6 +562,108 @@ fn pynmea2_sentences_decode_with_their_checksums() {
     assert_eq!(field(rmc, "checksum")["check"]["ok"], true);
 }
 
+/// NMEA with its checksum, CR LF.
+fn nmea_sentence(body: &str) -> String {
+    let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+    format!("${body}*{sum:02X}\r\n")
+}
+
+/// GGA, RMC and GSV in one datagram, as GPS/DTU boxes send: `udp --protocol` decodes and
+/// checks each sentence (an array in `decoded`, a line each), and says bytes that are none.
+#[test]
+fn udp_decodes_every_sentence_of_a_datagram_and_says_what_is_not_one() {
+    let gga = nmea_sentence("GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+    let rmc = nmea_sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+    let gsv = nmea_sentence("GPGSV,2,1,08,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45");
+    let good = format!("{gga}{rmc}{gsv}");
+    let bad = format!("{gga}junk{}{gsv}", rmc.replace("*6A", "*00"));
+    for (datagram, json) in [(&good, true), (&good, false), (&bad, true), (&bad, false)] {
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let to = peer.local_addr().unwrap().to_string();
+        let reply = datagram.clone().into_bytes();
+        let device = spawn(move || {
+            let mut buf = [0u8; 64];
+            let (_, from) = peer.recv_from(&mut buf).unwrap();
+            peer.send_to(&reply, from).unwrap();
+        });
+        let mut args = vec![
+            "udp",
+            "--to",
+            &to,
+            "--send",
+            "?",
+            "--expect",
+            "GPGSV",
+            "--protocol",
+            "nmea",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let ran = run(&args, b"");
+        device.join().unwrap();
+        assert_eq!(ran.code, OK, "{ran:?}");
+        if json {
+            let records = super::json::records(&ran);
+            let rx = records.iter().find(|r| r["kind"] == "rx").unwrap();
+            let decoded = rx["decoded"].as_array().unwrap_or_else(|| panic!("{rx}"));
+            if *datagram == good {
+                assert_eq!(decoded.len(), 3, "{rx}");
+                for (d, address) in decoded.iter().zip(["GPGGA", "GPRMC", "GPGSV"]) {
+                    assert_eq!(d["checks_ok"], true, "{d}");
+                    assert_eq!(field(d, "sentence.address")["value"], address);
+                }
+                assert_eq!(decoded[2]["offset"], gga.len() + rmc.len());
+            } else {
+                let oks: Vec<&Value> = decoded.iter().map(|d| &d["checks_ok"]).collect();
+                assert_eq!(oks, [true, false, false, true], "{rx}");
+                assert_eq!(decoded[1]["not_a_frame"], true, "{rx}");
+            }
+        } else {
+            // The lines under the received datagram (what was sent is decoded too).
+            let said: Vec<&str> = ran
+                .stdout
+                .lines()
+                .skip_while(|l| !l.contains(" <- "))
+                .filter(|l| l.starts_with("  ≡ "))
+                .collect();
+            if *datagram == good {
+                assert_eq!(said.len(), 3, "{}", ran.stdout);
+                assert!(said[2].starts_with("  ≡ NMEA GPGSV"), "{}", ran.stdout);
+            } else {
+                assert_eq!(said.len(), 4, "{}", ran.stdout);
+                assert_eq!(
+                    said[1],
+                    format!(
+                        "  ≡ ⚠ 4 bytes from byte {} are not a NMEA 0183 frame",
+                        gga.len()
+                    )
+                );
+                assert!(
+                    said[2].contains("Checksum 0x00 × 0x6A expected (XOR)"),
+                    "{}",
+                    ran.stdout
+                );
+            }
+        }
+    }
+    // decode: one hex blob of several frames, the same.
+    let ran = run(
+        &["decode", "--protocol", "nmea", &hex_of(bad.as_bytes())],
+        b"",
+    );
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stdout
+            .contains("⚠ 4 bytes from byte 67 are not a NMEA 0183 frame"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stderr.contains("4 frames: 2 decoded"), "{}", ran.stderr);
+}
+
 #[test]
 fn decode_reads_a_capture_and_cuts_frames_across_segments() {
     let dir = Dir::new("pcap");
@@ -534,6 +776,15 @@ fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
     assert_eq!(field(&v, "control.reply")["value"], 1);
     assert_eq!(field(&v, "data.di")["shown"], "0x02010100 Phase A voltage");
     assert_eq!(field(&v, "data.value")["value"], "2205", "220.5 V as XXX.X");
+    assert_eq!(field(&v, "data.value")["shown"], "220.5 V");
+    assert_eq!(field(&v, "data.value")["label"], "Voltage");
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("0x02010100 Phase A voltage · 220.5 V"),
+        "{v}"
+    );
     let a = reply(&address);
     assert_eq!(a["checks_ok"], true, "{a}");
     assert_eq!(field(&a, "data.meter")["value"], "000000000001");

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -556,15 +556,35 @@ fn reg_query(key: &str, value: Option<&str>) -> Option<String> {
     out.status.success().then(|| text(&out.stdout))
 }
 
-#[test]
-#[ignore = "the Windows set: scripts/windows runs it under Wine"]
-fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
-    // Wine answers the installer's Windows 10 check as the prefix says (scripts/windows sets
-    // it to Windows 10); that Windows 7 is refused needs a real one, or a prefix set to it.
-    let setup = PathBuf::from(
+/// The two installer tests change the same prefix's registry (and would install into it if
+/// the refusal failed): one at a time.
+static INSTALLER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The installer under test.
+fn setup() -> PathBuf {
+    PathBuf::from(
         std::env::var_os("SOCKSCOPE_WINDOWS_SETUP")
             .expect("SOCKSCOPE_WINDOWS_SETUP names the installer (scripts/windows sets it)"),
-    );
+    )
+}
+
+/// `wine program args…` (Wine's own tools or an installer): its exit code, bounded to two
+/// minutes; its stdout and stderr go nowhere.
+fn wine_run(program: &Path, args: &[&str]) -> Option<i32> {
+    let mut child = Command::new("wine")
+        .arg(program)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&mut child, Duration::from_mins(2))
+}
+
+/// The user's folder in the Wine prefix (drive_c/users/NAME).
+fn wine_user() -> PathBuf {
     let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
     let users = prefix.join("drive_c/users");
     let user = std::fs::read_dir(&users)
@@ -573,24 +593,86 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
         .map(|e| e.file_name())
         .find(|n| n != "Public")
         .expect("a user in the prefix");
-    let appdata = users.join(user).join("AppData");
+    users.join(user)
+}
+
+/// The user's PATH (HKCU\Environment), as `reg query` shows it, or empty.
+fn user_path() -> String {
+    reg_query(r"HKCU\Environment", Some("Path"))
+        .and_then(|shown| {
+            shown
+                .lines()
+                .find_map(|l| l.split_once("REG_EXPAND_SZ").or(l.split_once("REG_SZ")))
+                .map(|(_, value)| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// Runs an uninstaller as Settings → Apps does and waits for its work: it copies itself away
+/// and returns at once, so what is waited for is `folder` gone.
+fn uninstall(folder: &Path) {
+    assert_eq!(wine_run(&folder.join("uninstall.exe"), &["/S"]), Some(0));
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while folder.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the uninstaller left {} behind",
+            folder.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The installed copy in `folder` deleted by hand (uninstaller and all), then installed into a
+/// third folder: the PATH entry of the deleted copy goes too (it stayed, ahead of the new
+/// one). The third folder.
+fn installed_again_after_a_copy_was_deleted_by_hand(folder: &Path, path_before: &str) -> PathBuf {
+    std::fs::remove_dir_all(folder).unwrap();
+    let third_windows = r"C:\Third Place\SockScope";
+    let third = on_drive_c(third_windows);
+    let _ = std::fs::remove_dir_all(third.parent().unwrap());
+    let to_third = format!("/D={third_windows}");
+    assert_eq!(wine_run(&setup(), &["/S", &to_third]), Some(0));
+    assert!(third.join("sockscope-cli.exe").is_file());
+    assert_eq!(
+        user_path(),
+        format!("{path_before};{third_windows}"),
+        "PATH: the deleted copy's entry gone"
+    );
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(third_windows), "{location}");
+    third
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Wine answers the installer's Windows 10 check as the prefix says (scripts/windows sets
+    // it to Windows 10); the refusal of an older one is the next test's.
+    let setup = setup();
+    let appdata = wine_user().join("AppData");
     let installed = appdata.join("Local/Programs/SockScope");
     let start_menu = appdata.join("Roaming/Microsoft/Windows/Start Menu/Programs/SockScope.lnk");
     let ron = r"HKCU\Software\Classes\.ron";
     let progid = r"HKCU\Software\Classes\SockScope.Profile\shell\open\command";
-    let uninstall = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    // The user's own PATH entries stay as they were, whatever the installs do (set here, so
+    // that a copy an interrupted run left on PATH cannot hide one this run leaves).
+    let path_before = r"C:\Tools;%USERPROFILE%\bin";
+    let reg = Path::new("reg");
+    let environment = r"HKCU\Environment";
+    let set_path = ["add", environment, "/v", "Path", "/t", "REG_EXPAND_SZ"];
+    assert_eq!(
+        wine_run(reg, &[&set_path[..], &["/d", path_before, "/f"]].concat()),
+        Some(0)
+    );
 
     // Silent, per user (no admin rights asked: it writes only under the user's profile).
-    let mut install = Command::new("wine");
-    install
-        .arg(&setup)
-        .arg("/S")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = install.spawn().unwrap();
-    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
     for file in [
         "sockscope.exe",
         "sockscope-cli.exe",
@@ -621,37 +703,177 @@ fn the_installer_installs_for_the_user_alone_and_the_uninstaller_removes_it_all(
         command.contains("sockscope.exe\" \"%1\""),
         "double-click opens the profile: {command}"
     );
-    let entry = reg_query(uninstall, Some("QuietUninstallString")).unwrap_or_default();
+    let entry = reg_query(uninstall_key, Some("QuietUninstallString")).unwrap_or_default();
     assert!(entry.contains("uninstall.exe\" /S"), "{entry}");
     assert!(start_menu.is_file(), "{}", start_menu.display());
-    // sockscope-cli from any console: the folder is on the user's PATH.
-    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
-    assert!(path.contains(r"\Programs\SockScope"), "{path}");
+    // sockscope-cli from any console: the folder is on the user's PATH, after the user's own.
+    let path = user_path();
+    assert!(path.starts_with(&format!("{path_before};")), "{path}");
+    assert!(path.ends_with(r"\Programs\SockScope"), "{path}");
 
-    // The uninstaller copies itself away and returns at once: its work is waited for.
-    let mut child = Command::new("wine")
-        .arg(installed.join("uninstall.exe"))
-        .arg("/S")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert_eq!(wait_for(&mut child, Duration::from_mins(2)), Some(0));
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while installed.exists() || start_menu.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the uninstaller left {} behind",
-            installed.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
+    // Installed again into another folder (with spaces, quoted as PowerShell and Wine quote
+    // an argument with a space in it): the first copy goes, with its PATH entry; one Apps
+    // entry, for the new folder. (Before: two copies, both on PATH, the old one first.)
+    let elsewhere_windows = r"C:\My Tools\Sock Scope";
+    let elsewhere = on_drive_c(elsewhere_windows);
+    let _ = std::fs::remove_dir_all(elsewhere.parent().unwrap());
+    let moved = format!("/D={elsewhere_windows}");
+    assert_eq!(wine_run(&setup, &["/S", &moved]), Some(0));
+    for file in ["sockscope.exe", "sockscope-cli.exe", "uninstall.exe"] {
+        assert!(elsewhere.join(file).is_file(), "{file} installed again");
     }
+    assert!(
+        !installed.exists(),
+        "the first copy is still in {}",
+        installed.display()
+    );
+    let path = user_path();
+    assert_eq!(
+        path,
+        format!("{path_before};{elsewhere_windows}"),
+        "PATH: the new folder alone, once"
+    );
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(elsewhere_windows), "{location}");
+    let entry = reg_query(uninstall_key, Some("QuietUninstallString")).unwrap_or_default();
+    assert!(
+        entry.contains(&format!("\"{elsewhere_windows}\\uninstall.exe\" /S")),
+        "{entry}"
+    );
+    let command = reg_query(progid, None).unwrap_or_default();
+    assert!(command.contains(elsewhere_windows), "{command}");
+    assert!(start_menu.is_file(), "{}", start_menu.display());
+
+    let third = installed_again_after_a_copy_was_deleted_by_hand(&elsewhere, path_before);
+    uninstall(&third);
+    assert!(!start_menu.exists(), "{}", start_menu.display());
     assert_eq!(reg_query(progid, None), None, "the profile type is gone");
-    assert_eq!(reg_query(uninstall, None), None, "the Apps entry is gone");
+    assert_eq!(
+        reg_query(uninstall_key, None),
+        None,
+        "the Apps entry is gone"
+    );
     let association = reg_query(ron, None).unwrap_or_default();
     assert!(!association.contains("SockScope"), "{association}");
-    let path = reg_query(r"HKCU\Environment", Some("Path")).unwrap_or_default();
-    assert!(!path.contains(r"\Programs\SockScope"), "{path}");
+    assert_eq!(user_path(), path_before, "PATH as it was");
+    assert!(!installed.exists());
+    let _ = std::fs::remove_dir_all(elsewhere.parent().unwrap());
+    let _ = std::fs::remove_dir_all(third.parent().unwrap());
+    let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
+}
+
+/// Where a `C:\…` path of the Wine prefix is on this machine.
+fn on_drive_c(windows: &str) -> PathBuf {
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let rest = windows
+        .strip_prefix(r"C:\")
+        .or(windows.strip_prefix(r"c:\"))
+        .expect("a path on C:");
+    prefix.join("drive_c").join(rest.replace('\\', "/"))
+}
+
+/// An AppDefaults key of Wine's, deleted again when dropped (also when an assertion failed).
+struct WineKey(&'static str);
+
+impl Drop for WineKey {
+    fn drop(&mut self) {
+        let _ = wine_run(Path::new("reg"), &["delete", self.0, "/f"]);
+    }
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_installer_refuses_windows_7_with_a_sentence_and_exit_code_1150_under_s() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Wine pretends to be Windows 7 for one program named in AppDefaults: a copy of the
+    // installer under a name of its own, so the prefix stays Windows 10 for the rest.
+    let copy = tempfile::tempdir().unwrap();
+    let old = copy.path().join("setup-on-windows-7.exe");
+    std::fs::copy(setup(), &old).unwrap();
+    let key = r"HKCU\Software\Wine\AppDefaults\setup-on-windows-7.exe";
+    let reg = Path::new("reg");
+    assert_eq!(
+        wine_run(reg, &["add", key, "/v", "Version", "/d", "win7", "/f"]),
+        Some(0)
+    );
+    let _windows_7 = WineKey(key);
+    let temp = {
+        let out = Command::new("wine")
+            .args(["cmd", "/c", "echo", "%TEMP%"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        on_drive_c(text(&out.stdout).trim())
+    };
+    let log = temp.join("sockscope-setup.log");
+    let _ = std::fs::remove_file(&log);
+    let target = r"C:\SockScope on Windows 7";
+    let folder = on_drive_c(target);
+    let to = format!("/D={target}");
+
+    // Silent: no window to say it in. Before: exit code 2 and not a word anywhere.
+    let mut child = Command::new("wine")
+        .arg(&old)
+        .args(["/S", &to])
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let said = spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = err.read_to_end(&mut bytes);
+        bytes
+    });
+    let code = wait_for(&mut child, Duration::from_mins(2));
+    let said = text(&said.join().unwrap());
+    // Wine hands a Unix parent the low 8 bits of a Windows exit code: 1150 arrives as 126.
+    assert_eq!(code, Some(1150 % 256), "{said}");
+    assert!(
+        said.contains("SockScope needs Windows 10 or later."),
+        "{said:?}"
+    );
+    // The whole code, as cmd (and a deployment tool) sees it.
+    let batch = copy.path().join("deploy.bat");
+    std::fs::write(
+        &batch,
+        "@start \"\" /wait setup-on-windows-7.exe /S\r\n@echo exit code %ERRORLEVEL%\r\n",
+    )
+    .unwrap();
+    let out = Command::new("wine")
+        .args(["cmd", "/c"])
+        .arg(&batch)
+        .current_dir(copy.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("exit code 1150"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // The log a deployer finds in the user's TEMP, once a refusal.
+    let logged = std::fs::read(&log).unwrap_or_default();
+    let logged = String::from_utf16_lossy(
+        &logged
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        logged
+            .matches("SockScope needs Windows 10 or later.")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    assert!(logged.contains("exit code 1150"), "{logged:?}");
+    // And nothing was installed.
+    assert!(!folder.exists(), "{}", folder.display());
+    let _ = std::fs::remove_file(&log);
 }

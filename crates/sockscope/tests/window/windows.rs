@@ -250,3 +250,136 @@ fn a_window_that_cannot_open_says_why_in_a_message_box() {
     };
     assert_eq!(status.code(), Some(2));
 }
+
+/// CPU time (user + system, in clock ticks) of each thread of process `pid`: the main
+/// thread's (its id is the process's) and the others' together.
+fn cpu_ticks(pid: u32) -> (u64, u64) {
+    let (mut main, mut others) = (0, 0);
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return (0, 0);
+    };
+    for task in tasks.filter_map(Result::ok) {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // After the name in parentheses (which may hold spaces): state, then utime and stime
+        // as the 12th and 13th fields.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        if task.file_name().to_string_lossy() == pid.to_string() {
+            main += ticks;
+        } else {
+            others += ticks;
+        }
+    }
+    (main, others)
+}
+
+/// The Linux process Wine runs `exe` (a path in [`dir`]) in.
+fn wine_process(exe: &std::path::Path) -> Option<u32> {
+    let wanted = exe.display().to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
+                cmd.split(|b| *b == 0)
+                    .next()
+                    .is_some_and(|arg0| arg0 == wanted.as_bytes())
+            })
+        })
+}
+
+/// Shares of one core an idle window's threads used over 5 s, once it had 3 s to start (and
+/// `listens`, if given, took a connection): (its main thread, every other thread together), in
+/// percent.
+fn idle_shares(display: &Display, exe: &str, title: &str, listens: Option<u16>) -> (f64, f64) {
+    let path = dir().join(exe);
+    let mut program = Command::new("wine")
+        .arg(&path)
+        .env("DISPLAY", &display.name)
+        .env("LANG", "C.UTF-8")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_window(display, title);
+    let pid = wine_process(&path).expect("the program's process");
+    if let Some(port) = listens {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the tab never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // What the start draws and loads is over by then (the window waits for input).
+    std::thread::sleep(Duration::from_secs(3));
+    let ticks_per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    let (main, others) = cpu_ticks(pid);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(5));
+    let (main_after, others_after) = cpu_ticks(pid);
+    let seconds = started.elapsed().as_secs_f64();
+    let share = |ticks: u64| ticks as f64 / ticks_per_second / seconds * 100.0;
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = program.kill();
+    let _ = program.wait();
+    fresh_wineserver();
+    (
+        share(main_after.saturating_sub(main)),
+        share(others_after.saturating_sub(others)),
+    )
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_idle_window_draws_nothing_and_adds_nothing_to_what_wine_spends_on_a_bare_window() {
+    // Under Wine 8 every idle eframe window's main thread spins: winit's wait for messages
+    // returns at once with none to take (wineserver: select, get_message PENDING, again, some
+    // 34,000 times a second). A bare eframe window (examples/bare_window.rs) does the same, so
+    // that share is Wine's and winit's, not the program's; what a real Windows does is
+    // measured by the windows-latest job of the workflow. Here: the window draws nothing
+    // while idle (no frames for llvmpipe, no thread of its own awake), and its main thread
+    // spends no more than a bare window's.
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    fresh_wineserver();
+    let port = free_port();
+    saved_workspace(&format!(
+        r#"(tabs: [(path: None, profile: (version: 1, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}")))], active: 0)"#
+    ));
+    let display = Display::start();
+    let (bare_main, bare_others) =
+        idle_shares(&display, "bare_window.exe", "bare eframe window", None);
+    let (main, others) = idle_shares(&display, "sockscope.exe", "SockScope", Some(port));
+    eprintln!(
+        "idle under Wine, % of one core over 5 s: bare eframe window {bare_main:.1} (main \
+         thread) + {bare_others:.1} (others); SockScope, a tab listening, {main:.1} + {others:.1}"
+    );
+    // Generous bounds: a window that drew frames while idle, or a thread of its own that
+    // polled, spends far more (llvmpipe renders each frame on its threads).
+    assert!(
+        others < 10.0,
+        "threads other than the window's: {others:.1} %"
+    );
+    assert!(
+        main < bare_main + 25.0,
+        "the window's thread: {main:.1} %, a bare eframe window's: {bare_main:.1} %"
+    );
+}

@@ -619,8 +619,16 @@ impl TcpConn {
             }
             // Read straight into a buffer that becomes the event's: no copy for a large read.
             let mut buf = cx.buffers.read_buffer();
+            // A framed read leaves room for what the framer holds: the frames then go out in a
+            // pooled buffer of the read's size (see `Framer::push_into`).
+            let held = self.framer.as_ref().map_or(0, Framer::pending);
+            let room = if held <= buf.len() / 2 {
+                buf.len() - held
+            } else {
+                buf.len()
+            };
             // No more than the budget: a relay lane takes what it has room for.
-            let limit = budget.min(buf.len());
+            let limit = budget.min(room);
             let read = self.read_plain(buf.get_mut(..limit).unwrap_or_default());
             match read {
                 Ok(0) => {
@@ -659,7 +667,8 @@ impl TcpConn {
                         None => cx.emit(self.data(at, raw, DataKind::Message)),
                         Some(framer) => {
                             self.last_rx = now;
-                            let (mut bytes, mut lens) = (cx.buffers.take(n), Vec::new());
+                            let held = framer.pending();
+                            let (mut bytes, mut lens) = (cx.buffers.take(n + held), Vec::new());
                             let partials = framer.push_into(&raw, &mut bytes, &mut lens);
                             cx.emit(self.data(at, raw, DataKind::RawRead));
                             self.emit_frames(cx, at, bytes, &lens, partials);

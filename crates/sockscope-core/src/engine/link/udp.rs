@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use mio::event::Source;
 use mio::net::UdpSocket;
@@ -19,6 +19,92 @@ use crate::i18n::S;
 /// The largest UDP payload over IPv4.
 pub(crate) const MAX_DATAGRAM: usize = 65_507;
 
+/// How often a receive failure that keeps coming is said again (with its running count).
+const SAY_AGAIN_EVERY: Duration = Duration::from_secs(1);
+
+/// What a failed receive was read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failed {
+    /// Try again at once (a signal).
+    Again,
+    /// An earlier send drew an ICMP "port unreachable": nothing listened where it went. Windows
+    /// says so on the next receive (WSAECONNRESET, unless SIO_UDP_CONNRESET is off); Linux on a
+    /// connected socket (ECONNREFUSED). No reason to stop receiving from anyone else.
+    PortClosed,
+    /// Any other failure: said, and the socket is read on.
+    Other,
+}
+
+impl Failed {
+    fn of(kind: io::ErrorKind) -> Self {
+        match kind {
+            io::ErrorKind::Interrupted => Failed::Again,
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused => Failed::PortClosed,
+            _ => Failed::Other,
+        }
+    }
+}
+
+/// A failure that may come again and again (each datagram to a closed port draws one): the
+/// first is said at once, the rest are counted and said as a running count at most once per
+/// [`SAY_AGAIN_EVERY`], and when the socket closes.
+#[derive(Debug, Default)]
+struct Counted {
+    count: u64,
+    said: u64,
+    said_at: Option<Instant>,
+}
+
+impl Counted {
+    /// One more; the running count when it is to be said now.
+    fn one_more(&mut self, now: Instant) -> Option<u64> {
+        self.count += 1;
+        let due = self
+            .said_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= SAY_AGAIN_EVERY);
+        due.then(|| {
+            self.said = self.count;
+            self.said_at = Some(now);
+            self.count
+        })
+    }
+
+    /// The running count when some were not said yet (the socket closes).
+    fn unsaid(&mut self) -> Option<u64> {
+        (self.count > self.said).then(|| {
+            self.said = self.count;
+            self.count
+        })
+    }
+}
+
+/// Where this socket's datagrams went: the address an ICMP "port unreachable" must be about
+/// when it went to one only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum SentTo {
+    #[default]
+    Nowhere,
+    One(SocketAddr),
+    Several,
+}
+
+impl SentTo {
+    fn and(self, peer: SocketAddr) -> Self {
+        match self {
+            SentTo::Nowhere => SentTo::One(peer),
+            SentTo::One(to) if to == peer => self,
+            _ => SentTo::Several,
+        }
+    }
+
+    fn one(self) -> Option<SocketAddr> {
+        match self {
+            SentTo::One(to) => Some(to),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) struct Udp {
     socket: UdpSocket,
     local: SocketAddr,
@@ -32,6 +118,12 @@ pub(crate) struct Udp {
     says_to: bool,
     /// The destination said last (see [`Event::DatagramsTo`]).
     to: Option<std::net::IpAddr>,
+    /// Where the datagrams sent went.
+    sent_to: SentTo,
+    /// Sends that reached a closed port (an ICMP "port unreachable" came back).
+    port_closed: Counted,
+    /// Other receive failures.
+    other_failures: Counted,
 }
 
 impl Udp {
@@ -58,6 +150,9 @@ impl Udp {
             joined: Vec::new(),
             says_to,
             to: None,
+            sent_to: SentTo::Nowhere,
+            port_closed: Counted::default(),
+            other_failures: Counted::default(),
         };
         udp.multicast(cx, Multicast::Configure(options.clone()));
         for group in &options.groups {
@@ -85,6 +180,9 @@ impl Udp {
             joined: Vec::new(),
             says_to: false,
             to: None,
+            sent_to: SentTo::One(remote),
+            port_closed: Counted::default(),
+            other_failures: Counted::default(),
         })
     }
 
@@ -129,23 +227,15 @@ impl Udp {
                         kind: DataKind::Message,
                     }));
                 }
+                // Only WouldBlock ends the reads: on Windows mio arms the socket for its next
+                // event only after a read said WouldBlock, so a loop that stopped at a failure
+                // would never hear of this socket again (nor of the datagrams behind it).
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Status::Idle,
-                // ICMP errors for earlier sends (Linux on some sockets, Windows without
-                // SIO_UDP_CONNRESET) are no reason to stop receiving.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted
-                            | io::ErrorKind::ConnectionReset
-                            | io::ErrorKind::ConnectionRefused
-                    ) => {}
                 Err(e) => {
-                    cx.error(EngineError::Io {
-                        context: S::CtxReceivingUdp,
-                        subject: String::new(),
-                        source: e,
-                    });
-                    break Status::Idle;
+                    // A failure that keeps coming costs a share of the budget, so the loop
+                    // still ends (and tries again next round).
+                    budget = budget.saturating_sub(READ_BUDGET / 64);
+                    self.failed(cx, e);
                 }
             }
         };
@@ -156,6 +246,31 @@ impl Udp {
             });
         }
         status
+    }
+
+    /// A receive failed (not WouldBlock): said, counted, and the reads go on.
+    fn failed(&mut self, cx: &mut Cx<'_>, e: io::Error) {
+        let now = Instant::now();
+        match Failed::of(e.kind()) {
+            Failed::Again => {}
+            Failed::PortClosed => {
+                if let Some(count) = self.port_closed.one_more(now) {
+                    cx.error(EngineError::PortUnreachable {
+                        to: self.sent_to.one(),
+                        count,
+                    });
+                }
+            }
+            Failed::Other => {
+                if self.other_failures.one_more(now).is_some() {
+                    cx.error(EngineError::Io {
+                        context: S::CtxReceivingUdp,
+                        subject: String::new(),
+                        source: e,
+                    });
+                }
+            }
+        }
     }
 
     fn flush(&mut self, cx: &mut Cx<'_>) {
@@ -172,6 +287,9 @@ impl Udp {
             let Some((peer, outgoing)) = self.out.pop_front() else {
                 break;
             };
+            if sent.is_ok() {
+                self.sent_to = self.sent_to.and(peer);
+            }
             self.out_bytes = self.out_bytes.saturating_sub(outgoing.bytes.len());
             match sent {
                 // Datagrams that failed are reported as errors, not as sent.
@@ -285,5 +403,62 @@ impl Link for Udp {
         }
     }
 
-    fn close(&mut self, _cx: &mut Cx<'_>, _reason: CloseReason) {}
+    fn close(&mut self, cx: &mut Cx<'_>, _reason: CloseReason) {
+        // The ports found closed since the last time it was said: the count is complete.
+        if let Some(count) = self.port_closed.unsaid() {
+            cx.error(EngineError::PortUnreachable {
+                to: self.sent_to.one(),
+                count,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_port_and_a_signal_do_not_end_the_reads_and_only_the_port_is_said() {
+        // Windows' WSAECONNRESET and Linux's ECONNREFUSED come as these kinds.
+        assert_eq!(
+            Failed::of(io::ErrorKind::ConnectionReset),
+            Failed::PortClosed
+        );
+        assert_eq!(
+            Failed::of(io::ErrorKind::ConnectionRefused),
+            Failed::PortClosed
+        );
+        assert_eq!(Failed::of(io::ErrorKind::Interrupted), Failed::Again);
+        assert_eq!(Failed::of(io::ErrorKind::Other), Failed::Other);
+        assert_eq!(Failed::of(io::ErrorKind::PermissionDenied), Failed::Other);
+    }
+
+    #[test]
+    fn a_failure_that_keeps_coming_is_said_once_a_second_with_its_running_count() {
+        let mut counted = Counted::default();
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        assert_eq!(counted.one_more(at(0)), Some(1), "the first at once");
+        assert_eq!(counted.one_more(at(10)), None);
+        assert_eq!(counted.one_more(at(500)), None);
+        assert_eq!(
+            counted.one_more(at(1000)),
+            Some(4),
+            "a second later: all four"
+        );
+        assert_eq!(counted.one_more(at(1200)), None);
+        assert_eq!(counted.unsaid(), Some(5), "the rest when the socket closes");
+        assert_eq!(counted.unsaid(), None, "and only once");
+    }
+
+    #[test]
+    fn the_closed_port_is_named_when_every_datagram_went_there() {
+        let a: SocketAddr = ([127, 0, 0, 1], 7001).into();
+        let b: SocketAddr = ([127, 0, 0, 1], 7002).into();
+        assert_eq!(SentTo::Nowhere.one(), None);
+        assert_eq!(SentTo::Nowhere.and(a).and(a).one(), Some(a));
+        assert_eq!(SentTo::Nowhere.and(a).and(b).one(), None);
+        assert_eq!(SentTo::Nowhere.and(a).and(b).and(a).one(), None);
+    }
 }
