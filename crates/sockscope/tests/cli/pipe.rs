@@ -77,7 +77,9 @@ pub(crate) fn python(script: &str) -> (Child, u16) {
 
 /// Waits until something listens on `port`.
 pub(crate) fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous (the wait ends as soon as it listens): under Wine or on a loaded machine a
+    // peer took more than 5 s to start.
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(20));
@@ -244,7 +246,9 @@ fn a_file_send_cut_by_a_reset_is_exit_1() {
 /// `ncat -l` takes one connection: probing it with a connect would use it up. Its port is
 /// bound once `ss` lists it.
 pub(crate) fn wait_port_quietly(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous (the wait ends as soon as it listens): under Wine or on a loaded machine a
+    // peer took more than 5 s to start.
     while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(20));
