@@ -548,6 +548,17 @@ impl Protocol {
         decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
     }
 
+    /// Why a rule cannot read the field `name` (`f.body.speedd`) of this protocol's frames,
+    /// with the nearest name if one is close; `None` when some frame has it.
+    pub fn lacks_field(&self, name: &str) -> Option<String> {
+        names::lacks(&self.program, name)
+            .err()
+            .map(|near| match near {
+                Some(near) => tf(S::RuleNoFieldNear, &[&name, &self.title(), &near]),
+                None => tf(S::RuleNoField, &[&name, &self.title()]),
+            })
+    }
+
     /// Makes a frame of field values (paths as [`Decoded::values`] gives them). Lengths
     /// (`length_of`), counts (`count_of`) and checksums are computed, and the frame escaped.
     pub fn encode(
