@@ -185,6 +185,16 @@ fn unroll(steps: &[Step], out: &mut Vec<Step>, depth: usize) -> Result<(), Strin
 fn label(step: &Step) -> String {
     let cond_text = |c: &Cond| ron::to_string(c).unwrap_or_default();
     match step {
+        Step::Send(spec) if !spec.fields.is_empty() => {
+            let values: Vec<String> = spec
+                .fields
+                .values
+                .0
+                .iter()
+                .map(|(path, value)| format!("{path}={value}"))
+                .collect();
+            tf(S::StepSend, &[&values.join(", ")])
+        }
         Step::Send(spec) => tf(S::StepSend, &[&spec.payload]),
         Step::Expect { when, timeout_ms } => tf(S::StepExpect, &[&cond_text(when), timeout_ms]),
         Step::Wait(ms) => tf(S::StepWait, &[ms]),

@@ -1,0 +1,166 @@
+//! Answering and expecting by field (issue 28): the shipped simulators built of rules that
+//! read decoded fields and reply by fields, each passing its own check conversation under
+//! `sockscope test` and answering a peer we did not write (Python written from the
+//! standards' text, PyPI packages); a rule naming a field its protocol lacks is refused with
+//! its place in the profile.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sockscope_core::profile;
+use sockscope_core::session::Session;
+
+use super::{BAD_INPUT, OK, run};
+
+fn example(name: &str) -> String {
+    format!(
+        "{}/../../examples/profiles/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn data(file: &str) -> String {
+    format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A shipped simulator, served in-process on a port of the OS's choosing.
+fn simulator(name: &str) -> (Session, SocketAddr) {
+    let mut form = profile::load(std::path::Path::new(&example(name)))
+        .unwrap()
+        .profile
+        .session;
+    form.local_ip = "127.0.0.1".into();
+    *form.local_port_mut() = "0".into();
+    let mut session = Session::with_form(&form, Arc::new(|| {}));
+    session.open_form(&form).unwrap();
+    let addr = session.wait_listening(Duration::from_secs(5));
+    (session, addr.expect("the simulator listens"))
+}
+
+/// `sockscope test CHECK` against the simulator `sim`: every step passes.
+fn passes_its_check(sim: &str, check: &str) {
+    let (_session, addr) = simulator(sim);
+    let ran = run(
+        &["test", &example(check), "--remote", &addr.to_string()],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{check}: {ran:?}");
+    assert!(
+        ran.stdout.contains('✓') && !ran.stdout.contains('✗'),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// A Python peer run against the simulator `sim`: it exits 0 and prints `OK`; its output.
+fn answers_peer(sim: &str, args: &[&str]) -> String {
+    let (_session, addr) = simulator(sim);
+    let mut command = Command::new("python3");
+    command.args(args).arg(addr.port().to_string());
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.ends_with("OK\n"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_jt808_platform_passes_its_check_conversation() {
+    passes_its_check("jt808-platform.ron", "check-jt808-platform.ron");
+}
+
+#[test]
+fn the_jt808_platform_answers_a_terminal_written_from_the_standard() {
+    let out = answers_peer(
+        "jt808-platform.ron",
+        &[&data("field_peers.py"), "jt808-terminal"],
+    );
+    // Registration → 0x8100 with the terminal's serial and an auth code; then each message
+    // → 0x8001 with its own serial and id (7E 7D escaped both ways), the platform counting
+    // its own serials.
+    assert!(
+        out.contains("8100 reply_serial=1 result=0 token=SSCOPE808 platform_serial=1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=2 reply_id=0102 result=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=32381 reply_id=0200 result=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=4 reply_id=0002 result=0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_rule_naming_a_field_its_protocol_lacks_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "0", protocol: "jt808",
+        automation: (enabled: true, rules: [
+            (name: "fast", when: Expr("f.msg_id == 0x0200 && f.body.speedd > 800")),
+        ]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(&["run", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("platform.ron:6:62: Rule “fast”: no field 'body.speedd' in JT/T 808 (2013/2019) (did you mean 'speed'?)"),
+        "{}",
+        ran.stderr
+    );
+    // The same rule with no protocol says it needs one.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(r#" protocol: "jt808","#, "");
+    std::fs::write(&path, text).unwrap();
+    let ran = run(&["run", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("platform.ron:6:40: Rule “fast”: f.msg_id reads a decoded field, but the session has no protocol"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_check_expecting_a_field_its_protocol_lacks_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("check.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "9", protocol: "jt808",
+        automation: (scripts: [(name: "s", steps: [
+            Expect(when: Expr("f.body.reply_serail == 1"), timeout_ms: 100),
+        ])]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(&["test", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("check.ron:6:32:") && ran.stderr.contains("no field 'body.reply_serail' in JT/T 808 (2013/2019) (did you mean 'reply_serial'?)"),
+        "{}",
+        ran.stderr
+    );
+}
