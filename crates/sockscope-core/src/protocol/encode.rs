@@ -560,6 +560,9 @@ impl Encoder<'_, '_> {
                 let digits = match self.value(&path) {
                     Some(FieldValue::Text(t)) => t.clone(),
                     Some(FieldValue::Int(n)) if *n >= 0 => n.to_string(),
+                    // Bytes are the digits as hex shows them (a table's `12 34 56 78` is
+                    // 12345678), whatever order the wire puts them in.
+                    Some(FieldValue::Bytes(b)) => crate::codec::hex::format(b).replace(' ', ""),
                     _ => return Err(self.missing(&path)),
                 };
                 let fixed = match len {

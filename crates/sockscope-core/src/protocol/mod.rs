@@ -548,6 +548,17 @@ impl Protocol {
         decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
     }
 
+    /// True when a value at `parent.NAME` changes one field of the request's `parent` and
+    /// keeps the others (a bit of a number, a key of a key–value text); false when it makes
+    /// `parent` afresh (a switch's body, a group, a repeat, a nested text).
+    pub fn keeps_below(&self, parent: &str) -> bool {
+        self.program
+            .nodes
+            .iter()
+            .filter(|n| n.path == parent)
+            .any(|n| matches!(n.kind, compile::Kind::Int { .. } | compile::Kind::Kv { .. }))
+    }
+
     /// Why a rule cannot read the field `name` (`f.body.speedd`) of this protocol's frames,
     /// with the nearest name if one is close; `None` when some frame has it.
     pub fn lacks_field(&self, name: &str) -> Option<String> {

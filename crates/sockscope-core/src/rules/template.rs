@@ -310,20 +310,20 @@ impl Template {
         let Some((values, fresh)) = &self.fields else {
             return Err(t(S::RuleReplyNoProtocol).to_owned());
         };
-        // The parts a value names below the top (`body` of `body.reply_serial`) are made
-        // afresh: the request's own body is another message's.
-        let remade: Vec<&str> = values
+        // The part a value is in (`body` of `body.reply_serial`) is made afresh, the request's
+        // own body being another message's, unless the value changes one bit of a number
+        // (`control.reply`) or one key of a text (`data.CN`).
+        let remade: Vec<String> = values
             .iter()
-            .filter_map(|(p, _, _)| p.split_once('.').map(|(top, _)| top))
+            .filter_map(|(p, _, _)| p.rsplit_once('.').map(|(parent, _)| parent))
+            .filter(|parent| !protocol.keeps_below(parent))
+            .map(|parent| format!("{parent}."))
             .collect();
         let mut out: Vec<(String, FieldValue)> = match (fresh, request) {
             (false, Some(request)) => request
                 .values()
                 .into_iter()
-                .filter(|(p, _)| {
-                    let top = p.split('.').next().unwrap_or_default();
-                    !remade.contains(&top)
-                })
+                .filter(|(p, _)| !remade.iter().any(|r| p.starts_with(r.as_str())))
                 .collect(),
             _ => Vec::new(),
         };

@@ -5,7 +5,7 @@
 //! its place in the profile.
 
 use std::net::SocketAddr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,19 @@ fn example(name: &str) -> String {
 
 fn data(file: &str) -> String {
     format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether python3 can import `module` (the test says it skips when not: .ci/run installs it).
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with {module} is not installed (.ci/run installs it)");
+    }
+    ok
 }
 
 /// A shipped simulator, served in-process on a port of the OS's choosing.
@@ -99,6 +112,30 @@ fn the_jt808_platform_answers_a_terminal_written_from_the_standard() {
         out.contains("8001 reply_serial=4 reply_id=0002 result=0"),
         "{out}"
     );
+}
+
+#[test]
+fn the_dlt645_meter_passes_its_check_conversation() {
+    passes_its_check("dlt645-meter.ron", "check-dlt645-meter.ron");
+}
+
+#[test]
+fn the_dlt645_meter_answers_pypi_dlt645_as_master() {
+    if !python_has("dlt645") {
+        return;
+    }
+    let out = answers_peer("dlt645-meter.ron", &[&data("dlt645_master.py")]);
+    // The values of the profile's tables, as dlt645 reads them from the standard's formats.
+    for line in [
+        "address 010000000000",
+        "00000000 1234.56",
+        "00010000 1234.56",
+        "02010100 220.5",
+        "02020100 1.234",
+        "02800002 50.0",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
 }
 
 #[test]
