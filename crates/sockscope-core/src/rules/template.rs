@@ -313,10 +313,20 @@ impl Template {
         // The part a value is in (`body` of `body.reply_serial`) is made afresh, the request's
         // own body being another message's, unless the value changes one bit of a number
         // (`control.reply`) or one key of a text (`data.CN`).
+        // An item of a repeat (`items.0.id`, a text's `CP.0.QnRtn`) makes the whole repeat
+        // afresh, and a value given whole (`data.CP`) replaces what the request had below it.
         let remade: Vec<String> = values
             .iter()
-            .filter_map(|(p, _, _)| p.rsplit_once('.').map(|(parent, _)| parent))
-            .filter(|parent| !protocol.keeps_below(parent))
+            .filter_map(|(p, _, _)| {
+                let mut parent = p.rsplit_once('.')?.0;
+                while let Some((up, last)) = parent.rsplit_once('.')
+                    && last.bytes().all(|b| b.is_ascii_digit())
+                {
+                    parent = up;
+                }
+                (!protocol.keeps_below(parent)).then_some(parent)
+            })
+            .chain(values.iter().map(|(p, _, _)| p.as_str()))
             .map(|parent| format!("{parent}."))
             .collect();
         let mut out: Vec<(String, FieldValue)> = match (fresh, request) {

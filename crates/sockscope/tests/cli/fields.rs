@@ -139,6 +139,28 @@ fn the_dlt645_meter_answers_pypi_dlt645_as_master() {
 }
 
 #[test]
+fn the_hj212_platform_passes_its_check_conversation() {
+    passes_its_check("hj212-platform.ron", "check-hj212-platform.ron");
+}
+
+#[test]
+fn the_hj212_platform_answers_a_monitor_written_from_the_standard() {
+    let out = answers_peer(
+        "hj212-platform.ron",
+        &[&data("field_peers.py"), "hj212-monitor"],
+    );
+    // Data → 9014 with its QN; a request → 9011 QnRtn=1, then 9012 ExeRtn=1 (each frame's
+    // length and CRC checked by the monitor's own code).
+    for line in [
+        "CN=9014 QN=20260107120000123 ST=91 Flag=4 CP=&&&&",
+        "CN=9011 QN=20260107120000456 CP=&&QnRtn=1&&",
+        "CN=9012 QN=20260107120000456 CP=&&ExeRtn=1&&",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+}
+
+#[test]
 fn a_rule_naming_a_field_its_protocol_lacks_is_refused_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("platform.ron");

@@ -1,7 +1,8 @@
 """Devices that are not ours, written from the standards' text (not from SockScope's specs):
 a JT/T 808-2013 terminal and an HJ 212-2017 monitor. Usage: field_peers.py MODE PORT.
 jt808, hj212: connect to 127.0.0.1:PORT, send the frames in one write, and close.
-jt808-terminal: a terminal's conversation with a platform, each answer checked (exit 1 if not)."""
+jt808-terminal, hj212-monitor: a device's conversation with a platform, each answer checked
+(exit 1 if not)."""
 import socket
 import struct
 import sys
@@ -162,9 +163,61 @@ def jt808_terminal(port):
     print("OK")
 
 
+def hj212_reader(sock):
+    """Frames from a platform: ## + 4-digit length + data + 4 hex CRC (the standard's own,
+    appendix A) + CR LF; each checked, its data segment's fields as a dict (CP's text kept)."""
+    buf = b""
+    while True:
+        while b"\r\n" not in buf:
+            chunk = sock.recv(4096)
+            if not chunk:
+                fail("the platform closed the connection")
+            buf += chunk
+        frame, buf = buf.split(b"\r\n", 1)
+        if not frame.startswith(b"##"):
+            fail("no ## in %r" % frame)
+        n = int(frame[2:6])
+        data, crc = frame[6 : 6 + n], frame[6 + n :]
+        if len(data) != n or int(crc, 16) != hj212_crc(data):
+            fail("length or CRC wrong: %r" % frame)
+        head, _, cp = data.decode().partition(";CP=")
+        fields = dict(kv.split("=", 1) for kv in head.split(";"))
+        fields["CP"] = cp
+        yield fields
+
+
+def hj212_monitor(port):
+    """A monitor's session (HJ 212-2017 6.6, 7): real-time data wanting an answer → 9014 with
+    its QN; a time calibration request (1013) → 9011 QnRtn=1, then 9012 ExeRtn=1."""
+    def frame(data):
+        raw = data.encode()
+        return b"##%04d%s%04X\r\n" % (len(raw), raw, hj212_crc(raw))
+
+    head = "ST=22;CN=%d;PW=123456;MN=SSCOPE00000001;Flag=5;CP=&&%s&&"
+    with connect(port) as s:
+        r = hj212_reader(s)
+        s.sendall(frame("QN=20260107120000123;" + head % (
+            2011, "DataTime=20260107120000;a34004-Rtd=36.91,a34004-Flag=N")))
+        answer = next(r)
+        print("CN=%s QN=%s ST=%s Flag=%s CP=%s" % (
+            answer["CN"], answer["QN"], answer["ST"], answer["Flag"], answer["CP"]))
+        if (answer["CN"], answer["QN"], answer["MN"]) != ("9014", "20260107120000123", "SSCOPE00000001"):
+            fail("2011 answered by %r" % answer)
+        s.sendall(frame("QN=20260107120000456;" + head % (1013, "")))
+        for cn, cp in [("9011", "&&QnRtn=1&&"), ("9012", "&&ExeRtn=1&&")]:
+            answer = next(r)
+            print("CN=%s QN=%s CP=%s" % (answer["CN"], answer["QN"], answer["CP"]))
+            if (answer["CN"], answer["QN"], answer["CP"]) != (cn, "20260107120000456", cp):
+                fail("1013 answered by %r, not %s %s" % (answer, cn, cp))
+    print("OK")
+
+
 port = int(sys.argv[2])
 if sys.argv[1] == "jt808-terminal":
     jt808_terminal(port)
+    sys.exit(0)
+if sys.argv[1] == "hj212-monitor":
+    hj212_monitor(port)
     sys.exit(0)
 frames = {"jt808": jt808, "hj212": hj212}[sys.argv[1]]()
 with connect(port) as s:
