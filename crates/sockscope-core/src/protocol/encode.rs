@@ -658,6 +658,13 @@ impl Encoder<'_, '_> {
                 self.enter(&path)?;
                 self.open.push(name.clone());
                 let mut n = 0usize;
+                // Its items' bytes given whole (a rule's `table.holding[0..4]` as registers).
+                if !self.present(&join(&path, "0"))
+                    && let Some(FieldValue::Bytes(b)) = self.value(&path)
+                {
+                    let b = b.clone();
+                    self.buf.extend_from_slice(&b);
+                }
                 while self.present(&join(&path, &n.to_string())) {
                     let item: Arc<str> = Arc::from(n.to_string());
                     let item_path = join(&path, &item);

@@ -548,6 +548,15 @@ impl Protocol {
         decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
     }
 
+    /// True when the field at `path` is worked out from others (a `computed` field, such as
+    /// Modbus RTU's `is_reply`): a reply does not take it from its request.
+    pub fn derived(&self, path: &str) -> bool {
+        self.program
+            .nodes
+            .iter()
+            .any(|n| n.path == path && matches!(n.kind, compile::Kind::Computed(_)))
+    }
+
     /// True when a value at `parent.NAME` changes one field of the request's `parent` and
     /// keeps the others (a bit of a number, a key of a key–value text); false when it makes
     /// `parent` afresh (a switch's body, a group, a repeat, a nested text).

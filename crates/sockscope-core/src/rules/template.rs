@@ -333,7 +333,9 @@ impl Template {
             (false, Some(request)) => request
                 .values()
                 .into_iter()
-                .filter(|(p, _)| !remade.iter().any(|r| p.starts_with(r.as_str())))
+                .filter(|(p, _)| {
+                    !remade.iter().any(|r| p.starts_with(r.as_str())) && !protocol.derived(p)
+                })
                 .collect(),
             _ => Vec::new(),
         };

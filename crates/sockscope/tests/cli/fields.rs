@@ -161,6 +161,29 @@ fn the_hj212_platform_answers_a_monitor_written_from_the_standard() {
 }
 
 #[test]
+fn the_modbus_rtu_slave_passes_its_check_conversation() {
+    passes_its_check("modbus-rtu-slave.ron", "check-modbus-rtu-slave.ron");
+}
+
+#[test]
+fn the_modbus_rtu_slave_answers_pymodbus_with_its_rtu_framer() {
+    if !python_has("pymodbus") {
+        return;
+    }
+    let out = answers_peer("modbus-rtu-slave.ron", &[&data("modbus_rtu_master.py")]);
+    // What pymodbus read, wrote and read back; the read past the end is exception 02.
+    for line in [
+        "read 0×3 [10, 20, 30]",
+        "write 5 = [4660] \n",
+        "write 7×3 \n",
+        "read 4×6 [50, 4660, 70, 1, 2, 3]",
+        "read 9×5 exception 2",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+}
+
+#[test]
 fn a_rule_naming_a_field_its_protocol_lacks_is_refused_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("platform.ron");
