@@ -407,12 +407,21 @@ impl Decoded {
     }
 }
 
-/// A decoded frame's fields as expressions read them (`f.msg_id`, `f.body.lat`).
+/// A decoded frame's fields as expressions read them (`f.msg_id`, `f.body.lat`), and
+/// `f.checks_ok`: 1 when the frame is whole and sound ([`Decoded::checks_ok`]), unless the
+/// spec has a field of that name.
 impl Fields for Decoded {
     fn field(&self, name: &str) -> Option<Value> {
-        self.get(name).map(|f| f.value.to_value())
+        match self.get(name) {
+            Some(f) => Some(f.value.to_value()),
+            None if name == CHECKS_OK => Some(Value::Int(i128::from(self.checks_ok()))),
+            None => None,
+        }
     }
 }
+
+/// The name rules read a frame's soundness by (`!f.checks_ok`: a checksum that fails).
+const CHECKS_OK: &str = "checks_ok";
 
 /// One frame of a message, as [`Protocol::decode_message`] cuts it.
 #[derive(Clone, Debug, PartialEq)]
@@ -571,6 +580,9 @@ impl Protocol {
     /// Why a rule cannot read the field `name` (`f.body.speedd`) of this protocol's frames,
     /// with the nearest name if one is close; `None` when some frame has it.
     pub fn lacks_field(&self, name: &str) -> Option<String> {
+        if name == CHECKS_OK {
+            return None;
+        }
         names::lacks(&self.program, name)
             .err()
             .map(|near| match near {

@@ -564,6 +564,16 @@ fn conditions_read_decoded_fields_of_the_sessions_protocol() {
     assert_eq!(replies(&mut machine, &frame), [b"loc 66 #0".to_vec()]);
     // Bytes no field reads as 0x0200: the next rule.
     assert_eq!(replies(&mut machine, b"hello"), [b"other".to_vec()]);
+    // f.checks_ok: whether the frame is whole and its XOR holds.
+    let checks = field_rules(
+        r#"[(name: "bad", when: Expr("!f.checks_ok"), reply: Some((payload: "bad"))), (name: "good", when: Always, reply: Some((payload: "good")))]"#,
+    );
+    let mut machine = Machine::compile_for(&checks, TextEncoding::UTF_8, jt808()).unwrap();
+    assert_eq!(replies(&mut machine, &frame), [b"good".to_vec()]);
+    let mut broken = frame.clone();
+    let at = broken.len() - 2;
+    broken[at] ^= 1;
+    assert_eq!(replies(&mut machine, &broken), [b"bad".to_vec()]);
     // Without the protocol, f.NAME is a mistake said when the rules compile.
     let error = Machine::compile(&automation, TextEncoding::UTF_8).unwrap_err();
     assert!(

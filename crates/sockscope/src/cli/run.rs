@@ -126,13 +126,21 @@ pub(super) fn form_protocol(
 
 pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
+    // --protocol decodes for the rules too, in place of the profile's.
+    let protocol = match &args.protocol {
+        Some(p) => Some((
+            Arc::clone(p),
+            sockscope_core::session::received_dir(form.mode),
+        )),
+        None => form_protocol(&form)?,
+    };
     if form.automation.active() {
         // A wrong rule is bad input: say which, before anything opens (a field its protocol
         // lacks with its place in the profile).
         sockscope_core::rules::Machine::compile_for(
             &form.automation,
             form.encoding,
-            form_protocol(&form)?,
+            protocol.clone(),
         )
         .map_err(|e| bad(rule_mistake(&args.profile, &e)))?;
     }
@@ -164,8 +172,23 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
         let cap = capture.log.cap().min(RUN_LOG_CAP);
         capture.log.set_cap(cap);
     }
-    if let Err(errors) = session.open_form(&form) {
+    // With --protocol the rules start under it just after the open (the profile's own
+    // protocol, or none, would refuse them first).
+    let mut opening = form.clone();
+    if args.protocol.is_some() {
+        opening.automation.enabled = false;
+    }
+    if let Err(errors) = session.open_form(&opening) {
         return Err(bad(field_sentences(errors)));
+    }
+    if args.protocol.is_some() {
+        let (p, dir) = protocol.clone().unzip();
+        session.set_protocol(p, dir.unwrap_or_default());
+        if form.automation.active() {
+            session
+                .set_rules(Some(&form.automation), form.encoding)
+                .map_err(|e| bad(rule_mistake(&args.profile, &e)))?;
+        }
     }
     let view = args::View {
         encoding: form.encoding,

@@ -246,3 +246,90 @@ fn a_check_expecting_a_field_its_protocol_lacks_is_refused_with_its_place() {
         ran.stderr
     );
 }
+
+/// Reads one JT/T 808 frame (7E … 7E) from `stream`, or `None` when nothing comes in time.
+fn jt808_frame(stream: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut frame = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read_exact(&mut byte).is_ok() {
+        frame.push(byte[0]);
+        if frame.len() > 1 && byte[0] == 0x7E {
+            return Some(frame);
+        }
+    }
+    None
+}
+
+#[test]
+fn run_answers_by_field_under_protocol_and_says_a_reply_it_cannot_build() {
+    use std::io::Write;
+    let port = super::closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    // No protocol in the profile: --protocol gives it, for the rules too.
+    std::fs::write(
+        &path,
+        format!(
+            r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}",
+        automation: (enabled: true, rules: [
+            (name: "too big", when: Expr("f.msg_id == 0x0002"), reply: Some((fields: (values: {{
+                "msg_id": "0x8001", "body.reply_serial": "f.serial + 70000", "body.reply_id": "2", "body.result": "0"}})))),
+            (name: "ack", when: Expr("f.msg_id == 0x0200"), reply: Some((fields: (values: {{
+                "msg_id": "0x8001", "body.reply_serial": "f.serial", "body.reply_id": "f.msg_id", "body.result": "0"}})))),
+        ]),
+    ),
+)"#
+        ),
+    )
+    .unwrap();
+    let profile = path.to_str().unwrap().to_owned();
+    let server = super::spawn(move || {
+        run(
+            &["run", &profile, "--protocol", "jt808", "--duration", "2s"],
+            b"",
+        )
+    });
+    let mut stream = super::connect_retrying(port);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    // A heartbeat: its rule cannot build its reply (70001 is no u16), so nothing comes.
+    let heartbeat =
+        sockscope_core::codec::hex::parse("7E 00 02 00 00 01 39 12 34 43 29 00 01 77 7E").unwrap();
+    stream.write_all(&heartbeat).unwrap();
+    assert_eq!(jt808_frame(&mut stream), None);
+    // A location report: 0x8001 with its serial and id, checks holding.
+    let location = sockscope_core::codec::hex::parse(
+        "7E 02 00 00 1C 01 39 12 34 43 29 7D 02 7D 01 00 00 00 00 00 00 00 03 01 57 FB 6A 06 CA AC 4E 00 23 02 58 00 5A 26 01 07 12 34 56 F0 7E",
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    stream.write_all(&location).unwrap();
+    let reply = jt808_frame(&mut stream).expect("the 0x8001");
+    let p = sockscope_core::protocol::builtin("jt808").unwrap();
+    let d = p.decode(&reply, sockscope_core::protocol::Dir::Response);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    assert_eq!(
+        p.summary(&d),
+        "JT808 0x8001 Platform general reply · 013912344329 · #32381 · → #32381 0x0200 Location report: 0 OK"
+    );
+    drop(stream);
+    let ran = server.join().unwrap();
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains("Rule “too big”: the frame could not be built from its fields: field 'body.reply_serial'"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("Rule “ack” answered (24 B)"),
+        "{}",
+        ran.stdout
+    );
+}
