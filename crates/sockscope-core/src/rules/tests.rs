@@ -683,3 +683,38 @@ fn a_reply_built_by_fields_is_a_whole_frame_of_the_protocol() {
     let error = Machine::compile(&too_big, TextEncoding::UTF_8).unwrap_err();
     assert!(error.message.contains("protocol"), "{}", error.message);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Whatever arrives, the shipped JT/T 808 platform either answers with a whole frame whose
+    /// checks hold, or says why it could not: never a panic, never a broken or empty reply.
+    #[test]
+    fn a_reply_by_fields_is_a_sound_frame_or_a_sentence(
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        flip in proptest::prelude::any::<(usize, u8)>(),
+        whole in proptest::prelude::any::<bool>(),
+    ) {
+        let form = shipped("jt808-platform.ron");
+        let p = crate::protocol::builtin("jt808").unwrap();
+        let mut machine = Machine::compile_for(&form.automation, form.encoding, jt808()).unwrap();
+        // A real frame with one byte changed, or noise between flags.
+        let mut frame = crate::codec::hex::parse(JT808_LOCATION).unwrap();
+        if whole {
+            let at = 1 + flip.0 % (frame.len() - 2);
+            frame[at] ^= flip.1;
+        } else {
+            frame = [&[0x7E][..], &noise, &[0x7E]].concat();
+        }
+        let mut counter = 1;
+        for fired in machine.fire(&frame, peer(), &mut counter, 1, SystemTime::now()) {
+            match (&fired.reply, &fired.error) {
+                (Some(reply), None) => {
+                    let d = p.decode(reply, crate::protocol::Dir::Response);
+                    proptest::prop_assert!(d.checks_ok(), "{}", crate::codec::hex::format(reply));
+                }
+                (None, Some(why)) => proptest::prop_assert!(!why.is_empty()),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
