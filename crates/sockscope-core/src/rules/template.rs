@@ -329,13 +329,26 @@ impl Template {
             .chain(values.iter().map(|(p, _, _)| p.as_str()))
             .map(|parent| format!("{parent}."))
             .collect();
+        // Of the request's fields, those its spec describes: bytes after its end or that no
+        // layout used are the request's own, not the reply's.
         let mut out: Vec<(String, FieldValue)> = match (fresh, request) {
             (false, Some(request)) => request
-                .values()
+                .all()
                 .into_iter()
-                .filter(|(p, _)| {
-                    !remade.iter().any(|r| p.starts_with(r.as_str())) && !protocol.derived(p)
+                .filter(|(p, f)| {
+                    // A constant the request got wrong (its end flag) is the spec's again.
+                    !matches!(f.value, FieldValue::None)
+                        && !matches!(f.note, Some(crate::protocol::Note::Mismatch(_)))
+                        && !matches!(
+                            f.role,
+                            crate::protocol::Role::Extra
+                                | crate::protocol::Role::Raw
+                                | crate::protocol::Role::Undecoded
+                        )
+                        && !remade.iter().any(|r| p.starts_with(r.as_str()))
+                        && !protocol.derived(p)
                 })
+                .map(|(p, f)| (p, f.value.clone()))
                 .collect(),
             _ => Vec::new(),
         };
