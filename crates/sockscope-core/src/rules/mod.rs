@@ -543,12 +543,21 @@ fn check_fields(
     Ok(())
 }
 
+/// Whether the decoded fields a rule reads are checked when it compiles.
+#[derive(Clone, Copy)]
+enum FieldCheck<'a> {
+    /// No: the caller does not know the session's protocol.
+    Unchecked,
+    /// Against the session's protocol (`None`: it has none).
+    Against(Option<&'a crate::protocol::Protocol>),
+}
+
 fn compile_rule(
     rule: &Rule,
     index: usize,
     tables: &BTreeMap<String, Vec<u8>>,
     encoding: TextEncoding,
-    protocol: Option<&crate::protocol::Protocol>,
+    protocol: FieldCheck<'_>,
 ) -> Result<Compiled, RuleError> {
     let fail = |why: String| RuleError {
         rule: Some(index),
@@ -577,10 +586,12 @@ fn compile_rule(
         })
         .collect::<Result<_, _>>()?;
     check_reads(rule, &when, reply.as_ref(), tables).map_err(fail)?;
-    check_fields(rule, reply.as_ref(), protocol).map_err(|(field, why)| RuleError {
-        field: Some(field).filter(|f| !f.is_empty()),
-        ..fail(why)
-    })?;
+    if let FieldCheck::Against(protocol) = protocol {
+        check_fields(rule, reply.as_ref(), protocol).map_err(|(field, why)| RuleError {
+            field: Some(field).filter(|f| !f.is_empty()),
+            ..fail(why)
+        })?;
+    }
     Ok(Compiled {
         id: id_of(rule, index),
         name: rule_label(rule, index),
@@ -608,12 +619,14 @@ impl Machine {
     }
 
     /// Compiles what can be: a rule with a mistake is kept in its place but never fires, a
-    /// table with a mistake is left out. Returns the machine and every mistake.
+    /// table with a mistake is left out. Returns the machine and every mistake. The decoded
+    /// fields rules read (`f.NAME`) are not checked, and none are there: a caller that knows
+    /// the session's protocol uses [`compile_valid_for`](Self::compile_valid_for).
     pub fn compile_valid(
         automation: &Automation,
         encoding: TextEncoding,
     ) -> (Machine, Vec<RuleError>) {
-        Machine::compile_valid_for(automation, encoding, None)
+        Machine::compile_inner(automation, encoding, None, false)
     }
 
     /// [`compile`](Self::compile) for a session whose messages `protocol` decodes (received
@@ -645,6 +658,18 @@ impl Machine {
             crate::protocol::Dir,
         )>,
     ) -> (Machine, Vec<RuleError>) {
+        Machine::compile_inner(automation, encoding, protocol, true)
+    }
+
+    fn compile_inner(
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+        check_fields: bool,
+    ) -> (Machine, Vec<RuleError>) {
         let mut errors = Vec::new();
         let mut tables = BTreeMap::new();
         for (name, hex) in &automation.tables {
@@ -666,7 +691,11 @@ impl Machine {
                 index,
                 &tables,
                 encoding,
-                protocol.as_ref().map(|(p, _)| &**p),
+                if check_fields {
+                    FieldCheck::Against(protocol.as_ref().map(|(p, _)| &**p))
+                } else {
+                    FieldCheck::Unchecked
+                },
             ) {
                 Ok(compiled) => rules.push(compiled),
                 Err(error) => {

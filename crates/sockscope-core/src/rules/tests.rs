@@ -574,8 +574,10 @@ fn conditions_read_decoded_fields_of_the_sessions_protocol() {
     let at = broken.len() - 2;
     broken[at] ^= 1;
     assert_eq!(replies(&mut machine, &broken), [b"bad".to_vec()]);
-    // Without the protocol, f.NAME is a mistake said when the rules compile.
-    let error = Machine::compile(&automation, TextEncoding::UTF_8).unwrap_err();
+    // Without the protocol, f.NAME is a mistake said when the rules compile for a session
+    // without one; a caller that does not know the protocol compiles them, never firing.
+    assert!(Machine::compile(&automation, TextEncoding::UTF_8).is_ok());
+    let error = Machine::compile_for(&automation, TextEncoding::UTF_8, None).unwrap_err();
     assert!(
         error.message.contains("f.msg_id") && error.message.contains("protocol"),
         "{}",
@@ -680,7 +682,7 @@ fn a_reply_built_by_fields_is_a_whole_frame_of_the_protocol() {
         "{error}"
     );
     // Without a protocol a reply by fields is refused when the rules compile.
-    let error = Machine::compile(&too_big, TextEncoding::UTF_8).unwrap_err();
+    let error = Machine::compile_for(&too_big, TextEncoding::UTF_8, None).unwrap_err();
     assert!(error.message.contains("protocol"), "{}", error.message);
 }
 

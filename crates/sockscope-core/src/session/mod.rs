@@ -443,9 +443,15 @@ impl Session {
             .scripts
             .get(index)
             .ok_or_else(|| crate::i18n::tf(S::ScriptNone, &[&(index + 1)]))?;
-        let run =
-            crate::rules::script::Run::compile_for(script, form.encoding, self.protocol.clone())?
-                .stepping(stepping);
+        // With a protocol its fields are checked; without, a step reading one never matches
+        // (the command line says so before it opens).
+        let run = match &self.protocol {
+            Some(_) => {
+                crate::rules::script::Run::compile_for(script, form.encoding, self.protocol.clone())
+            }
+            None => crate::rules::script::Run::compile(script, form.encoding),
+        }?
+        .stepping(stepping);
         let to = if form.mode.caps().datagrams {
             let mut errors = FieldErrors::default();
             let addr = form.remote_addr(&mut errors).ok_or_else(|| {
@@ -518,13 +524,26 @@ impl Session {
         keep: crate::rules::Keep,
     ) -> Result<(), crate::rules::RuleError> {
         let machine = automation
-            .map(|a| {
-                crate::rules::Machine::compile_for(a, encoding, self.protocol.clone())
-                    .map(|m| m.keeping(keep))
-            })
+            .map(|a| self.machine(a, encoding).map(|m| m.keeping(keep)))
             .transpose()?;
         self.command(Command::SetRules(machine.map(Box::new)));
         Ok(())
+    }
+
+    /// `automation` compiled for this session: with its protocol the fields its rules read
+    /// are checked; without, a rule reading one never fires (the command line says so
+    /// before it opens).
+    fn machine(
+        &self,
+        automation: &crate::rules::Automation,
+        encoding: crate::codec::TextEncoding,
+    ) -> Result<crate::rules::Machine, crate::rules::RuleError> {
+        match &self.protocol {
+            Some(_) => {
+                crate::rules::Machine::compile_for(automation, encoding, self.protocol.clone())
+            }
+            None => crate::rules::Machine::compile(automation, encoding),
+        }
     }
 
     /// Puts `bytes` in table `name` of the running rules now (the rules are `automation`'s;
@@ -536,9 +555,7 @@ impl Session {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<(), crate::rules::RuleError> {
-        let machine =
-            crate::rules::Machine::compile_for(automation, encoding, self.protocol.clone())?
-                .with_table(name, bytes);
+        let machine = self.machine(automation, encoding)?.with_table(name, bytes);
         self.command(Command::SetRules(Some(Box::new(machine))));
         Ok(())
     }
