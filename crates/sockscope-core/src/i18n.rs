@@ -926,6 +926,13 @@ strings! {
     ExprNoTable => "no table named '{}'", "没有名为“{}”的表";
     ExprNoVar => "no variable '{}': capture it in an earlier step", "没有变量“{}”：请在前面的步骤中捕获它";
     ExprNoField => "no field '{}' in this message (pick a protocol, or check the name)", "此消息中没有字段“{}”（请选择协议，或检查字段名）";
+    RuleNoField => "no field '{}' in {}", "{1} 中没有字段“{0}”";
+    RuleNoFieldNear => "no field '{}' in {} (did you mean '{}'?)", "{1} 中没有字段“{0}”（是不是“{2}”？）";
+    RuleFieldNoProtocol => "f.{} reads a decoded field, but the session has no protocol (choose one in Decode as, or protocol: in the profile)", "f.{} 读取解码字段，但会话没有选择协议（请在“解码为”中选择，或在配置文件中写 protocol:）";
+    RuleReplyNoProtocol => "a reply built by fields needs the session's protocol (choose one in Decode as, or protocol: in the profile)", "按字段构造的应答需要会话的协议（请在“解码为”中选择，或在配置文件中写 protocol:）";
+    RuleReplyEncode => "the frame could not be built from its fields: {}", "无法按字段构造帧：{}";
+    RuleReplyValue => "the value of '{}' ({}): {}", "“{}”的值（{}）：{}";
+    ProfileRuleAt => "{}:{}:{}: {}", "{}:{}:{}：{}";
     SpecErrorAt => "spec line {}, column {}: {}", "协议描述第 {} 行第 {} 列：{}";
     SpecErrorField => "spec line {}, column {}, field '{}': {}", "协议描述第 {} 行第 {} 列，字段“{}”：{}";
     SpecNoName => "the spec has no name (name: \"…\")", "协议描述没有名称（name: \"…\"）";

@@ -560,6 +560,9 @@ impl Encoder<'_, '_> {
                 let digits = match self.value(&path) {
                     Some(FieldValue::Text(t)) => t.clone(),
                     Some(FieldValue::Int(n)) if *n >= 0 => n.to_string(),
+                    // Bytes are the digits as hex shows them (a table's `12 34 56 78` is
+                    // 12345678), whatever order the wire puts them in.
+                    Some(FieldValue::Bytes(b)) => crate::codec::hex::format(b).replace(' ', ""),
                     _ => return Err(self.missing(&path)),
                 };
                 let fixed = match len {
@@ -655,6 +658,13 @@ impl Encoder<'_, '_> {
                 self.enter(&path)?;
                 self.open.push(name.clone());
                 let mut n = 0usize;
+                // Its items' bytes given whole (a rule's `table.holding[0..4]` as registers).
+                if !self.present(&join(&path, "0"))
+                    && let Some(FieldValue::Bytes(b)) = self.value(&path)
+                {
+                    let b = b.clone();
+                    self.buf.extend_from_slice(&b);
+                }
                 while self.present(&join(&path, &n.to_string())) {
                     let item: Arc<str> = Arc::from(n.to_string());
                     let item_path = join(&path, &item);

@@ -408,12 +408,21 @@ impl Decoded {
     }
 }
 
-/// A decoded frame's fields as expressions read them (`f.msg_id`, `f.body.lat`).
+/// A decoded frame's fields as expressions read them (`f.msg_id`, `f.body.lat`), and
+/// `f.checks_ok`: 1 when the frame is whole and sound ([`Decoded::checks_ok`]), unless the
+/// spec has a field of that name.
 impl Fields for Decoded {
     fn field(&self, name: &str) -> Option<Value> {
-        self.get(name).map(|f| f.value.to_value())
+        match self.get(name) {
+            Some(f) => Some(f.value.to_value()),
+            None if name == CHECKS_OK => Some(Value::Int(i128::from(self.checks_ok()))),
+            None => None,
+        }
     }
 }
+
+/// The name rules read a frame's soundness by (`!f.checks_ok`: a checksum that fails).
+const CHECKS_OK: &str = "checks_ok";
 
 /// One frame of a message, as [`Protocol::decode_message`] cuts it.
 #[derive(Clone, Debug, PartialEq)]
@@ -547,6 +556,40 @@ impl Protocol {
     pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
         let decoded = self.decode(frame, dir);
         decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
+    }
+
+    /// True when the field at `path` is worked out from others (a `computed` field, such as
+    /// Modbus RTU's `is_reply`): a reply does not take it from its request.
+    pub fn derived(&self, path: &str) -> bool {
+        self.program
+            .nodes
+            .iter()
+            .any(|n| n.path == path && matches!(n.kind, compile::Kind::Computed(_)))
+    }
+
+    /// True when a value at `parent.NAME` changes one field of the request's `parent` and
+    /// keeps the others (a bit of a number, a key of a key–value text); false when it makes
+    /// `parent` afresh (a switch's body, a group, a repeat, a nested text).
+    pub fn keeps_below(&self, parent: &str) -> bool {
+        self.program
+            .nodes
+            .iter()
+            .filter(|n| n.path == parent)
+            .any(|n| matches!(n.kind, compile::Kind::Int { .. } | compile::Kind::Kv { .. }))
+    }
+
+    /// Why a rule cannot read the field `name` (`f.body.speedd`) of this protocol's frames,
+    /// with the nearest name if one is close; `None` when some frame has it.
+    pub fn lacks_field(&self, name: &str) -> Option<String> {
+        if name == CHECKS_OK {
+            return None;
+        }
+        names::lacks(&self.program, name)
+            .err()
+            .map(|near| match near {
+                Some(near) => tf(S::RuleNoFieldNear, &[&name, &self.title(), &near]),
+                None => tf(S::RuleNoField, &[&name, &self.title()]),
+            })
     }
 
     /// Makes a frame of field values (paths as [`Decoded::values`] gives them). Lengths

@@ -474,6 +474,29 @@ impl Checker<'_> {
     }
 }
 
+/// For a rule's `f.NAME`: `None` when some frame of the protocol can have the field `name`
+/// (a path such as `body.speed` or a last part such as `speed`, as [`super::Decoded::get`]
+/// finds it), else the error holds the nearest field name, if one is close.
+pub(super) fn lacks(prog: &Program, name: &str) -> Result<(), Option<String>> {
+    let c = Checker {
+        prog,
+        text: "",
+        contexts: BTreeMap::new(),
+        report: false,
+    };
+    // A layout's fields sit under their switch in a frame (`body.speed`) but under the
+    // layout's key in the program: each part must be some field's name (or a key).
+    let found = c.named_anywhere(name)
+        || name
+            .split('.')
+            .all(|part| part.bytes().all(|b| b.is_ascii_digit()) || c.named_anywhere(part));
+    if found {
+        return Ok(());
+    }
+    let names: BTreeSet<&str> = prog.nodes.iter().map(|n| &*n.name).collect();
+    Err(nearest(name, names.into_iter()).map(str::to_owned))
+}
+
 /// The byte offset of `name` in the string given to `attr:` in the field that starts at `at`.
 fn place(text: &str, at: usize, attr: &str, name: &str) -> Option<usize> {
     let mut from = at;

@@ -309,6 +309,12 @@ fn dlt645_readings_show_in_the_standards_format_with_their_unit() {
         assert!(d.checks_ok(), "{}", p.summary(&d));
         assert_eq!(shown(&p, &d, "data.value"), want, "{di:08X}");
         assert_eq!(text(&d, "data.value"), digits);
+        // The digits given as bytes (a rule's table: `23 01`) make the same frame.
+        let mut as_bytes = values.clone();
+        if let Some(v) = as_bytes.last_mut() {
+            v.1 = FieldValue::Bytes(crate::codec::hex::parse(digits).unwrap());
+        }
+        assert_eq!(p.encode(&as_bytes, Dir::Unknown).unwrap(), frame);
     }
     // A scale on bytes is refused where it is.
     let e =

@@ -113,6 +113,10 @@ pub struct Message<'a> {
     text: OnceCell<String>,
     /// The groups of the first regular expression that matched: (name, text).
     pub caps: Vec<(Option<String>, Option<String>)>,
+    /// The session's protocol and which way the message went, when it has one.
+    protocol: Option<(&'a crate::protocol::Protocol, crate::protocol::Dir)>,
+    /// Its fields, decoded once when an expression first reads one.
+    decoded: OnceCell<Option<crate::protocol::Decoded>>,
 }
 
 impl<'a> Message<'a> {
@@ -124,6 +128,34 @@ impl<'a> Message<'a> {
             encoding,
             text: OnceCell::new(),
             caps: Vec::new(),
+            protocol: None,
+            decoded: OnceCell::new(),
+        }
+    }
+
+    /// Decoded by `protocol` (a frame going `dir`) when a condition or a reply reads a field.
+    #[must_use]
+    pub fn with_protocol(
+        mut self,
+        protocol: Option<&'a crate::protocol::Protocol>,
+        dir: crate::protocol::Dir,
+    ) -> Self {
+        self.protocol = protocol.map(|p| (p, dir));
+        self
+    }
+
+    /// Its fields as the session's protocol decodes it (`None`: no protocol).
+    pub fn decoded(&self) -> Option<&crate::protocol::Decoded> {
+        self.decoded
+            .get_or_init(|| self.protocol.map(|(p, dir)| p.decode(self.bytes, dir)))
+            .as_ref()
+    }
+
+    /// Its fields as expressions read them (`f.msg_id`); none without a protocol.
+    pub fn fields(&self) -> &dyn crate::rules::expr::Fields {
+        match self.decoded() {
+            Some(decoded) => decoded,
+            None => &crate::rules::expr::NoFields,
         }
     }
 
@@ -339,6 +371,32 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// The decoded fields its expressions read (`f.msg_id`), in order; expressions that do
+    /// not parse are left to [`Cond::compile`] to name.
+    pub fn fields_used(&self) -> Vec<String> {
+        fn walk(cond: &Cond, out: &mut Vec<String>) {
+            match cond {
+                Cond::All(conds) | Cond::Any(conds) => conds.iter().for_each(|c| walk(c, out)),
+                Cond::Not(cond) => walk(cond, out),
+                Cond::Expr(text) => {
+                    if let Ok(expr) = Expr::parse(text, 1) {
+                        for field in expr.fields_used() {
+                            if !out.contains(&field) {
+                                out.push(field);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+}
+
 fn pattern_at(bytes: &[u8], pattern: &[Option<u8>]) -> bool {
     bytes.len() >= pattern.len()
         && pattern
@@ -443,7 +501,7 @@ impl Matcher {
                     tables: env.tables,
                     now: env.now,
                     counter: env.counter,
-                    fields: &crate::rules::expr::NoFields,
+                    fields: message.fields(),
                 };
                 expr.eval(&cx).is_ok_and(|v| v.truthy())
             }

@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 pub use cond::{Compare, Cond, CondKind, Match};
-pub use template::ReplySpec;
+pub use template::{FieldReply, FieldValues, ReplySpec};
 
 use cond::{Env, Matcher, Message};
 use expr::{Ctx, Expr};
@@ -262,6 +262,9 @@ pub struct RuleError {
     pub rule: Option<usize>,
     /// The sentence, naming the rule.
     pub message: String,
+    /// The decoded field it names that the protocol lacks (`body.speedd`), to place the
+    /// mistake in the profile's text.
+    pub field: Option<String>,
 }
 
 impl fmt::Display for RuleError {
@@ -433,6 +436,12 @@ pub struct Machine {
     answer_partial: bool,
     /// A state or a table changed since the last report.
     changed: (bool, bool),
+    /// The session's protocol (`f.NAME` in conditions, replies built by fields) and which
+    /// way received messages go.
+    protocol: Option<(
+        std::sync::Arc<crate::protocol::Protocol>,
+        crate::protocol::Dir,
+    )>,
 }
 
 impl fmt::Debug for Machine {
@@ -499,15 +508,61 @@ fn check_reads(
     Ok(())
 }
 
+/// Checks that every decoded field a rule reads or writes is one the protocol's frames can
+/// have: the name it lacks and why.
+fn check_fields(
+    rule: &Rule,
+    reply: Option<&Template>,
+    protocol: Option<&crate::protocol::Protocol>,
+) -> Result<(), (String, String)> {
+    let mut used = rule.when.fields_used();
+    used.extend(reply.map(Template::fields_used).unwrap_or_default());
+    for write in &rule.write {
+        for text in [&write.at, &write.value] {
+            if let Ok(expr) = Expr::parse(text, 1) {
+                used.extend(expr.fields_used());
+            }
+        }
+    }
+    if reply.is_some_and(Template::by_fields) && protocol.is_none() {
+        return Err((
+            String::new(),
+            crate::i18n::t(S::RuleReplyNoProtocol).to_owned(),
+        ));
+    }
+    for name in used {
+        match protocol {
+            None => return Err((name.clone(), tf(S::RuleFieldNoProtocol, &[&name]))),
+            Some(p) => {
+                if let Some(why) = p.lacks_field(&name) {
+                    return Err((name, why));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the decoded fields a rule reads are checked when it compiles.
+#[derive(Clone, Copy)]
+enum FieldCheck<'a> {
+    /// No: the caller does not know the session's protocol.
+    Unchecked,
+    /// Against the session's protocol (`None`: it has none).
+    Against(Option<&'a crate::protocol::Protocol>),
+}
+
 fn compile_rule(
     rule: &Rule,
     index: usize,
     tables: &BTreeMap<String, Vec<u8>>,
     encoding: TextEncoding,
+    protocol: FieldCheck<'_>,
 ) -> Result<Compiled, RuleError> {
     let fail = |why: String| RuleError {
         rule: Some(index),
         message: tf(S::RuleFailed, &[&rule_label(rule, index), &why]),
+        field: None,
     };
     let when = rule.when.compile(encoding).map_err(fail)?;
     let reply = rule
@@ -531,6 +586,12 @@ fn compile_rule(
         })
         .collect::<Result<_, _>>()?;
     check_reads(rule, &when, reply.as_ref(), tables).map_err(fail)?;
+    if let FieldCheck::Against(protocol) = protocol {
+        check_fields(rule, reply.as_ref(), protocol).map_err(|(field, why)| RuleError {
+            field: Some(field).filter(|f| !f.is_empty()),
+            ..fail(why)
+        })?;
+    }
     Ok(Compiled {
         id: id_of(rule, index),
         name: rule_label(rule, index),
@@ -558,10 +619,56 @@ impl Machine {
     }
 
     /// Compiles what can be: a rule with a mistake is kept in its place but never fires, a
-    /// table with a mistake is left out. Returns the machine and every mistake.
+    /// table with a mistake is left out. Returns the machine and every mistake. The decoded
+    /// fields rules read (`f.NAME`) are not checked, and none are there: a caller that knows
+    /// the session's protocol uses [`compile_valid_for`](Self::compile_valid_for).
     pub fn compile_valid(
         automation: &Automation,
         encoding: TextEncoding,
+    ) -> (Machine, Vec<RuleError>) {
+        Machine::compile_inner(automation, encoding, None, false)
+    }
+
+    /// [`compile`](Self::compile) for a session whose messages `protocol` decodes (received
+    /// going its `Dir`): rules may read `f.NAME` and reply by fields; a field the protocol has
+    /// none of is the rule's mistake.
+    pub fn compile_for(
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+    ) -> Result<Machine, RuleError> {
+        let (machine, mut errors) = Machine::compile_valid_for(automation, encoding, protocol);
+        if errors.is_empty() {
+            Ok(machine)
+        } else {
+            Err(errors.remove(0))
+        }
+    }
+
+    /// [`compile_valid`](Self::compile_valid) with the session's protocol, as
+    /// [`compile_for`](Self::compile_for).
+    pub fn compile_valid_for(
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+    ) -> (Machine, Vec<RuleError>) {
+        Machine::compile_inner(automation, encoding, protocol, true)
+    }
+
+    fn compile_inner(
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+        check_fields: bool,
     ) -> (Machine, Vec<RuleError>) {
         let mut errors = Vec::new();
         let mut tables = BTreeMap::new();
@@ -573,12 +680,23 @@ impl Machine {
                 Err(e) => errors.push(RuleError {
                     rule: None,
                     message: tf(S::RuleBadTable, &[name, &e]),
+                    field: None,
                 }),
             }
         }
         let mut rules = Vec::new();
         for (index, rule) in automation.rules.iter().enumerate() {
-            match compile_rule(rule, index, &tables, encoding) {
+            match compile_rule(
+                rule,
+                index,
+                &tables,
+                encoding,
+                if check_fields {
+                    FieldCheck::Against(protocol.as_ref().map(|(p, _)| &**p))
+                } else {
+                    FieldCheck::Unchecked
+                },
+            ) {
                 Ok(compiled) => rules.push(compiled),
                 Err(error) => {
                     errors.push(error);
@@ -617,6 +735,7 @@ impl Machine {
             typed: Vec::new(),
             answer_partial: automation.answer_partial,
             changed: (false, false),
+            protocol,
         };
         (machine, errors)
     }
@@ -726,6 +845,13 @@ impl Machine {
         had
     }
 
+    /// Which way received messages go, for their decoding.
+    fn rx_dir(&self) -> crate::protocol::Dir {
+        self.protocol
+            .as_ref()
+            .map_or(crate::protocol::Dir::Unknown, |(_, dir)| *dir)
+    }
+
     /// True if a frame left unfinished when its stream ended is answered.
     pub fn answers_partial(&self) -> bool {
         self.answer_partial
@@ -742,7 +868,9 @@ impl Machine {
         now: SystemTime,
     ) -> Vec<Fired> {
         let mut fired = Vec::new();
-        let mut message = Message::new(bytes, peer, self.encoding);
+        let protocol = self.protocol.clone();
+        let mut message = Message::new(bytes, peer, self.encoding)
+            .with_protocol(protocol.as_ref().map(|(p, _)| &**p), self.rx_dir());
         for index in 0..self.rules.len() {
             let Some(rule) = self.rules.get(index) else {
                 break;
@@ -831,7 +959,13 @@ impl Machine {
                     StateScope::Connection => self.states.get(&peer).unwrap_or(&self.start_state),
                 };
                 let cx = request_ctx(message, state, &self.tables, now, *counter);
-                match template.render(&cx, &mut |lo, hi| random(rng, lo, hi)) {
+                let rendered = match (&self.protocol, template.by_fields()) {
+                    (Some((protocol, dir)), true) => {
+                        template.render_fields(&cx, protocol, message.decoded(), reply_dir(*dir))
+                    }
+                    _ => template.render(&cx, &mut |lo, hi| random(rng, lo, hi)),
+                };
+                match rendered {
                     Ok(bytes) => {
                         if template.uses_counter() {
                             *counter = counter.wrapping_add(step);
@@ -935,7 +1069,22 @@ impl Machine {
         peer: SocketAddr,
         start: &Start,
     ) -> Trial {
-        let (mut machine, skipped) = Machine::compile_valid(automation, encoding);
+        Machine::test_for(automation, encoding, None, bytes, peer, start)
+    }
+
+    /// [`test`](Self::test) for a session whose messages `protocol` decodes.
+    pub fn test_for(
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+        bytes: &[u8],
+        peer: SocketAddr,
+        start: &Start,
+    ) -> Trial {
+        let (mut machine, skipped) = Machine::compile_valid_for(automation, encoding, protocol);
         if let Some(tables) = &start.tables {
             for (name, live) in &mut machine.tables {
                 if let Some(bytes) = tables.get(name) {
@@ -1007,7 +1156,16 @@ fn request_ctx<'a>(
         tables,
         now,
         counter,
-        fields: &expr::NoFields,
+        fields: message.fields(),
+    }
+}
+
+/// The way a reply goes: back the other way.
+pub(crate) fn reply_dir(rx: crate::protocol::Dir) -> crate::protocol::Dir {
+    match rx {
+        crate::protocol::Dir::Request => crate::protocol::Dir::Response,
+        crate::protocol::Dir::Response => crate::protocol::Dir::Request,
+        crate::protocol::Dir::Unknown => crate::protocol::Dir::Unknown,
     }
 }
 

@@ -138,6 +138,14 @@ pub struct Run {
     until: Option<Instant>,
     step_started: Instant,
     done: bool,
+    /// The session's protocol and the way received messages go (`f.NAME` in Expect, Send
+    /// and Capture, Sends built by fields).
+    protocol: Option<(
+        std::sync::Arc<crate::protocol::Protocol>,
+        crate::protocol::Dir,
+    )>,
+    /// The fields of the message the last expect step matched.
+    last_decoded: Option<crate::protocol::Decoded>,
 }
 
 impl std::fmt::Debug for Run {
@@ -177,6 +185,16 @@ fn unroll(steps: &[Step], out: &mut Vec<Step>, depth: usize) -> Result<(), Strin
 fn label(step: &Step) -> String {
     let cond_text = |c: &Cond| ron::to_string(c).unwrap_or_default();
     match step {
+        Step::Send(spec) if !spec.fields.is_empty() => {
+            let values: Vec<String> = spec
+                .fields
+                .values
+                .0
+                .iter()
+                .map(|(path, value)| format!("{path}={value}"))
+                .collect();
+            tf(S::StepSend, &[&values.join(", ")])
+        }
         Step::Send(spec) => tf(S::StepSend, &[&spec.payload]),
         Step::Expect { when, timeout_ms } => tf(S::StepExpect, &[&cond_text(when), timeout_ms]),
         Step::Wait(ms) => tf(S::StepWait, &[ms]),
@@ -185,9 +203,68 @@ fn label(step: &Step) -> String {
     }
 }
 
+/// The first decoded field `script`'s steps name that `protocol` lacks (or any, without a
+/// protocol), to place the mistake [`Run::compile_for`] says in the profile's text.
+pub fn field_lacking(
+    script: &Script,
+    encoding: TextEncoding,
+    protocol: Option<&crate::protocol::Protocol>,
+) -> Option<String> {
+    let mut steps = Vec::new();
+    unroll(&script.steps, &mut steps, 0).ok()?;
+    let mut used = Vec::new();
+    for step in &steps {
+        match step {
+            Step::Send(spec) => {
+                if let Ok(template) = Template::compile(spec, encoding) {
+                    used.extend(template.fields_used());
+                }
+            }
+            Step::Expect { when, .. } => used.extend(when.fields_used()),
+            Step::Capture(_, expr) => {
+                if let Ok(expr) = Expr::parse(expr, 1) {
+                    used.extend(expr.fields_used());
+                }
+            }
+            _ => {}
+        }
+    }
+    used.into_iter()
+        .find(|name| protocol.is_none_or(|p| p.lacks_field(name).is_some()))
+}
+
 impl Run {
     /// Compiles `script` for a session in `encoding`; the error names the step.
+    /// The decoded fields its steps read are not checked, and none are there: a caller that
+    /// knows the session's protocol uses [`compile_for`](Self::compile_for).
     pub fn compile(script: &Script, encoding: TextEncoding) -> Result<Run, String> {
+        Run::compile_inner(script, encoding, None, false)
+    }
+
+    /// [`compile`](Self::compile) for a session whose messages `protocol` decodes (received
+    /// going its `Dir`): Expect, Send and Capture may read `f.NAME` (of the message the last
+    /// Expect matched) and a Send may be built by fields; a field the protocol has none of is
+    /// the step's mistake.
+    pub fn compile_for(
+        script: &Script,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+    ) -> Result<Run, String> {
+        Run::compile_inner(script, encoding, protocol, true)
+    }
+
+    fn compile_inner(
+        script: &Script,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<crate::protocol::Protocol>,
+            crate::protocol::Dir,
+        )>,
+        checked: bool,
+    ) -> Result<Run, String> {
         let mut steps = Vec::new();
         unroll(&script.steps, &mut steps, 0)?;
         let mut ops = Vec::with_capacity(steps.len());
@@ -202,14 +279,35 @@ impl Run {
                 Some(cap) => Err(fail(tf(S::ScriptNoGroup, &[cap]))),
                 None => Ok(()),
             };
+            let check_fields = |fields: Vec<String>| {
+                if !checked {
+                    return Ok(());
+                }
+                for name in fields {
+                    match &protocol {
+                        None => return Err(fail(tf(S::RuleFieldNoProtocol, &[&name]))),
+                        Some((p, _)) => {
+                            if let Some(why) = p.lacks_field(&name) {
+                                return Err(fail(why));
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            };
             let op = match step {
                 Step::Send(spec) => {
                     let template = Template::compile(spec, encoding).map_err(fail)?;
                     check(template.caps_used())?;
+                    if checked && template.by_fields() && protocol.is_none() {
+                        return Err(fail(crate::i18n::t(S::RuleReplyNoProtocol).to_owned()));
+                    }
+                    check_fields(template.fields_used())?;
                     Op::Send(template)
                 }
                 Step::Expect { when, timeout_ms } => {
                     let matcher = when.compile(encoding).map_err(fail)?;
+                    check_fields(when.fields_used())?;
                     groups = Some(matcher.groups());
                     Op::Expect(matcher, Duration::from_millis(*timeout_ms))
                 }
@@ -217,6 +315,7 @@ impl Run {
                 Step::Capture(name, expr) => {
                     let expr = Expr::parse(expr, 1).map_err(|e| fail(e.0))?;
                     check(expr.caps_used())?;
+                    check_fields(expr.fields_used())?;
                     Op::Capture(name.clone(), expr)
                 }
                 Step::Repeat(..) => continue,
@@ -239,6 +338,8 @@ impl Run {
             until: None,
             step_started: Instant::now(),
             done: false,
+            protocol,
+            last_decoded: None,
         })
     }
 
@@ -374,10 +475,22 @@ impl Run {
                 tables: &tables,
                 now: SystemTime::now(),
                 counter: *counter,
-                fields: &crate::rules::expr::NoFields,
+                fields: match &self.last_decoded {
+                    Some(decoded) => decoded,
+                    None => &crate::rules::expr::NoFields,
+                },
+            };
+            let rendered = |template: &Template| match &self.protocol {
+                Some((protocol, dir)) if template.by_fields() => template.render_fields(
+                    &cx,
+                    protocol,
+                    self.last_decoded.as_ref(),
+                    super::reply_dir(*dir),
+                ),
+                _ => template.render(&cx, &mut |lo, _| lo),
             };
             match op {
-                Op::Send(template) => match template.render(&cx, &mut |lo, _| lo) {
+                Op::Send(template) => match rendered(template) {
                     Ok(bytes) => {
                         if template.uses_counter() {
                             *counter = counter.wrapping_add(step);
@@ -434,7 +547,13 @@ impl Run {
         let Some((Op::Expect(matcher, _), _)) = self.ops.get(self.pc) else {
             return;
         };
-        let mut message = Message::new(bytes, peer, self.encoding);
+        let protocol = self.protocol.clone();
+        let mut message = Message::new(bytes, peer, self.encoding).with_protocol(
+            protocol.as_ref().map(|(p, _)| &**p),
+            protocol
+                .as_ref()
+                .map_or(crate::protocol::Dir::Unknown, |(_, d)| *d),
+        );
         let tables = std::collections::BTreeMap::new();
         let env = Env {
             state: "",
@@ -452,6 +571,7 @@ impl Run {
                 }
             }
             self.last_caps = std::mem::take(&mut message.caps);
+            self.last_decoded = message.decoded().cloned();
             self.last = bytes.to_vec();
             self.last_peer = peer;
             self.pass(now, Some(bytes.to_vec()), out);

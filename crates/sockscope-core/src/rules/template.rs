@@ -43,6 +43,71 @@ pub struct ReplySpec {
     /// Put before everything (a length-prefixed protocol's reply).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub length_prefix: Option<LengthPrefix>,
+    /// A frame of the session's protocol built by fields instead of the payload: lengths,
+    /// checksums and escaping computed by its spec.
+    /// (No values: the payload is the reply.)
+    #[serde(skip_serializing_if = "FieldReply::is_empty")]
+    pub fields: FieldReply,
+}
+
+/// A reply built by fields: `fields: (values: {"msg_id": "0x8001", "body.reply_serial":
+/// "f.serial"})`. Each value is an expression over the request's fields (`f.NAME`), the
+/// session's variables and tables, as a rule's condition reads them. Unless `fresh`, the
+/// reply starts from the request's own fields (its address, phone, header bits), those of a
+/// part a value names (`body.…`) left out, so only what differs is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldReply {
+    /// Field path → expression, in the order written (a key–value text keeps it).
+    pub values: FieldValues,
+    /// Start from no field at all rather than from the request's.
+    #[serde(skip_serializing_if = "super::is_default")]
+    pub fresh: bool,
+}
+
+impl FieldReply {
+    /// No values: not a reply built by fields.
+    pub fn is_empty(&self) -> bool {
+        self.values.0.is_empty()
+    }
+}
+
+/// Field paths and their expressions, in the order written; saved as a RON map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldValues(pub Vec<(String, String)>);
+
+impl Serialize for FieldValues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FieldValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of field paths to expressions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FieldValues, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    out.push((k, v));
+                }
+                Ok(FieldValues(out))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -54,10 +119,15 @@ enum Part {
     Random(u64, u64),
 }
 
+/// A reply's fields: each path, its expression as written and compiled.
+type FieldParts = Vec<(String, String, Expr)>;
+
 /// A compiled reply.
 #[derive(Clone, Debug)]
 pub struct Template {
     parts: Vec<Part>,
+    /// A reply built by fields: each path with its expression, and whether it starts afresh.
+    fields: Option<(FieldParts, bool)>,
     hex: bool,
     encoding: TextEncoding,
     line_ending: LineEnding,
@@ -102,8 +172,25 @@ impl Template {
             column += 4 + body.chars().count();
             rest = inside.get(close + 2..).unwrap_or_default();
         }
+        let fields = Some(&spec.fields)
+            .filter(|reply| !reply.is_empty())
+            .map(|reply| {
+                reply
+                    .values
+                    .0
+                    .iter()
+                    .map(|(path, text)| {
+                        Expr::parse(text, 1)
+                            .map(|e| (path.trim().to_owned(), text.clone(), e))
+                            .map_err(|e| tf(S::RuleReplyValue, &[path, text, &e.0]))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(|values| (values, reply.fresh))
+            })
+            .transpose()?;
         Ok(Template {
             parts,
+            fields,
             hex: spec.mode == InputMode::Hex,
             encoding,
             line_ending: spec.line_ending,
@@ -118,6 +205,10 @@ impl Template {
         cx: &Ctx<'_>,
         random: &mut dyn FnMut(u64, u64) -> u64,
     ) -> Result<Vec<u8>, String> {
+        if self.fields.is_some() {
+            // Built by fields: only a caller with the session's protocol can.
+            return Err(t(S::RuleReplyNoProtocol).to_owned());
+        }
         let mut out = Vec::new();
         for part in &self.parts {
             match part {
@@ -156,20 +247,124 @@ impl Template {
         }
     }
 
-    /// True if its bytes depend on the request (`rx`, its length, a capture).
+    /// True if its bytes depend on the request (`rx`, its length, a capture, a field).
     pub fn reads_request(&self) -> bool {
-        self.parts.iter().any(|p| match p {
-            Part::Expr(e, _) => e.reads_message(),
-            _ => false,
-        })
+        self.fields.is_some()
+            || self.parts.iter().any(|p| match p {
+                Part::Expr(e, _) => e.reads_message() || !e.fields_used().is_empty(),
+                _ => false,
+            })
     }
 
     /// True if it uses `{{counter}}` (which then advances).
     pub fn uses_counter(&self) -> bool {
-        self.parts.iter().any(|p| match p {
-            Part::Expr(e, _) => e.uses_counter(),
-            _ => false,
-        })
+        self.exprs().any(Expr::uses_counter)
+    }
+
+    /// Every expression it holds: the payload's and the field values'.
+    fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Expr(e, _) => Some(&**e),
+                _ => None,
+            })
+            .chain(
+                self.fields
+                    .iter()
+                    .flat_map(|(v, _)| v.iter().map(|(_, _, e)| e)),
+            )
+    }
+
+    /// True if it is built by fields of the session's protocol.
+    pub fn by_fields(&self) -> bool {
+        self.fields.is_some()
+    }
+
+    /// The decoded fields it reads (`{{f.serial}}`, `f.msg_id` in a value) and, for a reply
+    /// built by fields, the paths it writes.
+    pub fn fields_used(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let written = self
+            .fields
+            .iter()
+            .flat_map(|(v, _)| v.iter().map(|(p, _, _)| p.clone()));
+        for field in self.exprs().flat_map(Expr::fields_used).chain(written) {
+            if !out.contains(&field) {
+                out.push(field);
+            }
+        }
+        out
+    }
+
+    /// A reply built by fields, for the request `request` (decoded by `protocol`; `dir` is the
+    /// reply's way). The error is a sentence naming the field.
+    pub fn render_fields(
+        &self,
+        cx: &Ctx<'_>,
+        protocol: &crate::protocol::Protocol,
+        request: Option<&crate::protocol::Decoded>,
+        dir: crate::protocol::Dir,
+    ) -> Result<Vec<u8>, String> {
+        use crate::protocol::FieldValue;
+        let Some((values, fresh)) = &self.fields else {
+            return Err(t(S::RuleReplyNoProtocol).to_owned());
+        };
+        // The part a value is in (`body` of `body.reply_serial`) is made afresh, the request's
+        // own body being another message's, unless the value changes one bit of a number
+        // (`control.reply`) or one key of a text (`data.CN`).
+        // An item of a repeat (`items.0.id`, a text's `CP.0.QnRtn`) makes the whole repeat
+        // afresh, and a value given whole (`data.CP`) replaces what the request had below it.
+        let remade: Vec<String> = values
+            .iter()
+            .filter_map(|(p, _, _)| {
+                let mut parent = p.rsplit_once('.')?.0;
+                while let Some((up, last)) = parent.rsplit_once('.')
+                    && last.bytes().all(|b| b.is_ascii_digit())
+                {
+                    parent = up;
+                }
+                (!protocol.keeps_below(parent)).then_some(parent)
+            })
+            .chain(values.iter().map(|(p, _, _)| p.as_str()))
+            .map(|parent| format!("{parent}."))
+            .collect();
+        // Of the request's fields, those its spec describes: bytes after its end or that no
+        // layout used are the request's own, not the reply's.
+        let mut out: Vec<(String, FieldValue)> = match (fresh, request) {
+            (false, Some(request)) => request
+                .all()
+                .into_iter()
+                .filter(|(p, f)| {
+                    // A constant the request got wrong (its end flag) is the spec's again.
+                    !matches!(f.value, FieldValue::None)
+                        && !matches!(f.note, Some(crate::protocol::Note::Mismatch(_)))
+                        && !matches!(
+                            f.role,
+                            crate::protocol::Role::Extra
+                                | crate::protocol::Role::Raw
+                                | crate::protocol::Role::Undecoded
+                        )
+                        && !remade.iter().any(|r| p.starts_with(r.as_str()))
+                        && !protocol.derived(p)
+                })
+                .map(|(p, f)| (p, f.value.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (path, text, expr) in values {
+            let value = expr
+                .eval(cx)
+                .map_err(|e| tf(S::RuleReplyValue, &[path, text, &e.0]))?;
+            let value = FieldValue::from_value(&value);
+            match out.iter_mut().find(|(p, _)| p == path) {
+                Some(slot) => slot.1 = value,
+                None => out.push((path.clone(), value)),
+            }
+        }
+        protocol
+            .encode(&out, dir)
+            .map_err(|e| tf(S::RuleReplyEncode, &[&e]))
     }
 
     /// The regex groups it reads (`{{cap.1}}`, `{{cap.seq}}`).

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::codec::payload::{InputMode, LineEnding};
+use crate::rules::expr::Fields as _;
 
 fn peer() -> SocketAddr {
     "127.0.0.1:40000".parse().unwrap()
@@ -524,4 +525,198 @@ fn a_deleted_rule_brought_back_goes_on_from_its_count() {
     let mut back = Machine::compile(&automation, TextEncoding::UTF_8).unwrap();
     back.inherit(&reset);
     assert_eq!(back.hits()[0].count, 0);
+}
+
+/// A JT/T 808 (2019 header) location report: serial 0, speed 66 (6.6 km/h).
+const JT808_LOCATION: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+
+fn jt808() -> Option<(
+    std::sync::Arc<crate::protocol::Protocol>,
+    crate::protocol::Dir,
+)> {
+    crate::protocol::builtin("jt808").map(|p| (p, crate::protocol::Dir::Request))
+}
+
+fn field_rules(rules: &str) -> Automation {
+    Automation {
+        enabled: true,
+        rules: from_text(rules).unwrap(),
+        ..Automation::default()
+    }
+}
+
+#[test]
+fn conditions_read_decoded_fields_of_the_sessions_protocol() {
+    let automation = field_rules(
+        r#"[
+            (name: "fast", when: Expr("f.msg_id == 0x0200 && f.body.speed > 100"), reply: Some((payload: "fast"))),
+            (name: "location", when: All([Expr("f.msg_id == 0x0200"), Expr("f.speed > 50")]), reply: Some((payload: "loc {{f.body.speed}} #{{f.serial}}"))),
+            (name: "other", when: Always, reply: Some((payload: "other"))),
+        ]"#,
+    );
+    let frame = crate::codec::hex::parse(JT808_LOCATION).unwrap();
+    let mut machine = Machine::compile_for(&automation, TextEncoding::UTF_8, jt808()).unwrap();
+    let request = crate::protocol::builtin("jt808")
+        .unwrap()
+        .decode(&frame, crate::protocol::Dir::Request);
+    let speed = request.field("speed").unwrap();
+    assert_eq!(speed, expr::Value::Int(66));
+    assert_eq!(replies(&mut machine, &frame), [b"loc 66 #0".to_vec()]);
+    // Bytes no field reads as 0x0200: the next rule.
+    assert_eq!(replies(&mut machine, b"hello"), [b"other".to_vec()]);
+    // f.checks_ok: whether the frame is whole and its XOR holds.
+    let checks = field_rules(
+        r#"[(name: "bad", when: Expr("!f.checks_ok"), reply: Some((payload: "bad"))), (name: "good", when: Always, reply: Some((payload: "good")))]"#,
+    );
+    let mut machine = Machine::compile_for(&checks, TextEncoding::UTF_8, jt808()).unwrap();
+    assert_eq!(replies(&mut machine, &frame), [b"good".to_vec()]);
+    let mut broken = frame.clone();
+    let at = broken.len() - 2;
+    broken[at] ^= 1;
+    assert_eq!(replies(&mut machine, &broken), [b"bad".to_vec()]);
+    // Without the protocol, f.NAME is a mistake said when the rules compile for a session
+    // without one; a caller that does not know the protocol compiles them, never firing.
+    assert!(Machine::compile(&automation, TextEncoding::UTF_8).is_ok());
+    let error = Machine::compile_for(&automation, TextEncoding::UTF_8, None).unwrap_err();
+    assert!(
+        error.message.contains("f.msg_id") && error.message.contains("protocol"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.field.as_deref(), Some("msg_id"));
+}
+
+#[test]
+fn a_field_the_protocol_lacks_is_named_with_the_nearest_name() {
+    for (rules, field, near) in [
+        (
+            r#"[(name: "r", when: Expr("f.body.speedd > 80"))]"#,
+            "body.speedd",
+            "speed",
+        ),
+        (
+            r#"[(name: "r", when: Always, reply: Some((payload: "{{f.serail}}")))]"#,
+            "serail",
+            "serial",
+        ),
+        (
+            r#"[(name: "r", when: Always, reply: Some((fields: (values: {"body.reply_seral": "1"}))))]"#,
+            "body.reply_seral",
+            "reply_serial",
+        ),
+    ] {
+        let error =
+            Machine::compile_for(&field_rules(rules), TextEncoding::UTF_8, jt808()).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some(field), "{}", error.message);
+        assert!(
+            error.message.contains(&format!("'{field}'")) && error.message.contains(near),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("JT/T 808"), "{}", error.message);
+    }
+    // Names that exist, by path or by last part, item numbers included.
+    let fine = r#"[(name: "r", when: Expr("f.body.items.0.id == 1 || f.lat > 0 || f.props.version == 1"))]"#;
+    Machine::compile_for(&field_rules(fine), TextEncoding::UTF_8, jt808()).unwrap();
+}
+
+#[test]
+fn a_reply_built_by_fields_is_a_whole_frame_of_the_protocol() {
+    let automation = field_rules(
+        r#"[(
+            name: "general reply",
+            when: Expr("f.msg_id == 0x0200"),
+            reply: Some((fields: (values: {
+                "msg_id": "0x8001",
+                "serial": "counter",
+                "body.reply_serial": "f.serial",
+                "body.reply_id": "f.msg_id",
+                "body.result": "0",
+            }))),
+        )]"#,
+    );
+    let p = crate::protocol::builtin("jt808").unwrap();
+    let mut frame = crate::codec::hex::parse(JT808_LOCATION).unwrap();
+    // A request serial of 0x7E7D: escaped in the reply's body.
+    let mut values = p.decode(&frame, crate::protocol::Dir::Request).values();
+    for (path, value) in &mut values {
+        if path == "serial" {
+            *value = crate::protocol::FieldValue::Int(0x7E7D);
+        }
+    }
+    frame = p.encode(&values, crate::protocol::Dir::Request).unwrap();
+    let mut machine = Machine::compile_for(&automation, TextEncoding::UTF_8, jt808()).unwrap();
+    let mut counter = 41;
+    let fired = machine.fire(&frame, peer(), &mut counter, 1, SystemTime::now());
+    let reply = fired[0]
+        .reply
+        .clone()
+        .unwrap_or_else(|| panic!("{:?}", fired[0].error));
+    assert_eq!(counter, 42, "the counter advances");
+    let decoded = p.decode(&reply, crate::protocol::Dir::Response);
+    assert!(decoded.checks_ok(), "{}", crate::codec::hex::format(&reply));
+    let int = |name: &str| decoded.field(name).unwrap();
+    assert_eq!(int("msg_id"), expr::Value::Int(0x8001));
+    assert_eq!(int("serial"), expr::Value::Int(41));
+    assert_eq!(int("body.reply_serial"), expr::Value::Int(0x7E7D));
+    assert_eq!(int("body.reply_id"), expr::Value::Int(0x0200));
+    assert_eq!(int("body.result"), expr::Value::Int(0));
+    // The terminal's phone and 2019 header kept from the request; 7E 7D escaped.
+    assert_eq!(
+        decoded.get("phone").map(|f| f.value.clone()),
+        p.decode(&frame, crate::protocol::Dir::Request)
+            .get("phone")
+            .map(|f| f.value.clone())
+    );
+    assert!(crate::codec::hex::format(&reply).contains("7D 02 7D 01"));
+    // A value that does not fit is the rule's error, said; nothing is sent.
+    let too_big = field_rules(
+        r#"[(name: "bad", when: Always, reply: Some((fields: (values: {"msg_id": "0x8001", "body.reply_serial": "70000", "body.reply_id": "1", "body.result": "0"}))))]"#,
+    );
+    let mut machine = Machine::compile_for(&too_big, TextEncoding::UTF_8, jt808()).unwrap();
+    let fired = machine.fire(&frame, peer(), &mut counter, 1, SystemTime::now());
+    assert!(fired[0].reply.is_none());
+    let error = fired[0].error.clone().unwrap();
+    assert!(
+        error.contains("reply_serial") && error.contains("bad"),
+        "{error}"
+    );
+    // Without a protocol a reply by fields is refused when the rules compile.
+    let error = Machine::compile_for(&too_big, TextEncoding::UTF_8, None).unwrap_err();
+    assert!(error.message.contains("protocol"), "{}", error.message);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Whatever arrives, the shipped JT/T 808 platform either answers with a whole frame whose
+    /// checks hold, or says why it could not: never a panic, never a broken or empty reply.
+    #[test]
+    fn a_reply_by_fields_is_a_sound_frame_or_a_sentence(
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        flip in proptest::prelude::any::<(usize, u8)>(),
+        whole in proptest::prelude::any::<bool>(),
+    ) {
+        let form = shipped("jt808-platform.ron");
+        let p = crate::protocol::builtin("jt808").unwrap();
+        let mut machine = Machine::compile_for(&form.automation, form.encoding, jt808()).unwrap();
+        // A real frame with one byte changed, or noise between flags.
+        let mut frame = crate::codec::hex::parse(JT808_LOCATION).unwrap();
+        if whole {
+            let at = 1 + flip.0 % (frame.len() - 2);
+            frame[at] ^= flip.1;
+        } else {
+            frame = [&[0x7E][..], &noise, &[0x7E]].concat();
+        }
+        let mut counter = 1;
+        for fired in machine.fire(&frame, peer(), &mut counter, 1, SystemTime::now()) {
+            match (&fired.reply, &fired.error) {
+                (Some(reply), None) => {
+                    let d = p.decode(reply, crate::protocol::Dir::Response);
+                    proptest::prop_assert!(d.checks_ok(), "{}", crate::codec::hex::format(reply));
+                }
+                (None, Some(why)) => proptest::prop_assert!(!why.is_empty()),
+                other => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
 }

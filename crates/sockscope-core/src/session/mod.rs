@@ -247,6 +247,18 @@ pub struct Session {
     /// The script the last run was made from, and its number in the form (see
     /// [`script_edited`](Self::script_edited)).
     running_script: Mutex<Option<(usize, crate::rules::script::Script)>>,
+    /// The protocol rules and scripts decode received messages with (`f.NAME`), and the way
+    /// those messages go.
+    protocol: Option<(Arc<crate::protocol::Protocol>, crate::protocol::Dir)>,
+}
+
+/// The way a session's received messages go: a server receives requests, a client replies.
+pub fn received_dir(mode: crate::engine::Mode) -> crate::protocol::Dir {
+    match mode {
+        crate::engine::Mode::TcpServer => crate::protocol::Dir::Request,
+        crate::engine::Mode::TcpClient => crate::protocol::Dir::Response,
+        _ => crate::protocol::Dir::Unknown,
+    }
 }
 
 impl Session {
@@ -265,7 +277,19 @@ impl Session {
             exporting: None,
             tap: None,
             running_script: Mutex::new(None),
+            protocol: None,
         }
+    }
+
+    /// Rules and scripts started from now on decode received messages with `protocol`
+    /// (`f.NAME` in conditions, replies built by fields), as messages going `dir`.
+    /// [`open_form`](Self::open_form) sets the form's.
+    pub fn set_protocol(
+        &mut self,
+        protocol: Option<Arc<crate::protocol::Protocol>>,
+        dir: crate::protocol::Dir,
+    ) {
+        self.protocol = protocol.map(|p| (p, dir));
     }
 
     /// From the next [`open`](Self::open) on, every received byte of a TCP connection is also
@@ -384,6 +408,9 @@ impl Session {
     /// Opens what `form` describes, or returns the messages for its bad fields.
     pub fn open_form(&mut self, form: &Form) -> Result<(), FieldErrors> {
         let config = form.session_config()?;
+        // A spec that cannot be read is said where the protocol is chosen; the rules then
+        // say which field they miss.
+        self.set_protocol(form.protocol().ok().flatten(), received_dir(form.mode));
         let _ = self.open(config, form.keep_half_closed);
         if form.automation.active()
             && let Err(error) = self.set_rules(Some(&form.automation), form.encoding)
@@ -416,7 +443,15 @@ impl Session {
             .scripts
             .get(index)
             .ok_or_else(|| crate::i18n::tf(S::ScriptNone, &[&(index + 1)]))?;
-        let run = crate::rules::script::Run::compile(script, form.encoding)?.stepping(stepping);
+        // With a protocol its fields are checked; without, a step reading one never matches
+        // (the command line says so before it opens).
+        let run = match &self.protocol {
+            Some(_) => {
+                crate::rules::script::Run::compile_for(script, form.encoding, self.protocol.clone())
+            }
+            None => crate::rules::script::Run::compile(script, form.encoding),
+        }?
+        .stepping(stepping);
         let to = if form.mode.caps().datagrams {
             let mut errors = FieldErrors::default();
             let addr = form.remote_addr(&mut errors).ok_or_else(|| {
@@ -489,10 +524,26 @@ impl Session {
         keep: crate::rules::Keep,
     ) -> Result<(), crate::rules::RuleError> {
         let machine = automation
-            .map(|a| crate::rules::Machine::compile(a, encoding).map(|m| m.keeping(keep)))
+            .map(|a| self.machine(a, encoding).map(|m| m.keeping(keep)))
             .transpose()?;
         self.command(Command::SetRules(machine.map(Box::new)));
         Ok(())
+    }
+
+    /// `automation` compiled for this session: with its protocol the fields its rules read
+    /// are checked; without, a rule reading one never fires (the command line says so
+    /// before it opens).
+    fn machine(
+        &self,
+        automation: &crate::rules::Automation,
+        encoding: crate::codec::TextEncoding,
+    ) -> Result<crate::rules::Machine, crate::rules::RuleError> {
+        match &self.protocol {
+            Some(_) => {
+                crate::rules::Machine::compile_for(automation, encoding, self.protocol.clone())
+            }
+            None => crate::rules::Machine::compile(automation, encoding),
+        }
     }
 
     /// Puts `bytes` in table `name` of the running rules now (the rules are `automation`'s;
@@ -504,7 +555,7 @@ impl Session {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<(), crate::rules::RuleError> {
-        let machine = crate::rules::Machine::compile(automation, encoding)?.with_table(name, bytes);
+        let machine = self.machine(automation, encoding)?.with_table(name, bytes);
         self.command(Command::SetRules(Some(Box::new(machine))));
         Ok(())
     }

@@ -60,12 +60,89 @@ pub(super) fn field_sentences(errors: sockscope_core::profile::FieldErrors) -> S
 /// The log `sockscope run` keeps behind what it printed.
 const RUN_LOG_CAP: usize = 32 << 20;
 
+/// Where `field` is named in the profile's text (`f.body.speedd`, or a reply's `"body.x":`
+/// key): its 1-based line and column.
+fn field_place(text: &str, field: &str) -> Option<(usize, usize)> {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let quoted = format!("\"{field}\"");
+    let read = format!("f.{field}");
+    let at = text
+        .match_indices(&read)
+        .find(|(at, m)| {
+            let before = text.get(..*at).and_then(|s| s.chars().next_back());
+            let after = text.get(at + m.len()..).and_then(|s| s.chars().next());
+            before.is_none_or(|c| !word(c)) && after.is_none_or(|c| !word(c))
+        })
+        .map(|(at, _)| at)
+        .or_else(|| text.find(&quoted).map(|at| at + 1))?;
+    let before = text.get(..at)?;
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    Some((line, column))
+}
+
+/// A rule's mistake as the command line says it: with the place in the profile of the field
+/// it names, when it names one.
+pub(super) fn rule_mistake(path: &Path, error: &sockscope_core::rules::RuleError) -> String {
+    placed(path, error.field.as_deref(), &error.message)
+}
+
+/// `message` with the place in the profile at `path` of the field it is about, if found.
+pub(super) fn placed(path: &Path, field: Option<&str>, message: &str) -> String {
+    let place = field.and_then(|field| {
+        let text = std::fs::read_to_string(path).ok()?;
+        field_place(&text, field)
+    });
+    match place {
+        Some((line, column)) => tf(
+            S::ProfileRuleAt,
+            &[&path.display(), &line, &column, &message],
+        ),
+        None => message.to_owned(),
+    }
+}
+
+/// The form's protocol with the way its received messages go, for its rules and scripts.
+pub(super) fn form_protocol(
+    form: &sockscope_core::profile::Form,
+) -> Result<
+    Option<(
+        Arc<sockscope_core::protocol::Protocol>,
+        sockscope_core::protocol::Dir,
+    )>,
+    Failure,
+> {
+    Ok(form
+        .protocol()
+        .map_err(bad)?
+        .map(|p| (p, sockscope_core::session::received_dir(form.mode))))
+}
+
 pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     let form = load_form(&args.profile, args.local_port, args.remote.as_deref(), io)?;
+    // --protocol decodes for the rules too, in place of the profile's.
+    let protocol = match &args.protocol {
+        Some(p) => Some((
+            Arc::clone(p),
+            sockscope_core::session::received_dir(form.mode),
+        )),
+        None => form_protocol(&form)?,
+    };
     if form.automation.active() {
-        // A wrong rule is bad input: say which, before anything opens.
-        sockscope_core::rules::Machine::compile(&form.automation, form.encoding)
-            .map_err(|e| bad(e.message))?;
+        // A wrong rule is bad input: say which, before anything opens (a field its protocol
+        // lacks with its place in the profile).
+        sockscope_core::rules::Machine::compile_for(
+            &form.automation,
+            form.encoding,
+            protocol.clone(),
+        )
+        .map_err(|e| bad(rule_mistake(&args.profile, &e)))?;
     }
     // Every quick command named must exist before anything opens.
     let mut quick = Vec::new();
@@ -95,8 +172,23 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
         let cap = capture.log.cap().min(RUN_LOG_CAP);
         capture.log.set_cap(cap);
     }
-    if let Err(errors) = session.open_form(&form) {
+    // With --protocol the rules start under it just after the open (the profile's own
+    // protocol, or none, would refuse them first).
+    let mut opening = form.clone();
+    if args.protocol.is_some() {
+        opening.automation.enabled = false;
+    }
+    if let Err(errors) = session.open_form(&opening) {
         return Err(bad(field_sentences(errors)));
+    }
+    if args.protocol.is_some() {
+        let (p, dir) = protocol.clone().unzip();
+        session.set_protocol(p, dir.unwrap_or_default());
+        if form.automation.active() {
+            session
+                .set_rules(Some(&form.automation), form.encoding)
+                .map_err(|e| bad(rule_mistake(&args.profile, &e)))?;
+        }
     }
     let view = args::View {
         encoding: form.encoding,

@@ -12,7 +12,7 @@ use sockscope_core::i18n::{S, t, tf};
 use sockscope_core::rules::script::{Script, Step, StepResult};
 use sockscope_core::session::Session;
 
-use super::run::{field_sentences, load_form};
+use super::run::{field_sentences, form_protocol, load_form, placed};
 use super::{Failure, Io, NOT_MATCHED, OK, bad};
 
 /// Longest a script may run: its expects' timeouts and its waits, plus a margin.
@@ -418,9 +418,19 @@ pub(super) fn test_profile(args: &super::args::TestArgs, io: &mut Io<'_>) -> Res
         // A report that cannot be written is said before the scripts run, not after.
         writable(path).map_err(|e| bad(tf(S::CliCannotWrite, &[&path.display(), &e])))?;
     }
+    let protocol = form_protocol(&form)?;
     for (_, script) in &chosen {
-        // A script that does not compile is bad input: said before anything opens.
-        sockscope_core::rules::script::Run::compile(script, form.encoding).map_err(bad)?;
+        // A script that does not compile is bad input: said before anything opens (a field
+        // its protocol lacks with its place in the profile).
+        sockscope_core::rules::script::Run::compile_for(script, form.encoding, protocol.clone())
+            .map_err(|why| {
+                let field = sockscope_core::rules::script::field_lacking(
+                    script,
+                    form.encoding,
+                    protocol.as_ref().map(|(p, _)| &**p),
+                );
+                bad(placed(&args.profile, field.as_deref(), &why))
+            })?;
     }
     let show = Show {
         hex: form.rx_hex,

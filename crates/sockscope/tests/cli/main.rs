@@ -12,6 +12,7 @@ mod bench;
 mod device;
 mod echo;
 mod expect;
+mod fields;
 mod files;
 mod json;
 mod pipe;

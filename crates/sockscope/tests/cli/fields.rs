@@ -1,0 +1,335 @@
+//! Answering and expecting by field (issue 28): the shipped simulators built of rules that
+//! read decoded fields and reply by fields, each passing its own check conversation under
+//! `sockscope test` and answering a peer we did not write (Python written from the
+//! standards' text, PyPI packages); a rule naming a field its protocol lacks is refused with
+//! its place in the profile.
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sockscope_core::profile;
+use sockscope_core::session::Session;
+
+use super::{BAD_INPUT, OK, run};
+
+fn example(name: &str) -> String {
+    format!(
+        "{}/../../examples/profiles/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn data(file: &str) -> String {
+    format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether python3 can import `module` (the test says it skips when not: .ci/run installs it).
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with {module} is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// A shipped simulator, served in-process on a port of the OS's choosing.
+fn simulator(name: &str) -> (Session, SocketAddr) {
+    let mut form = profile::load(std::path::Path::new(&example(name)))
+        .unwrap()
+        .profile
+        .session;
+    form.local_ip = "127.0.0.1".into();
+    *form.local_port_mut() = "0".into();
+    let mut session = Session::with_form(&form, Arc::new(|| {}));
+    session.open_form(&form).unwrap();
+    let addr = session.wait_listening(Duration::from_secs(5));
+    (session, addr.expect("the simulator listens"))
+}
+
+/// `sockscope test CHECK` against the simulator `sim`: every step passes.
+fn passes_its_check(sim: &str, check: &str) {
+    let (_session, addr) = simulator(sim);
+    let ran = run(
+        &["test", &example(check), "--remote", &addr.to_string()],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{check}: {ran:?}");
+    assert!(
+        ran.stdout.contains('✓') && !ran.stdout.contains('✗'),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// A Python peer run against the simulator `sim`: it exits 0 and prints `OK`; its output.
+fn answers_peer(sim: &str, args: &[&str]) -> String {
+    let (_session, addr) = simulator(sim);
+    let mut command = Command::new("python3");
+    command.args(args).arg(addr.port().to_string());
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.ends_with("OK\n"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_jt808_platform_passes_its_check_conversation() {
+    passes_its_check("jt808-platform.ron", "check-jt808-platform.ron");
+}
+
+#[test]
+fn the_jt808_platform_answers_a_terminal_written_from_the_standard() {
+    let out = answers_peer(
+        "jt808-platform.ron",
+        &[&data("field_peers.py"), "jt808-terminal"],
+    );
+    // Registration → 0x8100 with the terminal's serial and an auth code; then each message
+    // → 0x8001 with its own serial and id (7E 7D escaped both ways), the platform counting
+    // its own serials.
+    assert!(
+        out.contains("8100 reply_serial=1 result=0 token=SSCOPE808 platform_serial=1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=2 reply_id=0102 result=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=32381 reply_id=0200 result=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("8001 reply_serial=4 reply_id=0002 result=0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_dlt645_meter_passes_its_check_conversation() {
+    passes_its_check("dlt645-meter.ron", "check-dlt645-meter.ron");
+}
+
+#[test]
+fn the_dlt645_meter_answers_pypi_dlt645_as_master() {
+    if !python_has("dlt645") {
+        return;
+    }
+    let out = answers_peer("dlt645-meter.ron", &[&data("dlt645_master.py")]);
+    // The values of the profile's tables, as dlt645 reads them from the standard's formats.
+    for line in [
+        "address 010000000000",
+        "00000000 1234.56",
+        "00010000 1234.56",
+        "02010100 220.5",
+        "02020100 1.234",
+        "02800002 50.0",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+}
+
+#[test]
+fn the_hj212_platform_passes_its_check_conversation() {
+    passes_its_check("hj212-platform.ron", "check-hj212-platform.ron");
+}
+
+#[test]
+fn the_hj212_platform_answers_a_monitor_written_from_the_standard() {
+    let out = answers_peer(
+        "hj212-platform.ron",
+        &[&data("field_peers.py"), "hj212-monitor"],
+    );
+    // Data → 9014 with its QN; a request → 9011 QnRtn=1, then 9012 ExeRtn=1 (each frame's
+    // length and CRC checked by the monitor's own code).
+    for line in [
+        "CN=9014 QN=20260107120000123 ST=91 Flag=4 CP=&&&&",
+        "CN=9011 QN=20260107120000456 CP=&&QnRtn=1&&",
+        "CN=9012 QN=20260107120000456 CP=&&ExeRtn=1&&",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+}
+
+#[test]
+fn the_modbus_rtu_slave_passes_its_check_conversation() {
+    passes_its_check("modbus-rtu-slave.ron", "check-modbus-rtu-slave.ron");
+}
+
+#[test]
+fn the_modbus_rtu_slave_answers_pymodbus_with_its_rtu_framer() {
+    if !python_has("pymodbus") {
+        return;
+    }
+    let out = answers_peer("modbus-rtu-slave.ron", &[&data("modbus_rtu_master.py")]);
+    // What pymodbus read, wrote and read back; the read past the end is exception 02.
+    for line in [
+        "read 0×3 [10, 20, 30]",
+        "write 5 = [4660] \n",
+        "write 7×3 \n",
+        "read 4×6 [50, 4660, 70, 1, 2, 3]",
+        "read 9×5 exception 2",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+}
+
+#[test]
+fn a_rule_naming_a_field_its_protocol_lacks_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "0", protocol: "jt808",
+        automation: (enabled: true, rules: [
+            (name: "fast", when: Expr("f.msg_id == 0x0200 && f.body.speedd > 800")),
+        ]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(&["run", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("platform.ron:6:62: Rule “fast”: no field 'body.speedd' in JT/T 808 (2013/2019) (did you mean 'speed'?)"),
+        "{}",
+        ran.stderr
+    );
+    // The same rule with no protocol says it needs one.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(r#" protocol: "jt808","#, "");
+    std::fs::write(&path, text).unwrap();
+    let ran = run(&["run", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("platform.ron:6:40: Rule “fast”: f.msg_id reads a decoded field, but the session has no protocol"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_check_expecting_a_field_its_protocol_lacks_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("check.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "9", protocol: "jt808",
+        automation: (scripts: [(name: "s", steps: [
+            Expect(when: Expr("f.body.reply_serail == 1"), timeout_ms: 100),
+        ])]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(&["test", path.to_str().unwrap()], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("check.ron:6:32:") && ran.stderr.contains("no field 'body.reply_serail' in JT/T 808 (2013/2019) (did you mean 'reply_serial'?)"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// Reads one JT/T 808 frame (7E … 7E) from `stream`, or `None` when nothing comes in time.
+fn jt808_frame(stream: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut frame = Vec::new();
+    let mut byte = [0u8; 1];
+    while stream.read_exact(&mut byte).is_ok() {
+        frame.push(byte[0]);
+        if frame.len() > 1 && byte[0] == 0x7E {
+            return Some(frame);
+        }
+    }
+    None
+}
+
+#[test]
+fn run_answers_by_field_under_protocol_and_says_a_reply_it_cannot_build() {
+    use std::io::Write;
+    let port = super::closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    // No protocol in the profile: --protocol gives it, for the rules too.
+    std::fs::write(
+        &path,
+        format!(
+            r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}",
+        automation: (enabled: true, rules: [
+            (name: "too big", when: Expr("f.msg_id == 0x0002"), reply: Some((fields: (values: {{
+                "msg_id": "0x8001", "body.reply_serial": "f.serial + 70000", "body.reply_id": "2", "body.result": "0"}})))),
+            (name: "ack", when: Expr("f.msg_id == 0x0200"), reply: Some((fields: (values: {{
+                "msg_id": "0x8001", "body.reply_serial": "f.serial", "body.reply_id": "f.msg_id", "body.result": "0"}})))),
+        ]),
+    ),
+)"#
+        ),
+    )
+    .unwrap();
+    let profile = path.to_str().unwrap().to_owned();
+    let server = super::spawn(move || {
+        run(
+            &["run", &profile, "--protocol", "jt808", "--duration", "2s"],
+            b"",
+        )
+    });
+    let mut stream = super::connect_retrying(port);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    // A heartbeat: its rule cannot build its reply (70001 is no u16), so nothing comes.
+    let heartbeat =
+        sockscope_core::codec::hex::parse("7E 00 02 00 00 01 39 12 34 43 29 00 01 77 7E").unwrap();
+    stream.write_all(&heartbeat).unwrap();
+    assert_eq!(jt808_frame(&mut stream), None);
+    // A location report: 0x8001 with its serial and id, checks holding.
+    let location = sockscope_core::codec::hex::parse(
+        "7E 02 00 00 1C 01 39 12 34 43 29 7D 02 7D 01 00 00 00 00 00 00 00 03 01 57 FB 6A 06 CA AC 4E 00 23 02 58 00 5A 26 01 07 12 34 56 F0 7E",
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    stream.write_all(&location).unwrap();
+    let reply = jt808_frame(&mut stream).expect("the 0x8001");
+    let p = sockscope_core::protocol::builtin("jt808").unwrap();
+    let d = p.decode(&reply, sockscope_core::protocol::Dir::Response);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    assert_eq!(
+        p.summary(&d),
+        "JT808 0x8001 Platform general reply · 013912344329 · #32381 · → #32381 0x0200 Location report: 0 OK"
+    );
+    drop(stream);
+    let ran = server.join().unwrap();
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.contains("Rule “too big”: the frame could not be built from its fields: field 'body.reply_serial'"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("Rule “ack” answered (24 B)"),
+        "{}",
+        ran.stdout
+    );
+}
