@@ -684,6 +684,12 @@ impl Tab {
         } else {
             self.form.protocol = name;
             self.apply_framing();
+            // Rules and scripts that read fields (`f.NAME`) decode with it from now on: the
+            // running rules are compiled again for it (they read nothing before).
+            let dir = sockscope_core::session::received_dir(self.form.mode);
+            self.session
+                .set_protocol(self.form.protocol().ok().flatten(), dir);
+            self.apply_rules();
         }
     }
 

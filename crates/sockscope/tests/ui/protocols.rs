@@ -395,3 +395,44 @@ fn the_fields_csv_has_a_column_per_field_of_the_chosen_message() {
     harness.run();
     harness.get_by_label_contains("Exported 2 messages by field to");
 }
+
+#[test]
+fn a_protocol_chosen_while_listening_reaches_the_running_rules() {
+    // A rule by field answers as soon as Decode as names the protocol, with no restart: the
+    // running rules are compiled again for it.
+    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
+    use std::io::Read as _;
+    let form = Form {
+        automation: Automation {
+            enabled: true,
+            rules: vec![Rule {
+                when: Cond::Expr("f.msg_id == 0x8001".into()),
+                reply: Some(ReplySpec {
+                    payload: "OK".into(),
+                    ..ReplySpec::default()
+                }),
+                ..Rule::default()
+            }],
+            ..Automation::default()
+        },
+        ..Form::default()
+    };
+    let (mut harness, mut clients) = server_with_clients(form, 1);
+    harness
+        .state_mut()
+        .tab_mut()
+        .apply(UiAction::SetProtocol("jt808".into(), false));
+    harness.run();
+    let client = &mut clients[0];
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    client
+        .write_all(&sockscope_core::codec::hex::parse(REPLY).unwrap())
+        .unwrap();
+    let mut got = [0u8; 2];
+    client
+        .read_exact(&mut got)
+        .expect("the rule by field answered");
+    assert_eq!(&got, b"OK");
+}
