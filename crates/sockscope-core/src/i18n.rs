@@ -950,6 +950,7 @@ strings! {
     ProtoShortOne => "needs {} byte, {} left", "需要 {} 字节，只剩 {} 字节";
     ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
+    ProtoLengthSays => "the length field says {} bytes, {} are there", "长度字段为 {} 字节，实际有 {} 字节";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
     ProtoColumn => "column {}", "第 {} 列";
     ProtoExtra => "extra bytes", "多余字节";

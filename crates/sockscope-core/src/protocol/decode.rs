@@ -508,8 +508,69 @@ impl Decoder<'_> {
         pos: &mut usize,
         out: &mut Vec<Field>,
     ) -> Stopped {
+        let first = out.len();
+        // Each field read and its bytes in `buf` (not as received: lengths count unescaped
+        // bytes), for the length fields' check.
+        let mut spans: Vec<(Arc<str>, Range<usize>)> = Vec::new();
         for &id in ids {
+            let (before, from) = (out.len(), *pos);
             self.node(id, end, pos, out)?;
+            if out.len() > before
+                && let Some(node) = self.prog.node(id)
+            {
+                spans.push((node.name.clone(), from..*pos));
+            }
+        }
+        self.lengths_hold(out.get(first..).unwrap_or_default(), &spans, *pos)
+    }
+
+    /// Every length field of a list just read (`length_of`) against the bytes its fields
+    /// took: a region read to the end (`len: "*"`, Modbus TCP's PDU) is as long as the frame,
+    /// not as its length field says, so a frame shorter or longer than its length says is
+    /// stopped here rather than called whole.
+    fn lengths_hold(
+        &self,
+        fields: &[Field],
+        spans: &[(Arc<str>, Range<usize>)],
+        pos: usize,
+    ) -> Stopped {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let prog = self.prog;
+        for f in fields {
+            let Some(node) = f.node.and_then(|id| prog.node(id)) else {
+                continue;
+            };
+            let mut lengths = vec![(node, &f.value)];
+            for b in &f.children {
+                if let Some(bn) = b.node.and_then(|id| prog.node(id))
+                    && matches!(bn.kind, Kind::Bits { .. })
+                {
+                    lengths.push((bn, &b.value));
+                }
+            }
+            for (n, value) in lengths {
+                let Some(over) = &n.length_of else { continue };
+                let Value::Int(said) = value.to_value() else {
+                    continue;
+                };
+                // Only fields read in this list: one absent (its `when` did not hold) is
+                // not measured.
+                let took = |name: &str| {
+                    spans
+                        .iter()
+                        .find(|(n, _)| &**n == name)
+                        .map(|(_, r)| r.clone())
+                };
+                let (Some(a), Some(b)) = (took(&over.0), took(&over.1)) else {
+                    continue;
+                };
+                let got = b.end.saturating_sub(a.start);
+                if i128::try_from(got).ok() != Some(said) {
+                    return Err(self.stop(pos, &n.name, tf(S::ProtoLengthSays, &[&said, &got])));
+                }
+            }
         }
         Ok(())
     }

@@ -1273,3 +1273,28 @@ mod props {
         }
     }
 }
+
+#[test]
+fn a_frame_shorter_or_longer_than_its_length_field_is_not_sound() {
+    // Modbus TCP: MBAP length 6, 3 bytes follow (a request cut after 9 bytes); length 38, 6
+    // follow. The PDU is read to the end of the frame, so only the length field can tell.
+    let p = proto("modbus-tcp");
+    for text in ["000100000006010300", "000100000026010300000002"] {
+        let d = p.decode(&hex::parse(text).unwrap(), Dir::Unknown);
+        assert!(!d.checks_ok(), "{text}: {}", p.summary(&d));
+        let stop = d.stop.as_ref().unwrap_or_else(|| panic!("{text}: no stop"));
+        assert_eq!(stop.path, "length", "{text}: {stop}");
+    }
+    // Whole: the same request, 12 bytes.
+    vector("modbus-tcp", "000100000006010300000002", Dir::Unknown);
+    // The other specs' length fields: DL/T 645 data length 4 with 4 data bytes is whole; a
+    // spec whose region is read to the end is checked whatever its protocol.
+    let spec = r#"(name: "t", fields: [
+        (name: "len", type: "u8", length_of: "body"),
+        (name: "body", type: "bytes", len: "*"),
+    ])"#;
+    let t = Protocol::load(spec).unwrap();
+    assert!(t.decode(&[2, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+    assert!(!t.decode(&[3, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+    assert!(!t.decode(&[1, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+}
