@@ -322,7 +322,8 @@ const HJ212: &str = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210
 
 #[test]
 fn hj212_frame_with_its_own_crc() {
-    let (p, d) = vector("hj212", &hex::format(HJ212.as_bytes()), Dir::Unknown);
+    let crlf = format!("{HJ212}\r\n");
+    let (p, d) = vector("hj212", &hex::format(crlf.as_bytes()), Dir::Unknown);
     assert_eq!(text(&d, "length"), "0113");
     assert_eq!(text(&d, "data.QN"), "20210118201054000");
     assert_eq!(text(&d, "data.ST"), "32");
@@ -335,9 +336,10 @@ fn hj212_frame_with_its_own_crc() {
     assert_eq!(shown(&p, &d, "crc"), "0x0F00 √ HJ 212 CRC-16");
     assert_eq!(shown(&p, &d, "data.Flag"), "5: answer wanted");
     assert_eq!(shown(&p, &d, "data.QN"), "2021-01-18 20:10:54.000");
-    // With CR LF, as sent.
-    let crlf = format!("{HJ212}\r\n");
-    vector("hj212", &hex::format(crlf.as_bytes()), Dir::Unknown);
+    // Without its CR LF the frame is not whole: the standard ends every frame with it.
+    let cut = p.decode(HJ212.as_bytes(), Dir::Unknown);
+    assert!(!cut.checks_ok(), "{}", p.summary(&cut));
+    assert_eq!(cut.stop.map(|s| s.path).as_deref(), Some("tail"));
 }
 
 #[test]
@@ -358,7 +360,8 @@ fn hj212_frame_with_a_modbus_crc_is_told_so() {
 #[test]
 fn nmea_gga_sentence() {
     let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D";
-    let (p, d) = vector("nmea", &hex::format(s.as_bytes()), Dir::Unknown);
+    let crlf = format!("{s}\r\n");
+    let (p, d) = vector("nmea", &hex::format(crlf.as_bytes()), Dir::Unknown);
     assert_eq!(text(&d, "sentence.address"), "GPGGA");
     assert_eq!(text(&d, "sentence.time"), "184353.07");
     assert_eq!(text(&d, "sentence.lat"), "1929.045");
@@ -373,8 +376,12 @@ fn nmea_gga_sentence() {
     assert_eq!(int(&d, "checksum"), 0x6D);
     assert_eq!(shown(&p, &d, "sentence.ns"), "S south");
     assert_eq!(shown(&p, &d, "sentence.quality"), "1 GPS fix");
-    let crlf = format!("{s}\r\n");
-    vector("nmea", &hex::format(crlf.as_bytes()), Dir::Unknown);
+    // Without CR LF: not whole (a receiver that stopped mid-line sent no more).
+    for text in [s, "$GPGSV,1,1,00*79"] {
+        let cut = p.decode(text.as_bytes(), Dir::Unknown);
+        assert!(!cut.checks_ok(), "{text}: {}", p.summary(&cut));
+        assert_eq!(cut.stop.map(|s| s.path).as_deref(), Some("end"), "{text}");
+    }
 }
 
 #[test]

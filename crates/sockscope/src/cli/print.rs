@@ -180,7 +180,19 @@ impl<'a> Printer<'a> {
                 map.insert("dir".into(), dir.into());
             }
             if let (Some((protocol, pieces)), Some(map)) = (&decoded, value.as_object_mut()) {
-                map.insert("decoded".into(), protocol.json_message(pieces));
+                let mut json = protocol.json_message(pieces);
+                if record.partial {
+                    // The record is what was left when the connection ended, not a frame its
+                    // framing cut: its last frame is not whole, whatever its fields say.
+                    let last = match &mut json {
+                        serde_json::Value::Array(all) => all.last_mut(),
+                        one => Some(one),
+                    };
+                    if let Some(serde_json::Value::Object(m)) = last {
+                        m.insert("checks_ok".into(), false.into());
+                    }
+                }
+                map.insert("decoded".into(), json);
             }
             let _ = writeln!(self.pending, "{value}");
             return;

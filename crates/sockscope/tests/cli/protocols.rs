@@ -818,3 +818,59 @@ fn run_decodes_with_the_protocol_its_profile_names() {
     assert_eq!(decoded.len(), 2, "{}", ran.stdout);
     assert_eq!(field(&decoded[1], "body.speed")["shown"], "60.0 km/h");
 }
+
+/// `listen --json --protocol NAME --once`; a peer written here connects, sends `segments`
+/// (one write each, `gap` apart) and closes. The rx records' `decoded` objects (or arrays).
+fn listen_to(protocol: &str, segments: &[&[u8]], gap: std::time::Duration) -> Vec<Value> {
+    use std::io::Write as _;
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let protocol = protocol.to_owned();
+    let server = spawn(move || {
+        run(
+            &["listen", &bind, "--once", "--json", "--protocol", &protocol],
+            b"",
+        )
+    });
+    let mut peer = super::connect_retrying(port);
+    for s in segments {
+        peer.write_all(s).unwrap();
+        peer.flush().unwrap();
+        std::thread::sleep(gap);
+    }
+    drop(peer);
+    let ran = server.join().unwrap();
+    assert_eq!(ran.code, OK, "{ran:?}");
+    super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .collect()
+}
+
+#[test]
+fn a_frame_without_the_end_its_spec_names_is_not_sound_in_decode_or_listen() {
+    let hj212 = "##0130QN=20261207202500123;ST=22;CN=2011;PW=123456;MN=88888880000001;Flag=5;CP=&&DataTime=20261207202500;w01018-Rtd=12.5,w01018-Flag=N&&2EC0";
+    for (protocol, frame) in [("hj212", hj212), ("nmea", "$GPGSV,1,1,00*79")] {
+        let ran = run(
+            &["decode", "--protocol", protocol, &hex_of(frame.as_bytes())],
+            b"",
+        );
+        assert_eq!(ran.code, NOT_MATCHED, "{protocol}: {ran:?}");
+        assert!(
+            ran.stdout.contains("needs 2 bytes, 0 left"),
+            "{}",
+            ran.stdout
+        );
+        let whole = format!("{frame}\r\n");
+        let ran = run(
+            &["decode", "--protocol", protocol, &hex_of(whole.as_bytes())],
+            b"",
+        );
+        assert_eq!(ran.code, OK, "{protocol}: {ran:?}");
+    }
+    // A monitor that closes before its CR LF: the record is partial and not sound.
+    let records = listen_to("hj212", &[hj212.as_bytes()], std::time::Duration::ZERO);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["partial"], true, "{}", records[0]);
+    assert_eq!(records[0]["decoded"]["checks_ok"], false, "{}", records[0]);
+}
