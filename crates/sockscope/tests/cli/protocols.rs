@@ -874,3 +874,71 @@ fn a_frame_without_the_end_its_spec_names_is_not_sound_in_decode_or_listen() {
     assert_eq!(records[0]["partial"], true, "{}", records[0]);
     assert_eq!(records[0]["decoded"]["checks_ok"], false, "{}", records[0]);
 }
+
+/// A DTU's registration, then RTU frames (read request, write request) one segment each.
+const RTU_READ: &[u8] = &[0x01, 0x03, 0x00, 0x00, 0x00, 0x05, 0x85, 0xC9];
+const RTU_WRITE: &[u8] = &[0x01, 0x06, 0x00, 0x03, 0x10, 0x92, 0xF5, 0xA7];
+
+#[test]
+fn rtu_over_tcp_skips_a_dtu_registration_and_decodes_each_frame_as_it_arrives() {
+    use std::io::{Read as _, Write as _};
+    // decode: three junk bytes, then two frames.
+    let hex = format!("414243{}{}", hex_of(RTU_READ), hex_of(RTU_WRITE));
+    let ran = run(&["decode", "--protocol", "modbus-rtu", &hex], b"");
+    assert!(
+        ran.stdout
+            .contains("3 bytes from byte 0 are not a Modbus RTU frame"),
+        "{ran:?}"
+    );
+    assert!(ran.stderr.contains("3 frames: 2 decoded"), "{ran:?}");
+    // listen: the peer stays connected; listen ends after 7 messages (the registration and
+    // six frames), so each was cut while the peer was there, not at its close.
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || {
+        run(
+            &[
+                "listen",
+                &bind,
+                "--json",
+                "--protocol",
+                "modbus-rtu",
+                "--count",
+                "7",
+                "--duration",
+                "20s",
+            ],
+            b"",
+        )
+    });
+    let mut peer = super::connect_retrying(port);
+    peer.write_all(b"REG:DTU0001").unwrap();
+    for n in 0..6 {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        peer.write_all(if n % 2 == 0 { RTU_READ } else { RTU_WRITE })
+            .unwrap();
+    }
+    let ran = server.join().unwrap();
+    // The peer is still connected: listen ended on its count.
+    peer.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = peer.read(&mut [0; 16]);
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let rx: Vec<Value> = super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .collect();
+    assert_eq!(rx.len(), 7, "{}", ran.stdout);
+    // The registration is said once, as bytes that are not a whole frame.
+    assert_eq!(rx[0]["text"], "REG:DTU0001", "{}", rx[0]);
+    assert_eq!(rx[0]["partial"], true, "{}", rx[0]);
+    assert_eq!(rx[0]["decoded"]["checks_ok"], false, "{}", rx[0]);
+    for r in &rx[1..] {
+        assert_eq!(r["partial"], false, "{r}");
+        assert_eq!(r["decoded"]["checks_ok"], true, "{r}");
+    }
+    assert_eq!(
+        rx[1]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×5"
+    );
+}
