@@ -431,6 +431,15 @@ impl Piece {
     pub fn checks_ok(&self) -> bool {
         !self.junk && self.decoded.checks_ok()
     }
+
+    /// Sound, and every byte described by the layout its fields chose (no `extra` or `raw`
+    /// bytes anywhere): how a request and a reply laid out differently are told apart.
+    fn fits(&self) -> bool {
+        fn described(f: &Field) -> bool {
+            !matches!(f.role, Role::Extra | Role::Raw) && f.children.iter().all(described)
+        }
+        self.checks_ok() && self.decoded.fields.iter().all(described)
+    }
 }
 
 /// A spec ready to use.
@@ -540,6 +549,29 @@ impl Protocol {
             });
         }
         out
+    }
+
+    /// Decodes a message whose direction is a guess, not known: what `listen` receives is
+    /// mostly requests, but a polled gateway that connects in sends replies. With `hint`
+    /// first; when a frame is not sound or leaves bytes its layout does not describe, the
+    /// other direction is tried and taken if every frame fits it (Modbus: a reply to a read
+    /// read as a request is `@2560 ×0` with its registers left over).
+    pub fn decode_message_guess(&self, message: &[u8], hint: Dir) -> Vec<Piece> {
+        let first = self.decode_message(message, hint);
+        let other = match hint {
+            Dir::Request => Dir::Response,
+            Dir::Response => Dir::Request,
+            Dir::Unknown => return first,
+        };
+        if first.iter().all(Piece::fits) {
+            return first;
+        }
+        let second = self.decode_message(message, other);
+        if second.iter().all(Piece::fits) {
+            second
+        } else {
+            first
+        }
     }
 
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.

@@ -942,3 +942,55 @@ fn rtu_over_tcp_skips_a_dtu_registration_and_decodes_each_frame_as_it_arrives() 
         "Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×5"
     );
 }
+
+#[test]
+fn listen_decodes_a_polled_gateways_replies_as_replies_and_its_requests_as_requests() {
+    let gap = std::time::Duration::from_millis(30);
+    // RTU over TCP: a DTU that was polled connects in and answers with 5 registers.
+    let reply = [
+        0x01, 0x03, 0x0A, 0x00, 0x00, 0x00, 0x6F, 0x00, 0xDE, 0x01, 0x4D, 0x01, 0xBC, 0x82, 0x69,
+    ];
+    let rx = listen_to("modbus-rtu", &[&reply, RTU_READ], gap);
+    assert_eq!(rx.len(), 2, "{rx:?}");
+    assert_eq!(
+        rx[0]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · 5 items: 0, 111, 222, 333, 444",
+        "{}",
+        rx[0]
+    );
+    assert_eq!(rx[0]["decoded"]["checks_ok"], true);
+    assert_eq!(
+        rx[1]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×5"
+    );
+    // Modbus TCP: two replies, then a request.
+    let tcp: [&[u8]; 3] = [
+        &[
+            0x00, 0x01, 0x00, 0x00, 0x00, 0x07, 0x01, 0x03, 0x04, 0x00, 0x01, 0x00, 0x02,
+        ],
+        &[
+            0x00, 0x02, 0x00, 0x00, 0x00, 0x0B, 0x01, 0x03, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00,
+            0x02, 0x00, 0x03,
+        ],
+        &[
+            0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x00, 0x00, 0x02,
+        ],
+    ];
+    let rx = listen_to("modbus-tcp", &tcp, gap);
+    let summaries: Vec<&str> = rx
+        .iter()
+        .map(|r| r["decoded"]["summary"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "Modbus #1 unit 1 · 0x03 Read holding registers · 2 items: 1, 2",
+            "Modbus #2 unit 1 · 0x03 Read holding registers · 4 items: 0, 1, 2, 3",
+            "Modbus #1 unit 1 · 0x03 Read holding registers · @0 ×2",
+        ]
+    );
+    assert!(
+        rx.iter().all(|r| r["decoded"]["checks_ok"] == true),
+        "{rx:?}"
+    );
+}
