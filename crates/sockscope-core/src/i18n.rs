@@ -942,6 +942,7 @@ strings! {
     SpecKeyValues => "key '{}': name an enum of 'enums' here, not a list", "键“{}”：这里请引用 enums 中的枚举名，而不是列表";
     SpecNotColumn => "only text columns (text, int, dec, ddmm, hhmmss, ddmmyy, hex), computed fields and repeats go in a 'csv'", "csv 中只能有文本列（text、int、dec、ddmm、hhmmss、ddmmyy、hex）、计算字段和 repeat";
     SpecScaleNeedsNumber => "scale, offset and decimals apply to numbers, BCD digits and numeric text, not to a '{}'", "scale、offset 和 decimals 只用于数值、BCD 数字和数字文本，不能用于“{}”";
+    SpecSignedBcd => "'signed' marks the sign bit of a 'bcd', not of a '{}' (integers take i8 … i64)", "signed 用于标出 bcd 的符号位，不能用于“{}”（有符号整数请用 i8 … i64）";
     SpecUnknownField => "'{}' in '{}' is not a field read before this one", "{1} 中的“{0}”不是在此之前读到的字段";
     SpecUnknownTarget => "'{}' in '{}' is not a field of this spec", "{1} 中的“{0}”不是本协议描述中的字段";
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";
@@ -950,6 +951,8 @@ strings! {
     ProtoShortOne => "needs {} byte, {} left", "需要 {} 字节，只剩 {} 字节";
     ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
+    ProtoNotBcd => "{} is not BCD: digit {} is not 0–9", "{} 不是 BCD：数字 {} 不在 0–9 之间";
+    ProtoInvalid => "field '{}' (byte {}): {}", "字段“{}”（第 {} 字节）：{}";
     ProtoLengthSays => "the length field says {} bytes, {} are there", "长度字段为 {} 字节，实际有 {} 字节";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
     ProtoColumn => "column {}", "第 {} 列";

@@ -232,6 +232,8 @@ pub struct Node {
     pub length_of: Option<(String, String)>,
     /// Written when sending: the count of this repeat's items.
     pub count_of: Option<String>,
+    /// A BCD whose top bit is its sign.
+    pub signed: bool,
     /// Where it is in the spec.
     pub at: usize,
 }
@@ -629,6 +631,7 @@ impl Compiler<'_> {
                     reserve: 0,
                     length_of,
                     count_of: b.count_of.clone(),
+                    signed: false,
                     at: b.at,
                 }));
             }
@@ -826,6 +829,9 @@ impl Compiler<'_> {
         {
             return Err(self.error(f.at, path, both(|| tf(S::SpecScaleNeedsNumber, &[&ty]))));
         }
+        if f.signed.is_some() && !matches!(kind, Kind::Bcd(_)) {
+            return Err(self.error(f.at, path, both(|| tf(S::SpecSignedBcd, &[&ty]))));
+        }
         if matches!(kind, Kind::Bcd(_)) && f.endian.is_none() {
             // BCD reads as written unless the field says low byte first.
             little = false;
@@ -849,6 +855,7 @@ impl Compiler<'_> {
             reserve: 0,
             length_of: f.length_of.as_deref().map(range_of),
             count_of: f.count_of.clone(),
+            signed: f.signed == Some(true),
             at: f.at,
         };
         Ok(self.push(node))

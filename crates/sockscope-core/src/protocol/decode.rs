@@ -284,6 +284,8 @@ pub(super) struct Decoder<'p> {
     depth: usize,
     /// The decoded path so far, for messages.
     path: Vec<Arc<str>>,
+    /// The first value its type does not allow (a BCD reading with a digit above 9).
+    bad_value: Option<Stop>,
 }
 
 /// Decodes one frame.
@@ -298,6 +300,7 @@ pub(super) fn decode(prog: &Program, frame: &[u8], dir: Dir) -> Decoded {
         dir,
         depth: 0,
         path: Vec::new(),
+        bad_value: None,
     };
     let mut fields = Vec::new();
     let mut pos = 0;
@@ -337,10 +340,15 @@ pub(super) fn decode(prog: &Program, frame: &[u8], dir: Dir) -> Decoded {
         at: d.raw(s.buf_at),
         ..s
     });
+    let bad_value = d.bad_value.take().map(|s| Stop {
+        at: d.raw(s.buf_at),
+        ..s
+    });
     Decoded {
         fields,
         stop,
         bad_escape,
+        bad_value,
         len: frame.len(),
     }
 }
@@ -441,6 +449,47 @@ impl Decoder<'_> {
                 &[&crate::i18n::t(S::ExprKindInt), &other.kind()],
             )),
         }
+    }
+
+    /// A BCD field's digits: with a `-` when its sign bit (`signed`) is set. A reading (a
+    /// signed BCD, or one with a scale, offset or decimals) with a digit above 9 is not a
+    /// number: the first such is kept to make the frame unsound. Other BCD (a meter address)
+    /// may hold `A`s, as a broadcast address does.
+    fn bcd_reading(
+        &self,
+        node: &super::compile::Node,
+        body: &[u8],
+        start: usize,
+    ) -> (String, Option<Stop>) {
+        let mut bytes = body.to_vec();
+        let top = if node.little {
+            bytes.last_mut()
+        } else {
+            bytes.first_mut()
+        };
+        let negative = match top {
+            Some(b) if node.signed && *b & 0x80 != 0 => {
+                *b &= 0x7F;
+                true
+            }
+            _ => false,
+        };
+        let digits = bcd_text(&bytes, node.little);
+        let reading = node.signed
+            || node.look.scale.is_some()
+            || node.look.offset.is_some()
+            || node.look.decimals.is_some();
+        let bad = digits
+            .chars()
+            .find(|c| !c.is_ascii_digit())
+            .filter(|_| reading)
+            .map(|bad| self.stop(start, &node.name, tf(S::ProtoNotBcd, &[&digits, &bad])));
+        let digits = if negative {
+            format!("-{digits}")
+        } else {
+            digits
+        };
+        (digits, bad)
     }
 
     /// The bytes a length covers from `pos`, within `end`.
@@ -695,9 +744,11 @@ impl Decoder<'_> {
                     Len::Prefix(ty) => all.get(usize::from(ty.bytes)..).unwrap_or_default(),
                     _ => all,
                 };
+                let mut bad_value = None;
                 let (value, expr_value) = match &node.kind {
                     Kind::Bcd(_) => {
-                        let digits = bcd_text(body, node.little);
+                        let (digits, bad) = self.bcd_reading(node, body, start);
+                        bad_value = bad;
                         (FieldValue::Text(digits.clone()), Value::Text(digits))
                     }
                     Kind::Str(_, enc) => {
@@ -715,6 +766,9 @@ impl Decoder<'_> {
                         Value::Bytes(body.to_vec()),
                     ),
                 };
+                if self.bad_value.is_none() {
+                    self.bad_value = bad_value;
+                }
                 field.value = value;
                 field.range = self.raw_range(r.clone());
                 self.env.push(name.clone(), expr_value, r.clone(), None);

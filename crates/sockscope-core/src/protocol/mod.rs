@@ -40,7 +40,8 @@
 //! `encoding`, `hex`/`text` (const), `bits` (with `start`, `width`), `values`, `flags`,
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
-//! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`.
+//! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`,
+//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW).
 //! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
 //! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
 //! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.
@@ -292,6 +293,9 @@ pub struct Decoded {
     pub stop: Option<Stop>,
     /// Where an escape sequence was broken, if one was.
     pub bad_escape: Option<usize>,
+    /// The first value its field's type does not allow (a BCD reading `123A5678`): decoded
+    /// on, but not sound.
+    pub bad_value: Option<Stop>,
     /// Bytes in the frame.
     pub len: usize,
 }
@@ -374,6 +378,7 @@ impl Decoded {
         }
         self.stop.is_none()
             && self.bad_escape.is_none()
+            && self.bad_value.is_none()
             && self.left_over().is_none()
             && self.fields.iter().all(sound)
     }

@@ -497,6 +497,12 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     if let Some(stop) = &decoded.stop {
         parts.push(format!("⚠ {stop}"));
     }
+    if let Some(bad) = &decoded.bad_value {
+        parts.push(format!(
+            "⚠ {}",
+            tf(S::ProtoInvalid, &[&bad.path, &bad.at, &bad.reason])
+        ));
+    }
     if let Some(rest) = decoded.left_over() {
         parts.push(format!("⚠ {}", left_over_text(rest.len(), rest.start)));
     }
@@ -590,6 +596,12 @@ pub fn json(proto: &Protocol, decoded: &Decoded) -> serde_json::Value {
         m.insert(
             "stopped".into(),
             serde_json::json!({"field": stop.path, "offset": stop.at, "reason": stop.reason}),
+        );
+    }
+    if let Some(bad) = &decoded.bad_value {
+        m.insert(
+            "invalid".into(),
+            serde_json::json!({"field": bad.path, "offset": bad.at, "reason": bad.reason}),
         );
     }
     serde_json::Value::Object(m)

@@ -240,6 +240,9 @@ pub struct FieldSpec {
     pub unit: Option<String>,
     /// Decimals shown.
     pub decimals: Option<u8>,
+    /// A `bcd` whose most significant bit is its sign, set for a negative value (DL/T 645's
+    /// current, power and power factor: `81 23 45` is −1.2345 kW).
+    pub signed: Option<bool>,
     /// How it is shown.
     pub show: Option<Show>,
     /// It is there only when this expression holds.

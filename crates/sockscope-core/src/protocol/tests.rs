@@ -1305,3 +1305,41 @@ fn a_frame_shorter_or_longer_than_its_length_field_is_not_sound() {
     assert!(!t.decode(&[3, 0xAA, 0xBB], Dir::Unknown).checks_ok());
     assert!(!t.decode(&[1, 0xAA, 0xBB], Dir::Unknown).checks_ok());
 }
+
+#[test]
+fn dlt645_signed_readings_keep_their_sign_and_a_non_bcd_digit_is_not_a_reading() {
+    let p = proto("dlt645");
+    // 0x02030000 active power BCD 81 23 45 and 0x02020100 current 80 12 50: the top bit is
+    // the sign (PyPI dlt645's bcd_to_float gives -1.2345 and -1.25).
+    for (frame, want) in [
+        ("68129078563412689107333336357856b47116", "-1.2345 kW"),
+        ("68129078563412689107333435358345b36a16", "-1.250 A"),
+    ] {
+        let d = p.decode(&hex::parse(frame).unwrap(), Dir::Unknown);
+        assert!(d.checks_ok(), "{frame}: {}", p.summary(&d));
+        assert_eq!(shown(&p, &d, "data.value"), want);
+        assert!(p.summary(&d).ends_with(want), "{}", p.summary(&d));
+    }
+    // Energy is unsigned: 0x80… would be 80… kWh, not negative; a digit A is not a reading.
+    let d = p.decode(
+        &hex::parse("6812907856341268910833333333ab896d45d116").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(!d.checks_ok(), "{}", p.summary(&d));
+    let bad = d
+        .bad_value
+        .as_ref()
+        .unwrap_or_else(|| panic!("no bad value"));
+    assert_eq!((bad.path.as_str(), bad.at), ("data.value", 14));
+    assert!(bad.reason.contains("123A5678 is not BCD"), "{}", bad.reason);
+    assert!(p.summary(&d).contains("not BCD"), "{}", p.summary(&d));
+    // The meter address may hold A (broadcast AAAAAAAAAAAA): not a reading, still sound.
+    let spec = r#"(name: "t", fields: [(name: "a", type: "bcd", len: 2)])"#;
+    let t = Protocol::load(spec).unwrap();
+    assert!(t.decode(&[0xAA, 0xAA], Dir::Unknown).checks_ok());
+    // `signed` is for BCD only.
+    let spec = r#"(name: "t", fields: [(name: "a", type: "u16", signed: true)])"#;
+    let e = Protocol::load(spec).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (1, "a"), "{e}");
+    assert!(e.message.contains("'signed'"), "{e}");
+}

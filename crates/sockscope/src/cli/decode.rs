@@ -268,4 +268,11 @@ fn tree(protocol: &Protocol, decoded: &Decoded, out: &mut String) {
     if let Some(stop) = &decoded.stop {
         let _ = writeln!(out, "  ⚠ {stop}");
     }
+    if let Some(bad) = &decoded.bad_value {
+        let _ = writeln!(
+            out,
+            "  ⚠ {}",
+            tf(S::ProtoInvalid, &[&bad.path, &bad.at, &bad.reason])
+        );
+    }
 }
