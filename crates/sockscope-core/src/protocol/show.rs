@@ -369,8 +369,8 @@ pub fn shown(prog: &Program, field: &Field) -> String {
     }
 }
 
-/// `{path}`, `{path:raw}`, `{path:.2}`, `{path:hex}` in a summary part; `None` when a field
-/// is missing.
+/// `{path}`, `{path:raw}`, `{path:.2}`, `{path:hex}`, `{path:name}` (its enum name alone) in a
+/// summary part; `None` when a field is missing.
 fn render(
     proto: &Protocol,
     decoded: &Decoded,
@@ -392,6 +392,15 @@ fn render(
             ("raw", FieldValue::Int(v)) => v.to_string(),
             ("raw", FieldValue::Text(s)) => s.clone(),
             ("hex", FieldValue::Int(v)) => format!("0x{v:04X}"),
+            // The value's name alone (a hemisphere `S` after a latitude).
+            ("name", v) => {
+                let items = node(&proto.program, field)?
+                    .look
+                    .values
+                    .and_then(|e| proto.program.enums.get(e as usize))?;
+                let item = enum_name(items, v)?;
+                pick(&item.1, &item.2).to_owned()
+            }
             (spec, raw) if spec.starts_with('.') => {
                 let prec: usize = spec.get(1..)?.parse().ok()?;
                 let look = &node(&proto.program, field)?.look;

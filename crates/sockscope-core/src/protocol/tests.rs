@@ -109,6 +109,7 @@ fn jt808_2019_location_report() {
     assert_eq!(int(&d, "proto_ver"), 1);
     assert_eq!(text(&d, "phone"), "00000000013912344329");
     assert_eq!(int(&d, "body.alarm"), 0x6F);
+    // Status 0x16: positioned, bit 2 south, stopped.
     assert_eq!(int(&d, "body.status"), 0x16);
     assert_eq!(int(&d, "body.lat"), 31_234_567);
     assert_eq!(int(&d, "body.lon"), 121_987_654);
@@ -126,7 +127,7 @@ fn jt808_2019_location_report() {
     assert_eq!(shown(&p, &d, "body.time"), "2025-01-29 22:33:44");
     assert_eq!(shown(&p, &d, "body.items.0.value.litres"), "10.0 L");
     let summary = p.summary(&d);
-    assert!(summary.starts_with("JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h"), "{summary}");
+    assert!(summary.starts_with("JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° S · 121.987654° E · 6.6 km/h"), "{summary}");
 }
 
 #[test]
@@ -1342,4 +1343,36 @@ fn dlt645_signed_readings_keep_their_sign_and_a_non_bcd_digit_is_not_a_reading()
     let e = Protocol::load(spec).unwrap_err();
     assert_eq!((e.line, e.field.as_str()), (1, "a"), "{e}");
     assert!(e.message.contains("'signed'"), "{e}");
+}
+
+#[test]
+fn jt808_positions_south_and_west_say_their_hemisphere() {
+    let p = proto("jt808");
+    // Sydney: status 0x07 (bit 2: south), 33.8688 S 151.2093 E.
+    let d = p.decode(
+        &hex::parse("7e0200001c013912345678000b00000000000000070204cc0009034554000500000000261207203000d57e").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    let summary = p.summary(&d);
+    assert!(
+        summary.contains("· 33.868800° S · 151.209300° E ·"),
+        "{summary}"
+    );
+    assert_eq!(shown(&p, &d, "body.ns"), "1 S");
+    assert_eq!(shown(&p, &d, "body.ew"), "0 E");
+    // The same with bit 3 (west) too: status 0x0F, its check code changed by 0x08.
+    let west = p.decode(
+        &hex::parse("7e0200001c013912345678000b000000000000000f0204cc0009034554000500000000261207203000dd7e").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(west.checks_ok(), "{}", p.summary(&west));
+    assert!(
+        p.summary(&west).contains("33.868800° S · 151.209300° W"),
+        "{}",
+        p.summary(&west)
+    );
+    // Encoded back as received (the hemisphere is read from the status, not sent again).
+    let again = p.encode(&d.values(), Dir::Unknown).unwrap();
+    assert_eq!(hex::format(&again), hex::format(&hex::parse("7e0200001c013912345678000b00000000000000070204cc0009034554000500000000261207203000d57e").unwrap()));
 }

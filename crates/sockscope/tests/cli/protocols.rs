@@ -71,7 +71,7 @@ fn decode_prints_a_jt808_location_report_as_a_field_tree() {
     let first = ran.stdout.lines().next().unwrap();
     assert_eq!(
         first,
-        "JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h · 2025-01-29 22:33:44"
+        "JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° S · 121.987654° E · 6.6 km/h · 2025-01-29 22:33:44"
     );
     for line in [
         "  Message ID [msg_id] @1+2: 0x0200 Location report",
@@ -488,7 +488,7 @@ fn a_jt808_terminal_written_from_the_standard_is_decoded_by_listen() {
     );
     assert_eq!(
         location["summary"],
-        "JT808 0x0200 Location report · 013912344329 · #32381 · 22.543210° · 113.945678° · 60.0 km/h · 2026-01-07 12:34:56"
+        "JT808 0x0200 Location report · 013912344329 · #32381 · 22.543210° N · 113.945678° E · 60.0 km/h · 2026-01-07 12:34:56"
     );
 }
 
