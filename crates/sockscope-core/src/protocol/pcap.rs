@@ -228,3 +228,69 @@ pub fn read(file: &[u8]) -> Result<Vec<Payload>, String> {
     }
     Ok(in_order(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment(seq: u32, bytes: &[u8]) -> Packet {
+        let addr = |port| SocketAddr::from(([10, 0, 0, 1], port));
+        Packet {
+            payload: Payload {
+                time: Duration::ZERO,
+                src: addr(40000),
+                dst: addr(502),
+                tcp: true,
+                bytes: bytes.to_vec(),
+                missing: 0,
+            },
+            seq: Some((seq, false)),
+        }
+    }
+
+    proptest! {
+        /// However a stream's segments are captured — some twice, some swapped with the next,
+        /// the sequence numbers wrapping — the stream comes out once, in order, with no gap.
+        #[test]
+        fn segments_resent_or_out_of_order_give_the_stream_once(
+            stream in proptest::collection::vec(any::<u8>(), 1..400),
+            cuts in proptest::collection::vec(1usize..400, 0..20),
+            again in proptest::collection::vec(any::<bool>(), 20),
+            swap in proptest::collection::vec(any::<bool>(), 20),
+            isn in any::<u32>(),
+        ) {
+            let mut bounds: Vec<usize> = cuts.into_iter().filter(|c| *c < stream.len()).collect();
+            bounds.push(0);
+            bounds.push(stream.len());
+            bounds.sort_unstable();
+            bounds.dedup();
+            let mut packets: Vec<Packet> = Vec::new();
+            for (n, w) in bounds.windows(2).enumerate() {
+                let (a, b) = (w[0], w[1]);
+                let seq = isn.wrapping_add(u32::try_from(a).unwrap());
+                packets.push(segment(seq, &stream[a..b]));
+                if again.get(n).copied().unwrap_or(false) {
+                    packets.push(segment(seq, &stream[a..b]));
+                }
+            }
+            // Swap a segment with the next one (never the first: that numbers the stream).
+            for k in 1..packets.len().saturating_sub(1) {
+                if swap.get(k).copied().unwrap_or(false) {
+                    packets.swap(k, k + 1);
+                }
+            }
+            let out = in_order(packets);
+            prop_assert!(out.iter().all(|p| p.missing == 0));
+            let joined: Vec<u8> = out.iter().flat_map(|p| p.bytes.clone()).collect();
+            prop_assert_eq!(joined, stream);
+        }
+    }
+
+    #[test]
+    fn bytes_never_captured_are_said_where_they_were() {
+        let out = in_order(vec![segment(100, b"abc"), segment(108, b"xyz")]);
+        let got: Vec<(&[u8], u64)> = out.iter().map(|p| (&p.bytes[..], p.missing)).collect();
+        assert_eq!(got, [(&b"abc"[..], 0), (&b"xyz"[..], 5)]);
+    }
+}
