@@ -943,6 +943,9 @@ strings! {
     SpecNotColumn => "only text columns (text, int, dec, ddmm, hhmmss, ddmmyy, hex), computed fields and repeats go in a 'csv'", "csv 中只能有文本列（text、int、dec、ddmm、hhmmss、ddmmyy、hex）、计算字段和 repeat";
     SpecScaleNeedsNumber => "scale, offset and decimals apply to numbers, BCD digits and numeric text, not to a '{}'", "scale、offset 和 decimals 只用于数值、BCD 数字和数字文本，不能用于“{}”";
     SpecSignedBcd => "'signed' marks the sign bit of a 'bcd', not of a '{}' (integers take i8 … i64)", "signed 用于标出 bcd 的符号位，不能用于“{}”（有符号整数请用 i8 … i64）";
+    SpecRangeBackwards => "'{0}..{1}' in '{2}' ends before it begins: '{1}' comes before '{0}' in the frame (write '{1}..{0}')", "{2} 中的“{0}..{1}”终点在起点之前：帧中“{1}”在“{0}”之前（应写“{1}..{0}”）";
+    SpecBadHex => "hex: \"{}\" is not hex bytes: {}", "hex: \"{}\" 不是十六进制字节：{}";
+    CliSpecFirstError => "(the first mistake found; fix it and check again: there may be more)", "（这是找到的第一个错误；改正后请再检查：可能还有更多）";
     SpecUnknownField => "'{}' in '{}' is not a field read before this one", "{1} 中的“{0}”不是在此之前读到的字段";
     SpecUnknownTarget => "'{}' in '{}' is not a field of this spec", "{1} 中的“{0}”不是本协议描述中的字段";
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";

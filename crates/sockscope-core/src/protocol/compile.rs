@@ -322,10 +322,20 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             children: Vec::new(),
         });
     }
+    // The first mistake of each list; the one earliest in the text is said (layouts are
+    // compiled in name order, not as written).
+    let mut mistakes: Vec<SpecError> = Vec::new();
     for (key, layout) in &spec.layouts {
         c.open.push(key.clone());
-        let children = c.list(&layout.fields, key)?;
+        let children = c.list(&layout.fields, key);
         c.open.pop();
+        let children = match children {
+            Ok(children) => children,
+            Err(e) => {
+                mistakes.push(e);
+                Vec::new()
+            }
+        };
         if let Some(slot) = c
             .layout_ids
             .get(key)
@@ -337,7 +347,13 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             slot.children = children;
         }
     }
-    c.prog.root = c.list(&spec.fields, "")?;
+    match c.list(&spec.fields, "") {
+        Ok(root) => c.prog.root = root,
+        Err(e) => mistakes.push(e),
+    }
+    if let Some(first) = mistakes.into_iter().min_by_key(|e| (e.line, e.column)) {
+        return Err(first);
+    }
     if let Some(cut) = &spec.frame.cut {
         if cut.check().is_err() {
             let why = both(|| cut.check().err().unwrap_or_default());
@@ -662,7 +678,9 @@ impl Compiler<'_> {
                 }
                 "const" => {
                     let bytes = match (&f.hex, &f.text) {
-                        (Some(hex), None) => crate::codec::hex::parse(hex).ok(),
+                        (Some(hex), None) => Some(crate::codec::hex::parse(hex).map_err(|e| {
+                            self.error(f.at, path, both(|| tf(S::SpecBadHex, &[hex, &e])))
+                        })?),
                         (None, Some(text)) => unescape_text(text),
                         _ => None,
                     }

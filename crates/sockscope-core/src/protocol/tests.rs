@@ -1376,3 +1376,42 @@ fn jt808_positions_south_and_west_say_their_hemisphere() {
     let again = p.encode(&d.values(), Dir::Unknown).unwrap();
     assert_eq!(hex::format(&again), hex::format(&hex::parse("7e0200001c013912345678000b00000000000000070204cc0009034554000500000000261207203000d57e").unwrap()));
 }
+
+#[test]
+fn a_backwards_range_bad_hex_and_the_earliest_mistake_are_said() {
+    let jt808 = builtin_sources()
+        .iter()
+        .find(|(f, _)| *f == "jt808.ron")
+        .map(|(_, t)| *t)
+        .unwrap();
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|n| n + 1)
+            .unwrap()
+    };
+    // The checksum's range written backwards covers nothing: every good frame would fail.
+    let backwards = jt808.replace("over: \"msg_id..body\"", "over: \"body..msg_id\"");
+    assert_ne!(backwards, jt808);
+    let e = Protocol::load(&backwards).unwrap_err();
+    assert_eq!(e.field, "check", "{e}");
+    assert_eq!(e.line, line_of(&backwards, "body..msg_id"), "{e}");
+    assert!(
+        e.message
+            .contains("'body..msg_id' in 'over' ends before it begins"),
+        "{e}"
+    );
+    assert!(e.message.contains("write 'msg_id..body'"), "{e}");
+    // Bad hex is said as bad hex.
+    let hex7g = jt808.replacen("hex: \"7E\"", "hex: \"7G\"", 1);
+    let e = Protocol::load(&hex7g).unwrap_err();
+    assert!(e.message.contains("hex: \"7G\" is not hex bytes"), "{e}");
+    // Two mistakes: the one earlier in the text is said, whatever the layouts' names.
+    let first = jt808.find("type: \"u16\"").unwrap();
+    let last = jt808.rfind("type: \"u16\"").unwrap();
+    let mut two = jt808.to_owned();
+    two.replace_range(last..last + 11, "type: \"u61\"");
+    two.replace_range(first..first + 11, "type: \"u61\"");
+    let e = Protocol::load(&two).unwrap_err();
+    assert_eq!(e.line, spec::line_col(&two, first).0, "{e}");
+}

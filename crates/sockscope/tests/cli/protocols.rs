@@ -289,7 +289,7 @@ fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
     assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
     assert!(
         ran.stderr.ends_with(
-            "broken.ron: spec line 5, column 9, field 'b': 'u12' is not a type a field can have\n"
+            "broken.ron: spec line 5, column 9, field 'b': 'u12' is not a type a field can have (the first mistake found; fix it and check again: there may be more)\n"
         ),
         "{}",
         ran.stderr
