@@ -561,6 +561,12 @@ fn field_json(proto: &Protocol, f: &Field) -> serde_json::Value {
     m.insert("shown".into(), shown(&proto.program, f).into());
     m.insert("offset".into(), f.range.start.into());
     m.insert("len".into(), f.range.len().into());
+    if let Some((scaled, unit)) = scaled_json(&proto.program, f) {
+        m.insert("scaled".into(), scaled.into());
+        if let Some(unit) = unit {
+            m.insert("unit".into(), unit.into());
+        }
+    }
     if let Some(Note::Check(v)) = &f.note {
         m.insert(
             "check".into(),
@@ -584,6 +590,44 @@ fn field_json(proto: &Protocol, f: &Field) -> serde_json::Value {
         );
     }
     serde_json::Value::Object(m)
+}
+
+/// The reading a field with a scale, offset, decimals or unit stands for, as a number (`605`
+/// with `scale: 0.1` is `60.5`), rounded to its decimals, and its unit: `value` stays the
+/// number on the wire. An NMEA `ddmm.mmmm` column gives its degrees.
+fn scaled_json(prog: &Program, f: &Field) -> Option<(f64, Option<String>)> {
+    let look = match f.role {
+        Role::Node => &node(prog, f)?.look,
+        Role::Key => &key_info(prog, f)?.look,
+        _ => return None,
+    };
+    let raw = match &f.value {
+        FieldValue::Int(v) => *v as f64,
+        FieldValue::Float(v) => *v,
+        FieldValue::Text(t) => t.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !raw.is_finite() {
+        return None;
+    }
+    if let Some(Kind::Column(Column::Ddmm)) = node(prog, f).map(|n| &n.kind) {
+        let degrees = (raw / 100.0).trunc() + (raw % 100.0) / 60.0;
+        let rounded = format!("{degrees:.6}").parse().ok()?;
+        return Some((rounded, Some("°".to_owned())));
+    }
+    if look.scale.is_none()
+        && look.offset.is_none()
+        && look.decimals.is_none()
+        && look.unit.is_none()
+    {
+        return None;
+    }
+    let x = raw * look.scale.unwrap_or(1.0) + look.offset.unwrap_or(0.0);
+    let shown = match look.decimals {
+        Some(d) => format!("{x:.prec$}", prec = usize::from(d)),
+        None => format!("{x:.9}"),
+    };
+    Some((shown.parse().ok()?, look.unit.clone()))
 }
 
 /// The decoded frame as JSON.

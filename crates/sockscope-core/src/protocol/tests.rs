@@ -1415,3 +1415,41 @@ fn a_backwards_range_bad_hex_and_the_earliest_mistake_are_said() {
     let e = Protocol::load(&two).unwrap_err();
     assert_eq!(e.line, spec::line_col(&two, first).0, "{e}");
 }
+
+#[test]
+fn json_gives_the_scaled_reading_and_its_unit_beside_the_wire_value() {
+    let find = |v: &serde_json::Value, path: &str| -> serde_json::Value {
+        let mut here = v.clone();
+        for part in path.split('.') {
+            here = here["fields"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["name"] == part).cloned())
+                .unwrap_or_else(|| panic!("no {path} in {v}"));
+        }
+        here
+    };
+    let (p, d) = vector("jt808", VECTORS[2].1, Dir::Unknown);
+    let j = p.json(&d);
+    let speed = find(&j, "body.speed");
+    assert_eq!(speed["value"], 66);
+    assert_eq!(speed["scaled"], 6.6);
+    assert_eq!(speed["unit"], "km/h");
+    assert_eq!(find(&j, "body.lat")["scaled"], 31.234_567);
+    // No scale, no unit: no key.
+    assert!(find(&j, "serial").get("scaled").is_none());
+    // DL/T 645 BCD digits with their scale; NMEA ddmm as degrees.
+    let dlt = proto("dlt645");
+    let d = dlt.decode(
+        &hex::parse("68129078563412689107333336357856b47116").unwrap(),
+        Dir::Unknown,
+    );
+    let value = find(&dlt.json(&d), "data.value");
+    assert_eq!(value["scaled"], -1.2345);
+    assert_eq!(value["unit"], "kW");
+    let nmea = proto("nmea");
+    let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+    let d = nmea.decode(s.as_bytes(), Dir::Unknown);
+    let lat = find(&nmea.json(&d), "sentence.lat");
+    assert_eq!(lat["value"], "1929.045");
+    assert_eq!(lat["scaled"], 19.484_083);
+}
