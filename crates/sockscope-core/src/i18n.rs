@@ -994,6 +994,7 @@ strings! {
     ProtoNoProtocol => "no protocol named '{}' (built in: {})", "没有名为“{}”的协议（内置：{}）";
     ProtoPcapBad => "not a capture file tcpdump or Wireshark wrote (pcap or pcapng): {}", "不是 tcpdump 或 Wireshark 写的抓包文件（pcap 或 pcapng）：{}";
     CliDecodeNothing => "nothing to decode: give HEX, --file CAPTURE, or hex lines on stdin", "没有可解码的内容：请给出 HEX、--file 抓包文件，或在标准输入逐行给出十六进制";
+    CliStdinLine => "line {} of stdin: {}", "标准输入第 {} 行：{}";
     CliPcapGap => "{} → {}: {} bytes of the stream are not in the capture; the frame across them is cut", "{} → {}：数据流中有 {} 字节不在抓包中；跨越它们的帧不完整";
     CliDecodeNoFrames => "{}: no TCP or UDP payload in this capture", "{}：此抓包中没有 TCP 或 UDP 载荷";
     CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";

@@ -390,6 +390,8 @@ fn render(
             .or_else(|| decoded.get(path))?;
         let value = match (fmt, &field.value) {
             ("raw", FieldValue::Int(v)) => v.to_string(),
+            // An empty column (GSV's unused satellite slot) leaves its part out.
+            ("raw", FieldValue::Text(s)) if s.trim().is_empty() => return None,
             ("raw", FieldValue::Text(s)) => s.clone(),
             ("hex", FieldValue::Int(v)) => format!("0x{v:04X}"),
             // The value's name alone (a hemisphere `S` after a latitude).

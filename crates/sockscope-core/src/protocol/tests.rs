@@ -1453,3 +1453,30 @@ fn json_gives_the_scaled_reading_and_its_unit_beside_the_wire_value() {
     assert_eq!(lat["value"], "1929.045");
     assert_eq!(lat["scaled"], 19.484_083);
 }
+
+#[test]
+fn gsv_slots_without_a_satellite_or_snr_are_left_out_of_the_summary() {
+    let p = proto("nmea");
+    for body in [
+        "GPGSV,1,1,02,05,,,,12,40,180,35",
+        "GPGSV,3,3,11,22,10,10,42,24,10,10,43,27,10,10,00,,,,",
+    ] {
+        let s = nmea_sentence(body);
+        let d = p.decode(s.as_bytes(), Dir::Unknown);
+        assert!(d.checks_ok(), "{s}: {}", p.summary(&d));
+        let summary = p.summary(&d);
+        assert!(
+            !summary.contains("  dB") && !summary.ends_with("# dB"),
+            "{summary}"
+        );
+    }
+    let d = p.decode(
+        nmea_sentence("GPGSV,1,1,02,05,,,,12,40,180,35").as_bytes(),
+        Dir::Unknown,
+    );
+    assert!(
+        p.summary(&d).ends_with("· 02 in view · 1/1 · #12 35 dB"),
+        "{}",
+        p.summary(&d)
+    );
+}

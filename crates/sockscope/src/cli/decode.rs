@@ -133,12 +133,12 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         out.message(&bytes, None)?;
     } else if !out.io.stdin_is_terminal {
         let stdin = std::mem::replace(&mut out.io.stdin, Box::new(std::io::empty()));
-        for line in std::io::BufReader::new(stdin).lines() {
+        for (n, line) in std::io::BufReader::new(stdin).lines().enumerate() {
             let line = line.map_err(|e| bad(e.to_string()))?;
             if line.trim().is_empty() {
                 continue;
             }
-            let bytes = hex::parse(&line).map_err(|e| bad(e.to_string()))?;
+            let bytes = hex::parse(&line).map_err(|e| bad(tf(S::CliStdinLine, &[&(n + 1), &e])))?;
             out.message(&bytes, None)?;
         }
     } else {

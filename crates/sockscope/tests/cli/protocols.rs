@@ -1071,3 +1071,17 @@ fn decode_puts_captured_tcp_segments_in_order_and_says_a_gap() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_bad_hex_line_on_stdin_is_named_by_its_line() {
+    let ran = run(
+        &["decode", "--protocol", "modbus-rtu"],
+        b"01 03 00 00 00 01 84 0A\n\nzz01\n",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("line 3 of stdin: 'z' at column 1"),
+        "{}",
+        ran.stderr
+    );
+}
