@@ -528,7 +528,7 @@ impl Protocol {
                 decoded: self.decode(message, dir),
             }];
         };
-        let mut out = Vec::new();
+        let mut out: Vec<Piece> = Vec::new();
         let mut at = 0;
         while at < message.len() {
             let rest = message.get(at..).unwrap_or_default();
@@ -538,9 +538,18 @@ impl Protocol {
                 // What is left: a frame cut short, decoded as far as it goes.
                 _ => (rest.len(), false),
             };
-            let bytes = rest.get(..n).unwrap_or_default();
+            // Bytes that are not a frame, one after the other (a DTU's registration before
+            // Modbus TCP frames is refused a byte at a time), are said once.
+            let from = match out.last() {
+                Some(last) if junk && last.junk => last.at,
+                _ => at,
+            };
+            if from < at {
+                out.pop();
+            }
+            let bytes = message.get(from..at + n).unwrap_or_default();
             out.push(Piece {
-                at,
+                at: from,
                 junk,
                 decoded: self.decode(bytes, dir),
             });

@@ -1249,7 +1249,17 @@ mod props {
             }
             prop_assert_eq!(at, message.len());
             let mut framer = Framer::new(p.framing().unwrap());
-            let mut cut: Vec<usize> = framer.push(&message).iter().map(|f| f.bytes.len()).collect();
+            // Bytes that are not a frame, in a row, are one piece (the framer hands them over
+            // as it finds them).
+            let mut cut: Vec<usize> = Vec::new();
+            let mut junk_before = false;
+            for f in framer.push(&message) {
+                match cut.last_mut() {
+                    Some(last) if f.partial && junk_before => *last += f.bytes.len(),
+                    _ => cut.push(f.bytes.len()),
+                }
+                junk_before = f.partial;
+            }
             cut.extend(framer.flush().map(|f| f.bytes.len()));
             let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
             prop_assert_eq!(lens, cut);
@@ -1479,4 +1489,23 @@ fn gsv_slots_without_a_satellite_or_snr_are_left_out_of_the_summary() {
         "{}",
         p.summary(&d)
     );
+}
+
+#[test]
+fn bytes_that_are_not_a_frame_in_a_row_are_one_piece() {
+    // A DTU's registration before a Modbus TCP request: the frame layer refuses it a byte at
+    // a time; it is said once.
+    let p = proto("modbus-tcp");
+    let mut message = b"REG:DTU0001".to_vec();
+    message.extend(hex::parse("000100000006010300000002").unwrap());
+    let pieces = p.decode_message(&message, Dir::Unknown);
+    assert_eq!(pieces.len(), 2, "{pieces:?}");
+    assert!(pieces[0].junk);
+    assert_eq!((pieces[0].at, pieces[0].decoded.len), (0, 11));
+    assert_eq!(
+        p.piece_summary(&pieces[0]),
+        "⚠ 11 bytes from byte 0 are not a Modbus TCP frame"
+    );
+    assert!(pieces[1].checks_ok());
+    assert_eq!(pieces[1].at, 11);
 }
