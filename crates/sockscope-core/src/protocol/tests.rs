@@ -1509,3 +1509,30 @@ fn bytes_that_are_not_a_frame_in_a_row_are_one_piece() {
     assert!(pieces[1].checks_ok());
     assert_eq!(pieces[1].at, 11);
 }
+
+#[test]
+fn modbus_register_writes_show_decimal_as_reads_do_and_coils_stay_hex() {
+    for (name, reg, coil) in [
+        ("modbus-rtu", "010600031092F5A7", None),
+        (
+            "modbus-tcp",
+            "000100000006010600031092",
+            Some("00010000000601050001FF00"),
+        ),
+    ] {
+        let p = proto(name);
+        let d = p.decode(&hex::parse(reg).unwrap(), Dir::Unknown);
+        assert!(d.checks_ok());
+        assert!(p.summary(&d).ends_with("· @3 = 4242"), "{}", p.summary(&d));
+        if let Some(coil) = coil {
+            let (p, d) = vector(name, coil, Dir::Request);
+            assert!(
+                p.summary(&d).ends_with("· @1 = 0xFF00"),
+                "{}",
+                p.summary(&d)
+            );
+        }
+        // The write still encodes back as it came.
+        vector(name, reg, Dir::Request);
+    }
+}
