@@ -249,6 +249,8 @@ pub struct Layout {
     pub zh: String,
     /// Summary parts.
     pub summary: Vec<String>,
+    /// Summary parts in Chinese (empty: `summary`).
+    pub summary_zh: Vec<String>,
     /// Its fields.
     pub children: Vec<NodeId>,
 }
@@ -319,6 +321,7 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             en: String::new(),
             zh: String::new(),
             summary: Vec::new(),
+            summary_zh: Vec::new(),
             children: Vec::new(),
         });
     }
@@ -344,6 +347,7 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             slot.en.clone_from(&layout.en);
             slot.zh.clone_from(&layout.zh);
             slot.summary.clone_from(&layout.summary);
+            slot.summary_zh.clone_from(&layout.summary_zh);
             slot.children = children;
         }
     }

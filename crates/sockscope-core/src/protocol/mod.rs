@@ -41,7 +41,8 @@
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
 //! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`,
-//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW).
+//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW). A spec
+//! and a layout take `summary_zh`, their summary parts in Chinese (`--lang zh`).
 //! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
 //! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
 //! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.

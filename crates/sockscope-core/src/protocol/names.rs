@@ -411,11 +411,17 @@ impl Checker<'_> {
 
     /// The `{field}` of every summary part names a field of the spec.
     fn summaries(&self, spec: &spec::Spec) -> Result<(), SpecError> {
-        let parts = spec.summary.iter().map(|p| ("", p)).chain(
-            spec.layouts
-                .iter()
-                .flat_map(|(key, l)| l.summary.iter().map(move |p| (key.as_str(), p))),
-        );
+        let parts = spec
+            .summary
+            .iter()
+            .chain(&spec.summary_zh)
+            .map(|p| ("", p))
+            .chain(spec.layouts.iter().flat_map(|(key, l)| {
+                l.summary
+                    .iter()
+                    .chain(&l.summary_zh)
+                    .map(move |p| (key.as_str(), p))
+            }));
         for (layout, part) in parts {
             let mut rest = part.as_str();
             while let Some(open) = rest.find('{') {

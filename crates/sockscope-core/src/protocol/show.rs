@@ -442,7 +442,7 @@ fn find_below<'a>(scope: &'a Field, path: &str) -> Option<&'a Field> {
 
 fn layout_parts<'a>(proto: &'a Protocol, field: &'a Field, out: &mut Vec<(&'a Field, &'a str)>) {
     if let Some(l) = field.layout.and_then(|l| proto.program.layout(l)) {
-        for part in &l.summary {
+        for part in parts(&l.summary, &l.summary_zh) {
             out.push((field, part.as_str()));
         }
     }
@@ -464,11 +464,18 @@ fn mismatches<'a>(f: &'a Field, path: &mut Vec<&'a str>, out: &mut Vec<(String, 
     path.pop();
 }
 
+/// Summary parts in the current language.
+fn parts<'a>(en: &'a [String], zh: &'a [String]) -> &'a [String] {
+    if lang() == Lang::Zh && !zh.is_empty() {
+        zh
+    } else {
+        en
+    }
+}
+
 /// The one-line summary.
 pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
-    let mut parts: Vec<String> = proto
-        .spec
-        .summary
+    let mut parts: Vec<String> = parts(&proto.spec.summary, &proto.spec.summary_zh)
         .iter()
         .filter_map(|p| render(proto, decoded, None, p))
         .filter(|s| !s.trim().is_empty())

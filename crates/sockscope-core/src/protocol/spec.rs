@@ -294,6 +294,8 @@ pub struct LayoutSpec {
     pub zh: String,
     /// Parts added to the one-line summary (`"{lat:.6}°"`).
     pub summary: Vec<String>,
+    /// The same parts in Chinese, where they hold words (else `summary` is used).
+    pub summary_zh: Vec<String>,
     /// Its fields.
     pub fields: Vec<Located<FieldSpec>>,
 }
@@ -327,6 +329,8 @@ pub struct Spec {
     /// The one-line summary's parts, `{field}` for a field shown; a part whose fields are
     /// missing is left out.
     pub summary: Vec<String>,
+    /// The same parts in Chinese, where they hold words (else `summary` is used).
+    pub summary_zh: Vec<String>,
     /// The frame's fields.
     pub fields: Vec<Located<FieldSpec>>,
     /// Named lists of fields.

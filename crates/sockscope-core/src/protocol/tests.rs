@@ -1536,3 +1536,31 @@ fn modbus_register_writes_show_decimal_as_reads_do_and_coils_stay_hex() {
         vector(name, reg, Dir::Request);
     }
 }
+
+#[test]
+fn summaries_speak_chinese_where_the_spec_gives_its_parts_in_chinese() {
+    let p = proto("nmea");
+    let d = p.decode(
+        nmea_sentence("GPGSV,1,1,02,05,,,,12,40,180,35").as_bytes(),
+        Dir::Unknown,
+    );
+    let m = proto("modbus-tcp");
+    let read = m.decode(
+        &hex::parse("000100000006010300000002").unwrap(),
+        Dir::Unknown,
+    );
+    let was = crate::i18n::lang();
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let (gsv, modbus) = (p.summary(&d), m.summary(&read));
+    crate::i18n::set_lang(was);
+    assert!(gsv.contains("可见 02 颗 · 1/1 · #12 35 dB"), "{gsv}");
+    assert!(!gsv.contains("in view"), "{gsv}");
+    assert!(
+        modbus.starts_with("Modbus #1 单元 1 · 0x03 读保持寄存器"),
+        "{modbus}"
+    );
+    // And English where the language is English.
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(p.summary(&d).contains("02 in view"), "{}", p.summary(&d));
+    crate::i18n::set_lang(was);
+}
