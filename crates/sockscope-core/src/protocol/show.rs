@@ -524,7 +524,14 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     if let Some(rest) = decoded.left_over() {
         parts.push(format!("⚠ {}", left_over_text(rest.len(), rest.start)));
     }
-    parts.join(" · ")
+    let line = parts.join(" · ");
+    // One line, whatever the fields hold (an NMEA sentence without `*hh` has its CR LF in
+    // its last column).
+    if line.contains(['\r', '\n']) {
+        line.replace('\r', "\\r").replace('\n', "\\n")
+    } else {
+        line
+    }
 }
 
 /// `⚠ 5 bytes from byte 67 are not a NMEA 0183 frame`.

@@ -1564,3 +1564,14 @@ fn summaries_speak_chinese_where_the_spec_gives_its_parts_in_chinese() {
     assert!(p.summary(&d).contains("02 in view"), "{}", p.summary(&d));
     crate::i18n::set_lang(was);
 }
+
+#[test]
+fn a_summary_is_one_line_whatever_its_fields_hold() {
+    // GLL without `*hh`: its last column (status, in the summary) holds the CR LF.
+    let p = proto("nmea");
+    let s = "$GPGLL,4916.45,N,12311.12,W,225444,A\r\n";
+    let d = p.decode(s.as_bytes(), Dir::Unknown);
+    assert!(!d.checks_ok());
+    let summary = p.summary(&d);
+    assert!(!summary.contains(['\r', '\n']), "{summary:?}");
+}
