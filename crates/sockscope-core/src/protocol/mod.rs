@@ -535,7 +535,15 @@ impl Protocol {
             let rest = message.get(at..).unwrap_or_default();
             let (n, junk) = match cut.cut(rest) {
                 Cut::Frame(n) if n > 0 => (n.min(rest.len()), false),
-                Cut::Junk(n) if n > 0 => (n.min(rest.len()), true),
+                // Bytes from a start marker to the next start (an NMEA sentence ended by LF
+                // alone, a frame cut short) are a frame that is not whole, not junk.
+                Cut::Junk(n) if n > 0 => {
+                    let start = &self.program.markers.0;
+                    (
+                        n.min(rest.len()),
+                        start.is_empty() || !rest.starts_with(start),
+                    )
+                }
                 // What is left: a frame cut short, decoded as far as it goes.
                 _ => (rest.len(), false),
             };

@@ -1252,13 +1252,16 @@ mod props {
             // Bytes that are not a frame, in a row, are one piece (the framer hands them over
             // as it finds them).
             let mut cut: Vec<usize> = Vec::new();
+            // (Bytes from a start marker to the next start are a cut frame, not junk.)
             let mut junk_before = false;
+            let start = &p.program.markers.0;
             for f in framer.push(&message) {
+                let junk = f.partial && (start.is_empty() || !f.bytes.starts_with(start));
                 match cut.last_mut() {
-                    Some(last) if f.partial && junk_before => *last += f.bytes.len(),
+                    Some(last) if junk && junk_before => *last += f.bytes.len(),
                     _ => cut.push(f.bytes.len()),
                 }
-                junk_before = f.partial;
+                junk_before = junk;
             }
             cut.extend(framer.flush().map(|f| f.bytes.len()));
             let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
@@ -1574,4 +1577,22 @@ fn a_summary_is_one_line_whatever_its_fields_hold() {
     assert!(!d.checks_ok());
     let summary = p.summary(&d);
     assert!(!summary.contains(['\r', '\n']), "{summary:?}");
+}
+
+#[test]
+fn a_sentence_ended_by_lf_alone_is_a_frame_that_is_not_whole_not_junk() {
+    let p = proto("nmea");
+    let message = b"$GPGSV,1,1,00*79\n$GPGSV,1,1,00*79\n";
+    let pieces = p.decode_message(message, Dir::Unknown);
+    assert_eq!(pieces.len(), 2, "{pieces:?}");
+    for piece in &pieces {
+        assert!(!piece.junk, "{}", p.piece_summary(piece));
+        assert!(!piece.checks_ok());
+        assert!(
+            p.piece_summary(piece)
+                .starts_with("NMEA GPGSV · 00 in view"),
+            "{}",
+            p.piece_summary(piece)
+        );
+    }
 }
