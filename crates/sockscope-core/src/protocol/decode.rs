@@ -1261,7 +1261,13 @@ impl Decoder<'_> {
     }
 
     fn col_span(&self, cols: &[Range<usize>], from: usize, to: usize) -> Range<usize> {
-        let start = cols.get(from).map_or(0, |c| c.start);
+        // Past the last column (an empty repeat at the end): empty, where the columns end.
+        let start = cols
+            .get(from)
+            .map_or_else(|| cols.last().map_or(0, |c| c.end), |c| c.start);
+        if to <= from {
+            return self.raw_range(start..start);
+        }
         let end = to
             .checked_sub(1)
             .and_then(|l| cols.get(l))

@@ -1596,3 +1596,13 @@ fn a_sentence_ended_by_lf_alone_is_a_frame_that_is_not_whole_not_junk() {
         );
     }
 }
+
+#[test]
+fn an_empty_repeat_at_the_end_of_a_sentence_is_placed_where_the_columns_end() {
+    let p = proto("nmea");
+    let d = p.decode(nmea_sentence("GPGSV,1,1,00").as_bytes(), Dir::Unknown);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    let sats = d.get("sentence.sats").unwrap();
+    // `$GPGSV,1,1,00`: the columns end at byte 13.
+    assert_eq!(sats.range, 13..13);
+}
