@@ -857,8 +857,8 @@ fn a_name_no_field_has_is_refused_with_its_line_column_and_field() {
             "'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
         ),
         (
-            "on: \"msg_id\"",
-            "on: \"msgid\"",
+            "on: \"msg_id + 0x10000 * subpkg\"",
+            "on: \"msgid + 0x10000 * subpkg\"",
             "body",
             "'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
         ),
@@ -1605,4 +1605,40 @@ fn an_empty_repeat_at_the_end_of_a_sentence_is_placed_where_the_columns_end() {
     let sats = d.get("sentence.sats").unwrap();
     // `$GPGSV,1,1,00`: the columns end at byte 13.
     assert_eq!(sats.range, 13..13);
+}
+
+#[test]
+fn a_jt808_sub_package_body_is_a_piece_with_its_check_code_checked() {
+    // 0x0704 with bit 13: package 1 of 2 holds the start of a batch that goes on in package 2.
+    let p = proto("jt808");
+    let body = [0x00, 0x1E, 0x01, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x00, 0x00];
+    let mut inner = vec![0x07, 0x04, 0x20, body.len() as u8];
+    inner.extend([
+        0x01, 0x39, 0x12, 0x34, 0x56, 0x78, 0x00, 0x65, 0x00, 0x02, 0x00, 0x01,
+    ]);
+    inner.extend(body);
+    let xor = inner.iter().fold(0u8, |a, b| a ^ b);
+    inner.push(xor);
+    let mut frame = vec![0x7E];
+    for b in inner {
+        match b {
+            0x7E => frame.extend([0x7D, 0x02]),
+            0x7D => frame.extend([0x7D, 0x01]),
+            b => frame.push(b),
+        }
+    }
+    frame.push(0x7E);
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    assert!(
+        p.summary(&d).ends_with("· #101 · package 1/2"),
+        "{}",
+        p.summary(&d)
+    );
+    assert_eq!(d.get("body").unwrap().range.len(), body.len());
+    // A wrong check code is still found.
+    let mut bad = frame.clone();
+    let at = bad.len() - 2;
+    bad[at] ^= 0x01;
+    assert!(!p.decode(&bad, Dir::Unknown).checks_ok());
 }

@@ -336,8 +336,8 @@ fn every_builtin_exported_passes_check_and_a_typo_in_a_name_does_not() {
             "字段“check”：over 中的“bodyy”不是在此之前读到的字段（是不是“body”？）",
         ),
         (
-            "on: \"msg_id\"",
-            "on: \"msgid\"",
+            "on: \"msg_id + 0x10000 * subpkg\"",
+            "on: \"msgid + 0x10000 * subpkg\"",
             "field 'body': 'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
             "字段“body”：on 中的“msgid”不是在此之前读到的字段（是不是“msg_id”？）",
         ),
