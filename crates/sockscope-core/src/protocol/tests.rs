@@ -1642,3 +1642,26 @@ fn a_jt808_sub_package_body_is_a_piece_with_its_check_code_checked() {
     bad[at] ^= 0x01;
     assert!(!p.decode(&bad, Dir::Unknown).checks_ok());
 }
+
+#[test]
+fn gbt32960_real_time_whole_vehicle_item_is_split_into_fields() {
+    // Real-time data (0x02) with the whole-vehicle item 0x01 (GB/T 32960.3-2016 7.2.3.1).
+    let (p, d) = vector(
+        "gbt32960",
+        "232302fe4c53564155323138304e3231323334353601001b1a0c0714190001010301025d0001e2400dae046557010e13881e0036",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "data.items.0.type"), 1);
+    assert_eq!(shown(&p, &d, "data.items.0.item.speed"), "60.5 km/h");
+    assert_eq!(shown(&p, &d, "data.items.0.item.mileage"), "12345.6 km");
+    assert_eq!(shown(&p, &d, "data.items.0.item.voltage"), "350.2 V");
+    // 0x0465 = 1125: 0.1 A with an offset of −1000 A, as the standard says.
+    assert_eq!(shown(&p, &d, "data.items.0.item.current"), "-887.5 A");
+    assert_eq!(shown(&p, &d, "data.items.0.item.soc"), "87%");
+    assert!(
+        p.summary(&d)
+            .ends_with("· 60.5 km/h · 12345.6 km · 350.2 V · SOC 87%"),
+        "{}",
+        p.summary(&d)
+    );
+}
