@@ -961,6 +961,10 @@ strings! {
     SpecKeyValues => "key '{}': name an enum of 'enums' here, not a list", "键“{}”：这里请引用 enums 中的枚举名，而不是列表";
     SpecNotColumn => "only text columns (text, int, dec, ddmm, hhmmss, ddmmyy, hex), computed fields and repeats go in a 'csv'", "csv 中只能有文本列（text、int、dec、ddmm、hhmmss、ddmmyy、hex）、计算字段和 repeat";
     SpecScaleNeedsNumber => "scale, offset and decimals apply to numbers, BCD digits and numeric text, not to a '{}'", "scale、offset 和 decimals 只用于数值、BCD 数字和数字文本，不能用于“{}”";
+    SpecSignedBcd => "'signed' marks the sign bit of a 'bcd', not of a '{}' (integers take i8 … i64)", "signed 用于标出 bcd 的符号位，不能用于“{}”（有符号整数请用 i8 … i64）";
+    SpecRangeBackwards => "'{0}..{1}' in '{2}' ends before it begins: '{1}' comes before '{0}' in the frame (write '{1}..{0}')", "{2} 中的“{0}..{1}”终点在起点之前：帧中“{1}”在“{0}”之前（应写“{1}..{0}”）";
+    SpecBadHex => "hex: \"{}\" is not hex bytes: {}", "hex: \"{}\" 不是十六进制字节：{}";
+    CliSpecFirstError => "(the first mistake found; fix it and check again: there may be more)", "（这是找到的第一个错误；改正后请再检查：可能还有更多）";
     SpecUnknownField => "'{}' in '{}' is not a field read before this one", "{1} 中的“{0}”不是在此之前读到的字段";
     SpecUnknownTarget => "'{}' in '{}' is not a field of this spec", "{1} 中的“{0}”不是本协议描述中的字段";
     SpecDidYouMean => " (did you mean '{}'?)", "（是不是“{}”？）";
@@ -969,6 +973,9 @@ strings! {
     ProtoShortOne => "needs {} byte, {} left", "需要 {} 字节，只剩 {} 字节";
     ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
+    ProtoNotBcd => "{} is not BCD: digit {} is not 0–9", "{} 不是 BCD：数字 {} 不在 0–9 之间";
+    ProtoInvalid => "field '{}' (byte {}): {}", "字段“{}”（第 {} 字节）：{}";
+    ProtoLengthSays => "the length field says {} bytes, {} are there", "长度字段为 {} 字节，实际有 {} 字节";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
     ProtoColumn => "column {}", "第 {} 列";
     ProtoExtra => "extra bytes", "多余字节";
@@ -1006,6 +1013,8 @@ strings! {
     ProtoNoProtocol => "no protocol named '{}' (built in: {})", "没有名为“{}”的协议（内置：{}）";
     ProtoPcapBad => "not a capture file tcpdump or Wireshark wrote (pcap or pcapng): {}", "不是 tcpdump 或 Wireshark 写的抓包文件（pcap 或 pcapng）：{}";
     CliDecodeNothing => "nothing to decode: give HEX, --file CAPTURE, or hex lines on stdin", "没有可解码的内容：请给出 HEX、--file 抓包文件，或在标准输入逐行给出十六进制";
+    CliStdinLine => "line {} of stdin: {}", "标准输入第 {} 行：{}";
+    CliPcapGap => "{} → {}: {} bytes of the stream are not in the capture; the frame across them is cut", "{} → {}：数据流中有 {} 字节不在抓包中；跨越它们的帧不完整";
     CliDecodeNoFrames => "{}: no TCP or UDP payload in this capture", "{}：此抓包中没有 TCP 或 UDP 载荷";
     CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
     CliDecodeTotalOne => "{} frame: {} decoded to the end with its checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";

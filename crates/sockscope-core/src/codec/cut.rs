@@ -175,6 +175,12 @@ pub enum FrameCut {
         rules: Vec<LenRule>,
         /// The trailer at the end of the frame.
         check: Checksum,
+        /// Junk before a frame (a DTU's registration packet) is skipped as soon as a whole
+        /// frame whose checksum holds begins after it, rather than once every length the
+        /// junk gives has been ruled out (which may never come). The junk is then said in one
+        /// piece; how it is cut may depend on how the stream was read.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resync: bool,
     },
 }
 
@@ -200,7 +206,7 @@ impl FrameCut {
                 Err(t(S::CutMarkerEmpty).to_owned())
             }
             FrameCut::Length { rule, .. } => check_rule(rule),
-            FrameCut::Checked { rules, check } => {
+            FrameCut::Checked { rules, check, .. } => {
                 if rules.is_empty() {
                     return Err(t(S::CutNoLength).to_owned());
                 }
@@ -227,7 +233,11 @@ impl FrameCut {
                 expect,
                 rule,
             } => cut_length(held, start, *wake, expect, rule),
-            FrameCut::Checked { rules, check } => cut_checked(held, rules, check),
+            FrameCut::Checked {
+                rules,
+                check,
+                resync,
+            } => cut_checked(held, rules, check, *resync),
         }
     }
 }
@@ -350,7 +360,7 @@ fn cut_length(
     }
 }
 
-fn cut_checked(held: &[u8], rules: &[LenRule], check: &Checksum) -> Cut {
+fn cut_checked(held: &[u8], rules: &[LenRule], check: &Checksum, resync: bool) -> Cut {
     let mut best: Option<usize> = None;
     let mut waiting_below = usize::MAX;
     for rule in rules {
@@ -372,7 +382,23 @@ fn cut_checked(held: &[u8], rules: &[LenRule], check: &Checksum) -> Cut {
         // A shorter frame may still prove right once its bytes are in.
         Some(len) if len <= waiting_below => Cut::Frame(len),
         None if waiting_below == usize::MAX => Cut::Junk(1),
-        Some(_) | None => Cut::More,
+        Some(_) => Cut::More,
+        None if !resync => Cut::More,
+        // Waiting for a length that junk may have given (a DTU's `REG:DTU0001` read as an
+        // address, a function and a byte count of 71): if a whole frame whose checksum holds
+        // already begins further on, what is before it is junk (as pymodbus and Wireshark
+        // resynchronise), else the bytes may still be a frame.
+        None => (1..held.len())
+            .find(|&k| {
+                let rest = held.get(k..).unwrap_or_default();
+                rules.iter().any(|rule| {
+                    matches!(rule.length(rest), Ok(Some(len))
+                        if len > check.width()
+                            && len <= rest.len()
+                            && rest.get(..len).and_then(|f| check.verify(f)) == Some(true))
+                })
+            })
+            .map_or(Cut::More, Cut::Junk),
     }
 }
 
@@ -590,6 +616,7 @@ mod tests {
                 },
             ],
             check: Checksum::new(ChecksumKind::Crc16Modbus),
+            resync: false,
         };
         let request = hex::parse("01 03 00 00 00 01 84 0A").unwrap();
         let reply = hex::parse("01 03 02 00 01 79 84").unwrap();
@@ -607,6 +634,69 @@ mod tests {
         );
         // The reply alone, one byte short: wait.
         assert_eq!(cut.cut(&reply[..6]), Cut::More);
+    }
+
+    #[test]
+    fn modbus_rtu_resyncs_after_junk_whose_lengths_are_never_ruled_out() {
+        // A DTU's registration `REG:DTU0001` reads as slave 0x52, function 0x45 and a byte
+        // count of 0x47 (a 76-byte frame): without resync the stream waits for bytes that
+        // never come, and the frames after it are lost.
+        let rules = vec![
+            LenRule::Fixed(8),
+            LenRule::Field {
+                at: 2,
+                field: LenField::Uint {
+                    width: 1,
+                    order: ByteOrder::Big,
+                },
+                add: 5,
+            },
+        ];
+        let check = Checksum::new(ChecksumKind::Crc16Modbus);
+        let read = hex::parse("01 03 00 00 00 05 85 C9").unwrap();
+        let write = hex::parse("01 06 00 03 10 92 F5 A7").unwrap();
+        let mut stream = b"REG:DTU0001".to_vec();
+        for _ in 0..3 {
+            stream.extend(&read);
+            stream.extend(&write);
+        }
+        let strict = FrameCut::Checked {
+            rules: rules.clone(),
+            check: check.clone(),
+            resync: false,
+        };
+        assert_eq!(strict.cut(&stream), Cut::More);
+        let cut = FrameCut::Checked {
+            rules,
+            check,
+            resync: true,
+        };
+        let frames = all_frames(&cut, &stream);
+        assert_eq!(frames.len(), 7, "{frames:?}");
+        assert_eq!(frames[0], (b"REG:DTU0001".to_vec(), false));
+        assert!(
+            frames[1..]
+                .iter()
+                .all(|f| f.1 && (f.0 == read || f.0 == write))
+        );
+        // Read a byte at a time, as a stream arrives: the same.
+        let mut held = Vec::new();
+        let mut out = Vec::new();
+        for b in &stream {
+            held.push(*b);
+            loop {
+                match cut.cut(&held) {
+                    Cut::More => break,
+                    Cut::Frame(n) => out.push((held.drain(..n).collect::<Vec<_>>(), true)),
+                    Cut::Junk(n) => out.push((held.drain(..n).collect::<Vec<_>>(), false)),
+                }
+            }
+        }
+        assert_eq!(out, frames);
+        // A frame whose bytes are still coming is waited for, not skipped.
+        let reply = hex::parse("01 03 0A 00 00 00 6F 00 DE 01 4D 01 BC 82 69").unwrap();
+        assert_eq!(cut.cut(&reply[..10]), Cut::More);
+        assert_eq!(cut.cut(&reply), Cut::Frame(reply.len()));
     }
 
     proptest! {

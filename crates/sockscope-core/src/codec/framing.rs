@@ -813,6 +813,7 @@ mod tests {
             FrameCut::Checked {
                 rules: vec![LenRule::Fixed(4), u8_at(1, 3)],
                 check: Checksum::new(ChecksumKind::Sum8),
+                resync: false,
             },
         ]
         .into_iter()

@@ -232,6 +232,8 @@ pub struct Node {
     pub length_of: Option<(String, String)>,
     /// Written when sending: the count of this repeat's items.
     pub count_of: Option<String>,
+    /// A BCD whose top bit is its sign.
+    pub signed: bool,
     /// Where it is in the spec.
     pub at: usize,
 }
@@ -247,6 +249,8 @@ pub struct Layout {
     pub zh: String,
     /// Summary parts.
     pub summary: Vec<String>,
+    /// Summary parts in Chinese (empty: `summary`).
+    pub summary_zh: Vec<String>,
     /// Its fields.
     pub children: Vec<NodeId>,
 }
@@ -317,13 +321,24 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             en: String::new(),
             zh: String::new(),
             summary: Vec::new(),
+            summary_zh: Vec::new(),
             children: Vec::new(),
         });
     }
+    // The first mistake of each list; the one earliest in the text is said (layouts are
+    // compiled in name order, not as written).
+    let mut mistakes: Vec<SpecError> = Vec::new();
     for (key, layout) in &spec.layouts {
         c.open.push(key.clone());
-        let children = c.list(&layout.fields, key)?;
+        let children = c.list(&layout.fields, key);
         c.open.pop();
+        let children = match children {
+            Ok(children) => children,
+            Err(e) => {
+                mistakes.push(e);
+                Vec::new()
+            }
+        };
         if let Some(slot) = c
             .layout_ids
             .get(key)
@@ -332,10 +347,17 @@ pub fn compile(text: &str, spec: &Spec) -> Result<Program, SpecError> {
             slot.en.clone_from(&layout.en);
             slot.zh.clone_from(&layout.zh);
             slot.summary.clone_from(&layout.summary);
+            slot.summary_zh.clone_from(&layout.summary_zh);
             slot.children = children;
         }
     }
-    c.prog.root = c.list(&spec.fields, "")?;
+    match c.list(&spec.fields, "") {
+        Ok(root) => c.prog.root = root,
+        Err(e) => mistakes.push(e),
+    }
+    if let Some(first) = mistakes.into_iter().min_by_key(|e| (e.line, e.column)) {
+        return Err(first);
+    }
     if let Some(cut) = &spec.frame.cut {
         if cut.check().is_err() {
             let why = both(|| cut.check().err().unwrap_or_default());
@@ -629,6 +651,7 @@ impl Compiler<'_> {
                     reserve: 0,
                     length_of,
                     count_of: b.count_of.clone(),
+                    signed: false,
                     at: b.at,
                 }));
             }
@@ -659,7 +682,9 @@ impl Compiler<'_> {
                 }
                 "const" => {
                     let bytes = match (&f.hex, &f.text) {
-                        (Some(hex), None) => crate::codec::hex::parse(hex).ok(),
+                        (Some(hex), None) => Some(crate::codec::hex::parse(hex).map_err(|e| {
+                            self.error(f.at, path, both(|| tf(S::SpecBadHex, &[hex, &e])))
+                        })?),
                         (None, Some(text)) => unescape_text(text),
                         _ => None,
                     }
@@ -826,6 +851,9 @@ impl Compiler<'_> {
         {
             return Err(self.error(f.at, path, both(|| tf(S::SpecScaleNeedsNumber, &[&ty]))));
         }
+        if f.signed.is_some() && !matches!(kind, Kind::Bcd(_)) {
+            return Err(self.error(f.at, path, both(|| tf(S::SpecSignedBcd, &[&ty]))));
+        }
         if matches!(kind, Kind::Bcd(_)) && f.endian.is_none() {
             // BCD reads as written unless the field says low byte first.
             little = false;
@@ -849,6 +877,7 @@ impl Compiler<'_> {
             reserve: 0,
             length_of: f.length_of.as_deref().map(range_of),
             count_of: f.count_of.clone(),
+            signed: f.signed == Some(true),
             at: f.at,
         };
         Ok(self.push(node))

@@ -284,6 +284,8 @@ pub(super) struct Decoder<'p> {
     depth: usize,
     /// The decoded path so far, for messages.
     path: Vec<Arc<str>>,
+    /// The first value its type does not allow (a BCD reading with a digit above 9).
+    bad_value: Option<Stop>,
 }
 
 /// Decodes one frame.
@@ -298,6 +300,7 @@ pub(super) fn decode(prog: &Program, frame: &[u8], dir: Dir) -> Decoded {
         dir,
         depth: 0,
         path: Vec::new(),
+        bad_value: None,
     };
     let mut fields = Vec::new();
     let mut pos = 0;
@@ -337,10 +340,15 @@ pub(super) fn decode(prog: &Program, frame: &[u8], dir: Dir) -> Decoded {
         at: d.raw(s.buf_at),
         ..s
     });
+    let bad_value = d.bad_value.take().map(|s| Stop {
+        at: d.raw(s.buf_at),
+        ..s
+    });
     Decoded {
         fields,
         stop,
         bad_escape,
+        bad_value,
         len: frame.len(),
     }
 }
@@ -443,6 +451,47 @@ impl Decoder<'_> {
         }
     }
 
+    /// A BCD field's digits: with a `-` when its sign bit (`signed`) is set. A reading (a
+    /// signed BCD, or one with a scale, offset or decimals) with a digit above 9 is not a
+    /// number: the first such is kept to make the frame unsound. Other BCD (a meter address)
+    /// may hold `A`s, as a broadcast address does.
+    fn bcd_reading(
+        &self,
+        node: &super::compile::Node,
+        body: &[u8],
+        start: usize,
+    ) -> (String, Option<Stop>) {
+        let mut bytes = body.to_vec();
+        let top = if node.little {
+            bytes.last_mut()
+        } else {
+            bytes.first_mut()
+        };
+        let negative = match top {
+            Some(b) if node.signed && *b & 0x80 != 0 => {
+                *b &= 0x7F;
+                true
+            }
+            _ => false,
+        };
+        let digits = bcd_text(&bytes, node.little);
+        let reading = node.signed
+            || node.look.scale.is_some()
+            || node.look.offset.is_some()
+            || node.look.decimals.is_some();
+        let bad = digits
+            .chars()
+            .find(|c| !c.is_ascii_digit())
+            .filter(|_| reading)
+            .map(|bad| self.stop(start, &node.name, tf(S::ProtoNotBcd, &[&digits, &bad])));
+        let digits = if negative {
+            format!("-{digits}")
+        } else {
+            digits
+        };
+        (digits, bad)
+    }
+
     /// The bytes a length covers from `pos`, within `end`.
     fn length(
         &self,
@@ -508,8 +557,69 @@ impl Decoder<'_> {
         pos: &mut usize,
         out: &mut Vec<Field>,
     ) -> Stopped {
+        let first = out.len();
+        // Each field read and its bytes in `buf` (not as received: lengths count unescaped
+        // bytes), for the length fields' check.
+        let mut spans: Vec<(Arc<str>, Range<usize>)> = Vec::new();
         for &id in ids {
+            let (before, from) = (out.len(), *pos);
             self.node(id, end, pos, out)?;
+            if out.len() > before
+                && let Some(node) = self.prog.node(id)
+            {
+                spans.push((node.name.clone(), from..*pos));
+            }
+        }
+        self.lengths_hold(out.get(first..).unwrap_or_default(), &spans, *pos)
+    }
+
+    /// Every length field of a list just read (`length_of`) against the bytes its fields
+    /// took: a region read to the end (`len: "*"`, Modbus TCP's PDU) is as long as the frame,
+    /// not as its length field says, so a frame shorter or longer than its length says is
+    /// stopped here rather than called whole.
+    fn lengths_hold(
+        &self,
+        fields: &[Field],
+        spans: &[(Arc<str>, Range<usize>)],
+        pos: usize,
+    ) -> Stopped {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let prog = self.prog;
+        for f in fields {
+            let Some(node) = f.node.and_then(|id| prog.node(id)) else {
+                continue;
+            };
+            let mut lengths = vec![(node, &f.value)];
+            for b in &f.children {
+                if let Some(bn) = b.node.and_then(|id| prog.node(id))
+                    && matches!(bn.kind, Kind::Bits { .. })
+                {
+                    lengths.push((bn, &b.value));
+                }
+            }
+            for (n, value) in lengths {
+                let Some(over) = &n.length_of else { continue };
+                let Value::Int(said) = value.to_value() else {
+                    continue;
+                };
+                // Only fields read in this list: one absent (its `when` did not hold) is
+                // not measured.
+                let took = |name: &str| {
+                    spans
+                        .iter()
+                        .find(|(n, _)| &**n == name)
+                        .map(|(_, r)| r.clone())
+                };
+                let (Some(a), Some(b)) = (took(&over.0), took(&over.1)) else {
+                    continue;
+                };
+                let got = b.end.saturating_sub(a.start);
+                if i128::try_from(got).ok() != Some(said) {
+                    return Err(self.stop(pos, &n.name, tf(S::ProtoLengthSays, &[&said, &got])));
+                }
+            }
         }
         Ok(())
     }
@@ -634,9 +744,11 @@ impl Decoder<'_> {
                     Len::Prefix(ty) => all.get(usize::from(ty.bytes)..).unwrap_or_default(),
                     _ => all,
                 };
+                let mut bad_value = None;
                 let (value, expr_value) = match &node.kind {
                     Kind::Bcd(_) => {
-                        let digits = bcd_text(body, node.little);
+                        let (digits, bad) = self.bcd_reading(node, body, start);
+                        bad_value = bad;
                         (FieldValue::Text(digits.clone()), Value::Text(digits))
                     }
                     Kind::Str(_, enc) => {
@@ -654,6 +766,9 @@ impl Decoder<'_> {
                         Value::Bytes(body.to_vec()),
                     ),
                 };
+                if self.bad_value.is_none() {
+                    self.bad_value = bad_value;
+                }
                 field.value = value;
                 field.range = self.raw_range(r.clone());
                 self.env.push(name.clone(), expr_value, r.clone(), None);
@@ -1146,7 +1261,13 @@ impl Decoder<'_> {
     }
 
     fn col_span(&self, cols: &[Range<usize>], from: usize, to: usize) -> Range<usize> {
-        let start = cols.get(from).map_or(0, |c| c.start);
+        // Past the last column (an empty repeat at the end): empty, where the columns end.
+        let start = cols
+            .get(from)
+            .map_or_else(|| cols.last().map_or(0, |c| c.end), |c| c.start);
+        if to <= from {
+            return self.raw_range(start..start);
+        }
         let end = to
             .checked_sub(1)
             .and_then(|l| cols.get(l))

@@ -40,7 +40,9 @@
 //! `encoding`, `hex`/`text` (const), `bits` (with `start`, `width`), `values`, `flags`,
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
-//! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`.
+//! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`,
+//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW). A spec
+//! and a layout take `summary_zh`, their summary parts in Chinese (`--lang zh`).
 //! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
 //! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
 //! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.
@@ -293,6 +295,9 @@ pub struct Decoded {
     pub stop: Option<Stop>,
     /// Where an escape sequence was broken, if one was.
     pub bad_escape: Option<usize>,
+    /// The first value its field's type does not allow (a BCD reading `123A5678`): decoded
+    /// on, but not sound.
+    pub bad_value: Option<Stop>,
     /// Bytes in the frame.
     pub len: usize,
 }
@@ -375,6 +380,7 @@ impl Decoded {
         }
         self.stop.is_none()
             && self.bad_escape.is_none()
+            && self.bad_value.is_none()
             && self.left_over().is_none()
             && self.fields.iter().all(sound)
     }
@@ -440,6 +446,15 @@ impl Piece {
     /// A whole, sound frame ([`Decoded::checks_ok`]), not bytes that are none.
     pub fn checks_ok(&self) -> bool {
         !self.junk && self.decoded.checks_ok()
+    }
+
+    /// Sound, and every byte described by the layout its fields chose (no `extra` or `raw`
+    /// bytes anywhere): how a request and a reply laid out differently are told apart.
+    fn fits(&self) -> bool {
+        fn described(f: &Field) -> bool {
+            !matches!(f.role, Role::Extra | Role::Raw) && f.children.iter().all(described)
+        }
+        self.checks_ok() && self.decoded.fields.iter().all(described)
     }
 }
 
@@ -524,19 +539,36 @@ impl Protocol {
                 decoded: self.decode(message, dir),
             }];
         };
-        let mut out = Vec::new();
+        let mut out: Vec<Piece> = Vec::new();
         let mut at = 0;
         while at < message.len() {
             let rest = message.get(at..).unwrap_or_default();
             let (n, junk) = match cut.cut(rest) {
                 Cut::Frame(n) if n > 0 => (n.min(rest.len()), false),
-                Cut::Junk(n) if n > 0 => (n.min(rest.len()), true),
+                // Bytes from a start marker to the next start (an NMEA sentence ended by LF
+                // alone, a frame cut short) are a frame that is not whole, not junk.
+                Cut::Junk(n) if n > 0 => {
+                    let start = &self.program.markers.0;
+                    (
+                        n.min(rest.len()),
+                        start.is_empty() || !rest.starts_with(start),
+                    )
+                }
                 // What is left: a frame cut short, decoded as far as it goes.
                 _ => (rest.len(), false),
             };
-            let bytes = rest.get(..n).unwrap_or_default();
+            // Bytes that are not a frame, one after the other (a DTU's registration before
+            // Modbus TCP frames is refused a byte at a time), are said once.
+            let from = match out.last() {
+                Some(last) if junk && last.junk => last.at,
+                _ => at,
+            };
+            if from < at {
+                out.pop();
+            }
+            let bytes = message.get(from..at + n).unwrap_or_default();
             out.push(Piece {
-                at,
+                at: from,
                 junk,
                 decoded: self.decode(bytes, dir),
             });
@@ -550,6 +582,29 @@ impl Protocol {
             });
         }
         out
+    }
+
+    /// Decodes a message whose direction is a guess, not known: what `listen` receives is
+    /// mostly requests, but a polled gateway that connects in sends replies. With `hint`
+    /// first; when a frame is not sound or leaves bytes its layout does not describe, the
+    /// other direction is tried and taken if every frame fits it (Modbus: a reply to a read
+    /// read as a request is `@2560 ×0` with its registers left over).
+    pub fn decode_message_guess(&self, message: &[u8], hint: Dir) -> Vec<Piece> {
+        let first = self.decode_message(message, hint);
+        let other = match hint {
+            Dir::Request => Dir::Response,
+            Dir::Response => Dir::Request,
+            Dir::Unknown => return first,
+        };
+        if first.iter().all(Piece::fits) {
+            return first;
+        }
+        let second = self.decode_message(message, other);
+        if second.iter().all(Piece::fits) {
+            second
+        } else {
+            first
+        }
     }
 
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.

@@ -184,6 +184,9 @@ impl Checker<'_> {
                         return Err(self.unknown(id, "over", end, S::SpecUnknownField, seen));
                     }
                 }
+                if self.report {
+                    self.in_order(id, "over", over, seen)?;
+                }
                 seen.insert(id);
             }
             Kind::Csv {
@@ -408,11 +411,17 @@ impl Checker<'_> {
 
     /// The `{field}` of every summary part names a field of the spec.
     fn summaries(&self, spec: &spec::Spec) -> Result<(), SpecError> {
-        let parts = spec.summary.iter().map(|p| ("", p)).chain(
-            spec.layouts
-                .iter()
-                .flat_map(|(key, l)| l.summary.iter().map(move |p| (key.as_str(), p))),
-        );
+        let parts = spec
+            .summary
+            .iter()
+            .chain(&spec.summary_zh)
+            .map(|p| ("", p))
+            .chain(spec.layouts.iter().flat_map(|(key, l)| {
+                l.summary
+                    .iter()
+                    .chain(&l.summary_zh)
+                    .map(move |p| (key.as_str(), p))
+            }));
         for (layout, part) in parts {
             let mut rest = part.as_str();
             while let Some(open) = rest.find('{') {
@@ -439,6 +448,47 @@ impl Checker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A range `first..last` whose fields are siblings must name them in frame order: the
+    /// decoder covers from the first's start to the last's end, so `body..msg_id` covers
+    /// nothing and every good frame would fail its check.
+    fn in_order(
+        &self,
+        id: NodeId,
+        attr: &str,
+        range: &(String, String),
+        seen: &Seen,
+    ) -> Result<(), SpecError> {
+        let (first, last) = range;
+        if first == last {
+            return Ok(());
+        }
+        let find = |name: &str| {
+            seen.iter()
+                .rev()
+                .filter_map(|n| self.prog.node(*n))
+                .find(|n| &*n.name == name)
+        };
+        let parent = |path: &str| path.rsplit_once('.').map_or("", |(p, _)| p).to_owned();
+        let (Some(a), Some(b)) = (find(first), find(last)) else {
+            return Ok(());
+        };
+        if parent(&a.path) != parent(&b.path) || a.at <= b.at {
+            return Ok(());
+        }
+        let node = self.prog.node(id);
+        let at = node.map_or(0, |n| n.at);
+        let at = place(self.text, at, attr, first).unwrap_or(at);
+        let (line, column) = spec::line_col(self.text, at);
+        let message = both(|| tf(S::SpecRangeBackwards, &[&first, &last, &attr]));
+        Err(SpecError {
+            line,
+            column,
+            field: node.map(|n| n.path.clone()).unwrap_or_default(),
+            message: message.0,
+            message_zh: message.1,
+        })
     }
 
     /// The error for an unknown `name` in attribute `attr` of node `id`, placed on the name

@@ -369,8 +369,8 @@ pub fn shown(prog: &Program, field: &Field) -> String {
     }
 }
 
-/// `{path}`, `{path:raw}`, `{path:.2}`, `{path:hex}` in a summary part; `None` when a field
-/// is missing.
+/// `{path}`, `{path:raw}`, `{path:.2}`, `{path:hex}`, `{path:name}` (its enum name alone) in a
+/// summary part; `None` when a field is missing.
 fn render(
     proto: &Protocol,
     decoded: &Decoded,
@@ -390,8 +390,19 @@ fn render(
             .or_else(|| decoded.get(path))?;
         let value = match (fmt, &field.value) {
             ("raw", FieldValue::Int(v)) => v.to_string(),
+            // An empty column (GSV's unused satellite slot) leaves its part out.
+            ("raw", FieldValue::Text(s)) if s.trim().is_empty() => return None,
             ("raw", FieldValue::Text(s)) => s.clone(),
             ("hex", FieldValue::Int(v)) => format!("0x{v:04X}"),
+            // The value's name alone (a hemisphere `S` after a latitude).
+            ("name", v) => {
+                let items = node(&proto.program, field)?
+                    .look
+                    .values
+                    .and_then(|e| proto.program.enums.get(e as usize))?;
+                let item = enum_name(items, v)?;
+                pick(&item.1, &item.2).to_owned()
+            }
             (spec, raw) if spec.starts_with('.') => {
                 let prec: usize = spec.get(1..)?.parse().ok()?;
                 let look = &node(&proto.program, field)?.look;
@@ -431,7 +442,7 @@ fn find_below<'a>(scope: &'a Field, path: &str) -> Option<&'a Field> {
 
 fn layout_parts<'a>(proto: &'a Protocol, field: &'a Field, out: &mut Vec<(&'a Field, &'a str)>) {
     if let Some(l) = field.layout.and_then(|l| proto.program.layout(l)) {
-        for part in &l.summary {
+        for part in parts(&l.summary, &l.summary_zh) {
             out.push((field, part.as_str()));
         }
     }
@@ -453,11 +464,18 @@ fn mismatches<'a>(f: &'a Field, path: &mut Vec<&'a str>, out: &mut Vec<(String, 
     path.pop();
 }
 
+/// Summary parts in the current language.
+fn parts<'a>(en: &'a [String], zh: &'a [String]) -> &'a [String] {
+    if lang() == Lang::Zh && !zh.is_empty() {
+        zh
+    } else {
+        en
+    }
+}
+
 /// The one-line summary.
 pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
-    let mut parts: Vec<String> = proto
-        .spec
-        .summary
+    let mut parts: Vec<String> = parts(&proto.spec.summary, &proto.spec.summary_zh)
         .iter()
         .filter_map(|p| render(proto, decoded, None, p))
         .filter(|s| !s.trim().is_empty())
@@ -497,10 +515,23 @@ pub fn summary(proto: &Protocol, decoded: &Decoded) -> String {
     if let Some(stop) = &decoded.stop {
         parts.push(format!("⚠ {stop}"));
     }
+    if let Some(bad) = &decoded.bad_value {
+        parts.push(format!(
+            "⚠ {}",
+            tf(S::ProtoInvalid, &[&bad.path, &bad.at, &bad.reason])
+        ));
+    }
     if let Some(rest) = decoded.left_over() {
         parts.push(format!("⚠ {}", left_over_text(rest.len(), rest.start)));
     }
-    parts.join(" · ")
+    let line = parts.join(" · ");
+    // One line, whatever the fields hold (an NMEA sentence without `*hh` has its CR LF in
+    // its last column).
+    if line.contains(['\r', '\n']) {
+        line.replace('\r', "\\r").replace('\n', "\\n")
+    } else {
+        line
+    }
 }
 
 /// `⚠ 5 bytes from byte 67 are not a NMEA 0183 frame`.
@@ -546,6 +577,12 @@ fn field_json(proto: &Protocol, f: &Field) -> serde_json::Value {
     m.insert("shown".into(), shown(&proto.program, f).into());
     m.insert("offset".into(), f.range.start.into());
     m.insert("len".into(), f.range.len().into());
+    if let Some((scaled, unit)) = scaled_json(&proto.program, f) {
+        m.insert("scaled".into(), scaled.into());
+        if let Some(unit) = unit {
+            m.insert("unit".into(), unit.into());
+        }
+    }
     if let Some(Note::Check(v)) = &f.note {
         m.insert(
             "check".into(),
@@ -571,6 +608,44 @@ fn field_json(proto: &Protocol, f: &Field) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
+/// The reading a field with a scale, offset, decimals or unit stands for, as a number (`605`
+/// with `scale: 0.1` is `60.5`), rounded to its decimals, and its unit: `value` stays the
+/// number on the wire. An NMEA `ddmm.mmmm` column gives its degrees.
+fn scaled_json(prog: &Program, f: &Field) -> Option<(f64, Option<String>)> {
+    let look = match f.role {
+        Role::Node => &node(prog, f)?.look,
+        Role::Key => &key_info(prog, f)?.look,
+        _ => return None,
+    };
+    let raw = match &f.value {
+        FieldValue::Int(v) => *v as f64,
+        FieldValue::Float(v) => *v,
+        FieldValue::Text(t) => t.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !raw.is_finite() {
+        return None;
+    }
+    if let Some(Kind::Column(Column::Ddmm)) = node(prog, f).map(|n| &n.kind) {
+        let degrees = (raw / 100.0).trunc() + (raw % 100.0) / 60.0;
+        let rounded = format!("{degrees:.6}").parse().ok()?;
+        return Some((rounded, Some("°".to_owned())));
+    }
+    if look.scale.is_none()
+        && look.offset.is_none()
+        && look.decimals.is_none()
+        && look.unit.is_none()
+    {
+        return None;
+    }
+    let x = raw * look.scale.unwrap_or(1.0) + look.offset.unwrap_or(0.0);
+    let shown = match look.decimals {
+        Some(d) => format!("{x:.prec$}", prec = usize::from(d)),
+        None => format!("{x:.9}"),
+    };
+    Some((shown.parse().ok()?, look.unit.clone()))
+}
+
 /// The decoded frame as JSON.
 pub fn json(proto: &Protocol, decoded: &Decoded) -> serde_json::Value {
     let mut m = serde_json::Map::new();
@@ -590,6 +665,12 @@ pub fn json(proto: &Protocol, decoded: &Decoded) -> serde_json::Value {
         m.insert(
             "stopped".into(),
             serde_json::json!({"field": stop.path, "offset": stop.at, "reason": stop.reason}),
+        );
+    }
+    if let Some(bad) = &decoded.bad_value {
+        m.insert(
+            "invalid".into(),
+            serde_json::json!({"field": bad.path, "offset": bad.at, "reason": bad.reason}),
         );
     }
     serde_json::Value::Object(m)

@@ -240,6 +240,9 @@ pub struct FieldSpec {
     pub unit: Option<String>,
     /// Decimals shown.
     pub decimals: Option<u8>,
+    /// A `bcd` whose most significant bit is its sign, set for a negative value (DL/T 645's
+    /// current, power and power factor: `81 23 45` is −1.2345 kW).
+    pub signed: Option<bool>,
     /// How it is shown.
     pub show: Option<Show>,
     /// It is there only when this expression holds.
@@ -291,6 +294,8 @@ pub struct LayoutSpec {
     pub zh: String,
     /// Parts added to the one-line summary (`"{lat:.6}°"`).
     pub summary: Vec<String>,
+    /// The same parts in Chinese, where they hold words (else `summary` is used).
+    pub summary_zh: Vec<String>,
     /// Its fields.
     pub fields: Vec<Located<FieldSpec>>,
 }
@@ -324,6 +329,8 @@ pub struct Spec {
     /// The one-line summary's parts, `{field}` for a field shown; a part whose fields are
     /// missing is left out.
     pub summary: Vec<String>,
+    /// The same parts in Chinese, where they hold words (else `summary` is used).
+    pub summary_zh: Vec<String>,
     /// The frame's fields.
     pub fields: Vec<Located<FieldSpec>>,
     /// Named lists of fields.

@@ -109,6 +109,7 @@ fn jt808_2019_location_report() {
     assert_eq!(int(&d, "proto_ver"), 1);
     assert_eq!(text(&d, "phone"), "00000000013912344329");
     assert_eq!(int(&d, "body.alarm"), 0x6F);
+    // Status 0x16: positioned, bit 2 south, stopped.
     assert_eq!(int(&d, "body.status"), 0x16);
     assert_eq!(int(&d, "body.lat"), 31_234_567);
     assert_eq!(int(&d, "body.lon"), 121_987_654);
@@ -126,7 +127,7 @@ fn jt808_2019_location_report() {
     assert_eq!(shown(&p, &d, "body.time"), "2025-01-29 22:33:44");
     assert_eq!(shown(&p, &d, "body.items.0.value.litres"), "10.0 L");
     let summary = p.summary(&d);
-    assert!(summary.starts_with("JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h"), "{summary}");
+    assert!(summary.starts_with("JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° S · 121.987654° E · 6.6 km/h"), "{summary}");
 }
 
 #[test]
@@ -328,7 +329,8 @@ const HJ212: &str = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210
 
 #[test]
 fn hj212_frame_with_its_own_crc() {
-    let (p, d) = vector("hj212", &hex::format(HJ212.as_bytes()), Dir::Unknown);
+    let crlf = format!("{HJ212}\r\n");
+    let (p, d) = vector("hj212", &hex::format(crlf.as_bytes()), Dir::Unknown);
     assert_eq!(text(&d, "length"), "0113");
     assert_eq!(text(&d, "data.QN"), "20210118201054000");
     assert_eq!(text(&d, "data.ST"), "32");
@@ -341,9 +343,10 @@ fn hj212_frame_with_its_own_crc() {
     assert_eq!(shown(&p, &d, "crc"), "0x0F00 √ HJ 212 CRC-16");
     assert_eq!(shown(&p, &d, "data.Flag"), "5: answer wanted");
     assert_eq!(shown(&p, &d, "data.QN"), "2021-01-18 20:10:54.000");
-    // With CR LF, as sent.
-    let crlf = format!("{HJ212}\r\n");
-    vector("hj212", &hex::format(crlf.as_bytes()), Dir::Unknown);
+    // Without its CR LF the frame is not whole: the standard ends every frame with it.
+    let cut = p.decode(HJ212.as_bytes(), Dir::Unknown);
+    assert!(!cut.checks_ok(), "{}", p.summary(&cut));
+    assert_eq!(cut.stop.map(|s| s.path).as_deref(), Some("tail"));
 }
 
 #[test]
@@ -364,7 +367,8 @@ fn hj212_frame_with_a_modbus_crc_is_told_so() {
 #[test]
 fn nmea_gga_sentence() {
     let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D";
-    let (p, d) = vector("nmea", &hex::format(s.as_bytes()), Dir::Unknown);
+    let crlf = format!("{s}\r\n");
+    let (p, d) = vector("nmea", &hex::format(crlf.as_bytes()), Dir::Unknown);
     assert_eq!(text(&d, "sentence.address"), "GPGGA");
     assert_eq!(text(&d, "sentence.time"), "184353.07");
     assert_eq!(text(&d, "sentence.lat"), "1929.045");
@@ -379,8 +383,12 @@ fn nmea_gga_sentence() {
     assert_eq!(int(&d, "checksum"), 0x6D);
     assert_eq!(shown(&p, &d, "sentence.ns"), "S south");
     assert_eq!(shown(&p, &d, "sentence.quality"), "1 GPS fix");
-    let crlf = format!("{s}\r\n");
-    vector("nmea", &hex::format(crlf.as_bytes()), Dir::Unknown);
+    // Without CR LF: not whole (a receiver that stopped mid-line sent no more).
+    for text in [s, "$GPGSV,1,1,00*79"] {
+        let cut = p.decode(text.as_bytes(), Dir::Unknown);
+        assert!(!cut.checks_ok(), "{text}: {}", p.summary(&cut));
+        assert_eq!(cut.stop.map(|s| s.path).as_deref(), Some("end"), "{text}");
+    }
 }
 
 #[test]
@@ -855,8 +863,8 @@ fn a_name_no_field_has_is_refused_with_its_line_column_and_field() {
             "'bodyy' in 'over' is not a field read before this one (did you mean 'body'?)",
         ),
         (
-            "on: \"msg_id\"",
-            "on: \"msgid\"",
+            "on: \"msg_id + 0x10000 * subpkg\"",
+            "on: \"msgid + 0x10000 * subpkg\"",
             "body",
             "'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
         ),
@@ -1247,7 +1255,20 @@ mod props {
             }
             prop_assert_eq!(at, message.len());
             let mut framer = Framer::new(p.framing().unwrap());
-            let mut cut: Vec<usize> = framer.push(&message).iter().map(|f| f.bytes.len()).collect();
+            // Bytes that are not a frame, in a row, are one piece (the framer hands them over
+            // as it finds them).
+            let mut cut: Vec<usize> = Vec::new();
+            // (Bytes from a start marker to the next start are a cut frame, not junk.)
+            let mut junk_before = false;
+            let start = &p.program.markers.0;
+            for f in framer.push(&message) {
+                let junk = f.partial && (start.is_empty() || !f.bytes.starts_with(start));
+                match cut.last_mut() {
+                    Some(last) if junk && junk_before => *last += f.bytes.len(),
+                    _ => cut.push(f.bytes.len()),
+                }
+                junk_before = junk;
+            }
             cut.extend(framer.flush().map(|f| f.bytes.len()));
             let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
             prop_assert_eq!(lens, cut);
@@ -1278,4 +1299,375 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn a_frame_shorter_or_longer_than_its_length_field_is_not_sound() {
+    // Modbus TCP: MBAP length 6, 3 bytes follow (a request cut after 9 bytes); length 38, 6
+    // follow. The PDU is read to the end of the frame, so only the length field can tell.
+    let p = proto("modbus-tcp");
+    for text in ["000100000006010300", "000100000026010300000002"] {
+        let d = p.decode(&hex::parse(text).unwrap(), Dir::Unknown);
+        assert!(!d.checks_ok(), "{text}: {}", p.summary(&d));
+        let stop = d.stop.as_ref().unwrap_or_else(|| panic!("{text}: no stop"));
+        assert_eq!(stop.path, "length", "{text}: {stop}");
+    }
+    // Whole: the same request, 12 bytes.
+    vector("modbus-tcp", "000100000006010300000002", Dir::Unknown);
+    // The other specs' length fields: DL/T 645 data length 4 with 4 data bytes is whole; a
+    // spec whose region is read to the end is checked whatever its protocol.
+    let spec = r#"(name: "t", fields: [
+        (name: "len", type: "u8", length_of: "body"),
+        (name: "body", type: "bytes", len: "*"),
+    ])"#;
+    let t = Protocol::load(spec).unwrap();
+    assert!(t.decode(&[2, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+    assert!(!t.decode(&[3, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+    assert!(!t.decode(&[1, 0xAA, 0xBB], Dir::Unknown).checks_ok());
+}
+
+#[test]
+fn dlt645_signed_readings_keep_their_sign_and_a_non_bcd_digit_is_not_a_reading() {
+    let p = proto("dlt645");
+    // 0x02030000 active power BCD 81 23 45 and 0x02020100 current 80 12 50: the top bit is
+    // the sign (PyPI dlt645's bcd_to_float gives -1.2345 and -1.25).
+    for (frame, want) in [
+        ("68129078563412689107333336357856b47116", "-1.2345 kW"),
+        ("68129078563412689107333435358345b36a16", "-1.250 A"),
+    ] {
+        let d = p.decode(&hex::parse(frame).unwrap(), Dir::Unknown);
+        assert!(d.checks_ok(), "{frame}: {}", p.summary(&d));
+        assert_eq!(shown(&p, &d, "data.value"), want);
+        assert!(p.summary(&d).ends_with(want), "{}", p.summary(&d));
+    }
+    // Energy is unsigned: 0x80… would be 80… kWh, not negative; a digit A is not a reading.
+    let d = p.decode(
+        &hex::parse("6812907856341268910833333333ab896d45d116").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(!d.checks_ok(), "{}", p.summary(&d));
+    let bad = d
+        .bad_value
+        .as_ref()
+        .unwrap_or_else(|| panic!("no bad value"));
+    assert_eq!((bad.path.as_str(), bad.at), ("data.value", 14));
+    assert!(bad.reason.contains("123A5678 is not BCD"), "{}", bad.reason);
+    assert!(p.summary(&d).contains("not BCD"), "{}", p.summary(&d));
+    // The meter address may hold A (broadcast AAAAAAAAAAAA): not a reading, still sound.
+    let spec = r#"(name: "t", fields: [(name: "a", type: "bcd", len: 2)])"#;
+    let t = Protocol::load(spec).unwrap();
+    assert!(t.decode(&[0xAA, 0xAA], Dir::Unknown).checks_ok());
+    // `signed` is for BCD only.
+    let spec = r#"(name: "t", fields: [(name: "a", type: "u16", signed: true)])"#;
+    let e = Protocol::load(spec).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (1, "a"), "{e}");
+    assert!(e.message.contains("'signed'"), "{e}");
+}
+
+#[test]
+fn jt808_positions_south_and_west_say_their_hemisphere() {
+    let p = proto("jt808");
+    // Sydney: status 0x07 (bit 2: south), 33.8688 S 151.2093 E.
+    let d = p.decode(
+        &hex::parse("7e0200001c013912345678000b00000000000000070204cc0009034554000500000000261207203000d57e").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    let summary = p.summary(&d);
+    assert!(
+        summary.contains("· 33.868800° S · 151.209300° E ·"),
+        "{summary}"
+    );
+    assert_eq!(shown(&p, &d, "body.ns"), "1 S");
+    assert_eq!(shown(&p, &d, "body.ew"), "0 E");
+    // The same with bit 3 (west) too: status 0x0F, its check code changed by 0x08.
+    let west = p.decode(
+        &hex::parse("7e0200001c013912345678000b000000000000000f0204cc0009034554000500000000261207203000dd7e").unwrap(),
+        Dir::Unknown,
+    );
+    assert!(west.checks_ok(), "{}", p.summary(&west));
+    assert!(
+        p.summary(&west).contains("33.868800° S · 151.209300° W"),
+        "{}",
+        p.summary(&west)
+    );
+    // Encoded back as received (the hemisphere is read from the status, not sent again).
+    let again = p.encode(&d.values(), Dir::Unknown).unwrap();
+    assert_eq!(hex::format(&again), hex::format(&hex::parse("7e0200001c013912345678000b00000000000000070204cc0009034554000500000000261207203000d57e").unwrap()));
+}
+
+#[test]
+fn a_backwards_range_bad_hex_and_the_earliest_mistake_are_said() {
+    let jt808 = builtin_sources()
+        .iter()
+        .find(|(f, _)| *f == "jt808.ron")
+        .map(|(_, t)| *t)
+        .unwrap();
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|n| n + 1)
+            .unwrap()
+    };
+    // The checksum's range written backwards covers nothing: every good frame would fail.
+    let backwards = jt808.replace("over: \"msg_id..body\"", "over: \"body..msg_id\"");
+    assert_ne!(backwards, jt808);
+    let e = Protocol::load(&backwards).unwrap_err();
+    assert_eq!(e.field, "check", "{e}");
+    assert_eq!(e.line, line_of(&backwards, "body..msg_id"), "{e}");
+    assert!(
+        e.message
+            .contains("'body..msg_id' in 'over' ends before it begins"),
+        "{e}"
+    );
+    assert!(e.message.contains("write 'msg_id..body'"), "{e}");
+    // Bad hex is said as bad hex.
+    let hex7g = jt808.replacen("hex: \"7E\"", "hex: \"7G\"", 1);
+    let e = Protocol::load(&hex7g).unwrap_err();
+    assert!(e.message.contains("hex: \"7G\" is not hex bytes"), "{e}");
+    // Two mistakes: the one earlier in the text is said, whatever the layouts' names.
+    let first = jt808.find("type: \"u16\"").unwrap();
+    let last = jt808.rfind("type: \"u16\"").unwrap();
+    let mut two = jt808.to_owned();
+    two.replace_range(last..last + 11, "type: \"u61\"");
+    two.replace_range(first..first + 11, "type: \"u61\"");
+    let e = Protocol::load(&two).unwrap_err();
+    assert_eq!(e.line, spec::line_col(&two, first).0, "{e}");
+}
+
+#[test]
+fn json_gives_the_scaled_reading_and_its_unit_beside_the_wire_value() {
+    let find = |v: &serde_json::Value, path: &str| -> serde_json::Value {
+        let mut here = v.clone();
+        for part in path.split('.') {
+            here = here["fields"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["name"] == part).cloned())
+                .unwrap_or_else(|| panic!("no {path} in {v}"));
+        }
+        here
+    };
+    let (p, d) = vector("jt808", VECTORS[2].1, Dir::Unknown);
+    let j = p.json(&d);
+    let speed = find(&j, "body.speed");
+    assert_eq!(speed["value"], 66);
+    assert_eq!(speed["scaled"], 6.6);
+    assert_eq!(speed["unit"], "km/h");
+    assert_eq!(find(&j, "body.lat")["scaled"], 31.234_567);
+    // No scale, no unit: no key.
+    assert!(find(&j, "serial").get("scaled").is_none());
+    // DL/T 645 BCD digits with their scale; NMEA ddmm as degrees.
+    let dlt = proto("dlt645");
+    let d = dlt.decode(
+        &hex::parse("68129078563412689107333336357856b47116").unwrap(),
+        Dir::Unknown,
+    );
+    let value = find(&dlt.json(&d), "data.value");
+    assert_eq!(value["scaled"], -1.2345);
+    assert_eq!(value["unit"], "kW");
+    let nmea = proto("nmea");
+    let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+    let d = nmea.decode(s.as_bytes(), Dir::Unknown);
+    let lat = find(&nmea.json(&d), "sentence.lat");
+    assert_eq!(lat["value"], "1929.045");
+    assert_eq!(lat["scaled"], 19.484_083);
+}
+
+#[test]
+fn gsv_slots_without_a_satellite_or_snr_are_left_out_of_the_summary() {
+    let p = proto("nmea");
+    for body in [
+        "GPGSV,1,1,02,05,,,,12,40,180,35",
+        "GPGSV,3,3,11,22,10,10,42,24,10,10,43,27,10,10,00,,,,",
+    ] {
+        let s = nmea_sentence(body);
+        let d = p.decode(s.as_bytes(), Dir::Unknown);
+        assert!(d.checks_ok(), "{s}: {}", p.summary(&d));
+        let summary = p.summary(&d);
+        assert!(
+            !summary.contains("  dB") && !summary.ends_with("# dB"),
+            "{summary}"
+        );
+    }
+    let d = p.decode(
+        nmea_sentence("GPGSV,1,1,02,05,,,,12,40,180,35").as_bytes(),
+        Dir::Unknown,
+    );
+    assert!(
+        p.summary(&d).ends_with("· 02 in view · 1/1 · #12 35 dB"),
+        "{}",
+        p.summary(&d)
+    );
+}
+
+#[test]
+fn bytes_that_are_not_a_frame_in_a_row_are_one_piece() {
+    // A DTU's registration before a Modbus TCP request: the frame layer refuses it a byte at
+    // a time; it is said once.
+    let p = proto("modbus-tcp");
+    let mut message = b"REG:DTU0001".to_vec();
+    message.extend(hex::parse("000100000006010300000002").unwrap());
+    let pieces = p.decode_message(&message, Dir::Unknown);
+    assert_eq!(pieces.len(), 2, "{pieces:?}");
+    assert!(pieces[0].junk);
+    assert_eq!((pieces[0].at, pieces[0].decoded.len), (0, 11));
+    assert_eq!(
+        p.piece_summary(&pieces[0]),
+        "⚠ 11 bytes from byte 0 are not a Modbus TCP frame"
+    );
+    assert!(pieces[1].checks_ok());
+    assert_eq!(pieces[1].at, 11);
+}
+
+#[test]
+fn modbus_register_writes_show_decimal_as_reads_do_and_coils_stay_hex() {
+    for (name, reg, coil) in [
+        ("modbus-rtu", "010600031092F5A7", None),
+        (
+            "modbus-tcp",
+            "000100000006010600031092",
+            Some("00010000000601050001FF00"),
+        ),
+    ] {
+        let p = proto(name);
+        let d = p.decode(&hex::parse(reg).unwrap(), Dir::Unknown);
+        assert!(d.checks_ok());
+        assert!(p.summary(&d).ends_with("· @3 = 4242"), "{}", p.summary(&d));
+        if let Some(coil) = coil {
+            let (p, d) = vector(name, coil, Dir::Request);
+            assert!(
+                p.summary(&d).ends_with("· @1 = 0xFF00"),
+                "{}",
+                p.summary(&d)
+            );
+        }
+        // The write still encodes back as it came.
+        vector(name, reg, Dir::Request);
+    }
+}
+
+#[test]
+fn summaries_speak_chinese_where_the_spec_gives_its_parts_in_chinese() {
+    let p = proto("nmea");
+    let d = p.decode(
+        nmea_sentence("GPGSV,1,1,02,05,,,,12,40,180,35").as_bytes(),
+        Dir::Unknown,
+    );
+    let m = proto("modbus-tcp");
+    let read = m.decode(
+        &hex::parse("000100000006010300000002").unwrap(),
+        Dir::Unknown,
+    );
+    let was = crate::i18n::lang();
+    crate::i18n::set_lang(crate::i18n::Lang::Zh);
+    let (gsv, modbus) = (p.summary(&d), m.summary(&read));
+    crate::i18n::set_lang(was);
+    assert!(gsv.contains("可见 02 颗 · 1/1 · #12 35 dB"), "{gsv}");
+    assert!(!gsv.contains("in view"), "{gsv}");
+    assert!(
+        modbus.starts_with("Modbus #1 单元 1 · 0x03 读保持寄存器"),
+        "{modbus}"
+    );
+    // And English where the language is English.
+    crate::i18n::set_lang(crate::i18n::Lang::En);
+    assert!(p.summary(&d).contains("02 in view"), "{}", p.summary(&d));
+    crate::i18n::set_lang(was);
+}
+
+#[test]
+fn a_summary_is_one_line_whatever_its_fields_hold() {
+    // GLL without `*hh`: its last column (status, in the summary) holds the CR LF.
+    let p = proto("nmea");
+    let s = "$GPGLL,4916.45,N,12311.12,W,225444,A\r\n";
+    let d = p.decode(s.as_bytes(), Dir::Unknown);
+    assert!(!d.checks_ok());
+    let summary = p.summary(&d);
+    assert!(!summary.contains(['\r', '\n']), "{summary:?}");
+}
+
+#[test]
+fn a_sentence_ended_by_lf_alone_is_a_frame_that_is_not_whole_not_junk() {
+    let p = proto("nmea");
+    let message = b"$GPGSV,1,1,00*79\n$GPGSV,1,1,00*79\n";
+    let pieces = p.decode_message(message, Dir::Unknown);
+    assert_eq!(pieces.len(), 2, "{pieces:?}");
+    for piece in &pieces {
+        assert!(!piece.junk, "{}", p.piece_summary(piece));
+        assert!(!piece.checks_ok());
+        assert!(
+            p.piece_summary(piece)
+                .starts_with("NMEA GPGSV · 00 in view"),
+            "{}",
+            p.piece_summary(piece)
+        );
+    }
+}
+
+#[test]
+fn an_empty_repeat_at_the_end_of_a_sentence_is_placed_where_the_columns_end() {
+    let p = proto("nmea");
+    let d = p.decode(nmea_sentence("GPGSV,1,1,00").as_bytes(), Dir::Unknown);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    let sats = d.get("sentence.sats").unwrap();
+    // `$GPGSV,1,1,00`: the columns end at byte 13.
+    assert_eq!(sats.range, 13..13);
+}
+
+#[test]
+fn a_jt808_sub_package_body_is_a_piece_with_its_check_code_checked() {
+    // 0x0704 with bit 13: package 1 of 2 holds the start of a batch that goes on in package 2.
+    let p = proto("jt808");
+    let body = [0x00, 0x1E, 0x01, 0x00, 0x1C, 0x00, 0x00, 0x00, 0x00, 0x00];
+    let mut inner = vec![0x07, 0x04, 0x20, body.len() as u8];
+    inner.extend([
+        0x01, 0x39, 0x12, 0x34, 0x56, 0x78, 0x00, 0x65, 0x00, 0x02, 0x00, 0x01,
+    ]);
+    inner.extend(body);
+    let xor = inner.iter().fold(0u8, |a, b| a ^ b);
+    inner.push(xor);
+    let mut frame = vec![0x7E];
+    for b in inner {
+        match b {
+            0x7E => frame.extend([0x7D, 0x02]),
+            0x7D => frame.extend([0x7D, 0x01]),
+            b => frame.push(b),
+        }
+    }
+    frame.push(0x7E);
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(d.checks_ok(), "{}", p.summary(&d));
+    assert!(
+        p.summary(&d).ends_with("· #101 · package 1/2"),
+        "{}",
+        p.summary(&d)
+    );
+    assert_eq!(d.get("body").unwrap().range.len(), body.len());
+    // A wrong check code is still found.
+    let mut bad = frame.clone();
+    let at = bad.len() - 2;
+    bad[at] ^= 0x01;
+    assert!(!p.decode(&bad, Dir::Unknown).checks_ok());
+}
+
+#[test]
+fn gbt32960_real_time_whole_vehicle_item_is_split_into_fields() {
+    // Real-time data (0x02) with the whole-vehicle item 0x01 (GB/T 32960.3-2016 7.2.3.1).
+    let (p, d) = vector(
+        "gbt32960",
+        "232302fe4c53564155323138304e3231323334353601001b1a0c0714190001010301025d0001e2400dae046557010e13881e0036",
+        Dir::Unknown,
+    );
+    assert_eq!(int(&d, "data.items.0.type"), 1);
+    assert_eq!(shown(&p, &d, "data.items.0.item.speed"), "60.5 km/h");
+    assert_eq!(shown(&p, &d, "data.items.0.item.mileage"), "12345.6 km");
+    assert_eq!(shown(&p, &d, "data.items.0.item.voltage"), "350.2 V");
+    // 0x0465 = 1125: 0.1 A with an offset of −1000 A, as the standard says.
+    assert_eq!(shown(&p, &d, "data.items.0.item.current"), "-887.5 A");
+    assert_eq!(shown(&p, &d, "data.items.0.item.soc"), "87%");
+    assert!(
+        p.summary(&d)
+            .ends_with("· 60.5 km/h · 12345.6 km · 350.2 V · SOC 87%"),
+        "{}",
+        p.summary(&d)
+    );
 }

@@ -65,6 +65,8 @@ struct Out<'a, 'b> {
     json: bool,
     frames: usize,
     clean: usize,
+    /// Gaps in a captured TCP stream (bytes it does not hold).
+    gaps: usize,
 }
 
 pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
@@ -80,6 +82,7 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         json: args.json,
         frames: 0,
         clean: 0,
+        gaps: 0,
     };
     if let Some(path) = &args.file {
         let bytes =
@@ -104,6 +107,9 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
                 let framer = streams
                     .entry((p.src, p.dst))
                     .or_insert_with(|| framer(&args.protocol));
+                if p.missing > 0 {
+                    out.gap(framer, &origin, p.missing)?;
+                }
                 for frame in framer.push(&p.bytes) {
                     out.frame(&frame, Some(&origin))?;
                 }
@@ -127,12 +133,12 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
         out.message(&bytes, None)?;
     } else if !out.io.stdin_is_terminal {
         let stdin = std::mem::replace(&mut out.io.stdin, Box::new(std::io::empty()));
-        for line in std::io::BufReader::new(stdin).lines() {
+        for (n, line) in std::io::BufReader::new(stdin).lines().enumerate() {
             let line = line.map_err(|e| bad(e.to_string()))?;
             if line.trim().is_empty() {
                 continue;
             }
-            let bytes = hex::parse(&line).map_err(|e| bad(e.to_string()))?;
+            let bytes = hex::parse(&line).map_err(|e| bad(tf(S::CliStdinLine, &[&(n + 1), &e])))?;
             out.message(&bytes, None)?;
         }
     } else {
@@ -156,7 +162,7 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
             )
         );
     }
-    Ok(if out.clean == out.frames {
+    Ok(if out.clean == out.frames && out.gaps == 0 {
         OK
     } else {
         NOT_MATCHED
@@ -168,6 +174,22 @@ fn framer(protocol: &Protocol) -> Framer {
 }
 
 impl Out<'_, '_> {
+    /// Bytes of a captured TCP stream the capture does not hold: said, what was before them
+    /// is a cut frame, and the stream is cut afresh after them.
+    fn gap(&mut self, framer: &mut Framer, origin: &Origin, missing: u64) -> Result<(), Failure> {
+        if let Some(frame) = framer.flush() {
+            self.frame(&frame, Some(origin))?;
+        }
+        *framer = self::framer(self.protocol);
+        let _ = writeln!(
+            self.io.stderr,
+            "⚠ {}",
+            tf(S::CliPcapGap, &[&origin.src, &origin.dst, &missing])
+        );
+        self.gaps += 1;
+        Ok(())
+    }
+
     /// Bytes given by hand, or a datagram: the frames the protocol cuts from them (all of it
     /// when it cannot cut), bytes that are not a frame said as such.
     fn message(&mut self, bytes: &[u8], origin: Option<&Origin>) -> Result<(), Failure> {
@@ -267,5 +289,12 @@ fn tree(protocol: &Protocol, decoded: &Decoded, out: &mut String) {
     }
     if let Some(stop) = &decoded.stop {
         let _ = writeln!(out, "  ⚠ {stop}");
+    }
+    if let Some(bad) = &decoded.bad_value {
+        let _ = writeln!(
+            out,
+            "  ⚠ {}",
+            tf(S::ProtoInvalid, &[&bad.path, &bad.at, &bad.reason])
+        );
     }
 }

@@ -180,7 +180,19 @@ impl<'a> Printer<'a> {
                 map.insert("dir".into(), dir.into());
             }
             if let (Some((protocol, pieces)), Some(map)) = (&decoded, value.as_object_mut()) {
-                map.insert("decoded".into(), protocol.json_message(pieces));
+                let mut json = protocol.json_message(pieces);
+                if record.partial {
+                    // The record is what was left when the connection ended, not a frame its
+                    // framing cut: its last frame is not whole, whatever its fields say.
+                    let last = match &mut json {
+                        serde_json::Value::Array(all) => all.last_mut(),
+                        one => Some(one),
+                    };
+                    if let Some(serde_json::Value::Object(m)) = last {
+                        m.insert("checks_ok".into(), false.into());
+                    }
+                }
+                map.insert("decoded".into(), json);
             }
             let _ = writeln!(self.pending, "{value}");
             return;
@@ -216,15 +228,14 @@ impl<'a> Printer<'a> {
             _ => return None,
         };
         // A relay's record says its own way: from the upstream is a reply.
-        let dir = match self.relay_dir(record) {
-            Some("down") => Dir::Response,
-            Some(_) => Dir::Request,
-            None => dir,
+        let pieces = match self.relay_dir(record) {
+            Some("down") => protocol.decode_message(record.bytes, Dir::Response),
+            Some(_) => protocol.decode_message(record.bytes, Dir::Request),
+            // A server mostly hears requests and a client replies, but a polled gateway
+            // connects in and answers: the bytes decide when they fit only the other way.
+            None => protocol.decode_message_guess(record.bytes, dir),
         };
-        Some((
-            Arc::clone(protocol),
-            protocol.decode_message(record.bytes, dir),
-        ))
+        Some((Arc::clone(protocol), pieces))
     }
 
     /// A data record's line with at most [`SHOWN_BYTES`] of its payload (and the count of the

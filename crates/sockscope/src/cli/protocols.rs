@@ -42,7 +42,10 @@ pub(super) fn protocols(args: &ProtocolsArgs, io: &mut Io<'_>) -> Result<i32, Fa
                 write(io, &line)?;
                 Ok(OK)
             }
-            Err(e) => Err(Failure(NOT_MATCHED, format!("{}: {e}", path.display()))),
+            Err(e) => Err(Failure(
+                NOT_MATCHED,
+                format!("{}: {e} {}", path.display(), t(S::CliSpecFirstError)),
+            )),
         };
     }
     if let Some(name) = &args.export {

@@ -71,7 +71,7 @@ fn decode_prints_a_jt808_location_report_as_a_field_tree() {
     let first = ran.stdout.lines().next().unwrap();
     assert_eq!(
         first,
-        "JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° · 121.987654° · 6.6 km/h · 2025-01-29 22:33:44"
+        "JT808 0x0200 Location report · 00000000013912344329 · #0 · 31.234567° S · 121.987654° E · 6.6 km/h · 2025-01-29 22:33:44"
     );
     for line in [
         "  Message ID [msg_id] @1+2: 0x0200 Location report",
@@ -289,7 +289,7 @@ fn protocols_lists_the_builtins_exports_one_and_checks_a_spec_file() {
     assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
     assert!(
         ran.stderr.ends_with(
-            "broken.ron: spec line 5, column 9, field 'b': 'u12' is not a type a field can have\n"
+            "broken.ron: spec line 5, column 9, field 'b': 'u12' is not a type a field can have (the first mistake found; fix it and check again: there may be more)\n"
         ),
         "{}",
         ran.stderr
@@ -336,8 +336,8 @@ fn every_builtin_exported_passes_check_and_a_typo_in_a_name_does_not() {
             "字段“check”：over 中的“bodyy”不是在此之前读到的字段（是不是“body”？）",
         ),
         (
-            "on: \"msg_id\"",
-            "on: \"msgid\"",
+            "on: \"msg_id + 0x10000 * subpkg\"",
+            "on: \"msgid + 0x10000 * subpkg\"",
             "field 'body': 'msgid' in 'on' is not a field read before this one (did you mean 'msg_id'?)",
             "字段“body”：on 中的“msgid”不是在此之前读到的字段（是不是“msg_id”？）",
         ),
@@ -488,7 +488,7 @@ fn a_jt808_terminal_written_from_the_standard_is_decoded_by_listen() {
     );
     assert_eq!(
         location["summary"],
-        "JT808 0x0200 Location report · 013912344329 · #32381 · 22.543210° · 113.945678° · 60.0 km/h · 2026-01-07 12:34:56"
+        "JT808 0x0200 Location report · 013912344329 · #32381 · 22.543210° N · 113.945678° E · 60.0 km/h · 2026-01-07 12:34:56"
     );
 }
 
@@ -817,4 +817,271 @@ fn run_decodes_with_the_protocol_its_profile_names() {
     // Two frames in one write, cut apart by the protocol's frame layer.
     assert_eq!(decoded.len(), 2, "{}", ran.stdout);
     assert_eq!(field(&decoded[1], "body.speed")["shown"], "60.0 km/h");
+}
+
+/// `listen --json --protocol NAME --once`; a peer written here connects, sends `segments`
+/// (one write each, `gap` apart) and closes. The rx records' `decoded` objects (or arrays).
+fn listen_to(protocol: &str, segments: &[&[u8]], gap: std::time::Duration) -> Vec<Value> {
+    use std::io::Write as _;
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let protocol = protocol.to_owned();
+    let server = spawn(move || {
+        run(
+            &["listen", &bind, "--once", "--json", "--protocol", &protocol],
+            b"",
+        )
+    });
+    let mut peer = super::connect_retrying(port);
+    for s in segments {
+        peer.write_all(s).unwrap();
+        peer.flush().unwrap();
+        std::thread::sleep(gap);
+    }
+    drop(peer);
+    let ran = server.join().unwrap();
+    assert_eq!(ran.code, OK, "{ran:?}");
+    super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .collect()
+}
+
+#[test]
+fn a_frame_without_the_end_its_spec_names_is_not_sound_in_decode_or_listen() {
+    let hj212 = "##0130QN=20261207202500123;ST=22;CN=2011;PW=123456;MN=88888880000001;Flag=5;CP=&&DataTime=20261207202500;w01018-Rtd=12.5,w01018-Flag=N&&2EC0";
+    for (protocol, frame) in [("hj212", hj212), ("nmea", "$GPGSV,1,1,00*79")] {
+        let ran = run(
+            &["decode", "--protocol", protocol, &hex_of(frame.as_bytes())],
+            b"",
+        );
+        assert_eq!(ran.code, NOT_MATCHED, "{protocol}: {ran:?}");
+        assert!(
+            ran.stdout.contains("needs 2 bytes, 0 left"),
+            "{}",
+            ran.stdout
+        );
+        let whole = format!("{frame}\r\n");
+        let ran = run(
+            &["decode", "--protocol", protocol, &hex_of(whole.as_bytes())],
+            b"",
+        );
+        assert_eq!(ran.code, OK, "{protocol}: {ran:?}");
+    }
+    // A monitor that closes before its CR LF: the record is partial and not sound.
+    let records = listen_to("hj212", &[hj212.as_bytes()], std::time::Duration::ZERO);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["partial"], true, "{}", records[0]);
+    assert_eq!(records[0]["decoded"]["checks_ok"], false, "{}", records[0]);
+}
+
+/// A DTU's registration, then RTU frames (read request, write request) one segment each.
+const RTU_READ: &[u8] = &[0x01, 0x03, 0x00, 0x00, 0x00, 0x05, 0x85, 0xC9];
+const RTU_WRITE: &[u8] = &[0x01, 0x06, 0x00, 0x03, 0x10, 0x92, 0xF5, 0xA7];
+
+#[test]
+fn rtu_over_tcp_skips_a_dtu_registration_and_decodes_each_frame_as_it_arrives() {
+    use std::io::{Read as _, Write as _};
+    // decode: three junk bytes, then two frames.
+    let hex = format!("414243{}{}", hex_of(RTU_READ), hex_of(RTU_WRITE));
+    let ran = run(&["decode", "--protocol", "modbus-rtu", &hex], b"");
+    assert!(
+        ran.stdout
+            .contains("3 bytes from byte 0 are not a Modbus RTU frame"),
+        "{ran:?}"
+    );
+    assert!(ran.stderr.contains("3 frames: 2 decoded"), "{ran:?}");
+    // listen: the peer stays connected; listen ends after 7 messages (the registration and
+    // six frames), so each was cut while the peer was there, not at its close.
+    let port = closed_port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = spawn(move || {
+        run(
+            &[
+                "listen",
+                &bind,
+                "--json",
+                "--protocol",
+                "modbus-rtu",
+                "--count",
+                "7",
+                "--duration",
+                "20s",
+            ],
+            b"",
+        )
+    });
+    let mut peer = super::connect_retrying(port);
+    peer.write_all(b"REG:DTU0001").unwrap();
+    for n in 0..6 {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        peer.write_all(if n % 2 == 0 { RTU_READ } else { RTU_WRITE })
+            .unwrap();
+    }
+    let ran = server.join().unwrap();
+    // The peer is still connected: listen ended on its count.
+    peer.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = peer.read(&mut [0; 16]);
+    assert_eq!(ran.code, OK, "{ran:?}");
+    let rx: Vec<Value> = super::json::records(&ran)
+        .into_iter()
+        .filter(|r| r["kind"] == "rx")
+        .collect();
+    assert_eq!(rx.len(), 7, "{}", ran.stdout);
+    // The registration is said once, as bytes that are not a whole frame.
+    assert_eq!(rx[0]["text"], "REG:DTU0001", "{}", rx[0]);
+    assert_eq!(rx[0]["partial"], true, "{}", rx[0]);
+    assert_eq!(rx[0]["decoded"]["checks_ok"], false, "{}", rx[0]);
+    for r in &rx[1..] {
+        assert_eq!(r["partial"], false, "{r}");
+        assert_eq!(r["decoded"]["checks_ok"], true, "{r}");
+    }
+    assert_eq!(
+        rx[1]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×5"
+    );
+}
+
+#[test]
+fn listen_decodes_a_polled_gateways_replies_as_replies_and_its_requests_as_requests() {
+    let gap = std::time::Duration::from_millis(30);
+    // RTU over TCP: a DTU that was polled connects in and answers with 5 registers.
+    let reply = [
+        0x01, 0x03, 0x0A, 0x00, 0x00, 0x00, 0x6F, 0x00, 0xDE, 0x01, 0x4D, 0x01, 0xBC, 0x82, 0x69,
+    ];
+    let rx = listen_to("modbus-rtu", &[&reply, RTU_READ], gap);
+    assert_eq!(rx.len(), 2, "{rx:?}");
+    assert_eq!(
+        rx[0]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · 5 items: 0, 111, 222, 333, 444",
+        "{}",
+        rx[0]
+    );
+    assert_eq!(rx[0]["decoded"]["checks_ok"], true);
+    assert_eq!(
+        rx[1]["decoded"]["summary"],
+        "Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×5"
+    );
+    // Modbus TCP: two replies, then a request.
+    let tcp: [&[u8]; 3] = [
+        &[
+            0x00, 0x01, 0x00, 0x00, 0x00, 0x07, 0x01, 0x03, 0x04, 0x00, 0x01, 0x00, 0x02,
+        ],
+        &[
+            0x00, 0x02, 0x00, 0x00, 0x00, 0x0B, 0x01, 0x03, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00,
+            0x02, 0x00, 0x03,
+        ],
+        &[
+            0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x00, 0x00, 0x02,
+        ],
+    ];
+    let rx = listen_to("modbus-tcp", &tcp, gap);
+    let summaries: Vec<&str> = rx
+        .iter()
+        .map(|r| r["decoded"]["summary"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "Modbus #1 unit 1 · 0x03 Read holding registers · 2 items: 1, 2",
+            "Modbus #2 unit 1 · 0x03 Read holding registers · 4 items: 0, 1, 2, 3",
+            "Modbus #1 unit 1 · 0x03 Read holding registers · @0 ×2",
+        ]
+    );
+    assert!(
+        rx.iter().all(|r| r["decoded"]["checks_ok"] == true),
+        "{rx:?}"
+    );
+}
+
+#[test]
+fn decode_puts_captured_tcp_segments_in_order_and_says_a_gap() {
+    let dir = Dir::new("pcap-order");
+    let one = "7e8001000505805668746700000026000200087e";
+    let decode = |mode: &str| {
+        let pcap = dir.path().join(format!("{mode}.pcap"));
+        let status = Command::new("python3")
+            .args([
+                &data("write_pcap.py"),
+                pcap.to_str().unwrap(),
+                one,
+                JT808_2019,
+                mode,
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        run(
+            &[
+                "decode",
+                "--protocol",
+                "jt808",
+                "--file",
+                pcap.to_str().unwrap(),
+                "--json",
+            ],
+            b"",
+        )
+    };
+    // A retransmitted segment is taken once; halves sent again or captured out of order are
+    // put back in order: the two frames, whole, once each.
+    for mode in ["retrans", "halfretrans", "ooo"] {
+        let ran = decode(mode);
+        assert_eq!(ran.code, OK, "{mode}: {ran:?}");
+        let frames = lines(&ran.stdout);
+        assert_eq!(frames.len(), 2, "{mode}: {}", ran.stdout);
+        assert_eq!(field(&frames[0], "msg_id")["value"], 0x8001, "{mode}");
+        assert_eq!(
+            field(&frames[1], "body.lon")["value"],
+            121_987_654,
+            "{mode}"
+        );
+        assert!(
+            frames.iter().all(|f| f["checks_ok"] == true),
+            "{mode}: {}",
+            ran.stdout
+        );
+    }
+    // Five bytes never captured: said, the frame across them is not sound, the next one is,
+    // and the run ends 1.
+    let ran = decode("gap");
+    assert_eq!(ran.code, NOT_MATCHED, "{ran:?}");
+    assert!(
+        ran.stderr.contains(
+            "127.0.0.1:40000 → 127.0.0.1:7000: 5 bytes of the stream are not in the capture"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let frames = lines(&ran.stdout);
+    assert_eq!(
+        frames.last().map(|f| &f["checks_ok"]),
+        Some(&Value::Bool(true)),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        field(frames.last().unwrap(), "body.lon")["value"],
+        121_987_654
+    );
+    assert!(
+        frames.iter().rev().skip(1).all(|f| f["checks_ok"] == false),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_bad_hex_line_on_stdin_is_named_by_its_line() {
+    let ran = run(
+        &["decode", "--protocol", "modbus-rtu"],
+        b"01 03 00 00 00 01 84 0A\n\nzz01\n",
+    );
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(
+        ran.stderr.contains("line 3 of stdin: 'z' at column 1"),
+        "{}",
+        ran.stderr
+    );
 }
