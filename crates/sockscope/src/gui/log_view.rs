@@ -336,7 +336,9 @@ fn show_fields_ui(
         .font(egui::TextStyle::Monospace);
     let response = ui.add(edit).on_hover_text(t(S::TipShowFields));
     super::testhook::tag(ui, &response, "log.show_fields");
-    if response.changed() {
+    // Enter applies it again (as typing does).
+    let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if response.changed() || entered {
         actions.push(UiAction::ShowFields);
     }
     if let Some(error) = &view.show_error {

@@ -131,6 +131,17 @@ fn resolved_replies(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
     }
 }
 
+/// A relay's protocol for what the upstream sends, when it is not the session's (then the
+/// upstream's rows are filtered, found and exported with it).
+pub fn replies_apart(form: &Form) -> Option<Arc<Protocol>> {
+    if form.mode != crate::engine::Mode::Relay || form.protocol_replies.trim().is_empty() {
+        return None;
+    }
+    let replies = resolved_replies(form).ok().flatten()?;
+    let same = chosen(form).is_some_and(|p| p.name() == replies.name());
+    (!same).then_some(replies)
+}
+
 /// True once after the chosen spec file was read again because it changed.
 fn take_reloaded() -> bool {
     CACHE.with(|cache| {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{LogStore, Record, RecordFilter, RecordKind};
+use sockscope_core::capture::{LogStore, Record, RecordFilter, RecordKind, RelayWay};
 use sockscope_core::protocol::{Dir, Protocol};
 use sockscope_core::rules::expr::Expr;
 
@@ -19,6 +19,8 @@ pub struct FieldRows {
     pub text: String,
     expr: Expr,
     protocol: Arc<Protocol>,
+    /// A relay's protocol for the upstream's rows, when it is another one.
+    replies: Option<Arc<Protocol>>,
     /// The record filter the rows were made under (a change starts them again).
     filter: RecordFilter,
     /// Shown records, in order.
@@ -33,12 +35,19 @@ pub struct FieldRows {
 }
 
 impl FieldRows {
-    /// Rows for `expr` (already parsed) under `protocol`.
-    pub fn new(text: String, expr: Expr, protocol: Arc<Protocol>) -> Self {
+    /// Rows for `expr` (already parsed) under `protocol` (and a relay's upstream rows under
+    /// `replies`, when given).
+    pub fn new(
+        text: String,
+        expr: Expr,
+        protocol: Arc<Protocol>,
+        replies: Option<Arc<Protocol>>,
+    ) -> Self {
         Self {
             text,
             expr,
             protocol,
+            replies,
             filter: RecordFilter::default(),
             seqs: Vec::new(),
             hidden: Vec::new(),
@@ -47,9 +56,20 @@ impl FieldRows {
         }
     }
 
-    /// The protocol it decodes with.
-    pub fn protocol(&self) -> &Protocol {
-        &self.protocol
+    /// The protocol a record is decoded with: a relay's upstream rows with `replies`.
+    fn protocol_of(&self, record: &Record<'_>) -> &Protocol {
+        match (&self.replies, record.relay) {
+            (Some(replies), Some(RelayWay::FromUpstream)) => replies,
+            _ => &self.protocol,
+        }
+    }
+
+    /// The protocols it decodes with (the names, to notice a change).
+    pub fn protocol_names(&self) -> (String, Option<String>) {
+        (
+            self.protocol.name().to_owned(),
+            self.replies.as_ref().map(|p| p.name().to_owned()),
+        )
     }
 
     /// Looks at the records that arrived (or all again, when `filter` changed), for one
@@ -83,7 +103,11 @@ impl FieldRows {
             self.next = record.seq + 1;
             if self.filter.matches(&record) {
                 let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
-                if !data || self.protocol.holds(&self.expr, record.bytes, dir(&record)) {
+                if !data
+                    || self
+                        .protocol_of(&record)
+                        .holds(&self.expr, record.bytes, dir(&record))
+                {
                     self.seqs.push(record.seq);
                 } else {
                     self.hidden.push(record.seq);
@@ -158,7 +182,7 @@ mod tests {
         }
         let protocol = sockscope_core::protocol::builtin("jt808").unwrap();
         let expr = Expr::parse("f.msg_id == 0x0200", 1).unwrap();
-        let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol);
+        let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol, None);
         let filter = RecordFilter::default();
         // Each update stops once its slice is spent (checked every 64 records): the median
         // update is about a slice. (Not every one: a shared machine can stall any of them.)
