@@ -56,6 +56,11 @@ impl FieldRows {
         }
     }
 
+    /// The expression.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
     /// The protocol a record is decoded with: a relay's upstream rows with `replies`.
     fn protocol_of(&self, record: &Record<'_>) -> &Protocol {
         match (&self.replies, record.relay) {

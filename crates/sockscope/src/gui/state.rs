@@ -408,7 +408,13 @@ impl TabUi<'_> {
                 )),
                 Ok(true) => Some((
                     RecordKind::Info,
-                    tf(S::FieldExportDone, &[&export.rows, &export.path.display()]),
+                    match &export.show_text {
+                        Some(show) => tf(
+                            S::FieldExportDoneShown,
+                            &[&export.rows, &export.path.display(), show],
+                        ),
+                        None => tf(S::FieldExportDone, &[&export.rows, &export.path.display()]),
+                    },
                 )),
                 Err(why) => Some((
                     RecordKind::Error,
@@ -706,13 +712,20 @@ impl Tab {
             match (self.form.protocol(), record) {
                 (Ok(Some(protocol)), Some(record)) => {
                     let dir = super::fields::dir_of(self.form.mode, &record);
+                    let show = self
+                        .view
+                        .show_fields
+                        .as_ref()
+                        .map(|rows| (rows.text.clone(), rows.expr().clone()));
                     super::field_export::FieldExport::start(
                         path,
                         protocol,
+                        super::protocol_ui::replies_apart(&self.form),
                         &record,
                         dir,
                         &capture.log,
                         &self.view.filter,
+                        show,
                     )
                 }
                 (Err(why), _) => Err(why),

@@ -382,11 +382,15 @@ fn the_fields_csv_has_a_column_per_field_of_the_chosen_message() {
         "{text}"
     );
     assert!(lines[0].contains("Latitude (body.lat)"), "{text}");
-    assert!(lines[0].contains("Speed (body.speed)"), "{text}");
+    // A quantity's unit is in the header, its cell a number.
+    assert!(lines[0].contains("Speed (body.speed) [km/h]"), "{text}");
     for line in &lines[1..] {
         assert!(line.contains(",rx,127.0.0.1:"), "{line}");
-        // Shown values, with unit; a cell with a comma is quoted.
-        assert!(line.contains(",6.6 km/h,"), "{line}");
+        // A number a spreadsheet sums; a value that is not a quantity as shown (a cell with a
+        // comma is quoted).
+        assert!(line.contains(",6.6,"), "{line}");
+        assert!(line.contains(",123,"), "the altitude: {line}");
+        assert!(line.contains(",0x0200 "), "the message id as shown: {line}");
         assert!(
             line.contains(",\"0x0000006F: emergency, overspeed,"),
             "{line}"
@@ -601,4 +605,69 @@ fn show_by_field_filters_again_once_a_broken_spec_file_is_fixed() {
             .count(),
         0
     );
+}
+
+/// The location report of [`LOCATION`] at 25.6 km/h (raw 0x0100), XOR 0x02.
+const LOCATION_FAST: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b010000032501292233440202006401040000000c027e";
+
+/// The fields CSV holds the rows Show keeps (and says so in the log), with its fixed
+/// columns and direction in the window's language.
+#[test]
+fn the_fields_csv_holds_the_rows_show_keeps_and_says_so() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let fast = sockscope_core::codec::hex::parse(LOCATION_FAST).unwrap();
+    let mut sent = 0;
+    for frame in [&slow, &reply, &fast, &slow] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let tab = harness.state_mut().tab_mut();
+    tab.view.show_text = "f.body.speed > 100".into();
+    tab.apply(UiAction::ShowFields);
+    run_until(&mut harness, "the filter", |app| !app.tab().view.show_busy);
+    let chosen = harness
+        .state()
+        .tab()
+        .session
+        .capture()
+        .log
+        .iter()
+        .find(|r| r.bytes == &fast[..])
+        .unwrap()
+        .seq;
+    let dir = tempfile::tempdir().unwrap();
+    let export = |harness: &mut Harness<'static, App>, name: &str| {
+        let path = dir.path().join(name);
+        let tab = harness.state_mut().tab_mut();
+        tab.apply(UiAction::SelectRecord(Some(chosen)));
+        tab.apply(UiAction::ExportFields(path.clone()));
+        run_until(harness, "the export", |app| {
+            app.tab().view.field_export.is_none()
+        });
+        harness.run();
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let text = export(&mut harness, "shown.csv");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "a head and the one report shown: {text}");
+    assert!(lines[1].contains(",25.6,"), "{text}");
+    harness.get_by_label_contains("Exported 1 messages by field to");
+    harness.get_by_label_contains("only the rows shown (Show f.body.speed > 100 hides");
+    // In 中文, the fixed columns and the direction too.
+    harness.state_mut().set_lang(Lang::Zh);
+    let text = export(&mut harness, "zh.csv");
+    assert!(text.starts_with("\u{feff}时间,方向,对端,"), "{text}");
+    assert!(text.contains(",收,127.0.0.1:"), "{text}");
 }
