@@ -226,4 +226,35 @@ mod tests {
         assert!(rows.update(&log, &filter, None, |_| Dir::Unknown));
         assert_eq!(rows.len(), 20_001);
     }
+
+    /// NMEA's numbers are text (`"022.4"`): `> 20` and a decimal `== 22.4` compare them as
+    /// numbers (they hid every row, and `12.5` did not parse).
+    #[test]
+    fn nmea_numbers_held_as_text_compare_as_numbers() {
+        fn sentence(body: &str) -> Vec<u8> {
+            let sum = body.bytes().fold(0u8, |x, b| x ^ b);
+            format!("${body}*{sum:02X}\r\n").into_bytes()
+        }
+        let fast = sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+        let slow = sentence("GPRMC,123520,A,4807.038,N,01131.000,E,012.5,084.4,230394,003.1,W");
+        let mut log = LogStore::new(usize::MAX, TextEncoding::default());
+        let peer = "127.0.0.1:7000".parse().unwrap();
+        let at = std::time::SystemTime::now();
+        for frame in [&fast, &slow, &fast] {
+            log.push_data(at, Direction::Rx, None, peer, frame);
+        }
+        let protocol = sockscope_core::protocol::builtin("nmea0183").unwrap();
+        let shown = |text: &str| {
+            let expr = Expr::parse(text, 1).unwrap();
+            let mut rows = FieldRows::new(text.into(), expr, Arc::clone(&protocol), None);
+            assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
+            (rows.len(), rows.hidden())
+        };
+        assert_eq!(shown("f.sentence.speed > 20"), (2, 1));
+        assert_eq!(shown("f.sentence.speed <= 12.5"), (1, 2));
+        assert_eq!(shown("f.sentence.speed == 12.5"), (1, 2));
+        assert_eq!(shown("f.sentence.speed != 22.4"), (1, 2));
+        // Text compared with text is as before.
+        assert_eq!(shown("f.sentence.speed == \"022.4\""), (2, 1));
+    }
 }
