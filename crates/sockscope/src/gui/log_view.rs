@@ -148,6 +148,9 @@ fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAct
     }
 }
 
+/// The height the list keeps beside the detail pane: about five rows and the Columns row.
+const LIST_KEPT: f32 = 150.0;
+
 /// The selected record's detail, in a pane under the list.
 fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     if let Some(record) = tab
@@ -155,12 +158,15 @@ fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiActio
         .selected
         .and_then(|seq| tab.capture.log.get_seq(seq))
     {
+        // The list keeps room for a few rows (and the Columns row) however the pane is
+        // dragged: at 1024×640 with the Find bar open, a taller pane drew its header over
+        // the log.
+        let available = ui.available_height();
+        let most = (available - LIST_KEPT).max(60.0);
         egui::Panel::bottom("record_detail")
             .resizable(true)
-            .default_size(super::protocol_ui::detail_height(
-                tab.form,
-                ui.available_height(),
-            ))
+            .default_size(super::protocol_ui::detail_height(tab.form, available).min(most))
+            .max_size(most)
             .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
     }
 }

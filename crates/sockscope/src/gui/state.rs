@@ -760,6 +760,15 @@ impl Tab {
         }
     }
 
+    /// Adds a field column or takes it away. The Columns row appearing above the list
+    /// shortens it: the picked row is brought into view again.
+    fn toggle_column(&mut self, path: String) {
+        toggle_column(&mut self.form.protocol_columns, path);
+        if let Some(seq) = self.view.selected {
+            self.view.follow.reveal = Some((seq, None));
+        }
+    }
+
     /// Opens a record's detail (a picked row stops the log following) or closes it.
     fn select_record(&mut self, seq: Option<u64>) {
         self.view.selected = seq;
@@ -853,7 +862,7 @@ impl Tab {
             // The first slice runs with the next frame, which has the log locked.
             UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
-            UiAction::ToggleColumn(path) => toggle_column(&mut self.form.protocol_columns, path),
+            UiAction::ToggleColumn(path) => self.toggle_column(path),
             UiAction::ExportFields(path) => self.export_fields(path),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),
