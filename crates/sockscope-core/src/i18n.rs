@@ -301,6 +301,7 @@ strings! {
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";
     ShowFieldsHint => "only f.… (fields)", "仅 f.…（按字段）";
+    ShowFieldsHintOf => "only f.{} == …", "仅显示 f.{} == …";
     TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
     ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
     ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";

@@ -336,11 +336,30 @@ fn show_fields_ui(
         return;
     }
     // No label of its own (the hint names it): at 1024×640 the toolbar stays one line.
+    // It grows with what is typed (an expression cut off cannot be checked by eye).
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let typed = ui
+        .fonts_mut(|f| f.layout_no_wrap(view.show_text.clone(), font, egui::Color32::WHITE))
+        .size()
+        .x;
+    // As wide as the toolbar has room for beside the rest of its buttons (a toolbar that
+    // wrapped as one typed would move them under the pointer).
+    let least = if narrow { 110.0 } else { 160.0 };
+    let left = ui.max_rect().right() - ui.cursor().left();
+    let most = (left - TOOLBAR_AFTER_SHOW).clamp(least, 420.0);
+    let hint = super::protocol_ui::chosen(tab.form)
+        .map_or_else(|| t(S::ShowFieldsHint).to_owned(), |p| show_hint(&p));
     let edit = egui::TextEdit::singleline(&mut view.show_text)
-        .hint_text(t(S::ShowFieldsHint))
-        .desired_width(if narrow { 110.0 } else { 160.0 })
+        .hint_text(hint)
+        .desired_width((typed + 16.0).clamp(least, most))
         .font(egui::TextStyle::Monospace);
-    let response = ui.add(edit).on_hover_text(t(S::TipShowFields));
+    let cut = typed + 16.0 > most;
+    let response = ui.add(edit).on_hover_text(if cut {
+        // Where the toolbar has no room for all of it (1024 wide), the whole on hover.
+        format!("{}\n\n{}", view.show_text, t(S::TipShowFields))
+    } else {
+        t(S::TipShowFields).to_owned()
+    });
     super::testhook::tag(ui, &response, "log.show_fields");
     // Enter applies it again (as typing does).
     let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -369,6 +388,29 @@ fn show_fields_ui(
             .on_hover_text(full);
         super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
         super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
+    }
+}
+
+/// The toolbar's width after the Show box: the hidden count, Options (or the switches),
+/// Find, Export and Record.
+const TOOLBAR_AFTER_SHOW: f32 = 290.0;
+
+/// Show's hint, with an example of the protocol's: a field with named values (`only
+/// f.msg_id == …`), else any field.
+fn show_hint(protocol: &sockscope_core::protocol::Protocol) -> String {
+    let nodes = &protocol.program.nodes;
+    // A field of the frame itself (not of one message's body) with named values, as
+    // msg_id or function.
+    let mut top = nodes
+        .iter()
+        .filter(|n| !n.name.is_empty() && !n.path.contains('.'));
+    let named = top
+        .clone()
+        .find(|n| n.look.values.is_some())
+        .or_else(|| top.next());
+    match named {
+        Some(node) => tf(S::ShowFieldsHintOf, &[&node.path]),
+        None => t(S::ShowFieldsHint).to_owned(),
     }
 }
 

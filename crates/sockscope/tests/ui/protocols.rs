@@ -161,7 +161,7 @@ fn show_by_field_keeps_the_messages_it_holds_for_and_says_how_many_it_hides() {
     );
     // The field has no label of its own: found by its hint.
     harness
-        .get_by(|n| n.placeholder() == Some("only f.… (fields)"))
+        .get_by(|n| n.placeholder() == Some("only f.msg_id == …"))
         .focus();
     harness.run();
     #[expect(
