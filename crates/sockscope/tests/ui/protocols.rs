@@ -121,6 +121,12 @@ fn find_with_a_field_the_protocol_lacks_says_so_and_follows_a_language_switch() 
     harness.get_by_label("jt808 中没有字段“msgid”（是不是 msg_id？）");
     harness.state_mut().set_lang(Lang::En);
     harness.run();
+    // Decode as another protocol: the sentence names it (it named the old one).
+    harness.state_mut().tab_mut().form.protocol = "modbus-tcp".into();
+    harness.run();
+    harness.get_by_label("no field 'msgid' in modbus-tcp");
+    harness.state_mut().tab_mut().form.protocol = "jt808".into();
+    harness.run();
     super::type_into(
         &mut harness,
         Role::TextInput,
