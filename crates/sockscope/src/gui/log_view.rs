@@ -478,11 +478,16 @@ fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         // With a protocol: the selected message's kind, a column per field.
         if super::protocol_ui::chosen(tab.form).is_some() {
             ui.separator();
-            let selected = tab
+            let record = tab
                 .view
                 .selected
                 .and_then(|seq| tab.capture.log.get_seq(seq))
-                .is_some_and(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx));
+                .filter(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx));
+            let selected = record.is_some();
+            // Named after the message's kind: jt808-0x0200.csv.
+            let name = record
+                .and_then(|r| super::protocol_ui::kind_name(tab.form, &r))
+                .unwrap_or_else(|| "fields".into());
             let item = ui
                 .add_enabled(selected, egui::Button::new(t(S::ExportFieldsCsv)))
                 .on_hover_text(t(S::TipExportFieldsCsv))
@@ -490,7 +495,9 @@ fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
             super::testhook::tag(ui, &item, "export.fields");
             if item.clicked() {
                 ui.close();
-                actions.push(UiAction::AskFile(FileRequest::ExportFields));
+                actions.push(UiAction::AskFile(FileRequest::ExportFields(format!(
+                    "{name}.csv"
+                ))));
             }
         }
     });

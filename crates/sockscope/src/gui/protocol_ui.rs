@@ -176,6 +176,37 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     Some((p, d))
 }
 
+/// A name for a message's kind, for files: the protocol's name and the value of its first
+/// frame field with named values (`jt808-0x0200`, `modbus-tcp-0x0003`), or the name alone.
+pub fn kind_name(form: &Form, record: &Record<'_>) -> Option<String> {
+    let (p, d) = decode(form, record)?;
+    let kind = p
+        .program
+        .nodes
+        .iter()
+        .filter(|n| !n.name.is_empty() && !n.path.contains('.') && n.look.values.is_some())
+        .find_map(|n| d.get(&n.name))
+        .and_then(|f| match f.value {
+            sockscope_core::protocol::FieldValue::Int(v) => Some(format!("0x{v:04X}")),
+            _ => None,
+        });
+    let name: String = p
+        .name()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Some(match kind {
+        Some(kind) => format!("{name}-{kind}"),
+        None => name,
+    })
+}
+
 /// The protocol picker: None, a built-in, a spec file opened lately, or "Open spec file…";
 /// "Export spec…" saves the chosen built-in for editing. A change applies the protocol's
 /// framing at once (when the Receive framing is None); so does a spec file read again. A
@@ -615,4 +646,45 @@ fn hexdump(
         put("\n", plain.clone(), None);
     }
     (job, byte_of)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use sockscope_core::capture::LogStore;
+    use sockscope_core::codec::{TextEncoding, hex};
+    use sockscope_core::engine::Direction;
+
+    /// The fields CSV is offered under the message kind's name, not one name for all.
+    #[test]
+    fn a_message_kind_is_named_for_its_file() {
+        let mut log = LogStore::new(usize::MAX, TextEncoding::default());
+        let peer = "127.0.0.1:7000".parse().unwrap();
+        let at = std::time::SystemTime::now();
+        let location = hex::parse(
+            "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+        )
+        .unwrap();
+        log.push_data(at, Direction::Rx, None, peer, &location);
+        let read = hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
+        log.push_data(at, Direction::Rx, None, peer, &read);
+        let records: Vec<_> = log.iter().collect();
+        let jt808 = Form {
+            protocol: "jt808".into(),
+            ..Form::default()
+        };
+        assert_eq!(
+            kind_name(&jt808, &records[0]).as_deref(),
+            Some("jt808-0x0200")
+        );
+        let modbus = Form {
+            protocol: "modbus-tcp".into(),
+            ..Form::default()
+        };
+        assert_eq!(
+            kind_name(&modbus, &records[1]).as_deref(),
+            Some("modbus-tcp-0x0003")
+        );
+    }
 }
