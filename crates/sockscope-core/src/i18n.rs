@@ -115,6 +115,19 @@ pub fn tf(key: S, args: &[&dyn Display]) -> String {
     out
 }
 
+/// An I/O error said in Chinese where std gives a kind it names (a file not found,
+/// permission denied); else (and in English) as std says it.
+pub fn io_error(e: &std::io::Error) -> String {
+    if lang() == Lang::En {
+        return e.to_string();
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound => t(S::IoNotFound).to_owned(),
+        std::io::ErrorKind::PermissionDenied => t(S::IoPermissionDenied).to_owned(),
+        _ => e.to_string(),
+    }
+}
+
 /// How many arguments a template takes (`{}` slots, or the highest `{N}` + 1).
 pub fn slot_count(template: &str) -> usize {
     let plain = template.matches("{}").count();
@@ -1023,6 +1036,8 @@ strings! {
     FieldExportDone => "Exported {} messages by field to {}", "已按字段导出 {} 条消息到 {}";
     FieldExportLost => "Exported {} messages by field to {}, but the log's cap took {} records before they were written", "已按字段导出 {} 条消息到 {}，但日志上限在写出前清除了 {} 条记录";
     FieldExportFailed => "Could not export to {}: {}", "无法导出到 {}：{}";
+    IoNotFound => "No such file or directory", "文件或目录不存在";
+    IoPermissionDenied => "Permission denied", "没有权限";
     FieldExportDoneShown => "Exported {} messages by field to {}: only the rows shown (Show {} hides the others; clear Show to export them all)", "已按字段导出 {} 条消息到 {}：仅导出显示的行（“显示” {} 隐藏了其余的行；清空“显示”即可全部导出）";
     CsvTime => "time", "时间";
     CsvDirection => "direction", "方向";

@@ -101,6 +101,18 @@ fn a_spec_file_with_an_error_says_where_next_to_the_picker() {
     harness.state_mut().tab_mut().form.protocol = dir.path().join("gone.ron").display().to_string();
     harness.run();
     harness.get_by_label_contains("Cannot read");
+    // In 中文, the reason too (not std's English inside a Chinese sentence).
+    harness.state_mut().set_lang(Lang::Zh);
+    harness.state_mut().tab_mut().form.protocol =
+        dir.path().join("gone-too.ron").display().to_string();
+    harness.run();
+    let said = harness.get_by_label_contains("无法读取");
+    let said = format!("{said:?}");
+    assert!(
+        said.contains("文件或目录不存在") && !said.contains("os error"),
+        "{said}"
+    );
+    harness.state_mut().set_lang(Lang::En);
 }
 
 #[test]
