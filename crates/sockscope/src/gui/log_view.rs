@@ -163,11 +163,23 @@ fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiActio
         // the log.
         let available = ui.available_height();
         let most = (available - LIST_KEPT).max(60.0);
-        egui::Panel::bottom("record_detail")
+        let panel = egui::Panel::bottom("record_detail")
             .resizable(true)
             .default_size(super::protocol_ui::detail_height(tab.form, available).min(most))
             .max_size(most)
             .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
+        // A grip in the middle of the pane's top edge: it can be dragged (the list or the
+        // field tree taller).
+        let top = panel.response.rect.center_top();
+        let grip = egui::Rect::from_center_size(top + egui::vec2(0.0, 1.0), egui::vec2(48.0, 4.0));
+        let color = ui
+            .visuals()
+            .widgets
+            .inactive
+            .fg_stroke
+            .color
+            .gamma_multiply(0.7);
+        ui.painter().rect_filled(grip, 2.0, color);
     }
 }
 
