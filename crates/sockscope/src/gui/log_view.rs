@@ -404,8 +404,8 @@ fn show_fields_ui(
 }
 
 /// The toolbar's width after the Show box: the hidden count, Options (or the switches),
-/// Find, Export and Record.
-const TOOLBAR_AFTER_SHOW: f32 = 290.0;
+/// Find, Export and Record (longer in 中文).
+const TOOLBAR_AFTER_SHOW: f32 = 360.0;
 
 /// Show's hint, with an example of the protocol's: a field with named values (`only
 /// f.msg_id == …`), else any field.
