@@ -115,6 +115,19 @@ pub fn tf(key: S, args: &[&dyn Display]) -> String {
     out
 }
 
+/// An I/O error said in Chinese where std gives a kind it names (a file not found,
+/// permission denied); else (and in English) as std says it.
+pub fn io_error(e: &std::io::Error) -> String {
+    if lang() == Lang::En {
+        return e.to_string();
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound => t(S::IoNotFound).to_owned(),
+        std::io::ErrorKind::PermissionDenied => t(S::IoPermissionDenied).to_owned(),
+        _ => e.to_string(),
+    }
+}
+
 /// How many arguments a template takes (`{}` slots, or the highest `{N}` + 1).
 pub fn slot_count(template: &str) -> usize {
     let plain = template.matches("{}").count();
@@ -301,6 +314,7 @@ strings! {
     Show => "Show", "显示";
     Everyone => "Everyone", "全部";
     ShowFieldsHint => "only f.… (fields)", "仅 f.…（按字段）";
+    ShowFieldsHintOf => "only f.{} == …", "仅显示 f.{} == …";
     TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
     ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
     ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";
@@ -1033,11 +1047,19 @@ strings! {
     FieldColumns => "Columns:", "列：";
     TipRemoveColumn => "Stop showing this field as a column (right-click a field in the detail's tree to add one)", "不再把此字段显示为列（在详情的字段树中右键点击字段可添加列）";
     ExportFieldsCsv => "Fields of this message kind (CSV)…", "此类消息的字段（CSV）…";
-    TipExportFieldsCsv => "A column per field of the selected message (time, direction, peer, then each field as shown), one line per message of the same kind among the rows shown. Select a decoded message first; narrow the rows with Show.", "按所选消息的字段分列（时间、方向、对端，然后是各字段的显示值），显示的行中每条同类消息一行。请先选中一条已解码的消息；可用“显示”缩小范围。";
+    TipExportFieldsCsv => "A column per field of the selected message (time, direction, peer, then each field: a quantity as a number with its unit in the header, other values as shown), one line per message of the same kind among the rows shown (Show narrows them). Select a decoded message first.", "按所选消息的字段分列（时间、方向、对端，然后是各字段：数量写成数字、单位在表头，其他值按显示写出），显示的行中每条同类消息一行（“显示”可缩小范围）。请先选中一条已解码的消息。";
     FieldExportNoFields => "Select a decoded message first: its fields are the columns", "请先选中一条已解码的消息：它的字段就是各列";
     FieldExportDone => "Exported {} messages by field to {}", "已按字段导出 {} 条消息到 {}";
     FieldExportLost => "Exported {} messages by field to {}, but the log's cap took {} records before they were written", "已按字段导出 {} 条消息到 {}，但日志上限在写出前清除了 {} 条记录";
     FieldExportFailed => "Could not export to {}: {}", "无法导出到 {}：{}";
+    IoNotFound => "No such file or directory", "文件或目录不存在";
+    IoPermissionDenied => "Permission denied", "没有权限";
+    FieldExportDoneShown => "Exported {} messages by field to {}: only the rows shown (Show {} hides the others; clear Show to export them all)", "已按字段导出 {} 条消息到 {}：仅导出显示的行（“显示” {} 隐藏了其余的行；清空“显示”即可全部导出）";
+    CsvTime => "time", "时间";
+    CsvDirection => "direction", "方向";
+    CsvPeer => "peer", "对端";
+    CsvRx => "rx", "收";
+    CsvTx => "tx", "发";
     ExportingFields => "Exporting fields… {}%", "正在按字段导出… {}%";
     OpenSpecFile => "Open spec file…", "打开协议描述文件…";
     TipOpenSpecFile => "Decode with a protocol spec (.ron) you wrote or edited; export a built-in with Export spec… to start from one", "用你编写或修改的协议描述文件（.ron）解码；可先用“导出协议描述…”导出一个内置协议作为起点";

@@ -489,11 +489,15 @@ pub struct FieldQuery {
     pub text: String,
     expr: crate::rules::expr::Expr,
     protocol: std::sync::Arc<crate::protocol::Protocol>,
+    /// A relay's protocol for what the upstream sends, when it is another one.
+    replies: Option<std::sync::Arc<crate::protocol::Protocol>>,
 }
 
 impl PartialEq for FieldQuery {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text && self.protocol.name() == other.protocol.name()
+        self.text == other.text
+            && self.protocol.name() == other.protocol.name()
+            && self.replies.as_ref().map(|p| p.name()) == other.replies.as_ref().map(|p| p.name())
     }
 }
 
@@ -515,9 +519,20 @@ impl Query {
                     text: input.to_owned(),
                     expr,
                     protocol,
+                    replies: None,
                 })))
             }
             _ => Self::parse(input, as_hex),
+        }
+    }
+
+    /// The same query, with a relay's records from the upstream decoded with `replies` (a
+    /// relay can decode each direction with its own protocol).
+    #[must_use]
+    pub fn with_replies(self, replies: Option<std::sync::Arc<crate::protocol::Protocol>>) -> Self {
+        match self {
+            Query::Fields(q) => Query::Fields(FieldQuery { replies, ..q }),
+            other => other,
         }
     }
 
@@ -584,9 +599,12 @@ impl Matcher {
 
     fn matches(&mut self, record: &Record<'_>) -> bool {
         if let Some(q) = &self.fields {
+            let protocol = match (&q.replies, record.relay) {
+                (Some(replies), Some(super::RelayWay::FromUpstream)) => replies,
+                _ => &q.protocol,
+            };
             return matches!(record.kind, RecordKind::Rx | RecordKind::Tx)
-                && q.protocol
-                    .holds(&q.expr, record.bytes, crate::protocol::Dir::Unknown);
+                && protocol.holds(&q.expr, record.bytes, crate::protocol::Dir::Unknown);
         }
         match &mut self.text {
             Some(scratch) => {

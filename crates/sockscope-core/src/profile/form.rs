@@ -600,8 +600,12 @@ pub fn resolve_protocol(
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
     if path.is_file() || looks_like_path {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| tf(S::CliCannotRead, &[&path.display(), &e]))?;
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            tf(
+                S::CliCannotRead,
+                &[&path.display(), &crate::i18n::io_error(&e)],
+            )
+        })?;
         return crate::protocol::Protocol::load(&source)
             .map(|p| Some(std::sync::Arc::new(p)))
             .map_err(|e| format!("{}: {e}", path.display()));

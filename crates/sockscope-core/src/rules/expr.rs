@@ -279,6 +279,9 @@ pub struct Expr(Node);
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Node {
     Int(i128),
+    /// A decimal number as written (`12.5`): it compares as a number with a field's text
+    /// that holds one (NMEA's `speed`).
+    Dec(String),
     Str(String),
     Name(Name),
     Field(Box<Node>, IntType, Box<Node>),
@@ -292,6 +295,7 @@ enum Node {
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Int(i128),
+    Dec(String),
     Str(String),
     Ident(String),
     Sym(&'static str),
@@ -326,6 +330,19 @@ fn lex(text: &str, base_column: usize) -> Result<Vec<(Tok, usize)>, ParseError> 
             }
             let word: String = chars.get(start..i).unwrap_or_default().iter().collect();
             let word = word.replace('_', "");
+            // A decimal number: digits, a point and digits (`1..3` stays a range).
+            if word.bytes().all(|b| b.is_ascii_digit())
+                && chars.get(i) == Some(&'.')
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            {
+                i += 1;
+                while chars.get(i).is_some_and(char::is_ascii_digit) {
+                    i += 1;
+                }
+                let text: String = chars.get(start..i).unwrap_or_default().iter().collect();
+                out.push((Tok::Dec(text.replace('_', "")), column));
+                continue;
+            }
             let value = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
                 Some(hex) => i128::from_str_radix(hex, 16),
                 None => word.parse::<i128>(),
@@ -527,6 +544,7 @@ impl Parser {
         self.at += 1;
         match tok {
             Tok::Int(n) => Ok(Node::Int(n)),
+            Tok::Dec(s) => Ok(Node::Dec(s)),
             Tok::Str(s) => Ok(Node::Str(s)),
             Tok::Sym("(") => {
                 let inner = self.expr()?;
@@ -636,7 +654,7 @@ impl Expr {
             let column = parser.column();
             let what = match parser.peek() {
                 Some(Tok::Sym(s)) => (*s).to_owned(),
-                Some(Tok::Ident(s)) => s.clone(),
+                Some(Tok::Ident(s) | Tok::Dec(s)) => s.clone(),
                 Some(Tok::Str(s)) => format!("\"{s}\""),
                 Some(Tok::Int(n)) => n.to_string(),
                 None => String::new(),
@@ -665,7 +683,7 @@ impl Expr {
         fn walk<'a>(node: &'a Node, out: &mut Vec<&'a Name>) {
             match node {
                 Node::Name(name) => out.push(name),
-                Node::Int(_) | Node::Str(_) => {}
+                Node::Int(_) | Node::Dec(_) | Node::Str(_) => {}
                 Node::Field(a, _, b) | Node::Index(a, b) | Node::Binary(_, a, b) => {
                     walk(a, out);
                     walk(b, out);
@@ -745,7 +763,7 @@ impl Expr {
                     _ => Kind::Bytes,
                 },
                 Node::Call(Func::Encode(_), _) => Kind::Bytes,
-                Node::Call(Func::Hex, _) => Kind::Unknown,
+                Node::Call(Func::Hex, _) | Node::Dec(_) => Kind::Unknown,
                 Node::Unary(..) => Kind::Bool,
                 Node::Binary(op, ..) => match op {
                     Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::And | Op::Or => {
@@ -762,7 +780,7 @@ impl Expr {
         fn reads(node: &Node, wanted: &dyn Fn(&Name) -> bool) -> bool {
             match node {
                 Node::Name(n) if wanted(n) => true,
-                Node::Int(_) | Node::Str(_) | Node::Name(_) => false,
+                Node::Int(_) | Node::Dec(_) | Node::Str(_) | Node::Name(_) => false,
                 Node::Field(a, _, b) | Node::Index(a, b) | Node::Binary(_, a, b) => {
                     reads(a, wanted) || reads(b, wanted)
                 }
@@ -786,6 +804,21 @@ fn int(node: &Node, cx: &Ctx<'_>) -> Result<i128, EvalError> {
             S::ExprNeeds,
             &[&t(S::ExprKindInt), &other.kind()],
         ))),
+    }
+}
+
+/// A value as a number: a whole number, or text that is one (`"20.5"`, `12.5` as written).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Int(n) => Some(*n as f64),
+        Value::Text(s) => {
+            let s = s.trim();
+            let digits = !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+            digits.then(|| s.parse::<f64>().ok()).flatten()
+        }
+        _ => None,
     }
 }
 
@@ -857,7 +890,7 @@ fn eval_name(name: &Name, cx: &Ctx<'_>) -> Result<Value, EvalError> {
 fn eval(node: &Node, cx: &Ctx<'_>) -> Result<Value, EvalError> {
     Ok(match node {
         Node::Int(n) => Value::Int(*n),
-        Node::Str(s) => Value::Text(s.clone()),
+        Node::Dec(s) | Node::Str(s) => Value::Text(s.clone()),
         Node::Name(name) => eval_name(name, cx)?,
         Node::Field(base, ty, at) => {
             let bytes = bytes_of(eval(base, cx)?)?;
@@ -949,6 +982,15 @@ fn binary(op: Op, left: &Node, right: &Node, cx: &Ctx<'_>) -> Result<Value, Eval
         }
         Op::Eq | Op::Ne => {
             let (lhs, rhs) = (eval(left, cx)?, eval(right, cx)?);
+            // With a decimal number on a side, both are read as numbers (`12.5 == "12.50"`).
+            if matches!(left, Node::Dec(_)) || matches!(right, Node::Dec(_)) {
+                // Equal as written numbers are (both parsed the same way).
+                let same = match (number(&lhs), number(&rhs)) {
+                    (Some(x), Some(y)) => x.total_cmp(&y).is_eq(),
+                    _ => false,
+                };
+                return Ok(Value::Bool(same == (op == Op::Eq)));
+            }
             let same = match (&lhs, &rhs) {
                 (Value::Bytes(p), Value::Text(q)) | (Value::Text(q), Value::Bytes(p)) => {
                     p.as_slice() == q.as_bytes()
@@ -956,6 +998,32 @@ fn binary(op: Op, left: &Node, right: &Node, cx: &Ctx<'_>) -> Result<Value, Eval
                 _ => lhs == rhs,
             };
             return Ok(Value::Bool(same == (op == Op::Eq)));
+        }
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            // Whole numbers as such; else a decimal number, or text holding a number (NMEA's
+            // `speed` is "20.5"), compares as a number.
+            let (lhs, rhs) = (eval(left, cx)?, eval(right, cx)?);
+            if let (Value::Int(x), Value::Int(y)) = (&lhs, &rhs) {
+                return Ok(Value::Bool(match op {
+                    Op::Lt => x < y,
+                    Op::Le => x <= y,
+                    Op::Gt => x > y,
+                    _ => x >= y,
+                }));
+            }
+            let (Some(x), Some(y)) = (number(&lhs), number(&rhs)) else {
+                let other = if number(&lhs).is_none() { lhs } else { rhs };
+                return Err(EvalError(tf(
+                    S::ExprNeeds,
+                    &[&t(S::ExprKindInt), &other.kind()],
+                )));
+            };
+            return Ok(Value::Bool(match op {
+                Op::Lt => x < y,
+                Op::Le => x <= y,
+                Op::Gt => x > y,
+                _ => x >= y,
+            }));
         }
         _ => {}
     }

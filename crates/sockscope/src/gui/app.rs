@@ -626,7 +626,7 @@ impl App {
                     FileRequest::Export(format) => UiAction::Export(format, path),
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
                     FileRequest::Pem(field) => UiAction::SetPem(field, path),
-                    FileRequest::ExportFields => UiAction::ExportFields(path),
+                    FileRequest::ExportFields(_) => UiAction::ExportFields(path),
                     FileRequest::OpenSpec(replies) => {
                         super::protocol_ui::remember_spec(&path);
                         UiAction::SetProtocol(path.display().to_string(), replies)

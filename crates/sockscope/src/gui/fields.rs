@@ -38,7 +38,13 @@ pub fn unknown(protocol: &Protocol, name: &str) -> Option<(String, Option<String
     let nearest = names
         .iter()
         .filter(|n| !n.is_empty())
-        .map(|n| (distance(&fold(part), &fold(n)), *n))
+        .map(|n| {
+            // A name cut short (`func` for `function`) is near too.
+            let (typed, name) = (fold(part), fold(n));
+            let cut = typed.chars().count() >= 3 && name.starts_with(&typed);
+            let d = distance(&typed, &name);
+            (if cut { d.min(1) } else { d }, *n)
+        })
         .filter(|(d, n)| *d <= 2.max(n.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| {
@@ -97,6 +103,11 @@ mod tests {
             Some(("msgid".into(), Some("msg_id".into())))
         );
         assert_eq!(unknown(&jt808, "bogus"), Some(("bogus".into(), None)));
+        let modbus = sockscope_core::protocol::builtin("modbus-tcp").unwrap();
+        assert_eq!(
+            unknown(&modbus, "func"),
+            Some(("func".into(), Some("function".into())))
+        );
         assert_eq!(
             unknown(&jt808, "body.sped"),
             Some(("body.sped".into(), Some("body.speed".into())))

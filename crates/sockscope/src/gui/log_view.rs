@@ -148,6 +148,9 @@ fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAct
     }
 }
 
+/// The height the list keeps beside the detail pane: about five rows and the Columns row.
+const LIST_KEPT: f32 = 150.0;
+
 /// The selected record's detail, in a pane under the list.
 fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     if let Some(record) = tab
@@ -155,13 +158,28 @@ fn detail_panel_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiActio
         .selected
         .and_then(|seq| tab.capture.log.get_seq(seq))
     {
-        egui::Panel::bottom("record_detail")
+        // The list keeps room for a few rows (and the Columns row) however the pane is
+        // dragged: at 1024×640 with the Find bar open, a taller pane drew its header over
+        // the log.
+        let available = ui.available_height();
+        let most = (available - LIST_KEPT).max(60.0);
+        let panel = egui::Panel::bottom("record_detail")
             .resizable(true)
-            .default_size(super::protocol_ui::detail_height(
-                tab.form,
-                ui.available_height(),
-            ))
+            .default_size(super::protocol_ui::detail_height(tab.form, available).min(most))
+            .max_size(most)
             .show(ui, |ui| detail_ui(ui, record, tab.form, actions));
+        // A grip in the middle of the pane's top edge: it can be dragged (the list or the
+        // field tree taller).
+        let top = panel.response.rect.center_top();
+        let grip = egui::Rect::from_center_size(top + egui::vec2(0.0, 1.0), egui::vec2(48.0, 4.0));
+        let color = ui
+            .visuals()
+            .widgets
+            .inactive
+            .fg_stroke
+            .color
+            .gamma_multiply(0.7);
+        ui.painter().rect_filled(grip, 2.0, color);
     }
 }
 
@@ -330,13 +348,34 @@ fn show_fields_ui(
         return;
     }
     // No label of its own (the hint names it): at 1024×640 the toolbar stays one line.
+    // It grows with what is typed (an expression cut off cannot be checked by eye).
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let typed = ui
+        .fonts_mut(|f| f.layout_no_wrap(view.show_text.clone(), font, egui::Color32::WHITE))
+        .size()
+        .x;
+    // As wide as the toolbar has room for beside the rest of its buttons (a toolbar that
+    // wrapped as one typed would move them under the pointer).
+    let least = if narrow { 110.0 } else { 160.0 };
+    let left = ui.max_rect().right() - ui.cursor().left();
+    let most = (left - TOOLBAR_AFTER_SHOW).clamp(least, 420.0);
+    let hint = super::protocol_ui::chosen(tab.form)
+        .map_or_else(|| t(S::ShowFieldsHint).to_owned(), |p| show_hint(&p));
     let edit = egui::TextEdit::singleline(&mut view.show_text)
-        .hint_text(t(S::ShowFieldsHint))
-        .desired_width(if narrow { 110.0 } else { 160.0 })
+        .hint_text(hint)
+        .desired_width((typed + 16.0).clamp(least, most))
         .font(egui::TextStyle::Monospace);
-    let response = ui.add(edit).on_hover_text(t(S::TipShowFields));
+    let cut = typed + 16.0 > most;
+    let response = ui.add(edit).on_hover_text(if cut {
+        // Where the toolbar has no room for all of it (1024 wide), the whole on hover.
+        format!("{}\n\n{}", view.show_text, t(S::TipShowFields))
+    } else {
+        t(S::TipShowFields).to_owned()
+    });
     super::testhook::tag(ui, &response, "log.show_fields");
-    if response.changed() {
+    // Enter applies it again (as typing does).
+    let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if response.changed() || entered {
         actions.push(UiAction::ShowFields);
     }
     if let Some(error) = &view.show_error {
@@ -361,6 +400,29 @@ fn show_fields_ui(
             .on_hover_text(full);
         super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
         super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
+    }
+}
+
+/// The toolbar's width after the Show box: the hidden count, Options (or the switches),
+/// Find, Export and Record (longer in 中文).
+const TOOLBAR_AFTER_SHOW: f32 = 360.0;
+
+/// Show's hint, with an example of the protocol's: a field with named values (`only
+/// f.msg_id == …`), else any field.
+fn show_hint(protocol: &sockscope_core::protocol::Protocol) -> String {
+    let nodes = &protocol.program.nodes;
+    // A field of the frame itself (not of one message's body) with named values, as
+    // msg_id or function.
+    let mut top = nodes
+        .iter()
+        .filter(|n| !n.name.is_empty() && !n.path.contains('.'));
+    let named = top
+        .clone()
+        .find(|n| n.look.values.is_some())
+        .or_else(|| top.next());
+    match named {
+        Some(node) => tf(S::ShowFieldsHintOf, &[&node.path]),
+        None => t(S::ShowFieldsHint).to_owned(),
     }
 }
 
@@ -428,11 +490,16 @@ fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
         // With a protocol: the selected message's kind, a column per field.
         if super::protocol_ui::chosen(tab.form).is_some() {
             ui.separator();
-            let selected = tab
+            let record = tab
                 .view
                 .selected
                 .and_then(|seq| tab.capture.log.get_seq(seq))
-                .is_some_and(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx));
+                .filter(|r| matches!(r.kind, RecordKind::Rx | RecordKind::Tx));
+            let selected = record.is_some();
+            // Named after the message's kind: jt808-0x0200.csv.
+            let name = record
+                .and_then(|r| super::protocol_ui::kind_name(tab.form, &r))
+                .unwrap_or_else(|| "fields".into());
             let item = ui
                 .add_enabled(selected, egui::Button::new(t(S::ExportFieldsCsv)))
                 .on_hover_text(t(S::TipExportFieldsCsv))
@@ -440,7 +507,9 @@ fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
             super::testhook::tag(ui, &item, "export.fields");
             if item.clicked() {
                 ui.close();
-                actions.push(UiAction::AskFile(FileRequest::ExportFields));
+                actions.push(UiAction::AskFile(FileRequest::ExportFields(format!(
+                    "{name}.csv"
+                ))));
             }
         }
     });

@@ -61,7 +61,8 @@ pub enum FileRequest {
     /// Where to save a built-in protocol's spec (its name) for editing.
     ExportSpec(String),
     /// Where to export the selected message's kind, a column per field (CSV).
-    ExportFields,
+    /// (the name offered: the message kind's)
+    ExportFields(String),
 }
 
 impl FileRequest {
@@ -79,14 +80,13 @@ impl FileRequest {
     /// The file name suggested for a save.
     pub fn suggested_name(&self) -> String {
         match self {
-            FileRequest::SaveProfile(name) => name.clone(),
+            FileRequest::SaveProfile(name) | FileRequest::ExportFields(name) => name.clone(),
             FileRequest::Export(format) => format!("sockscope.{}", format.extension()),
             FileRequest::Record(RecordFormat::Raw) => "received.bin".into(),
             FileRequest::Record(RecordFormat::TextLog) => "received.log".into(),
             FileRequest::LoadReport(true) => "load.json".into(),
             FileRequest::LoadReport(false) => "load.csv".into(),
             FileRequest::ExportSpec(name) => format!("{name}.ron"),
-            FileRequest::ExportFields => "fields.csv".into(),
             FileRequest::OpenProfile
             | FileRequest::SendFile
             | FileRequest::Pem(_)
@@ -100,7 +100,7 @@ impl FileRequest {
             FileRequest::OpenProfile => S::DialogOpenProfile,
             FileRequest::SaveProfile(_) => S::DialogSaveProfile,
             FileRequest::SendFile => S::DialogSendFile,
-            FileRequest::Export(_) | FileRequest::ExportFields => S::DialogExport,
+            FileRequest::Export(_) | FileRequest::ExportFields(_) => S::DialogExport,
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,

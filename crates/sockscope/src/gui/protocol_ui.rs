@@ -131,6 +131,17 @@ fn resolved_replies(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
     }
 }
 
+/// A relay's protocol for what the upstream sends, when it is not the session's (then the
+/// upstream's rows are filtered, found and exported with it).
+pub fn replies_apart(form: &Form) -> Option<Arc<Protocol>> {
+    if form.mode != crate::engine::Mode::Relay || form.protocol_replies.trim().is_empty() {
+        return None;
+    }
+    let replies = resolved_replies(form).ok().flatten()?;
+    let same = chosen(form).is_some_and(|p| p.name() == replies.name());
+    (!same).then_some(replies)
+}
+
 /// True once after the chosen spec file was read again because it changed.
 fn take_reloaded() -> bool {
     CACHE.with(|cache| {
@@ -163,6 +174,37 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     };
     let d = p.decode(record.bytes, dir_of(form, record));
     Some((p, d))
+}
+
+/// A name for a message's kind, for files: the protocol's name and the value of its first
+/// frame field with named values (`jt808-0x0200`, `modbus-tcp-0x0003`), or the name alone.
+pub fn kind_name(form: &Form, record: &Record<'_>) -> Option<String> {
+    let (p, d) = decode(form, record)?;
+    let kind = p
+        .program
+        .nodes
+        .iter()
+        .filter(|n| !n.name.is_empty() && !n.path.contains('.') && n.look.values.is_some())
+        .find_map(|n| d.get(&n.name))
+        .and_then(|f| match f.value {
+            sockscope_core::protocol::FieldValue::Int(v) => Some(format!("0x{v:04X}")),
+            _ => None,
+        });
+    let name: String = p
+        .name()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Some(match kind {
+        Some(kind) => format!("{name}-{kind}"),
+        None => name,
+    })
 }
 
 /// The protocol picker: None, a built-in, a spec file opened lately, or "Open spec file…";
@@ -604,4 +646,45 @@ fn hexdump(
         put("\n", plain.clone(), None);
     }
     (job, byte_of)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+    use sockscope_core::capture::LogStore;
+    use sockscope_core::codec::{TextEncoding, hex};
+    use sockscope_core::engine::Direction;
+
+    /// The fields CSV is offered under the message kind's name, not one name for all.
+    #[test]
+    fn a_message_kind_is_named_for_its_file() {
+        let mut log = LogStore::new(usize::MAX, TextEncoding::default());
+        let peer = "127.0.0.1:7000".parse().unwrap();
+        let at = std::time::SystemTime::now();
+        let location = hex::parse(
+            "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+        )
+        .unwrap();
+        log.push_data(at, Direction::Rx, None, peer, &location);
+        let read = hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
+        log.push_data(at, Direction::Rx, None, peer, &read);
+        let records: Vec<_> = log.iter().collect();
+        let jt808 = Form {
+            protocol: "jt808".into(),
+            ..Form::default()
+        };
+        assert_eq!(
+            kind_name(&jt808, &records[0]).as_deref(),
+            Some("jt808-0x0200")
+        );
+        let modbus = Form {
+            protocol: "modbus-tcp".into(),
+            ..Form::default()
+        };
+        assert_eq!(
+            kind_name(&modbus, &records[1]).as_deref(),
+            Some("modbus-tcp-0x0003")
+        );
+    }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sockscope_core::capture::{LogStore, Record, RecordFilter, RecordKind};
+use sockscope_core::capture::{LogStore, Record, RecordFilter, RecordKind, RelayWay};
 use sockscope_core::protocol::{Dir, Protocol};
 use sockscope_core::rules::expr::Expr;
 
@@ -19,6 +19,8 @@ pub struct FieldRows {
     pub text: String,
     expr: Expr,
     protocol: Arc<Protocol>,
+    /// A relay's protocol for the upstream's rows, when it is another one.
+    replies: Option<Arc<Protocol>>,
     /// The record filter the rows were made under (a change starts them again).
     filter: RecordFilter,
     /// Shown records, in order.
@@ -33,12 +35,19 @@ pub struct FieldRows {
 }
 
 impl FieldRows {
-    /// Rows for `expr` (already parsed) under `protocol`.
-    pub fn new(text: String, expr: Expr, protocol: Arc<Protocol>) -> Self {
+    /// Rows for `expr` (already parsed) under `protocol` (and a relay's upstream rows under
+    /// `replies`, when given).
+    pub fn new(
+        text: String,
+        expr: Expr,
+        protocol: Arc<Protocol>,
+        replies: Option<Arc<Protocol>>,
+    ) -> Self {
         Self {
             text,
             expr,
             protocol,
+            replies,
             filter: RecordFilter::default(),
             seqs: Vec::new(),
             hidden: Vec::new(),
@@ -47,9 +56,25 @@ impl FieldRows {
         }
     }
 
-    /// The protocol it decodes with.
-    pub fn protocol(&self) -> &Protocol {
-        &self.protocol
+    /// The expression.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// The protocol a record is decoded with: a relay's upstream rows with `replies`.
+    fn protocol_of(&self, record: &Record<'_>) -> &Protocol {
+        match (&self.replies, record.relay) {
+            (Some(replies), Some(RelayWay::FromUpstream)) => replies,
+            _ => &self.protocol,
+        }
+    }
+
+    /// The protocols it decodes with (the names, to notice a change).
+    pub fn protocol_names(&self) -> (String, Option<String>) {
+        (
+            self.protocol.name().to_owned(),
+            self.replies.as_ref().map(|p| p.name().to_owned()),
+        )
     }
 
     /// Looks at the records that arrived (or all again, when `filter` changed), for one
@@ -83,7 +108,11 @@ impl FieldRows {
             self.next = record.seq + 1;
             if self.filter.matches(&record) {
                 let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
-                if !data || self.protocol.holds(&self.expr, record.bytes, dir(&record)) {
+                if !data
+                    || self
+                        .protocol_of(&record)
+                        .holds(&self.expr, record.bytes, dir(&record))
+                {
                     self.seqs.push(record.seq);
                 } else {
                     self.hidden.push(record.seq);
@@ -158,7 +187,7 @@ mod tests {
         }
         let protocol = sockscope_core::protocol::builtin("jt808").unwrap();
         let expr = Expr::parse("f.msg_id == 0x0200", 1).unwrap();
-        let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol);
+        let mut rows = FieldRows::new("f.msg_id == 0x0200".into(), expr, protocol, None);
         let filter = RecordFilter::default();
         // Each update stops once its slice is spent (checked every 64 records): the median
         // update is about a slice. (Not every one: a shared machine can stall any of them.)
@@ -196,5 +225,36 @@ mod tests {
         log.push_data(at, Direction::Rx, None, peer, &location);
         assert!(rows.update(&log, &filter, None, |_| Dir::Unknown));
         assert_eq!(rows.len(), 20_001);
+    }
+
+    /// NMEA's numbers are text (`"022.4"`): `> 20` and a decimal `== 22.4` compare them as
+    /// numbers (they hid every row, and `12.5` did not parse).
+    #[test]
+    fn nmea_numbers_held_as_text_compare_as_numbers() {
+        fn sentence(body: &str) -> Vec<u8> {
+            let sum = body.bytes().fold(0u8, |x, b| x ^ b);
+            format!("${body}*{sum:02X}\r\n").into_bytes()
+        }
+        let fast = sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W");
+        let slow = sentence("GPRMC,123520,A,4807.038,N,01131.000,E,012.5,084.4,230394,003.1,W");
+        let mut log = LogStore::new(usize::MAX, TextEncoding::default());
+        let peer = "127.0.0.1:7000".parse().unwrap();
+        let at = std::time::SystemTime::now();
+        for frame in [&fast, &slow, &fast] {
+            log.push_data(at, Direction::Rx, None, peer, frame);
+        }
+        let protocol = sockscope_core::protocol::builtin("nmea0183").unwrap();
+        let shown = |text: &str| {
+            let expr = Expr::parse(text, 1).unwrap();
+            let mut rows = FieldRows::new(text.into(), expr, Arc::clone(&protocol), None);
+            assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
+            (rows.len(), rows.hidden())
+        };
+        assert_eq!(shown("f.sentence.speed > 20"), (2, 1));
+        assert_eq!(shown("f.sentence.speed <= 12.5"), (1, 2));
+        assert_eq!(shown("f.sentence.speed == 12.5"), (1, 2));
+        assert_eq!(shown("f.sentence.speed != 22.4"), (1, 2));
+        // Text compared with text is as before.
+        assert_eq!(shown("f.sentence.speed == \"022.4\""), (2, 1));
     }
 }

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::i18n::{S, t, tf};
@@ -23,6 +23,7 @@ use crate::codec::framing::Framing;
 use crate::codec::payload::{InputMode, Payload, PayloadError, SendSpec, VarState};
 use crate::engine::{Command, ConnId, Mode, Notify};
 pub use crate::profile::{FieldErrors, Form, QuickCommand};
+use sockscope_core::protocol::Protocol;
 pub use sockscope_core::session::{Selection, Session};
 
 /// Everything the user can do to a tab.
@@ -189,6 +190,11 @@ pub struct ViewState {
     pub show_busy: bool,
     /// An export by field under way.
     pub field_export: Option<super::field_export::FieldExport>,
+    /// The protocols Show by field and Find were last started with (a change, such as a
+    /// spec file fixed on disk, starts them again).
+    pub show_with: Vec<Arc<Protocol>>,
+    /// The same for Find.
+    pub search_with: Vec<Arc<Protocol>>,
 }
 
 /// A message under the send box — why a send did not go, or what a mode switch did — and
@@ -363,6 +369,17 @@ impl TabUi<'_> {
         if self.form.stream_view && view.index.paused_at.is_none() {
             view.stream.update(&capture.log, &view.filter);
         }
+        // A protocol changed (picked, or its spec file read again, broken or fixed): Show
+        // and a search by field start again with it.
+        let now = protocol_list(self.form);
+        if !same_protocols(&view.show_with, &now) && !view.show_text.trim().is_empty() {
+            start_show_fields(view, self.form);
+        }
+        if !same_protocols(&view.search_with, &now)
+            && view.search_text.trim_start().starts_with("f.")
+        {
+            start_search(view, self.form);
+        }
         continue_search(view, capture);
         if let Some(rows) = &mut view.show_fields {
             let mode = self.form.mode;
@@ -391,7 +408,13 @@ impl TabUi<'_> {
                 )),
                 Ok(true) => Some((
                     RecordKind::Info,
-                    tf(S::FieldExportDone, &[&export.rows, &export.path.display()]),
+                    match &export.show_text {
+                        Some(show) => tf(
+                            S::FieldExportDoneShown,
+                            &[&export.rows, &export.path.display(), show],
+                        ),
+                        None => tf(S::FieldExportDone, &[&export.rows, &export.path.display()]),
+                    },
                 )),
                 Err(why) => Some((
                     RecordKind::Error,
@@ -434,27 +457,56 @@ fn toggle_label(mode: Mode, open: bool, link: &LinkState) -> S {
     }
 }
 
-/// Why an `f.` expression names a field the protocol does not have ("no field 'msgid' in
-/// this protocol (did you mean msg_id?)"): it would find nothing, silently.
-pub fn unknown_field(protocol: &sockscope_core::protocol::Protocol, text: &str) -> Option<String> {
+/// Why an `f.` expression names a field none of the protocols has ("no field 'msgid' in this
+/// protocol (did you mean msg_id?)"): it would find nothing, silently. A relay decoding each
+/// direction with its own protocol takes a name either has.
+pub fn unknown_field(
+    protocols: &[&sockscope_core::protocol::Protocol],
+    text: &str,
+) -> Option<String> {
     if !text.trim_start().starts_with("f.") {
         return None;
     }
     let expr = sockscope_core::rules::expr::Expr::parse(text, 1).ok()?;
-    let (name, nearest) = expr
-        .fields_used()
+    let (name, nearest) = expr.fields_used().iter().find_map(|name| {
+        let mut nearest = None;
+        for p in protocols {
+            let (_, near) = super::fields::unknown(p, name)?;
+            nearest = nearest.or(near);
+        }
+        Some((name.clone(), nearest))
+    })?;
+    let names = protocols
         .iter()
-        .find_map(|name| super::fields::unknown(protocol, name))?;
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(" / ");
     Some(match nearest {
         Some(nearest) => super::i18n::tf(
             S::FindNoFieldNear,
-            &[&name as &dyn std::fmt::Display, &protocol.name(), &nearest],
+            &[&name as &dyn std::fmt::Display, &names, &nearest],
         ),
-        None => super::i18n::tf(
-            S::FindNoField,
-            &[&name as &dyn std::fmt::Display, &protocol.name()],
-        ),
+        None => super::i18n::tf(S::FindNoField, &[&name as &dyn std::fmt::Display, &names]),
     })
+}
+
+/// The protocols a tab decodes with: the session's, and a relay's for what the upstream sends
+/// when it is another one.
+fn protocols_of(form: &Form) -> Option<(Arc<Protocol>, Option<Arc<Protocol>>)> {
+    let protocol = form.protocol().ok().flatten()?;
+    Some((protocol, super::protocol_ui::replies_apart(form)))
+}
+
+/// The protocols a tab decodes with, as a list (empty without one).
+fn protocol_list(form: &Form) -> Vec<Arc<Protocol>> {
+    protocols_of(form)
+        .map(|(p, r)| std::iter::once(p).chain(r).collect())
+        .unwrap_or_default()
+}
+
+/// The same protocols (the same specs read: a spec read again is another).
+fn same_protocols(a: &[Arc<Protocol>], b: &[Arc<Protocol>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| Arc::ptr_eq(a, b))
 }
 
 /// Adds a field column at the end, or takes it away.
@@ -472,14 +524,18 @@ fn start_show_fields(view: &mut ViewState, form: &Form) {
     view.show_fields = None;
     view.show_error = None;
     view.show_busy = false;
+    view.show_with = protocol_list(form);
     let text = view.show_text.trim();
     if text.is_empty() {
         return;
     }
-    let Some(protocol) = form.protocol().ok().flatten() else {
+    let Some((protocol, replies)) = protocols_of(form) else {
         return;
     };
-    if let Some(why) = unknown_field(&protocol, text) {
+    let both: Vec<&Protocol> = std::iter::once(&*protocol)
+        .chain(replies.as_deref())
+        .collect();
+    if let Some(why) = unknown_field(&both, text) {
         view.show_error = Some(why);
         return;
     }
@@ -489,6 +545,7 @@ fn start_show_fields(view: &mut ViewState, form: &Form) {
                 text.to_owned(),
                 expr,
                 protocol,
+                replies,
             ));
             view.show_busy = true;
         }
@@ -500,18 +557,27 @@ fn start_search(view: &mut ViewState, form: &Form) {
     view.matches.clear();
     view.search_error = None;
     view.searching = None;
+    view.search_with = protocol_list(form);
     view.selected = None;
     // With a protocol, `f.msg_id == 0x0200` finds by decoded field.
-    let protocol = form.protocol().ok().flatten();
+    let (protocol, replies) = match protocols_of(form) {
+        Some((p, r)) => (Some(p), r),
+        None => (None, None),
+    };
     if let Some(why) = protocol
         .as_deref()
         .filter(|_| !view.search_hex)
-        .and_then(|p| unknown_field(p, &view.search_text))
+        .and_then(|p| {
+            let both: Vec<&Protocol> = std::iter::once(p).chain(replies.as_deref()).collect();
+            unknown_field(&both, &view.search_text)
+        })
     {
         view.search_error = Some(why);
         return;
     }
-    match Query::parse_with(&view.search_text, view.search_hex, protocol) {
+    let query = Query::parse_with(&view.search_text, view.search_hex, protocol)
+        .map(|q| q.map(|q| q.with_replies(replies)));
+    match query {
         Ok(Some(query)) => view.searching = Some(Search::new(&query, &view.index)),
         Ok(None) => {}
         Err(message) => view.search_error = Some(message),
@@ -646,13 +712,20 @@ impl Tab {
             match (self.form.protocol(), record) {
                 (Ok(Some(protocol)), Some(record)) => {
                     let dir = super::fields::dir_of(self.form.mode, &record);
+                    let show = self
+                        .view
+                        .show_fields
+                        .as_ref()
+                        .map(|rows| (rows.text.clone(), rows.expr().clone()));
                     super::field_export::FieldExport::start(
                         path,
                         protocol,
+                        super::protocol_ui::replies_apart(&self.form),
                         &record,
                         dir,
                         &capture.log,
                         &self.view.filter,
+                        show,
                     )
                 }
                 (Err(why), _) => Err(why),
@@ -690,6 +763,15 @@ impl Tab {
             self.session
                 .set_protocol(self.form.protocol().ok().flatten(), dir);
             self.apply_rules();
+        }
+    }
+
+    /// Adds a field column or takes it away. The Columns row appearing above the list
+    /// shortens it: the picked row is brought into view again.
+    fn toggle_column(&mut self, path: String) {
+        toggle_column(&mut self.form.protocol_columns, path);
+        if let Some(seq) = self.view.selected {
+            self.view.follow.reveal = Some((seq, None));
         }
     }
 
@@ -786,7 +868,7 @@ impl Tab {
             // The first slice runs with the next frame, which has the log locked.
             UiAction::Search => start_search(&mut self.view, &self.form),
             UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
-            UiAction::ToggleColumn(path) => toggle_column(&mut self.form.protocol_columns, path),
+            UiAction::ToggleColumn(path) => self.toggle_column(path),
             UiAction::ExportFields(path) => self.export_fields(path),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),

@@ -105,6 +105,18 @@ fn a_spec_file_with_an_error_says_where_next_to_the_picker() {
     harness.state_mut().tab_mut().form.protocol = dir.path().join("gone.ron").display().to_string();
     harness.run();
     harness.get_by_label_contains("Cannot read");
+    // In 中文, the reason too (not std's English inside a Chinese sentence).
+    harness.state_mut().set_lang(Lang::Zh);
+    harness.state_mut().tab_mut().form.protocol =
+        dir.path().join("gone-too.ron").display().to_string();
+    harness.run();
+    let said = harness.get_by_label_contains("无法读取");
+    let said = format!("{said:?}");
+    assert!(
+        said.contains("文件或目录不存在") && !said.contains("os error"),
+        "{said}"
+    );
+    harness.state_mut().set_lang(Lang::En);
 }
 
 #[test]
@@ -124,6 +136,12 @@ fn find_with_a_field_the_protocol_lacks_says_so_and_follows_a_language_switch() 
     harness.run();
     harness.get_by_label("jt808 中没有字段“msgid”（是不是 msg_id？）");
     harness.state_mut().set_lang(Lang::En);
+    harness.run();
+    // Decode as another protocol: the sentence names it (it named the old one).
+    harness.state_mut().tab_mut().form.protocol = "modbus-tcp".into();
+    harness.run();
+    harness.get_by_label("no field 'msgid' in modbus-tcp");
+    harness.state_mut().tab_mut().form.protocol = "jt808".into();
     harness.run();
     super::type_into(
         &mut harness,
@@ -165,7 +183,7 @@ fn show_by_field_keeps_the_messages_it_holds_for_and_says_how_many_it_hides() {
     );
     // The field has no label of its own: found by its hint.
     harness
-        .get_by(|n| n.placeholder() == Some("only f.… (fields)"))
+        .get_by(|n| n.placeholder() == Some("only f.msg_id == …"))
         .focus();
     harness.run();
     #[expect(
@@ -386,11 +404,15 @@ fn the_fields_csv_has_a_column_per_field_of_the_chosen_message() {
         "{text}"
     );
     assert!(lines[0].contains("Latitude (body.lat)"), "{text}");
-    assert!(lines[0].contains("Speed (body.speed)"), "{text}");
+    // A quantity's unit is in the header, its cell a number.
+    assert!(lines[0].contains("Speed (body.speed) [km/h]"), "{text}");
     for line in &lines[1..] {
         assert!(line.contains(",rx,127.0.0.1:"), "{line}");
-        // Shown values, with unit; a cell with a comma is quoted.
-        assert!(line.contains(",6.6 km/h,"), "{line}");
+        // A number a spreadsheet sums; a value that is not a quantity as shown (a cell with a
+        // comma is quoted).
+        assert!(line.contains(",6.6,"), "{line}");
+        assert!(line.contains(",123,"), "the altitude: {line}");
+        assert!(line.contains(",0x0200 "), "the message id as shown: {line}");
         assert!(
             line.contains(",\"0x0000006F: emergency, overspeed,"),
             "{line}"
@@ -439,4 +461,276 @@ fn a_protocol_chosen_while_listening_reaches_the_running_rules() {
         .read_exact(&mut got)
         .expect("the rule by field answered");
     assert_eq!(&got, b"OK");
+}
+
+/// A relay decoding each direction with its own protocol (Modbus TCP from the client, Modbus
+/// RTU back from the upstream) filters and finds each row with the protocol it is decoded
+/// with: `f.slave` (RTU only) is a field, keeps the upstream's reply and hides the request;
+/// a name neither has says both protocols.
+#[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one relay session, filtered and searched"
+)]
+fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own() {
+    use std::io::Read as _;
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    // Modbus RTU: slave 1, read holding registers reply, one register 0x000A, CRC 0x4338.
+    let rtu = sockscope_core::codec::hex::parse("01 03 02 00 0A 38 43").unwrap();
+    let answer = rtu.clone();
+    let server = std::thread::Builder::new()
+        .name("upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = upstream.accept().unwrap();
+            let mut buf = [0u8; 256];
+            let _ = stream.read(&mut buf).unwrap();
+            stream.write_all(&answer).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        })
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = Harness::builder()
+        .with_size([1100.0, 900.0])
+        .build_eframe(move |cc| {
+            App::with_form(
+                &cc.egui_ctx,
+                Form {
+                    mode: Mode::Relay,
+                    local_ip: "127.0.0.1".into(),
+                    relay_port: port.to_string(),
+                    remote_ip: "127.0.0.1".into(),
+                    remote_port: up_port.to_string(),
+                    protocol: "modbus-tcp".into(),
+                    protocol_replies: "modbus-rtu".into(),
+                    // The session's framing is the client protocol's (Modbus TCP) for both
+                    // directions, which cuts an RTU reply into single bytes: framed by
+                    // idle gap here, so each direction's message is one row.
+                    frame_mode: sockscope::profile::FrameMode::Idle,
+                    frame_idle_ms: 50,
+                    rx_hex: true,
+                    ..Form::default()
+                },
+            )
+        });
+    harness.get_by_label("Start").click();
+    run_until(&mut harness, "listening", |app| {
+        matches!(app.tab().session.capture().link, LinkState::Listening(_))
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = sockscope_core::codec::hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
+    client.write_all(&request).unwrap();
+    let mut back = vec![0u8; rtu.len()];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(back, rtu);
+    run_until(&mut harness, "both directions logged", |app| {
+        app.tab()
+            .session
+            .capture()
+            .log
+            .iter()
+            .filter(|r| r.relay.is_some())
+            .count()
+            >= 2
+    });
+    server.join().unwrap();
+    let show = |harness: &mut Harness<'static, App>, text: &str| {
+        let tab = harness.state_mut().tab_mut();
+        tab.view.show_text = text.into();
+        tab.apply(UiAction::ShowFields);
+        run_until(harness, "the filter", |app| !app.tab().view.show_busy);
+        harness.run();
+    };
+    // A field of the upstream's protocol only: no error, the reply kept, the request hidden.
+    show(&mut harness, "f.slave == 1");
+    let from_client = harness
+        .state()
+        .tab()
+        .session
+        .capture()
+        .log
+        .iter()
+        .filter(|r| r.relay == Some(sockscope::capture::RelayWay::FromClient))
+        .filter(|r| {
+            matches!(
+                r.kind,
+                sockscope::capture::RecordKind::Rx | sockscope::capture::RecordKind::Tx
+            )
+        })
+        .count();
+    let view = &harness.state().tab().view;
+    assert_eq!(view.show_error, None);
+    let rows = view.show_fields.as_ref().unwrap();
+    assert!(from_client > 0);
+    assert_eq!(
+        rows.hidden(),
+        from_client,
+        "the client's rows (no slave field) are hidden, the upstream's kept"
+    );
+    harness.get_by_label_contains("≡ Modbus RTU");
+    assert!(
+        harness
+            .query_by_label_contains("≡ Modbus #1 unit")
+            .is_none()
+    );
+    // A field of the client's protocol only: the reply (read as RTU, no transaction) hidden.
+    show(&mut harness, "f.transaction == 1");
+    assert_eq!(harness.state().tab().view.show_error, None);
+    harness.get_by_label_contains("≡ Modbus #1 unit");
+    assert!(harness.query_by_label_contains("≡ Modbus RTU").is_none());
+    // A name neither has says both.
+    show(&mut harness, "f.bogus == 1");
+    assert_eq!(
+        harness.state().tab().view.show_error.as_deref(),
+        Some("no field 'bogus' in modbus-tcp / modbus-rtu")
+    );
+    // Find by field reads each row with its own protocol too.
+    let tab = harness.state_mut().tab_mut();
+    tab.view.search_text = "f.slave == 1".into();
+    tab.apply(UiAction::Search);
+    run_until(&mut harness, "the search", |app| {
+        app.tab().view.searching.is_none()
+    });
+    let view = &harness.state().tab().view;
+    assert_eq!(view.search_error, None);
+    assert!(!view.matches.is_empty(), "the upstream's reply is found");
+    for seq in &view.matches {
+        let log = &harness.state().tab().session.capture().log;
+        let record = log.get_seq(*seq).unwrap();
+        assert_eq!(
+            record.relay,
+            Some(sockscope::capture::RelayWay::FromUpstream)
+        );
+    }
+}
+
+/// Show by field starts again when its protocol does: a spec file broken on disk stops it,
+/// the file fixed makes it filter again (not only show its expression).
+#[test]
+fn show_by_field_filters_again_once_a_broken_spec_file_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("my808.ron");
+    let good = sockscope_core::protocol::builtin("jt808")
+        .unwrap()
+        .source
+        .clone();
+    std::fs::write(&spec, &good).unwrap();
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: spec.display().to_string(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let location = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let mut sent = 0;
+    for frame in [&reply, &location, &reply] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let tab = harness.state_mut().tab_mut();
+    tab.view.show_text = "f.msg_id == 0x0200".into();
+    tab.apply(UiAction::ShowFields);
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "the type's module is private"
+    )]
+    let hidden = |app: &App| {
+        let view = &app.tab().view;
+        (!view.show_busy)
+            .then(|| view.show_fields.as_ref().map(|rows| rows.hidden()))
+            .flatten()
+    };
+    run_until(&mut harness, "the filter", |app| hidden(app) == Some(2));
+    // Broken on disk: the protocol goes, and the filter with it.
+    std::fs::write(&spec, good.replacen("\"u16\"", "\"u61\"", 1)).unwrap();
+    run_until(&mut harness, "the broken spec read", |app| {
+        app.tab().view.show_fields.is_none()
+    });
+    // Fixed: it filters again by itself.
+    std::fs::write(&spec, &good).unwrap();
+    run_until(&mut harness, "the filter again", |app| {
+        hidden(app) == Some(2)
+    });
+    harness.run();
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("≡ JT808 0x8001")
+            .count(),
+        0
+    );
+}
+
+/// The location report of [`LOCATION`] at 25.6 km/h (raw 0x0100), XOR 0x02.
+const LOCATION_FAST: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b010000032501292233440202006401040000000c027e";
+
+/// The fields CSV holds the rows Show keeps (and says so in the log), with its fixed
+/// columns and direction in the window's language.
+#[test]
+fn the_fields_csv_holds_the_rows_show_keeps_and_says_so() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let reply = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let fast = sockscope_core::codec::hex::parse(LOCATION_FAST).unwrap();
+    let mut sent = 0;
+    for frame in [&slow, &reply, &fast, &slow] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let tab = harness.state_mut().tab_mut();
+    tab.view.show_text = "f.body.speed > 100".into();
+    tab.apply(UiAction::ShowFields);
+    run_until(&mut harness, "the filter", |app| !app.tab().view.show_busy);
+    let chosen = harness
+        .state()
+        .tab()
+        .session
+        .capture()
+        .log
+        .iter()
+        .find(|r| r.bytes == &fast[..])
+        .unwrap()
+        .seq;
+    let dir = tempfile::tempdir().unwrap();
+    let export = |harness: &mut Harness<'static, App>, name: &str| {
+        let path = dir.path().join(name);
+        let tab = harness.state_mut().tab_mut();
+        tab.apply(UiAction::SelectRecord(Some(chosen)));
+        tab.apply(UiAction::ExportFields(path.clone()));
+        run_until(harness, "the export", |app| {
+            app.tab().view.field_export.is_none()
+        });
+        harness.run();
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let text = export(&mut harness, "shown.csv");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "a head and the one report shown: {text}");
+    assert!(lines[1].contains(",25.6,"), "{text}");
+    harness.get_by_label_contains("Exported 1 messages by field to");
+    harness.get_by_label_contains("only the rows shown (Show f.body.speed > 100 hides");
+    // In 中文, the fixed columns and the direction too.
+    harness.state_mut().set_lang(Lang::Zh);
+    let text = export(&mut harness, "zh.csv");
+    assert!(text.starts_with("\u{feff}时间,方向,对端,"), "{text}");
+    assert!(text.contains(",收,127.0.0.1:"), "{text}");
 }

@@ -188,3 +188,67 @@ fn a_spec_file_opened_from_the_picker_decodes_and_is_read_again_when_it_changes(
         "{saved}"
     );
 }
+
+/// At 1024×640 with the Find bar open, a row picked near the bottom of the list, then one of
+/// its fields shown as a column (the Columns row appears above the list): the picked row
+/// stays wholly in view, above the detail pane, and the list keeps room for several rows.
+#[test]
+fn at_1024_a_picked_row_stays_in_view_when_a_column_is_added_with_find_open() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("protocol-column-1024");
+    let port = super::free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 3, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", protocol: "jt808")))], active: 0)"#
+    );
+    let display = Display::start_sized("1024x640");
+    let window = Window::open(&display, &dir, &workspace);
+    window.wait_value("status.state", |s| s.starts_with("Listening"));
+    let location = sockscope_core::codec::hex::parse(
+        "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+    )
+    .unwrap();
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for _ in 0..12 {
+        client.write_all(&location).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    window.wait_value("log.newest", |n| n.parse::<u64>().is_ok_and(|n| n >= 13));
+    window.key("ctrl+f");
+    // The lowest row wholly drawn in the list.
+    let area = window.rect("log.area");
+    let picked = (1..=13u64)
+        .rev()
+        .find(|seq| {
+            window
+                .find(&format!("log.row.{seq}"))
+                .is_some_and(|(_, y, _, h)| y + h <= area.1 + area.3)
+        })
+        .unwrap();
+    let (x, y, _, h) = window.rect(&format!("log.row.{picked}"));
+    window.click_at(x + 60.0, y + h / 2.0);
+    window.wait_value("log.detail", |seq| seq == picked.to_string());
+    window.right_click("field.serial");
+    window.click("field.menu.column");
+    window.rect("column.serial");
+    // The picked row is brought back into view under the Columns row.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let area = window.rect("log.area");
+        let row = window.find(&format!("log.row.{picked}"));
+        let inside = row.is_some_and(|(_, y, _, h)| y >= area.1 && y + h <= area.1 + area.3 + 0.5);
+        if inside {
+            assert!(
+                area.3 >= 100.0,
+                "the list keeps room for several rows: {area:?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the picked row #{picked} is not wholly in the list {area:?}: {row:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
