@@ -877,3 +877,133 @@ fn the_installer_refuses_windows_7_with_a_sentence_and_exit_code_1150_under_s() 
     assert!(!folder.exists(), "{}", folder.display());
     let _ = std::fs::remove_file(&log);
 }
+
+/// `%TEMP%` of the Wine prefix, on this machine.
+fn wine_temp() -> PathBuf {
+    let out = Command::new("wine")
+        .args(["cmd", "/c", "echo", "%TEMP%"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    on_drive_c(text(&out.stdout).trim())
+}
+
+/// `%TEMP%\sockscope-setup.log` (UTF-16), or empty.
+fn setup_log() -> String {
+    let logged = std::fs::read(wine_temp().join("sockscope-setup.log")).unwrap_or_default();
+    String::from_utf16_lossy(
+        &logged
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A user PATH of `len` characters: entries as a developer's machine has them, one with a
+/// variable in it, cut to the length.
+fn long_path(len: usize) -> String {
+    let mut path = String::from(r"%USERPROFILE%\.cargo\bin");
+    let mut n = 0;
+    while path.len() < len {
+        path.push(';');
+        path.push_str(r"C:\Program Files\Vendor Tool ");
+        path.push_str(&n.to_string());
+        path.push_str(r"\bin");
+        n += 1;
+    }
+    path.truncate(len);
+    // No entry ends in a separator or a space (reg would keep it, but it reads as a typo).
+    while path.ends_with([';', ' ', '\\']) {
+        path.pop();
+        path.push('x');
+    }
+    path
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn a_user_path_too_long_for_the_installer_is_kept_byte_for_byte_through_install_and_uninstall() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    let reg = Path::new("reg");
+    let environment = r"HKCU\Environment";
+    let set_path = |value: &str| {
+        assert_eq!(
+            wine_run(
+                reg,
+                &[
+                    "add",
+                    environment,
+                    "/v",
+                    "Path",
+                    "/t",
+                    "REG_EXPAND_SZ",
+                    "/d",
+                    value,
+                    "/f"
+                ]
+            ),
+            Some(0)
+        );
+        assert_eq!(user_path(), value, "reg add set the PATH");
+    };
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+    // 999 characters: read whole, but it and the folder do not fit in NSIS's 1024 (before:
+    // cut at 1023, the folder's entry with it). 3000: the read fails (before: PATH became the
+    // folder alone, and the uninstaller deleted the value).
+    for len in [999, 3000] {
+        let before = long_path(len);
+        assert_eq!(before.len(), len);
+        set_path(&before);
+        assert_eq!(wine_run(&setup, &["/S"]), Some(0), "PATH of {len}");
+        assert!(installed.join("sockscope-cli.exe").is_file());
+        assert_eq!(user_path(), before, "PATH of {len} after install");
+        uninstall(&installed);
+        assert_eq!(user_path(), before, "PATH of {len} after uninstall");
+    }
+    let logged = setup_log();
+    assert_eq!(
+        logged
+            .matches("Your PATH is too long for Setup to change safely")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    // The line says when: 2026-12-07 21:30:05 SockScope 0.1.0: …
+    let line = logged
+        .lines()
+        .find(|l| l.contains("too long"))
+        .unwrap_or_default()
+        .trim_start_matches('\u{feff}');
+    let stamp: Vec<char> = line.chars().take(20).collect();
+    assert!(
+        stamp.len() == 20
+            && stamp[4] == '-'
+            && stamp[7] == '-'
+            && stamp[13] == ':'
+            && stamp[16] == ':'
+            && stamp[..4].iter().all(char::is_ascii_digit),
+        "{line:?}"
+    );
+
+    // Installed while PATH was short (the folder added), then PATH grew past what NSIS holds:
+    // the uninstaller leaves it alone (before: it deleted the value) and says so.
+    set_path(r"C:\Tools");
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    let ours = user_path();
+    assert!(ours.ends_with(r"\Programs\SockScope"), "{ours}");
+    let grown = format!("{};{ours}", long_path(3000));
+    set_path(&grown);
+    uninstall(&installed);
+    assert_eq!(user_path(), grown, "a long PATH after uninstall");
+    assert!(
+        setup_log().contains("too long for the uninstaller to change safely"),
+        "{:?}",
+        setup_log()
+    );
+    let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+}
