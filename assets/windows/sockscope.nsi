@@ -17,6 +17,9 @@ Unicode true
 Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user
+; A file that cannot be written stops the install (never skipped in silence: a half-updated
+; copy, the window program one version and the console program another).
+AllowSkipFiles off
 
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
@@ -94,6 +97,13 @@ LangString Removing ${LANG_SIMPCHINESE} "正在移除 $Previous 中的那一份"
 LangString NotRemoved ${LANG_ENGLISH} "The copy in $Previous could not be removed completely (its uninstaller returned $0): remove what is left of it yourself."
 LangString NotRemoved ${LANG_SIMPCHINESE} "未能完全移除 $Previous 中的那一份（其卸载程序返回 $0）：请手动删除剩下的文件。"
 
+LangString Running ${LANG_ENGLISH} "SockScope is running ($R9): close it, then choose Retry."
+LangString Running ${LANG_SIMPCHINESE} "SockScope 正在运行（$R9）：请先关闭它，再点“重试”。"
+LangString RunningSilent ${LANG_ENGLISH} "SockScope is running ($R9), so nothing was changed: close it and run this again. (exit code 32)"
+LangString RunningSilent ${LANG_SIMPCHINESE} "SockScope 正在运行（$R9），因此未做任何改动：请关闭它后再运行一次。（退出码 32）"
+
+; ERROR_SHARING_VIOLATION: a running SockScope holds its .exe.
+!define EXIT_IN_USE 32
 ; ERROR_OLD_WIN_VERSION: "The specified program requires a newer version of Windows."
 !define EXIT_OLD_WINDOWS 1150
 
@@ -180,6 +190,48 @@ FunctionEnd
 !insertmacro READ_PATH_FUNCTION ""
 !insertmacro READ_PATH_FUNCTION "un."
 
+; Whether a program of a folder can be replaced: Windows (and Wine) refuse to open a running
+; .exe for writing. Sets $R9 to the first that cannot be, when $R9 is still empty.
+!macro CHECK_NOT_RUNNING folder exe
+  ${If} $R9 == ""
+  ${AndIf} ${FileExists} "${folder}\${exe}"
+    ClearErrors
+    FileOpen $R7 "${folder}\${exe}" a
+    ${If} ${Errors}
+      StrCpy $R9 "${folder}\${exe}"
+    ${Else}
+      FileClose $R7
+    ${EndIf}
+  ${EndIf}
+!macroend
+
+; Before anything changes: SockScope must not run from $INSTDIR (nor from $R8, the copy a move
+; removes, when not empty). The wizard asks to close it (Retry/Cancel); /S writes the log line
+; and exits with code 32, nothing changed. Out: $R9 empty when nothing runs, else Cancel.
+!macro NOT_RUNNING_FUNCTION un
+Function ${un}NotRunning
+  retry:
+  StrCpy $R9 ""
+  !insertmacro CHECK_NOT_RUNNING "$INSTDIR" "sockscope.exe"
+  !insertmacro CHECK_NOT_RUNNING "$INSTDIR" "sockscope-cli.exe"
+  ${If} $R8 != ""
+    !insertmacro CHECK_NOT_RUNNING "$R8" "sockscope.exe"
+    !insertmacro CHECK_NOT_RUNNING "$R8" "sockscope-cli.exe"
+  ${EndIf}
+  ${If} $R9 != ""
+    ${If} ${Silent}
+      Push "$(RunningSilent)"
+      Call ${un}Log
+      SetErrorLevel ${EXIT_IN_USE}
+      Quit
+    ${EndIf}
+    MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(Running)" IDRETRY retry
+  ${EndIf}
+FunctionEnd
+!macroend
+!insertmacro NOT_RUNNING_FUNCTION ""
+!insertmacro NOT_RUNNING_FUNCTION "un."
+
 Function .onInit
   ; Rust's standard library needs Windows 10 (its std uses APIs older systems lack).
   ${IfNot} ${AtLeastWin10}
@@ -211,6 +263,20 @@ Function .onInit
     StrCpy $INSTDIR $0
   ${EndIf}
   ReadRegStr $Previous HKCU "${UNINSTALL_KEY}" "InstallLocation"
+  ; Silent: the folder is known now; a running SockScope stops it before anything changes.
+  ${If} ${Silent}
+    Call OldCopy
+    Call NotRunning
+  ${EndIf}
+FunctionEnd
+
+; $R8: the installed copy's folder when it is another than the one chosen, else empty.
+Function OldCopy
+  StrCpy $R8 ""
+  ${If} $Previous != ""
+  ${AndIf} $Previous != $INSTDIR
+    StrCpy $R8 $Previous
+  ${EndIf}
 FunctionEnd
 
 ; $1: 1 when a copy is installed in another folder than the one chosen, with its uninstaller.
@@ -224,6 +290,12 @@ Function MovesFromAnotherFolder
 FunctionEnd
 
 Function DirectoryLeave
+  ; SockScope running there (or in the copy a move removes): Cancel stays on the page.
+  Call OldCopy
+  Call NotRunning
+  ${If} $R9 != ""
+    Abort
+  ${EndIf}
   Call MovesFromAnotherFolder
   ${If} $1 == 1
     ; Cancel stays on the folder page.
@@ -238,6 +310,12 @@ Section "SockScope"
   ; which takes its files, PATH entry, association and Apps entry with it. `_?=` runs it in
   ; place (otherwise it copies itself to TEMP and returns at once, before its work is done),
   ; so it cannot remove itself and its folder: that is done here after it ended.
+  ; (SockScope started again since the folder page: asked again, before anything changes.)
+  Call OldCopy
+  Call NotRunning
+  ${If} $R9 != ""
+    Abort
+  ${EndIf}
   Call MovesFromAnotherFolder
   ${If} $1 == 1
     DetailPrint "$(Removing)"
@@ -334,6 +412,16 @@ Section "SockScope"
     ${EndIf}
   ${EndIf}
 SectionEnd
+
+Function un.onInit
+  ; A running SockScope would stay behind with nothing left to uninstall it: nothing is
+  ; removed until it is closed (/S: exit code 32 and the log line).
+  StrCpy $R8 ""
+  Call un.NotRunning
+  ${If} $R9 != ""
+    Quit
+  ${EndIf}
+FunctionEnd
 
 Section "Uninstall"
   ; PATH: only the entry we added.

@@ -1007,3 +1007,137 @@ fn a_user_path_too_long_for_the_installer_is_kept_byte_for_byte_through_install_
     let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
     let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
 }
+
+/// The installed `sockscope.exe` running (headless, listening: the same .exe file held open
+/// by Windows as when its window is up); killed when dropped.
+struct Running(Child);
+
+impl Running {
+    fn start(folder: &Path) -> Self {
+        let port = free_port();
+        let mut child = Command::new("wine")
+            .arg(folder.join("sockscope.exe"))
+            .args(["listen", &format!("127.0.0.1:{port}"), "--duration", "120s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_port(port, &mut child);
+        Self(child)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Appends a marker to the installed programs: an install that replaces them takes it away.
+fn mark(folder: &Path) {
+    for exe in ["sockscope.exe", "sockscope-cli.exe"] {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(folder.join(exe))
+            .unwrap();
+        file.write_all(b"MARKED-BY-THE-TEST").unwrap();
+    }
+}
+
+fn marked(folder: &Path, exe: &str) -> bool {
+    std::fs::read(folder.join(exe))
+        .unwrap_or_default()
+        .ends_with(b"MARKED-BY-THE-TEST")
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn while_sockscope_runs_setup_and_uninstall_under_s_change_nothing_and_exit_32() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    // The programs run here (the shim stands in for Windows' DLL); both marked.
+    std::fs::copy(
+        dir().join("bcryptprimitives.dll"),
+        installed.join("bcryptprimitives.dll"),
+    )
+    .unwrap();
+    mark(&installed);
+    let running = Running::start(&installed);
+
+    // An update in place: before, exit 0 with sockscope-cli.exe replaced and the running
+    // sockscope.exe left old. Now exit 32 (ERROR_SHARING_VIOLATION) and nothing changed.
+    assert_eq!(wine_run(&setup, &["/S"]), Some(32), "update while running");
+    assert!(
+        marked(&installed, "sockscope.exe"),
+        "sockscope.exe untouched"
+    );
+    assert!(
+        marked(&installed, "sockscope-cli.exe"),
+        "sockscope-cli.exe untouched"
+    );
+    // A move: before, exit 0 and the old 51 MB sockscope.exe left behind with no Apps entry.
+    let moved_windows = r"C:\Moved While Running\SockScope";
+    let moved = on_drive_c(moved_windows);
+    let _ = std::fs::remove_dir_all(moved.parent().unwrap());
+    let to = format!("/D={moved_windows}");
+    assert_eq!(
+        wine_run(&setup, &["/S", &to]),
+        Some(32),
+        "move while running"
+    );
+    assert!(!moved.exists(), "nothing installed in {}", moved.display());
+    assert!(installed.join("uninstall.exe").is_file());
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(r"\Programs\SockScope"), "{location}");
+    // Uninstall, in place so that its exit code is the result: before, "completed" with
+    // sockscope.exe left and nothing to uninstall it. Now exit 32 and everything stays.
+    let in_place = format!("_?={}", windows_path(&installed));
+    assert_eq!(
+        wine_run(&installed.join("uninstall.exe"), &["/S", &in_place]),
+        Some(32),
+        "uninstall while running"
+    );
+    for file in ["sockscope.exe", "sockscope-cli.exe", "uninstall.exe"] {
+        assert!(installed.join(file).is_file(), "{file} kept");
+    }
+    assert!(
+        reg_query(uninstall_key, None).is_some(),
+        "the Apps entry kept"
+    );
+    let logged = setup_log();
+    assert_eq!(
+        logged.matches("SockScope is running (").count(),
+        3,
+        "{logged:?}"
+    );
+    assert!(
+        logged.contains(r"\sockscope.exe), so nothing was changed"),
+        "{logged:?}"
+    );
+
+    // Closed: the update goes through and replaces both.
+    drop(running);
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0), "update once closed");
+    assert!(!marked(&installed, "sockscope.exe"));
+    assert!(!marked(&installed, "sockscope-cli.exe"));
+    std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
+    uninstall(&installed);
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+}
+
+/// The Windows path of a folder in the Wine prefix's drive C.
+fn windows_path(folder: &Path) -> String {
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let rest = folder
+        .strip_prefix(prefix.join("drive_c"))
+        .expect("a folder on drive C");
+    format!(r"C:\{}", rest.display().to_string().replace('/', "\\"))
+}
