@@ -1141,3 +1141,62 @@ fn windows_path(folder: &Path) -> String {
         .expect("a folder on drive C");
     format!(r"C:\{}", rest.display().to_string().replace('/', "\\"))
 }
+
+/// What README's Install section gives a deployment script to wait for the uninstaller: run in
+/// place (`_?=`) under `start /wait`, its exit code in `%ERRORLEVEL%`, then its own file and
+/// folder deleted. Prints what cmd printed.
+fn uninstall_and_wait_as_documented(folder: &Path) -> String {
+    let folder_windows = windows_path(folder);
+    let batch_dir = tempfile::tempdir().unwrap();
+    let batch = batch_dir.path().join("deploy.bat");
+    std::fs::write(
+        &batch,
+        format!(
+            "@start \"\" /wait \"{folder_windows}\\uninstall.exe\" /S _?={folder_windows}\r\n\
+             @set RC=%ERRORLEVEL%\r\n\
+             @if exist \"{folder_windows}\\sockscope.exe\" (echo sockscope.exe still there) else (echo sockscope.exe gone)\r\n\
+             @if %RC%==0 del \"{folder_windows}\\uninstall.exe\"\r\n\
+             @if %RC%==0 rmdir \"{folder_windows}\"\r\n\
+             @echo exit code %RC%\r\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("wine")
+        .args(["cmd", "/c"])
+        .arg(&batch)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    text(&out.stdout)
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_documented_silent_uninstall_waits_and_returns_its_exit_code() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    std::fs::copy(
+        dir().join("bcryptprimitives.dll"),
+        installed.join("bcryptprimitives.dll"),
+    )
+    .unwrap();
+    // While SockScope runs: the script sees 32, and everything is still there.
+    let running = Running::start(&installed);
+    let said = uninstall_and_wait_as_documented(&installed);
+    assert!(said.contains("exit code 32"), "{said}");
+    assert!(said.contains("sockscope.exe still there"), "{said}");
+    drop(running);
+    std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
+    // Closed: when start /wait returns the files are gone (plain `uninstall.exe /S` returns
+    // before its copy in TEMP has removed anything), and the exit code is 0.
+    let said = uninstall_and_wait_as_documented(&installed);
+    assert!(said.contains("sockscope.exe gone"), "{said}");
+    assert!(said.contains("exit code 0"), "{said}");
+    assert!(!installed.exists(), "{}", installed.display());
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    assert_eq!(reg_query(uninstall_key, None), None, "the Apps entry gone");
+}
