@@ -66,6 +66,8 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "SockScope developers, MIT OR Apache
 !define MUI_ICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_UNICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_FINISHPAGE_RUN "$INSTDIR\sockscope.exe"
+; The Finish page's picture (164 × 314): SockScope's icon, not NSIS's stock one.
+!define MUI_WELCOMEFINISHPAGE_BITMAP "${ROOT}\assets\windows\wizard.bmp"
 ; Leaving the folder page: another folder than the installed copy's asks first.
 !define MUI_PAGE_CUSTOMFUNCTION_LEAVE DirectoryLeave
 !insertmacro MUI_PAGE_DIRECTORY
@@ -411,6 +413,16 @@ Section "SockScope"
       SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
     ${EndIf}
   ${EndIf}
+
+  ; One line a successful run, as a failed one writes: what a deployment finds afterwards.
+  ${If} $Previous == ""
+    Push "installed in $INSTDIR"
+  ${ElseIf} $Previous == $INSTDIR
+    Push "updated in $INSTDIR"
+  ${Else}
+    Push "moved from $Previous to $INSTDIR"
+  ${EndIf}
+  Call Log
 SectionEnd
 
 Function un.onInit
@@ -472,4 +484,6 @@ Section "Uninstall"
   Delete "$INSTDIR\LICENSE-OFL.txt"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
+  Push "uninstalled from $INSTDIR"
+  Call un.Log
 SectionEnd

@@ -1123,11 +1123,23 @@ fn while_sockscope_runs_setup_and_uninstall_under_s_change_nothing_and_exit_32()
         "{logged:?}"
     );
 
-    // Closed: the update goes through and replaces both.
+    // Closed: the update goes through and replaces both, and says so in one dated line.
     drop(running);
+    let lines_before = setup_log().lines().count();
     assert_eq!(wine_run(&setup, &["/S"]), Some(0), "update once closed");
     assert!(!marked(&installed, "sockscope.exe"));
     assert!(!marked(&installed, "sockscope-cli.exe"));
+    let logged = setup_log();
+    assert_eq!(logged.lines().count(), lines_before + 1, "{logged:?}");
+    let last = logged.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with(&format!(
+            "SockScope {}: updated in {}",
+            env!("CARGO_PKG_VERSION"),
+            windows_path(&installed)
+        )),
+        "{last:?}"
+    );
     std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
     uninstall(&installed);
     let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
