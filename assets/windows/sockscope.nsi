@@ -17,12 +17,16 @@ Unicode true
 Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user
+; A file that cannot be written stops the install (never skipped in silence: a half-updated
+; copy, the window program one version and the console program another).
+AllowSkipFiles off
 
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
 !include "WinVer.nsh"
 !include "WinMessages.nsh"
 !include "StrFunc.nsh"
+!include "FileFunc.nsh"
 ; StrFunc's functions are declared once before use.
 ${StrStr}
 ${StrRep}
@@ -62,6 +66,8 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "SockScope developers, MIT OR Apache
 !define MUI_ICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_UNICON "${ROOT}\assets\icon\sockscope.ico"
 !define MUI_FINISHPAGE_RUN "$INSTDIR\sockscope.exe"
+; The Finish page's picture (164 × 314): SockScope's icon, not NSIS's stock one.
+!define MUI_WELCOMEFINISHPAGE_BITMAP "${ROOT}\assets\windows\wizard.bmp"
 ; Leaving the folder page: another folder than the installed copy's asks first.
 !define MUI_PAGE_CUSTOMFUNCTION_LEAVE DirectoryLeave
 !insertmacro MUI_PAGE_DIRECTORY
@@ -78,8 +84,12 @@ Var Previous
 
 LangString NeedsWindows10 ${LANG_ENGLISH} "SockScope needs Windows 10 or later."
 LangString NeedsWindows10 ${LANG_SIMPCHINESE} "SockScope 需要 Windows 10 或更高版本。"
-LangString PathTooLong ${LANG_ENGLISH} "Your PATH is too long to change safely: add $INSTDIR to it yourself to run sockscope-cli from any folder."
-LangString PathTooLong ${LANG_SIMPCHINESE} "PATH 太长，无法安全修改：如需在任意目录运行 sockscope-cli，请手动把 $INSTDIR 加入 PATH。"
+LangString PathTooLong ${LANG_ENGLISH} "Your PATH is too long for Setup to change safely, so it was left as it was: to run sockscope-cli from any folder, make sure $INSTDIR is on it."
+LangString PathTooLong ${LANG_SIMPCHINESE} "PATH 太长，安装程序无法安全修改，已保持原样：如需在任意目录运行 sockscope-cli，请确认 $INSTDIR 在 PATH 中。"
+LangString PathTooLongUn ${LANG_ENGLISH} "Your PATH is too long for the uninstaller to change safely, so it was left as it was: remove $INSTDIR from it yourself."
+LangString PathTooLongUn ${LANG_SIMPCHINESE} "PATH 太长，卸载程序无法安全修改，已保持原样：请手动从 PATH 中删除 $INSTDIR。"
+LangString PathTooLongOld ${LANG_ENGLISH} "Your PATH is too long for Setup to change safely, so it was left as it was: remove $Previous from it yourself."
+LangString PathTooLongOld ${LANG_SIMPCHINESE} "PATH 太长，安装程序无法安全修改，已保持原样：请手动从 PATH 中删除 $Previous。"
 LangString ProfileType ${LANG_ENGLISH} "SockScope profile"
 LangString ProfileType ${LANG_SIMPCHINESE} "SockScope 配置"
 LangString MovesFrom ${LANG_ENGLISH} "SockScope is installed in $Previous. Setup removes that copy and installs it in $INSTDIR."
@@ -89,8 +99,140 @@ LangString Removing ${LANG_SIMPCHINESE} "正在移除 $Previous 中的那一份"
 LangString NotRemoved ${LANG_ENGLISH} "The copy in $Previous could not be removed completely (its uninstaller returned $0): remove what is left of it yourself."
 LangString NotRemoved ${LANG_SIMPCHINESE} "未能完全移除 $Previous 中的那一份（其卸载程序返回 $0）：请手动删除剩下的文件。"
 
+LangString Running ${LANG_ENGLISH} "SockScope is running ($R9): close it, then choose Retry."
+LangString Running ${LANG_SIMPCHINESE} "SockScope 正在运行（$R9）：请先关闭它，再点“重试”。"
+LangString RunningSilent ${LANG_ENGLISH} "SockScope is running ($R9), so nothing was changed: close it and run this again. (exit code 32)"
+LangString RunningSilent ${LANG_SIMPCHINESE} "SockScope 正在运行（$R9），因此未做任何改动：请关闭它后再运行一次。（退出码 32）"
+
+; ERROR_SHARING_VIOLATION: a running SockScope holds its .exe.
+!define EXIT_IN_USE 32
 ; ERROR_OLD_WIN_VERSION: "The specified program requires a newer version of Windows."
 !define EXIT_OLD_WINDOWS 1150
+
+; A line in %TEMP%\sockscope-setup.log (UTF-16, so Chinese survives), with the date and time:
+; where a silent install or uninstall says what it did and why it stopped.
+; Push "the sentence" / Call Log
+!macro LOG_FUNCTION un
+Function ${un}Log
+  Exch $R0
+  Push $R1
+  Push $R2
+  Push $R3
+  Push $R4
+  Push $R5
+  Push $R6
+  Push $R7
+  Push $R8
+  ${GetTime} "" "L" $R2 $R3 $R4 $R5 $R6 $R7 $R8
+  ClearErrors
+  FileOpen $R1 "$TEMP\sockscope-setup.log" a
+  ${IfNot} ${Errors}
+    FileSeek $R1 0 END
+    FileWriteUTF16LE /BOM $R1 "$R4-$R3-$R2 $R6:$R7:$R8 ${APP} ${VERSION}: $R0$\r$\n"
+    FileClose $R1
+  ${EndIf}
+  Pop $R8
+  Pop $R7
+  Pop $R6
+  Pop $R5
+  Pop $R4
+  Pop $R3
+  Pop $R2
+  Pop $R1
+  Pop $R0
+FunctionEnd
+!macroend
+!insertmacro LOG_FUNCTION ""
+!insertmacro LOG_FUNCTION "un."
+
+; The user's PATH, read only when it can be changed whole. In: $2, the folder to add or
+; remove. Out: $0, the PATH ("" when there is none); $1, "ok" (read whole, and it with $2 and
+; two separators fits an NSIS string), "absent" (no PATH yet) or "long" (a PATH that NSIS
+; cannot hold, or not text: it must be left alone, never written from a failed or cut read).
+; NSIS strings hold ${NSIS_MAX_STRLEN} characters (Debian's makensis: 1024).
+!macro READ_PATH_FUNCTION un
+Function ${un}ReadPath
+  Push $3
+  Push $4
+  ClearErrors
+  ReadRegStr $0 HKCU "Environment" "Path"
+  ${If} ${Errors}
+    ; No value, or one ReadRegStr could not hold: which is it?
+    StrCpy $0 ""
+    StrCpy $1 "absent"
+    StrCpy $3 0
+    ${Do}
+      ClearErrors
+      EnumRegValue $4 HKCU "Environment" $3
+      ${If} ${Errors}
+      ${OrIf} $4 == ""
+        ${Break}
+      ${EndIf}
+      ${If} $4 == "Path"
+        StrCpy $1 "long"
+        ${Break}
+      ${EndIf}
+      IntOp $3 $3 + 1
+    ${Loop}
+  ${Else}
+    StrLen $3 $0
+    StrLen $4 $2
+    IntOp $3 $3 + $4
+    IntOp $3 $3 + 2
+    ${If} $3 < ${NSIS_MAX_STRLEN}
+      StrCpy $1 "ok"
+    ${Else}
+      StrCpy $1 "long"
+    ${EndIf}
+  ${EndIf}
+  Pop $4
+  Pop $3
+FunctionEnd
+!macroend
+!insertmacro READ_PATH_FUNCTION ""
+!insertmacro READ_PATH_FUNCTION "un."
+
+; Whether a program of a folder can be replaced: Windows (and Wine) refuse to open a running
+; .exe for writing. Sets $R9 to the first that cannot be, when $R9 is still empty.
+!macro CHECK_NOT_RUNNING folder exe
+  ${If} $R9 == ""
+  ${AndIf} ${FileExists} "${folder}\${exe}"
+    ClearErrors
+    FileOpen $R7 "${folder}\${exe}" a
+    ${If} ${Errors}
+      StrCpy $R9 "${folder}\${exe}"
+    ${Else}
+      FileClose $R7
+    ${EndIf}
+  ${EndIf}
+!macroend
+
+; Before anything changes: SockScope must not run from $INSTDIR (nor from $R8, the copy a move
+; removes, when not empty). The wizard asks to close it (Retry/Cancel); /S writes the log line
+; and exits with code 32, nothing changed. Out: $R9 empty when nothing runs, else Cancel.
+!macro NOT_RUNNING_FUNCTION un
+Function ${un}NotRunning
+  retry:
+  StrCpy $R9 ""
+  !insertmacro CHECK_NOT_RUNNING "$INSTDIR" "sockscope.exe"
+  !insertmacro CHECK_NOT_RUNNING "$INSTDIR" "sockscope-cli.exe"
+  ${If} $R8 != ""
+    !insertmacro CHECK_NOT_RUNNING "$R8" "sockscope.exe"
+    !insertmacro CHECK_NOT_RUNNING "$R8" "sockscope-cli.exe"
+  ${EndIf}
+  ${If} $R9 != ""
+    ${If} ${Silent}
+      Push "$(RunningSilent)"
+      Call ${un}Log
+      SetErrorLevel ${EXIT_IN_USE}
+      Quit
+    ${EndIf}
+    MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(Running)" IDRETRY retry
+  ${EndIf}
+FunctionEnd
+!macroend
+!insertmacro NOT_RUNNING_FUNCTION ""
+!insertmacro NOT_RUNNING_FUNCTION "un."
 
 Function .onInit
   ; Rust's standard library needs Windows 10 (its std uses APIs older systems lack).
@@ -103,12 +245,8 @@ Function .onInit
       ${AndIf} $0 P<> -1
         FileWrite $0 "$(NeedsWindows10)$\r$\n"
       ${EndIf}
-      FileOpen $0 "$TEMP\sockscope-setup.log" a
-      ${IfNot} ${Errors}
-        FileSeek $0 0 END
-        FileWriteUTF16LE /BOM $0 "${APP} ${VERSION}: $(NeedsWindows10) (exit code ${EXIT_OLD_WINDOWS})$\r$\n"
-        FileClose $0
-      ${EndIf}
+      Push "$(NeedsWindows10) (exit code ${EXIT_OLD_WINDOWS})"
+      Call Log
     ${Else}
       MessageBox MB_OK|MB_ICONSTOP "$(NeedsWindows10)"
     ${EndIf}
@@ -127,6 +265,20 @@ Function .onInit
     StrCpy $INSTDIR $0
   ${EndIf}
   ReadRegStr $Previous HKCU "${UNINSTALL_KEY}" "InstallLocation"
+  ; Silent: the folder is known now; a running SockScope stops it before anything changes.
+  ${If} ${Silent}
+    Call OldCopy
+    Call NotRunning
+  ${EndIf}
+FunctionEnd
+
+; $R8: the installed copy's folder when it is another than the one chosen, else empty.
+Function OldCopy
+  StrCpy $R8 ""
+  ${If} $Previous != ""
+  ${AndIf} $Previous != $INSTDIR
+    StrCpy $R8 $Previous
+  ${EndIf}
 FunctionEnd
 
 ; $1: 1 when a copy is installed in another folder than the one chosen, with its uninstaller.
@@ -140,6 +292,12 @@ Function MovesFromAnotherFolder
 FunctionEnd
 
 Function DirectoryLeave
+  ; SockScope running there (or in the copy a move removes): Cancel stays on the page.
+  Call OldCopy
+  Call NotRunning
+  ${If} $R9 != ""
+    Abort
+  ${EndIf}
   Call MovesFromAnotherFolder
   ${If} $1 == 1
     ; Cancel stays on the folder page.
@@ -154,6 +312,12 @@ Section "SockScope"
   ; which takes its files, PATH entry, association and Apps entry with it. `_?=` runs it in
   ; place (otherwise it copies itself to TEMP and returns at once, before its work is done),
   ; so it cannot remove itself and its folder: that is done here after it ended.
+  ; (SockScope started again since the folder page: asked again, before anything changes.)
+  Call OldCopy
+  Call NotRunning
+  ${If} $R9 != ""
+    Abort
+  ${EndIf}
   Call MovesFromAnotherFolder
   ${If} $1 == 1
     DetailPrint "$(Removing)"
@@ -172,17 +336,23 @@ Section "SockScope"
     ; That copy's folder is gone (deleted by hand, uninstaller and all): the PATH entry it
     ; added would stay behind, ahead of this one. It goes here as its uninstaller would.
     ReadRegDWORD $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
-    ReadRegStr $0 HKCU "Environment" "Path"
-    StrLen $2 $0
     ${If} $1 == 1
-    ${AndIf} $2 < 1000
-      ${StrRep} $0 ";$0;" ";$Previous;" ";"
-      StrCpy $0 $0 "" 1
-      StrCpy $0 $0 -1
-      ${If} $0 == ""
-        DeleteRegValue HKCU "Environment" "Path"
-      ${Else}
-        WriteRegExpandStr HKCU "Environment" "Path" "$0"
+      StrCpy $2 $Previous
+      Call ReadPath
+      ${If} $1 == "ok"
+        ${StrRep} $0 ";$0;" ";$Previous;" ";"
+        StrCpy $0 $0 "" 1
+        StrCpy $0 $0 -1
+        ${If} $0 == ""
+          DeleteRegValue HKCU "Environment" "Path"
+        ${Else}
+          WriteRegExpandStr HKCU "Environment" "Path" "$0"
+        ${EndIf}
+      ${ElseIf} $1 == "long"
+        DetailPrint "$(PathTooLongOld)"
+        Push "$(PathTooLongOld)"
+        Call Log
+        MessageBox MB_OK|MB_ICONEXCLAMATION "$(PathTooLongOld)" /SD IDOK
       ${EndIf}
     ${EndIf}
   ${EndIf}
@@ -222,11 +392,15 @@ Section "SockScope"
   WriteRegDWORD HKCU "${UNINSTALL_KEY}" "EstimatedSize" $0
 
   ; sockscope-cli from any console: the folder goes on the user's PATH, once.
-  ReadRegStr $0 HKCU "Environment" "Path"
-  StrLen $1 $0
-  ${If} $1 >= 1000
-    ; NSIS strings hold 1024 characters: a longer PATH would come back cut. Leave it alone.
+  ; A PATH NSIS cannot hold whole is left alone (written from a failed or cut read, it was
+  ; replaced by this folder alone, or cut at 1023 characters), and the user is told.
+  StrCpy $2 $INSTDIR
+  Call ReadPath
+  ${If} $1 == "long"
     DetailPrint "$(PathTooLong)"
+    Push "$(PathTooLong)"
+    Call Log
+    MessageBox MB_OK|MB_ICONEXCLAMATION "$(PathTooLong)" /SD IDOK
   ${Else}
     ${StrStr} $2 ";$0;" ";$INSTDIR;"
     ${If} $2 == ""
@@ -239,24 +413,53 @@ Section "SockScope"
       SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
     ${EndIf}
   ${EndIf}
+
+  ; One line a successful run, as a failed one writes: what a deployment finds afterwards.
+  ${If} $Previous == ""
+    Push "installed in $INSTDIR"
+  ${ElseIf} $Previous == $INSTDIR
+    Push "updated in $INSTDIR"
+  ${Else}
+    Push "moved from $Previous to $INSTDIR"
+  ${EndIf}
+  Call Log
 SectionEnd
+
+Function un.onInit
+  ; A running SockScope would stay behind with nothing left to uninstall it: nothing is
+  ; removed until it is closed (/S: exit code 32 and the log line).
+  StrCpy $R8 ""
+  Call un.NotRunning
+  ${If} $R9 != ""
+    Quit
+  ${EndIf}
+FunctionEnd
 
 Section "Uninstall"
   ; PATH: only the entry we added.
   ReadRegDWORD $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
   ${If} $1 == 1
-    ReadRegStr $0 HKCU "Environment" "Path"
-    ; Between separators of our own, so the first, a middle and the last entry read alike;
-    ; then the two added separators go again.
-    ${UnStrRep} $0 ";$0;" ";$INSTDIR;" ";"
-    StrCpy $0 $0 "" 1
-    StrCpy $0 $0 -1
-    ${If} $0 == ""
-      DeleteRegValue HKCU "Environment" "Path"
-    ${Else}
-      WriteRegExpandStr HKCU "Environment" "Path" "$0"
+    StrCpy $2 $INSTDIR
+    Call un.ReadPath
+    ${If} $1 == "ok"
+      ; Between separators of our own, so the first, a middle and the last entry read alike;
+      ; then the two added separators go again.
+      ${UnStrRep} $0 ";$0;" ";$INSTDIR;" ";"
+      StrCpy $0 $0 "" 1
+      StrCpy $0 $0 -1
+      ${If} $0 == ""
+        DeleteRegValue HKCU "Environment" "Path"
+      ${Else}
+        WriteRegExpandStr HKCU "Environment" "Path" "$0"
+      ${EndIf}
+      SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
+    ${ElseIf} $1 == "long"
+      ; Too long to hold whole: left as it is, never deleted or cut.
+      DetailPrint "$(PathTooLongUn)"
+      Push "$(PathTooLongUn)"
+      Call un.Log
+      MessageBox MB_OK|MB_ICONEXCLAMATION "$(PathTooLongUn)" /SD IDOK
     ${EndIf}
-    SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
   ${EndIf}
 
   ; .ron: our type goes; the extension's default only if it is still ours.
@@ -281,4 +484,6 @@ Section "Uninstall"
   Delete "$INSTDIR\LICENSE-OFL.txt"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
+  Push "uninstalled from $INSTDIR"
+  Call un.Log
 SectionEnd

@@ -877,3 +877,338 @@ fn the_installer_refuses_windows_7_with_a_sentence_and_exit_code_1150_under_s() 
     assert!(!folder.exists(), "{}", folder.display());
     let _ = std::fs::remove_file(&log);
 }
+
+/// `%TEMP%` of the Wine prefix, on this machine.
+fn wine_temp() -> PathBuf {
+    let out = Command::new("wine")
+        .args(["cmd", "/c", "echo", "%TEMP%"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    on_drive_c(text(&out.stdout).trim())
+}
+
+/// `%TEMP%\sockscope-setup.log` (UTF-16), or empty.
+fn setup_log() -> String {
+    let logged = std::fs::read(wine_temp().join("sockscope-setup.log")).unwrap_or_default();
+    String::from_utf16_lossy(
+        &logged
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A user PATH of `len` characters: entries as a developer's machine has them, one with a
+/// variable in it, cut to the length.
+fn long_path(len: usize) -> String {
+    let mut path = String::from(r"%USERPROFILE%\.cargo\bin");
+    let mut n = 0;
+    while path.len() < len {
+        path.push(';');
+        path.push_str(r"C:\Program Files\Vendor Tool ");
+        path.push_str(&n.to_string());
+        path.push_str(r"\bin");
+        n += 1;
+    }
+    path.truncate(len);
+    // No entry ends in a separator or a space (reg would keep it, but it reads as a typo).
+    while path.ends_with([';', ' ', '\\']) {
+        path.pop();
+        path.push('x');
+    }
+    path
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn a_user_path_too_long_for_the_installer_is_kept_byte_for_byte_through_install_and_uninstall() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    let reg = Path::new("reg");
+    let environment = r"HKCU\Environment";
+    let set_path = |value: &str| {
+        assert_eq!(
+            wine_run(
+                reg,
+                &[
+                    "add",
+                    environment,
+                    "/v",
+                    "Path",
+                    "/t",
+                    "REG_EXPAND_SZ",
+                    "/d",
+                    value,
+                    "/f"
+                ]
+            ),
+            Some(0)
+        );
+        assert_eq!(user_path(), value, "reg add set the PATH");
+    };
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+    // 999 characters: read whole, but it and the folder do not fit in NSIS's 1024 (before:
+    // cut at 1023, the folder's entry with it). 3000: the read fails (before: PATH became the
+    // folder alone, and the uninstaller deleted the value).
+    for len in [999, 3000] {
+        let before = long_path(len);
+        assert_eq!(before.len(), len);
+        set_path(&before);
+        assert_eq!(wine_run(&setup, &["/S"]), Some(0), "PATH of {len}");
+        assert!(installed.join("sockscope-cli.exe").is_file());
+        assert_eq!(user_path(), before, "PATH of {len} after install");
+        uninstall(&installed);
+        assert_eq!(user_path(), before, "PATH of {len} after uninstall");
+    }
+    let logged = setup_log();
+    assert_eq!(
+        logged
+            .matches("Your PATH is too long for Setup to change safely")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    // The line says when: 2026-12-07 21:30:05 SockScope 0.1.0: …
+    let line = logged
+        .lines()
+        .find(|l| l.contains("too long"))
+        .unwrap_or_default()
+        .trim_start_matches('\u{feff}');
+    let stamp: Vec<char> = line.chars().take(20).collect();
+    assert!(
+        stamp.len() == 20
+            && stamp[4] == '-'
+            && stamp[7] == '-'
+            && stamp[13] == ':'
+            && stamp[16] == ':'
+            && stamp[..4].iter().all(char::is_ascii_digit),
+        "{line:?}"
+    );
+
+    // Installed while PATH was short (the folder added), then PATH grew past what NSIS holds:
+    // the uninstaller leaves it alone (before: it deleted the value) and says so.
+    set_path(r"C:\Tools");
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    let ours = user_path();
+    assert!(ours.ends_with(r"\Programs\SockScope"), "{ours}");
+    let grown = format!("{};{ours}", long_path(3000));
+    set_path(&grown);
+    uninstall(&installed);
+    assert_eq!(user_path(), grown, "a long PATH after uninstall");
+    assert!(
+        setup_log().contains("too long for the uninstaller to change safely"),
+        "{:?}",
+        setup_log()
+    );
+    let _ = wine_run(reg, &["delete", environment, "/v", "Path", "/f"]);
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+}
+
+/// The installed `sockscope.exe` running (headless, listening: the same .exe file held open
+/// by Windows as when its window is up); killed when dropped.
+struct Running(Child);
+
+impl Running {
+    fn start(folder: &Path) -> Self {
+        let port = free_port();
+        let mut child = Command::new("wine")
+            .arg(folder.join("sockscope.exe"))
+            .args(["listen", &format!("127.0.0.1:{port}"), "--duration", "120s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_port(port, &mut child);
+        Self(child)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Appends a marker to the installed programs: an install that replaces them takes it away.
+fn mark(folder: &Path) {
+    for exe in ["sockscope.exe", "sockscope-cli.exe"] {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(folder.join(exe))
+            .unwrap();
+        file.write_all(b"MARKED-BY-THE-TEST").unwrap();
+    }
+}
+
+fn marked(folder: &Path, exe: &str) -> bool {
+    std::fs::read(folder.join(exe))
+        .unwrap_or_default()
+        .ends_with(b"MARKED-BY-THE-TEST")
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn while_sockscope_runs_setup_and_uninstall_under_s_change_nothing_and_exit_32() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    // The programs run here (the shim stands in for Windows' DLL); both marked.
+    std::fs::copy(
+        dir().join("bcryptprimitives.dll"),
+        installed.join("bcryptprimitives.dll"),
+    )
+    .unwrap();
+    mark(&installed);
+    let running = Running::start(&installed);
+
+    // An update in place: before, exit 0 with sockscope-cli.exe replaced and the running
+    // sockscope.exe left old. Now exit 32 (ERROR_SHARING_VIOLATION) and nothing changed.
+    assert_eq!(wine_run(&setup, &["/S"]), Some(32), "update while running");
+    assert!(
+        marked(&installed, "sockscope.exe"),
+        "sockscope.exe untouched"
+    );
+    assert!(
+        marked(&installed, "sockscope-cli.exe"),
+        "sockscope-cli.exe untouched"
+    );
+    // A move: before, exit 0 and the old 51 MB sockscope.exe left behind with no Apps entry.
+    let moved_windows = r"C:\Moved While Running\SockScope";
+    let moved = on_drive_c(moved_windows);
+    let _ = std::fs::remove_dir_all(moved.parent().unwrap());
+    let to = format!("/D={moved_windows}");
+    assert_eq!(
+        wine_run(&setup, &["/S", &to]),
+        Some(32),
+        "move while running"
+    );
+    assert!(!moved.exists(), "nothing installed in {}", moved.display());
+    assert!(installed.join("uninstall.exe").is_file());
+    let location = reg_query(uninstall_key, Some("InstallLocation")).unwrap_or_default();
+    assert!(location.contains(r"\Programs\SockScope"), "{location}");
+    // Uninstall, in place so that its exit code is the result: before, "completed" with
+    // sockscope.exe left and nothing to uninstall it. Now exit 32 and everything stays.
+    let in_place = format!("_?={}", windows_path(&installed));
+    assert_eq!(
+        wine_run(&installed.join("uninstall.exe"), &["/S", &in_place]),
+        Some(32),
+        "uninstall while running"
+    );
+    for file in ["sockscope.exe", "sockscope-cli.exe", "uninstall.exe"] {
+        assert!(installed.join(file).is_file(), "{file} kept");
+    }
+    assert!(
+        reg_query(uninstall_key, None).is_some(),
+        "the Apps entry kept"
+    );
+    let logged = setup_log();
+    assert_eq!(
+        logged.matches("SockScope is running (").count(),
+        3,
+        "{logged:?}"
+    );
+    assert!(
+        logged.contains(r"\sockscope.exe), so nothing was changed"),
+        "{logged:?}"
+    );
+
+    // Closed: the update goes through and replaces both, and says so in one dated line.
+    drop(running);
+    let lines_before = setup_log().lines().count();
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0), "update once closed");
+    assert!(!marked(&installed, "sockscope.exe"));
+    assert!(!marked(&installed, "sockscope-cli.exe"));
+    let logged = setup_log();
+    assert_eq!(logged.lines().count(), lines_before + 1, "{logged:?}");
+    let last = logged.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with(&format!(
+            "SockScope {}: updated in {}",
+            env!("CARGO_PKG_VERSION"),
+            windows_path(&installed)
+        )),
+        "{last:?}"
+    );
+    std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
+    uninstall(&installed);
+    let _ = std::fs::remove_file(wine_temp().join("sockscope-setup.log"));
+}
+
+/// The Windows path of a folder in the Wine prefix's drive C.
+fn windows_path(folder: &Path) -> String {
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let rest = folder
+        .strip_prefix(prefix.join("drive_c"))
+        .expect("a folder on drive C");
+    format!(r"C:\{}", rest.display().to_string().replace('/', "\\"))
+}
+
+/// What README's Install section gives a deployment script to wait for the uninstaller: run in
+/// place (`_?=`) under `start /wait`, its exit code in `%ERRORLEVEL%`, then its own file and
+/// folder deleted. Prints what cmd printed.
+fn uninstall_and_wait_as_documented(folder: &Path) -> String {
+    let folder_windows = windows_path(folder);
+    let batch_dir = tempfile::tempdir().unwrap();
+    let batch = batch_dir.path().join("deploy.bat");
+    std::fs::write(
+        &batch,
+        format!(
+            "@start \"\" /wait \"{folder_windows}\\uninstall.exe\" /S _?={folder_windows}\r\n\
+             @set RC=%ERRORLEVEL%\r\n\
+             @if exist \"{folder_windows}\\sockscope.exe\" (echo sockscope.exe still there) else (echo sockscope.exe gone)\r\n\
+             @if %RC%==0 del \"{folder_windows}\\uninstall.exe\"\r\n\
+             @if %RC%==0 rmdir \"{folder_windows}\"\r\n\
+             @echo exit code %RC%\r\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("wine")
+        .args(["cmd", "/c"])
+        .arg(&batch)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    text(&out.stdout)
+}
+
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn the_documented_silent_uninstall_waits_and_returns_its_exit_code() {
+    let _one = INSTALLER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let setup = setup();
+    let installed = wine_user().join("AppData/Local/Programs/SockScope");
+    assert_eq!(wine_run(&setup, &["/S"]), Some(0));
+    std::fs::copy(
+        dir().join("bcryptprimitives.dll"),
+        installed.join("bcryptprimitives.dll"),
+    )
+    .unwrap();
+    // While SockScope runs: the script sees 32, and everything is still there.
+    let running = Running::start(&installed);
+    let said = uninstall_and_wait_as_documented(&installed);
+    assert!(said.contains("exit code 32"), "{said}");
+    assert!(said.contains("sockscope.exe still there"), "{said}");
+    drop(running);
+    std::fs::remove_file(installed.join("bcryptprimitives.dll")).unwrap();
+    // Closed: when start /wait returns the files are gone (plain `uninstall.exe /S` returns
+    // before its copy in TEMP has removed anything), and the exit code is 0.
+    let said = uninstall_and_wait_as_documented(&installed);
+    assert!(said.contains("sockscope.exe gone"), "{said}");
+    assert!(said.contains("exit code 0"), "{said}");
+    assert!(!installed.exists(), "{}", installed.display());
+    let uninstall_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\SockScope";
+    assert_eq!(reg_query(uninstall_key, None), None, "the Apps entry gone");
+}
