@@ -218,7 +218,18 @@ fn expect_sees_a_banner_that_comes_with_the_connect_and_a_reply_that_comes_with_
         if n % 2 == 1 {
             args.extend(["--send", "HELO\\r\\n"]);
         }
-        let ran = run(&args, b"");
+        let mut ran = run(&args, b"");
+        // Under Wine on a loaded machine a start now and then fails before the program runs:
+        // exit 1 and not a byte on either stream (the program always says "Connecting to …"
+        // first). Seen twice in 20-run loops; such a start is tried once more, under Wine only.
+        if std::env::var_os("SOCKSCOPE_BIN").is_some()
+            && ran.code == 1
+            && ran.stdout.is_empty()
+            && ran.stderr.is_empty()
+        {
+            eprintln!("run {n}: the program did not start under Wine; once more");
+            ran = run(&args, b"");
+        }
         // Before: 5 of 10 exit 1 (7 of 10 with --send) although the line was printed.
         assert_eq!(ran.code, OK, "run {n}: {ran:?}");
     }
