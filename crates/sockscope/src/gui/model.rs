@@ -276,7 +276,22 @@ pub struct LastValid {
 impl LastValid {
     /// Notes what of `automation` is valid, then what runs in its place.
     pub fn running(&mut self, automation: &Automation, encoding: TextEncoding) -> Running {
-        let (_, errors) = Machine::compile_valid(automation, encoding);
+        self.running_for(automation, encoding, None)
+    }
+
+    /// [`running`](Self::running) for a tab whose messages `protocol` decodes (received going
+    /// its `Dir`): a rule reading a field the protocol has none of (`f.msgid`) is a mistake,
+    /// said in the editor, as `sockscope run` says it.
+    pub fn running_for(
+        &mut self,
+        automation: &Automation,
+        encoding: TextEncoding,
+        protocol: Option<(
+            std::sync::Arc<sockscope_core::protocol::Protocol>,
+            sockscope_core::protocol::Dir,
+        )>,
+    ) -> Running {
+        let (_, errors) = Machine::compile_valid_for(automation, encoding, protocol.clone());
         let bad_rule = |i: usize| errors.iter().any(|e| e.rule == Some(i));
         for (i, rule) in automation.rules.iter().enumerate() {
             if rule.id != 0 && !bad_rule(i) {
@@ -322,7 +337,7 @@ impl LastValid {
             *slot = previous.unwrap_or_else(|| placeholder(rule));
         }
         // A last valid version may read a table that is gone now: it waits too.
-        let (_, left) = Machine::compile_valid(&running, encoding);
+        let (_, left) = Machine::compile_valid_for(&running, encoding, protocol);
         for error in left {
             let Some(i) = error.rule else { continue };
             if let (Some(rule), Some(slot)) = (automation.rules.get(i), running.rules.get_mut(i)) {

@@ -122,6 +122,13 @@ pub fn resolved(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
     resolve(&form.protocol)
 }
 
+/// The form's protocol with the way its messages are received (what rules read `f.NAME`
+/// of), when one is chosen and can be used.
+pub fn received(form: &Form) -> Option<(Arc<Protocol>, sockscope_core::protocol::Dir)> {
+    let protocol = resolved(form).ok().flatten()?;
+    Some((protocol, sockscope_core::session::received_dir(form.mode)))
+}
+
 /// A relay's protocol for what the upstream sends: its own, or the session's.
 fn resolved_replies(form: &Form) -> Result<Option<Arc<Protocol>>, String> {
     if form.protocol_replies.trim().is_empty() {

@@ -131,11 +131,12 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     tab.form.automation.ensure_ids();
     let encoding = tab.form.encoding;
-    let running = tab
-        .view
-        .automation
-        .last_valid
-        .running(&tab.form.automation, encoding);
+    let protocol = super::protocol_ui::received(tab.form);
+    let running =
+        tab.view
+            .automation
+            .last_valid
+            .running_for(&tab.form.automation, encoding, protocol);
     let errors = running.errors.clone();
     let mut changed = top_bar_ui(ui, tab, actions);
     // Undo and the rules' mistake share one line that is always there: nothing moves when
@@ -176,11 +177,11 @@ fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
                     }
                     let index = tab.view.automation.selected;
                     if tab.form.automation.rules.get(index).is_some() {
-                        let error = errors
-                            .iter()
-                            .find(|e| e.rule == Some(index))
-                            .map(|e| e.message.clone());
-                        changed |= rule_editor_ui(ui, tab, index, error.as_deref());
+                        let error = errors.iter().find(|e| e.rule == Some(index));
+                        let message = error.map(|e| e.message.clone());
+                        let field = error.and_then(|e| e.field.clone());
+                        changed |=
+                            rule_editor_ui(ui, tab, index, message.as_deref(), field.as_deref());
                     } else {
                         ui.label(RichText::new(t(S::NoRules)).weak());
                     }
@@ -475,6 +476,9 @@ fn rule_editor_ui(
     tab: &mut TabUi<'_>,
     index: usize,
     error: Option<&str>,
+    // The decoded field the mistake names (`f.msgid` with a protocol that has no such
+    // field): said beside the condition when the condition reads it.
+    field: Option<&str>,
 ) -> bool {
     let mut changed = false;
     let show = Show::of(tab.form);
@@ -541,6 +545,7 @@ fn rule_editor_ui(
                 }
             }
         });
+        let error = condition_field_mistake_ui(ui, &rule.when, error, field, ron_error.is_some());
         // A mistake no field shows by itself (the reply or a write reads a group the
         // condition lacks, or a table there is none of) goes with the reply.
         let elsewhere = error.filter(|_| {
@@ -577,6 +582,27 @@ fn rule_editor_ui(
         }
     });
     changed
+}
+
+/// A mistake naming a decoded field the condition reads (`f.msgid`) is said under the
+/// condition, where it is; returns the mistake left for the reply (it went there before).
+fn condition_field_mistake_ui<'e>(
+    ui: &mut egui::Ui,
+    when: &sockscope_core::rules::Cond,
+    error: Option<&'e str>,
+    field: Option<&str>,
+    ron_error: bool,
+) -> Option<&'e str> {
+    let in_condition = field.is_some_and(|f| {
+        sockscope_core::rules::to_text(when, usize::MAX).contains(&format!("f.{f}"))
+    });
+    match error {
+        Some(why) if in_condition && !ron_error => {
+            ui.indent("when-mistake", |ui| error_text(ui, why));
+            None
+        }
+        other => other,
+    }
 }
 
 fn reply_ui(

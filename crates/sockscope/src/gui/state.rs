@@ -1087,6 +1087,16 @@ impl Tab {
             Ok(()) => {
                 self.errors = FieldErrors::default();
                 self.cyclic_pending = self.form.cyclic_on_open;
+                // A rule held back is said in the log as well: whoever never opens the Rules
+                // window would only see that it does not answer.
+                for held in &running.held {
+                    let key = if held.previous {
+                        S::RuleHeldPrevious
+                    } else {
+                        S::RuleHeldOff
+                    };
+                    self.say_text(RecordKind::Error, tf(key, &[&held.message]));
+                }
             }
             Err(errors) => self.errors = errors,
         }
@@ -1173,10 +1183,12 @@ impl Tab {
     /// last valid version runs), the others run as edited.
     pub fn running_rules(&mut self) -> super::model::Running {
         self.form.automation.ensure_ids();
-        self.view
-            .automation
-            .last_valid
-            .running(&self.form.automation, self.form.encoding)
+        let protocol = super::protocol_ui::received(&self.form);
+        self.view.automation.last_valid.running_for(
+            &self.form.automation,
+            self.form.encoding,
+            protocol,
+        )
     }
 
     /// A running session answers by the form's rules from now on (none when they are off).

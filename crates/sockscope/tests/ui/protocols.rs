@@ -734,3 +734,119 @@ fn the_fields_csv_holds_the_rows_show_keeps_and_says_so() {
     assert!(text.starts_with("\u{feff}时间,方向,对端,"), "{text}");
     assert!(text.contains(",收,127.0.0.1:"), "{text}");
 }
+
+#[test]
+fn the_rule_editor_holds_a_rule_naming_a_field_the_protocol_lacks() {
+    // As `sockscope run` refuses it: with Decode as set, `f.msgid` is the rule's mistake, said
+    // with the nearest name, and the rule is held back (it would never fire).
+    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
+    let rule = |when: &str| Rule {
+        when: Cond::Expr(when.into()),
+        reply: Some(ReplySpec {
+            payload: "OK".into(),
+            ..ReplySpec::default()
+        }),
+        ..Rule::default()
+    };
+    let form = Form {
+        protocol: "jt808".into(),
+        automation: Automation {
+            enabled: true,
+            rules: vec![rule("f.msg_id == 0x0200"), rule("f.msgid == 0x0200")],
+            ..Automation::default()
+        },
+        ..Form::default()
+    };
+    let mut harness = super::harness(form);
+    harness.run();
+    let running = harness.state_mut().tab_mut().running_rules();
+    assert_eq!(running.errors.len(), 1, "{:?}", running.errors);
+    assert_eq!(running.errors[0].rule, Some(1));
+    assert!(
+        running.errors[0].message.contains("msg_id"),
+        "{}",
+        running.errors[0].message
+    );
+    // Without a protocol no field can be read: each rule says to choose one.
+    harness.state_mut().tab_mut().form.protocol = String::new();
+    let errors = harness.state_mut().tab_mut().running_rules().errors;
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].message.contains("Decode as"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn a_rules_field_mistake_is_said_under_its_condition_not_its_reply() {
+    // The editor placed a mistake its own fields do not show with the reply; one about a
+    // field the condition reads goes under the condition, between "When" and "Then".
+    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
+    let form = Form {
+        protocol: "jt808".into(),
+        automation: Automation {
+            enabled: true,
+            rules: vec![Rule {
+                when: Cond::Expr("f.msgid == 0x0200".into()),
+                reply: Some(ReplySpec {
+                    payload: "OK".into(),
+                    ..ReplySpec::default()
+                }),
+                ..Rule::default()
+            }],
+            ..Automation::default()
+        },
+        ..Form::default()
+    };
+    let mut harness = super::harness(form);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    // "When" labels the heading and the condition's fields too: the heading is the first.
+    let top = |label: &str| {
+        harness
+            .get_all_by_label(label)
+            .map(|node| node.rect().top())
+            .fold(f32::INFINITY, f32::min)
+    };
+    let (when, then) = (top("When"), top("Then"));
+    let beside: Vec<f32> = harness
+        .get_all_by_label_contains("'msgid'")
+        .map(|node| node.rect().top())
+        .filter(|top| *top > when)
+        .collect();
+    assert!(
+        beside.iter().any(|top| *top < then),
+        "the mistake is not under the condition: When at {when}, Then at {then}, it at {beside:?}"
+    );
+}
+
+#[test]
+fn a_rule_held_back_at_listen_is_said_in_the_log() {
+    // Whoever never opens the Rules window learns why the rule does not answer.
+    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
+    let form = Form {
+        protocol: "jt808".into(),
+        automation: Automation {
+            enabled: true,
+            rules: vec![Rule {
+                when: Cond::Expr("f.msgid == 0x0200".into()),
+                reply: Some(ReplySpec {
+                    payload: "OK".into(),
+                    ..ReplySpec::default()
+                }),
+                ..Rule::default()
+            }],
+            ..Automation::default()
+        },
+        ..Form::default()
+    };
+    let (harness, _) = server_with_clients(form, 0);
+    let capture = harness.state().tab().session.capture();
+    let said: Vec<String> = capture.log.iter().map(|r| r.text().into_owned()).collect();
+    assert!(
+        said.iter()
+            .any(|line| line.contains("'msgid'") && line.contains("until it is fixed")),
+        "{said:?}"
+    );
+}
