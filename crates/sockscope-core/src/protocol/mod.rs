@@ -667,6 +667,13 @@ impl Protocol {
         show::shown(&self.program, field)
     }
 
+    /// The reading a field with a scale, offset, decimals or unit stands for, as a number
+    /// (`605` with `scale: 0.1` is `60.5`; an NMEA `ddmm.mmmm` column gives degrees), and its
+    /// unit: what `--json` gives as `scaled` and the window's CSV writes.
+    pub fn reading(&self, field: &Field) -> Option<(f64, Option<String>)> {
+        show::scaled_json(&self.program, field)
+    }
+
     /// The one-line summary (`JT808 0x0200 位置信息汇报 · 013912344329 · #22 · …`).
     pub fn summary(&self, decoded: &Decoded) -> String {
         show::summary(self, decoded)

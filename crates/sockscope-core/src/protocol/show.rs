@@ -611,7 +611,7 @@ fn field_json(proto: &Protocol, f: &Field) -> serde_json::Value {
 /// The reading a field with a scale, offset, decimals or unit stands for, as a number (`605`
 /// with `scale: 0.1` is `60.5`), rounded to its decimals, and its unit: `value` stays the
 /// number on the wire. An NMEA `ddmm.mmmm` column gives its degrees.
-fn scaled_json(prog: &Program, f: &Field) -> Option<(f64, Option<String>)> {
+pub(super) fn scaled_json(prog: &Program, f: &Field) -> Option<(f64, Option<String>)> {
     let look = match f.role {
         Role::Node => &node(prog, f)?.look,
         Role::Key => &key_info(prog, f)?.look,

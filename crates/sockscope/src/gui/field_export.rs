@@ -77,23 +77,19 @@ fn quantity(protocol: &Protocol, field: &Field) -> Option<(String, Option<String
     if !numeric || look.values.is_some() || !look.flags.is_empty() || look.show != Show::Dec {
         return None;
     }
-    let raw = match &field.value {
-        FieldValue::Int(n) => *n as f64,
-        FieldValue::Float(x) => *x,
-        FieldValue::Text(text) => text.trim().parse::<f64>().ok()?,
-        _ => return None,
-    };
-    let plain = look.scale.is_none() && look.offset.is_none() && look.decimals.is_none();
-    let text = match (&field.value, look.decimals) {
-        (FieldValue::Int(n), _) if plain => n.to_string(),
-        (FieldValue::Text(text), _) if plain => text.trim().to_owned(),
-        (_, decimals) => {
-            let number = raw * look.scale.unwrap_or(1.0) + look.offset.unwrap_or(0.0);
-            match decimals {
-                Some(d) => format!("{number:.*}", usize::from(d)),
-                None => number.to_string(),
-            }
+    // Scale, offset, decimals, unit and NMEA degrees are the core's (`--json`'s `scaled`).
+    if let Some((number, unit)) = protocol.reading(field) {
+        return Some((number.to_string(), unit));
+    }
+    let text = match &field.value {
+        FieldValue::Int(n) => n.to_string(),
+        FieldValue::Float(x) => x.to_string(),
+        FieldValue::Text(text) => {
+            let text = text.trim();
+            text.parse::<f64>().ok()?;
+            text.to_owned()
         }
+        _ => return None,
     };
     Some((text, look.unit.clone()))
 }
