@@ -426,23 +426,8 @@ fn the_fields_csv_has_a_column_per_field_of_the_chosen_message() {
 fn a_protocol_chosen_while_listening_reaches_the_running_rules() {
     // A rule by field answers as soon as Decode as names the protocol, with no restart: the
     // running rules are compiled again for it.
-    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
     use std::io::Read as _;
-    let form = Form {
-        automation: Automation {
-            enabled: true,
-            rules: vec![Rule {
-                when: Cond::Expr("f.msg_id == 0x8001".into()),
-                reply: Some(ReplySpec {
-                    payload: "OK".into(),
-                    ..ReplySpec::default()
-                }),
-                ..Rule::default()
-            }],
-            ..Automation::default()
-        },
-        ..Form::default()
-    };
+    let form = answering_form("", &["f.msg_id == 0x8001"]);
     let (mut harness, mut clients) = server_with_clients(form, 1);
     harness
         .state_mut()
@@ -739,24 +724,7 @@ fn the_fields_csv_holds_the_rows_show_keeps_and_says_so() {
 fn the_rule_editor_holds_a_rule_naming_a_field_the_protocol_lacks() {
     // As `sockscope run` refuses it: with Decode as set, `f.msgid` is the rule's mistake, said
     // with the nearest name, and the rule is held back (it would never fire).
-    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
-    let rule = |when: &str| Rule {
-        when: Cond::Expr(when.into()),
-        reply: Some(ReplySpec {
-            payload: "OK".into(),
-            ..ReplySpec::default()
-        }),
-        ..Rule::default()
-    };
-    let form = Form {
-        protocol: "jt808".into(),
-        automation: Automation {
-            enabled: true,
-            rules: vec![rule("f.msg_id == 0x0200"), rule("f.msgid == 0x0200")],
-            ..Automation::default()
-        },
-        ..Form::default()
-    };
+    let form = answering_form("jt808", &["f.msg_id == 0x0200", "f.msgid == 0x0200"]);
     let mut harness = super::harness(form);
     harness.run();
     let running = harness.state_mut().tab_mut().running_rules();
@@ -782,23 +750,7 @@ fn the_rule_editor_holds_a_rule_naming_a_field_the_protocol_lacks() {
 fn a_rules_field_mistake_is_said_under_its_condition_not_its_reply() {
     // The editor placed a mistake its own fields do not show with the reply; one about a
     // field the condition reads goes under the condition, between "When" and "Then".
-    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
-    let form = Form {
-        protocol: "jt808".into(),
-        automation: Automation {
-            enabled: true,
-            rules: vec![Rule {
-                when: Cond::Expr("f.msgid == 0x0200".into()),
-                reply: Some(ReplySpec {
-                    payload: "OK".into(),
-                    ..ReplySpec::default()
-                }),
-                ..Rule::default()
-            }],
-            ..Automation::default()
-        },
-        ..Form::default()
-    };
+    let form = answering_form("jt808", &["f.msgid == 0x0200"]);
     let mut harness = super::harness(form);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
     harness.run();
@@ -824,23 +776,7 @@ fn a_rules_field_mistake_is_said_under_its_condition_not_its_reply() {
 #[test]
 fn a_rule_held_back_at_listen_is_said_in_the_log() {
     // Whoever never opens the Rules window learns why the rule does not answer.
-    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
-    let form = Form {
-        protocol: "jt808".into(),
-        automation: Automation {
-            enabled: true,
-            rules: vec![Rule {
-                when: Cond::Expr("f.msgid == 0x0200".into()),
-                reply: Some(ReplySpec {
-                    payload: "OK".into(),
-                    ..ReplySpec::default()
-                }),
-                ..Rule::default()
-            }],
-            ..Automation::default()
-        },
-        ..Form::default()
-    };
+    let form = answering_form("jt808", &["f.msgid == 0x0200"]);
     let (harness, _) = server_with_clients(form, 0);
     let capture = harness.state().tab().session.capture();
     let said: Vec<String> = capture.log.iter().map(|r| r.text().into_owned()).collect();
@@ -849,4 +785,29 @@ fn a_rule_held_back_at_listen_is_said_in_the_log() {
             .any(|line| line.contains("'msgid'") && line.contains("until it is fixed")),
         "{said:?}"
     );
+}
+
+/// A tab decoding with `protocol` ("" for none) whose rules answer "OK" when each of `whens`
+/// (an expression) holds.
+fn answering_form(protocol: &str, whens: &[&str]) -> Form {
+    use sockscope::rules::{Automation, Cond, ReplySpec, Rule};
+    Form {
+        protocol: protocol.into(),
+        automation: Automation {
+            enabled: true,
+            rules: whens
+                .iter()
+                .map(|when| Rule {
+                    when: Cond::Expr((*when).into()),
+                    reply: Some(ReplySpec {
+                        payload: "OK".into(),
+                        ..ReplySpec::default()
+                    }),
+                    ..Rule::default()
+                })
+                .collect(),
+            ..Automation::default()
+        },
+        ..Form::default()
+    }
 }
