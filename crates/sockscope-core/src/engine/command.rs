@@ -37,6 +37,8 @@ pub enum Command {
     Listen(SocketAddr),
     /// Split received streams differently from now on (what is held is handed over first).
     SetFraming(Framing),
+    /// A relay: cut the upstream's stream with this framing (`None`: the session's).
+    SetRepliesFraming(Option<Framing>),
     /// When a peer stops sending (a read returns 0: it shut down its sending side, or closed),
     /// keep the connection open for sending (`true`), or close it (`false`, the default).
     KeepHalfClosed(bool),

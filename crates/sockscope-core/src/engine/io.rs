@@ -15,6 +15,7 @@ use super::link::{self, Cx, Link, Listener, Options, Outgoing, Part, READ_BUF, S
 use super::outbox::{Notify, Outbox, Sink};
 use super::relay::{Lane, Pair, Pushed, Relay, RelayEnd, Release};
 use super::{CloseReason, Command, ConnId, EngineError, Event, SessionConfig, SharedVars, Target};
+use crate::codec::framing::Framing;
 use crate::codec::payload::Payload;
 use crate::i18n::S;
 use crate::rules::script::Ending;
@@ -631,14 +632,14 @@ impl Io {
                 }
             }
             Command::SetFraming(framing) => {
-                let tokens: Vec<Token> = self.conns.values().copied().collect();
-                for token in tokens {
-                    self.call(token, |link, cx| {
-                        link.set_framing(cx, &framing);
-                        Status::Idle
-                    });
-                }
                 self.opts.framing = framing;
+                self.reframe();
+            }
+            Command::SetRepliesFraming(framing) => {
+                if let Some(relay) = self.relay.as_mut() {
+                    relay.config.replies_framing = framing;
+                }
+                self.reframe();
             }
             Command::StartSchedule(schedule) => self.stage.start_schedule(schedule),
             Command::SetReply(reply) => {
@@ -687,6 +688,27 @@ impl Io {
         }
     }
 
+    /// The framing `conn`'s received stream is cut with: a relay's upstream may have its own.
+    fn framing_of(&self, conn: ConnId) -> Framing {
+        self.relay
+            .as_ref()
+            .filter(|r| r.is_upstream(conn))
+            .and_then(|r| r.config.replies_framing.clone())
+            .unwrap_or_else(|| self.opts.framing.clone())
+    }
+
+    /// Every connection cuts its stream with its framing from now on (held bytes handed over).
+    fn reframe(&mut self) {
+        let conns: Vec<(ConnId, Token)> = self.conns.iter().map(|(c, t)| (*c, *t)).collect();
+        for (conn, token) in conns {
+            let framing = self.framing_of(conn);
+            self.call(token, |link, cx| {
+                link.set_framing(cx, &framing);
+                Status::Idle
+            });
+        }
+    }
+
     /// Relay: a client was accepted; its upstream connection starts now.
     fn relay_client(&mut self, client: ConnId) {
         let Some(relay) = self.relay.as_ref() else {
@@ -719,6 +741,19 @@ impl Io {
                 };
                 self.add(Box::new(conn));
                 self.pair_up(Target::Conn(client), client_addr, upstream);
+                // What the upstream sends is cut by its own protocol's frame layer.
+                if let Some(framing) = self
+                    .relay
+                    .as_ref()
+                    .and_then(|r| r.config.replies_framing.clone())
+                    .filter(|f| *f != self.opts.framing)
+                    && let Some(token) = self.conns.get(&upstream).copied()
+                {
+                    self.call(token, |link, cx| {
+                        link.set_framing(cx, &framing);
+                        Status::Idle
+                    });
+                }
             }
             Err(e) => {
                 self.out.emit(Event::Error(e));

@@ -277,6 +277,10 @@ pub struct RelayConfig {
     pub to_upstream: Impairment,
     /// What upstream → client goes through.
     pub to_client: Impairment,
+    /// How the upstream's stream is cut when it differs from the session's framing (the two
+    /// directions speak different protocols, each cut by its own frame layer); `None`: the
+    /// session's framing cuts both directions.
+    pub replies_framing: Option<crate::codec::framing::Framing>,
 }
 
 /// One direction of a pair: messages waiting for their time.

@@ -354,6 +354,7 @@ impl Form {
                         udp: self.relay_udp,
                         to_upstream: self.relay_up,
                         to_client: self.relay_down,
+                        replies_framing: self.replies_framing(),
                     }),
                     _ => None,
                 },
@@ -487,6 +488,24 @@ impl Form {
             .flatten()
             .and_then(|p| p.framing())
             .unwrap_or_default()
+    }
+
+    /// A relay whose upstream speaks another protocol, with None in the Receive group: that
+    /// protocol's frame layer cuts what the upstream sends (`None`: the session's framing
+    /// cuts both directions).
+    pub fn replies_framing(&self) -> Option<Framing> {
+        let own = !self.protocol_replies.trim().is_empty()
+            && self.protocol_replies.trim() != self.protocol.trim();
+        if !self.mode.caps().relays || !own || self.framing().unwrap_or_default() != Framing::None {
+            return None;
+        }
+        Some(
+            self.protocol_replies()
+                .ok()
+                .flatten()
+                .and_then(|p| p.framing())
+                .unwrap_or_default(),
+        )
     }
 
     /// The framing the Receive group describes, or what is wrong with it.

@@ -613,6 +613,12 @@ impl Session {
         self.command(Command::SetFraming(framing));
     }
 
+    /// A relay: cuts what the upstream sends with `framing` from now on (`None`: as the
+    /// session's framing).
+    pub fn set_replies_framing(&self, framing: Option<Framing>) {
+        self.command(Command::SetRepliesFraming(framing));
+    }
+
     /// Sends `payload` every `interval`, `count` times (`None` = until stopped), on the I/O
     /// thread.
     pub fn start_cyclic(

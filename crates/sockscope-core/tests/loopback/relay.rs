@@ -28,6 +28,7 @@ fn relay(
             udp,
             to_upstream: up,
             to_client: down,
+            replies_framing: None,
         },
     )
     .connect_timeout(std::time::Duration::from_secs(3));
@@ -770,4 +771,61 @@ fn bytes_a_client_sent_to_an_upstream_that_refused_are_said_to_be_not_relayed() 
         with_bytes > 0,
         "the client's bytes never came before the refusal"
     );
+}
+
+/// A relay whose two directions speak different protocols: what the upstream sends is cut by
+/// its own frame layer (here none), not by the client side's, so a reply holding the client
+/// side's delimiter is passed on whole at once rather than held back in pieces.
+#[test]
+fn the_upstreams_stream_is_cut_by_its_own_framing() {
+    use sockscope_core::codec::framing::Framing;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let server = std::thread::Builder::new()
+        .name("upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut asked = [0u8; 4];
+            stream.read_exact(&mut asked).unwrap();
+            assert_eq!(&asked, b"ask;");
+            stream.write_all(b"a;b").unwrap();
+            // Held open until the client has its answer: the end of the stream would hand
+            // over what a framer holds and hide the fault.
+            let mut rest = [0u8; 1];
+            let _ = stream.read(&mut rest);
+        })
+        .unwrap();
+    let mut session = Session::new(std::sync::Arc::new(|| {}));
+    let config = SessionConfig::relay(
+        "127.0.0.1:0".parse().unwrap(),
+        RelayConfig {
+            upstream,
+            udp: false,
+            to_upstream: Impairment::default(),
+            to_client: Impairment::default(),
+            replies_framing: Some(Framing::None),
+        },
+    )
+    .framing(Framing::Delimiter {
+        delimiter: b";".to_vec(),
+        keep: true,
+    })
+    .connect_timeout(Duration::from_secs(3));
+    session.open(config, false).unwrap();
+    let addr = bound(&session);
+    let mut stream = client(addr);
+    stream.write_all(b"ask;").unwrap();
+    let mut got = [0u8; 3];
+    stream.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"a;b");
+    wait_capture(&session, "the upstream's reply as one message", |c| {
+        c.log.iter().any(|r| {
+            r.kind == RecordKind::Rx && r.relay == Some(RelayWay::FromUpstream) && r.bytes == b"a;b"
+        })
+    });
+    drop(stream);
+    server.join().unwrap();
 }

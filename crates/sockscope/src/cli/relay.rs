@@ -72,6 +72,7 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             udp: args.udp,
             to_upstream: up,
             to_client: down,
+            replies_framing: None,
         },
     )
     .framing(args.view.framing());

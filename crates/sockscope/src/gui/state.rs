@@ -701,6 +701,10 @@ impl Tab {
     fn apply_framing(&mut self) {
         if self.form.framing().is_ok() {
             self.session.set_framing(self.form.receive_framing());
+            if self.form.mode.caps().relays {
+                self.session
+                    .set_replies_framing(self.form.replies_framing());
+            }
         }
     }
 
@@ -754,6 +758,8 @@ impl Tab {
     fn set_protocol(&mut self, name: String, replies: bool) {
         if replies {
             self.form.protocol_replies = name;
+            // What the upstream sends is cut by its own protocol's frame layer from now on.
+            self.apply_framing();
         } else {
             self.form.protocol = name;
             self.apply_framing();

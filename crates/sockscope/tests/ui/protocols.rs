@@ -492,11 +492,8 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
                     remote_port: up_port.to_string(),
                     protocol: "modbus-tcp".into(),
                     protocol_replies: "modbus-rtu".into(),
-                    // The session's framing is the client protocol's (Modbus TCP) for both
-                    // directions, which cuts an RTU reply into single bytes: framed by
-                    // idle gap here, so each direction's message is one row.
-                    frame_mode: sockscope::profile::FrameMode::Idle,
-                    frame_idle_ms: 50,
+                    // Receive framing None: each direction is cut by its own protocol's
+                    // frame layer (MBAP's length would hold the RTU reply back).
                     rx_hex: true,
                     ..Form::default()
                 },
@@ -507,10 +504,15 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
         matches!(app.tab().session.capture().link, LinkState::Listening(_))
     });
     let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
     let request = sockscope_core::codec::hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
     client.write_all(&request).unwrap();
     let mut back = vec![0u8; rtu.len()];
-    client.read_exact(&mut back).unwrap();
+    client
+        .read_exact(&mut back)
+        .expect("the RTU reply passed on while the upstream stays connected");
     assert_eq!(back, rtu);
     run_until(&mut harness, "both directions logged", |app| {
         app.tab()
@@ -522,6 +524,21 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
             .count()
             >= 2
     });
+    let way = |dir| {
+        let capture = harness.state().tab().session.capture();
+        capture
+            .log
+            .iter()
+            .filter(|r| r.relay == Some(dir) && r.kind == sockscope::capture::RecordKind::Rx)
+            .map(|r| r.bytes.to_vec())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(way(sockscope::capture::RelayWay::FromClient), vec![request]);
+    assert_eq!(
+        way(sockscope::capture::RelayWay::FromUpstream),
+        vec![rtu.clone()],
+        "the reply is one frame, cut as RTU"
+    );
     server.join().unwrap();
     let show = |harness: &mut Harness<'static, App>, text: &str| {
         let tab = harness.state_mut().tab_mut();

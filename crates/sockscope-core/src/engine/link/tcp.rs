@@ -1166,7 +1166,12 @@ impl Link for TcpConn {
 
     fn set_framing(&mut self, cx: &mut Cx<'_>, framing: &Framing) {
         self.flush_framer(cx);
-        self.framer = framer_for(framing);
+        // WebSocket messages are the protocol's frames: no framing on top.
+        self.framer = if cx.opts.ws.is_some() {
+            None
+        } else {
+            framer_for(framing)
+        };
     }
 
     fn close(&mut self, cx: &mut Cx<'_>, reason: CloseReason) {
