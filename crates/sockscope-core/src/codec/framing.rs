@@ -430,7 +430,7 @@ impl Framer {
             }
         }
         self.framing = framing;
-        spans
+        merge_partials(spans)
     }
 
     /// What is held, as a frame: the end of an idle gap (a whole frame) or of the stream
@@ -543,6 +543,30 @@ impl Framer {
     }
 }
 
+/// Bytes that are not a frame, one after the other in a read (a DTU's registration before
+/// Modbus TCP frames, which the frame layer refuses a byte at a time), go out as one partial
+/// frame, not one per byte.
+fn merge_partials(spans: Vec<Span>) -> Vec<Span> {
+    if spans.iter().filter(|s| s.partial).nth(1).is_none() {
+        return spans;
+    }
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match out.last_mut() {
+            Some(last)
+                if last.partial
+                    && span.partial
+                    && last.range.end == span.range.start
+                    && span.range.end - last.range.start <= MAX_FRAME =>
+            {
+                last.range.end = span.range.end;
+            }
+            _ => out.push(span),
+        }
+    }
+    out
+}
+
 /// A frame found in the framer's buffer, not yet copied out.
 struct Span {
     range: Range<usize>,
@@ -572,8 +596,35 @@ mod tests {
         out
     }
 
+    /// Frames with each run of partial ones joined.
+    fn junk_runs(frames: Vec<Frame>) -> Vec<Frame> {
+        let mut out: Vec<Frame> = Vec::new();
+        for frame in frames {
+            match out.last_mut() {
+                Some(last) if last.partial && frame.partial => {
+                    last.bytes.extend_from_slice(&frame.bytes);
+                }
+                _ => out.push(frame),
+            }
+        }
+        out
+    }
+
     fn bytes_of(frames: &[Frame]) -> Vec<&[u8]> {
         frames.iter().map(|f| f.bytes.as_slice()).collect()
+    }
+
+    #[test]
+    fn bytes_before_a_modbus_tcp_frame_are_one_piece_not_one_per_byte() {
+        let framing = crate::protocol::builtin("modbus-tcp")
+            .and_then(|p| p.framing())
+            .unwrap();
+        let frame = crate::codec::hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
+        let mut read = b"REG:12345".to_vec();
+        read.extend_from_slice(&frame);
+        let out = frames(&framing, &[&read]);
+        assert_eq!(bytes_of(&out), [b"REG:12345".as_slice(), &frame]);
+        assert!(out[0].partial && !out[1].partial);
     }
 
     #[test]
@@ -914,8 +965,9 @@ mod tests {
             stream in proptest::collection::vec(any::<u8>(), 0..300),
             cuts in proptest::collection::vec(0usize..300, 0..12),
         ) {
-            let whole = frames(&framing, &[&stream]);
-            let pieces = frames(&framing, &chunked(&stream, cuts));
+            // Bytes that are not a frame go out as one piece per read: compared as runs.
+            let whole = junk_runs(frames(&framing, &[&stream]));
+            let pieces = junk_runs(frames(&framing, &chunked(&stream, cuts)));
             prop_assert_eq!(&pieces, &whole);
             // Nothing is lost or invented (except delimiters that were stripped).
             let total: usize = whole.iter().map(|f| f.bytes.len()).sum();
