@@ -317,6 +317,7 @@ strings! {
     ShowFieldsHintOf => "only f.{} == …", "仅显示 f.{} == …";
     TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
     ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
+    ShowFieldsUnreadable => "{} of them cannot be compared: {}", "其中 {} 条无法比较：{}";
     ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";
     TipFilterPeer => "Show one client's or peer's records only", "只显示某个客户端或对端的记录";
     Stream => "Stream", "连续显示";
@@ -935,6 +936,7 @@ strings! {
     ExprOneArgument => "'{}' at column {} takes one argument", "第 {1} 列的“{0}”只接受一个参数";
     ExprUnknownName => "unknown name '{}' at column {}: use rx, rx.len, rx.u16be@N, rx[A..B], cap.N, state, peer.ip, peer.port, table.NAME, counter, time or unixtime", "未知名称“{}”（第 {} 列）：可用 rx、rx.len、rx.u16be@N、rx[A..B]、cap.N、state、peer.ip、peer.port、table.名称、counter、time 或 unixtime";
     ExprNeeds => "needs {} here, not {}", "此处需要{}，而不是{}";
+    ExprTextNoNumber => "compares numbers, and the text \"{}\" holds none", "比较的是数字，而文本“{}”不是数字";
     ExprPastEnd => "offset {} is outside a {}-byte value", "偏移 {} 超出了 {} 字节的数据";
     ExprPastEndRange => "bytes {}..{} are past the end of a {}-byte value", "第 {}..{} 字节超出了 {} 字节数据的末尾";
     ExprNoTable => "no table named '{}'", "没有名为“{}”的表";

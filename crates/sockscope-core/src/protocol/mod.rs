@@ -609,8 +609,19 @@ impl Protocol {
 
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
     pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
+        self.test(expr, frame, dir).unwrap_or(false)
+    }
+
+    /// Whether `expr` holds for `frame` decoded, or why it cannot be worked out (a text field
+    /// holding no number compared with `>`).
+    pub fn test(
+        &self,
+        expr: &crate::rules::expr::Expr,
+        frame: &[u8],
+        dir: Dir,
+    ) -> Result<bool, String> {
         let decoded = self.decode(frame, dir);
-        decode::eval(expr, frame, &decoded).is_ok_and(|v| v.truthy())
+        decode::eval(expr, frame, &decoded).map(|v| v.truthy())
     }
 
     /// True when the field at `path` is worked out from others (a `computed` field, such as

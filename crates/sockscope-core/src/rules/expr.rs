@@ -1013,6 +1013,10 @@ fn binary(op: Op, left: &Node, right: &Node, cx: &Ctx<'_>) -> Result<Value, Eval
             }
             let (Some(x), Some(y)) = (number(&lhs), number(&rhs)) else {
                 let other = if number(&lhs).is_none() { lhs } else { rhs };
+                if let Value::Text(text) = &other {
+                    let shown: String = text.chars().take(24).collect();
+                    return Err(EvalError(tf(S::ExprTextNoNumber, &[&shown])));
+                }
                 return Err(EvalError(tf(
                     S::ExprNeeds,
                     &[&t(S::ExprKindInt), &other.kind()],

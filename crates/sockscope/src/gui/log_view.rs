@@ -398,6 +398,19 @@ fn show_fields_ui(
         };
         ui.label(RichText::new(text).color(ui.visuals().warn_fg_color))
             .on_hover_text(full);
+        // Messages the expression cannot be worked out for are hidden, and said so.
+        if let Some((count, why)) = rows.unreadable() {
+            let full = tf(S::ShowFieldsUnreadable, &[&count, &why]);
+            let text = if narrow {
+                format!("⚠ {count}")
+            } else {
+                full.clone()
+            };
+            let label = ui
+                .label(RichText::new(text).color(error_color(ui)))
+                .on_hover_text(full);
+            super::testhook::tag(ui, &label, "log.show_fields.unreadable");
+        }
         super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
         super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
     }

@@ -30,6 +30,10 @@ pub struct FieldRows {
     hidden: Vec<u64>,
     /// The next record to look at.
     next: u64,
+    /// Hidden messages the expression could not be worked out for, and the first reason
+    /// (`f.plate > 5` on text holding no number): said beside the count, never silent.
+    unreadable: usize,
+    why: Option<String>,
     /// Show nothing at or after this sequence number (the display is paused).
     pub paused_at: Option<u64>,
 }
@@ -52,6 +56,8 @@ impl FieldRows {
             seqs: Vec::new(),
             hidden: Vec::new(),
             next: 0,
+            unreadable: 0,
+            why: None,
             paused_at: None,
         }
     }
@@ -91,6 +97,8 @@ impl FieldRows {
             self.seqs.clear();
             self.hidden.clear();
             self.next = 0;
+            self.unreadable = 0;
+            self.why = None;
         }
         self.paused_at = paused_at;
         if let Some(first) = log.first_seq() {
@@ -108,11 +116,19 @@ impl FieldRows {
             self.next = record.seq + 1;
             if self.filter.matches(&record) {
                 let data = matches!(record.kind, RecordKind::Rx | RecordKind::Tx);
-                if !data
-                    || self
+                let holds = !data
+                    || match self
                         .protocol_of(&record)
-                        .holds(&self.expr, record.bytes, dir(&record))
-                {
+                        .test(&self.expr, record.bytes, dir(&record))
+                    {
+                        Ok(holds) => holds,
+                        Err(why) => {
+                            self.unreadable += 1;
+                            self.why.get_or_insert(why);
+                            false
+                        }
+                    };
+                if holds {
                     self.seqs.push(record.seq);
                 } else {
                     self.hidden.push(record.seq);
@@ -137,6 +153,15 @@ impl FieldRows {
     /// Messages hidden so far.
     pub fn hidden(&self) -> usize {
         self.hidden.len()
+    }
+
+    /// Of the hidden, how many the expression could not be worked out for, and why the
+    /// first could not (`None` when every one was read).
+    pub fn unreadable(&self) -> Option<(usize, &str)> {
+        self.why
+            .as_deref()
+            .filter(|_| self.unreadable > 0)
+            .map(|why| (self.unreadable, why))
     }
 
     /// Rows shown (before the pause point, if paused).
@@ -256,5 +281,17 @@ mod tests {
         assert_eq!(shown("f.sentence.speed != 22.4"), (1, 2));
         // Text compared with text is as before.
         assert_eq!(shown("f.sentence.speed == \"022.4\""), (2, 1));
+        // Text holding no number compared as one: hidden, and said with the text (it hid
+        // every row and said nothing).
+        let expr = Expr::parse("f.sentence.ns > 5", 1).unwrap();
+        let mut rows = FieldRows::new(String::new(), expr, Arc::clone(&protocol), None);
+        assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
+        let (count, why) = rows.unreadable().unwrap();
+        assert_eq!(count, 3);
+        assert!(why.contains("\"N\""), "{why}");
+        let expr = Expr::parse("f.sentence.speed > 20", 1).unwrap();
+        let mut rows = FieldRows::new(String::new(), expr, Arc::clone(&protocol), None);
+        assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
+        assert_eq!(rows.unreadable(), None);
     }
 }
