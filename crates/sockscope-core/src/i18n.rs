@@ -318,6 +318,7 @@ strings! {
     TipShowFields => "Show only the messages this holds for, by decoded field (as Find takes it: f.NAME compares raw values). Session messages stay shown. Empty shows every row.", "只显示满足此条件的消息（按解码字段，写法同查找：f.字段名 比较原始值）。会话消息照常显示。留空则显示全部。";
     ShowFieldsHidden => "{} hidden", "已隐藏 {} 条";
     ShowFieldsUnreadable => "{} of them cannot be compared: {}", "其中 {} 条无法比较：{}";
+    ShowFieldsUnreadableShort => "⚠ {} cannot be compared", "⚠ {} 条无法比较";
     ShowFieldsBusy => "{} hidden so far ({}%)", "已隐藏 {} 条（{}%）";
     TipFilterPeer => "Show one client's or peer's records only", "只显示某个客户端或对端的记录";
     Stream => "Stream", "连续显示";

@@ -613,15 +613,25 @@ impl Protocol {
     }
 
     /// Whether `expr` holds for `frame` decoded, or why it cannot be worked out (a text field
-    /// holding no number compared with `>`).
+    /// holding no number compared with `>`). A frame without a field it reads (another
+    /// message) is one it does not hold for, not a mistake.
     pub fn test(
         &self,
         expr: &crate::rules::expr::Expr,
         frame: &[u8],
         dir: Dir,
     ) -> Result<bool, String> {
+        use crate::rules::expr::Fields as _;
         let decoded = self.decode(frame, dir);
-        decode::eval(expr, frame, &decoded).map(|v| v.truthy())
+        decode::eval(expr, frame, &decoded)
+            .map(|v| v.truthy())
+            .or_else(|why| {
+                let lacks = expr
+                    .fields_used()
+                    .iter()
+                    .any(|name| decoded.field(name).is_none());
+                if lacks { Ok(false) } else { Err(why) }
+            })
     }
 
     /// True when the field at `path` is worked out from others (a `computed` field, such as

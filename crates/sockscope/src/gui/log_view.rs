@@ -247,9 +247,13 @@ fn shown_count(n: usize) -> String {
     }
 }
 
-/// Below this width the toolbar's view switches go into one menu, so the toolbar stays one
-/// line (at 1024×640 Record went to a second line).
-const COMPACT_TOOLBAR: f32 = 780.0;
+/// Below this width plus the switches' and Show by field's the toolbar's view switches go
+/// into one menu, so the toolbar stays one line (at 1024×640 Record went to a second line):
+/// Pause, Show with its list, Find, Export and Record, with their spacing.
+const COMPACT_TOOLBAR: f32 = 440.0;
+
+/// Show by field's box at its least when the toolbar is not compact.
+const SHOW_BOX_WIDE: f32 = 170.0;
 
 fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     let paused = tab.view.index.paused_at.is_some();
@@ -271,8 +275,29 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
     let pause_text = measure(ui, t(S::Pause).to_owned());
     let resume_text = measure(ui, tf(S::ResumeN, &[&"888+"])).max(pause_text);
     let width = resume_text + 2.0 * ui.spacing().button_padding.x;
-    // The room kept for Resume beyond Pause counts toward the toolbar's width.
-    let compact = ui.available_width() < COMPACT_TOOLBAR + resume_text - pause_text;
+    // The room kept for Resume beyond Pause counts toward the toolbar's width, and so do the
+    // switches' labels in this language and Show by field's box and counts (in 中文 with a
+    // protocol the toolbar wrapped at 1280).
+    let switches: f32 = [S::Stream, S::HideSent, S::HideReceived, S::ShowControls]
+        .into_iter()
+        .map(|s| measure(ui, t(s).to_owned()))
+        .sum::<f32>()
+        + 4.0 * (ui.spacing().icon_width + ui.spacing().icon_spacing + ui.spacing().item_spacing.x);
+    let show_fields = if super::protocol_ui::chosen(tab.form).is_some() {
+        let unreadable = tab
+            .view
+            .show_fields
+            .as_ref()
+            .and_then(|rows| rows.unreadable())
+            .map_or(0.0, |(n, _)| {
+                measure(ui, tf(S::ShowFieldsUnreadableShort, &[&n])) + ui.spacing().item_spacing.x
+            });
+        SHOW_BOX_WIDE + measure(ui, tf(S::ShowFieldsHidden, &[&"888"])) + unreadable
+    } else {
+        0.0
+    };
+    let compact =
+        ui.available_width() < COMPACT_TOOLBAR + switches + show_fields + resume_text - pause_text;
     // Still wraps onto a second line when the log is narrower than that, rather than hiding
     // Export and Record.
     ui.horizontal_wrapped(|ui| {
@@ -356,7 +381,7 @@ fn show_fields_ui(
         .x;
     // As wide as the toolbar has room for beside the rest of its buttons (a toolbar that
     // wrapped as one typed would move them under the pointer).
-    let least = if narrow { 110.0 } else { 160.0 };
+    let least = if narrow { 110.0 } else { SHOW_BOX_WIDE - 10.0 };
     let left = ui.max_rect().right() - ui.cursor().left();
     let most = (left - TOOLBAR_AFTER_SHOW).clamp(least, 420.0);
     let hint = super::protocol_ui::chosen(tab.form)
@@ -390,28 +415,42 @@ fn show_fields_ui(
         } else {
             tf(S::ShowFieldsHidden, &[&hidden])
         };
-        // Narrow: "−33", the sentence on hover (the toolbar stays one line at 1024×640).
-        let text = if narrow && !view.show_busy {
-            format!("−{hidden}")
-        } else {
-            full.clone()
-        };
-        ui.label(RichText::new(text).color(ui.visuals().warn_fg_color))
-            .on_hover_text(full);
         // Messages the expression cannot be worked out for are hidden, and said so.
-        if let Some((count, why)) = rows.unreadable() {
-            let full = tf(S::ShowFieldsUnreadable, &[&count, &why]);
-            let text = if narrow {
-                format!("⚠ {count}")
-            } else {
-                full.clone()
-            };
+        let unreadable = rows
+            .unreadable()
+            .map(|(count, why)| (count, tf(S::ShowFieldsUnreadable, &[&count, &why])));
+        // Narrow: "−33" ("−33⚠" with some unreadable), the sentences on hover (the toolbar
+        // stays one line at 1024×640).
+        let text = match (narrow && !view.show_busy, &unreadable) {
+            (true, None) => format!("−{hidden}"),
+            (true, Some(_)) => format!("−{hidden}⚠"),
+            (false, _) => full.clone(),
+        };
+        let color = if unreadable.is_some() && narrow {
+            error_color(ui)
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        let hover = match &unreadable {
+            Some((_, why)) => format!("{full}\n{why}"),
+            None => full,
+        };
+        ui.label(RichText::new(text).color(color))
+            .on_hover_text(hover);
+        // Wide: "⚠ 3 cannot be compared", why on hover (a long reason would wrap the toolbar).
+        if let Some((count, why)) = unreadable.filter(|_| !narrow) {
+            let short = tf(S::ShowFieldsUnreadableShort, &[&count]);
             let label = ui
-                .label(RichText::new(text).color(error_color(ui)))
-                .on_hover_text(full);
-            super::testhook::tag(ui, &label, "log.show_fields.unreadable");
+                .label(RichText::new(short).color(error_color(ui)))
+                .on_hover_text(why);
+            super::testhook::tag(ui, &label, "log.show_fields.why");
         }
         super::testhook::value(ui.ctx(), "log.show_fields.hidden", hidden);
+        super::testhook::value(
+            ui.ctx(),
+            "log.show_fields.unreadable",
+            rows.unreadable().map_or(0, |(n, _)| n),
+        );
         super::testhook::value(ui.ctx(), "log.show_fields.busy", view.show_busy);
     }
 }

@@ -212,6 +212,67 @@ fn at_1024_by_640_the_log_toolbar_is_one_line_with_its_switches_in_a_menu() {
     }
 }
 
+/// With a protocol, an expression in Show by field and rows it cannot compare (said beside
+/// the count), the toolbar is one line at every width in both languages: in 中文 at 1280 it
+/// wrapped Find, Export and Record under the log's first row.
+#[test]
+fn with_show_by_field_and_its_counts_the_log_toolbar_is_one_line_at_every_width() {
+    let sentence = b"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n";
+    for lang in [Lang::En, Lang::Zh] {
+        for size in [
+            [1024.0, 640.0],
+            [1280.0, 800.0],
+            [1440.0, 900.0],
+            [1920.0, 1080.0],
+        ] {
+            let mut harness = egui_kittest::Harness::builder()
+                .with_size(size)
+                .build_eframe(|cc| {
+                    sockscope::gui::App::with_form(
+                        &cc.egui_ctx,
+                        Form {
+                            protocol: "nmea0183".into(),
+                            ..Form::default()
+                        },
+                    )
+                });
+            harness.state_mut().set_lang(lang);
+            harness.state().tab().session.capture().log.push_data(
+                std::time::SystemTime::now(),
+                sockscope::engine::Direction::Rx,
+                None,
+                "127.0.0.1:7000".parse().unwrap(),
+                sentence,
+            );
+            let tab = harness.state_mut().tab_mut();
+            tab.view.show_text = "f.sentence.ns > 5".into();
+            tab.apply(sockscope::gui::state::UiAction::ShowFields);
+            run_until(&mut harness, "the filter", |app| !app.tab().view.show_busy);
+            harness.run();
+            assert!(
+                harness
+                    .state()
+                    .tab()
+                    .view
+                    .show_fields
+                    .as_ref()
+                    .and_then(|rows| rows.unreadable())
+                    .is_some(),
+                "the row that cannot be compared is counted"
+            );
+            let top = |label: &str| harness.get_by_label(label).rect().top();
+            let (pause, record) = match lang {
+                Lang::En => ("Pause", "Record"),
+                Lang::Zh => ("暂停", "接收转向文件"),
+            };
+            assert!(
+                (top(pause) - top(record)).abs() < 1.0,
+                "{lang:?} at {size:?}: Record is on another line than Pause"
+            );
+        }
+    }
+}
+
 #[test]
 fn at_1920_the_settings_column_is_wider_than_at_1024() {
     let width = |size: [f32; 2]| {

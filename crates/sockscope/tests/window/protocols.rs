@@ -252,3 +252,48 @@ fn at_1024_a_picked_row_stays_in_view_when_a_column_is_added_with_find_open() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// With a protocol, an expression in Show by field and a row it cannot compare (said beside
+/// the count), the log's toolbar stays one line in 中文 at 1280: Find, Export and Record went
+/// under the first row (the switches' room was measured in English, without Show by field).
+#[test]
+fn in_chinese_at_1280_show_by_field_and_its_counts_keep_the_toolbar_one_line() {
+    let Some(_one_at_a_time) = can_run() else {
+        return;
+    };
+    let dir = TempDir::new("protocol-toolbar-1280");
+    let port = super::free_port();
+    let workspace = format!(
+        r#"(tabs: [(path: None, profile: (version: 3, auto_connect: true, session: (mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", protocol: "nmea0183")))], active: 0, lang: Some(Zh))"#
+    );
+    let display = Display::start_sized("1280x800");
+    let window = Window::open(&display, &dir, &workspace);
+    window.wait_value("status.state", |s| s.starts_with("正在监听"));
+    let wid = window.wid().to_owned();
+    window.xdo(&["windowmove", &wid, "0", "0"]);
+    window.xdo(&["windowsize", &wid, "1280", "800"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while window.rect("log.area").2 + window.rect("log.area").0 < 1200.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the window is 1280 wide: {:?}",
+            window.rect("log.area")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .write_all(b"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n")
+        .unwrap();
+    window.wait_value("log.newest", |n| n.parse::<u64>().is_ok_and(|n| n >= 2));
+    window.click("log.show_fields");
+    window.type_text("f.sentence.ns > 5");
+    window.wait_value("log.show_fields.hidden", |n| n == "1");
+    window.wait_value("log.show_fields.unreadable", |n| n == "1");
+    let pause = window.rect("log.pause");
+    let record = window.rect("log.record");
+    assert!(
+        (pause.1 - record.1).abs() < 2.0,
+        "Record is on another line than Pause: {pause:?} {record:?}"
+    );
+}
