@@ -293,5 +293,14 @@ mod tests {
         let mut rows = FieldRows::new(String::new(), expr, Arc::clone(&protocol), None);
         assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
         assert_eq!(rows.unreadable(), None);
+        // A sentence without the field (GGA has no status) is not shown, and not counted as
+        // one that cannot be compared.
+        let gga = b"$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+        log.push_data(at, Direction::Rx, None, peer, gga);
+        let expr = Expr::parse("f.sentence.status > 5", 1).unwrap();
+        let mut rows = FieldRows::new(String::new(), expr, Arc::clone(&protocol), None);
+        assert!(rows.update(&log, &RecordFilter::default(), None, |_| Dir::Unknown));
+        assert_eq!((rows.len(), rows.hidden()), (0, 4));
+        assert_eq!(rows.unreadable().map(|(n, _)| n), Some(3));
     }
 }
