@@ -124,6 +124,11 @@ pub(super) fn udp(args: &args::UdpArgs, io: &mut Io<'_>) -> Result<i32, Failure>
             Duration::from_millis(300),
             args.timeout,
         );
+        // A failure said while lingering (an ICMP "port unreachable" for what was sent) ends
+        // it as one said before: the exit code does not depend on which came first.
+        if let Some(error) = session.capture().last_error.clone() {
+            return Err(bad(error.to_string()));
+        }
         return Ok(OK);
     }
     let ended = follow(&session, &mut printer, None, deadline, &io.stop, |c| {

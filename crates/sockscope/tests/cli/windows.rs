@@ -157,6 +157,31 @@ fn the_console_program_gives_the_exit_codes_the_linux_one_gives() {
     );
 }
 
+/// A datagram sent to a closed port: the exit code is the same every time (it was 2 or 0 by
+/// which came first, the end of the send or the "port unreachable" it drew), and a 2 says why.
+#[test]
+#[ignore = "the Windows set: scripts/windows runs it under Wine"]
+fn udp_to_a_closed_port_ends_the_same_way_every_time() {
+    let to = {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap()
+    };
+    let codes: Vec<Option<i32>> = (0..5)
+        .map(|_| {
+            let out = cli(&["udp", "--to", &to.to_string(), "--send", "x"]);
+            if out.status.code() == Some(2) {
+                assert!(
+                    text(&out.stderr).contains("unreachable"),
+                    "{}",
+                    text(&out.stderr)
+                );
+            }
+            out.status.code()
+        })
+        .collect();
+    assert!(codes.windows(2).all(|w| w[0] == w[1]), "{codes:?}");
+}
+
 #[test]
 #[ignore = "the Windows set: scripts/windows runs it under Wine"]
 fn json_lines_fit_the_schema_and_gbk_reads_in_chinese() {
