@@ -333,3 +333,38 @@ fn run_answers_by_field_under_protocol_and_says_a_reply_it_cannot_build() {
         ran.stdout
     );
 }
+
+/// Sends `bad` (a frame whose checksum was spoiled) and then `good` to the simulator `sim`:
+/// the first reply that comes is the good frame's, so the bad one drew none (a device whose
+/// checksum code is wrong must not pass against a simulator that answers anyway).
+fn ignores_a_bad_checksum(sim: &str, bad: &str, good: &str, reply_starts: &str) {
+    use std::io::{Read as _, Write as _};
+    let (_session, addr) = simulator(sim);
+    let mut peer = std::net::TcpStream::connect(addr).unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let bad = sockscope_core::codec::hex::parse(bad).unwrap();
+    let good = sockscope_core::codec::hex::parse(good).unwrap();
+    peer.write_all(&bad).unwrap();
+    // Apart, so the good frame is not taken for the rest of the bad one.
+    std::thread::sleep(Duration::from_millis(100));
+    peer.write_all(&good).unwrap();
+    let want = sockscope_core::codec::hex::parse(reply_starts).unwrap();
+    let mut got = vec![0u8; want.len()];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(
+        sockscope_core::codec::hex::format(&got),
+        sockscope_core::codec::hex::format(&want),
+        "{sim}: the first reply is not the good frame's"
+    );
+}
+
+#[test]
+fn the_dlt645_meter_does_not_answer_a_frame_whose_sum_is_wrong() {
+    // Read address (0x13), sum DF spoiled to DE; then the good one → 0x93.
+    ignores_a_bad_checksum(
+        "dlt645-meter.ron",
+        "68 AA AA AA AA AA AA 68 13 00 DE 16",
+        "68 AA AA AA AA AA AA 68 13 00 DF 16",
+        "68 01 00 00 00 00 00 68 93",
+    );
+}

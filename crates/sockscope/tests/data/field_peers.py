@@ -196,6 +196,12 @@ def hj212_monitor(port):
     head = "ST=22;CN=%d;PW=123456;MN=SSCOPE00000001;Flag=5;CP=&&%s&&"
     with connect(port) as s:
         r = hj212_reader(s)
+        # An upload whose CRC is wrong (a digit of it changed) must not be acknowledged: the
+        # first answer is then the good upload's.
+        bad = bytearray(frame("QN=20260107115959999;" + head % (
+            2011, "DataTime=20260107115959;a34004-Rtd=36.90,a34004-Flag=N")))
+        bad[-3] = ord("0") if bad[-3] != ord("0") else ord("1")
+        s.sendall(bytes(bad))
         s.sendall(frame("QN=20260107120000123;" + head % (
             2011, "DataTime=20260107120000;a34004-Rtd=36.91,a34004-Flag=N")))
         answer = next(r)
