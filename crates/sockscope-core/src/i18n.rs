@@ -937,6 +937,7 @@ strings! {
     ExprOneArgument => "'{}' at column {} takes one argument", "第 {1} 列的“{0}”只接受一个参数";
     ExprUnknownName => "unknown name '{}' at column {}: use rx, rx.len, rx.u16be@N, rx[A..B], cap.N, state, peer.ip, peer.port, table.NAME, counter, time or unixtime", "未知名称“{}”（第 {} 列）：可用 rx、rx.len、rx.u16be@N、rx[A..B]、cap.N、state、peer.ip、peer.port、table.名称、counter、time 或 unixtime";
     ExprNeeds => "needs {} here, not {}", "此处需要{}，而不是{}";
+    FieldValueNeverFits => "{} never fits the field '{}' ({}: {} to {})", "{} 永远放不进字段“{}”（{}：{} 到 {}）";
     ExprTextNoNumber => "compares numbers, and the text \"{}\" holds none", "比较的是数字，而文本“{}”不是数字";
     ExprPastEnd => "offset {} is outside a {}-byte value", "偏移 {} 超出了 {} 字节的数据";
     ExprPastEndRange => "bytes {}..{} are past the end of a {}-byte value", "第 {}..{} 字节超出了 {} 字节数据的末尾";

@@ -668,6 +668,40 @@ impl Protocol {
             })
     }
 
+    /// Why `value` can never be the field at `path` (`300` in a one-byte field, `-1` in an
+    /// unsigned one, `16` in a 4-bit field); `None` when it fits a field of that path in some
+    /// message, or the path names no number.
+    pub fn never_fits(&self, path: &str, value: &Value) -> Option<String> {
+        let n = match value {
+            Value::Int(n) => *n,
+            Value::Text(t) => t.trim().parse::<i128>().ok()?,
+            _ => return None,
+        };
+        let mut why = None;
+        for node in names::nodes_at(&self.program, path) {
+            let (lo, hi, ty) = match &node.kind {
+                compile::Kind::Int { width, signed, .. } => {
+                    let bits = u32::from(*width) * 8;
+                    let ty = format!("{}{}", if *signed { "i" } else { "u" }, bits);
+                    if *signed {
+                        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1, ty)
+                    } else {
+                        (0, (1i128 << bits) - 1, ty)
+                    }
+                }
+                compile::Kind::Bits { width, .. } => {
+                    (0, (1i128 << u32::from(*width)) - 1, format!("{width}-bit"))
+                }
+                _ => return None,
+            };
+            if (lo..=hi).contains(&n) {
+                return None;
+            }
+            why = Some(tf(S::FieldValueNeverFits, &[&n, &path, &ty, &lo, &hi]));
+        }
+        why
+    }
+
     /// Makes a frame of field values (paths as [`Decoded::values`] gives them). Lengths
     /// (`length_of`), counts (`count_of`) and checksums are computed, and the frame escaped.
     pub fn encode(

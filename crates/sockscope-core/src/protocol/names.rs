@@ -547,6 +547,42 @@ pub(super) fn lacks(prog: &Program, name: &str) -> Result<(), Option<String>> {
     Err(nearest(name, names.into_iter()).map(str::to_owned))
 }
 
+/// The fields a frame's value path (`body.result`, as rules and replies write it) can be: a
+/// path followed from the frame's first fields through groups, bits, repeats and every case
+/// of a switch.
+pub(super) fn nodes_at<'a>(prog: &'a Program, name: &str) -> Vec<&'a super::compile::Node> {
+    let c = Checker {
+        prog,
+        text: "",
+        contexts: BTreeMap::new(),
+        report: false,
+    };
+    let mut parts = name.split('.');
+    let Some(first) = parts.next() else {
+        return Vec::new();
+    };
+    let mut places: Vec<Place> = prog
+        .root
+        .iter()
+        .filter(|&&id| prog.node(id).is_some_and(|n| *n.name == *first))
+        .map(|&id| Place::Node(id))
+        .collect();
+    for part in parts {
+        let mut next = Vec::new();
+        for place in places {
+            c.below(place, part, &mut next);
+        }
+        places = next;
+    }
+    places
+        .into_iter()
+        .filter_map(|p| match p {
+            Place::Node(id) => prog.node(id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The byte offset of `name` in the string given to `attr:` in the field that starts at `at`.
 fn place(text: &str, at: usize, attr: &str, name: &str) -> Option<usize> {
     let mut from = at;

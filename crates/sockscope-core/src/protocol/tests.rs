@@ -1671,3 +1671,19 @@ fn gbt32960_real_time_whole_vehicle_item_is_split_into_fields() {
         p.summary(&d)
     );
 }
+
+#[test]
+fn a_value_that_never_fits_its_field_is_said() {
+    use crate::rules::expr::Value;
+    let jt808 = super::builtin("jt808").unwrap();
+    assert_eq!(
+        jt808.never_fits("body.result", &Value::Int(300)).as_deref(),
+        Some("300 never fits the field 'body.result' (u8: 0 to 255)")
+    );
+    assert!(jt808.never_fits("body.result", &Value::Int(-1)).is_some());
+    assert_eq!(jt808.never_fits("body.result", &Value::Int(4)), None);
+    // A field of a bit width, and a path that is no number, are checked and let be.
+    assert!(jt808.never_fits("props.encrypt", &Value::Int(8)).is_some());
+    assert_eq!(jt808.never_fits("props.encrypt", &Value::Int(1)), None);
+    assert_eq!(jt808.never_fits("phone", &Value::Int(300)), None);
+}

@@ -669,6 +669,28 @@ impl Expr {
         eval(&self.0, cx)
     }
 
+    /// Its value when it reads nothing (`300`, `0x8001`, `-1`): the same for every message,
+    /// so a value that can never fit is said before anything runs. `None` when it reads a
+    /// name, or fails.
+    pub fn constant(&self) -> Option<Value> {
+        static NO_TABLES: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        if !self.names().is_empty() {
+            return None;
+        }
+        let cx = Ctx {
+            rx: &[],
+            caps: &[],
+            state: "",
+            peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+            tables: &NO_TABLES,
+            now: SystemTime::UNIX_EPOCH,
+            counter: 0,
+            vars: &[],
+            fields: &NoFields,
+        };
+        self.eval(&cx).ok()
+    }
+
     /// True if it reads the message (a template without `rx` renders the same every time).
     pub fn reads_message(&self) -> bool {
         self.any_name(&|n| matches!(n, Name::Rx | Name::Len | Name::Cap(_)))

@@ -540,6 +540,15 @@ fn check_fields(
             }
         }
     }
+    // A value written as a number that no field of that name can hold: said now, not at the
+    // first message (when nothing would be sent).
+    if let (Some(reply), Some(p)) = (reply, protocol) {
+        for (path, value) in reply.constant_fields() {
+            if let Some(why) = p.never_fits(path, &value) {
+                return Err((path.to_owned(), why));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -276,6 +276,16 @@ impl Template {
             )
     }
 
+    /// A reply built by fields: each path with the value its expression always gives, for the
+    /// values that read nothing (`"body.result": "300"`).
+    pub fn constant_fields(&self) -> Vec<(&str, Value)> {
+        self.fields
+            .iter()
+            .flat_map(|(v, _)| v.iter())
+            .filter_map(|(path, _, expr)| Some((path.as_str(), expr.constant()?)))
+            .collect()
+    }
+
     /// True if it is built by fields of the session's protocol.
     pub fn by_fields(&self) -> bool {
         self.fields.is_some()

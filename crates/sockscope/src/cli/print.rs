@@ -38,6 +38,8 @@ pub struct Printer<'a> {
     /// Messages are decoded with this protocol; what is received goes this way (a client
     /// receives replies, a server requests).
     pub protocol: Option<(Arc<Protocol>, Dir)>,
+    /// A relay's upstream speaking another protocol: what it sends is decoded with this.
+    pub upstream_protocol: Option<Arc<Protocol>>,
 }
 
 impl<'a> Printer<'a> {
@@ -55,6 +57,7 @@ impl<'a> Printer<'a> {
             events_only: false,
             pending: Vec::new(),
             protocol: view.protocol.clone().map(|p| (p, Dir::Unknown)),
+            upstream_protocol: None,
         }
     }
 
@@ -219,6 +222,14 @@ impl<'a> Printer<'a> {
     /// A data record decoded with the protocol, if one is chosen: each frame it holds (a
     /// stream cut by the protocol gives one a record; a datagram may hold several).
     fn decode(&self, record: &Record<'_>) -> Option<(Arc<Protocol>, Vec<Piece>)> {
+        // A relay's upstream with its own protocol: its records are decoded with that one
+        // (with no --protocol, only they are).
+        if let Some(upstream) = &self.upstream_protocol
+            && self.relay_dir(record) == Some("down")
+        {
+            let pieces = upstream.decode_message(record.bytes, Dir::Response);
+            return Some((Arc::clone(upstream), pieces));
+        }
         let (protocol, rx_dir) = self.protocol.as_ref()?;
         let dir = match (record.kind, rx_dir) {
             (RecordKind::Rx, dir) => *dir,

@@ -50,6 +50,10 @@ pub struct RelayArgs {
     /// relayed: the relay then goes as fast as the network.
     #[arg(long, short = 'q', visible_alias = "events-only")]
     pub quiet: bool,
+    /// What the upstream sends, when it speaks another protocol than the clients (--protocol):
+    /// its replies are cut by this protocol's frame layer and decoded with it.
+    #[arg(long, value_name = "NAME|FILE", value_parser = super::values::parse_protocol)]
+    pub upstream_protocol: Option<std::sync::Arc<sockscope_core::protocol::Protocol>>,
     /// How relayed data is shown.
     #[command(flatten)]
     pub view: View,
@@ -72,7 +76,13 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
             udp: args.udp,
             to_upstream: up,
             to_client: down,
-            replies_framing: None,
+            // The upstream's own frame layer, when it speaks another protocol and no
+            // --framing is given.
+            replies_framing: args
+                .upstream_protocol
+                .as_ref()
+                .filter(|_| args.view.framing == sockscope_core::codec::framing::Framing::None)
+                .map(|p| p.framing().unwrap_or_default()),
         },
     )
     .framing(args.view.framing());
@@ -87,6 +97,9 @@ pub(super) fn relay(args: &RelayArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
     };
     session.capture().log.set_cap(cap);
     let mut printer = Printer::new(&mut *io.stdout, &args.view, false);
+    printer
+        .upstream_protocol
+        .clone_from(&args.upstream_protocol);
     printer.relay_upstream = Some(upstream);
     printer.events_only = args.quiet;
     wait_open(&session, &mut printer, Duration::from_secs(5))?;

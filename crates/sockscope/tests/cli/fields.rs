@@ -221,6 +221,51 @@ fn a_rule_naming_a_field_its_protocol_lacks_is_refused_with_its_place() {
     );
 }
 
+/// A reply value written as a number no field of that name can hold (300 in a byte, -1 in
+/// an unsigned field, 16 in a 4-bit field) is refused with its place before anything opens;
+/// it was said only at the first message, nothing was sent, and run still exited 0.
+#[test]
+fn a_reply_value_that_can_never_fit_its_field_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    let profile = |value: &str| {
+        format!(
+            r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "0", protocol: "jt808",
+        automation: (enabled: true, rules: [
+            (name: "hb", when: Expr("f.msg_id == 0x0002"),
+             reply: Some((fields: (values: {{"msg_id": "0x8001", "body.result": "{value}"}})))),
+        ]),
+    ),
+)"#
+        )
+    };
+    for (value, says) in [
+        (
+            "300",
+            "300 never fits the field 'body.result' (u8: 0 to 255)",
+        ),
+        ("-1", "-1 never fits the field 'body.result' (u8: 0 to 255)"),
+    ] {
+        std::fs::write(&path, profile(value)).unwrap();
+        // A duration, so a profile that is not refused ends the test rather than hangs it.
+        let ran = run(&["run", path.to_str().unwrap(), "--duration", "1s"], b"");
+        assert_eq!(ran.code, BAD_INPUT, "{value}: {ran:?}");
+        assert!(
+            ran.stderr.contains("platform.ron:7:") && ran.stderr.contains(says),
+            "{value}: {}",
+            ran.stderr
+        );
+        assert!(!ran.stdout.contains("Listening"), "{}", ran.stdout);
+    }
+    // A value that fits, and one that reads the request, load as before.
+    std::fs::write(&path, profile("4")).unwrap();
+    let ran = run(&["run", path.to_str().unwrap(), "--duration", "0.2s"], b"");
+    assert_eq!(ran.code, OK, "{ran:?}");
+}
+
 #[test]
 fn a_check_expecting_a_field_its_protocol_lacks_is_refused_with_its_place() {
     let dir = tempfile::tempdir().unwrap();

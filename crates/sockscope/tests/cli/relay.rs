@@ -300,3 +300,71 @@ fn a_stdout_nobody_reads_does_not_stop_the_relay() {
     assert_eq!(got, total, "the relay stopped while its printing waited");
     writer.join().unwrap();
 }
+
+/// `--upstream-protocol`: a gateway whose clients speak Modbus RTU (over TCP) and whose
+/// upstream answers in DL/T 645. Each direction is cut and decoded with its own protocol;
+/// there was no way to say so, and the reply was decoded as a broken RTU frame.
+#[test]
+fn the_upstream_may_speak_another_protocol_than_the_clients() {
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_addr = upstream.local_addr().unwrap();
+    let rtu =
+        sockscope_core::codec::hex::parse("68 01 00 00 00 00 00 68 93 06 34 33 33 33 33 33 9D 16")
+            .unwrap();
+    let answer = rtu.clone();
+    let server = std::thread::Builder::new()
+        .name("upstream".into())
+        .spawn(move || {
+            let (mut stream, _) = upstream.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let _ = stream.read(&mut buf).unwrap();
+            stream.write_all(&answer).unwrap();
+            // Kept open until the client has its answer (the end would hand over what is held).
+            let _ = stream.read(&mut buf);
+        })
+        .unwrap();
+    let port = closed_port();
+    let child = sockscope()
+        .args([
+            "relay",
+            &format!("127.0.0.1:{port}"),
+            &up_addr.to_string(),
+            "--protocol",
+            "modbus-rtu",
+            "--upstream-protocol",
+            "dlt645",
+            "--duration",
+            "2s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::pipe::wait_port_quietly(port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(&sockscope_core::codec::hex::parse("01 03 00 00 00 01 84 0A").unwrap())
+        .unwrap();
+    let mut back = vec![0u8; rtu.len()];
+    stream
+        .read_exact(&mut back)
+        .expect("the reply is passed on while the upstream stays connected");
+    assert_eq!(back, rtu);
+    drop(stream);
+    server.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("≡ Modbus RTU slave 1 · 0x03"),
+        "the request as Modbus RTU: {stdout}"
+    );
+    assert!(
+        stdout.contains("≡ DL/T645 000000000001 · 0x13 Read address"),
+        "the reply as DL/T 645: {stdout}"
+    );
+    assert!(!stdout.contains("partial"), "{stdout}");
+}
