@@ -669,9 +669,20 @@ fn a_reply_built_by_fields_is_a_whole_frame_of_the_protocol() {
             .map(|f| f.value.clone())
     );
     assert!(crate::codec::hex::format(&reply).contains("7D 02 7D 01"));
-    // A value that does not fit is the rule's error, said; nothing is sent.
-    let too_big = field_rules(
+    // A number that never fits is refused when the rules compile, with the field.
+    let never = field_rules(
         r#"[(name: "bad", when: Always, reply: Some((fields: (values: {"msg_id": "0x8001", "body.reply_serial": "70000", "body.reply_id": "1", "body.result": "0"}))))]"#,
+    );
+    let error = Machine::compile_for(&never, TextEncoding::UTF_8, jt808()).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("body.reply_serial"));
+    assert!(
+        error.message.contains("70000 never fits"),
+        "{}",
+        error.message
+    );
+    // A value that does not fit this time is the rule's error, said; nothing is sent.
+    let too_big = field_rules(
+        r#"[(name: "bad", when: Always, reply: Some((fields: (values: {"msg_id": "0x8001", "body.reply_serial": "f.serial + 70000", "body.reply_id": "1", "body.result": "0"}))))]"#,
     );
     let mut machine = Machine::compile_for(&too_big, TextEncoding::UTF_8, jt808()).unwrap();
     let fired = machine.fire(&frame, peer(), &mut counter, 1, SystemTime::now());
