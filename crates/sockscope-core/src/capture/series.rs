@@ -185,7 +185,8 @@ pub fn decimate(
 /// Which field a series plots: a path as a message's fields give it (`body.speed`; an item of
 /// a repeat by its index, `body.items.2.id`, or without the index for the first occurrence,
 /// `body.items.id`), and the spec's field at that path when several share it (DL/T 645's
-/// `body.value` is a voltage, a current or an energy by the data identifier).
+/// `body.value` is a voltage, a current or an energy by the data identifier). An empty path
+/// with a spec's field: wherever that field is, its first occurrence.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Pick {
     /// The path.
@@ -200,6 +201,9 @@ impl Pick {
     pub fn find<'a>(&self, decoded: &'a Decoded) -> Option<&'a Field> {
         let all = decoded.all();
         let fits = |f: &Field| self.node.is_none() || f.node == self.node;
+        if self.path.is_empty() {
+            return all.iter().find(|(_, f)| fits(f)).map(|(_, f)| *f);
+        }
         all.iter()
             .find(|(p, f)| *p == self.path && fits(f))
             .or_else(|| {

@@ -1,0 +1,120 @@
+//! The Plot window: a number right-clicked in the field tree is plotted from what the log
+//! holds and goes on with what a real peer sends; Pause freezes the drawn points while values
+//! are still collected; the shortcut opens and closes the window.
+
+use std::io::Write as _;
+
+use eframe::egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable as _;
+use sockscope::gui::state::{Form, UiAction};
+
+use super::{run_until, server_with_clients};
+
+/// A JT/T 808-2019 location report, speed 0x0042 (6.6 km/h).
+const LOCATION: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+/// The same with speed 0x0100 (25.6 km/h).
+const LOCATION_FAST: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b010000032501292233440202006401040000000c027e";
+
+fn plotted(app: &sockscope::gui::App) -> Vec<f64> {
+    app.tab()
+        .view
+        .plot
+        .set
+        .plotted
+        .first()
+        .map(|p| p.series.iter().map(|pt| pt.v).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_the_view() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let fast = sockscope_core::codec::hex::parse(LOCATION_FAST).unwrap();
+    let mut sent = 0;
+    for frame in [&slow, &fast] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    let (first, end) = {
+        let capture = harness.state().tab().session.capture();
+        (capture.log.first_seq().unwrap(), capture.log.next_seq())
+    };
+    let report = (first..end)
+        .find(|seq| {
+            let capture = harness.state().tab().session.capture();
+            capture
+                .log
+                .get_seq(*seq)
+                .is_some_and(|r| !r.bytes.is_empty())
+        })
+        .unwrap();
+    harness
+        .state_mut()
+        .tab_mut()
+        .apply(UiAction::SelectRecord(Some(report)));
+    harness.run();
+    // Deep in the tree: scrolled into view first, as a user would.
+    harness.get_by_label("Speed: 6.6 km/h").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Speed: 6.6 km/h").click_secondary();
+    harness.run();
+    assert!(
+        harness.query_by_label("Show as column").is_some(),
+        "no menu"
+    );
+    harness.get_by_label("Plot").click();
+    harness.run();
+    // Filled from the log: both reports, scaled as the core reads them.
+    run_until(&mut harness, "the series", |app| {
+        plotted(app) == [6.6, 25.6]
+    });
+    assert!(harness.state().tab().view.plot.open);
+    harness.get_by_label("Speed [km/h] ×");
+    harness.get_by_label_contains("2 points");
+
+    // Paused: the next report is collected, not drawn, and the window says so.
+    harness.get_by_label("Pause plot").click();
+    harness.run();
+    harness.get_by_label("Paused: new values are collected, not drawn");
+    clients[0].write_all(&slow).unwrap();
+    sent += slow.len() as u64;
+    run_until(&mut harness, "the third report", |app| {
+        app.tab().session.capture().counters.rx_bytes == sent && plotted(app).len() == 3
+    });
+    let paused_at = harness.state().tab().view.plot.paused_at.unwrap();
+    let last = harness.state().tab().view.plot.set.plotted[0]
+        .series
+        .last()
+        .unwrap()
+        .seq;
+    assert!(last >= paused_at, "the new value is after the pause mark");
+    harness.get_by_label("Pause plot").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("Paused: new values are collected, not drawn")
+            .is_none()
+    );
+
+    // The shortcut closes the window and opens it again; the series stay.
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
+    harness.run();
+    assert!(!harness.state().tab().view.plot.open);
+    assert!(harness.query_by_label("Speed [km/h] ×").is_none());
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
+    harness.run();
+    harness.get_by_label("Speed [km/h] ×").click();
+    harness.run();
+    assert!(harness.state().tab().view.plot.set.plotted.is_empty());
+}
