@@ -14,7 +14,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use eframe::egui::{self, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 use sockscope_core::capture::series::{
-    Pick, Plotted, SERIES_CAP, SeriesSet, decimate, plottable_node,
+    Pick, Plotted, Point, SERIES_CAP, SeriesSet, decimate, plottable_node,
 };
 use sockscope_core::capture::{LogStore, Record, RelayWay, UTF8_BOM, timestamp};
 use sockscope_core::protocol::{Field, NodeId, Protocol};
@@ -315,6 +315,52 @@ fn x_span(set: &SeriesSet, x: XAxis, paused_at: Option<u64>) -> Option<(f64, f64
     span
 }
 
+/// Series `k`'s points for X, decimated to `width` columns into `out`: over `range` for time
+/// and sample (the visible slice found by binary search and decimated as it is read, never
+/// copied whole), over all of them for another field.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what one series' drawing is made of"
+)]
+fn decimated(
+    p: &Plotted,
+    set: &SeriesSet,
+    k: usize,
+    x: XAxis,
+    paused_at: Option<u64>,
+    range: Option<(f64, f64)>,
+    width: usize,
+    scratch: &mut Vec<[f64; 2]>,
+) {
+    match (x, range) {
+        // Time and sample rise along the series: the visible slice is found by
+        // binary search and decimated as it is read, never copied whole.
+        (XAxis::Time | XAxis::Sample, Some((lo, hi))) => {
+            let get = |pt: &Point| match x {
+                XAxis::Time => pt.t,
+                _ => pt.n as f64,
+            };
+            let (start, end) = p.series.range_by(get, lo, hi);
+            let upto = paused_at.unwrap_or(u64::MAX);
+            let points = p
+                .series
+                .slice(start, end)
+                .take_while(|pt| pt.seq < upto)
+                .map(|pt| [get(pt), pt.v]);
+            decimate(points, lo, hi, width, scratch);
+        }
+        _ => {
+            let points = points_of(set, k, x, paused_at, None);
+            let (lo, hi) = points
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                    (a.min(p[0]), b.max(p[0]))
+                });
+            decimate(points, lo, hi, width, scratch);
+        }
+    }
+}
+
 /// Draws the plots of `view` in `ui` (the window's body below its tool bar): stacked with
 /// linked X axes, or one plot with a legend. Each series is decimated to the plot's width
 /// in pixels over the visible X range first. Public for the benchmark.
@@ -388,22 +434,7 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
                     continue;
                 };
                 let name = label_of(protocol, p);
-                let points = points_of(
-                    set,
-                    *k,
-                    x,
-                    paused_at,
-                    range.filter(|_| matches!(x, XAxis::Time | XAxis::Sample)),
-                );
-                let (lo, hi) = match (x, range) {
-                    (XAxis::Time | XAxis::Sample, Some(r)) => r,
-                    _ => points
-                        .iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-                            (a.min(p[0]), b.max(p[0]))
-                        }),
-                };
-                decimate(points, lo, hi, width, scratch);
+                decimated(p, set, *k, x, paused_at, range, width, scratch);
                 let drawn = PlotPoints::from(std::mem::take(scratch));
                 if matches!(x, XAxis::Field(_)) {
                     plot_ui.points(Points::new(name, drawn).radius(2.0));
