@@ -1068,7 +1068,7 @@ strings! {
     TipPlotPause => "Freeze the view: values are still collected and show when you resume", "冻结视图：数值照常收集，恢复后显示";
     PlotPaused => "Paused: new values are collected, not drawn", "已暂停：新数值照常收集，暂不绘制";
     PlotResetView => "Reset view", "复位视图";
-    TipPlotResetView => "Fit the view to the data again (after zooming with the wheel or panning with the mouse); a double-click does the same", "重新让视图适应数据（在滚轮缩放或拖动平移之后）；双击效果相同";
+    TipPlotResetView => "Fit the view to the data again (after zooming with Ctrl + wheel or a right-button box, or panning by dragging); a double-click does the same", "重新让视图适应数据（在 Ctrl + 滚轮或右键框选缩放、拖动平移之后）；双击效果相同";
     PlotExport => "Export CSV…", "导出 CSV…";
     TipPlotExport => "The series as CSV: time, sample, then a column per field (a line per message)", "将序列导出为 CSV：时间、样本序号，然后每个字段一列（每条消息一行）";
     TipPlotRemove => "Stop plotting this field", "停止绘制此字段";

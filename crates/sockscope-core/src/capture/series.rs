@@ -628,4 +628,18 @@ mod tests {
         let serial = d.get("serial").unwrap();
         assert_eq!(value_of(&jt808, serial), Some((3.0, None)));
     }
+
+    #[test]
+    fn a_dlt645_voltage_is_plotted_in_volts() {
+        let dlt645 = crate::protocol::builtin("dlt645").unwrap();
+        // 0x91 reply, DI 02 01 01 00, 220.5 V (BCD 05 22), each byte +0x33.
+        let mut frame = vec![0x68, 1, 0, 0, 0, 0, 0, 0x68, 0x91, 6];
+        frame.extend([0x00u8, 0x01, 0x01, 0x02, 0x05, 0x22].map(|b| b.wrapping_add(0x33)));
+        let sum = frame.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        frame.extend([sum, 0x16]);
+        let d = dlt645.decode(&frame, Dir::Response);
+        let paths: Vec<String> = d.all().into_iter().map(|(p, _)| p).collect();
+        let value = d.get("data.value").unwrap_or_else(|| panic!("{paths:?}"));
+        assert_eq!(value_of(&dlt645, value), Some((220.5, Some("V".into()))));
+    }
 }

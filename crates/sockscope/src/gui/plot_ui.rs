@@ -238,9 +238,9 @@ fn clock(x: f64) -> String {
     }
     let at = UNIX_EPOCH + Duration::from_secs_f64(x);
     let full = timestamp(at);
-    // `2026-12-07 22:35:15.123` → `22:35:15.123`
-    full.split_once(' ')
-        .map_or(full.clone(), |(_, time)| time.to_owned())
+    // `2026-12-07 22:35:15.123` → `22:35:15.123`, or `22:35:15` on a whole second.
+    let time = full.split_once(' ').map_or(full.as_str(), |(_, time)| time);
+    time.strip_suffix(".000").unwrap_or(time).to_owned()
 }
 
 /// The series' points as `[x, y]` for X, up to a pause (records from `paused_at` on are left
