@@ -735,4 +735,42 @@ mod tests {
         assert!(lines[1].ends_with(",1,60.5,120"), "{}", lines[1]);
         assert!(lines[2].ends_with(",2,61,"), "{}", lines[2]);
     }
+
+    fn two_fields() -> SeriesSet {
+        let log = LogStore::new(usize::MAX, TextEncoding::default());
+        let mut set = SeriesSet::new(100);
+        for path in ["a", "b"] {
+            let pick = Pick {
+                path: path.into(),
+                node: None,
+            };
+            set.add(pick, path.into(), &log);
+        }
+        // `a` in records 1, 2, 3 and 5; `b` in 2, 3 and 4.
+        for (seq, v) in [(1, 10.0), (2, 20.0), (3, 30.0), (5, 50.0)] {
+            set.plotted[0].series.push(seq as f64, seq, v);
+        }
+        for (seq, v) in [(2, 2.0), (3, 3.0), (4, 4.0)] {
+            set.plotted[1].series.push(seq as f64, seq, v);
+        }
+        set
+    }
+
+    #[test]
+    fn a_pause_leaves_out_what_came_after_it() {
+        let set = two_fields();
+        let all = points_of(&set, 0, XAxis::Sample, None, None);
+        assert_eq!(all, [[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 50.0]]);
+        let paused = points_of(&set, 0, XAxis::Time, Some(3), None);
+        assert_eq!(paused, [[1.0, 10.0], [2.0, 20.0]]);
+        assert_eq!(x_span(&set, XAxis::Time, Some(3)), Some((1.0, 2.0)));
+        assert_eq!(x_span(&set, XAxis::Time, None), Some((1.0, 5.0)));
+    }
+
+    #[test]
+    fn x_as_another_field_pairs_the_values_of_one_message() {
+        let set = two_fields();
+        let pairs = points_of(&set, 0, XAxis::Field(1), None, None);
+        assert_eq!(pairs, [[2.0, 20.0], [3.0, 30.0]]);
+    }
 }

@@ -8,7 +8,7 @@ use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable as _;
 use sockscope::gui::state::{Form, UiAction};
 
-use super::{run_until, server_with_clients};
+use super::{harness, run_until, server_with_clients};
 
 /// A JT/T 808-2019 location report, speed 0x0042 (6.6 km/h).
 const LOCATION: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
@@ -117,4 +117,67 @@ fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_th
     harness.get_by_label("Speed [km/h] ×").click();
     harness.run();
     assert!(harness.state().tab().view.plot.set.plotted.is_empty());
+}
+
+/// A log of 100,000 reports when the field is added: the window draws at once and says it is
+/// catching up (with a count) rather than decoding them all in one frame, then gets there.
+#[test]
+fn a_field_added_over_a_long_log_catches_up_a_slice_per_frame() {
+    let mut harness = harness(Form {
+        protocol: "jt808".into(),
+        rx_hex: true,
+        ..Form::default()
+    });
+    harness.run();
+    let report = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let peer = "127.0.0.1:7000".parse().unwrap();
+    {
+        let tab = harness.state().tab();
+        let mut capture = tab.session.capture();
+        for _ in 0..100_000 {
+            capture.log.push_data(
+                std::time::SystemTime::now(),
+                sockscope::engine::Direction::Rx,
+                None,
+                peer,
+                &report,
+            );
+        }
+    }
+    let jt808 = sockscope_core::protocol::builtin("jt808").unwrap();
+    let speed = jt808
+        .decode(&report, sockscope_core::protocol::Dir::Unknown)
+        .get("body.speed")
+        .unwrap()
+        .node;
+    let pick = sockscope::capture::series::Pick {
+        path: String::new(),
+        node: speed,
+    };
+    harness
+        .state_mut()
+        .tab_mut()
+        .apply(UiAction::Plot(sockscope::gui::plot_ui::PlotAction::Add(
+            pick,
+            "Speed".into(),
+        )));
+    let started = std::time::Instant::now();
+    harness.step();
+    let first_frame = started.elapsed();
+    let behind = harness.state().tab().view.plot.behind;
+    assert!(
+        behind > 0,
+        "decoded 100,000 reports in one frame ({first_frame:?})"
+    );
+    harness.step();
+    harness.get_by_label_contains("catching up:");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(2);
+    while harness.state().tab().view.plot.behind > 0 {
+        assert!(std::time::Instant::now() < deadline, "never caught up");
+        harness.step();
+    }
+    harness.step();
+    assert_eq!(plotted(harness.state()).len(), 100_000);
+    assert!(harness.query_by_label_contains("catching up:").is_none());
+    harness.get_by_label_contains("100000 points");
 }
