@@ -497,7 +497,8 @@ fn toolbar_ui(
                         let item = ui
                             .add_enabled(!plotted, egui::Button::new(&name))
                             .on_hover_text(&path);
-                        super::testhook::tag(ui, &item, &format!("plot.add.{path}"));
+                        let node = pick.node.unwrap_or_default();
+                        super::testhook::tag(ui, &item, &format!("plot.add.{node}"));
                         if item.clicked() {
                             actions.push(UiAction::Plot(PlotAction::Add(pick, name)));
                             ui.close();
@@ -505,7 +506,8 @@ fn toolbar_ui(
                     }
                 });
         });
-        add.response.on_hover_text(t(S::TipPlotAdd));
+        let add = add.response.on_hover_text(t(S::TipPlotAdd));
+        super::testhook::tag(ui, &add, "plot.add");
         ui.separator();
         ui.label(t(S::PlotX));
         let current = match view.x {
@@ -534,11 +536,11 @@ fn toolbar_ui(
             .response
             .on_hover_text(t(S::TipPlotX));
         let mut stacked = view.stacked;
-        if ui
+        let check = ui
             .checkbox(&mut stacked, t(S::PlotStacked))
-            .on_hover_text(t(S::TipPlotStacked))
-            .changed()
-        {
+            .on_hover_text(t(S::TipPlotStacked));
+        super::testhook::tag(ui, &check, "plot.stacked");
+        if check.changed() {
             actions.push(UiAction::Plot(PlotAction::Stacked(stacked)));
         }
         ui.separator();
@@ -597,6 +599,16 @@ fn status_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     let text = parts.join(" · ");
     super::testhook::value(ui.ctx(), "plot.points", points as u64);
     super::testhook::value(ui.ctx(), "plot.behind", view.behind);
+    if super::testhook::wanted() {
+        let protocol = super::protocol_ui::chosen(tab.form);
+        let labels: Vec<String> = view
+            .set
+            .plotted
+            .iter()
+            .map(|p| label_of(protocol.as_deref(), p))
+            .collect();
+        super::testhook::value(ui.ctx(), "plot.labels", labels.join(" | "));
+    }
     if let Some(p) = view.set.plotted.first()
         && let Some(last) = p.series.last()
     {
