@@ -6,6 +6,7 @@ use std::io::Write as _;
 
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable as _;
+use sockscope::gui::plot_ui::PlotAction;
 use sockscope::gui::state::{Form, UiAction};
 
 use super::{harness, run_until, server_with_clients};
@@ -92,13 +93,12 @@ fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_th
     run_until(&mut harness, "the third report", |app| {
         app.tab().session.capture().counters.rx_bytes == sent && plotted(app).len() == 3
     });
-    let paused_at = harness.state().tab().view.plot.paused_at.unwrap();
-    let last = harness.state().tab().view.plot.set.plotted[0]
-        .series
-        .last()
-        .unwrap()
-        .seq;
-    assert!(last >= paused_at, "the new value is after the pause mark");
+    let view = &harness.state().tab().view.plot;
+    let last = view.set.plotted[0].series.last().unwrap().seq;
+    assert!(
+        last >= view.paused_at.unwrap(),
+        "the new value is after the pause"
+    );
     harness.get_by_label("Pause plot").click();
     harness.run();
     assert!(
@@ -106,6 +106,26 @@ fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_th
             .query_by_label("Paused: new values are collected, not drawn")
             .is_none()
     );
+
+    // Export: time, sample, a column per field with its unit; a line per report.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plot.csv");
+    harness
+        .state_mut()
+        .tab_mut()
+        .apply(UiAction::Plot(PlotAction::Export(path.clone())));
+    harness.run();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("\u{feff}time,Sample,Speed (body.speed) [km/h]"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].ends_with(",1,6.6"), "{}", lines[1]);
+    assert!(lines[2].ends_with(",2,25.6"), "{}", lines[2]);
+    harness.get_by_label_contains("Plot exported: 3 lines to");
 
     // The shortcut closes the window and opens it again; the series stay.
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
@@ -157,10 +177,7 @@ fn a_field_added_over_a_long_log_catches_up_a_slice_per_frame() {
     harness
         .state_mut()
         .tab_mut()
-        .apply(UiAction::Plot(sockscope::gui::plot_ui::PlotAction::Add(
-            pick,
-            "Speed".into(),
-        )));
+        .apply(UiAction::Plot(PlotAction::Add(pick, "Speed".into())));
     let started = std::time::Instant::now();
     harness.step();
     let first_frame = started.elapsed();
