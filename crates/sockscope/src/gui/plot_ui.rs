@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use eframe::egui::{self, RichText};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoints, Points};
 use sockscope_core::capture::series::{
     Pick, Plotted, Point, SERIES_CAP, SeriesSet, decimate, plottable_node,
 };
@@ -243,6 +243,48 @@ fn clock(x: f64) -> String {
     time.strip_suffix(".000").unwrap_or(time).to_owned()
 }
 
+/// Grid marks of a value axis at 1, 2 and 5 times a power of ten (egui_plot's own are powers
+/// of ten: a voltage swinging 214–226 V in a stacked plot was labelled "220" alone). Each mark
+/// carries the widest step it is on, which is what egui_plot labels by.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "egui_plot's grid spacer takes its input by value"
+)]
+fn steps_125(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    let base = input.base_step_size.abs();
+    if !(low.is_finite() && high.is_finite() && base.is_finite()) || high <= low || base <= 0.0 {
+        return Vec::new();
+    }
+    let from = base.log10().floor() as i32;
+    let steps: Vec<f64> = (from..from + 4)
+        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+        .filter(|s| *s >= base)
+        .take(4)
+        .collect();
+    let Some(&fine) = steps.first() else {
+        return Vec::new();
+    };
+    let (first, last) = ((low / fine).ceil(), (high / fine).floor());
+    if last - first > 1000.0 {
+        return Vec::new();
+    }
+    let mut marks = Vec::new();
+    let mut i = first;
+    while i <= last {
+        let value = i * fine;
+        let step_size = steps
+            .iter()
+            .rev()
+            .find(|s| ((value / **s).round() * **s - value).abs() <= fine * 1e-6)
+            .copied()
+            .unwrap_or(fine);
+        marks.push(GridMark { value, step_size });
+        i += 1.0;
+    }
+    marks
+}
+
 /// The series' points as `[x, y]` for X, up to a pause (records from `paused_at` on are left
 /// out): for time and sample, only those in `lo..=hi` (found by binary search).
 fn points_of(
@@ -400,6 +442,7 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             .height(height)
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
+            .y_grid_spacer(steps_125)
             .show_x(true)
             .show_y(true);
         if last {
@@ -709,7 +752,12 @@ fn now_secs() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::float_cmp,
+        reason = "tests (steps are exact)"
+    )]
     use super::*;
     use sockscope_core::codec::TextEncoding;
 
@@ -784,5 +832,25 @@ mod tests {
         let set = two_fields();
         let pairs = points_of(&set, 0, XAxis::Field(1), None, None);
         assert_eq!(pairs, [[2.0, 20.0], [3.0, 30.0]]);
+    }
+
+    #[test]
+    fn value_marks_are_at_one_two_and_five_times_a_power_of_ten() {
+        let marks = steps_125(GridInput {
+            bounds: (214.0, 226.0),
+            base_step_size: 0.9,
+        });
+        let at = |v: f64| {
+            marks
+                .iter()
+                .find(|m| (m.value - v).abs() < 1e-9)
+                .unwrap()
+                .step_size
+        };
+        assert_eq!(marks.len(), 13);
+        assert_eq!(at(220.0), 10.0);
+        assert_eq!(at(225.0), 5.0);
+        assert_eq!(at(222.0), 2.0);
+        assert_eq!(at(221.0), 1.0);
     }
 }
