@@ -449,7 +449,16 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             plot = plot.x_axis_label(x_label.clone());
         }
         if x == XAxis::Time {
-            plot = plot.x_axis_formatter(|mark, _| clock(mark.value));
+            // A time at the right edge is centred on its tick and ran past the window's edge
+            // (over the log beside it): the last few percent of the axis go unlabelled.
+            plot = plot.x_axis_formatter(|mark, range| {
+                let right = range.end() - (range.end() - range.start()) * 0.05;
+                if mark.value > right {
+                    String::new()
+                } else {
+                    clock(mark.value)
+                }
+            });
         }
         if let [one] = group.as_slice()
             && let Some(p) = view.set.plotted.get(*one)
