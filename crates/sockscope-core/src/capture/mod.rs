@@ -5,6 +5,7 @@ mod export;
 mod index;
 mod log;
 mod note;
+pub mod series;
 mod view;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

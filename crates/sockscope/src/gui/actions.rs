@@ -39,6 +39,8 @@ pub enum Action {
     Rules,
     /// Open the tab's scripts (tab).
     Scripts,
+    /// Open or close the tab's Plot window (tab).
+    Plot,
     /// Open the load generator.
     Load,
     /// Show the version, licence and where SockScope comes from.
@@ -51,7 +53,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -67,6 +69,7 @@ impl Action {
         Action::Inspector,
         Action::Rules,
         Action::Scripts,
+        Action::Plot,
         Action::Load,
         Action::About,
     ];
@@ -88,6 +91,7 @@ impl Action {
             Action::Inspector => (S::ActionInspector, S::TipActionInspector),
             Action::Rules => (S::ActionRules, S::TipEditRules),
             Action::Scripts => (S::ActionScripts, S::TipEditScripts),
+            Action::Plot => (S::ActionPlot, S::TipActionPlot),
             Action::Load => (S::ActionLoad, S::TipActionLoad),
             Action::About => (S::ActionAbout, S::TipActionAbout),
         }
@@ -126,6 +130,10 @@ impl Action {
                 Modifiers::COMMAND.plus(Modifiers::SHIFT),
                 Key::L,
             )),
+            Action::Plot => Some(KeyboardShortcut::new(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT),
+                Key::P,
+            )),
             Action::NewEmptyTab | Action::Interfaces | Action::Inspector | Action::About => None,
         }
     }
@@ -160,6 +168,7 @@ impl Action {
             Action::Find => Some(UiAction::ToggleSearch),
             Action::Rules => Some(UiAction::ShowRules),
             Action::Scripts => Some(UiAction::ShowScripts),
+            Action::Plot => Some(UiAction::Plot(super::plot_ui::PlotAction::Toggle)),
             _ => None,
         }
     }

@@ -627,6 +627,9 @@ impl App {
                     FileRequest::Record(format) => UiAction::StartRecording(format, path),
                     FileRequest::Pem(field) => UiAction::SetPem(field, path),
                     FileRequest::ExportFields(_) => UiAction::ExportFields(path),
+                    FileRequest::ExportPlot => {
+                        UiAction::Plot(super::plot_ui::PlotAction::Export(path))
+                    }
                     FileRequest::OpenSpec(replies) => {
                         super::protocol_ui::remember_spec(&path);
                         UiAction::SetProtocol(path.display().to_string(), replies)
@@ -707,6 +710,7 @@ impl App {
     }
 
     /// Does what an app-level action says.
+    #[expect(clippy::too_many_lines, reason = "one arm per action of the table")]
     pub fn run(&mut self, ctx: &egui::Context, action: Action) {
         if let Some(tab_action) = action.tab_action() {
             self.entry_mut().tab.apply(tab_action);
@@ -809,7 +813,12 @@ impl App {
                 }
                 self.load.open = true;
             }
-            Action::Send | Action::ClearLog | Action::Find | Action::Rules | Action::Scripts => {}
+            Action::Send
+            | Action::ClearLog
+            | Action::Find
+            | Action::Rules
+            | Action::Scripts
+            | Action::Plot => {}
         }
     }
 
@@ -898,6 +907,7 @@ impl App {
                     Action::Inspector,
                     Action::Rules,
                     Action::Scripts,
+                    Action::Plot,
                     Action::Load,
                 ] {
                     if action.menu_item_ui(ui) {
@@ -1217,6 +1227,7 @@ impl eframe::App for App {
             });
         });
         super::rules_ui::windows_ui(&ctx, tab, &mut actions);
+        super::plot_ui::window_ui(&ctx, tab, &mut actions);
         drop(frame);
         actions.extend(tab_shortcuts.drain(..).filter_map(Action::tab_action));
         let id = entry.id;

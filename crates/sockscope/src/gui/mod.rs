@@ -14,6 +14,7 @@ mod load_ui;
 pub mod log_view;
 pub mod model;
 mod multicast_ui;
+pub mod plot_ui;
 mod protocol_ui;
 mod relay_ui;
 mod rules_ui;

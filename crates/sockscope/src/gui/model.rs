@@ -63,6 +63,8 @@ pub enum FileRequest {
     /// Where to export the selected message's kind, a column per field (CSV).
     /// (the name offered: the message kind's)
     ExportFields(String),
+    /// Where to export the plotted series (CSV).
+    ExportPlot,
 }
 
 impl FileRequest {
@@ -87,6 +89,7 @@ impl FileRequest {
             FileRequest::LoadReport(true) => "load.json".into(),
             FileRequest::LoadReport(false) => "load.csv".into(),
             FileRequest::ExportSpec(name) => format!("{name}.ron"),
+            FileRequest::ExportPlot => "plot.csv".into(),
             FileRequest::OpenProfile
             | FileRequest::SendFile
             | FileRequest::Pem(_)
@@ -100,7 +103,9 @@ impl FileRequest {
             FileRequest::OpenProfile => S::DialogOpenProfile,
             FileRequest::SaveProfile(_) => S::DialogSaveProfile,
             FileRequest::SendFile => S::DialogSendFile,
-            FileRequest::Export(_) | FileRequest::ExportFields(_) => S::DialogExport,
+            FileRequest::Export(_) | FileRequest::ExportFields(_) | FileRequest::ExportPlot => {
+                S::DialogExport
+            }
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,

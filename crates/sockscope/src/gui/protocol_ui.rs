@@ -582,6 +582,17 @@ impl Tree<'_> {
                     self.actions.push(UiAction::ToggleColumn(path.clone()));
                     ui.close();
                 }
+                // A number: plotted live (a repeat's item by its index).
+                if super::plot_ui::plottable(p, f) {
+                    let plot = ui.button(t(S::PlotField));
+                    super::testhook::tag(ui, &plot, "field.menu.plot");
+                    if plot.clicked() {
+                        let pick = super::plot_ui::pick_of(&path, f);
+                        let action = super::plot_ui::PlotAction::Add(pick, p.label(f));
+                        self.actions.push(UiAction::Plot(action));
+                        ui.close();
+                    }
+                }
             });
             return;
         }

@@ -133,6 +133,8 @@ pub enum UiAction {
     WsPing,
     /// WebSocket: close (1000, normal) the connection(s) the send goes to.
     WsClose,
+    /// What the Plot window asks for.
+    Plot(super::plot_ui::PlotAction),
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -195,6 +197,8 @@ pub struct ViewState {
     pub show_with: Vec<Arc<Protocol>>,
     /// The same for Find.
     pub search_with: Vec<Arc<Protocol>>,
+    /// The Plot window and the plotted fields' series.
+    pub plot: super::plot_ui::PlotView,
 }
 
 /// A message under the send box — why a send did not go, or what a mode switch did — and
@@ -389,6 +393,7 @@ impl TabUi<'_> {
                 });
         }
         self.step_field_export();
+        self.view.plot.feed(self.form, &self.capture.log);
     }
 
     /// Writes the next slice of an export by field; says in the log when it is done (or
@@ -743,6 +748,22 @@ impl Tab {
     }
 
     /// A sentence in the tab's log.
+    /// What the Plot window asks for; an export's outcome is said in the log.
+    fn apply_plot(&mut self, action: super::plot_ui::PlotAction) {
+        let said = {
+            let capture = self.session.capture();
+            self.view.plot.apply(action, &capture.log)
+        };
+        if let Some((text, error)) = said {
+            let kind = if error {
+                RecordKind::Error
+            } else {
+                RecordKind::Info
+            };
+            self.say_text(kind, text);
+        }
+    }
+
     fn say_text(&self, kind: RecordKind, text: String) {
         let note = crate::capture::Note::say(S::Plain, [crate::capture::arg(text)]);
         self.session.capture().log.push_note(
@@ -876,6 +897,7 @@ impl Tab {
             UiAction::ShowFields => start_show_fields(&mut self.view, &self.form),
             UiAction::ToggleColumn(path) => self.toggle_column(path),
             UiAction::ExportFields(path) => self.export_fields(path),
+            UiAction::Plot(action) => self.apply_plot(action),
             UiAction::NextMatch(forward) => self.next_match(forward),
             UiAction::SelectRecord(seq) => self.select_record(seq),
             UiAction::Follow => self.view.follow.resume(),

@@ -24,6 +24,7 @@ use sockscope::gui::state::Form;
 
 mod load;
 mod log;
+mod plots;
 mod protocols;
 mod relay;
 mod rules;

@@ -21,6 +21,7 @@ mod flood;
 mod layout;
 mod load;
 mod memory;
+mod plots;
 mod protocols;
 mod rules;
 mod scroll;
@@ -193,7 +194,8 @@ impl Drop for Display {
 pub struct Window {
     app: Child,
     display: String,
-    wid: String,
+    /// Its X window id (for xdotool commands of a test's own).
+    pub wid: String,
     rects: PathBuf,
     /// Where it keeps its workspace (XDG_DATA_HOME).
     pub data: PathBuf,
