@@ -382,18 +382,47 @@ pub fn summary(
     font: &FontId,
 ) -> Option<(String, TextFormat)> {
     let (p, d) = decode(form, record)?;
-    let color = if d.stop.is_none() && d.checks_ok() {
+    // A message of several frames (two DL/T 645 reads sent at once, a datagram of NMEA
+    // sentences) is summed up frame by frame, as the command line prints it; it showed as one
+    // broken frame in the error colour.
+    let pieces = if d.stop.is_none() && d.checks_ok() {
+        Vec::new()
+    } else {
+        p.decode_message(record.bytes, dir_of(form, record))
+    };
+    let sound = if pieces.len() > 1 {
+        pieces
+            .iter()
+            .all(|piece| piece.checks_ok() && piece.decoded.stop.is_none())
+    } else {
+        d.stop.is_none() && d.checks_ok()
+    };
+    let color = if sound {
         ui.visuals().strong_text_color()
     } else {
         error_color(ui)
     };
+    let first = pieces
+        .first()
+        .filter(|_| pieces.len() > 1)
+        .map_or(&d, |piece| &piece.decoded);
     let mut text = String::new();
     for path in &form.protocol_columns {
-        let value = d.get(path).map(|f| p.shown(f)).unwrap_or_default();
+        let value = first.get(path).map(|f| p.shown(f)).unwrap_or_default();
         text.push_str(&column_cell(&value));
     }
-    text.push_str("≡ ");
-    text.push_str(&p.summary(&d));
+    if pieces.len() > 1 {
+        for (n, piece) in pieces.iter().enumerate() {
+            if n > 0 {
+                text.push_str("  ┆ ");
+            }
+            text.push_str("≡ ");
+            text.push_str(&p.piece_summary(piece));
+        }
+    } else {
+        text.push_str("≡ ");
+        text.push_str(&p.summary(&d));
+    }
     text.push_str("   ");
     Some((text, TextFormat::simple(font.clone(), color)))
 }

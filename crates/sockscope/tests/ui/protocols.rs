@@ -828,3 +828,35 @@ fn answering_form(protocol: &str, whens: &[&str]) -> Form {
         ..Form::default()
     }
 }
+
+/// A message of two frames (two DL/T 645 reads sent at once, as a cyclic send of both does)
+/// is summed up frame by frame, not as one broken frame in the error colour.
+#[test]
+fn a_message_of_two_frames_is_summed_up_frame_by_frame() {
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 800.0])
+        .build_eframe(|cc| {
+            App::with_form(
+                &cc.egui_ctx,
+                Form {
+                    protocol: "dlt645".into(),
+                    ..Form::default()
+                },
+            )
+        });
+    let two = sockscope_core::codec::hex::parse(
+        "68 01 00 00 00 00 00 68 11 04 33 34 34 35 B6 16 68 01 00 00 00 00 00 68 11 04 33 34 35 35 B7 16",
+    )
+    .unwrap();
+    harness.state().tab().session.capture().log.push_data(
+        std::time::SystemTime::now(),
+        sockscope::engine::Direction::Tx,
+        None,
+        "127.0.0.1:8645".parse().unwrap(),
+        &two,
+    );
+    harness.run();
+    // One row: the first frame's summary, then the second's after ┆.
+    harness
+        .get_by_label_contains("0x02010100 Phase A voltage  ┆ ≡ DL/T645 000000000001 · 0x11 Read data · 0 request · 0x02020100");
+}
