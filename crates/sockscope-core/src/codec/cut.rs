@@ -219,6 +219,15 @@ impl FrameCut {
         }
     }
 
+    /// The marker a frame starts with (empty when the layer names none): bytes that begin
+    /// with it are a frame cut short, not bytes that are no frame.
+    pub fn start_marker(&self) -> &[u8] {
+        match self {
+            FrameCut::Markers { start, .. } | FrameCut::Length { start, .. } => &start.0,
+            FrameCut::Checked { .. } => &[],
+        }
+    }
+
     /// What `held` (the bytes not yet handed out) begins with. `ended`: no more bytes will
     /// come. Whatever the reads were, the same stream gives the same answers.
     pub fn cut(&self, held: &[u8]) -> Cut {

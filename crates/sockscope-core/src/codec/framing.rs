@@ -430,7 +430,18 @@ impl Framer {
             }
         }
         self.framing = framing;
-        merge_partials(spans)
+        // A frame cut short (it begins with the frame layer's start marker) stays apart.
+        let start: &[u8] = match &self.framing {
+            Framing::Protocol(cut) => cut.start_marker(),
+            _ => &[],
+        };
+        merge_partials(spans, |span| {
+            !start.is_empty()
+                && self
+                    .buf
+                    .get(span.range.clone())
+                    .is_some_and(|b| b.starts_with(start))
+        })
     }
 
     /// What is held, as a frame: the end of an idle gap (a whole frame) or of the stream
@@ -546,16 +557,21 @@ impl Framer {
 /// Bytes that are not a frame, one after the other in a read (a DTU's registration before
 /// Modbus TCP frames, which the frame layer refuses a byte at a time), go out as one partial
 /// frame, not one per byte.
-fn merge_partials(spans: Vec<Span>) -> Vec<Span> {
+fn merge_partials(spans: Vec<Span>, cut_short: impl Fn(&Span) -> bool) -> Vec<Span> {
     if spans.iter().filter(|s| s.partial).nth(1).is_none() {
         return spans;
     }
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut last_cut_short = false;
     for span in spans {
+        let short = span.partial && cut_short(&span);
+        let joined = last_cut_short || short;
+        last_cut_short = short;
         match out.last_mut() {
             Some(last)
                 if last.partial
                     && span.partial
+                    && !joined
                     && last.range.end == span.range.start
                     && span.range.end - last.range.start <= MAX_FRAME =>
             {

@@ -1269,7 +1269,13 @@ mod props {
                 }
                 junk_before = junk;
             }
-            cut.extend(framer.flush().map(|f| f.bytes.len()));
+            // What is left at the end, right after such bytes, is more of them.
+            if let Some(rest) = framer.flush() {
+                match cut.last_mut() {
+                    Some(last) if junk_before => *last += rest.bytes.len(),
+                    _ => cut.push(rest.bytes.len()),
+                }
+            }
             let lens: Vec<usize> = pieces.iter().map(|x| x.decoded.len).collect();
             prop_assert_eq!(lens, cut);
             // With no noise, every piece is one of the frames, whole and checked.
@@ -1517,6 +1523,14 @@ fn bytes_that_are_not_a_frame_in_a_row_are_one_piece() {
     );
     assert!(pieces[1].checks_ok());
     assert_eq!(pieces[1].at, 11);
+    // The registration alone (read apart from the frame, as a live connection often gets
+    // it): all of it is not a frame, not 8 bytes of junk and a frame cut short.
+    let pieces = p.decode_message(b"REG:DTU0001", Dir::Unknown);
+    assert_eq!(pieces.len(), 1, "{pieces:?}");
+    assert_eq!(
+        p.piece_summary(&pieces[0]),
+        "⚠ 11 bytes from byte 0 are not a Modbus TCP frame"
+    );
 }
 
 #[test]
