@@ -1311,6 +1311,8 @@ strings! {
     ScriptTooLong => "more than {} steps once its repeats are counted", "展开重复后超过 {} 步";
     ScriptStepFailed => "Script “{}”, step {}: {}", "脚本“{}”第 {} 步：{}";
     ScriptNoMatch => "no matching message within {}", "{} 内没有符合条件的消息";
+    ScriptNoMatchLast => "{}; the last was ≡ {} ({})", "{}；最后一条是 ≡ {}（{}）";
+    ScriptFieldAbsent => "no {}", "无 {}";
     ScriptStopped => "stopped before this step finished", "此步骤完成前已停止";
     ScriptChangedStopped => "the script was changed: the run stopped at step {}", "脚本已被修改：运行在第 {} 步停止";
     StepSend => "send {}", "发送 {}";

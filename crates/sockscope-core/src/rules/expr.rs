@@ -37,6 +37,16 @@ impl Value {
         }
     }
 
+    /// The value as an expression would write it: `4`, `"粤B12345"`, `7E 01`, `true`.
+    pub fn written(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Bytes(b) => crate::codec::hex::format(b),
+            Value::Text(s) => format!("{s:?}"),
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+
     /// True for `true`, a non-zero number, and non-empty bytes or text.
     pub fn truthy(&self) -> bool {
         match self {

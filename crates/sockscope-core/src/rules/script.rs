@@ -66,7 +66,9 @@ pub struct Script {
 
 enum Op {
     Send(Template),
-    Expect(Matcher, Duration),
+    /// The condition, how long to wait, and the decoded fields it reads (said with their
+    /// values when no message matched).
+    Expect(Matcher, Duration, Vec<String>),
     Wait(Duration),
     Capture(String, Expr),
 }
@@ -309,7 +311,11 @@ impl Run {
                     let matcher = when.compile(encoding).map_err(fail)?;
                     check_fields(when.fields_used())?;
                     groups = Some(matcher.groups());
-                    Op::Expect(matcher, Duration::from_millis(*timeout_ms))
+                    Op::Expect(
+                        matcher,
+                        Duration::from_millis(*timeout_ms),
+                        when.fields_used(),
+                    )
                 }
                 Step::Wait(ms) => Op::Wait(Duration::from_millis(*ms)),
                 Step::Capture(name, expr) => {
@@ -503,7 +509,7 @@ impl Run {
                     }
                     Err(why) => self.fail(now, None, why, out),
                 },
-                Op::Expect(_, timeout) => self.until = Some(now + *timeout),
+                Op::Expect(_, timeout, _) => self.until = Some(now + *timeout),
                 Op::Wait(pause) => self.until = Some(now + *pause),
                 Op::Capture(name, expr) => match expr.eval(&cx) {
                     Ok(value) => {
@@ -544,7 +550,7 @@ impl Run {
             return;
         }
         self.seen = Some(bytes.to_vec());
-        let Some((Op::Expect(matcher, _), _)) = self.ops.get(self.pc) else {
+        let Some((Op::Expect(matcher, _, _), _)) = self.ops.get(self.pc) else {
             return;
         };
         let protocol = self.protocol.clone();
@@ -585,8 +591,32 @@ impl Run {
             return;
         }
         match self.ops.get(self.pc) {
-            Some((Op::Expect(_, timeout), _)) => {
-                let why = tf(S::ScriptNoMatch, &[&humantime_ms(*timeout)]);
+            Some((Op::Expect(_, timeout, fields), _)) => {
+                let mut why = tf(S::ScriptNoMatch, &[&humantime_ms(*timeout)]);
+                // Expecting by field: the last message decoded, with the values of the
+                // fields the condition reads (`reply_serial = 4`), not only its bytes.
+                if let (Some(seen), Some((protocol, dir)), false) =
+                    (&self.seen, &self.protocol, fields.is_empty())
+                {
+                    use crate::rules::expr::Fields as _;
+                    let pieces = protocol.decode_message(seen, *dir);
+                    if let Some(piece) = pieces.first() {
+                        let values: Vec<String> = fields
+                            .iter()
+                            .map(|name| match piece.decoded.field(name) {
+                                Some(Value::Int(n)) if n > 9 => {
+                                    format!("{name} = {n} (0x{n:X})")
+                                }
+                                Some(value) => format!("{name} = {}", value.written()),
+                                None => tf(S::ScriptFieldAbsent, &[name]),
+                            })
+                            .collect();
+                        why = tf(
+                            S::ScriptNoMatchLast,
+                            &[&why, &protocol.piece_summary(piece), &values.join(", ")],
+                        );
+                    }
+                }
                 let seen = self.seen.clone();
                 self.fail(now, seen, why, out);
             }

@@ -413,3 +413,47 @@ fn the_dlt645_meter_does_not_answer_a_frame_whose_sum_is_wrong() {
         "68 01 00 00 00 00 00 68 93",
     );
 }
+
+/// An Expect by field that no message met says what the last message was and the values of
+/// the fields its condition reads (it gave the raw hex alone, so a wrong serial had to be
+/// found by hand).
+#[test]
+fn an_expect_by_field_that_fails_says_the_fields_it_read() {
+    let (_session, addr) = simulator("jt808-platform.ron");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("check.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "9", protocol: "jt808",
+        automation: (scripts: [(name: "heartbeat", steps: [
+            Send((fields: (fresh: true, values: {
+                "msg_id": "0x0002", "props.encrypt": "0", "props.subpkg": "0",
+                "props.version": "0", "props.reserved": "0",
+                "phone": "\"013912344329\"", "serial": "4",
+            }))),
+            Expect(when: Expr("f.msg_id == 0x8001 && f.body.reply_serial == 5"), timeout_ms: 500),
+        ])]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(
+        &[
+            "test",
+            path.to_str().unwrap(),
+            "--remote",
+            &addr.to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, 1, "{ran:?}");
+    let all = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(
+        all.contains("the last was ≡ JT808 0x8001")
+            && all.contains("msg_id = 32769 (0x8001), body.reply_serial = 4"),
+        "{all}"
+    );
+}
