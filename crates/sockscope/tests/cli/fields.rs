@@ -457,3 +457,22 @@ fn an_expect_by_field_that_fails_says_the_fields_it_read() {
         "{all}"
     );
 }
+
+/// A write to slave address 0 is a broadcast: carried out by every slave and answered by
+/// none (the simulator ignored it: the register kept its value).
+#[test]
+fn the_modbus_rtu_slave_carries_out_a_broadcast_write_without_answering() {
+    use std::io::{Read as _, Write as _};
+    let (_session, addr) = simulator("modbus-rtu-slave.ron");
+    let mut peer = std::net::TcpStream::connect(addr).unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let hex = |text: &str| sockscope_core::codec::hex::parse(text).unwrap();
+    // 06 to slave 0: register 0 = 0x63, answered by nothing, so the first reply is the
+    // read's, with the value written.
+    peer.write_all(&hex("00 06 00 00 00 63 C8 32")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    peer.write_all(&hex("01 03 00 00 00 01 84 0A")).unwrap();
+    let mut got = [0u8; 7];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(got.as_slice(), hex("01 03 02 00 63 F8 6D"));
+}
