@@ -1033,6 +1033,7 @@ strings! {
     CliDecodeNothing => "nothing to decode: give HEX, --file CAPTURE, or hex lines on stdin", "没有可解码的内容：请给出 HEX、--file 抓包文件，或在标准输入逐行给出十六进制";
     CliStdinLine => "line {} of stdin: {}", "标准输入第 {} 行：{}";
     CliPcapGap => "{} → {}: {} bytes of the stream are not in the capture; the frame across them is cut", "{} → {}：数据流中有 {} 字节不在抓包中；跨越它们的帧不完整";
+    CliDecodeTextHint => "{} (a frame that is text, such as HJ 212's ##… or NMEA's $…, goes after --text)", "{}（文本帧，如 HJ 212 的 ##… 或 NMEA 的 $…，请用 --text 给出）";
     CliDecodeNoFrames => "{}: no TCP or UDP payload in this capture", "{}：此抓包中没有 TCP 或 UDP 载荷";
     CliDecodeTotal => "{} frames: {} decoded to the end with their checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";
     CliDecodeTotalOne => "{} frame: {} decoded to the end with its checks holding, {} not", "共 {} 帧：{} 帧完整解码且校验通过，{} 帧没有";

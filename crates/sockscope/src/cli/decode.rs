@@ -25,8 +25,12 @@ pub struct DecodeArgs {
     pub protocol: Arc<Protocol>,
     /// The bytes as hex ("7e 02 00 …" or "7e0200…"); several frames in a row are cut as the
     /// protocol cuts a stream. Without HEX or --file, each line of stdin is decoded.
-    #[arg(value_name = "HEX", conflicts_with = "file")]
+    #[arg(value_name = "HEX", conflicts_with_all = ["file", "text"])]
     pub hex: Vec<String>,
+    /// The bytes as text, for protocols that are text (HJ 212, NMEA): escapes such as \r\n
+    /// and \x7E are read as the send box's Escapes mode reads them.
+    #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+    pub text: Option<String>,
     /// A capture (pcap or pcapng, from tcpdump or Wireshark): the TCP streams are cut into
     /// frames as the protocol says, each UDP datagram is one.
     #[arg(long, value_name = "CAPTURE")]
@@ -67,6 +71,28 @@ struct Out<'a, 'b> {
     clean: usize,
     /// Gaps in a captured TCP stream (bytes it does not hold).
     gaps: usize,
+}
+
+/// The bytes given on the command line: after --text, or as HEX; `None` when neither.
+fn given_bytes(args: &DecodeArgs) -> Result<Option<Vec<u8>>, Failure> {
+    if let Some(text) = &args.text {
+        let bytes =
+            sockscope_core::codec::escape::parse(text, sockscope_core::codec::TextEncoding::UTF_8)
+                .map_err(|e| bad(e.to_string()))?;
+        return Ok(Some(bytes));
+    }
+    if args.hex.is_empty() {
+        return Ok(None);
+    }
+    let joined = args.hex.join(" ");
+    hex::parse(&joined).map(Some).map_err(|e| {
+        // Text given where hex was wanted (an HJ 212 line): say how to give it.
+        if joined.starts_with("##") || joined.starts_with('$') {
+            bad(tf(S::CliDecodeTextHint, &[&e]))
+        } else {
+            bad(e.to_string())
+        }
+    })
 }
 
 pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure> {
@@ -128,8 +154,7 @@ pub(super) fn decode(args: &DecodeArgs, io: &mut Io<'_>) -> Result<i32, Failure>
                 out.frame(&frame, Some(&origin))?;
             }
         }
-    } else if !args.hex.is_empty() {
-        let bytes = hex::parse(&args.hex.join(" ")).map_err(|e| bad(e.to_string()))?;
+    } else if let Some(bytes) = given_bytes(args)? {
         out.message(&bytes, None)?;
     } else if !out.io.stdin_is_terminal {
         let stdin = std::mem::replace(&mut out.io.stdin, Box::new(std::io::empty()));

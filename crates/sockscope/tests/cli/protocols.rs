@@ -1085,3 +1085,36 @@ fn a_bad_hex_line_on_stdin_is_named_by_its_line() {
         ran.stderr
     );
 }
+
+/// A text protocol's frame is given as text (`--text`, escapes read as the send box reads
+/// them); given where hex is wanted, the mistake says where it goes. Only hex was taken, so
+/// an HJ 212 line had to be turned into hex by hand.
+#[test]
+fn decode_takes_a_text_frame_after_text_and_says_so_when_it_is_given_as_hex() {
+    let line = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00";
+    let ran = run(
+        &[
+            "decode",
+            "--protocol",
+            "hj212",
+            "--text",
+            &format!("{line}\\r\\n"),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+    assert!(
+        ran.stdout.starts_with("HJ212 CN=3032 · MN=20210107123456"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr
+            .contains("1 decoded to the end with its checks holding, 0 not"),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(&["decode", "--protocol", "hj212", line], b"");
+    assert_eq!(ran.code, BAD_INPUT, "{ran:?}");
+    assert!(ran.stderr.contains("goes after --text"), "{}", ran.stderr);
+}
