@@ -41,6 +41,8 @@ pub enum Action {
     Scripts,
     /// Open the load generator.
     Load,
+    /// Open or close the Compose window (tab).
+    Compose,
     /// Show the version, licence and where SockScope comes from.
     About,
 }
@@ -51,7 +53,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -68,6 +70,7 @@ impl Action {
         Action::Rules,
         Action::Scripts,
         Action::Load,
+        Action::Compose,
         Action::About,
     ];
 
@@ -89,6 +92,7 @@ impl Action {
             Action::Rules => (S::ActionRules, S::TipEditRules),
             Action::Scripts => (S::ActionScripts, S::TipEditScripts),
             Action::Load => (S::ActionLoad, S::TipActionLoad),
+            Action::Compose => (S::ActionCompose, S::TipActionCompose),
             Action::About => (S::ActionAbout, S::TipActionAbout),
         }
     }
@@ -118,6 +122,8 @@ impl Action {
             )),
             Action::Quit => Some(ctrl(Key::Q)),
             Action::Rules => Some(ctrl(Key::R)),
+            // M for message: beside Ctrl+Enter (Send) and Ctrl+R (Rules), free elsewhere.
+            Action::Compose => Some(ctrl(Key::M)),
             Action::Scripts => Some(KeyboardShortcut::new(
                 Modifiers::COMMAND.plus(Modifiers::SHIFT),
                 Key::R,
@@ -160,6 +166,7 @@ impl Action {
             Action::Find => Some(UiAction::ToggleSearch),
             Action::Rules => Some(UiAction::ShowRules),
             Action::Scripts => Some(UiAction::ShowScripts),
+            Action::Compose => Some(UiAction::ShowCompose),
             _ => None,
         }
     }

@@ -809,7 +809,8 @@ impl App {
                 }
                 self.load.open = true;
             }
-            Action::Send | Action::ClearLog | Action::Find | Action::Rules | Action::Scripts => {}
+            // Done above, on the tab.
+            _ => {}
         }
     }
 
@@ -898,6 +899,7 @@ impl App {
                     Action::Inspector,
                     Action::Rules,
                     Action::Scripts,
+                    Action::Compose,
                     Action::Load,
                 ] {
                     if action.menu_item_ui(ui) {
