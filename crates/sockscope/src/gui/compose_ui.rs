@@ -259,11 +259,13 @@ pub fn compose_window_ui(
     egui::Window::new(t(S::ComposeTitle))
         .id(egui::Id::unique("compose_window"))
         // As tall as the screen allows: a location report has some thirty fields.
-        .pivot(egui::Align2::CENTER_CENTER)
-        .default_pos(ctx.content_rect().center())
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 40.0))
+        .max_width(780.0)
+        .constrain(true)
         .default_size([
             600.0,
-            (ctx.content_rect().height() - 80.0).clamp(360.0, 900.0),
+            (ctx.content_rect().height() - 80.0).clamp(300.0, 1400.0),
         ])
         .open(&mut open)
         .collapsible(false)
@@ -499,11 +501,23 @@ fn field_ui(
     label.clone().on_hover_text(&path);
     match built.editable.get(&path) {
         Some(&id) => {
-            ui.horizontal(|ui| value_ui(ui, protocol, field, &path, id, &label, built, state));
+            // Wrapped within a width: JT/T 808's alarm word names 32 flags.
+            ui.vertical(|ui| {
+                ui.set_max_width(480.0);
+                ui.horizontal_wrapped(|ui| {
+                    value_ui(ui, protocol, field, &path, id, &label, built, state);
+                });
+            });
         }
         None => {
             ui.horizontal(|ui| {
-                ui.label(RichText::new(protocol.shown(field)).monospace());
+                // A region's value (a body as hex) is long: shortened, whole on hover, so the
+                // window does not grow past the screen.
+                let shown = protocol.shown(field);
+                let short: String = shown.chars().take(40).collect();
+                let more = if short.len() < shown.len() { "…" } else { "" };
+                ui.label(RichText::new(format!("{short}{more}")).monospace())
+                    .on_hover_text(shown);
                 if !matches!(field.value, FieldValue::None) {
                     ui.weak(t(S::ComposeComputed))
                         .on_hover_text(t(S::TipComposeComputed));

@@ -31,7 +31,7 @@ fn client_with(protocol: &str) -> (Harness<'static, App>, TcpStream) {
         ..Form::default()
     };
     let mut harness = Harness::builder()
-        .with_size([1300.0, 1400.0])
+        .with_size([1300.0, 1600.0])
         .build_eframe(move |cc| App::with_form(&cc.egui_ctx, form));
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |app| {
@@ -159,6 +159,14 @@ fn compose_makes_the_jt808_platform_reply_vector_and_sends_exactly_it() {
     assert_eq!(read_within(&mut peer, frame.len()), frame);
     // As the send box sends: in the history.
     assert_eq!(harness.state().tab().form.history.len(), 1);
+}
+
+#[test]
+fn compose_makes_the_jt808_2019_location_report_vector() {
+    let vector = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+    let (mut harness, _peer) = client_with("jt808");
+    open_compose(&mut harness, "0x0200 Location report");
+    fill_from(&mut harness, "jt808", vector, Dir::Unknown, 2);
 }
 
 #[test]
