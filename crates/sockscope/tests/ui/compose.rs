@@ -159,6 +159,14 @@ fn compose_makes_the_jt808_platform_reply_vector_and_sends_exactly_it() {
     assert_eq!(read_within(&mut peer, frame.len()), frame);
     // As the send box sends: in the history.
     assert_eq!(harness.state().tab().form.history.len(), 1);
+    // Kept as a quick command: the same bytes, named by the frame's summary.
+    harness.get_by_label("Save as quick command").click();
+    harness.run();
+    let quick = &harness.state().tab().form.quick;
+    assert_eq!(quick.len(), 1);
+    let text = &quick[0].text;
+    assert_eq!(hex::parse(text).unwrap(), frame, "{text}");
+    assert!(quick[0].name.starts_with("JT808 0x8001"), "{}", quick[0].name);
 }
 
 #[test]
