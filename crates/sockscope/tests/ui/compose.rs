@@ -166,7 +166,11 @@ fn compose_makes_the_jt808_platform_reply_vector_and_sends_exactly_it() {
     assert_eq!(quick.len(), 1);
     let text = &quick[0].text;
     assert_eq!(hex::parse(text).unwrap(), frame, "{text}");
-    assert!(quick[0].name.starts_with("JT808 0x8001"), "{}", quick[0].name);
+    assert!(
+        quick[0].name.starts_with("JT808 0x8001"),
+        "{}",
+        quick[0].name
+    );
 }
 
 #[test]
