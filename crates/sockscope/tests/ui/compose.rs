@@ -227,3 +227,18 @@ fn words_where_a_number_goes_and_bad_hex_are_said_beside_their_fields() {
     set_field(&mut harness, "Address", 0, "12x4");
     harness.get_by_label("'12x4' is not decimal digits");
 }
+
+#[test]
+fn chinese_typed_into_a_gbk_string_field_goes_out_as_gbk() {
+    let (mut harness, _peer) = client_with("jt808");
+    open_compose(&mut harness, "0x0100 Terminal registration");
+    set_field(&mut harness, "Plate / VIN", 0, "粤B12345");
+    let shown = harness
+        .get_by_label_contains("Composed, ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    // 粤 in GBK is D4 C1; the XOR of everything between the flags is 4A.
+    assert!(shown.ends_with("D4 C1 42 31 32 33 34 35 4A 7E"), "{shown}");
+    harness.get_by_label_contains("粤B12345");
+}
