@@ -67,6 +67,13 @@ struct Encoder<'p, 'v> {
     counts: BTreeMap<Arc<str>, usize>,
     /// Regions being made: a length of one is not known yet.
     open: Vec<Arc<str>>,
+    /// Making a form: a field no value is given for gets a blank one (0, no text, zero
+    /// bytes), kept in `filled`, instead of an error.
+    fill: bool,
+    /// The blank values given so far, by path.
+    filled: BTreeMap<String, FieldValue>,
+    /// In a form, each field met, in frame order, with its node.
+    seen: Vec<(String, NodeId)>,
 }
 
 /// Makes a frame of `values` (paths as [`super::Decoded::values`] gives them).
@@ -75,6 +82,24 @@ pub(super) fn encode(
     values: &[(String, FieldValue)],
     dir: Dir,
 ) -> Result<Vec<u8>, EncodeError> {
+    encode_with(prog, values, dir, false).0
+}
+
+/// Makes a frame of `values`, a field without a value getting a blank one: the frame and the
+/// blank values given (what a form shows for fields nobody filled in yet).
+pub(super) fn encode_filling(prog: &Program, values: &[(String, FieldValue)], dir: Dir) -> Filled {
+    encode_with(prog, values, dir, true)
+}
+
+/// A frame made for a form: the frame or why not, the blank values taken, and each field
+/// met with its node.
+pub(super) type Filled = (
+    Result<Vec<u8>, EncodeError>,
+    Vec<(String, FieldValue)>,
+    Vec<(String, NodeId)>,
+);
+
+fn encode_with(prog: &Program, values: &[(String, FieldValue)], dir: Dir, fill: bool) -> Filled {
     let mut e = Encoder {
         prog,
         vals: values.iter().map(|(p, v)| (p.as_str(), v)).collect(),
@@ -86,13 +111,13 @@ pub(super) fn encode(
         patches: Vec::new(),
         counts: BTreeMap::new(),
         open: Vec::new(),
+        fill,
+        filled: BTreeMap::new(),
+        seen: Vec::new(),
     };
-    e.list(&prog.root, "")?;
-    if let Some(FieldValue::Bytes(extra)) = e.vals.get("extra") {
-        e.buf.extend_from_slice(extra);
-    }
-    e.resolve(true)?;
-    Ok(escape(prog, e.buf))
+    let made = e.make();
+    let filled = std::mem::take(&mut e.filled).into_iter().collect();
+    (made.map(|buf| escape(prog, buf)), filled, e.seen)
 }
 
 /// The frame with its content between the markers escaped.
@@ -207,6 +232,54 @@ fn bcd_bytes(digits: &str, n: Option<usize>) -> Option<Vec<u8>> {
 }
 
 impl Encoder<'_, '_> {
+    fn make(&mut self) -> Result<Vec<u8>, EncodeError> {
+        let prog = self.prog;
+        self.list(&prog.root, "")?;
+        if let Some(FieldValue::Bytes(extra)) = self.vals.get("extra") {
+            self.buf.extend_from_slice(extra);
+        }
+        self.resolve(true)?;
+        Ok(std::mem::take(&mut self.buf))
+    }
+
+    /// In a form, a blank value for the field at `path` (and for each bit field of a number
+    /// given none) when no value is given for it; what is computed (lengths, counts,
+    /// checksums, constants) gets none.
+    fn fill_blank(&mut self, node: &super::compile::Node, path: &str) {
+        if !self.fill
+            || self.vals.contains_key(path)
+            || node.length_of.is_some()
+            || node.count_of.is_some()
+        {
+            return;
+        }
+        let blank = match &node.kind {
+            Kind::Int { bits, .. } if !bits.is_empty() => {
+                let prog = self.prog;
+                for &b in bits {
+                    let Some(bn) = prog.node(b) else { continue };
+                    let bpath = join(path, &bn.name);
+                    if bn.length_of.is_none()
+                        && bn.count_of.is_none()
+                        && !self.vals.contains_key(bpath.as_str())
+                    {
+                        self.filled.entry(bpath).or_insert(FieldValue::Int(0));
+                    }
+                }
+                return;
+            }
+            Kind::Int { .. } => FieldValue::Int(0),
+            Kind::Float { .. } => FieldValue::Float(0.0),
+            Kind::Bcd(Len::Fixed(n)) => FieldValue::Text("0".repeat(n * 2)),
+            Kind::Bcd(_) => FieldValue::Text("00".into()),
+            Kind::Bytes(Len::Fixed(n)) => FieldValue::Bytes(vec![0; *n]),
+            Kind::Bytes(_) => FieldValue::Bytes(Vec::new()),
+            Kind::Str(..) => FieldValue::Text(String::new()),
+            _ => return,
+        };
+        self.filled.entry(path.to_owned()).or_insert(blank);
+    }
+
     #[expect(clippy::unused_self, reason = "reads as the other helpers do")]
     fn err(&self, path: &str, message: String) -> EncodeError {
         EncodeError {
@@ -220,7 +293,10 @@ impl Encoder<'_, '_> {
     }
 
     fn value(&self, path: &str) -> Option<&FieldValue> {
-        self.vals.get(path).copied()
+        self.vals
+            .get(path)
+            .copied()
+            .or_else(|| self.filled.get(path))
     }
 
     /// Any value at `path` or below it.
@@ -402,6 +478,10 @@ impl Encoder<'_, '_> {
         if start > MAX_LEN {
             return Err(self.err(&path, tf(S::ErrFrameTooLong, &[&start, &MAX_LEN])));
         }
+        if self.fill {
+            self.seen.push((path.clone(), id));
+        }
+        self.fill_blank(node, &path);
         match &node.kind {
             Kind::Int {
                 width,
@@ -443,6 +523,9 @@ impl Encoder<'_, '_> {
                         continue;
                     };
                     let bpath = join(&path, &bn.name);
+                    if self.fill {
+                        self.seen.push((bpath.clone(), b));
+                    }
                     let mask = if bw >= 64 { u64::MAX } else { (1u64 << bw) - 1 };
                     if let Some(v) = self.value(&bpath) {
                         let n = int_of(v).ok_or_else(|| self.missing(&bpath))?;

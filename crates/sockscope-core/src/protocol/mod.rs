@@ -49,6 +49,7 @@
 
 mod check;
 mod compile;
+mod compose;
 mod decode;
 mod encode;
 mod names;
@@ -65,6 +66,7 @@ use std::sync::{Arc, OnceLock};
 pub use check::{CATALOGUE, catalogued, hj212};
 pub use compile::Kind;
 pub use compile::{NodeId, Program};
+pub use compose::{Composed, Message};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 
@@ -712,6 +714,26 @@ impl Protocol {
         dir: Dir,
     ) -> Result<Vec<u8>, EncodeError> {
         encode::encode(&self.program, values, dir)
+    }
+
+    /// Makes a frame of field values for a form: a field without a value gets a blank one
+    /// (0, no text, zero bytes) instead of an error. Gives the frame (or why not) and the
+    /// blank values it took, so a form shows every field the message has.
+    pub fn compose(&self, values: &[(String, FieldValue)], dir: Dir) -> Composed {
+        let (bytes, blanks, nodes) = encode::encode_filling(&self.program, values, dir);
+        Composed {
+            bytes,
+            blanks,
+            nodes,
+        }
+    }
+
+    /// The messages a form can make: one per case of the frame's first switch (JT/T 808's
+    /// message id, Modbus's function and direction, DL/T 645's control code), each with the
+    /// values that choose it and the direction it is read in. Empty for a protocol with no
+    /// such switch on a number.
+    pub fn messages(&self) -> Vec<Message> {
+        compose::messages(self)
     }
 
     /// The field's name for people, in the current language.

@@ -1701,3 +1701,43 @@ fn a_value_that_never_fits_its_field_is_said() {
     assert_eq!(jt808.never_fits("props.encrypt", &Value::Int(1)), None);
     assert_eq!(jt808.never_fits("phone", &Value::Int(300)), None);
 }
+
+/// Compose's messages: each case of the first switch with the values that choose it, read
+/// the way that chooses its layout; a blank form makes a sound frame of that message.
+#[test]
+fn compose_lists_each_message_with_the_values_that_choose_it() {
+    let jt = proto("jt808");
+    let loc = jt.messages().into_iter().find(|m| m.key == 0x0200).unwrap();
+    assert_eq!(loc.label, "0x0200 Location report · Location report");
+    let frame = jt.compose(&loc.values, loc.dir).bytes.unwrap();
+    let d = jt.decode(&frame, loc.dir);
+    assert!(d.checks_ok(), "{}", jt.summary(&d));
+    assert_eq!(int(&d, "msg_id"), 0x0200);
+    let rtu = proto("modbus-rtu");
+    let reply = rtu.messages().into_iter().find(|m| m.key == 0x103).unwrap();
+    assert_eq!(reply.dir, Dir::Response);
+    let frame = rtu.compose(&reply.values, reply.dir).bytes.unwrap();
+    assert!(
+        rtu.decode(&frame, Dir::Response)
+            .get("data.byte_count")
+            .is_some()
+    );
+    let meter = proto("dlt645");
+    let read = meter
+        .messages()
+        .into_iter()
+        .find(|m| m.key == 0x111)
+        .unwrap();
+    let frame = meter.compose(&read.values, read.dir).bytes.unwrap();
+    assert_eq!(frame.get(8), Some(&0x91), "{}", hex::format(&frame));
+    // A value given wins over a blank; an item given is made, its length computed.
+    let mut values = loc.values.clone();
+    values.push(("serial".into(), FieldValue::Int(22)));
+    values.push(("body.items.0.id".into(), FieldValue::Int(1)));
+    values.push(("body.items.0.value.km".into(), FieldValue::Int(12)));
+    let frame = jt.compose(&values, loc.dir).bytes.unwrap();
+    let d = jt.decode(&frame, loc.dir);
+    assert!(d.checks_ok());
+    assert_eq!(int(&d, "serial"), 22);
+    assert_eq!(int(&d, "body.items.0.len"), 4);
+}

@@ -43,6 +43,8 @@ pub enum Action {
     Plot,
     /// Open the load generator.
     Load,
+    /// Open or close the Compose window (tab).
+    Compose,
     /// Show the version, licence and where SockScope comes from.
     About,
 }
@@ -53,7 +55,7 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in menu order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::Send,
         Action::ClearLog,
         Action::Find,
@@ -71,6 +73,7 @@ impl Action {
         Action::Scripts,
         Action::Plot,
         Action::Load,
+        Action::Compose,
         Action::About,
     ];
 
@@ -93,6 +96,7 @@ impl Action {
             Action::Scripts => (S::ActionScripts, S::TipEditScripts),
             Action::Plot => (S::ActionPlot, S::TipActionPlot),
             Action::Load => (S::ActionLoad, S::TipActionLoad),
+            Action::Compose => (S::ActionCompose, S::TipActionCompose),
             Action::About => (S::ActionAbout, S::TipActionAbout),
         }
     }
@@ -122,6 +126,8 @@ impl Action {
             )),
             Action::Quit => Some(ctrl(Key::Q)),
             Action::Rules => Some(ctrl(Key::R)),
+            // M for message: beside Ctrl+Enter (Send) and Ctrl+R (Rules), free elsewhere.
+            Action::Compose => Some(ctrl(Key::M)),
             Action::Scripts => Some(KeyboardShortcut::new(
                 Modifiers::COMMAND.plus(Modifiers::SHIFT),
                 Key::R,
@@ -169,6 +175,7 @@ impl Action {
             Action::Rules => Some(UiAction::ShowRules),
             Action::Scripts => Some(UiAction::ShowScripts),
             Action::Plot => Some(UiAction::Plot(super::plot_ui::PlotAction::Toggle)),
+            Action::Compose => Some(UiAction::ShowCompose),
             _ => None,
         }
     }

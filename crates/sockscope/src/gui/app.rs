@@ -818,7 +818,8 @@ impl App {
             | Action::Find
             | Action::Rules
             | Action::Scripts
-            | Action::Plot => {}
+            | Action::Plot
+            | Action::Compose => {}
         }
     }
 
@@ -908,6 +909,7 @@ impl App {
                     Action::Rules,
                     Action::Scripts,
                     Action::Plot,
+                    Action::Compose,
                     Action::Load,
                 ] {
                     if action.menu_item_ui(ui) {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod app;
+pub mod compose_ui;
 mod cond_ui;
 pub mod dialogs;
 mod field_export;

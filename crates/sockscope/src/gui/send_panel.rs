@@ -23,6 +23,8 @@ pub struct SendPanelState {
     new_name: String,
     /// The "+ Quick command" popup was open last frame (its field takes focus when it opens).
     adding: bool,
+    /// The Compose window's form.
+    pub compose: super::compose_ui::ComposeState,
 }
 
 /// Draws the send panel.
@@ -77,11 +79,21 @@ pub fn send_panel_ui(
                 actions.push(UiAction::Send);
             }
             history_ui(ui, tab, actions);
+            let compose = super::actions::Action::Compose;
+            let button = ui
+                .selectable_label(tab.view.compose_open, compose.label())
+                .on_hover_text(compose.tooltip());
+            super::testhook::tag(ui, &button, "send.compose");
+            if button.clicked() {
+                actions.push(UiAction::ShowCompose);
+            }
         });
     });
     preview_ui(ui, tab, actions);
     super::send_options::schedule_row_ui(ui, tab, actions);
     edit_window_ui(ui.ctx(), state, &tab.vars, actions);
+    let ctx = ui.ctx().clone();
+    super::compose_ui::compose_window_ui(&ctx, tab, &mut state.compose, actions);
 }
 
 fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {

@@ -112,6 +112,13 @@ pub enum UiAction {
     ShowRules,
     /// Open the Scripts window.
     ShowScripts,
+    /// Open or close the Compose window.
+    ShowCompose,
+    /// Send a frame made in the Compose window, as the send box sends (history, log,
+    /// counters).
+    SendComposed(QuickCommand),
+    /// Keep a frame made in the Compose window as a quick command.
+    KeepQuick(QuickCommand),
     /// Show or hide the rate chart above the log.
     ToggleChart,
     /// UDP: join a multicast group now (when open) and at every Open.
@@ -199,6 +206,8 @@ pub struct ViewState {
     pub search_with: Vec<Arc<Protocol>>,
     /// The Plot window and the plotted fields' series.
     pub plot: super::plot_ui::PlotView,
+    /// The Compose window is open.
+    pub compose_open: bool,
 }
 
 /// A message under the send box — why a send did not go, or what a mode switch did — and
@@ -811,6 +820,10 @@ impl Tab {
     }
 
     /// Does what the user asked.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per action, the longer ones handed on to helpers"
+    )]
     pub fn apply(&mut self, action: UiAction) {
         match action {
             UiAction::ToggleOpen => self.toggle_open(),
@@ -821,6 +834,11 @@ impl Tab {
             UiAction::Rules(action) => self.apply_rules_action(action),
             UiAction::SetPem(field, path) => self.set_pem(field, &path),
             UiAction::SetProtocol(name, replies) => self.set_protocol(name, replies),
+            action @ (UiAction::ShowCompose
+            | UiAction::SendComposed(_)
+            | UiAction::KeepQuick(_)) => {
+                self.apply_compose(action);
+            }
             action @ (UiAction::ApplyRules
             | UiAction::ShowRules
             | UiAction::ShowScripts
@@ -1137,6 +1155,18 @@ impl Tab {
             if self.form.clear_after_send {
                 self.form.send_text.clear();
             }
+        }
+    }
+
+    /// What the Compose window asks for: a composed frame goes out as the send box's does.
+    fn apply_compose(&mut self, action: UiAction) {
+        match action {
+            UiAction::ShowCompose => self.view.compose_open = !self.view.compose_open,
+            UiAction::SendComposed(command) if self.send_command(&command) => {
+                self.form.remember(command);
+            }
+            UiAction::KeepQuick(command) => self.form.quick.push(command),
+            _ => {}
         }
     }
 

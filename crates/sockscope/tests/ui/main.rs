@@ -22,6 +22,7 @@ use sockscope::engine::{Direction, Mode};
 use sockscope::gui::App;
 use sockscope::gui::state::Form;
 
+mod compose;
 mod load;
 mod log;
 mod plots;

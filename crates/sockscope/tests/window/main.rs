@@ -16,6 +16,7 @@
     reason = "a test's helpers stop it with the reason when the window does not do its part"
 )]
 
+mod compose;
 mod dialogs;
 mod flood;
 mod layout;

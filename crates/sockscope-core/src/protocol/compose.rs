@@ -1,0 +1,220 @@
+//! What a form that makes frames needs from a spec: the messages it can make (the cases of
+//! the frame's first switch, with the values that choose each) and a frame made of partial
+//! values (blank values for the fields nobody filled in yet).
+
+use std::collections::BTreeMap;
+
+use super::compile::{Kind, LayoutId, NodeId, Program};
+use super::decode::eval;
+use super::show::pick;
+use super::spec::Key;
+use super::{Dir, EncodeError, FieldValue, Protocol};
+use crate::rules::expr::{Expr, Fields, Value};
+
+/// A frame made for a form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Composed {
+    /// The frame, or the field that stopped it and why.
+    pub bytes: Result<Vec<u8>, EncodeError>,
+    /// The blank values the fields without one took, by path.
+    pub blanks: Vec<(String, FieldValue)>,
+    /// Every field met, in frame order, with its node in [`Protocol::program`] (what kind
+    /// of value it takes), up to where making the frame stopped.
+    pub nodes: Vec<(String, NodeId)>,
+}
+
+/// A message a form can make.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// The switch's value that chooses it (JT/T 808's `0x0200`, Modbus's `0x103` for a
+    /// reply to function 3).
+    pub key: i64,
+    /// Its name for people, in the language of the call: the number that chooses it with
+    /// its name, and its layout's name (`0x0200 Location report · Location`).
+    pub label: String,
+    /// The values that choose it (`msg_id`, `props.subpkg`).
+    pub values: Vec<(String, FieldValue)>,
+    /// The direction its frames are read in.
+    pub dir: Dir,
+}
+
+/// Values by name, for working an expression out.
+struct Named<'a>(&'a BTreeMap<String, i128>);
+
+impl Fields for Named<'_> {
+    fn field(&self, name: &str) -> Option<Value> {
+        Some(Value::Int(self.0.get(name).copied().unwrap_or(0)))
+    }
+}
+
+fn int_of(expr: &Expr, names: &BTreeMap<String, i128>) -> Option<i128> {
+    match eval(expr, &[], &Named(names)).ok()? {
+        Value::Int(n) => Some(n),
+        Value::Bool(b) => Some(i128::from(b)),
+        _ => None,
+    }
+}
+
+/// The first switch of the frame (looking into groups), with its expression and cases.
+fn first_switch(prog: &Program, ids: &[NodeId]) -> Option<(Expr, Vec<(Key, LayoutId)>)> {
+    for &id in ids {
+        let node = prog.node(id)?;
+        match &node.kind {
+            Kind::Switch { on, cases, .. } if !cases.is_empty() => {
+                return Some((on.clone(), cases.clone()));
+            }
+            Kind::Group { children, .. } => {
+                if let Some(found) = first_switch(prog, children) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The node a bare name in a frame-level expression reads, with its path: the first field of
+/// the frame (or a bit field of one) of that name.
+fn named_node(prog: &Program, name: &str) -> Option<(NodeId, String)> {
+    fn walk(prog: &Program, ids: &[NodeId], prefix: &str, name: &str) -> Option<(NodeId, String)> {
+        for &id in ids {
+            let node = prog.node(id)?;
+            let path = if prefix.is_empty() {
+                node.name.to_string()
+            } else {
+                format!("{prefix}.{}", node.name)
+            };
+            if &*node.name == name {
+                return Some((id, path));
+            }
+            match &node.kind {
+                Kind::Int { bits, .. } => {
+                    if let Some(found) = walk(prog, bits, &path, name) {
+                        return Some(found);
+                    }
+                }
+                Kind::Group { children, .. } => {
+                    if let Some(found) = walk(prog, children, &path, name) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    walk(prog, &prog.root, "", name)
+}
+
+/// The values of the names `on` reads that make it `key`, when `on` is a sum of the names
+/// times numbers (`msg_id + 0x10000 * subpkg`, `function + 256 * is_reply`).
+fn solve(on: &Expr, names: &[String], key: i128) -> Option<BTreeMap<String, i128>> {
+    let zero: BTreeMap<String, i128> = names.iter().map(|n| (n.clone(), 0)).collect();
+    let base = int_of(on, &zero)?;
+    let mut coefs: Vec<(i128, &String)> = Vec::new();
+    for n in names {
+        let mut one = zero.clone();
+        one.insert(n.clone(), 1);
+        coefs.push((int_of(on, &one)? - base, n));
+    }
+    coefs.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let mut rest = key - base;
+    let mut out = zero.clone();
+    for (c, n) in coefs {
+        if c > 0 && rest >= 0 {
+            let x = rest / c;
+            rest -= x * c;
+            out.insert(n.clone(), x);
+        }
+    }
+    (rest == 0 && int_of(on, &out) == Some(key)).then_some(out)
+}
+
+pub(super) fn messages(proto: &Protocol) -> Vec<Message> {
+    let prog = &proto.program;
+    let Some((on, cases)) = first_switch(prog, &prog.root) else {
+        return Vec::new();
+    };
+    let names = on.fields_used();
+    let nodes: Vec<Option<(NodeId, String)>> = names.iter().map(|n| named_node(prog, n)).collect();
+    let mut out = Vec::new();
+    for (key, layout) in &cases {
+        let Key::Int(key) = key else { continue };
+        let Some(solved) = solve(&on, &names, i128::from(*key)) else {
+            continue;
+        };
+        let values: Vec<(String, FieldValue)> = names
+            .iter()
+            .zip(&nodes)
+            .filter_map(|(name, node)| {
+                let (_, path) = node.as_ref()?;
+                Some((path.clone(), FieldValue::Int(*solved.get(name)?)))
+            })
+            .collect();
+        // Read as a request unless only a reply's reading chooses its layout (Modbus tells a
+        // reply by its direction).
+        // A value besides the first (Modbus's `is_reply`, DL/T 645's `reply`) marks a reply
+        // when a reply's reading chooses the layout too.
+        let replyish = names
+            .iter()
+            .skip(1)
+            .any(|n| solved.get(n).is_some_and(|v| *v != 0));
+        let order = if replyish {
+            [Dir::Response, Dir::Request]
+        } else {
+            [Dir::Request, Dir::Response]
+        };
+        let dir = order
+            .into_iter()
+            .find(|&dir| {
+                let Ok(frame) = proto.compose(&values, dir).bytes else {
+                    return false;
+                };
+                let decoded = proto.decode(&frame, dir);
+                decoded.all().iter().any(|(_, f)| f.layout == Some(*layout))
+            })
+            .unwrap_or(order[0]);
+        let first = names
+            .first()
+            .and_then(|n| Some((n, nodes.first()?.as_ref()?)));
+        let mut label = String::new();
+        if let Some((name, (id, _))) = first
+            && let Some(node) = prog.node(*id)
+        {
+            let v = solved.get(name).copied().unwrap_or(0);
+            let digits = match node.kind {
+                Kind::Int { width, .. } => usize::from(width) * 2,
+                _ => 2,
+            };
+            label = format!("0x{v:0digits$X}");
+            let item = node
+                .look
+                .values
+                .and_then(|e| prog.enums.get(e as usize))
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .find(|i| matches!(i.0, Key::Int(k) if i128::from(k) == v))
+                });
+            if let Some(item) = item {
+                label.push(' ');
+                label.push_str(pick(&item.1, &item.2));
+            }
+        }
+        if let Some(l) = prog.layout(*layout) {
+            let title = pick(&l.en, &l.zh);
+            if !title.is_empty() {
+                label.push_str(" · ");
+                label.push_str(title);
+            }
+        }
+        out.push(Message {
+            key: *key,
+            label,
+            values,
+            dir,
+        });
+    }
+    out
+}

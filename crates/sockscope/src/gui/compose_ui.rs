@@ -1,0 +1,703 @@
+//! The Compose window: a frame of the tab's protocol made from its fields. The user picks the
+//! message (JT/T 808 `0x0200`, Modbus function 3, DL/T 645 read) and fills in a form the spec
+//! gives; lengths, counts, checksums and escaping are computed by the core's encoder and
+//! shown read-only. The bytes and their decoded summary show live; a field that is wrong says
+//! so next to itself, and Send is refused with that sentence.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use eframe::egui::{self, RichText};
+use sockscope_core::protocol::{self, Decoded, Dir, Field, FieldValue, Kind, Message, Protocol};
+
+use super::i18n::{S, t, tf};
+use super::state::{QuickCommand, TabUi, UiAction};
+use super::widgets::error_color;
+use crate::codec::hex;
+use crate::codec::payload::{InputMode, SendSpec};
+
+/// Preview shows at most this many bytes.
+const PREVIEW_BYTES: usize = 64;
+/// Making the frame again with a wrong value left out ends after this many tries.
+const TRIES: usize = 8;
+
+/// What the Compose window holds between frames: the protocol picked here (when the tab
+/// decodes with none), the message, its direction and what is typed in each field.
+#[derive(Default)]
+pub struct ComposeState {
+    /// A built-in's name, picked here when the tab has no protocol.
+    picked: String,
+    /// The protocol and message the typed values are for.
+    message: Option<(String, i64)>,
+    /// The direction frames are made for.
+    dir: Dir,
+    /// What is typed, by field path (`body.lat`, `props.version`).
+    pub texts: BTreeMap<String, String>,
+}
+
+/// A frame made of the form's values.
+pub struct Built {
+    /// The frame, or why none can be made.
+    pub bytes: Result<Vec<u8>, String>,
+    /// A sentence next to each field whose value is wrong, by path.
+    pub errors: BTreeMap<String, String>,
+    /// The frame decoded (what the form shows).
+    pub decoded: Option<Decoded>,
+    /// The node of each field that takes a value (not computed), by path.
+    pub editable: BTreeMap<String, protocol::NodeId>,
+}
+
+impl Built {
+    /// The first wrong field's sentence, or why no frame can be made: why Send is refused.
+    pub fn refusal(&self, protocol: &Protocol) -> Option<String> {
+        if let Some((path, why)) = self.errors.iter().next() {
+            let label = self
+                .decoded
+                .as_ref()
+                .and_then(|d| d.get(path))
+                .map_or_else(|| path.clone(), |f| protocol.label(f));
+            return Some(tf(S::ComposeFieldError, &[&label, why]));
+        }
+        self.bytes.as_ref().err().cloned()
+    }
+}
+
+/// A value as the form shows it for typing.
+fn text_of(value: &FieldValue, hex_look: bool) -> String {
+    match value {
+        FieldValue::Int(n) if hex_look && *n >= 0 => format!("0x{n:X}"),
+        FieldValue::Int(n) => n.to_string(),
+        FieldValue::Float(f) => f.to_string(),
+        FieldValue::Text(s) => s.clone(),
+        FieldValue::Bytes(b) => hex::format(b),
+        FieldValue::None => String::new(),
+    }
+}
+
+/// A number as typed: decimal, or hex after `0x`.
+fn number(text: &str) -> Option<i128> {
+    let text = text.trim().replace('_', "");
+    if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        i128::from_str_radix(h, 16).ok()
+    } else if let Some(h) = text.strip_prefix("-0x") {
+        i128::from_str_radix(h, 16).ok().map(|n| -n)
+    } else {
+        text.parse().ok()
+    }
+}
+
+/// What `text` typed into the field of `node` is, or the sentence saying why it is not.
+fn parse(protocol: &Protocol, id: protocol::NodeId, text: &str) -> Result<FieldValue, String> {
+    let Some(node) = protocol.program.node(id) else {
+        return Ok(FieldValue::Text(text.to_owned()));
+    };
+    let range = |n: i128, lo: i128, hi: i128| {
+        if n < lo || n > hi {
+            Err(tf(S::ComposeRange, &[&n, &lo, &hi]))
+        } else {
+            Ok(FieldValue::Int(n))
+        }
+    };
+    let bad_number = || tf(S::ComposeNotNumber, &[&text.trim()]);
+    match &node.kind {
+        Kind::Int { width, signed, .. } => {
+            let n = number(text).ok_or_else(bad_number)?;
+            let bits = u32::from(*width) * 8;
+            let (lo, hi) = if *signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            };
+            range(n, lo, hi)
+        }
+        Kind::Bits { width, .. } => {
+            let n = number(text).ok_or_else(bad_number)?;
+            range(n, 0, (1i128 << width) - 1)
+        }
+        Kind::Float { .. } => text
+            .trim()
+            .parse::<f64>()
+            .map(FieldValue::Float)
+            .map_err(|_| bad_number()),
+        Kind::Bcd(_) => {
+            let digits = text.trim().replace(' ', "");
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
+            }
+            Ok(FieldValue::Text(digits))
+        }
+        Kind::Bytes(_) => hex::parse(text)
+            .map(FieldValue::Bytes)
+            .map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e])),
+        _ => Ok(FieldValue::Text(text.to_owned())),
+    }
+}
+
+/// True when the node's value is worked out, not typed: a length, a count, a checksum, a
+/// constant or a computed field (and a number whose bit fields are typed instead).
+fn computed(protocol: &Protocol, id: protocol::NodeId) -> bool {
+    protocol.program.node(id).is_none_or(|n| {
+        n.length_of.is_some()
+            || n.count_of.is_some()
+            || matches!(
+                &n.kind,
+                Kind::Checksum { .. }
+                    | Kind::Const(_)
+                    | Kind::Computed(_)
+                    | Kind::Group { .. }
+                    | Kind::Repeat { .. }
+                    | Kind::Switch { .. }
+                    | Kind::Csv { .. }
+                    | Kind::Kv { .. }
+            )
+            || matches!(&n.kind, Kind::Int { bits, .. } if !bits.is_empty())
+    })
+}
+
+/// Makes the frame of `message`'s values and what is typed: each typed value is read as its
+/// field's kind (found by making the frame), a wrong one is left out (its field takes a blank)
+/// and said next to its field.
+pub fn build(
+    protocol: &Protocol,
+    message: &[(String, FieldValue)],
+    texts: &BTreeMap<String, String>,
+    dir: Dir,
+) -> Built {
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, protocol::NodeId> = BTreeMap::new();
+    let mut composed = protocol.compose(message, dir);
+    for _ in 0..TRIES {
+        kinds.extend(composed.nodes.iter().cloned());
+        let mut values: Vec<(String, FieldValue)> = message.to_vec();
+        for (path, text) in texts {
+            if errors.contains_key(path) {
+                continue;
+            }
+            let Some(&id) = kinds.get(path) else {
+                // A field not met yet (an item just added): taken as typed, so making the
+                // frame meets it and says its kind.
+                let loose =
+                    number(text).map_or_else(|| FieldValue::Text(text.clone()), FieldValue::Int);
+                values.push((path.clone(), loose));
+                continue;
+            };
+            match parse(protocol, id, text) {
+                Ok(v) => {
+                    values.retain(|(p, _)| p != path);
+                    values.push((path.clone(), v));
+                }
+                Err(why) => {
+                    errors.insert(path.clone(), why);
+                }
+            }
+        }
+        composed = protocol.compose(&values, dir);
+        let more_known = texts
+            .keys()
+            .any(|p| !kinds.contains_key(p) && composed.nodes.iter().any(|(q, _)| q == p));
+        match &composed.bytes {
+            // A value the encoder refuses (a text longer than its field) is said there.
+            Err(e) if texts.contains_key(&e.path) && !errors.contains_key(&e.path) => {
+                errors.insert(e.path.clone(), e.message.clone());
+            }
+            _ if more_known => {}
+            _ => break,
+        }
+    }
+    let editable = composed
+        .nodes
+        .iter()
+        .filter(|(_, id)| !computed(protocol, *id))
+        .cloned()
+        .collect();
+    match composed.bytes {
+        Ok(bytes) => {
+            let decoded = protocol.decode(&bytes, dir);
+            Built {
+                bytes: Ok(bytes),
+                errors,
+                decoded: Some(decoded),
+                editable,
+            }
+        }
+        Err(e) => Built {
+            bytes: Err(tf(S::ComposeNoFrame, &[&e])),
+            errors,
+            decoded: None,
+            editable,
+        },
+    }
+}
+
+/// The protocol the window composes for: the tab's, else the one picked here.
+fn protocol_of(tab: &TabUi<'_>, state: &ComposeState) -> Option<Arc<Protocol>> {
+    match tab.form.protocol() {
+        Ok(Some(p)) => Some(p),
+        _ => protocol::builtin(&state.picked),
+    }
+}
+
+/// The direction a tab's own frames go: the other way from what it receives.
+fn sent_dir(tab: &TabUi<'_>) -> Dir {
+    match super::protocol_ui::received(tab.form).map(|(_, dir)| dir) {
+        Some(Dir::Request) => Dir::Response,
+        _ => Dir::Request,
+    }
+}
+
+/// The Compose window, when open.
+pub fn compose_window_ui(
+    ctx: &egui::Context,
+    tab: &mut TabUi<'_>,
+    state: &mut ComposeState,
+    actions: &mut Vec<UiAction>,
+) {
+    if !tab.view.compose_open {
+        return;
+    }
+    let mut open = true;
+    egui::Window::new(t(S::ComposeTitle))
+        .id(egui::Id::unique("compose_window"))
+        // As tall as the screen allows: a location report has some thirty fields.
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 40.0))
+        .max_width(780.0)
+        .constrain(true)
+        .default_size([
+            600.0,
+            (ctx.content_rect().height() - 80.0).clamp(300.0, 1400.0),
+        ])
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(true)
+        .show(ctx, |ui| compose_ui(ui, tab, state, actions));
+    if !open {
+        tab.view.compose_open = false;
+    }
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "the window top to bottom: protocol, message, form, preview, Send"
+)]
+fn compose_ui(
+    ui: &mut egui::Ui,
+    tab: &mut TabUi<'_>,
+    state: &mut ComposeState,
+    actions: &mut Vec<UiAction>,
+) {
+    let tab_has = matches!(tab.form.protocol(), Ok(Some(_)));
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::ComposeProtocol));
+        if tab_has {
+            if let Some(p) = protocol_of(tab, state) {
+                ui.strong(p.title());
+            }
+        } else {
+            let shown = protocol::builtin(&state.picked).map_or_else(
+                || t(S::ComposePickProtocol).to_owned(),
+                |p| p.title().to_owned(),
+            );
+            egui::ComboBox::from_id_salt("compose_protocol")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for p in protocol::builtins() {
+                        ui.selectable_value(&mut state.picked, p.name().to_owned(), p.title());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        }
+    });
+    let Some(protocol) = protocol_of(tab, state) else {
+        ui.label(t(S::ComposePickProtocol));
+        return;
+    };
+    let messages = protocol.messages();
+    let chosen = state
+        .message
+        .as_ref()
+        .filter(|(name, _)| name == protocol.name())
+        .and_then(|(_, key)| messages.iter().find(|m| m.key == *key));
+    let mut pick: Option<&Message> = None;
+    if messages.is_empty() {
+        ui.weak(t(S::ComposeNoMessages));
+    } else {
+        ui.horizontal(|ui| {
+            let label = ui.label(t(S::ComposeMessage));
+            let shown = chosen.map_or_else(String::new, |m| m.label.clone());
+            egui::ComboBox::from_id_salt("compose_message")
+                .selected_text(shown)
+                .width(360.0)
+                .height(400.0)
+                .show_ui(ui, |ui| {
+                    for m in &messages {
+                        let dir = match m.dir {
+                            Dir::Response => format!("  ({})", t(S::ComposeReply)),
+                            _ => String::new(),
+                        };
+                        let on = chosen.is_some_and(|c| c.key == m.key);
+                        if ui
+                            .selectable_label(on, format!("{}{dir}", m.label))
+                            .clicked()
+                        {
+                            pick = Some(m);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+    }
+    // A new message (or the first, or another protocol) starts a fresh form.
+    let first = messages.first().filter(|_| chosen.is_none());
+    if let Some(m) = pick.or(first) {
+        state.message = Some((protocol.name().to_owned(), m.key));
+        state.texts.clear();
+        // A message read only as a reply (Modbus's) is made as one; others go the way the
+        // tab's own frames go.
+        state.dir = if m.dir == Dir::Response {
+            Dir::Response
+        } else {
+            sent_dir(tab)
+        };
+    }
+    let message: Vec<(String, FieldValue)> = messages
+        .iter()
+        .find(|m| state.message.as_ref().is_some_and(|(_, k)| *k == m.key))
+        .map(|m| m.values.clone())
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label(t(S::ComposeDirection));
+        ui.selectable_value(&mut state.dir, Dir::Request, t(S::ComposeRequest));
+        ui.selectable_value(&mut state.dir, Dir::Response, t(S::ComposeReply));
+    });
+    ui.separator();
+    let built = build(&protocol, &message, &state.texts, state.dir);
+    let footer = 110.0;
+    egui::ScrollArea::vertical()
+        .id_salt("compose_form")
+        .max_height((ui.available_height() - footer).max(120.0))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            if let Some(decoded) = &built.decoded {
+                egui::Grid::new("compose_fields")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for f in &decoded.fields {
+                            field_ui(ui, &protocol, f, "", 0, &built, state);
+                        }
+                    });
+            }
+        });
+    ui.separator();
+    preview_ui(ui, &protocol, &built, state.dir);
+    let refusal = built.refusal(&protocol);
+    ui.horizontal(|ui| {
+        let action = super::actions::Action::Send;
+        let send = ui
+            .add_enabled(
+                refusal.is_none() && tab.can_send(),
+                egui::Button::new(RichText::new(action.label()).strong()),
+            )
+            .on_disabled_hover_text(match (&refusal, tab.send_target()) {
+                (Some(why), _) => tf(S::ComposeRefused, &[why]),
+                (None, Err(why)) => why.to_string(),
+                (None, Ok(_)) => String::new(),
+            });
+        super::testhook::tag(ui, &send, "compose.send");
+        let name = quick_name(&protocol, built.decoded.as_ref());
+        if let Ok(bytes) = &built.bytes
+            && refusal.is_none()
+        {
+            let command = hex_command(name, bytes);
+            if send.clicked() {
+                actions.push(UiAction::SendComposed(command.clone()));
+            }
+            let keep = ui
+                .button(t(S::ComposeSaveQuick))
+                .on_hover_text(t(S::TipComposeSaveQuick));
+            super::testhook::tag(ui, &keep, "compose.keep");
+            if keep.clicked() {
+                actions.push(UiAction::KeepQuick(command));
+            }
+        }
+    });
+    if let Some(why) = refusal {
+        ui.label(RichText::new(tf(S::ComposeRefused, &[&why])).color(error_color(ui)));
+    }
+}
+
+/// A quick command's name for a composed frame: its summary, short.
+fn quick_name(protocol: &Protocol, decoded: Option<&Decoded>) -> String {
+    let summary = decoded.map_or_else(String::new, |d| protocol.summary(d));
+    summary.chars().take(48).collect()
+}
+
+/// The composed bytes as a quick command (hex, nothing added).
+fn hex_command(name: String, bytes: &[u8]) -> QuickCommand {
+    QuickCommand {
+        name,
+        text: hex::format(bytes),
+        spec: SendSpec {
+            mode: InputMode::Hex,
+            ..SendSpec::default()
+        },
+        delay_ms: 0,
+    }
+}
+
+fn preview_ui(ui: &mut egui::Ui, protocol: &Protocol, built: &Built, dir: Dir) {
+    match &built.bytes {
+        Ok(bytes) => {
+            let shown = bytes.get(..PREVIEW_BYTES).unwrap_or(bytes);
+            let more = if bytes.len() > shown.len() {
+                " …"
+            } else {
+                ""
+            };
+            let text = tf(
+                S::ComposePreview,
+                &[&bytes.len(), &hex::format(shown), &more],
+            );
+            let preview = ui.add(
+                egui::Label::new(RichText::new(&text).monospace())
+                    .wrap_mode(egui::TextWrapMode::Wrap),
+            );
+            super::testhook::tag(ui, &preview, "compose.preview");
+            super::testhook::value(ui.ctx(), "compose.bytes", hex::format(bytes));
+            let decoded = protocol.decode(bytes, dir);
+            ui.weak(format!("≡ {}", protocol.summary(&decoded)));
+        }
+        Err(why) => {
+            ui.label(RichText::new(why).color(error_color(ui)));
+        }
+    }
+}
+
+/// One field of the form (and those under it): its name, and a text field for what is
+/// typed, or its value marked computed.
+fn field_ui(
+    ui: &mut egui::Ui,
+    protocol: &Protocol,
+    field: &Field,
+    prefix: &str,
+    depth: usize,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    let path = if prefix.is_empty() {
+        field.name.to_string()
+    } else {
+        format!("{prefix}.{}", field.name)
+    };
+    let label = ui
+        .horizontal(|ui| {
+            ui.add_space(14.0 * depth as f32);
+            ui.label(protocol.label(field))
+        })
+        .inner;
+    label.clone().on_hover_text(&path);
+    match built.editable.get(&path) {
+        Some(&id) => {
+            // Wrapped within a width: JT/T 808's alarm word names 32 flags.
+            ui.vertical(|ui| {
+                ui.set_max_width(480.0);
+                ui.horizontal_wrapped(|ui| {
+                    value_ui(ui, protocol, field, &path, id, &label, built, state);
+                });
+            });
+        }
+        None => {
+            ui.horizontal(|ui| {
+                // A region's value (a body as hex) is long: shortened, whole on hover, so the
+                // window does not grow past the screen.
+                let shown = protocol.shown(field);
+                let short: String = shown.chars().take(40).collect();
+                let more = if short.len() < shown.len() { "…" } else { "" };
+                ui.label(RichText::new(format!("{short}{more}")).monospace())
+                    .on_hover_text(shown);
+                if !matches!(field.value, FieldValue::None) {
+                    ui.weak(t(S::ComposeComputed))
+                        .on_hover_text(t(S::TipComposeComputed));
+                }
+                repeat_buttons_ui(ui, protocol, field, &path, state);
+            });
+        }
+    }
+    ui.end_row();
+    for c in &field.children {
+        field_ui(ui, protocol, c, &path, depth + 1, built, state);
+    }
+}
+
+/// The value of a field that takes one: a text field (with a list of the names an enum
+/// gives, checkboxes for a one-bit field), and what is wrong with it beside.
+#[expect(clippy::too_many_arguments, reason = "one field's whole context")]
+fn value_ui(
+    ui: &mut egui::Ui,
+    protocol: &Protocol,
+    field: &Field,
+    path: &str,
+    id: protocol::NodeId,
+    label: &egui::Response,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    let Some(node) = protocol.program.node(id) else {
+        return;
+    };
+    let hex_look = node.look.show == protocol::Show::Hex;
+    let current = state
+        .texts
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| text_of(&field.value, hex_look));
+    let one_bit = matches!(node.kind, Kind::Bits { width: 1, .. }) && node.look.values.is_none();
+    if one_bit {
+        let mut on = number(&current).is_some_and(|n| n != 0);
+        let check = ui.checkbox(&mut on, "").labelled_by(label.id);
+        if check.changed() {
+            state
+                .texts
+                .insert(path.to_owned(), if on { "1" } else { "0" }.to_owned());
+        }
+    } else {
+        let mut text = current.clone();
+        let width = match node.kind {
+            Kind::Str(..) | Kind::Bytes(_) => 260.0,
+            _ => 160.0,
+        };
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(width)
+                .font(egui::TextStyle::Monospace),
+        );
+        let edit = edit.labelled_by(label.id);
+        super::testhook::tag(ui, &edit, &format!("compose.field.{path}"));
+        if edit.changed() {
+            state.texts.insert(path.to_owned(), text);
+        }
+        if let Some(items) = node
+            .look
+            .values
+            .and_then(|e| protocol.program.enums.get(e as usize))
+        {
+            let shown = protocol.shown(field);
+            egui::ComboBox::from_id_salt(("compose_enum", path))
+                .selected_text(shown)
+                .width(200.0)
+                .show_ui(ui, |ui| {
+                    for item in items {
+                        let protocol::Key::Int(k) = item.0 else {
+                            continue;
+                        };
+                        let name =
+                            if crate::i18n::lang() == crate::i18n::Lang::Zh && !item.2.is_empty() {
+                                &item.2
+                            } else {
+                                &item.1
+                            };
+                        let typed = if hex_look {
+                            format!("0x{k:X}")
+                        } else {
+                            k.to_string()
+                        };
+                        if ui
+                            .selectable_label(false, format!("{typed} {name}"))
+                            .clicked()
+                        {
+                            state.texts.insert(path.to_owned(), typed);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        }
+        for flag in &node.look.flags {
+            let bit = u32::from(flag.bit);
+            let n = number(&current).unwrap_or(0);
+            let mut on = n >> bit & 1 == 1;
+            let name = if crate::i18n::lang() == crate::i18n::Lang::Zh && !flag.zh.is_empty() {
+                &flag.zh
+            } else {
+                &flag.en
+            };
+            if ui.checkbox(&mut on, name.as_str()).changed() {
+                let n = if on { n | 1 << bit } else { n & !(1 << bit) };
+                state.texts.insert(
+                    path.to_owned(),
+                    if hex_look {
+                        format!("0x{n:X}")
+                    } else {
+                        n.to_string()
+                    },
+                );
+            }
+        }
+    }
+    if let Some(why) = built.errors.get(path) {
+        ui.label(RichText::new(why).color(error_color(ui)));
+    }
+}
+
+/// `+ Item` on a list whose items are typed, `Remove` on one of its items.
+fn repeat_buttons_ui(
+    ui: &mut egui::Ui,
+    protocol: &Protocol,
+    field: &Field,
+    path: &str,
+    state: &mut ComposeState,
+) {
+    if let protocol::Role::Item(n) = field.role {
+        if let Some((list, _)) = path.rsplit_once('.')
+            && ui.small_button(t(S::ComposeRemoveItem)).clicked()
+        {
+            remove_item(state, list, n);
+        }
+        return;
+    }
+    let Some(node) = field.node.and_then(|id| protocol.program.node(id)) else {
+        return;
+    };
+    let Kind::Repeat { children, .. } = &node.kind else {
+        return;
+    };
+    let Some(first) = children.first().and_then(|&c| protocol.program.node(c)) else {
+        return;
+    };
+    let add = ui
+        .small_button(t(S::ComposeAddItem))
+        .on_hover_text(t(S::TipComposeAddItem));
+    super::testhook::tag(ui, &add, &format!("compose.add.{path}"));
+    if add.clicked() {
+        let n = field.children.len();
+        state
+            .texts
+            .insert(format!("{path}.{n}.{}", first.name), "0".to_owned());
+    }
+}
+
+/// Takes item `n` out of the list at `list`, the items after it moving up.
+fn remove_item(state: &mut ComposeState, list: &str, n: usize) {
+    let head = format!("{list}.");
+    let mut kept = BTreeMap::new();
+    for (path, text) in std::mem::take(&mut state.texts) {
+        let Some(rest) = path.strip_prefix(&head) else {
+            kept.insert(path, text);
+            continue;
+        };
+        let (index, tail) = rest.split_once('.').unwrap_or((rest, ""));
+        match index.parse::<usize>() {
+            Ok(i) if i == n => {}
+            Ok(i) if i > n => {
+                kept.insert(format!("{head}{}.{tail}", i - 1), text);
+            }
+            _ => {
+                kept.insert(path, text);
+            }
+        }
+    }
+    state.texts = kept;
+}

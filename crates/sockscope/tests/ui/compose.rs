@@ -1,0 +1,244 @@
+//! The Compose window: a frame made from the field values of issue 27's public vectors is
+//! byte-identical to the vector (lengths, checksums, escaping computed), goes out through Send
+//! to a real loopback peer, and a wrong field is a sentence beside it with Send refused.
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+
+use eframe::egui::accesskit::Role;
+use eframe::egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use sockscope::capture::LinkState;
+use sockscope::engine::Mode;
+use sockscope::gui::App;
+use sockscope::gui::state::Form;
+use sockscope_core::codec::hex;
+use sockscope_core::protocol::{self, Dir, FieldValue};
+
+use super::{read_within, reads_nothing, run_until};
+
+/// A TCP client tab decoding with `protocol`, connected to a listener of the test, in a
+/// window tall enough for the form; and the peer's end.
+fn client_with(protocol: &str) -> (Harness<'static, App>, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let form = Form {
+        mode: Mode::TcpClient,
+        remote_ip: "127.0.0.1".into(),
+        remote_port: addr.port().to_string(),
+        protocol: protocol.into(),
+        ..Form::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1300.0, 1600.0])
+        .build_eframe(move |cc| App::with_form(&cc.egui_ctx, form));
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |app| {
+        matches!(
+            app.tab().session.capture().link,
+            LinkState::Connected { .. }
+        )
+    });
+    let (peer, _) = listener.accept().unwrap();
+    (harness, peer)
+}
+
+/// Opens Compose with its shortcut and picks the message whose label starts with `message`.
+fn open_compose(harness: &mut Harness<'static, App>, message: &str) {
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::M);
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Message")
+        .click();
+    harness.run();
+    harness.get_by_label_contains(message).click();
+    harness.run();
+}
+
+/// Replaces what the `nth` text field labelled `label` holds with `text`.
+fn set_field(harness: &mut Harness<'static, App>, label: &str, nth: usize, text: &str) {
+    let fields = harness
+        .get_all_by_role_and_label(Role::TextInput, label)
+        .count();
+    assert!(nth < fields, "no text field {nth} labelled {label:?}");
+    harness
+        .get_all_by_role_and_label(Role::TextInput, label)
+        .nth(nth)
+        .unwrap()
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "the method path does not fit the lifetime bound"
+    )]
+    harness.get_by(|n| n.is_focused()).type_text(text);
+    harness.run();
+}
+
+/// A value as a user types it into the form.
+fn typed(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Int(n) => n.to_string(),
+        FieldValue::Text(t) => t.clone(),
+        FieldValue::Bytes(b) => hex::format(b),
+        FieldValue::Float(f) => f.to_string(),
+        FieldValue::None => String::new(),
+    }
+}
+
+/// Types each field value of `vector` (as decoded) into the field of its label, in frame
+/// order, adding list items first; then checks the preview shows exactly the vector's bytes.
+fn fill_from(
+    harness: &mut Harness<'static, App>,
+    name: &str,
+    vector: &str,
+    dir: Dir,
+    items: usize,
+) {
+    let p = protocol::builtin(name).unwrap();
+    let frame = hex::parse(vector).unwrap();
+    let decoded = p.decode(&frame, dir);
+    assert!(decoded.checks_ok(), "{name}: {vector}");
+    for n in 0..items {
+        harness.get_by_label("+ Item").click();
+        harness.run();
+        let shown = harness
+            .get_by_label_contains("Composed, ")
+            .accesskit_node()
+            .value()
+            .unwrap_or_default();
+        assert_eq!(
+            harness.query_all_by_label("Remove").count(),
+            n + 1,
+            "{shown}"
+        );
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, field) in decoded.all() {
+        if matches!(field.value, FieldValue::None) {
+            continue;
+        }
+        let label = p.label(field);
+        let nth = seen.get(&label).copied().unwrap_or(0);
+        if harness
+            .query_all_by_role_and_label(Role::TextInput, &label)
+            .nth(nth)
+            .is_none()
+        {
+            // Computed (a length, checksum, constant), or the number whose bits are typed.
+            continue;
+        }
+        seen.insert(label.clone(), nth + 1);
+        let _ = path;
+        set_field(harness, &label, nth, &typed(&field.value));
+    }
+    let want = format!("Composed, {} bytes: {}", frame.len(), hex::format(&frame));
+    let shown = harness
+        .get_by_label_contains("Composed, ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert_eq!(shown, want, "{name}: the preview");
+}
+
+#[test]
+fn compose_makes_the_jt808_platform_reply_vector_and_sends_exactly_it() {
+    let vector = "7e8001000505805668746700000026000200087e";
+    let (mut harness, mut peer) = client_with("jt808");
+    open_compose(&mut harness, "0x8001 Platform general reply");
+    fill_from(&mut harness, "jt808", vector, Dir::Unknown, 0);
+    harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap()
+        .click();
+    harness.run();
+    let frame = hex::parse(vector).unwrap();
+    assert_eq!(read_within(&mut peer, frame.len()), frame);
+    // As the send box sends: in the history.
+    assert_eq!(harness.state().tab().form.history.len(), 1);
+    // Kept as a quick command: the same bytes, named by the frame's summary.
+    harness.get_by_label("Save as quick command").click();
+    harness.run();
+    let quick = &harness.state().tab().form.quick;
+    assert_eq!(quick.len(), 1);
+    let text = &quick[0].text;
+    assert_eq!(hex::parse(text).unwrap(), frame, "{text}");
+    assert!(
+        quick[0].name.starts_with("JT808 0x8001"),
+        "{}",
+        quick[0].name
+    );
+}
+
+#[test]
+fn compose_makes_the_jt808_2019_location_report_vector() {
+    let vector = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
+    let (mut harness, _peer) = client_with("jt808");
+    open_compose(&mut harness, "0x0200 Location report");
+    fill_from(&mut harness, "jt808", vector, Dir::Unknown, 2);
+}
+
+#[test]
+fn compose_makes_the_dlt645_read_address_vector() {
+    let vector = "68 AA AA AA AA AA AA 68 13 00 DF 16";
+    let (mut harness, _peer) = client_with("dlt645");
+    open_compose(&mut harness, "0x13 Read address · No data");
+    fill_from(&mut harness, "dlt645", vector, Dir::Request, 0);
+}
+
+#[test]
+fn compose_makes_the_modbus_rtu_read_vector() {
+    let vector = "01 03 00 00 00 01 84 0A";
+    let (mut harness, _peer) = client_with("modbus-rtu");
+    open_compose(&mut harness, "0x03 Read holding registers · Read request");
+    fill_from(&mut harness, "modbus-rtu", vector, Dir::Request, 0);
+}
+
+#[test]
+fn a_number_out_of_range_is_said_beside_its_field_and_send_is_refused() {
+    let (mut harness, mut peer) = client_with("modbus-rtu");
+    open_compose(&mut harness, "0x03 Read holding registers · Read request");
+    set_field(&mut harness, "Start address", 0, "70000");
+    harness.get_by_label("70000 is out of range: this field takes 0 to 65535");
+    harness.get_by_label(
+        "Not sent: Start address: 70000 is out of range: this field takes 0 to 65535",
+    );
+    let send = harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap();
+    assert!(send.accesskit_node().is_disabled(), "Send is refused");
+    send.click();
+    harness.run();
+    assert!(reads_nothing(&mut peer), "nothing went out");
+}
+
+#[test]
+fn words_where_a_number_goes_and_bad_hex_are_said_beside_their_fields() {
+    let (mut harness, _peer) = client_with("modbus-rtu");
+    open_compose(&mut harness, "0x03 Read holding registers · Read request");
+    set_field(&mut harness, "Quantity", 0, "ten");
+    harness.get_by_label("'ten' is not a number: type it in decimal, or in hex as 0x…");
+    let (mut harness, _peer) = client_with("dlt645");
+    open_compose(&mut harness, "0x11 Read data · Read data");
+    set_field(&mut harness, "Address", 0, "12x4");
+    harness.get_by_label("'12x4' is not decimal digits");
+}
+
+#[test]
+fn chinese_typed_into_a_gbk_string_field_goes_out_as_gbk() {
+    let (mut harness, _peer) = client_with("jt808");
+    open_compose(&mut harness, "0x0100 Terminal registration");
+    set_field(&mut harness, "Plate / VIN", 0, "粤B12345");
+    let shown = harness
+        .get_by_label_contains("Composed, ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    // 粤 in GBK is D4 C1; the XOR of everything between the flags is 4A.
+    assert!(shown.ends_with("D4 C1 42 31 32 33 34 35 4A 7E"), "{shown}");
+    harness.get_by_label_contains("粤B12345");
+}
