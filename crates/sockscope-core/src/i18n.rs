@@ -361,6 +361,8 @@ strings! {
     HintText => "Text to send (Ctrl+Enter)", "要发送的文本（Ctrl+Enter）";
     FixSendBox => "Fix the send box first", "请先修正发送框的内容";
     NobodyToSend => "Nobody to send to yet", "还没有发送对象";
+    PreviewFieldsFrom => "{{f.…}} from #{} ≡ {}", "{{f.…}} 取自 #{} ≡ {}";
+    TipPreviewFieldsFrom => "The send box's {{f.NAME}} take their values from this frame: the row picked in the log, else the newest received. Pick another row to use its values.", "发送框中的 {{f.字段}} 取自这一帧：日志中选中的行，否则为最新收到的一帧。选中其他行即可使用它的值。";
     PreviewBytes => "{} bytes: {}{}", "{} 字节：{}{}";
     TipPreview => "Exactly what the next send puts on the wire", "下一次发送实际发出的字节";
     History => "History", "历史";
@@ -941,7 +943,11 @@ strings! {
     ErrEscapeLone => "lone '\\' at column {}: write \\\\ for a backslash", "第 {} 列有单独的“\\”：反斜杠请写成 \\\\";
     ErrEscapeHex => "'\\x' at column {} needs two hex digits, e.g. \\x0D", "第 {} 列的“\\x”需要两位十六进制数字，如 \\x0D";
     ErrVarUnclosed => "'{{' at column {} has no closing '}}' (write \\{{ for literal braces)", "第 {} 列的“{{”没有对应的“}}”（字面的大括号请写成 \\{{）";
-    ErrVarUnknown => "unknown variable '{{{}}}' at column {}: use counter, time, unixtime, random:LO:HI or hex:BYTES", "未知变量“{{{0}}}”（第 {1} 列）：可用 counter、time、unixtime、random:LO:HI 或 hex:BYTES";
+    ErrFieldNoFrame => "{{f.{}}} at column {} takes a field of a received frame: none has come yet (pick a row in the log, or wait for one)", "第 {1} 列的 {{f.{0}}} 取自收到的帧的字段：还没有收到帧（在日志中选中一行，或等待一帧）";
+    FieldNotCyclic => "{{f.{}}} takes a field of the frame picked when you press Send (or a quick command); a cyclic send and a sequence do not take one", "{{f.{}}} 在按“发送”（或快捷指令）时取所选帧的字段；循环发送和序列不取";
+    ErrFieldNoProtocol => "{{f.{}}} at column {} reads a decoded field: choose the protocol in Decode as", "第 {1} 列的 {{f.{0}}} 读取解码后的字段：请先在“按协议解码”中选择协议";
+    ErrFieldNotInFrame => "{{f.{}}} at column {}: the frame it is taken from has no such field", "第 {1} 列的 {{f.{0}}}：所取的帧没有这个字段";
+    ErrVarUnknown => "unknown variable '{{{}}}' at column {}: use counter, time, unixtime, random:LO:HI, hex:BYTES or f.FIELD", "未知变量“{{{0}}}”（第 {1} 列）：可用 counter、time、unixtime、random:LO:HI、hex:BYTES 或 f.字段";
     ErrNothingToSend => "Nothing to send: the send box is empty", "没有可发送的内容：发送框为空";
     ErrEmptyDelimiter => "the delimiter is empty: give at least one byte, e.g. 0D 0A", "分隔符为空：至少要有一个字节，如 0D 0A";
     ErrZeroLength => "a frame length or idle gap must be at least 1", "帧长度或空闲间隔至少为 1";
@@ -1545,7 +1551,7 @@ mod tests {
         );
         assert_eq!(
             tf(S::ErrVarUnknown, &[&"x", &3]),
-            "unknown variable '{{x}}' at column 3: use counter, time, unixtime, random:LO:HI or hex:BYTES"
+            "unknown variable '{{x}}' at column 3: use counter, time, unixtime, random:LO:HI, hex:BYTES or f.FIELD"
         );
     }
 

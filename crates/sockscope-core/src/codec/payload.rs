@@ -96,6 +96,9 @@ enum Var {
     Time,
     UnixTime,
     Random(u64, u64),
+    /// `{{f.NAME}}`: a field of a received frame (its 1-based column, its path), given by
+    /// [`Payload::with_fields`] before the send.
+    Field(usize, String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,6 +134,27 @@ pub enum PayloadError {
     Length(LengthError),
     /// Nothing to send.
     Empty,
+    /// `{{f.NAME}}` with no received frame to take it from.
+    NoFrame {
+        /// 1-based character column of the `{{`.
+        column: usize,
+        /// The field's path.
+        field: String,
+    },
+    /// `{{f.NAME}}` in a session that decodes nothing (no protocol chosen).
+    NoProtocol {
+        /// 1-based character column of the `{{`.
+        column: usize,
+        /// The field's path.
+        field: String,
+    },
+    /// `{{f.NAME}}`: the frame has no such field.
+    NoField {
+        /// 1-based character column of the `{{`.
+        column: usize,
+        /// The field's path.
+        field: String,
+    },
 }
 
 impl fmt::Display for PayloadError {
@@ -146,6 +170,15 @@ impl fmt::Display for PayloadError {
             PayloadError::Checksum(e) => write!(f, "{e}"),
             PayloadError::Length(e) => write!(f, "{e}"),
             PayloadError::Empty => f.write_str(t(S::ErrNothingToSend)),
+            PayloadError::NoFrame { column, field } => {
+                f.write_str(&tf(S::ErrFieldNoFrame, &[field, column]))
+            }
+            PayloadError::NoProtocol { column, field } => {
+                f.write_str(&tf(S::ErrFieldNoProtocol, &[field, column]))
+            }
+            PayloadError::NoField { column, field } => {
+                f.write_str(&tf(S::ErrFieldNotInFrame, &[field, column]))
+            }
         }
     }
 }
@@ -157,6 +190,8 @@ impl std::error::Error for PayloadError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payload {
     parts: Vec<Part>,
+    /// The encoding text goes out in (a field's text given by `{{f.NAME}}` too).
+    encoding: TextEncoding,
     line_ending: LineEnding,
     checksum: Checksum,
     length_prefix: Option<LengthPrefix>,
@@ -206,6 +241,7 @@ pub const VARIABLES_HELP: &str = "Variables (text modes), resolved at each send:
 {{unixtime}}  seconds since 1970\n\
 {{random:0:255}}  a random number in the range\n\
 {{hex:0D 0A}}  raw bytes\n\
+{{f.serial}}  a field of the frame picked in the log (else the last received), with Decode as\n\
 \\{{  a literal {{";
 
 impl Payload {
@@ -213,6 +249,7 @@ impl Payload {
     pub fn bytes(bytes: Vec<u8>) -> Payload {
         Payload {
             parts: vec![Part::Bytes(bytes)],
+            encoding: TextEncoding::default(),
             line_ending: LineEnding::None,
             checksum: Checksum::default(),
             length_prefix: None,
@@ -227,6 +264,7 @@ impl Payload {
         };
         let payload = Payload {
             parts,
+            encoding: spec.encoding,
             line_ending: spec.line_ending,
             checksum: spec.checksum.clone(),
             length_prefix: spec.length_prefix,
@@ -240,6 +278,74 @@ impl Payload {
             return Err(PayloadError::Empty);
         }
         Ok(payload)
+    }
+
+    /// The first `{{f.NAME}}` it holds, as the mistake of a session with no protocol.
+    pub fn needs_protocol(&self) -> Option<PayloadError> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Var(Var::Field(column, field)) => Some(PayloadError::NoProtocol {
+                column: *column,
+                field: field.clone(),
+            }),
+            _ => None,
+        })
+    }
+
+    /// The first `{{f.NAME}}` it holds, as the mistake when no frame has come.
+    pub fn needs_frame(&self) -> Option<PayloadError> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Var(Var::Field(column, field)) => Some(PayloadError::NoFrame {
+                column: *column,
+                field: field.clone(),
+            }),
+            _ => None,
+        })
+    }
+
+    /// The received frame's fields it reads (`{{f.serial}}`), in order.
+    pub fn fields_used(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Var(Var::Field(_, name)) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The same with each `{{f.NAME}}` given its value from `fields` (a received frame
+    /// decoded): a number as its decimal digits, text in the payload's encoding, bytes as they
+    /// are. A field the frame lacks is said with its column.
+    pub fn with_fields(
+        &self,
+        fields: &dyn crate::rules::expr::Fields,
+    ) -> Result<Payload, PayloadError> {
+        use crate::rules::expr::Value;
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let Part::Var(Var::Field(column, name)) = part else {
+                parts.push(part.clone());
+                continue;
+            };
+            let missing = || PayloadError::NoField {
+                column: *column,
+                field: name.clone(),
+            };
+            let bytes = match fields.field(name).ok_or_else(missing)? {
+                Value::Int(n) => n.to_string().into_bytes(),
+                Value::Bool(b) => u8::from(b).to_string().into_bytes(),
+                Value::Bytes(b) => b,
+                Value::Text(text) => self.encoding.encode(&text).map_err(|mut e| {
+                    e.column = *column;
+                    PayloadError::Encode(e)
+                })?,
+            };
+            parts.push(Part::Bytes(bytes));
+        }
+        Ok(Payload {
+            parts,
+            ..self.clone()
+        })
     }
 
     /// True if any part changes from send to send.
@@ -273,6 +379,13 @@ impl Payload {
                         }
                         Var::Random(lo, hi) => {
                             let _ = write!(text, "{}", vars.random(*lo, *hi));
+                        }
+                        // Given by `with_fields` before a send; here, none was.
+                        Var::Field(column, name) => {
+                            return Err(PayloadError::NoFrame {
+                                column: *column,
+                                field: name.clone(),
+                            });
                         }
                     }
                     // Digits and colons are ASCII in every offered encoding.
@@ -390,6 +503,15 @@ fn parse_var(name: &str, column: usize) -> Result<Part, PayloadError> {
     let mut args = name.splitn(3, ':');
     Ok(match (args.next(), args.next(), args.next()) {
         (Some("counter"), None, None) => Part::Var(Var::Counter),
+        (Some(field), None, None)
+            if field.len() > 2
+                && field.starts_with("f.")
+                && field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') =>
+        {
+            Part::Var(Var::Field(column, field[2..].to_owned()))
+        }
         (Some("time"), None, None) => Part::Var(Var::Time),
         (Some("unixtime"), None, None) => Part::Var(Var::UnixTime),
         (Some("random"), Some(lo), Some(hi)) => {
@@ -416,6 +538,56 @@ mod tests {
 
     fn render(input: &str, spec: &SendSpec) -> Result<Vec<u8>, PayloadError> {
         Payload::parse(input, spec)?.render(&mut VarState::new(1, 1), SystemTime::UNIX_EPOCH)
+    }
+
+    struct Frame;
+    impl crate::rules::expr::Fields for Frame {
+        fn field(&self, name: &str) -> Option<crate::rules::expr::Value> {
+            use crate::rules::expr::Value;
+            match name {
+                "serial" => Some(Value::Int(32381)),
+                "body.plate" => Some(Value::Text("粤B12345".into())),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_of_a_received_frame_is_given_before_the_send() {
+        let spec = SendSpec {
+            encoding: TextEncoding::GBK,
+            ..SendSpec::default()
+        };
+        let payload = Payload::parse("ack {{f.serial}} {{ f.body.plate }}", &spec).unwrap();
+        assert_eq!(payload.fields_used(), ["serial", "body.plate"]);
+        // Without a frame: said with the field and its column, never sent as is.
+        assert_eq!(
+            payload.render(&mut VarState::new(1, 1), SystemTime::UNIX_EPOCH),
+            Err(PayloadError::NoFrame {
+                column: 5,
+                field: "serial".into()
+            })
+        );
+        let given = payload.with_fields(&Frame).unwrap();
+        assert!(given.fields_used().is_empty());
+        let mut want = b"ack 32381 ".to_vec();
+        want.extend(TextEncoding::GBK.encode("粤B12345").unwrap());
+        assert_eq!(
+            given.render(&mut VarState::new(1, 1), SystemTime::UNIX_EPOCH),
+            Ok(want)
+        );
+        // A field the frame lacks.
+        let payload = Payload::parse("{{f.speed}}", &spec).unwrap();
+        assert_eq!(
+            payload.with_fields(&Frame),
+            Err(PayloadError::NoField {
+                column: 1,
+                field: "speed".into()
+            })
+        );
+        // `{{f.}}` and `{{f.a b}}` are not fields.
+        assert!(Payload::parse("{{f.}}", &spec).is_err());
+        assert!(Payload::parse("{{f.a b}}", &spec).is_err());
     }
 
     #[test]

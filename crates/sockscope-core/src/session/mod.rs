@@ -914,7 +914,23 @@ impl Session {
         selection: Selection,
         errors: &mut FieldErrors,
     ) -> Result<(), SendError> {
-        let payload = command.payload().map_err(note_of)?;
+        self.send_command_with(form, command, selection, errors, None)
+    }
+
+    /// [`send_command`](Self::send_command), its `{{f.NAME}}` taken from `fields` (a received
+    /// frame decoded), when given.
+    pub fn send_command_with(
+        &self,
+        form: &Form,
+        command: &QuickCommand,
+        selection: Selection,
+        errors: &mut FieldErrors,
+        fields: Option<&dyn crate::rules::expr::Fields>,
+    ) -> Result<(), SendError> {
+        let mut payload = command.payload().map_err(note_of)?;
+        if let Some(fields) = fields {
+            payload = payload.with_fields(fields).map_err(note_of)?;
+        }
         // An unrendered check first: a payload that can never render is refused here.
         payload
             .render(&mut self.vars(), SystemTime::now())
@@ -934,6 +950,9 @@ impl Session {
         let interval = Duration::from_millis(form.cyclic_ms.max(1));
         let count = (form.cyclic_count > 0).then_some(form.cyclic_count);
         let payload = form.payload().map_err(note_of)?;
+        if let Some(field) = payload.fields_used().first() {
+            return Err(Note::say(S::FieldNotCyclic, [arg((*field).to_owned())]));
+        }
         let to = self.target(form, selection, errors)?;
         self.start_cyclic(to, payload, interval, count);
         Ok(())
@@ -949,6 +968,13 @@ impl Session {
         let mut steps = Vec::new();
         for command in &form.quick {
             match command.payload() {
+                Ok(payload) if !payload.fields_used().is_empty() => {
+                    let field = payload.fields_used().first().map(|f| (*f).to_owned());
+                    return Err(Note::say(
+                        S::FieldNotCyclic,
+                        [arg(field.unwrap_or_default())],
+                    ));
+                }
                 Ok(payload) => steps.push((payload, Duration::from_millis(command.delay_ms))),
                 Err(e) => {
                     let name = command.name.clone();

@@ -183,6 +183,59 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     Some((p, d))
 }
 
+/// How far back the newest received frame is looked for (a log of sends alone is not read
+/// whole each frame).
+const FIELD_SOURCE_SCAN: usize = 10_000;
+
+/// The frame a send's `{{f.NAME}}` takes its values from: the row picked in the log (data the
+/// protocol decodes), else the newest received; its number and summary.
+pub fn field_source(
+    form: &Form,
+    log: &sockscope_core::capture::LogStore,
+    picked: Option<u64>,
+) -> Option<(u64, String, Decoded)> {
+    let data =
+        |r: &Record<'_>| matches!(r.kind, RecordKind::Rx | RecordKind::Tx) && !r.bytes.is_empty();
+    let record = picked
+        .and_then(|seq| log.get_seq(seq))
+        .filter(data)
+        .or_else(|| {
+            log.iter()
+                .rev()
+                .take(FIELD_SOURCE_SCAN)
+                .find(|r| r.kind == RecordKind::Rx && !r.bytes.is_empty())
+        })?;
+    let (p, d) = decode(form, &record)?;
+    Some((record.seq, p.summary(&d), d))
+}
+
+/// `payload` with its `{{f.NAME}}` given from the frame [`field_source`] finds, and that frame
+/// (number and summary); `payload` as it is when it reads no field.
+pub fn give_fields(
+    form: &Form,
+    log: &sockscope_core::capture::LogStore,
+    picked: Option<u64>,
+    payload: &sockscope_core::codec::payload::Payload,
+) -> Result<
+    (
+        sockscope_core::codec::payload::Payload,
+        Option<(u64, String)>,
+    ),
+    sockscope_core::codec::payload::PayloadError,
+> {
+    use sockscope_core::codec::payload::PayloadError;
+    if payload.fields_used().is_empty() {
+        return Ok((payload.clone(), None));
+    }
+    if chosen(form).is_none() {
+        return Err(payload.needs_protocol().unwrap_or(PayloadError::Empty));
+    }
+    let Some((seq, summary, decoded)) = field_source(form, log, picked) else {
+        return Err(payload.needs_frame().unwrap_or(PayloadError::Empty));
+    };
+    Ok((payload.with_fields(&decoded)?, Some((seq, summary))))
+}
+
 /// A name for a message's kind, for files: the protocol's name and the value of its first
 /// frame field with named values (`jt808-0x0200`, `modbus-tcp-0x0003`), or the name alone.
 pub fn kind_name(form: &Form, record: &Record<'_>) -> Option<String> {

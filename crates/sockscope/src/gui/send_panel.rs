@@ -119,8 +119,8 @@ fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
         });
         return;
     }
-    match tab.preview() {
-        Ok(bytes) => {
+    match tab.preview_from() {
+        Ok((bytes, from)) => {
             let shown = bytes.get(..PREVIEW_BYTES).unwrap_or(&bytes);
             let more = if bytes.len() > shown.len() {
                 " …"
@@ -132,6 +132,13 @@ fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
                 &[&bytes.len(), &hex::format(shown), &more],
             ))
             .on_hover_text(t(S::TipPreview));
+            // `{{f.NAME}}` values: which frame they come from.
+            if let Some((seq, summary)) = from {
+                let label = ui
+                    .weak(tf(S::PreviewFieldsFrom, &[&seq, &summary]))
+                    .on_hover_text(t(S::TipPreviewFieldsFrom));
+                super::testhook::tag(ui, &label, "send.fields_from");
+            }
         }
         // An empty box is not an error until Send is pressed.
         Err(_) if tab.form.send_text.is_empty() && tab.form.line_ending == LineEnding::None => {

@@ -221,12 +221,22 @@ pub struct SendNote {
     about: (bool, String, InputMode),
     /// A refused conversion to this mode: the user may switch anyway, keeping the characters.
     pub switch_anyway: Option<InputMode>,
+    /// About `{{f.NAME}}` (no protocol, no frame): the protocol, the log's next record and
+    /// the picked row when said; it goes when a frame comes, a row is picked or the protocol
+    /// changes (the preview then says where the values come from).
+    frame: Option<(String, u64, Option<u64>)>,
 }
 
+/// The frame a send's `{{f.NAME}}` took their values from: its number and summary.
+pub type FieldsFrom = (u64, String);
+
 impl SendNote {
-    fn still_true(&self, form: &Form, can_send: bool) -> bool {
+    fn still_true(&self, form: &Form, can_send: bool, next: u64, picked: Option<u64>) -> bool {
         let (could_send, text, mode) = &self.about;
-        *could_send == can_send && *text == form.send_text && *mode == form.tx_mode
+        let frame_same = self.frame.as_ref().is_none_or(|(protocol, at, was)| {
+            *protocol == form.protocol && *at == next && *was == picked
+        });
+        *could_send == can_send && *text == form.send_text && *mode == form.tx_mode && frame_same
     }
 }
 
@@ -352,10 +362,21 @@ impl TabUi<'_> {
 
     /// The bytes the next send puts on the wire (variables as they are now), or why none.
     pub fn preview(&self) -> Result<Vec<u8>, PayloadError> {
-        match self.payload.as_ref() {
-            Ok(payload) => payload.render(&mut self.vars.clone(), std::time::SystemTime::now()),
-            Err(e) => Err(e.clone()),
-        }
+        self.preview_from().map(|(bytes, _)| bytes)
+    }
+
+    /// [`preview`](Self::preview), and the frame (number, summary) its `{{f.NAME}}` were
+    /// taken from, if it reads any.
+    pub fn preview_from(&self) -> Result<(Vec<u8>, Option<FieldsFrom>), PayloadError> {
+        let payload = self.payload.as_ref().as_ref().map_err(Clone::clone)?;
+        let (payload, from) = super::protocol_ui::give_fields(
+            self.form,
+            &self.capture.log,
+            self.view.selected,
+            payload,
+        )?;
+        let bytes = payload.render(&mut self.vars.clone(), std::time::SystemTime::now())?;
+        Ok((bytes, from))
     }
 
     /// The framing the session was last told to use.
@@ -995,11 +1016,14 @@ impl Tab {
                 .session
                 .target_in(&capture, &self.form, self.selection, &mut scratch)
                 .is_ok();
-            if self
-                .send_note
-                .as_ref()
-                .is_some_and(|n| !n.still_true(&self.form, can_send))
-            {
+            if self.send_note.as_ref().is_some_and(|n| {
+                !n.still_true(
+                    &self.form,
+                    can_send,
+                    capture.log.next_seq(),
+                    self.view.selected,
+                )
+            }) {
                 self.send_note = None;
             }
             capture.keep_raw = self.form.show_raw;
@@ -1176,11 +1200,50 @@ impl Tab {
         }
     }
 
-    /// Sends one payload now; true if it went to the engine.
+    /// Sends one payload now; true if it went to the engine. Its `{{f.NAME}}` are taken from
+    /// the row picked in the log, else the newest received frame.
     fn send_command(&mut self, command: &QuickCommand) -> bool {
-        let sent = self
-            .session
-            .send_command(&self.form, command, self.selection, &mut self.errors);
+        let frame = match command.payload() {
+            Ok(payload) if !payload.fields_used().is_empty() => {
+                let capture = self.session.capture();
+                let found = if super::protocol_ui::chosen(&self.form).is_none() {
+                    Err(payload.needs_protocol())
+                } else {
+                    super::protocol_ui::field_source(&self.form, &capture.log, self.view.selected)
+                        .map(|(_, _, decoded)| decoded)
+                        .ok_or_else(|| payload.needs_frame())
+                };
+                drop(capture);
+                match found {
+                    Ok(decoded) => Some(decoded),
+                    Err(why) => {
+                        let note = sockscope_core::capture::Note::say(
+                            S::Plain,
+                            [sockscope_core::capture::arg(
+                                why.map(|e| e.to_string()).unwrap_or_default(),
+                            )],
+                        );
+                        self.set_send_note(Some(note), true);
+                        let next = self.session.capture().log.next_seq();
+                        if let Some(said) = &mut self.send_note {
+                            said.frame =
+                                Some((self.form.protocol.clone(), next, self.view.selected));
+                        }
+                        return false;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let sent = self.session.send_command_with(
+            &self.form,
+            command,
+            self.selection,
+            &mut self.errors,
+            frame
+                .as_ref()
+                .map(|d| d as &dyn sockscope_core::rules::expr::Fields),
+        );
         let ok = sent.is_ok();
         self.set_send_note(sent.err(), true);
         ok
@@ -1359,6 +1422,7 @@ impl Tab {
             error,
             about: (can_send, self.form.send_text.clone(), self.form.tx_mode),
             switch_anyway: None,
+            frame: None,
         });
     }
 }

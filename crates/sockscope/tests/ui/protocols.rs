@@ -860,3 +860,47 @@ fn a_message_of_two_frames_is_summed_up_frame_by_frame() {
     harness
         .get_by_label_contains("0x02010100 Phase A voltage  ┆ ≡ DL/T645 000000000001 · 0x11 Read data · 0 request · 0x02020100");
 }
+
+/// `{{f.NAME}}` in the send box: a field of the row picked in the log, else of the newest
+/// frame received; the preview says which frame; with no protocol, or no frame, a sentence and
+/// nothing sent.
+#[test]
+fn the_send_box_takes_a_field_of_the_picked_or_newest_frame() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            send_text: "ack {{f.body.reply_serial}}".into(),
+            ..Form::default()
+        },
+        1,
+    );
+    // No protocol chosen: said, not sent.
+    super::click_send(&mut harness);
+    harness.get_by_label_contains("choose the protocol in Decode as");
+    harness.state_mut().tab_mut().form.protocol = "jt808".into();
+    harness.state_mut().tab_mut().apply(UiAction::ApplyFraming);
+    harness.run();
+    // No frame yet.
+    super::click_send(&mut harness);
+    harness.get_by_label_contains("none has come yet");
+    // Two platform replies to serials 0x26 and 0x27: the newest gives its.
+    let first = sockscope_core::codec::hex::parse(REPLY).unwrap();
+    let second =
+        sockscope_core::codec::hex::parse("7e8001000505805668746700000027000200097e").unwrap();
+    super::send_and_wait(&mut harness, &mut clients[0], &first);
+    super::send_and_wait(&mut harness, &mut clients[0], &second);
+    harness.run();
+    let newest = harness.state().tab().session.capture().log.next_seq() - 1;
+    // The "none has come yet" went with the frame; the preview says where the values come from.
+    harness.run();
+    assert!(harness.query_by_label_contains("none has come yet").is_none());
+    harness.get_by_label_contains(&format!("{{{{f.…}}}} from #{newest} ≡ JT808 0x8001"));
+    super::click_send(&mut harness);
+    assert_eq!(super::read_within(&mut clients[0], 6), b"ack 39");
+    // The first one picked: its own.
+    let picked = newest - 1;
+    harness.state_mut().tab_mut().view.selected = Some(picked);
+    harness.run();
+    harness.get_by_label_contains(&format!("from #{picked} ≡ JT808"));
+    super::click_send(&mut harness);
+    assert_eq!(super::read_within(&mut clients[0], 6), b"ack 38");
+}
