@@ -892,7 +892,11 @@ fn the_send_box_takes_a_field_of_the_picked_or_newest_frame() {
     let newest = harness.state().tab().session.capture().log.next_seq() - 1;
     // The "none has come yet" went with the frame; the preview says where the values come from.
     harness.run();
-    assert!(harness.query_by_label_contains("none has come yet").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("none has come yet")
+            .is_none()
+    );
     harness.get_by_label_contains(&format!("{{{{f.…}}}} from #{newest} ≡ JT808 0x8001"));
     super::click_send(&mut harness);
     assert_eq!(super::read_within(&mut clients[0], 6), b"ack 39");
