@@ -542,9 +542,10 @@ impl Encoder<'_, '_> {
                                 )
                             })?;
                         raw = (raw & !(mask << s)) | (n << s);
-                    } else if given.is_none() && bn.length_of.is_none() && bn.count_of.is_none() {
-                        return Err(self.missing(&bpath));
                     }
+                    // A bit field given no value (nor its number) is 0: flags and reserved
+                    // bits as a fresh frame has them (JT/T 808's encrypt, sub-package, version
+                    // and reserved bits had each to be written out as 0).
                     bit_values.push((bn.name.clone(), b, bpath, s, mask));
                 }
                 let value = if *signed {

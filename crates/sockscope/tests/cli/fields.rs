@@ -476,3 +476,37 @@ fn the_modbus_rtu_slave_carries_out_a_broadcast_write_without_answering() {
     peer.read_exact(&mut got).unwrap();
     assert_eq!(got.as_slice(), hex("01 03 02 00 63 F8 6D"));
 }
+
+/// A fresh frame built by fields needs no flag bits written out: bits of a number given no
+/// value are 0 (a JT/T 808 heartbeat had to name encrypt, sub-package, version and reserved,
+/// else the step failed at run time and the device was blamed).
+#[test]
+fn a_fresh_frame_by_fields_takes_its_unnamed_flag_bits_as_0() {
+    let (_session, addr) = simulator("jt808-platform.ron");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("check.ron");
+    std::fs::write(
+        &path,
+        r#"(
+    version: 3,
+    session: (
+        mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "9", protocol: "jt808",
+        automation: (scripts: [(name: "heartbeat", steps: [
+            Send((fields: (fresh: true, values: {"msg_id": "0x0002", "phone": "\"013912344329\"", "serial": "77"}))),
+            Expect(when: Expr("f.msg_id == 0x8001 && f.body.reply_serial == 77 && f.body.result == 0"), timeout_ms: 2000),
+        ])]),
+    ),
+)"#,
+    )
+    .unwrap();
+    let ran = run(
+        &[
+            "test",
+            path.to_str().unwrap(),
+            "--remote",
+            &addr.to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(ran.code, OK, "{ran:?}");
+}
