@@ -1363,6 +1363,7 @@ strings! {
     ScriptClosedHere => "the connection was closed here", "连接已在本端关闭";
     EvRuleReplied => "Rule “{}” answered ({} B)", "规则“{}”已应答（{} 字节）";
     EvRuleReplyLater => "Rule “{}” answers in {2} ms ({1} B)", "规则“{}”将在 {2} 毫秒后应答（{1} 字节）";
+    EvRuleReplyFailed => "Rule “{}” fired, but its reply could not be made: nothing was sent", "规则“{}”已触发，但应答无法生成：未发送任何内容";
     EvRuleFired => "Rule “{}” fired (no reply)", "规则“{}”已触发（不应答）";
     EvRuleCloses => ", then closes the connection", "，随后断开连接";
     CondMasked => "bytes under a mask", "掩码字节";
@@ -1454,6 +1455,8 @@ strings! {
     CliDeviceReset => "the device reset the connection", "设备重置了连接";
     CliScriptCut => "Script “{}” failed: {}", "脚本“{}”失败：{}";
     CliFailedBecause => "FAILED: {}", "失败：{}";
+    CliRuleFailedN => "{} × {} ({} not answered: the reply could not be made)", "{} × {}（{} 次未应答：应答无法生成）";
+    CliRulesFailed => "Some rules could not make their reply: those messages went unanswered (see above)", "部分规则无法生成应答：这些消息未被应答（见上文）";
     CliRuleHits => "Rules fired: {}", "规则触发：{}";
     CliRuleHitsNone => "Rules fired: none", "规则触发：无";
     ErrChecksumRange => "checksum range (skip {} at the start, {} at the end) does not fit a {}-byte payload", "校验范围（开头跳过 {}，结尾跳过 {}）超出了 {} 字节的内容";

@@ -566,15 +566,19 @@ impl Capture {
     fn apply_rule_hits(&mut self, now: SystemTime, report: crate::rules::RulesReport) {
         for hit in report.fired {
             let last = Some(now);
+            let failed =
+                self.rule_hits.get(&hit.id).map_or(0, |h| h.failed) + u64::from(hit.failed);
             self.rule_hits.insert(
                 hit.id,
                 crate::rules::Hits {
                     count: hit.count,
                     last,
+                    failed,
                 },
             );
             // Which rule answered, next to the reply it made.
             let note = match hit.reply {
+                None if hit.failed => Note::say(S::EvRuleReplyFailed, [arg(hit.name)]),
                 Some(len) if hit.delay.is_zero() => {
                     Note::say(S::EvRuleReplied, [arg(hit.name), arg(len)])
                 }

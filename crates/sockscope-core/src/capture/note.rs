@@ -110,6 +110,7 @@ fn event_of(key: S) -> Option<&'static str> {
         S::EvScriptFailed => "script-failed",
         S::EvRuleReplied | S::EvRuleReplyLater => "rule-reply",
         S::EvRuleFired => "rule-fired",
+        S::EvRuleReplyFailed => "rule-reply-failed",
         _ => return None,
     })
 }

@@ -303,6 +303,9 @@ pub struct Hits {
     pub count: u64,
     /// When it last fired.
     pub last: Option<SystemTime>,
+    /// Times its reply could not be made (a value that did not fit its field, say): the
+    /// message went unanswered, and that is said, counted and reflected in `run`'s exit code.
+    pub failed: u64,
 }
 
 /// Bytes a rule wrote into a table.
@@ -376,6 +379,8 @@ pub struct RuleHit {
     pub delay: Duration,
     /// It closes the connection.
     pub close: bool,
+    /// Its reply could not be made (the reason is said in the log).
+    pub failed: bool,
 }
 
 /// What the rules did for one message: which fired, and the states and tables when they
@@ -1019,6 +1024,7 @@ impl Machine {
                 reply: f.reply.as_ref().map(Vec::len),
                 delay: f.delay,
                 close: f.close,
+                failed: f.error.is_some(),
             })
             .collect();
         let (states, tables) = std::mem::take(&mut self.changed);

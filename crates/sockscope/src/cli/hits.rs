@@ -19,15 +19,20 @@ pub(super) fn print_hits(out: &mut dyn Write, form: &Form, capture: &Capture, js
     let Ok(machine) = Machine::compile(&form.automation, form.encoding) else {
         return;
     };
-    let fired: Vec<(String, u64)> = machine
+    let fired: Vec<(String, u64, u64)> = machine
         .hits_by_id()
         .into_iter()
-        .map(|(id, name, _)| (name, capture.rule_hits.get(&id).map_or(0, |h| h.count)))
+        .map(|(id, name, _)| {
+            let hits = capture.rule_hits.get(&id).copied().unwrap_or_default();
+            (name, hits.count, hits.failed)
+        })
         .collect();
     if json {
         let hits: Vec<serde_json::Value> = fired
             .iter()
-            .map(|(name, count)| serde_json::json!({ "rule": name, "count": count }))
+            .map(|(name, count, failed)| {
+                serde_json::json!({ "rule": name, "count": count, "failed": failed })
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -39,9 +44,18 @@ pub(super) fn print_hits(out: &mut dyn Write, form: &Form, capture: &Capture, js
     } else {
         let listed: Vec<String> = fired
             .iter()
-            .map(|(name, count)| format!("{name} × {count}"))
+            .map(|(name, count, failed)| match failed {
+                0 => format!("{name} × {count}"),
+                n => tf(S::CliRuleFailedN, &[name, count, n]),
+            })
             .collect();
         let _ = writeln!(out, "{}", tf(S::CliRuleHits, &[&listed.join(", ")]));
     }
     let _ = out.flush();
+}
+
+/// True when some rule of the run fired and could not make its reply (a message went
+/// unanswered): `run` then ends with exit 1.
+pub(super) fn any_failed(capture: &Capture) -> bool {
+    capture.rule_hits.values().any(|h| h.failed > 0)
 }

@@ -10,8 +10,8 @@ use sockscope_core::session::Session;
 
 use super::print::Printer;
 use super::{
-    Ended, Failure, Io, OK, OUTPUT_CLOSED, STEP, args, bad, follow, hits, print_rest, resolve,
-    wait_open,
+    Ended, Failure, Io, NOT_MATCHED, OK, OUTPUT_CLOSED, STEP, args, bad, follow, hits, print_rest,
+    resolve, wait_open,
 };
 
 /// A profile's session settings with the command line's overrides; warnings go to stderr.
@@ -234,5 +234,9 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
     }
     print_rest(&mut session, &mut printer);
     hits::print_hits(&mut *io.stdout, &form, &session.capture(), args.json);
+    // A message a rule fired on and could not answer is a loss: said, and not exit 0.
+    if hits::any_failed(&session.capture()) {
+        return Err(Failure(NOT_MATCHED, t(S::CliRulesFailed).to_owned()));
+    }
     Ok(OK)
 }

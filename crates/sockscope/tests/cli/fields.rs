@@ -366,7 +366,15 @@ fn run_answers_by_field_under_protocol_and_says_a_reply_it_cannot_build() {
     );
     drop(stream);
     let ran = server.join().unwrap();
-    assert_eq!(ran.code, OK, "{ran:?}");
+    // The heartbeat went unanswered: said, counted, and not exit 0.
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stdout.contains(
+            "Rules fired: too big × 1 (1 not answered: the reply could not be made), ack × 1"
+        ),
+        "{}",
+        ran.stdout
+    );
     assert!(
         ran.stdout.contains("Rule “too big”: the frame could not be built from its fields: field 'body.reply_serial'"),
         "{}",
@@ -509,4 +517,60 @@ fn a_fresh_frame_by_fields_takes_its_unnamed_flag_bits_as_0() {
         b"",
     );
     assert_eq!(ran.code, OK, "{ran:?}");
+}
+
+/// A rule whose reply could not be made for a message (a value that did not fit this time)
+/// is said as not answered, counted, and `run` ends with exit 1: it ended 0 and printed the
+/// rule as fired, as though the message had been answered.
+#[test]
+fn run_says_and_exits_1_when_a_rule_could_not_answer_a_message() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.ron");
+    let port = super::closed_port();
+    std::fs::write(
+        &path,
+        format!(
+            r#"(
+    version: 3,
+    session: (
+        mode: TcpServer, local_ip: "127.0.0.1", server_port: "{port}", protocol: "jt808",
+        automation: (enabled: true, rules: [
+            (name: "hb", when: Expr("f.msg_id == 0x0002"),
+             reply: Some((fields: (values: {{"msg_id": "0x8001", "body.reply_serial": "f.serial + 70000", "body.reply_id": "f.msg_id", "body.result": "0"}})))),
+        ]),
+    ),
+)"#
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["run", path.to_str().unwrap(), "--duration", "3s", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::pipe::wait_port_quietly(port);
+    let mut peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // A heartbeat, serial 4.
+    peer.write_all(
+        &sockscope_core::codec::hex::parse("7e 0002 0000 013912344329 0004 72 7e").unwrap(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\"event\":\"rule-reply-failed\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"{"count":1,"failed":1,"rule":"hb"}"#),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("could not make their reply"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

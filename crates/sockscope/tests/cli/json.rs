@@ -463,10 +463,10 @@ fn run_json_names_the_rule_that_answered_and_ends_with_every_rule_s_hits() {
     assert_eq!(
         hits,
         serde_json::json!({"kind": "rules", "hits": [
-            {"rule": "ping", "count": 1},
-            {"rule": "heartbeat", "count": 1},
-            {"rule": "quit", "count": 0},
-            {"rule": "echo", "count": 0},
+            {"rule": "ping", "count": 1, "failed": 0},
+            {"rule": "heartbeat", "count": 1, "failed": 0},
+            {"rule": "quit", "count": 0, "failed": 0},
+            {"rule": "echo", "count": 0, "failed": 0},
         ]})
     );
 
