@@ -1093,6 +1093,8 @@ strings! {
     PlotField => "Plot", "绘图";
     PlotAdd => "Add field", "添加字段";
     TipPlotAdd => "The protocol's numeric fields; a field that occurs several times in a message (an item of a repeat) is plotted at its first occurrence — right-click an item in the field tree to plot that one", "协议的数值字段；一条消息中出现多次的字段（重复组中的项）按第一次出现绘制——在字段树中右键某一项可绘制该项";
+    PlotNoFieldsYet => "No decoded frame in the log yet: its numeric fields are listed here once one arrives (or right-click a number in the field tree)", "日志中还没有解码的帧：收到一帧后，这里会列出它的数值字段（也可在字段树中右键点击一个数值）";
+    TipPlotSeenIn => "Seen in: {}", "见于：{}";
     PlotNoProtocol => "Choose a protocol (Receive → Decode as) to plot its fields", "请先选择协议（接收 → 解码为）才能绘制其字段";
     PlotX => "X:", "X 轴：";
     PlotXTime => "Time", "时间";

@@ -13,9 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use eframe::egui::{self, RichText};
 use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoints, Points};
-use sockscope_core::capture::series::{
-    Pick, Plotted, Point, SERIES_CAP, SeriesSet, decimate, plottable_node,
-};
+use sockscope_core::capture::series::{Pick, Plotted, Point, SERIES_CAP, SeriesSet, decimate};
 use sockscope_core::capture::{LogStore, Record, RelayWay, UTF8_BOM, timestamp};
 use sockscope_core::protocol::{Field, NodeId, Protocol};
 
@@ -208,26 +206,70 @@ fn label_of(protocol: Option<&Protocol>, p: &Plotted) -> String {
     }
 }
 
-/// The protocol's numeric fields, for the Add list: (pick, name, path).
-fn numeric_fields(protocol: &Protocol) -> Vec<(Pick, String, String)> {
-    let mut out = Vec::new();
-    for (i, node) in protocol.program.nodes.iter().enumerate() {
-        let Ok(id) = NodeId::try_from(i) else {
+/// How many of the newest data records the Add list looks through for numeric fields.
+const ADD_SCAN: usize = 400;
+
+/// One field the Add list offers.
+struct Offer {
+    pick: Pick,
+    /// Its name (in the current language).
+    label: String,
+    /// Its unit, if any.
+    unit: Option<String>,
+    /// Where it is in the frame (`body.speed`), repeat items as their first.
+    path: String,
+    /// The message it was seen in.
+    seen_in: String,
+}
+
+/// The numeric fields of the frames the log holds (the newest [`ADD_SCAN`] data records, each
+/// decoded with its direction's protocol): what can be plotted, by its path in the frame. (A
+/// list from the spec alone offered fields of messages that never came, and two fields of one
+/// name that could not be told apart: picked, they plotted nothing and said nothing.)
+fn numeric_fields(tab: &TabUi<'_>) -> Vec<Offer> {
+    let mut out: Vec<Offer> = Vec::new();
+    let data = tab
+        .capture
+        .log
+        .iter()
+        .rev()
+        .filter(|r| {
+            matches!(
+                r.kind,
+                sockscope_core::capture::RecordKind::Rx | sockscope_core::capture::RecordKind::Tx
+            ) && !r.bytes.is_empty()
+        })
+        .take(ADD_SCAN);
+    for record in data {
+        let Some((protocol, decoded)) = super::protocol_ui::decoded(tab.form, &record) else {
             continue;
         };
-        if node.name.is_empty() || !plottable_node(protocol, id) {
-            continue;
+        let summary = protocol.summary(&decoded);
+        for (path, field) in decoded.all() {
+            let Some((_, unit)) = sockscope_core::capture::series::value_of(&protocol, field)
+            else {
+                continue;
+            };
+            let path = sockscope_core::capture::series::without_indexes(&path);
+            if out
+                .iter()
+                .any(|o| o.path == path && o.pick.node == field.node)
+            {
+                continue;
+            }
+            out.push(Offer {
+                pick: Pick {
+                    path: path.clone(),
+                    node: field.node,
+                },
+                label: protocol.label(field),
+                unit,
+                path,
+                seen_in: summary.clone(),
+            });
         }
-        let mut name = node_label(protocol, id).unwrap_or_default();
-        if let Some(unit) = &node.look.unit {
-            name = format!("{name} [{unit}]");
-        }
-        let pick = Pick {
-            path: String::new(),
-            node: Some(id),
-        };
-        out.push((pick, name, node.path.clone()));
     }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 
@@ -527,6 +569,46 @@ pub fn window_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
     }
 }
 
+/// The Add menu: the numeric fields of the frames in the log, each with where it is.
+fn add_menu_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    protocol: Option<&Protocol>,
+    actions: &mut Vec<UiAction>,
+) {
+    let view = &tab.view.plot;
+    if protocol.is_none() {
+        ui.label(t(S::PlotNoProtocol));
+        return;
+    }
+    let offers = numeric_fields(tab);
+    if offers.is_empty() {
+        ui.label(t(S::PlotNoFieldsYet));
+        return;
+    }
+    egui::ScrollArea::vertical()
+        .max_height(360.0)
+        .show(ui, |ui| {
+            for offer in offers {
+                let plotted = view.set.plotted.iter().any(|p| p.pick == offer.pick);
+                let shown = match &offer.unit {
+                    Some(unit) => format!("{} [{unit}] · {}", offer.label, offer.path),
+                    None => format!("{} · {}", offer.label, offer.path),
+                };
+                let item = ui
+                    .add_enabled(!plotted, egui::Button::new(&shown))
+                    .on_hover_text(tf(S::TipPlotSeenIn, &[&offer.seen_in]));
+                let node = offer.pick.node.unwrap_or_default();
+                super::testhook::tag(ui, &item, &format!("plot.add.{node}"));
+                super::testhook::tag(ui, &item, &format!("plot.add.{}", offer.path));
+                if item.clicked() {
+                    actions.push(UiAction::Plot(PlotAction::Add(offer.pick, offer.label)));
+                    ui.close();
+                }
+            }
+        });
+}
+
 /// Add, X, Stacked, Pause, Reset view, Export, and a chip per plotted field (× removes it).
 fn toolbar_ui(
     ui: &mut egui::Ui,
@@ -536,28 +618,7 @@ fn toolbar_ui(
 ) {
     let view = &tab.view.plot;
     ui.horizontal_wrapped(|ui| {
-        let add = ui.menu_button(t(S::PlotAdd), |ui| {
-            let Some(protocol) = protocol else {
-                ui.label(t(S::PlotNoProtocol));
-                return;
-            };
-            egui::ScrollArea::vertical()
-                .max_height(360.0)
-                .show(ui, |ui| {
-                    for (pick, name, path) in numeric_fields(protocol) {
-                        let plotted = view.set.plotted.iter().any(|p| p.pick == pick);
-                        let item = ui
-                            .add_enabled(!plotted, egui::Button::new(&name))
-                            .on_hover_text(&path);
-                        let node = pick.node.unwrap_or_default();
-                        super::testhook::tag(ui, &item, &format!("plot.add.{node}"));
-                        if item.clicked() {
-                            actions.push(UiAction::Plot(PlotAction::Add(pick, name)));
-                            ui.close();
-                        }
-                    }
-                });
-        });
+        let add = ui.menu_button(t(S::PlotAdd), |ui| add_menu_ui(ui, tab, protocol, actions));
         let add = add.response.on_hover_text(t(S::TipPlotAdd));
         super::testhook::tag(ui, &add, "plot.add");
         ui.separator();

@@ -183,6 +183,11 @@ fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> 
     Some((p, d))
 }
 
+/// The record decoded with its direction's protocol, when the tab has one and it is data.
+pub fn decoded(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decoded)> {
+    decode(form, record)
+}
+
 /// How far back the newest received frame is looked for (a log of sends alone is not read
 /// whole each frame).
 const FIELD_SOURCE_SCAN: usize = 10_000;

@@ -198,3 +198,41 @@ fn a_field_added_over_a_long_log_catches_up_a_slice_per_frame() {
     assert!(harness.query_by_label_contains("catching up:").is_none());
     harness.get_by_label_contains("100000 points");
 }
+
+/// The Add list holds the numeric fields of the frames the log holds, each with its path
+/// (two fields of one name told apart), and any of them, picked, plots its values. It listed
+/// every number of the spec: a Speed of a message that never came plotted nothing and said
+/// nothing, beside the one that would have worked.
+#[test]
+fn each_field_the_add_list_offers_plots_the_frames_of_the_log() {
+    let (mut harness, mut clients) = server_with_clients(
+        Form {
+            protocol: "jt808".into(),
+            rx_hex: true,
+            ..Form::default()
+        },
+        1,
+    );
+    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let fast = sockscope_core::codec::hex::parse(LOCATION_FAST).unwrap();
+    let mut sent = 0;
+    for frame in [&slow, &fast] {
+        clients[0].write_all(frame).unwrap();
+        sent += frame.len() as u64;
+        run_until(&mut harness, "the frame", |app| {
+            app.tab().session.capture().counters.rx_bytes == sent
+        });
+    }
+    harness
+        .state_mut()
+        .tab_mut()
+        .apply(UiAction::Plot(PlotAction::Toggle));
+    harness.run();
+    harness.get_by_label("Add field").click();
+    harness.run();
+    // A field of the reports, by its path; none of a message that never came.
+    assert!(harness.query_by_label("Province · body.province").is_none());
+    harness.get_by_label("Speed [km/h] · body.speed").click();
+    harness.run();
+    run_until(&mut harness, "the series", |app| plotted(app) == vec![6.6, 25.6]);
+}
