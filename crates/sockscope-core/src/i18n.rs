@@ -387,7 +387,7 @@ strings! {
     ComposeNoMessages => "This protocol's frames are not chosen by a message id: its fields are filled in as one frame", "该协议不按消息 ID 区分帧：直接填写各字段";
     ComposeNotNumber => "'{}' is not a number: type it in decimal, or in hex as 0x…", "“{}”不是数字：请输入十进制数，或以 0x 开头的十六进制数";
     ComposeRange => "{} is out of range: this field takes {} to {}", "{} 超出范围：此字段取值 {} 到 {}";
-    ComposeNotDigits => "'{}' is not decimal digits", "“{}”不是十进制数字";
+    ComposeNotDigits => "'{}' is not decimal digits (AA… only for a broadcast address)", "“{}”不是十进制数字（AA… 仅用于广播地址）";
     ComposeBadHex => "'{}' is not hex bytes: {}", "“{}”不是十六进制字节：{}";
     ComposeAddItem => "+ Item", "+ 条目";
     TipComposeAddItem => "Add an item to this list (its count is computed)", "在此列表中增加一项（数量自动计算）";

@@ -121,7 +121,15 @@ fn parse(protocol: &Protocol, id: protocol::NodeId, text: &str) -> Result<FieldV
             .map_err(|_| bad_number()),
         Kind::Bcd(_) => {
             let digits = text.trim().replace(' ', "");
-            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // Decimal digits (a sign first where the field has one), or all A: DL/T 645's
+            // broadcast address AAAAAAAAAAAA. Other hex letters went out as BCD nibbles above
+            // 9, which no device reads.
+            let decimal = {
+                let unsigned = digits.strip_prefix('-').unwrap_or(&digits);
+                !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())
+            };
+            let broadcast = !digits.is_empty() && digits.bytes().all(|b| b == b'A' || b == b'a');
+            if !(decimal || broadcast) {
                 return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
             }
             Ok(FieldValue::Text(digits))

@@ -225,7 +225,16 @@ fn words_where_a_number_goes_and_bad_hex_are_said_beside_their_fields() {
     let (mut harness, _peer) = client_with("dlt645");
     open_compose(&mut harness, "0x11 Read data · Read data");
     set_field(&mut harness, "Address", 0, "12x4");
-    harness.get_by_label("'12x4' is not decimal digits");
+    harness.get_by_label("'12x4' is not decimal digits (AA… only for a broadcast address)");
+    // Hex letters in BCD went out as nibbles above 9; all A (broadcast) still goes.
+    set_field(&mut harness, "Address", 0, "12345678901A");
+    harness.get_by_label("'12345678901A' is not decimal digits (AA… only for a broadcast address)");
+    set_field(&mut harness, "Address", 0, "AAAAAAAAAAAA");
+    assert!(
+        harness
+            .query_by_label_contains("is not decimal digits")
+            .is_none()
+    );
 }
 
 #[test]

@@ -234,5 +234,7 @@ fn each_field_the_add_list_offers_plots_the_frames_of_the_log() {
     assert!(harness.query_by_label("Province · body.province").is_none());
     harness.get_by_label("Speed [km/h] · body.speed").click();
     harness.run();
-    run_until(&mut harness, "the series", |app| plotted(app) == vec![6.6, 25.6]);
+    run_until(&mut harness, "the series", |app| {
+        plotted(app) == vec![6.6, 25.6]
+    });
 }
