@@ -509,6 +509,12 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
         } else {
             plot = plot.legend(Legend::default());
         }
+        // Following (fitted to the data), every stacked plot takes all fields' X span: the
+        // link alone shared only what the user zoomed or panned to, and a field added later
+        // showed its own few seconds under another's minute.
+        if let (XAxis::Time | XAxis::Sample, Some((lo, hi))) = (x, span) {
+            plot = plot.include_x(lo).include_x(hi);
+        }
         if reset {
             plot = plot.reset();
         }
@@ -538,6 +544,11 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             }
         });
         super::testhook::tag(ui, &response.response, &format!("plot.area.{g}"));
+        if super::testhook::wanted() {
+            let bounds = response.transform.bounds();
+            let shown = format!("{:.1}..{:.1}", bounds.min()[0], bounds.max()[0]);
+            super::testhook::value(ui.ctx(), &format!("plot.x.{g}"), shown);
+        }
     }
 }
 

@@ -150,6 +150,20 @@ fn a_dlt645_voltage_from_a_real_meter_is_plotted_live() {
     let (_, top, _, _) = window.rect("plot.area.0");
     let (_, below, _, _) = window.rect("plot.area.1");
     assert!(below > top, "stacked");
+    // Following live, both show the same X span (the current, added later, showed its own
+    // few seconds under the voltage's minute).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (upper, lower) = (window.value("plot.x.0"), window.value("plot.x.1"));
+        if upper.is_some() && upper == lower {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stacked plots show different X spans: {upper:?} and {lower:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     shot(&display, "");
     // One plot with a legend.
     window.click("plot.stacked");
