@@ -79,14 +79,6 @@ pub fn send_panel_ui(
                 actions.push(UiAction::Send);
             }
             history_ui(ui, tab, actions);
-            let compose = super::actions::Action::Compose;
-            let button = ui
-                .selectable_label(tab.view.compose_open, compose.label())
-                .on_hover_text(compose.tooltip());
-            super::testhook::tag(ui, &button, "send.compose");
-            if button.clicked() {
-                actions.push(UiAction::ShowCompose);
-            }
         });
     });
     preview_ui(ui, tab, actions);
@@ -175,6 +167,9 @@ fn quick_bar_ui(
     actions: &mut Vec<UiAction>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        // A button's name never wraps letter by letter at the end of a row (at 1024 with two
+        // quick commands "+ Quick command" stood one letter wide): it goes to the next row.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         for (n, command) in tab.form.quick.iter().enumerate() {
             let button = ui
                 .add(egui::Button::new(&command.name))
@@ -233,6 +228,16 @@ fn quick_bar_ui(
         button
             .on_hover_text(t(S::TipQuickCommands))
             .on_disabled_hover_text(t(S::TipQuickNeedsPayload));
+        // Compose makes a frame that may become a quick command: beside them, on this row
+        // (under History it made the send area taller and the log shorter at 1024×640).
+        let compose = super::actions::Action::Compose;
+        let button = ui
+            .selectable_label(tab.view.compose_open, compose.label())
+            .on_hover_text(compose.tooltip());
+        super::testhook::tag(ui, &button, "send.compose");
+        if button.clicked() {
+            actions.push(UiAction::ShowCompose);
+        }
     });
 }
 
