@@ -448,7 +448,9 @@ pub fn summary(
     } else {
         p.decode_message(record.bytes, dir_of(form, record))
     };
-    let sound = if pieces.len() > 1 {
+    // Bytes that are not a frame (a DTU's registration) are said so, as one piece or more.
+    let by_piece = pieces.len() > 1 || pieces.first().is_some_and(|piece| piece.junk);
+    let sound = if by_piece {
         pieces
             .iter()
             .all(|piece| piece.checks_ok() && piece.decoded.stop.is_none())
@@ -462,14 +464,14 @@ pub fn summary(
     };
     let first = pieces
         .first()
-        .filter(|_| pieces.len() > 1)
+        .filter(|_| by_piece)
         .map_or(&d, |piece| &piece.decoded);
     let mut text = String::new();
     for path in &form.protocol_columns {
         let value = first.get(path).map(|f| p.shown(f)).unwrap_or_default();
         text.push_str(&column_cell(&value));
     }
-    if pieces.len() > 1 {
+    if by_piece {
         for (n, piece) in pieces.iter().enumerate() {
             if n > 0 {
                 text.push_str("  ┆ ");

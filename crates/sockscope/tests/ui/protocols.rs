@@ -908,3 +908,31 @@ fn the_send_box_takes_a_field_of_the_picked_or_newest_frame() {
     super::click_send(&mut harness);
     assert_eq!(super::read_within(&mut clients[0], 6), b"ack 38");
 }
+
+/// Bytes that are not a frame (a DTU's registration before Modbus TCP requests) are said so in
+/// their row, as the command line says them; the row read them as a broken Modbus frame
+/// ("Modbus #21061 unit 85").
+#[test]
+fn a_row_of_bytes_that_are_not_a_frame_says_so() {
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 800.0])
+        .build_eframe(|cc| {
+            App::with_form(
+                &cc.egui_ctx,
+                Form {
+                    protocol: "modbus-tcp".into(),
+                    ..Form::default()
+                },
+            )
+        });
+    harness.state().tab().session.capture().log.push_data(
+        std::time::SystemTime::now(),
+        sockscope::engine::Direction::Rx,
+        None,
+        "127.0.0.1:5020".parse().unwrap(),
+        b"REG:DTU-0001\r\n",
+    );
+    harness.run();
+    harness.get_by_label_contains("≡ ⚠ 14 bytes from byte 0 are not a Modbus TCP frame");
+    assert!(harness.query_by_label_contains("Modbus #21061").is_none());
+}
