@@ -472,6 +472,17 @@ fn close_clicked(ui: &egui::Ui, guard_id: egui::Id, button: &egui::Response) -> 
     true
 }
 
+/// The log cap typed, in MiB: a number with a unit (`512 KiB`, `2 GiB`, `1.5 GB`, bytes as
+/// `B`) or a bare number of MiB; `None` for what is not a size.
+fn log_cap_mib(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Ok(mib) = text.trim_end_matches("MiB").trim().parse::<f64>() {
+        return (mib.is_finite() && mib >= 0.0).then_some(mib);
+    }
+    let bytes = sockscope_core::engine::Knob::Cut.from_text(text).ok()?;
+    Some(bytes / f64::from(1u32 << 20))
+}
+
 fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
     let now = std::time::SystemTime::now();
     let clients = &tab.capture.clients;
@@ -622,9 +633,12 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
             encoding_row_ui(ui, tab, "encoding", actions);
             ui.horizontal(|ui| {
                 let label = ui.label(t(S::LogCap));
+                // Units as typed: `512 KiB`, `2 GiB`, `1.5 GB` (a bare number is MiB); the
+                // least is 1 MiB, which the tooltip says (`100 KiB` read as 100 MiB).
                 let cap = egui::DragValue::new(&mut tab.form.log_cap_mib)
                     .range(1..=65_536)
-                    .suffix(" MiB");
+                    .suffix(" MiB")
+                    .custom_parser(log_cap_mib);
                 ui.add(cap)
                     .labelled_by(label.id)
                     .on_hover_text(t(S::TipLogCap));
@@ -720,4 +734,20 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, Ip
         .response
         .on_hover_text(t(S::TipPickAddress));
     });
+}
+
+#[cfg(test)]
+mod log_cap_tests {
+    use super::log_cap_mib;
+
+    /// Units as typed: `100 KiB` was read as 100 MiB.
+    #[test]
+    fn the_log_cap_takes_units_as_typed() {
+        assert_eq!(log_cap_mib("100"), Some(100.0));
+        assert_eq!(log_cap_mib("100 MiB"), Some(100.0));
+        assert_eq!(log_cap_mib("2 GiB"), Some(2048.0));
+        assert_eq!(log_cap_mib("512 KiB"), Some(0.5));
+        assert_eq!(log_cap_mib("100KiB"), Some(100.0 / 1024.0));
+        assert_eq!(log_cap_mib("abc"), None);
+    }
 }
