@@ -285,6 +285,21 @@ fn clock(x: f64) -> String {
     time.strip_suffix(".000").unwrap_or(time).to_owned()
 }
 
+/// A value axis mark's label: as many decimals as its step needs (a mark at 4.5 on a 0.5 step
+/// was labelled "4": egui_plot rounds the step's decimals, 0.5 to none), and never "-0".
+fn value_label(value: f64, step: f64) -> String {
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10()).ceil().clamp(0.0, 12.0) as usize
+    } else {
+        0
+    };
+    let text = format!("{value:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
+        _ => text,
+    }
+}
+
 /// Grid marks of a value axis at 1, 2 and 5 times a power of ten (egui_plot's own are powers
 /// of ten: a voltage swinging 214–226 V in a stacked plot was labelled "220" alone). Each mark
 /// carries the widest step it is on, which is what egui_plot labels by.
@@ -485,6 +500,7 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .y_grid_spacer(steps_125)
+            .y_axis_formatter(|mark, _| value_label(mark.value, mark.step_size))
             .show_x(true)
             .show_y(true);
         if last {
@@ -841,6 +857,17 @@ mod tests {
     )]
     use super::*;
     use sockscope_core::codec::TextEncoding;
+
+    #[test]
+    fn a_value_mark_shows_the_decimals_its_step_needs_and_no_minus_zero() {
+        assert_eq!(value_label(4.5, 0.5), "4.5");
+        assert_eq!(value_label(4.6, 0.2), "4.6");
+        assert_eq!(value_label(220.0, 2.0), "220");
+        assert_eq!(value_label(0.25, 0.05), "0.25");
+        assert_eq!(value_label(-0.0, 1.0), "0");
+        assert_eq!(value_label(-0.0001, 0.5), "0.0");
+        assert_eq!(value_label(-3.0, 1.0), "-3");
+    }
 
     #[test]
     fn the_clock_axis_shows_the_time_of_day() {
