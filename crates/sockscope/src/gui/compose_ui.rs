@@ -360,8 +360,21 @@ fn compose_ui(
     // A new message (or the first, or another protocol) starts a fresh form.
     let first = messages.first().filter(|_| chosen.is_none());
     if let Some(m) = pick.or(first) {
+        // Another message of the same protocol keeps what was typed for the fields they share
+        // (a JT/T 808 terminal's phone and serial went back to zeros), not the values that
+        // choose the message.
+        let same_protocol = state
+            .message
+            .as_ref()
+            .is_some_and(|(name, _)| name == protocol.name());
+        if same_protocol {
+            state
+                .texts
+                .retain(|path, _| !m.values.iter().any(|(chosen, _)| chosen == path));
+        } else {
+            state.texts.clear();
+        }
         state.message = Some((protocol.name().to_owned(), m.key));
-        state.texts.clear();
         // A message read only as a reply (Modbus's) is made as one; others go the way the
         // tab's own frames go.
         state.dir = if m.dir == Dir::Response {

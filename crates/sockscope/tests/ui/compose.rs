@@ -251,3 +251,25 @@ fn chinese_typed_into_a_gbk_string_field_goes_out_as_gbk() {
     assert!(shown.ends_with("D4 C1 42 31 32 33 34 35 4A 7E"), "{shown}");
     harness.get_by_label_contains("粤B12345");
 }
+
+/// Another message of the same protocol keeps what was typed for the fields the two share
+/// (the terminal's phone went back to zeros when the message changed).
+#[test]
+fn another_message_keeps_the_phone_typed_for_the_first() {
+    let (mut harness, _peer) = client_with("jt808");
+    open_compose(&mut harness, "0x0002 Heartbeat");
+    set_field(&mut harness, "Terminal phone", 0, "013912344329");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Message")
+        .click();
+    harness.run();
+    harness
+        .get_by_label_contains("0x0200 Location report")
+        .click();
+    harness.run();
+    let phone = harness.get_by_role_and_label(Role::TextInput, "Terminal phone");
+    let value = egui_kittest::kittest::NodeT::accesskit_node(&phone)
+        .value()
+        .unwrap_or_default();
+    assert_eq!(value, "013912344329");
+}
