@@ -396,6 +396,8 @@ strings! {
     ComposeRefused => "Not sent: {}", "未发送：{}";
     ComposeNoFrame => "No frame can be made: {}", "无法组帧：{}";
     ComposePreview => "Composed, {} bytes: {}{}", "已组帧，{} 字节：{}{}";
+    ComposePreviewDraft => "Draft, not sendable (a field in error taken as 0), {} bytes: {}{}", "草稿，不可发送（出错的字段按 0 计），{} 字节：{}{}";
+    ComposeChoose => "Choose…", "请选择…";
     ComposeSaveQuick => "Save as quick command", "保存为快捷指令";
     TipComposeSaveQuick => "Keep this frame as a one-click command (its bytes, named by its message)", "把这一帧保存为一键指令（其字节，以消息命名）";
     Name => "Name", "名称";

@@ -302,8 +302,9 @@ fn compose_ui(
                 ui.strong(p.title());
             }
         } else {
+            // The sentence is said once, below; the list shows what is picked, or asks.
             let shown = protocol::builtin(&state.picked).map_or_else(
-                || t(S::ComposePickProtocol).to_owned(),
+                || t(S::ComposeChoose).to_owned(),
                 |p| p.title().to_owned(),
             );
             egui::ComboBox::from_id_salt("compose_protocol")
@@ -478,10 +479,14 @@ fn preview_ui(ui: &mut egui::Ui, protocol: &Protocol, built: &Built, dir: Dir) {
             } else {
                 ""
             };
-            let text = tf(
-                S::ComposePreview,
-                &[&bytes.len(), &hex::format(shown), &more],
-            );
+            // With a field in error the bytes are a draft (that field taken as 0), not what
+            // Send would send (Send is refused): said so.
+            let key = if built.errors.is_empty() {
+                S::ComposePreview
+            } else {
+                S::ComposePreviewDraft
+            };
+            let text = tf(key, &[&bytes.len(), &hex::format(shown), &more]);
             let preview = ui.add(
                 egui::Label::new(RichText::new(&text).monospace())
                     .wrap_mode(egui::TextWrapMode::Wrap),
