@@ -632,6 +632,8 @@ strings! {
     TipRegenerate => "Make a new self-signed certificate (a new key, a new SHA-256): devices that pinned this one will refuse the new one", "生成新的自签名证书（新私钥、新 SHA-256）：固定了当前证书的设备将拒绝新证书";
     TipRegenerateLocked => "Stop listening first: the server goes on with the certificate it started with", "请先停止监听：服务器会继续使用启动时的证书";
     DialogExport => "Export the log as", "导出日志为";
+    DialogExportFields => "Export the fields of this message kind as", "将此类消息的字段导出为";
+    DialogExportPlot => "Export the plotted values as", "将绘图数据导出为";
     DialogRecord => "Record received bytes to", "接收数据保存到";
     NoDialogAtAll => "there is no desktop portal (no D-Bus session) and no zenity", "没有桌面门户（无 D-Bus 会话），也没有 zenity";
     NoDialogShown => "the system file dialog did not open (no desktop portal or zenity answered)", "系统文件对话框未能打开（桌面门户和 zenity 都没有响应）";

@@ -103,9 +103,9 @@ impl FileRequest {
             FileRequest::OpenProfile => S::DialogOpenProfile,
             FileRequest::SaveProfile(_) => S::DialogSaveProfile,
             FileRequest::SendFile => S::DialogSendFile,
-            FileRequest::Export(_) | FileRequest::ExportFields(_) | FileRequest::ExportPlot => {
-                S::DialogExport
-            }
+            FileRequest::Export(_) => S::DialogExport,
+            FileRequest::ExportFields(_) => S::DialogExportFields,
+            FileRequest::ExportPlot => S::DialogExportPlot,
             FileRequest::Record(_) => S::DialogRecord,
             FileRequest::LoadReport(_) => S::DialogLoadReport,
             FileRequest::Pem(_) => S::DialogPem,
