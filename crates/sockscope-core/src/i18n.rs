@@ -361,7 +361,7 @@ strings! {
     HintText => "Text to send (Ctrl+Enter)", "要发送的文本（Ctrl+Enter）";
     FixSendBox => "Fix the send box first", "请先修正发送框的内容";
     NobodyToSend => "Nobody to send to yet", "还没有发送对象";
-    PreviewFieldsFrom => "{{f.…}} from #{} ≡ {}", "{{f.…}} 取自 #{} ≡ {}";
+    PreviewFieldsFrom => "{{f.…}} from the frame of {} ≡ {}", "{{f.…}} 取自 {} 收到的帧 ≡ {}";
     TipPreviewFieldsFrom => "The send box's {{f.NAME}} take their values from this frame: the row picked in the log, else the newest received. Pick another row to use its values.", "发送框中的 {{f.字段}} 取自这一帧：日志中选中的行，否则为最新收到的一帧。选中其他行即可使用它的值。";
     PreviewBytes => "{} bytes: {}{}", "{} 字节：{}{}";
     TipPreview => "Exactly what the next send puts on the wire", "下一次发送实际发出的字节";
@@ -950,6 +950,9 @@ strings! {
     ErrFieldNoFrame => "{{f.{}}} at column {} takes a field of a received frame: none has come yet (pick a row in the log, or wait for one)", "第 {1} 列的 {{f.{0}}} 取自收到的帧的字段：还没有收到帧（在日志中选中一行，或等待一帧）";
     FieldNotCyclic => "{{f.{}}} takes a field of the frame picked when you press Send (or a quick command); a cyclic send and a sequence do not take one", "{{f.{}}} 在按“发送”（或快捷指令）时取所选帧的字段；循环发送和序列不取";
     ErrFieldNoProtocol => "{{f.{}}} at column {} reads a decoded field: choose the protocol in Decode as", "第 {1} 列的 {{f.{0}}} 读取解码后的字段：请先在“按协议解码”中选择协议";
+    ErrFieldFrameUnfit => "{{f.{}}} at column {}: {}", "第 {1} 列的 {{f.{0}}}：{2}";
+    FieldPickedSent => "the row picked in the log is one you sent: pick a received frame", "日志中选中的是发送的行：请选择一条收到的帧";
+    FieldPickedBroken => "the row picked in the log is not a whole {} frame: pick another", "日志中选中的行不是完整的 {} 帧：请选择其他行";
     ErrFieldNotInFrame => "{{f.{}}} at column {}: the frame it is taken from has no such field", "第 {1} 列的 {{f.{0}}}：所取的帧没有这个字段";
     ErrVarUnknown => "unknown variable '{{{}}}' at column {}: use counter, time, unixtime, random:LO:HI, hex:BYTES or f.FIELD", "未知变量“{{{0}}}”（第 {1} 列）：可用 counter、time、unixtime、random:LO:HI、hex:BYTES 或 f.字段";
     ErrNothingToSend => "Nothing to send: the send box is empty", "没有可发送的内容：发送框为空";

@@ -148,6 +148,15 @@ pub enum PayloadError {
         /// The field's path.
         field: String,
     },
+    /// `{{f.NAME}}`: the frame picked cannot give it (a row that was sent, or no whole frame).
+    FrameUnfit {
+        /// 1-based character column of the `{{`.
+        column: usize,
+        /// The field's path.
+        field: String,
+        /// Why, in words.
+        why: String,
+    },
     /// `{{f.NAME}}`: the frame has no such field.
     NoField {
         /// 1-based character column of the `{{`.
@@ -175,6 +184,9 @@ impl fmt::Display for PayloadError {
             }
             PayloadError::NoProtocol { column, field } => {
                 f.write_str(&tf(S::ErrFieldNoProtocol, &[field, column]))
+            }
+            PayloadError::FrameUnfit { column, field, why } => {
+                f.write_str(&tf(S::ErrFieldFrameUnfit, &[field, column, why]))
             }
             PayloadError::NoField { column, field } => {
                 f.write_str(&tf(S::ErrFieldNotInFrame, &[field, column]))

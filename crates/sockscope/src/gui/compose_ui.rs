@@ -303,10 +303,8 @@ fn compose_ui(
             }
         } else {
             // The sentence is said once, below; the list shows what is picked, or asks.
-            let shown = protocol::builtin(&state.picked).map_or_else(
-                || t(S::ComposeChoose).to_owned(),
-                |p| p.title().to_owned(),
-            );
+            let shown = protocol::builtin(&state.picked)
+                .map_or_else(|| t(S::ComposeChoose).to_owned(), |p| p.title().to_owned());
             egui::ComboBox::from_id_salt("compose_protocol")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {

@@ -192,30 +192,60 @@ pub fn decoded(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decod
 /// whole each frame).
 const FIELD_SOURCE_SCAN: usize = 10_000;
 
-/// The frame a send's `{{f.NAME}}` takes its values from: the row picked in the log (data the
-/// protocol decodes), else the newest received; its number and summary.
+/// Why no frame gives a send's `{{f.NAME}}` its values.
+pub enum NoSource {
+    /// No received frame the protocol decodes whole.
+    NoFrame,
+    /// The row picked in the log is one that was sent, not received.
+    PickedSent,
+    /// The row picked in the log is not a whole frame of the protocol.
+    PickedBroken(String),
+}
+
+/// A record received and decoded whole, its checks holding, with its summary.
+fn sound_frame(form: &Form, record: &Record<'_>) -> Option<(String, Decoded)> {
+    let (p, d) = decode(form, record)?;
+    (d.stop.is_none() && d.checks_ok()).then(|| (p.summary(&d), d))
+}
+
+/// The frame a send's `{{f.NAME}}` takes its values from: the row picked in the log (a
+/// received frame the protocol decodes whole), else the newest such; when it came and its
+/// summary. A picked row that was sent, or is not a whole frame, is refused, not read (a
+/// number made of a sent text's bytes went out).
 pub fn field_source(
     form: &Form,
     log: &sockscope_core::capture::LogStore,
     picked: Option<u64>,
-) -> Option<(u64, String, Decoded)> {
+) -> Result<(String, String, Decoded), NoSource> {
     let data =
         |r: &Record<'_>| matches!(r.kind, RecordKind::Rx | RecordKind::Tx) && !r.bytes.is_empty();
-    let record = picked
-        .and_then(|seq| log.get_seq(seq))
-        .filter(data)
-        .or_else(|| {
-            log.iter()
-                .rev()
-                .take(FIELD_SOURCE_SCAN)
-                .find(|r| r.kind == RecordKind::Rx && !r.bytes.is_empty())
-        })?;
-    let (p, d) = decode(form, &record)?;
-    Some((record.seq, p.summary(&d), d))
+    let when = |r: &Record<'_>| {
+        let full = sockscope_core::capture::timestamp(r.at);
+        full.split_once(' ')
+            .map_or(full.clone(), |(_, time)| time.to_owned())
+    };
+    if let Some(record) = picked.and_then(|seq| log.get_seq(seq)).filter(data) {
+        if record.kind != RecordKind::Rx {
+            return Err(NoSource::PickedSent);
+        }
+        let Some((summary, decoded)) = sound_frame(form, &record) else {
+            let title = chosen(form)
+                .map(|p| p.title().to_owned())
+                .unwrap_or_default();
+            return Err(NoSource::PickedBroken(title));
+        };
+        return Ok((when(&record), summary, decoded));
+    }
+    log.iter()
+        .rev()
+        .take(FIELD_SOURCE_SCAN)
+        .filter(|r| r.kind == RecordKind::Rx && !r.bytes.is_empty())
+        .find_map(|r| sound_frame(form, &r).map(|(summary, d)| (when(&r), summary, d)))
+        .ok_or(NoSource::NoFrame)
 }
 
 /// `payload` with its `{{f.NAME}}` given from the frame [`field_source`] finds, and that frame
-/// (number and summary); `payload` as it is when it reads no field.
+/// (when it came and its summary); `payload` as it is when it reads no field.
 pub fn give_fields(
     form: &Form,
     log: &sockscope_core::capture::LogStore,
@@ -224,7 +254,7 @@ pub fn give_fields(
 ) -> Result<
     (
         sockscope_core::codec::payload::Payload,
-        Option<(u64, String)>,
+        Option<(String, String)>,
     ),
     sockscope_core::codec::payload::PayloadError,
 > {
@@ -235,10 +265,35 @@ pub fn give_fields(
     if chosen(form).is_none() {
         return Err(payload.needs_protocol().unwrap_or(PayloadError::Empty));
     }
-    let Some((seq, summary, decoded)) = field_source(form, log, picked) else {
-        return Err(payload.needs_frame().unwrap_or(PayloadError::Empty));
+    match field_source(form, log, picked) {
+        Ok((when, summary, decoded)) => Ok((payload.with_fields(&decoded)?, Some((when, summary)))),
+        Err(why) => Err(no_source(payload, &why)),
+    }
+}
+
+/// The payload's mistake when no frame gives its `{{f.NAME}}`.
+pub fn no_source(
+    payload: &sockscope_core::codec::payload::Payload,
+    why: &NoSource,
+) -> sockscope_core::codec::payload::PayloadError {
+    use sockscope_core::codec::payload::PayloadError;
+    let unfit = |reason: String| {
+        payload
+            .needs_frame()
+            .map_or(PayloadError::Empty, |e| match e {
+                PayloadError::NoFrame { column, field } => PayloadError::FrameUnfit {
+                    column,
+                    field,
+                    why: reason,
+                },
+                other => other,
+            })
     };
-    Ok((payload.with_fields(&decoded)?, Some((seq, summary))))
+    match why {
+        NoSource::NoFrame => payload.needs_frame().unwrap_or(PayloadError::Empty),
+        NoSource::PickedSent => unfit(t(S::FieldPickedSent).to_owned()),
+        NoSource::PickedBroken(title) => unfit(super::i18n::tf(S::FieldPickedBroken, &[title])),
+    }
 }
 
 /// A name for a message's kind, for files: the protocol's name and the value of its first

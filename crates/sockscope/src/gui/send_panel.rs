@@ -125,9 +125,9 @@ fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
             ))
             .on_hover_text(t(S::TipPreview));
             // `{{f.NAME}}` values: which frame they come from.
-            if let Some((seq, summary)) = from {
+            if let Some((when, summary)) = from {
                 // One line (a long summary cut, whole on hover): the send area keeps its height.
-                let text = tf(S::PreviewFieldsFrom, &[&seq, &summary]);
+                let text = tf(S::PreviewFieldsFrom, &[&when, &summary]);
                 let label = ui
                     .add(egui::Label::new(RichText::new(&text).weak()).truncate())
                     .on_hover_text(format!("{text}\n\n{}", t(S::TipPreviewFieldsFrom)));

@@ -227,8 +227,8 @@ pub struct SendNote {
     frame: Option<(String, u64, Option<u64>)>,
 }
 
-/// The frame a send's `{{f.NAME}}` took their values from: its number and summary.
-pub type FieldsFrom = (u64, String);
+/// The frame a send's `{{f.NAME}}` took their values from: when it came and its summary.
+pub type FieldsFrom = (String, String);
 
 impl SendNote {
     fn still_true(&self, form: &Form, can_send: bool, next: u64, picked: Option<u64>) -> bool {
@@ -1211,7 +1211,7 @@ impl Tab {
                 } else {
                     super::protocol_ui::field_source(&self.form, &capture.log, self.view.selected)
                         .map(|(_, _, decoded)| decoded)
-                        .ok_or_else(|| payload.needs_frame())
+                        .map_err(|why| Some(super::protocol_ui::no_source(&payload, &why)))
                 };
                 drop(capture);
                 match found {
