@@ -228,6 +228,20 @@ impl FrameCut {
         }
     }
 
+    /// Whether a frame may begin at the start of `bytes`: its start marker there (after
+    /// wake-up bytes), or a layer that names no marker. Bytes left over that cannot begin one
+    /// are no frame, however the frame layer waits for more.
+    pub fn could_begin(&self, bytes: &[u8]) -> bool {
+        let (start, wake) = match self {
+            FrameCut::Markers { start, .. } => (&start.0, None),
+            FrameCut::Length { start, wake, .. } => (&start.0, *wake),
+            FrameCut::Checked { .. } => return true,
+        };
+        let from = wake.map_or(0, |w| bytes.iter().take_while(|b| **b == w).count());
+        let rest = bytes.get(from..).unwrap_or_default();
+        start.is_empty() || rest.starts_with(start) || start.starts_with(rest)
+    }
+
     /// What `held` (the bytes not yet handed out) begins with. `ended`: no more bytes will
     /// come. Whatever the reads were, the same stream gives the same answers.
     pub fn cut(&self, held: &[u8]) -> Cut {

@@ -559,7 +559,10 @@ impl Protocol {
                 // What is left: a frame cut short, decoded as far as it goes; right after
                 // bytes that are not a frame, more of them (a DTU's `REG:DTU0001` read
                 // whole was 8 bytes of junk and a frame `001` cut short).
-                _ => (rest.len(), out.last().is_some_and(|last| last.junk)),
+                _ => (
+                    rest.len(),
+                    out.last().is_some_and(|last| last.junk) || !cut.could_begin(rest),
+                ),
             };
             // Bytes that are not a frame, one after the other (a DTU's registration before
             // Modbus TCP frames is refused a byte at a time), are said once.

@@ -1798,3 +1798,23 @@ mod compose_props {
         }
     }
 }
+
+/// Bytes that cannot begin a frame (no start marker where the spec needs one) are not a
+/// frame, even when no frame follows them in the message: a Modbus request read as JT/T 808
+/// showed as "JT808 0x0100 Terminal registration" with fields.
+#[test]
+fn bytes_that_cannot_begin_a_frame_are_not_one_even_alone() {
+    let jt = proto("jt808");
+    let modbus = hex::parse("00 01 00 00 00 06 01 03 00 00 00 01").unwrap();
+    let pieces = jt.decode_message(&modbus, Dir::Unknown);
+    assert_eq!(pieces.len(), 1);
+    assert!(pieces[0].junk);
+    // A frame cut short that begins with its marker is still a frame cut short.
+    let cut = hex::parse("7e 0200 0040").unwrap();
+    let pieces = jt.decode_message(&cut, Dir::Unknown);
+    assert!(!pieces[0].junk);
+    // DL/T 645: wake-up bytes before the 68 may begin one.
+    let meter = proto("dlt645");
+    let woken = hex::parse("FE FE 68 01 00 00").unwrap();
+    assert!(!meter.decode_message(&woken, Dir::Unknown)[0].junk);
+}
