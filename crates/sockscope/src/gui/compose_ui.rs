@@ -128,7 +128,12 @@ fn parse(protocol: &Protocol, id: protocol::NodeId, text: &str) -> Result<FieldV
                 let unsigned = digits.strip_prefix('-').unwrap_or(&digits);
                 !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())
             };
-            let broadcast = !digits.is_empty() && digits.bytes().all(|b| b == b'A' || b == b'a');
+            // All A, or A in the high digits before decimal ones: DL/T 645's broadcast and
+            // wildcard (缩位) addresses.
+            let broadcast = {
+                let tail = digits.trim_start_matches(['A', 'a']);
+                tail.len() < digits.len() && tail.bytes().all(|b| b.is_ascii_digit())
+            };
             if !(decimal || broadcast) {
                 return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
             }

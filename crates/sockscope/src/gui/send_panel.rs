@@ -107,7 +107,11 @@ fn preview_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
                     actions.push(UiAction::ForceTxMode(mode));
                 }
             }
-            ui.label(RichText::new(message.note.to_string()).color(color));
+            // Wrapped: a long sentence ran off the window's edge at 1024×640.
+            ui.add(
+                egui::Label::new(RichText::new(message.note.to_string()).color(color))
+                    .wrap_mode(egui::TextWrapMode::Wrap),
+            );
         });
         return;
     }

@@ -231,6 +231,13 @@ fn words_where_a_number_goes_and_bad_hex_are_said_beside_their_fields() {
     // Hex letters in BCD went out as nibbles above 9; all A (broadcast) still goes.
     set_field(&mut harness, "Address", 0, "12345678901A");
     harness.get_by_label("'12345678901A' is not decimal digits (AA… only for a broadcast address)");
+    set_field(&mut harness, "Address", 0, "AAAAAAAAAA12");
+    assert!(
+        harness
+            .query_by_label_contains("is not decimal digits")
+            .is_none(),
+        "a wildcard address (A in the high digits) is taken"
+    );
     set_field(&mut harness, "Address", 0, "AAAAAAAAAAAA");
     assert!(
         harness
