@@ -134,10 +134,19 @@ pub fn log_view_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
 /// as a row was clicked wrapped at 1024×640 and moved the rows under the pointer.
 fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAction>) {
     let id = ui.make_persistent_id("follow-button");
+    // As wide as its words in this language, on one line (in 中文 it wrapped onto two and
+    // covered the rows under it): placed from its measured width.
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let text_width = ui
+        .fonts_mut(|f| f.layout_no_wrap(t(S::FollowEnd).to_owned(), font, egui::Color32::WHITE))
+        .size()
+        .x;
+    let width = text_width + 2.0 * ui.spacing().button_padding.x + 16.0;
     let area = egui::Area::new(id)
         .order(egui::Order::Foreground)
-        .fixed_pos(list.right_top() + egui::vec2(-170.0, 4.0))
+        .fixed_pos(list.right_top() + egui::vec2(-width, 4.0))
         .show(ui.ctx(), |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             let button = egui::Button::new(RichText::new(t(S::FollowEnd)).strong())
                 .fill(ui.visuals().selection.bg_fill);
             ui.add(button).on_hover_text(t(S::TipFollowEnd))

@@ -1195,8 +1195,19 @@ impl Tab {
     }
 
     fn run_quick(&mut self, n: usize) {
-        if let Some(command) = self.form.quick.get(n).cloned() {
-            self.send_command(&command);
+        if let Some(command) = self.form.quick.get(n).cloned()
+            && !self.send_command(&command)
+            && let Some(said) = &mut self.send_note
+        {
+            // Under a send box that holds other text: the sentence names the command.
+            let why = said.note.to_string();
+            said.note = sockscope_core::capture::Note::say(
+                S::QuickCommandError,
+                [
+                    sockscope_core::capture::arg(command.name.clone()),
+                    sockscope_core::capture::arg(why),
+                ],
+            );
         }
     }
 

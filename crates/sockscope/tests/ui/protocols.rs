@@ -951,3 +951,23 @@ fn a_row_of_bytes_that_are_not_a_frame_says_so() {
     harness.get_by_label_contains("≡ ⚠ 14 bytes from byte 0 are not a Modbus TCP frame");
     assert!(harness.query_by_label_contains("Modbus #21061").is_none());
 }
+
+/// A quick command refused says which command, since the send box above holds other text.
+#[test]
+fn a_refused_quick_command_names_itself() {
+    let (mut harness, _clients) = server_with_clients(
+        Form {
+            send_text: "other text".into(),
+            quick: vec![sockscope::gui::state::QuickCommand {
+                name: "ack serial".into(),
+                text: "ack {{f.serial}}".into(),
+                ..Default::default()
+            }],
+            ..Form::default()
+        },
+        1,
+    );
+    harness.get_by_label("ack serial").click();
+    harness.run();
+    harness.get_by_label_contains("Quick command 'ack serial': {{f.serial}} at column 5");
+}
