@@ -472,6 +472,64 @@ fn close_clicked(ui: &egui::Ui, guard_id: egui::Id, button: &egui::Response) -> 
     true
 }
 
+/// The log cap: a size typed with its unit (`512 KiB`, `2 GiB`, `1.5 GB`; a bare number is
+/// MiB), taken on Enter or when the field is left. What is not a size, or a size taken as
+/// another (below 1 MiB, above 64 GiB, not whole MiB), is said under the field (`100 KiB` was
+/// read as 100 MiB, `abc` left the old value, both without a word).
+fn log_cap_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
+    let text_id = ui.make_persistent_id("log_cap_text");
+    let note_id = ui.make_persistent_id("log_cap_note");
+    let shown = format!("{} MiB", tab.form.log_cap_mib);
+    let mut text: String = ui
+        .data(|d| d.get_temp(text_id))
+        .unwrap_or_else(|| shown.clone());
+    let response = ui
+        .horizontal(|ui| {
+            let label = ui.label(t(S::LogCap));
+            ui.add(egui::TextEdit::singleline(&mut text).desired_width(90.0))
+                .labelled_by(label.id)
+                .on_hover_text(t(S::TipLogCap))
+        })
+        .inner;
+    super::testhook::tag(ui, &response, "log.cap");
+    if response.changed() {
+        ui.data_mut(|d| d.insert_temp(text_id, text.clone()));
+    }
+    // Left as it was shown: nothing typed, and what was said about the last size stays.
+    if response.lost_focus() && text.trim() == shown.trim() {
+        ui.data_mut(|d| d.remove::<String>(text_id));
+    } else if response.lost_focus() {
+        ui.data_mut(|d| d.remove::<String>(text_id));
+        let note: Option<(bool, String)> = match log_cap_mib(&text) {
+            None => Some((true, tf(S::LogCapNotSize, &[&text.trim()]))),
+            Some(mib) => {
+                let taken = mib.round().clamp(1.0, 65_536.0) as u64;
+                tab.form.log_cap_mib = taken;
+                ((taken as f64 - mib).abs() > 1e-9)
+                    .then(|| (false, tf(S::LogCapTakenAs, &[&text.trim(), &taken])))
+            }
+        };
+        ui.data_mut(|d| match note {
+            Some(note) => {
+                d.insert_temp(note_id, note);
+            }
+            None => d.remove::<(bool, String)>(note_id),
+        });
+    }
+    if let Some((error, note)) = ui.data(|d| d.get_temp::<(bool, String)>(note_id)) {
+        let color = if error {
+            super::widgets::error_color(ui)
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        let label = ui.add(
+            egui::Label::new(egui::RichText::new(note).color(color))
+                .wrap_mode(egui::TextWrapMode::Wrap),
+        );
+        super::testhook::tag(ui, &label, "log.cap.note");
+    }
+}
+
 /// The log cap typed, in MiB: a number with a unit (`512 KiB`, `2 GiB`, `1.5 GB`, bytes as
 /// `B`) or a bare number of MiB; `None` for what is not a size.
 fn log_cap_mib(text: &str) -> Option<f64> {
@@ -631,18 +689,7 @@ fn receive_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
                     .on_hover_text(t(S::TipRxHex));
             });
             encoding_row_ui(ui, tab, "encoding", actions);
-            ui.horizontal(|ui| {
-                let label = ui.label(t(S::LogCap));
-                // Units as typed: `512 KiB`, `2 GiB`, `1.5 GB` (a bare number is MiB); the
-                // least is 1 MiB, which the tooltip says (`100 KiB` read as 100 MiB).
-                let cap = egui::DragValue::new(&mut tab.form.log_cap_mib)
-                    .range(1..=65_536)
-                    .suffix(" MiB")
-                    .custom_parser(log_cap_mib);
-                ui.add(cap)
-                    .labelled_by(label.id)
-                    .on_hover_text(t(S::TipLogCap));
-            });
+            log_cap_ui(ui, tab);
             ui.checkbox(&mut tab.form.show_time, t(S::ShowTime))
                 .on_hover_text(t(S::TipShowTime));
             ui.checkbox(&mut tab.form.auto_scroll, t(S::AutoScroll))

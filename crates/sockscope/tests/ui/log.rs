@@ -459,3 +459,38 @@ fn sends_a_full_queue_refused_are_counted_in_the_status_bar() {
     harness.run();
     harness.get_by_label("42 sends refused (4.1 KiB)");
 }
+
+/// The log cap takes a size with its unit, and says when it takes a size as another or is
+/// given no size (`100 KiB` was read as 100 MiB, `abc` left the old value, both silently).
+#[test]
+fn the_log_cap_takes_units_as_typed_and_says_what_it_changed() {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1100.0, 900.0])
+        .build_eframe(|cc| sockscope::gui::App::with_form(&cc.egui_ctx, Form::default()));
+    harness.run();
+    let put = |harness: &mut egui_kittest::Harness<'static, sockscope::gui::App>, text: &str| {
+        harness
+            .get_by_role_and_label(Role::TextInput, "Log cap")
+            .focus();
+        harness.run();
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        #[expect(
+            clippy::redundant_closure_for_method_calls,
+            reason = "the method path does not fit the lifetime bound"
+        )]
+        harness.get_by(|n| n.is_focused()).type_text(text);
+        harness.run();
+        harness.key_press(Key::Enter);
+        harness.run();
+        harness.run();
+    };
+    put(&mut harness, "2 GiB");
+    assert_eq!(harness.state().tab().form.log_cap_mib, 2048);
+    assert!(harness.query_by_label_contains("taken as").is_none());
+    put(&mut harness, "512 KiB");
+    assert_eq!(harness.state().tab().form.log_cap_mib, 1);
+    harness.get_by_label_contains("'512 KiB' taken as 1 MiB");
+    put(&mut harness, "abc");
+    assert_eq!(harness.state().tab().form.log_cap_mib, 1);
+    harness.get_by_label_contains("'abc' is not a size");
+}
