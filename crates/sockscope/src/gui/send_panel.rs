@@ -321,7 +321,10 @@ fn quick_form_ui(ui: &mut egui::Ui, command: &mut QuickCommand, fixed: &mut Stri
         ui.add(
             egui::DragValue::new(&mut command.delay_ms)
                 .range(0..=3_600_000)
-                .suffix(" ms"),
+                .suffix(" ms")
+                // Units as typed: `200 ms`, `1.5 s`, `2m` (a bare number is ms); `200 ms` was
+                // no number to the plain parser and left 0.
+                .custom_parser(|text| sockscope_core::engine::Knob::Latency.from_text(text).ok()),
         );
     });
     ui.horizontal(|ui| {
