@@ -227,6 +227,17 @@ impl Default for Form {
     }
 }
 
+/// A log cap as typed, in MiB: a number with a unit (`512 KiB`, `2 GiB`, `1.5 GB`, bytes as
+/// `B`) or a bare number of MiB; `None` for what is not a size.
+pub fn log_cap_mib(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Ok(mib) = text.trim_end_matches("MiB").trim().parse::<f64>() {
+        return (mib.is_finite() && mib >= 0.0).then_some(mib);
+    }
+    let bytes = crate::engine::Knob::Cut.from_text(text).ok()?;
+    Some(bytes / f64::from(1u32 << 20))
+}
+
 impl Form {
     /// The log's byte cap (at least 1 MiB).
     pub fn log_cap_bytes(&self) -> usize {
@@ -634,4 +645,20 @@ pub fn resolve_protocol(
         .map(|p| p.name())
         .collect();
     Err(tf(S::ProtoNoProtocol, &[&text, &names.join(", ")]))
+}
+
+#[cfg(test)]
+mod log_cap_tests {
+    use super::log_cap_mib;
+
+    /// Units as typed: `100 KiB` was read as 100 MiB.
+    #[test]
+    fn the_log_cap_takes_units_as_typed() {
+        assert_eq!(log_cap_mib("100"), Some(100.0));
+        assert_eq!(log_cap_mib("100 MiB"), Some(100.0));
+        assert_eq!(log_cap_mib("2 GiB"), Some(2048.0));
+        assert_eq!(log_cap_mib("512 KiB"), Some(0.5));
+        assert_eq!(log_cap_mib("100KiB"), Some(100.0 / 1024.0));
+        assert_eq!(log_cap_mib("abc"), None);
+    }
 }

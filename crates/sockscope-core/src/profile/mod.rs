@@ -19,7 +19,9 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::{S, t, tf};
-pub use form::{FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand, resolve_protocol};
+pub use form::{
+    FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand, log_cap_mib, resolve_protocol,
+};
 
 /// The format this version writes. Files of older versions load (every field has a default);
 /// files of newer versions load what this version knows, with a warning.

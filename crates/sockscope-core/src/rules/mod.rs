@@ -621,15 +621,19 @@ fn compile_rule(
     })
 }
 
+/// The machine when nothing was wrong, else the first mistake.
+fn first_mistake((machine, mut errors): (Machine, Vec<RuleError>)) -> Result<Machine, RuleError> {
+    if errors.is_empty() {
+        Ok(machine)
+    } else {
+        Err(errors.remove(0))
+    }
+}
+
 impl Machine {
     /// Compiles every rule for a session in `encoding`; the first mistake is the error.
     pub fn compile(automation: &Automation, encoding: TextEncoding) -> Result<Machine, RuleError> {
-        let (machine, mut errors) = Machine::compile_valid(automation, encoding);
-        if errors.is_empty() {
-            Ok(machine)
-        } else {
-            Err(errors.remove(0))
-        }
+        first_mistake(Machine::compile_valid(automation, encoding))
     }
 
     /// Compiles what can be: a rule with a mistake is kept in its place but never fires, a
@@ -654,12 +658,7 @@ impl Machine {
             crate::protocol::Dir,
         )>,
     ) -> Result<Machine, RuleError> {
-        let (machine, mut errors) = Machine::compile_valid_for(automation, encoding, protocol);
-        if errors.is_empty() {
-            Ok(machine)
-        } else {
-            Err(errors.remove(0))
-        }
+        first_mistake(Machine::compile_valid_for(automation, encoding, protocol))
     }
 
     /// [`compile_valid`](Self::compile_valid) with the session's protocol, as

@@ -192,6 +192,9 @@ pub fn decoded(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>, Decod
 /// whole each frame).
 const FIELD_SOURCE_SCAN: usize = 10_000;
 
+/// How many received records, newest first, are decoded looking for a whole frame.
+const FIELD_SOURCE_DECODES: usize = 64;
+
 /// Why no frame gives a send's `{{f.NAME}}` its values.
 pub enum NoSource {
     /// No received frame the protocol decodes whole.
@@ -236,10 +239,13 @@ pub fn field_source(
         };
         return Ok((when(&record), summary, decoded));
     }
+    // Each frame the preview asks: at most FIELD_SOURCE_DECODES received records are decoded
+    // (a log of bytes the protocol does not fit was decoded 10,000 records a frame).
     log.iter()
         .rev()
         .take(FIELD_SOURCE_SCAN)
         .filter(|r| r.kind == RecordKind::Rx && !r.bytes.is_empty())
+        .take(FIELD_SOURCE_DECODES)
         .find_map(|r| sound_frame(form, &r).map(|(summary, d)| (when(&r), summary, d)))
         .ok_or(NoSource::NoFrame)
 }

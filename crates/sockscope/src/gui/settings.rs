@@ -500,7 +500,7 @@ fn log_cap_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         ui.data_mut(|d| d.remove::<String>(text_id));
     } else if response.lost_focus() {
         ui.data_mut(|d| d.remove::<String>(text_id));
-        let note: Option<(bool, String)> = match log_cap_mib(&text) {
+        let note: Option<(bool, String)> = match sockscope_core::profile::log_cap_mib(&text) {
             None => Some((true, tf(S::LogCapNotSize, &[&text.trim()]))),
             Some(mib) => {
                 let taken = mib.round().clamp(1.0, 65_536.0) as u64;
@@ -528,17 +528,6 @@ fn log_cap_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         );
         super::testhook::tag(ui, &label, "log.cap.note");
     }
-}
-
-/// The log cap typed, in MiB: a number with a unit (`512 KiB`, `2 GiB`, `1.5 GB`, bytes as
-/// `B`) or a bare number of MiB; `None` for what is not a size.
-fn log_cap_mib(text: &str) -> Option<f64> {
-    let text = text.trim();
-    if let Ok(mib) = text.trim_end_matches("MiB").trim().parse::<f64>() {
-        return (mib.is_finite() && mib >= 0.0).then_some(mib);
-    }
-    let bytes = sockscope_core::engine::Knob::Cut.from_text(text).ok()?;
-    Some(bytes / f64::from(1u32 << 20))
 }
 
 fn clients_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction>) {
@@ -781,20 +770,4 @@ fn local_ip_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, interfaces: &[(String, Ip
         .response
         .on_hover_text(t(S::TipPickAddress));
     });
-}
-
-#[cfg(test)]
-mod log_cap_tests {
-    use super::log_cap_mib;
-
-    /// Units as typed: `100 KiB` was read as 100 MiB.
-    #[test]
-    fn the_log_cap_takes_units_as_typed() {
-        assert_eq!(log_cap_mib("100"), Some(100.0));
-        assert_eq!(log_cap_mib("100 MiB"), Some(100.0));
-        assert_eq!(log_cap_mib("2 GiB"), Some(2048.0));
-        assert_eq!(log_cap_mib("512 KiB"), Some(0.5));
-        assert_eq!(log_cap_mib("100KiB"), Some(100.0 / 1024.0));
-        assert_eq!(log_cap_mib("abc"), None);
-    }
 }

@@ -27,8 +27,12 @@ fn plotted(app: &sockscope::gui::App) -> Vec<f64> {
         .unwrap_or_default()
 }
 
-#[test]
-fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_the_view() {
+/// A JT/T 808 server tab that has received the slow report, then the fast one, from a real
+/// client (kept open).
+fn two_reports() -> (
+    egui_kittest::Harness<'static, sockscope::gui::App>,
+    Vec<std::net::TcpStream>,
+) {
     let (mut harness, mut clients) = server_with_clients(
         Form {
             protocol: "jt808".into(),
@@ -47,6 +51,12 @@ fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_th
             app.tab().session.capture().counters.rx_bytes == sent
         });
     }
+    (harness, clients)
+}
+
+#[test]
+fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_the_view() {
+    let (mut harness, mut clients) = two_reports();
     let (first, end) = {
         let capture = harness.state().tab().session.capture();
         (capture.log.first_seq().unwrap(), capture.log.next_seq())
@@ -88,8 +98,9 @@ fn a_number_right_clicked_in_the_field_tree_is_plotted_live_and_pause_freezes_th
     harness.get_by_label("Pause plot").click();
     harness.run();
     harness.get_by_label("Paused: new values are collected, not drawn");
+    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
+    let sent = harness.state().tab().session.capture().counters.rx_bytes + slow.len() as u64;
     clients[0].write_all(&slow).unwrap();
-    sent += slow.len() as u64;
     run_until(&mut harness, "the third report", |app| {
         app.tab().session.capture().counters.rx_bytes == sent && plotted(app).len() == 3
     });
@@ -205,24 +216,7 @@ fn a_field_added_over_a_long_log_catches_up_a_slice_per_frame() {
 /// nothing, beside the one that would have worked.
 #[test]
 fn each_field_the_add_list_offers_plots_the_frames_of_the_log() {
-    let (mut harness, mut clients) = server_with_clients(
-        Form {
-            protocol: "jt808".into(),
-            rx_hex: true,
-            ..Form::default()
-        },
-        1,
-    );
-    let slow = sockscope_core::codec::hex::parse(LOCATION).unwrap();
-    let fast = sockscope_core::codec::hex::parse(LOCATION_FAST).unwrap();
-    let mut sent = 0;
-    for frame in [&slow, &fast] {
-        clients[0].write_all(frame).unwrap();
-        sent += frame.len() as u64;
-        run_until(&mut harness, "the frame", |app| {
-            app.tab().session.capture().counters.rx_bytes == sent
-        });
-    }
+    let (mut harness, _clients) = two_reports();
     harness
         .state_mut()
         .tab_mut()
