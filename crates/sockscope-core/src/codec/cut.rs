@@ -100,6 +100,30 @@ pub enum LenRule {
         /// Bytes the frame has besides what the number counts.
         add: usize,
     },
+    /// `rule`, believed first when numbers in the frame's first bytes lie in their ranges
+    /// (Modbus RTU: an 8-byte read request has a function of 3 or 4 and a quantity of 1 to
+    /// 125; a reply whose first 8 bytes pass the checksum as a request by chance has not).
+    /// In a checked layer, rules whose tests hold are tried before the checksum alone
+    /// decides; in a length layer, a start whose tests fail is no frame.
+    When {
+        /// The length.
+        rule: Box<LenRule>,
+        /// What must hold.
+        tests: Vec<Within>,
+    },
+}
+
+/// A number in a frame's first bytes that must lie in a range (both ends included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Within {
+    /// Offset from the frame's start.
+    pub at: usize,
+    /// How it is written.
+    pub field: LenField,
+    /// The least it may be.
+    pub min: u64,
+    /// The most it may be.
+    pub max: u64,
 }
 
 impl LenRule {
@@ -119,6 +143,7 @@ impl LenRule {
                     .and_then(|n| usize::try_from(n).ok())
                     .and_then(|n| n.checked_add(*add)))
             }
+            LenRule::When { rule, .. } => rule.length(head),
         }
     }
 
@@ -127,7 +152,37 @@ impl LenRule {
         match self {
             LenRule::Fixed(n) => *n,
             LenRule::Field { at, field, add } => (at + field.width()).max(*add),
+            LenRule::When { rule, .. } => rule.least(),
         }
+    }
+
+    /// Whether the rule's tests hold for a frame beginning `head`; `Err(n)`: `n` bytes are
+    /// needed to know. A rule without tests holds.
+    fn holds(&self, head: &[u8]) -> Result<bool, usize> {
+        let LenRule::When { rule, tests } = self else {
+            return Ok(true);
+        };
+        let mut need = None;
+        for test in tests {
+            match head.get(test.at..).and_then(|b| test.field.read(b)) {
+                Some(n) if !(test.min..=test.max).contains(&n) => return Ok(false),
+                Some(_) => {}
+                None if head.len() < test.at + test.field.width() => {
+                    need = Some(need.unwrap_or(usize::MAX).min(test.at + test.field.width()));
+                }
+                // Bytes there that do not read as a number (a decimal field of letters).
+                None => return Ok(false),
+            }
+        }
+        match need {
+            Some(n) => Err(n),
+            None => rule.holds(head),
+        }
+    }
+
+    /// Whether the rule has tests of its own.
+    fn tested(&self) -> bool {
+        matches!(self, LenRule::When { .. })
     }
 }
 
@@ -276,6 +331,16 @@ fn check_rule(rule: &LenRule) -> Result<(), String> {
             field: LenField::Decimal { digits },
             ..
         } if !(1..=9).contains(digits) => Err(tf(S::CutLengthDigits, &[digits])),
+        LenRule::When { rule, tests } => {
+            tests.iter().try_for_each(|test| {
+                check_rule(&LenRule::Field {
+                    at: test.at,
+                    field: test.field.clone(),
+                    add: 0,
+                })
+            })?;
+            check_rule(rule)
+        }
         _ => Ok(()),
     }
 }
@@ -387,6 +452,11 @@ fn cut_length(
             Some(_) => {}
         }
     }
+    match rule.holds(from_marker) {
+        Err(_) => return Cut::More,
+        Ok(false) => return Cut::Junk(marker + start.len().max(1)),
+        Ok(true) => {}
+    }
     match rule.length(from_marker) {
         Err(_) => Cut::More,
         Ok(Some(len)) if len >= start.len().max(1) && marker + len <= MAX_CUT => {
@@ -401,9 +471,73 @@ fn cut_length(
 }
 
 fn cut_checked(held: &[u8], rules: &[LenRule], check: &Checksum, resync: bool) -> Cut {
+    // Rules whose tests hold first: a Modbus RTU reply whose first 8 bytes pass the CRC as a
+    // read request by chance (1 in 65,536) is not a request for 26,880 registers. Only when
+    // none of them is or may still be a frame does the checksum alone decide.
+    if rules.iter().any(LenRule::tested) {
+        match shortest_checked(held, rules, check, true) {
+            (Some(len), waiting_below) if len <= waiting_below => return Cut::Frame(len),
+            (Some(_), _) => return Cut::More,
+            (None, waiting_below) if waiting_below < usize::MAX => {
+                return resynced(held, rules, check, resync);
+            }
+            (None, _) => {}
+        }
+    }
+    match shortest_checked(held, rules, check, false) {
+        // A shorter frame may still prove right once its bytes are in.
+        (Some(len), waiting_below) if len <= waiting_below => Cut::Frame(len),
+        (None, usize::MAX) => Cut::Junk(1),
+        (Some(_), _) => Cut::More,
+        (None, _) => resynced(held, rules, check, resync),
+    }
+}
+
+/// Waiting for a length that junk may have given (a DTU's `REG:DTU0001` read as an address,
+/// a function and a byte count of 71): with `resync`, if a whole frame whose checksum holds
+/// already begins further on, what is before it is junk (as pymodbus and Wireshark
+/// resynchronise), else the bytes may still be a frame.
+fn resynced(held: &[u8], rules: &[LenRule], check: &Checksum, resync: bool) -> Cut {
+    if !resync {
+        return Cut::More;
+    }
+    (1..held.len())
+        .find(|&k| {
+            let rest = held.get(k..).unwrap_or_default();
+            rules.iter().any(|rule| {
+                matches!(rule.length(rest), Ok(Some(len))
+                    if len > check.width()
+                        && len <= rest.len()
+                        && rest.get(..len).and_then(|f| check.verify(f)) == Some(true))
+            })
+        })
+        .map_or(Cut::More, Cut::Junk)
+}
+
+/// The shortest length whose checksum holds, and the least length still waiting for bytes
+/// (`usize::MAX`: none). `tested`: only rules with tests, and those whose tests hold.
+fn shortest_checked(
+    held: &[u8],
+    rules: &[LenRule],
+    check: &Checksum,
+    tested: bool,
+) -> (Option<usize>, usize) {
     let mut best: Option<usize> = None;
     let mut waiting_below = usize::MAX;
     for rule in rules {
+        if tested {
+            if !rule.tested() {
+                continue;
+            }
+            match rule.holds(held) {
+                Ok(false) => continue,
+                Err(need) => {
+                    waiting_below = waiting_below.min(need.max(rule.least()));
+                    continue;
+                }
+                Ok(true) => {}
+            }
+        }
         match rule.length(held) {
             Err(_) => waiting_below = waiting_below.min(rule.least()),
             Ok(Some(len)) if len > check.width() && len <= MAX_CUT => {
@@ -418,28 +552,7 @@ fn cut_checked(held: &[u8], rules: &[LenRule], check: &Checksum, resync: bool) -
             Ok(_) => {}
         }
     }
-    match best {
-        // A shorter frame may still prove right once its bytes are in.
-        Some(len) if len <= waiting_below => Cut::Frame(len),
-        None if waiting_below == usize::MAX => Cut::Junk(1),
-        Some(_) => Cut::More,
-        None if !resync => Cut::More,
-        // Waiting for a length that junk may have given (a DTU's `REG:DTU0001` read as an
-        // address, a function and a byte count of 71): if a whole frame whose checksum holds
-        // already begins further on, what is before it is junk (as pymodbus and Wireshark
-        // resynchronise), else the bytes may still be a frame.
-        None => (1..held.len())
-            .find(|&k| {
-                let rest = held.get(k..).unwrap_or_default();
-                rules.iter().any(|rule| {
-                    matches!(rule.length(rest), Ok(Some(len))
-                        if len > check.width()
-                            && len <= rest.len()
-                            && rest.get(..len).and_then(|f| check.verify(f)) == Some(true))
-                })
-            })
-            .map_or(Cut::More, Cut::Junk),
-    }
+    (best, waiting_below)
 }
 
 /// How a frame's content is escaped: each listed byte is sent as its sequence, and a

@@ -840,7 +840,7 @@ mod tests {
 
     fn protocol_cuts() -> Vec<Framing> {
         use crate::codec::checksum::{Checksum, ChecksumKind};
-        use crate::codec::cut::{Expect, HexBytes, LenField, LenRule};
+        use crate::codec::cut::{Expect, HexBytes, LenField, LenRule, Within};
         let u8_at = |at, add| LenRule::Field {
             at,
             field: LenField::Uint {
@@ -881,6 +881,54 @@ mod tests {
                 rules: vec![LenRule::Fixed(4), u8_at(1, 3)],
                 check: Checksum::new(ChecksumKind::Sum8),
                 resync: false,
+            },
+            // Rules with tests tried first, as Modbus RTU's (whose resynchronising after junk
+            // may cut junk by how it was read, so is not set here).
+            FrameCut::Checked {
+                rules: vec![
+                    LenRule::When {
+                        rule: Box::new(LenRule::Fixed(4)),
+                        tests: vec![Within {
+                            at: 1,
+                            field: LenField::Uint {
+                                width: 1,
+                                order: ByteOrder::Big,
+                            },
+                            min: 0,
+                            max: 0x7F,
+                        }],
+                    },
+                    LenRule::When {
+                        rule: Box::new(u8_at(1, 3)),
+                        tests: vec![Within {
+                            at: 1,
+                            field: LenField::Decimal { digits: 1 },
+                            min: 0,
+                            max: 5,
+                        }],
+                    },
+                    LenRule::Fixed(4),
+                    u8_at(1, 3),
+                ],
+                check: Checksum::new(ChecksumKind::Sum8),
+                resync: false,
+            },
+            FrameCut::Length {
+                start: HexBytes(vec![0x68]),
+                wake: None,
+                expect: vec![],
+                rule: LenRule::When {
+                    rule: Box::new(u8_at(1, 3)),
+                    tests: vec![Within {
+                        at: 2,
+                        field: LenField::Uint {
+                            width: 1,
+                            order: ByteOrder::Big,
+                        },
+                        min: 0x10,
+                        max: 0xEF,
+                    }],
+                },
             },
         ]
         .into_iter()
