@@ -77,6 +77,8 @@ pub struct PlotView {
     with: Option<Arc<Protocol>>,
     /// Decimated points, reused from frame to frame.
     scratch: Vec<[f64; 2]>,
+    /// The X range each plot showed in the last frame drawn.
+    pub shown_x: Vec<(f64, f64)>,
 }
 
 impl Default for PlotView {
@@ -89,6 +91,7 @@ impl Default for PlotView {
             paused_at: None,
             behind: 0,
             reset: false,
+            shown_x: Vec::new(),
             with: None,
             scratch: Vec::new(),
         }
@@ -493,6 +496,7 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
     let height = ((ui.available_height() - gap * (count as f32 - 1.0)) / count as f32).max(80.0);
     let span = x_span(&view.set, x, view.paused_at);
     let paused_at = view.paused_at;
+    view.shown_x.clear();
     for (g, group) in groups.iter().enumerate() {
         let last = g + 1 == count;
         let mut plot = Plot::new(("field-plot", g))
@@ -560,8 +564,9 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             }
         });
         super::testhook::tag(ui, &response.response, &format!("plot.area.{g}"));
+        let bounds = response.transform.bounds();
+        view.shown_x.push((bounds.min()[0], bounds.max()[0]));
         if super::testhook::wanted() {
-            let bounds = response.transform.bounds();
             let shown = format!("{:.1}..{:.1}", bounds.min()[0], bounds.max()[0]);
             super::testhook::value(ui.ctx(), &format!("plot.x.{g}"), shown);
         }
@@ -933,6 +938,46 @@ mod tests {
         assert_eq!(paused, [[1.0, 10.0], [2.0, 20.0]]);
         assert_eq!(x_span(&set, XAxis::Time, Some(3)), Some((1.0, 2.0)));
         assert_eq!(x_span(&set, XAxis::Time, None), Some((1.0, 5.0)));
+    }
+
+    #[test]
+    fn stacked_plots_following_live_show_every_fields_x_span() {
+        // `b` first came late (records 40 to 60), under `a`'s minute (1 to 60): drawn, both
+        // plots span the minute, not `b` its own 20 seconds.
+        let log = LogStore::new(usize::MAX, TextEncoding::default());
+        let mut view = PlotView::default();
+        for path in ["a", "b"] {
+            let pick = Pick {
+                path: path.into(),
+                node: None,
+            };
+            view.set.add(pick, path.into(), &log);
+        }
+        for seq in 1..=60u64 {
+            view.set.plotted[0].series.push(seq as f64, seq, 1.0);
+            if seq >= 40 {
+                view.set.plotted[1].series.push(seq as f64, seq, 2.0);
+            }
+        }
+        let ctx = egui::Context::default();
+        for _ in 0..3 {
+            let input = egui::RawInput {
+                screen_rect: Some(egui::Rect::from_min_size(
+                    egui::Pos2::ZERO,
+                    egui::vec2(800.0, 600.0),
+                )),
+                ..Default::default()
+            };
+            let mut out = ctx.run_ui(input, |ui| {
+                egui::CentralPanel::default().show(ui, |ui| plots_ui(ui, &mut view, None));
+            });
+            out.textures_delta.clear();
+        }
+        let [upper, lower] = view.shown_x[..] else {
+            panic!("two plots: {:?}", view.shown_x);
+        };
+        assert!(upper.0 <= 1.0 && upper.1 >= 60.0, "{upper:?}");
+        assert!(lower.0 <= 1.0 && lower.1 >= 60.0, "{lower:?}");
     }
 
     #[test]
