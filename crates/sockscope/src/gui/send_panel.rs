@@ -317,7 +317,7 @@ fn quick_form_ui(ui: &mut egui::Ui, command: &mut QuickCommand, fixed: &mut Stri
             .labelled_by(label.id);
     });
     ui.horizontal(|ui| {
-        ui.label(t(S::DelayAfter));
+        let label = ui.label(t(S::DelayAfter));
         ui.add(
             egui::DragValue::new(&mut command.delay_ms)
                 .range(0..=3_600_000)
@@ -325,7 +325,8 @@ fn quick_form_ui(ui: &mut egui::Ui, command: &mut QuickCommand, fixed: &mut Stri
                 // Units as typed: `200 ms`, `1.5 s`, `2m` (a bare number is ms); `200 ms` was
                 // no number to the plain parser and left 0.
                 .custom_parser(|text| sockscope_core::engine::Knob::Latency.from_text(text).ok()),
-        );
+        )
+        .labelled_by(label.id);
     });
     ui.horizontal(|ui| {
         let label = ui.label(t(S::Encoding));

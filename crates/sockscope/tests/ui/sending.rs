@@ -354,6 +354,49 @@ fn the_quick_command_editor_keeps_save_in_place_and_previews_the_bytes() {
 }
 
 #[test]
+fn a_quick_commands_delay_takes_its_unit_as_typed() {
+    use sockscope::codec::payload::SendSpec;
+    use sockscope::gui::state::QuickCommand;
+    let mut harness = harness(Form {
+        quick: vec![QuickCommand {
+            name: "read".into(),
+            text: "01 03 00 00 00 01".into(),
+            spec: SendSpec::default(),
+            delay_ms: 0,
+        }],
+        ..Form::default()
+    });
+    // '1.5 s' is 1500 ms, '200 ms' 200 (to the plain number parser both were no number, and
+    // the delay stayed 0: a sequence flooded the device).
+    for (typed, ms) in [
+        ("1.5 s", 1500),
+        ("200 ms", 200),
+        ("2m", 120_000),
+        ("50", 50),
+    ] {
+        harness.get_by_label("read").click_secondary();
+        harness.run();
+        harness.get_by_label("Edit…").click();
+        harness.run();
+        harness
+            .get_by_role_and_label(Role::SpinButton, "Delay after, in a sequence")
+            .focus();
+        harness.run();
+        harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        harness.run();
+        harness
+            .get_by_role_and_label(Role::SpinButton, "Delay after, in a sequence")
+            .type_text(typed);
+        harness.run();
+        harness.key_press(Key::Enter);
+        harness.run();
+        harness.get_by_role_and_label(Role::Button, "Save").click();
+        harness.run();
+        assert_eq!(harness.state().tab().form.quick[0].delay_ms, ms, "{typed}");
+    }
+}
+
+#[test]
 fn an_empty_send_box_cannot_become_a_quick_command() {
     let mut harness = harness(Form {
         send_text: String::new(),
