@@ -250,8 +250,13 @@ pub enum Cut {
     Junk(usize),
 }
 
+/// Frames longer than this are cut (and marked) rather than buffered without end, so a corrupt
+/// length field or a missing delimiter cannot exhaust memory; a protocol's length field
+/// saying more is not believed. (Here, not in the framer, which cuts with this module.)
+pub const MAX_FRAME: usize = 16 << 20;
+
 /// Frames longer than this are not believed (a corrupt length field).
-const MAX_CUT: usize = super::framing::MAX_FRAME;
+const MAX_CUT: usize = MAX_FRAME;
 
 impl FrameCut {
     /// Why these settings cannot cut anything, if so.

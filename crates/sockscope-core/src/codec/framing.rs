@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cut::{Cut, FrameCut};
 use super::length::LengthPrefix;
 
-/// Frames longer than this are cut (and marked) rather than buffered without end, so a corrupt
-/// length field or a missing delimiter cannot exhaust memory.
-pub const MAX_FRAME: usize = 16 << 20;
+pub use super::cut::MAX_FRAME;
 
 /// How a stream is split into messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

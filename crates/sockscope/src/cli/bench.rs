@@ -89,7 +89,7 @@ pub struct BenchArgs {
     pub max_errors: Option<u64>,
     /// TLS (on with --tls, a tls:// or a wss:// target).
     #[command(flatten)]
-    pub tls: super::args::ClientTls,
+    pub tls: super::values::ClientTls,
 }
 
 /// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,

@@ -165,3 +165,83 @@ pub fn parse_bind(text: &str) -> Result<std::net::SocketAddr, String> {
     let port = sockscope_core::engine::parse_port(port).map_err(|e| e.to_string())?;
     Ok(std::net::SocketAddr::new(ip, port))
 }
+
+/// TLS on a TCP client (`connect`).
+#[derive(Debug, Args, Default)]
+pub struct ClientTls {
+    /// Speak TLS, verifying the server against the system's roots unless --ca or --insecure
+    /// (a wss:// URL is TLS without it).
+    #[arg(long)]
+    pub tls: bool,
+    /// Verify the server against the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Do not verify the server's certificate at all.
+    #[arg(long, conflicts_with = "ca")]
+    pub insecure: bool,
+    /// Trust exactly the certificate with this SHA-256 (AB:CD:… or 64 hex digits, as
+    /// `openssl x509 -fingerprint -sha256` prints it), or the certificate in this file: for a
+    /// device's own self-signed certificate (names and dates are not checked).
+    #[arg(long, value_name = "SHA256|FILE", conflicts_with_all = ["ca", "insecure"])]
+    pub pin: Option<String>,
+    /// The server name sent (SNI) and checked (default: the address connected to).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// ALPN protocol to offer; repeat for more.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub alpn: Vec<String>,
+    /// A client certificate to present (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+}
+
+impl ClientTls {
+    /// TLS flags given without TLS (no --tls, no wss:// URL) would do nothing: they are
+    /// refused with a sentence instead.
+    pub fn check(&self, wss: bool) -> Result<(), String> {
+        if self.tls || wss {
+            return Ok(());
+        }
+        let given = [
+            (self.ca.is_some(), "--ca"),
+            (self.insecure, "--insecure"),
+            (self.sni.is_some(), "--sni"),
+            (!self.alpn.is_empty(), "--alpn"),
+            (self.cert.is_some(), "--cert"),
+        ];
+        match given.iter().find(|(on, _)| *on) {
+            Some((_, flag)) => Err(sockscope_core::i18n::tf(
+                sockscope_core::i18n::S::CliNeedsTls,
+                &[flag],
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The settings the flags describe, when --tls is given.
+    pub fn settings(&self) -> Option<sockscope_core::engine::TlsSettings> {
+        self.tls.then(|| self.settings_forced())
+    }
+
+    /// The settings, with TLS on whatever --tls says (wss:// URLs).
+    pub fn settings_forced(&self) -> sockscope_core::engine::TlsSettings {
+        use sockscope_core::engine::{TlsSettings, Verify};
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        TlsSettings {
+            verify: match (&self.ca, self.insecure, &self.pin) {
+                (Some(ca), _, _) => Verify::CaFile(ca.display().to_string()),
+                (None, true, _) => Verify::Off,
+                (None, false, Some(pin)) => Verify::Pin(sockscope_core::engine::pin_of(pin)),
+                (None, false, None) => Verify::System,
+            },
+            server_name: self.sni.clone().unwrap_or_default(),
+            alpn: self.alpn.clone(),
+            client_cert: path(&self.cert).unwrap_or_default(),
+            client_key: path(&self.key).unwrap_or_default(),
+            ..TlsSettings::default()
+        }
+    }
+}

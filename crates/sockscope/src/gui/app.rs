@@ -213,7 +213,7 @@ impl App {
     pub fn with_workspace(ctx: &egui::Context, workspace: Workspace, lang: Lang) -> Self {
         fonts::install(ctx);
         i18n::set_lang(lang);
-        super::protocol_ui::set_recent_specs(workspace.recent_specs.clone());
+        super::protocol_pick::set_recent_specs(workspace.recent_specs.clone());
         ctx.set_theme(workspace.theme.preference());
         let zoom = workspace.zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
         ctx.set_zoom_factor(zoom);
@@ -356,7 +356,7 @@ impl App {
             theme: self.theme,
             zoom: self.zoom,
             recent: self.recent.clone(),
-            recent_specs: super::protocol_ui::recent_specs(),
+            recent_specs: super::protocol_pick::recent_specs(),
         }
     }
 
@@ -631,7 +631,7 @@ impl App {
                         UiAction::Plot(super::plot_ui::PlotAction::Export(path))
                     }
                     FileRequest::OpenSpec(replies) => {
-                        super::protocol_ui::remember_spec(&path);
+                        super::protocol_pick::remember_spec(&path);
                         UiAction::SetProtocol(path.display().to_string(), replies)
                     }
                     FileRequest::OpenProfile

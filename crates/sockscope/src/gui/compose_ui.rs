@@ -252,7 +252,7 @@ fn protocol_of(tab: &TabUi<'_>, state: &ComposeState) -> Option<Arc<Protocol>> {
 
 /// The direction a tab's own frames go: the other way from what it receives.
 fn sent_dir(tab: &TabUi<'_>) -> Dir {
-    match super::protocol_ui::received(tab.form).map(|(_, dir)| dir) {
+    match super::protocol_pick::received(tab.form).map(|(_, dir)| dir) {
         Some(Dir::Request) => Dir::Response,
         _ => Dir::Request,
     }

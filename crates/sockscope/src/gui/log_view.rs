@@ -292,7 +292,7 @@ fn toolbar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction
         .map(|s| measure(ui, t(s).to_owned()))
         .sum::<f32>()
         + 4.0 * (ui.spacing().icon_width + ui.spacing().icon_spacing + ui.spacing().item_spacing.x);
-    let show_fields = if super::protocol_ui::chosen(tab.form).is_some() {
+    let show_fields = if super::protocol_pick::chosen(tab.form).is_some() {
         let unreadable = tab
             .view
             .show_fields
@@ -375,7 +375,7 @@ fn show_fields_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let view = &mut *tab.view;
-    if super::protocol_ui::chosen(tab.form).is_none() {
+    if super::protocol_pick::chosen(tab.form).is_none() {
         if view.show_fields.is_some() || view.show_error.is_some() {
             actions.push(UiAction::ShowFields);
         }
@@ -393,7 +393,7 @@ fn show_fields_ui(
     let least = if narrow { 110.0 } else { SHOW_BOX_WIDE - 10.0 };
     let left = ui.max_rect().right() - ui.cursor().left();
     let most = (left - TOOLBAR_AFTER_SHOW).clamp(least, 420.0);
-    let hint = super::protocol_ui::chosen(tab.form)
+    let hint = super::protocol_pick::chosen(tab.form)
         .map_or_else(|| t(S::ShowFieldsHint).to_owned(), |p| show_hint(&p));
     let edit = egui::TextEdit::singleline(&mut view.show_text)
         .hint_text(hint)
@@ -549,7 +549,7 @@ fn export_menu_ui(ui: &mut egui::Ui, tab: &TabUi<'_>, actions: &mut Vec<UiAction
             }
         }
         // With a protocol: the selected message's kind, a column per field.
-        if super::protocol_ui::chosen(tab.form).is_some() {
+        if super::protocol_pick::chosen(tab.form).is_some() {
             ui.separator();
             let record = tab
                 .view
@@ -615,7 +615,7 @@ fn search_bar_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAct
     ui.horizontal_wrapped(|ui| {
         let view = &mut *tab.view;
         let label = ui.label(t(S::ActionFind));
-        let fields = super::protocol_ui::chosen(tab.form).is_some();
+        let fields = super::protocol_pick::chosen(tab.form).is_some();
         let edit = egui::TextEdit::singleline(&mut view.search_text)
             .hint_text(t(match (view.search_hex, fields) {
                 (true, _) => S::SearchHexHint,

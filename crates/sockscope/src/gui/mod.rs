@@ -16,6 +16,7 @@ pub mod log_view;
 pub mod model;
 mod multicast_ui;
 pub mod plot_ui;
+mod protocol_pick;
 mod protocol_ui;
 mod relay_ui;
 mod rules_ui;

@@ -10,8 +10,11 @@ use crate::capture::{ExportFormat, Note, RecordFormat};
 use sockscope_core::rules::script::Script;
 use std::collections::BTreeMap;
 
+use sockscope_core::capture::series::{Pick, SERIES_CAP, SeriesSet};
 use sockscope_core::codec::TextEncoding;
+use sockscope_core::protocol::Protocol;
 use sockscope_core::rules::{Automation, Keep, Machine, Rule, RuleError, RuleId};
+use std::path::PathBuf;
 
 /// Whether a list follows its newest rows.
 #[derive(Clone, Copy, Debug, Default)]
@@ -597,5 +600,79 @@ mod copy_tests {
         assert_eq!(copy_name("ping (2)", &["ping", "ping (2)"]), "ping (3)");
         assert_eq!(copy_name("f(x)", &["f(x)"]), "f(x) (2)");
         assert_eq!(copy_name("", &[""]), "");
+    }
+}
+
+/// What X is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum XAxis {
+    /// When the message was received.
+    #[default]
+    Time,
+    /// The value's number in its series.
+    Sample,
+    /// Another plotted field (its index), from the same message.
+    Field(usize),
+}
+
+/// What the Plot window asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlotAction {
+    /// Open the window, or close it.
+    Toggle,
+    /// Plot a field, named for people.
+    Add(Pick, String),
+    /// Stop plotting field `n`.
+    Remove(usize),
+    /// Freeze the view (values are still collected), or let it move again.
+    Pause,
+    /// Fit the view to the data again.
+    ResetView,
+    /// Choose X.
+    X(XAxis),
+    /// Stacked plots (true) or one plot with a legend.
+    Stacked(bool),
+    /// Write the series to this file (CSV).
+    Export(PathBuf),
+}
+
+/// A tab's plots: the window's state and the series. Plain data.
+pub struct PlotView {
+    /// The window is open.
+    pub open: bool,
+    /// The plotted fields and their values.
+    pub set: SeriesSet,
+    /// What X is.
+    pub x: XAxis,
+    /// Several fields as stacked plots with linked X axes (else one plot with a legend).
+    pub stacked: bool,
+    /// Paused at this log record: values from it on are collected, not drawn.
+    pub paused_at: Option<u64>,
+    /// Records not decoded yet (the plots are catching up).
+    pub behind: u64,
+    /// Fit the view to the data at the next frame.
+    pub(crate) reset: bool,
+    /// The protocol the series were decoded with (another one starts them again).
+    pub(crate) with: Option<Arc<Protocol>>,
+    /// Decimated points, reused from frame to frame.
+    pub(crate) scratch: Vec<[f64; 2]>,
+    /// The X range each plot showed in the last frame drawn.
+    pub shown_x: Vec<(f64, f64)>,
+}
+
+impl Default for PlotView {
+    fn default() -> Self {
+        Self {
+            open: false,
+            set: SeriesSet::new(SERIES_CAP),
+            x: XAxis::Time,
+            stacked: true,
+            paused_at: None,
+            behind: 0,
+            reset: false,
+            shown_x: Vec::new(),
+            with: None,
+            scratch: Vec::new(),
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! points draw in a frame.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -24,79 +24,7 @@ use super::state::{Form, TabUi, UiAction};
 /// How long a frame may spend decoding for the plots before it draws.
 pub const FEED_SLICE: Duration = Duration::from_millis(4);
 
-/// What X is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum XAxis {
-    /// When the message was received.
-    #[default]
-    Time,
-    /// The value's number in its series.
-    Sample,
-    /// Another plotted field (its index), from the same message.
-    Field(usize),
-}
-
-/// What the Plot window asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PlotAction {
-    /// Open the window, or close it.
-    Toggle,
-    /// Plot a field, named for people.
-    Add(Pick, String),
-    /// Stop plotting field `n`.
-    Remove(usize),
-    /// Freeze the view (values are still collected), or let it move again.
-    Pause,
-    /// Fit the view to the data again.
-    ResetView,
-    /// Choose X.
-    X(XAxis),
-    /// Stacked plots (true) or one plot with a legend.
-    Stacked(bool),
-    /// Write the series to this file (CSV).
-    Export(PathBuf),
-}
-
-/// A tab's plots: the window's state and the series. Plain data.
-pub struct PlotView {
-    /// The window is open.
-    pub open: bool,
-    /// The plotted fields and their values.
-    pub set: SeriesSet,
-    /// What X is.
-    pub x: XAxis,
-    /// Several fields as stacked plots with linked X axes (else one plot with a legend).
-    pub stacked: bool,
-    /// Paused at this log record: values from it on are collected, not drawn.
-    pub paused_at: Option<u64>,
-    /// Records not decoded yet (the plots are catching up).
-    pub behind: u64,
-    /// Fit the view to the data at the next frame.
-    reset: bool,
-    /// The protocol the series were decoded with (another one starts them again).
-    with: Option<Arc<Protocol>>,
-    /// Decimated points, reused from frame to frame.
-    scratch: Vec<[f64; 2]>,
-    /// The X range each plot showed in the last frame drawn.
-    pub shown_x: Vec<(f64, f64)>,
-}
-
-impl Default for PlotView {
-    fn default() -> Self {
-        Self {
-            open: false,
-            set: SeriesSet::new(SERIES_CAP),
-            x: XAxis::Time,
-            stacked: true,
-            paused_at: None,
-            behind: 0,
-            reset: false,
-            shown_x: Vec::new(),
-            with: None,
-            scratch: Vec::new(),
-        }
-    }
-}
+pub use super::model::{PlotAction, PlotView, XAxis};
 
 impl PlotView {
     /// Does what the window asked; `log` is the tab's. Returns a sentence for the log when
@@ -146,7 +74,7 @@ impl PlotView {
             self.behind = 0;
             return;
         }
-        let protocol = super::protocol_ui::chosen(form);
+        let protocol = super::protocol_pick::chosen(form);
         let same = match (&self.with, &protocol) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
@@ -160,7 +88,7 @@ impl PlotView {
             self.behind = 0;
             return;
         };
-        let replies = super::protocol_ui::replies_apart(form);
+        let replies = super::protocol_pick::replies_apart(form);
         let mode = form.mode;
         let decode = |record: &Record<'_>| {
             let p = match (&replies, record.relay) {
@@ -244,7 +172,7 @@ fn numeric_fields(tab: &TabUi<'_>) -> Vec<Offer> {
         })
         .take(ADD_SCAN);
     for record in data {
-        let Some((protocol, decoded)) = super::protocol_ui::decoded(tab.form, &record) else {
+        let Some((protocol, decoded)) = super::protocol_pick::decoded(tab.form, &record) else {
             continue;
         };
         let summary = protocol.summary(&decoded);
@@ -579,7 +507,7 @@ pub fn window_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<UiA
         return;
     }
     let mut open = true;
-    let protocol = super::protocol_ui::chosen(tab.form);
+    let protocol = super::protocol_pick::chosen(tab.form);
     if tab.view.plot.behind > 0 {
         // Catching up: the next slice comes with the next frame.
         ctx.request_repaint();
@@ -745,7 +673,7 @@ fn status_ui(ui: &mut egui::Ui, tab: &TabUi<'_>) {
     super::testhook::value(ui.ctx(), "plot.points", points as u64);
     super::testhook::value(ui.ctx(), "plot.behind", view.behind);
     if super::testhook::wanted() {
-        let protocol = super::protocol_ui::chosen(tab.form);
+        let protocol = super::protocol_pick::chosen(tab.form);
         let labels: Vec<String> = view
             .set
             .plotted

@@ -131,7 +131,7 @@ pub fn windows_ui(ctx: &egui::Context, tab: &mut TabUi<'_>, actions: &mut Vec<Ui
 fn rules_window_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     tab.form.automation.ensure_ids();
     let encoding = tab.form.encoding;
-    let protocol = super::protocol_ui::received(tab.form);
+    let protocol = super::protocol_pick::received(tab.form);
     let running =
         tab.view
             .automation

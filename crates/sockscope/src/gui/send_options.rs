@@ -6,8 +6,8 @@ use eframe::egui::{self, RichText};
 use super::i18n::{S, t, tf};
 use super::model::FileRequest;
 use super::state::{Selection, TabUi, UiAction};
-use super::widgets::human_bytes;
 use super::widgets::{checksum_editor_ui, length_prefix_fields_ui, line_ending_combo_ui};
+use super::widgets::{encoding_combo_ui, human_bytes};
 use crate::codec::payload::InputMode;
 
 /// Draws the Send group.
@@ -17,7 +17,7 @@ pub fn send_options_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec
         .default_open(true)
         .show(ui, |ui| {
             tx_mode_ui(ui, tab, actions);
-            super::widgets::encoding_row_ui(ui, tab, "send_encoding", actions);
+            encoding_row_ui(ui, tab, "send_encoding", actions);
             ui.label(target_text(tab)).on_hover_text(t(S::TipTarget));
             line_ending_ui(ui, tab);
             checksum_ui(ui, tab);
@@ -231,6 +231,26 @@ pub fn schedule_row_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec
                     actions.push(UiAction::AskFile(FileRequest::SendFile));
                 }
             }
+        }
+    });
+}
+
+/// "Encoding [UTF-8 ▼]": the session's one encoding, for what is shown and what is sent (so
+/// the Receive and the Send group both have it).
+pub fn encoding_row_ui(
+    ui: &mut egui::Ui,
+    tab: &TabUi<'_>,
+    salt: &str,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(t(S::Encoding));
+        let mut chosen = tab.form.encoding;
+        encoding_combo_ui(ui, salt, &mut chosen)
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipEncoding));
+        if chosen != tab.form.encoding {
+            actions.push(UiAction::SetEncoding(chosen));
         }
     });
 }

@@ -6,8 +6,9 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::i18n::{S, t, tf};
 use super::send_options;
+use super::send_options::encoding_row_ui;
 use super::state::{FieldErrors, Selection, TabUi, UiAction};
-use super::widgets::{age_text, encoding_row_ui, error_color, fixed_label_ui, mark_bad_field};
+use super::widgets::{age_text, error_color, fixed_label_ui, mark_bad_field};
 use super::widgets::{human_bytes, rate_text};
 use crate::engine::{ConnId, Mode};
 

@@ -141,7 +141,7 @@ pub enum UiAction {
     /// WebSocket: close (1000, normal) the connection(s) the send goes to.
     WsClose,
     /// What the Plot window asks for.
-    Plot(super::plot_ui::PlotAction),
+    Plot(super::model::PlotAction),
 }
 
 /// How long a frame may spend searching the log before it draws (the rest goes on with the
@@ -205,7 +205,7 @@ pub struct ViewState {
     /// The same for Find.
     pub search_with: Vec<Arc<Protocol>>,
     /// The Plot window and the plotted fields' series.
-    pub plot: super::plot_ui::PlotView,
+    pub plot: super::model::PlotView,
     /// The Compose window is open.
     pub compose_open: bool,
 }
@@ -369,7 +369,7 @@ impl TabUi<'_> {
     /// taken from, if it reads any.
     pub fn preview_from(&self) -> Result<(Vec<u8>, Option<FieldsFrom>), PayloadError> {
         let payload = self.payload.as_ref().as_ref().map_err(Clone::clone)?;
-        let (payload, from) = super::protocol_ui::give_fields(
+        let (payload, from) = super::protocol_pick::give_fields(
             self.form,
             &self.capture.log,
             self.view.selected,
@@ -529,7 +529,7 @@ pub fn unknown_field(
 /// when it is another one.
 fn protocols_of(form: &Form) -> Option<(Arc<Protocol>, Option<Arc<Protocol>>)> {
     let protocol = form.protocol().ok().flatten()?;
-    Some((protocol, super::protocol_ui::replies_apart(form)))
+    Some((protocol, super::protocol_pick::replies_apart(form)))
 }
 
 /// The protocols a tab decodes with, as a list (empty without one).
@@ -759,7 +759,7 @@ impl Tab {
                     super::field_export::FieldExport::start(
                         path,
                         protocol,
-                        super::protocol_ui::replies_apart(&self.form),
+                        super::protocol_pick::replies_apart(&self.form),
                         &record,
                         dir,
                         &capture.log,
@@ -779,7 +779,7 @@ impl Tab {
 
     /// A sentence in the tab's log.
     /// What the Plot window asks for; an export's outcome is said in the log.
-    fn apply_plot(&mut self, action: super::plot_ui::PlotAction) {
+    fn apply_plot(&mut self, action: super::model::PlotAction) {
         let said = {
             let capture = self.session.capture();
             self.view.plot.apply(action, &capture.log)
@@ -1217,12 +1217,12 @@ impl Tab {
         let frame = match command.payload() {
             Ok(payload) if !payload.fields_used().is_empty() => {
                 let capture = self.session.capture();
-                let found = if super::protocol_ui::chosen(&self.form).is_none() {
+                let found = if super::protocol_pick::chosen(&self.form).is_none() {
                     Err(payload.needs_protocol())
                 } else {
-                    super::protocol_ui::field_source(&self.form, &capture.log, self.view.selected)
+                    super::protocol_pick::field_source(&self.form, &capture.log, self.view.selected)
                         .map(|(_, _, decoded)| decoded)
-                        .map_err(|why| Some(super::protocol_ui::no_source(&payload, &why)))
+                        .map_err(|why| Some(super::protocol_pick::no_source(&payload, &why)))
                 };
                 drop(capture);
                 match found {
@@ -1315,7 +1315,7 @@ impl Tab {
     /// last valid version runs), the others run as edited.
     pub fn running_rules(&mut self) -> super::model::Running {
         self.form.automation.ensure_ids();
-        let protocol = super::protocol_ui::received(&self.form);
+        let protocol = super::protocol_pick::received(&self.form);
         self.view.automation.last_valid.running_for(
             &self.form.automation,
             self.form.encoding,

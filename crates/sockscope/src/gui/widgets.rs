@@ -7,7 +7,6 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::i18n::{S, t, tf};
 use super::model::{NOTICE_FOR, Notice};
-use super::state::{TabUi, UiAction};
 use crate::codec::TextEncoding;
 use crate::codec::checksum::{ByteOrder, Checksum, ChecksumKind};
 use crate::codec::hex;
@@ -186,26 +185,6 @@ pub fn age_text(at: std::time::SystemTime, now: std::time::SystemTime) -> String
         60..3600 => tf(S::AgoMins, &[&(secs / 60)]),
         _ => tf(S::AgoHours, &[&(secs / 3600)]),
     }
-}
-
-/// "Encoding [UTF-8 ▼]": the session's one encoding, for what is shown and what is sent (so
-/// the Receive and the Send group both have it).
-pub fn encoding_row_ui(
-    ui: &mut egui::Ui,
-    tab: &TabUi<'_>,
-    salt: &str,
-    actions: &mut Vec<UiAction>,
-) {
-    ui.horizontal(|ui| {
-        let label = ui.label(t(S::Encoding));
-        let mut chosen = tab.form.encoding;
-        encoding_combo_ui(ui, salt, &mut chosen)
-            .labelled_by(label.id)
-            .on_hover_text(t(S::TipEncoding));
-        if chosen != tab.form.encoding {
-            actions.push(UiAction::SetEncoding(chosen));
-        }
-    });
 }
 
 /// An encoding picker (UTF-8, GBK, …).
