@@ -71,6 +71,9 @@ pub struct Caps {
     pub tls: Option<TlsSide>,
     /// It relays between its clients and an upstream.
     pub relays: bool,
+    /// What it receives, when the role says: requests (a server), replies (a client); `None`
+    /// when either may come (UDP; a relay, whose two ways are told apart per message).
+    pub receives_requests: Option<bool>,
     /// Its name ("TCP client").
     pub label: S,
     /// What it does, for the mode's tooltip.
@@ -102,6 +105,7 @@ impl Mode {
             any_local_port: false,
             tls: None,
             relays: false,
+            receives_requests: None,
             label: S::ModeTcpClient,
             tip: S::TipModeClient,
             port_tip: S::TipPortClient,
@@ -113,6 +117,7 @@ impl Mode {
         match self {
             Mode::TcpClient => Caps {
                 connects: true,
+                receives_requests: Some(false),
                 needs_remote: true,
                 any_local_port: true,
                 tls: Some(TlsSide::Client),
@@ -120,6 +125,7 @@ impl Mode {
             },
             Mode::TcpServer => Caps {
                 has_clients: true,
+                receives_requests: Some(true),
                 listens_again: true,
                 tls: Some(TlsSide::Server),
                 label: S::ModeTcpServer,

@@ -254,10 +254,19 @@ pub struct Session {
 
 /// The way a session's received messages go: a server receives requests, a client replies.
 pub fn received_dir(mode: crate::engine::Mode) -> crate::protocol::Dir {
-    match mode {
-        crate::engine::Mode::TcpServer => crate::protocol::Dir::Request,
-        crate::engine::Mode::TcpClient => crate::protocol::Dir::Response,
-        _ => crate::protocol::Dir::Unknown,
+    match mode.caps().receives_requests {
+        Some(true) => crate::protocol::Dir::Request,
+        Some(false) => crate::protocol::Dir::Response,
+        None => crate::protocol::Dir::Unknown,
+    }
+}
+
+/// The way a session's sent messages go: the other way from what it receives.
+pub fn sent_dir(mode: crate::engine::Mode) -> crate::protocol::Dir {
+    match received_dir(mode) {
+        crate::protocol::Dir::Request => crate::protocol::Dir::Response,
+        crate::protocol::Dir::Response => crate::protocol::Dir::Request,
+        crate::protocol::Dir::Unknown => crate::protocol::Dir::Unknown,
     }
 }
 

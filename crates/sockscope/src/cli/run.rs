@@ -204,11 +204,7 @@ pub(super) fn run_profile(args: &args::RunArgs, io: &mut Io<'_>) -> Result<i32, 
     };
     let mut printer = Printer::new(&mut *io.stdout, &view, false);
     // A server receives requests, a client replies.
-    printer.set_rx_dir(match form.mode {
-        sockscope_core::engine::Mode::TcpServer => sockscope_core::protocol::Dir::Request,
-        sockscope_core::engine::Mode::TcpClient => sockscope_core::protocol::Dir::Response,
-        _ => sockscope_core::protocol::Dir::Unknown,
-    });
+    printer.set_rx_dir(sockscope_core::session::received_dir(form.mode));
     wait_open(
         &session,
         &mut printer,

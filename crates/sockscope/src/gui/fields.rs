@@ -14,9 +14,9 @@ pub fn dir_of(mode: Mode, record: &Record<'_>) -> Dir {
         Some(RelayWay::FromUpstream) => return Dir::Response,
         None => {}
     }
-    match (mode, record.kind) {
-        (Mode::TcpServer, RecordKind::Rx) | (Mode::TcpClient, RecordKind::Tx) => Dir::Request,
-        (Mode::TcpServer, RecordKind::Tx) | (Mode::TcpClient, RecordKind::Rx) => Dir::Response,
+    match record.kind {
+        RecordKind::Rx => sockscope_core::session::received_dir(mode),
+        RecordKind::Tx => sockscope_core::session::sent_dir(mode),
         _ => Dir::Unknown,
     }
 }

@@ -138,7 +138,7 @@ pub(super) fn resolved_replies(form: &Form) -> Result<Option<Arc<Protocol>>, Str
 /// A relay's protocol for what the upstream sends, when it is not the session's (then the
 /// upstream's rows are filtered, found and exported with it).
 pub fn replies_apart(form: &Form) -> Option<Arc<Protocol>> {
-    if form.mode != crate::engine::Mode::Relay || form.protocol_replies.trim().is_empty() {
+    if !form.mode.caps().relays || form.protocol_replies.trim().is_empty() {
         return None;
     }
     let replies = resolved_replies(form).ok().flatten()?;

@@ -56,7 +56,7 @@ pub fn kind_name(form: &Form, record: &Record<'_>) -> Option<String> {
 /// a gateway often speaks one protocol to its devices and gets another back.
 pub fn picker_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, actions: &mut Vec<UiAction>) {
     let before = tab.form.protocol.clone();
-    let relay = tab.form.mode == crate::engine::Mode::Relay;
+    let relay = tab.form.mode.caps().relays;
     let (label, tip) = if relay {
         (S::ProtocolClientLabel, S::TipProtocolClient)
     } else {
