@@ -653,3 +653,15 @@ fn udp_ping_pong_to_a_closed_port_is_unreachable_at_once_not_timed_out() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_rate_is_requests_or_bytes_per_second_divided_by_the_request() {
+    assert_eq!(super::rate_from_text("2000", 100), Ok(2000.0));
+    assert_eq!(super::rate_from_text("2000/s", 100), Ok(2000.0));
+    assert_eq!(super::rate_from_text("10MB/s", 100), Ok(100_000.0));
+    assert_eq!(super::rate_from_text("512kb/s", 512), Ok(1000.0));
+    for bad in ["", "abc", "0", "-5", "10MB", "inf"] {
+        let why = super::rate_from_text(bad, 100).unwrap_err();
+        assert!(why.contains("is not a rate"), "{bad}: {why}");
+    }
+}

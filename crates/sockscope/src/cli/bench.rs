@@ -92,26 +92,7 @@ pub struct BenchArgs {
     pub tls: super::values::ClientTls,
 }
 
-/// A rate as requests per second: `2000`, `2000/s`, or bytes per second (`10MB/s`, `512KB/s`,
-/// `1GB/s`, `100B/s`) divided by the request's length.
-pub fn parse_rate(text: &str, request_len: usize) -> Result<f64, String> {
-    let t = text.trim();
-    let bad = || sockscope_core::i18n::tf(sockscope_core::i18n::S::CliBadRate, &[&text]);
-    let number = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v > 0.0)
-    };
-    let upper = t.to_ascii_uppercase();
-    for (suffix, scale) in [("GB/S", 1e9), ("MB/S", 1e6), ("KB/S", 1e3), ("B/S", 1.0)] {
-        if let Some(n) = upper.strip_suffix(suffix) {
-            let bytes = number(n).ok_or_else(bad)? * scale;
-            return Ok(bytes / request_len.max(1) as f64);
-        }
-    }
-    number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
-}
+pub use sockscope_core::bench::rate_from_text as parse_rate;
 
 /// The largest request `--send-file` sends (each connection holds one copy while it sends).
 const MAX_REQUEST_FILE: u64 = 64 << 20;

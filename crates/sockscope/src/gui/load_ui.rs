@@ -157,6 +157,20 @@ impl LoadView {
         }
     }
 
+    /// The request's length in bytes, as the payload field reads (1 when it does not read).
+    fn request_len(&self) -> usize {
+        let bytes = if self.payload_hex {
+            hex::parse(&self.payload).ok()
+        } else {
+            sockscope_core::codec::escape::parse(
+                &self.payload,
+                sockscope_core::codec::TextEncoding::UTF_8,
+            )
+            .ok()
+        };
+        bytes.map_or(1, |b| b.len().max(1))
+    }
+
     /// The run the fields describe; the sentence says what is wrong (in the window's language).
     fn spec(&self) -> Result<Spec, String> {
         // The core reads the target as `sockscope bench` does (`udp://` chooses UDP too).
@@ -493,11 +507,20 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                         .on_hover_text(t(S::TipLoadPerRequest));
                 });
                 let label = ui.label(t(S::LoadRate)).id;
+                // A rate typed in bytes per second (`10MB/s`) is requests of this length.
+                let request_len = view.request_len();
                 ui.horizontal(|ui| {
                     ui.add(
                         egui::DragValue::new(&mut view.rate)
                             .range(0..=10_000_000)
-                            .suffix(" /s"),
+                            .suffix(" /s")
+                            // Units as typed, read by the core as `bench --rate` reads them:
+                            // `2000`, `2000/s`, `10MB/s` (÷ the request's length).
+                            .custom_parser(move |text| {
+                                sockscope_core::bench::rate_from_text(text, request_len)
+                                    .ok()
+                                    .map(f64::round)
+                            }),
                     )
                     .on_hover_text(t(S::TipLoadRate))
                     .labelled_by(label);

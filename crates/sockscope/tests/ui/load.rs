@@ -168,6 +168,33 @@ fn retype(
 }
 
 #[test]
+fn the_rate_takes_bytes_per_second_as_bench_does() {
+    // A 100-byte request at 1MB/s is 10,000 requests a second (the command line's
+    // `--rate 1MB/s`); the field took only a bare number, and '1MB/s' left the rate as it was.
+    let mut harness = super::harness(Form::default());
+    open_load(&mut harness);
+    retype(&mut harness, "Request", &"a".repeat(100));
+    let rate = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
+            .accesskit_node()
+            .numeric_value()
+    };
+    for (typed, want) in [("1MB/s", 10_000.0), ("2000/s", 2000.0), ("512KB/s", 5120.0)] {
+        harness
+            .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
+            .focus();
+        harness.run();
+        harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+        harness
+            .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
+            .type_text(typed);
+        harness.key_press(eframe::egui::Key::Enter);
+        harness.run();
+        assert_eq!(rate(&harness), Some(want), "{typed}");
+    }
+}
+
+#[test]
 fn load_errors_say_what_is_wrong_in_the_windows_language() {
     let mut harness = super::harness(Form::default());
     open_load(&mut harness);
