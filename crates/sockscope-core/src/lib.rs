@@ -21,6 +21,8 @@ pub mod bench;
 pub mod capture;
 pub mod codec;
 pub mod engine;
+pub mod expr;
+pub mod hex;
 pub mod i18n;
 pub mod profile;
 pub mod protocol;

@@ -6,7 +6,8 @@ pub mod cut;
 pub mod escape;
 pub mod expect;
 pub mod framing;
-pub mod hex;
+/// Hex text (a leaf below the expression language, which codec's payloads use).
+pub use crate::hex;
 pub mod length;
 pub mod payload;
 #[cfg(test)]

@@ -328,11 +328,8 @@ impl Payload {
     /// The same with each `{{f.NAME}}` given its value from `fields` (a received frame
     /// decoded): a number as its decimal digits, text in the payload's encoding, bytes as they
     /// are. A field the frame lacks is said with its column.
-    pub fn with_fields(
-        &self,
-        fields: &dyn crate::rules::expr::Fields,
-    ) -> Result<Payload, PayloadError> {
-        use crate::rules::expr::Value;
+    pub fn with_fields(&self, fields: &dyn crate::expr::Fields) -> Result<Payload, PayloadError> {
+        use crate::expr::Value;
         let mut parts = Vec::with_capacity(self.parts.len());
         for part in &self.parts {
             let Part::Var(Var::Field(column, name)) = part else {
@@ -553,9 +550,9 @@ mod tests {
     }
 
     struct Frame;
-    impl crate::rules::expr::Fields for Frame {
-        fn field(&self, name: &str) -> Option<crate::rules::expr::Value> {
-            use crate::rules::expr::Value;
+    impl crate::expr::Fields for Frame {
+        fn field(&self, name: &str) -> Option<crate::expr::Value> {
+            use crate::expr::Value;
             match name {
                 "serial" => Some(Value::Int(32381)),
                 "body.plate" => Some(Value::Text("粤B12345".into())),

@@ -11,8 +11,8 @@ use super::spec::{
 use super::{SpecError, both, check};
 use crate::codec::TextEncoding;
 use crate::codec::cut::{ByteEscape, FrameCut};
+use crate::expr::{Expr, IntType};
 use crate::i18n::{S, tf};
-use crate::rules::expr::{Expr, IntType};
 
 /// Index of a node in [`Program::nodes`].
 pub type NodeId = u32;

@@ -9,7 +9,7 @@ use super::decode::eval;
 use super::show::pick;
 use super::spec::Key;
 use super::{Dir, EncodeError, FieldValue, Protocol};
-use crate::rules::expr::{Expr, Fields, Value};
+use crate::expr::{Expr, Fields, Value};
 
 /// A frame made for a form.
 #[derive(Clone, Debug, PartialEq)]

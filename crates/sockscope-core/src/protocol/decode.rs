@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use super::compile::{CheckFormat, Column, Kind, LayoutId, Len, NodeId, Program};
 use super::spec::{Key, WordOrder};
 use super::{Decoded, Dir, Field, FieldValue, Note, Role, Stop, Verdict, check};
+use crate::expr::{Ctx, Expr, Fields, Value};
 use crate::i18n::{S, tf};
-use crate::rules::expr::{Ctx, Expr, Fields, Value};
 
 /// Nested groups, repeats and switches deeper than this stop decoding (a layout whose switch
 /// chooses itself cannot recurse without end).

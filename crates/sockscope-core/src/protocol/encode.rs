@@ -12,8 +12,8 @@ use super::compile::{CheckFormat, Column, Kind, Len, NodeId, Program};
 use super::decode::{Env, Lookup, as_number, eval, pick, text_value};
 use super::spec::WordOrder;
 use super::{Dir, FieldValue, check};
+use crate::expr::{Expr, Value};
 use crate::i18n::{S, tf};
-use crate::rules::expr::{Expr, Value};
 
 /// Nesting deeper than this is refused (as decoding refuses it).
 const MAX_DEPTH: usize = 48;

@@ -8,7 +8,7 @@
 //!
 //! Decoding never panics: a frame that does not fit keeps every byte and says which field
 //! stopped at which offset, and why. Lengths and conditions are expressions of the rule
-//! language ([`crate::rules::expr`]) over the fields read before them.
+//! language ([`crate::expr`]) over the fields read before them.
 //!
 //! # A spec
 //! ```ron
@@ -71,8 +71,8 @@ pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 
 use crate::codec::cut::{Cut, FrameCut};
+use crate::expr::{Fields, Value};
 use crate::i18n::{S, tf};
-use crate::rules::expr::{Fields, Value};
 
 /// Which way a frame went, when known: some protocols (Modbus) lay out a request and its
 /// reply differently. In a spec's expressions `dir` is 0, 1 or 2.
@@ -615,20 +615,15 @@ impl Protocol {
     }
 
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
-    pub fn holds(&self, expr: &crate::rules::expr::Expr, frame: &[u8], dir: Dir) -> bool {
+    pub fn holds(&self, expr: &crate::expr::Expr, frame: &[u8], dir: Dir) -> bool {
         self.test(expr, frame, dir).unwrap_or(false)
     }
 
     /// Whether `expr` holds for `frame` decoded, or why it cannot be worked out (a text field
     /// holding no number compared with `>`). A frame without a field it reads (another
     /// message) is one it does not hold for, not a mistake.
-    pub fn test(
-        &self,
-        expr: &crate::rules::expr::Expr,
-        frame: &[u8],
-        dir: Dir,
-    ) -> Result<bool, String> {
-        use crate::rules::expr::Fields as _;
+    pub fn test(&self, expr: &crate::expr::Expr, frame: &[u8], dir: Dir) -> Result<bool, String> {
+        use crate::expr::Fields as _;
         let decoded = self.decode(frame, dir);
         decode::eval(expr, frame, &decoded)
             .map(|v| v.truthy())

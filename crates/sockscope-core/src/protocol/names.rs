@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::compile::{Kind, LayoutId, Len, NodeId, Program};
 use super::{SpecError, both, spec};
+use crate::expr::Expr;
 use crate::i18n::{S, tf};
-use crate::rules::expr::Expr;
 
 /// Names an expression in a spec can always read.
 const IMPLICIT: [&str; 3] = ["pos", "remaining", "dir"];

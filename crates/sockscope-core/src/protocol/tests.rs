@@ -1737,7 +1737,7 @@ fn gbt32960_real_time_whole_vehicle_item_is_split_into_fields() {
 
 #[test]
 fn a_value_that_never_fits_its_field_is_said() {
-    use crate::rules::expr::Value;
+    use crate::expr::Value;
     let jt808 = super::builtin("jt808").unwrap();
     assert_eq!(
         jt808.never_fits("body.result", &Value::Int(300)).as_deref(),

@@ -9,7 +9,8 @@
 //! socket — the inline test of the Rules panel and the check of the shipped simulators.
 
 pub mod cond;
-pub mod expr;
+/// The expression language (a layer of its own, under codec's payloads and protocols).
+pub use crate::expr;
 pub mod script;
 pub mod template;
 

@@ -41,7 +41,7 @@ impl Value {
     pub fn written(&self) -> String {
         match self {
             Value::Int(n) => n.to_string(),
-            Value::Bytes(b) => crate::codec::hex::format(b),
+            Value::Bytes(b) => crate::hex::format(b),
             Value::Text(s) => format!("{s:?}"),
             Value::Bool(b) => b.to_string(),
         }
@@ -977,10 +977,10 @@ fn eval(node: &Node, cx: &Ctx<'_>) -> Result<Value, EvalError> {
                     )
                 }
                 Func::Hex => match eval(arg, cx)? {
-                    Value::Text(s) => Value::Bytes(
-                        crate::codec::hex::parse(&s).map_err(|e| EvalError(e.to_string()))?,
-                    ),
-                    other => Value::Text(crate::codec::hex::format(&bytes_of(other)?)),
+                    Value::Text(s) => {
+                        Value::Bytes(crate::hex::parse(&s).map_err(|e| EvalError(e.to_string()))?)
+                    }
+                    other => Value::Text(crate::hex::format(&bytes_of(other)?)),
                 },
                 Func::Len => match eval(arg, cx)? {
                     Value::Text(s) => Value::Int(s.chars().count() as i128),
