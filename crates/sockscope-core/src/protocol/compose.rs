@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use super::compile::{Kind, LayoutId, NodeId, Program};
 use super::decode::eval;
 use super::show::pick;
-use super::spec::Key;
+use super::spec::{Key, Show};
 use super::{Dir, EncodeError, FieldValue, Protocol};
+use crate::codec::hex;
+use crate::i18n::{S, tf};
 use crate::rules::expr::{Expr, Fields, Value};
 
 /// A frame made for a form.
@@ -217,4 +219,102 @@ pub(super) fn messages(proto: &Protocol) -> Vec<Message> {
         });
     }
     out
+}
+
+/// A number as typed into a form: decimal, or hex after `0x` (`-0x…` too); `_` between
+/// digits is skipped.
+pub fn number_from_text(text: &str) -> Option<i128> {
+    let text = text.trim().replace('_', "");
+    if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        i128::from_str_radix(h, 16).ok()
+    } else if let Some(h) = text
+        .strip_prefix("-0x")
+        .or_else(|| text.strip_prefix("-0X"))
+    {
+        i128::from_str_radix(h, 16).ok().map(|n| -n)
+    } else {
+        text.parse().ok()
+    }
+}
+
+/// What `text` typed into the field of node `id` is, or the sentence saying why it is not:
+/// numbers in decimal or `0x…` within their width, BCD digits (DL/T 645's `AA…` broadcast and
+/// wildcard addresses too), bytes as hex, texts as typed.
+pub(super) fn value_from_text(
+    prog: &Program,
+    id: NodeId,
+    text: &str,
+) -> Result<FieldValue, String> {
+    let Some(node) = prog.node(id) else {
+        return Ok(FieldValue::Text(text.to_owned()));
+    };
+    let range = |n: i128, lo: i128, hi: i128| {
+        if n < lo || n > hi {
+            Err(tf(S::ComposeRange, &[&n, &lo, &hi]))
+        } else {
+            Ok(FieldValue::Int(n))
+        }
+    };
+    let bad_number = || tf(S::ComposeNotNumber, &[&text.trim()]);
+    match &node.kind {
+        Kind::Int { width, signed, .. } => {
+            let n = number_from_text(text).ok_or_else(bad_number)?;
+            let bits = (u32::from(*width) * 8).min(127);
+            let (lo, hi) = if *signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            };
+            range(n, lo, hi)
+        }
+        Kind::Bits { width, .. } => {
+            let n = number_from_text(text).ok_or_else(bad_number)?;
+            range(n, 0, (1i128 << u32::from(*width).min(126)) - 1)
+        }
+        Kind::Float { .. } => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(FieldValue::Float)
+            .ok_or_else(bad_number),
+        Kind::Bcd(_) => {
+            let digits = text.trim().replace(' ', "");
+            // Decimal digits (a sign first where the field has one), or all A: DL/T 645's
+            // broadcast address AAAAAAAAAAAA. Other hex letters went out as BCD nibbles above
+            // 9, which no device reads.
+            let decimal = {
+                let unsigned = digits.strip_prefix('-').unwrap_or(&digits);
+                !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())
+            };
+            // All A, or A in the high digits before decimal ones: DL/T 645's broadcast and
+            // wildcard (缩位) addresses.
+            let broadcast = {
+                let tail = digits.trim_start_matches(['A', 'a']);
+                tail.len() < digits.len() && tail.bytes().all(|b| b.is_ascii_digit())
+            };
+            if !(decimal || broadcast) {
+                return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
+            }
+            Ok(FieldValue::Text(digits))
+        }
+        Kind::Bytes(_) => hex::parse(text)
+            .map(FieldValue::Bytes)
+            .map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e])),
+        _ => Ok(FieldValue::Text(text.to_owned())),
+    }
+}
+
+/// A value as a form shows it for typing (what [`value_from_text`] reads back): numbers in
+/// hex where the field is shown in hex.
+pub(super) fn value_to_text(prog: &Program, id: NodeId, value: &FieldValue) -> String {
+    let hex_look = prog.node(id).is_some_and(|n| n.look.show == Show::Hex);
+    match value {
+        FieldValue::Int(n) if hex_look && *n >= 0 => format!("0x{n:X}"),
+        FieldValue::Int(n) => n.to_string(),
+        FieldValue::Float(f) => f.to_string(),
+        FieldValue::Text(s) => s.clone(),
+        FieldValue::Bytes(b) => hex::format(b),
+        FieldValue::None => String::new(),
+    }
 }

@@ -66,7 +66,7 @@ use std::sync::{Arc, OnceLock};
 pub use check::{CATALOGUE, catalogued, hj212};
 pub use compile::Kind;
 pub use compile::{NodeId, Program};
-pub use compose::{Composed, Message};
+pub use compose::{Composed, Message, number_from_text};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 
@@ -737,6 +737,17 @@ impl Protocol {
     /// such switch on a number.
     pub fn messages(&self) -> Vec<Message> {
         compose::messages(self)
+    }
+
+    /// What `text` typed into a form's field of node `id` is (a number in decimal or `0x…`
+    /// within its width, BCD digits, hex bytes, a text), or the sentence saying why it is not.
+    pub fn value_from_text(&self, id: NodeId, text: &str) -> Result<FieldValue, String> {
+        compose::value_from_text(&self.program, id, text)
+    }
+
+    /// A value as a form shows it for typing: what [`Self::value_from_text`] reads back.
+    pub fn value_to_text(&self, id: NodeId, value: &FieldValue) -> String {
+        compose::value_to_text(&self.program, id, value)
     }
 
     /// The field's name for people, in the current language.

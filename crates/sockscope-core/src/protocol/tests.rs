@@ -1818,3 +1818,129 @@ fn bytes_that_cannot_begin_a_frame_are_not_one_even_alone() {
     let woken = hex::parse("FE FE 68 01 00 00").unwrap();
     assert!(!meter.decode_message(&woken, Dir::Unknown)[0].junk);
 }
+
+mod form_text_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A value of node `id`'s type, made of `seed` and `bytes`, or None for a node a form
+    /// does not type (constants, checksums, groups).
+    fn value_of(
+        prog: &Program,
+        id: NodeId,
+        seed: u64,
+        bytes: &[u8],
+        text: &str,
+    ) -> Option<FieldValue> {
+        let node = prog.node(id)?;
+        Some(match &node.kind {
+            Kind::Int { width, signed, .. } => {
+                let bits = u32::from(*width) * 8;
+                let raw = if bits >= 64 {
+                    seed
+                } else {
+                    seed & ((1u64 << bits) - 1)
+                };
+                FieldValue::Int(if *signed {
+                    decode::signed(raw, *width)
+                } else {
+                    i128::from(raw)
+                })
+            }
+            Kind::Bits { width, .. } => {
+                let w = u32::from(*width);
+                FieldValue::Int(i128::from(if w >= 64 {
+                    seed
+                } else {
+                    seed & ((1u64 << w) - 1)
+                }))
+            }
+            Kind::Float { .. } => {
+                let f = f64::from_bits(seed);
+                FieldValue::Float(if f.is_finite() { f } else { seed as f64 / 7.0 })
+            }
+            Kind::Bcd(len) => {
+                let n = match len {
+                    compile::Len::Fixed(n) => n * 2,
+                    _ => 1 + (seed % 12) as usize,
+                };
+                let digits: String = format!("{seed:020}").chars().cycle().take(n).collect();
+                FieldValue::Text(digits)
+            }
+            Kind::Bytes(_) => FieldValue::Bytes(bytes.to_vec()),
+            Kind::Str(..) | Kind::Column(_) | Kind::Kv { .. } => FieldValue::Text(text.to_owned()),
+            _ => return None,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Any value of any built-in field's type, printed as a form shows it, reads back as
+        /// itself.
+        #[test]
+        fn any_value_printed_for_a_form_reads_back_as_itself(
+            which in any::<prop::sample::Index>(),
+            node in any::<prop::sample::Index>(),
+            seed in any::<u64>(),
+            bytes in proptest::collection::vec(any::<u8>(), 0..16),
+            text in ".{0,12}",
+        ) {
+            let all = builtins().to_vec();
+            let p = which.get(&all);
+            let id = node.index(p.program.nodes.len()) as NodeId;
+            if let Some(v) = value_of(&p.program, id, seed, &bytes, &text) {
+                let typed = p.value_to_text(id, &v);
+                prop_assert_eq!(p.value_from_text(id, &typed), Ok(v), "{} node {}: {:?}", p.name(), id, typed);
+            }
+        }
+
+        /// Whatever is typed into any field is read or refused with a sentence, never a
+        /// panic.
+        #[test]
+        fn anything_typed_into_any_field_is_read_or_refused(
+            which in any::<prop::sample::Index>(),
+            node in any::<prop::sample::Index>(),
+            text in prop_oneof![
+                ".{0,24}",
+                "-?(0[xX])?[0-9a-fA-F_ ]{0,40}",
+                "[Aa0-9 -]{0,16}",
+            ],
+        ) {
+            let all = builtins().to_vec();
+            let p = which.get(&all);
+            let id = node.index(p.program.nodes.len()) as NodeId;
+            if let Err(why) = p.value_from_text(id, &text) {
+                prop_assert!(!why.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_in_decimal_and_hex_and_refused_out_of_range() {
+        let p = proto("jt808");
+        let id = p
+            .program
+            .nodes
+            .iter()
+            .position(|n| &*n.name == "serial")
+            .unwrap() as NodeId;
+        assert_eq!(p.value_from_text(id, "0x1_0"), Ok(FieldValue::Int(16)));
+        assert_eq!(p.value_from_text(id, " 65535 "), Ok(FieldValue::Int(65535)));
+        let big = p.value_from_text(id, "65536").unwrap_err();
+        assert!(big.contains("out of range"), "{big}");
+        let word = p.value_from_text(id, "ten").unwrap_err();
+        assert!(word.contains("not a number"), "{word}");
+        let meter = proto("dlt645");
+        let addr = meter
+            .program
+            .nodes
+            .iter()
+            .position(|n| &*n.name == "address")
+            .unwrap() as NodeId;
+        assert_eq!(
+            meter.value_from_text(addr, "AAAAAAAA0001"),
+            Ok(FieldValue::Text("AAAAAAAA0001".into()))
+        );
+        assert!(meter.value_from_text(addr, "12AB").is_err());
+    }
+}

@@ -62,88 +62,9 @@ impl Built {
     }
 }
 
-/// A value as the form shows it for typing.
-fn text_of(value: &FieldValue, hex_look: bool) -> String {
-    match value {
-        FieldValue::Int(n) if hex_look && *n >= 0 => format!("0x{n:X}"),
-        FieldValue::Int(n) => n.to_string(),
-        FieldValue::Float(f) => f.to_string(),
-        FieldValue::Text(s) => s.clone(),
-        FieldValue::Bytes(b) => hex::format(b),
-        FieldValue::None => String::new(),
-    }
-}
-
-/// A number as typed: decimal, or hex after `0x`.
+/// A number as typed: decimal, or hex after `0x` (read by the core).
 fn number(text: &str) -> Option<i128> {
-    let text = text.trim().replace('_', "");
-    if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        i128::from_str_radix(h, 16).ok()
-    } else if let Some(h) = text.strip_prefix("-0x") {
-        i128::from_str_radix(h, 16).ok().map(|n| -n)
-    } else {
-        text.parse().ok()
-    }
-}
-
-/// What `text` typed into the field of `node` is, or the sentence saying why it is not.
-fn parse(protocol: &Protocol, id: protocol::NodeId, text: &str) -> Result<FieldValue, String> {
-    let Some(node) = protocol.program.node(id) else {
-        return Ok(FieldValue::Text(text.to_owned()));
-    };
-    let range = |n: i128, lo: i128, hi: i128| {
-        if n < lo || n > hi {
-            Err(tf(S::ComposeRange, &[&n, &lo, &hi]))
-        } else {
-            Ok(FieldValue::Int(n))
-        }
-    };
-    let bad_number = || tf(S::ComposeNotNumber, &[&text.trim()]);
-    match &node.kind {
-        Kind::Int { width, signed, .. } => {
-            let n = number(text).ok_or_else(bad_number)?;
-            let bits = u32::from(*width) * 8;
-            let (lo, hi) = if *signed {
-                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-            } else {
-                (0, (1i128 << bits) - 1)
-            };
-            range(n, lo, hi)
-        }
-        Kind::Bits { width, .. } => {
-            let n = number(text).ok_or_else(bad_number)?;
-            range(n, 0, (1i128 << width) - 1)
-        }
-        Kind::Float { .. } => text
-            .trim()
-            .parse::<f64>()
-            .map(FieldValue::Float)
-            .map_err(|_| bad_number()),
-        Kind::Bcd(_) => {
-            let digits = text.trim().replace(' ', "");
-            // Decimal digits (a sign first where the field has one), or all A: DL/T 645's
-            // broadcast address AAAAAAAAAAAA. Other hex letters went out as BCD nibbles above
-            // 9, which no device reads.
-            let decimal = {
-                let unsigned = digits.strip_prefix('-').unwrap_or(&digits);
-                !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())
-            };
-            // All A, or A in the high digits before decimal ones: DL/T 645's broadcast and
-            // wildcard (缩位) addresses.
-            let broadcast = {
-                let tail = digits.trim_start_matches(['A', 'a']);
-                tail.len() < digits.len() && tail.bytes().all(|b| b.is_ascii_digit())
-            };
-            if !(decimal || broadcast) {
-                return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
-            }
-            Ok(FieldValue::Text(digits))
-        }
-        Kind::Bytes(_) => hex::parse(text)
-            .map(FieldValue::Bytes)
-            .map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e])),
-        _ => Ok(FieldValue::Text(text.to_owned())),
-    }
+    protocol::number_from_text(text)
 }
 
 /// True when the node's value is worked out, not typed: a length, a count, a checksum, a
@@ -194,7 +115,7 @@ pub fn build(
                 values.push((path.clone(), loose));
                 continue;
             };
-            match parse(protocol, id, text) {
+            match protocol.value_from_text(id, text) {
                 Ok(v) => {
                     values.retain(|(p, _)| p != path);
                     values.push((path.clone(), v));
@@ -582,7 +503,7 @@ fn value_ui(
         .texts
         .get(path)
         .cloned()
-        .unwrap_or_else(|| text_of(&field.value, hex_look));
+        .unwrap_or_else(|| protocol.value_to_text(id, &field.value));
     let one_bit = matches!(node.kind, Kind::Bits { width: 1, .. }) && node.look.values.is_none();
     if one_bit {
         let mut on = number(&current).is_some_and(|n| n != 0);
