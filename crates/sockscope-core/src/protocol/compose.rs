@@ -318,3 +318,98 @@ pub(super) fn value_to_text(prog: &Program, id: NodeId, value: &FieldValue) -> S
         FieldValue::None => String::new(),
     }
 }
+
+/// A key of a `key=value` field as a form offers it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormKey {
+    /// The key (`QN`, `CP`).
+    pub key: String,
+    /// Its name in the language of the call.
+    pub name: String,
+    /// Its value holds groups of pairs (HJ 212's `CP=&&k=v,k=v;k=v&&`): typed as
+    /// `k=v,k=v;k=v`.
+    pub nested: Option<(String, String)>,
+    /// Its value names (HJ 212's system and command codes), by index in the program's enums.
+    pub values: Option<u32>,
+}
+
+/// The keys the `key=value` field of node `id` offers a form, in the spec's order.
+pub(super) fn form_keys(prog: &Program, id: NodeId) -> Vec<FormKey> {
+    let Some(Kind::Kv { keys, nested, .. }) = prog.node(id).map(|n| &n.kind) else {
+        return Vec::new();
+    };
+    keys.iter()
+        .map(|k| FormKey {
+            key: k.key.clone(),
+            name: pick(&k.en, &k.zh).to_owned(),
+            nested: nested
+                .iter()
+                .find(|n| n.key == k.key)
+                .map(|n| (n.sep.clone(), n.groups.clone())),
+            values: k.look.values,
+        })
+        .collect()
+}
+
+/// The values of what a form typed for the keys of the `key=value` field of node `id` at
+/// `path` (texts by path, `data.QN`), in the spec's order of keys: an empty key is left out;
+/// a key holding groups is read as `k=v,k=v;k=v` (its groups become `data.CP.0.k`). A text
+/// that is not pairs is said by its path.
+pub(super) fn kv_values(
+    prog: &Program,
+    id: NodeId,
+    path: &str,
+    texts: &BTreeMap<String, String>,
+) -> (Vec<(String, FieldValue)>, BTreeMap<String, String>) {
+    let mut values = Vec::new();
+    let mut errors = BTreeMap::new();
+    let Some(Kind::Kv { nested, .. }) = prog.node(id).map(|n| &n.kind) else {
+        return (values, errors);
+    };
+    let head = format!("{path}.");
+    let mut keys: Vec<String> = form_keys(prog, id).into_iter().map(|k| k.key).collect();
+    for typed in texts.keys().filter_map(|p| p.strip_prefix(&head)) {
+        if !typed.contains('.') && !keys.iter().any(|k| k == typed) {
+            keys.push(typed.to_owned());
+        }
+    }
+    for key in keys {
+        let key_path = format!("{head}{key}");
+        let text = texts.get(&key_path).map_or("", |t| t.trim());
+        let Some(n) = nested.iter().find(|n| n.key == key) else {
+            if !text.is_empty() {
+                values.push((key_path, FieldValue::Text(text.to_owned())));
+            }
+            continue;
+        };
+        let mut pairs = Vec::new();
+        let groups = text
+            .split(n.groups.as_str())
+            .map(str::trim)
+            .filter(|g| !g.is_empty());
+        for (g, group) in groups.enumerate() {
+            for pair in group.split(n.sep.as_str()).map(str::trim) {
+                match pair.split_once('=') {
+                    Some((k, v)) if !k.trim().is_empty() => {
+                        pairs.push((
+                            format!("{key_path}.{g}.{}", k.trim()),
+                            FieldValue::Text(v.trim().to_owned()),
+                        ));
+                    }
+                    _ => {
+                        errors
+                            .entry(key_path.clone())
+                            .or_insert_with(|| tf(S::ComposeNotPair, &[&pair, &n.sep, &n.groups]));
+                    }
+                }
+            }
+        }
+        if pairs.is_empty() {
+            // No pairs: the key is still there, its groups empty (`CP=&&&&`).
+            values.push((key_path, FieldValue::Text(format!("{}{}", n.open, n.close))));
+        } else {
+            values.extend(pairs);
+        }
+    }
+    (values, errors)
+}

@@ -1944,3 +1944,71 @@ mod form_text_props {
         assert!(meter.value_from_text(addr, "12AB").is_err());
     }
 }
+
+/// HJ 212 composed from its values: part 1's vector byte for byte, its length and its own
+/// CRC computed — from values, and from what a form types (the CP pairs as one text).
+#[test]
+fn hj212_vector_composed_from_its_values_and_from_a_form() {
+    let p = proto("hj212");
+    let want = format!("{HJ212}\r\n");
+    let header = [
+        ("QN", "20210118201054000"),
+        ("ST", "32"),
+        ("CN", "3032"),
+        ("PW", "123456"),
+        ("MN", "20210107123456"),
+        ("Flag", "5"),
+    ];
+    let mut values: Vec<(String, FieldValue)> = header
+        .iter()
+        .map(|(k, v)| (format!("data.{k}"), FieldValue::Text((*v).into())))
+        .collect();
+    for (k, v) in [("PolId", "a34004"), ("MB_BgnAddr", "192"), ("MB_Wrt", "5")] {
+        values.push((format!("data.CP.0.{k}"), FieldValue::Text(v.into())));
+    }
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), want);
+    // The form: texts by path, in no order; the keys come out in the spec's.
+    let data = p
+        .compose(&[], Dir::Unknown)
+        .nodes
+        .iter()
+        .find(|(path, _)| path == "data")
+        .map(|(_, id)| *id)
+        .unwrap();
+    let keys: Vec<String> = p.form_keys(data).into_iter().map(|k| k.key).collect();
+    assert_eq!(
+        keys,
+        ["QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO", "CP"]
+    );
+    let mut texts: std::collections::BTreeMap<String, String> = header
+        .iter()
+        .map(|(k, v)| (format!("data.{k}"), (*v).to_owned()))
+        .collect();
+    texts.insert(
+        "data.CP".into(),
+        "PolId=a34004,MB_BgnAddr=192,MB_Wrt=5".into(),
+    );
+    let (values, errors) = p.kv_values(data, "data", &texts);
+    assert!(errors.is_empty(), "{errors:?}");
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), want);
+    // Two groups, and a pair without '=' said on its key.
+    texts.insert("data.CP".into(), "a=1,b=2;c=3".into());
+    let (values, _) = p.kv_values(data, "data", &texts);
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    let d = p.decode(&made, Dir::Unknown);
+    assert!(d.checks_ok(), "{}", String::from_utf8_lossy(&made));
+    assert_eq!(text(&d, "data.CP.1.c"), "3");
+    texts.insert("data.CP".into(), "a=1,oops".into());
+    let (_, errors) = p.kv_values(data, "data", &texts);
+    assert!(
+        errors["data.CP"].contains("'oops' is not key=value"),
+        "{errors:?}"
+    );
+    // Nothing typed: a frame of an empty CP, its checks holding.
+    let (values, _) = p.kv_values(data, "data", &std::collections::BTreeMap::default());
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(&made[..13], b"##0007CP=&&&&");
+    assert!(p.decode(&made, Dir::Unknown).checks_ok());
+}

@@ -45,6 +45,8 @@ pub struct Built {
     pub decoded: Option<Decoded>,
     /// The node of each field that takes a value (not computed), by path.
     pub editable: BTreeMap<String, protocol::NodeId>,
+    /// The `key=value` fields (HJ 212's data segment), by path: typed key by key.
+    pub kv: BTreeMap<String, protocol::NodeId>,
 }
 
 impl Built {
@@ -100,11 +102,30 @@ pub fn build(
     let mut errors: BTreeMap<String, String> = BTreeMap::new();
     let mut kinds: BTreeMap<String, protocol::NodeId> = BTreeMap::new();
     let mut composed = protocol.compose(message, dir);
+    let mut kv: BTreeMap<String, protocol::NodeId> = BTreeMap::new();
     for _ in 0..TRIES {
         kinds.extend(composed.nodes.iter().cloned());
+        kv.extend(
+            kinds
+                .iter()
+                .filter(|(_, id)| {
+                    protocol
+                        .program
+                        .node(**id)
+                        .is_some_and(|n| matches!(n.kind, Kind::Kv { .. }))
+                })
+                .map(|(path, id)| (path.clone(), *id)),
+        );
         let mut values: Vec<(String, FieldValue)> = message.to_vec();
         for (path, text) in texts {
             if errors.contains_key(path) {
+                continue;
+            }
+            // A key of a key=value field: read below, key by key in the spec's order.
+            if kv.keys().any(|k| {
+                path.strip_prefix(k.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+            }) {
                 continue;
             }
             let Some(&id) = kinds.get(path) else {
@@ -123,6 +144,13 @@ pub fn build(
                 Err(why) => {
                     errors.insert(path.clone(), why);
                 }
+            }
+        }
+        for (path, &id) in &kv {
+            let (pairs, wrong) = protocol.kv_values(id, path, texts);
+            values.extend(pairs);
+            for (p, why) in wrong {
+                errors.entry(p).or_insert(why);
             }
         }
         composed = protocol.compose(&values, dir);
@@ -152,6 +180,7 @@ pub fn build(
                 errors,
                 decoded: Some(decoded),
                 editable,
+                kv,
             }
         }
         Err(e) => Built {
@@ -159,6 +188,7 @@ pub fn build(
             errors,
             decoded: None,
             editable,
+            kv,
         },
     }
 }
@@ -449,6 +479,12 @@ fn field_ui(
         })
         .inner;
     label.clone().on_hover_text(&path);
+    if let Some(&id) = built.kv.get(&path) {
+        // Typed key by key (the segment's pairs below are what it makes).
+        ui.end_row();
+        kv_rows_ui(ui, protocol, id, &path, depth + 1, built, state);
+        return;
+    }
     match built.editable.get(&path) {
         Some(&id) => {
             // Wrapped within a width: JT/T 808's alarm word names 32 flags.
@@ -589,6 +625,91 @@ fn value_ui(
     }
     if let Some(why) = built.errors.get(path) {
         ui.label(RichText::new(why).color(error_color(ui)));
+    }
+}
+
+/// A row for each key of a `key=value` field (HJ 212's QN, ST, CN, PW, MN, Flag, CP): a text
+/// field, a list of the names a key's codes have, and what is wrong beside.
+fn kv_rows_ui(
+    ui: &mut egui::Ui,
+    protocol: &Protocol,
+    id: protocol::NodeId,
+    path: &str,
+    depth: usize,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    for key in protocol.form_keys(id) {
+        let key_path = format!("{path}.{}", key.key);
+        let label = ui
+            .horizontal(|ui| {
+                ui.add_space(14.0 * depth as f32);
+                ui.label(&key.name)
+            })
+            .inner;
+        label.clone().on_hover_text(&key.key);
+        ui.horizontal_wrapped(|ui| {
+            ui.set_max_width(480.0);
+            ui.monospace(format!("{}=", key.key));
+            let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
+            let width = if key.nested.is_some() { 320.0 } else { 200.0 };
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .desired_width(width)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
+            let edit = match &key.nested {
+                Some((sep, groups)) => {
+                    let example = format!("a=1{sep}b=2{groups}c=3");
+                    edit.on_hover_text(tf(S::TipComposeNested, &[sep, groups, &example]))
+                }
+                None => edit.on_hover_text(t(S::TipComposeKvKey)),
+            };
+            super::testhook::tag(ui, &edit, &format!("compose.field.{key_path}"));
+            if edit.changed() {
+                state.texts.insert(key_path.clone(), text.clone());
+            }
+            if let Some(items) = key
+                .values
+                .and_then(|e| protocol.program.enums.get(e as usize))
+            {
+                let shown = items
+                    .iter()
+                    .find(|i| matches!(&i.0, protocol::Key::Int(k) if k.to_string() == text.trim()))
+                    .map_or_else(String::new, |i| enum_name(&i.1, &i.2).to_owned());
+                egui::ComboBox::from_id_salt(("compose_kv_enum", &key_path))
+                    .selected_text(shown)
+                    .width(200.0)
+                    .show_ui(ui, |ui| {
+                        for item in items {
+                            let protocol::Key::Int(k) = item.0 else {
+                                continue;
+                            };
+                            let name = enum_name(&item.1, &item.2);
+                            if ui.selectable_label(false, format!("{k} {name}")).clicked() {
+                                state.texts.insert(key_path.clone(), k.to_string());
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            }
+            if let Some(why) = built.errors.get(&key_path) {
+                ui.label(RichText::new(why).color(error_color(ui)));
+            }
+        });
+        ui.end_row();
+    }
+}
+
+/// An enum item's name in the window's language.
+fn enum_name<'a>(en: &'a str, zh: &'a str) -> &'a str {
+    if crate::i18n::lang() == crate::i18n::Lang::Zh && !zh.is_empty() {
+        zh
+    } else {
+        en
     }
 }
 

@@ -282,3 +282,63 @@ fn another_message_keeps_the_phone_typed_for_the_first() {
         .unwrap_or_default();
     assert_eq!(value, "013912344329");
 }
+
+/// What the preview shows.
+fn preview(harness: &Harness<'static, App>) -> String {
+    harness
+        .get_by_label_contains("Composed, ")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default()
+}
+
+/// HJ 212: the header keys and the CP pairs typed (the segment was shown computed, not
+/// editable); the length `##0113` and the standard's own CRC computed — part 1's vector byte
+/// for byte, with the CR LF the standard ends a frame with, sent as shown.
+#[test]
+fn compose_makes_the_hj212_vector_from_its_keys_and_cp_pairs() {
+    let vector = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00\r\n";
+    let (mut harness, mut peer) = client_with("hj212");
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::M);
+    harness.run();
+    for (label, text) in [
+        ("Request ID", "20210118201054000"),
+        ("System", "32"),
+        ("Command", "3032"),
+        ("Password", "123456"),
+        ("Device ID", "20210107123456"),
+        ("Flags", "5"),
+        ("Command parameters", "PolId=a34004,MB_BgnAddr=192,MB_Wrt=5"),
+    ] {
+        set_field(&mut harness, label, 0, text);
+    }
+    let frame = vector.as_bytes();
+    // The preview shows the first 64 bytes; the peer below reads them all.
+    assert_eq!(
+        preview(&harness),
+        format!(
+            "Composed, {} bytes: {} …",
+            frame.len(),
+            hex::format(&frame[..64])
+        )
+    );
+    // The system code's name is offered beside it.
+    let system = harness.get_by_role_and_label(Role::ComboBox, "System");
+    let named = system.accesskit_node().value().unwrap_or_default();
+    assert_eq!(named, "Surface water pollution source");
+    harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap()
+        .click();
+    harness.run();
+    assert_eq!(read_within(&mut peer, frame.len()), frame);
+    // A CP pair without '=' is said beside it, and Send refused.
+    set_field(&mut harness, "Command parameters", 0, "PolId=a34004,oops");
+    harness.get_by_label("'oops' is not key=value (pairs split by ',', groups by ';')");
+    let send = harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap();
+    assert!(send.accesskit_node().is_disabled(), "Send is refused");
+}
