@@ -29,7 +29,7 @@ pub struct Composed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     /// The switch's value that chooses it (JT/T 808's `0x0200`, Modbus's `0x103` for a
-    /// reply to function 3).
+    /// reply to function 3); a text case's bytes as a number (NMEA's `GGA`, 0x474741).
     pub key: i64,
     /// Its name for people, in the language of the call: the number that chooses it with
     /// its name, and its layout's name (`0x0200 Location report · Location`).
@@ -65,6 +65,13 @@ fn first_switch(prog: &Program, ids: &[NodeId]) -> Option<(Expr, Vec<(Key, Layou
             Kind::Switch { on, cases, .. } if !cases.is_empty() => {
                 return Some((on.clone(), cases.clone()));
             }
+            // Columns by a text (NMEA's sentence by `address[2..]`).
+            Kind::Csv {
+                switch: Some((on, (cases, _))),
+                ..
+            } if !cases.is_empty() => {
+                return Some((on.clone(), cases.clone()));
+            }
             Kind::Group { children, .. } => {
                 if let Some(found) = first_switch(prog, children) {
                     return Some(found);
@@ -96,7 +103,7 @@ fn named_node(prog: &Program, name: &str) -> Option<(NodeId, String)> {
                         return Some(found);
                     }
                 }
-                Kind::Group { children, .. } => {
+                Kind::Group { children, .. } | Kind::Csv { children, .. } => {
                     if let Some(found) = walk(prog, children, &path, name) {
                         return Some(found);
                     }
@@ -107,6 +114,35 @@ fn named_node(prog: &Program, name: &str) -> Option<(NodeId, String)> {
         None
     }
     walk(prog, &prog.root, "", name)
+}
+
+/// Texts by name, for working an expression out.
+struct NamedText<'a>(&'a str, &'a str);
+
+impl Fields for NamedText<'_> {
+    fn field(&self, name: &str) -> Option<Value> {
+        (name == self.0).then(|| Value::Text(self.1.to_owned()))
+    }
+}
+
+/// The text of the one name `on` reads that makes it the text `key`: the key itself, or the
+/// key after characters a slice skips (NMEA's `address[2..]`: `GGA` is chosen by `GPGGA`, the
+/// characters before taken as GPS's talker `GP`, which the form lets the user change).
+fn solve_text(on: &Expr, names: &[String], key: &str) -> Option<String> {
+    let [name] = names else { return None };
+    (0..=4usize)
+        .map(|n| format!("{}{key}", "GP".repeat(2).get(..n).unwrap_or_default()))
+        .find(|candidate| {
+            matches!(eval(on, &[], &NamedText(name, candidate)), Ok(Value::Text(t)) if t == key)
+        })
+}
+
+/// A text case's key as a number, for [`Message::key`]: its bytes, big-endian (`GGA` is
+/// 0x474741); eight bytes at most.
+fn text_key(key: &str) -> i64 {
+    key.bytes()
+        .take(8)
+        .fold(0i64, |n, b| n.wrapping_shl(8) | i64::from(b))
 }
 
 /// The values of the names `on` reads that make it `key`, when `on` is a sum of the names
@@ -133,6 +169,34 @@ fn solve(on: &Expr, names: &[String], key: i128) -> Option<BTreeMap<String, i128
     (rest == 0 && int_of(on, &out) == Some(key)).then_some(out)
 }
 
+/// The message of a text case (NMEA's `GGA`): the text that chooses it, labelled by the case
+/// and its layout's name.
+fn text_message(
+    proto: &Protocol,
+    on: &Expr,
+    names: &[String],
+    nodes: &[Option<(NodeId, String)>],
+    key: &str,
+    layout: LayoutId,
+) -> Option<Message> {
+    let value = solve_text(on, names, key)?;
+    let (_, path) = nodes.first()?.as_ref()?;
+    let mut label = key.to_owned();
+    if let Some(l) = proto.program.layout(layout) {
+        let title = pick(&l.en, &l.zh);
+        if !title.is_empty() {
+            label.push_str(" · ");
+            label.push_str(title);
+        }
+    }
+    Some(Message {
+        key: text_key(key),
+        label,
+        values: vec![(path.clone(), FieldValue::Text(value))],
+        dir: Dir::Request,
+    })
+}
+
 pub(super) fn messages(proto: &Protocol) -> Vec<Message> {
     let prog = &proto.program;
     let Some((on, cases)) = first_switch(prog, &prog.root) else {
@@ -142,7 +206,14 @@ pub(super) fn messages(proto: &Protocol) -> Vec<Message> {
     let nodes: Vec<Option<(NodeId, String)>> = names.iter().map(|n| named_node(prog, n)).collect();
     let mut out = Vec::new();
     for (key, layout) in &cases {
-        let Key::Int(key) = key else { continue };
+        let Key::Int(key) = key else {
+            if let Key::Text(text) = key
+                && let Some(message) = text_message(proto, &on, &names, &nodes, text, *layout)
+            {
+                out.push(message);
+            }
+            continue;
+        };
         let Some(solved) = solve(&on, &names, i128::from(*key)) else {
             continue;
         };

@@ -2012,3 +2012,51 @@ fn hj212_vector_composed_from_its_values_and_from_a_form() {
     assert_eq!(&made[..13], b"##0007CP=&&&&");
     assert!(p.decode(&made, Dir::Unknown).checks_ok());
 }
+
+/// NMEA: the message list offers each sentence the spec knows (chosen by the address's text,
+/// `GPGGA` → GGA); a blank GGA makes every column, empty, with its checksum; the columns of
+/// part 1's vector make it byte for byte, the XOR computed.
+#[test]
+fn nmea_gga_composed_from_its_columns() {
+    let p = proto("nmea");
+    let messages = p.messages();
+    let labels: Vec<&str> = messages.iter().map(|m| m.label.as_str()).collect();
+    for want in [
+        "GGA · Fix data",
+        "RMC · Recommended minimum",
+        "GSV · Satellites in view",
+        "ZDA · Time and date",
+    ] {
+        assert!(labels.contains(&want), "{labels:?}");
+    }
+    let gga = messages
+        .iter()
+        .find(|m| m.label.starts_with("GGA"))
+        .unwrap();
+    assert_eq!(
+        gga.values,
+        [(
+            "sentence.address".to_owned(),
+            FieldValue::Text("GPGGA".into())
+        )]
+    );
+    let blank = p.compose(&gga.values, gga.dir);
+    let frame = blank.bytes.unwrap();
+    assert_eq!(&frame[..20], b"$GPGGA,,,,,,,,,,,,,,");
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(
+        d.checks_ok() && d.stop.is_none(),
+        "{}",
+        String::from_utf8_lossy(&frame)
+    );
+    assert!(blank.nodes.iter().any(|(path, _)| path == "sentence.lat"));
+    let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+    let columns: Vec<(String, FieldValue)> = p
+        .decode(s.as_bytes(), Dir::Unknown)
+        .values()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("sentence."))
+        .collect();
+    let made = p.compose(&columns, gga.dir).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), s);
+}

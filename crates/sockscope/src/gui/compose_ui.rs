@@ -576,19 +576,12 @@ fn value_ui(
                 .width(200.0)
                 .show_ui(ui, |ui| {
                     for item in items {
-                        let protocol::Key::Int(k) = item.0 else {
-                            continue;
-                        };
-                        let name =
-                            if crate::i18n::lang() == crate::i18n::Lang::Zh && !item.2.is_empty() {
-                                &item.2
-                            } else {
-                                &item.1
-                            };
-                        let typed = if hex_look {
-                            format!("0x{k:X}")
-                        } else {
-                            k.to_string()
+                        let name = enum_name(&item.1, &item.2);
+                        // A number (in hex where the field shows hex), or a text (NMEA's N/S).
+                        let typed = match &item.0 {
+                            protocol::Key::Int(k) if hex_look => format!("0x{k:X}"),
+                            protocol::Key::Int(k) => k.to_string(),
+                            protocol::Key::Text(text) => text.clone(),
                         };
                         if ui
                             .selectable_label(false, format!("{typed} {name}"))

@@ -134,7 +134,13 @@ fn fill_from(
         let _ = path;
         set_field(harness, &label, nth, &typed(&field.value));
     }
-    let want = format!("Composed, {} bytes: {}", frame.len(), hex::format(&frame));
+    // The preview shows the first 64 bytes.
+    let want = match frame.get(..64) {
+        Some(head) if frame.len() > 64 => {
+            format!("Composed, {} bytes: {} …", frame.len(), hex::format(head))
+        }
+        _ => format!("Composed, {} bytes: {}", frame.len(), hex::format(&frame)),
+    };
     let shown = harness
         .get_by_label_contains("Composed, ")
         .accesskit_node()
@@ -341,4 +347,37 @@ fn compose_makes_the_hj212_vector_from_its_keys_and_cp_pairs() {
         .last()
         .unwrap();
     assert!(send.accesskit_node().is_disabled(), "Send is refused");
+}
+
+/// NMEA: GGA picked from the message list (the sentence is chosen by the address's text), its
+/// columns typed; `$GPGGA,…*6D` with the XOR computed and the CR LF the spec ends a sentence
+/// with — part 1's vector byte for byte, sent as shown.
+#[test]
+fn compose_makes_the_nmea_gga_vector_from_its_columns() {
+    let vector = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+    let (mut harness, mut peer) = client_with("nmea");
+    open_compose(&mut harness, "GGA · Fix data");
+    // A blank GGA is a sentence already: its columns empty, its checksum holding.
+    assert!(
+        preview(&harness).starts_with("Composed, 25 bytes: 24 47 50 47 47 41 2C 2C"),
+        "{}",
+        preview(&harness)
+    );
+    fill_from(
+        &mut harness,
+        "nmea",
+        &hex::format(vector.as_bytes()),
+        Dir::Unknown,
+        0,
+    );
+    // N/S offered by name.
+    let ns = harness.get_by_role_and_label(Role::ComboBox, "N/S");
+    assert_eq!(ns.accesskit_node().value().unwrap_or_default(), "S south");
+    harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap()
+        .click();
+    harness.run();
+    assert_eq!(read_within(&mut peer, vector.len()), vector.as_bytes());
 }
