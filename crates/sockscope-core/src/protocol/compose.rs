@@ -308,6 +308,12 @@ pub fn number_from_text(text: &str) -> Option<i128> {
     }
 }
 
+/// Hex bytes as typed into a form (`22 11`, `2211`), or the sentence saying why they are not:
+/// a bytes field's value, or the bytes a sized region holds after its fields (`data.extra`).
+pub fn bytes_from_text(text: &str) -> Result<Vec<u8>, String> {
+    hex::parse(text).map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e]))
+}
+
 /// What `text` typed into the field of node `id` is, or the sentence saying why it is not:
 /// numbers in decimal or `0x…` within their width, BCD digits (DL/T 645's `AA…` broadcast and
 /// wildcard addresses too), bytes as hex, texts as typed.
@@ -369,9 +375,7 @@ pub(super) fn value_from_text(
             }
             Ok(FieldValue::Text(digits))
         }
-        Kind::Bytes(_) => hex::parse(text)
-            .map(FieldValue::Bytes)
-            .map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e])),
+        Kind::Bytes(_) => bytes_from_text(text).map(FieldValue::Bytes),
         _ => Ok(FieldValue::Text(text.to_owned())),
     }
 }

@@ -66,7 +66,7 @@ use std::sync::{Arc, OnceLock};
 pub use check::{CATALOGUE, catalogued, hj212};
 pub use compile::Kind;
 pub use compile::{NodeId, Program};
-pub use compose::{Composed, FormKey, Message, number_from_text};
+pub use compose::{Composed, FormKey, Message, bytes_from_text, number_from_text};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 

@@ -53,11 +53,19 @@ impl Built {
     /// The first wrong field's sentence, or why no frame can be made: why Send is refused.
     pub fn refusal(&self, protocol: &Protocol) -> Option<String> {
         if let Some((path, why)) = self.errors.iter().next() {
-            let label = self
-                .decoded
-                .as_ref()
-                .and_then(|d| d.get(path))
-                .map_or_else(|| path.clone(), |f| protocol.label(f));
+            let label = self.decoded.as_ref().and_then(|d| d.get(path)).map_or_else(
+                || {
+                    if path
+                        .rsplit_once('.')
+                        .is_some_and(|(_, last)| last == "extra")
+                    {
+                        t(S::ProtoExtra).to_owned()
+                    } else {
+                        path.clone()
+                    }
+                },
+                |f| protocol.label(f),
+            );
             return Some(tf(S::ComposeFieldError, &[&label, why]));
         }
         self.bytes.as_ref().err().cloned()
@@ -67,6 +75,15 @@ impl Built {
 /// A number as typed: decimal, or hex after `0x` (read by the core).
 fn number(text: &str) -> Option<i128> {
     protocol::number_from_text(text)
+}
+
+/// True when the node is a switch over a region of a known length (DL/T 645's data, JT/T
+/// 808's body): bytes after its layout's fields can be typed.
+fn sized_switch(protocol: &Protocol, id: protocol::NodeId) -> bool {
+    protocol
+        .program
+        .node(id)
+        .is_some_and(|n| matches!(n.kind, Kind::Switch { len: Some(_), .. }))
 }
 
 /// True when the node's value is worked out, not typed: a length, a count, a checksum, a
@@ -88,6 +105,41 @@ fn computed(protocol: &Protocol, id: protocol::NodeId) -> bool {
             )
             || matches!(&n.kind, Kind::Int { bits, .. } if !bits.is_empty())
     })
+}
+
+/// What is typed at `path` read as its field's kind: None for a key of a key=value field
+/// (read with its field, in the spec's order of keys), else the value or why it is wrong.
+fn read_typed(
+    protocol: &Protocol,
+    kinds: &BTreeMap<String, protocol::NodeId>,
+    kv: &BTreeMap<String, protocol::NodeId>,
+    path: &str,
+    text: &str,
+) -> Option<Result<FieldValue, String>> {
+    if kv.keys().any(|k| {
+        path.strip_prefix(k.as_str())
+            .is_some_and(|r| r.starts_with('.'))
+    }) {
+        return None;
+    }
+    if let Some(&id) = kinds.get(path) {
+        return Some(protocol.value_from_text(id, text));
+    }
+    // The bytes a sized region holds after its fields (a DL/T 645 value longer than the
+    // standard's), typed as hex.
+    if let Some(region) = path.strip_suffix(".extra")
+        && kinds
+            .get(region)
+            .is_some_and(|&id| sized_switch(protocol, id))
+    {
+        return Some(protocol::bytes_from_text(text).map(FieldValue::Bytes));
+    }
+    // A field not met yet (an item just added): taken as typed, so making the frame meets it
+    // and says its kind.
+    Some(Ok(number(text).map_or_else(
+        || FieldValue::Text(text.to_owned()),
+        FieldValue::Int,
+    )))
 }
 
 /// Makes the frame of `message`'s values and what is typed: each typed value is read as its
@@ -121,27 +173,13 @@ pub fn build(
             if errors.contains_key(path) {
                 continue;
             }
-            // A key of a key=value field: read below, key by key in the spec's order.
-            if kv.keys().any(|k| {
-                path.strip_prefix(k.as_str())
-                    .is_some_and(|r| r.starts_with('.'))
-            }) {
-                continue;
-            }
-            let Some(&id) = kinds.get(path) else {
-                // A field not met yet (an item just added): taken as typed, so making the
-                // frame meets it and says its kind.
-                let loose =
-                    number(text).map_or_else(|| FieldValue::Text(text.clone()), FieldValue::Int);
-                values.push((path.clone(), loose));
-                continue;
-            };
-            match protocol.value_from_text(id, text) {
-                Ok(v) => {
+            match read_typed(protocol, &kinds, &kv, path, text) {
+                None => {}
+                Some(Ok(v)) => {
                     values.retain(|(p, _)| p != path);
                     values.push((path.clone(), v));
                 }
-                Err(why) => {
+                Some(Err(why)) => {
                     errors.insert(path.clone(), why);
                 }
             }
@@ -514,8 +552,59 @@ fn field_ui(
     }
     ui.end_row();
     for c in &field.children {
+        // Bytes after a region's fields are typed in the row below.
+        if c.role == protocol::Role::Extra
+            && field.node.is_some_and(|id| sized_switch(protocol, id))
+        {
+            continue;
+        }
         field_ui(ui, protocol, c, &path, depth + 1, built, state);
     }
+    // Unless the layout has a field of that name (DL/T 645's read request: blocks / time).
+    let extra = format!("{path}.extra");
+    if field.node.is_some_and(|id| sized_switch(protocol, id))
+        && !built.editable.contains_key(&extra)
+    {
+        extra_row_ui(ui, &extra, depth + 1, built, state);
+    }
+}
+
+/// The bytes a sized region holds after its fields, typed as hex (a meter's value longer
+/// than the standard's: DL/T 645's 0x91 with four value bytes where the voltage has two).
+fn extra_row_ui(
+    ui: &mut egui::Ui,
+    path: &str,
+    depth: usize,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    let label = ui
+        .horizontal(|ui| {
+            ui.add_space(14.0 * depth as f32);
+            ui.label(t(S::ProtoExtra))
+        })
+        .inner;
+    label.clone().on_hover_text(path);
+    ui.horizontal_wrapped(|ui| {
+        ui.set_max_width(480.0);
+        let mut text = state.texts.get(path).cloned().unwrap_or_default();
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .desired_width(260.0)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipComposeExtra));
+        super::testhook::tag(ui, &edit, &format!("compose.field.{path}"));
+        if edit.changed() {
+            state.texts.insert(path.to_owned(), text);
+        }
+        if let Some(why) = built.errors.get(path) {
+            ui.label(RichText::new(why).color(error_color(ui)));
+        }
+    });
+    ui.end_row();
 }
 
 /// The value of a field that takes one: a text field (with a list of the names an enum

@@ -381,3 +381,60 @@ fn compose_makes_the_nmea_gga_vector_from_its_columns() {
     harness.run();
     assert_eq!(read_within(&mut peer, vector.len()), vector.as_bytes());
 }
+
+/// DL/T 645's 0x91 reply with four value bytes where the A-phase voltage (DI 02 01 01 00) has
+/// two: the two left over are typed as the bytes after the fields, and the frame is part 1's
+/// vector byte for byte (length 08 and the sum B0 computed).
+#[test]
+fn compose_makes_the_dlt645_voltage_reply_with_its_two_extra_bytes() {
+    let vector = "68 01 00 00 00 00 00 68 91 08 33 34 34 35 77 66 55 44 B0 16";
+    let (mut harness, mut peer) = client_with("dlt645");
+    open_compose(&mut harness, "0x11 Read data · Data");
+    // fill_from types the decoded fields, the two extra bytes included (the row is named as
+    // the decoded frame names them: "extra bytes").
+    fill_from(&mut harness, "dlt645", vector, Dir::Response, 0);
+    harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap()
+        .click();
+    harness.run();
+    let frame = hex::parse(vector).unwrap();
+    assert_eq!(read_within(&mut peer, frame.len()), frame);
+    // Not hex: said beside the row, Send refused.
+    set_field(&mut harness, "extra bytes", 0, "2x");
+    harness.get_by_label_contains("Not sent: extra bytes: '2x' is not hex bytes");
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("'2x' is not hex bytes")
+            .count(),
+        2,
+        "beside the row, and why Send is refused"
+    );
+    let send = harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap();
+    assert!(send.accesskit_node().is_disabled(), "Send is refused");
+    // A read request's layout has its own field after the DI (blocks / time): no second row.
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Message")
+        .click();
+    harness.run();
+    harness
+        .get_by_label_contains("0x11 Read data · Read data")
+        .click();
+    harness.run();
+    assert_eq!(
+        harness
+            .query_all_by_role_and_label(Role::TextInput, "extra bytes")
+            .count(),
+        0
+    );
+    assert_eq!(
+        harness
+            .query_all_by_role_and_label(Role::TextInput, "Blocks / time")
+            .count(),
+        1
+    );
+}
