@@ -721,7 +721,15 @@ fn kv_rows_ui(
     built: &Built,
     state: &mut ComposeState,
 ) {
-    for key in protocol.form_keys(id) {
+    let keys = protocol.form_keys(id);
+    // `KEY=` padded to the longest key, so the text fields line up.
+    let pad = keys
+        .iter()
+        .map(|k| k.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for key in keys {
         let key_path = format!("{path}.{}", key.key);
         let label = ui
             .horizontal(|ui| {
@@ -732,7 +740,7 @@ fn kv_rows_ui(
         label.clone().on_hover_text(&key.key);
         ui.horizontal_wrapped(|ui| {
             ui.set_max_width(480.0);
-            ui.monospace(format!("{}=", key.key));
+            ui.monospace(format!("{:<pad$}", format!("{}=", key.key)));
             let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
             let width = if key.nested.is_some() { 320.0 } else { 200.0 };
             let edit = ui
