@@ -406,6 +406,9 @@ pub struct FormKey {
     pub nested: Option<(String, String)>,
     /// Its value names (HJ 212's system and command codes), by index in the program's enums.
     pub values: Option<u32>,
+    /// Its named bits (HJ 212's Flag: answer wanted, split into packets), in the language of
+    /// the call.
+    pub flags: Vec<(u8, String)>,
 }
 
 /// The keys the `key=value` field of node `id` offers a form, in the spec's order.
@@ -422,6 +425,12 @@ pub(super) fn form_keys(prog: &Program, id: NodeId) -> Vec<FormKey> {
                 .find(|n| n.key == k.key)
                 .map(|n| (n.sep.clone(), n.groups.clone())),
             values: k.look.values,
+            flags: k
+                .look
+                .flags
+                .iter()
+                .map(|f| (f.bit, pick(&f.en, &f.zh).to_owned()))
+                .collect(),
         })
         .collect()
 }

@@ -786,6 +786,15 @@ fn kv_rows_ui(
                     .response
                     .labelled_by(label.id);
             }
+            // Named bits as checkboxes (HJ 212's Flag), the number kept in the field.
+            for (bit, name) in &key.flags {
+                let n = number(&text).unwrap_or(0);
+                let mut on = n >> bit & 1 == 1;
+                if ui.checkbox(&mut on, name.as_str()).changed() {
+                    let n = if on { n | 1 << bit } else { n & !(1 << bit) };
+                    state.texts.insert(key_path.clone(), n.to_string());
+                }
+            }
             if let Some(why) = built.errors.get(&key_path) {
                 ui.label(RichText::new(why).color(error_color(ui)));
             }

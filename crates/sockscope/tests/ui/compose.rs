@@ -339,6 +339,18 @@ fn compose_makes_the_hj212_vector_from_its_keys_and_cp_pairs() {
         .click();
     harness.run();
     assert_eq!(read_within(&mut peer, frame.len()), frame);
+    // Flag 5's bits show as ticks; ticking "split into packets" makes it 7.
+    let answer = harness.get_by_role_and_label(Role::CheckBox, "answer wanted");
+    assert_eq!(
+        answer.accesskit_node().toggled(),
+        Some(eframe::egui::accesskit::Toggled::True)
+    );
+    harness
+        .get_by_role_and_label(Role::CheckBox, "split into packets")
+        .click();
+    harness.run();
+    let flag = harness.get_by_role_and_label(Role::TextInput, "Flags");
+    assert_eq!(flag.accesskit_node().value().as_deref(), Some("7"));
     // A CP pair without '=' is said beside it, and Send refused.
     set_field(&mut harness, "Command parameters", 0, "PolId=a34004,oops");
     harness.get_by_label("'oops' is not key=value (pairs split by ',', groups by ';')");
