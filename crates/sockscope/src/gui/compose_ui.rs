@@ -738,66 +738,70 @@ fn kv_rows_ui(
             })
             .inner;
         label.clone().on_hover_text(&key.key);
-        ui.horizontal_wrapped(|ui| {
-            ui.set_max_width(480.0);
-            ui.monospace(format!("{:<pad$}", format!("{}=", key.key)));
-            let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
-            let width = if key.nested.is_some() { 320.0 } else { 200.0 };
-            let edit = ui
-                .add(
-                    egui::TextEdit::singleline(&mut text)
-                        .desired_width(width)
-                        .font(egui::TextStyle::Monospace),
-                )
-                .labelled_by(label.id);
-            let edit = match &key.nested {
-                Some((sep, groups)) => {
-                    let example = format!("a=1{sep}b=2{groups}c=3");
-                    edit.on_hover_text(tf(S::TipComposeNested, &[sep, groups, &example]))
+        // Wrapped within a width, as a number's flags are (a row taller than one line pushed
+        // its second line over the next row when wrapped without this).
+        ui.vertical(|ui| {
+            ui.set_max_width(560.0);
+            ui.horizontal_wrapped(|ui| {
+                ui.monospace(format!("{:<pad$}", format!("{}=", key.key)));
+                let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
+                let width = if key.nested.is_some() { 320.0 } else { 200.0 };
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut text)
+                            .desired_width(width)
+                            .font(egui::TextStyle::Monospace),
+                    )
+                    .labelled_by(label.id);
+                let edit = match &key.nested {
+                    Some((sep, groups)) => {
+                        let example = format!("a=1{sep}b=2{groups}c=3");
+                        edit.on_hover_text(tf(S::TipComposeNested, &[sep, groups, &example]))
+                    }
+                    None => edit.on_hover_text(t(S::TipComposeKvKey)),
+                };
+                super::testhook::tag(ui, &edit, &format!("compose.field.{key_path}"));
+                if edit.changed() {
+                    state.texts.insert(key_path.clone(), text.clone());
                 }
-                None => edit.on_hover_text(t(S::TipComposeKvKey)),
-            };
-            super::testhook::tag(ui, &edit, &format!("compose.field.{key_path}"));
-            if edit.changed() {
-                state.texts.insert(key_path.clone(), text.clone());
-            }
-            if let Some(items) = key
-                .values
-                .and_then(|e| protocol.program.enums.get(e as usize))
-            {
-                let shown = items
+                if let Some(items) = key
+                    .values
+                    .and_then(|e| protocol.program.enums.get(e as usize))
+                {
+                    let shown = items
                     .iter()
                     .find(|i| matches!(&i.0, protocol::Key::Int(k) if k.to_string() == text.trim()))
                     .map_or_else(String::new, |i| enum_name(&i.1, &i.2).to_owned());
-                egui::ComboBox::from_id_salt(("compose_kv_enum", &key_path))
-                    .selected_text(shown)
-                    .width(200.0)
-                    .show_ui(ui, |ui| {
-                        for item in items {
-                            let protocol::Key::Int(k) = item.0 else {
-                                continue;
-                            };
-                            let name = enum_name(&item.1, &item.2);
-                            if ui.selectable_label(false, format!("{k} {name}")).clicked() {
-                                state.texts.insert(key_path.clone(), k.to_string());
+                    egui::ComboBox::from_id_salt(("compose_kv_enum", &key_path))
+                        .selected_text(shown)
+                        .width(200.0)
+                        .show_ui(ui, |ui| {
+                            for item in items {
+                                let protocol::Key::Int(k) = item.0 else {
+                                    continue;
+                                };
+                                let name = enum_name(&item.1, &item.2);
+                                if ui.selectable_label(false, format!("{k} {name}")).clicked() {
+                                    state.texts.insert(key_path.clone(), k.to_string());
+                                }
                             }
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-            }
-            // Named bits as checkboxes (HJ 212's Flag), the number kept in the field.
-            for (bit, name) in &key.flags {
-                let n = number(&text).unwrap_or(0);
-                let mut on = n >> bit & 1 == 1;
-                if ui.checkbox(&mut on, name.as_str()).changed() {
-                    let n = if on { n | 1 << bit } else { n & !(1 << bit) };
-                    state.texts.insert(key_path.clone(), n.to_string());
+                        })
+                        .response
+                        .labelled_by(label.id);
                 }
-            }
-            if let Some(why) = built.errors.get(&key_path) {
-                ui.label(RichText::new(why).color(error_color(ui)));
-            }
+                // Named bits as checkboxes (HJ 212's Flag), the number kept in the field.
+                for (bit, name) in &key.flags {
+                    let n = number(&text).unwrap_or(0);
+                    let mut on = n >> bit & 1 == 1;
+                    if ui.checkbox(&mut on, name.as_str()).changed() {
+                        let n = if on { n | 1 << bit } else { n & !(1 << bit) };
+                        state.texts.insert(key_path.clone(), n.to_string());
+                    }
+                }
+                if let Some(why) = built.errors.get(&key_path) {
+                    ui.label(RichText::new(why).color(error_color(ui)));
+                }
+            });
         });
         ui.end_row();
     }
