@@ -1,7 +1,8 @@
 //! What a user types into small fields, read by the core for the window and the command line
 //! alike: relay impairments (`latency=20ms,drop=5%,rate=64KiB/s,cut=4KiB`) and each knob's
 //! units, multicast groups, certificate pins, byte patterns, log search queries, addresses,
-//! ports and load targets. Any text is read or refused with a sentence, never a panic.
+//! ports and load targets, and a Compose form's field of every built-in protocol. Any text is
+//! read or refused with a sentence, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +19,14 @@ fuzz_target!(|text: &str| {
                 value.is_finite() && value >= 0.0,
                 "{knob:?} read {text:?} as {value}"
             );
+        }
+    }
+    for protocol in sockscope_core::protocol::builtins() {
+        for id in 0..protocol.program.nodes.len() {
+            let id = id as sockscope_core::protocol::NodeId;
+            if let Err(why) = protocol.value_from_text(id, text) {
+                assert!(!why.is_empty(), "{} node {id}: no sentence", protocol.name());
+            }
         }
     }
     let _ = Group::parse(text);

@@ -389,6 +389,10 @@ strings! {
     ComposeRange => "{} is out of range: this field takes {} to {}", "{} 超出范围：此字段取值 {} 到 {}";
     ComposeNotDigits => "'{}' is not decimal digits (AA… only for a broadcast address)", "“{}”不是十进制数字（AA… 仅用于广播地址）";
     ComposeBadHex => "'{}' is not hex bytes: {}", "“{}”不是十六进制字节：{}";
+    ComposeNotPair => "'{}' is not key=value (pairs split by '{}', groups by '{}')", "“{}”不是 键=值（键值对以“{}”分隔，组以“{}”分隔）";
+    TipComposeKvKey => "Left empty, the key is left out of the frame", "留空则帧中不含此键";
+    TipComposeNested => "key=value pairs, split by '{}'; groups split by '{}' (e.g. {})", "键=值 对，以“{}”分隔；组以“{}”分隔（如 {}）";
+    TipComposeExtra => "Hex bytes sent after the fields this message names (a device's longer value); counted in the length", "在本消息各字段之后发送的十六进制字节（设备给出的更长的值），计入长度";
     ComposeAddItem => "+ Item", "+ 条目";
     TipComposeAddItem => "Add an item to this list (its count is computed)", "在此列表中增加一项（数量自动计算）";
     ComposeRemoveItem => "Remove", "删除";

@@ -953,6 +953,15 @@ impl Encoder<'_, '_> {
             }
             match &node.kind {
                 Kind::Column(col) => {
+                    if self.fill {
+                        // A form: every column shown, an empty one blank.
+                        self.seen.push((path.clone(), id));
+                        if !self.vals.contains_key(path.as_str()) {
+                            self.filled
+                                .entry(path.clone())
+                                .or_insert_with(|| FieldValue::Text(String::new()));
+                        }
+                    }
                     // Older sentences have fewer columns: the first one missing ends them.
                     let Some(v) = self.value(&path) else {
                         return Ok(());

@@ -66,7 +66,7 @@ use std::sync::{Arc, OnceLock};
 pub use check::{CATALOGUE, catalogued, hj212};
 pub use compile::Kind;
 pub use compile::{NodeId, Program};
-pub use compose::{Composed, Message};
+pub use compose::{Composed, FormKey, Message, bytes_from_text, number_from_text};
 pub use encode::EncodeError;
 pub use spec::{Algo, CrcParams, Endian, Key, Show, Spec, WordOrder};
 
@@ -732,6 +732,39 @@ impl Protocol {
     /// such switch on a number.
     pub fn messages(&self) -> Vec<Message> {
         compose::messages(self)
+    }
+
+    /// What `text` typed into a form's field of node `id` is (a number in decimal or `0x…`
+    /// within its width, BCD digits, hex bytes, a text), or the sentence saying why it is not.
+    pub fn value_from_text(&self, id: NodeId, text: &str) -> Result<FieldValue, String> {
+        compose::value_from_text(&self.program, id, text)
+    }
+
+    /// A value as a form shows it for typing: what [`Self::value_from_text`] reads back.
+    pub fn value_to_text(&self, id: NodeId, value: &FieldValue) -> String {
+        compose::value_to_text(&self.program, id, value)
+    }
+
+    /// The keys the `key=value` field of node `id` (HJ 212's data segment) offers a form,
+    /// in the spec's order, named in the current language.
+    pub fn form_keys(&self, id: NodeId) -> Vec<FormKey> {
+        compose::form_keys(&self.program, id)
+    }
+
+    /// The values of what a form typed for the keys of the `key=value` field of node `id` at
+    /// `path` (texts by path: `data.QN`, `data.CP` as `k=v,k=v;k=v`), in the spec's order of
+    /// keys, and a sentence for each text that is not pairs, by path. An empty key is left
+    /// out.
+    pub fn kv_values(
+        &self,
+        id: NodeId,
+        path: &str,
+        texts: &std::collections::BTreeMap<String, String>,
+    ) -> (
+        Vec<(String, FieldValue)>,
+        std::collections::BTreeMap<String, String>,
+    ) {
+        compose::kv_values(&self.program, id, path, texts)
     }
 
     /// The field's name for people, in the current language.

@@ -1867,3 +1867,245 @@ fn bytes_that_cannot_begin_a_frame_are_not_one_even_alone() {
     let woken = hex::parse("FE FE 68 01 00 00").unwrap();
     assert!(!meter.decode_message(&woken, Dir::Unknown)[0].junk);
 }
+
+mod form_text_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A value of node `id`'s type, made of `seed` and `bytes`, or None for a node a form
+    /// does not type (constants, checksums, groups).
+    fn value_of(
+        prog: &Program,
+        id: NodeId,
+        seed: u64,
+        bytes: &[u8],
+        text: &str,
+    ) -> Option<FieldValue> {
+        let node = prog.node(id)?;
+        Some(match &node.kind {
+            Kind::Int { width, signed, .. } => {
+                let bits = u32::from(*width) * 8;
+                let raw = if bits >= 64 {
+                    seed
+                } else {
+                    seed & ((1u64 << bits) - 1)
+                };
+                FieldValue::Int(if *signed {
+                    decode::signed(raw, *width)
+                } else {
+                    i128::from(raw)
+                })
+            }
+            Kind::Bits { width, .. } => {
+                let w = u32::from(*width);
+                FieldValue::Int(i128::from(if w >= 64 {
+                    seed
+                } else {
+                    seed & ((1u64 << w) - 1)
+                }))
+            }
+            Kind::Float { .. } => {
+                let f = f64::from_bits(seed);
+                FieldValue::Float(if f.is_finite() { f } else { seed as f64 / 7.0 })
+            }
+            Kind::Bcd(len) => {
+                let n = match len {
+                    compile::Len::Fixed(n) => n * 2,
+                    _ => 1 + (seed % 12) as usize,
+                };
+                let digits: String = format!("{seed:020}").chars().cycle().take(n).collect();
+                FieldValue::Text(digits)
+            }
+            Kind::Bytes(_) => FieldValue::Bytes(bytes.to_vec()),
+            Kind::Str(..) | Kind::Column(_) | Kind::Kv { .. } => FieldValue::Text(text.to_owned()),
+            _ => return None,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        /// Any value of any built-in field's type, printed as a form shows it, reads back as
+        /// itself.
+        #[test]
+        fn any_value_printed_for_a_form_reads_back_as_itself(
+            which in any::<prop::sample::Index>(),
+            node in any::<prop::sample::Index>(),
+            seed in any::<u64>(),
+            bytes in proptest::collection::vec(any::<u8>(), 0..16),
+            text in ".{0,12}",
+        ) {
+            let all = builtins().to_vec();
+            let p = which.get(&all);
+            let id = node.index(p.program.nodes.len()) as NodeId;
+            if let Some(v) = value_of(&p.program, id, seed, &bytes, &text) {
+                let typed = p.value_to_text(id, &v);
+                prop_assert_eq!(p.value_from_text(id, &typed), Ok(v), "{} node {}: {:?}", p.name(), id, typed);
+            }
+        }
+
+        /// Whatever is typed into any field is read or refused with a sentence, never a
+        /// panic.
+        #[test]
+        fn anything_typed_into_any_field_is_read_or_refused(
+            which in any::<prop::sample::Index>(),
+            node in any::<prop::sample::Index>(),
+            text in prop_oneof![
+                ".{0,24}",
+                "-?(0[xX])?[0-9a-fA-F_ ]{0,40}",
+                "[Aa0-9 -]{0,16}",
+            ],
+        ) {
+            let all = builtins().to_vec();
+            let p = which.get(&all);
+            let id = node.index(p.program.nodes.len()) as NodeId;
+            if let Err(why) = p.value_from_text(id, &text) {
+                prop_assert!(!why.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_in_decimal_and_hex_and_refused_out_of_range() {
+        let p = proto("jt808");
+        let id = p
+            .program
+            .nodes
+            .iter()
+            .position(|n| &*n.name == "serial")
+            .unwrap() as NodeId;
+        assert_eq!(p.value_from_text(id, "0x1_0"), Ok(FieldValue::Int(16)));
+        assert_eq!(p.value_from_text(id, " 65535 "), Ok(FieldValue::Int(65535)));
+        let big = p.value_from_text(id, "65536").unwrap_err();
+        assert!(big.contains("out of range"), "{big}");
+        let word = p.value_from_text(id, "ten").unwrap_err();
+        assert!(word.contains("not a number"), "{word}");
+        let meter = proto("dlt645");
+        let addr = meter
+            .program
+            .nodes
+            .iter()
+            .position(|n| &*n.name == "address")
+            .unwrap() as NodeId;
+        assert_eq!(
+            meter.value_from_text(addr, "AAAAAAAA0001"),
+            Ok(FieldValue::Text("AAAAAAAA0001".into()))
+        );
+        assert!(meter.value_from_text(addr, "12AB").is_err());
+    }
+}
+
+/// HJ 212 composed from its values: part 1's vector byte for byte, its length and its own
+/// CRC computed — from values, and from what a form types (the CP pairs as one text).
+#[test]
+fn hj212_vector_composed_from_its_values_and_from_a_form() {
+    let p = proto("hj212");
+    let want = format!("{HJ212}\r\n");
+    let header = [
+        ("QN", "20210118201054000"),
+        ("ST", "32"),
+        ("CN", "3032"),
+        ("PW", "123456"),
+        ("MN", "20210107123456"),
+        ("Flag", "5"),
+    ];
+    let mut values: Vec<(String, FieldValue)> = header
+        .iter()
+        .map(|(k, v)| (format!("data.{k}"), FieldValue::Text((*v).into())))
+        .collect();
+    for (k, v) in [("PolId", "a34004"), ("MB_BgnAddr", "192"), ("MB_Wrt", "5")] {
+        values.push((format!("data.CP.0.{k}"), FieldValue::Text(v.into())));
+    }
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), want);
+    // The form: texts by path, in no order; the keys come out in the spec's.
+    let data = p
+        .compose(&[], Dir::Unknown)
+        .nodes
+        .iter()
+        .find(|(path, _)| path == "data")
+        .map(|(_, id)| *id)
+        .unwrap();
+    let keys: Vec<String> = p.form_keys(data).into_iter().map(|k| k.key).collect();
+    assert_eq!(
+        keys,
+        ["QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO", "CP"]
+    );
+    let mut texts: std::collections::BTreeMap<String, String> = header
+        .iter()
+        .map(|(k, v)| (format!("data.{k}"), (*v).to_owned()))
+        .collect();
+    texts.insert(
+        "data.CP".into(),
+        "PolId=a34004,MB_BgnAddr=192,MB_Wrt=5".into(),
+    );
+    let (values, errors) = p.kv_values(data, "data", &texts);
+    assert!(errors.is_empty(), "{errors:?}");
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), want);
+    // Two groups, and a pair without '=' said on its key.
+    texts.insert("data.CP".into(), "a=1,b=2;c=3".into());
+    let (values, _) = p.kv_values(data, "data", &texts);
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    let d = p.decode(&made, Dir::Unknown);
+    assert!(d.checks_ok(), "{}", String::from_utf8_lossy(&made));
+    assert_eq!(text(&d, "data.CP.1.c"), "3");
+    texts.insert("data.CP".into(), "a=1,oops".into());
+    let (_, errors) = p.kv_values(data, "data", &texts);
+    assert!(
+        errors["data.CP"].contains("'oops' is not key=value"),
+        "{errors:?}"
+    );
+    // Nothing typed: a frame of an empty CP, its checks holding.
+    let (values, _) = p.kv_values(data, "data", &std::collections::BTreeMap::default());
+    let made = p.compose(&values, Dir::Unknown).bytes.unwrap();
+    assert_eq!(&made[..13], b"##0007CP=&&&&");
+    assert!(p.decode(&made, Dir::Unknown).checks_ok());
+}
+
+/// NMEA: the message list offers each sentence the spec knows (chosen by the address's text,
+/// `GPGGA` → GGA); a blank GGA makes every column, empty, with its checksum; the columns of
+/// part 1's vector make it byte for byte, the XOR computed.
+#[test]
+fn nmea_gga_composed_from_its_columns() {
+    let p = proto("nmea");
+    let messages = p.messages();
+    let labels: Vec<&str> = messages.iter().map(|m| m.label.as_str()).collect();
+    for want in [
+        "GGA · Fix data",
+        "RMC · Recommended minimum",
+        "GSV · Satellites in view",
+        "ZDA · Time and date",
+    ] {
+        assert!(labels.contains(&want), "{labels:?}");
+    }
+    let gga = messages
+        .iter()
+        .find(|m| m.label.starts_with("GGA"))
+        .unwrap();
+    assert_eq!(
+        gga.values,
+        [(
+            "sentence.address".to_owned(),
+            FieldValue::Text("GPGGA".into())
+        )]
+    );
+    let blank = p.compose(&gga.values, gga.dir);
+    let frame = blank.bytes.unwrap();
+    assert_eq!(&frame[..20], b"$GPGGA,,,,,,,,,,,,,,");
+    let d = p.decode(&frame, Dir::Unknown);
+    assert!(
+        d.checks_ok() && d.stop.is_none(),
+        "{}",
+        String::from_utf8_lossy(&frame)
+    );
+    assert!(blank.nodes.iter().any(|(path, _)| path == "sentence.lat"));
+    let s = "$GPGGA,184353.07,1929.045,S,02410.506,E,1,04,2.6,100.00,M,-33.9,M,,0000*6D\r\n";
+    let columns: Vec<(String, FieldValue)> = p
+        .decode(s.as_bytes(), Dir::Unknown)
+        .values()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("sentence."))
+        .collect();
+    let made = p.compose(&columns, gga.dir).bytes.unwrap();
+    assert_eq!(String::from_utf8_lossy(&made), s);
+}

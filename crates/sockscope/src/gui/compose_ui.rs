@@ -45,105 +45,45 @@ pub struct Built {
     pub decoded: Option<Decoded>,
     /// The node of each field that takes a value (not computed), by path.
     pub editable: BTreeMap<String, protocol::NodeId>,
+    /// The `key=value` fields (HJ 212's data segment), by path: typed key by key.
+    pub kv: BTreeMap<String, protocol::NodeId>,
 }
 
 impl Built {
     /// The first wrong field's sentence, or why no frame can be made: why Send is refused.
     pub fn refusal(&self, protocol: &Protocol) -> Option<String> {
         if let Some((path, why)) = self.errors.iter().next() {
-            let label = self
-                .decoded
-                .as_ref()
-                .and_then(|d| d.get(path))
-                .map_or_else(|| path.clone(), |f| protocol.label(f));
+            let label = self.decoded.as_ref().and_then(|d| d.get(path)).map_or_else(
+                || {
+                    if path
+                        .rsplit_once('.')
+                        .is_some_and(|(_, last)| last == "extra")
+                    {
+                        t(S::ProtoExtra).to_owned()
+                    } else {
+                        path.clone()
+                    }
+                },
+                |f| protocol.label(f),
+            );
             return Some(tf(S::ComposeFieldError, &[&label, why]));
         }
         self.bytes.as_ref().err().cloned()
     }
 }
 
-/// A value as the form shows it for typing.
-fn text_of(value: &FieldValue, hex_look: bool) -> String {
-    match value {
-        FieldValue::Int(n) if hex_look && *n >= 0 => format!("0x{n:X}"),
-        FieldValue::Int(n) => n.to_string(),
-        FieldValue::Float(f) => f.to_string(),
-        FieldValue::Text(s) => s.clone(),
-        FieldValue::Bytes(b) => hex::format(b),
-        FieldValue::None => String::new(),
-    }
-}
-
-/// A number as typed: decimal, or hex after `0x`.
+/// A number as typed: decimal, or hex after `0x` (read by the core).
 fn number(text: &str) -> Option<i128> {
-    let text = text.trim().replace('_', "");
-    if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        i128::from_str_radix(h, 16).ok()
-    } else if let Some(h) = text.strip_prefix("-0x") {
-        i128::from_str_radix(h, 16).ok().map(|n| -n)
-    } else {
-        text.parse().ok()
-    }
+    protocol::number_from_text(text)
 }
 
-/// What `text` typed into the field of `node` is, or the sentence saying why it is not.
-fn parse(protocol: &Protocol, id: protocol::NodeId, text: &str) -> Result<FieldValue, String> {
-    let Some(node) = protocol.program.node(id) else {
-        return Ok(FieldValue::Text(text.to_owned()));
-    };
-    let range = |n: i128, lo: i128, hi: i128| {
-        if n < lo || n > hi {
-            Err(tf(S::ComposeRange, &[&n, &lo, &hi]))
-        } else {
-            Ok(FieldValue::Int(n))
-        }
-    };
-    let bad_number = || tf(S::ComposeNotNumber, &[&text.trim()]);
-    match &node.kind {
-        Kind::Int { width, signed, .. } => {
-            let n = number(text).ok_or_else(bad_number)?;
-            let bits = u32::from(*width) * 8;
-            let (lo, hi) = if *signed {
-                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-            } else {
-                (0, (1i128 << bits) - 1)
-            };
-            range(n, lo, hi)
-        }
-        Kind::Bits { width, .. } => {
-            let n = number(text).ok_or_else(bad_number)?;
-            range(n, 0, (1i128 << width) - 1)
-        }
-        Kind::Float { .. } => text
-            .trim()
-            .parse::<f64>()
-            .map(FieldValue::Float)
-            .map_err(|_| bad_number()),
-        Kind::Bcd(_) => {
-            let digits = text.trim().replace(' ', "");
-            // Decimal digits (a sign first where the field has one), or all A: DL/T 645's
-            // broadcast address AAAAAAAAAAAA. Other hex letters went out as BCD nibbles above
-            // 9, which no device reads.
-            let decimal = {
-                let unsigned = digits.strip_prefix('-').unwrap_or(&digits);
-                !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit())
-            };
-            // All A, or A in the high digits before decimal ones: DL/T 645's broadcast and
-            // wildcard (缩位) addresses.
-            let broadcast = {
-                let tail = digits.trim_start_matches(['A', 'a']);
-                tail.len() < digits.len() && tail.bytes().all(|b| b.is_ascii_digit())
-            };
-            if !(decimal || broadcast) {
-                return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
-            }
-            Ok(FieldValue::Text(digits))
-        }
-        Kind::Bytes(_) => hex::parse(text)
-            .map(FieldValue::Bytes)
-            .map_err(|e| tf(S::ComposeBadHex, &[&text.trim(), &e])),
-        _ => Ok(FieldValue::Text(text.to_owned())),
-    }
+/// True when the node is a switch over a region of a known length (DL/T 645's data, JT/T
+/// 808's body): bytes after its layout's fields can be typed.
+fn sized_switch(protocol: &Protocol, id: protocol::NodeId) -> bool {
+    protocol
+        .program
+        .node(id)
+        .is_some_and(|n| matches!(n.kind, Kind::Switch { len: Some(_), .. }))
 }
 
 /// True when the node's value is worked out, not typed: a length, a count, a checksum, a
@@ -167,6 +107,41 @@ fn computed(protocol: &Protocol, id: protocol::NodeId) -> bool {
     })
 }
 
+/// What is typed at `path` read as its field's kind: None for a key of a key=value field
+/// (read with its field, in the spec's order of keys), else the value or why it is wrong.
+fn read_typed(
+    protocol: &Protocol,
+    kinds: &BTreeMap<String, protocol::NodeId>,
+    kv: &BTreeMap<String, protocol::NodeId>,
+    path: &str,
+    text: &str,
+) -> Option<Result<FieldValue, String>> {
+    if kv.keys().any(|k| {
+        path.strip_prefix(k.as_str())
+            .is_some_and(|r| r.starts_with('.'))
+    }) {
+        return None;
+    }
+    if let Some(&id) = kinds.get(path) {
+        return Some(protocol.value_from_text(id, text));
+    }
+    // The bytes a sized region holds after its fields (a DL/T 645 value longer than the
+    // standard's), typed as hex.
+    if let Some(region) = path.strip_suffix(".extra")
+        && kinds
+            .get(region)
+            .is_some_and(|&id| sized_switch(protocol, id))
+    {
+        return Some(protocol::bytes_from_text(text).map(FieldValue::Bytes));
+    }
+    // A field not met yet (an item just added): taken as typed, so making the frame meets it
+    // and says its kind.
+    Some(Ok(number(text).map_or_else(
+        || FieldValue::Text(text.to_owned()),
+        FieldValue::Int,
+    )))
+}
+
 /// Makes the frame of `message`'s values and what is typed: each typed value is read as its
 /// field's kind (found by making the frame), a wrong one is left out (its field takes a blank)
 /// and said next to its field.
@@ -179,29 +154,41 @@ pub fn build(
     let mut errors: BTreeMap<String, String> = BTreeMap::new();
     let mut kinds: BTreeMap<String, protocol::NodeId> = BTreeMap::new();
     let mut composed = protocol.compose(message, dir);
+    let mut kv: BTreeMap<String, protocol::NodeId> = BTreeMap::new();
     for _ in 0..TRIES {
         kinds.extend(composed.nodes.iter().cloned());
+        kv.extend(
+            kinds
+                .iter()
+                .filter(|(_, id)| {
+                    protocol
+                        .program
+                        .node(**id)
+                        .is_some_and(|n| matches!(n.kind, Kind::Kv { .. }))
+                })
+                .map(|(path, id)| (path.clone(), *id)),
+        );
         let mut values: Vec<(String, FieldValue)> = message.to_vec();
         for (path, text) in texts {
             if errors.contains_key(path) {
                 continue;
             }
-            let Some(&id) = kinds.get(path) else {
-                // A field not met yet (an item just added): taken as typed, so making the
-                // frame meets it and says its kind.
-                let loose =
-                    number(text).map_or_else(|| FieldValue::Text(text.clone()), FieldValue::Int);
-                values.push((path.clone(), loose));
-                continue;
-            };
-            match parse(protocol, id, text) {
-                Ok(v) => {
+            match read_typed(protocol, &kinds, &kv, path, text) {
+                None => {}
+                Some(Ok(v)) => {
                     values.retain(|(p, _)| p != path);
                     values.push((path.clone(), v));
                 }
-                Err(why) => {
+                Some(Err(why)) => {
                     errors.insert(path.clone(), why);
                 }
+            }
+        }
+        for (path, &id) in &kv {
+            let (pairs, wrong) = protocol.kv_values(id, path, texts);
+            values.extend(pairs);
+            for (p, why) in wrong {
+                errors.entry(p).or_insert(why);
             }
         }
         composed = protocol.compose(&values, dir);
@@ -231,6 +218,7 @@ pub fn build(
                 errors,
                 decoded: Some(decoded),
                 editable,
+                kv,
             }
         }
         Err(e) => Built {
@@ -238,6 +226,7 @@ pub fn build(
             errors,
             decoded: None,
             editable,
+            kv,
         },
     }
 }
@@ -528,6 +517,12 @@ fn field_ui(
         })
         .inner;
     label.clone().on_hover_text(&path);
+    if let Some(&id) = built.kv.get(&path) {
+        // Typed key by key (the segment's pairs below are what it makes).
+        ui.end_row();
+        kv_rows_ui(ui, protocol, id, &path, depth + 1, built, state);
+        return;
+    }
     match built.editable.get(&path) {
         Some(&id) => {
             // Wrapped within a width: JT/T 808's alarm word names 32 flags.
@@ -557,8 +552,59 @@ fn field_ui(
     }
     ui.end_row();
     for c in &field.children {
+        // Bytes after a region's fields are typed in the row below.
+        if c.role == protocol::Role::Extra
+            && field.node.is_some_and(|id| sized_switch(protocol, id))
+        {
+            continue;
+        }
         field_ui(ui, protocol, c, &path, depth + 1, built, state);
     }
+    // Unless the layout has a field of that name (DL/T 645's read request: blocks / time).
+    let extra = format!("{path}.extra");
+    if field.node.is_some_and(|id| sized_switch(protocol, id))
+        && !built.editable.contains_key(&extra)
+    {
+        extra_row_ui(ui, &extra, depth + 1, built, state);
+    }
+}
+
+/// The bytes a sized region holds after its fields, typed as hex (a meter's value longer
+/// than the standard's: DL/T 645's 0x91 with four value bytes where the voltage has two).
+fn extra_row_ui(
+    ui: &mut egui::Ui,
+    path: &str,
+    depth: usize,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    let label = ui
+        .horizontal(|ui| {
+            ui.add_space(14.0 * depth as f32);
+            ui.label(t(S::ProtoExtra))
+        })
+        .inner;
+    label.clone().on_hover_text(path);
+    ui.horizontal_wrapped(|ui| {
+        ui.set_max_width(480.0);
+        let mut text = state.texts.get(path).cloned().unwrap_or_default();
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .desired_width(260.0)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(t(S::TipComposeExtra));
+        super::testhook::tag(ui, &edit, &format!("compose.field.{path}"));
+        if edit.changed() {
+            state.texts.insert(path.to_owned(), text);
+        }
+        if let Some(why) = built.errors.get(path) {
+            ui.label(RichText::new(why).color(error_color(ui)));
+        }
+    });
+    ui.end_row();
 }
 
 /// The value of a field that takes one: a text field (with a list of the names an enum
@@ -582,7 +628,7 @@ fn value_ui(
         .texts
         .get(path)
         .cloned()
-        .unwrap_or_else(|| text_of(&field.value, hex_look));
+        .unwrap_or_else(|| protocol.value_to_text(id, &field.value));
     let one_bit = matches!(node.kind, Kind::Bits { width: 1, .. }) && node.look.values.is_none();
     if one_bit {
         let mut on = number(&current).is_some_and(|n| n != 0);
@@ -619,19 +665,12 @@ fn value_ui(
                 .width(200.0)
                 .show_ui(ui, |ui| {
                     for item in items {
-                        let protocol::Key::Int(k) = item.0 else {
-                            continue;
-                        };
-                        let name =
-                            if crate::i18n::lang() == crate::i18n::Lang::Zh && !item.2.is_empty() {
-                                &item.2
-                            } else {
-                                &item.1
-                            };
-                        let typed = if hex_look {
-                            format!("0x{k:X}")
-                        } else {
-                            k.to_string()
+                        let name = enum_name(&item.1, &item.2);
+                        // A number (in hex where the field shows hex), or a text (NMEA's N/S).
+                        let typed = match &item.0 {
+                            protocol::Key::Int(k) if hex_look => format!("0x{k:X}"),
+                            protocol::Key::Int(k) => k.to_string(),
+                            protocol::Key::Text(text) => text.clone(),
                         };
                         if ui
                             .selectable_label(false, format!("{typed} {name}"))
@@ -668,6 +707,112 @@ fn value_ui(
     }
     if let Some(why) = built.errors.get(path) {
         ui.label(RichText::new(why).color(error_color(ui)));
+    }
+}
+
+/// A row for each key of a `key=value` field (HJ 212's QN, ST, CN, PW, MN, Flag, CP): a text
+/// field, a list of the names a key's codes have, and what is wrong beside.
+fn kv_rows_ui(
+    ui: &mut egui::Ui,
+    protocol: &Protocol,
+    id: protocol::NodeId,
+    path: &str,
+    depth: usize,
+    built: &Built,
+    state: &mut ComposeState,
+) {
+    let keys = protocol.form_keys(id);
+    // `KEY=` padded to the longest key, so the text fields line up.
+    let pad = keys
+        .iter()
+        .map(|k| k.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    for key in keys {
+        let key_path = format!("{path}.{}", key.key);
+        let label = ui
+            .horizontal(|ui| {
+                ui.add_space(14.0 * depth as f32);
+                ui.label(&key.name)
+            })
+            .inner;
+        label.clone().on_hover_text(&key.key);
+        // Wrapped within a width, as a number's flags are (a row taller than one line pushed
+        // its second line over the next row when wrapped without this).
+        ui.vertical(|ui| {
+            ui.set_max_width(560.0);
+            ui.horizontal_wrapped(|ui| {
+                ui.monospace(format!("{:<pad$}", format!("{}=", key.key)));
+                let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
+                let width = if key.nested.is_some() { 320.0 } else { 200.0 };
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut text)
+                            .desired_width(width)
+                            .font(egui::TextStyle::Monospace),
+                    )
+                    .labelled_by(label.id);
+                let edit = match &key.nested {
+                    Some((sep, groups)) => {
+                        let example = format!("a=1{sep}b=2{groups}c=3");
+                        edit.on_hover_text(tf(S::TipComposeNested, &[sep, groups, &example]))
+                    }
+                    None => edit.on_hover_text(t(S::TipComposeKvKey)),
+                };
+                super::testhook::tag(ui, &edit, &format!("compose.field.{key_path}"));
+                if edit.changed() {
+                    state.texts.insert(key_path.clone(), text.clone());
+                }
+                if let Some(items) = key
+                    .values
+                    .and_then(|e| protocol.program.enums.get(e as usize))
+                {
+                    let shown = items
+                    .iter()
+                    .find(|i| matches!(&i.0, protocol::Key::Int(k) if k.to_string() == text.trim()))
+                    .map_or_else(String::new, |i| enum_name(&i.1, &i.2).to_owned());
+                    egui::ComboBox::from_id_salt(("compose_kv_enum", &key_path))
+                        .selected_text(shown)
+                        .width(200.0)
+                        .show_ui(ui, |ui| {
+                            for item in items {
+                                let protocol::Key::Int(k) = item.0 else {
+                                    continue;
+                                };
+                                let name = enum_name(&item.1, &item.2);
+                                if ui.selectable_label(false, format!("{k} {name}")).clicked() {
+                                    state.texts.insert(key_path.clone(), k.to_string());
+                                }
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                }
+                // Named bits as checkboxes (HJ 212's Flag), the number kept in the field.
+                for (bit, name) in &key.flags {
+                    let n = number(&text).unwrap_or(0);
+                    let mut on = n >> bit & 1 == 1;
+                    if ui.checkbox(&mut on, name.as_str()).changed() {
+                        let n = if on { n | 1 << bit } else { n & !(1 << bit) };
+                        state.texts.insert(key_path.clone(), n.to_string());
+                    }
+                }
+                if let Some(why) = built.errors.get(&key_path) {
+                    ui.label(RichText::new(why).color(error_color(ui)));
+                }
+            });
+        });
+        ui.end_row();
+    }
+}
+
+/// An enum item's name in the window's language.
+fn enum_name<'a>(en: &'a str, zh: &'a str) -> &'a str {
+    if crate::i18n::lang() == crate::i18n::Lang::Zh && !zh.is_empty() {
+        zh
+    } else {
+        en
     }
 }
 
