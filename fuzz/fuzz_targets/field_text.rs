@@ -1,12 +1,13 @@
 //! What a user types into small fields, read by the core for the window and the command line
 //! alike: relay impairments (`latency=20ms,drop=5%,rate=64KiB/s,cut=4KiB`) and each knob's
 //! units, multicast groups, certificate pins, byte patterns, log search queries, addresses,
-//! ports and load targets, and a Compose form's field of every built-in protocol. Any text is
+//! ports, load targets and rates, the log cap, and a Compose form's field of every built-in
+//! protocol. Any text is
 //! read or refused with a sentence, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockscope_core::bench::target_from_text;
+use sockscope_core::bench::{rate_from_text, target_from_text};
 use sockscope_core::capture::Query;
 use sockscope_core::engine::{Group, Impairment, Knob, parse_ip, parse_pin, parse_port};
 use sockscope_core::rules::cond::parse_pattern;
@@ -28,6 +29,14 @@ fuzz_target!(|text: &str| {
                 assert!(!why.is_empty(), "{} node {id}: no sentence", protocol.name());
             }
         }
+    }
+    for len in [0, 1, 100] {
+        if let Ok(rate) = rate_from_text(text, len) {
+            assert!(rate.is_finite() && rate > 0.0, "rate {text:?} read as {rate}");
+        }
+    }
+    if let Some(mib) = sockscope_core::profile::log_cap_mib(text) {
+        assert!(mib.is_finite() && mib >= 0.0, "log cap {text:?} read as {mib}");
     }
     let _ = Group::parse(text);
     let _ = parse_pin(text);
