@@ -17,7 +17,10 @@ use crate::codec::hex;
 use crate::codec::payload::{InputMode, SendSpec};
 
 /// Preview shows at most this many bytes.
-const PREVIEW_BYTES: usize = 64;
+const PREVIEW_BYTES: usize = 256;
+
+/// Lines of the preview shown before it scrolls.
+const PREVIEW_LINES: f32 = 4.0;
 /// Making the frame again with a wrong value left out ends after this many tries.
 const TRIES: usize = 8;
 
@@ -381,14 +384,24 @@ fn compose_ui(
         .find(|m| state.message.as_ref().is_some_and(|(_, k)| *k == m.key))
         .map(|m| m.values.clone())
         .unwrap_or_default();
-    ui.horizontal(|ui| {
-        ui.label(t(S::ComposeDirection));
-        ui.selectable_value(&mut state.dir, Dir::Request, t(S::ComposeRequest));
-        ui.selectable_value(&mut state.dir, Dir::Response, t(S::ComposeReply));
-    });
-    ui.separator();
     let built = build(&protocol, &message, &state.texts, state.dir);
-    let footer = 110.0;
+    // The direction only where the protocol reads the frame differently each way (Modbus's
+    // request and reply of one function); for HJ 212, NMEA, JT/T 808 it meant nothing.
+    let both_ways = built.bytes.as_ref().map_or(true, |bytes| {
+        protocol.decode(bytes, Dir::Request) != protocol.decode(bytes, Dir::Response)
+    });
+    if both_ways {
+        ui.horizontal(|ui| {
+            ui.label(t(S::ComposeDirection));
+            ui.selectable_value(&mut state.dir, Dir::Request, t(S::ComposeRequest));
+            ui.selectable_value(&mut state.dir, Dir::Response, t(S::ComposeReply));
+        });
+    }
+    ui.separator();
+    // Room below the form: the preview (up to PREVIEW_LINES lines, scrolled beyond), its
+    // summary, the buttons.
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let footer = 86.0 + ui.fonts_mut(|f| f.row_height(&font)) * PREVIEW_LINES;
     egui::ScrollArea::vertical()
         .id_salt("compose_form")
         .max_height((ui.available_height() - footer).max(120.0))
@@ -479,10 +492,27 @@ fn preview_ui(ui: &mut egui::Ui, protocol: &Protocol, built: &Built, dir: Dir) {
                 S::ComposePreviewDraft
             };
             let text = tf(key, &[&bytes.len(), &hex::format(shown), &more]);
-            let preview = ui.add(
-                egui::Label::new(RichText::new(&text).monospace())
-                    .wrap_mode(egui::TextWrapMode::Wrap),
-            );
+            let font = egui::TextStyle::Monospace.resolve(ui.style());
+            let line = ui.fonts_mut(|f| f.row_height(&font));
+            let preview = egui::ScrollArea::vertical()
+                .id_salt("compose_preview")
+                .max_height(line * PREVIEW_LINES)
+                .show(ui, |ui| {
+                    // A text protocol's frame (HJ 212, NMEA) first as the text it is.
+                    if let Some(as_text) = printable(shown) {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(format!("“{as_text}”{more}")).monospace(),
+                            )
+                            .wrap_mode(egui::TextWrapMode::Wrap),
+                        );
+                    }
+                    ui.add(
+                        egui::Label::new(RichText::new(&text).monospace())
+                            .wrap_mode(egui::TextWrapMode::Wrap),
+                    )
+                })
+                .inner;
             super::testhook::tag(ui, &preview, "compose.preview");
             super::testhook::value(ui.ctx(), "compose.bytes", hex::format(bytes));
             let decoded = protocol.decode(bytes, dir);
@@ -492,6 +522,24 @@ fn preview_ui(ui: &mut egui::Ui, protocol: &Protocol, built: &Built, dir: Dir) {
             ui.label(RichText::new(why).color(error_color(ui)));
         }
     }
+}
+
+/// Bytes that are printable ASCII text but for a line end (a text protocol's frame), with
+/// CR and LF written as `\r` and `\n`; `None` for binary bytes.
+fn printable(bytes: &[u8]) -> Option<String> {
+    let text = bytes
+        .iter()
+        .all(|b| matches!(b, 0x20..=0x7E | b'\r' | b'\n'));
+    (text && !bytes.is_empty()).then(|| {
+        bytes
+            .iter()
+            .map(|b| match b {
+                b'\r' => "\\r".to_owned(),
+                b'\n' => "\\n".to_owned(),
+                _ => char::from(*b).to_string(),
+            })
+            .collect()
+    })
 }
 
 /// One field of the form (and those under it): its name, and a text field for what is

@@ -109,6 +109,15 @@ fn an_hj212_packet_typed_key_by_key_reaches_a_python_monitor_with_its_crc() {
     let want = "##0113QN=20210118201054000;ST=32;CN=3032;PW=123456;MN=20210107123456;Flag=5;CP=&&PolId=a34004,MB_BgnAddr=192,MB_Wrt=5&&0F00\r\n";
     let hex: Vec<String> = want.bytes().map(|b| format!("{b:02X}")).collect();
     window.wait_value("compose.bytes", |b| b == hex.join(" "));
+    // `SOCKSCOPE_COMPOSE_SHOT=FILE.png` keeps a picture of the screen (to look at the form).
+    if let Ok(shot) = std::env::var("SOCKSCOPE_COMPOSE_SHOT") {
+        let status = Command::new("import")
+            .args(["-window", "root", &shot])
+            .env("DISPLAY", &display.name)
+            .status()
+            .expect("import runs");
+        assert!(status.success());
+    }
     window.click("compose.send");
     window.quit();
     let mut got = String::new();
