@@ -403,7 +403,11 @@ strings! {
     ComposePreviewDraft => "Draft, not sendable (a field in error taken as 0), {} bytes: {}{}", "草稿，不可发送（出错的字段按 0 计），{} 字节：{}{}";
     ComposeChoose => "Choose…", "请选择…";
     ComposeSaveQuick => "Save as quick command", "保存为快捷指令";
-    TipComposeSaveQuick => "Keep this frame as a one-click command (its bytes, named by its message)", "把这一帧保存为一键指令（其字节，以消息命名）";
+    TipComposeSaveQuick => "Keep this frame as a one-click command (its bytes, named by its message; right-click it → Edit in Compose… to change its fields)", "把这一帧保存为一键指令（其字节，以消息命名；右键 → 在组帧中编辑… 可改其字段）";
+    ComposeUpdateQuick => "Save to '{}'", "保存到“{}”";
+    TipComposeUpdateQuick => "Replace the quick command's bytes and fields with this frame (its name and delay stay)", "用这一帧替换该快捷指令的字节和字段（名称和延时不变）";
+    ComposeEditing => "Editing the quick command '{}'", "正在编辑快捷指令“{}”";
+    EditInCompose => "Edit in Compose…", "在组帧中编辑…";
     Name => "Name", "名称";
     Add => "Add", "添加";
     TipQuickCommands => "Quick commands (快捷指令) are saved with the session and form the send sequence", "快捷指令随会话保存，并按顺序组成发送序列";

@@ -403,6 +403,7 @@ impl Form {
             text: self.send_text.clone(),
             spec: self.send_spec(),
             delay_ms: 0,
+            fields: None,
         }
     }
 
@@ -563,6 +564,25 @@ pub struct QuickCommand {
     pub spec: SendSpec,
     /// Pause after it when run as part of the sequence, ms.
     pub delay_ms: u64,
+    /// What it was composed from, when it was made in Compose (it opens there again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<ComposeFields>,
+}
+
+/// A frame as Compose holds it: the protocol, the message, the direction and what was typed
+/// in each field, by path — what a quick command made in Compose keeps, so it can be opened
+/// and changed there again rather than as hex.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ComposeFields {
+    /// The protocol's name (a built-in, or a spec file's path).
+    pub protocol: String,
+    /// The message (the value of the switch that chooses it), if the protocol has a list.
+    pub message: Option<i64>,
+    /// The direction the frame was made for.
+    pub dir: crate::protocol::Dir,
+    /// What was typed, by field path (`body.lat`).
+    pub texts: std::collections::BTreeMap<String, String>,
 }
 
 impl QuickCommand {

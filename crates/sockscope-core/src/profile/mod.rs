@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::{S, t, tf};
 pub use form::{
-    FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand, log_cap_mib, resolve_protocol,
+    ComposeFields, FieldErrors, Form, FrameMode, HISTORY_LEN, QuickCommand, log_cap_mib,
+    resolve_protocol,
 };
 
 /// The format this version writes. Files of older versions load (every field has a default);
@@ -191,7 +192,9 @@ fn warn_quick_fields(text: &str, session: &Fields<'_>, warnings: &mut Vec<String
         // A quick list that is no list of structs is a bad value, said already.
         return;
     };
-    let known = known_fields::<QuickCommand>();
+    let mut known = known_fields::<QuickCommand>();
+    // Written only when set (a command made in Compose), so the default does not show it.
+    known.insert("fields".to_owned());
     for (index, command) in commands.iter().enumerate() {
         for (name, value) in &command.0 {
             if !known.contains(name) {
@@ -434,6 +437,27 @@ mod tests {
         assert_eq!(loaded.warnings, Vec::<String>::new());
         assert_eq!(loaded.profile, sample());
         assert_eq!(to_string(&loaded.profile), text);
+    }
+
+    #[test]
+    fn a_quick_command_made_in_compose_keeps_its_fields_through_a_save() {
+        let mut profile = sample();
+        profile.session.quick.push(QuickCommand {
+            name: "JT808 0x8001".into(),
+            text: "7E 80 01 7E".into(),
+            fields: Some(ComposeFields {
+                protocol: "jt808".into(),
+                message: Some(0x8001),
+                dir: crate::protocol::Dir::Response,
+                texts: [("body.reply_serial".to_owned(), "38".to_owned())].into(),
+            }),
+            ..QuickCommand::default()
+        });
+        let loaded = parse(&to_string(&profile)).unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        assert_eq!(loaded.profile, profile);
+        // One made as bytes writes no `fields` (old readers and files stay as they were).
+        assert!(!to_string(&sample()).contains("fields"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use eframe::egui::{self, RichText};
 use sockscope_core::protocol::{self, Decoded, Dir, Field, FieldValue, Kind, Message, Protocol};
 
 use super::i18n::{S, t, tf};
-use super::state::{QuickCommand, TabUi, UiAction};
+use super::state::{ComposeFields, QuickCommand, TabUi, UiAction};
 use super::widgets::error_color;
 use crate::codec::hex;
 use crate::codec::payload::{InputMode, SendSpec};
@@ -36,6 +36,27 @@ pub struct ComposeState {
     dir: Dir,
     /// What is typed, by field path (`body.lat`, `props.version`).
     pub texts: BTreeMap<String, String>,
+    /// The quick command being changed here (its place and name), when it was opened from
+    /// one: Save puts the frame back in it.
+    pub editing: Option<(usize, String)>,
+    /// The window was drawn at the last frame.
+    shown: bool,
+}
+
+impl ComposeState {
+    /// Opens quick command `n` (made in Compose) in the form: its protocol, message,
+    /// direction and what was typed. False when it keeps no fields (made as bytes).
+    pub fn open_command(&mut self, n: usize, command: &QuickCommand) -> bool {
+        let Some(fields) = &command.fields else {
+            return false;
+        };
+        self.picked.clone_from(&fields.protocol);
+        self.message = fields.message.map(|key| (fields.protocol.clone(), key));
+        self.dir = fields.dir;
+        self.texts.clone_from(&fields.texts);
+        self.editing = Some((n, command.name.clone()));
+        true
+    }
 }
 
 /// A frame made of the form's values.
@@ -258,8 +279,13 @@ pub fn compose_window_ui(
     actions: &mut Vec<UiAction>,
 ) {
     if !tab.view.compose_open {
+        // Closed (its X, the shortcut): the next opening is not an edit of the command.
+        if std::mem::take(&mut state.shown) {
+            state.editing = None;
+        }
         return;
     }
+    state.shown = true;
     let mut open = true;
     egui::Window::new(t(S::ComposeTitle))
         .id(egui::Id::unique("compose_window"))
@@ -292,6 +318,9 @@ fn compose_ui(
     actions: &mut Vec<UiAction>,
 ) {
     let tab_has = matches!(tab.form.protocol(), Ok(Some(_)));
+    if let Some((_, name)) = &state.editing {
+        ui.label(RichText::new(tf(S::ComposeEditing, &[name])).strong());
+    }
     ui.horizontal(|ui| {
         let label = ui.label(t(S::ComposeProtocol));
         if tab_has {
@@ -438,16 +467,32 @@ fn compose_ui(
         if let Ok(bytes) = &built.bytes
             && refusal.is_none()
         {
-            let command = hex_command(name, bytes);
+            let mut command = hex_command(name, bytes);
             if send.clicked() {
                 actions.push(UiAction::SendComposed(command.clone()));
             }
+            // What it was made from goes with it, so it opens here again.
+            command.fields = Some(ComposeFields {
+                protocol: protocol.name().to_owned(),
+                message: state.message.as_ref().map(|(_, key)| *key),
+                dir: state.dir,
+                texts: state.texts.clone(),
+            });
             let keep = ui
                 .button(t(S::ComposeSaveQuick))
                 .on_hover_text(t(S::TipComposeSaveQuick));
             super::testhook::tag(ui, &keep, "compose.keep");
             if keep.clicked() {
-                actions.push(UiAction::KeepQuick(command));
+                actions.push(UiAction::KeepQuick(command.clone()));
+            }
+            if let Some((n, name)) = &state.editing {
+                let update = ui
+                    .button(tf(S::ComposeUpdateQuick, &[name]))
+                    .on_hover_text(t(S::TipComposeUpdateQuick));
+                super::testhook::tag(ui, &update, "compose.update");
+                if update.clicked() {
+                    actions.push(UiAction::RecomposeQuick(*n, command));
+                }
             }
         }
     });
@@ -472,6 +517,7 @@ fn hex_command(name: String, bytes: &[u8]) -> QuickCommand {
             ..SendSpec::default()
         },
         delay_ms: 0,
+        fields: None,
     }
 }
 

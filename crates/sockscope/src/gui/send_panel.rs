@@ -190,6 +190,13 @@ fn quick_bar_ui(
                     state.editing = Some((n, command.clone(), fixed));
                     ui.close();
                 }
+                if command.fields.is_some() && ui.button(t(S::EditInCompose)).clicked() {
+                    state.compose.open_command(n, command);
+                    if !tab.view.compose_open {
+                        actions.push(UiAction::ShowCompose);
+                    }
+                    ui.close();
+                }
                 if ui.button(t(S::Delete)).clicked() {
                     actions.push(UiAction::DeleteQuick(n));
                     ui.close();

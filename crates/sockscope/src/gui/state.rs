@@ -22,7 +22,7 @@ use crate::codec::convert::Unconverted;
 use crate::codec::framing::Framing;
 use crate::codec::payload::{InputMode, Payload, PayloadError, SendSpec, VarState};
 use crate::engine::{Command, ConnId, Mode, Notify};
-pub use crate::profile::{FieldErrors, Form, QuickCommand};
+pub use crate::profile::{ComposeFields, FieldErrors, Form, QuickCommand};
 use sockscope_core::protocol::Protocol;
 pub use sockscope_core::session::{Selection, Session};
 
@@ -119,6 +119,8 @@ pub enum UiAction {
     SendComposed(QuickCommand),
     /// Keep a frame made in the Compose window as a quick command.
     KeepQuick(QuickCommand),
+    /// Put a frame composed from quick command `n` back in it (its name and delay stay).
+    RecomposeQuick(usize, QuickCommand),
     /// Show or hide the rate chart above the log.
     ToggleChart,
     /// UDP: join a multicast group now (when open) and at every Open.
@@ -857,7 +859,8 @@ impl Tab {
             UiAction::SetProtocol(name, replies) => self.set_protocol(name, replies),
             action @ (UiAction::ShowCompose
             | UiAction::SendComposed(_)
-            | UiAction::KeepQuick(_)) => {
+            | UiAction::KeepQuick(_)
+            | UiAction::RecomposeQuick(..)) => {
                 self.apply_compose(action);
             }
             action @ (UiAction::ApplyRules
@@ -1190,6 +1193,15 @@ impl Tab {
                 self.form.remember(command);
             }
             UiAction::KeepQuick(command) => self.form.quick.push(command),
+            UiAction::RecomposeQuick(n, command) => {
+                if let Some(kept) = self.form.quick.get_mut(n) {
+                    *kept = QuickCommand {
+                        name: std::mem::take(&mut kept.name),
+                        delay_ms: kept.delay_ms,
+                        ..command
+                    };
+                }
+            }
             _ => {}
         }
     }

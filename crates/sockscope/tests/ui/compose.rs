@@ -177,6 +177,36 @@ fn compose_makes_the_jt808_platform_reply_vector_and_sends_exactly_it() {
         "{}",
         quick[0].name
     );
+    // It keeps what it was made from: right-click → Edit in Compose… opens the form with its
+    // fields (not its hex), and Save puts the changed frame back in it, name kept.
+    let name = quick[0].name.clone();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::M);
+    harness.run();
+    harness.get_by_label(&name).click_secondary();
+    harness.run();
+    harness.get_by_label("Edit in Compose…").click();
+    harness.run();
+    harness.get_by_label(&format!("Editing the quick command '{name}'"));
+    let serial = harness
+        .get_by_role_and_label(Role::TextInput, "Reply serial")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default();
+    assert_eq!(
+        serial, "38",
+        "the reply serial typed for the vector (0x0026)"
+    );
+    set_field(&mut harness, "Reply serial", 0, "39");
+    harness.get_by_label(&format!("Save to '{name}'")).click();
+    harness.run();
+    let quick = &harness.state().tab().form.quick;
+    assert_eq!(quick.len(), 1, "changed in place, not added");
+    assert_eq!(quick[0].name, name);
+    let mut changed = frame.clone();
+    // Serial 0x0026 → 0x0027 at body offset 1, and the XOR check one higher too.
+    changed[14] = 0x27;
+    changed[18] ^= 0x26 ^ 0x27;
+    assert_eq!(hex::parse(&quick[0].text).unwrap(), changed);
 }
 
 #[test]

@@ -322,6 +322,7 @@ fn the_quick_command_editor_keeps_save_in_place_and_previews_the_bytes() {
                 ..SendSpec::default()
             },
             delay_ms: 0,
+            fields: None,
         }],
         ..Form::default()
     });
@@ -363,6 +364,7 @@ fn a_quick_commands_delay_takes_its_unit_as_typed() {
             text: "01 03 00 00 00 01".into(),
             spec: SendSpec::default(),
             delay_ms: 0,
+            fields: None,
         }],
         ..Form::default()
     });
