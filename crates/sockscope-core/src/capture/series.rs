@@ -382,7 +382,7 @@ impl SeriesSet {
                     .at
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map_or(0.0, |d| d.as_secs_f64());
-                for piece in protocol.decode_message(record.bytes, dir) {
+                for piece in protocol.decode_message_guess(record.bytes, dir) {
                     if piece.junk {
                         continue;
                     }

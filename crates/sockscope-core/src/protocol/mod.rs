@@ -453,10 +453,18 @@ impl Piece {
     /// Sound, and every byte described by the layout its fields chose (no `extra` or `raw`
     /// bytes anywhere): how a request and a reply laid out differently are told apart.
     fn fits(&self) -> bool {
+        !self.junk && self.decoded.fits()
+    }
+}
+
+impl Decoded {
+    /// Its checks hold and its layout describes every byte (no extra or raw bytes left): a
+    /// frame read the way it went.
+    pub fn fits(&self) -> bool {
         fn described(f: &Field) -> bool {
             !matches!(f.role, Role::Extra | Role::Raw) && f.children.iter().all(described)
         }
-        self.checks_ok() && self.decoded.fields.iter().all(described)
+        self.checks_ok() && self.fields.iter().all(described)
     }
 }
 
@@ -614,6 +622,23 @@ impl Protocol {
         }
     }
 
+    /// Decodes one frame whose direction is a guess (a server mostly receives requests, but
+    /// a polled gateway that connects in sends replies): with `hint` first, and the other
+    /// way when that does not fit and the other does.
+    pub fn decode_guess(&self, frame: &[u8], hint: Dir) -> Decoded {
+        let first = self.decode(frame, hint);
+        let other = match hint {
+            Dir::Request => Dir::Response,
+            Dir::Response => Dir::Request,
+            Dir::Unknown => return first,
+        };
+        if first.fits() {
+            return first;
+        }
+        let second = self.decode(frame, other);
+        if second.fits() { second } else { first }
+    }
+
     /// True when `expr` (`f.msg_id == 0x0200`, as rules write it) holds for `frame` decoded.
     pub fn holds(&self, expr: &crate::expr::Expr, frame: &[u8], dir: Dir) -> bool {
         self.test(expr, frame, dir).unwrap_or(false)
@@ -624,7 +649,7 @@ impl Protocol {
     /// message) is one it does not hold for, not a mistake.
     pub fn test(&self, expr: &crate::expr::Expr, frame: &[u8], dir: Dir) -> Result<bool, String> {
         use crate::expr::Fields as _;
-        let decoded = self.decode(frame, dir);
+        let decoded = self.decode_guess(frame, dir);
         decode::eval(expr, frame, &decoded)
             .map(|v| v.truthy())
             .or_else(|why| {

@@ -147,7 +147,10 @@ impl<'a> Message<'a> {
     /// Its fields as the session's protocol decodes it (`None`: no protocol).
     pub fn decoded(&self) -> Option<&crate::protocol::Decoded> {
         self.decoded
-            .get_or_init(|| self.protocol.map(|(p, dir)| p.decode(self.bytes, dir)))
+            .get_or_init(|| {
+                self.protocol
+                    .map(|(p, dir)| p.decode_guess(self.bytes, dir))
+            })
             .as_ref()
     }
 

@@ -599,7 +599,7 @@ impl Run {
                     (&self.seen, &self.protocol, fields.is_empty())
                 {
                     use crate::rules::expr::Fields as _;
-                    let pieces = protocol.decode_message(seen, *dir);
+                    let pieces = protocol.decode_message_guess(seen, *dir);
                     if let Some(piece) = pieces.first() {
                         let values: Vec<String> = fields
                             .iter()

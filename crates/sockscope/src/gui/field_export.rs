@@ -122,7 +122,7 @@ impl FieldExport {
             (Some(r), Some(RelayWay::FromUpstream)) => Arc::clone(r),
             _ => protocol,
         };
-        let decoded = protocol.decode(chosen.bytes, dir);
+        let decoded = protocol.decode_guess(chosen.bytes, dir);
         let fields = decoded.all();
         let leaves: Vec<(String, String)> = fields
             .iter()
@@ -222,7 +222,7 @@ impl FieldExport {
                     .as_ref()
                     .is_none_or(|show| self.protocol.holds(show, record.bytes, dir(&record)));
             if shown {
-                let decoded = self.protocol.decode(record.bytes, dir(&record));
+                let decoded = self.protocol.decode_guess(record.bytes, dir(&record));
                 let all = decoded.all();
                 let has = |path: &str| all.iter().any(|(p, _)| p == path);
                 if self.kind.iter().all(|p| has(p)) {

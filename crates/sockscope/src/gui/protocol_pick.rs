@@ -176,7 +176,13 @@ pub(super) fn decode(form: &Form, record: &Record<'_>) -> Option<(Arc<Protocol>,
         Some(RelayWay::FromUpstream) => resolved_replies(form).ok().flatten()?,
         _ => chosen(form)?,
     };
-    let d = p.decode(record.bytes, dir_of(form, record));
+    // A server's received frames are mostly requests, but a polled gateway that connects in
+    // sends replies: the way the role says first, the other when only it fits (as `listen`).
+    let d = if record.relay.is_some() {
+        p.decode(record.bytes, dir_of(form, record))
+    } else {
+        p.decode_guess(record.bytes, dir_of(form, record))
+    };
     Some((p, d))
 }
 

@@ -223,7 +223,7 @@ pub fn summary(
     let pieces = if d.stop.is_none() && d.checks_ok() {
         Vec::new()
     } else {
-        p.decode_message(record.bytes, dir_of(form, record))
+        p.decode_message_guess(record.bytes, dir_of(form, record))
     };
     // Bytes that are not a frame (a DTU's registration) are said so, as one piece or more.
     let by_piece = pieces.len() > 1 || pieces.first().is_some_and(|piece| piece.junk);

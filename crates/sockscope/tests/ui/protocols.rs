@@ -861,6 +861,42 @@ fn a_message_of_two_frames_is_summed_up_frame_by_frame() {
         .get_by_label_contains("0x02010100 Phase A voltage  ┆ ≡ DL/T645 000000000001 · 0x11 Read data · 0 request · 0x02020100");
 }
 
+/// A server tab's received frames are mostly requests, but a polled Modbus RTU gateway that
+/// connects in sends replies: a read reply is shown as one (its registers), as `listen` shows
+/// it — it was "Read request · Start address 1024 · Quantity 31489 · extra bytes".
+#[test]
+fn a_server_tab_shows_a_polled_gateways_reply_as_a_reply() {
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 800.0])
+        .build_eframe(|cc| {
+            App::with_form(
+                &cc.egui_ctx,
+                Form {
+                    mode: Mode::TcpServer,
+                    protocol: "modbus-rtu".into(),
+                    ..Form::default()
+                },
+            )
+        });
+    let reply = sockscope_core::codec::hex::parse("01 03 04 00 7B 01 C8 8A 2C").unwrap();
+    let request = sockscope_core::codec::hex::parse("01 03 00 00 00 02 C4 0B").unwrap();
+    for bytes in [&reply, &request] {
+        harness.state().tab().session.capture().log.push_data(
+            std::time::SystemTime::now(),
+            sockscope::engine::Direction::Rx,
+            None,
+            "127.0.0.1:8502".parse().unwrap(),
+            bytes,
+        );
+    }
+    harness.run();
+    harness.get_by_label_contains(
+        "≡ Modbus RTU slave 1 · 0x03 Read holding registers · 2 items: 123, 456",
+    );
+    // A request received is still read as one.
+    harness.get_by_label_contains("≡ Modbus RTU slave 1 · 0x03 Read holding registers · @0 ×2");
+}
+
 /// `{{f.NAME}}` in the send box: a field of the row picked in the log, else of the newest
 /// frame received; the preview says which frame; with no protocol, or no frame, a sentence and
 /// nothing sent.
