@@ -178,6 +178,8 @@ fn the_modbus_rtu_slave_answers_pymodbus_with_its_rtu_framer() {
         "write 7×3 \n",
         "read 4×6 [50, 4660, 70, 1, 2, 3]",
         "read 9×5 exception 2",
+        "report id exception 1",
+        "device info exception 1",
     ] {
         assert!(out.contains(line), "{line}: {out}");
     }
