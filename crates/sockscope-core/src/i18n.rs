@@ -1191,6 +1191,8 @@ strings! {
     LoadPerRequest => "new one per request", "每个请求新建连接";
     TipLoadPerRequest => "Short connections: connect, send, get the reply, close — for each request", "短连接：每个请求都连接、发送、收应答、断开";
     LoadRate => "Rate", "速率";
+    LoadRateIs => "= {} requests/s", "= {} 请求/秒";
+    LoadRateHint => "no limit", "不限";
     TipLoadRate => "Requests per second in all (or bytes per second: 10MB/s, 512KB/s, divided by the request's length); 0 = as fast as possible", "每秒请求总数（或每秒字节数：10MB/s、512KB/s，按请求长度折算）；0 = 尽可能快";
     LoadRamp => "ramp", "爬升";
     LoadDuration => "Duration", "时长";

@@ -242,7 +242,7 @@ fn modbus_rtu_requests_of_other_lengths_are_cut_whole() {
         f.extend(crc16_modbus(&f).to_le_bytes());
         f
     };
-    let frames = [
+    let sent = [
         with_crc("01 11"),
         with_crc("01 2B 0E 01 00"),
         with_crc("01 07"),
@@ -250,13 +250,13 @@ fn modbus_rtu_requests_of_other_lengths_are_cut_whole() {
         with_crc("01 17 00 03 00 06 00 0E 00 03 06 00 FF 00 FF 00 FF"),
         with_crc("01 03 00 00 00 01"),
     ];
-    let stream: Vec<u8> = frames.iter().flatten().copied().collect();
+    let stream: Vec<u8> = sent.iter().flatten().copied().collect();
     for split in 1..stream.len() {
         let mut framer = Framer::new(p.framing().unwrap());
         let mut got = framer.push(&stream[..split]);
         got.extend(framer.push(&stream[split..]));
         let got: Vec<Vec<u8>> = got.into_iter().map(|f| f.bytes).collect();
-        assert_eq!(got, frames.to_vec(), "split at {split}");
+        assert_eq!(got, sent.to_vec(), "split at {split}");
     }
 }
 

@@ -38,6 +38,65 @@ pub enum ReplyKind {
     Regex,
 }
 
+/// The Rate field (as typed, with what it is in requests per second when typed in bytes) and
+/// the ramp beside it, a grid row; a rate that cannot be read is said in a row under it.
+fn rate_row_ui(ui: &mut egui::Ui, view: &mut LoadView) {
+    let label = ui.label(t(S::LoadRate)).id;
+    // Units as typed, read by the core as `bench --rate` reads them (`2000/s`,
+    // `1MB/s` ÷ the request's length), kept as typed: a rate in bytes per second
+    // stays one when the request changes (it became requests per second at once,
+    // so a longer request then ran 25 times faster).
+    let read = rate_of(&view.rate, view.request_len());
+    ui.horizontal(|ui| {
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.rate)
+                    .desired_width(80.0)
+                    .hint_text(t(S::LoadRateHint)),
+            )
+            .on_hover_text(t(S::TipLoadRate))
+            .labelled_by(label);
+        super::widgets::mark_bad_field(ui, &field, read.is_err());
+        if let Ok(Some(per_second)) = read
+            && !view
+                .rate
+                .trim()
+                .trim_end_matches("/s")
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
+        {
+            ui.weak(tf(S::LoadRateIs, &[&format!("{per_second:.0}")]));
+        }
+        let label = ui.label(t(S::LoadRamp)).id;
+        ui.add(
+            egui::DragValue::new(&mut view.ramp_s)
+                .range(0.0..=3600.0)
+                .suffix(" s"),
+        )
+        .labelled_by(label);
+    });
+    ui.end_row();
+    if let Err(why) = &read {
+        // Under the Rate field (the fourth column).
+        ui.label("");
+        ui.label("");
+        ui.label("");
+        ui.add(egui::Label::new(RichText::new(why).color(super::widgets::error_color(ui))).wrap());
+        ui.end_row();
+    }
+}
+
+/// The rate typed in the Rate field, in requests per second for requests of `request_len`
+/// bytes: none (no limit) when empty or 0, else as `bench --rate` reads it.
+fn rate_of(text: &str, request_len: usize) -> Result<Option<f64>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.trim_end_matches("/s").trim().parse::<f64>() == Ok(0.0) {
+        return Ok(None);
+    }
+    bench::rate_from_text(text, request_len).map(Some)
+}
+
 /// The window's fields and its run.
 pub struct LoadView {
     /// The window is open.
@@ -52,8 +111,10 @@ pub struct LoadView {
     pub connections: u32,
     /// A new connection per request.
     pub per_request: bool,
-    /// Messages per second, 0: no limit.
-    pub rate: u32,
+    /// The rate as typed: requests per second (`2000`, `2000/s`) or bytes per second
+    /// (`1MB/s`, read against the request's length when the run starts, so a rate in bytes
+    /// stays one when the request changes); empty or 0: no limit.
+    pub rate: String,
     /// Ramp, seconds.
     pub ramp_s: f32,
     /// Duration, seconds.
@@ -94,7 +155,7 @@ impl Default for LoadView {
             mode: Mode::PingPong,
             connections: 1,
             per_request: false,
-            rate: 0,
+            rate: String::new(),
             ramp_s: 0.0,
             duration_s: 10.0,
             count: 0,
@@ -200,11 +261,12 @@ impl LoadView {
             return Err(t(S::ErrRequestEmpty).to_owned());
         }
         let (expect, expect_text) = self.expect()?;
+        let rate = rate_of(&self.rate, payload.len())?;
         let mut spec = Spec {
             connections: self.connections.max(1) as usize,
             per_request: self.per_request,
             mode: self.mode,
-            rate: (self.rate > 0).then_some(f64::from(self.rate)),
+            rate,
             ramp: Duration::from_secs_f32(self.ramp_s.max(0.0)),
             duration: Some(Duration::from_secs_f32(self.duration_s.max(0.1))),
             count: (self.count > 0).then_some(self.count),
@@ -506,33 +568,7 @@ fn fields_ui(ui: &mut egui::Ui, view: &mut LoadView) {
                     ui.checkbox(&mut view.per_request, t(S::LoadPerRequest))
                         .on_hover_text(t(S::TipLoadPerRequest));
                 });
-                let label = ui.label(t(S::LoadRate)).id;
-                // A rate typed in bytes per second (`10MB/s`) is requests of this length.
-                let request_len = view.request_len();
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::DragValue::new(&mut view.rate)
-                            .range(0..=10_000_000)
-                            .suffix(" /s")
-                            // Units as typed, read by the core as `bench --rate` reads them:
-                            // `2000`, `2000/s`, `10MB/s` (÷ the request's length).
-                            .custom_parser(move |text| {
-                                sockscope_core::bench::rate_from_text(text, request_len)
-                                    .ok()
-                                    .map(f64::round)
-                            }),
-                    )
-                    .on_hover_text(t(S::TipLoadRate))
-                    .labelled_by(label);
-                    let label = ui.label(t(S::LoadRamp)).id;
-                    ui.add(
-                        egui::DragValue::new(&mut view.ramp_s)
-                            .range(0.0..=3600.0)
-                            .suffix(" s"),
-                    )
-                    .labelled_by(label);
-                });
-                ui.end_row();
+                rate_row_ui(ui, view);
                 let label = ui.label(t(S::LoadDuration)).id;
                 ui.add(
                     egui::DragValue::new(&mut view.duration_s)

@@ -168,30 +168,37 @@ fn retype(
 }
 
 #[test]
-fn the_rate_takes_bytes_per_second_as_bench_does() {
+fn the_rate_takes_bytes_per_second_as_bench_does_and_keeps_it() {
     // A 100-byte request at 1MB/s is 10,000 requests a second (the command line's
-    // `--rate 1MB/s`); the field took only a bare number, and '1MB/s' left the rate as it was.
+    // `--rate 1MB/s`); the field took only a bare number. Then the rate stays in bytes per
+    // second when the request changes (it had become 250000/s for 'ping' at once, and a
+    // 100-byte request then ran at 25 MB/s).
     let mut harness = super::harness(Form::default());
     open_load(&mut harness);
     retype(&mut harness, "Request", &"a".repeat(100));
-    let rate = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
-        h.get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
+    retype(&mut harness, "Rate", "1MB/s");
+    harness.get_by_label("= 10000 requests/s");
+    retype(&mut harness, "Request", &"a".repeat(200));
+    harness.get_by_label("= 5000 requests/s");
+    assert_eq!(
+        harness
+            .get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Rate")
             .accesskit_node()
-            .numeric_value()
-    };
-    for (typed, want) in [("1MB/s", 10_000.0), ("2000/s", 2000.0), ("512KB/s", 5120.0)] {
-        harness
-            .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
-            .focus();
-        harness.run();
-        harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-        harness
-            .get_by_role_and_label(eframe::egui::accesskit::Role::SpinButton, "Rate")
-            .type_text(typed);
-        harness.key_press(eframe::egui::Key::Enter);
-        harness.run();
-        assert_eq!(rate(&harness), Some(want), "{typed}");
-    }
+            .value()
+            .as_deref(),
+        Some("1MB/s")
+    );
+    // A bare number is requests per second, said as it is; a bad one is said under it.
+    retype(&mut harness, "Rate", "2000");
+    assert!(harness.query_by_label_contains("requests/s").is_none());
+    retype(&mut harness, "Rate", "abc");
+    harness.get_by_label("'abc' is not a rate: write 2000 (requests/s) or 10MB/s");
+    harness.get_by_label("Start load").click();
+    harness.run();
+    assert!(
+        harness.query_by_label("Stop load").is_none(),
+        "a rate that cannot be read starts nothing"
+    );
 }
 
 #[test]
