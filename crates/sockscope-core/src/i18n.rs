@@ -1193,6 +1193,10 @@ strings! {
     LoadRate => "Rate", "速率";
     LoadRateIs => "= {} requests/s", "= {} 请求/秒";
     LoadRateHint => "no limit", "不限";
+    FieldValuesLine => "line {}: '{}' is not 'field = expression' (body.result = 0)", "第 {} 行：“{}”不是“字段 = 表达式”（如 body.result = 0）";
+    ReplyByFields => "A frame of the session's protocol, built by these fields (one 'field = expression' a line; lengths, checksums and escaping computed). The payload is not used.", "会话协议的一帧，按这些字段构造（每行一个“字段 = 表达式”；长度、校验、转义自动计算）。不使用内容。";
+    ReplyByFieldsFresh => "Start from no field (not the request's own)", "从空字段开始（不沿用请求的字段）";
+    ReplyUsePayload => "Use a payload instead", "改用内容";
     TipLoadRate => "Requests per second in all (or bytes per second: 10MB/s, 512KB/s, divided by the request's length); 0 = as fast as possible", "每秒请求总数（或每秒字节数：10MB/s、512KB/s，按请求长度折算）；0 = 尽可能快";
     LoadRamp => "ramp", "爬升";
     LoadDuration => "Duration", "时长";

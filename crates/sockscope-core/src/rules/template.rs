@@ -110,6 +110,46 @@ impl<'de> Deserialize<'de> for FieldValues {
     }
 }
 
+impl FieldValues {
+    /// One `path = expression` per line, as the Rules and Scripts windows show them.
+    pub fn to_text(&self) -> String {
+        self.0
+            .iter()
+            .map(|(path, expr)| format!("{path} = {expr}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Reads `path = expression` lines (blank lines skipped; the first `=` parts the path
+    /// from its expression, which may hold more); the sentence names the first line that is
+    /// not one.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            match line.split_once('=') {
+                Some((path, expr))
+                    if !path.trim().is_empty()
+                        && !expr.trim().is_empty()
+                        && !path.trim().contains(char::is_whitespace) =>
+                {
+                    out.push((path.trim().to_owned(), expr.trim().to_owned()));
+                }
+                _ => {
+                    return Err(crate::i18n::tf(
+                        crate::i18n::S::FieldValuesLine,
+                        &[&(n + 1), &line],
+                    ));
+                }
+            }
+        }
+        Ok(Self(out))
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Part {
     Bytes(Vec<u8>),

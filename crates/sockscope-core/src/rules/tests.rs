@@ -731,3 +731,23 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn field_values_read_back_as_written_and_a_line_without_equals_is_named() {
+    use super::FieldValues;
+    let values = FieldValues(vec![
+        ("msg_id".into(), "0x8001".into()),
+        ("body.reply_serial".into(), "f.serial".into()),
+        ("body.result".into(), "f.a == 1 ? 0 : 2".into()),
+    ]);
+    let text = values.to_text();
+    assert_eq!(FieldValues::from_text(&text), Ok(values));
+    assert_eq!(
+        FieldValues::from_text("msg_id = 1\n\n  body.x=2 \n").map(|v| v.0.len()),
+        Ok(2)
+    );
+    for bad in ["msg_id", "= 3", "body x = 3", "msg_id ="] {
+        let why = FieldValues::from_text(&format!("a = 1\n{bad}")).unwrap_err();
+        assert!(why.starts_with("line 2: "), "{bad}: {why}");
+    }
+}

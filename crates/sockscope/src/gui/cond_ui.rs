@@ -490,6 +490,53 @@ pub fn reply_hint(mode: InputMode) -> &'static str {
     }
 }
 
+/// A reply built by fields of the session's protocol: its `field = expression` lines as typed
+/// (held while a line is not one, with the sentence), whether it starts from the request's
+/// fields, and a way back to a payload.
+fn by_fields_ui(ui: &mut egui::Ui, reply: &mut ReplySpec, label: egui::Id, mistake: Option<&str>) {
+    use sockscope_core::rules::{FieldReply, FieldValues};
+    ui.label(RichText::new(t(S::ReplyByFields)).weak());
+    let id = ui.scope_id().with("reply_fields_text");
+    let held: Option<String> = ui.data(|d| d.get_temp(id));
+    let mut text = held.unwrap_or_else(|| reply.fields.values.to_text());
+    let field = ui
+        .add(
+            egui::TextEdit::multiline(&mut text)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label);
+    super::testhook::tag(ui, &field, "rule.reply.fields");
+    let read = FieldValues::from_text(&text);
+    match &read {
+        Ok(values) if !values.0.is_empty() => {
+            reply.fields.values = values.clone();
+            ui.data_mut(|d| {
+                d.remove::<String>(id);
+            });
+        }
+        // Emptied: kept as typed (no fields would make it a payload reply by surprise).
+        Ok(_) | Err(_) => {
+            ui.data_mut(|d| d.insert_temp(id, text));
+        }
+    }
+    let why = read.err().or_else(|| mistake.map(str::to_owned));
+    super::widgets::mark_bad_field(ui, &field, why.is_some());
+    if let Some(why) = &why {
+        error_text(ui, why);
+    }
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut reply.fields.fresh, t(S::ReplyByFieldsFresh));
+        if ui.button(t(S::ReplyUsePayload)).clicked() {
+            reply.fields = FieldReply::default();
+            ui.data_mut(|d| {
+                d.remove::<String>(id);
+            });
+        }
+    });
+}
+
 /// A payload as the send box has it: mode, line ending, the template, checksum and length
 /// prefix, and its bytes when they are fixed. For a rule's reply and a script's Send. Its
 /// mistake (or `mistake`, one the caller found: a group the condition lacks) gives the
@@ -502,6 +549,12 @@ pub fn payload_ui(
     mistake: Option<&str>,
 ) -> bool {
     let before = reply.clone();
+    // A reply built by fields (a simulator's): its fields, not an empty payload that is not
+    // used (it showed as an empty Text send).
+    if !reply.fields.is_empty() {
+        by_fields_ui(ui, reply, label, mistake);
+        return *reply != before;
+    }
     ui.horizontal_wrapped(|ui| {
         for (mode, name) in [
             (InputMode::Text, S::Text),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
 use eframe::egui::{Key, Modifiers};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sockscope::capture::LinkState;
 use sockscope::engine::Mode;
 use sockscope::gui::state::Form;
@@ -198,6 +198,63 @@ fn try_on_the_log_counts_what_would_have_fired_and_a_fixed_reply_shows_its_bytes
     assert!(
         super::reads_nothing(&mut clients[0]),
         "trying sends nothing"
+    );
+}
+
+/// A reply built by fields (the shipped JT/T 808 platform's, a check script's Send steps) shows
+/// its `field = expression` lines in the Rules and Scripts windows; it showed an empty Text
+/// payload that is not used, and typing one there changed nothing that runs.
+#[test]
+fn a_reply_built_by_fields_shows_its_fields_in_the_rules_and_scripts_windows() {
+    let values = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| -> Vec<String> {
+        h.query_all_by_role(Role::MultilineTextInput)
+            .chain(h.query_all_by_role(Role::TextInput))
+            .filter_map(|n| n.accesskit_node().value())
+            .collect()
+    };
+    let mut rules = harness(shipped("jt808-platform.ron"));
+    rules.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    rules.run();
+    let shown = values(&rules);
+    assert!(
+        shown
+            .iter()
+            .any(|v| v
+                .starts_with("msg_id = 0x8001\nserial = counter\nbody.reply_serial = f.serial")),
+        "{shown:?}"
+    );
+    rules.get_by_label_contains("built by these fields");
+    // A line that is not `field = expression` is said, and what runs stays as it was.
+    let before = rules.state().tab().form.automation.rules[0].reply.clone();
+    let fields = |h: &egui_kittest::Harness<'static, sockscope::gui::App>| {
+        h.get_all_by_role(Role::MultilineTextInput)
+            .find(|n| {
+                n.accesskit_node()
+                    .value()
+                    .is_some_and(|v| v.starts_with("msg_id = 0x8001"))
+            })
+            .unwrap()
+            .accesskit_node()
+            .id()
+    };
+    let id = fields(&rules);
+    rules.get_by(|n| n.id() == id).focus();
+    rules.run();
+    rules.key_press_modifiers(Modifiers::COMMAND, Key::End);
+    rules.get_by(|n| n.id() == id).type_text("\nbody.result");
+    rules.run();
+    rules.get_by_label_contains("'body.result' is not 'field = expression'");
+    assert_eq!(rules.state().tab().form.automation.rules[0].reply, before);
+    // The check script's Send steps.
+    let mut scripts = harness(shipped("check-jt808-platform.ron"));
+    scripts.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::R);
+    scripts.run();
+    let shown = values(&scripts);
+    assert!(
+        shown
+            .iter()
+            .any(|v| v.contains("msg_id = 0x0102\nserial = 2\nbody.token = var.token")),
+        "{shown:?}"
     );
 }
 
