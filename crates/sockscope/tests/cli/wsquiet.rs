@@ -4,8 +4,9 @@
 
 use std::process::{Command, Stdio};
 
-use super::closed_port;
-use super::pipe::{run_piped, wait_port};
+use super::free_port;
+use super::pipe::run_piped;
+use super::wait_port;
 
 /// A server that answers each message with 5 messages 500 ms apart; `None` without Python's
 /// websockets.
@@ -18,7 +19,7 @@ fn streaming_server() -> Option<(std::process::Child, u16)> {
         eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
         return None;
     }
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "import time\n\
          from websockets.sync.server import serve\n\
