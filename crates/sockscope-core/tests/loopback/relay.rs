@@ -5,12 +5,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use sockscope_core::capture::{RecordKind, RelayWay};
 use sockscope_core::engine::{Command, Impairment, RelayConfig, SessionConfig};
 use sockscope_core::session::Session;
+
+use testkit::Running;
 
 use crate::util::{bound, wait_capture, wait_logged};
 
@@ -37,22 +39,9 @@ fn relay(
     (session, addr)
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A TCP echo server: socat (a real third-party peer) where installed, else a thread.
 fn echo_server() -> (SocketAddr, Option<Running>) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let socat = Process::new("socat")
         .args([
@@ -63,35 +52,12 @@ fn echo_server() -> (SocketAddr, Option<Running>) {
         .stderr(Stdio::null())
         .spawn();
     if let Ok(child) = socat {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "socat did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        return (addr, Some(Running(child)));
+        let running = Running(child);
+        testkit::wait_listening(addr);
+        return (addr, Some(running));
     }
     eprintln!("socat is not installed: a thread echoes instead");
-    let listener = TcpListener::bind(addr).unwrap();
-    std::thread::Builder::new()
-        .name("echo".into())
-        .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::Builder::new()
-                    .name("echo-conn".into())
-                    .spawn(move || {
-                        let mut stream = stream;
-                        let mut buf = vec![0u8; 65536];
-                        while let Ok(n) = stream.read(&mut buf) {
-                            if n == 0 || stream.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                    })
-                    .unwrap();
-            }
-        })
-        .unwrap();
-    (addr, None)
+    (testkit::echo_server(), None)
 }
 
 fn client(addr: SocketAddr) -> TcpStream {

@@ -220,7 +220,7 @@ fn reply(payload: &str) -> ReplySpec {
 
 #[test]
 fn a_delayed_reply_waits_and_a_reply_to_all_reaches_every_client() {
-    let (_session, addr) = rules_server(vec![
+    let (session, addr) = rules_server(vec![
         Rule {
             when: Cond::Text(Match::Exact, "slow".into()),
             reply: Some(reply("late")),
@@ -236,7 +236,8 @@ fn a_delayed_reply_waits_and_a_reply_to_all_reaches_every_client() {
     ]);
     let mut a = client(addr);
     let mut b = client(addr);
-    std::thread::sleep(Duration::from_millis(100));
+    // Both taken in, so a reply to all reaches b.
+    wait_capture(&session, "two clients", |c| c.clients.len() == 2);
     let sent = Instant::now();
     a.write_all(b"slow").unwrap();
     assert!(reads_nothing(&mut a), "not before its delay");
@@ -263,7 +264,7 @@ fn replies_go_out_while_the_owner_holds_the_log_and_a_failing_rule_says_why() {
         },
     ]);
     let mut peer = client(addr);
-    std::thread::sleep(Duration::from_millis(100));
+    wait_capture(&session, "the client", |c| c.clients.len() == 1);
     {
         // A window busy for a second (a dialog, a slow frame): the rules do not wait for it.
         let _held = session.capture();

@@ -225,10 +225,9 @@ fn reconnecting_with(
     crate::util::Probe::start(config)
 }
 
-/// A port nothing listens on (bound, then freed).
+/// A loopback address nothing listens on (bound, then freed).
 fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+    SocketAddr::from(([127, 0, 0, 1], testkit::free_port()))
 }
 
 #[test]

@@ -1,40 +1,14 @@
 //! `sockscope bench`: a report against a real echo, thresholds as exit codes, the timeline as
 //! CSV, JSON for machines, and bad targets refused before anything opens.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 
-use super::{BAD_INPUT, NOT_MATCHED, OK, closed_port, run, tcp_peer};
-
-/// An echo serving every connection at once, until the test ends.
-fn echo() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::Builder::new()
-        .name("bench-echo".into())
-        .spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                std::thread::Builder::new()
-                    .name("bench-echo-conn".into())
-                    .spawn(move || {
-                        let mut buf = [0u8; 4096];
-                        while let Ok(n) = stream.read(&mut buf) {
-                            if n == 0 || stream.write_all(&buf[..n]).is_err() {
-                                return;
-                            }
-                        }
-                    })
-                    .unwrap();
-            }
-        })
-        .unwrap();
-    addr
-}
+use super::{BAD_INPUT, NOT_MATCHED, OK, free_port, run, tcp_peer};
 
 #[test]
 fn bench_against_an_echo_reports_every_reply_as_json_and_csv() {
-    let addr = echo();
+    let addr = testkit::echo_server();
     let csv_dir = tempfile::tempdir().unwrap();
     let csv = csv_dir
         .path()
@@ -130,7 +104,7 @@ fn a_threshold_passed_is_exit_1_with_its_sentence() {
 #[test]
 fn an_unreachable_target_is_exit_2_and_every_request_failing_is_exit_1() {
     // Nothing listens: it was exit 0 with "0 connections made".
-    let port = closed_port();
+    let port = free_port();
     let ran = run(
         &["bench", &format!("127.0.0.1:{port}"), "--duration", "200ms"],
         b"",
@@ -174,7 +148,7 @@ fn an_unreachable_target_is_exit_2_and_every_request_failing_is_exit_1() {
 #[test]
 fn a_count_against_a_closed_port_gives_up_with_exit_2_and_says_what_was_not_sent() {
     // It never ended: `timeout 10 sockscope bench 127.0.0.1:<closed> --count 5` was killed.
-    let port = closed_port();
+    let port = free_port();
     for extra in [&[][..], &["--per-request"][..]] {
         let child = program()
             .args([
@@ -205,7 +179,7 @@ fn a_count_against_a_closed_port_gives_up_with_exit_2_and_says_what_was_not_sent
 
 #[test]
 fn send_file_sends_the_file_whole_as_each_request() {
-    let addr = echo();
+    let addr = testkit::echo_server();
     let dir_dir = tempfile::tempdir().unwrap();
     let dir = dir_dir
         .path()
@@ -299,7 +273,7 @@ fn a_rate_in_bytes_per_second_is_divided_by_the_request_and_variables_vary() {
     assert_eq!(parse_rate("1kb/s", 10), Ok(100.0));
     assert!(parse_rate("fast", 10).is_err());
     assert!(parse_rate("-5", 10).is_err());
-    let addr = echo();
+    let addr = testkit::echo_server();
     let ran = run(
         &[
             "bench",
@@ -392,7 +366,7 @@ fn socat_sink() -> Option<(SocketAddr, Child)> {
         eprintln!("skipped: socat is not installed (.ci/run installs it)");
         return None;
     }
-    let port = super::closed_port();
+    let port = super::free_port();
     let child = std::process::Command::new("socat")
         .args([
             "-u",

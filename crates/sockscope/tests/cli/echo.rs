@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::closed_port;
+use super::free_port;
 use super::pipe::{python, sockscope, wait_for};
 
 const SIZE: usize = 100_000_000;
@@ -35,7 +35,7 @@ const CLIENT: &str = "import socket, hashlib, threading, sys, random\n\
 #[test]
 fn listen_echo_returns_100_mb_of_random_bytes_whole_and_in_time() {
     for round in 0..2 {
-        let port = closed_port();
+        let port = free_port();
         let mut listen = sockscope()
             .args([
                 "listen",
@@ -48,7 +48,7 @@ fn listen_echo_returns_100_mb_of_random_bytes_whole_and_in_time() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        super::pipe::wait_port_quietly(port);
+        testkit::wait_bound(port);
         let mut client = Command::new("python3")
             .args(["-c", CLIENT, &port.to_string(), &SIZE.to_string()])
             .stdout(Stdio::piped())

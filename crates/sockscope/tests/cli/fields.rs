@@ -311,7 +311,7 @@ fn jt808_frame(stream: &mut std::net::TcpStream) -> Option<Vec<u8>> {
 #[test]
 fn run_answers_by_field_under_protocol_and_says_a_reply_it_cannot_build() {
     use std::io::Write;
-    let port = super::closed_port();
+    let port = super::free_port();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("platform.ron");
     // No protocol in the profile: --protocol gives it, for the rules too.
@@ -529,7 +529,7 @@ fn run_says_and_exits_1_when_a_rule_could_not_answer_a_message() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("platform.ron");
-    let port = super::closed_port();
+    let port = super::free_port();
     std::fs::write(
         &path,
         format!(
@@ -552,7 +552,7 @@ fn run_says_and_exits_1_when_a_rule_could_not_answer_a_message() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    crate::pipe::wait_port_quietly(port);
+    testkit::wait_bound(port);
     let mut peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A heartbeat, serial 4.
     peer.write_all(

@@ -8,7 +8,7 @@ use std::net::{TcpListener, UdpSocket};
 
 use serde_json::Value;
 
-use super::{Ran, closed_port, connect_retrying, run, spawn, tcp_peer};
+use super::{Ran, connect_retrying, free_port, run, spawn, tcp_peer};
 
 fn schema(name: &str) -> Value {
     let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -145,7 +145,7 @@ fn connect_json_fits_the_schema_and_names_its_events_and_failures() {
         assert!(has_event(&lines, event), "{event}: {}", ran.stdout);
     }
     // A refused connect: its error record names the peer.
-    let refused = format!("127.0.0.1:{}", closed_port());
+    let refused = format!("127.0.0.1:{}", free_port());
     let ran = run(&["connect", &refused, "--send", "x", "--json"], b"");
     let lines = records(&ran);
     let error = lines.iter().find(|v| v["event"] == "refused").unwrap();
@@ -175,7 +175,7 @@ fn connect_json_fits_the_schema_and_names_its_events_and_failures() {
 #[test]
 fn listen_udp_relay_and_run_json_fits_the_schema() {
     // listen: an echo.
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || run(&["listen", &bind, "--count", "1", "--json", "--echo"], b""));
     let mut client = connect_retrying(port);
@@ -210,7 +210,7 @@ fn listen_udp_relay_and_run_json_fits_the_schema() {
 
     // relay: each received record says which way it went.
     let upstream = tcp_peer(<[u8]>::to_vec).to_string();
-    let port = closed_port();
+    let port = free_port();
     let relay = spawn(move || {
         run(
             &[
@@ -254,7 +254,7 @@ fn listen_udp_relay_and_run_json_fits_the_schema() {
     let profile_dir = tempfile::tempdir().unwrap();
     let profile = profile_dir
         .path()
-        .join(format!("sockscope-json-{}.ron", closed_port()));
+        .join(format!("sockscope-json-{}.ron", free_port()));
     std::fs::write(&profile, "(version: 2, session: (mode: TcpClient))").unwrap();
     let ran = run(
         &[
@@ -306,7 +306,7 @@ fn websocket_json_says_text_or_binary_and_names_the_upgrade() {
         eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "from websockets.sync.server import serve\n\
          def h(ws):\n    for m in ws:\n        ws.send(m)\n\
@@ -318,7 +318,7 @@ fn websocket_json_says_text_or_binary_and_names_the_upgrade() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    super::pipe::wait_port(port);
+    super::wait_port(port);
     let url = format!("ws://127.0.0.1:{port}/");
     let text = run(
         &["connect", &url, "--send", "hi", "--expect", "hi", "--json"],
@@ -364,7 +364,7 @@ fn a_long_websocket_message_keeps_its_line_head() {
         eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "from websockets.sync.server import serve\n\
          def h(ws):\n    for m in ws:\n        ws.send('x' * 3000)\n\
@@ -376,7 +376,7 @@ fn a_long_websocket_message_keeps_its_line_head() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    super::pipe::wait_port(port);
+    super::wait_port(port);
     let url = format!("ws://127.0.0.1:{port}/");
     let ran = run(&["connect", &url, "--send", "go", "--expect", "xxx"], b"");
     let _ = python.kill();
@@ -399,7 +399,7 @@ fn a_long_websocket_message_keeps_its_line_head() {
 /// `sockscope run` of the heartbeat/echo simulator for `duration`, asked PING and HB by one
 /// client; what it printed.
 fn run_heartbeat(json: bool) -> Ran {
-    let port = closed_port();
+    let port = free_port();
     let profile = format!(
         "{}/../../examples/profiles/heartbeat-echo.ron",
         env!("CARGO_MANIFEST_DIR")

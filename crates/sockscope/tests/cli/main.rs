@@ -63,48 +63,23 @@ pub(crate) fn run(args: &[&str], stdin: &[u8]) -> Ran {
     }
 }
 
+pub(crate) use testkit::{Running, free_port, wait_bound};
+
 /// Runs `f` on a named thread.
 pub(crate) fn spawn<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::thread::JoinHandle<T> {
-    std::thread::Builder::new()
-        .name("cli-test-peer".into())
-        .spawn(f)
-        .unwrap()
+    testkit::spawn("cli-test-peer", f)
 }
 
-/// A TCP peer that answers each read with `answer(read)`, on its own thread; its address.
+/// A TCP peer that answers each read with `answer(read)` (for up to 4 connections); its address.
 pub(crate) fn tcp_peer(answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::Builder::new()
-        .name("tcp-peer".into())
-        .spawn(move || {
-            for stream in listener.incoming().take(4) {
-                let Ok(mut stream) = stream else { return };
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .unwrap();
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let reply = answer(&buf[..n]);
-                    if !reply.is_empty() && stream.write_all(&reply).is_err() {
-                        break;
-                    }
-                }
-            }
-        })
-        .unwrap();
-    addr
+    testkit::tcp_peer(4, answer)
 }
 
-/// A port nothing listens on.
-pub(crate) fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub(crate) fn wait_port(port: u16) {
+    testkit::wait_listening(("127.0.0.1", port));
 }
 
 #[test]
@@ -153,7 +128,7 @@ fn connect_without_the_expected_reply_exits_1_with_a_sentence() {
 
 #[test]
 fn a_refused_connect_and_bad_input_exit_2_with_sentences() {
-    let refused = format!("127.0.0.1:{}", closed_port());
+    let refused = format!("127.0.0.1:{}", free_port());
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["connect", &refused, "--send", "x"], "refused"),
         (vec!["connect", "300.1.1.1:80"], "300 is more than 255"),
@@ -197,7 +172,7 @@ fn a_refused_connect_and_bad_input_exit_2_with_sentences() {
 
 #[test]
 fn connect_with_reconnect_waits_for_a_late_server_and_gives_up_after_max_tries() {
-    let port = closed_port();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let ran = run(
         &[
@@ -433,7 +408,7 @@ fn gbk_is_sent_and_shown_in_gbk_and_chinese_words_come_with_lang_zh() {
 
 #[test]
 fn listen_echoes_and_stops_after_count_messages() {
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || run(&["listen", &bind, "--echo", "--count", "2"], b""));
     let mut client = connect_retrying(port);
@@ -465,7 +440,7 @@ pub(crate) fn connect_retrying(port: u16) -> TcpStream {
 
 #[test]
 fn listen_replies_records_and_writes_a_pcap() {
-    let port = closed_port();
+    let port = free_port();
     let dir_dir = tempfile::tempdir().unwrap();
     let dir = dir_dir
         .path()
@@ -611,7 +586,7 @@ fn run_opens_a_profile_headless_with_its_cyclic_send_and_overrides() {
 #[test]
 fn relay_forwards_both_ways_with_latency_and_tags_each_direction() {
     let echo = tcp_peer(<[u8]>::to_vec);
-    let port = closed_port();
+    let port = free_port();
     let upstream = echo.to_string();
     let relay = spawn(move || {
         run(

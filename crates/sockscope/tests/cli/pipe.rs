@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::closed_port;
+use super::{free_port, wait_bound, wait_port};
 
 /// The program under test: this build's, or another given in `SOCKSCOPE_BIN` (an older
 /// build, to see these tests fail without the fixes they cover).
@@ -75,17 +75,6 @@ pub(crate) fn python(script: &str) -> (Child, u16) {
     )
 }
 
-/// Waits until something listens on `port`.
-pub(crate) fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // Generous (the wait ends as soon as it listens): under Wine or on a loaded machine a
-    // peer took more than 5 s to start.
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Runs `sockscope ARGS` with `input` on stdin (written from a thread, then closed); returns
 /// its exit code, stdout, stderr and how long it took.
 pub(crate) fn run_piped(args: &[&str], input: Vec<u8>) -> (Option<i32>, Vec<u8>, String, Duration) {
@@ -150,7 +139,7 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
         eprintln!("skipped: ncat is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let file_dir = tempfile::tempdir().unwrap();
     let file = file_dir
         .path()
@@ -167,7 +156,7 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
         ])
         .spawn()
         .unwrap();
-    wait_port_quietly(port);
+    wait_bound(port);
     let sent = data(100_000_000);
     let (code, _, err, took) = run_piped(
         &["connect", &format!("127.0.0.1:{port}"), "--pipe"],
@@ -185,7 +174,7 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
         .path()
         .join(format!("sockscope-pipe-src-{port}.bin"));
     std::fs::write(&source, &sent).unwrap();
-    let port = closed_port();
+    let port = free_port();
     let mut ncat = Command::new("sh")
         .args([
             "-c",
@@ -196,7 +185,7 @@ fn pipe_keeps_sending_after_ncat_half_closes_and_delivers_100_mb() {
         ])
         .spawn()
         .unwrap();
-    wait_port_quietly(port);
+    wait_bound(port);
     let (code, _, err, took) = run_piped(
         &[
             "connect",
@@ -243,25 +232,13 @@ fn a_file_send_cut_by_a_reset_is_exit_1() {
     assert_eq!(code, Some(1), "{err}\n{}", String::from_utf8_lossy(&out));
 }
 
-/// `ncat -l` takes one connection: probing it with a connect would use it up. Its port is
-/// bound once `ss` lists it.
-pub(crate) fn wait_port_quietly(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // Generous (the wait ends as soon as it listens): under Wine or on a loaded machine a
-    // peer took more than 5 s to start.
-    while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn pipe_echoes_100_mb_through_socat_byte_for_byte() {
     if !has("socat") {
         eprintln!("skipped: socat is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let mut echo = Command::new("socat")
         .args([
             &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"),
@@ -269,7 +246,7 @@ fn pipe_echoes_100_mb_through_socat_byte_for_byte() {
         ])
         .spawn()
         .unwrap();
-    wait_port_quietly(port);
+    wait_bound(port);
     let sent = data(100_000_000);
     let (code, out, err, took) = run_piped(
         &["connect", &format!("127.0.0.1:{port}"), "--pipe"],
@@ -289,7 +266,7 @@ fn pipe_downloads_100_mb_with_stdin_empty_and_with_no_shutdown_from_ncat() {
     let file_dir = tempfile::tempdir().unwrap();
     let file = file_dir
         .path()
-        .join(format!("sockscope-pipe-down-{}.bin", closed_port()));
+        .join(format!("sockscope-pipe-down-{}.bin", free_port()));
     std::fs::write(&file, &sent).unwrap();
     // A Python sender that sends it all whatever we do, then closes.
     let script = format!(
@@ -309,7 +286,7 @@ fn pipe_downloads_100_mb_with_stdin_empty_and_with_no_shutdown_from_ncat() {
     if has("ncat") {
         // `ncat -l` stops sending once its client half-closes (so does `nc -l`):
         // --no-shutdown keeps our side open, as ncat's own client does.
-        let port = closed_port();
+        let port = free_port();
         let mut ncat = Command::new("sh")
             .args([
                 "-c",
@@ -318,7 +295,7 @@ fn pipe_downloads_100_mb_with_stdin_empty_and_with_no_shutdown_from_ncat() {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        wait_port_quietly(port);
+        wait_bound(port);
         let (code, out, err, _) = run_piped(
             &[
                 "connect",
@@ -532,7 +509,7 @@ pub(crate) fn wait_for(child: &mut Child, limit: Duration) -> Option<i32> {
 
 #[test]
 fn a_closed_stdout_ends_listen_as_head_would_end_cat() {
-    let port = closed_port();
+    let port = free_port();
     let mut listen = sockscope()
         .args(["listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
@@ -566,7 +543,7 @@ fn a_closed_stdout_ends_listen_as_head_would_end_cat() {
 
 #[test]
 fn ctrl_c_prints_everything_listen_received_first() {
-    let port = closed_port();
+    let port = free_port();
     let record_dir = tempfile::tempdir().unwrap();
     let record = record_dir
         .path()
@@ -658,7 +635,7 @@ fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() 
         eprintln!("skipped: netcat-openbsd is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let mut listen = sockscope()
         .args(["listen", &format!("127.0.0.1:{port}"), "--pipe"])
         .stdin(Stdio::piped())
@@ -672,7 +649,7 @@ fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() 
         .unwrap()
         .write_all(b"from the server")
         .unwrap();
-    wait_port_quietly(port);
+    wait_bound(port);
     // `nc -N`: sends its stdin, half-closes, prints what comes until the server closes.
     let out = Command::new("sh")
         .args([
@@ -689,13 +666,13 @@ fn listen_pipe_talks_both_ways_with_nc_n_and_once_ends_when_the_client_leaves() 
     assert_eq!(code, Some(0));
     assert_eq!(got, b"from the client");
     // --once: one client, then the end.
-    let port = closed_port();
+    let port = free_port();
     let mut listen = sockscope()
         .args(["listen", &format!("127.0.0.1:{port}"), "--once"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_port_quietly(port);
+    wait_bound(port);
     let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     client.write_all(b"bye").unwrap();
     drop(client);
@@ -712,7 +689,7 @@ fn pipe_over_tls_and_websocket_moves_the_bytes_and_exits_0() {
         ),
         (&["--ws"][..], "ws://127.0.0.1:{port}/", &[][..]),
     ] {
-        let port = closed_port();
+        let port = free_port();
         let mut args = vec![
             "listen".to_owned(),
             format!("127.0.0.1:{port}"),
@@ -757,7 +734,7 @@ fn a_websocket_pipe_waits_for_the_reply_before_it_closes() {
     // A device that takes 100 ms to answer each message. WebSocket has no half-close: once
     // it has our Close, it may send nothing more, so the pipe must not close at the end of
     // stdin while an answer is on its way.
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "import time\n\
          from websockets.sync.server import serve\n\

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{closed_port, connect_retrying, tcp_peer};
+use super::{connect_retrying, free_port, tcp_peer};
 
 fn sockscope() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sockscope"));
@@ -30,7 +30,7 @@ fn version_help_and_exit_codes_of_the_real_program() {
     let out = sockscope()
         .args([
             "connect",
-            &format!("127.0.0.1:{}", closed_port()),
+            &format!("127.0.0.1:{}", free_port()),
             "--send",
             "x",
         ])
@@ -85,7 +85,7 @@ fn against_socat_an_echo_server_and_a_client_we_did_not_write() {
         return;
     }
     // socat as the server: an echo.
-    let port = closed_port();
+    let port = free_port();
     let mut echo = Command::new("socat")
         .args([
             &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
@@ -110,7 +110,7 @@ fn against_socat_an_echo_server_and_a_client_we_did_not_write() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 
     // socat as the client of `sockscope listen`.
-    let port = closed_port();
+    let port = free_port();
     let mut server = sockscope()
         .args([
             "listen",
@@ -163,7 +163,7 @@ fn run_of_the_at_modem_answers_socat_and_a_wrong_rule_is_exit_2() {
         eprintln!("skipped: socat is not installed (.ci/run installs it)");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let mut modem = sockscope()
         .args([
             "run",

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use super::{BAD_INPUT, NOT_MATCHED, OK, closed_port, run, spawn};
+use super::{BAD_INPUT, NOT_MATCHED, OK, free_port, run, spawn};
 
 const JT808_2019: &str = "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e";
 
@@ -430,7 +430,7 @@ fn pymodbus_replies_are_decoded_by_connect_over_tcp_and_rtu_framing() {
 
 #[test]
 fn a_jt808_terminal_written_from_the_standard_is_decoded_by_listen() {
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || {
         run(
@@ -494,7 +494,7 @@ fn a_jt808_terminal_written_from_the_standard_is_decoded_by_listen() {
 
 #[test]
 fn an_hj212_monitor_written_from_the_standard_is_decoded_by_listen() {
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || {
         run(
@@ -792,7 +792,7 @@ fn a_dlt645_meter_from_pypi_answers_reads_decoded_by_connect() {
 
 #[test]
 fn run_decodes_with_the_protocol_its_profile_names() {
-    let port = closed_port();
+    let port = free_port();
     let dir = Dir::new("run");
     let profile = dir.path().join("platform.ron");
     std::fs::write(
@@ -823,7 +823,7 @@ fn run_decodes_with_the_protocol_its_profile_names() {
 /// (one write each, `gap` apart) and closes. The rx records' `decoded` objects (or arrays).
 fn listen_to(protocol: &str, segments: &[&[u8]], gap: std::time::Duration) -> Vec<Value> {
     use std::io::Write as _;
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let protocol = protocol.to_owned();
     let server = spawn(move || {
@@ -893,7 +893,7 @@ fn rtu_over_tcp_skips_a_dtu_registration_and_decodes_each_frame_as_it_arrives() 
     assert!(ran.stderr.contains("3 frames: 2 decoded"), "{ran:?}");
     // listen: the peer stays connected; listen ends after 7 messages (the registration and
     // six frames), so each was cut while the peer was there, not at its close.
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || {
         run(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sockscope_core::profile;
 use sockscope_core::session::Session;
 
-use super::{BAD_INPUT, OK, closed_port, run};
+use super::{BAD_INPUT, OK, free_port, run};
 
 fn example(name: &str) -> String {
     format!(
@@ -54,12 +54,12 @@ fn a_quick_command_written_wrong_is_warned_and_named() {
     let path_dir = tempfile::tempdir().unwrap();
     let path = path_dir
         .path()
-        .join(format!("sockscope-quick-wrong-{}.ron", closed_port()));
+        .join(format!("sockscope-quick-wrong-{}.ron", free_port()));
     std::fs::write(
         &path,
         format!(
             "(version: 2, session: (mode: TcpClient, remote_port: \"{}\",\n quick: [(name: \"ping\", payload: \"PING\")]))",
-            closed_port()
+            free_port()
         ),
     )
     .unwrap();

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::closed_port;
+use super::{Running, free_port, wait_port};
 
 fn sockscope() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sockscope"));
@@ -23,28 +23,9 @@ fn has(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A child process, killed when the test ends.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits until something listens on `port`.
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// socat echoing every connection (each through `cat`).
 fn socat_echo() -> (SocketAddr, Running) {
-    let port = closed_port();
+    let port = free_port();
     let child = Command::new("socat")
         .args([
             &format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"),
@@ -60,7 +41,7 @@ fn socat_echo() -> (SocketAddr, Running) {
 
 /// `sockscope relay 127.0.0.1:PORT UPSTREAM ARGS…`, listening; its port.
 fn relay(upstream: SocketAddr, args: &[&str]) -> (u16, Running) {
-    let port = closed_port();
+    let port = free_port();
     let child = sockscope()
         .args(["relay", &format!("127.0.0.1:{port}"), &upstream.to_string()])
         .args(args)
@@ -71,7 +52,7 @@ fn relay(upstream: SocketAddr, args: &[&str]) -> (u16, Running) {
     let running = Running(child);
     // Without connecting: a probe through the relay would reach the upstream (iperf3's server
     // takes it for a test of its own).
-    crate::pipe::wait_port_quietly(port);
+    testkit::wait_bound(port);
     (port, running)
 }
 
@@ -135,7 +116,7 @@ fn iperf3_through_a_capped_lane_goes_at_the_cap_and_the_relay_stays_small() {
         eprintln!("skipped: iperf3 is not installed (.ci/run installs it)");
         return;
     }
-    let server_port = closed_port();
+    let server_port = free_port();
     let server = Running(
         Command::new("iperf3")
             .args(["-s", "-p", &server_port.to_string()])
@@ -146,7 +127,7 @@ fn iperf3_through_a_capped_lane_goes_at_the_cap_and_the_relay_stays_small() {
     );
     // Without connecting: iperf3's server takes a probe for a test's control connection and
     // may then refuse the real one ("connected": []).
-    crate::pipe::wait_port_quietly(server_port);
+    testkit::wait_bound(server_port);
     let upstream: SocketAddr = format!("127.0.0.1:{server_port}").parse().unwrap();
     let (port, relay) = relay(upstream, &["--up", "rate=1MiB/s", "--quiet"]);
     let pid = relay.0.id();
@@ -195,7 +176,7 @@ fn quiet_prints_the_events_and_what_each_direction_goes_through_and_tcp_drops_ar
         return;
     }
     let (echo, _socat) = socat_echo();
-    let port = closed_port();
+    let port = free_port();
     let child = sockscope()
         .args([
             "relay",
@@ -251,7 +232,7 @@ fn a_stdout_nobody_reads_does_not_stop_the_relay() {
         return;
     }
     let (echo, _socat) = socat_echo();
-    let port = closed_port();
+    let port = free_port();
     // stdout is a pipe nobody reads: it fills after 64 KiB and every write to it blocks.
     let child = sockscope()
         .args(["relay", &format!("127.0.0.1:{port}"), &echo.to_string()])
@@ -323,7 +304,7 @@ fn the_upstream_may_speak_another_protocol_than_the_clients() {
             let _ = stream.read(&mut buf);
         })
         .unwrap();
-    let port = closed_port();
+    let port = free_port();
     let child = sockscope()
         .args([
             "relay",
@@ -340,7 +321,7 @@ fn the_upstream_may_speak_another_protocol_than_the_clients() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    crate::pipe::wait_port_quietly(port);
+    testkit::wait_bound(port);
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))

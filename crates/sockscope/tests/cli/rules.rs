@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sockscope_core::profile;
 use sockscope_core::session::Session;
 
-use super::{closed_port, connect_retrying};
+use super::{connect_retrying, free_port};
 
 fn sockscope() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sockscope"));
@@ -86,7 +86,7 @@ fn run_echoes_every_byte_of_a_burst_to_a_client_that_reads_while_it_sends() {
     // Before the fix (a write to a link cost it its turn to read) the replies stopped for good
     // once the kernel's buffers filled: 100,000 lines came back as 9,437,100 of 10,000,000
     // bytes, then silence. 50,000 lines still passed; 200,000 keep a margin.
-    let port = closed_port();
+    let port = free_port();
     let mut server = run_profile(
         &example("heartbeat-echo.ron"),
         port,
@@ -271,7 +271,7 @@ fn test_prints_a_repeat_as_one_line_and_names_a_failure_with_its_iteration() {
     let profile_dir = tempfile::tempdir().unwrap();
     let profile = profile_dir
         .path()
-        .join(format!("sockscope-repeat-{}.ron", closed_port()));
+        .join(format!("sockscope-repeat-{}.ron", free_port()));
     std::fs::write(
         &profile,
         r#"(version: 2, session: (mode: TcpClient, frame_mode: Delimiter, frame_delimiter: "\\n",

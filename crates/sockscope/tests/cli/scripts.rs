@@ -8,7 +8,7 @@ use std::time::Duration;
 use sockscope_core::profile;
 use sockscope_core::session::Session;
 
-use super::{BAD_INPUT, NOT_MATCHED, OK, closed_port, run};
+use super::{BAD_INPUT, NOT_MATCHED, OK, free_port, run};
 
 fn example(name: &str) -> String {
     format!(
@@ -105,7 +105,7 @@ fn a_failing_step_is_exit_1_and_named_in_the_junit_report() {
 
 #[test]
 fn no_server_no_scripts_and_a_bad_step_are_exit_2() {
-    let port = closed_port();
+    let port = free_port();
     let ran = run(
         &[
             "test",
@@ -193,7 +193,7 @@ fn a_script_fails_at_once_when_the_device_closes_the_connection() {
 
 #[test]
 fn nothing_listening_is_a_junit_error_with_its_reason_also_on_stdout() {
-    let port = closed_port();
+    let port = free_port();
     let report_dir = tempfile::tempdir().unwrap();
     let report = report_dir
         .path()
@@ -361,7 +361,7 @@ fn the_modbus_check_fails_a_slave_that_does_not_echo_the_transaction_id() {
 #[test]
 fn run_says_which_rule_answered_and_sums_up_the_hits_at_the_end() {
     for json in [false, true] {
-        let port = closed_port();
+        let port = free_port();
         let modem = std::thread::Builder::new()
             .name("run-modem".into())
             .spawn(move || {

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::closed_port;
+use super::free_port;
 use super::pipe::{data, python, run_piped, sockscope, wait_for};
 
 #[test]
@@ -39,7 +39,7 @@ fn a_slow_reader_that_takes_everything_after_stdin_ended_is_exit_0() {
 
 #[test]
 fn listen_pipe_to_a_slow_client_is_exit_0() {
-    let port = closed_port();
+    let port = free_port();
     let mut listen = sockscope()
         .args([
             "listen",

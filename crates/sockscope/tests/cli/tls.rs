@@ -4,10 +4,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{closed_port, run, spawn};
+use super::{Running, free_port, run, spawn, wait_port};
 use sockscope::cli::{BAD_INPUT, OK};
 
 /// A certificate for localhost and 127.0.0.1 (a leaf: CA:FALSE) and its key, in a folder that
@@ -85,30 +85,12 @@ impl Cert {
     }
 }
 
-/// Kills the child when dropped (a failed assertion must not leave openssl running).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn connect_tls_to_openssl_s_server_verifies_with_a_ca_file_and_names_a_mismatch() {
     let Some(cert) = Cert::make("client") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let server = Running(
         Command::new("openssl")
             .args(["s_server", "-quiet", "-rev", "-accept"])
@@ -120,7 +102,7 @@ fn connect_tls_to_openssl_s_server_verifies_with_a_ca_file_and_names_a_mismatch(
             .spawn()
             .unwrap(),
     );
-    wait_for_port(port);
+    wait_port(port);
     let addr = format!("127.0.0.1:{port}");
     let ran = run(
         &[
@@ -182,7 +164,7 @@ fn openssl_s_client_gets_an_echo_from_listen_tls_and_verifies_it() {
     let Some(cert) = Cert::make("server") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let (cert_path, key_path) = (cert.cert(), cert.key());
     let listen = spawn(move || {
         run(
@@ -201,7 +183,7 @@ fn openssl_s_client_gets_an_echo_from_listen_tls_and_verifies_it() {
             b"",
         )
     });
-    wait_for_port(port);
+    wait_port(port);
     let mut client = Running(
         Command::new("openssl")
             .args([
@@ -255,7 +237,7 @@ fn openssl_s_client_gets_an_echo_from_listen_tls_and_verifies_it() {
 #[test]
 fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
     for tls in [false, true] {
-        let port = closed_port();
+        let port = free_port();
         let listen = spawn(move || {
             let mut args = vec![
                 "listen".to_owned(),
@@ -270,7 +252,7 @@ fn connect_ws_and_wss_urls_talk_to_listen_ws_message_by_message() {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             run(&args, b"")
         });
-        wait_for_port(port);
+        wait_port(port);
         let scheme = if tls { "wss" } else { "ws" };
         let url = format!("{scheme}://127.0.0.1:{port}/sensor?id=7");
         let mut args = vec![
@@ -323,7 +305,7 @@ fn s_server_rev(cert: &Cert, port: u16) -> Running {
             .spawn()
             .unwrap(),
     );
-    wait_for_port(port);
+    wait_port(port);
     server
 }
 
@@ -332,7 +314,7 @@ fn connect_pins_a_device_certificate_that_its_ca_file_cannot_vouch_for() {
     let Some(cert) = Cert::device("pin") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let _server = s_server_rev(&cert, port);
     let addr = format!("127.0.0.1:{port}");
     // openssl s_client verifies this server with its own certificate as the CA file.
@@ -407,7 +389,7 @@ fn connect_pins_a_device_certificate_that_its_ca_file_cannot_vouch_for() {
 
 #[test]
 fn connect_tls_or_ws_to_a_python_echo_server_says_the_peer_does_not_speak_it() {
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "import socket\n\
          s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
@@ -467,7 +449,7 @@ fn a_device_certificate_without_a_ca_file_blames_no_ca_file() {
     let Some(cert) = Cert::device("noca") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let _server = s_server_rev(&cert, port);
     let addr = format!("127.0.0.1:{port}");
     let ran = run(&["connect", &addr, "--tls", "--send", "x"], b"");
@@ -493,7 +475,7 @@ fn ws_to_a_tls_port_says_to_use_wss() {
     };
     // openssl s_server closes without a word; a TLS server that answers with an alert is
     // said to speak TLS.
-    let port = closed_port();
+    let port = free_port();
     let _server = s_server_rev(&cert, port);
     let url = format!("ws://127.0.0.1:{port}/");
     let ran = run(&["connect", &url, "--send", "x"], b"");
@@ -525,7 +507,7 @@ fn bench_tls_to_openssl_s_server_checks_its_certificate_and_counts_its_replies()
     let Some(cert) = Cert::make("bench") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let _server = s_server_rev(&cert, port);
     let target = format!("tls://127.0.0.1:{port}");
     // The system's roots do not know a test certificate: every connection fails with the
@@ -617,7 +599,7 @@ fn served(lines: &std::sync::mpsc::Receiver<String>, want: u64) -> Vec<String> {
 
 #[test]
 fn bench_ws_and_wss_send_each_request_as_one_message_to_python_websockets() {
-    let port = closed_port();
+    let port = free_port();
     let Some((_server, lines)) = python_ws_echo(port, None) else {
         return;
     };
@@ -662,7 +644,7 @@ fn bench_ws_and_wss_send_each_request_as_one_message_to_python_websockets() {
     let Some(cert) = Cert::make("benchwss") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let Some((_tls_server, lines)) = python_ws_echo(port, Some(&cert)) else {
         return;
     };
@@ -772,7 +754,7 @@ fn bench_over_websocket_keeps_its_duration_on_every_connection_and_every_message
     // shut while the WebSocket still held frames, cutting messages in half; a connection
     // wrote a message per system call for its whole share while the others' handshakes and
     // the clock waited.)
-    let port = closed_port();
+    let port = free_port();
     let Some((_server, lines)) = python_ws_counter(port, false) else {
         return;
     };
@@ -837,7 +819,7 @@ fn bench_says_when_the_server_is_left_with_what_it_had_not_read() {
     // An echo server far slower than the generator: the run ends on time, waits for the
     // server a while, then says how many connections it left open and what the kernel still
     // held for them, instead of counting all of it as delivered in silence.
-    let port = closed_port();
+    let port = free_port();
     let Some((_server, _lines)) = python_ws_counter(port, true) else {
         return;
     };
@@ -898,7 +880,7 @@ fn bench_tls_throughput_into_a_python_echo_server_delivers_every_byte_sent_and_e
     let Some(cert) = Cert::make("benchecho") else {
         return;
     };
-    let port = closed_port();
+    let port = free_port();
     let script = "import asyncio, ssl, sys\n\
         tot = {'bytes': 0, 'eof': 0, 'other': 0}\n\
         async def h(r, w):\n\
@@ -929,7 +911,7 @@ fn bench_tls_throughput_into_a_python_echo_server_delivers_every_byte_sent_and_e
     };
     let stdout = child.stdout.take().unwrap();
     let _server = Running(child);
-    wait_for_port(port);
+    wait_port(port);
     let ran = run(
         &[
             "bench",
@@ -1073,7 +1055,7 @@ fn bench_whose_every_handshake_fails_for_its_duration_is_exit_2() {
 fn bench_shares_a_count_among_its_connections_and_closes_each_politely() {
     // 10 connections, 10,000 requests: each connection takes its share (it was one taking
     // all, and the nine others dropped in the middle of their upgrade, without a close).
-    let port = closed_port();
+    let port = free_port();
     let Some((_server, lines)) = python_ws_counter(port, false) else {
         return;
     };
@@ -1115,7 +1097,7 @@ fn bench_shares_a_count_among_its_connections_and_closes_each_politely() {
 
 #[test]
 fn bench_says_the_code_a_websocket_server_closed_with() {
-    let port = closed_port();
+    let port = free_port();
     let script = "import asyncio, sys, websockets\n\
         async def h(ws):\n\
         \x20   n = 0\n\

@@ -9,13 +9,13 @@
 //! window; those are said beside the tests that would need them.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::pipe::wait_for;
-use super::{closed_port, spawn, tcp_peer};
+use super::{free_port, spawn, tcp_peer};
 
 /// Where `scripts/windows` put the programs under test.
 fn dir() -> PathBuf {
@@ -138,7 +138,7 @@ fn the_console_program_gives_the_exit_codes_the_linux_one_gives() {
         "1s",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let refused = format!("127.0.0.1:{}", closed_port());
+    let refused = format!("127.0.0.1:{}", free_port());
     let out = cli(&["connect", &refused, "--send", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -234,14 +234,6 @@ fn wait_port(port: u16, child: &mut Child) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 #[ignore = "the Windows set: scripts/windows runs it under Wine"]
 fn listen_echoes_a_linux_client_and_udp_echoes_datagrams() {
@@ -323,33 +315,13 @@ fn the_first_listen_on_all_interfaces_says_what_the_firewall_question_means() {
     assert!(!local.contains("Firewall"), "{local}");
 }
 
-/// A Linux echo server for every connection, until the test ends.
-fn echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            spawn(move || {
-                let mut buf = vec![0u8; 65536];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 || stream.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
 #[test]
 #[ignore = "the Windows set: scripts/windows runs it under Wine"]
 fn the_load_generator_reads_every_echo_over_tcp() {
     // Before: mio on Windows arms a socket for its next event only after a read said
     // WouldBlock, and the generator skipped that read after a short one: 12 sent, 6 received,
     // 5 timed out in echo mode (Linux: every one).
-    let addr = echo_server();
+    let addr = testkit::echo_server();
     let out = cli(&[
         "bench",
         &format!("tcp://{addr}"),
@@ -395,7 +367,7 @@ fn the_load_generator_reads_every_echo_over_tcp() {
 fn pipe_to_a_file_or_a_program_is_raw_bytes() {
     // Redirected stdout is a file or a pipe: every byte goes as it is, binary included (on a
     // console it would be shown escaped; Wine's stdout here is a pipe, never a console).
-    let addr = echo_server();
+    let addr = testkit::echo_server();
     let data: Vec<u8> = super::pipe::data(3 << 20);
     let mut child = wine("sockscope-cli.exe")
         .args(["connect", &addr.to_string(), "--pipe"])

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sockscope::cli::{BAD_INPUT, OK};
 
 use super::pipe::{sockscope, wait_for};
-use super::{Ran, closed_port, connect_retrying, spawn};
+use super::{Ran, connect_retrying, free_port, spawn};
 
 /// Runs the program (this build's, or `SOCKSCOPE_BIN`) with `stdin` as its input (none when
 /// empty), as a script would.
@@ -83,7 +83,7 @@ fn a_mistyped_command_is_exit_2_with_a_suggestion_and_no_window() {
 
 #[test]
 fn addresses_ports_urls_and_units_are_parsed_or_refused_with_a_sentence() {
-    let refused = closed_port();
+    let refused = free_port();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec!["connect".into(), "[::1:43100".into()],
@@ -172,7 +172,7 @@ fn flags_that_would_do_nothing_are_refused_and_help_lists_only_what_applies() {
     let ran = run(
         &[
             "connect",
-            &format!("wss://127.0.0.1:{}/", closed_port()),
+            &format!("wss://127.0.0.1:{}/", free_port()),
             "--insecure",
             "--alpn",
             "http/1.1",
@@ -310,7 +310,7 @@ fn a_dual_stack_listener_shows_ipv4_clients_as_ipv4() {
         eprintln!("skipped: this machine has no IPv6");
         return;
     }
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("[::]:{port}");
     let server = spawn(move || run(&["listen", &bind, "--count", "1", "--json"], b""));
     let mut client = connect_retrying(port);
@@ -367,7 +367,7 @@ fn a_long_payload_is_shown_abbreviated_and_hexdump_shows_hex_and_ascii() {
 
 #[test]
 fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
-    let port = closed_port();
+    let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let server = spawn(move || run(&["udp", "--bind", &bind, "--echo", "--duration", "1s"], b""));
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -397,7 +397,7 @@ fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
     let profile_dir = tempfile::tempdir().unwrap();
     let profile = profile_dir
         .path()
-        .join(format!("sockscope-quick-{}.ron", closed_port()));
+        .join(format!("sockscope-quick-{}.ron", free_port()));
     std::fs::write(
         &profile,
         "(version: 2, session: (mode: TcpClient, quick: [(name: \"status\", text: \"STATUS\")]))",
@@ -432,7 +432,7 @@ fn udp_echo_answers_each_datagram_and_run_sends_a_quick_command_by_name() {
 
 #[test]
 fn a_gb18030_locale_gets_gb18030_and_traditional_chinese_gets_english() {
-    let refused = format!("127.0.0.1:{}", closed_port());
+    let refused = format!("127.0.0.1:{}", free_port());
     let out = sockscope()
         .args(["connect", &refused, "--send", "x"])
         .env("LANG", "zh_CN.GB18030")
@@ -488,7 +488,7 @@ fn lang_zh_gets_clap_s_errors_in_chinese() {
 
 #[test]
 fn reconnect_values_that_would_be_changed_or_ignored_are_refused_with_a_sentence() {
-    let addr = format!("127.0.0.1:{}", super::closed_port());
+    let addr = format!("127.0.0.1:{}", super::free_port());
     for (flags, says) in [
         // Before: a tight loop (115,441 lines in 2 s).
         (&["--reconnect", "0"][..], "--reconnect 0s: the wait"),
@@ -522,7 +522,7 @@ fn reconnect_values_that_would_be_changed_or_ignored_are_refused_with_a_sentence
 
 #[test]
 fn bad_values_are_refused_at_once_with_a_sentence_in_the_chosen_language() {
-    let addr = format!("127.0.0.1:{}", super::closed_port());
+    let addr = format!("127.0.0.1:{}", super::free_port());
     for (args, says) in [
         // Before: "'2MB/s': invalid character at 3".
         (
@@ -607,7 +607,7 @@ fn an_unwritable_junit_path_is_said_before_any_script_runs() {
         "{}/../../examples/profiles/check-at-modem.ron",
         env!("CARGO_MANIFEST_DIR")
     );
-    let port = super::closed_port().to_string();
+    let port = super::free_port().to_string();
     let started = std::time::Instant::now();
     let ran = super::run(
         &[

@@ -4,8 +4,9 @@
 
 use std::process::{Command, Stdio};
 
-use super::closed_port;
-use super::pipe::{run_piped, wait_port};
+use super::free_port;
+use super::pipe::run_piped;
+use super::wait_port;
 
 /// A server that answers each message with 5 messages 500 ms apart; `None` without Python's
 /// websockets.
@@ -18,7 +19,7 @@ fn streaming_server() -> Option<(std::process::Child, u16)> {
         eprintln!("skipped: Python's websockets is not installed (.ci/run installs it)");
         return None;
     }
-    let port = closed_port();
+    let port = free_port();
     let script = format!(
         "import time\n\
          from websockets.sync.server import serve\n\
@@ -39,20 +40,30 @@ fn streaming_server() -> Option<(std::process::Child, u16)> {
 #[test]
 fn a_websocket_pipe_gets_a_slow_stream_whole_and_ends_0() {
     let all = "part 0\npart 1\npart 2\npart 3\npart 4\n";
-    for flags in [
+    // The three cases side by side: each spends its time waiting (the stream, then the quiet
+    // time under test), not computing, so together they take as long as the longest.
+    let cases: Vec<_> = [
         &["--timeout", "3s"][..],
         &[][..],
         &["--no-shutdown", "--timeout", "1s"][..],
-    ] {
-        let Some((mut python, port)) = streaming_server() else {
-            return;
-        };
-        let url = format!("ws://127.0.0.1:{port}/");
-        let mut args = vec!["connect", &url, "--pipe"];
-        args.extend_from_slice(flags);
-        let (code, out, err, took) = run_piped(&args, b"go".to_vec());
-        let _ = python.kill();
-        let _ = python.wait();
+    ]
+    .into_iter()
+    .map(|flags| {
+        let (mut python, port) = streaming_server()?;
+        Some(testkit::spawn("wsquiet-case", move || {
+            let url = format!("ws://127.0.0.1:{port}/");
+            let mut args = vec!["connect", &url, "--pipe"];
+            args.extend_from_slice(flags);
+            let ran = run_piped(&args, b"go".to_vec());
+            let _ = python.kill();
+            let _ = python.wait();
+            (flags, ran)
+        }))
+    })
+    .collect();
+    for case in cases {
+        let Some(case) = case else { return };
+        let (flags, (code, out, err, took)) = case.join().unwrap();
         // Before: only "part 0" and exit 0 (the Close went after 300 ms of quiet, whatever
         // --timeout said); with --no-shutdown all five and exit 1.
         assert_eq!(String::from_utf8_lossy(&out), all, "{flags:?}: {err}");

@@ -240,6 +240,7 @@ fn a_relay_decodes_each_direction_with_its_own_protocol() {
     // Modbus TCP: read holding register reply, one register 0x000A.
     let modbus = sockscope_core::codec::hex::parse("00 01 00 00 00 05 01 03 02 00 0A").unwrap();
     let answer = modbus.clone();
+    let (done, looked) = std::sync::mpsc::channel::<()>();
     let server = std::thread::Builder::new()
         .name("upstream".into())
         .spawn(move || {
@@ -247,7 +248,8 @@ fn a_relay_decodes_each_direction_with_its_own_protocol() {
             let mut buf = [0u8; 256];
             let _ = stream.read(&mut buf).unwrap();
             stream.write_all(&answer).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(500));
+            // Stays connected until the test has looked (not a fixed half second).
+            let _ = looked.recv_timeout(testkit::WAIT);
         })
         .unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -312,6 +314,7 @@ fn a_relay_decodes_each_direction_with_its_own_protocol() {
     harness.get_by_label_contains("≡ JT808 0x0200");
     let reply = harness.get_by_label_contains("≡ Modbus");
     assert!(!format!("{reply:?}").contains("JT808"));
+    drop(done);
     server.join().unwrap();
 }
 
@@ -464,6 +467,7 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
     // Modbus RTU: slave 1, read holding registers reply, one register 0x000A, CRC 0x4338.
     let rtu = sockscope_core::codec::hex::parse("01 03 02 00 0A 38 43").unwrap();
     let answer = rtu.clone();
+    let (done, looked) = std::sync::mpsc::channel::<()>();
     let server = std::thread::Builder::new()
         .name("upstream".into())
         .spawn(move || {
@@ -471,7 +475,8 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
             let mut buf = [0u8; 256];
             let _ = stream.read(&mut buf).unwrap();
             stream.write_all(&answer).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(500));
+            // Stays connected until the test has looked (not a fixed half second).
+            let _ = looked.recv_timeout(testkit::WAIT);
         })
         .unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -539,6 +544,7 @@ fn a_relay_with_a_protocol_per_direction_filters_and_finds_each_row_with_its_own
         vec![rtu.clone()],
         "the reply is one frame, cut as RTU"
     );
+    drop(done);
     server.join().unwrap();
     let show = |harness: &mut Harness<'static, App>, text: &str| {
         let tab = harness.state_mut().tab_mut();

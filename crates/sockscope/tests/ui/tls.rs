@@ -3,9 +3,7 @@
 //! certificate lists an `openssl s_client` with its TLS version. Skipped where openssl is missing.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -13,24 +11,10 @@ use sockscope::capture::LinkState;
 use sockscope::engine::Mode;
 use sockscope::gui::state::Form;
 
+use testkit::cert::Kind;
+use testkit::{Running, free_port};
+
 use super::{click_send, harness, log_texts, run_until, type_into};
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn has_openssl() -> bool {
     let ok = Command::new("openssl")
@@ -53,31 +37,10 @@ fn a_tls_client_tab_that_does_not_verify_warns_and_talks_to_openssl() {
         .path()
         .join(format!("sockscope-ui-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("c.pem"), dir.join("k.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args([
-            "-nodes",
-            "-subj",
-            "/CN=device.local",
-            "-days",
-            "1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(made.success());
+    // Self-signed as a device makes its own (`openssl req -x509`: CA:TRUE, its name only in
+    // the subject), made in-process; openssl serves it.
+    let made = testkit::cert::self_signed(&dir, "device", "device.local", &[], Kind::Device);
+    let (cert, key) = (made.cert, made.key);
     let port = free_port();
     let _server = Running(
         Command::new("openssl")
@@ -93,11 +56,7 @@ fn a_tls_client_tab_that_does_not_verify_warns_and_talks_to_openssl() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    testkit::wait_listening(("127.0.0.1", port));
     let mut harness = harness(Form {
         remote_ip: "127.0.0.1".into(),
         remote_port: port.to_string(),
@@ -210,11 +169,7 @@ fn a_self_signed_tls_server_tab_lists_openssl_s_client_with_its_version() {
             out
         })
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !reader.is_finished() {
-        assert!(Instant::now() < deadline, "s_client did not end");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    testkit::wait_until("s_client to end", || reader.is_finished());
     let out = reader.join().unwrap();
     assert_eq!(String::from_utf8_lossy(&out), "from the tab");
 }
@@ -243,11 +198,7 @@ fn a_websocket_client_tab_talks_pings_and_closes_with_a_python_websockets_server
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "python did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    testkit::wait_listening(("127.0.0.1", port));
     let mut harness = harness(Form {
         remote_ip: "127.0.0.1".into(),
         remote_port: port.to_string(),
@@ -300,21 +251,11 @@ fn a_websocket_client_tab_talks_pings_and_closes_with_a_python_websockets_server
 }
 
 /// A device's own certificate as `openssl req -x509` makes it by default (CA:TRUE, no SAN)
-/// and its key, in `dir`; with openssl's own SHA-256 fingerprint of it.
+/// and its key, in `dir` (made with rcgen); with openssl's own SHA-256 fingerprint of it.
 fn device_certificate(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
     std::fs::create_dir_all(dir).unwrap();
-    let (cert, key) = (dir.join("device.pem"), dir.join("device-key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
-        .args(["-subj", "/CN=device-42", "-days", "30", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let made = testkit::cert::self_signed(dir, "device", "device-42", &[], Kind::Device);
+    let (cert, key) = (made.cert, made.key);
     let printed = Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
         .arg(&cert)
@@ -341,11 +282,7 @@ fn s_server_rev(port: u16, cert: &std::path::Path, key: &std::path::Path) -> Run
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    testkit::wait_listening(("127.0.0.1", port));
     server
 }
 
@@ -527,11 +464,7 @@ fn a_server_that_requires_a_client_certificate_leaves_the_tab_failed_not_idle() 
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    testkit::wait_listening(("127.0.0.1", port));
     let mut form = Form {
         remote_ip: "127.0.0.1".into(),
         remote_port: port.to_string(),

@@ -17,8 +17,8 @@ fn stop_answers_at_once_during_a_full_rate_run() {
     );
     let display = Display::start();
     let window = Window::open(&display, &dir, &workspace);
-    // The tab listens before the load window takes its address.
-    std::thread::sleep(Duration::from_millis(500));
+    // The tab listens before the load window takes its address (seen without connecting to it).
+    testkit::wait_bound(port);
     window.key("ctrl+shift+l");
     window.click_until("load.start", "load.live");
     std::thread::sleep(Duration::from_secs(1));
@@ -53,7 +53,7 @@ fn stop_appears_where_start_was_and_a_click_there_stops_the_run() {
     );
     let display = Display::start();
     let window = Window::open(&display, &dir, &workspace);
-    std::thread::sleep(Duration::from_millis(500));
+    testkit::wait_bound(port);
     window.key("ctrl+shift+l");
     let start = window.rect("load.start");
     window.click_until("load.start", "load.stop");

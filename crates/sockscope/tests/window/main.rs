@@ -202,14 +202,7 @@ pub struct Window {
     pub data: PathBuf,
 }
 
-/// A TCP port nothing listens on now, for a server tab to take.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use testkit::free_port;
 
 /// How to start the program.
 #[derive(Default)]

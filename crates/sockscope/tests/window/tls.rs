@@ -126,15 +126,6 @@ fn openssl_sees(port: u16) -> String {
         .to_owned()
 }
 
-/// Waits until something listens on `port`.
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_device_certificate_its_ca_file_refuses_is_pinned_with_one_click_in_the_window() {
     let Some(_one_at_a_time) = can_run() else {
@@ -168,7 +159,7 @@ fn a_device_certificate_its_ca_file_refuses_is_pinned_with_one_click_in_the_wind
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(port);
+    testkit::wait_listening(("127.0.0.1", port));
     let workspace = format!(
         r#"(tabs: [(path: None, profile: (version: 2, session: (remote_ip: "127.0.0.1", remote_port: "{port}", tls_on: true, tls: (verify: CaFile("{}")), send_text: "pinned from the window")))], active: 0)"#,
         cert.display()
@@ -251,14 +242,14 @@ fn a_self_signed_server_certificate_is_the_same_after_a_restart_of_the_window() 
     let window = Window::open(&display, &dir, &workspace);
     window.rect("tls.kept.sha256");
     window.click("net.open");
-    wait_for_port(port);
+    testkit::wait_listening(("127.0.0.1", port));
     let first = openssl_sees(port);
     let saved = window.quit();
     assert!(saved.contains("kept:Some("), "{saved}");
     // The program again, with the workspace it saved.
     let window = Window::start(&display, &dir.0, &super::Start::default());
     window.click("net.open");
-    wait_for_port(port);
+    testkit::wait_listening(("127.0.0.1", port));
     let again = openssl_sees(port);
     let _ = window.quit();
     assert_eq!(first.len(), 95, "{first}");

@@ -4,15 +4,9 @@
 //! patterned stream from a peer in the other, and every byte arrives intact and in order.
 //!
 //! Needs root (or CAP_NET_ADMIN) and iproute2; without them it says why and passes as skipped.
-//! The two sides run as helper processes of this same test binary (`ip netns exec … <self>`),
-//! so no code here switches namespaces itself. Everything created is deleted at the end.
-#![cfg(target_os = "linux")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! The two sides run as helper processes of this same test binary (`ip netns exec … <self>`,
+//! running only the helper test `netem::…`), so no code here switches namespaces itself.
+//! Everything created is deleted at the end.
 
 mod multicast;
 
@@ -142,8 +136,10 @@ impl Drop for Namespaces {
     }
 }
 
-/// Runs this test binary's helper `name` inside namespace `space`.
+/// Runs this test binary's helper `name` (`peer_helper`, `multicast::broadcast_helper`: its
+/// path in this module) inside namespace `space`.
 fn helper(space: &str, name: &str) -> std::process::Child {
+    let name = &format!("netem::{name}");
     let me = std::env::current_exe().unwrap();
     Command::new("ip")
         .args(["netns", "exec", space])
@@ -209,7 +205,7 @@ fn tcp_payload_arrives_intact_through_loss_and_delay() {
 #[test]
 #[ignore = "a helper run by tcp_payload_arrives_intact_through_loss_and_delay"]
 fn peer_helper() {
-    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() != Ok("peer_helper") {
+    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() != Ok("netem::peer_helper") {
         return;
     }
     let listener = TcpListener::bind((PEER, PORT)).unwrap();
@@ -225,7 +221,7 @@ fn peer_helper() {
 #[test]
 #[ignore = "a helper run by tcp_payload_arrives_intact_through_loss_and_delay"]
 fn client_helper() {
-    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() != Ok("client_helper") {
+    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() != Ok("netem::client_helper") {
         return;
     }
     let remote: SocketAddr = format!("{PEER}:{PORT}").parse().unwrap();

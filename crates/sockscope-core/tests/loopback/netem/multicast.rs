@@ -12,7 +12,7 @@ use sockscope_core::capture::RecordKind;
 use sockscope_core::engine::{Command as Cmd, Group, SessionConfig, Target, UdpOptions};
 use sockscope_core::session::Session;
 
-use crate::{helper, ip, output};
+use super::{helper, ip, output};
 
 const SENDER_V4: &str = "10.231.9.1";
 const RECEIVER_V4: &str = "10.231.9.2";
@@ -249,7 +249,9 @@ fn join_receive_leave(local: &str, group: &str) {
 #[test]
 #[ignore = "a helper run by the multicast test"]
 fn multicast_v4_helper() {
-    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() == Ok("multicast::multicast_v4_helper") {
+    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref()
+        == Ok("netem::multicast::multicast_v4_helper")
+    {
         join_receive_leave(&format!("0.0.0.0:{PORT}"), GROUP_V4);
     }
 }
@@ -257,7 +259,9 @@ fn multicast_v4_helper() {
 #[test]
 #[ignore = "a helper run by the multicast test"]
 fn multicast_v6_helper() {
-    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() == Ok("multicast::multicast_v6_helper") {
+    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref()
+        == Ok("netem::multicast::multicast_v6_helper")
+    {
         join_receive_leave(&format!("[::]:{PORT}"), GROUP_V6);
     }
 }
@@ -265,7 +269,9 @@ fn multicast_v6_helper() {
 #[test]
 #[ignore = "a helper run by the multicast test"]
 fn broadcast_helper() {
-    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref() != Ok("multicast::broadcast_helper") {
+    if std::env::var("SOCKSCOPE_NETEM_HELPER").as_deref()
+        != Ok("netem::multicast::broadcast_helper")
+    {
         return;
     }
     let session = udp_session("0.0.0.0:0", UdpOptions::default());
