@@ -553,9 +553,9 @@ strings! {
     QuitAnyway => "Quit", "退出";
     Cancel => "Cancel", "取消";
     LogCap => "Log cap", "日志上限";
-    LogCapNotSize => "'{}' is not a size: type one with its unit, such as 256 MiB, 512 KiB or 2 GiB", "“{}”不是大小：请带单位输入，例如 256 MiB、512 KiB 或 2 GiB";
+    LogCapNotSize => "'{}' is not a size: type one with its unit, such as 64 MiB, 256 MiB or 2 GiB", "“{}”不是大小：请带单位输入，例如 64 MiB、256 MiB 或 2 GiB";
     LogCapTakenAs => "'{}' taken as {} MiB (whole MiB, from 1 MiB to 64 GiB)", "“{}”按 {} MiB 计（整数 MiB，范围 1 MiB 到 64 GiB）";
-    TipLogCap => "The log keeps at most this much; older rows are dropped and counted in the status bar (Record keeps every byte whatever the cap). Type a size with its unit (512 KiB, 2 GiB, 1.5 GB; a bare number is MiB): from 1 MiB to 64 GiB, a smaller one is taken as 1 MiB", "日志最多保留这么多数据；更早的行会被丢弃并在状态栏计数（“记录”不受此上限影响，保存每个字节）。输入大小时可带单位（512 KiB、2 GiB、1.5 GB；只写数字表示 MiB）：范围 1 MiB 到 64 GiB，更小的值按 1 MiB 计";
+    TipLogCap => "The log keeps at most this much; older rows are dropped and counted in the status bar (Record keeps every byte whatever the cap). Type a size with its unit (64 MiB, 2 GiB, 1.5 GB; a bare number is MiB): from 1 MiB to 64 GiB, a smaller one is taken as 1 MiB", "日志最多保留这么多数据；更早的行会被丢弃并在状态栏计数（“记录”不受此上限影响，保存每个字节）。输入大小时可带单位（64 MiB、2 GiB、1.5 GB；只写数字表示 MiB）：范围 1 MiB 到 64 GiB，更小的值按 1 MiB 计";
     PausedAllEvicted => "Paused: the log's {} cap dropped every row shown when you paused; {} newer rows wait — Resume to see them", "已暂停：暂停时显示的行已全部被日志的 {} 容量上限丢弃；{} 条新行正在等待——点击“继续”查看";
     PausedSomeEvicted => "Paused: the log's {} cap dropped the oldest rows shown when you paused", "已暂停：暂停时显示的最早几行已被日志的 {} 容量上限丢弃";
     Ok => "OK", "确定";

@@ -325,15 +325,16 @@ fn quick_form_ui(ui: &mut egui::Ui, command: &mut QuickCommand, fixed: &mut Stri
     });
     ui.horizontal(|ui| {
         let label = ui.label(t(S::DelayAfter));
-        ui.add(
-            egui::DragValue::new(&mut command.delay_ms)
-                .range(0..=3_600_000)
-                .suffix(" ms")
-                // Units as typed: `200 ms`, `1.5 s`, `2m` (a bare number is ms); `200 ms` was
-                // no number to the plain parser and left 0.
-                .custom_parser(|text| sockscope_core::engine::Knob::Latency.from_text(text).ok()),
-        )
-        .labelled_by(label.id);
+        // Units as typed: `200 ms`, `1.5 s`, `2 min` (a bare number is ms), taken when the
+        // field is left; what cannot be read is said beside it and changes nothing (`abc`
+        // went back to the old value without a word).
+        super::widgets::duration_field_checked_ui(
+            ui,
+            &mut command.delay_ms,
+            &(0..=3_600_000),
+            label.id,
+            "quick.delay",
+        );
     });
     ui.horizontal(|ui| {
         let label = ui.label(t(S::Encoding));

@@ -497,7 +497,8 @@ fn log_cap_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>) {
         ui.data_mut(|d| d.insert_temp(text_id, text.clone()));
     }
     // Left as it was shown: nothing typed, and what was said about the last size stays.
-    if response.lost_focus() && text.trim() == shown.trim() {
+    // Emptied and left: nothing was typed to take (it said "'' taken as 1 MiB").
+    if response.lost_focus() && (text.trim() == shown.trim() || text.trim().is_empty()) {
         ui.data_mut(|d| d.remove::<String>(text_id));
     } else if response.lost_focus() {
         ui.data_mut(|d| d.remove::<String>(text_id));

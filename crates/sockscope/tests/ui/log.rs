@@ -474,11 +474,15 @@ fn the_log_cap_takes_units_as_typed_and_says_what_it_changed() {
             .focus();
         harness.run();
         harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-        #[expect(
-            clippy::redundant_closure_for_method_calls,
-            reason = "the method path does not fit the lifetime bound"
-        )]
-        harness.get_by(|n| n.is_focused()).type_text(text);
+        if text.is_empty() {
+            harness.key_press(Key::Backspace);
+        } else {
+            #[expect(
+                clippy::redundant_closure_for_method_calls,
+                reason = "the method path does not fit the lifetime bound"
+            )]
+            harness.get_by(|n| n.is_focused()).type_text(text);
+        }
         harness.run();
         harness.key_press(Key::Enter);
         harness.run();
@@ -492,5 +496,11 @@ fn the_log_cap_takes_units_as_typed_and_says_what_it_changed() {
     harness.get_by_label_contains("'512 KiB' taken as 1 MiB");
     put(&mut harness, "abc");
     assert_eq!(harness.state().tab().form.log_cap_mib, 1);
-    harness.get_by_label_contains("'abc' is not a size");
+    // Its examples are sizes the field takes as they are (it offered '512 KiB').
+    harness.get_by_label_contains("'abc' is not a size: type one with its unit, such as 64 MiB");
+    // Emptied and left: nothing to take, nothing said about it ("'' taken as 1 MiB").
+    put(&mut harness, "64 MiB");
+    put(&mut harness, "");
+    assert_eq!(harness.state().tab().form.log_cap_mib, 64);
+    assert!(harness.query_by_label_contains("'' ").is_none());
 }

@@ -381,13 +381,13 @@ fn a_quick_commands_delay_takes_its_unit_as_typed() {
         harness.get_by_label("Edit…").click();
         harness.run();
         harness
-            .get_by_role_and_label(Role::SpinButton, "Delay after, in a sequence")
+            .get_by_role_and_label(Role::TextInput, "Delay after, in a sequence")
             .focus();
         harness.run();
         harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
         harness.run();
         harness
-            .get_by_role_and_label(Role::SpinButton, "Delay after, in a sequence")
+            .get_by_role_and_label(Role::TextInput, "Delay after, in a sequence")
             .type_text(typed);
         harness.run();
         harness.key_press(Key::Enter);
@@ -396,6 +396,21 @@ fn a_quick_commands_delay_takes_its_unit_as_typed() {
         harness.run();
         assert_eq!(harness.state().tab().form.quick[0].delay_ms, ms, "{typed}");
     }
+    // What cannot be read is said beside the field, not taken back without a word.
+    harness.get_by_label("read").click_secondary();
+    harness.run();
+    harness.get_by_label("Edit…").click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Delay after, in a sequence")
+        .focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Delay after, in a sequence")
+        .type_text("abc");
+    harness.run();
+    harness.get_by_label_contains("'abc' is not a duration");
 }
 
 #[test]
