@@ -1193,6 +1193,7 @@ strings! {
     LoadRate => "Rate", "速率";
     LoadRateIs => "= {} requests/s", "= {} 请求/秒";
     LoadRateHint => "no limit", "不限";
+    PlotNoPairs => "{} never comes in a message with {}: with X = another field, a point is one message's two values", "{} 从未与 {} 出现在同一条消息中：X 为另一字段时，每个点是同一条消息的两个值";
     FieldValuesLine => "line {}: '{}' is not 'field = expression' (body.result = 0)", "第 {} 行：“{}”不是“字段 = 表达式”（如 body.result = 0）";
     ReplyByFields => "A frame of the session's protocol, built by these fields (one 'field = expression' a line; lengths, checksums and escaping computed). The payload is not used.", "会话协议的一帧，按这些字段构造（每行一个“字段 = 表达式”；长度、校验、转义自动计算）。不使用内容。";
     ReplyByFieldsFresh => "Start from no field (not the request's own)", "从空字段开始（不沿用请求的字段）";

@@ -658,6 +658,8 @@ pub struct PlotView {
     pub(crate) scratch: Vec<[f64; 2]>,
     /// The X range each plot showed in the last frame drawn.
     pub shown_x: Vec<(f64, f64)>,
+    /// What the last frame said over a plot left empty (fields never in a message with X's).
+    pub unpaired: Vec<String>,
 }
 
 impl Default for PlotView {
@@ -671,6 +673,7 @@ impl Default for PlotView {
             behind: 0,
             reset: false,
             shown_x: Vec::new(),
+            unpaired: Vec::new(),
             with: None,
             scratch: Vec::new(),
         }

@@ -391,6 +391,55 @@ fn decimated(
     }
 }
 
+/// Plot `g` of the window: its height, X linked with the others, values at 1-2-5 steps, and
+/// X as a clock when it is the time.
+fn plot_of(g: usize, height: f32, link: egui::Id, x: XAxis) -> Plot<'static> {
+    let plot = Plot::new(("field-plot", g))
+        .height(height)
+        .link_axis(link, [true, false])
+        .link_cursor(link, [true, false])
+        .y_grid_spacer(steps_125)
+        .y_axis_formatter(|mark, _| value_label(mark.value, mark.step_size))
+        .show_x(true)
+        .show_y(true);
+    if x != XAxis::Time {
+        return plot;
+    }
+    // A time at the right edge is centred on its tick and ran past the window's edge (over
+    // the log beside it): the last few percent of the axis go unlabelled.
+    plot.x_axis_formatter(|mark, range| {
+        let right = range.end() - (range.end() - range.start()) * 0.05;
+        if mark.value > right {
+            String::new()
+        } else {
+            clock(mark.value)
+        }
+    })
+}
+
+/// An empty plot says why, over it: X = another field pairs the two values of one message,
+/// and these fields never come in the same message (DL/T 645's voltage and current are read
+/// apart). What is said is kept in `said` (for the tests).
+fn say_unpaired(
+    ui: &egui::Ui,
+    rect: egui::Rect,
+    names: Vec<String>,
+    x_label: &str,
+    said: &mut Vec<String>,
+) {
+    for name in names {
+        let note = tf(S::PlotNoPairs, &[&name, &x_label]);
+        ui.painter().text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            &note,
+            egui::FontId::proportional(14.0),
+            ui.visuals().warn_fg_color,
+        );
+        said.push(note);
+    }
+}
+
 /// Draws the plots of `view` in `ui` (the window's body below its tool bar): stacked with
 /// linked X axes, or one plot with a legend. Each series is decimated to the plot's width
 /// in pixels over the visible X range first. Public for the benchmark.
@@ -425,30 +474,12 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
     let span = x_span(&view.set, x, view.paused_at);
     let paused_at = view.paused_at;
     view.shown_x.clear();
+    view.unpaired.clear();
     for (g, group) in groups.iter().enumerate() {
         let last = g + 1 == count;
-        let mut plot = Plot::new(("field-plot", g))
-            .height(height)
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .y_grid_spacer(steps_125)
-            .y_axis_formatter(|mark, _| value_label(mark.value, mark.step_size))
-            .show_x(true)
-            .show_y(true);
+        let mut plot = plot_of(g, height, link, x);
         if last {
             plot = plot.x_axis_label(x_label.clone());
-        }
-        if x == XAxis::Time {
-            // A time at the right edge is centred on its tick and ran past the window's edge
-            // (over the log beside it): the last few percent of the axis go unlabelled.
-            plot = plot.x_axis_formatter(|mark, range| {
-                let right = range.end() - (range.end() - range.start()) * 0.05;
-                if mark.value > right {
-                    String::new()
-                } else {
-                    clock(mark.value)
-                }
-            });
         }
         if let [one] = group.as_slice()
             && let Some(p) = view.set.plotted.get(*one)
@@ -468,6 +499,8 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
         }
         let set = &view.set;
         let scratch = &mut view.scratch;
+        // Fields with values but none in a message that also holds X's field.
+        let mut unpaired: Vec<String> = Vec::new();
         let response = plot.show(ui, |plot_ui| {
             let width = plot_ui.response().rect.width().max(1.0) as usize;
             // Fitted to the data: decimate over all of it; zoomed or panned: over what shows.
@@ -483,6 +516,13 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
                 };
                 let name = label_of(protocol, p);
                 decimated(p, set, *k, x, paused_at, range, width, scratch);
+                if let XAxis::Field(other) = x
+                    && scratch.is_empty()
+                    && !p.series.is_empty()
+                    && set.plotted.get(other).is_some_and(|o| !o.series.is_empty())
+                {
+                    unpaired.push(name.clone());
+                }
                 let drawn = PlotPoints::from(std::mem::take(scratch));
                 if matches!(x, XAxis::Field(_)) {
                     plot_ui.points(Points::new(name, drawn).radius(2.0));
@@ -492,6 +532,13 @@ pub fn plots_ui(ui: &mut egui::Ui, view: &mut PlotView, protocol: Option<&Protoc
             }
         });
         super::testhook::tag(ui, &response.response, &format!("plot.area.{g}"));
+        say_unpaired(
+            ui,
+            response.response.rect,
+            unpaired,
+            &x_label,
+            &mut view.unpaired,
+        );
         let bounds = response.transform.bounds();
         view.shown_x.push((bounds.min()[0], bounds.max()[0]));
         if super::testhook::wanted() {
@@ -887,6 +934,16 @@ mod tests {
                 view.set.plotted[1].series.push(seq as f64, seq, 2.0);
             }
         }
+        draw(&mut view);
+        let [upper, lower] = view.shown_x[..] else {
+            panic!("two plots: {:?}", view.shown_x);
+        };
+        assert!(upper.0 <= 1.0 && upper.1 >= 60.0, "{upper:?}");
+        assert!(lower.0 <= 1.0 && lower.1 >= 60.0, "{lower:?}");
+    }
+
+    /// One headless frame of the plots (three, so the plot settles).
+    fn draw(view: &mut PlotView) {
         let ctx = egui::Context::default();
         for _ in 0..3 {
             let input = egui::RawInput {
@@ -897,15 +954,41 @@ mod tests {
                 ..Default::default()
             };
             let mut out = ctx.run_ui(input, |ui| {
-                egui::CentralPanel::default().show(ui, |ui| plots_ui(ui, &mut view, None));
+                egui::CentralPanel::default().show(ui, |ui| plots_ui(ui, view, None));
             });
             out.textures_delta.clear();
         }
-        let [upper, lower] = view.shown_x[..] else {
-            panic!("two plots: {:?}", view.shown_x);
-        };
-        assert!(upper.0 <= 1.0 && upper.1 >= 60.0, "{upper:?}");
-        assert!(lower.0 <= 1.0 && lower.1 >= 60.0, "{lower:?}");
+    }
+
+    #[test]
+    fn x_as_a_field_never_in_the_same_message_says_so_over_the_empty_plot() {
+        // DL/T 645's voltage and current are read apart: no message holds both.
+        let log = LogStore::new(usize::MAX, TextEncoding::default());
+        let mut view = PlotView::default();
+        for path in ["voltage", "current"] {
+            let pick = Pick {
+                path: path.into(),
+                node: None,
+            };
+            view.set.add(pick, path.into(), &log);
+        }
+        for seq in 1..=10u64 {
+            let k = usize::from(seq % 2 == 0);
+            view.set.plotted[k].series.push(seq as f64, seq, 1.0);
+        }
+        view.x = XAxis::Field(1);
+        draw(&mut view);
+        assert_eq!(
+            view.unpaired,
+            [
+                "voltage never comes in a message with current: with X = another field, a point is one message's two values"
+            ]
+        );
+        // Paired in one message: drawn, nothing said.
+        view.set.plotted[0].series.push(11.0, 11, 2.0);
+        view.set.plotted[1].series.push(11.0, 11, 3.0);
+        draw(&mut view);
+        assert!(view.unpaired.is_empty(), "{:?}", view.unpaired);
     }
 
     #[test]
