@@ -329,6 +329,49 @@ fn ctrl_c_during_a_script_writes_junit_with_an_error_element() {
     assert!(stdout.contains("FAILED: stopped (Ctrl+C)"), "{stdout}");
 }
 
+/// SIGTERM (what `timeout` and a CI job's time limit send) ends `test` as Ctrl+C does: the
+/// steps said, the JUnit file written. It ended the program at once, with neither.
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_script_writes_junit_as_ctrl_c_does() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let profile = TempProfile::new(
+        "silent-term",
+        r#"(version: 2, session: (mode: TcpClient, remote_ip: "127.0.0.1", remote_port: "1",
+            automation: (scripts: [(name: "waits", steps: [
+                Send((payload: "AT")),
+                Expect(when: Text(Exact, "OK"), timeout_ms: 30000),
+            ])])))"#,
+    );
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir.path().join("junit.xml");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .env("LANG", "C")
+        .args(["test", profile.path(), "--remote", &addr.to_string()])
+        .arg("--junit")
+        .arg(&report)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the script has sent AT, it waits in its Expect.
+    let (mut device, _) = listener.accept().unwrap();
+    let mut at = [0u8; 2];
+    std::io::Read::read_exact(&mut device, &mut at).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAILED: stopped"), "{stdout}");
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(xml.contains(r#"failures="0" errors="1""#), "{xml}");
+}
+
 #[test]
 fn the_modbus_check_fails_a_slave_that_does_not_echo_the_transaction_id() {
     // Answers every read with transaction id 0 and the right function code.
