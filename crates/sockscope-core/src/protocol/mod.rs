@@ -430,7 +430,7 @@ impl Fields for Decoded {
 }
 
 /// The name rules read a frame's soundness by (`!f.checks_ok`: a checksum that fails).
-const CHECKS_OK: &str = "checks_ok";
+pub const CHECKS_OK: &str = "checks_ok";
 
 /// One frame of a message, as [`Protocol::decode_message`] cuts it.
 #[derive(Clone, Debug, PartialEq)]

@@ -25,6 +25,10 @@ pub fn dir_of(mode: Mode, record: &Record<'_>) -> Dir {
 /// name it has; `None` when it is one, or may be one (a `key=value` protocol's keys come with
 /// the data).
 pub fn unknown(protocol: &Protocol, name: &str) -> Option<(String, Option<String>)> {
+    // Every frame's soundness, as rules read it (`!f.checks_ok`).
+    if name == sockscope_core::protocol::CHECKS_OK {
+        return None;
+    }
     let nodes = &protocol.program.nodes;
     if nodes.iter().any(|n| matches!(n.kind, Kind::Kv { .. })) {
         return None;
@@ -98,6 +102,8 @@ mod tests {
         assert_eq!(unknown(&jt808, "msg_id"), None);
         assert_eq!(unknown(&jt808, "body.speed"), None);
         assert_eq!(unknown(&jt808, "speed"), None);
+        // As rules read it (the filter refused it: "no field 'checks_ok'").
+        assert_eq!(unknown(&jt808, "checks_ok"), None);
         assert_eq!(
             unknown(&jt808, "msgid"),
             Some(("msgid".into(), Some("msg_id".into())))
