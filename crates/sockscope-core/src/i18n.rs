@@ -389,6 +389,7 @@ strings! {
     ComposeRange => "{} is out of range: this field takes {} to {}", "{} 超出范围：此字段取值 {} 到 {}";
     ComposeNotDigits => "'{}' is not decimal digits (AA… only for a broadcast address)", "“{}”不是十进制数字（AA… 仅用于广播地址）";
     ComposeBadHex => "'{}' is not hex bytes: {}", "“{}”不是十六进制字节：{}";
+    ComposeHoldsSeparator => "'{}' holds '{}', which splits the frame's fields: it cannot be in a value", "“{}”含有“{}”，它用于分隔帧中的字段，不能出现在值里";
     ComposeNotPair => "'{}' is not key=value (pairs split by '{}', groups by '{}')", "“{}”不是 键=值（键值对以“{}”分隔，组以“{}”分隔）";
     TipComposeKvKey => "Left empty, the key is left out of the frame", "留空则帧中不含此键";
     TipComposeNested => "key=value pairs, split by '{}'; groups split by '{}' (e.g. {})", "键=值 对，以“{}”分隔；组以“{}”分隔（如 {}）";

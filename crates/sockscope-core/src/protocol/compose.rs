@@ -376,6 +376,15 @@ pub(super) fn value_from_text(
             Ok(FieldValue::Text(digits))
         }
         Kind::Bytes(_) => bytes_from_text(text).map(FieldValue::Bytes),
+        // A text column (NMEA's): what splits or ends a sentence cannot be inside one
+        // (`1,2` was two columns, `5*7` a checksum, and pynmea2 refused the sentence).
+        Kind::Column(_) => match ['$', ',', '*', '!', '\\', '^', '~', '\r', '\n']
+            .into_iter()
+            .find(|c| text.contains(*c))
+        {
+            Some(c) => Err(tf(S::ComposeHoldsSeparator, &[&text.trim(), &c])),
+            None => Ok(FieldValue::Text(text.to_owned())),
+        },
         _ => Ok(FieldValue::Text(text.to_owned())),
     }
 }
@@ -447,8 +456,29 @@ pub(super) fn kv_values(
 ) -> (Vec<(String, FieldValue)>, BTreeMap<String, String>) {
     let mut values = Vec::new();
     let mut errors = BTreeMap::new();
-    let Some(Kind::Kv { nested, .. }) = prog.node(id).map(|n| &n.kind) else {
+    let Some(Kind::Kv {
+        nested, sep, eq, ..
+    }) = prog.node(id).map(|n| &n.kind)
+    else {
         return (values, errors);
+    };
+    // What splits the segment cannot be inside a value: `QN=abc;ST=99` was two keys, `PW=a&&b`
+    // ended the data, and the frame went out with its CRC holding.
+    let mut splitters: Vec<String> = [sep, eq]
+        .iter()
+        .filter_map(|b| String::from_utf8(b.to_vec()).ok())
+        .collect();
+    for n in nested {
+        splitters.extend([&n.open, &n.close, &n.groups, &n.sep].map(|s| s.to_owned()));
+    }
+    splitters.retain(|s| !s.is_empty());
+    splitters.sort();
+    splitters.dedup();
+    let holds = |text: &str| {
+        splitters
+            .iter()
+            .find(|s| text.contains(s.as_str()))
+            .cloned()
     };
     let head = format!("{path}.");
     let mut keys: Vec<String> = form_keys(prog, id).into_iter().map(|k| k.key).collect();
@@ -461,7 +491,9 @@ pub(super) fn kv_values(
         let key_path = format!("{head}{key}");
         let text = texts.get(&key_path).map_or("", |t| t.trim());
         let Some(n) = nested.iter().find(|n| n.key == key) else {
-            if !text.is_empty() {
+            if let Some(bad) = holds(text) {
+                errors.insert(key_path, tf(S::ComposeHoldsSeparator, &[&text, &bad]));
+            } else if !text.is_empty() {
                 values.push((key_path, FieldValue::Text(text.to_owned())));
             }
             continue;
@@ -474,6 +506,11 @@ pub(super) fn kv_values(
         for (g, group) in groups.enumerate() {
             for pair in group.split(n.sep.as_str()).map(str::trim) {
                 match pair.split_once('=') {
+                    Some((k, v)) if let Some(bad) = holds(k).or_else(|| holds(v)) => {
+                        errors
+                            .entry(key_path.clone())
+                            .or_insert_with(|| tf(S::ComposeHoldsSeparator, &[&pair, &bad]));
+                    }
                     Some((k, v)) if !k.trim().is_empty() => {
                         pairs.push((
                             format!("{key_path}.{g}.{}", k.trim()),

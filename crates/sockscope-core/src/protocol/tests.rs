@@ -260,6 +260,50 @@ fn modbus_rtu_requests_of_other_lengths_are_cut_whole() {
     }
 }
 
+#[test]
+fn what_splits_a_text_frame_is_refused_inside_a_value() {
+    // HJ 212: `QN=abc;ST=99` was two keys, `PW=pw&&x` ended the data segment, a CP value with
+    // `,` two pairs; NMEA: `1,2` two columns, `5*7` a checksum. Each is said by its field.
+    let hj212 = proto("hj212");
+    let id = hj212
+        .program
+        .nodes
+        .iter()
+        .position(|n| matches!(n.kind, compile::Kind::Kv { .. }))
+        .unwrap() as NodeId;
+    let path = hj212.program.nodes[id as usize].path.clone();
+    let texts: std::collections::BTreeMap<String, String> = [
+        ("QN", "abc;ST=99"),
+        ("PW", "pw&&x"),
+        ("MN", "010000A8900016F000169DC0"),
+        ("CP", "a34004-Rtd=1.5,a34004-Flag=N;x=1=2"),
+    ]
+    .iter()
+    .map(|(k, v)| (format!("{path}.{k}"), (*v).to_owned()))
+    .collect();
+    let (values, errors) = hj212.kv_values(id, &path, &texts);
+    for key in ["QN", "PW", "CP"] {
+        let why = errors.get(&format!("{path}.{key}")).unwrap();
+        assert!(why.contains("splits the frame's fields"), "{key}: {why}");
+    }
+    assert!(values.iter().any(|(p, _)| p.ends_with(".MN")), "{values:?}");
+    let nmea = proto("nmea0183");
+    let column = nmea
+        .program
+        .nodes
+        .iter()
+        .position(|n| matches!(n.kind, compile::Kind::Column(_)))
+        .unwrap() as NodeId;
+    for bad in ["1,2", "5*7", "GPRMC$"] {
+        let why = nmea.value_from_text(column, bad).unwrap_err();
+        assert!(why.contains("splits the frame's fields"), "{bad}: {why}");
+    }
+    assert_eq!(
+        nmea.value_from_text(column, "02410.506"),
+        Ok(FieldValue::Text("02410.506".into()))
+    );
+}
+
 fn crc16_modbus(bytes: &[u8]) -> u16 {
     let mut crc = 0xFFFFu16;
     for &b in bytes {
@@ -1947,7 +1991,13 @@ mod form_text_props {
                 FieldValue::Text(digits)
             }
             Kind::Bytes(_) => FieldValue::Bytes(bytes.to_vec()),
-            Kind::Str(..) | Kind::Column(_) | Kind::Kv { .. } => FieldValue::Text(text.to_owned()),
+            Kind::Str(..) | Kind::Kv { .. } => FieldValue::Text(text.to_owned()),
+            // What splits or ends a sentence is no column's value (refused with a sentence).
+            Kind::Column(_) => FieldValue::Text(
+                text.chars()
+                    .filter(|c| !"$,*!\\^~\r\n".contains(*c))
+                    .collect(),
+            ),
             _ => return None,
         })
     }

@@ -394,6 +394,22 @@ fn compose_makes_the_hj212_vector_from_its_keys_and_cp_pairs() {
         .last()
         .unwrap();
     assert!(send.accesskit_node().is_disabled(), "Send is refused");
+    // What splits the data segment, inside a value, is said beside it (`abc;ST=99` went out as
+    // two keys, with the CRC holding).
+    set_field(&mut harness, "Command parameters", 0, "PolId=a34004");
+    set_field(&mut harness, "Request ID", 0, "abc;ST=99");
+    // Beside the field, and as why Send is refused.
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("'abc;ST=99' holds ';', which splits the frame's fields")
+            .count(),
+        2
+    );
+    let send = harness
+        .get_all_by_role_and_label(Role::Button, "Send")
+        .last()
+        .unwrap();
+    assert!(send.accesskit_node().is_disabled(), "Send is refused");
 }
 
 /// NMEA: GGA picked from the message list (the sentence is chosen by the address's text), its
