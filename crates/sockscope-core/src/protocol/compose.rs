@@ -466,7 +466,7 @@ pub(super) fn kv_values(
     // ended the data, and the frame went out with its CRC holding.
     let mut splitters: Vec<String> = [sep, eq]
         .iter()
-        .filter_map(|b| String::from_utf8(b.to_vec()).ok())
+        .filter_map(|b| std::str::from_utf8(b).ok().map(str::to_owned))
         .collect();
     for n in nested {
         splitters.extend([&n.open, &n.close, &n.groups, &n.sep].map(|s| s.to_owned()));
