@@ -469,7 +469,7 @@ pub(super) fn kv_values(
         .filter_map(|b| std::str::from_utf8(b).ok().map(str::to_owned))
         .collect();
     for n in nested {
-        splitters.extend([&n.open, &n.close, &n.groups, &n.sep].map(|s| s.to_owned()));
+        splitters.extend([&n.open, &n.close, &n.groups, &n.sep].map(String::clone));
     }
     splitters.retain(|s| !s.is_empty());
     splitters.sort();
