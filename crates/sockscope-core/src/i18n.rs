@@ -1043,6 +1043,7 @@ strings! {
     ProtoNotBcd => "{} is not BCD: digit {} is not 0–9", "{} 不是 BCD：数字 {} 不在 0–9 之间";
     ProtoInvalid => "field '{}' (byte {}): {}", "字段“{}”（第 {} 字节）：{}";
     ProtoLengthSays => "the length field says {} bytes, {} are there", "长度字段为 {} 字节，实际有 {} 字节";
+    ProtoCountSays => "the count field says {} items, {} are there", "数量字段为 {} 项，实际有 {} 项";
     ProtoTooDeep => "fields nest deeper than {}", "字段嵌套超过 {} 层";
     ProtoColumn => "column {}", "第 {} 列";
     ProtoExtra => "extra bytes", "多余字节";

@@ -583,10 +583,30 @@ impl Decoder<'_> {
         spans: &[(Arc<str>, Range<usize>)],
         pos: usize,
     ) -> Stopped {
+        let prog = self.prog;
+        // A count field (`count_of`) against the items of its list (Modbus's quantity against
+        // the registers written: 10 said and 2 sent is refused by a device).
+        for f in fields {
+            let Some(list) = f
+                .node
+                .and_then(|id| prog.node(id))
+                .and_then(|n| n.count_of.as_deref())
+            else {
+                continue;
+            };
+            let (Value::Int(said), Some(items)) =
+                (f.value.to_value(), fields.iter().find(|x| &*x.name == list))
+            else {
+                continue;
+            };
+            let got = items.children.len();
+            if i128::try_from(got).ok() != Some(said) {
+                return Err(self.stop(pos, &f.name, tf(S::ProtoCountSays, &[&said, &got])));
+            }
+        }
         if spans.is_empty() {
             return Ok(());
         }
-        let prog = self.prog;
         for f in fields {
             let Some(node) = f.node.and_then(|id| prog.node(id)) else {
                 continue;

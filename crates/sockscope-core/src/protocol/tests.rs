@@ -305,6 +305,34 @@ fn what_splits_a_text_frame_is_refused_inside_a_value() {
     );
 }
 
+#[test]
+fn a_modbus_write_of_registers_counts_its_quantity_from_them() {
+    // Quantity was typed apart from the registers: 2 registers and a quantity of 10 went out
+    // (pymodbus answered exception 03), and a quantity kept from a read came with none.
+    let p = proto("modbus-rtu");
+    let values = |n: usize| {
+        let mut v: Vec<(String, FieldValue)> = vec![
+            ("slave".into(), FieldValue::Int(1)),
+            ("function".into(), FieldValue::Int(16)),
+            ("data.address".into(), FieldValue::Int(0)),
+        ];
+        for i in 0..n {
+            v.push((
+                format!("data.registers.{i}.value"),
+                FieldValue::Int(i as i128 + 1),
+            ));
+        }
+        v
+    };
+    let frame = p.encode(&values(2), Dir::Request).unwrap();
+    assert_eq!(&frame[..7], &[0x01, 0x10, 0x00, 0x00, 0x00, 0x02, 0x04]);
+    // A frame whose quantity is not its count is not sound.
+    let mut wrong = hex::parse("01 10 00 00 00 0A 04 00 01 00 02").unwrap();
+    wrong.extend(crc16_modbus(&wrong).to_le_bytes());
+    assert!(!p.decode(&wrong, Dir::Request).checks_ok());
+    assert!(p.decode(&frame, Dir::Request).checks_ok());
+}
+
 fn crc16_modbus(bytes: &[u8]) -> u16 {
     let mut crc = 0xFFFFu16;
     for &b in bytes {
