@@ -85,6 +85,21 @@ pub(super) fn encode(
     encode_with(prog, values, dir, false).0
 }
 
+/// The blank value a form gives a field of this kind (0, no text, zeros of a fixed width);
+/// `None` for what takes no value (groups, computed fields).
+pub(super) fn blank_of(kind: &Kind) -> Option<FieldValue> {
+    Some(match kind {
+        Kind::Int { .. } | Kind::Bits { .. } => FieldValue::Int(0),
+        Kind::Float { .. } => FieldValue::Float(0.0),
+        Kind::Bcd(Len::Fixed(n)) => FieldValue::Text("0".repeat(n * 2)),
+        Kind::Bcd(_) => FieldValue::Text("00".into()),
+        Kind::Bytes(Len::Fixed(n)) => FieldValue::Bytes(vec![0; *n]),
+        Kind::Bytes(_) => FieldValue::Bytes(Vec::new()),
+        Kind::Str(..) | Kind::Column(_) => FieldValue::Text(String::new()),
+        _ => return None,
+    })
+}
+
 /// Makes a frame of `values`, a field without a value getting a blank one: the frame and the
 /// blank values given (what a form shows for fields nobody filled in yet).
 pub(super) fn encode_filling(prog: &Program, values: &[(String, FieldValue)], dir: Dir) -> Filled {
@@ -268,14 +283,13 @@ impl Encoder<'_, '_> {
                 }
                 return;
             }
-            Kind::Int { .. } => FieldValue::Int(0),
-            Kind::Float { .. } => FieldValue::Float(0.0),
-            Kind::Bcd(Len::Fixed(n)) => FieldValue::Text("0".repeat(n * 2)),
-            Kind::Bcd(_) => FieldValue::Text("00".into()),
-            Kind::Bytes(Len::Fixed(n)) => FieldValue::Bytes(vec![0; *n]),
-            Kind::Bytes(_) => FieldValue::Bytes(Vec::new()),
-            Kind::Str(..) => FieldValue::Text(String::new()),
-            _ => return,
+            // As before blank_of served the form too: bit fields are filled with their
+            // number, columns where a form shows every one.
+            Kind::Bits { .. } | Kind::Column(_) => return,
+            kind => match blank_of(kind) {
+                Some(blank) => blank,
+                None => return,
+            },
         };
         self.filled.entry(path.to_owned()).or_insert(blank);
     }

@@ -765,6 +765,14 @@ impl Protocol {
         compose::value_from_text(&self.program, id, text)
     }
 
+    /// The blank value a form gives the field of node `id` (0, no text): what stands for a
+    /// value typed wrong, so the field (and the list item holding it) stays in the form.
+    pub fn blank_value(&self, id: NodeId) -> Option<FieldValue> {
+        self.program
+            .node(id)
+            .and_then(|n| encode::blank_of(&n.kind))
+    }
+
     /// A value as a form shows it for typing: what [`Self::value_from_text`] reads back.
     pub fn value_to_text(&self, id: NodeId, value: &FieldValue) -> String {
         compose::value_to_text(&self.program, id, value)

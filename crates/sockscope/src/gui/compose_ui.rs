@@ -194,7 +194,14 @@ pub fn build(
         );
         let mut values: Vec<(String, FieldValue)> = message.to_vec();
         for (path, text) in texts {
-            if errors.contains_key(path) {
+            if let Some(blank) = errors
+                .contains_key(path)
+                .then(|| kinds.get(path).and_then(|id| protocol.blank_value(*id)))
+            {
+                if let Some(blank) = blank {
+                    values.retain(|(p, _)| p != path);
+                    values.push((path.clone(), blank));
+                }
                 continue;
             }
             match read_typed(protocol, &kinds, &kv, path, text) {
@@ -204,6 +211,13 @@ pub fn build(
                     values.push((path.clone(), v));
                 }
                 Some(Err(why)) => {
+                    // A blank stands for it: the field, and the list item holding it, stay
+                    // in the form (typing 70000 into a register removed it, and what was
+                    // typed there).
+                    if let Some(blank) = kinds.get(path).and_then(|id| protocol.blank_value(*id)) {
+                        values.retain(|(p, _)| p != path);
+                        values.push((path.clone(), blank));
+                    }
                     errors.insert(path.clone(), why);
                 }
             }

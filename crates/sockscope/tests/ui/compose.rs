@@ -257,6 +257,56 @@ fn a_number_out_of_range_is_said_beside_its_field_and_send_is_refused() {
     assert!(reads_nothing(&mut peer), "nothing went out");
 }
 
+/// A list item whose value is typed wrong stays in the form with its sentence: typing 70000
+/// into a Modbus register removed the item, and what was typed in it.
+#[test]
+fn a_list_item_typed_wrong_stays_with_its_sentence() {
+    let (mut harness, _peer) = client_with("modbus-tcp");
+    open_compose(
+        &mut harness,
+        "0x10 Write multiple registers · Write registers",
+    );
+    for _ in 0..2 {
+        harness.get_by_label("+ Item").click();
+        harness.run();
+    }
+    assert_eq!(
+        harness
+            .query_all_by_role_and_label(Role::TextInput, "Value")
+            .count(),
+        2
+    );
+    set_field(&mut harness, "Value", 0, "1234");
+    set_field(&mut harness, "Value", 1, "70000");
+    harness.run();
+    assert_eq!(
+        harness
+            .query_all_by_role_and_label(Role::TextInput, "Value")
+            .count(),
+        2,
+        "the item with the wrong value stays"
+    );
+    let second = harness
+        .query_all_by_role_and_label(Role::TextInput, "Value")
+        .nth(1)
+        .unwrap();
+    assert_eq!(second.accesskit_node().value().as_deref(), Some("70000"));
+    // Beside the field, and as why Send is refused.
+    let said: Vec<String> = harness
+        .query_all_by_label_contains("")
+        .filter_map(|n| n.accesskit_node().value())
+        .collect();
+    assert!(
+        said.iter().any(|l| l == "70000 does not fit in 2 bytes"),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l == "Not sent: Value: 70000 does not fit in 2 bytes"),
+        "{said:?}"
+    );
+}
+
 #[test]
 fn words_where_a_number_goes_and_bad_hex_are_said_beside_their_fields() {
     let (mut harness, _peer) = client_with("modbus-rtu");
