@@ -355,10 +355,10 @@ impl Arena {
         (number, offset)
     }
 
-    /// Keeps `bytes` as a buffer of its own, without a copy; returns its number and its
-    /// unused end.
-    fn adopt(&mut self, bytes: Vec<u8>) -> (u64, usize) {
-        let slack = bytes.capacity() - bytes.len();
+    /// Keeps `bytes` as a buffer of its own, without a copy; returns its number and what of
+    /// it is unused: its end, and `dead` bytes at its start no record points to.
+    fn adopt(&mut self, bytes: Vec<u8>, dead: usize) -> (u64, usize) {
+        let slack = bytes.capacity() - bytes.len() + dead.min(bytes.len());
         self.chunks.push_back(bytes);
         self.slack.push_back(slack);
         self.open = false;
@@ -521,7 +521,7 @@ impl LogStore {
         let (stream, carry) = self.carry_of(dir, conn, &bytes);
         let peer = self.intern(peer);
         let len = bytes.len();
-        let (chunk, slack) = self.arena.adopt(bytes);
+        let (chunk, slack) = self.arena.adopt(bytes, 0);
         self.held += slack;
         self.append_meta(at, dir.into(), conn, peer, (chunk, 0, len), stream, carry);
         self.evict_to_cap();
@@ -682,8 +682,28 @@ impl LogStore {
         lens: &[usize],
         header: u8,
     ) -> Option<Vec<u8>> {
+        self.push_frames_in(at, conn, peer, bytes, 0, lens, header)
+    }
+
+    /// [`push_frames_owned`](Self::push_frames_owned) of frames from `from` on in `bytes`
+    /// (a read the frames were cut from in place; the bytes before them are not stored, but
+    /// count towards the cap while the buffer is kept).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "push_frames_owned's arguments and where the frames start"
+    )]
+    pub fn push_frames_in(
+        &mut self,
+        at: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+        from: usize,
+        lens: &[usize],
+        header: u8,
+    ) -> Option<Vec<u8>> {
         if !adoptable(&bytes, bytes.capacity()) {
-            let mut rest = bytes.as_slice();
+            let mut rest = bytes.get(from..).unwrap_or_default();
             let frames = lens.iter().map(|&len| {
                 let (frame, after) = rest.split_at(len.min(rest.len()));
                 rest = after;
@@ -701,7 +721,7 @@ impl LogStore {
         let previous = self.last_piece.get(&conn).copied();
         let peer = self.intern(peer);
         let at = self.nanos(at);
-        let (chunk, slack) = self.arena.adopt(bytes);
+        let (chunk, slack) = self.arena.adopt(bytes, from);
         self.held += slack;
         let run = Run {
             at,
@@ -711,7 +731,7 @@ impl LogStore {
             stream: true,
             head: header,
         };
-        let mut offset = 0usize;
+        let mut offset = from;
         for (i, &len) in lens.iter().enumerate() {
             let frame = self.arena.get(chunk, offset as u32, len);
             let len = frame.len();
@@ -1620,6 +1640,8 @@ mod run_tests {
             cuts: Vec<usize>,
             big: bool,
             header: u8,
+            /// Bytes before the frames in their buffer (cut in place after a copied frame).
+            dead: usize,
         },
         /// A partial frame on `conn`.
         Partial { conn: u64, pieces: Vec<usize> },
@@ -1654,8 +1676,8 @@ mod run_tests {
     fn op() -> impl Strategy<Value = Op> {
         let pieces = || proptest::collection::vec(0usize..PIECES.len(), 0..40);
         prop_oneof![
-            6 => (1u64..4, pieces(), proptest::collection::vec(0usize..80, 0..12), proptest::bool::weighted(0.1), 0u8..3)
-                .prop_map(|(conn, pieces, cuts, big, header)| Op::Read { conn, pieces, cuts, big, header }),
+            6 => (1u64..4, pieces(), proptest::collection::vec(0usize..80, 0..12), proptest::bool::weighted(0.1), 0u8..3, prop_oneof![Just(0usize), 1usize..9])
+                .prop_map(|(conn, pieces, cuts, big, header, dead)| Op::Read { conn, pieces, cuts, big, header, dead }),
             1 => (1u64..4, pieces()).prop_map(|(conn, pieces)| Op::Partial { conn, pieces }),
             1 => pieces().prop_map(|pieces| Op::Tx { pieces }),
             1 => Just(Op::Note),
@@ -1696,6 +1718,7 @@ mod run_tests {
                     cuts,
                     big,
                     header,
+                    dead,
                 } => {
                     let mut bytes = bytes_of(pieces);
                     if *big {
@@ -1703,9 +1726,10 @@ mod run_tests {
                     }
                     let lens = frames_of(&bytes, cuts);
                     let conn = ConnId(*conn);
-                    let mut owned = bytes.clone();
+                    let mut owned = vec![0xEE; *dead];
+                    owned.extend_from_slice(&bytes);
                     owned.shrink_to_fit();
-                    runs.push_frames_owned(at, conn, peer(conn.0), owned, &lens, *header);
+                    runs.push_frames_in(at, conn, peer(conn.0), owned, *dead, &lens, *header);
                     let mut from = 0;
                     for len in lens {
                         let frame = bytes[from..from + len].to_vec();
