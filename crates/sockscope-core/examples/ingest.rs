@@ -174,10 +174,18 @@ struct Counting(Arc<AtomicU64>);
 impl Sink for Counting {
     fn try_deliver(&mut self, events: &mut Vec<Stamped>) -> bool {
         for (_, event) in events.drain(..) {
-            if let Event::Data(Data { kind, bytes, .. }) = event
-                && (kind == DataKind::Message || kind == DataKind::RawRead)
-            {
-                self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            match event {
+                Event::Data(Data { kind, bytes, .. })
+                    if kind == DataKind::Message || kind == DataKind::RawRead =>
+                {
+                    self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                }
+                // Frames cut in place carry their read.
+                Event::Frames(frames) if frames.in_read.is_some() => {
+                    self.0
+                        .fetch_add(frames.bytes.len() as u64, Ordering::Relaxed);
+                }
+                _ => {}
             }
         }
         true

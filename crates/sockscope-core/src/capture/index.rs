@@ -72,6 +72,11 @@ impl<T: Copy> Index<T> {
         self.get(0)
     }
 
+    /// The newest entry.
+    pub fn back(&self) -> Option<&T> {
+        self.blocks.back().and_then(|b| b.last())
+    }
+
     /// The newest entry, to change.
     pub fn back_mut(&mut self) -> Option<&mut T> {
         self.blocks.back_mut().and_then(|b| b.last_mut())
@@ -90,6 +95,11 @@ impl<T: Copy> Index<T> {
             block.push(entry);
             self.len += 1;
         }
+    }
+
+    /// The oldest entry, to change.
+    pub fn front_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(0)
     }
 
     /// Takes the oldest entry.

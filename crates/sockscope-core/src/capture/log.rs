@@ -1,6 +1,10 @@
-//! The log store: a bounded queue of records over an arena of bytes. Each record is an index
-//! entry (time, kind, connection, peer, where its bytes are); the bytes of many records share
-//! one large buffer, so a stream of small frames costs a copy each, not an allocation each.
+//! The log store: a bounded queue of records over an arena of bytes. The index holds an entry
+//! per run (time, kind, connection, peer, which buffer): a record alone, or the frames one read
+//! completed, back to back in one buffer — with a 4-byte end per record beside it, so a stream
+//! of short frames costs a few bytes of index each, not a whole entry. Rows are still one per
+//! record everywhere: a run is split into its records when they are read. The bytes of many
+//! records share one large buffer, so a stream of small frames costs a copy each, not an
+//! allocation each.
 //! Text is not stored: it is decoded when a row is shown, searched or exported. For a TCP
 //! stream each record keeps the few bytes of a character the records before it left
 //! unfinished ([`Carry`]), so a character split across reads still shows whole.
@@ -18,8 +22,12 @@ use crate::engine::{Buffers, ConnId, Direction};
 
 /// Default byte cap of the log store.
 pub const DEFAULT_CAP: usize = 256 << 20;
-/// What one record costs beyond its bytes, for the cap's accounting.
-const RECORD_OVERHEAD: usize = std::mem::size_of::<Meta>();
+/// What an index entry (a run of records) costs, for the cap's accounting.
+const ENTRY_COST: usize = std::mem::size_of::<Meta>();
+/// What each record costs beside its run's entry: its end.
+const END_COST: usize = std::mem::size_of::<u32>();
+/// What one record alone costs beyond its bytes.
+const RECORD_OVERHEAD: usize = ENTRY_COST + END_COST;
 /// What a message costs besides its index entry (its parts, worded when shown).
 const NOTE_COST: usize = 96;
 /// Size of the arena's shared buffers. Records larger than a quarter of it get a buffer of
@@ -209,29 +217,39 @@ impl<'a> Record<'a> {
     }
 }
 
-/// A record's entry in the index.
+/// A run's entry in the index: one record, or consecutive whole frames of one read (same
+/// connection, peer, direction and time, back to back in one buffer). The records it holds are
+/// the sequence numbers from `first` to the next entry's `first`; each record's end is in the
+/// store's `ends`, and a record starts where the one before it in the run ends.
+///
+/// A run's records differ only in their bytes: a frame that continues a character the frame
+/// before it left unfinished starts a run of its own, so only a run's first record has a
+/// carry and only its last holds its end for the next piece. A partial frame, a WebSocket
+/// message and a message are each a run of one.
 #[derive(Clone, Copy)]
 struct Meta {
     /// Nanoseconds since the Unix epoch.
     at: u64,
-    /// Where its bytes are: the buffer's number and the offset in it. For a message, the
-    /// buffer data went to when it was added.
+    /// Where its bytes are: the buffer's number and, in `offset`, where its first held
+    /// record starts in it (it moves on when the run's oldest records are evicted). For a
+    /// message, the buffer data went to when it was added.
     chunk: u64,
+    /// Sequence number of its first held record.
+    first: u64,
+    conn: MetaConn,
     offset: u32,
     /// Index into the store's table of peers (`NO_PEER` for none).
     peer: u32,
-    /// Its bytes; for a message, the note's number.
-    len: usize,
-    conn: MetaConn,
     kind: RecordKind,
     partial: bool,
     ws: Option<WsKind>,
     relay: Option<RelayWay>,
     stream: bool,
-    /// Length header bytes at the start (see [`Record::head`]).
+    /// Length header bytes at the start of each record (see [`Record::head`]).
     head: u8,
+    /// The first record's carry (the others have none).
     carry: Carry,
-    /// See [`Record::held_tail`].
+    /// The last record holds its unfinished end for the next piece (see [`Record::held_tail`]).
     held_tail: bool,
 }
 
@@ -239,7 +257,7 @@ const NO_PEER: u32 = u32::MAX;
 
 /// A record's connection in the index: 8 bytes where `Option<ConnId>` takes 16 (connection
 /// numbers count up from 1 and never reach `u64::MAX`, which stands for none). The entry is
-/// 56 bytes, not 64: a flood of short frames is mostly index.
+/// 56 bytes, not 64: a flood of short records alone is mostly index.
 #[derive(Clone, Copy)]
 struct MetaConn(u64);
 
@@ -255,7 +273,38 @@ impl MetaConn {
     }
 }
 
-const _: () = assert!(RECORD_OVERHEAD == 56, "the index entry grew");
+const _: () = assert!(ENTRY_COST == 56, "the index entry grew");
+
+/// The entry of `metas` holding the record with sequence number `seq` (the last one whose
+/// first record is at or before it).
+fn entry_of(metas: &Index<Meta>, seq: u64) -> Option<usize> {
+    let n = metas.len();
+    if metas.back().is_some_and(|m| m.first <= seq) {
+        return n.checked_sub(1);
+    }
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if metas.get(mid).is_some_and(|m| m.first <= seq) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo.checked_sub(1)
+}
+
+/// What the records of a run share.
+#[derive(Clone, Copy)]
+struct Run {
+    /// Nanoseconds since the Unix epoch.
+    at: u64,
+    kind: RecordKind,
+    conn: Option<ConnId>,
+    peer: u32,
+    stream: bool,
+    head: u8,
+}
 
 /// True for records whose bytes are in the arena (data, not messages).
 fn is_data(kind: RecordKind) -> bool {
@@ -306,10 +355,10 @@ impl Arena {
         (number, offset)
     }
 
-    /// Keeps `bytes` as a buffer of its own, without a copy; returns its number and its
-    /// unused end.
-    fn adopt(&mut self, bytes: Vec<u8>) -> (u64, usize) {
-        let slack = bytes.capacity() - bytes.len();
+    /// Keeps `bytes` as a buffer of its own, without a copy; returns its number and what of
+    /// it is unused: its end, and `dead` bytes at its start no record points to.
+    fn adopt(&mut self, bytes: Vec<u8>, dead: usize) -> (u64, usize) {
+        let slack = bytes.capacity() - bytes.len() + dead.min(bytes.len());
         self.chunks.push_back(bytes);
         self.slack.push_back(slack);
         self.open = false;
@@ -378,8 +427,12 @@ impl Arena {
 
 /// A bounded, append-only log with eviction from the front.
 pub struct LogStore {
+    /// An entry per run of records.
     metas: Index<Meta>,
-    /// Sequence number of `metas[0]` (of the next record when empty).
+    /// Per record: where its bytes end in its run's buffer; for a message, its note's number
+    /// (the low 32 bits).
+    ends: Index<u32>,
+    /// Sequence number of `ends[0]` (of the next record when empty).
     first_seq: u64,
     arena: Arena,
     peers: Vec<SocketAddr>,
@@ -415,6 +468,7 @@ impl LogStore {
     pub fn new(cap: usize, encoding: TextEncoding) -> Self {
         Self {
             metas: Index::default(),
+            ends: Index::default(),
             first_seq: 0,
             arena: Arena::default(),
             peers: Vec::new(),
@@ -467,7 +521,7 @@ impl LogStore {
         let (stream, carry) = self.carry_of(dir, conn, &bytes);
         let peer = self.intern(peer);
         let len = bytes.len();
-        let (chunk, slack) = self.arena.adopt(bytes);
+        let (chunk, slack) = self.arena.adopt(bytes, 0);
         self.held += slack;
         self.append_meta(at, dir.into(), conn, peer, (chunk, 0, len), stream, carry);
         self.evict_to_cap();
@@ -485,19 +539,18 @@ impl LogStore {
                     .entry(conn)
                     .or_insert_with(|| CarryTracker::new(encoding));
                 let carry = tracker.push(bytes);
-                let index = self.metas.len();
-                (true, self.link_piece(conn, carry, bytes, index))
+                let seq = self.next_seq();
+                (true, self.link_piece(conn, carry, bytes, seq))
             }
             _ => (false, Carry::default()),
         }
     }
 
-    /// The carry of the piece of `conn`'s stream that will be the record at `index`: what the
+    /// The carry of the piece of `conn`'s stream that will be the record `seq`: what the
     /// piece before left unfinished, if this piece continues it — then that piece holds its
     /// end for this one. A piece that does not continue it starts afresh, and the piece before
     /// shows its own unfinished end (`\xNN`), so a row shows exactly its record's bytes.
-    fn link_piece(&mut self, conn: ConnId, carry: Carry, bytes: &[u8], index: usize) -> Carry {
-        let seq = self.first_seq + index as u64;
+    fn link_piece(&mut self, conn: ConnId, carry: Carry, bytes: &[u8], seq: u64) -> Carry {
         let previous = self.last_piece.insert(conn, seq);
         let carry = self.continued(carry, bytes);
         if !carry.as_bytes().is_empty()
@@ -517,12 +570,21 @@ impl LogStore {
         }
     }
 
-    /// The record `seq` holds its unfinished end for the piece after it.
+    /// The record `seq` holds its unfinished end for the piece after it. It is the newest
+    /// piece of its stream, so the last record of its run (a run is one read's frames, and
+    /// the piece after it starts a run of its own).
     fn hold_tail(&mut self, seq: u64) {
-        let at = seq
-            .checked_sub(self.first_seq)
-            .and_then(|i| usize::try_from(i).ok());
-        if let Some(meta) = at.and_then(|i| self.metas.get_mut(i)) {
+        if seq < self.first_seq {
+            return;
+        }
+        let last_of_run = |e: usize, metas: &Index<Meta>, next: u64| {
+            metas.get(e + 1).map_or(next, |m| m.first) == seq + 1
+        };
+        let next = self.next_seq();
+        if let Some(e) = entry_of(&self.metas, seq)
+            && last_of_run(e, &self.metas, next)
+            && let Some(meta) = self.metas.get_mut(e)
+        {
             meta.held_tail = true;
         }
     }
@@ -549,8 +611,10 @@ impl LogStore {
     }
 
     /// Appends whole frames received on `conn` at one moment (the frames one read completed),
-    /// as one record each: the stream's carry tracker, the peer and the time are looked up
-    /// once for the run, not per frame.
+    /// a record each, as one run: the stream's carry tracker, the peer and the time are looked
+    /// up once for the run, not per frame, and the run takes one index entry (more where it
+    /// spans two buffers, or a frame continues a character the frame before it left
+    /// unfinished).
     pub fn push_frames<'b>(
         &mut self,
         at: SystemTime,
@@ -558,27 +622,52 @@ impl LogStore {
         peer: SocketAddr,
         frames: impl IntoIterator<Item = &'b [u8]>,
     ) {
+        self.copy_frames(at, conn, peer, frames, 0);
+        self.evict_to_cap();
+    }
+
+    /// [`push_frames`](Self::push_frames) without evicting, each frame starting with `header`
+    /// bytes of length header.
+    fn copy_frames<'b>(
+        &mut self,
+        at: SystemTime,
+        conn: ConnId,
+        peer: SocketAddr,
+        frames: impl IntoIterator<Item = &'b [u8]>,
+        header: u8,
+    ) {
         let encoding = self.encoding;
         let mut tracker = self
             .streams
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
         let peer = self.intern(peer);
+        let at = self.nanos(at);
         // The stream's newest piece is looked up and noted once for the run, not per frame.
         let mut previous = self.last_piece.get(&conn).copied();
+        let mut joins = false;
         for bytes in frames {
             let carry = self.continued(tracker.push(bytes), bytes);
             if let Some(previous) = previous.filter(|_| !carry.as_bytes().is_empty()) {
                 self.hold_tail(previous);
             }
-            previous = Some(self.first_seq + self.metas.len() as u64);
-            self.append(at, RecordKind::Rx, Some(conn), peer, bytes, true, carry);
+            previous = Some(self.next_seq());
+            let (chunk, offset) = self.arena.push(bytes);
+            let run = Run {
+                at,
+                kind: RecordKind::Rx,
+                conn: Some(conn),
+                peer,
+                stream: true,
+                head: header,
+            };
+            self.add(run, (chunk, offset, bytes.len()), carry, joins);
+            joins = true;
         }
         if let Some(last) = previous {
             self.last_piece.insert(conn, last);
         }
         self.streams.insert(conn, tracker);
-        self.evict_to_cap();
     }
 
     /// [`push_frames`](Self::push_frames) of frames back to back in `bytes`, with `lens`:
@@ -593,36 +682,35 @@ impl LogStore {
         lens: &[usize],
         header: u8,
     ) -> Option<Vec<u8>> {
-        let kept = self.frames_owned(at, conn, peer, bytes, lens);
-        if header > 0 {
-            // The frames just added are the newest records (eviction takes only older ones,
-            // or, past the cap, some of these too: then fewer are left to mark).
-            let added = lens.len().min(self.metas.len());
-            for i in self.metas.len() - added..self.metas.len() {
-                if let Some(meta) = self.metas.get_mut(i) {
-                    meta.head = header;
-                }
-            }
-        }
-        kept
+        self.push_frames_in(at, conn, peer, bytes, 0, lens, header)
     }
 
-    fn frames_owned(
+    /// [`push_frames_owned`](Self::push_frames_owned) of frames from `from` on in `bytes`
+    /// (a read the frames were cut from in place; the bytes before them are not stored, but
+    /// count towards the cap while the buffer is kept).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "push_frames_owned's arguments and where the frames start"
+    )]
+    pub fn push_frames_in(
         &mut self,
         at: SystemTime,
         conn: ConnId,
         peer: SocketAddr,
         bytes: Vec<u8>,
+        from: usize,
         lens: &[usize],
+        header: u8,
     ) -> Option<Vec<u8>> {
         if !adoptable(&bytes, bytes.capacity()) {
-            let mut rest = bytes.as_slice();
+            let mut rest = bytes.get(from..).unwrap_or_default();
             let frames = lens.iter().map(|&len| {
                 let (frame, after) = rest.split_at(len.min(rest.len()));
                 rest = after;
                 frame
             });
-            self.push_frames(at, conn, peer, frames);
+            self.copy_frames(at, conn, peer, frames, header);
+            self.evict_to_cap();
             return Some(bytes);
         }
         let encoding = self.encoding;
@@ -630,49 +718,53 @@ impl LogStore {
             .streams
             .remove(&conn)
             .unwrap_or_else(|| CarryTracker::new(encoding));
-        // (offset, length, carry, holds its unfinished end for the next frame)
-        let mut spans: Vec<(usize, usize, Carry, bool)> = Vec::with_capacity(lens.len());
-        let mut offset = 0usize;
-        for &len in lens {
-            let frame = bytes.get(offset..offset + len).unwrap_or_default();
+        let previous = self.last_piece.get(&conn).copied();
+        let peer = self.intern(peer);
+        let at = self.nanos(at);
+        let (chunk, slack) = self.arena.adopt(bytes, from);
+        self.held += slack;
+        let run = Run {
+            at,
+            kind: RecordKind::Rx,
+            conn: Some(conn),
+            peer,
+            stream: true,
+            head: header,
+        };
+        let mut offset = from;
+        for (i, &len) in lens.iter().enumerate() {
+            let frame = self.arena.get(chunk, offset as u32, len);
+            let len = frame.len();
             let carry = self.continued(tracker.push(frame), frame);
             if !carry.as_bytes().is_empty() {
-                // The piece before is this run's last frame (not in the index yet) or, for
+                // The piece before is this run's frame before (the newest record now) or, for
                 // the first frame, the stream's newest record.
-                match spans.last_mut() {
-                    Some(before) => before.3 = true,
-                    None => {
-                        if let Some(&previous) = self.last_piece.get(&conn) {
-                            self.hold_tail(previous);
-                        }
-                    }
+                match (i, previous) {
+                    (0, Some(previous)) => self.hold_tail(previous),
+                    (0, None) => {}
+                    _ => self.hold_tail(self.next_seq() - 1),
                 }
             }
-            spans.push((offset, frame.len(), carry, false));
-            offset += frame.len();
+            self.add(run, (chunk, offset as u32, len), carry, i > 0);
+            offset += len;
         }
         self.streams.insert(conn, tracker);
-        if !spans.is_empty() {
-            let last = self.first_seq + (self.metas.len() + spans.len() - 1) as u64;
-            self.last_piece.insert(conn, last);
-        }
-        let peer = self.intern(peer);
-        let (chunk, slack) = self.arena.adopt(bytes);
-        self.held += slack;
-        for (offset, len, carry, held_tail) in spans {
-            let place = (chunk, offset as u32, len);
-            self.append_meta(at, RecordKind::Rx, Some(conn), peer, place, true, carry);
-            if held_tail && let Some(meta) = self.metas.back_mut() {
-                meta.held_tail = true;
-            }
+        if !lens.is_empty() {
+            self.last_piece.insert(conn, self.next_seq() - 1);
         }
         self.evict_to_cap();
         None
     }
 
+    /// The newest run if it is one record (as a record added alone is), to change.
+    fn last_alone(&mut self) -> Option<&mut Meta> {
+        let next = self.next_seq();
+        self.metas.back_mut().filter(|m| m.first + 1 == next)
+    }
+
     /// Marks the newest record as a partial frame.
     pub fn mark_last_partial(&mut self) {
-        if let Some(last) = self.metas.back_mut() {
+        if let Some(last) = self.last_alone() {
             last.partial = true;
         }
     }
@@ -680,7 +772,7 @@ impl LogStore {
     /// Marks the newest record as a WebSocket message of this kind: a message is whole, so it
     /// is decoded by itself, not as a piece of a stream.
     pub fn mark_last_ws(&mut self, kind: WsKind) {
-        if let Some(last) = self.metas.back_mut() {
+        if let Some(last) = self.last_alone() {
             last.ws = Some(kind);
             last.stream = false;
             last.carry = Carry::default();
@@ -705,10 +797,10 @@ impl LogStore {
             // The buffer data is appended to now: freeing those before it when this record
             // is the oldest frees only evicted bytes.
             chunk: self.arena.last_number(),
+            first: self.next_seq(),
+            conn: MetaConn::from(conn),
             offset: 0,
             peer,
-            len: usize::try_from(number).unwrap_or(usize::MAX),
-            conn: MetaConn::from(conn),
             kind,
             partial: false,
             ws: None,
@@ -718,6 +810,8 @@ impl LogStore {
             carry: Carry::default(),
             held_tail: false,
         });
+        // The note's number, in 32 bits: far fewer than 2^32 notes are ever held at once.
+        self.ends.push_back(number as u32);
         self.held += RECORD_OVERHEAD + NOTE_COST;
         self.evict_to_cap();
     }
@@ -762,10 +856,10 @@ impl LogStore {
         i
     }
 
-    /// Adds a record without evicting (the caller evicts, once after a run of them).
+    /// Adds a record alone without evicting (the caller evicts).
     #[expect(
         clippy::too_many_arguments,
-        reason = "the one place a record's fields are put together"
+        reason = "the one place a record alone is put together"
     )]
     fn append(
         &mut self,
@@ -777,22 +871,22 @@ impl LogStore {
         stream: bool,
         carry: Carry,
     ) {
-        let (chunk, offset) = self.arena.push(bytes);
+        let place = self.arena.push(bytes);
         self.append_meta(
             at,
             kind,
             conn,
             peer,
-            (chunk, offset, bytes.len()),
+            (place.0, place.1, bytes.len()),
             stream,
             carry,
         );
     }
 
-    /// Adds the index entry of a record whose bytes are at `place` (buffer, offset, length).
+    /// Adds a record alone whose bytes are at `place` (buffer, offset, length).
     #[expect(
         clippy::too_many_arguments,
-        reason = "the one place a record's fields are put together"
+        reason = "the one place a record alone is put together"
     )]
     fn append_meta(
         &mut self,
@@ -804,33 +898,61 @@ impl LogStore {
         stream: bool,
         carry: Carry,
     ) {
-        let (chunk, offset, len) = place;
         let at = self.nanos(at);
-        let relay = match &self.relay {
-            Some(upstreams) if kind == RecordKind::Rx => Some(if upstreams.contains(&peer) {
-                RelayWay::FromUpstream
-            } else {
-                RelayWay::FromClient
-            }),
-            _ => None,
-        };
-        self.metas.push_back(Meta {
+        let run = Run {
             at,
-            chunk,
-            offset,
-            peer,
-            len,
-            conn: MetaConn::from(conn),
             kind,
-            partial: false,
-            ws: None,
-            relay,
-            head: 0,
+            conn,
+            peer,
             stream,
-            carry,
-            held_tail: false,
-        });
-        self.held += RECORD_OVERHEAD + len;
+            head: 0,
+        };
+        self.add(run, place, carry, false);
+    }
+
+    /// Adds a record whose bytes are at `place` (buffer, offset, length): to the newest run
+    /// when `joins` (it is the next frame of the same read), its bytes follow that run's in
+    /// the same buffer and it continues no character; else as a run of its own.
+    fn add(&mut self, run: Run, place: (u64, u32, usize), carry: Carry, joins: bool) {
+        let (chunk, offset, len) = place;
+        // A buffer's offsets fit 32 bits (shared buffers are 1 MiB, a read's a few hundred
+        // KiB); the end of a record larger than 4 GiB would be cut there.
+        let end = u32::try_from(offset as usize + len).unwrap_or(u32::MAX);
+        let joined = joins
+            && carry.as_bytes().is_empty()
+            && self.metas.back().is_some_and(|m| m.chunk == chunk)
+            && self.ends.back() == Some(&offset);
+        if !joined {
+            let relay = match &self.relay {
+                Some(upstreams) if run.kind == RecordKind::Rx => {
+                    Some(if upstreams.contains(&run.peer) {
+                        RelayWay::FromUpstream
+                    } else {
+                        RelayWay::FromClient
+                    })
+                }
+                _ => None,
+            };
+            self.metas.push_back(Meta {
+                at: run.at,
+                chunk,
+                first: self.next_seq(),
+                conn: MetaConn::from(run.conn),
+                offset,
+                peer: run.peer,
+                kind: run.kind,
+                partial: false,
+                ws: None,
+                relay,
+                stream: run.stream,
+                head: run.head,
+                carry,
+                held_tail: false,
+            });
+            self.held += ENTRY_COST;
+        }
+        self.ends.push_back(end);
+        self.held += END_COST + len;
     }
 
     /// `at` as nanoseconds since the Unix epoch (the last conversion is cached: a run of frames
@@ -851,7 +973,8 @@ impl LogStore {
     }
 
     /// Shows the whole history in another encoding (the raw bytes are the truth): follows
-    /// each connection's stream again to find where its characters end.
+    /// each connection's stream again to find where its characters end. Runs are laid out
+    /// again, as a frame that continues a character starts a run of its own.
     pub fn set_encoding(&mut self, encoding: TextEncoding) {
         if encoding == self.encoding {
             return;
@@ -859,29 +982,55 @@ impl LogStore {
         self.encoding = encoding;
         self.streams.clear();
         self.last_piece.clear();
-        for i in 0..self.metas.len() {
-            if let Some(meta) = self.metas.get_mut(i) {
-                meta.held_tail = false;
+        let old = std::mem::take(&mut self.metas);
+        let ends = std::mem::take(&mut self.ends);
+        self.held = self.held.saturating_sub(old.len() * ENTRY_COST);
+        let total = ends.len();
+        for (e, &meta) in old.iter_from(0) {
+            let next = old
+                .get(e + 1)
+                .map_or(self.first_seq + total as u64, |m| m.first);
+            let mut start = meta.offset;
+            for seq in meta.first..next {
+                let i = usize::try_from(seq - self.first_seq).unwrap_or(usize::MAX);
+                let end = ends.get(i).copied().unwrap_or(start);
+                let mut carry = Carry::default();
+                if let Some(conn) = meta.conn.get().filter(|_| meta.stream) {
+                    let bytes = self.arena.get(meta.chunk, start, (end - start) as usize);
+                    let held = self
+                        .streams
+                        .entry(conn)
+                        .or_insert_with(|| CarryTracker::new(encoding))
+                        .push(bytes);
+                    let continued = held.as_bytes().is_empty()
+                        || self.encoding.continues(held.as_bytes(), bytes);
+                    if continued {
+                        carry = held;
+                    }
+                    let previous = self.last_piece.insert(conn, seq);
+                    if !carry.as_bytes().is_empty()
+                        && let Some(previous) = previous
+                    {
+                        self.hold_tail(previous);
+                    }
+                }
+                if seq == meta.first || !carry.as_bytes().is_empty() {
+                    self.metas.push_back(Meta {
+                        first: seq,
+                        offset: start,
+                        carry,
+                        held_tail: false,
+                        ..meta
+                    });
+                    self.held += ENTRY_COST;
+                }
+                self.ends.push_back(end);
+                if is_data(meta.kind) {
+                    start = end;
+                }
             }
         }
-        for i in 0..self.metas.len() {
-            let Some(&meta) = self.metas.get(i) else {
-                break;
-            };
-            let Some(conn) = meta.conn.get().filter(|_| meta.stream) else {
-                continue;
-            };
-            let bytes = self.arena.get(meta.chunk, meta.offset, meta.len).to_vec();
-            let carry = self
-                .streams
-                .entry(conn)
-                .or_insert_with(|| CarryTracker::new(encoding))
-                .push(&bytes);
-            let carry = self.link_piece(conn, carry, &bytes, i);
-            if let Some(meta) = self.metas.get_mut(i) {
-                meta.carry = carry;
-            }
-        }
+        self.evict_to_cap();
     }
 
     /// Changes the byte cap, evicting at once if the store is over it.
@@ -890,26 +1039,44 @@ impl LogStore {
         self.evict_to_cap();
     }
 
+    /// Evicts the oldest records until the store is within its cap, record by record: a run
+    /// partly evicted keeps its newer records whole (its entry then starts at the first one
+    /// left), and goes when its last record does.
     fn evict_to_cap(&mut self) {
         if self.held <= self.cap {
             return;
         }
         while self.held > self.cap {
-            let Some(old) = self.metas.pop_front() else {
+            let Some(&front) = self.metas.front() else {
+                break;
+            };
+            let Some(end) = self.ends.pop_front() else {
                 break;
             };
             self.first_seq += 1;
             self.evicted_records += 1;
-            match old.kind {
+            self.held = self.held.saturating_sub(END_COST);
+            match front.kind {
                 RecordKind::Rx | RecordKind::Tx => {
-                    self.held = self.held.saturating_sub(RECORD_OVERHEAD + old.len);
-                    self.evicted_bytes += old.len as u64;
+                    let len = end.saturating_sub(front.offset) as usize;
+                    self.held = self.held.saturating_sub(len);
+                    self.evicted_bytes += len as u64;
                 }
                 RecordKind::Info | RecordKind::Error => {
-                    self.held = self.held.saturating_sub(RECORD_OVERHEAD + NOTE_COST);
+                    self.held = self.held.saturating_sub(NOTE_COST);
                     self.notes.pop_front();
                     self.first_note += 1;
                 }
+            }
+            let next = self.metas.get(1).map_or(self.next_seq(), |m| m.first);
+            if self.first_seq >= next {
+                self.metas.pop_front();
+                self.held = self.held.saturating_sub(ENTRY_COST);
+            } else if let Some(run) = self.metas.front_mut() {
+                // The run's next record is its first now; it continued no character.
+                run.first = self.first_seq;
+                run.offset = end;
+                run.carry = Carry::default();
             }
         }
         let freed = match self.metas.front() {
@@ -924,8 +1091,9 @@ impl LogStore {
 
     /// Removes every record (counters of evictions start again too).
     pub fn clear(&mut self) {
-        self.first_seq += self.metas.len() as u64;
+        self.first_seq += self.ends.len() as u64;
         self.metas = Index::default();
+        self.ends = Index::default();
         self.first_note += self.notes.len() as u64;
         self.notes = VecDeque::new();
         self.arena.clear();
@@ -936,25 +1104,45 @@ impl LogStore {
 
     /// Number of records held.
     pub fn len(&self) -> usize {
-        self.metas.len()
+        self.ends.len()
     }
 
     /// True when no record is held.
     pub fn is_empty(&self) -> bool {
-        self.metas.is_empty()
+        self.ends.is_empty()
     }
 
-    fn record(&self, index: usize, meta: &Meta) -> Record<'_> {
+    /// The record at `index` (0 = oldest held), in the run `entry`.
+    fn record(&self, index: usize, entry: usize) -> Option<Record<'_>> {
+        let meta = self.metas.get(entry)?;
+        let end = *self.ends.get(index)?;
+        let seq = self.first_seq + index as u64;
+        let first = seq == meta.first;
+        let last = self
+            .metas
+            .get(entry + 1)
+            .map_or(self.next_seq(), |m| m.first)
+            == seq + 1;
         // A message has no payload, only its note.
         let (bytes, note) = if is_data(meta.kind) {
-            (self.arena.get(meta.chunk, meta.offset, meta.len), None)
+            let start = if first {
+                meta.offset
+            } else {
+                index
+                    .checked_sub(1)
+                    .and_then(|i| self.ends.get(i))
+                    .copied()
+                    .unwrap_or(meta.offset)
+            };
+            let len = end.saturating_sub(start) as usize;
+            (self.arena.get(meta.chunk, start, len), None)
         } else {
-            let number = (meta.len as u64).wrapping_sub(self.first_note);
+            let number = end.wrapping_sub(self.first_note as u32);
             let note = usize::try_from(number).ok().and_then(|i| self.notes.get(i));
             (&[][..], note)
         };
-        Record {
-            seq: self.first_seq + index as u64,
+        Some(Record {
+            seq,
             at: UNIX_EPOCH + Duration::from_nanos(meta.at),
             kind: meta.kind,
             conn: meta.conn.get(),
@@ -966,15 +1154,23 @@ impl LogStore {
             head: usize::from(meta.head),
             note,
             stream: meta.stream,
-            carry: meta.carry,
-            held_tail: meta.held_tail,
+            carry: if first { meta.carry } else { Carry::default() },
+            held_tail: last && meta.held_tail,
             encoding: self.encoding,
+        })
+    }
+
+    /// The run holding the record at `index`.
+    fn entry_at(&self, index: usize) -> Option<usize> {
+        if index >= self.ends.len() {
+            return None;
         }
+        entry_of(&self.metas, self.first_seq + index as u64)
     }
 
     /// The record at `index` (0 = oldest held).
     pub fn get(&self, index: usize) -> Option<Record<'_>> {
-        self.metas.get(index).map(|meta| self.record(index, meta))
+        self.record(index, self.entry_at(index)?)
     }
 
     /// The record with sequence number `seq`, if still held.
@@ -984,12 +1180,12 @@ impl LogStore {
 
     /// Sequence number of the oldest record held, if any.
     pub fn first_seq(&self) -> Option<u64> {
-        (!self.metas.is_empty()).then_some(self.first_seq)
+        (!self.ends.is_empty()).then_some(self.first_seq)
     }
 
     /// Sequence number the next record will get.
     pub fn next_seq(&self) -> u64 {
-        self.first_seq + self.metas.len() as u64
+        self.first_seq + self.ends.len() as u64
     }
 
     /// Records in order, oldest first.
@@ -998,17 +1194,23 @@ impl LogStore {
     }
 
     /// Records from sequence number `seq` on (all held ones if it was evicted). Skipping is
-    /// free: the index is sliced, no record before `seq` is looked at.
+    /// free: the run holding `seq` is found by a binary search, no record before it is
+    /// looked at.
     pub fn iter_from(
         &self,
         seq: u64,
     ) -> impl DoubleEndedIterator<Item = Record<'_>> + ExactSizeIterator {
+        let len = self.ends.len();
         let skip = usize::try_from(seq.saturating_sub(self.first_seq))
             .unwrap_or(usize::MAX)
-            .min(self.metas.len());
-        self.metas
-            .iter_from(skip)
-            .map(move |(i, meta)| self.record(i, meta))
+            .min(len);
+        Records {
+            log: self,
+            front: skip,
+            back: len,
+            front_entry: self.entry_at(skip).unwrap_or(0),
+            back_entry: self.metas.len().saturating_sub(1),
+        }
     }
 
     /// Bytes the store accounts for now: raw bytes and per-record overhead.
@@ -1019,7 +1221,12 @@ impl LogStore {
     /// Memory the store really holds: its index and buffers (the cap bounds `held_bytes`;
     /// this adds the unused ends of buffers and the few kept for reuse).
     pub fn memory_bytes(&self) -> usize {
-        self.metas.capacity() * RECORD_OVERHEAD + self.arena.allocated()
+        self.index_bytes() + self.arena.allocated()
+    }
+
+    /// Memory the index holds: its runs' entries and its records' ends.
+    fn index_bytes(&self) -> usize {
+        self.metas.capacity() * ENTRY_COST + self.ends.capacity() * END_COST
     }
 
     /// The byte cap.
@@ -1032,6 +1239,74 @@ impl LogStore {
         (self.evicted_records, self.evicted_bytes)
     }
 }
+
+/// The records of a [`LogStore`] in order, a run split into its records as they are read.
+struct Records<'a> {
+    log: &'a LogStore,
+    /// Record indices still to give, `front..back`, and the runs holding the next one from
+    /// each end.
+    front: usize,
+    back: usize,
+    front_entry: usize,
+    back_entry: usize,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.front >= self.back {
+            return None;
+        }
+        let seq = self.log.first_seq + self.front as u64;
+        while self
+            .log
+            .metas
+            .get(self.front_entry + 1)
+            .is_some_and(|m| m.first <= seq)
+        {
+            self.front_entry += 1;
+        }
+        let record = self.log.record(self.front, self.front_entry);
+        self.front += 1;
+        record
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.back.saturating_sub(self.front);
+        (n, Some(n))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        self.front = self.front.saturating_add(n).min(self.back);
+        if let Some(entry) = self.log.entry_at(self.front) {
+            self.front_entry = entry;
+        }
+        self.next()
+    }
+}
+
+impl DoubleEndedIterator for Records<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front >= self.back {
+            return None;
+        }
+        self.back -= 1;
+        let seq = self.log.first_seq + self.back as u64;
+        while self.back_entry > 0
+            && self
+                .log
+                .metas
+                .get(self.back_entry)
+                .is_some_and(|m| m.first > seq)
+        {
+            self.back_entry -= 1;
+        }
+        self.log.record(self.back, self.back_entry)
+    }
+}
+
+impl ExactSizeIterator for Records<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -1212,7 +1487,7 @@ mod tests {
             assert_eq!(record.bytes, payload(first + k, 1024));
         }
         // The cap, plus at most a partly evicted buffer, the open one and the spares.
-        let limit = cap + (2 + SPARE_CHUNKS) * CHUNK + log.metas.capacity() * RECORD_OVERHEAD;
+        let limit = cap + (2 + SPARE_CHUNKS) * CHUNK + log.index_bytes();
         assert!(
             log.memory_bytes() <= limit,
             "{} > {limit}",
@@ -1220,9 +1495,7 @@ mod tests {
         );
         log.clear();
         assert_eq!(log.arena.chunks.len(), 0);
-        assert!(
-            log.memory_bytes() <= SPARE_CHUNKS * CHUNK + log.metas.capacity() * RECORD_OVERHEAD
-        );
+        assert!(log.memory_bytes() <= SPARE_CHUNKS * CHUNK + log.index_bytes());
     }
 
     #[test]
@@ -1346,5 +1619,276 @@ mod tests {
             assert_eq!(record.text_head(101).chars().count(), 10 * 7);
             assert_eq!(record.text_head(gbk.len()), whole);
         }
+    }
+}
+
+/// Runs against a record per frame: the same rows, whatever the reads, frames and cap.
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What happens to the store, in order.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A read on connection `conn` completing frames cut from `pieces` at `cuts`; `big`
+        /// pads it past the size a read's buffer is kept whole from; `header` bytes of length
+        /// header per frame.
+        Read {
+            conn: u64,
+            pieces: Vec<usize>,
+            cuts: Vec<usize>,
+            big: bool,
+            header: u8,
+            /// Bytes before the frames in their buffer (cut in place after a copied frame).
+            dead: usize,
+        },
+        /// A partial frame on `conn`.
+        Partial { conn: u64, pieces: Vec<usize> },
+        /// Bytes sent.
+        Tx { pieces: Vec<usize> },
+        /// A message.
+        Note,
+        /// `conn`'s receive stream ended.
+        End { conn: u64 },
+    }
+
+    /// Bytes that split characters in UTF-8 and GBK, JT/T 808 markers, line ends and junk.
+    const PIECES: [&[u8]; 9] = [
+        b"a",
+        b"~",
+        b"\r\n",
+        "你".as_bytes(),
+        &[0xCE, 0xC2],
+        &[0xB6, 0xC8],
+        &[0xFF],
+        &[0x80, 0x41],
+        "é".as_bytes(),
+    ];
+
+    fn bytes_of(pieces: &[usize]) -> Vec<u8> {
+        pieces
+            .iter()
+            .flat_map(|&p| PIECES[p % PIECES.len()].iter().copied())
+            .collect()
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let pieces = || proptest::collection::vec(0usize..PIECES.len(), 0..40);
+        prop_oneof![
+            6 => (1u64..4, pieces(), proptest::collection::vec(0usize..80, 0..12), proptest::bool::weighted(0.1), 0u8..3, prop_oneof![Just(0usize), 1usize..9])
+                .prop_map(|(conn, pieces, cuts, big, header, dead)| Op::Read { conn, pieces, cuts, big, header, dead }),
+            1 => (1u64..4, pieces()).prop_map(|(conn, pieces)| Op::Partial { conn, pieces }),
+            1 => pieces().prop_map(|pieces| Op::Tx { pieces }),
+            1 => Just(Op::Note),
+            1 => (1u64..4).prop_map(|conn| Op::End { conn }),
+        ]
+    }
+
+    fn peer(conn: u64) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 5000 + conn as u16))
+    }
+
+    /// The frames of a read: its bytes cut at `cuts` (sorted, inside it), each a frame.
+    fn frames_of(bytes: &[u8], cuts: &[usize]) -> Vec<usize> {
+        let mut at: Vec<usize> = cuts.iter().map(|&c| c % (bytes.len() + 1)).collect();
+        at.push(bytes.len());
+        at.sort_unstable();
+        let mut lens = Vec::new();
+        let mut from = 0;
+        for end in at {
+            if end > from {
+                lens.push(end - from);
+                from = end;
+            }
+        }
+        lens
+    }
+
+    /// Applies `ops` to `runs` (frames of a read as one run) and to `single` (one push per
+    /// frame, each its own record).
+    fn apply(ops: &[Op], runs: &mut LogStore, single: &mut LogStore) {
+        let base = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for (t, op) in ops.iter().enumerate() {
+            let at = base + Duration::from_micros(t as u64);
+            match op {
+                Op::Read {
+                    conn,
+                    pieces,
+                    cuts,
+                    big,
+                    header,
+                    dead,
+                } => {
+                    let mut bytes = bytes_of(pieces);
+                    if *big {
+                        bytes.resize(ADOPT_FROM + bytes.len(), b'z');
+                    }
+                    let lens = frames_of(&bytes, cuts);
+                    let conn = ConnId(*conn);
+                    let mut owned = vec![0xEE; *dead];
+                    owned.extend_from_slice(&bytes);
+                    owned.shrink_to_fit();
+                    runs.push_frames_in(at, conn, peer(conn.0), owned, *dead, &lens, *header);
+                    let mut from = 0;
+                    for len in lens {
+                        let frame = bytes[from..from + len].to_vec();
+                        from += len;
+                        single.push_frames_owned(at, conn, peer(conn.0), frame, &[len], *header);
+                    }
+                }
+                Op::Partial { conn, pieces } => {
+                    for log in [&mut *runs, &mut *single] {
+                        let bytes = bytes_of(pieces);
+                        log.push_data(at, Direction::Rx, Some(ConnId(*conn)), peer(*conn), &bytes);
+                        log.mark_last_partial();
+                    }
+                }
+                Op::Tx { pieces } => {
+                    for log in [&mut *runs, &mut *single] {
+                        log.push_data(
+                            at,
+                            Direction::Tx,
+                            Some(ConnId(1)),
+                            peer(1),
+                            &bytes_of(pieces),
+                        );
+                    }
+                }
+                Op::Note => {
+                    for log in [&mut *runs, &mut *single] {
+                        log.push_message(at, RecordKind::Info, None, None, &format!("note {t}"));
+                    }
+                }
+                Op::End { conn } => {
+                    for log in [&mut *runs, &mut *single] {
+                        log.end_stream(ConnId(*conn));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Everything a row shows of a record.
+    fn row(r: &Record<'_>) -> String {
+        format!(
+            "{} {:?} {:?} {:?} {:?} {:?} p{} h{} {:?} {:?} {:?} {:?}",
+            r.seq,
+            r.at,
+            r.kind,
+            r.conn,
+            r.peer,
+            r.bytes,
+            r.partial,
+            r.head,
+            r.ws,
+            r.relay,
+            r.text(),
+            r.text_head(3),
+        )
+    }
+
+    fn rows(log: &LogStore) -> Vec<String> {
+        log.iter().map(|r| row(&r)).collect()
+    }
+
+    /// The store's rows read every way: forwards, backwards, by index, by sequence number and
+    /// from the middle, all the same.
+    fn rows_every_way(log: &LogStore) -> Result<Vec<String>, TestCaseError> {
+        let rows = rows(log);
+        let mut back: Vec<String> = log.iter().rev().map(|r| row(&r)).collect();
+        back.reverse();
+        prop_assert_eq!(&back, &rows);
+        let by_index: Vec<String> = (0..log.len()).map(|i| row(&log.get(i).unwrap())).collect();
+        prop_assert_eq!(&by_index, &rows);
+        prop_assert_eq!(log.iter().len(), rows.len());
+        if let Some(first) = log.first_seq() {
+            for skip in [0, 1, rows.len() / 2, rows.len()] {
+                let from: Vec<String> = log
+                    .iter_from(first + skip as u64)
+                    .map(|r| row(&r))
+                    .collect();
+                prop_assert_eq!(&from[..], &rows[skip.min(rows.len())..]);
+                let nth = log.iter().nth(skip).map(|r| row(&r));
+                prop_assert_eq!(nth.as_ref(), rows.get(skip));
+                let seq = log.get_seq(first + skip as u64).map(|r| row(&r));
+                prop_assert_eq!(seq.as_ref(), rows.get(skip));
+            }
+        }
+        Ok(rows)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Frames stored as runs read back exactly as frames stored one record each: bytes,
+        /// peer, direction, time, partial flag, numbering and text (characters split between
+        /// frames and reads), in UTF-8 and GBK and after a switch between them; under a cap
+        /// the runs' store holds the newest of those same rows, never part of one, and counts
+        /// every record and byte it evicted.
+        #[test]
+        fn runs_give_the_rows_a_record_per_frame_gives(
+            ops in proptest::collection::vec(op(), 1..40),
+            gbk in any::<bool>(),
+            cap in prop_oneof![Just(usize::MAX), 0usize..6000],
+        ) {
+            let encoding = if gbk { TextEncoding::GBK } else { TextEncoding::UTF_8 };
+            let other = if gbk { TextEncoding::UTF_8 } else { TextEncoding::GBK };
+            let mut runs = LogStore::new(cap, encoding);
+            let mut single = LogStore::new(usize::MAX, encoding);
+            apply(&ops, &mut runs, &mut single);
+            let check = |runs: &LogStore, single: &LogStore| -> Result<(), TestCaseError> {
+                let got = rows_every_way(runs)?;
+                let want = rows(single);
+                prop_assert!(runs.held_bytes() <= cap || runs.is_empty());
+                prop_assert_eq!(runs.next_seq(), single.next_seq());
+                prop_assert!(got.len() <= want.len());
+                prop_assert_eq!(&got[..], &want[want.len() - got.len()..]);
+                let (evicted, evicted_bytes) = runs.evicted();
+                prop_assert_eq!(evicted as usize + runs.len(), single.len());
+                let bytes = |log: &LogStore| log.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
+                prop_assert_eq!(evicted_bytes + bytes(runs), bytes(single));
+                if cap == usize::MAX {
+                    // Never more index than a record per frame takes.
+                    prop_assert!(runs.index_bytes() <= single.index_bytes());
+                }
+                Ok(())
+            };
+            check(&runs, &single)?;
+            if cap != usize::MAX {
+                // A switch of encoding follows the streams again from the oldest record held:
+                // a store that evicted some reads its first rows without what came before.
+                return Ok(());
+            }
+            runs.set_encoding(other);
+            single.set_encoding(other);
+            check(&runs, &single)?;
+            // More reads after the switch continue the streams the same way.
+            apply(&ops, &mut runs, &mut single);
+            check(&runs, &single)?;
+        }
+    }
+
+    #[test]
+    fn a_read_of_frames_takes_one_entry_and_a_small_end_each() {
+        let mut log = LogStore::new(DEFAULT_CAP, TextEncoding::UTF_8);
+        let frame = [0x7E, 1, 2, 3, 0x7E];
+        let mut bytes = Vec::new();
+        for _ in 0..5000 {
+            bytes.extend_from_slice(&frame);
+        }
+        let lens = vec![frame.len(); 5000];
+        log.push_frames_owned(SystemTime::now(), ConnId(1), peer(1), bytes, &lens, 0);
+        assert_eq!((log.len(), log.metas.len()), (5000, 1));
+        assert_eq!(
+            log.held_bytes(),
+            ENTRY_COST + 5000 * (END_COST + frame.len())
+        );
+        assert!(log.iter().all(|r| r.bytes == frame));
+        // Evicted frame by frame: the run keeps its newer frames whole.
+        log.set_cap(ENTRY_COST + 10 * (END_COST + frame.len()));
+        assert_eq!((log.len(), log.metas.len()), (10, 1));
+        assert_eq!(log.first_seq(), Some(4990));
+        assert!(log.iter().all(|r| r.bytes == frame));
+        assert_eq!(log.evicted(), (4990, 4990 * frame.len() as u64));
     }
 }

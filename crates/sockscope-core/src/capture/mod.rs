@@ -1248,23 +1248,57 @@ impl Capture {
     }
 
     /// Whole frames of one read: they count as messages — their bytes were counted with the
-    /// raw read — and go to the log as one run.
+    /// raw read — and go to the log as one run. Frames cut in place come in their read's
+    /// buffer, which is that raw read too: counted and recorded first, as its own event is.
     fn apply_frames(&mut self, frames: Frames) -> Option<Vec<u8>> {
         let n = frames.lens.len() as u64;
-        self.counters.rx_messages += n;
-        if let Some(client) = self.clients.get_mut(&frames.conn) {
-            client.rx_messages += n;
-        }
         let Frames {
             conn,
             peer,
             at,
-            bytes,
+            mut bytes,
             lens,
             header,
+            in_read,
         } = frames;
+        let from = in_read.unwrap_or(0);
+        if in_read.is_some() {
+            let keeps = self.keeps_raw_reads();
+            let read = Data {
+                conn: Some(conn),
+                peer,
+                dir: Direction::Rx,
+                at,
+                // Kept as a raw read too (shown, or recorded from the record): a copy.
+                bytes: if keeps {
+                    bytes.clone()
+                } else {
+                    std::mem::take(&mut bytes)
+                },
+                kind: DataKind::RawRead,
+            };
+            let back = self.apply_data(read);
+            if !keeps && let Some(back) = back {
+                bytes = back;
+            }
+            bytes.truncate(from + lens.iter().sum::<usize>());
+        }
+        self.counters.rx_messages += n;
+        if let Some(client) = self.clients.get_mut(&conn) {
+            client.rx_messages += n;
+        }
         self.log
-            .push_frames_owned(at, conn, peer, bytes, &lens, header)
+            .push_frames_in(at, conn, peer, bytes, from, &lens, header)
+    }
+
+    /// Raw reads are stored (shown beside the frames, or recorded as text from their
+    /// record), not only counted (and recorded as bytes).
+    fn keeps_raw_reads(&self) -> bool {
+        self.keep_raw
+            || self
+                .recorder
+                .as_ref()
+                .is_some_and(|file| file.format != RecordFormat::Raw)
     }
 
     /// Counts, stores and records bytes that went one way; returns their buffer unless the
@@ -1348,18 +1382,14 @@ impl Capture {
         // then are the reads) — so the file holds every received byte exactly once.
         let recorded = data.dir == Direction::Rx && data.kind.counts_bytes();
         let from_raw = data.kind == DataKind::RawRead;
-        if from_raw && !self.keep_raw {
-            match &mut self.recorder {
-                // Raw recording needs only the bytes; a text log needs the decoded record.
-                Some(file) if file.format == RecordFormat::Raw => {
-                    if let Err(e) = file.write_bytes(&data.bytes) {
-                        self.stop_recorder_on(&e);
-                    }
-                    return Some(data.bytes);
-                }
-                Some(_) => {}
-                None => return Some(data.bytes),
+        if from_raw && !self.keeps_raw_reads() {
+            // Raw recording needs only the bytes; a text log needs the decoded record.
+            if let Some(file) = &mut self.recorder
+                && let Err(e) = file.write_bytes(&data.bytes)
+            {
+                self.stop_recorder_on(&e);
             }
+            return Some(data.bytes);
         }
         let store = if from_raw {
             &mut self.raw
@@ -1568,6 +1598,7 @@ mod tests {
             bytes: bytes.to_vec(),
             lens,
             header: 0,
+            in_read: None,
         })
     }
 
@@ -1874,6 +1905,58 @@ mod tests {
         cap.stop_recording();
         assert_eq!(std::fs::read(&path).unwrap(), b"\xFC\x03OK\r\nERR\r\n");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Frames cut in place in their read's buffer: the read counts, records and shows as a
+    /// raw read event does, and only the frames (not the start of the next one) are rows.
+    #[test]
+    fn frames_cut_in_place_count_record_and_show_their_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for (format, keep_raw) in [
+            (None, false),
+            (Some(RecordFormat::Raw), false),
+            (Some(RecordFormat::Raw), true),
+            (Some(RecordFormat::TextLog), false),
+        ] {
+            let path = dir.path().join(format!("rx-{format:?}-{keep_raw}"));
+            let mut cap = Capture::default();
+            cap.begin(Mode::TcpClient);
+            cap.keep_raw = keep_raw;
+            if let Some(format) = format {
+                cap.start_recording(path.clone(), format).unwrap();
+            }
+            let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+            let in_read = |bytes: &[u8], lens: Vec<usize>| {
+                let Event::Frames(mut frames) = frames_from(peer, bytes, lens) else {
+                    unreachable!()
+                };
+                frames.in_read = Some(0);
+                Event::Frames(frames)
+            };
+            cap.apply(in_read(b"OK\r\nERR\r\nWA", vec![4, 5]));
+            cap.apply(rx_from(peer, b"IT\r\n", DataKind::RawRead));
+            cap.apply(rx_from(peer, b"WAIT\r\n", DataKind::Frame));
+            let rows: Vec<&[u8]> = cap.log.iter().map(|r| r.bytes).collect();
+            assert_eq!(
+                rows,
+                [&b"OK\r\n"[..], b"ERR\r\n", b"WAIT\r\n"],
+                "{format:?}"
+            );
+            let counted = (cap.counters.rx_bytes, cap.counters.rx_messages);
+            assert_eq!(counted, (15, 3), "{format:?}");
+            let raw: Vec<&[u8]> = cap.raw.iter().map(|r| r.bytes).collect();
+            let kept = format == Some(RecordFormat::TextLog) || keep_raw;
+            let want: &[&[u8]] = if kept {
+                &[b"OK\r\nERR\r\nWA", b"IT\r\n"]
+            } else {
+                &[]
+            };
+            assert_eq!(raw, want, "{format:?} {keep_raw}");
+            cap.stop_recording();
+            if format == Some(RecordFormat::Raw) {
+                assert_eq!(std::fs::read(&path).unwrap(), b"OK\r\nERR\r\nWAIT\r\n");
+            }
+        }
     }
 
     #[test]

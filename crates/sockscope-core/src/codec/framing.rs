@@ -241,6 +241,31 @@ impl Frame {
     }
 }
 
+/// At most this many bytes of a read are copied to finish the frame held from reads before,
+/// so that the frames after it can be cut in place (a longer frame: the read is copied).
+pub const STRADDLE: usize = 4 << 10;
+
+/// What [`Framer::cut_read`] made of a read, in stream order: the frames copied first, then
+/// those cut in place.
+#[derive(Debug, Default)]
+pub struct ReadCut {
+    /// Whole frames copied out (the one held from reads before, finished by this read, and
+    /// with `in_place` none, all of them), back to back.
+    pub copied: Vec<u8>,
+    /// Their lengths.
+    pub copied_lens: Vec<usize>,
+    /// Partial frames, each with the number of copied whole frames before it.
+    pub partials: Vec<(usize, Frame)>,
+    /// The read, exactly as it came; with `in_place`, in the buffer it came in.
+    pub read: Vec<u8>,
+    /// Whole frames lie back to back in `read` from this offset, with the lengths `lens`
+    /// (bytes before it ended the copied frames; bytes after them start a frame the framer
+    /// now holds).
+    pub in_place: Option<usize>,
+    /// The lengths of the frames cut in place.
+    pub lens: Vec<usize>,
+}
+
 /// Splits one stream into frames. Feed it reads with [`Framer::push`]; at the end (or after an
 /// idle gap) take what is left with [`Framer::flush`].
 #[derive(Clone, Debug)]
@@ -255,6 +280,8 @@ pub struct Framer {
     /// The delimiter's searcher (SIMD; a byte-by-byte window compare capped CRLF framing at a
     /// few hundred MB/s).
     finder: Option<memmem::Finder<'static>>,
+    /// [`STRADDLE`] (smaller in tests, so short streams take every path).
+    straddle: usize,
 }
 
 impl Framer {
@@ -277,6 +304,7 @@ impl Framer {
             start: 0,
             scanned: 0,
             finder,
+            straddle: STRADDLE,
         }
     }
 
@@ -365,6 +393,99 @@ impl Framer {
         } else {
             self.spans(bytes)
         };
+        self.copy_out(spans, out, lens)
+    }
+
+    /// Feeds one read, cutting its frames in place where it can: the frame held from reads
+    /// before is finished from the read's first bytes (copied, at most [`STRADDLE`] of them);
+    /// when the whole frames after it lie back to back in the read (the usual case for a
+    /// stream of frames), they are cut without a copy — the read's buffer becomes theirs
+    /// ([`ReadCut::in_place`]) and only its end, the start of the next frame, is copied into
+    /// the framer. Otherwise its frames are copied out as [`push_into`](Self::push_into) does.
+    /// `take(n)` gives an empty buffer with room for `n` bytes (a pooled one).
+    pub fn cut_read(&mut self, read: Vec<u8>, mut take: impl FnMut(usize) -> Vec<u8>) -> ReadCut {
+        let mut cut = ReadCut {
+            copied: Vec::new(),
+            copied_lens: Vec::new(),
+            partials: Vec::new(),
+            read: Vec::new(),
+            in_place: None,
+            lens: Vec::new(),
+        };
+        if matches!(self.framing, Framing::None)
+            || read.is_empty()
+            || self.pending() > self.straddle
+        {
+            cut.copied = take(read.len());
+            cut.partials = self.push_into(&read, &mut cut.copied, &mut cut.copied_lens);
+            cut.read = read;
+            return cut;
+        }
+        let mut from = 0;
+        if self.pending() > 0 {
+            let k = read.len().min(self.straddle);
+            let (head, rest) = read.split_at(k);
+            let before = (self.held().to_vec(), self.scanned);
+            cut.copied = take(self.pending() + k);
+            cut.partials = self.push_into(head, &mut cut.copied, &mut cut.copied_lens);
+            if !cut.partials.is_empty() {
+                // Junk among them: the read is framed again from what was held, whole, so
+                // the junk is one piece as in a read copied whole (not cut at `k`).
+                (self.buf, self.start, self.scanned) = (before.0, 0, before.1);
+                cut.copied.clear();
+                cut.copied_lens.clear();
+                cut.partials = self.push_into(&read, &mut cut.copied, &mut cut.copied_lens);
+                cut.read = read;
+                return cut;
+            }
+            if self.pending() > k || rest.is_empty() {
+                // The frame held goes on past those bytes (or the read ends there): the rest
+                // is copied after them.
+                let more = self.push_into(rest, &mut cut.copied, &mut cut.copied_lens);
+                cut.partials.extend(more);
+                cut.read = read;
+                return cut;
+            }
+            from = k - self.pending();
+        }
+        // The read is the framer's buffer now: from `from` on, it is what the framer holds
+        // (the start of the read's bytes past the frames finished above) and the rest.
+        let mut own = std::mem::replace(&mut self.buf, read);
+        self.start = from;
+        let spans = self.spans(&[]);
+        let end = spans.last().map_or(from, |s| s.range.end);
+        // Back to back, and nothing left out between them (a line end not kept) or after.
+        let back_to_back = !spans.is_empty()
+            && end == self.start
+            && spans.iter().try_fold(from, |at, s| {
+                (!s.partial && s.range.start == at).then_some(s.range.end)
+            }) == Some(end);
+        if back_to_back {
+            own.clear();
+            own.extend_from_slice(self.held());
+            cut.read = std::mem::replace(&mut self.buf, own);
+            self.start = 0;
+            cut.lens = spans.iter().map(|s| s.range.len()).collect();
+            cut.in_place = Some(from);
+            return cut;
+        }
+        // Junk, a frame cut short, or no frame: the read is given as it came (a copy) and
+        // the frames are copied out of it; the framer holds the rest in the read's buffer.
+        let more = self.copy_out(spans, &mut cut.copied, &mut cut.copied_lens);
+        cut.partials.extend(more);
+        cut.read = take(self.buf.len());
+        cut.read.extend_from_slice(&self.buf);
+        cut
+    }
+
+    /// Copies the frames at `spans` of `buf` out: whole ones to `out` with their lengths in
+    /// `lens`; returns the partial ones, each with the number of whole frames before it.
+    fn copy_out(
+        &self,
+        spans: Vec<Span>,
+        out: &mut Vec<u8>,
+        lens: &mut Vec<usize>,
+    ) -> Vec<(usize, Frame)> {
         let mut partials = Vec::new();
         // Whole frames that lie back to back in `buf` are copied out in one go (a read of
         // short lines is thousands of frames).
@@ -394,7 +515,8 @@ impl Framer {
     /// Appends `bytes` and finds the frames now complete, as ranges of `buf` (valid until the
     /// next push, which compacts `buf` first).
     fn spans(&mut self, bytes: &[u8]) -> Vec<Span> {
-        if self.start > 0 {
+        // Compacted before more bytes are added (not when `buf` is a read being cut in place).
+        if self.start > 0 && !bytes.is_empty() {
             self.buf.drain(..self.start);
             self.start = 0;
         }
@@ -1018,6 +1140,94 @@ mod tests {
             }
             prop_assert_eq!(one.flush(), other.flush());
         }
+    }
+
+    proptest! {
+        /// A read cut in place gives the frames `push` gives, and the read as it came.
+        #[test]
+        fn cut_read_gives_what_push_gives(
+            framing in any_framing(),
+            stream in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..300),
+                proptest::collection::vec(
+                    prop::sample::select(vec![0x7E, 0x7D, 0x01, 0x02, 0x0D, 0x0A, 0x00, 0x05]),
+                    0..300,
+                ),
+            ],
+            cuts in proptest::collection::vec(0usize..300, 0..12),
+            straddle in 1usize..40,
+        ) {
+            let chunks = chunked(&stream, cuts);
+            let mut one = Framer::new(framing.clone());
+            let mut other = Framer::new(framing);
+            other.straddle = straddle;
+            for chunk in &chunks {
+                let expected = one.push(chunk);
+                let cut = other.cut_read(chunk.to_vec(), Vec::with_capacity);
+                prop_assert_eq!(cut.read.as_slice(), *chunk);
+                let mut got = Vec::new();
+                let mut partials = cut.partials.into_iter().peekable();
+                let mut rest = cut.copied.as_slice();
+                for (n, len) in cut.copied_lens.iter().enumerate() {
+                    while let Some((_, partial)) = partials.next_if(|(at, _)| *at == n) {
+                        got.push(partial);
+                    }
+                    let (frame, after) = rest.split_at(*len);
+                    got.push(Frame { bytes: frame.to_vec(), partial: false });
+                    rest = after;
+                }
+                got.extend(partials.map(|(_, p)| p));
+                prop_assert!(rest.is_empty());
+                match cut.in_place {
+                    Some(from) => {
+                        let mut rest = &cut.read[from..];
+                        for len in &cut.lens {
+                            let (frame, after) = rest.split_at(*len);
+                            got.push(Frame { bytes: frame.to_vec(), partial: false });
+                            rest = after;
+                        }
+                        prop_assert_eq!(rest.len(), other.pending());
+                    }
+                    None => prop_assert!(cut.lens.is_empty()),
+                }
+                prop_assert_eq!(got, expected);
+                prop_assert_eq!(one.pending(), other.pending());
+            }
+            prop_assert_eq!(one.flush(), other.flush());
+        }
+    }
+
+    #[test]
+    fn a_read_of_whole_frames_and_the_start_of_one_is_cut_in_place() {
+        let mut framer = Framer::new(Framing::FixedLength(4));
+        let cut = framer.cut_read(b"abcdefghij".to_vec(), Vec::with_capacity);
+        assert_eq!(cut.read, b"abcdefghij");
+        assert_eq!((cut.in_place, cut.lens.as_slice()), (Some(0), &[4, 4][..]));
+        assert!(cut.copied_lens.is_empty());
+        assert_eq!(framer.pending(), 2);
+        // The frame held is finished from the next read's first bytes, copied (those up to
+        // STRADDLE); the frames after them are cut in place.
+        let read: Vec<u8> = (0..STRADDLE + 11).map(|i| i as u8).collect();
+        let cut = framer.cut_read(read.clone(), Vec::with_capacity);
+        assert_eq!(cut.read, read);
+        assert_eq!(&cut.copied[..4], b"ij\x00\x01");
+        assert_eq!(cut.copied_lens.len(), (2 + STRADDLE) / 4);
+        // 2 + 4096 bytes copied make 1024 frames and hold 2; those and the 11 after: 3 more.
+        assert_eq!(
+            (cut.in_place, cut.lens.as_slice()),
+            (Some(STRADDLE - 2), &[4, 4, 4][..])
+        );
+        assert_eq!(framer.pending(), 1);
+        // A short read is copied whole.
+        let cut = framer.cut_read(b"abc".to_vec(), Vec::with_capacity);
+        assert_eq!((cut.in_place, cut.copied_lens.as_slice()), (None, &[4][..]));
+        // Lines leave their line ends out: not back to back in the read, copied.
+        let mut framer = Framer::new(Framing::Lines);
+        let cut = framer.cut_read(b"one\ntwo\n".to_vec(), Vec::with_capacity);
+        assert_eq!(
+            (cut.in_place, cut.copied.as_slice()),
+            (None, &b"onetwo"[..])
+        );
     }
 
     proptest! {

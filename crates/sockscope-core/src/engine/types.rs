@@ -541,19 +541,25 @@ pub struct Frames {
     pub peer: SocketAddr,
     /// When the read that completed them returned.
     pub at: SystemTime,
-    /// The frames' bytes, back to back.
+    /// The frames' bytes, back to back (with `in_read`, the whole read they were cut from).
     pub bytes: Vec<u8>,
-    /// Each frame's length, in order; they add up to `bytes.len()`.
+    /// Each frame's length, in order; they add up to `bytes.len()` unless `in_read`.
     pub lens: Vec<usize>,
     /// Bytes at the start of each frame that are its length header (length-prefix framing;
     /// 0 otherwise): the log can show the payload alone and keep every byte.
     pub header: u8,
+    /// The frames were cut in place from the read that completed them, from this offset on:
+    /// `bytes` is that read exactly (before the offset, the end of frames an event before
+    /// gave; after the frames, the start of one the framer now holds), and no
+    /// [`DataKind::RawRead`] event comes for it — this one counts and records it.
+    pub in_read: Option<usize>,
 }
 
 impl Frames {
     /// Each frame's bytes, in order.
     pub fn split(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        let mut rest = self.bytes.as_slice();
+        let from = self.in_read.unwrap_or(0);
+        let mut rest = self.bytes.get(from..).unwrap_or_default();
         self.lens.iter().map(move |&len| {
             let (frame, after) = rest.split_at(len.min(rest.len()));
             rest = after;

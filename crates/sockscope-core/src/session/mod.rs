@@ -153,14 +153,21 @@ impl TapSender {
     /// Copies the received bytes of `event` (each byte once: messages and raw reads, not the
     /// frames cut from them).
     fn copy(&self, event: &Event) {
-        if let Event::Data(data) = event
-            && data.dir == crate::engine::Direction::Rx
-            && data.conn.is_some()
-            && data.kind.counts_bytes()
-            && !data.bytes.is_empty()
-        {
-            self.pending.fetch_add(data.bytes.len(), Ordering::Relaxed);
-            let _ = self.chunks.send(data.bytes.clone());
+        let bytes = match event {
+            Event::Data(data)
+                if data.dir == crate::engine::Direction::Rx
+                    && data.conn.is_some()
+                    && data.kind.counts_bytes() =>
+            {
+                &data.bytes
+            }
+            // Frames cut in place carry their read.
+            Event::Frames(frames) if frames.in_read.is_some() => &frames.bytes,
+            _ => return,
+        };
+        if !bytes.is_empty() {
+            self.pending.fetch_add(bytes.len(), Ordering::Relaxed);
+            let _ = self.chunks.send(bytes.clone());
         }
     }
 }

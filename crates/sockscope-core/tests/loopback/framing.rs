@@ -35,8 +35,10 @@ fn frames(session: &Probe, n: usize) -> (Vec<(Vec<u8>, DataKind)>, usize) {
                 DataKind::RawRead => raw_reads += 1,
                 kind => out.push((d.bytes.clone(), kind)),
             },
-            // Whole frames of one read come together; each is a message.
+            // Whole frames of one read come together; each is a message. Cut in place, they
+            // carry their read.
             Event::Frames(batch) => {
+                raw_reads += usize::from(batch.in_read.is_some());
                 out.extend(batch.split().map(|f| (f.to_vec(), DataKind::Frame)));
             }
             _ => {}
