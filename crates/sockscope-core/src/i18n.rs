@@ -388,6 +388,7 @@ strings! {
     ComposeNotNumber => "'{}' is not a number: type it in decimal, or in hex as 0x…", "“{}”不是数字：请输入十进制数，或以 0x 开头的十六进制数";
     ComposeRange => "{} is out of range: this field takes {} to {}", "{} 超出范围：此字段取值 {} 到 {}";
     ComposeNotDigits => "'{}' is not decimal digits (AA… only for a broadcast address)", "“{}”不是十进制数字（AA… 仅用于广播地址）";
+    ComposeNotDecimal => "'{}' is not decimal digits", "“{}”不是十进制数字";
     ComposeBadHex => "'{}' is not hex bytes: {}", "“{}”不是十六进制字节：{}";
     ComposeHoldsSeparator => "'{}' holds '{}', which splits the frame's fields: it cannot be in a value", "“{}”含有“{}”，它用于分隔帧中的字段，不能出现在值里";
     ComposeNotPair => "'{}' is not key=value (pairs split by '{}', groups by '{}')", "“{}”不是 键=值（键值对以“{}”分隔，组以“{}”分隔）";
@@ -551,6 +552,7 @@ strings! {
     AskCloseTabBoth => "Close “{}”? Its session is open: its connections end. Its log ({}) is too large to keep for Reopen closed tab: it is discarded.", "关闭“{}”？它的会话仍打开，连接将会断开。它的日志（{}）太大，无法保留给“重新打开关闭的标签”，将被丢弃。";
     LogNotKept => "The log ({}) was not kept when the tab closed", "关闭标签时日志（{}）未保留";
     AskQuit => "Quit SockScope? {} sessions are open: their connections end.", "退出 SockScope？有 {} 个会话仍打开，连接将会断开。";
+    AskQuitOne => "Quit SockScope? {} session is open: its connections end.", "退出 SockScope？有 {} 个会话仍打开，连接将会断开。";
     QuitAnyway => "Quit", "退出";
     Cancel => "Cancel", "取消";
     LogCap => "Log cap", "日志上限";
@@ -1038,6 +1040,8 @@ strings! {
     ProtoStopped => "decoding stopped at field '{}' (byte {}): {}", "解码停在字段“{}”（第 {} 字节）：{}";
     ProtoShort => "needs {} bytes, {} left", "需要 {} 字节，只剩 {} 字节";
     ProtoShortOne => "needs {} byte, {} left", "需要 {} 字节，只剩 {} 字节";
+    EncodeSizeGiven => "takes {} bytes, {} given", "需要 {} 字节，给出了 {} 字节";
+    EncodeTextTooLong => "holds at most {} bytes, {} given", "最多 {} 字节，给出了 {} 字节";
     ProtoBadEscape => "invalid escape {} at byte {}", "无效的转义序列 {}（第 {} 字节）";
     ProtoBadLength => "{} is not a length", "{} 不是有效长度";
     ProtoNotBcd => "{} is not BCD: digit {} is not 0–9", "{} 不是 BCD：数字 {} 不在 0–9 之间";

@@ -371,7 +371,13 @@ pub(super) fn value_from_text(
                 tail.len() < digits.len() && tail.bytes().all(|b| b.is_ascii_digit())
             };
             if !(decimal || broadcast) {
-                return Err(tf(S::ComposeNotDigits, &[&text.trim()]));
+                // The A wildcard is said only where it is taken: an address (DL/T 645's).
+                let key = if node.name.contains("address") {
+                    S::ComposeNotDigits
+                } else {
+                    S::ComposeNotDecimal
+                };
+                return Err(tf(key, &[&text.trim()]));
             }
             Ok(FieldValue::Text(digits))
         }

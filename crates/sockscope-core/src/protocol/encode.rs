@@ -692,7 +692,7 @@ impl Encoder<'_, '_> {
                 if let Len::Fixed(n) = len
                     && bytes.len() != *n
                 {
-                    return Err(self.err(&path, super::short(*n, bytes.len())));
+                    return Err(self.err(&path, tf(S::EncodeSizeGiven, &[n, &bytes.len()])));
                 }
                 self.put_sized(len, &bytes, &path)?;
                 self.record(&name, Value::Bytes(bytes), start..self.buf.len());
@@ -710,7 +710,7 @@ impl Encoder<'_, '_> {
                     .map_err(|e| self.err(&path, e.to_string()))?;
                 if let Len::Fixed(n) = len {
                     if bytes.len() > *n {
-                        return Err(self.err(&path, super::short(*n, bytes.len())));
+                        return Err(self.err(&path, tf(S::EncodeTextTooLong, &[n, &bytes.len()])));
                     }
                     bytes.resize(*n, 0);
                 }

@@ -333,6 +333,39 @@ fn a_modbus_write_of_registers_counts_its_quantity_from_them() {
     assert!(p.decode(&frame, Dir::Request).checks_ok());
 }
 
+#[test]
+fn a_form_value_that_does_not_fit_says_what_was_given() {
+    // "needs 5 bytes, 7 left" was a decoder's sentence: 7 were given.
+    let p = proto("jt808");
+    let values: Vec<(String, FieldValue)> = vec![
+        ("msg_id".into(), FieldValue::Int(0x0100)),
+        ("body.maker".into(), FieldValue::Text("ABCDEFG".into())),
+    ];
+    let why = p.compose(&values, Dir::Request).bytes.unwrap_err();
+    assert_eq!(why.message, "holds at most 5 bytes, 7 given");
+    // The A wildcard is named only where it is taken (an address), not for a reading.
+    let dlt = proto("dlt645");
+    let (address, reading) = {
+        let node = |name: &str| {
+            dlt.program
+                .nodes
+                .iter()
+                .position(|n| &*n.name == name && matches!(n.kind, compile::Kind::Bcd(_)))
+                .unwrap() as NodeId
+        };
+        (node("address"), node("value"))
+    };
+    assert!(
+        dlt.value_from_text(address, "12x4")
+            .unwrap_err()
+            .contains("broadcast")
+    );
+    assert_eq!(
+        dlt.value_from_text(reading, "3A44").unwrap_err(),
+        "'3A44' is not decimal digits"
+    );
+}
+
 fn crc16_modbus(bytes: &[u8]) -> u16 {
     let mut crc = 0xFFFFu16;
     for &b in bytes {

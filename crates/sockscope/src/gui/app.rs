@@ -994,7 +994,10 @@ impl App {
             }
             Confirm::Quit => {
                 let open = self.tabs.iter().filter(|e| e.tab.is_open()).count();
-                (tf(S::AskQuit, &[&open]), t(S::QuitAnyway))
+                (
+                    tf(if open == 1 { S::AskQuitOne } else { S::AskQuit }, &[&open]),
+                    t(S::QuitAnyway),
+                )
             }
         };
         let mut answer = None;
