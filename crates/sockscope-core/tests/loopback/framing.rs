@@ -208,3 +208,58 @@ fn framing_can_change_mid_session() {
     assert_eq!(got[0].0, b"aa");
     assert_eq!(got[1].0, b"bb");
 }
+
+/// A frame whose first bytes came in an earlier read is stamped with when they came, not with
+/// the read that finished it: a DTU's registration held until the next read showed after the
+/// request sent meanwhile, as if it answered it. Also what is held when the peer leaves.
+#[test]
+fn a_frame_finished_by_a_later_read_keeps_the_time_its_first_bytes_came() {
+    let (session, mut peer) = framed_client(Framing::Delimiter {
+        delimiter: b"\r\n".to_vec(),
+        keep: true,
+    });
+    let sent = std::time::SystemTime::now();
+    peer.write_all(b"REG:DTU").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    peer.write_all(b"0001\r\nOK\r\ntail").unwrap();
+    let stamps = |n: usize| {
+        let mut out: Vec<(Vec<u8>, std::time::SystemTime)> = Vec::new();
+        let events = wait_for(&session, |e| {
+            match e {
+                Event::Data(d) if d.dir == Direction::Rx && d.kind != DataKind::RawRead => {
+                    out.push((d.bytes.clone(), d.at));
+                }
+                Event::Frames(batch) => {
+                    out.extend(batch.split().map(|f| (f.to_vec(), batch.at)));
+                }
+                _ => {}
+            }
+            out.len() >= n
+        });
+        drop(events);
+        out
+    };
+    let got = stamps(2);
+    assert_eq!(got[0].0, b"REG:DTU0001\r\n");
+    let late = |at: std::time::SystemTime| at.duration_since(sent).unwrap_or_default();
+    assert!(
+        late(got[0].1) < Duration::from_millis(400),
+        "{:?}",
+        late(got[0].1)
+    );
+    assert!(
+        late(got[1].1) >= Duration::from_millis(500),
+        "{:?}",
+        late(got[1].1)
+    );
+    // What is held when the peer leaves: stamped when it came too.
+    std::thread::sleep(Duration::from_millis(600));
+    drop(peer);
+    let left = stamps(1);
+    assert_eq!(left[0].0, b"tail");
+    assert!(
+        late(left[0].1) < Duration::from_millis(1100),
+        "{:?}",
+        late(left[0].1)
+    );
+}

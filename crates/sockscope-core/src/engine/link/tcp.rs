@@ -49,6 +49,10 @@ pub(crate) struct TcpConn {
     framer: Option<Framer>,
     /// When the last bytes arrived (for the idle-gap framing).
     last_rx: Instant,
+    /// When the bytes the framer holds began to arrive: a frame finished (or bytes found to
+    /// be none) by a later read is stamped with it, not with the read that ended it (a DTU's
+    /// registration held until the next read showed after the request sent meanwhile).
+    held_since: Option<SystemTime>,
     /// The peer finished sending and the connection is kept for sending (half-closed).
     peer_finished: bool,
     /// It ended by a reset or an error (see [`Link::ended_abruptly`]).
@@ -189,6 +193,7 @@ impl TcpConn {
                 framer_for(&cx.opts.framing)
             },
             last_rx: Instant::now(),
+            held_since: None,
             peer_finished: false,
             abrupt: false,
             file_written: 0,
@@ -671,14 +676,19 @@ impl TcpConn {
                             // (copying each read was a tenth of the I/O thread at ingest of
                             // short frames).
                             let cut = framer.cut_read(raw, |n| cx.buffers.take(n));
+                            let pending = framer.pending() > 0;
                             let copied = (cut.copied, cut.copied_lens, cut.partials);
+                            let produced = !copied.1.is_empty()
+                                || !copied.2.is_empty()
+                                || cut.in_place.is_some();
+                            let times = self.held_times(at, held, pending, produced);
                             match cut.in_place {
                                 None => {
                                     cx.emit(self.data(at, cut.read, DataKind::RawRead));
-                                    self.emit_frames(cx, at, copied.0, &copied.1, copied.2);
+                                    self.emit_frames(cx, times, copied.0, &copied.1, copied.2);
                                 }
                                 Some(from) => {
-                                    self.emit_frames(cx, at, copied.0, &copied.1, copied.2);
+                                    self.emit_frames(cx, times, copied.0, &copied.1, copied.2);
                                     let header = self.header();
                                     cx.emit(Event::Frames(Frames {
                                         conn: self.id,
@@ -706,6 +716,29 @@ impl TcpConn {
         }
     }
 
+    /// The times a read's frames are stamped with: the first, which began when the framer
+    /// started holding it (`held` bytes before this read came at `at`), and the rest; and
+    /// when what the framer holds after it began (`pending`; `produced`: the read ended
+    /// something, so what is held now began in it).
+    fn held_times(
+        &mut self,
+        at: SystemTime,
+        held: usize,
+        pending: bool,
+        produced: bool,
+    ) -> (SystemTime, SystemTime) {
+        let first_at = match self.held_since {
+            Some(since) if held > 0 => since,
+            _ => at,
+        };
+        self.held_since = match (pending, produced || held == 0) {
+            (false, _) => None,
+            (true, true) => Some(at),
+            (true, false) => self.held_since.or(Some(at)),
+        };
+        (first_at, at)
+    }
+
     /// Bytes received on this connection.
     fn data(&self, at: SystemTime, bytes: Vec<u8>, kind: DataKind) -> Event {
         Event::Data(Data {
@@ -728,14 +761,15 @@ impl TcpConn {
         }
     }
 
-    /// Emits a single frame: whole, or partial (what was left when the stream ended).
-    fn emit_frame(&self, cx: &mut Cx<'_>, frame: Frame) {
+    /// Emits a single frame: whole, or partial (what was left when the stream ended), stamped
+    /// `at` (when its first byte came).
+    fn emit_frame(&self, cx: &mut Cx<'_>, at: SystemTime, frame: Frame) {
         let kind = if frame.partial {
             DataKind::Partial
         } else {
             DataKind::Frame
         };
-        cx.emit(self.data(SystemTime::now(), frame.bytes, kind));
+        cx.emit(self.data(at, frame.bytes, kind));
     }
 
     /// Emits the frames one read completed: runs of whole ones as one [`Frames`] event each
@@ -743,12 +777,30 @@ impl TcpConn {
     fn emit_frames(
         &self,
         cx: &mut Cx<'_>,
-        at: SystemTime,
+        (first_at, at): (SystemTime, SystemTime),
         mut bytes: Vec<u8>,
         lens: &[usize],
         partials: Vec<(usize, Frame)>,
     ) {
         let (mut done, mut offset) = (0, 0);
+        // The first thing out began when the framer started holding it (`first_at`): a whole
+        // frame goes alone with that time, the rest of its run with the read's.
+        let mut first = first_at != at;
+        if first
+            && let Some(&len) = lens.first()
+            && partials.first().is_none_or(|(n, _)| *n > 0)
+        {
+            cx.emit(Event::Frames(Frames {
+                conn: self.id,
+                peer: self.peer,
+                at: first_at,
+                bytes: bytes.get(..len).unwrap_or_default().to_vec(),
+                lens: vec![len],
+                header: self.header(),
+                in_read: None,
+            }));
+            (done, offset, first) = (1, len, false);
+        }
         for (before, partial) in partials
             .into_iter()
             .map(|(n, f)| (n, Some(f)))
@@ -775,7 +827,12 @@ impl TcpConn {
             }
             done = before;
             if let Some(frame) = partial {
-                self.emit_frame(cx, frame);
+                let stamp = if std::mem::take(&mut first) {
+                    first_at
+                } else {
+                    at
+                };
+                self.emit_frame(cx, stamp, frame);
             }
         }
     }
@@ -792,8 +849,9 @@ impl TcpConn {
 
     /// Hands over what the framer holds (stream end, framing change, idle gap).
     fn flush_framer(&mut self, cx: &mut Cx<'_>) {
+        let since = self.held_since.take();
         if let Some(frame) = self.framer.as_mut().and_then(Framer::flush) {
-            self.emit_frame(cx, frame);
+            self.emit_frame(cx, since.unwrap_or_else(SystemTime::now), frame);
         }
     }
 
