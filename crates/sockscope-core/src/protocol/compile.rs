@@ -182,6 +182,12 @@ pub struct KeyInfo {
     pub zh: String,
     /// How its value is shown.
     pub look: Look,
+    /// A form must give it.
+    pub required: bool,
+    /// Exactly this many decimal digits.
+    pub digits: Option<usize>,
+    /// A whole number.
+    pub number: bool,
 }
 
 /// How a value is shown.
@@ -901,6 +907,9 @@ impl Compiler<'_> {
                 show: k.show.unwrap_or_default(),
                 ..Look::default()
             },
+            required: k.required,
+            digits: k.digits,
+            number: k.number,
         })
     }
 

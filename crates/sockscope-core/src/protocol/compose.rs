@@ -463,7 +463,11 @@ pub(super) fn kv_values(
     let mut values = Vec::new();
     let mut errors = BTreeMap::new();
     let Some(Kind::Kv {
-        nested, sep, eq, ..
+        nested,
+        sep,
+        eq,
+        keys: infos,
+        ..
     }) = prog.node(id).map(|n| &n.kind)
     else {
         return (values, errors);
@@ -497,8 +501,23 @@ pub(super) fn kv_values(
         let key_path = format!("{head}{key}");
         let text = texts.get(&key_path).map_or("", |t| t.trim());
         let Some(n) = nested.iter().find(|n| n.key == key) else {
+            // What the spec says of the key's value: given, so many digits, a number.
+            let info = infos.iter().find(|k| k.key == key);
+            let wrong = info.and_then(|k| {
+                if text.is_empty() {
+                    return k.required.then(|| tf(S::ComposeKeyRequired, &[&k.key]));
+                }
+                if let Some(n) = k.digits
+                    && (text.len() != n || !text.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Some(tf(S::ComposeKeyDigits, &[&text, &n]));
+                }
+                (k.number && text.parse::<u64>().is_err()).then(|| tf(S::ComposeNotWhole, &[&text]))
+            });
             if let Some(bad) = holds(text) {
                 errors.insert(key_path, tf(S::ComposeHoldsSeparator, &[&text, &bad]));
+            } else if let Some(why) = wrong {
+                errors.insert(key_path, why);
             } else if !text.is_empty() {
                 values.push((key_path, FieldValue::Text(text.to_owned())));
             }

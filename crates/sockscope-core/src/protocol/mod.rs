@@ -42,7 +42,9 @@
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
 //! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`,
 //! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW). A spec
-//! and a layout take `summary_zh`, their summary parts in Chinese (`--lang zh`).
+//! and a layout take `summary_zh`, their summary parts in Chinese (`--lang zh`). A kv key
+//! takes `key`, `en`, `zh`, `values`, `flags`, `show`, `unit`, and for a form that makes
+//! frames `required`, `digits` (exactly so many decimal digits) and `number`.
 //! `scale`, `offset` and `decimals` apply to numbers and to digits (a `bcd`, a numeric text):
 //! DL/T 645's energy `12345678` with `scale: 0.01, decimals: 2, unit: "kWh"` shows as
 //! `123456.78 kWh`, its value staying the digits; on other types the loader refuses them.

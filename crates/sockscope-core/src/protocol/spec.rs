@@ -184,6 +184,12 @@ pub struct KeySpec {
     pub show: Option<Show>,
     /// Unit shown after it.
     pub unit: Option<String>,
+    /// A frame made by a form must give it (HJ 212's ST, CN, PW, MN, Flag).
+    pub required: bool,
+    /// Its value is exactly this many decimal digits (HJ 212's QN 17, ST 2, CN 4).
+    pub digits: Option<usize>,
+    /// Its value is a whole number (HJ 212's Flag, PNUM, PNO).
+    pub number: bool,
 }
 
 /// One field, as written. Which attributes count depends on its `type`; the module

@@ -366,6 +366,45 @@ fn a_form_value_that_does_not_fit_says_what_was_given() {
     );
 }
 
+#[test]
+fn an_hj212_form_says_which_header_key_is_missing_or_malformed() {
+    // An empty form went out as `##0007CP=&&&&F781` (no ST, CN, PW, MN); letters in CN and a
+    // short QN went out too, with the CRC holding.
+    let p = proto("hj212");
+    let id = p
+        .program
+        .nodes
+        .iter()
+        .position(|n| matches!(n.kind, compile::Kind::Kv { .. }))
+        .unwrap() as NodeId;
+    let path = p.program.nodes[id as usize].path.clone();
+    let at = |key: &str| format!("{path}.{key}");
+    let (_, errors) = p.kv_values(id, &path, &std::collections::BTreeMap::new());
+    for key in ["ST", "CN", "PW", "MN", "Flag"] {
+        assert!(errors.contains_key(&at(key)), "{key}: {errors:?}");
+    }
+    assert!(!errors.contains_key(&at("QN")), "QN may be left out");
+    let texts: std::collections::BTreeMap<String, String> = [
+        ("QN", "2021"),
+        ("ST", "32"),
+        ("CN", "xyz"),
+        ("PW", "123456"),
+        ("MN", "88888880000001"),
+        ("Flag", "abc"),
+    ]
+    .iter()
+    .map(|(k, v)| (at(k), (*v).to_owned()))
+    .collect();
+    let (_, errors) = p.kv_values(id, &path, &texts);
+    assert_eq!(errors[&at("QN")], "'2021' is not 17 decimal digits");
+    assert_eq!(errors[&at("CN")], "'xyz' is not 4 decimal digits");
+    assert_eq!(
+        errors[&at("Flag")],
+        "'abc' is not a whole number in decimal"
+    );
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
+
 fn crc16_modbus(bytes: &[u8]) -> u16 {
     let mut crc = 0xFFFFu16;
     for &b in bytes {
