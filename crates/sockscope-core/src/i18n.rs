@@ -394,6 +394,7 @@ strings! {
     ComposeKeyRequired => "{} must be given: the standard has it in every packet", "必须填写 {}：标准要求每个数据包都有";
     ComposeKeyDigits => "'{}' is not {} decimal digits", "“{}”不是 {} 位十进制数字";
     ComposeNotWhole => "'{}' is not a whole number in decimal", "“{}”不是十进制整数";
+    ComposeOutsideStandard => "{} is outside what the standard allows: {} to {}", "{} 超出标准允许的范围：{} 到 {}";
     ComposeNotPair => "'{}' is not key=value (pairs split by '{}', groups by '{}')", "“{}”不是 键=值（键值对以“{}”分隔，组以“{}”分隔）";
     TipComposeKvKey => "Left empty, the key is left out of the frame", "留空则帧中不含此键";
     TipComposeNested => "key=value pairs, split by '{}'; groups split by '{}' (e.g. {})", "键=值 对，以“{}”分隔；组以“{}”分隔（如 {}）";

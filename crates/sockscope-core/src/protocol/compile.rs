@@ -238,6 +238,8 @@ pub struct Node {
     pub length_of: Option<(String, String)>,
     /// Written when sending: the count of this repeat's items.
     pub count_of: Option<String>,
+    /// The values the standard allows, for a form.
+    pub range: Option<(i64, i64)>,
     /// A BCD whose top bit is its sign.
     pub signed: bool,
     /// Where it is in the spec.
@@ -657,6 +659,7 @@ impl Compiler<'_> {
                     reserve: 0,
                     length_of,
                     count_of: b.count_of.clone(),
+                    range: None,
                     signed: false,
                     at: b.at,
                 }));
@@ -883,6 +886,7 @@ impl Compiler<'_> {
             reserve: 0,
             length_of: f.length_of.as_deref().map(range_of),
             count_of: f.count_of.clone(),
+            range: f.range,
             signed: f.signed == Some(true),
             at: f.at,
         };

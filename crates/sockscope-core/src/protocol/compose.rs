@@ -342,7 +342,15 @@ pub(super) fn value_from_text(
             } else {
                 (0, (1i128 << bits) - 1)
             };
-            range(n, lo, hi)
+            let value = range(n, lo, hi)?;
+            // What the standard allows (a read of 1 to 125 registers): 200 went out and the
+            // device answered with an exception.
+            match node.range {
+                Some((lo, hi)) if n < i128::from(lo) || n > i128::from(hi) => {
+                    Err(tf(S::ComposeOutsideStandard, &[&n, &lo, &hi]))
+                }
+                _ => Ok(value),
+            }
         }
         Kind::Bits { width, .. } => {
             let n = number_from_text(text).ok_or_else(bad_number)?;

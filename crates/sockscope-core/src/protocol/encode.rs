@@ -286,6 +286,8 @@ impl Encoder<'_, '_> {
             // As before blank_of served the form too: bit fields are filled with their
             // number, columns where a form shows every one.
             Kind::Bits { .. } | Kind::Column(_) => return,
+            // The lowest the standard allows (a read asks for 1 register, not 0).
+            Kind::Int { .. } if let Some((lo, _)) = node.range => FieldValue::Int(i128::from(lo)),
             kind => match blank_of(kind) {
                 Some(blank) => blank,
                 None => return,

@@ -41,7 +41,8 @@
 //! `scale`, `offset`, `unit`, `decimals`, `show`, `when`, `value` (computed), `fields` or
 //! `layout`, `on`/`cases`/`default` (switch, csv), `count` (repeat), `sub`, `algo`/`over`/
 //! `format`/`also` (checksum), `sep`/`eq`/`nested`/`keys` (csv, kv), `length_of`, `count_of`,
-//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW). A spec
+//! `signed` (a `bcd` whose top bit is its sign: DL/T 645's `81 23 45` is −1.2345 kW), `range`
+//! (`(1, 125)`: the values the standard allows, said by a form that makes frames). A spec
 //! and a layout take `summary_zh`, their summary parts in Chinese (`--lang zh`). A kv key
 //! takes `key`, `en`, `zh`, `values`, `flags`, `show`, `unit`, and for a form that makes
 //! frames `required`, `digits` (exactly so many decimal digits) and `number`.
@@ -770,9 +771,11 @@ impl Protocol {
     /// The blank value a form gives the field of node `id` (0, no text): what stands for a
     /// value typed wrong, so the field (and the list item holding it) stays in the form.
     pub fn blank_value(&self, id: NodeId) -> Option<FieldValue> {
-        self.program
-            .node(id)
-            .and_then(|n| encode::blank_of(&n.kind))
+        let node = self.program.node(id)?;
+        match (node.range, &node.kind) {
+            (Some((lo, _)), compile::Kind::Int { .. }) => Some(FieldValue::Int(i128::from(lo))),
+            _ => encode::blank_of(&node.kind),
+        }
     }
 
     /// A value as a form shows it for typing: what [`Self::value_from_text`] reads back.

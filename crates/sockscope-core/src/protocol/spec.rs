@@ -288,6 +288,9 @@ pub struct FieldSpec {
     pub length_of: Option<String>,
     /// This number counts the items of this repeat: written when sending.
     pub count_of: Option<String>,
+    /// The values the standard allows (`(1, 125)` registers a read may ask for): a form
+    /// says a value outside them and starts from the lowest.
+    pub range: Option<(i64, i64)>,
 }
 
 /// A named list of fields, the target of a switch's case.

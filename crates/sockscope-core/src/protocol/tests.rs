@@ -405,6 +405,41 @@ fn an_hj212_form_says_which_header_key_is_missing_or_malformed() {
     assert_eq!(errors.len(), 3, "{errors:?}");
 }
 
+#[test]
+fn a_modbus_read_asks_for_what_the_standard_allows() {
+    // A read of 200 registers went out (the device answered exception 03), and a blank form
+    // asked for 0.
+    for name in ["modbus-rtu", "modbus-tcp"] {
+        let p = proto(name);
+        let message = p
+            .messages()
+            .into_iter()
+            .find(|m| m.label.starts_with("0x03"))
+            .unwrap();
+        let composed = p.compose(&message.values, Dir::Request);
+        let quantity = composed
+            .blanks
+            .iter()
+            .find(|(path, _)| path == "data.quantity")
+            .map(|(_, v)| v.clone());
+        assert_eq!(
+            quantity,
+            Some(FieldValue::Int(1)),
+            "{name}: a blank read asks for 1"
+        );
+        let (_, id) = composed
+            .nodes
+            .iter()
+            .find(|(path, _)| path == "data.quantity")
+            .unwrap();
+        assert_eq!(
+            p.value_from_text(*id, "200").unwrap_err(),
+            "200 is outside what the standard allows: 1 to 125"
+        );
+        assert_eq!(p.value_from_text(*id, "125"), Ok(FieldValue::Int(125)));
+    }
+}
+
 fn crc16_modbus(bytes: &[u8]) -> u16 {
     let mut crc = 0xFFFFu16;
     for &b in bytes {
@@ -2058,6 +2093,11 @@ mod form_text_props {
     ) -> Option<FieldValue> {
         let node = prog.node(id)?;
         Some(match &node.kind {
+            // Within what the standard allows, where the spec says it.
+            Kind::Int { .. } if let Some((lo, hi)) = node.range => {
+                let span = u64::try_from(hi - lo + 1).unwrap_or(1).max(1);
+                FieldValue::Int(i128::from(lo) + i128::from(seed % span))
+            }
             Kind::Int { width, signed, .. } => {
                 let bits = u32::from(*width) * 8;
                 let raw = if bits >= 64 {
