@@ -853,7 +853,8 @@ fn kv_rows_ui(
             ui.horizontal_wrapped(|ui| {
                 ui.monospace(format!("{:<pad$}", format!("{}=", key.key)));
                 let mut text = state.texts.get(&key_path).cloned().unwrap_or_default();
-                let width = if key.nested.is_some() { 320.0 } else { 200.0 };
+                // A data segment (CP) holds many pairs: as wide as the row allows.
+                let width = if key.nested.is_some() { 480.0 } else { 200.0 };
                 let edit = ui
                     .add(
                         egui::TextEdit::singleline(&mut text)

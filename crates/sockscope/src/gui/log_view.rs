@@ -142,8 +142,10 @@ fn follow_button_ui(ui: &mut egui::Ui, list: egui::Rect, actions: &mut Vec<UiAct
         .size()
         .x;
     let width = text_width + 2.0 * ui.spacing().button_padding.x + 16.0;
+    // Over the list but under the windows (Compose, Plot): in the foreground it was drawn
+    // over a window that covered the list.
     let area = egui::Area::new(id)
-        .order(egui::Order::Foreground)
+        .order(egui::Order::Middle)
         .fixed_pos(list.right_top() + egui::vec2(-width, 4.0))
         .show(ui.ctx(), |ui| {
             ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
