@@ -1063,7 +1063,16 @@ fn test_ui(ui: &mut egui::Ui, tab: &mut TabUi<'_>, running: &Running) {
             Err(why) => error_text(ui, &why),
             Ok(bytes) if !bytes.is_empty() => {
                 // What runs: a rule held back is tested as the session has it.
-                let trial = Machine::test(&running.automation, encoding, &bytes, peer, &start);
+                // With the tab's protocol, as the running rules decode (`f.NAME`): without it
+                // a protocol profile's rules "fired nothing" on frames they answer live.
+                let trial = Machine::test_for(
+                    &running.automation,
+                    encoding,
+                    super::protocol_pick::received(tab.form),
+                    &bytes,
+                    peer,
+                    &start,
+                );
                 test_results_ui(ui, tab, &trial.fired, running, live);
             }
             Ok(_) => {}
@@ -1173,7 +1182,11 @@ fn test_results_ui(
 /// the session.
 fn try_on_log(tab: &TabUi<'_>, running: &Running) -> String {
     let encoding = tab.form.encoding;
-    let (mut machine, _) = Machine::compile_valid(&running.automation, encoding);
+    let (mut machine, _) = Machine::compile_valid_for(
+        &running.automation,
+        encoding,
+        super::protocol_pick::received(tab.form),
+    );
     let errors = &running.errors;
     let (mut counter, mut seen, mut none) = (1, 0usize, 0usize);
     let held = tab.capture.log.len();

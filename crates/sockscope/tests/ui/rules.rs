@@ -201,6 +201,48 @@ fn try_on_the_log_counts_what_would_have_fired_and_a_fixed_reply_shows_its_bytes
     );
 }
 
+/// Try on the log decodes with the tab's protocol, as the running rules do: the shipped JT/T
+/// 808 platform's rules read `f.msg_id`, and it said "fired nothing" of frames they answer.
+#[test]
+fn try_on_the_log_reads_fields_with_the_tabs_protocol() {
+    let mut harness = harness(shipped("jt808-platform.ron"));
+    // A terminal's heartbeat (0x0002, serial 5, XOR 0x03) received.
+    let heartbeat =
+        sockscope_core::codec::hex::parse("7E 00 02 00 00 01 39 12 34 43 29 00 05 03 7E").unwrap();
+    let checked = heartbeat[1..heartbeat.len() - 2]
+        .iter()
+        .fold(0u8, |x, b| x ^ b);
+    let mut frame = heartbeat[..heartbeat.len() - 2].to_vec();
+    frame.extend([checked, 0x7E]);
+    harness.state().tab().session.capture().log.push_data(
+        std::time::SystemTime::now(),
+        sockscope::engine::Direction::Rx,
+        None,
+        "127.0.0.1:8808".parse().unwrap(),
+        &frame,
+    );
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    harness.run();
+    harness.get_by_label("Try on the log").click();
+    harness.run();
+    let said = harness
+        .get_by_label_contains("Of 1 received messages")
+        .accesskit_node()
+        .label()
+        .or_else(|| {
+            harness
+                .get_by_label_contains("Of 1 received messages")
+                .accesskit_node()
+                .value()
+        })
+        .unwrap_or_default();
+    assert!(
+        said.contains("0x0002 heartbeat, 0x0003 logout, 0x0200 location → 0x8001 × 1"),
+        "{said}"
+    );
+}
+
 /// A reply built by fields (the shipped JT/T 808 platform's, a check script's Send steps) shows
 /// its `field = expression` lines in the Rules and Scripts windows; it showed an empty Text
 /// payload that is not used, and typing one there changed nothing that runs.
