@@ -411,7 +411,8 @@ strings! {
     ComposeSaveQuick => "Save as quick command", "保存为快捷指令";
     TipComposeSaveQuick => "Keep this frame as a one-click command (its bytes, named by its message; right-click it → Edit in Compose… to change its fields)", "把这一帧保存为一键指令（其字节，以消息命名；右键 → 在组帧中编辑… 可改其字段）";
     ComposeUpdateQuick => "Save to '{}'", "保存到“{}”";
-    TipComposeUpdateQuick => "Replace the quick command's bytes and fields with this frame (its name and delay stay)", "用这一帧替换该快捷指令的字节和字段（名称和延时不变）";
+    ComposeSavedTo => "Saved to '{}'", "已保存到“{}”";
+    TipComposeUpdateQuick => "Replace the quick command's bytes and fields with this frame (its delay stays; a name made from the old frame's summary follows the new one, a name you gave stays)", "用这一帧替换该快捷指令的字节和字段（延时不变；由旧帧摘要生成的名称随新帧更新，您起的名称保持不变）";
     ComposeEditing => "Editing the quick command '{}'", "正在编辑快捷指令“{}”";
     EditInCompose => "Edit in Compose…", "在组帧中编辑…";
     Name => "Name", "名称";

@@ -39,6 +39,11 @@ pub struct ComposeState {
     /// The quick command being changed here (its place and name), when it was opened from
     /// one: Save puts the frame back in it.
     pub editing: Option<(usize, String)>,
+    /// The edited command's bytes when it was opened (hex), to tell a name made from its
+    /// summary from one the user gave.
+    editing_text: String,
+    /// "Saved to 'NAME'", once Save to put the frame back.
+    saved: Option<String>,
     /// The window was drawn at the last frame.
     shown: bool,
 }
@@ -55,6 +60,8 @@ impl ComposeState {
         self.dir = fields.dir;
         self.texts.clone_from(&fields.texts);
         self.editing = Some((n, command.name.clone()));
+        self.editing_text.clone_from(&command.text);
+        self.saved = None;
         true
     }
 }
@@ -499,13 +506,28 @@ fn compose_ui(
             if keep.clicked() {
                 actions.push(UiAction::KeepQuick(command.clone()));
             }
-            if let Some((n, name)) = &state.editing {
+            if let Some((n, name)) = state.editing.clone() {
                 let update = ui
-                    .button(tf(S::ComposeUpdateQuick, &[name]))
+                    .button(tf(S::ComposeUpdateQuick, &[&name]))
                     .on_hover_text(t(S::TipComposeUpdateQuick));
                 super::testhook::tag(ui, &update, "compose.update");
                 if update.clicked() {
-                    actions.push(UiAction::RecomposeQuick(*n, command));
+                    // A name made from the old frame's summary follows the new frame; one the
+                    // user gave stays (the button and the list kept the old MN).
+                    let old = hex::parse(&state.editing_text).ok().map(|bytes| {
+                        quick_name(&protocol, Some(&protocol.decode(&bytes, state.dir)))
+                    });
+                    let mut command = command;
+                    if old.as_deref() != Some(name.as_str()) {
+                        command.name.clone_from(&name);
+                    }
+                    state.editing = Some((n, command.name.clone()));
+                    state.editing_text.clone_from(&command.text);
+                    state.saved = Some(command.name.clone());
+                    actions.push(UiAction::RecomposeQuick(n, command));
+                }
+                if let Some(saved) = &state.saved {
+                    ui.weak(tf(S::ComposeSavedTo, &[saved]));
                 }
             }
         }

@@ -119,7 +119,8 @@ pub enum UiAction {
     SendComposed(QuickCommand),
     /// Keep a frame made in the Compose window as a quick command.
     KeepQuick(QuickCommand),
-    /// Put a frame composed from quick command `n` back in it (its name and delay stay).
+    /// Put a frame composed from quick command `n` back in it, named as given (its delay
+    /// stays).
     RecomposeQuick(usize, QuickCommand),
     /// Show or hide the rate chart above the log.
     ToggleChart,
@@ -1196,7 +1197,6 @@ impl Tab {
             UiAction::RecomposeQuick(n, command) => {
                 if let Some(kept) = self.form.quick.get_mut(n) {
                     *kept = QuickCommand {
-                        name: std::mem::take(&mut kept.name),
                         delay_ms: kept.delay_ms,
                         ..command
                     };
