@@ -1488,7 +1488,7 @@ strings! {
     TipStepDelete => "Delete this step", "删除此步骤";
     ScriptReplyGot => "got {}", "收到 {}";
     CliNoScriptNamed => "{} has no script whose name contains “{}”; its scripts: {}", "{} 中没有名称包含“{}”的脚本；它的脚本有：{}";
-    CliTestInterrupted => "stopped (Ctrl+C) before the script finished", "脚本完成前已停止（Ctrl+C）";
+    CliTestInterrupted => "stopped (Ctrl+C or SIGTERM) before the script finished", "脚本完成前已停止（Ctrl+C 或 SIGTERM）";
     CliDeviceReset => "the device reset the connection", "设备重置了连接";
     CliScriptCut => "Script “{}” failed: {}", "脚本“{}”失败：{}";
     CliFailedBecause => "FAILED: {}", "失败：{}";

@@ -85,15 +85,12 @@ impl Built {
     pub fn refusal(&self, protocol: &Protocol) -> Option<String> {
         if let Some((path, why)) = self.errors.iter().next() {
             let label = self.decoded.as_ref().and_then(|d| d.get(path)).map_or_else(
-                || {
-                    if path
-                        .rsplit_once('.')
-                        .is_some_and(|(_, last)| last == "extra")
-                    {
-                        t(S::ProtoExtra).to_owned()
-                    } else {
-                        path.clone()
-                    }
+                || match path.rsplit_once('.') {
+                    Some((_, "extra")) => t(S::ProtoExtra).to_owned(),
+                    // A key of a key=value segment (HJ 212's CN), as the form names it (it
+                    // said `data.CN`).
+                    Some((parent, key)) if self.kv.contains_key(parent) => key.to_owned(),
+                    _ => path.clone(),
                 },
                 |f| protocol.label(f),
             );

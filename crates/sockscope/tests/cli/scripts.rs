@@ -324,9 +324,15 @@ fn ctrl_c_during_a_script_writes_junit_with_an_error_element() {
     std::fs::remove_file(&report).unwrap();
     // Every case counted has its element.
     assert!(xml.contains(r#"failures="0" errors="1""#), "{xml}");
-    assert!(xml.contains("<error message=\"stopped (Ctrl+C)"), "{xml}");
+    assert!(
+        xml.contains("<error message=\"stopped (Ctrl+C or SIGTERM)"),
+        "{xml}"
+    );
     let stdout = String::from_utf8_lossy(&stdout);
-    assert!(stdout.contains("FAILED: stopped (Ctrl+C)"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED: stopped (Ctrl+C or SIGTERM)"),
+        "{stdout}"
+    );
 }
 
 /// SIGTERM (what `timeout` and a CI job's time limit send) ends `test` as Ctrl+C does: the

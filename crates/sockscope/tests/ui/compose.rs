@@ -457,6 +457,8 @@ fn compose_makes_the_hj212_vector_from_its_keys_and_cp_pairs() {
             .count(),
         2
     );
+    // Named as the form names the key (it said `data.QN`).
+    harness.get_by_label_contains("Not sent: QN: 'abc;ST=99'");
     let send = harness
         .get_all_by_role_and_label(Role::Button, "Send")
         .last()
