@@ -263,3 +263,36 @@ fn a_frame_finished_by_a_later_read_keeps_the_time_its_first_bytes_came() {
         late(left[0].1)
     );
 }
+
+/// Bytes a Modbus RTU layer holds with nothing more coming (a DTU's registration, before the
+/// first poll) are handed over after a second of silence, stamped when they came; they waited
+/// for the next read (24 s in the walk) before they were shown.
+#[test]
+fn bytes_an_rtu_layer_holds_are_handed_over_after_a_silence() {
+    let framing = sockscope_core::protocol::builtin("modbus-rtu")
+        .unwrap()
+        .framing()
+        .unwrap();
+    let (session, mut peer) = framed_client(framing);
+    let sent = std::time::SystemTime::now();
+    peer.write_all(b"REG:DTU0001").unwrap();
+    let events = wait_for(
+        &session,
+        |e| matches!(e, Event::Data(d) if d.dir == Direction::Rx && d.kind == DataKind::Partial),
+    );
+    let held = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Data(d) if d.kind == DataKind::Partial => Some(d),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(held.bytes, b"REG:DTU0001");
+    let late = held.at.duration_since(sent).unwrap_or_default();
+    assert!(late < Duration::from_millis(500), "{late:?}");
+    // A frame after it still comes whole.
+    peer.write_all(&[0x01, 0x03, 0x02, 0x00, 0x0A, 0x38, 0x43])
+        .unwrap();
+    let (got, _) = frames(&session, 1);
+    assert_eq!(got[0].0, [0x01, 0x03, 0x02, 0x00, 0x0A, 0x38, 0x43]);
+}

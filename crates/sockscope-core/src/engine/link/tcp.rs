@@ -13,7 +13,13 @@ use mio::net::TcpStream;
 use super::WsOp;
 use super::ws::{Incoming, Queued, Ws, WsProblem};
 use super::{Cx, Link, MAX_SEND_QUEUE, Outgoing, Part, READ_BUDGET, Status};
+use crate::codec::cut::FrameCut;
 use crate::codec::framing::{Frame, Framer, Framing};
+
+/// How long bytes a checksum-confirmed frame layer (Modbus RTU over TCP) holds wait for more
+/// before they are handed over as they are: over TCP a device sends a frame at once, and a
+/// frame's bytes a second apart are not one frame.
+const CHECKED_SILENCE: Duration = Duration::from_secs(1);
 use crate::engine::tls::{self, TlsProblem};
 use crate::engine::{
     CloseReason, ConnId, Data, DataKind, Direction, EngineError, Event, Frames, Target, sockets,
@@ -837,11 +843,19 @@ impl TcpConn {
         }
     }
 
-    /// When the message the idle-gap framer holds ends, if it holds one.
+    /// When the message the idle-gap framer holds ends, if it holds one; and when bytes a
+    /// checksum-confirmed layer (Modbus RTU over TCP) holds end, after [`CHECKED_SILENCE`]
+    /// with nothing more: RTU ends a frame with a silence, and a DTU's registration waited
+    /// for the next poll (24 s) before it was shown.
     fn idle_gap_end(&self) -> Option<Instant> {
         match self.framer.as_ref().map(|f| (f.framing(), f.pending())) {
             Some((Framing::IdleGap(ms), pending)) if pending > 0 => {
                 Some(self.last_rx + Duration::from_millis(*ms))
+            }
+            Some((Framing::Protocol(cut), pending))
+                if pending > 0 && matches!(**cut, FrameCut::Checked { resync: true, .. }) =>
+            {
+                Some(self.last_rx + CHECKED_SILENCE)
             }
             _ => None,
         }
@@ -1221,10 +1235,7 @@ impl Link for TcpConn {
             _ => {}
         }
         self.refused.tick(cx, self.peer, now);
-        let gap = matches!(self.framer.as_ref().map(|f| (f.framing(), f.pending())),
-            Some((Framing::IdleGap(ms), pending))
-                if pending > 0 && self.last_rx + Duration::from_millis(*ms) <= now);
-        if gap {
+        if self.idle_gap_end().is_some_and(|end| end <= now) {
             self.flush_framer(cx);
         }
         Status::Idle
