@@ -94,6 +94,16 @@ impl Built {
                 },
                 |f| protocol.label(f),
             );
+            // An item of a list is said by its number ("Value #2"; "Value" did not say which
+            // register).
+            let label = match path
+                .split('.')
+                .filter_map(|p| p.parse::<usize>().ok())
+                .next_back()
+            {
+                Some(i) => format!("{label} #{}", i + 1),
+                None => label,
+            };
             return Some(tf(S::ComposeFieldError, &[&label, why]));
         }
         self.bytes.as_ref().err().cloned()

@@ -304,7 +304,7 @@ fn a_list_item_typed_wrong_stays_with_its_sentence() {
     );
     assert!(
         said.iter()
-            .any(|l| l == "Not sent: Value: 70000 does not fit in 2 bytes"),
+            .any(|l| l == "Not sent: Value #2: 70000 does not fit in 2 bytes"),
         "{said:?}"
     );
 }
