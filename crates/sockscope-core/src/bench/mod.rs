@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-pub use rate::{Limiter, rate_from_text};
+pub use rate::{Limiter, rate_from_text, rate_limit_from_text};
 pub use report::{Cause, Progress, Report, Second};
 
 use crate::engine::{TlsSettings, WsSettings};

@@ -25,6 +25,19 @@ pub fn rate_from_text(text: &str, request_len: usize) -> Result<f64, String> {
     number(t.strip_suffix("/s").unwrap_or(t)).ok_or_else(bad)
 }
 
+/// A rate field as the Load window holds it: empty or 0 is no limit; else what
+/// [`rate_from_text`] reads, and whether it was typed in bytes per second (then it is
+/// worth saying what it is in requests).
+pub fn rate_limit_from_text(text: &str, request_len: usize) -> Result<Option<(f64, bool)>, String> {
+    let text = text.trim();
+    let number = text.strip_suffix("/s").unwrap_or(text).trim();
+    if text.is_empty() || number.parse::<f64>() == Ok(0.0) {
+        return Ok(None);
+    }
+    let in_bytes = number.parse::<f64>().is_err();
+    rate_from_text(text, request_len).map(|r| Some((r, in_bytes)))
+}
+
 /// A limit on how many messages may have been sent by now.
 #[derive(Clone, Debug)]
 pub struct Limiter {

@@ -665,3 +665,14 @@ fn a_rate_is_requests_or_bytes_per_second_divided_by_the_request() {
         assert!(why.contains("is not a rate"), "{bad}: {why}");
     }
 }
+
+#[test]
+fn a_rate_field_is_no_limit_when_empty_or_0_and_says_when_it_was_bytes() {
+    use super::rate_limit_from_text as limit;
+    assert_eq!(limit("", 100), Ok(None));
+    assert_eq!(limit(" 0 ", 100), Ok(None));
+    assert_eq!(limit("0/s", 100), Ok(None));
+    assert_eq!(limit("2000/s", 100), Ok(Some((2000.0, false))));
+    assert_eq!(limit("1MB/s", 100), Ok(Some((10_000.0, true))));
+    assert!(limit("abc", 100).is_err());
+}

@@ -306,6 +306,20 @@ struct Run {
     head: u8,
 }
 
+impl Run {
+    /// Frames received on a connection, in a stream, with `head` header bytes each.
+    fn frames(at: u64, conn: ConnId, peer: u32, head: u8) -> Self {
+        Self {
+            at,
+            kind: RecordKind::Rx,
+            conn: Some(conn),
+            peer,
+            stream: true,
+            head,
+        }
+    }
+}
+
 /// True for records whose bytes are in the arena (data, not messages).
 fn is_data(kind: RecordKind) -> bool {
     matches!(kind, RecordKind::Rx | RecordKind::Tx)
@@ -653,14 +667,7 @@ impl LogStore {
             }
             previous = Some(self.next_seq());
             let (chunk, offset) = self.arena.push(bytes);
-            let run = Run {
-                at,
-                kind: RecordKind::Rx,
-                conn: Some(conn),
-                peer,
-                stream: true,
-                head: header,
-            };
+            let run = Run::frames(at, conn, peer, header);
             self.add(run, (chunk, offset, bytes.len()), carry, joins);
             joins = true;
         }
@@ -723,14 +730,7 @@ impl LogStore {
         let at = self.nanos(at);
         let (chunk, slack) = self.arena.adopt(bytes, from);
         self.held += slack;
-        let run = Run {
-            at,
-            kind: RecordKind::Rx,
-            conn: Some(conn),
-            peer,
-            stream: true,
-            head: header,
-        };
+        let run = Run::frames(at, conn, peer, header);
         let mut offset = from;
         for (i, &len) in lens.iter().enumerate() {
             let frame = self.arena.get(chunk, offset as u32, len);

@@ -207,7 +207,7 @@ fn a_modbus_rtu_reply_whose_first_bytes_pass_as_a_request_is_cut_whole() {
     // A request out of range (quantity 512) still goes out whole when nothing else fits.
     let odd = {
         let mut f = hex::parse("01 03 00 00 02 00").unwrap();
-        f.extend(crc16_modbus(&f).to_le_bytes());
+        modbus_crc(&mut f);
         f
     };
     let stream: Vec<u8> = [&request, &reply, &odd, &reply]
@@ -239,7 +239,7 @@ fn modbus_rtu_requests_of_other_lengths_are_cut_whole() {
     let p = proto("modbus-rtu");
     let with_crc = |hex: &str| {
         let mut f = hex::parse(hex).unwrap();
-        f.extend(crc16_modbus(&f).to_le_bytes());
+        modbus_crc(&mut f);
         f
     };
     let sent = [
@@ -328,7 +328,7 @@ fn a_modbus_write_of_registers_counts_its_quantity_from_them() {
     assert_eq!(&frame[..7], &[0x01, 0x10, 0x00, 0x00, 0x00, 0x02, 0x04]);
     // A frame whose quantity is not its count is not sound.
     let mut wrong = hex::parse("01 10 00 00 00 0A 04 00 01 00 02").unwrap();
-    wrong.extend(crc16_modbus(&wrong).to_le_bytes());
+    modbus_crc(&mut wrong);
     assert!(!p.decode(&wrong, Dir::Request).checks_ok());
     assert!(p.decode(&frame, Dir::Request).checks_ok());
 }
@@ -440,19 +440,13 @@ fn a_modbus_read_asks_for_what_the_standard_allows() {
     }
 }
 
-fn crc16_modbus(bytes: &[u8]) -> u16 {
-    let mut crc = 0xFFFFu16;
-    for &b in bytes {
-        crc ^= u16::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
+/// Appends Modbus RTU's CRC (low byte first), as the codec computes it for the send box.
+fn modbus_crc(frame: &mut Vec<u8>) {
+    let crc = crate::codec::checksum::Checksum {
+        order: crate::codec::checksum::ByteOrder::Little,
+        ..crate::codec::checksum::Checksum::new(crate::codec::checksum::ChecksumKind::Crc16Modbus)
+    };
+    crc.append(frame).unwrap();
 }
 
 #[test]

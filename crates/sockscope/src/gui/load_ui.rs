@@ -46,7 +46,7 @@ fn rate_row_ui(ui: &mut egui::Ui, view: &mut LoadView) {
     // `1MB/s` ÷ the request's length), kept as typed: a rate in bytes per second
     // stays one when the request changes (it became requests per second at once,
     // so a longer request then ran 25 times faster).
-    let read = rate_of(&view.rate, view.request_len());
+    let read = bench::rate_limit_from_text(&view.rate, view.request_len());
     ui.horizontal(|ui| {
         let field = ui
             .add(
@@ -57,15 +57,7 @@ fn rate_row_ui(ui: &mut egui::Ui, view: &mut LoadView) {
             .on_hover_text(t(S::TipLoadRate))
             .labelled_by(label);
         super::widgets::mark_bad_field(ui, &field, read.is_err());
-        if let Ok(Some(per_second)) = read
-            && !view
-                .rate
-                .trim()
-                .trim_end_matches("/s")
-                .trim()
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
-        {
+        if let Ok(Some((per_second, true))) = read {
             ui.weak(tf(S::LoadRateIs, &[&format!("{per_second:.0}")]));
         }
         let label = ui.label(t(S::LoadRamp)).id;
@@ -85,16 +77,6 @@ fn rate_row_ui(ui: &mut egui::Ui, view: &mut LoadView) {
         ui.add(egui::Label::new(RichText::new(why).color(super::widgets::error_color(ui))).wrap());
         ui.end_row();
     }
-}
-
-/// The rate typed in the Rate field, in requests per second for requests of `request_len`
-/// bytes: none (no limit) when empty or 0, else as `bench --rate` reads it.
-fn rate_of(text: &str, request_len: usize) -> Result<Option<f64>, String> {
-    let text = text.trim();
-    if text.is_empty() || text.trim_end_matches("/s").trim().parse::<f64>() == Ok(0.0) {
-        return Ok(None);
-    }
-    bench::rate_from_text(text, request_len).map(Some)
 }
 
 /// The window's fields and its run.
@@ -261,7 +243,7 @@ impl LoadView {
             return Err(t(S::ErrRequestEmpty).to_owned());
         }
         let (expect, expect_text) = self.expect()?;
-        let rate = rate_of(&self.rate, payload.len())?;
+        let rate = bench::rate_limit_from_text(&self.rate, payload.len())?.map(|(r, _)| r);
         let mut spec = Spec {
             connections: self.connections.max(1) as usize,
             per_request: self.per_request,
